@@ -1,0 +1,1 @@
+from auditor.cli import main; raise SystemExit(main())

@@ -1,0 +1,57 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from auditor import __version__
+from auditor.checklists import load_library
+from auditor.config import Settings
+from auditor.db import make_engine
+from auditor.i18n import LANGUAGE_COOKIE, negotiate_locale, set_locale
+from auditor.paths import STATIC_DIR
+from auditor.routes import errors
+from auditor.routes.api import router as api_router
+from auditor.routes.web import router as web_router
+
+log = logging.getLogger("auditor")
+
+
+def create_app(settings: Settings | None = None, *, engine=None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title="auditor",
+        version=__version__,
+        summary="Audit the psychosocial work environment against ISO 45003 and Arbejdstilsynet's audit guides.",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.library = load_library(settings.checklist_paths())
+    for problem in app.state.library.errors:
+        log.error("checklist not loaded: %s", problem)
+
+    @app.middleware("http")
+    async def choose_language(request: Request, call_next):
+        """The locale for this request: the user's remembered choice, else the browser's languages."""
+        locale = negotiate_locale(cookie=request.cookies.get(LANGUAGE_COOKIE), accept_language=request.headers.get("accept-language"))
+        request.state.locale = locale
+        set_locale(locale)
+        return await call_next(request)
+
+    app.add_exception_handler(errors.DomainError, errors.handle_domain_error)
+    app.add_exception_handler(RequestValidationError, errors.handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, errors.handle_http_error)
+    app.add_exception_handler(Exception, errors.handle_unexpected_error)
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(api_router)
+    app.include_router(web_router)
+    return app

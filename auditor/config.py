@@ -1,0 +1,42 @@
+"""Settings, read from the environment with the AUDITOR_ prefix (every one is documented in README)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "development-only-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AUDITOR_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    secret_key: str = DEVELOPMENT_SECRET
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    checklists_dir: Path | None = None
+    default_language: Literal["da", "en"] = "da"
+
+    @model_validator(mode="after")
+    def _complete(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'auditor.db'}"
+        if self.env != "development" and (not self.secret_key or self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32):
+            raise ValueError(
+                "AUDITOR_SECRET_KEY must be set to a random value of at least 32 characters outside development "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def checklist_paths(self) -> list[Path]:
+        from auditor.paths import CHECKLISTS_DIR
+
+        return [CHECKLISTS_DIR, *([self.checklists_dir] if self.checklists_dir else [])]

@@ -1,0 +1,39 @@
+"""Domain errors raised by services; the routes turn them into 404 / 409 / 422 for people and API clients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base class; `message` is an English msgid, translated where it is shown."""
+
+    def __init__(self, message: str, **params: Any):
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+
+class NotFound(DomainError):
+    pass
+
+
+class Invalid(DomainError):
+    """Input that breaks a domain rule; `field` names the field when there is one."""
+
+    def __init__(self, message: str, *, field: str | None = None, **params: Any):
+        super().__init__(message, **params)
+        self.field = field
+
+
+class StaleVersion(DomainError):
+    """A save based on an older version than the stored one."""
+
+    def __init__(self, current: Any, submitted: Any):
+        super().__init__("Someone else changed this answer after you loaded it.")
+        self.current = current
+        self.submitted = submitted
+
+
+class Conflict(DomainError):
+    """The request does not fit the resource's current state (e.g. changing a closed audit)."""

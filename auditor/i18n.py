@@ -1,0 +1,92 @@
+"""Translations: English msgids in the code and templates, Danish in a Babel catalogue.
+
+The .po file is compiled in memory at start-up, so the repository holds one source of truth
+and no binary .mo file that can go stale.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import io
+from functools import cache
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+from auditor.paths import TRANSLATIONS_DIR
+
+LOCALES = ("da", "en")
+DEFAULT_LOCALE = "da"
+LANGUAGE_COOKIE = "auditor_lang"
+
+_current_locale: contextvars.ContextVar[str] = contextvars.ContextVar("locale", default=DEFAULT_LOCALE)
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction; it is translated where it is shown."""
+    return message
+
+
+@cache
+def translations(locale: str) -> NullTranslations:
+    """The compiled catalogue for a locale (English needs none)."""
+    po_path = TRANSLATIONS_DIR / locale / "LC_MESSAGES" / "messages.po"
+    if locale == "en" or not po_path.exists():
+        return NullTranslations()
+    with po_path.open("rb") as fp:
+        catalog = read_po(fp, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+def set_locale(locale: str) -> contextvars.Token:
+    return _current_locale.set(locale if locale in LOCALES else DEFAULT_LOCALE)
+
+
+def get_locale() -> str:
+    return _current_locale.get()
+
+
+def gettext(message: str) -> str:
+    return translations(get_locale()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(get_locale()).ngettext(singular, plural, n)
+
+
+def translate(message: str, locale: str) -> str:
+    """Translate into a given locale, whatever the request's locale (reports use this)."""
+    return translations(locale).gettext(message)
+
+
+def negotiate_locale(*, cookie: str | None, accept_language: str | None) -> str:
+    """The user's remembered choice first, then the browser's preference, then Danish."""
+    if cookie in LOCALES:
+        return cookie
+    if accept_language:
+        ranked = []
+        for index, part in enumerate(accept_language.split(",")):
+            tag, _, params = part.strip().partition(";")
+            quality = 1.0
+            if params.strip().startswith("q="):
+                try:
+                    quality = float(params.strip()[2:])
+                except ValueError:
+                    quality = 0.0
+            ranked.append((-quality, index, tag.strip().lower()[:2]))
+        for _, _, primary in sorted(ranked):
+            if primary in LOCALES:
+                return primary
+    return DEFAULT_LOCALE
+
+
+def localized(text: dict[str, str] | None, locale: str | None = None) -> str:
+    """Pick the locale's text from a {da, en} mapping, falling back to the other language."""
+    if not text:
+        return ""
+    locale = locale or get_locale()
+    return text.get(locale) or next((v for v in text.values() if v), "")

@@ -1,0 +1,163 @@
+"""Database tables (SQLModel). Schema changes go through an Alembic migration in auditor/migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Column, Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A time-zone aware timestamp, stored as UTC; SQLite hands back naive values, so mark them UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime; use auditor.models.utcnow()")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+def _timestamp(**kwargs: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, **kwargs)
+
+
+def _json(default_factory=list) -> Any:
+    return Field(default_factory=default_factory, sa_column=Column(JSON, nullable=False))
+
+
+class Organisation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, index=True)
+    cvr: str | None = Field(default=None, max_length=8)
+    created_at: datetime = _timestamp()
+
+
+class Site(SQLModel, table=True):
+    """A site or Danish production unit (p-enhed) of an organisation."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=200)
+    p_number: str | None = Field(default=None, max_length=10)
+    address: str = Field(default="", max_length=300)
+
+
+class ChecklistSnapshot(SQLModel, table=True):
+    """A checklist's content as it was when an audit first used it. Never changed afterwards."""
+
+    __table_args__ = (UniqueConstraint("checklist_id", "sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    checklist_id: str = Field(max_length=80)
+    version: str = Field(max_length=40)
+    sha256: str = Field(max_length=64)
+    title: dict = _json(dict)
+    item_count: int
+    content: dict = _json(dict)
+    created_at: datetime = _timestamp()
+
+
+class Audit(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    audit_type: str = Field(max_length=20)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    scope: str = Field(default="", sa_type=Text)
+    objectives: str = Field(default="", sa_type=Text)
+    criteria: str = Field(default="", sa_type=Text)
+    start_date: date
+    end_date: date
+    lead_auditor: str = Field(default="", max_length=200)
+    team: list = _json(list)
+    report_language: str = Field(default="da", max_length=2)
+    status: str = Field(default="planned", max_length=20, index=True)
+    item_total: int = 0
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class AuditSite(SQLModel, table=True):
+    audit_id: int = Field(foreign_key="audit.id", primary_key=True, ondelete="CASCADE")
+    site_id: int = Field(foreign_key="site.id", primary_key=True)
+
+
+class AuditChecklist(SQLModel, table=True):
+    audit_id: int = Field(foreign_key="audit.id", primary_key=True, ondelete="CASCADE")
+    snapshot_id: int = Field(foreign_key="checklistsnapshot.id", primary_key=True)
+    position: int = 0
+
+
+class PlanEntry(SQLModel, table=True):
+    """One line of the audit plan's agenda (ISO 19011 6.3.2)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    audit_id: int = Field(foreign_key="audit.id", index=True, ondelete="CASCADE")
+    day: date
+    start_time: time
+    end_time: time | None = None
+    kind: str = Field(default="activity", max_length=20)
+    activity: str = Field(max_length=300)
+    auditor: str = Field(default="", max_length=200)
+    auditee_role: str = Field(default="", max_length=200)
+
+
+class Response(SQLModel, table=True):
+    """The auditor's answer to one checklist item in one audit."""
+
+    __table_args__ = (UniqueConstraint("audit_id", "item_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    audit_id: int = Field(foreign_key="audit.id", ondelete="CASCADE")
+    item_id: str = Field(max_length=80)
+    verdict: str | None = Field(default=None, max_length=20)
+    note: str = Field(default="", sa_type=Text)
+    version: int = 1
+    updated_at: datetime = _timestamp()
+
+
+class Evidence(SQLModel, table=True):
+    """What the auditor saw, read or heard. Interviewees are recorded by role and count, never by name."""
+
+    __table_args__ = (Index("ix_evidence_audit_item", "audit_id", "item_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    audit_id: int = Field(foreign_key="audit.id", ondelete="CASCADE")
+    item_id: str = Field(max_length=80)
+    method: str = Field(max_length=30)
+    summary: str = Field(sa_type=Text)
+    interviewee_role: str | None = Field(default=None, max_length=40)
+    interviewee_count: int | None = None
+    reference: str = Field(default="", max_length=300)
+    created_at: datetime = _timestamp()
+
+
+class Finding(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("audit_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    audit_id: int = Field(foreign_key="audit.id", index=True, ondelete="CASCADE")
+    number: int
+    item_id: str | None = Field(default=None, max_length=80)
+    kind: str = Field(max_length=20)
+    clauses: list = _json(list)
+    requirement: str = Field(default="", sa_type=Text)
+    statement: str = Field(sa_type=Text)
+    evidence: str = Field(default="", sa_type=Text)
+    tags: dict = _json(dict)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()

@@ -1,0 +1,157 @@
+"""The audit report as a Word file (A4): cover, summary by verdict, findings, responses clause by clause."""
+
+from __future__ import annotations
+
+import io
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Mm, Pt, RGBColor
+
+from auditor.reports.context import AuditReportContext
+from auditor.reports.docx_xml import add_field, keep_row_together, repeat_as_header, shade_cell
+
+HEADER_FILL = "#E5E7EB"
+
+
+def render_audit_report(context: AuditReportContext) -> bytes:
+    t = context.t
+    document = Document()
+    _page_setup(document, context)
+
+    # Cover
+    document.add_paragraph(t("Audit report"), style="Title")
+    document.add_paragraph(context.title, style="Subtitle")
+    facts = [
+        (t("Organisation"), context.organisation + (f" (CVR {context.cvr})" if context.cvr else "")),
+        (t("Sites / production units"), ", ".join(context.sites) or "–"),
+        (t("Audit type"), context.audit_type),
+        (t("Dates"), context.dates),
+        (t("Lead auditor"), context.lead_auditor or "–"),
+        (t("Audit team"), ", ".join(context.team) or "–"),
+        (t("Checklists"), "; ".join(context.checklists)),
+        (t("Status"), context.status),
+        (t("Report id"), context.report_id),
+        (t("Generated"), context.generated_at),
+    ]
+    _key_value_table(document, facts)
+    for heading, text in ((t("Audit objectives"), context.objectives), (t("Audit scope"), context.scope), (t("Audit criteria"), context.criteria)):
+        if text:
+            document.add_heading(heading, level=2)
+            document.add_paragraph(text)
+
+    if context.plan:
+        document.add_heading(t("Audit plan"), level=1)
+        table = _table(document, [t("Date"), t("Time"), t("Activity"), t("Auditor"), t("Auditee (role)")], widths=(22, 22, 70, 32, 34))
+        for row in context.plan:
+            _row(table, [row.day, row.time, row.activity, row.auditor, row.auditee_role])
+
+    # Summary
+    document.add_heading(t("Summary"), level=1)
+    document.add_paragraph(t("{answered} of {total} checklist items answered.").format(answered=context.answered, total=context.total))
+    table = _table(document, [t("Verdict"), t("Count")], widths=(120, 30))
+    for count in context.verdict_counts:
+        cells = _row(table, [count.label, str(count.count)])
+        shade_cell(cells[0], _tint(count.colour))
+
+    # Findings
+    document.add_heading(t("Findings"), level=1)
+    if context.findings:
+        table = _table(document, [t("No."), t("Kind"), t("Clauses"), t("Statement and evidence")], widths=(16, 32, 36, 96))
+        for finding in context.findings:
+            text = finding.statement
+            if finding.requirement:
+                text = f"{t('Requirement')}: {finding.requirement}\n{text}"
+            if finding.evidence:
+                text += f"\n{t('Objective evidence')}: {finding.evidence}"
+            cells = _row(table, [finding.reference, finding.kind_label, finding.clauses + (f"\n({finding.item_code})" if finding.item_code else ""), text])
+            shade_cell(cells[1], _tint(finding.colour))
+    else:
+        document.add_paragraph(t("No findings were raised."))
+
+    # Responses clause by clause
+    document.add_heading(t("Checklist responses"), level=1)
+    for block in context.sections:
+        document.add_heading(block.title, level=min(block.level + 1, 4))
+        if not block.items:
+            continue
+        table = _table(document, [t("Item"), t("Question"), t("Verdict"), t("Note and evidence")], widths=(18, 72, 28, 62))
+        for item in block.items:
+            notes = "\n".join(x for x in (item.note, *("• " + e for e in item.evidence)) if x)
+            cells = _row(table, [item.code, item.question + (f"\n{item.clauses}" if item.clauses else ""), item.verdict_label, notes])
+            if item.verdict:
+                shade_cell(cells[2], _tint(item.colour))
+
+    document.add_heading(t("About this report"), level=1)
+    document.add_paragraph(t(
+        "An audit is based on a sample of the available information, so the findings may not cover everything that "
+        "could have been found. Interviewees are recorded by role, never by name."
+    ))
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _page_setup(document, context: AuditReportContext) -> None:
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Mm(210), Mm(297)  # python-docx's default template is US Letter
+    section.left_margin = section.right_margin = Mm(20)
+    section.top_margin, section.bottom_margin = Mm(20), Mm(18)
+    styles = document.styles
+    styles["Normal"].font.name = "Calibri"
+    styles["Normal"].font.size = Pt(10)
+    core = document.core_properties
+    core.title, core.subject, core.language = context.title, context.t("Audit report"), context.lang
+    footer = section.footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    footer.add_run(f"{context.report_id} · {context.organisation} · {context.t('Page')} ")
+    add_field(footer, "PAGE")
+    footer.add_run(f" {context.t('of')} ")
+    add_field(footer, "NUMPAGES")
+    for run in footer.runs:
+        run.font.size = Pt(8)
+        run.font.color.rgb = RGBColor(0x6B, 0x72, 0x80)
+
+
+def _key_value_table(document, rows: list[tuple[str, str]]) -> None:
+    table = document.add_table(rows=0, cols=2)
+    table.style = "Table Grid"
+    for key, value in rows:
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = key, value
+        cells[0].paragraphs[0].runs[0].bold = True
+        shade_cell(cells[0], HEADER_FILL)
+        cells[0].width, cells[1].width = Mm(50), Mm(120)
+
+
+def _table(document, headings: list[str], widths: tuple[int, ...]):
+    table = document.add_table(rows=1, cols=len(headings))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    header = table.rows[0]
+    repeat_as_header(header)
+    for cell, heading, width in zip(header.cells, headings, widths, strict=True):
+        cell.text = heading
+        cell.paragraphs[0].runs[0].bold = True
+        cell.width = Mm(width)
+        shade_cell(cell, HEADER_FILL)
+    return table
+
+
+def _row(table, values: list[str]):
+    row = table.add_row()
+    keep_row_together(row)
+    for cell, value, header in zip(row.cells, values, table.rows[0].cells, strict=True):
+        cell.text = value
+        cell.width = header.width
+    return row.cells
+
+
+def _tint(hex_colour: str, amount: float = 0.75) -> str:
+    """A light tint of a vocabulary colour, so black text stays readable on it."""
+    r, g, b = (int(hex_colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
+    r, g, b = (round(c + (255 - c) * amount) for c in (r, g, b))
+    return f"{r:02X}{g:02X}{b:02X}"

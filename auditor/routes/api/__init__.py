@@ -1,0 +1,18 @@
+"""The JSON API under /api/v1: a thin door onto the same services the HTML pages use."""
+
+from fastapi import APIRouter
+
+from auditor import __version__
+from auditor.routes.api import audits, checklists, findings, organisations, reports, responses
+
+router = APIRouter()
+
+
+@router.get("/healthz", tags=["health"])
+def health_check() -> dict:
+    """Liveness check for load balancers and the Docker health check."""
+    return {"status": "ok", "version": __version__}
+
+
+for module in (checklists, organisations, audits, responses, findings, reports):
+    router.include_router(module.router, prefix="/api/v1")

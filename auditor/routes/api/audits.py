@@ -1,0 +1,78 @@
+"""Audits: planning, status and the audit plan."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from auditor.deps import AuditDep, LibraryDep, SessionDep
+from auditor.models import Audit, Organisation
+from auditor.schemas import AuditChecklistOut, AuditIn, AuditOut, AuditUpdate, PlanEntryIn, PlanEntryOut, SiteOut, StatusIn
+from auditor.services import audits
+
+router = APIRouter(tags=["audits"])
+
+
+def audit_out(session, audit: Audit) -> AuditOut:
+    return AuditOut(
+        **audit.model_dump(),
+        organisation=session.get(Organisation, audit.organisation_id).name,
+        sites=[SiteOut.model_validate(s, from_attributes=True) for s in audits.audit_sites(session=session, audit=audit)],
+        checklists=[
+            AuditChecklistOut(id=s.checklist_id, version=s.version, title=s.title, item_count=s.item_count)
+            for s in audits.audit_snapshots(session=session, audit=audit)
+        ],
+        progress=audits.audit_progress(session=session, audit=audit),
+    )
+
+
+@router.get("/audits")
+def list_audits(session: SessionDep, status: str | None = None) -> list[dict]:
+    """Audits, newest first, with progress."""
+    return [
+        {"id": s.audit.id, "title": s.audit.title, "audit_type": s.audit.audit_type, "organisation": s.organisation,
+         "start_date": s.audit.start_date, "end_date": s.audit.end_date, "status": s.audit.status, "progress": s.progress}
+        for s in audits.list_audits(session=session, status=status)
+    ]
+
+
+@router.post("/audits", status_code=201)
+def create_audit(data: AuditIn, session: SessionDep, library: LibraryDep) -> AuditOut:
+    """Plan an audit; its checklists are frozen at their current version."""
+    return audit_out(session, audits.create_audit(session=session, data=data, library=library))
+
+
+@router.get("/audits/{audit_id}")
+def show_audit(audit: AuditDep, session: SessionDep) -> AuditOut:
+    """One audit with its sites, checklists and progress."""
+    return audit_out(session, audit)
+
+
+@router.patch("/audits/{audit_id}")
+def update_audit(audit: AuditDep, data: AuditUpdate, session: SessionDep) -> AuditOut:
+    """Change an audit's facts; fields left out stay as they are."""
+    return audit_out(session, audits.update_audit(session=session, audit=audit, data=data))
+
+
+@router.post("/audits/{audit_id}/status")
+def change_status(audit: AuditDep, data: StatusIn, session: SessionDep) -> AuditOut:
+    """Move the audit to its next (or previous) status."""
+    return audit_out(session, audits.change_status(session=session, audit=audit, status=data.status))
+
+
+@router.get("/audits/{audit_id}/plan")
+def list_plan(audit: AuditDep, session: SessionDep) -> list[PlanEntryOut]:
+    """The audit plan's agenda, in time order."""
+    return [PlanEntryOut.model_validate(e, from_attributes=True) for e in audits.plan_entries(session=session, audit=audit)]
+
+
+@router.post("/audits/{audit_id}/plan", status_code=201)
+def create_plan_entry(audit: AuditDep, data: PlanEntryIn, session: SessionDep) -> PlanEntryOut:
+    """Add a line to the audit plan."""
+    return PlanEntryOut.model_validate(audits.add_plan_entry(session=session, audit=audit, data=data), from_attributes=True)
+
+
+@router.delete("/audits/{audit_id}/plan/{entry_id}", status_code=204)
+def delete_plan_entry(audit: AuditDep, entry_id: int, session: SessionDep) -> Response:
+    """Remove a line from the audit plan."""
+    audits.delete_plan_entry(session=session, audit=audit, entry_id=entry_id)
+    return Response(status_code=204)

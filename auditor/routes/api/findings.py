@@ -1,0 +1,47 @@
+"""Findings raised in an audit."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from auditor.deps import AuditDep, FindingDep, SessionDep
+from auditor.models import Finding
+from auditor.schemas import FindingIn, FindingOut
+from auditor.services import findings
+
+router = APIRouter(tags=["findings"])
+
+
+def finding_out(finding: Finding) -> FindingOut:
+    return FindingOut(**finding.model_dump(), reference=findings.finding_reference(finding))
+
+
+@router.get("/audits/{audit_id}/findings")
+def list_findings(audit: AuditDep, session: SessionDep, kind: str | None = None, clause: str | None = None) -> list[FindingOut]:
+    """Findings of the audit, optionally by kind and by clause (a clause includes its sub-clauses)."""
+    return [finding_out(f) for f in findings.list_findings(session=session, audit=audit, kind=kind, clause=clause)]
+
+
+@router.post("/audits/{audit_id}/findings", status_code=201)
+def create_finding(audit: AuditDep, data: FindingIn, session: SessionDep) -> FindingOut:
+    """Raise a finding; clauses and tags default to the linked item's."""
+    return finding_out(findings.create_finding(session=session, audit=audit, data=data))
+
+
+@router.get("/audits/{audit_id}/findings/{finding_id}")
+def show_finding(finding: FindingDep) -> FindingOut:
+    """One finding."""
+    return finding_out(finding)
+
+
+@router.put("/audits/{audit_id}/findings/{finding_id}")
+def update_finding(audit: AuditDep, finding: FindingDep, data: FindingIn, session: SessionDep) -> FindingOut:
+    """Replace a finding's content."""
+    return finding_out(findings.update_finding(session=session, audit=audit, finding=finding, data=data))
+
+
+@router.delete("/audits/{audit_id}/findings/{finding_id}", status_code=204)
+def delete_finding(audit: AuditDep, finding: FindingDep, session: SessionDep) -> Response:
+    """Delete a finding."""
+    findings.delete_finding(session=session, audit=audit, finding=finding)
+    return Response(status_code=204)

@@ -1,0 +1,45 @@
+"""Organisations and their sites."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from auditor.deps import SessionDep
+from auditor.models import Organisation
+from auditor.schemas import OrganisationIn, OrganisationOut, SiteIn, SiteOut
+from auditor.services import organisations
+
+router = APIRouter(tags=["organisations"])
+
+
+def organisation_out(session, organisation: Organisation) -> OrganisationOut:
+    sites = organisations.sites_of(session=session, organisation_id=organisation.id)
+    return OrganisationOut(id=organisation.id, name=organisation.name, cvr=organisation.cvr, sites=[SiteOut.model_validate(s, from_attributes=True) for s in sites])
+
+
+@router.get("/organisations")
+def list_organisations(session: SessionDep) -> list[OrganisationOut]:
+    """All organisations, by name."""
+    return [organisation_out(session, o) for o in organisations.list_organisations(session=session)]
+
+
+@router.post("/organisations", status_code=201)
+def create_organisation(data: OrganisationIn, session: SessionDep) -> OrganisationOut:
+    """Create an organisation, optionally with its sites."""
+    organisation = organisations.create_organisation(session=session, data=data)
+    return organisation_out(session, organisation)
+
+
+@router.get("/organisations/{organisation_id}")
+def show_organisation(organisation_id: int, session: SessionDep) -> OrganisationOut:
+    """One organisation with its sites."""
+    return organisation_out(session, organisations.get_organisation(session=session, organisation_id=organisation_id))
+
+
+@router.post("/organisations/{organisation_id}/sites", status_code=201)
+def create_site(organisation_id: int, data: SiteIn, session: SessionDep) -> SiteOut:
+    """Add a site or production unit to an organisation."""
+    organisation = organisations.get_organisation(session=session, organisation_id=organisation_id)
+    site = organisations.add_site(session=session, organisation=organisation, data=data)
+    session.commit()
+    return SiteOut.model_validate(site, from_attributes=True)

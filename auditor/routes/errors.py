@@ -1,0 +1,84 @@
+"""Errors as people and API clients see them: a clear message, the right status, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse, Response
+
+from auditor.deps import is_htmx
+from auditor.errors import Conflict, DomainError, Invalid, NotFound, StaleVersion
+from auditor.i18n import gettext
+from auditor.templating import render
+
+log = logging.getLogger("auditor")
+
+STATUS = {NotFound: 404, Invalid: 422, StaleVersion: 409, Conflict: 409}
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path in {"/healthz", "/openapi.json"}
+
+
+def message_of(error: DomainError) -> str:
+    return gettext(error.message).format(**error.params)
+
+
+def handle_domain_error(request: Request, error: DomainError) -> Response:
+    status = next((code for kind, code in STATUS.items() if isinstance(error, kind)), 400)
+    message = message_of(error)
+    if wants_json(request):
+        body: dict = {"detail": message}
+        if isinstance(error, Invalid) and error.field:
+            body["errors"] = [{"field": error.field, "message": message}]
+        if isinstance(error, StaleVersion):
+            from auditor.routes.api.responses import response_out
+
+            body["current"] = jsonable_encoder(response_out(error.current)) if error.current else None
+            body["submitted"] = jsonable_encoder(error.submitted)
+        return JSONResponse(body, status_code=status)
+    return error_page(request, status, message)
+
+
+def describe_validation_errors(errors) -> list[dict]:
+    """pydantic errors as {field, message} a person can act on."""
+    described = []
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+        message = error.get("msg", "invalid value").removeprefix("Value error, ")
+        if error.get("type") == "extra_forbidden":
+            message = "is not a field this endpoint accepts"
+        described.append({"field": ".".join(loc), "message": message})
+    return described
+
+
+def handle_validation_error(request: Request, error: RequestValidationError) -> Response:
+    described = describe_validation_errors(error.errors())
+    summary = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in described)
+    if wants_json(request):
+        return JSONResponse({"detail": summary, "errors": described}, status_code=422)
+    return error_page(request, 422, summary)
+
+
+def handle_http_error(request: Request, error: HTTPException) -> Response:
+    if wants_json(request):
+        return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=getattr(error, "headers", None))
+    message = gettext("This page does not exist.") if error.status_code == 404 else str(error.detail)
+    return error_page(request, error.status_code, message)
+
+
+def handle_unexpected_error(request: Request, error: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    message = gettext("Something went wrong on our side. Nothing you typed has been lost on this device; please try again.")
+    if wants_json(request):
+        return JSONResponse({"detail": message}, status_code=500)
+    return error_page(request, 500, message)
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    template = "errors/_message.html" if is_htmx(request) else "errors/page.html"
+    return render(request, template, {"status": status, "message": message}, status_code=status)

@@ -1,0 +1,44 @@
+"""Reading HTML forms into the shared schemas, and showing their errors next to the fields."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from fastapi import Request
+from pydantic import BaseModel, ValidationError
+
+from auditor.errors import Invalid
+from auditor.i18n import gettext
+from auditor.routes.errors import describe_validation_errors
+
+Schema = TypeVar("Schema", bound=BaseModel)
+
+
+async def read_form(request: Request, *, lists: tuple[str, ...] = ()) -> dict:
+    """Form fields as a dict; fields in `lists` keep every value, empty values become absent."""
+    form = await request.form()
+    data: dict = {}
+    for key in form.keys():
+        if key in lists:
+            data[key] = [value for value in form.getlist(key) if str(value).strip()]
+        elif str(form.get(key)).strip() != "":
+            data[key] = form.get(key)
+    return data
+
+
+def parse(schema: type[Schema], data: dict) -> tuple[Schema | None, dict[str, str]]:
+    """(the parsed value, {}) or (None, {field: message})."""
+    try:
+        return schema.model_validate(data), {}
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for error in describe_validation_errors(exc.errors()):
+            field = error["field"].split(".")[0] or "_form"
+            errors.setdefault(field, gettext(error["message"]))
+        return None, errors
+
+
+def invalid_errors(error: Invalid) -> dict[str, str]:
+    from auditor.routes.errors import message_of
+
+    return {error.field or "_form": message_of(error)}

@@ -1,0 +1,334 @@
+"""Shapes of what comes in and goes out: the JSON API's bodies and the HTML forms' data share these."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from auditor import vocabulary as v
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
+LongText = Annotated[str, StringConstraints(max_length=20_000)]
+
+
+def _one_of(vocabulary: v.Vocabulary, value: str | None, what: str) -> str | None:
+    if value is not None and value not in vocabulary:
+        raise ValueError(f"{what} must be one of: {', '.join(vocabulary.values)}")
+    return value
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SiteIn(_In):
+    name: Name
+    p_number: str | None = Field(default=None, description="Danish production unit number (10 digits)")
+    address: ShortText = ""
+
+    @field_validator("p_number")
+    @classmethod
+    def _p_number(cls, value: str | None) -> str | None:
+        value = (value or "").replace(" ", "") or None
+        if value is not None and not re.fullmatch(r"\d{10}", value):
+            raise ValueError("a P-number has 10 digits")
+        return value
+
+
+class OrganisationIn(_In):
+    name: Name
+    cvr: str | None = Field(default=None, description="Danish CVR number (8 digits)")
+    sites: list[SiteIn] = []
+
+    @field_validator("cvr")
+    @classmethod
+    def _cvr(cls, value: str | None) -> str | None:
+        value = (value or "").replace(" ", "") or None
+        if value is not None and not re.fullmatch(r"\d{8}", value):
+            raise ValueError("a CVR number has 8 digits")
+        return value
+
+
+class SiteOut(BaseModel):
+    id: int
+    name: str
+    p_number: str | None
+    address: str
+
+
+class OrganisationOut(BaseModel):
+    id: int
+    name: str
+    cvr: str | None
+    sites: list[SiteOut]
+
+
+class AuditIn(_In):
+    title: Name
+    audit_type: str
+    organisation_id: int
+    site: ShortText | None = Field(default=None, description="A site name; created under the organisation if new")
+    site_ids: list[int] = []
+    scope: LongText = ""
+    objectives: LongText = ""
+    criteria: LongText = ""
+    start_date: date
+    end_date: date
+    lead_auditor: ShortText = ""
+    team: list[Name] = []
+    report_language: str = "da"
+    checklists: Annotated[list[str], Field(min_length=1)]
+
+    @field_validator("audit_type")
+    @classmethod
+    def _type(cls, value: str) -> str:
+        return _one_of(v.AUDIT_TYPES, value, "audit_type")
+
+    @field_validator("report_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        return _one_of(v.LANGUAGES, value, "report_language")
+
+    @model_validator(mode="after")
+    def _dates(self) -> AuditIn:
+        if self.end_date < self.start_date:
+            raise ValueError("end_date cannot be before start_date")
+        return self
+
+
+class AuditUpdate(_In):
+    """Fields of a planned audit that can change; checklists are fixed once the audit exists."""
+
+    title: Name | None = None
+    audit_type: str | None = None
+    site_ids: list[int] | None = None
+    scope: LongText | None = None
+    objectives: LongText | None = None
+    criteria: LongText | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    lead_auditor: ShortText | None = None
+    team: list[Name] | None = None
+    report_language: str | None = None
+
+    @field_validator("audit_type")
+    @classmethod
+    def _type(cls, value: str | None) -> str | None:
+        return _one_of(v.AUDIT_TYPES, value, "audit_type")
+
+    @field_validator("report_language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        return _one_of(v.LANGUAGES, value, "report_language")
+
+
+class StatusIn(_In):
+    status: str
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, value: str) -> str:
+        return _one_of(v.AUDIT_STATUSES, value, "status")
+
+
+class Progress(BaseModel):
+    answered: int
+    total: int
+    percent: int
+
+
+class AuditChecklistOut(BaseModel):
+    id: str
+    version: str
+    title: dict[str, str]
+    item_count: int
+
+
+class AuditOut(BaseModel):
+    id: int
+    title: str
+    audit_type: str
+    organisation_id: int
+    organisation: str
+    sites: list[SiteOut]
+    scope: str
+    objectives: str
+    criteria: str
+    start_date: date
+    end_date: date
+    lead_auditor: str
+    team: list[str]
+    report_language: str
+    status: str
+    checklists: list[AuditChecklistOut]
+    progress: Progress
+    created_at: datetime
+    updated_at: datetime
+
+
+class PlanEntryIn(_In):
+    day: date
+    start_time: time
+    end_time: time | None = None
+    kind: str = "activity"
+    activity: ShortText = ""
+    auditor: ShortText = ""
+    auditee_role: ShortText = ""
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        return _one_of(v.PLAN_KINDS, value, "kind")
+
+    @model_validator(mode="after")
+    def _times(self) -> PlanEntryIn:
+        if self.end_time is not None and self.end_time <= self.start_time:
+            raise ValueError("end_time must be after start_time")
+        if self.kind == "activity" and not self.activity:
+            raise ValueError("describe the activity or process")
+        return self
+
+
+class PlanEntryOut(BaseModel):
+    id: int
+    day: date
+    start_time: time
+    end_time: time | None
+    kind: str
+    activity: str
+    auditor: str
+    auditee_role: str
+
+
+class ResponseIn(_In):
+    """A save of one answer. Fields left out keep their stored value; `version` is the one the save is based on
+    (0 when there was no answer yet)."""
+
+    verdict: str | None = None
+    note: LongText | None = None
+    version: Annotated[int, Field(ge=0)]
+
+    @field_validator("verdict")
+    @classmethod
+    def _verdict(cls, value: str | None) -> str | None:
+        return _one_of(v.VERDICTS, value, "verdict")
+
+
+class ResponseOut(BaseModel):
+    item_id: str
+    verdict: str | None
+    note: str
+    version: int
+    updated_at: datetime | None
+
+
+class EvidenceIn(_In):
+    method: str
+    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
+    interviewee_role: str | None = None
+    interviewee_count: Annotated[int, Field(ge=1, le=500)] | None = None
+    reference: ShortText = ""
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, value: str) -> str:
+        return _one_of(v.EVIDENCE_METHODS, value, "method")
+
+    @field_validator("interviewee_role")
+    @classmethod
+    def _role(cls, value: str | None) -> str | None:
+        return _one_of(v.ACTORS, value or None, "interviewee_role")
+
+    @model_validator(mode="after")
+    def _interviews(self) -> EvidenceIn:
+        if self.method in v.INTERVIEW_METHODS:
+            if self.interviewee_role is None:
+                raise ValueError("an interview needs the interviewee's role (never a name)")
+            if self.interviewee_count is None:
+                self.interviewee_count = 1
+        else:
+            self.interviewee_role = None
+            self.interviewee_count = None
+        return self
+
+
+class EvidenceOut(BaseModel):
+    id: int
+    item_id: str
+    method: str
+    summary: str
+    interviewee_role: str | None
+    interviewee_count: int | None
+    reference: str
+    created_at: datetime
+
+
+class FindingTags(_In):
+    bek1406: list[str] = []
+    hazards: list[str] = []
+    actors: list[str] = []
+
+    @field_validator("bek1406")
+    @classmethod
+    def _bek(cls, values: list[str]) -> list[str]:
+        for value in values:
+            _one_of(v.BEK1406_FACTORS, value, "bek1406")
+        return values
+
+    @field_validator("hazards")
+    @classmethod
+    def _hazards(cls, values: list[str]) -> list[str]:
+        for value in values:
+            _one_of(v.HAZARD_FACTORS, value, "hazards")
+        return values
+
+    @field_validator("actors")
+    @classmethod
+    def _actors(cls, values: list[str]) -> list[str]:
+        for value in values:
+            _one_of(v.ACTORS, value, "actors")
+        return values
+
+
+class FindingIn(_In):
+    item_id: str | None = None
+    kind: str
+    clauses: list[str] | None = Field(default=None, description="Defaults to the item's clauses")
+    requirement: LongText = ""
+    statement: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+    evidence: LongText = ""
+    tags: FindingTags | None = Field(default=None, description="Defaults to the item's tags")
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        return _one_of(v.FINDING_KINDS, value, "kind")
+
+    @field_validator("clauses")
+    @classmethod
+    def _clauses(cls, values: list[str] | None) -> list[str] | None:
+        from auditor.checklists import CLAUSE_PATTERN
+
+        for ref in values or []:
+            if not CLAUSE_PATTERN.match(ref):
+                raise ValueError(f"clause {ref!r} must look like '45003:6.1.2' or '45001:9.3'")
+        return values
+
+
+class FindingOut(BaseModel):
+    id: int
+    reference: str
+    audit_id: int
+    item_id: str | None
+    kind: str
+    clauses: list[str]
+    requirement: str
+    statement: str
+    evidence: str
+    tags: dict
+    created_at: datetime
+    updated_at: datetime

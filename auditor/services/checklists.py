@@ -1,0 +1,90 @@
+"""Checklists as an audit sees them: frozen snapshots, and the item index built from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from sqlmodel import Session, select
+
+from auditor.checklists import Checklist, Item, LoadedChecklist, Section
+from auditor.models import AuditChecklist, ChecklistSnapshot
+
+
+@dataclass(frozen=True)
+class PlacedItem:
+    """An item with where it sits: its checklist and the sections above it."""
+
+    item: Item
+    checklist: Checklist
+    path: tuple[Section, ...]
+
+    @property
+    def top_section_key(self) -> str:
+        return section_key(self.checklist, self.path[0])
+
+
+def section_key(checklist: Checklist, section: Section) -> str:
+    """A stable HTML-safe key for a top-level section."""
+    return f"{checklist.id}--{section.code}".replace(".", "-").replace(" ", "-")
+
+
+@dataclass(frozen=True)
+class AuditStructure:
+    """The frozen checklists of one audit, in order, and every item by id."""
+
+    checklists: tuple[tuple[ChecklistSnapshot, Checklist], ...]
+    items: dict[str, PlacedItem]
+
+    @property
+    def total(self) -> int:
+        return len(self.items)
+
+
+def snapshot_for(*, session: Session, loaded: LoadedChecklist) -> ChecklistSnapshot:
+    """The snapshot of this exact file content, stored the first time an audit uses it."""
+    snapshot = session.exec(
+        select(ChecklistSnapshot).where(ChecklistSnapshot.checklist_id == loaded.id, ChecklistSnapshot.sha256 == loaded.sha256)
+    ).first()
+    if snapshot is None:
+        checklist = loaded.checklist
+        snapshot = ChecklistSnapshot(
+            checklist_id=checklist.id,
+            version=checklist.version,
+            sha256=loaded.sha256,
+            title=checklist.title.model_dump(),
+            item_count=checklist.item_count,
+            content=loaded.content(),
+        )
+        session.add(snapshot)
+        session.flush()
+    return snapshot
+
+
+def audit_structure(*, session: Session, audit_id: int) -> AuditStructure:
+    snapshot_ids = tuple(
+        session.exec(select(AuditChecklist.snapshot_id).where(AuditChecklist.audit_id == audit_id).order_by(AuditChecklist.position))
+    )
+    cached = _structure_cache.get(snapshot_ids)
+    if cached is None:
+        snapshots = {s.id: s for s in session.exec(select(ChecklistSnapshot).where(ChecklistSnapshot.id.in_(snapshot_ids)))}
+        cached = _build_structure([snapshots[i] for i in snapshot_ids])
+        if len(_structure_cache) > 256:
+            _structure_cache.clear()
+        _structure_cache[snapshot_ids] = cached
+    return cached
+
+
+# Snapshots never change, so a structure built from a tuple of snapshot ids stays true for the process.
+_structure_cache: dict[tuple[int, ...], AuditStructure] = {}
+
+
+def _build_structure(snapshots: list[ChecklistSnapshot]) -> AuditStructure:
+    checklists = tuple((snapshot, parse_snapshot(snapshot)) for snapshot in snapshots)
+    items = {}
+    for _, checklist in checklists:
+        for path, item in checklist.walk():
+            items[item.id] = PlacedItem(item, checklist, path)
+    return AuditStructure(checklists, items)
+
+
+def parse_snapshot(snapshot: ChecklistSnapshot) -> Checklist:
+    return Checklist.model_validate(snapshot.content)

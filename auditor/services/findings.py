@@ -1,0 +1,106 @@
+"""Findings: nonconformities, observations, OFIs and good practice raised in an audit."""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from auditor import vocabulary as v
+from auditor.errors import Invalid, NotFound
+from auditor.models import Audit, Finding, utcnow
+from auditor.schemas import FindingIn
+from auditor.services.audits import ensure_open
+from auditor.services.checklists import audit_structure
+
+
+def finding_reference(finding: Finding) -> str:
+    return f"F-{finding.number:03d}"
+
+
+def draft_finding(*, session: Session, audit: Audit, item_id: str | None, kind: str | None = None) -> dict:
+    """Form values for a new finding, prefilled from the checklist item it is raised on."""
+    draft = {"item_id": item_id, "kind": kind or "", "clauses": [], "requirement": "", "statement": "", "evidence": "", "tags": {}}
+    if item_id:
+        placed = audit_structure(session=session, audit_id=audit.id).items.get(item_id)
+        if placed is None:
+            raise NotFound("This audit has no checklist item with this id.")
+        tags = placed.item.tags
+        draft.update(clauses=list(placed.item.clauses), tags={"bek1406": tags.bek1406, "hazards": tags.hazards, "actors": tags.actors})
+    return draft
+
+
+def create_finding(*, session: Session, audit: Audit, data: FindingIn) -> Finding:
+    ensure_open(audit)
+    _check_kind(audit, data.kind)
+    draft = draft_finding(session=session, audit=audit, item_id=data.item_id)
+    number = (session.exec(select(func.max(Finding.number)).where(Finding.audit_id == audit.id)).one() or 0) + 1
+    finding = Finding(
+        audit_id=audit.id,
+        number=number,
+        item_id=data.item_id,
+        kind=data.kind,
+        clauses=data.clauses if data.clauses is not None else draft["clauses"],
+        requirement=data.requirement,
+        statement=data.statement,
+        evidence=data.evidence,
+        tags=data.tags.model_dump() if data.tags is not None else draft["tags"],
+    )
+    session.add(finding)
+    session.commit()
+    return finding
+
+
+def update_finding(*, session: Session, audit: Audit, finding: Finding, data: FindingIn) -> Finding:
+    ensure_open(audit)
+    _check_kind(audit, data.kind)
+    if data.item_id != finding.item_id:
+        draft_finding(session=session, audit=audit, item_id=data.item_id)  # the item must exist
+    finding.item_id = data.item_id
+    finding.kind = data.kind
+    if data.clauses is not None:
+        finding.clauses = data.clauses
+    if data.tags is not None:
+        finding.tags = data.tags.model_dump()
+    finding.requirement, finding.statement, finding.evidence = data.requirement, data.statement, data.evidence
+    finding.updated_at = utcnow()
+    session.add(finding)
+    session.commit()
+    return finding
+
+
+def delete_finding(*, session: Session, audit: Audit, finding: Finding) -> None:
+    ensure_open(audit)
+    session.delete(finding)
+    session.commit()
+
+
+def get_finding(*, session: Session, audit: Audit, finding_id: int) -> Finding:
+    finding = session.get(Finding, finding_id)
+    if finding is None or finding.audit_id != audit.id:
+        raise NotFound("No finding with this id in this audit.")
+    return finding
+
+
+def list_findings(*, session: Session, audit: Audit, kind: str | None = None, clause: str | None = None) -> list[Finding]:
+    """Findings of an audit; `clause` matches a clause and its sub-clauses ('6.1' finds '45003:6.1.2')."""
+    query = select(Finding).where(Finding.audit_id == audit.id).order_by(Finding.number)
+    if kind:
+        query = query.where(Finding.kind == kind)
+    findings = list(session.exec(query))
+    if clause:
+        findings = [f for f in findings if any(_clause_matches(ref, clause) for ref in f.clauses)]
+    return findings
+
+
+def _clause_matches(ref: str, wanted: str) -> bool:
+    standard, _, number = ref.partition(":")
+    wanted_standard, _, wanted_number = wanted.rpartition(":")
+    if wanted_standard and wanted_standard != standard:
+        return False
+    return number == wanted_number or number.startswith(wanted_number + ".")
+
+
+def _check_kind(audit: Audit, kind: str) -> None:
+    if kind not in {c.value for c in v.finding_kinds_for(audit.audit_type)}:
+        raise Invalid("An ungraded nonconformity is for internal audits; grade it major or minor.", field="kind")
+

@@ -1,0 +1,49 @@
+"""Organisations and their sites / production units."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from auditor.errors import NotFound
+from auditor.models import Organisation, Site
+from auditor.schemas import OrganisationIn, SiteIn
+
+
+def create_organisation(*, session: Session, data: OrganisationIn) -> Organisation:
+    organisation = Organisation(name=data.name, cvr=data.cvr)
+    session.add(organisation)
+    session.flush()
+    for site in data.sites:
+        add_site(session=session, organisation=organisation, data=site)
+    session.commit()
+    return organisation
+
+
+def add_site(*, session: Session, organisation: Organisation, data: SiteIn) -> Site:
+    site = Site(organisation_id=organisation.id, name=data.name, p_number=data.p_number, address=data.address)
+    session.add(site)
+    session.flush()
+    return site
+
+
+def get_organisation(*, session: Session, organisation_id: int) -> Organisation:
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound("No organisation with this id.")
+    return organisation
+
+
+def list_organisations(*, session: Session) -> list[Organisation]:
+    return list(session.exec(select(Organisation).order_by(Organisation.name)))
+
+
+def sites_of(*, session: Session, organisation_id: int) -> list[Site]:
+    return list(session.exec(select(Site).where(Site.organisation_id == organisation_id).order_by(Site.name)))
+
+
+def find_or_add_site(*, session: Session, organisation: Organisation, name: str) -> Site:
+    """A site of the organisation with this name, created if it does not exist yet."""
+    for site in sites_of(session=session, organisation_id=organisation.id):
+        if site.name.casefold() == name.casefold():
+            return site
+    return add_site(session=session, organisation=organisation, data=SiteIn(name=name))

@@ -1,0 +1,150 @@
+"""Answers to checklist items, saved with optimistic versioning, and the conduct view built from them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from auditor import vocabulary as v
+from auditor.checklists import Checklist, Section
+from auditor.errors import Invalid, NotFound, StaleVersion
+from auditor.models import Audit, Evidence, Finding, Response, utcnow
+from auditor.schemas import Progress, ResponseIn
+from auditor.services.audits import ensure_open, progress
+from auditor.services.checklists import PlacedItem, audit_structure, section_key
+
+SAVED_FIELDS = ("verdict", "note")
+
+
+def save_response(*, session: Session, audit: Audit, item_id: str, data: ResponseIn) -> Response:
+    """Save an answer. Idempotent: repeating a save that already landed returns the stored answer.
+    A save based on an older version than the stored one raises StaleVersion."""
+    ensure_open(audit)
+    if item_id not in audit_structure(session=session, audit_id=audit.id).items:
+        raise NotFound("This audit has no checklist item with this id.")
+    changes = {name: getattr(data, name) for name in SAVED_FIELDS if name in data.model_fields_set}
+    if changes.get("note") is None:
+        changes.pop("note", None)  # a note is cleared with "", never with null
+    if changes.get("verdict") and changes["verdict"] not in {c.value for c in v.verdicts_for(audit.audit_type)}:
+        raise Invalid("An ungraded nonconformity is for internal audits; grade it major or minor.", field="verdict")
+
+    current = get_response(session=session, audit=audit, item_id=item_id)
+    if current is not None and all(getattr(current, name) == value for name, value in changes.items()):
+        return current  # nothing to change: a repeated or empty save
+    if (current.version if current else 0) != data.version:
+        raise StaleVersion(current=current, submitted=data)
+
+    now = utcnow()
+    if current is None:
+        session.add(Response(audit_id=audit.id, item_id=item_id, version=1, updated_at=now, **changes))
+    else:
+        result = session.execute(
+            update(Response)
+            .where(Response.id == current.id, Response.version == data.version)
+            .values(**changes, version=Response.version + 1, updated_at=now)
+        )
+        if result.rowcount != 1:  # another save landed between our read and our write
+            session.rollback()
+            raise StaleVersion(current=get_response(session=session, audit=audit, item_id=item_id), submitted=data)
+    if audit.status == "planned":
+        audit.status = "in_progress"
+        session.add(audit)
+    try:
+        session.commit()
+    except IntegrityError:  # two first saves of the same item at once: the other one won
+        session.rollback()
+        raise StaleVersion(current=get_response(session=session, audit=audit, item_id=item_id), submitted=data) from None
+    session.expire_all()
+    return get_response(session=session, audit=audit, item_id=item_id)
+
+
+def get_response(*, session: Session, audit: Audit, item_id: str) -> Response | None:
+    return session.exec(select(Response).where(Response.audit_id == audit.id, Response.item_id == item_id)).first()
+
+
+def answer_for(*, session: Session, audit: Audit, item_id: str) -> Response:
+    """The stored answer to an item of the audit, or a blank one (version 0) if there is none yet."""
+    if item_id not in audit_structure(session=session, audit_id=audit.id).items:
+        raise NotFound("This audit has no checklist item with this id.")
+    return get_response(session=session, audit=audit, item_id=item_id) or Response(audit_id=audit.id, item_id=item_id, version=0, updated_at=None)
+
+
+def list_responses(*, session: Session, audit: Audit) -> list[Response]:
+    return list(session.exec(select(Response).where(Response.audit_id == audit.id).order_by(Response.id)))
+
+
+@dataclass
+class ConductItem:
+    placed: PlacedItem
+    response: Response | None
+    evidence: list[Evidence]
+    finding_count: int
+
+    @property
+    def item(self):
+        return self.placed.item
+
+    @property
+    def version(self) -> int:
+        return self.response.version if self.response else 0
+
+    @property
+    def verdict(self) -> str | None:
+        return self.response.verdict if self.response else None
+
+
+@dataclass
+class ConductGroup:
+    """Items under one (sub-)section heading; `headings` are the sections below the top one."""
+
+    headings: tuple[Section, ...]
+    items: list[ConductItem]
+
+
+@dataclass
+class ConductSection:
+    key: str
+    checklist: Checklist
+    section: Section
+    groups: list[ConductGroup]
+    progress: Progress
+
+
+@dataclass
+class ConductView:
+    sections: list[ConductSection]
+    progress: Progress
+
+
+def conduct_view(*, session: Session, audit: Audit) -> ConductView:
+    """Everything the conduct page shows, with progress per top-level section and overall."""
+    structure = audit_structure(session=session, audit_id=audit.id)
+    responses = {r.item_id: r for r in session.exec(select(Response).where(Response.audit_id == audit.id))}
+    evidence: dict[str, list[Evidence]] = defaultdict(list)
+    for entry in session.exec(select(Evidence).where(Evidence.audit_id == audit.id).order_by(Evidence.id)):
+        evidence[entry.item_id].append(entry)
+    finding_counts = dict(
+        session.exec(select(Finding.item_id, func.count()).where(Finding.audit_id == audit.id).group_by(Finding.item_id)).all()
+    )
+
+    sections: dict[str, ConductSection] = {}
+    for item_id, placed in structure.items.items():
+        key = placed.top_section_key
+        section = sections.get(key)
+        if section is None:
+            section = sections[key] = ConductSection(key, placed.checklist, placed.path[0], [], progress(0, 0))
+        headings = placed.path[1:]
+        if not section.groups or section.groups[-1].headings != headings:
+            section.groups.append(ConductGroup(headings, []))
+        section.groups[-1].items.append(ConductItem(placed, responses.get(item_id), evidence.get(item_id, []), finding_counts.get(item_id, 0)))
+    answered_total = 0
+    for section in sections.values():
+        items = [item for group in section.groups for item in group.items]
+        answered = sum(1 for item in items if item.verdict)
+        answered_total += answered
+        section.progress = progress(answered, len(items))
+    return ConductView(list(sections.values()), progress(answered_total, structure.total))

@@ -1,0 +1,48 @@
+"""The Jinja environment: translations, the domain vocabulary and small formatting filters."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import jinja2
+from babel.dates import format_date, format_datetime, format_time
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import HTMLResponse
+
+from auditor import __version__
+from auditor import vocabulary
+from auditor.i18n import get_locale, gettext, localized, ngettext
+from auditor.paths import TEMPLATES_DIR
+
+env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True, extensions=["jinja2.ext.i18n"])
+templates = Jinja2Templates(env=env)
+env.install_gettext_callables(gettext, ngettext, newstyle=True)
+env.globals.update(
+    vocabulary=vocabulary,
+    clause_label=vocabulary.clause_label,
+    localized=localized,
+    get_locale=get_locale,
+    app_version=__version__,
+)
+
+
+def _label(choice_vocabulary: vocabulary.Vocabulary, value: str | None, short: bool = False) -> str:
+    if not value or value not in choice_vocabulary:
+        return ""
+    choice = choice_vocabulary[value]
+    return gettext(choice.short if short and choice.short else choice.label)
+
+
+env.filters.update(
+    label=_label,
+    day=lambda value: format_date(value, "medium", locale=get_locale()) if isinstance(value, date) else "",
+    clock=lambda value: format_time(value, "HH:mm", locale=get_locale()) if value else "",
+    moment=lambda value: format_datetime(value, "medium", locale=get_locale()) if isinstance(value, datetime) else "",
+)
+
+
+def render(request: Request, name: str, context: dict | None = None, status_code: int = 200, headers: dict | None = None) -> HTMLResponse:
+    """Render a page or fragment; the locale and the request are always in the context."""
+    context = {"request": request, "locale": get_locale(), **(context or {})}
+    return templates.TemplateResponse(request, name, context, status_code=status_code, headers=headers)

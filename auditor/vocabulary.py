@@ -1,0 +1,181 @@
+"""The domain's words in one place: each verdict, finding kind, audit type, status and tag,
+with its stored value, its label (an English msgid, translated at render time) and its colour.
+
+The HTML, the CSS classes, the JSON API, the checklist validator and the Word report all read
+these tables; nothing else spells them out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from auditor.i18n import N_
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    value: str
+    label: str
+    colour: str = "#6b7280"  # hex, used by CSS and by Word cell shading
+    short: str = ""  # a short label for tight places (buttons, table cells)
+
+
+class Vocabulary:
+    """An ordered set of choices with lookup by value."""
+
+    def __init__(self, *choices: Choice):
+        self.choices = choices
+        self._by_value = {c.value: c for c in choices}
+
+    def __iter__(self):
+        return iter(self.choices)
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._by_value
+
+    def __getitem__(self, value: str) -> Choice:
+        return self._by_value[value]
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(c.value for c in self.choices)
+
+
+# Verdicts an auditor records on a checklist item. `nc` (ungraded) is for internal audits.
+VERDICTS = Vocabulary(
+    Choice("conform", N_("Conform"), "#15803d", N_("Conform")),
+    Choice("major_nc", N_("Major nonconformity"), "#b91c1c", N_("Major NC")),
+    Choice("minor_nc", N_("Minor nonconformity"), "#ea580c", N_("Minor NC")),
+    Choice("nc", N_("Nonconformity"), "#c2410c", N_("NC")),
+    Choice("observation", N_("Observation"), "#ca8a04", N_("Observation")),
+    Choice("ofi", N_("Opportunity for improvement"), "#2563eb", N_("OFI")),
+    Choice("good_practice", N_("Good practice"), "#0f766e", N_("Good practice")),
+    Choice("not_applicable", N_("Not applicable"), "#6b7280", N_("N/A")),
+)
+
+# Findings are graded with the verdicts that say something is wrong or remarkable.
+FINDING_KINDS = Vocabulary(*(c for c in VERDICTS if c.value not in {"conform", "not_applicable"}))
+NONCONFORMITY_KINDS = frozenset({"major_nc", "minor_nc", "nc"})
+
+
+
+def verdicts_for(audit_type: str) -> list[Choice]:
+    """Verdicts an audit of this type may record: ungraded `nc` only in internal audits."""
+    return [c for c in VERDICTS if c.value != "nc" or audit_type == "internal"]
+
+
+def finding_kinds_for(audit_type: str) -> list[Choice]:
+    return [c for c in FINDING_KINDS if c.value != "nc" or audit_type == "internal"]
+
+
+AUDIT_TYPES = Vocabulary(
+    Choice("internal", N_("Internal audit")),
+    Choice("stage1", N_("Stage 1 audit")),
+    Choice("stage2", N_("Stage 2 audit")),
+    Choice("surveillance", N_("Surveillance audit")),
+    Choice("recertification", N_("Recertification audit")),
+    Choice("special", N_("Special audit")),
+)
+
+AUDIT_STATUSES = Vocabulary(
+    Choice("planned", N_("Planned"), "#6b7280"),
+    Choice("in_progress", N_("In progress"), "#2563eb"),
+    Choice("reporting", N_("Reporting"), "#ca8a04"),
+    Choice("closed", N_("Closed"), "#15803d"),
+)
+# Status moves forward one step at a time; reopening goes one step back.
+STATUS_FLOW = {
+    "planned": ("in_progress",),
+    "in_progress": ("reporting", "planned"),
+    "reporting": ("closed", "in_progress"),
+    "closed": ("reporting",),
+}
+
+# Kinds of line in the audit plan's agenda (ISO 19011 6.3.2, 6.4.3, 6.4.10).
+PLAN_KINDS = Vocabulary(
+    Choice("opening_meeting", N_("Opening meeting")),
+    Choice("activity", N_("Audit activity")),
+    Choice("interview", N_("Interview")),
+    Choice("site_tour", N_("Site tour")),
+    Choice("team_conference", N_("Audit team conference")),
+    Choice("closing_meeting", N_("Closing meeting")),
+)
+
+LANGUAGES = Vocabulary(
+    Choice("da", "Dansk"),
+    Choice("en", "English"),
+)
+
+# How the auditor obtained a piece of evidence (ISO 19011 6.4.7; AT IN-4-1 methods).
+EVIDENCE_METHODS = Vocabulary(
+    Choice("document", N_("Document review")),
+    Choice("interview_individual", N_("Individual interview")),
+    Choice("interview_group", N_("Group interview")),
+    Choice("observation", N_("Observation")),
+    Choice("records", N_("Records and data")),
+    Choice("survey", N_("Questionnaire or survey")),
+)
+INTERVIEW_METHODS = frozenset({"interview_individual", "interview_group"})
+
+# The actors of Arbejdstilsynet's three-layer model; interviewees are recorded by these roles.
+ACTORS = Vocabulary(
+    Choice("strategic_management", N_("Strategic management")),
+    Choice("management_of_managers", N_("Management of managers")),
+    Choice("first_line_management", N_("First-line management")),
+    Choice("cooperation_bodies", N_("AMO / MED / SU")),
+    Choice("staff_functions", N_("HR / OH&S staff")),
+    Choice("employees", N_("Employees")),
+)
+
+# BEK 1406 chapter 3: risk factors with special rules.
+BEK1406_FACTORS = Vocabulary(
+    Choice("workload", N_("High workload and time pressure")),
+    Choice("unclear_demands", N_("Unclear and conflicting demands")),
+    Choice("emotional_demands", N_("High emotional demands in work with people")),
+    Choice("offensive_behaviour", N_("Offensive behaviour, incl. bullying and sexual harassment")),
+    Choice("violence", N_("Work-related violence")),
+)
+
+# ISO 45003 Tables 1-3 (our one-line names for the factor groups).
+HAZARD_FACTORS = Vocabulary(
+    Choice("org.roles", N_("Roles and expectations")),
+    Choice("org.control", N_("Job control or autonomy")),
+    Choice("org.demands", N_("Job demands")),
+    Choice("org.change", N_("Organizational change management")),
+    Choice("org.remote", N_("Remote and isolated work")),
+    Choice("org.workload", N_("Workload and work pace")),
+    Choice("org.hours", N_("Working hours and schedule")),
+    Choice("org.security", N_("Job security and precarious work")),
+    Choice("social.relationships", N_("Interpersonal relationships")),
+    Choice("social.leadership", N_("Leadership")),
+    Choice("social.culture", N_("Organizational or workgroup culture")),
+    Choice("social.recognition", N_("Recognition and reward")),
+    Choice("social.career", N_("Career development")),
+    Choice("social.support", N_("Support")),
+    Choice("social.supervision", N_("Supervision")),
+    Choice("social.civility", N_("Civility and respect")),
+    Choice("social.work_life", N_("Work/life balance")),
+    Choice("social.violence", N_("Violence at work")),
+    Choice("social.harassment", N_("Harassment")),
+    Choice("social.bullying", N_("Bullying and victimization")),
+    Choice("env.equipment", N_("Equipment")),
+    Choice("env.conditions", N_("Physical working conditions")),
+    Choice("env.resources", N_("Tools and resources")),
+    Choice("env.hazardous", N_("Hazardous tasks and settings")),
+)
+HAZARD_TABLES = {"org": 1, "social": 2, "env": 3}
+
+PREVENTION_LEVELS = Vocabulary(
+    Choice("primary", N_("Primary prevention"), "#15803d"),
+    Choice("secondary", N_("Secondary prevention"), "#ca8a04"),
+    Choice("tertiary", N_("Tertiary prevention"), "#b91c1c"),
+)
+
+# Clause references are "<standard>:<clause>", e.g. "45003:6.1.2".
+STANDARDS = {"45001": "ISO 45001", "45003": "ISO 45003"}
+
+
+def clause_label(ref: str) -> str:
+    """'45003:6.1.2' -> 'ISO 45003 6.1.2'."""
+    standard, _, clause = ref.partition(":")
+    return f"{STANDARDS.get(standard, standard)} {clause}"

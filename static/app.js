@@ -1,0 +1,38 @@
+// app.js: small behaviour shared by every page (messages, confirmations, htmx errors).
+(() => {
+  "use strict";
+  const messagesEl = document.getElementById("app-messages");
+  const messages = messagesEl ? JSON.parse(messagesEl.textContent) : {};
+  const flash = document.getElementById("flash");
+  let flashTimer = null;
+
+  function show(text, isError) {
+    if (!flash || !text) return;
+    flash.textContent = text;
+    flash.classList.toggle("error", Boolean(isError));
+    flash.hidden = false;
+    clearTimeout(flashTimer);
+    flashTimer = setTimeout(() => { flash.hidden = true; }, isError ? 8000 : 4000);
+  }
+
+  // A finding saved from the conduct page comes back with ?saved=F-001.
+  const saved = new URLSearchParams(window.location.search).get("saved");
+  if (saved) show(messages.finding_saved.replace("%(reference)s", saved));
+
+  // Forms that need a confirmation before they delete something.
+  document.addEventListener("submit", (event) => {
+    const question = event.target.dataset && event.target.dataset.confirm;
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+
+  // htmx leaves the form as it is on an error, so nothing typed is lost; say what happened.
+  document.addEventListener("htmx:sendError", () => show(messages.offline, true));
+  document.addEventListener("htmx:responseError", (event) => {
+    let detail = "";
+    try { detail = JSON.parse(event.detail.xhr.responseText).detail; } catch (err) {
+      const box = new DOMParser().parseFromString(event.detail.xhr.responseText, "text/html").querySelector(".error-box p");
+      detail = box ? box.textContent : "";
+    }
+    show(detail || messages.failed, true);
+  });
+})();
