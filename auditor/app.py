@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from auditor import __version__
-from auditor.checklists import load_library
+from auditor.checklists import Library, load_library
 from auditor.config import Settings
 from auditor.db import make_engine
 from auditor.i18n import LANGUAGE_COOKIE, negotiate_locale, set_locale
@@ -22,7 +22,7 @@ from auditor.routes.web import router as web_router
 log = logging.getLogger("auditor")
 
 
-def create_app(settings: Settings | None = None, *, engine=None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, engine=None, library: Library | None = None) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(
         title="auditor",
@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None, *, engine=None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)
-    app.state.library = load_library(settings.checklist_paths())
+    app.state.library = library or load_library(settings.checklist_paths())
     for problem in app.state.library.errors:
         log.error("checklist not loaded: %s", problem)
 

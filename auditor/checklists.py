@@ -239,7 +239,7 @@ def _describe(path: str, data: Any, error: dict) -> ChecklistError:
             break
         if index >= 1 and loc[index - 1] == "items" and isinstance(part, int):
             item_id = node.get("id") if isinstance(node, dict) else None
-            item_id = str(item_id) if item_id else f"#{part + 1} in {_path_text(loc[:index + 1])}"
+            item_id = str(item_id) if item_id else f"#{part + 1} in {_path_text(loc[:index])}"
             field_start = index + 1
     field_path = _path_text(loc[field_start:]) if item_id else _path_text(loc)
     message = error["msg"].removeprefix("Value error, ")

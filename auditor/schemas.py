@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from auditor import vocabulary as v
+from auditor.i18n import N_
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
@@ -35,7 +36,7 @@ class SiteIn(_In):
     def _p_number(cls, value: str | None) -> str | None:
         value = (value or "").replace(" ", "") or None
         if value is not None and not re.fullmatch(r"\d{10}", value):
-            raise ValueError("a P-number has 10 digits")
+            raise ValueError(N_("a P-number has 10 digits"))
         return value
 
 
@@ -49,7 +50,7 @@ class OrganisationIn(_In):
     def _cvr(cls, value: str | None) -> str | None:
         value = (value or "").replace(" ", "") or None
         if value is not None and not re.fullmatch(r"\d{8}", value):
-            raise ValueError("a CVR number has 8 digits")
+            raise ValueError(N_("a CVR number has 8 digits"))
         return value
 
 
@@ -96,7 +97,7 @@ class AuditIn(_In):
     @model_validator(mode="after")
     def _dates(self) -> AuditIn:
         if self.end_date < self.start_date:
-            raise ValueError("end_date cannot be before start_date")
+            raise ValueError(N_("end_date cannot be before start_date"))
         return self
 
 
@@ -187,9 +188,9 @@ class PlanEntryIn(_In):
     @model_validator(mode="after")
     def _times(self) -> PlanEntryIn:
         if self.end_time is not None and self.end_time <= self.start_time:
-            raise ValueError("end_time must be after start_time")
+            raise ValueError(N_("end_time must be after start_time"))
         if self.kind == "activity" and not self.activity:
-            raise ValueError("describe the activity or process")
+            raise ValueError(N_("describe the activity or process"))
         return self
 
 
@@ -247,7 +248,7 @@ class EvidenceIn(_In):
     def _interviews(self) -> EvidenceIn:
         if self.method in v.INTERVIEW_METHODS:
             if self.interviewee_role is None:
-                raise ValueError("an interview needs the interviewee's role (never a name)")
+                raise ValueError(N_("an interview needs the interviewee's role (never a name)"))
             if self.interviewee_count is None:
                 self.interviewee_count = 1
         else:

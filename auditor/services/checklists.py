@@ -60,21 +60,26 @@ def snapshot_for(*, session: Session, loaded: LoadedChecklist) -> ChecklistSnaps
 
 
 def audit_structure(*, session: Session, audit_id: int) -> AuditStructure:
-    snapshot_ids = tuple(
-        session.exec(select(AuditChecklist.snapshot_id).where(AuditChecklist.audit_id == audit_id).order_by(AuditChecklist.position))
-    )
-    cached = _structure_cache.get(snapshot_ids)
+    rows = session.exec(
+        select(AuditChecklist.snapshot_id, ChecklistSnapshot.sha256)
+        .join(ChecklistSnapshot)
+        .where(AuditChecklist.audit_id == audit_id)
+        .order_by(AuditChecklist.position)
+    ).all()
+    key = tuple(sha for _, sha in rows)
+    cached = _structure_cache.get(key)
     if cached is None:
+        snapshot_ids = [snapshot_id for snapshot_id, _ in rows]
         snapshots = {s.id: s for s in session.exec(select(ChecklistSnapshot).where(ChecklistSnapshot.id.in_(snapshot_ids)))}
         cached = _build_structure([snapshots[i] for i in snapshot_ids])
         if len(_structure_cache) > 256:
             _structure_cache.clear()
-        _structure_cache[snapshot_ids] = cached
+        _structure_cache[key] = cached
     return cached
 
 
-# Snapshots never change, so a structure built from a tuple of snapshot ids stays true for the process.
-_structure_cache: dict[tuple[int, ...], AuditStructure] = {}
+# Keyed by the snapshots' content hashes: a snapshot never changes, so its structure stays true for the process.
+_structure_cache: dict[tuple[str, ...], AuditStructure] = {}
 
 
 def _build_structure(snapshots: list[ChecklistSnapshot]) -> AuditStructure:

@@ -71,7 +71,9 @@ async def create_finding(request: Request, audit: AuditDep, session: SessionDep)
         except Invalid as error:
             errors = invalid_errors(error)
         else:
-            return RedirectResponse(f"{back}{'&' if '?' in back else '?'}saved={quote(findings.finding_reference(finding))}", status_code=303)
+            path, _, fragment = back.partition("#")
+            target = f"{path}{'&' if '?' in path else '?'}saved={quote(findings.finding_reference(finding))}"
+            return RedirectResponse(target + (f"#{fragment}" if fragment else ""), status_code=303)
     return render(request, "findings/form.html", _form_context(session, audit, {**form, "tags": _finding_values(form)["tags"]}, errors, back=back), status_code=422)
 
 

@@ -8,7 +8,7 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from auditor.errors import Invalid
-from auditor.i18n import gettext
+from auditor.i18n import N_, gettext
 from auditor.routes.errors import describe_validation_errors
 
 Schema = TypeVar("Schema", bound=BaseModel)
@@ -26,15 +26,31 @@ async def read_form(request: Request, *, lists: tuple[str, ...] = ()) -> dict:
     return data
 
 
+# pydantic's own messages, by error type, worded for a person filling in a form.
+FORM_MESSAGES = {
+    "missing": N_("This field is required."),
+    "string_too_short": N_("This field is required."),
+    "string_too_long": N_("This text is too long."),
+    "date_parsing": N_("Enter a valid date."),
+    "date_from_datetime_parsing": N_("Enter a valid date."),
+    "time_parsing": N_("Enter a valid time."),
+    "int_parsing": N_("Enter a whole number."),
+    "greater_than_equal": N_("The number is too small."),
+    "less_than_equal": N_("The number is too large."),
+    "too_short": N_("Choose at least one."),
+}
+
+
 def parse(schema: type[Schema], data: dict) -> tuple[Schema | None, dict[str, str]]:
     """(the parsed value, {}) or (None, {field: message})."""
     try:
         return schema.model_validate(data), {}
     except ValidationError as exc:
         errors: dict[str, str] = {}
-        for error in describe_validation_errors(exc.errors()):
-            field = error["field"].split(".")[0] or "_form"
-            errors.setdefault(field, gettext(error["message"]))
+        for error, described in zip(exc.errors(), describe_validation_errors(exc.errors()), strict=True):
+            field = described["field"].split(".")[0] or "_form"
+            message = FORM_MESSAGES.get(error["type"], described["message"])
+            errors.setdefault(field, gettext(message))
         return None, errors
 
 

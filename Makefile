@@ -1,0 +1,37 @@
+# The two commands of the quick start, and a few for maintainers.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_test
+EXTRACT_KEYWORDS := -k _ -k N_ -k t -k NotFound -k Invalid -k Conflict
+
+.PHONY: run test test-sqlite test-postgres install messages bench
+
+$(VENV)/installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/installed
+
+## Install, load the demo data into SQLite (./data) and serve on http://127.0.0.1:8000
+run: install
+	$(VENV)/bin/auditor demo
+	$(VENV)/bin/auditor serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
+
+## The whole test suite: on SQLite (with the browser tests), then on PostgreSQL
+test: install test-sqlite test-postgres
+
+test-sqlite: install
+	$(PY) -m pytest
+
+test-postgres: install
+	AUDITOR_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -m "not browser"
+
+## Re-extract translatable strings and merge them into the Danish catalogue
+messages: install
+	$(VENV)/bin/pybabel extract -F babel.cfg $(EXTRACT_KEYWORDS) --no-location --sort-output --omit-header -o auditor/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i auditor/translations/messages.pot -d auditor/translations -l da --no-fuzzy-matching --ignore-obsolete
+
+bench: install
+	$(PY) bench/bench.py

@@ -1,0 +1,145 @@
+"""Shared fixtures. The schema is built by the real Alembic migrations, on SQLite by default or on the
+PostgreSQL database named by AUDITOR_TEST_DATABASE_URL; each test runs inside a transaction that is
+rolled back, so tests never see each other's data."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from auditor.app import create_app
+from auditor.checklists import Library, load_library
+from auditor.config import Settings
+from auditor.db import make_engine, upgrade
+from auditor.deps import get_session
+from auditor.models import Audit, Organisation
+from auditor.paths import CHECKLISTS_DIR
+from auditor.schemas import AuditIn, OrganisationIn, SiteIn
+from auditor.services import audits, organisations
+
+TEST_DATABASE_URL = os.environ.get("AUDITOR_TEST_DATABASE_URL", "")
+
+
+def _recreate_postgres_database(url: str) -> None:
+    import psycopg
+
+    target = make_url(url)
+    admin = target.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{target.database}"')
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    if TEST_DATABASE_URL.startswith("postgresql"):
+        _recreate_postgres_database(TEST_DATABASE_URL)
+        return TEST_DATABASE_URL
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def engine(database_url) -> Iterator[Engine]:
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def library() -> Library:
+    library = load_library([CHECKLISTS_DIR])
+    assert not library.errors, library.errors
+    return library
+
+
+@pytest.fixture
+def session(engine) -> Iterator[Session]:
+    """A session whose commits are savepoints inside one transaction that the test rolls back."""
+    connection = engine.connect()
+    transaction = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def settings(database_url, tmp_path) -> Settings:
+    return Settings(database_url=database_url, data_dir=tmp_path)
+
+
+@pytest.fixture
+def app(settings, engine, session, library):
+    app = create_app(settings, engine=engine, library=library)
+    app.dependency_overrides[get_session] = lambda: session
+    return app
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    """An API/page client that asks for English (the default locale is Danish; tests/test_i18n.py covers it)."""
+    with TestClient(app, raise_server_exceptions=False, headers={"Accept-Language": "en"}) as client:
+        yield client
+
+
+# Factories: small, explicit, overridable.
+
+@pytest.fixture
+def make_organisation(session):
+    def make(name: str = "Nordlys Logistik A/S", cvr: str | None = "12345678", sites: tuple[str, ...] = ("Aarhus lager",)) -> Organisation:
+        return organisations.create_organisation(session=session, data=OrganisationIn(name=name, cvr=cvr, sites=[SiteIn(name=s) for s in sites]))
+
+    return make
+
+
+@pytest.fixture
+def make_audit(session, library, make_organisation):
+    def make(organisation: Organisation | None = None, **overrides) -> Audit:
+        organisation = organisation or make_organisation()
+        values = {
+            "title": "Overvågningsaudit 2026",
+            "audit_type": "surveillance",
+            "organisation_id": organisation.id,
+            "start_date": date(2026, 12, 1),
+            "end_date": date(2026, 12, 2),
+            "lead_auditor": "Lead Auditor",
+            "checklists": ["iso45003-clauses"],
+            "report_language": "da",
+        }
+        values.update(overrides)
+        return audits.create_audit(session=session, data=AuditIn(**values), library=library)
+
+    return make
+
+
+@pytest.fixture
+def first_item_id(library) -> str:
+    return next(library.get("iso45003-clauses").checklist.items()).id
+
+
+def item_ids(library: Library, checklist_id: str = "iso45003-clauses") -> list[str]:
+    return [item.id for item in library.get(checklist_id).checklist.items()]
+
+
+@pytest.fixture
+def write_checklist(tmp_path):
+    """Write a checklist file from YAML text; returns its path."""
+
+    def write(text: str, name: str = "custom.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write

@@ -1,0 +1,481 @@
+"""The conduct page in headless Chromium, emulating the lead auditor's iPad, against the real app served by
+uvicorn from its own SQLite file. Every test checks what the auditor sees and what the server stored.
+
+Danish is the default interface language but its catalogue is still being written, so these tests never
+assert Danish interface strings: they use data-state and aria attributes, or switch to English with the
+language cookie and assert English text. Checklist text (the questions) is data and is asserted in Danish.
+
+    .venv/bin/python -m pytest tests/test_browser.py
+    AUDITOR_SCREENSHOTS=1 .venv/bin/python -m pytest tests/test_browser.py -k screenshot   # docs/screenshots/
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from playwright.sync_api import BrowserContext, Locator, Page, expect
+from sqlmodel import Session
+
+from auditor.app import create_app
+from auditor.config import Settings
+from auditor.db import make_engine, upgrade
+from auditor.schemas import AuditIn, OrganisationIn, ResponseIn, SiteIn
+from auditor.services import audits, organisations, responses
+from browser_support import CHROMIUM, CHROMIUM_ARGS, Api, LiveServer, require_chromium
+
+pytestmark = pytest.mark.browser
+
+CHECKLIST = "iso45003-clauses"
+API_RESPONSES = "**/api/v1/audits/*/responses/*"
+SCREENSHOTS_DIR = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+DEVICE = "iPad Pro 11"
+
+expect.set_options(timeout=10_000)
+
+
+# -- Browser: Debian's Chromium, emulating the iPad --------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    require_chromium()
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "headless": True, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args, playwright):
+    # A Danish auditor's tablet: Danish is what the app picks without a language cookie.
+    return {**browser_context_args, **playwright.devices[DEVICE], "locale": "da-DK", "timezone_id": "Europe/Copenhagen"}
+
+
+# -- The live server and its data -------------------------------------------------------------------------------
+
+@dataclass
+class Live:
+    url: str
+    server: LiveServer
+    api: Api
+    engine: object
+    library: object
+    organisation_id: int
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory, library):
+    require_chromium()  # no server for nothing
+    data_dir = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{data_dir / 'browser.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with Session(engine, expire_on_commit=False) as session:
+        organisation = organisations.create_organisation(
+            session=session, data=OrganisationIn(name="Nordlys Logistik A/S", cvr="12345678", sites=[SiteIn(name="Aarhus lager")])
+        )
+    app = create_app(Settings(database_url=url, data_dir=data_dir), engine=engine)
+    server = LiveServer(app).start()
+    try:
+        yield Live(server.url, server, Api(server.url), engine, library, organisation.id)
+    finally:
+        server.stop()
+        engine.dispose()
+
+
+@dataclass
+class AuditPage:
+    """One fresh audit (so tests never share answers) and the addresses a test needs."""
+
+    id: int
+    item_ids: list[str]
+    live: Live
+
+    @property
+    def conduct_url(self) -> str:
+        return f"{self.live.url}/audits/{self.id}/conduct"
+
+    def stored(self, item_id: str) -> dict:
+        return self.live.api.get(f"/api/v1/audits/{self.id}/responses/{quote(item_id, safe='')}")
+
+    def put(self, item_id: str, **fields) -> dict:
+        return self.live.api.put(f"/api/v1/audits/{self.id}/responses/{quote(item_id, safe='')}", fields)
+
+    def evidence(self, item_id: str) -> list[dict]:
+        return self.live.api.get(f"/api/v1/audits/{self.id}/responses/{quote(item_id, safe='')}/evidence")
+
+
+@pytest.fixture
+def audit(live) -> AuditPage:
+    with Session(live.engine, expire_on_commit=False) as session:
+        created = audits.create_audit(
+            session=session,
+            library=live.library,
+            data=AuditIn(
+                title="Overvågningsaudit 2026", audit_type="surveillance", organisation_id=live.organisation_id,
+                start_date=date(2026, 12, 1), end_date=date(2026, 12, 2), lead_auditor="Lead Auditor",
+                checklists=[CHECKLIST], report_language="da",
+            ),
+        )
+    item_ids = [item.id for item in live.library.get(CHECKLIST).checklist.items()]
+    return AuditPage(created.id, item_ids, live)
+
+
+@pytest.fixture(autouse=True)
+def _reset_delay(live):
+    yield
+    live.server.delay.seconds = 0
+
+
+def english(context: BrowserContext, live: Live) -> None:
+    """Remember English as the interface language, as the header link does."""
+    context.add_cookies([{"name": "auditor_lang", "value": "en", "url": live.url}])
+
+
+def card(page: Page, item_id: str) -> Locator:
+    return page.locator(f".item-card[data-item-id='{item_id}']")
+
+
+def draft(page: Page, audit: AuditPage, item_id: str) -> dict | None:
+    raw = page.evaluate("key => localStorage.getItem(key)", f"auditor:draft:{audit.id}:{item_id}")
+    return json.loads(raw) if raw else None
+
+
+def count_of(page: Page, key: str) -> tuple[int, int]:
+    answered, total = page.locator(f"[data-count='{key}']").inner_text().split("/")
+    return int(answered), int(total)
+
+
+# -- 1. Verdicts -------------------------------------------------------------------------------------------------
+
+def test_tapping_a_verdict_saves_it_and_counts_it(page: Page, context: BrowserContext, audit: AuditPage):
+    english(context, audit.live)
+    item_id = audit.item_ids[0]
+    page.goto(audit.conduct_url)
+    first = card(page, item_id)
+    section = first.get_attribute("data-section")
+    section_before, overall_before = count_of(page, section), count_of(page, "overall")
+    assert section_before[0] == 0 and overall_before == (0, len(audit.item_ids))
+
+    conform = first.locator(".verdict[data-verdict=conform]")
+    expect(conform).to_have_attribute("aria-pressed", "false")
+    conform.tap()
+
+    expect(conform).to_have_attribute("aria-pressed", "true")
+    expect(first.locator(".verdict[aria-pressed=true]")).to_have_count(1)
+    expect(first.locator(".save-state")).to_have_attribute("data-state", "saved")
+    expect(first.locator(".save-state")).to_have_text("Saved")
+    expect(page.locator(f"[data-count='{section}']")).to_have_text(f"{section_before[0] + 1}/{section_before[1]}")
+    expect(page.locator("[data-count=overall]")).to_have_text(f"1/{overall_before[1]}")
+    expect(page.locator("#overall-progress")).to_have_attribute("value", "1")
+    expect(page.locator("#sync-state")).to_have_attribute("data-state", "saved")
+
+    stored = audit.stored(item_id)
+    assert (stored["verdict"], stored["version"]) == ("conform", 1)
+
+    # Changing one's mind is one more save of the same answer, not a second answer: the count stays.
+    minor = first.locator(".verdict[data-verdict=minor_nc]")
+    minor.tap()
+    expect(minor).to_have_attribute("aria-pressed", "true")
+    expect(conform).to_have_attribute("aria-pressed", "false")
+    expect(first).to_have_attribute("data-version", "2")
+    expect(page.locator("[data-count=overall]")).to_have_text(f"1/{overall_before[1]}")
+    assert audit.stored(item_id)["verdict"] == "minor_nc"
+
+
+# -- 2. Notes ----------------------------------------------------------------------------------------------------
+
+def test_a_typed_note_is_saved_after_the_pause(page: Page, context: BrowserContext, audit: AuditPage):
+    english(context, audit.live)
+    item_id = audit.item_ids[0]
+    audit.live.server.delay.seconds = 0.5  # long enough to see "saving" without racing it
+    page.goto(audit.conduct_url)
+    state = card(page, item_id).locator(".save-state")
+    note = card(page, item_id).locator("textarea.note")
+    text = "Kontekstanalysen nævner stress – gennemgået 2026-03-04."
+
+    note.tap()
+    note.press_sequentially(text, delay=15)
+    # Still typing (within the 700 ms pause): shown as being saved, not yet saved.
+    expect(state).to_have_attribute("data-state", re.compile("^(pending|saving)$"))
+    expect(state).to_have_text("Saving…")
+    expect(state).to_have_attribute("data-state", "saved")
+    expect(state).to_have_text("Saved")
+    expect(page.locator("#sync-state")).to_have_text("All changes saved")
+    assert audit.stored(item_id)["note"] == text
+    assert draft(page, audit, item_id) is None
+
+
+def test_typing_on_while_a_save_is_in_flight_loses_nothing(page: Page, context: BrowserContext, audit: AuditPage):
+    english(context, audit.live)
+    item_id = audit.item_ids[1]
+    page.goto(audit.conduct_url)
+    state = card(page, item_id).locator(".save-state")
+    note = card(page, item_id).locator("textarea.note")
+    puts = []
+    page.on("request", lambda request: request.method == "PUT" and puts.append(json.loads(request.post_data)))
+    audit.live.server.delay.seconds = 1.0  # each save now takes a second to come back
+
+    note.tap()
+    note.press_sequentially("Ledelsen kender ", delay=25)
+    page.wait_for_timeout(300)  # a short pause to think: shorter than the debounce, so no save yet
+    note.press_sequentially("kerneopgaven", delay=25)
+    expect(state).to_have_attribute("data-state", "saving")  # the pause is over: the save is on its way...
+    note.press_sequentially(" og belastningerne.", delay=25)  # ...and the auditor keeps typing meanwhile
+
+    expect(state).to_have_attribute("data-state", "saved", timeout=15_000)
+    full = "Ledelsen kender kerneopgaven og belastningerne."
+    stored = audit.stored(item_id)
+    assert (stored["note"], stored["verdict"], stored["version"]) == (full, None, len(puts))
+    # One save at a time per item: each went after the previous one came back, based on its version.
+    assert puts[0] == {"note": "Ledelsen kender kerneopgaven", "version": 0}
+    assert puts[-1] == {"note": full, "version": len(puts) - 1}
+    assert [put["version"] for put in puts] == list(range(len(puts)))
+    expect(note).to_have_value(full)
+    assert draft(page, audit, item_id) is None
+
+
+# -- 3. Failures -------------------------------------------------------------------------------------------------
+
+def fail_aborted(route):
+    route.abort()
+
+
+def fail_500(route):
+    route.fulfill(status=500, content_type="application/json", body=json.dumps({"detail": "Something went wrong on our side."}))
+
+
+@pytest.mark.parametrize("failure", [fail_aborted, fail_500], ids=["network-error", "status-500"])
+def test_a_failed_save_keeps_the_text_and_retries(page: Page, context: BrowserContext, audit: AuditPage, failure):
+    english(context, audit.live)
+    item_id = audit.item_ids[2]
+    page.goto(audit.conduct_url)
+    state = card(page, item_id).locator(".save-state")
+    note = card(page, item_id).locator("textarea.note")
+    text = "APV-handlingsplan mangler for lageret."
+    page.route(API_RESPONSES, failure)
+
+    note.tap()
+    note.press_sequentially(text, delay=15)
+    expect(state).to_have_attribute("data-state", "failed")
+    expect(state).to_contain_text("retrying")
+    expect(page.locator("#sync-state")).to_have_attribute("data-state", "failed")
+    expect(note).to_have_value(text)
+    assert draft(page, audit, item_id)["fields"] == {"note": text}
+    assert audit.stored(item_id)["version"] == 0
+
+    page.unroute(API_RESPONSES, failure)
+    expect(state).to_have_attribute("data-state", "saved", timeout=15_000)  # the next retry (backoff 1 s, 2 s, ...)
+    expect(page.locator("#sync-state")).to_have_attribute("data-state", "saved")
+    expect(note).to_have_value(text)
+    assert audit.stored(item_id)["note"] == text
+    assert draft(page, audit, item_id) is None
+
+
+@pytest.mark.parametrize("failure", [fail_aborted, fail_500], ids=["network-error", "status-500"])
+def test_a_reload_while_saves_fail_restores_the_text_from_the_device(page: Page, context: BrowserContext, audit: AuditPage, failure):
+    english(context, audit.live)
+    item_id = audit.item_ids[3]
+    page.goto(audit.conduct_url)
+    note = card(page, item_id).locator("textarea.note")
+    text = "Trivselsmåling 2025: svarprocent 81."
+    page.route(API_RESPONSES, failure)
+    note.tap()
+    note.press_sequentially(text, delay=15)
+    expect(card(page, item_id).locator(".save-state")).to_have_attribute("data-state", "failed")
+
+    # The page warns before leaving with unsaved text; the auditor leaves anyway.
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.accept()))
+    page.reload()
+    note = card(page, item_id).locator("textarea.note")
+    state = card(page, item_id).locator(".save-state")
+    expect(note).to_have_value(text)  # not from the server (it has nothing): from localStorage
+    expect(state).to_have_attribute("data-state", "failed")
+    assert dialogs == ["beforeunload"]
+    assert audit.stored(item_id)["version"] == 0
+    assert draft(page, audit, item_id)["fields"] == {"note": text}
+
+    page.unroute(API_RESPONSES, failure)
+    expect(state).to_have_attribute("data-state", "saved", timeout=15_000)
+    assert audit.stored(item_id)["note"] == text
+    assert draft(page, audit, item_id) is None
+
+
+# -- 4. Conflicts ------------------------------------------------------------------------------------------------
+
+def start_conflict(page: Page, context: BrowserContext, audit: AuditPage, item_id: str) -> Locator:
+    english(context, audit.live)
+    page.goto(audit.conduct_url)
+    # A co-auditor saves the same item on another tablet after this page was loaded.
+    assert audit.put(item_id, verdict="minor_nc", note="Saved from the other tablet", version=0)["version"] == 1
+    note = card(page, item_id).locator("textarea.note")
+    note.tap()
+    note.press_sequentially("Mine from this tablet", delay=15)
+    box = card(page, item_id).locator(".conflict-box")
+    expect(box).to_be_visible()
+    expect(box).to_have_attribute("role", "alert")
+    expect(card(page, item_id).locator(".save-state")).to_have_attribute("data-state", "conflict")
+    expect(page.locator("#sync-state")).to_have_attribute("data-state", "conflict")
+    expect(box.locator(".conflict-note[data-side=mine]")).to_have_text("Mine from this tablet")
+    expect(box.locator(".conflict-verdict[data-side=mine]")).to_have_text("–")
+    expect(box.locator(".conflict-note[data-side=theirs]")).to_have_text("Saved from the other tablet")
+    expect(box.locator(".conflict-verdict[data-side=theirs]")).to_have_text("Minor NC")
+    # Nothing was overwritten while the auditor decides.
+    assert audit.stored(item_id)["note"] == "Saved from the other tablet"
+    assert draft(page, audit, item_id)["fields"] == {"note": "Mine from this tablet"}
+    return box
+
+
+def test_a_conflict_resolved_with_keep_mine_saves_this_tablets_text(page: Page, context: BrowserContext, audit: AuditPage):
+    item_id = audit.item_ids[4]
+    box = start_conflict(page, context, audit, item_id)
+    box.get_by_role("button", name="Keep mine").tap()
+
+    expect(box).to_have_count(0)
+    expect(card(page, item_id).locator(".save-state")).to_have_attribute("data-state", "saved")
+    expect(card(page, item_id).locator("textarea.note")).to_have_value("Mine from this tablet")
+    stored = audit.stored(item_id)
+    # "Mine" is the version the box showed: this tablet's note, and no verdict (this tablet had none).
+    assert (stored["note"], stored["verdict"], stored["version"]) == ("Mine from this tablet", None, 2)
+    assert draft(page, audit, item_id) is None
+
+
+def test_a_conflict_resolved_with_the_saved_version_shows_the_server_text(page: Page, context: BrowserContext, audit: AuditPage):
+    item_id = audit.item_ids[5]
+    box = start_conflict(page, context, audit, item_id)
+    box.get_by_role("button", name="Use the saved version").tap()
+
+    expect(box).to_have_count(0)
+    the_card = card(page, item_id)
+    note = the_card.locator("textarea.note")
+    expect(note).to_have_value("Saved from the other tablet")
+    expect(the_card.locator(".verdict[data-verdict=minor_nc]")).to_have_attribute("aria-pressed", "true")
+    expect(the_card.locator(".save-state")).to_have_attribute("data-state", "saved")
+    assert draft(page, audit, item_id) is None
+    assert audit.stored(item_id)["version"] == 1
+
+    # Editing on from there builds on the saved version: no second conflict.
+    note.press("End")
+    note.press_sequentially(" Checked.", delay=15)
+    expect(the_card.locator(".save-state")).to_have_attribute("data-state", "saved")
+    expect(the_card).to_have_attribute("data-version", "2")
+    stored = audit.stored(item_id)
+    assert (stored["note"], stored["verdict"], stored["version"]) == ("Saved from the other tablet Checked.", "minor_nc", 2)
+
+
+# -- 5. Languages ------------------------------------------------------------------------------------------------
+
+def test_questions_in_the_audit_language_and_the_interface_language_is_remembered(page: Page, context: BrowserContext, audit: AuditPage):
+    item = next(audit.live.library.get(CHECKLIST).checklist.items())
+    page.goto(audit.conduct_url)
+    expect(page.locator("html")).to_have_attribute("lang", "da")
+    the_card = card(page, item.id)
+    question = the_card.locator("p.question[lang=da]")
+    other = the_card.locator("p.question-other")
+    expect(question).to_have_text(item.question["da"])
+    expect(other).to_be_hidden()
+
+    toggle = the_card.locator("button.lang-toggle")
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    toggle.tap()
+    expect(other).to_be_visible()
+    expect(other).to_have_attribute("lang", "en")
+    expect(other).to_have_text(item.question["en"])
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    toggle.tap()
+    expect(other).to_be_hidden()
+
+    page.locator("nav.languages a[lang=en]").tap()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page).to_have_url(audit.conduct_url)
+    expect(the_card.locator(".verdict[data-verdict=conform]")).to_have_text("Conform")
+    expect(the_card.locator("[data-action=add-evidence]")).to_have_text("Add evidence")
+    expect(page.locator("nav.languages a[lang=en]")).to_have_attribute("aria-current", "true")
+    # The interface changed language; the audit's questions did not.
+    expect(question).to_have_text(item.question["da"])
+
+    # Remembered in a cookie, not in the address: a fresh load is still English.
+    assert {c["name"]: c["value"] for c in context.cookies(audit.live.url)}.get("auditor_lang") == "en"
+    page.goto(audit.conduct_url)
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(the_card.locator(".verdict[data-verdict=conform]")).to_have_text("Conform")
+    other_page = context.new_page()
+    other_page.goto(f"{audit.live.url}/audits/{audit.id}")
+    expect(other_page.locator("html")).to_have_attribute("lang", "en")
+
+
+# -- 6. Evidence -------------------------------------------------------------------------------------------------
+
+def test_evidence_dialog_validates_an_interview_and_adds_the_entry(page: Page, context: BrowserContext, audit: AuditPage):
+    english(context, audit.live)
+    item_id = audit.item_ids[0]
+    page.goto(audit.conduct_url)
+    the_card = card(page, item_id)
+    dialog = page.locator("#evidence-dialog")
+    expect(dialog).to_be_hidden()
+
+    the_card.get_by_role("button", name="Add evidence").tap()
+    expect(dialog).to_be_visible()
+    expect(dialog).to_have_attribute("open", "")
+    expect(page.locator("#evidence-dialog-item")).to_contain_text(the_card.locator(".item-code").inner_text())
+    summary = dialog.locator("textarea[name=summary]")
+    expect(summary).to_be_focused()
+    text = "Two shift leads describe the workload peaks before Christmas."
+    summary.press_sequentially(text, delay=5)
+    dialog.locator("select[name=method]").select_option("interview_group")
+    dialog.get_by_role("button", name="Save evidence").tap()
+
+    error = dialog.locator(".field-error")
+    expect(error).to_contain_text("interviewee's role")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("textarea[name=summary]")).to_have_value(text)
+    expect(dialog.locator("select[name=method]")).to_have_value("interview_group")
+    assert audit.evidence(item_id) == []
+
+    dialog.locator("select[name=interviewee_role]").select_option("first_line_management")
+    dialog.locator("input[name=interviewee_count]").fill("2")
+    dialog.get_by_role("button", name="Save evidence").tap()
+
+    expect(dialog).to_be_hidden()
+    entries = page.locator(f"[id='evidence-{item_id}'] li")
+    expect(entries).to_have_count(1)
+    expect(entries.first).to_contain_text(text)
+    expect(entries.first).to_contain_text("First-line management (2 people)")
+    expect(entries.first).to_contain_text("Group interview")
+    stored = audit.evidence(item_id)
+    assert [(e["method"], e["interviewee_role"], e["interviewee_count"], e["summary"]) for e in stored] == [
+        ("interview_group", "first_line_management", 2, text)
+    ]
+    # The next item's list is untouched, and the dialog opens empty for it.
+    expect(page.locator(f"[id='evidence-{audit.item_ids[1]}'] li")).to_have_count(0)
+    card(page, audit.item_ids[1]).get_by_role("button", name="Add evidence").tap()
+    expect(dialog.locator("textarea[name=summary]")).to_have_value("")
+    expect(dialog.locator(".field-error")).to_have_count(0)
+
+
+# -- 7. Screenshots for the docs ---------------------------------------------------------------------------------
+
+@pytest.mark.skipif(os.environ.get("AUDITOR_SCREENSHOTS") != "1", reason="set AUDITOR_SCREENSHOTS=1 to write docs/screenshots/")
+def test_screenshots_of_the_conduct_page(page: Page, audit: AuditPage):
+    # A page in use: some verdicts, a note, evidence, a question shown in both languages.
+    with Session(audit.live.engine) as session:
+        the_audit = audits.get_audit(session=session, audit_id=audit.id)
+        for item_id, verdict in zip(audit.item_ids[:3], ["conform", "minor_nc", "observation"], strict=True):
+            responses.save_response(session=session, audit=the_audit, item_id=item_id, data=ResponseIn(verdict=verdict, version=0))
+    audit.put(audit.item_ids[1], note="APV'en fra 2025 nævner ikke lageret. Aftalt opfølgning med AMO.", version=1)
+    page.goto(audit.conduct_url)
+    expect(page.locator("#sync-state")).to_have_attribute("data-state", "saved")
+    card(page, audit.item_ids[0]).locator("button.lang-toggle").tap()
+    SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
+
+    page.set_viewport_size({"width": 834, "height": 1194})
+    page.screenshot(path=SCREENSHOTS_DIR / "conduct-portrait.png")
+    page.set_viewport_size({"width": 1194, "height": 834})
+    page.wait_for_timeout(200)  # let the layout settle after the rotation
+    page.screenshot(path=SCREENSHOTS_DIR / "conduct-landscape.png")
+    assert (SCREENSHOTS_DIR / "conduct-portrait.png").stat().st_size > 10_000
+    assert (SCREENSHOTS_DIR / "conduct-landscape.png").stat().st_size > 10_000

@@ -1,0 +1,203 @@
+"""Answers (verdict + note) with optimistic versions, the conduct page, and evidence on items."""
+
+import pytest
+from sqlmodel import select
+
+from auditor.errors import StaleVersion
+from auditor.models import Evidence, Response
+from auditor.schemas import ResponseIn
+from auditor.services import responses
+from tests.conftest import item_ids
+
+
+def put(client, audit, item_id, **body):
+    return client.put(f"/api/v1/audits/{audit.id}/responses/{item_id}", json=body)
+
+
+def test_first_save_creates_version_1_and_starts_the_audit(client, make_audit, first_item_id):
+    audit = make_audit()
+    response = put(client, audit, first_item_id, verdict="conform", note="APV 2026 gennemgået", version=0)
+    assert response.status_code == 200
+    assert response.json() | {"updated_at": None} == {"item_id": first_item_id, "verdict": "conform", "note": "APV 2026 gennemgået", "version": 1, "updated_at": None}
+    body = client.get(f"/api/v1/audits/{audit.id}").json()
+    assert body["progress"]["answered"] == 1 and body["status"] == "in_progress"
+
+
+def test_fields_left_out_keep_their_value(client, make_audit, first_item_id):
+    audit = make_audit()
+    put(client, audit, first_item_id, verdict="minor_nc", version=0)
+    response = put(client, audit, first_item_id, note="Handleplan mangler for lageret", version=1)
+    assert response.json()["verdict"] == "minor_nc" and response.json()["version"] == 2
+    cleared = put(client, audit, first_item_id, verdict=None, version=2)
+    assert cleared.json()["verdict"] is None and cleared.json()["note"] == "Handleplan mangler for lageret"
+    assert client.get(f"/api/v1/audits/{audit.id}").json()["progress"]["answered"] == 0
+
+
+def test_repeating_a_save_that_landed_is_idempotent(client, make_audit, first_item_id):
+    audit = make_audit()
+    first = put(client, audit, first_item_id, verdict="conform", note="Set", version=0).json()
+    again = put(client, audit, first_item_id, verdict="conform", note="Set", version=0)
+    assert again.status_code == 200 and again.json() == first
+
+
+def test_a_stale_save_is_refused_with_both_versions(client, session, make_audit, first_item_id):
+    audit = make_audit()
+    put(client, audit, first_item_id, note="Skrevet på tablet A", version=0)
+    response = put(client, audit, first_item_id, note="Skrevet på tablet B", version=0)
+    assert response.status_code == 409
+    body = response.json()
+    assert body["current"]["note"] == "Skrevet på tablet A" and body["current"]["version"] == 1
+    assert body["submitted"]["note"] == "Skrevet på tablet B"
+    stored = session.exec(select(Response).where(Response.item_id == first_item_id)).one()
+    assert stored.note == "Skrevet på tablet A"
+    # Choosing "keep mine" resends on top of the current version.
+    assert put(client, audit, first_item_id, note="Skrevet på tablet B", version=1).json()["version"] == 2
+
+
+def test_a_save_based_on_a_version_from_the_future_is_stale(client, make_audit, first_item_id):
+    audit = make_audit()
+    assert put(client, audit, first_item_id, note="x", version=3).status_code == 409
+
+
+def test_the_service_refuses_a_write_that_lost_a_race(session, make_audit, first_item_id):
+    audit = make_audit()
+    responses.save_response(session=session, audit=audit, item_id=first_item_id, data=ResponseIn(note="one", version=0))
+    responses.save_response(session=session, audit=audit, item_id=first_item_id, data=ResponseIn(note="two", version=1))
+    with pytest.raises(StaleVersion) as raised:
+        responses.save_response(session=session, audit=audit, item_id=first_item_id, data=ResponseIn(note="three", version=1))
+    assert raised.value.current.note == "two"
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"verdict": "perfect", "version": 0}, 422),
+        ({"verdict": "conform"}, 422),
+        ({"verdict": "conform", "version": -1}, 422),
+        ({"verdict": "conform", "version": 0, "colour": "red"}, 422),
+        ({"note": "x" * 20_001, "version": 0}, 422),
+        ({"verdict": "nc", "version": 0}, 422),
+    ],
+)
+def test_bad_saves_get_a_clear_4xx(client, make_audit, first_item_id, body, status):
+    audit = make_audit()
+    response = client.put(f"/api/v1/audits/{audit.id}/responses/{first_item_id}", json=body)
+    assert response.status_code == status
+    assert response.json()["detail"]
+
+
+def test_unknown_item_is_404(client, make_audit):
+    audit = make_audit()
+    response = put(client, audit, "no.such.item", verdict="conform", version=0)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "This audit has no checklist item with this id."}
+    assert client.get(f"/api/v1/audits/{audit.id}/responses/no.such.item").status_code == 404
+
+
+def test_an_item_of_another_checklist_is_not_part_of_this_audit(client, make_audit, library):
+    audit = make_audit(checklists=["iso45003-clauses"])
+    other = item_ids(library, "hazard-screening")[0]
+    assert put(client, audit, other, verdict="conform", version=0).status_code == 404
+
+
+def test_ungraded_nc_is_for_internal_audits(client, make_audit, library):
+    audit = make_audit(audit_type="internal", checklists=["at-internal-audit"])
+    item = item_ids(library, "at-internal-audit")[0]
+    assert put(client, audit, item, verdict="nc", version=0).status_code == 200
+
+
+def test_a_closed_audit_cannot_be_changed(client, make_audit, first_item_id):
+    audit = make_audit()
+    for status in ("in_progress", "reporting", "closed"):
+        client.post(f"/api/v1/audits/{audit.id}/status", json={"status": status})
+    response = put(client, audit, first_item_id, verdict="conform", version=0)
+    assert response.status_code == 409
+    assert "closed" in response.json()["detail"]
+
+
+def test_an_unanswered_item_reads_as_version_0(client, make_audit, first_item_id):
+    audit = make_audit()
+    body = client.get(f"/api/v1/audits/{audit.id}/responses/{first_item_id}").json()
+    assert (body["version"], body["verdict"], body["note"]) == (0, None, "")
+    put(client, audit, first_item_id, verdict="ofi", version=0)
+    assert [r["verdict"] for r in client.get(f"/api/v1/audits/{audit.id}/responses").json()] == ["ofi"]
+
+
+# The conduct page
+
+def test_the_conduct_page_shows_every_item_with_its_state(client, make_audit, library, first_item_id):
+    audit = make_audit(report_language="da")
+    put(client, audit, first_item_id, verdict="major_nc", note="Ingen risikovurdering af <b>forandringer</b>", version=0)
+    page = client.get(f"/audits/{audit.id}/conduct").text
+    checklist = library.get("iso45003-clauses").checklist
+    assert page.count('class="item-card"') == checklist.item_count
+    first = next(checklist.items())
+    assert f'id="item-{first_item_id}"' in page and 'data-version="1"' in page and 'data-verdict="major_nc"' in page
+    assert first.question.da in page and first.question.en in page  # the other language is one tap away
+    assert "Ingen risikovurdering af &lt;b&gt;forandringer&lt;/b&gt;" in page  # notes are escaped
+    assert f'value="1" max="{checklist.item_count}"' in page  # overall progress
+    assert 'data-verdict="nc"' not in page  # ungraded NC only in internal audits
+    assert 'href="/audits/%d/findings/new?item_id=%s' % (audit.id, first_item_id) in page
+
+
+def test_the_conduct_page_progress_per_section(client, make_audit, library):
+    audit = make_audit()
+    checklist = library.get("iso45003-clauses").checklist
+    section_four = [item.id for path, item in checklist.walk() if path[0].code == "4"]
+    for item_id in section_four[:2]:
+        put(client, audit, item_id, verdict="conform", version=0)
+    page = client.get(f"/audits/{audit.id}/conduct").text
+    assert f'data-count="iso45003-clauses--4">2/{len(section_four)}<' in page
+
+
+def test_the_conduct_page_offers_nc_in_internal_audits(client, make_audit):
+    audit = make_audit(audit_type="internal", checklists=["at-internal-audit"])
+    assert 'data-verdict="nc"' in client.get(f"/audits/{audit.id}/conduct").text
+
+
+# Evidence
+
+def test_record_interview_evidence_by_role(client, make_audit, first_item_id):
+    audit = make_audit()
+    response = client.post(f"/api/v1/audits/{audit.id}/responses/{first_item_id}/evidence",
+                           json={"method": "interview_group", "summary": "Oplever højt tidspres i højsæson", "interviewee_role": "employees", "interviewee_count": 4})
+    assert response.status_code == 201
+    assert response.json()["interviewee_role"] == "employees" and response.json()["interviewee_count"] == 4
+    listed = client.get(f"/api/v1/audits/{audit.id}/responses/{first_item_id}/evidence").json()
+    assert [e["summary"] for e in listed] == ["Oplever højt tidspres i højsæson"]
+
+
+def test_an_interview_needs_a_role_and_documents_have_none(client, session, make_audit, first_item_id):
+    audit = make_audit()
+    url = f"/api/v1/audits/{audit.id}/responses/{first_item_id}/evidence"
+    refused = client.post(url, json={"method": "interview_individual", "summary": "Talte med en leder"})
+    assert refused.status_code == 422 and "role" in refused.json()["detail"]
+    assert client.post(url, json={"method": "interview_individual", "summary": "x", "interviewee_role": "Hanne Jensen"}).status_code == 422
+    document = client.post(url, json={"method": "document", "summary": "APV 2026", "interviewee_role": "employees", "interviewee_count": 3}).json()
+    assert document["interviewee_role"] is None and document["interviewee_count"] is None
+    assert client.post(url, json={"method": "gossip", "summary": "x"}).status_code == 422
+    assert len(session.exec(select(Evidence)).all()) == 1
+
+
+def test_evidence_from_the_page_returns_the_items_list(client, make_audit, first_item_id):
+    audit = make_audit()
+    response = client.post(f"/audits/{audit.id}/evidence", data={"item_id": first_item_id, "method": "observation", "summary": "Opslag om trivselsmåling ved kantinen"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert response.headers["HX-Retarget"] == f"[id='evidence-{first_item_id}']"
+    assert response.text.lstrip().startswith(f'<div class="evidence-list" id="evidence-{first_item_id}">')
+    assert "Opslag om trivselsmåling ved kantinen" in response.text
+
+
+def test_evidence_errors_come_back_in_the_form_with_the_text_kept(client, make_audit, first_item_id):
+    audit = make_audit()
+    response = client.post(f"/audits/{audit.id}/evidence", data={"item_id": first_item_id, "method": "interview_individual", "summary": "Det jeg skrev"}, headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    assert '<form id="evidence-form"' in response.text and "Det jeg skrev" in response.text and "field-error" in response.text
+
+
+def test_remove_evidence(client, session, make_audit, first_item_id):
+    audit = make_audit()
+    created = client.post(f"/api/v1/audits/{audit.id}/responses/{first_item_id}/evidence", json={"method": "document", "summary": "Politik"}).json()
+    assert client.delete(f"/api/v1/audits/{audit.id}/evidence/{created['id']}").status_code == 204
+    assert client.delete(f"/api/v1/audits/{audit.id}/evidence/{created['id']}").status_code == 404
+    assert session.exec(select(Evidence)).all() == []
