@@ -1,0 +1,69 @@
+"""Danish and English: the locale chosen, remembered, shown in <html lang>, and the Danish catalogue complete."""
+
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from fastapi.testclient import TestClient
+
+from auditor.i18n import negotiate_locale, translate
+from auditor.paths import TRANSLATIONS_DIR
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYWORDS = {"_": None, "N_": None, "t": None, "gettext": None, "ngettext": (1, 2), "NotFound": None, "Invalid": None, "Conflict": None}
+
+
+def test_negotiation_prefers_the_remembered_choice_then_the_browser():
+    assert negotiate_locale(cookie="en", accept_language="da") == "en"
+    assert negotiate_locale(cookie=None, accept_language="en-GB,en;q=0.9,da;q=0.8") == "en"
+    assert negotiate_locale(cookie=None, accept_language="de-DE,da;q=0.5,en;q=0.4") == "da"
+    assert negotiate_locale(cookie=None, accept_language="fr") == "da"
+    assert negotiate_locale(cookie="xx", accept_language=None) == "da"
+    assert negotiate_locale(cookie=None, accept_language="en;q=garbage,da") == "da"
+
+
+def test_danish_is_the_default_and_html_lang_follows(app):
+    with TestClient(app) as client:
+        page = client.get("/organisations")
+        assert '<html lang="da">' in page.text and "Organisationer" in page.text
+        english = client.get("/organisations", headers={"Accept-Language": "en"})
+        assert '<html lang="en">' in english.text and "New organisation" in english.text
+
+
+def test_the_choice_is_remembered_in_a_cookie(app):
+    with TestClient(app, headers={"Accept-Language": "da"}) as client:
+        response = client.get("/language/en", params={"next": "/organisations"}, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == "/organisations"
+        assert "auditor_lang=en" in response.headers["set-cookie"]
+        assert '<html lang="en">' in client.get("/organisations").text
+        client.get("/language/da")
+        assert '<html lang="da">' in client.get("/organisations").text
+
+
+def test_the_language_switch_never_redirects_off_site(app):
+    with TestClient(app) as client:
+        for target in ("https://evil.example/", "//evil.example/"):
+            assert client.get("/language/en", params={"next": target}, follow_redirects=False).headers["location"] == "/"
+
+
+def test_api_errors_follow_the_language_too(app):
+    with TestClient(app) as client:
+        assert client.get("/api/v1/audits/999999").json() == {"detail": "Der er ingen audit med dette id."}
+
+
+def test_every_translatable_string_has_a_danish_translation():
+    extracted = set()
+    method_map = [("auditor/**.py", "python"), ("templates/**.html", "jinja2")]
+    options = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    for _, _, message, _, _ in extract_from_dir(str(ROOT), method_map, options_map=options, keywords=KEYWORDS):
+        extracted.add(message if isinstance(message, str) else message[0])
+    with (TRANSLATIONS_DIR / "da" / "LC_MESSAGES" / "messages.po").open("rb") as fp:
+        catalog = read_po(fp)
+    translated = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and (all(m.string) if isinstance(m.string, tuple) else m.string) and not m.fuzzy}
+    missing = sorted(extracted - translated)
+    assert missing == [], f"run `make messages` and translate: {missing}"
+
+
+def test_reports_translate_independently_of_the_request():
+    assert translate("Audit report", "da") == "Auditrapport"
+    assert translate("Audit report", "en") == "Audit report"
