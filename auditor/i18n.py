@@ -63,8 +63,8 @@ def translate(message: str, locale: str) -> str:
     return translations(locale).gettext(message)
 
 
-def negotiate_locale(*, cookie: str | None, accept_language: str | None) -> str:
-    """The user's remembered choice first, then the browser's preference, then Danish."""
+def negotiate_locale(*, cookie: str | None, accept_language: str | None, default: str = DEFAULT_LOCALE) -> str:
+    """The user's remembered choice first, then the browser's preference, then the installation's default."""
     if cookie in LOCALES:
         return cookie
     if accept_language:
@@ -81,7 +81,7 @@ def negotiate_locale(*, cookie: str | None, accept_language: str | None) -> str:
         for _, _, primary in sorted(ranked):
             if primary in LOCALES:
                 return primary
-    return DEFAULT_LOCALE
+    return default
 
 
 def localized(text: dict[str, str] | None, locale: str | None = None) -> str:

@@ -19,6 +19,7 @@ def test_negotiation_prefers_the_remembered_choice_then_the_browser():
     assert negotiate_locale(cookie=None, accept_language="de-DE,da;q=0.5,en;q=0.4") == "da"
     assert negotiate_locale(cookie=None, accept_language="fr") == "da"
     assert negotiate_locale(cookie="xx", accept_language=None) == "da"
+    assert negotiate_locale(cookie=None, accept_language="fr", default="en") == "en"
     assert negotiate_locale(cookie=None, accept_language="en;q=garbage,da") == "da"
 
 
@@ -28,6 +29,14 @@ def test_danish_is_the_default_and_html_lang_follows(app):
         assert '<html lang="da">' in page.text and "Organisationer" in page.text
         english = client.get("/organisations", headers={"Accept-Language": "en"})
         assert '<html lang="en">' in english.text and "New organisation" in english.text
+
+
+def test_the_installation_default_applies_when_the_browser_says_nothing(settings, engine, library):
+    from auditor.app import create_app
+
+    settings.default_language = "en"
+    with TestClient(create_app(settings, engine=engine, library=library)) as client:
+        assert '<html lang="en">' in client.get("/organisations", headers={"Accept-Language": "fr"}).text
 
 
 def test_the_choice_is_remembered_in_a_cookie(app):

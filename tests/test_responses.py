@@ -184,7 +184,8 @@ def test_evidence_from_the_page_returns_the_items_list(client, make_audit, first
     response = client.post(f"/audits/{audit.id}/evidence", data={"item_id": first_item_id, "method": "observation", "summary": "Opslag om trivselsmåling ved kantinen"}, headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert response.headers["HX-Retarget"] == f"[id='evidence-{first_item_id}']"
-    assert response.text.lstrip().startswith(f'<div class="evidence-list" id="evidence-{first_item_id}">')
+    assert response.headers["HX-Reswap"] == "innerHTML"
+    assert response.text.lstrip().startswith("<ul>")
     assert "Opslag om trivselsmåling ved kantinen" in response.text
 
 

@@ -49,7 +49,7 @@ def save_response(*, session: Session, audit: Audit, item_id: str, data: Respons
         )
         if result.rowcount != 1:  # another save landed between our read and our write
             session.rollback()
-            raise StaleVersion(current=get_response(session=session, audit=audit, item_id=item_id), submitted=data)
+            raise StaleVersion(current=get_response(session=session, audit=audit, item_id=item_id, fresh=True), submitted=data)
     if audit.status == "planned":
         audit.status = "in_progress"
         session.add(audit)
@@ -57,13 +57,16 @@ def save_response(*, session: Session, audit: Audit, item_id: str, data: Respons
         session.commit()
     except IntegrityError:  # two first saves of the same item at once: the other one won
         session.rollback()
-        raise StaleVersion(current=get_response(session=session, audit=audit, item_id=item_id), submitted=data) from None
-    session.expire_all()
-    return get_response(session=session, audit=audit, item_id=item_id)
+        raise StaleVersion(current=get_response(session=session, audit=audit, item_id=item_id, fresh=True), submitted=data) from None
+    return get_response(session=session, audit=audit, item_id=item_id, fresh=True)
 
 
-def get_response(*, session: Session, audit: Audit, item_id: str) -> Response | None:
-    return session.exec(select(Response).where(Response.audit_id == audit.id, Response.item_id == item_id)).first()
+def get_response(*, session: Session, audit: Audit, item_id: str, fresh: bool = False) -> Response | None:
+    """The stored answer; `fresh` re-reads it past the session's identity map (after a bulk UPDATE)."""
+    query = select(Response).where(Response.audit_id == audit.id, Response.item_id == item_id)
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    return session.exec(query).first()
 
 
 def answer_for(*, session: Session, audit: Audit, item_id: str) -> Response:

@@ -1,0 +1,26 @@
+# auditor: the web app on uvicorn. Data (SQLite file, unless AUDITOR_DATABASE_URL points at PostgreSQL) in /data.
+#   docker build -t auditor .
+#   docker run -p 8000:8000 -v auditor-data:/data -e AUDITOR_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))') auditor
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    AUDITOR_ENV=production \
+    AUDITOR_DATA_DIR=/data
+
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY auditor ./auditor
+COPY checklists ./checklists
+COPY templates ./templates
+COPY static ./static
+RUN pip install . \
+    && useradd --system --uid 10001 --home-dir /data auditor \
+    && mkdir -p /data && chown auditor /data
+WORKDIR /data
+USER auditor
+VOLUME ["/data"]
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
+CMD ["auditor", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,27 @@
+"""README keeps up: every setting is documented, and the quick start's commands exist."""
+
+import re
+from pathlib import Path
+
+from auditor.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_setting_is_documented():
+    undocumented = [f"AUDITOR_{name.upper()}" for name in Settings.model_fields if f"`AUDITOR_{name.upper()}`" not in README]
+    assert undocumented == []
+
+
+def test_the_quick_start_commands_are_make_targets():
+    quick_start = README.split("## Quick start", 1)[1].split("##", 1)[0]
+    commands = re.findall(r"^make (\w+)", quick_start, flags=re.MULTILINE)
+    assert commands == ["run", "test"]
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    for target in commands:
+        assert re.search(rf"^{target}:", makefile, flags=re.MULTILINE)
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
