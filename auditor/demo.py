@@ -128,11 +128,11 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
         checklists=["iso45003-clauses", "at-external-audit"],
     ))
     for day, start, end, kind, activity, role in (
-        (today, time(9, 0), time(10, 30), "interview", "Interview: strategisk ledelse", "Administrerende direktør"),
+        (today, time(9, 0), time(10, 30), "interview", "Strategisk ledelse", "Administrerende direktør"),
         (today, time(10, 45), time(12, 0), "site_tour", "Rundgang på lageret", "Driftschef og arbejdsmiljørepræsentant"),
         (today, time(13, 0), time(14, 30), "interview", "Gruppeinterview med medarbejdere", "Lagermedarbejdere og vikarer"),
-        (today + timedelta(days=1), time(9, 0), time(10, 0), "interview", "Interview: AMO", "Arbejdsmiljøorganisationen"),
-        (today + timedelta(days=1), time(13, 0), time(14, 0), "team_conference", "Auditteamets konference", ""),
+        (today + timedelta(days=1), time(9, 0), time(10, 0), "interview", "Arbejdsmiljøorganisationen (AMO)", "Arbejdsmiljøorganisationen"),
+        (today + timedelta(days=1), time(13, 0), time(14, 0), "team_conference", "Forberedelse af konklusioner", ""),
     ):
         audits.add_plan_entry(session=session, audit=audit, data=PlanEntryIn(day=day, start_time=start, end_time=end, kind=kind, activity=activity, auditor=audit.lead_auditor, auditee_role=role))
 

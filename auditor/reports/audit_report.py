@@ -14,6 +14,7 @@ from auditor.reports.context import AuditReportContext
 from auditor.reports.docx_xml import add_field, keep_row_together, repeat_as_header, shade_cell
 
 HEADER_FILL = "#E5E7EB"
+TEXT_WIDTH_MM = 170  # A4 less 20 mm margins; every table's widths add up to at most this
 
 
 def render_audit_report(context: AuditReportContext) -> bytes:
@@ -44,7 +45,7 @@ def render_audit_report(context: AuditReportContext) -> bytes:
 
     if context.plan:
         document.add_heading(t("Audit plan"), level=1)
-        table = _table(document, [t("Date"), t("Time"), t("Activity"), t("Auditor"), t("Auditee (role)")], widths=(22, 22, 70, 32, 34))
+        table = _table(document, [t("Date"), t("Time"), t("Activity"), t("Auditor"), t("Auditee (role)")], widths=(25, 24, 56, 30, 35))
         for row in context.plan:
             _row(table, [row.day, row.time, row.activity, row.auditor, row.auditee_role])
 
@@ -59,7 +60,7 @@ def render_audit_report(context: AuditReportContext) -> bytes:
     # Findings
     document.add_heading(t("Findings"), level=1)
     if context.findings:
-        table = _table(document, [t("No."), t("Kind"), t("Clauses"), t("Statement and evidence")], widths=(16, 32, 36, 96))
+        table = _table(document, [t("No."), t("Kind"), t("Clauses"), t("Statement and evidence")], widths=(16, 30, 34, 90))
         for finding in context.findings:
             text = finding.statement
             if finding.requirement:
@@ -77,7 +78,7 @@ def render_audit_report(context: AuditReportContext) -> bytes:
         document.add_heading(block.title, level=min(block.level + 1, 4))
         if not block.items:
             continue
-        table = _table(document, [t("Item"), t("Question"), t("Verdict"), t("Note and evidence")], widths=(18, 72, 28, 62))
+        table = _table(document, [t("Item"), t("Question"), t("Verdict"), t("Note and evidence")], widths=(18, 68, 26, 58))
         for item in block.items:
             notes = "\n".join(x for x in (item.note, *("• " + e for e in item.evidence)) if x)
             cells = _row(table, [item.code, item.question + (f"\n{item.clauses}" if item.clauses else ""), item.verdict_label, notes])
@@ -119,6 +120,8 @@ def _page_setup(document, context: AuditReportContext) -> None:
 def _key_value_table(document, rows: list[tuple[str, str]]) -> None:
     table = document.add_table(rows=0, cols=2)
     table.style = "Table Grid"
+    table.autofit = False
+    table.columns[0].width, table.columns[1].width = Mm(50), Mm(120)
     for key, value in rows:
         cells = table.add_row().cells
         cells[0].text, cells[1].text = key, value
@@ -128,15 +131,19 @@ def _key_value_table(document, rows: list[tuple[str, str]]) -> None:
 
 
 def _table(document, headings: list[str], widths: tuple[int, ...]):
+    if sum(widths) > TEXT_WIDTH_MM:
+        raise ValueError(f"table columns {widths} are wider than the page's {TEXT_WIDTH_MM} mm")
     table = document.add_table(rows=1, cols=len(headings))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
     header = table.rows[0]
     repeat_as_header(header)
-    for cell, heading, width in zip(header.cells, headings, widths, strict=True):
+    for column, cell, heading, width in zip(table.columns, header.cells, headings, widths, strict=True):
+        column.width = Mm(width)  # the table grid, which LibreOffice lays out by
+        cell.width = Mm(width)  # the cell, which Word lays out by
         cell.text = heading
         cell.paragraphs[0].runs[0].bold = True
-        cell.width = Mm(width)
         shade_cell(cell, HEADER_FILL)
     return table
 
