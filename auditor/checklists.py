@@ -36,26 +36,22 @@ class Text(_Strict):
     en: NonEmpty
 
 
-class Tags(_Strict):
+class TagLists(_Strict):
+    """What a checklist item or a finding is about; every value comes from auditor/vocabulary.py."""
+
     bek1406: list[str] = []
     hazards: list[str] = []
     actors: list[str] = []
+
+    @field_validator("bek1406", "hazards", "actors")
+    @classmethod
+    def _known(cls, values: list[str], info) -> list[str]:
+        vocabulary = {"bek1406": v.BEK1406_FACTORS, "hazards": v.HAZARD_FACTORS, "actors": v.ACTORS}[info.field_name]
+        return _check_known(values, vocabulary)
+
+
+class Tags(TagLists):
     prevention: str | None = None
-
-    @field_validator("bek1406")
-    @classmethod
-    def _known_bek(cls, values: list[str]) -> list[str]:
-        return _check_known(values, v.BEK1406_FACTORS)
-
-    @field_validator("hazards")
-    @classmethod
-    def _known_hazards(cls, values: list[str]) -> list[str]:
-        return _check_known(values, v.HAZARD_FACTORS)
-
-    @field_validator("actors")
-    @classmethod
-    def _known_actors(cls, values: list[str]) -> list[str]:
-        return _check_known(values, v.ACTORS)
 
     @field_validator("prevention")
     @classmethod

@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from auditor import vocabulary as v
+from auditor.checklists import CLAUSE_PATTERN, TagLists
 from auditor.i18n import N_
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -268,31 +269,7 @@ class EvidenceOut(BaseModel):
     created_at: datetime
 
 
-class FindingTags(_In):
-    bek1406: list[str] = []
-    hazards: list[str] = []
-    actors: list[str] = []
-
-    @field_validator("bek1406")
-    @classmethod
-    def _bek(cls, values: list[str]) -> list[str]:
-        for value in values:
-            _one_of(v.BEK1406_FACTORS, value, "bek1406")
-        return values
-
-    @field_validator("hazards")
-    @classmethod
-    def _hazards(cls, values: list[str]) -> list[str]:
-        for value in values:
-            _one_of(v.HAZARD_FACTORS, value, "hazards")
-        return values
-
-    @field_validator("actors")
-    @classmethod
-    def _actors(cls, values: list[str]) -> list[str]:
-        for value in values:
-            _one_of(v.ACTORS, value, "actors")
-        return values
+FindingTags = TagLists
 
 
 class FindingIn(_In):
@@ -312,8 +289,6 @@ class FindingIn(_In):
     @field_validator("clauses")
     @classmethod
     def _clauses(cls, values: list[str] | None) -> list[str] | None:
-        from auditor.checklists import CLAUSE_PATTERN
-
         for ref in values or []:
             if not CLAUSE_PATTERN.match(ref):
                 raise ValueError(f"clause {ref!r} must look like '45003:6.1.2' or '45001:9.3'")

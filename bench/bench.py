@@ -151,7 +151,7 @@ def main() -> int:
             describe(f"save one answer, {size}-item audit", timed(save, args.saves), 15)
 
         # Half the large audit answered, so the page carries notes and states.
-        for index, item in enumerate(list(library.get("bench-1020").checklist.items())[:510]):
+        for item in list(library.get("bench-1020").checklist.items())[:510]:
             client.put(f"/api/v1/audits/{large.id}/responses/{item.id}", json={"verdict": "conform", "note": "Bekræftet.", "version": 0})
 
         def conduct(_: int):

@@ -137,7 +137,7 @@ def test_the_conduct_page_shows_every_item_with_its_state(client, make_audit, li
     assert "Ingen risikovurdering af &lt;b&gt;forandringer&lt;/b&gt;" in page  # notes are escaped
     assert f'value="1" max="{checklist.item_count}"' in page  # overall progress
     assert 'data-verdict="nc"' not in page  # ungraded NC only in internal audits
-    assert 'href="/audits/%d/findings/new?item_id=%s' % (audit.id, first_item_id) in page
+    assert f'href="/audits/{audit.id}/findings/new?item_id={first_item_id}' in page
 
 
 def test_the_conduct_page_progress_per_section(client, make_audit, library):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import time
+from typing import TypeVar
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -11,10 +12,13 @@ from sqlmodel import Session, select
 from auditor import vocabulary as v
 from auditor.checklists import Library
 from auditor.errors import Conflict, Invalid, NotFound
+from auditor.i18n import N_
 from auditor.models import Audit, AuditChecklist, AuditSite, ChecklistSnapshot, Organisation, PlanEntry, Response, Site, utcnow
 from auditor.schemas import AuditIn, AuditUpdate, PlanEntryIn, Progress
 from auditor.services.checklists import snapshot_for
 from auditor.services.organisations import find_or_add_site, get_organisation
+
+Row = TypeVar("Row")
 
 
 def create_audit(*, session: Session, data: AuditIn, library: Library) -> Audit:
@@ -63,6 +67,14 @@ def ensure_open(audit: Audit) -> None:
     """Refuse changes to a closed audit."""
     if audit.status == "closed":
         raise Conflict("The audit is closed; reopen it to make changes.")
+
+
+def get_in_audit(*, session: Session, audit: Audit, model: type[Row], row_id: int, missing: str) -> Row:
+    """A row of `model` that belongs to this audit, or NotFound with the `missing` message."""
+    row = session.get(model, row_id)
+    if row is None or row.audit_id != audit.id:
+        raise NotFound(missing)
+    return row
 
 
 def get_audit(*, session: Session, audit_id: int) -> Audit:
@@ -168,8 +180,6 @@ def add_plan_entry(*, session: Session, audit: Audit, data: PlanEntryIn) -> Plan
 
 def delete_plan_entry(*, session: Session, audit: Audit, entry_id: int) -> None:
     ensure_open(audit)
-    entry = session.get(PlanEntry, entry_id)
-    if entry is None or entry.audit_id != audit.id:
-        raise NotFound("No plan entry with this id in this audit.")
+    entry = get_in_audit(session=session, audit=audit, model=PlanEntry, row_id=entry_id, missing=N_("No plan entry with this id in this audit."))
     session.delete(entry)
     session.commit()

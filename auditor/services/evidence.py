@@ -7,7 +7,8 @@ from sqlmodel import Session, select
 from auditor.errors import NotFound
 from auditor.models import Audit, Evidence
 from auditor.schemas import EvidenceIn
-from auditor.services.audits import ensure_open
+from auditor.i18n import N_
+from auditor.services.audits import ensure_open, get_in_audit
 from auditor.services.checklists import audit_structure
 
 
@@ -30,9 +31,7 @@ def list_evidence(*, session: Session, audit: Audit, item_id: str | None = None)
 
 def delete_evidence(*, session: Session, audit: Audit, evidence_id: int) -> Evidence:
     ensure_open(audit)
-    entry = session.get(Evidence, evidence_id)
-    if entry is None or entry.audit_id != audit.id:
-        raise NotFound("No evidence with this id in this audit.")
+    entry = get_in_audit(session=session, audit=audit, model=Evidence, row_id=evidence_id, missing=N_("No evidence with this id in this audit."))
     session.delete(entry)
     session.commit()
     return entry

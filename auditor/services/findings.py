@@ -9,7 +9,8 @@ from auditor import vocabulary as v
 from auditor.errors import Invalid, NotFound
 from auditor.models import Audit, Finding, utcnow
 from auditor.schemas import FindingIn
-from auditor.services.audits import ensure_open
+from auditor.i18n import N_
+from auditor.services.audits import ensure_open, get_in_audit
 from auditor.services.checklists import audit_structure
 
 
@@ -75,10 +76,7 @@ def delete_finding(*, session: Session, audit: Audit, finding: Finding) -> None:
 
 
 def get_finding(*, session: Session, audit: Audit, finding_id: int) -> Finding:
-    finding = session.get(Finding, finding_id)
-    if finding is None or finding.audit_id != audit.id:
-        raise NotFound("No finding with this id in this audit.")
-    return finding
+    return get_in_audit(session=session, audit=audit, model=Finding, row_id=finding_id, missing=N_("No finding with this id in this audit."))
 
 
 def list_findings(*, session: Session, audit: Audit, kind: str | None = None, clause: str | None = None) -> list[Finding]:

@@ -15,7 +15,7 @@ from auditor.errors import Invalid, NotFound, StaleVersion
 from auditor.models import Audit, Evidence, Finding, Response, utcnow
 from auditor.schemas import Progress, ResponseIn
 from auditor.services.audits import ensure_open, progress
-from auditor.services.checklists import PlacedItem, audit_structure, section_key
+from auditor.services.checklists import PlacedItem, audit_structure
 
 SAVED_FIELDS = ("verdict", "note")
 
