@@ -160,7 +160,7 @@
     showConflict(current) {
       this.conflict = current || { version: 0, verdict: null, note: "" };
       const box = document.getElementById("conflict-template").content.firstElementChild.cloneNode(true);
-      const mine = { verdict: this.card.dataset.verdict || null, note: this.note.value, ...this.pending };
+      const mine = { ...this.conflict, ...this.pending };  // only what this tablet changed differs
       const fill = (side, fields) => {
         box.querySelector(`.conflict-verdict[data-side=${side}]`).textContent = messages.verdicts[fields.verdict] || "–";
         box.querySelector(`.conflict-note[data-side=${side}]`).textContent = fields.note || "";
@@ -178,7 +178,9 @@
       this.card.querySelector(".conflict-slot").replaceChildren();
       this.setVersion(current.version);
       if (keepMine) {
-        this.pending = { verdict: this.card.dataset.verdict || null, note: this.note.value, ...this.pending };
+        // Resend only the fields changed here; a verdict set on the other device stays unless changed here too.
+        if (!("verdict" in this.pending)) this.showVerdict(current.verdict);
+        if (!("note" in this.pending)) this.note.value = current.note || "";
         this.persist();
         this.schedule(0);
       } else {
@@ -304,8 +306,27 @@
 
   // Evidence: one dialog for the whole page; the server sends the item's updated list back.
   const dialog = document.getElementById("evidence-dialog");
-  function openEvidenceDialog(item) {
+  const blankEvidenceForm = dialog.querySelector("form").cloneNode(true);
+  function freshEvidenceForm() {
+    const form = blankEvidenceForm.cloneNode(true);
+    dialog.querySelector("form").replaceWith(form);
+    if (window.htmx) window.htmx.process(form);
+    showInterviewFields(form);
+    return form;
+  }
+  function showInterviewFields(form) {
+    const isInterview = form.querySelector("[name=method]").value.startsWith("interview");
+    form.querySelectorAll("[data-interview-only]").forEach((el) => { el.hidden = !isInterview; });
+  }
+  dialog.addEventListener("change", (event) => {
+    if (event.target.matches("[name=method]")) showInterviewFields(event.target.form);
+  });
+  document.body.addEventListener("htmx:afterSwap", (event) => {
     const form = dialog.querySelector("form");
+    if (form && dialog.contains(event.detail.elt)) showInterviewFields(form);
+  });
+  function openEvidenceDialog(item) {
+    const form = freshEvidenceForm();
     form.querySelector("[name=item_id]").value = item.id;
     const code = item.card.querySelector(".item-code").textContent;
     const question = item.card.querySelector(".question").textContent;
@@ -317,8 +338,8 @@
     if (event.target.closest("[data-action=close-dialog]")) dialog.close();
   });
   document.body.addEventListener("evidence-saved", () => {
-    dialog.querySelector("form").reset();
     dialog.close();
+    freshEvidenceForm();
   });
 
   // Highlight the section being read in the section list.
@@ -332,6 +353,17 @@
     }
   }, { rootMargin: "-30% 0px -60% 0px" });
   document.querySelectorAll(".conduct-section").forEach((section) => observer.observe(section));
+
+  const head = document.querySelector(".conduct-head");
+  const nav = document.querySelector(".section-nav");
+  const rootStyle = document.documentElement.style;
+  const measure = () => {
+    rootStyle.setProperty("--head-h", `${head.offsetHeight}px`);
+    rootStyle.setProperty("--nav-h", getComputedStyle(nav).position === "sticky" && nav.offsetWidth > window.innerWidth / 2 ? `${nav.offsetHeight}px` : "0px");
+  };
+  new ResizeObserver(measure).observe(head);
+  window.addEventListener("resize", measure);
+  measure();
 
   restoreDrafts();
   updateSyncState();

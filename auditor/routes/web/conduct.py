@@ -43,7 +43,7 @@ async def create_evidence(request: Request, audit: AuditDep, session: SessionDep
     entries = evidence.list_evidence(session=session, audit=audit, item_id=item_id)
     if is_htmx(request):
         return render(request, "conduct/_evidence_list.html", {"audit": audit, "item_id": item_id, "entries": entries},
-                      headers={"HX-Retarget": f"[id='evidence-{item_id}']", "HX-Reswap": "innerHTML", "HX-Trigger": "evidence-saved"})
+                      headers={"HX-Retarget": f"[id='evidence-{item_id}']", "HX-Reswap": "innerHTML", "HX-Trigger-After-Settle": "evidence-saved"})
     return RedirectResponse(f"/audits/{audit.id}/conduct#item-{item_id}", status_code=303)
 
 
