@@ -17,6 +17,7 @@ from auditor.config import Settings
 from auditor.db import make_engine
 from auditor.i18n import LANGUAGE_COOKIE, negotiate_locale, set_locale
 from auditor.paths import STATIC_DIR
+from auditor.security import finish_response
 from auditor.routes import errors
 from auditor.routes.api import router as api_router
 from auditor.routes.web import router as web_router
@@ -39,6 +40,13 @@ def create_app(settings: Settings | None = None, *, engine=None, library: Librar
     app.state.library = library or load_library(settings.checklist_paths())
     for problem in app.state.library.errors:
         log.error("checklist not loaded: %s", problem)
+
+    @app.middleware("http")
+    async def security(request: Request, call_next):
+        """Security headers on every response; the CSRF cookie where a page made one."""
+        response = await call_next(request)
+        finish_response(request, response)
+        return response
 
     @app.middleware("http")
     async def server_timing(request: Request, call_next):

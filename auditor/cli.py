@@ -27,7 +27,29 @@ def main(argv: list[str] | None = None) -> int:
     validate.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     validate.set_defaults(run=cmd_checklists_validate)
 
-    commands.add_parser("demo", help="add a demo organisation and a half-conducted audit (safe to run twice)").set_defaults(run=cmd_demo)
+    users = commands.add_parser("users", help="accounts").add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    create = users.add_parser("create", help="create a user (the first one should be an admin)")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True, help="admin, lead_auditor, auditor, quality_manager, action_owner or viewer")
+    create.add_argument("--organisation", help="name or id of the client organisation (leave out for the audit provider's staff)")
+    create.add_argument("--password-stdin", action="store_true", help="read the password from standard input; otherwise a temporary one is printed")
+    create.set_defaults(run=cmd_users_create)
+    users.add_parser("list", help="every user with role and organisation").set_defaults(run=cmd_users_list)
+    reset = users.add_parser("reset-password", help="print a new temporary password for a user")
+    reset.add_argument("--email", required=True)
+    reset.set_defaults(run=cmd_users_reset_password)
+
+    tokens = commands.add_parser("tokens", help="personal API tokens").add_subparsers(dest="tokens_command", required=True, metavar="ACTION")
+    token_create = tokens.add_parser("create", help="create an API token for a user and print it (shown once)")
+    token_create.add_argument("--email", required=True)
+    token_create.add_argument("--name", default="API")
+    token_create.set_defaults(run=cmd_tokens_create)
+    token_revoke = tokens.add_parser("revoke", help="revoke an API token")
+    token_revoke.add_argument("token", help="the token, or its first 12 characters as shown in the app")
+    token_revoke.set_defaults(run=cmd_tokens_revoke)
+
+    commands.add_parser("demo", help="add a demo organisation, demo users and a half-conducted audit (safe to run twice)").set_defaults(run=cmd_demo)
 
     report = commands.add_parser("report", help="write an audit's Word report")
     report.add_argument("audit_id", type=int)
@@ -71,8 +93,20 @@ def cmd_serve(args) -> int:
     elif current != head:
         print(f"auditor: the database schema is at {current}, the code needs {head}. Run: auditor db upgrade", file=sys.stderr)
         return 1
+    _hint_first_admin(engine)
     uvicorn.run(create_app(settings, engine=engine), host=args.host, port=args.port, proxy_headers=True)
     return 0
+
+
+def _hint_first_admin(engine) -> None:
+    from sqlmodel import Session
+
+    from auditor.services.accounts import has_users
+
+    with Session(engine) as session:
+        if not has_users(session=session):
+            print("auditor: there are no users yet. Create the first administrator with:\n"
+                  "  auditor users create --email you@example.org --name \"Your Name\" --role admin --password-stdin", file=sys.stderr)
 
 
 def cmd_db_upgrade(args) -> int:
@@ -122,23 +156,123 @@ def cmd_demo(args) -> int:
     settings = _settings()
     upgrade(settings.database_url)
     with Session(_engine(settings), expire_on_commit=False) as session:
-        audit, created = create_demo(session=session, library=load_library(settings.checklist_paths()))
-    print(f"auditor: demo audit {'created' if created else 'already there'}: id {audit.id}, \"{audit.title}\"")
+        demo = create_demo(session=session, library=load_library(settings.checklist_paths()))
+    print(f"auditor: demo audit {'created' if demo.created else 'already there'}: id {demo.audit.id}, \"{demo.audit.title}\"")
+    if demo.passwords:
+        print("auditor: demo users (the passwords are shown only now):")
+        for email, role, password in demo.passwords:
+            print(f"  {email:<34} {role:<16} {password}")
+    else:
+        print("auditor: the demo users exist already; give one a new password with: auditor users reset-password --email EMAIL")
+    return 0
+
+
+def _session(settings):
+    from sqlmodel import Session
+
+    return Session(_engine(settings), expire_on_commit=False)
+
+
+def _find_organisation(session, reference: str | None):
+    from sqlmodel import select
+
+    from auditor.models import Organisation
+
+    if reference is None:
+        return None
+    query = select(Organisation).where(Organisation.id == int(reference)) if reference.isdigit() else select(Organisation).where(Organisation.name == reference)
+    organisation = session.exec(query).first()
+    if organisation is None:
+        raise SystemExit(f"auditor: there is no organisation {reference!r}")
+    return organisation
+
+
+def cmd_users_create(args) -> int:
+    from auditor.errors import Invalid
+    from auditor.routes.errors import message_of
+    from auditor.services import accounts
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    with _session(_settings()) as session:
+        organisation = _find_organisation(session, args.organisation)
+        try:
+            user, temporary = accounts.create_user(session=session, actor=None, email=args.email, name=args.name, role=args.role,
+                                                   organisation_id=organisation.id if organisation else None, password=password)
+        except Invalid as error:
+            print(f"auditor: {error.field}: {message_of(error)}", file=sys.stderr)
+            return 1
+    print(f"auditor: created {user.email} ({user.role})")
+    if temporary:
+        print(f"auditor: temporary password (shown once; to be changed at first login): {temporary}")
+    return 0
+
+
+def cmd_users_list(args) -> int:
+    from sqlmodel import select
+
+    from auditor.models import Organisation, User
+
+    with _session(_settings()) as session:
+        names = {o.id: o.name for o in session.exec(select(Organisation))}
+        for user in session.exec(select(User).order_by(User.email)):
+            status = "active" if user.is_active else "deactivated"
+            print(f"{user.id:>4}  {user.email:<34} {user.role:<16} {status:<12} {names.get(user.organisation_id, 'audit provider')}")
+    return 0
+
+
+def cmd_users_reset_password(args) -> int:
+    from auditor.services import accounts
+
+    with _session(_settings()) as session:
+        user = accounts.find_user(session=session, email=args.email)
+        if user is None:
+            print(f"auditor: there is no user {args.email}", file=sys.stderr)
+            return 1
+        password = accounts.reset_password(session=session, actor=None, user=user)
+    print(f"auditor: temporary password for {user.email} (shown once): {password}")
+    return 0
+
+
+def cmd_tokens_create(args) -> int:
+    from auditor.services import accounts
+
+    with _session(_settings()) as session:
+        user = accounts.find_user(session=session, email=args.email)
+        if user is None or not user.is_active:
+            print(f"auditor: there is no active user {args.email}", file=sys.stderr)
+            return 1
+        _, token = accounts.create_token(session=session, user=user, name=args.name)
+    print(f"auditor: API token for {user.email} (shown once): {token}")
+    return 0
+
+
+def cmd_tokens_revoke(args) -> int:
+    from sqlmodel import select
+
+    from auditor.models import ApiToken
+    from auditor.services import accounts
+
+    with _session(_settings()) as session:
+        query = select(ApiToken).where(ApiToken.token_hash == accounts.hash_token(args.token)) if len(args.token) > 12 else select(ApiToken).where(ApiToken.prefix == args.token)
+        rows = list(session.exec(query))
+        if len(rows) != 1:
+            print("auditor: no single token matches; give the whole token" if rows else "auditor: no such token", file=sys.stderr)
+            return 1
+        revoked = accounts.revoke_token(session=session, actor=None, token_id=rows[0].id)
+    print(f"auditor: revoked {revoked.prefix}…")
     return 0
 
 
 def cmd_report(args) -> int:
     from sqlmodel import Session
 
-    from auditor.errors import NotFound
-    from auditor.services.audits import get_audit
+    from auditor.models import Audit
     from auditor.services.reports import audit_report
 
     settings = _settings()
     with Session(_engine(settings)) as session:
-        try:
-            audit = get_audit(session=session, audit_id=args.audit_id)
-        except NotFound:
+        audit = session.get(Audit, args.audit_id)
+        if audit is None:
             print(f"auditor: there is no audit with id {args.audit_id}", file=sys.stderr)
             return 1
         _, content = audit_report(session=session, audit=audit, lang=args.lang)

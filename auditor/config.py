@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -20,6 +21,7 @@ class Settings(BaseSettings):
     database_url: str = ""
     checklists_dir: Path | None = None
     default_language: Literal["da", "en"] = "da"
+    session_hours: float = 12.0
 
     @model_validator(mode="after")
     def _complete(self) -> Settings:
@@ -33,8 +35,8 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
+    def session_lifetime(self) -> timedelta:
+        return timedelta(hours=self.session_hours)
 
     def checklist_paths(self) -> list[Path]:
         from auditor.paths import CHECKLISTS_DIR

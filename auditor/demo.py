@@ -5,14 +5,15 @@ Idempotent: running it again finds the demo audit and changes nothing. Interview
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, time, timedelta
 
 from sqlmodel import Session, select
 
 from auditor.checklists import Library
-from auditor.models import Audit, Organisation
+from auditor.models import Audit, Organisation, User
 from auditor.schemas import AuditIn, EvidenceIn, FindingIn, OrganisationIn, PlanEntryIn, ResponseIn, SiteIn
-from auditor.services import audits, evidence, findings, organisations, responses
+from auditor.services import accounts, audits, evidence, findings, organisations, responses
 
 ORGANISATION = "Nordlys Logistik A/S (demo)"
 TITLE = "Overvågningsaudit 2026 – psykisk arbejdsmiljø"
@@ -73,6 +74,8 @@ EVIDENCE = [
     ("iso45003.5.2.communicated", EvidenceIn(method="interview_group", summary="Tre af fire kendte ikke politikken for det psykiske arbejdsmiljø.", interviewee_role="employees", interviewee_count=4)),
     ("iso45003.5.1.visible-commitment", EvidenceIn(method="document", summary="Referat af årlig arbejdsmiljødrøftelse med direktionen.", reference="Referat 2026-05-12")),
     ("iso45003.5.3.first-line-authority", EvidenceIn(method="interview_individual", summary="Holdleder beskriver, at omprioritering kræver godkendelse.", interviewee_role="first_line_management", interviewee_count=1)),
+    ("iso45003.5.3.first-line-authority", EvidenceIn(method="interview_individual", confidential=True, interviewee_role="first_line_management", interviewee_count=1,
+                                                     summary="Fortæller i fortrolighed om en konflikt med driftschefen, som har belastet holdet i flere måneder.")),
     ("iso45003.6.1.2.coverage", EvidenceIn(method="interview_group", summary="Chauffører beskriver jævnlige konfrontationer med vrede modtagere.", interviewee_role="employees", interviewee_count=5)),
     ("iso45003.6.1.2.coverage", EvidenceIn(method="document", summary="Risikovurdering 2026 nævner ikke følelsesmæssige krav for chauffører.", reference="RV-2026-03")),
     ("iso45003.5.4.decision-sample", EvidenceIn(method="records", summary="AMO-referater jan.–juni 2026.")),
@@ -96,23 +99,52 @@ FINDINGS = [
 ]
 
 
-def create_demo(*, session: Session, library: Library, today: date | None = None) -> tuple[Audit, bool]:
-    """The demo audit, created if it is not there yet; (audit, created)."""
+# (e-mail, name, role, member of the client organisation?)
+USERS = [
+    ("admin@auditor.example", "Demo-administrator", "admin", False),
+    ("lead@auditor.example", "Mette Lund", "lead_auditor", False),
+    ("auditor@auditor.example", "Jonas Krogh", "auditor", False),
+    ("kvalitet@nordlys.example", "Kvalitetschef (demo)", "quality_manager", True),
+    ("handling@nordlys.example", "Driftschef (demo)", "action_owner", True),
+    ("ledelse@nordlys.example", "Direktion (demo)", "viewer", True),
+]
+
+
+@dataclass
+class Demo:
+    audit: Audit
+    created: bool
+    passwords: list[tuple[str, str, str]]  # (e-mail, role, password) of users created now; shown once
+
+
+def create_demo(*, session: Session, library: Library, today: date | None = None) -> Demo:
+    """The demo audit and users, created if they are not there yet."""
+    organisation = session.exec(select(Organisation).where(Organisation.name == ORGANISATION)).first()
+    if organisation is None:
+        organisation = organisations.create_organisation(session=session, actor=None, data=OrganisationIn(
+            name=ORGANISATION,
+            sites=[SiteIn(name="Lager og distribution, Aarhus"), SiteIn(name="Hovedkontor, Vejle")],
+        ))
+    passwords = []
+    users: dict[str, User] = {}
+    for email, name, role, member in USERS:
+        user = accounts.find_user(session=session, email=email)
+        if user is None:
+            password = accounts.temporary_password()
+            user, _ = accounts.create_user(session=session, actor=None, email=email, name=name, role=role,
+                                           organisation_id=organisation.id if member else None, password=password)
+            passwords.append((email, role, password))
+        users[role] = user
     existing = session.exec(
         select(Audit).join(Organisation).where(Organisation.name == ORGANISATION, Audit.title == TITLE)
     ).first()
     if existing is not None:
-        return existing, False
+        return Demo(existing, False, passwords)
 
     today = today or date.today()
-    organisation = session.exec(select(Organisation).where(Organisation.name == ORGANISATION)).first()
-    if organisation is None:
-        organisation = organisations.create_organisation(session=session, data=OrganisationIn(
-            name=ORGANISATION,
-            sites=[SiteIn(name="Lager og distribution, Aarhus"), SiteIn(name="Hovedkontor, Vejle")],
-        ))
+    lead = users["lead_auditor"]
     sites = organisations.sites_of(session=session, organisation_id=organisation.id)
-    audit = audits.create_audit(session=session, library=library, data=AuditIn(
+    audit = audits.create_audit(session=session, actor=lead, library=library, data=AuditIn(
         title=TITLE,
         audit_type="surveillance",
         organisation_id=organisation.id,
@@ -122,8 +154,8 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
         criteria="DS/ISO 45001:2018, ISO 45003:2021 (vejledning), BEK nr. 1406 af 26/09/2020, virksomhedens egne procedurer.",
         start_date=today,
         end_date=today + timedelta(days=1),
-        lead_auditor="Mette Lund (ledende auditor)",
-        team=["Jonas Krogh (auditor)"],
+        lead_auditor_id=lead.id,
+        team_ids=[users["auditor"].id],
         report_language="da",
         checklists=["iso45003-clauses", "at-external-audit"],
     ))
@@ -134,12 +166,12 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
         (today + timedelta(days=1), time(9, 0), time(10, 0), "interview", "Arbejdsmiljøorganisationen (AMO)", "Arbejdsmiljøorganisationen"),
         (today + timedelta(days=1), time(13, 0), time(14, 0), "team_conference", "Forberedelse af konklusioner", ""),
     ):
-        audits.add_plan_entry(session=session, audit=audit, data=PlanEntryIn(day=day, start_time=start, end_time=end, kind=kind, activity=activity, auditor=audit.lead_auditor, auditee_role=role))
+        audits.add_plan_entry(session=session, actor=lead, audit=audit, data=PlanEntryIn(day=day, start_time=start, end_time=end, kind=kind, activity=activity, auditor=lead.name, auditee_role=role))
 
     for item_id, (verdict, note) in ANSWERS.items():
-        responses.save_response(session=session, audit=audit, item_id=item_id, data=ResponseIn(verdict=verdict, note=note, version=0))
+        responses.save_response(session=session, actor=lead, audit=audit, item_id=item_id, data=ResponseIn(verdict=verdict, note=note, version=0))
     for item_id, entry in EVIDENCE:
-        evidence.add_evidence(session=session, audit=audit, item_id=item_id, data=entry)
+        evidence.add_evidence(session=session, actor=lead, audit=audit, item_id=item_id, data=entry)
     for finding in FINDINGS:
-        findings.create_finding(session=session, audit=audit, data=finding)
-    return audit, True
+        findings.create_finding(session=session, actor=lead, audit=audit, data=finding)
+    return Demo(audit, True, passwords)

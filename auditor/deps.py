@@ -10,8 +10,11 @@ from sqlmodel import Session
 
 from auditor.checklists import Library
 from auditor.config import Settings
-from auditor.models import Audit, Finding
-from auditor.services import audits, findings
+from auditor.errors import PasswordChangeRequired, Unauthenticated
+from auditor.i18n import N_
+from auditor.models import Audit, Finding, User
+from auditor.security import SAFE_METHODS, SESSION_COOKIE, check_csrf, submitted_csrf_token
+from auditor.services import accounts, audits, findings
 
 
 def get_settings(request: Request) -> Settings:
@@ -32,9 +35,36 @@ SessionDep = Annotated[Session, Depends(get_session)]
 LibraryDep = Annotated[Library, Depends(get_library)]
 
 
-def get_audit_or_404(audit_id: int, session: SessionDep) -> Audit:
-    """The audit named in the path (accounts will add the permission check here)."""
-    return audits.get_audit(session=session, audit_id=audit_id)
+# Pages a user who must change a temporary password may still reach.
+PASSWORD_CHANGE_PATHS = frozenset({"/account", "/account/password", "/logout"})
+
+
+async def get_current_user(request: Request, session: SessionDep, settings: SettingsDep) -> User:
+    """The logged-in user (session cookie) or the API token's owner (Authorization: Bearer).
+    Cookie-authenticated requests that change something must carry the CSRF token."""
+    authorization = request.headers.get("authorization", "")
+    scheme, _, credential = authorization.partition(" ")
+    if scheme.lower() == "bearer" and credential:
+        user = accounts.user_for_token(session=session, token=credential.strip())
+    else:
+        token = request.cookies.get(SESSION_COOKIE)
+        if not token:
+            raise Unauthenticated(N_("Please log in."))
+        user = accounts.user_for_session(session=session, token=token, lifetime=settings.session_lifetime)
+        if request.method not in SAFE_METHODS:
+            check_csrf(request, await submitted_csrf_token(request))
+        if user.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
+            raise PasswordChangeRequired(N_("Choose a new password before you go on."))
+    request.state.user = user
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_audit_or_404(audit_id: int, session: SessionDep, user: CurrentUser) -> Audit:
+    """The audit named in the path, if the user may see it; 404 otherwise."""
+    return audits.get_audit(session=session, actor=user, audit_id=audit_id)
 
 
 AuditDep = Annotated[Audit, Depends(get_audit_or_404)]

@@ -37,3 +37,15 @@ class StaleVersion(DomainError):
 
 class Conflict(DomainError):
     """The request does not fit the resource's current state (e.g. changing a closed audit)."""
+
+
+class Unauthenticated(DomainError):
+    """No valid login or token: 401 for the API, the login page for people."""
+
+
+class Forbidden(DomainError):
+    """Logged in and allowed to see the resource, but not to do this with it."""
+
+
+class PasswordChangeRequired(DomainError):
+    """A temporary password must be replaced before anything else."""

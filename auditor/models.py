@@ -72,6 +72,54 @@ class ChecklistSnapshot(SQLModel, table=True):
     created_at: datetime = _timestamp()
 
 
+class User(SQLModel, table=True):
+    """A person who logs in. `organisation_id` None: staff of the audit provider; set: a member of that
+    client organisation. Users are deactivated, never deleted, so the audit trail keeps its authors."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    name: str = Field(max_length=200)
+    password_hash: str = Field(max_length=300)
+    role: str = Field(max_length=20)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    is_active: bool = True
+    must_change_password: bool = False
+    created_at: datetime = _timestamp()
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuthSession(SQLModel, table=True):
+    """A browser login. The cookie holds a random token; only its hash is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = _timestamp()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal token for API clients (Authorization: Bearer ...), shown once, stored hashed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    name: str = Field(max_length=100)
+    prefix: str = Field(max_length=12)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _timestamp()
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginFailure(SQLModel, table=True):
+    """A failed login, kept for rate limiting per account and per address."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    address: str = Field(max_length=64, index=True)
+    at: datetime = _timestamp(index=True)
+
+
 class Audit(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=200)
@@ -82,13 +130,19 @@ class Audit(SQLModel, table=True):
     criteria: str = Field(default="", sa_type=Text)
     start_date: date
     end_date: date
-    lead_auditor: str = Field(default="", max_length=200)
-    team: list = _json(list)
     report_language: str = Field(default="da", max_length=2)
     status: str = Field(default="planned", max_length=20, index=True)
     item_total: int = 0
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
+
+
+class AuditMember(SQLModel, table=True):
+    """The audit team: one lead auditor and any number of auditors, all with accounts."""
+
+    audit_id: int = Field(foreign_key="audit.id", primary_key=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user.id", primary_key=True, index=True)
+    role: str = Field(default="auditor", max_length=20)
 
 
 class AuditSite(SQLModel, table=True):
@@ -143,6 +197,7 @@ class Evidence(SQLModel, table=True):
     interviewee_role: str | None = Field(default=None, max_length=40)
     interviewee_count: int | None = None
     reference: str = Field(default="", max_length=300)
+    confidential: bool = False
     created_at: datetime = _timestamp()
 
 
@@ -161,3 +216,20 @@ class Finding(SQLModel, table=True):
     tags: dict = _json(dict)
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
+
+
+class AuditEvent(SQLModel, table=True):
+    """The audit trail: one row per change, who, when, what, before and after. Append-only: the migration
+    adds database triggers that refuse UPDATE and DELETE, and nothing in the app edits it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _timestamp(index=True)
+    actor_id: int | None = Field(default=None, foreign_key="user.id")
+    actor: str = Field(max_length=254)
+    audit_id: int | None = Field(default=None, index=True)
+    entity: str = Field(max_length=30)
+    entity_id: str = Field(max_length=80)
+    action: str = Field(max_length=20)
+    confidential: bool = False
+    before: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))

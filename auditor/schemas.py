@@ -80,8 +80,8 @@ class AuditIn(_In):
     criteria: LongText = ""
     start_date: date
     end_date: date
-    lead_auditor: ShortText = ""
-    team: list[Name] = []
+    lead_auditor_id: int | None = Field(default=None, description="A lead auditor's user id; defaults to you if you are one")
+    team_ids: list[int] = Field(default=[], description="User ids of the other auditors")
     report_language: str = "da"
     checklists: Annotated[list[str], Field(min_length=1)]
 
@@ -113,8 +113,8 @@ class AuditUpdate(_In):
     criteria: LongText | None = None
     start_date: date | None = None
     end_date: date | None = None
-    lead_auditor: ShortText | None = None
-    team: list[Name] | None = None
+    lead_auditor_id: int | None = None
+    team_ids: list[int] | None = None
     report_language: str | None = None
 
     @field_validator("audit_type")
@@ -150,6 +150,12 @@ class AuditChecklistOut(BaseModel):
     item_count: int
 
 
+class TeamMemberOut(BaseModel):
+    user_id: int
+    name: str
+    role: str
+
+
 class AuditOut(BaseModel):
     id: int
     title: str
@@ -162,8 +168,7 @@ class AuditOut(BaseModel):
     criteria: str
     start_date: date
     end_date: date
-    lead_auditor: str
-    team: list[str]
+    team: list[TeamMemberOut]
     report_language: str
     status: str
     checklists: list[AuditChecklistOut]
@@ -234,6 +239,7 @@ class EvidenceIn(_In):
     interviewee_role: str | None = None
     interviewee_count: Annotated[int, Field(ge=1, le=500)] | None = None
     reference: ShortText = ""
+    confidential: bool = Field(default=False, description="Seen only by the audit team; never in a report or export")
 
     @field_validator("method")
     @classmethod
@@ -266,6 +272,7 @@ class EvidenceOut(BaseModel):
     interviewee_role: str | None
     interviewee_count: int | None
     reference: str
+    confidential: bool
     created_at: datetime
 
 

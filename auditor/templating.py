@@ -14,6 +14,7 @@ from auditor import __version__
 from auditor import vocabulary
 from auditor.i18n import get_locale, gettext, localized, ngettext
 from auditor.paths import TEMPLATES_DIR
+from auditor.security import csrf_token
 
 env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True, extensions=["jinja2.ext.i18n"])
 templates = Jinja2Templates(env=env)
@@ -43,6 +44,7 @@ env.filters.update(
 
 
 def render(request: Request, name: str, context: dict | None = None, status_code: int = 200, headers: dict | None = None) -> HTMLResponse:
-    """Render a page or fragment; the locale and the request are always in the context."""
-    context = {"request": request, "locale": get_locale(), **(context or {})}
+    """Render a page or fragment; the locale, the request, the user and the CSRF token are always in the context."""
+    user = getattr(request.state, "user", None)
+    context = {"request": request, "locale": get_locale(), "user": user, "csrf_token": csrf_token(request), **(context or {})}
     return templates.TemplateResponse(request, name, context, status_code=status_code, headers=headers)

@@ -101,6 +101,24 @@ PLAN_KINDS = Vocabulary(
     Choice("closing_meeting", N_("Closing meeting")),
 )
 
+# Who a user is. Staff of the audit provider have no organisation; members of a client organisation do.
+# A company that audits itself is one organisation whose own lead auditors and auditors are members.
+ROLES = Vocabulary(
+    Choice("admin", N_("Administrator")),
+    Choice("lead_auditor", N_("Lead auditor")),
+    Choice("auditor", N_("Auditor")),
+    Choice("quality_manager", N_("Quality manager")),
+    Choice("action_owner", N_("Action owner")),
+    Choice("viewer", N_("Viewer")),
+)
+AUDITOR_ROLES = frozenset({"lead_auditor", "auditor"})
+CLIENT_ONLY_ROLES = frozenset({"quality_manager", "action_owner", "viewer"})  # these need an organisation
+
+TEAM_ROLES = Vocabulary(
+    Choice("lead", N_("Lead auditor")),
+    Choice("auditor", N_("Auditor")),
+)
+
 LANGUAGES = Vocabulary(
     Choice("da", "Dansk"),
     Choice("en", "English"),

@@ -7,7 +7,8 @@
   const layout = document.querySelector(".conduct-layout");
   if (!layout) return;
   const auditId = layout.dataset.auditId;
-  const closed = layout.dataset.closed === "true";
+  const readonly = layout.dataset.readonly === "true";
+  const csrfToken = document.querySelector("meta[name=csrf-token]").content;
   const messages = JSON.parse(document.getElementById("conduct-messages").textContent);
   const NOTE_DEBOUNCE_MS = 700;
   const FIRST_RETRY_MS = 1000;
@@ -70,7 +71,7 @@
       try {
         response = await fetch(this.url(), {
           method: "PUT",
-          headers: { "Content-Type": "application/json", Accept: "application/json" },
+          headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrfToken },
           body: JSON.stringify({ ...sending, version: this.version }),
         });
       } catch (err) {
@@ -107,6 +108,10 @@
         this.persist();
         return this.showConflict(body.current);
       }
+      if (response.status === 401) {
+        // Logged out (session expired): keep everything here and keep trying; it saves once logged in again.
+        return this.retryLater(sending, "signed_out");
+      }
       if (response.status >= 400 && response.status < 500) {
         // Refused as invalid: keep the text, say why, and try again on the next change.
         this.inflight = null;
@@ -142,7 +147,7 @@
       this.stateEl.dataset.state = state;
       const text = {
         pending: messages.saving, saving: messages.saving, saved: messages.saved, failed: messages.failed,
-        offline: messages.offline, conflict: messages.conflict,
+        offline: messages.offline, conflict: messages.conflict, signed_out: messages.signed_out,
         invalid: messages.invalid.replace("%(reason)s", detail || ""),
       }[state];
       this.stateEl.textContent = text || "";
@@ -214,12 +219,12 @@
     const states = [...items.values()].map((item) => item.state);
     const el = document.getElementById("sync-state");
     let state = "saved";
-    for (const candidate of ["conflict", "offline", "failed", "invalid", "saving", "pending"]) {
+    for (const candidate of ["conflict", "signed_out", "offline", "failed", "invalid", "saving", "pending"]) {
       if (states.includes(candidate)) { state = candidate; break; }
     }
-    const label = { saved: messages.all_saved, conflict: messages.conflict, offline: messages.offline, failed: messages.failed,
+    const label = { saved: messages.all_saved, conflict: messages.conflict, offline: messages.offline, failed: messages.failed, signed_out: messages.signed_out,
       invalid: messages.pending, saving: messages.saving, pending: messages.saving }[state];
-    el.dataset.state = ["saving", "invalid"].includes(state) ? "pending" : state;
+    el.dataset.state = ["saving", "invalid"].includes(state) ? "pending" : state === "signed_out" ? "failed" : state;
     el.textContent = label;
   }
 
@@ -244,7 +249,7 @@
   for (const card of document.querySelectorAll(".item-card")) {
     const item = new Item(card);
     items.set(item.id, item);
-    if (closed) {
+    if (readonly) {
       card.querySelectorAll("button.verdict, textarea.note").forEach((el) => { el.disabled = true; });
     }
   }
@@ -254,7 +259,7 @@
     if (!target) return;
     const card = target.closest(".item-card");
     const item = card && items.get(card.dataset.itemId);
-    if (target.classList.contains("verdict") && item && !closed) {
+    if (target.classList.contains("verdict") && item && !readonly) {
       item.showVerdict(target.dataset.verdict);
       item.change("verdict", target.dataset.verdict);
     } else if (target.dataset.action === "toggle-language" && card) {

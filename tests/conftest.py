@@ -20,10 +20,14 @@ from auditor.checklists import Library, load_library
 from auditor.config import Settings
 from auditor.db import make_engine, upgrade
 from auditor.deps import get_session
-from auditor.models import Audit, Organisation
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from auditor.models import Audit, Organisation, User
 from auditor.paths import CHECKLISTS_DIR
 from auditor.schemas import AuditIn, OrganisationIn, SiteIn
-from auditor.services import audits, organisations
+from auditor.security import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, _sign
+from auditor.services import accounts, audits, organisations
 
 TEST_DATABASE_URL = os.environ.get("AUDITOR_TEST_DATABASE_URL", "")
 
@@ -87,9 +91,71 @@ def app(settings, engine, session, library):
     return app
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing():
+    """argon2id at its lowest cost: tests create many users, and a real hash takes ~50 ms on purpose."""
+    original = accounts.password_hash
+    accounts.password_hash = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    yield
+    accounts.password_hash = original
+
+
+PASSWORD = "a long enough password"
+CSRF_VALUE = "test-csrf-value"
+
+
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:
-    """An API/page client that asks for English (the default locale is Danish; tests/test_i18n.py covers it)."""
+def make_user(session):
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = "admin", organisation: Organisation | None = None, email: str | None = None, name: str | None = None) -> User:
+        n = next(counter)
+        user, _ = accounts.create_user(session=session, actor=None, email=email or f"{role}{n}@test.example", name=name or f"{role.title()} {n}",
+                                       role=role, organisation_id=organisation.id if organisation else None, password=PASSWORD)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def admin(make_user) -> User:
+    """An installation admin: sees and does everything."""
+    return make_user("admin", email="admin@test.example", name="Admin")
+
+
+@pytest.fixture
+def lead(make_user) -> User:
+    return make_user("lead_auditor", email="lead@test.example", name="Lead Auditor")
+
+
+@pytest.fixture
+def login(app, session, settings):
+    """A client logged in as `user` (a real session), sending the CSRF token like the pages do."""
+    clients = []
+
+    def log_in_as(user: User, *, csrf: bool = True, language: str = "en") -> TestClient:
+        client = TestClient(app, raise_server_exceptions=False, headers={"Accept-Language": language})
+        token = accounts.log_in(session=session, email=user.email, password=PASSWORD, address="test", lifetime=settings.session_lifetime).token
+        client.cookies.set(SESSION_COOKIE, token)
+        client.cookies.set(CSRF_COOKIE, CSRF_VALUE)
+        if csrf:
+            client.headers[CSRF_HEADER] = _sign(settings.secret_key, CSRF_VALUE)
+        clients.append(client)
+        return client
+
+    yield log_in_as
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def client(login, admin) -> TestClient:
+    """A client logged in as an installation admin, asking for English (Danish is the default; tests/test_i18n.py)."""
+    return login(admin)
+
+
+@pytest.fixture
+def anonymous(app) -> Iterator[TestClient]:
     with TestClient(app, raise_server_exceptions=False, headers={"Accept-Language": "en"}) as client:
         yield client
 
@@ -99,14 +165,16 @@ def client(app) -> Iterator[TestClient]:
 @pytest.fixture
 def make_organisation(session):
     def make(name: str = "Nordlys Logistik A/S", cvr: str | None = "12345678", sites: tuple[str, ...] = ("Aarhus lager",)) -> Organisation:
-        return organisations.create_organisation(session=session, data=OrganisationIn(name=name, cvr=cvr, sites=[SiteIn(name=s) for s in sites]))
+        return organisations.create_organisation(session=session, actor=None, data=OrganisationIn(name=name, cvr=cvr, sites=[SiteIn(name=s) for s in sites]))
 
     return make
 
 
 @pytest.fixture
-def make_audit(session, library, make_organisation):
-    def make(organisation: Organisation | None = None, **overrides) -> Audit:
+def make_audit(session, library, make_organisation, admin, lead):
+    """An audit planned by the admin, with `lead` as its lead auditor (override `lead_auditor_id`, `team_ids`)."""
+
+    def make(organisation: Organisation | None = None, actor: User | None = None, **overrides) -> Audit:
         organisation = organisation or make_organisation()
         values = {
             "title": "Overvågningsaudit 2026",
@@ -114,12 +182,12 @@ def make_audit(session, library, make_organisation):
             "organisation_id": organisation.id,
             "start_date": date(2026, 12, 1),
             "end_date": date(2026, 12, 2),
-            "lead_auditor": "Lead Auditor",
+            "lead_auditor_id": lead.id,
             "checklists": ["iso45003-clauses"],
             "report_language": "da",
         }
         values.update(overrides)
-        return audits.create_audit(session=session, data=AuditIn(**values), library=library)
+        return audits.create_audit(session=session, actor=actor or admin, data=AuditIn(**values), library=library)
 
     return make
 

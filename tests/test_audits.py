@@ -6,6 +6,7 @@ import pytest
 from sqlmodel import select
 
 from auditor.models import Audit, PlanEntry
+from auditor.services import audits
 
 
 def audit_body(organisation: int, **overrides) -> dict:
@@ -23,9 +24,10 @@ def audit_body(organisation: int, **overrides) -> dict:
     return body
 
 
-def test_create_an_audit(client, make_organisation, library):
+def test_create_an_audit(client, make_organisation, make_user, lead, library):
     organisation = make_organisation(sites=("Aarhus lager",))
-    response = client.post("/api/v1/audits", json=audit_body(organisation.id, team=["Auditor To"], lead_auditor="Lead"))
+    auditor = make_user("auditor", name="Auditor To")
+    response = client.post("/api/v1/audits", json=audit_body(organisation.id, team_ids=[auditor.id], lead_auditor_id=lead.id))
     assert response.status_code == 201
     audit = response.json()
     expected_total = sum(library.get(c).checklist.item_count for c in ("iso45003-clauses", "at-external-audit"))
@@ -33,6 +35,7 @@ def test_create_an_audit(client, make_organisation, library):
     assert audit["status"] == "planned"
     assert [s["name"] for s in audit["sites"]] == ["Aarhus lager"]  # the existing site, not a new twin
     assert [c["id"] for c in audit["checklists"]] == ["iso45003-clauses", "at-external-audit"]
+    assert [(m["name"], m["role"]) for m in audit["team"]] == [("Lead Auditor", "lead"), ("Auditor To", "auditor")]
     assert client.get(f"/api/v1/audits/{audit['id']}").json()["title"] == "Certificeringsaudit trin 2"
     plan = client.get(f"/api/v1/audits/{audit['id']}/plan").json()
     assert [entry["kind"] for entry in plan] == ["opening_meeting", "closing_meeting"]
@@ -76,12 +79,14 @@ def test_unknown_audit_is_404_everywhere(client):
     assert page.status_code == 404 and "error-box" in page.text and "Traceback" not in page.text
 
 
-def test_update_an_audit_keeps_what_was_left_out(client, make_audit):
+def test_update_an_audit_keeps_what_was_left_out(client, make_audit, make_user):
     audit = make_audit()
-    response = client.patch(f"/api/v1/audits/{audit.id}", json={"scope": "Kun lageret", "team": ["A", "B"]})
+    auditor = make_user("auditor", name="Auditor B")
+    response = client.patch(f"/api/v1/audits/{audit.id}", json={"scope": "Kun lageret", "team_ids": [auditor.id]})
     assert response.status_code == 200
     body = response.json()
-    assert (body["scope"], body["team"], body["title"]) == ("Kun lageret", ["A", "B"], audit.title)
+    assert (body["scope"], body["title"]) == ("Kun lageret", audit.title)
+    assert [(m["name"], m["role"]) for m in body["team"]] == [("Lead Auditor", "lead"), ("Auditor B", "auditor")]
     assert client.patch(f"/api/v1/audits/{audit.id}", json={"end_date": "2026-01-01"}).status_code == 422
 
 
@@ -110,14 +115,16 @@ def test_the_audit_plan_agenda(client, make_audit):
     assert client.delete(f"/api/v1/audits/{audit.id}/plan/{response.json()['id']}").status_code == 404
 
 
-def test_plan_a_audit_with_the_form(client, session, make_organisation):
+def test_plan_a_audit_with_the_form(client, session, make_organisation, make_user, lead):
     organisation = make_organisation()
+    auditor = make_user("auditor", name="Auditor A")
     form = {"title": "Intern audit forår", "audit_type": "internal", "organisation_id": str(organisation.id), "start_date": "2026-03-02",
-            "end_date": "2026-03-03", "team": "Auditor A\n\nAuditor B\n", "report_language": "da", "checklists": ["at-internal-audit"], "site": "Hovedkontor"}
+            "end_date": "2026-03-03", "lead_auditor_id": str(lead.id), "team_ids": [str(auditor.id)], "report_language": "da",
+            "checklists": ["at-internal-audit"], "site": "Hovedkontor"}
     response = client.post("/audits", data=form, follow_redirects=False)
     assert response.status_code == 303
     audit = session.exec(select(Audit).where(Audit.title == "Intern audit forår")).one()
-    assert audit.team == ["Auditor A", "Auditor B"]
+    assert [(u.name, role) for u, role in audits.audit_team(session=session, audit=audit)] == [("Lead Auditor", "lead"), ("Auditor A", "auditor")]
     assert response.headers["location"] == f"/audits/{audit.id}"
     page = client.get(f"/audits/{audit.id}").text
     assert "Intern audit forår" in page and "Hovedkontor" in page

@@ -177,15 +177,15 @@ def test_the_screening_covers_every_hazard_factor_and_bek_factor(library):
 
 # Freezing
 
-def test_editing_a_file_later_never_changes_an_existing_audit(session, write_checklist, tmp_path, make_organisation):
+def test_editing_a_file_later_never_changes_an_existing_audit(session, write_checklist, tmp_path, make_organisation, admin):
     path = write_checklist(VALID)
     organisation = make_organisation()
     data = AuditIn(title="Før", audit_type="internal", organisation_id=organisation.id, start_date=date(2026, 1, 5), end_date=date(2026, 1, 5), checklists=["custom-check"])
-    audit = audits.create_audit(session=session, data=data, library=load_library([tmp_path]))
+    audit = audits.create_audit(session=session, actor=admin, data=data, library=load_library([tmp_path]))
 
     path.write_text(VALID.replace('version: "1"', 'version: "2"').replace("Hvordan?", "Hvorfor?"), encoding="utf-8")
     edited = load_library([tmp_path])
-    later = audits.create_audit(session=session, data=data.model_copy(update={"title": "Efter"}), library=edited)
+    later = audits.create_audit(session=session, actor=admin, data=data.model_copy(update={"title": "Efter"}), library=edited)
 
     old_item = audit_structure(session=session, audit_id=audit.id).items["custom.a1"].item
     new_item = audit_structure(session=session, audit_id=later.id).items["custom.a1"].item

@@ -23,30 +23,29 @@ def test_negotiation_prefers_the_remembered_choice_then_the_browser():
     assert negotiate_locale(cookie=None, accept_language="en;q=garbage,da") == "da"
 
 
-def test_danish_is_the_default_and_html_lang_follows(app):
-    with TestClient(app) as client:
-        page = client.get("/organisations")
-        assert '<html lang="da">' in page.text and "Organisationer" in page.text
-        english = client.get("/organisations", headers={"Accept-Language": "en"})
-        assert '<html lang="en">' in english.text and "New organisation" in english.text
+def test_danish_is_the_default_and_html_lang_follows(login, admin):
+    client = login(admin, language="")
+    del client.headers["Accept-Language"]
+    page = client.get("/organisations")
+    assert '<html lang="da">' in page.text and "Organisationer" in page.text
+    english = client.get("/organisations", headers={"Accept-Language": "en"})
+    assert '<html lang="en">' in english.text and "New organisation" in english.text
 
 
-def test_the_installation_default_applies_when_the_browser_says_nothing(settings, engine, library):
-    from auditor.app import create_app
-
+def test_the_installation_default_applies_when_the_browser_says_nothing(app, settings):
     settings.default_language = "en"
-    with TestClient(create_app(settings, engine=engine, library=library)) as client:
-        assert '<html lang="en">' in client.get("/organisations", headers={"Accept-Language": "fr"}).text
+    with TestClient(app) as client:
+        assert '<html lang="en">' in client.get("/login", headers={"Accept-Language": "fr"}).text
 
 
-def test_the_choice_is_remembered_in_a_cookie(app):
-    with TestClient(app, headers={"Accept-Language": "da"}) as client:
-        response = client.get("/language/en", params={"next": "/organisations"}, follow_redirects=False)
-        assert response.status_code == 303 and response.headers["location"] == "/organisations"
-        assert "auditor_lang=en" in response.headers["set-cookie"]
-        assert '<html lang="en">' in client.get("/organisations").text
-        client.get("/language/da")
-        assert '<html lang="da">' in client.get("/organisations").text
+def test_the_choice_is_remembered_in_a_cookie(login, admin):
+    client = login(admin, language="da")
+    response = client.get("/language/en", params={"next": "/organisations"}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/organisations"
+    assert "auditor_lang=en" in response.headers["set-cookie"]
+    assert '<html lang="en">' in client.get("/organisations").text
+    client.get("/language/da")
+    assert '<html lang="da">' in client.get("/organisations").text
 
 
 def test_the_language_switch_never_redirects_off_site(app):
@@ -55,9 +54,9 @@ def test_the_language_switch_never_redirects_off_site(app):
             assert client.get("/language/en", params={"next": target}, follow_redirects=False).headers["location"] == "/"
 
 
-def test_api_errors_follow_the_language_too(app):
-    with TestClient(app) as client:
-        assert client.get("/api/v1/audits/999999").json() == {"detail": "Der er ingen audit med dette id."}
+def test_api_errors_follow_the_language_too(login, admin):
+    client = login(admin, language="da")
+    assert client.get("/api/v1/audits/999999").json() == {"detail": "Der er ingen audit med dette id."}
 
 
 def test_every_translatable_string_has_a_danish_translation():

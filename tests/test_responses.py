@@ -59,12 +59,12 @@ def test_a_save_based_on_a_version_from_the_future_is_stale(client, make_audit, 
     assert put(client, audit, first_item_id, note="x", version=3).status_code == 409
 
 
-def test_the_service_refuses_a_write_that_lost_a_race(session, make_audit, first_item_id):
+def test_the_service_refuses_a_write_that_lost_a_race(session, make_audit, first_item_id, lead):
     audit = make_audit()
-    responses.save_response(session=session, audit=audit, item_id=first_item_id, data=ResponseIn(note="one", version=0))
-    responses.save_response(session=session, audit=audit, item_id=first_item_id, data=ResponseIn(note="two", version=1))
+    responses.save_response(session=session, actor=lead, audit=audit, item_id=first_item_id, data=ResponseIn(note="one", version=0))
+    responses.save_response(session=session, actor=lead, audit=audit, item_id=first_item_id, data=ResponseIn(note="two", version=1))
     with pytest.raises(StaleVersion) as raised:
-        responses.save_response(session=session, audit=audit, item_id=first_item_id, data=ResponseIn(note="three", version=1))
+        responses.save_response(session=session, actor=lead, audit=audit, item_id=first_item_id, data=ResponseIn(note="three", version=1))
     assert raised.value.current.note == "two"
 
 

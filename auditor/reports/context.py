@@ -109,7 +109,8 @@ def build_audit_report_context(*, session: Session, audit: Audit, lang: str, now
     structure = audit_structure(session=session, audit_id=audit.id)
     answers = {r.item_id: r for r in responses.list_responses(session=session, audit=audit)}
     evidence_by_item: dict[str, list[str]] = {}
-    for entry in evidence.list_evidence(session=session, audit=audit):
+    # actor=None: a report never carries confidential evidence, whoever downloads it.
+    for entry in evidence.list_evidence(session=session, actor=None, audit=audit):
         who = ""
         if entry.interviewee_role:
             who = f" ({label(v.ACTORS, entry.interviewee_role)}, {entry.interviewee_count})"
@@ -149,6 +150,7 @@ def build_audit_report_context(*, session: Session, audit: Audit, lang: str, now
         ))
 
     now = now or utcnow()
+    team = audits.audit_team(session=session, audit=audit)
     return AuditReportContext(
         lang=lang,
         title=audit.title,
@@ -158,8 +160,8 @@ def build_audit_report_context(*, session: Session, audit: Audit, lang: str, now
         audit_type=label(v.AUDIT_TYPES, audit.audit_type),
         status=label(v.AUDIT_STATUSES, audit.status),
         dates=_format_date(audit.start_date, lang) + ("" if audit.end_date == audit.start_date else f" – {_format_date(audit.end_date, lang)}"),
-        lead_auditor=audit.lead_auditor,
-        team=list(audit.team),
+        lead_auditor=next((user.name for user, role in team if role == "lead"), ""),
+        team=[user.name for user, role in team if role != "lead"],
         scope=audit.scope,
         objectives=audit.objectives,
         criteria=audit.criteria,

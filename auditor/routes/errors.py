@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from auditor.deps import is_htmx
-from auditor.errors import Conflict, DomainError, Invalid, NotFound, StaleVersion
+from auditor.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, PasswordChangeRequired, StaleVersion, Unauthenticated
 from auditor.i18n import gettext
+from auditor.security import SESSION_COOKIE
 from auditor.templating import render
 
 log = logging.getLogger("auditor")
 
-STATUS = {NotFound: 404, Invalid: 422, StaleVersion: 409, Conflict: 409}
+STATUS = {NotFound: 404, Invalid: 422, StaleVersion: 409, Conflict: 409, Unauthenticated: 401, Forbidden: 403, PasswordChangeRequired: 403}
 
 
 def wants_json(request: Request) -> bool:
@@ -31,6 +33,8 @@ def message_of(error: DomainError) -> str:
 def handle_domain_error(request: Request, error: DomainError) -> Response:
     status = next((code for kind, code in STATUS.items() if isinstance(error, kind)), 400)
     message = message_of(error)
+    if not wants_json(request) and isinstance(error, Unauthenticated | PasswordChangeRequired):
+        return _to_login(request, error)
     if wants_json(request):
         body: dict = {"detail": message}
         if isinstance(error, Invalid) and error.field:
@@ -40,8 +44,26 @@ def handle_domain_error(request: Request, error: DomainError) -> Response:
 
             body["current"] = jsonable_encoder(response_out(error.current)) if error.current else None
             body["submitted"] = jsonable_encoder(error.submitted)
-        return JSONResponse(body, status_code=status)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(body, status_code=status, headers=headers)
     return error_page(request, status, message)
+
+
+def _to_login(request: Request, error: DomainError) -> Response:
+    """People without a valid session go to the login page, and come back where they were afterwards."""
+    if isinstance(error, PasswordChangeRequired):
+        target = "/account?must_change=1"
+    else:
+        if request.method == "GET":
+            back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        else:  # after logging in, go back to the page the form was on
+            back = urlsplit(request.headers.get("HX-Current-URL") or request.headers.get("Referer") or "/").path or "/"
+        target = f"/login?next={quote(back)}"
+        if request.cookies.get(SESSION_COOKIE):
+            target += "&expired=1"
+    if is_htmx(request):
+        return Response(status_code=401, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
 
 
 def describe_validation_errors(errors) -> list[dict]:

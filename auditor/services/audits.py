@@ -13,20 +13,23 @@ from auditor import vocabulary as v
 from auditor.checklists import Library
 from auditor.errors import Conflict, Invalid, NotFound
 from auditor.i18n import N_
-from auditor.models import Audit, AuditChecklist, AuditSite, ChecklistSnapshot, Organisation, PlanEntry, Response, Site, utcnow
+from auditor.models import Audit, AuditChecklist, AuditMember, AuditSite, ChecklistSnapshot, Organisation, PlanEntry, Response, Site, User, utcnow
 from auditor.schemas import AuditIn, AuditUpdate, PlanEntryIn, Progress
+from auditor.services import access, trail
 from auditor.services.checklists import snapshot_for
-from auditor.services.organisations import find_or_add_site, get_organisation
+from auditor.services.organisations import find_or_add_site
 
 Row = TypeVar("Row")
 
 
-def create_audit(*, session: Session, data: AuditIn, library: Library) -> Audit:
+def create_audit(*, session: Session, actor: User, data: AuditIn, library: Library) -> Audit:
     """Plan an audit; its checklists are frozen as they are in the library now."""
-    try:
-        organisation = get_organisation(session=session, organisation_id=data.organisation_id)
-    except NotFound:
-        raise Invalid("There is no organisation with id {id}.", field="organisation_id", id=data.organisation_id) from None
+    organisation = session.get(Organisation, data.organisation_id)
+    if organisation is None or (actor.organisation_id is not None and actor.organisation_id != organisation.id):
+        raise Invalid("There is no organisation with id {id}.", field="organisation_id", id=data.organisation_id)
+    access.require_planner(user=actor, organisation_id=organisation.id)
+    lead_id = data.lead_auditor_id if data.lead_auditor_id is not None else (actor.id if actor.role == "lead_auditor" else None)
+    team = _team(session=session, organisation=organisation, lead_id=lead_id, auditor_ids=data.team_ids)
     checklist_ids = list(dict.fromkeys(data.checklists))
     unknown = [cid for cid in checklist_ids if library.get(cid) is None]
     if unknown:
@@ -37,20 +40,55 @@ def create_audit(*, session: Session, data: AuditIn, library: Library) -> Audit:
         if site not in sites:
             sites.append(site)
 
-    audit = Audit(**data.model_dump(exclude={"site", "site_ids", "checklists"}))
+    audit = Audit(**data.model_dump(exclude={"site", "site_ids", "checklists", "lead_auditor_id", "team_ids"}))
     session.add(audit)
     session.flush()
     for site in sites:
         session.add(AuditSite(audit_id=audit.id, site_id=site.id))
+    for user, role in team:
+        session.add(AuditMember(audit_id=audit.id, user_id=user.id, role=role))
     for position, checklist_id in enumerate(checklist_ids):
         snapshot = snapshot_for(session=session, loaded=library.get(checklist_id))
         session.add(AuditChecklist(audit_id=audit.id, snapshot_id=snapshot.id, position=position))
         audit.item_total += snapshot.item_count
     # Every audit opens and closes with a meeting (ISO 19011 6.4.3, 6.4.10); the auditor adjusts the times.
-    session.add(PlanEntry(audit_id=audit.id, day=audit.start_date, start_time=time(8, 30), kind="opening_meeting", activity="", auditor=audit.lead_auditor))
-    session.add(PlanEntry(audit_id=audit.id, day=audit.end_date, start_time=time(15, 0), kind="closing_meeting", activity="", auditor=audit.lead_auditor))
+    lead_name = next((user.name for user, role in team if role == "lead"), "")
+    session.add(PlanEntry(audit_id=audit.id, day=audit.start_date, start_time=time(8, 30), kind="opening_meeting", activity="", auditor=lead_name))
+    session.add(PlanEntry(audit_id=audit.id, day=audit.end_date, start_time=time(15, 0), kind="closing_meeting", activity="", auditor=lead_name))
+    trail.record(session=session, actor=actor, action="create", entity="audit", entity_id=audit.id, audit_id=audit.id, after=trail.snapshot("audit", audit))
+    for user, role in team:
+        trail.record(session=session, actor=actor, action="create", entity="team", entity_id=user.id, audit_id=audit.id, after={"user_id": user.id, "role": role})
     session.commit()
     return audit
+
+
+def _team(*, session: Session, organisation: Organisation, lead_id: int | None, auditor_ids: list[int]) -> list[tuple[User, str]]:
+    """The team as (user, role): the lead first. Auditors are active lead auditors or auditors who are
+    provider staff or members of the audited organisation."""
+    team: list[tuple[User, str]] = []
+    for user_id, role, field in [(lead_id, "lead", "lead_auditor_id"), *((i, "auditor", "team_ids") for i in dict.fromkeys(auditor_ids) if i != lead_id)]:
+        if user_id is None:
+            continue
+        user = session.get(User, user_id)
+        allowed = {"lead_auditor"} if role == "lead" else v.AUDITOR_ROLES
+        if user is None or not user.is_active or user.role not in allowed or user.organisation_id not in (None, organisation.id):
+            raise Invalid("User {id} cannot be on this audit's team.", field=field, id=user_id)
+        team.append((user, role))
+    return team
+
+
+def audit_team(*, session: Session, audit: Audit) -> list[tuple[User, str]]:
+    """(user, 'lead' | 'auditor'), the lead first."""
+    rows = session.exec(select(User, AuditMember.role).join(AuditMember, AuditMember.user_id == User.id).where(AuditMember.audit_id == audit.id)).all()
+    return sorted(rows, key=lambda row: (row[1] != "lead", row[0].name))
+
+
+def eligible_auditors(*, session: Session, organisation_id: int | None = None) -> list[User]:
+    """Active lead auditors and auditors who may join an audit of this organisation."""
+    query = select(User).where(User.is_active, User.role.in_(v.AUDITOR_ROLES)).order_by(User.name)
+    if organisation_id is not None:
+        query = query.where((User.organisation_id.is_(None)) | (User.organisation_id == organisation_id))
+    return list(session.exec(query))
 
 
 def _sites(*, session: Session, organisation: Organisation, site_ids: list[int]) -> list[Site]:
@@ -77,16 +115,20 @@ def get_in_audit(*, session: Session, audit: Audit, model: type[Row], row_id: in
     return row
 
 
-def get_audit(*, session: Session, audit_id: int) -> Audit:
+def get_audit(*, session: Session, actor: User, audit_id: int) -> Audit:
+    """The audit, if the actor may see it; otherwise NotFound (it does not reveal that the audit exists)."""
     audit = session.get(Audit, audit_id)
     if audit is None:
         raise NotFound("No audit with this id.")
+    access.require(session=session, user=actor, audit=audit, can=access.Can.VIEW)
     return audit
 
 
-def update_audit(*, session: Session, audit: Audit, data: AuditUpdate) -> Audit:
+def update_audit(*, session: Session, actor: User, audit: Audit, data: AuditUpdate) -> Audit:
+    access.require(session=session, user=actor, audit=audit, can=access.Can.PLAN)
     ensure_open(audit)
-    changes = data.model_dump(exclude_unset=True, exclude={"site_ids"})
+    before = trail.snapshot("audit", audit)
+    changes = data.model_dump(exclude_unset=True, exclude={"site_ids", "lead_auditor_id", "team_ids"})
     start, end = changes.get("start_date", audit.start_date), changes.get("end_date", audit.end_date)
     if end < start:
         raise Invalid("The end date cannot be before the start date.", field="end_date")
@@ -101,18 +143,44 @@ def update_audit(*, session: Session, audit: Audit, data: AuditUpdate) -> Audit:
         session.flush()
         for site in sites:
             session.add(AuditSite(audit_id=audit.id, site_id=site.id))
+    if data.lead_auditor_id is not None or data.team_ids is not None:
+        _replace_team(session=session, actor=actor, audit=audit, data=data)
     audit.updated_at = utcnow()
     session.add(audit)
+    trail.record(session=session, actor=actor, action="update", entity="audit", entity_id=audit.id, audit_id=audit.id, before=before, after=trail.snapshot("audit", audit))
     session.commit()
     return audit
 
 
-def change_status(*, session: Session, audit: Audit, status: str) -> Audit:
+def _replace_team(*, session: Session, actor: User, audit: Audit, data: AuditUpdate) -> None:
+    current = audit_team(session=session, audit=audit)
+    lead_id = data.lead_auditor_id if data.lead_auditor_id is not None else next((u.id for u, r in current if r == "lead"), None)
+    auditor_ids = data.team_ids if data.team_ids is not None else [u.id for u, r in current if r == "auditor"]
+    organisation = session.get(Organisation, audit.organisation_id)
+    team = _team(session=session, organisation=organisation, lead_id=lead_id, auditor_ids=auditor_ids)
+    old = {u.id: r for u, r in current}
+    new = {u.id: r for u, r in team}
+    for member in session.exec(select(AuditMember).where(AuditMember.audit_id == audit.id)):
+        session.delete(member)
+    session.flush()
+    for user, role in team:
+        session.add(AuditMember(audit_id=audit.id, user_id=user.id, role=role))
+    for user_id in old.keys() | new.keys():
+        if old.get(user_id) != new.get(user_id):
+            trail.record(session=session, actor=actor, action="update", entity="team", entity_id=user_id, audit_id=audit.id,
+                         before={"user_id": user_id, "role": old[user_id]} if user_id in old else None,
+                         after={"user_id": user_id, "role": new[user_id]} if user_id in new else None)
+
+
+def change_status(*, session: Session, actor: User, audit: Audit, status: str) -> Audit:
+    access.require(session=session, user=actor, audit=audit, can=access.Can.PLAN)
     if status not in v.STATUS_FLOW[audit.status]:
         raise Conflict("An audit that is {current} cannot become {new}.", current=audit.status, new=status)
+    before = trail.snapshot("audit", audit)
     audit.status = status
     audit.updated_at = utcnow()
     session.add(audit)
+    trail.record(session=session, actor=actor, action="update", entity="audit", entity_id=audit.id, audit_id=audit.id, before=before, after=trail.snapshot("audit", audit))
     session.commit()
     return audit
 
@@ -124,8 +192,9 @@ class AuditSummary:
     progress: Progress
 
 
-def list_audits(*, session: Session, status: str | None = None) -> list[AuditSummary]:
-    query = select(Audit, Organisation.name).join(Organisation).order_by(Audit.start_date.desc(), Audit.id.desc())
+def list_audits(*, session: Session, actor: User, status: str | None = None) -> list[AuditSummary]:
+    """The audits the actor may see, newest first."""
+    query = select(Audit, Organisation.name).join(Organisation).where(access.visible_audits(actor)).order_by(Audit.start_date.desc(), Audit.id.desc())
     if status:
         query = query.where(Audit.status == status)
     rows = list(session.exec(query))
@@ -168,18 +237,23 @@ def plan_entries(*, session: Session, audit: Audit) -> list[PlanEntry]:
     )
 
 
-def add_plan_entry(*, session: Session, audit: Audit, data: PlanEntryIn) -> PlanEntry:
+def add_plan_entry(*, session: Session, actor: User, audit: Audit, data: PlanEntryIn) -> PlanEntry:
+    access.require(session=session, user=actor, audit=audit, can=access.Can.PLAN)
     ensure_open(audit)
     if not audit.start_date <= data.day <= audit.end_date:
         raise Invalid("The day must be within the audit's dates.", field="day")
     entry = PlanEntry(audit_id=audit.id, **data.model_dump())
     session.add(entry)
+    session.flush()
+    trail.record(session=session, actor=actor, action="create", entity="plan_entry", entity_id=entry.id, audit_id=audit.id, after=trail.snapshot("plan_entry", entry))
     session.commit()
     return entry
 
 
-def delete_plan_entry(*, session: Session, audit: Audit, entry_id: int) -> None:
+def delete_plan_entry(*, session: Session, actor: User, audit: Audit, entry_id: int) -> None:
+    access.require(session=session, user=actor, audit=audit, can=access.Can.PLAN)
     ensure_open(audit)
     entry = get_in_audit(session=session, audit=audit, model=PlanEntry, row_id=entry_id, missing=N_("No plan entry with this id in this audit."))
+    trail.record(session=session, actor=actor, action="delete", entity="plan_entry", entity_id=entry.id, audit_id=audit.id, before=trail.snapshot("plan_entry", entry))
     session.delete(entry)
     session.commit()

@@ -2,36 +2,51 @@
 
 from __future__ import annotations
 
+from sqlalchemy import false
 from sqlmodel import Session, select
 
 from auditor.errors import NotFound
-from auditor.models import Audit, Evidence
+from auditor.models import Audit, Evidence, User
 from auditor.schemas import EvidenceIn
 from auditor.i18n import N_
+from auditor.services import access, trail
 from auditor.services.audits import ensure_open, get_in_audit
 from auditor.services.checklists import audit_structure
 
 
-def add_evidence(*, session: Session, audit: Audit, item_id: str, data: EvidenceIn) -> Evidence:
+def add_evidence(*, session: Session, actor: User, audit: Audit, item_id: str, data: EvidenceIn) -> Evidence:
+    access.require(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     ensure_open(audit)
     if item_id not in audit_structure(session=session, audit_id=audit.id).items:
         raise NotFound("This audit has no checklist item with this id.")
     entry = Evidence(audit_id=audit.id, item_id=item_id, **data.model_dump())
     session.add(entry)
+    session.flush()
+    trail.record(session=session, actor=actor, action="create", entity="evidence", entity_id=entry.id, audit_id=audit.id,
+                 after=trail.snapshot("evidence", entry), confidential=entry.confidential)
     session.commit()
     return entry
 
 
-def list_evidence(*, session: Session, audit: Audit, item_id: str | None = None) -> list[Evidence]:
+def list_evidence(*, session: Session, actor: User | None, audit: Audit, item_id: str | None = None) -> list[Evidence]:
+    """Evidence the actor may see: confidential entries only for the audit team. With no actor (a report),
+    confidential entries are always left out."""
     query = select(Evidence).where(Evidence.audit_id == audit.id)
     if item_id is not None:
         query = query.where(Evidence.item_id == item_id)
+    if actor is None or access.Can.SEE_CONFIDENTIAL not in access.audit_permissions(session=session, user=actor, audit=audit):
+        query = query.where(Evidence.confidential == false())
     return list(session.exec(query.order_by(Evidence.id)))
 
 
-def delete_evidence(*, session: Session, audit: Audit, evidence_id: int) -> Evidence:
+def delete_evidence(*, session: Session, actor: User, audit: Audit, evidence_id: int) -> Evidence:
+    access.require(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     ensure_open(audit)
     entry = get_in_audit(session=session, audit=audit, model=Evidence, row_id=evidence_id, missing=N_("No evidence with this id in this audit."))
+    if entry.confidential and access.Can.SEE_CONFIDENTIAL not in access.audit_permissions(session=session, user=actor, audit=audit):
+        raise NotFound(N_("No evidence with this id in this audit."))
+    trail.record(session=session, actor=actor, action="delete", entity="evidence", entity_id=entry.id, audit_id=audit.id,
+                 before=trail.snapshot("evidence", entry), confidential=entry.confidential)
     session.delete(entry)
     session.commit()
     return entry

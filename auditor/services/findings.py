@@ -7,9 +7,10 @@ from sqlmodel import Session, select
 
 from auditor import vocabulary as v
 from auditor.errors import Invalid, NotFound
-from auditor.models import Audit, Finding, utcnow
+from auditor.models import Audit, Finding, User, utcnow
 from auditor.schemas import FindingIn
 from auditor.i18n import N_
+from auditor.services import access, trail
 from auditor.services.audits import ensure_open, get_in_audit
 from auditor.services.checklists import audit_structure
 
@@ -30,7 +31,8 @@ def draft_finding(*, session: Session, audit: Audit, item_id: str | None, kind: 
     return draft
 
 
-def create_finding(*, session: Session, audit: Audit, data: FindingIn) -> Finding:
+def create_finding(*, session: Session, actor: User, audit: Audit, data: FindingIn) -> Finding:
+    access.require(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     ensure_open(audit)
     _check_kind(audit, data.kind)
     draft = draft_finding(session=session, audit=audit, item_id=data.item_id)
@@ -47,13 +49,17 @@ def create_finding(*, session: Session, audit: Audit, data: FindingIn) -> Findin
         tags=data.tags.model_dump() if data.tags is not None else draft["tags"],
     )
     session.add(finding)
+    session.flush()
+    trail.record(session=session, actor=actor, action="create", entity="finding", entity_id=finding.id, audit_id=audit.id, after=trail.snapshot("finding", finding))
     session.commit()
     return finding
 
 
-def update_finding(*, session: Session, audit: Audit, finding: Finding, data: FindingIn) -> Finding:
+def update_finding(*, session: Session, actor: User, audit: Audit, finding: Finding, data: FindingIn) -> Finding:
+    access.require(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     ensure_open(audit)
     _check_kind(audit, data.kind)
+    before = trail.snapshot("finding", finding)
     if data.item_id != finding.item_id:
         draft_finding(session=session, audit=audit, item_id=data.item_id)  # the item must exist
     finding.item_id = data.item_id
@@ -65,12 +71,15 @@ def update_finding(*, session: Session, audit: Audit, finding: Finding, data: Fi
     finding.requirement, finding.statement, finding.evidence = data.requirement, data.statement, data.evidence
     finding.updated_at = utcnow()
     session.add(finding)
+    trail.record(session=session, actor=actor, action="update", entity="finding", entity_id=finding.id, audit_id=audit.id, before=before, after=trail.snapshot("finding", finding))
     session.commit()
     return finding
 
 
-def delete_finding(*, session: Session, audit: Audit, finding: Finding) -> None:
+def delete_finding(*, session: Session, actor: User, audit: Audit, finding: Finding) -> None:
+    access.require(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     ensure_open(audit)
+    trail.record(session=session, actor=actor, action="delete", entity="finding", entity_id=finding.id, audit_id=audit.id, before=trail.snapshot("finding", finding))
     session.delete(finding)
     session.commit()
 

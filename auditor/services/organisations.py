@@ -5,36 +5,43 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from auditor.errors import NotFound
-from auditor.models import Organisation, Site
+from auditor.models import Organisation, Site, User
+from auditor.services import access
 from auditor.schemas import OrganisationIn, SiteIn
 
 
-def create_organisation(*, session: Session, data: OrganisationIn) -> Organisation:
+def create_organisation(*, session: Session, actor: User | None, data: OrganisationIn) -> Organisation:
+    """Create an organisation (provider admins and lead auditors; `actor` None for the CLI and demo)."""
+    if actor is not None:
+        access.require_organisation_manager(actor)
     organisation = Organisation(name=data.name, cvr=data.cvr)
     session.add(organisation)
     session.flush()
     for site in data.sites:
-        add_site(session=session, organisation=organisation, data=site)
+        add_site(session=session, actor=actor, organisation=organisation, data=site)
     session.commit()
     return organisation
 
 
-def add_site(*, session: Session, organisation: Organisation, data: SiteIn) -> Site:
+def add_site(*, session: Session, actor: User | None, organisation: Organisation, data: SiteIn) -> Site:
+    if actor is not None:
+        access.require_organisation_manager(actor)
     site = Site(organisation_id=organisation.id, name=data.name, p_number=data.p_number, address=data.address)
     session.add(site)
     session.flush()
     return site
 
 
-def get_organisation(*, session: Session, organisation_id: int) -> Organisation:
+def get_organisation(*, session: Session, actor: User, organisation_id: int) -> Organisation:
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
         raise NotFound("No organisation with this id.")
+    access.require_organisation(user=actor, organisation=organisation)
     return organisation
 
 
-def list_organisations(*, session: Session) -> list[Organisation]:
-    return list(session.exec(select(Organisation).order_by(Organisation.name)))
+def list_organisations(*, session: Session, actor: User) -> list[Organisation]:
+    return list(session.exec(select(Organisation).where(access.visible_organisations(actor)).order_by(Organisation.name)))
 
 
 def sites_of(*, session: Session, organisation_id: int) -> list[Site]:
@@ -46,4 +53,4 @@ def find_or_add_site(*, session: Session, organisation: Organisation, name: str)
     for site in sites_of(session=session, organisation_id=organisation.id):
         if site.name.casefold() == name.casefold():
             return site
-    return add_site(session=session, organisation=organisation, data=SiteIn(name=name))
+    return add_site(session=session, actor=None, organisation=organisation, data=SiteIn(name=name))

@@ -12,17 +12,20 @@ from sqlmodel import Session, select
 from auditor import vocabulary as v
 from auditor.checklists import Checklist, Section
 from auditor.errors import Invalid, NotFound, StaleVersion
-from auditor.models import Audit, Evidence, Finding, Response, utcnow
+from auditor.models import Audit, Evidence, Finding, Response, User, utcnow
 from auditor.schemas import Progress, ResponseIn
+from auditor.services import access, trail
 from auditor.services.audits import ensure_open, progress
+from auditor.services.evidence import list_evidence
 from auditor.services.checklists import PlacedItem, audit_structure
 
 SAVED_FIELDS = ("verdict", "note")
 
 
-def save_response(*, session: Session, audit: Audit, item_id: str, data: ResponseIn) -> Response:
+def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, data: ResponseIn) -> Response:
     """Save an answer. Idempotent: repeating a save that already landed returns the stored answer.
     A save based on an older version than the stored one raises StaleVersion."""
+    access.require(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     ensure_open(audit)
     if item_id not in audit_structure(session=session, audit_id=audit.id).items:
         raise NotFound("This audit has no checklist item with this id.")
@@ -39,6 +42,7 @@ def save_response(*, session: Session, audit: Audit, item_id: str, data: Respons
         raise StaleVersion(current=current, submitted=data)
 
     now = utcnow()
+    before = trail.snapshot("response", current)
     if current is None:
         session.add(Response(audit_id=audit.id, item_id=item_id, version=1, updated_at=now, **changes))
     else:
@@ -53,6 +57,9 @@ def save_response(*, session: Session, audit: Audit, item_id: str, data: Respons
     if audit.status == "planned":
         audit.status = "in_progress"
         session.add(audit)
+    after = {**(before or {"item_id": item_id, "verdict": None, "note": ""}), **changes, "version": data.version + 1}
+    trail.record(session=session, actor=actor, action="create" if current is None else "update", entity="response",
+                 entity_id=item_id, audit_id=audit.id, before=before, after=after)
     try:
         session.commit()
     except IntegrityError:  # two first saves of the same item at once: the other one won
@@ -123,12 +130,12 @@ class ConductView:
     progress: Progress
 
 
-def conduct_view(*, session: Session, audit: Audit) -> ConductView:
+def conduct_view(*, session: Session, actor: User, audit: Audit) -> ConductView:
     """Everything the conduct page shows, with progress per top-level section and overall."""
     structure = audit_structure(session=session, audit_id=audit.id)
     responses = {r.item_id: r for r in session.exec(select(Response).where(Response.audit_id == audit.id))}
     evidence: dict[str, list[Evidence]] = defaultdict(list)
-    for entry in session.exec(select(Evidence).where(Evidence.audit_id == audit.id).order_by(Evidence.id)):
+    for entry in list_evidence(session=session, actor=actor, audit=audit):
         evidence[entry.item_id].append(entry)
     finding_counts = dict(
         session.exec(select(Finding.item_id, func.count()).where(Finding.audit_id == audit.id).group_by(Finding.item_id)).all()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from auditor.deps import AuditDep, LibraryDep, SessionDep
+from auditor.deps import AuditDep, CurrentUser, LibraryDep, SessionDep
 from auditor.models import Audit, Organisation
-from auditor.schemas import AuditChecklistOut, AuditIn, AuditOut, AuditUpdate, PlanEntryIn, PlanEntryOut, SiteOut, StatusIn
+from auditor.schemas import AuditChecklistOut, AuditIn, AuditOut, AuditUpdate, PlanEntryIn, PlanEntryOut, SiteOut, StatusIn, TeamMemberOut
 from auditor.services import audits
 
 router = APIRouter(tags=["audits"])
@@ -22,23 +22,24 @@ def audit_out(session, audit: Audit) -> AuditOut:
             for s in audits.audit_snapshots(session=session, audit=audit)
         ],
         progress=audits.audit_progress(session=session, audit=audit),
+        team=[TeamMemberOut(user_id=user.id, name=user.name, role=role) for user, role in audits.audit_team(session=session, audit=audit)],
     )
 
 
 @router.get("/audits")
-def list_audits(session: SessionDep, status: str | None = None) -> list[dict]:
-    """Audits, newest first, with progress."""
+def list_audits(session: SessionDep, user: CurrentUser, status: str | None = None) -> list[dict]:
+    """The audits you may see, newest first, with progress."""
     return [
         {"id": s.audit.id, "title": s.audit.title, "audit_type": s.audit.audit_type, "organisation": s.organisation,
          "start_date": s.audit.start_date, "end_date": s.audit.end_date, "status": s.audit.status, "progress": s.progress}
-        for s in audits.list_audits(session=session, status=status)
+        for s in audits.list_audits(session=session, actor=user, status=status)
     ]
 
 
 @router.post("/audits", status_code=201)
-def create_audit(data: AuditIn, session: SessionDep, library: LibraryDep) -> AuditOut:
+def create_audit(data: AuditIn, session: SessionDep, library: LibraryDep, user: CurrentUser) -> AuditOut:
     """Plan an audit; its checklists are frozen at their current version."""
-    return audit_out(session, audits.create_audit(session=session, data=data, library=library))
+    return audit_out(session, audits.create_audit(session=session, actor=user, data=data, library=library))
 
 
 @router.get("/audits/{audit_id}")
@@ -48,15 +49,15 @@ def show_audit(audit: AuditDep, session: SessionDep) -> AuditOut:
 
 
 @router.patch("/audits/{audit_id}")
-def update_audit(audit: AuditDep, data: AuditUpdate, session: SessionDep) -> AuditOut:
+def update_audit(audit: AuditDep, data: AuditUpdate, session: SessionDep, user: CurrentUser) -> AuditOut:
     """Change an audit's facts; fields left out stay as they are."""
-    return audit_out(session, audits.update_audit(session=session, audit=audit, data=data))
+    return audit_out(session, audits.update_audit(session=session, actor=user, audit=audit, data=data))
 
 
 @router.post("/audits/{audit_id}/status")
-def change_status(audit: AuditDep, data: StatusIn, session: SessionDep) -> AuditOut:
+def change_status(audit: AuditDep, data: StatusIn, session: SessionDep, user: CurrentUser) -> AuditOut:
     """Move the audit to its next (or previous) status."""
-    return audit_out(session, audits.change_status(session=session, audit=audit, status=data.status))
+    return audit_out(session, audits.change_status(session=session, actor=user, audit=audit, status=data.status))
 
 
 @router.get("/audits/{audit_id}/plan")
@@ -66,13 +67,13 @@ def list_plan(audit: AuditDep, session: SessionDep) -> list[PlanEntryOut]:
 
 
 @router.post("/audits/{audit_id}/plan", status_code=201)
-def create_plan_entry(audit: AuditDep, data: PlanEntryIn, session: SessionDep) -> PlanEntryOut:
+def create_plan_entry(audit: AuditDep, data: PlanEntryIn, session: SessionDep, user: CurrentUser) -> PlanEntryOut:
     """Add a line to the audit plan."""
-    return PlanEntryOut.model_validate(audits.add_plan_entry(session=session, audit=audit, data=data), from_attributes=True)
+    return PlanEntryOut.model_validate(audits.add_plan_entry(session=session, actor=user, audit=audit, data=data), from_attributes=True)
 
 
 @router.delete("/audits/{audit_id}/plan/{entry_id}", status_code=204)
-def delete_plan_entry(audit: AuditDep, entry_id: int, session: SessionDep) -> Response:
+def delete_plan_entry(audit: AuditDep, entry_id: int, session: SessionDep, user: CurrentUser) -> Response:
     """Remove a line from the audit plan."""
-    audits.delete_plan_entry(session=session, audit=audit, entry_id=entry_id)
+    audits.delete_plan_entry(session=session, actor=user, audit=audit, entry_id=entry_id)
     return Response(status_code=204)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from auditor.checklists import Section
-from auditor.deps import LibraryDep
+from auditor.deps import CurrentUser, LibraryDep
 from auditor.errors import NotFound
 
 router = APIRouter(tags=["checklists"])
 
 
 @router.get("/checklists")
-def list_checklists(library: LibraryDep) -> list[dict]:
+def list_checklists(library: LibraryDep, user: CurrentUser) -> list[dict]:
     """Every checklist in the library, with its version and item count."""
     return [
         {
@@ -28,7 +28,7 @@ def list_checklists(library: LibraryDep) -> list[dict]:
 
 
 @router.get("/checklists/{checklist_id}")
-def show_checklist(checklist_id: str, library: LibraryDep) -> dict:
+def show_checklist(checklist_id: str, library: LibraryDep, user: CurrentUser) -> dict:
     """One checklist with its sections and items."""
     loaded = library.get(checklist_id)
     if loaded is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from auditor.deps import SessionDep
+from auditor.deps import CurrentUser, SessionDep
 from auditor.models import Organisation
 from auditor.schemas import OrganisationIn, OrganisationOut, SiteIn, SiteOut
 from auditor.services import organisations
@@ -18,28 +18,28 @@ def organisation_out(session, organisation: Organisation) -> OrganisationOut:
 
 
 @router.get("/organisations")
-def list_organisations(session: SessionDep) -> list[OrganisationOut]:
-    """All organisations, by name."""
-    return [organisation_out(session, o) for o in organisations.list_organisations(session=session)]
+def list_organisations(session: SessionDep, user: CurrentUser) -> list[OrganisationOut]:
+    """The organisations you may see, by name."""
+    return [organisation_out(session, o) for o in organisations.list_organisations(session=session, actor=user)]
 
 
 @router.post("/organisations", status_code=201)
-def create_organisation(data: OrganisationIn, session: SessionDep) -> OrganisationOut:
+def create_organisation(data: OrganisationIn, session: SessionDep, user: CurrentUser) -> OrganisationOut:
     """Create an organisation, optionally with its sites."""
-    organisation = organisations.create_organisation(session=session, data=data)
+    organisation = organisations.create_organisation(session=session, actor=user, data=data)
     return organisation_out(session, organisation)
 
 
 @router.get("/organisations/{organisation_id}")
-def show_organisation(organisation_id: int, session: SessionDep) -> OrganisationOut:
+def show_organisation(organisation_id: int, session: SessionDep, user: CurrentUser) -> OrganisationOut:
     """One organisation with its sites."""
-    return organisation_out(session, organisations.get_organisation(session=session, organisation_id=organisation_id))
+    return organisation_out(session, organisations.get_organisation(session=session, actor=user, organisation_id=organisation_id))
 
 
 @router.post("/organisations/{organisation_id}/sites", status_code=201)
-def create_site(organisation_id: int, data: SiteIn, session: SessionDep) -> SiteOut:
+def create_site(organisation_id: int, data: SiteIn, session: SessionDep, user: CurrentUser) -> SiteOut:
     """Add a site or production unit to an organisation."""
-    organisation = organisations.get_organisation(session=session, organisation_id=organisation_id)
-    site = organisations.add_site(session=session, organisation=organisation, data=data)
+    organisation = organisations.get_organisation(session=session, actor=user, organisation_id=organisation_id)
+    site = organisations.add_site(session=session, actor=user, organisation=organisation, data=data)
     session.commit()
     return SiteOut.model_validate(site, from_attributes=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response as HTTPResponse
 
-from auditor.deps import AuditDep, SessionDep
+from auditor.deps import AuditDep, CurrentUser, SessionDep
 from auditor.models import Evidence, Response
 from auditor.schemas import EvidenceIn, EvidenceOut, ResponseIn, ResponseOut
 from auditor.services import evidence, responses
@@ -36,25 +36,25 @@ def show_response(audit: AuditDep, item_id: str, session: SessionDep) -> Respons
     "/audits/{audit_id}/responses/{item_id}",
     responses={409: {"description": "The answer changed since `version`; the body holds `current` and `submitted`."}},
 )
-def record_response(audit: AuditDep, item_id: str, data: ResponseIn, session: SessionDep) -> ResponseOut:
+def record_response(audit: AuditDep, item_id: str, data: ResponseIn, session: SessionDep, user: CurrentUser) -> ResponseOut:
     """Save an answer (idempotent). Send the version you based it on; a stale one gets 409."""
-    return response_out(responses.save_response(session=session, audit=audit, item_id=item_id, data=data))
+    return response_out(responses.save_response(session=session, actor=user, audit=audit, item_id=item_id, data=data))
 
 
 @router.get("/audits/{audit_id}/responses/{item_id}/evidence")
-def list_evidence(audit: AuditDep, item_id: str, session: SessionDep) -> list[EvidenceOut]:
-    """Evidence recorded on one item."""
-    return [evidence_out(e) for e in evidence.list_evidence(session=session, audit=audit, item_id=item_id)]
+def list_evidence(audit: AuditDep, item_id: str, session: SessionDep, user: CurrentUser) -> list[EvidenceOut]:
+    """Evidence recorded on one item (confidential entries only for the audit team)."""
+    return [evidence_out(e) for e in evidence.list_evidence(session=session, actor=user, audit=audit, item_id=item_id)]
 
 
 @router.post("/audits/{audit_id}/responses/{item_id}/evidence", status_code=201)
-def create_evidence(audit: AuditDep, item_id: str, data: EvidenceIn, session: SessionDep) -> EvidenceOut:
+def create_evidence(audit: AuditDep, item_id: str, data: EvidenceIn, session: SessionDep, user: CurrentUser) -> EvidenceOut:
     """Record evidence on an item; interviews give the interviewee's role and count, never a name."""
-    return evidence_out(evidence.add_evidence(session=session, audit=audit, item_id=item_id, data=data))
+    return evidence_out(evidence.add_evidence(session=session, actor=user, audit=audit, item_id=item_id, data=data))
 
 
 @router.delete("/audits/{audit_id}/evidence/{evidence_id}", status_code=204)
-def delete_evidence(audit: AuditDep, evidence_id: int, session: SessionDep) -> HTTPResponse:
+def delete_evidence(audit: AuditDep, evidence_id: int, session: SessionDep, user: CurrentUser) -> HTTPResponse:
     """Remove an evidence entry."""
-    evidence.delete_evidence(session=session, audit=audit, evidence_id=evidence_id)
+    evidence.delete_evidence(session=session, actor=user, audit=audit, evidence_id=evidence_id)
     return HTTPResponse(status_code=204)

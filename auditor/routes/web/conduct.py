@@ -6,52 +6,54 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from auditor import vocabulary as v
-from auditor.deps import AuditDep, SessionDep, is_htmx
+from auditor.deps import AuditDep, CurrentUser, SessionDep, is_htmx
 from auditor.errors import Invalid
 from auditor.i18n import gettext
 from auditor.models import Organisation
 from auditor.routes.web.forms import invalid_errors, parse, read_form
 from auditor.schemas import EvidenceIn
-from auditor.services import evidence, responses
+from auditor.services import access, evidence, responses
 from auditor.templating import render
 
 router = APIRouter()
 
 
 @router.get("/audits/{audit_id}/conduct")
-def conduct_audit(request: Request, audit: AuditDep, session: SessionDep):
+def conduct_audit(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser):
     """Walk the checklist clause by clause: verdicts, notes, evidence, findings."""
-    view = responses.conduct_view(session=session, audit=audit)
+    view = responses.conduct_view(session=session, actor=user, audit=audit)
+    can = access.audit_permissions(session=session, user=user, audit=audit)
     organisation = session.get(Organisation, audit.organisation_id)
     verdict_labels = {c.value: gettext(c.short or c.label) for c in v.VERDICTS}
-    return render(request, "conduct/page.html", {"audit": audit, "organisation": organisation, "view": view, "verdict_labels": verdict_labels})
+    return render(request, "conduct/page.html", {"audit": audit, "organisation": organisation, "view": view, "verdict_labels": verdict_labels, "can": can})
 
 
 @router.post("/audits/{audit_id}/evidence")
-async def create_evidence(request: Request, audit: AuditDep, session: SessionDep):
+async def create_evidence(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser):
     """Record evidence on an item; htmx gets that item's evidence list back."""
     form = await read_form(request)
     item_id = str(form.pop("item_id", ""))
     data, errors = parse(EvidenceIn, form)
     if data is not None:
         try:
-            evidence.add_evidence(session=session, audit=audit, item_id=item_id, data=data)
+            evidence.add_evidence(session=session, actor=user, audit=audit, item_id=item_id, data=data)
         except Invalid as error:
             errors = invalid_errors(error)
     if errors:
         return render(request, "conduct/_evidence_form.html", {"audit": audit, "values": {**form, "item_id": item_id}, "errors": errors}, status_code=422)
-    entries = evidence.list_evidence(session=session, audit=audit, item_id=item_id)
+    entries = evidence.list_evidence(session=session, actor=user, audit=audit, item_id=item_id)
     if is_htmx(request):
-        return render(request, "conduct/_evidence_list.html", {"audit": audit, "item_id": item_id, "entries": entries},
+        return render(request, "conduct/_evidence_list.html", {"audit": audit, "item_id": item_id, "entries": entries, "can": access.audit_permissions(session=session, user=user, audit=audit)},
                       headers={"HX-Retarget": f"[id='evidence-{item_id}']", "HX-Reswap": "innerHTML", "HX-Trigger-After-Settle": "evidence-saved"})
     return RedirectResponse(f"/audits/{audit.id}/conduct#item-{item_id}", status_code=303)
 
 
 @router.post("/audits/{audit_id}/evidence/{evidence_id}/delete")
-def delete_evidence(request: Request, audit: AuditDep, evidence_id: int, session: SessionDep):
+def delete_evidence(request: Request, audit: AuditDep, evidence_id: int, session: SessionDep, user: CurrentUser):
     """Remove an evidence entry."""
-    entry = evidence.delete_evidence(session=session, audit=audit, evidence_id=evidence_id)
-    entries = evidence.list_evidence(session=session, audit=audit, item_id=entry.item_id)
+    entry = evidence.delete_evidence(session=session, actor=user, audit=audit, evidence_id=evidence_id)
+    entries = evidence.list_evidence(session=session, actor=user, audit=audit, item_id=entry.item_id)
     if is_htmx(request):
-        return render(request, "conduct/_evidence_list.html", {"audit": audit, "item_id": entry.item_id, "entries": entries})
+        can = access.audit_permissions(session=session, user=user, audit=audit)
+        return render(request, "conduct/_evidence_list.html", {"audit": audit, "item_id": entry.item_id, "entries": entries, "can": can})
     return RedirectResponse(f"/audits/{audit.id}/conduct#item-{entry.item_id}", status_code=303)

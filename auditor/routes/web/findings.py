@@ -8,12 +8,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from auditor import vocabulary as v
-from auditor.deps import AuditDep, FindingDep, SessionDep, is_htmx
+from auditor.deps import AuditDep, CurrentUser, FindingDep, SessionDep, is_htmx
 from auditor.errors import Invalid
 from auditor.models import Audit
 from auditor.routes.web.forms import invalid_errors, parse, read_form
 from auditor.schemas import FindingIn
-from auditor.services import findings
+from auditor.services import access, findings, history, trail
 from auditor.services.checklists import audit_structure
 from auditor.templating import render
 
@@ -21,22 +21,24 @@ router = APIRouter()
 
 
 @router.get("/audits/{audit_id}/findings")
-def list_findings(request: Request, audit: AuditDep, session: SessionDep, kind: str | None = None, clause: str | None = None):
+def list_findings(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser, kind: str | None = None, clause: str | None = None):
     """The audit's findings, filterable by kind and clause."""
     kind = kind if kind in v.FINDING_KINDS else None
     clause = (clause or "").strip() or None
     found = findings.list_findings(session=session, audit=audit, kind=kind, clause=clause)
     structure = audit_structure(session=session, audit_id=audit.id)
     context = {"audit": audit, "findings": found, "kind": kind, "clause": clause or "", "items": structure.items,
-               "reference": findings.finding_reference}
+               "reference": findings.finding_reference, "can": access.audit_permissions(session=session, user=user, audit=audit)}
     return render(request, "findings/_table.html" if is_htmx(request) else "findings/list.html", context)
 
 
-def _form_context(session, audit: Audit, values: dict, errors: dict, finding=None, back: str = "") -> dict:
+def _form_context(session, user, audit: Audit, values: dict, errors: dict, finding=None, back: str = "") -> dict:
     structure = audit_structure(session=session, audit_id=audit.id)
     placed = structure.items.get(values.get("item_id") or "")
     kinds = v.finding_kinds_for(audit.audit_type)
-    return {"audit": audit, "values": values, "errors": errors, "finding": finding, "placed": placed, "kinds": kinds, "back": back}
+    events = history.audit_history(session=session, actor=user, audit=audit, entity="finding", entity_id=str(finding.id)) if finding else []
+    return {"audit": audit, "values": values, "errors": errors, "finding": finding, "placed": placed, "kinds": kinds, "back": back,
+            "events": events, "changes": trail.changes}
 
 
 def _safe_back(audit: Audit, back: str | None) -> str:
@@ -45,11 +47,12 @@ def _safe_back(audit: Audit, back: str | None) -> str:
 
 
 @router.get("/audits/{audit_id}/findings/new")
-def new_finding(request: Request, audit: AuditDep, session: SessionDep, item_id: str | None = None, kind: str | None = None, back: str | None = None):
+def new_finding(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser, item_id: str | None = None, kind: str | None = None, back: str | None = None):
     """The form to raise a finding, prefilled from the item."""
+    access.require(session=session, user=user, audit=audit, can=access.Can.CONDUCT)
     draft = findings.draft_finding(session=session, audit=audit, item_id=item_id, kind=kind if kind in v.FINDING_KINDS else None)
     values = {**draft, "clauses": " ".join(draft["clauses"])}
-    return render(request, "findings/form.html", _form_context(session, audit, values, {}, back=_safe_back(audit, back)))
+    return render(request, "findings/form.html", _form_context(session, user, audit, values, {}, back=_safe_back(audit, back)))
 
 
 def _finding_values(form: dict) -> dict:
@@ -60,48 +63,48 @@ def _finding_values(form: dict) -> dict:
 
 
 @router.post("/audits/{audit_id}/findings")
-async def create_finding(request: Request, audit: AuditDep, session: SessionDep):
+async def create_finding(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser):
     """Raise a finding from the form."""
     form = await read_form(request, lists=("tags_bek1406", "tags_hazards", "tags_actors"))
     back = _safe_back(audit, form.pop("back", None))
     data, errors = parse(FindingIn, _finding_values(form))
     if data is not None:
         try:
-            finding = findings.create_finding(session=session, audit=audit, data=data)
+            finding = findings.create_finding(session=session, actor=user, audit=audit, data=data)
         except Invalid as error:
             errors = invalid_errors(error)
         else:
             path, _, fragment = back.partition("#")
             target = f"{path}{'&' if '?' in path else '?'}saved={quote(findings.finding_reference(finding))}"
             return RedirectResponse(target + (f"#{fragment}" if fragment else ""), status_code=303)
-    return render(request, "findings/form.html", _form_context(session, audit, {**form, "tags": _finding_values(form)["tags"]}, errors, back=back), status_code=422)
+    return render(request, "findings/form.html", _form_context(session, user, audit, {**form, "tags": _finding_values(form)["tags"]}, errors, back=back), status_code=422)
 
 
 @router.get("/audits/{audit_id}/findings/{finding_id}/edit")
-def edit_finding(request: Request, audit: AuditDep, finding: FindingDep, session: SessionDep):
-    """The form to change a finding."""
+def edit_finding(request: Request, audit: AuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser):
+    """The form to change a finding, with its history."""
     values = {**finding.model_dump(), "clauses": " ".join(finding.clauses)}
-    return render(request, "findings/form.html", _form_context(session, audit, values, {}, finding, back=f"/audits/{audit.id}/findings"))
+    return render(request, "findings/form.html", _form_context(session, user, audit, values, {}, finding, back=f"/audits/{audit.id}/findings"))
 
 
 @router.post("/audits/{audit_id}/findings/{finding_id}")
-async def update_finding(request: Request, audit: AuditDep, finding: FindingDep, session: SessionDep):
+async def update_finding(request: Request, audit: AuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser):
     """Save a changed finding."""
     form = await read_form(request, lists=("tags_bek1406", "tags_hazards", "tags_actors"))
     form.pop("back", None)
     data, errors = parse(FindingIn, _finding_values(form))
     if data is not None:
         try:
-            findings.update_finding(session=session, audit=audit, finding=finding, data=data)
+            findings.update_finding(session=session, actor=user, audit=audit, finding=finding, data=data)
         except Invalid as error:
             errors = invalid_errors(error)
         else:
             return RedirectResponse(f"/audits/{audit.id}/findings", status_code=303)
-    return render(request, "findings/form.html", _form_context(session, audit, {**form, "tags": _finding_values(form)["tags"]}, errors, finding), status_code=422)
+    return render(request, "findings/form.html", _form_context(session, user, audit, {**form, "tags": _finding_values(form)["tags"]}, errors, finding), status_code=422)
 
 
 @router.post("/audits/{audit_id}/findings/{finding_id}/delete")
-def delete_finding(audit: AuditDep, finding: FindingDep, session: SessionDep):
+def delete_finding(audit: AuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser):
     """Delete a finding."""
-    findings.delete_finding(session=session, audit=audit, finding=finding)
+    findings.delete_finding(session=session, actor=user, audit=audit, finding=finding)
     return RedirectResponse(f"/audits/{audit.id}/findings", status_code=303)

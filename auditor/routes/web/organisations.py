@@ -5,46 +5,49 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from auditor.deps import SessionDep
+from auditor.deps import CurrentUser, SessionDep
 from auditor.routes.web.forms import parse, read_form
 from auditor.schemas import OrganisationIn, SiteIn
-from auditor.services import organisations
+from auditor.services import access, organisations
 from auditor.templating import render
 
 router = APIRouter()
 
 
-def _list_context(session, **extra) -> dict:
-    found = organisations.list_organisations(session=session)
+def _list_context(session, user, **extra) -> dict:
+    found = organisations.list_organisations(session=session, actor=user)
     sites = {o.id: organisations.sites_of(session=session, organisation_id=o.id) for o in found}
-    return {"organisations": found, "sites": sites, "values": {}, "errors": {}, "site_errors": {}, **extra}
+    return {"organisations": found, "sites": sites, "values": {}, "errors": {}, "site_errors": {},
+            "can_manage": access.can_manage_organisations(user), "can_plan": access.can_plan_audits(user), **extra}
 
 
 @router.get("/organisations")
-def list_organisations(request: Request, session: SessionDep):
+def list_organisations(request: Request, session: SessionDep, user: CurrentUser):
     """Organisations with their sites, and the form to add one."""
-    return render(request, "organisations/list.html", _list_context(session))
+    return render(request, "organisations/list.html", _list_context(session, user))
 
 
 @router.post("/organisations")
-async def create_organisation(request: Request, session: SessionDep):
+async def create_organisation(request: Request, session: SessionDep, user: CurrentUser):
     """Create an organisation from the form."""
+    access.require_organisation_manager(user)
     form = await read_form(request)
     data, errors = parse(OrganisationIn, form)
     if data is None:
-        return render(request, "organisations/list.html", _list_context(session, values=form, errors=errors), status_code=422)
-    organisation = organisations.create_organisation(session=session, data=data)
+        return render(request, "organisations/list.html", _list_context(session, user, values=form, errors=errors), status_code=422)
+    organisation = organisations.create_organisation(session=session, actor=user, data=data)
     return RedirectResponse(f"/organisations#organisation-{organisation.id}", status_code=303)
 
 
 @router.post("/organisations/{organisation_id}/sites")
-async def create_site(request: Request, organisation_id: int, session: SessionDep):
+async def create_site(request: Request, organisation_id: int, session: SessionDep, user: CurrentUser):
     """Add a site or production unit."""
-    organisation = organisations.get_organisation(session=session, organisation_id=organisation_id)
+    organisation = organisations.get_organisation(session=session, actor=user, organisation_id=organisation_id)
+    access.require_organisation_manager(user)
     form = await read_form(request)
     data, errors = parse(SiteIn, form)
     if data is None:
-        return render(request, "organisations/list.html", _list_context(session, site_errors={organisation.id: errors}), status_code=422)
-    organisations.add_site(session=session, organisation=organisation, data=data)
+        return render(request, "organisations/list.html", _list_context(session, user, site_errors={organisation.id: errors}), status_code=422)
+    organisations.add_site(session=session, actor=user, organisation=organisation, data=data)
     session.commit()
     return RedirectResponse(f"/organisations#organisation-{organisation.id}", status_code=303)

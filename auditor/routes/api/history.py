@@ -1,0 +1,24 @@
+"""The audit trail of an audit."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from auditor.deps import AuditDep, CurrentUser, SessionDep
+from auditor.services import history
+
+router = APIRouter(tags=["history"])
+
+
+@router.get("/audits/{audit_id}/history")
+def list_history(audit: AuditDep, session: SessionDep, user: CurrentUser, entity: str | None = None, entity_id: str | None = None) -> list[dict]:
+    """Every change to the audit, oldest first: who, when, what, before and after."""
+    events = history.audit_history(session=session, actor=user, audit=audit, entity=entity, entity_id=entity_id)
+    return [event.model_dump(mode="json") for event in events]
+
+
+@router.get("/audits/{audit_id}/history.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def export_history(audit: AuditDep, session: SessionDep, user: CurrentUser) -> Response:
+    """The audit trail as CSV, one row per changed field."""
+    filename, content = history.audit_history_csv(session=session, actor=user, audit=audit)
+    return Response(content, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'})

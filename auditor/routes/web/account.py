@@ -1,0 +1,54 @@
+"""Your own account: password and personal API tokens."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+
+from auditor.deps import CurrentUser, SessionDep
+from auditor.errors import Invalid
+from auditor.routes.web.forms import invalid_errors, read_form
+from auditor.services import accounts
+from auditor.templating import render
+
+router = APIRouter()
+
+
+def _account_context(session, user, **extra) -> dict:
+    return {"tokens": accounts.list_tokens(session=session, user=user), "errors": {}, "new_token": None, "must_change": user.must_change_password,
+            "password_changed": False, **extra}
+
+
+@router.get("/account")
+def show_account(request: Request, session: SessionDep, user: CurrentUser):
+    """Change your password; create and revoke API tokens."""
+    return render(request, "account/show.html", _account_context(session, user))
+
+
+@router.post("/account/password")
+async def change_password(request: Request, session: SessionDep, user: CurrentUser):
+    """Set a new password."""
+    form = await read_form(request)
+    new, repeated = str(form.get("new_password", "")), str(form.get("repeat_password", ""))
+    try:
+        if new != repeated:
+            raise Invalid("The two new passwords are not the same.", field="repeat_password")
+        accounts.change_password(session=session, user=user, current=str(form.get("current_password", "")), new=new)
+    except Invalid as error:
+        return render(request, "account/show.html", _account_context(session, user, errors=invalid_errors(error)), status_code=422)
+    return render(request, "account/show.html", _account_context(session, user, password_changed=True))
+
+
+@router.post("/account/tokens")
+async def create_token(request: Request, session: SessionDep, user: CurrentUser):
+    """Create a personal API token; it is shown once."""
+    form = await read_form(request)
+    _, token = accounts.create_token(session=session, user=user, name=str(form.get("name", "API")))
+    return render(request, "account/show.html", _account_context(session, user, new_token=token))
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke_token(token_id: int, session: SessionDep, user: CurrentUser):
+    """Revoke one of your API tokens."""
+    accounts.revoke_token(session=session, actor=user, token_id=token_id)
+    return RedirectResponse("/account#tokens", status_code=303)

@@ -1,0 +1,70 @@
+"""User administration: create, re-role, deactivate, reset a password (admins only)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+
+from auditor.deps import CurrentUser, SessionDep
+from auditor.errors import Invalid
+from auditor.routes.web.forms import invalid_errors, read_form
+from auditor.services import accounts, organisations
+from auditor.templating import render
+
+router = APIRouter()
+
+
+def _list_context(session, user, **extra) -> dict:
+    return {"users": accounts.list_users(session=session, actor=user), "organisations": organisations.list_organisations(session=session, actor=user),
+            "values": {}, "errors": {}, "shown_once": None, **extra}
+
+
+@router.get("/users")
+def list_users(request: Request, session: SessionDep, user: CurrentUser):
+    """Every user you manage, and the form to add one."""
+    return render(request, "users/list.html", _list_context(session, user))
+
+
+@router.post("/users")
+async def create_user(request: Request, session: SessionDep, user: CurrentUser):
+    """Create a user with a temporary password, shown once."""
+    form = await read_form(request)
+    organisation_id = int(form["organisation_id"]) if str(form.get("organisation_id", "")).isdigit() else None
+    if user.organisation_id is not None:
+        organisation_id = user.organisation_id
+    try:
+        created, password = accounts.create_user(session=session, actor=user, email=str(form.get("email", "")), name=str(form.get("name", "")),
+                                                 role=str(form.get("role", "")), organisation_id=organisation_id)
+    except Invalid as error:
+        session.rollback()
+        return render(request, "users/list.html", _list_context(session, user, values=form, errors=invalid_errors(error)), status_code=422)
+    return render(request, "users/list.html", _list_context(session, user, shown_once=(created, password)))
+
+
+@router.get("/users/{user_id}")
+def edit_user(request: Request, user_id: int, session: SessionDep, user: CurrentUser):
+    """One user: role, name, active, password reset."""
+    target = accounts.get_user(session=session, actor=user, user_id=user_id)
+    return render(request, "users/edit.html", {"target": target, "errors": {}, "shown_once": None})
+
+
+@router.post("/users/{user_id}")
+async def update_user(request: Request, user_id: int, session: SessionDep, user: CurrentUser):
+    """Save a user's role, name and whether they may log in."""
+    target = accounts.get_user(session=session, actor=user, user_id=user_id)
+    form = await read_form(request)
+    try:
+        accounts.update_user(session=session, actor=user, user=target, role=str(form.get("role", target.role)), name=str(form.get("name", "")),
+                             is_active=form.get("is_active") == "on")
+    except Invalid as error:
+        session.rollback()
+        return render(request, "users/edit.html", {"target": target, "errors": invalid_errors(error), "shown_once": None}, status_code=422)
+    return RedirectResponse("/users", status_code=303)
+
+
+@router.post("/users/{user_id}/reset-password")
+def reset_password(request: Request, user_id: int, session: SessionDep, user: CurrentUser):
+    """A new temporary password, shown once."""
+    target = accounts.get_user(session=session, actor=user, user_id=user_id)
+    password = accounts.reset_password(session=session, actor=user, user=target)
+    return render(request, "users/edit.html", {"target": target, "errors": {}, "shown_once": password})

@@ -1,0 +1,83 @@
+"""Cookies, CSRF and security headers.
+
+CSRF: a signed double-submit token. A random value lives in an HttpOnly cookie; pages carry
+HMAC(secret key, value), which forms send as `csrf_token` and htmx / fetch send as `X-CSRF-Token`.
+A state-changing request made with the session cookie must carry it; API calls with a Bearer token need not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from fastapi import Request
+from starlette.responses import Response
+
+from auditor.errors import Forbidden
+from auditor.i18n import N_
+
+SESSION_COOKIE = "auditor_session"
+CSRF_COOKIE = "auditor_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+# Swagger UI at /docs loads its script and styles from a CDN and starts itself with an inline script.
+DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; frame-ancestors 'none'"
+)
+
+
+def _sign(secret: str, value: str) -> str:
+    return hmac.new(secret.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_token(request: Request) -> str:
+    """The token this page must send back; creates the cookie value on first use (set by the middleware)."""
+    value = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf_value", None)
+    if not value:
+        value = request.state.new_csrf_value = secrets.token_urlsafe(32)
+    return _sign(request.app.state.settings.secret_key, value)
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    value = request.cookies.get(CSRF_COOKIE)
+    expected = _sign(request.app.state.settings.secret_key, value) if value else None
+    if not expected or not submitted or not hmac.compare_digest(expected, submitted):
+        raise Forbidden(N_("This form has expired or did not come from this site. Reload the page and try again; what you typed in the page is kept."))
+
+
+async def submitted_csrf_token(request: Request) -> str | None:
+    """The token from the header, or from the form body (Starlette caches the parsed form for the handler)."""
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        value = (await request.form()).get(CSRF_FIELD)
+        return str(value) if value else None
+    return None
+
+
+def cookie_is_secure(request: Request) -> bool:
+    return request.url.scheme == "https" or request.app.state.settings.env == "production"
+
+
+def finish_response(request: Request, response: Response) -> None:
+    """Security headers on every response, and the CSRF cookie when a page created one."""
+    docs = request.url.path in {"/docs", "/docs/oauth2-redirect"}
+    response.headers.setdefault("Content-Security-Policy", DOCS_CONTENT_SECURITY_POLICY if docs else CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.url.path.startswith(("/api/", "/audits", "/account", "/users")) or response.headers.get("content-type", "").startswith("text/html"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    new_value = getattr(request.state, "new_csrf_value", None)
+    if new_value:
+        response.set_cookie(CSRF_COOKIE, new_value, httponly=True, samesite="lax", secure=cookie_is_secure(request), path="/")

@@ -1,0 +1,117 @@
+"""Who may see and do what: every authorization rule lives here, and the services call it.
+
+- An installation admin (no organisation) sees and does everything.
+- An organisation's admin sees and does everything within that organisation.
+- Lead auditors and auditors see the audits whose team they are on; a lead auditor plans audits
+  (provider staff for any organisation, a member only for their own organisation).
+- Quality managers, action owners and viewers see their own organisation's audits, read only.
+- Confidential evidence: only the audit team and installation admins.
+Someone who may not see a thing gets "not found", so nobody learns that it exists.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, false, or_, true
+from sqlmodel import select
+from sqlmodel import Session
+
+from auditor.errors import Forbidden, NotFound
+from auditor.i18n import N_
+from auditor.models import Audit, AuditMember, Organisation, User
+
+
+class Can(StrEnum):
+    VIEW = "view"
+    PLAN = "plan"  # change the audit's facts, plan, team and status
+    CONDUCT = "conduct"  # answers, evidence, findings
+    SEE_CONFIDENTIAL = "see_confidential"
+
+
+def is_installation_admin(user: User) -> bool:
+    return user.role == "admin" and user.organisation_id is None
+
+
+def team_role(*, session: Session, user: User, audit: Audit) -> str | None:
+    return session.exec(select(AuditMember.role).where(AuditMember.audit_id == audit.id, AuditMember.user_id == user.id)).first()
+
+
+def audit_permissions(*, session: Session, user: User, audit: Audit) -> frozenset[Can]:
+    """Everything `user` may do with `audit`; empty means the audit is invisible to them."""
+    if is_installation_admin(user):
+        return frozenset(Can)
+    own_organisation = user.organisation_id == audit.organisation_id
+    if user.role == "admin" and own_organisation:
+        return frozenset({Can.VIEW, Can.PLAN, Can.CONDUCT})
+    role = team_role(session=session, user=user, audit=audit)
+    if role == "lead":
+        return frozenset(Can)
+    if role == "auditor":
+        return frozenset({Can.VIEW, Can.CONDUCT, Can.SEE_CONFIDENTIAL})
+    if own_organisation:
+        return frozenset({Can.VIEW})
+    return frozenset()
+
+
+def require(*, session: Session, user: User, audit: Audit, can: Can) -> None:
+    """NotFound if the audit is invisible to the user, Forbidden if visible but this is not allowed."""
+    permissions = audit_permissions(session=session, user=user, audit=audit)
+    if Can.VIEW not in permissions:
+        raise NotFound(N_("No audit with this id."))
+    if can not in permissions:
+        raise Forbidden(N_("Your role does not allow this."))
+
+
+def visible_audits(user: User) -> ColumnElement[bool]:
+    """A WHERE clause for the audits a user may see (the same rules as audit_permissions)."""
+    if is_installation_admin(user):
+        return true()
+    on_team = Audit.id.in_(select(AuditMember.audit_id).where(AuditMember.user_id == user.id))
+    own = Audit.organisation_id == user.organisation_id if user.organisation_id is not None else false()
+    return or_(on_team, own)
+
+
+def visible_organisations(user: User) -> ColumnElement[bool]:
+    """Provider staff see every organisation (to plan audits); members see their own."""
+    if user.organisation_id is None:
+        return true()
+    return Organisation.id == user.organisation_id
+
+
+def require_organisation(*, user: User, organisation: Organisation) -> None:
+    if user.organisation_id is not None and user.organisation_id != organisation.id:
+        raise NotFound(N_("No organisation with this id."))
+
+
+def can_plan_audits(user: User) -> bool:
+    return user.role in {"admin", "lead_auditor"}
+
+
+def require_planner(*, user: User, organisation_id: int | None = None) -> None:
+    """Plan an audit (for this organisation): admins and lead auditors, members only for their own."""
+    if not can_plan_audits(user):
+        raise Forbidden(N_("Your role does not allow this."))
+    if organisation_id is not None and user.organisation_id is not None and user.organisation_id != organisation_id:
+        raise Forbidden(N_("You can only plan audits of your own organisation."))
+
+
+def can_manage_organisations(user: User) -> bool:
+    return user.organisation_id is None and user.role in {"admin", "lead_auditor"}
+
+
+def require_organisation_manager(user: User) -> None:
+    if not can_manage_organisations(user):
+        raise Forbidden(N_("Your role does not allow this."))
+
+
+def can_manage_users(user: User) -> bool:
+    return user.role == "admin"
+
+
+def require_user_manager(*, user: User, organisation_id: int | None) -> None:
+    """Admins manage users; an organisation's admin only its own organisation's users."""
+    if user.role != "admin":
+        raise Forbidden(N_("Only an administrator can manage users."))
+    if user.organisation_id is not None and user.organisation_id != organisation_id:
+        raise Forbidden(N_("You can only manage users of your own organisation."))

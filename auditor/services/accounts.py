@@ -1,0 +1,262 @@
+"""Accounts: users, passwords (argon2id), login with rate limits, browser sessions and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pwdlib import PasswordHash
+from sqlalchemy import delete, func
+from sqlmodel import Session, select
+
+from auditor import vocabulary as v
+from auditor.errors import Invalid, NotFound, Unauthenticated
+from auditor.i18n import N_
+from auditor.models import ApiToken, AuthSession, LoginFailure, Organisation, User, utcnow
+from auditor.services import access, trail
+
+password_hash = PasswordHash.recommended()  # argon2id
+_DUMMY_HASH = password_hash.hash("not a real password")  # so an unknown e-mail costs as much as a wrong password
+
+MIN_PASSWORD_LENGTH = 10
+LOGIN_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 20
+TOKEN_PREFIX = "aud_"
+
+
+class TooManyAttempts(Unauthenticated):
+    pass
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(N_("A password needs at least {n} characters."), field="password", n=MIN_PASSWORD_LENGTH)
+
+
+def temporary_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+# Users
+
+def create_user(*, session: Session, actor: User | None, email: str, name: str, role: str, organisation_id: int | None = None,
+                password: str | None = None) -> tuple[User, str | None]:
+    """Create a user; without a password, a temporary one is made, returned once, and must be changed at login."""
+    if actor is not None:
+        access.require_user_manager(user=actor, organisation_id=organisation_id)
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise Invalid(N_("Enter a valid e-mail address."), field="email")
+    if not name.strip():
+        raise Invalid(N_("This field is required."), field="name")
+    _check_role(role, organisation_id)
+    if organisation_id is not None and session.get(Organisation, organisation_id) is None:
+        raise Invalid(N_("No organisation with this id."), field="organisation_id")
+    if session.exec(select(User).where(User.email == email)).first() is not None:
+        raise Invalid(N_("A user with this e-mail address already exists."), field="email")
+    shown_once = None
+    if password is None:
+        password = shown_once = temporary_password()
+    check_password_rules(password)
+    user = User(email=email, name=name.strip(), role=role, organisation_id=organisation_id,
+                password_hash=password_hash.hash(password), must_change_password=shown_once is not None)
+    session.add(user)
+    session.flush()
+    trail.record(session=session, actor=actor, action="create", entity="user", entity_id=user.id, after=trail.snapshot("user", user))
+    session.commit()
+    return user, shown_once
+
+
+def _check_role(role: str, organisation_id: int | None) -> None:
+    if role not in v.ROLES:
+        raise Invalid(N_("Unknown role."), field="role")
+    if role in v.CLIENT_ONLY_ROLES and organisation_id is None:
+        raise Invalid(N_("This role belongs to a client organisation; choose one."), field="organisation_id")
+
+
+def list_users(*, session: Session, actor: User) -> list[User]:
+    access.require_user_manager(user=actor, organisation_id=actor.organisation_id)
+    query = select(User).order_by(User.organisation_id, User.name)
+    if actor.organisation_id is not None:
+        query = query.where(User.organisation_id == actor.organisation_id)
+    return list(session.exec(query))
+
+
+def get_user(*, session: Session, actor: User, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None or (actor.organisation_id is not None and user.organisation_id != actor.organisation_id):
+        raise NotFound(N_("No user with this id."))
+    access.require_user_manager(user=actor, organisation_id=user.organisation_id)
+    return user
+
+
+def find_user(*, session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == normalise_email(email))).first()
+
+
+def update_user(*, session: Session, actor: User, user: User, role: str | None = None, is_active: bool | None = None, name: str | None = None) -> User:
+    """Change a user's role, name or whether they may log in. Deactivating ends their sessions and tokens."""
+    access.require_user_manager(user=actor, organisation_id=user.organisation_id)
+    before = trail.snapshot("user", user)
+    if role is not None:
+        _check_role(role, user.organisation_id)
+        user.role = role
+    if name is not None and name.strip():
+        user.name = name.strip()
+    if is_active is not None:
+        if not is_active and user.id == actor.id:
+            raise Invalid(N_("You cannot deactivate yourself."), field="is_active")
+        user.is_active = is_active
+        if not is_active:
+            session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
+    session.add(user)
+    trail.record(session=session, actor=actor, action="update", entity="user", entity_id=user.id, before=before, after=trail.snapshot("user", user))
+    session.commit()
+    return user
+
+
+def reset_password(*, session: Session, actor: User | None, user: User) -> str:
+    """A new temporary password, shown once; the user must change it at the next login."""
+    if actor is not None:
+        access.require_user_manager(user=actor, organisation_id=user.organisation_id)
+    password = temporary_password()
+    user.password_hash = password_hash.hash(password)
+    user.must_change_password = True
+    session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
+    session.add(user)
+    trail.record(session=session, actor=actor, action="reset_password", entity="user", entity_id=user.id)
+    session.commit()
+    return password
+
+
+def change_password(*, session: Session, user: User, current: str, new: str) -> None:
+    if not password_hash.verify(current, user.password_hash):
+        raise Invalid(N_("The current password is not right."), field="current_password")
+    if new == current:
+        raise Invalid(N_("Choose a new password, not the current one."), field="new_password")
+    check_password_rules(new)
+    user.password_hash = password_hash.hash(new)
+    user.must_change_password = False
+    session.add(user)
+    trail.record(session=session, actor=user, action="change_password", entity="user", entity_id=user.id)
+    session.commit()
+
+
+# Login and sessions
+
+@dataclass(frozen=True)
+class Login:
+    user: User
+    token: str  # the cookie value; only its hash is stored
+
+
+def log_in(*, session: Session, email: str, password: str, address: str, lifetime: timedelta, now: datetime | None = None) -> Login:
+    """Check the password and open a session. The same message for an unknown e-mail and a wrong password;
+    too many failures for an account or an address lock it for a while, whether the account exists or not."""
+    now = now or utcnow()
+    email = normalise_email(email)
+    since = now - LOGIN_WINDOW
+    failures_account = session.exec(select(func.count()).select_from(LoginFailure).where(LoginFailure.email == email, LoginFailure.at > since)).one()
+    failures_address = session.exec(select(func.count()).select_from(LoginFailure).where(LoginFailure.address == address, LoginFailure.at > since)).one()
+    if failures_account >= MAX_FAILURES_PER_ACCOUNT or failures_address >= MAX_FAILURES_PER_ADDRESS:
+        raise TooManyAttempts(N_("Too many failed attempts. Wait {minutes} minutes and try again."), minutes=int(LOGIN_WINDOW.total_seconds() // 60))
+    user = find_user(session=session, email=email)
+    valid, updated_hash = password_hash.verify_and_update(password, user.password_hash if user else _DUMMY_HASH)
+    if not (user and valid and user.is_active):
+        session.add(LoginFailure(email=email, address=address, at=now))
+        session.commit()
+        raise Unauthenticated(N_("Wrong e-mail or password."))
+    if updated_hash:  # hashed with older parameters: store it with today's
+        user.password_hash = updated_hash
+    session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    session.execute(delete(AuthSession).where(AuthSession.user_id == user.id, AuthSession.expires_at < now))
+    token = secrets.token_urlsafe(32)
+    session.add(AuthSession(token_hash=hash_token(token), user_id=user.id, created_at=now, expires_at=now + lifetime))
+    user.last_login_at = now
+    session.add(user)
+    session.commit()
+    return Login(user, token)
+
+
+def user_for_session(*, session: Session, token: str, lifetime: timedelta, now: datetime | None = None) -> User:
+    """The user of a live session; each use extends it (idle timeout), a deactivated user has none."""
+    now = now or utcnow()
+    auth = session.exec(select(AuthSession).where(AuthSession.token_hash == hash_token(token))).first()
+    if auth is None or auth.expires_at <= now:
+        raise Unauthenticated(N_("Your session has expired. Please log in again."))
+    user = session.get(User, auth.user_id)
+    if user is None or not user.is_active:
+        raise Unauthenticated(N_("Your session has expired. Please log in again."))
+    if auth.expires_at - now < lifetime / 2:  # extend, but write at most a few times per lifetime
+        auth.expires_at = now + lifetime
+        session.add(auth)
+        session.commit()
+    return user
+
+
+def log_out(*, session: Session, token: str) -> None:
+    session.execute(delete(AuthSession).where(AuthSession.token_hash == hash_token(token)))
+    session.commit()
+
+
+# API tokens
+
+def create_token(*, session: Session, user: User, name: str = "API") -> tuple[ApiToken, str]:
+    """A new personal API token; the token itself is returned once and stored only as a hash."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, name=name.strip()[:100] or "API", prefix=token[:12], token_hash=hash_token(token))
+    session.add(row)
+    session.flush()
+    trail.record(session=session, actor=user, action="create_token", entity="user", entity_id=user.id, after={"token": row.prefix})
+    session.commit()
+    return row, token
+
+
+def user_for_token(*, session: Session, token: str) -> User:
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()
+    if row is None or row.revoked_at is not None:
+        raise Unauthenticated(N_("This API token is not valid."))
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        raise Unauthenticated(N_("This API token is not valid."))
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+        row.last_used_at = now
+        session.add(row)
+        session.commit()
+    return user
+
+
+def list_tokens(*, session: Session, user: User) -> list[ApiToken]:
+    return list(session.exec(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())))
+
+
+def revoke_token(*, session: Session, actor: User | None, token_id: int) -> ApiToken:
+    """Revoke one of your own tokens (an admin may revoke anyone's they manage; actor None: the operator's CLI)."""
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(N_("No token with this id."))
+    if actor is not None and row.user_id != actor.id:
+        owner = session.get(User, row.user_id)
+        access.require_user_manager(user=actor, organisation_id=owner.organisation_id)
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.add(row)
+        trail.record(session=session, actor=actor, action="revoke_token", entity="user", entity_id=row.user_id, after={"token": row.prefix})
+        session.commit()
+    return row
+
+
+def has_users(*, session: Session) -> bool:
+    return session.exec(select(User.id).limit(1)).first() is not None

@@ -1,0 +1,19 @@
+"""An audit's history as its viewers may see it (the trail itself is in services/trail.py)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from auditor.models import Audit, AuditEvent, User
+from auditor.services import access, trail
+
+
+def audit_history(*, session: Session, actor: User, audit: Audit, entity: str | None = None, entity_id: str | None = None) -> list[AuditEvent]:
+    access.require(session=session, user=actor, audit=audit, can=access.Can.VIEW)
+    see_confidential = access.Can.SEE_CONFIDENTIAL in access.audit_permissions(session=session, user=actor, audit=audit)
+    return trail.history(session=session, audit_id=audit.id, see_confidential=see_confidential, entity=entity, entity_id=entity_id)
+
+
+def audit_history_csv(*, session: Session, actor: User, audit: Audit) -> tuple[str, str]:
+    """(file name, CSV text) of the audit's trail."""
+    return f"audit-{audit.id}-history.csv", trail.as_csv(audit_history(session=session, actor=actor, audit=audit))

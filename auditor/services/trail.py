@@ -1,0 +1,106 @@
+"""The audit trail: every change to audits, responses, evidence, findings and users, append-only."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from sqlmodel import Session, SQLModel, select
+
+from auditor.models import AuditEvent, User
+
+# What the trail keeps of each kind of record (timestamps and ids are in the event itself).
+SNAPSHOT_FIELDS = {
+    "audit": ("title", "audit_type", "organisation_id", "scope", "objectives", "criteria", "start_date", "end_date", "report_language", "status"),
+    "plan_entry": ("day", "start_time", "end_time", "kind", "activity", "auditor", "auditee_role"),
+    "team": ("user_id", "role"),
+    "response": ("item_id", "verdict", "note", "version"),
+    "evidence": ("item_id", "method", "summary", "interviewee_role", "interviewee_count", "reference", "confidential"),
+    "finding": ("number", "item_id", "kind", "clauses", "requirement", "statement", "evidence", "tags"),
+    "user": ("email", "name", "role", "organisation_id", "is_active"),
+}
+REDACTED = "[confidential]"
+
+
+def snapshot(entity: str, row: SQLModel | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    values = row.model_dump(mode="json")
+    return {name: values.get(name) for name in SNAPSHOT_FIELDS[entity]}
+
+
+def record(
+    *,
+    session: Session,
+    actor: User | None,
+    action: str,
+    entity: str,
+    entity_id: object,
+    audit_id: int | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    confidential: bool = False,
+) -> None:
+    """Add one event to the trail, in the caller's transaction (it commits with the change itself)."""
+    if before == after and action == "update":
+        return
+    session.add(AuditEvent(
+        actor_id=actor.id if actor else None,
+        actor=actor.email if actor else "system",
+        audit_id=audit_id,
+        entity=entity,
+        entity_id=str(entity_id),
+        action=action,
+        confidential=confidential,
+        before=before,
+        after=after,
+    ))
+
+
+def history(*, session: Session, audit_id: int, see_confidential: bool, entity: str | None = None, entity_id: str | None = None) -> list[AuditEvent]:
+    """An audit's events, oldest first; confidential content is blanked for those who may not see it."""
+    query = select(AuditEvent).where(AuditEvent.audit_id == audit_id).order_by(AuditEvent.id)
+    if entity:
+        query = query.where(AuditEvent.entity == entity)
+    if entity_id:
+        query = query.where(AuditEvent.entity_id == entity_id)
+    events = list(session.exec(query))
+    if not see_confidential:
+        events = [_redacted(event) if event.confidential else event for event in events]
+    return events
+
+
+def _redacted(event: AuditEvent) -> AuditEvent:
+    def blank(values: dict | None) -> dict | None:
+        if values is None:
+            return None
+        return {k: (REDACTED if k in {"summary", "reference", "note"} else v) for k, v in values.items()}
+
+    return AuditEvent(**{**event.model_dump(), "before": blank(event.before), "after": blank(event.after)})
+
+
+def changes(event: AuditEvent) -> list[tuple[str, Any, Any]]:
+    """(field, before, after) for each field the event changed."""
+    before, after = event.before or {}, event.after or {}
+    return [(name, before.get(name), after.get(name)) for name in dict.fromkeys([*before, *after]) if before.get(name) != after.get(name)]
+
+
+def as_csv(events: list[AuditEvent]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "at", "actor", "entity", "entity_id", "action", "field", "before", "after"])
+    for event in events:
+        rows = changes(event) or [("", None, None)]
+        for name, old, new in rows:
+            writer.writerow([event.id, event.at.isoformat(), event.actor, event.entity, event.entity_id, event.action, name, _cell(old), _cell(new)])
+    return buffer.getvalue()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    # A spreadsheet would run a cell starting with = + - @ as a formula (CSV injection).
+    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
