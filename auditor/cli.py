@@ -8,6 +8,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from auditor.i18n import set_locale
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="auditor", description="Audit the psychosocial work environment (ISO 45003, Arbejdstilsynet).")
@@ -58,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     report.set_defaults(run=cmd_report)
 
     args = parser.parse_args(argv)
+    set_locale("en")  # the operator's terminal: messages in English, like the rest of the CLI
     try:
         return args.run(args) or 0
     except ValidationError as exc:  # bad AUDITOR_* settings

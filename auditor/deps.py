@@ -14,7 +14,7 @@ from auditor.errors import PasswordChangeRequired, Unauthenticated
 from auditor.i18n import N_
 from auditor.models import Audit, Finding, User
 from auditor.security import SAFE_METHODS, SESSION_COOKIE, check_csrf, submitted_csrf_token
-from auditor.services import accounts, audits, findings
+from auditor.services import access, accounts, audits, findings
 
 
 def get_settings(request: Request) -> Settings:
@@ -62,12 +62,41 @@ async def get_current_user(request: Request, session: SessionDep, settings: Sett
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_audit_or_404(audit_id: int, session: SessionDep, user: CurrentUser) -> Audit:
-    """The audit named in the path, if the user may see it; 404 otherwise."""
-    return audits.get_audit(session=session, actor=user, audit_id=audit_id)
+def audit_loader(can: access.Can):
+    """A loader for the audit in the path: 404 if the user may not see it, 403 if they may not do `can`.
+    It runs before the request body is read, so a refused request never gets as far as validation."""
+
+    def get_audit_or_404(audit_id: int, session: SessionDep, user: CurrentUser) -> Audit:
+        audit = audits.get_audit(session=session, actor=user, audit_id=audit_id)
+        access.require(session=session, user=user, audit=audit, can=can)
+        return audit
+
+    return get_audit_or_404
 
 
-AuditDep = Annotated[Audit, Depends(get_audit_or_404)]
+AuditDep = Annotated[Audit, Depends(audit_loader(access.Can.VIEW))]
+PlanAuditDep = Annotated[Audit, Depends(audit_loader(access.Can.PLAN))]
+ConductAuditDep = Annotated[Audit, Depends(audit_loader(access.Can.CONDUCT))]
+
+
+def require_planner(user: CurrentUser) -> User:
+    access.require_planner(user=user)
+    return user
+
+
+def require_organisation_manager(user: CurrentUser) -> User:
+    access.require_organisation_manager(user)
+    return user
+
+
+def require_user_manager(user: CurrentUser) -> User:
+    access.require_user_manager(user=user, organisation_id=user.organisation_id)
+    return user
+
+
+Planner = Annotated[User, Depends(require_planner)]
+OrganisationManager = Annotated[User, Depends(require_organisation_manager)]
+UserManager = Annotated[User, Depends(require_user_manager)]
 
 
 def get_finding_or_404(finding_id: int, audit: AuditDep, session: SessionDep) -> Finding:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from auditor.deps import AuditDep, CurrentUser, LibraryDep, SessionDep
+from auditor.deps import AuditDep, CurrentUser, LibraryDep, PlanAuditDep, Planner, SessionDep
 from auditor.models import Audit, Organisation
 from auditor.schemas import AuditChecklistOut, AuditIn, AuditOut, AuditUpdate, PlanEntryIn, PlanEntryOut, SiteOut, StatusIn, TeamMemberOut
 from auditor.services import audits
@@ -37,7 +37,7 @@ def list_audits(session: SessionDep, user: CurrentUser, status: str | None = Non
 
 
 @router.post("/audits", status_code=201)
-def create_audit(data: AuditIn, session: SessionDep, library: LibraryDep, user: CurrentUser) -> AuditOut:
+def create_audit(data: AuditIn, session: SessionDep, library: LibraryDep, user: Planner) -> AuditOut:
     """Plan an audit; its checklists are frozen at their current version."""
     return audit_out(session, audits.create_audit(session=session, actor=user, data=data, library=library))
 
@@ -49,13 +49,13 @@ def show_audit(audit: AuditDep, session: SessionDep) -> AuditOut:
 
 
 @router.patch("/audits/{audit_id}")
-def update_audit(audit: AuditDep, data: AuditUpdate, session: SessionDep, user: CurrentUser) -> AuditOut:
+def update_audit(audit: PlanAuditDep, data: AuditUpdate, session: SessionDep, user: CurrentUser) -> AuditOut:
     """Change an audit's facts; fields left out stay as they are."""
     return audit_out(session, audits.update_audit(session=session, actor=user, audit=audit, data=data))
 
 
 @router.post("/audits/{audit_id}/status")
-def change_status(audit: AuditDep, data: StatusIn, session: SessionDep, user: CurrentUser) -> AuditOut:
+def change_status(audit: PlanAuditDep, data: StatusIn, session: SessionDep, user: CurrentUser) -> AuditOut:
     """Move the audit to its next (or previous) status."""
     return audit_out(session, audits.change_status(session=session, actor=user, audit=audit, status=data.status))
 
@@ -67,13 +67,13 @@ def list_plan(audit: AuditDep, session: SessionDep) -> list[PlanEntryOut]:
 
 
 @router.post("/audits/{audit_id}/plan", status_code=201)
-def create_plan_entry(audit: AuditDep, data: PlanEntryIn, session: SessionDep, user: CurrentUser) -> PlanEntryOut:
+def create_plan_entry(audit: PlanAuditDep, data: PlanEntryIn, session: SessionDep, user: CurrentUser) -> PlanEntryOut:
     """Add a line to the audit plan."""
     return PlanEntryOut.model_validate(audits.add_plan_entry(session=session, actor=user, audit=audit, data=data), from_attributes=True)
 
 
 @router.delete("/audits/{audit_id}/plan/{entry_id}", status_code=204)
-def delete_plan_entry(audit: AuditDep, entry_id: int, session: SessionDep, user: CurrentUser) -> Response:
+def delete_plan_entry(audit: PlanAuditDep, entry_id: int, session: SessionDep, user: CurrentUser) -> Response:
     """Remove a line from the audit plan."""
     audits.delete_plan_entry(session=session, actor=user, audit=audit, entry_id=entry_id)
     return Response(status_code=204)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from auditor.deps import AuditDep, CurrentUser, FindingDep, SessionDep
+from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, FindingDep, SessionDep
 from auditor.models import Finding
 from auditor.schemas import FindingIn, FindingOut
 from auditor.services import findings
@@ -23,7 +23,7 @@ def list_findings(audit: AuditDep, session: SessionDep, kind: str | None = None,
 
 
 @router.post("/audits/{audit_id}/findings", status_code=201)
-def create_finding(audit: AuditDep, data: FindingIn, session: SessionDep, user: CurrentUser) -> FindingOut:
+def create_finding(audit: ConductAuditDep, data: FindingIn, session: SessionDep, user: CurrentUser) -> FindingOut:
     """Raise a finding; clauses and tags default to the linked item's."""
     return finding_out(findings.create_finding(session=session, actor=user, audit=audit, data=data))
 
@@ -35,13 +35,13 @@ def show_finding(finding: FindingDep) -> FindingOut:
 
 
 @router.put("/audits/{audit_id}/findings/{finding_id}")
-def update_finding(audit: AuditDep, finding: FindingDep, data: FindingIn, session: SessionDep, user: CurrentUser) -> FindingOut:
+def update_finding(audit: ConductAuditDep, finding: FindingDep, data: FindingIn, session: SessionDep, user: CurrentUser) -> FindingOut:
     """Replace a finding's content."""
     return finding_out(findings.update_finding(session=session, actor=user, audit=audit, finding=finding, data=data))
 
 
 @router.delete("/audits/{audit_id}/findings/{finding_id}", status_code=204)
-def delete_finding(audit: AuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser) -> Response:
+def delete_finding(audit: ConductAuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser) -> Response:
     """Delete a finding."""
     findings.delete_finding(session=session, actor=user, audit=audit, finding=finding)
     return Response(status_code=204)

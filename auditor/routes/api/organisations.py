@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from auditor.deps import CurrentUser, SessionDep
+from auditor.deps import CurrentUser, OrganisationManager, SessionDep
 from auditor.models import Organisation
 from auditor.schemas import OrganisationIn, OrganisationOut, SiteIn, SiteOut
 from auditor.services import organisations
@@ -24,7 +24,7 @@ def list_organisations(session: SessionDep, user: CurrentUser) -> list[Organisat
 
 
 @router.post("/organisations", status_code=201)
-def create_organisation(data: OrganisationIn, session: SessionDep, user: CurrentUser) -> OrganisationOut:
+def create_organisation(data: OrganisationIn, session: SessionDep, user: OrganisationManager) -> OrganisationOut:
     """Create an organisation, optionally with its sites."""
     organisation = organisations.create_organisation(session=session, actor=user, data=data)
     return organisation_out(session, organisation)
@@ -37,7 +37,7 @@ def show_organisation(organisation_id: int, session: SessionDep, user: CurrentUs
 
 
 @router.post("/organisations/{organisation_id}/sites", status_code=201)
-def create_site(organisation_id: int, data: SiteIn, session: SessionDep, user: CurrentUser) -> SiteOut:
+def create_site(organisation_id: int, data: SiteIn, session: SessionDep, user: OrganisationManager) -> SiteOut:
     """Add a site or production unit to an organisation."""
     organisation = organisations.get_organisation(session=session, actor=user, organisation_id=organisation_id)
     site = organisations.add_site(session=session, actor=user, organisation=organisation, data=data)

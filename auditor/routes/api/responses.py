@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response as HTTPResponse
 
-from auditor.deps import AuditDep, CurrentUser, SessionDep
+from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, SessionDep
 from auditor.models import Evidence, Response
 from auditor.schemas import EvidenceIn, EvidenceOut, ResponseIn, ResponseOut
 from auditor.services import evidence, responses
@@ -36,7 +36,7 @@ def show_response(audit: AuditDep, item_id: str, session: SessionDep) -> Respons
     "/audits/{audit_id}/responses/{item_id}",
     responses={409: {"description": "The answer changed since `version`; the body holds `current` and `submitted`."}},
 )
-def record_response(audit: AuditDep, item_id: str, data: ResponseIn, session: SessionDep, user: CurrentUser) -> ResponseOut:
+def record_response(audit: ConductAuditDep, item_id: str, data: ResponseIn, session: SessionDep, user: CurrentUser) -> ResponseOut:
     """Save an answer (idempotent). Send the version you based it on; a stale one gets 409."""
     return response_out(responses.save_response(session=session, actor=user, audit=audit, item_id=item_id, data=data))
 
@@ -48,13 +48,13 @@ def list_evidence(audit: AuditDep, item_id: str, session: SessionDep, user: Curr
 
 
 @router.post("/audits/{audit_id}/responses/{item_id}/evidence", status_code=201)
-def create_evidence(audit: AuditDep, item_id: str, data: EvidenceIn, session: SessionDep, user: CurrentUser) -> EvidenceOut:
+def create_evidence(audit: ConductAuditDep, item_id: str, data: EvidenceIn, session: SessionDep, user: CurrentUser) -> EvidenceOut:
     """Record evidence on an item; interviews give the interviewee's role and count, never a name."""
     return evidence_out(evidence.add_evidence(session=session, actor=user, audit=audit, item_id=item_id, data=data))
 
 
 @router.delete("/audits/{audit_id}/evidence/{evidence_id}", status_code=204)
-def delete_evidence(audit: AuditDep, evidence_id: int, session: SessionDep, user: CurrentUser) -> HTTPResponse:
+def delete_evidence(audit: ConductAuditDep, evidence_id: int, session: SessionDep, user: CurrentUser) -> HTTPResponse:
     """Remove an evidence entry."""
     evidence.delete_evidence(session=session, actor=user, audit=audit, evidence_id=evidence_id)
     return HTTPResponse(status_code=204)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from auditor import vocabulary as v
-from auditor.deps import AuditDep, CurrentUser, LibraryDep, SessionDep, is_htmx
+from auditor.deps import AuditDep, CurrentUser, LibraryDep, PlanAuditDep, Planner, SessionDep, is_htmx
 from auditor.errors import Invalid
 from auditor.models import Audit, Organisation
 from auditor.routes.web.forms import invalid_errors, parse, read_form
@@ -44,9 +44,8 @@ def _form_context(session, user, library, values: dict, errors: dict, audit: Aud
 
 
 @router.get("/audits/new")
-def new_audit(request: Request, session: SessionDep, library: LibraryDep, user: CurrentUser, organisation_id: int | None = None):
+def new_audit(request: Request, session: SessionDep, library: LibraryDep, user: Planner, organisation_id: int | None = None):
     """The form to plan an audit."""
-    access.require_planner(user=user, organisation_id=organisation_id)
     values = {
         "report_language": request.state.locale,
         "organisation_id": organisation_id,
@@ -64,7 +63,7 @@ def _audit_form_values(form: dict) -> dict:
 
 
 @router.post("/audits")
-async def create_audit(request: Request, session: SessionDep, library: LibraryDep, user: CurrentUser):
+async def create_audit(request: Request, session: SessionDep, library: LibraryDep, user: Planner):
     """Plan an audit from the form."""
     form = await read_form(request, lists=("checklists", "site_ids", "team_ids"))
     data, errors = parse(AuditIn, _audit_form_values(form))
@@ -103,9 +102,8 @@ def _show_context(session, user, audit: Audit, **extra) -> dict:
 
 
 @router.get("/audits/{audit_id}/edit")
-def edit_audit(request: Request, audit: AuditDep, session: SessionDep, library: LibraryDep, user: CurrentUser):
+def edit_audit(request: Request, audit: PlanAuditDep, session: SessionDep, library: LibraryDep, user: CurrentUser):
     """The form to change an audit's facts and team."""
-    access.require(session=session, user=user, audit=audit, can=access.Can.PLAN)
     values = audit.model_dump()
     values["site_ids"] = [s.id for s in audits.audit_sites(session=session, audit=audit)]
     team = audits.audit_team(session=session, audit=audit)
@@ -115,7 +113,7 @@ def edit_audit(request: Request, audit: AuditDep, session: SessionDep, library: 
 
 
 @router.post("/audits/{audit_id}")
-async def update_audit(request: Request, audit: AuditDep, session: SessionDep, library: LibraryDep, user: CurrentUser):
+async def update_audit(request: Request, audit: PlanAuditDep, session: SessionDep, library: LibraryDep, user: CurrentUser):
     """Save the audit's changed facts and team."""
     form = await read_form(request, lists=("site_ids", "team_ids"))
     values = _audit_form_values(form)
@@ -135,7 +133,7 @@ async def update_audit(request: Request, audit: AuditDep, session: SessionDep, l
 
 
 @router.post("/audits/{audit_id}/status")
-async def change_status(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser):
+async def change_status(request: Request, audit: PlanAuditDep, session: SessionDep, user: CurrentUser):
     """Move the audit to another status."""
     form = await read_form(request)
     audits.change_status(session=session, actor=user, audit=audit, status=str(form.get("status", "")))
@@ -143,7 +141,7 @@ async def change_status(request: Request, audit: AuditDep, session: SessionDep, 
 
 
 @router.post("/audits/{audit_id}/plan")
-async def create_plan_entry(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser):
+async def create_plan_entry(request: Request, audit: PlanAuditDep, session: SessionDep, user: CurrentUser):
     """Add a line to the audit plan; htmx gets the plan fragment back."""
     form = await read_form(request)
     data, errors = parse(PlanEntryIn, form)
@@ -162,7 +160,7 @@ async def create_plan_entry(request: Request, audit: AuditDep, session: SessionD
 
 
 @router.post("/audits/{audit_id}/plan/{entry_id}/delete")
-def delete_plan_entry(request: Request, audit: AuditDep, entry_id: int, session: SessionDep, user: CurrentUser):
+def delete_plan_entry(request: Request, audit: PlanAuditDep, entry_id: int, session: SessionDep, user: CurrentUser):
     """Remove a line from the audit plan."""
     audits.delete_plan_entry(session=session, actor=user, audit=audit, entry_id=entry_id)
     if is_htmx(request):

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from auditor import vocabulary as v
-from auditor.deps import AuditDep, CurrentUser, SessionDep, is_htmx
+from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, SessionDep, is_htmx
 from auditor.errors import Invalid
 from auditor.i18n import gettext
 from auditor.models import Organisation
@@ -29,7 +29,7 @@ def conduct_audit(request: Request, audit: AuditDep, session: SessionDep, user: 
 
 
 @router.post("/audits/{audit_id}/evidence")
-async def create_evidence(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser):
+async def create_evidence(request: Request, audit: ConductAuditDep, session: SessionDep, user: CurrentUser):
     """Record evidence on an item; htmx gets that item's evidence list back."""
     form = await read_form(request)
     item_id = str(form.pop("item_id", ""))
@@ -49,7 +49,7 @@ async def create_evidence(request: Request, audit: AuditDep, session: SessionDep
 
 
 @router.post("/audits/{audit_id}/evidence/{evidence_id}/delete")
-def delete_evidence(request: Request, audit: AuditDep, evidence_id: int, session: SessionDep, user: CurrentUser):
+def delete_evidence(request: Request, audit: ConductAuditDep, evidence_id: int, session: SessionDep, user: CurrentUser):
     """Remove an evidence entry."""
     entry = evidence.delete_evidence(session=session, actor=user, audit=audit, evidence_id=evidence_id)
     entries = evidence.list_evidence(session=session, actor=user, audit=audit, item_id=entry.item_id)

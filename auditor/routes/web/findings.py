@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from auditor import vocabulary as v
-from auditor.deps import AuditDep, CurrentUser, FindingDep, SessionDep, is_htmx
+from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, FindingDep, SessionDep, is_htmx
 from auditor.errors import Invalid
 from auditor.models import Audit
 from auditor.routes.web.forms import invalid_errors, parse, read_form
@@ -47,9 +47,8 @@ def _safe_back(audit: Audit, back: str | None) -> str:
 
 
 @router.get("/audits/{audit_id}/findings/new")
-def new_finding(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser, item_id: str | None = None, kind: str | None = None, back: str | None = None):
+def new_finding(request: Request, audit: ConductAuditDep, session: SessionDep, user: CurrentUser, item_id: str | None = None, kind: str | None = None, back: str | None = None):
     """The form to raise a finding, prefilled from the item."""
-    access.require(session=session, user=user, audit=audit, can=access.Can.CONDUCT)
     draft = findings.draft_finding(session=session, audit=audit, item_id=item_id, kind=kind if kind in v.FINDING_KINDS else None)
     values = {**draft, "clauses": " ".join(draft["clauses"])}
     return render(request, "findings/form.html", _form_context(session, user, audit, values, {}, back=_safe_back(audit, back)))
@@ -63,7 +62,7 @@ def _finding_values(form: dict) -> dict:
 
 
 @router.post("/audits/{audit_id}/findings")
-async def create_finding(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser):
+async def create_finding(request: Request, audit: ConductAuditDep, session: SessionDep, user: CurrentUser):
     """Raise a finding from the form."""
     form = await read_form(request, lists=("tags_bek1406", "tags_hazards", "tags_actors"))
     back = _safe_back(audit, form.pop("back", None))
@@ -81,14 +80,14 @@ async def create_finding(request: Request, audit: AuditDep, session: SessionDep,
 
 
 @router.get("/audits/{audit_id}/findings/{finding_id}/edit")
-def edit_finding(request: Request, audit: AuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser):
+def edit_finding(request: Request, audit: ConductAuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser):
     """The form to change a finding, with its history."""
     values = {**finding.model_dump(), "clauses": " ".join(finding.clauses)}
     return render(request, "findings/form.html", _form_context(session, user, audit, values, {}, finding, back=f"/audits/{audit.id}/findings"))
 
 
 @router.post("/audits/{audit_id}/findings/{finding_id}")
-async def update_finding(request: Request, audit: AuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser):
+async def update_finding(request: Request, audit: ConductAuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser):
     """Save a changed finding."""
     form = await read_form(request, lists=("tags_bek1406", "tags_hazards", "tags_actors"))
     form.pop("back", None)
@@ -104,7 +103,7 @@ async def update_finding(request: Request, audit: AuditDep, finding: FindingDep,
 
 
 @router.post("/audits/{audit_id}/findings/{finding_id}/delete")
-def delete_finding(audit: AuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser):
+def delete_finding(audit: ConductAuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser):
     """Delete a finding."""
     findings.delete_finding(session=session, actor=user, audit=audit, finding=finding)
     return RedirectResponse(f"/audits/{audit.id}/findings", status_code=303)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from auditor.deps import CurrentUser, SessionDep
+from auditor.deps import CurrentUser, OrganisationManager, SessionDep
 from auditor.routes.web.forms import parse, read_form
 from auditor.schemas import OrganisationIn, SiteIn
 from auditor.services import access, organisations
@@ -28,9 +28,8 @@ def list_organisations(request: Request, session: SessionDep, user: CurrentUser)
 
 
 @router.post("/organisations")
-async def create_organisation(request: Request, session: SessionDep, user: CurrentUser):
+async def create_organisation(request: Request, session: SessionDep, user: OrganisationManager):
     """Create an organisation from the form."""
-    access.require_organisation_manager(user)
     form = await read_form(request)
     data, errors = parse(OrganisationIn, form)
     if data is None:
@@ -40,10 +39,9 @@ async def create_organisation(request: Request, session: SessionDep, user: Curre
 
 
 @router.post("/organisations/{organisation_id}/sites")
-async def create_site(request: Request, organisation_id: int, session: SessionDep, user: CurrentUser):
+async def create_site(request: Request, organisation_id: int, session: SessionDep, user: OrganisationManager):
     """Add a site or production unit."""
     organisation = organisations.get_organisation(session=session, actor=user, organisation_id=organisation_id)
-    access.require_organisation_manager(user)
     form = await read_form(request)
     data, errors = parse(SiteIn, form)
     if data is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from auditor.deps import CurrentUser, SessionDep
+from auditor.deps import SessionDep, UserManager
 from auditor.errors import Invalid
 from auditor.routes.web.forms import invalid_errors, read_form
 from auditor.services import accounts, organisations
@@ -20,13 +20,13 @@ def _list_context(session, user, **extra) -> dict:
 
 
 @router.get("/users")
-def list_users(request: Request, session: SessionDep, user: CurrentUser):
+def list_users(request: Request, session: SessionDep, user: UserManager):
     """Every user you manage, and the form to add one."""
     return render(request, "users/list.html", _list_context(session, user))
 
 
 @router.post("/users")
-async def create_user(request: Request, session: SessionDep, user: CurrentUser):
+async def create_user(request: Request, session: SessionDep, user: UserManager):
     """Create a user with a temporary password, shown once."""
     form = await read_form(request)
     organisation_id = int(form["organisation_id"]) if str(form.get("organisation_id", "")).isdigit() else None
@@ -42,14 +42,14 @@ async def create_user(request: Request, session: SessionDep, user: CurrentUser):
 
 
 @router.get("/users/{user_id}")
-def edit_user(request: Request, user_id: int, session: SessionDep, user: CurrentUser):
+def edit_user(request: Request, user_id: int, session: SessionDep, user: UserManager):
     """One user: role, name, active, password reset."""
     target = accounts.get_user(session=session, actor=user, user_id=user_id)
     return render(request, "users/edit.html", {"target": target, "errors": {}, "shown_once": None})
 
 
 @router.post("/users/{user_id}")
-async def update_user(request: Request, user_id: int, session: SessionDep, user: CurrentUser):
+async def update_user(request: Request, user_id: int, session: SessionDep, user: UserManager):
     """Save a user's role, name and whether they may log in."""
     target = accounts.get_user(session=session, actor=user, user_id=user_id)
     form = await read_form(request)
@@ -63,7 +63,7 @@ async def update_user(request: Request, user_id: int, session: SessionDep, user:
 
 
 @router.post("/users/{user_id}/reset-password")
-def reset_password(request: Request, user_id: int, session: SessionDep, user: CurrentUser):
+def reset_password(request: Request, user_id: int, session: SessionDep, user: UserManager):
     """A new temporary password, shown once."""
     target = accounts.get_user(session=session, actor=user, user_id=user_id)
     password = accounts.reset_password(session=session, actor=user, user=target)
