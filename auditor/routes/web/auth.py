@@ -9,7 +9,7 @@ from auditor.deps import SessionDep, SettingsDep
 from auditor.errors import Unauthenticated
 from auditor.routes.errors import message_of
 from auditor.routes.web.forms import read_form
-from auditor.security import SESSION_COOKIE, check_csrf, cookie_is_secure
+from auditor.security import SESSION_COOKIE, check_csrf, cookie_is_secure, submitted_csrf_token
 from auditor.services import accounts
 from auditor.templating import render
 
@@ -29,8 +29,8 @@ def show_login(request: Request, session: SessionDep, next: str | None = None, e
 @router.post("/login")
 async def log_in(request: Request, session: SessionDep, settings: SettingsDep):
     """Check the e-mail and password and start a session."""
+    check_csrf(request, await submitted_csrf_token(request))
     form = await read_form(request)
-    check_csrf(request, form.get("csrf_token"))
     target = _safe_next(form.get("next"))
     address = request.client.host if request.client else "unknown"
     try:
@@ -47,8 +47,7 @@ async def log_in(request: Request, session: SessionDep, settings: SettingsDep):
 @router.post("/logout")
 async def log_out(request: Request, session: SessionDep):
     """End this session."""
-    form = await read_form(request)
-    check_csrf(request, request.headers.get("X-CSRF-Token") or form.get("csrf_token"))
+    check_csrf(request, await submitted_csrf_token(request))
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         accounts.log_out(session=session, token=token)
