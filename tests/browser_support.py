@@ -97,13 +97,15 @@ class LiveServer:
 class Api:
     """The JSON API as a test uses it to see (and, for conflicts, change) what the server stored."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, token: str) -> None:
         self.base_url = base_url
+        self.token = token
 
     def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, object]:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(
-            self.base_url + path, data=data, method=method, headers={"Content-Type": "application/json", "Accept": "application/json"}
+            self.base_url + path, data=data, method=method,
+            headers={"Content-Type": "application/json", "Accept": "application/json", "Authorization": f"Bearer {self.token}"},
         )
         try:
             with urllib.request.urlopen(request, timeout=10) as reply:

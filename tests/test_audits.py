@@ -171,3 +171,20 @@ def test_audit_dates_are_dates_and_timestamps_are_time_zone_aware(session, make_
     stored = session.get(Audit, audit.id)
     assert stored.start_date == date(2026, 12, 1)
     assert stored.created_at.tzinfo is not None and stored.created_at.utcoffset().total_seconds() == 0
+
+
+def test_html_forms_that_carry_the_csrf_field_are_accepted(login, lead, session, make_organisation, settings):
+    """Browsers send the token as a form field; the forms must not mistake it for data."""
+    from auditor.security import _sign
+    from tests.conftest import CSRF_VALUE
+
+    organisation = make_organisation()
+    client = login(lead, csrf=False)
+    form = {"csrf_token": _sign(settings.secret_key, CSRF_VALUE), "title": "Med token", "audit_type": "stage1", "organisation_id": str(organisation.id),
+            "start_date": "2026-05-04", "end_date": "2026-05-04", "checklists": ["iso45003-clauses"]}
+    response = client.post("/audits", data=form, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    audit = session.exec(select(Audit).where(Audit.title == "Med token")).one()
+    evidence = client.post(f"/audits/{audit.id}/evidence", data={"csrf_token": form["csrf_token"], "item_id": "iso45003.4.1.1.context-analysis",
+                                                                "method": "document", "summary": "APV"}, headers={"HX-Request": "true"})
+    assert evidence.status_code == 200 and "APV" in evidence.text

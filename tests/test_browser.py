@@ -15,7 +15,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -27,8 +27,10 @@ from auditor.app import create_app
 from auditor.config import Settings
 from auditor.db import make_engine, upgrade
 from auditor.schemas import AuditIn, OrganisationIn, ResponseIn, SiteIn
-from auditor.services import audits, organisations, responses
+from auditor.security import SESSION_COOKIE
+from auditor.services import accounts, audits, organisations, responses
 from browser_support import CHROMIUM, CHROMIUM_ARGS, Api, LiveServer, require_chromium
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -73,6 +75,7 @@ class Live:
     engine: object
     library: object
     organisation_id: int
+    lead: object
 
 
 @pytest.fixture(scope="module")
@@ -84,12 +87,14 @@ def live(tmp_path_factory, library):
     engine = make_engine(url)
     with Session(engine, expire_on_commit=False) as session:
         organisation = organisations.create_organisation(
-            session=session, data=OrganisationIn(name="Nordlys Logistik A/S", cvr="12345678", sites=[SiteIn(name="Aarhus lager")])
+            session=session, actor=None, data=OrganisationIn(name="Nordlys Logistik A/S", cvr="12345678", sites=[SiteIn(name="Aarhus lager")])
         )
+        lead, _ = accounts.create_user(session=session, actor=None, email="lead@browser.example", name="Lead Auditor", role="lead_auditor", password=PASSWORD)
+        _, token = accounts.create_token(session=session, user=lead, name="browser tests")
     app = create_app(Settings(database_url=url, data_dir=data_dir), engine=engine)
     server = LiveServer(app).start()
     try:
-        yield Live(server.url, server, Api(server.url), engine, library, organisation.id)
+        yield Live(server.url, server, Api(server.url, token), engine, library, organisation.id, lead)
     finally:
         server.stop()
         engine.dispose()
@@ -122,15 +127,24 @@ def audit(live) -> AuditPage:
     with Session(live.engine, expire_on_commit=False) as session:
         created = audits.create_audit(
             session=session,
+            actor=live.lead,
             library=live.library,
             data=AuditIn(
                 title="Overvågningsaudit 2026", audit_type="surveillance", organisation_id=live.organisation_id,
-                start_date=date(2026, 12, 1), end_date=date(2026, 12, 2), lead_auditor="Lead Auditor",
+                start_date=date(2026, 12, 1), end_date=date(2026, 12, 2), lead_auditor_id=live.lead.id,
                 checklists=[CHECKLIST], report_language="da",
             ),
         )
     item_ids = [item.id for item in live.library.get(CHECKLIST).checklist.items()]
     return AuditPage(created.id, item_ids, live)
+
+
+@pytest.fixture(autouse=True)
+def logged_in(context: BrowserContext, live):
+    """Every test's browser is logged in as the audit's lead auditor (a real session, as after the login form)."""
+    with Session(live.engine, expire_on_commit=False) as session:
+        token = accounts.log_in(session=session, email=live.lead.email, password=PASSWORD, address="browser", lifetime=timedelta(hours=1)).token
+    context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": live.url}])
 
 
 @pytest.fixture(autouse=True)
@@ -511,15 +525,56 @@ def test_in_portrait_the_section_strip_stays_below_the_header_when_scrolled(page
     assert heading.bounding_box()["y"] >= strip["y"] + strip["height"] - 1
 
 
+def test_log_in_with_the_form_and_log_out(page: Page, context: BrowserContext, audit: AuditPage):
+    context.clear_cookies()
+    english(context, audit.live)
+    page.goto(audit.live.url + "/", wait_until=READY)
+    expect(page).to_have_url(re.compile(r"/login\?next=/$"))
+    page.get_by_label("E-mail").fill(audit.live.lead.email)
+    page.get_by_label("Password").fill("wrong password")
+    page.get_by_role("button", name="Log in").tap()
+    expect(page.locator(".error-box")).to_contain_text("Wrong e-mail or password.")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").tap()
+    expect(page.get_by_role("heading", name="Audits")).to_be_visible()
+    page.get_by_role("button", name="Log out").tap()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    page.goto(audit.conduct_url, wait_until=READY)
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+
+
+def test_a_session_that_expires_while_typing_keeps_the_text(page: Page, context: BrowserContext, audit: AuditPage):
+    item_id = audit.item_ids[2]
+    page.goto(audit.conduct_url, wait_until=READY)
+    # The session ends (expired, or logged out in another tab) while the auditor is on the page.
+    context.clear_cookies(name=SESSION_COOKIE)
+    note = card(page, item_id).locator("textarea.note")
+    note.tap()
+    text = "Noted after the session ended."
+    note.press_sequentially(text, delay=5)
+    expect(card(page, item_id).locator(".save-state")).to_have_attribute("data-state", "signed_out")
+    assert draft(page, audit, item_id)["fields"] == {"note": text}
+    assert audit.stored(item_id)["version"] == 0
+    # Logging in again (a new session cookie) and coming back: the text is restored and saved.
+    with Session(audit.live.engine, expire_on_commit=False) as session:
+        token = accounts.log_in(session=session, email=audit.live.lead.email, password=PASSWORD, address="browser", lifetime=timedelta(hours=1)).token
+    context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": audit.live.url}])
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.reload(wait_until=READY)
+    expect(card(page, item_id).locator(".save-state")).to_have_attribute("data-state", "saved", timeout=15_000)
+    assert audit.stored(item_id)["note"] == text
+
+
 # -- 7. Screenshots for the docs ---------------------------------------------------------------------------------
 
 @pytest.mark.skipif(os.environ.get("AUDITOR_SCREENSHOTS") != "1", reason="set AUDITOR_SCREENSHOTS=1 to write docs/screenshots/")
 def test_screenshots_of_the_conduct_page(page: Page, audit: AuditPage):
     # A page in use: some verdicts, a note, evidence, a question shown in both languages.
     with Session(audit.live.engine) as session:
-        the_audit = audits.get_audit(session=session, audit_id=audit.id)
+        live_lead = audit.live.lead
+        the_audit = audits.get_audit(session=session, actor=live_lead, audit_id=audit.id)
         for item_id, verdict in zip(audit.item_ids[:3], ["conform", "minor_nc", "observation"], strict=True):
-            responses.save_response(session=session, audit=the_audit, item_id=item_id, data=ResponseIn(verdict=verdict, version=0))
+            responses.save_response(session=session, actor=live_lead, audit=the_audit, item_id=item_id, data=ResponseIn(verdict=verdict, version=0))
     audit.put(audit.item_ids[1], note="APV'en fra 2025 nævner ikke lageret. Aftalt opfølgning med AMO.", version=1)
     page.goto(audit.conduct_url, wait_until=READY)
     expect(page.locator("#sync-state")).to_have_attribute("data-state", "saved")

@@ -202,3 +202,58 @@ def test_remove_evidence(client, session, make_audit, first_item_id):
     assert client.delete(f"/api/v1/audits/{audit.id}/evidence/{created['id']}").status_code == 204
     assert client.delete(f"/api/v1/audits/{audit.id}/evidence/{created['id']}").status_code == 404
     assert session.exec(select(Evidence)).all() == []
+
+
+# Confidential evidence
+
+@pytest.fixture
+def confidential_setup(session, make_audit, make_user, login, lead, first_item_id):
+    audit = make_audit()
+    organisation_id = audit.organisation_id
+    from auditor.models import Organisation
+
+    own = session.get(Organisation, organisation_id)
+    quality_manager = make_user("quality_manager", organisation=own)
+    team = login(lead)
+    url = f"/api/v1/audits/{audit.id}/responses/{first_item_id}/evidence"
+    team.post(url, json={"method": "interview_individual", "summary": "Fortæller om mobning fra en kollega", "interviewee_role": "employees", "confidential": True})
+    team.post(url, json={"method": "document", "summary": "Politik for krænkende handlinger"})
+    return audit, url, team, login(quality_manager)
+
+
+def test_confidential_evidence_is_seen_by_the_team_only(confidential_setup):
+    audit, url, team, client_role = confidential_setup
+    assert [e["confidential"] for e in team.get(url).json()] == [True, False]
+    assert [e["summary"] for e in client_role.get(url).json()] == ["Politik for krænkende handlinger"]
+    team_page, client_page = team.get(f"/audits/{audit.id}/conduct").text, client_role.get(f"/audits/{audit.id}/conduct").text
+    assert "Fortæller om mobning" in team_page and 'class="badge confidential"' in team_page
+    assert "Fortæller om mobning" not in client_page
+
+
+def test_confidential_evidence_is_blanked_in_the_history_for_the_client(confidential_setup):
+    audit, url, team, client_role = confidential_setup
+    team_events = [e for e in team.get(f"/api/v1/audits/{audit.id}/history").json() if e["entity"] == "evidence"]
+    client_events = [e for e in client_role.get(f"/api/v1/audits/{audit.id}/history").json() if e["entity"] == "evidence"]
+    assert team_events[0]["after"]["summary"] == "Fortæller om mobning fra en kollega"
+    assert client_events[0]["after"]["summary"] == "[confidential]" and client_events[0]["confidential"] is True
+    assert "Fortæller om mobning" not in client_role.get(f"/api/v1/audits/{audit.id}/history.csv").text
+
+
+def test_confidential_evidence_never_reaches_a_report(confidential_setup):
+    import io
+
+    from docx import Document
+
+    audit, url, team, client_role = confidential_setup
+    for downloader in (team, client_role):
+        document = Document(io.BytesIO(downloader.get(f"/api/v1/audits/{audit.id}/report.docx").content))
+        text = "\n".join(cell.text for table in document.tables for row in table.rows for cell in row.cells)
+        assert "Politik for krænkende handlinger" in text
+        assert "Fortæller om mobning" not in text
+
+
+def test_a_client_role_cannot_change_a_verdict(confidential_setup, first_item_id, session):
+    audit, url, team, client_role = confidential_setup
+    response = client_role.put(f"/api/v1/audits/{audit.id}/responses/{first_item_id}", json={"verdict": "conform", "version": 0})
+    assert response.status_code == 403 and response.json() == {"detail": "Your role does not allow this."}
+    assert session.exec(select(Response)).all() == []

@@ -10,15 +10,19 @@ from pydantic import BaseModel, ValidationError
 from auditor.errors import Invalid
 from auditor.i18n import N_, gettext
 from auditor.routes.errors import describe_validation_errors
+from auditor.security import CSRF_FIELD
 
 Schema = TypeVar("Schema", bound=BaseModel)
 
 
 async def read_form(request: Request, *, lists: tuple[str, ...] = ()) -> dict:
-    """Form fields as a dict; fields in `lists` keep every value, empty values become absent."""
+    """Form fields as a dict; fields in `lists` keep every value, empty values become absent.
+    The CSRF token is left out: the security layer has already checked it."""
     form = await request.form()
     data: dict = {}
     for key in form.keys():
+        if key == CSRF_FIELD:
+            continue
         if key in lists:
             data[key] = [value for value in form.getlist(key) if str(value).strip()]
         elif str(form.get(key)).strip() != "":
@@ -49,6 +53,8 @@ def parse(schema: type[Schema], data: dict) -> tuple[Schema | None, dict[str, st
         errors: dict[str, str] = {}
         for error, described in zip(exc.errors(), describe_validation_errors(exc.errors()), strict=True):
             field = described["field"].split(".")[0] or "_form"
+            if error["type"] == "extra_forbidden" or field not in schema.model_fields:
+                field = "_form"  # the form has no place for it: show it at the top
             message = FORM_MESSAGES.get(error["type"], described["message"])
             errors.setdefault(field, gettext(message))
         return None, errors

@@ -1,0 +1,77 @@
+"""CSRF on every state change made with the session cookie, and the security headers."""
+
+from sqlmodel import select
+
+from auditor.models import Finding, Organisation, Response
+from auditor.security import CSRF_HEADER
+
+
+def test_a_forged_or_missing_csrf_token_is_refused_and_nothing_changes(login, lead, make_audit, first_item_id, session):
+    audit = make_audit()
+    client = login(lead, csrf=False)
+    attempts = [
+        client.put(f"/api/v1/audits/{audit.id}/responses/{first_item_id}", json={"verdict": "conform", "version": 0}),
+        client.put(f"/api/v1/audits/{audit.id}/responses/{first_item_id}", json={"verdict": "conform", "version": 0}, headers={CSRF_HEADER: "forged"}),
+        client.post(f"/audits/{audit.id}/findings", data={"kind": "ofi", "statement": "x", "csrf_token": "forged"}),
+        client.post(f"/audits/{audit.id}/findings", data={"kind": "ofi", "statement": "x"}, headers={"HX-Request": "true"}),
+    ]
+    for response in attempts:
+        assert response.status_code == 403
+        assert "did not come from this site" in response.text
+    assert session.exec(select(Response)).all() == [] and session.exec(select(Finding)).all() == []
+
+
+def test_the_csrf_token_in_a_form_field_is_accepted(login, lead, make_audit, settings):
+    from auditor.security import _sign
+    from tests.conftest import CSRF_VALUE
+
+    audit = make_audit()
+    client = login(lead, csrf=False)
+    response = client.post(f"/audits/{audit.id}/findings", data={"kind": "ofi", "statement": "Via form", "csrf_token": _sign(settings.secret_key, CSRF_VALUE)}, follow_redirects=False)
+    assert response.status_code == 303
+
+
+def test_a_token_signed_with_another_secret_is_refused(login, admin, session):
+    from auditor.security import _sign
+    from tests.conftest import CSRF_VALUE
+
+    client = login(admin, csrf=False)
+    response = client.post("/api/v1/organisations", json={"name": "X"}, headers={CSRF_HEADER: _sign("another secret", CSRF_VALUE)})
+    assert response.status_code == 403
+    assert session.exec(select(Organisation).where(Organisation.name == "X")).first() is None
+
+
+def test_pages_carry_the_token_for_forms_htmx_and_fetch(client, make_audit):
+    audit = make_audit()
+    page = client.get(f"/audits/{audit.id}/conduct").text
+    assert '<meta name="csrf-token" content="' in page
+    assert "hx-headers='{\"X-CSRF-Token\": \"" in page
+    assert 'name="csrf_token" value="' in page
+
+
+def test_security_headers(client, anonymous):
+    for response in (client.get("/"), anonymous.get("/login"), client.get("/api/v1/audits")):
+        headers = response.headers
+        assert "script-src 'self'" in headers["Content-Security-Policy"] and "unsafe-inline" not in headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
+    assert client.get("/").headers["Cache-Control"] == "no-store"
+
+
+def test_no_inline_script_in_pages(client, make_audit):
+    """The CSP forbids inline script; pages carry only data blocks (application/json) and external scripts."""
+    import re
+
+    audit = make_audit()
+    for path in ("/", f"/audits/{audit.id}", f"/audits/{audit.id}/conduct", f"/audits/{audit.id}/findings", "/organisations", "/account", "/users"):
+        html = client.get(path).text
+        for tag in re.findall(r"<script\b[^>]*>", html):
+            assert "src=" in tag or 'type="application/json"' in tag, (path, tag)
+        assert " onclick=" not in html and ' style="' not in html, path
+
+
+def test_output_is_escaped(client, make_audit):
+    audit = make_audit(title="<script>alert(1)</script>")
+    page = client.get(f"/audits/{audit.id}").text
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
