@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 
@@ -23,6 +24,14 @@ from auditor.routes.api import router as api_router
 from auditor.routes.web import router as web_router
 
 log = logging.getLogger("auditor")
+
+
+def settle_memory() -> None:
+    """After start-up, move everything alive (library, parsed checklists, templates) out of the garbage
+    collector's view, so full collections during requests stop re-scanning it (p95 of a 1,020-item page
+    went from ~220 ms to ~100 ms in bench/). Call once per server process, never per app in tests."""
+    gc.collect()
+    gc.freeze()
 
 
 def create_app(settings: Settings | None = None, *, engine=None, library: Library | None = None) -> FastAPI:

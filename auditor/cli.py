@@ -84,7 +84,7 @@ def _engine(settings):
 def cmd_serve(args) -> int:
     import uvicorn
 
-    from auditor.app import create_app
+    from auditor.app import create_app, settle_memory
     from auditor.db import schema_state, upgrade
 
     settings = _settings()
@@ -97,7 +97,9 @@ def cmd_serve(args) -> int:
         print(f"auditor: the database schema is at {current}, the code needs {head}. Run: auditor db upgrade", file=sys.stderr)
         return 1
     _hint_first_admin(engine)
-    uvicorn.run(create_app(settings, engine=engine), host=args.host, port=args.port, proxy_headers=True)
+    app = create_app(settings, engine=engine)
+    settle_memory()
+    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True)
     return 0
 
 

@@ -28,7 +28,7 @@ from sqlmodel import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from auditor.app import create_app  # noqa: E402
+from auditor.app import create_app, settle_memory  # noqa: E402
 from auditor.checklists import load_library  # noqa: E402
 from auditor.config import Settings  # noqa: E402
 from auditor.db import make_engine, upgrade  # noqa: E402
@@ -36,7 +36,7 @@ from auditor.demo import create_demo  # noqa: E402
 from auditor.models import Audit, AuditChecklist, Response, utcnow  # noqa: E402
 from auditor.paths import CHECKLISTS_DIR  # noqa: E402
 from auditor.schemas import AuditIn, OrganisationIn  # noqa: E402
-from auditor.services import audits, organisations  # noqa: E402
+from auditor.services import accounts, audits, organisations  # noqa: E402
 from auditor.services.checklists import snapshot_for  # noqa: E402
 
 
@@ -106,7 +106,9 @@ def main() -> int:
 
     started = time.perf_counter()
     with Session(engine, expire_on_commit=False) as session:
-        organisation = organisations.create_organisation(session=session, data=OrganisationIn(name="Bench A/S"))
+        admin, _ = accounts.create_user(session=session, actor=None, email="bench@bench.example", name="Bench", role="admin", password="bench password 123")
+        _, token = accounts.create_token(session=session, user=admin, name="bench")
+        organisation = organisations.create_organisation(session=session, actor=admin, data=OrganisationIn(name="Bench A/S"))
         snapshot = snapshot_for(session=session, loaded=library.get(f"bench-{args.answers}"))
         item_ids = [item.id for item in library.get(f"bench-{args.answers}").checklist.items()]
         now = utcnow()
@@ -125,16 +127,17 @@ def main() -> int:
         session.commit()
 
         def plan(size: int) -> Audit:
-            return audits.create_audit(session=session, library=library, data=AuditIn(
+            return audits.create_audit(session=session, actor=admin, library=library, data=AuditIn(
                 title=f"Bench {size}", audit_type="surveillance", organisation_id=organisation.id,
                 start_date=date(2026, 1, 1), end_date=date(2026, 1, 2), checklists=[f"bench-{size}"]))
 
         small, large = plan(110), plan(1020)
-        demo, _ = create_demo(session=session, library=library)
+        demo = create_demo(session=session, library=library).audit
     print(f"loaded {args.audits} audits x {args.answers} answers in {time.perf_counter() - started:.1f} s\n")
 
     app = create_app(Settings(database_url=url, data_dir=workdir), engine=engine, library=library)
-    with TestClient(app) as client:
+    settle_memory()  # as `auditor serve` does
+    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
         for audit, size in ((small, 110), (large, 1020)):
             ids = [item.id for item in library.get(f"bench-{size}").checklist.items()]
             versions: dict[str, int] = {}
