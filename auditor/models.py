@@ -233,3 +233,102 @@ class AuditEvent(SQLModel, table=True):
     confidential: bool = False
     before: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     after: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class Case(SQLModel, table=True):
+    """A nonconformity (or an observation, OFI, incident, complaint someone chose to track) followed through
+    correction, root cause, corrective actions and verified effectiveness to closure (ISO 45001 10.2)."""
+
+    __table_args__ = (UniqueConstraint("organisation_id", "number"), Index("ix_case_org_status", "organisation_id", "status"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id")
+    number: int
+    source: str = Field(default="audit", max_length=20)
+    audit_id: int | None = Field(default=None, foreign_key="audit.id", index=True)
+    finding_id: int | None = Field(default=None, foreign_key="finding.id", unique=True)
+    item_id: str | None = Field(default=None, max_length=80)
+    grade: str = Field(max_length=20)
+    clauses: list = _json(list)
+    requirement: str = Field(default="", sa_type=Text)
+    statement: str = Field(sa_type=Text)
+    evidence: str = Field(default="", sa_type=Text)
+    tags: dict = _json(dict)
+    status: str = Field(default="raised", max_length=20)
+    opened_at: datetime = _timestamp(index=True)
+    correction: str = Field(default="", sa_type=Text)
+    corrected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    root_cause_method: str | None = Field(default=None, max_length=20)
+    root_cause: str = Field(default="", sa_type=Text)
+    plan_submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    plan_accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    plan_return_reason: str = Field(default="", sa_type=Text)
+    individual_measures_only: bool = False  # an auditor's remark: collective measures come first (BEK 1406 §6)
+    implemented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    verification_method: str = Field(default="", sa_type=Text)
+    verified_on: date | None = None
+    verification_result: str | None = Field(default=None, max_length=20)
+    verified_by_id: int | None = Field(default=None, foreign_key="user.id")
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    verify_in_audit_id: int | None = Field(default=None, foreign_key="audit.id")
+    updated_at: datetime = _timestamp()
+
+
+class CaseAction(SQLModel, table=True):
+    """One corrective action of a case's plan."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    description: str = Field(sa_type=Text)
+    owner_id: int = Field(foreign_key="user.id", index=True)
+    due_date: date
+    prevention_level: str = Field(max_length=20)
+    status: str = Field(default="open", max_length=20)
+    implemented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    implementation_note: str = Field(default="", sa_type=Text)
+    created_at: datetime = _timestamp()
+
+
+class CaseAttachment(SQLModel, table=True):
+    """Evidence of implementation: a checked file kept in the data folder."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    action_id: int | None = Field(default=None, foreign_key="caseaction.id")
+    filename: str = Field(max_length=200)
+    content_type: str = Field(max_length=100)
+    size: int
+    sha256: str = Field(max_length=64)
+    uploaded_by_id: int = Field(foreign_key="user.id")
+    uploaded_at: datetime = _timestamp()
+
+
+class CaseComment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    author_id: int = Field(foreign_key="user.id")
+    text: str = Field(sa_type=Text)
+    at: datetime = _timestamp()
+
+
+class ManagementReview(SQLModel, table=True):
+    """Ledelsens evaluering (ISO 45001 9.3) of one organisation for one period: compiled inputs, the quality
+    manager's own sections, and decisions."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    period_start: date
+    period_end: date
+    inputs: dict = _json(dict)
+    manual: dict = _json(dict)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class ReviewDecision(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="managementreview.id", index=True)
+    text: str = Field(sa_type=Text)
+    case_id: int | None = Field(default=None, foreign_key="case.id")  # the case that tracks a decision that needs doing
+    created_at: datetime = _timestamp()

@@ -305,6 +305,7 @@ class FindingIn(_In):
 class FindingOut(BaseModel):
     id: int
     reference: str
+    case_id: int | None = Field(description="The corrective-action case a nonconformity opened")
     audit_id: int
     item_id: str | None
     kind: str

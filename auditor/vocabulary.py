@@ -119,6 +119,40 @@ TEAM_ROLES = Vocabulary(
     Choice("auditor", N_("Auditor")),
 )
 
+# The corrective-action chain (ISO 45001 10.2; BRIEF 3.3). Each step has a gate in services/cases.py.
+CASE_STATUSES = Vocabulary(
+    Choice("raised", N_("Raised"), "#b91c1c"),
+    Choice("corrected", N_("Correction done"), "#ea580c"),
+    Choice("cause_found", N_("Root cause analysed"), "#ca8a04"),
+    Choice("plan_submitted", N_("Plan submitted"), "#2563eb"),
+    Choice("plan_accepted", N_("Plan accepted"), "#0891b2"),
+    Choice("implemented", N_("Implemented"), "#0f766e"),
+    Choice("verified", N_("Effectiveness verified"), "#15803d"),
+    Choice("closed", N_("Closed"), "#6b7280"),
+)
+OPEN_CASE_STATUSES = frozenset(CASE_STATUSES.values) - {"closed"}
+CASE_SOURCES = Vocabulary(
+    Choice("audit", N_("Audit")),
+    Choice("incident", N_("Incident")),
+    Choice("complaint", N_("Complaint")),
+    Choice("worker_report", N_("Worker's report")),
+    Choice("management_review", N_("Management review")),
+    Choice("other", N_("Other")),
+)
+ROOT_CAUSE_METHODS = Vocabulary(
+    Choice("five_whys", N_("5 whys")),
+    Choice("fishbone", N_("Fishbone (Ishikawa)")),
+    Choice("free_text", N_("Free text")),
+)
+VERIFICATION_RESULTS = Vocabulary(
+    Choice("effective", N_("Effective"), "#15803d"),
+    Choice("ineffective", N_("Not effective"), "#b91c1c"),
+)
+ACTION_STATUSES = Vocabulary(
+    Choice("open", N_("Open"), "#ca8a04"),
+    Choice("implemented", N_("Implemented"), "#15803d"),
+)
+
 LANGUAGES = Vocabulary(
     Choice("da", "Dansk"),
     Choice("en", "English"),

@@ -10,7 +10,7 @@ from auditor.errors import Invalid, NotFound
 from auditor.models import Audit, Finding, User, utcnow
 from auditor.schemas import FindingIn
 from auditor.i18n import N_
-from auditor.services import access, trail
+from auditor.services import access, cases, trail
 from auditor.services.audits import ensure_open, get_in_audit
 from auditor.services.checklists import audit_structure
 
@@ -51,6 +51,7 @@ def create_finding(*, session: Session, actor: User, audit: Audit, data: Finding
     session.add(finding)
     session.flush()
     trail.record(session=session, actor=actor, action="create", entity="finding", entity_id=finding.id, audit_id=audit.id, after=trail.snapshot("finding", finding))
+    cases.open_case_for_finding(session=session, actor=actor, audit=audit, finding=finding)  # every nonconformity opens a case
     session.commit()
     return finding
 
@@ -72,6 +73,7 @@ def update_finding(*, session: Session, actor: User, audit: Audit, finding: Find
     finding.updated_at = utcnow()
     session.add(finding)
     trail.record(session=session, actor=actor, action="update", entity="finding", entity_id=finding.id, audit_id=audit.id, before=before, after=trail.snapshot("finding", finding))
+    cases.follow_finding_change(session=session, actor=actor, audit=audit, finding=finding)
     session.commit()
     return finding
 
@@ -79,6 +81,7 @@ def update_finding(*, session: Session, actor: User, audit: Audit, finding: Find
 def delete_finding(*, session: Session, actor: User, audit: Audit, finding: Finding) -> None:
     access.require(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     ensure_open(audit)
+    cases.release_finding(session=session, actor=actor, finding=finding)
     trail.record(session=session, actor=actor, action="delete", entity="finding", entity_id=finding.id, audit_id=audit.id, before=trail.snapshot("finding", finding))
     session.delete(finding)
     session.commit()

@@ -20,6 +20,9 @@ SNAPSHOT_FIELDS = {
     "evidence": ("item_id", "method", "summary", "interviewee_role", "interviewee_count", "reference", "confidential"),
     "finding": ("number", "item_id", "kind", "clauses", "requirement", "statement", "evidence", "tags"),
     "user": ("email", "name", "role", "organisation_id", "is_active"),
+    "case": ("status", "grade", "statement", "correction", "root_cause_method", "root_cause", "plan_return_reason",
+             "individual_measures_only", "verification_method", "verified_on", "verification_result", "verify_in_audit_id"),
+    "case_action": ("description", "owner_id", "due_date", "prevention_level", "status", "implementation_note"),
 }
 REDACTED = "[confidential]"
 

@@ -1,0 +1,372 @@
+"""The corrective-action chain (ISO 45001 10.2): a case goes
+raised -> corrected -> cause_found -> plan_submitted -> plan_accepted -> implemented -> verified -> closed.
+A returned plan goes back to cause_found; an ineffective verification goes back to cause_found too, with the
+history kept. Every transition checks the state and the role here, and lands in the audit trail.
+
+Who does what:
+- the organisation's quality managers and admins (and installation admins) manage a case: correction, root
+  cause, plan, submission, closing;
+- an action's owner implements it;
+- reviewers accept or return the plan and verify effectiveness: the source audit's team, or for a case with no
+  audit the organisation's quality managers and admins. The verifier owns none of the case's actions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import ColumnElement, false, func, or_, true
+from sqlmodel import Session, select
+
+from auditor import vocabulary as v
+from auditor.errors import Conflict, Forbidden, Invalid, NotFound
+from auditor.i18n import N_
+from auditor.models import Audit, AuditMember, Case, CaseAction, CaseComment, Finding, User, utcnow
+from auditor.services import access, trail
+
+MANAGER_ROLES = frozenset({"admin", "quality_manager"})
+
+
+def case_reference(case: Case) -> str:
+    return f"NC-{case.number:04d}"
+
+
+# Who may do what
+
+def _is_org_manager(user: User, case: Case) -> bool:
+    return access.is_installation_admin(user) or (user.organisation_id == case.organisation_id and user.role in MANAGER_ROLES)
+
+
+def _on_source_team(session: Session, user: User, case: Case) -> bool:
+    if case.audit_id is None:
+        return False
+    return session.exec(select(AuditMember).where(AuditMember.audit_id == case.audit_id, AuditMember.user_id == user.id)).first() is not None
+
+
+def _owns_an_action(session: Session, user: User, case: Case) -> bool:
+    return session.exec(select(CaseAction.id).where(CaseAction.case_id == case.id, CaseAction.owner_id == user.id)).first() is not None
+
+
+def can_view(session: Session, user: User, case: Case) -> bool:
+    if access.is_installation_admin(user):
+        return True
+    if user.organisation_id == case.organisation_id and user.role in {"admin", "quality_manager", "viewer", "lead_auditor", "auditor"}:
+        return True
+    return _on_source_team(session, user, case) or _owns_an_action(session, user, case)
+
+
+def _is_reviewer(session: Session, user: User, case: Case) -> bool:
+    if access.is_installation_admin(user) or _on_source_team(session, user, case):
+        return True
+    return case.audit_id is None and _is_org_manager(user, case)
+
+
+def visible_cases(user: User) -> ColumnElement[bool]:
+    """A WHERE clause with the same rules as can_view, for lists and the board."""
+    if access.is_installation_admin(user):
+        return true()
+    own = Case.organisation_id == user.organisation_id if user.organisation_id is not None and user.role in {"admin", "quality_manager", "viewer", "lead_auditor", "auditor"} else false()
+    on_team = Case.audit_id.in_(select(AuditMember.audit_id).where(AuditMember.user_id == user.id))
+    owner = Case.id.in_(select(CaseAction.case_id).where(CaseAction.owner_id == user.id))
+    return or_(own, on_team, owner)
+
+
+def get_case(*, session: Session, actor: User, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None or not can_view(session, actor, case):
+        raise NotFound(N_("No case with this id."))
+    return case
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise Forbidden(N_("Your role does not allow this."))
+
+
+def _require_status(case: Case, *statuses: str) -> None:
+    if case.status not in statuses:
+        raise Conflict(N_("This step is not possible while the case is {status}."), status=case.status)
+
+
+# Opening
+
+def open_case(*, session: Session, actor: User | None, organisation_id: int, statement: str, grade: str, source: str = "other",
+              audit_id: int | None = None, finding: Finding | None = None, requirement: str = "", evidence: str = "",
+              clauses: list[str] | None = None, tags: dict | None = None, commit: bool = True) -> Case:
+    """Open a case. From an audit finding, or by hand for an incident, complaint, worker's report or a
+    management review decision."""
+    if grade not in v.FINDING_KINDS:
+        raise Invalid(N_("Unknown grade."), field="grade")
+    if source not in v.CASE_SOURCES:
+        raise Invalid(N_("Unknown source."), field="source")
+    if not statement.strip():
+        raise Invalid(N_("This field is required."), field="statement")
+    number = (session.exec(select(func.max(Case.number)).where(Case.organisation_id == organisation_id)).one() or 0) + 1
+    case = Case(
+        organisation_id=organisation_id, number=number, source=source, audit_id=audit_id,
+        finding_id=finding.id if finding else None, item_id=finding.item_id if finding else None, grade=grade,
+        clauses=list(clauses if clauses is not None else (finding.clauses if finding else [])),
+        requirement=requirement, statement=statement.strip(), evidence=evidence,
+        tags=dict(tags if tags is not None else (finding.tags if finding else {})),
+    )
+    session.add(case)
+    session.flush()
+    trail.record(session=session, actor=actor, action="create", entity="case", entity_id=case.id, audit_id=audit_id, after=trail.snapshot("case", case))
+    if commit:
+        session.commit()
+    return case
+
+
+def open_case_for_finding(*, session: Session, actor: User, audit: Audit, finding: Finding) -> Case | None:
+    """Every nonconformity opens a case (in the caller's transaction); other findings open one only on request."""
+    if finding.kind not in v.NONCONFORMITY_KINDS:
+        return None
+    return open_case(session=session, actor=actor, organisation_id=audit.organisation_id, statement=finding.statement, grade=finding.kind,
+                     source="audit", audit_id=audit.id, finding=finding, requirement=finding.requirement, evidence=finding.evidence, commit=False)
+
+
+def track_finding(*, session: Session, actor: User, audit: Audit, finding: Finding) -> Case:
+    """Follow an observation or OFI the same way as a nonconformity, when someone chooses to."""
+    access.require(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
+    existing = case_for_finding(session=session, finding_id=finding.id)
+    if existing is not None:
+        return existing
+    case = open_case(session=session, actor=actor, organisation_id=audit.organisation_id, statement=finding.statement, grade=finding.kind,
+                     source="audit", audit_id=audit.id, finding=finding, requirement=finding.requirement, evidence=finding.evidence)
+    return case
+
+
+def follow_finding_change(*, session: Session, actor: User, audit: Audit, finding: Finding) -> None:
+    """Keep a case that has not started in step with its finding; a finding changed into a nonconformity opens one."""
+    case = case_for_finding(session=session, finding_id=finding.id)
+    if case is None:
+        open_case_for_finding(session=session, actor=actor, audit=audit, finding=finding)
+    elif case.status == "raised":
+        before = trail.snapshot("case", case)
+        case.grade, case.statement, case.requirement, case.evidence = finding.kind, finding.statement, finding.requirement, finding.evidence
+        case.clauses, case.tags = list(finding.clauses), dict(finding.tags)
+        session.add(case)
+        trail.record(session=session, actor=actor, action="update", entity="case", entity_id=case.id, audit_id=audit.id, before=before, after=trail.snapshot("case", case))
+
+
+def release_finding(*, session: Session, actor: User, finding: Finding) -> None:
+    """Before a finding is deleted: its case goes too if nothing has happened in it yet; otherwise refuse."""
+    case = case_for_finding(session=session, finding_id=finding.id)
+    if case is None:
+        return
+    if case.status != "raised" or case_actions(session=session, case=case):
+        raise Conflict(N_("This finding's case {reference} is under way; it cannot be deleted."), reference=case_reference(case))
+    trail.record(session=session, actor=actor, action="delete", entity="case", entity_id=case.id, audit_id=case.audit_id, before=trail.snapshot("case", case))
+    for comment in session.exec(select(CaseComment).where(CaseComment.case_id == case.id)):
+        session.delete(comment)
+    session.delete(case)
+    session.flush()
+
+
+def case_for_finding(*, session: Session, finding_id: int) -> Case | None:
+    return session.exec(select(Case).where(Case.finding_id == finding_id)).first()
+
+
+# The chain
+
+def _change(session: Session, actor: User, case: Case, action: str, **values) -> Case:
+    before = trail.snapshot("case", case)
+    for name, value in values.items():
+        setattr(case, name, value)
+    case.updated_at = utcnow()
+    session.add(case)
+    trail.record(session=session, actor=actor, action=action, entity="case", entity_id=case.id, audit_id=case.audit_id, before=before, after=trail.snapshot("case", case))
+    session.commit()
+    return case
+
+
+def record_correction(*, session: Session, actor: User, case: Case, correction: str) -> Case:
+    """What was done about the instance itself."""
+    _require(_is_org_manager(actor, case))
+    _require_status(case, "raised", "corrected")
+    if not correction.strip():
+        raise Invalid(N_("Describe the correction."), field="correction")
+    return _change(session, actor, case, "correction", correction=correction.strip(), corrected_at=utcnow(), status="corrected")
+
+
+def record_root_cause(*, session: Session, actor: User, case: Case, method: str, cause: str) -> Case:
+    _require(_is_org_manager(actor, case))
+    _require_status(case, "corrected", "cause_found")
+    if method not in v.ROOT_CAUSE_METHODS:
+        raise Invalid(N_("Choose a root cause method."), field="root_cause_method")
+    if not cause.strip():
+        raise Invalid(N_("Record the root cause."), field="root_cause")
+    return _change(session, actor, case, "root_cause", root_cause_method=method, root_cause=cause.strip(), status="cause_found")
+
+
+def add_action(*, session: Session, actor: User, case: Case, description: str, owner_id: int, due_date: date, prevention_level: str) -> CaseAction:
+    """Add a corrective action to the plan (while the plan is being made)."""
+    _require(_is_org_manager(actor, case))
+    _require_status(case, "cause_found")
+    if not description.strip():
+        raise Invalid(N_("Describe the action."), field="description")
+    if prevention_level not in v.PREVENTION_LEVELS:
+        raise Invalid(N_("Choose a prevention level."), field="prevention_level")
+    owner = session.get(User, owner_id)
+    if owner is None or not owner.is_active or owner.organisation_id != case.organisation_id:
+        raise Invalid(N_("The owner must be an active member of the organisation."), field="owner_id")
+    action = CaseAction(case_id=case.id, description=description.strip(), owner_id=owner.id, due_date=due_date, prevention_level=prevention_level)
+    session.add(action)
+    session.flush()
+    trail.record(session=session, actor=actor, action="create", entity="case_action", entity_id=action.id, audit_id=case.audit_id, after=trail.snapshot("case_action", action))
+    session.commit()
+    return action
+
+
+def submit_plan(*, session: Session, actor: User, case: Case) -> Case:
+    _require(_is_org_manager(actor, case))
+    _require_status(case, "cause_found")
+    if not open_actions(session=session, case=case):
+        raise Conflict(N_("A plan needs at least one open corrective action."))
+    return _change(session, actor, case, "submit_plan", status="plan_submitted", plan_submitted_at=utcnow(), plan_return_reason="")
+
+
+def review_plan(*, session: Session, actor: User, case: Case, accept: bool, reason: str = "", individual_measures_only: bool | None = None) -> Case:
+    """The auditor accepts the plan, or returns it with a reason; either way they may remark that it holds only
+    individual (secondary/tertiary) measures for a workplace-level cause."""
+    _require(_is_reviewer(session, actor, case))
+    _require_status(case, "plan_submitted")
+    flag = case.individual_measures_only if individual_measures_only is None else individual_measures_only
+    if accept:
+        return _change(session, actor, case, "accept_plan", status="plan_accepted", plan_accepted_at=utcnow(), individual_measures_only=flag)
+    if not reason.strip():
+        raise Invalid(N_("Say why the plan is returned."), field="reason")
+    return _change(session, actor, case, "return_plan", status="cause_found", plan_return_reason=reason.strip(), individual_measures_only=flag)
+
+
+def only_individual_measures(*, session: Session, case: Case) -> bool:
+    """True when every open action is secondary or tertiary prevention: a hint for the reviewer."""
+    levels = {a.prevention_level for a in open_actions(session=session, case=case)}
+    return bool(levels) and "primary" not in levels
+
+
+def implement_action(*, session: Session, actor: User, case: Case, action_id: int, note: str) -> CaseAction:
+    """The owner (or a case manager) records the action as done, with what shows it."""
+    action = session.get(CaseAction, action_id)
+    if action is None or action.case_id != case.id:
+        raise NotFound(N_("No action with this id in this case."))
+    _require(action.owner_id == actor.id or _is_org_manager(actor, case))
+    _require_status(case, "plan_accepted")
+    if action.status != "open":
+        raise Conflict(N_("This action is already implemented."))
+    if not note.strip():
+        raise Invalid(N_("Say what was done and where the evidence is."), field="note")
+    before = trail.snapshot("case_action", action)
+    action.status, action.implemented_at, action.implementation_note = "implemented", utcnow(), note.strip()
+    session.add(action)
+    trail.record(session=session, actor=actor, action="implement", entity="case_action", entity_id=action.id, audit_id=case.audit_id,
+                 before=before, after=trail.snapshot("case_action", action))
+    session.commit()
+    if not open_actions(session=session, case=case):
+        _change(session, actor, case, "implemented", status="implemented", implemented_at=utcnow())
+    return action
+
+
+def verify_effectiveness(*, session: Session, actor: User, case: Case, method: str, verified_on: date, result: str) -> Case:
+    """Someone other than the actions' owners checks that the cause is gone. Ineffective: back to root cause."""
+    _require(_is_reviewer(session, actor, case))
+    if _owns_an_action(session, actor, case):
+        raise Forbidden(N_("Effectiveness must be verified by someone other than the action's owner."))
+    _require_status(case, "implemented")
+    if result not in v.VERIFICATION_RESULTS:
+        raise Invalid(N_("Choose effective or not effective."), field="result")
+    if not method.strip():
+        raise Invalid(N_("Say how effectiveness was verified."), field="method")
+    if verified_on > date.today():
+        raise Invalid(N_("The date cannot be in the future."), field="verified_on")
+    status = "verified" if result == "effective" else "cause_found"
+    return _change(session, actor, case, "verify", status=status, verification_method=method.strip(), verified_on=verified_on,
+                   verification_result=result, verified_by_id=actor.id)
+
+
+def close_case(*, session: Session, actor: User, case: Case) -> Case:
+    _require(_is_org_manager(actor, case) or _is_reviewer(session, actor, case))
+    if open_actions(session=session, case=case):
+        raise Conflict(N_("A case cannot close while an action is open."))
+    if case.status != "verified" or case.verification_result != "effective":
+        raise Conflict(N_("A case cannot close before its effectiveness is verified."))
+    return _change(session, actor, case, "close", status="closed", closed_at=utcnow())
+
+
+def open_actions(*, session: Session, case: Case) -> list[CaseAction]:
+    return list(session.exec(select(CaseAction).where(CaseAction.case_id == case.id, CaseAction.status == "open").order_by(CaseAction.id)))
+
+
+def case_actions(*, session: Session, case: Case) -> list[CaseAction]:
+    return list(session.exec(select(CaseAction).where(CaseAction.case_id == case.id).order_by(CaseAction.id)))
+
+
+def add_comment(*, session: Session, actor: User, case: Case, text: str) -> CaseComment:
+    if not text.strip():
+        raise Invalid(N_("Write a comment."), field="text")
+    comment = CaseComment(case_id=case.id, author_id=actor.id, text=text.strip())
+    session.add(comment)
+    session.commit()
+    return comment
+
+
+def comments(*, session: Session, case: Case) -> list[tuple[CaseComment, str]]:
+    return [tuple(row) for row in session.exec(select(CaseComment, User.name).join(User, User.id == CaseComment.author_id)
+                                               .where(CaseComment.case_id == case.id).order_by(CaseComment.id))]
+
+
+# Deadlines: computed when read, never stored
+
+@dataclass(frozen=True)
+class Deadlines:
+    correction: date | None = None
+    plan: date | None = None
+    verification: date | None = None
+    verification_at_next_audit: bool = False
+
+    def due(self, case: Case) -> date | None:
+        """The next deadline that still applies to the case's status."""
+        if case.status == "raised" and self.correction:
+            return self.correction
+        if case.status in {"raised", "corrected", "cause_found"} and self.plan:
+            return self.plan
+        if case.status in {"plan_submitted", "plan_accepted", "implemented"}:
+            return self.verification
+        return None
+
+
+def deadlines(*, case: Case, policy: dict, next_audit_start: date | None = None) -> Deadlines:
+    rules = policy.get(case.grade, {})
+    opened = case.opened_at.date()
+
+    def after(name: str) -> date | None:
+        days = rules.get(name)
+        return opened + timedelta(days=days) if isinstance(days, int) else None
+
+    at_next = rules.get("verification") == "next_audit"
+    return Deadlines(after("correction"), after("plan"), next_audit_start if at_next else after("verification"), at_next)
+
+
+def next_audit_start(*, session: Session, organisation_id: int, after: date) -> date | None:
+    return session.exec(select(func.min(Audit.start_date)).where(Audit.organisation_id == organisation_id, Audit.start_date > after)).one()
+
+
+@dataclass
+class CaseRow:
+    """A case as the board and the API show it, with its computed due date."""
+
+    case: Case
+    reference: str
+    due: date | None
+    overdue: bool
+    actions: list[CaseAction] = field(default_factory=list)
+
+
+def case_row(*, session: Session, case: Case, policy: dict, today: date | None = None, with_actions: bool = True) -> CaseRow:
+    today = today or date.today()
+    audit_start = next_audit_start(session=session, organisation_id=case.organisation_id, after=case.opened_at.date()) if policy.get(case.grade, {}).get("verification") == "next_audit" else None
+    due = deadlines(case=case, policy=policy, next_audit_start=audit_start).due(case)
+    actions = case_actions(session=session, case=case) if with_actions else []
+    overdue_action = any(a.status == "open" and a.due_date < today for a in actions)
+    return CaseRow(case, case_reference(case), due, case.status != "closed" and ((due is not None and due < today) or overdue_action), actions)
