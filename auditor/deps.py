@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from auditor.checklists import Library
 from auditor.config import Settings
-from auditor.errors import PasswordChangeRequired, Unauthenticated
+from auditor.errors import Forbidden, PasswordChangeRequired, Unauthenticated
 from auditor.i18n import N_
 from auditor.models import Audit, Finding, User
 from auditor.security import SAFE_METHODS, SESSION_COOKIE, check_csrf, submitted_csrf_token
@@ -94,7 +94,15 @@ def require_user_manager(user: CurrentUser) -> User:
     return user
 
 
+def require_case_opener(user: CurrentUser) -> User:
+    """Opening a case by hand: quality managers and admins (for which organisation, the service checks)."""
+    if user.role not in {"admin", "quality_manager"}:
+        raise Forbidden(N_("Your role does not allow this."))
+    return user
+
+
 Planner = Annotated[User, Depends(require_planner)]
+CaseOpener = Annotated[User, Depends(require_case_opener)]
 OrganisationManager = Annotated[User, Depends(require_organisation_manager)]
 UserManager = Annotated[User, Depends(require_user_manager)]
 

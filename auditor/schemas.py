@@ -316,3 +316,98 @@ class FindingOut(BaseModel):
     tags: dict
     created_at: datetime
     updated_at: datetime
+
+
+# Corrective-action cases
+
+class CaseIn(_In):
+    """A case opened by hand: an incident, a complaint, a worker's report."""
+
+    organisation_id: int
+    source: str = "other"
+    grade: str
+    statement: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+    requirement: LongText = ""
+    evidence: LongText = ""
+    clauses: list[str] = []
+    tags: FindingTags = FindingTags()
+
+
+class CorrectionIn(_In):
+    correction: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+
+
+class RootCauseIn(_In):
+    method: str
+    cause: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+
+
+class ActionIn(_In):
+    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
+    owner_id: int
+    due_date: date
+    prevention_level: str
+
+
+class PlanReviewIn(_In):
+    accept: bool
+    reason: LongText = ""
+    individual_measures_only: bool | None = None
+
+
+class ImplementIn(_In):
+    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
+
+
+class VerificationIn(_In):
+    method: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
+    verified_on: date
+    result: str
+
+
+class CommentIn(_In):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
+
+
+class CaseActionOut(BaseModel):
+    id: int
+    description: str
+    owner_id: int
+    owner: str
+    due_date: date
+    prevention_level: str
+    status: str
+    overdue: bool
+    implemented_at: datetime | None
+    implementation_note: str
+
+
+class CaseOut(BaseModel):
+    id: int
+    reference: str
+    organisation_id: int
+    source: str
+    audit_id: int | None
+    finding_id: int | None
+    item_id: str | None
+    grade: str
+    clauses: list[str]
+    requirement: str
+    statement: str
+    evidence: str
+    tags: dict
+    status: str
+    opened_at: datetime
+    due_date: date | None
+    overdue: bool
+    correction: str
+    root_cause_method: str | None
+    root_cause: str
+    plan_return_reason: str
+    individual_measures_only: bool
+    only_individual_measures_planned: bool
+    verification_method: str
+    verified_on: date | None
+    verification_result: str | None
+    closed_at: datetime | None
+    actions: list[CaseActionOut]

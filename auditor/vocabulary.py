@@ -98,6 +98,7 @@ PLAN_KINDS = Vocabulary(
     Choice("interview", N_("Interview")),
     Choice("site_tour", N_("Site tour")),
     Choice("team_conference", N_("Audit team conference")),
+    Choice("case_follow_up", N_("Follow-up of an earlier nonconformity")),
     Choice("closing_meeting", N_("Closing meeting")),
 )
 

@@ -15,11 +15,15 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from auditor.app import create_app
 from auditor.config import Settings
 from auditor.schemas import AuditIn, EvidenceIn, FindingIn, PlanEntryIn
-from auditor.services import accounts, audits, evidence, findings
+from auditor.services import accounts, audits, cases, evidence, findings
 from tests.conftest import CSRF_VALUE
 
 PUBLIC, USER, VIEW, PLAN, CONDUCT, PLAN_NEW, ORG_MANAGE, ORG_VIEW, USER_ADMIN = (
     "public", "user", "view", "plan", "conduct", "plan_new", "org_manage", "org_view", "user_admin")
+# Cases: CASE_VIEW, seeing the case; CASE_STEP, a step of its chain: hidden (404) from those who may not see the
+# case, and otherwise answered by the step itself (403, 409 or 422 as its role and state rules say; test_cases.py
+# covers those); CASE_NEW, opening a case by hand.
+CASE_VIEW, CASE_STEP, CASE_NEW = "case_view", "case_step", "case_new"
 
 RULES = {
     ("GET", "/healthz"): PUBLIC,
@@ -86,9 +90,35 @@ RULES = {
     ("GET", "/organisations"): USER,
     ("POST", "/organisations"): ORG_MANAGE,
     ("POST", "/organisations/{organisation_id}/sites"): ORG_MANAGE,
+    # Corrective-action cases
+    ("POST", "/api/v1/audits/{audit_id}/findings/{finding_id}/track"): CONDUCT,
+    ("GET", "/api/v1/cases"): USER,
+    ("POST", "/api/v1/cases"): CASE_NEW,
+    ("GET", "/api/v1/cases.csv"): USER,
+    ("GET", "/api/v1/cases.xlsx"): USER,
+    ("GET", "/api/v1/cases/{case_id}"): CASE_VIEW,
+    ("POST", "/api/v1/cases/{case_id}/correction"): CASE_STEP,
+    ("POST", "/api/v1/cases/{case_id}/root-cause"): CASE_STEP,
+    ("POST", "/api/v1/cases/{case_id}/actions"): CASE_STEP,
+    ("POST", "/api/v1/cases/{case_id}/submit"): CASE_STEP,
+    ("POST", "/api/v1/cases/{case_id}/review"): CASE_STEP,
+    ("POST", "/api/v1/cases/{case_id}/actions/{action_id}/implement"): CASE_STEP,
+    ("POST", "/api/v1/cases/{case_id}/verify"): CASE_STEP,
+    ("POST", "/api/v1/cases/{case_id}/close"): CASE_STEP,
+    ("POST", "/api/v1/cases/{case_id}/comments"): CASE_STEP,
+    ("GET", "/api/v1/cases/{case_id}/comments"): CASE_VIEW,
+    ("GET", "/api/v1/cases/{case_id}/history"): CASE_VIEW,
+    ("POST", "/api/v1/cases/{case_id}/attachments"): CASE_STEP,
+    ("GET", "/api/v1/cases/{case_id}/attachments/{attachment_id}"): CASE_VIEW,
+    ("GET", "/cases"): USER,
+    ("GET", "/cases/mine"): USER,
+    ("GET", "/cases/new"): CASE_NEW,
+    ("POST", "/cases"): CASE_NEW,
+    ("GET", "/cases/{case_id}"): CASE_VIEW,
+    ("POST", "/cases/{case_id}/step/{step}"): CASE_STEP,
 }
 
-ALLOW, LOGIN = "allow", "login"
+ALLOW, LOGIN, SEEN = "allow", "login", "seen"
 # persona -> (role, member of: "own" = the audited organisation, "foreign" = another one, None = provider staff)
 PERSONAS = {
     "admin": ("admin", None),
@@ -126,6 +156,13 @@ def expected(rule: str, persona: str) -> str | int:
         return 404 if member == "foreign" else ALLOW
     if rule == USER_ADMIN:
         return 403
+    if rule in {CASE_VIEW, CASE_STEP}:
+        # the case came from the audit: its team, the organisation's people, and the owner of its action see it
+        if persona in ON_TEAM | CLIENTS_OWN:
+            return ALLOW if rule == CASE_VIEW else SEEN
+        return 404
+    if rule == CASE_NEW:
+        return ALLOW if role == "quality_manager" else 403
     raise AssertionError(rule)
 
 
@@ -151,7 +188,7 @@ class World:
 
 
 @pytest.fixture
-def world(session, library, make_user, make_organisation, admin) -> World:
+def world(session, library, make_user, make_organisation, admin, settings) -> World:
     own, foreign = make_organisation(name="Own A/S"), make_organisation(name="Foreign A/S")
     users = {"admin": admin}
     for persona, (role, member) in PERSONAS.items():
@@ -165,8 +202,15 @@ def world(session, library, make_user, make_organisation, admin) -> World:
     entry = audits.add_plan_entry(session=session, actor=lead, audit=audit, data=PlanEntryIn(day=date(2026, 1, 5), start_time="10:00", activity="Interview"))
     proof = evidence.add_evidence(session=session, actor=lead, audit=audit, item_id=item_id, data=EvidenceIn(method="document", summary="APV"))
     finding = findings.create_finding(session=session, actor=lead, audit=audit, data=FindingIn(item_id=item_id, kind="ofi", statement="x"))
+    case = cases.open_case(session=session, actor=admin, organisation_id=own.id, statement="Matrix case", grade="minor_nc", source="audit", audit_id=audit.id)
+    cases.record_correction(session=session, actor=admin, case=case, correction="x")
+    cases.record_root_cause(session=session, actor=admin, case=case, method="free_text", cause="y")
+    action = cases.add_action(session=session, actor=admin, case=case, description="z", owner_id=users["action_owner_own"].id,
+                              due_date=date(2026, 2, 1), prevention_level="primary")
+    attachment = cases.add_attachment(session=session, actor=admin, case=case, filename="a.pdf", content=b"%PDF-1.4 x", storage=settings.data_dir / "attachments")
     ids = {"audit_id": audit.id, "entry_id": entry.id, "item_id": item_id, "evidence_id": proof.id, "finding_id": finding.id,
-           "organisation_id": own.id, "checklist_id": "iso45003-clauses", "user_id": users["viewer_own"].id, "locale": "en"}
+           "organisation_id": own.id, "checklist_id": "iso45003-clauses", "user_id": users["viewer_own"].id, "locale": "en",
+           "case_id": case.id, "action_id": action.id, "attachment_id": attachment.id, "step": "comment"}
     return World(ids, users)
 
 
@@ -199,6 +243,8 @@ def test_route_access(method, path, persona, world, login, anonymous, session, s
         refused = {403, 404} if RULES[(method, path)] == PUBLIC else {401, 403, 404}
         assert status not in refused, f"{status}: {response.text[:200]}"
         assert not response.headers.get("location", "").startswith("/login?"), "sent to log in"
+    elif want == SEEN:
+        assert status not in {401, 404}, f"{status}: {response.text[:200]}"
     elif want == LOGIN:
         if path.startswith("/api/"):
             assert status == 401

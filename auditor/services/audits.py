@@ -15,7 +15,7 @@ from auditor.errors import Conflict, Invalid, NotFound
 from auditor.i18n import N_
 from auditor.models import Audit, AuditChecklist, AuditMember, AuditSite, ChecklistSnapshot, Organisation, PlanEntry, Response, Site, User, utcnow
 from auditor.schemas import AuditIn, AuditUpdate, PlanEntryIn, Progress
-from auditor.services import access, trail
+from auditor.services import access, cases, trail
 from auditor.services.checklists import snapshot_for
 from auditor.services.organisations import find_or_add_site
 
@@ -58,6 +58,7 @@ def create_audit(*, session: Session, actor: User, data: AuditIn, library: Libra
     trail.record(session=session, actor=actor, action="create", entity="audit", entity_id=audit.id, audit_id=audit.id, after=trail.snapshot("audit", audit))
     for user, role in team:
         trail.record(session=session, actor=actor, action="create", entity="team", entity_id=user.id, audit_id=audit.id, after={"user_id": user.id, "role": role})
+    cases.carry_over(session=session, actor=actor, audit=audit)
     session.commit()
     return audit
 

@@ -13,8 +13,11 @@ Who does what:
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
+from pathlib import Path
 
 from sqlalchemy import ColumnElement, false, func, or_, true
 from sqlmodel import Session, select
@@ -22,7 +25,7 @@ from sqlmodel import Session, select
 from auditor import vocabulary as v
 from auditor.errors import Conflict, Forbidden, Invalid, NotFound
 from auditor.i18n import N_
-from auditor.models import Audit, AuditMember, Case, CaseAction, CaseComment, Finding, User, utcnow
+from auditor.models import Audit, AuditMember, Case, CaseAction, CaseAttachment, CaseComment, Finding, User, utcnow
 from auditor.services import access, trail
 
 MANAGER_ROLES = frozenset({"admin", "quality_manager"})
@@ -35,7 +38,7 @@ def case_reference(case: Case) -> str:
 # Who may do what
 
 def _is_org_manager(user: User, case: Case) -> bool:
-    return access.is_installation_admin(user) or (user.organisation_id == case.organisation_id and user.role in MANAGER_ROLES)
+    return can_open_cases(user, case.organisation_id)
 
 
 def _on_source_team(session: Session, user: User, case: Case) -> bool:
@@ -72,6 +75,11 @@ def visible_cases(user: User) -> ColumnElement[bool]:
     return or_(own, on_team, owner)
 
 
+def can_open_cases(user: User, organisation_id: int) -> bool:
+    """Opening a case by hand (an incident, a complaint): the organisation's quality managers and admins."""
+    return access.is_installation_admin(user) or (user.organisation_id == organisation_id and user.role in MANAGER_ROLES)
+
+
 def get_case(*, session: Session, actor: User, case_id: int) -> Case:
     case = session.get(Case, case_id)
     if case is None or not can_view(session, actor, case):
@@ -87,6 +95,30 @@ def _require(allowed: bool) -> None:
 def _require_status(case: Case, *statuses: str) -> None:
     if case.status not in statuses:
         raise Conflict(N_("This step is not possible while the case is {status}."), status=case.status)
+
+
+def next_steps(*, session: Session, actor: User, case: Case) -> frozenset[str]:
+    """The steps this user may take on this case now; the case page shows exactly these."""
+    manager, reviewer = _is_org_manager(actor, case), _is_reviewer(session, actor, case)
+    steps = {"comment"}
+    status = case.status
+    if manager and status in {"raised", "corrected"}:
+        steps.add("correction")
+    if manager and status in {"corrected", "cause_found"}:
+        steps.add("root_cause")
+    if manager and status == "cause_found":
+        steps |= {"add_action", "submit"}
+    if reviewer and status == "plan_submitted":
+        steps.add("review")
+    if status == "plan_accepted" and (manager or _owns_an_action(session, actor, case)):
+        steps.add("implement")
+    if reviewer and status == "implemented" and not _owns_an_action(session, actor, case):
+        steps.add("verify")
+    if (manager or reviewer) and status == "verified":
+        steps.add("close")
+    if status != "closed" and (manager or _owns_an_action(session, actor, case)):
+        steps.add("attach")
+    return frozenset(steps)
 
 
 # Opening
@@ -348,8 +380,12 @@ def deadlines(*, case: Case, policy: dict, next_audit_start: date | None = None)
     return Deadlines(after("correction"), after("plan"), next_audit_start if at_next else after("verification"), at_next)
 
 
-def next_audit_start(*, session: Session, organisation_id: int, after: date) -> date | None:
-    return session.exec(select(func.min(Audit.start_date)).where(Audit.organisation_id == organisation_id, Audit.start_date > after)).one()
+def next_audit_start(*, session: Session, case: Case) -> date | None:
+    """The start of the organisation's next audit after the case was opened (not the audit it came from)."""
+    query = select(func.min(Audit.start_date)).where(Audit.organisation_id == case.organisation_id, Audit.start_date > case.opened_at.date())
+    if case.audit_id is not None:
+        query = query.where(Audit.id != case.audit_id)
+    return session.exec(query).one()
 
 
 @dataclass
@@ -365,8 +401,163 @@ class CaseRow:
 
 def case_row(*, session: Session, case: Case, policy: dict, today: date | None = None, with_actions: bool = True) -> CaseRow:
     today = today or date.today()
-    audit_start = next_audit_start(session=session, organisation_id=case.organisation_id, after=case.opened_at.date()) if policy.get(case.grade, {}).get("verification") == "next_audit" else None
+    audit_start = next_audit_start(session=session, case=case) if policy.get(case.grade, {}).get("verification") == "next_audit" else None
     due = deadlines(case=case, policy=policy, next_audit_start=audit_start).due(case)
     actions = case_actions(session=session, case=case) if with_actions else []
     overdue_action = any(a.status == "open" and a.due_date < today for a in actions)
     return CaseRow(case, case_reference(case), due, case.status != "closed" and ((due is not None and due < today) or overdue_action), actions)
+
+
+# The follow-up board
+
+@dataclass(frozen=True)
+class BoardFilters:
+    status: str | None = None
+    grade: str | None = None
+    overdue: bool | None = None
+    clause: str | None = None
+    bek: str | None = None
+    audit_id: int | None = None
+    owner_id: int | None = None
+    include_closed: bool = True
+
+
+@dataclass
+class Board:
+    rows: list[CaseRow]
+    counts: dict[str, int]
+
+
+def board(*, session: Session, actor: User, policy: dict, filters: BoardFilters = BoardFilters(), today: date | None = None) -> Board:
+    """Every case the actor may see, filtered, soonest due first, with counts over the same filters (before
+    the status and overdue filters, so the counts show where the cases stand)."""
+    today = today or date.today()
+    query = select(Case).where(visible_cases(actor))
+    if filters.grade:
+        query = query.where(Case.grade == filters.grade)
+    if filters.audit_id:
+        query = query.where(Case.audit_id == filters.audit_id)
+    if filters.owner_id:
+        query = query.where(Case.id.in_(select(CaseAction.case_id).where(CaseAction.owner_id == filters.owner_id)))
+    if not filters.include_closed:
+        query = query.where(Case.status != "closed")
+    found = list(session.exec(query))
+    if filters.clause:
+        from auditor.services.findings import clause_matches
+
+        found = [c for c in found if any(clause_matches(ref, filters.clause) for ref in c.clauses)]
+    if filters.bek:
+        found = [c for c in found if filters.bek in (c.tags or {}).get("bek1406", [])]
+
+    actions_by_case: dict[int, list[CaseAction]] = {}
+    ids = [c.id for c in found]
+    for start in range(0, len(ids), 5000):
+        for action in session.exec(select(CaseAction).where(CaseAction.case_id.in_(ids[start:start + 5000])).order_by(CaseAction.id)):
+            actions_by_case.setdefault(action.case_id, []).append(action)
+    audit_starts: dict[int, list[tuple[int, date]]] = {}
+    organisations = {c.organisation_id for c in found}
+    if organisations:
+        for audit_id, organisation_id, start_date in session.exec(select(Audit.id, Audit.organisation_id, Audit.start_date).where(Audit.organisation_id.in_(organisations))):
+            audit_starts.setdefault(organisation_id, []).append((audit_id, start_date))
+
+    rows = []
+    for case in found:
+        opened = case.opened_at.date()
+        later = [d for audit_id, d in audit_starts.get(case.organisation_id, ()) if d > opened and audit_id != case.audit_id]
+        due = deadlines(case=case, policy=policy, next_audit_start=min(later) if later else None).due(case)
+        actions = actions_by_case.get(case.id, [])
+        late_action = any(a.status == "open" and a.due_date < today for a in actions)
+        overdue = case.status != "closed" and ((due is not None and due < today) or late_action)
+        rows.append(CaseRow(case, case_reference(case), due, overdue, actions))
+    counts = {"total": len(rows), "open": sum(r.case.status != "closed" for r in rows), "overdue": sum(r.overdue for r in rows)}
+    counts.update({status: sum(r.case.status == status for r in rows) for status in v.CASE_STATUSES.values})
+    if filters.status:
+        rows = [r for r in rows if r.case.status == filters.status]
+    if filters.overdue is not None:
+        rows = [r for r in rows if r.overdue == filters.overdue]
+    rows.sort(key=lambda r: (r.due is None, r.due or date.max, r.case.organisation_id, r.case.number))
+    return Board(rows, counts)
+
+
+def my_actions(*, session: Session, actor: User, today: date | None = None) -> list[tuple[CaseAction, Case, bool]]:
+    """(action, its case, overdue) for every open action the actor owns, soonest due first."""
+    today = today or date.today()
+    rows = session.exec(select(CaseAction, Case).join(Case, Case.id == CaseAction.case_id)
+                        .where(CaseAction.owner_id == actor.id, CaseAction.status == "open").order_by(CaseAction.due_date))
+    return [(action, case, action.due_date < today) for action, case in rows]
+
+
+# Carry-over into the next audit
+
+def carry_over(*, session: Session, actor: User, audit: Audit) -> list[Case]:
+    """Open cases of the organisation come into a newly planned audit: the auditor verifies them on site."""
+    from auditor.models import PlanEntry
+
+    waiting = list(session.exec(select(Case).where(Case.organisation_id == audit.organisation_id, Case.status != "closed").order_by(Case.number)))
+    for case in waiting:
+        case.verify_in_audit_id = audit.id
+        session.add(case)
+        what = N_("Verify corrective actions") if case.status in {"plan_accepted", "implemented"} else N_("Follow up")
+        session.add(PlanEntry(audit_id=audit.id, day=audit.start_date, start_time=time(10, 0), kind="case_follow_up",
+                              activity=f"{case_reference(case)}: {case.statement[:200]}", auditee_role=what))
+    return waiting
+
+
+# Attachments: evidence that an action was implemented
+
+# What a file's first bytes must be for each kind we accept (the name and the browser's claim are not trusted).
+ACCEPTED_FILES = {
+    "application/pdf": (b"%PDF-",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (b"PK\x03\x04",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (b"PK\x03\x04",),
+}
+EXTENSIONS = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+              ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+              ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+
+
+def add_attachment(*, session: Session, actor: User, case: Case, filename: str, content: bytes, storage: Path, action_id: int | None = None) -> CaseAttachment:
+    """Keep a checked file as evidence on the case (the owner of an action, or a case manager)."""
+    action = session.get(CaseAction, action_id) if action_id else None
+    if action_id and (action is None or action.case_id != case.id):
+        raise NotFound(N_("No action with this id in this case."))
+    _require(_is_org_manager(actor, case) or (action is not None and action.owner_id == actor.id) or _owns_an_action(session, actor, case))
+    if case.status == "closed":
+        raise Conflict(N_("This step is not possible while the case is {status}."), status=case.status)
+    name = re.sub(r"[^\w.()\- ]", "_", Path(filename or "").name)[:200] or "file"
+    content_type = EXTENSIONS.get(Path(name).suffix.lower())
+    if not content:
+        raise Invalid(N_("The file is empty."), field="file")
+    if len(content) > MAX_ATTACHMENT_BYTES:
+        raise Invalid(N_("The file is larger than {mb} MB."), field="file", mb=MAX_ATTACHMENT_BYTES // (1024 * 1024))
+    if content_type is None or not content.startswith(ACCEPTED_FILES[content_type]):
+        raise Invalid(N_("Only PDF, PNG, JPEG, Word (.docx) and Excel (.xlsx) files, and the file must really be one."), field="file")
+    digest = hashlib.sha256(content).hexdigest()
+    storage.mkdir(parents=True, exist_ok=True)
+    target = storage / digest
+    if not target.exists():
+        partial = storage / f".{digest}.part"
+        partial.write_bytes(content)
+        partial.replace(target)  # nothing half-stored: the file appears whole or not at all
+    attachment = CaseAttachment(case_id=case.id, action_id=action_id, filename=name, content_type=content_type, size=len(content),
+                                sha256=digest, uploaded_by_id=actor.id)
+    session.add(attachment)
+    session.flush()
+    trail.record(session=session, actor=actor, action="attach", entity="case", entity_id=case.id, audit_id=case.audit_id,
+                 after={"file": name, "size": len(content), "sha256": digest})
+    session.commit()
+    return attachment
+
+
+def attachments(*, session: Session, case: Case) -> list[CaseAttachment]:
+    return list(session.exec(select(CaseAttachment).where(CaseAttachment.case_id == case.id).order_by(CaseAttachment.id)))
+
+
+def get_attachment(*, session: Session, case: Case, attachment_id: int) -> CaseAttachment:
+    attachment = session.get(CaseAttachment, attachment_id)
+    if attachment is None or attachment.case_id != case.id:
+        raise NotFound(N_("No attachment with this id in this case."))
+    return attachment

@@ -98,11 +98,12 @@ def list_findings(*, session: Session, audit: Audit, kind: str | None = None, cl
         query = query.where(Finding.kind == kind)
     findings = list(session.exec(query))
     if clause:
-        findings = [f for f in findings if any(_clause_matches(ref, clause) for ref in f.clauses)]
+        findings = [f for f in findings if any(clause_matches(ref, clause) for ref in f.clauses)]
     return findings
 
 
-def _clause_matches(ref: str, wanted: str) -> bool:
+def clause_matches(ref: str, wanted: str) -> bool:
+    """'45003:6.1.2' matches '6.1', '6.1.2' and '45003:6', not '45001:6.1'."""
     standard, _, number = ref.partition(":")
     wanted_standard, _, wanted_number = wanted.rpartition(":")
     if wanted_standard and wanted_standard != standard:

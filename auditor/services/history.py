@@ -19,3 +19,17 @@ def audit_history_csv(*, session: Session, actor: User, audit: Audit) -> tuple[s
     access.require(session=session, user=actor, audit=audit, can=access.Can.VIEW)
     events = trail.history(session=session, audit_id=audit.id, see_confidential=False)
     return f"audit-{audit.id}-history.csv", trail.as_csv(events)
+
+
+def case_history(*, session: Session, actor: User, case) -> list[AuditEvent]:
+    """Every change to a case and its actions, oldest first (the caller has checked the actor may see the case)."""
+    from sqlmodel import or_, select
+
+    from auditor.models import CaseAction
+
+    action_ids = [str(i) for i in session.exec(select(CaseAction.id).where(CaseAction.case_id == case.id))]
+    query = select(AuditEvent).where(or_(
+        (AuditEvent.entity == "case") & (AuditEvent.entity_id == str(case.id)),
+        (AuditEvent.entity == "case_action") & (AuditEvent.entity_id.in_(action_ids)),
+    )).order_by(AuditEvent.id)
+    return list(session.exec(query))

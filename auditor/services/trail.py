@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any
 
 from sqlmodel import Session, SQLModel, select
 
 from auditor.models import AuditEvent, User
+from auditor.reports.cells import safe_cell
 
 # What the trail keeps of each kind of record (timestamps and ids are in the event itself).
 SNAPSHOT_FIELDS = {
@@ -23,6 +23,8 @@ SNAPSHOT_FIELDS = {
     "case": ("status", "grade", "statement", "correction", "root_cause_method", "root_cause", "plan_return_reason",
              "individual_measures_only", "verification_method", "verified_on", "verification_result", "verify_in_audit_id"),
     "case_action": ("description", "owner_id", "due_date", "prevention_level", "status", "implementation_note"),
+    "review": ("organisation_id", "period_start", "period_end", "manual"),
+    "review_decision": ("review_id", "text", "case_id"),
 }
 REDACTED = "[confidential]"
 
@@ -97,13 +99,5 @@ def as_csv(events: list[AuditEvent]) -> str:
     for event in events:
         rows = changes(event) or [("", None, None)]
         for name, old, new in rows:
-            writer.writerow([event.id, event.at.isoformat(), event.actor, event.entity, event.entity_id, event.action, name, _cell(old), _cell(new)])
+            writer.writerow([event.id, event.at.isoformat(), event.actor, event.entity, event.entity_id, event.action, name, safe_cell(old), safe_cell(new)])
     return buffer.getvalue()
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    # A spreadsheet would run a cell starting with = + - @ as a formula (CSV injection).
-    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text

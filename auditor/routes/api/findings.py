@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, FindingDep, SessionDep
+from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, FindingDep, SessionDep, SettingsDep
 from auditor.models import Finding
-from auditor.schemas import FindingIn, FindingOut
+from auditor.routes.api.cases import case_out
+from auditor.schemas import CaseOut, FindingIn, FindingOut
 from auditor.services import cases, findings
 
 router = APIRouter(tags=["findings"])
@@ -46,3 +47,9 @@ def delete_finding(audit: ConductAuditDep, finding: FindingDep, session: Session
     """Delete a finding."""
     findings.delete_finding(session=session, actor=user, audit=audit, finding=finding)
     return Response(status_code=204)
+
+
+@router.post("/audits/{audit_id}/findings/{finding_id}/track", status_code=201)
+def track_finding(audit: ConductAuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> CaseOut:
+    """Follow an observation or OFI through the corrective-action chain, like a nonconformity."""
+    return case_out(session, cases.track_finding(session=session, actor=user, audit=audit, finding=finding), settings.deadline_policy)

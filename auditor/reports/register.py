@@ -1,0 +1,62 @@
+"""The nonconformity register as CSV and XLSX: one row per case, in the chosen language."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+
+from auditor import vocabulary as v
+from auditor.i18n import N_, translate
+from auditor.reports.cells import safe_cell
+from auditor.services.cases import CaseRow
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+COLUMNS = (N_("Case"), N_("Organisation"), N_("Source"), N_("Audit"), N_("Grade"), N_("Clauses"), N_("Statement"), N_("Status"),
+           N_("Opened"), N_("Due"), N_("Overdue"), N_("Open actions"), N_("Root cause"), N_("Effectiveness"), N_("Closed"))
+YES = N_("Yes")
+
+
+def register_rows(rows: list[CaseRow], organisation_names: dict[int, str], lang: str) -> list[list]:
+    def label(vocabulary: v.Vocabulary, value: str | None) -> str:
+        return translate(vocabulary[value].label, lang) if value in vocabulary else ""
+
+    table = [[translate(name, lang) for name in COLUMNS]]
+    for row in rows:
+        case = row.case
+        table.append([
+            row.reference, organisation_names.get(case.organisation_id, ""), label(v.CASE_SOURCES, case.source), case.audit_id or "",
+            label(v.FINDING_KINDS, case.grade), ", ".join(v.clause_label(ref) for ref in case.clauses), case.statement,
+            label(v.CASE_STATUSES, case.status), case.opened_at.date(), row.due or "", translate(YES, lang) if row.overdue else "",
+            sum(a.status == "open" for a in row.actions), case.root_cause, label(v.VERIFICATION_RESULTS, case.verification_result),
+            case.closed_at.date() if case.closed_at else "",
+        ])
+    return table
+
+
+def as_csv(table: list[list]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in table:
+        writer.writerow([value.isoformat() if hasattr(value, "isoformat") else safe_cell(value) for value in row])
+    return buffer.getvalue()
+
+
+def as_xlsx(table: list[list]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Register"
+    for row in table:
+        sheet.append([safe_cell(value) for value in row])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="E5E7EB")
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    for column, width in zip("ABCDEFGHIJKLMNO", (10, 24, 14, 8, 22, 22, 60, 20, 12, 12, 9, 9, 40, 14, 12), strict=True):
+        sheet.column_dimensions[column].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,349 @@
+"""The management review (ISO 45001 9.3) as minutes: what it says, gathered and translated once
+(build_review_report_context), and laid out for Word (render_review_report). The review page lays out the
+same context in HTML, so the page and the Word file never disagree."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Mm, Pt, RGBColor
+from sqlmodel import Session
+
+from auditor import vocabulary as v
+from auditor.i18n import N_, translate
+from auditor.models import ManagementReview, Organisation, User, utcnow
+from auditor.reports.audit_report import _key_value_table, _row, _table, _tint
+from auditor.reports.charts import BarChart, TimeChart, to_png, to_svg
+from auditor.reports.docx_xml import add_field, shade_cell
+from auditor.services import reviews
+
+HAZARD_TABLE_TITLES = {
+    1: N_("Table 1: how work is organised"),
+    2: N_("Table 2: social factors"),
+    3: N_("Table 3: work environment, equipment and hazardous tasks"),
+}
+NOT_WRITTEN = N_("Not written yet.")
+CHART_WIDTH_MM = 165
+
+
+@dataclass
+class Table:
+    headings: list[str]
+    rows: list[list[str]]
+    widths: tuple[int, ...]  # mm in Word; the page lets the browser decide
+    numeric: tuple[int, ...] = ()  # columns of numbers, aligned right
+    colours: list[str | None] = field(default_factory=list)  # a vocabulary colour for the first cell of each row
+
+
+@dataclass
+class Part:
+    """A heading and what follows it; any of text, chart, table and hand-written section may be missing."""
+
+    title: str = ""
+    paragraphs: list[str] = field(default_factory=list)
+    chart: BarChart | TimeChart | None = None
+    table: Table | None = None
+    manual: str | None = None  # the key of a section management writes itself
+    manual_text: str = ""
+    hint: str = ""  # what a hand-written section is about
+
+    @property
+    def svg(self) -> str:
+        """The chart as SVG for the page (text escaped by charts.to_svg)."""
+        return to_svg(self.chart) if self.chart else ""
+
+
+@dataclass
+class Section:
+    letter: str
+    title: str
+    parts: list[Part]
+
+    @property
+    def heading(self) -> str:
+        return f"{self.letter}) {self.title}"
+
+
+@dataclass
+class DecisionLine:
+    number: int
+    text: str
+    case_id: int | None
+    reference: str
+    status: str
+
+
+@dataclass
+class ReviewReportContext:
+    lang: str
+    organisation: str
+    period: str
+    facts: list[tuple[str, str]]
+    sections: list[Section]
+    decisions: list[DecisionLine]
+    report_id: str
+
+    def t(self, message: str) -> str:
+        return translate(message, self.lang)
+
+
+# Gathering
+
+def build_review_report_context(*, session: Session, review: ManagementReview, lang: str, now: datetime | None = None) -> ReviewReportContext:
+    def t(message: str) -> str:
+        return translate(message, lang)
+
+    def label(vocabulary: v.Vocabulary, value: str | None) -> str:
+        return t(vocabulary[value].label) if value in vocabulary else (value or "")
+
+    def day(value: str | date) -> str:
+        return format_date(date.fromisoformat(value) if isinstance(value, str) else value, "medium", locale=lang)
+
+    def span(start: str | date, end: str | date) -> str:
+        return f"{day(start)} – {day(end)}"
+
+    def number(value: float | int | None) -> str:
+        return "–" if value is None else format_decimal(value, locale=lang)
+
+    def signed(value: float | int | None) -> str:
+        return "–" if value is None else ("+" if value > 0 else "") + format_decimal(value, locale=lang)
+
+    inputs = review.inputs
+    organisation = session.get(Organisation, review.organisation_id)
+    author = session.get(User, review.created_by_id) if review.created_by_id else None
+    now = now or utcnow()
+    audits, cases, earlier = inputs["audit_results"], inputs["cases"], inputs["earlier_decisions"]
+    compiled_at = datetime.fromisoformat(inputs["compiled_at"])
+
+    def manual(key: str, hint: str) -> Part:
+        return Part(title=t(reviews.MANUAL_SECTIONS[key].label), manual=key, manual_text=review.manual.get(key, ""), hint=t(hint))
+
+    # a) earlier decisions
+    part_a = Part()
+    if earlier["previous_review"] is None:
+        part_a.paragraphs.append(t("There is no earlier management review of the organisation."))
+    else:
+        previous = earlier["previous_review"]
+        part_a.paragraphs.append(t("The last review covered {period}. Of its decisions and older ones still being followed, {with_case} opened a case: "
+                                   "{closed} closed, {open} still open.").format(
+            period=span(previous["period_start"], previous["period_end"]), with_case=earlier["with_case"], closed=earlier["closed"], open=earlier["open"]))
+        part_a.table = Table([t("Review period"), t("Decision"), t("Case"), t("Status")], [
+            [span(d["period_start"], d["period_end"]), d["text"], d["reference"] or "–",
+             label(v.CASE_STATUSES, d["status"]) if d["status"] else t("No action needed")]
+            for d in earlier["decisions"]], widths=(38, 80, 22, 30))
+
+    # d) performance: nonconformities and corrective actions
+    days = cases["days_to_close"]
+    key_figures = Part(title=t("Nonconformities and corrective actions"), table=Table([t("Measure"), t("Number")], [
+        [t("Open cases today"), number(cases["open"])],
+        [t("Overdue cases today"), number(cases["overdue"])],
+        [t("Cases opened in the period"), number(cases["opened_in_period"])],
+        *[[f"  {label(v.CASE_SOURCES, source)}", number(n)] for source, n in cases["opened_by_source"].items()],
+        [t("Cases closed in the period"), number(cases["closed_in_period"])],
+        [t("Median days to close"), number(days["median"])],
+        [t("Mean days to close"), number(days["mean"])],
+        [t("Verified effective"), number(cases["effectiveness"]["effective"])],
+        [t("Verified not effective"), number(cases["effectiveness"]["ineffective"])],
+    ], widths=(120, 30), numeric=(1,)))
+    by_status = Part(title=t("Open cases by status"))
+    if cases["open_by_status"]:
+        by_status.table = Table([t("Status"), t("Cases")], [[label(v.CASE_STATUSES, s), number(n)] for s, n in cases["open_by_status"].items()],
+                                widths=(120, 30), numeric=(1,), colours=[v.CASE_STATUSES[s].colour for s in cases["open_by_status"]])
+    else:
+        by_status.paragraphs.append(t("No case is open."))
+    overdue = Part(title=t("Overdue cases"))
+    if cases["overdue_cases"]:
+        overdue.table = Table([t("Case"), t("Grade"), t("Status"), t("Due"), t("Statement")], [
+            [c["reference"], label(v.FINDING_KINDS, c["grade"]), label(v.CASE_STATUSES, c["status"]), day(c["due"]) if c["due"] else t("Action overdue"), c["statement"]]
+            for c in cases["overdue_cases"]], widths=(20, 28, 30, 26, 66))
+        if cases["overdue"] > len(cases["overdue_cases"]):
+            overdue.paragraphs.append(t("The {shown} most overdue of {total} are listed.").format(shown=len(cases["overdue_cases"]), total=cases["overdue"]))
+    else:
+        overdue.paragraphs.append(t("No case is overdue."))
+    legend = (t("Opened"), t("Closed"), t("Open at month end"))
+    months = [(format_date(date.fromisoformat(m["month"] + "-01"), "MMM yyyy", locale=lang), m["opened"], m["closed"], m["open"]) for m in inputs["over_time"]]
+    over_time = Part(title=t("Cases opened and closed, month by month"), chart=TimeChart(t("Cases opened and closed, month by month"), months, legend),
+                     table=Table([t("Month"), *legend], [[m, number(o), number(c), number(n)] for m, o, c, n in months], widths=(50, 30, 30, 40), numeric=(1, 2, 3)))
+    bucket_labels = [t("{low}–{high} days").format(low=b["from"], high=b["to"]) if b["to"] is not None else t("more than {days} days").format(days=b["from"] - 1)
+                     for b in days["buckets"]]
+    to_close = Part(title=t("Days to close"))
+    if days["count"]:
+        to_close.paragraphs.append(t("{count} cases closed in the period; median {median} days, mean {mean} days from opening to closing.").format(
+            count=days["count"], median=number(days["median"]), mean=number(days["mean"])))
+        to_close.chart = BarChart(t("Cases closed in the period, by days from opening to closing"), [(lbl, b["count"]) for lbl, b in zip(bucket_labels, days["buckets"], strict=True)], colour="#15803d")
+    else:
+        to_close.paragraphs.append(t("No case was closed in the period."))
+
+    # d) performance: audit results
+    audit_list = Part(title=t("Audits in the period"))
+    if audits["audits"]:
+        audit_list.table = Table([t("Audit"), t("Audit type"), t("Dates"), t("Status"), t("Findings"), t("Nonconformities")], [
+            [a["title"], label(v.AUDIT_TYPES, a["audit_type"]), span(a["start_date"], a["end_date"]), label(v.AUDIT_STATUSES, a["status"]), number(a["findings"]), number(a["nonconformities"])]
+            for a in audits["audits"]], widths=(50, 28, 36, 20, 16, 20), numeric=(4, 5))
+    else:
+        audit_list.paragraphs.append(t("No audit ended in the period."))
+    by_kind = Part(title=t("Findings by kind"), table=Table([t("Kind"), t("Findings")],
+                   [[label(v.FINDING_KINDS, k), number(n)] for k, n in audits["by_kind"].items()] + [[t("Total"), number(audits["findings"])]],
+                   widths=(120, 30), numeric=(1,), colours=[v.FINDING_KINDS[k].colour for k in audits["by_kind"]] + [None]))
+    by_clause = Part(title=t("Findings by clause of ISO 45003"))
+    if audits["by_clause"]:
+        by_clause.chart = BarChart(t("Findings by clause of ISO 45003"), [(f"{c['clause']} {t(reviews.CLAUSE_TITLES[c['clause']])}" if c["clause"] in reviews.CLAUSE_TITLES else c["clause"], c["count"])
+                                                                           for c in audits["by_clause"]])
+        by_clause.table = Table([t("Clause"), t("Findings")], [[v.clause_label(f"45003:{c['clause']}"), number(c["count"])] for c in audits["by_full_clause"]],
+                                widths=(120, 30), numeric=(1,))
+    if audits["without_clause"]:
+        by_clause.paragraphs.append(t("{count} findings refer to no clause of ISO 45003.").format(count=audits["without_clause"]))
+    if not audits["findings"]:
+        by_clause.paragraphs.append(t("No findings in the period."))
+    by_bek = Part(title=t("Findings by risk factor of BEK 1406"))
+    if any(audits["by_bek1406"].values()):
+        by_bek.chart = BarChart(t("Findings by risk factor of BEK 1406"), [(label(v.BEK1406_FACTORS, f), n) for f, n in audits["by_bek1406"].items()], colour="#7c3aed")
+    else:
+        by_bek.paragraphs.append(t("No finding is tagged with a BEK 1406 risk factor."))
+    by_hazard = Part(title=t("Findings by psychosocial hazard (ISO 45003 tables 1-3)"))
+    if audits["by_hazard"]:
+        rows = []
+        for table_count in audits["by_hazard_table"]:
+            rows.append([t(HAZARD_TABLE_TITLES[table_count["table"]]), number(table_count["count"])])
+            rows += [[f"  {label(v.HAZARD_FACTORS, h['factor'])}", number(h["count"])] for h in audits["by_hazard"] if h["table"] == table_count["table"]]
+        by_hazard.table = Table([t("Hazard"), t("Findings")], rows, widths=(130, 30), numeric=(1,))
+        by_hazard.paragraphs.append(t("A finding counts once under each factor it is tagged with, and once per table."))
+    else:
+        by_hazard.paragraphs.append(t("No finding is tagged with a psychosocial hazard."))
+    by_site = Part(title=t("Findings by site"))
+    if audits["by_site"]:
+        by_site.table = Table([t("Site / production unit"), t("Audits"), t("Findings"), t("Nonconformities")],
+                              [[s["name"], number(s["audits"]), number(s["findings"]), number(s["nonconformities"])] for s in audits["by_site"]],
+                              widths=(80, 25, 25, 30), numeric=(1, 2, 3))
+    else:
+        by_site.paragraphs.append(t("No audit in the period names a site."))
+    previous_span = span(inputs["previous_period"]["start"], inputs["previous_period"]["end"])
+    trends = Part(title=t("Trends against the previous period"), paragraphs=[t("Compared with {period}.").format(period=previous_span)],
+                  table=Table([t("Measure"), t("Previous period"), t("This period"), t("Change")],
+                              [[t(reviews.TREND_MEASURES[row["measure"]].label), number(row["previous"]), number(row["current"]), signed(row["difference"])]
+                               for row in inputs["trends"]], widths=(80, 30, 30, 30), numeric=(1, 2, 3)))
+
+    # g) improvement
+    opportunities = inputs["improvement_opportunities"]
+    part_g = Part(paragraphs=[t("{count} opportunities for improvement were raised in the period's audits.").format(count=opportunities["total"])])
+    if opportunities["items"]:
+        part_g.table = Table([t("Audit"), t("Finding"), t("Statement")], [[o["audit_title"], o["reference"], o["statement"]] for o in opportunities["items"]], widths=(50, 20, 100))
+
+    sections = [
+        Section("a", t("Status of actions from previous management reviews"), [part_a]),
+        Section("b", t("Changes in external and internal issues"), [
+            manual("changes_in_issues", N_("Needs and expectations of interested parties, legal and other requirements, risks and opportunities."))]),
+        Section("c", t("Extent to which the OH&S policy and objectives have been met"), [
+            manual("objectives", N_("The psychosocial objectives set for the period and how far each was met."))]),
+        Section("d", t("OH&S performance"), [key_figures, by_status, overdue, over_time, to_close, audit_list, by_kind, by_clause, by_bek, by_hazard, by_site, trends,
+                                             manual("consultation", N_("How workers and their representatives were consulted and took part (AMO, MED, SU)."))]),
+        Section("e", t("Adequacy of resources"), [manual("resources", N_("People, time, competence and money for the psychosocial work environment."))]),
+        Section("f", t("Relevant communication with interested parties"), [
+            manual("communications", N_("Complaints, inquiries, the authorities (Arbejdstilsynet), the certification body."))]),
+        Section("g", t("Opportunities for continual improvement"), [part_g]),
+    ]
+    decisions = [DecisionLine(index, row.decision.text, row.decision.case_id, row.reference or "",
+                              label(v.CASE_STATUSES, row.case_status) if row.case_status else t("No action needed"))
+                 for index, row in enumerate(reviews.list_decisions(session=session, review=review), start=1)]
+    period = span(review.period_start, review.period_end)
+    facts = [
+        (t("Organisation"), organisation.name + (f" (CVR {organisation.cvr})" if organisation.cvr else "")),
+        (t("Period"), period),
+        (t("Compared with"), previous_span),
+        (t("Inputs compiled"), format_datetime(compiled_at, "medium", tzinfo="Europe/Copenhagen", locale=lang)),
+        (t("Prepared by"), author.name if author else "–"),
+        (t("Generated"), format_datetime(now, "medium", tzinfo="Europe/Copenhagen", locale=lang)),
+    ]
+    return ReviewReportContext(lang=lang, organisation=organisation.name, period=period, facts=facts, sections=sections, decisions=decisions,
+                               report_id=f"MR{review.id:05d}-{now:%Y%m%d}")
+
+
+# Laying out in Word
+
+def render_review_report(context: ReviewReportContext) -> bytes:
+    t = context.t
+    document = Document()
+    _page_setup(document, context)
+    document.add_paragraph(t("Management review"), style="Title")
+    document.add_paragraph(f"{context.organisation} · {context.period}", style="Subtitle")
+    _key_value_table(document, [*context.facts, (t("Review id"), context.report_id)])
+    document.add_paragraph()
+    document.add_paragraph(t("Top management's review of the OH&S management system, here of the psychosocial work environment, following "
+                             "ISO 45001 clause 9.3: the inputs a) to g), then the decisions taken."))
+    for section in context.sections:
+        document.add_heading(section.heading, level=1)
+        for part in section.parts:
+            _part(document, part, t)
+    document.add_heading(t("Decisions"), level=1)
+    if context.decisions:
+        table = _table(document, [t("No."), t("Decision"), t("Case"), t("Status")], widths=(12, 100, 24, 34))
+        for line in context.decisions:
+            _row(table, [str(line.number), line.text, line.reference or "–", line.status])
+    else:
+        document.add_paragraph(t("No decisions have been recorded."))
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _part(document, part: Part, t) -> None:
+    if part.title:
+        document.add_heading(part.title, level=2)
+    if part.manual is not None:
+        if part.manual_text:
+            for paragraph in part.manual_text.split("\n\n"):
+                document.add_paragraph(paragraph.strip())
+        else:
+            run = document.add_paragraph().add_run(t(NOT_WRITTEN))
+            run.italic = True
+    for text in part.paragraphs:
+        document.add_paragraph(text)
+    if part.chart is not None:
+        document.add_picture(io.BytesIO(to_png(part.chart)), width=Mm(CHART_WIDTH_MM))
+    if part.table is not None and part.table.rows:
+        table = _table(document, part.table.headings, widths=part.table.widths)
+        for index, values in enumerate(part.table.rows):
+            cells = _row(table, values)
+            for column in part.table.numeric:
+                cells[column].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            colour = part.table.colours[index] if index < len(part.table.colours) else None
+            if colour:
+                shade_cell(cells[0], _tint(colour))
+        for column in part.table.numeric:
+            table.rows[0].cells[column].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        document.add_paragraph()
+
+
+def _page_setup(document, context: ReviewReportContext) -> None:
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Mm(210), Mm(297)  # python-docx's default template is US Letter
+    section.left_margin = section.right_margin = Mm(20)
+    section.top_margin, section.bottom_margin = Mm(20), Mm(18)
+    document.styles["Normal"].font.name = "Calibri"
+    document.styles["Normal"].font.size = Pt(10)
+    core = document.core_properties
+    core.title = f"{context.t('Management review')}: {context.organisation}, {context.period}"
+    core.subject, core.language = context.t("Management review"), context.lang
+    footer = section.footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    footer.add_run(f"{context.report_id} · {context.organisation} · {context.t('Page')} ")
+    add_field(footer, "PAGE")
+    footer.add_run(f" {context.t('of')} ")
+    add_field(footer, "NUMPAGES")
+    for run in footer.runs:
+        run.font.size = Pt(8)
+        run.font.color.rgb = RGBColor(0x6B, 0x72, 0x80)
+
+
+def review_report_file(*, session: Session, review: ManagementReview, lang: str) -> tuple[str, bytes]:
+    """(file name, .docx bytes) of the review's minutes in `lang`."""
+    context = build_review_report_context(session=session, review=review, lang=lang)
+    return f"{context.report_id}-{review.period_start:%Y%m%d}-{review.period_end:%Y%m%d}-{lang}.docx", render_review_report(context)

@@ -1,0 +1,183 @@
+"""Corrective-action cases: the chain from a nonconformity to its verified closure, and the register."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
+from sqlmodel import select
+
+from auditor.deps import CaseOpener, CurrentUser, SessionDep, SettingsDep
+from auditor.errors import Invalid
+from auditor.models import Case, Organisation, User
+from auditor.reports import register
+from auditor.schemas import (ActionIn, CaseActionOut, CaseIn, CaseOut, CommentIn, CorrectionIn, ImplementIn, PlanReviewIn,
+                             RootCauseIn, VerificationIn)
+from auditor.services import cases, history
+
+router = APIRouter(tags=["cases"])
+
+
+def get_case_or_404(case_id: int, session: SessionDep, user: CurrentUser) -> Case:
+    """The case in the path, if the user may see it."""
+    return cases.get_case(session=session, actor=user, case_id=case_id)
+
+
+CaseDep = Annotated[Case, Depends(get_case_or_404)]
+
+
+def case_out(session, case: Case, policy: dict) -> CaseOut:
+    row = cases.case_row(session=session, case=case, policy=policy)
+    owners = {u.id: u.name for u in session.exec(select(User).where(User.id.in_([a.owner_id for a in row.actions])))} if row.actions else {}
+    today = date.today()
+    return CaseOut(
+        **case.model_dump(exclude={"number", "corrected_at", "plan_submitted_at", "plan_accepted_at", "implemented_at", "verified_by_id",
+                                   "verify_in_audit_id", "updated_at"}),
+        reference=row.reference, due_date=row.due, overdue=row.overdue,
+        only_individual_measures_planned=cases.only_individual_measures(session=session, case=case),
+        actions=[CaseActionOut(**a.model_dump(exclude={"case_id", "created_at"}), owner=owners.get(a.owner_id, ""),
+                               overdue=a.status == "open" and a.due_date < today) for a in row.actions],
+    )
+
+
+def _filters(status: str | None = None, grade: str | None = None, overdue: bool | None = None, clause: str | None = None,
+             bek: str | None = None, audit_id: int | None = None, owner_id: int | None = None) -> cases.BoardFilters:
+    return cases.BoardFilters(status=status, grade=grade, overdue=overdue, clause=clause, bek=bek, audit_id=audit_id, owner_id=owner_id)
+
+
+Filters = Annotated[cases.BoardFilters, Depends(_filters)]
+
+
+@router.get("/cases")
+def list_cases(session: SessionDep, user: CurrentUser, settings: SettingsDep, filters: Filters) -> list[CaseOut]:
+    """The cases you may see, soonest due first; filter by status, grade, overdue, clause, BEK factor, audit, owner."""
+    found = cases.board(session=session, actor=user, policy=settings.deadline_policy, filters=filters)
+    return [case_out(session, row.case, settings.deadline_policy) for row in found.rows]
+
+
+@router.post("/cases", status_code=201)
+def create_case(data: CaseIn, session: SessionDep, user: CaseOpener, settings: SettingsDep) -> CaseOut:
+    """Open a case outside an audit: an incident, a complaint, a worker's report."""
+    organisation = session.get(Organisation, data.organisation_id)
+    if organisation is None or not cases.can_open_cases(user, organisation.id):
+        raise Invalid("There is no organisation with id {id}.", field="organisation_id", id=data.organisation_id)
+    case = cases.open_case(session=session, actor=user, organisation_id=organisation.id, statement=data.statement, grade=data.grade,
+                           source=data.source, requirement=data.requirement, evidence=data.evidence, clauses=data.clauses, tags=data.tags.model_dump())
+    return case_out(session, case, settings.deadline_policy)
+
+
+@router.get("/cases.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def export_cases_csv(session: SessionDep, user: CurrentUser, settings: SettingsDep, filters: Filters, lang: Literal["da", "en"] | None = None) -> Response:
+    """The nonconformity register as CSV (the same filters as the list)."""
+    table = _register_in(session, user, settings, filters, lang)
+    return Response(register.as_csv(table), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": 'attachment; filename="nonconformity-register.csv"'})
+
+
+@router.get("/cases.xlsx", response_class=Response, responses={200: {"content": {register.XLSX: {}}}})
+def export_cases_xlsx(session: SessionDep, user: CurrentUser, settings: SettingsDep, filters: Filters, lang: Literal["da", "en"] | None = None) -> Response:
+    """The nonconformity register as an Excel workbook."""
+    table = _register_in(session, user, settings, filters, lang)
+    return Response(register.as_xlsx(table), media_type=register.XLSX, headers={"Content-Disposition": 'attachment; filename="nonconformity-register.xlsx"'})
+
+
+def _register_in(session, user, settings, filters, lang) -> list[list]:
+    found = cases.board(session=session, actor=user, policy=settings.deadline_policy, filters=filters)
+    names = {o.id: o.name for o in session.exec(select(Organisation).where(Organisation.id.in_({r.case.organisation_id for r in found.rows})))}
+    return register.register_rows(found.rows, names, lang or settings.default_language)
+
+
+@router.get("/cases/{case_id}")
+def show_case(case: CaseDep, session: SessionDep, settings: SettingsDep) -> CaseOut:
+    """One case with its status, grade, due date, overdue flag and actions."""
+    return case_out(session, case, settings.deadline_policy)
+
+
+@router.post("/cases/{case_id}/correction")
+def record_correction(case: CaseDep, data: CorrectionIn, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> CaseOut:
+    """Record what was done about the instance itself."""
+    return case_out(session, cases.record_correction(session=session, actor=user, case=case, correction=data.correction), settings.deadline_policy)
+
+
+@router.post("/cases/{case_id}/root-cause")
+def record_root_cause(case: CaseDep, data: RootCauseIn, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> CaseOut:
+    """Record the root cause and how it was found (five_whys, fishbone, free_text)."""
+    return case_out(session, cases.record_root_cause(session=session, actor=user, case=case, method=data.method, cause=data.cause), settings.deadline_policy)
+
+
+@router.post("/cases/{case_id}/actions", status_code=201)
+def create_action(case: CaseDep, data: ActionIn, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> CaseOut:
+    """Add a corrective action (owner, due date, prevention level) to the plan."""
+    cases.add_action(session=session, actor=user, case=case, **data.model_dump())
+    return case_out(session, case, settings.deadline_policy)
+
+
+@router.post("/cases/{case_id}/submit")
+def submit_plan(case: CaseDep, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> CaseOut:
+    """Send the corrective-action plan to the auditor."""
+    return case_out(session, cases.submit_plan(session=session, actor=user, case=case), settings.deadline_policy)
+
+
+@router.post("/cases/{case_id}/review")
+def review_plan(case: CaseDep, data: PlanReviewIn, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> CaseOut:
+    """The auditor accepts the plan or returns it with a reason."""
+    reviewed = cases.review_plan(session=session, actor=user, case=case, accept=data.accept, reason=data.reason, individual_measures_only=data.individual_measures_only)
+    return case_out(session, reviewed, settings.deadline_policy)
+
+
+@router.post("/cases/{case_id}/actions/{action_id}/implement")
+def implement_action(case: CaseDep, action_id: int, data: ImplementIn, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> CaseOut:
+    """Mark an action implemented, saying what shows it."""
+    cases.implement_action(session=session, actor=user, case=case, action_id=action_id, note=data.note)
+    return case_out(session, case, settings.deadline_policy)
+
+
+@router.post("/cases/{case_id}/verify")
+def verify_effectiveness(case: CaseDep, data: VerificationIn, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> CaseOut:
+    """Record the effectiveness check (by someone who owns none of the actions). Not effective: back to root cause."""
+    verified = cases.verify_effectiveness(session=session, actor=user, case=case, method=data.method, verified_on=data.verified_on, result=data.result)
+    return case_out(session, verified, settings.deadline_policy)
+
+
+@router.post("/cases/{case_id}/close")
+def close_case(case: CaseDep, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> CaseOut:
+    """Close a verified case with no open action."""
+    return case_out(session, cases.close_case(session=session, actor=user, case=case), settings.deadline_policy)
+
+
+@router.post("/cases/{case_id}/comments", status_code=201)
+def create_comment(case: CaseDep, data: CommentIn, session: SessionDep, user: CurrentUser) -> dict:
+    """Comment on a case."""
+    comment = cases.add_comment(session=session, actor=user, case=case, text=data.text)
+    return {"id": comment.id, "text": comment.text, "at": comment.at}
+
+
+@router.get("/cases/{case_id}/comments")
+def list_comments(case: CaseDep, session: SessionDep) -> list[dict]:
+    """A case's comments, oldest first."""
+    return [{"id": c.id, "author": name, "text": c.text, "at": c.at} for c, name in cases.comments(session=session, case=case)]
+
+
+@router.get("/cases/{case_id}/history")
+def list_case_history(case: CaseDep, session: SessionDep, user: CurrentUser) -> list[dict]:
+    """The case's full history from the audit trail."""
+    return [event.model_dump(mode="json") for event in history.case_history(session=session, actor=user, case=case)]
+
+
+@router.post("/cases/{case_id}/attachments", status_code=201)
+async def create_attachment(case: CaseDep, session: SessionDep, user: CurrentUser, settings: SettingsDep,
+                            file: Annotated[UploadFile, File()], action_id: Annotated[int | None, Form()] = None) -> dict:
+    """Attach evidence (PDF, PNG, JPEG, .docx, .xlsx; at most 10 MB) to a case or one of its actions."""
+    content = await file.read(cases.MAX_ATTACHMENT_BYTES + 1)
+    attachment = cases.add_attachment(session=session, actor=user, case=case, filename=file.filename or "", content=content,
+                                      storage=settings.data_dir / "attachments", action_id=action_id)
+    return {"id": attachment.id, "filename": attachment.filename, "size": attachment.size, "content_type": attachment.content_type}
+
+
+@router.get("/cases/{case_id}/attachments/{attachment_id}", response_class=Response)
+def download_attachment(case: CaseDep, attachment_id: int, session: SessionDep, settings: SettingsDep) -> Response:
+    """Download an attachment."""
+    attachment = cases.get_attachment(session=session, case=case, attachment_id=attachment_id)
+    content = (settings.data_dir / "attachments" / attachment.sha256).read_bytes()
+    return Response(content, media_type=attachment.content_type,
+                    headers={"Content-Disposition": f'attachment; filename="{attachment.filename}"', "X-Content-Type-Options": "nosniff"})

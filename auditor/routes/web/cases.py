@@ -1,0 +1,155 @@
+"""Case pages: the follow-up board, "my actions", a case with the steps of its chain."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from sqlmodel import select
+
+from auditor import vocabulary as v
+from auditor.deps import CaseOpener, CurrentUser, SessionDep, SettingsDep, is_htmx
+from auditor.errors import Conflict, Invalid
+from auditor.models import Audit, Case, Organisation, User
+from auditor.routes.api.cases import CaseDep
+from auditor.i18n import gettext
+from auditor.routes.errors import message_of
+from auditor.routes.web.forms import read_form
+from auditor.services import cases, history, trail
+from auditor.templating import render
+
+router = APIRouter()
+
+
+def _filters(params) -> cases.BoardFilters:
+    overdue = {"yes": True, "no": False}.get(params.get("overdue", ""))
+    owner = params.get("owner_id", "")
+    audit = params.get("audit_id", "")
+    return cases.BoardFilters(
+        status=params.get("status") if params.get("status") in v.CASE_STATUSES else None,
+        grade=params.get("grade") if params.get("grade") in v.FINDING_KINDS else None,
+        overdue=overdue, clause=(params.get("clause") or "").strip() or None,
+        bek=params.get("bek") if params.get("bek") in v.BEK1406_FACTORS else None,
+        audit_id=int(audit) if audit.isdigit() else None, owner_id=int(owner) if owner.isdigit() else None,
+    )
+
+
+@router.get("/cases")
+def show_board(request: Request, session: SessionDep, user: CurrentUser, settings: SettingsDep):
+    """The follow-up board: every case you may see, filtered, soonest due first, with the counts on top."""
+    params = dict(request.query_params)
+    found = cases.board(session=session, actor=user, policy=settings.deadline_policy, filters=_filters(params))
+    ids = {r.case.organisation_id for r in found.rows}
+    context = {
+        "board": found, "params": params, "today": date.today(),
+        "organisations": {o.id: o.name for o in session.exec(select(Organisation).where(Organisation.id.in_(ids)))} if ids else {},
+        "owners": list(session.exec(select(User).where(User.role.in_(("action_owner", "quality_manager", "admin")), User.is_active).order_by(User.name)))
+        if user.organisation_id is None else list(session.exec(select(User).where(User.organisation_id == user.organisation_id, User.is_active).order_by(User.name))),
+        "can_open": user.organisation_id is not None and cases.can_open_cases(user, user.organisation_id),
+        "export_query": request.url.query,
+    }
+    return render(request, "cases/_board.html" if is_htmx(request) else "cases/board.html", context)
+
+
+@router.get("/cases/mine")
+def show_my_actions(request: Request, session: SessionDep, user: CurrentUser):
+    """The open actions you own, soonest due first."""
+    return render(request, "cases/mine.html", {"rows": cases.my_actions(session=session, actor=user), "reference": cases.case_reference})
+
+
+def _new_context(session, user, values: dict, errors: dict) -> dict:
+    organisations = [user.organisation_id] if user.organisation_id else [o.id for o in session.exec(select(Organisation))]
+    names = {o.id: o.name for o in session.exec(select(Organisation).where(Organisation.id.in_(organisations)))}
+    return {"values": values, "errors": errors, "organisations": names if user.organisation_id is None else {}}
+
+
+@router.get("/cases/new")
+def new_case(request: Request, session: SessionDep, user: CaseOpener):
+    """The form to open a case outside an audit."""
+    return render(request, "cases/new.html", _new_context(session, user, {}, {}))
+
+
+@router.post("/cases")
+async def create_case(request: Request, session: SessionDep, user: CaseOpener):
+    """Open a case from the form (an incident, a complaint, a worker's report)."""
+    form = await read_form(request)
+    chosen = str(form.get("organisation_id", ""))
+    organisation_id = user.organisation_id or (int(chosen) if chosen.isdigit() else 0)
+    try:
+        if not cases.can_open_cases(user, organisation_id) or session.get(Organisation, organisation_id) is None:
+            raise Invalid("Choose an organisation.", field="organisation_id")
+        case = cases.open_case(session=session, actor=user, organisation_id=organisation_id, statement=str(form.get("statement", "")),
+                               grade=str(form.get("grade", "")), source=str(form.get("source", "other")), requirement=str(form.get("requirement", "")),
+                               evidence=str(form.get("evidence", "")))
+    except Invalid as error:
+        session.rollback()
+        return render(request, "cases/new.html", _new_context(session, user, form, {error.field or "_form": message_of(error)}), status_code=422)
+    return RedirectResponse(f"/cases/{case.id}", status_code=303)
+
+
+def _case_context(session, user, settings, case: Case, error: str | None = None) -> dict:
+    row = cases.case_row(session=session, case=case, policy=settings.deadline_policy)
+    people = {u.id: u for u in session.exec(select(User).where(User.organisation_id == case.organisation_id, User.is_active).order_by(User.name))}
+    owner_ids = {a.owner_id for a in row.actions}
+    owners = {u.id: u.name for u in session.exec(select(User).where(User.id.in_(owner_ids)))} if owner_ids else {}
+    return {
+        "case": case, "row": row, "steps": cases.next_steps(session=session, actor=user, case=case), "error": error,
+        "audit": session.get(Audit, case.audit_id) if case.audit_id else None, "people": list(people.values()), "owners": owners,
+        "only_individual": cases.only_individual_measures(session=session, case=case),
+        "comments": cases.comments(session=session, case=case), "attachments": cases.attachments(session=session, case=case),
+        "events": history.case_history(session=session, actor=user, case=case), "changes": trail.changes, "today": date.today(),
+    }
+
+
+@router.get("/cases/{case_id}")
+def show_case(request: Request, case: CaseDep, session: SessionDep, user: CurrentUser, settings: SettingsDep):
+    """A case: its chain, what is due, the steps you can take, comments and history."""
+    return render(request, "cases/show.html", _case_context(session, user, settings, case))
+
+
+@router.post("/cases/{case_id}/step/{step}")
+async def take_step(request: Request, step: str, case: CaseDep, session: SessionDep, user: CurrentUser, settings: SettingsDep):
+    """One step of the chain from the case page; a refused step shows why, and what was typed stays."""
+    form = await read_form(request)
+    text = lambda name: str(form.get(name, ""))  # noqa: E731
+    try:
+        if step == "correction":
+            cases.record_correction(session=session, actor=user, case=case, correction=text("correction"))
+        elif step == "root_cause":
+            cases.record_root_cause(session=session, actor=user, case=case, method=text("method"), cause=text("cause"))
+        elif step == "add_action":
+            due = date.fromisoformat(text("due_date")) if text("due_date") else None
+            if due is None or not text("owner_id").isdigit():
+                raise Invalid("Choose an owner and a due date.", field="due_date")
+            cases.add_action(session=session, actor=user, case=case, description=text("description"), owner_id=int(text("owner_id")),
+                             due_date=due, prevention_level=text("prevention_level"))
+        elif step == "submit":
+            cases.submit_plan(session=session, actor=user, case=case)
+        elif step == "review":
+            cases.review_plan(session=session, actor=user, case=case, accept=text("decision") == "accept", reason=text("reason"),
+                              individual_measures_only=form.get("individual_measures_only") == "on")
+        elif step == "implement":
+            cases.implement_action(session=session, actor=user, case=case, action_id=int(text("action_id") or 0), note=text("note"))
+        elif step == "verify":
+            verified_on = date.fromisoformat(text("verified_on")) if text("verified_on") else date.today()
+            cases.verify_effectiveness(session=session, actor=user, case=case, method=text("method"), verified_on=verified_on, result=text("result"))
+        elif step == "close":
+            cases.close_case(session=session, actor=user, case=case)
+        elif step == "comment":
+            cases.add_comment(session=session, actor=user, case=case, text=text("text"))
+        elif step == "attach":
+            upload = (await request.form()).get("file")
+            content = await upload.read(cases.MAX_ATTACHMENT_BYTES + 1) if upload is not None and hasattr(upload, "read") else b""
+            cases.add_attachment(session=session, actor=user, case=case, filename=getattr(upload, "filename", "") or "", content=content,
+                                 storage=settings.data_dir / "attachments", action_id=int(text("action_id")) if text("action_id").isdigit() else None)
+        else:
+            raise Invalid("Unknown step.", field="step")
+    except ValueError:
+        session.rollback()
+        return render(request, "cases/show.html", {**_case_context(session, user, settings, case, gettext("Enter a valid date.")), "values": form}, status_code=422)
+    except (Invalid, Conflict) as error:
+        session.rollback()
+        status = 422 if isinstance(error, Invalid) else 409
+        return render(request, "cases/show.html", {**_case_context(session, user, settings, case, message_of(error)), "values": form}, status_code=status)
+    return RedirectResponse(f"/cases/{case.id}#{step}", status_code=303)

@@ -1,0 +1,230 @@
+"""The corrective-action chain, end to end through the API, with its refusals; deadlines, the board,
+carry-over, the register exports, comments, attachments and history."""
+
+import csv
+import io
+from datetime import date, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import select
+
+from auditor.models import AuditEvent, Case, PlanEntry, utcnow
+from auditor.services import cases
+
+
+@pytest.fixture
+def chain(session, make_audit, make_user, login, lead, first_item_id):
+    """An audit with a minor nonconformity; the client's quality manager and two action owners."""
+    audit = make_audit()
+    from auditor.models import Organisation
+
+    organisation = session.get(Organisation, audit.organisation_id)
+    people = {
+        "lead": login(lead),
+        "quality_manager": login(make_user("quality_manager", organisation=organisation, name="Kvalitetschef")),
+        "viewer": login(make_user("viewer", organisation=organisation)),
+    }
+    owner = make_user("action_owner", organisation=organisation, name="Driftschef")
+    people["owner"] = login(owner)
+    finding = people["lead"].post(f"/api/v1/audits/{audit.id}/findings", json={"item_id": first_item_id, "kind": "minor_nc", "statement": "Vikarer er ikke med i APV'en"}).json()
+    return audit, finding, owner, people
+
+
+def post(client, path, body=None):
+    return client.post(f"/api/v1{path}", json=body or {})
+
+
+def test_a_nonconformity_opens_a_case_and_other_findings_do_not(chain, session):
+    audit, finding, owner, people = chain
+    assert finding["case_id"] is not None
+    case = people["quality_manager"].get(f"/api/v1/cases/{finding['case_id']}").json()
+    assert (case["reference"], case["status"], case["grade"], case["audit_id"]) == ("NC-0001", "raised", "minor_nc", audit.id)
+    assert case["statement"] == "Vikarer er ikke med i APV'en" and case["clauses"]
+    observation = people["lead"].post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "observation", "statement": "x"}).json()
+    assert observation["case_id"] is None
+
+
+def test_the_whole_chain_with_its_refusals(chain, session):
+    audit, finding, owner, people = chain
+    qm, lead, own = people["quality_manager"], people["lead"], people["owner"]
+    case_id = finding["case_id"]
+    path = f"/cases/{case_id}"
+
+    # steps out of order are refused, nothing changes
+    assert post(qm, f"{path}/submit").status_code == 409
+    assert post(qm, f"{path}/root-cause", {"method": "five_whys", "cause": "x"}).status_code == 409
+    # the auditor does not write the client's correction
+    assert post(lead, f"{path}/correction", {"correction": "x"}).status_code == 403
+    assert post(qm, f"{path}/correction", {"correction": "Vikarer fra uge 48 spurgt og med i APV'en"}).json()["status"] == "corrected"
+    assert post(qm, f"{path}/root-cause", {"method": "tarot", "cause": "x"}).status_code == 422
+    assert post(qm, f"{path}/root-cause", {"method": "five_whys", "cause": "APV-proceduren nævner kun fastansatte"}).json()["status"] == "cause_found"
+    assert post(qm, f"{path}/submit").status_code == 409  # no action yet
+    due = (date.today() + timedelta(days=20)).isoformat()
+    action = post(qm, f"{path}/actions", {"description": "Tilpas APV-proceduren til at omfatte vikarer", "owner_id": owner.id, "due_date": due, "prevention_level": "secondary"})
+    assert action.status_code == 201
+    assert post(qm, f"{path}/submit").json()["status"] == "plan_submitted"
+    # only individual measures: the auditor sees the hint, returns the plan with a reason, and marks it
+    assert qm.get(f"/api/v1{path}").json()["only_individual_measures_planned"] is True
+    assert post(qm, f"{path}/review", {"accept": True}).status_code == 403  # the client does not accept its own plan
+    assert post(lead, f"{path}/review", {"accept": False}).status_code == 422  # a reason is required
+    returned = post(lead, f"{path}/review", {"accept": False, "reason": "Kun individuelle tiltag; årsagen er organisatorisk", "individual_measures_only": True}).json()
+    assert (returned["status"], returned["individual_measures_only"]) == ("cause_found", True)
+    # resubmitted with a primary measure, accepted
+    post(qm, f"{path}/actions", {"description": "Bemanding i højsæson aftales før sæsonstart", "owner_id": owner.id, "due_date": due, "prevention_level": "primary"})
+    assert post(qm, f"{path}/submit").json()["plan_return_reason"] == ""
+    assert post(lead, f"{path}/review", {"accept": True}).json()["status"] == "plan_accepted"
+    actions = qm.get(f"/api/v1{path}").json()["actions"]
+    # the close gate: actions open
+    assert post(qm, f"{path}/close").status_code == 409
+    assert post(own, f"{path}/actions/{actions[0]['id']}/implement", {"note": "Ny procedure v3 godkendt i AMO"}).json()["status"] == "plan_accepted"
+    assert post(own, f"{path}/actions/{actions[0]['id']}/implement", {"note": "igen"}).status_code == 409
+    assert post(own, f"{path}/actions/{actions[1]['id']}/implement", {"note": "Aftale med bureau underskrevet"}).json()["status"] == "implemented"
+    # the owner cannot verify their own action; a viewer cannot either
+    assert post(own, f"{path}/verify", {"method": "x", "verified_on": date.today().isoformat(), "result": "effective"}).status_code == 403
+    assert post(people["viewer"], f"{path}/verify", {"method": "x", "verified_on": date.today().isoformat(), "result": "effective"}).status_code == 403
+    # not effective: back to root cause, the history kept
+    ineffective = post(lead, f"{path}/verify", {"method": "Interview med vikarer", "verified_on": date.today().isoformat(), "result": "ineffective"}).json()
+    assert (ineffective["status"], ineffective["verification_result"]) == ("cause_found", "ineffective")
+    assert post(qm, f"{path}/close").status_code == 409  # effectiveness not verified
+    post(qm, f"{path}/actions", {"description": "Introduktion for vikarer på første dag", "owner_id": owner.id, "due_date": due, "prevention_level": "primary"})
+    post(qm, f"{path}/submit")
+    post(lead, f"{path}/review", {"accept": True})
+    third = [a for a in qm.get(f"/api/v1{path}").json()["actions"] if a["status"] == "open"][0]
+    post(own, f"{path}/actions/{third['id']}/implement", {"note": "Introduktionsprogram i brug fra uge 2"})
+    assert post(lead, f"{path}/verify", {"method": "Stikprøve af tre vikarer", "verified_on": (date.today() + timedelta(days=1)).isoformat(), "result": "effective"}).status_code == 422
+    assert post(lead, f"{path}/verify", {"method": "Stikprøve af tre vikarer", "verified_on": date.today().isoformat(), "result": "effective"}).json()["status"] == "verified"
+    closed = post(qm, f"{path}/close").json()
+    assert closed["status"] == "closed" and closed["closed_at"]
+    # every step is in the history, with who did it
+    history = qm.get(f"/api/v1{path}/history").json()
+    steps = [e["action"] for e in history if e["entity"] == "case"]
+    assert steps == ["create", "correction", "root_cause", "submit_plan", "return_plan", "submit_plan", "accept_plan", "implemented",
+                     "verify", "submit_plan", "accept_plan", "implemented", "verify", "close"]
+    assert sum(e["entity"] == "case_action" and e["action"] == "implement" for e in history) == 3
+    assert {e["actor"] for e in history if e["action"] == "verify"} == {"lead@test.example"}
+
+
+def test_deadlines_follow_the_policy_and_overdue_is_computed(session, chain, settings):
+    audit, finding, owner, people = chain
+    case = session.get(Case, finding["case_id"])
+    policy = settings.deadline_policy
+    case.grade = "major_nc"
+    case.opened_at = utcnow() - timedelta(days=40)
+    row = cases.case_row(session=session, case=case, policy=policy)
+    assert row.due == case.opened_at.date() + timedelta(days=30) and row.overdue
+    case.opened_at = utcnow() - timedelta(days=5)
+    assert not cases.case_row(session=session, case=case, policy=policy).overdue
+    # a minor nonconformity is verified at the next audit of the organisation
+    case.grade, case.status = "minor_nc", "plan_accepted"
+    assert cases.case_row(session=session, case=case, policy=policy).due is None
+    next_audit = audit.start_date + timedelta(days=200)
+    from auditor.models import Audit
+
+    session.add(Audit(title="Next", audit_type="surveillance", organisation_id=audit.organisation_id, start_date=next_audit, end_date=next_audit))
+    session.flush()
+    assert cases.case_row(session=session, case=case, policy=policy).due == next_audit
+    # observations have no deadline
+    case.grade = "observation"
+    assert cases.case_row(session=session, case=case, policy={**policy, "observation": {}}).due is None
+
+
+def test_the_board_filters_and_counts(chain, make_audit, session, first_item_id):
+    audit, finding, owner, people = chain
+    qm = people["quality_manager"]
+    people["lead"].post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "major_nc", "statement": "Ingen risikovurdering", "clauses": ["45003:6.1.2"], "tags": {"bek1406": ["workload"]}})
+    assert len(qm.get("/api/v1/cases").json()) == 2
+    assert [c["grade"] for c in qm.get("/api/v1/cases", params={"grade": "major_nc"}).json()] == ["major_nc"]
+    assert [c["statement"] for c in qm.get("/api/v1/cases", params={"clause": "6.1"}).json()] == ["Ingen risikovurdering"]
+    assert [c["statement"] for c in qm.get("/api/v1/cases", params={"bek": "workload"}).json()] == ["Ingen risikovurdering"]
+    assert len(qm.get("/api/v1/cases", params={"audit_id": audit.id, "status": "raised"}).json()) == 2
+    assert qm.get("/api/v1/cases", params={"overdue": "true"}).json() == []
+    page = qm.get("/cases").text
+    assert "NC-0001" in page and "NC-0002" in page
+
+
+def test_another_organisations_quality_manager_sees_nothing(chain, make_user, make_organisation, login):
+    audit, finding, owner, people = chain
+    stranger = login(make_user("quality_manager", organisation=make_organisation(name="Andet A/S")))
+    assert stranger.get("/api/v1/cases").json() == []
+    assert stranger.get(f"/api/v1/cases/{finding['case_id']}").status_code == 404
+    assert stranger.post(f"/api/v1/cases/{finding['case_id']}/correction", json={"correction": "x"}).status_code == 404
+
+
+def test_an_action_owner_sees_only_the_cases_of_their_actions(chain, session, settings):
+    audit, finding, owner, people = chain
+    assert people["owner"].get("/api/v1/cases").json() == []
+    qm = people["quality_manager"]
+    post(qm, f"/cases/{finding['case_id']}/correction", {"correction": "x"})
+    post(qm, f"/cases/{finding['case_id']}/root-cause", {"method": "free_text", "cause": "y"})
+    post(qm, f"/cases/{finding['case_id']}/actions", {"description": "z", "owner_id": owner.id, "due_date": date.today().isoformat(), "prevention_level": "primary"})
+    assert [c["id"] for c in people["owner"].get("/api/v1/cases").json()] == [finding["case_id"]]
+    assert "z" in people["owner"].get("/cases/mine").text
+
+
+def test_open_a_case_by_hand(chain, session):
+    audit, finding, owner, people = chain
+    qm = people["quality_manager"]
+    response = qm.post("/api/v1/cases", json={"organisation_id": audit.organisation_id, "source": "worker_report", "grade": "nc", "statement": "Anonym henvendelse om mobning på nattehold"})
+    assert response.status_code == 201 and response.json()["reference"] == "NC-0002" and response.json()["audit_id"] is None
+    assert people["lead"].post("/api/v1/cases", json={"organisation_id": audit.organisation_id, "grade": "nc", "statement": "x"}).status_code == 422
+    assert qm.post("/api/v1/cases", json={"organisation_id": audit.organisation_id, "grade": "conform", "statement": "x"}).status_code == 422
+
+
+def test_deleting_a_finding_takes_an_unstarted_case_and_refuses_a_started_one(chain, session):
+    audit, finding, owner, people = chain
+    lead, qm = people["lead"], people["quality_manager"]
+    second = lead.post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "minor_nc", "statement": "Fejl"}).json()
+    assert lead.delete(f"/api/v1/audits/{audit.id}/findings/{second['id']}").status_code == 204
+    assert session.get(Case, second["case_id"]) is None
+    post(qm, f"/cases/{finding['case_id']}/correction", {"correction": "x"})
+    refused = lead.delete(f"/api/v1/audits/{audit.id}/findings/{finding['id']}")
+    assert refused.status_code == 409 and "NC-0001" in refused.json()["detail"]
+
+
+def test_the_next_audit_carries_open_cases_into_its_plan(chain, make_audit, session):
+    audit, finding, owner, people = chain
+    from auditor.models import Organisation
+
+    organisation = session.get(Organisation, audit.organisation_id)
+    following = make_audit(organisation=organisation, title="Overvågningsaudit 2027", start_date=date(2027, 12, 1), end_date=date(2027, 12, 1))
+    entries = session.exec(select(PlanEntry).where(PlanEntry.audit_id == following.id, PlanEntry.kind == "case_follow_up")).all()
+    assert [e.activity for e in entries] == ["NC-0001: Vikarer er ikke med i APV'en"]
+    assert session.get(Case, finding["case_id"]).verify_in_audit_id == following.id
+
+
+def test_the_register_exports(chain):
+    audit, finding, owner, people = chain
+    qm = people["quality_manager"]
+    rows = list(csv.reader(io.StringIO(qm.get("/api/v1/cases.csv", params={"lang": "en"}).text)))
+    assert rows[0][:3] == ["Case", "Organisation", "Source"] and rows[1][0] == "NC-0001" and rows[1][6] == "Vikarer er ikke med i APV'en"
+    danish = list(csv.reader(io.StringIO(qm.get("/api/v1/cases.csv", params={"lang": "da"}).text)))
+    assert danish[0][0] != "Case"
+    workbook = load_workbook(io.BytesIO(qm.get("/api/v1/cases.xlsx").content))
+    sheet = workbook.active
+    assert sheet["A2"].value == "NC-0001" and sheet.freeze_panes == "A2"
+
+
+def test_comments_and_attachments(chain, session, tmp_path):
+    audit, finding, owner, people = chain
+    qm = people["quality_manager"]
+    path = f"/api/v1/cases/{finding['case_id']}"
+    assert qm.post(f"{path}/comments", json={"text": "Drøftet på AMO-mødet"}).status_code == 201
+    assert [c["text"] for c in qm.get(f"{path}/comments").json()] == ["Drøftet på AMO-mødet"]
+    pdf = b"%PDF-1.4\n% test\n"
+    uploaded = qm.post(f"{path}/attachments", files={"file": ("procedure v3.pdf", pdf, "application/pdf")})
+    assert uploaded.status_code == 201
+    download = qm.get(f"{path}/attachments/{uploaded.json()['id']}")
+    assert download.content == pdf and download.headers["content-type"] == "application/pdf"
+    fake = qm.post(f"{path}/attachments", files={"file": ("not-really.pdf", b"<script>alert(1)</script>", "application/pdf")})
+    assert fake.status_code == 422 and "really" in fake.json()["detail"]
+    assert qm.post(f"{path}/attachments", files={"file": ("x.exe", b"MZ...", "application/octet-stream")}).status_code == 422
+    assert people["viewer"].post(f"{path}/attachments", files={"file": ("a.pdf", pdf, "application/pdf")}).status_code == 403
+
+
+def test_tracking_an_observation_as_a_case(chain, session):
+    audit, finding, owner, people = chain
+    observation = people["lead"].post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "observation", "statement": "Trivselsmålingen er tre år gammel"}).json()
+    response = people["lead"].post(f"/api/v1/audits/{audit.id}/findings/{observation['id']}/track")
+    assert response.status_code == 201 and response.json()["grade"] == "observation"
+    assert people["lead"].post(f"/api/v1/audits/{audit.id}/findings/{observation['id']}/track").json()["id"] == response.json()["id"]
