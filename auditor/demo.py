@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from auditor.checklists import Library
 from auditor.models import Audit, Organisation, User
 from auditor.schemas import AuditIn, EvidenceIn, FindingIn, OrganisationIn, PlanEntryIn, ResponseIn, SiteIn
-from auditor.services import accounts, audits, evidence, findings, organisations, responses
+from auditor.services import accounts, audits, cases, evidence, findings, organisations, responses
 
 ORGANISATION = "Nordlys Logistik A/S (demo)"
 TITLE = "Overvågningsaudit 2026 – psykisk arbejdsmiljø"
@@ -172,6 +172,17 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
         responses.save_response(session=session, actor=lead, audit=audit, item_id=item_id, data=ResponseIn(verdict=verdict, note=note, version=0))
     for item_id, entry in EVIDENCE:
         evidence.add_evidence(session=session, actor=lead, audit=audit, item_id=item_id, data=entry)
-    for finding in FINDINGS:
-        findings.create_finding(session=session, actor=lead, audit=audit, data=finding)
+    raised = [findings.create_finding(session=session, actor=lead, audit=audit, data=finding) for finding in FINDINGS]
+    # The client has started on the first nonconformity: correction, root cause, a plan the auditor accepted.
+    case = cases.case_for_finding(session=session, finding_id=raised[0].id)
+    quality_manager, owner = users["quality_manager"], users["action_owner"]
+    cases.record_correction(session=session, actor=quality_manager, case=case, correction="Vikarerne på lageret er spurgt med et kort spørgeskema; svarene indgår i APV'en.")
+    cases.record_root_cause(session=session, actor=quality_manager, case=case, method="five_whys",
+                            cause="APV-proceduren beskriver kun fastansatte; vikarer blev ikke nævnt, da proceduren blev skrevet i 2019.")
+    cases.add_action(session=session, actor=quality_manager, case=case, description="Ret APV-proceduren, så vikarer og indlejede altid er med.",
+                     owner_id=owner.id, due_date=today + timedelta(days=30), prevention_level="primary")
+    cases.add_action(session=session, actor=quality_manager, case=case, description="Aftal med vikarbureauet, at vikarer deltager i APV og trivselsmåling.",
+                     owner_id=owner.id, due_date=today + timedelta(days=45), prevention_level="primary")
+    cases.submit_plan(session=session, actor=quality_manager, case=case)
+    cases.review_plan(session=session, actor=lead, case=case, accept=True)
     return Demo(audit, True, passwords)

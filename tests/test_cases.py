@@ -228,3 +228,25 @@ def test_tracking_an_observation_as_a_case(chain, session):
     response = people["lead"].post(f"/api/v1/audits/{audit.id}/findings/{observation['id']}/track")
     assert response.status_code == 201 and response.json()["grade"] == "observation"
     assert people["lead"].post(f"/api/v1/audits/{audit.id}/findings/{observation['id']}/track").json()["id"] == response.json()["id"]
+
+
+def test_the_case_page_takes_steps_and_keeps_the_text_when_one_is_refused(chain, session):
+    audit, finding, owner, people = chain
+    qm, lead = people["quality_manager"], people["lead"]
+    page = qm.get(f"/cases/{finding['case_id']}").text
+    assert 'action="/cases/%d/step/correction"' % finding["case_id"] in page
+    assert 'step/review' not in page  # not a step for the client
+    assert 'step/correction' not in lead.get(f"/cases/{finding['case_id']}").text
+    done = qm.post(f"/cases/{finding['case_id']}/step/correction", data={"correction": "Vikarer spurgt"}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].endswith("#correction")
+    refused = qm.post(f"/cases/{finding['case_id']}/step/submit", data={})
+    assert refused.status_code == 409 and "not possible while the case is corrected" in refused.text
+    typed = qm.post(f"/cases/{finding['case_id']}/step/root_cause", data={"method": "five_whys", "cause": ""})
+    assert typed.status_code == 422 and "Record the root cause." in typed.text
+    assert session.get(Case, finding["case_id"]).status == "corrected"
+    qm.post(f"/cases/{finding['case_id']}/step/root_cause", data={"method": "five_whys", "cause": "Proceduren nævner kun fastansatte"})
+    kept = qm.post(f"/cases/{finding['case_id']}/step/add_action", data={"description": "Min plan", "owner_id": str(owner.id), "due_date": "not a date", "prevention_level": "primary"})
+    assert kept.status_code == 422 and 'value="Min plan"' in kept.text
+    opened = qm.post("/cases", data={"source": "incident", "grade": "nc", "statement": "Trussel mod chauffør ved levering"}, follow_redirects=False)
+    assert opened.status_code == 303
+    assert "Trussel mod chauffør" in qm.get(opened.headers["location"]).text
