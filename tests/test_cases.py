@@ -167,7 +167,7 @@ def test_open_a_case_by_hand(chain, session):
     qm = people["quality_manager"]
     response = qm.post("/api/v1/cases", json={"organisation_id": audit.organisation_id, "source": "worker_report", "grade": "nc", "statement": "Anonym henvendelse om mobning på nattehold"})
     assert response.status_code == 201 and response.json()["reference"] == "NC-0002" and response.json()["audit_id"] is None
-    assert people["lead"].post("/api/v1/cases", json={"organisation_id": audit.organisation_id, "grade": "nc", "statement": "x"}).status_code == 422
+    assert people["lead"].post("/api/v1/cases", json={"organisation_id": audit.organisation_id, "grade": "nc", "statement": "x"}).status_code == 403
     assert qm.post("/api/v1/cases", json={"organisation_id": audit.organisation_id, "grade": "conform", "statement": "x"}).status_code == 422
 
 
@@ -228,6 +228,12 @@ def test_tracking_an_observation_as_a_case(chain, session):
     response = people["lead"].post(f"/api/v1/audits/{audit.id}/findings/{observation['id']}/track")
     assert response.status_code == 201 and response.json()["grade"] == "observation"
     assert people["lead"].post(f"/api/v1/audits/{audit.id}/findings/{observation['id']}/track").json()["id"] == response.json()["id"]
+    page = people["lead"].get(f"/audits/{audit.id}/findings").text
+    assert f'href="/cases/{response.json()["id"]}"' in page and "Follow up as a case" not in page
+    other = people["lead"].post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "ofi", "statement": "Overvej fælles møder"}).json()
+    assert "Follow up as a case" in people["lead"].get(f"/audits/{audit.id}/findings").text
+    via_page = people["lead"].post(f"/audits/{audit.id}/findings/{other['id']}/track", follow_redirects=False)
+    assert via_page.status_code == 303 and via_page.headers["location"].startswith("/cases/")
 
 
 def test_the_case_page_takes_steps_and_keeps_the_text_when_one_is_refused(chain, session):

@@ -13,7 +13,7 @@ from auditor.errors import Invalid
 from auditor.models import Audit
 from auditor.routes.web.forms import invalid_errors, parse, read_form
 from auditor.schemas import FindingIn
-from auditor.services import access, findings, history, trail
+from auditor.services import access, cases, findings, history, trail
 from auditor.services.checklists import audit_structure
 from auditor.templating import render
 
@@ -27,7 +27,8 @@ def list_findings(request: Request, audit: AuditDep, session: SessionDep, user: 
     clause = (clause or "").strip() or None
     found = findings.list_findings(session=session, audit=audit, kind=kind, clause=clause)
     structure = audit_structure(session=session, audit_id=audit.id)
-    context = {"audit": audit, "findings": found, "kind": kind, "clause": clause or "", "items": structure.items,
+    case_ids = {f.id: c.id for f in found if (c := cases.case_for_finding(session=session, finding_id=f.id))}
+    context = {"audit": audit, "findings": found, "kind": kind, "clause": clause or "", "items": structure.items, "case_ids": case_ids,
                "reference": findings.finding_reference, "can": access.audit_permissions(session=session, user=user, audit=audit)}
     return render(request, "findings/_table.html" if is_htmx(request) else "findings/list.html", context)
 
@@ -107,3 +108,10 @@ def delete_finding(audit: ConductAuditDep, finding: FindingDep, session: Session
     """Delete a finding."""
     findings.delete_finding(session=session, actor=user, audit=audit, finding=finding)
     return RedirectResponse(f"/audits/{audit.id}/findings", status_code=303)
+
+
+@router.post("/audits/{audit_id}/findings/{finding_id}/track")
+def track_finding(audit: ConductAuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser):
+    """Follow an observation or OFI through the corrective-action chain; go to its case."""
+    case = cases.track_finding(session=session, actor=user, audit=audit, finding=finding)
+    return RedirectResponse(f"/cases/{case.id}", status_code=303)
