@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from auditor.app import create_app
 from auditor.config import Settings
 from auditor.schemas import AuditIn, EvidenceIn, FindingIn, PlanEntryIn
-from auditor.services import accounts, audits, cases, evidence, findings
+from auditor.services import accounts, audits, cases, evidence, findings, reviews
 from tests.conftest import CSRF_VALUE
 
 PUBLIC, USER, VIEW, PLAN, CONDUCT, PLAN_NEW, ORG_MANAGE, ORG_VIEW, USER_ADMIN = (
@@ -24,6 +24,8 @@ PUBLIC, USER, VIEW, PLAN, CONDUCT, PLAN_NEW, ORG_MANAGE, ORG_VIEW, USER_ADMIN = 
 # case, and otherwise answered by the step itself (403, 409 or 422 as its role and state rules say; test_cases.py
 # covers those); CASE_NEW, opening a case by hand.
 CASE_VIEW, CASE_STEP, CASE_NEW = "case_view", "case_step", "case_new"
+# Management reviews: REVIEW_VIEW, reading the world's review; REVIEW_MANAGE, changing it; REVIEW_NEW, compiling one.
+REVIEW_VIEW, REVIEW_MANAGE, REVIEW_NEW = "review_view", "review_manage", "review_new"
 
 RULES = {
     ("GET", "/healthz"): PUBLIC,
@@ -92,6 +94,7 @@ RULES = {
     ("POST", "/organisations/{organisation_id}/sites"): ORG_MANAGE,
     # Corrective-action cases
     ("POST", "/api/v1/audits/{audit_id}/findings/{finding_id}/track"): CONDUCT,
+    ("POST", "/audits/{audit_id}/findings/{finding_id}/track"): CONDUCT,
     ("GET", "/api/v1/cases"): USER,
     ("POST", "/api/v1/cases"): CASE_NEW,
     ("GET", "/api/v1/cases.csv"): USER,
@@ -116,6 +119,20 @@ RULES = {
     ("POST", "/cases"): CASE_NEW,
     ("GET", "/cases/{case_id}"): CASE_VIEW,
     ("POST", "/cases/{case_id}/step/{step}"): CASE_STEP,
+    # Management reviews
+    ("GET", "/api/v1/management-reviews"): USER,
+    ("POST", "/api/v1/management-reviews"): REVIEW_NEW,
+    ("GET", "/api/v1/management-reviews/{review_id}"): REVIEW_VIEW,
+    ("GET", "/api/v1/management-reviews/{review_id}.docx"): REVIEW_VIEW,
+    ("PATCH", "/api/v1/management-reviews/{review_id}"): REVIEW_MANAGE,
+    ("POST", "/api/v1/management-reviews/{review_id}/recompile"): REVIEW_MANAGE,
+    ("POST", "/api/v1/management-reviews/{review_id}/decisions"): REVIEW_MANAGE,
+    ("GET", "/management-reviews"): USER,
+    ("POST", "/management-reviews"): REVIEW_NEW,
+    ("GET", "/management-reviews/{review_id}"): REVIEW_VIEW,
+    ("POST", "/management-reviews/{review_id}/sections"): REVIEW_MANAGE,
+    ("POST", "/management-reviews/{review_id}/recompile"): REVIEW_MANAGE,
+    ("POST", "/management-reviews/{review_id}/decisions"): REVIEW_MANAGE,
 }
 
 ALLOW, LOGIN, SEEN = "allow", "login", "seen"
@@ -163,6 +180,14 @@ def expected(rule: str, persona: str) -> str | int:
         return 404
     if rule == CASE_NEW:
         return ALLOW if role == "quality_manager" else 403
+    if rule == REVIEW_NEW:
+        # the role is checked before the body; the other organisation's quality manager may compile one of their own
+        return ALLOW if role == "quality_manager" else 403
+    if rule in {REVIEW_VIEW, REVIEW_MANAGE}:
+        # the world's review is the own organisation's: its quality manager edits it, its viewer reads it
+        if persona not in {"quality_manager_own", "viewer_own"}:
+            return 404
+        return ALLOW if persona == "quality_manager_own" or rule == REVIEW_VIEW else 403
     raise AssertionError(rule)
 
 
@@ -208,9 +233,11 @@ def world(session, library, make_user, make_organisation, admin, settings) -> Wo
     action = cases.add_action(session=session, actor=admin, case=case, description="z", owner_id=users["action_owner_own"].id,
                               due_date=date(2026, 2, 1), prevention_level="primary")
     attachment = cases.add_attachment(session=session, actor=admin, case=case, filename="a.pdf", content=b"%PDF-1.4 x", storage=settings.data_dir / "attachments")
+    review = reviews.create_review(session=session, actor=admin, organisation_id=own.id, period_start=date(2026, 1, 1), period_end=date(2026, 12, 31),
+                                   policy=settings.deadline_policy)
     ids = {"audit_id": audit.id, "entry_id": entry.id, "item_id": item_id, "evidence_id": proof.id, "finding_id": finding.id,
            "organisation_id": own.id, "checklist_id": "iso45003-clauses", "user_id": users["viewer_own"].id, "locale": "en",
-           "case_id": case.id, "action_id": action.id, "attachment_id": attachment.id, "step": "comment"}
+           "case_id": case.id, "action_id": action.id, "attachment_id": attachment.id, "step": "comment", "review_id": review.id}
     return World(ids, users)
 
 

@@ -11,17 +11,20 @@ import io
 import math
 from dataclasses import dataclass, field
 from functools import cache
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
 
 from PIL import Image, ImageDraw, ImageFont
 
-WIDTH = 720
+WIDTH = 640
 FONT_SIZE = 12
 CHAR_WIDTH = 0.58  # average glyph width per font size; the SVG cannot measure text, so both outputs estimate
 INK, MUTED, GRID = "#111827", "#6b7280", "#e5e7eb"
 OPENED, CLOSED, OPEN = "#b91c1c", "#15803d", "#1d4ed8"
 FONT_FAMILY = "DejaVu Sans, Segoe UI, Helvetica, Arial, sans-serif"
 
+
+# A chart's title is not drawn: the heading above the chart is its caption. The SVG carries it as its
+# accessible name (<title>, aria-label).
 
 @dataclass
 class BarChart:
@@ -66,8 +69,6 @@ class _Text:
     text: str
     anchor: str = "start"  # start | middle | end
     fill: str = INK
-    size: int = FONT_SIZE
-    bold: bool = False
     tooltip: str = ""  # the full text when `text` was shortened
 
 
@@ -79,18 +80,32 @@ class _Drawing:
     shapes: list = field(default_factory=list)
 
 
-def _fit(text: str, width: float, size: int = FONT_SIZE) -> str:
+def _fit(text: str, width: float) -> str:
     """Shorten text with an ellipsis so that it fits `width` pixels."""
-    room = int(width / (size * CHAR_WIDTH))
+    room = int(width / (FONT_SIZE * CHAR_WIDTH))
     return text if len(text) <= room else text[: max(room - 1, 1)].rstrip() + "…"
 
 
-def _nice_max(value: float) -> float:
-    """A round number at least `value`, for the scale's end."""
-    if value <= 0:
-        return 1
-    magnitude = 10 ** math.floor(math.log10(value))
-    return next(step * magnitude for step in (1, 2, 2.5, 5, 10) if step * magnitude >= value)
+def _wrap(text: str, width: float, lines: int = 2) -> list[str]:
+    """Break text at spaces into at most `lines` lines of `width` pixels; the last one is shortened if need be."""
+    room, out, rest = int(width / (FONT_SIZE * CHAR_WIDTH)), [], text
+    while len(out) < lines - 1 and len(rest) > room:
+        cut = rest.rfind(" ", 0, room + 1)
+        if cut <= 0:
+            break
+        out.append(rest[:cut])
+        rest = rest[cut + 1:]
+    return [*out, _fit(rest, width)]
+
+
+def _axis(maximum: float) -> tuple[int, int]:
+    """(top, step) of a count axis: whole-number steps of 1, 2 or 5 times a power of ten, at most five ticks."""
+    if maximum <= 0:
+        return 1, 1
+    raw = maximum / 4
+    magnitude = 10 ** max(math.floor(math.log10(raw)), 0)
+    step = next(s * magnitude for s in (1, 2, 5, 10) if s * magnitude >= raw)
+    return step * math.ceil(maximum / step), step
 
 
 def _number(value: float) -> str:
@@ -102,44 +117,49 @@ def _layout(chart: BarChart | TimeChart) -> _Drawing:
 
 
 def _layout_bars(chart: BarChart) -> _Drawing:
-    row, top, label_width, value_width = 24, 34, WIDTH * 0.42, 48
-    drawing = _Drawing(chart.title, WIDTH, top + row * max(len(chart.bars), 1) + 10)
-    drawing.shapes.append(_Text(0, 18, chart.title, size=14, bold=True))
-    scale = _nice_max(max((value for _, value in chart.bars), default=0))
-    bar_left, bar_room = label_width + 8, WIDTH - label_width - 8 - value_width
-    for index, (label, value) in enumerate(chart.bars):
-        y = top + index * row
-        shown = _fit(label, label_width)
-        drawing.shapes.append(_Text(label_width, y + 16, shown, anchor="end", tooltip=label if shown != label else ""))
-        length = bar_room * value / scale
+    line, pad, label_width, value_width = 14, 10, WIDTH * 0.42, 48
+    bar_left = label_width + 8
+    bar_room = WIDTH - bar_left - value_width
+    largest = max((value for _, value in chart.bars), default=0) or 1
+    drawing = _Drawing(chart.title, WIDTH, 0)
+    y = 4
+    for label, value in chart.bars:
+        lines = _wrap(label, label_width)
+        height = pad + line * len(lines)
+        middle = y + height / 2
+        shortened = " ".join(lines) != label
+        for index, text in enumerate(lines):
+            baseline = middle + 4 + line * (index - (len(lines) - 1) / 2)
+            drawing.shapes.append(_Text(label_width, baseline, text, anchor="end", tooltip=label if shortened and index == 0 else ""))
+        length = bar_room * value / largest
         if length > 0:
-            drawing.shapes.append(_Rect(bar_left, y + 4, max(length, 1.5), row - 8, chart.colour))
-        drawing.shapes.append(_Text(bar_left + length + 6, y + 16, _number(value), fill=MUTED))
-    drawing.shapes.append(_Line([(bar_left, top), (bar_left, top + row * max(len(chart.bars), 1))], MUTED))
+            drawing.shapes.append(_Rect(bar_left, middle - 8, max(length, 1.5), 16, chart.colour))
+        drawing.shapes.append(_Text(bar_left + length + 6, middle + 4, _number(value), fill=MUTED))
+        y += height
+    drawing.shapes.append(_Line([(bar_left, 4), (bar_left, max(y, 28))], MUTED))
+    drawing.height = int(max(y, 28) + 6)
     return drawing
 
 
 def _layout_months(chart: TimeChart) -> _Drawing:
-    height, left, right, top, bottom = 300, 44, 12, 52, 36
+    height, left, right, top, bottom = 260, 44, 12, 34, 30
     drawing = _Drawing(chart.title, WIDTH, height)
     shapes = drawing.shapes
-    shapes.append(_Text(0, 18, chart.title, size=14, bold=True))
     x = left
     for colour, name, is_line in zip((OPENED, CLOSED, OPEN), chart.legend, (False, False, True), strict=True):
         if is_line:
-            shapes.append(_Line([(x, 36), (x + 14, 36)], colour, 2.5))
+            shapes.append(_Line([(x, 12), (x + 14, 12)], colour, 2.5))
         else:
-            shapes.append(_Rect(x, 30, 12, 12, colour))
-        shapes.append(_Text(x + 18, 41, name))
+            shapes.append(_Rect(x, 6, 12, 12, colour))
+        shapes.append(_Text(x + 18, 17, name))
         x += 18 + len(name) * FONT_SIZE * CHAR_WIDTH + 22
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     base = top + plot_h
-    scale = _nice_max(max((max(o, c, n) for _, o, c, n in chart.months), default=0))
-    for step in range(5):
-        value = scale * step / 4
-        y = base - plot_h * step / 4
-        shapes.append(_Line([(left, y), (WIDTH - right, y)], GRID if step else MUTED))
-        shapes.append(_Text(left - 6, y + 4, _number(value), anchor="end", fill=MUTED))
+    scale, step = _axis(max((max(o, c, n) for _, o, c, n in chart.months), default=0))
+    for value in range(0, scale + 1, step):
+        y = base - plot_h * value / scale
+        shapes.append(_Line([(left, y), (WIDTH - right, y)], GRID if value else MUTED))
+        shapes.append(_Text(left - 6, y + 4, str(value), anchor="end", fill=MUTED))
     count = max(len(chart.months), 1)
     slot = plot_w / count
     bar = min(slot * 0.32, 22)
@@ -163,12 +183,16 @@ def _layout_months(chart: TimeChart) -> _Drawing:
 
 # Writers
 
+def _attribute(text: str) -> str:
+    return escape(text, {'"': "&quot;"})
+
+
 def to_svg(chart: BarChart | TimeChart) -> str:
     """The chart as an inline <svg> element: attributes only, escaped text, no script."""
     drawing = _layout(chart)
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {drawing.width} {drawing.height}" width="100%" '
-        f'role="img" aria-label={quoteattr(drawing.title)} font-family={quoteattr(FONT_FAMILY)} font-size="{FONT_SIZE}">',
+        (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {drawing.width} {drawing.height}" width="100%" '
+         f'role="img" aria-label="{_attribute(drawing.title)}" font-family="{_attribute(FONT_FAMILY)}" font-size="{FONT_SIZE}">'),
         f"<title>{escape(drawing.title)}</title>",
     ]
     for shape in drawing.shapes:
@@ -178,18 +202,16 @@ def to_svg(chart: BarChart | TimeChart) -> str:
             points = " ".join(f"{x:.1f},{y:.1f}" for x, y in shape.points)
             out.append(f'<polyline points="{points}" fill="none" stroke="{shape.stroke}" stroke-width="{shape.width}"/>')
         else:
-            weight = ' font-weight="bold"' if shape.bold else ""
             tooltip = f"<title>{escape(shape.tooltip)}</title>" if shape.tooltip else ""
-            out.append(f'<text x="{shape.x:.1f}" y="{shape.y:.1f}" text-anchor="{shape.anchor}" fill="{shape.fill}" '
-                       f'font-size="{shape.size}"{weight}>{tooltip}{escape(shape.text)}</text>')
+            out.append(f'<text x="{shape.x:.1f}" y="{shape.y:.1f}" text-anchor="{shape.anchor}" fill="{shape.fill}">{tooltip}{escape(shape.text)}</text>')
     out.append("</svg>")
     return "\n".join(out)
 
 
 @cache
-def _font(size: int, bold: bool) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     try:
-        return ImageFont.truetype("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf", size)
+        return ImageFont.truetype("DejaVuSans.ttf", size)
     except OSError:  # no DejaVu on this machine: Pillow's own font
         return ImageFont.load_default(size=size)
 
@@ -206,7 +228,7 @@ def to_png(chart: BarChart | TimeChart, scale: int = 3) -> bytes:
         elif isinstance(shape, _Line):
             draw.line([(x * scale, y * scale) for x, y in shape.points], fill=shape.stroke, width=max(round(shape.width * scale), 1), joint="curve")
         else:
-            draw.text((shape.x * scale, shape.y * scale), shape.text, fill=shape.fill, font=_font(shape.size * scale, shape.bold), anchor=anchors[shape.anchor])
+            draw.text((shape.x * scale, shape.y * scale), shape.text, fill=shape.fill, font=_font(FONT_SIZE * scale), anchor=anchors[shape.anchor])
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    image.save(buffer, format="PNG")
     return buffer.getvalue()

@@ -20,7 +20,8 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, and_, case as when, false, func, or_, true
+from sqlalchemy import ColumnElement, and_, false, func, or_, true
+from sqlalchemy import case as when
 from sqlmodel import Session, select
 
 from auditor import vocabulary as v
@@ -209,10 +210,10 @@ def update_manual(*, session: Session, actor: User, review: ManagementReview, se
     for key in sections:
         if key not in MANUAL_SECTIONS:
             raise Invalid(N_("Unknown section."), field=key)
-    before = trail.snapshot("review", review)
-    review.manual = {**review.manual, **{key: (text or "").strip() for key, text in sections.items()}}
-    if review.manual != before["manual"]:
-        review.updated_at = utcnow()
+    manual = {**review.manual, **{key: (text or "").strip() for key, text in sections.items()}}
+    if manual != review.manual:
+        before = trail.snapshot("review", review)
+        review.manual, review.updated_at = manual, utcnow()
         session.add(review)
         trail.record(session=session, actor=actor, action="update", entity="review", entity_id=review.id, before=before, after=trail.snapshot("review", review))
         session.commit()

@@ -1,0 +1,168 @@
+"""Management reviews (ISO 45001 9.3): compiled inputs, the sections management writes, decisions, the minutes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from auditor.deps import CurrentUser, SessionDep, SettingsDep
+from auditor.models import ManagementReview, Organisation, User
+from auditor.reports.review_report import review_report_file
+from auditor.schemas import LongText
+from auditor.services import reviews
+
+router = APIRouter(tags=["management reviews"])
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+# What comes in and goes out
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReviewIn(_In):
+    organisation_id: int
+    period_start: date
+    period_end: date
+
+
+class ManualSectionsIn(_In):
+    """The sections management writes (ISO 45001 9.3 b, c, e, f and worker consultation); fields left out keep their text."""
+
+    changes_in_issues: LongText | None = Field(default=None, description="9.3 b) changes in external and internal issues")
+    objectives: LongText | None = Field(default=None, description="9.3 c) how far the OH&S policy and objectives were met")
+    consultation: LongText | None = Field(default=None, description="9.3 d) consultation and participation of workers")
+    resources: LongText | None = Field(default=None, description="9.3 e) adequacy of resources")
+    communications: LongText | None = Field(default=None, description="9.3 f) relevant communication with interested parties")
+
+
+class DecisionIn(_In):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+    needs_action: bool = Field(default=False, description="Opens a case (source management_review) that tracks the decision")
+
+
+class DecisionOut(BaseModel):
+    id: int
+    text: str
+    case_id: int | None
+    case_reference: str | None
+    case_status: str | None
+    created_at: datetime
+
+
+class ReviewSummaryOut(BaseModel):
+    id: int
+    organisation_id: int
+    organisation: str
+    period_start: date
+    period_end: date
+    decisions: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReviewOut(BaseModel):
+    id: int
+    organisation_id: int
+    organisation: str
+    period_start: date
+    period_end: date
+    inputs: dict = Field(description="ISO 45001 9.3 a-g as compiled: values and counts, labels are the vocabulary's")
+    manual: dict[str, str]
+    decisions: list[DecisionOut]
+    created_by_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def review_out(session, review: ManagementReview) -> ReviewOut:
+    return ReviewOut(
+        **review.model_dump(exclude={"manual"}),
+        manual={key: review.manual.get(key, "") for key in reviews.MANUAL_SECTIONS.values},
+        organisation=session.get(Organisation, review.organisation_id).name,
+        decisions=[decision_out(row) for row in reviews.list_decisions(session=session, review=review)],
+    )
+
+
+def decision_out(row: reviews.DecisionRow) -> DecisionOut:
+    return DecisionOut(**row.decision.model_dump(exclude={"review_id"}), case_reference=row.reference, case_status=row.case_status)
+
+
+# Loaders: who may see and change a review is decided before the body is read
+
+def get_review_or_404(review_id: int, session: SessionDep, user: CurrentUser) -> ManagementReview:
+    """The review in the path, if the user may see it."""
+    return reviews.get_review(session=session, actor=user, review_id=review_id)
+
+
+def get_managed_review(review: Annotated[ManagementReview, Depends(get_review_or_404)], user: CurrentUser) -> ManagementReview:
+    """The review in the path, if the user may also change it (403 otherwise)."""
+    reviews.require_manager(actor=user, review=review)
+    return review
+
+
+def require_review_creator(user: CurrentUser) -> User:
+    """Compiling a review: quality managers and admins (of which organisation, the service checks)."""
+    reviews.require_creator(user)
+    return user
+
+
+ReviewDep = Annotated[ManagementReview, Depends(get_review_or_404)]
+ManagedReviewDep = Annotated[ManagementReview, Depends(get_managed_review)]
+ReviewCreator = Annotated[User, Depends(require_review_creator)]
+
+
+# Routes
+
+@router.post("/management-reviews", status_code=201)
+def create_review(data: ReviewIn, session: SessionDep, user: ReviewCreator, settings: SettingsDep) -> ReviewOut:
+    """Compile a management review of an organisation for a period (inputs a-g from audits, findings and cases)."""
+    review = reviews.create_review(session=session, actor=user, organisation_id=data.organisation_id, period_start=data.period_start,
+                                   period_end=data.period_end, policy=settings.deadline_policy)
+    return review_out(session, review)
+
+
+@router.get("/management-reviews")
+def list_reviews(session: SessionDep, user: CurrentUser, organisation_id: int | None = None) -> list[ReviewSummaryOut]:
+    """The management reviews you may see, latest period first."""
+    return [ReviewSummaryOut(**s.review.model_dump(include={"id", "organisation_id", "period_start", "period_end", "created_at", "updated_at"}),
+                             organisation=s.organisation, decisions=s.decisions)
+            for s in reviews.list_reviews(session=session, actor=user, organisation_id=organisation_id)]
+
+
+# Before /management-reviews/{review_id}: that path would otherwise take "12.docx" for an id.
+@router.get("/management-reviews/{review_id}.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}})
+def download_review(review: ReviewDep, session: SessionDep, settings: SettingsDep, lang: Literal["da", "en"] | None = None) -> Response:
+    """The review's minutes as a Word file: inputs with tables and charts, management's sections, decisions."""
+    filename, content = review_report_file(session=session, review=review, lang=lang or settings.default_language)
+    return Response(content, media_type=DOCX, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/management-reviews/{review_id}")
+def show_review(review: ReviewDep, session: SessionDep) -> ReviewOut:
+    """One management review with its inputs, sections and decisions."""
+    return review_out(session, review)
+
+
+@router.patch("/management-reviews/{review_id}")
+def update_review(review: ManagedReviewDep, data: ManualSectionsIn, session: SessionDep, user: CurrentUser) -> ReviewOut:
+    """Change the sections management writes; fields left out keep their text."""
+    sections = data.model_dump(exclude_unset=True)
+    return review_out(session, reviews.update_manual(session=session, actor=user, review=review, sections=sections))
+
+
+@router.post("/management-reviews/{review_id}/recompile")
+def recompile_review(review: ManagedReviewDep, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> ReviewOut:
+    """Compile the inputs again from today's data; sections and decisions stay."""
+    return review_out(session, reviews.recompile_review(session=session, actor=user, review=review, policy=settings.deadline_policy))
+
+
+@router.post("/management-reviews/{review_id}/decisions", status_code=201)
+def add_decision(review: ManagedReviewDep, data: DecisionIn, session: SessionDep, user: CurrentUser) -> DecisionOut:
+    """Record a decision; one that needs action opens a case (its id is in case_id)."""
+    decision = reviews.add_decision(session=session, actor=user, review=review, text=data.text, needs_action=data.needs_action)
+    return decision_out(next(row for row in reviews.list_decisions(session=session, review=review) if row.decision.id == decision.id))

@@ -1,0 +1,98 @@
+"""Management review pages: the list with the form to compile one, and the review with its inputs,
+management's own sections and the decisions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+
+from auditor.deps import CurrentUser, SessionDep, SettingsDep, is_htmx
+from auditor.errors import Invalid
+from auditor.i18n import get_locale
+from auditor.models import ManagementReview, User
+from auditor.reports.review_report import build_review_report_context
+from auditor.routes.api.reviews import DecisionIn, ManagedReviewDep, ReviewCreator, ReviewDep, ReviewIn
+from auditor.routes.web.forms import invalid_errors, parse, read_form
+from auditor.services import reviews
+from auditor.templating import render
+
+router = APIRouter()
+
+
+def _list_context(session, user: User, values: dict, errors: dict) -> dict:
+    return {"summaries": reviews.list_reviews(session=session, actor=user), "organisations": reviews.reviewable_organisations(session=session, actor=user),
+            "can_create": reviews.can_create_reviews(user), "values": values, "errors": errors}
+
+
+@router.get("/management-reviews")
+def list_reviews(request: Request, session: SessionDep, user: CurrentUser):
+    """The management reviews you may see, and the form to compile one (last calendar year by default)."""
+    year = date.today().year - 1
+    values = {"organisation_id": user.organisation_id, "period_start": date(year, 1, 1).isoformat(), "period_end": date(year, 12, 31).isoformat()}
+    return render(request, "reviews/list.html", _list_context(session, user, values, {}))
+
+
+@router.post("/management-reviews")
+async def create_review(request: Request, session: SessionDep, user: ReviewCreator, settings: SettingsDep):
+    """Compile a management review from the form."""
+    form = await read_form(request)
+    data, errors = parse(ReviewIn, form)
+    if data is not None:
+        try:
+            review = reviews.create_review(session=session, actor=user, organisation_id=data.organisation_id, period_start=data.period_start,
+                                           period_end=data.period_end, policy=settings.deadline_policy)
+        except Invalid as error:
+            session.rollback()
+            errors = invalid_errors(error)
+        else:
+            return RedirectResponse(f"/management-reviews/{review.id}", status_code=303)
+    return render(request, "reviews/list.html", _list_context(session, user, form, errors), status_code=422)
+
+
+def _show_context(session, user: User, review: ManagementReview, **extra) -> dict:
+    return {"review": review, "report": build_review_report_context(session=session, review=review, lang=get_locale()),
+            "can_manage": reviews.can_manage(user, review.organisation_id), "decision_values": {}, "decision_errors": {}, "saved": None, **extra}
+
+
+@router.get("/management-reviews/{review_id}")
+def show_review(request: Request, review: ReviewDep, session: SessionDep, user: CurrentUser):
+    """The review: inputs a-g with charts, management's sections, decisions, the Word download."""
+    return render(request, "reviews/show.html", _show_context(session, user, review))
+
+
+@router.post("/management-reviews/{review_id}/sections")
+async def update_sections(request: Request, review: ManagedReviewDep, session: SessionDep, user: CurrentUser):
+    """Save the hand-written sections sent (an emptied text box clears its section)."""
+    form = await request.form()
+    sections = {key: str(form[key]) for key in reviews.MANUAL_SECTIONS.values if key in form}
+    reviews.update_manual(session=session, actor=user, review=review, sections=sections)
+    if is_htmx(request) and len(sections) == 1:
+        context = _show_context(session, user, review, saved=next(iter(sections)))
+        part = next(p for s in context["report"].sections for p in s.parts if p.manual in sections)
+        return render(request, "reviews/_manual.html", {**context, "part": part})
+    anchor = f"#section-{next(iter(sections))}" if len(sections) == 1 else ""
+    return RedirectResponse(f"/management-reviews/{review.id}{anchor}", status_code=303)
+
+
+@router.post("/management-reviews/{review_id}/recompile")
+def recompile_review(review: ManagedReviewDep, session: SessionDep, user: CurrentUser, settings: SettingsDep):
+    """Compile the inputs again from today's data."""
+    reviews.recompile_review(session=session, actor=user, review=review, policy=settings.deadline_policy)
+    return RedirectResponse(f"/management-reviews/{review.id}", status_code=303)
+
+
+@router.post("/management-reviews/{review_id}/decisions")
+async def add_decision(request: Request, review: ManagedReviewDep, session: SessionDep, user: CurrentUser):
+    """Record a decision; one that needs action opens a case."""
+    form = await read_form(request)
+    values = {"text": form.get("text", ""), "needs_action": bool(form.get("needs_action"))}
+    data, errors = parse(DecisionIn, values)
+    if data is not None:
+        reviews.add_decision(session=session, actor=user, review=review, text=data.text, needs_action=data.needs_action)
+        if is_htmx(request):
+            return render(request, "reviews/_decisions.html", _show_context(session, user, review))
+        return RedirectResponse(f"/management-reviews/{review.id}#decisions", status_code=303)
+    context = _show_context(session, user, review, decision_values=values, decision_errors=errors)
+    return render(request, "reviews/_decisions.html" if is_htmx(request) else "reviews/show.html", context, status_code=422)
