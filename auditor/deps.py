@@ -12,9 +12,9 @@ from auditor.checklists import Library
 from auditor.config import Settings
 from auditor.errors import Forbidden, PasswordChangeRequired, Unauthenticated
 from auditor.i18n import N_
-from auditor.models import Audit, Finding, User
+from auditor.models import Audit, Case, Finding, ManagementReview, User
 from auditor.security import SAFE_METHODS, SESSION_COOKIE, check_csrf, submitted_csrf_token
-from auditor.services import access, accounts, audits, findings
+from auditor.services import access, accounts, audits, cases, findings, reviews
 
 
 def get_settings(request: Request) -> Settings:
@@ -117,3 +117,33 @@ FindingDep = Annotated[Finding, Depends(get_finding_or_404)]
 def is_htmx(request: Request) -> bool:
     """True for a request htmx made, which wants a fragment rather than a page."""
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+
+
+def get_case_or_404(case_id: int, session: SessionDep, user: CurrentUser) -> Case:
+    """The case in the path, if the user may see it."""
+    return cases.get_case(session=session, actor=user, case_id=case_id)
+
+
+CaseDep = Annotated[Case, Depends(get_case_or_404)]
+
+
+def get_review_or_404(review_id: int, session: SessionDep, user: CurrentUser) -> ManagementReview:
+    """The review in the path, if the user may see it."""
+    return reviews.get_review(session=session, actor=user, review_id=review_id)
+
+
+def get_managed_review(review: Annotated[ManagementReview, Depends(get_review_or_404)], user: CurrentUser) -> ManagementReview:
+    """The review in the path, if the user may also change it (403 otherwise)."""
+    reviews.require_manager(actor=user, review=review)
+    return review
+
+
+def require_review_creator(user: CurrentUser) -> User:
+    """Compiling a review: quality managers and admins (of which organisation, the service checks)."""
+    reviews.require_creator(user)
+    return user
+
+
+ReviewDep = Annotated[ManagementReview, Depends(get_review_or_404)]
+ManagedReviewDep = Annotated[ManagementReview, Depends(get_managed_review)]
+ReviewCreator = Annotated[User, Depends(require_review_creator)]

@@ -37,7 +37,7 @@ def render_audit_report(context: AuditReportContext) -> bytes:
         (t("Report id"), context.report_id),
         (t("Generated"), context.generated_at),
     ]
-    _key_value_table(document, facts)
+    add_key_value_table(document, facts)
     for heading, text in ((t("Audit objectives"), context.objectives), (t("Audit scope"), context.scope), (t("Audit criteria"), context.criteria)):
         if text:
             document.add_heading(heading, level=2)
@@ -45,30 +45,30 @@ def render_audit_report(context: AuditReportContext) -> bytes:
 
     if context.plan:
         document.add_heading(t("Audit plan"), level=1)
-        table = _table(document, [t("Date"), t("Time"), t("Activity"), t("Auditor"), t("Auditee (role)")], widths=(25, 24, 56, 30, 35))
+        table = add_table(document, [t("Date"), t("Time"), t("Activity"), t("Auditor"), t("Auditee (role)")], widths=(25, 24, 56, 30, 35))
         for row in context.plan:
-            _row(table, [row.day, row.time, row.activity, row.auditor, row.auditee_role])
+            add_row(table, [row.day, row.time, row.activity, row.auditor, row.auditee_role])
 
     # Summary
     document.add_heading(t("Summary"), level=1)
     document.add_paragraph(t("{answered} of {total} checklist items answered.").format(answered=context.answered, total=context.total))
-    table = _table(document, [t("Verdict"), t("Count")], widths=(120, 30))
+    table = add_table(document, [t("Verdict"), t("Count")], widths=(120, 30))
     for count in context.verdict_counts:
-        cells = _row(table, [count.label, str(count.count)])
-        shade_cell(cells[0], _tint(count.colour))
+        cells = add_row(table, [count.label, str(count.count)])
+        shade_cell(cells[0], tint(count.colour))
 
     # Findings
     document.add_heading(t("Findings"), level=1)
     if context.findings:
-        table = _table(document, [t("No."), t("Kind"), t("Clauses"), t("Statement and evidence")], widths=(16, 30, 34, 90))
+        table = add_table(document, [t("No."), t("Kind"), t("Clauses"), t("Statement and evidence")], widths=(16, 30, 34, 90))
         for finding in context.findings:
             text = finding.statement
             if finding.requirement:
                 text = f"{t('Requirement')}: {finding.requirement}\n{text}"
             if finding.evidence:
                 text += f"\n{t('Objective evidence')}: {finding.evidence}"
-            cells = _row(table, [finding.reference, finding.kind_label, finding.clauses + (f"\n({finding.item_code})" if finding.item_code else ""), text])
-            shade_cell(cells[1], _tint(finding.colour))
+            cells = add_row(table, [finding.reference, finding.kind_label, finding.clauses + (f"\n({finding.item_code})" if finding.item_code else ""), text])
+            shade_cell(cells[1], tint(finding.colour))
     else:
         document.add_paragraph(t("No findings were raised."))
 
@@ -78,12 +78,12 @@ def render_audit_report(context: AuditReportContext) -> bytes:
         document.add_heading(block.title, level=min(block.level + 1, 4))
         if not block.items:
             continue
-        table = _table(document, [t("Item"), t("Question"), t("Verdict"), t("Note and evidence")], widths=(18, 68, 26, 58))
+        table = add_table(document, [t("Item"), t("Question"), t("Verdict"), t("Note and evidence")], widths=(18, 68, 26, 58))
         for item in block.items:
             notes = "\n".join(x for x in (item.note, *("• " + e for e in item.evidence)) if x)
-            cells = _row(table, [item.code, item.question + (f"\n{item.clauses}" if item.clauses else ""), item.verdict_label, notes])
+            cells = add_row(table, [item.code, item.question + (f"\n{item.clauses}" if item.clauses else ""), item.verdict_label, notes])
             if item.verdict:
-                shade_cell(cells[2], _tint(item.colour))
+                shade_cell(cells[2], tint(item.colour))
 
     document.add_heading(t("About this report"), level=1)
     document.add_paragraph(t(
@@ -117,7 +117,7 @@ def _page_setup(document, context: AuditReportContext) -> None:
         run.font.color.rgb = RGBColor(0x6B, 0x72, 0x80)
 
 
-def _key_value_table(document, rows: list[tuple[str, str]]) -> None:
+def add_key_value_table(document, rows: list[tuple[str, str]]) -> None:
     table = document.add_table(rows=0, cols=2)
     table.style = "Table Grid"
     table.autofit = False
@@ -130,7 +130,7 @@ def _key_value_table(document, rows: list[tuple[str, str]]) -> None:
         cells[0].width, cells[1].width = Mm(50), Mm(120)
 
 
-def _table(document, headings: list[str], widths: tuple[int, ...]):
+def add_table(document, headings: list[str], widths: tuple[int, ...]):
     if sum(widths) > TEXT_WIDTH_MM:
         raise ValueError(f"table columns {widths} are wider than the page's {TEXT_WIDTH_MM} mm")
     table = document.add_table(rows=1, cols=len(headings))
@@ -148,7 +148,7 @@ def _table(document, headings: list[str], widths: tuple[int, ...]):
     return table
 
 
-def _row(table, values: list[str]):
+def add_row(table, values: list[str]):
     row = table.add_row()
     keep_row_together(row)
     for cell, value, header in zip(row.cells, values, table.rows[0].cells, strict=True):
@@ -157,7 +157,7 @@ def _row(table, values: list[str]):
     return row.cells
 
 
-def _tint(hex_colour: str, amount: float = 0.75) -> str:
+def tint(hex_colour: str, amount: float = 0.75) -> str:
     """A light tint of a vocabulary colour, so black text stays readable on it."""
     r, g, b = (int(hex_colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
     r, g, b = (round(c + (255 - c) * amount) for c in (r, g, b))

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from auditor import vocabulary as v
 from auditor.i18n import N_, translate
 from auditor.models import ManagementReview, Organisation, User, utcnow
-from auditor.reports.audit_report import _key_value_table, _row, _table, _tint
+from auditor.reports.audit_report import add_key_value_table, add_row, add_table, tint
 from auditor.reports.charts import BarChart, TimeChart, to_png, to_svg
 from auditor.reports.docx_xml import add_field, shade_cell
 from auditor.services import reviews
@@ -328,7 +328,7 @@ def render_review_report(context: ReviewReportContext) -> bytes:
     _page_setup(document, context)
     document.add_paragraph(t("Management review"), style="Title")
     document.add_paragraph(f"{context.organisation} · {context.period}", style="Subtitle")
-    _key_value_table(document, [*context.facts, (t("Review id"), context.report_id)])
+    add_key_value_table(document, [*context.facts, (t("Review id"), context.report_id)])
     document.add_paragraph()
     document.add_paragraph(t("Top management's review of the OH&S management system, here of the psychosocial work environment, following "
                              "ISO 45001 clause 9.3: the inputs a) to g), then the decisions taken."))
@@ -338,9 +338,9 @@ def render_review_report(context: ReviewReportContext) -> bytes:
             _part(document, part, t)
     document.add_heading(t("Decisions"), level=1)
     if context.decisions:
-        table = _table(document, [t("No."), t("Decision"), t("Case"), t("Status")], widths=(12, 100, 24, 34))
+        table = add_table(document, [t("No."), t("Decision"), t("Case"), t("Status")], widths=(12, 100, 24, 34))
         for line in context.decisions:
-            _row(table, [str(line.number), line.text, line.reference or "–", line.status])
+            add_row(table, [str(line.number), line.text, line.reference or "–", line.status])
     else:
         document.add_paragraph(t("No decisions have been recorded."))
     buffer = io.BytesIO()
@@ -363,14 +363,14 @@ def _part(document, part: Part, t) -> None:
     if part.chart is not None:
         document.add_picture(io.BytesIO(to_png(part.chart)), width=Mm(CHART_WIDTH_MM))
     if part.table is not None and part.table.rows:
-        table = _table(document, part.table.headings, widths=part.table.widths)
+        table = add_table(document, part.table.headings, widths=part.table.widths)
         for index, values in enumerate(part.table.rows):
-            cells = _row(table, values)
+            cells = add_row(table, values)
             for column in part.table.numeric:
                 cells[column].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
             colour = part.table.colours[index] if index < len(part.table.colours) else None
             if colour:
-                shade_cell(cells[0], _tint(colour))
+                shade_cell(cells[0], tint(colour))
         for column in part.table.numeric:
             table.rows[0].cells[column].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
         document.add_paragraph()

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
 from sqlmodel import select
 
-from auditor.deps import CaseOpener, CurrentUser, SessionDep, SettingsDep
+from auditor.deps import CaseDep, CaseOpener, CurrentUser, SessionDep, SettingsDep
 from auditor.errors import Invalid
 from auditor.models import Case, Organisation, User
 from auditor.reports import register
@@ -17,14 +17,6 @@ from auditor.schemas import (ActionIn, CaseActionOut, CaseIn, CaseOut, CommentIn
 from auditor.services import cases, history
 
 router = APIRouter(tags=["cases"])
-
-
-def get_case_or_404(case_id: int, session: SessionDep, user: CurrentUser) -> Case:
-    """The case in the path, if the user may see it."""
-    return cases.get_case(session=session, actor=user, case_id=case_id)
-
-
-CaseDep = Annotated[Case, Depends(get_case_or_404)]
 
 
 def case_out(session, case: Case, policy: dict) -> CaseOut:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from auditor.deps import CurrentUser, SessionDep, SettingsDep
-from auditor.models import ManagementReview, Organisation, User
+from auditor.deps import CurrentUser, ManagedReviewDep, ReviewCreator, ReviewDep, SessionDep, SettingsDep
+from auditor.models import ManagementReview, Organisation
 from auditor.reports.review_report import review_report_file
 from auditor.schemas import LongText
 from auditor.services import reviews
@@ -94,26 +94,7 @@ def decision_out(row: reviews.DecisionRow) -> DecisionOut:
 
 # Loaders: who may see and change a review is decided before the body is read
 
-def get_review_or_404(review_id: int, session: SessionDep, user: CurrentUser) -> ManagementReview:
-    """The review in the path, if the user may see it."""
-    return reviews.get_review(session=session, actor=user, review_id=review_id)
 
-
-def get_managed_review(review: Annotated[ManagementReview, Depends(get_review_or_404)], user: CurrentUser) -> ManagementReview:
-    """The review in the path, if the user may also change it (403 otherwise)."""
-    reviews.require_manager(actor=user, review=review)
-    return review
-
-
-def require_review_creator(user: CurrentUser) -> User:
-    """Compiling a review: quality managers and admins (of which organisation, the service checks)."""
-    reviews.require_creator(user)
-    return user
-
-
-ReviewDep = Annotated[ManagementReview, Depends(get_review_or_404)]
-ManagedReviewDep = Annotated[ManagementReview, Depends(get_managed_review)]
-ReviewCreator = Annotated[User, Depends(require_review_creator)]
 
 
 # Routes

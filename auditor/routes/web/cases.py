@@ -9,10 +9,9 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import select
 
 from auditor import vocabulary as v
-from auditor.deps import CaseOpener, CurrentUser, SessionDep, SettingsDep, is_htmx
+from auditor.deps import CaseDep, CaseOpener, CurrentUser, SessionDep, SettingsDep, is_htmx
 from auditor.errors import Conflict, Invalid
 from auditor.models import Audit, Case, Organisation, User
-from auditor.routes.api.cases import CaseDep
 from auditor.i18n import gettext
 from auditor.routes.errors import message_of
 from auditor.routes.web.forms import read_form

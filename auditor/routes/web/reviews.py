@@ -8,12 +8,12 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from auditor.deps import CurrentUser, SessionDep, SettingsDep, is_htmx
+from auditor.deps import ManagedReviewDep, ReviewCreator, ReviewDep, CurrentUser, SessionDep, SettingsDep, is_htmx
 from auditor.errors import Invalid
 from auditor.i18n import get_locale
 from auditor.models import ManagementReview, User
 from auditor.reports.review_report import build_review_report_context
-from auditor.routes.api.reviews import DecisionIn, ManagedReviewDep, ReviewCreator, ReviewDep, ReviewIn
+from auditor.routes.api.reviews import DecisionIn, ReviewIn
 from auditor.routes.web.forms import invalid_errors, parse, read_form
 from auditor.services import reviews
 from auditor.templating import render
