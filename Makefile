@@ -2,6 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_test
+PG_BENCH_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_follow_up
 EXTRACT_KEYWORDS := -k _ -k N_ -k t -k NotFound -k Invalid -k Conflict
 
 .PHONY: run test test-sqlite test-postgres install messages bench
@@ -35,3 +36,4 @@ messages: install
 
 bench: install
 	$(PY) bench/bench.py
+	$(PY) bench/bench_follow_up.py --database-url $(PG_BENCH_URL)

@@ -13,6 +13,7 @@ Who does what:
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -274,7 +275,11 @@ def review_plan(*, session: Session, actor: User, case: Case, accept: bool, reas
 
 def only_individual_measures(*, session: Session, case: Case) -> bool:
     """True when every open action is secondary or tertiary prevention: a hint for the reviewer."""
-    levels = {a.prevention_level for a in open_actions(session=session, case=case)}
+    return individual_only(open_actions(session=session, case=case))
+
+
+def individual_only(actions: list[CaseAction]) -> bool:
+    levels = {a.prevention_level for a in actions if a.status == "open"}
     return bool(levels) and "primary" not in levels
 
 
@@ -454,17 +459,26 @@ def board(*, session: Session, actor: User, policy: dict, filters: BoardFilters 
     for start in range(0, len(ids), 5000):
         for action in session.exec(select(CaseAction).where(CaseAction.case_id.in_(ids[start:start + 5000])).order_by(CaseAction.id)):
             actions_by_case.setdefault(action.case_id, []).append(action)
-    audit_starts: dict[int, list[tuple[int, date]]] = {}
+    # Each organisation's audits by start date, to find "the next audit" of a case by bisection.
+    audit_starts: dict[int, list[tuple[date, int]]] = {}
     organisations = {c.organisation_id for c in found}
     if organisations:
         for audit_id, organisation_id, start_date in session.exec(select(Audit.id, Audit.organisation_id, Audit.start_date).where(Audit.organisation_id.in_(organisations))):
-            audit_starts.setdefault(organisation_id, []).append((audit_id, start_date))
+            audit_starts.setdefault(organisation_id, []).append((start_date, audit_id))
+    for starts in audit_starts.values():
+        starts.sort()
+
+    def next_audit(case: Case) -> date | None:
+        starts = audit_starts.get(case.organisation_id, [])
+        index = bisect.bisect_right(starts, (case.opened_at.date(), float("inf")))
+        for start_date, audit_id in starts[index:index + 2]:  # at most one of them is the case's own audit
+            if audit_id != case.audit_id:
+                return start_date
+        return None
 
     rows = []
     for case in found:
-        opened = case.opened_at.date()
-        later = [d for audit_id, d in audit_starts.get(case.organisation_id, ()) if d > opened and audit_id != case.audit_id]
-        due = deadlines(case=case, policy=policy, next_audit_start=min(later) if later else None).due(case)
+        due = deadlines(case=case, policy=policy, next_audit_start=next_audit(case)).due(case)
         actions = actions_by_case.get(case.id, [])
         late_action = any(a.status == "open" and a.due_date < today for a in actions)
         overdue = case.status != "closed" and ((due is not None and due < today) or late_action)

@@ -20,17 +20,25 @@ router = APIRouter(tags=["cases"])
 
 
 def case_out(session, case: Case, policy: dict) -> CaseOut:
-    row = cases.case_row(session=session, case=case, policy=policy)
-    owners = {u.id: u.name for u in session.exec(select(User).where(User.id.in_([a.owner_id for a in row.actions])))} if row.actions else {}
+    return rows_out(session, [cases.case_row(session=session, case=case, policy=policy)])[0]
+
+
+def rows_out(session, rows: list[cases.CaseRow]) -> list[CaseOut]:
+    """Cases as the API shows them, from board rows (their actions loaded already: no query per case)."""
+    owner_ids = {a.owner_id for row in rows for a in row.actions}
+    owners = {u.id: u.name for u in session.exec(select(User).where(User.id.in_(owner_ids)))} if owner_ids else {}
     today = date.today()
-    return CaseOut(
-        **case.model_dump(exclude={"number", "corrected_at", "plan_submitted_at", "plan_accepted_at", "implemented_at", "verified_by_id",
-                                   "verify_in_audit_id", "updated_at"}),
-        reference=row.reference, due_date=row.due, overdue=row.overdue,
-        only_individual_measures_planned=cases.only_individual_measures(session=session, case=case),
-        actions=[CaseActionOut(**a.model_dump(exclude={"case_id", "created_at"}), owner=owners.get(a.owner_id, ""),
-                               overdue=a.status == "open" and a.due_date < today) for a in row.actions],
-    )
+    out = []
+    for row in rows:
+        out.append(CaseOut(
+            **row.case.model_dump(exclude={"number", "corrected_at", "plan_submitted_at", "plan_accepted_at", "implemented_at", "verified_by_id",
+                                           "verify_in_audit_id", "updated_at"}),
+            reference=row.reference, due_date=row.due, overdue=row.overdue,
+            only_individual_measures_planned=cases.individual_only(row.actions),
+            actions=[CaseActionOut(**a.model_dump(exclude={"case_id", "created_at"}), owner=owners.get(a.owner_id, ""),
+                                   overdue=a.status == "open" and a.due_date < today) for a in row.actions],
+        ))
+    return out
 
 
 def _filters(status: str | None = None, grade: str | None = None, overdue: bool | None = None, clause: str | None = None,
@@ -45,7 +53,7 @@ Filters = Annotated[cases.BoardFilters, Depends(_filters)]
 def list_cases(session: SessionDep, user: CurrentUser, settings: SettingsDep, filters: Filters) -> list[CaseOut]:
     """The cases you may see, soonest due first; filter by status, grade, overdue, clause, BEK factor, audit, owner."""
     found = cases.board(session=session, actor=user, policy=settings.deadline_policy, filters=filters)
-    return [case_out(session, row.case, settings.deadline_policy) for row in found.rows]
+    return rows_out(session, found.rows)
 
 
 @router.post("/cases", status_code=201)

@@ -1,11 +1,13 @@
-"""Benchmark of the management review's compilation. Prints figures; it checks no budget, it reports.
+"""Benchmark of the follow-up board and the management review's compilation. Prints figures; it checks no budget.
 
-    python bench/bench_reviews.py                                  # SQLite in a temporary folder
-    python bench/bench_reviews.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_reviews
+    python bench/bench_follow_up.py                                  # SQLite in a temporary folder
+    python bench/bench_follow_up.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_follow_up
 
 Loads (bulk inserts) 10,000 audits with their sites and findings and 50,000 corrective-action cases (some with
-actions) for 20 organisations over ten years, then times services.reviews.compile_inputs for one organisation and
-one year: the median of 10 runs (budget 300 ms). The Word minutes of that review are timed too, for information.
+actions) for 20 organisations over ten years, then times, as medians of 10 runs (budget 300 ms each):
+the follow-up board of one organisation's quality manager (and, for information, an installation admin's board of
+every case) and services.reviews.compile_inputs for one organisation and one year. The Word minutes of that review
+are timed too, for information.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from auditor.config import Settings  # noqa: E402
 from auditor.db import make_engine, upgrade  # noqa: E402
 from auditor.models import Audit, AuditSite, Case, CaseAction, Finding, ManagementReview, Organisation, Site, User, utcnow  # noqa: E402
 from auditor.reports.review_report import build_review_report_context, render_review_report  # noqa: E402
-from auditor.services import reviews  # noqa: E402
+from auditor.services import accounts, cases, reviews  # noqa: E402
 
 FIRST_DAY = date(2016, 1, 1)
 DAYS = 365 * 10
@@ -155,6 +157,23 @@ def main() -> int:
         results, figures = inputs["audit_results"], inputs["cases"]
         print(f"  covered: {results['audit_count']} audits, {results['findings']} findings, {figures['open']} open cases "
               f"({figures['overdue']} overdue), {figures['closed_in_period']} closed in the period")
+
+        quality_manager, _ = accounts.create_user(session=session, actor=None, email="qm@bench.example", name="QM", role="quality_manager",
+                                                  organisation_id=organisation_id, password="bench password 123")
+        for who, actor in (("the organisation's quality manager", quality_manager), ("an installation admin (every organisation)", admin)):
+            def board_once(actor=actor) -> tuple[float, int]:
+                start = time.perf_counter()
+                found = cases.board(session=session, actor=actor, policy=policy)
+                elapsed = (time.perf_counter() - start) * 1000
+                session.expunge_all()
+                return elapsed, len(found.rows)
+
+            board_once()
+            board_runs = sorted(board_once()[0] for _ in range(args.runs))
+            shown = board_once()[1]
+            board_median = statistics.median(board_runs)
+            print(f"follow-up board for {who}: {shown:,} cases, median {board_median:.1f} ms, min {board_runs[0]:.1f} ms, "
+                  f"max {board_runs[-1]:.1f} ms (n={args.runs}, budget 300 ms: {'ok' if board_median < 300 else 'OVER BUDGET'})")
 
         review = reviews.create_review(session=session, actor=admin, organisation_id=organisation_id, period_start=period[0], period_end=period[1], policy=policy)
         times = []
