@@ -20,7 +20,8 @@ TEXT_WIDTH_MM = 170  # A4 less 20 mm margins; every table's widths add up to at 
 def render_audit_report(context: AuditReportContext) -> bytes:
     t = context.t
     document = Document()
-    _page_setup(document, context)
+    set_up_a4(document, t=t, lang=context.lang, title=context.title, subject=t("Audit report"),
+              footer=f"{context.report_id} · {context.organisation}")
 
     # Cover
     document.add_paragraph(t("Audit report"), style="Title")
@@ -95,24 +96,25 @@ def render_audit_report(context: AuditReportContext) -> bytes:
     return buffer.getvalue()
 
 
-def _page_setup(document, context: AuditReportContext) -> None:
+def set_up_a4(document, *, t, lang: str, title: str, subject: str, footer: str) -> None:
+    """A4 portrait (python-docx's default template is US Letter), our fonts, the document's properties, and a
+    footer that reads "<footer> · Page X of Y"."""
     section = document.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = Mm(210), Mm(297)  # python-docx's default template is US Letter
+    section.page_width, section.page_height = Mm(210), Mm(297)
     section.left_margin = section.right_margin = Mm(20)
     section.top_margin, section.bottom_margin = Mm(20), Mm(18)
-    styles = document.styles
-    styles["Normal"].font.name = "Calibri"
-    styles["Normal"].font.size = Pt(10)
+    document.styles["Normal"].font.name = "Calibri"
+    document.styles["Normal"].font.size = Pt(10)
     core = document.core_properties
-    core.title, core.subject, core.language = context.title, context.t("Audit report"), context.lang
-    footer = section.footer.paragraphs[0]
-    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    footer.add_run(f"{context.report_id} · {context.organisation} · {context.t('Page')} ")
-    add_field(footer, "PAGE")
-    footer.add_run(f" {context.t('of')} ")
-    add_field(footer, "NUMPAGES")
-    for run in footer.runs:
+    core.title, core.subject, core.language = title, subject, lang
+    paragraph = section.footer.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph.add_run(f"{footer} · {t('Page')} ")
+    add_field(paragraph, "PAGE")
+    paragraph.add_run(f" {t('of')} ")
+    add_field(paragraph, "NUMPAGES")
+    for run in paragraph.runs:
         run.font.size = Pt(8)
         run.font.color.rgb = RGBColor(0x6B, 0x72, 0x80)
 

@@ -11,17 +11,16 @@ from datetime import date, datetime
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from docx import Document
-from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Mm, Pt, RGBColor
+from docx.shared import Mm
 from sqlmodel import Session
 
 from auditor import vocabulary as v
 from auditor.i18n import N_, translate
 from auditor.models import ManagementReview, Organisation, User, utcnow
-from auditor.reports.audit_report import add_key_value_table, add_row, add_table, tint
+from auditor.reports.audit_report import add_key_value_table, add_row, add_table, set_up_a4, tint
 from auditor.reports.charts import BarChart, TimeChart, to_png, to_svg
-from auditor.reports.docx_xml import add_field, shade_cell
+from auditor.reports.docx_xml import shade_cell
 from auditor.services import reviews
 
 HAZARD_TABLE_TITLES = {
@@ -325,7 +324,8 @@ def _improvement(w: _Words, opportunities: dict) -> Part:
 def render_review_report(context: ReviewReportContext) -> bytes:
     t = context.t
     document = Document()
-    _page_setup(document, context)
+    set_up_a4(document, t=context.t, lang=context.lang, title=f"{context.t('Management review')}: {context.organisation}, {context.period}",
+              subject=context.t("Management review"), footer=f"{context.report_id} · {context.organisation}")
     document.add_paragraph(t("Management review"), style="Title")
     document.add_paragraph(f"{context.organisation} · {context.period}", style="Subtitle")
     add_key_value_table(document, [*context.facts, (t("Review id"), context.report_id)])
@@ -375,27 +375,6 @@ def _part(document, part: Part, t) -> None:
             table.rows[0].cells[column].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
         document.add_paragraph()
 
-
-def _page_setup(document, context: ReviewReportContext) -> None:
-    section = document.sections[0]
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = Mm(210), Mm(297)  # python-docx's default template is US Letter
-    section.left_margin = section.right_margin = Mm(20)
-    section.top_margin, section.bottom_margin = Mm(20), Mm(18)
-    document.styles["Normal"].font.name = "Calibri"
-    document.styles["Normal"].font.size = Pt(10)
-    core = document.core_properties
-    core.title = f"{context.t('Management review')}: {context.organisation}, {context.period}"
-    core.subject, core.language = context.t("Management review"), context.lang
-    footer = section.footer.paragraphs[0]
-    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    footer.add_run(f"{context.report_id} · {context.organisation} · {context.t('Page')} ")
-    add_field(footer, "PAGE")
-    footer.add_run(f" {context.t('of')} ")
-    add_field(footer, "NUMPAGES")
-    for run in footer.runs:
-        run.font.size = Pt(8)
-        run.font.color.rgb = RGBColor(0x6B, 0x72, 0x80)
 
 
 def review_report_file(*, session: Session, review: ManagementReview, lang: str) -> tuple[str, bytes]:
