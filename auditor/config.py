@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     checklists_dir: Path | None = None
     default_language: Literal["da", "en"] = "da"
     session_hours: float = 12.0
+    photo_max_mb: float = 20.0
+    keep_photo_originals: bool = False
     # Days from opening to each deadline, per grade; "next_audit": due at the next audit of the organisation.
     deadline_policy: dict[str, dict[str, int | Literal["next_audit"]]] = {
         "major_nc": {"correction": 30, "plan": 30, "verification": 90},

@@ -332,3 +332,22 @@ class ReviewDecision(SQLModel, table=True):
     text: str = Field(sa_type=Text)
     case_id: int | None = Field(default=None, foreign_key="case.id")  # the case that tracks a decision that needs doing
     created_at: datetime = _timestamp()
+
+
+class Photo(SQLModel, table=True):
+    """A photo taken as evidence on a checklist item or a finding. Stored re-encoded: EXIF orientation applied,
+    location and every other metadata removed, downscaled; the original only if AUDITOR_KEEP_PHOTO_ORIGINALS says so."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    audit_id: int = Field(foreign_key="audit.id", index=True, ondelete="CASCADE")
+    item_id: str | None = Field(default=None, max_length=80)
+    finding_id: int | None = Field(default=None, foreign_key="finding.id")
+    caption: str = Field(default="", max_length=300)
+    confidential: bool = False
+    sha256: str = Field(max_length=64)
+    width: int
+    height: int
+    size: int
+    original_sha256: str | None = Field(default=None, max_length=64)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = _timestamp()

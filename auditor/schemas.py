@@ -225,12 +225,26 @@ class ResponseIn(_In):
         return _one_of(v.VERDICTS, value, "verdict")
 
 
+class PhotoOut(BaseModel):
+    id: int
+    item_id: str | None
+    finding_id: int | None
+    caption: str
+    confidential: bool
+    width: int
+    height: int
+    url: str
+    thumbnail_url: str
+    created_at: datetime
+
+
 class ResponseOut(BaseModel):
     item_id: str
     verdict: str | None
     note: str
     version: int
     updated_at: datetime | None
+    photos: list[PhotoOut] = []
 
 
 class EvidenceIn(_In):
@@ -411,3 +425,4 @@ class CaseOut(BaseModel):
     verification_result: str | None
     closed_at: datetime | None
     actions: list[CaseActionOut]
+

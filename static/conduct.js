@@ -272,6 +272,8 @@
       item.resolveConflict(false);
     } else if (target.dataset.action === "add-evidence" && item) {
       openEvidenceDialog(item);
+    } else if (target.dataset.action === "add-photo" && item) {
+      openPhotoDialog(item);
     }
   });
 
@@ -345,6 +347,37 @@
   document.body.addEventListener("evidence-saved", () => {
     dialog.close();
     freshEvidenceForm();
+  });
+
+  // Photos: one dialog to take or pick a photo; the server sends the item's thumbnails back.
+  const photoDialog = document.getElementById("photo-dialog");
+  const blankPhotoForm = photoDialog.querySelector("form").cloneNode(true);
+  function openPhotoDialog(item) {
+    const form = blankPhotoForm.cloneNode(true);
+    photoDialog.querySelector("form").replaceWith(form);
+    if (window.htmx) window.htmx.process(form);
+    form.querySelector("[name=item_id]").value = item.id;
+    document.getElementById("photo-dialog-item").textContent = item.card.querySelector(".item-code").textContent;
+    photoDialog.showModal();
+  }
+  photoDialog.addEventListener("click", (event) => {
+    if (event.target.closest("[data-action=close-dialog]")) photoDialog.close();
+  });
+  document.body.addEventListener("photo-saved", () => photoDialog.close());
+
+  // Tap a thumbnail to see the photo large; without JavaScript the link opens it.
+  const photoView = document.getElementById("photo-view");
+  layout.addEventListener("click", (event) => {
+    const link = event.target.closest("[data-action=enlarge-photo]");
+    if (!link) return;
+    event.preventDefault();
+    document.getElementById("photo-view-image").src = link.href;
+    document.getElementById("photo-view-image").alt = link.dataset.caption || "";
+    document.getElementById("photo-view-caption").textContent = link.dataset.caption || "";
+    photoView.showModal();
+  });
+  photoView.addEventListener("click", (event) => {
+    if (event.target.closest("[data-action=close-dialog]") || event.target === photoView) photoView.close();
   });
 
   // Highlight the section being read in the section list.

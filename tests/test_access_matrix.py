@@ -6,16 +6,18 @@ without a rule (or a rule outlives its route), so no route can slip past the mat
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date
 
 import pytest
+from PIL import Image
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from auditor.app import create_app
 from auditor.config import Settings
 from auditor.schemas import AuditIn, EvidenceIn, FindingIn, PlanEntryIn
-from auditor.services import accounts, audits, cases, evidence, findings, reviews
+from auditor.services import accounts, audits, cases, evidence, findings, photos, reviews
 from tests.conftest import CSRF_VALUE
 
 PUBLIC, USER, VIEW, PLAN, CONDUCT, PLAN_NEW, ORG_MANAGE, ORG_VIEW, USER_ADMIN = (
@@ -92,6 +94,14 @@ RULES = {
     ("GET", "/organisations"): USER,
     ("POST", "/organisations"): ORG_MANAGE,
     ("POST", "/organisations/{organisation_id}/sites"): ORG_MANAGE,
+    # Photo evidence
+    ("POST", "/api/v1/audits/{audit_id}/responses/{item_id}/photos"): CONDUCT,
+    ("GET", "/api/v1/audits/{audit_id}/responses/{item_id}/photos"): VIEW,
+    ("GET", "/api/v1/audits/{audit_id}/photos/{photo_id}.jpg"): VIEW,
+    ("GET", "/api/v1/audits/{audit_id}/photos/{photo_id}/thumbnail.jpg"): VIEW,
+    ("DELETE", "/api/v1/audits/{audit_id}/photos/{photo_id}"): CONDUCT,
+    ("POST", "/audits/{audit_id}/photos"): CONDUCT,
+    ("POST", "/audits/{audit_id}/photos/{photo_id}/delete"): CONDUCT,
     # Corrective-action cases
     ("POST", "/api/v1/audits/{audit_id}/findings/{finding_id}/track"): CONDUCT,
     ("POST", "/audits/{audit_id}/findings/{finding_id}/track"): CONDUCT,
@@ -235,7 +245,10 @@ def world(session, library, make_user, make_organisation, admin, settings) -> Wo
     attachment = cases.add_attachment(session=session, actor=admin, case=case, filename="a.pdf", content=b"%PDF-1.4 x", storage=settings.data_dir / "attachments")
     review = reviews.create_review(session=session, actor=admin, organisation_id=own.id, period_start=date(2026, 1, 1), period_end=date(2026, 12, 31),
                                    policy=settings.deadline_policy)
-    ids = {"audit_id": audit.id, "entry_id": entry.id, "item_id": item_id, "evidence_id": proof.id, "finding_id": finding.id,
+    picture = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 120, 10)).save(picture, "JPEG")
+    photo = photos.add_photo(session=session, actor=lead, audit=audit, item_id=item_id, content=picture.getvalue(), storage=settings.data_dir / "photos")
+    ids = {"photo_id": photo.id, "audit_id": audit.id, "entry_id": entry.id, "item_id": item_id, "evidence_id": proof.id, "finding_id": finding.id,
            "organisation_id": own.id, "checklist_id": "iso45003-clauses", "user_id": users["viewer_own"].id, "locale": "en",
            "case_id": case.id, "action_id": action.id, "attachment_id": attachment.id, "step": "comment", "review_id": review.id}
     return World(ids, users)

@@ -565,6 +565,32 @@ def test_a_session_that_expires_while_typing_keeps_the_text(page: Page, context:
     assert audit.stored(item_id)["note"] == text
 
 
+def test_a_photo_from_the_tablet(page: Page, context: BrowserContext, audit: AuditPage, tmp_path):
+    from PIL import Image
+
+    english(context, audit.live)
+    picture = tmp_path / "IMG_0042.JPG"
+    Image.new("RGB", (1200, 900), (40, 90, 160)).save(picture, "JPEG")
+    item_id = audit.item_ids[0]
+    page.goto(audit.conduct_url, wait_until=READY)
+    card(page, item_id).get_by_role("button", name="Photo").tap()
+    dialog = page.locator("#photo-dialog")
+    expect(dialog).to_be_visible()
+    dialog.locator("input[type=file]").set_input_files(str(picture))
+    dialog.get_by_label("Caption").fill("Opslag ved kantinen")
+    dialog.get_by_role("button", name="Save photo").tap()
+    expect(dialog).to_be_hidden()
+    thumbnail = card(page, item_id).locator(".photo img")
+    expect(thumbnail).to_have_count(1)
+    expect(card(page, item_id).locator(".photo figcaption")).to_have_text("Opslag ved kantinen")
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
+    assert page.evaluate("img => img.naturalWidth", thumbnail.element_handle()) == 320
+    thumbnail.tap()
+    expect(page.locator("#photo-view")).to_be_visible()
+    expect(page.locator("#photo-view-caption")).to_have_text("Opslag ved kantinen")
+    assert [p["caption"] for p in audit.live.api.get(f"/api/v1/audits/{audit.id}/responses/{quote(item_id, safe='')}/photos")] == ["Opslag ved kantinen"]
+
+
 # -- 7. Screenshots for the docs ---------------------------------------------------------------------------------
 
 @pytest.mark.skipif(os.environ.get("AUDITOR_SCREENSHOTS") != "1", reason="set AUDITOR_SCREENSHOTS=1 to write docs/screenshots/")

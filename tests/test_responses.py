@@ -18,7 +18,7 @@ def test_first_save_creates_version_1_and_starts_the_audit(client, make_audit, f
     audit = make_audit()
     response = put(client, audit, first_item_id, verdict="conform", note="APV 2026 gennemgået", version=0)
     assert response.status_code == 200
-    assert response.json() | {"updated_at": None} == {"item_id": first_item_id, "verdict": "conform", "note": "APV 2026 gennemgået", "version": 1, "updated_at": None}
+    assert response.json() | {"updated_at": None} == {"item_id": first_item_id, "verdict": "conform", "note": "APV 2026 gennemgået", "version": 1, "updated_at": None, "photos": []}
     body = client.get(f"/api/v1/audits/{audit.id}").json()
     assert body["progress"]["answered"] == 1 and body["status"] == "in_progress"
 

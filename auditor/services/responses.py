@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
@@ -12,11 +12,12 @@ from sqlmodel import Session, select
 from auditor import vocabulary as v
 from auditor.checklists import Checklist, Section
 from auditor.errors import Invalid, NotFound, StaleVersion
-from auditor.models import Audit, Evidence, Finding, Response, User, utcnow
+from auditor.models import Audit, Evidence, Finding, Photo, Response, User, utcnow
 from auditor.schemas import Progress, ResponseIn
 from auditor.services import access, trail
 from auditor.services.audits import ensure_open, progress
 from auditor.services.evidence import list_evidence
+from auditor.services.photos import list_photos
 from auditor.services.checklists import PlacedItem, audit_structure
 
 SAVED_FIELDS = ("verdict", "note")
@@ -93,6 +94,7 @@ class ConductItem:
     response: Response | None
     evidence: list[Evidence]
     finding_count: int
+    photos: list = field(default_factory=list)
 
     @property
     def item(self):
@@ -137,6 +139,9 @@ def conduct_view(*, session: Session, actor: User, audit: Audit) -> ConductView:
     evidence: dict[str, list[Evidence]] = defaultdict(list)
     for entry in list_evidence(session=session, actor=actor, audit=audit):
         evidence[entry.item_id].append(entry)
+    photos_by_item: dict[str, list[Photo]] = defaultdict(list)
+    for photo in list_photos(session=session, actor=actor, audit=audit):
+        photos_by_item[photo.item_id].append(photo)
     finding_counts = dict(
         session.exec(select(Finding.item_id, func.count()).where(Finding.audit_id == audit.id).group_by(Finding.item_id)).all()
     )
@@ -150,7 +155,8 @@ def conduct_view(*, session: Session, actor: User, audit: Audit) -> ConductView:
         headings = placed.path[1:]
         if not section.groups or section.groups[-1].headings != headings:
             section.groups.append(ConductGroup(headings, []))
-        section.groups[-1].items.append(ConductItem(placed, responses.get(item_id), evidence.get(item_id, []), finding_counts.get(item_id, 0)))
+        section.groups[-1].items.append(ConductItem(placed, responses.get(item_id), evidence.get(item_id, []), finding_counts.get(item_id, 0),
+                                                    photos_by_item.get(item_id, [])))
     answered_total = 0
     for section in sections.values():
         items = [item for group in section.groups for item in group.items]

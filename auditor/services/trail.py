@@ -22,6 +22,7 @@ SNAPSHOT_FIELDS = {
     "user": ("email", "name", "role", "organisation_id", "is_active"),
     "case": ("status", "grade", "statement", "correction", "root_cause_method", "root_cause", "plan_return_reason",
              "individual_measures_only", "verification_method", "verified_on", "verification_result", "verify_in_audit_id"),
+    "photo": ("item_id", "finding_id", "caption", "confidential", "width", "height", "sha256"),
     "case_action": ("description", "owner_id", "due_date", "prevention_level", "status", "implementation_note"),
     "review": ("organisation_id", "period_start", "period_end", "manual"),
     "review_decision": ("review_id", "text", "case_id"),

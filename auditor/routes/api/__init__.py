@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from auditor import __version__
-from auditor.routes.api import audits, cases, checklists, findings, history, organisations, reports, responses, reviews
+from auditor.routes.api import audits, cases, photos, checklists, findings, history, organisations, reports, responses, reviews
 
 router = APIRouter()
 
@@ -14,5 +14,5 @@ def health_check() -> dict:
     return {"status": "ok", "version": __version__}
 
 
-for module in (checklists, organisations, audits, responses, findings, reports, history, cases, reviews):
+for module in (checklists, organisations, audits, responses, photos, findings, reports, history, cases, reviews):
     router.include_router(module.router, prefix="/api/v1")

@@ -7,7 +7,8 @@ from fastapi import APIRouter, Response as HTTPResponse
 from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, SessionDep
 from auditor.models import Evidence, Response
 from auditor.schemas import EvidenceIn, EvidenceOut, ResponseIn, ResponseOut
-from auditor.services import evidence, responses
+from auditor.routes.api.photos import photo_out
+from auditor.services import evidence, photos, responses
 
 router = APIRouter(tags=["responses"])
 
@@ -27,9 +28,11 @@ def list_responses(audit: AuditDep, session: SessionDep) -> list[ResponseOut]:
 
 
 @router.get("/audits/{audit_id}/responses/{item_id}")
-def show_response(audit: AuditDep, item_id: str, session: SessionDep) -> ResponseOut:
-    """One answer; an item not answered yet has version 0."""
-    return response_out(responses.answer_for(session=session, audit=audit, item_id=item_id))
+def show_response(audit: AuditDep, item_id: str, session: SessionDep, user: CurrentUser) -> ResponseOut:
+    """One answer with its photos; an item not answered yet has version 0."""
+    answer = response_out(responses.answer_for(session=session, audit=audit, item_id=item_id))
+    answer.photos = [photo_out(p) for p in photos.list_photos(session=session, actor=user, audit=audit, item_id=item_id)]
+    return answer
 
 
 @router.put(

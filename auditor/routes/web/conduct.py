@@ -6,13 +6,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from auditor import vocabulary as v
-from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, SessionDep, is_htmx
+from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, SessionDep, SettingsDep, is_htmx
 from auditor.errors import Invalid
 from auditor.i18n import gettext
 from auditor.models import Organisation
 from auditor.routes.web.forms import invalid_errors, parse, read_form
 from auditor.schemas import EvidenceIn
-from auditor.services import access, evidence, responses
+from auditor.services import access, evidence, photos, responses
 from auditor.templating import render
 
 router = APIRouter()
@@ -57,3 +57,39 @@ def delete_evidence(request: Request, audit: ConductAuditDep, evidence_id: int, 
         can = access.audit_permissions(session=session, user=user, audit=audit)
         return render(request, "conduct/_evidence_list.html", {"audit": audit, "item_id": entry.item_id, "entries": entries, "can": can})
     return RedirectResponse(f"/audits/{audit.id}/conduct#item-{entry.item_id}", status_code=303)
+
+
+@router.post("/audits/{audit_id}/photos")
+async def create_photo(request: Request, audit: ConductAuditDep, session: SessionDep, user: CurrentUser, settings: SettingsDep):
+    """Add a photo to an item; htmx gets that item's photos back, a refused photo shows why in the dialog."""
+    form = await request.form()
+    item_id = str(form.get("item_id", "")) or None
+    upload = form.get("file")
+    max_bytes = int(settings.photo_max_mb * 1024 * 1024)
+    content = await upload.read(max_bytes + 1) if upload is not None and hasattr(upload, "read") else b""
+    try:
+        photos.add_photo(session=session, actor=user, audit=audit, item_id=item_id, content=content, caption=str(form.get("caption", "")),
+                         confidential=form.get("confidential") == "true", storage=settings.data_dir / "photos",
+                         keep_original=settings.keep_photo_originals, max_bytes=max_bytes)
+    except Invalid as error:
+        return render(request, "conduct/_photo_form.html", {"audit": audit, "values": {"item_id": item_id or "", "caption": form.get("caption", "")},
+                                                           "errors": invalid_errors(error)}, status_code=422)
+    return _photo_strip(request, session, user, audit, item_id, trigger="photo-saved")
+
+
+@router.post("/audits/{audit_id}/photos/{photo_id}/delete")
+def delete_photo(request: Request, audit: ConductAuditDep, photo_id: int, session: SessionDep, user: CurrentUser):
+    """Remove a photo."""
+    photo = photos.delete_photo(session=session, actor=user, audit=audit, photo_id=photo_id)
+    return _photo_strip(request, session, user, audit, photo.item_id)
+
+
+def _photo_strip(request, session, user, audit, item_id: str, trigger: str | None = None):
+    entries = photos.list_photos(session=session, actor=user, audit=audit, item_id=item_id)
+    if not is_htmx(request):
+        return RedirectResponse(f"/audits/{audit.id}/conduct#item-{item_id}", status_code=303)
+    headers = {"HX-Retarget": f"[id='photos-{item_id}']", "HX-Reswap": "innerHTML"}
+    if trigger:
+        headers["HX-Trigger-After-Settle"] = trigger
+    can = access.audit_permissions(session=session, user=user, audit=audit)
+    return render(request, "conduct/_photos.html", {"audit": audit, "photos": entries, "can": can}, headers=headers)

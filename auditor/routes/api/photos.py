@@ -1,0 +1,60 @@
+"""Photo evidence on checklist items and findings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Response, UploadFile
+from fastapi.responses import FileResponse
+
+from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, SessionDep, SettingsDep
+from auditor.models import Photo
+from auditor.schemas import PhotoOut
+from auditor.services import photos
+
+router = APIRouter(tags=["photos"])
+
+
+def photo_out(photo: Photo) -> PhotoOut:
+    base = f"/api/v1/audits/{photo.audit_id}/photos/{photo.id}"
+    return PhotoOut(**photo.model_dump(include=set(PhotoOut.model_fields) - {"url", "thumbnail_url"}), url=f"{base}.jpg", thumbnail_url=f"{base}/thumbnail.jpg")
+
+
+@router.post("/audits/{audit_id}/responses/{item_id}/photos", status_code=201)
+async def create_photo(audit: ConductAuditDep, item_id: str, session: SessionDep, user: CurrentUser, settings: SettingsDep,
+                       file: Annotated[UploadFile, File(description="A JPEG, PNG or WebP photo")],
+                       caption: Annotated[str, Form(max_length=300)] = "", confidential: Annotated[bool, Form()] = False) -> PhotoOut:
+    """Add a photo to a checklist item; location and other metadata are removed, orientation applied."""
+    max_bytes = int(settings.photo_max_mb * 1024 * 1024)
+    content = await file.read(max_bytes + 1)
+    photo = photos.add_photo(session=session, actor=user, audit=audit, item_id=item_id, content=content, caption=caption, confidential=confidential,
+                             storage=settings.data_dir / "photos", keep_original=settings.keep_photo_originals, max_bytes=max_bytes)
+    return photo_out(photo)
+
+
+@router.get("/audits/{audit_id}/responses/{item_id}/photos")
+def list_photos(audit: AuditDep, item_id: str, session: SessionDep, user: CurrentUser) -> list[PhotoOut]:
+    """The photos on one item that you may see."""
+    return [photo_out(p) for p in photos.list_photos(session=session, actor=user, audit=audit, item_id=item_id)]
+
+
+@router.get("/audits/{audit_id}/photos/{photo_id}.jpg", response_class=FileResponse)
+def download_photo(audit: AuditDep, photo_id: int, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> FileResponse:
+    """The photo (downscaled, without metadata)."""
+    photo = photos.get_photo(session=session, actor=user, audit=audit, photo_id=photo_id)
+    return FileResponse(photos.photo_path(settings.data_dir / "photos", photo.sha256), media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.get("/audits/{audit_id}/photos/{photo_id}/thumbnail.jpg", response_class=FileResponse)
+def download_thumbnail(audit: AuditDep, photo_id: int, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> FileResponse:
+    """A small version for lists and the tablet screen."""
+    photo = photos.get_photo(session=session, actor=user, audit=audit, photo_id=photo_id)
+    return FileResponse(photos.photo_path(settings.data_dir / "photos", photo.sha256, thumbnail=True), media_type="image/jpeg",
+                        headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.delete("/audits/{audit_id}/photos/{photo_id}", status_code=204)
+def delete_photo(audit: ConductAuditDep, photo_id: int, session: SessionDep, user: CurrentUser) -> Response:
+    """Remove a photo."""
+    photos.delete_photo(session=session, actor=user, audit=audit, photo_id=photo_id)
+    return Response(status_code=204)

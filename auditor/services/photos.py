@@ -1,0 +1,131 @@
+"""Photo evidence from the tablet: checked, straightened, stripped of location and other metadata, downscaled.
+
+What is kept: a JPEG of at most MAX_EDGE pixels on its long side (what reports use), a thumbnail, and the original
+only when the installation keeps originals. All are named by their SHA-256 and written whole or not at all.
+Photos follow the confidentiality rules of evidence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import false
+from sqlmodel import Session, select
+
+from auditor.errors import Invalid, NotFound
+from auditor.i18n import N_
+from auditor.models import Audit, Finding, Photo, User
+from auditor.services import access, trail
+from auditor.services.audits import ensure_open, get_in_audit
+from auditor.services.checklists import audit_structure
+
+MAX_EDGE = 1600  # pixels on the long side: sharp on an A4 page, small enough to stream into a report
+THUMBNAIL_EDGE = 320
+ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: the JPEG variant some cameras write
+
+
+def photo_path(storage: Path, sha256: str, *, thumbnail: bool = False) -> Path:
+    return storage / f"{sha256}{'-thumb' if thumbnail else ''}.jpg"
+
+
+def _write(path: Path, content: bytes) -> None:
+    if path.exists():
+        return
+    partial = path.with_name(f".{path.name}.part")
+    partial.write_bytes(content)
+    partial.replace(path)
+
+
+def _jpeg(image: Image.Image, edge: int) -> bytes:
+    copy = image.copy()
+    copy.thumbnail((edge, edge), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    copy.save(buffer, "JPEG", quality=85, optimize=True)  # no exif= argument: nothing of the original's metadata goes along
+    return buffer.getvalue()
+
+
+def process(content: bytes, *, max_bytes: int) -> tuple[bytes, bytes, int, int]:
+    """(photo JPEG, thumbnail JPEG, width, height), or Invalid with a message a person understands."""
+    if not content:
+        raise Invalid(N_("The file is empty."), field="file")
+    if len(content) > max_bytes:
+        raise Invalid(N_("The photo is larger than {mb} MB."), field="file", mb=max_bytes // (1024 * 1024))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(content)) as probe:
+                if probe.format not in ACCEPTED_FORMATS:
+                    raise UnidentifiedImageError(probe.format)
+                probe.verify()
+            with Image.open(io.BytesIO(content)) as image:
+                image.load()
+                upright = ImageOps.exif_transpose(image).convert("RGB")
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise Invalid(N_("This is not a photo we can read. Use a JPEG, PNG or WebP image."), field="file") from None
+    photo = _jpeg(upright, MAX_EDGE)
+    with Image.open(io.BytesIO(photo)) as stored:
+        width, height = stored.size
+    return photo, _jpeg(upright, THUMBNAIL_EDGE), width, height
+
+
+def add_photo(*, session: Session, actor: User, audit: Audit, content: bytes, storage: Path, caption: str = "", confidential: bool = False,
+              item_id: str | None = None, finding_id: int | None = None, keep_original: bool = False, max_bytes: int = 20 * 1024 * 1024) -> Photo:
+    """Keep a photo on an item or a finding of the audit (the audit team)."""
+    access.require(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
+    ensure_open(audit)
+    if item_id is not None and item_id not in audit_structure(session=session, audit_id=audit.id).items:
+        raise NotFound(N_("This audit has no checklist item with this id."))
+    if finding_id is not None:
+        get_in_audit(session=session, audit=audit, model=Finding, row_id=finding_id, missing=N_("No finding with this id in this audit."))
+    if item_id is None and finding_id is None:
+        raise Invalid(N_("A photo belongs to a checklist item or a finding."), field="item_id")
+    photo, thumbnail, width, height = process(content, max_bytes=max_bytes)
+    digest = hashlib.sha256(photo).hexdigest()
+    storage.mkdir(parents=True, exist_ok=True)
+    _write(photo_path(storage, digest), photo)
+    _write(photo_path(storage, digest, thumbnail=True), thumbnail)
+    original = None
+    if keep_original:
+        original = hashlib.sha256(content).hexdigest()
+        (storage / "originals").mkdir(exist_ok=True)
+        _write(storage / "originals" / original, content)
+    row = Photo(audit_id=audit.id, item_id=item_id, finding_id=finding_id, caption=caption.strip()[:300], confidential=confidential,
+                sha256=digest, width=width, height=height, size=len(photo), original_sha256=original, created_by_id=actor.id)
+    session.add(row)
+    session.flush()
+    trail.record(session=session, actor=actor, action="create", entity="photo", entity_id=row.id, audit_id=audit.id,
+                 after=trail.snapshot("photo", row), confidential=confidential)
+    session.commit()
+    return row
+
+
+def list_photos(*, session: Session, actor: User | None, audit: Audit, item_id: str | None = None) -> list[Photo]:
+    """Photos the actor may see (confidential ones only for the audit team); with no actor (a report), never those."""
+    query = select(Photo).where(Photo.audit_id == audit.id)
+    if item_id is not None:
+        query = query.where(Photo.item_id == item_id)
+    if actor is None or access.Can.SEE_CONFIDENTIAL not in access.audit_permissions(session=session, user=actor, audit=audit):
+        query = query.where(Photo.confidential == false())
+    return list(session.exec(query.order_by(Photo.id)))
+
+
+def get_photo(*, session: Session, actor: User, audit: Audit, photo_id: int) -> Photo:
+    photo = get_in_audit(session=session, audit=audit, model=Photo, row_id=photo_id, missing=N_("No photo with this id in this audit."))
+    if photo.confidential and access.Can.SEE_CONFIDENTIAL not in access.audit_permissions(session=session, user=actor, audit=audit):
+        raise NotFound(N_("No photo with this id in this audit."))
+    return photo
+
+
+def delete_photo(*, session: Session, actor: User, audit: Audit, photo_id: int) -> Photo:
+    access.require(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
+    ensure_open(audit)
+    photo = get_photo(session=session, actor=actor, audit=audit, photo_id=photo_id)
+    trail.record(session=session, actor=actor, action="delete", entity="photo", entity_id=photo.id, audit_id=audit.id,
+                 before=trail.snapshot("photo", photo), confidential=photo.confidential)
+    session.delete(photo)
+    session.commit()
+    return photo

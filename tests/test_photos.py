@@ -1,0 +1,127 @@
+"""Photo evidence: real images only, orientation applied, metadata gone, downscaled, nothing half-stored,
+the confidentiality rules of evidence."""
+
+import io
+
+import pytest
+from PIL import Image
+from sqlmodel import select
+
+from auditor.models import AuditEvent, Photo
+
+
+def jpeg_with_exif(width=3000, height=2000, orientation=6, gps=True) -> bytes:
+    """A camera-like JPEG: landscape pixels, an orientation tag saying 'rotate', and a GPS position."""
+    image = Image.new("RGB", (width, height), (200, 30, 30))
+    image.paste((30, 30, 200), (0, 0, width // 2, height))  # left half blue, so rotation is visible
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x010F] = "TabletMaker"
+    if gps:
+        exif[0x8825] = {1: "N", 2: (55.0, 40.0, 30.0), 3: "E", 4: (12.0, 34.0, 56.0)}
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+def upload(client, audit, item_id, content, name="photo.jpg", **form):
+    return client.post(f"/api/v1/audits/{audit.id}/responses/{item_id}/photos", files={"file": (name, content, "image/jpeg")}, data=form)
+
+
+def test_a_photo_is_straightened_stripped_and_downscaled(client, session, make_audit, first_item_id, settings):
+    audit = make_audit()
+    response = upload(client, audit, first_item_id, jpeg_with_exif(), caption="Opslag ved stempeluret")
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["width"], body["height"]) == (1067, 1600)  # orientation 6: portrait once applied; long side 1600
+    assert body["caption"] == "Opslag ved stempeluret" and body["confidential"] is False
+    stored = client.get(body["url"])
+    assert stored.status_code == 200 and stored.headers["content-type"] == "image/jpeg"
+    with Image.open(io.BytesIO(stored.content)) as image:
+        assert image.size == (1067, 1600)
+        assert dict(image.getexif()) == {}  # no orientation, maker or GPS left
+        top, bottom = image.getpixel((5, 5)), image.getpixel((5, 1590))
+    assert top[2] > 150 and bottom[0] > 150  # turned clockwise: the blue left half is now on top, the red at the bottom
+    thumbnail = client.get(body["thumbnail_url"])
+    with Image.open(io.BytesIO(thumbnail.content)) as image:
+        assert max(image.size) == 320
+    listed = client.get(f"/api/v1/audits/{audit.id}/responses/{first_item_id}").json()["photos"]
+    assert [p["id"] for p in listed] == [body["id"]]
+    assert not (settings.data_dir / "photos" / "originals").exists()  # originals are not kept unless configured
+
+
+def test_originals_are_kept_only_when_configured(client, make_audit, first_item_id, settings):
+    settings.keep_photo_originals = True
+    audit = make_audit()
+    content = jpeg_with_exif(400, 300)
+    upload(client, audit, first_item_id, content)
+    kept = list((settings.data_dir / "photos" / "originals").iterdir())
+    assert len(kept) == 1 and kept[0].read_bytes() == content
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("photo.jpg", b"<script>alert(1)</script>", "not a photo we can read"),
+    ("photo.jpg", b"", "empty"),
+    ("photo.gif", None, "not a photo we can read"),
+])
+def test_bad_files_are_refused_and_nothing_is_stored(client, session, make_audit, first_item_id, settings, name, content, message):
+    audit = make_audit()
+    if content is None:
+        buffer = io.BytesIO()
+        Image.new("RGB", (10, 10)).save(buffer, "GIF")
+        content = buffer.getvalue()
+    response = upload(client, audit, first_item_id, content, name=name)
+    assert response.status_code == 422 and message in response.json()["detail"]
+    assert session.exec(select(Photo)).all() == []
+    assert not (settings.data_dir / "photos").exists() or list((settings.data_dir / "photos").iterdir()) == []
+
+
+def test_the_size_limit_is_clear(client, make_audit, first_item_id, settings):
+    settings.photo_max_mb = 0.01
+    audit = make_audit()
+    response = upload(client, audit, first_item_id, jpeg_with_exif(1200, 900))
+    assert response.status_code == 422 and "larger than" in response.json()["detail"]
+
+
+def test_confidential_photos_stay_with_the_team(client, session, make_audit, make_user, login, lead, first_item_id):
+    audit = make_audit()
+    from auditor.models import Organisation
+
+    quality_manager = login(make_user("quality_manager", organisation=session.get(Organisation, audit.organisation_id)))
+    team = login(lead)
+    secret = upload(team, audit, first_item_id, jpeg_with_exif(300, 200), caption="Whiteboard med navne", confidential="true").json()
+    public = upload(team, audit, first_item_id, jpeg_with_exif(300, 200), caption="Opslagstavle").json()
+    assert [p["caption"] for p in team.get(f"/api/v1/audits/{audit.id}/responses/{first_item_id}/photos").json()] == ["Whiteboard med navne", "Opslagstavle"]
+    assert [p["caption"] for p in quality_manager.get(f"/api/v1/audits/{audit.id}/responses/{first_item_id}/photos").json()] == ["Opslagstavle"]
+    assert quality_manager.get(secret["url"]).status_code == 404 and quality_manager.get(public["url"]).status_code == 200
+    assert upload(quality_manager, audit, first_item_id, jpeg_with_exif(300, 200)).status_code == 403
+    events = session.exec(select(AuditEvent).where(AuditEvent.entity == "photo")).all()
+    assert [e.confidential for e in events] == [True, False]
+
+
+def test_remove_a_photo(client, session, make_audit, first_item_id):
+    audit = make_audit()
+    photo = upload(client, audit, first_item_id, jpeg_with_exif(300, 200)).json()
+    assert client.delete(f"/api/v1/audits/{audit.id}/photos/{photo['id']}").status_code == 204
+    assert client.get(photo["url"]).status_code == 404
+    assert client.delete(f"/api/v1/audits/{audit.id}/photos/{photo['id']}").status_code == 404
+
+
+def test_a_photo_needs_a_known_item(client, make_audit):
+    audit = make_audit()
+    assert upload(client, audit, "no.such.item", jpeg_with_exif(300, 200)).status_code == 404
+
+
+def test_photos_from_the_tablet_page(client, make_audit, first_item_id):
+    audit = make_audit()
+    saved = client.post(f"/audits/{audit.id}/photos", data={"item_id": first_item_id, "caption": "Skilt ved indgangen"},
+                        files={"file": ("IMG_0001.JPG", jpeg_with_exif(800, 600), "image/jpeg")}, headers={"HX-Request": "true"})
+    assert saved.status_code == 200
+    assert saved.headers["HX-Retarget"] == f"[id='photos-{first_item_id}']" and saved.headers["HX-Trigger-After-Settle"] == "photo-saved"
+    assert "thumbnail.jpg" in saved.text and "Skilt ved indgangen" in saved.text
+    page = client.get(f"/audits/{audit.id}/conduct").text
+    assert 'data-action="add-photo"' in page and "Skilt ved indgangen" in page and 'capture="environment"' in page
+    refused = client.post(f"/audits/{audit.id}/photos", data={"item_id": first_item_id, "caption": "Mit billede"},
+                          files={"file": ("notes.txt", b"just text", "text/plain")}, headers={"HX-Request": "true"})
+    assert refused.status_code == 422 and '<form id="photo-form"' in refused.text and "not a photo we can read" in refused.text
+    assert 'value="Mit billede"' in refused.text
