@@ -54,6 +54,12 @@ def audit_permissions(*, session: Session, user: User, audit: Audit) -> frozense
     return frozenset()
 
 
+def sees_confidential(*, session: Session, user: User | None, audit: Audit) -> bool:
+    """Whether confidential evidence and photos of this audit are shown: never without a user (a report or an
+    export), otherwise only to the audit team and installation admins."""
+    return user is not None and Can.SEE_CONFIDENTIAL in audit_permissions(session=session, user=user, audit=audit)
+
+
 def require(*, session: Session, user: User, audit: Audit, can: Can) -> None:
     """NotFound if the audit is invisible to the user, Forbidden if visible but this is not allowed."""
     permissions = audit_permissions(session=session, user=user, audit=audit)

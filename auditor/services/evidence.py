@@ -34,7 +34,7 @@ def list_evidence(*, session: Session, actor: User | None, audit: Audit, item_id
     query = select(Evidence).where(Evidence.audit_id == audit.id)
     if item_id is not None:
         query = query.where(Evidence.item_id == item_id)
-    if actor is None or access.Can.SEE_CONFIDENTIAL not in access.audit_permissions(session=session, user=actor, audit=audit):
+    if not access.sees_confidential(session=session, user=actor, audit=audit):
         query = query.where(Evidence.confidential == false())
     return list(session.exec(query.order_by(Evidence.id)))
 
@@ -43,7 +43,7 @@ def delete_evidence(*, session: Session, actor: User, audit: Audit, evidence_id:
     access.require(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     ensure_open(audit)
     entry = get_in_audit(session=session, audit=audit, model=Evidence, row_id=evidence_id, missing=N_("No evidence with this id in this audit."))
-    if entry.confidential and access.Can.SEE_CONFIDENTIAL not in access.audit_permissions(session=session, user=actor, audit=audit):
+    if entry.confidential and not access.sees_confidential(session=session, user=actor, audit=audit):
         raise NotFound(N_("No evidence with this id in this audit."))
     trail.record(session=session, actor=actor, action="delete", entity="evidence", entity_id=entry.id, audit_id=audit.id,
                  before=trail.snapshot("evidence", entry), confidential=entry.confidential)

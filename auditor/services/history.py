@@ -10,7 +10,7 @@ from auditor.services import access, trail
 
 def audit_history(*, session: Session, actor: User, audit: Audit, entity: str | None = None, entity_id: str | None = None) -> list[AuditEvent]:
     access.require(session=session, user=actor, audit=audit, can=access.Can.VIEW)
-    see_confidential = access.Can.SEE_CONFIDENTIAL in access.audit_permissions(session=session, user=actor, audit=audit)
+    see_confidential = access.sees_confidential(session=session, user=actor, audit=audit)
     return trail.history(session=session, audit_id=audit.id, see_confidential=see_confidential, entity=entity, entity_id=entity_id)
 
 

@@ -108,14 +108,14 @@ def list_photos(*, session: Session, actor: User | None, audit: Audit, item_id: 
     query = select(Photo).where(Photo.audit_id == audit.id)
     if item_id is not None:
         query = query.where(Photo.item_id == item_id)
-    if actor is None or access.Can.SEE_CONFIDENTIAL not in access.audit_permissions(session=session, user=actor, audit=audit):
+    if not access.sees_confidential(session=session, user=actor, audit=audit):
         query = query.where(Photo.confidential == false())
     return list(session.exec(query.order_by(Photo.id)))
 
 
 def get_photo(*, session: Session, actor: User, audit: Audit, photo_id: int) -> Photo:
     photo = get_in_audit(session=session, audit=audit, model=Photo, row_id=photo_id, missing=N_("No photo with this id in this audit."))
-    if photo.confidential and access.Can.SEE_CONFIDENTIAL not in access.audit_permissions(session=session, user=actor, audit=audit):
+    if photo.confidential and not access.sees_confidential(session=session, user=actor, audit=audit):
         raise NotFound(N_("No photo with this id in this audit."))
     return photo
 
