@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from auditor.models import AuditEvent, Case, PlanEntry, utcnow
+from auditor.models import Case, PlanEntry, utcnow
 from auditor.services import cases
 
 
