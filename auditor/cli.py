@@ -280,7 +280,7 @@ def cmd_report(args) -> int:
         if audit is None:
             print(f"auditor: there is no audit with id {args.audit_id}", file=sys.stderr)
             return 1
-        _, content = audit_report(session=session, audit=audit, lang=args.lang)
+        _, content = audit_report(session=session, audit=audit, lang=args.lang, photo_storage=settings.data_dir / "photos")
     args.output.write_bytes(content)
     print(f"auditor: wrote {args.output} ({len(content) // 1024} KiB)")
     return 0

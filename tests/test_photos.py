@@ -125,3 +125,15 @@ def test_photos_from_the_tablet_page(client, make_audit, first_item_id):
                           files={"file": ("notes.txt", b"just text", "text/plain")}, headers={"HX-Request": "true"})
     assert refused.status_code == 422 and '<form id="photo-form"' in refused.text and "not a photo we can read" in refused.text
     assert 'value="Mit billede"' in refused.text
+
+
+def test_the_word_report_shows_photos_but_never_confidential_ones(client, make_audit, first_item_id):
+    from docx import Document
+
+    audit = make_audit()
+    upload(client, audit, first_item_id, jpeg_with_exif(800, 600), caption="Opslagstavle i kantinen")
+    upload(client, audit, first_item_id, jpeg_with_exif(800, 600), caption="Whiteboard med navne", confidential="true")
+    document = Document(io.BytesIO(client.get(f"/api/v1/audits/{audit.id}/report.docx", params={"lang": "en"}).content))
+    assert len(document.inline_shapes) == 1
+    text = "\n".join(cell.text for table in document.tables for row in table.rows for cell in row.cells)
+    assert "Opslagstavle i kantinen" in text and "Whiteboard med navne" not in text

@@ -83,6 +83,10 @@ def render_audit_report(context: AuditReportContext) -> bytes:
         for item in block.items:
             notes = "\n".join(x for x in (item.note, *("• " + e for e in item.evidence)) if x)
             cells = add_row(table, [item.code, item.question + (f"\n{item.clauses}" if item.clauses else ""), item.verdict_label, notes])
+            for photo in item.photos:
+                cells[3].add_paragraph().add_run().add_picture(str(photo.path), width=Mm(52))
+                if photo.caption:
+                    cells[3].add_paragraph(photo.caption).runs[0].italic = True
             if item.verdict:
                 shade_cell(cells[2], tint(item.colour))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
 from babel.dates import format_date, format_datetime, format_time
 from sqlmodel import Session
@@ -12,7 +13,7 @@ from sqlmodel import Session
 from auditor import vocabulary as v
 from auditor.i18n import localized, translate
 from auditor.models import Audit, Organisation, utcnow
-from auditor.services import audits, evidence, findings, responses
+from auditor.services import audits, evidence, findings, photos, responses
 from auditor.services.checklists import audit_structure
 
 
@@ -37,6 +38,12 @@ class FindingRow:
     evidence: str
 
 
+@dataclass(frozen=True)
+class ReportPhoto:
+    path: Path
+    caption: str
+
+
 @dataclass
 class ItemRow:
     code: str
@@ -47,6 +54,7 @@ class ItemRow:
     colour: str
     note: str
     evidence: list[str]
+    photos: list[ReportPhoto] = field(default_factory=list)
 
 
 @dataclass
@@ -98,7 +106,7 @@ def _format_date(value: date, lang: str) -> str:
     return format_date(value, "long", locale=lang)
 
 
-def build_audit_report_context(*, session: Session, audit: Audit, lang: str, now: datetime | None = None) -> AuditReportContext:
+def build_audit_report_context(*, session: Session, audit: Audit, lang: str, now: datetime | None = None, photo_storage: Path | None = None) -> AuditReportContext:
     def t(message: str) -> str:
         return translate(message, lang)
 
@@ -115,6 +123,14 @@ def build_audit_report_context(*, session: Session, audit: Audit, lang: str, now
         if entry.interviewee_role:
             who = f" ({label(v.ACTORS, entry.interviewee_role)}, {entry.interviewee_count})"
         evidence_by_item.setdefault(entry.item_id, []).append(f"{label(v.EVIDENCE_METHODS, entry.method)}{who}: {entry.summary}")
+
+    # actor=None: never a confidential photo. Only paths here: the renderer reads one file at a time.
+    photos_by_item: dict[str, list[ReportPhoto]] = {}
+    if photo_storage is not None:
+        for photo in photos.list_photos(session=session, actor=None, audit=audit):
+            path = photos.photo_path(photo_storage, photo.sha256)
+            if photo.item_id and path.exists():
+                photos_by_item.setdefault(photo.item_id, []).append(ReportPhoto(path, photo.caption))
 
     counts = Counter(r.verdict for r in answers.values() if r.verdict)
     verdict_counts = [VerdictCount(c.value, t(c.label), c.colour, counts.get(c.value, 0)) for c in v.verdicts_for(audit.audit_type)]
@@ -147,6 +163,7 @@ def build_audit_report_context(*, session: Session, audit: Audit, lang: str, now
             colour=v.VERDICTS[verdict].colour if verdict else "#9ca3af",
             note=answer.note if answer else "",
             evidence=evidence_by_item.get(item_id, []),
+            photos=photos_by_item.get(item_id, []),
         ))
 
     now = now or utcnow()
