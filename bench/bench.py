@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -31,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 from auditor.app import create_app, settle_memory  # noqa: E402
 from auditor.checklists import load_library  # noqa: E402
 from auditor.config import Settings  # noqa: E402
-from auditor.db import make_engine, upgrade  # noqa: E402
+from auditor.db import make_engine  # noqa: E402
+from bench._database import fresh_database  # noqa: E402
 from auditor.demo import create_demo  # noqa: E402
 from auditor.models import Audit, AuditChecklist, Response, utcnow  # noqa: E402
 from auditor.paths import CHECKLISTS_DIR  # noqa: E402
@@ -88,17 +88,11 @@ def main() -> int:
     parser.add_argument("--saves", type=int, default=300)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="auditor-bench-"))
-    url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
-    if url.startswith("postgresql"):
-        from tests.conftest import _recreate_postgres_database
-
-        _recreate_postgres_database(url)
+    url, workdir = fresh_database(args.database_url, prefix="auditor-bench-")
     checklist_dir = workdir / "checklists"
     checklist_dir.mkdir()
     for size in (args.answers, 110, 1020):
         (checklist_dir / f"bench-{size}.yaml").write_text(yaml.safe_dump(synthetic_checklist(size), allow_unicode=True), encoding="utf-8")
-    upgrade(url)
     engine = make_engine(url)
     library = load_library([CHECKLISTS_DIR, checklist_dir])
     assert not library.errors, library.errors

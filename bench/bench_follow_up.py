@@ -16,7 +16,6 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -29,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 from auditor import vocabulary as v  # noqa: E402
 from auditor.config import Settings  # noqa: E402
-from auditor.db import make_engine, upgrade  # noqa: E402
+from auditor.db import make_engine  # noqa: E402
+from bench._database import fresh_database  # noqa: E402
 from auditor.models import Audit, AuditSite, Case, CaseAction, Finding, ManagementReview, Organisation, Site, User, utcnow  # noqa: E402
 from auditor.reports.review_report import build_review_report_context, render_review_report  # noqa: E402
 from auditor.services import accounts, cases, reviews  # noqa: E402
@@ -119,13 +119,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="auditor-bench-reviews-"))
-    url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
-    if url.startswith("postgresql"):
-        from tests.conftest import _recreate_postgres_database
-
-        _recreate_postgres_database(url)
-    upgrade(url)
+    url, workdir = fresh_database(args.database_url, prefix="auditor-bench-reviews-")
     engine = make_engine(url)
     print(f"database: {engine.url.render_as_string(hide_password=True)}")
     policy = Settings(database_url=url, data_dir=workdir).deadline_policy
