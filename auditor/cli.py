@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("audit_id", type=int)
     report.add_argument("--output", "-o", type=Path, required=True)
     report.add_argument("--lang", choices=["da", "en"])
+    report.add_argument("--kind", choices=["audit_report", "nonconformity_report", "checklist"], default="audit_report")
     report.set_defaults(run=cmd_report)
 
     args = parser.parse_args(argv)
@@ -272,7 +273,7 @@ def cmd_report(args) -> int:
     from sqlmodel import Session
 
     from auditor.models import Audit
-    from auditor.services.reports import audit_report
+    from auditor.services.reports import render_report
 
     settings = _settings()
     with Session(_engine(settings)) as session:
@@ -280,7 +281,8 @@ def cmd_report(args) -> int:
         if audit is None:
             print(f"auditor: there is no audit with id {args.audit_id}", file=sys.stderr)
             return 1
-        _, content = audit_report(session=session, audit=audit, lang=args.lang, photo_storage=settings.data_dir / "photos")
+        _, content = render_report(session=session, audit=audit, kind=args.kind, policy=settings.deadline_policy, lang=args.lang,
+                                   photo_storage=settings.data_dir / "photos")
     args.output.write_bytes(content)
     print(f"auditor: wrote {args.output} ({len(content) // 1024} KiB)")
     return 0

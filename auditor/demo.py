@@ -123,7 +123,7 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
     if organisation is None:
         organisation = organisations.create_organisation(session=session, actor=None, data=OrganisationIn(
             name=ORGANISATION,
-            sites=[SiteIn(name="Lager og distribution, Aarhus"), SiteIn(name="Hovedkontor, Vejle")],
+            sites=[SiteIn(name="Lager og distribution, Aarhus", p_number="1012345678"), SiteIn(name="Hovedkontor, Vejle", p_number="1012345679")],
         ))
     passwords = []
     users: dict[str, User] = {}

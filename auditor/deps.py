@@ -101,7 +101,13 @@ def require_case_opener(user: CurrentUser) -> User:
     return user
 
 
+def require_template_admin(user: CurrentUser) -> User:
+    access.require_template_manager(user=user, organisation_id=user.organisation_id)
+    return user
+
+
 Planner = Annotated[User, Depends(require_planner)]
+TemplateAdmin = Annotated[User, Depends(require_template_admin)]
 CaseOpener = Annotated[User, Depends(require_case_opener)]
 OrganisationManager = Annotated[User, Depends(require_organisation_manager)]
 UserManager = Annotated[User, Depends(require_user_manager)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 
@@ -133,6 +133,18 @@ class Audit(SQLModel, table=True):
     report_language: str = Field(default="da", max_length=2)
     status: str = Field(default="planned", max_length=20, index=True)
     item_total: int = 0
+    # What the audit team writes into the report
+    report_version: str = Field(default="1", max_length=20)
+    summary: str = Field(default="", sa_type=Text)
+    conclusion: str = Field(default="", sa_type=Text)
+    recommendation: str = Field(default="", max_length=30)  # certification audits: vocabulary.RECOMMENDATIONS
+    plan_deviations: str = Field(default="", sa_type=Text)
+    auditee_representative: str = Field(default="", max_length=200)  # name and title of the client's signatory
+    # A Danish recognised OH&S certificate (anerkendt arbejdsmiljøcertifikat, BRIEF 3.5)
+    dk_certificate: bool = False
+    bek1407_auditor_id: int | None = Field(default=None, foreign_key="user.id")
+    material_hours: float | None = None  # audit time spent on the material (actual) work environment
+    significant_problems: str = Field(default="", sa_type=Text)  # væsentlige arbejdsmiljøproblemer, or none found
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 
@@ -351,3 +363,21 @@ class Photo(SQLModel, table=True):
     original_sha256: str | None = Field(default=None, max_length=64)
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = _timestamp()
+
+
+class ReportTemplate(SQLModel, table=True):
+    """A Word template (docxtpl) uploaded for one kind of report and language: the provider's own
+    (organisation_id None, i.e. the certification body) or one organisation's, for every audit type or one.
+    The newest upload for a scope is the one in use; removing it brings back the one before."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=30)
+    language: str = Field(max_length=2)
+    audit_type: str | None = Field(default=None, max_length=20)
+    filename: str = Field(max_length=200)
+    size: int
+    sha256: str = Field(max_length=64)
+    content: bytes = Field(sa_type=LargeBinary)
+    uploaded_by_id: int | None = Field(default=None, foreign_key="user.id")
+    uploaded_at: datetime = _timestamp()

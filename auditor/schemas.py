@@ -128,6 +128,26 @@ class AuditUpdate(_In):
         return _one_of(v.LANGUAGES, value, "report_language")
 
 
+class ReportDetails(_In):
+    """What the audit team writes into the report; only the fields sent change."""
+
+    report_version: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] | None = None
+    summary: LongText | None = None
+    conclusion: LongText | None = None
+    recommendation: str | None = Field(default=None, description="Certification audits: " + ", ".join(v.RECOMMENDATIONS.values) + ', or "" for none')
+    plan_deviations: LongText | None = Field(default=None, description="Deviations from the audit plan, and why")
+    auditee_representative: ShortText | None = Field(default=None, description="Name and title of the client's representative who signs")
+    dk_certificate: bool | None = Field(default=None, description="The audit is for a Danish recognised OH&S certificate")
+    bek1407_auditor_id: int | None = Field(default=None, description="The team member trained under BEK 1407; 0 for none")
+    material_hours: Annotated[float, Field(ge=0, le=10_000)] | None = Field(default=None, description="Hours spent on the material work environment")
+    significant_problems: LongText | None = Field(default=None, description="Significant work-environment problems found, or that none were found")
+
+    @field_validator("recommendation")
+    @classmethod
+    def _recommendation(cls, value: str | None) -> str | None:
+        return value if value == "" else _one_of(v.RECOMMENDATIONS, value, "recommendation")
+
+
 class StatusIn(_In):
     status: str
 
@@ -330,6 +350,7 @@ class FindingOut(BaseModel):
     tags: dict
     created_at: datetime
     updated_at: datetime
+    photos: list[PhotoOut] = Field(default=[], description="The photos on the finding that you may see")
 
 
 # Corrective-action cases

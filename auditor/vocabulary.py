@@ -77,6 +77,22 @@ AUDIT_TYPES = Vocabulary(
     Choice("special", N_("Special audit")),
 )
 
+CERTIFICATION_AUDIT_TYPES = frozenset({"stage2", "surveillance", "recertification", "special"})
+
+# The audit team's recommendation to the certification body (ISO/IEC 17021-1 9.4.8).
+RECOMMENDATIONS = Vocabulary(
+    Choice("certify", N_("Recommended for certification (or continued certification)")),
+    Choice("certify_after_actions", N_("Recommended once the nonconformities' corrective actions are accepted")),
+    Choice("not_recommended", N_("Not recommended")),
+)
+
+# The Word reports an audit has; each comes from a template an admin can replace.
+REPORT_KINDS = Vocabulary(
+    Choice("audit_report", N_("Audit report")),
+    Choice("nonconformity_report", N_("Nonconformity report")),
+    Choice("checklist", N_("Blank checklist")),
+)
+
 AUDIT_STATUSES = Vocabulary(
     Choice("planned", N_("Planned"), "#6b7280"),
     Choice("in_progress", N_("In progress"), "#2563eb"),

@@ -28,11 +28,12 @@ FONT_FAMILY = "DejaVu Sans, Segoe UI, Helvetica, Arial, sans-serif"
 
 @dataclass
 class BarChart:
-    """Horizontal bars, one per (label, value)."""
+    """Horizontal bars, one per (label, value); `colours`, if given, one per bar."""
 
     title: str
     bars: list[tuple[str, float]]
     colour: str = "#2563eb"
+    colours: list[str] | None = None
 
 
 @dataclass
@@ -123,7 +124,7 @@ def _layout_bars(chart: BarChart) -> _Drawing:
     largest = max((value for _, value in chart.bars), default=0) or 1
     drawing = _Drawing(chart.title, WIDTH, 0)
     y = 4
-    for label, value in chart.bars:
+    for bar, (label, value) in enumerate(chart.bars):
         lines = _wrap(label, label_width)
         height = pad + line * len(lines)
         middle = y + height / 2
@@ -133,7 +134,8 @@ def _layout_bars(chart: BarChart) -> _Drawing:
             drawing.shapes.append(_Text(label_width, baseline, text, anchor="end", tooltip=label if shortened and index == 0 else ""))
         length = bar_room * value / largest
         if length > 0:
-            drawing.shapes.append(_Rect(bar_left, middle - 8, max(length, 1.5), 16, chart.colour))
+            colour = chart.colours[bar] if chart.colours else chart.colour
+            drawing.shapes.append(_Rect(bar_left, middle - 8, max(length, 1.5), 16, colour))
         drawing.shapes.append(_Text(bar_left + length + 6, middle + 4, _number(value), fill=MUTED))
         y += height
     drawing.shapes.append(_Line([(bar_left, 4), (bar_left, max(y, 28))], MUTED))

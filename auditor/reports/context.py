@@ -1,4 +1,9 @@
-"""What an audit report says, gathered from the services, translated into the report's language."""
+"""What a report says: the variables a Word template reads, gathered from the services and translated into
+the report's language. Every report kind gets the same variables (reports/variables.py documents each one).
+
+Nothing confidential is ever gathered here: evidence and photos are read with no actor, which leaves
+confidential entries out, and interviewees appear by role and count only.
+"""
 
 from __future__ import annotations
 
@@ -8,53 +13,166 @@ from datetime import date, datetime
 from pathlib import Path
 
 from babel.dates import format_date, format_datetime, format_time
+from babel.numbers import format_decimal
 from sqlmodel import Session
 
 from auditor import vocabulary as v
 from auditor.i18n import localized, translate
-from auditor.models import Audit, Organisation, utcnow
-from auditor.services import audits, evidence, findings, photos, responses
+from auditor.models import Audit, Case, Finding, Organisation, User, utcnow
+from auditor.reports.charts import BarChart
+from auditor.reports.pictures import Picture
+from auditor.services import audits, cases, evidence, findings, photos, responses
 from auditor.services.checklists import audit_structure
 
+NC_KINDS = frozenset({"major_nc", "minor_nc", "nc"})
+NOT_ANSWERED_COLOUR = "#9ca3af"
+PHOTO_WIDTH_MM = 60
+CHART_WIDTH_MM = 150
 
-@dataclass
+
+@dataclass(frozen=True)
+class ReportInfo:
+    id: str
+    version: str
+    kind: str
+    generated: str
+    language: str
+
+
+@dataclass(frozen=True)
+class AuditInfo:
+    title: str
+    type: str
+    type_code: str
+    is_certification: bool
+    status: str
+    dates: str
+    start_date: str
+    end_date: str
+    objectives: str
+    scope: str
+    criteria: str
+    checklists: list[str]
+    plan_deviations: str
+    summary: str
+    conclusion: str
+    recommendation: str
+    recommendation_code: str
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    name: str
+    p_number: str
+    address: str
+
+
+@dataclass(frozen=True)
+class OrganisationInfo:
+    name: str
+    cvr: str
+    sites: list[SiteInfo]
+    representative: str
+
+
+@dataclass(frozen=True)
+class TeamInfo:
+    lead: str
+    auditors: list[str]
+    bek1407_auditor: str
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    day: str
+    time: str
+    activity: str
+    auditor: str
+    auditee_role: str
+
+
+@dataclass(frozen=True)
 class VerdictCount:
-    value: str
+    code: str
     label: str
-    colour: str
+    short: str
+    fill: str
     count: int
 
 
-@dataclass
+@dataclass(frozen=True)
+class SectionCount:
+    title: str
+    items: int
+    answered: int
+    conform: int
+    nonconformities: int
+    observations: int
+    good_practice: int
+
+
+@dataclass(frozen=True)
+class Statistics:
+    answered: int
+    total: int
+    percent: int
+    by_verdict: list[VerdictCount]
+    by_section: list[SectionCount]
+    chart: Picture
+
+
+@dataclass(frozen=True)
+class PhotoRow:
+    image: Picture
+    caption: str
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    description: str
+    owner: str
+    due: str
+    status: str
+
+
+@dataclass(frozen=True)
+class CaseInfo:
+    reference: str
+    status: str
+    correction: str
+    root_cause: str
+    actions: list[ActionRow]
+    verification: str
+
+
+@dataclass(frozen=True)
 class FindingRow:
     reference: str
     kind: str
     kind_label: str
-    colour: str
+    fill: str
     clauses: str
     item_code: str
     requirement: str
     statement: str
     evidence: str
+    photos: list[PhotoRow]
+    correction_due: str
+    response_due: str
+    case: CaseInfo | None
 
 
 @dataclass(frozen=True)
-class ReportPhoto:
-    path: Path
-    caption: str
-
-
-@dataclass
 class ItemRow:
     code: str
     clauses: str
     question: str
-    verdict: str | None
+    verdict: str
     verdict_label: str
-    colour: str
+    fill: str
     note: str
     evidence: list[str]
-    photos: list[ReportPhoto] = field(default_factory=list)
+    photos: list[PhotoRow]
 
 
 @dataclass
@@ -64,126 +182,125 @@ class SectionBlock:
     items: list[ItemRow] = field(default_factory=list)
 
 
-@dataclass
-class PlanRow:
-    day: str
-    time: str
-    activity: str
-    auditor: str
-    auditee_role: str
+@dataclass(frozen=True)
+class CertificateInfo:
+    applies: bool
+    production_units: list[str]
+    bek1407_auditor: str
+    material_hours: str
+    significant_problems: str
 
 
-@dataclass
-class AuditReportContext:
-    lang: str
-    title: str
-    organisation: str
-    cvr: str
-    sites: list[str]
-    audit_type: str
-    status: str
-    dates: str
-    lead_auditor: str
-    team: list[str]
-    scope: str
-    objectives: str
-    criteria: str
-    checklists: list[str]
-    plan: list[PlanRow]
-    answered: int
-    total: int
-    verdict_counts: list[VerdictCount]
-    findings: list[FindingRow]
-    sections: list[SectionBlock]
-    generated_at: str
-    report_id: str
-
-    def t(self, message: str) -> str:
-        return translate(message, self.lang)
+def tint(hex_colour: str, amount: float = 0.75) -> str:
+    """A light tint of a vocabulary colour (RRGGBB, for Word's cell shading), so black text stays readable on it."""
+    r, g, b = (int(hex_colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
+    r, g, b = (round(c + (255 - c) * amount) for c in (r, g, b))
+    return f"{r:02X}{g:02X}{b:02X}"
 
 
-def _format_date(value: date, lang: str) -> str:
-    return format_date(value, "long", locale=lang)
+def report_id(audit: Audit) -> str:
+    return f"A{audit.id:05d}"
 
 
-def build_audit_report_context(*, session: Session, audit: Audit, lang: str, now: datetime | None = None, photo_storage: Path | None = None) -> AuditReportContext:
+def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str, policy: dict, photo_storage: Path | None = None,
+                         now: datetime | None = None) -> dict[str, object]:
+    """Every variable of a report on `audit`, in `lang`, as the templates read them."""
     def t(message: str) -> str:
         return translate(message, lang)
 
     def label(vocabulary: v.Vocabulary, value: str | None) -> str:
         return t(vocabulary[value].label) if value in vocabulary else ""
 
+    def day(value: date | None) -> str:
+        return format_date(value, "long", locale=lang) if value else ""
+
     organisation = session.get(Organisation, audit.organisation_id)
     structure = audit_structure(session=session, audit_id=audit.id)
     answers = {r.item_id: r for r in responses.list_responses(session=session, audit=audit)}
-    evidence_by_item: dict[str, list[str]] = {}
-    # actor=None: a report never carries confidential evidence, whoever downloads it.
-    for entry in evidence.list_evidence(session=session, actor=None, audit=audit):
-        who = ""
-        if entry.interviewee_role:
-            who = f" ({label(v.ACTORS, entry.interviewee_role)}, {entry.interviewee_count})"
-        evidence_by_item.setdefault(entry.item_id, []).append(f"{label(v.EVIDENCE_METHODS, entry.method)}{who}: {entry.summary}")
+    team = audits.audit_team(session=session, audit=audit)
+    sites = audits.audit_sites(session=session, audit=audit)
 
-    # actor=None: never a confidential photo. Only paths here: the renderer reads one file at a time.
-    photos_by_item: dict[str, list[ReportPhoto]] = {}
+    # actor=None: a report never carries confidential evidence or photos, whoever downloads it.
+    evidence_by_item: dict[str, list[str]] = {}
+    for entry in evidence.list_evidence(session=session, actor=None, audit=audit):
+        who = f" ({label(v.ACTORS, entry.interviewee_role)}, {entry.interviewee_count})" if entry.interviewee_role else ""
+        evidence_by_item.setdefault(entry.item_id, []).append(f"{label(v.EVIDENCE_METHODS, entry.method)}{who}: {entry.summary}")
+    photos_by_item: dict[str, list[PhotoRow]] = {}
+    photos_by_finding: dict[int, list[PhotoRow]] = {}
     if photo_storage is not None:
         for photo in photos.list_photos(session=session, actor=None, audit=audit):
             path = photos.photo_path(photo_storage, photo.sha256)
-            if photo.item_id and path.exists():
-                photos_by_item.setdefault(photo.item_id, []).append(ReportPhoto(path, photo.caption))
+            if not path.exists():
+                continue
+            row = PhotoRow(Picture(path, PHOTO_WIDTH_MM), photo.caption)
+            if photo.finding_id is not None:
+                photos_by_finding.setdefault(photo.finding_id, []).append(row)
+            elif photo.item_id:
+                photos_by_item.setdefault(photo.item_id, []).append(row)
 
-    counts = Counter(r.verdict for r in answers.values() if r.verdict)
-    verdict_counts = [VerdictCount(c.value, t(c.label), c.colour, counts.get(c.value, 0)) for c in v.verdicts_for(audit.audit_type)]
-    finding_rows = []
-    for finding in findings.list_findings(session=session, audit=audit):
-        placed = structure.items.get(finding.item_id) if finding.item_id else None
-        kind = v.VERDICTS[finding.kind]
-        finding_rows.append(FindingRow(
-            reference=findings.finding_reference(finding), kind=finding.kind, kind_label=t(kind.label), colour=kind.colour,
-            clauses=", ".join(v.clause_label(ref) for ref in finding.clauses), item_code=placed.item.code if placed else "",
-            requirement=finding.requirement, statement=finding.statement, evidence=finding.evidence,
-        ))
-
+    # Checklist responses, section by section
     sections: list[SectionBlock] = []
+    top_sections: dict[str, list[str | None]] = {}  # top-level section title -> the verdicts of its items
     last_path: tuple = ()
     for item_id, placed in structure.items.items():
-        path = placed.path
-        for depth, section in enumerate(path):
+        for depth, section in enumerate(placed.path):
             if len(last_path) <= depth or last_path[depth] is not section:
                 sections.append(SectionBlock(f"{section.code} {localized(section.title.model_dump(), lang)}", depth + 1))
-        last_path = path
+        last_path = placed.path
         answer = answers.get(item_id)
-        verdict = answer.verdict if answer else None
+        verdict = answer.verdict if answer and answer.verdict else ""
+        top_sections.setdefault(f"{placed.path[0].code} {localized(placed.path[0].title.model_dump(), lang)}", []).append(verdict)
         sections[-1].items.append(ItemRow(
             code=placed.item.code,
             clauses=", ".join(v.clause_label(ref) for ref in placed.item.clauses),
             question=localized(placed.item.question.model_dump(), lang),
             verdict=verdict,
             verdict_label=label(v.VERDICTS, verdict) if verdict else t("Not answered"),
-            colour=v.VERDICTS[verdict].colour if verdict else "#9ca3af",
+            fill=tint(v.VERDICTS[verdict].colour if verdict else NOT_ANSWERED_COLOUR),
             note=answer.note if answer else "",
             evidence=evidence_by_item.get(item_id, []),
             photos=photos_by_item.get(item_id, []),
         ))
 
+    # Statistics
+    counts = Counter(r.verdict for r in answers.values() if r.verdict)
+    by_verdict = [VerdictCount(c.value, t(c.label), t(c.short), tint(c.colour), counts.get(c.value, 0)) for c in v.verdicts_for(audit.audit_type)]
+    answered = sum(counts.values())
+    by_section = [
+        SectionCount(title, len(verdicts), sum(1 for x in verdicts if x), verdicts.count("conform"), sum(1 for x in verdicts if x in NC_KINDS),
+                     verdicts.count("observation") + verdicts.count("ofi"), verdicts.count("good_practice"))
+        for title, verdicts in top_sections.items()
+    ]
+    chart = BarChart(t("Answers by verdict"), [(c.label, c.count) for c in by_verdict],
+                     colours=[v.VERDICTS[c.code].colour for c in by_verdict])
+
+    # Findings, with their nonconformity cases
+    finding_rows = [
+        _finding_row(session=session, finding=finding, structure=structure, policy=policy, label=label, day=day,
+                     photos=photos_by_finding.get(finding.id, []), case=cases.case_for_finding(session=session, finding_id=finding.id))
+        for finding in findings.list_findings(session=session, audit=audit)
+    ]
+
+    lead = next((user for user, role in team if role == "lead"), None)
+    bek1407 = session.get(User, audit.bek1407_auditor_id) if audit.bek1407_auditor_id else None
     now = now or utcnow()
-    team = audits.audit_team(session=session, audit=audit)
-    return AuditReportContext(
-        lang=lang,
-        title=audit.title,
-        organisation=organisation.name,
-        cvr=organisation.cvr or "",
-        sites=[s.name + (f" (P-nr. {s.p_number})" if s.p_number else "") for s in audits.audit_sites(session=session, audit=audit)],
-        audit_type=label(v.AUDIT_TYPES, audit.audit_type),
-        status=label(v.AUDIT_STATUSES, audit.status),
-        dates=_format_date(audit.start_date, lang) + ("" if audit.end_date == audit.start_date else f" – {_format_date(audit.end_date, lang)}"),
-        lead_auditor=next((user.name for user, role in team if role == "lead"), ""),
-        team=[user.name for user, role in team if role != "lead"],
-        scope=audit.scope,
-        objectives=audit.objectives,
-        criteria=audit.criteria,
-        checklists=[f"{localized(s.title, lang)} (v{s.version})" for s in audits.audit_snapshots(session=session, audit=audit)],
-        plan=[
+    return {
+        "report": ReportInfo(report_id(audit), audit.report_version, label(v.REPORT_KINDS, kind),
+                             format_datetime(now, "medium", tzinfo="Europe/Copenhagen", locale=lang), lang),
+        "audit": AuditInfo(
+            title=audit.title, type=label(v.AUDIT_TYPES, audit.audit_type), type_code=audit.audit_type,
+            is_certification=audit.audit_type in v.CERTIFICATION_AUDIT_TYPES, status=label(v.AUDIT_STATUSES, audit.status),
+            dates=day(audit.start_date) + ("" if audit.end_date == audit.start_date else f" – {day(audit.end_date)}"),
+            start_date=day(audit.start_date), end_date=day(audit.end_date),
+            objectives=audit.objectives, scope=audit.scope, criteria=audit.criteria,
+            checklists=[f"{localized(s.title, lang)} (v{s.version})" for s in audits.audit_snapshots(session=session, audit=audit)],
+            plan_deviations=audit.plan_deviations, summary=audit.summary, conclusion=audit.conclusion,
+            recommendation=label(v.RECOMMENDATIONS, audit.recommendation), recommendation_code=audit.recommendation,
+        ),
+        "organisation": OrganisationInfo(organisation.name, organisation.cvr or "", [SiteInfo(s.name, s.p_number or "", s.address) for s in sites],
+                                         audit.auditee_representative),
+        "team": TeamInfo(lead.name if lead else "", [user.name for user, role in team if role != "lead"], bek1407.name if bek1407 else ""),
+        "plan": [
             PlanRow(
                 day=format_date(e.day, "short", locale=lang),
                 time=format_time(e.start_time, "HH:mm", locale=lang) + (f"–{format_time(e.end_time, 'HH:mm', locale=lang)}" if e.end_time else ""),
@@ -193,11 +310,41 @@ def build_audit_report_context(*, session: Session, audit: Audit, lang: str, now
             )
             for e in audits.plan_entries(session=session, audit=audit)
         ],
-        answered=sum(counts.values()),
-        total=structure.total,
-        verdict_counts=verdict_counts,
-        findings=finding_rows,
-        sections=sections,
-        generated_at=format_datetime(now, "medium", tzinfo="Europe/Copenhagen", locale=lang),
-        report_id=f"A{audit.id:05d}-{now:%Y%m%d}",
+        "statistics": Statistics(answered, structure.total, round(100 * answered / structure.total) if structure.total else 0, by_verdict, by_section,
+                                 Picture(chart, CHART_WIDTH_MM)),
+        "findings": finding_rows,
+        "nonconformities": [f for f in finding_rows if f.kind in NC_KINDS],
+        "good_practice": [f for f in finding_rows if f.kind == "good_practice"],
+        "certificate": CertificateInfo(
+            applies=audit.dk_certificate,
+            production_units=[f"{s.name} (P-nr. {s.p_number})" if s.p_number else s.name for s in sites],
+            bek1407_auditor=bek1407.name if bek1407 else "",
+            material_hours=format_decimal(audit.material_hours, "#,##0.#", locale=lang) if audit.material_hours is not None else "",
+            significant_problems=audit.significant_problems,
+        ),
+        "sections": sections,
+    }
+
+
+def _finding_row(*, session: Session, finding: Finding, structure, policy: dict, label, day, photos: list[PhotoRow], case: Case | None) -> FindingRow:
+    placed = structure.items.get(finding.item_id) if finding.item_id else None
+    kind = v.VERDICTS[finding.kind]
+    due = cases.deadlines(case=case, policy=policy) if case else None
+    case_info = None
+    if case is not None:
+        actions = cases.case_actions(session=session, case=case)
+        owners = {user.id: user.name for user in (session.get(User, a.owner_id) for a in actions) if user}
+        verification = ""
+        if case.verification_result:
+            verification = f"{label(v.VERIFICATION_RESULTS, case.verification_result)} ({day(case.verified_on)}): {case.verification_method}"
+        case_info = CaseInfo(
+            reference=cases.case_reference(case), status=label(v.CASE_STATUSES, case.status), correction=case.correction, root_cause=case.root_cause,
+            actions=[ActionRow(a.description, owners.get(a.owner_id, ""), day(a.due_date), label(v.ACTION_STATUSES, a.status)) for a in actions],
+            verification=verification,
+        )
+    return FindingRow(
+        reference=findings.finding_reference(finding), kind=finding.kind, kind_label=label(v.VERDICTS, finding.kind), fill=tint(kind.colour),
+        clauses=", ".join(v.clause_label(ref) for ref in finding.clauses), item_code=placed.item.code if placed else "",
+        requirement=finding.requirement, statement=finding.statement, evidence=finding.evidence, photos=photos,
+        correction_due=day(due.correction) if due else "", response_due=day(due.plan) if due else "", case=case_info,
     )

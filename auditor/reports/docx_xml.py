@@ -37,20 +37,34 @@ def keep_row_together(row: _Row) -> None:
     properties.append(cant_split)
 
 
-def add_field(paragraph: Paragraph, instruction: str, placeholder: str = "1") -> None:
-    """Insert a field such as PAGE or NUMPAGES; Word computes it when the page is laid out.
-    python-docx has no field API (w:fldChar / w:instrText)."""
-    run = paragraph.add_run()
-    begin = OxmlElement("w:fldChar")
-    begin.set(qn("w:fldCharType"), "begin")
+def field_runs(instruction: str, placeholder: str = "1") -> list:
+    """The runs of a field such as PAGE, NUMPAGES, PAGEREF or TOC: begin, instruction, separate, the shown
+    result, end (each its own run, as Word writes them). python-docx has no field API (w:fldChar / w:instrText)."""
+    def char(kind: str):
+        run = OxmlElement("w:r")
+        element = OxmlElement("w:fldChar")
+        element.set(qn("w:fldCharType"), kind)
+        run.append(element)
+        return run
+
+    code = OxmlElement("w:r")
     instr = OxmlElement("w:instrText")
     instr.set(qn("xml:space"), "preserve")
     instr.text = f" {instruction} "
-    separate = OxmlElement("w:fldChar")
-    separate.set(qn("w:fldCharType"), "separate")
-    text = OxmlElement("w:t")
-    text.text = placeholder
-    end = OxmlElement("w:fldChar")
-    end.set(qn("w:fldCharType"), "end")
-    for element in (begin, instr, separate, text, end):
-        run._r.append(element)
+    code.append(instr)
+    return [char("begin"), code, char("separate"), text_run(placeholder), char("end")]
+
+
+def text_run(text: str):
+    run = OxmlElement("w:r")
+    element = OxmlElement("w:t")
+    element.set(qn("xml:space"), "preserve")
+    element.text = text
+    run.append(element)
+    return run
+
+
+def add_field(paragraph: Paragraph, instruction: str, placeholder: str = "1") -> None:
+    """Insert a field; Word (and LibreOffice) compute it when the page is laid out."""
+    for run in field_runs(instruction, placeholder):
+        paragraph._p.append(run)

@@ -121,3 +121,12 @@ def require_user_manager(*, user: User, organisation_id: int | None) -> None:
         raise Forbidden(N_("Only an administrator can manage users."))
     if user.organisation_id is not None and user.organisation_id != organisation_id:
         raise Forbidden(N_("You can only manage users of your own organisation."))
+
+
+def require_template_manager(*, user: User, organisation_id: int | None) -> None:
+    """Report templates: an installation admin manages the provider's (the certification body's) and any
+    organisation's; an organisation's admin only its own."""
+    if user.role != "admin":
+        raise Forbidden(N_("Only an administrator can manage report templates."))
+    if user.organisation_id is not None and user.organisation_id != organisation_id:
+        raise Forbidden(N_("You can only manage your own organisation's report templates."))

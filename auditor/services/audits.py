@@ -14,7 +14,7 @@ from auditor.checklists import Library
 from auditor.errors import Conflict, Invalid, NotFound
 from auditor.i18n import N_
 from auditor.models import Audit, AuditChecklist, AuditMember, AuditSite, ChecklistSnapshot, Organisation, PlanEntry, Response, Site, User, utcnow
-from auditor.schemas import AuditIn, AuditUpdate, PlanEntryIn, Progress
+from auditor.schemas import AuditIn, AuditUpdate, PlanEntryIn, Progress, ReportDetails
 from auditor.services import access, cases, trail
 from auditor.services.checklists import snapshot_for
 from auditor.services.organisations import find_or_add_site
@@ -146,6 +146,26 @@ def update_audit(*, session: Session, actor: User, audit: Audit, data: AuditUpda
             session.add(AuditSite(audit_id=audit.id, site_id=site.id))
     if data.lead_auditor_id is not None or data.team_ids is not None:
         _replace_team(session=session, actor=actor, audit=audit, data=data)
+    audit.updated_at = utcnow()
+    session.add(audit)
+    trail.record(session=session, actor=actor, action="update", entity="audit", entity_id=audit.id, audit_id=audit.id, before=before, after=trail.snapshot("audit", audit))
+    session.commit()
+    return audit
+
+
+def update_report_details(*, session: Session, actor: User, audit: Audit, data: ReportDetails) -> Audit:
+    """The summary, conclusion, recommendation and the other facts the team writes into the report."""
+    access.require(session=session, user=actor, audit=audit, can=access.Can.PLAN)
+    before = trail.snapshot("audit", audit)
+    changes = data.model_dump(exclude_unset=True)
+    if "bek1407_auditor_id" in changes:
+        member = changes["bek1407_auditor_id"] or None
+        if member is not None and member not in {user.id for user, _ in audit_team(session=session, audit=audit)}:
+            raise Invalid(N_("The BEK 1407-trained auditor must be on the audit team."), field="bek1407_auditor_id")
+        changes["bek1407_auditor_id"] = member
+    for name, value in changes.items():
+        if value is not None or name in {"bek1407_auditor_id", "material_hours"}:
+            setattr(audit, name, value)
     audit.updated_at = utcnow()
     session.add(audit)
     trail.record(session=session, actor=actor, action="update", entity="audit", entity_id=audit.id, audit_id=audit.id, before=before, after=trail.snapshot("audit", audit))

@@ -1,21 +1,133 @@
-"""Reports of an audit, ready to download."""
+"""Word reports of an audit, and the templates they are made from.
+
+Each report kind (audit report, nonconformity report, blank checklist) is rendered from a template: the
+newest one uploaded for the audit's organisation and audit type, else for the organisation, else the
+provider's (the certification body's) for the audit type, else the provider's for every type, else our
+starter. An upload is rendered with sample variables first and refused with the line and reason if it
+fails, so the template in use never changes to one that does not work.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlmodel import Session
+from sqlalchemy import nulls_last, or_
+from sqlmodel import Session, select
 
-from auditor.models import Audit
-from auditor.reports.audit_report import render_audit_report
-from auditor.reports.context import build_audit_report_context
+from auditor import vocabulary as v
+from auditor.errors import Invalid, NotFound
+from auditor.i18n import N_
+from auditor.models import Audit, Organisation, ReportTemplate, User
+from auditor.reports import engine
+from auditor.reports.context import build_report_context, report_id
+from auditor.reports.starters import starter_template
+from auditor.reports.variables import sample_context
+from auditor.services import access, trail
+
+FILE_STEMS = {"audit_report": "audit-report", "nonconformity_report": "nonconformity-report", "checklist": "checklist"}
 
 
-def audit_report(*, session: Session, audit: Audit, lang: str | None = None, photo_storage: Path | None = None) -> tuple[str, bytes]:
-    """(file name, .docx bytes) of the audit report in `lang`, or the audit's report language, with the
-    (non-confidential) photos kept in `photo_storage`."""
+def render_report(*, session: Session, audit: Audit, kind: str, policy: dict, lang: str | None = None,
+                  photo_storage: Path | None = None) -> tuple[str, bytes]:
+    """(file name, .docx bytes) of one report on `audit` in `lang` (default: the audit's report language),
+    with the non-confidential photos kept in `photo_storage`."""
     lang = lang or audit.report_language
-    context = build_audit_report_context(session=session, audit=audit, lang=lang, photo_storage=photo_storage)
+    context = build_report_context(session=session, audit=audit, kind=kind, lang=lang, policy=policy, photo_storage=photo_storage)
+    template = template_in_use(session=session, audit=audit, kind=kind, lang=lang)
+    content = engine.render(template.content if template else starter_template(kind, lang), context)
     slug = re.sub(r"[^A-Za-z0-9]+", "-", audit.title).strip("-")[:60] or "audit"
-    return f"{context.report_id}-{slug}-{lang}.docx", render_audit_report(context)
+    return f"{report_id(audit)}-{FILE_STEMS[kind]}-{slug}-{lang}.docx", content
+
+
+def template_in_use(*, session: Session, audit: Audit, kind: str, lang: str) -> ReportTemplate | None:
+    """The uploaded template a report uses, or None for the starter."""
+    query = (
+        select(ReportTemplate)
+        .where(ReportTemplate.kind == kind, ReportTemplate.language == lang,
+               or_(ReportTemplate.organisation_id == audit.organisation_id, ReportTemplate.organisation_id.is_(None)),
+               or_(ReportTemplate.audit_type == audit.audit_type, ReportTemplate.audit_type.is_(None)))
+        # the organisation's before the provider's, one audit type before every type, the newest first
+        .order_by(nulls_last(ReportTemplate.organisation_id.desc()), nulls_last(ReportTemplate.audit_type.desc()), ReportTemplate.id.desc())
+        .limit(1)
+    )
+    return session.exec(query).first()
+
+
+# Managing templates
+
+@dataclass(frozen=True)
+class TemplateScope:
+    organisation_id: int | None
+    kind: str
+    language: str
+    audit_type: str | None
+
+
+def _require_manager(session: Session, user: User, organisation_id: int | None) -> None:
+    access.require_template_manager(user=user, organisation_id=organisation_id)
+    if organisation_id is not None and session.get(Organisation, organisation_id) is None:
+        raise NotFound(N_("No organisation with this id."))
+
+
+def upload_template(*, session: Session, actor: User, scope: TemplateScope, filename: str, content: bytes) -> ReportTemplate:
+    """Check a template by rendering it with sample variables; keep it only if that works."""
+    _require_manager(session, actor, scope.organisation_id)
+    if scope.kind not in v.REPORT_KINDS:
+        raise Invalid(N_("Unknown report kind."), field="kind")
+    if scope.language not in v.LANGUAGES:
+        raise Invalid(N_("Unknown language."), field="language")
+    if scope.audit_type is not None and scope.audit_type not in v.AUDIT_TYPES:
+        raise Invalid(N_("Unknown audit type."), field="audit_type")
+    if not filename.lower().endswith(".docx"):
+        raise Invalid(N_("Upload a Word document (.docx)."), field="file")
+    problem = engine.check(content, sample_context(scope.language))
+    if problem is not None:
+        raise Invalid(problem.message, field="file", **problem.params)
+    row = ReportTemplate(organisation_id=scope.organisation_id, kind=scope.kind, language=scope.language, audit_type=scope.audit_type,
+                         filename=Path(filename).name[:200], size=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content,
+                         uploaded_by_id=actor.id)
+    session.add(row)
+    session.flush()
+    trail.record(session=session, actor=actor, action="create", entity="report_template", entity_id=row.id,
+                 after=trail.snapshot("report_template", row))
+    session.commit()
+    return row
+
+
+def visible_templates(*, session: Session, actor: User) -> list[ReportTemplate]:
+    """Uploaded templates an admin sees: an installation admin all, an organisation's admin the provider's and its own."""
+    access.require_template_manager(user=actor, organisation_id=actor.organisation_id)
+    query = select(ReportTemplate).order_by(ReportTemplate.kind, ReportTemplate.language, ReportTemplate.id.desc())
+    if actor.organisation_id is not None:
+        query = query.where(or_(ReportTemplate.organisation_id == actor.organisation_id, ReportTemplate.organisation_id.is_(None)))
+    return list(session.exec(query))
+
+
+def in_use(templates: list[ReportTemplate]) -> set[int]:
+    """Ids of the templates that are the newest of their scope (the others wait behind them)."""
+    newest: dict[TemplateScope, int] = {}
+    for row in templates:
+        scope = TemplateScope(row.organisation_id, row.kind, row.language, row.audit_type)
+        newest[scope] = max(newest.get(scope, 0), row.id)
+    return set(newest.values())
+
+
+def get_template(*, session: Session, actor: User, template_id: int) -> ReportTemplate:
+    row = session.get(ReportTemplate, template_id)
+    visible = row is not None and (actor.organisation_id is None or row.organisation_id in {None, actor.organisation_id})
+    if not visible or actor.role != "admin":
+        raise NotFound(N_("No template with this id."))
+    return row
+
+
+def delete_template(*, session: Session, actor: User, template_id: int) -> None:
+    """Remove an upload; the one before it in the same scope (or the starter) is used again."""
+    row = get_template(session=session, actor=actor, template_id=template_id)
+    _require_manager(session, actor, row.organisation_id)
+    trail.record(session=session, actor=actor, action="delete", entity="report_template", entity_id=row.id,
+                 before=trail.snapshot("report_template", row))
+    session.delete(row)
+    session.commit()

@@ -13,7 +13,9 @@ from auditor.reports.cells import safe_cell
 
 # What the trail keeps of each kind of record (timestamps and ids are in the event itself).
 SNAPSHOT_FIELDS = {
-    "audit": ("title", "audit_type", "organisation_id", "scope", "objectives", "criteria", "start_date", "end_date", "report_language", "status"),
+    "audit": ("title", "audit_type", "organisation_id", "scope", "objectives", "criteria", "start_date", "end_date", "report_language", "status",
+              "report_version", "summary", "conclusion", "recommendation", "plan_deviations", "auditee_representative", "dk_certificate",
+              "bek1407_auditor_id", "material_hours", "significant_problems"),
     "plan_entry": ("day", "start_time", "end_time", "kind", "activity", "auditor", "auditee_role"),
     "team": ("user_id", "role"),
     "response": ("item_id", "verdict", "note", "version"),
@@ -24,6 +26,7 @@ SNAPSHOT_FIELDS = {
              "individual_measures_only", "verification_method", "verified_on", "verification_result", "verify_in_audit_id"),
     "photo": ("item_id", "finding_id", "caption", "confidential", "width", "height", "sha256"),
     "case_action": ("description", "owner_id", "due_date", "prevention_level", "status", "implementation_note"),
+    "report_template": ("organisation_id", "kind", "language", "audit_type", "filename", "size", "sha256"),
     "review": ("organisation_id", "period_start", "period_end", "manual"),
     "review_decision": ("review_id", "text", "case_id"),
 }
@@ -33,8 +36,9 @@ REDACTED = "[confidential]"
 def snapshot(entity: str, row: SQLModel | None) -> dict[str, Any] | None:
     if row is None:
         return None
-    values = row.model_dump(mode="json")
-    return {name: values.get(name) for name in SNAPSHOT_FIELDS[entity]}
+    fields = SNAPSHOT_FIELDS[entity]
+    values = row.model_dump(mode="json", include=set(fields))
+    return {name: values.get(name) for name in fields}
 
 
 def record(

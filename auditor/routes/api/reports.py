@@ -1,20 +1,137 @@
-"""Word reports of an audit."""
+"""Word reports of an audit, what the team writes into them, and the templates they are made from."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, File, Form, Response, UploadFile
+from pydantic import BaseModel
 
-from auditor.deps import AuditDep, SessionDep, SettingsDep
-from auditor.services.reports import audit_report
+from auditor.deps import AuditDep, CurrentUser, PlanAuditDep, SessionDep, SettingsDep, TemplateAdmin
+from auditor.i18n import translate
+from auditor.models import Audit, ReportTemplate
+from auditor.reports.engine import MAX_TEMPLATE_BYTES
+from auditor.reports.starters import starter_template
+from auditor.reports.variables import VARIABLES
+from auditor.schemas import ReportDetails
+from auditor.services import audits, reports
 
 router = APIRouter(tags=["reports"])
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+Language = Literal["da", "en"]
+Kind = Literal["audit_report", "nonconformity_report", "checklist"]
+
+
+def docx_response(filename: str, content: bytes) -> Response:
+    return Response(content, media_type=DOCX, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _report(kind: str, audit: Audit, session, settings, lang: str | None) -> Response:
+    filename, content = reports.render_report(session=session, audit=audit, kind=kind, policy=settings.deadline_policy, lang=lang,
+                                              photo_storage=settings.data_dir / "photos")
+    return docx_response(filename, content)
 
 
 @router.get("/audits/{audit_id}/report.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}})
-def download_audit_report(audit: AuditDep, session: SessionDep, settings: SettingsDep, lang: Literal["da", "en"] | None = None) -> Response:
-    """The audit report as a Word file, in the audit's report language unless `lang` says otherwise."""
-    filename, content = audit_report(session=session, audit=audit, lang=lang, photo_storage=settings.data_dir / "photos")
-    return Response(content, media_type=DOCX, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+def download_audit_report(audit: AuditDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None) -> Response:
+    """The audit report, in the audit's report language unless `lang` says otherwise. Never any confidential evidence."""
+    return _report("audit_report", audit, session, settings, lang)
+
+
+@router.get("/audits/{audit_id}/nonconformity-report.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}})
+def download_nonconformity_report(audit: AuditDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None) -> Response:
+    """The nonconformities with their response deadlines and room for correction, root cause and corrective action."""
+    return _report("nonconformity_report", audit, session, settings, lang)
+
+
+@router.get("/audits/{audit_id}/checklist.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}})
+def download_checklist(audit: AuditDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None) -> Response:
+    """The audit's checklists, blank, to fill in by hand on site."""
+    return _report("checklist", audit, session, settings, lang)
+
+
+@router.patch("/audits/{audit_id}/report-details")
+def update_report_details(audit: PlanAuditDep, data: ReportDetails, session: SessionDep, user: CurrentUser) -> ReportDetails:
+    """Summary, conclusion, recommendation, version and the Danish certificate facts (the lead auditor)."""
+    audit = audits.update_report_details(session=session, actor=user, audit=audit, data=data)
+    return report_details(audit)
+
+
+@router.get("/audits/{audit_id}/report-details")
+def get_report_details(audit: AuditDep) -> ReportDetails:
+    return report_details(audit)
+
+
+def report_details(audit: Audit) -> ReportDetails:
+    return ReportDetails(**audit.model_dump(include=set(ReportDetails.model_fields)))
+
+
+# Templates
+
+class TemplateOut(BaseModel):
+    id: int
+    organisation_id: int | None
+    kind: str
+    language: str
+    audit_type: str | None
+    filename: str
+    size: int
+    uploaded_at: str
+    in_use: bool
+
+
+class VariableOut(BaseModel):
+    name: str
+    description: str
+
+
+def template_out(row: ReportTemplate, in_use: bool) -> TemplateOut:
+    return TemplateOut(**row.model_dump(include={"id", "organisation_id", "kind", "language", "audit_type", "filename", "size"}),
+                       uploaded_at=row.uploaded_at.isoformat(), in_use=in_use)
+
+
+@router.get("/report-templates")
+def list_templates(session: SessionDep, user: TemplateAdmin) -> list[TemplateOut]:
+    """Uploaded templates you manage; `in_use` marks the newest of each scope."""
+    rows = reports.visible_templates(session=session, actor=user)
+    used = reports.in_use(rows)
+    return [template_out(row, row.id in used) for row in rows]
+
+
+@router.post("/report-templates", status_code=201)
+async def upload_template(session: SessionDep, user: TemplateAdmin,
+                          file: Annotated[UploadFile, File(description="A .docx with docxtpl tags")],
+                          kind: Annotated[Kind, Form()], language: Annotated[Language, Form()],
+                          audit_type: Annotated[str | None, Form(description="One audit type, or empty for every type")] = None,
+                          organisation_id: Annotated[int | None, Form(description="An organisation, or empty for the provider's own")] = None) -> TemplateOut:
+    """Upload a template. It is rendered with sample values first; a broken tag or an unknown variable is
+    refused (422) with the line and the reason, and the template in use stays as it was."""
+    content = await file.read(MAX_TEMPLATE_BYTES + 1)
+    scope = reports.TemplateScope(organisation_id, kind, language, audit_type or None)
+    row = reports.upload_template(session=session, actor=user, scope=scope, filename=file.filename or "", content=content)
+    return template_out(row, True)
+
+
+@router.get("/report-templates/{template_id}.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}})
+def download_template(template_id: int, session: SessionDep, user: TemplateAdmin) -> Response:
+    row = reports.get_template(session=session, actor=user, template_id=template_id)
+    return docx_response(row.filename, row.content)
+
+
+@router.delete("/report-templates/{template_id}", status_code=204)
+def delete_template(template_id: int, session: SessionDep, user: TemplateAdmin) -> Response:
+    """Remove an upload; the one uploaded before it for the same scope, or the starter, is used again."""
+    reports.delete_template(session=session, actor=user, template_id=template_id)
+    return Response(status_code=204)
+
+
+@router.get("/report-templates/starters/{kind}.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}})
+def download_starter(kind: Kind, user: CurrentUser, lang: Language = "da") -> Response:
+    """Our starter template, to change in Word and upload again."""
+    return docx_response(f"{reports.FILE_STEMS[kind]}-template-{lang}.docx", starter_template(kind, lang))
+
+
+@router.get("/report-templates/variables")
+def list_variables(user: CurrentUser, lang: Language = "en") -> list[VariableOut]:
+    """Every variable a template can use, with what it means."""
+    return [VariableOut(name=name, description=translate(text, lang)) for name, text in VARIABLES.items()]

@@ -1,0 +1,185 @@
+"""Every variable a report template can use, what it means, and sample values to check a template with.
+
+VARIABLES is the documented list (shown on the templates page and in the API); `sample_context` fills every
+one of them, so an uploaded template is rendered through all its sections before it is accepted. A test
+keeps the two in step with the real report context (reports/context.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+from auditor import vocabulary as v
+from auditor.i18n import N_, translate
+from auditor.reports.charts import BarChart
+from auditor.reports.context import (
+    CHART_WIDTH_MM, PHOTO_WIDTH_MM, ActionRow, AuditInfo, CaseInfo, CertificateInfo, FindingRow, ItemRow, OrganisationInfo, PhotoRow, PlanRow,
+    ReportInfo, SectionBlock, SectionCount, SiteInfo, Statistics, TeamInfo, VerdictCount, tint,
+)
+from auditor.reports.pictures import Picture
+
+# name -> description; `x[]` is one element of the list x (use it in a {% for %} loop)
+VARIABLES: dict[str, str] = {
+    "report.id": N_("Report id, the same for every version of the audit's report"),
+    "report.version": N_("Report version, set by the lead auditor"),
+    "report.kind": N_("Name of the report (audit report, nonconformity report, checklist)"),
+    "report.generated": N_("Date and time the file was made"),
+    "report.language": N_("Language code of the report: da or en"),
+    "audit.title": N_("Title of the audit"),
+    "audit.type": N_("Audit type, in the report's language"),
+    "audit.type_code": N_("Audit type code: internal, stage1, stage2, surveillance, recertification, special"),
+    "audit.is_certification": N_("True for certification audits (stage 2, surveillance, recertification, special)"),
+    "audit.status": N_("Status of the audit"),
+    "audit.dates": N_("Dates of the audit, e.g. 3.–4. March 2026"),
+    "audit.start_date": N_("First day of the audit"),
+    "audit.end_date": N_("Last day of the audit"),
+    "audit.objectives": N_("Audit objectives"),
+    "audit.scope": N_("Audit scope"),
+    "audit.criteria": N_("Audit criteria"),
+    "audit.checklists[]": N_("Each checklist used, with its version"),
+    "audit.plan_deviations": N_("Deviations from the audit plan, and why"),
+    "audit.summary": N_("Summary written by the audit team"),
+    "audit.conclusion": N_("Audit conclusion"),
+    "audit.recommendation": N_("The audit team's recommendation (certification audits)"),
+    "audit.recommendation_code": N_("Recommendation code: certify, certify_after_actions, not_recommended, or empty"),
+    "organisation.name": N_("Name of the audited organisation"),
+    "organisation.cvr": N_("CVR number"),
+    "organisation.sites[]": N_("Each site or production unit in the audit"),
+    "organisation.sites[].name": N_("Name of the site"),
+    "organisation.sites[].p_number": N_("P-number of the production unit"),
+    "organisation.sites[].address": N_("Address of the site"),
+    "organisation.representative": N_("The auditee's representative who signs (name and title)"),
+    "team.lead": N_("Name of the lead auditor"),
+    "team.auditors[]": N_("Names of the other auditors"),
+    "team.bek1407_auditor": N_("Name of the auditor trained under BEK 1407"),
+    "plan[]": N_("Each line of the audit plan as carried out"),
+    "plan[].day": N_("Date"),
+    "plan[].time": N_("Time, e.g. 09:00–10:00"),
+    "plan[].activity": N_("Activity"),
+    "plan[].auditor": N_("Auditor"),
+    "plan[].auditee_role": N_("Auditee, by role"),
+    "statistics.answered": N_("Number of checklist items answered"),
+    "statistics.total": N_("Number of checklist items"),
+    "statistics.percent": N_("Share answered, in per cent"),
+    "statistics.by_verdict[]": N_("Each verdict with its count"),
+    "statistics.by_verdict[].code": N_("Verdict code, e.g. conform, major_nc"),
+    "statistics.by_verdict[].label": N_("Name of the verdict"),
+    "statistics.by_verdict[].short": N_("Short name of the verdict, for tight places"),
+    "statistics.by_verdict[].fill": N_("Colour of the verdict, for {% cellbg %}"),
+    "statistics.by_verdict[].count": N_("Number of items with this verdict"),
+    "statistics.by_section[]": N_("Each top-level section of the checklists with its counts"),
+    "statistics.by_section[].title": N_("Section number and title"),
+    "statistics.by_section[].items": N_("Items in the section"),
+    "statistics.by_section[].answered": N_("Items answered"),
+    "statistics.by_section[].conform": N_("Items conform"),
+    "statistics.by_section[].nonconformities": N_("Items with a nonconformity"),
+    "statistics.by_section[].observations": N_("Items with an observation or an opportunity for improvement"),
+    "statistics.by_section[].good_practice": N_("Items with good practice"),
+    "statistics.chart": N_("Bar chart of the answers by verdict (an image)"),
+    "findings[]": N_("Each finding of the audit, in number order"),
+    "nonconformities[]": N_("Each nonconformity (major, minor or ungraded): the same fields as findings[]"),
+    "good_practice[]": N_("Each good-practice finding: the same fields as findings[]"),
+    "findings[].reference": N_("Finding number, e.g. F-003"),
+    "findings[].kind": N_("Kind code: major_nc, minor_nc, nc, observation, ofi, good_practice"),
+    "findings[].kind_label": N_("Kind of finding, in the report's language"),
+    "findings[].fill": N_("Colour of the kind, for {% cellbg %}"),
+    "findings[].clauses": N_("Clauses the finding refers to"),
+    "findings[].item_code": N_("Checklist item the finding was raised on"),
+    "findings[].requirement": N_("The requirement"),
+    "findings[].statement": N_("Statement of the finding"),
+    "findings[].evidence": N_("Objective evidence"),
+    "findings[].photos[]": N_("Each photo on the finding (never a confidential one)"),
+    "findings[].photos[].image": N_("The photo (an image)"),
+    "findings[].photos[].caption": N_("Caption of the photo"),
+    "findings[].correction_due": N_("Date the correction is due (major nonconformities)"),
+    "findings[].response_due": N_("Date the root cause and corrective action plan are due"),
+    "findings[].case": N_("The nonconformity's corrective-action case, or nothing: test with {% if finding.case %}"),
+    "findings[].case.reference": N_("Case number, e.g. NC-0007"),
+    "findings[].case.status": N_("Status of the case"),
+    "findings[].case.correction": N_("Correction made"),
+    "findings[].case.root_cause": N_("Root cause found"),
+    "findings[].case.actions[]": N_("Each corrective action"),
+    "findings[].case.actions[].description": N_("What is done"),
+    "findings[].case.actions[].owner": N_("Who owns the action"),
+    "findings[].case.actions[].due": N_("Due date"),
+    "findings[].case.actions[].status": N_("Status of the action"),
+    "findings[].case.verification": N_("Result and method of the effectiveness check"),
+    "certificate.applies": N_("True if the audit is for a Danish recognised OH&S certificate"),
+    "certificate.production_units[]": N_("Each production unit covered"),
+    "certificate.bek1407_auditor": N_("Name of the auditor trained under BEK 1407"),
+    "certificate.material_hours": N_("Audit time on the material work environment, in hours"),
+    "certificate.significant_problems": N_("Significant work-environment problems found, if any"),
+    "sections[]": N_("Each section of the checklists, in order, with its items"),
+    "sections[].title": N_("Section number and title"),
+    "sections[].level": N_("Depth of the section: 1 for a top-level section"),
+    "sections[].items[]": N_("Each checklist item of the section"),
+    "sections[].items[].code": N_("Item code"),
+    "sections[].items[].clauses": N_("Clauses the item refers to"),
+    "sections[].items[].question": N_("The question"),
+    "sections[].items[].verdict": N_("Verdict code, empty if not answered"),
+    "sections[].items[].verdict_label": N_("Verdict, in the report's language"),
+    "sections[].items[].fill": N_("Colour of the verdict, for {% cellbg %}"),
+    "sections[].items[].note": N_("The auditor's note"),
+    "sections[].items[].evidence[]": N_("Each piece of evidence: method, role of the interviewees and summary (never a confidential one)"),
+    "sections[].items[].photos[]": N_("Each photo on the item (never a confidential one)"),
+    "sections[].items[].photos[].image": N_("The photo (an image)"),
+    "sections[].items[].photos[].caption": N_("Caption of the photo"),
+}
+# nonconformities[] and good_practice[] are findings[]: their fields are documented once, under findings[].
+ALIASES = {"nonconformities[]": "findings[]", "good_practice[]": "findings[]"}
+
+
+def variable_paths(context: dict[str, object]) -> set[str]:
+    """Every variable path in a report context, as VARIABLES names them."""
+    def walk(prefix: str, value: object) -> Iterator[str]:
+        if isinstance(value, list):
+            if value:
+                yield f"{prefix}[]"
+            if prefix + "[]" not in ALIASES:
+                for element in value:
+                    yield from walk(f"{prefix}[]", element)
+            return
+        if "." in prefix or not dataclasses.is_dataclass(value):  # not the top-level groups (audit, team, ...)
+            yield prefix
+        if dataclasses.is_dataclass(value) and not isinstance(value, Picture):
+            for f in dataclasses.fields(value):
+                yield from walk(f"{prefix}.{f.name}", getattr(value, f.name))
+
+    return {path for name, value in context.items() for path in walk(name, value)}
+
+
+def sample_context(lang: str = "en") -> dict[str, object]:
+    """A report context with every variable filled (every list has an element, every condition is true),
+    to render an uploaded template through all its sections."""
+    def t(message: str) -> str:
+        return translate(message, lang)
+
+    def label(vocabulary: v.Vocabulary, value: str) -> str:
+        return translate(vocabulary[value].label, lang)
+
+    verdicts = [VerdictCount(c.value, t(c.label), t(c.short), tint(c.colour), 3) for c in v.VERDICTS]
+    chart = BarChart(t("Answers by verdict"), [(c.label, c.count) for c in verdicts], colours=[v.VERDICTS[c.code].colour for c in verdicts])
+    photo = PhotoRow(Picture(chart, PHOTO_WIDTH_MM), "Sample caption")
+    case = CaseInfo("NC-0001", label(v.CASE_STATUSES, "plan_submitted"), "Sample correction", "Sample root cause",
+                    [ActionRow("Sample action", "Sample owner", "1. May 2026", label(v.ACTION_STATUSES, "open"))], "Sample verification")
+    finding = FindingRow("F-001", "major_nc", label(v.VERDICTS, "major_nc"), tint(v.VERDICTS["major_nc"].colour), "ISO 45003 6.1.2", "6.1.2-01",
+                         "Sample requirement", "Sample statement", "Sample evidence", [photo], "1. April 2026", "1. April 2026", case)
+    item = ItemRow("6.1.2-01", "ISO 45003 6.1.2", "Sample question?", "conform", label(v.VERDICTS, "conform"), tint(v.VERDICTS["conform"].colour),
+                   "Sample note", ["Sample evidence"], [photo])
+    return {
+        "report": ReportInfo("A00001", "1", label(v.REPORT_KINDS, "audit_report"), "1. March 2026 12:00", lang),
+        "audit": AuditInfo("Sample audit", label(v.AUDIT_TYPES, "stage2"), "stage2", True, label(v.AUDIT_STATUSES, "reporting"),
+                           "3.–4. March 2026", "3. March 2026", "4. March 2026", "Sample objectives", "Sample scope", "Sample criteria",
+                           ["Sample checklist (v1)"], "Sample deviations", "Sample summary", "Sample conclusion",
+                           label(v.RECOMMENDATIONS, "certify"), "certify"),
+        "organisation": OrganisationInfo("Sample A/S", "12345678", [SiteInfo("Sample site", "1234567890", "Sample street 1")], "Sample representative"),
+        "team": TeamInfo("Sample lead auditor", ["Sample auditor"], "Sample auditor"),
+        "plan": [PlanRow("3.3.2026", "09:00–10:00", "Sample activity", "Sample auditor", "Sample role")],
+        "statistics": Statistics(27, 30, 90, verdicts, [SectionCount("6 Planning", 30, 27, 20, 3, 3, 1)], Picture(chart, CHART_WIDTH_MM)),
+        "findings": [finding],
+        "nonconformities": [finding],
+        "good_practice": [finding],
+        "certificate": CertificateInfo(True, ["Sample site (P-nr. 1234567890)"], "Sample auditor", "12", "Sample problems"),
+        "sections": [SectionBlock("6 Planning", 1, [item]), SectionBlock("6.1 Actions", 2, [item])],
+    }
