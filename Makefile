@@ -36,4 +36,5 @@ messages: install
 
 bench: install
 	$(PY) bench/bench.py
+	$(PY) bench/bench_reports.py
 	$(PY) bench/bench_follow_up.py --database-url $(PG_BENCH_URL)
