@@ -2,6 +2,8 @@
 the template in use unchanged), which template a report uses, and the documented variables."""
 
 import io
+import re
+import zipfile
 
 import pytest
 from docx import Document
@@ -163,3 +165,19 @@ def test_the_variable_list_matches_the_sample_and_the_real_report(session, libra
     real = build_report_context(session=session, audit=audit, kind="audit_report", lang="en", policy=settings.deadline_policy)
     assert set(variable_paths(real)) <= set(VARIABLES)
     assert {"findings[].case.actions[].owner", "sections[].items[].evidence[]", "plan[].auditee_role"} <= set(variable_paths(real))
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"\0" * (engine.MAX_UNPACKED_BYTES + 1))
+    problem = engine.check(buffer.getvalue(), sample_context("en"))
+    assert problem.message == "The file is larger than {mb} MB." and problem.params == {"mb": 100}
+
+
+def test_the_uploaded_file_name_is_kept_safe_for_the_download_header(client):
+    answer = upload(client, docx("X"), filename='a"b\\c;d.docx')
+    name = answer.json()["filename"]
+    assert re.fullmatch(r"a_[\w]*b_c_d\.docx", name), name
+    download = client.get(f"/api/v1/report-templates/{answer.json()['id']}.docx")
+    assert download.headers["content-disposition"] == f'attachment; filename="{name}"'

@@ -26,6 +26,7 @@ from auditor.reports.docx_xml import field_runs, text_run
 from auditor.reports.pictures import rendering
 
 MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # a template's parts, unzipped: refuses zip bombs before anything reads them
 TOC_LEVELS = 2
 
 
@@ -68,8 +69,13 @@ def check(template: bytes, sample: Mapping[str, object]) -> TemplateProblem | No
     if len(template) > MAX_TEMPLATE_BYTES:
         return TemplateProblem(N_("The file is larger than {mb} MB."), {"mb": MAX_TEMPLATE_BYTES // (1024 * 1024)})
     not_word = TemplateProblem(N_("This is not a Word document (.docx)."))
-    if not zipfile.is_zipfile(io.BytesIO(template)):
+    try:
+        with zipfile.ZipFile(io.BytesIO(template)) as archive:
+            unpacked = sum(entry.file_size for entry in archive.infolist())
+    except zipfile.BadZipFile:
         return not_word
+    if unpacked > MAX_UNPACKED_BYTES:
+        return TemplateProblem(N_("The file is larger than {mb} MB."), {"mb": MAX_UNPACKED_BYTES // (1024 * 1024)})
     try:
         tpl = DocxTemplate(io.BytesIO(template))
         tpl.init_docx()

@@ -87,7 +87,7 @@ def upload_template(*, session: Session, actor: User, scope: TemplateScope, file
     if problem is not None:
         raise Invalid(problem.message, field="file", **problem.params)
     row = ReportTemplate(organisation_id=scope.organisation_id, kind=scope.kind, language=scope.language, audit_type=scope.audit_type,
-                         filename=Path(filename).name[:200], size=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content,
+                         filename=re.sub(r"[^\w.\- ]", "_", Path(filename).name)[:200], size=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content,
                          uploaded_by_id=actor.id)
     session.add(row)
     session.flush()
