@@ -25,6 +25,24 @@
     if (question && !window.confirm(question)) event.preventDefault();
   });
 
+  // Tap a thumbnail to see the photo large, on any page that has the dialog (templates/_photo_view.html);
+  // without JavaScript the link opens it.
+  const photoView = document.getElementById("photo-view");
+  if (photoView) {
+    document.addEventListener("click", (event) => {
+      const link = event.target.closest("[data-action=enlarge-photo]");
+      if (!link) return;
+      event.preventDefault();
+      document.getElementById("photo-view-image").src = link.href;
+      document.getElementById("photo-view-image").alt = link.dataset.caption || "";
+      document.getElementById("photo-view-caption").textContent = link.dataset.caption || "";
+      photoView.showModal();
+    });
+    photoView.addEventListener("click", (event) => {
+      if (event.target.closest("[data-action=close-dialog]") || event.target === photoView) photoView.close();
+    });
+  }
+
   // htmx leaves the form as it is on an error, so nothing typed is lost; say what happened.
   document.addEventListener("htmx:sendError", () => show(messages.offline, true));
   document.addEventListener("htmx:responseError", (event) => {

@@ -365,21 +365,6 @@
   });
   document.body.addEventListener("photo-saved", () => photoDialog.close());
 
-  // Tap a thumbnail to see the photo large; without JavaScript the link opens it.
-  const photoView = document.getElementById("photo-view");
-  layout.addEventListener("click", (event) => {
-    const link = event.target.closest("[data-action=enlarge-photo]");
-    if (!link) return;
-    event.preventDefault();
-    document.getElementById("photo-view-image").src = link.href;
-    document.getElementById("photo-view-image").alt = link.dataset.caption || "";
-    document.getElementById("photo-view-caption").textContent = link.dataset.caption || "";
-    photoView.showModal();
-  });
-  photoView.addEventListener("click", (event) => {
-    if (event.target.closest("[data-action=close-dialog]") || event.target === photoView) photoView.close();
-  });
-
   // Highlight the section being read in the section list.
   const links = new Map([...document.querySelectorAll("[data-section-link]")].map((a) => [a.dataset.sectionLink, a]));
   const observer = new IntersectionObserver((entries) => {

@@ -127,13 +127,91 @@ def test_photos_from_the_tablet_page(client, make_audit, first_item_id):
     assert 'value="Mit billede"' in refused.text
 
 
-def test_the_word_report_shows_photos_but_never_confidential_ones(client, make_audit, first_item_id):
-    from docx import Document
+# Photos on findings
+
+def raise_finding(client, audit, statement="Skiltet om trivselsmålingen hænger bag en dør") -> dict:
+    response = client.post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "ofi", "statement": statement})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def upload_on_finding(client, audit, finding_id, content, **form):
+    return client.post(f"/api/v1/audits/{audit.id}/findings/{finding_id}/photos", files={"file": ("photo.jpg", content, "image/jpeg")}, data=form)
+
+
+def test_a_photo_on_a_finding(client, make_audit):
+    audit = make_audit()
+    finding = raise_finding(client, audit)
+    assert finding["photos"] == []
+    response = upload_on_finding(client, audit, finding["id"], jpeg_with_exif(800, 600), caption="Opslaget bag døren")
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["finding_id"] == finding["id"] and body["item_id"] is None and body["caption"] == "Opslaget bag døren"
+    assert client.get(body["thumbnail_url"]).status_code == 200
+    listed = client.get(f"/api/v1/audits/{audit.id}/findings/{finding['id']}/photos").json()
+    assert [p["id"] for p in listed] == [body["id"]]
+    assert [p["id"] for p in client.get(f"/api/v1/audits/{audit.id}/findings/{finding['id']}").json()["photos"]] == [body["id"]]
+    assert [[p["id"] for p in f["photos"]] for f in client.get(f"/api/v1/audits/{audit.id}/findings").json()] == [[body["id"]]]
+
+
+def test_a_finding_of_another_audit_takes_no_photo(client, session, make_audit):
+    first, second = make_audit(), make_audit()
+    finding = raise_finding(client, first)
+    assert upload_on_finding(client, second, finding["id"], jpeg_with_exif(300, 200)).status_code == 404
+    assert client.get(f"/api/v1/audits/{second.id}/findings/{finding['id']}/photos").status_code == 404
+    assert upload_on_finding(client, first, 999_999, jpeg_with_exif(300, 200)).status_code == 404
+    assert session.exec(select(Photo)).all() == []
+
+
+def test_confidential_photos_on_a_finding_stay_with_the_team(session, make_audit, make_user, login, lead):
+    from auditor.models import Organisation
 
     audit = make_audit()
-    upload(client, audit, first_item_id, jpeg_with_exif(800, 600), caption="Opslagstavle i kantinen")
-    upload(client, audit, first_item_id, jpeg_with_exif(800, 600), caption="Whiteboard med navne", confidential="true")
-    document = Document(io.BytesIO(client.get(f"/api/v1/audits/{audit.id}/report.docx", params={"lang": "en"}).content))
-    assert len(document.inline_shapes) == 1
-    text = "\n".join(cell.text for table in document.tables for row in table.rows for cell in row.cells)
-    assert "Opslagstavle i kantinen" in text and "Whiteboard med navne" not in text
+    organisation = session.get(Organisation, audit.organisation_id)
+    outsiders = [login(make_user("quality_manager", organisation=organisation)), login(make_user("viewer", organisation=organisation))]
+    team = login(lead)
+    finding = raise_finding(team, audit)
+    secret = upload_on_finding(team, audit, finding["id"], jpeg_with_exif(300, 200), caption="Whiteboard med navne", confidential="true").json()
+    upload_on_finding(team, audit, finding["id"], jpeg_with_exif(300, 200), caption="Opslagstavle")
+    url = f"/api/v1/audits/{audit.id}/findings/{finding['id']}"
+    assert [p["caption"] for p in team.get(f"{url}/photos").json()] == ["Whiteboard med navne", "Opslagstavle"]
+    for outsider in outsiders:
+        assert [p["caption"] for p in outsider.get(f"{url}/photos").json()] == ["Opslagstavle"]
+        assert [p["caption"] for p in outsider.get(url).json()["photos"]] == ["Opslagstavle"]
+        assert outsider.get(secret["url"]).status_code == 404
+        assert "Whiteboard med navne" not in outsider.get(f"/audits/{audit.id}/findings").text
+        assert upload_on_finding(outsider, audit, finding["id"], jpeg_with_exif(300, 200)).status_code == 403
+
+
+def test_photos_on_the_findings_page(client, session, make_audit):
+    audit = make_audit()
+    finding = raise_finding(client, audit)
+    page = client.get(f"/audits/{audit.id}/findings").text
+    assert f'id="photos-finding-{finding["id"]}"' in page and f'name="finding_id" value="{finding["id"]}"' in page and 'capture="environment"' in page
+    saved = client.post(f"/audits/{audit.id}/photos", data={"finding_id": str(finding["id"]), "caption": "Opslaget bag døren", "confidential": "true"},
+                        files={"file": ("IMG_0002.JPG", jpeg_with_exif(800, 600), "image/jpeg")}, headers={"HX-Request": "true"})
+    assert saved.status_code == 200, saved.text
+    assert saved.headers["HX-Retarget"] == f"[id='photos-finding-{finding['id']}']"
+    assert "thumbnail.jpg" in saved.text and "Opslaget bag døren" in saved.text and f'id="photo-form-finding-{finding["id"]}"' in saved.text
+    photo = session.exec(select(Photo)).one()
+    assert (photo.finding_id, photo.item_id, photo.confidential) == (finding["id"], None, True)
+    for page in (client.get(f"/audits/{audit.id}/findings").text, client.get(f"/audits/{audit.id}/findings/{finding['id']}/edit").text):
+        assert f"/photos/{photo.id}/thumbnail.jpg" in page and 'data-action="enlarge-photo"' in page and 'id="photo-view"' in page
+    refused = client.post(f"/audits/{audit.id}/photos", data={"finding_id": str(finding["id"]), "caption": "Mit billede"},
+                          files={"file": ("notes.txt", b"just text", "text/plain")}, headers={"HX-Request": "true"})
+    assert refused.status_code == 422 and f'<form id="photo-form-finding-{finding["id"]}"' in refused.text and 'value="Mit billede"' in refused.text
+    removed = client.post(f"/audits/{audit.id}/photos/{photo.id}/delete", headers={"HX-Request": "true"})
+    assert removed.status_code == 200 and removed.headers["HX-Retarget"] == f"[id='photos-finding-{finding['id']}']"
+    assert "thumbnail.jpg" not in removed.text and session.exec(select(Photo)).all() == []
+    again = client.post(f"/audits/{audit.id}/photos", data={"finding_id": str(finding["id"])}, files={"file": ("a.jpg", jpeg_with_exif(300, 200), "image/jpeg")},
+                        follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"] == f"/audits/{audit.id}/findings#finding-{finding['id']}"
+
+
+def test_deleting_a_finding_removes_its_photos(client, session, make_audit, first_item_id):
+    audit = make_audit()
+    finding = raise_finding(client, audit)
+    upload_on_finding(client, audit, finding["id"], jpeg_with_exif(300, 200))
+    upload(client, audit, first_item_id, jpeg_with_exif(300, 200), caption="Stays with the item")
+    assert client.delete(f"/api/v1/audits/{audit.id}/findings/{finding['id']}").status_code == 204
+    assert [p.caption for p in session.exec(select(Photo)).all()] == ["Stays with the item"]

@@ -10,7 +10,7 @@ from auditor.errors import Invalid, NotFound
 from auditor.models import Audit, Finding, User, utcnow
 from auditor.schemas import FindingIn
 from auditor.i18n import N_
-from auditor.services import access, cases, trail
+from auditor.services import access, cases, photos, trail
 from auditor.services.audits import ensure_open, get_in_audit
 from auditor.services.checklists import audit_structure
 
@@ -82,6 +82,7 @@ def delete_finding(*, session: Session, actor: User, audit: Audit, finding: Find
     access.require(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     ensure_open(audit)
     cases.release_finding(session=session, actor=actor, finding=finding)
+    photos.delete_finding_photos(session=session, actor=actor, audit=audit, finding_id=finding.id)
     trail.record(session=session, actor=actor, action="delete", entity="finding", entity_id=finding.id, audit_id=audit.id, before=trail.snapshot("finding", finding))
     session.delete(finding)
     session.commit()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
+from collections import defaultdict
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -103,14 +104,25 @@ def add_photo(*, session: Session, actor: User, audit: Audit, content: bytes, st
     return row
 
 
-def list_photos(*, session: Session, actor: User | None, audit: Audit, item_id: str | None = None) -> list[Photo]:
+def list_photos(*, session: Session, actor: User | None, audit: Audit, item_id: str | None = None, finding_id: int | None = None) -> list[Photo]:
     """Photos the actor may see (confidential ones only for the audit team); with no actor (a report), never those."""
     query = select(Photo).where(Photo.audit_id == audit.id)
     if item_id is not None:
         query = query.where(Photo.item_id == item_id)
+    if finding_id is not None:
+        query = query.where(Photo.finding_id == finding_id)
     if not access.sees_confidential(session=session, user=actor, audit=audit):
         query = query.where(Photo.confidential == false())
     return list(session.exec(query.order_by(Photo.id)))
+
+
+def photos_by_finding(*, session: Session, actor: User | None, audit: Audit) -> dict[int, list[Photo]]:
+    """The photos the actor may see on each finding of the audit, in one query."""
+    grouped: dict[int, list[Photo]] = defaultdict(list)
+    for photo in list_photos(session=session, actor=actor, audit=audit):
+        if photo.finding_id is not None:
+            grouped[photo.finding_id].append(photo)
+    return dict(grouped)
 
 
 def get_photo(*, session: Session, actor: User, audit: Audit, photo_id: int) -> Photo:
@@ -118,6 +130,15 @@ def get_photo(*, session: Session, actor: User, audit: Audit, photo_id: int) -> 
     if photo.confidential and not access.sees_confidential(session=session, user=actor, audit=audit):
         raise NotFound(N_("No photo with this id in this audit."))
     return photo
+
+
+def delete_finding_photos(*, session: Session, actor: User, audit: Audit, finding_id: int) -> None:
+    """Let a finding's photos go with it (the caller commits). The files stay: another photo may share them."""
+    for photo in list(session.exec(select(Photo).where(Photo.audit_id == audit.id, Photo.finding_id == finding_id))):
+        trail.record(session=session, actor=actor, action="delete", entity="photo", entity_id=photo.id, audit_id=audit.id,
+                     before=trail.snapshot("photo", photo), confidential=photo.confidential)
+        session.delete(photo)
+    session.flush()
 
 
 def delete_photo(*, session: Session, actor: User, audit: Audit, photo_id: int) -> Photo:

@@ -5,41 +5,47 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, FindingDep, SessionDep, SettingsDep
-from auditor.models import Finding
+from auditor.models import Audit, Finding, Photo
 from auditor.routes.api.cases import case_out
+from auditor.routes.api.photos import photo_out
 from auditor.schemas import CaseOut, FindingIn, FindingOut
-from auditor.services import cases, findings
+from auditor.services import cases, findings, photos
 
 router = APIRouter(tags=["findings"])
 
 
-def finding_out(session, finding: Finding) -> FindingOut:
+def finding_out(session, user, audit: Audit, finding: Finding, finding_photos: list[Photo] | None = None) -> FindingOut:
+    """The finding with its case and the photos the user may see (pass them when they are already loaded)."""
     case = cases.case_for_finding(session=session, finding_id=finding.id)
-    return FindingOut(**finding.model_dump(), reference=findings.finding_reference(finding), case_id=case.id if case else None)
+    if finding_photos is None:
+        finding_photos = photos.list_photos(session=session, actor=user, audit=audit, finding_id=finding.id)
+    return FindingOut(**finding.model_dump(), reference=findings.finding_reference(finding), case_id=case.id if case else None,
+                      photos=[photo_out(p) for p in finding_photos])
 
 
 @router.get("/audits/{audit_id}/findings")
-def list_findings(audit: AuditDep, session: SessionDep, kind: str | None = None, clause: str | None = None) -> list[FindingOut]:
-    """Findings of the audit, optionally by kind and by clause (a clause includes its sub-clauses)."""
-    return [finding_out(session, f) for f in findings.list_findings(session=session, audit=audit, kind=kind, clause=clause)]
+def list_findings(audit: AuditDep, session: SessionDep, user: CurrentUser, kind: str | None = None, clause: str | None = None) -> list[FindingOut]:
+    """Findings of the audit with their photos, optionally by kind and by clause (a clause includes its sub-clauses)."""
+    by_finding = photos.photos_by_finding(session=session, actor=user, audit=audit)
+    return [finding_out(session, user, audit, f, by_finding.get(f.id, [])) for f in findings.list_findings(session=session, audit=audit, kind=kind, clause=clause)]
 
 
 @router.post("/audits/{audit_id}/findings", status_code=201)
 def create_finding(audit: ConductAuditDep, data: FindingIn, session: SessionDep, user: CurrentUser) -> FindingOut:
     """Raise a finding; clauses and tags default to the linked item's."""
-    return finding_out(session, findings.create_finding(session=session, actor=user, audit=audit, data=data))
+    return finding_out(session, user, audit, findings.create_finding(session=session, actor=user, audit=audit, data=data), [])
 
 
 @router.get("/audits/{audit_id}/findings/{finding_id}")
-def show_finding(finding: FindingDep, session: SessionDep) -> FindingOut:
-    """One finding."""
-    return finding_out(session, finding)
+def show_finding(audit: AuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser) -> FindingOut:
+    """One finding with its photos."""
+    return finding_out(session, user, audit, finding)
 
 
 @router.put("/audits/{audit_id}/findings/{finding_id}")
 def update_finding(audit: ConductAuditDep, finding: FindingDep, data: FindingIn, session: SessionDep, user: CurrentUser) -> FindingOut:
     """Replace a finding's content."""
-    return finding_out(session, findings.update_finding(session=session, actor=user, audit=audit, finding=finding, data=data))
+    return finding_out(session, user, audit, findings.update_finding(session=session, actor=user, audit=audit, finding=finding, data=data))
 
 
 @router.delete("/audits/{audit_id}/findings/{finding_id}", status_code=204)

@@ -6,9 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 from fastapi.responses import FileResponse
+from sqlmodel import Session
 
-from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, SessionDep, SettingsDep
-from auditor.models import Photo
+from auditor.config import Settings
+from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, FindingDep, SessionDep, SettingsDep
+from auditor.models import Audit, Photo, User
 from auditor.schemas import PhotoOut
 from auditor.services import photos
 
@@ -20,22 +22,45 @@ def photo_out(photo: Photo) -> PhotoOut:
     return PhotoOut(**photo.model_dump(include=set(PhotoOut.model_fields) - {"url", "thumbnail_url"}), url=f"{base}.jpg", thumbnail_url=f"{base}/thumbnail.jpg")
 
 
-@router.post("/audits/{audit_id}/responses/{item_id}/photos", status_code=201)
-async def create_photo(audit: ConductAuditDep, item_id: str, session: SessionDep, user: CurrentUser, settings: SettingsDep,
-                       file: Annotated[UploadFile, File(description="A JPEG, PNG or WebP photo")],
-                       caption: Annotated[str, Form(max_length=300)] = "", confidential: Annotated[bool, Form()] = False) -> PhotoOut:
-    """Add a photo to a checklist item; location and other metadata are removed, orientation applied."""
+PhotoFile = Annotated[UploadFile, File(description="A JPEG, PNG or WebP photo")]
+Caption = Annotated[str, Form(max_length=300)]
+Confidential = Annotated[bool, Form()]
+
+
+async def _add_photo(file: UploadFile, *, session: Session, user: User, settings: Settings, audit: Audit, caption: str, confidential: bool,
+                     item_id: str | None = None, finding_id: int | None = None) -> PhotoOut:
+    """Read the upload no further than the size limit, then keep it on the item or the finding."""
     max_bytes = int(settings.photo_max_mb * 1024 * 1024)
     content = await file.read(max_bytes + 1)
-    photo = photos.add_photo(session=session, actor=user, audit=audit, item_id=item_id, content=content, caption=caption, confidential=confidential,
-                             storage=settings.data_dir / "photos", keep_original=settings.keep_photo_originals, max_bytes=max_bytes)
+    photo = photos.add_photo(session=session, actor=user, audit=audit, item_id=item_id, finding_id=finding_id, content=content, caption=caption,
+                             confidential=confidential, storage=settings.data_dir / "photos", keep_original=settings.keep_photo_originals, max_bytes=max_bytes)
     return photo_out(photo)
+
+
+@router.post("/audits/{audit_id}/responses/{item_id}/photos", status_code=201)
+async def create_photo(audit: ConductAuditDep, item_id: str, session: SessionDep, user: CurrentUser, settings: SettingsDep, file: PhotoFile,
+                       caption: Caption = "", confidential: Confidential = False) -> PhotoOut:
+    """Add a photo to a checklist item; location and other metadata are removed, orientation applied."""
+    return await _add_photo(file, session=session, user=user, settings=settings, audit=audit, item_id=item_id, caption=caption, confidential=confidential)
 
 
 @router.get("/audits/{audit_id}/responses/{item_id}/photos")
 def list_photos(audit: AuditDep, item_id: str, session: SessionDep, user: CurrentUser) -> list[PhotoOut]:
     """The photos on one item that you may see."""
     return [photo_out(p) for p in photos.list_photos(session=session, actor=user, audit=audit, item_id=item_id)]
+
+
+@router.post("/audits/{audit_id}/findings/{finding_id}/photos", status_code=201)
+async def create_finding_photo(audit: ConductAuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser, settings: SettingsDep, file: PhotoFile,
+                               caption: Caption = "", confidential: Confidential = False) -> PhotoOut:
+    """Add a photo to a finding; location and other metadata are removed, orientation applied."""
+    return await _add_photo(file, session=session, user=user, settings=settings, audit=audit, finding_id=finding.id, caption=caption, confidential=confidential)
+
+
+@router.get("/audits/{audit_id}/findings/{finding_id}/photos")
+def list_finding_photos(audit: AuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser) -> list[PhotoOut]:
+    """The photos on one finding that you may see."""
+    return [photo_out(p) for p in photos.list_photos(session=session, actor=user, audit=audit, finding_id=finding.id)]
 
 
 @router.get("/audits/{audit_id}/photos/{photo_id}.jpg", response_class=FileResponse)

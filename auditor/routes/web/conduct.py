@@ -1,4 +1,4 @@
-"""The conduct page: the tablet screen for walking through the checklist, and evidence on its items."""
+"""The conduct page: the tablet screen for walking through the checklist, and evidence on its items (photos on findings too)."""
 
 from __future__ import annotations
 
@@ -61,35 +61,45 @@ def delete_evidence(request: Request, audit: ConductAuditDep, evidence_id: int, 
 
 @router.post("/audits/{audit_id}/photos")
 async def create_photo(request: Request, audit: ConductAuditDep, session: SessionDep, user: CurrentUser, settings: SettingsDep):
-    """Add a photo to an item; htmx gets that item's photos back, a refused photo shows why in the dialog."""
+    """Add a photo to an item or a finding; htmx gets its photos back, a refused photo shows why in the form."""
     form = await request.form()
     item_id = str(form.get("item_id", "")) or None
+    raw_finding_id = str(form.get("finding_id", ""))
+    finding_id = int(raw_finding_id) if raw_finding_id.isdigit() else None
     upload = form.get("file")
     max_bytes = int(settings.photo_max_mb * 1024 * 1024)
     content = await upload.read(max_bytes + 1) if upload is not None and hasattr(upload, "read") else b""
     try:
-        photos.add_photo(session=session, actor=user, audit=audit, item_id=item_id, content=content, caption=str(form.get("caption", "")),
+        photos.add_photo(session=session, actor=user, audit=audit, item_id=item_id, finding_id=finding_id, content=content, caption=str(form.get("caption", "")),
                          confidential=form.get("confidential") == "true", storage=settings.data_dir / "photos",
                          keep_original=settings.keep_photo_originals, max_bytes=max_bytes)
     except Invalid as error:
-        return render(request, "conduct/_photo_form.html", {"audit": audit, "values": {"item_id": item_id or "", "caption": form.get("caption", "")},
-                                                           "errors": invalid_errors(error)}, status_code=422)
-    return _photo_strip(request, session, user, audit, item_id, trigger="photo-saved")
+        values = {"item_id": item_id or "", "finding_id": finding_id, "caption": form.get("caption", "")}
+        return render(request, "conduct/_photo_form.html", {"audit": audit, "values": values, "errors": invalid_errors(error)}, status_code=422)
+    return _photo_strip(request, session, user, audit, item_id=item_id, finding_id=finding_id, trigger="photo-saved")
 
 
 @router.post("/audits/{audit_id}/photos/{photo_id}/delete")
 def delete_photo(request: Request, audit: ConductAuditDep, photo_id: int, session: SessionDep, user: CurrentUser):
     """Remove a photo."""
     photo = photos.delete_photo(session=session, actor=user, audit=audit, photo_id=photo_id)
-    return _photo_strip(request, session, user, audit, photo.item_id)
+    return _photo_strip(request, session, user, audit, item_id=photo.item_id, finding_id=photo.finding_id)
 
 
-def _photo_strip(request, session, user, audit, item_id: str, trigger: str | None = None):
-    entries = photos.list_photos(session=session, actor=user, audit=audit, item_id=item_id)
+def _photo_strip(request, session, user, audit, *, item_id: str | None, finding_id: int | None, trigger: str | None = None):
+    """After a change: htmx gets the photos of the finding (with a fresh form) or of the item; a browser goes back to it."""
+    can = access.audit_permissions(session=session, user=user, audit=audit)
+    if finding_id is not None:
+        entries = photos.list_photos(session=session, actor=user, audit=audit, finding_id=finding_id)
+        place, target, template = f"/audits/{audit.id}/findings#finding-{finding_id}", f"photos-finding-{finding_id}", "findings/_photos.html"
+        context = {"audit": audit, "finding_id": finding_id, "photos": entries, "can": can}
+    else:
+        entries = photos.list_photos(session=session, actor=user, audit=audit, item_id=item_id)
+        place, target, template = f"/audits/{audit.id}/conduct#item-{item_id}", f"photos-{item_id}", "conduct/_photos.html"
+        context = {"audit": audit, "photos": entries, "can": can}
     if not is_htmx(request):
-        return RedirectResponse(f"/audits/{audit.id}/conduct#item-{item_id}", status_code=303)
-    headers = {"HX-Retarget": f"[id='photos-{item_id}']", "HX-Reswap": "innerHTML"}
+        return RedirectResponse(place, status_code=303)
+    headers = {"HX-Retarget": f"[id='{target}']", "HX-Reswap": "innerHTML"}
     if trigger:
         headers["HX-Trigger-After-Settle"] = trigger
-    can = access.audit_permissions(session=session, user=user, audit=audit)
-    return render(request, "conduct/_photos.html", {"audit": audit, "photos": entries, "can": can}, headers=headers)
+    return render(request, template, context, headers=headers)

@@ -1,4 +1,4 @@
-"""Finding pages: the list with filters, and the form prefilled from a checklist item."""
+"""Finding pages: the list with filters and photos, and the form prefilled from a checklist item."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from auditor.errors import Invalid
 from auditor.models import Audit
 from auditor.routes.web.forms import invalid_errors, parse, read_form
 from auditor.schemas import FindingIn
-from auditor.services import access, cases, findings, history, trail
+from auditor.services import access, cases, findings, history, photos, trail
 from auditor.services.checklists import audit_structure
 from auditor.templating import render
 
@@ -28,8 +28,9 @@ def list_findings(request: Request, audit: AuditDep, session: SessionDep, user: 
     found = findings.list_findings(session=session, audit=audit, kind=kind, clause=clause)
     structure = audit_structure(session=session, audit_id=audit.id)
     case_ids = {f.id: c.id for f in found if (c := cases.case_for_finding(session=session, finding_id=f.id))}
+    finding_photos = photos.photos_by_finding(session=session, actor=user, audit=audit)
     context = {"audit": audit, "findings": found, "kind": kind, "clause": clause or "", "items": structure.items, "case_ids": case_ids,
-               "reference": findings.finding_reference, "can": access.audit_permissions(session=session, user=user, audit=audit)}
+               "finding_photos": finding_photos, "reference": findings.finding_reference, "can": access.audit_permissions(session=session, user=user, audit=audit)}
     return render(request, "findings/_table.html" if is_htmx(request) else "findings/list.html", context)
 
 
@@ -38,8 +39,9 @@ def _form_context(session, user, audit: Audit, values: dict, errors: dict, findi
     placed = structure.items.get(values.get("item_id") or "")
     kinds = v.finding_kinds_for(audit.audit_type)
     events = history.audit_history(session=session, actor=user, audit=audit, entity="finding", entity_id=str(finding.id)) if finding else []
+    finding_photos = photos.list_photos(session=session, actor=user, audit=audit, finding_id=finding.id) if finding else []
     return {"audit": audit, "values": values, "errors": errors, "finding": finding, "placed": placed, "kinds": kinds, "back": back,
-            "events": events, "changes": trail.changes}
+            "events": events, "changes": trail.changes, "photos": finding_photos, "can": access.audit_permissions(session=session, user=user, audit=audit)}
 
 
 def _safe_back(audit: Audit, back: str | None) -> str:
