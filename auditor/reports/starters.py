@@ -20,6 +20,7 @@ from auditor.reports.layout import HEADER_FILL, add_key_value_table, add_row, ad
 
 FOOTER = "{{ report.id }} v{{ report.version }} · {{ organisation.name }}"
 DASH = '"–"'
+QUESTION = "{{ item.question }}{% if item.clauses %}\n{{ item.clauses }}{% endif %}"
 
 
 def _literal(text: str) -> str:
@@ -84,6 +85,18 @@ def _findings_table(document, t, rows: str) -> None:
         "{% if finding.evidence %}\n" + t("Objective evidence") + ": {{ finding.evidence }}{% endif %}",
     ])
     add_row(table, ["{%tr endfor %}", "", "", ""])
+
+
+def _section_loop_start(document, top_level: int) -> None:
+    """Open the loop over the checklists' sections: a heading per section (top-level sections one level above
+    the others), then, if the section has items, what follows until the caller closes both tags."""
+    _tag(document, "{%p for section in sections %}")
+    _tag(document, "{%p if section.level == 1 %}")
+    _heading(document, "{{ section.title }}", level=top_level)
+    _tag(document, "{%p else %}")
+    _heading(document, "{{ section.title }}", level=top_level + 1)
+    _tag(document, "{%p endif %}")
+    _tag(document, "{%p if section.items %}")
 
 
 def _photos(container, photos: str) -> None:
@@ -169,16 +182,10 @@ def _audit_report(document, t) -> None:
     _tag(document, "{%p endfor %}")
 
     _heading(document, t("Checklist responses"), new_page=True)
-    _tag(document, "{%p for section in sections %}")
-    _tag(document, "{%p if section.level == 1 %}")
-    _heading(document, "{{ section.title }}", level=2)
-    _tag(document, "{%p else %}")
-    _heading(document, "{{ section.title }}", level=3)
-    _tag(document, "{%p endif %}")
-    _tag(document, "{%p if section.items %}")
+    _section_loop_start(document, top_level=2)
     table = add_table(document, [t("Item"), t("Question"), t("Verdict"), t("Note and evidence")], widths=(18, 66, 24, 62))
     add_row(table, ["{%tr for item in section.items %}", "", "", ""])
-    cells = add_row(table, ["{{ item.code }}", "{{ item.question }}{% if item.clauses %}\n{{ item.clauses }}{% endif %}",
+    cells = add_row(table, ["{{ item.code }}", QUESTION,
                             "{% cellbg item.fill %}{{ item.verdict_label }}", "{{ item.note }}"], keep_together=False)
     _tag(cells[3], "{%p for line in item.evidence %}")
     cells[3].add_paragraph("• {{ line }}")
@@ -266,16 +273,10 @@ def _checklist(document, t) -> None:
     _cover(document, t, t("Checklist"))
     _text(document, t("Tick one verdict per item and write notes and evidence by hand; record interviewees by role, never by name.")
           ).paragraph_format.space_before = Pt(12)
-    _tag(document, "{%p for section in sections %}")
-    _tag(document, "{%p if section.level == 1 %}")
-    _heading(document, "{{ section.title }}", level=1)
-    _tag(document, "{%p else %}")
-    _heading(document, "{{ section.title }}", level=2)
-    _tag(document, "{%p endif %}")
-    _tag(document, "{%p if section.items %}")
+    _section_loop_start(document, top_level=1)
     table = add_table(document, [t("Item"), t("Question"), t("Verdict"), t("Notes and evidence")], widths=(18, 64, 36, 52))
     add_row(table, ["{%tr for item in section.items %}", "", "", ""])
-    add_row(table, ["{{ item.code }}", "{{ item.question }}{% if item.clauses %}\n{{ item.clauses }}{% endif %}",
+    add_row(table, ["{{ item.code }}", QUESTION,
                     "{% for verdict in statistics.by_verdict %}☐\u00a0{{ verdict.short }}{% if not loop.last %}  {% endif %}{% endfor %}", ""])
     add_row(table, ["{%tr endfor %}", "", "", ""])
     _tag(document, "{%p endif %}")
