@@ -17,7 +17,9 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from auditor.app import create_app
 from auditor.config import Settings
 from auditor.schemas import AuditIn, EvidenceIn, FindingIn, PlanEntryIn
+from auditor.reports.starters import starter_template
 from auditor.services import accounts, audits, cases, evidence, findings, photos, reviews
+from auditor.services import reports as report_templates
 from tests.conftest import CSRF_VALUE
 
 PUBLIC, USER, VIEW, PLAN, CONDUCT, PLAN_NEW, ORG_MANAGE, ORG_VIEW, USER_ADMIN = (
@@ -28,6 +30,8 @@ PUBLIC, USER, VIEW, PLAN, CONDUCT, PLAN_NEW, ORG_MANAGE, ORG_VIEW, USER_ADMIN = 
 CASE_VIEW, CASE_STEP, CASE_NEW = "case_view", "case_step", "case_new"
 # Management reviews: REVIEW_VIEW, reading the world's review; REVIEW_MANAGE, changing it; REVIEW_NEW, compiling one.
 REVIEW_VIEW, REVIEW_MANAGE, REVIEW_NEW = "review_view", "review_manage", "review_new"
+# Report templates: only administrators manage them (none of the other personas is one).
+TEMPLATE_ADMIN = "template_admin"
 
 RULES = {
     ("GET", "/healthz"): PUBLIC,
@@ -61,6 +65,16 @@ RULES = {
     ("PUT", "/api/v1/audits/{audit_id}/findings/{finding_id}"): CONDUCT,
     ("DELETE", "/api/v1/audits/{audit_id}/findings/{finding_id}"): CONDUCT,
     ("GET", "/api/v1/audits/{audit_id}/report.docx"): VIEW,
+    ("GET", "/api/v1/audits/{audit_id}/nonconformity-report.docx"): VIEW,
+    ("GET", "/api/v1/audits/{audit_id}/checklist.docx"): VIEW,
+    ("GET", "/api/v1/audits/{audit_id}/report-details"): VIEW,
+    ("PATCH", "/api/v1/audits/{audit_id}/report-details"): PLAN,
+    ("GET", "/api/v1/report-templates"): TEMPLATE_ADMIN,
+    ("POST", "/api/v1/report-templates"): TEMPLATE_ADMIN,
+    ("GET", "/api/v1/report-templates/{template_id}.docx"): TEMPLATE_ADMIN,
+    ("DELETE", "/api/v1/report-templates/{template_id}"): TEMPLATE_ADMIN,
+    ("GET", "/api/v1/report-templates/starters/{kind}.docx"): USER,
+    ("GET", "/api/v1/report-templates/variables"): USER,
     ("GET", "/api/v1/audits/{audit_id}/history"): VIEW,
     ("GET", "/api/v1/audits/{audit_id}/history.csv"): VIEW,
     ("GET", "/account"): USER,
@@ -91,12 +105,19 @@ RULES = {
     ("POST", "/audits/{audit_id}/findings/{finding_id}"): CONDUCT,
     ("POST", "/audits/{audit_id}/findings/{finding_id}/delete"): CONDUCT,
     ("GET", "/audits/{audit_id}/history"): VIEW,
+    ("GET", "/audits/{audit_id}/report"): VIEW,
+    ("POST", "/audits/{audit_id}/report"): PLAN,
+    ("GET", "/report-templates"): TEMPLATE_ADMIN,
+    ("POST", "/report-templates"): TEMPLATE_ADMIN,
+    ("POST", "/report-templates/{template_id}/delete"): TEMPLATE_ADMIN,
     ("GET", "/organisations"): USER,
     ("POST", "/organisations"): ORG_MANAGE,
     ("POST", "/organisations/{organisation_id}/sites"): ORG_MANAGE,
     # Photo evidence
     ("POST", "/api/v1/audits/{audit_id}/responses/{item_id}/photos"): CONDUCT,
     ("GET", "/api/v1/audits/{audit_id}/responses/{item_id}/photos"): VIEW,
+    ("POST", "/api/v1/audits/{audit_id}/findings/{finding_id}/photos"): CONDUCT,
+    ("GET", "/api/v1/audits/{audit_id}/findings/{finding_id}/photos"): VIEW,
     ("GET", "/api/v1/audits/{audit_id}/photos/{photo_id}.jpg"): VIEW,
     ("GET", "/api/v1/audits/{audit_id}/photos/{photo_id}/thumbnail.jpg"): VIEW,
     ("DELETE", "/api/v1/audits/{audit_id}/photos/{photo_id}"): CONDUCT,
@@ -181,7 +202,7 @@ def expected(rule: str, persona: str) -> str | int:
         return ALLOW if role == "lead_auditor" and member is None else 403
     if rule == ORG_VIEW:
         return 404 if member == "foreign" else ALLOW
-    if rule == USER_ADMIN:
+    if rule in {USER_ADMIN, TEMPLATE_ADMIN}:
         return 403
     if rule in {CASE_VIEW, CASE_STEP}:
         # the case came from the audit: its team, the organisation's people, and the owner of its action see it
@@ -245,12 +266,15 @@ def world(session, library, make_user, make_organisation, admin, settings) -> Wo
     attachment = cases.add_attachment(session=session, actor=admin, case=case, filename="a.pdf", content=b"%PDF-1.4 x", storage=settings.data_dir / "attachments")
     review = reviews.create_review(session=session, actor=admin, organisation_id=own.id, period_start=date(2026, 1, 1), period_end=date(2026, 12, 31),
                                    policy=settings.deadline_policy)
+    template = report_templates.upload_template(session=session, actor=admin, filename="mine.docx", content=starter_template("checklist", "en"),
+                                                scope=report_templates.TemplateScope(None, "checklist", "en", None))
     picture = io.BytesIO()
     Image.new("RGB", (40, 30), (10, 120, 10)).save(picture, "JPEG")
     photo = photos.add_photo(session=session, actor=lead, audit=audit, item_id=item_id, content=picture.getvalue(), storage=settings.data_dir / "photos")
     ids = {"photo_id": photo.id, "audit_id": audit.id, "entry_id": entry.id, "item_id": item_id, "evidence_id": proof.id, "finding_id": finding.id,
            "organisation_id": own.id, "checklist_id": "iso45003-clauses", "user_id": users["viewer_own"].id, "locale": "en",
-           "case_id": case.id, "action_id": action.id, "attachment_id": attachment.id, "step": "comment", "review_id": review.id}
+           "case_id": case.id, "action_id": action.id, "attachment_id": attachment.id, "step": "comment", "review_id": review.id,
+           "template_id": template.id, "kind": "checklist"}
     return World(ids, users)
 
 

@@ -326,3 +326,11 @@ def test_evidence_is_listed_by_role_never_by_name(client, session, demo_audit, a
     evidence.add_evidence(session=session, actor=admin, audit=demo_audit, item_id="iso45003.5.2.communicated",
                           data=EvidenceIn(method="interview_group", summary="To ledere bekræfter.", interviewee_role="first_line_management", interviewee_count=2))
     assert "Group interview (First-line management, 2): To ledere bekræfter." in all_text(download(client, demo_audit, lang="en"))
+
+
+def test_report_details_of_a_closed_audit_stay_as_they_were(client, make_audit):
+    audit = make_audit()
+    for status in ("in_progress", "reporting", "closed"):
+        client.post(f"/api/v1/audits/{audit.id}/status", json={"status": status}).raise_for_status()
+    assert client.patch(f"/api/v1/audits/{audit.id}/report-details", json={"summary": "Ændret bagefter"}).status_code == 409
+    assert client.get(f"/api/v1/audits/{audit.id}/report-details").json()["summary"] == ""

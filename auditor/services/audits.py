@@ -156,6 +156,7 @@ def update_audit(*, session: Session, actor: User, audit: Audit, data: AuditUpda
 def update_report_details(*, session: Session, actor: User, audit: Audit, data: ReportDetails) -> Audit:
     """The summary, conclusion, recommendation and the other facts the team writes into the report."""
     access.require(session=session, user=actor, audit=audit, can=access.Can.PLAN)
+    ensure_open(audit)
     before = trail.snapshot("audit", audit)
     changes = data.model_dump(exclude_unset=True)
     if "bek1407_auditor_id" in changes:

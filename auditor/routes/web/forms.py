@@ -39,6 +39,7 @@ FORM_MESSAGES = {
     "date_from_datetime_parsing": N_("Enter a valid date."),
     "time_parsing": N_("Enter a valid time."),
     "int_parsing": N_("Enter a whole number."),
+    "float_parsing": N_("Enter a number."),
     "greater_than_equal": N_("The number is too small."),
     "less_than_equal": N_("The number is too large."),
     "too_short": N_("Choose at least one."),

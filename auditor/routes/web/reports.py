@@ -1,0 +1,191 @@
+"""Report pages: an audit's Word reports and what the team writes into them; the report templates (admins)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from starlette.datastructures import UploadFile
+
+from auditor import vocabulary as v
+from auditor.deps import AuditDep, CurrentUser, PlanAuditDep, SessionDep, TemplateAdmin
+from auditor.errors import Invalid
+from auditor.i18n import N_, gettext
+from auditor.models import Audit, ReportTemplate, User
+from auditor.reports.engine import MAX_TEMPLATE_BYTES
+from auditor.reports.variables import VARIABLES
+from auditor.routes.web.forms import invalid_errors, parse
+from auditor.schemas import ReportDetails
+from auditor.services import access, audits, organisations, reports
+from auditor.templating import render
+
+router = APIRouter()
+
+# The JSON API's download of each report kind (routes/api/reports.py).
+REPORT_FILES = {"audit_report": "report.docx", "nonconformity_report": "nonconformity-report.docx", "checklist": "checklist.docx"}
+TEXT_FIELDS = ("report_version", "summary", "conclusion", "plan_deviations", "auditee_representative", "significant_problems")
+
+# ?notice=... after a redirect: only these fixed messages, never text from the URL.
+NOTICES = {
+    "saved": N_("The report details are saved. The Word reports you download from now on include them."),
+    "uploaded": N_("The template was checked with sample values and is now in use for its scope."),
+    "deleted": N_("The template is deleted. Reports use the one uploaded before it for the same scope again; "
+                  "if there is none, the provider's template or the starter template."),
+}
+
+
+def _notice(request: Request) -> str | None:
+    key = request.query_params.get("notice", "")
+    return gettext(NOTICES[key]) if key in NOTICES else None
+
+
+# An audit's report
+
+@dataclass(frozen=True)
+class Download:
+    """One report in one language: where to get it and the uploaded template it is made from (None: the starter)."""
+
+    language: str
+    url: str
+    template: ReportTemplate | None
+
+
+def _downloads(session, audit: Audit) -> list[tuple[str, list[Download]]]:
+    return [(kind.value, [Download(language.value, f"/api/v1/audits/{audit.id}/{REPORT_FILES[kind.value]}?lang={language.value}",
+                                   reports.template_in_use(session=session, audit=audit, kind=kind.value, lang=language.value))
+                          for language in v.LANGUAGES])
+            for kind in v.REPORT_KINDS]
+
+
+def _stored_values(audit: Audit) -> dict:
+    values = audit.model_dump(include=set(ReportDetails.model_fields))
+    values["material_hours"] = "" if audit.material_hours is None else f"{audit.material_hours:g}"
+    values["bek1407_auditor_id"] = "" if audit.bek1407_auditor_id is None else str(audit.bek1407_auditor_id)
+    return values
+
+
+def _report_context(request: Request, session, user: User, audit: Audit, values: dict | None = None, errors: dict | None = None) -> dict:
+    team = audits.audit_team(session=session, audit=audit)
+    return {
+        "audit": audit,
+        "downloads": _downloads(session, audit),
+        "can_plan": access.Can.PLAN in access.audit_permissions(session=session, user=user, audit=audit),
+        "can_manage_templates": user.role == "admin",
+        "is_certification": audit.audit_type in v.CERTIFICATION_AUDIT_TYPES,
+        "team": team,
+        "bek1407_auditor": next((person for person, _ in team if person.id == audit.bek1407_auditor_id), None),
+        "values": values if values is not None else _stored_values(audit),
+        "errors": errors or {},
+        "notice": _notice(request) if not errors else None,
+    }
+
+
+@router.get("/audits/{audit_id}/report")
+def show_report(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser):
+    """The audit's Word reports in Danish and English, the templates they use, and the report details."""
+    return render(request, "audits/report.html", _report_context(request, session, user, audit))
+
+
+@router.post("/audits/{audit_id}/report")
+async def save_report_details(request: Request, audit: PlanAuditDep, session: SessionDep, user: CurrentUser):
+    """Save what the team writes into the report; a refusal shows the form again with everything typed."""
+    form = await request.form()
+    values = {name: str(form.get(name, "")) for name in TEXT_FIELDS}
+    values["dk_certificate"] = form.get("dk_certificate") == "on"
+    values["bek1407_auditor_id"] = str(form.get("bek1407_auditor_id", ""))
+    values["material_hours"] = str(form.get("material_hours", "")).strip()
+    if audit.audit_type in v.CERTIFICATION_AUDIT_TYPES:  # the only audits the form asks for a recommendation
+        values["recommendation"] = str(form.get("recommendation", ""))
+    data, errors = parse(ReportDetails, {
+        **values,
+        "bek1407_auditor_id": values["bek1407_auditor_id"] or 0,
+        "material_hours": values["material_hours"].replace(",", ".") or None,  # Danish decimal comma
+    })
+    if data is not None:
+        try:
+            audits.update_report_details(session=session, actor=user, audit=audit, data=data)
+        except Invalid as error:
+            session.rollback()
+            errors = invalid_errors(error)
+        else:
+            return RedirectResponse(f"/audits/{audit.id}/report?notice=saved#details", status_code=303)
+    return render(request, "audits/report.html", _report_context(request, session, user, audit, values, errors), status_code=422)
+
+
+# Report templates
+
+@dataclass(frozen=True)
+class TemplateRow:
+    template: ReportTemplate
+    organisation: str | None  # None: the provider's, for every organisation
+    in_use: bool
+    deletable: bool
+
+
+# How a template marks its variables (docxtpl); the examples are tags, only the explanations are translated.
+TAG_HELP = (
+    ("{{ audit.title }}", N_("A value: the variable's name between double braces.")),
+    ("{%p for finding in findings %} … {%p endfor %}",
+     N_("Repeat paragraphs: the paragraphs between the two tags are written once for each element of a list. "
+        "Each tag stands in a paragraph of its own; use the same for if and endif.")),
+    ("{%tr for item in section.items %} … {%tr endfor %}",
+     N_("Repeat table rows: put each tag in a row of its own; the rows between them are written once for each element.")),
+    ("{% cellbg finding.fill %}", N_("Shade the table cell the tag stands in with a colour, e.g. the colour of a verdict or a finding.")),
+    ("{{ photo.image }}", N_("A picture: a photo (inside a loop over a list of photos) or a chart, written where the tag stands.")),
+)
+
+
+def _templates_context(request: Request, session, user: User, values: dict | None = None, errors: dict | None = None) -> dict:
+    rows = reports.visible_templates(session=session, actor=user)
+    used = reports.in_use(rows)
+    visible = organisations.list_organisations(session=session, actor=user)
+    names = {organisation.id: organisation.name for organisation in visible}
+    installation_admin = access.is_installation_admin(user)
+    return {
+        "templates": [TemplateRow(row, names.get(row.organisation_id) if row.organisation_id else None, row.id in used,
+                                  installation_admin or row.organisation_id == user.organisation_id) for row in rows],
+        "may_upload_for_provider": installation_admin,
+        "organisations": visible if installation_admin else [o for o in visible if o.id == user.organisation_id],
+        "variables": [(name, gettext(description)) for name, description in VARIABLES.items()],
+        "tag_help": [(example, gettext(explanation)) for example, explanation in TAG_HELP],
+        "max_mb": MAX_TEMPLATE_BYTES // (1024 * 1024),
+        "values": values or {},
+        "errors": errors or {},
+        "notice": _notice(request) if not errors else None,
+    }
+
+
+@router.get("/report-templates")
+def list_templates(request: Request, session: SessionDep, user: TemplateAdmin):
+    """Uploaded templates, the upload form, the starter templates and every variable a template can use."""
+    return render(request, "report_templates/list.html", _templates_context(request, session, user))
+
+
+@router.post("/report-templates")
+async def upload_template(request: Request, session: SessionDep, user: TemplateAdmin):
+    """Upload a template; a refused one is shown with the line and the reason, and the one in use stays."""
+    form = await request.form()
+    values = {name: str(form.get(name, "")) for name in ("kind", "language", "audit_type", "organisation_id")}
+    upload = form.get("file")
+    organisation_id = user.organisation_id
+    if organisation_id is None and values["organisation_id"].isdigit():
+        organisation_id = int(values["organisation_id"])
+    try:
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise Invalid(N_("Choose a Word document (.docx) to upload."), field="file")
+        content = await upload.read(MAX_TEMPLATE_BYTES + 1)
+        scope = reports.TemplateScope(organisation_id, values["kind"], values["language"], values["audit_type"] or None)
+        reports.upload_template(session=session, actor=user, scope=scope, filename=upload.filename, content=content)
+    except Invalid as error:
+        session.rollback()
+        context = _templates_context(request, session, user, values, invalid_errors(error))
+        return render(request, "report_templates/list.html", context, status_code=422)
+    return RedirectResponse("/report-templates?notice=uploaded", status_code=303)
+
+
+@router.post("/report-templates/{template_id}/delete")
+def delete_template(template_id: int, session: SessionDep, user: TemplateAdmin):
+    """Delete an upload; the one before it, or the starter, is used again."""
+    reports.delete_template(session=session, actor=user, template_id=template_id)
+    return RedirectResponse("/report-templates?notice=deleted", status_code=303)
