@@ -591,6 +591,29 @@ def test_a_photo_from_the_tablet(page: Page, context: BrowserContext, audit: Aud
     assert [p["caption"] for p in audit.live.api.get(f"/api/v1/audits/{audit.id}/responses/{quote(item_id, safe='')}/photos")] == ["Opslag ved kantinen"]
 
 
+def test_a_photo_on_a_finding_from_the_tablet(page: Page, context: BrowserContext, audit: AuditPage, tmp_path):
+    from PIL import Image
+
+    english(context, audit.live)
+    status, finding = audit.live.api.request("POST", f"/api/v1/audits/{audit.id}/findings", {"kind": "ofi", "statement": "Opslag om trivsel mangler"})
+    assert status == 201, finding
+    picture = tmp_path / "IMG_0043.JPG"
+    Image.new("RGB", (1200, 900), (160, 90, 40)).save(picture, "JPEG")
+    page.goto(f"{audit.live.url}/audits/{audit.id}/findings", wait_until=READY)
+    block = page.locator(f"#photos-finding-{finding['id']}")
+    block.get_by_text("Add a photo").tap()
+    block.locator("input[type=file]").set_input_files(str(picture))
+    block.get_by_label("Caption").fill("Tom opslagstavle")
+    block.get_by_role("button", name="Save photo").tap()
+    thumbnail = block.locator(".photo img")
+    expect(thumbnail).to_have_count(1)
+    expect(block.locator(".photo figcaption")).to_have_text("Tom opslagstavle")
+    thumbnail.tap()
+    expect(page.locator("#photo-view")).to_be_visible()
+    expect(page.locator("#photo-view-caption")).to_have_text("Tom opslagstavle")
+    assert [p["caption"] for p in audit.live.api.get(f"/api/v1/audits/{audit.id}/findings/{finding['id']}/photos")] == ["Tom opslagstavle"]
+
+
 # -- 7. Screenshots for the docs ---------------------------------------------------------------------------------
 
 @pytest.mark.skipif(os.environ.get("AUDITOR_SCREENSHOTS") != "1", reason="set AUDITOR_SCREENSHOTS=1 to write docs/screenshots/")
