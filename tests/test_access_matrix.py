@@ -67,6 +67,7 @@ RULES = {
     ("GET", "/api/v1/audits/{audit_id}/report.docx"): VIEW,
     ("GET", "/api/v1/audits/{audit_id}/nonconformity-report.docx"): VIEW,
     ("GET", "/api/v1/audits/{audit_id}/checklist.docx"): VIEW,
+    ("GET", "/audits/{audit_id}/reports/{kind}.docx"): VIEW,
     ("GET", "/api/v1/audits/{audit_id}/report-details"): VIEW,
     ("PATCH", "/api/v1/audits/{audit_id}/report-details"): PLAN,
     ("GET", "/api/v1/report-templates"): TEMPLATE_ADMIN,

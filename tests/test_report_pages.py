@@ -43,12 +43,12 @@ def test_the_report_page_offers_every_report_in_both_languages_with_its_template
     page = client.get(f"/audits/{audit.id}/report")
 
     assert page.status_code == 200
-    for path in ("report.docx", "nonconformity-report.docx", "checklist.docx"):
+    for kind in ("audit_report", "nonconformity_report", "checklist"):
         for lang in ("da", "en"):
-            assert f'href="/api/v1/audits/{audit.id}/{path}?lang={lang}"' in page.text
+            assert f'href="/audits/{audit.id}/reports/{kind}.docx?lang={lang}"' in page.text
     assert "our-checklist.docx" in page.text  # the English checklist's uploaded template
     assert page.text.count("starter template") == 5  # the other five use ours
-    assert client.get(f"/api/v1/audits/{audit.id}/checklist.docx?lang=en").status_code == 200
+    assert client.get(f"/audits/{audit.id}/reports/checklist.docx?lang=en").status_code == 200
 
 
 def test_the_audit_page_links_to_the_report_page(client, make_audit):
@@ -122,7 +122,7 @@ def test_a_viewer_reads_the_report_details_without_a_form(login, make_user, make
 
     assert page.status_code == 200
     assert "Til ledelsen." in page.text and f'action="/audits/{audit.id}/report' not in page.text and 'name="summary"' not in page.text
-    assert f"/api/v1/audits/{audit.id}/report.docx?lang=da" in page.text
+    assert f"/audits/{audit.id}/reports/audit_report.docx?lang=da" in page.text
     assert 'href="/report-templates"' not in page.text  # neither on the page nor in the menu
     assert client.post(f"/audits/{audit.id}/report", data={"report_version": "4"}).status_code == 403
 
@@ -213,3 +213,21 @@ def test_only_admins_see_the_templates_page(login, make_user, make_organisation,
     assert client.get("/report-templates").status_code == 403
     assert upload(client, starter_template("checklist", "en")).status_code == 403
     assert 'href="/report-templates"' not in client.get("/").text
+
+
+def test_the_page_s_download_gives_the_file_or_a_readable_page(client, make_audit):
+    audit = make_audit()
+    answer = client.get(f"/audits/{audit.id}/reports/checklist.docx", params={"lang": "en"})
+    assert answer.status_code == 200 and answer.headers["content-disposition"].endswith('-checklist-Overv-gningsaudit-2026-en.docx"')
+    buffer = io.BytesIO()
+    document = docx.Document()
+    for text in ("{%p for f in findings %}", "{{ f.case.reference }}", "{%p endfor %}"):
+        document.add_paragraph(text)
+    document.save(buffer)
+    client.post("/api/v1/report-templates", files={"file": ("ours.docx", buffer.getvalue(), "application/octet-stream")},
+                data={"kind": "checklist", "language": "en"}).raise_for_status()
+    client.post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "observation", "statement": "x"}).raise_for_status()
+    answer = client.get(f"/audits/{audit.id}/reports/checklist.docx", params={"lang": "en"})
+    assert answer.status_code == 409 and answer.headers["content-type"].startswith("text/html")
+    assert "cannot be used for this audit" in answer.text and "Report templates page" in answer.text
+    assert client.get(f"/audits/{audit.id}/reports/memo.docx").status_code == 422

@@ -181,3 +181,13 @@ def test_the_uploaded_file_name_is_kept_safe_for_the_download_header(client):
     assert re.fullmatch(r"a_[\w]*b_c_d\.docx", name), name
     download = client.get(f"/api/v1/report-templates/{answer.json()['id']}.docx")
     assert download.headers["content-disposition"] == f'attachment; filename="{name}"'
+
+
+def test_a_template_that_fails_on_an_audit_s_values_is_a_clear_409_not_a_500(client, make_audit):
+    # passes the check (the sample's finding has a case), but an observation has none
+    assert upload(client, docx("{%p for f in findings %}", "{{ f.case.reference }}", "{%p endfor %}")).status_code == 201
+    audit = make_audit()
+    assert client.post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "observation", "statement": "x"}).status_code == 201
+    answer = client.get(f"/api/v1/audits/{audit.id}/report.docx", params={"lang": "en"})
+    assert answer.status_code == 409
+    assert answer.json()["detail"].startswith("The report template “ours.docx” cannot be used for this audit (")

@@ -14,8 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from docx.oxml import OxmlElement, parse_xml
-from docx.oxml.ns import nsdecls
-from docx.oxml.ns import qn
+from docx.oxml.ns import nsdecls, qn
 from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError

@@ -14,11 +14,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from jinja2 import TemplateError
+from lxml import etree
 from sqlalchemy import nulls_last, or_
 from sqlmodel import Session, select
 
 from auditor import vocabulary as v
-from auditor.errors import Invalid, NotFound
+from auditor.errors import Conflict, Invalid, NotFound
 from auditor.i18n import N_
 from auditor.models import Audit, Organisation, ReportTemplate, User
 from auditor.reports import engine
@@ -37,7 +39,15 @@ def render_report(*, session: Session, audit: Audit, kind: str, policy: dict, la
     lang = lang or audit.report_language
     context = build_report_context(session=session, audit=audit, kind=kind, lang=lang, policy=policy, photo_storage=photo_storage)
     template = template_in_use(session=session, audit=audit, kind=kind, lang=lang)
-    content = engine.render(template.content if template else starter_template(kind, lang), context)
+    if template is None:
+        content = engine.render(starter_template(kind, lang), context)
+    else:
+        try:
+            content = engine.render(template.content, context)
+        except (TemplateError, etree.XMLSyntaxError) as error:  # an upload passed its check but not this audit's values
+            detail = str(getattr(error, "message", None) or error)
+            raise Conflict(N_("The report template “{filename}” cannot be used for this audit ({detail}). An administrator can "
+                              "correct it or remove it on the Report templates page."), filename=template.filename, detail=detail) from error
     slug = re.sub(r"[^A-Za-z0-9]+", "-", audit.title).strip("-")[:60] or "audit"
     return f"{report_id(audit)}-{FILE_STEMS[kind]}-{slug}-{lang}.docx", content
 

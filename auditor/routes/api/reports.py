@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 from pydantic import BaseModel
@@ -13,41 +13,29 @@ from auditor.models import Audit, ReportTemplate
 from auditor.reports.engine import MAX_TEMPLATE_BYTES
 from auditor.reports.starters import starter_template
 from auditor.reports.variables import VARIABLES
+from auditor.routes.downloads import DOCX, Kind, Language, attachment, report_download
 from auditor.schemas import ReportDetails
 from auditor.services import audits, reports
 
 router = APIRouter(tags=["reports"])
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-Language = Literal["da", "en"]
-Kind = Literal["audit_report", "nonconformity_report", "checklist"]
-
-
-def docx_response(filename: str, content: bytes) -> Response:
-    return Response(content, media_type=DOCX, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-def _report(kind: str, audit: Audit, session, settings, lang: str | None) -> Response:
-    filename, content = reports.render_report(session=session, audit=audit, kind=kind, policy=settings.deadline_policy, lang=lang,
-                                              photo_storage=settings.data_dir / "photos")
-    return docx_response(filename, content)
 
 
 @router.get("/audits/{audit_id}/report.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}})
 def download_audit_report(audit: AuditDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None) -> Response:
     """The audit report, in the audit's report language unless `lang` says otherwise. Never any confidential evidence."""
-    return _report("audit_report", audit, session, settings, lang)
+    return report_download("audit_report", audit, session, settings, lang)
 
 
 @router.get("/audits/{audit_id}/nonconformity-report.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}})
 def download_nonconformity_report(audit: AuditDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None) -> Response:
     """The nonconformities with their response deadlines and room for correction, root cause and corrective action."""
-    return _report("nonconformity_report", audit, session, settings, lang)
+    return report_download("nonconformity_report", audit, session, settings, lang)
 
 
 @router.get("/audits/{audit_id}/checklist.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}})
 def download_checklist(audit: AuditDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None) -> Response:
     """The audit's checklists, blank, to fill in by hand on site."""
-    return _report("checklist", audit, session, settings, lang)
+    return report_download("checklist", audit, session, settings, lang)
 
 
 @router.patch("/audits/{audit_id}/report-details")
@@ -115,7 +103,7 @@ async def upload_template(session: SessionDep, user: TemplateAdmin,
 @router.get("/report-templates/{template_id}.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}})
 def download_template(template_id: int, session: SessionDep, user: TemplateAdmin) -> Response:
     row = reports.get_template(session=session, actor=user, template_id=template_id)
-    return docx_response(row.filename, row.content)
+    return attachment(row.content, row.filename)
 
 
 @router.delete("/report-templates/{template_id}", status_code=204)
@@ -128,7 +116,7 @@ def delete_template(template_id: int, session: SessionDep, user: TemplateAdmin) 
 @router.get("/report-templates/starters/{kind}.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}})
 def download_starter(kind: Kind, user: CurrentUser, lang: Language = "da") -> Response:
     """Our starter template, to change in Word and upload again."""
-    return docx_response(f"{reports.FILE_STEMS[kind]}-template-{lang}.docx", starter_template(kind, lang))
+    return attachment(starter_template(kind, lang), f"{reports.FILE_STEMS[kind]}-template-{lang}.docx")
 
 
 @router.get("/report-templates/variables")

@@ -11,11 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from auditor.deps import CurrentUser, ManagedReviewDep, ReviewCreator, ReviewDep, SessionDep, SettingsDep
 from auditor.models import ManagementReview, Organisation
 from auditor.reports.review_report import review_report_file
+from auditor.routes.downloads import DOCX, attachment
 from auditor.schemas import LongText
 from auditor.services import reviews
 
+
 router = APIRouter(tags=["management reviews"])
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 # What comes in and goes out
@@ -120,7 +121,7 @@ def list_reviews(session: SessionDep, user: CurrentUser, organisation_id: int | 
 def download_review(review: ReviewDep, session: SessionDep, settings: SettingsDep, lang: Literal["da", "en"] | None = None) -> Response:
     """The review's minutes as a Word file: inputs with tables and charts, management's sections, decisions."""
     filename, content = review_report_file(session=session, review=review, lang=lang or settings.default_language)
-    return Response(content, media_type=DOCX, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return attachment(content, filename)
 
 
 @router.get("/management-reviews/{review_id}")

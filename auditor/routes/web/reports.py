@@ -9,12 +9,13 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import UploadFile
 
 from auditor import vocabulary as v
-from auditor.deps import AuditDep, CurrentUser, PlanAuditDep, SessionDep, TemplateAdmin
+from auditor.deps import AuditDep, CurrentUser, PlanAuditDep, SessionDep, SettingsDep, TemplateAdmin
 from auditor.errors import Invalid
 from auditor.i18n import N_, gettext
 from auditor.models import Audit, ReportTemplate, User
 from auditor.reports.engine import MAX_TEMPLATE_BYTES
 from auditor.reports.variables import VARIABLES
+from auditor.routes.downloads import Kind as ReportKind, Language, report_download
 from auditor.routes.web.forms import invalid_errors, parse
 from auditor.schemas import ReportDetails
 from auditor.services import access, audits, organisations, reports
@@ -22,8 +23,6 @@ from auditor.templating import render
 
 router = APIRouter()
 
-# The JSON API's download of each report kind (routes/api/reports.py).
-REPORT_FILES = {"audit_report": "report.docx", "nonconformity_report": "nonconformity-report.docx", "checklist": "checklist.docx"}
 TEXT_FIELDS = ("report_version", "summary", "conclusion", "plan_deviations", "auditee_representative", "significant_problems")
 
 # ?notice=... after a redirect: only these fixed messages, never text from the URL.
@@ -52,7 +51,7 @@ class Download:
 
 
 def _downloads(session, audit: Audit) -> list[tuple[str, list[Download]]]:
-    return [(kind.value, [Download(language.value, f"/api/v1/audits/{audit.id}/{REPORT_FILES[kind.value]}?lang={language.value}",
+    return [(kind.value, [Download(language.value, f"/audits/{audit.id}/reports/{kind.value}.docx?lang={language.value}",
                                    reports.template_in_use(session=session, audit=audit, kind=kind.value, lang=language.value))
                           for language in v.LANGUAGES])
             for kind in v.REPORT_KINDS]
@@ -85,6 +84,12 @@ def _report_context(request: Request, session, user: User, audit: Audit, values:
 def show_report(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser):
     """The audit's Word reports in Danish and English, the templates they use, and the report details."""
     return render(request, "audits/report.html", _report_context(request, session, user, audit))
+
+
+@router.get("/audits/{audit_id}/reports/{kind}.docx")
+def download_report(audit: AuditDep, kind: ReportKind, session: SessionDep, settings: SettingsDep, lang: Language | None = None):
+    """A report as a Word file; if it cannot be made, the reason is shown as a page (the API's answer is JSON)."""
+    return report_download(kind, audit, session, settings, lang)
 
 
 @router.post("/audits/{audit_id}/report")
