@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 import time
+from contextlib import asynccontextmanager
+
+from anyio import to_thread
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from auditor import __version__
 from auditor.checklists import Library, load_library
 from auditor.config import Settings
-from auditor.db import make_engine
+from auditor.db import reading
 from auditor.i18n import LANGUAGE_COOKIE, negotiate_locale, set_locale
 from auditor.paths import STATIC_DIR
 from auditor.security import finish_response
@@ -34,9 +39,18 @@ def settle_memory() -> None:
     gc.freeze()
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    # Every handler and dependency that does blocking work is a plain `def`, run in this thread pool; its size is
+    # a setting, to be weighed against the database pool (README: "Many requests at once").
+    to_thread.current_default_thread_limiter().total_tokens = app.state.settings.worker_threads
+    yield
+
+
 def create_app(settings: Settings | None = None, *, engine=None, library: Library | None = None) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(
+        lifespan=lifespan,
         title="auditor",
         version=__version__,
         summary="Audit the psychosocial work environment against ISO 45003 and Arbejdstilsynet's audit guides.",
@@ -45,7 +59,9 @@ def create_app(settings: Settings | None = None, *, engine=None, library: Librar
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.engine = engine or settings.make_engine()
+    app.state.read_engine = reading(app.state.engine)
+    app.state.report_slots = threading.BoundedSemaphore(settings.report_concurrency)
     app.state.library = library or load_library(settings.checklist_paths())
     for problem in app.state.library.errors:
         log.error("checklist not loaded: %s", problem)
@@ -83,6 +99,8 @@ def create_app(settings: Settings | None = None, *, engine=None, library: Librar
     app.add_exception_handler(errors.DomainError, errors.handle_domain_error)
     app.add_exception_handler(RequestValidationError, errors.handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, errors.handle_http_error)
+    app.add_exception_handler(PoolTimeout, errors.handle_database_busy)
+    app.add_exception_handler(OperationalError, errors.handle_database_busy)
     app.add_exception_handler(Exception, errors.handle_unexpected_error)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

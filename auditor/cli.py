@@ -77,9 +77,7 @@ def _settings():
 
 
 def _engine(settings):
-    from auditor.db import make_engine
-
-    return make_engine(settings.database_url)
+    return settings.make_engine()
 
 
 def cmd_serve(args) -> int:

@@ -6,8 +6,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from auditor.db import MAX_OVERFLOW, POOL_SIZE, POOL_TIMEOUT_S, make_engine
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
 
@@ -24,6 +26,12 @@ class Settings(BaseSettings):
     session_hours: float = 12.0
     photo_max_mb: float = 20.0
     keep_photo_originals: bool = False
+    # The database pool, per process, and the threads that run requests: see README, "Many requests at once".
+    db_pool_size: int = Field(default=POOL_SIZE, ge=1)
+    db_max_overflow: int = Field(default=MAX_OVERFLOW, ge=0)
+    db_pool_timeout: float = Field(default=POOL_TIMEOUT_S, gt=0)
+    worker_threads: int = Field(default=40, ge=1)
+    report_concurrency: int = Field(default=2, ge=1)
     # Days from opening to each deadline, per grade; "next_audit": due at the next audit of the organisation.
     deadline_policy: dict[str, dict[str, int | Literal["next_audit"]]] = {
         "major_nc": {"correction": 30, "plan": 30, "verification": 90},
@@ -43,6 +51,10 @@ class Settings(BaseSettings):
                 "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
         return self
+
+    def make_engine(self):
+        """The engine these settings describe (database and pool)."""
+        return make_engine(self.database_url, pool_size=self.db_pool_size, max_overflow=self.db_max_overflow, pool_timeout=self.db_pool_timeout)
 
     @property
     def session_lifetime(self) -> timedelta:

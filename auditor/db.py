@@ -10,17 +10,27 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 from auditor.paths import MIGRATIONS_DIR
 
 
-def make_engine(url: str) -> Engine:
+# Connection pool defaults (settings AUDITOR_DB_POOL_SIZE, _MAX_OVERFLOW, _POOL_TIMEOUT). Requests wait for a
+# connection in FastAPI's thread pool, never on the event loop, so a full pool makes them queue; one that waits
+# longer than the timeout gets 503 with Retry-After (routes/errors.py), never a freeze.
+POOL_SIZE = 10
+MAX_OVERFLOW = 10
+POOL_TIMEOUT_S = 10.0
+
+
+def make_engine(url: str, *, pool_size: int = POOL_SIZE, max_overflow: int = MAX_OVERFLOW, pool_timeout: float = POOL_TIMEOUT_S) -> Engine:
+    pool = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **pool)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
@@ -36,10 +46,31 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection):
-            connection.exec_driver_sql("BEGIN")
+            # A deferred transaction that reads and then writes cannot wait for the write lock: in WAL mode it fails
+            # at once with "database is locked", whatever the busy timeout (SQLite's documentation on transactions).
+            # So a transaction takes the write lock when it begins, and the busy timeout queues writers; only
+            # connections marked read-only (requests that change nothing, see `reading`) begin deferred, so
+            # readers never wait for writers.
+            mode = "DEFERRED" if connection.get_execution_options().get(READ_ONLY) else "IMMEDIATE"
+            connection.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **pool)
+
+
+READ_ONLY = "auditor_read_only"
+
+
+def is_busy(error: Exception) -> bool:
+    """SQLite's write lock did not come free within the busy timeout (the request did nothing and may be retried)."""
+    return isinstance(error, OperationalError) and "database is locked" in str(error)
+
+
+def reading(engine: Engine) -> Engine:
+    """The same engine and pool, for work that only reads: on SQLite its transactions begin deferred, so they never
+    queue behind a writer. A write in such a transaction is allowed but may fail under contention: keep those to
+    best-effort bookkeeping (see `accounts.touch`)."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def session_scope(engine: Engine) -> Iterator[Session]:

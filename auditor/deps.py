@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from auditor.checklists import Library
 from auditor.config import Settings
-from auditor.errors import Forbidden, PasswordChangeRequired, Unauthenticated
+from auditor.errors import Busy, Forbidden, PasswordChangeRequired, Unauthenticated
 from auditor.i18n import N_
 from auditor.models import Audit, Case, Finding, ManagementReview, User
 from auditor.security import SAFE_METHODS, SESSION_COOKIE, check_csrf, submitted_csrf_token
@@ -22,7 +22,10 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+    """The request's database session; a request that changes nothing (GET, HEAD) reads without queueing behind
+    writers (db.reading)."""
+    engine = request.app.state.read_engine if request.method in SAFE_METHODS else request.app.state.engine
+    with Session(engine, expire_on_commit=False) as session:
         yield session
 
 
@@ -30,6 +33,22 @@ def get_library(request: Request) -> Library:
     return request.app.state.library
 
 
+def take_report_slot(request: Request) -> Iterator[None]:
+    """One of the process's report slots (AUDITOR_REPORT_CONCURRENCY) while a Word file is written or a template
+    checked: each keeps a core busy and holds the document in memory, so a burst of downloads queues here, before it
+    takes a database connection, instead of starving every other request. No slot within the wait: 503."""
+    slots = request.app.state.report_slots
+    if not slots.acquire(timeout=REPORT_SLOT_WAIT_S):
+        raise Busy(N_("Many reports are being written right now. Try again in a moment."))
+    try:
+        yield
+    finally:
+        slots.release()
+
+
+REPORT_SLOT_WAIT_S = 30
+# Put first in a route's `dependencies`, so the slot is taken before the user is looked up.
+REPORT_SLOT = Depends(take_report_slot)
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 LibraryDep = Annotated[Library, Depends(get_library)]
@@ -39,20 +58,36 @@ LibraryDep = Annotated[Library, Depends(get_library)]
 PASSWORD_CHANGE_PATHS = frozenset({"/account", "/account/password", "/logout"})
 
 
-async def get_current_user(request: Request, session: SessionDep, settings: SettingsDep) -> User:
+async def get_submitted_csrf(request: Request) -> str | None:
+    """The CSRF token sent with a change (header or form field). Reading the body is waiting, not blocking work, so
+    this is the one async dependency; everything that touches the database is a plain `def` (FastAPI runs those in
+    its thread pool, so a slow query never stalls the event loop)."""
+    if request.method in SAFE_METHODS or _bearer_token(request):
+        return None
+    return await submitted_csrf_token(request)
+
+
+SubmittedCsrf = Annotated[str | None, Depends(get_submitted_csrf)]
+
+
+def _bearer_token(request: Request) -> str | None:
+    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+    return credential.strip() or None if scheme.lower() == "bearer" else None
+
+
+def get_current_user(request: Request, session: SessionDep, settings: SettingsDep, csrf: SubmittedCsrf) -> User:
     """The logged-in user (session cookie) or the API token's owner (Authorization: Bearer).
     Cookie-authenticated requests that change something must carry the CSRF token."""
-    authorization = request.headers.get("authorization", "")
-    scheme, _, credential = authorization.partition(" ")
-    if scheme.lower() == "bearer" and credential:
-        user = accounts.user_for_token(session=session, token=credential.strip())
+    token = _bearer_token(request)
+    if token:
+        user = accounts.user_for_token(session=session, token=token)
     else:
-        token = request.cookies.get(SESSION_COOKIE)
-        if not token:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if not cookie:
             raise Unauthenticated(N_("Please log in."))
-        user = accounts.user_for_session(session=session, token=token, lifetime=settings.session_lifetime)
+        user = accounts.user_for_session(session=session, token=cookie, lifetime=settings.session_lifetime)
         if request.method not in SAFE_METHODS:
-            check_csrf(request, await submitted_csrf_token(request))
+            check_csrf(request, csrf)
         if user.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
             raise PasswordChangeRequired(N_("Choose a new password before you go on."))
     request.state.user = user

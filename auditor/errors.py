@@ -49,3 +49,10 @@ class Forbidden(DomainError):
 
 class PasswordChangeRequired(DomainError):
     """A temporary password must be replaced before anything else."""
+
+
+class Busy(DomainError):
+    """The server is at capacity for this kind of work right now (all database connections or report slots taken):
+    503 with Retry-After, so a tablet retries instead of treating it as a failure."""
+
+    retry_after_s = 5

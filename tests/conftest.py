@@ -51,6 +51,22 @@ def database_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
+def live_database_url(database_url, tmp_path_factory):
+    """A new empty database of its own, for a test whose server commits (a live server, several processes):
+    `<test database>_<name>` on PostgreSQL, a new file on SQLite."""
+
+    def make(name: str) -> str:
+        if TEST_DATABASE_URL.startswith("postgresql"):
+            url = make_url(TEST_DATABASE_URL)
+            url = url.set(database=f"{url.database}_{name}").render_as_string(hide_password=False)
+            _recreate_postgres_database(url)
+            return url
+        return f"sqlite:///{tmp_path_factory.mktemp(name) / f'{name}.db'}"
+
+    return make
+
+
+@pytest.fixture(scope="session")
 def engine(database_url) -> Iterator[Engine]:
     upgrade(database_url)
     engine = make_engine(database_url)

@@ -11,15 +11,20 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from auditor.db import is_busy
 from auditor.deps import is_htmx
-from auditor.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, PasswordChangeRequired, StaleVersion, Unauthenticated
-from auditor.i18n import gettext
+from auditor.errors import Busy, Conflict, DomainError, Forbidden, Invalid, NotFound, PasswordChangeRequired, StaleVersion, Unauthenticated
+from auditor.i18n import N_, gettext
 from auditor.security import SESSION_COOKIE
 from auditor.templating import render
 
 log = logging.getLogger("auditor")
 
-STATUS = {NotFound: 404, Invalid: 422, StaleVersion: 409, Conflict: 409, Unauthenticated: 401, Forbidden: 403, PasswordChangeRequired: 403}
+BUSY_MESSAGE = N_("The server is busy right now. Nothing was changed: try again in a moment.")
+
+STATUS = {NotFound: 404, Invalid: 422, StaleVersion: 409, Conflict: 409, Unauthenticated: 401, Forbidden: 403, PasswordChangeRequired: 403, Busy: 503}
 
 
 def wants_json(request: Request) -> bool:
@@ -44,9 +49,27 @@ def handle_domain_error(request: Request, error: DomainError) -> Response:
 
             body["current"] = jsonable_encoder(response_out(error.current)) if error.current else None
             body["submitted"] = jsonable_encoder(error.submitted)
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return JSONResponse(body, status_code=status, headers=headers)
-    return error_page(request, status, message)
+        return JSONResponse(body, status_code=status, headers=_headers(error, status))
+    response = error_page(request, status, message)
+    response.headers.update(_headers(error, status) or {})
+    return response
+
+
+def _headers(error: DomainError, status: int) -> dict[str, str] | None:
+    if status == 401:
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(error, Busy):
+        return {"Retry-After": str(error.retry_after_s)}
+    return None
+
+
+def handle_database_busy(request: Request, error: Exception) -> Response:
+    """No database connection came free within the pool's timeout, or SQLite's write lock did not within its busy
+    timeout: the request did nothing, so it can be sent again (503, Retry-After). Anything else is unexpected."""
+    if not (isinstance(error, PoolTimeout) or is_busy(error)):
+        return handle_unexpected_error(request, error)
+    log.warning("database busy on %s %s: %s", request.method, request.url.path, type(error).__name__)
+    return handle_domain_error(request, Busy(BUSY_MESSAGE))
 
 
 def _to_login(request: Request, error: DomainError) -> Response:

@@ -9,9 +9,11 @@ from datetime import datetime, timedelta
 
 from pwdlib import PasswordHash
 from sqlalchemy import delete, func
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from auditor import vocabulary as v
+from auditor.db import is_busy
 from auditor.errors import Invalid, NotFound, Unauthenticated
 from auditor.i18n import N_
 from auditor.models import ApiToken, AuthSession, LoginFailure, Organisation, User, utcnow
@@ -200,8 +202,7 @@ def user_for_session(*, session: Session, token: str, lifetime: timedelta, now: 
         raise Unauthenticated(N_("Your session has expired. Please log in again."))
     if auth.expires_at - now < lifetime / 2:  # extend, but write at most a few times per lifetime
         auth.expires_at = now + lifetime
-        session.add(auth)
-        session.commit()
+        _touch(session, auth)
     return user
 
 
@@ -233,9 +234,20 @@ def user_for_token(*, session: Session, token: str) -> User:
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
         row.last_used_at = now
-        session.add(row)
-        session.commit()
+        _touch(session, row)
     return user
+
+
+def _touch(session: Session, row: AuthSession | ApiToken) -> None:
+    """Bookkeeping that can wait for the next request (a session's expiry pushed on, a token's last use). A request
+    that only reads may find SQLite's write lock taken (db.reading); it must not fail for this, so it skips it."""
+    session.add(row)
+    try:
+        session.commit()
+    except OperationalError as error:
+        if not is_busy(error):
+            raise
+        session.rollback()
 
 
 def list_tokens(*, session: Session, user: User) -> list[ApiToken]:

@@ -165,10 +165,10 @@ def list_case_history(case: CaseDep, session: SessionDep, user: CurrentUser) -> 
 
 
 @router.post("/cases/{case_id}/attachments", status_code=201)
-async def create_attachment(case: CaseDep, session: SessionDep, user: CurrentUser, settings: SettingsDep,
-                            file: Annotated[UploadFile, File()], action_id: Annotated[int | None, Form()] = None) -> dict:
+def create_attachment(case: CaseDep, session: SessionDep, user: CurrentUser, settings: SettingsDep,
+                      file: Annotated[UploadFile, File()], action_id: Annotated[int | None, Form()] = None) -> dict:
     """Attach evidence (PDF, PNG, JPEG, .docx, .xlsx; at most 10 MB) to a case or one of its actions."""
-    content = await file.read(cases.MAX_ATTACHMENT_BYTES + 1)
+    content = file.file.read(cases.MAX_ATTACHMENT_BYTES + 1)
     attachment = cases.add_attachment(session=session, actor=user, case=case, filename=file.filename or "", content=content,
                                       storage=settings.data_dir / "attachments", action_id=action_id)
     return {"id": attachment.id, "filename": attachment.filename, "size": attachment.size, "content_type": attachment.content_type}

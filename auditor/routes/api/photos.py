@@ -27,21 +27,21 @@ Caption = Annotated[str, Form(max_length=300)]
 Confidential = Annotated[bool, Form()]
 
 
-async def _add_photo(file: UploadFile, *, session: Session, user: User, settings: Settings, audit: Audit, caption: str, confidential: bool,
-                     item_id: str | None = None, finding_id: int | None = None) -> PhotoOut:
+def _add_photo(file: UploadFile, *, session: Session, user: User, settings: Settings, audit: Audit, caption: str, confidential: bool,
+               item_id: str | None = None, finding_id: int | None = None) -> PhotoOut:
     """Read the upload no further than the size limit, then keep it on the item or the finding."""
     max_bytes = int(settings.photo_max_mb * 1024 * 1024)
-    content = await file.read(max_bytes + 1)
+    content = file.file.read(max_bytes + 1)
     photo = photos.add_photo(session=session, actor=user, audit=audit, item_id=item_id, finding_id=finding_id, content=content, caption=caption,
                              confidential=confidential, storage=settings.data_dir / "photos", keep_original=settings.keep_photo_originals, max_bytes=max_bytes)
     return photo_out(photo)
 
 
 @router.post("/audits/{audit_id}/responses/{item_id}/photos", status_code=201)
-async def create_photo(audit: ConductAuditDep, item_id: str, session: SessionDep, user: CurrentUser, settings: SettingsDep, file: PhotoFile,
-                       caption: Caption = "", confidential: Confidential = False) -> PhotoOut:
+def create_photo(audit: ConductAuditDep, item_id: str, session: SessionDep, user: CurrentUser, settings: SettingsDep, file: PhotoFile,
+                 caption: Caption = "", confidential: Confidential = False) -> PhotoOut:
     """Add a photo to a checklist item; location and other metadata are removed, orientation applied."""
-    return await _add_photo(file, session=session, user=user, settings=settings, audit=audit, item_id=item_id, caption=caption, confidential=confidential)
+    return _add_photo(file, session=session, user=user, settings=settings, audit=audit, item_id=item_id, caption=caption, confidential=confidential)
 
 
 @router.get("/audits/{audit_id}/responses/{item_id}/photos")
@@ -51,10 +51,10 @@ def list_photos(audit: AuditDep, item_id: str, session: SessionDep, user: Curren
 
 
 @router.post("/audits/{audit_id}/findings/{finding_id}/photos", status_code=201)
-async def create_finding_photo(audit: ConductAuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser, settings: SettingsDep, file: PhotoFile,
-                               caption: Caption = "", confidential: Confidential = False) -> PhotoOut:
+def create_finding_photo(audit: ConductAuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser, settings: SettingsDep, file: PhotoFile,
+                         caption: Caption = "", confidential: Confidential = False) -> PhotoOut:
     """Add a photo to a finding; location and other metadata are removed, orientation applied."""
-    return await _add_photo(file, session=session, user=user, settings=settings, audit=audit, finding_id=finding.id, caption=caption, confidential=confidential)
+    return _add_photo(file, session=session, user=user, settings=settings, audit=audit, finding_id=finding.id, caption=caption, confidential=confidential)
 
 
 @router.get("/audits/{audit_id}/findings/{finding_id}/photos")

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from auditor.deps import CurrentUser, ManagedReviewDep, ReviewCreator, ReviewDep, SessionDep, SettingsDep
+from auditor.deps import CurrentUser, ManagedReviewDep, REPORT_SLOT, ReviewCreator, ReviewDep, SessionDep, SettingsDep
 from auditor.models import ManagementReview, Organisation
 from auditor.reports.review_report import review_report_file
 from auditor.routes.downloads import DOCX, attachment
@@ -117,7 +117,7 @@ def list_reviews(session: SessionDep, user: CurrentUser, organisation_id: int | 
 
 
 # Before /management-reviews/{review_id}: that path would otherwise take "12.docx" for an id.
-@router.get("/management-reviews/{review_id}.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}})
+@router.get("/management-reviews/{review_id}.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}}, dependencies=[REPORT_SLOT])
 def download_review(review: ReviewDep, session: SessionDep, settings: SettingsDep, lang: Literal["da", "en"] | None = None) -> Response:
     """The review's minutes as a Word file: inputs with tables and charts, management's sections, decisions."""
     filename, content = review_report_file(session=session, review=review, lang=lang or settings.default_language)

@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 
 from auditor.deps import CurrentUser, SessionDep
 from auditor.errors import Invalid
-from auditor.routes.web.forms import invalid_errors, read_form
+from auditor.routes.web.forms import FormDep, form_fields, invalid_errors
 from auditor.services import accounts
 from auditor.templating import render
 
@@ -26,9 +26,9 @@ def show_account(request: Request, session: SessionDep, user: CurrentUser):
 
 
 @router.post("/account/password")
-async def change_password(request: Request, session: SessionDep, user: CurrentUser):
+def change_password(request: Request, session: SessionDep, user: CurrentUser, submitted: FormDep):
     """Set a new password."""
-    form = await read_form(request)
+    form = form_fields(submitted)
     new, repeated = str(form.get("new_password", "")), str(form.get("repeat_password", ""))
     try:
         if new != repeated:
@@ -40,9 +40,9 @@ async def change_password(request: Request, session: SessionDep, user: CurrentUs
 
 
 @router.post("/account/tokens")
-async def create_token(request: Request, session: SessionDep, user: CurrentUser):
+def create_token(request: Request, session: SessionDep, user: CurrentUser, submitted: FormDep):
     """Create a personal API token; it is shown once."""
-    form = await read_form(request)
+    form = form_fields(submitted)
     _, token = accounts.create_token(session=session, user=user, name=str(form.get("name", "API")))
     return render(request, "account/show.html", _account_context(session, user, new_token=token))
 

@@ -9,7 +9,7 @@ from auditor import vocabulary as v
 from auditor.deps import AuditDep, CurrentUser, LibraryDep, PlanAuditDep, Planner, SessionDep, is_htmx
 from auditor.errors import Invalid
 from auditor.models import Audit, Organisation
-from auditor.routes.web.forms import invalid_errors, parse, read_form
+from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
 from auditor.schemas import AuditIn, AuditUpdate, PlanEntryIn
 from auditor.services import access, audits, organisations
 from auditor.templating import render
@@ -63,9 +63,9 @@ def _audit_form_values(form: dict) -> dict:
 
 
 @router.post("/audits")
-async def create_audit(request: Request, session: SessionDep, library: LibraryDep, user: Planner):
+def create_audit(request: Request, session: SessionDep, library: LibraryDep, user: Planner, submitted: FormDep):
     """Plan an audit from the form."""
-    form = await read_form(request, lists=("checklists", "site_ids", "team_ids"))
+    form = form_fields(submitted, lists=("checklists", "site_ids", "team_ids"))
     data, errors = parse(AuditIn, _audit_form_values(form))
     if data is not None:
         try:
@@ -113,9 +113,9 @@ def edit_audit(request: Request, audit: PlanAuditDep, session: SessionDep, libra
 
 
 @router.post("/audits/{audit_id}")
-async def update_audit(request: Request, audit: PlanAuditDep, session: SessionDep, library: LibraryDep, user: CurrentUser):
+def update_audit(request: Request, audit: PlanAuditDep, session: SessionDep, library: LibraryDep, user: CurrentUser, submitted: FormDep):
     """Save the audit's changed facts and team."""
-    form = await read_form(request, lists=("site_ids", "team_ids"))
+    form = form_fields(submitted, lists=("site_ids", "team_ids"))
     values = _audit_form_values(form)
     values.setdefault("site_ids", [])
     values.setdefault("team_ids", [])
@@ -133,17 +133,17 @@ async def update_audit(request: Request, audit: PlanAuditDep, session: SessionDe
 
 
 @router.post("/audits/{audit_id}/status")
-async def change_status(request: Request, audit: PlanAuditDep, session: SessionDep, user: CurrentUser):
+def change_status(request: Request, audit: PlanAuditDep, session: SessionDep, user: CurrentUser, submitted: FormDep):
     """Move the audit to another status."""
-    form = await read_form(request)
+    form = form_fields(submitted)
     audits.change_status(session=session, actor=user, audit=audit, status=str(form.get("status", "")))
     return RedirectResponse(f"/audits/{audit.id}", status_code=303)
 
 
 @router.post("/audits/{audit_id}/plan")
-async def create_plan_entry(request: Request, audit: PlanAuditDep, session: SessionDep, user: CurrentUser):
+def create_plan_entry(request: Request, audit: PlanAuditDep, session: SessionDep, user: CurrentUser, submitted: FormDep):
     """Add a line to the audit plan; htmx gets the plan fragment back."""
-    form = await read_form(request)
+    form = form_fields(submitted)
     data, errors = parse(PlanEntryIn, form)
     if data is not None:
         try:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from auditor.deps import SessionDep, SettingsDep
+from auditor.deps import SessionDep, SettingsDep, SubmittedCsrf
 from auditor.errors import Unauthenticated
 from auditor.routes.errors import message_of
-from auditor.routes.web.forms import read_form
-from auditor.security import SESSION_COOKIE, check_csrf, cookie_is_secure, submitted_csrf_token
+from auditor.routes.web.forms import FormDep, form_fields
+from auditor.security import SESSION_COOKIE, check_csrf, cookie_is_secure
 from auditor.services import accounts
 from auditor.templating import render
 
@@ -27,10 +27,10 @@ def show_login(request: Request, session: SessionDep, next: str | None = None, e
 
 
 @router.post("/login")
-async def log_in(request: Request, session: SessionDep, settings: SettingsDep):
+def log_in(request: Request, session: SessionDep, settings: SettingsDep, submitted: FormDep, csrf: SubmittedCsrf):
     """Check the e-mail and password and start a session."""
-    check_csrf(request, await submitted_csrf_token(request))
-    form = await read_form(request)
+    check_csrf(request, csrf)
+    form = form_fields(submitted)
     target = _safe_next(form.get("next"))
     address = request.client.host if request.client else "unknown"
     try:
@@ -45,9 +45,9 @@ async def log_in(request: Request, session: SessionDep, settings: SettingsDep):
 
 
 @router.post("/logout")
-async def log_out(request: Request, session: SessionDep):
+def log_out(request: Request, session: SessionDep, csrf: SubmittedCsrf):
     """End this session."""
-    check_csrf(request, await submitted_csrf_token(request))
+    check_csrf(request, csrf)
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         accounts.log_out(session=session, token=token)

@@ -14,7 +14,7 @@ from auditor.errors import Conflict, Invalid
 from auditor.models import Audit, Case, Organisation, User
 from auditor.i18n import gettext
 from auditor.routes.errors import message_of
-from auditor.routes.web.forms import read_form
+from auditor.routes.web.forms import FormDep, form_fields
 from auditor.services import cases, history, trail
 from auditor.templating import render
 
@@ -70,9 +70,9 @@ def new_case(request: Request, session: SessionDep, user: CaseOpener):
 
 
 @router.post("/cases")
-async def create_case(request: Request, session: SessionDep, user: CaseOpener):
+def create_case(request: Request, session: SessionDep, user: CaseOpener, submitted: FormDep):
     """Open a case from the form (an incident, a complaint, a worker's report)."""
-    form = await read_form(request)
+    form = form_fields(submitted)
     chosen = str(form.get("organisation_id", ""))
     organisation_id = user.organisation_id or (int(chosen) if chosen.isdigit() else 0)
     try:
@@ -108,9 +108,9 @@ def show_case(request: Request, case: CaseDep, session: SessionDep, user: Curren
 
 
 @router.post("/cases/{case_id}/step/{step}")
-async def take_step(request: Request, step: str, case: CaseDep, session: SessionDep, user: CurrentUser, settings: SettingsDep):
+def take_step(request: Request, step: str, case: CaseDep, session: SessionDep, user: CurrentUser, settings: SettingsDep, submitted: FormDep):
     """One step of the chain from the case page; a refused step shows why, and what was typed stays."""
-    form = await read_form(request)
+    form = form_fields(submitted)
     text = lambda name: str(form.get(name, ""))  # noqa: E731
     try:
         if step == "correction":
@@ -138,8 +138,8 @@ async def take_step(request: Request, step: str, case: CaseDep, session: Session
         elif step == "comment":
             cases.add_comment(session=session, actor=user, case=case, text=text("text"))
         elif step == "attach":
-            upload = (await request.form()).get("file")
-            content = await upload.read(cases.MAX_ATTACHMENT_BYTES + 1) if upload is not None and hasattr(upload, "read") else b""
+            upload = submitted.get("file")
+            content = upload.file.read(cases.MAX_ATTACHMENT_BYTES + 1) if upload is not None and hasattr(upload, "read") else b""
             cases.add_attachment(session=session, actor=user, case=case, filename=getattr(upload, "filename", "") or "", content=content,
                                  storage=settings.data_dir / "attachments", action_id=int(text("action_id")) if text("action_id").isdigit() else None)
         else:

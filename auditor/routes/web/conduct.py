@@ -10,7 +10,7 @@ from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, SessionDep, Set
 from auditor.errors import Invalid
 from auditor.i18n import gettext
 from auditor.models import Organisation
-from auditor.routes.web.forms import invalid_errors, parse, read_form
+from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
 from auditor.schemas import EvidenceIn
 from auditor.services import access, evidence, photos, responses
 from auditor.templating import render
@@ -29,9 +29,9 @@ def conduct_audit(request: Request, audit: AuditDep, session: SessionDep, user: 
 
 
 @router.post("/audits/{audit_id}/evidence")
-async def create_evidence(request: Request, audit: ConductAuditDep, session: SessionDep, user: CurrentUser):
+def create_evidence(request: Request, audit: ConductAuditDep, session: SessionDep, user: CurrentUser, submitted: FormDep):
     """Record evidence on an item; htmx gets that item's evidence list back."""
-    form = await read_form(request)
+    form = form_fields(submitted)
     item_id = str(form.pop("item_id", ""))
     data, errors = parse(EvidenceIn, form)
     if data is not None:
@@ -60,15 +60,14 @@ def delete_evidence(request: Request, audit: ConductAuditDep, evidence_id: int, 
 
 
 @router.post("/audits/{audit_id}/photos")
-async def create_photo(request: Request, audit: ConductAuditDep, session: SessionDep, user: CurrentUser, settings: SettingsDep):
+def create_photo(request: Request, audit: ConductAuditDep, session: SessionDep, user: CurrentUser, settings: SettingsDep, form: FormDep):
     """Add a photo to an item or a finding; htmx gets its photos back, a refused photo shows why in the form."""
-    form = await request.form()
     item_id = str(form.get("item_id", "")) or None
     raw_finding_id = str(form.get("finding_id", ""))
     finding_id = int(raw_finding_id) if raw_finding_id.isdigit() else None
     upload = form.get("file")
     max_bytes = int(settings.photo_max_mb * 1024 * 1024)
-    content = await upload.read(max_bytes + 1) if upload is not None and hasattr(upload, "read") else b""
+    content = upload.file.read(max_bytes + 1) if upload is not None and hasattr(upload, "read") else b""
     try:
         photos.add_photo(session=session, actor=user, audit=audit, item_id=item_id, finding_id=finding_id, content=content, caption=str(form.get("caption", "")),
                          confidential=form.get("confidential") == "true", storage=settings.data_dir / "photos",

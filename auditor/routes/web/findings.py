@@ -11,7 +11,7 @@ from auditor import vocabulary as v
 from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, FindingDep, SessionDep, is_htmx
 from auditor.errors import Invalid
 from auditor.models import Audit
-from auditor.routes.web.forms import invalid_errors, parse, read_form
+from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
 from auditor.schemas import FindingIn
 from auditor.services import access, cases, findings, history, photos, trail
 from auditor.services.checklists import audit_structure
@@ -65,9 +65,9 @@ def _finding_values(form: dict) -> dict:
 
 
 @router.post("/audits/{audit_id}/findings")
-async def create_finding(request: Request, audit: ConductAuditDep, session: SessionDep, user: CurrentUser):
+def create_finding(request: Request, audit: ConductAuditDep, session: SessionDep, user: CurrentUser, submitted: FormDep):
     """Raise a finding from the form."""
-    form = await read_form(request, lists=("tags_bek1406", "tags_hazards", "tags_actors"))
+    form = form_fields(submitted, lists=("tags_bek1406", "tags_hazards", "tags_actors"))
     back = _safe_back(audit, form.pop("back", None))
     data, errors = parse(FindingIn, _finding_values(form))
     if data is not None:
@@ -90,9 +90,9 @@ def edit_finding(request: Request, audit: ConductAuditDep, finding: FindingDep, 
 
 
 @router.post("/audits/{audit_id}/findings/{finding_id}")
-async def update_finding(request: Request, audit: ConductAuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser):
+def update_finding(request: Request, audit: ConductAuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser, submitted: FormDep):
     """Save a changed finding."""
-    form = await read_form(request, lists=("tags_bek1406", "tags_hazards", "tags_actors"))
+    form = form_fields(submitted, lists=("tags_bek1406", "tags_hazards", "tags_actors"))
     form.pop("back", None)
     data, errors = parse(FindingIn, _finding_values(form))
     if data is not None:

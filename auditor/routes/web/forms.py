@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
-from fastapi import Request
+from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
 
 from auditor.errors import Invalid
 from auditor.i18n import N_, gettext
@@ -15,10 +16,19 @@ from auditor.security import CSRF_FIELD
 Schema = TypeVar("Schema", bound=BaseModel)
 
 
-async def read_form(request: Request, *, lists: tuple[str, ...] = ()) -> dict:
+async def get_form(request: Request) -> FormData:
+    """The submitted form. Reading the body is waiting, not blocking work, so this dependency may be async and the
+    handler that takes it stays a plain `def`, run in the thread pool. Declare it after the user, so a refused
+    request is turned away first."""
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(get_form)]
+
+
+def form_fields(form: FormData, *, lists: tuple[str, ...] = ()) -> dict:
     """Form fields as a dict; fields in `lists` keep every value, empty values become absent.
     The CSRF token is left out: the security layer has already checked it."""
-    form = await request.form()
     data: dict = {}
     for key in form.keys():
         if key == CSRF_FIELD:

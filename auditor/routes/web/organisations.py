@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from auditor.deps import CurrentUser, OrganisationManager, SessionDep
-from auditor.routes.web.forms import parse, read_form
+from auditor.routes.web.forms import FormDep, form_fields, parse
 from auditor.schemas import OrganisationIn, SiteIn
 from auditor.services import access, organisations
 from auditor.templating import render
@@ -28,9 +28,9 @@ def list_organisations(request: Request, session: SessionDep, user: CurrentUser)
 
 
 @router.post("/organisations")
-async def create_organisation(request: Request, session: SessionDep, user: OrganisationManager):
+def create_organisation(request: Request, session: SessionDep, user: OrganisationManager, submitted: FormDep):
     """Create an organisation from the form."""
-    form = await read_form(request)
+    form = form_fields(submitted)
     data, errors = parse(OrganisationIn, form)
     if data is None:
         return render(request, "organisations/list.html", _list_context(session, user, values=form, errors=errors), status_code=422)
@@ -39,10 +39,10 @@ async def create_organisation(request: Request, session: SessionDep, user: Organ
 
 
 @router.post("/organisations/{organisation_id}/sites")
-async def create_site(request: Request, organisation_id: int, session: SessionDep, user: OrganisationManager):
+def create_site(request: Request, organisation_id: int, session: SessionDep, user: OrganisationManager, submitted: FormDep):
     """Add a site or production unit."""
     organisation = organisations.get_organisation(session=session, actor=user, organisation_id=organisation_id)
-    form = await read_form(request)
+    form = form_fields(submitted)
     data, errors = parse(SiteIn, form)
     if data is None:
         return render(request, "organisations/list.html", _list_context(session, user, site_errors={organisation.id: errors}), status_code=422)

@@ -9,14 +9,14 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import UploadFile
 
 from auditor import vocabulary as v
-from auditor.deps import AuditDep, CurrentUser, PlanAuditDep, SessionDep, SettingsDep, TemplateAdmin
+from auditor.deps import AuditDep, CurrentUser, PlanAuditDep, REPORT_SLOT, SessionDep, SettingsDep, TemplateAdmin
 from auditor.errors import Invalid
 from auditor.i18n import N_, gettext
 from auditor.models import Audit, ReportTemplate, User
 from auditor.reports.engine import MAX_TEMPLATE_BYTES
 from auditor.reports.variables import VARIABLES
 from auditor.routes.downloads import Kind as ReportKind, Language, report_download
-from auditor.routes.web.forms import invalid_errors, parse
+from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
 from auditor.schemas import ReportDetails
 from auditor.services import access, audits, organisations, reports
 from auditor.templating import render
@@ -86,16 +86,15 @@ def show_report(request: Request, audit: AuditDep, session: SessionDep, user: Cu
     return render(request, "audits/report.html", _report_context(request, session, user, audit))
 
 
-@router.get("/audits/{audit_id}/reports/{kind}.docx")
+@router.get("/audits/{audit_id}/reports/{kind}.docx", dependencies=[REPORT_SLOT])
 def download_report(audit: AuditDep, kind: ReportKind, session: SessionDep, settings: SettingsDep, lang: Language | None = None):
     """A report as a Word file; if it cannot be made, the reason is shown as a page (the API's answer is JSON)."""
     return report_download(kind, audit, session, settings, lang)
 
 
 @router.post("/audits/{audit_id}/report")
-async def save_report_details(request: Request, audit: PlanAuditDep, session: SessionDep, user: CurrentUser):
+def save_report_details(request: Request, audit: PlanAuditDep, session: SessionDep, user: CurrentUser, form: FormDep):
     """Save what the team writes into the report; a refusal shows the form again with everything typed."""
-    form = await request.form()
     values = {name: str(form.get(name, "")) for name in TEXT_FIELDS}
     values["dk_certificate"] = form.get("dk_certificate") == "on"
     values["bek1407_auditor_id"] = str(form.get("bek1407_auditor_id", ""))
@@ -167,10 +166,9 @@ def list_templates(request: Request, session: SessionDep, user: TemplateAdmin):
     return render(request, "report_templates/list.html", _templates_context(request, session, user))
 
 
-@router.post("/report-templates")
-async def upload_template(request: Request, session: SessionDep, user: TemplateAdmin):
+@router.post("/report-templates", dependencies=[REPORT_SLOT])
+def upload_template(request: Request, session: SessionDep, user: TemplateAdmin, form: FormDep):
     """Upload a template; a refused one is shown with the line and the reason, and the one in use stays."""
-    form = await request.form()
     values = {name: str(form.get(name, "")) for name in ("kind", "language", "audit_type", "organisation_id")}
     upload = form.get("file")
     organisation_id = user.organisation_id
@@ -179,7 +177,7 @@ async def upload_template(request: Request, session: SessionDep, user: TemplateA
     try:
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise Invalid(N_("Choose a Word document (.docx) to upload."), field="file")
-        content = await upload.read(MAX_TEMPLATE_BYTES + 1)
+        content = upload.file.read(MAX_TEMPLATE_BYTES + 1)
         scope = reports.TemplateScope(organisation_id, values["kind"], values["language"], values["audit_type"] or None)
         reports.upload_template(session=session, actor=user, scope=scope, filename=upload.filename, content=content)
     except Invalid as error:

@@ -14,7 +14,7 @@ from auditor.i18n import get_locale
 from auditor.models import ManagementReview, User
 from auditor.reports.review_report import build_review_report_context
 from auditor.routes.api.reviews import DecisionIn, ReviewIn
-from auditor.routes.web.forms import invalid_errors, parse, read_form
+from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
 from auditor.services import reviews
 from auditor.templating import render
 
@@ -35,9 +35,9 @@ def list_reviews(request: Request, session: SessionDep, user: CurrentUser):
 
 
 @router.post("/management-reviews")
-async def create_review(request: Request, session: SessionDep, user: ReviewCreator, settings: SettingsDep):
+def create_review(request: Request, session: SessionDep, user: ReviewCreator, settings: SettingsDep, submitted: FormDep):
     """Compile a management review from the form."""
-    form = await read_form(request)
+    form = form_fields(submitted)
     data, errors = parse(ReviewIn, form)
     if data is not None:
         try:
@@ -63,9 +63,8 @@ def show_review(request: Request, review: ReviewDep, session: SessionDep, user: 
 
 
 @router.post("/management-reviews/{review_id}/sections")
-async def update_sections(request: Request, review: ManagedReviewDep, session: SessionDep, user: CurrentUser):
+def update_sections(request: Request, review: ManagedReviewDep, session: SessionDep, user: CurrentUser, form: FormDep):
     """Save the hand-written sections sent (an emptied text box clears its section)."""
-    form = await request.form()
     sections = {key: str(form[key]) for key in reviews.MANUAL_SECTIONS.values if key in form}
     reviews.update_manual(session=session, actor=user, review=review, sections=sections)
     if is_htmx(request) and len(sections) == 1:
@@ -84,9 +83,9 @@ def recompile_review(review: ManagedReviewDep, session: SessionDep, user: Curren
 
 
 @router.post("/management-reviews/{review_id}/decisions")
-async def add_decision(request: Request, review: ManagedReviewDep, session: SessionDep, user: CurrentUser):
+def add_decision(request: Request, review: ManagedReviewDep, session: SessionDep, user: CurrentUser, submitted: FormDep):
     """Record a decision; one that needs action opens a case."""
-    form = await read_form(request)
+    form = form_fields(submitted)
     values = {"text": form.get("text", ""), "needs_action": bool(form.get("needs_action"))}
     data, errors = parse(DecisionIn, values)
     if data is not None:

@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 
 from auditor.deps import SessionDep, UserManager
 from auditor.errors import Invalid
-from auditor.routes.web.forms import invalid_errors, read_form
+from auditor.routes.web.forms import FormDep, form_fields, invalid_errors
 from auditor.services import accounts, organisations
 from auditor.templating import render
 
@@ -26,9 +26,9 @@ def list_users(request: Request, session: SessionDep, user: UserManager):
 
 
 @router.post("/users")
-async def create_user(request: Request, session: SessionDep, user: UserManager):
+def create_user(request: Request, session: SessionDep, user: UserManager, submitted: FormDep):
     """Create a user with a temporary password, shown once."""
-    form = await read_form(request)
+    form = form_fields(submitted)
     organisation_id = int(form["organisation_id"]) if str(form.get("organisation_id", "")).isdigit() else None
     if user.organisation_id is not None:
         organisation_id = user.organisation_id
@@ -49,10 +49,10 @@ def edit_user(request: Request, user_id: int, session: SessionDep, user: UserMan
 
 
 @router.post("/users/{user_id}")
-async def update_user(request: Request, user_id: int, session: SessionDep, user: UserManager):
+def update_user(request: Request, user_id: int, session: SessionDep, user: UserManager, submitted: FormDep):
     """Save a user's role, name and whether they may log in."""
     target = accounts.get_user(session=session, actor=user, user_id=user_id)
-    form = await read_form(request)
+    form = form_fields(submitted)
     try:
         accounts.update_user(session=session, actor=user, user=target, role=str(form.get("role", target.role)), name=str(form.get("name", "")),
                              is_active=form.get("is_active") == "on")

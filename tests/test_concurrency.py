@@ -1,0 +1,195 @@
+"""Many tablets at once, against one real worker: a burst of simultaneous requests finishes with no 5xx and the
+worker keeps answering `/healthz` throughout. Before the handlers and dependencies left the event loop, 16
+simultaneous saves froze the worker (every request waited for a database connection that only the blocked loop could
+give back) and SQLite answered 500 "database is locked" to concurrent writers.
+
+Runs on SQLite and, with AUDITOR_TEST_DATABASE_URL, on PostgreSQL (a database of its own: the server commits)."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from auditor.app import create_app
+from auditor.config import Settings
+from auditor.db import make_engine, upgrade
+from auditor.schemas import AuditIn, OrganisationIn, SiteIn
+from auditor.services import accounts, audits, organisations
+from browser_support import LiveServer
+from tests.conftest import PASSWORD
+
+BURST = 32
+CHECKLIST = "iso45003-clauses"
+HEALTH_LIMIT_S = 2.0  # a probe that waits longer than this means the worker is not answering
+
+
+@dataclass
+class World:
+    url: str
+    engine: Engine
+    token: str
+    audit_id: int
+    item_ids: list[str]
+
+
+@pytest.fixture(scope="module")
+def world(live_database_url, tmp_path_factory, library):
+    url = live_database_url("concurrency")
+    upgrade(url)
+    engine = make_engine(url)
+    with Session(engine, expire_on_commit=False) as session:
+        organisation = organisations.create_organisation(
+            session=session, actor=None, data=OrganisationIn(name="Nordlys Logistik A/S", cvr="12345678", sites=[SiteIn(name="Aarhus lager")])
+        )
+        lead, _ = accounts.create_user(session=session, actor=None, email="lead@burst.example", name="Lead Auditor", role="lead_auditor", password=PASSWORD)
+        _, token = accounts.create_token(session=session, user=lead, name="burst")
+        audit = audits.create_audit(
+            session=session, actor=lead, library=library,
+            data=AuditIn(title="Burst", audit_type="surveillance", organisation_id=organisation.id, start_date=date(2026, 12, 1),
+                         end_date=date(2026, 12, 2), lead_auditor_id=lead.id, checklists=[CHECKLIST], report_language="da"),
+        )
+    # A small pool, as an operator might set it, so the burst is larger than the pool: requests must queue, not freeze.
+    settings = Settings(database_url=url, data_dir=tmp_path_factory.mktemp("burst"), db_pool_size=4, db_max_overflow=4)
+    server = LiveServer(create_app(settings, engine=make_engine(url, pool_size=4, max_overflow=4))).start()
+    try:
+        yield World(server.url, engine, token, audit.id, [item.id for item in library.get(CHECKLIST).checklist.items()])
+    finally:
+        server.stop()
+        engine.dispose()
+
+
+@dataclass
+class Outcome:
+    statuses: list[int] = field(default_factory=list)
+    health_waits: list[float] = field(default_factory=list)
+
+    @property
+    def server_errors(self) -> list[int]:
+        return [status for status in self.statuses if status >= 500]
+
+
+def call(world: World, method: str, path: str, body: dict | None = None, timeout: float = 120) -> tuple[int, bytes]:
+    request = urllib.request.Request(
+        world.url + path, data=json.dumps(body).encode() if body is not None else None, method=method,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {world.token}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as reply:
+            return reply.status, reply.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def burst(world: World, requests: list[tuple[str, str, dict | None]]) -> Outcome:
+    """Send every request at the same moment (one thread each) while probing /healthz every 100 ms."""
+    outcome = Outcome()
+    start = threading.Barrier(len(requests))
+    finished = threading.Event()
+
+    def probe() -> None:
+        while not finished.is_set():
+            began = time.monotonic()
+            try:
+                status, _ = call(world, "GET", "/healthz", timeout=30)
+            except OSError:
+                status = 599
+            outcome.health_waits.append(time.monotonic() - began if status == 200 else float("inf"))
+            time.sleep(0.1)
+
+    def send(request: tuple[str, str, dict | None]) -> int:
+        start.wait()
+        try:
+            return call(world, *request)[0]
+        except OSError:  # a reset or a time-out counts as a server failure
+            return 599
+
+    prober = threading.Thread(target=probe)
+    prober.start()
+    try:
+        with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+            outcome.statuses = list(pool.map(send, requests))
+    finally:
+        finished.set()
+        prober.join()
+    return outcome
+
+
+def test_simultaneous_saves_all_land_and_the_worker_keeps_answering(world):
+    items = world.item_ids[:BURST]
+    outcome = burst(world, [("PUT", f"/api/v1/audits/{world.audit_id}/responses/{quote(item, safe='')}",
+                             {"verdict": "conform", "note": f"Burst note {n}", "version": 0}) for n, item in enumerate(items)])
+    assert outcome.server_errors == []
+    assert outcome.statuses == [200] * BURST
+    assert max(outcome.health_waits) < HEALTH_LIMIT_S
+    stored = json.loads(call(world, "GET", f"/api/v1/audits/{world.audit_id}/responses")[1])
+    notes = {answer["item_id"]: answer["note"] for answer in stored}
+    assert all(notes[item] == f"Burst note {n}" for n, item in enumerate(items))
+
+
+def test_simultaneous_saves_of_one_item_conflict_cleanly(world):
+    """Writers racing for the same row: one wins, the others get the 409 that offers both versions, none a 5xx."""
+    item = quote(world.item_ids[-1], safe="")
+    outcome = burst(world, [("PUT", f"/api/v1/audits/{world.audit_id}/responses/{item}", {"note": f"Tablet {n}", "version": 0}) for n in range(BURST)])
+    assert outcome.server_errors == []
+    assert sorted(outcome.statuses) == [200] + [409] * (BURST - 1)
+
+
+def test_simultaneous_report_downloads_all_finish_and_the_worker_keeps_answering(world):
+    outcome = burst(world, [("GET", f"/api/v1/audits/{world.audit_id}/{name}", None)
+                            for name in ["checklist.docx", "report.docx"] * (BURST // 2)])
+    assert outcome.server_errors == []
+    assert set(outcome.statuses) == {200}
+    assert max(outcome.health_waits) < HEALTH_LIMIT_S
+
+
+def test_no_route_or_dependency_runs_blocking_work_on_the_event_loop(app):
+    """FastAPI runs `def` handlers and dependencies in its thread pool and `async def` ones on the event loop, where one
+    database call stalls every request of the worker. Only these read the request body, which is waiting, not work."""
+    from fastapi.dependencies.models import Dependant
+    from fastapi.routing import APIRoute
+
+    from auditor.deps import get_submitted_csrf
+    from auditor.routes.web.forms import get_form
+
+    allowed = {get_submitted_csrf, get_form}
+
+    def coroutines(dependant: Dependant):
+        if dependant.call is not None and inspect.iscoroutinefunction(dependant.call):
+            yield dependant.call
+        for sub in dependant.dependencies:
+            yield from coroutines(sub)
+
+    found = {f"{call.__module__}.{call.__qualname__}" for route in app.routes if isinstance(route, APIRoute)
+             for call in coroutines(route.dependant) if call not in allowed}
+    assert found == set()
+
+
+def test_a_request_that_gets_no_connection_in_time_is_told_to_retry(database_url, tmp_path, library):
+    """With every connection of the pool taken, a request waits the pool's timeout and then gets 503 with
+    Retry-After (the tablet sends it again), never a freeze and never a 500."""
+    from fastapi.testclient import TestClient
+
+    settings = Settings(database_url=database_url, data_dir=tmp_path, db_pool_size=1, db_max_overflow=0, db_pool_timeout=0.5)
+    engine = settings.make_engine()
+    app = create_app(settings, engine=engine, library=library)
+    try:
+        with engine.connect(), TestClient(app, raise_server_exceptions=False, headers={"Accept-Language": "en"}) as client:  # the only connection, held
+            api = client.get("/api/v1/audits", headers={"Authorization": "Bearer not-checked-yet"})
+            page = client.get("/login")
+        assert (api.status_code, api.headers.get("Retry-After")) == (503, "5")
+        assert "busy" in api.json()["detail"]
+        assert page.status_code == 503 and page.headers["Retry-After"] == "5"
+    finally:
+        engine.dispose()
