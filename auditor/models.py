@@ -112,7 +112,7 @@ class ApiToken(SQLModel, table=True):
 
 
 class LoginFailure(SQLModel, table=True):
-    """A failed login, kept for rate limiting per account and per address."""
+    """A failed login, kept to throttle its account and address pair and its address (services/accounts.py::log_in)."""
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, index=True)
