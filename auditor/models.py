@@ -112,7 +112,7 @@ class ApiToken(SQLModel, table=True):
 
 
 class LoginFailure(SQLModel, table=True):
-    """A failed login, kept for rate limiting per account and per address."""
+    """A failed login, kept to throttle its account and address pair and its address (services/accounts.py::log_in)."""
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, index=True)
@@ -230,6 +230,13 @@ class Finding(SQLModel, table=True):
     updated_at: datetime = _timestamp()
 
 
+class FindingCounter(SQLModel, table=True):
+    """The last finding number given in an audit (services/numbering.py takes the next one)."""
+
+    audit_id: int = Field(foreign_key="audit.id", primary_key=True, ondelete="CASCADE")
+    last_number: int = 0
+
+
 class AuditEvent(SQLModel, table=True):
     """The audit trail: one row per change, who, when, what, before and after. Append-only: the migration
     adds database triggers that refuse UPDATE and DELETE, and nothing in the app edits it."""
@@ -284,6 +291,13 @@ class Case(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     verify_in_audit_id: int | None = Field(default=None, foreign_key="audit.id")
     updated_at: datetime = _timestamp()
+
+
+class CaseCounter(SQLModel, table=True):
+    """The last case number given in an organisation (services/numbering.py takes the next one)."""
+
+    organisation_id: int = Field(foreign_key="organisation.id", primary_key=True, ondelete="CASCADE")
+    last_number: int = 0
 
 
 class CaseAction(SQLModel, table=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,9 +24,12 @@ password_hash = PasswordHash.recommended()  # argon2id
 _DUMMY_HASH = password_hash.hash("not a real password")  # so an unknown e-mail costs as much as a wrong password
 
 MIN_PASSWORD_LENGTH = 10
-LOGIN_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
-MAX_FAILURES_PER_ADDRESS = 20
+FREE_FAILURES = 5  # failures in a row of one account from one address before that pair must wait
+FIRST_WAIT = timedelta(minutes=1)  # then twice as long after each further failure
+MAX_WAIT = timedelta(hours=1)
+FAILURES_KEPT = timedelta(hours=24)  # a pair's failures older than this are forgotten
+ADDRESS_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ADDRESS = 20  # failures from one address in ADDRESS_WINDOW, whatever the accounts
 TOKEN_PREFIX = "aud_"
 
 
@@ -164,24 +168,35 @@ class Login:
 
 
 def log_in(*, session: Session, email: str, password: str, address: str, lifetime: timedelta, now: datetime | None = None) -> Login:
-    """Check the password and open a session. The same message for an unknown e-mail and a wrong password;
-    too many failures for an account or an address lock it for a while, whether the account exists or not."""
+    """Check the password and open a session. The same message for an unknown e-mail and a wrong password.
+
+    Failures are throttled per account and address pair (the OWASP Authentication Cheat Sheet's growing lockout),
+    so an attacker elsewhere cannot lock the owner out:
+    - after FREE_FAILURES failures in a row, the pair waits FIRST_WAIT from its last failure, then twice as long
+      after each further failure, up to MAX_WAIT; a successful login, or FAILURES_KEPT without a failure, clears it;
+    - an address with MAX_FAILURES_PER_ADDRESS failures in ADDRESS_WINDOW (any accounts) may not try again the
+      accounts it has failed on until it is back under that ceiling; an account it has not failed on is checked as
+      usual, so people behind the same NAT or proxy still log in.
+    A throttled attempt is refused before the password is hashed; an unknown e-mail is throttled the same way, so a
+    refusal does not tell whether an account exists."""
     now = now or utcnow()
     email = normalise_email(email)
-    since = now - LOGIN_WINDOW
-    failures_account = session.exec(select(func.count()).select_from(LoginFailure).where(LoginFailure.email == email, LoginFailure.at > since)).one()
-    failures_address = session.exec(select(func.count()).select_from(LoginFailure).where(LoginFailure.address == address, LoginFailure.at > since)).one()
-    if failures_account >= MAX_FAILURES_PER_ACCOUNT or failures_address >= MAX_FAILURES_PER_ADDRESS:
-        raise TooManyAttempts(N_("Too many failed attempts. Wait {minutes} minutes and try again."), minutes=int(LOGIN_WINDOW.total_seconds() // 60))
+    wait = _login_wait(session=session, email=email, address=address, now=now)
+    if wait is not None:
+        minutes = math.ceil(wait.total_seconds() / 60)
+        if minutes == 1:
+            raise TooManyAttempts(N_("Too many failed attempts. Wait a minute and try again."))
+        raise TooManyAttempts(N_("Too many failed attempts. Wait {minutes} minutes and try again."), minutes=minutes)
     user = find_user(session=session, email=email)
     valid, updated_hash = password_hash.verify_and_update(password, user.password_hash if user else _DUMMY_HASH)
     if not (user and valid and user.is_active):
+        session.execute(delete(LoginFailure).where(LoginFailure.at <= now - FAILURES_KEPT))
         session.add(LoginFailure(email=email, address=address, at=now))
         session.commit()
         raise Unauthenticated(N_("Wrong e-mail or password."))
     if updated_hash:  # hashed with older parameters: store it with today's
         user.password_hash = updated_hash
-    session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    session.execute(delete(LoginFailure).where(LoginFailure.email == email, LoginFailure.address == address))
     session.execute(delete(AuthSession).where(AuthSession.user_id == user.id, AuthSession.expires_at < now))
     token = secrets.token_urlsafe(32)
     session.add(AuthSession(token_hash=hash_token(token), user_id=user.id, created_at=now, expires_at=now + lifetime))
@@ -189,6 +204,25 @@ def log_in(*, session: Session, email: str, password: str, address: str, lifetim
     session.add(user)
     session.commit()
     return Login(user, token)
+
+
+def _login_wait(*, session: Session, email: str, address: str, now: datetime) -> timedelta | None:
+    """How long this account and address pair must wait before its next try (log_in's rules); None: no wait."""
+    pair = (LoginFailure.email == email, LoginFailure.address == address, LoginFailure.at > now - FAILURES_KEPT)
+    failures, last = session.exec(select(func.count(), func.max(LoginFailure.at)).where(*pair)).one()
+    if not failures:
+        return None
+    until = []
+    if failures >= FREE_FAILURES:
+        doublings = min(failures - FREE_FAILURES, 16)  # MAX_WAIT caps it long before; this keeps timedelta finite
+        until.append(last + min(FIRST_WAIT * 2**doublings, MAX_WAIT))
+    # The address is back under its ceiling once its MAX_FAILURES_PER_ADDRESS-th newest failure leaves the window.
+    ceiling = session.exec(select(LoginFailure.at).where(LoginFailure.address == address, LoginFailure.at > now - ADDRESS_WINDOW)
+                           .order_by(LoginFailure.at.desc()).offset(MAX_FAILURES_PER_ADDRESS - 1).limit(1)).first()
+    if ceiling is not None:
+        until.append(ceiling + ADDRESS_WINDOW)
+    wait = max(until, default=now) - now
+    return wait if wait > timedelta(0) else None
 
 
 def user_for_session(*, session: Session, token: str, lifetime: timedelta, now: datetime | None = None) -> User:

@@ -27,7 +27,7 @@ from auditor import vocabulary as v
 from auditor.errors import Conflict, Forbidden, Invalid, NotFound
 from auditor.i18n import N_
 from auditor.models import Audit, AuditMember, Case, CaseAction, CaseAttachment, CaseComment, Finding, User, utcnow
-from auditor.services import access, trail
+from auditor.services import access, numbering, trail
 
 MANAGER_ROLES = frozenset({"admin", "quality_manager"})
 
@@ -135,9 +135,8 @@ def open_case(*, session: Session, actor: User | None, organisation_id: int, sta
         raise Invalid(N_("Unknown source."), field="source")
     if not statement.strip():
         raise Invalid(N_("This field is required."), field="statement")
-    number = (session.exec(select(func.max(Case.number)).where(Case.organisation_id == organisation_id)).one() or 0) + 1
     case = Case(
-        organisation_id=organisation_id, number=number, source=source, audit_id=audit_id,
+        organisation_id=organisation_id, number=numbering.next_case_number(session=session, organisation_id=organisation_id), source=source, audit_id=audit_id,
         finding_id=finding.id if finding else None, item_id=finding.item_id if finding else None, grade=grade,
         clauses=list(clauses if clauses is not None else (finding.clauses if finding else [])),
         requirement=requirement, statement=statement.strip(), evidence=evidence,

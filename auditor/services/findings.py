@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from auditor import vocabulary as v
@@ -10,7 +9,7 @@ from auditor.errors import Invalid, NotFound
 from auditor.models import Audit, Finding, User, utcnow
 from auditor.schemas import FindingIn
 from auditor.i18n import N_
-from auditor.services import access, cases, photos, trail
+from auditor.services import access, cases, numbering, photos, trail
 from auditor.services.audits import ensure_open, get_in_audit
 from auditor.services.checklists import audit_structure
 
@@ -36,10 +35,9 @@ def create_finding(*, session: Session, actor: User, audit: Audit, data: Finding
     ensure_open(audit)
     _check_kind(audit, data.kind)
     draft = draft_finding(session=session, audit=audit, item_id=data.item_id)
-    number = (session.exec(select(func.max(Finding.number)).where(Finding.audit_id == audit.id)).one() or 0) + 1
     finding = Finding(
         audit_id=audit.id,
-        number=number,
+        number=numbering.next_finding_number(session=session, audit_id=audit.id),
         item_id=data.item_id,
         kind=data.kind,
         clauses=data.clauses if data.clauses is not None else draft["clauses"],

@@ -1,0 +1,133 @@
+"""Finding and case numbers never collide: many people raising one at the same moment, each in their own
+transaction on a real database (SQLite in WAL mode, and PostgreSQL when AUDITOR_TEST_DATABASE_URL names one)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import date
+
+import pytest
+from sqlalchemy import Engine, event, select
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, create_engine
+
+from auditor.db import upgrade
+from auditor.models import Audit, Case, CaseCounter, Finding, FindingCounter, User
+from auditor.schemas import AuditIn, FindingIn, OrganisationIn
+from auditor.services import accounts, audits, cases, findings, organisations
+from tests.conftest import PASSWORD, TEST_DATABASE_URL, _recreate_postgres_database
+
+AT_ONCE = 16
+
+
+def _sqlite_engine(url: str) -> Engine:
+    # Writers start with BEGIN IMMEDIATE so that they queue on the busy timeout: a deferred BEGIN that writes
+    # later fails at once with "database is locked" in WAL mode, which is a different problem from numbering.
+    engine = create_engine(url, connect_args={"check_same_thread": False}, pool_size=AT_ONCE)
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "busy_timeout=30000"):
+            dbapi_connection.execute(f"PRAGMA {pragma}")
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_engine(request, tmp_path) -> Iterator[Engine]:
+    """An engine on a database of its own whose commits are real, so that threads see each other's work."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'numbers.db'}"
+        upgrade(url)
+        engine = _sqlite_engine(url)
+    else:
+        if not TEST_DATABASE_URL.startswith("postgresql"):
+            pytest.skip("set AUDITOR_TEST_DATABASE_URL to a PostgreSQL database")
+        base = make_url(TEST_DATABASE_URL)
+        url = base.set(database=f"{base.database}_concurrency").render_as_string(hide_password=False)
+        _recreate_postgres_database(url)
+        upgrade(url)
+        engine = create_engine(url, pool_size=AT_ONCE)
+    yield engine
+    engine.dispose()
+
+
+def _populate(engine: Engine, library) -> dict:
+    """An organisation, its admin, a lead auditor and an audit, committed; their ids."""
+    with Session(engine, expire_on_commit=False) as session:
+        organisation = organisations.create_organisation(session=session, actor=None, data=OrganisationIn(name="Nordlys Logistik A/S", sites=[]))
+        admin, _ = accounts.create_user(session=session, actor=None, email="admin@test.example", name="Admin", role="admin", password=PASSWORD)
+        lead, _ = accounts.create_user(session=session, actor=None, email="lead@test.example", name="Lead", role="lead_auditor", password=PASSWORD)
+        audit = audits.create_audit(session=session, actor=admin, library=library, data=AuditIn(
+            title="Overvågningsaudit 2026", audit_type="surveillance", organisation_id=organisation.id, start_date=date(2026, 12, 1),
+            end_date=date(2026, 12, 2), lead_auditor_id=lead.id, checklists=["iso45003-clauses"], report_language="da"))
+    return {"engine": engine, "organisation_id": organisation.id, "admin_id": admin.id, "lead_id": lead.id, "audit_id": audit.id}
+
+
+@pytest.fixture
+def world(shared_engine, library) -> dict:
+    return _populate(shared_engine, library)
+
+
+def _all_at_once(engine: Engine, work: Callable[[Session, int], None]) -> list[BaseException]:
+    """Run `work` in AT_ONCE threads, each with its own session, released together; the errors they raised."""
+    start, errors = threading.Barrier(AT_ONCE), []
+
+    def run(n: int) -> None:
+        with Session(engine, expire_on_commit=False) as session:
+            start.wait()
+            try:
+                work(session, n)
+            except BaseException as error:  # noqa: BLE001 - the test reports every failure
+                errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(AT_ONCE)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def test_findings_raised_at_once_get_distinct_consecutive_numbers(world):
+    def raise_finding(session: Session, n: int) -> None:
+        lead, audit = session.get(User, world["lead_id"]), session.get(Audit, world["audit_id"])
+        findings.create_finding(session=session, actor=lead, audit=audit, data=FindingIn(kind="minor_nc", statement=f"Finding {n}"))
+
+    assert _all_at_once(world["engine"], raise_finding) == []
+    with Session(world["engine"]) as session:
+        assert sorted(session.scalars(select(Finding.number).where(Finding.audit_id == world["audit_id"]))) == list(range(1, AT_ONCE + 1))
+        # each nonconformity opened its case in the same transaction, numbered the same way
+        assert sorted(session.scalars(select(Case.number).where(Case.organisation_id == world["organisation_id"]))) == list(range(1, AT_ONCE + 1))
+
+
+def test_cases_opened_at_once_get_distinct_consecutive_numbers(world):
+    def open_case(session: Session, n: int) -> None:
+        cases.open_case(session=session, actor=session.get(User, world["admin_id"]), organisation_id=world["organisation_id"],
+                        statement=f"Incident {n}", grade="observation", source="incident")
+
+    assert _all_at_once(world["engine"], open_case) == []
+    with Session(world["engine"]) as session:
+        assert sorted(session.scalars(select(Case.number).where(Case.organisation_id == world["organisation_id"]))) == list(range(1, AT_ONCE + 1))
+
+
+def test_the_migration_starts_the_counters_at_todays_highest_numbers(tmp_path, library):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0005")
+    engine = _sqlite_engine(url)
+    made = _populate(engine, library)
+    with Session(engine) as session:
+        session.add_all([Finding(audit_id=made["audit_id"], number=n, kind="observation", statement="Before") for n in (1, 7)])
+        session.add(Case(organisation_id=made["organisation_id"], number=12, grade="observation", statement="Before", source="incident"))
+        session.commit()
+    upgrade(url)
+    with Session(engine) as session:
+        assert session.get(FindingCounter, made["audit_id"]).last_number == 7
+        assert session.get(CaseCounter, made["organisation_id"]).last_number == 12
+    engine.dispose()
