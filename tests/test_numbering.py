@@ -1,5 +1,5 @@
 """Finding and case numbers never collide: many people raising one at the same moment, each in their own
-transaction on a real database (SQLite in WAL mode, and PostgreSQL when AUDITOR_TEST_DATABASE_URL names one)."""
+transaction on a real database (SQLite in WAL mode, or PostgreSQL when AUDITOR_TEST_DATABASE_URL names one)."""
 
 from __future__ import annotations
 
@@ -8,52 +8,24 @@ from collections.abc import Callable, Iterator
 from datetime import date
 
 import pytest
-from sqlalchemy import Engine, event, select
-from sqlalchemy.engine import make_url
-from sqlmodel import Session, create_engine
+from sqlalchemy import Engine, select
+from sqlmodel import Session
 
-from auditor.db import upgrade
+from auditor.db import make_engine, upgrade
 from auditor.models import Audit, Case, CaseCounter, Finding, FindingCounter, User
 from auditor.schemas import AuditIn, FindingIn, OrganisationIn
 from auditor.services import accounts, audits, cases, findings, organisations
-from tests.conftest import PASSWORD, TEST_DATABASE_URL, _recreate_postgres_database
+from tests.conftest import PASSWORD
 
 AT_ONCE = 16
 
 
-def _sqlite_engine(url: str) -> Engine:
-    # Writers start with BEGIN IMMEDIATE so that they queue on the busy timeout: a deferred BEGIN that writes
-    # later fails at once with "database is locked" in WAL mode, which is a different problem from numbering.
-    engine = create_engine(url, connect_args={"check_same_thread": False}, pool_size=AT_ONCE)
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection, _record):
-        dbapi_connection.isolation_level = None
-        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "busy_timeout=30000"):
-            dbapi_connection.execute(f"PRAGMA {pragma}")
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def shared_engine(request, tmp_path) -> Iterator[Engine]:
+@pytest.fixture
+def shared_engine(live_database_url) -> Iterator[Engine]:
     """An engine on a database of its own whose commits are real, so that threads see each other's work."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'numbers.db'}"
-        upgrade(url)
-        engine = _sqlite_engine(url)
-    else:
-        if not TEST_DATABASE_URL.startswith("postgresql"):
-            pytest.skip("set AUDITOR_TEST_DATABASE_URL to a PostgreSQL database")
-        base = make_url(TEST_DATABASE_URL)
-        url = base.set(database=f"{base.database}_concurrency").render_as_string(hide_password=False)
-        _recreate_postgres_database(url)
-        upgrade(url)
-        engine = create_engine(url, pool_size=AT_ONCE)
+    url = live_database_url("numbering")
+    upgrade(url)
+    engine = make_engine(url, pool_size=AT_ONCE)
     yield engine
     engine.dispose()
 
@@ -120,7 +92,7 @@ def test_cases_opened_at_once_get_distinct_consecutive_numbers(world):
 def test_the_migration_starts_the_counters_at_todays_highest_numbers(tmp_path, library):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     upgrade(url, "0005")
-    engine = _sqlite_engine(url)
+    engine = make_engine(url)
     made = _populate(engine, library)
     with Session(engine) as session:
         session.add_all([Finding(audit_id=made["audit_id"], number=n, kind="observation", statement="Before") for n in (1, 7)])
