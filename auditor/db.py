@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
@@ -11,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, create_engine
+from sqlmodel import create_engine
 
 from auditor.paths import MIGRATIONS_DIR
 
@@ -69,13 +68,8 @@ def is_busy(error: Exception) -> bool:
 def reading(engine: Engine) -> Engine:
     """The same engine and pool, for work that only reads: on SQLite its transactions begin deferred, so they never
     queue behind a writer. A write in such a transaction is allowed but may fail under contention: keep those to
-    best-effort bookkeeping (see `accounts.touch`)."""
+    best-effort bookkeeping (see `accounts._touch`)."""
     return engine.execution_options(**{READ_ONLY: True})
-
-
-def session_scope(engine: Engine) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session:
-        yield session
 
 
 def alembic_config(url: str) -> Config:

@@ -111,10 +111,6 @@ def require_organisation_manager(user: User) -> None:
         raise Forbidden(N_("Your role does not allow this."))
 
 
-def can_manage_users(user: User) -> bool:
-    return user.role == "admin"
-
-
 def require_user_manager(*, user: User, organisation_id: int | None) -> None:
     """Admins manage users; an organisation's admin only its own organisation's users."""
     if user.role != "admin":

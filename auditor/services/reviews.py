@@ -162,13 +162,6 @@ def list_decisions(*, session: Session, review: ManagementReview) -> list[Decisi
     return [DecisionRow(decision, cases.case_reference(case) if case else None, case.status if case else None) for decision, case in rows]
 
 
-def get_decision(*, session: Session, review: ManagementReview, decision_id: int) -> ReviewDecision:
-    decision = session.get(ReviewDecision, decision_id)
-    if decision is None or decision.review_id != review.id:
-        raise NotFound(N_("No decision with this id in this review."))
-    return decision
-
-
 # Changing
 
 def create_review(*, session: Session, actor: User, organisation_id: int, period_start: date, period_end: date, policy: dict,
