@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
@@ -12,6 +14,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from auditor.db import MAX_OVERFLOW, POOL_SIZE, POOL_TIMEOUT_S, make_engine
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
+MIN_SECRET_BITS = 128
+
+
+def estimated_bits(secret: str) -> float:
+    """A secret's entropy as its length times the Shannon entropy of its characters: an upper bound for a human
+    choice, but it tells 32 spaces or one character repeated (0 bits) from `secrets.token_urlsafe(48)` (~340 bits)."""
+    counts = Counter(secret)
+    return -sum(n * math.log2(n / len(secret)) for n in counts.values())
 
 
 class Settings(BaseSettings):
@@ -45,9 +55,9 @@ class Settings(BaseSettings):
     def _complete(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'auditor.db'}"
-        if self.env != "development" and (not self.secret_key or self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32):
+        if self.env != "development" and (self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32 or estimated_bits(self.secret_key) < MIN_SECRET_BITS):
             raise ValueError(
-                "AUDITOR_SECRET_KEY must be set to a random value of at least 32 characters outside development "
+                f"AUDITOR_SECRET_KEY must be set to a random value of at least 32 characters and {MIN_SECRET_BITS} bits outside development "
                 "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
         return self

@@ -1,5 +1,6 @@
 """Settings: defaults for development, and no default secret outside it."""
 
+import secrets
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ def test_the_database_defaults_to_sqlite_in_the_data_dir(monkeypatch):
     assert settings.database_url == "sqlite:////srv/auditor/auditor.db"
 
 
-@pytest.mark.parametrize("secret", [None, "development-only-secret-change-me", "short"])
+@pytest.mark.parametrize("secret", [None, "development-only-secret-change-me", "short", " " * 32, "x" * 40])
 def test_production_refuses_a_default_or_weak_secret(monkeypatch, secret):
     monkeypatch.delenv("AUDITOR_SECRET_KEY", raising=False)
     kwargs = {"env": "production"} | ({"secret_key": secret} if secret else {})
@@ -22,5 +23,6 @@ def test_production_refuses_a_default_or_weak_secret(monkeypatch, secret):
         Settings(**kwargs)
 
 
-def test_production_accepts_a_real_secret():
-    assert Settings(env="production", secret_key="x" * 40).env == "production"
+@pytest.mark.parametrize("secret", [secrets.token_urlsafe(48), secrets.token_hex(32), "Tablet-Kælder-7 Pumpehus; 19 grå nøgler & 4 katte"])
+def test_production_accepts_a_real_secret(secret):
+    assert Settings(env="production", secret_key=secret).env == "production"
