@@ -255,6 +255,36 @@ def test_a_deactivated_users_token_is_refused(session, anonymous, admin, lead):
     assert response.status_code == 401 and response.json() == {"detail": "This API token is not valid."}
 
 
+def test_reactivating_a_user_brings_back_no_token_and_no_session(session, anonymous, login, admin, lead):
+    _, token = accounts.create_token(session=session, user=lead)
+    browser = login(lead)
+    accounts.update_user(session=session, actor=admin, user=lead, is_active=False)
+    accounts.update_user(session=session, actor=admin, user=lead, is_active=True)
+    assert anonymous.get("/api/v1/audits", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert browser.get("/api/v1/audits").status_code == 401
+
+
+def test_a_password_reset_ends_every_session_and_revokes_every_token(session, anonymous, login, admin, lead):
+    _, token = accounts.create_token(session=session, user=lead)
+    browser = login(lead)
+    accounts.reset_password(session=session, actor=admin, user=lead)
+    assert anonymous.get("/api/v1/audits", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert browser.get("/api/v1/audits").status_code == 401
+
+
+@pytest.mark.parametrize("revoke", [False, True])
+def test_a_password_change_ends_the_other_sessions_and_revokes_tokens_when_asked(session, anonymous, login, lead, revoke):
+    _, token = accounts.create_token(session=session, user=lead)
+    here, elsewhere = login(lead), login(lead)
+    assert "Also revoke your API token" in here.get("/account").text
+    form = {"current_password": PASSWORD, "new_password": "another long password", "repeat_password": "another long password"}
+    changed = here.post("/account/password", data=form | ({"revoke_tokens": "on"} if revoke else {}))
+    assert "Your password has been changed." in changed.text
+    assert here.get("/api/v1/audits").status_code == 200  # the session that changed it goes on
+    assert elsewhere.get("/api/v1/audits").status_code == 401
+    assert anonymous.get("/api/v1/audits", headers={"Authorization": f"Bearer {token}"}).status_code == (401 if revoke else 200)
+
+
 def test_tokens_from_the_account_page(client, session, admin):
     page = client.post("/account/tokens", data={"name": "Power BI"})
     token = page.text.split('<pre class="token">')[1].split("</pre>")[0]

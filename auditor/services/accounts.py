@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pwdlib import PasswordHash
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
@@ -124,8 +124,9 @@ def update_user(*, session: Session, actor: User, user: User, role: str | None =
         if not is_active and user.id == actor.id:
             raise Invalid(N_("You cannot deactivate yourself."), field="is_active")
         user.is_active = is_active
-        if not is_active:
-            session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
+        if not is_active:  # and reactivating brings none of them back
+            _end_sessions(session, user)
+            _revoke_tokens(session, user)
     session.add(user)
     trail.record(session=session, actor=actor, action="update", entity="user", entity_id=user.id, before=before, after=trail.snapshot("user", user))
     session.commit()
@@ -133,20 +134,24 @@ def update_user(*, session: Session, actor: User, user: User, role: str | None =
 
 
 def reset_password(*, session: Session, actor: User | None, user: User) -> str:
-    """A new temporary password, shown once; the user must change it at the next login."""
+    """A new temporary password, shown once; the user must change it at the next login. Every session ends and
+    every API token is revoked: whoever knew the old password may have made them."""
     if actor is not None:
         access.require_user_manager(user=actor, organisation_id=user.organisation_id)
     password = temporary_password()
     user.password_hash = password_hash.hash(password)
     user.must_change_password = True
-    session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
+    _end_sessions(session, user)
+    _revoke_tokens(session, user)
     session.add(user)
     trail.record(session=session, actor=actor, action="reset_password", entity="user", entity_id=user.id)
     session.commit()
     return password
 
 
-def change_password(*, session: Session, user: User, current: str, new: str) -> None:
+def change_password(*, session: Session, user: User, current: str, new: str, session_token: str | None = None, revoke_tokens: bool = False) -> None:
+    """Set a new password. Every other session ends (the one with `session_token` goes on); API tokens are revoked
+    when the user asks (they may have been made by whoever knew the old password)."""
     if not password_hash.verify(current, user.password_hash):
         raise Invalid(N_("The current password is not right."), field="current_password")
     if new == current:
@@ -154,9 +159,24 @@ def change_password(*, session: Session, user: User, current: str, new: str) -> 
     check_password_rules(new)
     user.password_hash = password_hash.hash(new)
     user.must_change_password = False
+    _end_sessions(session, user, keep=session_token)
+    if revoke_tokens:
+        _revoke_tokens(session, user)
     session.add(user)
-    trail.record(session=session, actor=user, action="change_password", entity="user", entity_id=user.id)
+    trail.record(session=session, actor=user, action="change_password", entity="user", entity_id=user.id, after={"tokens_revoked": revoke_tokens})
     session.commit()
+
+
+def _end_sessions(session: Session, user: User, keep: str | None = None) -> None:
+    """Log the user out everywhere, except the session whose cookie value is `keep`."""
+    query = delete(AuthSession).where(AuthSession.user_id == user.id)
+    if keep:
+        query = query.where(AuthSession.token_hash != hash_token(keep))
+    session.execute(query)
+
+
+def _revoke_tokens(session: Session, user: User) -> None:
+    session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
 
 
 # Login and sessions

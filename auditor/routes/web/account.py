@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse
 from auditor.deps import CurrentUser, SessionDep
 from auditor.errors import Invalid
 from auditor.routes.web.forms import FormDep, form_fields, invalid_errors
+from auditor.security import SESSION_COOKIE
 from auditor.services import accounts
 from auditor.templating import render
 
@@ -15,8 +16,9 @@ router = APIRouter()
 
 
 def _account_context(session, user, **extra) -> dict:
-    return {"tokens": accounts.list_tokens(session=session, user=user), "errors": {}, "new_token": None, "must_change": user.must_change_password,
-            "password_changed": False, **extra}
+    tokens = accounts.list_tokens(session=session, user=user)
+    return {"tokens": tokens, "active_tokens": sum(token.revoked_at is None for token in tokens), "errors": {}, "new_token": None,
+            "must_change": user.must_change_password, "password_changed": False, **extra}
 
 
 @router.get("/account")
@@ -33,7 +35,8 @@ def change_password(request: Request, session: SessionDep, user: CurrentUser, su
     try:
         if new != repeated:
             raise Invalid("The two new passwords are not the same.", field="repeat_password")
-        accounts.change_password(session=session, user=user, current=str(form.get("current_password", "")), new=new)
+        accounts.change_password(session=session, user=user, current=str(form.get("current_password", "")), new=new,
+                                 session_token=request.cookies.get(SESSION_COOKIE), revoke_tokens=form.get("revoke_tokens") == "on")
     except Invalid as error:
         return render(request, "account/show.html", _account_context(session, user, errors=invalid_errors(error)), status_code=422)
     return render(request, "account/show.html", _account_context(session, user, password_changed=True))
