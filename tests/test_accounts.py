@@ -32,7 +32,9 @@ def test_log_in_and_out(app, lead):
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie
     assert client.get("/").status_code == 200
-    assert client.post("/logout", data={"csrf_token": client.csrf}, follow_redirects=False).headers["location"] == "/login"
+    logged_out = client.post("/logout", data={"csrf_token": client.csrf}, follow_redirects=False)
+    assert logged_out.headers["location"] == "/login"
+    assert logged_out.headers["Clear-Site-Data"] == '"cache"'  # a shared tablet keeps no photo or page of this user
     assert client.get("/", follow_redirects=False).status_code == 303
 
 

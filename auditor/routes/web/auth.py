@@ -53,4 +53,7 @@ def log_out(request: Request, session: SessionDep, csrf: SubmittedCsrf):
         accounts.log_out(session=session, token=token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
+    # The browser's HTTP cache (photos, pages) goes too: the next person on a shared tablet must not find them.
+    # Not "storage": unsynced notes wait there, and the conduct page's drafts are the field mode's to clear.
+    response.headers["Clear-Site-Data"] = '"cache"'
     return response
