@@ -5,6 +5,9 @@ from __future__ import annotations
 import gc
 import logging
 import time
+from contextlib import asynccontextmanager
+
+import anyio
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from auditor import __version__
-from auditor.checklists import Library, load_library
+from auditor.checklists import Library
 from auditor.config import Settings
 from auditor.db import make_engine
 from auditor.i18n import LANGUAGE_COOKIE, negotiate_locale, set_locale
@@ -22,6 +25,7 @@ from auditor.security import finish_response
 from auditor.routes import errors
 from auditor.routes.api import router as api_router
 from auditor.routes.web import router as web_router
+from auditor.services import library as published
 
 log = logging.getLogger("auditor")
 
@@ -35,8 +39,18 @@ def settle_memory() -> None:
 
 
 def create_app(settings: Settings | None = None, *, engine=None, library: Library | None = None) -> FastAPI:
+    """The app. It serves the checklist library published in the database (and publishes its own files when it
+    starts); tests may pass a fixed `library` instead."""
     settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if app.state.library is None:
+            await anyio.to_thread.run_sync(lambda: published.publish_at_start(engine=app.state.engine, paths=settings.checklist_paths()))
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="auditor",
         version=__version__,
         summary="Audit the psychosocial work environment against ISO 45003 and Arbejdstilsynet's audit guides.",
@@ -46,9 +60,7 @@ def create_app(settings: Settings | None = None, *, engine=None, library: Librar
     )
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)
-    app.state.library = library or load_library(settings.checklist_paths())
-    for problem in app.state.library.errors:
-        log.error("checklist not loaded: %s", problem)
+    app.state.library = library  # None: the published library, read per request (deps.get_library)
 
     @app.middleware("http")
     async def security(request: Request, call_next):
