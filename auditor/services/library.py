@@ -64,21 +64,22 @@ def published_library_ready(*, session: Session) -> bool:
 
 def published_library(*, session: Session) -> Library:
     """The newest published library, parsed once per revision and process."""
-    revision_id = published_revision_id(session=session)
-    if revision_id is None:
+    newest = session.exec(select(LibraryRevision.id, LibraryRevision.published_at).order_by(col(LibraryRevision.id).desc()).limit(1)).first()
+    if newest is None:
         return Library()
+    revision = tuple(newest)  # with its time, so a database made anew does not pass for the one cached
     database = str(session.get_bind().engine.url)
     cached = _cache.get(database)
-    if cached is None or cached[0] != revision_id:
+    if cached is None or cached[0] != revision:
         with _cache_lock:
             cached = _cache.get(database)
-            if cached is None or cached[0] != revision_id:
-                cached = _cache[database] = (revision_id, _load_revision(session, revision_id))
+            if cached is None or cached[0] != revision:
+                cached = _cache[database] = (revision, _load_revision(session, revision[0]))
     return cached[1]
 
 
-# Per database: (revision id, its parsed library). A revision never changes, so its library stays true.
-_cache: dict[str, tuple[int, Library]] = {}
+# Per database: ((revision id, published at), its parsed library). A revision never changes, so its library stays true.
+_cache: dict[str, tuple[tuple, Library]] = {}
 _cache_lock = threading.Lock()
 
 
