@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from auditor import __version__
-from auditor.checklists import Library, load_library
+from auditor.checklists import Library
 from auditor.config import Settings
 from auditor.db import reading
 from auditor.i18n import LANGUAGE_COOKIE, negotiate_locale, set_locale
@@ -27,6 +27,7 @@ from auditor.security import finish_response
 from auditor.routes import errors
 from auditor.routes.api import router as api_router
 from auditor.routes.web import router as web_router
+from auditor.services import library as published
 
 log = logging.getLogger("auditor")
 
@@ -44,10 +45,14 @@ async def lifespan(app: FastAPI):
     # Every handler and dependency that does blocking work is a plain `def`, run in this thread pool; its size is
     # a setting, to be weighed against the database pool (README: "Many requests at once").
     to_thread.current_default_thread_limiter().total_tokens = app.state.settings.worker_threads
+    if app.state.library is None:  # publish this machine's checklist files (services/library.py's rule)
+        await to_thread.run_sync(lambda: published.publish_at_start(engine=app.state.engine, paths=app.state.settings.checklist_paths()))
     yield
 
 
 def create_app(settings: Settings | None = None, *, engine=None, library: Library | None = None) -> FastAPI:
+    """The app. It serves the checklist library published in the database (and publishes its own files when it
+    starts); tests may pass a fixed `library` instead."""
     settings = settings or Settings()
     app = FastAPI(
         lifespan=lifespan,
@@ -62,9 +67,7 @@ def create_app(settings: Settings | None = None, *, engine=None, library: Librar
     app.state.engine = engine or settings.make_engine()
     app.state.read_engine = reading(app.state.engine)
     app.state.report_slots = threading.BoundedSemaphore(settings.report_concurrency)
-    app.state.library = library or load_library(settings.checklist_paths())
-    for problem in app.state.library.errors:
-        log.error("checklist not loaded: %s", problem)
+    app.state.library = library  # None: the published library, read per request (deps.get_library)
 
     @app.middleware("http")
     async def security(request: Request, call_next):

@@ -1,4 +1,4 @@
-"""The `auditor` command: serve, db upgrade, checklists list|validate, demo, report."""
+"""The `auditor` command: serve, db upgrade, checklists list|validate|reload, demo, report."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     validate = checklists.add_parser("validate", help="check checklist files; exits 1 if any is broken")
     validate.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     validate.set_defaults(run=cmd_checklists_validate)
+    checklists.add_parser("reload", help="publish this machine's checklist files to every process; refuses broken files").set_defaults(run=cmd_checklists_reload)
 
     users = commands.add_parser("users", help="accounts").add_subparsers(dest="users_command", required=True, metavar="ACTION")
     create = users.add_parser("create", help="create a user (the first one should be an admin)")
@@ -142,25 +143,54 @@ def cmd_checklists_validate(args) -> int:
     library = load_library(args.paths)
     for loaded in library:
         print(f"ok: {loaded.path}: {loaded.id} v{loaded.checklist.version}, {loaded.checklist.item_count} items")
+    return 1 if _print_problems(library) else 0
+
+
+def _print_problems(library) -> bool:
+    """Print each file/item/field problem as `validate` does; True if there was any."""
     for error in library.errors:
         print(f"error: {error}", file=sys.stderr)
     if library.errors:
         print(f"{len(library.errors)} problem(s) found", file=sys.stderr)
+    return bool(library.errors)
+
+
+def cmd_checklists_reload(args) -> int:
+    from auditor.checklists import load_library
+    from auditor.services.library import OlderVersion, publish
+
+    settings = _settings()
+    files = load_library(settings.checklist_paths())
+    if _print_problems(files):
+        print("auditor: nothing published; the published library is unchanged", file=sys.stderr)
         return 1
+    try:
+        outcome = publish(engine=_engine(settings), files=files, reload=True, command="auditor checklists reload")
+    except OlderVersion as error:
+        print(f"error: {error}\nauditor: nothing published; the published library is unchanged", file=sys.stderr)
+        return 1
+    for change in outcome.changes:
+        print(f"published: {change}")
+    if outcome.revision_id is None:
+        print("auditor: the published library already matches these files; nothing to do")
+    else:
+        print(f"auditor: published library revision {outcome.revision_id}; every process serves it from its next request")
     return 0
 
 
 def cmd_demo(args) -> int:
     from sqlmodel import Session
 
-    from auditor.checklists import load_library
     from auditor.db import upgrade
     from auditor.demo import create_demo
+    from auditor.services.library import publish_at_start, published_library
 
     settings = _settings()
     upgrade(settings.database_url)
-    with Session(_engine(settings), expire_on_commit=False) as session:
-        demo = create_demo(session=session, library=load_library(settings.checklist_paths()))
+    engine = _engine(settings)
+    publish_at_start(engine=engine, paths=settings.checklist_paths())
+    with Session(engine, expire_on_commit=False) as session:
+        demo = create_demo(session=session, library=published_library(session=session))
     print(f"auditor: demo audit {'created' if demo.created else 'already there'}: id {demo.audit.id}, \"{demo.audit.title}\"")
     if demo.passwords:
         print("auditor: demo users (the passwords are shown only now):")

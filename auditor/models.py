@@ -72,6 +72,18 @@ class ChecklistSnapshot(SQLModel, table=True):
     created_at: datetime = _timestamp()
 
 
+class LibraryRevision(SQLModel, table=True):
+    """One publish of the checklist library: the snapshot that serves each checklist id. Every process serves
+    the newest row, so all machines plan audits with the same checklists (auditor/services/library.py)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The revision this one replaced (0 for the first); unique, so of two publishers racing only one wins.
+    previous_id: int = Field(unique=True)
+    entries: list = _json(list)  # [{"snapshot_id": 3, "source": "/path/to/file.yaml"}, ...]
+    published_by: str = Field(max_length=200)
+    published_at: datetime = _timestamp()
+
+
 class User(SQLModel, table=True):
     """A person who logs in. `organisation_id` None: staff of the audit provider; set: a member of that
     client organisation. Users are deactivated, never deleted, so the audit trail keeps its authors."""

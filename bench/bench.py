@@ -129,7 +129,8 @@ def main() -> int:
         demo = create_demo(session=session, library=library).audit
     print(f"loaded {args.audits} audits x {args.answers} answers in {time.perf_counter() - started:.1f} s\n")
 
-    app = create_app(Settings(database_url=url, data_dir=workdir), engine=engine, library=library)
+    # No fixed library: the app publishes the same files at start-up and serves them from the database, as in production.
+    app = create_app(Settings(database_url=url, data_dir=workdir, checklists_dir=checklist_dir), engine=engine)
     settle_memory()  # as `auditor serve` does
     with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
         for audit, size in ((small, 110), (large, 1020)):
@@ -159,6 +160,14 @@ def main() -> int:
         timed(conduct, 3)
         describe("conduct page, 1,020-item audit", timed(conduct, 20), 150)
         page_kib = len(client.get(f"/audits/{large.id}/conduct").content) / 1024
+
+        def planning(_: int):
+            response = client.get("/audits/new")
+            assert response.status_code == 200
+            return response
+
+        timed(planning, 3)
+        describe("planning page (the published library)", timed(planning, 20), 150)
 
         def report(_: int):
             response = client.get(f"/api/v1/audits/{demo.id}/report.docx")

@@ -50,6 +50,20 @@ def database_url(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
+@pytest.fixture
+def fresh_database_url(tmp_path) -> str:
+    """A migrated database of the test's own whose commits stay, for tests of several apps sharing one database
+    (on PostgreSQL: the test database's name with `_fresh` added, made anew)."""
+    if TEST_DATABASE_URL.startswith("postgresql"):
+        target = make_url(TEST_DATABASE_URL)
+        url = target.set(database=f"{target.database}_fresh").render_as_string(hide_password=False)
+        _recreate_postgres_database(url)
+    else:
+        url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    upgrade(url)
+    return url
+
+
 @pytest.fixture(scope="session")
 def live_database_url(database_url, tmp_path_factory):
     """A new empty database of its own, for a test whose server commits (a live server, several processes):

@@ -91,7 +91,7 @@ def test_cases_opened_at_once_get_distinct_consecutive_numbers(world):
 
 def test_the_migration_starts_the_counters_at_todays_highest_numbers(tmp_path, library):
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    upgrade(url, "0005")
+    upgrade(url, "0007")
     engine = make_engine(url)
     made = _populate(engine, library)
     with Session(engine) as session:
