@@ -85,25 +85,41 @@ def describe(name: str, times: list[float]) -> float:
     return median
 
 
-def profile(url: str, workdir: Path, audit_id: int, item_ids: list[str], token: str, saves: int) -> None:
-    """The same saves in-process through the real app, under pyinstrument."""
-    from fastapi.testclient import TestClient
+def profile(url: str, workdir: Path, token: str, saver: Saver, saves: int) -> None:
+    """More of the same saves in-process through the real app, under pyinstrument. The ASGI app runs on this
+    thread and its thread-pool calls run inline, so the profile sees every frame of a save."""
+    import asyncio
+    from unittest import mock
+
     from pyinstrument import Profiler
 
     from auditor.app import create_app
     from auditor.config import Settings
 
-    app = create_app(Settings(database_url=url, data_dir=workdir, checklists_dir=workdir / "checklists"))
-    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
-        saver = Saver(client, f"/api/v1/audits/{audit_id}/responses", item_ids)
-        saver.count = 100_000  # notes unlike those saved over HTTP, so no save is a no-op
-        for _ in range(20):
-            saver.save()
-        profiler = Profiler(interval=0.0002)
-        profiler.start()
-        for _ in range(saves):
-            saver.save()
-        profiler.stop()
+    async def inline(func, *args, **_options):
+        return func(*args)
+
+    async def run() -> None:
+        app = create_app(Settings(database_url=url, data_dir=workdir, checklists_dir=workdir / "checklists"))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench", headers={"Authorization": f"Bearer {token}"}) as client:
+            async def put(path, json):
+                return await client.put(path, json=json)
+
+            for number in range(20 + saves):
+                if number == 20:
+                    profiler.start()
+                item_id = saver.item_ids[(saver.count * 7) % len(saver.item_ids)]
+                body = {"verdict": "conform", "note": f"Profiled ({saver.count}).", "version": saver.versions.get(item_id, 0)}
+                saver.count += 1
+                response = await put(f"{saver.path}/{item_id}", body)
+                assert response.status_code == 200, response.text
+                saver.versions[item_id] = response.json()["version"]
+            profiler.stop()
+
+    profiler = Profiler(interval=0.0002, async_mode="disabled")
+    with mock.patch("anyio.to_thread.run_sync", inline):
+        asyncio.run(run())
     print(profiler.output_text(unicode=True, color=False, show_all=False))
 
 
@@ -145,7 +161,7 @@ def main() -> int:
     floor_median = describe("floor (validate, one INSERT)", floor_times)
     print(f"ratio of the medians: {app_median / floor_median:.1f}x the floor")
     if args.profile:
-        profile(url, workdir, audit_id, item_ids, token, args.saves)
+        profile(url, workdir, token, app, args.saves)
     return 0
 
 
