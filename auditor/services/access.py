@@ -34,6 +34,9 @@ def is_installation_admin(user: User) -> bool:
     return user.role == "admin" and user.organisation_id is None
 
 
+_TEAM_ROLES = "access.team_roles"  # the key in Session.info
+
+
 def team_role(*, session: Session, user: User, audit: Audit) -> str | None:
     """The user's role on the audit's team, read once per transaction: a request checks access in its loader and
     again in the service. Any pending or flushed change may touch the team, so then it is read afresh."""
@@ -42,9 +45,6 @@ def team_role(*, session: Session, user: User, audit: Audit) -> str | None:
     if key not in remembered or session.new or session.deleted or session.dirty:
         remembered[key] = session.exec(select(AuditMember.role).where(AuditMember.audit_id == audit.id, AuditMember.user_id == user.id)).first()
     return remembered[key]
-
-
-_TEAM_ROLES = "access.team_roles"
 
 
 @event.listens_for(OrmSession, "after_flush")
