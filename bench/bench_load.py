@@ -222,7 +222,6 @@ async def run_phase(ports: list[int], world: World, seconds: float, *, floor: bo
         await asyncio.gather(*tasks)
     finally:
         await balancer.close()
-    figures.seconds = seconds
     return figures
 
 
@@ -290,10 +289,10 @@ def main() -> int:
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a plain kill ends the servers too
 
+    if not args.sqlite and make_url(args.database_url).host not in {HOST, "localhost"}:
+        parser.error("the benchmark only talks to 127.0.0.1")
     url, workdir = fresh_database(None if args.sqlite else args.database_url, prefix="auditor-bench-load-")
     pg_url = None if args.sqlite else url
-    if pg_url and make_url(pg_url).host not in {HOST, "localhost"}:
-        parser.error("the benchmark only talks to 127.0.0.1")
     try:
         started = time.perf_counter()
         world = build_world(url)
