@@ -3,9 +3,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_test
 PG_BENCH_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_follow_up
+PG_LOAD_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_load
 EXTRACT_KEYWORDS := -k _ -k N_ -k t -k NotFound -k Invalid -k Conflict
 
-.PHONY: run test test-sqlite test-postgres install messages bench
+.PHONY: run test test-sqlite test-postgres install messages bench bench-load bench-save
 
 $(VENV)/installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -38,3 +39,11 @@ bench: install
 	$(PY) bench/bench.py
 	$(PY) bench/bench_reports.py
 	$(PY) bench/bench_follow_up.py --database-url $(PG_BENCH_URL)
+
+## Many tablets at once on two servers (one killed halfway), against the floor; about 4 minutes
+bench-load: install
+	$(PY) bench/bench_load.py --database-url $(PG_LOAD_URL)
+
+## One save over HTTP against the floor (add ARGS=--profile for a pyinstrument profile)
+bench-save: install
+	$(PY) bench/bench_save.py $(ARGS)

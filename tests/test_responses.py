@@ -1,12 +1,13 @@
 """Answers (verdict + note) with optimistic versions, the conduct page, and evidence on items."""
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from auditor.errors import StaleVersion
 from auditor.models import Evidence, Response
 from auditor.schemas import ResponseIn
-from auditor.services import responses
+from auditor.services import accounts, responses
 from tests.conftest import item_ids
 
 
@@ -38,6 +39,32 @@ def test_repeating_a_save_that_landed_is_idempotent(client, make_audit, first_it
     first = put(client, audit, first_item_id, verdict="conform", note="Set", version=0).json()
     again = put(client, audit, first_item_id, verdict="conform", note="Set", version=0)
     assert again.status_code == 200 and again.json() == first
+
+
+def test_a_tablet_save_reads_each_thing_once(anonymous, session, engine, make_audit, make_user, lead, first_item_id):
+    """A team member's save with an API token reads the token with its user, the audit, the team role (checked by the
+    loader and again by the service), the audit's checklists and the answer once each, then writes the answer and
+    its trail event: a save is the request a tablet repeats all day."""
+    audit = make_audit(team_ids=[(auditor := make_user("auditor")).id])
+    _, token = accounts.create_token(session=session, user=auditor)
+    anonymous.headers["Authorization"] = f"Bearer {token}"
+    assert put(anonymous, audit, first_item_id, verdict="conform", note="Første", version=0).status_code == 200
+    statements = []
+
+    def remember(_connection, _cursor, statement, *_args):
+        if statement.split(None, 1)[0] in {"SELECT", "INSERT", "UPDATE", "DELETE"}:
+            statements.append(" ".join(statement.split()[:4]))
+
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        response = put(anonymous, audit, first_item_id, verdict="minor_nc", note="Anden", version=1)
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    assert response.status_code == 200 and response.json()["version"] == 2 and response.json()["note"] == "Anden"
+    assert len(statements) == 6, statements  # token and user, team role, checklists, answer, UPDATE, trail (the audit is in this test's session)
+    stored = session.exec(select(Response).where(Response.audit_id == audit.id, Response.item_id == first_item_id)
+                          .execution_options(populate_existing=True)).one()
+    assert (stored.verdict, stored.note, stored.version) == ("minor_nc", "Anden", 2)
 
 
 def test_a_stale_save_is_refused_with_both_versions(client, session, make_audit, first_item_id):

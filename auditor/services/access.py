@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy import ColumnElement, event, false, or_, true
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import select
 from sqlmodel import Session
 
@@ -33,8 +34,23 @@ def is_installation_admin(user: User) -> bool:
     return user.role == "admin" and user.organisation_id is None
 
 
+_TEAM_ROLES = "access.team_roles"  # the key in Session.info
+
+
 def team_role(*, session: Session, user: User, audit: Audit) -> str | None:
-    return session.exec(select(AuditMember.role).where(AuditMember.audit_id == audit.id, AuditMember.user_id == user.id)).first()
+    """The user's role on the audit's team, read once per transaction: a request checks access in its loader and
+    again in the service. Any pending or flushed change may touch the team, so then it is read afresh."""
+    remembered = session.info.setdefault(_TEAM_ROLES, {})
+    key = (audit.id, user.id)
+    if key not in remembered or session.new or session.deleted or session.dirty:
+        remembered[key] = session.exec(select(AuditMember.role).where(AuditMember.audit_id == audit.id, AuditMember.user_id == user.id)).first()
+    return remembered[key]
+
+
+@event.listens_for(OrmSession, "after_flush")
+@event.listens_for(OrmSession, "after_transaction_end")
+def _forget_team_roles(session: OrmSession, *_args) -> None:
+    session.info.pop(_TEAM_ROLES, None)
 
 
 def audit_permissions(*, session: Session, user: User, audit: Audit) -> frozenset[Can]:

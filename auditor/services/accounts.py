@@ -279,11 +279,9 @@ def create_token(*, session: Session, user: User, name: str = "API") -> tuple[Ap
 
 
 def user_for_token(*, session: Session, token: str) -> User:
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()
-    if row is None or row.revoked_at is not None:
-        raise Unauthenticated(N_("This API token is not valid."))
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    found = session.exec(select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == hash_token(token))).first()
+    row, user = found or (None, None)  # one query: the token is read on every API request
+    if row is None or row.revoked_at is not None or not user.is_active:
         raise Unauthenticated(N_("This API token is not valid."))
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):

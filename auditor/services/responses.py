@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from auditor import vocabulary as v
@@ -45,7 +46,8 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
     now = utcnow()
     before = trail.snapshot("response", current)
     if current is None:
-        session.add(Response(audit_id=audit.id, item_id=item_id, version=1, updated_at=now, **changes))
+        saved = Response(audit_id=audit.id, item_id=item_id, version=1, updated_at=now, **changes)
+        session.add(saved)
     else:
         result = session.execute(
             update(Response)
@@ -55,6 +57,9 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
         if result.rowcount != 1:  # another save landed between our read and our write
             session.rollback()
             raise StaleVersion(current=get_response(session=session, audit=audit, item_id=item_id, fresh=True), submitted=data)
+        saved = current
+        for name, value in {**changes, "version": data.version + 1, "updated_at": now}.items():
+            set_committed_value(saved, name, value)  # what the UPDATE wrote, so the answer needs no second read
     if audit.status == "planned":
         audit.status = "in_progress"
         session.add(audit)
@@ -66,7 +71,7 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
     except IntegrityError:  # two first saves of the same item at once: the other one won
         session.rollback()
         raise StaleVersion(current=get_response(session=session, audit=audit, item_id=item_id, fresh=True), submitted=data) from None
-    return get_response(session=session, audit=audit, item_id=item_id, fresh=True)
+    return saved
 
 
 def get_response(*, session: Session, audit: Audit, item_id: str, fresh: bool = False) -> Response | None:
