@@ -80,6 +80,35 @@ def session(engine) -> Iterator[Session]:
 
 
 @pytest.fixture
+def fresh_database(database_url, tmp_path):
+    """Empty databases of the test database's kind, named after it (`<name>_<suffix>`), for tests whose data must
+    really be committed (an upgrade, a backup); each test gets them new."""
+
+    def make(suffix: str) -> str:
+        if database_url.startswith("postgresql"):
+            url = make_url(database_url)
+            fresh = url.set(database=f"{url.database}_{suffix}").render_as_string(hide_password=False)
+            _recreate_postgres_database(fresh)
+            return fresh
+        return f"sqlite:///{tmp_path / f'{suffix}.db'}"
+
+    return make
+
+
+def seed_audit(session: Session, library: Library) -> tuple[Audit, User, str]:
+    """In an empty database: an admin, a lead auditor and an audit of the ISO 45003 checklist they lead;
+    (the audit, the lead auditor, an API token of the admin)."""
+    admin, _ = accounts.create_user(session=session, actor=None, email="admin@test.example", name="Admin", role="admin", password=PASSWORD)
+    lead, _ = accounts.create_user(session=session, actor=None, email="lead@test.example", name="Lead", role="lead_auditor", password=PASSWORD)
+    _, token = accounts.create_token(session=session, user=admin, name="test")
+    organisation = organisations.create_organisation(session=session, actor=None, data=OrganisationIn(name="Nordlys Logistik A/S", sites=[SiteIn(name="Aarhus")]))
+    audit = audits.create_audit(session=session, actor=admin, library=library, data=AuditIn(
+        title="Overvågningsaudit 2026", audit_type="surveillance", organisation_id=organisation.id, start_date=date(2026, 12, 1),
+        end_date=date(2026, 12, 2), lead_auditor_id=lead.id, checklists=["iso45003-clauses"]))
+    return audit, lead, token
+
+
+@pytest.fixture
 def settings(database_url, tmp_path) -> Settings:
     return Settings(database_url=database_url, data_dir=tmp_path)
 

@@ -170,14 +170,13 @@ async def create_attachment(case: CaseDep, session: SessionDep, user: CurrentUse
     """Attach evidence (PDF, PNG, JPEG, .docx, .xlsx; at most 10 MB) to a case or one of its actions."""
     content = await file.read(cases.MAX_ATTACHMENT_BYTES + 1)
     attachment = cases.add_attachment(session=session, actor=user, case=case, filename=file.filename or "", content=content,
-                                      storage=settings.data_dir / "attachments", action_id=action_id)
+                                      action_id=action_id)
     return {"id": attachment.id, "filename": attachment.filename, "size": attachment.size, "content_type": attachment.content_type}
 
 
 @router.get("/cases/{case_id}/attachments/{attachment_id}", response_class=Response)
-def download_attachment(case: CaseDep, attachment_id: int, session: SessionDep, settings: SettingsDep) -> Response:
+def download_attachment(case: CaseDep, attachment_id: int, session: SessionDep) -> Response:
     """Download an attachment."""
     attachment = cases.get_attachment(session=session, case=case, attachment_id=attachment_id)
-    content = (settings.data_dir / "attachments" / attachment.sha256).read_bytes()
-    return Response(content, media_type=attachment.content_type,
+    return Response(cases.read_attachment(session=session, attachment=attachment), media_type=attachment.content_type,
                     headers={"Content-Disposition": f'attachment; filename="{attachment.filename}"', "X-Content-Type-Options": "nosniff"})
