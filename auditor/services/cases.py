@@ -195,8 +195,8 @@ def release_finding(*, session: Session, actor: User, finding: Finding) -> None:
     files = list(session.exec(select(CaseAttachment).where(CaseAttachment.case_id == case.id)))
     for attachment in files:
         session.delete(attachment)
+    blobs.release(session=session, digests=[attachment.sha256 for attachment in files])  # flushes: the attachments go before their case
     session.delete(case)
-    blobs.release(session=session, digests=[attachment.sha256 for attachment in files])
     session.flush()
 
 
