@@ -309,8 +309,7 @@ def cmd_report(args) -> int:
         if audit is None:
             print(f"auditor: there is no audit with id {args.audit_id}", file=sys.stderr)
             return 1
-        _, content = render_report(session=session, audit=audit, kind=args.kind, policy=settings.deadline_policy, lang=args.lang,
-                                   photo_storage=settings.data_dir / "photos")
+        _, content = render_report(session=session, audit=audit, kind=args.kind, policy=settings.deadline_policy, lang=args.lang)
     args.output.write_bytes(content)
     print(f"auditor: wrote {args.output} ({len(content) // 1024} KiB)")
     return 0

@@ -327,8 +327,18 @@ class CaseAction(SQLModel, table=True):
     created_at: datetime = _timestamp()
 
 
+class Blob(SQLModel, table=True):
+    """A file's bytes (a photo, its thumbnail or original, an attachment), kept once however many records use it.
+    Records name their blobs by SHA-256 and the services delete a blob with the last record that uses it.
+    No foreign keys point here: an installation that upgraded with a file missing from its disk keeps the record."""
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    size: int
+    content: bytes = Field(sa_type=LargeBinary)
+
+
 class CaseAttachment(SQLModel, table=True):
-    """Evidence of implementation: a checked file kept in the data folder."""
+    """Evidence of implementation: a checked file, its bytes in the blob `sha256`."""
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", index=True)
@@ -374,7 +384,8 @@ class ReviewDecision(SQLModel, table=True):
 
 class Photo(SQLModel, table=True):
     """A photo taken as evidence on a checklist item or a finding. Stored re-encoded: EXIF orientation applied,
-    location and every other metadata removed, downscaled; the original only if AUDITOR_KEEP_PHOTO_ORIGINALS says so."""
+    location and every other metadata removed, downscaled; the original only if AUDITOR_KEEP_PHOTO_ORIGINALS says so.
+    The image, its thumbnail and the original are blobs."""
 
     id: int | None = Field(default=None, primary_key=True)
     audit_id: int = Field(foreign_key="audit.id", index=True, ondelete="CASCADE")
@@ -386,6 +397,7 @@ class Photo(SQLModel, table=True):
     width: int
     height: int
     size: int
+    thumbnail_sha256: str = Field(max_length=64)
     original_sha256: str | None = Field(default=None, max_length=64)
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = _timestamp()

@@ -26,7 +26,8 @@ from pathlib import Path
 import yaml
 from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw, ImageFilter
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -35,7 +36,7 @@ from auditor.app import create_app, settle_memory  # noqa: E402
 from auditor.checklists import load_library  # noqa: E402
 from auditor.config import Settings  # noqa: E402
 from auditor.db import make_engine  # noqa: E402
-from auditor.models import Audit, User  # noqa: E402
+from auditor.models import Audit, Photo, User  # noqa: E402
 from auditor.paths import CHECKLISTS_DIR  # noqa: E402
 from auditor.schemas import AuditIn, EvidenceIn, FindingIn, OrganisationIn, ResponseIn, SiteIn  # noqa: E402
 from auditor.services import accounts, audits, evidence, findings, organisations, photos, responses  # noqa: E402
@@ -61,7 +62,7 @@ def tablet_photo(seed: int) -> bytes:
     return buffer.getvalue()
 
 
-def report_memory(url: str, audit_id: int, storage: Path) -> tuple[float, int]:
+def report_memory(url: str, audit_id: int) -> tuple[float, int]:
     """In a fresh interpreter: (growth of peak resident memory while writing the audit report, in MiB; file size).
     Linux: the peak is reset through /proc/self/clear_refs and read from VmHWM, so lxml's and Pillow's C
     allocations count too. A blank checklist is written first, so imports and caches are not counted."""
@@ -76,11 +77,11 @@ def report_memory(url: str, audit_id: int, storage: Path) -> tuple[float, int]:
         render_report(session=session, audit=audit, kind="checklist", policy=policy, lang="da")
         Path("/proc/self/clear_refs").write_text("5")
         before = status("VmRSS:")
-        _, content = render_report(session=session, audit=audit, kind="audit_report", policy=policy, lang="da", photo_storage=storage)
+        _, content = render_report(session=session, audit=audit, kind="audit_report", policy=policy, lang="da")
         return (status("VmHWM:") - before) / 1024, len(content)
 
 
-def fill(session: Session, actor: User, audit: Audit, item_ids: list[str], storage: Path, photo_count: int, first_seed: int) -> None:
+def fill(session: Session, actor: User, audit: Audit, item_ids: list[str], photo_count: int, first_seed: int) -> None:
     """Every item answered with a note and a piece of evidence, 20 findings, `photo_count` photos (half on items, half on findings)."""
     verdicts = ["conform"] * 8 + ["observation", "minor_nc"]
     for index, item_id in enumerate(item_ids):
@@ -96,7 +97,7 @@ def fill(session: Session, actor: User, audit: Audit, item_ids: list[str], stora
     ]
     for index in range(photo_count):
         target = {"finding_id": raised[index % len(raised)].id} if index % 2 else {"item_id": item_ids[index * 3 % len(item_ids)]}
-        photos.add_photo(session=session, actor=actor, audit=audit, content=tablet_photo(first_seed + index), caption=f"Foto {index}", storage=storage,
+        photos.add_photo(session=session, actor=actor, audit=audit, content=tablet_photo(first_seed + index), caption=f"Foto {index}",
                          max_bytes=50 * 1024 * 1024, **target)
 
 
@@ -118,7 +119,6 @@ def main() -> int:
         (checklist_dir / f"bench-{size}.yaml").write_text(yaml.safe_dump(synthetic_checklist(size), allow_unicode=True), encoding="utf-8")
     engine = make_engine(url)
     library = load_library([CHECKLISTS_DIR, checklist_dir])
-    storage = workdir / "photos"
     settings = Settings(database_url=url, data_dir=workdir)
     print(f"database: {engine.url.render_as_string(hide_password=True)}")
 
@@ -133,12 +133,13 @@ def main() -> int:
             audit = audits.create_audit(session=session, actor=admin, library=library, data=AuditIn(
                 title=f"Bench {size} ({photo_count} photos)", audit_type="surveillance", organisation_id=organisation.id,
                 start_date=date(2026, 1, 1), end_date=date(2026, 1, 2), checklists=[f"bench-{size}"]))
-            fill(session, admin, audit, [item.id for item in library.get(f"bench-{size}").checklist.items()], storage, photo_count, first_seed)
+            fill(session, admin, audit, [item.id for item in library.get(f"bench-{size}").checklist.items()], photo_count, first_seed)
             return audit
 
         small, large, many_photos = audit_of(110, 20, 0), audit_of(1020, 20, 100), audit_of(110, 60, 200)
+        stored_size = session.exec(select(func.avg(Photo.size))).one()
     print(f"loaded 3 audits in {time.perf_counter() - started:.1f} s (tablet photos of {len(tablet_photo(0)) / 1024:.0f} KiB, stored at "
-          f"{statistics.mean(p.stat().st_size for p in storage.glob('*.jpg') if '-thumb' not in p.name) / 1024:.0f} KiB after downscaling)\n")
+          f"{stored_size / 1024:.0f} KiB after downscaling)\n")
 
     app = create_app(settings, engine=engine, library=library)
     settle_memory()
@@ -158,7 +159,7 @@ def main() -> int:
     print()
     with multiprocessing.get_context("spawn").Pool(1, maxtasksperchild=1) as pool:
         for audit, count in ((small, 20), (many_photos, 60)):
-            growth, size = pool.apply(report_memory, (url, audit.id, storage))
+            growth, size = pool.apply(report_memory, (url, audit.id))
             print(f"memory, 110 items with {count} photos: peak resident memory +{growth:5.1f} MiB while writing a {size / 2**20:5.1f} MiB file")
     engine.dispose()
     return 0

@@ -50,34 +50,35 @@ def database_url(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
-@pytest.fixture
-def fresh_database_url(tmp_path) -> str:
-    """A migrated database of the test's own whose commits stay, for tests of several apps sharing one database
-    (on PostgreSQL: the test database's name with `_fresh` added, made anew)."""
+def new_database_url(name: str, directory: Path) -> str:
+    """An empty database of the suite's kind for a test whose data must really be committed (a live server, several
+    apps or processes, an upgrade, a backup): `<test database>_<name>` on PostgreSQL, made anew; a file on SQLite."""
     if TEST_DATABASE_URL.startswith("postgresql"):
-        target = make_url(TEST_DATABASE_URL)
-        url = target.set(database=f"{target.database}_fresh").render_as_string(hide_password=False)
+        url = make_url(TEST_DATABASE_URL)
+        url = url.set(database=f"{url.database}_{name}").render_as_string(hide_password=False)
         _recreate_postgres_database(url)
-    else:
-        url = f"sqlite:///{tmp_path / 'fresh.db'}"
+        return url
+    return f"sqlite:///{directory / f'{name}.db'}"
+
+
+@pytest.fixture
+def fresh_database(tmp_path):
+    """new_database_url for one test."""
+    return lambda name: new_database_url(name, tmp_path)
+
+
+@pytest.fixture
+def fresh_database_url(fresh_database) -> str:
+    """A migrated database of the test's own whose commits stay, for tests of several apps sharing one database."""
+    url = fresh_database("fresh")
     upgrade(url)
     return url
 
 
 @pytest.fixture(scope="session")
-def live_database_url(database_url, tmp_path_factory):
-    """A new empty database of its own, for a test whose server commits (a live server, several processes):
-    `<test database>_<name>` on PostgreSQL, a new file on SQLite."""
-
-    def make(name: str) -> str:
-        if TEST_DATABASE_URL.startswith("postgresql"):
-            url = make_url(TEST_DATABASE_URL)
-            url = url.set(database=f"{url.database}_{name}").render_as_string(hide_password=False)
-            _recreate_postgres_database(url)
-            return url
-        return f"sqlite:///{tmp_path_factory.mktemp(name) / f'{name}.db'}"
-
-    return make
+def live_database_url(tmp_path_factory):
+    """new_database_url for a module's or the session's fixtures (a live server)."""
+    return lambda name: new_database_url(name, tmp_path_factory.mktemp(name))
 
 
 @pytest.fixture(scope="session")
@@ -107,6 +108,19 @@ def session(engine) -> Iterator[Session]:
         session.close()
         transaction.rollback()
         connection.close()
+
+
+def seed_audit(session: Session, library: Library) -> tuple[Audit, User, str]:
+    """In an empty database: an admin, a lead auditor and an audit of the ISO 45003 checklist they lead;
+    (the audit, the lead auditor, an API token of the admin)."""
+    admin, _ = accounts.create_user(session=session, actor=None, email="admin@test.example", name="Admin", role="admin", password=PASSWORD)
+    lead, _ = accounts.create_user(session=session, actor=None, email="lead@test.example", name="Lead", role="lead_auditor", password=PASSWORD)
+    _, token = accounts.create_token(session=session, user=admin, name="test")
+    organisation = organisations.create_organisation(session=session, actor=None, data=OrganisationIn(name="Nordlys Logistik A/S", sites=[SiteIn(name="Aarhus")]))
+    audit = audits.create_audit(session=session, actor=admin, library=library, data=AuditIn(
+        title="Overvågningsaudit 2026", audit_type="surveillance", organisation_id=organisation.id, start_date=date(2026, 12, 1),
+        end_date=date(2026, 12, 2), lead_auditor_id=lead.id, checklists=["iso45003-clauses"]))
+    return audit, lead, token
 
 
 @pytest.fixture

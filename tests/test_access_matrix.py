@@ -264,14 +264,14 @@ def world(session, library, make_user, make_organisation, admin, settings) -> Wo
     cases.record_root_cause(session=session, actor=admin, case=case, method="free_text", cause="y")
     action = cases.add_action(session=session, actor=admin, case=case, description="z", owner_id=users["action_owner_own"].id,
                               due_date=date(2026, 2, 1), prevention_level="primary")
-    attachment = cases.add_attachment(session=session, actor=admin, case=case, filename="a.pdf", content=b"%PDF-1.4 x", storage=settings.data_dir / "attachments")
+    attachment = cases.add_attachment(session=session, actor=admin, case=case, filename="a.pdf", content=b"%PDF-1.4 x")
     review = reviews.create_review(session=session, actor=admin, organisation_id=own.id, period_start=date(2026, 1, 1), period_end=date(2026, 12, 31),
                                    policy=settings.deadline_policy)
     template = report_templates.upload_template(session=session, actor=admin, filename="mine.docx", content=starter_template("checklist", "en"),
                                                 scope=report_templates.TemplateScope(None, "checklist", "en", None))
     picture = io.BytesIO()
     Image.new("RGB", (40, 30), (10, 120, 10)).save(picture, "JPEG")
-    photo = photos.add_photo(session=session, actor=lead, audit=audit, item_id=item_id, content=picture.getvalue(), storage=settings.data_dir / "photos")
+    photo = photos.add_photo(session=session, actor=lead, audit=audit, item_id=item_id, content=picture.getvalue())
     ids = {"photo_id": photo.id, "audit_id": audit.id, "entry_id": entry.id, "item_id": item_id, "evidence_id": proof.id, "finding_id": finding.id,
            "organisation_id": own.id, "checklist_id": "iso45003-clauses", "user_id": users["viewer_own"].id, "locale": "en",
            "case_id": case.id, "action_id": action.id, "attachment_id": attachment.id, "step": "comment", "review_id": review.id,

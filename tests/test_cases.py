@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from auditor.models import Case, PlanEntry, utcnow
+from auditor.models import Blob, Case, CaseAttachment, PlanEntry, utcnow
 from auditor.services import cases
 
 
@@ -220,6 +220,15 @@ def test_comments_and_attachments(chain, session, tmp_path):
     assert fake.status_code == 422 and "really" in fake.json()["detail"]
     assert qm.post(f"{path}/attachments", files={"file": ("x.exe", b"MZ...", "application/octet-stream")}).status_code == 422
     assert people["viewer"].post(f"{path}/attachments", files={"file": ("a.pdf", pdf, "application/pdf")}).status_code == 403
+
+
+def test_deleting_a_finding_takes_its_raised_cases_attachments_and_their_files(chain, session):
+    audit, finding, owner, people = chain
+    pdf = b"%PDF-1.4\n% APV for vikarer\n"
+    assert people["quality_manager"].post(f"/api/v1/cases/{finding['case_id']}/attachments", files={"file": ("apv.pdf", pdf, "application/pdf")}).status_code == 201
+    assert session.exec(select(Blob.content)).all() == [pdf]
+    assert people["lead"].delete(f"/api/v1/audits/{audit.id}/findings/{finding['id']}").status_code == 204
+    assert session.exec(select(CaseAttachment)).all() == [] and session.exec(select(Blob)).all() == []
 
 
 def test_tracking_an_observation_as_a_case(chain, session):

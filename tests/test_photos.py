@@ -2,12 +2,19 @@
 the confidentiality rules of evidence."""
 
 import io
+import logging
 
 import pytest
+from docx import Document
+from fastapi.testclient import TestClient
 from PIL import Image
 from sqlmodel import select
 
-from auditor.models import AuditEvent, Photo
+from auditor.app import create_app
+from auditor.config import Settings
+from auditor.deps import get_session
+from auditor.models import AuditEvent, Blob, Photo
+from auditor.services import accounts
 
 
 def jpeg_with_exif(width=3000, height=2000, orientation=6, gps=True) -> bytes:
@@ -47,16 +54,17 @@ def test_a_photo_is_straightened_stripped_and_downscaled(client, session, make_a
         assert max(image.size) == 320
     listed = client.get(f"/api/v1/audits/{audit.id}/responses/{first_item_id}").json()["photos"]
     assert [p["id"] for p in listed] == [body["id"]]
-    assert not (settings.data_dir / "photos" / "originals").exists()  # originals are not kept unless configured
+    stored = session.exec(select(Photo)).one()
+    assert stored.original_sha256 is None and len(session.exec(select(Blob)).all()) == 2  # originals are not kept unless configured
 
 
-def test_originals_are_kept_only_when_configured(client, make_audit, first_item_id, settings):
+def test_originals_are_kept_only_when_configured(client, session, make_audit, first_item_id, settings):
     settings.keep_photo_originals = True
     audit = make_audit()
     content = jpeg_with_exif(400, 300)
     upload(client, audit, first_item_id, content)
-    kept = list((settings.data_dir / "photos" / "originals").iterdir())
-    assert len(kept) == 1 and kept[0].read_bytes() == content
+    photo = session.exec(select(Photo)).one()
+    assert session.get(Blob, photo.original_sha256).content == content
 
 
 @pytest.mark.parametrize(("name", "content", "message"), [
@@ -73,7 +81,7 @@ def test_bad_files_are_refused_and_nothing_is_stored(client, session, make_audit
     response = upload(client, audit, first_item_id, content, name=name)
     assert response.status_code == 422 and message in response.json()["detail"]
     assert session.exec(select(Photo)).all() == []
-    assert not (settings.data_dir / "photos").exists() or list((settings.data_dir / "photos").iterdir()) == []
+    assert session.exec(select(Blob)).all() == []
 
 
 def test_the_size_limit_is_clear(client, make_audit, first_item_id, settings):
@@ -215,3 +223,62 @@ def test_deleting_a_finding_removes_its_photos(client, session, make_audit, firs
     upload(client, audit, first_item_id, jpeg_with_exif(300, 200), caption="Stays with the item")
     assert client.delete(f"/api/v1/audits/{audit.id}/findings/{finding['id']}").status_code == 204
     assert [p.caption for p in session.exec(select(Photo)).all()] == ["Stays with the item"]
+
+
+# Files live in the database: any machine serves any photo, and a photo's files go with the last record using them
+
+def report_photos(docx: bytes) -> list[bytes]:
+    """The JPEG images in a Word file."""
+    return [part.blob for part in Document(io.BytesIO(docx)).part.package.iter_parts() if part.content_type == "image/jpeg"]
+
+
+def test_a_photo_uploaded_through_one_machine_is_served_and_reported_by_another(client, session, settings, engine, library, make_audit, first_item_id,
+                                                                                  admin, tmp_path):
+    audit = make_audit()
+    body = upload(client, audit, first_item_id, jpeg_with_exif(800, 600), caption="Opslag ved kantinen").json()
+    other_machine = create_app(Settings(database_url=settings.database_url, data_dir=tmp_path / "machine-b"), engine=engine, library=library)
+    other_machine.dependency_overrides[get_session] = lambda: session
+    _, token = accounts.create_token(session=session, user=admin, name="machine b")
+    with TestClient(other_machine, raise_server_exceptions=False, headers={"Authorization": f"Bearer {token}"}) as machine_b:
+        served = machine_b.get(body["url"])
+        assert served.status_code == 200 and served.content == client.get(body["url"]).content
+        assert machine_b.get(body["thumbnail_url"]).content == client.get(body["thumbnail_url"]).content
+        report = machine_b.get(f"/api/v1/audits/{audit.id}/report.docx")
+    assert report.status_code == 200
+    assert served.content in report_photos(report.content)
+
+
+def test_a_photos_files_go_with_the_last_record_that_uses_them(client, session, make_audit, first_item_id):
+    audit = make_audit()
+    content = jpeg_with_exif(400, 300)
+    first, second = (upload(client, audit, first_item_id, content).json() for _ in range(2))
+    assert len(session.exec(select(Blob)).all()) == 2  # the photo and its thumbnail, kept once for both records
+    assert client.delete(f"/api/v1/audits/{audit.id}/photos/{first['id']}").status_code == 204
+    assert len(session.exec(select(Blob)).all()) == 2 and client.get(second["url"]).status_code == 200
+    assert client.delete(f"/api/v1/audits/{audit.id}/photos/{second['id']}").status_code == 204
+    assert session.exec(select(Blob)).all() == []
+
+
+def test_deleting_a_finding_removes_the_files_of_its_confidential_photos(client, session, make_audit, first_item_id, settings):
+    settings.keep_photo_originals = True
+    audit = make_audit()
+    finding = raise_finding(client, audit)
+    upload_on_finding(client, audit, finding["id"], jpeg_with_exif(800, 600), confidential="true")
+    assert len(session.exec(select(Blob)).all()) == 3  # the photo, its thumbnail and the original
+    assert client.delete(f"/api/v1/audits/{audit.id}/findings/{finding['id']}").status_code == 204
+    assert session.exec(select(Blob)).all() == []
+
+
+def test_a_photo_the_report_cannot_read_is_logged(client, session, make_audit, first_item_id, caplog):
+    audit = make_audit()
+    body = upload(client, audit, first_item_id, jpeg_with_exif(300, 200), caption="Opslag").json()
+    image = client.get(body["url"]).content
+    assert image in report_photos(client.get(f"/api/v1/audits/{audit.id}/report.docx").content)
+    session.delete(session.get(Blob, session.get(Photo, body["id"]).sha256))
+    session.flush()
+    with caplog.at_level(logging.WARNING, logger="auditor"):
+        report = client.get(f"/api/v1/audits/{audit.id}/report.docx")
+    assert report.status_code == 200 and image not in report_photos(report.content)
+    assert f"Photo {body['id']} of audit {audit.id} is left out of the report" in caplog.text
+    missing = client.get(body["url"])
+    assert missing.status_code == 404 and "missing" in missing.json()["detail"]

@@ -40,17 +40,16 @@ def demo_with_photos(session, library, settings):
     Image.new("RGB", (1200, 900), (40, 90, 160)).save(picture, "JPEG")
     first = findings.list_findings(session=session, audit=demo.audit)[0]
     photos.add_photo(session=session, actor=lead, audit=demo.audit, item_id="iso45003.5.2.communicated", content=picture.getvalue(),
-                     caption="Opslagstavle i kantinen", storage=settings.data_dir / "photos")
+                     caption="Opslagstavle i kantinen")
     photos.add_photo(session=session, actor=lead, audit=demo.audit, finding_id=first.id, content=picture.getvalue(),
-                     caption="Vagtplan uden vikarer", storage=settings.data_dir / "photos")
+                     caption="Vagtplan uden vikarer")
     return demo.audit
 
 
 @pytest.mark.parametrize("lang", ["da", "en"])
 def test_every_report_opens_in_libreoffice_on_a4_with_a_sane_page_count(session, settings, demo_with_photos, tmp_path, lang):
     for kind in KINDS:
-        _, content = render_report(session=session, audit=demo_with_photos, kind=kind, policy=settings.deadline_policy, lang=lang,
-                                   photo_storage=settings.data_dir / "photos")
+        _, content = render_report(session=session, audit=demo_with_photos, kind=kind, policy=settings.deadline_policy, lang=lang)
         (tmp_path / f"{kind}.docx").write_bytes(content)
     run("soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to", "pdf", "--outdir", str(tmp_path),
         *(f"{kind}.docx" for kind in KINDS), cwd=tmp_path)

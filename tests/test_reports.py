@@ -144,13 +144,11 @@ def test_responses_clause_by_clause_with_notes_evidence_and_photos(client, sessi
     picture = io.BytesIO()
     Image.new("RGB", (400, 300), (200, 30, 30)).save(picture, "JPEG")
     team_member = demo_lead(session)
-    photos.add_photo(session=session, actor=team_member, audit=demo_audit, item_id=item_id, content=picture.getvalue(), caption="Opslagstavle i kantinen",
-                     storage=settings.data_dir / "photos")
+    photos.add_photo(session=session, actor=team_member, audit=demo_audit, item_id=item_id, content=picture.getvalue(), caption="Opslagstavle i kantinen")
     photos.add_photo(session=session, actor=team_member, audit=demo_audit, item_id=item_id, content=picture.getvalue(), caption="Whiteboard med navne",
-                     confidential=True, storage=settings.data_dir / "photos")
+                     confidential=True)
     finding = findings.list_findings(session=session, audit=demo_audit)[0]
-    photos.add_photo(session=session, actor=team_member, audit=demo_audit, finding_id=finding.id, content=picture.getvalue(), caption="Vagtplan uden vikarer",
-                     storage=settings.data_dir / "photos")
+    photos.add_photo(session=session, actor=team_member, audit=demo_audit, finding_id=finding.id, content=picture.getvalue(), caption="Vagtplan uden vikarer")
     before = images(download(client, demo_audit, lang="en"))
     document = download(client, demo_audit, lang="en")
     text = all_text(document)

@@ -7,10 +7,11 @@ confidential entries out, and interviewees appear by role and count only.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 
 from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal
@@ -18,16 +19,18 @@ from sqlmodel import Session
 
 from auditor import vocabulary as v
 from auditor.i18n import localized, translate
-from auditor.models import Audit, Case, Finding, Organisation, User, utcnow
+from auditor.models import Audit, Case, Finding, Organisation, Photo, User, utcnow
 from auditor.reports.charts import BarChart
 from auditor.reports.pictures import Picture
-from auditor.services import audits, cases, evidence, findings, photos, responses
+from auditor.services import audits, blobs, cases, evidence, findings, photos, responses
 from auditor.services.checklists import audit_structure
 
 NC_KINDS = frozenset({"major_nc", "minor_nc", "nc"})
 NOT_ANSWERED_COLOUR = "#9ca3af"
 PHOTO_WIDTH_MM = 60
 CHART_WIDTH_MM = 150
+
+log = logging.getLogger("auditor")
 
 
 @dataclass(frozen=True)
@@ -202,8 +205,7 @@ def report_id(audit: Audit) -> str:
     return f"A{audit.id:05d}"
 
 
-def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str, policy: dict, photo_storage: Path | None = None,
-                         now: datetime | None = None) -> dict[str, object]:
+def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str, policy: dict, now: datetime | None = None) -> dict[str, object]:
     """Every variable of a report on `audit`, in `lang`, as the templates read them."""
     def t(message: str) -> str:
         return translate(message, lang)
@@ -227,16 +229,17 @@ def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str
         evidence_by_item.setdefault(entry.item_id, []).append(f"{label(v.EVIDENCE_METHODS, entry.method)}{who}: {entry.summary}")
     photos_by_item: dict[str, list[PhotoRow]] = {}
     photos_by_finding: dict[int, list[PhotoRow]] = {}
-    if photo_storage is not None:
-        for photo in photos.list_photos(session=session, actor=None, audit=audit):
-            path = photos.photo_path(photo_storage, photo.sha256)
-            if not path.exists():
-                continue
-            row = PhotoRow(Picture(path, PHOTO_WIDTH_MM), photo.caption)
-            if photo.finding_id is not None:
-                photos_by_finding.setdefault(photo.finding_id, []).append(row)
-            elif photo.item_id:
-                photos_by_item.setdefault(photo.item_id, []).append(row)
+    shown = photos.list_photos(session=session, actor=None, audit=audit)
+    stored = blobs.stored(session=session, digests=(photo.sha256 for photo in shown))
+    for photo in shown:
+        if photo.sha256 not in stored:
+            _photo_left_out(photo)
+            continue
+        row = PhotoRow(Picture(_photo_reader(session, photo), PHOTO_WIDTH_MM), photo.caption)
+        if photo.finding_id is not None:
+            photos_by_finding.setdefault(photo.finding_id, []).append(row)
+        elif photo.item_id:
+            photos_by_item.setdefault(photo.item_id, []).append(row)
 
     # Checklist responses, section by section
     sections: list[SectionBlock] = []
@@ -324,6 +327,20 @@ def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str
         ),
         "sections": sections,
     }
+
+
+def _photo_reader(session: Session, photo: Photo) -> Callable[[], bytes | None]:
+    """Reads the photo's image when the report places it, so only one photo is in memory at a time."""
+    def read() -> bytes | None:
+        content = blobs.read(session=session, sha256=photo.sha256)
+        if content is None:  # deleted after the report started
+            _photo_left_out(photo)
+        return content
+    return read
+
+
+def _photo_left_out(photo: Photo) -> None:
+    log.warning("Photo %s of audit %s is left out of the report: its file is not in the database", photo.id, photo.audit_id)
 
 
 def _finding_row(*, session: Session, finding: Finding, structure, policy: dict, label, day, photos: list[PhotoRow], case: Case | None) -> FindingRow:

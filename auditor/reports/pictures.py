@@ -1,7 +1,8 @@
-"""Pictures in a report: a photo file or a chart, put into the document only when the template reaches it.
+"""Pictures in a report: a photo or a chart, put into the document only when the template reaches it.
 
-A Picture holds a path (or a chart to draw), never the image itself: the template engine reads one file
-at the moment it places it, so a report with many photos does not hold them all in memory at once.
+A Picture holds a way to read the image (or a chart to draw), never the image itself: the template engine reads
+one photo from the database at the moment it places it, so a report with many photos does not hold them all in
+memory at once.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import io
 from contextvars import ContextVar
 from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
 
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
@@ -22,14 +23,16 @@ rendering: ContextVar[DocxTemplate] = ContextVar("rendering")
 
 @dataclass(frozen=True)
 class Picture:
-    source: Path | BarChart
+    source: Callable[[], bytes | None] | BarChart  # a reader that gives the image's bytes (None: it has none), or a chart
     width_mm: float
 
     def __html__(self) -> str:
-        """The image's Word XML: docxtpl reads `{{ photo.image }}` through this."""
+        """The image's Word XML (nothing when the reader has no image): docxtpl reads `{{ photo.image }}` through this."""
         source = self.source
-        image = io.BytesIO(to_png(source)) if isinstance(source, BarChart) else str(source)
-        return InlineImage(rendering.get(), image, width=Mm(self.width_mm)).__html__()
+        image = to_png(source) if isinstance(source, BarChart) else source()
+        if image is None:
+            return ""
+        return InlineImage(rendering.get(), io.BytesIO(image), width=Mm(self.width_mm)).__html__()
 
     def __str__(self) -> str:
         return self.__html__()

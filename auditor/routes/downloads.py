@@ -21,6 +21,5 @@ def attachment(content: bytes, filename: str, media_type: str = DOCX) -> Respons
 
 def report_download(kind: str, audit: Audit, session, settings, lang: str | None) -> Response:
     """One report of the audit as a Word file, with the audit's (non-confidential) photos."""
-    filename, content = reports.render_report(session=session, audit=audit, kind=kind, policy=settings.deadline_policy, lang=lang,
-                                              photo_storage=settings.data_dir / "photos")
+    filename, content = reports.render_report(session=session, audit=audit, kind=kind, policy=settings.deadline_policy, lang=lang)
     return attachment(content, filename)

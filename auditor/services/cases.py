@@ -14,7 +14,6 @@ Who does what:
 from __future__ import annotations
 
 import bisect
-import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
@@ -27,7 +26,7 @@ from auditor import vocabulary as v
 from auditor.errors import Conflict, Forbidden, Invalid, NotFound
 from auditor.i18n import N_
 from auditor.models import Audit, AuditMember, Case, CaseAction, CaseAttachment, CaseComment, Finding, User, utcnow
-from auditor.services import access, numbering, trail
+from auditor.services import access, blobs, numbering, trail
 
 MANAGER_ROLES = frozenset({"admin", "quality_manager"})
 
@@ -192,6 +191,10 @@ def release_finding(*, session: Session, actor: User, finding: Finding) -> None:
     trail.record(session=session, actor=actor, action="delete", entity="case", entity_id=case.id, audit_id=case.audit_id, before=trail.snapshot("case", case))
     for comment in session.exec(select(CaseComment).where(CaseComment.case_id == case.id)):
         session.delete(comment)
+    files = list(session.exec(select(CaseAttachment).where(CaseAttachment.case_id == case.id)))
+    for attachment in files:
+        session.delete(attachment)
+    blobs.release(session=session, digests=[attachment.sha256 for attachment in files])  # flushes: the attachments go before their case
     session.delete(case)
     session.flush()
 
@@ -532,7 +535,7 @@ EXTENSIONS = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpe
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
 
-def add_attachment(*, session: Session, actor: User, case: Case, filename: str, content: bytes, storage: Path, action_id: int | None = None) -> CaseAttachment:
+def add_attachment(*, session: Session, actor: User, case: Case, filename: str, content: bytes, action_id: int | None = None) -> CaseAttachment:
     """Keep a checked file as evidence on the case (the owner of an action, or a case manager)."""
     action = session.get(CaseAction, action_id) if action_id else None
     if action_id and (action is None or action.case_id != case.id):
@@ -548,13 +551,7 @@ def add_attachment(*, session: Session, actor: User, case: Case, filename: str, 
         raise Invalid(N_("The file is larger than {mb} MB."), field="file", mb=MAX_ATTACHMENT_BYTES // (1024 * 1024))
     if content_type is None or not content.startswith(ACCEPTED_FILES[content_type]):
         raise Invalid(N_("Only PDF, PNG, JPEG, Word (.docx) and Excel (.xlsx) files, and the file must really be one."), field="file")
-    digest = hashlib.sha256(content).hexdigest()
-    storage.mkdir(parents=True, exist_ok=True)
-    target = storage / digest
-    if not target.exists():
-        partial = storage / f".{digest}.part"
-        partial.write_bytes(content)
-        partial.replace(target)  # nothing half-stored: the file appears whole or not at all
+    digest = blobs.keep(session=session, content=content)
     attachment = CaseAttachment(case_id=case.id, action_id=action_id, filename=name, content_type=content_type, size=len(content),
                                 sha256=digest, uploaded_by_id=actor.id)
     session.add(attachment)
@@ -563,6 +560,14 @@ def add_attachment(*, session: Session, actor: User, case: Case, filename: str, 
                  after={"file": name, "size": len(content), "sha256": digest})
     session.commit()
     return attachment
+
+
+def read_attachment(*, session: Session, attachment: CaseAttachment) -> bytes:
+    """The bytes of an attachment."""
+    content = blobs.read(session=session, sha256=attachment.sha256)
+    if content is None:  # only after an upgrade that found the file missing on disk
+        raise NotFound(N_("This attachment's file is missing."))
+    return content
 
 
 def attachments(*, session: Session, case: Case) -> list[CaseAttachment]:

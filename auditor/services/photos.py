@@ -1,17 +1,14 @@
 """Photo evidence from the tablet: checked, straightened, stripped of location and other metadata, downscaled.
 
-What is kept: a JPEG of at most MAX_EDGE pixels on its long side (what reports use), a thumbnail, and the original
-only when the installation keeps originals. All are named by their SHA-256 and written whole or not at all.
-Photos follow the confidentiality rules of evidence.
+What is kept, as blobs in the database: a JPEG of at most MAX_EDGE pixels on its long side (what reports use), a
+thumbnail, and the original only when the installation keeps originals. Photos follow the confidentiality rules of evidence.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import warnings
 from collections import defaultdict
-from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import false
@@ -20,25 +17,13 @@ from sqlmodel import Session, select
 from auditor.errors import Invalid, NotFound
 from auditor.i18n import N_
 from auditor.models import Audit, Finding, Photo, User
-from auditor.services import access, trail
+from auditor.services import access, blobs, trail
 from auditor.services.audits import ensure_open, get_in_audit
 from auditor.services.checklists import audit_structure
 
 MAX_EDGE = 1600  # pixels on the long side: sharp on an A4 page, small enough to stream into a report
 THUMBNAIL_EDGE = 320
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: the JPEG variant some cameras write
-
-
-def photo_path(storage: Path, sha256: str, *, thumbnail: bool = False) -> Path:
-    return storage / f"{sha256}{'-thumb' if thumbnail else ''}.jpg"
-
-
-def _write(path: Path, content: bytes) -> None:
-    if path.exists():
-        return
-    partial = path.with_name(f".{path.name}.part")
-    partial.write_bytes(content)
-    partial.replace(path)
 
 
 def _jpeg(image: Image.Image, edge: int) -> bytes:
@@ -73,7 +58,7 @@ def process(content: bytes, *, max_bytes: int) -> tuple[bytes, bytes, int, int]:
     return photo, _jpeg(upright, THUMBNAIL_EDGE), width, height
 
 
-def add_photo(*, session: Session, actor: User, audit: Audit, content: bytes, storage: Path, caption: str = "", confidential: bool = False,
+def add_photo(*, session: Session, actor: User, audit: Audit, content: bytes, caption: str = "", confidential: bool = False,
               item_id: str | None = None, finding_id: int | None = None, keep_original: bool = False, max_bytes: int = 20 * 1024 * 1024) -> Photo:
     """Keep a photo on an item or a finding of the audit (the audit team)."""
     access.require(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
@@ -85,17 +70,10 @@ def add_photo(*, session: Session, actor: User, audit: Audit, content: bytes, st
     if item_id is None and finding_id is None:
         raise Invalid(N_("A photo belongs to a checklist item or a finding."), field="item_id")
     photo, thumbnail, width, height = process(content, max_bytes=max_bytes)
-    digest = hashlib.sha256(photo).hexdigest()
-    storage.mkdir(parents=True, exist_ok=True)
-    _write(photo_path(storage, digest), photo)
-    _write(photo_path(storage, digest, thumbnail=True), thumbnail)
-    original = None
-    if keep_original:
-        original = hashlib.sha256(content).hexdigest()
-        (storage / "originals").mkdir(exist_ok=True)
-        _write(storage / "originals" / original, content)
     row = Photo(audit_id=audit.id, item_id=item_id, finding_id=finding_id, caption=caption.strip()[:300], confidential=confidential,
-                sha256=digest, width=width, height=height, size=len(photo), original_sha256=original, created_by_id=actor.id)
+                sha256=blobs.keep(session=session, content=photo), thumbnail_sha256=blobs.keep(session=session, content=thumbnail),
+                width=width, height=height, size=len(photo), created_by_id=actor.id,
+                original_sha256=blobs.keep(session=session, content=content) if keep_original else None)
     session.add(row)
     session.flush()
     trail.record(session=session, actor=actor, action="create", entity="photo", entity_id=row.id, audit_id=audit.id,
@@ -133,11 +111,9 @@ def get_photo(*, session: Session, actor: User, audit: Audit, photo_id: int) -> 
 
 
 def delete_finding_photos(*, session: Session, actor: User, audit: Audit, finding_id: int) -> None:
-    """Let a finding's photos go with it (the caller commits). The files stay: another photo may share them."""
+    """Let a finding's photos go with it (the caller commits)."""
     for photo in list(session.exec(select(Photo).where(Photo.audit_id == audit.id, Photo.finding_id == finding_id))):
-        trail.record(session=session, actor=actor, action="delete", entity="photo", entity_id=photo.id, audit_id=audit.id,
-                     before=trail.snapshot("photo", photo), confidential=photo.confidential)
-        session.delete(photo)
+        _delete(session=session, actor=actor, photo=photo)
     session.flush()
 
 
@@ -145,8 +121,22 @@ def delete_photo(*, session: Session, actor: User, audit: Audit, photo_id: int) 
     access.require(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     ensure_open(audit)
     photo = get_photo(session=session, actor=actor, audit=audit, photo_id=photo_id)
-    trail.record(session=session, actor=actor, action="delete", entity="photo", entity_id=photo.id, audit_id=audit.id,
-                 before=trail.snapshot("photo", photo), confidential=photo.confidential)
-    session.delete(photo)
+    _delete(session=session, actor=actor, photo=photo)
     session.commit()
     return photo
+
+
+def read_image(*, session: Session, photo: Photo, thumbnail: bool = False) -> bytes:
+    """The stored JPEG of a photo (or its thumbnail)."""
+    content = blobs.read(session=session, sha256=photo.thumbnail_sha256 if thumbnail else photo.sha256)
+    if content is None:  # only after an upgrade that found the file missing on disk
+        raise NotFound(N_("This photo's file is missing."))
+    return content
+
+
+def _delete(*, session: Session, actor: User, photo: Photo) -> None:
+    """Delete a photo, and its files where no other record uses them (the caller commits)."""
+    trail.record(session=session, actor=actor, action="delete", entity="photo", entity_id=photo.id, audit_id=photo.audit_id,
+                 before=trail.snapshot("photo", photo), confidential=photo.confidential)
+    session.delete(photo)
+    blobs.release(session=session, digests=(photo.sha256, photo.thumbnail_sha256, photo.original_sha256))

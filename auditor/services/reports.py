@@ -32,12 +32,11 @@ from auditor.services import access, trail
 FILE_STEMS = {"audit_report": "audit-report", "nonconformity_report": "nonconformity-report", "checklist": "checklist"}
 
 
-def render_report(*, session: Session, audit: Audit, kind: str, policy: dict, lang: str | None = None,
-                  photo_storage: Path | None = None) -> tuple[str, bytes]:
+def render_report(*, session: Session, audit: Audit, kind: str, policy: dict, lang: str | None = None) -> tuple[str, bytes]:
     """(file name, .docx bytes) of one report on `audit` in `lang` (default: the audit's report language),
-    with the non-confidential photos kept in `photo_storage`."""
+    with its non-confidential photos."""
     lang = lang or audit.report_language
-    context = build_report_context(session=session, audit=audit, kind=kind, lang=lang, policy=policy, photo_storage=photo_storage)
+    context = build_report_context(session=session, audit=audit, kind=kind, lang=lang, policy=policy)
     template = template_in_use(session=session, audit=audit, kind=kind, lang=lang)
     if template is None:
         content = engine.render(starter_template(kind, lang), context)

@@ -1,7 +1,7 @@
 """published checklist library
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-27 02:45:00.000000
 """
 
@@ -12,7 +12,7 @@ import auditor.models
 
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

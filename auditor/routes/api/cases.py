@@ -165,19 +165,17 @@ def list_case_history(case: CaseDep, session: SessionDep, user: CurrentUser) -> 
 
 
 @router.post("/cases/{case_id}/attachments", status_code=201)
-def create_attachment(case: CaseDep, session: SessionDep, user: CurrentUser, settings: SettingsDep,
+def create_attachment(case: CaseDep, session: SessionDep, user: CurrentUser,
                       file: Annotated[UploadFile, File()], action_id: Annotated[int | None, Form()] = None) -> dict:
     """Attach evidence (PDF, PNG, JPEG, .docx, .xlsx; at most 10 MB) to a case or one of its actions."""
     content = file.file.read(cases.MAX_ATTACHMENT_BYTES + 1)
-    attachment = cases.add_attachment(session=session, actor=user, case=case, filename=file.filename or "", content=content,
-                                      storage=settings.data_dir / "attachments", action_id=action_id)
+    attachment = cases.add_attachment(session=session, actor=user, case=case, filename=file.filename or "", content=content, action_id=action_id)
     return {"id": attachment.id, "filename": attachment.filename, "size": attachment.size, "content_type": attachment.content_type}
 
 
 @router.get("/cases/{case_id}/attachments/{attachment_id}", response_class=Response)
-def download_attachment(case: CaseDep, attachment_id: int, session: SessionDep, settings: SettingsDep) -> Response:
+def download_attachment(case: CaseDep, attachment_id: int, session: SessionDep) -> Response:
     """Download an attachment."""
     attachment = cases.get_attachment(session=session, case=case, attachment_id=attachment_id)
-    content = (settings.data_dir / "attachments" / attachment.sha256).read_bytes()
-    return Response(content, media_type=attachment.content_type,
+    return Response(cases.read_attachment(session=session, attachment=attachment), media_type=attachment.content_type,
                     headers={"Content-Disposition": f'attachment; filename="{attachment.filename}"', "X-Content-Type-Options": "nosniff"})

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
-from fastapi.responses import FileResponse
 from sqlmodel import Session
 
 from auditor.config import Settings
@@ -33,7 +32,7 @@ def _add_photo(file: UploadFile, *, session: Session, user: User, settings: Sett
     max_bytes = int(settings.photo_max_mb * 1024 * 1024)
     content = file.file.read(max_bytes + 1)
     photo = photos.add_photo(session=session, actor=user, audit=audit, item_id=item_id, finding_id=finding_id, content=content, caption=caption,
-                             confidential=confidential, storage=settings.data_dir / "photos", keep_original=settings.keep_photo_originals, max_bytes=max_bytes)
+                             confidential=confidential, keep_original=settings.keep_photo_originals, max_bytes=max_bytes)
     return photo_out(photo)
 
 
@@ -63,19 +62,22 @@ def list_finding_photos(audit: AuditDep, finding: FindingDep, session: SessionDe
     return [photo_out(p) for p in photos.list_photos(session=session, actor=user, audit=audit, finding_id=finding.id)]
 
 
-@router.get("/audits/{audit_id}/photos/{photo_id}.jpg", response_class=FileResponse)
-def download_photo(audit: AuditDep, photo_id: int, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> FileResponse:
+@router.get("/audits/{audit_id}/photos/{photo_id}.jpg", response_class=Response)
+def download_photo(audit: AuditDep, photo_id: int, session: SessionDep, user: CurrentUser) -> Response:
     """The photo (downscaled, without metadata)."""
-    photo = photos.get_photo(session=session, actor=user, audit=audit, photo_id=photo_id)
-    return FileResponse(photos.photo_path(settings.data_dir / "photos", photo.sha256), media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+    return _jpeg(session=session, user=user, audit=audit, photo_id=photo_id, thumbnail=False)
 
 
-@router.get("/audits/{audit_id}/photos/{photo_id}/thumbnail.jpg", response_class=FileResponse)
-def download_thumbnail(audit: AuditDep, photo_id: int, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> FileResponse:
+@router.get("/audits/{audit_id}/photos/{photo_id}/thumbnail.jpg", response_class=Response)
+def download_thumbnail(audit: AuditDep, photo_id: int, session: SessionDep, user: CurrentUser) -> Response:
     """A small version for lists and the tablet screen."""
+    return _jpeg(session=session, user=user, audit=audit, photo_id=photo_id, thumbnail=True)
+
+
+def _jpeg(*, session: Session, user: User, audit: Audit, photo_id: int, thumbnail: bool) -> Response:
     photo = photos.get_photo(session=session, actor=user, audit=audit, photo_id=photo_id)
-    return FileResponse(photos.photo_path(settings.data_dir / "photos", photo.sha256, thumbnail=True), media_type="image/jpeg",
-                        headers={"Cache-Control": "private, max-age=3600"})
+    return Response(photos.read_image(session=session, photo=photo, thumbnail=thumbnail), media_type="image/jpeg",
+                    headers={"Cache-Control": "private, max-age=3600"})
 
 
 @router.delete("/audits/{audit_id}/photos/{photo_id}", status_code=204)

@@ -141,7 +141,7 @@ def take_step(request: Request, step: str, case: CaseDep, session: SessionDep, u
             upload = submitted.get("file")
             content = upload.file.read(cases.MAX_ATTACHMENT_BYTES + 1) if upload is not None and hasattr(upload, "read") else b""
             cases.add_attachment(session=session, actor=user, case=case, filename=getattr(upload, "filename", "") or "", content=content,
-                                 storage=settings.data_dir / "attachments", action_id=int(text("action_id")) if text("action_id").isdigit() else None)
+                                 action_id=int(text("action_id")) if text("action_id").isdigit() else None)
         else:
             raise Invalid("Unknown step.", field="step")
     except ValueError:

@@ -70,7 +70,7 @@ def create_photo(request: Request, audit: ConductAuditDep, session: SessionDep, 
     content = upload.file.read(max_bytes + 1) if upload is not None and hasattr(upload, "read") else b""
     try:
         photos.add_photo(session=session, actor=user, audit=audit, item_id=item_id, finding_id=finding_id, content=content, caption=str(form.get("caption", "")),
-                         confidential=form.get("confidential") == "true", storage=settings.data_dir / "photos",
+                         confidential=form.get("confidential") == "true",
                          keep_original=settings.keep_photo_originals, max_bytes=max_bytes)
     except Invalid as error:
         values = {"item_id": item_id or "", "finding_id": finding_id, "caption": form.get("caption", "")}
