@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import gc
 import logging
-import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from auditor import __version__
 from auditor.checklists import Library, load_library
 from auditor.config import Settings
-from auditor.db import make_engine
-from auditor.i18n import LANGUAGE_COOKIE, negotiate_locale, set_locale
+from auditor.db import make_engine, schema_problem
+from auditor.logs import configure_logging
+from auditor.metrics import watch_pool, worker_exiting
+from auditor.middleware import RequestMiddleware
 from auditor.paths import STATIC_DIR
-from auditor.security import finish_response
-from auditor.routes import errors
+from auditor.routes import errors, operations
 from auditor.routes.api import router as api_router
 from auditor.routes.web import router as web_router
 
@@ -34,6 +37,30 @@ def settle_memory() -> None:
     gc.freeze()
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start-up: refuse to serve on a database whose schema does not fit this code (every page would fail).
+    Shutdown: close the database connections this app opened."""
+    problem = await run_in_threadpool(schema_problem, app.state.engine)
+    if problem:
+        log.error("auditor cannot start: %s. Run `auditor db upgrade` first (or start with `auditor serve --upgrade`)", problem)
+        raise RuntimeError(problem)
+    yield
+    if app.state.owns_engine:
+        await run_in_threadpool(app.state.engine.dispose)
+    worker_exiting()
+
+
+def create_server_app() -> FastAPI:
+    """The app of one server process (each worker of `auditor serve`, or `uvicorn --factory auditor.app:create_server_app`):
+    settings from the environment, logging set up, memory settled once start-up is done."""
+    settings = Settings()
+    configure_logging(settings)
+    app = create_app(settings)
+    settle_memory()
+    return app
+
+
 def create_app(settings: Settings | None = None, *, engine=None, library: Library | None = None) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(
@@ -43,40 +70,17 @@ def create_app(settings: Settings | None = None, *, engine=None, library: Librar
         docs_url="/docs",
         openapi_url="/openapi.json",
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.owns_engine = engine is None
     app.state.engine = engine or make_engine(settings.database_url)
+    watch_pool(app.state.engine)
     app.state.library = library or load_library(settings.checklist_paths())
     for problem in app.state.library.errors:
         log.error("checklist not loaded: %s", problem)
 
-    @app.middleware("http")
-    async def security(request: Request, call_next):
-        """Security headers on every response; the CSRF cookie where a page made one."""
-        response = await call_next(request)
-        finish_response(request, response)
-        return response
-
-    @app.middleware("http")
-    async def server_timing(request: Request, call_next):
-        """Report the time spent in the app (Server-Timing), for browser dev tools and bench/."""
-        started = time.perf_counter()
-        response = await call_next(request)
-        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
-        return response
-
-    @app.middleware("http")
-    async def choose_language(request: Request, call_next):
-        """The locale for this request: the user's remembered choice, else the browser's languages."""
-        locale = negotiate_locale(
-            cookie=request.cookies.get(LANGUAGE_COOKIE),
-            accept_language=request.headers.get("accept-language"),
-            default=settings.default_language,
-        )
-        request.state.locale = locale
-        set_locale(locale)
-        return await call_next(request)
-
+    app.add_middleware(RequestMiddleware, settings=settings, on_error=errors.handle_unexpected_error)
     # Tablets on a site visit often have a weak connection; card-heavy pages compress about tenfold.
     app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=5)
 
@@ -86,6 +90,7 @@ def create_app(settings: Settings | None = None, *, engine=None, library: Librar
     app.add_exception_handler(Exception, errors.handle_unexpected_error)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(operations.router)
     app.include_router(api_router)
     app.include_router(web_router)
     return app

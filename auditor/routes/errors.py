@@ -23,7 +23,7 @@ STATUS = {NotFound: 404, Invalid: 422, StaleVersion: 409, Conflict: 409, Unauthe
 
 
 def wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or request.url.path in {"/healthz", "/openapi.json"}
+    return request.url.path.startswith("/api/") or request.url.path in {"/healthz", "/readyz", "/metrics", "/openapi.json"}
 
 
 def message_of(error: DomainError) -> str:
