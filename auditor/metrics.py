@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import weakref
 
+from fastapi.routing import iter_route_contexts
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 from sqlalchemy import Engine, event
 
@@ -25,6 +26,7 @@ REQUEST_SECONDS = Histogram(
 POOL_CONNECTIONS_IN_USE = Gauge("auditor_db_pool_connections_in_use", "Database connections checked out of the pool", multiprocess_mode="livesum")
 
 _watched_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+_route_templates: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def record_request(*, method: str, route: str, status: int, seconds: float) -> None:
@@ -34,8 +36,15 @@ def record_request(*, method: str, route: str, status: int, seconds: float) -> N
 
 
 def route_template(scope: dict) -> str:
-    """The route's path template (`/api/v1/audits/{audit_id}`), never the raw path, so that ids do not make new series."""
-    return getattr(scope.get("route"), "path", None) or "unmatched"
+    """The route's whole path template (`/api/v1/audits/{audit_id}`), never the raw path, so that ids make no new series."""
+    route, app = scope.get("route"), scope.get("app")
+    if route is None or app is None:
+        return "unmatched"
+    # The route knows only its path within its router; the app's route contexts know the prefixes too.
+    templates = _route_templates.get(app)
+    if templates is None:
+        templates = _route_templates[app] = {id(context.original_route): context.path_format for context in iter_route_contexts(app.routes)}
+    return templates.get(id(route)) or getattr(route, "path", None) or "unmatched"
 
 
 def watch_pool(engine: Engine) -> None:
