@@ -38,3 +38,4 @@ bench: install
 	$(PY) bench/bench.py
 	$(PY) bench/bench_reports.py
 	$(PY) bench/bench_follow_up.py --database-url $(PG_BENCH_URL)
+	$(PY) bench/keep_alive.py

@@ -298,3 +298,16 @@ def test_sigterm_lets_a_request_in_flight_finish_and_stops_within_the_graceful_t
         started = time.monotonic()
         assert server.process.wait(timeout=30) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal once it is done
         assert time.monotonic() - started < 10
+
+
+def test_the_compose_file_runs_the_app_upgraded_with_workers_beside_a_healthy_postgresql():
+    """Docker cannot run here; the compose file is at least valid YAML that says what README says."""
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
+    app, db = compose["services"]["app"], compose["services"]["db"]
+    assert app["command"][:6] == ["auditor", "serve", "--upgrade", "--workers", "2", "--host"] and "0.0.0.0" in app["command"]
+    assert app["depends_on"]["db"]["condition"] == "service_healthy"
+    assert "/readyz" in " ".join(app["healthcheck"]["test"]) and "pg_isready" in " ".join(db["healthcheck"]["test"])
+    assert app["environment"]["AUDITOR_DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert int(app["environment"]["AUDITOR_GRACEFUL_TIMEOUT"]) < int(app["stop_grace_period"].removesuffix("s"))
