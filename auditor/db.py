@@ -87,7 +87,7 @@ def _sqlite_file_lock(url: str) -> Iterator[None]:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(f"{path}.migrate.lock")
     try:
-        lock.acquire(blocking=False)
+        lock.acquire(timeout=0)
     except TimeoutError:
         log.info("another process is migrating the database; waiting for it")
         lock.acquire()
