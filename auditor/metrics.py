@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from sqlalchemy import Engine, event
 
 MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 REQUESTS = Counter("auditor_http_requests", "HTTP requests answered, by route template and status class", ["method", "route", "status"])
 REQUEST_SECONDS = Histogram(
@@ -70,5 +71,3 @@ def worker_exiting() -> None:
     if os.environ.get(MULTIPROCESS_DIR_VARIABLE):
         multiprocess.mark_process_dead(os.getpid())
 
-
-CONTENT_TYPE = CONTENT_TYPE_LATEST
