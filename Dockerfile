@@ -1,6 +1,7 @@
 # auditor: the web app on uvicorn. Data (SQLite file, unless AUDITOR_DATABASE_URL points at PostgreSQL) in /data.
 #   docker build -t auditor .
 #   docker run -p 8000:8000 -v auditor-data:/data -e AUDITOR_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))') auditor
+# With PostgreSQL and several workers: compose.yaml (README, "Run in production"). AUDITOR_WORKERS sets the workers.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

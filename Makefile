@@ -39,6 +39,7 @@ bench: install
 	$(PY) bench/bench.py
 	$(PY) bench/bench_reports.py
 	$(PY) bench/bench_follow_up.py --database-url $(PG_BENCH_URL)
+	$(PY) bench/keep_alive.py
 
 ## Many tablets at once on two servers (one killed halfway), against the floor; about 4 minutes
 bench-load: install

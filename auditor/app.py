@@ -5,12 +5,12 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from anyio import to_thread
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
@@ -20,11 +20,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from auditor import __version__
 from auditor.checklists import Library
 from auditor.config import Settings
-from auditor.db import reading
-from auditor.i18n import LANGUAGE_COOKIE, negotiate_locale, set_locale
+from auditor.db import reading, schema_problem
+from auditor.logs import configure_logging
+from auditor.metrics import watch_pool, worker_exiting
+from auditor.middleware import RequestMiddleware
 from auditor.paths import STATIC_DIR
-from auditor.security import finish_response
-from auditor.routes import errors
+from auditor.routes import errors, operations
 from auditor.routes.api import router as api_router
 from auditor.routes.web import router as web_router
 from auditor.services import library as published
@@ -41,13 +42,32 @@ def settle_memory() -> None:
 
 
 @asynccontextmanager
-async def lifespan(app: FastAPI):
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start-up: refuse to serve on a database whose schema does not fit this code (every page would fail), size the
+    thread pool, publish this machine's checklist files. Shutdown: close the database connections this app opened."""
+    problem = await to_thread.run_sync(schema_problem, app.state.engine)
+    if problem:
+        log.error("auditor cannot start: %s. Run `auditor db upgrade` first (or start with `auditor serve --upgrade`)", problem)
+        raise RuntimeError(problem)
     # Every handler and dependency that does blocking work is a plain `def`, run in this thread pool; its size is
     # a setting, to be weighed against the database pool (README: "Many requests at once").
     to_thread.current_default_thread_limiter().total_tokens = app.state.settings.worker_threads
     if app.state.library is None:  # publish this machine's checklist files (services/library.py's rule)
         await to_thread.run_sync(lambda: published.publish_at_start(engine=app.state.engine, paths=app.state.settings.checklist_paths()))
     yield
+    if app.state.owns_engine:
+        await to_thread.run_sync(app.state.engine.dispose)
+    worker_exiting()
+
+
+def create_server_app() -> FastAPI:
+    """The app of one server process (each worker of `auditor serve`, or `uvicorn --factory auditor.app:create_server_app`):
+    settings from the environment, logging set up, memory settled once start-up is done."""
+    settings = Settings()
+    configure_logging(settings)
+    app = create_app(settings)
+    settle_memory()
+    return app
 
 
 def create_app(settings: Settings | None = None, *, engine=None, library: Library | None = None) -> FastAPI:
@@ -55,47 +75,23 @@ def create_app(settings: Settings | None = None, *, engine=None, library: Librar
     starts); tests may pass a fixed `library` instead."""
     settings = settings or Settings()
     app = FastAPI(
-        lifespan=lifespan,
         title="auditor",
         version=__version__,
         summary="Audit the psychosocial work environment against ISO 45003 and Arbejdstilsynet's audit guides.",
         docs_url="/docs",
         openapi_url="/openapi.json",
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.owns_engine = engine is None
     app.state.engine = engine or settings.make_engine()
     app.state.read_engine = reading(app.state.engine)
+    watch_pool(app.state.engine)
     app.state.report_slots = threading.BoundedSemaphore(settings.report_concurrency)
     app.state.library = library  # None: the published library, read per request (deps.get_library)
 
-    @app.middleware("http")
-    async def security(request: Request, call_next):
-        """Security headers on every response; the CSRF cookie where a page made one."""
-        response = await call_next(request)
-        finish_response(request, response)
-        return response
-
-    @app.middleware("http")
-    async def server_timing(request: Request, call_next):
-        """Report the time spent in the app (Server-Timing), for browser dev tools and bench/."""
-        started = time.perf_counter()
-        response = await call_next(request)
-        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
-        return response
-
-    @app.middleware("http")
-    async def choose_language(request: Request, call_next):
-        """The locale for this request: the user's remembered choice, else the browser's languages."""
-        locale = negotiate_locale(
-            cookie=request.cookies.get(LANGUAGE_COOKIE),
-            accept_language=request.headers.get("accept-language"),
-            default=settings.default_language,
-        )
-        request.state.locale = locale
-        set_locale(locale)
-        return await call_next(request)
-
+    app.add_middleware(RequestMiddleware, settings=settings, on_error=errors.handle_unexpected_error)
     # Tablets on a site visit often have a weak connection; card-heavy pages compress about tenfold.
     app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=5)
 
@@ -107,6 +103,7 @@ def create_app(settings: Settings | None = None, *, engine=None, library: Librar
     app.add_exception_handler(Exception, errors.handle_unexpected_error)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(operations.router)
     app.include_router(api_router)
     app.include_router(web_router)
     return app

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import shutil
+import socket
 import sys
+import tempfile
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -15,9 +20,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="auditor", description="Audit the psychosocial work environment (ISO 45003, Arbejdstilsynet).")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run the web app (upgrades a fresh database first)")
+    serve = commands.add_parser("serve", help="run the web app (creates the schema of a fresh database first)")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=int, default=8000, help="0: any free port (the log says which)")
+    serve.add_argument("--workers", type=int, help="worker processes (default: AUDITOR_WORKERS, else 1)")
+    serve.add_argument("--upgrade", action="store_true", help="apply pending migrations first, instead of refusing to start on an outdated schema")
     serve.set_defaults(run=cmd_serve)
 
     db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -82,25 +89,70 @@ def _engine(settings):
 
 
 def cmd_serve(args) -> int:
-    import uvicorn
-
-    from auditor.app import create_app, settle_memory
-    from auditor.db import schema_state, upgrade
-
     settings = _settings()
-    engine = _engine(settings)
-    current, head = schema_state(engine)
-    if current is None:
-        print("auditor: new database; creating the schema", file=sys.stderr)
-        upgrade(settings.database_url)
-    elif current != head:
-        print(f"auditor: the database schema is at {current}, the code needs {head}. Run: auditor db upgrade", file=sys.stderr)
-        return 1
-    _hint_first_admin(engine)
-    app = create_app(settings, engine=engine)
-    settle_memory()
-    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True)
-    return 0
+    workers = args.workers or settings.workers
+    if workers < 1:
+        print("auditor: --workers must be 1 or more", file=sys.stderr)
+        return 2
+    from auditor.logs import configure_logging, logging_config
+
+    configure_logging(settings)
+    log = logging.getLogger("auditor")
+    metrics_dir = _metrics_dir(workers)
+    try:
+        import uvicorn
+
+        from auditor.db import schema_state, upgrade
+
+        engine = _engine(settings)
+        current, head = schema_state(engine)
+        if current is None or (args.upgrade and current != head):
+            log.info("new database; creating the schema" if current is None else f"upgrading the database schema from {current} to {head}")
+            upgrade(settings.database_url)
+        elif current != head:
+            log.error(f"the database schema is at revision {current}, this code needs {head}. Back up the database and run "
+                      "`auditor db upgrade`, or start with `auditor serve --upgrade`")
+            return 1
+        _hint_first_admin(engine)
+        engine.dispose()
+        sock = _listening_socket(args.host, args.port)
+        host, port = sock.getsockname()[:2]
+        log.info(f"serving http://{f'[{host}]' if ':' in host else host}:{port} with {workers} worker process{'es' if workers > 1 else ''}")
+        uvicorn.run("auditor.app:create_server_app", factory=True, fd=sock.fileno(), workers=workers,
+                    proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,
+                    timeout_graceful_shutdown=settings.graceful_timeout, access_log=False, log_config=logging_config(settings))
+        return 0
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The socket every worker serves from, bound here so that it can carry TCP_NODELAY: asyncio sets that only on
+    connections of sockets it created itself, and without it each back-to-back request on a kept-alive connection
+    waits ~40 ms for a delayed ACK (bench/keep_alive.py). Linux gives accepted connections the listener's option."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def _metrics_dir(workers: int) -> Path | None:
+    """prometheus-client's multiprocess folder, set before prometheus_client is imported: the operator's
+    PROMETHEUS_MULTIPROC_DIR emptied, or, with several workers, a new temporary one (returned, to be removed at exit)."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        Path(given).mkdir(parents=True, exist_ok=True)
+        for stale in Path(given).glob("*.db"):  # figures of processes that are gone would be added in forever
+            stale.unlink()
+        return None
+    if workers == 1:
+        return None  # one process: its own figures are all there is
+    created = Path(tempfile.mkdtemp(prefix="auditor-metrics-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(created)  # the workers inherit it
+    return created
 
 
 def _hint_first_admin(engine) -> None:
@@ -110,8 +162,8 @@ def _hint_first_admin(engine) -> None:
 
     with Session(engine) as session:
         if not has_users(session=session):
-            print("auditor: there are no users yet. Create the first administrator with:\n"
-                  "  auditor users create --email you@example.org --name \"Your Name\" --role admin --password-stdin", file=sys.stderr)
+            logging.getLogger("auditor").warning("there are no users yet. Create the first administrator with: "
+                                                 "auditor users create --email you@example.org --name \"Your Name\" --role admin --password-stdin")
 
 
 def cmd_db_upgrade(args) -> int:

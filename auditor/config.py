@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from auditor.db import MAX_OVERFLOW, POOL_SIZE, POOL_TIMEOUT_S, make_engine
@@ -74,3 +75,35 @@ class Settings(BaseSettings):
         from auditor.paths import CHECKLISTS_DIR
 
         return [CHECKLISTS_DIR, *([self.checklists_dir] if self.checklists_dir else [])]
+
+    # Running it on servers: README, "Run in production".
+    workers: int = 1
+    log_format: Literal["json", "text"] | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    forwarded_allow_ips: str = "127.0.0.1,::1"
+    metrics_allow_ips: str = "127.0.0.1,::1"
+    graceful_timeout: float = 30.0
+
+    @property
+    def json_logs(self) -> bool:
+        """JSON lines unless told otherwise; plain text by default in development."""
+        return self.log_format == "json" if self.log_format else self.env == "production"
+
+    @field_validator("workers")
+    @classmethod
+    def _at_least_one(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be 1 or more")
+        return value
+
+    @field_validator("forwarded_allow_ips", "metrics_allow_ips")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            if part == "*":  # everyone
+                continue
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"{part!r} is not an IP address or network; give them comma-separated, e.g. 10.0.0.5,10.1.0.0/16") from None
+        return value

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import logging
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event
+from filelock import FileLock
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import create_engine
 
 from auditor.paths import MIGRATIONS_DIR
+
+log = logging.getLogger("auditor")
+
+# The PostgreSQL advisory lock that serialises migrations across every process and machine of an installation.
+MIGRATION_LOCK_KEY = zlib.crc32(b"auditor schema migrations")
 
 
 # Connection pool defaults (settings AUDITOR_DB_POOL_SIZE, _MAX_OVERFLOW, _POOL_TIMEOUT). Requests wait for a
@@ -80,10 +91,11 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the schema up to date."""
+    """Bring the schema up to date, one process at a time: any number of processes may start at once."""
     engine = make_engine(url)
     try:
-        with engine.begin() as connection:
+        with _sqlite_file_lock(url), engine.begin() as connection:
+            _advisory_lock(connection)
             config = alembic_config(url)
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
@@ -91,9 +103,54 @@ def upgrade(url: str, revision: str = "head") -> None:
         engine.dispose()
 
 
+@contextmanager
+def _sqlite_file_lock(url: str) -> Iterator[None]:
+    """On a SQLite file, a lock file beside it, held while migrating."""
+    path = url.split("///", 1)[-1] if url.startswith("sqlite") else ""
+    if not path or path == ":memory:":
+        yield
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(f"{path}.migrate.lock")
+    try:
+        lock.acquire(timeout=0)
+    except TimeoutError:
+        log.info("another process is migrating the database; waiting for it")
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _advisory_lock(connection: Connection) -> None:
+    """On PostgreSQL, a transaction-level advisory lock on the migrating connection: released when the migration
+    commits, after which the next process sees the new revision and has nothing left to do."""
+    if connection.dialect.name != "postgresql":
+        return
+    if not connection.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}).scalar():
+        log.info("another process is migrating the database; waiting for it")
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+
+
+@cache
+def head_revision() -> str:
+    """The newest migration in the code (read once: Alembic parses every migration file to find it)."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
 def schema_state(engine: Engine) -> tuple[str | None, str]:
     """(the database's revision or None if fresh, the newest revision in the code)."""
-    head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
-    with engine.connect() as connection:
+    with reading(engine).connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
-    return current, head
+    return current, head_revision()
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """Why this database cannot serve this code, in a few words for an operator; None when the schema is current."""
+    current, head = schema_state(engine)
+    if current == head:
+        return None
+    if current is None:
+        return "the database has no schema yet"
+    return f"the database schema is at revision {current}, this code needs {head}"

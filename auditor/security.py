@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from http.cookies import SimpleCookie
 
 from fastapi import Request
-from starlette.responses import Response
+from starlette.datastructures import MutableHeaders
 
 from auditor.errors import Forbidden
 from auditor.i18n import N_
@@ -69,15 +70,18 @@ def cookie_is_secure(request: Request) -> bool:
     return request.url.scheme == "https" or request.app.state.settings.env == "production"
 
 
-def finish_response(request: Request, response: Response) -> None:
+def finish_response(request: Request, headers: MutableHeaders) -> None:
     """Security headers on every response, and the CSRF cookie when a page created one."""
     docs = request.url.path in {"/docs", "/docs/oauth2-redirect"}
-    response.headers.setdefault("Content-Security-Policy", DOCS_CONTENT_SECURITY_POLICY if docs else CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    if request.url.path.startswith(("/api/", "/audits", "/account", "/users")) or response.headers.get("content-type", "").startswith("text/html"):
-        response.headers.setdefault("Cache-Control", "no-store")
+    headers.setdefault("Content-Security-Policy", DOCS_CONTENT_SECURITY_POLICY if docs else CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if request.url.path.startswith(("/api/", "/audits", "/account", "/users")) or headers.get("content-type", "").startswith("text/html"):
+        headers.setdefault("Cache-Control", "no-store")
     new_value = getattr(request.state, "new_csrf_value", None)
     if new_value:
-        response.set_cookie(CSRF_COOKIE, new_value, httponly=True, samesite="lax", secure=cookie_is_secure(request), path="/")
+        cookie: SimpleCookie = SimpleCookie()
+        cookie[CSRF_COOKIE] = new_value
+        cookie[CSRF_COOKIE].update({"httponly": True, "samesite": "lax", "secure": cookie_is_secure(request), "path": "/"})
+        headers.append("set-cookie", cookie.output(header="").strip())

@@ -32,9 +32,13 @@ CASE_VIEW, CASE_STEP, CASE_NEW = "case_view", "case_step", "case_new"
 REVIEW_VIEW, REVIEW_MANAGE, REVIEW_NEW = "review_view", "review_manage", "review_new"
 # Report templates: only administrators manage them (none of the other personas is one).
 TEMPLATE_ADMIN = "template_admin"
+# Metrics: by address, not by login (AUDITOR_METRICS_ALLOW_IPS); the test client's address is not among them.
+MONITORING = "monitoring"
 
 RULES = {
     ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", "/metrics"): MONITORING,
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,
     ("POST", "/logout"): PUBLIC,
@@ -187,6 +191,8 @@ CLIENTS_OWN = {"quality_manager_own", "action_owner_own", "viewer_own"}
 def expected(rule: str, persona: str) -> str | int:
     if rule == PUBLIC:
         return ALLOW
+    if rule == MONITORING:
+        return 403
     if persona == "anonymous":
         return LOGIN
     if persona == "admin" or rule == USER:

@@ -185,7 +185,7 @@ def test_a_request_that_gets_no_connection_in_time_is_told_to_retry(database_url
     engine = settings.make_engine()
     app = create_app(settings, engine=engine, library=library)
     try:
-        with engine.connect(), TestClient(app, raise_server_exceptions=False, headers={"Accept-Language": "en"}) as client:  # the only connection, held
+        with TestClient(app, raise_server_exceptions=False, headers={"Accept-Language": "en"}) as client, engine.connect():  # the only connection, held
             api = client.get("/api/v1/audits", headers={"Authorization": "Bearer not-checked-yet"})
             page = client.get("/login")
         assert (api.status_code, api.headers.get("Retry-After")) == (503, "5")

@@ -28,7 +28,7 @@ STATUS = {NotFound: 404, Invalid: 422, StaleVersion: 409, Conflict: 409, Unauthe
 
 
 def wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or request.url.path in {"/healthz", "/openapi.json"}
+    return request.url.path.startswith("/api/") or request.url.path in {"/healthz", "/readyz", "/metrics", "/openapi.json"}
 
 
 def message_of(error: DomainError) -> str:
@@ -117,7 +117,8 @@ def handle_http_error(request: Request, error: HTTPException) -> Response:
 
 
 def handle_unexpected_error(request: Request, error: Exception) -> Response:
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    # exc_info given: this runs in a worker thread, where the exception is not the one "being handled"
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
     message = gettext("Something went wrong on our side. Nothing you typed has been lost on this device; please try again.")
     if wants_json(request):
         return JSONResponse({"detail": message}, status_code=500)

@@ -11,6 +11,7 @@ Someone who may not see a thing gets "not found", so nobody learns that it exist
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 
 from sqlalchemy import ColumnElement, event, false, or_, true
@@ -142,3 +143,17 @@ def require_template_manager(*, user: User, organisation_id: int | None) -> None
         raise Forbidden(N_("Only an administrator can manage report templates."))
     if user.organisation_id is not None and user.organisation_id != organisation_id:
         raise Forbidden(N_("You can only manage your own organisation's report templates."))
+
+
+def require_metrics_reader(*, address: str | None, allowed: str) -> None:
+    """The metrics are for the installation's monitoring, not its users: only the configured addresses
+    (comma-separated addresses and networks, `*` for any) may read them, without logging in."""
+    try:
+        client = ipaddress.ip_address(address or "")
+        client = getattr(client, "ipv4_mapped", None) or client  # a dual-stack socket shows IPv4 clients as ::ffff:a.b.c.d
+    except ValueError:
+        client = None
+    for part in (p.strip() for p in allowed.split(",")):
+        if part == "*" or (client is not None and part and client in ipaddress.ip_network(part, strict=False)):
+            return
+    raise Forbidden(N_("The metrics are not served to this address."))

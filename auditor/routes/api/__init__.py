@@ -2,17 +2,8 @@
 
 from fastapi import APIRouter
 
-from auditor import __version__
 from auditor.routes.api import audits, cases, photos, checklists, findings, history, organisations, reports, responses, reviews
 
 router = APIRouter()
-
-
-@router.get("/healthz", tags=["health"])
-def health_check() -> dict:
-    """Liveness check for load balancers and the Docker health check."""
-    return {"status": "ok", "version": __version__}
-
-
 for module in (checklists, organisations, audits, responses, photos, findings, reports, history, cases, reviews):
     router.include_router(module.router, prefix="/api/v1")

@@ -1,0 +1,73 @@
+"""Prometheus metrics: requests by route template and status class, and database connections in use.
+
+With several worker processes, prometheus-client's multiprocess mode adds up every worker's figures: each worker
+writes its own files in the folder named by PROMETHEUS_MULTIPROC_DIR (`auditor serve` creates and empties it), and
+whichever worker answers /metrics reads them all. The variable must be set before prometheus_client is imported.
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+
+from fastapi.routing import iter_route_contexts
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+from sqlalchemy import Engine, event
+
+MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+REQUESTS = Counter("auditor_http_requests", "HTTP requests answered, by route template and status class", ["method", "route", "status"])
+REQUEST_SECONDS = Histogram(
+    "auditor_http_request_duration_seconds", "Time to answer an HTTP request, by route template and status class", ["method", "route", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+# Kept up to date by the pool's own checkout and checkin events, so that with several workers the sum of the
+# live processes' values is right at any moment (a callback would only report the worker that answers /metrics).
+POOL_CONNECTIONS_IN_USE = Gauge("auditor_db_pool_connections_in_use", "Database connections checked out of the pool", multiprocess_mode="livesum")
+
+_watched_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+_route_templates: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def record_request(*, method: str, route: str, status: int, seconds: float) -> None:
+    status_class = f"{status // 100}xx"
+    REQUESTS.labels(method, route, status_class).inc()
+    REQUEST_SECONDS.labels(method, route, status_class).observe(seconds)
+
+
+def route_template(scope: dict) -> str:
+    """The route's whole path template (`/api/v1/audits/{audit_id}`), never the raw path, so that ids make no new series."""
+    route, app = scope.get("route"), scope.get("app")
+    if route is None or app is None:
+        return "unmatched"
+    # The route knows only its path within its router; the app's route contexts know the prefixes too.
+    templates = _route_templates.get(app)
+    if templates is None:
+        templates = _route_templates[app] = {id(context.original_route): context.path_format for context in iter_route_contexts(app.routes)}
+    return templates.get(id(route)) or getattr(route, "path", None) or "unmatched"
+
+
+def watch_pool(engine: Engine) -> None:
+    """Count the engine's connections in use (once per engine, however many apps share it)."""
+    if engine in _watched_engines:
+        return
+    _watched_engines.add(engine)
+    event.listen(engine, "checkout", lambda *_: POOL_CONNECTIONS_IN_USE.inc())
+    event.listen(engine, "checkin", lambda *_: POOL_CONNECTIONS_IN_USE.dec())
+
+
+def exposition() -> bytes:
+    """Every metric in Prometheus' text format: all workers' in multiprocess mode, else this process's."""
+    if os.environ.get(MULTIPROCESS_DIR_VARIABLE):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)
+
+
+def worker_exiting() -> None:
+    """Drop this worker's live gauges from the sums (its counters stay counted)."""
+    if os.environ.get(MULTIPROCESS_DIR_VARIABLE):
+        multiprocess.mark_process_dead(os.getpid())
+
