@@ -115,7 +115,7 @@ def cmd_serve(args) -> int:
             return 1
         _hint_first_admin(engine)
         engine.dispose()
-        sock = _listening_socket(args.host, args.port)
+        sock = listening_socket(args.host, args.port)
         host, port = sock.getsockname()[:2]
         log.info(f"serving http://{f'[{host}]' if ':' in host else host}:{port} with {workers} worker process{'es' if workers > 1 else ''}")
         uvicorn.run("auditor.app:create_server_app", factory=True, fd=sock.fileno(), workers=workers,
@@ -127,7 +127,7 @@ def cmd_serve(args) -> int:
             shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
-def _listening_socket(host: str, port: int) -> socket.socket:
+def listening_socket(host: str, port: int) -> socket.socket:
     """The socket every worker serves from, bound here so that it can carry TCP_NODELAY: asyncio sets that only on
     connections of sockets it created itself, and without it each back-to-back request on a kept-alive connection
     waits ~40 ms for a delayed ACK (bench/keep_alive.py). Linux gives accepted connections the listener's option."""

@@ -43,7 +43,7 @@ def take_report_slot(request: Request) -> Iterator[None]:
         slots.release()
 
 
-REPORT_SLOT_WAIT_S = 30
+REPORT_SLOT_WAIT_S = 60
 # Put first in a route's `dependencies`, so the slot is taken before the user is looked up.
 REPORT_SLOT = Depends(take_report_slot)
 SettingsDep = Annotated[Settings, Depends(get_settings)]

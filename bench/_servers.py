@@ -27,15 +27,13 @@ def free_port() -> int:
 
 
 def app_command(port: int, workers: int) -> list[str]:
-    """How a server of the app is started (the one place to change it, e.g. to `auditor serve --workers N`)."""
-    return [sys.executable, "-m", "uvicorn", "--factory", "auditor.app:create_app", "--host", HOST, "--port", str(port),
-            "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+    """How a server of the app is started: `auditor serve`, as operators run it."""
+    return [str(Path(sys.executable).parent / "auditor"), "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
 
 
 def floor_command(port: int, workers: int) -> list[str]:
-    """The floor (bench/floor_app.py), with the same worker layout as the app."""
-    return [sys.executable, "-m", "uvicorn", "--factory", "bench.floor_app:create_app", "--host", HOST, "--port", str(port),
-            "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+    """The floor (bench/floor_app.py), with the same worker layout and the same TCP_NODELAY socket as the app."""
+    return [sys.executable, "-m", "bench.floor_app", "--port", str(port), "--workers", str(workers)]
 
 
 def create_floor_table(url: str) -> None:

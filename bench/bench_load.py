@@ -10,15 +10,15 @@ own API token. Every server runs 2 worker processes on 127.0.0.1 (`_servers.app_
 
 1. steady: 40 simulated auditors each save an answer (verdict and note, with the version it is based on, as
    static/conduct.js does) every 0.5 s, 4 clients download the demo audit's Word report and 2 load the follow-up
-   board, one after another. Requests go round-robin over the servers; on a connection error a request is sent again
+   board, one after another, and 2 auditors of one team raise a finding every 0.5 s each (numbers must not collide). Requests go round-robin over the servers; on a connection error a request is sent again
    to the other server, as a load balancer would.
 2. failover: the same load, and halfway one server (its master and workers) gets SIGKILL.
 3. floor: the same 40 auditors against bench/floor_app.py (one INSERT per save) with the same server layout.
 
 For each it prints requests and errors by kind, save latency p50/p95/p99, saves per second, report and board
 latency and the peak number of PostgreSQL connections to the database. Afterwards it checks that every save that
-got a 2xx is in the database: in the audit trail with its note, and the answer at least at that version. It exits
-with 1 if any acknowledged save is missing.
+got a 2xx is in the database: in the audit trail with its note, and the answer at least at that version, and that the
+findings raised got distinct numbers. It exits with 1 if any acknowledged save is missing or a number is taken twice.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 from auditor.checklists import load_library  # noqa: E402
 from auditor.db import make_engine  # noqa: E402
 from auditor.demo import create_demo  # noqa: E402
-from auditor.models import AuditEvent, Response  # noqa: E402
+from auditor.models import AuditEvent, Finding, Response  # noqa: E402
 from auditor.paths import CHECKLISTS_DIR  # noqa: E402
 from auditor.schemas import AuditIn  # noqa: E402
 from auditor.services import accounts, audits  # noqa: E402
@@ -56,6 +56,7 @@ TEAM = 4  # a lead auditor and three auditors per audit
 SAVE_INTERVAL = 0.5
 REPORT_CLIENTS = 4
 BOARD_CLIENTS = 2
+FINDING_CLIENTS = 2  # two auditors of one team raising findings at once: their numbers must never collide
 WORKERS = 2
 TIMEOUT = 10.0  # seconds before a request counts as timed out
 CHECKLISTS = ["iso45003-clauses", "at-external-audit"]
@@ -184,6 +185,14 @@ async def reader(balancer: Balancer, kind: str, path: str, token: str, stop_at: 
             await asyncio.sleep(0.5)
 
 
+async def finder(balancer: Balancer, auditor: Auditor, stop_at: float) -> None:
+    """Raise an observation on the auditor's audit every SAVE_INTERVAL."""
+    path = f"/api/v1/audits/{auditor.audit_id}/findings"
+    while time.monotonic() < stop_at:
+        await balancer.request("finding", "POST", path, auditor.token, json={"kind": "observation", "statement": "Vikarer kender ikke APV'en."})
+        await asyncio.sleep(SAVE_INTERVAL)
+
+
 async def watch_connections(url: str | None, figures: Figures, stop_at: float) -> None:
     """The peak number of connections to the database (PostgreSQL's pg_stat_activity), polled 4 times a second."""
     if url is None:
@@ -210,6 +219,7 @@ async def run_phase(ports: list[int], world: World, seconds: float, *, floor: bo
     if not floor:
         tasks += [reader(balancer, "report", world.report_path, world.admin_token, stop_at) for _ in range(REPORT_CLIENTS)]
         tasks += [reader(balancer, "board", "/cases", world.admin_token, stop_at) for _ in range(BOARD_CLIENTS)]
+        tasks += [finder(balancer, auditor, stop_at) for auditor in world.auditors[:FINDING_CLIENTS]]  # one team
     tasks.append(watch_connections(pg_url, figures, stop_at))
 
     async def kill_later() -> None:
@@ -271,6 +281,15 @@ def missing_saves(url: str, world: World) -> list[tuple[int, str, str, int]]:
     return missing
 
 
+def finding_numbers(url: str, audit_id: int) -> tuple[int, list[int]]:
+    """How many findings the audit holds, and their numbers."""
+    engine = make_engine(url)
+    with Session(engine) as session:
+        numbers = list(session.exec(select(Finding.number).where(Finding.audit_id == audit_id)))
+    engine.dispose()
+    return len(numbers), numbers
+
+
 def drop_database(url: str) -> None:
     import psycopg
 
@@ -303,7 +322,7 @@ def main() -> int:
         print(f"{servers_count} server(s) x {WORKERS} workers on {HOST}; {AUDITORS} auditors saving every {SAVE_INTERVAL} s, "
               f"{REPORT_CLIENTS} downloading Word reports, {BOARD_CLIENTS} loading the follow-up board; {args.seconds:g} s per phase; "
               f"server logs in {workdir}")
-        env = {"AUDITOR_DATABASE_URL": url, "AUDITOR_DATA_DIR": str(workdir)}
+        env = {"AUDITOR_DATABASE_URL": url, "AUDITOR_DATA_DIR": str(workdir), "AUDITOR_LOG_LEVEL": "warning"}
         with Servers(workdir, env) as servers:
             ports = [free_port() for _ in range(servers_count)]
             pids = [servers.start(app_command(port, WORKERS), f"app-{n}") for n, port in enumerate(ports)]
@@ -327,7 +346,11 @@ def main() -> int:
         print(f"acknowledged saves missing from the database: {len(missing)} of {acknowledged}")
         for audit_id, item_id, note, version in missing[:10]:
             print(f"  audit {audit_id}, item {item_id}, version {version}: {note!r}")
-        return 1 if missing else 0
+        raised, numbers = finding_numbers(url, world.auditors[0].audit_id)
+        twice = len(numbers) - len(set(numbers))
+        print(f"findings raised at once by {FINDING_CLIENTS} auditors: {raised}, numbered {min(numbers, default=0)}..{max(numbers, default=0)}, "
+              f"numbers taken twice: {twice}")
+        return 1 if missing or twice else 0
     finally:
         if pg_url:
             drop_database(pg_url)

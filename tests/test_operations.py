@@ -235,10 +235,10 @@ def test_metrics_count_requests_by_route_template_for_allowed_addresses_only(app
     assert refused.status_code == 403 and "auditor_http_requests" not in refused.text
 
 
-def test_the_listening_socket_hands_tcp_nodelay_to_every_connection():
-    from auditor.cli import _listening_socket
+def test_thelistening_socket_hands_tcp_nodelay_to_every_connection():
+    from auditor.cli import listening_socket
 
-    listener = _listening_socket("127.0.0.1", 0)
+    listener = listening_socket("127.0.0.1", 0)
     listener.listen()
     with listener, socket.create_connection(listener.getsockname()) as _client:
         accepted, _ = listener.accept()
