@@ -7,13 +7,16 @@ The table RULES classifies each route; test_every_route_is_in_the_matrix fails w
 and a refused row proves it keeps the others out. The world is built once per module on a database of its own;
 each row runs in a transaction that is rolled back, so rows neither see each other's changes nor depend on order.
 
-Mutation check (weaken one rule and count the red rows; figures from doing it, then restoring the code):
-- `viewer` conducts: in `access.audit_permissions`, return {VIEW, CONDUCT} for the own organisation's members
-  -> 51 rows red (every CONDUCT route answers the viewer, and the quality manager and action owner with it).
-- an action owner verifies effectiveness: drop the `_owns_an_action` refusal in `cases.verify_effectiveness`
-  and let the owner review (`_is_reviewer` true for them) -> 2 rows red (review and verify as action_owner_own).
-- no organisation filter for a quality manager: `access.require_organisation` returns without checking
-  -> 1 row red (GET an organisation as quality_manager_foreign).
+Mutation check: weaken one rule, run this file, count the red rows, restore the code. Done on 2026-11-27:
+- `viewer` conducts: in `access.audit_permissions`, give the own organisation's viewer {VIEW, CONDUCT}
+  -> 20 rows red (every CONDUCT route as viewer_own).
+- an action owner verifies effectiveness: in `cases.verify_effectiveness`, require `_is_reviewer(...) or
+  _owns_an_action(...)` and drop the owner's refusal -> 1 row red (verify as action_owner_own).
+- action owners are case managers: add "action_owner" to `cases.MANAGER_ROLES` -> 3 rows red (add an action,
+  submit the plan, close, as action_owner_own).
+- no organisation filter for a quality manager: skip the check in `access.require_organisation` for the role
+  -> 1 row red (GET another organisation as quality_manager_foreign). List filters (`visible_*`) answer 200
+  either way; the resources' own tests check what a list holds.
 """
 
 from __future__ import annotations
