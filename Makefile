@@ -20,14 +20,17 @@ run: install
 	$(VENV)/bin/auditor demo
 	$(VENV)/bin/auditor serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
+# In parallel, one worker per core (pytest-xdist); the tests that start a live server stay together on one worker.
+PARALLEL ?= -n auto --dist loadgroup
+
 ## The whole test suite: on SQLite (with the browser tests), then on PostgreSQL
 test: install test-sqlite test-postgres
 
 test-sqlite: install
-	$(PY) -m pytest
+	$(PY) -m pytest $(PARALLEL)
 
 test-postgres: install
-	AUDITOR_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -m "not browser"
+	AUDITOR_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest $(PARALLEL) -m "not browser"
 
 ## Re-extract translatable strings and merge them into the Danish catalogue
 messages: install

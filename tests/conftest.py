@@ -1,6 +1,7 @@
 """Shared fixtures. The schema is built by the real Alembic migrations, on SQLite by default or on the
 PostgreSQL database named by AUDITOR_TEST_DATABASE_URL; each test runs inside a transaction that is
-rolled back, so tests never see each other's data."""
+rolled back, so tests never see each other's data. Under pytest-xdist (`make test` runs `-n auto`) every worker
+has databases of its own: `<database>_gw0`, ... on PostgreSQL, its own temporary directory on SQLite."""
 
 from __future__ import annotations
 
@@ -42,28 +43,48 @@ def _recreate_postgres_database(url: str) -> None:
         connection.execute(f'CREATE DATABASE "{target.database}"')
 
 
+def _postgres_url(suffix: str) -> str:
+    url = make_url(TEST_DATABASE_URL)
+    return url.set(database=f"{url.database}{suffix}").render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
+def worker_suffix(worker_id) -> str:
+    """`_gw0`, `_gw1`, ... under pytest-xdist (each worker its own databases), empty in a single process."""
+    return "" if worker_id == "master" else f"_{worker_id}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory, worker_suffix) -> str:
     if TEST_DATABASE_URL.startswith("postgresql"):
-        _recreate_postgres_database(TEST_DATABASE_URL)
-        return TEST_DATABASE_URL
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        url = _postgres_url(worker_suffix)
+        _recreate_postgres_database(url)
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"  # tmp_path_factory is per worker already
 
 
 @pytest.fixture(scope="session")
-def live_database_url(database_url, tmp_path_factory):
+def live_database_url(database_url, tmp_path_factory, worker_suffix):
     """A new empty database of its own, for a test whose server commits (a live server, several processes):
-    `<test database>_<name>` on PostgreSQL, a new file on SQLite."""
+    `<test database>[_<worker>]_<name>` on PostgreSQL, a new file on SQLite."""
 
     def make(name: str) -> str:
         if TEST_DATABASE_URL.startswith("postgresql"):
-            url = make_url(TEST_DATABASE_URL)
-            url = url.set(database=f"{url.database}_{name}").render_as_string(hide_password=False)
+            url = _postgres_url(f"{worker_suffix}_{name}")
             _recreate_postgres_database(url)
             return url
         return f"sqlite:///{tmp_path_factory.mktemp(name) / f'{name}.db'}"
 
     return make
+
+
+def pytest_collection_modifyitems(items):
+    """Under xdist (`--dist loadgroup`) the tests that start a live server (the browser tests, the bursts of
+    test_concurrency) run on one worker, one module after another: a module's server and browser start once, and a
+    burst that times its answers does not compete with another burst."""
+    for item in items:
+        if item.get_closest_marker("browser") or hasattr(getattr(item, "module", None), "LiveServer"):
+            item.add_marker(pytest.mark.xdist_group("live_server"))
 
 
 @pytest.fixture(scope="session")
