@@ -284,7 +284,8 @@ class World:
     engine: object
     secret_key: str
     ids: dict[str, object]
-    users: dict[str, object] = field(default_factory=dict)
+    routes: dict[tuple[str, str], APIRoute]
+    users: dict[str, int] = field(default_factory=dict)  # persona -> user id
     logins: dict[str, str] = field(default_factory=dict)  # persona -> session token
     api_tokens: dict[str, int] = field(default_factory=dict)  # persona -> id of a personal API token
     organisations: dict[str | None, int | None] = field(default_factory=dict)  # "own"/"foreign" -> id
@@ -361,7 +362,8 @@ def world(live_database_url, library, tmp_path_factory) -> Iterator[World]:
                                                  period_end=date(2026, 12, 31), policy=settings.deadline_policy).id
         ids["template_id"] = report_templates.upload_template(session=session, actor=admin, filename="mine.docx", content=starter_template("checklist", "en"),
                                                               scope=report_templates.TemplateScope(None, "checklist", "en", None)).id
-        world = World(app=create_app(settings, engine=engine, library=library), engine=engine, secret_key=settings.secret_key, ids=ids,
+        app = create_app(settings, engine=engine, library=library)
+        world = World(app=app, engine=engine, secret_key=settings.secret_key, ids=ids, routes=registered_routes(app),
                       users={persona: user.id for persona, user in users.items()}, organisations={"own": own.id, "foreign": foreign.id, None: None})
         for persona, user in users.items():
             world.logins[persona] = accounts.log_in(session=session, email=user.email, password=PASSWORD, address="matrix",
@@ -389,12 +391,11 @@ def row_session(world) -> Iterator[Session]:
 
 
 # What a real client sends to each route that takes a body, and which of the world's objects it works on.
-# Each factory gets the row's Ask (the world's ids, the persona's own ids) and returns the request.
+# Each factory gets the row's Ask (the world's ids, the persona's organisation) and returns the request.
 
 @dataclass
 class Ask:
     ids: dict[str, object]
-    me: int | None  # the persona's user id
     my_organisation: int  # the persona's organisation, or the audited one for provider staff
 
 
@@ -481,7 +482,7 @@ REQUESTS: dict[tuple[str, str], Callable[[Ask], Send]] = {
     ("POST", "/api/v1/cases/{case_id}/comments"): on_case("cause_found", json={"text": "On track"}),
     ("GET", "/api/v1/cases/{case_id}/comments"): on_case("cause_found"),
     ("GET", "/api/v1/cases/{case_id}/history"): on_case("cause_found"),
-    ("POST", "/api/v1/cases/{case_id}/attachments"): lambda ask: on_case("cause_found", **upload("minutes.pdf", PDF, "application/pdf"))(ask),
+    ("POST", "/api/v1/cases/{case_id}/attachments"): on_case("cause_found", **upload("minutes.pdf", PDF, "application/pdf")),
     ("GET", "/api/v1/cases/{case_id}/attachments/{attachment_id}"): on_case("cause_found"),
     ("GET", "/cases/{case_id}"): on_case("cause_found"),
     ("POST", "/cases/{case_id}/step/{step}"): on_case("cause_found", 303, data={"text": "On track"}),
@@ -504,7 +505,6 @@ def success_status(route: APIRoute, send: Send) -> int:
     return route.status_code or 200
 
 
-ROUTES = registered_routes(create_app(Settings()))
 CASES = [(method, path, persona) for (method, path) in RULES for persona in PERSONAS]
 
 
@@ -517,7 +517,7 @@ def test_route_access(method, path, persona, world, row_session):
     if persona != "anonymous":
         client.cookies.set(SESSION_COOKIE, world.logins[persona])
     member = PERSONAS[persona][1]
-    ask = Ask(ids={**world.ids, "action_owner": world.users["action_owner_own"], "lead": world.users["lead_on_team"]}, me=world.users.get(persona),
+    ask = Ask(ids={**world.ids, "action_owner": world.users["action_owner_own"], "lead": world.users["lead_on_team"]},
               my_organisation=world.organisations[member] or world.ids["organisation_id"])
     send = REQUESTS.get((method, path), lambda ask: Send())(ask)
     ids = {**world.ids, "case_id": world.ids["case_cause_found"], "token_id": world.api_tokens.get(persona, 0), **send.ids}
@@ -527,7 +527,7 @@ def test_route_access(method, path, persona, world, row_session):
     want = expected(RULES[(method, path)], persona)
     status = response.status_code
     if want == ALLOW:
-        assert status == success_status(ROUTES[(method, path)], send), f"{status}: {response.text[:300]}"
+        assert status == success_status(world.routes[(method, path)], send), f"{status}: {response.text[:300]}"
         assert not response.headers.get("location", "").startswith("/login?"), "sent to log in"
     elif want == LOGIN:
         if path.startswith("/api/"):
