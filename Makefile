@@ -20,8 +20,9 @@ run: install
 	$(VENV)/bin/auditor demo
 	$(VENV)/bin/auditor serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
-# In parallel, one worker per core (pytest-xdist); the tests that start a live server stay together on one worker.
-PARALLEL ?= -n auto --dist loadgroup
+# In parallel, one worker per core (pytest-xdist), a test module's tests on one worker: a module's live server,
+# browser or test world starts once. (--dist loadgroup would be finer, but xdist 3.8 cannot rename tests under pytest 9.)
+PARALLEL ?= -n auto --dist loadfile
 
 ## The whole test suite: on SQLite (with the browser tests), then on PostgreSQL
 test: install test-sqlite test-postgres

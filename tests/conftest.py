@@ -78,15 +78,6 @@ def live_database_url(database_url, tmp_path_factory, worker_suffix):
     return make
 
 
-def pytest_collection_modifyitems(items):
-    """Under xdist (`--dist loadgroup`) the tests that start a live server (the browser tests, the bursts of
-    test_concurrency) run on one worker, one module after another: a module's server and browser start once, and a
-    burst that times its answers does not compete with another burst."""
-    for item in items:
-        if item.get_closest_marker("browser") or hasattr(getattr(item, "module", None), "LiveServer"):
-            item.add_marker(pytest.mark.xdist_group("live_server"))
-
-
 @pytest.fixture(scope="session")
 def engine(database_url) -> Iterator[Engine]:
     upgrade(database_url)
