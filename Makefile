@@ -21,14 +21,18 @@ run: install
 	$(VENV)/bin/auditor demo
 	$(VENV)/bin/auditor serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
+# In parallel, one worker per core (pytest-xdist), a test module's tests on one worker: a module's live server,
+# browser or test world starts once. (--dist loadgroup would be finer, but xdist 3.8 cannot rename tests under pytest 9.)
+PARALLEL ?= -n auto --dist loadfile
+
 ## The whole test suite: on SQLite (with the browser tests), then on PostgreSQL
 test: install test-sqlite test-postgres
 
 test-sqlite: install
-	$(PY) -m pytest
+	$(PY) -m pytest $(PARALLEL)
 
 test-postgres: install
-	AUDITOR_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -m "not browser"
+	AUDITOR_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest $(PARALLEL) -m "not browser"
 
 ## Re-extract translatable strings and merge them into the Danish catalogue
 messages: install

@@ -1,6 +1,7 @@
 """Shared fixtures. The schema is built by the real Alembic migrations, on SQLite by default or on the
 PostgreSQL database named by AUDITOR_TEST_DATABASE_URL; each test runs inside a transaction that is
-rolled back, so tests never see each other's data."""
+rolled back, so tests never see each other's data. Under pytest-xdist (`make test` runs `-n auto`) every worker
+has databases of its own: `<database>_gw0`, ... on PostgreSQL, its own temporary directory on SQLite."""
 
 from __future__ import annotations
 
@@ -42,20 +43,32 @@ def _recreate_postgres_database(url: str) -> None:
         connection.execute(f'CREATE DATABASE "{target.database}"')
 
 
+def _postgres_url(suffix: str) -> str:
+    url = make_url(TEST_DATABASE_URL)
+    return url.set(database=f"{url.database}{suffix}").render_as_string(hide_password=False)
+
+
+def _worker_suffix() -> str:
+    """`_gw0`, `_gw1`, ... under pytest-xdist (each worker its own databases), empty in a single process."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"_{worker}" if worker else ""
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     if TEST_DATABASE_URL.startswith("postgresql"):
-        _recreate_postgres_database(TEST_DATABASE_URL)
-        return TEST_DATABASE_URL
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        url = _postgres_url(_worker_suffix())
+        _recreate_postgres_database(url)
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"  # tmp_path_factory is per worker already
 
 
 def new_database_url(name: str, directory: Path) -> str:
     """An empty database of the suite's kind for a test whose data must really be committed (a live server, several
-    apps or processes, an upgrade, a backup): `<test database>_<name>` on PostgreSQL, made anew; a file on SQLite."""
+    apps or processes, an upgrade, a backup): `<test database>[_<worker>]_<name>` on PostgreSQL, made anew; a file
+    on SQLite."""
     if TEST_DATABASE_URL.startswith("postgresql"):
-        url = make_url(TEST_DATABASE_URL)
-        url = url.set(database=f"{url.database}_{name}").render_as_string(hide_password=False)
+        url = _postgres_url(f"{_worker_suffix()}_{name}")
         _recreate_postgres_database(url)
         return url
     return f"sqlite:///{directory / f'{name}.db'}"

@@ -19,23 +19,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
-from tests.conftest import TEST_DATABASE_URL, _recreate_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 120  # importing the app takes seconds on a busy 2-core machine; several workers start at once
 
 
 @pytest.fixture
-def empty_database_url(tmp_path) -> str:
+def empty_database_url(fresh_database) -> str:
     """A database with nothing in it: PostgreSQL when the tests run on it, else a SQLite file."""
-    if TEST_DATABASE_URL.startswith("postgresql"):
-        url = make_url(TEST_DATABASE_URL)
-        url = url.set(database=f"{url.database}_operations").render_as_string(hide_password=False)
-        _recreate_postgres_database(url)
-        return url
-    return f"sqlite:///{tmp_path / 'auditor.db'}"
+    return fresh_database("operations")
 
 
 def auditor_env(database_url: str, data_dir: Path, **settings: str) -> dict[str, str]:
