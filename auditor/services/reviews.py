@@ -39,6 +39,7 @@ LISTED = 50  # at most this many overdue cases and improvement opportunities are
 
 # The sections management writes itself (ISO 45001 9.3 b, c, d consultation, e, f).
 MANUAL_SECTIONS = Vocabulary(
+    "ManualSection",
     Choice("changes_in_issues", N_("Changes in external and internal issues")),
     Choice("objectives", N_("Extent to which the OH&S policy and objectives have been met")),
     Choice("consultation", N_("Consultation and participation of workers")),
@@ -59,6 +60,7 @@ CLAUSE_TITLES = {
 
 # What the trend compares between the period and the one before it.
 TREND_MEASURES = Vocabulary(
+    "TrendMeasure",
     Choice("audits", N_("Audits")),
     Choice("findings", N_("Findings")),
     Choice("nonconformities", N_("Nonconformities")),
