@@ -55,8 +55,8 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
         if result.rowcount != 1:  # another save landed between our read and our write
             session.rollback()
             raise StaleVersion(current=get_response(session=session, audit=audit, item_id=item_id, fresh=True), submitted=data)
-    if audit.status == "planned":
-        audit.status = "in_progress"
+    if audit.status == v.AuditStatus.PLANNED:
+        audit.status = v.AuditStatus.IN_PROGRESS
         session.add(audit)
     after = {**(before or {"item_id": item_id, "verdict": None, "note": ""}), **changes, "version": data.version + 1}
     trail.record(session=session, actor=actor, action="create" if current is None else "update", entity="response",
