@@ -96,7 +96,8 @@ def upload_template(*, session: Session, actor: User, scope: TemplateScope, file
     problem = engine.check(content, sample_context(scope.language))
     if problem is not None:
         raise Invalid(problem.message, field="file", **problem.params)
-    row = ReportTemplate(organisation_id=scope.organisation_id, kind=scope.kind, language=scope.language, audit_type=scope.audit_type,
+    row = ReportTemplate(organisation_id=scope.organisation_id, kind=v.ReportKind(scope.kind), language=v.Language(scope.language),
+                         audit_type=v.AuditType(scope.audit_type) if scope.audit_type else None,
                          filename=re.sub(r"[^\w.\- ]", "_", Path(filename).name)[:200], size=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content,
                          uploaded_by_id=actor.id)
     session.add(row)
