@@ -60,6 +60,12 @@ def test_an_unknown_value_is_a_422_naming_the_allowed_ones(client, make_audit, f
     assert kind.status_code == 422 and "kind: must be one of 'major_nc', 'minor_nc', 'nc', 'observation'" in kind.json()["detail"]
 
 
+def _is_vocabulary(node: ast.expr) -> bool:
+    """`v.VERDICTS`, `VERDICTS`: a vocabulary looked up by value."""
+    name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
+    return name.isupper() and isinstance(getattr(v, name, None), v.Vocabulary)
+
+
 def _literals(tree: ast.AST):
     """String constants used as values: not docstrings, dict keys, subscripts, a Choice's own value or the audit
     trail's names for an action or an entity."""
@@ -69,7 +75,7 @@ def _literals(tree: ast.AST):
             skipped.add(id(node.body[0].value))
         elif isinstance(node, ast.Dict):
             skipped.update(id(key) for key in node.keys if key is not None)
-        elif isinstance(node, ast.Subscript):
+        elif isinstance(node, ast.Subscript) and not _is_vocabulary(node.value):
             skipped.add(id(node.slice))
         elif isinstance(node, ast.Call):
             if getattr(node.func, "id", None) == "Choice" and node.args:

@@ -163,9 +163,9 @@ def sample_context(lang: str = v.Language.EN) -> dict[str, object]:
     photo = PhotoRow(Picture(chart, PHOTO_WIDTH_MM), "Sample caption")
     case = CaseInfo("NC-0001", label(v.CASE_STATUSES, v.CaseStatus.PLAN_SUBMITTED), "Sample correction", "Sample root cause",
                     [ActionRow("Sample action", "Sample owner", "1. May 2026", label(v.ACTION_STATUSES, v.ActionStatus.OPEN))], "Sample verification")
-    finding = FindingRow("F-001", v.Verdict.MAJOR_NC, label(v.VERDICTS, v.Verdict.MAJOR_NC), tint(v.VERDICTS["major_nc"].colour), "ISO 45003 6.1.2", "6.1.2-01",
+    finding = FindingRow("F-001", v.Verdict.MAJOR_NC, label(v.VERDICTS, v.Verdict.MAJOR_NC), tint(v.VERDICTS[v.Verdict.MAJOR_NC].colour), "ISO 45003 6.1.2", "6.1.2-01",
                          "Sample requirement", "Sample statement", "Sample evidence", [photo], "1. April 2026", "1. April 2026", case)
-    item = ItemRow("6.1.2-01", "ISO 45003 6.1.2", "Sample question?", v.Verdict.CONFORM, label(v.VERDICTS, v.Verdict.CONFORM), tint(v.VERDICTS["conform"].colour),
+    item = ItemRow("6.1.2-01", "ISO 45003 6.1.2", "Sample question?", v.Verdict.CONFORM, label(v.VERDICTS, v.Verdict.CONFORM), tint(v.VERDICTS[v.Verdict.CONFORM].colour),
                    "Sample note", ["Sample evidence"], [photo])
     return {
         "report": ReportInfo("A00001", "1", label(v.REPORT_KINDS, v.ReportKind.AUDIT_REPORT), "1. March 2026 12:00", lang),
