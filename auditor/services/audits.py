@@ -199,7 +199,7 @@ def change_status(*, session: Session, actor: User, audit: Audit, status: str) -
     if status not in v.STATUS_FLOW[audit.status]:
         raise Conflict("An audit that is {current} cannot become {new}.", current=audit.status, new=status)
     before = trail.snapshot("audit", audit)
-    audit.status = status
+    audit.status = v.AuditStatus(status)
     audit.updated_at = utcnow()
     session.add(audit)
     trail.record(session=session, actor=actor, action="update", entity="audit", entity_id=audit.id, audit_id=audit.id, before=before, after=trail.snapshot("audit", audit))
