@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from auditor import vocabulary as v
 from auditor.i18n import set_locale
 
 
@@ -64,12 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     report = commands.add_parser("report", help="write an audit's Word report")
     report.add_argument("audit_id", type=int)
     report.add_argument("--output", "-o", type=Path, required=True)
-    report.add_argument("--lang", choices=["da", "en"])
-    report.add_argument("--kind", choices=["audit_report", "nonconformity_report", "checklist"], default="audit_report")
+    report.add_argument("--lang", choices=list(v.Language))
+    report.add_argument("--kind", choices=list(v.ReportKind), default=v.ReportKind.AUDIT_REPORT)
     report.set_defaults(run=cmd_report)
 
     args = parser.parse_args(argv)
-    set_locale("en")  # the operator's terminal: messages in English, like the rest of the CLI
+    set_locale(v.Language.EN)  # the operator's terminal: messages in English, like the rest of the CLI
     try:
         return args.run(args) or 0
     except ValidationError as exc:  # bad AUDITOR_* settings

@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from auditor.db import MAX_OVERFLOW, POOL_SIZE, POOL_TIMEOUT_S, make_engine
+from auditor.vocabulary import Language
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
 MIN_SECRET_BITS = 128
@@ -33,7 +34,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     database_url: str = ""
     checklists_dir: Path | None = None
-    default_language: Literal["da", "en"] = "da"
+    default_language: Language = Language.DA
     session_hours: float = 12.0
     photo_max_mb: float = 20.0
     keep_photo_originals: bool = False

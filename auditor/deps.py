@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlmodel import Session
 
+from auditor import vocabulary as v
 from auditor.checklists import Library
 from auditor.config import Settings
 from auditor.errors import Busy, Forbidden, PasswordChangeRequired, Unauthenticated
@@ -136,7 +137,7 @@ def require_user_manager(user: CurrentUser) -> User:
 
 def require_case_opener(user: CurrentUser) -> User:
     """Opening a case by hand: quality managers and admins (for which organisation, the service checks)."""
-    if user.role not in {"admin", "quality_manager"}:
+    if user.role not in {v.Role.ADMIN, v.Role.QUALITY_MANAGER}:
         raise Forbidden(N_("Your role does not allow this."))
     return user
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
-from sqlmodel import Column, Field, SQLModel
+from sqlmodel import AutoString, Column, Field, SQLModel
+
+from auditor.vocabulary import ActionStatus, Actor, AuditStatus, AuditType, CaseSource, CaseStatus, EvidenceMethod, FindingKind, Language, PlanKind, PreventionLevel, ReportKind, Role, RootCauseMethod, TeamRole, Verdict, VerificationResult
 
 
 def utcnow() -> datetime:
@@ -34,6 +37,25 @@ class UTCDateTime(TypeDecorator):
 
 def _timestamp(**kwargs: Any) -> Any:
     return Field(default_factory=utcnow, sa_type=UTCDateTime, **kwargs)
+
+
+class ChoiceString(TypeDecorator):
+    """A vocabulary's enum, stored as its value in the VARCHAR a `str` field gets (so it needs no migration) and read
+    back as the enum member; a value the vocabulary no longer has is read back as it is stored."""
+
+    impl = AutoString
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum], length: int):
+        super().__init__(length=length)
+        self.enum = enum
+
+    def process_result_value(self, value: str | None, dialect) -> StrEnum | str | None:
+        return self.enum._value2member_map_.get(value, value) if value is not None else None
+
+
+def _choice(enum: type[StrEnum], length: int, **kwargs: Any) -> Any:
+    return Field(sa_type=ChoiceString(enum, length), **kwargs)
 
 
 def _json(default_factory=list) -> Any:
@@ -92,7 +114,7 @@ class User(SQLModel, table=True):
     email: str = Field(max_length=254, unique=True, index=True)
     name: str = Field(max_length=200)
     password_hash: str = Field(max_length=300)
-    role: str = Field(max_length=20)
+    role: Role = _choice(Role, 20)
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
     is_active: bool = True
     must_change_password: bool = False
@@ -135,15 +157,15 @@ class LoginFailure(SQLModel, table=True):
 class Audit(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=200)
-    audit_type: str = Field(max_length=20)
+    audit_type: AuditType = _choice(AuditType, 20)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     scope: str = Field(default="", sa_type=Text)
     objectives: str = Field(default="", sa_type=Text)
     criteria: str = Field(default="", sa_type=Text)
     start_date: date
     end_date: date
-    report_language: str = Field(default="da", max_length=2)
-    status: str = Field(default="planned", max_length=20, index=True)
+    report_language: Language = _choice(Language, 2, default=Language.DA)
+    status: AuditStatus = _choice(AuditStatus, 20, default=AuditStatus.PLANNED, index=True)
     item_total: int = 0
     # What the audit team writes into the report
     report_version: str = Field(default="1", max_length=20)
@@ -166,7 +188,7 @@ class AuditMember(SQLModel, table=True):
 
     audit_id: int = Field(foreign_key="audit.id", primary_key=True, ondelete="CASCADE")
     user_id: int = Field(foreign_key="user.id", primary_key=True, index=True)
-    role: str = Field(default="auditor", max_length=20)
+    role: TeamRole = _choice(TeamRole, 20, default=TeamRole.AUDITOR)
 
 
 class AuditSite(SQLModel, table=True):
@@ -188,7 +210,7 @@ class PlanEntry(SQLModel, table=True):
     day: date
     start_time: time
     end_time: time | None = None
-    kind: str = Field(default="activity", max_length=20)
+    kind: PlanKind = _choice(PlanKind, 20, default=PlanKind.ACTIVITY)
     activity: str = Field(max_length=300)
     auditor: str = Field(default="", max_length=200)
     auditee_role: str = Field(default="", max_length=200)
@@ -202,7 +224,7 @@ class Response(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     audit_id: int = Field(foreign_key="audit.id", ondelete="CASCADE")
     item_id: str = Field(max_length=80)
-    verdict: str | None = Field(default=None, max_length=20)
+    verdict: Verdict | None = _choice(Verdict, 20, default=None)
     note: str = Field(default="", sa_type=Text)
     version: int = 1
     updated_at: datetime = _timestamp()
@@ -216,9 +238,9 @@ class Evidence(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     audit_id: int = Field(foreign_key="audit.id", ondelete="CASCADE")
     item_id: str = Field(max_length=80)
-    method: str = Field(max_length=30)
+    method: EvidenceMethod = _choice(EvidenceMethod, 30)
     summary: str = Field(sa_type=Text)
-    interviewee_role: str | None = Field(default=None, max_length=40)
+    interviewee_role: Actor | None = _choice(Actor, 40, default=None)
     interviewee_count: int | None = None
     reference: str = Field(default="", max_length=300)
     confidential: bool = False
@@ -232,7 +254,7 @@ class Finding(SQLModel, table=True):
     audit_id: int = Field(foreign_key="audit.id", index=True, ondelete="CASCADE")
     number: int
     item_id: str | None = Field(default=None, max_length=80)
-    kind: str = Field(max_length=20)
+    kind: FindingKind = _choice(FindingKind, 20)
     clauses: list = _json(list)
     requirement: str = Field(default="", sa_type=Text)
     statement: str = Field(sa_type=Text)
@@ -275,21 +297,21 @@ class Case(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id")
     number: int
-    source: str = Field(default="audit", max_length=20)
+    source: CaseSource = _choice(CaseSource, 20, default=CaseSource.AUDIT)
     audit_id: int | None = Field(default=None, foreign_key="audit.id", index=True)
     finding_id: int | None = Field(default=None, foreign_key="finding.id", unique=True)
     item_id: str | None = Field(default=None, max_length=80)
-    grade: str = Field(max_length=20)
+    grade: FindingKind = _choice(FindingKind, 20)
     clauses: list = _json(list)
     requirement: str = Field(default="", sa_type=Text)
     statement: str = Field(sa_type=Text)
     evidence: str = Field(default="", sa_type=Text)
     tags: dict = _json(dict)
-    status: str = Field(default="raised", max_length=20)
+    status: CaseStatus = _choice(CaseStatus, 20, default=CaseStatus.RAISED)
     opened_at: datetime = _timestamp(index=True)
     correction: str = Field(default="", sa_type=Text)
     corrected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    root_cause_method: str | None = Field(default=None, max_length=20)
+    root_cause_method: RootCauseMethod | None = _choice(RootCauseMethod, 20, default=None)
     root_cause: str = Field(default="", sa_type=Text)
     plan_submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     plan_accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -298,7 +320,7 @@ class Case(SQLModel, table=True):
     implemented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     verification_method: str = Field(default="", sa_type=Text)
     verified_on: date | None = None
-    verification_result: str | None = Field(default=None, max_length=20)
+    verification_result: VerificationResult | None = _choice(VerificationResult, 20, default=None)
     verified_by_id: int | None = Field(default=None, foreign_key="user.id")
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     verify_in_audit_id: int | None = Field(default=None, foreign_key="audit.id")
@@ -320,8 +342,8 @@ class CaseAction(SQLModel, table=True):
     description: str = Field(sa_type=Text)
     owner_id: int = Field(foreign_key="user.id", index=True)
     due_date: date
-    prevention_level: str = Field(max_length=20)
-    status: str = Field(default="open", max_length=20)
+    prevention_level: PreventionLevel = _choice(PreventionLevel, 20)
+    status: ActionStatus = _choice(ActionStatus, 20, default=ActionStatus.OPEN)
     implemented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     implementation_note: str = Field(default="", sa_type=Text)
     created_at: datetime = _timestamp()
@@ -410,9 +432,9 @@ class ReportTemplate(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True, ondelete="CASCADE")
-    kind: str = Field(max_length=30)
-    language: str = Field(max_length=2)
-    audit_type: str | None = Field(default=None, max_length=20)
+    kind: ReportKind = _choice(ReportKind, 30)
+    language: Language = _choice(Language, 2)
+    audit_type: AuditType | None = _choice(AuditType, 20, default=None)
     filename: str = Field(max_length=200)
     size: int
     sha256: str = Field(max_length=64)

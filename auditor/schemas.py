@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
@@ -15,12 +15,6 @@ from auditor.i18n import N_
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
 LongText = Annotated[str, StringConstraints(max_length=20_000)]
-
-
-def _one_of(vocabulary: v.Vocabulary, value: str | None, what: str) -> str | None:
-    if value is not None and value not in vocabulary:
-        raise ValueError(f"{what} must be one of: {', '.join(vocabulary.values)}")
-    return value
 
 
 class _In(BaseModel):
@@ -71,7 +65,7 @@ class OrganisationOut(BaseModel):
 
 class AuditIn(_In):
     title: Name
-    audit_type: str
+    audit_type: v.AuditType
     organisation_id: int
     site: ShortText | None = Field(default=None, description="A site name; created under the organisation if new")
     site_ids: list[int] = []
@@ -82,18 +76,8 @@ class AuditIn(_In):
     end_date: date
     lead_auditor_id: int | None = Field(default=None, description="A lead auditor's user id; defaults to you if you are one")
     team_ids: list[int] = Field(default=[], description="User ids of the other auditors")
-    report_language: str = "da"
+    report_language: v.Language = v.Language.DA
     checklists: Annotated[list[str], Field(min_length=1)]
-
-    @field_validator("audit_type")
-    @classmethod
-    def _type(cls, value: str) -> str:
-        return _one_of(v.AUDIT_TYPES, value, "audit_type")
-
-    @field_validator("report_language")
-    @classmethod
-    def _language(cls, value: str) -> str:
-        return _one_of(v.LANGUAGES, value, "report_language")
 
     @model_validator(mode="after")
     def _dates(self) -> AuditIn:
@@ -106,7 +90,7 @@ class AuditUpdate(_In):
     """Fields of a planned audit that can change; checklists are fixed once the audit exists."""
 
     title: Name | None = None
-    audit_type: str | None = None
+    audit_type: v.AuditType | None = None
     site_ids: list[int] | None = None
     scope: LongText | None = None
     objectives: LongText | None = None
@@ -115,17 +99,7 @@ class AuditUpdate(_In):
     end_date: date | None = None
     lead_auditor_id: int | None = None
     team_ids: list[int] | None = None
-    report_language: str | None = None
-
-    @field_validator("audit_type")
-    @classmethod
-    def _type(cls, value: str | None) -> str | None:
-        return _one_of(v.AUDIT_TYPES, value, "audit_type")
-
-    @field_validator("report_language")
-    @classmethod
-    def _language(cls, value: str | None) -> str | None:
-        return _one_of(v.LANGUAGES, value, "report_language")
+    report_language: v.Language | None = None
 
 
 class ReportDetails(_In):
@@ -134,7 +108,7 @@ class ReportDetails(_In):
     report_version: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] | None = None
     summary: LongText | None = None
     conclusion: LongText | None = None
-    recommendation: str | None = Field(default=None, description="Certification audits: " + ", ".join(v.RECOMMENDATIONS.values) + ', or "" for none')
+    recommendation: Literal[(*v.RECOMMENDATIONS.values, "")] | None = Field(default=None, description='Certification audits only; "" for none')
     plan_deviations: LongText | None = Field(default=None, description="Deviations from the audit plan, and why")
     auditee_representative: ShortText | None = Field(default=None, description="Name and title of the client's representative who signs")
     dk_certificate: bool | None = Field(default=None, description="The audit is for a Danish recognised OH&S certificate")
@@ -142,19 +116,9 @@ class ReportDetails(_In):
     material_hours: Annotated[float, Field(ge=0, le=10_000)] | None = Field(default=None, description="Hours spent on the material work environment")
     significant_problems: LongText | None = Field(default=None, description="Significant work-environment problems found, or that none were found")
 
-    @field_validator("recommendation")
-    @classmethod
-    def _recommendation(cls, value: str | None) -> str | None:
-        return value if value == "" else _one_of(v.RECOMMENDATIONS, value, "recommendation")
-
 
 class StatusIn(_In):
-    status: str
-
-    @field_validator("status")
-    @classmethod
-    def _status(cls, value: str) -> str:
-        return _one_of(v.AUDIT_STATUSES, value, "status")
+    status: v.AuditStatus
 
 
 class Progress(BaseModel):
@@ -173,13 +137,13 @@ class AuditChecklistOut(BaseModel):
 class TeamMemberOut(BaseModel):
     user_id: int
     name: str
-    role: str
+    role: v.TeamRole
 
 
 class AuditOut(BaseModel):
     id: int
     title: str
-    audit_type: str
+    audit_type: v.AuditType
     organisation_id: int
     organisation: str
     sites: list[SiteOut]
@@ -189,8 +153,8 @@ class AuditOut(BaseModel):
     start_date: date
     end_date: date
     team: list[TeamMemberOut]
-    report_language: str
-    status: str
+    report_language: v.Language
+    status: v.AuditStatus
     checklists: list[AuditChecklistOut]
     progress: Progress
     created_at: datetime
@@ -201,21 +165,16 @@ class PlanEntryIn(_In):
     day: date
     start_time: time
     end_time: time | None = None
-    kind: str = "activity"
+    kind: v.PlanKind = v.PlanKind.ACTIVITY
     activity: ShortText = ""
     auditor: ShortText = ""
     auditee_role: ShortText = ""
-
-    @field_validator("kind")
-    @classmethod
-    def _kind(cls, value: str) -> str:
-        return _one_of(v.PLAN_KINDS, value, "kind")
 
     @model_validator(mode="after")
     def _times(self) -> PlanEntryIn:
         if self.end_time is not None and self.end_time <= self.start_time:
             raise ValueError(N_("end_time must be after start_time"))
-        if self.kind == "activity" and not self.activity:
+        if self.kind == v.PlanKind.ACTIVITY and not self.activity:
             raise ValueError(N_("describe the activity or process"))
         return self
 
@@ -225,7 +184,7 @@ class PlanEntryOut(BaseModel):
     day: date
     start_time: time
     end_time: time | None
-    kind: str
+    kind: v.PlanKind
     activity: str
     auditor: str
     auditee_role: str
@@ -235,14 +194,9 @@ class ResponseIn(_In):
     """A save of one answer. Fields left out keep their stored value; `version` is the one the save is based on
     (0 when there was no answer yet)."""
 
-    verdict: str | None = None
+    verdict: v.Verdict | None = None
     note: LongText | None = None
     version: Annotated[int, Field(ge=0)]
-
-    @field_validator("verdict")
-    @classmethod
-    def _verdict(cls, value: str | None) -> str | None:
-        return _one_of(v.VERDICTS, value, "verdict")
 
 
 class PhotoOut(BaseModel):
@@ -260,7 +214,7 @@ class PhotoOut(BaseModel):
 
 class ResponseOut(BaseModel):
     item_id: str
-    verdict: str | None
+    verdict: v.Verdict | None
     note: str
     version: int
     updated_at: datetime | None
@@ -268,22 +222,17 @@ class ResponseOut(BaseModel):
 
 
 class EvidenceIn(_In):
-    method: str
+    method: v.EvidenceMethod
     summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
-    interviewee_role: str | None = None
+    interviewee_role: v.Actor | None = None
     interviewee_count: Annotated[int, Field(ge=1, le=500)] | None = None
     reference: ShortText = ""
     confidential: bool = Field(default=False, description="Seen only by the audit team; never in a report or export")
 
-    @field_validator("method")
+    @field_validator("interviewee_role", mode="before")
     @classmethod
-    def _method(cls, value: str) -> str:
-        return _one_of(v.EVIDENCE_METHODS, value, "method")
-
-    @field_validator("interviewee_role")
-    @classmethod
-    def _role(cls, value: str | None) -> str | None:
-        return _one_of(v.ACTORS, value or None, "interviewee_role")
+    def _role(cls, value: object) -> object:
+        return value or None  # a form's empty choice
 
     @model_validator(mode="after")
     def _interviews(self) -> EvidenceIn:
@@ -301,9 +250,9 @@ class EvidenceIn(_In):
 class EvidenceOut(BaseModel):
     id: int
     item_id: str
-    method: str
+    method: v.EvidenceMethod
     summary: str
-    interviewee_role: str | None
+    interviewee_role: v.Actor | None
     interviewee_count: int | None
     reference: str
     confidential: bool
@@ -315,17 +264,12 @@ FindingTags = TagLists
 
 class FindingIn(_In):
     item_id: str | None = None
-    kind: str
+    kind: v.FindingKind
     clauses: list[str] | None = Field(default=None, description="Defaults to the item's clauses")
     requirement: LongText = ""
     statement: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
     evidence: LongText = ""
     tags: FindingTags | None = Field(default=None, description="Defaults to the item's tags")
-
-    @field_validator("kind")
-    @classmethod
-    def _kind(cls, value: str) -> str:
-        return _one_of(v.FINDING_KINDS, value, "kind")
 
     @field_validator("clauses")
     @classmethod
@@ -342,7 +286,7 @@ class FindingOut(BaseModel):
     case_id: int | None = Field(description="The corrective-action case a nonconformity opened")
     audit_id: int
     item_id: str | None
-    kind: str
+    kind: v.FindingKind
     clauses: list[str]
     requirement: str
     statement: str
@@ -359,8 +303,8 @@ class CaseIn(_In):
     """A case opened by hand: an incident, a complaint, a worker's report."""
 
     organisation_id: int
-    source: str = "other"
-    grade: str
+    source: v.CaseSource = v.CaseSource.OTHER
+    grade: v.FindingKind
     statement: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
     requirement: LongText = ""
     evidence: LongText = ""
@@ -373,7 +317,7 @@ class CorrectionIn(_In):
 
 
 class RootCauseIn(_In):
-    method: str
+    method: v.RootCauseMethod
     cause: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 
 
@@ -381,7 +325,7 @@ class ActionIn(_In):
     description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
     owner_id: int
     due_date: date
-    prevention_level: str
+    prevention_level: v.PreventionLevel
 
 
 class PlanReviewIn(_In):
@@ -397,7 +341,7 @@ class ImplementIn(_In):
 class VerificationIn(_In):
     method: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
     verified_on: date
-    result: str
+    result: v.VerificationResult
 
 
 class CommentIn(_In):
@@ -410,8 +354,8 @@ class CaseActionOut(BaseModel):
     owner_id: int
     owner: str
     due_date: date
-    prevention_level: str
-    status: str
+    prevention_level: v.PreventionLevel
+    status: v.ActionStatus
     overdue: bool
     implemented_at: datetime | None
     implementation_note: str
@@ -421,29 +365,29 @@ class CaseOut(BaseModel):
     id: int
     reference: str
     organisation_id: int
-    source: str
+    source: v.CaseSource
     audit_id: int | None
     finding_id: int | None
     item_id: str | None
-    grade: str
+    grade: v.FindingKind
     clauses: list[str]
     requirement: str
     statement: str
     evidence: str
     tags: dict
-    status: str
+    status: v.CaseStatus
     opened_at: datetime
     due_date: date | None
     overdue: bool
     correction: str
-    root_cause_method: str | None
+    root_cause_method: v.RootCauseMethod | None
     root_cause: str
     plan_return_reason: str
     individual_measures_only: bool
     only_individual_measures_planned: bool
     verification_method: str
     verified_on: date | None
-    verification_result: str | None
+    verification_result: v.VerificationResult | None
     closed_at: datetime | None
     actions: list[CaseActionOut]
 

@@ -2,12 +2,15 @@
 with its stored value, its label (an English msgid, translated at render time) and its colour.
 
 The HTML, the CSS classes, the JSON API, the checklist validator and the Word report all read
-these tables; nothing else spells them out.
+these tables; nothing else spells them out. Each vocabulary also builds a `StrEnum` of its values
+(`Verdict.CONFORM == "conform"`), which the API schemas, the models and the services use, so
+`/openapi.json` lists the allowed values and code never spells a value as a bare string.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from auditor.i18n import N_
 
@@ -21,11 +24,13 @@ class Choice:
 
 
 class Vocabulary:
-    """An ordered set of choices with lookup by value."""
+    """An ordered set of choices with lookup by value, and `enum`: a `StrEnum` named `name` whose members are the
+    values (member names upper-cased, dots as underscores: "org.roles" -> `ORG_ROLES`)."""
 
-    def __init__(self, *choices: Choice):
+    def __init__(self, name: str, *choices: Choice):
         self.choices = choices
         self._by_value = {c.value: c for c in choices}
+        self.enum = StrEnum(name, [(c.value.upper().replace(".", "_"), c.value) for c in choices], module=__name__)
 
     def __iter__(self):
         return iter(self.choices)
@@ -43,6 +48,7 @@ class Vocabulary:
 
 # Verdicts an auditor records on a checklist item. `nc` (ungraded) is for internal audits.
 VERDICTS = Vocabulary(
+    "Verdict",
     Choice("conform", N_("Conform"), "#15803d", N_("Conform")),
     Choice("major_nc", N_("Major nonconformity"), "#b91c1c", N_("Major NC")),
     Choice("minor_nc", N_("Minor nonconformity"), "#ea580c", N_("Minor NC")),
@@ -52,23 +58,26 @@ VERDICTS = Vocabulary(
     Choice("good_practice", N_("Good practice"), "#0f766e", N_("Good practice")),
     Choice("not_applicable", N_("Not applicable"), "#6b7280", N_("N/A")),
 )
+Verdict = VERDICTS.enum
 
 # Findings are graded with the verdicts that say something is wrong or remarkable.
-FINDING_KINDS = Vocabulary(*(c for c in VERDICTS if c.value not in {"conform", "not_applicable"}))
-NONCONFORMITY_KINDS = frozenset({"major_nc", "minor_nc", "nc"})
+FINDING_KINDS = Vocabulary("FindingKind", *(c for c in VERDICTS if c.value not in {Verdict.CONFORM, Verdict.NOT_APPLICABLE}))
+FindingKind = FINDING_KINDS.enum
+NONCONFORMITY_KINDS = frozenset({FindingKind.MAJOR_NC, FindingKind.MINOR_NC, FindingKind.NC})
 
 
 
 def verdicts_for(audit_type: str) -> list[Choice]:
     """Verdicts an audit of this type may record: ungraded `nc` only in internal audits."""
-    return [c for c in VERDICTS if c.value != "nc" or audit_type == "internal"]
+    return [c for c in VERDICTS if c.value != Verdict.NC or audit_type == AuditType.INTERNAL]
 
 
 def finding_kinds_for(audit_type: str) -> list[Choice]:
-    return [c for c in FINDING_KINDS if c.value != "nc" or audit_type == "internal"]
+    return [c for c in FINDING_KINDS if c.value != FindingKind.NC or audit_type == AuditType.INTERNAL]
 
 
 AUDIT_TYPES = Vocabulary(
+    "AuditType",
     Choice("internal", N_("Internal audit")),
     Choice("stage1", N_("Stage 1 audit")),
     Choice("stage2", N_("Stage 2 audit")),
@@ -76,39 +85,47 @@ AUDIT_TYPES = Vocabulary(
     Choice("recertification", N_("Recertification audit")),
     Choice("special", N_("Special audit")),
 )
+AuditType = AUDIT_TYPES.enum
 
-CERTIFICATION_AUDIT_TYPES = frozenset({"stage2", "surveillance", "recertification", "special"})
+CERTIFICATION_AUDIT_TYPES = frozenset({AuditType.STAGE2, AuditType.SURVEILLANCE, AuditType.RECERTIFICATION, AuditType.SPECIAL})
 
 # The audit team's recommendation to the certification body (ISO/IEC 17021-1 9.4.8).
 RECOMMENDATIONS = Vocabulary(
+    "Recommendation",
     Choice("certify", N_("Recommended for certification (or continued certification)")),
     Choice("certify_after_actions", N_("Recommended once the nonconformities' corrective actions are accepted")),
     Choice("not_recommended", N_("Not recommended")),
 )
+Recommendation = RECOMMENDATIONS.enum
 
 # The Word reports an audit has; each comes from a template an admin can replace.
 REPORT_KINDS = Vocabulary(
+    "ReportKind",
     Choice("audit_report", N_("Audit report")),
     Choice("nonconformity_report", N_("Nonconformity report")),
     Choice("checklist", N_("Blank checklist")),
 )
+ReportKind = REPORT_KINDS.enum
 
 AUDIT_STATUSES = Vocabulary(
+    "AuditStatus",
     Choice("planned", N_("Planned"), "#6b7280"),
     Choice("in_progress", N_("In progress"), "#2563eb"),
     Choice("reporting", N_("Reporting"), "#ca8a04"),
     Choice("closed", N_("Closed"), "#15803d"),
 )
+AuditStatus = AUDIT_STATUSES.enum
 # Status moves forward one step at a time; reopening goes one step back.
 STATUS_FLOW = {
-    "planned": ("in_progress",),
-    "in_progress": ("reporting", "planned"),
-    "reporting": ("closed", "in_progress"),
-    "closed": ("reporting",),
+    AuditStatus.PLANNED: (AuditStatus.IN_PROGRESS,),
+    AuditStatus.IN_PROGRESS: (AuditStatus.REPORTING, AuditStatus.PLANNED),
+    AuditStatus.REPORTING: (AuditStatus.CLOSED, AuditStatus.IN_PROGRESS),
+    AuditStatus.CLOSED: (AuditStatus.REPORTING,),
 }
 
 # Kinds of line in the audit plan's agenda (ISO 19011 6.3.2, 6.4.3, 6.4.10).
 PLAN_KINDS = Vocabulary(
+    "PlanKind",
     Choice("opening_meeting", N_("Opening meeting")),
     Choice("activity", N_("Audit activity")),
     Choice("interview", N_("Interview")),
@@ -117,10 +134,12 @@ PLAN_KINDS = Vocabulary(
     Choice("case_follow_up", N_("Follow-up of an earlier nonconformity")),
     Choice("closing_meeting", N_("Closing meeting")),
 )
+PlanKind = PLAN_KINDS.enum
 
 # Who a user is. Staff of the audit provider have no organisation; members of a client organisation do.
 # A company that audits itself is one organisation whose own lead auditors and auditors are members.
 ROLES = Vocabulary(
+    "Role",
     Choice("admin", N_("Administrator")),
     Choice("lead_auditor", N_("Lead auditor")),
     Choice("auditor", N_("Auditor")),
@@ -128,16 +147,20 @@ ROLES = Vocabulary(
     Choice("action_owner", N_("Action owner")),
     Choice("viewer", N_("Viewer")),
 )
-AUDITOR_ROLES = frozenset({"lead_auditor", "auditor"})
-CLIENT_ONLY_ROLES = frozenset({"quality_manager", "action_owner", "viewer"})  # these need an organisation
+Role = ROLES.enum
+AUDITOR_ROLES = frozenset({Role.LEAD_AUDITOR, Role.AUDITOR})
+CLIENT_ONLY_ROLES = frozenset({Role.QUALITY_MANAGER, Role.ACTION_OWNER, Role.VIEWER})  # these need an organisation
 
 TEAM_ROLES = Vocabulary(
+    "TeamRole",
     Choice("lead", N_("Lead auditor")),
     Choice("auditor", N_("Auditor")),
 )
+TeamRole = TEAM_ROLES.enum
 
 # The corrective-action chain (ISO 45001 10.2; BRIEF 3.3). Each step has a gate in services/cases.py.
 CASE_STATUSES = Vocabulary(
+    "CaseStatus",
     Choice("raised", N_("Raised"), "#b91c1c"),
     Choice("corrected", N_("Correction done"), "#ea580c"),
     Choice("cause_found", N_("Root cause analysed"), "#ca8a04"),
@@ -147,8 +170,10 @@ CASE_STATUSES = Vocabulary(
     Choice("verified", N_("Effectiveness verified"), "#15803d"),
     Choice("closed", N_("Closed"), "#6b7280"),
 )
-OPEN_CASE_STATUSES = frozenset(CASE_STATUSES.values) - {"closed"}
+CaseStatus = CASE_STATUSES.enum
+OPEN_CASE_STATUSES = frozenset(CaseStatus) - {CaseStatus.CLOSED}
 CASE_SOURCES = Vocabulary(
+    "CaseSource",
     Choice("audit", N_("Audit")),
     Choice("incident", N_("Incident")),
     Choice("complaint", N_("Complaint")),
@@ -156,27 +181,37 @@ CASE_SOURCES = Vocabulary(
     Choice("management_review", N_("Management review")),
     Choice("other", N_("Other")),
 )
+CaseSource = CASE_SOURCES.enum
 ROOT_CAUSE_METHODS = Vocabulary(
+    "RootCauseMethod",
     Choice("five_whys", N_("5 whys")),
     Choice("fishbone", N_("Fishbone (Ishikawa)")),
     Choice("free_text", N_("Free text")),
 )
+RootCauseMethod = ROOT_CAUSE_METHODS.enum
 VERIFICATION_RESULTS = Vocabulary(
+    "VerificationResult",
     Choice("effective", N_("Effective"), "#15803d"),
     Choice("ineffective", N_("Not effective"), "#b91c1c"),
 )
+VerificationResult = VERIFICATION_RESULTS.enum
 ACTION_STATUSES = Vocabulary(
+    "ActionStatus",
     Choice("open", N_("Open"), "#ca8a04"),
     Choice("implemented", N_("Implemented"), "#15803d"),
 )
+ActionStatus = ACTION_STATUSES.enum
 
 LANGUAGES = Vocabulary(
+    "Language",
     Choice("da", "Dansk"),
     Choice("en", "English"),
 )
+Language = LANGUAGES.enum
 
 # How the auditor obtained a piece of evidence (ISO 19011 6.4.7; AT IN-4-1 methods).
 EVIDENCE_METHODS = Vocabulary(
+    "EvidenceMethod",
     Choice("document", N_("Document review")),
     Choice("interview_individual", N_("Individual interview")),
     Choice("interview_group", N_("Group interview")),
@@ -184,10 +219,12 @@ EVIDENCE_METHODS = Vocabulary(
     Choice("records", N_("Records and data")),
     Choice("survey", N_("Questionnaire or survey")),
 )
-INTERVIEW_METHODS = frozenset({"interview_individual", "interview_group"})
+EvidenceMethod = EVIDENCE_METHODS.enum
+INTERVIEW_METHODS = frozenset({EvidenceMethod.INTERVIEW_INDIVIDUAL, EvidenceMethod.INTERVIEW_GROUP})
 
 # The actors of Arbejdstilsynet's three-layer model; interviewees are recorded by these roles.
 ACTORS = Vocabulary(
+    "Actor",
     Choice("strategic_management", N_("Strategic management")),
     Choice("management_of_managers", N_("Management of managers")),
     Choice("first_line_management", N_("First-line management")),
@@ -195,18 +232,22 @@ ACTORS = Vocabulary(
     Choice("staff_functions", N_("HR / OH&S staff")),
     Choice("employees", N_("Employees")),
 )
+Actor = ACTORS.enum
 
 # BEK 1406 chapter 3: risk factors with special rules.
 BEK1406_FACTORS = Vocabulary(
+    "Bek1406Factor",
     Choice("workload", N_("High workload and time pressure")),
     Choice("unclear_demands", N_("Unclear and conflicting demands")),
     Choice("emotional_demands", N_("High emotional demands in work with people")),
     Choice("offensive_behaviour", N_("Offensive behaviour, incl. bullying and sexual harassment")),
     Choice("violence", N_("Work-related violence")),
 )
+Bek1406Factor = BEK1406_FACTORS.enum
 
 # ISO 45003 Tables 1-3 (our one-line names for the factor groups).
 HAZARD_FACTORS = Vocabulary(
+    "HazardFactor",
     Choice("org.roles", N_("Roles and expectations")),
     Choice("org.control", N_("Job control or autonomy")),
     Choice("org.demands", N_("Job demands")),
@@ -232,13 +273,16 @@ HAZARD_FACTORS = Vocabulary(
     Choice("env.resources", N_("Tools and resources")),
     Choice("env.hazardous", N_("Hazardous tasks and settings")),
 )
+HazardFactor = HAZARD_FACTORS.enum
 HAZARD_TABLES = {"org": 1, "social": 2, "env": 3}
 
 PREVENTION_LEVELS = Vocabulary(
+    "PreventionLevel",
     Choice("primary", N_("Primary prevention"), "#15803d"),
     Choice("secondary", N_("Secondary prevention"), "#ca8a04"),
     Choice("tertiary", N_("Tertiary prevention"), "#b91c1c"),
 )
+PreventionLevel = PREVENTION_LEVELS.enum
 
 # Clause references are "<standard>:<clause>", e.g. "45003:6.1.2".
 STANDARDS = {"45001": "ISO 45001", "45003": "ISO 45003"}

@@ -25,7 +25,6 @@ from auditor.reports.pictures import Picture
 from auditor.services import audits, blobs, cases, evidence, findings, photos, responses
 from auditor.services.checklists import audit_structure
 
-NC_KINDS = frozenset({"major_nc", "minor_nc", "nc"})
 NOT_ANSWERED_COLOUR = "#9ca3af"
 PHOTO_WIDTH_MM = 60
 CHART_WIDTH_MM = 150
@@ -270,8 +269,8 @@ def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str
     by_verdict = [VerdictCount(c.value, t(c.label), t(c.short), tint(c.colour), counts.get(c.value, 0)) for c in v.verdicts_for(audit.audit_type)]
     answered = sum(counts.values())
     by_section = [
-        SectionCount(title, len(verdicts), sum(1 for x in verdicts if x), verdicts.count("conform"), sum(1 for x in verdicts if x in NC_KINDS),
-                     verdicts.count("observation") + verdicts.count("ofi"), verdicts.count("good_practice"))
+        SectionCount(title, len(verdicts), sum(1 for x in verdicts if x), verdicts.count(v.Verdict.CONFORM), sum(1 for x in verdicts if x in v.NONCONFORMITY_KINDS),
+                     verdicts.count(v.Verdict.OBSERVATION) + verdicts.count(v.Verdict.OFI), verdicts.count(v.Verdict.GOOD_PRACTICE))
         for title, verdicts in top_sections.items()
     ]
     chart = BarChart(t("Answers by verdict"), [(c.label, c.count) for c in by_verdict],
@@ -284,7 +283,7 @@ def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str
         for finding in findings.list_findings(session=session, audit=audit)
     ]
 
-    lead = next((user for user, role in team if role == "lead"), None)
+    lead = next((user for user, role in team if role == v.TeamRole.LEAD), None)
     bek1407 = session.get(User, audit.bek1407_auditor_id) if audit.bek1407_auditor_id else None
     now = now or utcnow()
     return {
@@ -302,12 +301,12 @@ def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str
         ),
         "organisation": OrganisationInfo(organisation.name, organisation.cvr or "", [SiteInfo(s.name, s.p_number or "", s.address) for s in sites],
                                          audit.auditee_representative),
-        "team": TeamInfo(lead.name if lead else "", [user.name for user, role in team if role != "lead"], bek1407.name if bek1407 else ""),
+        "team": TeamInfo(lead.name if lead else "", [user.name for user, role in team if role != v.TeamRole.LEAD], bek1407.name if bek1407 else ""),
         "plan": [
             PlanRow(
                 day=format_date(e.day, "short", locale=lang),
                 time=format_time(e.start_time, "HH:mm", locale=lang) + (f"–{format_time(e.end_time, 'HH:mm', locale=lang)}" if e.end_time else ""),
-                activity=" – ".join(x for x in (label(v.PLAN_KINDS, e.kind) if e.kind != "activity" else "", e.activity) if x),
+                activity=" – ".join(x for x in (label(v.PLAN_KINDS, e.kind) if e.kind != v.PlanKind.ACTIVITY else "", e.activity) if x),
                 auditor=e.auditor,
                 auditee_role=e.auditee_role,
             )
@@ -316,8 +315,8 @@ def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str
         "statistics": Statistics(answered, structure.total, round(100 * answered / structure.total) if structure.total else 0, by_verdict, by_section,
                                  Picture(chart, CHART_WIDTH_MM)),
         "findings": finding_rows,
-        "nonconformities": [f for f in finding_rows if f.kind in NC_KINDS],
-        "good_practice": [f for f in finding_rows if f.kind == "good_practice"],
+        "nonconformities": [f for f in finding_rows if f.kind in v.NONCONFORMITY_KINDS],
+        "good_practice": [f for f in finding_rows if f.kind == v.Verdict.GOOD_PRACTICE],
         "certificate": CertificateInfo(
             applies=audit.dk_certificate,
             production_units=[f"{s.name} (P-nr. {s.p_number})" if s.p_number else s.name for s in sites],

@@ -30,7 +30,7 @@ def register_rows(rows: list[CaseRow], organisation_names: dict[int, str], lang:
             row.reference, organisation_names.get(case.organisation_id, ""), label(v.CASE_SOURCES, case.source), case.audit_id or "",
             label(v.FINDING_KINDS, case.grade), ", ".join(v.clause_label(ref) for ref in case.clauses), case.statement,
             label(v.CASE_STATUSES, case.status), case.opened_at.date(), row.due or "", translate(YES, lang) if row.overdue else "",
-            sum(a.status == "open" for a in row.actions), case.root_cause, label(v.VERIFICATION_RESULTS, case.verification_result),
+            sum(a.status == v.ActionStatus.OPEN for a in row.actions), case.root_cause, label(v.VERIFICATION_RESULTS, case.verification_result),
             case.closed_at.date() if case.closed_at else "",
         ])
     return table

@@ -149,7 +149,7 @@ def variable_paths(context: dict[str, object]) -> set[str]:
     return {path for name, value in context.items() for path in walk(name, value)}
 
 
-def sample_context(lang: str = "en") -> dict[str, object]:
+def sample_context(lang: str = v.Language.EN) -> dict[str, object]:
     """A report context with every variable filled (every list has an element, every condition is true),
     to render an uploaded template through all its sections."""
     def t(message: str) -> str:
@@ -161,18 +161,18 @@ def sample_context(lang: str = "en") -> dict[str, object]:
     verdicts = [VerdictCount(c.value, t(c.label), t(c.short), tint(c.colour), 3) for c in v.VERDICTS]
     chart = BarChart(t("Answers by verdict"), [(c.label, c.count) for c in verdicts], colours=[v.VERDICTS[c.code].colour for c in verdicts])
     photo = PhotoRow(Picture(chart, PHOTO_WIDTH_MM), "Sample caption")
-    case = CaseInfo("NC-0001", label(v.CASE_STATUSES, "plan_submitted"), "Sample correction", "Sample root cause",
-                    [ActionRow("Sample action", "Sample owner", "1. May 2026", label(v.ACTION_STATUSES, "open"))], "Sample verification")
-    finding = FindingRow("F-001", "major_nc", label(v.VERDICTS, "major_nc"), tint(v.VERDICTS["major_nc"].colour), "ISO 45003 6.1.2", "6.1.2-01",
+    case = CaseInfo("NC-0001", label(v.CASE_STATUSES, v.CaseStatus.PLAN_SUBMITTED), "Sample correction", "Sample root cause",
+                    [ActionRow("Sample action", "Sample owner", "1. May 2026", label(v.ACTION_STATUSES, v.ActionStatus.OPEN))], "Sample verification")
+    finding = FindingRow("F-001", v.Verdict.MAJOR_NC, label(v.VERDICTS, v.Verdict.MAJOR_NC), tint(v.VERDICTS[v.Verdict.MAJOR_NC].colour), "ISO 45003 6.1.2", "6.1.2-01",
                          "Sample requirement", "Sample statement", "Sample evidence", [photo], "1. April 2026", "1. April 2026", case)
-    item = ItemRow("6.1.2-01", "ISO 45003 6.1.2", "Sample question?", "conform", label(v.VERDICTS, "conform"), tint(v.VERDICTS["conform"].colour),
+    item = ItemRow("6.1.2-01", "ISO 45003 6.1.2", "Sample question?", v.Verdict.CONFORM, label(v.VERDICTS, v.Verdict.CONFORM), tint(v.VERDICTS[v.Verdict.CONFORM].colour),
                    "Sample note", ["Sample evidence"], [photo])
     return {
-        "report": ReportInfo("A00001", "1", label(v.REPORT_KINDS, "audit_report"), "1. March 2026 12:00", lang),
-        "audit": AuditInfo("Sample audit", label(v.AUDIT_TYPES, "stage2"), "stage2", True, label(v.AUDIT_STATUSES, "reporting"),
+        "report": ReportInfo("A00001", "1", label(v.REPORT_KINDS, v.ReportKind.AUDIT_REPORT), "1. March 2026 12:00", lang),
+        "audit": AuditInfo("Sample audit", label(v.AUDIT_TYPES, v.AuditType.STAGE2), v.AuditType.STAGE2, True, label(v.AUDIT_STATUSES, v.AuditStatus.REPORTING),
                            "3.–4. March 2026", "3. March 2026", "4. March 2026", "Sample objectives", "Sample scope", "Sample criteria",
                            ["Sample checklist (v1)"], "Sample deviations", "Sample summary", "Sample conclusion",
-                           label(v.RECOMMENDATIONS, "certify"), "certify"),
+                           label(v.RECOMMENDATIONS, v.Recommendation.CERTIFY), v.Recommendation.CERTIFY),
         "organisation": OrganisationInfo("Sample A/S", "12345678", [SiteInfo("Sample site", "1234567890", "Sample street 1")], "Sample representative"),
         "team": TeamInfo("Sample lead auditor", ["Sample auditor"], "Sample auditor"),
         "plan": [PlanRow("3.3.2026", "09:00–10:00", "Sample activity", "Sample auditor", "Sample role")],

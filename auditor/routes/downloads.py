@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import Response
 
+from auditor import vocabulary as v
 from auditor.models import Audit
 from auditor.services import reports
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-Language = Literal["da", "en"]
-Kind = Literal["audit_report", "nonconformity_report", "checklist"]  # vocabulary.REPORT_KINDS
+Language = v.Language
+Kind = v.ReportKind
 
 
 def attachment(content: bytes, filename: str, media_type: str = DOCX) -> Response:

@@ -97,6 +97,8 @@ def describe_validation_errors(errors) -> list[dict]:
         message = error.get("msg", "invalid value").removeprefix("Value error, ")
         if error.get("type") == "extra_forbidden":
             message = "is not a field this endpoint accepts"
+        elif error.get("type") in ("enum", "literal_error"):  # a vocabulary's enum: name the values it allows
+            message = f"must be one of {error['ctx']['expected']}"
         described.append({"field": ".".join(loc), "message": message})
     return described
 

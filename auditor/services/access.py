@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import select
 from sqlmodel import Session
 
+from auditor import vocabulary as v
 from auditor.errors import Forbidden, NotFound
 from auditor.i18n import N_
 from auditor.models import Audit, AuditMember, Organisation, User
@@ -32,7 +33,7 @@ class Can(StrEnum):
 
 
 def is_installation_admin(user: User) -> bool:
-    return user.role == "admin" and user.organisation_id is None
+    return user.role == v.Role.ADMIN and user.organisation_id is None
 
 
 _TEAM_ROLES = "access.team_roles"  # the key in Session.info
@@ -59,12 +60,12 @@ def audit_permissions(*, session: Session, user: User, audit: Audit) -> frozense
     if is_installation_admin(user):
         return frozenset(Can)
     own_organisation = user.organisation_id == audit.organisation_id
-    if user.role == "admin" and own_organisation:
+    if user.role == v.Role.ADMIN and own_organisation:
         return frozenset({Can.VIEW, Can.PLAN, Can.CONDUCT})
     role = team_role(session=session, user=user, audit=audit)
-    if role == "lead":
+    if role == v.TeamRole.LEAD:
         return frozenset(Can)
-    if role == "auditor":
+    if role == v.TeamRole.AUDITOR:
         return frozenset({Can.VIEW, Can.CONDUCT, Can.SEE_CONFIDENTIAL})
     if own_organisation:
         return frozenset({Can.VIEW})
@@ -108,7 +109,7 @@ def require_organisation(*, user: User, organisation: Organisation) -> None:
 
 
 def can_plan_audits(user: User) -> bool:
-    return user.role in {"admin", "lead_auditor"}
+    return user.role in {v.Role.ADMIN, v.Role.LEAD_AUDITOR}
 
 
 def require_planner(*, user: User, organisation_id: int | None = None) -> None:
@@ -120,7 +121,7 @@ def require_planner(*, user: User, organisation_id: int | None = None) -> None:
 
 
 def can_manage_organisations(user: User) -> bool:
-    return user.organisation_id is None and user.role in {"admin", "lead_auditor"}
+    return user.organisation_id is None and user.role in {v.Role.ADMIN, v.Role.LEAD_AUDITOR}
 
 
 def require_organisation_manager(user: User) -> None:
@@ -130,7 +131,7 @@ def require_organisation_manager(user: User) -> None:
 
 def require_user_manager(*, user: User, organisation_id: int | None) -> None:
     """Admins manage users; an organisation's admin only its own organisation's users."""
-    if user.role != "admin":
+    if user.role != v.Role.ADMIN:
         raise Forbidden(N_("Only an administrator can manage users."))
     if user.organisation_id is not None and user.organisation_id != organisation_id:
         raise Forbidden(N_("You can only manage users of your own organisation."))
@@ -139,7 +140,7 @@ def require_user_manager(*, user: User, organisation_id: int | None) -> None:
 def require_template_manager(*, user: User, organisation_id: int | None) -> None:
     """Report templates: an installation admin manages the provider's (the certification body's) and any
     organisation's; an organisation's admin only its own."""
-    if user.role != "admin":
+    if user.role != v.Role.ADMIN:
         raise Forbidden(N_("Only an administrator can manage report templates."))
     if user.organisation_id is not None and user.organisation_id != organisation_id:
         raise Forbidden(N_("You can only manage your own organisation's report templates."))

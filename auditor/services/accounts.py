@@ -75,7 +75,7 @@ def create_user(*, session: Session, actor: User | None, email: str, name: str, 
     if password is None:
         password = shown_once = temporary_password()
     check_password_rules(password)
-    user = User(email=email, name=name.strip(), role=role, organisation_id=organisation_id,
+    user = User(email=email, name=name.strip(), role=v.Role(role), organisation_id=organisation_id,
                 password_hash=password_hash.hash(password), must_change_password=shown_once is not None)
     session.add(user)
     session.flush()
@@ -117,7 +117,7 @@ def update_user(*, session: Session, actor: User, user: User, role: str | None =
     before = trail.snapshot("user", user)
     if role is not None:
         _check_role(role, user.organisation_id)
-        user.role = role
+        user.role = v.Role(role)
     if name is not None and name.strip():
         user.name = name.strip()
     if is_active is not None:

@@ -28,7 +28,7 @@ def create_audit(*, session: Session, actor: User, data: AuditIn, library: Libra
     if organisation is None or (actor.organisation_id is not None and actor.organisation_id != organisation.id):
         raise Invalid("There is no organisation with id {id}.", field="organisation_id", id=data.organisation_id)
     access.require_planner(user=actor, organisation_id=organisation.id)
-    lead_id = data.lead_auditor_id if data.lead_auditor_id is not None else (actor.id if actor.role == "lead_auditor" else None)
+    lead_id = data.lead_auditor_id if data.lead_auditor_id is not None else (actor.id if actor.role == v.Role.LEAD_AUDITOR else None)
     team = _team(session=session, organisation=organisation, lead_id=lead_id, auditor_ids=data.team_ids)
     checklist_ids = list(dict.fromkeys(data.checklists))
     unknown = [cid for cid in checklist_ids if library.get(cid) is None]
@@ -52,9 +52,9 @@ def create_audit(*, session: Session, actor: User, data: AuditIn, library: Libra
         session.add(AuditChecklist(audit_id=audit.id, snapshot_id=snapshot.id, position=position))
         audit.item_total += snapshot.item_count
     # Every audit opens and closes with a meeting (ISO 19011 6.4.3, 6.4.10); the auditor adjusts the times.
-    lead_name = next((user.name for user, role in team if role == "lead"), "")
-    session.add(PlanEntry(audit_id=audit.id, day=audit.start_date, start_time=time(8, 30), kind="opening_meeting", activity="", auditor=lead_name))
-    session.add(PlanEntry(audit_id=audit.id, day=audit.end_date, start_time=time(15, 0), kind="closing_meeting", activity="", auditor=lead_name))
+    lead_name = next((user.name for user, role in team if role == v.TeamRole.LEAD), "")
+    session.add(PlanEntry(audit_id=audit.id, day=audit.start_date, start_time=time(8, 30), kind=v.PlanKind.OPENING_MEETING, activity="", auditor=lead_name))
+    session.add(PlanEntry(audit_id=audit.id, day=audit.end_date, start_time=time(15, 0), kind=v.PlanKind.CLOSING_MEETING, activity="", auditor=lead_name))
     trail.record(session=session, actor=actor, action="create", entity="audit", entity_id=audit.id, audit_id=audit.id, after=trail.snapshot("audit", audit))
     for user, role in team:
         trail.record(session=session, actor=actor, action="create", entity="team", entity_id=user.id, audit_id=audit.id, after={"user_id": user.id, "role": role})
@@ -67,11 +67,11 @@ def _team(*, session: Session, organisation: Organisation, lead_id: int | None, 
     """The team as (user, role): the lead first. Auditors are active lead auditors or auditors who are
     provider staff or members of the audited organisation."""
     team: list[tuple[User, str]] = []
-    for user_id, role, field in [(lead_id, "lead", "lead_auditor_id"), *((i, "auditor", "team_ids") for i in dict.fromkeys(auditor_ids) if i != lead_id)]:
+    for user_id, role, field in [(lead_id, v.TeamRole.LEAD, "lead_auditor_id"), *((i, v.TeamRole.AUDITOR, "team_ids") for i in dict.fromkeys(auditor_ids) if i != lead_id)]:
         if user_id is None:
             continue
         user = session.get(User, user_id)
-        allowed = {"lead_auditor"} if role == "lead" else v.AUDITOR_ROLES
+        allowed = {v.Role.LEAD_AUDITOR} if role == v.TeamRole.LEAD else v.AUDITOR_ROLES
         if user is None or not user.is_active or user.role not in allowed or user.organisation_id not in (None, organisation.id):
             raise Invalid("User {id} cannot be on this audit's team.", field=field, id=user_id)
         team.append((user, role))
@@ -81,7 +81,7 @@ def _team(*, session: Session, organisation: Organisation, lead_id: int | None, 
 def audit_team(*, session: Session, audit: Audit) -> list[tuple[User, str]]:
     """(user, 'lead' | 'auditor'), the lead first."""
     rows = session.exec(select(User, AuditMember.role).join(AuditMember, AuditMember.user_id == User.id).where(AuditMember.audit_id == audit.id)).all()
-    return sorted(rows, key=lambda row: (row[1] != "lead", row[0].name))
+    return sorted(rows, key=lambda row: (row[1] != v.TeamRole.LEAD, row[0].name))
 
 
 def eligible_auditors(*, session: Session, organisation_id: int | None = None) -> list[User]:
@@ -104,7 +104,7 @@ def _sites(*, session: Session, organisation: Organisation, site_ids: list[int])
 
 def ensure_open(audit: Audit) -> None:
     """Refuse changes to a closed audit."""
-    if audit.status == "closed":
+    if audit.status == v.AuditStatus.CLOSED:
         raise Conflict("The audit is closed; reopen it to make changes.")
 
 
@@ -176,8 +176,8 @@ def update_report_details(*, session: Session, actor: User, audit: Audit, data: 
 
 def _replace_team(*, session: Session, actor: User, audit: Audit, data: AuditUpdate) -> None:
     current = audit_team(session=session, audit=audit)
-    lead_id = data.lead_auditor_id if data.lead_auditor_id is not None else next((u.id for u, r in current if r == "lead"), None)
-    auditor_ids = data.team_ids if data.team_ids is not None else [u.id for u, r in current if r == "auditor"]
+    lead_id = data.lead_auditor_id if data.lead_auditor_id is not None else next((u.id for u, r in current if r == v.TeamRole.LEAD), None)
+    auditor_ids = data.team_ids if data.team_ids is not None else [u.id for u, r in current if r == v.TeamRole.AUDITOR]
     organisation = session.get(Organisation, audit.organisation_id)
     team = _team(session=session, organisation=organisation, lead_id=lead_id, auditor_ids=auditor_ids)
     old = {u.id: r for u, r in current}
@@ -199,7 +199,7 @@ def change_status(*, session: Session, actor: User, audit: Audit, status: str) -
     if status not in v.STATUS_FLOW[audit.status]:
         raise Conflict("An audit that is {current} cannot become {new}.", current=audit.status, new=status)
     before = trail.snapshot("audit", audit)
-    audit.status = status
+    audit.status = v.AuditStatus(status)
     audit.updated_at = utcnow()
     session.add(audit)
     trail.record(session=session, actor=actor, action="update", entity="audit", entity_id=audit.id, audit_id=audit.id, before=before, after=trail.snapshot("audit", audit))

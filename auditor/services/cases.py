@@ -28,7 +28,7 @@ from auditor.i18n import N_
 from auditor.models import Audit, AuditMember, Case, CaseAction, CaseAttachment, CaseComment, Finding, User, utcnow
 from auditor.services import access, blobs, numbering, trail
 
-MANAGER_ROLES = frozenset({"admin", "quality_manager"})
+MANAGER_ROLES = frozenset({v.Role.ADMIN, v.Role.QUALITY_MANAGER})
 
 
 def case_reference(case: Case) -> str:
@@ -54,7 +54,7 @@ def _owns_an_action(session: Session, user: User, case: Case) -> bool:
 def can_view(session: Session, user: User, case: Case) -> bool:
     if access.is_installation_admin(user):
         return True
-    if user.organisation_id == case.organisation_id and user.role in {"admin", "quality_manager", "viewer", "lead_auditor", "auditor"}:
+    if user.organisation_id == case.organisation_id and user.role in {v.Role.ADMIN, v.Role.QUALITY_MANAGER, v.Role.VIEWER, v.Role.LEAD_AUDITOR, v.Role.AUDITOR}:
         return True
     return _on_source_team(session, user, case) or _owns_an_action(session, user, case)
 
@@ -69,7 +69,7 @@ def visible_cases(user: User) -> ColumnElement[bool]:
     """A WHERE clause with the same rules as can_view, for lists and the board."""
     if access.is_installation_admin(user):
         return true()
-    own = Case.organisation_id == user.organisation_id if user.organisation_id is not None and user.role in {"admin", "quality_manager", "viewer", "lead_auditor", "auditor"} else false()
+    own = Case.organisation_id == user.organisation_id if user.organisation_id is not None and user.role in {v.Role.ADMIN, v.Role.QUALITY_MANAGER, v.Role.VIEWER, v.Role.LEAD_AUDITOR, v.Role.AUDITOR} else false()
     on_team = Case.audit_id.in_(select(AuditMember.audit_id).where(AuditMember.user_id == user.id))
     owner = Case.id.in_(select(CaseAction.case_id).where(CaseAction.owner_id == user.id))
     return or_(own, on_team, owner)
@@ -102,28 +102,28 @@ def next_steps(*, session: Session, actor: User, case: Case) -> frozenset[str]:
     manager, reviewer = _is_org_manager(actor, case), _is_reviewer(session, actor, case)
     steps = {"comment"}
     status = case.status
-    if manager and status in {"raised", "corrected"}:
+    if manager and status in {v.CaseStatus.RAISED, v.CaseStatus.CORRECTED}:
         steps.add("correction")
-    if manager and status in {"corrected", "cause_found"}:
+    if manager and status in {v.CaseStatus.CORRECTED, v.CaseStatus.CAUSE_FOUND}:
         steps.add("root_cause")
-    if manager and status == "cause_found":
+    if manager and status == v.CaseStatus.CAUSE_FOUND:
         steps |= {"add_action", "submit"}
-    if reviewer and status == "plan_submitted":
+    if reviewer and status == v.CaseStatus.PLAN_SUBMITTED:
         steps.add("review")
-    if status == "plan_accepted" and (manager or _owns_an_action(session, actor, case)):
+    if status == v.CaseStatus.PLAN_ACCEPTED and (manager or _owns_an_action(session, actor, case)):
         steps.add("implement")
-    if reviewer and status == "implemented" and not _owns_an_action(session, actor, case):
+    if reviewer and status == v.CaseStatus.IMPLEMENTED and not _owns_an_action(session, actor, case):
         steps.add("verify")
-    if (manager or reviewer) and status == "verified":
+    if (manager or reviewer) and status == v.CaseStatus.VERIFIED:
         steps.add("close")
-    if status != "closed" and (manager or _owns_an_action(session, actor, case)):
+    if status != v.CaseStatus.CLOSED and (manager or _owns_an_action(session, actor, case)):
         steps.add("attach")
     return frozenset(steps)
 
 
 # Opening
 
-def open_case(*, session: Session, actor: User | None, organisation_id: int, statement: str, grade: str, source: str = "other",
+def open_case(*, session: Session, actor: User | None, organisation_id: int, statement: str, grade: str, source: str = v.CaseSource.OTHER,
               audit_id: int | None = None, finding: Finding | None = None, requirement: str = "", evidence: str = "",
               clauses: list[str] | None = None, tags: dict | None = None, commit: bool = True) -> Case:
     """Open a case. From an audit finding, or by hand for an incident, complaint, worker's report or a
@@ -135,8 +135,8 @@ def open_case(*, session: Session, actor: User | None, organisation_id: int, sta
     if not statement.strip():
         raise Invalid(N_("This field is required."), field="statement")
     case = Case(
-        organisation_id=organisation_id, number=numbering.next_case_number(session=session, organisation_id=organisation_id), source=source, audit_id=audit_id,
-        finding_id=finding.id if finding else None, item_id=finding.item_id if finding else None, grade=grade,
+        organisation_id=organisation_id, number=numbering.next_case_number(session=session, organisation_id=organisation_id), source=v.CaseSource(source), audit_id=audit_id,
+        finding_id=finding.id if finding else None, item_id=finding.item_id if finding else None, grade=v.FindingKind(grade),
         clauses=list(clauses if clauses is not None else (finding.clauses if finding else [])),
         requirement=requirement, statement=statement.strip(), evidence=evidence,
         tags=dict(tags if tags is not None else (finding.tags if finding else {})),
@@ -154,7 +154,7 @@ def open_case_for_finding(*, session: Session, actor: User, audit: Audit, findin
     if finding.kind not in v.NONCONFORMITY_KINDS:
         return None
     return open_case(session=session, actor=actor, organisation_id=audit.organisation_id, statement=finding.statement, grade=finding.kind,
-                     source="audit", audit_id=audit.id, finding=finding, requirement=finding.requirement, evidence=finding.evidence, commit=False)
+                     source=v.CaseSource.AUDIT, audit_id=audit.id, finding=finding, requirement=finding.requirement, evidence=finding.evidence, commit=False)
 
 
 def track_finding(*, session: Session, actor: User, audit: Audit, finding: Finding) -> Case:
@@ -164,7 +164,7 @@ def track_finding(*, session: Session, actor: User, audit: Audit, finding: Findi
     if existing is not None:
         return existing
     case = open_case(session=session, actor=actor, organisation_id=audit.organisation_id, statement=finding.statement, grade=finding.kind,
-                     source="audit", audit_id=audit.id, finding=finding, requirement=finding.requirement, evidence=finding.evidence)
+                     source=v.CaseSource.AUDIT, audit_id=audit.id, finding=finding, requirement=finding.requirement, evidence=finding.evidence)
     return case
 
 
@@ -173,7 +173,7 @@ def follow_finding_change(*, session: Session, actor: User, audit: Audit, findin
     case = case_for_finding(session=session, finding_id=finding.id)
     if case is None:
         open_case_for_finding(session=session, actor=actor, audit=audit, finding=finding)
-    elif case.status == "raised":
+    elif case.status == v.CaseStatus.RAISED:
         before = trail.snapshot("case", case)
         case.grade, case.statement, case.requirement, case.evidence = finding.kind, finding.statement, finding.requirement, finding.evidence
         case.clauses, case.tags = list(finding.clauses), dict(finding.tags)
@@ -186,7 +186,7 @@ def release_finding(*, session: Session, actor: User, finding: Finding) -> None:
     case = case_for_finding(session=session, finding_id=finding.id)
     if case is None:
         return
-    if case.status != "raised" or case_actions(session=session, case=case):
+    if case.status != v.CaseStatus.RAISED or case_actions(session=session, case=case):
         raise Conflict(N_("This finding's case {reference} is under way; it cannot be deleted."), reference=case_reference(case))
     trail.record(session=session, actor=actor, action="delete", entity="case", entity_id=case.id, audit_id=case.audit_id, before=trail.snapshot("case", case))
     for comment in session.exec(select(CaseComment).where(CaseComment.case_id == case.id)):
@@ -219,26 +219,26 @@ def _change(session: Session, actor: User, case: Case, action: str, **values) ->
 def record_correction(*, session: Session, actor: User, case: Case, correction: str) -> Case:
     """What was done about the instance itself."""
     _require(_is_org_manager(actor, case))
-    _require_status(case, "raised", "corrected")
+    _require_status(case, v.CaseStatus.RAISED, v.CaseStatus.CORRECTED)
     if not correction.strip():
         raise Invalid(N_("Describe the correction."), field="correction")
-    return _change(session, actor, case, "correction", correction=correction.strip(), corrected_at=utcnow(), status="corrected")
+    return _change(session, actor, case, "correction", correction=correction.strip(), corrected_at=utcnow(), status=v.CaseStatus.CORRECTED)
 
 
 def record_root_cause(*, session: Session, actor: User, case: Case, method: str, cause: str) -> Case:
     _require(_is_org_manager(actor, case))
-    _require_status(case, "corrected", "cause_found")
+    _require_status(case, v.CaseStatus.CORRECTED, v.CaseStatus.CAUSE_FOUND)
     if method not in v.ROOT_CAUSE_METHODS:
         raise Invalid(N_("Choose a root cause method."), field="root_cause_method")
     if not cause.strip():
         raise Invalid(N_("Record the root cause."), field="root_cause")
-    return _change(session, actor, case, "root_cause", root_cause_method=method, root_cause=cause.strip(), status="cause_found")
+    return _change(session, actor, case, "root_cause", root_cause_method=v.RootCauseMethod(method), root_cause=cause.strip(), status=v.CaseStatus.CAUSE_FOUND)
 
 
 def add_action(*, session: Session, actor: User, case: Case, description: str, owner_id: int, due_date: date, prevention_level: str) -> CaseAction:
     """Add a corrective action to the plan (while the plan is being made)."""
     _require(_is_org_manager(actor, case))
-    _require_status(case, "cause_found")
+    _require_status(case, v.CaseStatus.CAUSE_FOUND)
     if not description.strip():
         raise Invalid(N_("Describe the action."), field="description")
     if prevention_level not in v.PREVENTION_LEVELS:
@@ -246,7 +246,7 @@ def add_action(*, session: Session, actor: User, case: Case, description: str, o
     owner = session.get(User, owner_id)
     if owner is None or not owner.is_active or owner.organisation_id != case.organisation_id:
         raise Invalid(N_("The owner must be an active member of the organisation."), field="owner_id")
-    action = CaseAction(case_id=case.id, description=description.strip(), owner_id=owner.id, due_date=due_date, prevention_level=prevention_level)
+    action = CaseAction(case_id=case.id, description=description.strip(), owner_id=owner.id, due_date=due_date, prevention_level=v.PreventionLevel(prevention_level))
     session.add(action)
     session.flush()
     trail.record(session=session, actor=actor, action="create", entity="case_action", entity_id=action.id, audit_id=case.audit_id, after=trail.snapshot("case_action", action))
@@ -256,23 +256,23 @@ def add_action(*, session: Session, actor: User, case: Case, description: str, o
 
 def submit_plan(*, session: Session, actor: User, case: Case) -> Case:
     _require(_is_org_manager(actor, case))
-    _require_status(case, "cause_found")
+    _require_status(case, v.CaseStatus.CAUSE_FOUND)
     if not open_actions(session=session, case=case):
         raise Conflict(N_("A plan needs at least one open corrective action."))
-    return _change(session, actor, case, "submit_plan", status="plan_submitted", plan_submitted_at=utcnow(), plan_return_reason="")
+    return _change(session, actor, case, "submit_plan", status=v.CaseStatus.PLAN_SUBMITTED, plan_submitted_at=utcnow(), plan_return_reason="")
 
 
 def review_plan(*, session: Session, actor: User, case: Case, accept: bool, reason: str = "", individual_measures_only: bool | None = None) -> Case:
     """The auditor accepts the plan, or returns it with a reason; either way they may remark that it holds only
     individual (secondary/tertiary) measures for a workplace-level cause."""
     _require(_is_reviewer(session, actor, case))
-    _require_status(case, "plan_submitted")
+    _require_status(case, v.CaseStatus.PLAN_SUBMITTED)
     flag = case.individual_measures_only if individual_measures_only is None else individual_measures_only
     if accept:
-        return _change(session, actor, case, "accept_plan", status="plan_accepted", plan_accepted_at=utcnow(), individual_measures_only=flag)
+        return _change(session, actor, case, "accept_plan", status=v.CaseStatus.PLAN_ACCEPTED, plan_accepted_at=utcnow(), individual_measures_only=flag)
     if not reason.strip():
         raise Invalid(N_("Say why the plan is returned."), field="reason")
-    return _change(session, actor, case, "return_plan", status="cause_found", plan_return_reason=reason.strip(), individual_measures_only=flag)
+    return _change(session, actor, case, "return_plan", status=v.CaseStatus.CAUSE_FOUND, plan_return_reason=reason.strip(), individual_measures_only=flag)
 
 
 def only_individual_measures(*, session: Session, case: Case) -> bool:
@@ -281,8 +281,8 @@ def only_individual_measures(*, session: Session, case: Case) -> bool:
 
 
 def individual_only(actions: list[CaseAction]) -> bool:
-    levels = {a.prevention_level for a in actions if a.status == "open"}
-    return bool(levels) and "primary" not in levels
+    levels = {a.prevention_level for a in actions if a.status == v.ActionStatus.OPEN}
+    return bool(levels) and v.PreventionLevel.PRIMARY not in levels
 
 
 def implement_action(*, session: Session, actor: User, case: Case, action_id: int, note: str) -> CaseAction:
@@ -291,19 +291,19 @@ def implement_action(*, session: Session, actor: User, case: Case, action_id: in
     if action is None or action.case_id != case.id:
         raise NotFound(N_("No action with this id in this case."))
     _require(action.owner_id == actor.id or _is_org_manager(actor, case))
-    _require_status(case, "plan_accepted")
-    if action.status != "open":
+    _require_status(case, v.CaseStatus.PLAN_ACCEPTED)
+    if action.status != v.ActionStatus.OPEN:
         raise Conflict(N_("This action is already implemented."))
     if not note.strip():
         raise Invalid(N_("Say what was done and where the evidence is."), field="note")
     before = trail.snapshot("case_action", action)
-    action.status, action.implemented_at, action.implementation_note = "implemented", utcnow(), note.strip()
+    action.status, action.implemented_at, action.implementation_note = v.ActionStatus.IMPLEMENTED, utcnow(), note.strip()
     session.add(action)
     trail.record(session=session, actor=actor, action="implement", entity="case_action", entity_id=action.id, audit_id=case.audit_id,
                  before=before, after=trail.snapshot("case_action", action))
     session.commit()
     if not open_actions(session=session, case=case):
-        _change(session, actor, case, "implemented", status="implemented", implemented_at=utcnow())
+        _change(session, actor, case, action="implemented", status=v.CaseStatus.IMPLEMENTED, implemented_at=utcnow())
     return action
 
 
@@ -312,29 +312,29 @@ def verify_effectiveness(*, session: Session, actor: User, case: Case, method: s
     _require(_is_reviewer(session, actor, case))
     if _owns_an_action(session, actor, case):
         raise Forbidden(N_("Effectiveness must be verified by someone other than the action's owner."))
-    _require_status(case, "implemented")
+    _require_status(case, v.CaseStatus.IMPLEMENTED)
     if result not in v.VERIFICATION_RESULTS:
         raise Invalid(N_("Choose effective or not effective."), field="result")
     if not method.strip():
         raise Invalid(N_("Say how effectiveness was verified."), field="method")
     if verified_on > date.today():
         raise Invalid(N_("The date cannot be in the future."), field="verified_on")
-    status = "verified" if result == "effective" else "cause_found"
+    status = v.CaseStatus.VERIFIED if result == v.VerificationResult.EFFECTIVE else v.CaseStatus.CAUSE_FOUND
     return _change(session, actor, case, "verify", status=status, verification_method=method.strip(), verified_on=verified_on,
-                   verification_result=result, verified_by_id=actor.id)
+                   verification_result=v.VerificationResult(result), verified_by_id=actor.id)
 
 
 def close_case(*, session: Session, actor: User, case: Case) -> Case:
     _require(_is_org_manager(actor, case) or _is_reviewer(session, actor, case))
     if open_actions(session=session, case=case):
         raise Conflict(N_("A case cannot close while an action is open."))
-    if case.status != "verified" or case.verification_result != "effective":
+    if case.status != v.CaseStatus.VERIFIED or case.verification_result != v.VerificationResult.EFFECTIVE:
         raise Conflict(N_("A case cannot close before its effectiveness is verified."))
-    return _change(session, actor, case, "close", status="closed", closed_at=utcnow())
+    return _change(session, actor, case, "close", status=v.CaseStatus.CLOSED, closed_at=utcnow())
 
 
 def open_actions(*, session: Session, case: Case) -> list[CaseAction]:
-    return list(session.exec(select(CaseAction).where(CaseAction.case_id == case.id, CaseAction.status == "open").order_by(CaseAction.id)))
+    return list(session.exec(select(CaseAction).where(CaseAction.case_id == case.id, CaseAction.status == v.ActionStatus.OPEN).order_by(CaseAction.id)))
 
 
 def case_actions(*, session: Session, case: Case) -> list[CaseAction]:
@@ -366,11 +366,11 @@ class Deadlines:
 
     def due(self, case: Case) -> date | None:
         """The next deadline that still applies to the case's status."""
-        if case.status == "raised" and self.correction:
+        if case.status == v.CaseStatus.RAISED and self.correction:
             return self.correction
-        if case.status in {"raised", "corrected", "cause_found"} and self.plan:
+        if case.status in {v.CaseStatus.RAISED, v.CaseStatus.CORRECTED, v.CaseStatus.CAUSE_FOUND} and self.plan:
             return self.plan
-        if case.status in {"plan_submitted", "plan_accepted", "implemented"}:
+        if case.status in {v.CaseStatus.PLAN_SUBMITTED, v.CaseStatus.PLAN_ACCEPTED, v.CaseStatus.IMPLEMENTED}:
             return self.verification
         return None
 
@@ -411,8 +411,8 @@ def case_row(*, session: Session, case: Case, policy: dict, today: date | None =
     audit_start = next_audit_start(session=session, case=case) if policy.get(case.grade, {}).get("verification") == "next_audit" else None
     due = deadlines(case=case, policy=policy, next_audit_start=audit_start).due(case)
     actions = case_actions(session=session, case=case) if with_actions else []
-    overdue_action = any(a.status == "open" and a.due_date < today for a in actions)
-    return CaseRow(case, case_reference(case), due, case.status != "closed" and ((due is not None and due < today) or overdue_action), actions)
+    overdue_action = any(a.status == v.ActionStatus.OPEN and a.due_date < today for a in actions)
+    return CaseRow(case, case_reference(case), due, case.status != v.CaseStatus.CLOSED and ((due is not None and due < today) or overdue_action), actions)
 
 
 # The follow-up board
@@ -447,7 +447,7 @@ def board(*, session: Session, actor: User, policy: dict, filters: BoardFilters 
     if filters.owner_id:
         query = query.where(Case.id.in_(select(CaseAction.case_id).where(CaseAction.owner_id == filters.owner_id)))
     if not filters.include_closed:
-        query = query.where(Case.status != "closed")
+        query = query.where(Case.status != v.CaseStatus.CLOSED)
     found = list(session.exec(query))
     if filters.clause:
         from auditor.services.findings import clause_matches
@@ -482,10 +482,10 @@ def board(*, session: Session, actor: User, policy: dict, filters: BoardFilters 
     for case in found:
         due = deadlines(case=case, policy=policy, next_audit_start=next_audit(case)).due(case)
         actions = actions_by_case.get(case.id, [])
-        late_action = any(a.status == "open" and a.due_date < today for a in actions)
-        overdue = case.status != "closed" and ((due is not None and due < today) or late_action)
+        late_action = any(a.status == v.ActionStatus.OPEN and a.due_date < today for a in actions)
+        overdue = case.status != v.CaseStatus.CLOSED and ((due is not None and due < today) or late_action)
         rows.append(CaseRow(case, case_reference(case), due, overdue, actions))
-    counts = {"total": len(rows), "open": sum(r.case.status != "closed" for r in rows), "overdue": sum(r.overdue for r in rows)}
+    counts = {"total": len(rows), "open": sum(r.case.status != v.CaseStatus.CLOSED for r in rows), "overdue": sum(r.overdue for r in rows)}
     counts.update({status: sum(r.case.status == status for r in rows) for status in v.CASE_STATUSES.values})
     if filters.status:
         rows = [r for r in rows if r.case.status == filters.status]
@@ -499,7 +499,7 @@ def my_actions(*, session: Session, actor: User, today: date | None = None) -> l
     """(action, its case, overdue) for every open action the actor owns, soonest due first."""
     today = today or date.today()
     rows = session.exec(select(CaseAction, Case).join(Case, Case.id == CaseAction.case_id)
-                        .where(CaseAction.owner_id == actor.id, CaseAction.status == "open").order_by(CaseAction.due_date))
+                        .where(CaseAction.owner_id == actor.id, CaseAction.status == v.ActionStatus.OPEN).order_by(CaseAction.due_date))
     return [(action, case, action.due_date < today) for action, case in rows]
 
 
@@ -509,12 +509,12 @@ def carry_over(*, session: Session, actor: User, audit: Audit) -> list[Case]:
     """Open cases of the organisation come into a newly planned audit: the auditor verifies them on site."""
     from auditor.models import PlanEntry
 
-    waiting = list(session.exec(select(Case).where(Case.organisation_id == audit.organisation_id, Case.status != "closed").order_by(Case.number)))
+    waiting = list(session.exec(select(Case).where(Case.organisation_id == audit.organisation_id, Case.status != v.CaseStatus.CLOSED).order_by(Case.number)))
     for case in waiting:
         case.verify_in_audit_id = audit.id
         session.add(case)
-        what = N_("Verify corrective actions") if case.status in {"plan_accepted", "implemented"} else N_("Follow up")
-        session.add(PlanEntry(audit_id=audit.id, day=audit.start_date, start_time=time(10, 0), kind="case_follow_up",
+        what = N_("Verify corrective actions") if case.status in {v.CaseStatus.PLAN_ACCEPTED, v.CaseStatus.IMPLEMENTED} else N_("Follow up")
+        session.add(PlanEntry(audit_id=audit.id, day=audit.start_date, start_time=time(10, 0), kind=v.PlanKind.CASE_FOLLOW_UP,
                               activity=f"{case_reference(case)}: {case.statement[:200]}", auditee_role=what))
     return waiting
 
@@ -541,7 +541,7 @@ def add_attachment(*, session: Session, actor: User, case: Case, filename: str, 
     if action_id and (action is None or action.case_id != case.id):
         raise NotFound(N_("No action with this id in this case."))
     _require(_is_org_manager(actor, case) or (action is not None and action.owner_id == actor.id) or _owns_an_action(session, actor, case))
-    if case.status == "closed":
+    if case.status == v.CaseStatus.CLOSED:
         raise Conflict(N_("This step is not possible while the case is {status}."), status=case.status)
     name = re.sub(r"[^\w.()\- ]", "_", Path(filename or "").name)[:200] or "file"
     content_type = EXTENSIONS.get(Path(name).suffix.lower())

@@ -95,7 +95,8 @@ def upload_template(*, session: Session, actor: User, scope: TemplateScope, file
     problem = engine.check(content, sample_context(scope.language))
     if problem is not None:
         raise Invalid(problem.message, field="file", **problem.params)
-    row = ReportTemplate(organisation_id=scope.organisation_id, kind=scope.kind, language=scope.language, audit_type=scope.audit_type,
+    row = ReportTemplate(organisation_id=scope.organisation_id, kind=v.ReportKind(scope.kind), language=v.Language(scope.language),
+                         audit_type=v.AuditType(scope.audit_type) if scope.audit_type else None,
                          filename=re.sub(r"[^\w.\- ]", "_", Path(filename).name)[:200], size=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content,
                          uploaded_by_id=actor.id)
     session.add(row)
@@ -127,7 +128,7 @@ def in_use(templates: list[ReportTemplate]) -> set[int]:
 def get_template(*, session: Session, actor: User, template_id: int) -> ReportTemplate:
     row = session.get(ReportTemplate, template_id)
     visible = row is not None and (actor.organisation_id is None or row.organisation_id in {None, actor.organisation_id})
-    if not visible or actor.role != "admin":
+    if not visible or actor.role != v.Role.ADMIN:
         raise NotFound(N_("No template with this id."))
     return row
 

@@ -60,8 +60,8 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
         saved = current
         for name, value in {**changes, "version": data.version + 1, "updated_at": now}.items():
             set_committed_value(saved, name, value)  # what the UPDATE wrote, so the answer needs no second read
-    if audit.status == "planned":
-        audit.status = "in_progress"
+    if audit.status == v.AuditStatus.PLANNED:
+        audit.status = v.AuditStatus.IN_PROGRESS
         session.add(audit)
     after = {**(before or {"item_id": item_id, "verdict": None, "note": ""}), **changes, "version": data.version + 1}
     trail.record(session=session, actor=actor, action="create" if current is None else "update", entity="response",

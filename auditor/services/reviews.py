@@ -32,13 +32,14 @@ from auditor.services import access, cases, trail
 from auditor.services.findings import finding_reference
 from auditor.vocabulary import Choice, Vocabulary
 
-MANAGER_ROLES = frozenset({"admin", "quality_manager"})
+MANAGER_ROLES = frozenset({v.Role.ADMIN, v.Role.QUALITY_MANAGER})
 INPUTS_VERSION = 1
 LONGEST_PERIOD = timedelta(days=3653)  # ten years: the month-by-month query has a column pair per month
 LISTED = 50  # at most this many overdue cases and improvement opportunities are listed by name
 
 # The sections management writes itself (ISO 45001 9.3 b, c, d consultation, e, f).
 MANUAL_SECTIONS = Vocabulary(
+    "ManualSection",
     Choice("changes_in_issues", N_("Changes in external and internal issues")),
     Choice("objectives", N_("Extent to which the OH&S policy and objectives have been met")),
     Choice("consultation", N_("Consultation and participation of workers")),
@@ -59,6 +60,7 @@ CLAUSE_TITLES = {
 
 # What the trend compares between the period and the one before it.
 TREND_MEASURES = Vocabulary(
+    "TrendMeasure",
     Choice("audits", N_("Audits")),
     Choice("findings", N_("Findings")),
     Choice("nonconformities", N_("Nonconformities")),
@@ -83,7 +85,7 @@ def can_manage(user: User, organisation_id: int) -> bool:
 
 
 def can_view(user: User, review: ManagementReview) -> bool:
-    return can_manage(user, review.organisation_id) or (user.organisation_id == review.organisation_id and user.role == "viewer")
+    return can_manage(user, review.organisation_id) or (user.organisation_id == review.organisation_id and user.role == v.Role.VIEWER)
 
 
 def can_create_reviews(user: User) -> bool:
@@ -105,7 +107,7 @@ def visible_reviews(user: User) -> ColumnElement[bool]:
     """A WHERE clause with the same rules as can_view."""
     if access.is_installation_admin(user):
         return true()
-    if user.organisation_id is not None and user.role in MANAGER_ROLES | {"viewer"}:
+    if user.organisation_id is not None and user.role in MANAGER_ROLES | {v.Role.VIEWER}:
         return ManagementReview.organisation_id == user.organisation_id
     return false()
 
@@ -221,8 +223,8 @@ def add_decision(*, session: Session, actor: User, review: ManagementReview, tex
         raise Invalid(N_("This field is required."), field="text")
     case = None
     if needs_action:
-        case = cases.open_case(session=session, actor=actor, organisation_id=review.organisation_id, statement=text, grade="ofi",
-                               source="management_review", commit=False)
+        case = cases.open_case(session=session, actor=actor, organisation_id=review.organisation_id, statement=text, grade=v.FindingKind.OFI,
+                               source=v.CaseSource.MANAGEMENT_REVIEW, commit=False)
     decision = ReviewDecision(review_id=review.id, text=text, case_id=case.id if case else None)
     session.add(decision)
     session.flush()
@@ -364,8 +366,8 @@ def _period_cases(session: Session, organisation_id: int, start: date, end: date
         func.count(when((opened, 1))),
         func.count(when((closed, 1))),
         func.count(when((and_(Case.opened_at < hi, or_(Case.closed_at.is_(None), Case.closed_at >= hi)), 1))),
-        func.count(when((and_(verified, Case.verification_result == "effective"), 1))),
-        func.count(when((and_(verified, Case.verification_result == "ineffective"), 1))),
+        func.count(when((and_(verified, Case.verification_result == v.VerificationResult.EFFECTIVE), 1))),
+        func.count(when((and_(verified, Case.verification_result == v.VerificationResult.INEFFECTIVE), 1))),
     ).where(Case.organisation_id == organisation_id)).one()
     days = sorted((closed_at.date() - opened_at.date()).days for opened_at, closed_at in session.exec(
         select(Case.opened_at, Case.closed_at).where(Case.organisation_id == organisation_id, closed)))
@@ -389,7 +391,7 @@ def _period_cases(session: Session, organisation_id: int, start: date, end: date
 
 def _case_status(session: Session, organisation_id: int, policy: dict, today: date) -> dict:
     """The organisation's cases as they stand today: open by status and grade, and which are overdue."""
-    is_open = and_(Case.organisation_id == organisation_id, Case.status != "closed")
+    is_open = and_(Case.organisation_id == organisation_id, Case.status != v.CaseStatus.CLOSED)
     by_status = dict(session.exec(select(Case.status, func.count()).where(is_open).group_by(Case.status)).all())
     by_grade = dict(session.exec(select(Case.grade, func.count()).where(is_open).group_by(Case.grade)).all())
     overdue = overdue_cases(session=session, organisation_id=organisation_id, policy=policy, today=today)
@@ -410,12 +412,12 @@ def _case_status(session: Session, organisation_id: int, policy: dict, today: da
 def overdue_cases(*, session: Session, organisation_id: int, policy: dict, today: date) -> list[cases.CaseRow]:
     """The organisation's overdue open cases: the same rule as cases.case_row (the next deadline for the case's
     status has passed, or an open action is past its due date), in three queries instead of two per case."""
-    open_cases = session.exec(select(Case).where(Case.organisation_id == organisation_id, Case.status != "closed")).all()
+    open_cases = session.exec(select(Case).where(Case.organisation_id == organisation_id, Case.status != v.CaseStatus.CLOSED)).all()
     audits = sorted(session.exec(select(Audit.start_date, Audit.id).where(Audit.organisation_id == organisation_id)).all())
     audit_starts = [start for start, _ in audits]
     late_actions = set(session.exec(
         select(CaseAction.case_id).join(Case, Case.id == CaseAction.case_id)
-        .where(Case.organisation_id == organisation_id, Case.status != "closed", CaseAction.status == "open", CaseAction.due_date < today)
+        .where(Case.organisation_id == organisation_id, Case.status != v.CaseStatus.CLOSED, CaseAction.status == v.ActionStatus.OPEN, CaseAction.due_date < today)
         .distinct()).all())
     rows = []
     for case in open_cases:
@@ -487,7 +489,7 @@ def _earlier_decisions(session: Session, organisation_id: int, period_start: dat
         select(ReviewDecision, ManagementReview.period_start, ManagementReview.period_end, Case)
         .join(ManagementReview, ManagementReview.id == ReviewDecision.review_id)
         .outerjoin(Case, Case.id == ReviewDecision.case_id)
-        .where(earlier, or_(ManagementReview.id == last.id, and_(Case.id.is_not(None), Case.status != "closed")))
+        .where(earlier, or_(ManagementReview.id == last.id, and_(Case.id.is_not(None), Case.status != v.CaseStatus.CLOSED)))
         .order_by(ManagementReview.period_end.desc(), ReviewDecision.id)).all()
     decisions = [
         {"review_id": decision.review_id, "period_start": start.isoformat(), "period_end": end.isoformat(), "decision_id": decision.id,
@@ -501,14 +503,14 @@ def _earlier_decisions(session: Session, organisation_id: int, period_start: dat
         "decisions": decisions,
         "total": len(decisions),
         "with_case": len(with_case),
-        "closed": sum(1 for d in with_case if d["status"] == "closed"),
-        "open": sum(1 for d in with_case if d["status"] != "closed"),
+        "closed": sum(1 for d in with_case if d["status"] == v.CaseStatus.CLOSED),
+        "open": sum(1 for d in with_case if d["status"] != v.CaseStatus.CLOSED),
     }
 
 
 def _improvement_opportunities(session: Session, organisation_id: int, start: date, end: date) -> dict:
     """9.3 g): the opportunities for improvement the period's audits raised."""
-    ofi = and_(Finding.audit_id.in_(_audits_in_period(organisation_id, start, end)), Finding.kind == "ofi")
+    ofi = and_(Finding.audit_id.in_(_audits_in_period(organisation_id, start, end)), Finding.kind == v.FindingKind.OFI)
     total = session.exec(select(func.count()).select_from(Finding).where(ofi)).one()
     rows = session.exec(select(Finding, Audit.title).join(Audit, Audit.id == Finding.audit_id).where(ofi)
                         .order_by(Audit.end_date, Audit.id, Finding.number).limit(LISTED)).all()

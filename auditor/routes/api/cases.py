@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
 from sqlmodel import select
@@ -12,9 +12,11 @@ from auditor.deps import CaseDep, CaseOpener, CurrentUser, SessionDep, SettingsD
 from auditor.errors import Invalid
 from auditor.models import Case, Organisation, User
 from auditor.reports import register
+from auditor.routes.downloads import Language
 from auditor.schemas import (ActionIn, CaseActionOut, CaseIn, CaseOut, CommentIn, CorrectionIn, ImplementIn, PlanReviewIn,
                              RootCauseIn, VerificationIn)
 from auditor.services import cases, history
+from auditor.vocabulary import ActionStatus
 
 router = APIRouter(tags=["cases"])
 
@@ -36,7 +38,7 @@ def rows_out(session, rows: list[cases.CaseRow]) -> list[CaseOut]:
             reference=row.reference, due_date=row.due, overdue=row.overdue,
             only_individual_measures_planned=cases.individual_only(row.actions),
             actions=[CaseActionOut(**a.model_dump(exclude={"case_id", "created_at"}), owner=owners.get(a.owner_id, ""),
-                                   overdue=a.status == "open" and a.due_date < today) for a in row.actions],
+                                   overdue=a.status == ActionStatus.OPEN and a.due_date < today) for a in row.actions],
         ))
     return out
 
@@ -68,14 +70,14 @@ def create_case(data: CaseIn, session: SessionDep, user: CaseOpener, settings: S
 
 
 @router.get("/cases.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-def export_cases_csv(session: SessionDep, user: CurrentUser, settings: SettingsDep, filters: Filters, lang: Literal["da", "en"] | None = None) -> Response:
+def export_cases_csv(session: SessionDep, user: CurrentUser, settings: SettingsDep, filters: Filters, lang: Language | None = None) -> Response:
     """The nonconformity register as CSV (the same filters as the list)."""
     table = _register_in(session, user, settings, filters, lang)
     return Response(register.as_csv(table), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": 'attachment; filename="nonconformity-register.csv"'})
 
 
 @router.get("/cases.xlsx", response_class=Response, responses={200: {"content": {register.XLSX: {}}}})
-def export_cases_xlsx(session: SessionDep, user: CurrentUser, settings: SettingsDep, filters: Filters, lang: Literal["da", "en"] | None = None) -> Response:
+def export_cases_xlsx(session: SessionDep, user: CurrentUser, settings: SettingsDep, filters: Filters, lang: Language | None = None) -> Response:
     """The nonconformity register as an Excel workbook."""
     table = _register_in(session, user, settings, filters, lang)
     return Response(register.as_xlsx(table), media_type=register.XLSX, headers={"Content-Disposition": 'attachment; filename="nonconformity-register.xlsx"'})

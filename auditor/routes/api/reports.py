@@ -23,19 +23,19 @@ router = APIRouter(tags=["reports"])
 @router.get("/audits/{audit_id}/report.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}}, dependencies=[REPORT_SLOT])
 def download_audit_report(audit: AuditDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None) -> Response:
     """The audit report, in the audit's report language unless `lang` says otherwise. Never any confidential evidence."""
-    return report_download("audit_report", audit, session, settings, lang)
+    return report_download(Kind.AUDIT_REPORT, audit, session, settings, lang)
 
 
 @router.get("/audits/{audit_id}/nonconformity-report.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}}, dependencies=[REPORT_SLOT])
 def download_nonconformity_report(audit: AuditDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None) -> Response:
     """The nonconformities with their response deadlines and room for correction, root cause and corrective action."""
-    return report_download("nonconformity_report", audit, session, settings, lang)
+    return report_download(Kind.NONCONFORMITY_REPORT, audit, session, settings, lang)
 
 
 @router.get("/audits/{audit_id}/checklist.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}}, dependencies=[REPORT_SLOT])
 def download_checklist(audit: AuditDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None) -> Response:
     """The audit's checklists, blank, to fill in by hand on site."""
-    return report_download("checklist", audit, session, settings, lang)
+    return report_download(Kind.CHECKLIST, audit, session, settings, lang)
 
 
 @router.patch("/audits/{audit_id}/report-details")
@@ -114,12 +114,12 @@ def delete_template(template_id: int, session: SessionDep, user: TemplateAdmin) 
 
 
 @router.get("/report-templates/starters/{kind}.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}})
-def download_starter(kind: Kind, user: CurrentUser, lang: Language = "da") -> Response:
+def download_starter(kind: Kind, user: CurrentUser, lang: Language = Language.DA) -> Response:
     """Our starter template, to change in Word and upload again."""
     return attachment(starter_template(kind, lang), f"{reports.FILE_STEMS[kind]}-template-{lang}.docx")
 
 
 @router.get("/report-templates/variables")
-def list_variables(user: CurrentUser, lang: Language = "en") -> list[VariableOut]:
+def list_variables(user: CurrentUser, lang: Language = Language.EN) -> list[VariableOut]:
     """Every variable a template can use, with what it means."""
     return [VariableOut(name=name, description=translate(text, lang)) for name, text in VARIABLES.items()]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from auditor.deps import CurrentUser, ManagedReviewDep, REPORT_SLOT, ReviewCreator, ReviewDep, SessionDep, SettingsDep
 from auditor.models import ManagementReview, Organisation
 from auditor.reports.review_report import review_report_file
-from auditor.routes.downloads import DOCX, attachment
+from auditor.routes.downloads import DOCX, Language, attachment
 from auditor.schemas import LongText
 from auditor.services import reviews
 
@@ -118,7 +118,7 @@ def list_reviews(session: SessionDep, user: CurrentUser, organisation_id: int | 
 
 # Before /management-reviews/{review_id}: that path would otherwise take "12.docx" for an id.
 @router.get("/management-reviews/{review_id}.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}}, dependencies=[REPORT_SLOT])
-def download_review(review: ReviewDep, session: SessionDep, settings: SettingsDep, lang: Literal["da", "en"] | None = None) -> Response:
+def download_review(review: ReviewDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None) -> Response:
     """The review's minutes as a Word file: inputs with tables and charts, management's sections, decisions."""
     filename, content = review_report_file(session=session, review=review, lang=lang or settings.default_language)
     return attachment(content, filename)

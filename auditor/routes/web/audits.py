@@ -50,7 +50,7 @@ def new_audit(request: Request, session: SessionDep, library: LibraryDep, user: 
         "report_language": request.state.locale,
         "organisation_id": organisation_id,
         "checklists": ["iso45003-clauses"],
-        "lead_auditor_id": user.id if user.role == "lead_auditor" else None,
+        "lead_auditor_id": user.id if user.role == v.Role.LEAD_AUDITOR else None,
     }
     return render(request, "audits/form.html", _form_context(session, user, library, values, {}))
 
@@ -107,8 +107,8 @@ def edit_audit(request: Request, audit: PlanAuditDep, session: SessionDep, libra
     values = audit.model_dump()
     values["site_ids"] = [s.id for s in audits.audit_sites(session=session, audit=audit)]
     team = audits.audit_team(session=session, audit=audit)
-    values["lead_auditor_id"] = next((u.id for u, role in team if role == "lead"), None)
-    values["team_ids"] = [u.id for u, role in team if role == "auditor"]
+    values["lead_auditor_id"] = next((u.id for u, role in team if role == v.TeamRole.LEAD), None)
+    values["team_ids"] = [u.id for u, role in team if role == v.TeamRole.AUDITOR]
     return render(request, "audits/form.html", _form_context(session, user, library, values, {}, audit))
 
 

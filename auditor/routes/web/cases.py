@@ -43,7 +43,7 @@ def show_board(request: Request, session: SessionDep, user: CurrentUser, setting
     context = {
         "board": found, "params": params, "today": date.today(),
         "organisations": {o.id: o.name for o in session.exec(select(Organisation).where(Organisation.id.in_(ids)))} if ids else {},
-        "owners": list(session.exec(select(User).where(User.role.in_(("action_owner", "quality_manager", "admin")), User.is_active).order_by(User.name)))
+        "owners": list(session.exec(select(User).where(User.role.in_((v.Role.ACTION_OWNER, v.Role.QUALITY_MANAGER, v.Role.ADMIN)), User.is_active).order_by(User.name)))
         if user.organisation_id is None else list(session.exec(select(User).where(User.organisation_id == user.organisation_id, User.is_active).order_by(User.name))),
         "can_open": user.organisation_id is not None and cases.can_open_cases(user, user.organisation_id),
         "export_query": request.url.query,
@@ -79,7 +79,7 @@ def create_case(request: Request, session: SessionDep, user: CaseOpener, submitt
         if not cases.can_open_cases(user, organisation_id) or session.get(Organisation, organisation_id) is None:
             raise Invalid("Choose an organisation.", field="organisation_id")
         case = cases.open_case(session=session, actor=user, organisation_id=organisation_id, statement=str(form.get("statement", "")),
-                               grade=str(form.get("grade", "")), source=str(form.get("source", "other")), requirement=str(form.get("requirement", "")),
+                               grade=str(form.get("grade", "")), source=str(form.get("source", v.CaseSource.OTHER)), requirement=str(form.get("requirement", "")),
                                evidence=str(form.get("evidence", "")))
     except Invalid as error:
         session.rollback()

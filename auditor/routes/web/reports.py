@@ -70,7 +70,7 @@ def _report_context(request: Request, session, user: User, audit: Audit, values:
         "audit": audit,
         "downloads": _downloads(session, audit),
         "can_plan": access.Can.PLAN in access.audit_permissions(session=session, user=user, audit=audit),
-        "can_manage_templates": user.role == "admin",
+        "can_manage_templates": user.role == v.Role.ADMIN,
         "is_certification": audit.audit_type in v.CERTIFICATION_AUDIT_TYPES,
         "team": team,
         "bek1407_auditor": next((person for person, _ in team if person.id == audit.bek1407_auditor_id), None),

@@ -1,0 +1,115 @@
+"""The vocabulary reaches the API as enums, and its values are spelled in one place only."""
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from auditor import vocabulary as v
+
+ROOT = Path(__file__).resolve().parent.parent
+VALUES = {c.value for name in dir(v) if isinstance(vocabulary := getattr(v, name), v.Vocabulary) for c in vocabulary}
+
+# Where a vocabulary value may be spelled out: its definition, the migrations (history, fixed once written),
+# the demo's data, and the UI locales (i18n.py sits below the vocabulary, which imports it).
+SPELLED_OUT = {"vocabulary.py", "demo.py", "i18n.py"}
+# The same words with another meaning: (file, word).
+OTHER_MEANINGS = {
+    ("app.py", "auditor"), ("routes/errors.py", "auditor"), ("cli.py", "auditor"),  # the program's name
+    ("services/trail.py", "activity"), ("services/trail.py", "auditor"),  # PlanEntry's fields
+    ("services/audits.py", "audit"),  # the audit trail's entity
+    ("services/reports.py", "audit"), ("services/reports.py", "checklist"),  # file names
+    ("reports/starters.py", "nc"),  # a variable in the Word template
+}
+
+
+def _openapi_enum(openapi: dict, schema: str, field: str) -> list[str]:
+    """The allowed values of one field of one schema in the OpenAPI document."""
+    definition = openapi["components"]["schemas"][schema]["properties"][field]
+    refs = [definition, *definition.get("anyOf", [])]
+    for ref in refs:
+        if "$ref" in ref:
+            return openapi["components"]["schemas"][ref["$ref"].rsplit("/", 1)[1]]["enum"]
+        if "enum" in ref:
+            return ref["enum"]
+    raise AssertionError(f"{schema}.{field} has no enum: {definition}")
+
+
+@pytest.mark.parametrize(("schema", "field", "vocabulary"), [
+    ("ResponseIn", "verdict", v.VERDICTS), ("ResponseOut", "verdict", v.VERDICTS),
+    ("FindingIn", "kind", v.FINDING_KINDS), ("FindingOut", "kind", v.FINDING_KINDS), ("CaseOut", "grade", v.FINDING_KINDS),
+    ("AuditIn", "audit_type", v.AUDIT_TYPES), ("AuditOut", "audit_type", v.AUDIT_TYPES),
+    ("StatusIn", "status", v.AUDIT_STATUSES), ("AuditOut", "status", v.AUDIT_STATUSES),
+    ("CaseOut", "status", v.CASE_STATUSES), ("CaseActionOut", "status", v.ACTION_STATUSES),
+    ("TeamMemberOut", "role", v.TEAM_ROLES), ("PlanEntryIn", "kind", v.PLAN_KINDS), ("EvidenceIn", "interviewee_role", v.ACTORS),
+])
+def test_openapi_lists_the_allowed_values(anonymous, schema, field, vocabulary):
+    openapi = anonymous.get("/openapi.json").json()
+    assert _openapi_enum(openapi, schema, field) == list(vocabulary.values)
+
+
+def test_an_unknown_value_is_a_422_naming_the_allowed_ones(client, make_audit, first_item_id):
+    audit = make_audit()
+    status = client.post(f"/api/v1/audits/{audit.id}/status", json={"status": "done"})
+    assert status.status_code == 422
+    assert status.json()["detail"] == "status: must be one of 'planned', 'in_progress', 'reporting' or 'closed'"
+    verdict = client.put(f"/api/v1/audits/{audit.id}/responses/{first_item_id}", json={"verdict": "fine", "version": 0})
+    assert verdict.status_code == 422 and "verdict: must be one of 'conform', 'major_nc'" in verdict.json()["detail"]
+    kind = client.post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "conform", "statement": "x"})
+    assert kind.status_code == 422 and "kind: must be one of 'major_nc', 'minor_nc', 'nc', 'observation'" in kind.json()["detail"]
+
+
+def _is_vocabulary(node: ast.expr) -> bool:
+    """`v.VERDICTS`, `VERDICTS`: a vocabulary looked up by value."""
+    name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
+    return name.isupper() and isinstance(getattr(v, name, None), v.Vocabulary)
+
+
+def _literals(tree: ast.AST):
+    """String constants used as values: not docstrings, dict keys, subscripts, a Choice's own value or the audit
+    trail's names for an action or an entity."""
+    skipped = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and node.body and isinstance(node.body[0], ast.Expr):
+            skipped.add(id(node.body[0].value))
+        elif isinstance(node, ast.Dict):
+            skipped.update(id(key) for key in node.keys if key is not None)
+        elif isinstance(node, ast.Subscript) and not _is_vocabulary(node.value):
+            skipped.add(id(node.slice))
+        elif isinstance(node, ast.Call):
+            if getattr(node.func, "id", None) == "Choice" and node.args:
+                skipped.add(id(node.args[0]))
+            skipped.update(id(keyword.value) for keyword in node.keywords if keyword.arg in ("action", "entity"))
+            if getattr(node.func, "attr", None) == "getLogger":  # a logger's name, "auditor", is the program's
+                skipped.update(id(argument) for argument in node.args)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skipped:
+            yield node
+
+
+def test_no_bare_vocabulary_values_in_python():
+    """A value is spelled once, in vocabulary.py; code compares with the enum (`Verdict.CONFORM`)."""
+    package = ROOT / "auditor"
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        name = path.relative_to(package).as_posix()
+        if name in SPELLED_OUT or name.startswith("migrations/"):
+            continue
+        for node in _literals(ast.parse(path.read_text(encoding="utf-8"))):
+            if node.value in VALUES and (name, node.value) not in OTHER_MEANINGS:
+                found.append(f"auditor/{name}:{node.lineno}: {node.value!r}")
+    assert found == []
+
+
+def test_no_bare_vocabulary_values_in_templates():
+    """Templates get a ready answer or the enum (`vocabulary.AuditStatus.CLOSED`), never a quoted value."""
+    found = []
+    for path in sorted((ROOT / "templates").rglob("*.html")):
+        text = path.read_text(encoding="utf-8")
+        for tag in re.finditer(r"\{[{%].*?[}%]\}", text, flags=re.DOTALL):
+            for quoted in re.finditer(r"""(?<!_\()(['"])([a-z0-9_.]+)\1""", tag.group()):
+                if quoted.group(2) in VALUES:
+                    line = text.count("\n", 0, tag.start()) + 1
+                    found.append(f"{path.relative_to(ROOT)}:{line}: {quoted.group(2)!r}")
+    assert found == []
