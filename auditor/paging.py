@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 from sqlalchemy import func, select
@@ -31,6 +31,10 @@ class Page(Generic[T]):
     total: int
     limit: int
     offset: int
+
+    def with_items(self, items: list) -> Page:
+        """The same page holding other items (each row made into what the caller shows)."""
+        return replace(self, items=items)
 
     @property
     def next_offset(self) -> int | None:

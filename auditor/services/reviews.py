@@ -27,6 +27,7 @@ from auditor import vocabulary as v
 from auditor.errors import Forbidden, Invalid, NotFound
 from auditor.i18n import N_
 from auditor.models import Audit, AuditSite, Case, Finding, ManagementReview, Organisation, ReviewDecision, Site, User, utcnow
+from auditor.paging import Page, PageRequest, page_of
 from auditor.services import access, cases, trail
 from auditor.services.findings import finding_reference
 from auditor.vocabulary import Choice, Vocabulary
@@ -135,8 +136,9 @@ class ReviewSummary:
     decisions: int
 
 
-def list_reviews(*, session: Session, actor: User, organisation_id: int | None = None) -> list[ReviewSummary]:
-    """The reviews the user may see, latest period first, with their organisation and number of decisions."""
+def list_reviews(*, session: Session, actor: User, organisation_id: int | None = None, page: PageRequest | None = None) -> Page:
+    """The reviews the user may see (ReviewSummary), latest period first, with their organisation and number of
+    decisions; one page of them, or all without `page`."""
     decisions = select(ReviewDecision.review_id, func.count().label("n")).group_by(ReviewDecision.review_id).subquery()
     query = (select(ManagementReview, Organisation.name, func.coalesce(decisions.c.n, 0))
              .join(Organisation, Organisation.id == ManagementReview.organisation_id)
@@ -145,7 +147,8 @@ def list_reviews(*, session: Session, actor: User, organisation_id: int | None =
              .order_by(ManagementReview.period_end.desc(), ManagementReview.id.desc()))
     if organisation_id is not None:
         query = query.where(ManagementReview.organisation_id == organisation_id)
-    return [ReviewSummary(review, name, count) for review, name, count in session.exec(query)]
+    found = page_of(session, query, page)
+    return found.with_items([ReviewSummary(review, name, count) for review, name, count in found.items])
 
 
 @dataclass
