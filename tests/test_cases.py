@@ -316,3 +316,21 @@ def test_the_board_orders_by_due_date_and_computes_overdue(board_cases, session,
     for label, due, overdue in SOONEST_FIRST:  # one case alone gets the same answer
         row = cases.case_row(session=session, case=board_cases[label], policy=settings.deadline_policy, today=date(2027, 6, 1))
         assert (row.due, row.overdue) == (due, overdue), label
+
+
+def test_the_board_pages(board_cases, client):
+    everything = [c["id"] for c in client.get("/api/v1/cases", params={"limit": 200}).json()]
+    assert len(everything) == 9
+    pages = [client.get("/api/v1/cases", params={"limit": 4, "offset": offset}) for offset in (0, 4, 8)]
+    assert [c["id"] for page in pages for c in page.json()] == everything
+    assert [page.headers["X-Total-Count"] for page in pages] == ["9", "9", "9"]
+    assert 'offset=4>; rel="next"' in pages[0].headers["Link"] and 'rel="next"' not in pages[2].headers["Link"]
+    majors = client.get("/api/v1/cases", params={"grade": "major_nc", "limit": 2})
+    assert len(majors.json()) == 2 and majors.headers["X-Total-Count"] == "4"
+    assert "grade=major_nc&limit=2&offset=2>; rel=\"next\"" in majors.headers["Link"]
+    assert client.get("/api/v1/cases", params={"limit": 201}).status_code == 422
+    page = client.get("/cases", params={"grade": "major_nc", "limit": 2}).text
+    assert page.count('<tr class="') == 2 and "1–2 of 4" in page
+    assert 'href="http://testserver/cases?grade=major_nc&amp;limit=2&amp;offset=2"' in page
+    last = client.get("/cases", params={"grade": "major_nc", "limit": 2, "offset": 2}).text
+    assert last.count('<tr class="') == 2 and "3–4 of 4" in last and 'rel="next"' not in last
