@@ -428,11 +428,16 @@ def due_date(policy: dict) -> ColumnElement[date]:
                 whens.append((Case.grade == grade, next_audit_start()))
         return type_coerce(sql_case(*whens), Date()) if whens else None
 
-    by_status = []
+    # Statuses held to the same deadlines share one branch, so each deadline (and the next-audit subquery) is
+    # written once in the statement.
+    statuses_by_names: dict[tuple[str, ...], list[str]] = {}
     for status, names in DUE_BY_STATUS.items():
+        statuses_by_names.setdefault(names, []).append(status)
+    by_status = []
+    for names, statuses in statuses_by_names.items():
         found = [d for d in map(deadline, names) if d is not None]
         if found:
-            by_status.append((Case.status == status, found[0] if len(found) == 1 else func.coalesce(*found)))
+            by_status.append((Case.status.in_(statuses), found[0] if len(found) == 1 else func.coalesce(*found)))
     return type_coerce(sql_case(*by_status), Date()) if by_status else type_coerce(null(), Date())
 
 
@@ -503,7 +508,9 @@ def board(*, session: Session, actor: User, policy: dict, filters: BoardFilters 
         conditions.append(clause_condition(Case.clauses, filters.clause))
     if filters.bek:
         conditions.append(tag_condition(Case.tags, "bek1406", filters.bek))
-    computed = select(Case.id.label("id"), Case.status.label("status"), due.label("due"), is_overdue(due, today).label("overdue")).where(*conditions).subquery()
+    computed = (select(Case.id.label("id"), Case.organisation_id.label("organisation_id"), Case.number.label("number"), Case.status.label("status"),
+                       due.label("due"), is_overdue(due, today).label("overdue"))
+                .where(*conditions).subquery())
 
     counts = dict.fromkeys(("total", "open", "overdue", *v.CASE_STATUSES.values), 0)
     shown = 0
@@ -515,21 +522,26 @@ def board(*, session: Session, actor: User, policy: dict, filters: BoardFilters 
         if (not filters.status or status == filters.status) and (filters.overdue is None or bool(overdue) == filters.overdue):
             shown += number
 
-    query = select(Case, computed.c.due, computed.c.overdue).join(computed, computed.c.id == Case.id)
+    # The page is chosen on the narrow computed rows; only its cases are then loaded whole.
+    query = select(computed.c.id, computed.c.due, computed.c.overdue)
     if filters.status:
         query = query.where(computed.c.status == filters.status)
     if filters.overdue is not None:
         query = query.where(computed.c.overdue == filters.overdue)
-    query = query.order_by(computed.c.due.is_(None), computed.c.due, Case.organisation_id, Case.number)
+    query = query.order_by(computed.c.due.is_(None), computed.c.due, computed.c.organisation_id, computed.c.number)
     if page is not None:
         query = query.limit(page.limit).offset(page.offset)
-    found = list(session.exec(query))
+    chosen = list(session.exec(query))
 
+    ids = [case_id for case_id, _, _ in chosen]
+    loaded: dict[int, Case] = {}
     actions_by_case: dict[int, list[CaseAction]] = {}
-    ids = [c.id for c, _, _ in found]
     for start in range(0, len(ids), 5000):  # a whole board (the register) may hold more ids than one statement takes
-        for action in session.exec(select(CaseAction).where(CaseAction.case_id.in_(ids[start:start + 5000])).order_by(CaseAction.id)):
+        part = ids[start:start + 5000]
+        loaded.update((c.id, c) for c in session.exec(select(Case).where(Case.id.in_(part))))
+        for action in session.exec(select(CaseAction).where(CaseAction.case_id.in_(part)).order_by(CaseAction.id)):
             actions_by_case.setdefault(action.case_id, []).append(action)
+    found = [(loaded[case_id], found_due, overdue) for case_id, found_due, overdue in chosen]
     rows = [CaseRow(c, case_reference(c), found_due, bool(overdue), actions_by_case.get(c.id, [])) for c, found_due, overdue in found]
     return Board(rows, counts, Page(rows, shown, page.limit, page.offset) if page else whole(rows))
 
