@@ -65,7 +65,10 @@ def make_engine(url: str, *, pool_size: int = POOL_SIZE, max_overflow: int = MAX
             connection.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **pool)
+    # PostgreSQL's JIT compiler starts on a statement's estimated cost; the follow-up board's deadline subqueries look
+    # costly over many cases but run in milliseconds, and compiling them took seconds (bench/bench_follow_up.py).
+    connect_args = {"options": "-c jit=off"} if url.startswith("postgresql") else {}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **pool)
 
 
 READ_ONLY = "auditor_read_only"

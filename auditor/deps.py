@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request, Response
 from sqlmodel import Session
 
 from auditor import vocabulary as v
@@ -14,6 +14,7 @@ from auditor.config import Settings
 from auditor.errors import Busy, Forbidden, PasswordChangeRequired, Unauthenticated
 from auditor.i18n import N_
 from auditor.models import Audit, Case, Finding, ManagementReview, User
+from auditor.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest
 from auditor.security import SAFE_METHODS, SESSION_COOKIE, check_csrf, submitted_csrf_token
 from auditor.services import access, accounts, audits, cases, findings, reviews
 from auditor.services.library import published_library
@@ -58,6 +59,27 @@ def get_library(request: Request, session: SessionDep) -> Library:
 
 
 LibraryDep = Annotated[Library, Depends(get_library)]
+
+
+
+def get_page_request(limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"rows per page, at most {MAX_LIMIT}")] = DEFAULT_LIMIT,
+                     offset: Annotated[int, Query(ge=0, description="rows to skip")] = 0) -> PageRequest:
+    """The page a list is asked for (`?limit=&offset=`); outside the bounds: 422."""
+    return PageRequest(limit, offset)
+
+
+PageDep = Annotated[PageRequest, Depends(get_page_request)]
+
+
+def send_page(page: Page, request: Request, response: Response) -> list:
+    """An API list's page: the items are the body (as before paging); `X-Total-Count` has the total and `Link`
+    (RFC 8288) the first, previous, next and last pages, keeping the other query parameters."""
+    last = (page.total - 1) // page.limit * page.limit if page.total else 0
+    offsets = {"first": 0, "prev": page.previous_offset, "next": page.next_offset, "last": last}
+    response.headers["X-Total-Count"] = str(page.total)
+    response.headers["Link"] = ", ".join(f'<{request.url.include_query_params(limit=page.limit, offset=offset)}>; rel="{rel}"'
+                                         for rel, offset in offsets.items() if offset is not None)
+    return page.items
 
 
 # Pages a user who must change a temporary password may still reach.

@@ -155,6 +155,9 @@ class LoginFailure(SQLModel, table=True):
 
 
 class Audit(SQLModel, table=True):
+    # An organisation's audits by start date: a case's "next audit" (its verification deadline) is the first of them.
+    __table_args__ = (Index("ix_audit_org_start", "organisation_id", "start_date"),)
+
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=200)
     audit_type: AuditType = _choice(AuditType, 20)

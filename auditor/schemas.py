@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from auditor import vocabulary as v
-from auditor.checklists import CLAUSE_PATTERN, TagLists
+from auditor.checklists import CLAUSE_PATTERN, Item, TagLists
 from auditor.i18n import N_
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -159,6 +159,19 @@ class AuditOut(BaseModel):
     progress: Progress
     created_at: datetime
     updated_at: datetime
+
+
+class AuditSummaryOut(BaseModel):
+    """An audit in the list of audits."""
+
+    id: int
+    title: str
+    audit_type: str
+    organisation: str
+    start_date: date
+    end_date: date
+    status: str
+    progress: Progress
 
 
 class PlanEntryIn(_In):
@@ -391,3 +404,65 @@ class CaseOut(BaseModel):
     closed_at: datetime | None
     actions: list[CaseActionOut]
 
+
+
+class HealthOut(BaseModel):
+    status: str
+    version: str
+
+
+class CommentOut(BaseModel):
+    id: int
+    author: str
+    text: str
+    at: datetime
+
+
+class AttachmentOut(BaseModel):
+    id: int
+    filename: str
+    size: int
+    content_type: str
+
+
+class AuditEventOut(BaseModel):
+    """One change in the audit trail: who, when, what, before and after (confidential content blanked for those who
+    may not see it)."""
+
+    id: int
+    at: datetime
+    actor_id: int | None
+    actor: str
+    audit_id: int | None
+    entity: str
+    entity_id: str
+    action: str
+    confidential: bool
+    before: dict | None
+    after: dict | None
+
+
+class ChecklistSummaryOut(BaseModel):
+    """A checklist of the library, in Danish and English."""
+
+    id: str
+    version: str
+    title: dict[str, str]
+    description: dict[str, str]
+    audit_types: list[str]
+    item_count: int
+
+
+class SectionOut(BaseModel):
+    code: str
+    title: dict[str, str]
+    items: list[Item]
+    sections: list[SectionOut]
+
+
+class ChecklistOut(ChecklistSummaryOut):
+    """A checklist with its sections and items (checklists/FORMAT.md describes the fields)."""
+
+    source: dict[str, str]
+    attribution: dict[str, str]
+    sections: list[SectionOut]

@@ -188,3 +188,36 @@ def test_html_forms_that_carry_the_csrf_field_are_accepted(login, lead, session,
     evidence = client.post(f"/audits/{audit.id}/evidence", data={"csrf_token": form["csrf_token"], "item_id": "iso45003.4.1.1.context-analysis",
                                                                 "method": "document", "summary": "APV"}, headers={"HX-Request": "true"})
     assert evidence.status_code == 200 and "APV" in evidence.text
+
+
+def test_the_audit_list_pages(client, make_audit):
+    """Newest first, `limit` at a time from `offset`; the total and the neighbouring pages in the headers."""
+    made = [make_audit(title=f"Audit {n}", start_date=date(2027, 1, 1 + n), end_date=date(2027, 1, 1 + n)) for n in range(5)]
+    newest_first = [a.id for a in reversed(made)]
+    first = client.get("/api/v1/audits", params={"limit": 2})
+    assert [a["id"] for a in first.json()] == newest_first[:2]
+    assert first.headers["X-Total-Count"] == "5"
+    assert 'offset=2>; rel="next"' in first.headers["Link"] and 'rel="prev"' not in first.headers["Link"]
+    assert 'limit=2&offset=4>; rel="last"' in first.headers["Link"]
+    second = client.get("/api/v1/audits", params={"limit": 2, "offset": 2})
+    assert [a["id"] for a in second.json()] == newest_first[2:4]
+    assert 'offset=0>; rel="prev"' in second.headers["Link"] and 'offset=4>; rel="next"' in second.headers["Link"]
+    last = client.get("/api/v1/audits", params={"limit": 2, "offset": 4})
+    assert [a["id"] for a in last.json()] == newest_first[4:]
+    assert 'rel="next"' not in last.headers["Link"]
+    assert len(client.get("/api/v1/audits").json()) == 5  # 50 by default
+    for bad in ({"limit": 201}, {"limit": 0}, {"offset": -1}, {"limit": "many"}):
+        refused = client.get("/api/v1/audits", params=bad)
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] in bad
+    assert client.get("/api/v1/audits", params={"limit": 200}).status_code == 200
+
+
+def test_the_audit_list_page_links_keep_the_filter(client, make_audit):
+    for n in range(3):
+        make_audit(title=f"Audit {n}", start_date=date(2027, 1, 1 + n), end_date=date(2027, 1, 1 + n))
+    page = client.get("/", params={"status": "planned", "limit": 2}).text
+    assert "Audit 2" in page and "Audit 1" in page and "Audit 0" not in page
+    assert 'href="http://testserver/?status=planned&amp;limit=2&amp;offset=2"' in page and 'rel="prev"' not in page
+    last = client.get("/", params={"status": "planned", "limit": 2, "offset": 2}).text
+    assert "Audit 0" in last and "Audit 1" not in last
+    assert 'href="http://testserver/?status=planned&amp;limit=2&amp;offset=0"' in last and 'rel="next"' not in last

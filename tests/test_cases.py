@@ -9,6 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
+from auditor import vocabulary as v
 from auditor.models import Blob, Case, CaseAttachment, PlanEntry, utcnow
 from auditor.services import cases
 
@@ -265,3 +266,81 @@ def test_the_case_page_takes_steps_and_keeps_the_text_when_one_is_refused(chain,
     opened = qm.post("/cases", data={"source": "incident", "grade": "nc", "statement": "Trussel mod chauffør ved levering"}, follow_redirects=False)
     assert opened.status_code == 303
     assert "Trussel mod chauffør" in qm.get(opened.headers["location"]).text
+
+
+@pytest.fixture
+def board_cases(session, make_organisation, admin):
+    """Cases of every kind of deadline, on a fixed day (2027-06-01): {label: case}."""
+    from datetime import UTC, datetime
+
+    from auditor.models import Audit, CaseAction
+
+    first, second = make_organisation(name="Første A/S"), make_organisation(name="Anden A/S", cvr="87654321")
+    own = Audit(title="Kilde", audit_type="surveillance", organisation_id=first.id, start_date=date(2027, 2, 10), end_date=date(2027, 2, 10))
+    later = Audit(title="Næste", audit_type="surveillance", organisation_id=first.id, start_date=date(2027, 7, 1), end_date=date(2027, 7, 1))
+    session.add_all([own, later])
+    session.flush()
+    made = {}
+    for label, organisation, grade, status, opened, audit in [
+        ("major raised", first, "major_nc", "raised", datetime(2027, 4, 1, 8, tzinfo=UTC), None),            # correction due 05-01: late
+        ("major corrected", first, "major_nc", "corrected", datetime(2027, 5, 20, 23, 30, tzinfo=UTC), None),  # plan due 06-19
+        ("major accepted", first, "major_nc", "plan_accepted", datetime(2027, 1, 1, 12, tzinfo=UTC), None),  # verification due 04-01: late
+        ("minor submitted", first, "minor_nc", "plan_submitted", datetime(2027, 2, 1, tzinfo=UTC), own),     # the next audit, not its own: 07-01
+        ("minor implemented", first, "minor_nc", "implemented", datetime(2027, 3, 1, tzinfo=UTC), None),    # the next audit: 07-01
+        ("observation late action", first, "observation", "cause_found", datetime(2027, 1, 1, tzinfo=UTC), None),  # no deadline, a late action
+        ("major closed", first, "major_nc", "closed", datetime(2026, 1, 1, tzinfo=UTC), None),               # closed: nothing due
+        ("minor cause found", first, "minor_nc", "cause_found", datetime(2027, 5, 15, tzinfo=UTC), None),   # plan due 06-14
+        ("minor no next audit", second, "minor_nc", "plan_accepted", datetime(2027, 1, 1, tzinfo=UTC), None),  # no audit to verify at
+    ]:
+        case = cases.open_case(session=session, actor=None, organisation_id=organisation.id, statement=label, grade=grade,
+                               audit_id=audit.id if audit else None, clauses=["45003:6.1.2"] if grade == "major_nc" else ["45003:7.2"],
+                               tags={"bek1406": ["workload"] if grade == "minor_nc" else []}, commit=False)
+        case.status, case.opened_at = v.CaseStatus(status), opened
+        made[label] = case
+    session.add(CaseAction(case_id=made["observation late action"].id, description="x", owner_id=admin.id, due_date=date(2027, 5, 1), prevention_level="primary"))
+    session.add(CaseAction(case_id=made["major closed"].id, description="x", owner_id=admin.id, due_date=date(2026, 2, 1), prevention_level="primary"))
+    session.flush()
+    return made
+
+
+SOONEST_FIRST = [("major accepted", date(2027, 4, 1), True), ("major raised", date(2027, 5, 1), True), ("minor cause found", date(2027, 6, 14), False),
+                 ("major corrected", date(2027, 6, 19), False), ("minor submitted", date(2027, 7, 1), False), ("minor implemented", date(2027, 7, 1), False),
+                 ("observation late action", None, True), ("major closed", None, False), ("minor no next audit", None, False)]
+
+
+def test_the_board_orders_by_due_date_and_computes_overdue(board_cases, session, admin, settings):
+    """What the board computed in Python before it moved into SQL: soonest due first, then no due date, by organisation and number."""
+    def board(**filters):
+        found = cases.board(session=session, actor=admin, policy=settings.deadline_policy, filters=cases.BoardFilters(**filters), today=date(2027, 6, 1))
+        return found, [(row.case.statement, row.due, row.overdue) for row in found.rows]
+
+    found, rows = board()
+    assert rows == SOONEST_FIRST
+    assert (found.counts["total"], found.counts["open"], found.counts["overdue"], found.counts["plan_accepted"]) == (9, 8, 3, 2)
+    assert board(overdue=True)[1] == [row for row in SOONEST_FIRST if row[2]]
+    assert board(overdue=False)[1] == [row for row in SOONEST_FIRST if not row[2]]
+    assert board(overdue=True, grade="major_nc")[1] == SOONEST_FIRST[:2]
+    assert [row[0] for row in board(clause="6.1")[1]] == ["major accepted", "major raised", "major corrected", "major closed"]
+    assert [row[0] for row in board(clause="45001:6.1")[1]] == []
+    assert [row[0] for row in board(bek="workload", include_closed=False)[1]] == ["minor cause found", "minor submitted", "minor implemented", "minor no next audit"]
+    for label, due, overdue in SOONEST_FIRST:  # one case alone gets the same answer
+        row = cases.case_row(session=session, case=board_cases[label], policy=settings.deadline_policy, today=date(2027, 6, 1))
+        assert (row.due, row.overdue) == (due, overdue), label
+
+
+def test_the_board_pages(board_cases, client):
+    everything = [c["id"] for c in client.get("/api/v1/cases", params={"limit": 200}).json()]
+    assert len(everything) == 9
+    pages = [client.get("/api/v1/cases", params={"limit": 4, "offset": offset}) for offset in (0, 4, 8)]
+    assert [c["id"] for page in pages for c in page.json()] == everything
+    assert [page.headers["X-Total-Count"] for page in pages] == ["9", "9", "9"]
+    assert 'offset=4>; rel="next"' in pages[0].headers["Link"] and 'rel="next"' not in pages[2].headers["Link"]
+    majors = client.get("/api/v1/cases", params={"grade": "major_nc", "limit": 2})
+    assert len(majors.json()) == 2 and majors.headers["X-Total-Count"] == "4"
+    assert "grade=major_nc&limit=2&offset=2>; rel=\"next\"" in majors.headers["Link"]
+    assert client.get("/api/v1/cases", params={"limit": 201}).status_code == 422
+    page = client.get("/cases", params={"grade": "major_nc", "limit": 2}).text
+    assert page.count('<tr class="') == 2 and "1–2 of 4" in page
+    assert 'href="http://testserver/cases?grade=major_nc&amp;limit=2&amp;offset=2"' in page
+    last = client.get("/cases", params={"grade": "major_nc", "limit": 2, "offset": 2}).text
+    assert last.count('<tr class="') == 2 and "3–4 of 4" in last and 'rel="next"' not in last

@@ -25,3 +25,23 @@ def test_the_quick_start_commands_are_make_targets():
 
 def test_ci_runs_the_readme_test_command():
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_the_api_describes_what_each_endpoint_returns(client):
+    """Endpoints that returned untyped dicts have response models, so /openapi.json shows their fields."""
+    paths = client.get("/openapi.json").json()["paths"]
+    returns = {
+        ("/healthz", "get"): "HealthOut",
+        ("/api/v1/audits", "get"): "AuditSummaryOut",
+        ("/api/v1/checklists", "get"): "ChecklistSummaryOut",
+        ("/api/v1/checklists/{checklist_id}", "get"): "ChecklistOut",
+        ("/api/v1/audits/{audit_id}/history", "get"): "AuditEventOut",
+        ("/api/v1/cases/{case_id}/history", "get"): "AuditEventOut",
+        ("/api/v1/cases/{case_id}/comments", "get"): "CommentOut",
+        ("/api/v1/cases/{case_id}/comments", "post"): "CommentOut",
+        ("/api/v1/cases/{case_id}/attachments", "post"): "AttachmentOut",
+    }
+    for (path, method), model in returns.items():
+        responses = paths[path][method]["responses"]
+        schema = next(r for code, r in responses.items() if code.startswith("2"))["content"]["application/json"]["schema"]
+        assert model in str(schema), (path, method, schema)

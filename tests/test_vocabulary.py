@@ -21,6 +21,7 @@ OTHER_MEANINGS = {
     ("services/audits.py", "audit"),  # the audit trail's entity
     ("services/reports.py", "audit"), ("services/reports.py", "checklist"),  # file names
     ("reports/starters.py", "nc"),  # a variable in the Word template
+    ("services/cases.py", "open"),  # the board's count of cases not closed
 }
 
 

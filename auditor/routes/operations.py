@@ -11,6 +11,7 @@ from auditor import __version__
 from auditor.db import schema_problem
 from auditor.deps import SessionDep
 from auditor.metrics import CONTENT_TYPE, exposition
+from auditor.schemas import HealthOut
 from auditor.services import library
 from auditor.services.access import require_metrics_reader
 
@@ -18,9 +19,9 @@ router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz")
-def health_check() -> dict:
+def health_check() -> HealthOut:
     """Alive: the process answers (no database); for restarting a hung process."""
-    return {"status": "ok", "version": __version__}
+    return HealthOut(status="ok", version=__version__)
 
 
 @router.get("/readyz", responses={503: {"description": "not ready, with the reason"}})

@@ -18,6 +18,7 @@ from auditor.db import is_busy
 from auditor.errors import Invalid, NotFound, Unauthenticated
 from auditor.i18n import N_
 from auditor.models import ApiToken, AuthSession, LoginFailure, Organisation, User, utcnow
+from auditor.paging import Page, PageRequest, page_of
 from auditor.services import access, trail
 
 password_hash = PasswordHash.recommended()  # argon2id
@@ -91,12 +92,13 @@ def _check_role(role: str, organisation_id: int | None) -> None:
         raise Invalid(N_("This role belongs to a client organisation; choose one."), field="organisation_id")
 
 
-def list_users(*, session: Session, actor: User) -> list[User]:
+def list_users(*, session: Session, actor: User, page: PageRequest | None = None) -> Page:
+    """The users the actor manages, by organisation and name; one page of them, or all without `page`."""
     access.require_user_manager(user=actor, organisation_id=actor.organisation_id)
-    query = select(User).order_by(User.organisation_id, User.name)
+    query = select(User).order_by(User.organisation_id, User.name, User.id)
     if actor.organisation_id is not None:
         query = query.where(User.organisation_id == actor.organisation_id)
-    return list(session.exec(query))
+    return page_of(session, query, page)
 
 
 def get_user(*, session: Session, actor: User, user_id: int) -> User:

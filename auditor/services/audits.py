@@ -14,6 +14,7 @@ from auditor.checklists import Library
 from auditor.errors import Conflict, Invalid, NotFound
 from auditor.i18n import N_
 from auditor.models import Audit, AuditChecklist, AuditMember, AuditSite, ChecklistSnapshot, Organisation, PlanEntry, Response, Site, User, utcnow
+from auditor.paging import Page, PageRequest, page_of
 from auditor.schemas import AuditIn, AuditUpdate, PlanEntryIn, Progress, ReportDetails
 from auditor.services import access, cases, trail
 from auditor.services.checklists import snapshot_for
@@ -214,12 +215,13 @@ class AuditSummary:
     progress: Progress
 
 
-def list_audits(*, session: Session, actor: User, status: str | None = None) -> list[AuditSummary]:
-    """The audits the actor may see, newest first."""
+def list_audits(*, session: Session, actor: User, status: str | None = None, page: PageRequest | None = None) -> Page:
+    """The audits the actor may see (AuditSummary), newest first; one page of them, or all without `page`."""
     query = select(Audit, Organisation.name).join(Organisation).where(access.visible_audits(actor)).order_by(Audit.start_date.desc(), Audit.id.desc())
     if status:
         query = query.where(Audit.status == status)
-    rows = list(session.exec(query))
+    found = page_of(session, query, page)
+    rows = found.items
     answered = dict(
         session.exec(
             select(Response.audit_id, func.count())
@@ -227,7 +229,7 @@ def list_audits(*, session: Session, actor: User, status: str | None = None) -> 
             .group_by(Response.audit_id)
         ).all()
     ) if rows else {}
-    return [AuditSummary(audit, name, progress(answered.get(audit.id, 0), audit.item_total)) for audit, name in rows]
+    return found.with_items([AuditSummary(audit, name, progress(answered.get(audit.id, 0), audit.item_total)) for audit, name in rows])
 
 
 def progress(answered: int, total: int) -> Progress:

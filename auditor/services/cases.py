@@ -13,19 +13,22 @@ Who does what:
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, false, func, or_, true
+from sqlalchemy import ColumnElement, Date, and_, exists, false, func, null, or_, true, type_coerce
+from sqlalchemy import case as sql_case
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, select
 
 from auditor import vocabulary as v
 from auditor.errors import Conflict, Forbidden, Invalid, NotFound
 from auditor.i18n import N_
 from auditor.models import Audit, AuditMember, Case, CaseAction, CaseAttachment, CaseComment, Finding, User, utcnow
+from auditor.paging import Page, PageRequest, whole
 from auditor.services import access, blobs, numbering, trail
 
 MANAGER_ROLES = frozenset({v.Role.ADMIN, v.Role.QUALITY_MANAGER})
@@ -364,16 +367,6 @@ class Deadlines:
     verification: date | None = None
     verification_at_next_audit: bool = False
 
-    def due(self, case: Case) -> date | None:
-        """The next deadline that still applies to the case's status."""
-        if case.status == v.CaseStatus.RAISED and self.correction:
-            return self.correction
-        if case.status in {v.CaseStatus.RAISED, v.CaseStatus.CORRECTED, v.CaseStatus.CAUSE_FOUND} and self.plan:
-            return self.plan
-        if case.status in {v.CaseStatus.PLAN_SUBMITTED, v.CaseStatus.PLAN_ACCEPTED, v.CaseStatus.IMPLEMENTED}:
-            return self.verification
-        return None
-
 
 def deadlines(*, case: Case, policy: dict, next_audit_start: date | None = None) -> Deadlines:
     rules = policy.get(case.grade, {})
@@ -387,12 +380,74 @@ def deadlines(*, case: Case, policy: dict, next_audit_start: date | None = None)
     return Deadlines(after("correction"), after("plan"), next_audit_start if at_next else after("verification"), at_next)
 
 
-def next_audit_start(*, session: Session, case: Case) -> date | None:
+# The deadline a case is held to in each status: the first of these that its grade's policy sets. This table,
+# turned into SQL by due_date(), is the only definition of "due" and "overdue"; a single case is read through it too.
+DUE_BY_STATUS = {
+    "raised": ("correction", "plan"),
+    "corrected": ("plan",),
+    "cause_found": ("plan",),
+    "plan_submitted": ("verification",),
+    "plan_accepted": ("verification",),
+    "implemented": ("verification",),
+}
+
+
+class days_after(FunctionElement):
+    """The (UTC) day a timestamp falls on, plus a number of days, as a SQL date."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(days_after, "sqlite")
+def _days_after_sqlite(element, compiler, **kw):
+    timestamp, days = element.clauses
+    return f"date({compiler.process(timestamp, **kw)}, {compiler.process(days, **kw)} || ' days')"
+
+
+@compiles(days_after, "postgresql")
+def _days_after_postgresql(element, compiler, **kw):
+    timestamp, days = element.clauses
+    return f"(CAST(timezone('UTC', {compiler.process(timestamp, **kw)}) AS DATE) + {compiler.process(days, **kw)})"
+
+
+def next_audit_start() -> ColumnElement[date]:
     """The start of the organisation's next audit after the case was opened (not the audit it came from)."""
-    query = select(func.min(Audit.start_date)).where(Audit.organisation_id == case.organisation_id, Audit.start_date > case.opened_at.date())
-    if case.audit_id is not None:
-        query = query.where(Audit.id != case.audit_id)
-    return session.exec(query).one()
+    return (select(func.min(Audit.start_date))
+            .where(Audit.organisation_id == Case.organisation_id, Audit.start_date > days_after(Case.opened_at, 0),
+                   or_(Case.audit_id.is_(None), Audit.id != Case.audit_id))
+            .scalar_subquery())
+
+
+def due_date(policy: dict) -> ColumnElement[date]:
+    """The case's next deadline that still applies to its status (NULL when none does), as SQL."""
+    def deadline(name: str) -> ColumnElement[date] | None:
+        whens = []
+        for grade, rules in policy.items():
+            days = rules.get(name)
+            if isinstance(days, int):
+                whens.append((Case.grade == grade, days_after(Case.opened_at, days)))
+            elif days == "next_audit":
+                whens.append((Case.grade == grade, next_audit_start()))
+        return type_coerce(sql_case(*whens), Date()) if whens else None
+
+    # Statuses held to the same deadlines share one branch, so each deadline (and the next-audit subquery) is
+    # written once in the statement.
+    statuses_by_names: dict[tuple[str, ...], list[str]] = {}
+    for status, names in DUE_BY_STATUS.items():
+        statuses_by_names.setdefault(names, []).append(status)
+    by_status = []
+    for names, statuses in statuses_by_names.items():
+        found = [d for d in map(deadline, names) if d is not None]
+        if found:
+            by_status.append((Case.status.in_(statuses), found[0] if len(found) == 1 else func.coalesce(*found)))
+    return type_coerce(sql_case(*by_status), Date()) if by_status else type_coerce(null(), Date())
+
+
+def is_overdue(due: ColumnElement[date], today: date) -> ColumnElement[bool]:
+    """An open case whose deadline has passed, or with an open action past its due date, as SQL (never NULL)."""
+    late_action = exists().where(CaseAction.case_id == Case.id, CaseAction.status == v.ActionStatus.OPEN, CaseAction.due_date < today)
+    return sql_case((and_(Case.status != v.CaseStatus.CLOSED, or_(due < today, late_action)), true()), else_=false())
 
 
 @dataclass
@@ -407,12 +462,10 @@ class CaseRow:
 
 
 def case_row(*, session: Session, case: Case, policy: dict, today: date | None = None, with_actions: bool = True) -> CaseRow:
-    today = today or date.today()
-    audit_start = next_audit_start(session=session, case=case) if policy.get(case.grade, {}).get("verification") == "next_audit" else None
-    due = deadlines(case=case, policy=policy, next_audit_start=audit_start).due(case)
+    due = due_date(policy)
+    found_due, overdue = session.exec(select(due, is_overdue(due, today or date.today())).where(Case.id == case.id)).one()
     actions = case_actions(session=session, case=case) if with_actions else []
-    overdue_action = any(a.status == v.ActionStatus.OPEN and a.due_date < today for a in actions)
-    return CaseRow(case, case_reference(case), due, case.status != v.CaseStatus.CLOSED and ((due is not None and due < today) or overdue_action), actions)
+    return CaseRow(case, case_reference(case), found_due, bool(overdue), actions)
 
 
 # The follow-up board
@@ -433,66 +486,67 @@ class BoardFilters:
 class Board:
     rows: list[CaseRow]
     counts: dict[str, int]
+    page: Page
 
 
-def board(*, session: Session, actor: User, policy: dict, filters: BoardFilters = BoardFilters(), today: date | None = None) -> Board:
-    """Every case the actor may see, filtered, soonest due first, with counts over the same filters (before
-    the status and overdue filters, so the counts show where the cases stand)."""
+def board(*, session: Session, actor: User, policy: dict, filters: BoardFilters = BoardFilters(), today: date | None = None,
+          page: PageRequest | None = None) -> Board:
+    """The cases the actor may see, filtered, soonest due first (then by organisation and number), one page of them
+    (every one without `page`), with counts over the same filters (before the status and overdue filters, so the
+    counts show where the cases stand). Filtering, ordering and paging happen in the database."""
+    from auditor.services.findings import clause_condition, tag_condition
+
     today = today or date.today()
-    query = select(Case).where(visible_cases(actor))
+    due = due_date(policy)
+    conditions = [visible_cases(actor)]
     if filters.grade:
-        query = query.where(Case.grade == filters.grade)
+        conditions.append(Case.grade == filters.grade)
     if filters.audit_id:
-        query = query.where(Case.audit_id == filters.audit_id)
+        conditions.append(Case.audit_id == filters.audit_id)
     if filters.owner_id:
-        query = query.where(Case.id.in_(select(CaseAction.case_id).where(CaseAction.owner_id == filters.owner_id)))
+        conditions.append(Case.id.in_(select(CaseAction.case_id).where(CaseAction.owner_id == filters.owner_id)))
     if not filters.include_closed:
-        query = query.where(Case.status != v.CaseStatus.CLOSED)
-    found = list(session.exec(query))
+        conditions.append(Case.status != v.CaseStatus.CLOSED)
     if filters.clause:
-        from auditor.services.findings import clause_matches
-
-        found = [c for c in found if any(clause_matches(ref, filters.clause) for ref in c.clauses)]
+        conditions.append(clause_condition(Case.clauses, filters.clause))
     if filters.bek:
-        found = [c for c in found if filters.bek in (c.tags or {}).get("bek1406", [])]
+        conditions.append(tag_condition(Case.tags, "bek1406", filters.bek))
+    computed = (select(Case.id.label("id"), Case.organisation_id.label("organisation_id"), Case.number.label("number"), Case.status.label("status"),
+                       due.label("due"), is_overdue(due, today).label("overdue"))
+                .where(*conditions).subquery())
 
-    actions_by_case: dict[int, list[CaseAction]] = {}
-    ids = [c.id for c in found]
-    for start in range(0, len(ids), 5000):
-        for action in session.exec(select(CaseAction).where(CaseAction.case_id.in_(ids[start:start + 5000])).order_by(CaseAction.id)):
-            actions_by_case.setdefault(action.case_id, []).append(action)
-    # Each organisation's audits by start date, to find "the next audit" of a case by bisection.
-    audit_starts: dict[int, list[tuple[date, int]]] = {}
-    organisations = {c.organisation_id for c in found}
-    if organisations:
-        for audit_id, organisation_id, start_date in session.exec(select(Audit.id, Audit.organisation_id, Audit.start_date).where(Audit.organisation_id.in_(organisations))):
-            audit_starts.setdefault(organisation_id, []).append((start_date, audit_id))
-    for starts in audit_starts.values():
-        starts.sort()
+    counts = dict.fromkeys(("total", "open", "overdue", *v.CASE_STATUSES.values), 0)
+    shown = 0
+    for status, overdue, number in session.exec(select(computed.c.status, computed.c.overdue, func.count()).group_by(computed.c.status, computed.c.overdue)):
+        counts["total"] += number
+        counts["open"] += number if status != v.CaseStatus.CLOSED else 0
+        counts["overdue"] += number if overdue else 0
+        counts[status] = counts.get(status, 0) + number
+        if (not filters.status or status == filters.status) and (filters.overdue is None or bool(overdue) == filters.overdue):
+            shown += number
 
-    def next_audit(case: Case) -> date | None:
-        starts = audit_starts.get(case.organisation_id, [])
-        index = bisect.bisect_right(starts, (case.opened_at.date(), float("inf")))
-        for start_date, audit_id in starts[index:index + 2]:  # at most one of them is the case's own audit
-            if audit_id != case.audit_id:
-                return start_date
-        return None
-
-    rows = []
-    for case in found:
-        due = deadlines(case=case, policy=policy, next_audit_start=next_audit(case)).due(case)
-        actions = actions_by_case.get(case.id, [])
-        late_action = any(a.status == v.ActionStatus.OPEN and a.due_date < today for a in actions)
-        overdue = case.status != v.CaseStatus.CLOSED and ((due is not None and due < today) or late_action)
-        rows.append(CaseRow(case, case_reference(case), due, overdue, actions))
-    counts = {"total": len(rows), "open": sum(r.case.status != v.CaseStatus.CLOSED for r in rows), "overdue": sum(r.overdue for r in rows)}
-    counts.update({status: sum(r.case.status == status for r in rows) for status in v.CASE_STATUSES.values})
+    # The page is chosen on the narrow computed rows; only its cases are then loaded whole.
+    query = select(computed.c.id, computed.c.due, computed.c.overdue)
     if filters.status:
-        rows = [r for r in rows if r.case.status == filters.status]
+        query = query.where(computed.c.status == filters.status)
     if filters.overdue is not None:
-        rows = [r for r in rows if r.overdue == filters.overdue]
-    rows.sort(key=lambda r: (r.due is None, r.due or date.max, r.case.organisation_id, r.case.number))
-    return Board(rows, counts)
+        query = query.where(computed.c.overdue == filters.overdue)
+    query = query.order_by(computed.c.due.is_(None), computed.c.due, computed.c.organisation_id, computed.c.number)
+    if page is not None:
+        query = query.limit(page.limit).offset(page.offset)
+    chosen = list(session.exec(query))
+
+    ids = [case_id for case_id, _, _ in chosen]
+    loaded: dict[int, Case] = {}
+    actions_by_case: dict[int, list[CaseAction]] = {}
+    for start in range(0, len(ids), 5000):  # a whole board (the register) may hold more ids than one statement takes
+        part = ids[start:start + 5000]
+        loaded.update((c.id, c) for c in session.exec(select(Case).where(Case.id.in_(part))))
+        for action in session.exec(select(CaseAction).where(CaseAction.case_id.in_(part)).order_by(CaseAction.id)):
+            actions_by_case.setdefault(action.case_id, []).append(action)
+    found = [(loaded[case_id], found_due, overdue) for case_id, found_due, overdue in chosen]
+    rows = [CaseRow(c, case_reference(c), found_due, bool(overdue), actions_by_case.get(c.id, [])) for c, found_due, overdue in found]
+    return Board(rows, counts, Page(rows, shown, page.limit, page.offset) if page else whole(rows))
 
 
 def my_actions(*, session: Session, actor: User, today: date | None = None) -> list[tuple[CaseAction, Case, bool]]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from sqlalchemy import ColumnElement, Select, String, cast, or_
 from sqlmodel import Session, select
 
 from auditor import vocabulary as v
@@ -91,23 +94,42 @@ def get_finding(*, session: Session, audit: Audit, finding_id: int) -> Finding:
 
 
 def list_findings(*, session: Session, audit: Audit, kind: str | None = None, clause: str | None = None) -> list[Finding]:
-    """Findings of an audit; `clause` matches a clause and its sub-clauses ('6.1' finds '45003:6.1.2')."""
+    """Findings of an audit by number; `clause` matches a clause and its sub-clauses ('6.1' finds '45003:6.1.2')."""
+    return list(session.exec(findings_query(audit=audit, kind=kind, clause=clause)))
+
+
+def findings_query(*, audit: Audit, kind: str | None = None, clause: str | None = None) -> Select:
+    """The query of list_findings, for a page of it (paging.page_of)."""
     query = select(Finding).where(Finding.audit_id == audit.id).order_by(Finding.number)
     if kind:
         query = query.where(Finding.kind == kind)
-    findings = list(session.exec(query))
     if clause:
-        findings = [f for f in findings if any(clause_matches(ref, clause) for ref in f.clauses)]
-    return findings
+        query = query.where(clause_condition(Finding.clauses, clause))
+    return query
 
 
-def clause_matches(ref: str, wanted: str) -> bool:
-    """'45003:6.1.2' matches '6.1', '6.1.2' and '45003:6', not '45001:6.1'."""
-    standard, _, number = ref.partition(":")
-    wanted_standard, _, wanted_number = wanted.rpartition(":")
-    if wanted_standard and wanted_standard != standard:
-        return False
-    return number == wanted_number or number.startswith(wanted_number + ".")
+def clause_condition(column, wanted: str) -> ColumnElement[bool]:
+    """A JSON list of clause references (`column`) holds one that is `wanted` or under it: '45003:6.1.2' matches
+    '6.1', '6.1.2' and '45003:6', not '45001:6.1' or '6.12'. Matched on the list's JSON text, which both databases
+    keep as written (json.dumps), so the same condition works on SQLite and PostgreSQL."""
+    standard, _, number = wanted.rpartition(":")
+    start = f'"{_json_text(standard)}:' if standard else ":"
+    text = cast(column, String)
+    return or_(*(text.like(f"%{like_escape(start + _json_text(number))}{end}%", escape="\\") for end in ('"', ".")))
+
+
+def tag_condition(column, key: str, value: str) -> ColumnElement[bool]:
+    """A JSON object of tag lists (`column`) has `value` in its list `key`."""
+    return cast(column[key], String).like(f"%{like_escape(json.dumps(value))}%", escape="\\")
+
+
+def _json_text(text: str) -> str:
+    return json.dumps(text)[1:-1]
+
+
+def like_escape(text: str) -> str:
+    """`text` matched literally by LIKE ... ESCAPE '\\'."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _check_kind(audit: Audit, kind: str) -> None:

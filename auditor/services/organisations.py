@@ -6,6 +6,7 @@ from sqlmodel import Session, select
 
 from auditor.errors import NotFound
 from auditor.models import Organisation, Site, User
+from auditor.paging import Page, PageRequest, page_of
 from auditor.services import access
 from auditor.schemas import OrganisationIn, SiteIn
 
@@ -40,8 +41,9 @@ def get_organisation(*, session: Session, actor: User, organisation_id: int) -> 
     return organisation
 
 
-def list_organisations(*, session: Session, actor: User) -> list[Organisation]:
-    return list(session.exec(select(Organisation).where(access.visible_organisations(actor)).order_by(Organisation.name)))
+def list_organisations(*, session: Session, actor: User, page: PageRequest | None = None) -> Page:
+    """The organisations the actor may see, by name; one page of them, or all without `page`."""
+    return page_of(session, select(Organisation).where(access.visible_organisations(actor)).order_by(Organisation.name, Organisation.id), page)
 
 
 def sites_of(*, session: Session, organisation_id: int) -> list[Site]:

@@ -16,7 +16,6 @@ Times are compared in UTC: a period runs from its first day 00:00 to the day aft
 from __future__ import annotations
 
 import statistics
-from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -27,7 +26,8 @@ from sqlmodel import Session, select
 from auditor import vocabulary as v
 from auditor.errors import Forbidden, Invalid, NotFound
 from auditor.i18n import N_
-from auditor.models import Audit, AuditSite, Case, CaseAction, Finding, ManagementReview, Organisation, ReviewDecision, Site, User, utcnow
+from auditor.models import Audit, AuditSite, Case, Finding, ManagementReview, Organisation, ReviewDecision, Site, User, utcnow
+from auditor.paging import Page, PageRequest, page_of
 from auditor.services import access, cases, trail
 from auditor.services.findings import finding_reference
 from auditor.vocabulary import Choice, Vocabulary
@@ -138,8 +138,9 @@ class ReviewSummary:
     decisions: int
 
 
-def list_reviews(*, session: Session, actor: User, organisation_id: int | None = None) -> list[ReviewSummary]:
-    """The reviews the user may see, latest period first, with their organisation and number of decisions."""
+def list_reviews(*, session: Session, actor: User, organisation_id: int | None = None, page: PageRequest | None = None) -> Page:
+    """The reviews the user may see (ReviewSummary), latest period first, with their organisation and number of
+    decisions; one page of them, or all without `page`."""
     decisions = select(ReviewDecision.review_id, func.count().label("n")).group_by(ReviewDecision.review_id).subquery()
     query = (select(ManagementReview, Organisation.name, func.coalesce(decisions.c.n, 0))
              .join(Organisation, Organisation.id == ManagementReview.organisation_id)
@@ -148,7 +149,8 @@ def list_reviews(*, session: Session, actor: User, organisation_id: int | None =
              .order_by(ManagementReview.period_end.desc(), ManagementReview.id.desc()))
     if organisation_id is not None:
         query = query.where(ManagementReview.organisation_id == organisation_id)
-    return [ReviewSummary(review, name, count) for review, name, count in session.exec(query)]
+    found = page_of(session, query, page)
+    return found.with_items([ReviewSummary(review, name, count) for review, name, count in found.items])
 
 
 @dataclass
@@ -410,27 +412,10 @@ def _case_status(session: Session, organisation_id: int, policy: dict, today: da
 
 
 def overdue_cases(*, session: Session, organisation_id: int, policy: dict, today: date) -> list[cases.CaseRow]:
-    """The organisation's overdue open cases: the same rule as cases.case_row (the next deadline for the case's
-    status has passed, or an open action is past its due date), in three queries instead of two per case."""
-    open_cases = session.exec(select(Case).where(Case.organisation_id == organisation_id, Case.status != v.CaseStatus.CLOSED)).all()
-    audits = sorted(session.exec(select(Audit.start_date, Audit.id).where(Audit.organisation_id == organisation_id)).all())
-    audit_starts = [start for start, _ in audits]
-    late_actions = set(session.exec(
-        select(CaseAction.case_id).join(Case, Case.id == CaseAction.case_id)
-        .where(Case.organisation_id == organisation_id, Case.status != v.CaseStatus.CLOSED, CaseAction.status == v.ActionStatus.OPEN, CaseAction.due_date < today)
-        .distinct()).all())
-    rows = []
-    for case in open_cases:
-        next_start = None
-        if policy.get(case.grade, {}).get("verification") == "next_audit":
-            index = bisect_right(audit_starts, case.opened_at.date())
-            while index < len(audits) and audits[index][1] == case.audit_id:  # not the audit the case came from
-                index += 1
-            next_start = audit_starts[index] if index < len(audits) else None
-        due = cases.deadlines(case=case, policy=policy, next_audit_start=next_start).due(case)
-        if (due is not None and due < today) or case.id in late_actions:
-            rows.append(cases.CaseRow(case, cases.case_reference(case), due, True))
-    return rows
+    """The organisation's overdue open cases, by the board's rule (cases.due_date and cases.is_overdue)."""
+    due = cases.due_date(policy)
+    found = session.exec(select(Case, due).where(Case.organisation_id == organisation_id, cases.is_overdue(due, today)))
+    return [cases.CaseRow(case, cases.case_reference(case), found_due, True) for case, found_due in found]
 
 
 def _trend_figures(audit_results: dict, period_cases: dict) -> dict:

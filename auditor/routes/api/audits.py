@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
-from auditor.deps import AuditDep, CurrentUser, LibraryDep, PlanAuditDep, Planner, SessionDep
+from auditor.deps import AuditDep, CurrentUser, LibraryDep, PageDep, PlanAuditDep, Planner, SessionDep, send_page
 from auditor.models import Audit, Organisation
-from auditor.schemas import AuditChecklistOut, AuditIn, AuditOut, AuditUpdate, PlanEntryIn, PlanEntryOut, SiteOut, StatusIn, TeamMemberOut
+from auditor.schemas import AuditChecklistOut, AuditIn, AuditOut, AuditSummaryOut, AuditUpdate, PlanEntryIn, PlanEntryOut, SiteOut, StatusIn, TeamMemberOut
 from auditor.services import audits
 
 router = APIRouter(tags=["audits"])
@@ -27,13 +27,14 @@ def audit_out(session, audit: Audit) -> AuditOut:
 
 
 @router.get("/audits")
-def list_audits(session: SessionDep, user: CurrentUser, status: str | None = None) -> list[dict]:
-    """The audits you may see, newest first, with progress."""
-    return [
-        {"id": s.audit.id, "title": s.audit.title, "audit_type": s.audit.audit_type, "organisation": s.organisation,
-         "start_date": s.audit.start_date, "end_date": s.audit.end_date, "status": s.audit.status, "progress": s.progress}
-        for s in audits.list_audits(session=session, actor=user, status=status)
-    ]
+def list_audits(request: Request, response: Response, session: SessionDep, user: CurrentUser, page: PageDep, status: str | None = None) -> list[AuditSummaryOut]:
+    """The audits you may see, newest first, with progress; paged (Link and X-Total-Count headers)."""
+    found = audits.list_audits(session=session, actor=user, status=status, page=page)
+    return send_page(found.with_items([
+        AuditSummaryOut(id=s.audit.id, title=s.audit.title, audit_type=s.audit.audit_type, organisation=s.organisation,
+                        start_date=s.audit.start_date, end_date=s.audit.end_date, status=s.audit.status, progress=s.progress)
+        for s in found.items
+    ]), request, response)
 
 
 @router.post("/audits", status_code=201)

@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from sqlmodel import select
 
-from auditor.deps import CaseDep, CaseOpener, CurrentUser, SessionDep, SettingsDep
+from auditor.deps import CaseDep, CaseOpener, CurrentUser, PageDep, SessionDep, SettingsDep, send_page
 from auditor.errors import Invalid
 from auditor.models import Case, Organisation, User
 from auditor.reports import register
 from auditor.routes.downloads import Language
-from auditor.schemas import (ActionIn, CaseActionOut, CaseIn, CaseOut, CommentIn, CorrectionIn, ImplementIn, PlanReviewIn,
-                             RootCauseIn, VerificationIn)
+from auditor.schemas import (ActionIn, AttachmentOut, AuditEventOut, CaseActionOut, CaseIn, CaseOut, CommentIn, CommentOut, CorrectionIn,
+                             ImplementIn, PlanReviewIn, RootCauseIn, VerificationIn)
 from auditor.services import cases, history
 from auditor.vocabulary import ActionStatus
 
@@ -52,10 +52,12 @@ Filters = Annotated[cases.BoardFilters, Depends(_filters)]
 
 
 @router.get("/cases")
-def list_cases(session: SessionDep, user: CurrentUser, settings: SettingsDep, filters: Filters) -> list[CaseOut]:
-    """The cases you may see, soonest due first; filter by status, grade, overdue, clause, BEK factor, audit, owner."""
-    found = cases.board(session=session, actor=user, policy=settings.deadline_policy, filters=filters)
-    return rows_out(session, found.rows)
+def list_cases(request: Request, response: Response, session: SessionDep, user: CurrentUser, settings: SettingsDep, filters: Filters,
+               page: PageDep) -> list[CaseOut]:
+    """The cases you may see, soonest due first; filter by status, grade, overdue, clause, BEK factor, audit, owner;
+    paged (Link and X-Total-Count headers)."""
+    found = cases.board(session=session, actor=user, policy=settings.deadline_policy, filters=filters, page=page)
+    return send_page(found.page.with_items(rows_out(session, found.rows)), request, response)
 
 
 @router.post("/cases", status_code=201)
@@ -148,31 +150,31 @@ def close_case(case: CaseDep, session: SessionDep, user: CurrentUser, settings: 
 
 
 @router.post("/cases/{case_id}/comments", status_code=201)
-def create_comment(case: CaseDep, data: CommentIn, session: SessionDep, user: CurrentUser) -> dict:
+def create_comment(case: CaseDep, data: CommentIn, session: SessionDep, user: CurrentUser) -> CommentOut:
     """Comment on a case."""
     comment = cases.add_comment(session=session, actor=user, case=case, text=data.text)
-    return {"id": comment.id, "text": comment.text, "at": comment.at}
+    return CommentOut(id=comment.id, author=user.name, text=comment.text, at=comment.at)
 
 
 @router.get("/cases/{case_id}/comments")
-def list_comments(case: CaseDep, session: SessionDep) -> list[dict]:
+def list_comments(case: CaseDep, session: SessionDep) -> list[CommentOut]:
     """A case's comments, oldest first."""
-    return [{"id": c.id, "author": name, "text": c.text, "at": c.at} for c, name in cases.comments(session=session, case=case)]
+    return [CommentOut(id=c.id, author=name, text=c.text, at=c.at) for c, name in cases.comments(session=session, case=case)]
 
 
 @router.get("/cases/{case_id}/history")
-def list_case_history(case: CaseDep, session: SessionDep, user: CurrentUser) -> list[dict]:
+def list_case_history(case: CaseDep, session: SessionDep, user: CurrentUser) -> list[AuditEventOut]:
     """The case's full history from the audit trail."""
-    return [event.model_dump(mode="json") for event in history.case_history(session=session, actor=user, case=case)]
+    return [AuditEventOut.model_validate(event, from_attributes=True) for event in history.case_history(session=session, actor=user, case=case)]
 
 
 @router.post("/cases/{case_id}/attachments", status_code=201)
 def create_attachment(case: CaseDep, session: SessionDep, user: CurrentUser,
-                      file: Annotated[UploadFile, File()], action_id: Annotated[int | None, Form()] = None) -> dict:
+                      file: Annotated[UploadFile, File()], action_id: Annotated[int | None, Form()] = None) -> AttachmentOut:
     """Attach evidence (PDF, PNG, JPEG, .docx, .xlsx; at most 10 MB) to a case or one of its actions."""
     content = file.file.read(cases.MAX_ATTACHMENT_BYTES + 1)
     attachment = cases.add_attachment(session=session, actor=user, case=case, filename=file.filename or "", content=content, action_id=action_id)
-    return {"id": attachment.id, "filename": attachment.filename, "size": attachment.size, "content_type": attachment.content_type}
+    return AttachmentOut(id=attachment.id, filename=attachment.filename, size=attachment.size, content_type=attachment.content_type)
 
 
 @router.get("/cases/{case_id}/attachments/{attachment_id}", response_class=Response)

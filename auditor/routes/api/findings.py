@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
-from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, FindingDep, SessionDep, SettingsDep
+from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, FindingDep, PageDep, SessionDep, SettingsDep, send_page
 from auditor.models import Audit, Finding, Photo
+from auditor.paging import page_of
 from auditor.routes.api.cases import case_out
 from auditor.routes.api.photos import photo_out
 from auditor.schemas import CaseOut, FindingIn, FindingOut
@@ -24,10 +25,13 @@ def finding_out(session, user, audit: Audit, finding: Finding, finding_photos: l
 
 
 @router.get("/audits/{audit_id}/findings")
-def list_findings(audit: AuditDep, session: SessionDep, user: CurrentUser, kind: str | None = None, clause: str | None = None) -> list[FindingOut]:
-    """Findings of the audit with their photos, optionally by kind and by clause (a clause includes its sub-clauses)."""
+def list_findings(request: Request, response: Response, audit: AuditDep, session: SessionDep, user: CurrentUser, page: PageDep,
+                  kind: str | None = None, clause: str | None = None) -> list[FindingOut]:
+    """Findings of the audit with their photos, optionally by kind and by clause (a clause includes its sub-clauses);
+    paged (Link and X-Total-Count headers)."""
+    found = page_of(session, findings.findings_query(audit=audit, kind=kind, clause=clause), page)
     by_finding = photos.photos_by_finding(session=session, actor=user, audit=audit)
-    return [finding_out(session, user, audit, f, by_finding.get(f.id, [])) for f in findings.list_findings(session=session, audit=audit, kind=kind, clause=clause)]
+    return send_page(found.with_items([finding_out(session, user, audit, f, by_finding.get(f.id, [])) for f in found.items]), request, response)
 
 
 @router.post("/audits/{audit_id}/findings", status_code=201)

@@ -5,16 +5,17 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from auditor.deps import AuditDep, CurrentUser, SessionDep
+from auditor.schemas import AuditEventOut
 from auditor.services import history
 
 router = APIRouter(tags=["history"])
 
 
 @router.get("/audits/{audit_id}/history")
-def list_history(audit: AuditDep, session: SessionDep, user: CurrentUser, entity: str | None = None, entity_id: str | None = None) -> list[dict]:
+def list_history(audit: AuditDep, session: SessionDep, user: CurrentUser, entity: str | None = None, entity_id: str | None = None) -> list[AuditEventOut]:
     """Every change to the audit, oldest first: who, when, what, before and after."""
     events = history.audit_history(session=session, actor=user, audit=audit, entity=entity, entity_id=entity_id)
-    return [event.model_dump(mode="json") for event in events]
+    return [AuditEventOut.model_validate(event, from_attributes=True) for event in events]
 
 
 @router.get("/audits/{audit_id}/history.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})

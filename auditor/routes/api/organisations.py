@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
-from auditor.deps import CurrentUser, OrganisationManager, SessionDep
+from auditor.deps import CurrentUser, OrganisationManager, PageDep, SessionDep, send_page
 from auditor.models import Organisation
 from auditor.schemas import OrganisationIn, OrganisationOut, SiteIn, SiteOut
 from auditor.services import organisations
@@ -18,9 +18,10 @@ def organisation_out(session, organisation: Organisation) -> OrganisationOut:
 
 
 @router.get("/organisations")
-def list_organisations(session: SessionDep, user: CurrentUser) -> list[OrganisationOut]:
-    """The organisations you may see, by name."""
-    return [organisation_out(session, o) for o in organisations.list_organisations(session=session, actor=user)]
+def list_organisations(request: Request, response: Response, session: SessionDep, user: CurrentUser, page: PageDep) -> list[OrganisationOut]:
+    """The organisations you may see, by name; paged (Link and X-Total-Count headers)."""
+    found = organisations.list_organisations(session=session, actor=user, page=page)
+    return send_page(found.with_items([organisation_out(session, o) for o in found.items]), request, response)
 
 
 @router.post("/organisations", status_code=201)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from auditor.deps import CurrentUser, ManagedReviewDep, REPORT_SLOT, ReviewCreator, ReviewDep, SessionDep, SettingsDep
+from auditor.deps import CurrentUser, ManagedReviewDep, PageDep, REPORT_SLOT, ReviewCreator, ReviewDep, SessionDep, SettingsDep, send_page
 from auditor.models import ManagementReview, Organisation
 from auditor.reports.review_report import review_report_file
 from auditor.routes.downloads import DOCX, Language, attachment
@@ -109,11 +109,13 @@ def create_review(data: ReviewIn, session: SessionDep, user: ReviewCreator, sett
 
 
 @router.get("/management-reviews")
-def list_reviews(session: SessionDep, user: CurrentUser, organisation_id: int | None = None) -> list[ReviewSummaryOut]:
-    """The management reviews you may see, latest period first."""
-    return [ReviewSummaryOut(**s.review.model_dump(include={"id", "organisation_id", "period_start", "period_end", "created_at", "updated_at"}),
-                             organisation=s.organisation, decisions=s.decisions)
-            for s in reviews.list_reviews(session=session, actor=user, organisation_id=organisation_id)]
+def list_reviews(request: Request, response: Response, session: SessionDep, user: CurrentUser, page: PageDep, organisation_id: int | None = None) -> list[ReviewSummaryOut]:
+    """The management reviews you may see, latest period first; paged (Link and X-Total-Count headers)."""
+    found = reviews.list_reviews(session=session, actor=user, organisation_id=organisation_id, page=page)
+    return send_page(found.with_items([
+        ReviewSummaryOut(**s.review.model_dump(include={"id", "organisation_id", "period_start", "period_end", "created_at", "updated_at"}),
+                         organisation=s.organisation, decisions=s.decisions)
+        for s in found.items]), request, response)
 
 
 # Before /management-reviews/{review_id}: that path would otherwise take "12.docx" for an id.

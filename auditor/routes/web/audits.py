@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from auditor import vocabulary as v
-from auditor.deps import AuditDep, CurrentUser, LibraryDep, PlanAuditDep, Planner, SessionDep, is_htmx
+from auditor.deps import AuditDep, CurrentUser, LibraryDep, PageDep, PlanAuditDep, Planner, SessionDep, is_htmx
 from auditor.errors import Invalid
 from auditor.models import Audit, Organisation
 from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
@@ -18,18 +18,19 @@ router = APIRouter()
 
 
 @router.get("/")
-def list_audits(request: Request, session: SessionDep, user: CurrentUser, status: str | None = None):
+def list_audits(request: Request, session: SessionDep, user: CurrentUser, page: PageDep, status: str | None = None):
     """The audits you may see, newest first."""
     status = status if status in v.AUDIT_STATUSES else None
+    found = audits.list_audits(session=session, actor=user, status=status, page=page)
     return render(request, "audits/list.html", {
-        "summaries": audits.list_audits(session=session, actor=user, status=status),
+        "summaries": found.items, "page": found,
         "status": status,
         "can_plan": access.can_plan_audits(user),
     })
 
 
 def _form_context(session, user, library, values: dict, errors: dict, audit: Audit | None = None) -> dict:
-    organisation_list = organisations.list_organisations(session=session, actor=user)
+    organisation_list = organisations.list_organisations(session=session, actor=user).items
     if audit is not None:
         organisation_list = [o for o in organisation_list if o.id == audit.organisation_id]
     return {

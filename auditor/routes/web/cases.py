@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import select
 
 from auditor import vocabulary as v
-from auditor.deps import CaseDep, CaseOpener, CurrentUser, SessionDep, SettingsDep, is_htmx
+from auditor.deps import CaseDep, CaseOpener, CurrentUser, PageDep, SessionDep, SettingsDep, is_htmx
 from auditor.errors import Conflict, Invalid
 from auditor.models import Audit, Case, Organisation, User
 from auditor.i18n import gettext
@@ -35,10 +35,10 @@ def _filters(params) -> cases.BoardFilters:
 
 
 @router.get("/cases")
-def show_board(request: Request, session: SessionDep, user: CurrentUser, settings: SettingsDep):
-    """The follow-up board: every case you may see, filtered, soonest due first, with the counts on top."""
+def show_board(request: Request, session: SessionDep, user: CurrentUser, settings: SettingsDep, page: PageDep):
+    """The follow-up board: every case you may see, filtered, soonest due first, one page at a time, with the counts on top."""
     params = dict(request.query_params)
-    found = cases.board(session=session, actor=user, policy=settings.deadline_policy, filters=_filters(params))
+    found = cases.board(session=session, actor=user, policy=settings.deadline_policy, filters=_filters(params), page=page)
     ids = {r.case.organisation_id for r in found.rows}
     context = {
         "board": found, "params": params, "today": date.today(),

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from auditor import vocabulary as v
-from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, FindingDep, SessionDep, is_htmx
+from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, FindingDep, PageDep, SessionDep, is_htmx
 from auditor.errors import Invalid
 from auditor.models import Audit
+from auditor.paging import page_of
 from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
 from auditor.schemas import FindingIn
 from auditor.services import access, cases, findings, history, photos, trail
@@ -21,15 +22,16 @@ router = APIRouter()
 
 
 @router.get("/audits/{audit_id}/findings")
-def list_findings(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser, kind: str | None = None, clause: str | None = None):
+def list_findings(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser, page: PageDep, kind: str | None = None, clause: str | None = None):
     """The audit's findings, filterable by kind and clause."""
     kind = kind if kind in v.FINDING_KINDS else None
     clause = (clause or "").strip() or None
-    found = findings.list_findings(session=session, audit=audit, kind=kind, clause=clause)
+    shown = page_of(session, findings.findings_query(audit=audit, kind=kind, clause=clause), page)
+    found = shown.items
     structure = audit_structure(session=session, audit_id=audit.id)
     case_ids = {f.id: c.id for f in found if (c := cases.case_for_finding(session=session, finding_id=f.id))}
     finding_photos = photos.photos_by_finding(session=session, actor=user, audit=audit)
-    context = {"audit": audit, "findings": found, "kind": kind, "clause": clause or "", "items": structure.items, "case_ids": case_ids,
+    context = {"audit": audit, "findings": found, "page": shown, "kind": kind, "clause": clause or "", "items": structure.items, "case_ids": case_ids,
                "finding_photos": finding_photos, "reference": findings.finding_reference, "can": access.audit_permissions(session=session, user=user, audit=audit)}
     return render(request, "findings/_table.html" if is_htmx(request) else "findings/list.html", context)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from auditor.deps import CurrentUser, OrganisationManager, SessionDep
+from auditor.deps import CurrentUser, OrganisationManager, PageDep, SessionDep
+from auditor.paging import PageRequest
 from auditor.routes.web.forms import FormDep, form_fields, parse
 from auditor.schemas import OrganisationIn, SiteIn
 from auditor.services import access, organisations
@@ -14,17 +15,17 @@ from auditor.templating import render
 router = APIRouter()
 
 
-def _list_context(session, user, **extra) -> dict:
-    found = organisations.list_organisations(session=session, actor=user)
-    sites = {o.id: organisations.sites_of(session=session, organisation_id=o.id) for o in found}
-    return {"organisations": found, "sites": sites, "values": {}, "errors": {}, "site_errors": {},
+def _list_context(session, user, page: PageRequest = PageRequest(), **extra) -> dict:
+    found = organisations.list_organisations(session=session, actor=user, page=page)
+    sites = {o.id: organisations.sites_of(session=session, organisation_id=o.id) for o in found.items}
+    return {"organisations": found.items, "page": found, "sites": sites, "values": {}, "errors": {}, "site_errors": {},
             "can_manage": access.can_manage_organisations(user), "can_plan": access.can_plan_audits(user), **extra}
 
 
 @router.get("/organisations")
-def list_organisations(request: Request, session: SessionDep, user: CurrentUser):
+def list_organisations(request: Request, session: SessionDep, user: CurrentUser, page: PageDep):
     """Organisations with their sites, and the form to add one."""
-    return render(request, "organisations/list.html", _list_context(session, user))
+    return render(request, "organisations/list.html", _list_context(session, user, page))
 
 
 @router.post("/organisations")

@@ -143,7 +143,7 @@ TAG_HELP = (
 def _templates_context(request: Request, session, user: User, values: dict | None = None, errors: dict | None = None) -> dict:
     rows = reports.visible_templates(session=session, actor=user)
     used = reports.in_use(rows)
-    visible = organisations.list_organisations(session=session, actor=user)
+    visible = organisations.list_organisations(session=session, actor=user).items
     names = {organisation.id: organisation.name for organisation in visible}
     installation_admin = access.is_installation_admin(user)
     return {

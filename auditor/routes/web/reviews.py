@@ -8,12 +8,13 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from auditor.deps import ManagedReviewDep, ReviewCreator, ReviewDep, CurrentUser, SessionDep, SettingsDep, is_htmx
+from auditor.deps import ManagedReviewDep, PageDep, ReviewCreator, ReviewDep, CurrentUser, SessionDep, SettingsDep, is_htmx
 from auditor.errors import Invalid
 from auditor.i18n import get_locale
 from auditor.models import ManagementReview, User
 from auditor.reports.review_report import build_review_report_context
 from auditor.routes.api.reviews import DecisionIn, ReviewIn
+from auditor.paging import PageRequest
 from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
 from auditor.services import reviews
 from auditor.templating import render
@@ -21,17 +22,18 @@ from auditor.templating import render
 router = APIRouter()
 
 
-def _list_context(session, user: User, values: dict, errors: dict) -> dict:
-    return {"summaries": reviews.list_reviews(session=session, actor=user), "organisations": reviews.reviewable_organisations(session=session, actor=user),
+def _list_context(session, user: User, values: dict, errors: dict, page: PageRequest = PageRequest()) -> dict:
+    found = reviews.list_reviews(session=session, actor=user, page=page)
+    return {"summaries": found.items, "page": found, "organisations": reviews.reviewable_organisations(session=session, actor=user),
             "can_create": reviews.can_create_reviews(user), "values": values, "errors": errors}
 
 
 @router.get("/management-reviews")
-def list_reviews(request: Request, session: SessionDep, user: CurrentUser):
+def list_reviews(request: Request, session: SessionDep, user: CurrentUser, page: PageDep):
     """The management reviews you may see, and the form to compile one (last calendar year by default)."""
     year = date.today().year - 1
     values = {"organisation_id": user.organisation_id, "period_start": date(year, 1, 1).isoformat(), "period_end": date(year, 12, 31).isoformat()}
-    return render(request, "reviews/list.html", _list_context(session, user, values, {}))
+    return render(request, "reviews/list.html", _list_context(session, user, values, {}, page))
 
 
 @router.post("/management-reviews")

@@ -5,24 +5,26 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from auditor.deps import SessionDep, UserManager
+from auditor.deps import PageDep, SessionDep, UserManager
 from auditor.errors import Invalid
 from auditor.routes.web.forms import FormDep, form_fields, invalid_errors
+from auditor.paging import PageRequest
 from auditor.services import accounts, organisations
 from auditor.templating import render
 
 router = APIRouter()
 
 
-def _list_context(session, user, **extra) -> dict:
-    return {"users": accounts.list_users(session=session, actor=user), "organisations": organisations.list_organisations(session=session, actor=user),
+def _list_context(session, user, page: PageRequest = PageRequest(), **extra) -> dict:
+    found = accounts.list_users(session=session, actor=user, page=page)
+    return {"users": found.items, "page": found, "organisations": organisations.list_organisations(session=session, actor=user).items,
             "values": {}, "errors": {}, "shown_once": None, **extra}
 
 
 @router.get("/users")
-def list_users(request: Request, session: SessionDep, user: UserManager):
+def list_users(request: Request, session: SessionDep, user: UserManager, page: PageDep):
     """Every user you manage, and the form to add one."""
-    return render(request, "users/list.html", _list_context(session, user))
+    return render(request, "users/list.html", _list_context(session, user, page))
 
 
 @router.post("/users")
