@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -88,10 +87,9 @@ def create_app(settings: Settings | None = None, *, engine=None, library: Librar
     app.state.engine = engine or settings.make_engine()
     app.state.read_engine = reading(app.state.engine)
     watch_pool(app.state.engine)
-    app.state.report_slots = threading.BoundedSemaphore(settings.report_concurrency)
     app.state.library = library  # None: the published library, read per request (deps.get_library)
 
-    app.add_middleware(RequestMiddleware, settings=settings, on_error=errors.handle_unexpected_error)
+    app.add_middleware(RequestMiddleware, settings=settings, on_error=errors.handle_unexpected_error, on_busy=errors.busy_response)
     # Tablets on a site visit often have a weak connection; card-heavy pages compress about tenfold.
     app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=5)
 

@@ -32,6 +32,7 @@ MIGRATION_LOCK_KEY = zlib.crc32(b"auditor schema migrations")
 POOL_SIZE = 10
 MAX_OVERFLOW = 10
 POOL_TIMEOUT_S = 10.0
+SQLITE_BUSY_TIMEOUT_MS = 20_000
 
 
 def make_engine(url: str, *, pool_size: int = POOL_SIZE, max_overflow: int = MAX_OVERFLOW, pool_timeout: float = POOL_TIMEOUT_S) -> Engine:
@@ -51,7 +52,9 @@ def make_engine(url: str, *, pool_size: int = POOL_SIZE, max_overflow: int = MAX
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=5000")
+            # A writer holds the lock for its whole request, so under a burst the queue can be long: wait as long as
+            # a request waits for a pooled connection and more, then 503 (routes/errors.py).
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.close()
 
         @event.listens_for(engine, "begin")

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from auditor import vocabulary as v
 from auditor.checklists import Library
 from auditor.config import Settings
-from auditor.errors import Busy, Forbidden, PasswordChangeRequired, Unauthenticated
+from auditor.errors import Forbidden, PasswordChangeRequired, Unauthenticated
 from auditor.i18n import N_
 from auditor.models import Audit, Case, Finding, ManagementReview, User
 from auditor.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest
@@ -32,22 +32,6 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def take_report_slot(request: Request) -> Iterator[None]:
-    """One of the process's report slots (AUDITOR_REPORT_CONCURRENCY) while a Word file is written or a template
-    checked: each keeps a core busy and holds the document in memory, so a burst of downloads queues here, before it
-    takes a database connection, instead of starving every other request. No slot within the wait: 503."""
-    slots = request.app.state.report_slots
-    if not slots.acquire(timeout=REPORT_SLOT_WAIT_S):
-        raise Busy(N_("Many reports are being written right now. Try again in a moment."))
-    try:
-        yield
-    finally:
-        slots.release()
-
-
-REPORT_SLOT_WAIT_S = 60
-# Put first in a route's `dependencies`, so the slot is taken before the user is looked up.
-REPORT_SLOT = Depends(take_report_slot)
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 

@@ -1,10 +1,12 @@
 """What happens around every request, in one pure ASGI layer (each BaseHTTPMiddleware layer costs a task and a
-body copy per request, and hid the body size from GZip): the request id, the locale, the security headers and
-the CSRF cookie, Server-Timing, the access log line and the request metrics."""
+body copy per request, and hid the body size from GZip): the request id, the locale, admission, the security
+headers and the CSRF cookie, Server-Timing, the access log line and the request metrics."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable
 
@@ -22,12 +24,42 @@ from auditor.security import finish_response
 
 access_log = logging.getLogger("auditor.access")
 
+# Requests that need no database connection and no thread for long: never queued.
+UNQUEUED = re.compile(r"^/(healthz|readyz|metrics|static/)")
+# Requests that write a Word file or check a template: each keeps a core busy for a while and holds the document in
+# memory, so they take turns in a queue of their own (AUDITOR_REPORT_CONCURRENCY), without holding up the others.
+HEAVY = re.compile(r"\.docx$|^(/api/v1)?/report-templates$")
+REPORT_WAIT_S = 60
+
+
+class Admission:
+    """How many requests of this process are at work at once. Each admitted request holds at most one database
+    connection and one of FastAPI's threads at a time, so with no more admitted than there are connections (and
+    fewer than threads) none of them can wait for a connection or a thread that only a waiting request could free:
+    the queue is here, on the event loop, where waiting costs nothing. A request that waits too long gets 503."""
+
+    def __init__(self, settings: Settings) -> None:
+        connections = settings.db_pool_size + settings.db_max_overflow
+        self.reports = asyncio.Semaphore(settings.report_concurrency)
+        self.others = asyncio.Semaphore(max(1, min(connections - settings.report_concurrency, settings.worker_threads - settings.report_concurrency)))
+        self.wait_s = settings.db_pool_timeout
+
+    def queue(self, method: str, path: str) -> tuple[asyncio.Semaphore, float] | None:
+        if UNQUEUED.match(path):
+            return None
+        if HEAVY.search(path) and (method == "GET" or path.endswith("report-templates")):
+            return self.reports, REPORT_WAIT_S
+        return self.others, self.wait_s
+
 
 class RequestMiddleware:
-    def __init__(self, app: ASGIApp, *, settings: Settings, on_error: Callable[[Request, Exception], Response]) -> None:
+    def __init__(self, app: ASGIApp, *, settings: Settings, on_error: Callable[[Request, Exception], Response],
+                 on_busy: Callable[[Request], Response]) -> None:
         self.app = app
         self.settings = settings
         self.on_error = on_error
+        self.on_busy = on_busy
+        self.admission = Admission(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -53,9 +85,22 @@ class RequestMiddleware:
                 finish_response(request, headers)
             await send(message)
 
+        queue = self.admission.queue(request.method, scope["path"])
         try:
             try:
-                await self.app(scope, receive, send_finished)
+                if queue is not None:
+                    slots, wait_s = queue
+                    try:
+                        await asyncio.wait_for(slots.acquire(), wait_s)
+                    except TimeoutError:
+                        response = await run_in_threadpool(self.on_busy, request)
+                        await response(scope, receive, send_finished)
+                        return
+                try:
+                    await self.app(scope, receive, send_finished)
+                finally:
+                    if queue is not None:
+                        queue[0].release()
             except Exception as error:
                 if response_started:  # too late to answer otherwise
                     raise

@@ -60,9 +60,11 @@ def world(live_database_url, tmp_path_factory, library):
             data=AuditIn(title="Burst", audit_type="surveillance", organisation_id=organisation.id, start_date=date(2026, 12, 1),
                          end_date=date(2026, 12, 2), lead_auditor_id=lead.id, checklists=[CHECKLIST], report_language="da"),
         )
-    # A small pool, as an operator might set it, so the burst is larger than the pool: requests must queue, not freeze.
-    settings = Settings(database_url=url, data_dir=tmp_path_factory.mktemp("burst"), db_pool_size=4, db_max_overflow=4)
-    server = LiveServer(create_app(settings, engine=make_engine(url, pool_size=4, max_overflow=4))).start()
+    # A small pool and few threads, as an operator might set them, so the burst is larger than both: requests must
+    # queue, not freeze (before requests queued on the event loop, SQLite's lock holder waited for a thread that its
+    # waiters held, until the busy timeout ran out).
+    settings = Settings(database_url=url, data_dir=tmp_path_factory.mktemp("burst"), db_pool_size=4, db_max_overflow=4, worker_threads=8)
+    server = LiveServer(create_app(settings, engine=settings.make_engine())).start()
     try:
         yield World(server.url, engine, token, audit.id, [item.id for item in library.get(CHECKLIST).checklist.items()])
     finally:

@@ -63,6 +63,11 @@ def _headers(error: DomainError, status: int) -> dict[str, str] | None:
     return None
 
 
+def busy_response(request: Request) -> Response:
+    """The 503 for a request that waited too long for its turn (middleware.Admission)."""
+    return handle_domain_error(request, Busy(BUSY_MESSAGE))
+
+
 def handle_database_busy(request: Request, error: Exception) -> Response:
     """No database connection came free within the pool's timeout, or SQLite's write lock did not within its busy
     timeout: the request did nothing, so it can be sent again (503, Retry-After). Anything else is unexpected."""
