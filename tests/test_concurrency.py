@@ -15,7 +15,6 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
 from urllib.parse import quote
 
 import pytest
@@ -25,13 +24,11 @@ from sqlmodel import Session
 from auditor.app import create_app
 from auditor.config import Settings
 from auditor.db import make_engine, upgrade
-from auditor.schemas import AuditIn, OrganisationIn, SiteIn
-from auditor.services import accounts, audits, organisations
 from browser_support import LiveServer
-from tests.conftest import PASSWORD
+from tests.conftest import seed_audit
 
 BURST = 32
-CHECKLIST = "iso45003-clauses"
+CHECKLIST = "iso45003-clauses"  # the audit seed_audit plans
 HEALTH_LIMIT_S = 2.0  # a probe that waits longer than this means the worker is not answering
 
 
@@ -50,16 +47,7 @@ def world(live_database_url, tmp_path_factory, library):
     upgrade(url)
     engine = make_engine(url)
     with Session(engine, expire_on_commit=False) as session:
-        organisation = organisations.create_organisation(
-            session=session, actor=None, data=OrganisationIn(name="Nordlys Logistik A/S", cvr="12345678", sites=[SiteIn(name="Aarhus lager")])
-        )
-        lead, _ = accounts.create_user(session=session, actor=None, email="lead@burst.example", name="Lead Auditor", role="lead_auditor", password=PASSWORD)
-        _, token = accounts.create_token(session=session, user=lead, name="burst")
-        audit = audits.create_audit(
-            session=session, actor=lead, library=library,
-            data=AuditIn(title="Burst", audit_type="surveillance", organisation_id=organisation.id, start_date=date(2026, 12, 1),
-                         end_date=date(2026, 12, 2), lead_auditor_id=lead.id, checklists=[CHECKLIST], report_language="da"),
-        )
+        audit, _, token = seed_audit(session, library)
     # A small pool and few threads, as an operator might set them, so the burst is larger than both: requests must
     # queue, not freeze (before requests queued on the event loop, SQLite's lock holder waited for a thread that its
     # waiters held, until the busy timeout ran out).
