@@ -27,9 +27,10 @@ from sqlmodel import Session, select
 from auditor import vocabulary as v
 from auditor.errors import Conflict, Forbidden, Invalid, NotFound
 from auditor.i18n import N_
-from auditor.models import Audit, AuditMember, Case, CaseAction, CaseAttachment, CaseComment, Finding, User, utcnow
+from auditor.models import Audit, AuditMember, Case, CaseAction, CaseAttachment, CaseComment, Finding, PlanEntry, User, utcnow
 from auditor.paging import Page, PageRequest, whole
 from auditor.services import access, blobs, numbering, trail
+from auditor.services.filters import clause_condition, tag_condition
 
 MANAGER_ROLES = frozenset({v.Role.ADMIN, v.Role.QUALITY_MANAGER})
 
@@ -494,8 +495,6 @@ def board(*, session: Session, actor: User, policy: dict, filters: BoardFilters 
     """The cases the actor may see, filtered, soonest due first (then by organisation and number), one page of them
     (every one without `page`), with counts over the same filters (before the status and overdue filters, so the
     counts show where the cases stand). Filtering, ordering and paging happen in the database."""
-    from auditor.services.findings import clause_condition, tag_condition
-
     today = today or date.today()
     due = due_date(policy)
     conditions = [visible_cases(actor)]
@@ -561,8 +560,6 @@ def my_actions(*, session: Session, actor: User, today: date | None = None) -> l
 
 def carry_over(*, session: Session, actor: User, audit: Audit) -> list[Case]:
     """Open cases of the organisation come into a newly planned audit: the auditor verifies them on site."""
-    from auditor.models import PlanEntry
-
     waiting = list(session.exec(select(Case).where(Case.organisation_id == audit.organisation_id, Case.status != v.CaseStatus.CLOSED).order_by(Case.number)))
     for case in waiting:
         case.verify_in_audit_id = audit.id

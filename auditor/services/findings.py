@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
-from sqlalchemy import ColumnElement, Select, String, cast, or_
+from sqlalchemy import Select
 from sqlmodel import Session, select
 
 from auditor import vocabulary as v
@@ -15,6 +13,7 @@ from auditor.i18n import N_
 from auditor.services import access, cases, numbering, photos, trail
 from auditor.services.audits import ensure_open, get_in_audit
 from auditor.services.checklists import audit_structure
+from auditor.services.filters import clause_condition
 
 
 def finding_reference(finding: Finding) -> str:
@@ -106,30 +105,6 @@ def findings_query(*, audit: Audit, kind: str | None = None, clause: str | None 
     if clause:
         query = query.where(clause_condition(Finding.clauses, clause))
     return query
-
-
-def clause_condition(column, wanted: str) -> ColumnElement[bool]:
-    """A JSON list of clause references (`column`) holds one that is `wanted` or under it: '45003:6.1.2' matches
-    '6.1', '6.1.2' and '45003:6', not '45001:6.1' or '6.12'. Matched on the list's JSON text, which both databases
-    keep as written (json.dumps), so the same condition works on SQLite and PostgreSQL."""
-    standard, _, number = wanted.rpartition(":")
-    start = f'"{_json_text(standard)}:' if standard else ":"
-    text = cast(column, String)
-    return or_(*(text.like(f"%{like_escape(start + _json_text(number))}{end}%", escape="\\") for end in ('"', ".")))
-
-
-def tag_condition(column, key: str, value: str) -> ColumnElement[bool]:
-    """A JSON object of tag lists (`column`) has `value` in its list `key`."""
-    return cast(column[key], String).like(f"%{like_escape(json.dumps(value))}%", escape="\\")
-
-
-def _json_text(text: str) -> str:
-    return json.dumps(text)[1:-1]
-
-
-def like_escape(text: str) -> str:
-    """`text` matched literally by LIKE ... ESCAPE '\\'."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _check_kind(audit: Audit, kind: str) -> None:

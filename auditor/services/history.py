@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlmodel import Session, or_, select
 
-from auditor.models import Audit, AuditEvent, User
+from auditor.models import Audit, AuditEvent, CaseAction, User
 from auditor.services import access, trail
 
 
@@ -23,10 +23,6 @@ def audit_history_csv(*, session: Session, actor: User, audit: Audit) -> tuple[s
 
 def case_history(*, session: Session, actor: User, case) -> list[AuditEvent]:
     """Every change to a case and its actions, oldest first (the caller has checked the actor may see the case)."""
-    from sqlmodel import or_, select
-
-    from auditor.models import CaseAction
-
     action_ids = [str(i) for i in session.exec(select(CaseAction.id).where(CaseAction.case_id == case.id))]
     query = select(AuditEvent).where(or_(
         (AuditEvent.entity == "case") & (AuditEvent.entity_id == str(case.id)),
