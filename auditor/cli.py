@@ -157,11 +157,10 @@ def _metrics_dir(workers: int) -> Path | None:
 
 
 def _hint_first_admin(engine) -> None:
-    from sqlmodel import Session
-
+    from auditor.db import reading, unit_of_work
     from auditor.services.accounts import has_users
 
-    with Session(engine) as session:
+    with unit_of_work(reading(engine)) as session:
         if not has_users(session=session):
             logging.getLogger("auditor").warning("there are no users yet. Create the first administrator with: "
                                                  "auditor users create --email you@example.org --name \"Your Name\" --role admin --password-stdin")
@@ -232,9 +231,7 @@ def cmd_checklists_reload(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from sqlmodel import Session
-
-    from auditor.db import upgrade
+    from auditor.db import unit_of_work, upgrade
     from auditor.demo import create_demo
     from auditor.services.library import publish_at_start, published_library
 
@@ -242,7 +239,7 @@ def cmd_demo(args) -> int:
     upgrade(settings.database_url)
     engine = _engine(settings)
     publish_at_start(engine=engine, paths=settings.checklist_paths())
-    with Session(engine, expire_on_commit=False) as session:
+    with unit_of_work(engine) as session:  # all of the demo or none of it
         demo = create_demo(session=session, library=published_library(session=session))
     print(f"auditor: demo audit {'created' if demo.created else 'already there'}: id {demo.audit.id}, \"{demo.audit.title}\"")
     if demo.passwords:
@@ -255,9 +252,10 @@ def cmd_demo(args) -> int:
 
 
 def _session(settings):
-    from sqlmodel import Session
+    """A command's unit of work: it commits once at the end, or changes nothing if the command fails."""
+    from auditor.db import unit_of_work
 
-    return Session(_engine(settings), expire_on_commit=False)
+    return unit_of_work(_engine(settings))
 
 
 def _find_organisation(session, reference: str | None):
@@ -351,13 +349,12 @@ def cmd_tokens_revoke(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from sqlmodel import Session
-
+    from auditor.db import reading, unit_of_work
     from auditor.models import Audit
     from auditor.services.reports import render_report
 
     settings = _settings()
-    with Session(_engine(settings)) as session:
+    with unit_of_work(reading(_engine(settings))) as session:  # reads only: never holds SQLite's write lock
         audit = session.get(Audit, args.audit_id)
         if audit is None:
             print(f"auditor: there is no audit with id {args.audit_id}", file=sys.stderr)

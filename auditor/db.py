@@ -14,9 +14,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from filelock import FileLock
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import Connection, Engine, Executable, event, text
 from sqlalchemy.exc import OperationalError
-from sqlmodel import create_engine
+from sqlmodel import Session, create_engine
 
 from auditor.paths import MIGRATIONS_DIR
 
@@ -87,6 +87,53 @@ def reading(engine: Engine) -> Engine:
     queue behind a writer. A write in such a transaction is allowed but may fail under contention: keep those to
     best-effort bookkeeping (see `accounts._touch`)."""
     return engine.execution_options(**{READ_ONLY: True})
+
+
+# One transaction per request, CLI command or demo step (the unit of work). Services add and flush (when they need
+# ids) and never commit; whoever opened the session commits once at the end, or rolls everything back: a crash
+# halfway through a step leaves nothing half done.
+
+@contextmanager
+def transaction(session: Session) -> Iterator[Session]:
+    """The unit of work on `session`: commits once when the block ends, rolls back if it raises (and raises again)."""
+    try:
+        yield session
+        _run_bookkeeping(session)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+@contextmanager
+def unit_of_work(engine: Engine) -> Iterator[Session]:
+    """A new session whose work is one transaction (`transaction`): for the CLI, the demo and scripts. Give it
+    `reading(engine)` for work that only reads, so it never holds SQLite's write lock."""
+    with Session(engine, expire_on_commit=False) as session, transaction(session):
+        yield session
+
+
+_BOOKKEEPING = "auditor_bookkeeping"
+
+
+def bookkeeping(session: Session, statement: Executable) -> None:
+    """Run `statement` when the session's work commits: best-effort bookkeeping (a session's expiry pushed on, a
+    token's last use). Kept to the end so a request that only reads never holds a write lock while it works; if such a
+    request finds SQLite's write lock taken then, the bookkeeping is skipped (the next request does it)."""
+    session.info.setdefault(_BOOKKEEPING, []).append(statement)
+
+
+def _run_bookkeeping(session: Session) -> None:
+    statements = session.info.pop(_BOOKKEEPING, [])
+    if not statements:
+        return
+    try:
+        for statement in statements:
+            session.execute(statement)
+    except OperationalError as error:
+        if not (is_busy(error) and session.get_bind().get_execution_options().get(READ_ONLY)):
+            raise
+        session.rollback()  # the request only read: nothing is lost but the bookkeeping
 
 
 def alembic_config(url: str) -> Config:

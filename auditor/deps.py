@@ -11,6 +11,7 @@ from sqlmodel import Session
 from auditor import vocabulary as v
 from auditor.checklists import Library
 from auditor.config import Settings
+from auditor.db import transaction
 from auditor.errors import Forbidden, PasswordChangeRequired, Unauthenticated
 from auditor.i18n import N_
 from auditor.models import Audit, Case, Finding, ManagementReview, User
@@ -32,8 +33,16 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def request_transaction(session: Annotated[Session, Depends(get_session, scope="function")]) -> Iterator[Session]:
+    """The request's unit of work (db.transaction): one commit when the handler has succeeded, a rollback when it
+    raises. Scope "function": it ends when the handler returns, before the response is sent, so a failing commit
+    becomes the error response (a 503 when the database is busy) and a 2xx is never sent for work not committed."""
+    with transaction(session):
+        yield session
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(request_transaction, scope="function")]
 
 
 def get_library(request: Request, session: SessionDep) -> Library:

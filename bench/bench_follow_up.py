@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from auditor import vocabulary as v  # noqa: E402
 from auditor.config import Settings  # noqa: E402
-from auditor.db import make_engine  # noqa: E402
+from auditor.db import make_engine, unit_of_work  # noqa: E402
 from bench._database import fresh_database  # noqa: E402
 from auditor.models import Audit, AuditSite, Case, CaseAction, Finding, ManagementReview, Organisation, Site, User, utcnow  # noqa: E402
 from auditor.paging import DEFAULT_LIMIT, PageRequest  # noqa: E402
@@ -126,7 +126,7 @@ def main() -> int:
     policy = Settings(database_url=url, data_dir=workdir).deadline_policy
 
     started = time.perf_counter()
-    with Session(engine, expire_on_commit=False) as session:
+    with unit_of_work(engine) as session:
         organisation_id, admin = load(session, args.organisations, args.audits, args.cases, args.findings_per_audit)
     with engine.connect() as connection:  # fresh planner statistics, as autovacuum would have them in production
         connection.execute(text("ANALYZE"))
@@ -135,7 +135,7 @@ def main() -> int:
           f"{args.cases:,} cases in {time.perf_counter() - started:.1f} s\n")
 
     period = (date(args.year, 1, 1), date(args.year, 12, 31))
-    with Session(engine, expire_on_commit=False) as session:
+    with unit_of_work(engine) as session:
         def compile_once() -> tuple[float, dict]:
             start = time.perf_counter()
             inputs = reviews.compile_inputs(session=session, organisation_id=organisation_id, period_start=period[0], period_end=period[1], policy=policy)

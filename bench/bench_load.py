@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from auditor.checklists import load_library  # noqa: E402
-from auditor.db import make_engine  # noqa: E402
+from auditor.db import make_engine, unit_of_work  # noqa: E402
 from auditor.demo import create_demo  # noqa: E402
 from auditor.models import AuditEvent, Finding, Response  # noqa: E402
 from auditor.paths import CHECKLISTS_DIR  # noqa: E402
@@ -97,7 +97,7 @@ def build_world(url: str) -> World:
     library = load_library([CHECKLISTS_DIR])
     engine = make_engine(url)
     password = "bench password 123"  # one hash per user costs ~0.1 s: fine for 40 users
-    with Session(engine, expire_on_commit=False) as session:
+    with unit_of_work(engine) as session:
         demo = create_demo(session=session, library=library).audit
         admin, _ = accounts.create_user(session=session, actor=None, email="admin@bench.example", name="Admin", role="admin", password=password)
         _, admin_token = accounts.create_token(session=session, user=admin, name="bench")

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from auditor.app import create_app, settle_memory  # noqa: E402
 from auditor.checklists import load_library  # noqa: E402
 from auditor.config import Settings  # noqa: E402
-from auditor.db import make_engine  # noqa: E402
+from auditor.db import make_engine, unit_of_work  # noqa: E402
 from auditor.models import Audit, Photo, User  # noqa: E402
 from auditor.paths import CHECKLISTS_DIR  # noqa: E402
 from auditor.schemas import AuditIn, EvidenceIn, FindingIn, OrganisationIn, ResponseIn, SiteIn  # noqa: E402
@@ -123,7 +123,7 @@ def main() -> int:
     print(f"database: {engine.url.render_as_string(hide_password=True)}")
 
     started = time.perf_counter()
-    with Session(engine, expire_on_commit=False) as session:
+    with unit_of_work(engine) as session:
         admin, _ = accounts.create_user(session=session, actor=None, email="bench@bench.example", name="Bench", role="admin", password="bench password 123")
         _, token = accounts.create_token(session=session, user=admin, name="bench")
         organisation = organisations.create_organisation(session=session, actor=admin, data=OrganisationIn(

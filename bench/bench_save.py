@@ -24,13 +24,12 @@ from pathlib import Path
 
 import httpx2 as httpx
 import yaml
-from sqlmodel import Session
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from auditor.checklists import load_library  # noqa: E402
-from auditor.db import make_engine  # noqa: E402
+from auditor.db import make_engine, unit_of_work  # noqa: E402
 from auditor.paths import CHECKLISTS_DIR  # noqa: E402
 from auditor.schemas import AuditIn, OrganisationIn  # noqa: E402
 from auditor.services import accounts, audits, organisations  # noqa: E402
@@ -46,7 +45,7 @@ def load(url: str, checklist_dir: Path) -> tuple[int, list[str], str]:
     (checklist_dir / f"bench-{SIZE}.yaml").write_text(yaml.safe_dump(synthetic_checklist(SIZE), allow_unicode=True), encoding="utf-8")
     library = load_library([CHECKLISTS_DIR, checklist_dir])
     engine = make_engine(url)
-    with Session(engine, expire_on_commit=False) as session:
+    with unit_of_work(engine) as session:
         lead, _ = accounts.create_user(session=session, actor=None, email="lead@bench.example", name="Lead", role="lead_auditor", password="bench password 123")
         auditor, _ = accounts.create_user(session=session, actor=None, email="auditor@bench.example", name="Auditor", role="auditor", password="bench password 123")
         _, token = accounts.create_token(session=session, user=auditor, name="tablet")

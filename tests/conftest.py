@@ -141,10 +141,22 @@ def settings(database_url, tmp_path) -> Settings:
     return Settings(database_url=database_url, data_dir=tmp_path)
 
 
+def request_session(session: Session):
+    """A get_session for the app that serves the test's session. What the test wrote before the request is committed
+    first (a savepoint released), as an earlier request's work would be; the request's unit of work (deps.
+    request_transaction) then commits or rolls back only its own work."""
+
+    def get_test_session() -> Iterator[Session]:
+        session.commit()
+        yield session
+
+    return get_test_session
+
+
 @pytest.fixture
 def app(settings, engine, session, library):
     app = create_app(settings, engine=engine, library=library)
-    app.dependency_overrides[get_session] = lambda: session
+    app.dependency_overrides[get_session] = request_session(session)
     return app
 
 

@@ -34,7 +34,7 @@ from sqlmodel import Session
 
 from auditor.app import create_app
 from auditor.config import Settings
-from auditor.db import make_engine, upgrade
+from auditor.db import make_engine, upgrade, unit_of_work
 from auditor.deps import get_session
 from auditor.reports.starters import starter_template
 from auditor.models import Case
@@ -42,7 +42,7 @@ from auditor.schemas import AuditIn, EvidenceIn, FindingIn, OrganisationIn, Plan
 from auditor.security import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, _sign
 from auditor.services import accounts, audits, cases, evidence, findings, organisations, photos, reviews
 from auditor.services import reports as report_templates
-from tests.conftest import CSRF_VALUE, PASSWORD
+from tests.conftest import CSRF_VALUE, PASSWORD, request_session
 
 PUBLIC, USER, VIEW, PLAN, CONDUCT, PLAN_NEW, ORG_MANAGE, ORG_VIEW, USER_ADMIN = (
     "public", "user", "view", "plan", "conduct", "plan_new", "org_manage", "org_view", "user_admin")
@@ -336,7 +336,7 @@ def world(live_database_url, library, tmp_path_factory) -> Iterator[World]:
     upgrade(url)
     engine = make_engine(url)
     settings = Settings(database_url=url, data_dir=tmp_path_factory.mktemp("access_matrix_data"))
-    with Session(engine, expire_on_commit=False) as session:
+    with unit_of_work(engine) as session:
         own, foreign = (organisations.create_organisation(session=session, actor=None, data=OrganisationIn(name=name, sites=[SiteIn(name="Site")]))
                         for name in ("Own A/S", "Foreign A/S"))
         users = {}
@@ -386,7 +386,7 @@ def row_session(world) -> Iterator[Session]:
     connection = world.engine.connect()
     transaction = connection.begin()
     session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    world.app.dependency_overrides[get_session] = lambda: session
+    world.app.dependency_overrides[get_session] = request_session(session)
     try:
         yield session
     finally:

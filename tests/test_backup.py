@@ -8,11 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy.engine import make_url
-from sqlmodel import Session
 
 from auditor.app import create_app
 from auditor.config import Settings
-from auditor.db import make_engine, upgrade
+from auditor.db import make_engine, upgrade, unit_of_work
 from auditor.services import photos
 from tests.conftest import seed_audit
 
@@ -32,7 +31,7 @@ def test_a_photo_survives_pg_dump_and_restore_onto_a_machine_with_an_empty_data_
     engine = make_engine(source)
     picture = io.BytesIO()
     Image.new("RGB", (640, 480), (40, 90, 160)).save(picture, "JPEG")
-    with Session(engine, expire_on_commit=False) as session:
+    with unit_of_work(engine) as session:
         audit, lead, token = seed_audit(session, library)
         photo = photos.add_photo(session=session, actor=lead, audit=audit, content=picture.getvalue(), caption="Opslagstavle",
                                  item_id=next(library.get("iso45003-clauses").checklist.items()).id)

@@ -21,11 +21,10 @@ from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
-from sqlmodel import Session
 
 from auditor.app import create_app
 from auditor.config import Settings
-from auditor.db import make_engine, upgrade
+from auditor.db import make_engine, upgrade, unit_of_work
 from auditor.schemas import AuditIn, OrganisationIn, ResponseIn, SiteIn
 from auditor.security import SESSION_COOKIE
 from auditor.services import accounts, audits, organisations, responses
@@ -85,7 +84,7 @@ def live(tmp_path_factory, library):
     url = f"sqlite:///{data_dir / 'browser.db'}"
     upgrade(url)
     engine = make_engine(url)
-    with Session(engine, expire_on_commit=False) as session:
+    with unit_of_work(engine) as session:
         organisation = organisations.create_organisation(
             session=session, actor=None, data=OrganisationIn(name="Nordlys Logistik A/S", cvr="12345678", sites=[SiteIn(name="Aarhus lager")])
         )
@@ -124,7 +123,7 @@ class AuditPage:
 
 @pytest.fixture
 def audit(live) -> AuditPage:
-    with Session(live.engine, expire_on_commit=False) as session:
+    with unit_of_work(live.engine) as session:
         created = audits.create_audit(
             session=session,
             actor=live.lead,
@@ -142,7 +141,7 @@ def audit(live) -> AuditPage:
 @pytest.fixture(autouse=True)
 def logged_in(context: BrowserContext, live):
     """Every test's browser is logged in as the audit's lead auditor (a real session, as after the login form)."""
-    with Session(live.engine, expire_on_commit=False) as session:
+    with unit_of_work(live.engine) as session:
         token = accounts.log_in(session=session, email=live.lead.email, password=PASSWORD, address="browser", lifetime=timedelta(hours=1)).token
     context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": live.url}])
 
@@ -556,7 +555,7 @@ def test_a_session_that_expires_while_typing_keeps_the_text(page: Page, context:
     assert draft(page, audit, item_id)["fields"] == {"note": text}
     assert audit.stored(item_id)["version"] == 0
     # Logging in again (a new session cookie) and coming back: the text is restored and saved.
-    with Session(audit.live.engine, expire_on_commit=False) as session:
+    with unit_of_work(audit.live.engine) as session:
         token = accounts.log_in(session=session, email=audit.live.lead.email, password=PASSWORD, address="browser", lifetime=timedelta(hours=1)).token
     context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": audit.live.url}])
     page.on("dialog", lambda dialog: dialog.accept())
@@ -619,7 +618,7 @@ def test_a_photo_on_a_finding_from_the_tablet(page: Page, context: BrowserContex
 @pytest.mark.skipif(os.environ.get("AUDITOR_SCREENSHOTS") != "1", reason="set AUDITOR_SCREENSHOTS=1 to write docs/screenshots/")
 def test_screenshots_of_the_conduct_page(page: Page, audit: AuditPage):
     # A page in use: some verdicts, a note, evidence, a question shown in both languages.
-    with Session(audit.live.engine) as session:
+    with unit_of_work(audit.live.engine) as session:
         live_lead = audit.live.lead
         the_audit = audits.get_audit(session=session, actor=live_lead, audit_id=audit.id)
         for item_id, verdict in zip(audit.item_ids[:3], ["conform", "minor_nc", "observation"], strict=True):

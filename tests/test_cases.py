@@ -294,7 +294,7 @@ def board_cases(session, make_organisation, admin):
     ]:
         case = cases.open_case(session=session, actor=None, organisation_id=organisation.id, statement=label, grade=grade,
                                audit_id=audit.id if audit else None, clauses=["45003:6.1.2"] if grade == "major_nc" else ["45003:7.2"],
-                               tags={"bek1406": ["workload"] if grade == "minor_nc" else []}, commit=False)
+                               tags={"bek1406": ["workload"] if grade == "minor_nc" else []})
         case.status, case.opened_at = v.CaseStatus(status), opened
         made[label] = case
     session.add(CaseAction(case_id=made["observation late action"].id, description="x", owner_id=admin.id, due_date=date(2027, 5, 1), prevention_level="primary"))

@@ -19,11 +19,10 @@ from urllib.parse import quote
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from auditor.app import create_app
 from auditor.config import Settings
-from auditor.db import make_engine, upgrade
+from auditor.db import make_engine, upgrade, unit_of_work
 from browser_support import LiveServer
 from tests.conftest import seed_audit
 
@@ -46,7 +45,7 @@ def world(live_database_url, tmp_path_factory, library):
     url = live_database_url("concurrency")
     upgrade(url)
     engine = make_engine(url)
-    with Session(engine, expire_on_commit=False) as session:
+    with unit_of_work(engine) as session:
         audit, _, token = seed_audit(session, library)
     # A small pool and few threads, as an operator might set them, so the burst is larger than both: requests must
     # queue, not freeze (before requests queued on the event loop, SQLite's lock holder waited for a thread that its

@@ -15,7 +15,7 @@ from sqlmodel import Session, func, select
 from auditor.app import create_app
 from auditor.cli import main
 from auditor.config import Settings
-from auditor.db import make_engine
+from auditor.db import make_engine, unit_of_work
 from auditor.models import LibraryRevision
 from auditor.schemas import OrganisationIn
 from auditor.services import accounts, organisations
@@ -118,7 +118,7 @@ def machines(fresh_database_url, tmp_path) -> Iterator[Machines]:
         folders[name].mkdir(parents=True)
         (folders[name] / "site-check.yaml").write_text(site_check("1"), encoding="utf-8")
     engine = make_engine(fresh_database_url)
-    with Session(engine, expire_on_commit=False) as session:
+    with unit_of_work(engine) as session:
         organisation = organisations.create_organisation(session=session, actor=None, data=OrganisationIn(name="Nordlys Logistik A/S"))
         admin, _ = accounts.create_user(session=session, actor=None, email="admin@test.example", name="Admin", role="admin", password=PASSWORD)
         lead, _ = accounts.create_user(session=session, actor=None, email="lead@test.example", name="Lead", role="lead_auditor", password=PASSWORD)

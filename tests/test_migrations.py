@@ -12,7 +12,7 @@ from sqlmodel import Session, SQLModel
 import auditor.models  # noqa: F401
 from auditor.app import create_app
 from auditor.config import Settings
-from auditor.db import make_engine, upgrade
+from auditor.db import make_engine, upgrade, unit_of_work
 from auditor.models import Blob, Case, CaseAttachment, utcnow
 from tests.conftest import seed_audit
 
@@ -45,7 +45,7 @@ def test_the_upgrade_moves_the_files_of_the_data_folder_into_the_database(fresh_
     (data_dir / "photos" / "originals" / digest["original"]).write_bytes(files["original"])
     (data_dir / "attachments" / digest["attachment"]).write_bytes(files["attachment"])
     engine = make_engine(url)
-    with Session(engine, expire_on_commit=False) as session:
+    with unit_of_work(engine) as session:
         audit, lead, token = seed_audit(session, library)
         # rows as 0005 knew them (today's services number them with tables that come later)
         case = Case(organisation_id=audit.organisation_id, number=1, audit_id=audit.id, grade="minor_nc", statement="Vikarer er ikke med i APV'en")

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
-from auditor.db import make_engine, upgrade
+from auditor.db import make_engine, upgrade, unit_of_work
 from auditor.models import Audit, Case, CaseCounter, Finding, FindingCounter, User
 from auditor.schemas import AuditIn, FindingIn, OrganisationIn
 from auditor.services import accounts, audits, cases, findings, organisations
@@ -32,7 +32,7 @@ def shared_engine(live_database_url) -> Iterator[Engine]:
 
 def _populate(engine: Engine, library) -> dict:
     """An organisation, its admin, a lead auditor and an audit, committed; their ids."""
-    with Session(engine, expire_on_commit=False) as session:
+    with unit_of_work(engine) as session:
         organisation = organisations.create_organisation(session=session, actor=None, data=OrganisationIn(name="Nordlys Logistik A/S", sites=[]))
         admin, _ = accounts.create_user(session=session, actor=None, email="admin@test.example", name="Admin", role="admin", password=PASSWORD)
         lead, _ = accounts.create_user(session=session, actor=None, email="lead@test.example", name="Lead", role="lead_auditor", password=PASSWORD)
@@ -52,7 +52,7 @@ def _all_at_once(engine: Engine, work: Callable[[Session, int], None]) -> list[B
     start, errors = threading.Barrier(AT_ONCE), []
 
     def run(n: int) -> None:
-        with Session(engine, expire_on_commit=False) as session:
+        with unit_of_work(engine) as session:
             start.wait()
             try:
                 work(session, n)

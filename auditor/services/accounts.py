@@ -10,11 +10,10 @@ from datetime import datetime, timedelta
 
 from pwdlib import PasswordHash
 from sqlalchemy import delete, func, update
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from auditor import vocabulary as v
-from auditor.db import is_busy
+from auditor.db import bookkeeping
 from auditor.errors import Invalid, NotFound, Unauthenticated
 from auditor.i18n import N_
 from auditor.models import ApiToken, AuthSession, LoginFailure, Organisation, User, utcnow
@@ -81,7 +80,6 @@ def create_user(*, session: Session, actor: User | None, email: str, name: str, 
     session.add(user)
     session.flush()
     trail.record(session=session, actor=actor, action="create", entity="user", entity_id=user.id, after=trail.snapshot("user", user))
-    session.commit()
     return user, shown_once
 
 
@@ -131,7 +129,6 @@ def update_user(*, session: Session, actor: User, user: User, role: str | None =
             _revoke_tokens(session, user)
     session.add(user)
     trail.record(session=session, actor=actor, action="update", entity="user", entity_id=user.id, before=before, after=trail.snapshot("user", user))
-    session.commit()
     return user
 
 
@@ -147,7 +144,6 @@ def reset_password(*, session: Session, actor: User | None, user: User) -> str:
     _revoke_tokens(session, user)
     session.add(user)
     trail.record(session=session, actor=actor, action="reset_password", entity="user", entity_id=user.id)
-    session.commit()
     return password
 
 
@@ -166,7 +162,6 @@ def change_password(*, session: Session, user: User, current: str, new: str, ses
         _revoke_tokens(session, user)
     session.add(user)
     trail.record(session=session, actor=user, action="change_password", entity="user", entity_id=user.id, after={"tokens_revoked": revoke_tokens})
-    session.commit()
 
 
 def _end_sessions(session: Session, user: User, keep: str | None = None) -> None:
@@ -213,8 +208,7 @@ def log_in(*, session: Session, email: str, password: str, address: str, lifetim
     valid, updated_hash = password_hash.verify_and_update(password, user.password_hash if user else _DUMMY_HASH)
     if not (user and valid and user.is_active):
         session.execute(delete(LoginFailure).where(LoginFailure.at <= now - FAILURES_KEPT))
-        session.add(LoginFailure(email=email, address=address, at=now))
-        session.commit()
+        session.add(LoginFailure(email=email, address=address, at=now))  # kept: the caller commits the refusal's record
         raise Unauthenticated(N_("Wrong e-mail or password."))
     if updated_hash:  # hashed with older parameters: store it with today's
         user.password_hash = updated_hash
@@ -224,7 +218,6 @@ def log_in(*, session: Session, email: str, password: str, address: str, lifetim
     session.add(AuthSession(token_hash=hash_token(token), user_id=user.id, created_at=now, expires_at=now + lifetime))
     user.last_login_at = now
     session.add(user)
-    session.commit()
     return Login(user, token)
 
 
@@ -257,14 +250,12 @@ def user_for_session(*, session: Session, token: str, lifetime: timedelta, now: 
     if user is None or not user.is_active:
         raise Unauthenticated(N_("Your session has expired. Please log in again."))
     if auth.expires_at - now < lifetime / 2:  # extend, but write at most a few times per lifetime
-        auth.expires_at = now + lifetime
-        _touch(session, auth)
+        bookkeeping(session, update(AuthSession).where(AuthSession.id == auth.id).values(expires_at=now + lifetime))
     return user
 
 
 def log_out(*, session: Session, token: str) -> None:
     session.execute(delete(AuthSession).where(AuthSession.token_hash == hash_token(token)))
-    session.commit()
 
 
 # API tokens
@@ -276,7 +267,6 @@ def create_token(*, session: Session, user: User, name: str = "API") -> tuple[Ap
     session.add(row)
     session.flush()
     trail.record(session=session, actor=user, action="create_token", entity="user", entity_id=user.id, after={"token": row.prefix})
-    session.commit()
     return row, token
 
 
@@ -287,21 +277,8 @@ def user_for_token(*, session: Session, token: str) -> User:
         raise Unauthenticated(N_("This API token is not valid."))
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
-        row.last_used_at = now
-        _touch(session, row)
+        bookkeeping(session, update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
     return user
-
-
-def _touch(session: Session, row: AuthSession | ApiToken) -> None:
-    """Bookkeeping that can wait for the next request (a session's expiry pushed on, a token's last use). A request
-    that only reads may find SQLite's write lock taken (db.reading); it must not fail for this, so it skips it."""
-    session.add(row)
-    try:
-        session.commit()
-    except OperationalError as error:
-        if not is_busy(error):
-            raise
-        session.rollback()
 
 
 def list_tokens(*, session: Session, user: User) -> list[ApiToken]:
@@ -320,7 +297,6 @@ def revoke_token(*, session: Session, actor: User | None, token_id: int) -> ApiT
         row.revoked_at = utcnow()
         session.add(row)
         trail.record(session=session, actor=actor, action="revoke_token", entity="user", entity_id=row.user_id, after={"token": row.prefix})
-        session.commit()
     return row
 
 

@@ -60,7 +60,6 @@ def create_audit(*, session: Session, actor: User, data: AuditIn, library: Libra
     for user, role in team:
         trail.record(session=session, actor=actor, action="create", entity="team", entity_id=user.id, audit_id=audit.id, after={"user_id": user.id, "role": role})
     cases.carry_over(session=session, actor=actor, audit=audit)
-    session.commit()
     return audit
 
 
@@ -150,7 +149,6 @@ def update_audit(*, session: Session, actor: User, audit: Audit, data: AuditUpda
     audit.updated_at = utcnow()
     session.add(audit)
     trail.record(session=session, actor=actor, action="update", entity="audit", entity_id=audit.id, audit_id=audit.id, before=before, after=trail.snapshot("audit", audit))
-    session.commit()
     return audit
 
 
@@ -171,7 +169,6 @@ def update_report_details(*, session: Session, actor: User, audit: Audit, data: 
     audit.updated_at = utcnow()
     session.add(audit)
     trail.record(session=session, actor=actor, action="update", entity="audit", entity_id=audit.id, audit_id=audit.id, before=before, after=trail.snapshot("audit", audit))
-    session.commit()
     return audit
 
 
@@ -204,7 +201,6 @@ def change_status(*, session: Session, actor: User, audit: Audit, status: str) -
     audit.updated_at = utcnow()
     session.add(audit)
     trail.record(session=session, actor=actor, action="update", entity="audit", entity_id=audit.id, audit_id=audit.id, before=before, after=trail.snapshot("audit", audit))
-    session.commit()
     return audit
 
 
@@ -270,7 +266,6 @@ def add_plan_entry(*, session: Session, actor: User, audit: Audit, data: PlanEnt
     session.add(entry)
     session.flush()
     trail.record(session=session, actor=actor, action="create", entity="plan_entry", entity_id=entry.id, audit_id=audit.id, after=trail.snapshot("plan_entry", entry))
-    session.commit()
     return entry
 
 
@@ -280,4 +275,3 @@ def delete_plan_entry(*, session: Session, actor: User, audit: Audit, entry_id: 
     entry = get_in_audit(session=session, audit=audit, model=PlanEntry, row_id=entry_id, missing=N_("No plan entry with this id in this audit."))
     trail.record(session=session, actor=actor, action="delete", entity="plan_entry", entity_id=entry.id, audit_id=audit.id, before=trail.snapshot("plan_entry", entry))
     session.delete(entry)
-    session.commit()

@@ -129,7 +129,7 @@ def next_steps(*, session: Session, actor: User, case: Case) -> frozenset[str]:
 
 def open_case(*, session: Session, actor: User | None, organisation_id: int, statement: str, grade: str, source: str = v.CaseSource.OTHER,
               audit_id: int | None = None, finding: Finding | None = None, requirement: str = "", evidence: str = "",
-              clauses: list[str] | None = None, tags: dict | None = None, commit: bool = True) -> Case:
+              clauses: list[str] | None = None, tags: dict | None = None) -> Case:
     """Open a case. From an audit finding, or by hand for an incident, complaint, worker's report or a
     management review decision."""
     if grade not in v.FINDING_KINDS:
@@ -148,8 +148,6 @@ def open_case(*, session: Session, actor: User | None, organisation_id: int, sta
     session.add(case)
     session.flush()
     trail.record(session=session, actor=actor, action="create", entity="case", entity_id=case.id, audit_id=audit_id, after=trail.snapshot("case", case))
-    if commit:
-        session.commit()
     return case
 
 
@@ -158,7 +156,7 @@ def open_case_for_finding(*, session: Session, actor: User, audit: Audit, findin
     if finding.kind not in v.NONCONFORMITY_KINDS:
         return None
     return open_case(session=session, actor=actor, organisation_id=audit.organisation_id, statement=finding.statement, grade=finding.kind,
-                     source=v.CaseSource.AUDIT, audit_id=audit.id, finding=finding, requirement=finding.requirement, evidence=finding.evidence, commit=False)
+                     source=v.CaseSource.AUDIT, audit_id=audit.id, finding=finding, requirement=finding.requirement, evidence=finding.evidence)
 
 
 def track_finding(*, session: Session, actor: User, audit: Audit, finding: Finding) -> Case:
@@ -216,7 +214,6 @@ def _change(session: Session, actor: User, case: Case, action: str, **values) ->
     case.updated_at = utcnow()
     session.add(case)
     trail.record(session=session, actor=actor, action=action, entity="case", entity_id=case.id, audit_id=case.audit_id, before=before, after=trail.snapshot("case", case))
-    session.commit()
     return case
 
 
@@ -254,7 +251,6 @@ def add_action(*, session: Session, actor: User, case: Case, description: str, o
     session.add(action)
     session.flush()
     trail.record(session=session, actor=actor, action="create", entity="case_action", entity_id=action.id, audit_id=case.audit_id, after=trail.snapshot("case_action", action))
-    session.commit()
     return action
 
 
@@ -305,7 +301,6 @@ def implement_action(*, session: Session, actor: User, case: Case, action_id: in
     session.add(action)
     trail.record(session=session, actor=actor, action="implement", entity="case_action", entity_id=action.id, audit_id=case.audit_id,
                  before=before, after=trail.snapshot("case_action", action))
-    session.commit()
     if not open_actions(session=session, case=case):
         _change(session, actor, case, action="implemented", status=v.CaseStatus.IMPLEMENTED, implemented_at=utcnow())
     return action
@@ -350,7 +345,7 @@ def add_comment(*, session: Session, actor: User, case: Case, text: str) -> Case
         raise Invalid(N_("Write a comment."), field="text")
     comment = CaseComment(case_id=case.id, author_id=actor.id, text=text.strip())
     session.add(comment)
-    session.commit()
+    session.flush()
     return comment
 
 
@@ -609,7 +604,6 @@ def add_attachment(*, session: Session, actor: User, case: Case, filename: str, 
     session.flush()
     trail.record(session=session, actor=actor, action="attach", entity="case", entity_id=case.id, audit_id=case.audit_id,
                  after={"file": name, "size": len(content), "sha256": digest})
-    session.commit()
     return attachment
 
 

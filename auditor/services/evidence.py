@@ -24,7 +24,6 @@ def add_evidence(*, session: Session, actor: User, audit: Audit, item_id: str, d
     session.flush()
     trail.record(session=session, actor=actor, action="create", entity="evidence", entity_id=entry.id, audit_id=audit.id,
                  after=trail.snapshot("evidence", entry), confidential=entry.confidential)
-    session.commit()
     return entry
 
 
@@ -48,6 +47,5 @@ def delete_evidence(*, session: Session, actor: User, audit: Audit, evidence_id:
     trail.record(session=session, actor=actor, action="delete", entity="evidence", entity_id=entry.id, audit_id=audit.id,
                  before=trail.snapshot("evidence", entry), confidential=entry.confidential)
     session.delete(entry)
-    session.commit()
     return entry
 

@@ -52,7 +52,6 @@ def create_finding(*, session: Session, actor: User, audit: Audit, data: Finding
     session.flush()
     trail.record(session=session, actor=actor, action="create", entity="finding", entity_id=finding.id, audit_id=audit.id, after=trail.snapshot("finding", finding))
     cases.open_case_for_finding(session=session, actor=actor, audit=audit, finding=finding)  # every nonconformity opens a case
-    session.commit()
     return finding
 
 
@@ -74,7 +73,6 @@ def update_finding(*, session: Session, actor: User, audit: Audit, finding: Find
     session.add(finding)
     trail.record(session=session, actor=actor, action="update", entity="finding", entity_id=finding.id, audit_id=audit.id, before=before, after=trail.snapshot("finding", finding))
     cases.follow_finding_change(session=session, actor=actor, audit=audit, finding=finding)
-    session.commit()
     return finding
 
 
@@ -85,7 +83,6 @@ def delete_finding(*, session: Session, actor: User, audit: Audit, finding: Find
     photos.delete_finding_photos(session=session, actor=actor, audit=audit, finding_id=finding.id)
     trail.record(session=session, actor=actor, action="delete", entity="finding", entity_id=finding.id, audit_id=audit.id, before=trail.snapshot("finding", finding))
     session.delete(finding)
-    session.commit()
 
 
 def get_finding(*, session: Session, audit: Audit, finding_id: int) -> Finding:

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from auditor.checklists import Library, LoadedChecklist, load_library
+from auditor.db import unit_of_work
 from auditor.models import ChecklistSnapshot, LibraryRevision
 from auditor.services.checklists import parse_snapshot, snapshot_for
 
@@ -140,14 +141,12 @@ def publish(*, engine: Engine, files: Library, reload: bool, command: str) -> Ou
     `previous_id` (or SQLite's write lock) refuses this one; decide again on top of theirs."""
     published_by = f"{command} on {socket.gethostname()}"[:200]
     for attempt in (1, 2, 3):
-        with Session(engine, expire_on_commit=False) as session:
-            try:
-                outcome = publish_library(session=session, files=files, reload=reload, published_by=published_by)
-                session.commit()
-                return outcome
-            except (IntegrityError, OperationalError):
-                if attempt == 3:
-                    raise
+        try:
+            with unit_of_work(engine) as session:
+                return publish_library(session=session, files=files, reload=reload, published_by=published_by)
+        except (IntegrityError, OperationalError):
+            if attempt == 3:
+                raise
 
 
 def publish_at_start(*, engine: Engine, paths: list[Path]) -> Outcome:

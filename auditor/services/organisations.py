@@ -20,7 +20,6 @@ def create_organisation(*, session: Session, actor: User | None, data: Organisat
     session.flush()
     for site in data.sites:
         add_site(session=session, actor=actor, organisation=organisation, data=site)
-    session.commit()
     return organisation
 
 

@@ -78,7 +78,6 @@ def add_photo(*, session: Session, actor: User, audit: Audit, content: bytes, ca
     session.flush()
     trail.record(session=session, actor=actor, action="create", entity="photo", entity_id=row.id, audit_id=audit.id,
                  after=trail.snapshot("photo", row), confidential=confidential)
-    session.commit()
     return row
 
 
@@ -122,7 +121,6 @@ def delete_photo(*, session: Session, actor: User, audit: Audit, photo_id: int) 
     ensure_open(audit)
     photo = get_photo(session=session, actor=actor, audit=audit, photo_id=photo_id)
     _delete(session=session, actor=actor, photo=photo)
-    session.commit()
     return photo
 
 

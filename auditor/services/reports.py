@@ -103,7 +103,6 @@ def upload_template(*, session: Session, actor: User, scope: TemplateScope, file
     session.flush()
     trail.record(session=session, actor=actor, action="create", entity="report_template", entity_id=row.id,
                  after=trail.snapshot("report_template", row))
-    session.commit()
     return row
 
 
@@ -140,4 +139,3 @@ def delete_template(*, session: Session, actor: User, template_id: int) -> None:
     trail.record(session=session, actor=actor, action="delete", entity="report_template", entity_id=row.id,
                  before=trail.snapshot("report_template", row))
     session.delete(row)
-    session.commit()

@@ -67,7 +67,7 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
     trail.record(session=session, actor=actor, action="create" if current is None else "update", entity="response",
                  entity_id=item_id, audit_id=audit.id, before=before, after=after)
     try:
-        session.commit()
+        session.flush()
     except IntegrityError:  # two first saves of the same item at once: the other one won
         session.rollback()
         raise StaleVersion(current=get_response(session=session, audit=audit, item_id=item_id, fresh=True), submitted=data) from None

@@ -183,7 +183,6 @@ def create_review(*, session: Session, actor: User, organisation_id: int, period
     session.add(review)
     session.flush()
     trail.record(session=session, actor=actor, action="create", entity="review", entity_id=review.id, after=trail.snapshot("review", review))
-    session.commit()
     return review
 
 
@@ -197,7 +196,6 @@ def recompile_review(*, session: Session, actor: User, review: ManagementReview,
     session.add(review)
     trail.record(session=session, actor=actor, action="recompile", entity="review", entity_id=review.id, before=before,
                  after={"compiled_at": review.inputs["compiled_at"]})
-    session.commit()
     return review
 
 
@@ -213,7 +211,6 @@ def update_manual(*, session: Session, actor: User, review: ManagementReview, se
         review.manual, review.updated_at = manual, utcnow()
         session.add(review)
         trail.record(session=session, actor=actor, action="update", entity="review", entity_id=review.id, before=before, after=trail.snapshot("review", review))
-        session.commit()
     return review
 
 
@@ -226,12 +223,11 @@ def add_decision(*, session: Session, actor: User, review: ManagementReview, tex
     case = None
     if needs_action:
         case = cases.open_case(session=session, actor=actor, organisation_id=review.organisation_id, statement=text, grade=v.FindingKind.OFI,
-                               source=v.CaseSource.MANAGEMENT_REVIEW, commit=False)
+                               source=v.CaseSource.MANAGEMENT_REVIEW)
     decision = ReviewDecision(review_id=review.id, text=text, case_id=case.id if case else None)
     session.add(decision)
     session.flush()
     trail.record(session=session, actor=actor, action="create", entity="review_decision", entity_id=decision.id, after=trail.snapshot("review_decision", decision))
-    session.commit()
     return decision
 
 

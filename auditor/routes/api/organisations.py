@@ -42,5 +42,4 @@ def create_site(organisation_id: int, data: SiteIn, session: SessionDep, user: O
     """Add a site or production unit to an organisation."""
     organisation = organisations.get_organisation(session=session, actor=user, organisation_id=organisation_id)
     site = organisations.add_site(session=session, actor=user, organisation=organisation, data=data)
-    session.commit()
     return SiteOut.model_validate(site, from_attributes=True)

@@ -48,5 +48,4 @@ def create_site(request: Request, organisation_id: int, session: SessionDep, use
     if data is None:
         return render(request, "organisations/list.html", _list_context(session, user, site_errors={organisation.id: errors}), status_code=422)
     organisations.add_site(session=session, actor=user, organisation=organisation, data=data)
-    session.commit()
     return RedirectResponse(f"/organisations#organisation-{organisation.id}", status_code=303)
