@@ -85,7 +85,7 @@ def is_busy(error: Exception) -> bool:
 def reading(engine: Engine) -> Engine:
     """The same engine and pool, for work that only reads: on SQLite its transactions begin deferred, so they never
     queue behind a writer. A write in such a transaction is allowed but may fail under contention: keep those to
-    best-effort bookkeeping (see `accounts._touch`)."""
+    best-effort bookkeeping (see `bookkeeping`)."""
     return engine.execution_options(**{READ_ONLY: True})
 
 

@@ -1,6 +1,7 @@
 """Demo data: a fictional Danish company and a surveillance audit half conducted, in Danish.
 
 Idempotent: running it again finds the demo audit and changes nothing. Interviewees are roles, never names.
+All in the caller's transaction (the CLI's `demo` is one unit of work): a demo is made whole or not at all.
 """
 
 from __future__ import annotations
