@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -94,13 +94,16 @@ def reading(engine: Engine) -> Engine:
 # halfway through a step leaves nothing half done.
 
 @contextmanager
-def transaction(session: Session) -> Iterator[Session]:
-    """The unit of work on `session`: commits once when the block ends, rolls back if it raises (and raises again)."""
+def transaction(session: Session, *, before_rollback: Callable[[], object] | None = None) -> Iterator[Session]:
+    """The unit of work on `session`: commits once when the block ends, rolls back if it raises (and raises again).
+    The rollback expires every row the session holds; `before_rollback` may copy what is still to be shown."""
     try:
         yield session
         _run_bookkeeping(session)
         session.commit()
     except BaseException:
+        if before_rollback is not None:
+            before_rollback()
         session.rollback()
         raise
 

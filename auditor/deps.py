@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from auditor import vocabulary as v
@@ -33,12 +34,22 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def request_transaction(session: Annotated[Session, Depends(get_session, scope="function")]) -> Iterator[Session]:
+def request_transaction(request: Request, session: Annotated[Session, Depends(get_session, scope="function")]) -> Iterator[Session]:
     """The request's unit of work (db.transaction): one commit when the handler has succeeded, a rollback when it
     raises. Scope "function": it ends when the handler returns, before the response is sent, so a failing commit
     becomes the error response (a 503 when the database is busy) and a 2xx is never sent for work not committed."""
-    with transaction(session):
+    with transaction(session, before_rollback=lambda: _keep_user(request)):
         yield session
+
+
+def _keep_user(request: Request) -> None:
+    """The error page is rendered after the rollback, which expires the user's row: it names the user from a copy."""
+    user = getattr(request.state, "user", None)
+    if user is not None:
+        try:
+            request.state.user = User.model_validate(user.model_dump())
+        except SQLAlchemyError:  # the row could not be read again (the database failed): a page without the user's menu
+            request.state.user = None
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -31,7 +31,8 @@ class StaleVersion(DomainError):
 
     def __init__(self, current: Any, submitted: Any):
         super().__init__("Someone else changed this answer after you loaded it.")
-        self.current = current
+        # A copy: the error is answered after the request's transaction has rolled back, which expires the row.
+        self.current = None if current is None else type(current).model_validate(current.model_dump())
         self.submitted = submitted
 
 

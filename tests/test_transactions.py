@@ -20,7 +20,8 @@ from auditor.demo import ORGANISATION
 from auditor.models import AuditEvent, Case, CaseAction, Organisation, User
 from auditor.schemas import OrganisationIn
 from auditor.services import accounts, cases, organisations
-from tests.conftest import PASSWORD
+from auditor.security import SESSION_COOKIE
+from tests.conftest import PASSWORD, seed_audit
 
 
 def accepted_plan(session: Session) -> tuple[Case, CaseAction, User]:
@@ -103,3 +104,23 @@ def test_a_cli_command_that_fails_halfway_leaves_nothing_half_done(fresh_databas
     engine.dispose()
     assert main(["demo"]) == 0  # so running it again makes the whole demo, not "already there"
     assert "demo audit created" in capsys.readouterr().out
+
+
+def test_after_a_rollback_the_error_answer_still_shows_what_it_shows(fresh_database_url, library, tmp_path):
+    """A failed request's transaction is rolled back before its error is answered: the error page still names the
+    user, and a refused save still sends the stored answer."""
+    engine = make_engine(fresh_database_url)
+    with unit_of_work(engine) as session:
+        audit, lead, token = seed_audit(session, library)
+        cookie = accounts.log_in(session=session, email=lead.email, password=PASSWORD, address="test", lifetime=timedelta(hours=1)).token
+    item_id = next(library.get("iso45003-clauses").checklist.items()).id
+    app = create_app(Settings(database_url=fresh_database_url, data_dir=tmp_path), engine=engine, library=library)
+    with TestClient(app, raise_server_exceptions=False, headers={"Accept-Language": "en"}) as client:
+        client.cookies.set(SESSION_COOKIE, cookie)
+        page = client.get("/audits/999")
+        assert page.status_code == 404 and "Lead" in page.text
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert client.put(f"/api/v1/audits/{audit.id}/responses/{item_id}", json={"verdict": "conform", "version": 0}, headers=bearer).status_code == 200
+        stale = client.put(f"/api/v1/audits/{audit.id}/responses/{item_id}", json={"verdict": "minor_nc", "version": 0}, headers=bearer)
+        assert stale.status_code == 409 and stale.json()["current"]["verdict"] == "conform"
+    engine.dispose()
