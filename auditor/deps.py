@@ -15,7 +15,7 @@ from auditor.config import Settings
 from auditor.db import transaction
 from auditor.errors import Forbidden, PasswordChangeRequired, Unauthenticated
 from auditor.i18n import N_
-from auditor.models import Audit, Case, Finding, ManagementReview, User
+from auditor.models import Audit, Case, Finding, ManagementReview, User, detached_copy
 from auditor.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest
 from auditor.security import SAFE_METHODS, SESSION_COOKIE, check_csrf, submitted_csrf_token
 from auditor.services import access, accounts, audits, cases, findings, reviews
@@ -47,7 +47,7 @@ def _keep_user(request: Request) -> None:
     user = getattr(request.state, "user", None)
     if user is not None:
         try:
-            request.state.user = User.model_validate(user.model_dump())
+            request.state.user = detached_copy(user)
         except SQLAlchemyError:  # the row could not be read again (the database failed): a page without the user's menu
             request.state.user = None
 

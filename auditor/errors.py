@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from auditor.models import detached_copy
+
 
 class DomainError(Exception):
     """Base class; `message` is an English msgid, translated where it is shown."""
@@ -32,7 +34,7 @@ class StaleVersion(DomainError):
     def __init__(self, current: Any, submitted: Any):
         super().__init__("Someone else changed this answer after you loaded it.")
         # A copy: the error is answered after the request's transaction has rolled back, which expires the row.
-        self.current = None if current is None else type(current).model_validate(current.model_dump())
+        self.current = None if current is None else detached_copy(current)
         self.submitted = submitted
 
 

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import AutoString, Column, Field, SQLModel
 
 from auditor.vocabulary import ActionStatus, Actor, AuditStatus, AuditType, CaseSource, CaseStatus, EvidenceMethod, FindingKind, Language, PlanKind, PreventionLevel, ReportKind, Role, RootCauseMethod, TeamRole, Verdict, VerificationResult
+
+RowT = TypeVar("RowT", bound=SQLModel)
+
+
+def detached_copy(row: RowT) -> RowT:
+    """A copy of a row's column values, bound to no session: what is still shown after a rollback (which expires the
+    row itself). Read through the attributes, so an expired row is read again first."""
+    return type(row).model_validate({name: getattr(row, name) for name in row.__table__.columns.keys()})
 
 
 def utcnow() -> datetime:
