@@ -9,14 +9,14 @@ from auditor.services import access, trail
 
 
 def audit_history(*, session: Session, actor: User, audit: Audit, entity: str | None = None, entity_id: str | None = None) -> list[AuditEvent]:
-    access.require(session=session, user=actor, audit=audit, can=access.Can.VIEW)
+    access.require_audit(session=session, user=actor, audit=audit, can=access.Can.VIEW)
     see_confidential = access.sees_confidential(session=session, user=actor, audit=audit)
     return trail.history(session=session, audit_id=audit.id, see_confidential=see_confidential, entity=entity, entity_id=entity_id)
 
 
 def audit_history_csv(*, session: Session, actor: User, audit: Audit) -> tuple[str, str]:
     """(file name, CSV text) of the audit's trail. An export never carries confidential content, whoever asks."""
-    access.require(session=session, user=actor, audit=audit, can=access.Can.VIEW)
+    access.require_audit(session=session, user=actor, audit=audit, can=access.Can.VIEW)
     events = trail.history(session=session, audit_id=audit.id, see_confidential=False)
     return f"audit-{audit.id}-history.csv", trail.as_csv(events)
 

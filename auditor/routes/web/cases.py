@@ -15,7 +15,7 @@ from auditor.models import Audit, Case, Organisation, User
 from auditor.i18n import gettext
 from auditor.routes.errors import message_of
 from auditor.routes.web.forms import FormDep, form_fields
-from auditor.services import cases, history, trail
+from auditor.services import access, cases, history, trail
 from auditor.templating import render
 
 router = APIRouter()
@@ -45,7 +45,7 @@ def show_board(request: Request, session: SessionDep, user: CurrentUser, setting
         "organisations": {o.id: o.name for o in session.exec(select(Organisation).where(Organisation.id.in_(ids)))} if ids else {},
         "owners": list(session.exec(select(User).where(User.role.in_((v.Role.ACTION_OWNER, v.Role.QUALITY_MANAGER, v.Role.ADMIN)), User.is_active).order_by(User.name)))
         if user.organisation_id is None else list(session.exec(select(User).where(User.organisation_id == user.organisation_id, User.is_active).order_by(User.name))),
-        "can_open": user.organisation_id is not None and cases.can_open_cases(user, user.organisation_id),
+        "can_open": access.anywhere(user, Organisation, access.Can.OPEN_CASES),
         "export_query": request.url.query,
     }
     return render(request, "cases/_board.html" if is_htmx(request) else "cases/board.html", context)
@@ -58,8 +58,8 @@ def show_my_actions(request: Request, session: SessionDep, user: CurrentUser):
 
 
 def _new_context(session, user, values: dict, errors: dict) -> dict:
-    organisations = [user.organisation_id] if user.organisation_id else [o.id for o in session.exec(select(Organisation))]
-    names = {o.id: o.name for o in session.exec(select(Organisation).where(Organisation.id.in_(organisations)))}
+    """The form asks for the organisation only of someone who may open cases in several."""
+    names = {o.id: o.name for o in session.exec(select(Organisation).where(access.where(user, Organisation, access.Can.OPEN_CASES)).order_by(Organisation.name))}
     return {"values": values, "errors": errors, "organisations": names if user.organisation_id is None else {}}
 
 
@@ -76,7 +76,7 @@ def create_case(request: Request, session: SessionDep, user: CaseOpener, submitt
     chosen = str(form.get("organisation_id", ""))
     organisation_id = user.organisation_id or (int(chosen) if chosen.isdigit() else 0)
     try:
-        if not cases.can_open_cases(user, organisation_id) or session.get(Organisation, organisation_id) is None:
+        if not access.allows_in(session=session, user=user, can=access.Can.OPEN_CASES, organisation_id=organisation_id):
             raise Invalid("Choose an organisation.", field="organisation_id")
         case = cases.open_case(session=session, actor=user, organisation_id=organisation_id, statement=str(form.get("statement", "")),
                                grade=str(form.get("grade", "")), source=str(form.get("source", v.CaseSource.OTHER)), requirement=str(form.get("requirement", "")),
