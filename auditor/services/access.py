@@ -274,7 +274,8 @@ def allows(*, session: Session, user: User, record, can: Can) -> bool:
 
 
 def allows_in(*, session: Session, user: User, can: Can, organisation_id: int | None) -> bool:
-    """Whether the user may `can` in this organisation (None: the provider's own, only for those allowed everywhere)."""
+    """Whether the user may `can` in this organisation (None: the provider's own, only for those allowed in every
+    organisation). Whether the organisation exists is the caller's question."""
     condition = RULES[Organisation][can](user)
     if isinstance(condition, bool) or organisation_id is None:
         return condition is True

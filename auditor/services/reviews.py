@@ -135,7 +135,8 @@ def create_review(*, session: Session, actor: User, organisation_id: int, period
                   today: date | None = None) -> ManagementReview:
     """Compile the inputs for the organisation and period and keep them as a new review."""
     access.require_anywhere(actor, Organisation, access.Can.COMPILE_REVIEWS)
-    if not access.allows_in(session=session, user=actor, can=access.Can.COMPILE_REVIEWS, organisation_id=organisation_id):
+    if session.get(Organisation, organisation_id) is None or not access.allows_in(session=session, user=actor, can=access.Can.COMPILE_REVIEWS,
+                                                                                  organisation_id=organisation_id):
         raise Invalid(N_("No organisation with this id."), field="organisation_id")
     _check_period(period_start, period_end)
     review = ManagementReview(

@@ -76,7 +76,8 @@ def create_case(request: Request, session: SessionDep, user: CaseOpener, submitt
     chosen = str(form.get("organisation_id", ""))
     organisation_id = user.organisation_id or (int(chosen) if chosen.isdigit() else 0)
     try:
-        if not access.allows_in(session=session, user=user, can=access.Can.OPEN_CASES, organisation_id=organisation_id):
+        if session.get(Organisation, organisation_id) is None or not access.allows_in(session=session, user=user, can=access.Can.OPEN_CASES,
+                                                                                      organisation_id=organisation_id):
             raise Invalid("Choose an organisation.", field="organisation_id")
         case = cases.open_case(session=session, actor=user, organisation_id=organisation_id, statement=str(form.get("statement", "")),
                                grade=str(form.get("grade", "")), source=str(form.get("source", v.CaseSource.OTHER)), requirement=str(form.get("requirement", "")),
