@@ -344,3 +344,17 @@ def test_the_board_pages(board_cases, client):
     assert 'href="http://testserver/cases?grade=major_nc&amp;limit=2&amp;offset=2"' in page
     last = client.get("/cases", params={"grade": "major_nc", "limit": 2, "offset": 2}).text
     assert last.count('<tr class="') == 2 and "3–4 of 4" in last and 'rel="next"' not in last
+
+
+def test_the_board_names_only_owners_of_cases_you_may_see(chain, make_user, login):
+    """The owner filter lists the people who own an action of a visible case: another organisation's people stay
+    unknown to an auditor who is not on its audits."""
+    audit, finding, owner, people = chain
+    path = f"/cases/{finding['case_id']}"
+    post(people["quality_manager"], f"{path}/correction", {"correction": "Spurgt"})
+    post(people["quality_manager"], f"{path}/root-cause", {"method": "free_text", "cause": "Procedure"})
+    post(people["quality_manager"], f"{path}/actions", {"description": "Ny procedure", "owner_id": owner.id,
+                                                       "due_date": (date.today() + timedelta(days=9)).isoformat(), "prevention_level": "primary"})
+    assert "Driftschef" in people["lead"].get("/cases").text
+    outsider = login(make_user("auditor", name="Udenforstående"))
+    assert "Driftschef" not in outsider.get("/cases").text

@@ -516,6 +516,12 @@ def board(*, session: Session, actor: User, policy: dict, filters: BoardFilters 
     return Board(rows, counts, Page(rows, shown, page.limit, page.offset) if page else whole(rows))
 
 
+def action_owners(*, session: Session, actor: User) -> list[User]:
+    """The people who own an action of a case the actor may see (the board's owner filter), by name."""
+    owning = select(CaseAction.owner_id).join(Case, Case.id == CaseAction.case_id).where(access.where(actor, Case))
+    return list(session.exec(select(User).where(User.id.in_(owning)).order_by(User.name, User.id)))
+
+
 def my_actions(*, session: Session, actor: User, today: date | None = None) -> list[tuple[CaseAction, Case, bool]]:
     """(action, its case, overdue) for every open action the actor owns, soonest due first."""
     today = today or date.today()

@@ -43,8 +43,7 @@ def show_board(request: Request, session: SessionDep, user: CurrentUser, setting
     context = {
         "board": found, "params": params, "today": date.today(),
         "organisations": {o.id: o.name for o in session.exec(select(Organisation).where(Organisation.id.in_(ids)))} if ids else {},
-        "owners": list(session.exec(select(User).where(User.role.in_((v.Role.ACTION_OWNER, v.Role.QUALITY_MANAGER, v.Role.ADMIN)), User.is_active).order_by(User.name)))
-        if user.organisation_id is None else list(session.exec(select(User).where(User.organisation_id == user.organisation_id, User.is_active).order_by(User.name))),
+        "owners": cases.action_owners(session=session, actor=user),
         "can_open": access.anywhere(user, Organisation, access.Can.OPEN_CASES),
         "export_query": request.url.query,
     }
