@@ -283,7 +283,7 @@ def allows_in(*, session: Session, user: User, can: Can, organisation_id: int | 
     return organisation is not None and allows(session=session, user=user, record=organisation, can=can)
 
 
-def require(*, session: Session, user: User, record, can: Can, missing: str = N_("Not found.")) -> None:
+def require(*, session: Session, user: User, record, can: Can, missing: str = N_("Not found")) -> None:
     """NotFound (`missing`) if the record is invisible to the user, Forbidden if visible but this is not allowed."""
     granted = permissions(session=session, user=user, record=record)
     if Can.VIEW in RULES[type(record)] and Can.VIEW not in granted:
