@@ -26,7 +26,7 @@ Row = TypeVar("Row")
 def create_audit(*, session: Session, actor: User, data: AuditIn, library: Library) -> Audit:
     """Plan an audit; its checklists are frozen as they are in the library now."""
     organisation = session.get(Organisation, data.organisation_id)
-    if organisation is None or (actor.organisation_id is not None and actor.organisation_id != organisation.id):
+    if organisation is None or not access.allows(session=session, user=actor, record=organisation, can=access.Can.VIEW):
         raise Invalid("There is no organisation with id {id}.", field="organisation_id", id=data.organisation_id)
     access.require_planner(session=session, user=actor, organisation_id=organisation.id)
     lead_id = data.lead_auditor_id if data.lead_auditor_id is not None else (actor.id if actor.role == v.Role.LEAD_AUDITOR else None)
