@@ -358,3 +358,22 @@ def test_the_board_names_only_owners_of_cases_you_may_see(chain, make_user, logi
     assert "Driftschef" in people["lead"].get("/cases").text
     outsider = login(make_user("auditor", name="Udenforstående"))
     assert "Driftschef" not in outsider.get("/cases").text
+
+
+def test_the_case_page_offers_each_owner_only_their_own_actions(chain, make_user, login, session):
+    """An action is implemented by its owner (or a manager): the page offers an owner the form for their own open
+    actions only, a manager for every open one."""
+    from auditor.models import Organisation
+
+    audit, finding, owner, people = chain
+    other = make_user("action_owner", organisation=session.get(Organisation, audit.organisation_id), name="Lagerchef")
+    qm, path = people["quality_manager"], f"/cases/{finding['case_id']}"
+    post(qm, f"{path}/correction", {"correction": "Spurgt"})
+    post(qm, f"{path}/root-cause", {"method": "free_text", "cause": "Procedure"})
+    due = (date.today() + timedelta(days=9)).isoformat()
+    for who in (owner, other):
+        post(qm, f"{path}/actions", {"description": f"Handling for {who.name}", "owner_id": who.id, "due_date": due, "prevention_level": "primary"})
+    post(qm, f"{path}/submit")
+    assert post(people["lead"], f"{path}/review", {"accept": True}).json()["status"] == "plan_accepted"
+    forms = lambda client: client.get(path).text.count('action="/cases/' + str(finding["case_id"]) + '/step/implement"')  # noqa: E731
+    assert (forms(people["owner"]), forms(login(other)), forms(qm), forms(people["viewer"])) == (1, 1, 2, 0)

@@ -94,6 +94,7 @@ def _case_context(session, user, settings, case: Case, error: str | None = None)
     owners = {u.id: u.name for u in session.exec(select(User).where(User.id.in_(owner_ids)))} if owner_ids else {}
     return {
         "case": case, "row": row, "steps": cases.next_steps(session=session, actor=user, case=case), "error": error,
+        "implementable": cases.implementable_actions(session=session, actor=user, case=case),
         "audit": session.get(Audit, case.audit_id) if case.audit_id else None, "people": list(people.values()), "owners": owners,
         "only_individual": cases.only_individual_measures(session=session, case=case),
         "comments": cases.comments(session=session, case=case), "attachments": cases.attachments(session=session, case=case),
