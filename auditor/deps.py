@@ -9,13 +9,12 @@ from fastapi import Depends, Query, Request, Response
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from auditor import vocabulary as v
 from auditor.checklists import Library
 from auditor.config import Settings
 from auditor.db import transaction
 from auditor.errors import Forbidden, PasswordChangeRequired, Unauthenticated
 from auditor.i18n import N_
-from auditor.models import Audit, Case, Finding, ManagementReview, User, detached_copy
+from auditor.models import Audit, Case, Finding, ManagementReview, Organisation, User, detached_copy
 from auditor.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest
 from auditor.security import SAFE_METHODS, SESSION_COOKIE, check_csrf, submitted_csrf_token
 from auditor.services import access, accounts, audits, cases, findings, reviews
@@ -135,7 +134,7 @@ def audit_loader(can: access.Can):
 
     def get_audit_or_404(audit_id: int, session: SessionDep, user: CurrentUser) -> Audit:
         audit = audits.get_audit(session=session, actor=user, audit_id=audit_id)
-        access.require(session=session, user=user, audit=audit, can=can)
+        access.require_audit(session=session, user=user, audit=audit, can=can)
         return audit
 
     return get_audit_or_404
@@ -146,38 +145,26 @@ PlanAuditDep = Annotated[Audit, Depends(audit_loader(access.Can.PLAN))]
 ConductAuditDep = Annotated[Audit, Depends(audit_loader(access.Can.CONDUCT))]
 
 
-def require_planner(user: CurrentUser) -> User:
-    access.require_planner(user=user)
-    return user
+def gate(model: type, can: access.Can, message: str | None = None):
+    """A dependency that lets through only a user who may `can` some record of `model` at all (which one, the
+    handler's service checks)."""
+
+    def may_at_all(user: CurrentUser) -> User:
+        if not access.anywhere(user, model, can):
+            raise Forbidden(message or N_("Your role does not allow this."))
+        return user
+
+    return may_at_all
 
 
-def require_organisation_manager(user: CurrentUser) -> User:
-    access.require_organisation_manager(user)
-    return user
+Planner = Annotated[User, Depends(gate(Organisation, access.Can.PLAN_AUDITS))]
+TemplateAdmin = Annotated[User, Depends(gate(Organisation, access.Can.MANAGE_TEMPLATES, N_("Only an administrator can manage report templates.")))]
+CaseOpener = Annotated[User, Depends(gate(Organisation, access.Can.OPEN_CASES))]
+OrganisationManager = Annotated[User, Depends(gate(Organisation, access.Can.MANAGE))]
+UserManager = Annotated[User, Depends(gate(Organisation, access.Can.MANAGE_USERS, N_("Only an administrator can manage users.")))]
+ReviewCreator = Annotated[User, Depends(gate(Organisation, access.Can.COMPILE_REVIEWS))]
 
 
-def require_user_manager(user: CurrentUser) -> User:
-    access.require_user_manager(user=user, organisation_id=user.organisation_id)
-    return user
-
-
-def require_case_opener(user: CurrentUser) -> User:
-    """Opening a case by hand: quality managers and admins (for which organisation, the service checks)."""
-    if user.role not in {v.Role.ADMIN, v.Role.QUALITY_MANAGER}:
-        raise Forbidden(N_("Your role does not allow this."))
-    return user
-
-
-def require_template_admin(user: CurrentUser) -> User:
-    access.require_template_manager(user=user, organisation_id=user.organisation_id)
-    return user
-
-
-Planner = Annotated[User, Depends(require_planner)]
-TemplateAdmin = Annotated[User, Depends(require_template_admin)]
-CaseOpener = Annotated[User, Depends(require_case_opener)]
-OrganisationManager = Annotated[User, Depends(require_organisation_manager)]
-UserManager = Annotated[User, Depends(require_user_manager)]
 
 
 def get_finding_or_404(finding_id: int, audit: AuditDep, session: SessionDep) -> Finding:
@@ -205,18 +192,11 @@ def get_review_or_404(review_id: int, session: SessionDep, user: CurrentUser) ->
     return reviews.get_review(session=session, actor=user, review_id=review_id)
 
 
-def get_managed_review(review: Annotated[ManagementReview, Depends(get_review_or_404)], user: CurrentUser) -> ManagementReview:
+def get_managed_review(review: Annotated[ManagementReview, Depends(get_review_or_404)], session: SessionDep, user: CurrentUser) -> ManagementReview:
     """The review in the path, if the user may also change it (403 otherwise)."""
-    reviews.require_manager(actor=user, review=review)
+    access.require(session=session, user=user, record=review, can=access.Can.MANAGE)
     return review
-
-
-def require_review_creator(user: CurrentUser) -> User:
-    """Compiling a review: quality managers and admins (of which organisation, the service checks)."""
-    reviews.require_creator(user)
-    return user
 
 
 ReviewDep = Annotated[ManagementReview, Depends(get_review_or_404)]
 ManagedReviewDep = Annotated[ManagementReview, Depends(get_managed_review)]
-ReviewCreator = Annotated[User, Depends(require_review_creator)]

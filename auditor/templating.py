@@ -15,6 +15,7 @@ from auditor import vocabulary
 from auditor.i18n import get_locale, gettext, localized, ngettext
 from auditor.paths import TEMPLATES_DIR
 from auditor.security import csrf_token
+from auditor.services import access
 
 env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True, extensions=["jinja2.ext.i18n"])
 templates = Jinja2Templates(env=env)
@@ -44,7 +45,9 @@ env.filters.update(
 
 
 def render(request: Request, name: str, context: dict | None = None, status_code: int = 200, headers: dict | None = None) -> HTMLResponse:
-    """Render a page or fragment; the locale, the request, the user and the CSRF token are always in the context."""
+    """Render a page or fragment; the locale, the request, the user (with the parts of the app the top bar offers
+    them) and the CSRF token are always in the context."""
     user = getattr(request.state, "user", None)
-    context = {"request": request, "locale": get_locale(), "user": user, "csrf_token": csrf_token(request), **(context or {})}
+    context = {"request": request, "locale": get_locale(), "user": user, "menu": access.menu(user) if user else None, "csrf_token": csrf_token(request),
+               **(context or {})}
     return templates.TemplateResponse(request, name, context, status_code=status_code, headers=headers)

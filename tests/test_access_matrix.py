@@ -7,7 +7,8 @@ The table RULES classifies each route; test_every_route_is_in_the_matrix fails w
 and a refused row proves it keeps the others out. The world is built once per module on a database of its own;
 each row runs in a transaction that is rolled back, so rows neither see each other's changes nor depend on order.
 
-Mutation check: weaken one rule, run this file, count the red rows, restore the code. Done on 2026-11-27:
+Mutation check: weaken one rule, run this file, count the red rows, restore the code. Done on 2026-11-27, before
+the rules moved into access.py:
 - `viewer` conducts: in `access.audit_permissions`, give the own organisation's viewer {VIEW, CONDUCT}
   -> 20 rows red (every CONDUCT route as viewer_own).
 - an action owner verifies effectiveness: in `cases.verify_effectiveness`, require `_is_reviewer(...) or
@@ -17,6 +18,17 @@ Mutation check: weaken one rule, run this file, count the red rows, restore the 
 - no organisation filter for a quality manager: skip the check in `access.require_organisation` for the role
   -> 1 row red (GET another organisation as quality_manager_foreign). List filters (`visible_*`) answer 200
   either way; the resources' own tests check what a list holds.
+Done again on 2026-11-27 after every rule moved into `access.RULES` (one condition per record kind and action):
+- action owners are managers: add `v.Role.ACTION_OWNER` to `access.MANAGER_ROLES` (the cases rule moved from
+  cases.py and the reviews rule moved from reviews.py now share it) -> 17 rows red, all as action_owner_own: add an
+  action, submit, close; open a case (API, form, page); compile a review (API, form); read, download, change,
+  recompile and decide on the world's review (API and pages).
+- every team member plans: in `access._audit_plan`, drop the lead's team role from `_on_team` -> 11 rows red (every
+  PLAN route as auditor_on_team).
+- separation of duties on verification (`access._case_verify` without `_not(_owns_an_action(user))`) turns no row
+  red here: no persona both reviews a case and owns one of its actions.
+(Confidential entries: give the own organisation `access._audit_see_confidential` -> tests/test_history.py,
+test_responses.py and test_photos.py go red, 8 tests.)
 """
 
 from __future__ import annotations

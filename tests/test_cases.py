@@ -344,3 +344,36 @@ def test_the_board_pages(board_cases, client):
     assert 'href="http://testserver/cases?grade=major_nc&amp;limit=2&amp;offset=2"' in page
     last = client.get("/cases", params={"grade": "major_nc", "limit": 2, "offset": 2}).text
     assert last.count('<tr class="') == 2 and "3–4 of 4" in last and 'rel="next"' not in last
+
+
+def test_the_board_names_only_owners_of_cases_you_may_see(chain, make_user, login):
+    """The owner filter lists the people who own an action of a visible case: another organisation's people stay
+    unknown to an auditor who is not on its audits."""
+    audit, finding, owner, people = chain
+    path = f"/cases/{finding['case_id']}"
+    post(people["quality_manager"], f"{path}/correction", {"correction": "Spurgt"})
+    post(people["quality_manager"], f"{path}/root-cause", {"method": "free_text", "cause": "Procedure"})
+    post(people["quality_manager"], f"{path}/actions", {"description": "Ny procedure", "owner_id": owner.id,
+                                                       "due_date": (date.today() + timedelta(days=9)).isoformat(), "prevention_level": "primary"})
+    assert "Driftschef" in people["lead"].get("/cases").text
+    outsider = login(make_user("auditor", name="Udenforstående"))
+    assert "Driftschef" not in outsider.get("/cases").text
+
+
+def test_the_case_page_offers_each_owner_only_their_own_actions(chain, make_user, login, session):
+    """An action is implemented by its owner (or a manager): the page offers an owner the form for their own open
+    actions only, a manager for every open one."""
+    from auditor.models import Organisation
+
+    audit, finding, owner, people = chain
+    other = make_user("action_owner", organisation=session.get(Organisation, audit.organisation_id), name="Lagerchef")
+    qm, path = people["quality_manager"], f"/cases/{finding['case_id']}"
+    post(qm, f"{path}/correction", {"correction": "Spurgt"})
+    post(qm, f"{path}/root-cause", {"method": "free_text", "cause": "Procedure"})
+    due = (date.today() + timedelta(days=9)).isoformat()
+    for who in (owner, other):
+        post(qm, f"{path}/actions", {"description": f"Handling for {who.name}", "owner_id": who.id, "due_date": due, "prevention_level": "primary"})
+    post(qm, f"{path}/submit")
+    assert post(people["lead"], f"{path}/review", {"accept": True}).json()["status"] == "plan_accepted"
+    forms = lambda client: client.get(path).text.count('action="/cases/' + str(finding["case_id"]) + '/step/implement"')  # noqa: E731
+    assert (forms(people["owner"]), forms(login(other)), forms(qm), forms(people["viewer"])) == (1, 1, 2, 0)

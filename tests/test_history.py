@@ -84,3 +84,80 @@ def test_nothing_in_the_app_edits_the_trail(client):
 
     routes = [(method, c.path_format) for c in iter_route_contexts(client.app.routes) if isinstance(c.original_route, APIRoute) for method in c.original_route.methods]
     assert [r for r in routes if "history" in r[1] and r[0] != "GET"] == []
+
+
+# Confidential evidence and photos: every field hidden from everyone outside the audit team, in every history and
+# export (issue 13, 1).
+
+CAPTION = "Employee K. cried by the coffee machine"
+SUMMARY = "The manager calls K. the problem"
+REFERENCE = "Interview notes K. page 2"
+OUTSIDERS = ("viewer", "quality_manager", "action_owner", "organisation_admin")
+TEAM = ("auditor_on_team", "installation_admin")
+
+
+def small_jpeg() -> bytes:
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(picture, "JPEG")
+    return picture.getvalue()
+
+
+@pytest.fixture
+def confidential_world(session, make_audit, make_organisation, make_user, admin, lead, first_item_id):
+    """An audit with a confidential interview note and a confidential photo (and a removed one of each), a
+    nonconformity whose case has an action of the action owner's, and a user of each role."""
+    from datetime import date
+
+    from auditor.schemas import EvidenceIn, FindingIn
+    from auditor.services import cases, evidence, findings, photos
+
+    organisation = make_organisation()
+    people = {"viewer": make_user("viewer", organisation), "quality_manager": make_user("quality_manager", organisation),
+              "action_owner": make_user("action_owner", organisation), "organisation_admin": make_user("admin", organisation),
+              "auditor_on_team": make_user("auditor"), "installation_admin": admin}
+    audit = make_audit(organisation=organisation, team_ids=[people["auditor_on_team"].id])
+    secrets = [CAPTION, SUMMARY, REFERENCE]
+    for keep in (True, False):
+        entry = evidence.add_evidence(session=session, actor=lead, audit=audit, item_id=first_item_id, data=EvidenceIn(
+            method="interview_individual", summary=SUMMARY, reference=REFERENCE, interviewee_role="employees", interviewee_count=1, confidential=True))
+        photo = photos.add_photo(session=session, actor=lead, audit=audit, item_id=first_item_id, content=small_jpeg(), caption=CAPTION, confidential=True)
+        secrets.append(photo.sha256)
+        if not keep:
+            evidence.delete_evidence(session=session, actor=lead, audit=audit, evidence_id=entry.id)
+            photos.delete_photo(session=session, actor=lead, audit=audit, photo_id=photo.id)
+    finding = findings.create_finding(session=session, actor=lead, audit=audit, data=FindingIn(item_id=first_item_id, kind="minor_nc", statement="No routine"))
+    case = cases.case_for_finding(session=session, finding_id=finding.id)
+    cases.record_correction(session=session, actor=admin, case=case, correction="Talked to the team")
+    cases.record_root_cause(session=session, actor=admin, case=case, method="free_text", cause="No routine")
+    cases.add_action(session=session, actor=admin, case=case, description="A routine", owner_id=people["action_owner"].id,
+                     due_date=date(2027, 2, 1), prevention_level="primary")
+    routes = {"history page": f"/audits/{audit.id}/history", "history JSON": f"/api/v1/audits/{audit.id}/history",
+              "photo history JSON": f"/api/v1/audits/{audit.id}/history?entity=photo",
+              "evidence history JSON": f"/api/v1/audits/{audit.id}/history?entity=evidence",
+              "history.csv": f"/api/v1/audits/{audit.id}/history.csv",
+              "case page": f"/cases/{case.id}", "case history JSON": f"/api/v1/cases/{case.id}/history"}
+    return people, routes, secrets
+
+
+@pytest.mark.parametrize("role", OUTSIDERS + TEAM)
+def test_confidential_entries_are_hidden_in_every_history_and_export(role, confidential_world, login):
+    """No field of a confidential entry reaches anyone outside the audit team (client viewer, quality manager,
+    action owner, the organisation's admin) in any history or export; the team and installation admins see them
+    in the histories, and an export never carries them, whoever asks."""
+    people, routes, secrets = confidential_world
+    client = login(people[role])
+    for name, url in routes.items():
+        response = client.get(url)
+        assert response.status_code == 200, (name, response.status_code)
+        leaked = [secret for secret in secrets if secret in response.text]
+        if role in TEAM and name in {"history page", "history JSON", "photo history JSON"}:
+            assert CAPTION in response.text, name  # they see what the others must not: the check can see a leak
+        if role in OUTSIDERS or name == "history.csv":
+            assert leaked == [], (name, leaked)
+    events = client.get(routes["history JSON"]).json()
+    confidential = [e for e in events if e["confidential"]]
+    assert len(confidential) == 6  # created and removed: two notes, two photos
+    if role in OUTSIDERS:
+        assert all(set((e["before"] or {}).values()) | set((e["after"] or {}).values()) == {"[confidential]"} for e in confidential)

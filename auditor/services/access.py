@@ -1,149 +1,361 @@
-"""Who may see and do what: every authorization rule lives here, and the services call it.
+"""Who may see and do what: every authorization rule lives here; loaders, services and pages ask it.
 
+The rules:
 - An installation admin (no organisation) sees and does everything.
-- An organisation's admin sees and does everything within that organisation.
-- Lead auditors and auditors see the audits whose team they are on; a lead auditor plans audits
-  (provider staff for any organisation, a member only for their own organisation).
+- An organisation's admin sees and does everything within that organisation (confidential evidence excepted).
+- Lead auditors and auditors see the audits whose team they are on; the lead plans, the team conducts and sees
+  confidential evidence. A lead auditor plans new audits (provider staff for any organisation, a member only for
+  their own); provider admins and lead auditors create organisations.
 - Quality managers, action owners and viewers see their own organisation's audits, read only.
-- Confidential evidence: only the audit team and installation admins.
-Someone who may not see a thing gets "not found", so nobody learns that it exists.
+- Cases: the organisation's admins and quality managers manage them (and open them by hand); its admins, quality
+  managers, viewers and auditors, the source audit's team and the owners of an action see them; the source audit's
+  team (for a case without an audit, its managers) reviews the plan and verifies effectiveness, but never someone
+  who owns one of the case's actions; an action's owner (or a manager) implements it.
+- Management reviews: the organisation's admins and quality managers compile and edit them, its viewers read them.
+- Users and report templates: admins, an organisation's admin only its own organisation's (and it reads the
+  provider's templates).
+Someone who may not see a thing gets "not found", so nobody learns that it exists; someone who may see it but
+not do this gets "forbidden".
+
+How a rule is written (one definition, two uses, after netbox's RestrictedQuerySet): each kind of record and
+action has one condition, `RULES[Model][action](user)`, a SQL condition on the record's table (or True/False
+when the answer is the same for every record: an installation admin, a role that never may). A list filters by
+it (`where(user, Case)`); one record is checked by running the same condition for that one row (`permissions`,
+`allows`, `require`), so the check and the list can never disagree. The answers for every action on one record
+come from one query, remembered until the session changes something; a constant answer needs no query.
+Doing something in an organisation before a record exists (planning an audit, opening a case, compiling a
+review, adding a user or a template) is a rule on the Organisation; the provider's own users and templates
+belong to no organisation, and only someone a rule allows in every organisation may manage them.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, event, false, or_, true
+from sqlalchemy import ColumnElement, and_, event, false, not_, or_, true
+from sqlalchemy import select as sql_select
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from auditor import vocabulary as v
 from auditor.errors import Forbidden, NotFound
 from auditor.i18n import N_
-from auditor.models import Audit, AuditMember, Organisation, User
+from auditor.models import Audit, AuditMember, Case, CaseAction, ManagementReview, Organisation, ReportTemplate, User
 
 
 class Can(StrEnum):
     VIEW = "view"
+    # audits
     PLAN = "plan"  # change the audit's facts, plan, team and status
-    CONDUCT = "conduct"  # answers, evidence, findings
-    SEE_CONFIDENTIAL = "see_confidential"
+    CONDUCT = "conduct"  # answers, evidence, photos, findings
+    SEE_CONFIDENTIAL = "see_confidential"  # confidential evidence and photos, in every view
+    # cases, reviews, users, templates
+    MANAGE = "manage"  # a case: correction, root cause, plan, submission; a review, user or template: change it
+    REVIEW = "review"  # accept or return a case's plan
+    VERIFY = "verify"  # verify a case's effectiveness (separation of duties: never an action's owner)
+    IMPLEMENT = "implement"  # implement a case's actions and attach evidence (a case action: implement it)
+    CLOSE = "close"
+    # organisations: what may be done in one (before the record exists)
+    PLAN_AUDITS = "plan_audits"
+    OPEN_CASES = "open_cases"
+    COMPILE_REVIEWS = "compile_reviews"
+    MANAGE_USERS = "manage_users"
+    MANAGE_TEMPLATES = "manage_templates"
+
+
+# A condition: True or False when it is the same for every record, else SQL on the record's table.
+Condition = bool | ColumnElement[bool]
+
+MANAGER_ROLES = frozenset({v.Role.ADMIN, v.Role.QUALITY_MANAGER})
+CASE_READER_ROLES = frozenset({v.Role.ADMIN, v.Role.QUALITY_MANAGER, v.Role.VIEWER, v.Role.LEAD_AUDITOR, v.Role.AUDITOR})
+REVIEW_READER_ROLES = MANAGER_ROLES | {v.Role.VIEWER}
+PLANNER_ROLES = frozenset({v.Role.ADMIN, v.Role.LEAD_AUDITOR})
 
 
 def is_installation_admin(user: User) -> bool:
     return user.role == v.Role.ADMIN and user.organisation_id is None
 
 
-_TEAM_ROLES = "access.team_roles"  # the key in Session.info
+# The facts rules are made of
+
+def _any(*conditions: Condition) -> Condition:
+    rest = [c for c in conditions if c is not False]
+    if any(c is True for c in rest):
+        return True
+    return False if not rest else rest[0] if len(rest) == 1 else or_(*rest)
 
 
-def team_role(*, session: Session, user: User, audit: Audit) -> str | None:
-    """The user's role on the audit's team, read once per transaction: a request checks access in its loader and
-    again in the service. Any pending or flushed change may touch the team, so then it is read afresh."""
-    remembered = session.info.setdefault(_TEAM_ROLES, {})
-    key = (audit.id, user.id)
-    if key not in remembered or session.new or session.deleted or session.dirty:
-        remembered[key] = session.exec(select(AuditMember.role).where(AuditMember.audit_id == audit.id, AuditMember.user_id == user.id)).first()
-    return remembered[key]
+def _all(*conditions: Condition) -> Condition:
+    rest = [c for c in conditions if c is not True]
+    if any(c is False for c in rest):
+        return False
+    return True if not rest else rest[0] if len(rest) == 1 else and_(*rest)
+
+
+def _not(condition: Condition) -> Condition:
+    return (not condition) if isinstance(condition, bool) else not_(condition)
+
+
+def _in_organisation(user: User, column, roles: frozenset | None = None) -> Condition:
+    """Records of the user's own organisation, if the user has one of `roles` (any role when None); provider staff
+    with one of the roles: every organisation's."""
+    if roles is not None and user.role not in roles:
+        return False
+    return True if user.organisation_id is None else column == user.organisation_id
+
+
+def _own_organisation(user: User, column, roles: frozenset | None = None) -> Condition:
+    """Records of the user's own organisation only (none for provider staff), if the user has one of `roles`."""
+    if user.organisation_id is None or (roles is not None and user.role not in roles):
+        return False
+    return column == user.organisation_id
+
+
+def _on_team(user: User, audit_id, role: v.TeamRole | None = None) -> Condition:
+    """On the team of the audit `audit_id` (a column) names, in this team role (any when None)."""
+    teams = select(AuditMember.audit_id).where(AuditMember.user_id == user.id)
+    if role is not None:
+        teams = teams.where(AuditMember.role == role)
+    return audit_id.in_(teams)
+
+
+def _owns_an_action(user: User) -> Condition:
+    return Case.id.in_(select(CaseAction.case_id).where(CaseAction.owner_id == user.id))
+
+
+# Audits
+
+def _audit_view(user: User) -> Condition:
+    return is_installation_admin(user) or _any(_on_team(user, Audit.id), _own_organisation(user, Audit.organisation_id))
+
+
+def _audit_plan(user: User) -> Condition:
+    return is_installation_admin(user) or _any(_own_organisation(user, Audit.organisation_id, {v.Role.ADMIN}), _on_team(user, Audit.id, v.TeamRole.LEAD))
+
+
+def _audit_conduct(user: User) -> Condition:
+    return is_installation_admin(user) or _any(_own_organisation(user, Audit.organisation_id, {v.Role.ADMIN}), _on_team(user, Audit.id))
+
+
+def _audit_see_confidential(user: User) -> Condition:
+    return is_installation_admin(user) or _on_team(user, Audit.id)
+
+
+# Cases
+
+def _case_managers(user: User, organisation_id) -> Condition:
+    """The organisation's admins and quality managers (and installation admins) manage its cases and reviews."""
+    return is_installation_admin(user) or _own_organisation(user, organisation_id, MANAGER_ROLES)
+
+
+def _case_view(user: User) -> Condition:
+    return is_installation_admin(user) or _any(_own_organisation(user, Case.organisation_id, CASE_READER_ROLES), _on_team(user, Case.audit_id),
+                                                _owns_an_action(user))
+
+
+def _case_manage(user: User) -> Condition:
+    return _case_managers(user, Case.organisation_id)
+
+
+def _case_review(user: User) -> Condition:
+    return is_installation_admin(user) or _any(_on_team(user, Case.audit_id), _all(Case.audit_id.is_(None), _case_manage(user)))
+
+
+def _case_verify(user: User) -> Condition:
+    return _all(_case_review(user), _not(_owns_an_action(user)))
+
+
+def _case_implement(user: User) -> Condition:
+    return _any(_case_manage(user), _owns_an_action(user))
+
+
+def _case_close(user: User) -> Condition:
+    return _any(_case_manage(user), _case_review(user))
+
+
+def _action_implement(user: User) -> Condition:
+    managed = _case_manage(user)
+    in_managed_case = managed if isinstance(managed, bool) else CaseAction.case_id.in_(select(Case.id).where(managed))
+    return _any(CaseAction.owner_id == user.id, in_managed_case)
+
+
+# Management reviews
+
+def _review_view(user: User) -> Condition:
+    return is_installation_admin(user) or _own_organisation(user, ManagementReview.organisation_id, REVIEW_READER_ROLES)
+
+
+def _review_manage(user: User) -> Condition:
+    return _case_managers(user, ManagementReview.organisation_id)
+
+
+# Users and report templates
+
+def _administrators(user: User, organisation_id) -> Condition:
+    """Admins manage users and report templates: an installation admin every organisation's and the provider's,
+    an organisation's admin its own."""
+    return _in_organisation(user, organisation_id, frozenset({v.Role.ADMIN}))
+
+
+def _template_view(user: User) -> Condition:
+    managed = _administrators(user, ReportTemplate.organisation_id)
+    return managed if managed is False else _any(managed, ReportTemplate.organisation_id.is_(None))
+
+
+RULES: dict[type, dict[Can, Callable[[User], Condition]]] = {
+    Audit: {Can.VIEW: _audit_view, Can.PLAN: _audit_plan, Can.CONDUCT: _audit_conduct, Can.SEE_CONFIDENTIAL: _audit_see_confidential},
+    Case: {Can.VIEW: _case_view, Can.MANAGE: _case_manage, Can.REVIEW: _case_review, Can.VERIFY: _case_verify,
+           Can.IMPLEMENT: _case_implement, Can.CLOSE: _case_close},
+    CaseAction: {Can.IMPLEMENT: _action_implement},
+    ManagementReview: {Can.VIEW: _review_view, Can.MANAGE: _review_manage},
+    Organisation: {
+        Can.VIEW: lambda user: _in_organisation(user, Organisation.id),
+        Can.MANAGE: lambda user: user.organisation_id is None and user.role in PLANNER_ROLES,  # create organisations, add sites
+        Can.PLAN_AUDITS: lambda user: _in_organisation(user, Organisation.id, PLANNER_ROLES),
+        Can.OPEN_CASES: lambda user: _case_managers(user, Organisation.id),
+        Can.COMPILE_REVIEWS: lambda user: _case_managers(user, Organisation.id),
+        Can.MANAGE_USERS: lambda user: _administrators(user, Organisation.id),
+        Can.MANAGE_TEMPLATES: lambda user: _administrators(user, Organisation.id),
+    },
+    User: {Can.VIEW: lambda user: _administrators(user, User.organisation_id),  # admins see only the users they manage
+           Can.MANAGE: lambda user: _administrators(user, User.organisation_id)},
+    ReportTemplate: {Can.VIEW: _template_view, Can.MANAGE: lambda user: _administrators(user, ReportTemplate.organisation_id)},
+}
+
+
+# Asking the rules
+
+def _sql(condition: Condition) -> ColumnElement[bool]:
+    return (true() if condition else false()) if isinstance(condition, bool) else condition
+
+
+def where(user: User, model: type, can: Can = Can.VIEW) -> ColumnElement[bool]:
+    """The WHERE clause for a list: the records of `model` the user may `can`."""
+    return _sql(RULES[model][can](user))
+
+
+def anywhere(user: User, model: type, can: Can) -> bool:
+    """Whether the user may `can` some record of `model` at all (checked before a request's body is read)."""
+    return RULES[model][can](user) is not False
+
+
+_REMEMBERED = "access.permissions"  # the key in Session.info
+
+
+def permissions(*, session: Session, user: User, record) -> frozenset[Can]:
+    """Everything `user` may do with `record`: each rule of its kind run for this one row, in one query."""
+    model = type(record)
+    conditions = {can: rule(user) for can, rule in RULES[model].items()}
+    granted = {can for can, condition in conditions.items() if condition is True}
+    asked = {can: condition for can, condition in conditions.items() if not isinstance(condition, bool)}
+    if asked:
+        remembered = session.info.setdefault(_REMEMBERED, {})
+        key = (model.__name__, record.id, user.id)
+        # any pending or flushed change may touch what a rule reads (a team, an action's owner): then read afresh
+        if key not in remembered or session.new or session.deleted or session.dirty:
+            query = sql_select(*(condition.label(can.value) for can, condition in asked.items())).select_from(model).where(model.id == record.id)
+            row = session.execute(query).first()
+            remembered[key] = frozenset(can for can, value in zip(asked, row or (), strict=False) if value)
+        granted |= remembered[key]
+    return frozenset(granted)
 
 
 @event.listens_for(OrmSession, "after_flush")
 @event.listens_for(OrmSession, "after_transaction_end")
-def _forget_team_roles(session: OrmSession, *_args) -> None:
-    session.info.pop(_TEAM_ROLES, None)
+def _forget_permissions(session: OrmSession, *_args) -> None:
+    session.info.pop(_REMEMBERED, None)
 
+
+def allows(*, session: Session, user: User, record, can: Can) -> bool:
+    return can in permissions(session=session, user=user, record=record)
+
+
+def allows_in(*, session: Session, user: User, can: Can, organisation_id: int | None) -> bool:
+    """Whether the user may `can` in this organisation (None: the provider's own, only for those allowed in every
+    organisation). Whether the organisation exists is the caller's question."""
+    condition = RULES[Organisation][can](user)
+    if isinstance(condition, bool) or organisation_id is None:
+        return condition is True
+    organisation = session.get(Organisation, organisation_id)
+    return organisation is not None and allows(session=session, user=user, record=organisation, can=can)
+
+
+def require(*, session: Session, user: User, record, can: Can, missing: str = N_("Not found")) -> None:
+    """NotFound (`missing`) if the record is invisible to the user, Forbidden if visible but this is not allowed."""
+    granted = permissions(session=session, user=user, record=record)
+    if Can.VIEW in RULES[type(record)] and Can.VIEW not in granted:
+        raise NotFound(missing)
+    if can not in granted:
+        raise Forbidden(N_("Your role does not allow this."))
+
+
+def require_anywhere(user: User, model: type, can: Can) -> None:
+    if not anywhere(user, model, can):
+        raise Forbidden(N_("Your role does not allow this."))
+
+
+# Audits, as the loaders and services ask
 
 def audit_permissions(*, session: Session, user: User, audit: Audit) -> frozenset[Can]:
     """Everything `user` may do with `audit`; empty means the audit is invisible to them."""
-    if is_installation_admin(user):
-        return frozenset(Can)
-    own_organisation = user.organisation_id == audit.organisation_id
-    if user.role == v.Role.ADMIN and own_organisation:
-        return frozenset({Can.VIEW, Can.PLAN, Can.CONDUCT})
-    role = team_role(session=session, user=user, audit=audit)
-    if role == v.TeamRole.LEAD:
-        return frozenset(Can)
-    if role == v.TeamRole.AUDITOR:
-        return frozenset({Can.VIEW, Can.CONDUCT, Can.SEE_CONFIDENTIAL})
-    if own_organisation:
-        return frozenset({Can.VIEW})
-    return frozenset()
+    return permissions(session=session, user=user, record=audit)
 
 
 def sees_confidential(*, session: Session, user: User | None, audit: Audit) -> bool:
-    """Whether confidential evidence and photos of this audit are shown: never without a user (a report or an
-    export), otherwise only to the audit team and installation admins."""
-    return user is not None and Can.SEE_CONFIDENTIAL in audit_permissions(session=session, user=user, audit=audit)
+    """Whether confidential evidence and photos of this audit, and every field of their history, are shown: never
+    without a user (a report or an export), otherwise only to the audit team and installation admins."""
+    return user is not None and allows(session=session, user=user, record=audit, can=Can.SEE_CONFIDENTIAL)
 
 
-def require(*, session: Session, user: User, audit: Audit, can: Can) -> None:
-    """NotFound if the audit is invisible to the user, Forbidden if visible but this is not allowed."""
-    permissions = audit_permissions(session=session, user=user, audit=audit)
-    if Can.VIEW not in permissions:
-        raise NotFound(N_("No audit with this id."))
-    if can not in permissions:
-        raise Forbidden(N_("Your role does not allow this."))
+def require_audit(*, session: Session, user: User, audit: Audit, can: Can) -> None:
+    require(session=session, user=user, record=audit, can=can, missing=N_("No audit with this id."))
 
 
-def visible_audits(user: User) -> ColumnElement[bool]:
-    """A WHERE clause for the audits a user may see (the same rules as audit_permissions)."""
-    if is_installation_admin(user):
-        return true()
-    on_team = Audit.id.in_(select(AuditMember.audit_id).where(AuditMember.user_id == user.id))
-    own = Audit.organisation_id == user.organisation_id if user.organisation_id is not None else false()
-    return or_(on_team, own)
-
-
-def visible_organisations(user: User) -> ColumnElement[bool]:
-    """Provider staff see every organisation (to plan audits); members see their own."""
-    if user.organisation_id is None:
-        return true()
-    return Organisation.id == user.organisation_id
-
-
-def require_organisation(*, user: User, organisation: Organisation) -> None:
-    if user.organisation_id is not None and user.organisation_id != organisation.id:
-        raise NotFound(N_("No organisation with this id."))
-
-
-def can_plan_audits(user: User) -> bool:
-    return user.role in {v.Role.ADMIN, v.Role.LEAD_AUDITOR}
-
-
-def require_planner(*, user: User, organisation_id: int | None = None) -> None:
-    """Plan an audit (for this organisation): admins and lead auditors, members only for their own."""
-    if not can_plan_audits(user):
-        raise Forbidden(N_("Your role does not allow this."))
-    if organisation_id is not None and user.organisation_id is not None and user.organisation_id != organisation_id:
+def require_planner(*, session: Session, user: User, organisation_id: int | None = None) -> None:
+    """Plan an audit (of this organisation): admins and lead auditors, members only for their own."""
+    require_anywhere(user, Organisation, Can.PLAN_AUDITS)
+    if organisation_id is not None and not allows_in(session=session, user=user, can=Can.PLAN_AUDITS, organisation_id=organisation_id):
         raise Forbidden(N_("You can only plan audits of your own organisation."))
 
 
-def can_manage_organisations(user: User) -> bool:
-    return user.organisation_id is None and user.role in {v.Role.ADMIN, v.Role.LEAD_AUDITOR}
+# Organisations, users and templates
+
+def require_organisation(*, session: Session, user: User, organisation: Organisation) -> None:
+    require(session=session, user=user, record=organisation, can=Can.VIEW, missing=N_("No organisation with this id."))
 
 
-def require_organisation_manager(user: User) -> None:
-    if not can_manage_organisations(user):
-        raise Forbidden(N_("Your role does not allow this."))
-
-
-def require_user_manager(*, user: User, organisation_id: int | None) -> None:
-    """Admins manage users; an organisation's admin only its own organisation's users."""
-    if user.role != v.Role.ADMIN:
+def require_user_manager(*, session: Session, user: User, organisation_id: int | None) -> None:
+    """Admins manage users; an organisation's admin only its own organisation's."""
+    if not anywhere(user, Organisation, Can.MANAGE_USERS):
         raise Forbidden(N_("Only an administrator can manage users."))
-    if user.organisation_id is not None and user.organisation_id != organisation_id:
+    if not allows_in(session=session, user=user, can=Can.MANAGE_USERS, organisation_id=organisation_id):
         raise Forbidden(N_("You can only manage users of your own organisation."))
 
 
-def require_template_manager(*, user: User, organisation_id: int | None) -> None:
+def require_template_manager(*, session: Session, user: User, organisation_id: int | None) -> None:
     """Report templates: an installation admin manages the provider's (the certification body's) and any
     organisation's; an organisation's admin only its own."""
-    if user.role != v.Role.ADMIN:
+    if not anywhere(user, Organisation, Can.MANAGE_TEMPLATES):
         raise Forbidden(N_("Only an administrator can manage report templates."))
-    if user.organisation_id is not None and user.organisation_id != organisation_id:
+    if not allows_in(session=session, user=user, can=Can.MANAGE_TEMPLATES, organisation_id=organisation_id):
         raise Forbidden(N_("You can only manage your own organisation's report templates."))
+
+
+@dataclass(frozen=True)
+class Menu:
+    """Which parts of the app the top bar offers the user."""
+
+    management_reviews: bool
+    users: bool
+    report_templates: bool
+
+
+def menu(user: User) -> Menu:
+    return Menu(anywhere(user, Organisation, Can.COMPILE_REVIEWS), anywhere(user, Organisation, Can.MANAGE_USERS),
+                anywhere(user, Organisation, Can.MANAGE_TEMPLATES))
 
 
 def require_metrics_reader(*, address: str | None, allowed: str) -> None:

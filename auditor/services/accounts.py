@@ -60,7 +60,7 @@ def create_user(*, session: Session, actor: User | None, email: str, name: str, 
                 password: str | None = None) -> tuple[User, str | None]:
     """Create a user; without a password, a temporary one is made, returned once, and must be changed at login."""
     if actor is not None:
-        access.require_user_manager(user=actor, organisation_id=organisation_id)
+        access.require_user_manager(session=session, user=actor, organisation_id=organisation_id)
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
         raise Invalid(N_("Enter a valid e-mail address."), field="email")
@@ -92,18 +92,16 @@ def _check_role(role: str, organisation_id: int | None) -> None:
 
 def list_users(*, session: Session, actor: User, page: PageRequest | None = None) -> Page:
     """The users the actor manages, by organisation and name; one page of them, or all without `page`."""
-    access.require_user_manager(user=actor, organisation_id=actor.organisation_id)
-    query = select(User).order_by(User.organisation_id, User.name, User.id)
-    if actor.organisation_id is not None:
-        query = query.where(User.organisation_id == actor.organisation_id)
+    access.require_user_manager(session=session, user=actor, organisation_id=actor.organisation_id)
+    query = select(User).where(access.where(actor, User, access.Can.MANAGE)).order_by(User.organisation_id, User.name, User.id)
     return page_of(session, query, page)
 
 
 def get_user(*, session: Session, actor: User, user_id: int) -> User:
     user = session.get(User, user_id)
-    if user is None or (actor.organisation_id is not None and user.organisation_id != actor.organisation_id):
+    if user is None:
         raise NotFound(N_("No user with this id."))
-    access.require_user_manager(user=actor, organisation_id=user.organisation_id)
+    access.require(session=session, user=actor, record=user, can=access.Can.MANAGE, missing=N_("No user with this id."))
     return user
 
 
@@ -113,7 +111,7 @@ def find_user(*, session: Session, email: str) -> User | None:
 
 def update_user(*, session: Session, actor: User, user: User, role: str | None = None, is_active: bool | None = None, name: str | None = None) -> User:
     """Change a user's role, name or whether they may log in. Deactivating ends their sessions and tokens."""
-    access.require_user_manager(user=actor, organisation_id=user.organisation_id)
+    access.require_user_manager(session=session, user=actor, organisation_id=user.organisation_id)
     before = trail.snapshot("user", user)
     if role is not None:
         _check_role(role, user.organisation_id)
@@ -136,7 +134,7 @@ def reset_password(*, session: Session, actor: User | None, user: User) -> str:
     """A new temporary password, shown once; the user must change it at the next login. Every session ends and
     every API token is revoked: whoever knew the old password may have made them."""
     if actor is not None:
-        access.require_user_manager(user=actor, organisation_id=user.organisation_id)
+        access.require_user_manager(session=session, user=actor, organisation_id=user.organisation_id)
     password = temporary_password()
     user.password_hash = password_hash.hash(password)
     user.must_change_password = True
@@ -292,7 +290,7 @@ def revoke_token(*, session: Session, actor: User | None, token_id: int) -> ApiT
         raise NotFound(N_("No token with this id."))
     if actor is not None and row.user_id != actor.id:
         owner = session.get(User, row.user_id)
-        access.require_user_manager(user=actor, organisation_id=owner.organisation_id)
+        access.require_user_manager(session=session, user=actor, organisation_id=owner.organisation_id)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.add(row)

@@ -26,9 +26,9 @@ Row = TypeVar("Row")
 def create_audit(*, session: Session, actor: User, data: AuditIn, library: Library) -> Audit:
     """Plan an audit; its checklists are frozen as they are in the library now."""
     organisation = session.get(Organisation, data.organisation_id)
-    if organisation is None or (actor.organisation_id is not None and actor.organisation_id != organisation.id):
+    if organisation is None or not access.allows(session=session, user=actor, record=organisation, can=access.Can.VIEW):
         raise Invalid("There is no organisation with id {id}.", field="organisation_id", id=data.organisation_id)
-    access.require_planner(user=actor, organisation_id=organisation.id)
+    access.require_planner(session=session, user=actor, organisation_id=organisation.id)
     lead_id = data.lead_auditor_id if data.lead_auditor_id is not None else (actor.id if actor.role == v.Role.LEAD_AUDITOR else None)
     team = _team(session=session, organisation=organisation, lead_id=lead_id, auditor_ids=data.team_ids)
     checklist_ids = list(dict.fromkeys(data.checklists))
@@ -102,10 +102,32 @@ def _sites(*, session: Session, organisation: Organisation, site_ids: list[int])
     return sites
 
 
+def is_open(audit: Audit) -> bool:
+    """Nothing in a closed audit changes until it is reopened."""
+    return audit.status != v.AuditStatus.CLOSED
+
+
 def ensure_open(audit: Audit) -> None:
     """Refuse changes to a closed audit."""
-    if audit.status == v.AuditStatus.CLOSED:
+    if not is_open(audit):
         raise Conflict("The audit is closed; reopen it to make changes.")
+
+
+@dataclass(frozen=True)
+class AuditCan:
+    """The ready answers a page asks about one audit: the user's permissions (access.py) and what they allow now."""
+
+    plan: bool  # change the status and the report details (a closed audit can be reopened)
+    conduct: bool  # on the audit team's side of the conduct page
+    see_confidential: bool
+    edit: bool  # change the facts, the team and the plan now: plan, and the audit is open
+    record: bool  # record answers, evidence, photos and findings now: conduct, and the audit is open
+
+
+def audit_can(*, session: Session, user: User, audit: Audit) -> AuditCan:
+    granted = access.audit_permissions(session=session, user=user, audit=audit)
+    plan, conduct = access.Can.PLAN in granted, access.Can.CONDUCT in granted
+    return AuditCan(plan, conduct, access.Can.SEE_CONFIDENTIAL in granted, plan and is_open(audit), conduct and is_open(audit))
 
 
 def get_in_audit(*, session: Session, audit: Audit, model: type[Row], row_id: int, missing: str) -> Row:
@@ -121,12 +143,12 @@ def get_audit(*, session: Session, actor: User, audit_id: int) -> Audit:
     audit = session.get(Audit, audit_id)
     if audit is None:
         raise NotFound("No audit with this id.")
-    access.require(session=session, user=actor, audit=audit, can=access.Can.VIEW)
+    access.require_audit(session=session, user=actor, audit=audit, can=access.Can.VIEW)
     return audit
 
 
 def update_audit(*, session: Session, actor: User, audit: Audit, data: AuditUpdate) -> Audit:
-    access.require(session=session, user=actor, audit=audit, can=access.Can.PLAN)
+    access.require_audit(session=session, user=actor, audit=audit, can=access.Can.PLAN)
     ensure_open(audit)
     before = trail.snapshot("audit", audit)
     changes = data.model_dump(exclude_unset=True, exclude={"site_ids", "lead_auditor_id", "team_ids"})
@@ -154,7 +176,7 @@ def update_audit(*, session: Session, actor: User, audit: Audit, data: AuditUpda
 
 def update_report_details(*, session: Session, actor: User, audit: Audit, data: ReportDetails) -> Audit:
     """The summary, conclusion, recommendation and the other facts the team writes into the report."""
-    access.require(session=session, user=actor, audit=audit, can=access.Can.PLAN)
+    access.require_audit(session=session, user=actor, audit=audit, can=access.Can.PLAN)
     ensure_open(audit)
     before = trail.snapshot("audit", audit)
     changes = data.model_dump(exclude_unset=True)
@@ -193,7 +215,7 @@ def _replace_team(*, session: Session, actor: User, audit: Audit, data: AuditUpd
 
 
 def change_status(*, session: Session, actor: User, audit: Audit, status: str) -> Audit:
-    access.require(session=session, user=actor, audit=audit, can=access.Can.PLAN)
+    access.require_audit(session=session, user=actor, audit=audit, can=access.Can.PLAN)
     if status not in v.STATUS_FLOW[audit.status]:
         raise Conflict("An audit that is {current} cannot become {new}.", current=audit.status, new=status)
     before = trail.snapshot("audit", audit)
@@ -213,7 +235,7 @@ class AuditSummary:
 
 def list_audits(*, session: Session, actor: User, status: str | None = None, page: PageRequest | None = None) -> Page:
     """The audits the actor may see (AuditSummary), newest first; one page of them, or all without `page`."""
-    query = select(Audit, Organisation.name).join(Organisation).where(access.visible_audits(actor)).order_by(Audit.start_date.desc(), Audit.id.desc())
+    query = select(Audit, Organisation.name).join(Organisation).where(access.where(actor, Audit)).order_by(Audit.start_date.desc(), Audit.id.desc())
     if status:
         query = query.where(Audit.status == status)
     found = page_of(session, query, page)
@@ -258,7 +280,7 @@ def plan_entries(*, session: Session, audit: Audit) -> list[PlanEntry]:
 
 
 def add_plan_entry(*, session: Session, actor: User, audit: Audit, data: PlanEntryIn) -> PlanEntry:
-    access.require(session=session, user=actor, audit=audit, can=access.Can.PLAN)
+    access.require_audit(session=session, user=actor, audit=audit, can=access.Can.PLAN)
     ensure_open(audit)
     if not audit.start_date <= data.day <= audit.end_date:
         raise Invalid("The day must be within the audit's dates.", field="day")
@@ -270,7 +292,7 @@ def add_plan_entry(*, session: Session, actor: User, audit: Audit, data: PlanEnt
 
 
 def delete_plan_entry(*, session: Session, actor: User, audit: Audit, entry_id: int) -> None:
-    access.require(session=session, user=actor, audit=audit, can=access.Can.PLAN)
+    access.require_audit(session=session, user=actor, audit=audit, can=access.Can.PLAN)
     ensure_open(audit)
     entry = get_in_audit(session=session, audit=audit, model=PlanEntry, row_id=entry_id, missing=N_("No plan entry with this id in this audit."))
     trail.record(session=session, actor=actor, action="delete", entity="plan_entry", entity_id=entry.id, audit_id=audit.id, before=trail.snapshot("plan_entry", entry))

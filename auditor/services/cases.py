@@ -27,73 +27,29 @@ from sqlmodel import Session, select
 from auditor import vocabulary as v
 from auditor.errors import Conflict, Forbidden, Invalid, NotFound
 from auditor.i18n import N_
-from auditor.models import Audit, AuditMember, Case, CaseAction, CaseAttachment, CaseComment, Finding, PlanEntry, User, utcnow
+from auditor.models import Audit, Case, CaseAction, CaseAttachment, CaseComment, Finding, PlanEntry, User, utcnow
 from auditor.paging import Page, PageRequest, whole
 from auditor.services import access, blobs, numbering, trail
 from auditor.services.filters import clause_condition, tag_condition
 
-MANAGER_ROLES = frozenset({v.Role.ADMIN, v.Role.QUALITY_MANAGER})
 
 
 def case_reference(case: Case) -> str:
     return f"NC-{case.number:04d}"
 
 
-# Who may do what
-
-def _is_org_manager(user: User, case: Case) -> bool:
-    return can_open_cases(user, case.organisation_id)
-
-
-def _on_source_team(session: Session, user: User, case: Case) -> bool:
-    if case.audit_id is None:
-        return False
-    return session.exec(select(AuditMember).where(AuditMember.audit_id == case.audit_id, AuditMember.user_id == user.id)).first() is not None
-
-
-def _owns_an_action(session: Session, user: User, case: Case) -> bool:
-    return session.exec(select(CaseAction.id).where(CaseAction.case_id == case.id, CaseAction.owner_id == user.id)).first() is not None
-
-
-def can_view(session: Session, user: User, case: Case) -> bool:
-    if access.is_installation_admin(user):
-        return True
-    if user.organisation_id == case.organisation_id and user.role in {v.Role.ADMIN, v.Role.QUALITY_MANAGER, v.Role.VIEWER, v.Role.LEAD_AUDITOR, v.Role.AUDITOR}:
-        return True
-    return _on_source_team(session, user, case) or _owns_an_action(session, user, case)
-
-
-def _is_reviewer(session: Session, user: User, case: Case) -> bool:
-    if access.is_installation_admin(user) or _on_source_team(session, user, case):
-        return True
-    return case.audit_id is None and _is_org_manager(user, case)
-
-
-def visible_cases(user: User) -> ColumnElement[bool]:
-    """A WHERE clause with the same rules as can_view, for lists and the board."""
-    if access.is_installation_admin(user):
-        return true()
-    own = Case.organisation_id == user.organisation_id if user.organisation_id is not None and user.role in {v.Role.ADMIN, v.Role.QUALITY_MANAGER, v.Role.VIEWER, v.Role.LEAD_AUDITOR, v.Role.AUDITOR} else false()
-    on_team = Case.audit_id.in_(select(AuditMember.audit_id).where(AuditMember.user_id == user.id))
-    owner = Case.id.in_(select(CaseAction.case_id).where(CaseAction.owner_id == user.id))
-    return or_(own, on_team, owner)
-
-
-def can_open_cases(user: User, organisation_id: int) -> bool:
-    """Opening a case by hand (an incident, a complaint): the organisation's quality managers and admins."""
-    return access.is_installation_admin(user) or (user.organisation_id == organisation_id and user.role in MANAGER_ROLES)
-
+# Who may do what: the rules are in access.py
 
 def get_case(*, session: Session, actor: User, case_id: int) -> Case:
     case = session.get(Case, case_id)
-    if case is None or not can_view(session, actor, case):
+    if case is None:
         raise NotFound(N_("No case with this id."))
+    access.require(session=session, user=actor, record=case, can=access.Can.VIEW, missing=N_("No case with this id."))
     return case
 
 
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise Forbidden(N_("Your role does not allow this."))
+def _require(session: Session, actor: User, case: Case, can: access.Can) -> None:
+    access.require(session=session, user=actor, record=case, can=can, missing=N_("No case with this id."))
 
 
 def _require_status(case: Case, *statuses: str) -> None:
@@ -102,27 +58,37 @@ def _require_status(case: Case, *statuses: str) -> None:
 
 
 def next_steps(*, session: Session, actor: User, case: Case) -> frozenset[str]:
-    """The steps this user may take on this case now; the case page shows exactly these."""
-    manager, reviewer = _is_org_manager(actor, case), _is_reviewer(session, actor, case)
+    """The steps this user may take on this case now (their role by access.py, the case's status here); the case
+    page shows exactly these."""
+    can = access.permissions(session=session, user=actor, record=case)
     steps = {"comment"}
     status = case.status
-    if manager and status in {v.CaseStatus.RAISED, v.CaseStatus.CORRECTED}:
+    if access.Can.MANAGE in can and status in {v.CaseStatus.RAISED, v.CaseStatus.CORRECTED}:
         steps.add("correction")
-    if manager and status in {v.CaseStatus.CORRECTED, v.CaseStatus.CAUSE_FOUND}:
+    if access.Can.MANAGE in can and status in {v.CaseStatus.CORRECTED, v.CaseStatus.CAUSE_FOUND}:
         steps.add("root_cause")
-    if manager and status == v.CaseStatus.CAUSE_FOUND:
+    if access.Can.MANAGE in can and status == v.CaseStatus.CAUSE_FOUND:
         steps |= {"add_action", "submit"}
-    if reviewer and status == v.CaseStatus.PLAN_SUBMITTED:
+    if access.Can.REVIEW in can and status == v.CaseStatus.PLAN_SUBMITTED:
         steps.add("review")
-    if status == v.CaseStatus.PLAN_ACCEPTED and (manager or _owns_an_action(session, actor, case)):
+    if access.Can.IMPLEMENT in can and status == v.CaseStatus.PLAN_ACCEPTED:
         steps.add("implement")
-    if reviewer and status == v.CaseStatus.IMPLEMENTED and not _owns_an_action(session, actor, case):
+    if access.Can.VERIFY in can and status == v.CaseStatus.IMPLEMENTED:
         steps.add("verify")
-    if (manager or reviewer) and status == v.CaseStatus.VERIFIED:
+    if access.Can.CLOSE in can and status == v.CaseStatus.VERIFIED:
         steps.add("close")
-    if status != v.CaseStatus.CLOSED and (manager or _owns_an_action(session, actor, case)):
+    if access.Can.IMPLEMENT in can and status != v.CaseStatus.CLOSED:
         steps.add("attach")
     return frozenset(steps)
+
+
+def implementable_actions(*, session: Session, actor: User, case: Case) -> frozenset[int]:
+    """The ids of the case's open actions this user may implement now (the case page offers exactly these): the
+    action rule of access.py as a list filter."""
+    if "implement" not in next_steps(session=session, actor=actor, case=case):
+        return frozenset()
+    return frozenset(session.exec(select(CaseAction.id).where(CaseAction.case_id == case.id, CaseAction.status == v.ActionStatus.OPEN,
+                                                               access.where(actor, CaseAction, access.Can.IMPLEMENT))))
 
 
 # Opening
@@ -161,7 +127,7 @@ def open_case_for_finding(*, session: Session, actor: User, audit: Audit, findin
 
 def track_finding(*, session: Session, actor: User, audit: Audit, finding: Finding) -> Case:
     """Follow an observation or OFI the same way as a nonconformity, when someone chooses to."""
-    access.require(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
+    access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     existing = case_for_finding(session=session, finding_id=finding.id)
     if existing is not None:
         return existing
@@ -219,7 +185,7 @@ def _change(session: Session, actor: User, case: Case, action: str, **values) ->
 
 def record_correction(*, session: Session, actor: User, case: Case, correction: str) -> Case:
     """What was done about the instance itself."""
-    _require(_is_org_manager(actor, case))
+    _require(session, actor, case, access.Can.MANAGE)
     _require_status(case, v.CaseStatus.RAISED, v.CaseStatus.CORRECTED)
     if not correction.strip():
         raise Invalid(N_("Describe the correction."), field="correction")
@@ -227,7 +193,7 @@ def record_correction(*, session: Session, actor: User, case: Case, correction: 
 
 
 def record_root_cause(*, session: Session, actor: User, case: Case, method: str, cause: str) -> Case:
-    _require(_is_org_manager(actor, case))
+    _require(session, actor, case, access.Can.MANAGE)
     _require_status(case, v.CaseStatus.CORRECTED, v.CaseStatus.CAUSE_FOUND)
     if method not in v.ROOT_CAUSE_METHODS:
         raise Invalid(N_("Choose a root cause method."), field="root_cause_method")
@@ -238,7 +204,7 @@ def record_root_cause(*, session: Session, actor: User, case: Case, method: str,
 
 def add_action(*, session: Session, actor: User, case: Case, description: str, owner_id: int, due_date: date, prevention_level: str) -> CaseAction:
     """Add a corrective action to the plan (while the plan is being made)."""
-    _require(_is_org_manager(actor, case))
+    _require(session, actor, case, access.Can.MANAGE)
     _require_status(case, v.CaseStatus.CAUSE_FOUND)
     if not description.strip():
         raise Invalid(N_("Describe the action."), field="description")
@@ -255,7 +221,7 @@ def add_action(*, session: Session, actor: User, case: Case, description: str, o
 
 
 def submit_plan(*, session: Session, actor: User, case: Case) -> Case:
-    _require(_is_org_manager(actor, case))
+    _require(session, actor, case, access.Can.MANAGE)
     _require_status(case, v.CaseStatus.CAUSE_FOUND)
     if not open_actions(session=session, case=case):
         raise Conflict(N_("A plan needs at least one open corrective action."))
@@ -265,7 +231,7 @@ def submit_plan(*, session: Session, actor: User, case: Case) -> Case:
 def review_plan(*, session: Session, actor: User, case: Case, accept: bool, reason: str = "", individual_measures_only: bool | None = None) -> Case:
     """The auditor accepts the plan, or returns it with a reason; either way they may remark that it holds only
     individual (secondary/tertiary) measures for a workplace-level cause."""
-    _require(_is_reviewer(session, actor, case))
+    _require(session, actor, case, access.Can.REVIEW)
     _require_status(case, v.CaseStatus.PLAN_SUBMITTED)
     flag = case.individual_measures_only if individual_measures_only is None else individual_measures_only
     if accept:
@@ -290,7 +256,7 @@ def implement_action(*, session: Session, actor: User, case: Case, action_id: in
     action = session.get(CaseAction, action_id)
     if action is None or action.case_id != case.id:
         raise NotFound(N_("No action with this id in this case."))
-    _require(action.owner_id == actor.id or _is_org_manager(actor, case))
+    access.require(session=session, user=actor, record=action, can=access.Can.IMPLEMENT)
     _require_status(case, v.CaseStatus.PLAN_ACCEPTED)
     if action.status != v.ActionStatus.OPEN:
         raise Conflict(N_("This action is already implemented."))
@@ -308,8 +274,8 @@ def implement_action(*, session: Session, actor: User, case: Case, action_id: in
 
 def verify_effectiveness(*, session: Session, actor: User, case: Case, method: str, verified_on: date, result: str) -> Case:
     """Someone other than the actions' owners checks that the cause is gone. Ineffective: back to root cause."""
-    _require(_is_reviewer(session, actor, case))
-    if _owns_an_action(session, actor, case):
+    _require(session, actor, case, access.Can.REVIEW)
+    if not access.allows(session=session, user=actor, record=case, can=access.Can.VERIFY):
         raise Forbidden(N_("Effectiveness must be verified by someone other than the action's owner."))
     _require_status(case, v.CaseStatus.IMPLEMENTED)
     if result not in v.VERIFICATION_RESULTS:
@@ -324,7 +290,7 @@ def verify_effectiveness(*, session: Session, actor: User, case: Case, method: s
 
 
 def close_case(*, session: Session, actor: User, case: Case) -> Case:
-    _require(_is_org_manager(actor, case) or _is_reviewer(session, actor, case))
+    _require(session, actor, case, access.Can.CLOSE)
     if open_actions(session=session, case=case):
         raise Conflict(N_("A case cannot close while an action is open."))
     if case.status != v.CaseStatus.VERIFIED or case.verification_result != v.VerificationResult.EFFECTIVE:
@@ -440,9 +406,15 @@ def due_date(policy: dict) -> ColumnElement[date]:
     return type_coerce(sql_case(*by_status), Date()) if by_status else type_coerce(null(), Date())
 
 
+def is_late(action, today: date):
+    """An open action past its due date: the one definition, as SQL given the CaseAction table (the board's
+    overdue cases) and as True/False given an action (a case's page, the API, "my actions")."""
+    return (action.status == v.ActionStatus.OPEN) & (action.due_date < today)
+
+
 def is_overdue(due: ColumnElement[date], today: date) -> ColumnElement[bool]:
     """An open case whose deadline has passed, or with an open action past its due date, as SQL (never NULL)."""
-    late_action = exists().where(CaseAction.case_id == Case.id, CaseAction.status == v.ActionStatus.OPEN, CaseAction.due_date < today)
+    late_action = exists().where(CaseAction.case_id == Case.id, is_late(CaseAction, today))
     return sql_case((and_(Case.status != v.CaseStatus.CLOSED, or_(due < today, late_action)), true()), else_=false())
 
 
@@ -455,13 +427,17 @@ class CaseRow:
     due: date | None
     overdue: bool
     actions: list[CaseAction] = field(default_factory=list)
+    late: frozenset[int] = frozenset()  # the ids of its late actions (is_late)
+
+
+def _row(case: Case, due: date | None, overdue: object, actions: list[CaseAction], today: date) -> CaseRow:
+    return CaseRow(case, case_reference(case), due, bool(overdue), actions, frozenset(a.id for a in actions if is_late(a, today)))
 
 
 def case_row(*, session: Session, case: Case, policy: dict, today: date | None = None, with_actions: bool = True) -> CaseRow:
-    due = due_date(policy)
-    found_due, overdue = session.exec(select(due, is_overdue(due, today or date.today())).where(Case.id == case.id)).one()
-    actions = case_actions(session=session, case=case) if with_actions else []
-    return CaseRow(case, case_reference(case), found_due, bool(overdue), actions)
+    due, today = due_date(policy), today or date.today()
+    found_due, overdue = session.exec(select(due, is_overdue(due, today)).where(Case.id == case.id)).one()
+    return _row(case, found_due, overdue, case_actions(session=session, case=case) if with_actions else [], today)
 
 
 # The follow-up board
@@ -492,7 +468,7 @@ def board(*, session: Session, actor: User, policy: dict, filters: BoardFilters 
     counts show where the cases stand). Filtering, ordering and paging happen in the database."""
     today = today or date.today()
     due = due_date(policy)
-    conditions = [visible_cases(actor)]
+    conditions = [access.where(actor, Case)]
     if filters.grade:
         conditions.append(Case.grade == filters.grade)
     if filters.audit_id:
@@ -539,8 +515,14 @@ def board(*, session: Session, actor: User, policy: dict, filters: BoardFilters 
         for action in session.exec(select(CaseAction).where(CaseAction.case_id.in_(part)).order_by(CaseAction.id)):
             actions_by_case.setdefault(action.case_id, []).append(action)
     found = [(loaded[case_id], found_due, overdue) for case_id, found_due, overdue in chosen]
-    rows = [CaseRow(c, case_reference(c), found_due, bool(overdue), actions_by_case.get(c.id, [])) for c, found_due, overdue in found]
+    rows = [_row(c, found_due, overdue, actions_by_case.get(c.id, []), today) for c, found_due, overdue in found]
     return Board(rows, counts, Page(rows, shown, page.limit, page.offset) if page else whole(rows))
+
+
+def action_owners(*, session: Session, actor: User) -> list[User]:
+    """The people who own an action of a case the actor may see (the board's owner filter), by name."""
+    owning = select(CaseAction.owner_id).join(Case, Case.id == CaseAction.case_id).where(access.where(actor, Case))
+    return list(session.exec(select(User).where(User.id.in_(owning)).order_by(User.name, User.id)))
 
 
 def my_actions(*, session: Session, actor: User, today: date | None = None) -> list[tuple[CaseAction, Case, bool]]:
@@ -548,7 +530,7 @@ def my_actions(*, session: Session, actor: User, today: date | None = None) -> l
     today = today or date.today()
     rows = session.exec(select(CaseAction, Case).join(Case, Case.id == CaseAction.case_id)
                         .where(CaseAction.owner_id == actor.id, CaseAction.status == v.ActionStatus.OPEN).order_by(CaseAction.due_date))
-    return [(action, case, action.due_date < today) for action, case in rows]
+    return [(action, case, bool(is_late(action, today))) for action, case in rows]
 
 
 # Carry-over into the next audit
@@ -586,7 +568,7 @@ def add_attachment(*, session: Session, actor: User, case: Case, filename: str, 
     action = session.get(CaseAction, action_id) if action_id else None
     if action_id and (action is None or action.case_id != case.id):
         raise NotFound(N_("No action with this id in this case."))
-    _require(_is_org_manager(actor, case) or (action is not None and action.owner_id == actor.id) or _owns_an_action(session, actor, case))
+    _require(session, actor, case, access.Can.IMPLEMENT)
     if case.status == v.CaseStatus.CLOSED:
         raise Conflict(N_("This step is not possible while the case is {status}."), status=case.status)
     name = re.sub(r"[^\w.()\- ]", "_", Path(filename or "").name)[:200] or "file"

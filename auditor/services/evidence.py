@@ -15,7 +15,7 @@ from auditor.services.checklists import audit_structure
 
 
 def add_evidence(*, session: Session, actor: User, audit: Audit, item_id: str, data: EvidenceIn) -> Evidence:
-    access.require(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
+    access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     ensure_open(audit)
     if item_id not in audit_structure(session=session, audit_id=audit.id).items:
         raise NotFound("This audit has no checklist item with this id.")
@@ -39,7 +39,7 @@ def list_evidence(*, session: Session, actor: User | None, audit: Audit, item_id
 
 
 def delete_evidence(*, session: Session, actor: User, audit: Audit, evidence_id: int) -> Evidence:
-    access.require(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
+    access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     ensure_open(audit)
     entry = get_in_audit(session=session, audit=audit, model=Evidence, row_id=evidence_id, missing=N_("No evidence with this id in this audit."))
     if entry.confidential and not access.sees_confidential(session=session, user=actor, audit=audit):

@@ -33,7 +33,7 @@ def draft_finding(*, session: Session, audit: Audit, item_id: str | None, kind: 
 
 
 def create_finding(*, session: Session, actor: User, audit: Audit, data: FindingIn) -> Finding:
-    access.require(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
+    access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     ensure_open(audit)
     _check_kind(audit, data.kind)
     draft = draft_finding(session=session, audit=audit, item_id=data.item_id)
@@ -56,7 +56,7 @@ def create_finding(*, session: Session, actor: User, audit: Audit, data: Finding
 
 
 def update_finding(*, session: Session, actor: User, audit: Audit, finding: Finding, data: FindingIn) -> Finding:
-    access.require(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
+    access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     ensure_open(audit)
     _check_kind(audit, data.kind)
     before = trail.snapshot("finding", finding)
@@ -77,7 +77,7 @@ def update_finding(*, session: Session, actor: User, audit: Audit, finding: Find
 
 
 def delete_finding(*, session: Session, actor: User, audit: Audit, finding: Finding) -> None:
-    access.require(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
+    access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     ensure_open(audit)
     cases.release_finding(session=session, actor=actor, finding=finding)
     photos.delete_finding_photos(session=session, actor=actor, audit=audit, finding_id=finding.id)

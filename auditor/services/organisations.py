@@ -14,7 +14,7 @@ from auditor.schemas import OrganisationIn, SiteIn
 def create_organisation(*, session: Session, actor: User | None, data: OrganisationIn) -> Organisation:
     """Create an organisation (provider admins and lead auditors; `actor` None for the CLI and demo)."""
     if actor is not None:
-        access.require_organisation_manager(actor)
+        access.require_anywhere(actor, Organisation, access.Can.MANAGE)
     organisation = Organisation(name=data.name, cvr=data.cvr)
     session.add(organisation)
     session.flush()
@@ -25,7 +25,7 @@ def create_organisation(*, session: Session, actor: User | None, data: Organisat
 
 def add_site(*, session: Session, actor: User | None, organisation: Organisation, data: SiteIn) -> Site:
     if actor is not None:
-        access.require_organisation_manager(actor)
+        access.require_anywhere(actor, Organisation, access.Can.MANAGE)
     site = Site(organisation_id=organisation.id, name=data.name, p_number=data.p_number, address=data.address)
     session.add(site)
     session.flush()
@@ -36,13 +36,13 @@ def get_organisation(*, session: Session, actor: User, organisation_id: int) -> 
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
         raise NotFound("No organisation with this id.")
-    access.require_organisation(user=actor, organisation=organisation)
+    access.require_organisation(session=session, user=actor, organisation=organisation)
     return organisation
 
 
 def list_organisations(*, session: Session, actor: User, page: PageRequest | None = None) -> Page:
     """The organisations the actor may see, by name; one page of them, or all without `page`."""
-    return page_of(session, select(Organisation).where(access.visible_organisations(actor)).order_by(Organisation.name, Organisation.id), page)
+    return page_of(session, select(Organisation).where(access.where(actor, Organisation)).order_by(Organisation.name, Organisation.id), page)
 
 
 def sites_of(*, session: Session, organisation_id: int) -> list[Site]:

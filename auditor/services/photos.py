@@ -61,7 +61,7 @@ def process(content: bytes, *, max_bytes: int) -> tuple[bytes, bytes, int, int]:
 def add_photo(*, session: Session, actor: User, audit: Audit, content: bytes, caption: str = "", confidential: bool = False,
               item_id: str | None = None, finding_id: int | None = None, keep_original: bool = False, max_bytes: int = 20 * 1024 * 1024) -> Photo:
     """Keep a photo on an item or a finding of the audit (the audit team)."""
-    access.require(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
+    access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     ensure_open(audit)
     if item_id is not None and item_id not in audit_structure(session=session, audit_id=audit.id).items:
         raise NotFound(N_("This audit has no checklist item with this id."))
@@ -117,7 +117,7 @@ def delete_finding_photos(*, session: Session, actor: User, audit: Audit, findin
 
 
 def delete_photo(*, session: Session, actor: User, audit: Audit, photo_id: int) -> Photo:
-    access.require(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
+    access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     ensure_open(audit)
     photo = get_photo(session=session, actor=actor, audit=audit, photo_id=photo_id)
     _delete(session=session, actor=actor, photo=photo)

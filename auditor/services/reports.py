@@ -76,7 +76,7 @@ class TemplateScope:
 
 
 def _require_manager(session: Session, user: User, organisation_id: int | None) -> None:
-    access.require_template_manager(user=user, organisation_id=organisation_id)
+    access.require_template_manager(session=session, user=user, organisation_id=organisation_id)
     if organisation_id is not None and session.get(Organisation, organisation_id) is None:
         raise NotFound(N_("No organisation with this id."))
 
@@ -108,10 +108,8 @@ def upload_template(*, session: Session, actor: User, scope: TemplateScope, file
 
 def visible_templates(*, session: Session, actor: User) -> list[ReportTemplate]:
     """Uploaded templates an admin sees: an installation admin all, an organisation's admin the provider's and its own."""
-    access.require_template_manager(user=actor, organisation_id=actor.organisation_id)
-    query = select(ReportTemplate).order_by(ReportTemplate.kind, ReportTemplate.language, ReportTemplate.id.desc())
-    if actor.organisation_id is not None:
-        query = query.where(or_(ReportTemplate.organisation_id == actor.organisation_id, ReportTemplate.organisation_id.is_(None)))
+    access.require_template_manager(session=session, user=actor, organisation_id=actor.organisation_id)
+    query = select(ReportTemplate).where(access.where(actor, ReportTemplate)).order_by(ReportTemplate.kind, ReportTemplate.language, ReportTemplate.id.desc())
     return list(session.exec(query))
 
 
@@ -126,16 +124,16 @@ def in_use(templates: list[ReportTemplate]) -> set[int]:
 
 def get_template(*, session: Session, actor: User, template_id: int) -> ReportTemplate:
     row = session.get(ReportTemplate, template_id)
-    visible = row is not None and (actor.organisation_id is None or row.organisation_id in {None, actor.organisation_id})
-    if not visible or actor.role != v.Role.ADMIN:
+    if row is None:
         raise NotFound(N_("No template with this id."))
+    access.require(session=session, user=actor, record=row, can=access.Can.VIEW, missing=N_("No template with this id."))
     return row
 
 
 def delete_template(*, session: Session, actor: User, template_id: int) -> None:
     """Remove an upload; the one before it in the same scope (or the starter) is used again."""
     row = get_template(session=session, actor=actor, template_id=template_id)
-    _require_manager(session, actor, row.organisation_id)
+    access.require(session=session, user=actor, record=row, can=access.Can.MANAGE, missing=N_("No template with this id."))
     trail.record(session=session, actor=actor, action="delete", entity="report_template", entity_id=row.id,
                  before=trail.snapshot("report_template", row))
     session.delete(row)

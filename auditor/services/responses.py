@@ -27,7 +27,7 @@ SAVED_FIELDS = ("verdict", "note")
 def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, data: ResponseIn) -> Response:
     """Save an answer. Idempotent: repeating a save that already landed returns the stored answer.
     A save based on an older version than the stored one raises StaleVersion."""
-    access.require(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
+    access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     ensure_open(audit)
     if item_id not in audit_structure(session=session, audit_id=audit.id).items:
         raise NotFound("This audit has no checklist item with this id.")

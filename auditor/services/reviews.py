@@ -19,12 +19,12 @@ import statistics
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, true
+from sqlalchemy import and_, func, or_
 from sqlalchemy import case as when
 from sqlmodel import Session, select
 
 from auditor import vocabulary as v
-from auditor.errors import Forbidden, Invalid, NotFound
+from auditor.errors import Invalid, NotFound
 from auditor.i18n import N_
 from auditor.models import Audit, AuditSite, Case, Finding, ManagementReview, Organisation, ReviewDecision, Site, User, utcnow
 from auditor.paging import Page, PageRequest, page_of
@@ -32,7 +32,6 @@ from auditor.services import access, cases, trail
 from auditor.services.findings import finding_reference
 from auditor.vocabulary import Choice, Vocabulary
 
-MANAGER_ROLES = frozenset({v.Role.ADMIN, v.Role.QUALITY_MANAGER})
 INPUTS_VERSION = 1
 LONGEST_PERIOD = timedelta(days=3653)  # ten years: the month-by-month query has a column pair per month
 LISTED = 50  # at most this many overdue cases and improvement opportunities are listed by name
@@ -78,56 +77,20 @@ TREND_MEASURES = Vocabulary(
 CLOSE_BUCKETS = ((0, 30), (31, 60), (61, 90), (91, 180), (181, None))
 
 
-# Who may do what
-
-def can_manage(user: User, organisation_id: int) -> bool:
-    return access.is_installation_admin(user) or (user.organisation_id == organisation_id and user.role in MANAGER_ROLES)
-
-
-def can_view(user: User, review: ManagementReview) -> bool:
-    return can_manage(user, review.organisation_id) or (user.organisation_id == review.organisation_id and user.role == v.Role.VIEWER)
-
-
-def can_create_reviews(user: User) -> bool:
-    """May compile reviews at all (of some organisation): checked before the request body is read."""
-    return access.is_installation_admin(user) or (user.organisation_id is not None and user.role in MANAGER_ROLES)
-
-
-def require_creator(user: User) -> None:
-    if not can_create_reviews(user):
-        raise Forbidden(N_("Your role does not allow this."))
-
-
-def require_manager(*, actor: User, review: ManagementReview) -> None:
-    if not can_manage(actor, review.organisation_id):
-        raise Forbidden(N_("Your role does not allow this."))
-
-
-def visible_reviews(user: User) -> ColumnElement[bool]:
-    """A WHERE clause with the same rules as can_view."""
-    if access.is_installation_admin(user):
-        return true()
-    if user.organisation_id is not None and user.role in MANAGER_ROLES | {v.Role.VIEWER}:
-        return ManagementReview.organisation_id == user.organisation_id
-    return false()
-
+# Who may do what: the rules are in access.py
 
 def reviewable_organisations(*, session: Session, actor: User) -> list[Organisation]:
     """The organisations the user may compile a review of."""
-    if not can_create_reviews(actor):
-        return []
-    query = select(Organisation).order_by(Organisation.name)
-    if not access.is_installation_admin(actor):
-        query = query.where(Organisation.id == actor.organisation_id)
-    return list(session.exec(query))
+    return list(session.exec(select(Organisation).where(access.where(actor, Organisation, access.Can.COMPILE_REVIEWS)).order_by(Organisation.name)))
 
 
 # Reading
 
 def get_review(*, session: Session, actor: User, review_id: int) -> ManagementReview:
     review = session.get(ManagementReview, review_id)
-    if review is None or not can_view(actor, review):
+    if review is None:
         raise NotFound(N_("No management review with this id."))
+    access.require(session=session, user=actor, record=review, can=access.Can.VIEW, missing=N_("No management review with this id."))
     return review
 
 
@@ -145,7 +108,7 @@ def list_reviews(*, session: Session, actor: User, organisation_id: int | None =
     query = (select(ManagementReview, Organisation.name, func.coalesce(decisions.c.n, 0))
              .join(Organisation, Organisation.id == ManagementReview.organisation_id)
              .outerjoin(decisions, decisions.c.review_id == ManagementReview.id)
-             .where(visible_reviews(actor))
+             .where(access.where(actor, ManagementReview))
              .order_by(ManagementReview.period_end.desc(), ManagementReview.id.desc()))
     if organisation_id is not None:
         query = query.where(ManagementReview.organisation_id == organisation_id)
@@ -171,9 +134,9 @@ def list_decisions(*, session: Session, review: ManagementReview) -> list[Decisi
 def create_review(*, session: Session, actor: User, organisation_id: int, period_start: date, period_end: date, policy: dict,
                   today: date | None = None) -> ManagementReview:
     """Compile the inputs for the organisation and period and keep them as a new review."""
-    require_creator(actor)
-    organisation = session.get(Organisation, organisation_id)
-    if organisation is None or not can_manage(actor, organisation_id):
+    access.require_anywhere(actor, Organisation, access.Can.COMPILE_REVIEWS)
+    if session.get(Organisation, organisation_id) is None or not access.allows_in(session=session, user=actor, can=access.Can.COMPILE_REVIEWS,
+                                                                                  organisation_id=organisation_id):
         raise Invalid(N_("No organisation with this id."), field="organisation_id")
     _check_period(period_start, period_end)
     review = ManagementReview(
@@ -188,7 +151,7 @@ def create_review(*, session: Session, actor: User, organisation_id: int, period
 
 def recompile_review(*, session: Session, actor: User, review: ManagementReview, policy: dict, today: date | None = None) -> ManagementReview:
     """Compile the inputs again from today's data (the manual sections and decisions stay)."""
-    require_manager(actor=actor, review=review)
+    access.require(session=session, user=actor, record=review, can=access.Can.MANAGE)
     before = {"compiled_at": review.inputs.get("compiled_at")}
     review.inputs = compile_inputs(session=session, organisation_id=review.organisation_id, period_start=review.period_start,
                                    period_end=review.period_end, policy=policy, today=today)
@@ -201,7 +164,7 @@ def recompile_review(*, session: Session, actor: User, review: ManagementReview,
 
 def update_manual(*, session: Session, actor: User, review: ManagementReview, sections: dict[str, str | None]) -> ManagementReview:
     """Save the hand-written sections given; sections left out keep their text."""
-    require_manager(actor=actor, review=review)
+    access.require(session=session, user=actor, record=review, can=access.Can.MANAGE)
     for key in sections:
         if key not in MANUAL_SECTIONS:
             raise Invalid(N_("Unknown section."), field=key)
@@ -216,7 +179,7 @@ def update_manual(*, session: Session, actor: User, review: ManagementReview, se
 
 def add_decision(*, session: Session, actor: User, review: ManagementReview, text: str, needs_action: bool) -> ReviewDecision:
     """Record a decision (an output of the review); one that needs doing opens a case that tracks it."""
-    require_manager(actor=actor, review=review)
+    access.require(session=session, user=actor, record=review, can=access.Can.MANAGE)
     text = (text or "").strip()
     if not text:
         raise Invalid(N_("This field is required."), field="text")

@@ -69,24 +69,21 @@ def record(
     ))
 
 
-def history(*, session: Session, audit_id: int, see_confidential: bool, entity: str | None = None, entity_id: str | None = None) -> list[AuditEvent]:
-    """An audit's events, oldest first; confidential content is blanked for those who may not see it."""
+def history(*, session: Session, audit_id: int, entity: str | None = None, entity_id: str | None = None) -> list[AuditEvent]:
+    """An audit's events, oldest first, as stored (services/history.py shows them to a viewer)."""
     query = select(AuditEvent).where(AuditEvent.audit_id == audit_id).order_by(AuditEvent.id)
     if entity:
         query = query.where(AuditEvent.entity == entity)
     if entity_id:
         query = query.where(AuditEvent.entity_id == entity_id)
-    events = list(session.exec(query))
-    if not see_confidential:
-        events = [_redacted(event) if event.confidential else event for event in events]
-    return events
+    return list(session.exec(query))
 
 
-def _redacted(event: AuditEvent) -> AuditEvent:
+def redacted(event: AuditEvent) -> AuditEvent:
+    """A confidential event as those outside the audit team see it: who, when and what kind of change, with every
+    field's value blanked (a caption, a summary, a reference, the item, the file's hash alike)."""
     def blank(values: dict | None) -> dict | None:
-        if values is None:
-            return None
-        return {k: (REDACTED if k in {"summary", "reference", "note"} else v) for k, v in values.items()}
+        return None if values is None else dict.fromkeys(values, REDACTED)
 
     return AuditEvent(**{**event.model_dump(), "before": blank(event.before), "after": blank(event.after)})
 

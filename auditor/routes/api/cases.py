@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
@@ -15,8 +14,7 @@ from auditor.reports import register
 from auditor.routes.downloads import Language
 from auditor.schemas import (ActionIn, AttachmentOut, AuditEventOut, CaseActionOut, CaseIn, CaseOut, CommentIn, CommentOut, CorrectionIn,
                              ImplementIn, PlanReviewIn, RootCauseIn, VerificationIn)
-from auditor.services import cases, history
-from auditor.vocabulary import ActionStatus
+from auditor.services import access, cases, history
 
 router = APIRouter(tags=["cases"])
 
@@ -29,7 +27,6 @@ def rows_out(session, rows: list[cases.CaseRow]) -> list[CaseOut]:
     """Cases as the API shows them, from board rows (their actions loaded already: no query per case)."""
     owner_ids = {a.owner_id for row in rows for a in row.actions}
     owners = {u.id: u.name for u in session.exec(select(User).where(User.id.in_(owner_ids)))} if owner_ids else {}
-    today = date.today()
     out = []
     for row in rows:
         out.append(CaseOut(
@@ -38,7 +35,7 @@ def rows_out(session, rows: list[cases.CaseRow]) -> list[CaseOut]:
             reference=row.reference, due_date=row.due, overdue=row.overdue,
             only_individual_measures_planned=cases.individual_only(row.actions),
             actions=[CaseActionOut(**a.model_dump(exclude={"case_id", "created_at"}), owner=owners.get(a.owner_id, ""),
-                                   overdue=a.status == ActionStatus.OPEN and a.due_date < today) for a in row.actions],
+                                   overdue=a.id in row.late) for a in row.actions],
         ))
     return out
 
@@ -64,7 +61,7 @@ def list_cases(request: Request, response: Response, session: SessionDep, user: 
 def create_case(data: CaseIn, session: SessionDep, user: CaseOpener, settings: SettingsDep) -> CaseOut:
     """Open a case outside an audit: an incident, a complaint, a worker's report."""
     organisation = session.get(Organisation, data.organisation_id)
-    if organisation is None or not cases.can_open_cases(user, organisation.id):
+    if organisation is None or not access.allows_in(session=session, user=user, can=access.Can.OPEN_CASES, organisation_id=organisation.id):
         raise Invalid("There is no organisation with id {id}.", field="organisation_id", id=data.organisation_id)
     case = cases.open_case(session=session, actor=user, organisation_id=organisation.id, statement=data.statement, grade=data.grade,
                            source=data.source, requirement=data.requirement, evidence=data.evidence, clauses=data.clauses, tags=data.tags.model_dump())

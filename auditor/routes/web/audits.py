@@ -25,7 +25,7 @@ def list_audits(request: Request, session: SessionDep, user: CurrentUser, page: 
     return render(request, "audits/list.html", {
         "summaries": found.items, "page": found,
         "status": status,
-        "can_plan": access.can_plan_audits(user),
+        "can_plan": access.anywhere(user, Organisation, access.Can.PLAN_AUDITS),
     })
 
 
@@ -88,7 +88,7 @@ def show_audit(request: Request, audit: AuditDep, session: SessionDep, user: Cur
 def _show_context(session, user, audit: Audit, **extra) -> dict:
     return {
         "audit": audit,
-        "can": access.audit_permissions(session=session, user=user, audit=audit),
+        "can": audits.audit_can(session=session, user=user, audit=audit),
         "organisation": session.get(Organisation, audit.organisation_id),
         "sites": audits.audit_sites(session=session, audit=audit),
         "team": audits.audit_team(session=session, audit=audit),

@@ -15,7 +15,7 @@ from auditor.models import Audit, Case, Organisation, User
 from auditor.i18n import gettext
 from auditor.routes.errors import message_of
 from auditor.routes.web.forms import FormDep, form_fields
-from auditor.services import cases, history, trail
+from auditor.services import access, cases, history, trail
 from auditor.templating import render
 
 router = APIRouter()
@@ -43,9 +43,8 @@ def show_board(request: Request, session: SessionDep, user: CurrentUser, setting
     context = {
         "board": found, "params": params, "today": date.today(),
         "organisations": {o.id: o.name for o in session.exec(select(Organisation).where(Organisation.id.in_(ids)))} if ids else {},
-        "owners": list(session.exec(select(User).where(User.role.in_((v.Role.ACTION_OWNER, v.Role.QUALITY_MANAGER, v.Role.ADMIN)), User.is_active).order_by(User.name)))
-        if user.organisation_id is None else list(session.exec(select(User).where(User.organisation_id == user.organisation_id, User.is_active).order_by(User.name))),
-        "can_open": user.organisation_id is not None and cases.can_open_cases(user, user.organisation_id),
+        "owners": cases.action_owners(session=session, actor=user),
+        "can_open": access.anywhere(user, Organisation, access.Can.OPEN_CASES),
         "export_query": request.url.query,
     }
     return render(request, "cases/_board.html" if is_htmx(request) else "cases/board.html", context)
@@ -58,8 +57,8 @@ def show_my_actions(request: Request, session: SessionDep, user: CurrentUser):
 
 
 def _new_context(session, user, values: dict, errors: dict) -> dict:
-    organisations = [user.organisation_id] if user.organisation_id else [o.id for o in session.exec(select(Organisation))]
-    names = {o.id: o.name for o in session.exec(select(Organisation).where(Organisation.id.in_(organisations)))}
+    """The form asks for the organisation only of someone who may open cases in several."""
+    names = {o.id: o.name for o in session.exec(select(Organisation).where(access.where(user, Organisation, access.Can.OPEN_CASES)).order_by(Organisation.name))}
     return {"values": values, "errors": errors, "organisations": names if user.organisation_id is None else {}}
 
 
@@ -76,7 +75,8 @@ def create_case(request: Request, session: SessionDep, user: CaseOpener, submitt
     chosen = str(form.get("organisation_id", ""))
     organisation_id = user.organisation_id or (int(chosen) if chosen.isdigit() else 0)
     try:
-        if not cases.can_open_cases(user, organisation_id) or session.get(Organisation, organisation_id) is None:
+        if session.get(Organisation, organisation_id) is None or not access.allows_in(session=session, user=user, can=access.Can.OPEN_CASES,
+                                                                                      organisation_id=organisation_id):
             raise Invalid("Choose an organisation.", field="organisation_id")
         case = cases.open_case(session=session, actor=user, organisation_id=organisation_id, statement=str(form.get("statement", "")),
                                grade=str(form.get("grade", "")), source=str(form.get("source", v.CaseSource.OTHER)), requirement=str(form.get("requirement", "")),
@@ -94,6 +94,7 @@ def _case_context(session, user, settings, case: Case, error: str | None = None)
     owners = {u.id: u.name for u in session.exec(select(User).where(User.id.in_(owner_ids)))} if owner_ids else {}
     return {
         "case": case, "row": row, "steps": cases.next_steps(session=session, actor=user, case=case), "error": error,
+        "implementable": cases.implementable_actions(session=session, actor=user, case=case),
         "audit": session.get(Audit, case.audit_id) if case.audit_id else None, "people": list(people.values()), "owners": owners,
         "only_individual": cases.only_individual_measures(session=session, case=case),
         "comments": cases.comments(session=session, case=case), "attachments": cases.attachments(session=session, case=case),

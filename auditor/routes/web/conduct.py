@@ -12,7 +12,7 @@ from auditor.i18n import gettext
 from auditor.models import Organisation
 from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
 from auditor.schemas import EvidenceIn
-from auditor.services import access, evidence, photos, responses
+from auditor.services import audits, evidence, photos, responses
 from auditor.templating import render
 
 router = APIRouter()
@@ -22,7 +22,7 @@ router = APIRouter()
 def conduct_audit(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser):
     """Walk the checklist clause by clause: verdicts, notes, evidence, findings."""
     view = responses.conduct_view(session=session, actor=user, audit=audit)
-    can = access.audit_permissions(session=session, user=user, audit=audit)
+    can = audits.audit_can(session=session, user=user, audit=audit)
     organisation = session.get(Organisation, audit.organisation_id)
     verdict_labels = {c.value: gettext(c.short or c.label) for c in v.VERDICTS}
     return render(request, "conduct/page.html", {"audit": audit, "organisation": organisation, "view": view, "verdict_labels": verdict_labels, "can": can})
@@ -43,7 +43,7 @@ def create_evidence(request: Request, audit: ConductAuditDep, session: SessionDe
         return render(request, "conduct/_evidence_form.html", {"audit": audit, "values": {**form, "item_id": item_id}, "errors": errors}, status_code=422)
     entries = evidence.list_evidence(session=session, actor=user, audit=audit, item_id=item_id)
     if is_htmx(request):
-        return render(request, "conduct/_evidence_list.html", {"audit": audit, "item_id": item_id, "entries": entries, "can": access.audit_permissions(session=session, user=user, audit=audit)},
+        return render(request, "conduct/_evidence_list.html", {"audit": audit, "item_id": item_id, "entries": entries, "can": audits.audit_can(session=session, user=user, audit=audit)},
                       headers={"HX-Retarget": f"[id='evidence-{item_id}']", "HX-Reswap": "innerHTML", "HX-Trigger-After-Settle": "evidence-saved"})
     return RedirectResponse(f"/audits/{audit.id}/conduct#item-{item_id}", status_code=303)
 
@@ -54,7 +54,7 @@ def delete_evidence(request: Request, audit: ConductAuditDep, evidence_id: int, 
     entry = evidence.delete_evidence(session=session, actor=user, audit=audit, evidence_id=evidence_id)
     entries = evidence.list_evidence(session=session, actor=user, audit=audit, item_id=entry.item_id)
     if is_htmx(request):
-        can = access.audit_permissions(session=session, user=user, audit=audit)
+        can = audits.audit_can(session=session, user=user, audit=audit)
         return render(request, "conduct/_evidence_list.html", {"audit": audit, "item_id": entry.item_id, "entries": entries, "can": can})
     return RedirectResponse(f"/audits/{audit.id}/conduct#item-{entry.item_id}", status_code=303)
 
@@ -87,7 +87,7 @@ def delete_photo(request: Request, audit: ConductAuditDep, photo_id: int, sessio
 
 def _photo_strip(request, session, user, audit, *, item_id: str | None, finding_id: int | None, trigger: str | None = None):
     """After a change: htmx gets the photos of the finding (with a fresh form) or of the item; a browser goes back to it."""
-    can = access.audit_permissions(session=session, user=user, audit=audit)
+    can = audits.audit_can(session=session, user=user, audit=audit)
     if finding_id is not None:
         entries = photos.list_photos(session=session, actor=user, audit=audit, finding_id=finding_id)
         place, target, template = f"/audits/{audit.id}/findings#finding-{finding_id}", f"photos-finding-{finding_id}", "findings/_photos.html"

@@ -14,7 +14,7 @@ from auditor.models import Audit
 from auditor.paging import page_of
 from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
 from auditor.schemas import FindingIn
-from auditor.services import access, cases, findings, history, photos, trail
+from auditor.services import audits, cases, findings, history, photos, trail
 from auditor.services.checklists import audit_structure
 from auditor.templating import render
 
@@ -32,7 +32,7 @@ def list_findings(request: Request, audit: AuditDep, session: SessionDep, user: 
     case_ids = {f.id: c.id for f in found if (c := cases.case_for_finding(session=session, finding_id=f.id))}
     finding_photos = photos.photos_by_finding(session=session, actor=user, audit=audit)
     context = {"audit": audit, "findings": found, "page": shown, "kind": kind, "clause": clause or "", "items": structure.items, "case_ids": case_ids,
-               "finding_photos": finding_photos, "reference": findings.finding_reference, "can": access.audit_permissions(session=session, user=user, audit=audit)}
+               "finding_photos": finding_photos, "reference": findings.finding_reference, "can": audits.audit_can(session=session, user=user, audit=audit)}
     return render(request, "findings/_table.html" if is_htmx(request) else "findings/list.html", context)
 
 
@@ -43,7 +43,7 @@ def _form_context(session, user, audit: Audit, values: dict, errors: dict, findi
     events = history.audit_history(session=session, actor=user, audit=audit, entity="finding", entity_id=str(finding.id)) if finding else []
     finding_photos = photos.list_photos(session=session, actor=user, audit=audit, finding_id=finding.id) if finding else []
     return {"audit": audit, "values": values, "errors": errors, "finding": finding, "placed": placed, "kinds": kinds, "back": back,
-            "events": events, "changes": trail.changes, "photos": finding_photos, "can": access.audit_permissions(session=session, user=user, audit=audit)}
+            "events": events, "changes": trail.changes, "photos": finding_photos, "can": audits.audit_can(session=session, user=user, audit=audit)}
 
 
 def _safe_back(audit: Audit, back: str | None) -> str:

@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse
 from auditor.deps import CurrentUser, OrganisationManager, PageDep, SessionDep
 from auditor.paging import PageRequest
 from auditor.routes.web.forms import FormDep, form_fields, parse
+from auditor.models import Organisation
 from auditor.schemas import OrganisationIn, SiteIn
 from auditor.services import access, organisations
 from auditor.templating import render
@@ -19,7 +20,7 @@ def _list_context(session, user, page: PageRequest = PageRequest(), **extra) -> 
     found = organisations.list_organisations(session=session, actor=user, page=page)
     sites = {o.id: organisations.sites_of(session=session, organisation_id=o.id) for o in found.items}
     return {"organisations": found.items, "page": found, "sites": sites, "values": {}, "errors": {}, "site_errors": {},
-            "can_manage": access.can_manage_organisations(user), "can_plan": access.can_plan_audits(user), **extra}
+            "can_manage": access.anywhere(user, Organisation, access.Can.MANAGE), "can_plan": access.anywhere(user, Organisation, access.Can.PLAN_AUDITS), **extra}
 
 
 @router.get("/organisations")

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
+from sqlmodel import select
 from starlette.datastructures import UploadFile
 
 from auditor import vocabulary as v
 from auditor.deps import AuditDep, CurrentUser, PlanAuditDep, SessionDep, SettingsDep, TemplateAdmin
 from auditor.errors import Invalid
 from auditor.i18n import N_, gettext
-from auditor.models import Audit, ReportTemplate, User
+from auditor.models import Audit, Organisation, ReportTemplate, User
 from auditor.reports.engine import MAX_TEMPLATE_BYTES
 from auditor.reports.variables import VARIABLES
 from auditor.routes.downloads import Kind as ReportKind, Language, report_download
@@ -69,8 +70,8 @@ def _report_context(request: Request, session, user: User, audit: Audit, values:
     return {
         "audit": audit,
         "downloads": _downloads(session, audit),
-        "can_plan": access.Can.PLAN in access.audit_permissions(session=session, user=user, audit=audit),
-        "can_manage_templates": user.role == v.Role.ADMIN,
+        "can_plan": audits.audit_can(session=session, user=user, audit=audit).plan,
+        "can_manage_templates": access.anywhere(user, Organisation, access.Can.MANAGE_TEMPLATES),
         "is_certification": audit.audit_type in v.CERTIFICATION_AUDIT_TYPES,
         "team": team,
         "bek1407_auditor": next((person for person, _ in team if person.id == audit.bek1407_auditor_id), None),
@@ -145,12 +146,12 @@ def _templates_context(request: Request, session, user: User, values: dict | Non
     used = reports.in_use(rows)
     visible = organisations.list_organisations(session=session, actor=user).items
     names = {organisation.id: organisation.name for organisation in visible}
-    installation_admin = access.is_installation_admin(user)
+    managed = set(session.exec(select(ReportTemplate.id).where(access.where(user, ReportTemplate, access.Can.MANAGE))))
     return {
-        "templates": [TemplateRow(row, names.get(row.organisation_id) if row.organisation_id else None, row.id in used,
-                                  installation_admin or row.organisation_id == user.organisation_id) for row in rows],
-        "may_upload_for_provider": installation_admin,
-        "organisations": visible if installation_admin else [o for o in visible if o.id == user.organisation_id],
+        "templates": [TemplateRow(row, names.get(row.organisation_id) if row.organisation_id else None, row.id in used, row.id in managed) for row in rows],
+        "may_upload_for_provider": access.allows_in(session=session, user=user, can=access.Can.MANAGE_TEMPLATES, organisation_id=None),
+        "organisations": list(session.exec(select(Organisation).where(access.where(user, Organisation, access.Can.MANAGE_TEMPLATES))
+                                           .order_by(Organisation.name, Organisation.id))),
         "variables": [(name, gettext(description)) for name, description in VARIABLES.items()],
         "tag_help": [(example, gettext(explanation)) for example, explanation in TAG_HELP],
         "max_mb": MAX_TEMPLATE_BYTES // (1024 * 1024),

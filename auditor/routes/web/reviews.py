@@ -11,12 +11,12 @@ from fastapi.responses import RedirectResponse
 from auditor.deps import ManagedReviewDep, PageDep, ReviewCreator, ReviewDep, CurrentUser, SessionDep, SettingsDep, is_htmx
 from auditor.errors import Invalid
 from auditor.i18n import get_locale
-from auditor.models import ManagementReview, User
+from auditor.models import ManagementReview, Organisation, User
 from auditor.reports.review_report import build_review_report_context
 from auditor.routes.api.reviews import DecisionIn, ReviewIn
 from auditor.paging import PageRequest
 from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
-from auditor.services import reviews
+from auditor.services import access, reviews
 from auditor.templating import render
 
 router = APIRouter()
@@ -25,7 +25,7 @@ router = APIRouter()
 def _list_context(session, user: User, values: dict, errors: dict, page: PageRequest = PageRequest()) -> dict:
     found = reviews.list_reviews(session=session, actor=user, page=page)
     return {"summaries": found.items, "page": found, "organisations": reviews.reviewable_organisations(session=session, actor=user),
-            "can_create": reviews.can_create_reviews(user), "values": values, "errors": errors}
+            "can_create": access.anywhere(user, Organisation, access.Can.COMPILE_REVIEWS), "values": values, "errors": errors}
 
 
 @router.get("/management-reviews")
@@ -55,7 +55,7 @@ def create_review(request: Request, session: SessionDep, user: ReviewCreator, se
 
 def _show_context(session, user: User, review: ManagementReview, **extra) -> dict:
     return {"review": review, "report": build_review_report_context(session=session, review=review, lang=get_locale()),
-            "can_manage": reviews.can_manage(user, review.organisation_id), "decision_values": {}, "decision_errors": {}, "saved": None, **extra}
+            "can_manage": access.allows(session=session, user=user, record=review, can=access.Can.MANAGE), "decision_values": {}, "decision_errors": {}, "saved": None, **extra}
 
 
 @router.get("/management-reviews/{review_id}")

@@ -9,7 +9,7 @@ from auditor.deps import PageDep, SessionDep, UserManager
 from auditor.errors import Invalid
 from auditor.routes.web.forms import FormDep, form_fields, invalid_errors
 from auditor.paging import PageRequest
-from auditor.services import accounts, organisations
+from auditor.services import access, accounts, organisations
 from auditor.templating import render
 
 router = APIRouter()
@@ -18,6 +18,7 @@ router = APIRouter()
 def _list_context(session, user, page: PageRequest = PageRequest(), **extra) -> dict:
     found = accounts.list_users(session=session, actor=user, page=page)
     return {"users": found.items, "page": found, "organisations": organisations.list_organisations(session=session, actor=user).items,
+            "may_add_provider_staff": access.allows_in(session=session, user=user, can=access.Can.MANAGE_USERS, organisation_id=None),
             "values": {}, "errors": {}, "shown_once": None, **extra}
 
 
