@@ -146,14 +146,16 @@ def test_simultaneous_report_downloads_all_finish_and_the_worker_keeps_answering
 
 def test_no_route_or_dependency_runs_blocking_work_on_the_event_loop(app):
     """FastAPI runs `def` handlers and dependencies in its thread pool and `async def` ones on the event loop, where one
-    database call stalls every request of the worker. Only these read the request body, which is waiting, not work."""
+    database call stalls every request of the worker. Only these are async: two read the request body, which is
+    waiting, not work; the session dependency opens a session (no I/O until its first query, made in a thread) and
+    closes one still in a transaction in the thread pool."""
     from fastapi.dependencies.models import Dependant
     from fastapi.routing import APIRoute
 
-    from auditor.deps import get_submitted_csrf
+    from auditor.deps import get_session, get_submitted_csrf
     from auditor.routes.web.forms import get_form
 
-    allowed = {get_submitted_csrf, get_form}
+    allowed = {get_submitted_csrf, get_form, get_session}
 
     def coroutines(dependant: Dependant):
         if dependant.call is not None and inspect.iscoroutinefunction(dependant.call):
