@@ -13,7 +13,7 @@ from auditor.services import evidence, photos, responses
 router = APIRouter(tags=["responses"])
 
 
-def response_out(response: Response) -> ResponseOut:
+def response_out(response: Response | responses.SavedAnswer) -> ResponseOut:
     return ResponseOut(item_id=response.item_id, verdict=response.verdict, note=response.note, version=response.version, updated_at=response.updated_at)
 
 
