@@ -168,6 +168,35 @@ def test_no_route_or_dependency_runs_blocking_work_on_the_event_loop(app):
     assert found == set()
 
 
+def test_a_save_takes_two_thread_hops(world, library, tmp_path):
+    """Each plain `def` dependency and handler runs in a thread, and on a busy machine the hop there and back costs
+    more than a query. An answer's save, the request tablets send most, makes two: its loading (user, audit, access)
+    and its handler. It made seven (the settings, the session's opening and closing, the user, the audit, the handler,
+    and FastAPI validating the returned model again)."""
+    from unittest import mock
+
+    from anyio import to_thread
+    from fastapi.testclient import TestClient
+
+    settings = Settings(database_url=world.engine.url.render_as_string(hide_password=False), data_dir=tmp_path)
+    app = create_app(settings, engine=world.engine, library=library)
+    item = quote(world.item_ids[-1], safe="")
+    path = f"/api/v1/audits/{world.audit_id}/responses/{item}"
+    hops: list[str] = []
+    run_sync = to_thread.run_sync
+
+    async def counted(func, *args, **options):
+        hops.append(getattr(func, "__qualname__", repr(func)))
+        return await run_sync(func, *args, **options)
+
+    with TestClient(app, headers={"Authorization": f"Bearer {world.token}"}) as client:
+        version = client.get(path).json()["version"]
+        with mock.patch("anyio.to_thread.run_sync", counted):
+            saved = client.put(path, json={"verdict": "conform", "note": "Counted", "version": version})
+    assert saved.status_code == 200 and saved.json()["version"] == version + 1
+    assert len(hops) == 2, hops
+
+
 def test_a_request_that_gets_no_connection_in_time_is_told_to_retry(database_url, tmp_path, library):
     """With every connection of the pool taken, a request waits the pool's timeout and then gets 503 with
     Retry-After (the tablet sends it again), never a freeze and never a 500."""

@@ -67,7 +67,8 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
     # One plain INSERT or UPDATE: on the hot path the ORM's unit of work costs more than the database does.
     try:
         if current is None:
-            landed = session.execute(_INSERT_ANSWER, row).rowcount == 1
+            session.execute(_INSERT_ANSWER, row)
+            landed = True
         else:
             landed = session.execute(_UPDATE_ANSWER, {**row, "answer_id": current.id, "based_on": data.version}).rowcount == 1
     except IntegrityError:  # another first save of this item landed first
