@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -60,13 +59,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     worker_exiting()
 
 
-# How long a thread may hold the GIL while another waits for it (Python's default is 5 ms). While a Word report
-# renders in one of a process's threads, the event loop and every save in that process wait up to this long each
-# time they want the GIL back (after each query, each hop to a thread and back), so a save waited tens of ms per
-# report being written; 1 ms makes them wait less, at a small cost to the report (bench/bench_load.py).
-GIL_SWITCH_INTERVAL_S = 0.001
-
-
 def create_server_app() -> FastAPI:
     """The app of one server process (each worker of `auditor serve`, or `uvicorn --factory auditor.app:create_server_app`):
     settings from the environment, logging set up, memory settled once start-up is done."""
@@ -74,7 +66,6 @@ def create_server_app() -> FastAPI:
     configure_logging(settings)
     app = create_app(settings)
     settle_memory()
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     return app
 
 
