@@ -56,7 +56,7 @@ def record(
 ) -> None:
     """Add one event to the trail, in the caller's transaction (it commits with the change itself). The row is
     written at once with one plain INSERT: the trail is append-only, so nothing reads it back as an object, and the
-    ORM's unit of work costs more than the rest of an answer's save (bench/bench_save.py)."""
+    ORM's unit of work cost more than the INSERT itself on every save (bench/count_save.py)."""
     if before == after and action == "update":
         return
     session.execute(_INSERT_EVENT, {
