@@ -99,13 +99,24 @@ def transaction(session: Session, *, before_rollback: Callable[[], object] | Non
     The rollback expires every row the session holds; `before_rollback` may copy what is still to be shown."""
     try:
         yield session
-        _run_bookkeeping(session)
-        session.commit()
+        finish(session)
     except BaseException:
-        if before_rollback is not None:
-            before_rollback()
-        session.rollback()
+        abandon(session, before_rollback=before_rollback)
         raise
+
+
+def finish(session: Session) -> None:
+    """The end of a unit of work that succeeded: its bookkeeping, then one commit."""
+    _run_bookkeeping(session)
+    session.commit()
+
+
+def abandon(session: Session, *, before_rollback: Callable[[], object] | None = None) -> None:
+    """The end of a unit of work that failed: a rollback (after `before_rollback`, which may copy what is still to
+    be shown)."""
+    if before_rollback is not None:
+        before_rollback()
+    session.rollback()
 
 
 @contextmanager

@@ -145,14 +145,17 @@ def test_simultaneous_report_downloads_all_finish_and_the_worker_keeps_answering
 
 def test_no_route_or_dependency_runs_blocking_work_on_the_event_loop(app):
     """FastAPI runs `def` handlers and dependencies in its thread pool and `async def` ones on the event loop, where one
-    database call stalls every request of the worker. Only these read the request body, which is waiting, not work."""
+    database call stalls every request of the worker. Only these are async: two read the request body, which is
+    waiting, not work; the session dependency opens a session (no I/O until its first query, made in a thread) and
+    closes one still in a transaction in the thread pool; the request's transaction commits or rolls back in the
+    thread pool."""
     from fastapi.dependencies.models import Dependant
     from fastapi.routing import APIRoute
 
-    from auditor.deps import get_submitted_csrf
+    from auditor.deps import get_session, get_submitted_csrf, request_transaction
     from auditor.routes.web.forms import get_form
 
-    allowed = {get_submitted_csrf, get_form}
+    allowed = {get_submitted_csrf, get_form, get_session, request_transaction}
 
     def coroutines(dependant: Dependant):
         if dependant.call is not None and inspect.iscoroutinefunction(dependant.call):
@@ -163,6 +166,35 @@ def test_no_route_or_dependency_runs_blocking_work_on_the_event_loop(app):
     found = {f"{call.__module__}.{call.__qualname__}" for route in app.routes if isinstance(route, APIRoute)
              for call in coroutines(route.dependant) if call not in allowed}
     assert found == set()
+
+
+def test_a_save_takes_three_thread_hops(world, library, tmp_path):
+    """Each plain `def` dependency and handler runs in a thread, and on a busy machine the hop there and back costs
+    more than a query. An answer's save, the request tablets send most, makes three: its loading (user, audit, access),
+    its handler and the request's commit. It made seven (the settings, the session's opening and closing, the user, the audit, the handler,
+    and FastAPI validating the returned model again)."""
+    from unittest import mock
+
+    from anyio import to_thread
+    from fastapi.testclient import TestClient
+
+    settings = Settings(database_url=world.engine.url.render_as_string(hide_password=False), data_dir=tmp_path)
+    app = create_app(settings, engine=world.engine, library=library)
+    item = quote(world.item_ids[-1], safe="")
+    path = f"/api/v1/audits/{world.audit_id}/responses/{item}"
+    hops: list[str] = []
+    run_sync = to_thread.run_sync
+
+    async def counted(func, *args, **options):
+        hops.append(getattr(func, "__qualname__", repr(func)))
+        return await run_sync(func, *args, **options)
+
+    with TestClient(app, headers={"Authorization": f"Bearer {world.token}"}) as client:
+        version = client.get(path).json()["version"]
+        with mock.patch("anyio.to_thread.run_sync", counted):
+            saved = client.put(path, json={"verdict": "conform", "note": "Counted", "version": version})
+    assert saved.status_code == 200 and saved.json()["version"] == version + 1
+    assert len(hops) == 3, hops
 
 
 def test_a_request_that_gets_no_connection_in_time_is_told_to_retry(database_url, tmp_path, library):

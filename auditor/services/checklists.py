@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from auditor.checklists import Checklist, Item, LoadedChecklist, Section
@@ -60,12 +61,7 @@ def snapshot_for(*, session: Session, loaded: LoadedChecklist) -> ChecklistSnaps
 
 
 def audit_structure(*, session: Session, audit_id: int) -> AuditStructure:
-    rows = session.exec(
-        select(AuditChecklist.snapshot_id, ChecklistSnapshot.sha256)
-        .join(ChecklistSnapshot)
-        .where(AuditChecklist.audit_id == audit_id)
-        .order_by(AuditChecklist.position)
-    ).all()
+    rows = session.execute(_SNAPSHOT_KEYS, {"audit_id": audit_id}).all()
     key = tuple(sha for _, sha in rows)
     cached = _structure_cache.get(key)
     if cached is None:
@@ -77,6 +73,12 @@ def audit_structure(*, session: Session, audit_id: int) -> AuditStructure:
         _structure_cache[key] = cached
     return cached
 
+
+# Asked on every save: built once, on the tables themselves (the ORM's statement handling costs more than SQLite
+# running the query).
+_chosen, _snapshot = AuditChecklist.__table__.c, ChecklistSnapshot.__table__.c
+_SNAPSHOT_KEYS = (select(_chosen.snapshot_id, _snapshot.sha256).join_from(AuditChecklist.__table__, ChecklistSnapshot.__table__)
+                  .where(_chosen.audit_id == bindparam("audit_id")).order_by(_chosen.position))
 
 # Keyed by the snapshots' content hashes: a snapshot never changes, so its structure stays true for the process.
 _structure_cache: dict[tuple[str, ...], AuditStructure] = {}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
@@ -24,7 +25,24 @@ from auditor.services.checklists import PlacedItem, audit_structure
 SAVED_FIELDS = ("verdict", "note")
 
 
-def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, data: ResponseIn) -> Response:
+@dataclass(frozen=True)
+class SavedAnswer:
+    """What a save stored (or found already stored): the answer as the API returns it, without a second read and
+    without building an ORM object, which costs more than the INSERT."""
+
+    item_id: str
+    verdict: str | None
+    note: str
+    version: int
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: Response | dict) -> SavedAnswer:
+        values = row if isinstance(row, dict) else row.model_dump()
+        return cls(**{name: values[name] for name in ("item_id", "verdict", "note", "version", "updated_at")})
+
+
+def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, data: ResponseIn) -> SavedAnswer:
     """Save an answer. Idempotent: repeating a save that already landed returns the stored answer.
     A save based on an older version than the stored one raises StaleVersion."""
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
@@ -39,47 +57,49 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
 
     current = get_response(session=session, audit=audit, item_id=item_id)
     if current is not None and all(getattr(current, name) == value for name, value in changes.items()):
-        return current  # nothing to change: a repeated or empty save
+        return SavedAnswer.of(current)  # nothing to change: a repeated or empty save
     if (current.version if current else 0) != data.version:
         raise StaleVersion(current=current, submitted=data)
 
-    now = utcnow()
     before = trail.snapshot("response", current)
-    if current is None:
-        saved = Response(audit_id=audit.id, item_id=item_id, version=1, updated_at=now, **changes)
-        session.add(saved)
-    else:
-        result = session.execute(
-            update(Response)
-            .where(Response.id == current.id, Response.version == data.version)
-            .values(**changes, version=Response.version + 1, updated_at=now)
-        )
-        if result.rowcount != 1:  # another save landed between our read and our write
-            session.rollback()
-            raise StaleVersion(current=get_response(session=session, audit=audit, item_id=item_id, fresh=True), submitted=data)
-        saved = current
-        for name, value in {**changes, "version": data.version + 1, "updated_at": now}.items():
-            set_committed_value(saved, name, value)  # what the UPDATE wrote, so the answer needs no second read
+    after = {**(before or {"item_id": item_id, "verdict": None, "note": ""}), **changes, "version": data.version + 1}
+    row = {"audit_id": audit.id, "item_id": item_id, "verdict": after["verdict"], "note": after["note"], "version": after["version"], "updated_at": utcnow()}
+    # One plain INSERT or UPDATE: on the hot path the ORM's unit of work costs more than the database does.
+    try:
+        if current is None:
+            session.execute(_INSERT_ANSWER, row)
+            landed = True
+        else:
+            landed = session.execute(_UPDATE_ANSWER, {**row, "answer_id": current.id, "based_on": data.version}).rowcount == 1
+    except IntegrityError:  # another first save of this item landed first
+        landed = False
+    if not landed:  # another save landed between our read and our write
+        session.rollback()
+        raise StaleVersion(current=get_response(session=session, audit=audit, item_id=item_id, fresh=True), submitted=data)
+    if current is not None:
+        for name in ("verdict", "note", "version", "updated_at"):
+            set_committed_value(current, name, row[name])  # what the UPDATE wrote, so the session holds no stale row
     if audit.status == v.AuditStatus.PLANNED:
         audit.status = v.AuditStatus.IN_PROGRESS
         session.add(audit)
-    after = {**(before or {"item_id": item_id, "verdict": None, "note": ""}), **changes, "version": data.version + 1}
     trail.record(session=session, actor=actor, action="create" if current is None else "update", entity="response",
                  entity_id=item_id, audit_id=audit.id, before=before, after=after)
-    try:
-        session.flush()
-    except IntegrityError:  # two first saves of the same item at once: the other one won
-        session.rollback()
-        raise StaleVersion(current=get_response(session=session, audit=audit, item_id=item_id, fresh=True), submitted=data) from None
-    return saved
+    session.flush()  # the request's unit of work commits
+    return SavedAnswer.of(row)
 
 
 def get_response(*, session: Session, audit: Audit, item_id: str, fresh: bool = False) -> Response | None:
     """The stored answer; `fresh` re-reads it past the session's identity map (after a bulk UPDATE)."""
-    query = select(Response).where(Response.audit_id == audit.id, Response.item_id == item_id)
-    if fresh:
-        query = query.execution_options(populate_existing=True)
-    return session.exec(query).first()
+    query = _ANSWER.execution_options(populate_existing=True) if fresh else _ANSWER
+    return session.execute(query, {"audit_id": audit.id, "item_id": item_id}).scalars().first()
+
+
+# The statements of a save, built once (building one costs more than SQLite running it).
+_answers = Response.__table__.c
+_ANSWER = select(Response).where(Response.audit_id == bindparam("audit_id"), Response.item_id == bindparam("item_id"))
+_INSERT_ANSWER = insert(Response.__table__)
+_UPDATE_ANSWER = (update(Response.__table__).where(_answers.id == bindparam("answer_id"), _answers.version == bindparam("based_on"))
+                  .values(verdict=bindparam("verdict"), note=bindparam("note"), version=bindparam("version"), updated_at=bindparam("updated_at")))
 
 
 def answer_for(*, session: Session, audit: Audit, item_id: str) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response as HTTPResponse
 
-from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, SessionDep
+from auditor.deps import AuditDep, ConductAuditDep, ConductWork, CurrentUser, SessionDep, json_reply
 from auditor.models import Evidence, Response
 from auditor.schemas import EvidenceIn, EvidenceOut, ResponseIn, ResponseOut
 from auditor.routes.api.photos import photo_out
@@ -13,7 +13,7 @@ from auditor.services import evidence, photos, responses
 router = APIRouter(tags=["responses"])
 
 
-def response_out(response: Response) -> ResponseOut:
+def response_out(response: Response | responses.SavedAnswer) -> ResponseOut:
     return ResponseOut(item_id=response.item_id, verdict=response.verdict, note=response.note, version=response.version, updated_at=response.updated_at)
 
 
@@ -37,11 +37,13 @@ def show_response(audit: AuditDep, item_id: str, session: SessionDep, user: Curr
 
 @router.put(
     "/audits/{audit_id}/responses/{item_id}",
+    response_model=ResponseOut,
     responses={409: {"description": "The answer changed since `version`; the body holds `current` and `submitted`."}},
 )
-def record_response(audit: ConductAuditDep, item_id: str, data: ResponseIn, session: SessionDep, user: CurrentUser) -> ResponseOut:
+def record_response(work: ConductWork, item_id: str, data: ResponseIn) -> HTTPResponse:
     """Save an answer (idempotent). Send the version you based it on; a stale one gets 409."""
-    return response_out(responses.save_response(session=session, actor=user, audit=audit, item_id=item_id, data=data))
+    saved = responses.save_response(session=work.session, actor=work.user, audit=work.audit, item_id=item_id, data=data)
+    return json_reply(response_out(saved))
 
 
 @router.get("/audits/{audit_id}/responses/{item_id}/evidence")
