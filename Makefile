@@ -6,7 +6,7 @@ PG_BENCH_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_follo
 PG_LOAD_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_load
 EXTRACT_KEYWORDS := -k _ -k N_ -k t -k NotFound -k Invalid -k Conflict
 
-.PHONY: run test test-sqlite test-postgres install messages bench bench-load bench-save
+.PHONY: run test test-js test-sqlite test-postgres install messages bench bench-load bench-save
 
 $(VENV)/installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -25,8 +25,15 @@ run: install
 # browser or test world starts once. (--dist loadgroup would be finer, but xdist 3.8 cannot rename tests under pytest 9.)
 PARALLEL ?= -n auto --dist loadfile
 
-## The whole test suite: on SQLite (with the browser tests), then on PostgreSQL
-test: install test-sqlite test-postgres
+## The whole test suite: the browser code's unit tests (node), on SQLite (with the browser tests), then on PostgreSQL
+test: install test-js test-sqlite test-postgres
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+## The unit tests of the browser code in static/ (node's test runner, fake-indexeddb)
+test-js: node_modules/.package-lock.json
+	npm run --silent test:js
 
 test-sqlite: install
 	$(PY) -m pytest $(PARALLEL)
