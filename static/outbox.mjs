@@ -56,9 +56,9 @@ export class Outbox extends EventTarget {
 
   // -- Queueing --------------------------------------------------------------------------------------------------
 
-  async put(change) {
+  async put(change, store = null) {
     const record = { id: this.uuid(), state: WAITING, createdAt: this.now(), ...change };
-    record.seq = await this.db.add("changes", record);
+    record.seq = await (store ? store.add(record) : this.db.add("changes", record));
     this.emit("queued", record);
     return record;
   }
@@ -78,8 +78,10 @@ export class Outbox extends EventTarget {
       this.emit("queued", last);
       return last;
     }
+    // In the same transaction: a keystroke that follows at once sees this change and merges into it.
+    const record = await this.put({ auditId, itemId, kind: "answer", key: `item:${itemId}`, payload: { ...fields }, base: answers.length ? answers[answers.length - 1].base : baseVersion }, tx.store);
     await tx.done;
-    return this.put({ auditId, itemId, kind: "answer", key: `item:${itemId}`, payload: { ...fields }, base: answers.length ? answers[answers.length - 1].base : baseVersion });
+    return record;
   }
 
   /** A new evidence entry on an item (the EvidenceIn fields). */

@@ -275,3 +275,11 @@ test("a refused change waits for the auditor with the server's reason, and holds
   refused.close();
   outbox.close();
 });
+
+test("keystrokes queued at once, without waiting for each other, make one change", async () => {
+  const outbox = await open();
+  await Promise.all(["N", "No", "Not", "Note"].map((note) => outbox.setAnswer(1, "a.1", { note }, 0)));
+  const changes = await outbox.changes(1);
+  assert.deepEqual(changes.map((c) => c.payload.note), ["Note"]);
+  outbox.close();
+});
