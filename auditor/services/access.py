@@ -78,6 +78,11 @@ def sees_confidential(*, session: Session, user: User | None, audit: Audit) -> b
     return user is not None and Can.SEE_CONFIDENTIAL in audit_permissions(session=session, user=user, audit=audit)
 
 
+def offline_by_default(*, session: Session, user: User, audit: Audit) -> bool:
+    """Whether field mode stores the audit on the user's tablet without being asked: for its team while it is in progress."""
+    return audit.status == v.AuditStatus.IN_PROGRESS and team_role(session=session, user=user, audit=audit) is not None
+
+
 def require(*, session: Session, user: User, audit: Audit, can: Can) -> None:
     """NotFound if the audit is invisible to the user, Forbidden if visible but this is not allowed."""
     permissions = audit_permissions(session=session, user=user, audit=audit)

@@ -25,7 +25,9 @@ def conduct_audit(request: Request, audit: AuditDep, session: SessionDep, user: 
     can = access.audit_permissions(session=session, user=user, audit=audit)
     organisation = session.get(Organisation, audit.organisation_id)
     verdict_labels = {c.value: gettext(c.short or c.label) for c in v.VERDICTS}
-    return render(request, "conduct/page.html", {"audit": audit, "organisation": organisation, "view": view, "verdict_labels": verdict_labels, "can": can})
+    method_labels = {c.value: gettext(c.label) for c in v.EVIDENCE_METHODS}
+    return render(request, "conduct/page.html", {"audit": audit, "organisation": organisation, "view": view, "verdict_labels": verdict_labels, "method_labels": method_labels,
+                                                 "can": can, "offline_default": access.offline_by_default(session=session, user=user, audit=audit)})
 
 
 @router.post("/audits/{audit_id}/evidence")
