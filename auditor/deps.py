@@ -124,6 +124,7 @@ def audit_loader(can: access.Can):
 AuditDep = Annotated[Audit, Depends(audit_loader(access.Can.VIEW))]
 PlanAuditDep = Annotated[Audit, Depends(audit_loader(access.Can.PLAN))]
 ConductAuditDep = Annotated[Audit, Depends(audit_loader(access.Can.CONDUCT))]
+OfflineAuditDep = Annotated[Audit, Depends(audit_loader(access.Can.WORK_OFFLINE))]
 
 
 def require_planner(user: CurrentUser) -> User:

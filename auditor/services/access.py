@@ -6,6 +6,8 @@
   (provider staff for any organisation, a member only for their own organisation).
 - Quality managers, action owners and viewers see their own organisation's audits, read only.
 - Confidential evidence: only the audit team and installation admins.
+- Keeping an audit on a device for work without network (its offline copy): only the audit team and installation
+  admins, not an organisation's admin who may conduct it from the office.
 Someone who may not see a thing gets "not found", so nobody learns that it exists.
 """
 
@@ -30,6 +32,7 @@ class Can(StrEnum):
     PLAN = "plan"  # change the audit's facts, plan, team and status
     CONDUCT = "conduct"  # answers, evidence, findings
     SEE_CONFIDENTIAL = "see_confidential"
+    WORK_OFFLINE = "work_offline"  # keep the audit's offline copy on a tablet (field mode)
 
 
 def is_installation_admin(user: User) -> bool:
@@ -66,7 +69,7 @@ def audit_permissions(*, session: Session, user: User, audit: Audit) -> frozense
     if role == v.TeamRole.LEAD:
         return frozenset(Can)
     if role == v.TeamRole.AUDITOR:
-        return frozenset({Can.VIEW, Can.CONDUCT, Can.SEE_CONFIDENTIAL})
+        return frozenset({Can.VIEW, Can.CONDUCT, Can.SEE_CONFIDENTIAL, Can.WORK_OFFLINE})
     if own_organisation:
         return frozenset({Can.VIEW})
     return frozenset()

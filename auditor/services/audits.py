@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from auditor import vocabulary as v
 from auditor.checklists import Library
-from auditor.errors import Conflict, Invalid, NotFound
+from auditor.errors import AuditClosed, Conflict, Invalid, NotFound
 from auditor.i18n import N_
 from auditor.models import Audit, AuditChecklist, AuditMember, AuditSite, ChecklistSnapshot, Organisation, PlanEntry, Response, Site, User, utcnow
 from auditor.paging import Page, PageRequest, page_of
@@ -104,9 +104,9 @@ def _sites(*, session: Session, organisation: Organisation, site_ids: list[int])
 
 
 def ensure_open(audit: Audit) -> None:
-    """Refuse changes to a closed audit."""
+    """Refuse changes to a closed audit (409 `audit_closed`: a tablet keeps such changes for export, it does not retry)."""
     if audit.status == v.AuditStatus.CLOSED:
-        raise Conflict("The audit is closed; reopen it to make changes.")
+        raise AuditClosed(N_("The audit is closed; reopen it to make changes."))
 
 
 def get_in_audit(*, session: Session, audit: Audit, model: type[Row], row_id: int, missing: str) -> Row:
