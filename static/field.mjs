@@ -62,7 +62,9 @@ export class Syncer extends EventTarget {
     clearTimeout(this.probe);
     this.running = true;
     this.report();
-    const { state } = await this.outbox.sync();
+    // One tab of the tablet sends at a time (another tab's run would only find the same changes).
+    const sync = () => this.outbox.sync();
+    const { state } = navigator.locks ? await navigator.locks.request(`auditor-outbox-${this.outbox.userId}`, sync) : await sync();
     this.running = false;
     this.state = state;
     this.report();

@@ -339,7 +339,7 @@ export class Outbox extends EventTarget {
       await this.mark(change, "conflict", body.detail, { current: body.current });
       return "conflict";
     }
-    if (status === 403 && !code) return "signed_out";  // a stale CSRF token: renewed on the next run
+    if (status === 403 && code === "csrf_failed") return "failed";  // a stale CSRF token: renewed on the next run
     if (status >= 400 && status < 500) {
       await this.mark(change, "invalid", (body && body.detail) || String(status));
       return "invalid";
