@@ -125,6 +125,10 @@ function evidenceEntry(change) {
   entry.className = `pending${data.confidential ? " confidential" : ""}`;
   const badge = (text, extra = "") => Object.assign(document.createElement("span"), { className: `badge ${extra}`.trim(), textContent: text });
   entry.append(badge(messages.methods[data.method] || data.method), " ");
+  if (data.interviewee_role) {
+    const people = format(data.interviewee_count === 1 ? messages.people.one : messages.people.other, { num: data.interviewee_count });
+    entry.append(Object.assign(document.createElement("span"), { className: "role", textContent: `${messages.roles[data.interviewee_role] || data.interviewee_role} (${people})` }), " ");
+  }
   entry.append(Object.assign(document.createElement("span"), { className: "summary", textContent: data.summary }), " ");
   if (data.reference) entry.append(Object.assign(document.createElement("span"), { className: "muted", textContent: data.reference }), " ");
   entry.append(badge(messages.waiting, "waiting"));
@@ -195,7 +199,20 @@ function showSaved(change) {
     if (entry) { entry.classList.remove("pending"); entry.dataset.evidenceId = String(result.id); entry.querySelector(".waiting").remove(); }
   } else if (change.kind === "photo" && change.target.itemId) {
     const figure = item.card.querySelector(`.photo-strip [data-client-id="${change.clientId}"]`);
-    if (figure) { figure.classList.remove("pending"); figure.querySelector(".waiting").remove(); }
+    if (figure && result) {
+      // The server's thumbnail (small, without metadata) replaces the tablet's full-size picture.
+      const image = figure.querySelector("img");
+      URL.revokeObjectURL(image.src);
+      image.src = result.thumbnail_url;
+      const link = Object.assign(document.createElement("a"), { href: result.url });
+      link.dataset.action = "enlarge-photo";
+      link.dataset.caption = result.caption || "";
+      image.replaceWith(link);
+      link.append(image);
+      figure.dataset.photoId = String(result.id);
+      figure.classList.remove("pending");
+      figure.querySelector(".waiting").remove();
+    }
   }
 }
 
@@ -223,17 +240,17 @@ async function learnFromServer(outbox) {
   const answers = answersOf(copy);
   for (const [itemId, answer] of Object.entries(answers)) {
     const item = items.get(itemId);
+    // Never under the auditor's fingers, never over a change of this tablet's that is still to be sent.
+    if (!item || item.queued().length || item.card.contains(document.activeElement)) continue;
     const before = known[itemId];
-    if (item && answer.version > item.version && !item.queued().length) {
-      const byMe = answer.updated_by && user && answer.updated_by === user.name;
-      if (byMe) { item.setVersion(answer.version); item.note.value = answer.note || ""; item.showVerdict(answer.verdict); } else item.showReplaced(answer);
-    } else if (item && before && answer.version > before.version && answer.updated_by && user && answer.updated_by !== user.name && !item.queued().length) {
-      item.showReplaced(answer);
-    }
+    const elsewhere = before && answer.version > before.version;  // newer than anything this tablet saved or saw
+    if (elsewhere) item.showReplaced(answer);
+    else if (answer.version > item.version) { item.setVersion(answer.version); item.note.value = answer.note || ""; item.showVerdict(answer.verdict); }
   }
   known = { ...known, ...answers };
   const record = await outbox.offlineAudit(auditId);
   if (record && record.offline) await outbox.rememberAudit({ ...record, answers: known });
+  layout.dataset.learned = copy.version;  // for tests: the page has compared its answers with the server's
 }
 
 // -- Changes -------------------------------------------------------------------------------------------------------
@@ -468,15 +485,17 @@ async function connect() {
   }
   items.forEach((item) => { if (item.queued().length) item.refresh(); });
   let sentSomething = false;
+  let lastState = "saved";
   outbox.addEventListener("change", ({ detail: { type, change } }) => {
     if (type === "synced") {
-      if (change.state === "saved" && navigator.onLine) {
+      // After sending, or when the server is back: what did other devices do meanwhile? And the stored copy of
+      // the page is brought up to date, so a reload offline shows what the server now has.
+      if (change.state === "saved" && (sentSomething || lastState !== "saved")) {
         learnFromServer(outbox);
-        if (sentSomething) {
-          sentSomething = false;
-          outbox.offlineAudit(auditId).then((stored) => stored && stored.offline && storeAudit(outbox, auditId, stored.title).catch(() => {}));
-        }
+        if (sentSomething) outbox.offlineAudit(auditId).then((stored) => stored && stored.offline && storeAudit(outbox, auditId, stored.title).catch(() => {}));
+        sentSomething = false;
       }
+      lastState = change.state;
       return;
     }
     if (change.auditId !== auditId) return;
@@ -486,7 +505,9 @@ async function connect() {
       if (type === "saved") { sentSomething = true; showSaved(change); } else forget(change);
     } else {
       changes.set(change.seq, change);
-      if (type === "queued") showQueued(change);
+      // What is typed or tapped on this page is on screen already (and typing goes on meanwhile): only entries
+      // added through a dialog are drawn from the outbox.
+      if (type === "queued" && change.kind !== "answer") showQueued(change);
     }
     const item = items.get(change.itemId);
     if (item) item.refresh(type === "saved");

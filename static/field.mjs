@@ -4,6 +4,7 @@
 import { deleteOutbox, openOutbox } from "./outbox.mjs";
 
 const PROBE_MS = 2000;
+const NOTE_PAUSE_MS = 700; // a note is sent after a pause in typing
 const LOW_QUOTA_BYTES = 50 * 1024 * 1024;
 const TABLET_DB = "auditor-field"; // shared with sw.js: who is signed in on this tablet
 const PAGES_PREFIX = "auditor-pages-";
@@ -15,6 +16,11 @@ export const user = meta && meta.content ? { id: meta.content, name: meta.datase
 
 function format(text, values) {
   return Object.entries(values).reduce((result, [key, value]) => result.replaceAll(`%(${key})s`, String(value)), text || "");
+}
+
+/** A message with a count, in its singular or plural form ({one, other}). */
+function counted(forms, count) {
+  return format(count === 1 ? forms.one : forms.other, { count });
 }
 
 export function bytes(size) {
@@ -63,11 +69,12 @@ export class Syncer extends EventTarget {
     this.running = true;
     this.report();
     // One tab of the tablet sends at a time (another tab's run would only find the same changes).
-    const sync = () => this.outbox.sync();
-    const { state } = navigator.locks ? await navigator.locks.request(`auditor-outbox-${this.outbox.userId}`, sync) : await sync();
+    const sync = () => this.outbox.sync({ quietMs: NOTE_PAUSE_MS - 100 });
+    const { state, typing } = navigator.locks ? await navigator.locks.request(`auditor-outbox-${this.outbox.userId}`, sync) : await sync();
     this.running = false;
     this.state = state;
     this.report();
+    if (typing) this.kick(NOTE_PAUSE_MS);
     if (state === "offline" || state === "failed" || state === "signed_out") this.watch(state);
   }
 
@@ -96,12 +103,12 @@ export class Syncer extends EventTarget {
 /** The tablet-wide indicator's words for a state and its counts: {state, text}. */
 export function describe({ state, running, counts }) {
   const pending = counts.waiting + counts.syncing;
-  if (counts.attention) return { state: "attention", text: format(messages.attention, { count: counts.attention }) };
-  if (state === "signed_out") return { state: "signed_out", text: format(messages.signed_out, { count: pending }) };
-  if (state === "other_user") return { state: "signed_out", text: format(messages.other_user, { count: pending }) };
-  if (pending && (state === "offline" || state === "failed" || !navigator.onLine)) return { state: "offline", text: format(messages.offline, { count: pending }) };
-  if (pending && running) return { state: "syncing", text: format(messages.syncing, { count: pending }) };
-  if (pending) return { state: "waiting", text: format(messages.waiting, { count: pending }) };
+  if (counts.attention) return { state: "attention", text: counted(messages.attention, counts.attention) };
+  if (state === "signed_out") return { state: "signed_out", text: counted(messages.signed_out, pending) };
+  if (state === "other_user") return { state: "signed_out", text: counted(messages.other_user, pending) };
+  if (pending && (state === "offline" || !navigator.onLine)) return { state: "offline", text: counted(messages.offline, pending) };
+  if (pending && running) return { state: "syncing", text: counted(messages.syncing, pending) };
+  if (pending) return { state: "waiting", text: counted(messages.waiting, pending) };
   if (!navigator.onLine || state === "offline") return { state: "offline", text: messages.offline_saved };
   return { state: "saved", text: messages.all_saved };
 }
@@ -239,7 +246,7 @@ function guardLogout(outbox, syncer) {
     event.preventDefault();
     if (navigator.onLine) await syncer.run();
     const { total } = await outbox.counts();
-    if (total && !window.confirm(format(messages.discard_on_logout, { count: total }))) return;
+    if (total && !window.confirm(counted(messages.discard_on_logout, total))) return;
     outbox.close();
     await deleteOutbox(user.id);
     await caches.delete(PAGES_PREFIX + user.id);
@@ -276,7 +283,7 @@ async function listStoredAudits(list) {
   }
   document.getElementById("offline-none").hidden = stored.length > 0;
   const waiting = document.getElementById("offline-waiting");
-  if (counts.total) { waiting.textContent = format(messages.waiting, { count: counts.total }); waiting.hidden = false; }
+  if (counts.total) { waiting.textContent = counted(messages.waiting, counts.total); waiting.hidden = false; }
 }
 
 // -- Start -------------------------------------------------------------------------------------------------------
@@ -295,7 +302,7 @@ async function start() {
   const csrf = document.querySelector("meta[name=csrf-token]");
   const outbox = await openOutbox(user.id, { csrfToken: csrf ? csrf.content : "" });
   const syncer = new Syncer(outbox);
-  outbox.addEventListener("queued", (event) => syncer.kick(event.detail.kind === "answer" && "note" in event.detail.payload ? 700 : 0));
+  outbox.addEventListener("queued", (event) => syncer.kick(event.detail.kind === "answer" && "note" in event.detail.payload ? NOTE_PAUSE_MS : 0));
   const indicator = document.getElementById("sync-state");
   if (indicator) syncer.addEventListener("state", (event) => showIndicator(indicator, event.detail));
   guardLogout(outbox, syncer);

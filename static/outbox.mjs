@@ -48,6 +48,7 @@ export class Outbox extends EventTarget {
     this.sendingSeq = null;
     this.running = null;
     this.again = false;
+    this.quietMs = 0;
   }
 
   close() {
@@ -199,8 +200,10 @@ export class Outbox extends EventTarget {
 
   /** Send everything that can be sent, in the order it was made (a change needing attention holds back the later
    * changes of its item). Resolves to {state}: "saved", "offline", "failed", "signed_out" or "other_user".
-   * Concurrent calls share one run (and a call during a run makes it go round once more). */
-  sync() {
+   * Concurrent calls share one run (and a call during a run makes it go round once more). A note typed less than
+   * `quietMs` ago waits for the next run: the auditor is still typing. */
+  sync({ quietMs = 0 } = {}) {
+    this.quietMs = quietMs;
     if (this.running) {
       this.again = true;
       return this.running;
@@ -221,11 +224,17 @@ export class Outbox extends EventTarget {
     if (session.state !== "ok") return this.finish(session.state);
     const held = new Set(); // item keys held back by a change that needs the auditor
     const closedAudits = new Set();
+    let typing = 0; // notes held back for the pause
     for (const change of await this.db.getAll("changes")) {
       const current = await this.db.get("changes", change.seq);  // it may have been merged into, or discarded
       if (!current) continue;
       if (current.state !== WAITING || held.has(current.key)) { held.add(current.key); continue; }
       if (closedAudits.has(current.auditId)) { await this.mark(current, "closed", null); continue; }
+      if (current.kind === "answer" && "note" in current.payload && this.now() - (current.updatedAt || current.createdAt) < this.quietMs) {
+        held.add(current.key);
+        typing += 1;
+        continue;
+      }
       this.sendingSeq = current.seq;
       this.emit("sending", current);
       let reply;
@@ -246,12 +255,12 @@ export class Outbox extends EventTarget {
       if (outcome === "closed") closedAudits.add(current.auditId);
       if (outcome !== "done") held.add(current.key);
     }
-    return this.finish("saved");
+    return this.finish("saved", typing);
   }
 
-  finish(state) {
-    this.emit("synced", { state });
-    return { state };
+  finish(state, typing = 0) {
+    this.emit("synced", { state, typing });
+    return { state, typing };
   }
 
   /** Ask the server who is signed in and for a fresh CSRF token (after a re-login or a browser restart the page's

@@ -321,7 +321,7 @@ def test_a_closed_audit_keeps_the_notes_on_the_tablet_for_export_and_hides_them_
 
     tablet.set_offline(False)
     expect(indicator(page)).to_have_attribute("data-state", "attention")
-    expect(indicator(page)).to_have_text("3 need your attention")
+    expect(indicator(page)).to_have_text("3 changes need your attention")
     for item_id, note in notes.items():
         expect(card(page, item_id).locator(".save-state")).to_have_attribute("data-state", "closed")
         expect(card(page, item_id).locator("textarea.note")).to_have_value(note)  # never wiped

@@ -283,3 +283,18 @@ test("keystrokes queued at once, without waiting for each other, make one change
   assert.deepEqual(changes.map((c) => c.payload.note), ["Note"]);
   outbox.close();
 });
+
+test("a note typed a moment ago waits for the pause; other changes go", async () => {
+  let clock = 1000;
+  const outbox = await openOutbox("7", { fetch: server.fetch, uuid, now: () => clock });
+  await outbox.setAnswer(1, "a.1", { note: "Still typ" }, 0);
+  await outbox.setAnswer(1, "a.2", { verdict: "conform" }, 0);
+  clock += 300;
+  assert.deepEqual(await outbox.sync({ quietMs: 600 }), { state: "saved", typing: 1 });
+  assert.equal(server.answers.has("a.1"), false);
+  assert.equal(server.answers.get("a.2").verdict, "conform");
+  clock += 400;
+  await outbox.sync({ quietMs: 600 });
+  assert.equal(server.answers.get("a.1").note, "Still typ");
+  outbox.close();
+});
