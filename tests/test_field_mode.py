@@ -349,3 +349,103 @@ def test_a_closed_audit_keeps_the_notes_on_the_tablet_for_export_and_hides_them_
         expect(card(page, item_id).locator("textarea.note")).to_have_value("")
     assert queued(page) == 0
     assert audit.count(Response) == 0
+
+
+# -- 2. Two tablets change the same item offline -------------------------------------------------------------------
+
+def test_two_tablets_offline_on_one_item_the_later_chooses_and_the_earlier_is_told(tablets, audit, world):
+    item_id = audit.item_ids[0]
+    lead, colleague = tablets("lead"), tablets("colleague")
+    for tablet, user in ((lead, world.lead), (colleague, world.auditor)):
+        tablet.open()
+        tablet.sign_in(user)
+        tablet.conduct(audit)
+        tablet.set_offline(True)
+    card(lead.page, item_id).locator(".verdict[data-verdict=conform]").tap()
+    card(lead.page, item_id).locator("textarea.note").fill("Lederen: APV er opdateret")
+    card(colleague.page, item_id).locator(".verdict[data-verdict=minor_nc]").tap()
+    card(colleague.page, item_id).locator("textarea.note").fill("Kollegaen: APV mangler handlingsplan")
+
+    lead.set_offline(False)
+    expect(indicator(lead.page)).to_have_attribute("data-state", "saved")
+    colleague.set_offline(False)
+    box = card(colleague.page, item_id).locator(".conflict-box")
+    expect(box).to_be_visible()
+    expect(box.locator(".conflict-note[data-side=mine]")).to_have_text("Kollegaen: APV mangler handlingsplan")
+    expect(box.locator(".conflict-note[data-side=theirs]")).to_have_text("Lederen: APV er opdateret")
+    expect(box.locator(".conflict-by")).to_have_text("Lene Lead")
+    expect(indicator(colleague.page)).to_have_attribute("data-state", "attention")
+    assert audit.answers()[item_id]["note"] == "Lederen: APV er opdateret"  # nothing overwritten while they choose
+    box.get_by_role("button", name="Keep mine").tap()
+    expect(card(colleague.page, item_id).locator(".save-state")).to_have_attribute("data-state", "saved")
+    expect(indicator(colleague.page)).to_have_attribute("data-state", "saved")
+    stored = audit.answers()[item_id]
+    assert (stored["verdict"], stored["note"], stored["version"], stored["updated_by"]) == ("minor_nc", "Kollegaen: APV mangler handlingsplan", 2, "Anders Auditor")
+
+    # The lead's tablet still shows its own answer as saved, until it next loads the page: then it is told.
+    lead.page.reload(wait_until="domcontentloaded")
+    lead_card = card(lead.page, item_id)
+    expect(lead_card.locator("textarea.note")).to_have_value("Kollegaen: APV mangler handlingsplan")
+    expect(lead_card).to_have_attribute("data-verdict", "minor_nc")
+    expect(lead_card.locator(".replaced")).to_be_visible()
+    expect(lead_card.locator(".replaced")).to_contain_text("Anders Auditor")
+
+    # The trail has both answers, each by its author.
+    trail = world.api.get(f"/api/v1/audits/{audit.id}/history?entity=response")
+    assert [(event["actor"], event["after"]["note"]) for event in trail if event["after"]] == [
+        (world.lead.email, "Lederen: APV er opdateret"), (world.auditor.email, "Kollegaen: APV mangler handlingsplan")]
+
+
+# -- 4. The session expires while offline ----------------------------------------------------------------------
+
+def test_a_session_expired_while_offline_keeps_the_outbox_and_syncs_after_signing_in(tablets, audit, world):
+    tablet = tablets("ipad")
+    page = tablet.open()
+    tablet.sign_in(world.lead)
+    tablet.conduct(audit)
+    tablet.set_offline(True)
+    notes = {item_id: f"Skrevet i kælderen {n}" for n, item_id in enumerate(audit.item_ids[:4])}
+    for item_id, note in notes.items():
+        card(page, item_id).locator("textarea.note").fill(note)
+    expect(indicator(page)).to_have_text("Offline – 4 changes waiting")
+    with Session(world.engine) as session:  # the session ends on the server meanwhile
+        accounts.log_out(session=session, token=tablet.token)
+
+    tablet.set_offline(False)
+    expect(indicator(page)).to_have_attribute("data-state", "signed_out")
+    expect(indicator(page)).to_have_text("Log in again to send 4 changes")
+    assert audit.count(Response) == 0
+    indicator(page).get_by_role("link").tap()
+    page.locator("[name=email]").fill(world.lead.email)
+    page.locator("[name=password]").fill(PASSWORD)
+    page.locator("form[action='/login'] [type=submit]").tap()
+    page.wait_for_url(audit.conduct_url)
+    expect(indicator(page)).to_have_attribute("data-state", "saved")
+    assert {item_id: answer["note"] for item_id, answer in audit.answers().items()} == notes
+
+
+# -- 5. A new version of the app while changes wait ----------------------------------------------------------------
+
+def test_a_new_service_worker_keeps_the_queued_changes_and_they_sync(tablets, audit, world, monkeypatch):
+    tablet = tablets("ipad")
+    page = tablet.open()
+    tablet.sign_in(world.lead)
+    tablet.conduct(audit)
+    old_version = page.evaluate("caches.keys()")
+    tablet.set_offline(True)
+    card(page, audit.item_ids[0]).locator("textarea.note").fill("Før opdateringen")
+    add_evidence(page, audit.item_ids[0], "Også før opdateringen")
+    expect(indicator(page)).to_have_text("Offline – 2 changes waiting")
+    tablet.close()
+
+    # Deployed meanwhile: a new app version, so a new worker with a new shell cache.
+    monkeypatch.setattr(field, "__version__", "next-release")
+    field.service_worker_source.cache_clear()
+    page = tablet.open()
+    tablet.set_offline(False)
+    page.goto(audit.conduct_url, wait_until="domcontentloaded")
+    page.wait_for_function("async (old) => { const keys = await caches.keys(); return keys.some((k) => k.startsWith('auditor-shell-') && !old.includes(k)) && !keys.some((k) => old.includes(k) && k.startsWith('auditor-shell-')); }", arg=old_version)
+    expect(indicator(page)).to_have_attribute("data-state", "saved")
+    assert audit.answers()[audit.item_ids[0]]["note"] == "Før opdateringen"
+    assert audit.count(Evidence) == 1
+    field.service_worker_source.cache_clear()
