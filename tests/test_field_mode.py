@@ -88,10 +88,11 @@ def world(tmp_path_factory, library):
         _, token = accounts.create_token(session=session, user=lead, name="field tests")
     lost = LostReplies(create_app(Settings(database_url=url, data_dir=data_dir), engine=engine))
     server = LiveServer(lost).start()
+    built = World(server.url, server, lost, Api(server.url, token), engine, library, organisation.id, lead, auditor)
     try:
-        yield World(server.url, server, lost, Api(server.url, token), engine, library, organisation.id, lead, auditor)
+        yield built
     finally:
-        server.stop()
+        built.server.stop()  # a test may have stopped it and started another on the same port
         engine.dispose()
 
 
@@ -449,3 +450,30 @@ def test_a_new_service_worker_keeps_the_queued_changes_and_they_sync(tablets, au
     assert audit.answers()[audit.item_ids[0]]["note"] == "Før opdateringen"
     assert audit.count(Evidence) == 1
     field.service_worker_source.cache_clear()
+
+
+# -- 3. The server stopped while the auditor types -----------------------------------------------------------------
+
+def test_work_while_the_server_is_down_arrives_when_it_is_back(tablets, audit, world):
+    """The tablet keeps its connection; the server is away. How long it is away does not matter to the tablet (it
+    looks every 2 s, it does not back off), so the test stops it for a few seconds of typing, not 60."""
+    tablet = tablets("ipad")
+    page = tablet.open()
+    tablet.sign_in(world.lead)
+    tablet.conduct(audit)
+    port = world.server.port
+    world.server.stop()
+    notes = {item_id: f"Mens serveren var væk {n}" for n, item_id in enumerate(audit.item_ids[:5])}
+    for item_id, note in notes.items():
+        card(page, item_id).locator("textarea.note").fill(note)
+        card(page, item_id).locator(".verdict[data-verdict=conform]").tap()
+    expect(indicator(page)).to_have_text("Offline – 5 changes waiting")
+    probes = []
+    page.on("request", lambda request: request.url.endswith("/healthz") and probes.append(request.url))
+    page.wait_for_event("request", lambda request: request.url.endswith("/healthz"))  # it looks, while away
+
+    world.server = LiveServer(world.lost, port=port).start()
+    expect(indicator(page)).to_have_attribute("data-state", "saved")
+    answers = audit.answers()
+    assert {item_id: (answers[item_id]["note"], answers[item_id]["verdict"]) for item_id in notes} == {item_id: (note, "conform") for item_id, note in notes.items()}
+    assert probes  # found by its light probe of /healthz, not by a retry of the saves
