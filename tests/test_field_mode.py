@@ -262,6 +262,10 @@ def test_a_day_offline_survives_reload_and_restart_and_arrives_exactly_once(tabl
     expect(card(page, answered[3]).locator(".photo.pending")).to_have_count(1)
     expect(indicator(page)).to_have_text(f"Offline – {changes} changes waiting")
     assert audit.count(Response) == 0
+    page.goto(f"{audit.world.url}/cases", wait_until="domcontentloaded")  # not stored: our offline page, with the way back
+    expect(page.locator("#offline-audits a")).to_have_attribute("href", f"/audits/{audit.id}/conduct")
+    expect(page.locator("#offline-audits a")).to_have_text("Besøg på lageret")
+    expect(page.locator("#offline-waiting")).to_have_text(f"{changes} changes waiting")
     tablet.close()
 
     page = tablet.open()  # the next morning, with network
@@ -477,3 +481,70 @@ def test_work_while_the_server_is_down_arrives_when_it_is_back(tablets, audit, w
     answers = audit.answers()
     assert {item_id: (answers[item_id]["note"], answers[item_id]["verdict"]) for item_id in notes} == {item_id: (note, "conform") for item_id, note in notes.items()}
     assert probes  # found by its light probe of /healthz, not by a retry of the saves
+
+
+# -- Logout on a shared tablet ---------------------------------------------------------------------------------------
+
+def test_logout_with_unsent_changes_asks_and_only_then_removes_them(tablets, audit, world):
+    tablet = tablets("ipad")
+    page = tablet.open()
+    tablet.sign_in(world.lead)
+    tablet.conduct(audit)
+    tablet.set_offline(True)
+    card(page, audit.item_ids[0]).locator("textarea.note").fill("Ikke sendt endnu")
+    expect(indicator(page)).to_have_text("Offline – 1 change waiting")
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Log out").tap()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    assert questions == ["1 change has not reached the server. Log out and discard it?"]
+    assert queued(page) == 1  # kept: the auditor said no
+
+    tablet.set_offline(False)
+    expect(indicator(page)).to_have_attribute("data-state", "saved")
+    page.get_by_role("button", name="Log out").tap()  # all sent: no question, and the tablet keeps nothing of theirs
+    page.wait_for_url(f"{world.url}/login")
+    assert page.evaluate("async () => (await indexedDB.databases()).map((db) => db.name)") == ["auditor-field"]
+    assert page.evaluate("async () => (await caches.keys()).filter((name) => name.startsWith('auditor-pages-'))") == []
+    assert audit.answers()[audit.item_ids[0]]["note"] == "Ikke sendt endnu"
+
+
+# -- The conduct screen on an iPad in portrait -------------------------------------------------------------------
+
+def test_conduct_screen_clears_a_verdict_filters_searches_and_shows_three_cards(tablets, audit, world):
+    tablet = tablets("ipad")
+    page = tablet.open()
+    tablet.sign_in(world.lead)
+    tablet.conduct(audit)
+    first, second = audit.item_ids[:2]
+    card(page, first).locator(".verdict[data-verdict=conform]").tap()
+    expect(card(page, first).locator(".save-state")).to_have_attribute("data-state", "saved")
+    card(page, first).get_by_role("button", name="Clear verdict").tap()
+    expect(card(page, first)).to_have_attribute("data-verdict", "")
+    expect(card(page, first).locator(".save-state")).to_have_attribute("data-state", "saved")
+    assert audit.answers()[first]["verdict"] is None
+
+    card(page, second).locator(".verdict[data-verdict=conform]").tap()
+    page.get_by_label("Only unanswered").check()
+    expect(card(page, second)).to_be_hidden()
+    expect(card(page, first)).to_be_visible()
+    expect(page.locator(".item-card:visible")).to_have_count(len(audit.item_ids) - 1)
+    page.get_by_label("Only unanswered").uncheck()
+    question = card(page, audit.item_ids[7]).locator(".question").first.inner_text()
+    page.get_by_label("Search").fill(question[:40])
+    expect(page.locator(".item-card:visible")).to_have_count(1)
+    expect(card(page, audit.item_ids[7])).to_be_visible()
+    page.get_by_label("Search").fill("")
+
+    # Compact enough that a 11" iPad in portrait shows at least three whole cards below the header.
+    page.evaluate("document.querySelector('.item-card').scrollIntoView({block: 'start'})")  # under the sticky header
+    visible = page.evaluate("""() => {
+        const sticky = ['.conduct-head', '.section-nav', '.conduct-section h2'].map((s) => document.querySelector(s).getBoundingClientRect().bottom);
+        const top = Math.max(...sticky);
+        return [...document.querySelectorAll('.item-card')].filter((c) => {
+            const box = c.getBoundingClientRect();
+            return box.top >= top - 1 && box.bottom <= window.innerHeight;
+        }).length;
+    }""")
+    assert page.viewport_size == {"width": 834, "height": 1194}
+    assert visible >= 3
