@@ -2,7 +2,7 @@
 // user's outbox (outbox.mjs) at once and is sent from there, so it works the same offline; each card says whether
 // its changes are saved, waiting, being sent, or need the auditor (a conflict with both versions to choose from, a
 // closed audit, a refusal). After a sync the page learns of answers changed on other devices and says by whom.
-import { answersOf, field, storeAudit, user } from "./field.mjs";
+import { answersOf, field, storeAudit } from "./field.mjs";
 
 const layout = document.querySelector(".conduct-layout");
 const auditId = layout ? Number(layout.dataset.auditId) : null;
@@ -234,7 +234,7 @@ async function learnFromServer(outbox) {
     const response = await fetch(`/api/v1/audits/${auditId}/offline`, { headers: { Accept: "application/json" }, cache: "no-store" });
     if (!response.ok) return;
     copy = await response.json();
-  } catch (error) {
+  } catch {
     return;
   }
   const answers = answersOf(copy);
@@ -456,12 +456,12 @@ async function migrateDrafts(outbox) {
       const key = localStorage.key(index);
       if (key && key.startsWith(prefix)) keys.push(key);
     }
-  } catch (error) {
+  } catch {
     return;
   }
   for (const key of keys) {
     let draft = null;
-    try { draft = JSON.parse(localStorage.getItem(key)); } catch (error) { draft = null; }
+    try { draft = JSON.parse(localStorage.getItem(key)); } catch { draft = null; }
     const itemId = key.slice(prefix.length);
     if (draft && draft.fields && Object.keys(draft.fields).length && items.has(itemId)) {
       await outbox.setAnswer(auditId, itemId, draft.fields, draft.base);
@@ -474,7 +474,7 @@ async function migrateDrafts(outbox) {
 
 async function connect() {
   let context;
-  try { context = await ready; } catch (error) { return; }
+  try { context = await ready; } catch { return; }
   const { outbox, syncer } = context;
   if (!readonly) await migrateDrafts(outbox);
   const record = await outbox.offlineAudit(auditId);

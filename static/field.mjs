@@ -86,7 +86,7 @@ export class Syncer extends EventTarget {
       try {
         const response = await fetch(state === "signed_out" ? "/api/v1/session" : "/healthz", { cache: "no-store", headers: { Accept: "application/json" } });
         back = response.ok;
-      } catch (error) {
+      } catch {
         back = false;
       }
       if (back) this.kick(0);
@@ -210,7 +210,7 @@ async function offlineSwitch(panel, outbox) {
     try {
       record = await storeAudit(outbox, auditId, panel.dataset.title);
       panel.dataset.state = "stored";
-    } catch (error) {
+    } catch {
       panel.dataset.state = "failed";
       status.textContent = messages.store_failed;
       return;

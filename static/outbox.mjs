@@ -269,7 +269,7 @@ export class Outbox extends EventTarget {
     let response;
     try {
       response = await this.fetch(`${API}/session`, { headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store" });
-    } catch (error) {
+    } catch {
       return { state: "offline" };
     }
     if (response.status === 401) return { state: "signed_out" };
@@ -323,7 +323,7 @@ export class Outbox extends EventTarget {
       headers: { Accept: "application/json", "X-CSRF-Token": this.csrfToken, ...(init.headers || {}) },
     });
     let body = null;
-    try { body = await response.json(); } catch (error) { body = null; }
+    try { body = await response.json(); } catch { body = null; }
     return { status: response.status, body };
   }
 

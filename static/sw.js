@@ -43,7 +43,7 @@ function currentUser() {
         const reading = db.transaction("tablet").objectStore("tablet").get("user");
         reading.onsuccess = () => { db.close(); resolve(reading.result || null); };
         reading.onerror = () => { db.close(); resolve(null); };
-      } catch (error) {
+      } catch {
         db.close();
         resolve(null);
       }
@@ -72,7 +72,7 @@ async function page(event) {
     const path = new URL(request.url).pathname;
     if (response.ok && !response.redirected && STORED.test(path)) event.waitUntil(refreshUserCache(request, response.clone()));
     return response;
-  } catch (error) {
+  } catch {
     const stored = await fromUserCache(request);
     if (stored) return stored;
     const shell = await caches.open(SHELL_CACHE);
@@ -89,7 +89,7 @@ async function shellFile(request) {
 async function thumbnail(request) {
   try {
     return await fetch(request);
-  } catch (error) {
+  } catch {
     return (await fromUserCache(request)) || Response.error();
   }
 }
