@@ -69,6 +69,8 @@ RULES = {
     ("POST", "/login"): PUBLIC,
     ("POST", "/logout"): PUBLIC,
     ("GET", "/language/{locale}"): PUBLIC,
+    ("GET", "/sw.js"): PUBLIC,  # field mode's service worker: the app shell's file list, nothing of anyone's
+    ("GET", "/offline"): PUBLIC,  # the page shown offline; the list of stored audits is filled in the browser
     ("GET", "/api/v1/checklists"): USER,
     ("GET", "/api/v1/checklists/{checklist_id}"): USER,
     ("GET", "/api/v1/organisations"): USER,
