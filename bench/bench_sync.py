@@ -48,6 +48,7 @@ from bench._database import fresh_database  # noqa: E402
 from bench._servers import HOST, Servers, app_command, free_port  # noqa: E402
 from bench.bench import synthetic_checklist  # noqa: E402
 from bench.bench_reports import tablet_photo  # noqa: E402
+from bench.bench_save import cpu_ms  # noqa: E402
 
 SIZE = 1020
 PARALLEL_ITEMS = 4  # the outbox sends a few cards at a time, each card's changes in order
@@ -154,6 +155,18 @@ class Outcome:
     seconds: float
     statuses: list[int]
     bodies: list[dict]
+    times: dict[str, list[float]]  # seconds per request, by kind of change
+
+    def medians(self) -> str:
+        return ", ".join(f"{kind} {statistics.median(times) * 1000:.0f} ms" for kind, times in sorted(self.times.items()))
+
+
+def kind_of(change: Change) -> str:
+    if change.item_id is not None:
+        return "answer"
+    if change.files:
+        return "photo"
+    return "finding" if change.path.endswith("/findings") else "evidence"
 
 
 def sync(client: httpx.Client, cards: list[Card], world: World, *, again: bool = False) -> Outcome:
@@ -173,7 +186,9 @@ def sync(client: httpx.Client, cards: list[Card], world: World, *, again: bool =
                 body["version"] = change.sent_version if again else version
                 change.sent_version = body["version"]
             path = f"/api/v1/audits/{world.sync_audit}/findings/{finding_id}/photos" if change.needs_finding else change.path
+            started = time.perf_counter()
             response = client.request(change.method, path, json=body, files=change.files, data=change.data)
+            times.setdefault(kind_of(change), []).append(time.perf_counter() - started)
             reply = response.json() if response.content else {}
             replies.append((response.status_code, reply))
             if change.item_id is not None and response.status_code == 200:
@@ -182,11 +197,12 @@ def sync(client: httpx.Client, cards: list[Card], world: World, *, again: bool =
                 finding_id = reply["id"]
         return replies
 
+    times: dict[str, list[float]] = {}
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=PARALLEL_ITEMS) as pool:
         results = [reply for replies in pool.map(send_card, cards) for reply in replies]
     seconds = time.perf_counter() - started
-    return Outcome(seconds, [status for status, _ in results], [body for _, body in results])
+    return Outcome(seconds, [status for status, _ in results], [body for _, body in results], times)
 
 
 def stored(url: str, audit_id: int) -> dict[str, int]:
@@ -236,16 +252,21 @@ def main() -> int:
     failed = False
     with Servers(workdir, env) as servers:
         port = free_port()
-        servers.start(app_command(port, workers=args.workers), "app")
+        pid = servers.start(app_command(port, workers=args.workers), "app")
         limits = httpx.Limits(max_keepalive_connections=PARALLEL_ITEMS, max_connections=PARALLEL_ITEMS)
         with httpx.Client(base_url=f"http://{HOST}:{port}", headers={"Authorization": f"Bearer {world.token}"}, timeout=60, limits=limits) as client:
             client.get("/api/v1/audits").raise_for_status()  # warm up: the connection, the token's last-used stamp
+            cpu = cpu_ms(pid)
             first = sync(client, cards, world)
+            cpu = cpu_ms(pid) - cpu
             after_first = stored(url, world.sync_audit)
             again = sync(client, cards, world, again=True)
             after_again = stored(url, world.sync_audit)
             print(f"sync of {changes} queued changes ({photo_count} photos) on {len(cards)} cards, {PARALLEL_ITEMS} cards at a time, in order per card:")
             print(f"  first time:  {first.seconds:.2f} s, {changes / first.seconds:.0f} changes/s; statuses {sorted(set(first.statuses))}")
+            print(f"  median per request (4 in flight): {first.medians()}")
+            if args.workers == 1:  # a busy machine stretches the wall clock, not the server's CPU time
+                print(f"  server CPU: {cpu / 1000:.2f} s")
             print(f"  sent again (every create and each card's last answer, as after lost replies): {len(again.statuses)} changes in "
                   f"{again.seconds:.2f} s; statuses {sorted(set(again.statuses))}")
             print(f"  stored: {after_first} after the first, {after_again} after sending it again")
