@@ -4,9 +4,10 @@ PY := $(VENV)/bin/python
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_test
 PG_BENCH_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_follow_up
 PG_LOAD_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_load
+PG_SYNC_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_sync
 EXTRACT_KEYWORDS := -k _ -k N_ -k t -k NotFound -k Invalid -k Conflict
 
-.PHONY: run test test-js test-sqlite test-postgres install messages bench bench-load bench-save
+.PHONY: run test test-js test-sqlite test-postgres install messages bench bench-load bench-save bench-sync
 
 $(VENV)/installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -59,3 +60,8 @@ bench-load: install
 ## One save over HTTP against the floor (add ARGS=--profile for a pyinstrument profile)
 bench-save: install
 	$(PY) bench/bench_save.py $(ARGS)
+
+## A tablet's outbox of 200 changes (10 photos) synced, and the offline copy of a 1,020-item audit: SQLite, then PostgreSQL
+bench-sync: install
+	$(PY) bench/bench_sync.py
+	$(PY) bench/bench_sync.py --database-url $(PG_SYNC_URL)
