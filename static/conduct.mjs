@@ -12,7 +12,7 @@ const ready = field.then((context) => context || Promise.reject(new Error("not s
 const items = new Map();
 const changes = new Map(); // seq -> queued change of this audit, as the outbox last reported it
 let known = {}; // item id -> the newest answer this tablet knows of {version, verdict, note, updated_by}
-let sendingSeq = null;
+const sending = new Set(); // seqs of this audit's changes on their way now
 
 const format = (text, values) => Object.entries(values).reduce((result, [key, value]) => result.replaceAll(`%(${key})s`, String(value)), text || "");
 
@@ -54,7 +54,7 @@ class Item {
     let state = "saved";
     if (conflict) state = "conflict";
     else if (stuck) state = stuck.state;
-    else if (queued.some((change) => change.seq === sendingSeq)) state = "syncing";
+    else if (queued.some((change) => sending.has(change.seq))) state = "syncing";
     else if (queued.length) state = "waiting";
     else if (!justSaved && this.stateEl.dataset.state === "idle") state = "idle";
     this.stateEl.dataset.state = state;
@@ -499,7 +499,8 @@ async function connect() {
       return;
     }
     if (change.auditId !== auditId) return;
-    sendingSeq = type === "sending" ? change.seq : (sendingSeq === change.seq ? null : sendingSeq);
+    if (type === "sending") sending.add(change.seq);
+    else sending.delete(change.seq);
     if (type === "saved" || type === "dropped") {
       changes.delete(change.seq);
       if (type === "saved") { sentSomething = true; showSaved(change); } else forget(change);

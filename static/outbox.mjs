@@ -33,6 +33,7 @@ export async function deleteOutbox(userId) {
 }
 
 const WAITING = "waiting";
+const LANES = 4; // items sent at once
 // States of a change that wait for the auditor, not for the network.
 export const ATTENTION = new Set(["conflict", "closed", "invalid"]);
 
@@ -45,7 +46,7 @@ export class Outbox extends EventTarget {
     this.uuid = uuid;
     this.now = now;
     this.csrfToken = csrfToken;
-    this.sendingSeq = null;
+    this.sending = new Set(); // seqs of the changes on their way now
     this.running = null;
     this.again = false;
     this.quietMs = 0;
@@ -71,7 +72,7 @@ export class Outbox extends EventTarget {
     const queued = (await tx.store.index("audit").getAll(auditId)).filter((c) => c.key === `item:${itemId}`);
     const last = queued[queued.length - 1];
     const answers = queued.filter((c) => c.kind === "answer");
-    if (last && last.kind === "answer" && last.state === WAITING && last.seq !== this.sendingSeq) {
+    if (last && last.kind === "answer" && last.state === WAITING && !this.sending.has(last.seq)) {
       last.payload = { ...last.payload, ...fields };
       last.updatedAt = this.now();
       await tx.store.put(last);
@@ -117,7 +118,7 @@ export class Outbox extends EventTarget {
     if (ref.clientId) {
       const tx = this.db.transaction("changes", "readwrite");
       const queued = (await tx.store.index("audit").getAll(auditId)).find((c) => c.clientId === ref.clientId && c.kind === kind);
-      if (queued && queued.seq !== this.sendingSeq && queued.state !== "closed") {
+      if (queued && !this.sending.has(queued.seq) && queued.state !== "closed") {
         await tx.store.delete(queued.seq);
         await tx.done;
         this.emit("dropped", queued);
@@ -147,7 +148,7 @@ export class Outbox extends EventTarget {
   async counts(auditId) {
     const all = await this.changes(auditId);
     const attention = all.filter((c) => ATTENTION.has(c.state)).length;
-    const syncing = all.some((c) => c.seq === this.sendingSeq) ? 1 : 0;
+    const syncing = all.filter((c) => this.sending.has(c.seq)).length;
     return { total: all.length, waiting: all.length - attention - syncing, syncing, attention };
   }
 
@@ -222,40 +223,60 @@ export class Outbox extends EventTarget {
   async syncOnce() {
     const session = await this.renewSession();
     if (session.state !== "ok") return this.finish(session.state);
-    const held = new Set(); // item keys held back by a change that needs the auditor
-    const closedAudits = new Set();
-    let typing = 0; // notes held back for the pause
+    // Each item's changes in their order, a few items at a time (LANES): one item's changes never overtake each
+    // other, and a slow photo does not hold up the answers of other items.
+    const lanes = new Map();
     for (const change of await this.db.getAll("changes")) {
-      const current = await this.db.get("changes", change.seq);  // it may have been merged into, or discarded
+      if (!lanes.has(change.key)) lanes.set(change.key, []);
+      lanes.get(change.key).push(change.seq);
+    }
+    const queue = [...lanes.values()];
+    const run = { stop: null, typing: 0, closedAudits: new Set() };
+    const worker = async () => {
+      while (queue.length && !run.stop) await this.sendLane(queue.shift(), run);
+    };
+    await Promise.all(Array.from({ length: Math.min(LANES, queue.length) }, worker));
+    return this.finish(run.stop || "saved", run.typing);
+  }
+
+  /** Send one item's changes in order; stop at the first that needs the auditor (the rest wait behind it), and stop
+   * the whole run when the network, the server or the session fails. */
+  async sendLane(seqs, run) {
+    for (const seq of seqs) {
+      if (run.stop) return;
+      const current = await this.db.get("changes", seq);  // it may have been merged into, or discarded
       if (!current) continue;
-      if (current.state !== WAITING || held.has(current.key)) { held.add(current.key); continue; }
-      if (closedAudits.has(current.auditId)) { await this.mark(current, "closed", null); continue; }
+      if (current.state !== WAITING) return;
+      if (run.closedAudits.has(current.auditId)) { await this.mark(current, "closed", null); continue; }
       if (current.kind === "answer" && "note" in current.payload && this.now() - (current.updatedAt || current.createdAt) < this.quietMs) {
-        held.add(current.key);
-        typing += 1;
-        continue;
+        run.typing += 1;
+        return;
       }
-      this.sendingSeq = current.seq;
+      this.sending.add(current.seq);
       this.emit("sending", current);
       let reply;
       try {
         reply = await this.send(current);
       } catch (error) {
-        this.sendingSeq = null;
+        this.sending.delete(current.seq);
         this.emit("waiting", current);
-        return this.finish(error && error.name === "TypeError" ? "offline" : "failed");
+        run.stop = run.stop || (error && error.name === "TypeError" ? "offline" : "failed");
+        return;
       }
-      const sent = await this.db.get("changes", current.seq);  // typed on while it was on its way?
-      this.sendingSeq = null;
+      const sent = await this.db.get("changes", current.seq);
+      this.sending.delete(current.seq);
       const outcome = await this.outcome(sent || current, reply);
       if (outcome === "signed_out" || outcome === "failed") {
         this.emit("waiting", current);
-        return this.finish(outcome);
+        run.stop = run.stop || outcome;
+        return;
       }
-      if (outcome === "closed") closedAudits.add(current.auditId);
-      if (outcome !== "done") held.add(current.key);
+      if (outcome === "closed") {
+        run.closedAudits.add(current.auditId);  // the rest of this audit's changes are marked, not sent
+        continue;
+      }
+      if (outcome !== "done") return;
     }
-    return this.finish("saved", typing);
   }
 
   finish(state, typing = 0) {

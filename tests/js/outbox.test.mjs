@@ -212,8 +212,9 @@ test("a closed audit keeps every change on the tablet, marked, and exports them"
   const changes = await outbox.changes(1);
   assert.deepEqual(changes.map((c) => c.state), ["closed", "closed", "closed"]);
   assert.equal(changes[0].detail, "The audit is closed.");
-  // The first refusal is enough: the rest are marked without being sent.
-  assert.equal(server.requests.filter((r) => r.method !== "GET").length, 1);
+  // Nothing was stored; the changes still to send after the first refusal are marked without being sent.
+  assert.equal(server.answers.size, 0);
+  assert.equal(server.created.photos.length, 0);
   const exported = await outbox.exportAudit(1);
   assert.deepEqual(exported.changes.map((c) => c.payload.note || c.payload.caption), ["first note", "second note", "c"]);
   assert.equal(exported.changes[2].photo_bytes, 10);
@@ -296,5 +297,33 @@ test("a note typed a moment ago waits for the pause; other changes go", async ()
   clock += 400;
   await outbox.sync({ quietMs: 600 });
   assert.equal(server.answers.get("a.1").note, "Still typ");
+  outbox.close();
+});
+
+
+test("a few items are sent at once, each item's changes still in order", async () => {
+  const outbox = await open();
+  const started = [];
+  let inFlight = 0;
+  let most = 0;
+  const realFetch = server.fetch;
+  server.fetch = async (url, init) => {
+    if (url === "/api/v1/session") return realFetch(url, init);
+    inFlight += 1;
+    most = Math.max(most, inFlight);
+    started.push(url.split("/responses/")[1]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    inFlight -= 1;
+    return realFetch(url, init);
+  };
+  const parallel = await openOutbox("7", { fetch: server.fetch, uuid });
+  for (const item of ["a", "b", "c", "d", "e", "f"]) await parallel.setAnswer(1, item, { verdict: "conform" }, 0);
+  await parallel.addEvidence(1, "a", { method: "observation", summary: "after a's answer" });
+  await parallel.setAnswer(1, "a", { note: "after a's evidence" }, 0);
+  assert.equal((await parallel.sync()).state, "saved");
+  assert.equal(most, 4);
+  assert.deepEqual(started.filter((url) => url.startsWith("a")), ["a", "a/evidence", "a"]);
+  assert.deepEqual([server.answers.get("a").version, server.answers.get("a").note, server.created.evidence.length], [2, "after a's evidence", 1]);
+  parallel.close();
   outbox.close();
 });
