@@ -52,6 +52,7 @@ export class Syncer extends EventTarget {
     this.running = false;
     this.timer = null;
     this.probe = null;
+    this.reporting = null;
     outbox.addEventListener("change", () => this.report());
     window.addEventListener("online", () => this.kick(0));
     window.addEventListener("offline", () => { this.state = "offline"; this.report(); });
@@ -94,9 +95,15 @@ export class Syncer extends EventTarget {
     }, PROBE_MS);
   }
 
-  async report() {
-    const counts = await this.outbox.counts();
-    this.dispatchEvent(new CustomEvent("state", { detail: { state: this.state, running: this.running, counts } }));
+  /** Tell listeners soon (at most every 150 ms: a sync of hundreds of changes would otherwise count the outbox
+   * after each of them). */
+  report() {
+    if (this.reporting) return;
+    this.reporting = setTimeout(async () => {
+      this.reporting = null;
+      const counts = await this.outbox.counts();
+      this.dispatchEvent(new CustomEvent("state", { detail: { state: this.state, running: this.running, counts } }));
+    }, 150);
   }
 }
 
