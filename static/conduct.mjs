@@ -256,6 +256,9 @@ async function learnFromServer(outbox) {
 // -- Changes -------------------------------------------------------------------------------------------------------
 
 async function changeAnswer(item, fields) {
+  // Shown at once: the card is not "saved" while its change is on its way into the outbox.
+  item.stateEl.dataset.state = "waiting";
+  item.stateEl.textContent = messages.waiting;
   const { outbox } = await ready;
   item.card.querySelector(".replaced").hidden = true;
   await outbox.setAnswer(auditId, item.id, fields, item.version);
