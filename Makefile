@@ -5,9 +5,10 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_test
 PG_BENCH_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_follow_up
 PG_LOAD_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_load
 PG_SYNC_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_sync
+PG_FIELD_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_field
 EXTRACT_KEYWORDS := -k _ -k N_ -k t -k NotFound -k Invalid -k Conflict
 
-.PHONY: run test test-js test-sqlite test-postgres install messages bench bench-load bench-save bench-sync
+.PHONY: run test test-js test-sqlite test-postgres install messages bench bench-load bench-save bench-sync bench-field
 
 $(VENV)/installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -65,3 +66,8 @@ bench-save: install
 bench-sync: install
 	$(PY) bench/bench_sync.py
 	$(PY) bench/bench_sync.py --database-url $(PG_SYNC_URL)
+
+## Field mode in the browser: "Available offline" for a 1,020-item audit, and 200 queued changes synced (SQLite, then PostgreSQL)
+bench-field: install
+	$(PY) bench/bench_field.py
+	$(PY) bench/bench_field.py --database-url $(PG_FIELD_URL)
