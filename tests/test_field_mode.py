@@ -493,11 +493,11 @@ def test_logout_with_unsent_changes_asks_and_only_then_removes_them(tablets, aud
     tablet.set_offline(True)
     card(page, audit.item_ids[0]).locator("textarea.note").fill("Ikke sendt endnu")
     expect(indicator(page)).to_have_text("Offline – 1 change waiting")
-    questions = []
-    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
-    page.get_by_role("button", name="Log out").tap()
+    with page.expect_event("dialog") as asked:
+        page.get_by_role("button", name="Log out").tap()
+    assert asked.value.message == "1 change has not reached the server. Log out and discard it?"
+    asked.value.dismiss()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
-    assert questions == ["1 change has not reached the server. Log out and discard it?"]
     assert queued(page) == 1  # kept: the auditor said no
 
     tablet.set_offline(False)
