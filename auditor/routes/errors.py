@@ -24,7 +24,7 @@ log = logging.getLogger("auditor")
 BUSY_MESSAGE = N_("The server is busy right now. Nothing was changed: try again in a moment.")
 
 # The `code` of errors that FastAPI or Starlette raise themselves (an unknown path, a method the route lacks).
-HTTP_CODES = {404: NotFound.code, 405: "method_not_allowed", 413: "too_large"}
+HTTP_CODES = {404: NotFound.code, 405: "method_not_allowed"}
 
 STATUS = {NotFound: 404, Invalid: 422, StaleVersion: 409, Conflict: 409, Unauthenticated: 401, Forbidden: 403, PasswordChangeRequired: 403, Busy: 503}
 
