@@ -4,9 +4,11 @@ PY := $(VENV)/bin/python
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_test
 PG_BENCH_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_follow_up
 PG_LOAD_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_load
+PG_SYNC_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_sync
+PG_FIELD_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_field
 EXTRACT_KEYWORDS := -k _ -k N_ -k t -k NotFound -k Invalid -k Conflict
 
-.PHONY: run test test-sqlite test-postgres install messages bench bench-load bench-save
+.PHONY: run test test-js test-sqlite test-postgres install messages bench bench-load bench-save bench-sync bench-field
 
 $(VENV)/installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -25,8 +27,15 @@ run: install
 # browser or test world starts once. (--dist loadgroup would be finer, but xdist 3.8 cannot rename tests under pytest 9.)
 PARALLEL ?= -n auto --dist loadfile
 
-## The whole test suite: on SQLite (with the browser tests), then on PostgreSQL
-test: install test-sqlite test-postgres
+## The whole test suite: the browser code's unit tests (node), on SQLite (with the browser tests), then on PostgreSQL
+test: install test-js test-sqlite test-postgres
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+## The unit tests of the browser code in static/ (node's test runner, fake-indexeddb)
+test-js: node_modules/.package-lock.json
+	npm run --silent test:js
 
 test-sqlite: install
 	$(PY) -m pytest $(PARALLEL)
@@ -52,3 +61,13 @@ bench-load: install
 ## One save over HTTP against the floor (add ARGS=--profile for a pyinstrument profile)
 bench-save: install
 	$(PY) bench/bench_save.py $(ARGS)
+
+## A tablet's outbox of 200 changes (10 photos) synced, and the offline copy of a 1,020-item audit: SQLite, then PostgreSQL
+bench-sync: install
+	$(PY) bench/bench_sync.py
+	$(PY) bench/bench_sync.py --database-url $(PG_SYNC_URL)
+
+## Field mode in the browser: "Available offline" for a 1,020-item audit, and 200 queued changes synced (SQLite, then PostgreSQL)
+bench-field: install
+	$(PY) bench/bench_field.py
+	$(PY) bench/bench_field.py --database-url $(PG_FIELD_URL)

@@ -165,6 +165,7 @@ def audit_loader(can: access.Can):
 AuditDep = Annotated[Audit, Depends(audit_loader(access.Can.VIEW))]
 PlanAuditDep = Annotated[Audit, Depends(audit_loader(access.Can.PLAN))]
 ConductAuditDep = Annotated[Audit, Depends(audit_loader(access.Can.CONDUCT))]
+OfflineAuditDep = Annotated[Audit, Depends(audit_loader(access.Can.WORK_OFFLINE))]
 
 
 def gate(model: type, can: access.Can, message: str | None = None):

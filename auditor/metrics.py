@@ -1,4 +1,5 @@
-"""Prometheus metrics: requests by route template and status class, and database connections in use.
+"""Prometheus metrics: requests by route template and status class, database connections in use, and the tablets'
+sync outbox replays.
 
 With several worker processes, prometheus-client's multiprocess mode adds up every worker's figures: each worker
 writes its own files in the folder named by PROMETHEUS_MULTIPROC_DIR (`auditor serve` creates and empties it), and
@@ -10,7 +11,6 @@ from __future__ import annotations
 import os
 import weakref
 
-from fastapi.routing import iter_route_contexts
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 from sqlalchemy import Engine, event
 
@@ -26,6 +26,11 @@ REQUEST_SECONDS = Histogram(
 # live processes' values is right at any moment (a callback would only report the worker that answers /metrics).
 POOL_CONNECTIONS_IN_USE = Gauge("auditor_db_pool_connections_in_use", "Database connections checked out of the pool", multiprocess_mode="livesum")
 
+# Creates that carried a client-made id (the tablet's outbox, services/sync.py): `new` the first time, `replay` when the
+# id was already stored (a change sent again after a lost reply). Many replays mean tablets often lose replies.
+SYNC_REPLAYS = Counter("auditor_sync_replays", "Creates the tablets' sync outbox sent with a client-made id, by kind of record and "
+                       "outcome: new (first time) or replay (the id was already stored)", ["entity", "outcome"])
+
 _watched_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
 _route_templates: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -36,8 +41,14 @@ def record_request(*, method: str, route: str, status: int, seconds: float) -> N
     REQUEST_SECONDS.labels(method, route, status_class).observe(seconds)
 
 
+def record_sync(*, entity: str, replay: bool) -> None:
+    SYNC_REPLAYS.labels(entity, "replay" if replay else "new").inc()
+
+
 def route_template(scope: dict) -> str:
     """The route's whole path template (`/api/v1/audits/{audit_id}`), never the raw path, so that ids make no new series."""
+    from fastapi.routing import iter_route_contexts  # here, so that services may count without importing FastAPI
+
     route, app = scope.get("route"), scope.get("app")
     if route is None or app is None:
         return "unmatched"

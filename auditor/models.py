@@ -66,6 +66,11 @@ def _choice(enum: type[StrEnum], length: int, **kwargs: Any) -> Any:
     return Field(sa_type=ChoiceString(enum, length), **kwargs)
 
 
+def _client_id() -> Any:
+    """The UUID a tablet made for a record it created (services/sync.py): unique, so a create sent twice is stored once."""
+    return Field(default=None, max_length=36, unique=True, index=True)
+
+
 def _json(default_factory=list) -> Any:
     return Field(default_factory=default_factory, sa_column=Column(JSON, nullable=False))
 
@@ -239,6 +244,7 @@ class Response(SQLModel, table=True):
     note: str = Field(default="", sa_type=Text)
     version: int = 1
     updated_at: datetime = _timestamp()
+    updated_by_id: int | None = Field(default=None, foreign_key="user.id")  # None for answers saved before 0010
 
 
 class Evidence(SQLModel, table=True):
@@ -256,6 +262,8 @@ class Evidence(SQLModel, table=True):
     reference: str = Field(default="", max_length=300)
     confidential: bool = False
     created_at: datetime = _timestamp()
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    client_id: str | None = _client_id()
 
 
 class Finding(SQLModel, table=True):
@@ -273,6 +281,8 @@ class Finding(SQLModel, table=True):
     tags: dict = _json(dict)
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    client_id: str | None = _client_id()
 
 
 class FindingCounter(SQLModel, table=True):
@@ -434,6 +444,7 @@ class Photo(SQLModel, table=True):
     original_sha256: str | None = Field(default=None, max_length=64)
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = _timestamp()
+    client_id: str | None = _client_id()
 
 
 class ReportTemplate(SQLModel, table=True):

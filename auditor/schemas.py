@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time
 from typing import Annotated, Literal
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
@@ -220,17 +221,28 @@ class PhotoOut(BaseModel):
     confidential: bool
     width: int
     height: int
+    size: int = Field(description="Bytes of the photo at `url`")
     url: str
     thumbnail_url: str
     created_at: datetime
+    client_id: str | None = Field(default=None, description="The id the client made when it uploaded the photo")
 
 
-class ResponseOut(BaseModel):
+class AnswerOut(BaseModel):
+    """An answer to one item; version 0 is an item not answered yet."""
+
     item_id: str
     verdict: v.Verdict | None
     note: str
     version: int
     updated_at: datetime | None
+    updated_by: str | None = Field(default=None, description="The name of who saved the answer last (none before the first save, "
+                                   "or for answers saved before this was recorded)")
+
+
+class ResponseOut(AnswerOut):
+    """An answer with the item's photos (when the endpoint lists them)."""
+
     photos: list[PhotoOut] = []
 
 
@@ -260,6 +272,17 @@ class EvidenceIn(_In):
         return self
 
 
+class ClientMade(_In):
+    """A create the tablet's outbox may send more than once (services/sync.py)."""
+
+    client_id: UUID | None = Field(default=None, description="A UUID the client made for this create. Sent again with the same id, "
+                                   "the create answers with what it stored the first time and stores nothing new")
+
+
+class NewEvidenceIn(EvidenceIn, ClientMade):
+    """Evidence as the API records it: with an optional client-made id."""
+
+
 class EvidenceOut(BaseModel):
     id: int
     item_id: str
@@ -270,6 +293,7 @@ class EvidenceOut(BaseModel):
     reference: str
     confidential: bool
     created_at: datetime
+    client_id: str | None = Field(default=None, description="The id the client made when it recorded the entry")
 
 
 FindingTags = TagLists
@@ -293,6 +317,10 @@ class FindingIn(_In):
         return values
 
 
+class NewFindingIn(FindingIn, ClientMade):
+    """A finding as the API raises it: with an optional client-made id."""
+
+
 class FindingOut(BaseModel):
     id: int
     reference: str
@@ -307,6 +335,7 @@ class FindingOut(BaseModel):
     tags: dict
     created_at: datetime
     updated_at: datetime
+    client_id: str | None = Field(default=None, description="The id the client made when it raised the finding")
     photos: list[PhotoOut] = Field(default=[], description="The photos on the finding that you may see")
 
 
@@ -466,3 +495,40 @@ class ChecklistOut(ChecklistSummaryOut):
     source: dict[str, str]
     attribution: dict[str, str]
     sections: list[SectionOut]
+
+
+class ChoiceOut(BaseModel):
+    """One choice of a vocabulary (a verdict, a finding kind, ...) with its labels in Danish and English."""
+
+    value: str
+    label: dict[str, str]
+    short: dict[str, str]
+    colour: str
+
+
+class SessionOut(BaseModel):
+    """Who is signed in, and the CSRF token that changes made with the session cookie must send (`X-CSRF-Token`)."""
+
+    user_id: int
+    name: str
+    csrf_token: str
+
+
+class OfflineCopyOut(BaseModel):
+    """Everything conducting one audit needs, for a tablet without network: what the audit's pages show, as data."""
+
+    version: str = Field(description="Changes whenever anything in the copy changes (also sent as the ETag): send it as "
+                                     "If-None-Match to get 304 when nothing did")
+    generated_at: datetime
+    user_id: int = Field(description="The user the copy was made for: it holds what they may see")
+    permissions: list[str] = Field(description="What the user may do with the audit (view, plan, conduct, ...)")
+    audit: AuditOut
+    checklists: list[ChecklistOut] = Field(description="The audit's checklists as they were frozen when it was planned")
+    verdicts: list[ChoiceOut] = Field(description="The verdicts this audit's type allows")
+    finding_kinds: list[ChoiceOut]
+    evidence_methods: list[ChoiceOut]
+    interviewee_roles: list[ChoiceOut]
+    answers: list[AnswerOut] = Field(description="Every stored answer; an item without one is unanswered (version 0)")
+    evidence: list[EvidenceOut] = Field(description="The evidence you may see")
+    findings: list[FindingOut]
+    photos: list[PhotoOut] = Field(description="Every photo you may see, on items and on findings, for fetching the thumbnails")

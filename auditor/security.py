@@ -15,7 +15,7 @@ from http.cookies import SimpleCookie
 from fastapi import Request
 from starlette.datastructures import MutableHeaders
 
-from auditor.errors import Forbidden
+from auditor.errors import CsrfFailed
 from auditor.i18n import N_
 
 SESSION_COOKIE = "auditor_session"
@@ -51,7 +51,7 @@ def check_csrf(request: Request, submitted: str | None) -> None:
     value = request.cookies.get(CSRF_COOKIE)
     expected = _sign(request.app.state.settings.secret_key, value) if value else None
     if not expected or not submitted or not hmac.compare_digest(expected, submitted):
-        raise Forbidden(N_("This form has expired or did not come from this site. Reload the page and try again; what you typed in the page is kept."))
+        raise CsrfFailed(N_("This form has expired or did not come from this site. Reload the page and try again; what you typed in the page is kept."))
 
 
 async def submitted_csrf_token(request: Request) -> str | None:

@@ -58,13 +58,14 @@ class Delay:
 
 
 class LiveServer:
-    """uvicorn serving `app` from a background thread on a free port of 127.0.0.1."""
+    """uvicorn serving `app` from a background thread on a free port of 127.0.0.1 (or on `port`: the same server
+    started again after a stop)."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, port: int = 0) -> None:
         self.delay = Delay(app)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))  # the OS picks a free port; uvicorn serves on this very socket
+        self.sock.bind(("127.0.0.1", port))  # 0: the OS picks a free port; uvicorn serves on this very socket
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(self.delay, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=2)

@@ -58,6 +58,8 @@ from tests.conftest import CSRF_VALUE, PASSWORD, request_session
 
 PUBLIC, USER, VIEW, PLAN, CONDUCT, PLAN_NEW, ORG_MANAGE, ORG_VIEW, USER_ADMIN = (
     "public", "user", "view", "plan", "conduct", "plan_new", "org_manage", "org_view", "user_admin")
+# Field mode: keeping an audit's offline copy on a tablet, for the audit team only.
+OFFLINE = "offline"
 # Cases (the world's cases come from its audit): CASE_VIEW, seeing the case (and commenting on it); CASE_START,
 # correction and root cause, before the case has an action; CASE_PLAN, adding actions and submitting the plan;
 # CASE_REVIEW, the auditor's review and the effectiveness check; CASE_IMPLEMENT, implementing an action and
@@ -79,6 +81,8 @@ RULES = {
     ("POST", "/login"): PUBLIC,
     ("POST", "/logout"): PUBLIC,
     ("GET", "/language/{locale}"): PUBLIC,
+    ("GET", "/sw.js"): PUBLIC,  # field mode's service worker: the app shell's file list, nothing of anyone's
+    ("GET", "/offline"): PUBLIC,  # the page shown offline; the list of stored audits is filled in the browser
     ("GET", "/api/v1/checklists"): USER,
     ("GET", "/api/v1/checklists/{checklist_id}"): USER,
     ("GET", "/api/v1/organisations"): USER,
@@ -162,6 +166,9 @@ RULES = {
     ("GET", "/api/v1/audits/{audit_id}/photos/{photo_id}.jpg"): VIEW,
     ("GET", "/api/v1/audits/{audit_id}/photos/{photo_id}/thumbnail.jpg"): VIEW,
     ("DELETE", "/api/v1/audits/{audit_id}/photos/{photo_id}"): CONDUCT,
+    # Field mode
+    ("GET", "/api/v1/audits/{audit_id}/offline"): OFFLINE,
+    ("GET", "/api/v1/session"): USER,
     ("POST", "/audits/{audit_id}/photos"): CONDUCT,
     ("POST", "/audits/{audit_id}/photos/{photo_id}/delete"): CONDUCT,
     # Corrective-action cases
@@ -243,10 +250,10 @@ def expected(rule: str, persona: str) -> str | int:
     if persona == "admin" or rule == USER:
         return ALLOW
     role, member = PERSONAS[persona]
-    if rule in {VIEW, PLAN, CONDUCT}:
+    if rule in {VIEW, PLAN, CONDUCT, OFFLINE}:
         if persona not in ON_TEAM | CLIENTS_OWN:
             return 404  # the audit is not theirs to know about
-        allowed = {VIEW: ON_TEAM | CLIENTS_OWN, PLAN: {"lead_on_team"}, CONDUCT: ON_TEAM}[rule]
+        allowed = {VIEW: ON_TEAM | CLIENTS_OWN, PLAN: {"lead_on_team"}, CONDUCT: ON_TEAM, OFFLINE: ON_TEAM}[rule]
         return ALLOW if persona in allowed else 403
     if rule == PLAN_NEW:
         return ALLOW if role == "lead_auditor" else 403

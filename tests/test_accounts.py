@@ -141,7 +141,7 @@ def test_an_expired_session_sends_people_to_login_and_api_clients_get_401(sessio
     page = client.get("/organisations", follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"] == "/login?next=/organisations&expired=1"
     api = client.get("/api/v1/audits")
-    assert api.status_code == 401 and api.json() == {"detail": "Your session has expired. Please log in again."}
+    assert api.status_code == 401 and api.json() == {"code": "unauthenticated", "detail": "Your session has expired. Please log in again."}
     assert api.headers["WWW-Authenticate"] == "Bearer"
     htmx = client.post("/organisations", data={"name": "X"}, headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/organisations"})
     assert htmx.status_code == 401 and htmx.headers["HX-Redirect"].startswith("/login?next=/organisations")
@@ -160,7 +160,7 @@ def test_the_session_is_extended_while_used(session, login, lead, settings):
 
 def test_unauthenticated_requests(anonymous):
     assert anonymous.get("/api/v1/audits").status_code == 401
-    assert anonymous.get("/api/v1/audits").json() == {"detail": "Please log in."}
+    assert anonymous.get("/api/v1/audits").json() == {"code": "unauthenticated", "detail": "Please log in."}
     assert anonymous.get("/", follow_redirects=False).headers["location"] == "/login?next=/"
     assert anonymous.get("/healthz").status_code == 200
     assert anonymous.get("/login").status_code == 200
@@ -247,14 +247,14 @@ def test_api_tokens_work_are_shown_once_and_can_be_revoked(session, anonymous, l
     # a token needs no CSRF token: it is not sent by the browser on its own
     assert anonymous.post("/api/v1/organisations", json={"name": "Via token"}, headers=bearer).status_code == 201
     accounts.revoke_token(session=session, actor=lead, token_id=row.id)
-    assert anonymous.get("/api/v1/audits", headers=bearer).json() == {"detail": "This API token is not valid."}
+    assert anonymous.get("/api/v1/audits", headers=bearer).json() == {"code": "unauthenticated", "detail": "This API token is not valid."}
 
 
 def test_a_deactivated_users_token_is_refused(session, anonymous, admin, lead):
     _, token = accounts.create_token(session=session, user=lead)
     accounts.update_user(session=session, actor=admin, user=lead, is_active=False)
     response = anonymous.get("/api/v1/audits", headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 401 and response.json() == {"detail": "This API token is not valid."}
+    assert response.status_code == 401 and response.json() == {"code": "unauthenticated", "detail": "This API token is not valid."}
 
 
 def test_reactivating_a_user_brings_back_no_token_and_no_session(session, anonymous, login, admin, lead):

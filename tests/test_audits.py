@@ -74,7 +74,7 @@ def test_unknown_audit_is_404_everywhere(client):
     for path in ("/api/v1/audits/999999", "/api/v1/audits/999999/responses", "/api/v1/audits/999999/findings", "/api/v1/audits/999999/report.docx"):
         response = client.get(path)
         assert response.status_code == 404
-        assert response.json() == {"detail": "No audit with this id."}
+        assert response.json() == {"code": "not_found", "detail": "No audit with this id."}
     page = client.get("/audits/999999")
     assert page.status_code == 404 and "error-box" in page.text and "Traceback" not in page.text
 

@@ -37,7 +37,7 @@ CHECKLIST = "iso45003-clauses"
 API_RESPONSES = "**/api/v1/audits/*/responses/*"
 SCREENSHOTS_DIR = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 DEVICE = "iPad Pro 11"
-# conduct.js and htmx are deferred scripts, which run before DOMContentLoaded: the page works from then on.
+# conduct.mjs (a module) and htmx are deferred scripts, which run before DOMContentLoaded: the page works from then on.
 READY = "domcontentloaded"
 
 expect.set_options(timeout=10_000)
@@ -161,9 +161,13 @@ def card(page: Page, item_id: str) -> Locator:
     return page.locator(f".item-card[data-item-id='{item_id}']")
 
 
-def draft(page: Page, audit: AuditPage, item_id: str) -> dict | None:
-    raw = page.evaluate("key => localStorage.getItem(key)", f"auditor:draft:{audit.id}:{item_id}")
-    return json.loads(raw) if raw else None
+def queued(page: Page, item_id: str) -> list[dict]:
+    """The fields of the item's answers waiting in the tablet's outbox (static/outbox.mjs)."""
+    return page.evaluate("""async (itemId) => {
+        const { field } = await import('/static/field.mjs');
+        const { outbox } = await field;
+        return (await outbox.changes()).filter((c) => c.kind === 'answer' && c.itemId === itemId).map((c) => c.payload);
+    }""", item_id)
 
 
 def count_of(page: Page, key: str) -> tuple[int, int]:
@@ -221,14 +225,14 @@ def test_a_typed_note_is_saved_after_the_pause(page: Page, context: BrowserConte
 
     note.tap()
     note.press_sequentially(text, delay=15)
-    # Still typing (within the 700 ms pause): shown as being saved, not yet saved.
-    expect(state).to_have_attribute("data-state", re.compile("^(pending|saving)$"))
-    expect(state).to_have_text("Saving…")
+    # Still typing (within the 700 ms pause): kept on the tablet, waiting to be sent.
+    expect(state).to_have_attribute("data-state", re.compile("^(waiting|syncing)$"))
+    expect(state).to_have_text(re.compile("^(Waiting to be sent|Sending…)$"))
     expect(state).to_have_attribute("data-state", "saved")
     expect(state).to_have_text("Saved")
     expect(page.locator("#sync-state")).to_have_text("All changes saved")
     assert audit.stored(item_id)["note"] == text
-    assert draft(page, audit, item_id) is None
+    assert queued(page, item_id) == []
 
 
 def test_typing_on_while_a_save_is_in_flight_loses_nothing(page: Page, context: BrowserContext, audit: AuditPage):
@@ -246,7 +250,7 @@ def test_typing_on_while_a_save_is_in_flight_loses_nothing(page: Page, context: 
     page.wait_for_timeout(300)  # a short pause to think: shorter than the debounce, so no save yet
     with page.expect_request(lambda request: request.method == "PUT"):
         note.press_sequentially("kerneopgaven", delay=25)
-    expect(state).to_have_attribute("data-state", "saving")  # the pause is over: the save is on its way...
+    expect(state).to_have_attribute("data-state", "syncing")  # the pause is over: the save is on its way...
     note.press_sequentially(" og belastningerne.", delay=20)  # ...and the auditor keeps typing meanwhile
 
     expect(state).to_have_attribute("data-state", "saved", timeout=15_000)
@@ -258,7 +262,7 @@ def test_typing_on_while_a_save_is_in_flight_loses_nothing(page: Page, context: 
     assert puts[-1] == {"note": full, "version": len(puts) - 1}
     assert [put["version"] for put in puts] == list(range(len(puts)))
     expect(note).to_have_value(full)
-    assert draft(page, audit, item_id) is None
+    assert queued(page, item_id) == []
 
 
 # -- 3. Failures -------------------------------------------------------------------------------------------------
@@ -282,20 +286,23 @@ def test_a_failed_save_keeps_the_text_and_retries(page: Page, context: BrowserCo
     page.route(API_RESPONSES, failure)
 
     note.tap()
-    note.press_sequentially(text, delay=15)
-    expect(state).to_have_attribute("data-state", "failed")
-    expect(state).to_contain_text("retrying")
-    expect(page.locator("#sync-state")).to_have_attribute("data-state", "failed")
+    with page.expect_request(lambda request: request.method == "PUT"):
+        note.press_sequentially(text, delay=15)
+    expect(state).to_have_attribute("data-state", "waiting")
+    expect(state).to_have_text("Waiting to be sent")
+    # A lost connection says offline; a server error, that changes wait: both with the count.
+    expect(page.locator("#sync-state")).to_have_attribute("data-state", "offline" if failure is fail_aborted else "waiting")
+    expect(page.locator("#sync-state")).to_contain_text("1 change waiting")
     expect(note).to_have_value(text)
-    assert draft(page, audit, item_id)["fields"] == {"note": text}
+    assert queued(page, item_id) == [{"note": text}]
     assert audit.stored(item_id)["version"] == 0
 
     page.unroute(API_RESPONSES, failure)
-    expect(state).to_have_attribute("data-state", "saved", timeout=15_000)  # the next retry (backoff 1 s, 2 s, ...)
+    expect(state).to_have_attribute("data-state", "saved", timeout=15_000)  # the next look (every 2 s)
     expect(page.locator("#sync-state")).to_have_attribute("data-state", "saved")
     expect(note).to_have_value(text)
     assert audit.stored(item_id)["note"] == text
-    assert draft(page, audit, item_id) is None
+    assert queued(page, item_id) == []
 
 
 @pytest.mark.parametrize("failure", [fail_aborted, fail_500], ids=["network-error", "status-500"])
@@ -307,25 +314,26 @@ def test_a_reload_while_saves_fail_restores_the_text_from_the_device(page: Page,
     text = "Svarprocent 81."
     page.route(API_RESPONSES, failure)
     note.tap()
-    note.press_sequentially(text, delay=15)
-    expect(card(page, item_id).locator(".save-state")).to_have_attribute("data-state", "failed")
+    with page.expect_request(lambda request: request.method == "PUT"):
+        note.press_sequentially(text, delay=15)
+    expect(card(page, item_id).locator(".save-state")).to_have_attribute("data-state", "waiting")
 
-    # The page warns before leaving with unsaved text; the auditor leaves anyway.
+    # Nothing is lost by leaving: the page does not even ask.
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.accept()))
     page.reload(wait_until=READY)
     note = card(page, item_id).locator("textarea.note")
     state = card(page, item_id).locator(".save-state")
-    expect(note).to_have_value(text)  # not from the server (it has nothing): from localStorage
-    expect(state).to_have_attribute("data-state", "failed")
-    assert dialogs == ["beforeunload"]
+    expect(note).to_have_value(text)  # not from the server (it has nothing): from the outbox
+    expect(state).to_have_attribute("data-state", "waiting")
+    assert dialogs == []
     assert audit.stored(item_id)["version"] == 0
-    assert draft(page, audit, item_id)["fields"] == {"note": text}
+    assert queued(page, item_id) == [{"note": text}]
 
     page.unroute(API_RESPONSES, failure)
     expect(state).to_have_attribute("data-state", "saved", timeout=15_000)
     assert audit.stored(item_id)["note"] == text
-    assert draft(page, audit, item_id) is None
+    assert queued(page, item_id) == []
 
 
 # -- 4. Conflicts ------------------------------------------------------------------------------------------------
@@ -333,7 +341,8 @@ def test_a_reload_while_saves_fail_restores_the_text_from_the_device(page: Page,
 def start_conflict(page: Page, context: BrowserContext, audit: AuditPage, item_id: str) -> Locator:
     english(context, audit.live)
     page.goto(audit.conduct_url, wait_until=READY)
-    # A co-auditor saves the same item on another tablet after this page was loaded.
+    expect(page.locator(".conduct-layout")).to_have_attribute("data-learned", re.compile("."))
+    # A co-auditor saves the same item on another tablet after this page was loaded (and had looked for news).
     assert audit.put(item_id, verdict="minor_nc", note="Saved from the other tablet", version=0)["version"] == 1
     note = card(page, item_id).locator("textarea.note")
     note.tap()
@@ -342,7 +351,8 @@ def start_conflict(page: Page, context: BrowserContext, audit: AuditPage, item_i
     expect(box).to_be_visible()
     expect(box).to_have_attribute("role", "alert")
     expect(card(page, item_id).locator(".save-state")).to_have_attribute("data-state", "conflict")
-    expect(page.locator("#sync-state")).to_have_attribute("data-state", "conflict")
+    expect(page.locator("#sync-state")).to_have_attribute("data-state", "attention")
+    expect(page.locator("#sync-state")).to_have_text("1 change needs your attention")
     expect(box.locator(".conflict-note[data-side=mine]")).to_have_text("Mine from this tablet")
     # This tablet changed only the note: its version keeps the other tablet's verdict.
     expect(box.locator(".conflict-verdict[data-side=mine]")).to_have_text("Minor NC")
@@ -350,7 +360,7 @@ def start_conflict(page: Page, context: BrowserContext, audit: AuditPage, item_i
     expect(box.locator(".conflict-verdict[data-side=theirs]")).to_have_text("Minor NC")
     # Nothing was overwritten while the auditor decides.
     assert audit.stored(item_id)["note"] == "Saved from the other tablet"
-    assert draft(page, audit, item_id)["fields"] == {"note": "Mine from this tablet"}
+    assert queued(page, item_id) == [{"note": "Mine from this tablet"}]
     return box
 
 
@@ -366,7 +376,7 @@ def test_a_conflict_resolved_with_keep_mine_saves_this_tablets_text(page: Page, 
     # "Mine" is the version the box showed: this tablet's note on top of the other tablet's verdict.
     assert (stored["note"], stored["verdict"], stored["version"]) == ("Mine from this tablet", "minor_nc", 2)
     expect(card(page, item_id).locator(".verdict[data-verdict=minor_nc]")).to_have_attribute("aria-pressed", "true")
-    assert draft(page, audit, item_id) is None
+    assert queued(page, item_id) == []
 
 
 def test_a_conflict_resolved_with_the_saved_version_shows_the_server_text(page: Page, context: BrowserContext, audit: AuditPage):
@@ -380,7 +390,7 @@ def test_a_conflict_resolved_with_the_saved_version_shows_the_server_text(page: 
     expect(note).to_have_value("Saved from the other tablet")
     expect(the_card.locator(".verdict[data-verdict=minor_nc]")).to_have_attribute("aria-pressed", "true")
     expect(the_card.locator(".save-state")).to_have_attribute("data-state", "saved")
-    assert draft(page, audit, item_id) is None
+    assert queued(page, item_id) == []
     assert audit.stored(item_id)["version"] == 1
 
     # Editing on from there builds on the saved version: no second conflict.
@@ -454,8 +464,9 @@ def test_evidence_dialog_validates_an_interview_and_adds_the_entry(page: Page, c
     dialog.locator("select[name=method]").select_option("interview_group")
     dialog.get_by_role("button", name="Save evidence").tap()
 
-    error = dialog.locator(".field-error")
-    expect(error).to_contain_text("interviewee's role")
+    # An interview needs the interviewees' role and number: asked on the tablet, before anything is queued.
+    expect(dialog.locator("select[name=interviewee_role]")).to_have_js_property("validity.valueMissing", True)
+    assert dialog.locator("select[name=interviewee_role]").evaluate("el => el.matches(':invalid')")
     expect(dialog).to_be_visible()
     expect(dialog.locator("textarea[name=summary]")).to_have_value(text)
     expect(dialog.locator("select[name=method]")).to_have_value("interview_group")
@@ -468,6 +479,7 @@ def test_evidence_dialog_validates_an_interview_and_adds_the_entry(page: Page, c
     expect(dialog).to_be_hidden()
     entries = page.locator(f"[id='evidence-{item_id}'] li")
     expect(entries).to_have_count(1)
+    expect(entries.first).not_to_have_class(re.compile("pending"))  # sent and stored
     expect(entries.first).to_contain_text(text)
     expect(entries.first).to_contain_text("First-line management (2 people)")
     expect(entries.first).to_contain_text("Group interview")
@@ -487,10 +499,12 @@ def test_evidence_dialog_opens_blank_after_a_refused_then_saved_entry(page: Page
     dialog.locator("textarea[name=summary]").fill("Group interview with the warehouse staff.")
     dialog.locator("select[name=method]").select_option("interview_group")
     dialog.get_by_role("button", name="Save evidence").tap()
-    expect(dialog.locator(".field-error")).to_be_visible()
+    assert dialog.locator("select[name=interviewee_role]").evaluate("el => el.matches(':invalid')")
     dialog.locator("select[name=interviewee_role]").select_option("employees")
+    dialog.locator("input[name=interviewee_count]").fill("6")
     dialog.get_by_role("button", name="Save evidence").tap()
     expect(dialog).to_be_hidden()
+    expect(card(page, audit.item_ids[0]).locator(".evidence-list li:not(.pending)")).to_have_count(1)
     assert len(audit.evidence(audit.item_ids[0])) == 1
 
     card(page, audit.item_ids[1]).get_by_role("button", name="Add evidence").tap()
@@ -551,8 +565,10 @@ def test_a_session_that_expires_while_typing_keeps_the_text(page: Page, context:
     note.tap()
     text = "Noted after the session ended."
     note.press_sequentially(text, delay=5)
-    expect(card(page, item_id).locator(".save-state")).to_have_attribute("data-state", "signed_out")
-    assert draft(page, audit, item_id)["fields"] == {"note": text}
+    expect(page.locator("#sync-state")).to_have_attribute("data-state", "signed_out")
+    expect(page.locator("#sync-state").get_by_role("link")).to_have_attribute("href", re.compile(r"^/login\?next="))
+    expect(card(page, item_id).locator(".save-state")).to_have_attribute("data-state", "waiting")
+    assert queued(page, item_id) == [{"note": text}]
     assert audit.stored(item_id)["version"] == 0
     # Logging in again (a new session cookie) and coming back: the text is restored and saved.
     with unit_of_work(audit.live.engine) as session:
@@ -581,6 +597,7 @@ def test_a_photo_from_the_tablet(page: Page, context: BrowserContext, audit: Aud
     expect(dialog).to_be_hidden()
     thumbnail = card(page, item_id).locator(".photo img")
     expect(thumbnail).to_have_count(1)
+    expect(card(page, item_id).locator(".photo")).not_to_have_class(re.compile("pending"))  # sent: the server's thumbnail
     expect(card(page, item_id).locator(".photo figcaption")).to_have_text("Opslag ved kantinen")
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
     assert page.evaluate("img => img.naturalWidth", thumbnail.element_handle()) == 320

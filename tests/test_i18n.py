@@ -56,7 +56,7 @@ def test_the_language_switch_never_redirects_off_site(app):
 
 def test_api_errors_follow_the_language_too(login, admin):
     client = login(admin, language="da")
-    assert client.get("/api/v1/audits/999999").json() == {"detail": "Der er ingen audit med dette id."}
+    assert client.get("/api/v1/audits/999999").json() == {"code": "not_found", "detail": "Der er ingen audit med dette id."}
 
 
 def test_every_translatable_string_has_a_danish_translation():

@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterator
 from datetime import date
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, column, select, table
 from sqlmodel import Session
 
 from auditor.db import make_engine, upgrade, unit_of_work
-from auditor.models import Audit, Case, CaseCounter, Finding, FindingCounter, User
+from auditor.models import Audit, Case, CaseCounter, Finding, FindingCounter, User, utcnow
 from auditor.schemas import AuditIn, FindingIn, OrganisationIn
 from auditor.services import accounts, audits, cases, findings, organisations
 from tests.conftest import PASSWORD
@@ -94,8 +94,13 @@ def test_the_migration_starts_the_counters_at_todays_highest_numbers(tmp_path, l
     upgrade(url, "0007")
     engine = make_engine(url)
     made = _populate(engine, library)
+    # rows as 0007 knew them (the model has grown columns since)
+    finding = table("finding", *map(column, ("audit_id", "number", "kind", "clauses", "requirement", "statement", "evidence", "tags", "created_at",
+                                             "updated_at")))
     with Session(engine) as session:
-        session.add_all([Finding(audit_id=made["audit_id"], number=n, kind="observation", statement="Before") for n in (1, 7)])
+        session.execute(finding.insert(), [{"audit_id": made["audit_id"], "number": n, "kind": "observation", "clauses": "[]", "requirement": "",
+                                            "statement": "Before", "evidence": "", "tags": "{}", "created_at": utcnow(), "updated_at": utcnow()}
+                                           for n in (1, 7)])
         session.add(Case(organisation_id=made["organisation_id"], number=12, grade="observation", statement="Before", source="incident"))
         session.commit()
     upgrade(url)

@@ -28,7 +28,7 @@ def test_add_a_site_and_unknown_organisation_is_404(client, make_organisation):
     response = client.post(f"/api/v1/organisations/{organisation.id}/sites", json={"name": "Vejle", "p_number": "1000000001"})
     assert response.status_code == 201
     assert client.post("/api/v1/organisations/999999/sites", json={"name": "Vejle"}).status_code == 404
-    assert client.get("/api/v1/organisations/999999").json() == {"detail": "No organisation with this id."}
+    assert client.get("/api/v1/organisations/999999").json() == {"code": "not_found", "detail": "No organisation with this id."}
     assert client.post(f"/api/v1/organisations/{organisation.id}/sites", json={"name": "Vejle", "p_number": "12"}).status_code == 422
 
 

@@ -19,7 +19,7 @@ def test_first_save_creates_version_1_and_starts_the_audit(client, make_audit, f
     audit = make_audit()
     response = put(client, audit, first_item_id, verdict="conform", note="APV 2026 gennemgået", version=0)
     assert response.status_code == 200
-    assert response.json() | {"updated_at": None} == {"item_id": first_item_id, "verdict": "conform", "note": "APV 2026 gennemgået", "version": 1, "updated_at": None, "photos": []}
+    assert response.json() | {"updated_at": None} == {"item_id": first_item_id, "verdict": "conform", "note": "APV 2026 gennemgået", "version": 1, "updated_at": None, "updated_by": "Admin", "photos": []}
     body = client.get(f"/api/v1/audits/{audit.id}").json()
     assert body["progress"]["answered"] == 1 and body["status"] == "in_progress"
 
@@ -117,7 +117,7 @@ def test_unknown_item_is_404(client, make_audit):
     audit = make_audit()
     response = put(client, audit, "no.such.item", verdict="conform", version=0)
     assert response.status_code == 404
-    assert response.json() == {"detail": "This audit has no checklist item with this id."}
+    assert response.json() == {"code": "not_found", "detail": "This audit has no checklist item with this id."}
     assert client.get(f"/api/v1/audits/{audit.id}/responses/no.such.item").status_code == 404
 
 
@@ -283,5 +283,5 @@ def test_confidential_evidence_never_reaches_a_report(confidential_setup):
 def test_a_client_role_cannot_change_a_verdict(confidential_setup, first_item_id, session):
     audit, url, team, client_role = confidential_setup
     response = client_role.put(f"/api/v1/audits/{audit.id}/responses/{first_item_id}", json={"verdict": "conform", "version": 0})
-    assert response.status_code == 403 and response.json() == {"detail": "Your role does not allow this."}
+    assert response.status_code == 403 and response.json() == {"code": "forbidden", "detail": "Your role does not allow this."}
     assert session.exec(select(Response)).all() == []

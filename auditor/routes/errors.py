@@ -6,7 +6,6 @@ import logging
 from urllib.parse import quote, urlsplit
 
 from fastapi import Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -23,6 +22,9 @@ from auditor.templating import render
 log = logging.getLogger("auditor")
 
 BUSY_MESSAGE = N_("The server is busy right now. Nothing was changed: try again in a moment.")
+
+# The `code` of errors that FastAPI or Starlette raise themselves (an unknown path, a method the route lacks).
+HTTP_CODES = {404: NotFound.code, 405: "method_not_allowed"}
 
 STATUS = {NotFound: 404, Invalid: 422, StaleVersion: 409, Conflict: 409, Unauthenticated: 401, Forbidden: 403, PasswordChangeRequired: 403, Busy: 503}
 
@@ -41,14 +43,14 @@ def handle_domain_error(request: Request, error: DomainError) -> Response:
     if not wants_json(request) and isinstance(error, Unauthenticated | PasswordChangeRequired):
         return _to_login(request, error)
     if wants_json(request):
-        body: dict = {"detail": message}
+        body: dict = {"code": error.code, "detail": message}
         if isinstance(error, Invalid) and error.field:
             body["errors"] = [{"field": error.field, "message": message}]
         if isinstance(error, StaleVersion):
-            from auditor.routes.api.responses import response_out
+            from auditor.routes.api.responses import answer_out
 
-            body["current"] = jsonable_encoder(response_out(error.current)) if error.current else None
-            body["submitted"] = jsonable_encoder(error.submitted)
+            body["current"] = answer_out(error.current, error.updated_by).model_dump(mode="json")
+            body["submitted"] = error.submitted.model_dump(mode="json", exclude_unset=True)  # the fields as sent
         return JSONResponse(body, status_code=status, headers=_headers(error, status))
     response = error_page(request, status, message)
     response.headers.update(_headers(error, status) or {})
@@ -112,13 +114,14 @@ def handle_validation_error(request: Request, error: RequestValidationError) -> 
     described = describe_validation_errors(error.errors())
     summary = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in described)
     if wants_json(request):
-        return JSONResponse({"detail": summary, "errors": described}, status_code=422)
+        return JSONResponse({"code": Invalid.code, "detail": summary, "errors": described}, status_code=422)
     return error_page(request, 422, summary)
 
 
 def handle_http_error(request: Request, error: HTTPException) -> Response:
     if wants_json(request):
-        return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=getattr(error, "headers", None))
+        code = HTTP_CODES.get(error.status_code, "error")
+        return JSONResponse({"code": code, "detail": error.detail}, status_code=error.status_code, headers=getattr(error, "headers", None))
     message = gettext("This page does not exist.") if error.status_code == 404 else str(error.detail)
     return error_page(request, error.status_code, message)
 
@@ -128,7 +131,7 @@ def handle_unexpected_error(request: Request, error: Exception) -> Response:
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
     message = gettext("Something went wrong on our side. Nothing you typed has been lost on this device; please try again.")
     if wants_json(request):
-        return JSONResponse({"detail": message}, status_code=500)
+        return JSONResponse({"code": "server_error", "detail": message}, status_code=500)
     return error_page(request, 500, message)
 
 

@@ -14,6 +14,8 @@ The rules:
 - Management reviews: the organisation's admins and quality managers compile and edit them, its viewers read them.
 - Users and report templates: admins, an organisation's admin only its own organisation's (and it reads the
   provider's templates).
+- Keeping an audit on a device for work without network (its offline copy): only the audit team and installation
+  admins, not an organisation's admin who may conduct it from the office.
 Someone who may not see a thing gets "not found", so nobody learns that it exists; someone who may see it but
 not do this gets "forbidden".
 
@@ -52,6 +54,7 @@ class Can(StrEnum):
     PLAN = "plan"  # change the audit's facts, plan, team and status
     CONDUCT = "conduct"  # answers, evidence, photos, findings
     SEE_CONFIDENTIAL = "see_confidential"  # confidential evidence and photos, in every view
+    WORK_OFFLINE = "work_offline"  # keep the audit's offline copy on a tablet (field mode)
     # cases, reviews, users, templates
     MANAGE = "manage"  # a case: correction, root cause, plan, submission; a review, user or template: change it
     REVIEW = "review"  # accept or return a case's plan
@@ -144,6 +147,9 @@ def _audit_see_confidential(user: User) -> Condition:
     return is_installation_admin(user) or _on_team(user, Audit.id)
 
 
+_audit_work_offline = _audit_see_confidential  # the same people: the team and installation admins
+
+
 # Cases
 
 def _case_managers(user: User, organisation_id) -> Condition:
@@ -206,7 +212,8 @@ def _template_view(user: User) -> Condition:
 
 
 RULES: dict[type, dict[Can, Callable[[User], Condition]]] = {
-    Audit: {Can.VIEW: _audit_view, Can.PLAN: _audit_plan, Can.CONDUCT: _audit_conduct, Can.SEE_CONFIDENTIAL: _audit_see_confidential},
+    Audit: {Can.VIEW: _audit_view, Can.PLAN: _audit_plan, Can.CONDUCT: _audit_conduct, Can.SEE_CONFIDENTIAL: _audit_see_confidential,
+            Can.WORK_OFFLINE: _audit_work_offline},
     Case: {Can.VIEW: _case_view, Can.MANAGE: _case_manage, Can.REVIEW: _case_review, Can.VERIFY: _case_verify,
            Can.IMPLEMENT: _case_implement, Can.CLOSE: _case_close},
     CaseAction: {Can.IMPLEMENT: _action_implement},
@@ -308,6 +315,12 @@ def sees_confidential(*, session: Session, user: User | None, audit: Audit) -> b
     """Whether confidential evidence and photos of this audit, and every field of their history, are shown: never
     without a user (a report or an export), otherwise only to the audit team and installation admins."""
     return user is not None and allows(session=session, user=user, record=audit, can=Can.SEE_CONFIDENTIAL)
+
+
+def offline_by_default(*, session: Session, user: User, audit: Audit) -> bool:
+    """Whether field mode stores the audit on the user's tablet without being asked: for its team while it is in progress."""
+    return (audit.status == v.AuditStatus.IN_PROGRESS and not is_installation_admin(user)
+            and Can.WORK_OFFLINE in permissions(session=session, user=user, record=audit))
 
 
 def require_audit(*, session: Session, user: User, audit: Audit, can: Can) -> None:

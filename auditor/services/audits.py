@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from auditor import vocabulary as v
 from auditor.checklists import Library
-from auditor.errors import Conflict, Invalid, NotFound
+from auditor.errors import AuditClosed, Conflict, Invalid, NotFound
 from auditor.i18n import N_
 from auditor.models import Audit, AuditChecklist, AuditMember, AuditSite, ChecklistSnapshot, Organisation, PlanEntry, Response, Site, User, utcnow
 from auditor.paging import Page, PageRequest, page_of
@@ -108,9 +108,9 @@ def is_open(audit: Audit) -> bool:
 
 
 def ensure_open(audit: Audit) -> None:
-    """Refuse changes to a closed audit."""
+    """Refuse changes to a closed audit (409 `audit_closed`: a tablet keeps such changes for export, it does not retry)."""
     if not is_open(audit):
-        raise Conflict("The audit is closed; reopen it to make changes.")
+        raise AuditClosed(N_("The audit is closed; reopen it to make changes."))
 
 
 @dataclass(frozen=True)
@@ -122,12 +122,14 @@ class AuditCan:
     see_confidential: bool
     edit: bool  # change the facts, the team and the plan now: plan, and the audit is open
     record: bool  # record answers, evidence, photos and findings now: conduct, and the audit is open
+    work_offline: bool  # keep the audit's offline copy on a tablet (field mode)
 
 
 def audit_can(*, session: Session, user: User, audit: Audit) -> AuditCan:
     granted = access.audit_permissions(session=session, user=user, audit=audit)
     plan, conduct = access.Can.PLAN in granted, access.Can.CONDUCT in granted
-    return AuditCan(plan, conduct, access.Can.SEE_CONFIDENTIAL in granted, plan and is_open(audit), conduct and is_open(audit))
+    return AuditCan(plan, conduct, access.Can.SEE_CONFIDENTIAL in granted, plan and is_open(audit), conduct and is_open(audit),
+                    access.Can.WORK_OFFLINE in granted)
 
 
 def get_in_audit(*, session: Session, audit: Audit, model: type[Row], row_id: int, missing: str) -> Row:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from sqlalchemy import false
 from sqlmodel import Session, select
 
@@ -9,19 +11,23 @@ from auditor.errors import NotFound
 from auditor.models import Audit, Evidence, User
 from auditor.schemas import EvidenceIn
 from auditor.i18n import N_
-from auditor.services import access, trail
+from auditor.services import access, sync, trail
 from auditor.services.audits import ensure_open, get_in_audit
 from auditor.services.checklists import audit_structure
 
 
-def add_evidence(*, session: Session, actor: User, audit: Audit, item_id: str, data: EvidenceIn) -> Evidence:
+def add_evidence(*, session: Session, actor: User, audit: Audit, item_id: str, data: EvidenceIn, client_id: UUID | None = None) -> Evidence:
+    """Record evidence on an item; sent again with the same `client_id`, the entry stored the first time."""
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
+    if (stored := sync.earlier(session=session, model=Evidence, client_id=client_id, actor=actor, audit=audit)) is not None:
+        return stored
     ensure_open(audit)
     if item_id not in audit_structure(session=session, audit_id=audit.id).items:
         raise NotFound("This audit has no checklist item with this id.")
-    entry = Evidence(audit_id=audit.id, item_id=item_id, **data.model_dump())
-    session.add(entry)
-    session.flush()
+    entry = Evidence(audit_id=audit.id, item_id=item_id, created_by_id=actor.id, client_id=sync.stored_id(client_id),
+                     **data.model_dump(include=set(EvidenceIn.model_fields)))
+    if (stored := sync.insert(session=session, row=entry, actor=actor, audit=audit)) is not entry:
+        return stored
     trail.record(session=session, actor=actor, action="create", entity="evidence", entity_id=entry.id, audit_id=audit.id,
                  after=trail.snapshot("evidence", entry), confidential=entry.confidential)
     return entry

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from sqlalchemy import Select
 from sqlmodel import Session, select
 
@@ -10,7 +12,7 @@ from auditor.errors import Invalid, NotFound
 from auditor.models import Audit, Finding, User, utcnow
 from auditor.schemas import FindingIn
 from auditor.i18n import N_
-from auditor.services import access, cases, numbering, photos, trail
+from auditor.services import access, cases, numbering, photos, sync, trail
 from auditor.services.audits import ensure_open, get_in_audit
 from auditor.services.checklists import audit_structure
 from auditor.services.filters import clause_condition
@@ -32,8 +34,12 @@ def draft_finding(*, session: Session, audit: Audit, item_id: str | None, kind: 
     return draft
 
 
-def create_finding(*, session: Session, actor: User, audit: Audit, data: FindingIn) -> Finding:
+def create_finding(*, session: Session, actor: User, audit: Audit, data: FindingIn, client_id: UUID | None = None) -> Finding:
+    """Raise a finding (a nonconformity opens its case); sent again with the same `client_id`, the finding raised the
+    first time."""
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
+    if (stored := sync.earlier(session=session, model=Finding, client_id=client_id, actor=actor, audit=audit)) is not None:
+        return stored
     ensure_open(audit)
     _check_kind(audit, data.kind)
     draft = draft_finding(session=session, audit=audit, item_id=data.item_id)
@@ -47,9 +53,11 @@ def create_finding(*, session: Session, actor: User, audit: Audit, data: Finding
         statement=data.statement,
         evidence=data.evidence,
         tags=data.tags.model_dump() if data.tags is not None else draft["tags"],
+        created_by_id=actor.id,
+        client_id=sync.stored_id(client_id),
     )
-    session.add(finding)
-    session.flush()
+    if (stored := sync.insert(session=session, row=finding, actor=actor, audit=audit)) is not finding:
+        return stored
     trail.record(session=session, actor=actor, action="create", entity="finding", entity_id=finding.id, audit_id=audit.id, after=trail.snapshot("finding", finding))
     cases.open_case_for_finding(session=session, actor=actor, audit=audit, finding=finding)  # every nonconformity opens a case
     return finding

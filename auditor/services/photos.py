@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import warnings
 from collections import defaultdict
+from uuid import UUID
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import false
@@ -17,7 +18,7 @@ from sqlmodel import Session, select
 from auditor.errors import Invalid, NotFound
 from auditor.i18n import N_
 from auditor.models import Audit, Finding, Photo, User
-from auditor.services import access, blobs, trail
+from auditor.services import access, blobs, sync, trail
 from auditor.services.audits import ensure_open, get_in_audit
 from auditor.services.checklists import audit_structure
 
@@ -59,9 +60,13 @@ def process(content: bytes, *, max_bytes: int) -> tuple[bytes, bytes, int, int]:
 
 
 def add_photo(*, session: Session, actor: User, audit: Audit, content: bytes, caption: str = "", confidential: bool = False,
-              item_id: str | None = None, finding_id: int | None = None, keep_original: bool = False, max_bytes: int = 20 * 1024 * 1024) -> Photo:
-    """Keep a photo on an item or a finding of the audit (the audit team)."""
+              item_id: str | None = None, finding_id: int | None = None, keep_original: bool = False, max_bytes: int = 20 * 1024 * 1024,
+              client_id: UUID | None = None) -> Photo:
+    """Keep a photo on an item or a finding of the audit (the audit team); sent again with the same `client_id`, the
+    photo stored the first time (the upload is not processed again)."""
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
+    if (stored := sync.earlier(session=session, model=Photo, client_id=client_id, actor=actor, audit=audit)) is not None:
+        return stored
     ensure_open(audit)
     if item_id is not None and item_id not in audit_structure(session=session, audit_id=audit.id).items:
         raise NotFound(N_("This audit has no checklist item with this id."))
@@ -73,9 +78,9 @@ def add_photo(*, session: Session, actor: User, audit: Audit, content: bytes, ca
     row = Photo(audit_id=audit.id, item_id=item_id, finding_id=finding_id, caption=caption.strip()[:300], confidential=confidential,
                 sha256=blobs.keep(session=session, content=photo), thumbnail_sha256=blobs.keep(session=session, content=thumbnail),
                 width=width, height=height, size=len(photo), created_by_id=actor.id,
-                original_sha256=blobs.keep(session=session, content=content) if keep_original else None)
-    session.add(row)
-    session.flush()
+                original_sha256=blobs.keep(session=session, content=content) if keep_original else None, client_id=sync.stored_id(client_id))
+    if (stored := sync.insert(session=session, row=row, actor=actor, audit=audit)) is not row:
+        return stored
     trail.record(session=session, actor=actor, action="create", entity="photo", entity_id=row.id, audit_id=audit.id,
                  after=trail.snapshot("photo", row), confidential=confidential)
     return row

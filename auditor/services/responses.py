@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
@@ -25,28 +24,12 @@ from auditor.services.checklists import PlacedItem, audit_structure
 SAVED_FIELDS = ("verdict", "note")
 
 
-@dataclass(frozen=True)
-class SavedAnswer:
-    """What a save stored (or found already stored): the answer as the API returns it, without a second read and
-    without building an ORM object, which costs more than the INSERT."""
-
-    item_id: str
-    verdict: str | None
-    note: str
-    version: int
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, row: Response | dict) -> SavedAnswer:
-        values = row if isinstance(row, dict) else row.model_dump()
-        return cls(**{name: values[name] for name in ("item_id", "verdict", "note", "version", "updated_at")})
-
-
-def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, data: ResponseIn) -> SavedAnswer:
-    """Save an answer. Idempotent: repeating a save that already landed returns the stored answer.
-    A save based on an older version than the stored one raises StaleVersion."""
+def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, data: ResponseIn) -> Response:
+    """Save an answer. Fields sent change (`"verdict": null` clears the verdict), fields left out keep their value.
+    Idempotent: a save whose fields already equal the stored answer returns it, whatever version it was based on (a
+    tablet that lost the reply sends it again), even in a closed audit, since it changes nothing.
+    A save that would change an answer based on an older version than the stored one raises StaleVersion."""
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
-    ensure_open(audit)
     if item_id not in audit_structure(session=session, audit_id=audit.id).items:
         raise NotFound("This audit has no checklist item with this id.")
     changes = {name: getattr(data, name) for name in SAVED_FIELDS if name in data.model_fields_set}
@@ -57,35 +40,64 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
 
     current = get_response(session=session, audit=audit, item_id=item_id)
     if current is not None and all(getattr(current, name) == value for name, value in changes.items()):
-        return SavedAnswer.of(current)  # nothing to change: a repeated or empty save
+        return current  # nothing to change: a repeated or empty save
+    ensure_open(audit)
     if (current.version if current else 0) != data.version:
-        raise StaleVersion(current=current, submitted=data)
+        raise _stale(session=session, audit=audit, item_id=item_id, current=current, submitted=data)
 
     before = trail.snapshot("response", current)
     after = {**(before or {"item_id": item_id, "verdict": None, "note": ""}), **changes, "version": data.version + 1}
-    row = {"audit_id": audit.id, "item_id": item_id, "verdict": after["verdict"], "note": after["note"], "version": after["version"], "updated_at": utcnow()}
-    # One plain INSERT or UPDATE: on the hot path the ORM's unit of work costs more than the database does.
-    try:
-        if current is None:
-            session.execute(_INSERT_ANSWER, row)
-            landed = True
-        else:
-            landed = session.execute(_UPDATE_ANSWER, {**row, "answer_id": current.id, "based_on": data.version}).rowcount == 1
-    except IntegrityError:  # another first save of this item landed first
-        landed = False
-    if not landed:  # another save landed between our read and our write
-        session.rollback()
-        raise StaleVersion(current=get_response(session=session, audit=audit, item_id=item_id, fresh=True), submitted=data)
-    if current is not None:
-        for name in ("verdict", "note", "version", "updated_at"):
-            set_committed_value(current, name, row[name])  # what the UPDATE wrote, so the session holds no stale row
+    now = utcnow()
+    if current is None:
+        saved = Response(audit_id=audit.id, item_id=item_id, version=1, updated_at=now, updated_by_id=actor.id, **changes)
+        session.add(saved)
+    else:
+        result = session.execute(
+            update(Response)
+            .where(Response.id == current.id, Response.version == data.version)
+            .values(**changes, version=Response.version + 1, updated_at=now, updated_by_id=actor.id)
+        )
+        if result.rowcount != 1:  # another save landed between our read and our write
+            session.rollback()
+            raise _stale(session=session, audit=audit, item_id=item_id, current=None, submitted=data, fresh=True)
+        saved = current
+        for name, value in {**changes, "version": data.version + 1, "updated_at": now, "updated_by_id": actor.id}.items():
+            set_committed_value(saved, name, value)  # what the UPDATE wrote, so the answer needs no second read
     if audit.status == v.AuditStatus.PLANNED:
         audit.status = v.AuditStatus.IN_PROGRESS
         session.add(audit)
     trail.record(session=session, actor=actor, action="create" if current is None else "update", entity="response",
                  entity_id=item_id, audit_id=audit.id, before=before, after=after)
-    session.flush()  # the request's unit of work commits
-    return SavedAnswer.of(row)
+    try:
+        session.flush()  # the request's unit of work commits
+    except IntegrityError:  # two first saves of the same item at once: the other one won
+        session.rollback()
+        raise _stale(session=session, audit=audit, item_id=item_id, current=None, submitted=data, fresh=True) from None
+    return saved
+
+
+def _stale(*, session: Session, audit: Audit, item_id: str, current: Response | None, submitted: ResponseIn, fresh: bool = False) -> StaleVersion:
+    """The refusal of a save based on an old version, with the stored answer (read afresh after a lost race) and who
+    saved it."""
+    if fresh:
+        current = get_response(session=session, audit=audit, item_id=item_id, fresh=True)
+    current = current or blank_response(audit=audit, item_id=item_id)
+    return StaleVersion(current=current, submitted=submitted, updated_by=editor_names(session=session, answers=[current]).get(current.updated_by_id))
+
+
+def blank_response(*, audit: Audit, item_id: str) -> Response:
+    """An item not answered yet: version 0."""
+    return Response(audit_id=audit.id, item_id=item_id, version=0, updated_at=None)
+
+
+def editor_names(*, session: Session, answers: list[Response], actor: User | None = None) -> dict[int, str]:
+    """The display name (never the e-mail) of whoever saved each answer last, by user id; the actor's own saves need
+    no query."""
+    known = {actor.id: actor.name} if actor is not None else {}
+    wanted = {a.updated_by_id for a in answers if a.updated_by_id is not None} - known.keys()
+    if wanted:
+        known.update(session.exec(select(User.id, User.name).where(User.id.in_(wanted))).all())
+    return known
 
 
 def get_response(*, session: Session, audit: Audit, item_id: str, fresh: bool = False) -> Response | None:
@@ -95,18 +107,14 @@ def get_response(*, session: Session, audit: Audit, item_id: str, fresh: bool = 
 
 
 # The statements of a save, built once (building one costs more than SQLite running it).
-_answers = Response.__table__.c
 _ANSWER = select(Response).where(Response.audit_id == bindparam("audit_id"), Response.item_id == bindparam("item_id"))
-_INSERT_ANSWER = insert(Response.__table__)
-_UPDATE_ANSWER = (update(Response.__table__).where(_answers.id == bindparam("answer_id"), _answers.version == bindparam("based_on"))
-                  .values(verdict=bindparam("verdict"), note=bindparam("note"), version=bindparam("version"), updated_at=bindparam("updated_at")))
 
 
 def answer_for(*, session: Session, audit: Audit, item_id: str) -> Response:
     """The stored answer to an item of the audit, or a blank one (version 0) if there is none yet."""
     if item_id not in audit_structure(session=session, audit_id=audit.id).items:
         raise NotFound("This audit has no checklist item with this id.")
-    return get_response(session=session, audit=audit, item_id=item_id) or Response(audit_id=audit.id, item_id=item_id, version=0, updated_at=None)
+    return get_response(session=session, audit=audit, item_id=item_id) or blank_response(audit=audit, item_id=item_id)
 
 
 def list_responses(*, session: Session, audit: Audit) -> list[Response]:
@@ -120,6 +128,7 @@ class ConductItem:
     evidence: list[Evidence]
     finding_count: int
     photos: list = field(default_factory=list)
+    updated_by: str | None = None  # the name of who saved the answer last
 
     @property
     def item(self):
@@ -170,6 +179,7 @@ def conduct_view(*, session: Session, actor: User, audit: Audit) -> ConductView:
     finding_counts = dict(
         session.exec(select(Finding.item_id, func.count()).where(Finding.audit_id == audit.id).group_by(Finding.item_id)).all()
     )
+    editors = editor_names(session=session, answers=list(responses.values()), actor=actor)
 
     sections: dict[str, ConductSection] = {}
     for item_id, placed in structure.items.items():
@@ -180,8 +190,9 @@ def conduct_view(*, session: Session, actor: User, audit: Audit) -> ConductView:
         headings = placed.path[1:]
         if not section.groups or section.groups[-1].headings != headings:
             section.groups.append(ConductGroup(headings, []))
-        section.groups[-1].items.append(ConductItem(placed, responses.get(item_id), evidence.get(item_id, []), finding_counts.get(item_id, 0),
-                                                    photos_by_item.get(item_id, [])))
+        answer = responses.get(item_id)
+        section.groups[-1].items.append(ConductItem(placed, answer, evidence.get(item_id, []), finding_counts.get(item_id, 0),
+                                                    photos_by_item.get(item_id, []), editors.get(answer.updated_by_id) if answer else None))
     answered_total = 0
     for section in sections.values():
         items = [item for group in section.groups for item in group.items]

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from auditor.routes.api import audits, cases, photos, checklists, findings, history, organisations, reports, responses, reviews
+from auditor.routes.api import audits, cases, checklists, findings, history, offline, organisations, photos, reports, responses, reviews, session
 
 router = APIRouter()
-for module in (checklists, organisations, audits, responses, photos, findings, reports, history, cases, reviews):
+for module in (checklists, organisations, audits, responses, photos, findings, reports, history, cases, reviews, offline, session):
     router.include_router(module.router, prefix="/api/v1")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from auditor.checklists import Section
+from auditor.checklists import Checklist, Section
 from auditor.deps import CurrentUser, LibraryDep
 from auditor.errors import NotFound
 from auditor.schemas import ChecklistOut, ChecklistSummaryOut, SectionOut
@@ -30,7 +30,10 @@ def show_checklist(checklist_id: str, library: LibraryDep, user: CurrentUser) ->
     loaded = library.get(checklist_id)
     if loaded is None:
         raise NotFound("No checklist with this id.")
-    checklist = loaded.checklist
+    return checklist_out(loaded.checklist)
+
+
+def checklist_out(checklist: Checklist) -> ChecklistOut:
     return ChecklistOut(id=checklist.id, version=checklist.version, title=checklist.title.model_dump(), description=checklist.description.model_dump(),
                         source=checklist.source.model_dump(), attribution=checklist.attribution.model_dump(), audit_types=checklist.audit_types,
                         item_count=checklist.item_count, sections=[section_out(section) for section in checklist.sections])

@@ -9,7 +9,7 @@ from auditor.models import Audit, Finding, Photo
 from auditor.paging import page_of
 from auditor.routes.api.cases import case_out
 from auditor.routes.api.photos import photo_out
-from auditor.schemas import CaseOut, FindingIn, FindingOut
+from auditor.schemas import CaseOut, FindingIn, FindingOut, NewFindingIn
 from auditor.services import cases, findings, photos
 
 router = APIRouter(tags=["findings"])
@@ -35,9 +35,10 @@ def list_findings(request: Request, response: Response, audit: AuditDep, session
 
 
 @router.post("/audits/{audit_id}/findings", status_code=201)
-def create_finding(audit: ConductAuditDep, data: FindingIn, session: SessionDep, user: CurrentUser) -> FindingOut:
-    """Raise a finding; clauses and tags default to the linked item's."""
-    return finding_out(session, user, audit, findings.create_finding(session=session, actor=user, audit=audit, data=data), [])
+def create_finding(audit: ConductAuditDep, data: NewFindingIn, session: SessionDep, user: CurrentUser) -> FindingOut:
+    """Raise a finding; clauses and tags default to the linked item's. Sent again with the same `client_id`: 201 with
+    the finding raised the first time."""
+    return finding_out(session, user, audit, findings.create_finding(session=session, actor=user, audit=audit, data=data, client_id=data.client_id))
 
 
 @router.get("/audits/{audit_id}/findings/{finding_id}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 from sqlmodel import Session
@@ -24,23 +25,26 @@ def photo_out(photo: Photo) -> PhotoOut:
 PhotoFile = Annotated[UploadFile, File(description="A JPEG, PNG or WebP photo")]
 Caption = Annotated[str, Form(max_length=300)]
 Confidential = Annotated[bool, Form()]
+ClientId = Annotated[UUID | None, Form(description="A UUID the client made for this upload. Sent again with the same id, the upload "
+                                             "answers with the photo stored the first time and stores nothing new")]
 
 
 def _add_photo(file: UploadFile, *, session: Session, user: User, settings: Settings, audit: Audit, caption: str, confidential: bool,
-               item_id: str | None = None, finding_id: int | None = None) -> PhotoOut:
+               client_id: UUID | None, item_id: str | None = None, finding_id: int | None = None) -> PhotoOut:
     """Read the upload no further than the size limit, then keep it on the item or the finding."""
     max_bytes = int(settings.photo_max_mb * 1024 * 1024)
     content = file.file.read(max_bytes + 1)
     photo = photos.add_photo(session=session, actor=user, audit=audit, item_id=item_id, finding_id=finding_id, content=content, caption=caption,
-                             confidential=confidential, keep_original=settings.keep_photo_originals, max_bytes=max_bytes)
+                             confidential=confidential, keep_original=settings.keep_photo_originals, max_bytes=max_bytes, client_id=client_id)
     return photo_out(photo)
 
 
 @router.post("/audits/{audit_id}/responses/{item_id}/photos", status_code=201)
 def create_photo(audit: ConductAuditDep, item_id: str, session: SessionDep, user: CurrentUser, settings: SettingsDep, file: PhotoFile,
-                 caption: Caption = "", confidential: Confidential = False) -> PhotoOut:
+                 caption: Caption = "", confidential: Confidential = False, client_id: ClientId = None) -> PhotoOut:
     """Add a photo to a checklist item; location and other metadata are removed, orientation applied."""
-    return _add_photo(file, session=session, user=user, settings=settings, audit=audit, item_id=item_id, caption=caption, confidential=confidential)
+    return _add_photo(file, session=session, user=user, settings=settings, audit=audit, item_id=item_id, caption=caption, confidential=confidential,
+                      client_id=client_id)
 
 
 @router.get("/audits/{audit_id}/responses/{item_id}/photos")
@@ -51,9 +55,10 @@ def list_photos(audit: AuditDep, item_id: str, session: SessionDep, user: Curren
 
 @router.post("/audits/{audit_id}/findings/{finding_id}/photos", status_code=201)
 def create_finding_photo(audit: ConductAuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser, settings: SettingsDep, file: PhotoFile,
-                         caption: Caption = "", confidential: Confidential = False) -> PhotoOut:
+                         caption: Caption = "", confidential: Confidential = False, client_id: ClientId = None) -> PhotoOut:
     """Add a photo to a finding; location and other metadata are removed, orientation applied."""
-    return _add_photo(file, session=session, user=user, settings=settings, audit=audit, finding_id=finding.id, caption=caption, confidential=confidential)
+    return _add_photo(file, session=session, user=user, settings=settings, audit=audit, finding_id=finding.id, caption=caption, confidential=confidential,
+                      client_id=client_id)
 
 
 @router.get("/audits/{audit_id}/findings/{finding_id}/photos")
@@ -82,6 +87,6 @@ def _jpeg(*, session: Session, user: User, audit: Audit, photo_id: int, thumbnai
 
 @router.delete("/audits/{audit_id}/photos/{photo_id}", status_code=204)
 def delete_photo(audit: ConductAuditDep, photo_id: int, session: SessionDep, user: CurrentUser) -> Response:
-    """Remove a photo."""
+    """Remove a photo; one that is already gone answers 404 `not_found`."""
     photos.delete_photo(session=session, actor=user, audit=audit, photo_id=photo_id)
     return Response(status_code=204)

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response as HTTPResponse
+from sqlmodel import Session
 
 from auditor.deps import AuditDep, ConductAuditDep, ConductWork, CurrentUser, SessionDep, json_reply
-from auditor.models import Evidence, Response
-from auditor.schemas import EvidenceIn, EvidenceOut, ResponseIn, ResponseOut
+from auditor.models import Evidence, Response, User
+from auditor.schemas import AnswerOut, EvidenceOut, NewEvidenceIn, ResponseIn, ResponseOut
 from auditor.routes.api.photos import photo_out
 from auditor.services import evidence, photos, responses
 
 router = APIRouter(tags=["responses"])
 
 
-def response_out(response: Response | responses.SavedAnswer) -> ResponseOut:
-    return ResponseOut(item_id=response.item_id, verdict=response.verdict, note=response.note, version=response.version, updated_at=response.updated_at)
+def answer_out(response: Response, updated_by: str | None) -> AnswerOut:
+    """The answer; `updated_by` is the name of who saved it last (responses.editor_names)."""
+    return AnswerOut(item_id=response.item_id, verdict=response.verdict, note=response.note, version=response.version, updated_at=response.updated_at,
+                     updated_by=updated_by)
+
+
+def answers_out(session: Session, answers: list[Response], actor: User | None = None) -> list[AnswerOut]:
+    """Answers with the names of who saved them, in one query for the names."""
+    names = responses.editor_names(session=session, answers=answers, actor=actor)
+    return [answer_out(answer, names.get(answer.updated_by_id)) for answer in answers]
+
+
+def responses_out(session: Session, answers: list[Response], actor: User | None = None) -> list[ResponseOut]:
+    return [ResponseOut(**answer.model_dump()) for answer in answers_out(session, answers, actor)]
 
 
 def evidence_out(entry: Evidence) -> EvidenceOut:
@@ -24,13 +37,13 @@ def evidence_out(entry: Evidence) -> EvidenceOut:
 @router.get("/audits/{audit_id}/responses")
 def list_responses(audit: AuditDep, session: SessionDep) -> list[ResponseOut]:
     """Every answer recorded in the audit."""
-    return [response_out(r) for r in responses.list_responses(session=session, audit=audit)]
+    return responses_out(session, responses.list_responses(session=session, audit=audit))
 
 
 @router.get("/audits/{audit_id}/responses/{item_id}")
 def show_response(audit: AuditDep, item_id: str, session: SessionDep, user: CurrentUser) -> ResponseOut:
     """One answer with its photos; an item not answered yet has version 0."""
-    answer = response_out(responses.answer_for(session=session, audit=audit, item_id=item_id))
+    [answer] = responses_out(session, [responses.answer_for(session=session, audit=audit, item_id=item_id)], user)
     answer.photos = [photo_out(p) for p in photos.list_photos(session=session, actor=user, audit=audit, item_id=item_id)]
     return answer
 
@@ -38,12 +51,14 @@ def show_response(audit: AuditDep, item_id: str, session: SessionDep, user: Curr
 @router.put(
     "/audits/{audit_id}/responses/{item_id}",
     response_model=ResponseOut,
-    responses={409: {"description": "The answer changed since `version`; the body holds `current` and `submitted`."}},
+    responses={409: {"description": "`code` `version_conflict`: the answer changed since `version`; the body holds `current` (with "
+                                    "`updated_by`) and `submitted`. `code` `audit_closed`: the audit is closed."}},
 )
 def record_response(work: ConductWork, item_id: str, data: ResponseIn) -> HTTPResponse:
-    """Save an answer (idempotent). Send the version you based it on; a stale one gets 409."""
+    """Save an answer (idempotent). Send the version you based it on; a stale one gets 409, unless the fields sent equal
+    the stored answer (a save sent again): then 200 with the stored answer. `"verdict": null` clears the verdict."""
     saved = responses.save_response(session=work.session, actor=work.user, audit=work.audit, item_id=item_id, data=data)
-    return json_reply(response_out(saved))
+    return json_reply(responses_out(work.session, [saved], work.user)[0])
 
 
 @router.get("/audits/{audit_id}/responses/{item_id}/evidence")
@@ -53,13 +68,14 @@ def list_evidence(audit: AuditDep, item_id: str, session: SessionDep, user: Curr
 
 
 @router.post("/audits/{audit_id}/responses/{item_id}/evidence", status_code=201)
-def create_evidence(audit: ConductAuditDep, item_id: str, data: EvidenceIn, session: SessionDep, user: CurrentUser) -> EvidenceOut:
-    """Record evidence on an item; interviews give the interviewee's role and count, never a name."""
-    return evidence_out(evidence.add_evidence(session=session, actor=user, audit=audit, item_id=item_id, data=data))
+def create_evidence(audit: ConductAuditDep, item_id: str, data: NewEvidenceIn, session: SessionDep, user: CurrentUser) -> EvidenceOut:
+    """Record evidence on an item; interviews give the interviewee's role and count, never a name. Sent again with the
+    same `client_id`: 201 with the entry stored the first time."""
+    return evidence_out(evidence.add_evidence(session=session, actor=user, audit=audit, item_id=item_id, data=data, client_id=data.client_id))
 
 
 @router.delete("/audits/{audit_id}/evidence/{evidence_id}", status_code=204)
 def delete_evidence(audit: ConductAuditDep, evidence_id: int, session: SessionDep, user: CurrentUser) -> HTTPResponse:
-    """Remove an evidence entry."""
+    """Remove an evidence entry; one that is already gone answers 404 `not_found`."""
     evidence.delete_evidence(session=session, actor=user, audit=audit, evidence_id=evidence_id)
     return HTTPResponse(status_code=204)

@@ -89,6 +89,7 @@ def _show_context(session, user, audit: Audit, **extra) -> dict:
     return {
         "audit": audit,
         "can": audits.audit_can(session=session, user=user, audit=audit),
+        "offline_default": access.offline_by_default(session=session, user=user, audit=audit),
         "organisation": session.get(Organisation, audit.organisation_id),
         "sites": audits.audit_sites(session=session, audit=audit),
         "team": audits.audit_team(session=session, audit=audit),

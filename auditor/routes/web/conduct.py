@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse
 from auditor import vocabulary as v
 from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, SessionDep, SettingsDep, is_htmx
 from auditor.errors import Invalid
-from auditor.i18n import gettext
+from auditor.i18n import gettext, ngettext
 from auditor.models import Organisation
 from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
 from auditor.schemas import EvidenceIn
@@ -24,8 +24,19 @@ def conduct_audit(request: Request, audit: AuditDep, session: SessionDep, user: 
     view = responses.conduct_view(session=session, actor=user, audit=audit)
     can = audits.audit_can(session=session, user=user, audit=audit)
     organisation = session.get(Organisation, audit.organisation_id)
-    verdict_labels = {c.value: gettext(c.short or c.label) for c in v.VERDICTS}
-    return render(request, "conduct/page.html", {"audit": audit, "organisation": organisation, "view": view, "verdict_labels": verdict_labels, "can": can})
+    return render(request, "conduct/page.html", {"audit": audit, "organisation": organisation, "view": view, "can": can, **_labels(),
+                                                 "offline_default": access.offline_by_default(session=session, user=user, audit=audit)})
+
+
+def _labels() -> dict:
+    """The vocabulary's labels, translated, for the cards and for what conduct.mjs shows itself (queued evidence,
+    conflicts); plural forms with a %(num)s placeholder."""
+    return {
+        "verdict_labels": {c.value: gettext(c.short or c.label) for c in v.VERDICTS},
+        "method_labels": {c.value: gettext(c.label) for c in v.EVIDENCE_METHODS},
+        "role_labels": {c.value: gettext(c.label) for c in v.ACTORS},
+        "people_labels": {form: ngettext("%(num)d person", "%(num)d people", n).replace("%(num)d", "%(num)s") for form, n in (("one", 1), ("other", 2))},
+    }
 
 
 @router.post("/audits/{audit_id}/evidence")

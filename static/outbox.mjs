@@ -1,0 +1,409 @@
+// outbox.mjs: the field mode's outbox. Every change made on the tablet (answers, evidence, photos, findings) is
+// written to IndexedDB first and sent from there, in order, with a client-made id (so a replay creates nothing twice)
+// and the version it was based on. One database per signed-in user: another user on the same tablet never opens,
+// sends or sees it. The page scripts (conduct.js, field.mjs) only queue changes and listen to what happened.
+import { deleteDB, openDB } from "./vendor/idb-8.0.4.js";
+
+const DB_PREFIX = "auditor-field-";
+const DB_VERSION = 1;
+const API = "/api/v1";
+
+/** The IndexedDB database of one user's outbox and offline audits. */
+export function databaseName(userId) {
+  return `${DB_PREFIX}${userId}`;
+}
+
+/** Open (creating it on first use) the outbox of `userId`. `fetch`, `uuid` and `now` are replaceable for tests. */
+export async function openOutbox(userId, options = {}) {
+  if (!userId) throw new Error("the outbox belongs to a signed-in user");
+  const db = await openDB(databaseName(userId), DB_VERSION, {
+    upgrade(database) {
+      const changes = database.createObjectStore("changes", { keyPath: "seq", autoIncrement: true });
+      changes.createIndex("audit", "auditId");
+      database.createObjectStore("results", { keyPath: "clientId" }); // what the server made of a client id
+      database.createObjectStore("audits", { keyPath: "auditId" }); // audits made available offline
+    },
+  });
+  return new Outbox(db, String(userId), options);
+}
+
+/** Remove a user's outbox and offline audits entirely (after logout with nothing waiting, or after "discard"). */
+export async function deleteOutbox(userId) {
+  await deleteDB(databaseName(userId));
+}
+
+const WAITING = "waiting";
+const LANES = 4; // items sent at once
+// States of a change that wait for the auditor, not for the network.
+export const ATTENTION = new Set(["conflict", "closed", "invalid"]);
+
+export class Outbox extends EventTarget {
+  constructor(db, userId, { fetch = (...args) => globalThis.fetch(...args), uuid = () => globalThis.crypto.randomUUID(), now = () => Date.now(), csrfToken = "" } = {}) {
+    super();
+    this.db = db;
+    this.userId = userId;
+    this.fetch = fetch;
+    this.uuid = uuid;
+    this.now = now;
+    this.csrfToken = csrfToken;
+    this.sending = new Set(); // seqs of the changes on their way now
+    this.running = null;
+    this.again = false;
+    this.quietMs = 0;
+  }
+
+  close() {
+    this.db.close();
+  }
+
+  // -- Queueing --------------------------------------------------------------------------------------------------
+
+  async put(change, store = null) {
+    const record = { id: this.uuid(), state: WAITING, createdAt: this.now(), ...change };
+    record.seq = await (store ? store.add(record) : this.db.add("changes", record));
+    this.emit("queued", record);
+    return record;
+  }
+
+  /** A verdict and/or note of an item. Merges into the item's last queued change when that is an answer not being
+   * sent (and needing no attention), so typing a note queues one change, not one per key. `verdict: null` clears it. */
+  async setAnswer(auditId, itemId, fields, baseVersion) {
+    const tx = this.db.transaction("changes", "readwrite");
+    const queued = (await tx.store.index("audit").getAll(auditId)).filter((c) => c.key === `item:${itemId}`);
+    const last = queued[queued.length - 1];
+    const answers = queued.filter((c) => c.kind === "answer");
+    if (last && last.kind === "answer" && last.state === WAITING && !this.sending.has(last.seq)) {
+      last.payload = { ...last.payload, ...fields };
+      last.updatedAt = this.now();
+      await tx.store.put(last);
+      await tx.done;
+      this.emit("queued", last);
+      return last;
+    }
+    // In the same transaction: a keystroke that follows at once sees this change and merges into it.
+    const record = await this.put({ auditId, itemId, kind: "answer", key: `item:${itemId}`, payload: { ...fields }, base: answers.length ? answers[answers.length - 1].base : baseVersion }, tx.store);
+    await tx.done;
+    return record;
+  }
+
+  /** A new evidence entry on an item (the EvidenceIn fields). */
+  addEvidence(auditId, itemId, data) {
+    return this.put({ auditId, itemId, kind: "evidence", key: `item:${itemId}`, payload: data, clientId: this.uuid() });
+  }
+
+  /** Remove an evidence entry: `ref` is `{id}` (stored on the server) or `{clientId}` (queued here). An entry still
+   * waiting here is simply taken out of the queue. */
+  removeEvidence(auditId, itemId, ref) {
+    return this.remove(auditId, itemId, "evidence", ref);
+  }
+
+  /** A photo (a Blob, sent whole) with caption on an item, or on a finding: `target` is `{itemId}`, `{findingId}` or
+   * `{findingClientId}` (a finding raised here and maybe not sent yet). */
+  addPhoto(auditId, target, blob, { caption = "", confidential = false } = {}) {
+    const key = target.itemId ? `item:${target.itemId}` : `finding:${target.findingClientId || target.findingId}`;
+    return this.put({ auditId, itemId: target.itemId || null, kind: "photo", key, target, blob, payload: { caption, confidential, type: blob.type, size: blob.size }, clientId: this.uuid() });
+  }
+
+  removePhoto(auditId, itemId, ref) {
+    return this.remove(auditId, itemId, "photo", ref);
+  }
+
+  /** A finding (the FindingIn fields); returns the change, whose `clientId` later photos may name. */
+  addFinding(auditId, data) {
+    const clientId = this.uuid();
+    return this.put({ auditId, itemId: data.item_id || null, kind: "finding", key: `finding:${clientId}`, payload: data, clientId });
+  }
+
+  async remove(auditId, itemId, kind, ref) {
+    if (ref.clientId) {
+      const tx = this.db.transaction("changes", "readwrite");
+      const queued = (await tx.store.index("audit").getAll(auditId)).find((c) => c.clientId === ref.clientId && c.kind === kind);
+      if (queued && !this.sending.has(queued.seq) && queued.state !== "closed") {
+        await tx.store.delete(queued.seq);
+        await tx.done;
+        this.emit("dropped", queued);
+        return null;
+      }
+      await tx.done;
+    }
+    return this.put({ auditId, itemId, kind: `remove-${kind}`, key: itemId ? `item:${itemId}` : `${kind}:${ref.id || ref.clientId}`, payload: ref });
+  }
+
+  /** Take a change out of the queue for good (the auditor chose so). */
+  async discard(seq) {
+    const change = await this.db.get("changes", seq);
+    if (!change) return;
+    await this.db.delete("changes", seq);
+    this.emit("dropped", change);
+  }
+
+  // -- Reading ---------------------------------------------------------------------------------------------------
+
+  /** Queued changes in the order they were made, of one audit or of all. */
+  async changes(auditId) {
+    return auditId === undefined ? this.db.getAll("changes") : this.db.getAllFromIndex("changes", "audit", auditId);
+  }
+
+  /** How many changes wait for the network, are being sent, and need the auditor. */
+  async counts(auditId) {
+    const all = await this.changes(auditId);
+    const attention = all.filter((c) => ATTENTION.has(c.state)).length;
+    const syncing = all.filter((c) => this.sending.has(c.seq)).length;
+    return { total: all.length, waiting: all.length - attention - syncing, syncing, attention };
+  }
+
+  /** The queued changes of an audit as a JSON document the auditor can download (photos as their size only). */
+  async exportAudit(auditId) {
+    const changes = await this.changes(auditId);
+    return {
+      audit_id: auditId,
+      exported_at: new Date(this.now()).toISOString(),
+      changes: changes.map(({ blob, ...change }) => ({ ...change, ...(blob ? { photo_bytes: blob.size } : {}) })),
+    };
+  }
+
+  // -- Offline audits --------------------------------------------------------------------------------------------
+
+  rememberAudit(record) {
+    return this.db.put("audits", record);
+  }
+
+  offlineAudits() {
+    return this.db.getAll("audits");
+  }
+
+  offlineAudit(auditId) {
+    return this.db.get("audits", auditId);
+  }
+
+  forgetAudit(auditId) {
+    return this.db.delete("audits", auditId);
+  }
+
+  // -- Conflicts -------------------------------------------------------------------------------------------------
+
+  /** After a conflict: keep this tablet's fields (sent again on top of the server's version) or take the server's. */
+  async resolveConflict(seq, keepMine) {
+    const change = await this.db.get("changes", seq);
+    if (!change || change.state !== "conflict") return null;
+    if (!keepMine) {
+      await this.db.delete("changes", seq);
+      this.emit("dropped", change);
+      return change;
+    }
+    const resent = { ...change, state: WAITING, base: change.current.version, detail: null };
+    await this.db.put("changes", resent);
+    this.emit("queued", resent);
+    return resent;
+  }
+
+  // -- Sending ---------------------------------------------------------------------------------------------------
+
+  /** Send everything that can be sent, in the order it was made (a change needing attention holds back the later
+   * changes of its item). Resolves to {state}: "saved", "offline", "failed", "signed_out" or "other_user".
+   * Concurrent calls share one run (and a call during a run makes it go round once more). A note typed less than
+   * `quietMs` ago waits for the next run: the auditor is still typing. */
+  sync({ quietMs = 0 } = {}) {
+    this.quietMs = quietMs;
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      let outcome;
+      do {
+        this.again = false;
+        outcome = await this.syncOnce();
+      } while (this.again && outcome.state === "saved");
+      return outcome;
+    })().finally(() => { this.running = null; });
+    return this.running;
+  }
+
+  async syncOnce() {
+    const session = await this.renewSession();
+    if (session.state !== "ok") return this.finish(session.state);
+    // Each item's changes in their order, a few items at a time (LANES): one item's changes never overtake each
+    // other, and a slow photo does not hold up the answers of other items.
+    const lanes = new Map();
+    for (const change of await this.db.getAll("changes")) {
+      if (!lanes.has(change.key)) lanes.set(change.key, []);
+      lanes.get(change.key).push(change.seq);
+    }
+    const queue = [...lanes.values()];
+    const run = { stop: null, typing: 0, closedAudits: new Set() };
+    const worker = async () => {
+      while (queue.length && !run.stop) await this.sendLane(queue.shift(), run);
+    };
+    await Promise.all(Array.from({ length: Math.min(LANES, queue.length) }, worker));
+    return this.finish(run.stop || "saved", run.typing);
+  }
+
+  /** Send one item's changes in order; stop at the first that needs the auditor (the rest wait behind it), and stop
+   * the whole run when the network, the server or the session fails. */
+  async sendLane(seqs, run) {
+    for (const seq of seqs) {
+      if (run.stop) return;
+      const current = await this.db.get("changes", seq);  // it may have been merged into, or discarded
+      if (!current) continue;
+      if (current.state !== WAITING) return;
+      if (run.closedAudits.has(current.auditId)) { await this.mark(current, "closed", null); continue; }
+      if (current.kind === "answer" && "note" in current.payload && this.now() - (current.updatedAt || current.createdAt) < this.quietMs) {
+        run.typing += 1;
+        return;
+      }
+      this.sending.add(current.seq);
+      this.emit("sending", current);
+      let reply;
+      try {
+        reply = await this.send(current);
+      } catch (error) {
+        this.sending.delete(current.seq);
+        this.emit("waiting", current);
+        run.stop = run.stop || (error && error.name === "TypeError" ? "offline" : "failed");
+        return;
+      }
+      const sent = await this.db.get("changes", current.seq);
+      this.sending.delete(current.seq);
+      const outcome = await this.outcome(sent || current, reply);
+      if (outcome === "signed_out" || outcome === "failed") {
+        this.emit("waiting", current);
+        run.stop = run.stop || outcome;
+        return;
+      }
+      if (outcome === "closed") {
+        run.closedAudits.add(current.auditId);  // the rest of this audit's changes are marked, not sent
+        continue;
+      }
+      if (outcome !== "done") return;
+    }
+  }
+
+  finish(state, typing = 0) {
+    this.emit("synced", { state, typing });
+    return { state, typing };
+  }
+
+  /** Ask the server who is signed in and for a fresh CSRF token (after a re-login or a browser restart the page's
+   * token is stale). An older server without the endpoint: keep the page's token. */
+  async renewSession() {
+    let response;
+    try {
+      response = await this.fetch(`${API}/session`, { headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store" });
+    } catch {
+      return { state: "offline" };
+    }
+    if (response.status === 401) return { state: "signed_out" };
+    if (response.status === 404) return { state: "ok" };
+    if (!response.ok) return { state: "failed" };
+    const body = await response.json();
+    if (String(body.user_id) !== this.userId) return { state: "other_user" };
+    this.csrfToken = body.csrf_token;
+    return { state: "ok" };
+  }
+
+  async send(change) {
+    const audit = `${API}/audits/${change.auditId}`;
+    const item = (id) => encodeURIComponent(id);
+    const json = (method, url, body) => this.request(url, { method, body: JSON.stringify(body), headers: { "Content-Type": "application/json" } });
+    switch (change.kind) {
+      case "answer":
+        return json("PUT", `${audit}/responses/${item(change.itemId)}`, { ...change.payload, version: change.base });
+      case "evidence":
+        return json("POST", `${audit}/responses/${item(change.itemId)}/evidence`, { ...change.payload, client_id: change.clientId });
+      case "finding":
+        return json("POST", `${audit}/findings`, { ...change.payload, client_id: change.clientId });
+      case "photo": {
+        let url = `${audit}/responses/${item(change.target.itemId)}/photos`;
+        if (!change.target.itemId) {
+          const findingId = change.target.findingId || (await this.resultOf(change.target.findingClientId));
+          if (!findingId) return { status: 0, body: { detail: "the finding of this photo was not saved" } };
+          url = `${audit}/findings/${findingId}/photos`;
+        }
+        const form = new FormData();
+        form.append("client_id", change.clientId);
+        form.append("caption", change.payload.caption);
+        form.append("confidential", String(Boolean(change.payload.confidential)));
+        form.append("file", change.blob, `photo.${(change.blob.type || "image/jpeg").split("/")[1]}`);
+        return this.request(url, { method: "POST", body: form });
+      }
+      case "remove-evidence":
+      case "remove-photo": {
+        const id = change.payload.id || (await this.resultOf(change.payload.clientId));
+        if (!id) return { status: 404, body: { code: "not_found" } };  // never reached the server: nothing to remove
+        return this.request(`${audit}/${change.kind === "remove-evidence" ? "evidence" : "photos"}/${id}`, { method: "DELETE" });
+      }
+      default:
+        throw new Error(`unknown change ${change.kind}`);
+    }
+  }
+
+  async request(url, init) {
+    const response = await this.fetch(url, {
+      ...init, credentials: "same-origin", cache: "no-store",
+      headers: { Accept: "application/json", "X-CSRF-Token": this.csrfToken, ...(init.headers || {}) },
+    });
+    let body = null;
+    try { body = await response.json(); } catch { body = null; }
+    return { status: response.status, body };
+  }
+
+  async resultOf(clientId) {
+    const result = clientId && (await this.db.get("results", clientId));
+    return result ? result.id : null;
+  }
+
+  /** What a reply means for the change: "done", "conflict", "closed", "invalid", "signed_out" or "failed". */
+  async outcome(change, { status, body }) {
+    const code = body && body.code;
+    if ((status >= 200 && status < 300) || (status === 404 && change.kind.startsWith("remove-"))) {
+      await this.done(change, body);
+      return "done";
+    }
+    if (status === 401) return "signed_out";
+    if (status === 409 && code === "audit_closed") {
+      await this.mark(change, "closed", body.detail);
+      return "closed";
+    }
+    if (status === 409 && change.kind === "answer" && body && body.current) {
+      await this.mark(change, "conflict", body.detail, { current: body.current });
+      return "conflict";
+    }
+    if (status === 403 && code === "csrf_failed") return "failed";  // a stale CSRF token: renewed on the next run
+    if (status >= 400 && status < 500) {
+      await this.mark(change, "invalid", (body && body.detail) || String(status));
+      return "invalid";
+    }
+    return "failed";
+  }
+
+  async done(change, body) {
+    const tx = this.db.transaction(["changes", "results"], "readwrite");
+    const changes = tx.objectStore("changes");
+    await changes.delete(change.seq);
+    if (change.clientId && body && body.id !== undefined) {
+      await tx.objectStore("results").put({ clientId: change.clientId, id: body.id, auditId: change.auditId });
+    }
+    if (change.kind === "answer" && body) {
+      // Later answers of the same item build on the version this one made.
+      for (const later of await changes.index("audit").getAll(change.auditId)) {
+        if (later.kind === "answer" && later.itemId === change.itemId && later.state === WAITING) {
+          await changes.put({ ...later, base: body.version });
+        }
+      }
+    }
+    await tx.done;
+    this.emit("saved", { ...change, result: body });
+  }
+
+  async mark(change, state, detail, extra = {}) {
+    const marked = { ...change, ...extra, state, detail: detail || null };
+    await this.db.put("changes", marked);
+    this.emit(state, marked);
+  }
+
+  emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+    this.dispatchEvent(new CustomEvent("change", { detail: { type, change: detail } }));
+  }
+}

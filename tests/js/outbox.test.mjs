@@ -1,0 +1,329 @@
+// Unit tests of static/outbox.mjs against fake-indexeddb and a small fake of the server's field-mode contract.
+// npm run test:js
+import "fake-indexeddb/auto";
+import assert from "node:assert/strict";
+import { beforeEach, test } from "node:test";
+
+import { deleteOutbox, openOutbox } from "../../static/outbox.mjs";
+
+/** The server as the outbox sees it: answers with versions, evidence/photos/findings idempotent by client_id. */
+class FakeServer {
+  constructor() {
+    this.answers = new Map();
+    this.created = { evidence: [], photos: [], findings: [] };
+    this.removed = [];
+    this.requests = [];
+    this.offline = false;
+    this.signedIn = "7";
+    this.closed = false;
+    this.loseReplies = false;
+    this.nextId = 1;
+    this.fetch = this.fetch.bind(this);
+  }
+
+  reply(status, body) {
+    const reply = { status, ok: status >= 200 && status < 300, json: async () => body };
+    if (this.loseReplies && status < 300) throw new TypeError("the reply was lost");
+    return reply;
+  }
+
+  create(kind, clientId, fields) {
+    const existing = this.created[kind].find((row) => row.client_id === clientId);
+    if (existing) return this.reply(201, existing);
+    const row = { id: this.nextId++, client_id: clientId, ...fields };
+    this.created[kind].push(row);
+    return this.reply(201, row);
+  }
+
+  async fetch(url, init = {}) {
+    if (this.offline) throw new TypeError("Failed to fetch");
+    const method = init.method || "GET";
+    this.requests.push({ method, url, csrf: init.headers && init.headers["X-CSRF-Token"] });
+    if (url === "/api/v1/session") {
+      return this.signedIn ? this.reply(200, { user_id: Number(this.signedIn), csrf_token: `token-of-${this.signedIn}` }) : this.reply(401, { detail: "log in" });
+    }
+    if (!this.signedIn) return this.reply(401, { detail: "log in" });
+    if (this.closed && method !== "GET") return this.reply(409, { code: "audit_closed", detail: "The audit is closed." });
+    let match;
+    if ((match = url.match(/^\/api\/v1\/audits\/(\d+)\/responses\/([^/]+)$/)) && method === "PUT") {
+      const itemId = decodeURIComponent(match[2]);
+      const { version, ...fields } = JSON.parse(init.body);
+      const stored = this.answers.get(itemId) || { item_id: itemId, verdict: null, note: "", version: 0, updated_by: null };
+      const same = Object.entries(fields).every(([key, value]) => stored[key] === value);
+      if (version !== stored.version && !same) return this.reply(409, { code: "version_conflict", detail: "changed", current: stored, submitted: fields });
+      const saved = same ? stored : { ...stored, ...fields, version: stored.version + 1, updated_by: "Tablet user" };
+      this.answers.set(itemId, saved);
+      return this.reply(200, saved);
+    }
+    if ((match = url.match(/\/responses\/([^/]+)\/evidence$/))) {
+      const { client_id: clientId, ...fields } = JSON.parse(init.body);
+      return this.create("evidence", clientId, { item_id: decodeURIComponent(match[1]), ...fields });
+    }
+    if ((match = url.match(/\/(responses|findings)\/([^/]+)\/photos$/))) {
+      const file = init.body.get("file");
+      return this.create("photos", init.body.get("client_id"), { [match[1] === "findings" ? "finding_id" : "item_id"]: match[2], caption: init.body.get("caption"), bytes: file.size });
+    }
+    if (url.endsWith("/findings")) {
+      const { client_id: clientId, ...fields } = JSON.parse(init.body);
+      return this.create("findings", clientId, fields);
+    }
+    if ((match = url.match(/\/(evidence|photos)\/(\d+)$/)) && method === "DELETE") {
+      const rows = this.created[match[1]];
+      const index = rows.findIndex((row) => row.id === Number(match[2]));
+      if (index < 0) return this.reply(404, { code: "not_found", detail: "gone" });
+      this.removed.push(rows.splice(index, 1)[0]);
+      return this.reply(204, null);
+    }
+    return this.reply(404, { detail: `no route ${method} ${url}` });
+  }
+}
+
+let server;
+let counter;
+const uuid = () => `00000000-0000-4000-8000-${String(++counter).padStart(12, "0")}`;
+const open = (userId = "7") => openOutbox(userId, { fetch: server.fetch, uuid });
+
+beforeEach(async () => {
+  server = new FakeServer();
+  counter = 0;
+  await deleteOutbox("7");
+  await deleteOutbox("8");
+});
+
+test("answers typed offline merge into one change per item and arrive once online", async () => {
+  const outbox = await open();
+  server.offline = true;
+  await outbox.setAnswer(1, "a.1", { verdict: "conform" }, 0);
+  await outbox.setAnswer(1, "a.1", { note: "Set on the wall" }, 0);
+  await outbox.setAnswer(1, "a.2", { note: "Second" }, 0);
+  assert.deepEqual(await outbox.counts(1), { total: 2, waiting: 2, syncing: 0, attention: 0 });
+  assert.equal((await outbox.sync()).state, "offline");
+  assert.equal((await outbox.counts(1)).total, 2);
+
+  server.offline = false;
+  assert.equal((await outbox.sync()).state, "saved");
+  assert.deepEqual(server.answers.get("a.1"), { item_id: "a.1", verdict: "conform", note: "Set on the wall", version: 1, updated_by: "Tablet user" });
+  assert.equal(server.answers.get("a.2").note, "Second");
+  assert.equal((await outbox.counts(1)).total, 0);
+  outbox.close();
+});
+
+test("clearing a verdict sends an explicit null", async () => {
+  const outbox = await open();
+  await outbox.setAnswer(1, "a.1", { verdict: "conform" }, 0);
+  await outbox.sync();
+  await outbox.setAnswer(1, "a.1", { verdict: null }, 1);
+  await outbox.sync();
+  assert.equal(server.answers.get("a.1").verdict, null);
+  assert.equal(server.answers.get("a.1").version, 2);
+  outbox.close();
+});
+
+test("the queue survives closing and reopening (a reload, a browser restart)", async () => {
+  let outbox = await open();
+  server.offline = true;
+  await outbox.setAnswer(1, "a.1", { note: "kept" }, 0);
+  await outbox.addEvidence(1, "a.1", { method: "document_review", summary: "Policy 2026" });
+  await outbox.addPhoto(1, { itemId: "a.1" }, new Blob([new Uint8Array(2048)], { type: "image/jpeg" }), { caption: "Exit" });
+  outbox.close();
+
+  outbox = await open();
+  assert.deepEqual((await outbox.changes(1)).map((c) => c.kind), ["answer", "evidence", "photo"]);
+  server.offline = false;
+  assert.equal((await outbox.sync()).state, "saved");
+  assert.equal(server.answers.get("a.1").note, "kept");
+  assert.equal(server.created.evidence.length, 1);
+  assert.deepEqual(server.created.photos.map((p) => [p.caption, p.bytes]), [["Exit", 2048]]);
+  outbox.close();
+});
+
+test("a lost reply replayed creates nothing twice", async () => {
+  const outbox = await open();
+  await outbox.setAnswer(1, "a.1", { note: "once" }, 0);
+  await outbox.addEvidence(1, "a.1", { method: "observation", summary: "Seen" });
+  const finding = await outbox.addFinding(1, { item_id: "a.1", kind: "minor_nc", statement: "No plan" });
+  await outbox.addPhoto(1, { findingClientId: finding.clientId }, new Blob(["jpeg"], { type: "image/jpeg" }));
+  server.loseReplies = true;
+  assert.equal((await outbox.sync()).state, "offline");  // the first change landed, its reply was lost
+  assert.equal((await outbox.counts(1)).total, 4);
+  server.loseReplies = false;
+  assert.equal((await outbox.sync()).state, "saved");
+  assert.equal((await outbox.sync()).state, "saved");
+  assert.equal(server.answers.get("a.1").version, 1);
+  assert.equal(server.created.evidence.length, 1);
+  assert.equal(server.created.findings.length, 1);
+  assert.deepEqual(server.created.photos.map((p) => p.finding_id), [String(server.created.findings[0].id)]);
+  outbox.close();
+});
+
+test("changes of one item go in order, each answer on the version the previous one made", async () => {
+  const outbox = await open();
+  await outbox.setAnswer(1, "a.1", { verdict: "conform" }, 0);
+  await outbox.addEvidence(1, "a.1", { method: "observation", summary: "between" });
+  await outbox.setAnswer(1, "a.1", { note: "after" }, 0);
+  await outbox.sync();
+  const puts = server.requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.url.split("/").pop()}`);
+  assert.deepEqual(puts, ["PUT a.1", "POST evidence", "PUT a.1"]);
+  assert.equal(server.answers.get("a.1").version, 2);
+  outbox.close();
+});
+
+test("a conflict holds the item back, shows both versions and is resolved by the auditor", async () => {
+  const outbox = await open();
+  server.answers.set("a.1", { item_id: "a.1", verdict: "conform", note: "theirs", version: 3, updated_by: "Other Auditor" });
+  await outbox.setAnswer(1, "a.1", { note: "mine" }, 2);
+  await outbox.addEvidence(1, "a.1", { method: "observation", summary: "held back" });
+  await outbox.setAnswer(1, "a.2", { note: "other item goes on" }, 0);
+  assert.equal((await outbox.sync()).state, "saved");
+  const [conflict, heldBack] = await outbox.changes(1);
+  assert.equal(conflict.state, "conflict");
+  assert.deepEqual([conflict.current.note, conflict.current.updated_by, conflict.payload.note], ["theirs", "Other Auditor", "mine"]);
+  assert.equal(heldBack.state, "waiting");
+  assert.equal(server.created.evidence.length, 0);
+  assert.equal(server.answers.get("a.2").note, "other item goes on");
+  assert.deepEqual(await outbox.counts(1), { total: 2, waiting: 1, syncing: 0, attention: 1 });
+
+  await outbox.resolveConflict(conflict.seq, true);
+  await outbox.sync();
+  assert.deepEqual([server.answers.get("a.1").note, server.answers.get("a.1").verdict, server.answers.get("a.1").version], ["mine", "conform", 4]);
+  assert.equal(server.created.evidence.length, 1);
+  outbox.close();
+});
+
+test("taking the saved version drops this tablet's change", async () => {
+  const outbox = await open();
+  server.answers.set("a.1", { item_id: "a.1", verdict: null, note: "theirs", version: 1, updated_by: "Other" });
+  const change = await outbox.setAnswer(1, "a.1", { note: "mine" }, 0);
+  await outbox.sync();
+  await outbox.resolveConflict(change.seq, false);
+  await outbox.sync();
+  assert.equal(server.answers.get("a.1").note, "theirs");
+  assert.equal((await outbox.counts(1)).total, 0);
+  outbox.close();
+});
+
+test("a closed audit keeps every change on the tablet, marked, and exports them", async () => {
+  const outbox = await open();
+  server.closed = true;
+  await outbox.setAnswer(1, "a.1", { note: "first note" }, 0);
+  await outbox.setAnswer(1, "a.2", { note: "second note" }, 0);
+  await outbox.addPhoto(1, { itemId: "a.2" }, new Blob(["x".repeat(10)], { type: "image/jpeg" }), { caption: "c" });
+  assert.equal((await outbox.sync()).state, "saved");
+  const changes = await outbox.changes(1);
+  assert.deepEqual(changes.map((c) => c.state), ["closed", "closed", "closed"]);
+  assert.equal(changes[0].detail, "The audit is closed.");
+  // Nothing was stored; the changes still to send after the first refusal are marked without being sent.
+  assert.equal(server.answers.size, 0);
+  assert.equal(server.created.photos.length, 0);
+  const exported = await outbox.exportAudit(1);
+  assert.deepEqual(exported.changes.map((c) => c.payload.note || c.payload.caption), ["first note", "second note", "c"]);
+  assert.equal(exported.changes[2].photo_bytes, 10);
+  assert.equal(JSON.parse(JSON.stringify(exported)).changes.length, 3);
+  outbox.close();
+});
+
+test("signed out: everything kept; signed in again: sent with the renewed CSRF token", async () => {
+  const outbox = await open();
+  server.signedIn = null;
+  await outbox.setAnswer(1, "a.1", { note: "while signed out" }, 0);
+  assert.equal((await outbox.sync()).state, "signed_out");
+  assert.equal((await outbox.counts(1)).total, 1);
+  server.signedIn = "7";
+  assert.equal((await outbox.sync()).state, "saved");
+  assert.equal(server.requests.find((r) => r.method === "PUT").csrf, "token-of-7");
+  outbox.close();
+});
+
+test("another user's session on the tablet never sends this user's outbox, nor sees it", async () => {
+  const mine = await open("7");
+  await mine.setAnswer(1, "a.1", { note: "private" }, 0);
+  server.signedIn = "8";
+  assert.equal((await mine.sync()).state, "other_user");
+  assert.equal(server.answers.size, 0);
+  const theirs = await open("8");
+  assert.deepEqual(await theirs.changes(), []);
+  mine.close();
+  theirs.close();
+});
+
+test("removing an entry still queued takes it out; removing a stored one asks the server; gone already is done", async () => {
+  const outbox = await open();
+  const queued = await outbox.addEvidence(1, "a.1", { method: "observation", summary: "typo" });
+  await outbox.removeEvidence(1, "a.1", { clientId: queued.clientId });
+  assert.equal((await outbox.counts(1)).total, 0);
+
+  const kept = await outbox.addEvidence(1, "a.1", { method: "observation", summary: "sent" });
+  await outbox.sync();
+  await outbox.removeEvidence(1, "a.1", { clientId: kept.clientId });  // sent already: removed by its server id
+  await outbox.removePhoto(1, "a.1", { id: 999 });  // already gone on the server
+  assert.equal((await outbox.sync()).state, "saved");
+  assert.deepEqual(server.removed.map((row) => row.summary), ["sent"]);
+  assert.equal((await outbox.counts(1)).total, 0);
+  outbox.close();
+});
+
+test("a refused change waits for the auditor with the server's reason, and holds back its item only", async () => {
+  const outbox = await open();
+  const realFetch = server.fetch;
+  server.fetch = async (url, init) => (url.endsWith("/evidence") ? { status: 422, ok: false, json: async () => ({ detail: "Say how many were interviewed." }) } : realFetch(url, init));
+  const refused = await openOutbox("7", { fetch: server.fetch, uuid });
+  await refused.addEvidence(1, "a.1", { method: "interview_group", summary: "x" });
+  await refused.setAnswer(1, "a.2", { note: "fine" }, 0);
+  await refused.sync();
+  const [change] = await refused.changes(1);
+  assert.deepEqual([change.state, change.detail], ["invalid", "Say how many were interviewed."]);
+  assert.equal(server.answers.get("a.2").note, "fine");
+  refused.close();
+  outbox.close();
+});
+
+test("keystrokes queued at once, without waiting for each other, make one change", async () => {
+  const outbox = await open();
+  await Promise.all(["N", "No", "Not", "Note"].map((note) => outbox.setAnswer(1, "a.1", { note }, 0)));
+  const changes = await outbox.changes(1);
+  assert.deepEqual(changes.map((c) => c.payload.note), ["Note"]);
+  outbox.close();
+});
+
+test("a note typed a moment ago waits for the pause; other changes go", async () => {
+  let clock = 1000;
+  const outbox = await openOutbox("7", { fetch: server.fetch, uuid, now: () => clock });
+  await outbox.setAnswer(1, "a.1", { note: "Still typ" }, 0);
+  await outbox.setAnswer(1, "a.2", { verdict: "conform" }, 0);
+  clock += 300;
+  assert.deepEqual(await outbox.sync({ quietMs: 600 }), { state: "saved", typing: 1 });
+  assert.equal(server.answers.has("a.1"), false);
+  assert.equal(server.answers.get("a.2").verdict, "conform");
+  clock += 400;
+  await outbox.sync({ quietMs: 600 });
+  assert.equal(server.answers.get("a.1").note, "Still typ");
+  outbox.close();
+});
+
+
+test("a few items are sent at once, each item's changes still in order", async () => {
+  const outbox = await open();
+  const started = [];
+  let inFlight = 0;
+  let most = 0;
+  const realFetch = server.fetch;
+  server.fetch = async (url, init) => {
+    if (url === "/api/v1/session") return realFetch(url, init);
+    inFlight += 1;
+    most = Math.max(most, inFlight);
+    started.push(url.split("/responses/")[1]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    inFlight -= 1;
+    return realFetch(url, init);
+  };
+  const parallel = await openOutbox("7", { fetch: server.fetch, uuid });
+  for (const item of ["a", "b", "c", "d", "e", "f"]) await parallel.setAnswer(1, item, { verdict: "conform" }, 0);
+  await parallel.addEvidence(1, "a", { method: "observation", summary: "after a's answer" });
+  await parallel.setAnswer(1, "a", { note: "after a's evidence" }, 0);
+  assert.equal((await parallel.sync()).state, "saved");
+  assert.equal(most, 4);
+  assert.deepEqual(started.filter((url) => url.startsWith("a")), ["a", "a/evidence", "a"]);
+  assert.deepEqual([server.answers.get("a").version, server.answers.get("a").note, server.created.evidence.length], [2, "after a's evidence", 1]);
+  parallel.close();
+  outbox.close();
+});
