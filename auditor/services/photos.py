@@ -29,8 +29,11 @@ ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: the JPEG variant some 
 def _jpeg(image: Image.Image, edge: int) -> bytes:
     copy = image.copy()
     copy.thumbnail((edge, edge), Image.Resampling.LANCZOS)
+    # Pillow writes what it read into `info` (a JPEG comment, XMP, an ICC profile, ...) back out when it saves: only
+    # the pixels go along, so no name or place in a comment, profile or text chunk reaches the stored photo.
+    copy.info = {}
     buffer = io.BytesIO()
-    copy.save(buffer, "JPEG", quality=85, optimize=True)  # no exif= argument: nothing of the original's metadata goes along
+    copy.save(buffer, "JPEG", quality=85, optimize=True)
     return buffer.getvalue()
 
 
