@@ -339,3 +339,13 @@ def test_stored_images_carry_no_metadata_at_all(client, session, make_audit, fir
         assert SECRET not in image
         # only the start of frame, quantisation and Huffman tables, and the JFIF header: no APPn but APP0, no COM
         assert set(jpeg_segments(image)) <= {0xE0, 0xDB, 0xC4, 0xC0, 0xC2, 0xDD}, (index, [hex(m) for m in jpeg_segments(image)])
+
+
+def test_confidential_photos_are_never_kept_in_the_browser_cache(client, make_audit, first_item_id):
+    audit = make_audit()
+    confidential = upload(client, audit, first_item_id, jpeg_with_exif(400, 300), confidential="true").json()
+    ordinary = upload(client, audit, first_item_id, jpeg_with_exif(300, 200)).json()
+    for url in (confidential["url"], confidential["thumbnail_url"]):
+        assert client.get(url).headers["cache-control"] == "no-store"
+    for url in (ordinary["url"], ordinary["thumbnail_url"]):
+        assert client.get(url).headers["cache-control"] == "private, max-age=3600"

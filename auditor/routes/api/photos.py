@@ -76,8 +76,9 @@ def download_thumbnail(audit: AuditDep, photo_id: int, session: SessionDep, user
 
 def _jpeg(*, session: Session, user: User, audit: Audit, photo_id: int, thumbnail: bool) -> Response:
     photo = photos.get_photo(session=session, actor=user, audit=audit, photo_id=photo_id)
-    return Response(photos.read_image(session=session, photo=photo, thumbnail=thumbnail), media_type="image/jpeg",
-                    headers={"Cache-Control": "private, max-age=3600"})
+    # A confidential photo is never kept in a (shared tablet's) browser cache; the others for an hour, for this user only.
+    caching = "no-store" if photo.confidential else "private, max-age=3600"
+    return Response(photos.read_image(session=session, photo=photo, thumbnail=thumbnail), media_type="image/jpeg", headers={"Cache-Control": caching})
 
 
 @router.delete("/audits/{audit_id}/photos/{photo_id}", status_code=204)
