@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from auditor import vocabulary as v
 from auditor.checklists import CLAUSE_PATTERN, Item, TagLists
 from auditor.i18n import N_
+from auditor.text import refuse_unstorable
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
@@ -18,7 +19,15 @@ LongText = Annotated[str, StringConstraints(max_length=20_000)]
 
 
 class _In(BaseModel):
+    """What comes in: no field the schema does not name, and no text a report, a spreadsheet or the database could
+    not carry (auditor.text)."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable(cls, value: object) -> object:
+        return refuse_unstorable(value)
 
 
 class SiteIn(_In):

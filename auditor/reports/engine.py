@@ -19,10 +19,12 @@ from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from lxml import etree
+from markupsafe import Markup
 
 from auditor.i18n import N_
 from auditor.reports.docx_xml import field_runs, text_run
 from auditor.reports.pictures import rendering
+from auditor.text import xml_text
 
 MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # a template's parts, unzipped: refuses zip bombs before anything reads them
@@ -30,7 +32,13 @@ TOC_LEVELS = 2
 
 
 def environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+    # finalize: every value a template writes loses the characters XML cannot carry (text stored before the rule
+    # on the way in, auditor.text), so one pasted control character cannot break a report.
+    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=True, finalize=_xml_value)
+
+
+def _xml_value(value: object) -> object:
+    return xml_text(value) if isinstance(value, str) and not isinstance(value, Markup) else value
 
 
 def render(template: bytes, context: Mapping[str, object]) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
+from pydantic import AfterValidator
 from sqlmodel import Session
 
 from auditor.config import Settings
@@ -12,6 +13,7 @@ from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, FindingDep, Ses
 from auditor.models import Audit, Photo, User
 from auditor.schemas import PhotoOut
 from auditor.services import photos
+from auditor.text import refuse_unstorable
 
 router = APIRouter(tags=["photos"])
 
@@ -22,7 +24,7 @@ def photo_out(photo: Photo) -> PhotoOut:
 
 
 PhotoFile = Annotated[UploadFile, File(description="A JPEG, PNG or WebP photo")]
-Caption = Annotated[str, Form(max_length=300)]
+Caption = Annotated[str, AfterValidator(refuse_unstorable), Form(max_length=300)]
 Confidential = Annotated[bool, Form()]
 
 

@@ -12,6 +12,7 @@ from auditor.errors import Invalid
 from auditor.i18n import N_, gettext
 from auditor.routes.errors import describe_validation_errors
 from auditor.security import CSRF_FIELD
+from auditor.text import CONTROL_CHARACTER, unstorable_text
 
 Schema = TypeVar("Schema", bound=BaseModel)
 
@@ -19,8 +20,12 @@ Schema = TypeVar("Schema", bound=BaseModel)
 async def get_form(request: Request) -> FormData:
     """The submitted form. Reading the body is waiting, not blocking work, so this dependency may be async and the
     handler that takes it stays a plain `def`, run in the thread pool. Declare it after the user, so a refused
-    request is turned away first."""
-    return await request.form()
+    request is turned away first. A field with text that cannot be stored (auditor.text) refuses the form (422)."""
+    form = await request.form()
+    for key, value in form.multi_items():
+        if isinstance(value, str) and unstorable_text([key, value]):
+            raise Invalid(CONTROL_CHARACTER, field=key)
+    return form
 
 
 FormDep = Annotated[FormData, Depends(get_form)]

@@ -1,0 +1,113 @@
+"""Bad input gets a clear 4xx, never a 500, and nothing half-stored; what is already stored never breaks an export."""
+
+import io
+import typing
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+from pydantic import BaseModel, ValidationError
+from sqlmodel import select
+
+from auditor import schemas
+from auditor.models import Audit, Case, Finding, ReviewDecision
+from auditor.text import CONTROL_CHARACTER
+
+
+def input_schemas() -> list[type[BaseModel]]:
+    return sorted((value for value in vars(schemas).values() if isinstance(value, type) and issubclass(value, schemas._In) and value is not schemas._In),
+                  key=lambda schema: schema.__name__)
+
+
+@pytest.mark.parametrize("schema", input_schemas(), ids=lambda schema: schema.__name__)
+def test_every_text_field_of_every_input_refuses_what_xml_and_postgresql_cannot_carry(schema):
+    """One rule for every body the API and the forms take in: NUL (PostgreSQL cannot keep it) and the other control
+    characters XML cannot carry (a Word report or a spreadsheet would break) are refused with a clear message."""
+    for name, field in schema.model_fields.items():
+        for character in ("\x00", "\x01", "\x0b"):
+            value = f"Opslag{character}ved stempeluret"
+            if typing.get_origin(field.annotation) is list or "list[" in str(field.annotation):
+                value = [value]
+            with pytest.raises(ValidationError) as refused:
+                schema.model_validate({name: value})
+            messages = {error["loc"][0]: error["msg"] for error in refused.value.errors()}
+            assert CONTROL_CHARACTER in messages[name], (name, messages)
+
+
+def test_tabs_and_line_breaks_are_kept():
+    assert schemas.CommentIn(text="Første linje\r\n\tanden linje").text == "Første linje\r\n\tanden linje"
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x01", "\x0b"], ids=["nul", "soh", "vt"])
+def test_the_api_and_the_pages_refuse_a_control_character_with_422_and_store_nothing(client, session, make_audit, first_item_id, character):
+    audit = make_audit()
+    api = client.post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "ofi", "statement": f"Skilt{character}bag døren"})
+    assert api.status_code == 422 and api.json()["errors"][0] == {"field": "statement", "message": CONTROL_CHARACTER}
+    renamed = client.patch(f"/api/v1/audits/{audit.id}", json={"title": f"Audit{character}"})
+    assert renamed.status_code == 422
+    page = client.post(f"/audits/{audit.id}/findings", data={"kind": "ofi", "statement": f"Skilt{character}bag døren"})
+    assert page.status_code == 422 and "control character" in page.text
+    caption = client.post(f"/api/v1/audits/{audit.id}/responses/{first_item_id}/photos", data={"caption": f"Opslag{character}"},
+                          files={"file": ("photo.jpg", b"not read", "image/jpeg")})
+    assert caption.status_code == 422
+    assert session.exec(select(Finding)).all() == []
+    session.refresh(audit)
+    assert character not in audit.title
+
+
+# Text stored before the rule still makes every deliverable
+
+PASTED = "Trivsel\x01 og\x0b arbejdsmiljø\x02"
+
+
+def test_the_exports_write_what_was_stored_before_the_rule(client, session, make_audit, world_case):
+    audit = make_audit()
+    audit.title = PASTED
+    session.add(audit)
+    session.flush()
+    report = client.get(f"/api/v1/audits/{audit.id}/report.docx")
+    assert report.status_code == 200, report.text
+    assert "Trivsel og arbejdsmiljø" in Document(io.BytesIO(report.content)).paragraphs[1].text
+
+    case = world_case(statement=PASTED)
+    register = client.get("/api/v1/cases.xlsx")
+    assert register.status_code == 200, register.text
+    cells = [cell.value for row in load_workbook(io.BytesIO(register.content)).active.iter_rows() for cell in row]
+    assert "Trivsel og arbejdsmiljø" in cells
+    assert "Trivsel og arbejdsmiljø" in client.get("/api/v1/cases.csv").text
+
+    review = client.post("/api/v1/management-reviews", json={"organisation_id": case.organisation_id, "period_start": "2025-01-01",
+                                                              "period_end": "2025-12-31"}).json()
+    session.add(ReviewDecision(review_id=review["id"], text=PASTED))
+    session.flush()
+    minutes = client.get(f"/api/v1/management-reviews/{review['id']}.docx")
+    assert minutes.status_code == 200, minutes.text
+    assert any("Trivsel og arbejdsmiljø" in cell.text for table in Document(io.BytesIO(minutes.content)).tables for row in table.rows for cell in row.cells)
+
+
+@pytest.fixture
+def world_case(client, make_organisation, session):
+    organisation = make_organisation()
+
+    def make(statement: str) -> Case:
+        body = client.post("/api/v1/cases", json={"organisation_id": organisation.id, "grade": "minor_nc", "statement": "Opslag"}).json()
+        case = session.get(Case, body["id"])
+        case.statement = statement
+        session.add(case)
+        session.flush()
+        return case
+
+    return make
+
+
+def test_every_cell_of_a_csv_export_is_defused(client, session, make_audit, make_user, login):
+    """A user named like a formula acts in an audit: the history's actor column (and every other) is defused."""
+    attacker = make_user("lead_auditor", name='=HYPERLINK("http://evil.example","klik")', email="=HYPERLINK(1)@test.example")
+    audit = make_audit(lead_auditor_id=attacker.id)
+    assert login(attacker).post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "ofi", "statement": "@SUM(1+1)"}).status_code == 201
+    exported = client.get(f"/api/v1/audits/{audit.id}/history.csv").text
+    import csv
+
+    cells = [cell for row in csv.reader(io.StringIO(exported)) for cell in row]
+    assert any("hyperlink" in cell.lower() for cell in cells), exported
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
