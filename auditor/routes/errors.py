@@ -109,6 +109,8 @@ def describe_validation_errors(errors) -> list[dict]:
 
 
 def handle_validation_error(request: Request, error: RequestValidationError) -> Response:
+    if any(part.get("loc", ("",))[0] == "path" for part in error.errors()):  # a path that names nothing, e.g. an id out of range (deps.PathId)
+        return handle_http_error(request, HTTPException(404, "Not Found"))
     described = describe_validation_errors(error.errors())
     summary = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in described)
     if wants_json(request):

@@ -8,13 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from sqlmodel import select
 
-from auditor.deps import CaseDep, CaseOpener, CurrentUser, PageDep, SessionDep, SettingsDep, send_page
+from auditor.deps import CaseDep, CaseOpener, CurrentUser, PageDep, PathId, SessionDep, SettingsDep, send_page
 from auditor.errors import Invalid
 from auditor.models import Case, Organisation, User
 from auditor.reports import register
 from auditor.routes.downloads import Language
 from auditor.schemas import (ActionIn, AttachmentOut, AuditEventOut, CaseActionOut, CaseIn, CaseOut, CommentIn, CommentOut, CorrectionIn,
-                             ImplementIn, PlanReviewIn, RootCauseIn, VerificationIn)
+                             ImplementIn, PlanReviewIn, RootCauseIn, RowId, VerificationIn)
 from auditor.services import cases, history
 from auditor.vocabulary import ActionStatus
 
@@ -44,7 +44,7 @@ def rows_out(session, rows: list[cases.CaseRow]) -> list[CaseOut]:
 
 
 def _filters(status: str | None = None, grade: str | None = None, overdue: bool | None = None, clause: str | None = None,
-             bek: str | None = None, audit_id: int | None = None, owner_id: int | None = None) -> cases.BoardFilters:
+             bek: str | None = None, audit_id: RowId | None = None, owner_id: RowId | None = None) -> cases.BoardFilters:
     return cases.BoardFilters(status=status, grade=grade, overdue=overdue, clause=clause, bek=bek, audit_id=audit_id, owner_id=owner_id)
 
 
@@ -130,7 +130,7 @@ def review_plan(case: CaseDep, data: PlanReviewIn, session: SessionDep, user: Cu
 
 
 @router.post("/cases/{case_id}/actions/{action_id}/implement")
-def implement_action(case: CaseDep, action_id: int, data: ImplementIn, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> CaseOut:
+def implement_action(case: CaseDep, action_id: PathId, data: ImplementIn, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> CaseOut:
     """Mark an action implemented, saying what shows it."""
     cases.implement_action(session=session, actor=user, case=case, action_id=action_id, note=data.note)
     return case_out(session, case, settings.deadline_policy)
@@ -170,7 +170,7 @@ def list_case_history(case: CaseDep, session: SessionDep, user: CurrentUser) -> 
 
 @router.post("/cases/{case_id}/attachments", status_code=201)
 def create_attachment(case: CaseDep, session: SessionDep, user: CurrentUser,
-                      file: Annotated[UploadFile, File()], action_id: Annotated[int | None, Form()] = None) -> AttachmentOut:
+                      file: Annotated[UploadFile, File()], action_id: Annotated[RowId | None, Form()] = None) -> AttachmentOut:
     """Attach evidence (PDF, PNG, JPEG, .docx, .xlsx; at most 10 MB) to a case or one of its actions."""
     content = file.file.read(cases.MAX_ATTACHMENT_BYTES + 1)
     attachment = cases.add_attachment(session=session, actor=user, case=case, filename=file.filename or "", content=content, action_id=action_id)
@@ -178,7 +178,7 @@ def create_attachment(case: CaseDep, session: SessionDep, user: CurrentUser,
 
 
 @router.get("/cases/{case_id}/attachments/{attachment_id}", response_class=Response)
-def download_attachment(case: CaseDep, attachment_id: int, session: SessionDep) -> Response:
+def download_attachment(case: CaseDep, attachment_id: PathId, session: SessionDep) -> Response:
     """Download an attachment."""
     attachment = cases.get_attachment(session=session, case=case, attachment_id=attachment_id)
     return Response(cases.read_attachment(session=session, attachment=attachment), media_type=attachment.content_type,

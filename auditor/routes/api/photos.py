@@ -9,7 +9,7 @@ from pydantic import AfterValidator
 from sqlmodel import Session
 
 from auditor.config import Settings
-from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, FindingDep, SessionDep, SettingsDep
+from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, FindingDep, PathId, SessionDep, SettingsDep
 from auditor.models import Audit, Photo, User
 from auditor.schemas import PhotoOut
 from auditor.services import photos
@@ -65,18 +65,18 @@ def list_finding_photos(audit: AuditDep, finding: FindingDep, session: SessionDe
 
 
 @router.get("/audits/{audit_id}/photos/{photo_id}.jpg", response_class=Response)
-def download_photo(audit: AuditDep, photo_id: int, session: SessionDep, user: CurrentUser) -> Response:
+def download_photo(audit: AuditDep, photo_id: PathId, session: SessionDep, user: CurrentUser) -> Response:
     """The photo (downscaled, without metadata)."""
     return _jpeg(session=session, user=user, audit=audit, photo_id=photo_id, thumbnail=False)
 
 
 @router.get("/audits/{audit_id}/photos/{photo_id}/thumbnail.jpg", response_class=Response)
-def download_thumbnail(audit: AuditDep, photo_id: int, session: SessionDep, user: CurrentUser) -> Response:
+def download_thumbnail(audit: AuditDep, photo_id: PathId, session: SessionDep, user: CurrentUser) -> Response:
     """A small version for lists and the tablet screen."""
     return _jpeg(session=session, user=user, audit=audit, photo_id=photo_id, thumbnail=True)
 
 
-def _jpeg(*, session: Session, user: User, audit: Audit, photo_id: int, thumbnail: bool) -> Response:
+def _jpeg(*, session: Session, user: User, audit: Audit, photo_id: PathId, thumbnail: bool) -> Response:
     photo = photos.get_photo(session=session, actor=user, audit=audit, photo_id=photo_id)
     # A confidential photo is never kept in a (shared tablet's) browser cache; the others for an hour, for this user only.
     caching = "no-store" if photo.confidential else "private, max-age=3600"
@@ -84,7 +84,7 @@ def _jpeg(*, session: Session, user: User, audit: Audit, photo_id: int, thumbnai
 
 
 @router.delete("/audits/{audit_id}/photos/{photo_id}", status_code=204)
-def delete_photo(audit: ConductAuditDep, photo_id: int, session: SessionDep, user: CurrentUser) -> Response:
+def delete_photo(audit: ConductAuditDep, photo_id: PathId, session: SessionDep, user: CurrentUser) -> Response:
     """Remove a photo."""
     photos.delete_photo(session=session, actor=user, audit=audit, photo_id=photo_id)
     return Response(status_code=204)

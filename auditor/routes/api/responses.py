@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response as HTTPResponse
 
-from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, SessionDep
+from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, PathId, SessionDep
 from auditor.models import Evidence, Response
 from auditor.schemas import EvidenceIn, EvidenceOut, ResponseIn, ResponseOut
 from auditor.routes.api.photos import photo_out
@@ -57,7 +57,7 @@ def create_evidence(audit: ConductAuditDep, item_id: str, data: EvidenceIn, sess
 
 
 @router.delete("/audits/{audit_id}/evidence/{evidence_id}", status_code=204)
-def delete_evidence(audit: ConductAuditDep, evidence_id: int, session: SessionDep, user: CurrentUser) -> HTTPResponse:
+def delete_evidence(audit: ConductAuditDep, evidence_id: PathId, session: SessionDep, user: CurrentUser) -> HTTPResponse:
     """Remove an evidence entry."""
     evidence.delete_evidence(session=session, actor=user, audit=audit, evidence_id=evidence_id)
     return HTTPResponse(status_code=204)

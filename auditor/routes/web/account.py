@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from auditor.deps import CurrentUser, SessionDep
+from auditor.deps import CurrentUser, PathId, SessionDep
 from auditor.errors import Invalid
 from auditor.routes.web.forms import FormDep, form_fields, invalid_errors
 from auditor.security import SESSION_COOKIE
@@ -51,7 +51,7 @@ def create_token(request: Request, session: SessionDep, user: CurrentUser, submi
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def revoke_token(token_id: int, session: SessionDep, user: CurrentUser):
+def revoke_token(token_id: PathId, session: SessionDep, user: CurrentUser):
     """Revoke one of your API tokens."""
     accounts.revoke_token(session=session, actor=user, token_id=token_id)
     return RedirectResponse("/account#tokens", status_code=303)

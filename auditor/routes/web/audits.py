@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from auditor import vocabulary as v
-from auditor.deps import AuditDep, CurrentUser, LibraryDep, PageDep, PlanAuditDep, Planner, SessionDep, is_htmx
+from auditor.deps import AuditDep, CurrentUser, LibraryDep, PageDep, PathId, PlanAuditDep, Planner, SessionDep, is_htmx
 from auditor.errors import Invalid
 from auditor.models import Audit, Organisation
 from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
@@ -161,7 +161,7 @@ def create_plan_entry(request: Request, audit: PlanAuditDep, session: SessionDep
 
 
 @router.post("/audits/{audit_id}/plan/{entry_id}/delete")
-def delete_plan_entry(request: Request, audit: PlanAuditDep, entry_id: int, session: SessionDep, user: CurrentUser):
+def delete_plan_entry(request: Request, audit: PlanAuditDep, entry_id: PathId, session: SessionDep, user: CurrentUser):
     """Remove a line from the audit plan."""
     audits.delete_plan_entry(session=session, actor=user, audit=audit, entry_id=entry_id)
     if is_htmx(request):

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from auditor import vocabulary as v
-from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, SessionDep, SettingsDep, is_htmx
+from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, PathId, SessionDep, SettingsDep, is_htmx
 from auditor.errors import Invalid
 from auditor.i18n import gettext
 from auditor.models import Organisation
@@ -49,7 +49,7 @@ def create_evidence(request: Request, audit: ConductAuditDep, session: SessionDe
 
 
 @router.post("/audits/{audit_id}/evidence/{evidence_id}/delete")
-def delete_evidence(request: Request, audit: ConductAuditDep, evidence_id: int, session: SessionDep, user: CurrentUser):
+def delete_evidence(request: Request, audit: ConductAuditDep, evidence_id: PathId, session: SessionDep, user: CurrentUser):
     """Remove an evidence entry."""
     entry = evidence.delete_evidence(session=session, actor=user, audit=audit, evidence_id=evidence_id)
     entries = evidence.list_evidence(session=session, actor=user, audit=audit, item_id=entry.item_id)
@@ -79,7 +79,7 @@ def create_photo(request: Request, audit: ConductAuditDep, session: SessionDep, 
 
 
 @router.post("/audits/{audit_id}/photos/{photo_id}/delete")
-def delete_photo(request: Request, audit: ConductAuditDep, photo_id: int, session: SessionDep, user: CurrentUser):
+def delete_photo(request: Request, audit: ConductAuditDep, photo_id: PathId, session: SessionDep, user: CurrentUser):
     """Remove a photo."""
     photo = photos.delete_photo(session=session, actor=user, audit=audit, photo_id=photo_id)
     return _photo_strip(request, session, user, audit, item_id=photo.item_id, finding_id=photo.finding_id)

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import UploadFile
 
 from auditor import vocabulary as v
-from auditor.deps import AuditDep, CurrentUser, PlanAuditDep, SessionDep, SettingsDep, TemplateAdmin
+from auditor.deps import AuditDep, CurrentUser, PathId, PlanAuditDep, SessionDep, SettingsDep, TemplateAdmin
 from auditor.errors import Invalid
 from auditor.i18n import N_, gettext
 from auditor.models import Audit, ReportTemplate, User
@@ -188,7 +188,7 @@ def upload_template(request: Request, session: SessionDep, user: TemplateAdmin, 
 
 
 @router.post("/report-templates/{template_id}/delete")
-def delete_template(template_id: int, session: SessionDep, user: TemplateAdmin):
+def delete_template(template_id: PathId, session: SessionDep, user: TemplateAdmin):
     """Delete an upload; the one before it, or the starter, is used again."""
     reports.delete_template(session=session, actor=user, template_id=template_id)
     return RedirectResponse("/report-templates?notice=deleted", status_code=303)

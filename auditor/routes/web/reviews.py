@@ -8,7 +8,7 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from auditor.deps import ManagedReviewDep, PageDep, ReviewCreator, ReviewDep, CurrentUser, SessionDep, SettingsDep, is_htmx
+from auditor.deps import CurrentUser, ManagedReviewDep, PageDep, ReviewCreator, ReviewDep, SessionDep, SettingsDep, is_htmx
 from auditor.errors import Invalid
 from auditor.i18n import get_locale
 from auditor.models import ManagementReview, User

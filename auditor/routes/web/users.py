@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from auditor.deps import PageDep, SessionDep, UserManager
+from auditor.deps import PageDep, PathId, SessionDep, UserManager
 from auditor.errors import Invalid
 from auditor.routes.web.forms import FormDep, form_fields, invalid_errors
 from auditor.paging import PageRequest
@@ -44,14 +44,14 @@ def create_user(request: Request, session: SessionDep, user: UserManager, submit
 
 
 @router.get("/users/{user_id}")
-def edit_user(request: Request, user_id: int, session: SessionDep, user: UserManager):
+def edit_user(request: Request, user_id: PathId, session: SessionDep, user: UserManager):
     """One user: role, name, active, password reset."""
     target = accounts.get_user(session=session, actor=user, user_id=user_id)
     return render(request, "users/edit.html", {"target": target, "errors": {}, "shown_once": None})
 
 
 @router.post("/users/{user_id}")
-def update_user(request: Request, user_id: int, session: SessionDep, user: UserManager, submitted: FormDep):
+def update_user(request: Request, user_id: PathId, session: SessionDep, user: UserManager, submitted: FormDep):
     """Save a user's role, name and whether they may log in."""
     target = accounts.get_user(session=session, actor=user, user_id=user_id)
     form = form_fields(submitted)
@@ -65,7 +65,7 @@ def update_user(request: Request, user_id: int, session: SessionDep, user: UserM
 
 
 @router.post("/users/{user_id}/reset-password")
-def reset_password(request: Request, user_id: int, session: SessionDep, user: UserManager):
+def reset_password(request: Request, user_id: PathId, session: SessionDep, user: UserManager):
     """A new temporary password, shown once."""
     target = accounts.get_user(session=session, actor=user, user_id=user_id)
     password = accounts.reset_password(session=session, actor=user, user=target)
