@@ -98,7 +98,8 @@ class AuditIn(Input):
 
 
 class AuditUpdate(Input):
-    """Fields of a planned audit that can change; checklists are fixed once the audit exists."""
+    """Fields of a planned audit that can change (a field left out or null keeps its value); checklists are fixed once
+    the audit exists."""
 
     title: Name | None = None
     audit_type: v.AuditType | None = None

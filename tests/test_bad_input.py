@@ -136,3 +136,34 @@ def test_an_id_out_of_range_is_404_on_every_route(app, client, number, first_ite
 def test_an_id_out_of_range_in_a_body_or_a_query_is_422(client):
     assert client.post("/api/v1/cases", json={"organisation_id": 2**63, "grade": "minor_nc", "statement": "x"}).status_code == 422
     assert client.get("/api/v1/cases", params={"owner_id": 2**31}).status_code == 422
+
+
+# The 500s of ordinary work
+
+def test_null_for_a_date_of_an_audit_keeps_the_date(client, make_audit):
+    audit = make_audit()
+    for body in ({"start_date": None}, {"end_date": None}, {"start_date": None, "end_date": None, "title": None}):
+        response = client.patch(f"/api/v1/audits/{audit.id}", json=body)
+        assert response.status_code == 200, response.text
+        assert (response.json()["start_date"], response.json()["end_date"]) == (audit.start_date.isoformat(), audit.end_date.isoformat())
+
+
+def test_an_unexpected_error_on_a_page_shows_our_page_even_when_the_page_fails_too(login, admin, monkeypatch, caplog):
+    import auditor.routes.errors as errors
+    from auditor.services import audits
+
+    def broken(**_):
+        raise RuntimeError("the database went away")
+
+    def page_that_fails(*_, **__):
+        raise RuntimeError("the error page cannot read the user either")
+
+    monkeypatch.setattr(audits, "list_audits", broken)
+    danish = login(admin, language="da")
+    response = danish.get("/")
+    assert response.status_code == 500 and "Der gik noget galt hos os" in response.text and '<html lang="da">' in response.text
+    monkeypatch.setattr(errors, "error_page", page_that_fails)
+    response = danish.get("/")
+    assert response.status_code == 500 and response.headers["content-type"].startswith("text/html")
+    assert "Der gik noget galt hos os" in response.text and '<html lang="da">' in response.text
+    assert "the error page failed" in caplog.text

@@ -191,3 +191,20 @@ def test_a_template_that_fails_on_an_audit_s_values_is_a_clear_409_not_a_500(cli
     answer = client.get(f"/api/v1/audits/{audit.id}/report.docx", params={"lang": "en"})
     assert answer.status_code == 409
     assert answer.json()["detail"].startswith("The report template “ours.docx” cannot be used for this audit (")
+
+
+@pytest.mark.parametrize("tag", ['{% include "other.docx" %}', '{% import "macros" as m %}', '{% extends "base" %}', '{% from "x" import y %}'])
+def test_a_template_that_loads_another_is_refused_with_a_clear_message(client, tag):
+    response = upload(client, docx("Rapport", tag, "{{ audit.title }}"))
+    assert response.status_code == 422, response.text
+    assert "cannot load other templates" in response.json()["detail"]
+
+
+def test_a_refusal_that_shows_tags_is_shown_as_it_is(client, monkeypatch):
+    """The message about the document's structure names {% for %}: it is shown, not taken for a placeholder."""
+    monkeypatch.setattr(engine, "check", lambda template, sample: engine.TemplateProblem(engine.BROKEN_STRUCTURE))
+    response = upload(client, docx("{{ audit.title }}"))
+    assert response.status_code == 422 and "A {% for %} or {% if %} that starts in one paragraph" in response.json()["detail"]
+    page = client.post("/report-templates", files={"file": ("ours.docx", docx("x"), "application/octet-stream")},
+                       data={"kind": "audit_report", "language": "en"})
+    assert page.status_code == 422 and "A {% for %} or {% if %} that starts" in page.text

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docxtpl import DocxTemplate
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2 import BaseLoader, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from lxml import etree
 from markupsafe import Markup
@@ -34,7 +34,14 @@ TOC_LEVELS = 2
 def environment() -> SandboxedEnvironment:
     # finalize: every value a template writes loses the characters XML cannot carry (text stored before the rule
     # on the way in, auditor.text), so one pasted control character cannot break a report.
-    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=True, finalize=_xml_value)
+    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=True, finalize=_xml_value, loader=_NoLoading())
+
+
+class _NoLoading(BaseLoader):
+    """{% include %}, {% import %} and {% extends %}: a report template is one document and loads no other."""
+
+    def get_source(self, environment, template):
+        raise SecurityError(f"templates cannot load other templates: {template}")
 
 
 def _xml_value(value: object) -> object:
@@ -104,9 +111,12 @@ def check(template: bytes, sample: Mapping[str, object]) -> TemplateProblem | No
     except (UndefinedError, SecurityError, TemplateError) as error:
         return _problem(tpl, error, _template_line(error))
     except (etree.XMLSyntaxError, ValueError, KeyError, AttributeError, TypeError):
-        return TemplateProblem(N_("The tags break the document's structure. A {% for %} or {% if %} that starts in one paragraph, "
-                                  "table row or cell and ends in another needs {%p ...%}, {%tr ...%} or {%tc ...%}."))
+        return TemplateProblem(BROKEN_STRUCTURE)
     return None
+
+
+BROKEN_STRUCTURE = N_("The tags break the document's structure. A {% for %} or {% if %} that starts in one paragraph, "
+                      "table row or cell and ends in another needs {%p ...%}, {%tr ...%} or {%tc ...%}.")
 
 
 # (message without a line, message with one): Jinja's lines are docxtpl's, one per paragraph after the part's start

@@ -9,14 +9,15 @@ from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from markupsafe import escape
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from auditor.db import is_busy
 from auditor.deps import is_htmx
 from auditor.errors import Busy, Conflict, DomainError, Forbidden, Invalid, NotFound, PasswordChangeRequired, StaleVersion, Unauthenticated
-from auditor.i18n import N_, gettext
+from auditor.i18n import N_, get_locale, gettext
 from auditor.security import SESSION_COOKIE
 from auditor.templating import render
 
@@ -32,7 +33,9 @@ def wants_json(request: Request) -> bool:
 
 
 def message_of(error: DomainError) -> str:
-    return gettext(error.message).format(**error.params)
+    """The translated message, its parameters filled in (a message without parameters may show braces, e.g. a tag)."""
+    message = gettext(error.message)
+    return message.format(**error.params) if error.params else message
 
 
 def handle_domain_error(request: Request, error: DomainError) -> Response:
@@ -131,7 +134,15 @@ def handle_unexpected_error(request: Request, error: Exception) -> Response:
     message = gettext("Something went wrong on our side. Nothing you typed has been lost on this device; please try again.")
     if wants_json(request):
         return JSONResponse({"detail": message}, status_code=500)
-    return error_page(request, 500, message)
+    try:
+        return error_page(request, 500, message)
+    except Exception:  # the page failed too (what broke may be what every page reads): the message alone, still ours
+        log.exception("the error page failed on %s %s", request.method, request.url.path)
+        return HTMLResponse(BARE_ERROR_PAGE.format(lang=escape(get_locale()), title=escape(gettext("Error")), message=escape(message)), status_code=500)
+
+
+BARE_ERROR_PAGE = ('<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title} 500 · auditor</title></head>'
+                   '<body><main><h1>{title} 500</h1><p role="alert">{message}</p><p><a href="/">auditor</a></p></main></body></html>')
 
 
 def error_page(request: Request, status: int, message: str) -> Response:
