@@ -180,7 +180,7 @@ def test_the_uploaded_file_name_is_kept_safe_for_the_download_header(client):
     name = answer.json()["filename"]
     assert re.fullmatch(r"a_[\w]*b_c_d\.docx", name), name
     download = client.get(f"/api/v1/report-templates/{answer.json()['id']}.docx")
-    assert download.headers["content-disposition"] == f'attachment; filename="{name}"'
+    assert download.headers["content-disposition"] == f"attachment; filename=\"{name}\"; filename*=UTF-8''{name}"
 
 
 def test_a_template_that_fails_on_an_audit_s_values_is_a_clear_409_not_a_500(client, make_audit):

@@ -12,7 +12,7 @@ from auditor.deps import CaseDep, CaseOpener, CurrentUser, PageDep, PathId, Sess
 from auditor.errors import Invalid
 from auditor.models import Case, Organisation, User
 from auditor.reports import register
-from auditor.routes.downloads import Language
+from auditor.routes.downloads import Language, attachment as download
 from auditor.schemas import (ActionIn, AttachmentOut, AuditEventOut, CaseActionOut, CaseIn, CaseOut, CommentIn, CommentOut, CorrectionIn,
                              ImplementIn, PlanReviewIn, RootCauseIn, RowId, VerificationIn)
 from auditor.services import cases, history
@@ -75,14 +75,14 @@ def create_case(data: CaseIn, session: SessionDep, user: CaseOpener, settings: S
 def export_cases_csv(session: SessionDep, user: CurrentUser, settings: SettingsDep, filters: Filters, lang: Language | None = None) -> Response:
     """The nonconformity register as CSV (the same filters as the list)."""
     table = _register_in(session, user, settings, filters, lang)
-    return Response(register.as_csv(table), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": 'attachment; filename="nonconformity-register.csv"'})
+    return download(register.as_csv(table), "nonconformity-register.csv", "text/csv; charset=utf-8")
 
 
 @router.get("/cases.xlsx", response_class=Response, responses={200: {"content": {register.XLSX: {}}}})
 def export_cases_xlsx(session: SessionDep, user: CurrentUser, settings: SettingsDep, filters: Filters, lang: Language | None = None) -> Response:
     """The nonconformity register as an Excel workbook."""
     table = _register_in(session, user, settings, filters, lang)
-    return Response(register.as_xlsx(table), media_type=register.XLSX, headers={"Content-Disposition": 'attachment; filename="nonconformity-register.xlsx"'})
+    return download(register.as_xlsx(table), "nonconformity-register.xlsx", register.XLSX)
 
 
 def _register_in(session, user, settings, filters, lang) -> list[list]:
@@ -181,5 +181,4 @@ def create_attachment(case: CaseDep, session: SessionDep, user: CurrentUser,
 def download_attachment(case: CaseDep, attachment_id: PathId, session: SessionDep) -> Response:
     """Download an attachment."""
     attachment = cases.get_attachment(session=session, case=case, attachment_id=attachment_id)
-    return Response(cases.read_attachment(session=session, attachment=attachment), media_type=attachment.content_type,
-                    headers={"Content-Disposition": f'attachment; filename="{attachment.filename}"', "X-Content-Type-Options": "nosniff"})
+    return download(cases.read_attachment(session=session, attachment=attachment), attachment.filename, attachment.content_type)
