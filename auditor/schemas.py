@@ -129,6 +129,17 @@ class ReportDetails(Input):
     significant_problems: LongText | None = Field(default=None, description="Significant work-environment problems found, or that none were found")
 
 
+class UserIn(Input):
+    """A user's fields as an administrator writes them (the pages' user forms)."""
+
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)]
+    name: Name
+
+
+class TokenIn(Input):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
 class StatusIn(Input):
     status: v.AuditStatus
 

@@ -167,3 +167,45 @@ def test_an_unexpected_error_on_a_page_shows_our_page_even_when_the_page_fails_t
     assert response.status_code == 500 and response.headers["content-type"].startswith("text/html")
     assert "Der gik noget galt hos os" in response.text and '<html lang="da">' in response.text
     assert "the error page failed" in caplog.text
+
+
+# How much a request may send: a limit per route, 413 with a clear message over it
+
+def test_a_body_over_the_limit_is_413_with_a_clear_message_and_nothing_is_stored(client, session, make_audit, first_item_id, settings):
+    audit = make_audit()
+    huge = "x" * (1024 * 1024 + 1)
+    api = client.post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "ofi", "statement": huge})
+    assert api.status_code == 413 and api.json()["detail"] == "What was sent is larger than this accepts (1 MB at most). Nothing was saved."
+    page = client.post(f"/audits/{audit.id}/findings", data={"kind": "ofi", "statement": huge})
+    assert page.status_code == 413 and "larger than this accepts" in page.text and "<html" in page.text
+    assert session.exec(select(Finding)).all() == []
+    settings.photo_max_mb = 1
+    too_big = client.post(f"/api/v1/audits/{audit.id}/responses/{first_item_id}/photos", files={"file": ("p.jpg", b"\xff" * (2 * 1024 * 1024 + 1), "image/jpeg")})
+    assert too_big.status_code == 413 and "2 MB at most" in too_big.json()["detail"]
+    # an upload may be larger than a form: a photo within its own limit gets as far as the photo check
+    within = client.post(f"/api/v1/audits/{audit.id}/responses/{first_item_id}/photos", files={"file": ("p.jpg", b"\xff" * (1024 * 1024 + 10), "image/jpeg")})
+    assert within.status_code == 422 and "larger than 1 MB" in within.json()["detail"]
+
+
+def test_the_pages_keep_the_apis_length_limits(client, session, make_organisation):
+    """One set of limits: a form over the API's limit for the same field is refused (422) and nothing is stored."""
+    from auditor.models import CaseComment, ManagementReview, User
+
+    organisation = make_organisation()
+    case = client.post("/api/v1/cases", json={"organisation_id": organisation.id, "grade": "minor_nc", "statement": "Opslag"}).json()
+    comment = client.post(f"/cases/{case['id']}/step/comment", data={"text": "x" * 5_001})
+    assert comment.status_code == 422 and "too long" in comment.text
+    assert client.post(f"/cases/{case['id']}/step/comment", data={"text": "x" * 5_000}, follow_redirects=False).status_code == 303
+    assert [len(c.text) for c in session.exec(select(CaseComment)).all()] == [5_000]
+    opened = client.post("/cases", data={"organisation_id": organisation.id, "grade": "minor_nc", "statement": "x" * 20_001})
+    assert opened.status_code == 422 and len(session.exec(select(Case)).all()) == 1
+
+    review = client.post("/api/v1/management-reviews", json={"organisation_id": organisation.id, "period_start": "2025-01-01", "period_end": "2025-12-31"}).json()
+    section = client.post(f"/management-reviews/{review['id']}/sections", data={"resources": "x" * 20_001})
+    assert section.status_code == 422 and "too long" in section.text
+    assert session.get(ManagementReview, review["id"]).manual.get("resources", "") == ""
+
+    named = client.post("/users", data={"email": "lang@test.example", "name": "x" * 201, "role": "auditor"})
+    assert named.status_code == 422 and session.exec(select(User).where(User.email == "lang@test.example")).first() is None
+    token = client.post("/account/tokens", data={"name": "x" * 101})
+    assert token.status_code == 422

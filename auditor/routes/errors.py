@@ -23,6 +23,7 @@ from auditor.templating import render
 
 log = logging.getLogger("auditor")
 
+TOO_LARGE = N_("What was sent is larger than this accepts ({size} at most). Nothing was saved.")
 BUSY_MESSAGE = N_("The server is busy right now. Nothing was changed: try again in a moment.")
 
 STATUS = {NotFound: 404, Invalid: 422, StaleVersion: 409, Conflict: 409, Unauthenticated: 401, Forbidden: 403, PasswordChangeRequired: 403, Busy: 503}
@@ -122,6 +123,9 @@ def handle_validation_error(request: Request, error: RequestValidationError) -> 
 
 
 def handle_http_error(request: Request, error: HTTPException) -> Response:
+    if error.status_code == 413:  # middleware.BodyTooLarge
+        limit = getattr(error, "limit", 0)
+        error = HTTPException(413, gettext(TOO_LARGE).format(size=f"{limit / (1024 * 1024):.0f} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"))
     if wants_json(request):
         return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=getattr(error, "headers", None))
     message = gettext("This page does not exist.") if error.status_code == 404 else str(error.detail)

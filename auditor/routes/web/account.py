@@ -7,7 +7,8 @@ from fastapi.responses import RedirectResponse
 
 from auditor.deps import CurrentUser, PathId, SessionDep
 from auditor.errors import Invalid
-from auditor.routes.web.forms import FormDep, form_fields, invalid_errors
+from auditor.routes.web.forms import FormDep, check_fields, form_fields, invalid_errors
+from auditor.schemas import TokenIn
 from auditor.security import SESSION_COOKIE
 from auditor.services import accounts
 from auditor.templating import render
@@ -46,6 +47,10 @@ def change_password(request: Request, session: SessionDep, user: CurrentUser, su
 def create_token(request: Request, session: SessionDep, user: CurrentUser, submitted: FormDep):
     """Create a personal API token; it is shown once."""
     form = form_fields(submitted)
+    try:
+        check_fields(TokenIn, form)
+    except Invalid as error:
+        return render(request, "account/show.html", _account_context(session, user, errors=invalid_errors(error)), status_code=422)
     _, token = accounts.create_token(session=session, user=user, name=str(form.get("name", "API")))
     return render(request, "account/show.html", _account_context(session, user, new_token=token))
 

@@ -14,7 +14,8 @@ from auditor.errors import Conflict, Invalid
 from auditor.models import Audit, Case, Organisation, User
 from auditor.i18n import gettext
 from auditor.routes.errors import message_of
-from auditor.routes.web.forms import FormDep, form_fields
+from auditor.routes.web.forms import FormDep, check_fields, form_fields
+from auditor.schemas import ActionIn, CaseIn, CommentIn, CorrectionIn, ImplementIn, PlanReviewIn, RootCauseIn, VerificationIn
 from auditor.services import cases, history, trail
 from auditor.templating import render
 
@@ -76,6 +77,7 @@ def create_case(request: Request, session: SessionDep, user: CaseOpener, submitt
     chosen = str(form.get("organisation_id", ""))
     organisation_id = user.organisation_id or (int(chosen) if chosen.isdigit() else 0)
     try:
+        check_fields(CaseIn, form)
         if not cases.can_open_cases(user, organisation_id) or session.get(Organisation, organisation_id) is None:
             raise Invalid("Choose an organisation.", field="organisation_id")
         case = cases.open_case(session=session, actor=user, organisation_id=organisation_id, statement=str(form.get("statement", "")),
@@ -107,12 +109,19 @@ def show_case(request: Request, case: CaseDep, session: SessionDep, user: Curren
     return render(request, "cases/show.html", _case_context(session, user, settings, case))
 
 
+# Each step's form has the fields of the API's body for the same step.
+STEP_SCHEMAS = {"correction": CorrectionIn, "root_cause": RootCauseIn, "add_action": ActionIn, "review": PlanReviewIn, "implement": ImplementIn,
+                "verify": VerificationIn, "comment": CommentIn}
+
+
 @router.post("/cases/{case_id}/step/{step}")
 def take_step(request: Request, step: str, case: CaseDep, session: SessionDep, user: CurrentUser, settings: SettingsDep, submitted: FormDep):
     """One step of the chain from the case page; a refused step shows why, and what was typed stays."""
     form = form_fields(submitted)
     text = lambda name: str(form.get(name, ""))  # noqa: E731
     try:
+        if step in STEP_SCHEMAS:  # the API's limits for the same fields
+            check_fields(STEP_SCHEMAS[step], form)
         if step == "correction":
             cases.record_correction(session=session, actor=user, case=case, correction=text("correction"))
         elif step == "root_cause":

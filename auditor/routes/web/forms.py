@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.datastructures import FormData
 
 from auditor.errors import Invalid
@@ -74,6 +75,29 @@ def parse(schema: type[Schema], data: dict) -> tuple[Schema | None, dict[str, st
             message = FORM_MESSAGES.get(error["type"], described["message"])
             errors.setdefault(field, gettext(message))
         return None, errors
+
+
+INVALID_VALUE = N_("This value is not valid.")
+
+
+def check_fields(schema: type[BaseModel], data: dict) -> None:
+    """Invalid for the first of `data`'s fields that breaks the rules (length, format) `schema` has for it: a form
+    handled step by step keeps the API's limits without being read into the whole schema."""
+    for name, value in data.items():
+        field = schema.model_fields.get(name)
+        if field is None or value in ("", None):
+            continue
+        try:
+            _field_type(schema, name).validate_python(value)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            raise Invalid(FORM_MESSAGES.get(error["type"], INVALID_VALUE), field=name) from None
+
+
+@functools.cache
+def _field_type(schema: type[BaseModel], name: str) -> TypeAdapter:
+    field = schema.model_fields[name]
+    return TypeAdapter(Annotated[field.annotation, *field.metadata]) if field.metadata else TypeAdapter(field.annotation)
 
 
 def invalid_errors(error: Invalid) -> dict[str, str]:

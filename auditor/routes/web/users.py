@@ -7,8 +7,9 @@ from fastapi.responses import RedirectResponse
 
 from auditor.deps import PageDep, PathId, SessionDep, UserManager
 from auditor.errors import Invalid
-from auditor.routes.web.forms import FormDep, form_fields, invalid_errors
+from auditor.routes.web.forms import FormDep, check_fields, form_fields, invalid_errors
 from auditor.paging import PageRequest
+from auditor.schemas import UserIn
 from auditor.services import accounts, organisations
 from auditor.templating import render
 
@@ -35,6 +36,7 @@ def create_user(request: Request, session: SessionDep, user: UserManager, submit
     if user.organisation_id is not None:
         organisation_id = user.organisation_id
     try:
+        check_fields(UserIn, form)
         created, password = accounts.create_user(session=session, actor=user, email=str(form.get("email", "")), name=str(form.get("name", "")),
                                                  role=str(form.get("role", "")), organisation_id=organisation_id)
     except Invalid as error:
@@ -56,6 +58,7 @@ def update_user(request: Request, user_id: PathId, session: SessionDep, user: Us
     target = accounts.get_user(session=session, actor=user, user_id=user_id)
     form = form_fields(submitted)
     try:
+        check_fields(UserIn, form)
         accounts.update_user(session=session, actor=user, user=target, role=str(form.get("role", target.role)), name=str(form.get("name", "")),
                              is_active=form.get("is_active") == "on")
     except Invalid as error:
