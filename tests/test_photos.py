@@ -349,3 +349,14 @@ def test_confidential_photos_are_never_kept_in_the_browser_cache(client, make_au
         assert client.get(url).headers["cache-control"] == "no-store"
     for url in (ordinary["url"], ordinary["thumbnail_url"]):
         assert client.get(url).headers["cache-control"] == "private, max-age=3600"
+
+
+def test_a_photo_of_too_many_pixels_is_refused_before_it_is_decoded(client, session, make_audit, first_item_id):
+    """A small file can claim a huge picture: its header is checked, not its pixels (50.4 million here, in 10 KB)."""
+    buffer = io.BytesIO()
+    Image.new("1", (7100, 7100)).save(buffer, "PNG")
+    assert len(buffer.getvalue()) < 100_000
+    audit = make_audit()
+    response = upload(client, audit, first_item_id, buffer.getvalue(), name="bomb.png")
+    assert response.status_code == 422 and "more than 50 million pixels" in response.json()["detail"]
+    assert session.exec(select(Photo)).all() == []

@@ -208,3 +208,22 @@ def test_a_refusal_that_shows_tags_is_shown_as_it_is(client, monkeypatch):
     page = client.post("/report-templates", files={"file": ("ours.docx", docx("x"), "application/octet-stream")},
                        data={"kind": "audit_report", "language": "en"})
     assert page.status_code == 422 and "A {% for %} or {% if %} that starts" in page.text
+
+
+@pytest.mark.parametrize(("paragraphs", "reason"), [
+    (["{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}"], "loops run more than"),
+    (["{{ 'x' * 50000000 }}"], "repetition that long"),
+    (["{% set a = 'x' * 5000 %}{% for i in range(10000) %}{{ a }}{% endfor %}"], "longer than"),
+    (["{{ 9 ** 999999999 }}"], "power that large"),
+])
+def test_a_template_that_would_take_the_server_s_time_is_refused(client, paragraphs, reason):
+    response = upload(client, docx("Rapport", *paragraphs))
+    assert response.status_code == 422, response.text
+    assert reason in response.json()["detail"]
+
+
+def test_a_real_report_still_loops_over_what_the_audit_has(client, make_audit):
+    template = docx("{% for i in range(50) %}{{ audit.title }} {% endfor %}")
+    assert upload(client, template).status_code == 201
+    audit = make_audit()
+    assert client.get(f"/api/v1/audits/{audit.id}/report.docx", params={"lang": "en"}).status_code == 200
