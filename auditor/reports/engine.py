@@ -35,7 +35,7 @@ TOC_LEVELS = 2
 # How much work one rendering may do. A report loops over the audit's own lists, so these bound only what a template
 # makes up itself: nested range() loops, a string repeated millions of times, a document of hundreds of megabytes.
 MAX_RANGE_STEPS = 100_000  # range() steps in one rendering, all loops together
-MAX_REPORT_CHARS = 200_000_000  # the rendered XML of a real report (a 1,020-item audit writes about 10 MB)
+MAX_REPORT_CHARS = 200_000_000  # the rendered XML of a real report: far above what an audit's own lists write
 MAX_CHECK_CHARS = 5_000_000  # the same for the check of an upload, with its one-of-everything sample values
 MAX_CHECK_SECONDS = 10.0
 
