@@ -209,3 +209,17 @@ def test_the_pages_keep_the_apis_length_limits(client, session, make_organisatio
     assert named.status_code == 422 and session.exec(select(User).where(User.email == "lang@test.example")).first() is None
     token = client.post("/account/tokens", data={"name": "x" * 101})
     assert token.status_code == 422
+
+
+def test_an_id_out_of_range_in_a_page_form_or_query_names_nothing(client, session, make_organisation):
+    from auditor.models import User
+
+    organisation = make_organisation()
+    assert client.get("/audits/new", params={"organisation_id": 2**31}).status_code == 422
+    assert client.get("/cases", params={"owner_id": 2**31, "audit_id": 2**63}).status_code == 200
+    assert client.post("/cases", data={"organisation_id": 2**31, "grade": "minor_nc", "statement": "Opslag"}).status_code == 422
+    created = client.post("/users", data={"email": "ny@test.example", "name": "Ny", "role": "viewer", "organisation_id": 2**31})
+    assert created.status_code in (200, 422) and all(user.organisation_id != 2**31 for user in session.exec(select(User)))
+    case = client.post("/api/v1/cases", json={"organisation_id": organisation.id, "grade": "minor_nc", "statement": "Opslag"}).json()
+    implemented = client.post(f"/cases/{case['id']}/step/implement", data={"action_id": 2**31, "note": "Gjort"})
+    assert implemented.status_code in (404, 409, 422)

@@ -10,7 +10,7 @@ from auditor.deps import AuditDep, CurrentUser, LibraryDep, PageDep, PathId, Pla
 from auditor.errors import Invalid
 from auditor.models import Audit, Organisation
 from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
-from auditor.schemas import AuditIn, AuditUpdate, PlanEntryIn
+from auditor.schemas import AuditIn, AuditUpdate, PlanEntryIn, RowId
 from auditor.services import access, audits, organisations
 from auditor.templating import render
 
@@ -45,7 +45,7 @@ def _form_context(session, user, library, values: dict, errors: dict, audit: Aud
 
 
 @router.get("/audits/new")
-def new_audit(request: Request, session: SessionDep, library: LibraryDep, user: Planner, organisation_id: int | None = None):
+def new_audit(request: Request, session: SessionDep, library: LibraryDep, user: Planner, organisation_id: RowId | None = None):
     """The form to plan an audit."""
     values = {
         "report_language": request.state.locale,

@@ -10,7 +10,7 @@ from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, PathId, Session
 from auditor.errors import Invalid
 from auditor.i18n import gettext
 from auditor.models import Organisation
-from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
+from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse, row_id
 from auditor.schemas import EvidenceIn
 from auditor.services import access, evidence, photos, responses
 from auditor.templating import render
@@ -64,7 +64,7 @@ def create_photo(request: Request, audit: ConductAuditDep, session: SessionDep, 
     """Add a photo to an item or a finding; htmx gets its photos back, a refused photo shows why in the form."""
     item_id = str(form.get("item_id", "")) or None
     raw_finding_id = str(form.get("finding_id", ""))
-    finding_id = int(raw_finding_id) if raw_finding_id.isdigit() else None
+    finding_id = row_id(raw_finding_id)
     upload = form.get("file")
     max_bytes = int(settings.photo_max_mb * 1024 * 1024)
     content = upload.file.read(max_bytes + 1) if upload is not None and hasattr(upload, "read") else b""

@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 from auditor.errors import Invalid
 from auditor.i18n import N_, gettext
 from auditor.routes.errors import describe_validation_errors
+from auditor.schemas import MAX_ID
 from auditor.security import CSRF_FIELD
 from auditor.text import CONTROL_CHARACTER, unstorable_text
 
@@ -75,6 +76,12 @@ def parse(schema: type[Schema], data: dict) -> tuple[Schema | None, dict[str, st
             message = FORM_MESSAGES.get(error["type"], described["message"])
             errors.setdefault(field, gettext(message))
         return None, errors
+
+
+def row_id(value: object) -> int | None:
+    """A row id from a form or a query string, or None when the value cannot be one (not a number, out of range)."""
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else None
 
 
 INVALID_VALUE = N_("This value is not valid.")

@@ -16,7 +16,7 @@ from auditor.models import Audit, ReportTemplate, User
 from auditor.reports.engine import MAX_TEMPLATE_BYTES
 from auditor.reports.variables import VARIABLES
 from auditor.routes.downloads import Kind as ReportKind, Language, report_download
-from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
+from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse, row_id
 from auditor.schemas import ReportDetails
 from auditor.services import access, audits, organisations, reports
 from auditor.templating import render
@@ -172,8 +172,8 @@ def upload_template(request: Request, session: SessionDep, user: TemplateAdmin, 
     values = {name: str(form.get(name, "")) for name in ("kind", "language", "audit_type", "organisation_id")}
     upload = form.get("file")
     organisation_id = user.organisation_id
-    if organisation_id is None and values["organisation_id"].isdigit():
-        organisation_id = int(values["organisation_id"])
+    if organisation_id is None:
+        organisation_id = row_id(values["organisation_id"])
     try:
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise Invalid(N_("Choose a Word document (.docx) to upload."), field="file")

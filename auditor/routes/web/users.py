@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 
 from auditor.deps import PageDep, PathId, SessionDep, UserManager
 from auditor.errors import Invalid
-from auditor.routes.web.forms import FormDep, check_fields, form_fields, invalid_errors
+from auditor.routes.web.forms import FormDep, check_fields, form_fields, invalid_errors, row_id
 from auditor.paging import PageRequest
 from auditor.schemas import UserIn
 from auditor.services import accounts, organisations
@@ -32,7 +32,7 @@ def list_users(request: Request, session: SessionDep, user: UserManager, page: P
 def create_user(request: Request, session: SessionDep, user: UserManager, submitted: FormDep):
     """Create a user with a temporary password, shown once."""
     form = form_fields(submitted)
-    organisation_id = int(form["organisation_id"]) if str(form.get("organisation_id", "")).isdigit() else None
+    organisation_id = row_id(form.get("organisation_id"))
     if user.organisation_id is not None:
         organisation_id = user.organisation_id
     try:
