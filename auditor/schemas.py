@@ -235,6 +235,15 @@ class ResponseIn(Input):
     version: Annotated[int, Field(ge=0)]
 
 
+Caption = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
+
+
+class PhotoIn(Input):
+    """The caption of a photo upload (a form field beside the file): the page checks it against the API's limit."""
+
+    caption: Caption = ""
+
+
 class PhotoOut(BaseModel):
     id: int
     item_id: str | None

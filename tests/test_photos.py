@@ -360,3 +360,13 @@ def test_a_photo_of_too_many_pixels_is_refused_before_it_is_decoded(client, sess
     response = upload(client, audit, first_item_id, buffer.getvalue(), name="bomb.png")
     assert response.status_code == 422 and "more than 50 million pixels" in response.json()["detail"]
     assert session.exec(select(Photo)).all() == []
+
+
+def test_the_page_keeps_the_apis_caption_limit(client, session, make_audit, first_item_id):
+    audit = make_audit()
+    page = client.post(f"/audits/{audit.id}/photos", data={"item_id": first_item_id, "caption": "x" * 301},
+                       files={"file": ("p.jpg", jpeg_with_exif(300, 200), "image/jpeg")}, headers={"HX-Request": "true"})
+    assert page.status_code == 422 and "too long" in page.text
+    api = upload(client, audit, first_item_id, jpeg_with_exif(300, 200), caption="x" * 301)
+    assert api.status_code == 422
+    assert session.exec(select(Photo)).all() == []

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from auditor.config import Settings
 from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, FindingDep, PathId, SessionDep, SettingsDep
 from auditor.models import Audit, Photo, User
+from auditor import schemas
 from auditor.schemas import PhotoOut
 from auditor.services import photos
 from auditor.text import refuse_unstorable
@@ -24,7 +25,7 @@ def photo_out(photo: Photo) -> PhotoOut:
 
 
 PhotoFile = Annotated[UploadFile, File(description="A JPEG, PNG or WebP photo")]
-Caption = Annotated[str, AfterValidator(refuse_unstorable), Form(max_length=300)]
+Caption = Annotated[schemas.Caption, AfterValidator(refuse_unstorable), Form()]
 Confidential = Annotated[bool, Form()]
 
 

@@ -10,8 +10,8 @@ from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, PathId, Session
 from auditor.errors import Invalid
 from auditor.i18n import gettext
 from auditor.models import Organisation
-from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse, row_id
-from auditor.schemas import EvidenceIn
+from auditor.routes.web.forms import FormDep, check_fields, form_fields, invalid_errors, parse, row_id
+from auditor.schemas import EvidenceIn, PhotoIn
 from auditor.services import access, evidence, photos, responses
 from auditor.templating import render
 
@@ -69,6 +69,7 @@ def create_photo(request: Request, audit: ConductAuditDep, session: SessionDep, 
     max_bytes = int(settings.photo_max_mb * 1024 * 1024)
     content = upload.file.read(max_bytes + 1) if upload is not None and hasattr(upload, "read") else b""
     try:
+        check_fields(PhotoIn, {"caption": form.get("caption", "")})  # the API's limit
         photos.add_photo(session=session, actor=user, audit=audit, item_id=item_id, finding_id=finding_id, content=content, caption=str(form.get("caption", "")),
                          confidential=form.get("confidential") == "true",
                          keep_original=settings.keep_photo_originals, max_bytes=max_bytes)
