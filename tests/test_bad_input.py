@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import select
 
 from auditor import schemas
-from auditor.models import Audit, Case, Finding, ReviewDecision
+from auditor.models import Case, Finding, ReviewDecision
 from auditor.text import CONTROL_CHARACTER
 
 

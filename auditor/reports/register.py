@@ -9,7 +9,7 @@ from openpyxl.styles import Font, PatternFill
 
 from auditor import vocabulary as v
 from auditor.i18n import N_, translate
-from auditor.reports.cells import as_csv, safe_cell
+from auditor.reports.cells import safe_cell
 from auditor.services.cases import CaseRow
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

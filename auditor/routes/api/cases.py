@@ -11,7 +11,7 @@ from sqlmodel import select
 from auditor.deps import CaseDep, CaseOpener, CurrentUser, PageDep, PathId, SessionDep, SettingsDep, send_page
 from auditor.errors import Invalid
 from auditor.models import Case, Organisation, User
-from auditor.reports import register
+from auditor.reports import cells, register
 from auditor.routes.downloads import Language, attachment as download
 from auditor.schemas import (ActionIn, AttachmentOut, AuditEventOut, CaseActionOut, CaseIn, CaseOut, CommentIn, CommentOut, CorrectionIn,
                              ImplementIn, PlanReviewIn, RootCauseIn, RowId, VerificationIn)
@@ -75,7 +75,7 @@ def create_case(data: CaseIn, session: SessionDep, user: CaseOpener, settings: S
 def export_cases_csv(session: SessionDep, user: CurrentUser, settings: SettingsDep, filters: Filters, lang: Language | None = None) -> Response:
     """The nonconformity register as CSV (the same filters as the list)."""
     table = _register_in(session, user, settings, filters, lang)
-    return download(register.as_csv(table), "nonconformity-register.csv", "text/csv; charset=utf-8")
+    return download(cells.as_csv(table), "nonconformity-register.csv", "text/csv; charset=utf-8")
 
 
 @router.get("/cases.xlsx", response_class=Response, responses={200: {"content": {register.XLSX: {}}}})
