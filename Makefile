@@ -8,7 +8,11 @@ PG_SYNC_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_sync
 PG_FIELD_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_field
 EXTRACT_KEYWORDS := -k _ -k N_ -k t -k NotFound -k Invalid -k Conflict
 
-.PHONY: run test test-js test-sqlite test-postgres install messages bench bench-load bench-save bench-sync bench-field
+.PHONY: help run test test-js test-sqlite test-postgres install messages bench bench-load bench-save bench-sync bench-field
+
+## This list: every target with what it does
+help:
+	@awk '/^## /{doc=substr($$0,4); next} /^[a-z][a-z-]*:/{if (doc) printf "  make %-14s %s\n", substr($$1,1,length($$1)-1), doc; doc=""; next} {doc=""}' $(MAKEFILE_LIST)
 
 $(VENV)/installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -16,6 +20,7 @@ $(VENV)/installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	touch $@
 
+## Create .venv and install the app with its test tools (about 40 s)
 install: $(VENV)/installed
 
 ## Install, load the demo data into SQLite (./data) and serve on http://127.0.0.1:8000
@@ -37,9 +42,11 @@ node_modules/.package-lock.json: package.json package-lock.json
 test-js: node_modules/.package-lock.json
 	npm run --silent test:js
 
+## The suite on SQLite only, browser tests included (one file: .venv/bin/python -m pytest tests/test_x.py -k name)
 test-sqlite: install
 	$(PY) -m pytest $(PARALLEL)
 
+## The suite on PostgreSQL (PG_TEST_URL), without the browser tests
 test-postgres: install
 	AUDITOR_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest $(PARALLEL) -m "not browser"
 
@@ -48,6 +55,7 @@ messages: install
 	$(VENV)/bin/pybabel extract -F babel.cfg $(EXTRACT_KEYWORDS) --no-location --sort-output --omit-header -o auditor/translations/messages.pot .
 	$(VENV)/bin/pybabel update -i auditor/translations/messages.pot -d auditor/translations -l da --no-fuzzy-matching --ignore-obsolete
 
+## The benchmarks that print figures (bench/)
 bench: install
 	$(PY) bench/bench.py
 	$(PY) bench/bench_reports.py

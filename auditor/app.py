@@ -77,7 +77,8 @@ def create_app(settings: Settings | None = None, *, engine=None, library: Librar
         title="auditor",
         version=__version__,
         summary="Audit the psychosocial work environment against ISO 45003 and Arbejdstilsynet's audit guides.",
-        docs_url="/docs",
+        docs_url=None,  # /docs is served from our own files (routes/operations.py)
+        swagger_ui_oauth2_redirect_url=None,
         openapi_url="/openapi.json",
         redoc_url=None,
         lifespan=lifespan,

@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Query, Request, Response
-from sqlalchemy.exc import SQLAlchemyError
+from fastapi import Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from auditor.checklists import Library
@@ -18,10 +18,16 @@ from auditor.db import abandon, finish
 from auditor.errors import Forbidden, PasswordChangeRequired, Unauthenticated
 from auditor.i18n import N_
 from auditor.models import Audit, Case, Finding, ManagementReview, Organisation, User, detached_copy
+from auditor.schemas import MAX_ID
 from auditor.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest
 from auditor.security import SAFE_METHODS, SESSION_COOKIE, check_csrf, submitted_csrf_token
 from auditor.services import access, accounts, audits, cases, findings, reviews
 from auditor.services.library import published_library
+
+
+# Every row id in a path: a positive number a database column can hold (PostgreSQL's integer; SQLite's is wider).
+# Any other value names nothing, so it is 404, like an id that does not exist (routes/errors.py), never a 500.
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def get_settings(request: Request) -> Settings:
@@ -154,7 +160,7 @@ def audit_loader(can: access.Can):
     """A loader for the audit in the path: 404 if the user may not see it, 403 if they may not do `can`.
     It runs before the request body is read, so a refused request never gets as far as validation."""
 
-    def get_audit_or_404(audit_id: int, session: SessionDep, user: CurrentUser) -> Audit:
+    def get_audit_or_404(audit_id: PathId, session: SessionDep, user: CurrentUser) -> Audit:
         audit = audits.get_audit(session=session, actor=user, audit_id=audit_id)
         access.require_audit(session=session, user=user, audit=audit, can=can)
         return audit
@@ -218,7 +224,7 @@ ReviewCreator = Annotated[User, Depends(gate(Organisation, access.Can.COMPILE_RE
 
 
 
-def get_finding_or_404(finding_id: int, audit: AuditDep, session: SessionDep) -> Finding:
+def get_finding_or_404(finding_id: PathId, audit: AuditDep, session: SessionDep) -> Finding:
     return findings.get_finding(session=session, audit=audit, finding_id=finding_id)
 
 
@@ -230,7 +236,7 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
 
 
-def get_case_or_404(case_id: int, session: SessionDep, user: CurrentUser) -> Case:
+def get_case_or_404(case_id: PathId, session: SessionDep, user: CurrentUser) -> Case:
     """The case in the path, if the user may see it."""
     return cases.get_case(session=session, actor=user, case_id=case_id)
 
@@ -238,7 +244,7 @@ def get_case_or_404(case_id: int, session: SessionDep, user: CurrentUser) -> Cas
 CaseDep = Annotated[Case, Depends(get_case_or_404)]
 
 
-def get_review_or_404(review_id: int, session: SessionDep, user: CurrentUser) -> ManagementReview:
+def get_review_or_404(review_id: PathId, session: SessionDep, user: CurrentUser) -> ManagementReview:
     """The review in the path, if the user may see it."""
     return reviews.get_review(session=session, actor=user, review_id=review_id)
 

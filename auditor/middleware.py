@@ -11,7 +11,8 @@ import time
 from collections.abc import Callable
 
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,7 +21,9 @@ from auditor.config import Settings
 from auditor.i18n import LANGUAGE_COOKIE, negotiate_locale, set_locale
 from auditor.logs import start_request
 from auditor.metrics import record_request, route_template
+from auditor.reports.engine import MAX_TEMPLATE_BYTES
 from auditor.security import finish_response
+from auditor.services.cases import MAX_ATTACHMENT_BYTES
 
 access_log = logging.getLogger("auditor.access")
 
@@ -30,6 +33,48 @@ UNQUEUED = re.compile(r"^/(healthz|readyz|metrics|static/)")
 # memory, so they take turns in a queue of their own (AUDITOR_REPORT_CONCURRENCY), without holding up the others.
 HEAVY = re.compile(r"\.docx$|^(/api/v1)?/report-templates$")
 REPORT_WAIT_S = 60
+# The largest request body: forms and JSON (the longest texts are 20,000 characters, a few to a form); uploads have
+# their own, a little above the size of the file they accept. Over the limit: 413 (routes/errors.py).
+MAX_BODY_BYTES = 1024 * 1024
+UPLOAD_MARGIN_BYTES = 1024 * 1024  # the multipart envelope and the form's other fields
+
+
+def body_limit(settings: Settings, path: str) -> int:
+    """The most bytes a request to `path` may send."""
+    if path.endswith("/photos"):
+        return int(settings.photo_max_mb * 1024 * 1024) + UPLOAD_MARGIN_BYTES
+    if path.endswith(("/attachments", "/step/attach")):
+        return MAX_ATTACHMENT_BYTES + UPLOAD_MARGIN_BYTES
+    if path.endswith("/report-templates"):
+        return MAX_TEMPLATE_BYTES + UPLOAD_MARGIN_BYTES
+    return MAX_BODY_BYTES
+
+
+class BodyTooLarge(HTTPException):
+    """A request body over its route's limit: the app's HTTP error handler answers 413 (routes/errors.py)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413)
+        self.limit = limit
+
+
+def limit_body(scope: Scope, receive: Receive, limit: int) -> Receive:
+    """`receive`, raising BodyTooLarge where the body is read once it (or its declared length) passes `limit`."""
+    declared = Headers(scope=scope).get("content-length", "")
+    received = 0
+
+    async def receive_within_limit() -> Message:
+        nonlocal received
+        if declared.isdigit() and int(declared) > limit:
+            raise BodyTooLarge(limit)
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge(limit)
+        return message
+
+    return receive_within_limit
 
 
 class Admission:
@@ -97,7 +142,7 @@ class RequestMiddleware:
                         await response(scope, receive, send_finished)
                         return
                 try:
-                    await self.app(scope, receive, send_finished)
+                    await self.app(scope, limit_body(scope, receive, body_limit(self.settings, scope["path"])), send_finished)
                 finally:
                     if queue is not None:
                         queue[0].release()

@@ -12,17 +12,28 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from auditor import vocabulary as v
 from auditor.checklists import CLAUSE_PATTERN, Item, TagLists
 from auditor.i18n import N_
+from auditor.text import refuse_unstorable
 
+MAX_ID = 2**31 - 1  # the largest id a PostgreSQL integer column holds
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]  # a reference to a row, in a body or a query
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
 LongText = Annotated[str, StringConstraints(max_length=20_000)]
 
 
-class _In(BaseModel):
+class Input(BaseModel):
+    """What comes in: no field the schema does not name, and no text a report, a spreadsheet or the database could
+    not carry (auditor.text)."""
+
     model_config = ConfigDict(extra="forbid")
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable(cls, value: object) -> object:
+        return refuse_unstorable(value)
 
-class SiteIn(_In):
+
+class SiteIn(Input):
     name: Name
     p_number: str | None = Field(default=None, description="Danish production unit number (10 digits)")
     address: ShortText = ""
@@ -36,7 +47,7 @@ class SiteIn(_In):
         return value
 
 
-class OrganisationIn(_In):
+class OrganisationIn(Input):
     name: Name
     cvr: str | None = Field(default=None, description="Danish CVR number (8 digits)")
     sites: list[SiteIn] = []
@@ -64,19 +75,19 @@ class OrganisationOut(BaseModel):
     sites: list[SiteOut]
 
 
-class AuditIn(_In):
+class AuditIn(Input):
     title: Name
     audit_type: v.AuditType
-    organisation_id: int
+    organisation_id: RowId
     site: ShortText | None = Field(default=None, description="A site name; created under the organisation if new")
-    site_ids: list[int] = []
+    site_ids: list[RowId] = []
     scope: LongText = ""
     objectives: LongText = ""
     criteria: LongText = ""
     start_date: date
     end_date: date
-    lead_auditor_id: int | None = Field(default=None, description="A lead auditor's user id; defaults to you if you are one")
-    team_ids: list[int] = Field(default=[], description="User ids of the other auditors")
+    lead_auditor_id: RowId | None = Field(default=None, description="A lead auditor's user id; defaults to you if you are one")
+    team_ids: list[RowId] = Field(default=[], description="User ids of the other auditors")
     report_language: v.Language = v.Language.DA
     checklists: Annotated[list[str], Field(min_length=1)]
 
@@ -87,23 +98,24 @@ class AuditIn(_In):
         return self
 
 
-class AuditUpdate(_In):
-    """Fields of a planned audit that can change; checklists are fixed once the audit exists."""
+class AuditUpdate(Input):
+    """Fields of a planned audit that can change (a field left out or null keeps its value); checklists are fixed once
+    the audit exists."""
 
     title: Name | None = None
     audit_type: v.AuditType | None = None
-    site_ids: list[int] | None = None
+    site_ids: list[RowId] | None = None
     scope: LongText | None = None
     objectives: LongText | None = None
     criteria: LongText | None = None
     start_date: date | None = None
     end_date: date | None = None
-    lead_auditor_id: int | None = None
-    team_ids: list[int] | None = None
+    lead_auditor_id: RowId | None = None
+    team_ids: list[RowId] | None = None
     report_language: v.Language | None = None
 
 
-class ReportDetails(_In):
+class ReportDetails(Input):
     """What the audit team writes into the report; only the fields sent change."""
 
     report_version: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] | None = None
@@ -113,12 +125,23 @@ class ReportDetails(_In):
     plan_deviations: LongText | None = Field(default=None, description="Deviations from the audit plan, and why")
     auditee_representative: ShortText | None = Field(default=None, description="Name and title of the client's representative who signs")
     dk_certificate: bool | None = Field(default=None, description="The audit is for a Danish recognised OH&S certificate")
-    bek1407_auditor_id: int | None = Field(default=None, description="The team member trained under BEK 1407; 0 for none")
+    bek1407_auditor_id: Annotated[int, Field(ge=0, le=MAX_ID)] | None = Field(default=None, description="The team member trained under BEK 1407; 0 for none")
     material_hours: Annotated[float, Field(ge=0, le=10_000)] | None = Field(default=None, description="Hours spent on the material work environment")
     significant_problems: LongText | None = Field(default=None, description="Significant work-environment problems found, or that none were found")
 
 
-class StatusIn(_In):
+class UserIn(Input):
+    """A user's fields as an administrator writes them (the pages' user forms)."""
+
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)]
+    name: Name
+
+
+class TokenIn(Input):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class StatusIn(Input):
     status: v.AuditStatus
 
 
@@ -175,7 +198,7 @@ class AuditSummaryOut(BaseModel):
     progress: Progress
 
 
-class PlanEntryIn(_In):
+class PlanEntryIn(Input):
     day: date
     start_time: time
     end_time: time | None = None
@@ -204,13 +227,22 @@ class PlanEntryOut(BaseModel):
     auditee_role: str
 
 
-class ResponseIn(_In):
+class ResponseIn(Input):
     """A save of one answer. Fields left out keep their stored value; `version` is the one the save is based on
     (0 when there was no answer yet)."""
 
     verdict: v.Verdict | None = None
     note: LongText | None = None
     version: Annotated[int, Field(ge=0)]
+
+
+Caption = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
+
+
+class PhotoIn(Input):
+    """The caption of a photo upload (a form field beside the file): the page checks it against the API's limit."""
+
+    caption: Caption = ""
 
 
 class PhotoOut(BaseModel):
@@ -246,7 +278,7 @@ class ResponseOut(AnswerOut):
     photos: list[PhotoOut] = []
 
 
-class EvidenceIn(_In):
+class EvidenceIn(Input):
     method: v.EvidenceMethod
     summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
     interviewee_role: v.Actor | None = None
@@ -272,7 +304,7 @@ class EvidenceIn(_In):
         return self
 
 
-class ClientMade(_In):
+class ClientMade(Input):
     """A create the tablet's outbox may send more than once (services/sync.py)."""
 
     client_id: UUID | None = Field(default=None, description="A UUID the client made for this create. Sent again with the same id, "
@@ -299,7 +331,7 @@ class EvidenceOut(BaseModel):
 FindingTags = TagLists
 
 
-class FindingIn(_In):
+class FindingIn(Input):
     item_id: str | None = None
     kind: v.FindingKind
     clauses: list[str] | None = Field(default=None, description="Defaults to the item's clauses")
@@ -341,10 +373,10 @@ class FindingOut(BaseModel):
 
 # Corrective-action cases
 
-class CaseIn(_In):
+class CaseIn(Input):
     """A case opened by hand: an incident, a complaint, a worker's report."""
 
-    organisation_id: int
+    organisation_id: RowId
     source: v.CaseSource = v.CaseSource.OTHER
     grade: v.FindingKind
     statement: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
@@ -354,39 +386,39 @@ class CaseIn(_In):
     tags: FindingTags = FindingTags()
 
 
-class CorrectionIn(_In):
+class CorrectionIn(Input):
     correction: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 
 
-class RootCauseIn(_In):
+class RootCauseIn(Input):
     method: v.RootCauseMethod
     cause: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 
 
-class ActionIn(_In):
+class ActionIn(Input):
     description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
-    owner_id: int
+    owner_id: RowId
     due_date: date
     prevention_level: v.PreventionLevel
 
 
-class PlanReviewIn(_In):
+class PlanReviewIn(Input):
     accept: bool
     reason: LongText = ""
     individual_measures_only: bool | None = None
 
 
-class ImplementIn(_In):
+class ImplementIn(Input):
     note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
 
 
-class VerificationIn(_In):
+class VerificationIn(Input):
     method: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
     verified_on: date
     result: v.VerificationResult
 
 
-class CommentIn(_In):
+class CommentIn(Input):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
 
 

@@ -38,6 +38,7 @@ def _label(choice_vocabulary: vocabulary.Vocabulary, value: str | None, short: b
 
 env.filters.update(
     label=_label,
+    plan_role=lambda role: vocabulary.plan_role(role, gettext),
     day=lambda value: format_date(value, "medium", locale=get_locale()) if isinstance(value, date) else "",
     clock=lambda value: format_time(value, "HH:mm", locale=get_locale()) if value else "",
     moment=lambda value: format_datetime(value, "medium", locale=get_locale()) if isinstance(value, datetime) else "",

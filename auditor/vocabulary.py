@@ -9,6 +9,7 @@ these tables; nothing else spells them out. Each vocabulary also builds a `StrEn
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -135,6 +136,22 @@ PLAN_KINDS = Vocabulary(
     Choice("closing_meeting", N_("Closing meeting")),
 )
 PlanKind = PLAN_KINDS.enum
+
+# What an audit does about a case carried over from an earlier one (services.cases.carry_over): the plan row's
+# auditee role holds the value, and every view shows the label in its reader's language (plan_role).
+FOLLOW_UP_STEPS = Vocabulary(
+    "FollowUpStep",
+    Choice("verify_corrective_actions", N_("Verify corrective actions")),
+    Choice("follow_up", N_("Follow up")),
+)
+FollowUpStep = FOLLOW_UP_STEPS.enum
+
+
+def plan_role(role: str, translate: Callable[[str], str]) -> str:
+    """A plan row's auditee role as shown: a follow-up step (its value; rows written before kept its English label)
+    in the reader's language, anything else as it was typed."""
+    step = next((choice for choice in FOLLOW_UP_STEPS if role in (choice.value, choice.label)), None)
+    return translate(step.label) if step else role
 
 # Who a user is. Staff of the audit provider have no organisation; members of a client organisation do.
 # A company that audits itself is one organisation whose own lead auditors and auditors are members.

@@ -76,6 +76,7 @@ MONITORING = "monitoring"
 RULES = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
+    ("GET", "/docs"): PUBLIC,  # the API documentation, as /openapi.json
     ("GET", "/metrics"): MONITORING,
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,

@@ -377,3 +377,22 @@ def test_the_case_page_offers_each_owner_only_their_own_actions(chain, make_user
     assert post(people["lead"], f"{path}/review", {"accept": True}).json()["status"] == "plan_accepted"
     forms = lambda client: client.get(path).text.count('action="/cases/' + str(finding["case_id"]) + '/step/implement"')  # noqa: E731
     assert (forms(people["owner"]), forms(login(other)), forms(qm), forms(people["viewer"])) == (1, 1, 2, 0)
+
+
+def test_a_carried_over_case_reads_in_the_reader_s_language(chain, make_audit, session, login, lead):
+    """The plan row stores which step the audit takes (a key), and every view shows it in its reader's language."""
+    audit, finding, owner, people = chain
+    from docx import Document
+
+    from auditor.models import Organisation
+
+    organisation = session.get(Organisation, audit.organisation_id)
+    following = make_audit(organisation=organisation, title="Overvågningsaudit 2027", start_date=date(2027, 12, 1), end_date=date(2027, 12, 1))
+    entry = session.exec(select(PlanEntry).where(PlanEntry.audit_id == following.id, PlanEntry.kind == "case_follow_up")).one()
+    assert entry.auditee_role == "follow_up"
+    danish, english = login(lead, language="da"), login(lead, language="en")
+    assert "Følg op" in danish.get(f"/audits/{following.id}").text and "Follow up" not in danish.get(f"/audits/{following.id}").text
+    assert "Follow up" in english.get(f"/audits/{following.id}").text
+    report = danish.get(f"/api/v1/audits/{following.id}/report.docx", params={"lang": "da"})
+    cells = [cell.text for table in Document(io.BytesIO(report.content)).tables for row in table.rows for cell in row.cells]
+    assert "Følg op" in cells and "Follow up" not in cells

@@ -17,7 +17,7 @@ def test_every_setting_is_documented():
 def test_the_quick_start_commands_are_make_targets():
     quick_start = README.split("## Quick start", 1)[1].split("##", 1)[0]
     commands = re.findall(r"^make (\w+)", quick_start, flags=re.MULTILINE)
-    assert commands == ["run", "test"]
+    assert commands == ["run", "test", "help"]
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     for target in commands:
         assert re.search(rf"^{target}:", makefile, flags=re.MULTILINE)
@@ -45,3 +45,23 @@ def test_the_api_describes_what_each_endpoint_returns(client):
         responses = paths[path][method]["responses"]
         schema = next(r for code, r in responses.items() if code.startswith("2"))["content"]["application/json"]["schema"]
         assert model in str(schema), (path, method, schema)
+
+
+def test_the_docker_build_context_leaves_out_the_data_and_the_virtualenv():
+    ignored = set((ROOT / ".dockerignore").read_text(encoding="utf-8").split())
+    assert {".venv", "data", ".git", "node_modules", "test-results"} <= ignored
+
+
+def test_the_license_file_is_the_one_the_metadata_names():
+    assert 'license = "AGPL-3.0-or-later"' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("GNU AFFERO GENERAL PUBLIC LICENSE\nVersion 3, 19 November 2007") and "13. Remote Network Interaction" in text
+
+
+def test_make_help_names_every_target():
+    import subprocess
+
+    listed = subprocess.run(["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = re.findall(r"^([a-z][a-z-]*):", makefile, re.MULTILINE)
+    assert targets and all(f"make {target} " in listed for target in targets)

@@ -229,8 +229,9 @@ def test_deleting_a_finding_removes_its_photos(client, session, make_audit, firs
 # Files live in the database: any machine serves any photo, and a photo's files go with the last record using them
 
 def report_photos(docx: bytes) -> list[bytes]:
-    """The JPEG images in a Word file."""
-    return [part.blob for part in Document(io.BytesIO(docx)).part.package.iter_parts() if part.content_type == "image/jpeg"]
+    """The JPEG images in a Word file's body (not the file's own preview picture)."""
+    return [part.blob for part in Document(io.BytesIO(docx)).part.package.iter_parts()
+            if part.content_type == "image/jpeg" and part.partname.startswith("/word/media/")]
 
 
 def test_a_photo_uploaded_through_one_machine_is_served_and_reported_by_another(client, session, settings, engine, library, make_audit, first_item_id,
@@ -283,3 +284,90 @@ def test_a_photo_the_report_cannot_read_is_logged(client, session, make_audit, f
     assert f"Photo {body['id']} of audit {audit.id} is left out of the report" in caplog.text
     missing = client.get(body["url"])
     assert missing.status_code == 404 and "missing" in missing.json()["detail"]
+
+
+# No metadata at all in what is kept: not EXIF only, but XMP, IPTC, ICC profiles, JPEG comments and PNG text too
+
+SECRET = b"Interview med Hanne Jensen"
+
+
+def jpeg_with_every_kind_of_metadata() -> bytes:
+    """A JPEG carrying a comment, EXIF, XMP, an ICC profile and an IPTC (Photoshop APP13) block, each naming someone."""
+    from PIL import ImageCms
+
+    exif = Image.Exif()
+    exif[0x010E] = SECRET.decode()  # ImageDescription
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes() + SECRET  # a profile whose bytes name someone
+    buffer = io.BytesIO()
+    Image.new("RGB", (400, 300), (200, 30, 30)).save(buffer, "JPEG", comment=SECRET, exif=exif, xmp=b"<x:xmpmeta>" + SECRET + b"</x:xmpmeta>",
+                                                     icc_profile=profile)
+    content = buffer.getvalue()
+    iptc = b"Photoshop 3.0\x008BIM\x04\x04\x00\x00" + len(SECRET).to_bytes(4, "big") + SECRET
+    return content[:2] + b"\xff\xed" + (len(iptc) + 2).to_bytes(2, "big") + iptc + content[2:]  # APP13 right after SOI
+
+
+def png_with_text() -> bytes:
+    from PIL import PngImagePlugin
+
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Author", SECRET.decode())
+    text.add_itxt("Description", SECRET.decode())
+    buffer = io.BytesIO()
+    Image.new("RGB", (400, 300), (30, 200, 30)).save(buffer, "PNG", pnginfo=text)
+    return buffer.getvalue()
+
+
+def jpeg_segments(content: bytes) -> list[int]:
+    """The markers of a JPEG's header segments, up to the image data."""
+    markers, at = [], 2
+    while content[at] == 0xFF and content[at + 1] != 0xDA:  # SOS: the image data follows
+        markers.append(content[at + 1])
+        at += 2 + int.from_bytes(content[at + 2:at + 4], "big")
+    return markers
+
+
+@pytest.mark.parametrize("original", [jpeg_with_every_kind_of_metadata(), png_with_text()], ids=["jpeg", "png"])
+def test_stored_images_carry_no_metadata_at_all(client, session, make_audit, first_item_id, original):
+    assert SECRET in original
+    audit = make_audit()
+    body = upload(client, audit, first_item_id, original, caption="Opslag").json()
+    photo = session.get(Photo, body["id"])
+    kept = [session.get(Blob, photo.sha256).content, session.get(Blob, photo.thumbnail_sha256).content,
+            client.get(body["url"]).content, client.get(body["thumbnail_url"]).content]
+    kept += report_photos(client.get(f"/api/v1/audits/{audit.id}/report.docx").content)
+    assert len(kept) == 5
+    for index, image in enumerate(kept):
+        assert SECRET not in image
+        # only the start of frame, quantisation and Huffman tables, and the JFIF header: no APPn but APP0, no COM
+        assert set(jpeg_segments(image)) <= {0xE0, 0xDB, 0xC4, 0xC0, 0xC2, 0xDD}, (index, [hex(m) for m in jpeg_segments(image)])
+
+
+def test_confidential_photos_are_never_kept_in_the_browser_cache(client, make_audit, first_item_id):
+    audit = make_audit()
+    confidential = upload(client, audit, first_item_id, jpeg_with_exif(400, 300), confidential="true").json()
+    ordinary = upload(client, audit, first_item_id, jpeg_with_exif(300, 200)).json()
+    for url in (confidential["url"], confidential["thumbnail_url"]):
+        assert client.get(url).headers["cache-control"] == "no-store"
+    for url in (ordinary["url"], ordinary["thumbnail_url"]):
+        assert client.get(url).headers["cache-control"] == "private, max-age=3600"
+
+
+def test_a_photo_of_too_many_pixels_is_refused_before_it_is_decoded(client, session, make_audit, first_item_id):
+    """A small file can claim a huge picture: its header is checked, not its pixels (50.4 million here, in 10 KB)."""
+    buffer = io.BytesIO()
+    Image.new("1", (7100, 7100)).save(buffer, "PNG")
+    assert len(buffer.getvalue()) < 100_000
+    audit = make_audit()
+    response = upload(client, audit, first_item_id, buffer.getvalue(), name="bomb.png")
+    assert response.status_code == 422 and "more than 50 million pixels" in response.json()["detail"]
+    assert session.exec(select(Photo)).all() == []
+
+
+def test_the_page_keeps_the_apis_caption_limit(client, session, make_audit, first_item_id):
+    audit = make_audit()
+    page = client.post(f"/audits/{audit.id}/photos", data={"item_id": first_item_id, "caption": "x" * 301},
+                       files={"file": ("p.jpg", jpeg_with_exif(300, 200), "image/jpeg")}, headers={"HX-Request": "true"})
+    assert page.status_code == 422 and "too long" in page.text
+    api = upload(client, audit, first_item_id, jpeg_with_exif(300, 200), caption="x" * 301)
+    assert api.status_code == 422
+    assert session.exec(select(Photo)).all() == []

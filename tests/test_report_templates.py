@@ -180,7 +180,7 @@ def test_the_uploaded_file_name_is_kept_safe_for_the_download_header(client):
     name = answer.json()["filename"]
     assert re.fullmatch(r"a_[\w]*b_c_d\.docx", name), name
     download = client.get(f"/api/v1/report-templates/{answer.json()['id']}.docx")
-    assert download.headers["content-disposition"] == f'attachment; filename="{name}"'
+    assert download.headers["content-disposition"] == f"attachment; filename=\"{name}\"; filename*=UTF-8''{name}"
 
 
 def test_a_template_that_fails_on_an_audit_s_values_is_a_clear_409_not_a_500(client, make_audit):
@@ -191,3 +191,39 @@ def test_a_template_that_fails_on_an_audit_s_values_is_a_clear_409_not_a_500(cli
     answer = client.get(f"/api/v1/audits/{audit.id}/report.docx", params={"lang": "en"})
     assert answer.status_code == 409
     assert answer.json()["detail"].startswith("The report template “ours.docx” cannot be used for this audit (")
+
+
+@pytest.mark.parametrize("tag", ['{% include "other.docx" %}', '{% import "macros" as m %}', '{% extends "base" %}', '{% from "x" import y %}'])
+def test_a_template_that_loads_another_is_refused_with_a_clear_message(client, tag):
+    response = upload(client, docx("Rapport", tag, "{{ audit.title }}"))
+    assert response.status_code == 422, response.text
+    assert "cannot load other templates" in response.json()["detail"]
+
+
+def test_a_refusal_that_shows_tags_is_shown_as_it_is(client, monkeypatch):
+    """The message about the document's structure names {% for %}: it is shown, not taken for a placeholder."""
+    monkeypatch.setattr(engine, "check", lambda template, sample: engine.TemplateProblem(engine.BROKEN_STRUCTURE))
+    response = upload(client, docx("{{ audit.title }}"))
+    assert response.status_code == 422 and "A {% for %} or {% if %} that starts in one paragraph" in response.json()["detail"]
+    page = client.post("/report-templates", files={"file": ("ours.docx", docx("x"), "application/octet-stream")},
+                       data={"kind": "audit_report", "language": "en"})
+    assert page.status_code == 422 and "A {% for %} or {% if %} that starts" in page.text
+
+
+@pytest.mark.parametrize(("paragraphs", "reason"), [
+    (["{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}"], "loops run more than"),
+    (["{{ 'x' * 50000000 }}"], "repetition that long"),
+    (["{% set a = 'x' * 5000 %}{% for i in range(10000) %}{{ a }}{% endfor %}"], "longer than"),
+    (["{{ 9 ** 999999999 }}"], "power that large"),
+])
+def test_a_template_that_would_take_the_server_s_time_is_refused(client, paragraphs, reason):
+    response = upload(client, docx("Rapport", *paragraphs))
+    assert response.status_code == 422, response.text
+    assert reason in response.json()["detail"]
+
+
+def test_a_real_report_still_loops_over_what_the_audit_has(client, make_audit):
+    template = docx("{% for i in range(50) %}{{ audit.title }} {% endfor %}")
+    assert upload(client, template).status_code == 201
+    audit = make_audit()
+    assert client.get(f"/api/v1/audits/{audit.id}/report.docx", params={"lang": "en"}).status_code == 200

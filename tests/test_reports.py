@@ -332,3 +332,22 @@ def test_report_details_of_a_closed_audit_stay_as_they_were(client, make_audit):
         client.post(f"/api/v1/audits/{audit.id}/status", json={"status": status}).raise_for_status()
     assert client.patch(f"/api/v1/audits/{audit.id}/report-details", json={"summary": "Ændret bagefter"}).status_code == 409
     assert client.get(f"/api/v1/audits/{audit.id}/report-details").json()["summary"] == ""
+
+
+# Download names keep their letters (RFC 6266: filename* in UTF-8, an ASCII spelling for older clients)
+
+def test_download_names_keep_danish_letters(client, make_audit, make_organisation):
+    from urllib.parse import unquote
+
+    audit = make_audit(title="Overvågningsaudit på Ærø")
+    header = client.get(f"/api/v1/audits/{audit.id}/report.docx").headers["content-disposition"]
+    plain, utf8 = header.split("; filename*=UTF-8''")
+    assert plain.startswith('attachment; filename="') and "Overvaagningsaudit-paa-Aeroe" in plain and plain.isascii()
+    assert "Overvågningsaudit-på-Ærø" in unquote(utf8)
+
+    case = client.post("/api/v1/cases", json={"organisation_id": make_organisation().id, "grade": "minor_nc", "statement": "Opslag"}).json()
+    uploaded = client.post(f"/api/v1/cases/{case['id']}/attachments", files={"file": ("Referat – Łódź.pdf", b"%PDF-1.4\n% x\n", "application/pdf")}).json()
+    download = client.get(f"/api/v1/cases/{case['id']}/attachments/{uploaded['id']}")
+    assert download.status_code == 200
+    assert unquote(download.headers["content-disposition"].split("filename*=UTF-8''")[1]) == uploaded["filename"]
+    assert "Lodz" in download.headers["content-disposition"]

@@ -75,3 +75,36 @@ def test_output_is_escaped(client, make_audit):
     audit = make_audit(title="<script>alert(1)</script>")
     page = client.get(f"/audits/{audit.id}").text
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_the_api_docs_come_from_our_own_files_under_our_own_policy(anonymous):
+    from html.parser import HTMLParser
+
+    class Page(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.urls, self.inline_scripts, self._in_script = [], [], False
+
+        def handle_starttag(self, tag, attrs):
+            attributes = dict(attrs)
+            self.urls += [attributes[name] for name in ("src", "href") if attributes.get(name)]
+            self._in_script = tag == "script"
+
+        def handle_data(self, data):
+            if self._in_script and data.strip():
+                self.inline_scripts.append(data)
+
+        def handle_endtag(self, tag):
+            self._in_script = False
+
+    response = anonymous.get("/docs")
+    assert response.status_code == 200
+    policy = response.headers["content-security-policy"]
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy and "http" not in policy
+    page = Page()
+    page.feed(response.text)
+    assert page.inline_scripts == []
+    assert any(url.endswith(".js") for url in page.urls) and any(url.endswith(".css") for url in page.urls)
+    for url in page.urls:
+        assert url.startswith("/") and not url.startswith("//"), url  # this site only
+        assert anonymous.get(url).status_code == 200, url

@@ -308,7 +308,7 @@ def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str
                 time=format_time(e.start_time, "HH:mm", locale=lang) + (f"–{format_time(e.end_time, 'HH:mm', locale=lang)}" if e.end_time else ""),
                 activity=" – ".join(x for x in (label(v.PLAN_KINDS, e.kind) if e.kind != v.PlanKind.ACTIVITY else "", e.activity) if x),
                 auditor=e.auditor,
-                auditee_role=e.auditee_role,
+                auditee_role=v.plan_role(e.auditee_role, t),
             )
             for e in audits.plan_entries(session=session, audit=audit)
         ],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,21 +17,99 @@ from dataclasses import dataclass, field
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docxtpl import DocxTemplate
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2 import BaseLoader, StrictUndefined, Template, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2.sandbox import SandboxedEnvironment, SecurityError, safe_range
 from lxml import etree
+from markupsafe import Markup
 
 from auditor.i18n import N_
 from auditor.reports.docx_xml import field_runs, text_run
 from auditor.reports.pictures import rendering
+from auditor.text import xml_text
 
 MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # a template's parts, unzipped: refuses zip bombs before anything reads them
 TOC_LEVELS = 2
 
 
-def environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+# How much work one rendering may do. A report loops over the audit's own lists, so these bound only what a template
+# makes up itself: nested range() loops, a string repeated millions of times, a document of hundreds of megabytes.
+MAX_RANGE_STEPS = 100_000  # range() steps in one rendering, all loops together
+MAX_REPORT_CHARS = 200_000_000  # the rendered XML of a real report: far above what an audit's own lists write
+MAX_CHECK_CHARS = 5_000_000  # the same for the check of an upload, with its one-of-everything sample values
+MAX_CHECK_SECONDS = 10.0
+
+
+class ReportEnvironment(SandboxedEnvironment):
+    """Jinja for report templates: sandboxed, every value XML-escaped and cleaned of characters XML cannot carry
+    (auditor.text: stored before the rule on the way in), no loading of other templates, and a budget of work
+    (range steps, characters written, seconds) past which rendering stops with a SecurityError."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def __init__(self, *, max_chars: int = MAX_REPORT_CHARS, max_seconds: float | None = None) -> None:
+        super().__init__(undefined=StrictUndefined, autoescape=True, finalize=_xml_value, loader=_NoLoading())
+        self.max_chars = max_chars
+        self.deadline = time.monotonic() + max_seconds if max_seconds else None
+        self.range_steps = 0
+        self.written = 0
+        self.globals["range"] = self._range
+
+    def spend(self, *, steps: int = 0, chars: int = 0) -> None:
+        self.range_steps += steps
+        self.written += chars
+        if self.range_steps > MAX_RANGE_STEPS:
+            raise SecurityError(f"the loops run more than {MAX_RANGE_STEPS:,} times")
+        if self.written > self.max_chars:
+            raise SecurityError(f"the document would be longer than {self.max_chars:,} characters")
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise SecurityError("rendering takes too long")
+
+    def _range(self, *args: int) -> range:
+        steps = safe_range(*args)  # the sandbox's own limit on one range
+        self.spend(steps=len(steps))
+        return steps
+
+    def call_binop(self, context, operator: str, left, right):
+        if operator == "*":
+            sequence, times = (left, right) if isinstance(right, int) else (right, left)
+            if isinstance(sequence, str | list | tuple) and isinstance(times, int) and len(sequence) * times > self.max_chars:
+                raise SecurityError("a repetition that long is not allowed")
+        if operator == "**" and isinstance(right, int | float) and abs(right) > 100:
+            raise SecurityError("a power that large is not allowed")
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (Jinja's own signature)
+        __self.spend()
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+class _BudgetedTemplate(Template):
+    def render(self, *args, **kwargs) -> str:
+        """Template.render, written piece by piece so that the budget stops a runaway loop as it writes."""
+        parts = []
+        for part in self.generate(*args, **kwargs):
+            self.environment.spend(chars=len(part))
+            parts.append(part)
+        return "".join(parts)
+
+
+ReportEnvironment.template_class = _BudgetedTemplate
+
+
+def environment(**budget) -> ReportEnvironment:
+    return ReportEnvironment(**budget)
+
+
+class _NoLoading(BaseLoader):
+    """{% include %}, {% import %} and {% extends %}: a report template is one document and loads no other."""
+
+    def get_source(self, environment, template):
+        raise SecurityError(f"templates cannot load other templates: {template}")
+
+
+def _xml_value(value: object) -> object:
+    return xml_text(value) if isinstance(value, str) and not isinstance(value, Markup) else value
 
 
 def render(template: bytes, context: Mapping[str, object]) -> bytes:
@@ -41,10 +120,10 @@ def render(template: bytes, context: Mapping[str, object]) -> bytes:
     return buffer.getvalue()
 
 
-def _render(tpl: DocxTemplate, context: Mapping[str, object]) -> DocxTemplate:
+def _render(tpl: DocxTemplate, context: Mapping[str, object], **budget) -> DocxTemplate:
     token = rendering.set(tpl)
     try:
-        tpl.render(dict(context), environment(), autoescape=True)
+        tpl.render(dict(context), environment(**budget), autoescape=True)
     finally:
         rendering.reset(token)
     fill_table_of_contents(tpl.docx)
@@ -89,16 +168,19 @@ def check(template: bytes, sample: Mapping[str, object]) -> TemplateProblem | No
         return _located(UNKNOWN, line, text, name=unknown[0])
     tpl = DocxTemplate(io.BytesIO(template))
     try:
-        _render(tpl, sample)
+        _render(tpl, sample, max_chars=MAX_CHECK_CHARS, max_seconds=MAX_CHECK_SECONDS)
         tpl.save(io.BytesIO())
     except TemplateSyntaxError as error:
         return _problem(tpl, error, error.lineno)
     except (UndefinedError, SecurityError, TemplateError) as error:
         return _problem(tpl, error, _template_line(error))
     except (etree.XMLSyntaxError, ValueError, KeyError, AttributeError, TypeError):
-        return TemplateProblem(N_("The tags break the document's structure. A {% for %} or {% if %} that starts in one paragraph, "
-                                  "table row or cell and ends in another needs {%p ...%}, {%tr ...%} or {%tc ...%}."))
+        return TemplateProblem(BROKEN_STRUCTURE)
     return None
+
+
+BROKEN_STRUCTURE = N_("The tags break the document's structure. A {% for %} or {% if %} that starts in one paragraph, "
+                      "table row or cell and ends in another needs {%p ...%}, {%tr ...%} or {%tc ...%}.")
 
 
 # (message without a line, message with one): Jinja's lines are docxtpl's, one per paragraph after the part's start

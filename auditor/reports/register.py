@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from openpyxl import Workbook
@@ -34,14 +33,6 @@ def register_rows(rows: list[CaseRow], organisation_names: dict[int, str], lang:
             case.closed_at.date() if case.closed_at else "",
         ])
     return table
-
-
-def as_csv(table: list[list]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in table:
-        writer.writerow([value.isoformat() if hasattr(value, "isoformat") else safe_cell(value) for value in row])
-    return buffer.getvalue()
 
 
 def as_xlsx(table: list[list]) -> bytes:

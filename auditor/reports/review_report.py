@@ -23,6 +23,7 @@ from auditor.reports.layout import add_key_value_table, add_row, add_table, set_
 from auditor.reports.charts import BarChart, TimeChart, to_png, to_svg
 from auditor.reports.docx_xml import shade_cell
 from auditor.services import reviews
+from auditor.text import scrub
 
 HAZARD_TABLE_TITLES = {
     1: N_("Table 1: how work is organised"),
@@ -323,6 +324,7 @@ def _improvement(w: _Words, opportunities: dict) -> Part:
 # Laying out in Word
 
 def render_review_report(context: ReviewReportContext) -> bytes:
+    context = scrub(context)  # text stored before the rule on the way in may hold characters Word's XML cannot carry
     t = context.t
     document = Document()
     set_up_a4(document, t=context.t, lang=context.lang, title=f"{context.t('Management review')}: {context.organisation}, {context.period}",

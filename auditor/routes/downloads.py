@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from urllib.parse import quote
+
 from fastapi import Response
 
 from auditor import vocabulary as v
@@ -11,11 +15,22 @@ from auditor.services import reports
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 Language = v.Language
 Kind = v.ReportKind
+# Letters NFKD does not take apart, written the way Danes write them without the letter.
+ASCII_SPELLING = str.maketrans({"æ": "ae", "Æ": "Ae", "ø": "oe", "Ø": "Oe", "å": "aa", "Å": "Aa", "ß": "ss", "đ": "d", "Đ": "D", "ł": "l", "Ł": "L"})
 
 
-def attachment(content: bytes, filename: str, media_type: str = DOCX) -> Response:
-    """The file, to be saved under `filename` (which the caller has made safe for a header)."""
-    return Response(content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+def content_disposition(filename: str) -> str:
+    """An attachment header (RFC 6266) that keeps every letter of `filename` (`filename*`, UTF-8) and gives
+    older clients an ASCII spelling of it (`filename`, Overvågning -> Overvaagning)."""
+    name = re.sub(r"[\x00-\x1f\x7f/\\]", "", filename).strip() or "download"
+    ascii_name = unicodedata.normalize("NFKD", name.translate(ASCII_SPELLING)).encode("ascii", "ignore").decode()
+    ascii_name = re.sub(r"[^A-Za-z0-9._()-]+", "-", ascii_name).strip("-") or "download"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def attachment(content: bytes | str, filename: str, media_type: str = DOCX) -> Response:
+    """The file, to be saved under `filename` (any text: content_disposition makes it safe for the header)."""
+    return Response(content, media_type=media_type, headers={"Content-Disposition": content_disposition(filename)})
 
 
 def report_download(kind: str, audit: Audit, session, settings, lang: str | None) -> Response:

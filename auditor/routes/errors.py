@@ -8,19 +8,21 @@ from urllib.parse import quote, urlsplit
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from markupsafe import escape
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from auditor.db import is_busy
 from auditor.deps import is_htmx
 from auditor.errors import Busy, Conflict, DomainError, Forbidden, Invalid, NotFound, PasswordChangeRequired, StaleVersion, Unauthenticated
-from auditor.i18n import N_, gettext
+from auditor.i18n import N_, get_locale, gettext
 from auditor.security import SESSION_COOKIE
 from auditor.templating import render
 
 log = logging.getLogger("auditor")
 
+TOO_LARGE = N_("What was sent is larger than this accepts ({size} at most). Nothing was saved.")
 BUSY_MESSAGE = N_("The server is busy right now. Nothing was changed: try again in a moment.")
 
 # The `code` of errors that FastAPI or Starlette raise themselves (an unknown path, a method the route lacks).
@@ -34,7 +36,9 @@ def wants_json(request: Request) -> bool:
 
 
 def message_of(error: DomainError) -> str:
-    return gettext(error.message).format(**error.params)
+    """The translated message, its parameters filled in (a message without parameters may show braces, e.g. a tag)."""
+    message = gettext(error.message)
+    return message.format(**error.params) if error.params else message
 
 
 def handle_domain_error(request: Request, error: DomainError) -> Response:
@@ -111,6 +115,8 @@ def describe_validation_errors(errors) -> list[dict]:
 
 
 def handle_validation_error(request: Request, error: RequestValidationError) -> Response:
+    if any(part.get("loc", ("",))[0] == "path" for part in error.errors()):  # a path that names nothing, e.g. an id out of range (deps.PathId)
+        return handle_http_error(request, HTTPException(404, "Not Found"))
     described = describe_validation_errors(error.errors())
     summary = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in described)
     if wants_json(request):
@@ -119,6 +125,9 @@ def handle_validation_error(request: Request, error: RequestValidationError) -> 
 
 
 def handle_http_error(request: Request, error: HTTPException) -> Response:
+    if error.status_code == 413:  # middleware.BodyTooLarge
+        limit = getattr(error, "limit", 0)
+        error = HTTPException(413, gettext(TOO_LARGE).format(size=f"{limit / (1024 * 1024):.0f} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"))
     if wants_json(request):
         code = HTTP_CODES.get(error.status_code, "error")
         return JSONResponse({"code": code, "detail": error.detail}, status_code=error.status_code, headers=getattr(error, "headers", None))
@@ -132,7 +141,15 @@ def handle_unexpected_error(request: Request, error: Exception) -> Response:
     message = gettext("Something went wrong on our side. Nothing you typed has been lost on this device; please try again.")
     if wants_json(request):
         return JSONResponse({"code": "server_error", "detail": message}, status_code=500)
-    return error_page(request, 500, message)
+    try:
+        return error_page(request, 500, message)
+    except Exception:  # the page failed too (what broke may be what every page reads): the message alone, still ours
+        log.exception("the error page failed on %s %s", request.method, request.url.path)
+        return HTMLResponse(BARE_ERROR_PAGE.format(lang=escape(get_locale()), title=escape(gettext("Error")), message=escape(message)), status_code=500)
+
+
+BARE_ERROR_PAGE = ('<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title} 500 · auditor</title></head>'
+                   '<body><main><h1>{title} 500</h1><p role="alert">{message}</p><p><a href="/">auditor</a></p></main></body></html>')
 
 
 def error_page(request: Request, status: int, message: str) -> Response:

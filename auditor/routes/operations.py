@@ -14,8 +14,19 @@ from auditor.metrics import CONTENT_TYPE, exposition
 from auditor.schemas import HealthOut
 from auditor.services import library
 from auditor.services.access import require_metrics_reader
+from auditor.templating import render
 
 router = APIRouter(tags=["operations"])
+
+SWAGGER_UI_VERSION = "5.35.0"  # static/vendor/swagger-ui-*-5.35.0.*, from the npm package swagger-ui-dist (Apache-2.0)
+
+
+@router.get("/docs", include_in_schema=False)
+def show_api_docs(request: Request) -> Response:
+    """The API's interactive documentation: Swagger UI from our own static files, under the site's own
+    Content-Security-Policy (no inline script, nothing from another site)."""
+    return render(request, "api/docs.html", {"title": request.app.title, "openapi_url": request.app.openapi_url,
+                                             "swagger_ui_version": SWAGGER_UI_VERSION})
 
 
 @router.get("/healthz")

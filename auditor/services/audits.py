@@ -154,7 +154,7 @@ def update_audit(*, session: Session, actor: User, audit: Audit, data: AuditUpda
     ensure_open(audit)
     before = trail.snapshot("audit", audit)
     changes = data.model_dump(exclude_unset=True, exclude={"site_ids", "lead_auditor_id", "team_ids"})
-    start, end = changes.get("start_date", audit.start_date), changes.get("end_date", audit.end_date)
+    start, end = changes.get("start_date") or audit.start_date, changes.get("end_date") or audit.end_date  # null: unchanged, as below
     if end < start:
         raise Invalid("The end date cannot be before the start date.", field="end_date")
     for name, value in changes.items():

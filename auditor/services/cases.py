@@ -541,7 +541,7 @@ def carry_over(*, session: Session, actor: User, audit: Audit) -> list[Case]:
     for case in waiting:
         case.verify_in_audit_id = audit.id
         session.add(case)
-        what = N_("Verify corrective actions") if case.status in {v.CaseStatus.PLAN_ACCEPTED, v.CaseStatus.IMPLEMENTED} else N_("Follow up")
+        what = v.FollowUpStep.VERIFY_CORRECTIVE_ACTIONS if case.status in {v.CaseStatus.PLAN_ACCEPTED, v.CaseStatus.IMPLEMENTED} else v.FollowUpStep.FOLLOW_UP
         session.add(PlanEntry(audit_id=audit.id, day=audit.start_date, start_time=time(10, 0), kind=v.PlanKind.CASE_FOLLOW_UP,
                               activity=f"{case_reference(case)}: {case.statement[:200]}", auditee_role=what))
     return waiting

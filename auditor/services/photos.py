@@ -25,13 +25,20 @@ from auditor.services.checklists import audit_structure
 MAX_EDGE = 1600  # pixels on the long side: sharp on an A4 page, small enough to stream into a report
 THUMBNAIL_EDGE = 320
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: the JPEG variant some cameras write
+# Decoding costs about 3 bytes of memory per pixel, and a small file can claim a huge picture (an 86 KB PNG of
+# 9,400 x 9,400 px took 1 GB and seconds): the size in the file's header is checked before anything is decoded.
+# 50 million pixels is more than a 48-megapixel phone camera takes.
+MAX_PIXELS = 50_000_000
 
 
 def _jpeg(image: Image.Image, edge: int) -> bytes:
     copy = image.copy()
     copy.thumbnail((edge, edge), Image.Resampling.LANCZOS)
+    # Pillow writes what it read into `info` (a JPEG comment, XMP, an ICC profile, ...) back out when it saves: only
+    # the pixels go along, so no name or place in a comment, profile or text chunk reaches the stored photo.
+    copy.info = {}
     buffer = io.BytesIO()
-    copy.save(buffer, "JPEG", quality=85, optimize=True)  # no exif= argument: nothing of the original's metadata goes along
+    copy.save(buffer, "JPEG", quality=85, optimize=True)
     return buffer.getvalue()
 
 
@@ -47,6 +54,9 @@ def process(content: bytes, *, max_bytes: int) -> tuple[bytes, bytes, int, int]:
             with Image.open(io.BytesIO(content)) as probe:
                 if probe.format not in ACCEPTED_FORMATS:
                     raise UnidentifiedImageError(probe.format)
+                if probe.width * probe.height > MAX_PIXELS:
+                    raise Invalid(N_("The photo has more than {megapixels} million pixels. Take it again at a lower resolution."), field="file",
+                                  megapixels=MAX_PIXELS // 1_000_000)
                 probe.verify()
             with Image.open(io.BytesIO(content)) as image:
                 image.load()

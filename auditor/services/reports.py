@@ -47,7 +47,7 @@ def render_report(*, session: Session, audit: Audit, kind: str, policy: dict, la
             detail = str(getattr(error, "message", None) or error)
             raise Conflict(N_("The report template “{filename}” cannot be used for this audit ({detail}). An administrator can "
                               "correct it or remove it on the Report templates page."), filename=template.filename, detail=detail) from error
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", audit.title).strip("-")[:60] or "audit"
+    slug = re.sub(r"\W+", "-", audit.title).strip("-")[:60] or "audit"  # letters of any language stay (routes/downloads.py)
     return f"{report_id(audit)}-{FILE_STEMS[kind]}-{slug}-{lang}.docx", content
 
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from sqlalchemy import insert
 from sqlmodel import Session, SQLModel, select
 
 from auditor.models import AuditEvent, User, utcnow
-from auditor.reports.cells import safe_cell
+from auditor.reports import cells
 
 # What the trail keeps of each kind of record (timestamps and ids are in the event itself).
 SNAPSHOT_FIELDS = {
@@ -102,11 +100,6 @@ def changes(event: AuditEvent) -> list[tuple[str, Any, Any]]:
 
 
 def as_csv(events: list[AuditEvent]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["id", "at", "actor", "entity", "entity_id", "action", "field", "before", "after"])
-    for event in events:
-        rows = changes(event) or [("", None, None)]
-        for name, old, new in rows:
-            writer.writerow([event.id, event.at.isoformat(), event.actor, event.entity, event.entity_id, event.action, name, safe_cell(old), safe_cell(new)])
-    return buffer.getvalue()
+    header = ["id", "at", "actor", "entity", "entity_id", "action", "field", "before", "after"]
+    return cells.as_csv([header, *([event.id, event.at, event.actor, event.entity, event.entity_id, event.action, name, old, new]
+                                   for event in events for name, old, new in changes(event) or [("", None, None)])])

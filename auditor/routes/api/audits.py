@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from auditor.deps import AuditDep, CurrentUser, LibraryDep, PageDep, PlanAuditDep, Planner, SessionDep, send_page
+from auditor.deps import AuditDep, CurrentUser, LibraryDep, PageDep, PathId, PlanAuditDep, Planner, SessionDep, send_page
 from auditor.models import Audit, Organisation
 from auditor.schemas import AuditChecklistOut, AuditIn, AuditOut, AuditSummaryOut, AuditUpdate, PlanEntryIn, PlanEntryOut, SiteOut, StatusIn, TeamMemberOut
 from auditor.services import audits
@@ -74,7 +74,7 @@ def create_plan_entry(audit: PlanAuditDep, data: PlanEntryIn, session: SessionDe
 
 
 @router.delete("/audits/{audit_id}/plan/{entry_id}", status_code=204)
-def delete_plan_entry(audit: PlanAuditDep, entry_id: int, session: SessionDep, user: CurrentUser) -> Response:
+def delete_plan_entry(audit: PlanAuditDep, entry_id: PathId, session: SessionDep, user: CurrentUser) -> Response:
     """Remove a line from the audit plan."""
     audits.delete_plan_entry(session=session, actor=user, audit=audit, entry_id=entry_id)
     return Response(status_code=204)

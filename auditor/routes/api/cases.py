@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from sqlmodel import select
 
-from auditor.deps import CaseDep, CaseOpener, CurrentUser, PageDep, SessionDep, SettingsDep, send_page
+from auditor.deps import CaseDep, CaseOpener, CurrentUser, PageDep, PathId, SessionDep, SettingsDep, send_page
 from auditor.errors import Invalid
 from auditor.models import Case, Organisation, User
-from auditor.reports import register
-from auditor.routes.downloads import Language
+from auditor.reports import cells, register
+from auditor.routes.downloads import Language, attachment as download
 from auditor.schemas import (ActionIn, AttachmentOut, AuditEventOut, CaseActionOut, CaseIn, CaseOut, CommentIn, CommentOut, CorrectionIn,
-                             ImplementIn, PlanReviewIn, RootCauseIn, VerificationIn)
+                             ImplementIn, PlanReviewIn, RootCauseIn, RowId, VerificationIn)
 from auditor.services import access, cases, history
 
 router = APIRouter(tags=["cases"])
@@ -41,7 +41,7 @@ def rows_out(session, rows: list[cases.CaseRow]) -> list[CaseOut]:
 
 
 def _filters(status: str | None = None, grade: str | None = None, overdue: bool | None = None, clause: str | None = None,
-             bek: str | None = None, audit_id: int | None = None, owner_id: int | None = None) -> cases.BoardFilters:
+             bek: str | None = None, audit_id: RowId | None = None, owner_id: RowId | None = None) -> cases.BoardFilters:
     return cases.BoardFilters(status=status, grade=grade, overdue=overdue, clause=clause, bek=bek, audit_id=audit_id, owner_id=owner_id)
 
 
@@ -72,14 +72,14 @@ def create_case(data: CaseIn, session: SessionDep, user: CaseOpener, settings: S
 def export_cases_csv(session: SessionDep, user: CurrentUser, settings: SettingsDep, filters: Filters, lang: Language | None = None) -> Response:
     """The nonconformity register as CSV (the same filters as the list)."""
     table = _register_in(session, user, settings, filters, lang)
-    return Response(register.as_csv(table), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": 'attachment; filename="nonconformity-register.csv"'})
+    return download(cells.as_csv(table), "nonconformity-register.csv", "text/csv; charset=utf-8")
 
 
 @router.get("/cases.xlsx", response_class=Response, responses={200: {"content": {register.XLSX: {}}}})
 def export_cases_xlsx(session: SessionDep, user: CurrentUser, settings: SettingsDep, filters: Filters, lang: Language | None = None) -> Response:
     """The nonconformity register as an Excel workbook."""
     table = _register_in(session, user, settings, filters, lang)
-    return Response(register.as_xlsx(table), media_type=register.XLSX, headers={"Content-Disposition": 'attachment; filename="nonconformity-register.xlsx"'})
+    return download(register.as_xlsx(table), "nonconformity-register.xlsx", register.XLSX)
 
 
 def _register_in(session, user, settings, filters, lang) -> list[list]:
@@ -127,7 +127,7 @@ def review_plan(case: CaseDep, data: PlanReviewIn, session: SessionDep, user: Cu
 
 
 @router.post("/cases/{case_id}/actions/{action_id}/implement")
-def implement_action(case: CaseDep, action_id: int, data: ImplementIn, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> CaseOut:
+def implement_action(case: CaseDep, action_id: PathId, data: ImplementIn, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> CaseOut:
     """Mark an action implemented, saying what shows it."""
     cases.implement_action(session=session, actor=user, case=case, action_id=action_id, note=data.note)
     return case_out(session, case, settings.deadline_policy)
@@ -167,7 +167,7 @@ def list_case_history(case: CaseDep, session: SessionDep, user: CurrentUser) -> 
 
 @router.post("/cases/{case_id}/attachments", status_code=201)
 def create_attachment(case: CaseDep, session: SessionDep, user: CurrentUser,
-                      file: Annotated[UploadFile, File()], action_id: Annotated[int | None, Form()] = None) -> AttachmentOut:
+                      file: Annotated[UploadFile, File()], action_id: Annotated[RowId | None, Form()] = None) -> AttachmentOut:
     """Attach evidence (PDF, PNG, JPEG, .docx, .xlsx; at most 10 MB) to a case or one of its actions."""
     content = file.file.read(cases.MAX_ATTACHMENT_BYTES + 1)
     attachment = cases.add_attachment(session=session, actor=user, case=case, filename=file.filename or "", content=content, action_id=action_id)
@@ -175,8 +175,7 @@ def create_attachment(case: CaseDep, session: SessionDep, user: CurrentUser,
 
 
 @router.get("/cases/{case_id}/attachments/{attachment_id}", response_class=Response)
-def download_attachment(case: CaseDep, attachment_id: int, session: SessionDep) -> Response:
+def download_attachment(case: CaseDep, attachment_id: PathId, session: SessionDep) -> Response:
     """Download an attachment."""
     attachment = cases.get_attachment(session=session, case=case, attachment_id=attachment_id)
-    return Response(cases.read_attachment(session=session, attachment=attachment), media_type=attachment.content_type,
-                    headers={"Content-Disposition": f'attachment; filename="{attachment.filename}"', "X-Content-Type-Options": "nosniff"})
+    return download(cases.read_attachment(session=session, attachment=attachment), attachment.filename, attachment.content_type)

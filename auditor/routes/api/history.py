@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from auditor.deps import AuditDep, CurrentUser, SessionDep
+from auditor.routes.downloads import attachment
 from auditor.schemas import AuditEventOut
 from auditor.services import history
 
@@ -22,4 +23,4 @@ def list_history(audit: AuditDep, session: SessionDep, user: CurrentUser, entity
 def export_history(audit: AuditDep, session: SessionDep, user: CurrentUser) -> Response:
     """The audit trail as CSV, one row per changed field."""
     filename, content = history.audit_history_csv(session=session, actor=user, audit=audit)
-    return Response(content, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return attachment(content, filename, "text/csv; charset=utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from auditor.deps import CurrentUser, OrganisationManager, PageDep, SessionDep, send_page
+from auditor.deps import CurrentUser, OrganisationManager, PageDep, PathId, SessionDep, send_page
 from auditor.models import Organisation
 from auditor.schemas import OrganisationIn, OrganisationOut, SiteIn, SiteOut
 from auditor.services import organisations
@@ -32,13 +32,13 @@ def create_organisation(data: OrganisationIn, session: SessionDep, user: Organis
 
 
 @router.get("/organisations/{organisation_id}")
-def show_organisation(organisation_id: int, session: SessionDep, user: CurrentUser) -> OrganisationOut:
+def show_organisation(organisation_id: PathId, session: SessionDep, user: CurrentUser) -> OrganisationOut:
     """One organisation with its sites."""
     return organisation_out(session, organisations.get_organisation(session=session, actor=user, organisation_id=organisation_id))
 
 
 @router.post("/organisations/{organisation_id}/sites", status_code=201)
-def create_site(organisation_id: int, data: SiteIn, session: SessionDep, user: OrganisationManager) -> SiteOut:
+def create_site(organisation_id: PathId, data: SiteIn, session: SessionDep, user: OrganisationManager) -> SiteOut:
     """Add a site or production unit to an organisation."""
     organisation = organisations.get_organisation(session=session, actor=user, organisation_id=organisation_id)
     site = organisations.add_site(session=session, actor=user, organisation=organisation, data=data)

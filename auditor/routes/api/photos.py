@@ -6,13 +6,16 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
+from pydantic import AfterValidator
 from sqlmodel import Session
 
 from auditor.config import Settings
-from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, FindingDep, SessionDep, SettingsDep
+from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, FindingDep, PathId, SessionDep, SettingsDep
 from auditor.models import Audit, Photo, User
+from auditor import schemas
 from auditor.schemas import PhotoOut
 from auditor.services import photos
+from auditor.text import refuse_unstorable
 
 router = APIRouter(tags=["photos"])
 
@@ -23,7 +26,7 @@ def photo_out(photo: Photo) -> PhotoOut:
 
 
 PhotoFile = Annotated[UploadFile, File(description="A JPEG, PNG or WebP photo")]
-Caption = Annotated[str, Form(max_length=300)]
+Caption = Annotated[schemas.Caption, AfterValidator(refuse_unstorable), Form()]
 Confidential = Annotated[bool, Form()]
 ClientId = Annotated[UUID | None, Form(description="A UUID the client made for this upload. Sent again with the same id, the upload "
                                              "answers with the photo stored the first time and stores nothing new")]
@@ -68,25 +71,26 @@ def list_finding_photos(audit: AuditDep, finding: FindingDep, session: SessionDe
 
 
 @router.get("/audits/{audit_id}/photos/{photo_id}.jpg", response_class=Response)
-def download_photo(audit: AuditDep, photo_id: int, session: SessionDep, user: CurrentUser) -> Response:
+def download_photo(audit: AuditDep, photo_id: PathId, session: SessionDep, user: CurrentUser) -> Response:
     """The photo (downscaled, without metadata)."""
     return _jpeg(session=session, user=user, audit=audit, photo_id=photo_id, thumbnail=False)
 
 
 @router.get("/audits/{audit_id}/photos/{photo_id}/thumbnail.jpg", response_class=Response)
-def download_thumbnail(audit: AuditDep, photo_id: int, session: SessionDep, user: CurrentUser) -> Response:
+def download_thumbnail(audit: AuditDep, photo_id: PathId, session: SessionDep, user: CurrentUser) -> Response:
     """A small version for lists and the tablet screen."""
     return _jpeg(session=session, user=user, audit=audit, photo_id=photo_id, thumbnail=True)
 
 
-def _jpeg(*, session: Session, user: User, audit: Audit, photo_id: int, thumbnail: bool) -> Response:
+def _jpeg(*, session: Session, user: User, audit: Audit, photo_id: PathId, thumbnail: bool) -> Response:
     photo = photos.get_photo(session=session, actor=user, audit=audit, photo_id=photo_id)
-    return Response(photos.read_image(session=session, photo=photo, thumbnail=thumbnail), media_type="image/jpeg",
-                    headers={"Cache-Control": "private, max-age=3600"})
+    # A confidential photo is never kept in a (shared tablet's) browser cache; the others for an hour, for this user only.
+    caching = "no-store" if photo.confidential else "private, max-age=3600"
+    return Response(photos.read_image(session=session, photo=photo, thumbnail=thumbnail), media_type="image/jpeg", headers={"Cache-Control": caching})
 
 
 @router.delete("/audits/{audit_id}/photos/{photo_id}", status_code=204)
-def delete_photo(audit: ConductAuditDep, photo_id: int, session: SessionDep, user: CurrentUser) -> Response:
+def delete_photo(audit: ConductAuditDep, photo_id: PathId, session: SessionDep, user: CurrentUser) -> Response:
     """Remove a photo; one that is already gone answers 404 `not_found`."""
     photos.delete_photo(session=session, actor=user, audit=audit, photo_id=photo_id)
     return Response(status_code=204)

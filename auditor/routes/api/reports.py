@@ -7,14 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Response, UploadFile
 from pydantic import BaseModel
 
-from auditor.deps import AuditDep, CurrentUser, PlanAuditDep, SessionDep, SettingsDep, TemplateAdmin
+from auditor.deps import AuditDep, CurrentUser, PathId, PlanAuditDep, SessionDep, SettingsDep, TemplateAdmin
 from auditor.i18n import translate
 from auditor.models import Audit, ReportTemplate
 from auditor.reports.engine import MAX_TEMPLATE_BYTES
 from auditor.reports.starters import starter_template
 from auditor.reports.variables import VARIABLES
 from auditor.routes.downloads import DOCX, Kind, Language, attachment, report_download
-from auditor.schemas import ReportDetails
+from auditor.schemas import ReportDetails, RowId
 from auditor.services import audits, reports
 
 router = APIRouter(tags=["reports"])
@@ -91,7 +91,7 @@ def upload_template(session: SessionDep, user: TemplateAdmin,
                     file: Annotated[UploadFile, File(description="A .docx with docxtpl tags")],
                     kind: Annotated[Kind, Form()], language: Annotated[Language, Form()],
                     audit_type: Annotated[str | None, Form(description="One audit type, or empty for every type")] = None,
-                    organisation_id: Annotated[int | None, Form(description="An organisation, or empty for the provider's own")] = None) -> TemplateOut:
+                    organisation_id: Annotated[RowId | None, Form(description="An organisation, or empty for the provider's own")] = None) -> TemplateOut:
     """Upload a template. It is rendered with sample values first; a broken tag or an unknown variable is
     refused (422) with the line and the reason, and the template in use stays as it was."""
     content = file.file.read(MAX_TEMPLATE_BYTES + 1)
@@ -101,13 +101,13 @@ def upload_template(session: SessionDep, user: TemplateAdmin,
 
 
 @router.get("/report-templates/{template_id}.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}})
-def download_template(template_id: int, session: SessionDep, user: TemplateAdmin) -> Response:
+def download_template(template_id: PathId, session: SessionDep, user: TemplateAdmin) -> Response:
     row = reports.get_template(session=session, actor=user, template_id=template_id)
     return attachment(row.content, row.filename)
 
 
 @router.delete("/report-templates/{template_id}", status_code=204)
-def delete_template(template_id: int, session: SessionDep, user: TemplateAdmin) -> Response:
+def delete_template(template_id: PathId, session: SessionDep, user: TemplateAdmin) -> Response:
     """Remove an upload; the one uploaded before it for the same scope, or the starter, is used again."""
     reports.delete_template(session=session, actor=user, template_id=template_id)
     return Response(status_code=204)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response as HTTPResponse
 from sqlmodel import Session
 
-from auditor.deps import AuditDep, ConductAuditDep, ConductWork, CurrentUser, SessionDep, json_reply
+from auditor.deps import AuditDep, ConductAuditDep, ConductWork, CurrentUser, PathId, SessionDep, json_reply
 from auditor.models import Evidence, Response, User
 from auditor.schemas import AnswerOut, EvidenceOut, NewEvidenceIn, ResponseIn, ResponseOut
 from auditor.routes.api.photos import photo_out
@@ -75,7 +75,7 @@ def create_evidence(audit: ConductAuditDep, item_id: str, data: NewEvidenceIn, s
 
 
 @router.delete("/audits/{audit_id}/evidence/{evidence_id}", status_code=204)
-def delete_evidence(audit: ConductAuditDep, evidence_id: int, session: SessionDep, user: CurrentUser) -> HTTPResponse:
+def delete_evidence(audit: ConductAuditDep, evidence_id: PathId, session: SessionDep, user: CurrentUser) -> HTTPResponse:
     """Remove an evidence entry; one that is already gone answers 404 `not_found`."""
     evidence.delete_evidence(session=session, actor=user, audit=audit, evidence_id=evidence_id)
     return HTTPResponse(status_code=204)

@@ -6,13 +6,13 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from auditor.deps import CurrentUser, ManagedReviewDep, PageDep, ReviewCreator, ReviewDep, SessionDep, SettingsDep, send_page
 from auditor.models import ManagementReview, Organisation
 from auditor.reports.review_report import review_report_file
 from auditor.routes.downloads import DOCX, Language, attachment
-from auditor.schemas import LongText
+from auditor.schemas import Input, LongText, RowId
 from auditor.services import reviews
 
 
@@ -21,17 +21,13 @@ router = APIRouter(tags=["management reviews"])
 
 # What comes in and goes out
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ReviewIn(_In):
-    organisation_id: int
+class ReviewIn(Input):
+    organisation_id: RowId
     period_start: date
     period_end: date
 
 
-class ManualSectionsIn(_In):
+class ManualSectionsIn(Input):
     """The sections management writes (ISO 45001 9.3 b, c, e, f and worker consultation); fields left out keep their text."""
 
     changes_in_issues: LongText | None = Field(default=None, description="9.3 b) changes in external and internal issues")
@@ -41,7 +37,7 @@ class ManualSectionsIn(_In):
     communications: LongText | None = Field(default=None, description="9.3 f) relevant communication with interested parties")
 
 
-class DecisionIn(_In):
+class DecisionIn(Input):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
     needs_action: bool = Field(default=False, description="Opens a case (source management_review) that tracks the decision")
 
@@ -109,7 +105,7 @@ def create_review(data: ReviewIn, session: SessionDep, user: ReviewCreator, sett
 
 
 @router.get("/management-reviews")
-def list_reviews(request: Request, response: Response, session: SessionDep, user: CurrentUser, page: PageDep, organisation_id: int | None = None) -> list[ReviewSummaryOut]:
+def list_reviews(request: Request, response: Response, session: SessionDep, user: CurrentUser, page: PageDep, organisation_id: RowId | None = None) -> list[ReviewSummaryOut]:
     """The management reviews you may see, latest period first; paged (Link and X-Total-Count headers)."""
     found = reviews.list_reviews(session=session, actor=user, organisation_id=organisation_id, page=page)
     return send_page(found.with_items([

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from auditor.deps import CurrentUser, SessionDep
+from auditor.deps import CurrentUser, PathId, SessionDep
 from auditor.errors import Invalid
-from auditor.routes.web.forms import FormDep, form_fields, invalid_errors
+from auditor.routes.web.forms import FormDep, check_fields, form_fields, invalid_errors
+from auditor.schemas import TokenIn
 from auditor.security import SESSION_COOKIE
 from auditor.services import accounts
 from auditor.templating import render
@@ -46,12 +47,16 @@ def change_password(request: Request, session: SessionDep, user: CurrentUser, su
 def create_token(request: Request, session: SessionDep, user: CurrentUser, submitted: FormDep):
     """Create a personal API token; it is shown once."""
     form = form_fields(submitted)
+    try:
+        check_fields(TokenIn, form)
+    except Invalid as error:
+        return render(request, "account/show.html", _account_context(session, user, errors=invalid_errors(error)), status_code=422)
     _, token = accounts.create_token(session=session, user=user, name=str(form.get("name", "API")))
     return render(request, "account/show.html", _account_context(session, user, new_token=token))
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def revoke_token(token_id: int, session: SessionDep, user: CurrentUser):
+def revoke_token(token_id: PathId, session: SessionDep, user: CurrentUser):
     """Revoke one of your API tokens."""
     accounts.revoke_token(session=session, actor=user, token_id=token_id)
     return RedirectResponse("/account#tokens", status_code=303)

@@ -6,11 +6,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from auditor import vocabulary as v
-from auditor.deps import AuditDep, CurrentUser, LibraryDep, PageDep, PlanAuditDep, Planner, SessionDep, is_htmx
+from auditor.deps import AuditDep, CurrentUser, LibraryDep, PageDep, PathId, PlanAuditDep, Planner, SessionDep, is_htmx
 from auditor.errors import Invalid
 from auditor.models import Audit, Organisation
 from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
-from auditor.schemas import AuditIn, AuditUpdate, PlanEntryIn
+from auditor.schemas import AuditIn, AuditUpdate, PlanEntryIn, RowId
 from auditor.services import access, audits, organisations
 from auditor.templating import render
 
@@ -45,7 +45,7 @@ def _form_context(session, user, library, values: dict, errors: dict, audit: Aud
 
 
 @router.get("/audits/new")
-def new_audit(request: Request, session: SessionDep, library: LibraryDep, user: Planner, organisation_id: int | None = None):
+def new_audit(request: Request, session: SessionDep, library: LibraryDep, user: Planner, organisation_id: RowId | None = None):
     """The form to plan an audit."""
     values = {
         "report_language": request.state.locale,
@@ -162,7 +162,7 @@ def create_plan_entry(request: Request, audit: PlanAuditDep, session: SessionDep
 
 
 @router.post("/audits/{audit_id}/plan/{entry_id}/delete")
-def delete_plan_entry(request: Request, audit: PlanAuditDep, entry_id: int, session: SessionDep, user: CurrentUser):
+def delete_plan_entry(request: Request, audit: PlanAuditDep, entry_id: PathId, session: SessionDep, user: CurrentUser):
     """Remove a line from the audit plan."""
     audits.delete_plan_entry(session=session, actor=user, audit=audit, entry_id=entry_id)
     if is_htmx(request):

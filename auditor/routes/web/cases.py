@@ -14,7 +14,8 @@ from auditor.errors import Conflict, Invalid
 from auditor.models import Audit, Case, Organisation, User
 from auditor.i18n import gettext
 from auditor.routes.errors import message_of
-from auditor.routes.web.forms import FormDep, form_fields
+from auditor.routes.web.forms import FormDep, check_fields, form_fields, row_id
+from auditor.schemas import ActionIn, CaseIn, CommentIn, CorrectionIn, ImplementIn, PlanReviewIn, RootCauseIn, VerificationIn
 from auditor.services import access, cases, history, trail
 from auditor.templating import render
 
@@ -30,7 +31,7 @@ def _filters(params) -> cases.BoardFilters:
         grade=params.get("grade") if params.get("grade") in v.FINDING_KINDS else None,
         overdue=overdue, clause=(params.get("clause") or "").strip() or None,
         bek=params.get("bek") if params.get("bek") in v.BEK1406_FACTORS else None,
-        audit_id=int(audit) if audit.isdigit() else None, owner_id=int(owner) if owner.isdigit() else None,
+        audit_id=row_id(audit), owner_id=row_id(owner),
     )
 
 
@@ -73,8 +74,9 @@ def create_case(request: Request, session: SessionDep, user: CaseOpener, submitt
     """Open a case from the form (an incident, a complaint, a worker's report)."""
     form = form_fields(submitted)
     chosen = str(form.get("organisation_id", ""))
-    organisation_id = user.organisation_id or (int(chosen) if chosen.isdigit() else 0)
+    organisation_id = user.organisation_id or row_id(chosen) or 0
     try:
+        check_fields(CaseIn, form)
         if session.get(Organisation, organisation_id) is None or not access.allows_in(session=session, user=user, can=access.Can.OPEN_CASES,
                                                                                       organisation_id=organisation_id):
             raise Invalid("Choose an organisation.", field="organisation_id")
@@ -108,12 +110,19 @@ def show_case(request: Request, case: CaseDep, session: SessionDep, user: Curren
     return render(request, "cases/show.html", _case_context(session, user, settings, case))
 
 
+# Each step's form has the fields of the API's body for the same step.
+STEP_SCHEMAS = {"correction": CorrectionIn, "root_cause": RootCauseIn, "add_action": ActionIn, "review": PlanReviewIn, "implement": ImplementIn,
+                "verify": VerificationIn, "comment": CommentIn}
+
+
 @router.post("/cases/{case_id}/step/{step}")
 def take_step(request: Request, step: str, case: CaseDep, session: SessionDep, user: CurrentUser, settings: SettingsDep, submitted: FormDep):
     """One step of the chain from the case page; a refused step shows why, and what was typed stays."""
     form = form_fields(submitted)
     text = lambda name: str(form.get(name, ""))  # noqa: E731
     try:
+        if step in STEP_SCHEMAS:  # the API's limits for the same fields
+            check_fields(STEP_SCHEMAS[step], form)
         if step == "correction":
             cases.record_correction(session=session, actor=user, case=case, correction=text("correction"))
         elif step == "root_cause":
@@ -130,7 +139,7 @@ def take_step(request: Request, step: str, case: CaseDep, session: SessionDep, u
             cases.review_plan(session=session, actor=user, case=case, accept=text("decision") == "accept", reason=text("reason"),
                               individual_measures_only=form.get("individual_measures_only") == "on")
         elif step == "implement":
-            cases.implement_action(session=session, actor=user, case=case, action_id=int(text("action_id") or 0), note=text("note"))
+            cases.implement_action(session=session, actor=user, case=case, action_id=row_id(text("action_id")) or 0, note=text("note"))
         elif step == "verify":
             verified_on = date.fromisoformat(text("verified_on")) if text("verified_on") else date.today()
             cases.verify_effectiveness(session=session, actor=user, case=case, method=text("method"), verified_on=verified_on, result=text("result"))
@@ -142,7 +151,7 @@ def take_step(request: Request, step: str, case: CaseDep, session: SessionDep, u
             upload = submitted.get("file")
             content = upload.file.read(cases.MAX_ATTACHMENT_BYTES + 1) if upload is not None and hasattr(upload, "read") else b""
             cases.add_attachment(session=session, actor=user, case=case, filename=getattr(upload, "filename", "") or "", content=content,
-                                 action_id=int(text("action_id")) if text("action_id").isdigit() else None)
+                                 action_id=row_id(text("action_id")))
         else:
             raise Invalid("Unknown step.", field="step")
     except ValueError:

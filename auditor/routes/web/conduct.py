@@ -6,13 +6,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from auditor import vocabulary as v
-from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, SessionDep, SettingsDep, is_htmx
+from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, PathId, SessionDep, SettingsDep, is_htmx
 from auditor.errors import Invalid
 from auditor.i18n import gettext, ngettext
 from auditor.models import Organisation
-from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
-from auditor.schemas import EvidenceIn
-from auditor.services import audits, evidence, photos, responses
+from auditor.routes.web.forms import FormDep, check_fields, form_fields, invalid_errors, parse, row_id
+from auditor.schemas import EvidenceIn, PhotoIn
+from auditor.services import access, audits, evidence, photos, responses
 from auditor.templating import render
 
 router = APIRouter()
@@ -60,7 +60,7 @@ def create_evidence(request: Request, audit: ConductAuditDep, session: SessionDe
 
 
 @router.post("/audits/{audit_id}/evidence/{evidence_id}/delete")
-def delete_evidence(request: Request, audit: ConductAuditDep, evidence_id: int, session: SessionDep, user: CurrentUser):
+def delete_evidence(request: Request, audit: ConductAuditDep, evidence_id: PathId, session: SessionDep, user: CurrentUser):
     """Remove an evidence entry."""
     entry = evidence.delete_evidence(session=session, actor=user, audit=audit, evidence_id=evidence_id)
     entries = evidence.list_evidence(session=session, actor=user, audit=audit, item_id=entry.item_id)
@@ -75,11 +75,12 @@ def create_photo(request: Request, audit: ConductAuditDep, session: SessionDep, 
     """Add a photo to an item or a finding; htmx gets its photos back, a refused photo shows why in the form."""
     item_id = str(form.get("item_id", "")) or None
     raw_finding_id = str(form.get("finding_id", ""))
-    finding_id = int(raw_finding_id) if raw_finding_id.isdigit() else None
+    finding_id = row_id(raw_finding_id)
     upload = form.get("file")
     max_bytes = int(settings.photo_max_mb * 1024 * 1024)
     content = upload.file.read(max_bytes + 1) if upload is not None and hasattr(upload, "read") else b""
     try:
+        check_fields(PhotoIn, {"caption": form.get("caption", "")})  # the API's limit
         photos.add_photo(session=session, actor=user, audit=audit, item_id=item_id, finding_id=finding_id, content=content, caption=str(form.get("caption", "")),
                          confidential=form.get("confidential") == "true",
                          keep_original=settings.keep_photo_originals, max_bytes=max_bytes)
@@ -90,7 +91,7 @@ def create_photo(request: Request, audit: ConductAuditDep, session: SessionDep, 
 
 
 @router.post("/audits/{audit_id}/photos/{photo_id}/delete")
-def delete_photo(request: Request, audit: ConductAuditDep, photo_id: int, session: SessionDep, user: CurrentUser):
+def delete_photo(request: Request, audit: ConductAuditDep, photo_id: PathId, session: SessionDep, user: CurrentUser):
     """Remove a photo."""
     photo = photos.delete_photo(session=session, actor=user, audit=audit, photo_id=photo_id)
     return _photo_strip(request, session, user, audit, item_id=photo.item_id, finding_id=photo.finding_id)

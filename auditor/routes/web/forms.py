@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.datastructures import FormData
 
 from auditor.errors import Invalid
 from auditor.i18n import N_, gettext
 from auditor.routes.errors import describe_validation_errors
+from auditor.schemas import MAX_ID
 from auditor.security import CSRF_FIELD
+from auditor.text import CONTROL_CHARACTER, unstorable_text
 
 Schema = TypeVar("Schema", bound=BaseModel)
 
@@ -19,8 +22,12 @@ Schema = TypeVar("Schema", bound=BaseModel)
 async def get_form(request: Request) -> FormData:
     """The submitted form. Reading the body is waiting, not blocking work, so this dependency may be async and the
     handler that takes it stays a plain `def`, run in the thread pool. Declare it after the user, so a refused
-    request is turned away first."""
-    return await request.form()
+    request is turned away first. A field with text that cannot be stored (auditor.text) refuses the form (422)."""
+    form = await request.form()
+    for key, value in form.multi_items():
+        if isinstance(value, str) and unstorable_text([key, value]):
+            raise Invalid(CONTROL_CHARACTER, field=key)
+    return form
 
 
 FormDep = Annotated[FormData, Depends(get_form)]
@@ -69,6 +76,35 @@ def parse(schema: type[Schema], data: dict) -> tuple[Schema | None, dict[str, st
             message = FORM_MESSAGES.get(error["type"], described["message"])
             errors.setdefault(field, gettext(message))
         return None, errors
+
+
+def row_id(value: object) -> int | None:
+    """A row id from a form or a query string, or None when the value cannot be one (not a number, out of range)."""
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else None
+
+
+INVALID_VALUE = N_("This value is not valid.")
+
+
+def check_fields(schema: type[BaseModel], data: dict) -> None:
+    """Invalid for the first of `data`'s fields that breaks the rules (length, format) `schema` has for it: a form
+    handled step by step keeps the API's limits without being read into the whole schema."""
+    for name, value in data.items():
+        field = schema.model_fields.get(name)
+        if field is None or value in ("", None):
+            continue
+        try:
+            _field_type(schema, name).validate_python(value)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            raise Invalid(FORM_MESSAGES.get(error["type"], INVALID_VALUE), field=name) from None
+
+
+@functools.cache
+def _field_type(schema: type[BaseModel], name: str) -> TypeAdapter:
+    field = schema.model_fields[name]
+    return TypeAdapter(Annotated[field.annotation, *field.metadata]) if field.metadata else TypeAdapter(field.annotation)
 
 
 def invalid_errors(error: Invalid) -> dict[str, str]:

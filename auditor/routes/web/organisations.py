@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from auditor.deps import CurrentUser, OrganisationManager, PageDep, SessionDep
+from auditor.deps import CurrentUser, OrganisationManager, PageDep, PathId, SessionDep
 from auditor.paging import PageRequest
 from auditor.routes.web.forms import FormDep, form_fields, parse
 from auditor.models import Organisation
@@ -41,7 +41,7 @@ def create_organisation(request: Request, session: SessionDep, user: Organisatio
 
 
 @router.post("/organisations/{organisation_id}/sites")
-def create_site(request: Request, organisation_id: int, session: SessionDep, user: OrganisationManager, submitted: FormDep):
+def create_site(request: Request, organisation_id: PathId, session: SessionDep, user: OrganisationManager, submitted: FormDep):
     """Add a site or production unit."""
     organisation = organisations.get_organisation(session=session, actor=user, organisation_id=organisation_id)
     form = form_fields(submitted)

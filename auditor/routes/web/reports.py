@@ -10,14 +10,14 @@ from sqlmodel import select
 from starlette.datastructures import UploadFile
 
 from auditor import vocabulary as v
-from auditor.deps import AuditDep, CurrentUser, PlanAuditDep, SessionDep, SettingsDep, TemplateAdmin
+from auditor.deps import AuditDep, CurrentUser, PathId, PlanAuditDep, SessionDep, SettingsDep, TemplateAdmin
 from auditor.errors import Invalid
 from auditor.i18n import N_, gettext
 from auditor.models import Audit, Organisation, ReportTemplate, User
 from auditor.reports.engine import MAX_TEMPLATE_BYTES
 from auditor.reports.variables import VARIABLES
 from auditor.routes.downloads import Kind as ReportKind, Language, report_download
-from auditor.routes.web.forms import FormDep, invalid_errors, parse
+from auditor.routes.web.forms import FormDep, invalid_errors, parse, row_id
 from auditor.schemas import ReportDetails
 from auditor.services import access, audits, organisations, reports
 from auditor.templating import render
@@ -173,8 +173,8 @@ def upload_template(request: Request, session: SessionDep, user: TemplateAdmin, 
     values = {name: str(form.get(name, "")) for name in ("kind", "language", "audit_type", "organisation_id")}
     upload = form.get("file")
     organisation_id = user.organisation_id
-    if organisation_id is None and values["organisation_id"].isdigit():
-        organisation_id = int(values["organisation_id"])
+    if organisation_id is None:
+        organisation_id = row_id(values["organisation_id"])
     try:
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise Invalid(N_("Choose a Word document (.docx) to upload."), field="file")
@@ -189,7 +189,7 @@ def upload_template(request: Request, session: SessionDep, user: TemplateAdmin, 
 
 
 @router.post("/report-templates/{template_id}/delete")
-def delete_template(template_id: int, session: SessionDep, user: TemplateAdmin):
+def delete_template(template_id: PathId, session: SessionDep, user: TemplateAdmin):
     """Delete an upload; the one before it, or the starter, is used again."""
     reports.delete_template(session=session, actor=user, template_id=template_id)
     return RedirectResponse("/report-templates?notice=deleted", status_code=303)

@@ -8,14 +8,14 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from auditor.deps import ManagedReviewDep, PageDep, ReviewCreator, ReviewDep, CurrentUser, SessionDep, SettingsDep, is_htmx
+from auditor.deps import CurrentUser, ManagedReviewDep, PageDep, ReviewCreator, ReviewDep, SessionDep, SettingsDep, is_htmx
 from auditor.errors import Invalid
 from auditor.i18n import get_locale
 from auditor.models import ManagementReview, Organisation, User
 from auditor.reports.review_report import build_review_report_context
-from auditor.routes.api.reviews import DecisionIn, ReviewIn
+from auditor.routes.api.reviews import DecisionIn, ManualSectionsIn, ReviewIn
 from auditor.paging import PageRequest
-from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
+from auditor.routes.web.forms import FormDep, check_fields, form_fields, invalid_errors, parse
 from auditor.services import access, reviews
 from auditor.templating import render
 
@@ -68,6 +68,7 @@ def show_review(request: Request, review: ReviewDep, session: SessionDep, user: 
 def update_sections(request: Request, review: ManagedReviewDep, session: SessionDep, user: CurrentUser, form: FormDep):
     """Save the hand-written sections sent (an emptied text box clears its section)."""
     sections = {key: str(form[key]) for key in reviews.MANUAL_SECTIONS.values if key in form}
+    check_fields(ManualSectionsIn, sections)  # the API's limits; over them: 422 with the message
     reviews.update_manual(session=session, actor=user, review=review, sections=sections)
     if is_htmx(request) and len(sections) == 1:
         context = _show_context(session, user, review, saved=next(iter(sections)))

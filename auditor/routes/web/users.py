@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from auditor.deps import PageDep, SessionDep, UserManager
+from auditor.deps import PageDep, PathId, SessionDep, UserManager
 from auditor.errors import Invalid
-from auditor.routes.web.forms import FormDep, form_fields, invalid_errors
+from auditor.routes.web.forms import FormDep, check_fields, form_fields, invalid_errors, row_id
 from auditor.paging import PageRequest
+from auditor.schemas import UserIn
 from auditor.services import access, accounts, organisations
 from auditor.templating import render
 
@@ -32,10 +33,11 @@ def list_users(request: Request, session: SessionDep, user: UserManager, page: P
 def create_user(request: Request, session: SessionDep, user: UserManager, submitted: FormDep):
     """Create a user with a temporary password, shown once."""
     form = form_fields(submitted)
-    organisation_id = int(form["organisation_id"]) if str(form.get("organisation_id", "")).isdigit() else None
+    organisation_id = row_id(form.get("organisation_id"))
     if user.organisation_id is not None:
         organisation_id = user.organisation_id
     try:
+        check_fields(UserIn, form)
         created, password = accounts.create_user(session=session, actor=user, email=str(form.get("email", "")), name=str(form.get("name", "")),
                                                  role=str(form.get("role", "")), organisation_id=organisation_id)
     except Invalid as error:
@@ -45,18 +47,19 @@ def create_user(request: Request, session: SessionDep, user: UserManager, submit
 
 
 @router.get("/users/{user_id}")
-def edit_user(request: Request, user_id: int, session: SessionDep, user: UserManager):
+def edit_user(request: Request, user_id: PathId, session: SessionDep, user: UserManager):
     """One user: role, name, active, password reset."""
     target = accounts.get_user(session=session, actor=user, user_id=user_id)
     return render(request, "users/edit.html", {"target": target, "errors": {}, "shown_once": None})
 
 
 @router.post("/users/{user_id}")
-def update_user(request: Request, user_id: int, session: SessionDep, user: UserManager, submitted: FormDep):
+def update_user(request: Request, user_id: PathId, session: SessionDep, user: UserManager, submitted: FormDep):
     """Save a user's role, name and whether they may log in."""
     target = accounts.get_user(session=session, actor=user, user_id=user_id)
     form = form_fields(submitted)
     try:
+        check_fields(UserIn, form)
         accounts.update_user(session=session, actor=user, user=target, role=str(form.get("role", target.role)), name=str(form.get("name", "")),
                              is_active=form.get("is_active") == "on")
     except Invalid as error:
@@ -66,7 +69,7 @@ def update_user(request: Request, user_id: int, session: SessionDep, user: UserM
 
 
 @router.post("/users/{user_id}/reset-password")
-def reset_password(request: Request, user_id: int, session: SessionDep, user: UserManager):
+def reset_password(request: Request, user_id: PathId, session: SessionDep, user: UserManager):
     """A new temporary password, shown once."""
     target = accounts.get_user(session=session, actor=user, user_id=user_id)
     password = accounts.reset_password(session=session, actor=user, user=target)
