@@ -140,7 +140,7 @@ def test_customer_checklists_load_from_the_configured_folder(write_checklist, tm
 
 ISO_CLAUSES = [
     "4.1.1", "4.1.2", "4.1.3", "4.2", "4.3", "4.4", "5.1", "5.2", "5.3", "5.4", "6.1.1", "6.1.2", "6.2",
-    "7.1", "7.2", "7.3", "7.4", "7.5.1", "7.5.2", "8.1.1", "8.1.2", "8.2", "8.3", "9.1", "9.2", "9.3",
+    "7.1", "7.2", "7.3", "7.4", "7.5.1", "7.5.2", "8.1.1", "8.1.2", "8.1.3", "8.1.4", "8.2", "8.3", "9.1", "9.2", "9.3",
     "10.1", "10.2", "10.3",
 ]
 
@@ -152,6 +152,31 @@ def test_the_iso_45003_checklist_covers_every_clause_with_two_to_five_questions(
         counts[first_45003.split(":")[1]] += 1
     assert set(counts) == set(ISO_CLAUSES)
     assert {clause: n for clause, n in counts.items() if not 2 <= n <= 5} == {}
+
+
+def test_change_and_procurement_items_are_anchored_to_8_1_3_and_8_1_4(library):
+    def first_45003(item_id):
+        for checklist in library:
+            for item in checklist.checklist.items():
+                if item.id == item_id:
+                    return {ref for ref in item.clauses if ref.startswith("45003:")}
+        raise AssertionError(f"no item {item_id}")
+
+    change = ["iso45003.8.1.3.change-assessment", "iso45003.8.1.3.change-sample", "at-external.sl.change", "at-external.amo.consulted-on-change",
+              "at-external.ma.change", "at-internal.conduct.sl.change", "at-internal.conduct.amo.consulted-on-change", "at-internal.conduct.ma.change"]
+    procurement = ["iso45003.8.1.4.contractors-procurement"]
+    both = ["at-external.hr.change-procurement", "at-internal.conduct.hr.change-procurement"]
+    assert {item_id: "45003:8.1.3" in first_45003(item_id) for item_id in change + both} == dict.fromkeys(change + both, True)
+    assert {item_id: "45003:8.1.4" in first_45003(item_id) for item_id in procurement + both} == dict.fromkeys(procurement + both, True)
+    assert not any("45003:8.1.1" in first_45003(item_id) for item_id in change + procurement + both)
+
+
+def test_every_iso_45003_clause_cited_is_a_clause_of_the_iso_checklist(library):
+    """A finding filed under "45003:8.1" or "45003:6.1" lands beside the clauses the management review counts."""
+    clauses = {path[-1].code for path, _ in library.get("iso45003-clauses").checklist.walk()}
+    stray = {(item.code, ref) for loaded in library for item in loaded.checklist.items() for ref in item.clauses
+             if ref.startswith("45003:") and ref.removeprefix("45003:") not in clauses}
+    assert stray == set()
 
 
 def test_at_inspired_checklists_say_so_and_do_not_claim_to_be_at_s(library):

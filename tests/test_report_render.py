@@ -59,7 +59,7 @@ def test_every_report_opens_in_libreoffice_on_a4_with_a_sane_page_count(session,
         count, size = pdf_info(tmp_path / f"{kind}.pdf")
         assert size == A4_POINTS, kind
         pages[kind] = count
-    items = demo_with_photos.item_total  # 92 questions
+    items = demo_with_photos.item_total  # the ISO checklist's questions
     assert 8 <= pages["audit_report"] <= 40, pages
     assert 2 <= pages["nonconformity_report"] <= 6, pages  # a cover and one page per NC (two in the demo)
     assert 4 <= pages["checklist"] <= items // 4, pages
