@@ -187,6 +187,14 @@ def test_at_inspired_checklists_say_so_and_do_not_claim_to_be_at_s(library):
         assert "arbejdstilsynet" in checklist.attribution.da.lower()
 
 
+def test_at_inspired_titles_cannot_be_taken_for_at_s_own_tools(library):
+    at_tool_names = {"Intern audit af det psykiske arbejdsmiljø", "Ekstern audit af det psykiske arbejdsmiljø"}
+    for checklist_id in ("at-internal-audit", "at-external-audit"):
+        title = library.get(checklist_id).checklist.title
+        assert title.da not in at_tool_names and title.da.endswith("– inspireret af Arbejdstilsynets værktøj")
+        assert title.en.endswith("– inspired by Arbejdstilsynet's tool")
+
+
 def test_the_internal_audit_follows_the_four_phases_and_interviews_every_actor(library):
     checklist = library.get("at-internal-audit").checklist
     assert len(checklist.sections) == 4

@@ -281,6 +281,20 @@ def test_the_blank_checklist_has_every_question_and_no_answers(client, session, 
     assert "Kontekstanalyse fra marts 2026 gennemgået" not in text  # a blank checklist carries no notes
 
 
+@pytest.mark.parametrize("kind", ["audit_report", "checklist"])
+def test_the_cover_says_who_wrote_each_checklist_and_what_inspired_it(client, make_audit, library, kind):
+    audit = make_audit(audit_type="internal", checklists=["at-internal-audit", "iso45003-clauses"])
+    for lang in ("da", "en"):
+        cover = key_values(download(client, audit, kind, lang).tables[0])
+        checklists = cover["Tjeklister" if lang == "da" else "Checklists"].splitlines()
+        expected = []
+        for checklist_id in ("at-internal-audit", "iso45003-clauses"):
+            checklist = library.get(checklist_id).checklist
+            expected += [f"{getattr(checklist.title, lang)} (v{checklist.version})", getattr(checklist.attribution, lang)]
+        assert checklists == expected
+    assert "inspireret af Arbejdstilsynets" in checklists[1] or "inspired by Arbejdstilsynet" in checklists[1]
+
+
 # Report details
 
 def test_report_details_are_checked(client, demo_audit, make_user):

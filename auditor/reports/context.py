@@ -63,6 +63,13 @@ class AuditInfo:
 
 
 @dataclass(frozen=True)
+class ChecklistInfo:
+    title: str
+    version: str
+    attribution: str
+
+
+@dataclass(frozen=True)
 class SiteInfo:
     name: str
     p_number: str
@@ -283,6 +290,7 @@ def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str
         for finding in findings.list_findings(session=session, audit=audit)
     ]
 
+    snapshots = audits.audit_snapshots(session=session, audit=audit)
     lead = next((user for user, role in team if role == v.TeamRole.LEAD), None)
     bek1407 = session.get(User, audit.bek1407_auditor_id) if audit.bek1407_auditor_id else None
     now = now or utcnow()
@@ -295,10 +303,11 @@ def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str
             dates=day(audit.start_date) + ("" if audit.end_date == audit.start_date else f" – {day(audit.end_date)}"),
             start_date=day(audit.start_date), end_date=day(audit.end_date),
             objectives=audit.objectives, scope=audit.scope, criteria=audit.criteria,
-            checklists=[f"{localized(s.title, lang)} (v{s.version})" for s in audits.audit_snapshots(session=session, audit=audit)],
+            checklists=[f"{localized(s.title, lang)} (v{s.version})" for s in snapshots],
             plan_deviations=audit.plan_deviations, summary=audit.summary, conclusion=audit.conclusion,
             recommendation=label(v.RECOMMENDATIONS, audit.recommendation), recommendation_code=audit.recommendation,
         ),
+        "checklists": [ChecklistInfo(localized(s.title, lang), s.version, localized(s.content["attribution"], lang)) for s in snapshots],
         "organisation": OrganisationInfo(organisation.name, organisation.cvr or "", [SiteInfo(s.name, s.p_number or "", s.address) for s in sites],
                                          audit.auditee_representative),
         "team": TeamInfo(lead.name if lead else "", [user.name for user, role in team if role != v.TeamRole.LEAD], bek1407.name if bek1407 else ""),

@@ -59,7 +59,8 @@ def _cover(document, t, title: str) -> None:
         (t("Dates"), "{{ audit.dates }}"),
         (t("Lead auditor"), "{{ team.lead or " + DASH + " }}"),
         (t("Audit team"), "{{ team.auditors|join(', ') or " + DASH + " }}"),
-        (t("Checklists"), "{{ audit.checklists|join('; ') }}"),
+        (t("Checklists"), "{% for checklist in checklists %}{{ checklist.title }} (v{{ checklist.version }})\n{{ checklist.attribution }}"
+                          "{% if not loop.last %}\n{% endif %}{% endfor %}"),
         (t("Report id and version"), "{{ report.id }}, " + t("version") + " {{ report.version }}"),
         (t("Generated"), "{{ report.generated }}"),
     ])

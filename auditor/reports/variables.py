@@ -14,7 +14,7 @@ from auditor import vocabulary as v
 from auditor.i18n import N_, translate
 from auditor.reports.charts import BarChart
 from auditor.reports.context import (
-    CHART_WIDTH_MM, PHOTO_WIDTH_MM, ActionRow, AuditInfo, CaseInfo, CertificateInfo, FindingRow, ItemRow, OrganisationInfo, PhotoRow, PlanRow,
+    CHART_WIDTH_MM, PHOTO_WIDTH_MM, ActionRow, AuditInfo, CaseInfo, CertificateInfo, ChecklistInfo, FindingRow, ItemRow, OrganisationInfo, PhotoRow, PlanRow,
     ReportInfo, SectionBlock, SectionCount, SiteInfo, Statistics, TeamInfo, VerdictCount, tint,
 )
 from auditor.reports.pictures import Picture
@@ -38,6 +38,10 @@ VARIABLES: dict[str, str] = {
     "audit.scope": N_("Audit scope"),
     "audit.criteria": N_("Audit criteria"),
     "audit.checklists[]": N_("Each checklist used, with its version"),
+    "checklists[]": N_("Each checklist used"),
+    "checklists[].title": N_("Title of the checklist"),
+    "checklists[].version": N_("Version of the checklist"),
+    "checklists[].attribution": N_("Who wrote the checklist's questions and what inspired them"),
     "audit.plan_deviations": N_("Deviations from the audit plan, and why"),
     "audit.summary": N_("Summary written by the audit team"),
     "audit.conclusion": N_("Audit conclusion"),
@@ -173,6 +177,7 @@ def sample_context(lang: str = v.Language.EN) -> dict[str, object]:
                            "3.–4. March 2026", "3. March 2026", "4. March 2026", "Sample objectives", "Sample scope", "Sample criteria",
                            ["Sample checklist (v1)"], "Sample deviations", "Sample summary", "Sample conclusion",
                            label(v.RECOMMENDATIONS, v.Recommendation.CERTIFY), v.Recommendation.CERTIFY),
+        "checklists": [ChecklistInfo("Sample checklist", "1", "Sample attribution")],
         "organisation": OrganisationInfo("Sample A/S", "12345678", [SiteInfo("Sample site", "1234567890", "Sample street 1")], "Sample representative"),
         "team": TeamInfo("Sample lead auditor", ["Sample auditor"], "Sample auditor"),
         "plan": [PlanRow("3.3.2026", "09:00–10:00", "Sample activity", "Sample auditor", "Sample role")],

@@ -129,6 +129,7 @@ class ConductSection:
     section: Section
     groups: list[ConductGroup]
     progress: Progress
+    first_of_checklist: bool = False  # the checklist's first section: the page shows who wrote it there
 
 
 @dataclass
@@ -156,7 +157,9 @@ def conduct_view(*, session: Session, actor: User, audit: Audit) -> ConductView:
         key = placed.top_section_key
         section = sections.get(key)
         if section is None:
-            section = sections[key] = ConductSection(key, placed.checklist, placed.path[0], [], progress(0, 0))
+            previous = next(reversed(sections.values()), None)
+            first = previous is None or previous.checklist is not placed.checklist
+            section = sections[key] = ConductSection(key, placed.checklist, placed.path[0], [], progress(0, 0), first)
         headings = placed.path[1:]
         if not section.groups or section.groups[-1].headings != headings:
             section.groups.append(ConductGroup(headings, []))
