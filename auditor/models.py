@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import AutoString, Column, Field, SQLModel
 
-from auditor.vocabulary import ActionStatus, Actor, AuditStatus, AuditType, CaseSource, CaseStatus, EvidenceMethod, FindingKind, Language, PlanKind, PreventionLevel, ReportKind, Role, RootCauseMethod, TeamRole, Verdict, VerificationResult
+from auditor.vocabulary import ActionStatus, Actor, Answer, AuditStatus, AuditType, CaseSource, CaseStatus, EvidenceMethod, FindingKind, Language, PlanKind, PreventionLevel, ReportKind, Role, RootCauseMethod, TeamRole, Verdict, VerificationResult
 
 
 def utcnow() -> datetime:
@@ -227,7 +227,7 @@ class Response(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     audit_id: int = Field(foreign_key="audit.id", ondelete="CASCADE")
     item_id: str = Field(max_length=80)
-    verdict: Verdict | None = _choice(Verdict, 20, default=None)
+    verdict: Answer | None = _choice(Answer, 20, default=None)  # a question's verdict or a step's state
     note: str = Field(default="", sa_type=Text)
     version: int = 1
     updated_at: datetime = _timestamp()

@@ -207,7 +207,7 @@ class ResponseIn(_In):
     """A save of one answer. Fields left out keep their stored value; `version` is the one the save is based on
     (0 when there was no answer yet)."""
 
-    verdict: v.Verdict | None = None
+    verdict: v.Answer | None = None  # a question's verdict; a step of the audit (item kind "step") is done or not_done
     note: LongText | None = None
     version: Annotated[int, Field(ge=0)]
 
@@ -227,7 +227,7 @@ class PhotoOut(BaseModel):
 
 class ResponseOut(BaseModel):
     item_id: str
-    verdict: v.Verdict | None
+    verdict: v.Answer | None
     note: str
     version: int
     updated_at: datetime | None

@@ -67,6 +67,31 @@ NONCONFORMITY_KINDS = frozenset({FindingKind.MAJOR_NC, FindingKind.MINOR_NC, Fin
 
 
 
+# What a checklist item is. A question takes a verdict on the auditee. A step is the auditor's own work (the internal
+# audit's phases prepare, assess and report, follow up): done or not done, with no clauses, no finding and no place in
+# the statistics, so the audit's own process is never scored against the organisation audited.
+ITEM_KINDS = Vocabulary(
+    "ItemKind",
+    Choice("question", N_("Question")),
+    Choice("step", N_("Audit step")),
+)
+ItemKind = ITEM_KINDS.enum
+STEP_STATES = Vocabulary(
+    "StepState",
+    Choice("done", N_("Done"), "#15803d", N_("Done")),
+    Choice("not_done", N_("Not done"), "#6b7280", N_("Not done")),
+)
+StepState = STEP_STATES.enum
+# What a response stores: a question's verdict or a step's state.
+ANSWERS = Vocabulary("Answer", *VERDICTS, *STEP_STATES)
+Answer = ANSWERS.enum
+
+
+def answers_for(audit_type: str, item_kind: str) -> list[Choice]:
+    """What an item of this kind may be answered with in an audit of this type."""
+    return list(STEP_STATES) if item_kind == ItemKind.STEP else verdicts_for(audit_type)
+
+
 def verdicts_for(audit_type: str) -> list[Choice]:
     """Verdicts an audit of this type may record: ungraded `nc` only in internal audits."""
     return [c for c in VERDICTS if c.value != Verdict.NC or audit_type == AuditType.INTERNAL]

@@ -71,6 +71,23 @@ def test_a_broken_file_names_the_item_and_the_field(write_checklist, change, exp
     assert all(message.startswith(f"{path}: ") for message in messages)
 
 
+STEP = VALID.replace('code: "A-1"', 'code: "A-1"\n        kind: step').replace('clauses: ["45003:6.1.2"]\n        ', "").replace(
+    "\n        tags: {bek1406: [workload], actors: [employees], prevention: primary}", "")
+
+
+def test_a_step_loads_and_takes_no_clauses_and_no_tags(write_checklist):
+    assert STEP != VALID and "kind: step" in STEP and "clauses" not in STEP and "tags" not in STEP
+    loaded, errors = parse_file(write_checklist(STEP))
+    assert errors == [] and [item.kind for item in loaded.checklist.items()] == [v.ItemKind.STEP]
+    assert [item.kind for item in parse_file(write_checklist(VALID, "question.yaml"))[0].checklist.items()] == [v.ItemKind.QUESTION]
+    with_clauses = STEP.replace("kind: step", 'kind: step\n        clauses: ["45001:9.2.2"]')
+    with_tags = STEP.replace("kind: step", "kind: step\n        tags: {prevention: primary}")
+    for broken in (with_clauses, with_tags):
+        assert errors_for(write_checklist, broken) == [
+            f"{write_checklist(broken)}: item custom.a1: a step is the auditor's own work: it takes no clauses and no tags"]
+    assert "item custom.a1: field 'kind'" in errors_for(write_checklist, STEP.replace("kind: step", "kind: task"))[0]
+
+
 def test_an_item_without_id_is_named_by_position(write_checklist):
     assert "- id: custom.a1\n        code" in VALID
     messages = errors_for(write_checklist, VALID.replace("- id: custom.a1\n        code", "- code"))
@@ -200,6 +217,12 @@ def test_the_internal_audit_follows_the_four_phases_and_interviews_every_actor(l
     assert len(checklist.sections) == 4
     actors = {actor for item in checklist.items() for actor in item.tags.actors}
     assert actors >= {"strategic_management", "management_of_managers", "first_line_management", "cooperation_bodies", "staff_functions", "employees"}
+
+
+def test_the_internal_audit_s_own_phases_are_steps_and_its_interviews_questions(library):
+    checklist = library.get("at-internal-audit").checklist
+    kinds = {(path[0].code, item.kind) for path, item in checklist.walk()}
+    assert kinds == {("1", v.ItemKind.STEP), ("2", v.ItemKind.QUESTION), ("3", v.ItemKind.STEP), ("4", v.ItemKind.STEP)}
 
 
 def test_the_screening_covers_every_hazard_factor_and_bek_factor(library):

@@ -295,6 +295,27 @@ def test_the_cover_says_who_wrote_each_checklist_and_what_inspired_it(client, ma
     assert "inspireret af Arbejdstilsynets" in checklists[1] or "inspired by Arbejdstilsynet" in checklists[1]
 
 
+def test_steps_of_the_audit_are_reported_but_not_counted(client, make_audit, library):
+    audit = make_audit(audit_type="internal", checklists=["at-internal-audit"])
+    for item_id, verdict in (("at-internal.prepare.background", "done"), ("at-internal.prepare.previous-results", "not_done"),
+                             ("at-internal.conduct.hr.data", "nc"), ("at-internal.conduct.sl.strategy", "conform")):
+        client.put(f"/api/v1/audits/{audit.id}/responses/{item_id}", json={"verdict": verdict, "version": 0}).raise_for_status()
+    questions = sum(1 for item in library.get("at-internal-audit").checklist.items() if not item.is_step)
+    report = download(client, audit, "audit_report", "en")
+    text = all_text(report)
+    assert f"2 of {questions} checklist questions answered" in text
+    counts = key_values(table_after(report, "Verdict"))
+    assert counts["Nonconformity"] == "1" and counts["Conform"] == "1" and "Done" not in counts
+    by_section = {row.cells[0].text: row.cells[1].text for row in table_after(report, "Section").rows[1:]}
+    assert set(by_section) == {"2 Conduct"}
+    responses = [row for t in report.tables if t.rows[0].cells[0].text == "Item" for row in t.rows[1:]]
+    assert {row.cells[0].text: row.cells[2].text for row in responses}["1-01"] == "Done"
+    blank = [row for t in download(client, audit, "checklist", "en").tables if t.rows[0].cells[0].text == "Item" for row in t.rows[1:]]
+    boxes = {row.cells[0].text: row.cells[2].text for row in blank}
+    assert boxes["1-01"] == "☐\u00a0Done  ☐\u00a0Not done"
+    assert "☐\u00a0NC" in boxes["2-HR-01"] and "Done" not in boxes["2-HR-01"]
+
+
 # Report details
 
 def test_report_details_are_checked(client, demo_audit, make_user):

@@ -174,6 +174,8 @@ class FindingRow:
 @dataclass(frozen=True)
 class ItemRow:
     code: str
+    kind: str
+    choices: list[str]
     clauses: str
     question: str
     verdict: str
@@ -247,9 +249,11 @@ def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str
         elif photo.item_id:
             photos_by_item.setdefault(photo.item_id, []).append(row)
 
-    # Checklist responses, section by section
+    # Checklist responses, section by section. The statistics count questions only: a step is the auditor's own work.
     sections: list[SectionBlock] = []
-    top_sections: dict[str, list[str | None]] = {}  # top-level section title -> the verdicts of its items
+    top_sections: dict[str, list[str | None]] = {}  # top-level section title -> the verdicts of its questions
+    counts: Counter[str] = Counter()
+    questions = 0
     last_path: tuple = ()
     for item_id, placed in structure.items.items():
         for depth, section in enumerate(placed.path):
@@ -258,21 +262,25 @@ def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str
         last_path = placed.path
         answer = answers.get(item_id)
         verdict = answer.verdict if answer and answer.verdict else ""
-        top_sections.setdefault(f"{placed.path[0].code} {localized(placed.path[0].title.model_dump(), lang)}", []).append(verdict)
+        if not placed.item.is_step:
+            questions += 1
+            counts.update([verdict] if verdict else [])
+            top_sections.setdefault(f"{placed.path[0].code} {localized(placed.path[0].title.model_dump(), lang)}", []).append(verdict)
         sections[-1].items.append(ItemRow(
             code=placed.item.code,
+            kind=placed.item.kind,
+            choices=[t(c.short or c.label) for c in v.answers_for(audit.audit_type, placed.item.kind)],
             clauses=", ".join(v.clause_label(ref) for ref in placed.item.clauses),
             question=localized(placed.item.question.model_dump(), lang),
             verdict=verdict,
-            verdict_label=label(v.VERDICTS, verdict) if verdict else t("Not answered"),
-            fill=tint(v.VERDICTS[verdict].colour if verdict else NOT_ANSWERED_COLOUR),
+            verdict_label=label(v.ANSWERS, verdict) if verdict else t("Not answered"),
+            fill=tint(v.ANSWERS[verdict].colour if verdict else NOT_ANSWERED_COLOUR),
             note=answer.note if answer else "",
             evidence=evidence_by_item.get(item_id, []),
             photos=photos_by_item.get(item_id, []),
         ))
 
     # Statistics
-    counts = Counter(r.verdict for r in answers.values() if r.verdict)
     by_verdict = [VerdictCount(c.value, t(c.label), t(c.short), tint(c.colour), counts.get(c.value, 0)) for c in v.verdicts_for(audit.audit_type)]
     answered = sum(counts.values())
     by_section = [
@@ -321,7 +329,7 @@ def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str
             )
             for e in audits.plan_entries(session=session, audit=audit)
         ],
-        "statistics": Statistics(answered, structure.total, round(100 * answered / structure.total) if structure.total else 0, by_verdict, by_section,
+        "statistics": Statistics(answered, questions, round(100 * answered / questions) if questions else 0, by_verdict, by_section,
                                  Picture(chart, CHART_WIDTH_MM)),
         "findings": finding_rows,
         "nonconformities": [f for f in finding_rows if f.kind in v.NONCONFORMITY_KINDS],

@@ -144,7 +144,7 @@ def _audit_report(document, t) -> None:
     _tag(document, "{%p endif %}")
 
     _heading(document, t("Statistics"))
-    _text(document, t("{answered} of {total} checklist items answered ({percent} %).").format(
+    _text(document, t("{answered} of {total} checklist questions answered ({percent} %).").format(
         answered="{{ statistics.answered }}", total="{{ statistics.total }}", percent="{{ statistics.percent }}"))
     table = add_table(document, [t("Verdict"), t("Count")], widths=(120, 30))
     add_row(table, ["{%tr for verdict in statistics.by_verdict %}", ""])
@@ -278,7 +278,7 @@ def _checklist(document, t) -> None:
     table = add_table(document, [t("Item"), t("Question"), t("Verdict"), t("Notes and evidence")], widths=(18, 64, 36, 52))
     add_row(table, ["{%tr for item in section.items %}", "", "", ""])
     add_row(table, ["{{ item.code }}", QUESTION,
-                    "{% for verdict in statistics.by_verdict %}☐\u00a0{{ verdict.short }}{% if not loop.last %}  {% endif %}{% endfor %}", ""])
+                    "{% for choice in item.choices %}☐\u00a0{{ choice }}{% if not loop.last %}  {% endif %}{% endfor %}", ""])
     add_row(table, ["{%tr endfor %}", "", "", ""])
     _tag(document, "{%p endif %}")
     _tag(document, "{%p endfor %}")

@@ -63,8 +63,8 @@ VARIABLES: dict[str, str] = {
     "plan[].activity": N_("Activity"),
     "plan[].auditor": N_("Auditor"),
     "plan[].auditee_role": N_("Auditee, by role"),
-    "statistics.answered": N_("Number of checklist items answered"),
-    "statistics.total": N_("Number of checklist items"),
+    "statistics.answered": N_("Number of checklist questions answered (steps of the audit are not counted)"),
+    "statistics.total": N_("Number of checklist questions (steps of the audit are not counted)"),
     "statistics.percent": N_("Share answered, in per cent"),
     "statistics.by_verdict[]": N_("Each verdict with its count"),
     "statistics.by_verdict[].code": N_("Verdict code, e.g. conform, major_nc"),
@@ -119,6 +119,8 @@ VARIABLES: dict[str, str] = {
     "sections[].level": N_("Depth of the section: 1 for a top-level section"),
     "sections[].items[]": N_("Each checklist item of the section"),
     "sections[].items[].code": N_("Item code"),
+    "sections[].items[].kind": N_("Item kind: question (takes a verdict) or step (the auditor's own work: done or not done)"),
+    "sections[].items[].choices[]": N_("What the item can be answered with, short: the verdicts of a question, done and not done for a step"),
     "sections[].items[].clauses": N_("Clauses the item refers to"),
     "sections[].items[].question": N_("The question"),
     "sections[].items[].verdict": N_("Verdict code, empty if not answered"),
@@ -169,7 +171,7 @@ def sample_context(lang: str = v.Language.EN) -> dict[str, object]:
                     [ActionRow("Sample action", "Sample owner", "1. May 2026", label(v.ACTION_STATUSES, v.ActionStatus.OPEN))], "Sample verification")
     finding = FindingRow("F-001", v.Verdict.MAJOR_NC, label(v.VERDICTS, v.Verdict.MAJOR_NC), tint(v.VERDICTS[v.Verdict.MAJOR_NC].colour), "ISO 45003 6.1.2", "6.1.2-01",
                          "Sample requirement", "Sample statement", "Sample evidence", [photo], "1. April 2026", "1. April 2026", case)
-    item = ItemRow("6.1.2-01", "ISO 45003 6.1.2", "Sample question?", v.Verdict.CONFORM, label(v.VERDICTS, v.Verdict.CONFORM), tint(v.VERDICTS[v.Verdict.CONFORM].colour),
+    item = ItemRow("6.1.2-01", v.ItemKind.QUESTION, [c.short for c in verdicts], "ISO 45003 6.1.2", "Sample question?", v.Verdict.CONFORM, label(v.VERDICTS, v.Verdict.CONFORM), tint(v.VERDICTS[v.Verdict.CONFORM].colour),
                    "Sample note", ["Sample evidence"], [photo])
     return {
         "report": ReportInfo("A00001", "1", label(v.REPORT_KINDS, v.ReportKind.AUDIT_REPORT), "1. March 2026 12:00", lang),

@@ -29,13 +29,14 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
     A save based on an older version than the stored one raises StaleVersion."""
     access.require(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     ensure_open(audit)
-    if item_id not in audit_structure(session=session, audit_id=audit.id).items:
+    placed = audit_structure(session=session, audit_id=audit.id).items.get(item_id)
+    if placed is None:
         raise NotFound("This audit has no checklist item with this id.")
     changes = {name: getattr(data, name) for name in SAVED_FIELDS if name in data.model_fields_set}
     if changes.get("note") is None:
         changes.pop("note", None)  # a note is cleared with "", never with null
-    if changes.get("verdict") and changes["verdict"] not in {c.value for c in v.verdicts_for(audit.audit_type)}:
-        raise Invalid("An ungraded nonconformity is for internal audits; grade it major or minor.", field="verdict")
+    if changes.get("verdict"):
+        _check_answer(audit, placed, changes["verdict"])
 
     current = get_response(session=session, audit=audit, item_id=item_id)
     if current is not None and all(getattr(current, name) == value for name, value in changes.items()):
@@ -72,6 +73,16 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
         session.rollback()
         raise StaleVersion(current=get_response(session=session, audit=audit, item_id=item_id, fresh=True), submitted=data) from None
     return saved
+
+
+def _check_answer(audit: Audit, placed: PlacedItem, answer: str) -> None:
+    if answer in {c.value for c in v.answers_for(audit.audit_type, placed.item.kind)}:
+        return
+    if placed.item.is_step:
+        raise Invalid("A step of the audit is done or not done; it takes no verdict.", field="verdict")
+    if answer in v.STEP_STATES:
+        raise Invalid("Done and not done are for the audit's own steps; a question takes a verdict.", field="verdict")
+    raise Invalid("An ungraded nonconformity is for internal audits; grade it major or minor.", field="verdict")
 
 
 def get_response(*, session: Session, audit: Audit, item_id: str, fresh: bool = False) -> Response | None:

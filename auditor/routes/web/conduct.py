@@ -24,7 +24,7 @@ def conduct_audit(request: Request, audit: AuditDep, session: SessionDep, user: 
     view = responses.conduct_view(session=session, actor=user, audit=audit)
     can = access.audit_permissions(session=session, user=user, audit=audit)
     organisation = session.get(Organisation, audit.organisation_id)
-    verdict_labels = {c.value: gettext(c.short or c.label) for c in v.VERDICTS}
+    verdict_labels = {c.value: gettext(c.short or c.label) for c in v.ANSWERS}
     return render(request, "conduct/page.html", {"audit": audit, "organisation": organisation, "view": view, "verdict_labels": verdict_labels, "can": can})
 
 
