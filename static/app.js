@@ -47,7 +47,7 @@
   document.addEventListener("htmx:sendError", () => show(messages.offline, true));
   document.addEventListener("htmx:responseError", (event) => {
     let detail = "";
-    try { detail = JSON.parse(event.detail.xhr.responseText).detail; } catch (err) {
+    try { detail = JSON.parse(event.detail.xhr.responseText).detail; } catch {
       const box = new DOMParser().parseFromString(event.detail.xhr.responseText, "text/html").querySelector(".error-box p");
       detail = box ? box.textContent : "";
     }

@@ -54,11 +54,11 @@
       const fields = { ...(this.inflight || {}), ...this.pending };
       try {
         localStorage.setItem(draftPrefix + this.id, JSON.stringify({ base: this.version, fields, at: Date.now() }));
-      } catch (err) { /* storage full or disabled: the in-memory copy still retries */ }
+      } catch { /* storage full or disabled: the in-memory copy still retries */ }
     }
 
     clearDraft() {
-      try { localStorage.removeItem(draftPrefix + this.id); } catch (err) { /* ignore */ }
+      try { localStorage.removeItem(draftPrefix + this.id); } catch { /* ignore */ }
     }
 
     async flush() {
@@ -74,12 +74,12 @@
           headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrfToken },
           body: JSON.stringify({ ...sending, version: this.version }),
         });
-      } catch (err) {
+      } catch {
         this.unconfirmed = { base: this.version, fields: sending };
         return this.retryLater(sending, navigator.onLine === false ? "offline" : "failed");
       }
       let body = null;
-      try { body = await response.json(); } catch (err) { body = null; }
+      try { body = await response.json(); } catch { body = null; }
 
       if (response.ok && body) {
         this.inflight = null;
@@ -234,7 +234,7 @@
       if (!key || !key.startsWith(draftPrefix)) continue;
       const item = items.get(key.slice(draftPrefix.length));
       let draft;
-      try { draft = JSON.parse(localStorage.getItem(key)); } catch (err) { continue; }
+      try { draft = JSON.parse(localStorage.getItem(key)); } catch { continue; }
       if (!item || !draft || !draft.fields || isEmpty(draft.fields)) continue;
       if ("note" in draft.fields) item.note.value = draft.fields.note;
       if ("verdict" in draft.fields) item.showVerdict(draft.fields.verdict);
