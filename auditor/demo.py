@@ -104,7 +104,7 @@ USERS = [
     ("admin@auditor.example", "Demo-administrator", "admin", False),
     ("lead@auditor.example", "Mette Lund", "lead_auditor", False),
     ("auditor@auditor.example", "Jonas Krogh", "auditor", False),
-    ("kvalitet@nordlys.example", "Kvalitetschef (demo)", "quality_manager", True),
+    ("kvalitet@nordlys.example", "Kvalitets- og arbejdsmiljøansvarlig (demo)", "quality_manager", True),
     ("handling@nordlys.example", "Driftschef (demo)", "action_owner", True),
     ("ledelse@nordlys.example", "Direktion (demo)", "viewer", True),
 ]

@@ -316,6 +316,13 @@ def test_steps_of_the_audit_are_reported_but_not_counted(client, make_audit, lib
     assert "☐\u00a0NC" in boxes["2-HR-01"] and "Done" not in boxes["2-HR-01"]
 
 
+def test_an_internal_audit_report_is_confidential_without_a_certification_body(client, make_audit):
+    internal = all_text(download(client, make_audit(audit_type="internal", checklists=["at-internal-audit"]), lang="da"))
+    assert "fortrolig inden for den auditerede organisation" in internal and "certificeringsorgan" not in internal
+    for audit_type in ("stage1", "surveillance"):
+        assert "certificeringsorganet" in all_text(download(client, make_audit(audit_type=audit_type), lang="da"))
+
+
 # Report details
 
 def test_report_details_are_checked(client, demo_audit, make_user):

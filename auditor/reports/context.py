@@ -47,6 +47,7 @@ class AuditInfo:
     type: str
     type_code: str
     is_certification: bool
+    is_internal: bool
     status: str
     dates: str
     start_date: str
@@ -307,7 +308,7 @@ def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str
                              format_datetime(now, "medium", tzinfo="Europe/Copenhagen", locale=lang), lang),
         "audit": AuditInfo(
             title=audit.title, type=label(v.AUDIT_TYPES, audit.audit_type), type_code=audit.audit_type,
-            is_certification=audit.audit_type in v.CERTIFICATION_AUDIT_TYPES, status=label(v.AUDIT_STATUSES, audit.status),
+            is_certification=audit.audit_type in v.CERTIFICATION_AUDIT_TYPES, is_internal=audit.audit_type == v.AuditType.INTERNAL, status=label(v.AUDIT_STATUSES, audit.status),
             dates=day(audit.start_date) + ("" if audit.end_date == audit.start_date else f" – {day(audit.end_date)}"),
             start_date=day(audit.start_date), end_date=day(audit.end_date),
             objectives=audit.objectives, scope=audit.scope, criteria=audit.criteria,

@@ -211,9 +211,15 @@ def _audit_report(document, t) -> None:
     _text(document, t(
         "An audit is based on a sample of the available information, so the findings may not cover everything that "
         "could have been found."))
+    _tag(document, "{%p if not audit.is_internal %}")
     _text(document, t(
         "This report is confidential between the audit client, the auditee and the certification body. Interviewees are recorded "
         "by role, never by name, and confidential interview notes are not part of the report."))
+    _tag(document, "{%p else %}")
+    _text(document, t(
+        "This report is confidential within the organisation audited. Interviewees are recorded by role, never by name, and "
+        "confidential interview notes are not part of the report."))
+    _tag(document, "{%p endif %}")
 
     _heading(document, t("Signatures"))
     _signatures(document, t)

@@ -30,6 +30,7 @@ VARIABLES: dict[str, str] = {
     "audit.type": N_("Audit type, in the report's language"),
     "audit.type_code": N_("Audit type code: internal, stage1, stage2, surveillance, recertification, special"),
     "audit.is_certification": N_("True for certification audits (stage 2, surveillance, recertification, special)"),
+    "audit.is_internal": N_("True for internal audits (no certification body is involved)"),
     "audit.status": N_("Status of the audit"),
     "audit.dates": N_("Dates of the audit, e.g. 3.–4. March 2026"),
     "audit.start_date": N_("First day of the audit"),
@@ -175,7 +176,7 @@ def sample_context(lang: str = v.Language.EN) -> dict[str, object]:
                    "Sample note", ["Sample evidence"], [photo])
     return {
         "report": ReportInfo("A00001", "1", label(v.REPORT_KINDS, v.ReportKind.AUDIT_REPORT), "1. March 2026 12:00", lang),
-        "audit": AuditInfo("Sample audit", label(v.AUDIT_TYPES, v.AuditType.STAGE2), v.AuditType.STAGE2, True, label(v.AUDIT_STATUSES, v.AuditStatus.REPORTING),
+        "audit": AuditInfo("Sample audit", label(v.AUDIT_TYPES, v.AuditType.STAGE2), v.AuditType.STAGE2, True, True, label(v.AUDIT_STATUSES, v.AuditStatus.REPORTING),
                            "3.–4. March 2026", "3. March 2026", "4. March 2026", "Sample objectives", "Sample scope", "Sample criteria",
                            ["Sample checklist (v1)"], "Sample deviations", "Sample summary", "Sample conclusion",
                            label(v.RECOMMENDATIONS, v.Recommendation.CERTIFY), v.Recommendation.CERTIFY),
