@@ -259,7 +259,9 @@ ACTORS = Vocabulary(
 )
 Actor = ACTORS.enum
 
-# BEK 1406 chapter 3: risk factors with special rules.
+# BEK 1406: the risk factors of chapter 3, which have special rules (violence outside working hours has rules of its
+# own), and § 5's other influences (night work, high demands on concentration, lack of meaning, job insecurity), so a
+# finding on one of those has a legal anchor too.
 BEK1406_FACTORS = Vocabulary(
     "Bek1406Factor",
     Choice("workload", N_("High workload and time pressure")),
@@ -267,6 +269,8 @@ BEK1406_FACTORS = Vocabulary(
     Choice("emotional_demands", N_("High emotional demands in work with people")),
     Choice("offensive_behaviour", N_("Offensive behaviour, incl. bullying and sexual harassment")),
     Choice("violence", N_("Work-related violence")),
+    Choice("violence_outside_hours", N_("Work-related violence outside working hours")),
+    Choice("general_s5", N_("Other influences (section 5)")),
 )
 Bek1406Factor = BEK1406_FACTORS.enum
 

@@ -11,6 +11,7 @@ import pytest
 from auditor import vocabulary as v
 from auditor.checklists import load_library, parse_file
 from auditor.cli import main
+from auditor.i18n import translate
 from auditor.paths import CHECKLISTS_DIR
 from auditor.schemas import AuditIn
 from auditor.services import audits
@@ -229,6 +230,17 @@ def test_the_screening_covers_every_hazard_factor_and_bek_factor(library):
     items = list(library.get("hazard-screening").checklist.items())
     assert {h for item in items for h in item.tags.hazards} == set(v.HAZARD_FACTORS.values)
     assert {b for item in items for b in item.tags.bek1406} == set(v.BEK1406_FACTORS.values)
+
+
+def test_violence_outside_working_hours_and_section_5_have_bek_tags_of_their_own(library):
+    items = {item.id: item for loaded in library for item in loaded.checklist.items()}
+    assert items["screening.bek.violence.outside-hours"].tags.bek1406 == [v.Bek1406Factor.VIOLENCE_OUTSIDE_HOURS]
+    assert items["screening.bek.violence.assessment"].tags.bek1406 == [v.Bek1406Factor.VIOLENCE]
+    assert v.Bek1406Factor.GENERAL_S5 in items["screening.t1.hours.assessment"].tags.bek1406  # night work
+    assert v.Bek1406Factor.GENERAL_S5 in items["screening.bek.general-s5.assessment"].tags.bek1406
+    assert v.Bek1406Factor.VIOLENCE_OUTSIDE_HOURS in items["at-external.vap.violence"].tags.bek1406
+    assert [translate(v.BEK1406_FACTORS[factor].label, "da") for factor in (v.Bek1406Factor.VIOLENCE_OUTSIDE_HOURS, v.Bek1406Factor.GENERAL_S5)] == [
+        "Arbejdsrelateret vold uden for arbejdstid", "Øvrige påvirkninger (§ 5)"]
 
 
 # Freezing
