@@ -339,6 +339,7 @@ class ActionIn(_In):
     owner_id: int
     due_date: date
     prevention_level: v.PreventionLevel
+    scope: v.MeasureScope
 
 
 class PlanReviewIn(_In):
@@ -368,6 +369,7 @@ class CaseActionOut(BaseModel):
     owner: str
     due_date: date
     prevention_level: v.PreventionLevel
+    scope: v.MeasureScope | None
     status: v.ActionStatus
     overdue: bool
     implemented_at: datetime | None

@@ -21,6 +21,7 @@ class Choice:
     label: str
     colour: str = "#6b7280"  # hex, used by CSS and by Word cell shading
     short: str = ""  # a short label for tight places (buttons, table cells)
+    help: str = ""  # what the choice means, where a person picks it
 
 
 class Vocabulary:
@@ -305,13 +306,27 @@ HAZARD_FACTORS = Vocabulary(
 HazardFactor = HAZARD_FACTORS.enum
 HAZARD_TABLES = {"org": 1, "social": 2, "env": 3}
 
+# The three prevention levels, with the names the Dansk Standard deck gives them. A level says when a measure acts, not
+# whom it reaches: whether a measure is collective or individual (BEK 1406 § 6: collective first) is MEASURE_SCOPES.
 PREVENTION_LEVELS = Vocabulary(
     "PreventionLevel",
-    Choice("primary", N_("Primary prevention"), "#15803d"),
-    Choice("secondary", N_("Secondary prevention"), "#ca8a04"),
-    Choice("tertiary", N_("Tertiary prevention"), "#b91c1c"),
+    Choice("primary", N_("Primary prevention"), "#15803d",
+           help=N_("Anticipate: organise, plan and carry out the work so that problems do not arise.")),
+    Choice("secondary", N_("Secondary prevention"), "#ca8a04",
+           help=N_("Handle: spot, limit and reduce strain early, and build the ability to deal with problems when they arise.")),
+    Choice("tertiary", N_("Tertiary prevention"), "#b91c1c",
+           help=N_("Respond and treat: halt a harmful course, restore resources and help people back to work; often individual "
+                   "treatment once health has been affected.")),
 )
 PreventionLevel = PREVENTION_LEVELS.enum
+
+# Whom a corrective action reaches, whatever its prevention level.
+MEASURE_SCOPES = Vocabulary(
+    "MeasureScope",
+    Choice("collective", N_("Collective measure"), help=N_("Aimed at the work, a team or the whole workplace.")),
+    Choice("individual", N_("Individual measure"), help=N_("Aimed at one person, e.g. a course, coaching or treatment.")),
+)
+MeasureScope = MEASURE_SCOPES.enum
 
 # Clause references are "<standard>:<clause>", e.g. "45003:6.1.2".
 STANDARDS = {"45001": "ISO 45001", "45003": "ISO 45003"}

@@ -243,6 +243,17 @@ def test_violence_outside_working_hours_and_section_5_have_bek_tags_of_their_own
         "Arbejdsrelateret vold uden for arbejdstid", "Øvrige påvirkninger (§ 5)"]
 
 
+def test_prevention_levels_follow_one_rule(library):
+    """Handling a problem that has arisen, and building competence, is secondary prevention; assessing is no prevention."""
+    items = {item.id: item for loaded in library for item in loaded.checklist.items()}
+    handling = ["at-internal.conduct.lm.offensive-violence", "screening.bek.offensive-behaviour.handling", "screening.t2.bullying.assessment"]
+    competence = ["iso45003.7.2.manager-training", "iso45003.7.2.worker-instruction", "at-external.ll.competence", "at-internal.conduct.ll.competence"]
+    assessment = [f"at-external.vap.{factor}" for factor in ("workload", "unclear-demands", "emotional-demands", "offensive-behaviour", "violence")]
+    assert {item_id: items[item_id].tags.prevention for item_id in handling + competence} == dict.fromkeys(handling + competence, v.PreventionLevel.SECONDARY)
+    assert {item_id: items[item_id].tags.prevention for item_id in [*assessment, "at-external.lm.violence"]} == dict.fromkeys(
+        [*assessment, "at-external.lm.violence"], None)
+
+
 # Freezing
 
 def test_editing_a_file_later_never_changes_an_existing_audit(session, write_checklist, tmp_path, make_organisation, admin):

@@ -1,8 +1,10 @@
-"""BEK 1406 tags: violence outside working hours is a factor of its own
+"""BEK 1406 tags: violence outside working hours is a factor of its own; a corrective action says whether it is
+collective or individual
 
 Findings and cases raised on the screening's question on violence outside working hours took the item's tag
 `violence`; they now carry `violence_outside_hours`, so the management review counts them under that factor.
 (The new tag `general_s5`, BEK 1406 § 5's other influences, needs no data: nothing carried it before.)
+`caseaction.scope` (collective or individual) is empty for the actions planned before it: nobody said.
 
 Revision ID: 0011
 Revises: 0009
@@ -11,6 +13,7 @@ Create Date: 2026-11-27 05:40:00.000000
 
 from alembic import op
 import sqlalchemy as sa
+import sqlmodel
 
 
 revision = '0011'
@@ -40,8 +43,12 @@ def _retag(old: str, new: str | None, *, only_item: bool) -> None:
 
 def upgrade() -> None:
     _retag('violence', 'violence_outside_hours', only_item=True)
+    with op.batch_alter_table('caseaction') as batch_op:
+        batch_op.add_column(sa.Column('scope', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('caseaction') as batch_op:
+        batch_op.drop_column('scope')
     _retag('violence_outside_hours', 'violence', only_item=False)
     _retag('general_s5', None, only_item=False)
