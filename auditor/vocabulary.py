@@ -248,7 +248,9 @@ EVIDENCE_METHODS = Vocabulary(
 EvidenceMethod = EVIDENCE_METHODS.enum
 INTERVIEW_METHODS = frozenset({EvidenceMethod.INTERVIEW_INDIVIDUAL, EvidenceMethod.INTERVIEW_GROUP})
 
-# The actors of Arbejdstilsynet's three-layer model; interviewees are recorded by these roles.
+# The actors of Arbejdstilsynet's three-layer model, and the further people IAF MD 22 (9.4.4.2) has a certification
+# body interview: the OH&S representatives, the staff who monitor workers' health, temporary workers and contractors.
+# Interviewees are recorded by these roles.
 ACTORS = Vocabulary(
     "Actor",
     Choice("strategic_management", N_("Strategic management")),
@@ -257,6 +259,10 @@ ACTORS = Vocabulary(
     Choice("cooperation_bodies", N_("AMO / MED / SU")),
     Choice("staff_functions", N_("HR / OH&S staff")),
     Choice("employees", N_("Employees")),
+    Choice("ohs_representative", N_("OH&S representative (AMR)")),
+    Choice("health_monitoring", N_("Staff who monitor workers' health (occupational health service, psychologist)")),
+    Choice("temporary_workers", N_("Temporary workers")),
+    Choice("contractors", N_("Contractors' workers")),
 )
 Actor = ACTORS.enum
 

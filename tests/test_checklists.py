@@ -254,6 +254,16 @@ def test_prevention_levels_follow_one_rule(library):
         [*assessment, "at-external.lm.violence"], None)
 
 
+def test_the_external_guide_has_a_walk_round_and_asks_the_md_22_roles(library):
+    checklist = library.get("at-external-audit").checklist
+    walk_round = next(section for section in checklist.sections if section.code == "RUND")
+    assert len(walk_round.items) >= 3 and "Arbejdstilsynet" in walk_round.description.da
+    actors = {actor for item in checklist.items() for actor in item.tags.actors}
+    assert {v.Actor.TEMPORARY_WORKERS, v.Actor.CONTRACTORS} <= actors
+    offensive = next(item for item in checklist.items() if item.id == "at-external.vap.offensive-behaviour")
+    assert "kendte til sagen og ikke handlede" in offensive.guidance.da and "partsaftale" in offensive.guidance.da
+
+
 # Freezing
 
 def test_editing_a_file_later_never_changes_an_existing_audit(session, write_checklist, tmp_path, make_organisation, admin):

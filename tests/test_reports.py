@@ -368,6 +368,20 @@ def test_evidence_is_listed_by_role_never_by_name(client, session, demo_audit, a
     assert "Group interview (First-line management, 2): To ledere bekræfter." in all_text(download(client, demo_audit, lang="en"))
 
 
+def test_the_report_lists_the_roles_interviewed_as_iaf_md_22_asks(client, session, make_audit, admin, first_item_id):
+    audit = make_audit()
+    for role, count, confidential in (("health_monitoring", 1, False), ("temporary_workers", 3, False), ("temporary_workers", 2, False),
+                                      ("contractors", 1, True)):
+        evidence.add_evidence(session=session, actor=admin, audit=audit, item_id=first_item_id, data=EvidenceIn(
+            method="interview_group", summary="Samtale", interviewee_role=role, interviewee_count=count, confidential=confidential))
+    document = download(client, audit, lang="en")
+    rows = {row.cells[0].text: (row.cells[1].text, row.cells[2].text) for row in table_after(document, "Interviewee role").rows[1:]}
+    assert rows["Staff who monitor workers' health (occupational health service, psychologist)"] == ("1", "1")
+    assert rows["Temporary workers"] == ("2", "5")
+    assert rows["OH&S representative (AMR)"] == rows["Contractors' workers"] == ("not interviewed", "–")  # a confidential one is not told
+    assert len(rows) == len(v.ACTORS.values)
+
+
 def test_report_details_of_a_closed_audit_stay_as_they_were(client, make_audit):
     audit = make_audit()
     for status in ("in_progress", "reporting", "closed"):

@@ -102,6 +102,13 @@ class PlanRow:
 
 
 @dataclass(frozen=True)
+class InterviewCount:
+    role: str
+    interviews: int
+    people: int
+
+
+@dataclass(frozen=True)
 class VerdictCount:
     code: str
     label: str
@@ -233,7 +240,12 @@ def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str
 
     # actor=None: a report never carries confidential evidence or photos, whoever downloads it.
     evidence_by_item: dict[str, list[str]] = {}
+    interviews: Counter[str] = Counter()
+    interviewed: Counter[str] = Counter()
     for entry in evidence.list_evidence(session=session, actor=None, audit=audit):
+        if entry.method in v.INTERVIEW_METHODS and entry.interviewee_role:
+            interviews[entry.interviewee_role] += 1
+            interviewed[entry.interviewee_role] += entry.interviewee_count or 0
         who = f" ({label(v.ACTORS, entry.interviewee_role)}, {entry.interviewee_count})" if entry.interviewee_role else ""
         evidence_by_item.setdefault(entry.item_id, []).append(f"{label(v.EVIDENCE_METHODS, entry.method)}{who}: {entry.summary}")
     photos_by_item: dict[str, list[PhotoRow]] = {}
@@ -332,6 +344,7 @@ def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str
         ],
         "statistics": Statistics(answered, questions, round(100 * answered / questions) if questions else 0, by_verdict, by_section,
                                  Picture(chart, CHART_WIDTH_MM)),
+        "interviews": [InterviewCount(t(actor.label), interviews[actor.value], interviewed[actor.value]) for actor in v.ACTORS],
         "findings": finding_rows,
         "nonconformities": [f for f in finding_rows if f.kind in v.NONCONFORMITY_KINDS],
         "good_practice": [f for f in finding_rows if f.kind == v.Verdict.GOOD_PRACTICE],

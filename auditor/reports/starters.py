@@ -133,6 +133,11 @@ def _audit_report(document, t) -> None:
     _tag(document, "{%p endif %}")
     _heading(document, t("Deviations from the audit plan"), level=3)
     _text(document, "{{ audit.plan_deviations or " + _literal(t("None.")) + " }}")
+    _heading(document, t("Interviews by role"), level=3)
+    table = add_table(document, [t("Interviewee role"), t("Interviews"), t("People")], widths=(110, 30, 30))
+    add_row(table, ["{%tr for row in interviews %}", "", ""])
+    add_row(table, ["{{ row.role }}", "{{ row.interviews or " + _literal(t("not interviewed")) + " }}", "{{ row.people or " + DASH + " }}"])
+    add_row(table, ["{%tr endfor %}", "", ""])
 
     _heading(document, t("Summary and conclusion"))
     _text(document, "{{ audit.summary or " + DASH + " }}")

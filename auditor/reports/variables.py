@@ -14,7 +14,7 @@ from auditor import vocabulary as v
 from auditor.i18n import N_, translate
 from auditor.reports.charts import BarChart
 from auditor.reports.context import (
-    CHART_WIDTH_MM, PHOTO_WIDTH_MM, ActionRow, AuditInfo, CaseInfo, CertificateInfo, ChecklistInfo, FindingRow, ItemRow, OrganisationInfo, PhotoRow, PlanRow,
+    CHART_WIDTH_MM, PHOTO_WIDTH_MM, ActionRow, AuditInfo, CaseInfo, CertificateInfo, ChecklistInfo, FindingRow, InterviewCount, ItemRow, OrganisationInfo, PhotoRow, PlanRow,
     ReportInfo, SectionBlock, SectionCount, SiteInfo, Statistics, TeamInfo, VerdictCount, tint,
 )
 from auditor.reports.pictures import Picture
@@ -64,6 +64,10 @@ VARIABLES: dict[str, str] = {
     "plan[].activity": N_("Activity"),
     "plan[].auditor": N_("Auditor"),
     "plan[].auditee_role": N_("Auditee, by role"),
+    "interviews[]": N_("Each interviewee role, whether interviewed or not (IAF MD 22 names the roles a certification body interviews)"),
+    "interviews[].role": N_("The role"),
+    "interviews[].interviews": N_("Number of interviews recorded with the role (0: not interviewed)"),
+    "interviews[].people": N_("Number of people of the role interviewed"),
     "statistics.answered": N_("Number of checklist questions answered (steps of the audit are not counted)"),
     "statistics.total": N_("Number of checklist questions (steps of the audit are not counted)"),
     "statistics.percent": N_("Share answered, in per cent"),
@@ -185,6 +189,7 @@ def sample_context(lang: str = v.Language.EN) -> dict[str, object]:
         "team": TeamInfo("Sample lead auditor", ["Sample auditor"], "Sample auditor"),
         "plan": [PlanRow("3.3.2026", "09:00–10:00", "Sample activity", "Sample auditor", "Sample role")],
         "statistics": Statistics(27, 30, 90, verdicts, [SectionCount("6 Planning", 30, 27, 20, 3, 3, 1)], Picture(chart, CHART_WIDTH_MM)),
+        "interviews": [InterviewCount("Sample role", 2, 5)],
         "findings": [finding],
         "nonconformities": [finding],
         "good_practice": [finding],
