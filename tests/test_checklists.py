@@ -134,7 +134,7 @@ def test_validate_command_exits_1_without_a_traceback(write_checklist, capsys):
 
 def test_validate_command_accepts_the_shipped_library(capsys):
     assert main(["checklists", "validate", str(CHECKLISTS_DIR)]) == 0
-    assert capsys.readouterr().out.count("ok: ") == 4
+    assert capsys.readouterr().out.count("ok: ") == 5
 
 
 def test_list_command_shows_id_version_title_and_count(capsys, monkeypatch, tmp_path):
@@ -262,6 +262,16 @@ def test_the_external_guide_has_a_walk_round_and_asks_the_md_22_roles(library):
     assert {v.Actor.TEMPORARY_WORKERS, v.Actor.CONTRACTORS} <= actors
     offensive = next(item for item in checklist.items() if item.id == "at-external.vap.offensive-behaviour")
     assert "kendte til sagen og ikke handlede" in offensive.guidance.da and "partsaftale" in offensive.guidance.da
+
+
+def test_a_question_bank_per_bek_factor_for_deep_dives(library):
+    checklist = library.get("bek1406-factors").checklist
+    per_factor = Counter(factor for item in checklist.items() for factor in item.tags.bek1406)
+    assert set(per_factor) == set(v.BEK1406_FACTORS.values)
+    assert {factor: n for factor, n in per_factor.items() if not 4 <= n <= 8} == {}
+    assert all(len(item.tags.bek1406) == 1 for item in checklist.items())  # a finding on one question names one factor
+    assert checklist.title.da.endswith("– inspireret af Arbejdstilsynets spørgeguider")
+    assert "inspireret af Arbejdstilsynets" in checklist.attribution.da and "Ikke Arbejdstilsynets egne spørgsmål" in checklist.attribution.da
 
 
 # Freezing
