@@ -59,11 +59,17 @@ def _cover(document, t, title: str) -> None:
         (t("Dates"), "{{ audit.dates }}"),
         (t("Lead auditor"), "{{ team.lead or " + DASH + " }}"),
         (t("Audit team"), "{{ team.auditors|join(', ') or " + DASH + " }}"),
-        (t("Checklists"), "{% for checklist in checklists %}{{ checklist.title }} (v{{ checklist.version }})\n{{ checklist.attribution }}"
-                          "{% if not loop.last %}\n{% endif %}{% endfor %}"),
+        (t("Checklists"), "{% for checklist in checklists %}{{ checklist.title }} (v{{ checklist.version }}){% if not loop.last %}\n{% endif %}{% endfor %}"),
         (t("Report id and version"), "{{ report.id }}, " + t("version") + " {{ report.version }}"),
         (t("Generated"), "{{ report.generated }}"),
     ])
+    # Who wrote each checklist and what inspired it, so nobody takes an AT-inspired checklist for AT's own guide.
+    _tag(document, "{%p for checklist in checklists %}")
+    note = document.add_paragraph("{{ checklist.title }}: {{ checklist.attribution }}")
+    note.paragraph_format.space_before, note.paragraph_format.space_after = Pt(2), Pt(0)
+    note.runs[0].italic = True
+    note.runs[0].font.size = Pt(8)
+    _tag(document, "{%p endfor %}")
 
 
 def _heading(document, text: str, level: int = 1, new_page: bool = False):
