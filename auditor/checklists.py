@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from auditor import vocabulary as v
 
@@ -71,6 +71,7 @@ def _check_known(values: list[str], vocabulary: v.Vocabulary) -> list[str]:
 class Item(_Strict):
     id: Annotated[str, Field(pattern=ID_PATTERN)]
     code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=24)]
+    kind: v.ItemKind = v.ItemKind.QUESTION
     clauses: list[str] = []
     question: Text
     guidance: Text | None = None
@@ -84,6 +85,16 @@ class Item(_Strict):
             if not CLAUSE_PATTERN.match(ref):
                 raise ValueError(f"clause {ref!r} must look like '45003:6.1.2' or '45001:9.3'")
         return values
+
+    @model_validator(mode="after")
+    def _a_step_is_not_a_requirement(self) -> Item:
+        if self.is_step and (self.clauses or self.tags != Tags()):
+            raise ValueError("a step is the auditor's own work: it takes no clauses and no tags")
+        return self
+
+    @property
+    def is_step(self) -> bool:
+        return self.kind == v.ItemKind.STEP
 
 
 class Section(_Strict):

@@ -105,7 +105,7 @@ USERS = [
     ("admin@auditor.example", "Demo-administrator", "admin", False),
     ("lead@auditor.example", "Mette Lund", "lead_auditor", False),
     ("auditor@auditor.example", "Jonas Krogh", "auditor", False),
-    ("kvalitet@nordlys.example", "Kvalitetschef (demo)", "quality_manager", True),
+    ("kvalitet@nordlys.example", "Kvalitets- og arbejdsmiljøansvarlig (demo)", "quality_manager", True),
     ("handling@nordlys.example", "Driftschef (demo)", "action_owner", True),
     ("ledelse@nordlys.example", "Direktion (demo)", "viewer", True),
 ]
@@ -181,9 +181,9 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
     cases.record_root_cause(session=session, actor=quality_manager, case=case, method="five_whys",
                             cause="APV-proceduren beskriver kun fastansatte; vikarer blev ikke nævnt, da proceduren blev skrevet i 2019.")
     cases.add_action(session=session, actor=quality_manager, case=case, description="Ret APV-proceduren, så vikarer og indlejede altid er med.",
-                     owner_id=owner.id, due_date=today + timedelta(days=30), prevention_level="primary")
+                     owner_id=owner.id, due_date=today + timedelta(days=30), prevention_level="primary", scope="collective")
     cases.add_action(session=session, actor=quality_manager, case=case, description="Aftal med vikarbureauet, at vikarer deltager i APV og trivselsmåling.",
-                     owner_id=owner.id, due_date=today + timedelta(days=45), prevention_level="primary")
+                     owner_id=owner.id, due_date=today + timedelta(days=45), prevention_level="primary", scope="collective")
     cases.submit_plan(session=session, actor=quality_manager, case=case)
     cases.review_plan(session=session, actor=lead, case=case, accept=True)
     return Demo(audit, True, passwords)

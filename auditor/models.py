@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy import JSON, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import AutoString, Column, Field, SQLModel
 
-from auditor.vocabulary import ActionStatus, Actor, AuditStatus, AuditType, CaseSource, CaseStatus, EvidenceMethod, FindingKind, Language, PlanKind, PreventionLevel, ReportKind, Role, RootCauseMethod, TeamRole, Verdict, VerificationResult
+from auditor.vocabulary import ActionStatus, Actor, Answer, AuditStatus, AuditType, CaseSource, CaseStatus, EvidenceMethod, FindingKind, Language, MeasureScope, PlanKind, PreventionLevel, ReportKind, Role, RootCauseMethod, TeamRole, Verdict, VerificationResult
 
 RowT = TypeVar("RowT", bound=SQLModel)
 
@@ -240,7 +240,7 @@ class Response(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     audit_id: int = Field(foreign_key="audit.id", ondelete="CASCADE")
     item_id: str = Field(max_length=80)
-    verdict: Verdict | None = _choice(Verdict, 20, default=None)
+    verdict: Answer | None = _choice(Answer, 20, default=None)  # a question's verdict or a step's state
     note: str = Field(default="", sa_type=Text)
     version: int = 1
     updated_at: datetime = _timestamp()
@@ -364,6 +364,7 @@ class CaseAction(SQLModel, table=True):
     owner_id: int = Field(foreign_key="user.id", index=True)
     due_date: date
     prevention_level: PreventionLevel = _choice(PreventionLevel, 20)
+    scope: MeasureScope | None = _choice(MeasureScope, 20, default=None)  # None: added before actions had a scope
     status: ActionStatus = _choice(ActionStatus, 20, default=ActionStatus.OPEN)
     implemented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     implementation_note: str = Field(default="", sa_type=Text)

@@ -231,7 +231,7 @@ class ResponseIn(Input):
     """A save of one answer. Fields left out keep their stored value; `version` is the one the save is based on
     (0 when there was no answer yet)."""
 
-    verdict: v.Verdict | None = None
+    verdict: v.Answer | None = None  # a question's verdict; a step of the audit (item kind "step") is done or not_done
     note: LongText | None = None
     version: Annotated[int, Field(ge=0)]
 
@@ -264,7 +264,7 @@ class AnswerOut(BaseModel):
     """An answer to one item; version 0 is an item not answered yet."""
 
     item_id: str
-    verdict: v.Verdict | None
+    verdict: v.Answer | None
     note: str
     version: int
     updated_at: datetime | None
@@ -400,6 +400,7 @@ class ActionIn(Input):
     owner_id: RowId
     due_date: date
     prevention_level: v.PreventionLevel
+    scope: v.MeasureScope
 
 
 class PlanReviewIn(Input):
@@ -429,6 +430,7 @@ class CaseActionOut(BaseModel):
     owner: str
     due_date: date
     prevention_level: v.PreventionLevel
+    scope: v.MeasureScope | None
     status: v.ActionStatus
     overdue: bool
     implemented_at: datetime | None

@@ -22,6 +22,7 @@ class Choice:
     label: str
     colour: str = "#6b7280"  # hex, used by CSS and by Word cell shading
     short: str = ""  # a short label for tight places (buttons, table cells)
+    help: str = ""  # what the choice means, where a person picks it
 
 
 class Vocabulary:
@@ -66,6 +67,31 @@ FINDING_KINDS = Vocabulary("FindingKind", *(c for c in VERDICTS if c.value not i
 FindingKind = FINDING_KINDS.enum
 NONCONFORMITY_KINDS = frozenset({FindingKind.MAJOR_NC, FindingKind.MINOR_NC, FindingKind.NC})
 
+
+
+# What a checklist item is. A question takes a verdict on the auditee. A step is the auditor's own work (the internal
+# audit's phases prepare, assess and report, follow up): done or not done, with no clauses, no finding and no place in
+# the statistics, so the audit's own process is never scored against the organisation audited.
+ITEM_KINDS = Vocabulary(
+    "ItemKind",
+    Choice("question", N_("Question")),
+    Choice("step", N_("Audit step")),
+)
+ItemKind = ITEM_KINDS.enum
+STEP_STATES = Vocabulary(
+    "StepState",
+    Choice("done", N_("Done"), "#15803d", N_("Done")),
+    Choice("not_done", N_("Not done"), "#6b7280", N_("Not done")),
+)
+StepState = STEP_STATES.enum
+# What a response stores: a question's verdict or a step's state.
+ANSWERS = Vocabulary("Answer", *VERDICTS, *STEP_STATES)
+Answer = ANSWERS.enum
+
+
+def answers_for(audit_type: str, item_kind: str) -> list[Choice]:
+    """What an item of this kind may be answered with in an audit of this type."""
+    return list(STEP_STATES) if item_kind == ItemKind.STEP else verdicts_for(audit_type)
 
 
 def verdicts_for(audit_type: str) -> list[Choice]:
@@ -239,7 +265,9 @@ EVIDENCE_METHODS = Vocabulary(
 EvidenceMethod = EVIDENCE_METHODS.enum
 INTERVIEW_METHODS = frozenset({EvidenceMethod.INTERVIEW_INDIVIDUAL, EvidenceMethod.INTERVIEW_GROUP})
 
-# The actors of Arbejdstilsynet's three-layer model; interviewees are recorded by these roles.
+# The actors of Arbejdstilsynet's three-layer model, and the further people IAF MD 22 (9.4.4.2) has a certification
+# body interview: the OH&S representatives, the staff who monitor workers' health, temporary workers and contractors.
+# Interviewees are recorded by these roles.
 ACTORS = Vocabulary(
     "Actor",
     Choice("strategic_management", N_("Strategic management")),
@@ -248,10 +276,16 @@ ACTORS = Vocabulary(
     Choice("cooperation_bodies", N_("AMO / MED / SU")),
     Choice("staff_functions", N_("HR / OH&S staff")),
     Choice("employees", N_("Employees")),
+    Choice("ohs_representative", N_("OH&S representative (AMR)")),
+    Choice("health_monitoring", N_("Staff who monitor workers' health (occupational health service, psychologist)")),
+    Choice("temporary_workers", N_("Temporary workers")),
+    Choice("contractors", N_("Contractors' workers")),
 )
 Actor = ACTORS.enum
 
-# BEK 1406 chapter 3: risk factors with special rules.
+# BEK 1406: the risk factors of chapter 3, which have special rules (violence outside working hours has rules of its
+# own), and § 5's other influences (night work, high demands on concentration, lack of meaning, job insecurity), so a
+# finding on one of those has a legal anchor too.
 BEK1406_FACTORS = Vocabulary(
     "Bek1406Factor",
     Choice("workload", N_("High workload and time pressure")),
@@ -259,6 +293,8 @@ BEK1406_FACTORS = Vocabulary(
     Choice("emotional_demands", N_("High emotional demands in work with people")),
     Choice("offensive_behaviour", N_("Offensive behaviour, incl. bullying and sexual harassment")),
     Choice("violence", N_("Work-related violence")),
+    Choice("violence_outside_hours", N_("Work-related violence outside working hours")),
+    Choice("general_s5", N_("Other influences (section 5)")),
 )
 Bek1406Factor = BEK1406_FACTORS.enum
 
@@ -293,13 +329,27 @@ HAZARD_FACTORS = Vocabulary(
 HazardFactor = HAZARD_FACTORS.enum
 HAZARD_TABLES = {"org": 1, "social": 2, "env": 3}
 
+# The three prevention levels, with the names the Dansk Standard deck gives them. A level says when a measure acts, not
+# whom it reaches: whether a measure is collective or individual (BEK 1406 § 6: collective first) is MEASURE_SCOPES.
 PREVENTION_LEVELS = Vocabulary(
     "PreventionLevel",
-    Choice("primary", N_("Primary prevention"), "#15803d"),
-    Choice("secondary", N_("Secondary prevention"), "#ca8a04"),
-    Choice("tertiary", N_("Tertiary prevention"), "#b91c1c"),
+    Choice("primary", N_("Primary prevention"), "#15803d",
+           help=N_("Anticipate: organise, plan and carry out the work so that problems do not arise.")),
+    Choice("secondary", N_("Secondary prevention"), "#ca8a04",
+           help=N_("Handle: spot, limit and reduce strain early, and build the ability to deal with problems when they arise.")),
+    Choice("tertiary", N_("Tertiary prevention"), "#b91c1c",
+           help=N_("Respond and treat: halt a harmful course, restore resources and help people back to work; often individual "
+                   "treatment once health has been affected.")),
 )
 PreventionLevel = PREVENTION_LEVELS.enum
+
+# Whom a corrective action reaches, whatever its prevention level.
+MEASURE_SCOPES = Vocabulary(
+    "MeasureScope",
+    Choice("collective", N_("Collective measure"), help=N_("Aimed at the work, a team or the whole workplace.")),
+    Choice("individual", N_("Individual measure"), help=N_("Aimed at one person, e.g. a course, coaching or treatment.")),
+)
+MeasureScope = MEASURE_SCOPES.enum
 
 # Clause references are "<standard>:<clause>", e.g. "45003:6.1.2".
 STANDARDS = {"45001": "ISO 45001", "45003": "ISO 45003"}

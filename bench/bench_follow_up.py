@@ -98,7 +98,7 @@ def load(session: Session, organisations: int, audits_total: int, cases_total: i
                          "updated_at": now})
         ids = session.execute(insert(Case).returning(Case.id, Case.organisation_id, Case.status, Case.opened_at), rows).all()
         actions = [{"case_id": c, "description": "Handling", "owner_id": owner_ids[org], "due_date": (opened + timedelta(days=45)).date(),
-                    "prevention_level": "primary", "status": "open", "implementation_note": "", "created_at": now}
+                    "prevention_level": "primary", "scope": "collective", "status": "open", "implementation_note": "", "created_at": now}
                    for c, org, status, opened in ids if status in {"plan_submitted", "plan_accepted", "cause_found"}]
         if actions:
             session.execute(insert(CaseAction), actions)

@@ -338,7 +338,7 @@ def _case_at(session: Session, stage: str, *, admin, owner, audit_id: int, organ
         elif step == "cause_found":
             cases.record_root_cause(session=session, actor=admin, case=case, method="free_text", cause="No routine")
             action = cases.add_action(session=session, actor=admin, case=case, description="A routine", owner_id=owner.id,
-                                      due_date=date(2026, 2, 1), prevention_level="primary")
+                                      due_date=date(2026, 2, 1), prevention_level="primary", scope="collective")
         elif step == "plan_submitted":
             cases.submit_plan(session=session, actor=admin, case=case)
         elif step == "plan_accepted":
@@ -498,7 +498,7 @@ REQUESTS: dict[tuple[str, str], Callable[[Ask], Send]] = {
     ("POST", "/api/v1/cases/{case_id}/correction"): on_case("raised", json={"correction": "Removed the hazard"}),
     ("POST", "/api/v1/cases/{case_id}/root-cause"): on_case("corrected", json={"method": "free_text", "cause": "No routine"}),
     ("POST", "/api/v1/cases/{case_id}/actions"): lambda ask: on_case("cause_found", json={
-        "description": "Training", "owner_id": ask.ids["action_owner"], "due_date": "2026-03-01", "prevention_level": "secondary"})(ask),
+        "description": "Training", "owner_id": ask.ids["action_owner"], "due_date": "2026-03-01", "prevention_level": "secondary", "scope": "collective"})(ask),
     ("POST", "/api/v1/cases/{case_id}/submit"): on_case("cause_found"),
     ("POST", "/api/v1/cases/{case_id}/review"): on_case("plan_submitted", json={"accept": True}),
     ("POST", "/api/v1/cases/{case_id}/actions/{action_id}/implement"): on_case("plan_accepted", json={"note": "Done, see the minutes"}),

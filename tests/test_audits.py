@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from markupsafe import escape
 from sqlmodel import select
 
 from auditor.models import Audit, PlanEntry
@@ -128,6 +129,17 @@ def test_plan_a_audit_with_the_form(client, session, make_organisation, make_use
     assert response.headers["location"] == f"/audits/{audit.id}"
     page = client.get(f"/audits/{audit.id}").text
     assert "Intern audit forår" in page and "Hovedkontor" in page
+
+
+def test_the_form_and_the_conduct_page_say_who_wrote_each_checklist(client, library, make_audit, make_organisation):
+    make_organisation()
+    form = client.get("/audits/new").text
+    for loaded in library:
+        assert str(escape(loaded.checklist.attribution.en)) in form
+    audit = make_audit(audit_type="internal", checklists=["at-internal-audit", "iso45003-clauses"], report_language="da")
+    page = client.get(f"/audits/{audit.id}/conduct").text
+    for checklist_id in ("at-internal-audit", "iso45003-clauses"):
+        assert page.count(str(escape(library.get(checklist_id).checklist.attribution.da))) == 1
 
 
 def test_the_form_keeps_what_was_typed_and_shows_the_error(client, session, make_organisation):

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from auditor import vocabulary as v
+from auditor.errors import Invalid
 from auditor.models import Blob, Case, CaseAttachment, PlanEntry, utcnow
 from auditor.services import cases
 
@@ -62,8 +63,13 @@ def test_the_whole_chain_with_its_refusals(chain, session):
     assert post(qm, f"{path}/root-cause", {"method": "five_whys", "cause": "APV-proceduren nævner kun fastansatte"}).json()["status"] == "cause_found"
     assert post(qm, f"{path}/submit").status_code == 409  # no action yet
     due = (date.today() + timedelta(days=20)).isoformat()
-    action = post(qm, f"{path}/actions", {"description": "Tilpas APV-proceduren til at omfatte vikarer", "owner_id": owner.id, "due_date": due, "prevention_level": "secondary"})
+    action = post(qm, f"{path}/actions", {"description": "Samtale med hver af de berørte vikarer", "owner_id": owner.id, "due_date": due, "prevention_level": "secondary", "scope": "individual"})
     assert action.status_code == 201
+    assert [(a["prevention_level"], a["scope"]) for a in action.json()["actions"]] == [("secondary", "individual")]
+    unsaid = post(qm, f"{path}/actions", {"description": "Kursus", "owner_id": owner.id, "due_date": due, "prevention_level": "secondary"})
+    assert unsaid.status_code == 422 and "scope" in unsaid.text
+    page = qm.get(f"/cases/{finding['case_id']}").text
+    assert "Individual measure" in page and "Anticipate: organise, plan and carry out the work" in page
     assert post(qm, f"{path}/submit").json()["status"] == "plan_submitted"
     # only individual measures: the auditor sees the hint, returns the plan with a reason, and marks it
     assert qm.get(f"/api/v1{path}").json()["only_individual_measures_planned"] is True
@@ -71,8 +77,8 @@ def test_the_whole_chain_with_its_refusals(chain, session):
     assert post(lead, f"{path}/review", {"accept": False}).status_code == 422  # a reason is required
     returned = post(lead, f"{path}/review", {"accept": False, "reason": "Kun individuelle tiltag; årsagen er organisatorisk", "individual_measures_only": True}).json()
     assert (returned["status"], returned["individual_measures_only"]) == ("cause_found", True)
-    # resubmitted with a primary measure, accepted
-    post(qm, f"{path}/actions", {"description": "Bemanding i højsæson aftales før sæsonstart", "owner_id": owner.id, "due_date": due, "prevention_level": "primary"})
+    # resubmitted with a collective measure, accepted
+    post(qm, f"{path}/actions", {"description": "Bemanding i højsæson aftales før sæsonstart", "owner_id": owner.id, "due_date": due, "prevention_level": "primary", "scope": "collective"})
     assert post(qm, f"{path}/submit").json()["plan_return_reason"] == ""
     assert post(lead, f"{path}/review", {"accept": True}).json()["status"] == "plan_accepted"
     actions = qm.get(f"/api/v1{path}").json()["actions"]
@@ -88,7 +94,7 @@ def test_the_whole_chain_with_its_refusals(chain, session):
     ineffective = post(lead, f"{path}/verify", {"method": "Interview med vikarer", "verified_on": date.today().isoformat(), "result": "ineffective"}).json()
     assert (ineffective["status"], ineffective["verification_result"]) == ("cause_found", "ineffective")
     assert post(qm, f"{path}/close").status_code == 409  # effectiveness not verified
-    post(qm, f"{path}/actions", {"description": "Introduktion for vikarer på første dag", "owner_id": owner.id, "due_date": due, "prevention_level": "primary"})
+    post(qm, f"{path}/actions", {"description": "Introduktion for vikarer på første dag", "owner_id": owner.id, "due_date": due, "prevention_level": "primary", "scope": "collective"})
     post(qm, f"{path}/submit")
     post(lead, f"{path}/review", {"accept": True})
     third = [a for a in qm.get(f"/api/v1{path}").json()["actions"] if a["status"] == "open"][0]
@@ -105,6 +111,28 @@ def test_the_whole_chain_with_its_refusals(chain, session):
     assert sum(e["entity"] == "case_action" and e["action"] == "implement" for e in history) == 3
     assert {e["actor"] for e in history if e["action"] == "verify"} == {"lead@test.example"}
 
+
+
+def test_the_individual_measures_hint_reads_the_scope_not_the_prevention_level(session, make_organisation, make_user, admin):
+    organisation = make_organisation()
+    owner = make_user("action_owner", organisation=organisation)
+
+    def plan(*actions):
+        case = cases.open_case(session=session, actor=admin, organisation_id=organisation.id, source="worker_report", grade="observation",
+                               statement="Travlhed i kundeservice")
+        cases.record_correction(session=session, actor=admin, case=case, correction="Ekstra bemanding i denne uge")
+        cases.record_root_cause(session=session, actor=admin, case=case, method="free_text", cause="Bemandingen følger ikke sæsonen")
+        for level, scope in actions:
+            cases.add_action(session=session, actor=admin, case=case, description=f"{level} {scope}", owner_id=owner.id,
+                             due_date=date.today() + timedelta(days=30), prevention_level=level, scope=scope)
+        return cases.only_individual_measures(session=session, case=case)
+
+    assert plan(("secondary", "collective")) is False  # training for every manager: secondary, and collective
+    assert plan(("tertiary", "collective"), ("secondary", "collective")) is False
+    assert plan(("primary", "individual")) is True  # a primary measure can reach one person only
+    assert plan(("secondary", "individual"), ("tertiary", "individual")) is True
+    with pytest.raises(Invalid):
+        plan(("primary", "everyone"))
 
 def test_deadlines_follow_the_policy_and_overdue_is_computed(session, chain, settings):
     audit, finding, owner, people = chain
@@ -158,7 +186,7 @@ def test_an_action_owner_sees_only_the_cases_of_their_actions(chain, session, se
     qm = people["quality_manager"]
     post(qm, f"/cases/{finding['case_id']}/correction", {"correction": "x"})
     post(qm, f"/cases/{finding['case_id']}/root-cause", {"method": "free_text", "cause": "y"})
-    post(qm, f"/cases/{finding['case_id']}/actions", {"description": "z", "owner_id": owner.id, "due_date": date.today().isoformat(), "prevention_level": "primary"})
+    post(qm, f"/cases/{finding['case_id']}/actions", {"description": "z", "owner_id": owner.id, "due_date": date.today().isoformat(), "prevention_level": "primary", "scope": "collective"})
     assert [c["id"] for c in people["owner"].get("/api/v1/cases").json()] == [finding["case_id"]]
     assert "z" in people["owner"].get("/cases/mine").text
 
@@ -261,7 +289,7 @@ def test_the_case_page_takes_steps_and_keeps_the_text_when_one_is_refused(chain,
     assert typed.status_code == 422 and "Record the root cause." in typed.text
     assert session.get(Case, finding["case_id"]).status == "corrected"
     qm.post(f"/cases/{finding['case_id']}/step/root_cause", data={"method": "five_whys", "cause": "Proceduren nævner kun fastansatte"})
-    kept = qm.post(f"/cases/{finding['case_id']}/step/add_action", data={"description": "Min plan", "owner_id": str(owner.id), "due_date": "not a date", "prevention_level": "primary"})
+    kept = qm.post(f"/cases/{finding['case_id']}/step/add_action", data={"description": "Min plan", "owner_id": str(owner.id), "due_date": "not a date", "prevention_level": "primary", "scope": "collective"})
     assert kept.status_code == 422 and 'value="Min plan"' in kept.text
     opened = qm.post("/cases", data={"source": "incident", "grade": "nc", "statement": "Trussel mod chauffør ved levering"}, follow_redirects=False)
     assert opened.status_code == 303

@@ -11,6 +11,7 @@ import pytest
 from auditor import vocabulary as v
 from auditor.checklists import load_library, parse_file
 from auditor.cli import main
+from auditor.i18n import translate
 from auditor.paths import CHECKLISTS_DIR
 from auditor.schemas import AuditIn
 from auditor.services import audits
@@ -71,6 +72,23 @@ def test_a_broken_file_names_the_item_and_the_field(write_checklist, change, exp
     assert all(message.startswith(f"{path}: ") for message in messages)
 
 
+STEP = VALID.replace('code: "A-1"', 'code: "A-1"\n        kind: step').replace('clauses: ["45003:6.1.2"]\n        ', "").replace(
+    "\n        tags: {bek1406: [workload], actors: [employees], prevention: primary}", "")
+
+
+def test_a_step_loads_and_takes_no_clauses_and_no_tags(write_checklist):
+    assert STEP != VALID and "kind: step" in STEP and "clauses" not in STEP and "tags" not in STEP
+    loaded, errors = parse_file(write_checklist(STEP))
+    assert errors == [] and [item.kind for item in loaded.checklist.items()] == [v.ItemKind.STEP]
+    assert [item.kind for item in parse_file(write_checklist(VALID, "question.yaml"))[0].checklist.items()] == [v.ItemKind.QUESTION]
+    with_clauses = STEP.replace("kind: step", 'kind: step\n        clauses: ["45001:9.2.2"]')
+    with_tags = STEP.replace("kind: step", "kind: step\n        tags: {prevention: primary}")
+    for broken in (with_clauses, with_tags):
+        assert errors_for(write_checklist, broken) == [
+            f"{write_checklist(broken)}: item custom.a1: a step is the auditor's own work: it takes no clauses and no tags"]
+    assert "item custom.a1: field 'kind'" in errors_for(write_checklist, STEP.replace("kind: step", "kind: task"))[0]
+
+
 def test_an_item_without_id_is_named_by_position(write_checklist):
     assert "- id: custom.a1\n        code" in VALID
     messages = errors_for(write_checklist, VALID.replace("- id: custom.a1\n        code", "- code"))
@@ -116,7 +134,7 @@ def test_validate_command_exits_1_without_a_traceback(write_checklist, capsys):
 
 def test_validate_command_accepts_the_shipped_library(capsys):
     assert main(["checklists", "validate", str(CHECKLISTS_DIR)]) == 0
-    assert capsys.readouterr().out.count("ok: ") == 4
+    assert capsys.readouterr().out.count("ok: ") == 5
 
 
 def test_list_command_shows_id_version_title_and_count(capsys, monkeypatch, tmp_path):
@@ -140,7 +158,7 @@ def test_customer_checklists_load_from_the_configured_folder(write_checklist, tm
 
 ISO_CLAUSES = [
     "4.1.1", "4.1.2", "4.1.3", "4.2", "4.3", "4.4", "5.1", "5.2", "5.3", "5.4", "6.1.1", "6.1.2", "6.2",
-    "7.1", "7.2", "7.3", "7.4", "7.5.1", "7.5.2", "8.1.1", "8.1.2", "8.2", "8.3", "9.1", "9.2", "9.3",
+    "7.1", "7.2", "7.3", "7.4", "7.5.1", "7.5.2", "8.1.1", "8.1.2", "8.1.3", "8.1.4", "8.2", "8.3", "9.1", "9.2", "9.3",
     "10.1", "10.2", "10.3",
 ]
 
@@ -154,12 +172,45 @@ def test_the_iso_45003_checklist_covers_every_clause_with_two_to_five_questions(
     assert {clause: n for clause, n in counts.items() if not 2 <= n <= 5} == {}
 
 
+def test_change_and_procurement_items_are_anchored_to_8_1_3_and_8_1_4(library):
+    def first_45003(item_id):
+        for checklist in library:
+            for item in checklist.checklist.items():
+                if item.id == item_id:
+                    return {ref for ref in item.clauses if ref.startswith("45003:")}
+        raise AssertionError(f"no item {item_id}")
+
+    change = ["iso45003.8.1.3.change-assessment", "iso45003.8.1.3.change-sample", "at-external.sl.change", "at-external.amo.consulted-on-change",
+              "at-external.ma.change", "at-internal.conduct.sl.change", "at-internal.conduct.amo.consulted-on-change", "at-internal.conduct.ma.change"]
+    procurement = ["iso45003.8.1.4.contractors-procurement"]
+    both = ["at-external.hr.change-procurement", "at-internal.conduct.hr.change-procurement"]
+    assert {item_id: "45003:8.1.3" in first_45003(item_id) for item_id in change + both} == dict.fromkeys(change + both, True)
+    assert {item_id: "45003:8.1.4" in first_45003(item_id) for item_id in procurement + both} == dict.fromkeys(procurement + both, True)
+    assert not any("45003:8.1.1" in first_45003(item_id) for item_id in change + procurement + both)
+
+
+def test_every_iso_45003_clause_cited_is_a_clause_of_the_iso_checklist(library):
+    """A finding filed under "45003:8.1" or "45003:6.1" lands beside the clauses the management review counts."""
+    clauses = {path[-1].code for path, _ in library.get("iso45003-clauses").checklist.walk()}
+    stray = {(item.code, ref) for loaded in library for item in loaded.checklist.items() for ref in item.clauses
+             if ref.startswith("45003:") and ref.removeprefix("45003:") not in clauses}
+    assert stray == set()
+
+
 def test_at_inspired_checklists_say_so_and_do_not_claim_to_be_at_s(library):
     for checklist_id in ("at-internal-audit", "at-external-audit"):
         checklist = library.get(checklist_id).checklist
         assert "inspire" in checklist.attribution.da.lower() + checklist.source.da.lower()
         assert "inspired" in checklist.attribution.en.lower() + checklist.source.en.lower()
         assert "arbejdstilsynet" in checklist.attribution.da.lower()
+
+
+def test_at_inspired_titles_cannot_be_taken_for_at_s_own_tools(library):
+    at_tool_names = {"Intern audit af det psykiske arbejdsmiljø", "Ekstern audit af det psykiske arbejdsmiljø"}
+    for checklist_id in ("at-internal-audit", "at-external-audit"):
+        title = library.get(checklist_id).checklist.title
+        assert title.da not in at_tool_names and title.da.endswith("– inspireret af Arbejdstilsynets værktøj")
+        assert title.en.endswith("– inspired by Arbejdstilsynet's tool")
 
 
 def test_the_internal_audit_follows_the_four_phases_and_interviews_every_actor(library):
@@ -169,10 +220,58 @@ def test_the_internal_audit_follows_the_four_phases_and_interviews_every_actor(l
     assert actors >= {"strategic_management", "management_of_managers", "first_line_management", "cooperation_bodies", "staff_functions", "employees"}
 
 
+def test_the_internal_audit_s_own_phases_are_steps_and_its_interviews_questions(library):
+    checklist = library.get("at-internal-audit").checklist
+    kinds = {(path[0].code, item.kind) for path, item in checklist.walk()}
+    assert kinds == {("1", v.ItemKind.STEP), ("2", v.ItemKind.QUESTION), ("3", v.ItemKind.STEP), ("4", v.ItemKind.STEP)}
+
+
 def test_the_screening_covers_every_hazard_factor_and_bek_factor(library):
     items = list(library.get("hazard-screening").checklist.items())
     assert {h for item in items for h in item.tags.hazards} == set(v.HAZARD_FACTORS.values)
     assert {b for item in items for b in item.tags.bek1406} == set(v.BEK1406_FACTORS.values)
+
+
+def test_violence_outside_working_hours_and_section_5_have_bek_tags_of_their_own(library):
+    items = {item.id: item for loaded in library for item in loaded.checklist.items()}
+    assert items["screening.bek.violence.outside-hours"].tags.bek1406 == [v.Bek1406Factor.VIOLENCE_OUTSIDE_HOURS]
+    assert items["screening.bek.violence.assessment"].tags.bek1406 == [v.Bek1406Factor.VIOLENCE]
+    assert v.Bek1406Factor.GENERAL_S5 in items["screening.t1.hours.assessment"].tags.bek1406  # night work
+    assert v.Bek1406Factor.GENERAL_S5 in items["screening.bek.general-s5.assessment"].tags.bek1406
+    assert v.Bek1406Factor.VIOLENCE_OUTSIDE_HOURS in items["at-external.vap.violence"].tags.bek1406
+    assert [translate(v.BEK1406_FACTORS[factor].label, "da") for factor in (v.Bek1406Factor.VIOLENCE_OUTSIDE_HOURS, v.Bek1406Factor.GENERAL_S5)] == [
+        "Arbejdsrelateret vold uden for arbejdstid", "Øvrige påvirkninger (§ 5)"]
+
+
+def test_prevention_levels_follow_one_rule(library):
+    """Handling a problem that has arisen, and building competence, is secondary prevention; assessing is no prevention."""
+    items = {item.id: item for loaded in library for item in loaded.checklist.items()}
+    handling = ["at-internal.conduct.lm.offensive-violence", "screening.bek.offensive-behaviour.handling", "screening.t2.bullying.assessment"]
+    competence = ["iso45003.7.2.manager-training", "iso45003.7.2.worker-instruction", "at-external.ll.competence", "at-internal.conduct.ll.competence"]
+    assessment = [f"at-external.vap.{factor}" for factor in ("workload", "unclear-demands", "emotional-demands", "offensive-behaviour", "violence")]
+    assert {item_id: items[item_id].tags.prevention for item_id in handling + competence} == dict.fromkeys(handling + competence, v.PreventionLevel.SECONDARY)
+    assert {item_id: items[item_id].tags.prevention for item_id in [*assessment, "at-external.lm.violence"]} == dict.fromkeys(
+        [*assessment, "at-external.lm.violence"], None)
+
+
+def test_the_external_guide_has_a_walk_round_and_asks_the_md_22_roles(library):
+    checklist = library.get("at-external-audit").checklist
+    walk_round = next(section for section in checklist.sections if section.code == "RUND")
+    assert len(walk_round.items) >= 3 and "Arbejdstilsynet" in walk_round.description.da
+    actors = {actor for item in checklist.items() for actor in item.tags.actors}
+    assert {v.Actor.TEMPORARY_WORKERS, v.Actor.CONTRACTORS} <= actors
+    offensive = next(item for item in checklist.items() if item.id == "at-external.vap.offensive-behaviour")
+    assert "kendte til sagen og ikke handlede" in offensive.guidance.da and "partsaftale" in offensive.guidance.da
+
+
+def test_a_question_bank_per_bek_factor_for_deep_dives(library):
+    checklist = library.get("bek1406-factors").checklist
+    per_factor = Counter(factor for item in checklist.items() for factor in item.tags.bek1406)
+    assert set(per_factor) == set(v.BEK1406_FACTORS.values)
+    assert {factor: n for factor, n in per_factor.items() if not 4 <= n <= 8} == {}
+    assert all(len(item.tags.bek1406) == 1 for item in checklist.items())  # a finding on one question names one factor
+    assert checklist.title.da.endswith("– inspireret af Arbejdstilsynets spørgeguider")
+    assert "inspireret af Arbejdstilsynets" in checklist.attribution.da and "Ikke Arbejdstilsynets egne spørgsmål" in checklist.attribution.da
 
 
 # Freezing

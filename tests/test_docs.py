@@ -3,7 +3,9 @@
 import re
 from pathlib import Path
 
+from auditor.checklists import load_library
 from auditor.config import Settings
+from auditor.paths import CHECKLISTS_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -12,6 +14,14 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 def test_every_setting_is_documented():
     undocumented = [f"AUDITOR_{name.upper()}" for name in Settings.model_fields if f"`AUDITOR_{name.upper()}`" not in README]
     assert undocumented == []
+
+
+def test_the_checklist_table_matches_the_shipped_library():
+    table = README.split("### The shipped checklists", 1)[1].split("###", 1)[0]
+    rows = re.findall(r"^\| `([a-z0-9._-]+)` \| ([^|]+?) \| (\d+) \|", table, flags=re.MULTILINE)
+    shipped = load_library([CHECKLISTS_DIR])
+    assert shipped.errors == []
+    assert {row[0]: (row[1], int(row[2])) for row in rows} == {c.id: (c.checklist.version, c.checklist.item_count) for c in shipped}
 
 
 def test_the_quick_start_commands_are_make_targets():

@@ -33,6 +33,16 @@ def test_bad_findings_get_422_or_404(client, session, make_audit, first_item_id)
     assert session.exec(select(Finding)).all() == []
 
 
+def test_no_finding_is_raised_on_a_step_of_the_audit(client, session, make_audit):
+    audit = make_audit(audit_type="internal", checklists=["at-internal-audit"])
+    refused = raise_finding(client, audit, item_id="at-internal.prepare.background", kind="nc", statement="Fraværsdata indgår ikke")
+    assert refused.status_code == 422 and "no finding is raised on it" in refused.text
+    assert client.get(f"/audits/{audit.id}/findings/new", params={"item_id": "at-internal.prepare.background"}).status_code == 422
+    assert session.exec(select(Finding).where(Finding.audit_id == audit.id)).all() == []
+    assert client.get("/api/v1/cases").json() == []
+    assert raise_finding(client, audit, item_id="at-internal.conduct.hr.data", kind="nc", statement="Fraværsdata indgår ikke").status_code == 201
+
+
 def test_list_and_filter_by_kind_and_clause(client, make_audit):
     audit = make_audit()
     raise_finding(client, audit, kind="major_nc", statement="A", clauses=["45003:6.1.2", "45001:6.1.2"])

@@ -6,14 +6,15 @@ import logging
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 from sqlmodel import Session, SQLModel
 
 import auditor.models  # noqa: F401
 from auditor.app import create_app
 from auditor.config import Settings
-from auditor.db import make_engine, upgrade, unit_of_work
-from auditor.models import Blob, Case, CaseAttachment, utcnow
+from auditor.db import alembic_config, make_engine, upgrade, unit_of_work
+from auditor.models import Blob, Case, CaseAttachment, Finding, utcnow
 from tests.conftest import seed_audit
 
 
@@ -78,3 +79,31 @@ def test_the_upgrade_moves_the_files_of_the_data_folder_into_the_database(fresh_
     with Session(app.state.engine) as session:
         assert session.get(Blob, digest["original"]).content == files["original"]
     app.state.engine.dispose()
+
+
+def test_the_upgrade_tags_violence_outside_working_hours_as_its_own_bek_factor(fresh_database, library):
+    url = fresh_database("bek-tags")
+    upgrade(url, ScriptDirectory.from_config(alembic_config(url)).get_revision("0011").down_revision)
+    engine = make_engine(url)
+    outside, inside = "screening.bek.violence.outside-hours", "screening.bek.violence.assessment"
+    with Session(engine, expire_on_commit=False) as session:
+        audit, _, _ = seed_audit(session, library)
+        rows = []
+        for number, item_id in enumerate((outside, inside), start=1):
+            tags = {"bek1406": ["violence", "workload"], "hazards": ["social.violence"], "actors": []}
+            finding = Finding(audit_id=audit.id, number=number, item_id=item_id, kind="minor_nc", statement="Trusler", tags=tags)
+            session.add(finding)
+            session.flush()
+            rows += [finding, Case(organisation_id=audit.organisation_id, number=number, audit_id=audit.id, finding_id=finding.id, item_id=item_id,
+                                   grade="minor_nc", statement="Trusler", tags=tags)]
+        session.add_all(rows)
+        session.commit()
+        ids = [(type(row), row.id) for row in rows]
+    engine.dispose()
+
+    upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        assert [session.get(model, row_id).tags["bek1406"] for model, row_id in ids] == [
+            ["violence_outside_hours", "workload"], ["violence_outside_hours", "workload"], ["violence", "workload"], ["violence", "workload"]]
+    engine.dispose()

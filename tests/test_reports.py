@@ -281,6 +281,49 @@ def test_the_blank_checklist_has_every_question_and_no_answers(client, session, 
     assert "Kontekstanalyse fra marts 2026 gennemgået" not in text  # a blank checklist carries no notes
 
 
+@pytest.mark.parametrize("kind", ["audit_report", "checklist"])
+def test_the_cover_says_who_wrote_each_checklist_and_what_inspired_it(client, make_audit, library, kind):
+    audit = make_audit(audit_type="internal", checklists=["at-internal-audit", "iso45003-clauses"])
+    for lang in ("da", "en"):
+        document = download(client, audit, kind, lang)
+        cover = key_values(document.tables[0])
+        shipped = [library.get(checklist_id).checklist for checklist_id in ("at-internal-audit", "iso45003-clauses")]
+        assert cover["Tjeklister" if lang == "da" else "Checklists"].splitlines() == [
+            f"{getattr(checklist.title, lang)} (v{checklist.version})" for checklist in shipped]
+        contents = next(i for i, p in enumerate(document.paragraphs) if p.text.startswith(("Indhold", "Contents", "Sæt kryds", "Tick one")))
+        on_the_cover = [p.text for p in document.paragraphs[:contents]]
+        assert [f"{getattr(c.title, lang)}: {getattr(c.attribution, lang)}" for c in shipped] == on_the_cover[-2:]
+    assert "inspired by Arbejdstilsynet" in on_the_cover[-2]
+
+
+def test_steps_of_the_audit_are_reported_but_not_counted(client, make_audit, library):
+    audit = make_audit(audit_type="internal", checklists=["at-internal-audit"])
+    for item_id, verdict in (("at-internal.prepare.background", "done"), ("at-internal.prepare.previous-results", "not_done"),
+                             ("at-internal.conduct.hr.data", "nc"), ("at-internal.conduct.sl.strategy", "conform")):
+        client.put(f"/api/v1/audits/{audit.id}/responses/{item_id}", json={"verdict": verdict, "version": 0}).raise_for_status()
+    questions = sum(1 for item in library.get("at-internal-audit").checklist.items() if not item.is_step)
+    report = download(client, audit, "audit_report", "en")
+    text = all_text(report)
+    assert f"2 of {questions} checklist questions answered" in text
+    counts = key_values(table_after(report, "Verdict"))
+    assert counts["Nonconformity"] == "1" and counts["Conform"] == "1" and "Done" not in counts
+    by_section = {row.cells[0].text: row.cells[1].text for row in table_after(report, "Section").rows[1:]}
+    assert set(by_section) == {"2 Conduct"}
+    responses = [row for t in report.tables if t.rows[0].cells[0].text == "Item" for row in t.rows[1:]]
+    assert {row.cells[0].text: row.cells[2].text for row in responses}["1-01"] == "Done"
+    blank = [row for t in download(client, audit, "checklist", "en").tables if t.rows[0].cells[0].text == "Item" for row in t.rows[1:]]
+    boxes = {row.cells[0].text: row.cells[2].text for row in blank}
+    assert boxes["1-01"] == "☐\u00a0Done  ☐\u00a0Not done"
+    assert "☐\u00a0NC" in boxes["2-HR-01"] and "Done" not in boxes["2-HR-01"]
+
+
+def test_an_internal_audit_report_is_confidential_without_a_certification_body(client, make_audit):
+    internal = all_text(download(client, make_audit(audit_type="internal", checklists=["at-internal-audit"]), lang="da"))
+    assert "fortrolig inden for den auditerede organisation" in internal and "certificeringsorgan" not in internal
+    for audit_type in ("stage1", "surveillance"):
+        assert "certificeringsorganet" in all_text(download(client, make_audit(audit_type=audit_type), lang="da"))
+
+
 # Report details
 
 def test_report_details_are_checked(client, demo_audit, make_user):
@@ -324,6 +367,20 @@ def test_evidence_is_listed_by_role_never_by_name(client, session, demo_audit, a
     evidence.add_evidence(session=session, actor=admin, audit=demo_audit, item_id="iso45003.5.2.communicated",
                           data=EvidenceIn(method="interview_group", summary="To ledere bekræfter.", interviewee_role="first_line_management", interviewee_count=2))
     assert "Group interview (First-line management, 2): To ledere bekræfter." in all_text(download(client, demo_audit, lang="en"))
+
+
+def test_the_report_lists_the_roles_interviewed_as_iaf_md_22_asks(client, session, make_audit, admin, first_item_id):
+    audit = make_audit()
+    for role, count, confidential in (("health_monitoring", 1, False), ("temporary_workers", 3, False), ("temporary_workers", 2, False),
+                                      ("contractors", 1, True)):
+        evidence.add_evidence(session=session, actor=admin, audit=audit, item_id=first_item_id, data=EvidenceIn(
+            method="interview_group", summary="Samtale", interviewee_role=role, interviewee_count=count, confidential=confidential))
+    document = download(client, audit, lang="en")
+    rows = {row.cells[0].text: (row.cells[1].text, row.cells[2].text) for row in table_after(document, "Interviewee role").rows[1:]}
+    assert rows["Staff who monitor workers' health (occupational health service, psychologist)"] == ("1", "1")
+    assert rows["Temporary workers"] == ("2", "5")
+    assert rows["OH&S representative (AMR)"] == rows["Contractors' workers"] == ("not interviewed", "–")  # a confidential one is not told
+    assert len(rows) == len(v.ACTORS.values)
 
 
 def test_report_details_of_a_closed_audit_stay_as_they_were(client, make_audit):

@@ -24,6 +24,26 @@ def test_first_save_creates_version_1_and_starts_the_audit(client, make_audit, f
     assert body["progress"]["answered"] == 1 and body["status"] == "in_progress"
 
 
+STEP_ITEM, QUESTION_ITEM = "at-internal.prepare.background", "at-internal.conduct.hr.data"
+
+
+def test_a_step_is_done_or_not_done_and_a_question_takes_a_verdict(client, make_audit):
+    audit = make_audit(audit_type="internal", checklists=["at-internal-audit"])
+    assert put(client, audit, STEP_ITEM, verdict="done", version=0).json()["verdict"] == "done"
+    assert put(client, audit, STEP_ITEM, verdict="not_done", version=1).json()["verdict"] == "not_done"
+    for verdict in ("nc", "conform", "good_practice"):
+        refused = put(client, audit, STEP_ITEM, verdict=verdict, version=2)
+        assert refused.status_code == 422 and "done or not done" in refused.text
+    refused = put(client, audit, QUESTION_ITEM, verdict="done", version=0)
+    assert refused.status_code == 422 and "a question takes a verdict" in refused.text
+    assert put(client, audit, QUESTION_ITEM, verdict="nc", version=0).status_code == 200
+    page = client.get(f"/audits/{audit.id}/conduct").text
+    step_card = page.split(f'id="item-{STEP_ITEM}"', 1)[1].split("</article>", 1)[0]
+    question_card = page.split(f'id="item-{QUESTION_ITEM}"', 1)[1].split("</article>", 1)[0]
+    assert 'data-verdict="done"' in step_card and 'data-verdict="nc"' not in step_card and "findings/new" not in step_card
+    assert 'data-verdict="nc"' in question_card and 'data-verdict="done"' not in question_card and "findings/new" in question_card
+
+
 def test_fields_left_out_keep_their_value(client, make_audit, first_item_id):
     audit = make_audit()
     put(client, audit, first_item_id, verdict="minor_nc", version=0)
@@ -129,7 +149,7 @@ def test_an_item_of_another_checklist_is_not_part_of_this_audit(client, make_aud
 
 def test_ungraded_nc_is_for_internal_audits(client, make_audit, library):
     audit = make_audit(audit_type="internal", checklists=["at-internal-audit"])
-    item = item_ids(library, "at-internal-audit")[0]
+    item = next(item.id for item in library.get("at-internal-audit").checklist.items() if not item.is_step)
     assert put(client, audit, item, verdict="nc", version=0).status_code == 200
 
 

@@ -99,7 +99,8 @@ def test_audit_results_count_findings_by_kind_clause_factor_hazard_and_site(sess
     assert results["by_clause"] == [{"clause": "5", "count": 1}, {"clause": "6", "count": 2}, {"clause": "8", "count": 1}, {"clause": "10", "count": 1}]
     assert [(c["clause"], c["count"]) for c in results["by_full_clause"]] == [("5.4", 1), ("6.1.2", 1), ("6.1.2.1", 1), ("8.1.2", 1), ("10.3", 1)]
     assert results["without_clause"] == 1
-    assert results["by_bek1406"] == {"workload": 2, "unclear_demands": 0, "emotional_demands": 0, "offensive_behaviour": 1, "violence": 1}
+    assert results["by_bek1406"] == {"workload": 2, "unclear_demands": 0, "emotional_demands": 0, "offensive_behaviour": 1, "violence": 1,
+                                      "violence_outside_hours": 0, "general_s5": 0}
     assert [(h["factor"], h["table"], h["count"]) for h in results["by_hazard"]] == [
         ("org.workload", 1, 1), ("org.hours", 1, 1), ("social.violence", 2, 1), ("social.harassment", 2, 1), ("social.bullying", 2, 1)]
     assert results["by_hazard_table"] == [{"table": 1, "count": 1}, {"table": 2, "count": 2}, {"table": 3, "count": 0}]

@@ -22,6 +22,7 @@ OTHER_MEANINGS = {
     ("services/reports.py", "audit"), ("services/reports.py", "checklist"),  # file names
     ("reports/starters.py", "nc"),  # a variable in the Word template
     ("services/cases.py", "open"),  # the board's count of cases not closed
+    ("routes/web/cases.py", "step"),  # the case form's field naming the step of the chain
 }
 
 
@@ -38,7 +39,7 @@ def _openapi_enum(openapi: dict, schema: str, field: str) -> list[str]:
 
 
 @pytest.mark.parametrize(("schema", "field", "vocabulary"), [
-    ("ResponseIn", "verdict", v.VERDICTS), ("ResponseOut", "verdict", v.VERDICTS),
+    ("ResponseIn", "verdict", v.ANSWERS), ("ResponseOut", "verdict", v.ANSWERS),
     ("FindingIn", "kind", v.FINDING_KINDS), ("FindingOut", "kind", v.FINDING_KINDS), ("CaseOut", "grade", v.FINDING_KINDS),
     ("AuditIn", "audit_type", v.AUDIT_TYPES), ("AuditOut", "audit_type", v.AUDIT_TYPES),
     ("StatusIn", "status", v.AUDIT_STATUSES), ("AuditOut", "status", v.AUDIT_STATUSES),

@@ -47,6 +47,7 @@ class AuditInfo:
     type: str
     type_code: str
     is_certification: bool
+    is_internal: bool
     status: str
     dates: str
     start_date: str
@@ -60,6 +61,13 @@ class AuditInfo:
     conclusion: str
     recommendation: str
     recommendation_code: str
+
+
+@dataclass(frozen=True)
+class ChecklistInfo:
+    title: str
+    version: str
+    attribution: str
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,13 @@ class PlanRow:
     activity: str
     auditor: str
     auditee_role: str
+
+
+@dataclass(frozen=True)
+class InterviewCount:
+    role: str
+    interviews: int
+    people: int
 
 
 @dataclass(frozen=True)
@@ -167,6 +182,8 @@ class FindingRow:
 @dataclass(frozen=True)
 class ItemRow:
     code: str
+    kind: str
+    choices: list[str]
     clauses: str
     question: str
     verdict: str
@@ -223,7 +240,12 @@ def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str
 
     # actor=None: a report never carries confidential evidence or photos, whoever downloads it.
     evidence_by_item: dict[str, list[str]] = {}
+    interviews: Counter[str] = Counter()
+    interviewed: Counter[str] = Counter()
     for entry in evidence.list_evidence(session=session, actor=None, audit=audit):
+        if entry.method in v.INTERVIEW_METHODS and entry.interviewee_role:
+            interviews[entry.interviewee_role] += 1
+            interviewed[entry.interviewee_role] += entry.interviewee_count or 0
         who = f" ({label(v.ACTORS, entry.interviewee_role)}, {entry.interviewee_count})" if entry.interviewee_role else ""
         evidence_by_item.setdefault(entry.item_id, []).append(f"{label(v.EVIDENCE_METHODS, entry.method)}{who}: {entry.summary}")
     photos_by_item: dict[str, list[PhotoRow]] = {}
@@ -240,9 +262,11 @@ def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str
         elif photo.item_id:
             photos_by_item.setdefault(photo.item_id, []).append(row)
 
-    # Checklist responses, section by section
+    # Checklist responses, section by section. The statistics count questions only: a step is the auditor's own work.
     sections: list[SectionBlock] = []
-    top_sections: dict[str, list[str | None]] = {}  # top-level section title -> the verdicts of its items
+    top_sections: dict[str, list[str | None]] = {}  # top-level section title -> the verdicts of its questions
+    counts: Counter[str] = Counter()
+    questions = 0
     last_path: tuple = ()
     for item_id, placed in structure.items.items():
         for depth, section in enumerate(placed.path):
@@ -251,21 +275,25 @@ def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str
         last_path = placed.path
         answer = answers.get(item_id)
         verdict = answer.verdict if answer and answer.verdict else ""
-        top_sections.setdefault(f"{placed.path[0].code} {localized(placed.path[0].title.model_dump(), lang)}", []).append(verdict)
+        if not placed.item.is_step:
+            questions += 1
+            counts.update([verdict] if verdict else [])
+            top_sections.setdefault(f"{placed.path[0].code} {localized(placed.path[0].title.model_dump(), lang)}", []).append(verdict)
         sections[-1].items.append(ItemRow(
             code=placed.item.code,
+            kind=placed.item.kind,
+            choices=[t(c.short or c.label) for c in v.answers_for(audit.audit_type, placed.item.kind)],
             clauses=", ".join(v.clause_label(ref) for ref in placed.item.clauses),
             question=localized(placed.item.question.model_dump(), lang),
             verdict=verdict,
-            verdict_label=label(v.VERDICTS, verdict) if verdict else t("Not answered"),
-            fill=tint(v.VERDICTS[verdict].colour if verdict else NOT_ANSWERED_COLOUR),
+            verdict_label=label(v.ANSWERS, verdict) if verdict else t("Not answered"),
+            fill=tint(v.ANSWERS[verdict].colour if verdict else NOT_ANSWERED_COLOUR),
             note=answer.note if answer else "",
             evidence=evidence_by_item.get(item_id, []),
             photos=photos_by_item.get(item_id, []),
         ))
 
     # Statistics
-    counts = Counter(r.verdict for r in answers.values() if r.verdict)
     by_verdict = [VerdictCount(c.value, t(c.label), t(c.short), tint(c.colour), counts.get(c.value, 0)) for c in v.verdicts_for(audit.audit_type)]
     answered = sum(counts.values())
     by_section = [
@@ -283,6 +311,7 @@ def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str
         for finding in findings.list_findings(session=session, audit=audit)
     ]
 
+    snapshots = audits.audit_snapshots(session=session, audit=audit)
     lead = next((user for user, role in team if role == v.TeamRole.LEAD), None)
     bek1407 = session.get(User, audit.bek1407_auditor_id) if audit.bek1407_auditor_id else None
     now = now or utcnow()
@@ -291,14 +320,15 @@ def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str
                              format_datetime(now, "medium", tzinfo="Europe/Copenhagen", locale=lang), lang),
         "audit": AuditInfo(
             title=audit.title, type=label(v.AUDIT_TYPES, audit.audit_type), type_code=audit.audit_type,
-            is_certification=audit.audit_type in v.CERTIFICATION_AUDIT_TYPES, status=label(v.AUDIT_STATUSES, audit.status),
+            is_certification=audit.audit_type in v.CERTIFICATION_AUDIT_TYPES, is_internal=audit.audit_type == v.AuditType.INTERNAL, status=label(v.AUDIT_STATUSES, audit.status),
             dates=day(audit.start_date) + ("" if audit.end_date == audit.start_date else f" – {day(audit.end_date)}"),
             start_date=day(audit.start_date), end_date=day(audit.end_date),
             objectives=audit.objectives, scope=audit.scope, criteria=audit.criteria,
-            checklists=[f"{localized(s.title, lang)} (v{s.version})" for s in audits.audit_snapshots(session=session, audit=audit)],
+            checklists=[f"{localized(s.title, lang)} (v{s.version})" for s in snapshots],
             plan_deviations=audit.plan_deviations, summary=audit.summary, conclusion=audit.conclusion,
             recommendation=label(v.RECOMMENDATIONS, audit.recommendation), recommendation_code=audit.recommendation,
         ),
+        "checklists": [ChecklistInfo(localized(s.title, lang), s.version, localized(s.content["attribution"], lang)) for s in snapshots],
         "organisation": OrganisationInfo(organisation.name, organisation.cvr or "", [SiteInfo(s.name, s.p_number or "", s.address) for s in sites],
                                          audit.auditee_representative),
         "team": TeamInfo(lead.name if lead else "", [user.name for user, role in team if role != v.TeamRole.LEAD], bek1407.name if bek1407 else ""),
@@ -312,8 +342,9 @@ def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str
             )
             for e in audits.plan_entries(session=session, audit=audit)
         ],
-        "statistics": Statistics(answered, structure.total, round(100 * answered / structure.total) if structure.total else 0, by_verdict, by_section,
+        "statistics": Statistics(answered, questions, round(100 * answered / questions) if questions else 0, by_verdict, by_section,
                                  Picture(chart, CHART_WIDTH_MM)),
+        "interviews": [InterviewCount(t(actor.label), interviews[actor.value], interviewed[actor.value]) for actor in v.ACTORS],
         "findings": finding_rows,
         "nonconformities": [f for f in finding_rows if f.kind in v.NONCONFORMITY_KINDS],
         "good_practice": [f for f in finding_rows if f.kind == v.Verdict.GOOD_PRACTICE],

@@ -59,10 +59,17 @@ def _cover(document, t, title: str) -> None:
         (t("Dates"), "{{ audit.dates }}"),
         (t("Lead auditor"), "{{ team.lead or " + DASH + " }}"),
         (t("Audit team"), "{{ team.auditors|join(', ') or " + DASH + " }}"),
-        (t("Checklists"), "{{ audit.checklists|join('; ') }}"),
+        (t("Checklists"), "{% for checklist in checklists %}{{ checklist.title }} (v{{ checklist.version }}){% if not loop.last %}\n{% endif %}{% endfor %}"),
         (t("Report id and version"), "{{ report.id }}, " + t("version") + " {{ report.version }}"),
         (t("Generated"), "{{ report.generated }}"),
     ])
+    # Who wrote each checklist and what inspired it, so nobody takes an AT-inspired checklist for AT's own guide.
+    _tag(document, "{%p for checklist in checklists %}")
+    note = document.add_paragraph("{{ checklist.title }}: {{ checklist.attribution }}")
+    note.paragraph_format.space_before, note.paragraph_format.space_after = Pt(2), Pt(0)
+    note.runs[0].italic = True
+    note.runs[0].font.size = Pt(8)
+    _tag(document, "{%p endfor %}")
 
 
 def _heading(document, text: str, level: int = 1, new_page: bool = False):
@@ -132,6 +139,11 @@ def _audit_report(document, t) -> None:
     _tag(document, "{%p endif %}")
     _heading(document, t("Deviations from the audit plan"), level=3)
     _text(document, "{{ audit.plan_deviations or " + _literal(t("None.")) + " }}")
+    _heading(document, t("Interviews by role"), level=3)
+    table = add_table(document, [t("Interviewee role"), t("Interviews"), t("People")], widths=(110, 30, 30))
+    add_row(table, ["{%tr for row in interviews %}", "", ""])
+    add_row(table, ["{{ row.role }}", "{{ row.interviews or " + _literal(t("not interviewed")) + " }}", "{{ row.people or " + DASH + " }}"])
+    add_row(table, ["{%tr endfor %}", "", ""])
 
     _heading(document, t("Summary and conclusion"))
     _text(document, "{{ audit.summary or " + DASH + " }}")
@@ -143,7 +155,7 @@ def _audit_report(document, t) -> None:
     _tag(document, "{%p endif %}")
 
     _heading(document, t("Statistics"))
-    _text(document, t("{answered} of {total} checklist items answered ({percent} %).").format(
+    _text(document, t("{answered} of {total} checklist questions answered ({percent} %).").format(
         answered="{{ statistics.answered }}", total="{{ statistics.total }}", percent="{{ statistics.percent }}"))
     table = add_table(document, [t("Verdict"), t("Count")], widths=(120, 30))
     add_row(table, ["{%tr for verdict in statistics.by_verdict %}", ""])
@@ -210,9 +222,15 @@ def _audit_report(document, t) -> None:
     _text(document, t(
         "An audit is based on a sample of the available information, so the findings may not cover everything that "
         "could have been found."))
+    _tag(document, "{%p if not audit.is_internal %}")
     _text(document, t(
         "This report is confidential between the audit client, the auditee and the certification body. Interviewees are recorded "
         "by role, never by name, and confidential interview notes are not part of the report."))
+    _tag(document, "{%p else %}")
+    _text(document, t(
+        "This report is confidential within the organisation audited. Interviewees are recorded by role, never by name, and "
+        "confidential interview notes are not part of the report."))
+    _tag(document, "{%p endif %}")
 
     _heading(document, t("Signatures"))
     _signatures(document, t)
@@ -277,7 +295,7 @@ def _checklist(document, t) -> None:
     table = add_table(document, [t("Item"), t("Question"), t("Verdict"), t("Notes and evidence")], widths=(18, 64, 36, 52))
     add_row(table, ["{%tr for item in section.items %}", "", "", ""])
     add_row(table, ["{{ item.code }}", QUESTION,
-                    "{% for verdict in statistics.by_verdict %}☐\u00a0{{ verdict.short }}{% if not loop.last %}  {% endif %}{% endfor %}", ""])
+                    "{% for choice in item.choices %}☐\u00a0{{ choice }}{% if not loop.last %}  {% endif %}{% endfor %}", ""])
     add_row(table, ["{%tr endfor %}", "", "", ""])
     _tag(document, "{%p endif %}")
     _tag(document, "{%p endfor %}")

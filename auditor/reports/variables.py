@@ -14,7 +14,7 @@ from auditor import vocabulary as v
 from auditor.i18n import N_, translate
 from auditor.reports.charts import BarChart
 from auditor.reports.context import (
-    CHART_WIDTH_MM, PHOTO_WIDTH_MM, ActionRow, AuditInfo, CaseInfo, CertificateInfo, FindingRow, ItemRow, OrganisationInfo, PhotoRow, PlanRow,
+    CHART_WIDTH_MM, PHOTO_WIDTH_MM, ActionRow, AuditInfo, CaseInfo, CertificateInfo, ChecklistInfo, FindingRow, InterviewCount, ItemRow, OrganisationInfo, PhotoRow, PlanRow,
     ReportInfo, SectionBlock, SectionCount, SiteInfo, Statistics, TeamInfo, VerdictCount, tint,
 )
 from auditor.reports.pictures import Picture
@@ -30,6 +30,7 @@ VARIABLES: dict[str, str] = {
     "audit.type": N_("Audit type, in the report's language"),
     "audit.type_code": N_("Audit type code: internal, stage1, stage2, surveillance, recertification, special"),
     "audit.is_certification": N_("True for certification audits (stage 2, surveillance, recertification, special)"),
+    "audit.is_internal": N_("True for internal audits (no certification body is involved)"),
     "audit.status": N_("Status of the audit"),
     "audit.dates": N_("Dates of the audit, e.g. 3.–4. March 2026"),
     "audit.start_date": N_("First day of the audit"),
@@ -38,6 +39,10 @@ VARIABLES: dict[str, str] = {
     "audit.scope": N_("Audit scope"),
     "audit.criteria": N_("Audit criteria"),
     "audit.checklists[]": N_("Each checklist used, with its version"),
+    "checklists[]": N_("Each checklist used"),
+    "checklists[].title": N_("Title of the checklist"),
+    "checklists[].version": N_("Version of the checklist"),
+    "checklists[].attribution": N_("Who wrote the checklist's questions and what inspired them"),
     "audit.plan_deviations": N_("Deviations from the audit plan, and why"),
     "audit.summary": N_("Summary written by the audit team"),
     "audit.conclusion": N_("Audit conclusion"),
@@ -59,8 +64,12 @@ VARIABLES: dict[str, str] = {
     "plan[].activity": N_("Activity"),
     "plan[].auditor": N_("Auditor"),
     "plan[].auditee_role": N_("Auditee, by role"),
-    "statistics.answered": N_("Number of checklist items answered"),
-    "statistics.total": N_("Number of checklist items"),
+    "interviews[]": N_("Each interviewee role, whether interviewed or not (IAF MD 22 names the roles a certification body interviews)"),
+    "interviews[].role": N_("The role"),
+    "interviews[].interviews": N_("Number of interviews recorded with the role (0: not interviewed)"),
+    "interviews[].people": N_("Number of people of the role interviewed"),
+    "statistics.answered": N_("Number of checklist questions answered (steps of the audit are not counted)"),
+    "statistics.total": N_("Number of checklist questions (steps of the audit are not counted)"),
     "statistics.percent": N_("Share answered, in per cent"),
     "statistics.by_verdict[]": N_("Each verdict with its count"),
     "statistics.by_verdict[].code": N_("Verdict code, e.g. conform, major_nc"),
@@ -115,6 +124,8 @@ VARIABLES: dict[str, str] = {
     "sections[].level": N_("Depth of the section: 1 for a top-level section"),
     "sections[].items[]": N_("Each checklist item of the section"),
     "sections[].items[].code": N_("Item code"),
+    "sections[].items[].kind": N_("Item kind: question (takes a verdict) or step (the auditor's own work: done or not done)"),
+    "sections[].items[].choices[]": N_("What the item can be answered with, short: the verdicts of a question, done and not done for a step"),
     "sections[].items[].clauses": N_("Clauses the item refers to"),
     "sections[].items[].question": N_("The question"),
     "sections[].items[].verdict": N_("Verdict code, empty if not answered"),
@@ -165,18 +176,20 @@ def sample_context(lang: str = v.Language.EN) -> dict[str, object]:
                     [ActionRow("Sample action", "Sample owner", "1. May 2026", label(v.ACTION_STATUSES, v.ActionStatus.OPEN))], "Sample verification")
     finding = FindingRow("F-001", v.Verdict.MAJOR_NC, label(v.VERDICTS, v.Verdict.MAJOR_NC), tint(v.VERDICTS[v.Verdict.MAJOR_NC].colour), "ISO 45003 6.1.2", "6.1.2-01",
                          "Sample requirement", "Sample statement", "Sample evidence", [photo], "1. April 2026", "1. April 2026", case)
-    item = ItemRow("6.1.2-01", "ISO 45003 6.1.2", "Sample question?", v.Verdict.CONFORM, label(v.VERDICTS, v.Verdict.CONFORM), tint(v.VERDICTS[v.Verdict.CONFORM].colour),
+    item = ItemRow("6.1.2-01", v.ItemKind.QUESTION, [c.short for c in verdicts], "ISO 45003 6.1.2", "Sample question?", v.Verdict.CONFORM, label(v.VERDICTS, v.Verdict.CONFORM), tint(v.VERDICTS[v.Verdict.CONFORM].colour),
                    "Sample note", ["Sample evidence"], [photo])
     return {
         "report": ReportInfo("A00001", "1", label(v.REPORT_KINDS, v.ReportKind.AUDIT_REPORT), "1. March 2026 12:00", lang),
-        "audit": AuditInfo("Sample audit", label(v.AUDIT_TYPES, v.AuditType.STAGE2), v.AuditType.STAGE2, True, label(v.AUDIT_STATUSES, v.AuditStatus.REPORTING),
+        "audit": AuditInfo("Sample audit", label(v.AUDIT_TYPES, v.AuditType.STAGE2), v.AuditType.STAGE2, True, True, label(v.AUDIT_STATUSES, v.AuditStatus.REPORTING),
                            "3.–4. March 2026", "3. March 2026", "4. March 2026", "Sample objectives", "Sample scope", "Sample criteria",
                            ["Sample checklist (v1)"], "Sample deviations", "Sample summary", "Sample conclusion",
                            label(v.RECOMMENDATIONS, v.Recommendation.CERTIFY), v.Recommendation.CERTIFY),
+        "checklists": [ChecklistInfo("Sample checklist", "1", "Sample attribution")],
         "organisation": OrganisationInfo("Sample A/S", "12345678", [SiteInfo("Sample site", "1234567890", "Sample street 1")], "Sample representative"),
         "team": TeamInfo("Sample lead auditor", ["Sample auditor"], "Sample auditor"),
         "plan": [PlanRow("3.3.2026", "09:00–10:00", "Sample activity", "Sample auditor", "Sample role")],
         "statistics": Statistics(27, 30, 90, verdicts, [SectionCount("6 Planning", 30, 27, 20, 3, 3, 1)], Picture(chart, CHART_WIDTH_MM)),
+        "interviews": [InterviewCount("Sample role", 2, 5)],
         "findings": [finding],
         "nonconformities": [finding],
         "good_practice": [finding],

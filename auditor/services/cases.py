@@ -202,7 +202,8 @@ def record_root_cause(*, session: Session, actor: User, case: Case, method: str,
     return _change(session, actor, case, "root_cause", root_cause_method=v.RootCauseMethod(method), root_cause=cause.strip(), status=v.CaseStatus.CAUSE_FOUND)
 
 
-def add_action(*, session: Session, actor: User, case: Case, description: str, owner_id: int, due_date: date, prevention_level: str) -> CaseAction:
+def add_action(*, session: Session, actor: User, case: Case, description: str, owner_id: int, due_date: date, prevention_level: str,
+               scope: str) -> CaseAction:
     """Add a corrective action to the plan (while the plan is being made)."""
     _require(session, actor, case, access.Can.MANAGE)
     _require_status(case, v.CaseStatus.CAUSE_FOUND)
@@ -210,10 +211,13 @@ def add_action(*, session: Session, actor: User, case: Case, description: str, o
         raise Invalid(N_("Describe the action."), field="description")
     if prevention_level not in v.PREVENTION_LEVELS:
         raise Invalid(N_("Choose a prevention level."), field="prevention_level")
+    if scope not in v.MEASURE_SCOPES:
+        raise Invalid(N_("Say whether the action is collective or individual."), field="scope")
     owner = session.get(User, owner_id)
     if owner is None or not owner.is_active or owner.organisation_id != case.organisation_id:
         raise Invalid(N_("The owner must be an active member of the organisation."), field="owner_id")
-    action = CaseAction(case_id=case.id, description=description.strip(), owner_id=owner.id, due_date=due_date, prevention_level=v.PreventionLevel(prevention_level))
+    action = CaseAction(case_id=case.id, description=description.strip(), owner_id=owner.id, due_date=due_date, prevention_level=v.PreventionLevel(prevention_level),
+                        scope=v.MeasureScope(scope))
     session.add(action)
     session.flush()
     trail.record(session=session, actor=actor, action="create", entity="case_action", entity_id=action.id, audit_id=case.audit_id, after=trail.snapshot("case_action", action))
@@ -230,7 +234,7 @@ def submit_plan(*, session: Session, actor: User, case: Case) -> Case:
 
 def review_plan(*, session: Session, actor: User, case: Case, accept: bool, reason: str = "", individual_measures_only: bool | None = None) -> Case:
     """The auditor accepts the plan, or returns it with a reason; either way they may remark that it holds only
-    individual (secondary/tertiary) measures for a workplace-level cause."""
+    individual measures for a workplace-level cause."""
     _require(session, actor, case, access.Can.REVIEW)
     _require_status(case, v.CaseStatus.PLAN_SUBMITTED)
     flag = case.individual_measures_only if individual_measures_only is None else individual_measures_only
@@ -242,13 +246,14 @@ def review_plan(*, session: Session, actor: User, case: Case, accept: bool, reas
 
 
 def only_individual_measures(*, session: Session, case: Case) -> bool:
-    """True when every open action is secondary or tertiary prevention: a hint for the reviewer."""
+    """True when every open action is an individual measure: a hint for the reviewer."""
     return individual_only(open_actions(session=session, case=case))
 
 
 def individual_only(actions: list[CaseAction]) -> bool:
-    levels = {a.prevention_level for a in actions if a.status == v.ActionStatus.OPEN}
-    return bool(levels) and v.PreventionLevel.PRIMARY not in levels
+    """Every open action reaches one person, whatever its prevention level (a secondary measure can be collective)."""
+    scopes = {a.scope for a in actions if a.status == v.ActionStatus.OPEN}
+    return scopes == {v.MeasureScope.INDIVIDUAL}
 
 
 def implement_action(*, session: Session, actor: User, case: Case, action_id: int, note: str) -> CaseAction:

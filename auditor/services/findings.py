@@ -29,6 +29,8 @@ def draft_finding(*, session: Session, audit: Audit, item_id: str | None, kind: 
         placed = audit_structure(session=session, audit_id=audit.id).items.get(item_id)
         if placed is None:
             raise NotFound("This audit has no checklist item with this id.")
+        if placed.item.is_step:
+            raise Invalid("A step of the audit is the auditor's own work: no finding is raised on it.", field="item_id")
         tags = placed.item.tags
         draft.update(clauses=list(placed.item.clauses), tags={"bek1406": tags.bek1406, "hazards": tags.hazards, "actors": tags.actors})
     return draft

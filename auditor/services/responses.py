@@ -30,13 +30,14 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
     tablet that lost the reply sends it again), even in a closed audit, since it changes nothing.
     A save that would change an answer based on an older version than the stored one raises StaleVersion."""
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
-    if item_id not in audit_structure(session=session, audit_id=audit.id).items:
+    placed = audit_structure(session=session, audit_id=audit.id).items.get(item_id)
+    if placed is None:
         raise NotFound("This audit has no checklist item with this id.")
     changes = {name: getattr(data, name) for name in SAVED_FIELDS if name in data.model_fields_set}
     if changes.get("note") is None:
         changes.pop("note", None)  # a note is cleared with "", never with null
-    if changes.get("verdict") and changes["verdict"] not in {c.value for c in v.verdicts_for(audit.audit_type)}:
-        raise Invalid("An ungraded nonconformity is for internal audits; grade it major or minor.", field="verdict")
+    if changes.get("verdict"):
+        _check_answer(audit, placed, changes["verdict"])
 
     current = get_response(session=session, audit=audit, item_id=item_id)
     if current is not None and all(getattr(current, name) == value for name, value in changes.items()):
@@ -100,6 +101,16 @@ def editor_names(*, session: Session, answers: list[Response], actor: User | Non
     return known
 
 
+def _check_answer(audit: Audit, placed: PlacedItem, answer: str) -> None:
+    if answer in {c.value for c in v.answers_for(audit.audit_type, placed.item.kind)}:
+        return
+    if placed.item.is_step:
+        raise Invalid("A step of the audit is done or not done; it takes no verdict.", field="verdict")
+    if answer in v.STEP_STATES:
+        raise Invalid("Done and not done are for the audit's own steps; a question takes a verdict.", field="verdict")
+    raise Invalid("An ungraded nonconformity is for internal audits; grade it major or minor.", field="verdict")
+
+
 def get_response(*, session: Session, audit: Audit, item_id: str, fresh: bool = False) -> Response | None:
     """The stored answer; `fresh` re-reads it past the session's identity map (after a bulk UPDATE)."""
     query = _ANSWER.execution_options(populate_existing=True) if fresh else _ANSWER
@@ -158,6 +169,7 @@ class ConductSection:
     section: Section
     groups: list[ConductGroup]
     progress: Progress
+    first_of_checklist: bool = False  # the checklist's first section: the page shows who wrote it there
 
 
 @dataclass
@@ -186,7 +198,9 @@ def conduct_view(*, session: Session, actor: User, audit: Audit) -> ConductView:
         key = placed.top_section_key
         section = sections.get(key)
         if section is None:
-            section = sections[key] = ConductSection(key, placed.checklist, placed.path[0], [], progress(0, 0))
+            previous = next(reversed(sections.values()), None)
+            first = previous is None or previous.checklist is not placed.checklist
+            section = sections[key] = ConductSection(key, placed.checklist, placed.path[0], [], progress(0, 0), first)
         headings = placed.path[1:]
         if not section.groups or section.groups[-1].headings != headings:
             section.groups.append(ConductGroup(headings, []))

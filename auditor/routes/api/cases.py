@@ -108,7 +108,7 @@ def record_root_cause(case: CaseDep, data: RootCauseIn, session: SessionDep, use
 
 @router.post("/cases/{case_id}/actions", status_code=201)
 def create_action(case: CaseDep, data: ActionIn, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> CaseOut:
-    """Add a corrective action (owner, due date, prevention level) to the plan."""
+    """Add a corrective action (owner, due date, prevention level, collective or individual) to the plan."""
     cases.add_action(session=session, actor=user, case=case, **data.model_dump())
     return case_out(session, case, settings.deadline_policy)
 

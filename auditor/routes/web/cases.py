@@ -132,7 +132,7 @@ def take_step(request: Request, step: str, case: CaseDep, session: SessionDep, u
             if due is None or not text("owner_id").isdigit():
                 raise Invalid("Choose an owner and a due date.", field="due_date")
             cases.add_action(session=session, actor=user, case=case, description=text("description"), owner_id=int(text("owner_id")),
-                             due_date=due, prevention_level=text("prevention_level"))
+                             due_date=due, prevention_level=text("prevention_level"), scope=text("scope"))
         elif step == "submit":
             cases.submit_plan(session=session, actor=user, case=case)
         elif step == "review":

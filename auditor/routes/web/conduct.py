@@ -32,7 +32,7 @@ def _labels() -> dict:
     """The vocabulary's labels, translated, for the cards and for what conduct.mjs shows itself (queued evidence,
     conflicts); plural forms with a %(num)s placeholder."""
     return {
-        "verdict_labels": {c.value: gettext(c.short or c.label) for c in v.VERDICTS},
+        "verdict_labels": {c.value: gettext(c.short or c.label) for c in v.ANSWERS},
         "method_labels": {c.value: gettext(c.label) for c in v.EVIDENCE_METHODS},
         "role_labels": {c.value: gettext(c.label) for c in v.ACTORS},
         "people_labels": {form: ngettext("%(num)d person", "%(num)d people", n).replace("%(num)d", "%(num)s") for form, n in (("one", 1), ("other", 2))},
