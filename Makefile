@@ -6,12 +6,12 @@ PG_BENCH_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_follo
 PG_LOAD_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_load
 EXTRACT_KEYWORDS := -k _ -k N_ -k t -k NotFound -k Invalid -k Conflict
 
-.PHONY: run test test-sqlite test-postgres install messages bench bench-load bench-save
+.PHONY: run test test-sqlite test-postgres install messages bench bench-load bench-save lint fmt
 
 $(VENV)/installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test]'
+	$(VENV)/bin/pip install --quiet -e '.[test,lint]'
 	touch $@
 
 install: $(VENV)/installed
@@ -33,6 +33,17 @@ test-sqlite: install
 
 test-postgres: install
 	AUDITOR_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest $(PARALLEL) -m "not browser"
+
+## Lint and type-check; fails on any finding (CI runs it before the tests). The JS part needs `npm ci` first.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	npm run --silent lint:js
+
+## Rewrite the code the way `make lint` wants it: ruff's safe fixes (imports sorted, ...), then its formatter
+fmt: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 ## Re-extract translatable strings and merge them into the Danish catalogue
 messages: install

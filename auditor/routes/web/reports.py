@@ -16,7 +16,7 @@ from auditor.models import Audit, ReportTemplate, User
 from auditor.reports.engine import MAX_TEMPLATE_BYTES
 from auditor.reports.variables import VARIABLES
 from auditor.routes.downloads import Kind as ReportKind, Language, report_download
-from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
+from auditor.routes.web.forms import FormDep, invalid_errors, parse
 from auditor.schemas import ReportDetails
 from auditor.services import access, audits, organisations, reports
 from auditor.templating import render
