@@ -1,9 +1,12 @@
-"""Database tables (SQLModel). Schema changes go through an Alembic migration in auditor/migrations."""
+"""Database tables (SQLModel). Schema changes go through an Alembic migration in auditor/migrations.
+
+A table's `id` is typed `int` although it is None until the row is first flushed: the code reads ids only of stored
+rows, and `int | None` would make every `audit.id` handed on a type error (mypy). The schema is the same either way."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
@@ -50,7 +53,7 @@ class ChoiceString(TypeDecorator):
         super().__init__(length=length)
         self.enum = enum
 
-    def process_result_value(self, value: str | None, dialect) -> StrEnum | str | None:
+    def process_result_value(self, value: str | None, dialect) -> Enum | str | None:
         return self.enum._value2member_map_.get(value, value) if value is not None else None
 
 
@@ -63,7 +66,7 @@ def _json(default_factory=list) -> Any:
 
 
 class Organisation(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, index=True)
     cvr: str | None = Field(default=None, max_length=8)
     created_at: datetime = _timestamp()
@@ -72,7 +75,7 @@ class Organisation(SQLModel, table=True):
 class Site(SQLModel, table=True):
     """A site or Danish production unit (p-enhed) of an organisation."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
     name: str = Field(max_length=200)
     p_number: str | None = Field(default=None, max_length=10)
@@ -84,7 +87,7 @@ class ChecklistSnapshot(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("checklist_id", "sha256"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     checklist_id: str = Field(max_length=80)
     version: str = Field(max_length=40)
     sha256: str = Field(max_length=64)
@@ -98,7 +101,7 @@ class LibraryRevision(SQLModel, table=True):
     """One publish of the checklist library: the snapshot that serves each checklist id. Every process serves
     the newest row, so all machines plan audits with the same checklists (auditor/services/library.py)."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     # The revision this one replaced (0 for the first); unique, so of two publishers racing only one wins.
     previous_id: int = Field(unique=True)
     entries: list = _json(list)  # [{"snapshot_id": 3, "source": "/path/to/file.yaml"}, ...]
@@ -110,7 +113,7 @@ class User(SQLModel, table=True):
     """A person who logs in. `organisation_id` None: staff of the audit provider; set: a member of that
     client organisation. Users are deactivated, never deleted, so the audit trail keeps its authors."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True, index=True)
     name: str = Field(max_length=200)
     password_hash: str = Field(max_length=300)
@@ -125,7 +128,7 @@ class User(SQLModel, table=True):
 class AuthSession(SQLModel, table=True):
     """A browser login. The cookie holds a random token; only its hash is stored."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True)
     user_id: int = Field(foreign_key="user.id", index=True)
     created_at: datetime = _timestamp()
@@ -135,7 +138,7 @@ class AuthSession(SQLModel, table=True):
 class ApiToken(SQLModel, table=True):
     """A personal token for API clients (Authorization: Bearer ...), shown once, stored hashed."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True)
     name: str = Field(max_length=100)
     prefix: str = Field(max_length=12)
@@ -148,7 +151,7 @@ class ApiToken(SQLModel, table=True):
 class LoginFailure(SQLModel, table=True):
     """A failed login, kept to throttle its account and address pair and its address (services/accounts.py::log_in)."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, index=True)
     address: str = Field(max_length=64, index=True)
     at: datetime = _timestamp(index=True)
@@ -158,7 +161,7 @@ class Audit(SQLModel, table=True):
     # An organisation's audits by start date: a case's "next audit" (its verification deadline) is the first of them.
     __table_args__ = (Index("ix_audit_org_start", "organisation_id", "start_date"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     title: str = Field(max_length=200)
     audit_type: AuditType = _choice(AuditType, 20)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
@@ -208,7 +211,7 @@ class AuditChecklist(SQLModel, table=True):
 class PlanEntry(SQLModel, table=True):
     """One line of the audit plan's agenda (ISO 19011 6.3.2)."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     audit_id: int = Field(foreign_key="audit.id", index=True, ondelete="CASCADE")
     day: date
     start_time: time
@@ -224,7 +227,7 @@ class Response(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("audit_id", "item_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     audit_id: int = Field(foreign_key="audit.id", ondelete="CASCADE")
     item_id: str = Field(max_length=80)
     verdict: Verdict | None = _choice(Verdict, 20, default=None)
@@ -238,7 +241,7 @@ class Evidence(SQLModel, table=True):
 
     __table_args__ = (Index("ix_evidence_audit_item", "audit_id", "item_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     audit_id: int = Field(foreign_key="audit.id", ondelete="CASCADE")
     item_id: str = Field(max_length=80)
     method: EvidenceMethod = _choice(EvidenceMethod, 30)
@@ -253,7 +256,7 @@ class Evidence(SQLModel, table=True):
 class Finding(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("audit_id", "number"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     audit_id: int = Field(foreign_key="audit.id", index=True, ondelete="CASCADE")
     number: int
     item_id: str | None = Field(default=None, max_length=80)
@@ -278,7 +281,7 @@ class AuditEvent(SQLModel, table=True):
     """The audit trail: one row per change, who, when, what, before and after. Append-only: the migration
     adds database triggers that refuse UPDATE and DELETE, and nothing in the app edits it."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     at: datetime = _timestamp(index=True)
     actor_id: int | None = Field(default=None, foreign_key="user.id")
     actor: str = Field(max_length=254)
@@ -297,7 +300,7 @@ class Case(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("organisation_id", "number"), Index("ix_case_org_status", "organisation_id", "status"))
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id")
     number: int
     source: CaseSource = _choice(CaseSource, 20, default=CaseSource.AUDIT)
@@ -340,7 +343,7 @@ class CaseCounter(SQLModel, table=True):
 class CaseAction(SQLModel, table=True):
     """One corrective action of a case's plan."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", index=True)
     description: str = Field(sa_type=Text)
     owner_id: int = Field(foreign_key="user.id", index=True)
@@ -365,7 +368,7 @@ class Blob(SQLModel, table=True):
 class CaseAttachment(SQLModel, table=True):
     """Evidence of implementation: a checked file, its bytes in the blob `sha256`."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", index=True)
     action_id: int | None = Field(default=None, foreign_key="caseaction.id")
     filename: str = Field(max_length=200)
@@ -377,7 +380,7 @@ class CaseAttachment(SQLModel, table=True):
 
 
 class CaseComment(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", index=True)
     author_id: int = Field(foreign_key="user.id")
     text: str = Field(sa_type=Text)
@@ -388,7 +391,7 @@ class ManagementReview(SQLModel, table=True):
     """Ledelsens evaluering (ISO 45001 9.3) of one organisation for one period: compiled inputs, the quality
     manager's own sections, and decisions."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     period_start: date
     period_end: date
@@ -400,7 +403,7 @@ class ManagementReview(SQLModel, table=True):
 
 
 class ReviewDecision(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="managementreview.id", index=True)
     text: str = Field(sa_type=Text)
     case_id: int | None = Field(default=None, foreign_key="case.id")  # the case that tracks a decision that needs doing
@@ -412,7 +415,7 @@ class Photo(SQLModel, table=True):
     location and every other metadata removed, downscaled; the original only if AUDITOR_KEEP_PHOTO_ORIGINALS says so.
     The image, its thumbnail and the original are blobs."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     audit_id: int = Field(foreign_key="audit.id", index=True, ondelete="CASCADE")
     item_id: str | None = Field(default=None, max_length=80)
     finding_id: int | None = Field(default=None, foreign_key="finding.id")
@@ -433,7 +436,7 @@ class ReportTemplate(SQLModel, table=True):
     (organisation_id None, i.e. the certification body) or one organisation's, for every audit type or one.
     The newest upload for a scope is the one in use; removing it brings back the one before."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True, ondelete="CASCADE")
     kind: ReportKind = _choice(ReportKind, 30)
     language: Language = _choice(Language, 2)
