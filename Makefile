@@ -38,6 +38,7 @@ test-postgres: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	npm run --silent lint:js
 
 ## Rewrite the code the way `make lint` wants it: ruff's safe fixes (imports sorted, ...), then its formatter
