@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import weakref
+from collections.abc import MutableMapping
+from typing import Any
 
 from fastapi.routing import iter_route_contexts
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
@@ -36,7 +38,7 @@ def record_request(*, method: str, route: str, status: int, seconds: float) -> N
     REQUEST_SECONDS.labels(method, route, status_class).observe(seconds)
 
 
-def route_template(scope: dict) -> str:
+def route_template(scope: MutableMapping[str, Any]) -> str:
     """The route's whole path template (`/api/v1/audits/{audit_id}`), never the raw path, so that ids make no new series."""
     route, app = scope.get("route"), scope.get("app")
     if route is None or app is None:

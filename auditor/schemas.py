@@ -108,7 +108,8 @@ class ReportDetails(_In):
     report_version: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] | None = None
     summary: LongText | None = None
     conclusion: LongText | None = None
-    recommendation: Literal[(*v.RECOMMENDATIONS.values, "")] | None = Field(default=None, description='Certification audits only; "" for none')
+    # The allowed values are read from the vocabulary at import, which mypy cannot follow.
+    recommendation: Literal[(*v.RECOMMENDATIONS.values, "")] | None = Field(default=None, description='Certification audits only; "" for none')  # type: ignore[valid-type]
     plan_deviations: LongText | None = Field(default=None, description="Deviations from the audit plan, and why")
     auditee_representative: ShortText | None = Field(default=None, description="Name and title of the client's representative who signs")
     dk_certificate: bool | None = Field(default=None, description="The audit is for a Danish recognised OH&S certificate")

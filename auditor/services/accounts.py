@@ -282,9 +282,10 @@ def create_token(*, session: Session, user: User, name: str = "API") -> tuple[Ap
 
 def user_for_token(*, session: Session, token: str) -> User:
     found = session.exec(select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == hash_token(token))).first()
-    row, user = found or (None, None)  # one query: the token is read on every API request
-    if row is None or row.revoked_at is not None or not user.is_active:
+    # One query: the token is read on every API request.
+    if found is None or found[0].revoked_at is not None or not found[1].is_active:
         raise Unauthenticated(N_("This API token is not valid."))
+    row, user = found
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
         row.last_used_at = now
@@ -314,7 +315,7 @@ def revoke_token(*, session: Session, actor: User | None, token_id: int) -> ApiT
     if row is None:
         raise NotFound(N_("No token with this id."))
     if actor is not None and row.user_id != actor.id:
-        owner = session.get(User, row.user_id)
+        owner = session.get_one(User, row.user_id)
         access.require_user_manager(user=actor, organisation_id=owner.organisation_id)
     if row.revoked_at is None:
         row.revoked_at = utcnow()

@@ -128,7 +128,7 @@ def in_use(templates: list[ReportTemplate]) -> set[int]:
 def get_template(*, session: Session, actor: User, template_id: int) -> ReportTemplate:
     row = session.get(ReportTemplate, template_id)
     visible = row is not None and (actor.organisation_id is None or row.organisation_id in {None, actor.organisation_id})
-    if not visible or actor.role != v.Role.ADMIN:
+    if row is None or not visible or actor.role != v.Role.ADMIN:
         raise NotFound(N_("No template with this id."))
     return row
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
+from starlette.datastructures import UploadFile
 
 from auditor import vocabulary as v
 from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, SessionDep, SettingsDep, is_htmx
@@ -67,7 +68,7 @@ def create_photo(request: Request, audit: ConductAuditDep, session: SessionDep, 
     finding_id = int(raw_finding_id) if raw_finding_id.isdigit() else None
     upload = form.get("file")
     max_bytes = int(settings.photo_max_mb * 1024 * 1024)
-    content = upload.file.read(max_bytes + 1) if upload is not None and hasattr(upload, "read") else b""
+    content = upload.file.read(max_bytes + 1) if isinstance(upload, UploadFile) else b""
     try:
         photos.add_photo(session=session, actor=user, audit=audit, item_id=item_id, finding_id=finding_id, content=content, caption=str(form.get("caption", "")),
                          confidential=form.get("confidential") == "true",
