@@ -6,12 +6,15 @@ PG_BENCH_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_follo
 PG_LOAD_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_load
 EXTRACT_KEYWORDS := -k _ -k N_ -k t -k NotFound -k Invalid -k Conflict
 
-.PHONY: run test test-sqlite test-postgres install messages bench bench-load bench-save lint fmt
+.PHONY: run test test-sqlite test-postgres test-js install messages bench bench-load bench-save lint fmt lock
 
-$(VENV)/installed: pyproject.toml
+# The versions tested are the versions installed: requirements/dev.txt (app, test and lint tools, with hashes) here and
+# in CI, requirements/app.txt (the same pins, the app's alone) in the Docker image. `make lock` writes both.
+$(VENV)/installed: pyproject.toml requirements/dev.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test,lint]'
+	$(VENV)/bin/pip install --quiet --require-hashes -r requirements/dev.txt
+	$(VENV)/bin/pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(VENV)/installed
@@ -25,8 +28,11 @@ run: install
 # browser or test world starts once. (--dist loadgroup would be finer, but xdist 3.8 cannot rename tests under pytest 9.)
 PARALLEL ?= -n auto --dist loadfile
 
-## The whole test suite: on SQLite (with the browser tests), then on PostgreSQL
-test: install test-sqlite test-postgres
+## The whole test suite: on SQLite (with the browser tests), then on PostgreSQL, and the JS unit tests if there are any
+test: install test-sqlite test-postgres test-js
+
+test-js: node_modules/.package-lock.json
+	@if ls tests/js/*.test.mjs >/dev/null 2>&1; then npm run --silent test:js; else echo "no JS unit tests (tests/js/*.test.mjs)"; fi
 
 test-sqlite: install
 	$(PY) -m pytest $(PARALLEL)
@@ -34,8 +40,12 @@ test-sqlite: install
 test-postgres: install
 	AUDITOR_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest $(PARALLEL) -m "not browser"
 
-## Lint and type-check; fails on any finding (CI runs it before the tests). The JS part needs `npm ci` first.
-lint: install
+# ESLint and the JS unit tests' packages (package-lock.json); npm ci writes node_modules/.package-lock.json.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+## Lint and type-check; fails on any finding (CI runs it before the tests)
+lint: install node_modules/.package-lock.json
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
@@ -45,6 +55,12 @@ lint: install
 fmt: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+## Pin every dependency anew after a change in pyproject.toml (ARGS=--upgrade, or --upgrade-package NAME, to move on)
+UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --no-header --quiet $(ARGS)
+lock: install
+	$(UV_COMPILE) --extra test --extra lint -o requirements/dev.txt
+	$(UV_COMPILE) --constraint requirements/dev.txt -o requirements/app.txt
 
 ## Re-extract translatable strings and merge them into the Danish catalogue
 messages: install
