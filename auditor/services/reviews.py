@@ -376,8 +376,8 @@ def _period_cases(session: Session, organisation_id: int, start: date, end: date
         func.count(when((and_(verified, Case.verification_result == v.VerificationResult.EFFECTIVE), 1))),
         func.count(when((and_(verified, Case.verification_result == v.VerificationResult.INEFFECTIVE), 1))),
     ).where(Case.organisation_id == organisation_id)).one()
-    days = sorted((closed_at.date() - opened_at.date()).days for opened_at, closed_at in session.exec(  # type: ignore[union-attr]  # closed: closed_at is set
-        select(Case.opened_at, Case.closed_at).where(Case.organisation_id == organisation_id, closed)))
+    closed_cases = session.exec(select(Case.opened_at, Case.closed_at).where(Case.organisation_id == organisation_id, closed))
+    days = sorted((closed_at.date() - opened_at.date()).days for opened_at, closed_at in closed_cases)  # type: ignore[union-attr]  # closed: closed_at is set
     by_source = dict(session.exec(select(Case.source, func.count()).where(Case.organisation_id == organisation_id, opened).group_by(Case.source)).all())
     by_grade = dict(session.exec(select(Case.grade, func.count()).where(Case.organisation_id == organisation_id, opened).group_by(Case.grade)).all())
     return {
