@@ -15,6 +15,7 @@ $(VENV)/installed: pyproject.toml requirements/dev.txt
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet --require-hashes -r requirements/dev.txt
 	$(VENV)/bin/pip install --quiet --no-deps -e .
+	@$(VENV)/bin/pip check >/dev/null || { $(VENV)/bin/pip check; echo "requirements/dev.txt lacks what pyproject.toml asks for: run make lock"; exit 1; }
 	touch $@
 
 install: $(VENV)/installed
@@ -56,9 +57,13 @@ fmt: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+$(VENV)/bin/uv:  # uv as locked, even when the lock is behind pyproject.toml (which make install refuses)
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --require-hashes -r requirements/dev.txt
+
 ## Pin every dependency anew after a change in pyproject.toml (ARGS=--upgrade, or --upgrade-package NAME, to move on)
 UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --no-header --quiet $(ARGS)
-lock: install
+lock: $(VENV)/bin/uv
 	$(UV_COMPILE) --extra test --extra lint -o requirements/dev.txt
 	$(UV_COMPILE) --constraint requirements/dev.txt -o requirements/app.txt
 
