@@ -11,12 +11,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     AUDITOR_DATA_DIR=/data
 
 WORKDIR /src
+# The dependencies at the versions the tests ran with (requirements/app.txt, hashes checked), then the app alone.
+COPY requirements/app.txt ./requirements/app.txt
+RUN pip install --require-hashes -r requirements/app.txt
 COPY pyproject.toml README.md ./
 COPY auditor ./auditor
 COPY checklists ./checklists
 COPY templates ./templates
 COPY static ./static
-RUN pip install . \
+RUN pip install --no-deps . \
     && useradd --system --uid 10001 --home-dir /data auditor \
     && mkdir -p /data && chown auditor /data
 WORKDIR /data

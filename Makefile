@@ -8,16 +8,20 @@ PG_SYNC_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_sync
 PG_FIELD_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_field
 EXTRACT_KEYWORDS := -k _ -k N_ -k t -k NotFound -k Invalid -k Conflict
 
-.PHONY: help run test test-js test-sqlite test-postgres install messages bench bench-load bench-save bench-sync bench-field
+.PHONY: help run test test-js test-sqlite test-postgres install messages bench bench-load bench-save bench-sync bench-field lint fmt lock
 
 ## This list: every target with what it does
 help:
 	@awk '/^## /{doc=substr($$0,4); next} /^[a-z][a-z-]*:/{if (doc) printf "  make %-14s %s\n", substr($$1,1,length($$1)-1), doc; doc=""; next} {doc=""}' $(MAKEFILE_LIST)
 
-$(VENV)/installed: pyproject.toml
+# The versions tested are the versions installed: requirements/dev.txt (app, test and lint tools, with hashes) here and
+# in CI, requirements/app.txt (the same pins, the app's alone) in the Docker image. `make lock` writes both.
+$(VENV)/installed: pyproject.toml requirements/dev.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test]'
+	$(VENV)/bin/pip install --quiet --require-hashes -r requirements/dev.txt
+	$(VENV)/bin/pip install --quiet --no-deps -e .
+	@$(VENV)/bin/pip check >/dev/null || { $(VENV)/bin/pip check; echo "requirements/dev.txt lacks what pyproject.toml asks for: run make lock"; exit 1; }
 	touch $@
 
 ## Create .venv and install the app with its test tools (about 40 s)
@@ -35,9 +39,6 @@ PARALLEL ?= -n auto --dist loadfile
 ## The whole test suite: the browser code's unit tests (node), on SQLite (with the browser tests), then on PostgreSQL
 test: install test-js test-sqlite test-postgres
 
-node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
-
 ## The unit tests of the browser code in static/ (node's test runner, fake-indexeddb)
 test-js: node_modules/.package-lock.json
 	npm run --silent test:js
@@ -49,6 +50,32 @@ test-sqlite: install
 ## The suite on PostgreSQL (PG_TEST_URL), without the browser tests
 test-postgres: install
 	AUDITOR_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest $(PARALLEL) -m "not browser"
+
+# ESLint and the JS unit tests' packages (package-lock.json); npm ci writes node_modules/.package-lock.json.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+## Lint and type-check; fails on any finding (CI runs it before the tests)
+lint: install node_modules/.package-lock.json
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	npm run --silent lint:js
+
+## Rewrite the code the way `make lint` wants it: ruff's safe fixes (imports sorted, ...), then its formatter
+fmt: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+$(VENV)/bin/uv:  # uv as locked, even when the lock is behind pyproject.toml (which make install refuses)
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --require-hashes -r requirements/dev.txt
+
+## Pin every dependency anew after a change in pyproject.toml (ARGS=--upgrade, or --upgrade-package NAME, to move on)
+UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --no-header --quiet $(ARGS)
+lock: $(VENV)/bin/uv
+	$(UV_COMPILE) --extra test --extra lint -o requirements/dev.txt
+	$(UV_COMPILE) --constraint requirements/dev.txt -o requirements/app.txt
 
 ## Re-extract translatable strings and merge them into the Danish catalogue
 messages: install

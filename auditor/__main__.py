@@ -1,1 +1,3 @@
-from auditor.cli import main; raise SystemExit(main())
+from auditor.cli import main
+
+raise SystemExit(main())

@@ -94,9 +94,10 @@ def create_app(settings: Settings | None = None, *, engine=None, library: Librar
     # Tablets on a site visit often have a weak connection; card-heavy pages compress about tenfold.
     app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=5)
 
-    app.add_exception_handler(errors.DomainError, errors.handle_domain_error)
-    app.add_exception_handler(RequestValidationError, errors.handle_validation_error)
-    app.add_exception_handler(StarletteHTTPException, errors.handle_http_error)
+    # Starlette types a handler as taking any Exception; each of these takes the class it is registered for.
+    app.add_exception_handler(errors.DomainError, errors.handle_domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, errors.handle_validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, errors.handle_http_error)  # type: ignore[arg-type]
     app.add_exception_handler(PoolTimeout, errors.handle_database_busy)
     app.add_exception_handler(OperationalError, errors.handle_database_busy)
     app.add_exception_handler(Exception, errors.handle_unexpected_error)

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from auditor import vocabulary as v
 
@@ -231,7 +232,7 @@ def parse_file(path: Path) -> tuple[LoadedChecklist | None, list[ChecklistError]
     return LoadedChecklist(checklist, path, hashlib.sha256(raw_bytes).hexdigest()), []
 
 
-def _describe(path: str, data: Any, error: dict) -> ChecklistError:
+def _describe(path: str, data: Any, error: ErrorDetails) -> ChecklistError:
     """Turn a pydantic error location into 'item <id>, field <dotted.path>'."""
     loc = error["loc"]
     item_id = None

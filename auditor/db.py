@@ -203,7 +203,10 @@ def _advisory_lock(connection: Connection) -> None:
 @cache
 def head_revision() -> str:
     """The newest migration in the code (read once: Alembic parses every migration file to find it)."""
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    if head is None:
+        raise RuntimeError("auditor/migrations/versions holds no migration")
+    return head
 
 
 def schema_state(engine: Engine) -> tuple[str | None, str]:

@@ -176,6 +176,8 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
     raised = [findings.create_finding(session=session, actor=lead, audit=audit, data=finding) for finding in FINDINGS]
     # The client has started on the first nonconformity: correction, root cause, a plan the auditor accepted.
     case = cases.case_for_finding(session=session, finding_id=raised[0].id)
+    if case is None:
+        raise RuntimeError("raising a nonconformity opened no case")
     quality_manager, owner = users["quality_manager"], users["action_owner"]
     cases.record_correction(session=session, actor=quality_manager, case=case, correction="Vikarerne på lageret er spurgt med et kort spørgeskema; svarene indgår i APV'en.")
     cases.record_root_cause(session=session, actor=quality_manager, case=case, method="five_whys",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextvars
 import io
 from functools import cache
+from zoneinfo import ZoneInfo
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -19,6 +20,7 @@ from auditor.paths import TRANSLATIONS_DIR
 LOCALES = ("da", "en")
 DEFAULT_LOCALE = "da"
 LANGUAGE_COOKIE = "auditor_lang"
+REPORT_TIME_ZONE = ZoneInfo("Europe/Copenhagen")  # the time of day a report prints
 
 _current_locale: contextvars.ContextVar[str] = contextvars.ContextVar("locale", default=DEFAULT_LOCALE)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import weakref
+from collections.abc import MutableMapping
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 from sqlalchemy import Engine, event
@@ -45,7 +47,7 @@ def record_sync(*, entity: str, replay: bool) -> None:
     SYNC_REPLAYS.labels(entity, "replay" if replay else "new").inc()
 
 
-def route_template(scope: dict) -> str:
+def route_template(scope: MutableMapping[str, Any]) -> str:
     """The route's whole path template (`/api/v1/audits/{audit_id}`), never the raw path, so that ids make no new series."""
     from fastapi.routing import iter_route_contexts  # here, so that services may count without importing FastAPI
 

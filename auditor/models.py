@@ -1,9 +1,12 @@
-"""Database tables (SQLModel). Schema changes go through an Alembic migration in auditor/migrations."""
+"""Database tables (SQLModel). Schema changes go through an Alembic migration in auditor/migrations.
+
+A table's `id` is typed `int` although it is None until the row is first flushed: the code reads ids only of stored
+rows, and `int | None` would make every `audit.id` handed on a type error (mypy). The schema is the same either way."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
@@ -58,7 +61,7 @@ class ChoiceString(TypeDecorator):
         super().__init__(length=length)
         self.enum = enum
 
-    def process_result_value(self, value: str | None, dialect) -> StrEnum | str | None:
+    def process_result_value(self, value: str | None, dialect) -> Enum | str | None:
         return self.enum._value2member_map_.get(value, value) if value is not None else None
 
 
@@ -76,7 +79,7 @@ def _json(default_factory=list) -> Any:
 
 
 class Organisation(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, index=True)
     cvr: str | None = Field(default=None, max_length=8)
     created_at: datetime = _timestamp()
@@ -85,7 +88,7 @@ class Organisation(SQLModel, table=True):
 class Site(SQLModel, table=True):
     """A site or Danish production unit (p-enhed) of an organisation."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
     name: str = Field(max_length=200)
     p_number: str | None = Field(default=None, max_length=10)
@@ -97,7 +100,7 @@ class ChecklistSnapshot(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("checklist_id", "sha256"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     checklist_id: str = Field(max_length=80)
     version: str = Field(max_length=40)
     sha256: str = Field(max_length=64)
@@ -111,7 +114,7 @@ class LibraryRevision(SQLModel, table=True):
     """One publish of the checklist library: the snapshot that serves each checklist id. Every process serves
     the newest row, so all machines plan audits with the same checklists (auditor/services/library.py)."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     # The revision this one replaced (0 for the first); unique, so of two publishers racing only one wins.
     previous_id: int = Field(unique=True)
     entries: list = _json(list)  # [{"snapshot_id": 3, "source": "/path/to/file.yaml"}, ...]
@@ -123,7 +126,7 @@ class User(SQLModel, table=True):
     """A person who logs in. `organisation_id` None: staff of the audit provider; set: a member of that
     client organisation. Users are deactivated, never deleted, so the audit trail keeps its authors."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True, index=True)
     name: str = Field(max_length=200)
     password_hash: str = Field(max_length=300)
@@ -138,7 +141,7 @@ class User(SQLModel, table=True):
 class AuthSession(SQLModel, table=True):
     """A browser login. The cookie holds a random token; only its hash is stored."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True)
     user_id: int = Field(foreign_key="user.id", index=True)
     created_at: datetime = _timestamp()
@@ -148,7 +151,7 @@ class AuthSession(SQLModel, table=True):
 class ApiToken(SQLModel, table=True):
     """A personal token for API clients (Authorization: Bearer ...), shown once, stored hashed."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True)
     name: str = Field(max_length=100)
     prefix: str = Field(max_length=12)
@@ -161,7 +164,7 @@ class ApiToken(SQLModel, table=True):
 class LoginFailure(SQLModel, table=True):
     """A failed login, kept to throttle its account and address pair and its address (services/accounts.py::log_in)."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, index=True)
     address: str = Field(max_length=64, index=True)
     at: datetime = _timestamp(index=True)
@@ -171,7 +174,7 @@ class Audit(SQLModel, table=True):
     # An organisation's audits by start date: a case's "next audit" (its verification deadline) is the first of them.
     __table_args__ = (Index("ix_audit_org_start", "organisation_id", "start_date"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     title: str = Field(max_length=200)
     audit_type: AuditType = _choice(AuditType, 20)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
@@ -221,7 +224,7 @@ class AuditChecklist(SQLModel, table=True):
 class PlanEntry(SQLModel, table=True):
     """One line of the audit plan's agenda (ISO 19011 6.3.2)."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     audit_id: int = Field(foreign_key="audit.id", index=True, ondelete="CASCADE")
     day: date
     start_time: time
@@ -237,7 +240,7 @@ class Response(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("audit_id", "item_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     audit_id: int = Field(foreign_key="audit.id", ondelete="CASCADE")
     item_id: str = Field(max_length=80)
     verdict: Answer | None = _choice(Answer, 20, default=None)  # a question's verdict or a step's state
@@ -252,7 +255,7 @@ class Evidence(SQLModel, table=True):
 
     __table_args__ = (Index("ix_evidence_audit_item", "audit_id", "item_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     audit_id: int = Field(foreign_key="audit.id", ondelete="CASCADE")
     item_id: str = Field(max_length=80)
     method: EvidenceMethod = _choice(EvidenceMethod, 30)
@@ -269,7 +272,7 @@ class Evidence(SQLModel, table=True):
 class Finding(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("audit_id", "number"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     audit_id: int = Field(foreign_key="audit.id", index=True, ondelete="CASCADE")
     number: int
     item_id: str | None = Field(default=None, max_length=80)
@@ -296,7 +299,7 @@ class AuditEvent(SQLModel, table=True):
     """The audit trail: one row per change, who, when, what, before and after. Append-only: the migration
     adds database triggers that refuse UPDATE and DELETE, and nothing in the app edits it."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     at: datetime = _timestamp(index=True)
     actor_id: int | None = Field(default=None, foreign_key="user.id")
     actor: str = Field(max_length=254)
@@ -315,7 +318,7 @@ class Case(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("organisation_id", "number"), Index("ix_case_org_status", "organisation_id", "status"))
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id")
     number: int
     source: CaseSource = _choice(CaseSource, 20, default=CaseSource.AUDIT)
@@ -358,7 +361,7 @@ class CaseCounter(SQLModel, table=True):
 class CaseAction(SQLModel, table=True):
     """One corrective action of a case's plan."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", index=True)
     description: str = Field(sa_type=Text)
     owner_id: int = Field(foreign_key="user.id", index=True)
@@ -384,7 +387,7 @@ class Blob(SQLModel, table=True):
 class CaseAttachment(SQLModel, table=True):
     """Evidence of implementation: a checked file, its bytes in the blob `sha256`."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", index=True)
     action_id: int | None = Field(default=None, foreign_key="caseaction.id")
     filename: str = Field(max_length=200)
@@ -396,7 +399,7 @@ class CaseAttachment(SQLModel, table=True):
 
 
 class CaseComment(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", index=True)
     author_id: int = Field(foreign_key="user.id")
     text: str = Field(sa_type=Text)
@@ -407,7 +410,7 @@ class ManagementReview(SQLModel, table=True):
     """Ledelsens evaluering (ISO 45001 9.3) of one organisation for one period: compiled inputs, the quality
     manager's own sections, and decisions."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     period_start: date
     period_end: date
@@ -419,7 +422,7 @@ class ManagementReview(SQLModel, table=True):
 
 
 class ReviewDecision(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="managementreview.id", index=True)
     text: str = Field(sa_type=Text)
     case_id: int | None = Field(default=None, foreign_key="case.id")  # the case that tracks a decision that needs doing
@@ -431,7 +434,7 @@ class Photo(SQLModel, table=True):
     location and every other metadata removed, downscaled; the original only if AUDITOR_KEEP_PHOTO_ORIGINALS says so.
     The image, its thumbnail and the original are blobs."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     audit_id: int = Field(foreign_key="audit.id", index=True, ondelete="CASCADE")
     item_id: str | None = Field(default=None, max_length=80)
     finding_id: int | None = Field(default=None, foreign_key="finding.id")
@@ -453,7 +456,7 @@ class ReportTemplate(SQLModel, table=True):
     (organisation_id None, i.e. the certification body) or one organisation's, for every audit type or one.
     The newest upload for a scope is the one in use; removing it brings back the one before."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True, ondelete="CASCADE")
     kind: ReportKind = _choice(ReportKind, 30)
     language: Language = _choice(Language, 2)

@@ -115,13 +115,17 @@ class AuditUpdate(Input):
     report_language: v.Language | None = None
 
 
+# A recommendation, or "" for none. The values are read from the vocabulary at import, which mypy cannot follow.
+RecommendationValue = Literal[(*v.RECOMMENDATIONS.values, "")]  # type: ignore[valid-type]
+
+
 class ReportDetails(Input):
     """What the audit team writes into the report; only the fields sent change."""
 
     report_version: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] | None = None
     summary: LongText | None = None
     conclusion: LongText | None = None
-    recommendation: Literal[(*v.RECOMMENDATIONS.values, "")] | None = Field(default=None, description='Certification audits only; "" for none')
+    recommendation: RecommendationValue | None = Field(default=None, description='Certification audits only; "" for none')
     plan_deviations: LongText | None = Field(default=None, description="Deviations from the audit plan, and why")
     auditee_representative: ShortText | None = Field(default=None, description="Name and title of the client's representative who signs")
     dk_certificate: bool | None = Field(default=None, description="The audit is for a Danish recognised OH&S certificate")

@@ -77,5 +77,7 @@ def finish_response(request: Request, headers: MutableHeaders) -> None:
     if new_value:
         cookie: SimpleCookie = SimpleCookie()
         cookie[CSRF_COOKIE] = new_value
-        cookie[CSRF_COOKIE].update({"httponly": True, "samesite": "lax", "secure": cookie_is_secure(request), "path": "/"})
+        morsel = cookie[CSRF_COOKIE]
+        for attribute, value in (("httponly", True), ("samesite", "lax"), ("secure", cookie_is_secure(request)), ("path", "/")):
+            morsel[attribute] = value  # one by one: Morsel.update() is typed for strings, and the flags are booleans
         headers.append("set-cookie", cookie.output(header="").strip())

@@ -19,7 +19,7 @@ from auditor.services import access
 
 env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True, extensions=["jinja2.ext.i18n"])
 templates = Jinja2Templates(env=env)
-env.install_gettext_callables(gettext, ngettext, newstyle=True)
+env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]  # added by jinja2.ext.i18n
 env.globals.update(
     vocabulary=vocabulary,
     clause_label=vocabulary.clause_label,

@@ -32,7 +32,8 @@ class Vocabulary:
     def __init__(self, name: str, *choices: Choice):
         self.choices = choices
         self._by_value = {c.value: c for c in choices}
-        self.enum = StrEnum(name, [(c.value.upper().replace(".", "_"), c.value) for c in choices], module=__name__)
+        # Built at run time, so mypy cannot list the members (it types them Any); /openapi.json and pydantic see them all.
+        self.enum = StrEnum(name, [(c.value.upper().replace(".", "_"), c.value) for c in choices], module=__name__)  # type: ignore[misc]
 
     def __iter__(self):
         return iter(self.choices)
@@ -42,6 +43,10 @@ class Vocabulary:
 
     def __getitem__(self, value: str) -> Choice:
         return self._by_value[value]
+
+    def get(self, value: str | None) -> Choice | None:
+        """The choice with this value; None for None or a value that is not (or no longer) one of them."""
+        return self._by_value.get(value) if value is not None else None
 
     @property
     def values(self) -> tuple[str, ...]:

@@ -3,6 +3,7 @@ group of processes that is always ended (on a normal exit, Ctrl-C or an exceptio
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -55,10 +56,9 @@ class Servers:
     def start(self, command: list[str], name: str, ready_path: str = "/healthz", timeout: float = 60) -> int:
         """Start a server and wait until it answers; returns its process id."""
         port = int(command[command.index("--port") + 1])
-        log = open(self.logdir / f"{name}.log", "ab")
-        process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   start_new_session=True)
-        log.close()
+        with open(self.logdir / f"{name}.log", "ab") as log:
+            process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, start_new_session=True)
         self.processes.append(process)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -97,7 +97,5 @@ class Servers:
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)  # start_new_session made the server's pid its process group id
-    except ProcessLookupError:
-        pass

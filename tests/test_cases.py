@@ -97,7 +97,7 @@ def test_the_whole_chain_with_its_refusals(chain, session):
     post(qm, f"{path}/actions", {"description": "Introduktion for vikarer på første dag", "owner_id": owner.id, "due_date": due, "prevention_level": "primary", "scope": "collective"})
     post(qm, f"{path}/submit")
     post(lead, f"{path}/review", {"accept": True})
-    third = [a for a in qm.get(f"/api/v1{path}").json()["actions"] if a["status"] == "open"][0]
+    third = next(a for a in qm.get(f"/api/v1{path}").json()["actions"] if a["status"] == "open")
     post(own, f"{path}/actions/{third['id']}/implement", {"note": "Introduktionsprogram i brug fra uge 2"})
     assert post(lead, f"{path}/verify", {"method": "Stikprøve af tre vikarer", "verified_on": (date.today() + timedelta(days=1)).isoformat(), "result": "effective"}).status_code == 422
     assert post(lead, f"{path}/verify", {"method": "Stikprøve af tre vikarer", "verified_on": date.today().isoformat(), "result": "effective"}).json()["status"] == "verified"
@@ -278,7 +278,7 @@ def test_the_case_page_takes_steps_and_keeps_the_text_when_one_is_refused(chain,
     audit, finding, owner, people = chain
     qm, lead = people["quality_manager"], people["lead"]
     page = qm.get(f"/cases/{finding['case_id']}").text
-    assert 'action="/cases/%d/step/correction"' % finding["case_id"] in page
+    assert f'action="/cases/{finding["case_id"]}/step/correction"' in page
     assert 'step/review' not in page  # not a step for the client
     assert 'step/correction' not in lead.get(f"/cases/{finding['case_id']}").text
     done = qm.post(f"/cases/{finding['case_id']}/step/correction", data={"correction": "Vikarer spurgt"}, follow_redirects=False)

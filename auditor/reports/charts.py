@@ -89,7 +89,8 @@ def _fit(text: str, width: float) -> str:
 
 def _wrap(text: str, width: float, lines: int = 2) -> list[str]:
     """Break text at spaces into at most `lines` lines of `width` pixels; the last one is shortened if need be."""
-    room, out, rest = int(width / (FONT_SIZE * CHAR_WIDTH)), [], text
+    room, rest = int(width / (FONT_SIZE * CHAR_WIDTH)), text
+    out: list[str] = []
     while len(out) < lines - 1 and len(rest) > room:
         cut = rest.rfind(" ", 0, room + 1)
         if cut <= 0:
@@ -147,7 +148,7 @@ def _layout_months(chart: TimeChart) -> _Drawing:
     height, left, right, top, bottom = 260, 44, 12, 34, 30
     drawing = _Drawing(chart.title, WIDTH, height)
     shapes = drawing.shapes
-    x = left
+    x: float = left
     for colour, name, is_line in zip((OPENED, CLOSED, OPEN), chart.legend, (False, False, True), strict=True):
         if is_line:
             shapes.append(_Line([(x, 12), (x + 14, 12)], colour, 2.5))

@@ -18,7 +18,7 @@ from babel.numbers import format_decimal
 from sqlmodel import Session
 
 from auditor import vocabulary as v
-from auditor.i18n import localized, translate
+from auditor.i18n import REPORT_TIME_ZONE, localized, translate
 from auditor.models import Audit, Case, Finding, Organisation, Photo, User, utcnow
 from auditor.reports.charts import BarChart
 from auditor.reports.pictures import Picture
@@ -227,12 +227,13 @@ def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str
         return translate(message, lang)
 
     def label(vocabulary: v.Vocabulary, value: str | None) -> str:
-        return t(vocabulary[value].label) if value in vocabulary else ""
+        choice = vocabulary.get(value)
+        return t(choice.label) if choice else ""
 
     def day(value: date | None) -> str:
         return format_date(value, "long", locale=lang) if value else ""
 
-    organisation = session.get(Organisation, audit.organisation_id)
+    organisation = session.get_one(Organisation, audit.organisation_id)
     structure = audit_structure(session=session, audit_id=audit.id)
     answers = {r.item_id: r for r in responses.list_responses(session=session, audit=audit)}
     team = audits.audit_team(session=session, audit=audit)
@@ -317,7 +318,7 @@ def build_report_context(*, session: Session, audit: Audit, kind: str, lang: str
     now = now or utcnow()
     return {
         "report": ReportInfo(report_id(audit), audit.report_version, label(v.REPORT_KINDS, kind),
-                             format_datetime(now, "medium", tzinfo="Europe/Copenhagen", locale=lang), lang),
+                             format_datetime(now, "medium", tzinfo=REPORT_TIME_ZONE, locale=lang), lang),
         "audit": AuditInfo(
             title=audit.title, type=label(v.AUDIT_TYPES, audit.audit_type), type_code=audit.audit_type,
             is_certification=audit.audit_type in v.CERTIFICATION_AUDIT_TYPES, is_internal=audit.audit_type == v.AuditType.INTERNAL, status=label(v.AUDIT_STATUSES, audit.status),

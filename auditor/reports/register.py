@@ -20,9 +20,10 @@ YES = N_("Yes")
 
 def register_rows(rows: list[CaseRow], organisation_names: dict[int, str], lang: str) -> list[list]:
     def label(vocabulary: v.Vocabulary, value: str | None) -> str:
-        return translate(vocabulary[value].label, lang) if value in vocabulary else ""
+        choice = vocabulary.get(value)
+        return translate(choice.label, lang) if choice else ""
 
-    table = [[translate(name, lang) for name in COLUMNS]]
+    table: list[list] = [[translate(name, lang) for name in COLUMNS]]
     for row in rows:
         case = row.case
         table.append([
@@ -37,7 +38,7 @@ def register_rows(rows: list[CaseRow], organisation_names: dict[int, str], lang:
 
 def as_xlsx(table: list[list]) -> bytes:
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = workbook.worksheets[0]  # the one empty sheet a new workbook has
     sheet.title = "Register"
     for row in table:
         sheet.append([safe_cell(value) for value in row])

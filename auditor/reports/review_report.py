@@ -16,7 +16,7 @@ from docx.shared import Mm
 from sqlmodel import Session
 
 from auditor import vocabulary as v
-from auditor.i18n import N_, translate
+from auditor.i18n import N_, REPORT_TIME_ZONE, translate
 from auditor.models import ManagementReview, Organisation, User, utcnow
 from auditor.reports.context import tint
 from auditor.reports.layout import add_key_value_table, add_row, add_table, set_up_a4
@@ -108,7 +108,8 @@ class _Words:
         return translate(message, self.lang)
 
     def label(self, vocabulary: v.Vocabulary, value: str | None) -> str:
-        return self.t(vocabulary[value].label) if value in vocabulary else (value or "")
+        choice = vocabulary.get(value)
+        return self.t(choice.label) if choice else (value or "")
 
     def short(self, vocabulary: v.Vocabulary, value: str) -> str:
         return self.t(vocabulary[value].short or vocabulary[value].label) if value in vocabulary else value
@@ -123,7 +124,7 @@ class _Words:
         return format_date(date.fromisoformat(value + "-01"), "MMM yyyy", locale=self.lang)
 
     def moment(self, value: datetime) -> str:
-        return format_datetime(value, "medium", tzinfo="Europe/Copenhagen", locale=self.lang)
+        return format_datetime(value, "medium", tzinfo=REPORT_TIME_ZONE, locale=self.lang)
 
     def number(self, value: float | None) -> str:
         return "–" if value is None else format_decimal(value, locale=self.lang)
@@ -140,7 +141,7 @@ def build_review_report_context(*, session: Session, review: ManagementReview, l
     w = _Words(lang)
     t = w.t
     inputs = review.inputs
-    organisation = session.get(Organisation, review.organisation_id)
+    organisation = session.get_one(Organisation, review.organisation_id)
     author = session.get(User, review.created_by_id) if review.created_by_id else None
     now = now or utcnow()
 

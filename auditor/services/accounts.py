@@ -273,6 +273,7 @@ def user_for_token(*, session: Session, token: str) -> User:
     row, user = found or (None, None)
     if row is None or row.revoked_at is not None or not user.is_active:
         raise Unauthenticated(N_("This API token is not valid."))
+    row, user = found
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
         bookkeeping(session, update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
@@ -293,7 +294,7 @@ def revoke_token(*, session: Session, actor: User | None, token_id: int) -> ApiT
     if row is None:
         raise NotFound(N_("No token with this id."))
     if actor is not None and row.user_id != actor.id:
-        owner = session.get(User, row.user_id)
+        owner = session.get_one(User, row.user_id)
         access.require_user_manager(session=session, user=actor, organisation_id=owner.organisation_id)
     if row.revoked_at is None:
         row.revoked_at = utcnow()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import time
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -20,7 +20,12 @@ from auditor.services import access, cases, trail
 from auditor.services.checklists import snapshot_for
 from auditor.services.organisations import find_or_add_site
 
-Row = TypeVar("Row")
+
+class _AuditRow(Protocol):
+    audit_id: int
+
+
+Row = TypeVar("Row", bound=_AuditRow)
 
 
 def create_audit(*, session: Session, actor: User, data: AuditIn, library: Library) -> Audit:
@@ -49,7 +54,7 @@ def create_audit(*, session: Session, actor: User, data: AuditIn, library: Libra
     for user, role in team:
         session.add(AuditMember(audit_id=audit.id, user_id=user.id, role=role))
     for position, checklist_id in enumerate(checklist_ids):
-        snapshot = snapshot_for(session=session, loaded=library.get(checklist_id))
+        snapshot = snapshot_for(session=session, loaded=library.checklists[checklist_id])
         session.add(AuditChecklist(audit_id=audit.id, snapshot_id=snapshot.id, position=position))
         audit.item_total += snapshot.item_count
     # Every audit opens and closes with a meeting (ISO 19011 6.4.3, 6.4.10); the auditor adjusts the times.
@@ -161,7 +166,7 @@ def update_audit(*, session: Session, actor: User, audit: Audit, data: AuditUpda
         if value is not None:
             setattr(audit, name, value)
     if data.site_ids is not None:
-        organisation = session.get(Organisation, audit.organisation_id)
+        organisation = session.get_one(Organisation, audit.organisation_id)
         sites = _sites(session=session, organisation=organisation, site_ids=data.site_ids)
         for link in session.exec(select(AuditSite).where(AuditSite.audit_id == audit.id)):
             session.delete(link)
@@ -200,7 +205,7 @@ def _replace_team(*, session: Session, actor: User, audit: Audit, data: AuditUpd
     current = audit_team(session=session, audit=audit)
     lead_id = data.lead_auditor_id if data.lead_auditor_id is not None else next((u.id for u, r in current if r == v.TeamRole.LEAD), None)
     auditor_ids = data.team_ids if data.team_ids is not None else [u.id for u, r in current if r == v.TeamRole.AUDITOR]
-    organisation = session.get(Organisation, audit.organisation_id)
+    organisation = session.get_one(Organisation, audit.organisation_id)
     team = _team(session=session, organisation=organisation, lead_id=lead_id, auditor_ids=auditor_ids)
     old = {u.id: r for u, r in current}
     new = {u.id: r for u, r in team}

@@ -321,7 +321,7 @@ def add_comment(*, session: Session, actor: User, case: Case, text: str) -> Case
 
 
 def comments(*, session: Session, case: Case) -> list[tuple[CaseComment, str]]:
-    return [tuple(row) for row in session.exec(select(CaseComment, User.name).join(User, User.id == CaseComment.author_id)
+    return [(comment, name) for comment, name in session.exec(select(CaseComment, User.name).join(User, User.id == CaseComment.author_id)
                                                .where(CaseComment.case_id == case.id).order_by(CaseComment.id))]
 
 
@@ -389,7 +389,7 @@ def next_audit_start() -> ColumnElement[date]:
 def due_date(policy: dict) -> ColumnElement[date]:
     """The case's next deadline that still applies to its status (NULL when none does), as SQL."""
     def deadline(name: str) -> ColumnElement[date] | None:
-        whens = []
+        whens: list[tuple[ColumnElement[bool], ColumnElement[date]]] = []
         for grade, rules in policy.items():
             days = rules.get(name)
             if isinstance(days, int):

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from sqlalchemy import Select
 from sqlmodel import Session, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from auditor import vocabulary as v
 from auditor.errors import Invalid, NotFound
@@ -24,7 +25,7 @@ def finding_reference(finding: Finding) -> str:
 
 def draft_finding(*, session: Session, audit: Audit, item_id: str | None, kind: str | None = None) -> dict:
     """Form values for a new finding, prefilled from the checklist item it is raised on."""
-    draft = {"item_id": item_id, "kind": kind or "", "clauses": [], "requirement": "", "statement": "", "evidence": "", "tags": {}}
+    draft: dict[str, object] = {"item_id": item_id, "kind": kind or "", "clauses": [], "requirement": "", "statement": "", "evidence": "", "tags": {}}
     if item_id:
         placed = audit_structure(session=session, audit_id=audit.id).items.get(item_id)
         if placed is None:
@@ -104,7 +105,7 @@ def list_findings(*, session: Session, audit: Audit, kind: str | None = None, cl
     return list(session.exec(findings_query(audit=audit, kind=kind, clause=clause)))
 
 
-def findings_query(*, audit: Audit, kind: str | None = None, clause: str | None = None) -> Select:
+def findings_query(*, audit: Audit, kind: str | None = None, clause: str | None = None) -> SelectOfScalar[Finding]:
     """The query of list_findings, for a page of it (paging.page_of)."""
     query = select(Finding).where(Finding.audit_id == audit.id).order_by(Finding.number)
     if kind:

@@ -68,14 +68,15 @@ def published_library(*, session: Session) -> Library:
     newest = session.exec(select(LibraryRevision.id, LibraryRevision.published_at).order_by(col(LibraryRevision.id).desc()).limit(1)).first()
     if newest is None:
         return Library()
-    revision = tuple(newest)  # with its time, so a database made anew does not pass for the one cached
+    revision_id, published_at = newest
+    revision = (revision_id, published_at)  # with its time, so a database made anew does not pass for the one cached
     database = str(session.get_bind().engine.url)
     cached = _cache.get(database)
     if cached is None or cached[0] != revision:
         with _cache_lock:
             cached = _cache.get(database)
             if cached is None or cached[0] != revision:
-                cached = _cache[database] = (revision, _load_revision(session, revision[0]))
+                cached = _cache[database] = (revision, _load_revision(session, revision_id))
     return cached[1]
 
 
@@ -85,7 +86,7 @@ _cache_lock = threading.Lock()
 
 
 def _load_revision(session: Session, revision_id: int) -> Library:
-    revision = session.get(LibraryRevision, revision_id)
+    revision = session.get_one(LibraryRevision, revision_id)
     snapshots = {s.id: s for s in session.exec(select(ChecklistSnapshot).where(col(ChecklistSnapshot.id).in_([e["snapshot_id"] for e in revision.entries])))}
     library = Library()
     for entry in revision.entries:
@@ -123,7 +124,7 @@ def publish_library(*, session: Session, files: Library, reload: bool, published
         else:
             outcome.changes.append(f"{loaded.id}: version {current.checklist.version} -> {version}")
         chosen[loaded.id] = loaded
-    outcome.changes.extend(f"{checklist_id}: removed (was version {published.get(checklist_id).checklist.version})"
+    outcome.changes.extend(f"{checklist_id}: removed (was version {published.checklists[checklist_id].checklist.version})"
                            for checklist_id in sorted(published.checklists.keys() - chosen.keys()))
     if not outcome.changes and revision_id is not None:
         return outcome

@@ -7,13 +7,16 @@ transaction that rolls back is not given again (a gap is harmless; a duplicate i
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, func, literal, true, update
+from collections.abc import Callable
+
+from sqlalchemy import Select, func, literal, true, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, SQLModel, select
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlmodel import Session, select
 
 from auditor.models import Case, CaseCounter, Finding, FindingCounter
 
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_INSERTS: dict[str, Callable[..., postgresql.Insert | sqlite.Insert]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def next_finding_number(*, session: Session, audit_id: int) -> int:
@@ -26,7 +29,7 @@ def next_case_number(*, session: Session, organisation_id: int) -> int:
     return _take(session, CaseCounter, CaseCounter.organisation_id, organisation_id, highest)
 
 
-def _take(session: Session, counter: type[SQLModel], owner: ColumnElement[int], owner_id: int, highest: Select) -> int:
+def _take(session: Session, counter: type[FindingCounter | CaseCounter], owner: InstrumentedAttribute[int], owner_id: int, highest: Select) -> int:
     # The row is made on first use, starting from the highest number already there (rows written before the
     # counter existed); ON CONFLICT DO NOTHING lets two first uses meet without an error.
     insert = _INSERTS[session.get_bind().dialect.name](counter)

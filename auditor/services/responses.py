@@ -58,7 +58,7 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
             .where(Response.id == current.id, Response.version == data.version)
             .values(**changes, version=Response.version + 1, updated_at=now, updated_by_id=actor.id)
         )
-        if result.rowcount != 1:  # another save landed between our read and our write
+        if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result (a CursorResult) has a rowcount; another save landed between our read and our write
             session.rollback()
             raise _stale(session=session, audit=audit, item_id=item_id, current=None, submitted=data, fresh=True)
         saved = current
@@ -187,7 +187,8 @@ def conduct_view(*, session: Session, actor: User, audit: Audit) -> ConductView:
         evidence[entry.item_id].append(entry)
     photos_by_item: dict[str, list[Photo]] = defaultdict(list)
     for photo in list_photos(session=session, actor=actor, audit=audit):
-        photos_by_item[photo.item_id].append(photo)
+        if photo.item_id is not None:  # a photo of a finding has no item
+            photos_by_item[photo.item_id].append(photo)
     finding_counts = dict(
         session.exec(select(Finding.item_id, func.count()).where(Finding.audit_id == audit.id).group_by(Finding.item_id)).all()
     )

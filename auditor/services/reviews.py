@@ -16,6 +16,7 @@ Times are compared in UTC: a period runs from its first day 00:00 to the day aft
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -288,7 +289,11 @@ def _audit_results(session: Session, organisation_id: int, start: date, end: dat
 
     # Clauses and tags are JSON lists inside each finding, and a finding counts under its *first* ISO 45003
     # clause, which SQL cannot say portably; these are the period's findings of one organisation only.
-    top, full, bek, hazards, tables = {}, {}, dict.fromkeys(v.BEK1406_FACTORS.values, 0), {}, {}
+    top: dict[str, int] = {}
+    full: dict[str, int] = {}
+    hazards: dict[str, int] = {}
+    tables: dict[int, int] = {}
+    bek = dict.fromkeys(v.BEK1406_FACTORS.values, 0)
     without_clause = 0
     for clauses, tags in session.exec(select(Finding.clauses, Finding.tags).where(Finding.audit_id.in_(in_period))):
         clause = next((ref.partition(":")[2] for ref in clauses or [] if ref.startswith("45003:")), None)
@@ -330,8 +335,8 @@ def _period_cases(session: Session, organisation_id: int, start: date, end: date
         func.count(when((and_(verified, Case.verification_result == v.VerificationResult.EFFECTIVE), 1))),
         func.count(when((and_(verified, Case.verification_result == v.VerificationResult.INEFFECTIVE), 1))),
     ).where(Case.organisation_id == organisation_id)).one()
-    days = sorted((closed_at.date() - opened_at.date()).days for opened_at, closed_at in session.exec(
-        select(Case.opened_at, Case.closed_at).where(Case.organisation_id == organisation_id, closed)))
+    closed_cases = session.exec(select(Case.opened_at, Case.closed_at).where(Case.organisation_id == organisation_id, closed))
+    days = sorted((closed_at.date() - opened_at.date()).days for opened_at, closed_at in closed_cases)  # type: ignore[union-attr]  # closed: closed_at is set
     by_source = dict(session.exec(select(Case.source, func.count()).where(Case.organisation_id == organisation_id, opened).group_by(Case.source)).all())
     by_grade = dict(session.exec(select(Case.grade, func.count()).where(Case.organisation_id == organisation_id, opened).group_by(Case.grade)).all())
     return {
@@ -413,7 +418,8 @@ def _over_time(session: Session, organisation_id: int, start: date, end: date) -
     for first, last in months:
         a, b = _bounds(first, last)
         columns += [func.count(when((and_(Case.opened_at >= a, Case.opened_at < b), 1))), func.count(when((and_(Case.closed_at >= a, Case.closed_at < b), 1)))]
-    counts = session.exec(select(*columns).where(Case.organisation_id == organisation_id)).one()
+    # mypy types a select() of *columns as one column, but each row holds all of them.
+    counts: Sequence[int] = session.exec(select(*columns).where(Case.organisation_id == organisation_id)).one()  # type: ignore[assignment]
     still_open = counts[0] - counts[1]
     rows = []
     for index, (first, _) in enumerate(months):

@@ -52,8 +52,8 @@ def upgrade() -> None:
         connection.execute(photo.update().where(photo.c.id == row.id).values(thumbnail_sha256=thumbnail))
         if row.original_sha256:
             _move(connection, photos / "originals" / row.original_sha256, f"original of photo {row.id}", row.original_sha256)
-    for row in connection.execute(sa.select(attachment.c.id, attachment.c.sha256)).all():
-        _move(connection, attachments / row.sha256, f"case attachment {row.id}", row.sha256)
+    for attached in connection.execute(sa.select(attachment.c.id, attachment.c.sha256)).all():
+        _move(connection, attachments / attached.sha256, f"case attachment {attached.id}", attached.sha256)
 
     with op.batch_alter_table('photo', schema=None) as batch_op:
         batch_op.alter_column('thumbnail_sha256', existing_type=sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False)

@@ -7,6 +7,7 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import select
+from starlette.datastructures import UploadFile
 
 from auditor import vocabulary as v
 from auditor.deps import CaseDep, CaseOpener, CurrentUser, PageDep, SessionDep, SettingsDep, is_htmx
@@ -149,7 +150,7 @@ def take_step(request: Request, step: str, case: CaseDep, session: SessionDep, u
             cases.add_comment(session=session, actor=user, case=case, text=text("text"))
         elif step == "attach":
             upload = submitted.get("file")
-            content = upload.file.read(cases.MAX_ATTACHMENT_BYTES + 1) if upload is not None and hasattr(upload, "read") else b""
+            content = upload.file.read(cases.MAX_ATTACHMENT_BYTES + 1) if isinstance(upload, UploadFile) else b""
             cases.add_attachment(session=session, actor=user, case=case, filename=getattr(upload, "filename", "") or "", content=content,
                                  action_id=row_id(text("action_id")))
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
+from starlette.datastructures import UploadFile
 
 from auditor import vocabulary as v
 from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, PathId, SessionDep, SettingsDep, is_htmx
@@ -78,7 +79,7 @@ def create_photo(request: Request, audit: ConductAuditDep, session: SessionDep, 
     finding_id = row_id(raw_finding_id)
     upload = form.get("file")
     max_bytes = int(settings.photo_max_mb * 1024 * 1024)
-    content = upload.file.read(max_bytes + 1) if upload is not None and hasattr(upload, "read") else b""
+    content = upload.file.read(max_bytes + 1) if isinstance(upload, UploadFile) else b""
     try:
         check_fields(PhotoIn, {"caption": form.get("caption", "")})  # the API's limit
         photos.add_photo(session=session, actor=user, audit=audit, item_id=item_id, finding_id=finding_id, content=content, caption=str(form.get("caption", "")),

@@ -37,7 +37,7 @@ def form_fields(form: FormData, *, lists: tuple[str, ...] = ()) -> dict:
     """Form fields as a dict; fields in `lists` keep every value, empty values become absent.
     The CSRF token is left out: the security layer has already checked it."""
     data: dict = {}
-    for key in form.keys():
+    for key in form:
         if key == CSRF_FIELD:
             continue
         if key in lists:

@@ -96,16 +96,16 @@ def download_report(audit: AuditDep, kind: ReportKind, session: SessionDep, sett
 @router.post("/audits/{audit_id}/report")
 def save_report_details(request: Request, audit: PlanAuditDep, session: SessionDep, user: CurrentUser, form: FormDep):
     """Save what the team writes into the report; a refusal shows the form again with everything typed."""
-    values = {name: str(form.get(name, "")) for name in TEXT_FIELDS}
+    values: dict[str, str | bool] = {name: str(form.get(name, "")) for name in TEXT_FIELDS}
     values["dk_certificate"] = form.get("dk_certificate") == "on"
     values["bek1407_auditor_id"] = str(form.get("bek1407_auditor_id", ""))
-    values["material_hours"] = str(form.get("material_hours", "")).strip()
+    material_hours = values["material_hours"] = str(form.get("material_hours", "")).strip()
     if audit.audit_type in v.CERTIFICATION_AUDIT_TYPES:  # the only audits the form asks for a recommendation
         values["recommendation"] = str(form.get("recommendation", ""))
     data, errors = parse(ReportDetails, {
         **values,
         "bek1407_auditor_id": values["bek1407_auditor_id"] or 0,
-        "material_hours": values["material_hours"].replace(",", ".") or None,  # Danish decimal comma
+        "material_hours": material_hours.replace(",", ".") or None,  # Danish decimal comma
     })
     if data is not None:
         try:

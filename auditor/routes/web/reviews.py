@@ -67,7 +67,7 @@ def show_review(request: Request, review: ReviewDep, session: SessionDep, user: 
 @router.post("/management-reviews/{review_id}/sections")
 def update_sections(request: Request, review: ManagedReviewDep, session: SessionDep, user: CurrentUser, form: FormDep):
     """Save the hand-written sections sent (an emptied text box clears its section)."""
-    sections = {key: str(form[key]) for key in reviews.MANUAL_SECTIONS.values if key in form}
+    sections: dict[str, str | None] = {key: str(form[key]) for key in reviews.MANUAL_SECTIONS.values if key in form}
     check_fields(ManualSectionsIn, sections)  # the API's limits; over them: 422 with the message
     reviews.update_manual(session=session, actor=user, review=review, sections=sections)
     if is_htmx(request) and len(sections) == 1:
