@@ -18,12 +18,11 @@ from auditor.db import abandon, finish
 from auditor.errors import Forbidden, PasswordChangeRequired, Unauthenticated
 from auditor.i18n import N_
 from auditor.models import Audit, Case, Finding, ManagementReview, Organisation, User, detached_copy
-from auditor.schemas import MAX_ID
 from auditor.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest
+from auditor.schemas import MAX_ID
 from auditor.security import SAFE_METHODS, SESSION_COOKIE, check_csrf, submitted_csrf_token
 from auditor.services import access, accounts, audits, cases, findings, reviews
 from auditor.services.library import published_library
-
 
 # Every row id in a path: a positive number a database column can hold (PostgreSQL's integer; SQLite's is wider).
 # Any other value names nothing, so it is 404, like an id that does not exist (routes/errors.py), never a 500.

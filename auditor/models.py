@@ -12,7 +12,26 @@ from typing import Any, TypeVar
 from sqlalchemy import JSON, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import AutoString, Column, Field, SQLModel
 
-from auditor.vocabulary import ActionStatus, Actor, Answer, AuditStatus, AuditType, CaseSource, CaseStatus, EvidenceMethod, FindingKind, Language, MeasureScope, PlanKind, PreventionLevel, ReportKind, Role, RootCauseMethod, TeamRole, Verdict, VerificationResult
+from auditor.vocabulary import (
+    ActionStatus,
+    Actor,
+    Answer,
+    AuditStatus,
+    AuditType,
+    CaseSource,
+    CaseStatus,
+    EvidenceMethod,
+    FindingKind,
+    Language,
+    MeasureScope,
+    PlanKind,
+    PreventionLevel,
+    ReportKind,
+    Role,
+    RootCauseMethod,
+    TeamRole,
+    VerificationResult,
+)
 
 RowT = TypeVar("RowT", bound=SQLModel)
 

@@ -10,8 +10,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
-from auditor import __version__
-from auditor import vocabulary
+from auditor import __version__, vocabulary
 from auditor.i18n import get_locale, gettext, localized, ngettext
 from auditor.paths import TEMPLATES_DIR
 from auditor.security import csrf_token

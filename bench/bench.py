@@ -30,13 +30,13 @@ from auditor.app import create_app, settle_memory  # noqa: E402
 from auditor.checklists import load_library  # noqa: E402
 from auditor.config import Settings  # noqa: E402
 from auditor.db import make_engine, unit_of_work  # noqa: E402
-from bench._database import fresh_database  # noqa: E402
 from auditor.demo import create_demo  # noqa: E402
 from auditor.models import Audit, AuditChecklist, Response, utcnow  # noqa: E402
 from auditor.paths import CHECKLISTS_DIR  # noqa: E402
 from auditor.schemas import AuditIn, OrganisationIn  # noqa: E402
 from auditor.services import accounts, audits, organisations  # noqa: E402
 from auditor.services.checklists import snapshot_for  # noqa: E402
+from bench._database import fresh_database  # noqa: E402
 
 
 def synthetic_checklist(size: int) -> dict:

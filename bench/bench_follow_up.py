@@ -29,11 +29,22 @@ sys.path.insert(0, str(ROOT))
 from auditor import vocabulary as v  # noqa: E402
 from auditor.config import Settings  # noqa: E402
 from auditor.db import make_engine, unit_of_work  # noqa: E402
-from bench._database import fresh_database  # noqa: E402
-from auditor.models import Audit, AuditSite, Case, CaseAction, Finding, ManagementReview, Organisation, Site, User, utcnow  # noqa: E402
+from auditor.models import (  # noqa: E402
+    Audit,
+    AuditSite,
+    Case,
+    CaseAction,
+    Finding,
+    ManagementReview,
+    Organisation,
+    Site,
+    User,
+    utcnow,
+)
 from auditor.paging import DEFAULT_LIMIT, PageRequest  # noqa: E402
 from auditor.reports.review_report import build_review_report_context, render_review_report  # noqa: E402
 from auditor.services import accounts, cases, reviews  # noqa: E402
+from bench._database import fresh_database  # noqa: E402
 
 FIRST_DAY = date(2016, 1, 1)
 DAYS = 365 * 10

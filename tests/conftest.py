@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
@@ -21,9 +23,6 @@ from auditor.checklists import Library, load_library
 from auditor.config import Settings
 from auditor.db import make_engine, upgrade
 from auditor.deps import get_session
-from pwdlib import PasswordHash
-from pwdlib.hashers.argon2 import Argon2Hasher
-
 from auditor.models import Audit, Organisation, User
 from auditor.paths import CHECKLISTS_DIR
 from auditor.schemas import AuditIn, OrganisationIn, SiteIn

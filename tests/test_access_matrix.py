@@ -46,14 +46,23 @@ from sqlmodel import Session
 
 from auditor.app import create_app
 from auditor.config import Settings
-from auditor.db import make_engine, upgrade, unit_of_work
+from auditor.db import make_engine, unit_of_work, upgrade
 from auditor.deps import get_session
-from auditor.reports.starters import starter_template
 from auditor.models import Case
+from auditor.reports.starters import starter_template
 from auditor.schemas import AuditIn, EvidenceIn, FindingIn, OrganisationIn, PlanEntryIn, SiteIn
 from auditor.security import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, _sign
-from auditor.services import accounts, audits, cases, evidence, findings, organisations, photos, reviews
-from auditor.services import reports as report_templates
+from auditor.services import (
+    accounts,
+    audits,
+    cases,
+    evidence,
+    findings,
+    organisations,
+    photos,
+    reports as report_templates,
+    reviews,
+)
 from tests.conftest import CSRF_VALUE, PASSWORD, request_session
 
 PUBLIC, USER, VIEW, PLAN, CONDUCT, PLAN_NEW, ORG_MANAGE, ORG_VIEW, USER_ADMIN = (

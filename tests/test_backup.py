@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 
 from auditor.app import create_app
 from auditor.config import Settings
-from auditor.db import make_engine, upgrade, unit_of_work
+from auditor.db import make_engine, unit_of_work, upgrade
 from auditor.services import photos
 from tests.conftest import seed_audit
 

@@ -20,15 +20,15 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, Api, LiveServer, require_chromium
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from auditor.app import create_app
 from auditor.config import Settings
-from auditor.db import make_engine, upgrade, unit_of_work
+from auditor.db import make_engine, unit_of_work, upgrade
 from auditor.schemas import AuditIn, OrganisationIn, ResponseIn, SiteIn
 from auditor.security import SESSION_COOKIE
 from auditor.services import accounts, audits, organisations, responses
-from browser_support import CHROMIUM, CHROMIUM_ARGS, Api, LiveServer, require_chromium
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import pytest
+from browser_support import LiveServer
 from sqlalchemy import Engine
 
 from auditor.app import create_app
 from auditor.config import Settings
-from auditor.db import make_engine, upgrade, unit_of_work
-from browser_support import LiveServer
+from auditor.db import make_engine, unit_of_work, upgrade
 from tests.conftest import seed_audit
 
 BURST = 32

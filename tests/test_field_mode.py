@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, Api, LiveServer, require_chromium
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlmodel import Session, func, select
 
@@ -28,7 +29,6 @@ from auditor.routes.web import field
 from auditor.schemas import AuditIn, OrganisationIn, SiteIn
 from auditor.security import SESSION_COOKIE
 from auditor.services import accounts, audits, organisations
-from browser_support import CHROMIUM, CHROMIUM_ARGS, Api, LiveServer, require_chromium
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
+from browser_support import LiveServer
 from PIL import Image
 from prometheus_client import REGISTRY
 from sqlalchemy import func, text
@@ -29,11 +30,10 @@ from sqlmodel import Session, select
 from auditor.app import create_app
 from auditor.config import Settings
 from auditor.db import make_engine, upgrade
-from auditor.models import AuditEvent, Evidence, Finding, Photo, Response
+from auditor.models import AuditEvent, Evidence, Finding, Photo
 from auditor.schemas import EvidenceIn, FindingIn
 from auditor.security import CSRF_COOKIE, CSRF_HEADER
 from auditor.services import evidence, findings
-from browser_support import LiveServer
 from tests.conftest import seed_audit
 
 

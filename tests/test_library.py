@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import PASSWORD
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
@@ -20,8 +21,6 @@ from auditor.models import LibraryRevision
 from auditor.schemas import OrganisationIn
 from auditor.services import accounts, organisations
 from auditor.services.library import published_library_ready, version_key
-
-from conftest import PASSWORD
 
 
 def site_check(version: str, items: int = 1, tag: str = "workload") -> str:

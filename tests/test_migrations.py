@@ -13,7 +13,7 @@ from sqlmodel import Session, SQLModel
 import auditor.models  # noqa: F401
 from auditor.app import create_app
 from auditor.config import Settings
-from auditor.db import alembic_config, make_engine, upgrade, unit_of_work
+from auditor.db import alembic_config, make_engine, unit_of_work, upgrade
 from auditor.models import Blob, Case, CaseAttachment, Finding, utcnow
 from tests.conftest import seed_audit
 

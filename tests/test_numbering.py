@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, column, select, table
 from sqlmodel import Session
 
-from auditor.db import make_engine, upgrade, unit_of_work
+from auditor.db import make_engine, unit_of_work, upgrade
 from auditor.models import Audit, Case, CaseCounter, Finding, FindingCounter, User, utcnow
 from auditor.schemas import AuditIn, FindingIn, OrganisationIn
 from auditor.services import accounts, audits, cases, findings, organisations

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 
-
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 120  # importing the app takes seconds on a busy 2-core machine; several workers start at once
 

@@ -13,9 +13,9 @@ from sqlmodel import select
 from auditor.app import create_app
 from auditor.config import Settings
 from auditor.deps import get_session
-from tests.conftest import request_session
 from auditor.models import AuditEvent, Blob, Photo
 from auditor.services import accounts
+from tests.conftest import request_session
 
 
 def jpeg_with_exif(width=3000, height=2000, orientation=6, gps=True) -> bytes:

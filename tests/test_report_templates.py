@@ -8,11 +8,11 @@ import zipfile
 import pytest
 from docx import Document
 
+from auditor.demo import create_demo
 from auditor.reports import engine
 from auditor.reports.context import build_report_context
 from auditor.reports.starters import starter_template
 from auditor.reports.variables import VARIABLES, sample_context, variable_paths
-from auditor.demo import create_demo
 
 KINDS = ["audit_report", "nonconformity_report", "checklist"]
 

@@ -19,8 +19,8 @@ from auditor.db import make_engine, unit_of_work
 from auditor.demo import ORGANISATION
 from auditor.models import AuditEvent, Case, CaseAction, Organisation, User
 from auditor.schemas import OrganisationIn
-from auditor.services import accounts, cases, organisations
 from auditor.security import SESSION_COOKIE
+from auditor.services import accounts, cases, organisations
 from tests.conftest import PASSWORD, seed_audit
 
 

@@ -79,7 +79,7 @@ class ReportEnvironment(SandboxedEnvironment):
             raise SecurityError("a power that large is not allowed")
         return super().call_binop(context, operator, left, right)
 
-    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (Jinja's own signature)
+    def call(__self, __context, __obj, *args, **kwargs):
         __self.spend()
         return super().call(__context, __obj, *args, **kwargs)
 

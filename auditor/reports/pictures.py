@@ -8,9 +8,9 @@ memory at once.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from collections.abc import Callable
 
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage

@@ -18,10 +18,10 @@ from sqlmodel import Session
 from auditor import vocabulary as v
 from auditor.i18n import N_, REPORT_TIME_ZONE, translate
 from auditor.models import ManagementReview, Organisation, User, utcnow
-from auditor.reports.context import tint
-from auditor.reports.layout import add_key_value_table, add_row, add_table, set_up_a4
 from auditor.reports.charts import BarChart, TimeChart, to_png, to_svg
+from auditor.reports.context import tint
 from auditor.reports.docx_xml import shade_cell
+from auditor.reports.layout import add_key_value_table, add_row, add_table, set_up_a4
 from auditor.services import reviews
 from auditor.text import scrub
 

@@ -14,8 +14,27 @@ from auditor import vocabulary as v
 from auditor.i18n import N_, translate
 from auditor.reports.charts import BarChart
 from auditor.reports.context import (
-    CHART_WIDTH_MM, PHOTO_WIDTH_MM, ActionRow, AuditInfo, CaseInfo, CertificateInfo, ChecklistInfo, FindingRow, InterviewCount, ItemRow, OrganisationInfo, PhotoRow, PlanRow,
-    ReportInfo, SectionBlock, SectionCount, SiteInfo, Statistics, TeamInfo, VerdictCount, tint,
+    CHART_WIDTH_MM,
+    PHOTO_WIDTH_MM,
+    ActionRow,
+    AuditInfo,
+    CaseInfo,
+    CertificateInfo,
+    ChecklistInfo,
+    FindingRow,
+    InterviewCount,
+    ItemRow,
+    OrganisationInfo,
+    PhotoRow,
+    PlanRow,
+    ReportInfo,
+    SectionBlock,
+    SectionCount,
+    SiteInfo,
+    Statistics,
+    TeamInfo,
+    VerdictCount,
+    tint,
 )
 from auditor.reports.pictures import Picture
 

@@ -7,15 +7,24 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from starlette.exceptions import HTTPException
 from markupsafe import escape
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from auditor.db import is_busy
 from auditor.deps import is_htmx
-from auditor.errors import Busy, Conflict, DomainError, Forbidden, Invalid, NotFound, PasswordChangeRequired, StaleVersion, Unauthenticated
+from auditor.errors import (
+    Busy,
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PasswordChangeRequired,
+    StaleVersion,
+    Unauthenticated,
+)
 from auditor.i18n import N_, get_locale, gettext
 from auditor.security import SESSION_COOKIE
 from auditor.templating import render

@@ -37,8 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, event, false, not_, or_, true
-from sqlalchemy import select as sql_select
+from sqlalchemy import ColumnElement, and_, event, false, not_, or_, select as sql_select, true
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 

@@ -13,7 +13,19 @@ from auditor import vocabulary as v
 from auditor.checklists import Library
 from auditor.errors import AuditClosed, Conflict, Invalid, NotFound
 from auditor.i18n import N_
-from auditor.models import Audit, AuditChecklist, AuditMember, AuditSite, ChecklistSnapshot, Organisation, PlanEntry, Response, Site, User, utcnow
+from auditor.models import (
+    Audit,
+    AuditChecklist,
+    AuditMember,
+    AuditSite,
+    ChecklistSnapshot,
+    Organisation,
+    PlanEntry,
+    Response,
+    Site,
+    User,
+    utcnow,
+)
 from auditor.paging import Page, PageRequest, page_of
 from auditor.schemas import AuditIn, AuditUpdate, PlanEntryIn, Progress, ReportDetails
 from auditor.services import access, cases, trail

@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, Date, and_, exists, false, func, null, or_, true, type_coerce
-from sqlalchemy import case as sql_case
+from sqlalchemy import ColumnElement, Date, and_, case as sql_case, exists, false, func, null, or_, true, type_coerce
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, select
@@ -31,7 +30,6 @@ from auditor.models import Audit, Case, CaseAction, CaseAttachment, CaseComment,
 from auditor.paging import Page, PageRequest, whole
 from auditor.services import access, blobs, numbering, trail
 from auditor.services.filters import clause_condition, tag_condition
-
 
 
 def case_reference(case: Case) -> str:

@@ -8,9 +8,9 @@ from sqlalchemy import false
 from sqlmodel import Session, select
 
 from auditor.errors import NotFound
+from auditor.i18n import N_
 from auditor.models import Audit, Evidence, User
 from auditor.schemas import EvidenceIn
-from auditor.i18n import N_
 from auditor.services import access, sync, trail
 from auditor.services.audits import ensure_open, get_in_audit
 from auditor.services.checklists import audit_structure

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import Select
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from auditor import vocabulary as v
 from auditor.errors import Invalid, NotFound
+from auditor.i18n import N_
 from auditor.models import Audit, Finding, User, utcnow
 from auditor.schemas import FindingIn
-from auditor.i18n import N_
 from auditor.services import access, cases, numbering, photos, sync, trail
 from auditor.services.audits import ensure_open, get_in_audit
 from auditor.services.checklists import audit_structure

@@ -30,7 +30,6 @@ from auditor.db import unit_of_work
 from auditor.models import ChecklistSnapshot, LibraryRevision
 from auditor.services.checklists import parse_snapshot, snapshot_for
 
-
 log = logging.getLogger("auditor")
 
 

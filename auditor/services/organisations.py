@@ -7,8 +7,8 @@ from sqlmodel import Session, select
 from auditor.errors import NotFound
 from auditor.models import Organisation, Site, User
 from auditor.paging import Page, PageRequest, page_of
-from auditor.services import access
 from auditor.schemas import OrganisationIn, SiteIn
+from auditor.services import access
 
 
 def create_organisation(*, session: Session, actor: User | None, data: OrganisationIn) -> Organisation:

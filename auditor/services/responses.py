@@ -17,9 +17,9 @@ from auditor.models import Audit, Evidence, Finding, Photo, Response, User, utcn
 from auditor.schemas import Progress, ResponseIn
 from auditor.services import access, trail
 from auditor.services.audits import ensure_open, progress
+from auditor.services.checklists import PlacedItem, audit_structure
 from auditor.services.evidence import list_evidence
 from auditor.services.photos import list_photos
-from auditor.services.checklists import PlacedItem, audit_structure
 
 SAVED_FIELDS = ("verdict", "note")
 

@@ -20,14 +20,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, func, or_
-from sqlalchemy import case as when
+from sqlalchemy import and_, case as when, func, or_
 from sqlmodel import Session, select
 
 from auditor import vocabulary as v
 from auditor.errors import Invalid, NotFound
 from auditor.i18n import N_
-from auditor.models import Audit, AuditSite, Case, Finding, ManagementReview, Organisation, ReviewDecision, Site, User, utcnow
+from auditor.models import (
+    Audit,
+    AuditSite,
+    Case,
+    Finding,
+    ManagementReview,
+    Organisation,
+    ReviewDecision,
+    Site,
+    User,
+    utcnow,
+)
 from auditor.paging import Page, PageRequest, page_of
 from auditor.services import access, cases, trail
 from auditor.services.findings import finding_reference

@@ -5,11 +5,11 @@ Revises:
 Create Date: 2026-11-26 07:09:04.733859
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import auditor.models
+from alembic import op
 
+import auditor.models
 
 revision = '0001'
 down_revision = None

@@ -8,9 +8,10 @@ Revises: 0001
 Create Date: 2026-11-26 07:40:33.219514
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
+from alembic import op
+
 import auditor.models
 
 revision = '0002'

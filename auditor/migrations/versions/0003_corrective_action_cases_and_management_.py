@@ -5,11 +5,11 @@ Revises: 0002
 Create Date: 2026-11-26 08:08:17.862118
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import auditor.models
+from alembic import op
 
+import auditor.models
 
 revision = '0003'
 down_revision = '0002'

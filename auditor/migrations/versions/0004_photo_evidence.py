@@ -5,11 +5,11 @@ Revises: 0003
 Create Date: 2026-11-26 08:52:52.327721
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import auditor.models
+from alembic import op
 
+import auditor.models
 
 revision = '0004'
 down_revision = '0003'

@@ -5,11 +5,11 @@ Revises: 0004
 Create Date: 2026-11-26 09:42:19.480604
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import auditor.models
+from alembic import op
 
+import auditor.models
 
 revision = '0005'
 down_revision = '0004'

@@ -5,11 +5,11 @@ Revises: 0006
 Create Date: 2026-11-27 02:45:00.000000
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import auditor.models
+from alembic import op
 
+import auditor.models
 
 revision = '0007'
 down_revision = '0006'

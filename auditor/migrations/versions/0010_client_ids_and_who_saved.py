@@ -9,10 +9,9 @@ Revises: 0009
 Create Date: 2026-11-27 05:14:33.267459
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-
+from alembic import op
 
 revision = '0010'
 down_revision = '0009'

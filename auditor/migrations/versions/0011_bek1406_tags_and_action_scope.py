@@ -11,10 +11,9 @@ Revises: 0010
 Create Date: 2026-11-27 05:40:00.000000
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-
+from alembic import op
 
 revision = '0011'
 down_revision = '0010'

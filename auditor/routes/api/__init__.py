@@ -2,7 +2,20 @@
 
 from fastapi import APIRouter
 
-from auditor.routes.api import audits, cases, checklists, findings, history, offline, organisations, photos, reports, responses, reviews, session
+from auditor.routes.api import (
+    audits,
+    cases,
+    checklists,
+    findings,
+    history,
+    offline,
+    organisations,
+    photos,
+    reports,
+    responses,
+    reviews,
+    session,
+)
 
 router = APIRouter()
 for module in (checklists, organisations, audits, responses, photos, findings, reports, history, cases, reviews, offline, session):

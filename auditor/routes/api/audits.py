@@ -4,9 +4,30 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from auditor.deps import AuditDep, CurrentUser, LibraryDep, PageDep, PathId, PlanAuditDep, Planner, SessionDep, send_page
+from auditor.deps import (
+    AuditDep,
+    CurrentUser,
+    LibraryDep,
+    PageDep,
+    PathId,
+    PlanAuditDep,
+    Planner,
+    SessionDep,
+    send_page,
+)
 from auditor.models import Audit, Organisation
-from auditor.schemas import AuditChecklistOut, AuditIn, AuditOut, AuditSummaryOut, AuditUpdate, PlanEntryIn, PlanEntryOut, SiteOut, StatusIn, TeamMemberOut
+from auditor.schemas import (
+    AuditChecklistOut,
+    AuditIn,
+    AuditOut,
+    AuditSummaryOut,
+    AuditUpdate,
+    PlanEntryIn,
+    PlanEntryOut,
+    SiteOut,
+    StatusIn,
+    TeamMemberOut,
+)
 from auditor.services import audits
 
 router = APIRouter(tags=["audits"])

@@ -12,8 +12,22 @@ from auditor.errors import Invalid
 from auditor.models import Case, Organisation, User
 from auditor.reports import cells, register
 from auditor.routes.downloads import Language, attachment as download
-from auditor.schemas import (ActionIn, AttachmentOut, AuditEventOut, CaseActionOut, CaseIn, CaseOut, CommentIn, CommentOut, CorrectionIn,
-                             ImplementIn, PlanReviewIn, RootCauseIn, RowId, VerificationIn)
+from auditor.schemas import (
+    ActionIn,
+    AttachmentOut,
+    AuditEventOut,
+    CaseActionOut,
+    CaseIn,
+    CaseOut,
+    CommentIn,
+    CommentOut,
+    CorrectionIn,
+    ImplementIn,
+    PlanReviewIn,
+    RootCauseIn,
+    RowId,
+    VerificationIn,
+)
 from auditor.services import access, cases, history
 
 router = APIRouter(tags=["cases"])

@@ -9,10 +9,10 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 from pydantic import AfterValidator
 from sqlmodel import Session
 
+from auditor import schemas
 from auditor.config import Settings
 from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, FindingDep, PathId, SessionDep, SettingsDep
 from auditor.models import Audit, Photo, User
-from auditor import schemas
 from auditor.schemas import PhotoOut
 from auditor.services import photos
 from auditor.text import refuse_unstorable

@@ -7,8 +7,8 @@ from sqlmodel import Session
 
 from auditor.deps import AuditDep, ConductAuditDep, ConductWork, CurrentUser, PathId, SessionDep, json_reply
 from auditor.models import Evidence, Response, User
-from auditor.schemas import AnswerOut, EvidenceOut, NewEvidenceIn, ResponseIn, ResponseOut
 from auditor.routes.api.photos import photo_out
+from auditor.schemas import AnswerOut, EvidenceOut, NewEvidenceIn, ResponseIn, ResponseOut
 from auditor.services import evidence, photos, responses
 
 router = APIRouter(tags=["responses"])

@@ -8,13 +8,21 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, StringConstraints
 
-from auditor.deps import CurrentUser, ManagedReviewDep, PageDep, ReviewCreator, ReviewDep, SessionDep, SettingsDep, send_page
+from auditor.deps import (
+    CurrentUser,
+    ManagedReviewDep,
+    PageDep,
+    ReviewCreator,
+    ReviewDep,
+    SessionDep,
+    SettingsDep,
+    send_page,
+)
 from auditor.models import ManagementReview, Organisation
 from auditor.reports.review_report import review_report_file
 from auditor.routes.downloads import DOCX, Language, attachment
 from auditor.schemas import Input, LongText, RowId
 from auditor.services import reviews
-
 
 router = APIRouter(tags=["management reviews"])
 

@@ -2,7 +2,21 @@
 
 from fastapi import APIRouter
 
-from auditor.routes.web import account, audits, auth, cases, conduct, field, findings, history, language, organisations, reports, reviews, users
+from auditor.routes.web import (
+    account,
+    audits,
+    auth,
+    cases,
+    conduct,
+    field,
+    findings,
+    history,
+    language,
+    organisations,
+    reports,
+    reviews,
+    users,
+)
 
 router = APIRouter(include_in_schema=False)
 for module in (auth, account, users, audits, conduct, findings, history, cases, organisations, language, reviews, reports, field):

@@ -12,11 +12,20 @@ from starlette.datastructures import UploadFile
 from auditor import vocabulary as v
 from auditor.deps import CaseDep, CaseOpener, CurrentUser, PageDep, SessionDep, SettingsDep, is_htmx
 from auditor.errors import Conflict, Invalid
-from auditor.models import Audit, Case, Organisation, User
 from auditor.i18n import gettext
+from auditor.models import Audit, Case, Organisation, User
 from auditor.routes.errors import message_of
 from auditor.routes.web.forms import FormDep, check_fields, form_fields, row_id
-from auditor.schemas import ActionIn, CaseIn, CommentIn, CorrectionIn, ImplementIn, PlanReviewIn, RootCauseIn, VerificationIn
+from auditor.schemas import (
+    ActionIn,
+    CaseIn,
+    CommentIn,
+    CorrectionIn,
+    ImplementIn,
+    PlanReviewIn,
+    RootCauseIn,
+    VerificationIn,
+)
 from auditor.services import access, cases, history, trail
 from auditor.templating import render
 

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from auditor.deps import CurrentUser, OrganisationManager, PageDep, PathId, SessionDep
+from auditor.models import Organisation
 from auditor.paging import PageRequest
 from auditor.routes.web.forms import FormDep, form_fields, parse
-from auditor.models import Organisation
 from auditor.schemas import OrganisationIn, SiteIn
 from auditor.services import access, organisations
 from auditor.templating import render

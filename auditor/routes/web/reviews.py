@@ -8,13 +8,22 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from auditor.deps import CurrentUser, ManagedReviewDep, PageDep, ReviewCreator, ReviewDep, SessionDep, SettingsDep, is_htmx
+from auditor.deps import (
+    CurrentUser,
+    ManagedReviewDep,
+    PageDep,
+    ReviewCreator,
+    ReviewDep,
+    SessionDep,
+    SettingsDep,
+    is_htmx,
+)
 from auditor.errors import Invalid
 from auditor.i18n import get_locale
 from auditor.models import ManagementReview, Organisation, User
+from auditor.paging import PageRequest
 from auditor.reports.review_report import build_review_report_context
 from auditor.routes.api.reviews import DecisionIn, ManualSectionsIn, ReviewIn
-from auditor.paging import PageRequest
 from auditor.routes.web.forms import FormDep, check_fields, form_fields, invalid_errors, parse
 from auditor.services import access, reviews
 from auditor.templating import render

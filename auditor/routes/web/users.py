@@ -7,8 +7,8 @@ from fastapi.responses import RedirectResponse
 
 from auditor.deps import PageDep, PathId, SessionDep, UserManager
 from auditor.errors import Invalid
-from auditor.routes.web.forms import FormDep, check_fields, form_fields, invalid_errors, row_id
 from auditor.paging import PageRequest
+from auditor.routes.web.forms import FormDep, check_fields, form_fields, invalid_errors, row_id
 from auditor.schemas import UserIn
 from auditor.services import access, accounts, organisations
 from auditor.templating import render
