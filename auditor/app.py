@@ -45,13 +45,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     thread pool, publish this machine's checklist files. Shutdown: close the database connections this app opened."""
     problem = await to_thread.run_sync(schema_problem, app.state.engine)
     if problem:
-        log.error("auditor cannot start: %s. Run `auditor db upgrade` first (or start with `auditor serve --upgrade`)", problem)
+        log.error(
+            "auditor cannot start: %s. Run `auditor db upgrade` first (or start with `auditor serve --upgrade`)",
+            problem,
+        )
         raise RuntimeError(problem)
     # Every handler and dependency that does blocking work is a plain `def`, run in this thread pool; its size is
     # a setting, to be weighed against the database pool (README: "Many requests at once").
     to_thread.current_default_thread_limiter().total_tokens = app.state.settings.worker_threads
     if app.state.library is None:  # publish this machine's checklist files (services/library.py's rule)
-        await to_thread.run_sync(lambda: published.publish_at_start(engine=app.state.engine, paths=app.state.settings.checklist_paths()))
+        await to_thread.run_sync(
+            lambda: published.publish_at_start(engine=app.state.engine, paths=app.state.settings.checklist_paths())
+        )
     yield
     if app.state.owns_engine:
         await to_thread.run_sync(app.state.engine.dispose)
@@ -89,7 +94,9 @@ def create_app(settings: Settings | None = None, *, engine=None, library: Librar
     watch_pool(app.state.engine)
     app.state.library = library  # None: the published library, read per request (deps.get_library)
 
-    app.add_middleware(RequestMiddleware, settings=settings, on_error=errors.handle_unexpected_error, on_busy=errors.busy_response)
+    app.add_middleware(
+        RequestMiddleware, settings=settings, on_error=errors.handle_unexpected_error, on_busy=errors.busy_response
+    )
     # Tablets on a site visit often have a weak connection; card-heavy pages compress about tenfold.
     app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=5)
 

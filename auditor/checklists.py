@@ -197,9 +197,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} appears twice", key_node.start_mark
-                )
+                raise yaml.constructor.ConstructorError(None, None, f"key {key!r} appears twice", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -296,12 +294,19 @@ def load_library(paths: Iterable[Path]) -> Library:
             continue
         if loaded.id in library.checklists:
             other = library.checklists[loaded.id].path
-            library.errors.append(ChecklistError(str(path), f"checklist id {loaded.id!r} is already used by {other}", field="id"))
+            library.errors.append(
+                ChecklistError(str(path), f"checklist id {loaded.id!r} is already used by {other}", field="id")
+            )
             continue
         clashes = [item.id for item in loaded.checklist.items() if item.id in owner_of_item]
         if clashes:
             library.errors.extend(
-                ChecklistError(str(path), f"is already used in {owner_of_item[item_id]}; item ids must be unique across the library", item=item_id, field="id")
+                ChecklistError(
+                    str(path),
+                    f"is already used in {owner_of_item[item_id]}; item ids must be unique across the library",
+                    item=item_id,
+                    field="id",
+                )
                 for item_id in clashes
             )
             continue

@@ -18,40 +18,66 @@ from auditor.i18n import set_locale
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="auditor", description="Audit the psychosocial work environment (ISO 45003, Arbejdstilsynet).")
+    parser = argparse.ArgumentParser(
+        prog="auditor", description="Audit the psychosocial work environment (ISO 45003, Arbejdstilsynet)."
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the web app (creates the schema of a fresh database first)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000, help="0: any free port (the log says which)")
     serve.add_argument("--workers", type=int, help="worker processes (default: AUDITOR_WORKERS, else 1)")
-    serve.add_argument("--upgrade", action="store_true", help="apply pending migrations first, instead of refusing to start on an outdated schema")
+    serve.add_argument(
+        "--upgrade",
+        action="store_true",
+        help="apply pending migrations first, instead of refusing to start on an outdated schema",
+    )
     serve.set_defaults(run=cmd_serve)
 
-    db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db = commands.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True, metavar="ACTION"
+    )
     db.add_parser("upgrade", help="apply every migration not yet applied").set_defaults(run=cmd_db_upgrade)
 
-    checklists = commands.add_parser("checklists", help="the checklist library").add_subparsers(dest="checklists_command", required=True, metavar="ACTION")
-    checklists.add_parser("list", help="id, version, title and item count of every checklist").set_defaults(run=cmd_checklists_list)
+    checklists = commands.add_parser("checklists", help="the checklist library").add_subparsers(
+        dest="checklists_command", required=True, metavar="ACTION"
+    )
+    checklists.add_parser("list", help="id, version, title and item count of every checklist").set_defaults(
+        run=cmd_checklists_list
+    )
     validate = checklists.add_parser("validate", help="check checklist files; exits 1 if any is broken")
     validate.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     validate.set_defaults(run=cmd_checklists_validate)
-    checklists.add_parser("reload", help="publish this machine's checklist files to every process; refuses broken files").set_defaults(run=cmd_checklists_reload)
+    checklists.add_parser(
+        "reload", help="publish this machine's checklist files to every process; refuses broken files"
+    ).set_defaults(run=cmd_checklists_reload)
 
-    users = commands.add_parser("users", help="accounts").add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    users = commands.add_parser("users", help="accounts").add_subparsers(
+        dest="users_command", required=True, metavar="ACTION"
+    )
     create = users.add_parser("create", help="create a user (the first one should be an admin)")
     create.add_argument("--email", required=True)
     create.add_argument("--name", required=True)
-    create.add_argument("--role", required=True, help="admin, lead_auditor, auditor, quality_manager, action_owner or viewer")
-    create.add_argument("--organisation", help="name or id of the client organisation (leave out for the audit provider's staff)")
-    create.add_argument("--password-stdin", action="store_true", help="read the password from standard input; otherwise a temporary one is printed")
+    create.add_argument(
+        "--role", required=True, help="admin, lead_auditor, auditor, quality_manager, action_owner or viewer"
+    )
+    create.add_argument(
+        "--organisation", help="name or id of the client organisation (leave out for the audit provider's staff)"
+    )
+    create.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input; otherwise a temporary one is printed",
+    )
     create.set_defaults(run=cmd_users_create)
     users.add_parser("list", help="every user with role and organisation").set_defaults(run=cmd_users_list)
     reset = users.add_parser("reset-password", help="print a new temporary password for a user")
     reset.add_argument("--email", required=True)
     reset.set_defaults(run=cmd_users_reset_password)
 
-    tokens = commands.add_parser("tokens", help="personal API tokens").add_subparsers(dest="tokens_command", required=True, metavar="ACTION")
+    tokens = commands.add_parser("tokens", help="personal API tokens").add_subparsers(
+        dest="tokens_command", required=True, metavar="ACTION"
+    )
     token_create = tokens.add_parser("create", help="create an API token for a user and print it (shown once)")
     token_create.add_argument("--email", required=True)
     token_create.add_argument("--name", default="API")
@@ -60,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     token_revoke.add_argument("token", help="the token, or its first 12 characters as shown in the app")
     token_revoke.set_defaults(run=cmd_tokens_revoke)
 
-    commands.add_parser("demo", help="add a demo organisation, demo users and a half-conducted audit (safe to run twice)").set_defaults(run=cmd_demo)
+    commands.add_parser(
+        "demo", help="add a demo organisation, demo users and a half-conducted audit (safe to run twice)"
+    ).set_defaults(run=cmd_demo)
 
     report = commands.add_parser("report", help="write an audit's Word report")
     report.add_argument("audit_id", type=int)
@@ -75,7 +103,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args) or 0
     except ValidationError as exc:  # bad AUDITOR_* settings
         for error in exc.errors():
-            print(f"auditor: setting {'.'.join(map(str, error['loc'])) or 'AUDITOR_*'}: {error['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+            print(
+                f"auditor: setting {'.'.join(map(str, error['loc'])) or 'AUDITOR_*'}: {error['msg'].removeprefix('Value error, ')}",
+                file=sys.stderr,
+            )
         return 2
 
 
@@ -108,20 +139,36 @@ def cmd_serve(args) -> int:
         engine = _engine(settings)
         current, head = schema_state(engine)
         if current is None or (args.upgrade and current != head):
-            log.info("new database; creating the schema" if current is None else f"upgrading the database schema from {current} to {head}")
+            log.info(
+                "new database; creating the schema"
+                if current is None
+                else f"upgrading the database schema from {current} to {head}"
+            )
             upgrade(settings.database_url)
         elif current != head:
-            log.error(f"the database schema is at revision {current}, this code needs {head}. Back up the database and run "
-                      "`auditor db upgrade`, or start with `auditor serve --upgrade`")
+            log.error(
+                f"the database schema is at revision {current}, this code needs {head}. Back up the database and run "
+                "`auditor db upgrade`, or start with `auditor serve --upgrade`"
+            )
             return 1
         _hint_first_admin(engine)
         engine.dispose()
         sock = listening_socket(args.host, args.port)
         host, port = sock.getsockname()[:2]
-        log.info(f"serving http://{f'[{host}]' if ':' in host else host}:{port} with {workers} worker process{'es' if workers > 1 else ''}")
-        uvicorn.run("auditor.app:create_server_app", factory=True, fd=sock.fileno(), workers=workers,
-                    proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,
-                    timeout_graceful_shutdown=settings.graceful_timeout, access_log=False, log_config=logging_config(settings))
+        log.info(
+            f"serving http://{f'[{host}]' if ':' in host else host}:{port} with {workers} worker process{'es' if workers > 1 else ''}"
+        )
+        uvicorn.run(
+            "auditor.app:create_server_app",
+            factory=True,
+            fd=sock.fileno(),
+            workers=workers,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+            timeout_graceful_shutdown=settings.graceful_timeout,
+            access_log=False,
+            log_config=logging_config(settings),
+        )
         return 0
     finally:
         if metrics_dir is not None:
@@ -162,8 +209,10 @@ def _hint_first_admin(engine) -> None:
 
     with unit_of_work(reading(engine)) as session:
         if not has_users(session=session):
-            logging.getLogger("auditor").warning("there are no users yet. Create the first administrator with: "
-                                                 "auditor users create --email you@example.org --name \"Your Name\" --role admin --password-stdin")
+            logging.getLogger("auditor").warning(
+                "there are no users yet. Create the first administrator with: "
+                'auditor users create --email you@example.org --name "Your Name" --role admin --password-stdin'
+            )
 
 
 def cmd_db_upgrade(args) -> int:
@@ -226,7 +275,9 @@ def cmd_checklists_reload(args) -> int:
     if outcome.revision_id is None:
         print("auditor: the published library already matches these files; nothing to do")
     else:
-        print(f"auditor: published library revision {outcome.revision_id}; every process serves it from its next request")
+        print(
+            f"auditor: published library revision {outcome.revision_id}; every process serves it from its next request"
+        )
     return 0
 
 
@@ -241,13 +292,17 @@ def cmd_demo(args) -> int:
     publish_at_start(engine=engine, paths=settings.checklist_paths())
     with unit_of_work(engine) as session:  # all of the demo or none of it
         demo = create_demo(session=session, library=published_library(session=session))
-    print(f"auditor: demo audit {'created' if demo.created else 'already there'}: id {demo.audit.id}, \"{demo.audit.title}\"")
+    print(
+        f'auditor: demo audit {"created" if demo.created else "already there"}: id {demo.audit.id}, "{demo.audit.title}"'
+    )
     if demo.passwords:
         print("auditor: demo users (the passwords are shown only now):")
         for email, role, password in demo.passwords:
             print(f"  {email:<34} {role:<16} {password}")
     else:
-        print("auditor: the demo users exist already; give one a new password with: auditor users reset-password --email EMAIL")
+        print(
+            "auditor: the demo users exist already; give one a new password with: auditor users reset-password --email EMAIL"
+        )
     return 0
 
 
@@ -265,7 +320,11 @@ def _find_organisation(session, reference: str | None):
 
     if reference is None:
         return None
-    query = select(Organisation).where(Organisation.id == int(reference)) if reference.isdigit() else select(Organisation).where(Organisation.name == reference)
+    query = (
+        select(Organisation).where(Organisation.id == int(reference))
+        if reference.isdigit()
+        else select(Organisation).where(Organisation.name == reference)
+    )
     organisation = session.exec(query).first()
     if organisation is None:
         raise SystemExit(f"auditor: there is no organisation {reference!r}")
@@ -281,8 +340,15 @@ def cmd_users_create(args) -> int:
     with _session(_settings()) as session:
         organisation = _find_organisation(session, args.organisation)
         try:
-            user, temporary = accounts.create_user(session=session, actor=None, email=args.email, name=args.name, role=args.role,
-                                                   organisation_id=organisation.id if organisation else None, password=password)
+            user, temporary = accounts.create_user(
+                session=session,
+                actor=None,
+                email=args.email,
+                name=args.name,
+                role=args.role,
+                organisation_id=organisation.id if organisation else None,
+                password=password,
+            )
         except Invalid as error:
             print(f"auditor: {error.field}: {message_of(error)}", file=sys.stderr)
             return 1
@@ -301,7 +367,9 @@ def cmd_users_list(args) -> int:
         names = {o.id: o.name for o in session.exec(select(Organisation))}
         for user in session.exec(select(User).order_by(User.email)):
             status = "active" if user.is_active else "deactivated"
-            print(f"{user.id:>4}  {user.email:<34} {user.role:<16} {status:<12} {names.get(user.organisation_id, 'audit provider')}")
+            print(
+                f"{user.id:>4}  {user.email:<34} {user.role:<16} {status:<12} {names.get(user.organisation_id, 'audit provider')}"
+            )
     return 0
 
 
@@ -338,10 +406,17 @@ def cmd_tokens_revoke(args) -> int:
     from auditor.services import accounts
 
     with _session(_settings()) as session:
-        query = select(ApiToken).where(ApiToken.token_hash == accounts.hash_token(args.token)) if len(args.token) > 12 else select(ApiToken).where(ApiToken.prefix == args.token)
+        query = (
+            select(ApiToken).where(ApiToken.token_hash == accounts.hash_token(args.token))
+            if len(args.token) > 12
+            else select(ApiToken).where(ApiToken.prefix == args.token)
+        )
         rows = list(session.exec(query))
         if len(rows) != 1:
-            print("auditor: no single token matches; give the whole token" if rows else "auditor: no such token", file=sys.stderr)
+            print(
+                "auditor: no single token matches; give the whole token" if rows else "auditor: no such token",
+                file=sys.stderr,
+            )
             return 1
         revoked = accounts.revoke_token(session=session, actor=None, token_id=rows[0].id)
     print(f"auditor: revoked {revoked.prefix}…")
@@ -359,7 +434,9 @@ def cmd_report(args) -> int:
         if audit is None:
             print(f"auditor: there is no audit with id {args.audit_id}", file=sys.stderr)
             return 1
-        _, content = render_report(session=session, audit=audit, kind=args.kind, policy=settings.deadline_policy, lang=args.lang)
+        _, content = render_report(
+            session=session, audit=audit, kind=args.kind, policy=settings.deadline_policy, lang=args.lang
+        )
     args.output.write_bytes(content)
     print(f"auditor: wrote {args.output} ({len(content) // 1024} KiB)")
     return 0

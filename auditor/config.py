@@ -57,7 +57,11 @@ class Settings(BaseSettings):
     def _complete(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'auditor.db'}"
-        if self.env != "development" and (self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32 or estimated_bits(self.secret_key) < MIN_SECRET_BITS):
+        if self.env != "development" and (
+            self.secret_key == DEVELOPMENT_SECRET
+            or len(self.secret_key) < 32
+            or estimated_bits(self.secret_key) < MIN_SECRET_BITS
+        ):
             raise ValueError(
                 f"AUDITOR_SECRET_KEY must be set to a random value of at least 32 characters and {MIN_SECRET_BITS} bits outside development "
                 "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
@@ -66,7 +70,12 @@ class Settings(BaseSettings):
 
     def make_engine(self):
         """The engine these settings describe (database and pool)."""
-        return make_engine(self.database_url, pool_size=self.db_pool_size, max_overflow=self.db_max_overflow, pool_timeout=self.db_pool_timeout)
+        return make_engine(
+            self.database_url,
+            pool_size=self.db_pool_size,
+            max_overflow=self.db_max_overflow,
+            pool_timeout=self.db_pool_timeout,
+        )
 
     @property
     def session_lifetime(self) -> timedelta:
@@ -106,5 +115,7 @@ class Settings(BaseSettings):
             try:
                 ipaddress.ip_network(part, strict=False)
             except ValueError:
-                raise ValueError(f"{part!r} is not an IP address or network; give them comma-separated, e.g. 10.0.0.5,10.1.0.0/16") from None
+                raise ValueError(
+                    f"{part!r} is not an IP address or network; give them comma-separated, e.g. 10.0.0.5,10.1.0.0/16"
+                ) from None
         return value

@@ -35,7 +35,9 @@ POOL_TIMEOUT_S = 10.0
 SQLITE_BUSY_TIMEOUT_MS = 20_000
 
 
-def make_engine(url: str, *, pool_size: int = POOL_SIZE, max_overflow: int = MAX_OVERFLOW, pool_timeout: float = POOL_TIMEOUT_S) -> Engine:
+def make_engine(
+    url: str, *, pool_size: int = POOL_SIZE, max_overflow: int = MAX_OVERFLOW, pool_timeout: float = POOL_TIMEOUT_S
+) -> Engine:
     pool = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -92,6 +94,7 @@ def reading(engine: Engine) -> Engine:
 # One transaction per request, CLI command or demo step (the unit of work). Services add and flush (when they need
 # ids) and never commit; whoever opened the session commits once at the end, or rolls everything back: a crash
 # halfway through a step leaves nothing half done.
+
 
 @contextmanager
 def transaction(session: Session, *, before_rollback: Callable[[], object] | None = None) -> Iterator[Session]:

@@ -21,45 +21,93 @@ TITLE = "Overvågningsaudit 2026 – psykisk arbejdsmiljø"
 
 # item id -> (verdict, note). The first half of the ISO 45003 checklist (clauses 4-7) is answered.
 ANSWERS = {
-    "iso45003.4.1.1.context-analysis": ("conform", "Kontekstanalyse fra marts 2026 gennemgået. Nævner sæsonudsving, kundekrav om levering samme dag og brug af vikarer."),
+    "iso45003.4.1.1.context-analysis": (
+        "conform",
+        "Kontekstanalyse fra marts 2026 gennemgået. Nævner sæsonudsving, kundekrav om levering samme dag og brug af vikarer.",
+    ),
     "iso45003.4.1.1.core-task": ("conform", ""),
-    "iso45003.4.1.1.context-to-action": ("observation", "Ledelsen kunne ikke give et konkret eksempel på, at analysen har ændret indsatsen. Følges op næste år."),
-    "iso45003.4.1.2.customer-demands": ("conform", "Kundekrav om svartid indgår i APV for kundeservice; chaufførers kontakt med utilfredse kunder er beskrevet."),
+    "iso45003.4.1.1.context-to-action": (
+        "observation",
+        "Ledelsen kunne ikke give et konkret eksempel på, at analysen har ændret indsatsen. Følges op næste år.",
+    ),
+    "iso45003.4.1.2.customer-demands": (
+        "conform",
+        "Kundekrav om svartid indgår i APV for kundeservice; chaufførers kontakt med utilfredse kunder er beskrevet.",
+    ),
     "iso45003.4.1.2.market-pressure": ("conform", ""),
-    "iso45003.4.1.2.contractors-shared": ("minor_nc", "Vikarer fra bureau indgår ikke i APV for lageret, selv om de udgør ca. 30 % i højsæsonen."),
+    "iso45003.4.1.2.contractors-shared": (
+        "minor_nc",
+        "Vikarer fra bureau indgår ikke i APV for lageret, selv om de udgør ca. 30 % i højsæsonen.",
+    ),
     "iso45003.4.1.3.internal-issues": ("conform", ""),
-    "iso45003.4.1.3.existing-data": ("conform", "Sygefravær og personaleomsætning pr. afdeling bruges i den årlige arbejdsmiljødrøftelse."),
+    "iso45003.4.1.3.existing-data": (
+        "conform",
+        "Sygefravær og personaleomsætning pr. afdeling bruges i den årlige arbejdsmiljødrøftelse.",
+    ),
     "iso45003.4.1.3.own-policies": ("not_applicable", "Ikke relevant i dette besøgs stikprøve."),
-    "iso45003.4.2.worker-needs": ("conform", "Trivselsmåling hvert andet år (svarprocent 81 %) og løbende drøftelse i AMO."),
-    "iso45003.4.2.legal-requirements": ("conform", "Register over krav omfatter BEK 1406, BEK 65/2024 om APV og overenskomstens trivselsaftale."),
-    "iso45003.4.2.hard-to-reach": ("ofi", "Natholdet deltager sjældent i AMO-møder. Overvej korte møder ved vagtskifte."),
+    "iso45003.4.2.worker-needs": (
+        "conform",
+        "Trivselsmåling hvert andet år (svarprocent 81 %) og løbende drøftelse i AMO.",
+    ),
+    "iso45003.4.2.legal-requirements": (
+        "conform",
+        "Register over krav omfatter BEK 1406, BEK 65/2024 om APV og overenskomstens trivselsaftale.",
+    ),
+    "iso45003.4.2.hard-to-reach": (
+        "ofi",
+        "Natholdet deltager sjældent i AMO-møder. Overvej korte møder ved vagtskifte.",
+    ),
     "iso45003.4.3.scope-coverage": ("conform", ""),
     "iso45003.4.3.exclusions": ("conform", "Ingen udeladelser."),
     "iso45003.4.3.certificate-units": ("conform", "Begge p-enheder på certifikatet er med i omfanget."),
     "iso45003.4.4.integration": ("conform", ""),
     "iso45003.4.4.process-owners": ("conform", "HR-chefen ejer processen; arbejdsmiljøkoordinator understøtter."),
-    "iso45003.5.1.visible-commitment": ("conform", "Direktionen deltager i den årlige arbejdsmiljødrøftelse; referat fra maj 2026 set."),
+    "iso45003.5.1.visible-commitment": (
+        "conform",
+        "Direktionen deltager i den årlige arbejdsmiljødrøftelse; referat fra maj 2026 set.",
+    ),
     "iso45003.5.1.strategic-decisions": ("conform", ""),
-    "iso45003.5.1.no-reprisal": ("conform", "Whistleblowerordning og mulighed for anonym henvendelse til AMR bekræftet ved interview."),
-    "iso45003.5.1.deprioritising": ("good_practice", "I højsæsonen 2025 blev interne projekter udskudt for at aflaste lageret. Besluttet i direktionen, dokumenteret i referat."),
+    "iso45003.5.1.no-reprisal": (
+        "conform",
+        "Whistleblowerordning og mulighed for anonym henvendelse til AMR bekræftet ved interview.",
+    ),
+    "iso45003.5.1.deprioritising": (
+        "good_practice",
+        "I højsæsonen 2025 blev interne projekter udskudt for at aflaste lageret. Besluttet i direktionen, dokumenteret i referat.",
+    ),
     "iso45003.5.2.policy-content": ("conform", ""),
     "iso45003.5.2.commitments": ("conform", "Politikken omtaler krænkende handlinger, vold og trusler fra kunder."),
-    "iso45003.5.2.communicated": ("minor_nc", "Tre af fire medarbejdere på lageret kendte ikke politikken. Den findes kun på intranettet, som lagermedarbejdere sjældent bruger."),
+    "iso45003.5.2.communicated": (
+        "minor_nc",
+        "Tre af fire medarbejdere på lageret kendte ikke politikken. Den findes kun på intranettet, som lagermedarbejdere sjældent bruger.",
+    ),
     "iso45003.5.2.review": ("conform", ""),
     "iso45003.5.3.layer-responsibilities": ("conform", ""),
-    "iso45003.5.3.first-line-authority": ("observation", "Holdledere på lageret oplever ikke at kunne omprioritere opgaver uden driftschefens godkendelse."),
+    "iso45003.5.3.first-line-authority": (
+        "observation",
+        "Holdledere på lageret oplever ikke at kunne omprioritere opgaver uden driftschefens godkendelse.",
+    ),
     "iso45003.5.3.managers-know": ("conform", ""),
     "iso45003.5.4.consultation": ("conform", "AMO hørt før indførelse af nyt pluksystem; referat set."),
     "iso45003.5.4.barriers": ("conform", ""),
-    "iso45003.5.4.decision-sample": ("good_practice", "Stikprøve af tre beslutninger: alle med dokumenteret høring i AMO før beslutningen."),
+    "iso45003.5.4.decision-sample": (
+        "good_practice",
+        "Stikprøve af tre beslutninger: alle med dokumenteret høring i AMO før beslutningen.",
+    ),
     "iso45003.6.1.1.risks-opportunities": ("conform", ""),
     "iso45003.6.1.1.results-to-plans": ("conform", ""),
     "iso45003.6.1.1.plan-evaluation": ("ofi", ""),
     "iso45003.6.1.2.methods": ("conform", "APV, trivselsmåling, fraværsdata og hændelsesregistrering."),
-    "iso45003.6.1.2.coverage": ("minor_nc", "Kortlægningen dækker ikke høje følelsesmæssige krav hos chauffører, der møder vrede kunder."),
+    "iso45003.6.1.2.coverage": (
+        "minor_nc",
+        "Kortlægningen dækker ikke høje følelsesmæssige krav hos chauffører, der møder vrede kunder.",
+    ),
     "iso45003.6.1.2.risk-assessment": ("conform", ""),
     "iso45003.6.1.2.triggers": ("conform", "Ny vurdering udløst ved flytning af kundeservice i 2025."),
-    "iso45003.6.1.2.team-sample": ("observation", "Stikprøve: lagerhold B. Interview med medarbejdere peger på højere tidspres end risikovurderingen viser."),
+    "iso45003.6.1.2.team-sample": (
+        "observation",
+        "Stikprøve: lagerhold B. Interview med medarbejdere peger på højere tidspres end risikovurderingen viser.",
+    ),
     "iso45003.6.2.measurable": ("conform", ""),
     "iso45003.6.2.planning": ("conform", ""),
     "iso45003.6.2.progress": ("conform", ""),
@@ -70,33 +118,106 @@ ANSWERS = {
 }
 
 EVIDENCE = [
-    ("iso45003.4.1.2.contractors-shared", EvidenceIn(method="document", summary="APV for lageret 2026, afsnit 2: omfatter kun fastansatte.", reference="APV-LAGER-2026")),
-    ("iso45003.4.1.2.contractors-shared", EvidenceIn(method="interview_group", summary="Vikarer fortæller, at de ikke er blevet spurgt om arbejdsmiljøet.", interviewee_role="employees", interviewee_count=3)),
-    ("iso45003.5.2.communicated", EvidenceIn(method="interview_group", summary="Tre af fire kendte ikke politikken for det psykiske arbejdsmiljø.", interviewee_role="employees", interviewee_count=4)),
-    ("iso45003.5.1.visible-commitment", EvidenceIn(method="document", summary="Referat af årlig arbejdsmiljødrøftelse med direktionen.", reference="Referat 2026-05-12")),
-    ("iso45003.5.3.first-line-authority", EvidenceIn(method="interview_individual", summary="Holdleder beskriver, at omprioritering kræver godkendelse.", interviewee_role="first_line_management", interviewee_count=1)),
-    ("iso45003.5.3.first-line-authority", EvidenceIn(method="interview_individual", confidential=True, interviewee_role="first_line_management", interviewee_count=1,
-                                                     summary="Fortæller i fortrolighed om en konflikt med driftschefen, som har belastet holdet i flere måneder.")),
-    ("iso45003.6.1.2.coverage", EvidenceIn(method="interview_group", summary="Chauffører beskriver jævnlige konfrontationer med vrede modtagere.", interviewee_role="employees", interviewee_count=5)),
-    ("iso45003.6.1.2.coverage", EvidenceIn(method="document", summary="Risikovurdering 2026 nævner ikke følelsesmæssige krav for chauffører.", reference="RV-2026-03")),
+    (
+        "iso45003.4.1.2.contractors-shared",
+        EvidenceIn(
+            method="document",
+            summary="APV for lageret 2026, afsnit 2: omfatter kun fastansatte.",
+            reference="APV-LAGER-2026",
+        ),
+    ),
+    (
+        "iso45003.4.1.2.contractors-shared",
+        EvidenceIn(
+            method="interview_group",
+            summary="Vikarer fortæller, at de ikke er blevet spurgt om arbejdsmiljøet.",
+            interviewee_role="employees",
+            interviewee_count=3,
+        ),
+    ),
+    (
+        "iso45003.5.2.communicated",
+        EvidenceIn(
+            method="interview_group",
+            summary="Tre af fire kendte ikke politikken for det psykiske arbejdsmiljø.",
+            interviewee_role="employees",
+            interviewee_count=4,
+        ),
+    ),
+    (
+        "iso45003.5.1.visible-commitment",
+        EvidenceIn(
+            method="document",
+            summary="Referat af årlig arbejdsmiljødrøftelse med direktionen.",
+            reference="Referat 2026-05-12",
+        ),
+    ),
+    (
+        "iso45003.5.3.first-line-authority",
+        EvidenceIn(
+            method="interview_individual",
+            summary="Holdleder beskriver, at omprioritering kræver godkendelse.",
+            interviewee_role="first_line_management",
+            interviewee_count=1,
+        ),
+    ),
+    (
+        "iso45003.5.3.first-line-authority",
+        EvidenceIn(
+            method="interview_individual",
+            confidential=True,
+            interviewee_role="first_line_management",
+            interviewee_count=1,
+            summary="Fortæller i fortrolighed om en konflikt med driftschefen, som har belastet holdet i flere måneder.",
+        ),
+    ),
+    (
+        "iso45003.6.1.2.coverage",
+        EvidenceIn(
+            method="interview_group",
+            summary="Chauffører beskriver jævnlige konfrontationer med vrede modtagere.",
+            interviewee_role="employees",
+            interviewee_count=5,
+        ),
+    ),
+    (
+        "iso45003.6.1.2.coverage",
+        EvidenceIn(
+            method="document",
+            summary="Risikovurdering 2026 nævner ikke følelsesmæssige krav for chauffører.",
+            reference="RV-2026-03",
+        ),
+    ),
     ("iso45003.5.4.decision-sample", EvidenceIn(method="records", summary="AMO-referater jan.–juni 2026.")),
 ]
 
 FINDINGS = [
-    FindingIn(item_id="iso45003.4.1.2.contractors-shared", kind="minor_nc",
-              requirement="Vikarer og andre, der arbejder under virksomhedens ledelse, skal være omfattet af kortlægningen af psykosociale risici.",
-              statement="Vikarer på lageret er ikke omfattet af APV'en, selv om de udgør en stor del af bemandingen i højsæsonen.",
-              evidence="APV for lageret 2026 afsnit 2; gruppeinterview med tre vikarer."),
-    FindingIn(item_id="iso45003.6.1.2.coverage", kind="minor_nc",
-              requirement="Kortlægningen skal dække alle relevante psykosociale farer for alle medarbejdergrupper (BEK 1406 kap. 3).",
-              statement="Høje følelsesmæssige krav ved kundekontakt er ikke kortlagt for chaufførerne.",
-              evidence="Risikovurdering RV-2026-03; gruppeinterview med fem chauffører."),
-    FindingIn(item_id="iso45003.5.3.first-line-authority", kind="observation",
-              statement="Holdledere har ikke klare beføjelser til at omprioritere opgaver ved spidsbelastning.",
-              evidence="Interview med holdleder på lageret."),
-    FindingIn(item_id="iso45003.5.4.decision-sample", kind="good_practice",
-              statement="Konsekvent høring af AMO før beslutninger, der påvirker arbejdsmiljøet.",
-              evidence="AMO-referater januar-juni 2026."),
+    FindingIn(
+        item_id="iso45003.4.1.2.contractors-shared",
+        kind="minor_nc",
+        requirement="Vikarer og andre, der arbejder under virksomhedens ledelse, skal være omfattet af kortlægningen af psykosociale risici.",
+        statement="Vikarer på lageret er ikke omfattet af APV'en, selv om de udgør en stor del af bemandingen i højsæsonen.",
+        evidence="APV for lageret 2026 afsnit 2; gruppeinterview med tre vikarer.",
+    ),
+    FindingIn(
+        item_id="iso45003.6.1.2.coverage",
+        kind="minor_nc",
+        requirement="Kortlægningen skal dække alle relevante psykosociale farer for alle medarbejdergrupper (BEK 1406 kap. 3).",
+        statement="Høje følelsesmæssige krav ved kundekontakt er ikke kortlagt for chaufførerne.",
+        evidence="Risikovurdering RV-2026-03; gruppeinterview med fem chauffører.",
+    ),
+    FindingIn(
+        item_id="iso45003.5.3.first-line-authority",
+        kind="observation",
+        statement="Holdledere har ikke klare beføjelser til at omprioritere opgaver ved spidsbelastning.",
+        evidence="Interview med holdleder på lageret.",
+    ),
+    FindingIn(
+        item_id="iso45003.5.4.decision-sample",
+        kind="good_practice",
+        statement="Konsekvent høring af AMO før beslutninger, der påvirker arbejdsmiljøet.",
+        evidence="AMO-referater januar-juni 2026.",
+    ),
 ]
 
 
@@ -122,18 +243,32 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
     """The demo audit and users, created if they are not there yet."""
     organisation = session.exec(select(Organisation).where(Organisation.name == ORGANISATION)).first()
     if organisation is None:
-        organisation = organisations.create_organisation(session=session, actor=None, data=OrganisationIn(
-            name=ORGANISATION,
-            sites=[SiteIn(name="Lager og distribution, Aarhus", p_number="1012345678"), SiteIn(name="Hovedkontor, Vejle", p_number="1012345679")],
-        ))
+        organisation = organisations.create_organisation(
+            session=session,
+            actor=None,
+            data=OrganisationIn(
+                name=ORGANISATION,
+                sites=[
+                    SiteIn(name="Lager og distribution, Aarhus", p_number="1012345678"),
+                    SiteIn(name="Hovedkontor, Vejle", p_number="1012345679"),
+                ],
+            ),
+        )
     passwords = []
     users: dict[str, User] = {}
     for email, name, role, member in USERS:
         user = accounts.find_user(session=session, email=email)
         if user is None:
             password = accounts.temporary_password()
-            user, _ = accounts.create_user(session=session, actor=None, email=email, name=name, role=role,
-                                           organisation_id=organisation.id if member else None, password=password)
+            user, _ = accounts.create_user(
+                session=session,
+                actor=None,
+                email=email,
+                name=name,
+                role=role,
+                organisation_id=organisation.id if member else None,
+                password=password,
+            )
             passwords.append((email, role, password))
         users[role] = user
     existing = session.exec(
@@ -145,32 +280,77 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
     today = today or date.today()
     lead = users["lead_auditor"]
     sites = organisations.sites_of(session=session, organisation_id=organisation.id)
-    audit = audits.create_audit(session=session, actor=lead, library=library, data=AuditIn(
-        title=TITLE,
-        audit_type="surveillance",
-        organisation_id=organisation.id,
-        site_ids=[s.id for s in sites],
-        scope="Lager, distribution og kundeservice på begge p-enheder, inkl. vikarer og natholdet.",
-        objectives="Vurdere om arbejdsmiljøledelsessystemet håndterer de psykosociale risici effektivt og opfylder ISO 45001 med ISO 45003 som vejledning.",
-        criteria="DS/ISO 45001:2018, ISO 45003:2021 (vejledning), BEK nr. 1406 af 26/09/2020, virksomhedens egne procedurer.",
-        start_date=today,
-        end_date=today + timedelta(days=1),
-        lead_auditor_id=lead.id,
-        team_ids=[users["auditor"].id],
-        report_language="da",
-        checklists=["iso45003-clauses", "at-external-audit"],
-    ))
+    audit = audits.create_audit(
+        session=session,
+        actor=lead,
+        library=library,
+        data=AuditIn(
+            title=TITLE,
+            audit_type="surveillance",
+            organisation_id=organisation.id,
+            site_ids=[s.id for s in sites],
+            scope="Lager, distribution og kundeservice på begge p-enheder, inkl. vikarer og natholdet.",
+            objectives="Vurdere om arbejdsmiljøledelsessystemet håndterer de psykosociale risici effektivt og opfylder ISO 45001 med ISO 45003 som vejledning.",
+            criteria="DS/ISO 45001:2018, ISO 45003:2021 (vejledning), BEK nr. 1406 af 26/09/2020, virksomhedens egne procedurer.",
+            start_date=today,
+            end_date=today + timedelta(days=1),
+            lead_auditor_id=lead.id,
+            team_ids=[users["auditor"].id],
+            report_language="da",
+            checklists=["iso45003-clauses", "at-external-audit"],
+        ),
+    )
     for day, start, end, kind, activity, role in (
         (today, time(9, 0), time(10, 30), "interview", "Strategisk ledelse", "Administrerende direktør"),
-        (today, time(10, 45), time(12, 0), "site_tour", "Rundgang på lageret", "Driftschef og arbejdsmiljørepræsentant"),
-        (today, time(13, 0), time(14, 30), "interview", "Gruppeinterview med medarbejdere", "Lagermedarbejdere og vikarer"),
-        (today + timedelta(days=1), time(9, 0), time(10, 0), "interview", "Arbejdsmiljøorganisationen (AMO)", "Arbejdsmiljøorganisationen"),
+        (
+            today,
+            time(10, 45),
+            time(12, 0),
+            "site_tour",
+            "Rundgang på lageret",
+            "Driftschef og arbejdsmiljørepræsentant",
+        ),
+        (
+            today,
+            time(13, 0),
+            time(14, 30),
+            "interview",
+            "Gruppeinterview med medarbejdere",
+            "Lagermedarbejdere og vikarer",
+        ),
+        (
+            today + timedelta(days=1),
+            time(9, 0),
+            time(10, 0),
+            "interview",
+            "Arbejdsmiljøorganisationen (AMO)",
+            "Arbejdsmiljøorganisationen",
+        ),
         (today + timedelta(days=1), time(13, 0), time(14, 0), "team_conference", "Forberedelse af konklusioner", ""),
     ):
-        audits.add_plan_entry(session=session, actor=lead, audit=audit, data=PlanEntryIn(day=day, start_time=start, end_time=end, kind=kind, activity=activity, auditor=lead.name, auditee_role=role))
+        audits.add_plan_entry(
+            session=session,
+            actor=lead,
+            audit=audit,
+            data=PlanEntryIn(
+                day=day,
+                start_time=start,
+                end_time=end,
+                kind=kind,
+                activity=activity,
+                auditor=lead.name,
+                auditee_role=role,
+            ),
+        )
 
     for item_id, (verdict, note) in ANSWERS.items():
-        responses.save_response(session=session, actor=lead, audit=audit, item_id=item_id, data=ResponseIn(verdict=verdict, note=note, version=0))
+        responses.save_response(
+            session=session,
+            actor=lead,
+            audit=audit,
+            item_id=item_id,
+            data=ResponseIn(verdict=verdict, note=note, version=0),
+        )
     for item_id, entry in EVIDENCE:
         evidence.add_evidence(session=session, actor=lead, audit=audit, item_id=item_id, data=entry)
     raised = [findings.create_finding(session=session, actor=lead, audit=audit, data=finding) for finding in FINDINGS]
@@ -179,13 +359,39 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
     if case is None:
         raise RuntimeError("raising a nonconformity opened no case")
     quality_manager, owner = users["quality_manager"], users["action_owner"]
-    cases.record_correction(session=session, actor=quality_manager, case=case, correction="Vikarerne på lageret er spurgt med et kort spørgeskema; svarene indgår i APV'en.")
-    cases.record_root_cause(session=session, actor=quality_manager, case=case, method="five_whys",
-                            cause="APV-proceduren beskriver kun fastansatte; vikarer blev ikke nævnt, da proceduren blev skrevet i 2019.")
-    cases.add_action(session=session, actor=quality_manager, case=case, description="Ret APV-proceduren, så vikarer og indlejede altid er med.",
-                     owner_id=owner.id, due_date=today + timedelta(days=30), prevention_level="primary", scope="collective")
-    cases.add_action(session=session, actor=quality_manager, case=case, description="Aftal med vikarbureauet, at vikarer deltager i APV og trivselsmåling.",
-                     owner_id=owner.id, due_date=today + timedelta(days=45), prevention_level="primary", scope="collective")
+    cases.record_correction(
+        session=session,
+        actor=quality_manager,
+        case=case,
+        correction="Vikarerne på lageret er spurgt med et kort spørgeskema; svarene indgår i APV'en.",
+    )
+    cases.record_root_cause(
+        session=session,
+        actor=quality_manager,
+        case=case,
+        method="five_whys",
+        cause="APV-proceduren beskriver kun fastansatte; vikarer blev ikke nævnt, da proceduren blev skrevet i 2019.",
+    )
+    cases.add_action(
+        session=session,
+        actor=quality_manager,
+        case=case,
+        description="Ret APV-proceduren, så vikarer og indlejede altid er med.",
+        owner_id=owner.id,
+        due_date=today + timedelta(days=30),
+        prevention_level="primary",
+        scope="collective",
+    )
+    cases.add_action(
+        session=session,
+        actor=quality_manager,
+        case=case,
+        description="Aftal med vikarbureauet, at vikarer deltager i APV og trivselsmåling.",
+        owner_id=owner.id,
+        due_date=today + timedelta(days=45),
+        prevention_level="primary",
+        scope="collective",
+    )
     cases.submit_plan(session=session, actor=quality_manager, case=case)
     cases.review_plan(session=session, actor=lead, case=case, accept=True)
     return Demo(audit, True, passwords)

@@ -49,7 +49,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             session.close()
 
 
-async def request_transaction(request: Request, session: Annotated[Session, Depends(get_session, scope="function")]) -> AsyncIterator[Session]:
+async def request_transaction(
+    request: Request, session: Annotated[Session, Depends(get_session, scope="function")]
+) -> AsyncIterator[Session]:
     """The request's unit of work (db.finish / db.abandon): one commit when the handler has succeeded, a rollback when
     it raises. Scope "function": it ends when the handler returns, before the response is sent, so a failing commit
     becomes the error response (a 503 when the database is busy) and a 2xx is never sent for work not committed.
@@ -85,9 +87,10 @@ def get_library(request: Request, session: SessionDep) -> Library:
 LibraryDep = Annotated[Library, Depends(get_library)]
 
 
-
-def get_page_request(limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"rows per page, at most {MAX_LIMIT}")] = DEFAULT_LIMIT,
-                     offset: Annotated[int, Query(ge=0, description="rows to skip")] = 0) -> PageRequest:
+def get_page_request(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"rows per page, at most {MAX_LIMIT}")] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0, description="rows to skip")] = 0,
+) -> PageRequest:
     """The page a list is asked for (`?limit=&offset=`); outside the bounds: 422."""
     return PageRequest(limit, offset)
 
@@ -101,8 +104,11 @@ def send_page(page: Page, request: Request, response: Response) -> list:
     last = (page.total - 1) // page.limit * page.limit if page.total else 0
     offsets = {"first": 0, "prev": page.previous_offset, "next": page.next_offset, "last": last}
     response.headers["X-Total-Count"] = str(page.total)
-    response.headers["Link"] = ", ".join(f'<{request.url.include_query_params(limit=page.limit, offset=offset)}>; rel="{rel}"'
-                                         for rel, offset in offsets.items() if offset is not None)
+    response.headers["Link"] = ", ".join(
+        f'<{request.url.include_query_params(limit=page.limit, offset=offset)}>; rel="{rel}"'
+        for rel, offset in offsets.items()
+        if offset is not None
+    )
     return page.items
 
 
@@ -143,7 +149,9 @@ def get_current_user(request: Request, session: SessionDep, csrf: SubmittedCsrf)
         cookie = request.cookies.get(SESSION_COOKIE)
         if not cookie:
             raise Unauthenticated(N_("Please log in."))
-        user = accounts.user_for_session(session=session, token=cookie, lifetime=request.app.state.settings.session_lifetime)
+        user = accounts.user_for_session(
+            session=session, token=cookie, lifetime=request.app.state.settings.session_lifetime
+        )
         if request.method not in SAFE_METHODS:
             check_csrf(request, csrf)
         if user.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
@@ -211,16 +219,17 @@ def audit_at_work_loader(can: access.Can):
 ConductWork = Annotated[AuditAtWork, Depends(audit_at_work_loader(access.Can.CONDUCT))]
 
 
-
-
 Planner = Annotated[User, Depends(gate(Organisation, access.Can.PLAN_AUDITS))]
-TemplateAdmin = Annotated[User, Depends(gate(Organisation, access.Can.MANAGE_TEMPLATES, N_("Only an administrator can manage report templates.")))]
+TemplateAdmin = Annotated[
+    User,
+    Depends(gate(Organisation, access.Can.MANAGE_TEMPLATES, N_("Only an administrator can manage report templates."))),
+]
 CaseOpener = Annotated[User, Depends(gate(Organisation, access.Can.OPEN_CASES))]
 OrganisationManager = Annotated[User, Depends(gate(Organisation, access.Can.MANAGE))]
-UserManager = Annotated[User, Depends(gate(Organisation, access.Can.MANAGE_USERS, N_("Only an administrator can manage users.")))]
+UserManager = Annotated[
+    User, Depends(gate(Organisation, access.Can.MANAGE_USERS, N_("Only an administrator can manage users.")))
+]
 ReviewCreator = Annotated[User, Depends(gate(Organisation, access.Can.COMPILE_REVIEWS))]
-
-
 
 
 def get_finding_or_404(finding_id: PathId, audit: AuditDep, session: SessionDep) -> Finding:
@@ -248,7 +257,9 @@ def get_review_or_404(review_id: PathId, session: SessionDep, user: CurrentUser)
     return reviews.get_review(session=session, actor=user, review_id=review_id)
 
 
-def get_managed_review(review: Annotated[ManagementReview, Depends(get_review_or_404)], session: SessionDep, user: CurrentUser) -> ManagementReview:
+def get_managed_review(
+    review: Annotated[ManagementReview, Depends(get_review_or_404)], session: SessionDep, user: CurrentUser
+) -> ManagementReview:
     """The review in the path, if the user may also change it (403 otherwise)."""
     access.require(session=session, user=user, record=review, can=access.Can.MANAGE)
     return review

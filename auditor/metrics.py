@@ -28,19 +28,29 @@ from sqlalchemy import Engine, event
 MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
-REQUESTS = Counter("auditor_http_requests", "HTTP requests answered, by route template and status class", ["method", "route", "status"])
+REQUESTS = Counter(
+    "auditor_http_requests", "HTTP requests answered, by route template and status class", ["method", "route", "status"]
+)
 REQUEST_SECONDS = Histogram(
-    "auditor_http_request_duration_seconds", "Time to answer an HTTP request, by route template and status class", ["method", "route", "status"],
+    "auditor_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route template and status class",
+    ["method", "route", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 # Kept up to date by the pool's own checkout and checkin events, so that with several workers the sum of the
 # live processes' values is right at any moment (a callback would only report the worker that answers /metrics).
-POOL_CONNECTIONS_IN_USE = Gauge("auditor_db_pool_connections_in_use", "Database connections checked out of the pool", multiprocess_mode="livesum")
+POOL_CONNECTIONS_IN_USE = Gauge(
+    "auditor_db_pool_connections_in_use", "Database connections checked out of the pool", multiprocess_mode="livesum"
+)
 
 # Creates that carried a client-made id (the tablet's outbox, services/sync.py): `new` the first time, `replay` when the
 # id was already stored (a change sent again after a lost reply). Many replays mean tablets often lose replies.
-SYNC_REPLAYS = Counter("auditor_sync_replays", "Creates the tablets' sync outbox sent with a client-made id, by kind of record and "
-                       "outcome: new (first time) or replay (the id was already stored)", ["entity", "outcome"])
+SYNC_REPLAYS = Counter(
+    "auditor_sync_replays",
+    "Creates the tablets' sync outbox sent with a client-made id, by kind of record and "
+    "outcome: new (first time) or replay (the id was already stored)",
+    ["entity", "outcome"],
+)
 
 _watched_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
 _route_templates: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -66,7 +76,9 @@ def route_template(scope: MutableMapping[str, Any]) -> str:
     # The route knows only its path within its router; the app's route contexts know the prefixes too.
     templates = _route_templates.get(app)
     if templates is None:
-        templates = _route_templates[app] = {id(context.original_route): context.path_format for context in iter_route_contexts(app.routes)}
+        templates = _route_templates[app] = {
+            id(context.original_route): context.path_format for context in iter_route_contexts(app.routes)
+        }
     return templates.get(id(route)) or getattr(route, "path", None) or "unmatched"
 
 
@@ -92,4 +104,3 @@ def worker_exiting() -> None:
     """Drop this worker's live gauges from the sums (its counters stay counted)."""
     if os.environ.get(MULTIPROCESS_DIR_VARIABLE):
         multiprocess.mark_process_dead(os.getpid())
-

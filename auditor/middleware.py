@@ -86,7 +86,11 @@ class Admission:
     def __init__(self, settings: Settings) -> None:
         connections = settings.db_pool_size + settings.db_max_overflow
         self.reports = asyncio.Semaphore(settings.report_concurrency)
-        self.others = asyncio.Semaphore(max(1, min(connections - settings.report_concurrency, settings.worker_threads - settings.report_concurrency)))
+        self.others = asyncio.Semaphore(
+            max(
+                1, min(connections - settings.report_concurrency, settings.worker_threads - settings.report_concurrency)
+            )
+        )
         self.wait_s = settings.db_pool_timeout
 
     def queue(self, method: str, path: str) -> tuple[asyncio.Semaphore, float] | None:
@@ -98,8 +102,14 @@ class Admission:
 
 
 class RequestMiddleware:
-    def __init__(self, app: ASGIApp, *, settings: Settings, on_error: Callable[[Request, Exception], Response],
-                 on_busy: Callable[[Request], Response]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        settings: Settings,
+        on_error: Callable[[Request, Exception], Response],
+        on_busy: Callable[[Request], Response],
+    ) -> None:
         self.app = app
         self.settings = settings
         self.on_error = on_error
@@ -114,8 +124,11 @@ class RequestMiddleware:
         request = Request(scope)
         request_id = start_request(request.headers.get("x-request-id"))
         # The user's remembered choice, else the browser's languages.
-        locale = negotiate_locale(cookie=request.cookies.get(LANGUAGE_COOKIE), accept_language=request.headers.get("accept-language"),
-                                  default=self.settings.default_language)
+        locale = negotiate_locale(
+            cookie=request.cookies.get(LANGUAGE_COOKIE),
+            accept_language=request.headers.get("accept-language"),
+            default=self.settings.default_language,
+        )
         request.state.locale = locale
         set_locale(locale)
         status, response_started = 500, False
@@ -142,7 +155,9 @@ class RequestMiddleware:
                         await response(scope, receive, send_finished)
                         return
                 try:
-                    await self.app(scope, limit_body(scope, receive, body_limit(self.settings, scope["path"])), send_finished)
+                    await self.app(
+                        scope, limit_body(scope, receive, body_limit(self.settings, scope["path"])), send_finished
+                    )
                 finally:
                     if queue is not None:
                         queue[0].release()
@@ -158,7 +173,17 @@ class RequestMiddleware:
             route = route_template(scope)
             record_request(method=request.method, route=route, status=status, seconds=duration)
             client = scope.get("client")
-            access_log.info("%s %s %s", request.method, scope["path"], status, extra={
-                "method": request.method, "path": scope["path"], "route": route, "status": status,
-                "duration_ms": round(duration * 1000, 1), "client": client[0] if client else None,
-            })
+            access_log.info(
+                "%s %s %s",
+                request.method,
+                scope["path"],
+                status,
+                extra={
+                    "method": request.method,
+                    "path": scope["path"],
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(duration * 1000, 1),
+                    "client": client[0] if client else None,
+                },
+            )

@@ -39,7 +39,9 @@ RowT = TypeVar("RowT", bound=SQLModel)
 def detached_copy(row: RowT) -> RowT:
     """A copy of a row's column values, bound to no session: what is still shown after a rollback (which expires the
     row itself). Read through the attributes, so an expired row is read again first."""
-    return type(row).model_validate({name: getattr(row, name) for name in row.__table__.columns.keys()})
+    return type(row).model_validate(
+        {name: getattr(row, name) for name in (column.key for column in row.__table__.columns)}
+    )
 
 
 def utcnow() -> datetime:
@@ -335,7 +337,10 @@ class Case(SQLModel, table=True):
     """A nonconformity (or an observation, OFI, incident, complaint someone chose to track) followed through
     correction, root cause, corrective actions and verified effectiveness to closure (ISO 45001 10.2)."""
 
-    __table_args__ = (UniqueConstraint("organisation_id", "number"), Index("ix_case_org_status", "organisation_id", "status"))
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "number"),
+        Index("ix_case_org_status", "organisation_id", "status"),
+    )
 
     id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id")

@@ -86,7 +86,9 @@ class AuditIn(Input):
     criteria: LongText = ""
     start_date: date
     end_date: date
-    lead_auditor_id: RowId | None = Field(default=None, description="A lead auditor's user id; defaults to you if you are one")
+    lead_auditor_id: RowId | None = Field(
+        default=None, description="A lead auditor's user id; defaults to you if you are one"
+    )
     team_ids: list[RowId] = Field(default=[], description="User ids of the other auditors")
     report_language: v.Language = v.Language.DA
     checklists: Annotated[list[str], Field(min_length=1)]
@@ -125,13 +127,25 @@ class ReportDetails(Input):
     report_version: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] | None = None
     summary: LongText | None = None
     conclusion: LongText | None = None
-    recommendation: RecommendationValue | None = Field(default=None, description='Certification audits only; "" for none')
+    recommendation: RecommendationValue | None = Field(
+        default=None, description='Certification audits only; "" for none'
+    )
     plan_deviations: LongText | None = Field(default=None, description="Deviations from the audit plan, and why")
-    auditee_representative: ShortText | None = Field(default=None, description="Name and title of the client's representative who signs")
-    dk_certificate: bool | None = Field(default=None, description="The audit is for a Danish recognised OH&S certificate")
-    bek1407_auditor_id: Annotated[int, Field(ge=0, le=MAX_ID)] | None = Field(default=None, description="The team member trained under BEK 1407; 0 for none")
-    material_hours: Annotated[float, Field(ge=0, le=10_000)] | None = Field(default=None, description="Hours spent on the material work environment")
-    significant_problems: LongText | None = Field(default=None, description="Significant work-environment problems found, or that none were found")
+    auditee_representative: ShortText | None = Field(
+        default=None, description="Name and title of the client's representative who signs"
+    )
+    dk_certificate: bool | None = Field(
+        default=None, description="The audit is for a Danish recognised OH&S certificate"
+    )
+    bek1407_auditor_id: Annotated[int, Field(ge=0, le=MAX_ID)] | None = Field(
+        default=None, description="The team member trained under BEK 1407; 0 for none"
+    )
+    material_hours: Annotated[float, Field(ge=0, le=10_000)] | None = Field(
+        default=None, description="Hours spent on the material work environment"
+    )
+    significant_problems: LongText | None = Field(
+        default=None, description="Significant work-environment problems found, or that none were found"
+    )
 
 
 class UserIn(Input):
@@ -272,8 +286,11 @@ class AnswerOut(BaseModel):
     note: str
     version: int
     updated_at: datetime | None
-    updated_by: str | None = Field(default=None, description="The name of who saved the answer last (none before the first save, "
-                                   "or for answers saved before this was recorded)")
+    updated_by: str | None = Field(
+        default=None,
+        description="The name of who saved the answer last (none before the first save, "
+        "or for answers saved before this was recorded)",
+    )
 
 
 class ResponseOut(AnswerOut):
@@ -311,8 +328,11 @@ class EvidenceIn(Input):
 class ClientMade(Input):
     """A create the tablet's outbox may send more than once (services/sync.py)."""
 
-    client_id: UUID | None = Field(default=None, description="A UUID the client made for this create. Sent again with the same id, "
-                                   "the create answers with what it stored the first time and stores nothing new")
+    client_id: UUID | None = Field(
+        default=None,
+        description="A UUID the client made for this create. Sent again with the same id, "
+        "the create answers with what it stored the first time and stores nothing new",
+    )
 
 
 class NewEvidenceIn(EvidenceIn, ClientMade):
@@ -376,6 +396,7 @@ class FindingOut(BaseModel):
 
 
 # Corrective-action cases
+
 
 class CaseIn(Input):
     """A case opened by hand: an incident, a complaint, a worker's report."""
@@ -472,7 +493,6 @@ class CaseOut(BaseModel):
     actions: list[CaseActionOut]
 
 
-
 class HealthOut(BaseModel):
     status: str
     version: str
@@ -555,8 +575,10 @@ class SessionOut(BaseModel):
 class OfflineCopyOut(BaseModel):
     """Everything conducting one audit needs, for a tablet without network: what the audit's pages show, as data."""
 
-    version: str = Field(description="Changes whenever anything in the copy changes (also sent as the ETag): send it as "
-                                     "If-None-Match to get 304 when nothing did")
+    version: str = Field(
+        description="Changes whenever anything in the copy changes (also sent as the ETag): send it as "
+        "If-None-Match to get 304 when nothing did"
+    )
     generated_at: datetime
     user_id: int = Field(description="The user the copy was made for: it holds what they may see")
     permissions: list[str] = Field(description="What the user may do with the audit (view, plan, conduct, ...)")
@@ -569,4 +591,6 @@ class OfflineCopyOut(BaseModel):
     answers: list[AnswerOut] = Field(description="Every stored answer; an item without one is unanswered (version 0)")
     evidence: list[EvidenceOut] = Field(description="The evidence you may see")
     findings: list[FindingOut]
-    photos: list[PhotoOut] = Field(description="Every photo you may see, on items and on findings, for fetching the thumbnails")
+    photos: list[PhotoOut] = Field(
+        description="Every photo you may see, on items and on findings, for fetching the thumbnails"
+    )

@@ -46,7 +46,11 @@ def check_csrf(request: Request, submitted: str | None) -> None:
     value = request.cookies.get(CSRF_COOKIE)
     expected = _sign(request.app.state.settings.secret_key, value) if value else None
     if not expected or not submitted or not hmac.compare_digest(expected, submitted):
-        raise CsrfFailed(N_("This form has expired or did not come from this site. Reload the page and try again; what you typed in the page is kept."))
+        raise CsrfFailed(
+            N_(
+                "This form has expired or did not come from this site. Reload the page and try again; what you typed in the page is kept."
+            )
+        )
 
 
 async def submitted_csrf_token(request: Request) -> str | None:
@@ -71,13 +75,20 @@ def finish_response(request: Request, headers: MutableHeaders) -> None:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
-    if request.url.path.startswith(("/api/", "/audits", "/account", "/users")) or headers.get("content-type", "").startswith("text/html"):
+    if request.url.path.startswith(("/api/", "/audits", "/account", "/users")) or headers.get(
+        "content-type", ""
+    ).startswith("text/html"):
         headers.setdefault("Cache-Control", "no-store")
     new_value = getattr(request.state, "new_csrf_value", None)
     if new_value:
         cookie: SimpleCookie = SimpleCookie()
         cookie[CSRF_COOKIE] = new_value
         morsel = cookie[CSRF_COOKIE]
-        for attribute, value in (("httponly", True), ("samesite", "lax"), ("secure", cookie_is_secure(request)), ("path", "/")):
+        for attribute, value in (
+            ("httponly", True),
+            ("samesite", "lax"),
+            ("secure", cookie_is_secure(request)),
+            ("path", "/"),
+        ):
             morsel[attribute] = value  # one by one: Morsel.update() is typed for strings, and the flags are booleans
         headers.append("set-cookie", cookie.output(header="").strip())

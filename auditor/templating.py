@@ -44,10 +44,18 @@ env.filters.update(
 )
 
 
-def render(request: Request, name: str, context: dict | None = None, status_code: int = 200, headers: dict | None = None) -> HTMLResponse:
+def render(
+    request: Request, name: str, context: dict | None = None, status_code: int = 200, headers: dict | None = None
+) -> HTMLResponse:
     """Render a page or fragment; the locale, the request, the user (with the parts of the app the top bar offers
     them) and the CSRF token are always in the context."""
     user = getattr(request.state, "user", None)
-    context = {"request": request, "locale": get_locale(), "user": user, "menu": access.menu(user) if user else None, "csrf_token": csrf_token(request),
-               **(context or {})}
+    context = {
+        "request": request,
+        "locale": get_locale(),
+        "user": user,
+        "menu": access.menu(user) if user else None,
+        "csrf_token": csrf_token(request),
+        **(context or {}),
+    }
     return templates.TemplateResponse(request, name, context, status_code=status_code, headers=headers)

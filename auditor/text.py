@@ -12,8 +12,10 @@ from auditor.i18n import N_
 # XML 1.0 allows tab, line feed and carriage return, and no other control character; nor lone surrogates or
 # U+FFFE/U+FFFF. A NUL is also what PostgreSQL cannot keep in a text column.
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-CONTROL_CHARACTER = N_("This text contains a control character that cannot be stored (often pasted along from another program). "
-                       "Remove it and try again.")
+CONTROL_CHARACTER = N_(
+    "This text contains a control character that cannot be stored (often pasted along from another program). "
+    "Remove it and try again."
+)
 
 
 def storable(text: str) -> bool:
@@ -55,5 +57,7 @@ def scrub(value: Any) -> Any:
     if isinstance(value, dict):
         return {scrub(key): scrub(item) for key, item in value.items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.replace(value, **{f.name: scrub(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init})
+        return dataclasses.replace(
+            value, **{f.name: scrub(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        )
     return value

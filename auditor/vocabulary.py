@@ -68,10 +68,11 @@ VERDICTS = Vocabulary(
 Verdict = VERDICTS.enum
 
 # Findings are graded with the verdicts that say something is wrong or remarkable.
-FINDING_KINDS = Vocabulary("FindingKind", *(c for c in VERDICTS if c.value not in {Verdict.CONFORM, Verdict.NOT_APPLICABLE}))
+FINDING_KINDS = Vocabulary(
+    "FindingKind", *(c for c in VERDICTS if c.value not in {Verdict.CONFORM, Verdict.NOT_APPLICABLE})
+)
 FindingKind = FINDING_KINDS.enum
 NONCONFORMITY_KINDS = frozenset({FindingKind.MAJOR_NC, FindingKind.MINOR_NC, FindingKind.NC})
-
 
 
 # What a checklist item is. A question takes a verdict on the auditee. A step is the auditor's own work (the internal
@@ -119,7 +120,9 @@ AUDIT_TYPES = Vocabulary(
 )
 AuditType = AUDIT_TYPES.enum
 
-CERTIFICATION_AUDIT_TYPES = frozenset({AuditType.STAGE2, AuditType.SURVEILLANCE, AuditType.RECERTIFICATION, AuditType.SPECIAL})
+CERTIFICATION_AUDIT_TYPES = frozenset(
+    {AuditType.STAGE2, AuditType.SURVEILLANCE, AuditType.RECERTIFICATION, AuditType.SPECIAL}
+)
 
 # The audit team's recommendation to the certification body (ISO/IEC 17021-1 9.4.8).
 RECOMMENDATIONS = Vocabulary(
@@ -183,6 +186,7 @@ def plan_role(role: str, translate: Callable[[str], str]) -> str:
     in the reader's language, anything else as it was typed."""
     step = next((choice for choice in FOLLOW_UP_STEPS if role in (choice.value, choice.label)), None)
     return translate(step.label) if step else role
+
 
 # Who a user is. Staff of the audit provider have no organisation; members of a client organisation do.
 # A company that audits itself is one organisation whose own lead auditors and auditors are members.
@@ -338,13 +342,29 @@ HAZARD_TABLES = {"org": 1, "social": 2, "env": 3}
 # whom it reaches: whether a measure is collective or individual (BEK 1406 § 6: collective first) is MEASURE_SCOPES.
 PREVENTION_LEVELS = Vocabulary(
     "PreventionLevel",
-    Choice("primary", N_("Primary prevention"), "#15803d",
-           help=N_("Anticipate: organise, plan and carry out the work so that problems do not arise.")),
-    Choice("secondary", N_("Secondary prevention"), "#ca8a04",
-           help=N_("Handle: spot, limit and reduce strain early, and build the ability to deal with problems when they arise.")),
-    Choice("tertiary", N_("Tertiary prevention"), "#b91c1c",
-           help=N_("Respond and treat: halt a harmful course, restore resources and help people back to work; often individual "
-                   "treatment once health has been affected.")),
+    Choice(
+        "primary",
+        N_("Primary prevention"),
+        "#15803d",
+        help=N_("Anticipate: organise, plan and carry out the work so that problems do not arise."),
+    ),
+    Choice(
+        "secondary",
+        N_("Secondary prevention"),
+        "#ca8a04",
+        help=N_(
+            "Handle: spot, limit and reduce strain early, and build the ability to deal with problems when they arise."
+        ),
+    ),
+    Choice(
+        "tertiary",
+        N_("Tertiary prevention"),
+        "#b91c1c",
+        help=N_(
+            "Respond and treat: halt a harmful course, restore resources and help people back to work; often individual "
+            "treatment once health has been affected."
+        ),
+    ),
 )
 PreventionLevel = PREVENTION_LEVELS.enum
 
@@ -352,7 +372,9 @@ PreventionLevel = PREVENTION_LEVELS.enum
 MEASURE_SCOPES = Vocabulary(
     "MeasureScope",
     Choice("collective", N_("Collective measure"), help=N_("Aimed at the work, a team or the whole workplace.")),
-    Choice("individual", N_("Individual measure"), help=N_("Aimed at one person, e.g. a course, coaching or treatment.")),
+    Choice(
+        "individual", N_("Individual measure"), help=N_("Aimed at one person, e.g. a course, coaching or treatment.")
+    ),
 )
 MeasureScope = MEASURE_SCOPES.enum
 

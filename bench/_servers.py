@@ -29,7 +29,16 @@ def free_port() -> int:
 
 def app_command(port: int, workers: int) -> list[str]:
     """How a server of the app is started: `auditor serve`, as operators run it."""
-    return [str(Path(sys.executable).parent / "auditor"), "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
+    return [
+        str(Path(sys.executable).parent / "auditor"),
+        "serve",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
 
 
 def floor_command(port: int, workers: int) -> list[str]:
@@ -41,7 +50,11 @@ def create_floor_table(url: str) -> None:
     engine = make_engine(url)
     with engine.begin() as connection:
         key = "INTEGER PRIMARY KEY AUTOINCREMENT" if url.startswith("sqlite") else "SERIAL PRIMARY KEY"
-        connection.execute(text(f"CREATE TABLE IF NOT EXISTS bench_floor (id {key}, item_id VARCHAR(100) NOT NULL, note TEXT NOT NULL)"))
+        connection.execute(
+            text(
+                f"CREATE TABLE IF NOT EXISTS bench_floor (id {key}, item_id VARCHAR(100) NOT NULL, note TEXT NOT NULL)"
+            )
+        )
     engine.dispose()
 
 
@@ -57,8 +70,15 @@ class Servers:
         """Start a server and wait until it answers; returns its process id."""
         port = int(command[command.index("--port") + 1])
         with open(self.logdir / f"{name}.log", "ab") as log:
-            process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, start_new_session=True)
+            process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         self.processes.append(process)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -48,15 +48,33 @@ def synthetic_checklist(size: int) -> dict:
                 "id": f"bench{size}.s{s // 10}.i{i}",
                 "code": f"{s // 10 + 1}.{i + 1}",
                 "clauses": ["45003:6.1.2", "45001:6.1.2"],
-                "question": {"da": f"Hvordan er punkt {s + i} vurderet og fulgt op i praksis?", "en": f"How is point {s + i} assessed and followed up in practice?"},
+                "question": {
+                    "da": f"Hvordan er punkt {s + i} vurderet og fulgt op i praksis?",
+                    "en": f"How is point {s + i} assessed and followed up in practice?",
+                },
                 "guidance": {"da": "Se efter dokumentation og interview.", "en": "Look for documents and interviews."},
                 "tags": {"bek1406": ["workload"], "actors": ["employees"], "prevention": "primary"},
             }
             for i in range(min(10, size - s))
         ]
-        sections.append({"code": str(s // 10 + 1), "title": {"da": f"Afsnit {s // 10 + 1}", "en": f"Section {s // 10 + 1}"}, "items": items})
+        sections.append(
+            {
+                "code": str(s // 10 + 1),
+                "title": {"da": f"Afsnit {s // 10 + 1}", "en": f"Section {s // 10 + 1}"},
+                "items": items,
+            }
+        )
     text = {"da": "Benchmark", "en": "Benchmark"}
-    return {"format": 1, "id": f"bench-{size}", "version": "1", "title": text, "description": text, "source": text, "attribution": text, "sections": sections}
+    return {
+        "format": 1,
+        "id": f"bench-{size}",
+        "version": "1",
+        "title": text,
+        "description": text,
+        "source": text,
+        "attribution": text,
+        "sections": sections,
+    }
 
 
 def timed(call, repeat: int) -> tuple[list[float], list[float]]:
@@ -75,8 +93,10 @@ def describe(name: str, measured: tuple[list[float], list[float]], budget_ms: fl
     median = statistics.median(server)
     p95 = server[max(int(len(server) * 0.95) - 1, 0)]
     verdict = "ok" if median < budget_ms else "OVER BUDGET"
-    print(f"{name:<40} server median {median:6.1f} ms  p95 {p95:6.1f} ms | with client {statistics.median(client):6.1f} ms"
-          f"  (n={len(server)}, budget {budget_ms:g} ms: {verdict})")
+    print(
+        f"{name:<40} server median {median:6.1f} ms  p95 {p95:6.1f} ms | with client {statistics.median(client):6.1f} ms"
+        f"  (n={len(server)}, budget {budget_ms:g} ms: {verdict})"
+    )
 
 
 def main() -> int:
@@ -91,7 +111,9 @@ def main() -> int:
     checklist_dir = workdir / "checklists"
     checklist_dir.mkdir()
     for size in (args.answers, 110, 1020):
-        (checklist_dir / f"bench-{size}.yaml").write_text(yaml.safe_dump(synthetic_checklist(size), allow_unicode=True), encoding="utf-8")
+        (checklist_dir / f"bench-{size}.yaml").write_text(
+            yaml.safe_dump(synthetic_checklist(size), allow_unicode=True), encoding="utf-8"
+        )
     engine = make_engine(url)
     library = load_library([CHECKLISTS_DIR, checklist_dir])
     assert not library.errors, library.errors
@@ -99,30 +121,78 @@ def main() -> int:
 
     started = time.perf_counter()
     with unit_of_work(engine) as session:
-        admin, _ = accounts.create_user(session=session, actor=None, email="bench@bench.example", name="Bench", role="admin", password="bench password 123")
+        admin, _ = accounts.create_user(
+            session=session,
+            actor=None,
+            email="bench@bench.example",
+            name="Bench",
+            role="admin",
+            password="bench password 123",
+        )
         _, token = accounts.create_token(session=session, user=admin, name="bench")
-        organisation = organisations.create_organisation(session=session, actor=admin, data=OrganisationIn(name="Bench A/S"))
+        organisation = organisations.create_organisation(
+            session=session, actor=admin, data=OrganisationIn(name="Bench A/S")
+        )
         snapshot = snapshot_for(session=session, loaded=library.get(f"bench-{args.answers}"))
         item_ids = [item.id for item in library.get(f"bench-{args.answers}").checklist.items()]
         now = utcnow()
         for first in range(0, args.audits, 100):
             batch = range(first, min(first + 100, args.audits))
-            audit_ids = session.execute(
-                insert(Audit).returning(Audit.id),
-                [{"title": f"Audit {n}", "audit_type": "surveillance", "organisation_id": organisation.id, "start_date": date(2026, 1, 1),
-                  "end_date": date(2026, 1, 2), "team": [], "item_total": len(item_ids), "created_at": now, "updated_at": now} for n in batch],
-            ).scalars().all()
-            session.execute(insert(AuditChecklist), [{"audit_id": a, "snapshot_id": snapshot.id, "position": 0} for a in audit_ids])
-            session.execute(insert(Response), [
-                {"audit_id": a, "item_id": i, "verdict": "conform", "note": "Set og bekræftet ved interview.", "version": 1, "updated_at": now}
-                for a in audit_ids for i in item_ids
-            ])
+            audit_ids = (
+                session.execute(
+                    insert(Audit).returning(Audit.id),
+                    [
+                        {
+                            "title": f"Audit {n}",
+                            "audit_type": "surveillance",
+                            "organisation_id": organisation.id,
+                            "start_date": date(2026, 1, 1),
+                            "end_date": date(2026, 1, 2),
+                            "team": [],
+                            "item_total": len(item_ids),
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                        for n in batch
+                    ],
+                )
+                .scalars()
+                .all()
+            )
+            session.execute(
+                insert(AuditChecklist), [{"audit_id": a, "snapshot_id": snapshot.id, "position": 0} for a in audit_ids]
+            )
+            session.execute(
+                insert(Response),
+                [
+                    {
+                        "audit_id": a,
+                        "item_id": i,
+                        "verdict": "conform",
+                        "note": "Set og bekræftet ved interview.",
+                        "version": 1,
+                        "updated_at": now,
+                    }
+                    for a in audit_ids
+                    for i in item_ids
+                ],
+            )
         session.commit()
 
         def plan(size: int) -> Audit:
-            return audits.create_audit(session=session, actor=admin, library=library, data=AuditIn(
-                title=f"Bench {size}", audit_type="surveillance", organisation_id=organisation.id,
-                start_date=date(2026, 1, 1), end_date=date(2026, 1, 2), checklists=[f"bench-{size}"]))
+            return audits.create_audit(
+                session=session,
+                actor=admin,
+                library=library,
+                data=AuditIn(
+                    title=f"Bench {size}",
+                    audit_type="surveillance",
+                    organisation_id=organisation.id,
+                    start_date=date(2026, 1, 1),
+                    end_date=date(2026, 1, 2),
+                    checklists=[f"bench-{size}"],
+                ),
+            )
 
         small, large = plan(110), plan(1020)
         demo = create_demo(session=session, library=library).audit
@@ -138,8 +208,10 @@ def main() -> int:
 
             def save(index: int, audit=audit, ids=ids, versions=versions):
                 item_id = ids[(index * 7) % len(ids)]
-                response = client.put(f"/api/v1/audits/{audit.id}/responses/{item_id}",
-                                      json={"verdict": "conform", "note": f"Note {index}", "version": versions.get(item_id, 0)})
+                response = client.put(
+                    f"/api/v1/audits/{audit.id}/responses/{item_id}",
+                    json={"verdict": "conform", "note": f"Note {index}", "version": versions.get(item_id, 0)},
+                )
                 assert response.status_code == 200, response.text
                 versions[item_id] = response.json()["version"]
                 return response
@@ -149,7 +221,10 @@ def main() -> int:
 
         # Half the large audit answered, so the page carries notes and states.
         for item in list(library.get("bench-1020").checklist.items())[:510]:
-            client.put(f"/api/v1/audits/{large.id}/responses/{item.id}", json={"verdict": "conform", "note": "Bekræftet.", "version": 0})
+            client.put(
+                f"/api/v1/audits/{large.id}/responses/{item.id}",
+                json={"verdict": "conform", "note": "Bekræftet.", "version": 0},
+            )
 
         def conduct(_: int):
             response = client.get(f"/audits/{large.id}/conduct")

@@ -32,7 +32,14 @@ from bench._servers import HOST, Servers, app_command, free_port  # noqa: E402
 from bench.bench_save import SIZE, load  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ANSWERS, PHOTOS = 190, 10
 
 QUEUE = """async ({ auditId, itemIds, photo }) => {
@@ -67,14 +74,20 @@ def tablet_photo() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", help="a PostgreSQL database to use (emptied first); default: SQLite in a temporary folder")
+    parser.add_argument(
+        "--database-url", help="a PostgreSQL database to use (emptied first); default: SQLite in a temporary folder"
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     url, workdir = fresh_database(args.database_url, prefix="auditor-bench-field-")
     (workdir / "checklists").mkdir()
     audit_id, item_ids, _ = load(url, workdir / "checklists")
-    env = {"AUDITOR_DATABASE_URL": url, "AUDITOR_DATA_DIR": str(workdir), "AUDITOR_CHECKLISTS_DIR": str(workdir / "checklists")}
+    env = {
+        "AUDITOR_DATABASE_URL": url,
+        "AUDITOR_DATA_DIR": str(workdir),
+        "AUDITOR_CHECKLISTS_DIR": str(workdir / "checklists"),
+    }
     photo = tablet_photo()
     with Servers(workdir, env) as servers, sync_playwright() as playwright:
         port = free_port()
@@ -97,24 +110,38 @@ def main() -> int:
         switch.and_(page.locator("[data-state=stored]")).wait_for(timeout=120_000)
         store_s = time.perf_counter() - started
         stored = page.evaluate(STORED_BYTES, audit_id)
-        print(f"available offline, {SIZE}-item audit (3 pages, offline copy, no photos): {stored / 1024 / 1024:.2f} MB stored in {store_s:.1f} s")
+        print(
+            f"available offline, {SIZE}-item audit (3 pages, offline copy, no photos): {stored / 1024 / 1024:.2f} MB stored in {store_s:.1f} s"
+        )
 
         context.set_offline(True)
-        queued = page.evaluate(QUEUE, {"auditId": audit_id, "itemIds": {"answers": item_ids[:ANSWERS], "photos": item_ids[ANSWERS:ANSWERS + PHOTOS]}, "photo": photo})
+        queued = page.evaluate(
+            QUEUE,
+            {
+                "auditId": audit_id,
+                "itemIds": {"answers": item_ids[:ANSWERS], "photos": item_ids[ANSWERS : ANSWERS + PHOTOS]},
+                "photo": photo,
+            },
+        )
         assert queued == ANSWERS + PHOTOS, queued
         started = time.perf_counter()
         context.set_offline(False)
         while page.evaluate(COUNT):  # the outbox's own count of what is still on the tablet
             time.sleep(0.05)
         sync_s = time.perf_counter() - started
-        on_server = page.evaluate("""async (auditId) => {
+        on_server = page.evaluate(
+            """async (auditId) => {
           const answers = await (await fetch(`/api/v1/audits/${auditId}/responses`)).json();
           const copy = await (await fetch(`/api/v1/audits/${auditId}/offline`)).json();
           return [answers.filter((a) => a.note.startsWith('Set og')).length, copy.photos.length];
-        }""", audit_id)
+        }""",
+            audit_id,
+        )
         assert on_server == [ANSWERS, PHOTOS], on_server
-        print(f"sync after reconnecting: {queued} changes ({ANSWERS} answers with notes, {PHOTOS} photos of {len(photo) * 3 // 4 // 1024} KiB) "
-              f"in {sync_s:.1f} s ({queued / sync_s:.0f} changes/s), {url.split(':', 1)[0]}")
+        print(
+            f"sync after reconnecting: {queued} changes ({ANSWERS} answers with notes, {PHOTOS} photos of {len(photo) * 3 // 4 // 1024} KiB) "
+            f"in {sync_s:.1f} s ({queued / sync_s:.0f} changes/s), {url.split(':', 1)[0]}"
+        )
         browser.close()
     return 0
 

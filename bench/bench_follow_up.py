@@ -48,19 +48,44 @@ from bench._database import fresh_database  # noqa: E402
 
 FIRST_DAY = date(2016, 1, 1)
 DAYS = 365 * 10
-CLAUSES = ["45003:4.1.2", "45003:5.4", "45003:6.1.2", "45003:6.1.2.1", "45003:7.2", "45003:8.1.2", "45003:9.1", "45003:10.2", "45001:9.3"]
+CLAUSES = [
+    "45003:4.1.2",
+    "45003:5.4",
+    "45003:6.1.2",
+    "45003:6.1.2.1",
+    "45003:7.2",
+    "45003:8.1.2",
+    "45003:9.1",
+    "45003:10.2",
+    "45001:9.3",
+]
 KINDS = ["major_nc", "minor_nc", "minor_nc", "observation", "ofi", "ofi", "good_practice"]
 OPEN_STATUSES = [s for s in v.CASE_STATUSES.values if s != "closed"]
 
 
-def load(session: Session, organisations: int, audits_total: int, cases_total: int, findings_per_audit: int) -> tuple[int, User]:
+def load(
+    session: Session, organisations: int, audits_total: int, cases_total: int, findings_per_audit: int
+) -> tuple[int, User]:
     """Bulk-insert the data set; returns the id of the organisation to time, and an admin."""
     rng = random.Random(45003)
     now = utcnow()
-    org_ids = session.execute(insert(Organisation).returning(Organisation.id),
-                              [{"name": f"Organisation {n}", "cvr": None, "created_at": now} for n in range(organisations)]).scalars().all()
-    sites = {org: session.execute(insert(Site).returning(Site.id), [{"organisation_id": org, "name": f"Site {n}", "address": ""} for n in range(3)]).scalars().all()
-             for org in org_ids}
+    org_ids = (
+        session.execute(
+            insert(Organisation).returning(Organisation.id),
+            [{"name": f"Organisation {n}", "cvr": None, "created_at": now} for n in range(organisations)],
+        )
+        .scalars()
+        .all()
+    )
+    sites = {
+        org: session.execute(
+            insert(Site).returning(Site.id),
+            [{"organisation_id": org, "name": f"Site {n}", "address": ""} for n in range(3)],
+        )
+        .scalars()
+        .all()
+        for org in org_ids
+    }
     admin = User(email="bench@bench.example", name="Bench", password_hash="x", role="admin")
     session.add(admin)
     session.flush()
@@ -70,24 +95,60 @@ def load(session: Session, organisations: int, audits_total: int, cases_total: i
         rows = []
         for n in range(first, min(first + 1000, audits_total)):
             start = FIRST_DAY + timedelta(days=rng.randrange(DAYS))
-            rows.append({"title": f"Audit {n}", "audit_type": rng.choice(["internal", "surveillance"]), "organisation_id": org_ids[n % organisations],
-                         "scope": "", "objectives": "", "criteria": "", "start_date": start, "end_date": start + timedelta(days=1),
-                         "report_language": "da", "status": "closed", "item_total": 92, "created_at": now, "updated_at": now})
+            rows.append(
+                {
+                    "title": f"Audit {n}",
+                    "audit_type": rng.choice(["internal", "surveillance"]),
+                    "organisation_id": org_ids[n % organisations],
+                    "scope": "",
+                    "objectives": "",
+                    "criteria": "",
+                    "start_date": start,
+                    "end_date": start + timedelta(days=1),
+                    "report_language": "da",
+                    "status": "closed",
+                    "item_total": 92,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
         ids = session.execute(insert(Audit).returning(Audit.id, Audit.organisation_id), rows).all()
-        session.execute(insert(AuditSite), [{"audit_id": a, "site_id": s} for a, org in ids for s in rng.sample(sites[org], rng.choice((1, 1, 2)))])
-        session.execute(insert(Finding), [
-            {"audit_id": a, "number": k + 1, "kind": rng.choice(KINDS), "clauses": rng.sample(CLAUSES, 2), "requirement": "", "statement": "Fund",
-             "evidence": "", "tags": {"bek1406": rng.sample(list(v.BEK1406_FACTORS.values), rng.choice((0, 1, 2))),
-                                      "hazards": rng.sample(list(v.HAZARD_FACTORS.values), rng.choice((0, 1, 2))), "actors": []},
-             "created_at": now, "updated_at": now}
-            for a, _ in ids for k in range(findings_per_audit)])
+        session.execute(
+            insert(AuditSite),
+            [{"audit_id": a, "site_id": s} for a, org in ids for s in rng.sample(sites[org], rng.choice((1, 1, 2)))],
+        )
+        session.execute(
+            insert(Finding),
+            [
+                {
+                    "audit_id": a,
+                    "number": k + 1,
+                    "kind": rng.choice(KINDS),
+                    "clauses": rng.sample(CLAUSES, 2),
+                    "requirement": "",
+                    "statement": "Fund",
+                    "evidence": "",
+                    "tags": {
+                        "bek1406": rng.sample(list(v.BEK1406_FACTORS.values), rng.choice((0, 1, 2))),
+                        "hazards": rng.sample(list(v.HAZARD_FACTORS.values), rng.choice((0, 1, 2))),
+                        "actors": [],
+                    },
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for a, _ in ids
+                for k in range(findings_per_audit)
+            ],
+        )
         for a, org in ids:
             audits_by_org[org].append(a)
 
     numbers = dict.fromkeys(org_ids, 0)
     owner_ids = {}
     for org in org_ids:
-        owner = User(email=f"owner{org}@bench.example", name="Owner", password_hash="x", role="action_owner", organisation_id=org)
+        owner = User(
+            email=f"owner{org}@bench.example", name="Owner", password_hash="x", role="action_owner", organisation_id=org
+        )
         session.add(owner)
         session.flush()
         owner_ids[org] = owner.id
@@ -96,26 +157,79 @@ def load(session: Session, organisations: int, audits_total: int, cases_total: i
         for n in range(first, min(first + 5000, cases_total)):
             org = org_ids[n % organisations]
             numbers[org] += 1
-            opened = datetime.combine(FIRST_DAY + timedelta(days=rng.randrange(DAYS)), datetime.min.time(), UTC) + timedelta(hours=rng.randrange(24))
+            opened = datetime.combine(
+                FIRST_DAY + timedelta(days=rng.randrange(DAYS)), datetime.min.time(), UTC
+            ) + timedelta(hours=rng.randrange(24))
             closed = opened + timedelta(days=rng.randrange(5, 400)) if rng.random() < 0.8 else None
             closed = closed if closed and closed < now else None
-            verified = (closed - timedelta(days=2)).date() if closed else (opened + timedelta(days=60)).date() if rng.random() < 0.1 else None
-            rows.append({"organisation_id": org, "number": numbers[org], "source": rng.choice(["audit", "audit", "audit", "incident", "complaint"]),
-                         "audit_id": rng.choice(audits_by_org[org]), "grade": rng.choice(KINDS[:5]), "clauses": rng.sample(CLAUSES, 1), "requirement": "",
-                         "statement": f"Sag {n}", "evidence": "", "tags": {}, "status": "closed" if closed else rng.choice(OPEN_STATUSES),
-                         "opened_at": opened, "closed_at": closed, "verified_on": verified,
-                         "verification_result": ("effective" if closed else "ineffective") if verified else None,
-                         "correction": "", "root_cause": "", "plan_return_reason": "", "verification_method": "", "individual_measures_only": False,
-                         "updated_at": now})
-        ids = session.execute(insert(Case).returning(Case.id, Case.organisation_id, Case.status, Case.opened_at), rows).all()
-        actions = [{"case_id": c, "description": "Handling", "owner_id": owner_ids[org], "due_date": (opened + timedelta(days=45)).date(),
-                    "prevention_level": "primary", "scope": "collective", "status": "open", "implementation_note": "", "created_at": now}
-                   for c, org, status, opened in ids if status in {"plan_submitted", "plan_accepted", "cause_found"}]
+            verified = (
+                (closed - timedelta(days=2)).date()
+                if closed
+                else (opened + timedelta(days=60)).date()
+                if rng.random() < 0.1
+                else None
+            )
+            rows.append(
+                {
+                    "organisation_id": org,
+                    "number": numbers[org],
+                    "source": rng.choice(["audit", "audit", "audit", "incident", "complaint"]),
+                    "audit_id": rng.choice(audits_by_org[org]),
+                    "grade": rng.choice(KINDS[:5]),
+                    "clauses": rng.sample(CLAUSES, 1),
+                    "requirement": "",
+                    "statement": f"Sag {n}",
+                    "evidence": "",
+                    "tags": {},
+                    "status": "closed" if closed else rng.choice(OPEN_STATUSES),
+                    "opened_at": opened,
+                    "closed_at": closed,
+                    "verified_on": verified,
+                    "verification_result": ("effective" if closed else "ineffective") if verified else None,
+                    "correction": "",
+                    "root_cause": "",
+                    "plan_return_reason": "",
+                    "verification_method": "",
+                    "individual_measures_only": False,
+                    "updated_at": now,
+                }
+            )
+        ids = session.execute(
+            insert(Case).returning(Case.id, Case.organisation_id, Case.status, Case.opened_at), rows
+        ).all()
+        actions = [
+            {
+                "case_id": c,
+                "description": "Handling",
+                "owner_id": owner_ids[org],
+                "due_date": (opened + timedelta(days=45)).date(),
+                "prevention_level": "primary",
+                "scope": "collective",
+                "status": "open",
+                "implementation_note": "",
+                "created_at": now,
+            }
+            for c, org, status, opened in ids
+            if status in {"plan_submitted", "plan_accepted", "cause_found"}
+        ]
         if actions:
             session.execute(insert(CaseAction), actions)
-    session.execute(insert(ManagementReview), [
-        {"organisation_id": org, "period_start": date(year, 1, 1), "period_end": date(year, 12, 31), "inputs": {}, "manual": {},
-         "created_at": now, "updated_at": now} for org in org_ids for year in range(2016, 2025)])
+    session.execute(
+        insert(ManagementReview),
+        [
+            {
+                "organisation_id": org,
+                "period_start": date(year, 1, 1),
+                "period_end": date(year, 12, 31),
+                "inputs": {},
+                "manual": {},
+                "created_at": now,
+                "updated_at": now,
+            }
+            for org in org_ids
+            for year in range(2016, 2025)
+        ],
+    )
     session.commit()
     return org_ids[0], admin
 
@@ -142,14 +256,23 @@ def main() -> int:
     with engine.connect() as connection:  # fresh planner statistics, as autovacuum would have them in production
         connection.execute(text("ANALYZE"))
         connection.commit()
-    print(f"loaded {args.organisations} organisations, {args.audits:,} audits ({args.audits * args.findings_per_audit:,} findings), "
-          f"{args.cases:,} cases in {time.perf_counter() - started:.1f} s\n")
+    print(
+        f"loaded {args.organisations} organisations, {args.audits:,} audits ({args.audits * args.findings_per_audit:,} findings), "
+        f"{args.cases:,} cases in {time.perf_counter() - started:.1f} s\n"
+    )
 
     period = (date(args.year, 1, 1), date(args.year, 12, 31))
     with unit_of_work(engine) as session:
+
         def compile_once() -> tuple[float, dict]:
             start = time.perf_counter()
-            inputs = reviews.compile_inputs(session=session, organisation_id=organisation_id, period_start=period[0], period_end=period[1], policy=policy)
+            inputs = reviews.compile_inputs(
+                session=session,
+                organisation_id=organisation_id,
+                period_start=period[0],
+                period_end=period[1],
+                policy=policy,
+            )
             elapsed = (time.perf_counter() - start) * 1000
             session.expunge_all()  # every run loads afresh, as a request would
             return elapsed, inputs
@@ -158,15 +281,30 @@ def main() -> int:
         runs = sorted(compile_once()[0] for _ in range(args.runs))
         _, inputs = compile_once()
         median = statistics.median(runs)
-        print(f"compile_inputs, one organisation, {args.year}: median {median:.1f} ms, min {runs[0]:.1f} ms, max {runs[-1]:.1f} ms "
-              f"(n={args.runs}, budget 300 ms: {'ok' if median < 300 else 'OVER BUDGET'})")
+        print(
+            f"compile_inputs, one organisation, {args.year}: median {median:.1f} ms, min {runs[0]:.1f} ms, max {runs[-1]:.1f} ms "
+            f"(n={args.runs}, budget 300 ms: {'ok' if median < 300 else 'OVER BUDGET'})"
+        )
         results, figures = inputs["audit_results"], inputs["cases"]
-        print(f"  covered: {results['audit_count']} audits, {results['findings']} findings, {figures['open']} open cases "
-              f"({figures['overdue']} overdue), {figures['closed_in_period']} closed in the period")
+        print(
+            f"  covered: {results['audit_count']} audits, {results['findings']} findings, {figures['open']} open cases "
+            f"({figures['overdue']} overdue), {figures['closed_in_period']} closed in the period"
+        )
 
-        quality_manager, _ = accounts.create_user(session=session, actor=None, email="qm@bench.example", name="QM", role="quality_manager",
-                                                  organisation_id=organisation_id, password="bench password 123")
-        for who, actor in (("the organisation's quality manager", quality_manager), ("an installation admin (every organisation)", admin)):
+        quality_manager, _ = accounts.create_user(
+            session=session,
+            actor=None,
+            email="qm@bench.example",
+            name="QM",
+            role="quality_manager",
+            organisation_id=organisation_id,
+            password="bench password 123",
+        )
+        for who, actor in (
+            ("the organisation's quality manager", quality_manager),
+            ("an installation admin (every organisation)", admin),
+        ):
+
             def board_once(actor=actor) -> tuple[float, int]:
                 start = time.perf_counter()
                 found = cases.board(session=session, actor=actor, policy=policy, page=PageRequest())
@@ -178,16 +316,27 @@ def main() -> int:
             board_runs = sorted(board_once()[0] for _ in range(args.runs))
             shown = board_once()[1]
             board_median = statistics.median(board_runs)
-            print(f"follow-up board for {who}, first page of {DEFAULT_LIMIT} of {shown:,} cases: median {board_median:.1f} ms, min {board_runs[0]:.1f} ms, "
-                  f"max {board_runs[-1]:.1f} ms (n={args.runs}, budget 300 ms: {'ok' if board_median < 300 else 'OVER BUDGET'})")
+            print(
+                f"follow-up board for {who}, first page of {DEFAULT_LIMIT} of {shown:,} cases: median {board_median:.1f} ms, min {board_runs[0]:.1f} ms, "
+                f"max {board_runs[-1]:.1f} ms (n={args.runs}, budget 300 ms: {'ok' if board_median < 300 else 'OVER BUDGET'})"
+            )
 
-        review = reviews.create_review(session=session, actor=admin, organisation_id=organisation_id, period_start=period[0], period_end=period[1], policy=policy)
+        review = reviews.create_review(
+            session=session,
+            actor=admin,
+            organisation_id=organisation_id,
+            period_start=period[0],
+            period_end=period[1],
+            policy=policy,
+        )
         times = []
         for _ in range(5):
             start = time.perf_counter()
             render_review_report(build_review_report_context(session=session, review=review, lang="da"))
             times.append((time.perf_counter() - start) * 1000)
-        print(f"Word minutes of that review (context and rendering, four charts): median {statistics.median(times):.0f} ms (n=5)")
+        print(
+            f"Word minutes of that review (context and rendering, four charts): median {statistics.median(times):.0f} ms (n=5)"
+        )
     engine.dispose()
     return 0
 

@@ -99,18 +99,45 @@ def build_world(url: str) -> World:
     password = "bench password 123"  # one hash per user costs ~0.1 s: fine for 40 users
     with unit_of_work(engine) as session:
         demo = create_demo(session=session, library=library).audit
-        admin, _ = accounts.create_user(session=session, actor=None, email="admin@bench.example", name="Admin", role="admin", password=password)
+        admin, _ = accounts.create_user(
+            session=session, actor=None, email="admin@bench.example", name="Admin", role="admin", password=password
+        )
         _, admin_token = accounts.create_token(session=session, user=admin, name="bench")
         auditors = []
         for number in range(AUDITORS // TEAM):
-            team = [accounts.create_user(session=session, actor=None, email=f"auditor{number}.{k}@bench.example", name=f"Auditor {number}.{k}",
-                                         role="lead_auditor" if k == 0 else "auditor", password=password)[0] for k in range(TEAM)]
-            audit = audits.create_audit(session=session, actor=team[0], library=library, data=AuditIn(
-                title=f"Bench {number}", audit_type="surveillance", organisation_id=demo.organisation_id, start_date=date.today(),
-                end_date=date.today(), lead_auditor_id=team[0].id, team_ids=[u.id for u in team[1:]], checklists=CHECKLISTS))
+            team = [
+                accounts.create_user(
+                    session=session,
+                    actor=None,
+                    email=f"auditor{number}.{k}@bench.example",
+                    name=f"Auditor {number}.{k}",
+                    role="lead_auditor" if k == 0 else "auditor",
+                    password=password,
+                )[0]
+                for k in range(TEAM)
+            ]
+            audit = audits.create_audit(
+                session=session,
+                actor=team[0],
+                library=library,
+                data=AuditIn(
+                    title=f"Bench {number}",
+                    audit_type="surveillance",
+                    organisation_id=demo.organisation_id,
+                    start_date=date.today(),
+                    end_date=date.today(),
+                    lead_auditor_id=team[0].id,
+                    team_ids=[u.id for u in team[1:]],
+                    checklists=CHECKLISTS,
+                ),
+            )
             items = [item.id for name in CHECKLISTS for item in library.get(name).checklist.items()]
             for k, user in enumerate(team):  # the team shares out the items, as a team on site does
-                auditors.append(Auditor(accounts.create_token(session=session, user=user, name="tablet")[1], audit.id, items[k::TEAM]))
+                auditors.append(
+                    Auditor(
+                        accounts.create_token(session=session, user=user, name="tablet")[1], audit.id, items[k::TEAM]
+                    )
+                )
         report_path = f"/api/v1/audits/{demo.id}/report.docx"
     engine.dispose()
     return World(auditors, admin_token, report_path)
@@ -120,8 +147,12 @@ class Balancer:
     """Round-robin over the servers; a request that meets a connection error is sent once more, to the next server."""
 
     def __init__(self, ports: list[int], figures: Figures):
-        limits = httpx.Limits(max_connections=AUDITORS + REPORT_CLIENTS + BOARD_CLIENTS, max_keepalive_connections=AUDITORS + 10)
-        self.clients = [httpx.AsyncClient(base_url=f"http://{HOST}:{port}", timeout=TIMEOUT, limits=limits) for port in ports]
+        limits = httpx.Limits(
+            max_connections=AUDITORS + REPORT_CLIENTS + BOARD_CLIENTS, max_keepalive_connections=AUDITORS + 10
+        )
+        self.clients = [
+            httpx.AsyncClient(base_url=f"http://{HOST}:{port}", timeout=TIMEOUT, limits=limits) for port in ports
+        ]
         self.figures = figures
         self.turn = 0
 
@@ -165,15 +196,22 @@ async def tablet(balancer: Balancer, auditor: Auditor, path: str, stop_at: float
         note = f"{auditor.token[-8:]} {auditor.sent}: set og bekræftet ved interview."
         auditor.sent += 1
         based_on = auditor.versions.get(item_id, 0)
-        response = await balancer.request("save", "PUT", path.format(audit_id=auditor.audit_id, item_id=item_id), auditor.token,
-                                          json={"verdict": "conform", "note": note, "version": based_on})
+        response = await balancer.request(
+            "save",
+            "PUT",
+            path.format(audit_id=auditor.audit_id, item_id=item_id),
+            auditor.token,
+            json={"verdict": "conform", "note": note, "version": based_on},
+        )
         if response is not None and response.status_code == 200:
             version = response.json()["version"]
             auditor.versions[item_id] = version
             auditor.acknowledged.append((item_id, note, version))
         elif response is not None and response.status_code == 409:  # a save that timed out landed after all
             auditor.versions[item_id] = response.json()["current"]["version"]
-        due = max(due + SAVE_INTERVAL, time.monotonic() - SAVE_INTERVAL)  # catch up after a slow answer, never in a burst
+        due = max(
+            due + SAVE_INTERVAL, time.monotonic() - SAVE_INTERVAL
+        )  # catch up after a slow answer, never in a burst
         await asyncio.sleep(max(due - time.monotonic(), 0))
 
 
@@ -189,7 +227,13 @@ async def finder(balancer: Balancer, auditor: Auditor, stop_at: float) -> None:
     """Raise an observation on the auditor's audit every SAVE_INTERVAL."""
     path = f"/api/v1/audits/{auditor.audit_id}/findings"
     while time.monotonic() < stop_at:
-        await balancer.request("finding", "POST", path, auditor.token, json={"kind": "observation", "statement": "Vikarer kender ikke APV'en."})
+        await balancer.request(
+            "finding",
+            "POST",
+            path,
+            auditor.token,
+            json={"kind": "observation", "statement": "Vikarer kender ikke APV'en."},
+        )
         await asyncio.sleep(SAVE_INTERVAL)
 
 
@@ -204,20 +248,26 @@ async def watch_connections(url: str | None, figures: Figures, stop_at: float) -
     figures.peak_connections = 0
     async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as connection:
         while time.monotonic() < stop_at:
-            cursor = await connection.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (target.database,))
+            cursor = await connection.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (target.database,),
+            )
             figures.peak_connections = max(figures.peak_connections, (await cursor.fetchone())[0])
             await asyncio.sleep(0.25)
 
 
-async def run_phase(ports: list[int], world: World, seconds: float, *, floor: bool, pg_url: str | None,
-                    kill_halfway=None) -> Figures:
+async def run_phase(
+    ports: list[int], world: World, seconds: float, *, floor: bool, pg_url: str | None, kill_halfway=None
+) -> Figures:
     figures = Figures()
     balancer = Balancer(ports, figures)
     stop_at = time.monotonic() + seconds
     save_path = "/floor/{item_id}" if floor else "/api/v1/audits/{audit_id}/responses/{item_id}"
     tasks = [tablet(balancer, auditor, save_path, stop_at) for auditor in world.auditors]
     if not floor:
-        tasks += [reader(balancer, "report", world.report_path, world.admin_token, stop_at) for _ in range(REPORT_CLIENTS)]
+        tasks += [
+            reader(balancer, "report", world.report_path, world.admin_token, stop_at) for _ in range(REPORT_CLIENTS)
+        ]
         tasks += [reader(balancer, "board", "/cases", world.admin_token, stop_at) for _ in range(BOARD_CLIENTS)]
         tasks += [finder(balancer, auditor, stop_at) for auditor in world.auditors[:FINDING_CLIENTS]]  # one team
     tasks.append(watch_connections(pg_url, figures, stop_at))
@@ -252,12 +302,16 @@ def report(title: str, figures: Figures, seconds: float) -> float:
     saves = figures.latency["save"]
     rate = len(saves) / seconds
     if saves:
-        print(f"  save    p50 {percentile(saves, 0.5):7.1f} ms  p95 {percentile(saves, 0.95):7.1f} ms  p99 {percentile(saves, 0.99):7.1f} ms"
-              f"  max {max(saves):7.1f} ms; {rate:.1f} saves/s acknowledged (offered {AUDITORS / SAVE_INTERVAL:.0f}/s)")
+        print(
+            f"  save    p50 {percentile(saves, 0.5):7.1f} ms  p95 {percentile(saves, 0.95):7.1f} ms  p99 {percentile(saves, 0.99):7.1f} ms"
+            f"  max {max(saves):7.1f} ms; {rate:.1f} saves/s acknowledged (offered {AUDITORS / SAVE_INTERVAL:.0f}/s)"
+        )
     for kind in ("report", "board"):
         times = figures.latency.get(kind)
         if times:
-            print(f"  {kind:<7} p50 {statistics.median(times):7.1f} ms  p95 {percentile(times, 0.95):7.1f} ms  max {max(times):7.1f} ms (n={len(times)})")
+            print(
+                f"  {kind:<7} p50 {statistics.median(times):7.1f} ms  p95 {percentile(times, 0.95):7.1f} ms  max {max(times):7.1f} ms (n={len(times)})"
+            )
     if figures.peak_connections is not None:
         print(f"  peak PostgreSQL connections to the database: {figures.peak_connections}")
     return rate
@@ -269,14 +323,23 @@ def missing_saves(url: str, world: World) -> list[tuple[int, str, str, int]]:
     engine = make_engine(url)
     audit_ids = {auditor.audit_id for auditor in world.auditors}
     with Session(engine) as session:
-        trail = {(event.audit_id, event.entity_id, (event.after or {}).get("note"), (event.after or {}).get("version"))
-                 for event in session.exec(select(AuditEvent).where(AuditEvent.entity == "response", AuditEvent.audit_id.in_(audit_ids)))}
-        stored = {(r.audit_id, r.item_id): r.version for r in session.exec(select(Response).where(Response.audit_id.in_(audit_ids)))}
+        trail = {
+            (event.audit_id, event.entity_id, (event.after or {}).get("note"), (event.after or {}).get("version"))
+            for event in session.exec(
+                select(AuditEvent).where(AuditEvent.entity == "response", AuditEvent.audit_id.in_(audit_ids))
+            )
+        }
+        stored = {
+            (r.audit_id, r.item_id): r.version
+            for r in session.exec(select(Response).where(Response.audit_id.in_(audit_ids)))
+        }
     engine.dispose()
     missing = []
     for auditor in world.auditors:
         for item_id, note, version in auditor.acknowledged:
-            if (auditor.audit_id, item_id, note, version) not in trail or stored.get((auditor.audit_id, item_id), 0) < version:
+            if (auditor.audit_id, item_id, note, version) not in trail or stored.get(
+                (auditor.audit_id, item_id), 0
+            ) < version:
                 missing.append((auditor.audit_id, item_id, note, version))
     return missing
 
@@ -301,9 +364,14 @@ def drop_database(url: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_load",
-                        help="a PostgreSQL database to drop, create and drop again (default: %(default)s)")
-    parser.add_argument("--sqlite", action="store_true", help="one server on a SQLite file in a temporary folder instead")
+    parser.add_argument(
+        "--database-url",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/auditor_bench_load",
+        help="a PostgreSQL database to drop, create and drop again (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--sqlite", action="store_true", help="one server on a SQLite file in a temporary folder instead"
+    )
     parser.add_argument("--seconds", type=float, default=60, help="length of each phase (default 60)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a plain kill ends the servers too
@@ -317,11 +385,15 @@ def main() -> int:
         world = build_world(url)
         create_floor_table(url)
         servers_count = 1 if args.sqlite else 2
-        print(f"database: {make_url(url).render_as_string(hide_password=True)}; built {len(world.auditors)} auditors on "
-              f"{len(world.auditors) // TEAM} audits in {time.perf_counter() - started:.1f} s")
-        print(f"{servers_count} server(s) x {WORKERS} workers on {HOST}; {AUDITORS} auditors saving every {SAVE_INTERVAL} s, "
-              f"{REPORT_CLIENTS} downloading Word reports, {BOARD_CLIENTS} loading the follow-up board; {args.seconds:g} s per phase; "
-              f"server logs in {workdir}")
+        print(
+            f"database: {make_url(url).render_as_string(hide_password=True)}; built {len(world.auditors)} auditors on "
+            f"{len(world.auditors) // TEAM} audits in {time.perf_counter() - started:.1f} s"
+        )
+        print(
+            f"{servers_count} server(s) x {WORKERS} workers on {HOST}; {AUDITORS} auditors saving every {SAVE_INTERVAL} s, "
+            f"{REPORT_CLIENTS} downloading Word reports, {BOARD_CLIENTS} loading the follow-up board; {args.seconds:g} s per phase; "
+            f"server logs in {workdir}"
+        )
         env = {"AUDITOR_DATABASE_URL": url, "AUDITOR_DATA_DIR": str(workdir), "AUDITOR_LOG_LEVEL": "warning"}
         with Servers(workdir, env) as servers:
             ports = [free_port() for _ in range(servers_count)]
@@ -329,18 +401,32 @@ def main() -> int:
             steady = asyncio.run(run_phase(ports, world, args.seconds, floor=False, pg_url=pg_url))
             app_rate = report("1. steady load", steady, args.seconds)
             if servers_count > 1:
-                failover = asyncio.run(run_phase(ports, world, args.seconds, floor=False, pg_url=pg_url,
-                                                 kill_halfway=lambda: servers.kill(pids[0])))
-                report(f"2. one of the two servers killed (SIGKILL) after {args.seconds / 2:g} s", failover, args.seconds)
+                failover = asyncio.run(
+                    run_phase(
+                        ports,
+                        world,
+                        args.seconds,
+                        floor=False,
+                        pg_url=pg_url,
+                        kill_halfway=lambda: servers.kill(pids[0]),
+                    )
+                )
+                report(
+                    f"2. one of the two servers killed (SIGKILL) after {args.seconds / 2:g} s", failover, args.seconds
+                )
             servers.stop_all()
             floor_ports = [free_port() for _ in range(servers_count)]
             for n, port in enumerate(floor_ports):
                 servers.start(floor_command(port, WORKERS), f"floor-{n}", ready_path="/openapi.json")
-            floor_world = World([Auditor(a.token, a.audit_id, a.item_ids) for a in world.auditors], world.admin_token, world.report_path)
+            floor_world = World(
+                [Auditor(a.token, a.audit_id, a.item_ids) for a in world.auditors], world.admin_token, world.report_path
+            )
             floor = asyncio.run(run_phase(floor_ports, floor_world, args.seconds, floor=True, pg_url=pg_url))
             floor_rate = report("3. floor: the same savers against one INSERT per save", floor, args.seconds)
         if floor_rate:
-            print(f"\nsaves per second under steady load: {app_rate:.1f} against the floor's {floor_rate:.1f} ({app_rate / floor_rate:.0%})")
+            print(
+                f"\nsaves per second under steady load: {app_rate:.1f} against the floor's {floor_rate:.1f} ({app_rate / floor_rate:.0%})"
+            )
         missing = missing_saves(url, world)
         acknowledged = sum(len(a.acknowledged) for a in world.auditors)
         print(f"acknowledged saves missing from the database: {len(missing)} of {acknowledged}")
@@ -348,8 +434,10 @@ def main() -> int:
             print(f"  audit {audit_id}, item {item_id}, version {version}: {note!r}")
         raised, numbers = finding_numbers(url, world.auditors[0].audit_id)
         twice = len(numbers) - len(set(numbers))
-        print(f"findings raised at once by {FINDING_CLIENTS} auditors: {raised}, numbered {min(numbers, default=0)}..{max(numbers, default=0)}, "
-              f"numbers taken twice: {twice}")
+        print(
+            f"findings raised at once by {FINDING_CLIENTS} auditors: {raised}, numbered {min(numbers, default=0)}..{max(numbers, default=0)}, "
+            f"numbers taken twice: {twice}"
+        )
         return 1 if missing or twice else 0
     finally:
         if pg_url:

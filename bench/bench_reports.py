@@ -44,7 +44,11 @@ from auditor.services.reports import render_report  # noqa: E402
 from bench._database import fresh_database  # noqa: E402
 from bench.bench import synthetic_checklist  # noqa: E402
 
-KINDS = {"audit_report": "report.docx", "nonconformity_report": "nonconformity-report.docx", "checklist": "checklist.docx"}
+KINDS = {
+    "audit_report": "report.docx",
+    "nonconformity_report": "nonconformity-report.docx",
+    "checklist": "checklist.docx",
+}
 FINDING_KINDS = ["minor_nc"] * 8 + ["major_nc"] * 2 + ["observation"] * 5 + ["ofi"] * 3 + ["good_practice"] * 2
 
 
@@ -55,7 +59,10 @@ def tablet_photo(seed: int) -> bytes:
     draw = ImageDraw.Draw(image)
     for _ in range(60):
         x, y = rng.randrange(2400), rng.randrange(1800)
-        draw.rectangle((x, y, x + rng.randrange(50, 700), y + rng.randrange(50, 500)), fill=(rng.randrange(256), rng.randrange(256), rng.randrange(256)))
+        draw.rectangle(
+            (x, y, x + rng.randrange(50, 700), y + rng.randrange(50, 500)),
+            fill=(rng.randrange(256), rng.randrange(256), rng.randrange(256)),
+        )
     image = Image.blend(image, Image.effect_noise((2400, 1800), 40).convert("RGB"), 0.15).filter(ImageFilter.SMOOTH)
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=90)
@@ -66,6 +73,7 @@ def report_memory(url: str, audit_id: int) -> tuple[float, int]:
     """In a fresh interpreter: (growth of peak resident memory while writing the audit report, in MiB; file size).
     Linux: the peak is reset through /proc/self/clear_refs and read from VmHWM, so lxml's and Pillow's C
     allocations count too. A blank checklist is written first, so imports and caches are not counted."""
+
     def status(field: str) -> int:
         line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith(field))
         return int(line.split()[1])
@@ -85,20 +93,59 @@ def fill(session: Session, actor: User, audit: Audit, item_ids: list[str], photo
     """Every item answered with a note and a piece of evidence, 20 findings, `photo_count` photos (half on items, half on findings)."""
     verdicts = ["conform"] * 8 + ["observation", "minor_nc"]
     for index, item_id in enumerate(item_ids):
-        responses.save_response(session=session, actor=actor, audit=audit, item_id=item_id, data=ResponseIn(
-            verdict=verdicts[index % len(verdicts)], note=f"Punkt {index}: dokumenteret i APV 2026 og bekræftet ved interview med to medarbejdere.", version=0))
-        evidence.add_evidence(session=session, actor=actor, audit=audit, item_id=item_id, data=EvidenceIn(
-            method="interview_group", summary="Medarbejdere beskriver arbejdsgangen som i proceduren.", interviewee_role="employees", interviewee_count=3))
+        responses.save_response(
+            session=session,
+            actor=actor,
+            audit=audit,
+            item_id=item_id,
+            data=ResponseIn(
+                verdict=verdicts[index % len(verdicts)],
+                note=f"Punkt {index}: dokumenteret i APV 2026 og bekræftet ved interview med to medarbejdere.",
+                version=0,
+            ),
+        )
+        evidence.add_evidence(
+            session=session,
+            actor=actor,
+            audit=audit,
+            item_id=item_id,
+            data=EvidenceIn(
+                method="interview_group",
+                summary="Medarbejdere beskriver arbejdsgangen som i proceduren.",
+                interviewee_role="employees",
+                interviewee_count=3,
+            ),
+        )
     raised = [
-        findings.create_finding(session=session, actor=actor, audit=audit, data=FindingIn(
-            item_id=item_ids[index * 5 % len(item_ids)], kind=kind, requirement="Kravet i punkt 6.1.2.", statement=f"Fund {index}: kortlægningen dækker ikke alle grupper.",
-            evidence="APV 2026 afsnit 2; gruppeinterview."))
+        findings.create_finding(
+            session=session,
+            actor=actor,
+            audit=audit,
+            data=FindingIn(
+                item_id=item_ids[index * 5 % len(item_ids)],
+                kind=kind,
+                requirement="Kravet i punkt 6.1.2.",
+                statement=f"Fund {index}: kortlægningen dækker ikke alle grupper.",
+                evidence="APV 2026 afsnit 2; gruppeinterview.",
+            ),
+        )
         for index, kind in enumerate(FINDING_KINDS)
     ]
     for index in range(photo_count):
-        target = {"finding_id": raised[index % len(raised)].id} if index % 2 else {"item_id": item_ids[index * 3 % len(item_ids)]}
-        photos.add_photo(session=session, actor=actor, audit=audit, content=tablet_photo(first_seed + index), caption=f"Foto {index}",
-                         max_bytes=50 * 1024 * 1024, **target)
+        target = (
+            {"finding_id": raised[index % len(raised)].id}
+            if index % 2
+            else {"item_id": item_ids[index * 3 % len(item_ids)]}
+        )
+        photos.add_photo(
+            session=session,
+            actor=actor,
+            audit=audit,
+            content=tablet_photo(first_seed + index),
+            caption=f"Foto {index}",
+            max_bytes=50 * 1024 * 1024,
+            **target,
+        )
 
 
 def timed(call, repeat: int) -> list[float]:
@@ -116,7 +163,9 @@ def main() -> int:
     checklist_dir = workdir / "checklists"
     checklist_dir.mkdir()
     for size in (110, 1020):
-        (checklist_dir / f"bench-{size}.yaml").write_text(yaml.safe_dump(synthetic_checklist(size), allow_unicode=True), encoding="utf-8")
+        (checklist_dir / f"bench-{size}.yaml").write_text(
+            yaml.safe_dump(synthetic_checklist(size), allow_unicode=True), encoding="utf-8"
+        )
     engine = make_engine(url)
     library = load_library([CHECKLISTS_DIR, checklist_dir])
     settings = Settings(database_url=url, data_dir=workdir)
@@ -124,28 +173,58 @@ def main() -> int:
 
     started = time.perf_counter()
     with unit_of_work(engine) as session:
-        admin, _ = accounts.create_user(session=session, actor=None, email="bench@bench.example", name="Bench", role="admin", password="bench password 123")
+        admin, _ = accounts.create_user(
+            session=session,
+            actor=None,
+            email="bench@bench.example",
+            name="Bench",
+            role="admin",
+            password="bench password 123",
+        )
         _, token = accounts.create_token(session=session, user=admin, name="bench")
-        organisation = organisations.create_organisation(session=session, actor=admin, data=OrganisationIn(
-            name="Bench A/S", sites=[SiteIn(name="Lager, Aarhus", p_number="1012345678")]))
+        organisation = organisations.create_organisation(
+            session=session,
+            actor=admin,
+            data=OrganisationIn(name="Bench A/S", sites=[SiteIn(name="Lager, Aarhus", p_number="1012345678")]),
+        )
 
         def audit_of(size: int, photo_count: int, first_seed: int) -> Audit:
-            audit = audits.create_audit(session=session, actor=admin, library=library, data=AuditIn(
-                title=f"Bench {size} ({photo_count} photos)", audit_type="surveillance", organisation_id=organisation.id,
-                start_date=date(2026, 1, 1), end_date=date(2026, 1, 2), checklists=[f"bench-{size}"]))
-            fill(session, admin, audit, [item.id for item in library.get(f"bench-{size}").checklist.items()], photo_count, first_seed)
+            audit = audits.create_audit(
+                session=session,
+                actor=admin,
+                library=library,
+                data=AuditIn(
+                    title=f"Bench {size} ({photo_count} photos)",
+                    audit_type="surveillance",
+                    organisation_id=organisation.id,
+                    start_date=date(2026, 1, 1),
+                    end_date=date(2026, 1, 2),
+                    checklists=[f"bench-{size}"],
+                ),
+            )
+            fill(
+                session,
+                admin,
+                audit,
+                [item.id for item in library.get(f"bench-{size}").checklist.items()],
+                photo_count,
+                first_seed,
+            )
             return audit
 
         small, large, many_photos = audit_of(110, 20, 0), audit_of(1020, 20, 100), audit_of(110, 60, 200)
         stored_size = session.exec(select(func.avg(Photo.size))).one()
-    print(f"loaded 3 audits in {time.perf_counter() - started:.1f} s (tablet photos of {len(tablet_photo(0)) / 1024:.0f} KiB, stored at "
-          f"{stored_size / 1024:.0f} KiB after downscaling)\n")
+    print(
+        f"loaded 3 audits in {time.perf_counter() - started:.1f} s (tablet photos of {len(tablet_photo(0)) / 1024:.0f} KiB, stored at "
+        f"{stored_size / 1024:.0f} KiB after downscaling)\n"
+    )
 
     app = create_app(settings, engine=engine, library=library)
     settle_memory()
     with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
         for audit, label, budget in ((small, "110 items", 800), (large, "1,020 items", 2000)):
             for kind, path in KINDS.items():
+
                 def call(audit=audit, path=path):
                     response = client.get(f"/api/v1/audits/{audit.id}/{path}", params={"lang": "da"})
                     assert response.status_code == 200, response.text
@@ -153,14 +232,22 @@ def main() -> int:
 
                 size_kib = len(call().content) / 1024  # also the warm-up
                 times = sorted(timed(call, args.repeat))
-                note = f"budget {budget} ms: {'ok' if statistics.median(times) < budget else 'OVER BUDGET'}" if kind == "audit_report" else ""
-                print(f"{kind:<21} {label:<12} median {statistics.median(times):7.1f} ms  max {times[-1]:7.1f} ms  file {size_kib:7.0f} KiB  {note}")
+                note = (
+                    f"budget {budget} ms: {'ok' if statistics.median(times) < budget else 'OVER BUDGET'}"
+                    if kind == "audit_report"
+                    else ""
+                )
+                print(
+                    f"{kind:<21} {label:<12} median {statistics.median(times):7.1f} ms  max {times[-1]:7.1f} ms  file {size_kib:7.0f} KiB  {note}"
+                )
 
     print()
     with multiprocessing.get_context("spawn").Pool(1, maxtasksperchild=1) as pool:
         for audit, count in ((small, 20), (many_photos, 60)):
             growth, size = pool.apply(report_memory, (url, audit.id))
-            print(f"memory, 110 items with {count} photos: peak resident memory +{growth:5.1f} MiB while writing a {size / 2**20:5.1f} MiB file")
+            print(
+                f"memory, 110 items with {count} photos: peak resident memory +{growth:5.1f} MiB while writing a {size / 2**20:5.1f} MiB file"
+            )
     engine.dispose()
     return 0
 

@@ -42,17 +42,47 @@ SIZE = 1020
 
 def load(url: str, checklist_dir: Path) -> tuple[int, list[str], str]:
     """A lead auditor, an auditor on the team and their 1,020-item audit: (audit id, item ids, the auditor's token)."""
-    (checklist_dir / f"bench-{SIZE}.yaml").write_text(yaml.safe_dump(synthetic_checklist(SIZE), allow_unicode=True), encoding="utf-8")
+    (checklist_dir / f"bench-{SIZE}.yaml").write_text(
+        yaml.safe_dump(synthetic_checklist(SIZE), allow_unicode=True), encoding="utf-8"
+    )
     library = load_library([CHECKLISTS_DIR, checklist_dir])
     engine = make_engine(url)
     with unit_of_work(engine) as session:
-        lead, _ = accounts.create_user(session=session, actor=None, email="lead@bench.example", name="Lead", role="lead_auditor", password="bench password 123")
-        auditor, _ = accounts.create_user(session=session, actor=None, email="auditor@bench.example", name="Auditor", role="auditor", password="bench password 123")
+        lead, _ = accounts.create_user(
+            session=session,
+            actor=None,
+            email="lead@bench.example",
+            name="Lead",
+            role="lead_auditor",
+            password="bench password 123",
+        )
+        auditor, _ = accounts.create_user(
+            session=session,
+            actor=None,
+            email="auditor@bench.example",
+            name="Auditor",
+            role="auditor",
+            password="bench password 123",
+        )
         _, token = accounts.create_token(session=session, user=auditor, name="tablet")
-        organisation = organisations.create_organisation(session=session, actor=None, data=OrganisationIn(name="Bench A/S"))
-        audit = audits.create_audit(session=session, actor=lead, library=library, data=AuditIn(
-            title="Bench", audit_type="surveillance", organisation_id=organisation.id, start_date=date(2026, 1, 1), end_date=date(2026, 1, 2),
-            lead_auditor_id=lead.id, team_ids=[auditor.id], checklists=[f"bench-{SIZE}"]))
+        organisation = organisations.create_organisation(
+            session=session, actor=None, data=OrganisationIn(name="Bench A/S")
+        )
+        audit = audits.create_audit(
+            session=session,
+            actor=lead,
+            library=library,
+            data=AuditIn(
+                title="Bench",
+                audit_type="surveillance",
+                organisation_id=organisation.id,
+                start_date=date(2026, 1, 1),
+                end_date=date(2026, 1, 2),
+                lead_auditor_id=lead.id,
+                team_ids=[auditor.id],
+                checklists=[f"bench-{SIZE}"],
+            ),
+        )
         audit_id = audit.id
     engine.dispose()
     return audit_id, [item.id for item in library.get(f"bench-{SIZE}").checklist.items()], token
@@ -68,7 +98,11 @@ class Saver:
 
     def save(self) -> float:
         item_id = self.item_ids[(self.count * 7) % len(self.item_ids)]
-        body = {"verdict": "conform", "note": f"Set og bekræftet ved interview ({self.count}).", "version": self.versions.get(item_id, 0)}
+        body = {
+            "verdict": "conform",
+            "note": f"Set og bekræftet ved interview ({self.count}).",
+            "version": self.versions.get(item_id, 0),
+        }
         self.count += 1
         start = time.perf_counter()
         response = self.client.put(f"{self.path}/{item_id}", json=body)
@@ -90,8 +124,10 @@ def describe(name: str, times: list[float], cpu: float) -> tuple[float, float]:
     """Print the figures of one server; returns (median ms, server CPU ms per request)."""
     times = sorted(times)
     median, per_request = statistics.median(times), cpu / len(times)
-    print(f"{name:<36} median {median:6.2f} ms  p95 {times[int(len(times) * 0.95) - 1]:6.2f} ms  min {times[0]:6.2f} ms"
-          f"  server CPU {per_request:5.2f} ms/request  (n={len(times)})")
+    print(
+        f"{name:<36} median {median:6.2f} ms  p95 {times[int(len(times) * 0.95) - 1]:6.2f} ms  min {times[0]:6.2f} ms"
+        f"  server CPU {per_request:5.2f} ms/request  (n={len(times)})"
+    )
     return median, per_request
 
 
@@ -112,7 +148,10 @@ def profile(url: str, workdir: Path, token: str, saver: Saver, saves: int) -> No
     async def run() -> None:
         app = create_app(Settings(database_url=url, data_dir=workdir, checklists_dir=workdir / "checklists"))
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench", headers={"Authorization": f"Bearer {token}"}) as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://bench", headers={"Authorization": f"Bearer {token}"}
+        ) as client:
+
             async def put(path, json):
                 return await client.put(path, json=json)
 
@@ -120,7 +159,11 @@ def profile(url: str, workdir: Path, token: str, saver: Saver, saves: int) -> No
                 if number == 20:
                     profiler.start()
                 item_id = saver.item_ids[(saver.count * 7) % len(saver.item_ids)]
-                body = {"verdict": "conform", "note": f"Profiled ({saver.count}).", "version": saver.versions.get(item_id, 0)}
+                body = {
+                    "verdict": "conform",
+                    "note": f"Profiled ({saver.count}).",
+                    "version": saver.versions.get(item_id, 0),
+                }
                 saver.count += 1
                 response = await put(f"{saver.path}/{item_id}", body)
                 assert response.status_code == 200, response.text
@@ -147,14 +190,20 @@ def main() -> int:
     create_floor_table(url)
     print(f"database: {url}")
 
-    env = {"AUDITOR_DATABASE_URL": url, "AUDITOR_DATA_DIR": str(workdir), "AUDITOR_CHECKLISTS_DIR": str(workdir / "checklists")}
+    env = {
+        "AUDITOR_DATABASE_URL": url,
+        "AUDITOR_DATA_DIR": str(workdir),
+        "AUDITOR_CHECKLISTS_DIR": str(workdir / "checklists"),
+    }
     with Servers(workdir, env) as servers:
         app_port, floor_port = free_port(), free_port()
         app_pid = servers.start(app_command(app_port, workers=1), "app")
         floor_pid = servers.start(floor_command(floor_port, workers=1), "floor", ready_path="/openapi.json")
         headers = {"Authorization": f"Bearer {token}"}
-        with httpx.Client(base_url=f"http://{HOST}:{app_port}", headers=headers) as app_client, \
-                httpx.Client(base_url=f"http://{HOST}:{floor_port}", headers=headers) as floor_client:
+        with (
+            httpx.Client(base_url=f"http://{HOST}:{app_port}", headers=headers) as app_client,
+            httpx.Client(base_url=f"http://{HOST}:{floor_port}", headers=headers) as floor_client,
+        ):
             app = Saver(app_client, f"/api/v1/audits/{audit_id}/responses", item_ids)
             floor = Saver(floor_client, "/floor", item_ids)
             for _ in range(30):  # warm up: connections, caches, the token's last-used stamp
@@ -174,7 +223,9 @@ def main() -> int:
     print(f"sequential saves over HTTP with keep-alive, one uvicorn process each, SQLite (WAL), {SIZE}-item audit:")
     app_median, app_cpu = describe("save an answer (PUT .../responses)", app_times, app_cpu)
     floor_median, floor_cpu = describe("floor (validate, one INSERT)", floor_times, floor_cpu)
-    print(f"ratio to the floor: {app_median / floor_median:.1f}x in the median, {app_cpu / floor_cpu:.1f}x in server CPU per request")
+    print(
+        f"ratio to the floor: {app_median / floor_median:.1f}x in the median, {app_cpu / floor_cpu:.1f}x in server CPU per request"
+    )
     if args.profile:
         profile(url, workdir, token, app, args.saves)
     return 0

@@ -65,31 +65,84 @@ class World:
 def load(url: str, checklist_dir: Path) -> World:
     """A lead auditor, an auditor on the team with a token, and two 1,020-item audits: one to sync into, and one with
     every item answered for the offline copy."""
-    (checklist_dir / f"bench-{SIZE}.yaml").write_text(yaml.safe_dump(synthetic_checklist(SIZE), allow_unicode=True), encoding="utf-8")
+    (checklist_dir / f"bench-{SIZE}.yaml").write_text(
+        yaml.safe_dump(synthetic_checklist(SIZE), allow_unicode=True), encoding="utf-8"
+    )
     library = load_library([CHECKLISTS_DIR, checklist_dir])
     item_ids = [item.id for item in library.get(f"bench-{SIZE}").checklist.items()]
     engine = make_engine(url)
     with Session(engine, expire_on_commit=False) as session:
-        lead, _ = accounts.create_user(session=session, actor=None, email="lead@bench.example", name="Lead", role="lead_auditor", password="bench password 123")
-        auditor, _ = accounts.create_user(session=session, actor=None, email="auditor@bench.example", name="Auditor", role="auditor",
-                                          password="bench password 123")
+        lead, _ = accounts.create_user(
+            session=session,
+            actor=None,
+            email="lead@bench.example",
+            name="Lead",
+            role="lead_auditor",
+            password="bench password 123",
+        )
+        auditor, _ = accounts.create_user(
+            session=session,
+            actor=None,
+            email="auditor@bench.example",
+            name="Auditor",
+            role="auditor",
+            password="bench password 123",
+        )
         _, token = accounts.create_token(session=session, user=auditor, name="tablet")
-        organisation = organisations.create_organisation(session=session, actor=None, data=OrganisationIn(name="Bench A/S"))
+        organisation = organisations.create_organisation(
+            session=session, actor=None, data=OrganisationIn(name="Bench A/S")
+        )
 
         def plan(title: str) -> int:
-            return audits.create_audit(session=session, actor=lead, library=library, data=AuditIn(
-                title=title, audit_type="surveillance", organisation_id=organisation.id, start_date=date(2026, 1, 1), end_date=date(2026, 1, 2),
-                lead_auditor_id=lead.id, team_ids=[auditor.id], checklists=[f"bench-{SIZE}"])).id
+            return audits.create_audit(
+                session=session,
+                actor=lead,
+                library=library,
+                data=AuditIn(
+                    title=title,
+                    audit_type="surveillance",
+                    organisation_id=organisation.id,
+                    start_date=date(2026, 1, 1),
+                    end_date=date(2026, 1, 2),
+                    lead_auditor_id=lead.id,
+                    team_ids=[auditor.id],
+                    checklists=[f"bench-{SIZE}"],
+                ),
+            ).id
 
         sync_audit, copy_audit = plan("Sync"), plan("Offline copy")
         now = utcnow()
-        session.execute(insert(Response), [
-            {"audit_id": copy_audit, "item_id": item_id, "verdict": "conform", "version": 1, "updated_at": now, "updated_by_id": auditor.id,
-             "note": f"Gennemgået på stedet: APV, trivselsmåling og referater fra AMO-møder; punkt {n} er fulgt op."}
-            for n, item_id in enumerate(item_ids)])
-        session.execute(insert(Evidence), [
-            {"audit_id": copy_audit, "item_id": item_id, "method": "document", "summary": "APV 2026 og handleplan", "reference": "APV-2026.pdf",
-             "confidential": False, "created_at": now, "created_by_id": auditor.id} for item_id in item_ids[::10]])
+        session.execute(
+            insert(Response),
+            [
+                {
+                    "audit_id": copy_audit,
+                    "item_id": item_id,
+                    "verdict": "conform",
+                    "version": 1,
+                    "updated_at": now,
+                    "updated_by_id": auditor.id,
+                    "note": f"Gennemgået på stedet: APV, trivselsmåling og referater fra AMO-møder; punkt {n} er fulgt op.",
+                }
+                for n, item_id in enumerate(item_ids)
+            ],
+        )
+        session.execute(
+            insert(Evidence),
+            [
+                {
+                    "audit_id": copy_audit,
+                    "item_id": item_id,
+                    "method": "document",
+                    "summary": "APV 2026 og handleplan",
+                    "reference": "APV-2026.pdf",
+                    "confidential": False,
+                    "created_at": now,
+                    "created_by_id": auditor.id,
+                }
+                for item_id in item_ids[::10]
+            ],
+        )
         session.commit()
     engine.dispose()
     return World(sync_audit, copy_audit, item_ids, token)
@@ -124,28 +177,74 @@ def outbox(world: World, total: int, photos: int) -> list[Card]:
     per_card = 3
     card_count = (total - finding_changes - (photos - 1)) // per_card
     for n, item_id in enumerate(world.item_ids[:card_count]):
-        card = Card([
-            Change("PUT", f"{base}/responses/{item_id}", {"verdict": "conform", "note": f"Set på lageret ({n})"}, item_id=item_id),
-            Change("PUT", f"{base}/responses/{item_id}", {"note": f"Set på lageret ({n}); bekræftet ved interview med to medarbejdere"}, item_id=item_id),
-            Change("POST", f"{base}/responses/{item_id}/evidence", {"method": "document", "summary": f"Referat {n}", "client_id": str(uuid.uuid4())}),
-        ])
+        card = Card(
+            [
+                Change(
+                    "PUT",
+                    f"{base}/responses/{item_id}",
+                    {"verdict": "conform", "note": f"Set på lageret ({n})"},
+                    item_id=item_id,
+                ),
+                Change(
+                    "PUT",
+                    f"{base}/responses/{item_id}",
+                    {"note": f"Set på lageret ({n}); bekræftet ved interview med to medarbejdere"},
+                    item_id=item_id,
+                ),
+                Change(
+                    "POST",
+                    f"{base}/responses/{item_id}/evidence",
+                    {"method": "document", "summary": f"Referat {n}", "client_id": str(uuid.uuid4())},
+                ),
+            ]
+        )
         if n < photos - 1:
-            card.changes.append(Change("POST", f"{base}/responses/{item_id}/photos", files={"file": ("photo.jpg", photo_bytes[n], "image/jpeg")},
-                                       data={"caption": f"Foto {n}", "client_id": str(uuid.uuid4())}))
+            card.changes.append(
+                Change(
+                    "POST",
+                    f"{base}/responses/{item_id}/photos",
+                    files={"file": ("photo.jpg", photo_bytes[n], "image/jpeg")},
+                    data={"caption": f"Foto {n}", "client_id": str(uuid.uuid4())},
+                )
+            )
         cards.append(card)
     finding_item = world.item_ids[card_count]
-    cards.append(Card([
-        Change("POST", f"{base}/findings", {"item_id": finding_item, "kind": "minor_nc", "statement": "Handleplanen mangler ansvarlige",
-                                            "client_id": str(uuid.uuid4())}),
-        Change("POST", "", files={"file": ("photo.jpg", photo_bytes[-1], "image/jpeg")}, data={"caption": "Opslagstavlen", "client_id": str(uuid.uuid4())},
-               needs_finding=True),
-    ]))
+    cards.append(
+        Card(
+            [
+                Change(
+                    "POST",
+                    f"{base}/findings",
+                    {
+                        "item_id": finding_item,
+                        "kind": "minor_nc",
+                        "statement": "Handleplanen mangler ansvarlige",
+                        "client_id": str(uuid.uuid4()),
+                    },
+                ),
+                Change(
+                    "POST",
+                    "",
+                    files={"file": ("photo.jpg", photo_bytes[-1], "image/jpeg")},
+                    data={"caption": "Opslagstavlen", "client_id": str(uuid.uuid4())},
+                    needs_finding=True,
+                ),
+            ]
+        )
+    )
     made = sum(len(card.changes) for card in cards)
     for n, card in enumerate(cards[:-1]):  # second note edits, to make up the count
         if made >= total:
             break
-        card.changes.insert(2, Change("PUT", card.changes[0].path, {"note": f"Set på lageret ({n}); bekræftet ved interview og rundgang"},
-                                      item_id=card.changes[0].item_id))
+        card.changes.insert(
+            2,
+            Change(
+                "PUT",
+                card.changes[0].path,
+                {"note": f"Set på lageret ({n}); bekræftet ved interview og rundgang"},
+                item_id=card.changes[0].item_id,
+            ),
+        )
         made += 1
     return cards
 
@@ -158,7 +257,9 @@ class Outcome:
     times: dict[str, list[float]]  # seconds per request, by kind of change
 
     def medians(self) -> str:
-        return ", ".join(f"{kind} {statistics.median(times) * 1000:.0f} ms" for kind, times in sorted(self.times.items()))
+        return ", ".join(
+            f"{kind} {statistics.median(times) * 1000:.0f} ms" for kind, times in sorted(self.times.items())
+        )
 
 
 def kind_of(change: Change) -> str:
@@ -173,6 +274,7 @@ def sync(client: httpx.Client, cards: list[Card], world: World, *, again: bool =
     """Send the cards as the outbox does; answers carry the version the card's previous answer returned (0 at first).
     `again`: as a tablet that lost every reply of the last round would: each create once more, and each card's last
     answer on the version it was based on."""
+
     def send_card(card: Card) -> list[tuple[int, dict]]:
         version = 0
         finding_id = None
@@ -185,7 +287,11 @@ def sync(client: httpx.Client, cards: list[Card], world: World, *, again: bool =
                     continue
                 body["version"] = change.sent_version if again else version
                 change.sent_version = body["version"]
-            path = f"/api/v1/audits/{world.sync_audit}/findings/{finding_id}/photos" if change.needs_finding else change.path
+            path = (
+                f"/api/v1/audits/{world.sync_audit}/findings/{finding_id}/photos"
+                if change.needs_finding
+                else change.path
+            )
             started = time.perf_counter()
             response = client.request(change.method, path, json=body, files=change.files, data=change.data)
             times.setdefault(kind_of(change), []).append(time.perf_counter() - started)
@@ -208,8 +314,12 @@ def sync(client: httpx.Client, cards: list[Card], world: World, *, again: bool =
 def stored(url: str, audit_id: int) -> dict[str, int]:
     engine = make_engine(url)
     with Session(engine) as session:
-        counts = {model.__tablename__: session.exec(select(func.count()).select_from(model).where(model.audit_id == audit_id)).one()
-                  for model in (Response, Evidence, Finding, Photo)}
+        counts = {
+            model.__tablename__: session.exec(
+                select(func.count()).select_from(model).where(model.audit_id == audit_id)
+            ).one()
+            for model in (Response, Evidence, Finding, Photo)
+        }
     engine.dispose()
     return counts
 
@@ -227,9 +337,13 @@ def offline_copy(client: httpx.Client, audit_id: int, fetches: int = 5) -> None:
     unchanged = client.get(path, headers={"If-None-Match": etag})
     not_modified = time.perf_counter() - started
     copy = response.json()
-    print(f"offline copy of a {SIZE}-item audit ({len(copy['answers'])} answers with notes, {len(copy['evidence'])} evidence entries, no photos):")
-    print(f"  {unpacked / 1e6:.2f} MB unpacked, {sent / 1e6:.2f} MB sent (gzip); fetched in {statistics.median(times):.2f} s median "
-          f"(min {min(times):.2f} s, n={fetches}); unchanged (If-None-Match): {unchanged.status_code} in {not_modified * 1000:.0f} ms")
+    print(
+        f"offline copy of a {SIZE}-item audit ({len(copy['answers'])} answers with notes, {len(copy['evidence'])} evidence entries, no photos):"
+    )
+    print(
+        f"  {unpacked / 1e6:.2f} MB unpacked, {sent / 1e6:.2f} MB sent (gzip); fetched in {statistics.median(times):.2f} s median "
+        f"(min {min(times):.2f} s, n={fetches}); unchanged (If-None-Match): {unchanged.status_code} in {not_modified * 1000:.0f} ms"
+    )
 
 
 def main() -> int:
@@ -246,15 +360,26 @@ def main() -> int:
     cards = outbox(world, args.changes, args.photos)
     changes = sum(len(card.changes) for card in cards)
     photo_count = sum(1 for card in cards for change in card.changes if change.files)
-    print(f"database: {make_engine(url).url.render_as_string(hide_password=True)}; server: auditor serve --workers {args.workers}")
+    print(
+        f"database: {make_engine(url).url.render_as_string(hide_password=True)}; server: auditor serve --workers {args.workers}"
+    )
 
-    env = {"AUDITOR_DATABASE_URL": url, "AUDITOR_DATA_DIR": str(workdir), "AUDITOR_CHECKLISTS_DIR": str(workdir / "checklists")}
+    env = {
+        "AUDITOR_DATABASE_URL": url,
+        "AUDITOR_DATA_DIR": str(workdir),
+        "AUDITOR_CHECKLISTS_DIR": str(workdir / "checklists"),
+    }
     failed = False
     with Servers(workdir, env) as servers:
         port = free_port()
         pid = servers.start(app_command(port, workers=args.workers), "app")
         limits = httpx.Limits(max_keepalive_connections=PARALLEL_ITEMS, max_connections=PARALLEL_ITEMS)
-        with httpx.Client(base_url=f"http://{HOST}:{port}", headers={"Authorization": f"Bearer {world.token}"}, timeout=60, limits=limits) as client:
+        with httpx.Client(
+            base_url=f"http://{HOST}:{port}",
+            headers={"Authorization": f"Bearer {world.token}"},
+            timeout=60,
+            limits=limits,
+        ) as client:
             client.get("/api/v1/audits").raise_for_status()  # warm up: the connection, the token's last-used stamp
             cpu = cpu_ms(pid)
             first = sync(client, cards, world)
@@ -262,19 +387,29 @@ def main() -> int:
             after_first = stored(url, world.sync_audit)
             again = sync(client, cards, world, again=True)
             after_again = stored(url, world.sync_audit)
-            print(f"sync of {changes} queued changes ({photo_count} photos) on {len(cards)} cards, {PARALLEL_ITEMS} cards at a time, in order per card:")
-            print(f"  first time:  {first.seconds:.2f} s, {changes / first.seconds:.0f} changes/s; statuses {sorted(set(first.statuses))}")
+            print(
+                f"sync of {changes} queued changes ({photo_count} photos) on {len(cards)} cards, {PARALLEL_ITEMS} cards at a time, in order per card:"
+            )
+            print(
+                f"  first time:  {first.seconds:.2f} s, {changes / first.seconds:.0f} changes/s; statuses {sorted(set(first.statuses))}"
+            )
             print(f"  median per request (4 in flight): {first.medians()}")
             if args.workers == 1:  # a busy machine stretches the wall clock, not the server's CPU time
                 print(f"  server CPU: {cpu / 1000:.2f} s")
-            print(f"  sent again (every create and each card's last answer, as after lost replies): {len(again.statuses)} changes in "
-                  f"{again.seconds:.2f} s; statuses {sorted(set(again.statuses))}")
+            print(
+                f"  sent again (every create and each card's last answer, as after lost replies): {len(again.statuses)} changes in "
+                f"{again.seconds:.2f} s; statuses {sorted(set(again.statuses))}"
+            )
             print(f"  stored: {after_first} after the first, {after_again} after sending it again")
             if any(status >= 300 for status in first.statuses + again.statuses) or after_first != after_again:
                 print("  FAILED: a change was refused, or something was stored twice", file=sys.stderr)
                 failed = True
-            if [body["id"] for body in first.bodies if "id" in body] != [body["id"] for body in again.bodies if "id" in body]:
-                print("  FAILED: sent again, a create answered with another record than the first time", file=sys.stderr)
+            if [body["id"] for body in first.bodies if "id" in body] != [
+                body["id"] for body in again.bodies if "id" in body
+            ]:
+                print(
+                    "  FAILED: sent again, a create answered with another record than the first time", file=sys.stderr
+                )
                 failed = True
             offline_copy(client, world.copy_audit)
     return 1 if failed else 0

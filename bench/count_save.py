@@ -29,8 +29,21 @@ WARM_UP = 30
 def count(target: str) -> float:
     """Instructions per save of `target` ("app" or "floor"), from a run of this script under callgrind."""
     with tempfile.TemporaryDirectory(prefix="auditor-count-save-") as folder:
-        run = subprocess.run(["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={folder}/out",
-                              sys.executable, __file__, "--serve", target], cwd=ROOT, capture_output=True, text=True)
+        run = subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--instr-atstart=no",
+                f"--callgrind-out-file={folder}/out",
+                sys.executable,
+                __file__,
+                "--serve",
+                target,
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
     found = re.search(r"Collected : (\d+)", run.stderr)
     if run.returncode != 0 or found is None:
         raise RuntimeError(f"valgrind run of the {target} failed:\n{run.stderr[-2000:]}")
@@ -46,7 +59,13 @@ def serve(target: str) -> None:
     url, workdir = fresh_database(None, prefix="auditor-count-save-")
     (workdir / "checklists").mkdir()
     audit_id, item_ids, token = load(url, workdir / "checklists")
-    os.environ.update({"AUDITOR_DATABASE_URL": url, "AUDITOR_DATA_DIR": str(workdir), "AUDITOR_CHECKLISTS_DIR": str(workdir / "checklists")})
+    os.environ.update(
+        {
+            "AUDITOR_DATABASE_URL": url,
+            "AUDITOR_DATA_DIR": str(workdir),
+            "AUDITOR_CHECKLISTS_DIR": str(workdir / "checklists"),
+        }
+    )
     if target == "floor":
         from bench.floor_app import create_app
 
@@ -59,11 +78,26 @@ def serve(target: str) -> None:
 
     async def call(item_id: str, body: dict) -> dict:
         raw = json.dumps(body).encode()
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "PUT", "scheme": "http",
-                 "path": f"{path}/{item_id}", "raw_path": f"{path}/{item_id}".encode(), "query_string": b"", "root_path": "",
-                 "headers": [(b"host", b"bench"), (b"authorization", f"Bearer {token}".encode()), (b"content-type", b"application/json"),
-                             (b"content-length", str(len(raw)).encode())],
-                 "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 80), "state": {}}
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "PUT",
+            "scheme": "http",
+            "path": f"{path}/{item_id}",
+            "raw_path": f"{path}/{item_id}".encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": [
+                (b"host", b"bench"),
+                (b"authorization", f"Bearer {token}".encode()),
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(raw)).encode()),
+            ],
+            "client": ("127.0.0.1", 5000),
+            "server": ("127.0.0.1", 80),
+            "state": {},
+        }
         messages = [{"type": "http.request", "body": raw, "more_body": False}]
         reply: dict = {"body": b""}
 
@@ -90,7 +124,9 @@ def serve(target: str) -> None:
             if number == WARM_UP:
                 subprocess.run(["callgrind_control", "--instr=on", str(os.getpid())], check=True, capture_output=True)
             item_id = item_ids[(number * 7) % len(item_ids)]
-            saved = await call(item_id, {"verdict": "conform", "note": f"Counted ({number}).", "version": versions.get(item_id, 0)})
+            saved = await call(
+                item_id, {"verdict": "conform", "note": f"Counted ({number}).", "version": versions.get(item_id, 0)}
+            )
             versions[item_id] = saved["version"]
         subprocess.run(["callgrind_control", "--instr=off", str(os.getpid())], check=True, capture_output=True)
 

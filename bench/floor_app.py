@@ -27,7 +27,10 @@ def create_app() -> FastAPI:
     def save(item_id: str, data: Save) -> dict:
         """One INSERT in its own transaction (the table is made by bench/_servers.py)."""
         with engine.begin() as connection:
-            connection.execute(text("INSERT INTO bench_floor (item_id, note) VALUES (:item, :note)"), {"item": item_id, "note": data.note})
+            connection.execute(
+                text("INSERT INTO bench_floor (item_id, note) VALUES (:item, :note)"),
+                {"item": item_id, "note": data.note},
+            )
         return {"item_id": item_id, "version": data.version + 1}
 
     return app
@@ -39,4 +42,11 @@ if __name__ == "__main__":  # served like `auditor serve`: the workers share a s
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     sock = listening_socket("127.0.0.1", args.port)
-    uvicorn.run("bench.floor_app:create_app", factory=True, fd=sock.fileno(), workers=args.workers, access_log=False, log_level="warning")
+    uvicorn.run(
+        "bench.floor_app:create_app",
+        factory=True,
+        fd=sock.fileno(),
+        workers=args.workers,
+        access_log=False,
+        log_level="warning",
+    )

@@ -87,14 +87,38 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as data_dir:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AUDITOR_")}
         env.update(AUDITOR_DATA_DIR=data_dir, AUDITOR_LOG_LEVEL="warning")
-        subprocess.run([sys.executable, "-m", "auditor", "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "auditor", "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True
+        )
         env["AUDITOR_LOG_LEVEL"] = "info"  # the serve line names the port
         port = free_port()
         runs = [
-            ("auditor serve, 1 worker", [sys.executable, "-m", "auditor", "serve", "--port", "0", "--workers", "1"], r"serving (http://\S+) with"),
-            ("auditor serve, 2 workers", [sys.executable, "-m", "auditor", "serve", "--port", "0", "--workers", "2"], r"serving (http://\S+) with"),
-            ("uvicorn --workers 2 (its own socket)", [sys.executable, "-m", "uvicorn", "--factory", "auditor.app:create_server_app", "--workers", "2",
-                                                     "--port", str(port), "--no-access-log"], r"Uvicorn running on (http://\S+)"),
+            (
+                "auditor serve, 1 worker",
+                [sys.executable, "-m", "auditor", "serve", "--port", "0", "--workers", "1"],
+                r"serving (http://\S+) with",
+            ),
+            (
+                "auditor serve, 2 workers",
+                [sys.executable, "-m", "auditor", "serve", "--port", "0", "--workers", "2"],
+                r"serving (http://\S+) with",
+            ),
+            (
+                "uvicorn --workers 2 (its own socket)",
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    "auditor.app:create_server_app",
+                    "--workers",
+                    "2",
+                    "--port",
+                    str(port),
+                    "--no-access-log",
+                ],
+                r"Uvicorn running on (http://\S+)",
+            ),
         ]
         print(f"{args.requests} GET /healthz on one kept-alive connection, ms per request")
         print(f"{'server':<40} {'median':>7} {'p95':>7}")

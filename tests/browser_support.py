@@ -52,7 +52,12 @@ class Delay:
         self.path = re.compile(r"^/api/v1/audits/\d+/responses/[^/]+$")
 
     async def __call__(self, scope, receive, send):
-        if self.seconds and scope["type"] == "http" and scope["method"] == self.method and self.path.match(scope["path"]):
+        if (
+            self.seconds
+            and scope["type"] == "http"
+            and scope["method"] == self.method
+            and self.path.match(scope["path"])
+        ):
             await asyncio.sleep(self.seconds)
         await self.app(scope, receive, send)
 
@@ -68,9 +73,13 @@ class LiveServer:
         self.sock.bind(("127.0.0.1", port))  # 0: the OS picks a free port; uvicorn serves on this very socket
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(self.delay, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=2)
+        config = uvicorn.Config(
+            self.delay, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=2
+        )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, name="uvicorn-live", daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, name="uvicorn-live", daemon=True
+        )
 
     def start(self, timeout: float = 15.0) -> LiveServer:
         self.thread.start()
@@ -105,8 +114,14 @@ class Api:
     def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, object]:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(
-            self.base_url + path, data=data, method=method,
-            headers={"Content-Type": "application/json", "Accept": "application/json", "Authorization": f"Bearer {self.token}"},
+            self.base_url + path,
+            data=data,
+            method=method,
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "Authorization": f"Bearer {self.token}",
+            },
         )
         try:
             with urllib.request.urlopen(request, timeout=10) as reply:

@@ -125,13 +125,30 @@ def session(engine) -> Iterator[Session]:
 def seed_audit(session: Session, library: Library) -> tuple[Audit, User, str]:
     """In an empty database: an admin, a lead auditor and an audit of the ISO 45003 checklist they lead;
     (the audit, the lead auditor, an API token of the admin)."""
-    admin, _ = accounts.create_user(session=session, actor=None, email="admin@test.example", name="Admin", role="admin", password=PASSWORD)
-    lead, _ = accounts.create_user(session=session, actor=None, email="lead@test.example", name="Lead", role="lead_auditor", password=PASSWORD)
+    admin, _ = accounts.create_user(
+        session=session, actor=None, email="admin@test.example", name="Admin", role="admin", password=PASSWORD
+    )
+    lead, _ = accounts.create_user(
+        session=session, actor=None, email="lead@test.example", name="Lead", role="lead_auditor", password=PASSWORD
+    )
     _, token = accounts.create_token(session=session, user=admin, name="test")
-    organisation = organisations.create_organisation(session=session, actor=None, data=OrganisationIn(name="Nordlys Logistik A/S", sites=[SiteIn(name="Aarhus")]))
-    audit = audits.create_audit(session=session, actor=admin, library=library, data=AuditIn(
-        title="Overvågningsaudit 2026", audit_type="surveillance", organisation_id=organisation.id, start_date=date(2026, 12, 1),
-        end_date=date(2026, 12, 2), lead_auditor_id=lead.id, checklists=["iso45003-clauses"]))
+    organisation = organisations.create_organisation(
+        session=session, actor=None, data=OrganisationIn(name="Nordlys Logistik A/S", sites=[SiteIn(name="Aarhus")])
+    )
+    audit = audits.create_audit(
+        session=session,
+        actor=admin,
+        library=library,
+        data=AuditIn(
+            title="Overvågningsaudit 2026",
+            audit_type="surveillance",
+            organisation_id=organisation.id,
+            start_date=date(2026, 12, 1),
+            end_date=date(2026, 12, 2),
+            lead_auditor_id=lead.id,
+            checklists=["iso45003-clauses"],
+        ),
+    )
     return audit, lead, token
 
 
@@ -176,10 +193,19 @@ CSRF_VALUE = "test-csrf-value"
 def make_user(session):
     counter = iter(range(1, 10_000))
 
-    def make(role: str = "admin", organisation: Organisation | None = None, email: str | None = None, name: str | None = None) -> User:
+    def make(
+        role: str = "admin", organisation: Organisation | None = None, email: str | None = None, name: str | None = None
+    ) -> User:
         n = next(counter)
-        user, _ = accounts.create_user(session=session, actor=None, email=email or f"{role}{n}@test.example", name=name or f"{role.title()} {n}",
-                                       role=role, organisation_id=organisation.id if organisation else None, password=PASSWORD)
+        user, _ = accounts.create_user(
+            session=session,
+            actor=None,
+            email=email or f"{role}{n}@test.example",
+            name=name or f"{role.title()} {n}",
+            role=role,
+            organisation_id=organisation.id if organisation else None,
+            password=PASSWORD,
+        )
         return user
 
     return make
@@ -203,7 +229,9 @@ def login(app, session, settings):
 
     def log_in_as(user: User, *, csrf: bool = True, language: str = "en") -> TestClient:
         client = TestClient(app, raise_server_exceptions=False, headers={"Accept-Language": language})
-        token = accounts.log_in(session=session, email=user.email, password=PASSWORD, address="test", lifetime=settings.session_lifetime).token
+        token = accounts.log_in(
+            session=session, email=user.email, password=PASSWORD, address="test", lifetime=settings.session_lifetime
+        ).token
         client.cookies.set(SESSION_COOKIE, token)
         client.cookies.set(CSRF_COOKIE, CSRF_VALUE)
         if csrf:
@@ -230,10 +258,15 @@ def anonymous(app) -> Iterator[TestClient]:
 
 # Factories: small, explicit, overridable.
 
+
 @pytest.fixture
 def make_organisation(session):
-    def make(name: str = "Nordlys Logistik A/S", cvr: str | None = "12345678", sites: tuple[str, ...] = ("Aarhus lager",)) -> Organisation:
-        return organisations.create_organisation(session=session, actor=None, data=OrganisationIn(name=name, cvr=cvr, sites=[SiteIn(name=s) for s in sites]))
+    def make(
+        name: str = "Nordlys Logistik A/S", cvr: str | None = "12345678", sites: tuple[str, ...] = ("Aarhus lager",)
+    ) -> Organisation:
+        return organisations.create_organisation(
+            session=session, actor=None, data=OrganisationIn(name=name, cvr=cvr, sites=[SiteIn(name=s) for s in sites])
+        )
 
     return make
 

@@ -16,11 +16,16 @@ PACKAGE = access.__file__.rsplit("/services/", 1)[0]
 # Reading a role or an installation admin to decide who may do something: only access.py does.
 ROLE_CHECK = re.compile(r"\b\w+\.role\s*(==|!=|in\b|not in\b)|is_installation_admin\(")
 # Choosing people for a team by role is who *can be* a lead auditor or an auditor, not who may act.
-ELIGIBILITY = {("services/audits.py", "actor.role == v.Role.LEAD_AUDITOR"), ("services/audits.py", "user.role not in allowed"),
-               ("routes/web/audits.py", "user.role == v.Role.LEAD_AUDITOR")}
+ELIGIBILITY = {
+    ("services/audits.py", "actor.role == v.Role.LEAD_AUDITOR"),
+    ("services/audits.py", "user.role not in allowed"),
+    ("routes/web/audits.py", "user.role == v.Role.LEAD_AUDITOR"),
+}
 
 # A template that re-derives a permission, "editable" or "overdue" instead of asking the ready answer.
-DERIVED_IN_TEMPLATE = re.compile(r"user\.role\s*(==|!=|in\b)|\bin can\b|not in can\b|AuditStatus\.CLOSED\s+(and|or)\b|due_date\s*<")
+DERIVED_IN_TEMPLATE = re.compile(
+    r"user\.role\s*(==|!=|in\b)|\bin can\b|not in can\b|AuditStatus\.CLOSED\s+(and|or)\b|due_date\s*<"
+)
 
 
 def test_no_authorization_rule_outside_access_py():
@@ -39,7 +44,10 @@ def test_no_authorization_rule_outside_access_py():
 
 
 def test_templates_ask_ready_answers():
-    found = [f"{path.relative_to(TEMPLATES_DIR)}:{number}: {line.strip()}"
-             for path in sorted(TEMPLATES_DIR.rglob("*.html"))
-             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if DERIVED_IN_TEMPLATE.search(line)]
+    found = [
+        f"{path.relative_to(TEMPLATES_DIR)}:{number}: {line.strip()}"
+        for path in sorted(TEMPLATES_DIR.rglob("*.html"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if DERIVED_IN_TEMPLATE.search(line)
+    ]
     assert found == []

@@ -66,7 +66,16 @@ from auditor.services import (
 from tests.conftest import CSRF_VALUE, PASSWORD, request_session
 
 PUBLIC, USER, VIEW, PLAN, CONDUCT, PLAN_NEW, ORG_MANAGE, ORG_VIEW, USER_ADMIN = (
-    "public", "user", "view", "plan", "conduct", "plan_new", "org_manage", "org_view", "user_admin")
+    "public",
+    "user",
+    "view",
+    "plan",
+    "conduct",
+    "plan_new",
+    "org_manage",
+    "org_view",
+    "user_admin",
+)
 # Field mode: keeping an audit's offline copy on a tablet, for the audit team only.
 OFFLINE = "offline"
 # Cases (the world's cases come from its audit): CASE_VIEW, seeing the case (and commenting on it); CASE_START,
@@ -74,7 +83,14 @@ OFFLINE = "offline"
 # CASE_REVIEW, the auditor's review and the effectiveness check; CASE_IMPLEMENT, implementing an action and
 # attaching evidence; CASE_CLOSE, closing a verified case; CASE_NEW, opening a case by hand.
 CASE_VIEW, CASE_START, CASE_PLAN, CASE_REVIEW, CASE_IMPLEMENT, CASE_CLOSE, CASE_NEW = (
-    "case_view", "case_start", "case_plan", "case_review", "case_implement", "case_close", "case_new")
+    "case_view",
+    "case_start",
+    "case_plan",
+    "case_review",
+    "case_implement",
+    "case_close",
+    "case_new",
+)
 # Management reviews: REVIEW_VIEW, reading the world's review; REVIEW_MANAGE, changing it; REVIEW_NEW, compiling one.
 REVIEW_VIEW, REVIEW_MANAGE, REVIEW_NEW = "review_view", "review_manage", "review_new"
 # Report templates: only administrators manage them (none of the other personas is one).
@@ -296,7 +312,9 @@ def registered_routes(app) -> dict[tuple[str, str], APIRoute]:
     routes = {}
     for context in iter_route_contexts(app.routes):
         if isinstance(context.original_route, APIRoute):
-            routes.update({(method, context.path_format): context.original_route for method in context.original_route.methods})
+            routes.update(
+                {(method, context.path_format): context.original_route for method in context.original_route.methods}
+            )
     return routes
 
 
@@ -337,17 +355,32 @@ PDF = b"%PDF-1.4 matrix"
 
 def _case_at(session: Session, stage: str, *, admin, owner, audit_id: int, organisation_id: int):
     """A case from the audit moved through the chain up to `stage`; its one action is owner's."""
-    case = cases.open_case(session=session, actor=admin, organisation_id=organisation_id, statement=f"Case {stage}", grade="minor_nc",
-                           source="audit", audit_id=audit_id)
+    case = cases.open_case(
+        session=session,
+        actor=admin,
+        organisation_id=organisation_id,
+        statement=f"Case {stage}",
+        grade="minor_nc",
+        source="audit",
+        audit_id=audit_id,
+    )
     action = None
-    steps = CASE_STAGES[1:CASE_STAGES.index(stage) + 1]
+    steps = CASE_STAGES[1 : CASE_STAGES.index(stage) + 1]
     for step in steps:
         if step == "corrected":
             cases.record_correction(session=session, actor=admin, case=case, correction="Removed the hazard")
         elif step == "cause_found":
             cases.record_root_cause(session=session, actor=admin, case=case, method="free_text", cause="No routine")
-            action = cases.add_action(session=session, actor=admin, case=case, description="A routine", owner_id=owner.id,
-                                      due_date=date(2026, 2, 1), prevention_level="primary", scope="collective")
+            action = cases.add_action(
+                session=session,
+                actor=admin,
+                case=case,
+                description="A routine",
+                owner_id=owner.id,
+                due_date=date(2026, 2, 1),
+                prevention_level="primary",
+                scope="collective",
+            )
         elif step == "plan_submitted":
             cases.submit_plan(session=session, actor=admin, case=case)
         elif step == "plan_accepted":
@@ -355,7 +388,14 @@ def _case_at(session: Session, stage: str, *, admin, owner, audit_id: int, organ
         elif step == "implemented":
             cases.implement_action(session=session, actor=owner, case=case, action_id=action.id, note="Done")
         elif step == "verified":
-            cases.verify_effectiveness(session=session, actor=admin, case=case, method="Interviews", verified_on=date(2026, 3, 1), result="effective")
+            cases.verify_effectiveness(
+                session=session,
+                actor=admin,
+                case=case,
+                method="Interviews",
+                verified_on=date(2026, 3, 1),
+                result="effective",
+            )
     return case, action
 
 
@@ -366,43 +406,112 @@ def world(live_database_url, library, tmp_path_factory) -> Iterator[World]:
     engine = make_engine(url)
     settings = Settings(database_url=url, data_dir=tmp_path_factory.mktemp("access_matrix_data"))
     with unit_of_work(engine) as session:
-        own, foreign = (organisations.create_organisation(session=session, actor=None, data=OrganisationIn(name=name, sites=[SiteIn(name="Site")]))
-                        for name in ("Own A/S", "Foreign A/S"))
+        own, foreign = (
+            organisations.create_organisation(
+                session=session, actor=None, data=OrganisationIn(name=name, sites=[SiteIn(name="Site")])
+            )
+            for name in ("Own A/S", "Foreign A/S")
+        )
         users = {}
         for persona, (role, member) in PERSONAS.items():
             if role is not None:
-                users[persona] = accounts.create_user(session=session, actor=None, email=f"{persona}@test.example", name=persona, role=role,
-                                                      organisation_id={"own": own.id, "foreign": foreign.id, None: None}[member], password=PASSWORD)[0]
+                users[persona] = accounts.create_user(
+                    session=session,
+                    actor=None,
+                    email=f"{persona}@test.example",
+                    name=persona,
+                    role=role,
+                    organisation_id={"own": own.id, "foreign": foreign.id, None: None}[member],
+                    password=PASSWORD,
+                )[0]
         admin, lead = users["admin"], users["lead_on_team"]
-        audit = audits.create_audit(session=session, actor=admin, library=library, data=AuditIn(
-            title="Matrix", audit_type="surveillance", organisation_id=own.id, start_date=date(2026, 1, 5), end_date=date(2026, 1, 6),
-            checklists=["iso45003-clauses"], lead_auditor_id=lead.id, team_ids=[users["auditor_on_team"].id]))
+        audit = audits.create_audit(
+            session=session,
+            actor=admin,
+            library=library,
+            data=AuditIn(
+                title="Matrix",
+                audit_type="surveillance",
+                organisation_id=own.id,
+                start_date=date(2026, 1, 5),
+                end_date=date(2026, 1, 6),
+                checklists=["iso45003-clauses"],
+                lead_auditor_id=lead.id,
+                team_ids=[users["auditor_on_team"].id],
+            ),
+        )
         item_id = next(library.get("iso45003-clauses").checklist.items()).id
-        entry = audits.add_plan_entry(session=session, actor=lead, audit=audit, data=PlanEntryIn(day=date(2026, 1, 5), start_time="10:00", activity="Interview"))
-        proof = evidence.add_evidence(session=session, actor=lead, audit=audit, item_id=item_id, data=EvidenceIn(method="document", summary="APV"))
-        finding = findings.create_finding(session=session, actor=lead, audit=audit, data=FindingIn(item_id=item_id, kind="ofi", statement="x"))
+        entry = audits.add_plan_entry(
+            session=session,
+            actor=lead,
+            audit=audit,
+            data=PlanEntryIn(day=date(2026, 1, 5), start_time="10:00", activity="Interview"),
+        )
+        proof = evidence.add_evidence(
+            session=session, actor=lead, audit=audit, item_id=item_id, data=EvidenceIn(method="document", summary="APV")
+        )
+        finding = findings.create_finding(
+            session=session, actor=lead, audit=audit, data=FindingIn(item_id=item_id, kind="ofi", statement="x")
+        )
         photo = photos.add_photo(session=session, actor=lead, audit=audit, item_id=item_id, content=jpeg())
-        ids = {"audit_id": audit.id, "entry_id": entry.id, "item_id": item_id, "evidence_id": proof.id, "finding_id": finding.id,
-               "photo_id": photo.id, "organisation_id": own.id, "checklist_id": "iso45003-clauses", "user_id": users["viewer_own"].id,
-               "locale": "en", "step": "comment", "kind": "checklist"}
+        ids = {
+            "audit_id": audit.id,
+            "entry_id": entry.id,
+            "item_id": item_id,
+            "evidence_id": proof.id,
+            "finding_id": finding.id,
+            "photo_id": photo.id,
+            "organisation_id": own.id,
+            "checklist_id": "iso45003-clauses",
+            "user_id": users["viewer_own"].id,
+            "locale": "en",
+            "step": "comment",
+            "kind": "checklist",
+        }
         for stage in CASE_STAGES:
-            case, action = _case_at(session, stage, admin=admin, owner=users["action_owner_own"], audit_id=audit.id, organisation_id=own.id)
+            case, action = _case_at(
+                session, stage, admin=admin, owner=users["action_owner_own"], audit_id=audit.id, organisation_id=own.id
+            )
             ids[f"case_{stage}"] = case.id
             if action is not None:
                 ids[f"action_{stage}"] = action.id
-        attachment = cases.add_attachment(session=session, actor=admin, case=session.get(Case, ids["case_cause_found"]), filename="a.pdf",
-                                          content=PDF)
+        attachment = cases.add_attachment(
+            session=session, actor=admin, case=session.get(Case, ids["case_cause_found"]), filename="a.pdf", content=PDF
+        )
         ids["attachment_id"] = attachment.id
-        ids["review_id"] = reviews.create_review(session=session, actor=admin, organisation_id=own.id, period_start=date(2026, 1, 1),
-                                                 period_end=date(2026, 12, 31), policy=settings.deadline_policy).id
-        ids["template_id"] = report_templates.upload_template(session=session, actor=admin, filename="mine.docx", content=starter_template("checklist", "en"),
-                                                              scope=report_templates.TemplateScope(None, "checklist", "en", None)).id
+        ids["review_id"] = reviews.create_review(
+            session=session,
+            actor=admin,
+            organisation_id=own.id,
+            period_start=date(2026, 1, 1),
+            period_end=date(2026, 12, 31),
+            policy=settings.deadline_policy,
+        ).id
+        ids["template_id"] = report_templates.upload_template(
+            session=session,
+            actor=admin,
+            filename="mine.docx",
+            content=starter_template("checklist", "en"),
+            scope=report_templates.TemplateScope(None, "checklist", "en", None),
+        ).id
         app = create_app(settings, engine=engine, library=library)
-        world = World(app=app, engine=engine, secret_key=settings.secret_key, ids=ids, routes=registered_routes(app),
-                      users={persona: user.id for persona, user in users.items()}, organisations={"own": own.id, "foreign": foreign.id, None: None})
+        world = World(
+            app=app,
+            engine=engine,
+            secret_key=settings.secret_key,
+            ids=ids,
+            routes=registered_routes(app),
+            users={persona: user.id for persona, user in users.items()},
+            organisations={"own": own.id, "foreign": foreign.id, None: None},
+        )
         for persona, user in users.items():
-            world.logins[persona] = accounts.log_in(session=session, email=user.email, password=PASSWORD, address="matrix",
-                                                    lifetime=settings.session_lifetime).token
+            world.logins[persona] = accounts.log_in(
+                session=session,
+                email=user.email,
+                password=PASSWORD,
+                address="matrix",
+                lifetime=settings.session_lifetime,
+            ).token
             world.api_tokens[persona] = accounts.create_token(session=session, user=user)[0].id
         session.commit()
     yield world
@@ -428,6 +537,7 @@ def row_session(world) -> Iterator[Session]:
 # What a real client sends to each route that takes a body, and which of the world's objects it works on.
 # Each factory gets the row's Ask (the world's ids, the persona's organisation) and returns the request.
 
+
 @dataclass
 class Ask:
     ids: dict[str, object]
@@ -442,7 +552,9 @@ class Send:
 
 
 def on_case(stage: str, status: int | None = None, **kwargs) -> Callable[[Ask], Send]:
-    return lambda ask: Send(kwargs, {"case_id": ask.ids[f"case_{stage}"], "action_id": ask.ids.get(f"action_{stage}")}, status)
+    return lambda ask: Send(
+        kwargs, {"case_id": ask.ids[f"case_{stage}"], "action_id": ask.ids.get(f"action_{stage}")}, status
+    )
 
 
 def upload(name: str, content: bytes, content_type: str, **form) -> dict:
@@ -450,12 +562,21 @@ def upload(name: str, content: bytes, content_type: str, **form) -> dict:
 
 
 def audit_body(ask: Ask) -> dict:
-    return {"title": "Next", "audit_type": "surveillance", "organisation_id": ask.ids["organisation_id"], "start_date": "2026-06-01",
-            "end_date": "2026-06-02", "lead_auditor_id": ask.ids["lead"], "checklists": ["iso45003-clauses"]}
+    return {
+        "title": "Next",
+        "audit_type": "surveillance",
+        "organisation_id": ask.ids["organisation_id"],
+        "start_date": "2026-06-01",
+        "end_date": "2026-06-02",
+        "lead_auditor_id": ask.ids["lead"],
+        "checklists": ["iso45003-clauses"],
+    }
 
 
 REQUESTS: dict[tuple[str, str], Callable[[Ask], Send]] = {
-    ("POST", "/login"): lambda ask: Send({"data": {"email": "viewer_own@test.example", "password": PASSWORD}}, status=303),
+    ("POST", "/login"): lambda ask: Send(
+        {"data": {"email": "viewer_own@test.example", "password": PASSWORD}}, status=303
+    ),
     ("POST", "/logout"): lambda ask: Send(status=303),
     ("GET", "/language/{locale}"): lambda ask: Send(status=303),
     ("POST", "/api/v1/organisations"): lambda ask: Send({"json": {"name": "New A/S", "cvr": "12345678"}}),
@@ -463,73 +584,180 @@ REQUESTS: dict[tuple[str, str], Callable[[Ask], Send]] = {
     ("POST", "/api/v1/audits"): lambda ask: Send({"json": audit_body(ask)}),
     ("PATCH", "/api/v1/audits/{audit_id}"): lambda ask: Send({"json": {"scope": "The warehouse"}}),
     ("POST", "/api/v1/audits/{audit_id}/status"): lambda ask: Send({"json": {"status": "in_progress"}}),
-    ("POST", "/api/v1/audits/{audit_id}/plan"): lambda ask: Send({"json": {"day": "2026-01-05", "start_time": "13:00", "activity": "Tour"}}),
-    ("PUT", "/api/v1/audits/{audit_id}/responses/{item_id}"): lambda ask: Send({"json": {"verdict": "conform", "version": 0}}),
-    ("POST", "/api/v1/audits/{audit_id}/responses/{item_id}/evidence"): lambda ask: Send({"json": {"method": "document", "summary": "Policy"}}),
-    ("POST", "/api/v1/audits/{audit_id}/findings"): lambda ask: Send({"json": {"kind": "observation", "statement": "Seen"}}),
-    ("PUT", "/api/v1/audits/{audit_id}/findings/{finding_id}"): lambda ask: Send({"json": {"kind": "ofi", "statement": "Sharper"}}),
+    ("POST", "/api/v1/audits/{audit_id}/plan"): lambda ask: Send(
+        {"json": {"day": "2026-01-05", "start_time": "13:00", "activity": "Tour"}}
+    ),
+    ("PUT", "/api/v1/audits/{audit_id}/responses/{item_id}"): lambda ask: Send(
+        {"json": {"verdict": "conform", "version": 0}}
+    ),
+    ("POST", "/api/v1/audits/{audit_id}/responses/{item_id}/evidence"): lambda ask: Send(
+        {"json": {"method": "document", "summary": "Policy"}}
+    ),
+    ("POST", "/api/v1/audits/{audit_id}/findings"): lambda ask: Send(
+        {"json": {"kind": "observation", "statement": "Seen"}}
+    ),
+    ("PUT", "/api/v1/audits/{audit_id}/findings/{finding_id}"): lambda ask: Send(
+        {"json": {"kind": "ofi", "statement": "Sharper"}}
+    ),
     ("PATCH", "/api/v1/audits/{audit_id}/report-details"): lambda ask: Send({"json": {"summary": "Short."}}),
-    ("POST", "/api/v1/report-templates"): lambda ask: Send(upload("ours.docx", starter_template("checklist", "en"), "application/octet-stream",
-                                                                  kind="checklist", language="en")),
-    ("POST", "/account/password"): lambda ask: Send({"data": {"current_password": PASSWORD, "new_password": "another long password",
-                                                              "repeat_password": "another long password"}}),
+    ("POST", "/api/v1/report-templates"): lambda ask: Send(
+        upload(
+            "ours.docx",
+            starter_template("checklist", "en"),
+            "application/octet-stream",
+            kind="checklist",
+            language="en",
+        )
+    ),
+    ("POST", "/account/password"): lambda ask: Send(
+        {
+            "data": {
+                "current_password": PASSWORD,
+                "new_password": "another long password",
+                "repeat_password": "another long password",
+            }
+        }
+    ),
     ("POST", "/account/tokens"): lambda ask: Send({"data": {"name": "Power BI"}}),
     ("POST", "/account/tokens/{token_id}/revoke"): lambda ask: Send(status=303),
-    ("POST", "/users"): lambda ask: Send({"data": {"name": "New", "email": "new@test.example", "role": "viewer",
-                                                   "organisation_id": str(ask.ids["organisation_id"])}}),
-    ("POST", "/users/{user_id}"): lambda ask: Send({"data": {"name": "Viewer", "role": "viewer", "is_active": "on"}}, status=303),
+    ("POST", "/users"): lambda ask: Send(
+        {
+            "data": {
+                "name": "New",
+                "email": "new@test.example",
+                "role": "viewer",
+                "organisation_id": str(ask.ids["organisation_id"]),
+            }
+        }
+    ),
+    ("POST", "/users/{user_id}"): lambda ask: Send(
+        {"data": {"name": "Viewer", "role": "viewer", "is_active": "on"}}, status=303
+    ),
     ("POST", "/users/{user_id}/reset-password"): lambda ask: Send(),
-    ("POST", "/audits"): lambda ask: Send({"data": {k: str(v) if not isinstance(v, list) else v for k, v in audit_body(ask).items()}}, status=303),
-    ("POST", "/audits/{audit_id}"): lambda ask: Send({"data": {"title": "Matrix", "audit_type": "surveillance", "start_date": "2026-01-05",
-                                                               "end_date": "2026-01-06", "scope": "The warehouse"}}, status=303),
+    ("POST", "/audits"): lambda ask: Send(
+        {"data": {k: str(v) if not isinstance(v, list) else v for k, v in audit_body(ask).items()}}, status=303
+    ),
+    ("POST", "/audits/{audit_id}"): lambda ask: Send(
+        {
+            "data": {
+                "title": "Matrix",
+                "audit_type": "surveillance",
+                "start_date": "2026-01-05",
+                "end_date": "2026-01-06",
+                "scope": "The warehouse",
+            }
+        },
+        status=303,
+    ),
     ("POST", "/audits/{audit_id}/status"): lambda ask: Send({"data": {"status": "in_progress"}}, status=303),
-    ("POST", "/audits/{audit_id}/plan"): lambda ask: Send({"data": {"day": "2026-01-05", "start_time": "13:00", "activity": "Tour"}}, status=303),
+    ("POST", "/audits/{audit_id}/plan"): lambda ask: Send(
+        {"data": {"day": "2026-01-05", "start_time": "13:00", "activity": "Tour"}}, status=303
+    ),
     ("POST", "/audits/{audit_id}/plan/{entry_id}/delete"): lambda ask: Send(status=303),
-    ("POST", "/audits/{audit_id}/evidence"): lambda ask: Send({"data": {"item_id": ask.ids["item_id"], "method": "document", "summary": "Policy"}}, status=303),
+    ("POST", "/audits/{audit_id}/evidence"): lambda ask: Send(
+        {"data": {"item_id": ask.ids["item_id"], "method": "document", "summary": "Policy"}}, status=303
+    ),
     ("POST", "/audits/{audit_id}/evidence/{evidence_id}/delete"): lambda ask: Send(status=303),
-    ("POST", "/audits/{audit_id}/findings"): lambda ask: Send({"data": {"kind": "ofi", "statement": "Via the form"}}, status=303),
-    ("POST", "/audits/{audit_id}/findings/{finding_id}"): lambda ask: Send({"data": {"kind": "ofi", "statement": "Sharper"}}, status=303),
+    ("POST", "/audits/{audit_id}/findings"): lambda ask: Send(
+        {"data": {"kind": "ofi", "statement": "Via the form"}}, status=303
+    ),
+    ("POST", "/audits/{audit_id}/findings/{finding_id}"): lambda ask: Send(
+        {"data": {"kind": "ofi", "statement": "Sharper"}}, status=303
+    ),
     ("POST", "/audits/{audit_id}/findings/{finding_id}/delete"): lambda ask: Send(status=303),
     ("POST", "/audits/{audit_id}/findings/{finding_id}/track"): lambda ask: Send(status=303),
-    ("POST", "/audits/{audit_id}/report"): lambda ask: Send({"data": {"report_version": "1", "summary": "Short."}}, status=303),
-    ("POST", "/report-templates"): lambda ask: Send(upload("ours.docx", starter_template("checklist", "en"), "application/octet-stream",
-                                                           kind="checklist", language="en"), status=303),
+    ("POST", "/audits/{audit_id}/report"): lambda ask: Send(
+        {"data": {"report_version": "1", "summary": "Short."}}, status=303
+    ),
+    ("POST", "/report-templates"): lambda ask: Send(
+        upload(
+            "ours.docx",
+            starter_template("checklist", "en"),
+            "application/octet-stream",
+            kind="checklist",
+            language="en",
+        ),
+        status=303,
+    ),
     ("POST", "/report-templates/{template_id}/delete"): lambda ask: Send(status=303),
     ("POST", "/organisations"): lambda ask: Send({"data": {"name": "New A/S", "cvr": "12345678"}}, status=303),
     ("POST", "/organisations/{organisation_id}/sites"): lambda ask: Send({"data": {"name": "Vejle"}}, status=303),
-    ("POST", "/api/v1/audits/{audit_id}/responses/{item_id}/photos"): lambda ask: Send(upload("photo.jpg", jpeg(), "image/jpeg")),
-    ("POST", "/api/v1/audits/{audit_id}/findings/{finding_id}/photos"): lambda ask: Send(upload("photo.jpg", jpeg(), "image/jpeg")),
-    ("POST", "/audits/{audit_id}/photos"): lambda ask: Send(upload("photo.jpg", jpeg(), "image/jpeg", item_id=ask.ids["item_id"]), status=303),
+    ("POST", "/api/v1/audits/{audit_id}/responses/{item_id}/photos"): lambda ask: Send(
+        upload("photo.jpg", jpeg(), "image/jpeg")
+    ),
+    ("POST", "/api/v1/audits/{audit_id}/findings/{finding_id}/photos"): lambda ask: Send(
+        upload("photo.jpg", jpeg(), "image/jpeg")
+    ),
+    ("POST", "/audits/{audit_id}/photos"): lambda ask: Send(
+        upload("photo.jpg", jpeg(), "image/jpeg", item_id=ask.ids["item_id"]), status=303
+    ),
     ("POST", "/audits/{audit_id}/photos/{photo_id}/delete"): lambda ask: Send(status=303),
-    ("POST", "/api/v1/cases"): lambda ask: Send({"json": {"organisation_id": ask.my_organisation, "grade": "minor_nc", "statement": "A complaint"}}),
-    ("POST", "/cases"): lambda ask: Send({"data": {"organisation_id": str(ask.my_organisation), "grade": "minor_nc", "statement": "A complaint"}}, status=303),
+    ("POST", "/api/v1/cases"): lambda ask: Send(
+        {"json": {"organisation_id": ask.my_organisation, "grade": "minor_nc", "statement": "A complaint"}}
+    ),
+    ("POST", "/cases"): lambda ask: Send(
+        {"data": {"organisation_id": str(ask.my_organisation), "grade": "minor_nc", "statement": "A complaint"}},
+        status=303,
+    ),
     ("GET", "/api/v1/cases/{case_id}"): on_case("cause_found"),
     ("POST", "/api/v1/cases/{case_id}/correction"): on_case("raised", json={"correction": "Removed the hazard"}),
-    ("POST", "/api/v1/cases/{case_id}/root-cause"): on_case("corrected", json={"method": "free_text", "cause": "No routine"}),
-    ("POST", "/api/v1/cases/{case_id}/actions"): lambda ask: on_case("cause_found", json={
-        "description": "Training", "owner_id": ask.ids["action_owner"], "due_date": "2026-03-01", "prevention_level": "secondary", "scope": "collective"})(ask),
+    ("POST", "/api/v1/cases/{case_id}/root-cause"): on_case(
+        "corrected", json={"method": "free_text", "cause": "No routine"}
+    ),
+    ("POST", "/api/v1/cases/{case_id}/actions"): lambda ask: on_case(
+        "cause_found",
+        json={
+            "description": "Training",
+            "owner_id": ask.ids["action_owner"],
+            "due_date": "2026-03-01",
+            "prevention_level": "secondary",
+            "scope": "collective",
+        },
+    )(ask),
     ("POST", "/api/v1/cases/{case_id}/submit"): on_case("cause_found"),
     ("POST", "/api/v1/cases/{case_id}/review"): on_case("plan_submitted", json={"accept": True}),
-    ("POST", "/api/v1/cases/{case_id}/actions/{action_id}/implement"): on_case("plan_accepted", json={"note": "Done, see the minutes"}),
-    ("POST", "/api/v1/cases/{case_id}/verify"): lambda ask: on_case("implemented", json={
-        "method": "Interviews", "verified_on": date.today().isoformat(), "result": "effective"})(ask),
+    ("POST", "/api/v1/cases/{case_id}/actions/{action_id}/implement"): on_case(
+        "plan_accepted", json={"note": "Done, see the minutes"}
+    ),
+    ("POST", "/api/v1/cases/{case_id}/verify"): lambda ask: on_case(
+        "implemented", json={"method": "Interviews", "verified_on": date.today().isoformat(), "result": "effective"}
+    )(ask),
     ("POST", "/api/v1/cases/{case_id}/close"): on_case("verified"),
     ("POST", "/api/v1/cases/{case_id}/comments"): on_case("cause_found", json={"text": "On track"}),
     ("GET", "/api/v1/cases/{case_id}/comments"): on_case("cause_found"),
     ("GET", "/api/v1/cases/{case_id}/history"): on_case("cause_found"),
-    ("POST", "/api/v1/cases/{case_id}/attachments"): on_case("cause_found", **upload("minutes.pdf", PDF, "application/pdf")),
+    ("POST", "/api/v1/cases/{case_id}/attachments"): on_case(
+        "cause_found", **upload("minutes.pdf", PDF, "application/pdf")
+    ),
     ("GET", "/api/v1/cases/{case_id}/attachments/{attachment_id}"): on_case("cause_found"),
     ("GET", "/cases/{case_id}"): on_case("cause_found"),
     ("POST", "/cases/{case_id}/step/{step}"): on_case("cause_found", 303, data={"text": "On track"}),
-    ("POST", "/api/v1/management-reviews"): lambda ask: Send({"json": {"organisation_id": ask.my_organisation, "period_start": "2025-01-01",
-                                                                        "period_end": "2025-12-31"}}),
-    ("POST", "/management-reviews"): lambda ask: Send({"data": {"organisation_id": str(ask.my_organisation), "period_start": "2025-01-01",
-                                                                "period_end": "2025-12-31"}}, status=303),
-    ("PATCH", "/api/v1/management-reviews/{review_id}"): lambda ask: Send({"json": {"resources": "One more HR consultant"}}),
-    ("POST", "/api/v1/management-reviews/{review_id}/decisions"): lambda ask: Send({"json": {"text": "Stress prevention", "needs_action": True}}),
-    ("POST", "/management-reviews/{review_id}/sections"): lambda ask: Send({"data": {"consultation": "The committee discussed it"}}, status=303),
+    ("POST", "/api/v1/management-reviews"): lambda ask: Send(
+        {"json": {"organisation_id": ask.my_organisation, "period_start": "2025-01-01", "period_end": "2025-12-31"}}
+    ),
+    ("POST", "/management-reviews"): lambda ask: Send(
+        {
+            "data": {
+                "organisation_id": str(ask.my_organisation),
+                "period_start": "2025-01-01",
+                "period_end": "2025-12-31",
+            }
+        },
+        status=303,
+    ),
+    ("PATCH", "/api/v1/management-reviews/{review_id}"): lambda ask: Send(
+        {"json": {"resources": "One more HR consultant"}}
+    ),
+    ("POST", "/api/v1/management-reviews/{review_id}/decisions"): lambda ask: Send(
+        {"json": {"text": "Stress prevention", "needs_action": True}}
+    ),
+    ("POST", "/management-reviews/{review_id}/sections"): lambda ask: Send(
+        {"data": {"consultation": "The committee discussed it"}}, status=303
+    ),
     ("POST", "/management-reviews/{review_id}/recompile"): lambda ask: Send(status=303),
-    ("POST", "/management-reviews/{review_id}/decisions"): lambda ask: Send({"data": {"text": "More training"}}, status=303),
+    ("POST", "/management-reviews/{review_id}/decisions"): lambda ask: Send(
+        {"data": {"text": "More training"}}, status=303
+    ),
 }
 
 
@@ -552,10 +780,17 @@ def test_route_access(method, path, persona, world, row_session):
     if persona != "anonymous":
         client.cookies.set(SESSION_COOKIE, world.logins[persona])
     member = PERSONAS[persona][1]
-    ask = Ask(ids={**world.ids, "action_owner": world.users["action_owner_own"], "lead": world.users["lead_on_team"]},
-              my_organisation=world.organisations[member] or world.ids["organisation_id"])
+    ask = Ask(
+        ids={**world.ids, "action_owner": world.users["action_owner_own"], "lead": world.users["lead_on_team"]},
+        my_organisation=world.organisations[member] or world.ids["organisation_id"],
+    )
     send = REQUESTS.get((method, path), lambda ask: Send())(ask)
-    ids = {**world.ids, "case_id": world.ids["case_cause_found"], "token_id": world.api_tokens.get(persona, 0), **send.ids}
+    ids = {
+        **world.ids,
+        "case_id": world.ids["case_cause_found"],
+        "token_id": world.api_tokens.get(persona, 0),
+        **send.ids,
+    }
     response = client.request(method, path.format(**ids), follow_redirects=False, **send.kwargs)
     client.close()
 
@@ -568,6 +803,8 @@ def test_route_access(method, path, persona, world, row_session):
         if path.startswith("/api/"):
             assert status == 401, f"{status}: {response.text[:300]}"
         else:
-            assert status == 303 and response.headers["location"].startswith("/login?next="), f"{status}: {response.text[:300]}"
+            assert status == 303 and response.headers["location"].startswith("/login?next="), (
+                f"{status}: {response.text[:300]}"
+            )
     else:
         assert status == want, f"{status}: {response.text[:300]}"

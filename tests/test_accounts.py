@@ -22,7 +22,11 @@ def login_page_client(app) -> TestClient:
 
 
 def post_login(client, email, password, next_path="/"):
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": client.csrf, "next": next_path}, follow_redirects=False)
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": client.csrf, "next": next_path},
+        follow_redirects=False,
+    )
 
 
 def test_log_in_and_out(app, lead):
@@ -66,7 +70,9 @@ def test_failures_in_a_row_lock_that_account_from_that_address_even_with_the_rig
 
 
 def _log_in(session, settings, email: str, password: str, address: str, now=None):
-    return accounts.log_in(session=session, email=email, password=password, address=address, lifetime=settings.session_lifetime, now=now)
+    return accounts.log_in(
+        session=session, email=email, password=password, address=address, lifetime=settings.session_lifetime, now=now
+    )
 
 
 def _fail(session, settings, email: str, address: str, now=None) -> None:
@@ -141,9 +147,16 @@ def test_an_expired_session_sends_people_to_login_and_api_clients_get_401(sessio
     page = client.get("/organisations", follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"] == "/login?next=/organisations&expired=1"
     api = client.get("/api/v1/audits")
-    assert api.status_code == 401 and api.json() == {"code": "unauthenticated", "detail": "Your session has expired. Please log in again."}
+    assert api.status_code == 401 and api.json() == {
+        "code": "unauthenticated",
+        "detail": "Your session has expired. Please log in again.",
+    }
     assert api.headers["WWW-Authenticate"] == "Bearer"
-    htmx = client.post("/organisations", data={"name": "X"}, headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/organisations"})
+    htmx = client.post(
+        "/organisations",
+        data={"name": "X"},
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/organisations"},
+    )
     assert htmx.status_code == 401 and htmx.headers["HX-Redirect"].startswith("/login?next=/organisations")
 
 
@@ -171,29 +184,56 @@ def test_a_fresh_installation_says_how_to_create_the_first_admin(anonymous):
 
 
 def test_a_temporary_password_must_be_changed_first(app, session, admin):
-    user, temporary = accounts.create_user(session=session, actor=admin, email="new@test.example", name="New", role="auditor")
+    user, temporary = accounts.create_user(
+        session=session, actor=admin, email="new@test.example", name="New", role="auditor"
+    )
     assert temporary and user.must_change_password
     client = login_page_client(app)
     assert post_login(client, user.email, temporary).headers["location"] == "/account?must_change=1"
     assert client.get("/", follow_redirects=False).headers["location"] == "/account?must_change=1"
     account = client.get("/account")
     token = account.text.split('name="csrf_token" value="')[1].split('"')[0]
-    short = client.post("/account/password", data={"csrf_token": token, "current_password": temporary, "new_password": "short", "repeat_password": "short"})
+    short = client.post(
+        "/account/password",
+        data={"csrf_token": token, "current_password": temporary, "new_password": "short", "repeat_password": "short"},
+    )
     assert short.status_code == 422 and "at least 10 characters" in short.text
-    changed = client.post("/account/password", data={"csrf_token": token, "current_password": temporary, "new_password": "my own long password", "repeat_password": "my own long password"})
+    changed = client.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current_password": temporary,
+            "new_password": "my own long password",
+            "repeat_password": "my own long password",
+        },
+    )
     assert changed.status_code == 200 and "Your password has been changed." in changed.text
     assert client.get("/", follow_redirects=False).status_code == 200
 
 
 def test_admin_creates_rerolls_deactivates_and_resets(client, session, login, make_organisation):
     organisation = make_organisation()
-    created = client.post("/users", data={"name": "Kvalitetschef", "email": "qm@test.example", "role": "quality_manager", "organisation_id": str(organisation.id)})
+    created = client.post(
+        "/users",
+        data={
+            "name": "Kvalitetschef",
+            "email": "qm@test.example",
+            "role": "quality_manager",
+            "organisation_id": str(organisation.id),
+        },
+    )
     assert created.status_code == 200 and "shown only this once" in created.text
     user = session.exec(select(User).where(User.email == "qm@test.example")).one()
     assert (user.role, user.organisation_id, user.must_change_password) == ("quality_manager", organisation.id, True)
     # a client role needs an organisation; a duplicate e-mail is refused
     assert client.post("/users", data={"name": "X", "email": "x@test.example", "role": "viewer"}).status_code == 422
-    assert client.post("/users", data={"name": "Y", "email": "QM@test.example", "role": "viewer", "organisation_id": str(organisation.id)}).status_code == 422
+    assert (
+        client.post(
+            "/users",
+            data={"name": "Y", "email": "QM@test.example", "role": "viewer", "organisation_id": str(organisation.id)},
+        ).status_code
+        == 422
+    )
 
     user.must_change_password = False
     user.password_hash = accounts.password_hash.hash(PASSWORD)
@@ -201,7 +241,14 @@ def test_admin_creates_rerolls_deactivates_and_resets(client, session, login, ma
     session.commit()
     their_client = login(user)
     assert their_client.get("/api/v1/audits").status_code == 200
-    assert client.post(f"/users/{user.id}", data={"name": "Kvalitetschef", "role": "viewer", "is_active": "on"}, follow_redirects=False).status_code == 303
+    assert (
+        client.post(
+            f"/users/{user.id}",
+            data={"name": "Kvalitetschef", "role": "viewer", "is_active": "on"},
+            follow_redirects=False,
+        ).status_code
+        == 303
+    )
     session.refresh(user)
     assert user.role == "viewer"
     client.post(f"/users/{user.id}", data={"name": "Kvalitetschef", "role": "viewer"})  # unchecked: deactivate
@@ -230,12 +277,16 @@ def test_an_organisations_admin_manages_only_its_own_users(session, login, make_
     client = login(org_admin)
     assert outsider.email not in client.get("/users").text
     assert client.get(f"/users/{outsider.id}").status_code == 404
-    client.post("/users", data={"name": "Member", "email": "member@test.example", "role": "viewer", "organisation_id": str(other.id)})
+    client.post(
+        "/users",
+        data={"name": "Member", "email": "member@test.example", "role": "viewer", "organisation_id": str(other.id)},
+    )
     member = session.exec(select(User).where(User.email == "member@test.example")).one()
     assert member.organisation_id == own.id  # always their own organisation
 
 
 # API tokens
+
 
 def test_api_tokens_work_are_shown_once_and_can_be_revoked(session, anonymous, lead):
     row, token = accounts.create_token(session=session, user=lead, name="script")
@@ -247,14 +298,20 @@ def test_api_tokens_work_are_shown_once_and_can_be_revoked(session, anonymous, l
     # a token needs no CSRF token: it is not sent by the browser on its own
     assert anonymous.post("/api/v1/organisations", json={"name": "Via token"}, headers=bearer).status_code == 201
     accounts.revoke_token(session=session, actor=lead, token_id=row.id)
-    assert anonymous.get("/api/v1/audits", headers=bearer).json() == {"code": "unauthenticated", "detail": "This API token is not valid."}
+    assert anonymous.get("/api/v1/audits", headers=bearer).json() == {
+        "code": "unauthenticated",
+        "detail": "This API token is not valid.",
+    }
 
 
 def test_a_deactivated_users_token_is_refused(session, anonymous, admin, lead):
     _, token = accounts.create_token(session=session, user=lead)
     accounts.update_user(session=session, actor=admin, user=lead, is_active=False)
     response = anonymous.get("/api/v1/audits", headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 401 and response.json() == {"code": "unauthenticated", "detail": "This API token is not valid."}
+    assert response.status_code == 401 and response.json() == {
+        "code": "unauthenticated",
+        "detail": "This API token is not valid.",
+    }
 
 
 def test_reactivating_a_user_brings_back_no_token_and_no_session(session, anonymous, login, admin, lead):
@@ -275,16 +332,24 @@ def test_a_password_reset_ends_every_session_and_revokes_every_token(session, an
 
 
 @pytest.mark.parametrize("revoke", [False, True])
-def test_a_password_change_ends_the_other_sessions_and_revokes_tokens_when_asked(session, anonymous, login, lead, revoke):
+def test_a_password_change_ends_the_other_sessions_and_revokes_tokens_when_asked(
+    session, anonymous, login, lead, revoke
+):
     _, token = accounts.create_token(session=session, user=lead)
     here, elsewhere = login(lead), login(lead)
     assert "Also revoke your API token" in here.get("/account").text
-    form = {"current_password": PASSWORD, "new_password": "another long password", "repeat_password": "another long password"}
+    form = {
+        "current_password": PASSWORD,
+        "new_password": "another long password",
+        "repeat_password": "another long password",
+    }
     changed = here.post("/account/password", data=form | ({"revoke_tokens": "on"} if revoke else {}))
     assert "Your password has been changed." in changed.text
     assert here.get("/api/v1/audits").status_code == 200  # the session that changed it goes on
     assert elsewhere.get("/api/v1/audits").status_code == 401
-    assert anonymous.get("/api/v1/audits", headers={"Authorization": f"Bearer {token}"}).status_code == (401 if revoke else 200)
+    assert anonymous.get("/api/v1/audits", headers={"Authorization": f"Bearer {token}"}).status_code == (
+        401 if revoke else 200
+    )
 
 
 def test_tokens_from_the_account_page(client, session, admin):
@@ -300,13 +365,21 @@ def test_tokens_from_the_account_page(client, session, admin):
 
 # CLI
 
+
 def test_cli_users_and_tokens(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("AUDITOR_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("AUDITOR_DATABASE_URL", raising=False)
     assert main(["db", "upgrade"]) == 0
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO("a long enough password\n"))
-    assert main(["users", "create", "--email", "Boss@Example.org", "--name", "Boss", "--role", "admin", "--password-stdin"]) == 0
-    assert main(["users", "create", "--email", "qm@example.org", "--name", "QM", "--role", "quality_manager"]) == 1  # needs an organisation
+    assert (
+        main(
+            ["users", "create", "--email", "Boss@Example.org", "--name", "Boss", "--role", "admin", "--password-stdin"]
+        )
+        == 0
+    )
+    assert (
+        main(["users", "create", "--email", "qm@example.org", "--name", "QM", "--role", "quality_manager"]) == 1
+    )  # needs an organisation
     assert "choose one" in capsys.readouterr().err
     assert main(["users", "list"]) == 0
     assert "boss@example.org" in capsys.readouterr().out

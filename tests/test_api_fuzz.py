@@ -28,8 +28,14 @@ def server_errors(app, token: str) -> list[str]:
         operation = result.ok()
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, phases=[Phase.explicit, Phase.generate],
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         def check(case):
             response = case.call(headers={"Authorization": f"Bearer {token}"})
             case.validate_response(response, checks=[not_a_server_error])
@@ -47,5 +53,7 @@ def test_no_operation_answers_an_admin_with_a_server_error(app, admin, organisat
 
 
 def test_no_operation_answers_a_quality_manager_with_a_server_error(app, make_user, organisation, session):
-    token = accounts.create_token(session=session, user=make_user("quality_manager", organisation=organisation), name="fuzz")[1]
+    token = accounts.create_token(
+        session=session, user=make_user("quality_manager", organisation=organisation), name="fuzz"
+    )[1]
     assert server_errors(app, token) == []

@@ -28,7 +28,9 @@ def audit_body(organisation: int, **overrides) -> dict:
 def test_create_an_audit(client, make_organisation, make_user, lead, library):
     organisation = make_organisation(sites=("Aarhus lager",))
     auditor = make_user("auditor", name="Auditor To")
-    response = client.post("/api/v1/audits", json=audit_body(organisation.id, team_ids=[auditor.id], lead_auditor_id=lead.id))
+    response = client.post(
+        "/api/v1/audits", json=audit_body(organisation.id, team_ids=[auditor.id], lead_auditor_id=lead.id)
+    )
     assert response.status_code == 201
     audit = response.json()
     expected_total = sum(library.get(c).checklist.item_count for c in ("iso45003-clauses", "at-external-audit"))
@@ -72,7 +74,12 @@ def test_end_before_start_says_so(client, make_organisation):
 
 
 def test_unknown_audit_is_404_everywhere(client):
-    for path in ("/api/v1/audits/999999", "/api/v1/audits/999999/responses", "/api/v1/audits/999999/findings", "/api/v1/audits/999999/report.docx"):
+    for path in (
+        "/api/v1/audits/999999",
+        "/api/v1/audits/999999/responses",
+        "/api/v1/audits/999999/findings",
+        "/api/v1/audits/999999/report.docx",
+    ):
         response = client.get(path)
         assert response.status_code == 404
         assert response.json() == {"code": "not_found", "detail": "No audit with this id."}
@@ -98,20 +105,33 @@ def test_status_moves_one_step_at_a_time(client, make_audit):
         response = client.post(f"/api/v1/audits/{audit.id}/status", json={"status": status})
         assert response.status_code == 200 and response.json()["status"] == status
     assert client.patch(f"/api/v1/audits/{audit.id}", json={"scope": "x"}).status_code == 409
-    assert client.post(f"/api/v1/audits/{audit.id}/status", json={"status": "reporting"}).json()["status"] == "reporting"
+    assert (
+        client.post(f"/api/v1/audits/{audit.id}/status", json={"status": "reporting"}).json()["status"] == "reporting"
+    )
     assert client.post(f"/api/v1/audits/{audit.id}/status", json={"status": "done"}).status_code == 422
 
 
 def test_the_audit_plan_agenda(client, make_audit):
     audit = make_audit()
-    entry = {"day": "2026-12-01", "start_time": "09:15", "end_time": "10:00", "kind": "interview", "activity": "Interview med AMO", "auditor": "Lead", "auditee_role": "Arbejdsmiljørepræsentant"}
+    entry = {
+        "day": "2026-12-01",
+        "start_time": "09:15",
+        "end_time": "10:00",
+        "kind": "interview",
+        "activity": "Interview med AMO",
+        "auditor": "Lead",
+        "auditee_role": "Arbejdsmiljørepræsentant",
+    }
     response = client.post(f"/api/v1/audits/{audit.id}/plan", json=entry)
     assert response.status_code == 201
     plan = client.get(f"/api/v1/audits/{audit.id}/plan").json()
     assert [e["kind"] for e in plan] == ["opening_meeting", "interview", "closing_meeting"]
     assert client.post(f"/api/v1/audits/{audit.id}/plan", json={**entry, "day": "2026-12-05"}).status_code == 422
     assert client.post(f"/api/v1/audits/{audit.id}/plan", json={**entry, "end_time": "09:00"}).status_code == 422
-    assert client.post(f"/api/v1/audits/{audit.id}/plan", json={**entry, "kind": "activity", "activity": ""}).status_code == 422
+    assert (
+        client.post(f"/api/v1/audits/{audit.id}/plan", json={**entry, "kind": "activity", "activity": ""}).status_code
+        == 422
+    )
     assert client.delete(f"/api/v1/audits/{audit.id}/plan/{response.json()['id']}").status_code == 204
     assert client.delete(f"/api/v1/audits/{audit.id}/plan/{response.json()['id']}").status_code == 404
 
@@ -119,13 +139,25 @@ def test_the_audit_plan_agenda(client, make_audit):
 def test_plan_a_audit_with_the_form(client, session, make_organisation, make_user, lead):
     organisation = make_organisation()
     auditor = make_user("auditor", name="Auditor A")
-    form = {"title": "Intern audit forår", "audit_type": "internal", "organisation_id": str(organisation.id), "start_date": "2026-03-02",
-            "end_date": "2026-03-03", "lead_auditor_id": str(lead.id), "team_ids": [str(auditor.id)], "report_language": "da",
-            "checklists": ["at-internal-audit"], "site": "Hovedkontor"}
+    form = {
+        "title": "Intern audit forår",
+        "audit_type": "internal",
+        "organisation_id": str(organisation.id),
+        "start_date": "2026-03-02",
+        "end_date": "2026-03-03",
+        "lead_auditor_id": str(lead.id),
+        "team_ids": [str(auditor.id)],
+        "report_language": "da",
+        "checklists": ["at-internal-audit"],
+        "site": "Hovedkontor",
+    }
     response = client.post("/audits", data=form, follow_redirects=False)
     assert response.status_code == 303
     audit = session.exec(select(Audit).where(Audit.title == "Intern audit forår")).one()
-    assert [(u.name, role) for u, role in audits.audit_team(session=session, audit=audit)] == [("Lead Auditor", "lead"), ("Auditor A", "auditor")]
+    assert [(u.name, role) for u, role in audits.audit_team(session=session, audit=audit)] == [
+        ("Lead Auditor", "lead"),
+        ("Auditor A", "auditor"),
+    ]
     assert response.headers["location"] == f"/audits/{audit.id}"
     page = client.get(f"/audits/{audit.id}").text
     assert "Intern audit forår" in page and "Hovedkontor" in page
@@ -136,7 +168,9 @@ def test_the_form_and_the_conduct_page_say_who_wrote_each_checklist(client, libr
     form = client.get("/audits/new").text
     for loaded in library:
         assert str(escape(loaded.checklist.attribution.en)) in form
-    audit = make_audit(audit_type="internal", checklists=["at-internal-audit", "iso45003-clauses"], report_language="da")
+    audit = make_audit(
+        audit_type="internal", checklists=["at-internal-audit", "iso45003-clauses"], report_language="da"
+    )
     page = client.get(f"/audits/{audit.id}/conduct").text
     for checklist_id in ("at-internal-audit", "iso45003-clauses"):
         assert page.count(str(escape(library.get(checklist_id).checklist.attribution.da))) == 1
@@ -144,8 +178,15 @@ def test_the_form_and_the_conduct_page_say_who_wrote_each_checklist(client, libr
 
 def test_the_form_keeps_what_was_typed_and_shows_the_error(client, session, make_organisation):
     organisation = make_organisation()
-    form = {"title": "Forkerte datoer", "audit_type": "internal", "organisation_id": str(organisation.id), "start_date": "2026-03-03",
-            "end_date": "2026-03-02", "checklists": ["at-internal-audit"], "scope": "Alt det jeg skrev"}
+    form = {
+        "title": "Forkerte datoer",
+        "audit_type": "internal",
+        "organisation_id": str(organisation.id),
+        "start_date": "2026-03-03",
+        "end_date": "2026-03-02",
+        "checklists": ["at-internal-audit"],
+        "scope": "Alt det jeg skrev",
+    }
     response = client.post("/audits", data=form)
     assert response.status_code == 422
     assert "Alt det jeg skrev" in response.text and "field-error" in response.text
@@ -154,11 +195,19 @@ def test_the_form_keeps_what_was_typed_and_shows_the_error(client, session, make
 
 def test_plan_entries_with_htmx_return_the_plan_fragment(client, session, make_audit):
     audit = make_audit()
-    response = client.post(f"/audits/{audit.id}/plan", data={"day": "2026-12-01", "start_time": "10:00", "activity": "Rundgang på lageret", "kind": "site_tour"}, headers={"HX-Request": "true"})
+    response = client.post(
+        f"/audits/{audit.id}/plan",
+        data={"day": "2026-12-01", "start_time": "10:00", "activity": "Rundgang på lageret", "kind": "site_tour"},
+        headers={"HX-Request": "true"},
+    )
     assert response.status_code == 200
     assert response.text.lstrip().startswith('<section class="card" id="plan">')
     assert "Rundgang på lageret" in response.text and "<html" not in response.text
-    bad = client.post(f"/audits/{audit.id}/plan", data={"day": "2026-12-01", "start_time": "", "activity": "Uden tid"}, headers={"HX-Request": "true"})
+    bad = client.post(
+        f"/audits/{audit.id}/plan",
+        data={"day": "2026-12-01", "start_time": "", "activity": "Uden tid"},
+        headers={"HX-Request": "true"},
+    )
     assert bad.status_code == 422 and "Uden tid" in bad.text and "field-error" in bad.text
     entry = session.exec(select(PlanEntry).where(PlanEntry.activity == "Rundgang på lageret")).one()
     gone = client.post(f"/audits/{audit.id}/plan/{entry.id}/delete", headers={"HX-Request": "true"})
@@ -192,19 +241,36 @@ def test_html_forms_that_carry_the_csrf_field_are_accepted(login, lead, session,
 
     organisation = make_organisation()
     client = login(lead, csrf=False)
-    form = {"csrf_token": _sign(settings.secret_key, CSRF_VALUE), "title": "Med token", "audit_type": "stage1", "organisation_id": str(organisation.id),
-            "start_date": "2026-05-04", "end_date": "2026-05-04", "checklists": ["iso45003-clauses"]}
+    form = {
+        "csrf_token": _sign(settings.secret_key, CSRF_VALUE),
+        "title": "Med token",
+        "audit_type": "stage1",
+        "organisation_id": str(organisation.id),
+        "start_date": "2026-05-04",
+        "end_date": "2026-05-04",
+        "checklists": ["iso45003-clauses"],
+    }
     response = client.post("/audits", data=form, follow_redirects=False)
     assert response.status_code == 303, response.text
     audit = session.exec(select(Audit).where(Audit.title == "Med token")).one()
-    evidence = client.post(f"/audits/{audit.id}/evidence", data={"csrf_token": form["csrf_token"], "item_id": "iso45003.4.1.1.context-analysis",
-                                                                "method": "document", "summary": "APV"}, headers={"HX-Request": "true"})
+    evidence = client.post(
+        f"/audits/{audit.id}/evidence",
+        data={
+            "csrf_token": form["csrf_token"],
+            "item_id": "iso45003.4.1.1.context-analysis",
+            "method": "document",
+            "summary": "APV",
+        },
+        headers={"HX-Request": "true"},
+    )
     assert evidence.status_code == 200 and "APV" in evidence.text
 
 
 def test_the_audit_list_pages(client, make_audit):
     """Newest first, `limit` at a time from `offset`; the total and the neighbouring pages in the headers."""
-    made = [make_audit(title=f"Audit {n}", start_date=date(2027, 1, 1 + n), end_date=date(2027, 1, 1 + n)) for n in range(5)]
+    made = [
+        make_audit(title=f"Audit {n}", start_date=date(2027, 1, 1 + n), end_date=date(2027, 1, 1 + n)) for n in range(5)
+    ]
     newest_first = [a.id for a in reversed(made)]
     first = client.get("/api/v1/audits", params={"limit": 2})
     assert [a["id"] for a in first.json()] == newest_first[:2]

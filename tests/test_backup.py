@@ -21,7 +21,9 @@ def libpq(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def test_a_photo_survives_pg_dump_and_restore_onto_a_machine_with_an_empty_data_folder(database_url, fresh_database, library, tmp_path):
+def test_a_photo_survives_pg_dump_and_restore_onto_a_machine_with_an_empty_data_folder(
+    database_url, fresh_database, library, tmp_path
+):
     if not database_url.startswith("postgresql"):
         pytest.skip("pg_dump backs up PostgreSQL: set AUDITOR_TEST_DATABASE_URL to a PostgreSQL database to run this")
     if shutil.which("pg_dump") is None or shutil.which("pg_restore") is None:
@@ -33,14 +35,22 @@ def test_a_photo_survives_pg_dump_and_restore_onto_a_machine_with_an_empty_data_
     Image.new("RGB", (640, 480), (40, 90, 160)).save(picture, "JPEG")
     with unit_of_work(engine) as session:
         audit, lead, token = seed_audit(session, library)
-        photo = photos.add_photo(session=session, actor=lead, audit=audit, content=picture.getvalue(), caption="Opslagstavle",
-                                 item_id=next(library.get("iso45003-clauses").checklist.items()).id)
+        photo = photos.add_photo(
+            session=session,
+            actor=lead,
+            audit=audit,
+            content=picture.getvalue(),
+            caption="Opslagstavle",
+            item_id=next(library.get("iso45003-clauses").checklist.items()).id,
+        )
         expected = photos.read_image(session=session, photo=photo)
     engine.dispose()
 
     dump = tmp_path / "auditor.dump"
     subprocess.run(["pg_dump", "--format=custom", f"--file={dump}", libpq(source)], check=True, capture_output=True)
-    subprocess.run(["pg_restore", "--no-owner", f"--dbname={libpq(restored)}", str(dump)], check=True, capture_output=True)
+    subprocess.run(
+        ["pg_restore", "--no-owner", f"--dbname={libpq(restored)}", str(dump)], check=True, capture_output=True
+    )
 
     app = create_app(Settings(database_url=restored, data_dir=tmp_path / "new-machine"), library=library)
     with TestClient(app, raise_server_exceptions=False, headers={"Authorization": f"Bearer {token}"}) as client:

@@ -45,6 +45,7 @@ expect.set_options(timeout=10_000)
 
 # -- Browser: Debian's Chromium, emulating the iPad --------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     require_chromium()
@@ -66,6 +67,7 @@ def browser_context_args(browser_context_args, playwright):
 
 # -- The live server and its data -------------------------------------------------------------------------------
 
+
 @dataclass
 class Live:
     url: str
@@ -86,9 +88,18 @@ def live(tmp_path_factory, library):
     engine = make_engine(url)
     with unit_of_work(engine) as session:
         organisation = organisations.create_organisation(
-            session=session, actor=None, data=OrganisationIn(name="Nordlys Logistik A/S", cvr="12345678", sites=[SiteIn(name="Aarhus lager")])
+            session=session,
+            actor=None,
+            data=OrganisationIn(name="Nordlys Logistik A/S", cvr="12345678", sites=[SiteIn(name="Aarhus lager")]),
         )
-        lead, _ = accounts.create_user(session=session, actor=None, email="lead@browser.example", name="Lead Auditor", role="lead_auditor", password=PASSWORD)
+        lead, _ = accounts.create_user(
+            session=session,
+            actor=None,
+            email="lead@browser.example",
+            name="Lead Auditor",
+            role="lead_auditor",
+            password=PASSWORD,
+        )
         _, token = accounts.create_token(session=session, user=lead, name="browser tests")
     app = create_app(Settings(database_url=url, data_dir=data_dir), engine=engine)
     server = LiveServer(app).start()
@@ -129,9 +140,14 @@ def audit(live) -> AuditPage:
             actor=live.lead,
             library=live.library,
             data=AuditIn(
-                title="Overvågningsaudit 2026", audit_type="surveillance", organisation_id=live.organisation_id,
-                start_date=date(2026, 12, 1), end_date=date(2026, 12, 2), lead_auditor_id=live.lead.id,
-                checklists=[CHECKLIST], report_language="da",
+                title="Overvågningsaudit 2026",
+                audit_type="surveillance",
+                organisation_id=live.organisation_id,
+                start_date=date(2026, 12, 1),
+                end_date=date(2026, 12, 2),
+                lead_auditor_id=live.lead.id,
+                checklists=[CHECKLIST],
+                report_language="da",
             ),
         )
     item_ids = [item.id for item in live.library.get(CHECKLIST).checklist.items()]
@@ -142,7 +158,9 @@ def audit(live) -> AuditPage:
 def logged_in(context: BrowserContext, live):
     """Every test's browser is logged in as the audit's lead auditor (a real session, as after the login form)."""
     with unit_of_work(live.engine) as session:
-        token = accounts.log_in(session=session, email=live.lead.email, password=PASSWORD, address="browser", lifetime=timedelta(hours=1)).token
+        token = accounts.log_in(
+            session=session, email=live.lead.email, password=PASSWORD, address="browser", lifetime=timedelta(hours=1)
+        ).token
     context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": live.url}])
 
 
@@ -163,11 +181,14 @@ def card(page: Page, item_id: str) -> Locator:
 
 def queued(page: Page, item_id: str) -> list[dict]:
     """The fields of the item's answers waiting in the tablet's outbox (static/outbox.mjs)."""
-    return page.evaluate("""async (itemId) => {
+    return page.evaluate(
+        """async (itemId) => {
         const { field } = await import('/static/field.mjs');
         const { outbox } = await field;
         return (await outbox.changes()).filter((c) => c.kind === 'answer' && c.itemId === itemId).map((c) => c.payload);
-    }""", item_id)
+    }""",
+        item_id,
+    )
 
 
 def count_of(page: Page, key: str) -> tuple[int, int]:
@@ -176,6 +197,7 @@ def count_of(page: Page, key: str) -> tuple[int, int]:
 
 
 # -- 1. Verdicts -------------------------------------------------------------------------------------------------
+
 
 def test_tapping_a_verdict_saves_it_and_counts_it(page: Page, context: BrowserContext, audit: AuditPage):
     english(context, audit.live)
@@ -213,6 +235,7 @@ def test_tapping_a_verdict_saves_it_and_counts_it(page: Page, context: BrowserCo
 
 
 # -- 2. Notes ----------------------------------------------------------------------------------------------------
+
 
 def test_a_typed_note_is_saved_after_the_pause(page: Page, context: BrowserContext, audit: AuditPage):
     english(context, audit.live)
@@ -267,12 +290,15 @@ def test_typing_on_while_a_save_is_in_flight_loses_nothing(page: Page, context: 
 
 # -- 3. Failures -------------------------------------------------------------------------------------------------
 
+
 def fail_aborted(route):
     route.abort()
 
 
 def fail_500(route):
-    route.fulfill(status=500, content_type="application/json", body=json.dumps({"detail": "Something went wrong on our side."}))
+    route.fulfill(
+        status=500, content_type="application/json", body=json.dumps({"detail": "Something went wrong on our side."})
+    )
 
 
 @pytest.mark.parametrize("failure", [fail_aborted, fail_500], ids=["network-error", "status-500"])
@@ -291,7 +317,9 @@ def test_a_failed_save_keeps_the_text_and_retries(page: Page, context: BrowserCo
     expect(state).to_have_attribute("data-state", "waiting")
     expect(state).to_have_text("Waiting to be sent")
     # A lost connection says offline; a server error, that changes wait: both with the count.
-    expect(page.locator("#sync-state")).to_have_attribute("data-state", "offline" if failure is fail_aborted else "waiting")
+    expect(page.locator("#sync-state")).to_have_attribute(
+        "data-state", "offline" if failure is fail_aborted else "waiting"
+    )
     expect(page.locator("#sync-state")).to_contain_text("1 change waiting")
     expect(note).to_have_value(text)
     assert queued(page, item_id) == [{"note": text}]
@@ -306,7 +334,9 @@ def test_a_failed_save_keeps_the_text_and_retries(page: Page, context: BrowserCo
 
 
 @pytest.mark.parametrize("failure", [fail_aborted, fail_500], ids=["network-error", "status-500"])
-def test_a_reload_while_saves_fail_restores_the_text_from_the_device(page: Page, context: BrowserContext, audit: AuditPage, failure):
+def test_a_reload_while_saves_fail_restores_the_text_from_the_device(
+    page: Page, context: BrowserContext, audit: AuditPage, failure
+):
     english(context, audit.live)
     item_id = audit.item_ids[3]
     page.goto(audit.conduct_url, wait_until=READY)
@@ -338,6 +368,7 @@ def test_a_reload_while_saves_fail_restores_the_text_from_the_device(page: Page,
 
 # -- 4. Conflicts ------------------------------------------------------------------------------------------------
 
+
 def start_conflict(page: Page, context: BrowserContext, audit: AuditPage, item_id: str) -> Locator:
     english(context, audit.live)
     page.goto(audit.conduct_url, wait_until=READY)
@@ -364,7 +395,9 @@ def start_conflict(page: Page, context: BrowserContext, audit: AuditPage, item_i
     return box
 
 
-def test_a_conflict_resolved_with_keep_mine_saves_this_tablets_text(page: Page, context: BrowserContext, audit: AuditPage):
+def test_a_conflict_resolved_with_keep_mine_saves_this_tablets_text(
+    page: Page, context: BrowserContext, audit: AuditPage
+):
     item_id = audit.item_ids[4]
     box = start_conflict(page, context, audit, item_id)
     box.get_by_role("button", name="Keep mine").tap()
@@ -379,7 +412,9 @@ def test_a_conflict_resolved_with_keep_mine_saves_this_tablets_text(page: Page, 
     assert queued(page, item_id) == []
 
 
-def test_a_conflict_resolved_with_the_saved_version_shows_the_server_text(page: Page, context: BrowserContext, audit: AuditPage):
+def test_a_conflict_resolved_with_the_saved_version_shows_the_server_text(
+    page: Page, context: BrowserContext, audit: AuditPage
+):
     item_id = audit.item_ids[5]
     box = start_conflict(page, context, audit, item_id)
     box.get_by_role("button", name="Use the saved version").tap()
@@ -399,12 +434,19 @@ def test_a_conflict_resolved_with_the_saved_version_shows_the_server_text(page: 
     expect(the_card.locator(".save-state")).to_have_attribute("data-state", "saved")
     expect(the_card).to_have_attribute("data-version", "2")
     stored = audit.stored(item_id)
-    assert (stored["note"], stored["verdict"], stored["version"]) == ("Saved from the other tablet Checked.", "minor_nc", 2)
+    assert (stored["note"], stored["verdict"], stored["version"]) == (
+        "Saved from the other tablet Checked.",
+        "minor_nc",
+        2,
+    )
 
 
 # -- 5. Languages ------------------------------------------------------------------------------------------------
 
-def test_questions_in_the_audit_language_and_the_interface_language_is_remembered(page: Page, context: BrowserContext, audit: AuditPage):
+
+def test_questions_in_the_audit_language_and_the_interface_language_is_remembered(
+    page: Page, context: BrowserContext, audit: AuditPage
+):
     item = next(audit.live.library.get(CHECKLIST).checklist.items())
     page.goto(audit.conduct_url, wait_until=READY)
     expect(page.locator("html")).to_have_attribute("lang", "da")
@@ -445,7 +487,10 @@ def test_questions_in_the_audit_language_and_the_interface_language_is_remembere
 
 # -- 6. Evidence -------------------------------------------------------------------------------------------------
 
-def test_evidence_dialog_validates_an_interview_and_adds_the_entry(page: Page, context: BrowserContext, audit: AuditPage):
+
+def test_evidence_dialog_validates_an_interview_and_adds_the_entry(
+    page: Page, context: BrowserContext, audit: AuditPage
+):
     english(context, audit.live)
     item_id = audit.item_ids[0]
     page.goto(audit.conduct_url, wait_until=READY)
@@ -491,7 +536,9 @@ def test_evidence_dialog_validates_an_interview_and_adds_the_entry(page: Page, c
     expect(page.locator(f"[id='evidence-{audit.item_ids[1]}'] li")).to_have_count(0)
 
 
-def test_evidence_dialog_opens_blank_after_a_refused_then_saved_entry(page: Page, context: BrowserContext, audit: AuditPage):
+def test_evidence_dialog_opens_blank_after_a_refused_then_saved_entry(
+    page: Page, context: BrowserContext, audit: AuditPage
+):
     english(context, audit.live)
     page.goto(audit.conduct_url, wait_until=READY)
     dialog = page.locator("#evidence-dialog")
@@ -572,7 +619,13 @@ def test_a_session_that_expires_while_typing_keeps_the_text(page: Page, context:
     assert audit.stored(item_id)["version"] == 0
     # Logging in again (a new session cookie) and coming back: the text is restored and saved.
     with unit_of_work(audit.live.engine) as session:
-        token = accounts.log_in(session=session, email=audit.live.lead.email, password=PASSWORD, address="browser", lifetime=timedelta(hours=1)).token
+        token = accounts.log_in(
+            session=session,
+            email=audit.live.lead.email,
+            password=PASSWORD,
+            address="browser",
+            lifetime=timedelta(hours=1),
+        ).token
     context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": audit.live.url}])
     page.on("dialog", lambda dialog: dialog.accept())
     page.reload(wait_until=READY)
@@ -597,21 +650,28 @@ def test_a_photo_from_the_tablet(page: Page, context: BrowserContext, audit: Aud
     expect(dialog).to_be_hidden()
     thumbnail = card(page, item_id).locator(".photo img")
     expect(thumbnail).to_have_count(1)
-    expect(card(page, item_id).locator(".photo")).not_to_have_class(re.compile("pending"))  # sent: the server's thumbnail
+    expect(card(page, item_id).locator(".photo")).not_to_have_class(
+        re.compile("pending")
+    )  # sent: the server's thumbnail
     expect(card(page, item_id).locator(".photo figcaption")).to_have_text("Opslag ved kantinen")
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
     assert page.evaluate("img => img.naturalWidth", thumbnail.element_handle()) == 320
     thumbnail.tap()
     expect(page.locator("#photo-view")).to_be_visible()
     expect(page.locator("#photo-view-caption")).to_have_text("Opslag ved kantinen")
-    assert [p["caption"] for p in audit.live.api.get(f"/api/v1/audits/{audit.id}/responses/{quote(item_id, safe='')}/photos")] == ["Opslag ved kantinen"]
+    assert [
+        p["caption"]
+        for p in audit.live.api.get(f"/api/v1/audits/{audit.id}/responses/{quote(item_id, safe='')}/photos")
+    ] == ["Opslag ved kantinen"]
 
 
 def test_a_photo_on_a_finding_from_the_tablet(page: Page, context: BrowserContext, audit: AuditPage, tmp_path):
     from PIL import Image
 
     english(context, audit.live)
-    status, finding = audit.live.api.request("POST", f"/api/v1/audits/{audit.id}/findings", {"kind": "ofi", "statement": "Opslag om trivsel mangler"})
+    status, finding = audit.live.api.request(
+        "POST", f"/api/v1/audits/{audit.id}/findings", {"kind": "ofi", "statement": "Opslag om trivsel mangler"}
+    )
     assert status == 201, finding
     picture = tmp_path / "IMG_0043.JPG"
     Image.new("RGB", (1200, 900), (160, 90, 40)).save(picture, "JPEG")
@@ -627,19 +687,30 @@ def test_a_photo_on_a_finding_from_the_tablet(page: Page, context: BrowserContex
     thumbnail.tap()
     expect(page.locator("#photo-view")).to_be_visible()
     expect(page.locator("#photo-view-caption")).to_have_text("Tom opslagstavle")
-    assert [p["caption"] for p in audit.live.api.get(f"/api/v1/audits/{audit.id}/findings/{finding['id']}/photos")] == ["Tom opslagstavle"]
+    assert [p["caption"] for p in audit.live.api.get(f"/api/v1/audits/{audit.id}/findings/{finding['id']}/photos")] == [
+        "Tom opslagstavle"
+    ]
 
 
 # -- 7. Screenshots for the docs ---------------------------------------------------------------------------------
 
-@pytest.mark.skipif(os.environ.get("AUDITOR_SCREENSHOTS") != "1", reason="set AUDITOR_SCREENSHOTS=1 to write docs/screenshots/")
+
+@pytest.mark.skipif(
+    os.environ.get("AUDITOR_SCREENSHOTS") != "1", reason="set AUDITOR_SCREENSHOTS=1 to write docs/screenshots/"
+)
 def test_screenshots_of_the_conduct_page(page: Page, audit: AuditPage):
     # A page in use: some verdicts, a note, evidence, a question shown in both languages.
     with unit_of_work(audit.live.engine) as session:
         live_lead = audit.live.lead
         the_audit = audits.get_audit(session=session, actor=live_lead, audit_id=audit.id)
         for item_id, verdict in zip(audit.item_ids[:3], ["conform", "minor_nc", "observation"], strict=True):
-            responses.save_response(session=session, actor=live_lead, audit=the_audit, item_id=item_id, data=ResponseIn(verdict=verdict, version=0))
+            responses.save_response(
+                session=session,
+                actor=live_lead,
+                audit=the_audit,
+                item_id=item_id,
+                data=ResponseIn(verdict=verdict, version=0),
+            )
     audit.put(audit.item_ids[1], note="APV'en fra 2025 nævner ikke lageret. Aftalt opfølgning med AMO.", version=1)
     page.goto(audit.conduct_url, wait_until=READY)
     expect(page.locator("#sync-state")).to_have_attribute("data-state", "saved")

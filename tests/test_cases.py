@@ -29,7 +29,14 @@ def chain(session, make_audit, make_user, login, lead, first_item_id):
     }
     owner = make_user("action_owner", organisation=organisation, name="Driftschef")
     people["owner"] = login(owner)
-    finding = people["lead"].post(f"/api/v1/audits/{audit.id}/findings", json={"item_id": first_item_id, "kind": "minor_nc", "statement": "Vikarer er ikke med i APV'en"}).json()
+    finding = (
+        people["lead"]
+        .post(
+            f"/api/v1/audits/{audit.id}/findings",
+            json={"item_id": first_item_id, "kind": "minor_nc", "statement": "Vikarer er ikke med i APV'en"},
+        )
+        .json()
+    )
     return audit, finding, owner, people
 
 
@@ -41,9 +48,18 @@ def test_a_nonconformity_opens_a_case_and_other_findings_do_not(chain, session):
     audit, finding, owner, people = chain
     assert finding["case_id"] is not None
     case = people["quality_manager"].get(f"/api/v1/cases/{finding['case_id']}").json()
-    assert (case["reference"], case["status"], case["grade"], case["audit_id"]) == ("NC-0001", "raised", "minor_nc", audit.id)
+    assert (case["reference"], case["status"], case["grade"], case["audit_id"]) == (
+        "NC-0001",
+        "raised",
+        "minor_nc",
+        audit.id,
+    )
     assert case["statement"] == "Vikarer er ikke med i APV'en" and case["clauses"]
-    observation = people["lead"].post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "observation", "statement": "x"}).json()
+    observation = (
+        people["lead"]
+        .post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "observation", "statement": "x"})
+        .json()
+    )
     assert observation["case_id"] is None
 
 
@@ -58,15 +74,37 @@ def test_the_whole_chain_with_its_refusals(chain, session):
     assert post(qm, f"{path}/root-cause", {"method": "five_whys", "cause": "x"}).status_code == 409
     # the auditor does not write the client's correction
     assert post(lead, f"{path}/correction", {"correction": "x"}).status_code == 403
-    assert post(qm, f"{path}/correction", {"correction": "Vikarer fra uge 48 spurgt og med i APV'en"}).json()["status"] == "corrected"
+    assert (
+        post(qm, f"{path}/correction", {"correction": "Vikarer fra uge 48 spurgt og med i APV'en"}).json()["status"]
+        == "corrected"
+    )
     assert post(qm, f"{path}/root-cause", {"method": "tarot", "cause": "x"}).status_code == 422
-    assert post(qm, f"{path}/root-cause", {"method": "five_whys", "cause": "APV-proceduren nævner kun fastansatte"}).json()["status"] == "cause_found"
+    assert (
+        post(
+            qm, f"{path}/root-cause", {"method": "five_whys", "cause": "APV-proceduren nævner kun fastansatte"}
+        ).json()["status"]
+        == "cause_found"
+    )
     assert post(qm, f"{path}/submit").status_code == 409  # no action yet
     due = (date.today() + timedelta(days=20)).isoformat()
-    action = post(qm, f"{path}/actions", {"description": "Samtale med hver af de berørte vikarer", "owner_id": owner.id, "due_date": due, "prevention_level": "secondary", "scope": "individual"})
+    action = post(
+        qm,
+        f"{path}/actions",
+        {
+            "description": "Samtale med hver af de berørte vikarer",
+            "owner_id": owner.id,
+            "due_date": due,
+            "prevention_level": "secondary",
+            "scope": "individual",
+        },
+    )
     assert action.status_code == 201
     assert [(a["prevention_level"], a["scope"]) for a in action.json()["actions"]] == [("secondary", "individual")]
-    unsaid = post(qm, f"{path}/actions", {"description": "Kursus", "owner_id": owner.id, "due_date": due, "prevention_level": "secondary"})
+    unsaid = post(
+        qm,
+        f"{path}/actions",
+        {"description": "Kursus", "owner_id": owner.id, "due_date": due, "prevention_level": "secondary"},
+    )
     assert unsaid.status_code == 422 and "scope" in unsaid.text
     page = qm.get(f"/cases/{finding['case_id']}").text
     assert "Individual measure" in page and "Anticipate: organise, plan and carry out the work" in page
@@ -75,56 +113,159 @@ def test_the_whole_chain_with_its_refusals(chain, session):
     assert qm.get(f"/api/v1{path}").json()["only_individual_measures_planned"] is True
     assert post(qm, f"{path}/review", {"accept": True}).status_code == 403  # the client does not accept its own plan
     assert post(lead, f"{path}/review", {"accept": False}).status_code == 422  # a reason is required
-    returned = post(lead, f"{path}/review", {"accept": False, "reason": "Kun individuelle tiltag; årsagen er organisatorisk", "individual_measures_only": True}).json()
+    returned = post(
+        lead,
+        f"{path}/review",
+        {
+            "accept": False,
+            "reason": "Kun individuelle tiltag; årsagen er organisatorisk",
+            "individual_measures_only": True,
+        },
+    ).json()
     assert (returned["status"], returned["individual_measures_only"]) == ("cause_found", True)
     # resubmitted with a collective measure, accepted
-    post(qm, f"{path}/actions", {"description": "Bemanding i højsæson aftales før sæsonstart", "owner_id": owner.id, "due_date": due, "prevention_level": "primary", "scope": "collective"})
+    post(
+        qm,
+        f"{path}/actions",
+        {
+            "description": "Bemanding i højsæson aftales før sæsonstart",
+            "owner_id": owner.id,
+            "due_date": due,
+            "prevention_level": "primary",
+            "scope": "collective",
+        },
+    )
     assert post(qm, f"{path}/submit").json()["plan_return_reason"] == ""
     assert post(lead, f"{path}/review", {"accept": True}).json()["status"] == "plan_accepted"
     actions = qm.get(f"/api/v1{path}").json()["actions"]
     # the close gate: actions open
     assert post(qm, f"{path}/close").status_code == 409
-    assert post(own, f"{path}/actions/{actions[0]['id']}/implement", {"note": "Ny procedure v3 godkendt i AMO"}).json()["status"] == "plan_accepted"
+    assert (
+        post(own, f"{path}/actions/{actions[0]['id']}/implement", {"note": "Ny procedure v3 godkendt i AMO"}).json()[
+            "status"
+        ]
+        == "plan_accepted"
+    )
     assert post(own, f"{path}/actions/{actions[0]['id']}/implement", {"note": "igen"}).status_code == 409
-    assert post(own, f"{path}/actions/{actions[1]['id']}/implement", {"note": "Aftale med bureau underskrevet"}).json()["status"] == "implemented"
+    assert (
+        post(own, f"{path}/actions/{actions[1]['id']}/implement", {"note": "Aftale med bureau underskrevet"}).json()[
+            "status"
+        ]
+        == "implemented"
+    )
     # the owner cannot verify their own action; a viewer cannot either
-    assert post(own, f"{path}/verify", {"method": "x", "verified_on": date.today().isoformat(), "result": "effective"}).status_code == 403
-    assert post(people["viewer"], f"{path}/verify", {"method": "x", "verified_on": date.today().isoformat(), "result": "effective"}).status_code == 403
+    assert (
+        post(
+            own, f"{path}/verify", {"method": "x", "verified_on": date.today().isoformat(), "result": "effective"}
+        ).status_code
+        == 403
+    )
+    assert (
+        post(
+            people["viewer"],
+            f"{path}/verify",
+            {"method": "x", "verified_on": date.today().isoformat(), "result": "effective"},
+        ).status_code
+        == 403
+    )
     # not effective: back to root cause, the history kept
-    ineffective = post(lead, f"{path}/verify", {"method": "Interview med vikarer", "verified_on": date.today().isoformat(), "result": "ineffective"}).json()
+    ineffective = post(
+        lead,
+        f"{path}/verify",
+        {"method": "Interview med vikarer", "verified_on": date.today().isoformat(), "result": "ineffective"},
+    ).json()
     assert (ineffective["status"], ineffective["verification_result"]) == ("cause_found", "ineffective")
     assert post(qm, f"{path}/close").status_code == 409  # effectiveness not verified
-    post(qm, f"{path}/actions", {"description": "Introduktion for vikarer på første dag", "owner_id": owner.id, "due_date": due, "prevention_level": "primary", "scope": "collective"})
+    post(
+        qm,
+        f"{path}/actions",
+        {
+            "description": "Introduktion for vikarer på første dag",
+            "owner_id": owner.id,
+            "due_date": due,
+            "prevention_level": "primary",
+            "scope": "collective",
+        },
+    )
     post(qm, f"{path}/submit")
     post(lead, f"{path}/review", {"accept": True})
     third = next(a for a in qm.get(f"/api/v1{path}").json()["actions"] if a["status"] == "open")
     post(own, f"{path}/actions/{third['id']}/implement", {"note": "Introduktionsprogram i brug fra uge 2"})
-    assert post(lead, f"{path}/verify", {"method": "Stikprøve af tre vikarer", "verified_on": (date.today() + timedelta(days=1)).isoformat(), "result": "effective"}).status_code == 422
-    assert post(lead, f"{path}/verify", {"method": "Stikprøve af tre vikarer", "verified_on": date.today().isoformat(), "result": "effective"}).json()["status"] == "verified"
+    assert (
+        post(
+            lead,
+            f"{path}/verify",
+            {
+                "method": "Stikprøve af tre vikarer",
+                "verified_on": (date.today() + timedelta(days=1)).isoformat(),
+                "result": "effective",
+            },
+        ).status_code
+        == 422
+    )
+    assert (
+        post(
+            lead,
+            f"{path}/verify",
+            {"method": "Stikprøve af tre vikarer", "verified_on": date.today().isoformat(), "result": "effective"},
+        ).json()["status"]
+        == "verified"
+    )
     closed = post(qm, f"{path}/close").json()
     assert closed["status"] == "closed" and closed["closed_at"]
     # every step is in the history, with who did it
     history = qm.get(f"/api/v1{path}/history").json()
     steps = [e["action"] for e in history if e["entity"] == "case"]
-    assert steps == ["create", "correction", "root_cause", "submit_plan", "return_plan", "submit_plan", "accept_plan", "implemented",
-                     "verify", "submit_plan", "accept_plan", "implemented", "verify", "close"]
+    assert steps == [
+        "create",
+        "correction",
+        "root_cause",
+        "submit_plan",
+        "return_plan",
+        "submit_plan",
+        "accept_plan",
+        "implemented",
+        "verify",
+        "submit_plan",
+        "accept_plan",
+        "implemented",
+        "verify",
+        "close",
+    ]
     assert sum(e["entity"] == "case_action" and e["action"] == "implement" for e in history) == 3
     assert {e["actor"] for e in history if e["action"] == "verify"} == {"lead@test.example"}
 
 
-
-def test_the_individual_measures_hint_reads_the_scope_not_the_prevention_level(session, make_organisation, make_user, admin):
+def test_the_individual_measures_hint_reads_the_scope_not_the_prevention_level(
+    session, make_organisation, make_user, admin
+):
     organisation = make_organisation()
     owner = make_user("action_owner", organisation=organisation)
 
     def plan(*actions):
-        case = cases.open_case(session=session, actor=admin, organisation_id=organisation.id, source="worker_report", grade="observation",
-                               statement="Travlhed i kundeservice")
+        case = cases.open_case(
+            session=session,
+            actor=admin,
+            organisation_id=organisation.id,
+            source="worker_report",
+            grade="observation",
+            statement="Travlhed i kundeservice",
+        )
         cases.record_correction(session=session, actor=admin, case=case, correction="Ekstra bemanding i denne uge")
-        cases.record_root_cause(session=session, actor=admin, case=case, method="free_text", cause="Bemandingen følger ikke sæsonen")
+        cases.record_root_cause(
+            session=session, actor=admin, case=case, method="free_text", cause="Bemandingen følger ikke sæsonen"
+        )
         for level, scope in actions:
-            cases.add_action(session=session, actor=admin, case=case, description=f"{level} {scope}", owner_id=owner.id,
-                             due_date=date.today() + timedelta(days=30), prevention_level=level, scope=scope)
+            cases.add_action(
+                session=session,
+                actor=admin,
+                case=case,
+                description=f"{level} {scope}",
+                owner_id=owner.id,
+                due_date=date.today() + timedelta(days=30),
+                prevention_level=level,
+                scope=scope,
+            )
         return cases.only_individual_measures(session=session, case=case)
 
     assert plan(("secondary", "collective")) is False  # training for every manager: secondary, and collective
@@ -133,6 +274,7 @@ def test_the_individual_measures_hint_reads_the_scope_not_the_prevention_level(s
     assert plan(("secondary", "individual"), ("tertiary", "individual")) is True
     with pytest.raises(Invalid):
         plan(("primary", "everyone"))
+
 
 def test_deadlines_follow_the_policy_and_overdue_is_computed(session, chain, settings):
     audit, finding, owner, people = chain
@@ -150,7 +292,15 @@ def test_deadlines_follow_the_policy_and_overdue_is_computed(session, chain, set
     next_audit = audit.start_date + timedelta(days=200)
     from auditor.models import Audit
 
-    session.add(Audit(title="Next", audit_type="surveillance", organisation_id=audit.organisation_id, start_date=next_audit, end_date=next_audit))
+    session.add(
+        Audit(
+            title="Next",
+            audit_type="surveillance",
+            organisation_id=audit.organisation_id,
+            start_date=next_audit,
+            end_date=next_audit,
+        )
+    )
     session.flush()
     assert cases.case_row(session=session, case=case, policy=policy).due == next_audit
     # observations have no deadline
@@ -161,11 +311,23 @@ def test_deadlines_follow_the_policy_and_overdue_is_computed(session, chain, set
 def test_the_board_filters_and_counts(chain, make_audit, session, first_item_id):
     audit, finding, owner, people = chain
     qm = people["quality_manager"]
-    people["lead"].post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "major_nc", "statement": "Ingen risikovurdering", "clauses": ["45003:6.1.2"], "tags": {"bek1406": ["workload"]}})
+    people["lead"].post(
+        f"/api/v1/audits/{audit.id}/findings",
+        json={
+            "kind": "major_nc",
+            "statement": "Ingen risikovurdering",
+            "clauses": ["45003:6.1.2"],
+            "tags": {"bek1406": ["workload"]},
+        },
+    )
     assert len(qm.get("/api/v1/cases").json()) == 2
     assert [c["grade"] for c in qm.get("/api/v1/cases", params={"grade": "major_nc"}).json()] == ["major_nc"]
-    assert [c["statement"] for c in qm.get("/api/v1/cases", params={"clause": "6.1"}).json()] == ["Ingen risikovurdering"]
-    assert [c["statement"] for c in qm.get("/api/v1/cases", params={"bek": "workload"}).json()] == ["Ingen risikovurdering"]
+    assert [c["statement"] for c in qm.get("/api/v1/cases", params={"clause": "6.1"}).json()] == [
+        "Ingen risikovurdering"
+    ]
+    assert [c["statement"] for c in qm.get("/api/v1/cases", params={"bek": "workload"}).json()] == [
+        "Ingen risikovurdering"
+    ]
     assert len(qm.get("/api/v1/cases", params={"audit_id": audit.id, "status": "raised"}).json()) == 2
     assert qm.get("/api/v1/cases", params={"overdue": "true"}).json() == []
     page = qm.get("/cases").text
@@ -186,7 +348,17 @@ def test_an_action_owner_sees_only_the_cases_of_their_actions(chain, session, se
     qm = people["quality_manager"]
     post(qm, f"/cases/{finding['case_id']}/correction", {"correction": "x"})
     post(qm, f"/cases/{finding['case_id']}/root-cause", {"method": "free_text", "cause": "y"})
-    post(qm, f"/cases/{finding['case_id']}/actions", {"description": "z", "owner_id": owner.id, "due_date": date.today().isoformat(), "prevention_level": "primary", "scope": "collective"})
+    post(
+        qm,
+        f"/cases/{finding['case_id']}/actions",
+        {
+            "description": "z",
+            "owner_id": owner.id,
+            "due_date": date.today().isoformat(),
+            "prevention_level": "primary",
+            "scope": "collective",
+        },
+    )
     assert [c["id"] for c in people["owner"].get("/api/v1/cases").json()] == [finding["case_id"]]
     assert "z" in people["owner"].get("/cases/mine").text
 
@@ -194,10 +366,32 @@ def test_an_action_owner_sees_only_the_cases_of_their_actions(chain, session, se
 def test_open_a_case_by_hand(chain, session):
     audit, finding, owner, people = chain
     qm = people["quality_manager"]
-    response = qm.post("/api/v1/cases", json={"organisation_id": audit.organisation_id, "source": "worker_report", "grade": "nc", "statement": "Anonym henvendelse om mobning på nattehold"})
-    assert response.status_code == 201 and response.json()["reference"] == "NC-0002" and response.json()["audit_id"] is None
-    assert people["lead"].post("/api/v1/cases", json={"organisation_id": audit.organisation_id, "grade": "nc", "statement": "x"}).status_code == 403
-    assert qm.post("/api/v1/cases", json={"organisation_id": audit.organisation_id, "grade": "conform", "statement": "x"}).status_code == 422
+    response = qm.post(
+        "/api/v1/cases",
+        json={
+            "organisation_id": audit.organisation_id,
+            "source": "worker_report",
+            "grade": "nc",
+            "statement": "Anonym henvendelse om mobning på nattehold",
+        },
+    )
+    assert (
+        response.status_code == 201
+        and response.json()["reference"] == "NC-0002"
+        and response.json()["audit_id"] is None
+    )
+    assert (
+        people["lead"]
+        .post("/api/v1/cases", json={"organisation_id": audit.organisation_id, "grade": "nc", "statement": "x"})
+        .status_code
+        == 403
+    )
+    assert (
+        qm.post(
+            "/api/v1/cases", json={"organisation_id": audit.organisation_id, "grade": "conform", "statement": "x"}
+        ).status_code
+        == 422
+    )
 
 
 def test_deleting_a_finding_takes_an_unstarted_case_and_refuses_a_started_one(chain, session):
@@ -216,8 +410,15 @@ def test_the_next_audit_carries_open_cases_into_its_plan(chain, make_audit, sess
     from auditor.models import Organisation
 
     organisation = session.get(Organisation, audit.organisation_id)
-    following = make_audit(organisation=organisation, title="Overvågningsaudit 2027", start_date=date(2027, 12, 1), end_date=date(2027, 12, 1))
-    entries = session.exec(select(PlanEntry).where(PlanEntry.audit_id == following.id, PlanEntry.kind == "case_follow_up")).all()
+    following = make_audit(
+        organisation=organisation,
+        title="Overvågningsaudit 2027",
+        start_date=date(2027, 12, 1),
+        end_date=date(2027, 12, 1),
+    )
+    entries = session.exec(
+        select(PlanEntry).where(PlanEntry.audit_id == following.id, PlanEntry.kind == "case_follow_up")
+    ).all()
     assert [e.activity for e in entries] == ["NC-0001: Vikarer er ikke med i APV'en"]
     assert session.get(Case, finding["case_id"]).verify_in_audit_id == following.id
 
@@ -226,7 +427,11 @@ def test_the_register_exports(chain):
     audit, finding, owner, people = chain
     qm = people["quality_manager"]
     rows = list(csv.reader(io.StringIO(qm.get("/api/v1/cases.csv", params={"lang": "en"}).text)))
-    assert rows[0][:3] == ["Case", "Organisation", "Source"] and rows[1][0] == "NC-0001" and rows[1][6] == "Vikarer er ikke med i APV'en"
+    assert (
+        rows[0][:3] == ["Case", "Organisation", "Source"]
+        and rows[1][0] == "NC-0001"
+        and rows[1][6] == "Vikarer er ikke med i APV'en"
+    )
     danish = list(csv.reader(io.StringIO(qm.get("/api/v1/cases.csv", params={"lang": "da"}).text)))
     assert danish[0][0] != "Case"
     workbook = load_workbook(io.BytesIO(qm.get("/api/v1/cases.xlsx").content))
@@ -245,16 +450,29 @@ def test_comments_and_attachments(chain, session, tmp_path):
     assert uploaded.status_code == 201
     download = qm.get(f"{path}/attachments/{uploaded.json()['id']}")
     assert download.content == pdf and download.headers["content-type"] == "application/pdf"
-    fake = qm.post(f"{path}/attachments", files={"file": ("not-really.pdf", b"<script>alert(1)</script>", "application/pdf")})
+    fake = qm.post(
+        f"{path}/attachments", files={"file": ("not-really.pdf", b"<script>alert(1)</script>", "application/pdf")}
+    )
     assert fake.status_code == 422 and "really" in fake.json()["detail"]
-    assert qm.post(f"{path}/attachments", files={"file": ("x.exe", b"MZ...", "application/octet-stream")}).status_code == 422
-    assert people["viewer"].post(f"{path}/attachments", files={"file": ("a.pdf", pdf, "application/pdf")}).status_code == 403
+    assert (
+        qm.post(f"{path}/attachments", files={"file": ("x.exe", b"MZ...", "application/octet-stream")}).status_code
+        == 422
+    )
+    assert (
+        people["viewer"].post(f"{path}/attachments", files={"file": ("a.pdf", pdf, "application/pdf")}).status_code
+        == 403
+    )
 
 
 def test_deleting_a_finding_takes_its_raised_cases_attachments_and_their_files(chain, session):
     audit, finding, owner, people = chain
     pdf = b"%PDF-1.4\n% APV for vikarer\n"
-    assert people["quality_manager"].post(f"/api/v1/cases/{finding['case_id']}/attachments", files={"file": ("apv.pdf", pdf, "application/pdf")}).status_code == 201
+    assert (
+        people["quality_manager"]
+        .post(f"/api/v1/cases/{finding['case_id']}/attachments", files={"file": ("apv.pdf", pdf, "application/pdf")})
+        .status_code
+        == 201
+    )
     assert session.exec(select(Blob.content)).all() == [pdf]
     assert people["lead"].delete(f"/api/v1/audits/{audit.id}/findings/{finding['id']}").status_code == 204
     assert session.exec(select(CaseAttachment)).all() == [] and session.exec(select(Blob)).all() == []
@@ -262,13 +480,27 @@ def test_deleting_a_finding_takes_its_raised_cases_attachments_and_their_files(c
 
 def test_tracking_an_observation_as_a_case(chain, session):
     audit, finding, owner, people = chain
-    observation = people["lead"].post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "observation", "statement": "Trivselsmålingen er tre år gammel"}).json()
+    observation = (
+        people["lead"]
+        .post(
+            f"/api/v1/audits/{audit.id}/findings",
+            json={"kind": "observation", "statement": "Trivselsmålingen er tre år gammel"},
+        )
+        .json()
+    )
     response = people["lead"].post(f"/api/v1/audits/{audit.id}/findings/{observation['id']}/track")
     assert response.status_code == 201 and response.json()["grade"] == "observation"
-    assert people["lead"].post(f"/api/v1/audits/{audit.id}/findings/{observation['id']}/track").json()["id"] == response.json()["id"]
+    assert (
+        people["lead"].post(f"/api/v1/audits/{audit.id}/findings/{observation['id']}/track").json()["id"]
+        == response.json()["id"]
+    )
     page = people["lead"].get(f"/audits/{audit.id}/findings").text
     assert f'href="/cases/{response.json()["id"]}"' in page and "Follow up as a case" not in page
-    other = people["lead"].post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "ofi", "statement": "Overvej fælles møder"}).json()
+    other = (
+        people["lead"]
+        .post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "ofi", "statement": "Overvej fælles møder"})
+        .json()
+    )
     assert "Follow up as a case" in people["lead"].get(f"/audits/{audit.id}/findings").text
     via_page = people["lead"].post(f"/audits/{audit.id}/findings/{other['id']}/track", follow_redirects=False)
     assert via_page.status_code == 303 and via_page.headers["location"].startswith("/cases/")
@@ -279,19 +511,37 @@ def test_the_case_page_takes_steps_and_keeps_the_text_when_one_is_refused(chain,
     qm, lead = people["quality_manager"], people["lead"]
     page = qm.get(f"/cases/{finding['case_id']}").text
     assert f'action="/cases/{finding["case_id"]}/step/correction"' in page
-    assert 'step/review' not in page  # not a step for the client
-    assert 'step/correction' not in lead.get(f"/cases/{finding['case_id']}").text
-    done = qm.post(f"/cases/{finding['case_id']}/step/correction", data={"correction": "Vikarer spurgt"}, follow_redirects=False)
+    assert "step/review" not in page  # not a step for the client
+    assert "step/correction" not in lead.get(f"/cases/{finding['case_id']}").text
+    done = qm.post(
+        f"/cases/{finding['case_id']}/step/correction", data={"correction": "Vikarer spurgt"}, follow_redirects=False
+    )
     assert done.status_code == 303 and done.headers["location"].endswith("#correction")
     refused = qm.post(f"/cases/{finding['case_id']}/step/submit", data={})
     assert refused.status_code == 409 and "not possible while the case is corrected" in refused.text
     typed = qm.post(f"/cases/{finding['case_id']}/step/root_cause", data={"method": "five_whys", "cause": ""})
     assert typed.status_code == 422 and "Record the root cause." in typed.text
     assert session.get(Case, finding["case_id"]).status == "corrected"
-    qm.post(f"/cases/{finding['case_id']}/step/root_cause", data={"method": "five_whys", "cause": "Proceduren nævner kun fastansatte"})
-    kept = qm.post(f"/cases/{finding['case_id']}/step/add_action", data={"description": "Min plan", "owner_id": str(owner.id), "due_date": "not a date", "prevention_level": "primary", "scope": "collective"})
+    qm.post(
+        f"/cases/{finding['case_id']}/step/root_cause",
+        data={"method": "five_whys", "cause": "Proceduren nævner kun fastansatte"},
+    )
+    kept = qm.post(
+        f"/cases/{finding['case_id']}/step/add_action",
+        data={
+            "description": "Min plan",
+            "owner_id": str(owner.id),
+            "due_date": "not a date",
+            "prevention_level": "primary",
+            "scope": "collective",
+        },
+    )
     assert kept.status_code == 422 and 'value="Min plan"' in kept.text
-    opened = qm.post("/cases", data={"source": "incident", "grade": "nc", "statement": "Trussel mod chauffør ved levering"}, follow_redirects=False)
+    opened = qm.post(
+        "/cases",
+        data={"source": "incident", "grade": "nc", "statement": "Trussel mod chauffør ved levering"},
+        follow_redirects=False,
+    )
     assert opened.status_code == 303
     assert "Trussel mod chauffør" in qm.get(opened.headers["location"]).text
 
@@ -304,55 +554,178 @@ def board_cases(session, make_organisation, admin):
     from auditor.models import Audit, CaseAction
 
     first, second = make_organisation(name="Første A/S"), make_organisation(name="Anden A/S", cvr="87654321")
-    own = Audit(title="Kilde", audit_type="surveillance", organisation_id=first.id, start_date=date(2027, 2, 10), end_date=date(2027, 2, 10))
-    later = Audit(title="Næste", audit_type="surveillance", organisation_id=first.id, start_date=date(2027, 7, 1), end_date=date(2027, 7, 1))
+    own = Audit(
+        title="Kilde",
+        audit_type="surveillance",
+        organisation_id=first.id,
+        start_date=date(2027, 2, 10),
+        end_date=date(2027, 2, 10),
+    )
+    later = Audit(
+        title="Næste",
+        audit_type="surveillance",
+        organisation_id=first.id,
+        start_date=date(2027, 7, 1),
+        end_date=date(2027, 7, 1),
+    )
     session.add_all([own, later])
     session.flush()
     made = {}
     for label, organisation, grade, status, opened, audit in [
-        ("major raised", first, "major_nc", "raised", datetime(2027, 4, 1, 8, tzinfo=UTC), None),            # correction due 05-01: late
-        ("major corrected", first, "major_nc", "corrected", datetime(2027, 5, 20, 23, 30, tzinfo=UTC), None),  # plan due 06-19
-        ("major accepted", first, "major_nc", "plan_accepted", datetime(2027, 1, 1, 12, tzinfo=UTC), None),  # verification due 04-01: late
-        ("minor submitted", first, "minor_nc", "plan_submitted", datetime(2027, 2, 1, tzinfo=UTC), own),     # the next audit, not its own: 07-01
-        ("minor implemented", first, "minor_nc", "implemented", datetime(2027, 3, 1, tzinfo=UTC), None),    # the next audit: 07-01
-        ("observation late action", first, "observation", "cause_found", datetime(2027, 1, 1, tzinfo=UTC), None),  # no deadline, a late action
-        ("major closed", first, "major_nc", "closed", datetime(2026, 1, 1, tzinfo=UTC), None),               # closed: nothing due
-        ("minor cause found", first, "minor_nc", "cause_found", datetime(2027, 5, 15, tzinfo=UTC), None),   # plan due 06-14
-        ("minor no next audit", second, "minor_nc", "plan_accepted", datetime(2027, 1, 1, tzinfo=UTC), None),  # no audit to verify at
+        (
+            "major raised",
+            first,
+            "major_nc",
+            "raised",
+            datetime(2027, 4, 1, 8, tzinfo=UTC),
+            None,
+        ),  # correction due 05-01: late
+        (
+            "major corrected",
+            first,
+            "major_nc",
+            "corrected",
+            datetime(2027, 5, 20, 23, 30, tzinfo=UTC),
+            None,
+        ),  # plan due 06-19
+        (
+            "major accepted",
+            first,
+            "major_nc",
+            "plan_accepted",
+            datetime(2027, 1, 1, 12, tzinfo=UTC),
+            None,
+        ),  # verification due 04-01: late
+        (
+            "minor submitted",
+            first,
+            "minor_nc",
+            "plan_submitted",
+            datetime(2027, 2, 1, tzinfo=UTC),
+            own,
+        ),  # the next audit, not its own: 07-01
+        (
+            "minor implemented",
+            first,
+            "minor_nc",
+            "implemented",
+            datetime(2027, 3, 1, tzinfo=UTC),
+            None,
+        ),  # the next audit: 07-01
+        (
+            "observation late action",
+            first,
+            "observation",
+            "cause_found",
+            datetime(2027, 1, 1, tzinfo=UTC),
+            None,
+        ),  # no deadline, a late action
+        ("major closed", first, "major_nc", "closed", datetime(2026, 1, 1, tzinfo=UTC), None),  # closed: nothing due
+        (
+            "minor cause found",
+            first,
+            "minor_nc",
+            "cause_found",
+            datetime(2027, 5, 15, tzinfo=UTC),
+            None,
+        ),  # plan due 06-14
+        (
+            "minor no next audit",
+            second,
+            "minor_nc",
+            "plan_accepted",
+            datetime(2027, 1, 1, tzinfo=UTC),
+            None,
+        ),  # no audit to verify at
     ]:
-        case = cases.open_case(session=session, actor=None, organisation_id=organisation.id, statement=label, grade=grade,
-                               audit_id=audit.id if audit else None, clauses=["45003:6.1.2"] if grade == "major_nc" else ["45003:7.2"],
-                               tags={"bek1406": ["workload"] if grade == "minor_nc" else []})
+        case = cases.open_case(
+            session=session,
+            actor=None,
+            organisation_id=organisation.id,
+            statement=label,
+            grade=grade,
+            audit_id=audit.id if audit else None,
+            clauses=["45003:6.1.2"] if grade == "major_nc" else ["45003:7.2"],
+            tags={"bek1406": ["workload"] if grade == "minor_nc" else []},
+        )
         case.status, case.opened_at = v.CaseStatus(status), opened
         made[label] = case
-    session.add(CaseAction(case_id=made["observation late action"].id, description="x", owner_id=admin.id, due_date=date(2027, 5, 1), prevention_level="primary"))
-    session.add(CaseAction(case_id=made["major closed"].id, description="x", owner_id=admin.id, due_date=date(2026, 2, 1), prevention_level="primary"))
+    session.add(
+        CaseAction(
+            case_id=made["observation late action"].id,
+            description="x",
+            owner_id=admin.id,
+            due_date=date(2027, 5, 1),
+            prevention_level="primary",
+        )
+    )
+    session.add(
+        CaseAction(
+            case_id=made["major closed"].id,
+            description="x",
+            owner_id=admin.id,
+            due_date=date(2026, 2, 1),
+            prevention_level="primary",
+        )
+    )
     session.flush()
     return made
 
 
-SOONEST_FIRST = [("major accepted", date(2027, 4, 1), True), ("major raised", date(2027, 5, 1), True), ("minor cause found", date(2027, 6, 14), False),
-                 ("major corrected", date(2027, 6, 19), False), ("minor submitted", date(2027, 7, 1), False), ("minor implemented", date(2027, 7, 1), False),
-                 ("observation late action", None, True), ("major closed", None, False), ("minor no next audit", None, False)]
+SOONEST_FIRST = [
+    ("major accepted", date(2027, 4, 1), True),
+    ("major raised", date(2027, 5, 1), True),
+    ("minor cause found", date(2027, 6, 14), False),
+    ("major corrected", date(2027, 6, 19), False),
+    ("minor submitted", date(2027, 7, 1), False),
+    ("minor implemented", date(2027, 7, 1), False),
+    ("observation late action", None, True),
+    ("major closed", None, False),
+    ("minor no next audit", None, False),
+]
 
 
 def test_the_board_orders_by_due_date_and_computes_overdue(board_cases, session, admin, settings):
     """What the board computed in Python before it moved into SQL: soonest due first, then no due date, by organisation and number."""
+
     def board(**filters):
-        found = cases.board(session=session, actor=admin, policy=settings.deadline_policy, filters=cases.BoardFilters(**filters), today=date(2027, 6, 1))
+        found = cases.board(
+            session=session,
+            actor=admin,
+            policy=settings.deadline_policy,
+            filters=cases.BoardFilters(**filters),
+            today=date(2027, 6, 1),
+        )
         return found, [(row.case.statement, row.due, row.overdue) for row in found.rows]
 
     found, rows = board()
     assert rows == SOONEST_FIRST
-    assert (found.counts["total"], found.counts["open"], found.counts["overdue"], found.counts["plan_accepted"]) == (9, 8, 3, 2)
+    assert (found.counts["total"], found.counts["open"], found.counts["overdue"], found.counts["plan_accepted"]) == (
+        9,
+        8,
+        3,
+        2,
+    )
     assert board(overdue=True)[1] == [row for row in SOONEST_FIRST if row[2]]
     assert board(overdue=False)[1] == [row for row in SOONEST_FIRST if not row[2]]
     assert board(overdue=True, grade="major_nc")[1] == SOONEST_FIRST[:2]
-    assert [row[0] for row in board(clause="6.1")[1]] == ["major accepted", "major raised", "major corrected", "major closed"]
+    assert [row[0] for row in board(clause="6.1")[1]] == [
+        "major accepted",
+        "major raised",
+        "major corrected",
+        "major closed",
+    ]
     assert [row[0] for row in board(clause="45001:6.1")[1]] == []
-    assert [row[0] for row in board(bek="workload", include_closed=False)[1]] == ["minor cause found", "minor submitted", "minor implemented", "minor no next audit"]
+    assert [row[0] for row in board(bek="workload", include_closed=False)[1]] == [
+        "minor cause found",
+        "minor submitted",
+        "minor implemented",
+        "minor no next audit",
+    ]
     for label, due, overdue in SOONEST_FIRST:  # one case alone gets the same answer
-        row = cases.case_row(session=session, case=board_cases[label], policy=settings.deadline_policy, today=date(2027, 6, 1))
+        row = cases.case_row(
+            session=session, case=board_cases[label], policy=settings.deadline_policy, today=date(2027, 6, 1)
+        )
         assert (row.due, row.overdue) == (due, overdue), label
 
 
@@ -365,7 +738,7 @@ def test_the_board_pages(board_cases, client):
     assert 'offset=4>; rel="next"' in pages[0].headers["Link"] and 'rel="next"' not in pages[2].headers["Link"]
     majors = client.get("/api/v1/cases", params={"grade": "major_nc", "limit": 2})
     assert len(majors.json()) == 2 and majors.headers["X-Total-Count"] == "4"
-    assert "grade=major_nc&limit=2&offset=2>; rel=\"next\"" in majors.headers["Link"]
+    assert 'grade=major_nc&limit=2&offset=2>; rel="next"' in majors.headers["Link"]
     assert client.get("/api/v1/cases", params={"limit": 201}).status_code == 422
     page = client.get("/cases", params={"grade": "major_nc", "limit": 2}).text
     assert page.count('<tr class="') == 2 and "1–2 of 4" in page
@@ -381,8 +754,16 @@ def test_the_board_names_only_owners_of_cases_you_may_see(chain, make_user, logi
     path = f"/cases/{finding['case_id']}"
     post(people["quality_manager"], f"{path}/correction", {"correction": "Spurgt"})
     post(people["quality_manager"], f"{path}/root-cause", {"method": "free_text", "cause": "Procedure"})
-    post(people["quality_manager"], f"{path}/actions", {"description": "Ny procedure", "owner_id": owner.id,
-                                                       "due_date": (date.today() + timedelta(days=9)).isoformat(), "prevention_level": "primary"})
+    post(
+        people["quality_manager"],
+        f"{path}/actions",
+        {
+            "description": "Ny procedure",
+            "owner_id": owner.id,
+            "due_date": (date.today() + timedelta(days=9)).isoformat(),
+            "prevention_level": "primary",
+        },
+    )
     assert "Driftschef" in people["lead"].get("/cases").text
     outsider = login(make_user("auditor", name="Udenforstående"))
     assert "Driftschef" not in outsider.get("/cases").text
@@ -400,7 +781,16 @@ def test_the_case_page_offers_each_owner_only_their_own_actions(chain, make_user
     post(qm, f"{path}/root-cause", {"method": "free_text", "cause": "Procedure"})
     due = (date.today() + timedelta(days=9)).isoformat()
     for who in (owner, other):
-        post(qm, f"{path}/actions", {"description": f"Handling for {who.name}", "owner_id": who.id, "due_date": due, "prevention_level": "primary"})
+        post(
+            qm,
+            f"{path}/actions",
+            {
+                "description": f"Handling for {who.name}",
+                "owner_id": who.id,
+                "due_date": due,
+                "prevention_level": "primary",
+            },
+        )
     post(qm, f"{path}/submit")
     assert post(people["lead"], f"{path}/review", {"accept": True}).json()["status"] == "plan_accepted"
     forms = lambda client: client.get(path).text.count('action="/cases/' + str(finding["case_id"]) + '/step/implement"')  # noqa: E731
@@ -415,12 +805,24 @@ def test_a_carried_over_case_reads_in_the_reader_s_language(chain, make_audit, s
     from auditor.models import Organisation
 
     organisation = session.get(Organisation, audit.organisation_id)
-    following = make_audit(organisation=organisation, title="Overvågningsaudit 2027", start_date=date(2027, 12, 1), end_date=date(2027, 12, 1))
-    entry = session.exec(select(PlanEntry).where(PlanEntry.audit_id == following.id, PlanEntry.kind == "case_follow_up")).one()
+    following = make_audit(
+        organisation=organisation,
+        title="Overvågningsaudit 2027",
+        start_date=date(2027, 12, 1),
+        end_date=date(2027, 12, 1),
+    )
+    entry = session.exec(
+        select(PlanEntry).where(PlanEntry.audit_id == following.id, PlanEntry.kind == "case_follow_up")
+    ).one()
     assert entry.auditee_role == "follow_up"
     danish, english = login(lead, language="da"), login(lead, language="en")
-    assert "Følg op" in danish.get(f"/audits/{following.id}").text and "Follow up" not in danish.get(f"/audits/{following.id}").text
+    assert (
+        "Følg op" in danish.get(f"/audits/{following.id}").text
+        and "Follow up" not in danish.get(f"/audits/{following.id}").text
+    )
     assert "Follow up" in english.get(f"/audits/{following.id}").text
     report = danish.get(f"/api/v1/audits/{following.id}/report.docx", params={"lang": "da"})
-    cells = [cell.text for table in Document(io.BytesIO(report.content)).tables for row in table.rows for cell in row.cells]
+    cells = [
+        cell.text for table in Document(io.BytesIO(report.content)).tables for row in table.rows for cell in row.cells
+    ]
     assert "Følg op" in cells and "Follow up" not in cells

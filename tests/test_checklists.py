@@ -53,11 +53,23 @@ def test_a_valid_file_loads(write_checklist):
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (('question: {da: "Hvordan?", en: "How?"}', 'question: {da: "Hvordan?"}'), "item custom.a1: field 'question.en': Field required"),
+        (
+            ('question: {da: "Hvordan?", en: "How?"}', 'question: {da: "Hvordan?"}'),
+            "item custom.a1: field 'question.en': Field required",
+        ),
         (("bek1406: [workload]", "bek1406: [stress]"), "item custom.a1: field 'tags.bek1406': unknown value 'stress'"),
-        (('clauses: ["45003:6.1.2"]', 'clauses: ["ISO 45003 6.1.2"]'), "item custom.a1: field 'clauses': clause 'ISO 45003 6.1.2' must look like"),
-        (('code: "A-1"', 'code: "A-1"\n        gudiance: {da: "x", en: "y"}'), "item custom.a1: field 'gudiance': is not a field of this format"),
-        (("prevention: primary", "prevention: quaternary"), "item custom.a1: field 'tags.prevention': unknown value 'quaternary'"),
+        (
+            ('clauses: ["45003:6.1.2"]', 'clauses: ["ISO 45003 6.1.2"]'),
+            "item custom.a1: field 'clauses': clause 'ISO 45003 6.1.2' must look like",
+        ),
+        (
+            ('code: "A-1"', 'code: "A-1"\n        gudiance: {da: "x", en: "y"}'),
+            "item custom.a1: field 'gudiance': is not a field of this format",
+        ),
+        (
+            ("prevention: primary", "prevention: quaternary"),
+            "item custom.a1: field 'tags.prevention': unknown value 'quaternary'",
+        ),
         (("id: custom.a1", "id: Custom A1"), "field 'id': String should match pattern"),
         (('version: "1"', 'version: ""'), "field 'version': String should have at least 1 character"),
         (("format: 1", "format: 2"), "field 'format': Input should be 1"),
@@ -72,20 +84,26 @@ def test_a_broken_file_names_the_item_and_the_field(write_checklist, change, exp
     assert all(message.startswith(f"{path}: ") for message in messages)
 
 
-STEP = VALID.replace('code: "A-1"', 'code: "A-1"\n        kind: step').replace('clauses: ["45003:6.1.2"]\n        ', "").replace(
-    "\n        tags: {bek1406: [workload], actors: [employees], prevention: primary}", "")
+STEP = (
+    VALID.replace('code: "A-1"', 'code: "A-1"\n        kind: step')
+    .replace('clauses: ["45003:6.1.2"]\n        ', "")
+    .replace("\n        tags: {bek1406: [workload], actors: [employees], prevention: primary}", "")
+)
 
 
 def test_a_step_loads_and_takes_no_clauses_and_no_tags(write_checklist):
     assert STEP != VALID and "kind: step" in STEP and "clauses" not in STEP and "tags" not in STEP
     loaded, errors = parse_file(write_checklist(STEP))
     assert errors == [] and [item.kind for item in loaded.checklist.items()] == [v.ItemKind.STEP]
-    assert [item.kind for item in parse_file(write_checklist(VALID, "question.yaml"))[0].checklist.items()] == [v.ItemKind.QUESTION]
+    assert [item.kind for item in parse_file(write_checklist(VALID, "question.yaml"))[0].checklist.items()] == [
+        v.ItemKind.QUESTION
+    ]
     with_clauses = STEP.replace("kind: step", 'kind: step\n        clauses: ["45001:9.2.2"]')
     with_tags = STEP.replace("kind: step", "kind: step\n        tags: {prevention: primary}")
     for broken in (with_clauses, with_tags):
         assert errors_for(write_checklist, broken) == [
-            f"{write_checklist(broken)}: item custom.a1: a step is the auditor's own work: it takes no clauses and no tags"]
+            f"{write_checklist(broken)}: item custom.a1: a step is the auditor's own work: it takes no clauses and no tags"
+        ]
     assert "item custom.a1: field 'kind'" in errors_for(write_checklist, STEP.replace("kind: step", "kind: task"))[0]
 
 
@@ -96,7 +114,9 @@ def test_an_item_without_id_is_named_by_position(write_checklist):
 
 
 def test_yaml_syntax_errors_give_the_line(write_checklist):
-    messages = errors_for(write_checklist, VALID.replace('title: {da: "Afsnit", en: "Section"}', 'title: {da: "Afsnit", en: "Section"'))
+    messages = errors_for(
+        write_checklist, VALID.replace('title: {da: "Afsnit", en: "Section"}', 'title: {da: "Afsnit", en: "Section"')
+    )
     assert len(messages) == 1 and "line " in messages[0] and "not valid YAML" in messages[0]
 
 
@@ -106,12 +126,16 @@ def test_a_key_written_twice_is_refused(write_checklist):
 
 
 def test_item_ids_must_be_unique_within_a_file(write_checklist):
-    doubled = VALID + textwrap.indent(textwrap.dedent(
-        """\
+    doubled = VALID + textwrap.indent(
+        textwrap.dedent(
+            """\
           - id: custom.a1
             code: "A-2"
             question: {da: "Igen?", en: "Again?"}
-        """), "      ")
+        """
+        ),
+        "      ",
+    )
     messages = errors_for(write_checklist, doubled)
     assert any("item custom.a1: field 'id': appears more than once" in m for m in messages), messages
 
@@ -157,9 +181,37 @@ def test_customer_checklists_load_from_the_configured_folder(write_checklist, tm
 # The shipped library
 
 ISO_CLAUSES = [
-    "4.1.1", "4.1.2", "4.1.3", "4.2", "4.3", "4.4", "5.1", "5.2", "5.3", "5.4", "6.1.1", "6.1.2", "6.2",
-    "7.1", "7.2", "7.3", "7.4", "7.5.1", "7.5.2", "8.1.1", "8.1.2", "8.1.3", "8.1.4", "8.2", "8.3", "9.1", "9.2", "9.3",
-    "10.1", "10.2", "10.3",
+    "4.1.1",
+    "4.1.2",
+    "4.1.3",
+    "4.2",
+    "4.3",
+    "4.4",
+    "5.1",
+    "5.2",
+    "5.3",
+    "5.4",
+    "6.1.1",
+    "6.1.2",
+    "6.2",
+    "7.1",
+    "7.2",
+    "7.3",
+    "7.4",
+    "7.5.1",
+    "7.5.2",
+    "8.1.1",
+    "8.1.2",
+    "8.1.3",
+    "8.1.4",
+    "8.2",
+    "8.3",
+    "9.1",
+    "9.2",
+    "9.3",
+    "10.1",
+    "10.2",
+    "10.3",
 ]
 
 
@@ -180,20 +232,37 @@ def test_change_and_procurement_items_are_anchored_to_8_1_3_and_8_1_4(library):
                     return {ref for ref in item.clauses if ref.startswith("45003:")}
         raise AssertionError(f"no item {item_id}")
 
-    change = ["iso45003.8.1.3.change-assessment", "iso45003.8.1.3.change-sample", "at-external.sl.change", "at-external.amo.consulted-on-change",
-              "at-external.ma.change", "at-internal.conduct.sl.change", "at-internal.conduct.amo.consulted-on-change", "at-internal.conduct.ma.change"]
+    change = [
+        "iso45003.8.1.3.change-assessment",
+        "iso45003.8.1.3.change-sample",
+        "at-external.sl.change",
+        "at-external.amo.consulted-on-change",
+        "at-external.ma.change",
+        "at-internal.conduct.sl.change",
+        "at-internal.conduct.amo.consulted-on-change",
+        "at-internal.conduct.ma.change",
+    ]
     procurement = ["iso45003.8.1.4.contractors-procurement"]
     both = ["at-external.hr.change-procurement", "at-internal.conduct.hr.change-procurement"]
-    assert {item_id: "45003:8.1.3" in first_45003(item_id) for item_id in change + both} == dict.fromkeys(change + both, True)
-    assert {item_id: "45003:8.1.4" in first_45003(item_id) for item_id in procurement + both} == dict.fromkeys(procurement + both, True)
+    assert {item_id: "45003:8.1.3" in first_45003(item_id) for item_id in change + both} == dict.fromkeys(
+        change + both, True
+    )
+    assert {item_id: "45003:8.1.4" in first_45003(item_id) for item_id in procurement + both} == dict.fromkeys(
+        procurement + both, True
+    )
     assert not any("45003:8.1.1" in first_45003(item_id) for item_id in change + procurement + both)
 
 
 def test_every_iso_45003_clause_cited_is_a_clause_of_the_iso_checklist(library):
     """A finding filed under "45003:8.1" or "45003:6.1" lands beside the clauses the management review counts."""
     clauses = {path[-1].code for path, _ in library.get("iso45003-clauses").checklist.walk()}
-    stray = {(item.code, ref) for loaded in library for item in loaded.checklist.items() for ref in item.clauses
-             if ref.startswith("45003:") and ref.removeprefix("45003:") not in clauses}
+    stray = {
+        (item.code, ref)
+        for loaded in library
+        for item in loaded.checklist.items()
+        for ref in item.clauses
+        if ref.startswith("45003:") and ref.removeprefix("45003:") not in clauses
+    }
     assert stray == set()
 
 
@@ -217,7 +286,14 @@ def test_the_internal_audit_follows_the_four_phases_and_interviews_every_actor(l
     checklist = library.get("at-internal-audit").checklist
     assert len(checklist.sections) == 4
     actors = {actor for item in checklist.items() for actor in item.tags.actors}
-    assert actors >= {"strategic_management", "management_of_managers", "first_line_management", "cooperation_bodies", "staff_functions", "employees"}
+    assert actors >= {
+        "strategic_management",
+        "management_of_managers",
+        "first_line_management",
+        "cooperation_bodies",
+        "staff_functions",
+        "employees",
+    }
 
 
 def test_the_internal_audit_s_own_phases_are_steps_and_its_interviews_questions(library):
@@ -239,19 +315,36 @@ def test_violence_outside_working_hours_and_section_5_have_bek_tags_of_their_own
     assert v.Bek1406Factor.GENERAL_S5 in items["screening.t1.hours.assessment"].tags.bek1406  # night work
     assert v.Bek1406Factor.GENERAL_S5 in items["screening.bek.general-s5.assessment"].tags.bek1406
     assert v.Bek1406Factor.VIOLENCE_OUTSIDE_HOURS in items["at-external.vap.violence"].tags.bek1406
-    assert [translate(v.BEK1406_FACTORS[factor].label, "da") for factor in (v.Bek1406Factor.VIOLENCE_OUTSIDE_HOURS, v.Bek1406Factor.GENERAL_S5)] == [
-        "Arbejdsrelateret vold uden for arbejdstid", "Øvrige påvirkninger (§ 5)"]
+    assert [
+        translate(v.BEK1406_FACTORS[factor].label, "da")
+        for factor in (v.Bek1406Factor.VIOLENCE_OUTSIDE_HOURS, v.Bek1406Factor.GENERAL_S5)
+    ] == ["Arbejdsrelateret vold uden for arbejdstid", "Øvrige påvirkninger (§ 5)"]
 
 
 def test_prevention_levels_follow_one_rule(library):
     """Handling a problem that has arisen, and building competence, is secondary prevention; assessing is no prevention."""
     items = {item.id: item for loaded in library for item in loaded.checklist.items()}
-    handling = ["at-internal.conduct.lm.offensive-violence", "screening.bek.offensive-behaviour.handling", "screening.t2.bullying.assessment"]
-    competence = ["iso45003.7.2.manager-training", "iso45003.7.2.worker-instruction", "at-external.ll.competence", "at-internal.conduct.ll.competence"]
-    assessment = [f"at-external.vap.{factor}" for factor in ("workload", "unclear-demands", "emotional-demands", "offensive-behaviour", "violence")]
-    assert {item_id: items[item_id].tags.prevention for item_id in handling + competence} == dict.fromkeys(handling + competence, v.PreventionLevel.SECONDARY)
-    assert {item_id: items[item_id].tags.prevention for item_id in [*assessment, "at-external.lm.violence"]} == dict.fromkeys(
-        [*assessment, "at-external.lm.violence"], None)
+    handling = [
+        "at-internal.conduct.lm.offensive-violence",
+        "screening.bek.offensive-behaviour.handling",
+        "screening.t2.bullying.assessment",
+    ]
+    competence = [
+        "iso45003.7.2.manager-training",
+        "iso45003.7.2.worker-instruction",
+        "at-external.ll.competence",
+        "at-internal.conduct.ll.competence",
+    ]
+    assessment = [
+        f"at-external.vap.{factor}"
+        for factor in ("workload", "unclear-demands", "emotional-demands", "offensive-behaviour", "violence")
+    ]
+    assert {item_id: items[item_id].tags.prevention for item_id in handling + competence} == dict.fromkeys(
+        handling + competence, v.PreventionLevel.SECONDARY
+    )
+    assert {
+        item_id: items[item_id].tags.prevention for item_id in [*assessment, "at-external.lm.violence"]
+    } == dict.fromkeys([*assessment, "at-external.lm.violence"], None)
 
 
 def test_the_external_guide_has_a_walk_round_and_asks_the_md_22_roles(library):
@@ -271,20 +364,35 @@ def test_a_question_bank_per_bek_factor_for_deep_dives(library):
     assert {factor: n for factor, n in per_factor.items() if not 4 <= n <= 8} == {}
     assert all(len(item.tags.bek1406) == 1 for item in checklist.items())  # a finding on one question names one factor
     assert checklist.title.da.endswith("– inspireret af Arbejdstilsynets spørgeguider")
-    assert "inspireret af Arbejdstilsynets" in checklist.attribution.da and "Ikke Arbejdstilsynets egne spørgsmål" in checklist.attribution.da
+    assert (
+        "inspireret af Arbejdstilsynets" in checklist.attribution.da
+        and "Ikke Arbejdstilsynets egne spørgsmål" in checklist.attribution.da
+    )
 
 
 # Freezing
 
-def test_editing_a_file_later_never_changes_an_existing_audit(session, write_checklist, tmp_path, make_organisation, admin):
+
+def test_editing_a_file_later_never_changes_an_existing_audit(
+    session, write_checklist, tmp_path, make_organisation, admin
+):
     path = write_checklist(VALID)
     organisation = make_organisation()
-    data = AuditIn(title="Før", audit_type="internal", organisation_id=organisation.id, start_date=date(2026, 1, 5), end_date=date(2026, 1, 5), checklists=["custom-check"])
+    data = AuditIn(
+        title="Før",
+        audit_type="internal",
+        organisation_id=organisation.id,
+        start_date=date(2026, 1, 5),
+        end_date=date(2026, 1, 5),
+        checklists=["custom-check"],
+    )
     audit = audits.create_audit(session=session, actor=admin, data=data, library=load_library([tmp_path]))
 
     path.write_text(VALID.replace('version: "1"', 'version: "2"').replace("Hvordan?", "Hvorfor?"), encoding="utf-8")
     edited = load_library([tmp_path])
-    later = audits.create_audit(session=session, actor=admin, data=data.model_copy(update={"title": "Efter"}), library=edited)
+    later = audits.create_audit(
+        session=session, actor=admin, data=data.model_copy(update={"title": "Efter"}), library=edited
+    )
 
     old_item = audit_structure(session=session, audit_id=audit.id).items["custom.a1"].item
     new_item = audit_structure(session=session, audit_id=later.id).items["custom.a1"].item

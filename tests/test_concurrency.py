@@ -50,7 +50,9 @@ def world(live_database_url, tmp_path_factory, library):
     # A small pool and few threads, as an operator might set them, so the burst is larger than both: requests must
     # queue, not freeze (before requests queued on the event loop, SQLite's lock holder waited for a thread that its
     # waiters held, until the busy timeout ran out).
-    settings = Settings(database_url=url, data_dir=tmp_path_factory.mktemp("burst"), db_pool_size=4, db_max_overflow=4, worker_threads=8)
+    settings = Settings(
+        database_url=url, data_dir=tmp_path_factory.mktemp("burst"), db_pool_size=4, db_max_overflow=4, worker_threads=8
+    )
     server = LiveServer(create_app(settings, engine=settings.make_engine())).start()
     try:
         yield World(server.url, engine, token, audit.id, [item.id for item in library.get(CHECKLIST).checklist.items()])
@@ -71,7 +73,9 @@ class Outcome:
 
 def call(world: World, method: str, path: str, body: dict | None = None, timeout: float = 120) -> tuple[int, bytes]:
     request = urllib.request.Request(
-        world.url + path, data=json.dumps(body).encode() if body is not None else None, method=method,
+        world.url + path,
+        data=json.dumps(body).encode() if body is not None else None,
+        method=method,
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {world.token}"},
     )
     try:
@@ -117,8 +121,17 @@ def burst(world: World, requests: list[tuple[str, str, dict | None]]) -> Outcome
 
 def test_simultaneous_saves_all_land_and_the_worker_keeps_answering(world):
     items = world.item_ids[:BURST]
-    outcome = burst(world, [("PUT", f"/api/v1/audits/{world.audit_id}/responses/{quote(item, safe='')}",
-                             {"verdict": "conform", "note": f"Burst note {n}", "version": 0}) for n, item in enumerate(items)])
+    outcome = burst(
+        world,
+        [
+            (
+                "PUT",
+                f"/api/v1/audits/{world.audit_id}/responses/{quote(item, safe='')}",
+                {"verdict": "conform", "note": f"Burst note {n}", "version": 0},
+            )
+            for n, item in enumerate(items)
+        ],
+    )
     assert outcome.server_errors == []
     assert outcome.statuses == [200] * BURST
     assert max(outcome.health_waits) < HEALTH_LIMIT_S
@@ -130,14 +143,25 @@ def test_simultaneous_saves_all_land_and_the_worker_keeps_answering(world):
 def test_simultaneous_saves_of_one_item_conflict_cleanly(world):
     """Writers racing for the same row: one wins, the others get the 409 that offers both versions, none a 5xx."""
     item = quote(world.item_ids[-1], safe="")
-    outcome = burst(world, [("PUT", f"/api/v1/audits/{world.audit_id}/responses/{item}", {"note": f"Tablet {n}", "version": 0}) for n in range(BURST)])
+    outcome = burst(
+        world,
+        [
+            ("PUT", f"/api/v1/audits/{world.audit_id}/responses/{item}", {"note": f"Tablet {n}", "version": 0})
+            for n in range(BURST)
+        ],
+    )
     assert outcome.server_errors == []
     assert sorted(outcome.statuses) == [200] + [409] * (BURST - 1)
 
 
 def test_simultaneous_report_downloads_all_finish_and_the_worker_keeps_answering(world):
-    outcome = burst(world, [("GET", f"/api/v1/audits/{world.audit_id}/{name}", None)
-                            for name in ["checklist.docx", "report.docx"] * (BURST // 2)])
+    outcome = burst(
+        world,
+        [
+            ("GET", f"/api/v1/audits/{world.audit_id}/{name}", None)
+            for name in ["checklist.docx", "report.docx"] * (BURST // 2)
+        ],
+    )
     assert outcome.server_errors == []
     assert set(outcome.statuses) == {200}
     assert max(outcome.health_waits) < HEALTH_LIMIT_S
@@ -164,9 +188,18 @@ def test_no_route_or_dependency_runs_blocking_work_on_the_event_loop(app):
             yield from coroutines(sub)
 
     # FastAPI 0.165 keeps included routers nested: app.routes alone holds no APIRoute, so walk the route contexts.
-    routes = [context.original_route for context in iter_route_contexts(app.routes) if isinstance(context.original_route, APIRoute)]
+    routes = [
+        context.original_route
+        for context in iter_route_contexts(app.routes)
+        if isinstance(context.original_route, APIRoute)
+    ]
     assert len(routes) > 100
-    found = {f"{call.__module__}.{call.__qualname__}" for route in routes for call in coroutines(route.dependant) if call not in allowed}
+    found = {
+        f"{call.__module__}.{call.__qualname__}"
+        for route in routes
+        for call in coroutines(route.dependant)
+        if call not in allowed
+    }
     assert found == set()
 
 
@@ -204,11 +237,16 @@ def test_a_request_that_gets_no_connection_in_time_is_told_to_retry(database_url
     Retry-After (the tablet sends it again), never a freeze and never a 500."""
     from fastapi.testclient import TestClient
 
-    settings = Settings(database_url=database_url, data_dir=tmp_path, db_pool_size=1, db_max_overflow=0, db_pool_timeout=0.5)
+    settings = Settings(
+        database_url=database_url, data_dir=tmp_path, db_pool_size=1, db_max_overflow=0, db_pool_timeout=0.5
+    )
     engine = settings.make_engine()
     app = create_app(settings, engine=engine, library=library)
     try:
-        with TestClient(app, raise_server_exceptions=False, headers={"Accept-Language": "en"}) as client, engine.connect():  # the only connection, held
+        with (
+            TestClient(app, raise_server_exceptions=False, headers={"Accept-Language": "en"}) as client,
+            engine.connect(),
+        ):  # the only connection, held
             api = client.get("/api/v1/audits", headers={"Authorization": "Bearer not-checked-yet"})
             page = client.get("/login")
         assert (api.status_code, api.headers.get("Retry-After")) == (503, "5")

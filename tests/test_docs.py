@@ -12,7 +12,9 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_setting_is_documented():
-    undocumented = [f"AUDITOR_{name.upper()}" for name in Settings.model_fields if f"`AUDITOR_{name.upper()}`" not in README]
+    undocumented = [
+        f"AUDITOR_{name.upper()}" for name in Settings.model_fields if f"`AUDITOR_{name.upper()}`" not in README
+    ]
     assert undocumented == []
 
 
@@ -21,7 +23,9 @@ def test_the_checklist_table_matches_the_shipped_library():
     rows = re.findall(r"^\| `([a-z0-9._-]+)` \| ([^|]+?) \| (\d+) \|", table, flags=re.MULTILINE)
     shipped = load_library([CHECKLISTS_DIR])
     assert shipped.errors == []
-    assert {row[0]: (row[1], int(row[2])) for row in rows} == {c.id: (c.checklist.version, c.checklist.item_count) for c in shipped}
+    assert {row[0]: (row[1], int(row[2])) for row in rows} == {
+        c.id: (c.checklist.version, c.checklist.item_count) for c in shipped
+    }
 
 
 def test_the_quick_start_commands_are_make_targets():
@@ -53,7 +57,9 @@ def test_the_api_describes_what_each_endpoint_returns(client):
     }
     for (path, method), model in returns.items():
         responses = paths[path][method]["responses"]
-        schema = next(r for code, r in responses.items() if code.startswith("2"))["content"]["application/json"]["schema"]
+        schema = next(r for code, r in responses.items() if code.startswith("2"))["content"]["application/json"][
+            "schema"
+        ]
         assert model in str(schema), (path, method, schema)
 
 
@@ -65,7 +71,10 @@ def test_the_docker_build_context_leaves_out_the_data_and_the_virtualenv():
 def test_the_license_file_is_the_one_the_metadata_names():
     assert 'license = "AGPL-3.0-or-later"' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     text = (ROOT / "LICENSE").read_text(encoding="utf-8")
-    assert text.startswith("GNU AFFERO GENERAL PUBLIC LICENSE\nVersion 3, 19 November 2007") and "13. Remote Network Interaction" in text
+    assert (
+        text.startswith("GNU AFFERO GENERAL PUBLIC LICENSE\nVersion 3, 19 November 2007")
+        and "13. Remote Network Interaction" in text
+    )
 
 
 def test_make_help_names_every_target():

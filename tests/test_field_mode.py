@@ -82,9 +82,27 @@ def world(tmp_path_factory, library):
     upgrade(url)
     engine = make_engine(url)
     with Session(engine, expire_on_commit=False) as session:
-        organisation = organisations.create_organisation(session=session, actor=None, data=OrganisationIn(name="Nordlys Logistik A/S", cvr="12345678", sites=[SiteIn(name="Aarhus lager")]))
-        lead, _ = accounts.create_user(session=session, actor=None, email="lead@field.example", name="Lene Lead", role="lead_auditor", password=PASSWORD)
-        auditor, _ = accounts.create_user(session=session, actor=None, email="aud@field.example", name="Anders Auditor", role="auditor", password=PASSWORD)
+        organisation = organisations.create_organisation(
+            session=session,
+            actor=None,
+            data=OrganisationIn(name="Nordlys Logistik A/S", cvr="12345678", sites=[SiteIn(name="Aarhus lager")]),
+        )
+        lead, _ = accounts.create_user(
+            session=session,
+            actor=None,
+            email="lead@field.example",
+            name="Lene Lead",
+            role="lead_auditor",
+            password=PASSWORD,
+        )
+        auditor, _ = accounts.create_user(
+            session=session,
+            actor=None,
+            email="aud@field.example",
+            name="Anders Auditor",
+            role="auditor",
+            password=PASSWORD,
+        )
         _, token = accounts.create_token(session=session, user=lead, name="field tests")
     lost = LostReplies(create_app(Settings(database_url=url, data_dir=data_dir), engine=engine))
     server = LiveServer(lost).start()
@@ -118,10 +136,22 @@ class Audit:
 def audit(world) -> Audit:
     """An audit in progress with the lead and one auditor on its team: field mode is on by default for both."""
     with Session(world.engine, expire_on_commit=False) as session:
-        created = audits.create_audit(session=session, actor=world.lead, library=world.library, data=AuditIn(
-            title="Besøg på lageret", audit_type="surveillance", organisation_id=world.organisation_id,
-            start_date=date(2026, 12, 1), end_date=date(2026, 12, 2), lead_auditor_id=world.lead.id, team_ids=[world.auditor.id],
-            checklists=[CHECKLIST], report_language="da"))
+        created = audits.create_audit(
+            session=session,
+            actor=world.lead,
+            library=world.library,
+            data=AuditIn(
+                title="Besøg på lageret",
+                audit_type="surveillance",
+                organisation_id=world.organisation_id,
+                start_date=date(2026, 12, 1),
+                end_date=date(2026, 12, 2),
+                lead_auditor_id=world.lead.id,
+                team_ids=[world.auditor.id],
+                checklists=[CHECKLIST],
+                report_language="da",
+            ),
+        )
         audits.change_status(session=session, actor=world.lead, audit=created, status="in_progress")
     return Audit(created.id, [item.id for item in world.library.get(CHECKLIST).checklist.items()], world)
 
@@ -139,16 +169,26 @@ class Tablet:
 
     def open(self) -> Page:
         self.context = self.browser_type.launch_persistent_context(
-            str(self.profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, **self.device,
-            locale="en-GB", timezone_id="Europe/Copenhagen")
+            str(self.profile),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            **self.device,
+            locale="en-GB",
+            timezone_id="Europe/Copenhagen",
+        )
         self.context.add_cookies([{"name": "auditor_lang", "value": "en", "url": self.world.url}])
         self.page = self.context.pages[0] if self.context.pages else self.context.new_page()
         return self.page
 
     def sign_in(self, user) -> None:
         with Session(self.world.engine, expire_on_commit=False) as session:
-            token = accounts.log_in(session=session, email=user.email, password=PASSWORD, address="tablet", lifetime=timedelta(hours=2)).token
-        self.context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": self.world.url, "expires": time.time() + 7200}])
+            token = accounts.log_in(
+                session=session, email=user.email, password=PASSWORD, address="tablet", lifetime=timedelta(hours=2)
+            ).token
+        self.context.add_cookies(
+            [{"name": SESSION_COOKIE, "value": token, "url": self.world.url, "expires": time.time() + 7200}]
+        )
         self.token = token
 
     def close(self) -> None:
@@ -226,6 +266,7 @@ def queued(page: Page) -> int:
 
 # -- 1. A day offline, a reload, the browser closed, then online ---------------------------------------------------
 
+
 def test_a_day_offline_survives_reload_and_restart_and_arrives_exactly_once(tablets, audit, tmp_path):
     tablet = tablets("ipad")
     page = tablet.open()
@@ -245,7 +286,9 @@ def test_a_day_offline_survives_reload_and_restart_and_arrives_exactly_once(tabl
     card(page, answered[5]).get_by_role("link", name="Raise finding").tap()
     finding_dialog = page.locator("#finding-dialog")
     expect(finding_dialog.locator("input[name=kind][value=minor_nc]")).to_be_checked()  # the verdict as the kind
-    expect(finding_dialog.locator("[name=statement]")).to_have_value("Note 5: set på stedet")  # the note as the statement
+    expect(finding_dialog.locator("[name=statement]")).to_have_value(
+        "Note 5: set på stedet"
+    )  # the note as the statement
     finding_dialog.locator("input[type=file]").set_input_files(picture(tmp_path, "c.jpg", (40, 40, 200)))
     finding_dialog.get_by_role("button", name="Save finding").tap()
     expect(finding_dialog).to_be_hidden()
@@ -262,7 +305,9 @@ def test_a_day_offline_survives_reload_and_restart_and_arrives_exactly_once(tabl
     expect(card(page, answered[3]).locator(".photo.pending")).to_have_count(1)
     expect(indicator(page)).to_have_text(f"Offline – {changes} changes waiting")
     assert audit.count(Response) == 0
-    page.goto(f"{audit.world.url}/cases", wait_until="domcontentloaded")  # not stored: our offline page, with the way back
+    page.goto(
+        f"{audit.world.url}/cases", wait_until="domcontentloaded"
+    )  # not stored: our offline page, with the way back
     expect(page.locator("#offline-audits a")).to_have_attribute("href", f"/audits/{audit.id}/conduct")
     expect(page.locator("#offline-audits a")).to_have_text("Besøg på lageret")
     expect(page.locator("#offline-waiting")).to_have_text(f"{changes} changes waiting")
@@ -276,16 +321,22 @@ def test_a_day_offline_survives_reload_and_restart_and_arrives_exactly_once(tabl
     answers = audit.answers()
     assert len(answers) == 20
     assert {item_id: (answers[item_id]["verdict"], answers[item_id]["note"]) for item_id in answered} == {
-        item_id: ("minor_nc" if n == 5 else "conform", f"Note {n}: set på stedet") for n, item_id in enumerate(answered)}
+        item_id: ("minor_nc" if n == 5 else "conform", f"Note {n}: set på stedet") for n, item_id in enumerate(answered)
+    }
     assert audit.count(Evidence) == 3
     assert audit.count(Finding) == 1
     with Session(audit.world.engine) as session:
         photos = session.exec(select(Photo).where(Photo.audit_id == audit.id)).all()
-    assert sorted((p.caption, p.item_id is not None, p.finding_id is not None) for p in photos) == [("", False, True), ("Nødudgang", True, False), ("Opslagstavle", True, False)]
+    assert sorted((p.caption, p.item_id is not None, p.finding_id is not None) for p in photos) == [
+        ("", False, True),
+        ("Nødudgang", True, False),
+        ("Opslagstavle", True, False),
+    ]
     expect(card(page, answered[0]).locator(".save-state")).to_have_attribute("data-state", "saved")
 
 
 # -- 6. A lost reply: the same outbox sent twice creates nothing twice -----------------------------------------------
+
 
 def test_replaying_the_outbox_after_lost_replies_creates_nothing_twice(tablets, audit):
     tablet = tablets("ipad")
@@ -305,12 +356,18 @@ def test_replaying_the_outbox_after_lost_replies_creates_nothing_twice(tablets, 
     assert audit.world.lost.lost >= 3
     assert audit.count(Evidence) == 2
     assert audit.answers()[first]["version"] == 1
-    assert [e["summary"] for e in audit.world.api.get(f"/api/v1/audits/{audit.id}/responses/{quote(second, safe='')}/evidence")] == ["Også kun én gang"]
+    assert [
+        e["summary"]
+        for e in audit.world.api.get(f"/api/v1/audits/{audit.id}/responses/{quote(second, safe='')}/evidence")
+    ] == ["Også kun én gang"]
 
 
 # -- 7. The audit closed while notes wait on the tablet ------------------------------------------------------------
 
-def test_a_closed_audit_keeps_the_notes_on_the_tablet_for_export_and_hides_them_from_the_next_user(tablets, audit, world):
+
+def test_a_closed_audit_keeps_the_notes_on_the_tablet_for_export_and_hides_them_from_the_next_user(
+    tablets, audit, world
+):
     tablet = tablets("ipad")
     page = tablet.open()
     tablet.sign_in(world.lead)
@@ -358,6 +415,7 @@ def test_a_closed_audit_keeps_the_notes_on_the_tablet_for_export_and_hides_them_
 
 # -- 2. Two tablets change the same item offline -------------------------------------------------------------------
 
+
 def test_two_tablets_offline_on_one_item_the_later_chooses_and_the_earlier_is_told(tablets, audit, world):
     item_id = audit.item_ids[0]
     lead, colleague = tablets("lead"), tablets("colleague")
@@ -385,7 +443,12 @@ def test_two_tablets_offline_on_one_item_the_later_chooses_and_the_earlier_is_to
     expect(card(colleague.page, item_id).locator(".save-state")).to_have_attribute("data-state", "saved")
     expect(indicator(colleague.page)).to_have_attribute("data-state", "saved")
     stored = audit.answers()[item_id]
-    assert (stored["verdict"], stored["note"], stored["version"], stored["updated_by"]) == ("minor_nc", "Kollegaen: APV mangler handlingsplan", 2, "Anders Auditor")
+    assert (stored["verdict"], stored["note"], stored["version"], stored["updated_by"]) == (
+        "minor_nc",
+        "Kollegaen: APV mangler handlingsplan",
+        2,
+        "Anders Auditor",
+    )
 
     # The lead's tablet still shows its own answer as saved, until it next loads the page: then it is told.
     lead.page.reload(wait_until="domcontentloaded")
@@ -398,10 +461,13 @@ def test_two_tablets_offline_on_one_item_the_later_chooses_and_the_earlier_is_to
     # The trail has both answers, each by its author.
     trail = world.api.get(f"/api/v1/audits/{audit.id}/history?entity=response")
     assert [(event["actor"], event["after"]["note"]) for event in trail if event["after"]] == [
-        (world.lead.email, "Lederen: APV er opdateret"), (world.auditor.email, "Kollegaen: APV mangler handlingsplan")]
+        (world.lead.email, "Lederen: APV er opdateret"),
+        (world.auditor.email, "Kollegaen: APV mangler handlingsplan"),
+    ]
 
 
 # -- 4. The session expires while offline ----------------------------------------------------------------------
+
 
 def test_a_session_expired_while_offline_keeps_the_outbox_and_syncs_after_signing_in(tablets, audit, world):
     tablet = tablets("ipad")
@@ -431,6 +497,7 @@ def test_a_session_expired_while_offline_keeps_the_outbox_and_syncs_after_signin
 
 # -- 5. A new version of the app while changes wait ----------------------------------------------------------------
 
+
 def test_a_new_service_worker_keeps_the_queued_changes_and_they_sync(tablets, audit, world, monkeypatch):
     tablet = tablets("ipad")
     page = tablet.open()
@@ -449,7 +516,10 @@ def test_a_new_service_worker_keeps_the_queued_changes_and_they_sync(tablets, au
     page = tablet.open()
     tablet.set_offline(False)
     page.goto(audit.conduct_url, wait_until="domcontentloaded")
-    page.wait_for_function("async (old) => { const keys = await caches.keys(); return keys.some((k) => k.startsWith('auditor-shell-') && !old.includes(k)) && !keys.some((k) => old.includes(k) && k.startsWith('auditor-shell-')); }", arg=old_version)
+    page.wait_for_function(
+        "async (old) => { const keys = await caches.keys(); return keys.some((k) => k.startsWith('auditor-shell-') && !old.includes(k)) && !keys.some((k) => old.includes(k) && k.startsWith('auditor-shell-')); }",
+        arg=old_version,
+    )
     expect(indicator(page)).to_have_attribute("data-state", "saved")
     assert audit.answers()[audit.item_ids[0]]["note"] == "Før opdateringen"
     assert audit.count(Evidence) == 1
@@ -457,6 +527,7 @@ def test_a_new_service_worker_keeps_the_queued_changes_and_they_sync(tablets, au
 
 
 # -- 3. The server stopped while the auditor types -----------------------------------------------------------------
+
 
 def test_work_while_the_server_is_down_arrives_when_it_is_back(tablets, audit, world):
     """The tablet keeps its connection; the server is away. How long it is away does not matter to the tablet (it
@@ -479,11 +550,14 @@ def test_work_while_the_server_is_down_arrives_when_it_is_back(tablets, audit, w
     world.server = LiveServer(world.lost, port=port).start()
     expect(indicator(page)).to_have_attribute("data-state", "saved")
     answers = audit.answers()
-    assert {item_id: (answers[item_id]["note"], answers[item_id]["verdict"]) for item_id in notes} == {item_id: (note, "conform") for item_id, note in notes.items()}
+    assert {item_id: (answers[item_id]["note"], answers[item_id]["verdict"]) for item_id in notes} == {
+        item_id: (note, "conform") for item_id, note in notes.items()
+    }
     assert probes  # found by its light probe of /healthz, not by a retry of the saves
 
 
 # -- Logout on a shared tablet ---------------------------------------------------------------------------------------
+
 
 def test_logout_with_unsent_changes_asks_and_only_then_removes_them(tablets, audit, world):
     tablet = tablets("ipad")
@@ -510,6 +584,7 @@ def test_logout_with_unsent_changes_asks_and_only_then_removes_them(tablets, aud
 
 
 # -- The conduct screen on an iPad in portrait -------------------------------------------------------------------
+
 
 def test_conduct_screen_clears_a_verdict_filters_searches_and_shows_three_cards(tablets, audit, world):
     tablet = tablets("ipad")

@@ -49,23 +49,33 @@ def new_id() -> str:
 
 # The four creates the outbox sends: (kind, model, how to send it with a client id through a TestClient).
 def send_evidence(client, audit, item_id, client_id, finding_id=None):
-    return client.post(f"/api/v1/audits/{audit.id}/responses/{item_id}/evidence",
-                       json={"method": "document", "summary": "APV 2026 gennemgået", "client_id": client_id})
+    return client.post(
+        f"/api/v1/audits/{audit.id}/responses/{item_id}/evidence",
+        json={"method": "document", "summary": "APV 2026 gennemgået", "client_id": client_id},
+    )
 
 
 def send_item_photo(client, audit, item_id, client_id, finding_id=None):
-    return client.post(f"/api/v1/audits/{audit.id}/responses/{item_id}/photos", files={"file": ("p.jpg", jpeg(), "image/jpeg")},
-                       data={"caption": "Opslagstavlen", "client_id": client_id})
+    return client.post(
+        f"/api/v1/audits/{audit.id}/responses/{item_id}/photos",
+        files={"file": ("p.jpg", jpeg(), "image/jpeg")},
+        data={"caption": "Opslagstavlen", "client_id": client_id},
+    )
 
 
 def send_finding(client, audit, item_id, client_id, finding_id=None):
-    return client.post(f"/api/v1/audits/{audit.id}/findings", json={"item_id": item_id, "kind": "observation", "statement": "Skiltet mangler",
-                                                                   "client_id": client_id})
+    return client.post(
+        f"/api/v1/audits/{audit.id}/findings",
+        json={"item_id": item_id, "kind": "observation", "statement": "Skiltet mangler", "client_id": client_id},
+    )
 
 
 def send_finding_photo(client, audit, item_id, client_id, finding_id=None):
-    return client.post(f"/api/v1/audits/{audit.id}/findings/{finding_id}/photos", files={"file": ("p.jpg", jpeg(), "image/jpeg")},
-                       data={"caption": "Bag døren", "client_id": client_id})
+    return client.post(
+        f"/api/v1/audits/{audit.id}/findings/{finding_id}/photos",
+        files={"file": ("p.jpg", jpeg(), "image/jpeg")},
+        data={"caption": "Bag døren", "client_id": client_id},
+    )
 
 
 CREATES = {
@@ -83,7 +93,9 @@ def team(make_audit, make_user, login, lead):
     audit = make_audit(team_ids=[auditor.id])
     tablet = login(lead)
     other = login(auditor)
-    finding = tablet.post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "ofi", "statement": "Første fund"}).json()
+    finding = tablet.post(
+        f"/api/v1/audits/{audit.id}/findings", json={"kind": "ofi", "statement": "Første fund"}
+    ).json()
     return audit, tablet, other, finding["id"]
 
 
@@ -104,8 +116,18 @@ def test_a_create_sent_again_returns_the_first_result_and_stores_nothing_twice(k
     assert first.json()["client_id"] == client_id
     assert count(session, model, audit) == before + 1
     entity = model.__tablename__
-    assert session.exec(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.entity == entity, AuditEvent.entity_id == str(first.json()["id"]), AuditEvent.action == "create")).one() == 1
+    assert (
+        session.exec(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(
+                AuditEvent.entity == entity,
+                AuditEvent.entity_id == str(first.json()["id"]),
+                AuditEvent.action == "create",
+            )
+        ).one()
+        == 1
+    )
 
 
 @pytest.mark.parametrize("kind", CREATES)
@@ -152,6 +174,7 @@ def test_replays_are_counted_in_the_metrics(team, first_item_id):
 
 # Answers
 
+
 def put(client, audit, item_id, **body):
     return client.put(f"/api/v1/audits/{audit.id}/responses/{item_id}", json=body)
 
@@ -173,8 +196,14 @@ def test_a_real_conflict_says_what_is_stored_and_by_whom(team, first_item_id):
     assert conflict.status_code == 409
     body = conflict.json()
     assert body["code"] == "version_conflict" and body["detail"]
-    assert body["current"] | {"updated_at": None} == {"item_id": first_item_id, "verdict": "conform", "note": "Tablet A", "version": 1,
-                                                      "updated_at": None, "updated_by": "Lead Auditor"}
+    assert body["current"] | {"updated_at": None} == {
+        "item_id": first_item_id,
+        "verdict": "conform",
+        "note": "Tablet A",
+        "version": 1,
+        "updated_at": None,
+        "updated_by": "Lead Auditor",
+    }
     assert body["submitted"] == {"note": "Tablet B", "version": 0}  # the fields as sent
 
 
@@ -182,7 +211,14 @@ def test_a_conflict_on_an_item_without_an_answer_offers_a_blank_one(team, first_
     audit, tablet, _, _ = team
     body = put(tablet, audit, first_item_id, note="x", version=2).json()
     assert body["code"] == "version_conflict"
-    assert body["current"] == {"item_id": first_item_id, "verdict": None, "note": "", "version": 0, "updated_at": None, "updated_by": None}
+    assert body["current"] == {
+        "item_id": first_item_id,
+        "verdict": None,
+        "note": "",
+        "version": 0,
+        "updated_at": None,
+        "updated_by": None,
+    }
 
 
 def test_a_tablet_learns_that_its_answer_was_replaced_and_by_whom(team, first_item_id):
@@ -201,16 +237,23 @@ def test_the_conduct_view_knows_who_saved_each_answer(team, session, first_item_
     audit, tablet, other, _ = team
     put(other, audit, first_item_id, note="Birgittes note", version=0)
     view = responses.conduct_view(session=session, actor=lead, audit=audit)
-    [card] = [item for section in view.sections for group in section.groups for item in group.items if item.item.id == first_item_id]
+    [card] = [
+        item
+        for section in view.sections
+        for group in section.groups
+        for item in group.items
+        if item.item.id == first_item_id
+    ]
     assert card.updated_by == "Birgitte Auditor"
 
 
 # A closed audit
 
+
 def close(client, audit) -> None:
     steps = ("planned", "in_progress", "reporting", "closed")
     current = client.get(f"/api/v1/audits/{audit.id}").json()["status"]
-    for status in steps[steps.index(current) + 1:]:
+    for status in steps[steps.index(current) + 1 :]:
         assert client.post(f"/api/v1/audits/{audit.id}/status", json={"status": status}).status_code == 200
 
 
@@ -228,8 +271,11 @@ CHANGES = {
 @pytest.mark.parametrize("change", CHANGES)
 def test_a_closed_audit_refuses_queued_changes_with_its_own_code(change, team, client, first_item_id):
     audit, tablet, _, finding_id = team
-    ids = {"finding": finding_id, "evidence": send_evidence(tablet, audit, first_item_id, new_id()).json()["id"],
-           "photo": send_item_photo(tablet, audit, first_item_id, new_id()).json()["id"]}
+    ids = {
+        "finding": finding_id,
+        "evidence": send_evidence(tablet, audit, first_item_id, new_id()).json()["id"],
+        "photo": send_item_photo(tablet, audit, first_item_id, new_id()).json()["id"],
+    }
     close(client, audit)
     refused = CHANGES[change](tablet, audit, first_item_id, ids)
     assert refused.status_code == 409, refused.text
@@ -260,6 +306,7 @@ def test_what_already_landed_is_confirmed_even_after_the_audit_closed(team, clie
 
 # Deletes the outbox repeats
 
+
 @pytest.mark.parametrize("what", ["evidence", "photos"])
 def test_deleting_what_is_already_gone_is_not_found_with_a_code(what, team, first_item_id):
     audit, tablet, _, _ = team
@@ -271,6 +318,7 @@ def test_deleting_what_is_already_gone_is_not_found_with_a_code(what, team, firs
 
 
 # Codes on the other refusals
+
 
 def test_every_json_error_carries_a_code(team, anonymous, login, lead, first_item_id):
     audit, tablet, _, _ = team
@@ -285,6 +333,7 @@ def test_every_json_error_carries_a_code(team, anonymous, login, lead, first_ite
 
 # The offline copy
 
+
 def offline(client, audit, **headers):
     return client.get(f"/api/v1/audits/{audit.id}/offline", headers=headers)
 
@@ -292,32 +341,64 @@ def offline(client, audit, **headers):
 def test_the_offline_copy_holds_what_conducting_the_audit_needs(team, library, first_item_id):
     audit, tablet, other, finding_id = team
     put(other, audit, first_item_id, verdict="minor_nc", note="Ingen handleplan", version=0)
-    secret = tablet.post(f"/api/v1/audits/{audit.id}/responses/{first_item_id}/evidence",
-                         json={"method": "interview_individual", "interviewee_role": "employees", "summary": "Fortroligt", "confidential": True}).json()
+    secret = tablet.post(
+        f"/api/v1/audits/{audit.id}/responses/{first_item_id}/evidence",
+        json={
+            "method": "interview_individual",
+            "interviewee_role": "employees",
+            "summary": "Fortroligt",
+            "confidential": True,
+        },
+    ).json()
     photo = send_finding_photo(tablet, audit, first_item_id, new_id(), finding_id).json()
 
     response = offline(tablet, audit)
     assert response.status_code == 200
     copy = response.json()
     assert response.headers["etag"] == f'"{copy["version"]}"' and copy["generated_at"]
-    assert copy["audit"]["id"] == audit.id and copy["audit"]["title"] == audit.title and copy["audit"]["status"] == "in_progress"
+    assert (
+        copy["audit"]["id"] == audit.id
+        and copy["audit"]["title"] == audit.title
+        and copy["audit"]["status"] == "in_progress"
+    )
     assert {"view", "conduct", "work_offline"} <= set(copy["permissions"])
     [checklist] = copy["checklists"]
     frozen = library.get("iso45003-clauses").checklist
     items = {item["id"]: item for item in walk(checklist["sections"])}
     assert list(items) == [item.id for item in frozen.items()] and checklist["item_count"] == frozen.item_count
     expected = next(frozen.items())
-    assert items[first_item_id]["question"] == expected.question.model_dump() and items[first_item_id]["clauses"] == list(expected.clauses)
-    assert {c["value"] for c in copy["verdicts"]} == {"conform", "major_nc", "minor_nc", "observation", "ofi", "good_practice", "not_applicable"}
+    assert items[first_item_id]["question"] == expected.question.model_dump() and items[first_item_id][
+        "clauses"
+    ] == list(expected.clauses)
+    assert {c["value"] for c in copy["verdicts"]} == {
+        "conform",
+        "major_nc",
+        "minor_nc",
+        "observation",
+        "ofi",
+        "good_practice",
+        "not_applicable",
+    }
     conform = next(c for c in copy["verdicts"] if c["value"] == "conform")
     assert conform["label"] == {"da": "Opfyldt", "en": "Conform"}
     assert [a | {"updated_at": None} for a in copy["answers"]] == [
-        {"item_id": first_item_id, "verdict": "minor_nc", "note": "Ingen handleplan", "version": 1, "updated_at": None, "updated_by": "Birgitte Auditor"}]
+        {
+            "item_id": first_item_id,
+            "verdict": "minor_nc",
+            "note": "Ingen handleplan",
+            "version": 1,
+            "updated_at": None,
+            "updated_by": "Birgitte Auditor",
+        }
+    ]
     assert secret["id"] in {e["id"] for e in copy["evidence"]}  # the team sees its confidential evidence
     [finding] = copy["findings"]
     assert finding["id"] == finding_id and [p["id"] for p in finding["photos"]] == [photo["id"]]
     [listed] = copy["photos"]
-    assert listed["thumbnail_url"] == f"/api/v1/audits/{audit.id}/photos/{photo['id']}/thumbnail.jpg" and listed["size"] > 0
+    assert (
+        listed["thumbnail_url"] == f"/api/v1/audits/{audit.id}/photos/{photo['id']}/thumbnail.jpg"
+        and listed["size"] > 0
+    )
     assert listed["finding_id"] == finding_id and listed["caption"] == "Bag døren"
     assert {m["value"] for m in copy["evidence_methods"]} >= {"document", "interview_individual"}
     assert copy["user_id"] == tablet.get("/api/v1/session").json()["user_id"]
@@ -355,8 +436,8 @@ def test_the_offline_copy_is_for_the_audit_team(team, make_user, make_organisati
     assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
 
 
-
 # The session
+
 
 def test_the_session_tells_a_signed_in_tablet_who_it_is_and_a_valid_csrf_token(app, login, lead, team, first_item_id):
     audit, _, _, _ = team
@@ -368,8 +449,11 @@ def test_the_session_tells_a_signed_in_tablet_who_it_is_and_a_valid_csrf_token(a
     assert (body["user_id"], body["name"]) == (lead.id, "Lead Auditor") and "@" not in reply.text
     assert CSRF_COOKIE in reply.cookies  # a fresh token for a browser that had none
     tablet.cookies.set(CSRF_COOKIE, reply.cookies[CSRF_COOKIE])
-    saved = tablet.put(f"/api/v1/audits/{audit.id}/responses/{first_item_id}", json={"note": "Efter nyt login", "version": 0},
-                       headers={CSRF_HEADER: body["csrf_token"]})
+    saved = tablet.put(
+        f"/api/v1/audits/{audit.id}/responses/{first_item_id}",
+        json={"note": "Efter nyt login", "version": 0},
+        headers={CSRF_HEADER: body["csrf_token"]},
+    )
     assert saved.status_code == 200, saved.text
 
 
@@ -379,6 +463,7 @@ def test_the_session_is_401_when_signed_out(anonymous):
 
 
 # Two replays at once, against a live server
+
 
 @dataclass
 class Live:
@@ -406,9 +491,15 @@ def live(live_database_url, tmp_path_factory, library):
         engine.dispose()
 
 
-def call(live: Live, method: str, path: str, *, body: bytes | None = None, content_type: str = "application/json") -> tuple[int, dict]:
-    request = urllib.request.Request(live.url + path, data=body, method=method,
-                                     headers={"Content-Type": content_type, "Authorization": f"Bearer {live.token}"})
+def call(
+    live: Live, method: str, path: str, *, body: bytes | None = None, content_type: str = "application/json"
+) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        live.url + path,
+        data=body,
+        method=method,
+        headers={"Content-Type": content_type, "Authorization": f"Bearer {live.token}"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as reply:
             return reply.status, json.loads(reply.read())
@@ -418,21 +509,45 @@ def call(live: Live, method: str, path: str, *, body: bytes | None = None, conte
 
 def multipart(fields: dict[str, str], content: bytes) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode() for name, value in fields.items()]
-    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'.encode()
-                 + content + b"\r\n")
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'.encode()
+        + content
+        + b"\r\n"
+    )
     return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
 LIVE_CREATES = {
-    "evidence": (Evidence, lambda live, client_id: ("POST", f"/api/v1/audits/{live.audit_id}/responses/{live.item_id}/evidence",
-                                                    json.dumps({"method": "document", "summary": "APV", "client_id": client_id}).encode(),
-                                                    "application/json")),
-    "finding": (Finding, lambda live, client_id: ("POST", f"/api/v1/audits/{live.audit_id}/findings",
-                                                  json.dumps({"kind": "observation", "statement": "Set", "client_id": client_id}).encode(),
-                                                  "application/json")),
-    "photo": (Photo, lambda live, client_id: ("POST", f"/api/v1/audits/{live.audit_id}/responses/{live.item_id}/photos",
-                                              *multipart({"caption": "Lager", "client_id": client_id}, jpeg()))),
+    "evidence": (
+        Evidence,
+        lambda live, client_id: (
+            "POST",
+            f"/api/v1/audits/{live.audit_id}/responses/{live.item_id}/evidence",
+            json.dumps({"method": "document", "summary": "APV", "client_id": client_id}).encode(),
+            "application/json",
+        ),
+    ),
+    "finding": (
+        Finding,
+        lambda live, client_id: (
+            "POST",
+            f"/api/v1/audits/{live.audit_id}/findings",
+            json.dumps({"kind": "observation", "statement": "Set", "client_id": client_id}).encode(),
+            "application/json",
+        ),
+    ),
+    "photo": (
+        Photo,
+        lambda live, client_id: (
+            "POST",
+            f"/api/v1/audits/{live.audit_id}/responses/{live.item_id}/photos",
+            *multipart({"caption": "Lager", "client_id": client_id}, jpeg()),
+        ),
+    ),
 }
 
 
@@ -465,7 +580,14 @@ def test_a_replay_that_loses_the_race_at_the_insert_gets_the_winners_row(live, l
     with Session(live.engine, expire_on_commit=False) as first:
         audit = first.get(Audit, live.audit_id)
         lead = first.exec(select(User).where(User.email == "lead@test.example")).one()
-        held = Evidence(audit_id=audit.id, item_id=live.item_id, method="document", summary="Først", created_by_id=lead.id, client_id=client_id)
+        held = Evidence(
+            audit_id=audit.id,
+            item_id=live.item_id,
+            method="document",
+            summary="Først",
+            created_by_id=lead.id,
+            client_id=client_id,
+        )
         first.add(held)
         first.flush()  # inserted, not committed: holds the unique entry (PostgreSQL) or the write lock (SQLite)
         outcome = {}
@@ -473,8 +595,14 @@ def test_a_replay_that_loses_the_race_at_the_insert_gets_the_winners_row(live, l
         def second() -> None:
             with Session(live.engine, expire_on_commit=False) as session:
                 actor = session.get(User, lead.id)
-                outcome["entry"] = evidence.add_evidence(session=session, actor=actor, audit=session.get(Audit, live.audit_id), item_id=live.item_id,
-                                                         data=EvidenceIn(method="document", summary="Igen"), client_id=uuid.UUID(client_id))
+                outcome["entry"] = evidence.add_evidence(
+                    session=session,
+                    actor=actor,
+                    audit=session.get(Audit, live.audit_id),
+                    item_id=live.item_id,
+                    data=EvidenceIn(method="document", summary="Igen"),
+                    client_id=uuid.UUID(client_id),
+                )
 
         replays = sync_count("evidence", "replay")
         racer = threading.Thread(target=second)
@@ -486,7 +614,9 @@ def test_a_replay_that_loses_the_race_at_the_insert_gets_the_winners_row(live, l
     assert outcome["entry"].id == held.id and outcome["entry"].summary == "Først"
     assert sync_count("evidence", "replay") - replays == 1
     with Session(live.engine) as session:
-        assert session.exec(select(func.count()).select_from(Evidence).where(Evidence.client_id == client_id)).one() == 1
+        assert (
+            session.exec(select(func.count()).select_from(Evidence).where(Evidence.client_id == client_id)).one() == 1
+        )
 
 
 def _wait_for_a_lock_wait(engine, limit_s: float = 30) -> None:
@@ -494,7 +624,11 @@ def _wait_for_a_lock_wait(engine, limit_s: float = 30) -> None:
     deadline = time.monotonic() + limit_s
     with engine.connect() as probe:
         while time.monotonic() < deadline:
-            if probe.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")).scalar():
+            if probe.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+            ).scalar():
                 return
             probe.rollback()
             time.sleep(0.02)
@@ -505,7 +639,13 @@ def test_findings_raised_by_replay_keep_their_numbers(session, make_audit, lead)
     """A replayed finding takes no number: the next new one follows the first without a gap."""
     audit = make_audit()
     client_id = uuid.uuid4()
-    first = findings.create_finding(session=session, actor=lead, audit=audit, data=FindingIn(kind="ofi", statement="a"), client_id=client_id)
-    again = findings.create_finding(session=session, actor=lead, audit=audit, data=FindingIn(kind="ofi", statement="a"), client_id=client_id)
-    following = findings.create_finding(session=session, actor=lead, audit=audit, data=FindingIn(kind="ofi", statement="b"))
+    first = findings.create_finding(
+        session=session, actor=lead, audit=audit, data=FindingIn(kind="ofi", statement="a"), client_id=client_id
+    )
+    again = findings.create_finding(
+        session=session, actor=lead, audit=audit, data=FindingIn(kind="ofi", statement="a"), client_id=client_id
+    )
+    following = findings.create_finding(
+        session=session, actor=lead, audit=audit, data=FindingIn(kind="ofi", statement="b")
+    )
     assert again.id == first.id and (first.number, following.number) == (1, 2)

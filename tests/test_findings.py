@@ -12,14 +12,32 @@ def raise_finding(client, audit, **body):
 def test_a_finding_on_an_item_takes_its_clauses_and_tags(client, make_audit, library, first_item_id):
     audit = make_audit()
     item = next(library.get("iso45003-clauses").checklist.items())
-    response = raise_finding(client, audit, item_id=first_item_id, kind="minor_nc", statement="Konteksten er ikke vurderet for lageret", evidence="Kontekstanalyse 2025 dækker kun kontoret")
+    response = raise_finding(
+        client,
+        audit,
+        item_id=first_item_id,
+        kind="minor_nc",
+        statement="Konteksten er ikke vurderet for lageret",
+        evidence="Kontekstanalyse 2025 dækker kun kontoret",
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["reference"] == "F-001"
     assert body["clauses"] == item.clauses
     assert body["tags"] == {"bek1406": item.tags.bek1406, "hazards": item.tags.hazards, "actors": item.tags.actors}
-    second = raise_finding(client, audit, kind="ofi", statement="Overvej en fælles trivselsmåling", clauses=["45003:9.1"], tags={"bek1406": ["workload"]})
-    assert second.json()["reference"] == "F-002" and second.json()["item_id"] is None and second.json()["tags"]["bek1406"] == ["workload"]
+    second = raise_finding(
+        client,
+        audit,
+        kind="ofi",
+        statement="Overvej en fælles trivselsmåling",
+        clauses=["45003:9.1"],
+        tags={"bek1406": ["workload"]},
+    )
+    assert (
+        second.json()["reference"] == "F-002"
+        and second.json()["item_id"] is None
+        and second.json()["tags"]["bek1406"] == ["workload"]
+    )
 
 
 def test_bad_findings_get_422_or_404(client, session, make_audit, first_item_id):
@@ -35,12 +53,22 @@ def test_bad_findings_get_422_or_404(client, session, make_audit, first_item_id)
 
 def test_no_finding_is_raised_on_a_step_of_the_audit(client, session, make_audit):
     audit = make_audit(audit_type="internal", checklists=["at-internal-audit"])
-    refused = raise_finding(client, audit, item_id="at-internal.prepare.background", kind="nc", statement="Fraværsdata indgår ikke")
+    refused = raise_finding(
+        client, audit, item_id="at-internal.prepare.background", kind="nc", statement="Fraværsdata indgår ikke"
+    )
     assert refused.status_code == 422 and "no finding is raised on it" in refused.text
-    assert client.get(f"/audits/{audit.id}/findings/new", params={"item_id": "at-internal.prepare.background"}).status_code == 422
+    assert (
+        client.get(f"/audits/{audit.id}/findings/new", params={"item_id": "at-internal.prepare.background"}).status_code
+        == 422
+    )
     assert session.exec(select(Finding).where(Finding.audit_id == audit.id)).all() == []
     assert client.get("/api/v1/cases").json() == []
-    assert raise_finding(client, audit, item_id="at-internal.conduct.hr.data", kind="nc", statement="Fraværsdata indgår ikke").status_code == 201
+    assert (
+        raise_finding(
+            client, audit, item_id="at-internal.conduct.hr.data", kind="nc", statement="Fraværsdata indgår ikke"
+        ).status_code
+        == 201
+    )
 
 
 def test_list_and_filter_by_kind_and_clause(client, make_audit):
@@ -64,8 +92,12 @@ def test_change_and_delete_a_finding(client, make_audit):
     audit = make_audit()
     created = raise_finding(client, audit, kind="observation", statement="Første udkast").json()
     url = f"/api/v1/audits/{audit.id}/findings/{created['id']}"
-    changed = client.put(url, json={"kind": "minor_nc", "statement": "Skærpet efter interview", "clauses": ["45003:8.1.2"]})
-    assert changed.status_code == 200 and changed.json()["kind"] == "minor_nc" and changed.json()["reference"] == "F-001"
+    changed = client.put(
+        url, json={"kind": "minor_nc", "statement": "Skærpet efter interview", "clauses": ["45003:8.1.2"]}
+    )
+    assert (
+        changed.status_code == 200 and changed.json()["kind"] == "minor_nc" and changed.json()["reference"] == "F-001"
+    )
     assert client.get(url).json()["statement"] == "Skærpet efter interview"
     assert client.delete(url).status_code == 204
     assert client.get(url).status_code == 404
@@ -81,7 +113,10 @@ def test_a_finding_of_another_audit_is_404(client, make_audit):
 def test_the_form_is_prefilled_from_the_item(client, make_audit, library, first_item_id):
     audit = make_audit()
     item = next(library.get("iso45003-clauses").checklist.items())
-    page = client.get(f"/audits/{audit.id}/findings/new", params={"item_id": first_item_id, "back": f"/audits/{audit.id}/conduct#item-{first_item_id}"}).text
+    page = client.get(
+        f"/audits/{audit.id}/findings/new",
+        params={"item_id": first_item_id, "back": f"/audits/{audit.id}/conduct#item-{first_item_id}"},
+    ).text
     assert f'value="{" ".join(item.clauses)}"' in page
     assert item.question.da in page
     assert f'name="back" value="/audits/{audit.id}/conduct#item-{first_item_id}"' in page
@@ -92,7 +127,14 @@ def test_the_form_is_prefilled_from_the_item(client, make_audit, library, first_
 def test_raise_a_finding_with_the_form_and_go_back_to_the_item(client, session, make_audit, first_item_id):
     audit = make_audit()
     back = f"/audits/{audit.id}/conduct#item-{first_item_id}"
-    form = {"item_id": first_item_id, "kind": "major_nc", "clauses": "45003:4.1.1 45001:4.1", "statement": "Ingen kontekstanalyse", "back": back, "tags_bek1406": ["workload", "violence"]}
+    form = {
+        "item_id": first_item_id,
+        "kind": "major_nc",
+        "clauses": "45003:4.1.1 45001:4.1",
+        "statement": "Ingen kontekstanalyse",
+        "back": back,
+        "tags_bek1406": ["workload", "violence"],
+    }
     response = client.post(f"/audits/{audit.id}/findings", data=form, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == f"/audits/{audit.id}/conduct?saved=F-001#item-{first_item_id}"
@@ -102,7 +144,11 @@ def test_raise_a_finding_with_the_form_and_go_back_to_the_item(client, session, 
 
 def test_the_form_refuses_to_send_you_elsewhere(client, make_audit):
     audit = make_audit()
-    response = client.post(f"/audits/{audit.id}/findings", data={"kind": "ofi", "statement": "x", "back": "https://evil.example/"}, follow_redirects=False)
+    response = client.post(
+        f"/audits/{audit.id}/findings",
+        data={"kind": "ofi", "statement": "x", "back": "https://evil.example/"},
+        follow_redirects=False,
+    )
     assert response.headers["location"].startswith(f"/audits/{audit.id}/findings")
 
 
@@ -122,5 +168,7 @@ def test_the_list_page_filters_with_htmx(client, make_audit):
     fragment = client.get(f"/audits/{audit.id}/findings", params={"kind": "ofi"}, headers={"HX-Request": "true"}).text
     assert fragment.lstrip().startswith('<div id="findings-table">')
     assert "Lille" in fragment and "Stor" not in fragment
-    by_clause = client.get(f"/audits/{audit.id}/findings", params={"clause": "6.1"}, headers={"HX-Request": "true"}).text
+    by_clause = client.get(
+        f"/audits/{audit.id}/findings", params={"clause": "6.1"}, headers={"HX-Request": "true"}
+    ).text
     assert "Stor" in by_clause and "Lille" not in by_clause

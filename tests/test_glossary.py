@@ -62,7 +62,9 @@ REQUIRED = {
 SEED_TITLES = {
     "4": "Organisationens rammer og vilkår",
     "4.1": "Forståelse af organisationen og dens rammer og vilkår",
-    "4.1.1": "Generelt", "4.1.2": "Eksterne forhold", "4.1.3": "Interne forhold",
+    "4.1.1": "Generelt",
+    "4.1.2": "Eksterne forhold",
+    "4.1.3": "Interne forhold",
     "4.2": "Forståelse af arbejdstagernes og andre interessenters behov og forventninger",
     "5": "Lederskab og inddragelse af arbejdstagere",
     "5.1": "Lederskab og forpligtelse",
@@ -74,7 +76,11 @@ SEED_TITLES = {
     "6.1.1": "Generelt",
     "6.1.2": "Identificering af farer og vurdering af risici og muligheder",
     "6.2": "Mål for adressering af psykosocial risiko",
-    "7.1": "Ressourcer", "7.2": "Kompetencer", "7.3": "Bevidsthed", "7.4": "Kommunikation", "7.5": "Dokumenteret information",
+    "7.1": "Ressourcer",
+    "7.2": "Kompetencer",
+    "7.3": "Bevidsthed",
+    "7.4": "Kommunikation",
+    "7.5": "Dokumenteret information",
     "8": "Drift",
     "8.1": "Driftsplanlægning og -styring",
     "8.1.1": "Generelt",
@@ -99,7 +105,9 @@ def _catalogue() -> list[str]:
 def _danish(value) -> list[str]:
     """Every Danish text in a checklist's content: the `da` of each {da, en} pair."""
     if isinstance(value, dict):
-        return ([value["da"]] if set(value) == {"da", "en"} else []) + [t for child in value.values() for t in _danish(child)]
+        return ([value["da"]] if set(value) == {"da", "en"} else []) + [
+            t for child in value.values() for t in _danish(child)
+        ]
     if isinstance(value, list):
         return [t for child in value for t in _danish(child)]
     return []
@@ -120,9 +128,13 @@ def _sources(library) -> dict[str, list[str]]:
 
 
 def test_no_forbidden_danish_in_the_catalogue_the_checklists_or_the_starter_templates(library):
-    found = [f"{where}: {match.group()!r} ({advice})"
-             for where, texts in _sources(library).items() for text in texts
-             for pattern, advice in FORBIDDEN.items() for match in re.finditer(pattern, text, flags=re.IGNORECASE)]
+    found = [
+        f"{where}: {match.group()!r} ({advice})"
+        for where, texts in _sources(library).items()
+        for text in texts
+        for pattern, advice in FORBIDDEN.items()
+        for match in re.finditer(pattern, text, flags=re.IGNORECASE)
+    ]
     assert found == []
 
 
@@ -156,9 +168,15 @@ def test_each_factor_has_one_name_in_the_vocabulary_and_the_screening(library):
                 common = set.intersection(*(set(getattr(item.tags, field)) for item in items))
                 if len(common) == 1 and (field == "bek1406") == (table.code == "BEK"):
                     value = common.pop()
-                    names[value] = (section.title.da, section.title.en, translate(vocabulary[value].label, v.Language.DA))
+                    names[value] = (
+                        section.title.da,
+                        section.title.en,
+                        translate(vocabulary[value].label, v.Language.DA),
+                    )
     assert set(names) == set(v.HAZARD_FACTORS.values) | set(v.BEK1406_FACTORS.values)
-    assert {value: da for value, (da, _, _) in names.items()} == {value: label for value, (_, _, label) in names.items()}
+    assert {value: da for value, (da, _, _) in names.items()} == {
+        value: label for value, (_, _, label) in names.items()
+    }
     labels = {c.value: c.label for vocabulary in (v.HAZARD_FACTORS, v.BEK1406_FACTORS) for c in vocabulary}
     assert {value: en for value, (_, en, _) in names.items()} == labels
 
@@ -166,4 +184,5 @@ def test_each_factor_has_one_name_in_the_vocabulary_and_the_screening(library):
 def test_the_management_review_names_the_clauses_as_the_iso_checklist_does(library):
     chapters = {section.code: section.title for section in library.get("iso45003-clauses").checklist.sections}
     assert {code: (translate(title, v.Language.DA), title) for code, title in CLAUSE_TITLES.items()} == {
-        code: (chapters[code].da, chapters[code].en) for code in CLAUSE_TITLES}
+        code: (chapters[code].da, chapters[code].en) for code in CLAUSE_TITLES
+    }

@@ -23,11 +23,15 @@ def test_every_kind_of_change_is_recorded(client, session, make_audit, first_ite
     base = f"/api/v1/audits/{audit.id}"
     client.patch(base, json={"scope": "Lageret"})
     client.post(f"{base}/status", json={"status": "in_progress"})
-    entry = client.post(f"{base}/plan", json={"day": "2026-12-01", "start_time": "10:00", "activity": "Rundgang"}).json()
+    entry = client.post(
+        f"{base}/plan", json={"day": "2026-12-01", "start_time": "10:00", "activity": "Rundgang"}
+    ).json()
     client.delete(f"{base}/plan/{entry['id']}")
     client.put(f"{base}/responses/{first_item_id}", json={"verdict": "minor_nc", "note": "Før", "version": 0})
     client.put(f"{base}/responses/{first_item_id}", json={"note": "Efter", "version": 1})
-    proof = client.post(f"{base}/responses/{first_item_id}/evidence", json={"method": "document", "summary": "APV"}).json()
+    proof = client.post(
+        f"{base}/responses/{first_item_id}/evidence", json={"method": "document", "summary": "APV"}
+    ).json()
     client.delete(f"{base}/evidence/{proof['id']}")
     finding = client.post(f"{base}/findings", json={"kind": "ofi", "statement": "Første"}).json()
     client.put(f"{base}/findings/{finding['id']}", json={"kind": "ofi", "statement": "Anden"})
@@ -35,16 +39,30 @@ def test_every_kind_of_change_is_recorded(client, session, make_audit, first_ite
 
     trail = [(e.entity, e.action) for e in events(session, audit_id=audit.id)]
     assert trail == [
-        ("audit", "create"), ("team", "create"),
-        ("audit", "update"), ("audit", "update"),
-        ("plan_entry", "create"), ("plan_entry", "delete"),
-        ("response", "create"), ("response", "update"),
-        ("evidence", "create"), ("evidence", "delete"),
-        ("finding", "create"), ("finding", "update"), ("finding", "delete"),
+        ("audit", "create"),
+        ("team", "create"),
+        ("audit", "update"),
+        ("audit", "update"),
+        ("plan_entry", "create"),
+        ("plan_entry", "delete"),
+        ("response", "create"),
+        ("response", "update"),
+        ("evidence", "create"),
+        ("evidence", "delete"),
+        ("finding", "create"),
+        ("finding", "update"),
+        ("finding", "delete"),
     ]
     note_change = events(session, audit_id=audit.id, entity="response")[1]
-    assert note_change.before["note"] == "Før" and note_change.after["note"] == "Efter" and note_change.after["verdict"] == "minor_nc"
-    assert all(e.actor == admin.email and e.actor_id == admin.id and e.at.tzinfo for e in events(session, audit_id=audit.id)[2:])
+    assert (
+        note_change.before["note"] == "Før"
+        and note_change.after["note"] == "Efter"
+        and note_change.after["verdict"] == "minor_nc"
+    )
+    assert all(
+        e.actor == admin.email and e.actor_id == admin.id and e.at.tzinfo
+        for e in events(session, audit_id=audit.id)[2:]
+    )
     status_change = events(session, audit_id=audit.id, entity="audit")[2]
     assert (status_change.before["status"], status_change.after["status"]) == ("planned", "in_progress")
 
@@ -58,9 +76,11 @@ def test_the_trail_cannot_be_changed_or_deleted_in_the_database(session, make_au
 
 
 def test_history_page_finding_history_and_csv(client, make_audit, first_item_id):
-    audit = make_audit(title="=HYPERLINK(\"http://evil\")")
+    audit = make_audit(title='=HYPERLINK("http://evil")')
     finding = client.post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "ofi", "statement": "=1+1"}).json()
-    client.put(f"/api/v1/audits/{audit.id}/findings/{finding['id']}", json={"kind": "observation", "statement": "Skærpet"})
+    client.put(
+        f"/api/v1/audits/{audit.id}/findings/{finding['id']}", json={"kind": "observation", "statement": "Skærpet"}
+    )
     page = client.get(f"/audits/{audit.id}/history").text
     assert "finding" in page and "Skærpet" in page
     form = client.get(f"/audits/{audit.id}/findings/{finding['id']}/edit").text
@@ -68,7 +88,11 @@ def test_history_page_finding_history_and_csv(client, make_audit, first_item_id)
     response = client.get(f"/api/v1/audits/{audit.id}/history.csv")
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    kinds = [(r["entity"], r["field"], r["before"], r["after"]) for r in rows if r["entity"] == "finding" and r["field"] == "kind"]
+    kinds = [
+        (r["entity"], r["field"], r["before"], r["after"])
+        for r in rows
+        if r["entity"] == "finding" and r["field"] == "kind"
+    ]
     assert kinds[-1] == ("finding", "kind", "ofi", "observation")
     # cells that a spreadsheet would run as formulas are defused
     assert all(not (r["after"] or "").startswith(("=", "+", "-", "@")) for r in rows)
@@ -81,7 +105,12 @@ def test_nothing_in_the_app_edits_the_trail(client):
     """No route writes to the trail directly: it has only GET endpoints."""
     from fastapi.routing import APIRoute, iter_route_contexts
 
-    routes = [(method, c.path_format) for c in iter_route_contexts(client.app.routes) if isinstance(c.original_route, APIRoute) for method in c.original_route.methods]
+    routes = [
+        (method, c.path_format)
+        for c in iter_route_contexts(client.app.routes)
+        if isinstance(c.original_route, APIRoute)
+        for method in c.original_route.methods
+    ]
     assert [r for r in routes if "history" in r[1] and r[0] != "GET"] == []
 
 
@@ -113,30 +142,71 @@ def confidential_world(session, make_audit, make_organisation, make_user, admin,
     from auditor.services import cases, evidence, findings, photos
 
     organisation = make_organisation()
-    people = {"viewer": make_user("viewer", organisation), "quality_manager": make_user("quality_manager", organisation),
-              "action_owner": make_user("action_owner", organisation), "organisation_admin": make_user("admin", organisation),
-              "auditor_on_team": make_user("auditor"), "installation_admin": admin}
+    people = {
+        "viewer": make_user("viewer", organisation),
+        "quality_manager": make_user("quality_manager", organisation),
+        "action_owner": make_user("action_owner", organisation),
+        "organisation_admin": make_user("admin", organisation),
+        "auditor_on_team": make_user("auditor"),
+        "installation_admin": admin,
+    }
     audit = make_audit(organisation=organisation, team_ids=[people["auditor_on_team"].id])
     secrets = [CAPTION, SUMMARY, REFERENCE]
     for keep in (True, False):
-        entry = evidence.add_evidence(session=session, actor=lead, audit=audit, item_id=first_item_id, data=EvidenceIn(
-            method="interview_individual", summary=SUMMARY, reference=REFERENCE, interviewee_role="employees", interviewee_count=1, confidential=True))
-        photo = photos.add_photo(session=session, actor=lead, audit=audit, item_id=first_item_id, content=small_jpeg(), caption=CAPTION, confidential=True)
+        entry = evidence.add_evidence(
+            session=session,
+            actor=lead,
+            audit=audit,
+            item_id=first_item_id,
+            data=EvidenceIn(
+                method="interview_individual",
+                summary=SUMMARY,
+                reference=REFERENCE,
+                interviewee_role="employees",
+                interviewee_count=1,
+                confidential=True,
+            ),
+        )
+        photo = photos.add_photo(
+            session=session,
+            actor=lead,
+            audit=audit,
+            item_id=first_item_id,
+            content=small_jpeg(),
+            caption=CAPTION,
+            confidential=True,
+        )
         secrets.append(photo.sha256)
         if not keep:
             evidence.delete_evidence(session=session, actor=lead, audit=audit, evidence_id=entry.id)
             photos.delete_photo(session=session, actor=lead, audit=audit, photo_id=photo.id)
-    finding = findings.create_finding(session=session, actor=lead, audit=audit, data=FindingIn(item_id=first_item_id, kind="minor_nc", statement="No routine"))
+    finding = findings.create_finding(
+        session=session,
+        actor=lead,
+        audit=audit,
+        data=FindingIn(item_id=first_item_id, kind="minor_nc", statement="No routine"),
+    )
     case = cases.case_for_finding(session=session, finding_id=finding.id)
     cases.record_correction(session=session, actor=admin, case=case, correction="Talked to the team")
     cases.record_root_cause(session=session, actor=admin, case=case, method="free_text", cause="No routine")
-    cases.add_action(session=session, actor=admin, case=case, description="A routine", owner_id=people["action_owner"].id,
-                     due_date=date(2027, 2, 1), prevention_level="primary")
-    routes = {"history page": f"/audits/{audit.id}/history", "history JSON": f"/api/v1/audits/{audit.id}/history",
-              "photo history JSON": f"/api/v1/audits/{audit.id}/history?entity=photo",
-              "evidence history JSON": f"/api/v1/audits/{audit.id}/history?entity=evidence",
-              "history.csv": f"/api/v1/audits/{audit.id}/history.csv",
-              "case page": f"/cases/{case.id}", "case history JSON": f"/api/v1/cases/{case.id}/history"}
+    cases.add_action(
+        session=session,
+        actor=admin,
+        case=case,
+        description="A routine",
+        owner_id=people["action_owner"].id,
+        due_date=date(2027, 2, 1),
+        prevention_level="primary",
+    )
+    routes = {
+        "history page": f"/audits/{audit.id}/history",
+        "history JSON": f"/api/v1/audits/{audit.id}/history",
+        "photo history JSON": f"/api/v1/audits/{audit.id}/history?entity=photo",
+        "evidence history JSON": f"/api/v1/audits/{audit.id}/history?entity=evidence",
+        "history.csv": f"/api/v1/audits/{audit.id}/history.csv",
+        "case page": f"/cases/{case.id}",
+        "case history JSON": f"/api/v1/cases/{case.id}/history",
+    }
     return people, routes, secrets
 
 
@@ -159,4 +229,7 @@ def test_confidential_entries_are_hidden_in_every_history_and_export(role, confi
     confidential = [e for e in events if e["confidential"]]
     assert len(confidential) == 6  # created and removed: two notes, two photos
     if role in OUTSIDERS:
-        assert all(set((e["before"] or {}).values()) | set((e["after"] or {}).values()) == {"[confidential]"} for e in confidential)
+        assert all(
+            set((e["before"] or {}).values()) | set((e["after"] or {}).values()) == {"[confidential]"}
+            for e in confidential
+        )

@@ -10,7 +10,16 @@ from auditor.i18n import negotiate_locale, translate
 from auditor.paths import TRANSLATIONS_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
-KEYWORDS = {"_": None, "N_": None, "t": None, "gettext": None, "ngettext": (1, 2), "NotFound": None, "Invalid": None, "Conflict": None}
+KEYWORDS = {
+    "_": None,
+    "N_": None,
+    "t": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "NotFound": None,
+    "Invalid": None,
+    "Conflict": None,
+}
 
 
 def test_negotiation_prefers_the_remembered_choice_then_the_browser():
@@ -51,12 +60,17 @@ def test_the_choice_is_remembered_in_a_cookie(login, admin):
 def test_the_language_switch_never_redirects_off_site(app):
     with TestClient(app) as client:
         for target in ("https://evil.example/", "//evil.example/"):
-            assert client.get("/language/en", params={"next": target}, follow_redirects=False).headers["location"] == "/"
+            assert (
+                client.get("/language/en", params={"next": target}, follow_redirects=False).headers["location"] == "/"
+            )
 
 
 def test_api_errors_follow_the_language_too(login, admin):
     client = login(admin, language="da")
-    assert client.get("/api/v1/audits/999999").json() == {"code": "not_found", "detail": "Der er ingen audit med dette id."}
+    assert client.get("/api/v1/audits/999999").json() == {
+        "code": "not_found",
+        "detail": "Der er ingen audit med dette id.",
+    }
 
 
 def test_every_translatable_string_has_a_danish_translation():
@@ -67,7 +81,11 @@ def test_every_translatable_string_has_a_danish_translation():
         extracted.add(message if isinstance(message, str) else message[0])
     with (TRANSLATIONS_DIR / "da" / "LC_MESSAGES" / "messages.po").open("rb") as fp:
         catalog = read_po(fp)
-    translated = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and (all(m.string) if isinstance(m.string, tuple) else m.string) and not m.fuzzy}
+    translated = {
+        m.id if isinstance(m.id, str) else m.id[0]
+        for m in catalog
+        if m.id and (all(m.string) if isinstance(m.string, tuple) else m.string) and not m.fuzzy
+    }
     missing = sorted(extracted - translated)
     assert missing == [], f"run `make messages` and translate: {missing}"
 

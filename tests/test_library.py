@@ -33,8 +33,9 @@ def site_check(version: str, items: int = 1, tag: str = "workload") -> str:
             tags: {{bek1406: [{tag}]}}"""
         for n in range(1, items + 1)
     )
-    return textwrap.dedent(
-        f"""\
+    return (
+        textwrap.dedent(
+            f"""\
         format: 1
         id: site-check
         version: "{version}"
@@ -46,7 +47,10 @@ def site_check(version: str, items: int = 1, tag: str = "workload") -> str:
           - code: "A"
             title: {{da: "Afsnit", en: "Section"}}
             items:"""
-    ) + lines + "\n"
+        )
+        + lines
+        + "\n"
+    )
 
 
 @dataclass
@@ -64,8 +68,14 @@ class Machines:
         """Start (or restart) machine `name`: a new app, whose start-up publishes its files by the start-up rule."""
         if name in self.clients:
             self.stop(name)
-        settings = Settings(database_url=self.url, data_dir=self.folders[name].parent, checklists_dir=self.folders[name])
-        client = TestClient(create_app(settings), raise_server_exceptions=False, headers={"Authorization": f"Bearer {self.token}", "Accept-Language": "en"})
+        settings = Settings(
+            database_url=self.url, data_dir=self.folders[name].parent, checklists_dir=self.folders[name]
+        )
+        client = TestClient(
+            create_app(settings),
+            raise_server_exceptions=False,
+            headers={"Authorization": f"Bearer {self.token}", "Accept-Language": "en"},
+        )
         client.__enter__()  # runs the app's start-up
         self.clients[name] = client
         return client
@@ -82,9 +92,18 @@ class Machines:
         return {c["id"]: (c["version"], c["item_count"]) for c in response.json()}
 
     def plan(self, name: str) -> dict:
-        response = self.clients[name].post("/api/v1/audits", json={
-            "title": "Site audit", "audit_type": "internal", "organisation_id": self.organisation_id, "lead_auditor_id": self.lead_id,
-            "start_date": "2027-01-04", "end_date": "2027-01-05", "checklists": ["site-check"]})
+        response = self.clients[name].post(
+            "/api/v1/audits",
+            json={
+                "title": "Site audit",
+                "audit_type": "internal",
+                "organisation_id": self.organisation_id,
+                "lead_auditor_id": self.lead_id,
+                "start_date": "2027-01-04",
+                "end_date": "2027-01-05",
+                "checklists": ["site-check"],
+            },
+        )
         assert response.status_code == 201, response.text
         return response.json()
 
@@ -118,9 +137,15 @@ def machines(fresh_database_url, tmp_path) -> Iterator[Machines]:
         (folders[name] / "site-check.yaml").write_text(site_check("1"), encoding="utf-8")
     engine = make_engine(fresh_database_url)
     with unit_of_work(engine) as session:
-        organisation = organisations.create_organisation(session=session, actor=None, data=OrganisationIn(name="Nordlys Logistik A/S"))
-        admin, _ = accounts.create_user(session=session, actor=None, email="admin@test.example", name="Admin", role="admin", password=PASSWORD)
-        lead, _ = accounts.create_user(session=session, actor=None, email="lead@test.example", name="Lead", role="lead_auditor", password=PASSWORD)
+        organisation = organisations.create_organisation(
+            session=session, actor=None, data=OrganisationIn(name="Nordlys Logistik A/S")
+        )
+        admin, _ = accounts.create_user(
+            session=session, actor=None, email="admin@test.example", name="Admin", role="admin", password=PASSWORD
+        )
+        lead, _ = accounts.create_user(
+            session=session, actor=None, email="lead@test.example", name="Lead", role="lead_auditor", password=PASSWORD
+        )
         _, token = accounts.create_token(session=session, user=admin, name="tests")
         session.commit()
     engine.dispose()

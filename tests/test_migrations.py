@@ -32,12 +32,19 @@ def test_the_database_is_at_the_newest_revision(engine):
     assert current == head
 
 
-def test_the_upgrade_moves_the_files_of_the_data_folder_into_the_database(fresh_database, library, tmp_path, monkeypatch, caplog):
+def test_the_upgrade_moves_the_files_of_the_data_folder_into_the_database(
+    fresh_database, library, tmp_path, monkeypatch, caplog
+):
     url = fresh_database("upgrade")
     data_dir = tmp_path / "data"
     monkeypatch.setenv("AUDITOR_DATA_DIR", str(data_dir))  # the upgrade finds the files where the app kept them
     upgrade(url, "0005")
-    files = {"photo": b"\xff\xd8\xff photo", "thumbnail": b"\xff\xd8\xff thumbnail", "original": b"\xff\xd8\xff original", "attachment": b"%PDF-1.4 x"}
+    files = {
+        "photo": b"\xff\xd8\xff photo",
+        "thumbnail": b"\xff\xd8\xff thumbnail",
+        "original": b"\xff\xd8\xff original",
+        "attachment": b"%PDF-1.4 x",
+    }
     digest = {name: hashlib.sha256(content).hexdigest() for name, content in files.items()}
     (data_dir / "photos" / "originals").mkdir(parents=True)
     (data_dir / "attachments").mkdir()
@@ -49,19 +56,63 @@ def test_the_upgrade_moves_the_files_of_the_data_folder_into_the_database(fresh_
     with unit_of_work(engine) as session:
         audit, lead, token = seed_audit(session, library)
         # rows as 0005 knew them (today's services number them with tables that come later)
-        case = Case(organisation_id=audit.organisation_id, number=1, audit_id=audit.id, grade="minor_nc", statement="Vikarer er ikke med i APV'en")
+        case = Case(
+            organisation_id=audit.organisation_id,
+            number=1,
+            audit_id=audit.id,
+            grade="minor_nc",
+            statement="Vikarer er ikke med i APV'en",
+        )
         session.add(case)
         session.flush()
-        attachment = CaseAttachment(case_id=case.id, filename="apv.pdf", content_type="application/pdf", size=len(files["attachment"]),
-                                    sha256=digest["attachment"], uploaded_by_id=lead.id)
+        attachment = CaseAttachment(
+            case_id=case.id,
+            filename="apv.pdf",
+            content_type="application/pdf",
+            size=len(files["attachment"]),
+            sha256=digest["attachment"],
+            uploaded_by_id=lead.id,
+        )
         session.add(attachment)
         session.commit()
-        photo = sa.table("photo", *map(sa.column, ("id", "audit_id", "item_id", "caption", "confidential", "sha256", "width", "height", "size",
-                                                   "original_sha256", "created_at")))
-        kept, lost = (session.execute(photo.insert().values(
-            audit_id=audit.id, item_id=next(library.get("iso45003-clauses").checklist.items()).id, caption="", confidential=False, sha256=sha256,
-            width=10, height=10, size=len(files["photo"]), original_sha256=original, created_at=utcnow()).returning(photo.c.id)).scalar()
-            for sha256, original in ((digest["photo"], digest["original"]), ("0" * 64, None)))
+        photo = sa.table(
+            "photo",
+            *map(
+                sa.column,
+                (
+                    "id",
+                    "audit_id",
+                    "item_id",
+                    "caption",
+                    "confidential",
+                    "sha256",
+                    "width",
+                    "height",
+                    "size",
+                    "original_sha256",
+                    "created_at",
+                ),
+            ),
+        )
+        kept, lost = (
+            session.execute(
+                photo.insert()
+                .values(
+                    audit_id=audit.id,
+                    item_id=next(library.get("iso45003-clauses").checklist.items()).id,
+                    caption="",
+                    confidential=False,
+                    sha256=sha256,
+                    width=10,
+                    height=10,
+                    size=len(files["photo"]),
+                    original_sha256=original,
+                    created_at=utcnow(),
+                )
+                .returning(photo.c.id)
+            ).scalar()
+            for sha256, original in ((digest["photo"], digest["original"]), ("0" * 64, None))
+        )
         session.commit()
     engine.dispose()
 
@@ -91,11 +142,24 @@ def test_the_upgrade_tags_violence_outside_working_hours_as_its_own_bek_factor(f
         rows = []
         for number, item_id in enumerate((outside, inside), start=1):
             tags = {"bek1406": ["violence", "workload"], "hazards": ["social.violence"], "actors": []}
-            finding = Finding(audit_id=audit.id, number=number, item_id=item_id, kind="minor_nc", statement="Trusler", tags=tags)
+            finding = Finding(
+                audit_id=audit.id, number=number, item_id=item_id, kind="minor_nc", statement="Trusler", tags=tags
+            )
             session.add(finding)
             session.flush()
-            rows += [finding, Case(organisation_id=audit.organisation_id, number=number, audit_id=audit.id, finding_id=finding.id, item_id=item_id,
-                                   grade="minor_nc", statement="Trusler", tags=tags)]
+            rows += [
+                finding,
+                Case(
+                    organisation_id=audit.organisation_id,
+                    number=number,
+                    audit_id=audit.id,
+                    finding_id=finding.id,
+                    item_id=item_id,
+                    grade="minor_nc",
+                    statement="Trusler",
+                    tags=tags,
+                ),
+            ]
         session.add_all(rows)
         session.commit()
         ids = [(type(row), row.id) for row in rows]
@@ -105,5 +169,9 @@ def test_the_upgrade_tags_violence_outside_working_hours_as_its_own_bek_factor(f
     engine = make_engine(url)
     with Session(engine) as session:
         assert [session.get(model, row_id).tags["bek1406"] for model, row_id in ids] == [
-            ["violence_outside_hours", "workload"], ["violence_outside_hours", "workload"], ["violence", "workload"], ["violence", "workload"]]
+            ["violence_outside_hours", "workload"],
+            ["violence_outside_hours", "workload"],
+            ["violence", "workload"],
+            ["violence", "workload"],
+        ]
     engine.dispose()

@@ -33,13 +33,37 @@ def shared_engine(live_database_url) -> Iterator[Engine]:
 def _populate(engine: Engine, library) -> dict:
     """An organisation, its admin, a lead auditor and an audit, committed; their ids."""
     with unit_of_work(engine) as session:
-        organisation = organisations.create_organisation(session=session, actor=None, data=OrganisationIn(name="Nordlys Logistik A/S", sites=[]))
-        admin, _ = accounts.create_user(session=session, actor=None, email="admin@test.example", name="Admin", role="admin", password=PASSWORD)
-        lead, _ = accounts.create_user(session=session, actor=None, email="lead@test.example", name="Lead", role="lead_auditor", password=PASSWORD)
-        audit = audits.create_audit(session=session, actor=admin, library=library, data=AuditIn(
-            title="Overvågningsaudit 2026", audit_type="surveillance", organisation_id=organisation.id, start_date=date(2026, 12, 1),
-            end_date=date(2026, 12, 2), lead_auditor_id=lead.id, checklists=["iso45003-clauses"], report_language="da"))
-    return {"engine": engine, "organisation_id": organisation.id, "admin_id": admin.id, "lead_id": lead.id, "audit_id": audit.id}
+        organisation = organisations.create_organisation(
+            session=session, actor=None, data=OrganisationIn(name="Nordlys Logistik A/S", sites=[])
+        )
+        admin, _ = accounts.create_user(
+            session=session, actor=None, email="admin@test.example", name="Admin", role="admin", password=PASSWORD
+        )
+        lead, _ = accounts.create_user(
+            session=session, actor=None, email="lead@test.example", name="Lead", role="lead_auditor", password=PASSWORD
+        )
+        audit = audits.create_audit(
+            session=session,
+            actor=admin,
+            library=library,
+            data=AuditIn(
+                title="Overvågningsaudit 2026",
+                audit_type="surveillance",
+                organisation_id=organisation.id,
+                start_date=date(2026, 12, 1),
+                end_date=date(2026, 12, 2),
+                lead_auditor_id=lead.id,
+                checklists=["iso45003-clauses"],
+                report_language="da",
+            ),
+        )
+    return {
+        "engine": engine,
+        "organisation_id": organisation.id,
+        "admin_id": admin.id,
+        "lead_id": lead.id,
+        "audit_id": audit.id,
+    }
 
 
 @pytest.fixture
@@ -70,23 +94,37 @@ def _all_at_once(engine: Engine, work: Callable[[Session, int], None]) -> list[B
 def test_findings_raised_at_once_get_distinct_consecutive_numbers(world):
     def raise_finding(session: Session, n: int) -> None:
         lead, audit = session.get(User, world["lead_id"]), session.get(Audit, world["audit_id"])
-        findings.create_finding(session=session, actor=lead, audit=audit, data=FindingIn(kind="minor_nc", statement=f"Finding {n}"))
+        findings.create_finding(
+            session=session, actor=lead, audit=audit, data=FindingIn(kind="minor_nc", statement=f"Finding {n}")
+        )
 
     assert _all_at_once(world["engine"], raise_finding) == []
     with Session(world["engine"]) as session:
-        assert sorted(session.scalars(select(Finding.number).where(Finding.audit_id == world["audit_id"]))) == list(range(1, AT_ONCE + 1))
+        assert sorted(session.scalars(select(Finding.number).where(Finding.audit_id == world["audit_id"]))) == list(
+            range(1, AT_ONCE + 1)
+        )
         # each nonconformity opened its case in the same transaction, numbered the same way
-        assert sorted(session.scalars(select(Case.number).where(Case.organisation_id == world["organisation_id"]))) == list(range(1, AT_ONCE + 1))
+        assert sorted(
+            session.scalars(select(Case.number).where(Case.organisation_id == world["organisation_id"]))
+        ) == list(range(1, AT_ONCE + 1))
 
 
 def test_cases_opened_at_once_get_distinct_consecutive_numbers(world):
     def open_case(session: Session, n: int) -> None:
-        cases.open_case(session=session, actor=session.get(User, world["admin_id"]), organisation_id=world["organisation_id"],
-                        statement=f"Incident {n}", grade="observation", source="incident")
+        cases.open_case(
+            session=session,
+            actor=session.get(User, world["admin_id"]),
+            organisation_id=world["organisation_id"],
+            statement=f"Incident {n}",
+            grade="observation",
+            source="incident",
+        )
 
     assert _all_at_once(world["engine"], open_case) == []
     with Session(world["engine"]) as session:
-        assert sorted(session.scalars(select(Case.number).where(Case.organisation_id == world["organisation_id"]))) == list(range(1, AT_ONCE + 1))
+        assert sorted(
+            session.scalars(select(Case.number).where(Case.organisation_id == world["organisation_id"]))
+        ) == list(range(1, AT_ONCE + 1))
 
 
 def test_the_migration_starts_the_counters_at_todays_highest_numbers(tmp_path, library):
@@ -95,13 +133,52 @@ def test_the_migration_starts_the_counters_at_todays_highest_numbers(tmp_path, l
     engine = make_engine(url)
     made = _populate(engine, library)
     # rows as 0007 knew them (the model has grown columns since)
-    finding = table("finding", *map(column, ("audit_id", "number", "kind", "clauses", "requirement", "statement", "evidence", "tags", "created_at",
-                                             "updated_at")))
+    finding = table(
+        "finding",
+        *map(
+            column,
+            (
+                "audit_id",
+                "number",
+                "kind",
+                "clauses",
+                "requirement",
+                "statement",
+                "evidence",
+                "tags",
+                "created_at",
+                "updated_at",
+            ),
+        ),
+    )
     with Session(engine) as session:
-        session.execute(finding.insert(), [{"audit_id": made["audit_id"], "number": n, "kind": "observation", "clauses": "[]", "requirement": "",
-                                            "statement": "Before", "evidence": "", "tags": "{}", "created_at": utcnow(), "updated_at": utcnow()}
-                                           for n in (1, 7)])
-        session.add(Case(organisation_id=made["organisation_id"], number=12, grade="observation", statement="Before", source="incident"))
+        session.execute(
+            finding.insert(),
+            [
+                {
+                    "audit_id": made["audit_id"],
+                    "number": n,
+                    "kind": "observation",
+                    "clauses": "[]",
+                    "requirement": "",
+                    "statement": "Before",
+                    "evidence": "",
+                    "tags": "{}",
+                    "created_at": utcnow(),
+                    "updated_at": utcnow(),
+                }
+                for n in (1, 7)
+            ],
+        )
+        session.add(
+            Case(
+                organisation_id=made["organisation_id"],
+                number=12,
+                grade="observation",
+                statement="Before",
+                source="incident",
+            )
+        )
         session.commit()
     upgrade(url)
     with Session(engine) as session:

@@ -43,8 +43,14 @@ class Server:
     def __init__(self, env: dict[str, str], *args: str) -> None:
         self.lines: list[str] = []
         self.url: str | None = None
-        self.process = subprocess.Popen([sys.executable, "-m", "auditor", "serve", "--port", "0", *args], env=env, cwd=ROOT,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "auditor", "serve", "--port", "0", *args],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -113,7 +119,12 @@ def test_two_upgrades_at_once_on_an_empty_database_both_succeed(empty_database_u
     env = auditor_env(empty_database_url, tmp_path)
     command = [sys.executable, "-m", "auditor", "db", "upgrade"]
     with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(lambda _: subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300), range(2)))
+        results = list(
+            pool.map(
+                lambda _: subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300),
+                range(2),
+            )
+        )
     for result in results:
         assert result.returncode == 0, result.stderr
         assert "database schema is up to date" in result.stdout
@@ -125,18 +136,35 @@ def test_serve_refuses_an_outdated_schema_and_upgrades_it_when_told(tmp_path, se
     url = f"sqlite:///{tmp_path / 'auditor.db'}"
     upgrade(url, "0004")
     env = auditor_env(url, tmp_path)
-    refused = subprocess.run([sys.executable, "-m", "auditor", "serve", "--port", "0"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    refused = subprocess.run(
+        [sys.executable, "-m", "auditor", "serve", "--port", "0"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert refused.returncode == 1
     message = json.loads(refused.stderr.strip().splitlines()[-1])
-    assert message["level"] == "ERROR" and "schema is at revision 0004" in message["message"] and "auditor serve --upgrade" in message["message"]
+    assert (
+        message["level"] == "ERROR"
+        and "schema is at revision 0004" in message["message"]
+        and "auditor serve --upgrade" in message["message"]
+    )
     servers.append(Server(env, "--upgrade"))
     servers[0].wait_ready()
 
 
 def test_uvicorn_started_directly_on_an_outdated_schema_exits_with_a_clear_line(tmp_path):
     env = auditor_env(f"sqlite:///{tmp_path / 'auditor.db'}", tmp_path)
-    result = subprocess.run([sys.executable, "-m", "uvicorn", "--factory", "auditor.app:create_server_app", "--port", "0"],
-                            env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "uvicorn", "--factory", "auditor.app:create_server_app", "--port", "0"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode != 0
     assert "auditor cannot start: the database has no schema yet. Run `auditor db upgrade`" in result.stderr
 
@@ -207,7 +235,9 @@ def test_metrics_count_requests_by_route_template_for_allowed_addresses_only(app
     audit = make_audit()
     monitor = TestClient(app, client=("127.0.0.1", 40000))
     outsider = TestClient(app, client=("10.1.2.3", 40000))
-    line = re.compile(r'^auditor_http_requests_total\{method="GET",route="/api/v1/audits/\{audit_id\}",status="2xx"\} (\S+)$', re.M)
+    line = re.compile(
+        r'^auditor_http_requests_total\{method="GET",route="/api/v1/audits/\{audit_id\}",status="2xx"\} (\S+)$', re.M
+    )
 
     def counted() -> float:
         reply = monitor.get("/metrics")
@@ -220,8 +250,11 @@ def test_metrics_count_requests_by_route_template_for_allowed_addresses_only(app
         assert client.get(f"/api/v1/audits/{audit.id}").status_code == 200
     text = monitor.get("/metrics").text
     assert counted() == before + 3
-    assert f"/api/v1/audits/{audit.id}\"" not in text  # never the raw path
-    assert 'auditor_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/api/v1/audits/{audit_id}",status="2xx"}' in text
+    assert f'/api/v1/audits/{audit.id}"' not in text  # never the raw path
+    assert (
+        'auditor_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/api/v1/audits/{audit_id}",status="2xx"}'
+        in text
+    )
     assert re.search(r"^auditor_db_pool_connections_in_use \d", text, re.M)
     refused = outsider.get("/metrics")
     assert refused.status_code == 403 and "auditor_http_requests" not in refused.text
@@ -245,7 +278,9 @@ def counted_health_checks(server: Server, wait_s: float = 3.0) -> float:
     while True:
         status, body, _ = get(f"{server.url}/metrics")
         assert status == 200
-        counted = re.search(r'^auditor_http_requests_total\{method="GET",route="/healthz",status="2xx"\} (\S+)$', body.decode(), re.M)
+        counted = re.search(
+            r'^auditor_http_requests_total\{method="GET",route="/healthz",status="2xx"\} (\S+)$', body.decode(), re.M
+        )
         value = float(counted.group(1)) if counted else 0.0
         if value >= 20 or time.monotonic() > deadline:
             return value
@@ -272,7 +307,12 @@ def test_several_workers_behind_an_untrusted_proxy_address_log_json_and_count_ev
     time.sleep(0.5)  # the last lines on their way through the pipe
     access = {r["request_id"]: r for r in guarded.records() if r["logger"] == "auditor.access"}
     line = access["probe-7"]
-    assert line["client"] == "127.0.0.1" and line["method"] == "GET" and line["path"] == "/healthz" and line["status"] == 200
+    assert (
+        line["client"] == "127.0.0.1"
+        and line["method"] == "GET"
+        and line["path"] == "/healthz"
+        and line["status"] == 200
+    )
     assert {"timestamp", "level", "message", "duration_ms"} <= line.keys()
     assert [r["client"] for r in trusting.records() if r.get("request_id") == "via-proxy"] == ["203.0.113.7"]
 
@@ -310,7 +350,10 @@ def test_the_compose_file_runs_the_app_upgraded_with_workers_beside_a_healthy_po
 
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
     app, db = compose["services"]["app"], compose["services"]["db"]
-    assert app["command"][:6] == ["auditor", "serve", "--upgrade", "--workers", "2", "--host"] and "0.0.0.0" in app["command"]
+    assert (
+        app["command"][:6] == ["auditor", "serve", "--upgrade", "--workers", "2", "--host"]
+        and "0.0.0.0" in app["command"]
+    )
     assert app["depends_on"]["db"]["condition"] == "service_healthy"
     assert "/readyz" in " ".join(app["healthcheck"]["test"]) and "pg_isready" in " ".join(db["healthcheck"]["test"])
     assert app["environment"]["AUDITOR_DATABASE_URL"].startswith("postgresql+psycopg://")

@@ -6,7 +6,14 @@ from auditor.models import Organisation, Site
 
 
 def test_create_an_organisation_with_sites(client):
-    response = client.post("/api/v1/organisations", json={"name": "Nordlys Logistik A/S", "cvr": "12 34 56 78", "sites": [{"name": "Aarhus", "p_number": "1012345678"}]})
+    response = client.post(
+        "/api/v1/organisations",
+        json={
+            "name": "Nordlys Logistik A/S",
+            "cvr": "12 34 56 78",
+            "sites": [{"name": "Aarhus", "p_number": "1012345678"}],
+        },
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["cvr"] == "12345678"
@@ -25,11 +32,21 @@ def test_bad_organisation_input_gets_422_with_the_field(client, session):
 
 def test_add_a_site_and_unknown_organisation_is_404(client, make_organisation):
     organisation = make_organisation()
-    response = client.post(f"/api/v1/organisations/{organisation.id}/sites", json={"name": "Vejle", "p_number": "1000000001"})
+    response = client.post(
+        f"/api/v1/organisations/{organisation.id}/sites", json={"name": "Vejle", "p_number": "1000000001"}
+    )
     assert response.status_code == 201
     assert client.post("/api/v1/organisations/999999/sites", json={"name": "Vejle"}).status_code == 404
-    assert client.get("/api/v1/organisations/999999").json() == {"code": "not_found", "detail": "No organisation with this id."}
-    assert client.post(f"/api/v1/organisations/{organisation.id}/sites", json={"name": "Vejle", "p_number": "12"}).status_code == 422
+    assert client.get("/api/v1/organisations/999999").json() == {
+        "code": "not_found",
+        "detail": "No organisation with this id.",
+    }
+    assert (
+        client.post(
+            f"/api/v1/organisations/{organisation.id}/sites", json={"name": "Vejle", "p_number": "12"}
+        ).status_code
+        == 422
+    )
 
 
 def test_the_page_creates_an_organisation_and_a_site(client, session):

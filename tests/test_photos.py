@@ -33,7 +33,11 @@ def jpeg_with_exif(width=3000, height=2000, orientation=6, gps=True) -> bytes:
 
 
 def upload(client, audit, item_id, content, name="photo.jpg", **form):
-    return client.post(f"/api/v1/audits/{audit.id}/responses/{item_id}/photos", files={"file": (name, content, "image/jpeg")}, data=form)
+    return client.post(
+        f"/api/v1/audits/{audit.id}/responses/{item_id}/photos",
+        files={"file": (name, content, "image/jpeg")},
+        data=form,
+    )
 
 
 def test_a_photo_is_straightened_stripped_and_downscaled(client, session, make_audit, first_item_id, settings):
@@ -56,7 +60,9 @@ def test_a_photo_is_straightened_stripped_and_downscaled(client, session, make_a
     listed = client.get(f"/api/v1/audits/{audit.id}/responses/{first_item_id}").json()["photos"]
     assert [p["id"] for p in listed] == [body["id"]]
     stored = session.exec(select(Photo)).one()
-    assert stored.original_sha256 is None and len(session.exec(select(Blob)).all()) == 2  # originals are not kept unless configured
+    assert (
+        stored.original_sha256 is None and len(session.exec(select(Blob)).all()) == 2
+    )  # originals are not kept unless configured
 
 
 def test_originals_are_kept_only_when_configured(client, session, make_audit, first_item_id, settings):
@@ -68,12 +74,17 @@ def test_originals_are_kept_only_when_configured(client, session, make_audit, fi
     assert session.get(Blob, photo.original_sha256).content == content
 
 
-@pytest.mark.parametrize(("name", "content", "message"), [
-    ("photo.jpg", b"<script>alert(1)</script>", "not a photo we can read"),
-    ("photo.jpg", b"", "empty"),
-    ("photo.gif", None, "not a photo we can read"),
-])
-def test_bad_files_are_refused_and_nothing_is_stored(client, session, make_audit, first_item_id, settings, name, content, message):
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("photo.jpg", b"<script>alert(1)</script>", "not a photo we can read"),
+        ("photo.jpg", b"", "empty"),
+        ("photo.gif", None, "not a photo we can read"),
+    ],
+)
+def test_bad_files_are_refused_and_nothing_is_stored(
+    client, session, make_audit, first_item_id, settings, name, content, message
+):
     audit = make_audit()
     if content is None:
         buffer = io.BytesIO()
@@ -98,11 +109,20 @@ def test_confidential_photos_stay_with_the_team(client, session, make_audit, mak
 
     quality_manager = login(make_user("quality_manager", organisation=session.get(Organisation, audit.organisation_id)))
     team = login(lead)
-    secret = upload(team, audit, first_item_id, jpeg_with_exif(300, 200), caption="Whiteboard med navne", confidential="true").json()
+    secret = upload(
+        team, audit, first_item_id, jpeg_with_exif(300, 200), caption="Whiteboard med navne", confidential="true"
+    ).json()
     public = upload(team, audit, first_item_id, jpeg_with_exif(300, 200), caption="Opslagstavle").json()
-    assert [p["caption"] for p in team.get(f"/api/v1/audits/{audit.id}/responses/{first_item_id}/photos").json()] == ["Whiteboard med navne", "Opslagstavle"]
-    assert [p["caption"] for p in quality_manager.get(f"/api/v1/audits/{audit.id}/responses/{first_item_id}/photos").json()] == ["Opslagstavle"]
-    assert quality_manager.get(secret["url"]).status_code == 404 and quality_manager.get(public["url"]).status_code == 200
+    assert [p["caption"] for p in team.get(f"/api/v1/audits/{audit.id}/responses/{first_item_id}/photos").json()] == [
+        "Whiteboard med navne",
+        "Opslagstavle",
+    ]
+    assert [
+        p["caption"] for p in quality_manager.get(f"/api/v1/audits/{audit.id}/responses/{first_item_id}/photos").json()
+    ] == ["Opslagstavle"]
+    assert (
+        quality_manager.get(secret["url"]).status_code == 404 and quality_manager.get(public["url"]).status_code == 200
+    )
     assert upload(quality_manager, audit, first_item_id, jpeg_with_exif(300, 200)).status_code == 403
     events = session.exec(select(AuditEvent).where(AuditEvent.entity == "photo")).all()
     assert [e.confidential for e in events] == [True, False]
@@ -123,20 +143,36 @@ def test_a_photo_needs_a_known_item(client, make_audit):
 
 def test_photos_from_the_tablet_page(client, make_audit, first_item_id):
     audit = make_audit()
-    saved = client.post(f"/audits/{audit.id}/photos", data={"item_id": first_item_id, "caption": "Skilt ved indgangen"},
-                        files={"file": ("IMG_0001.JPG", jpeg_with_exif(800, 600), "image/jpeg")}, headers={"HX-Request": "true"})
+    saved = client.post(
+        f"/audits/{audit.id}/photos",
+        data={"item_id": first_item_id, "caption": "Skilt ved indgangen"},
+        files={"file": ("IMG_0001.JPG", jpeg_with_exif(800, 600), "image/jpeg")},
+        headers={"HX-Request": "true"},
+    )
     assert saved.status_code == 200
-    assert saved.headers["HX-Retarget"] == f"[id='photos-{first_item_id}']" and saved.headers["HX-Trigger-After-Settle"] == "photo-saved"
+    assert (
+        saved.headers["HX-Retarget"] == f"[id='photos-{first_item_id}']"
+        and saved.headers["HX-Trigger-After-Settle"] == "photo-saved"
+    )
     assert "thumbnail.jpg" in saved.text and "Skilt ved indgangen" in saved.text
     page = client.get(f"/audits/{audit.id}/conduct").text
     assert 'data-action="add-photo"' in page and "Skilt ved indgangen" in page and 'capture="environment"' in page
-    refused = client.post(f"/audits/{audit.id}/photos", data={"item_id": first_item_id, "caption": "Mit billede"},
-                          files={"file": ("notes.txt", b"just text", "text/plain")}, headers={"HX-Request": "true"})
-    assert refused.status_code == 422 and '<form id="photo-form"' in refused.text and "not a photo we can read" in refused.text
+    refused = client.post(
+        f"/audits/{audit.id}/photos",
+        data={"item_id": first_item_id, "caption": "Mit billede"},
+        files={"file": ("notes.txt", b"just text", "text/plain")},
+        headers={"HX-Request": "true"},
+    )
+    assert (
+        refused.status_code == 422
+        and '<form id="photo-form"' in refused.text
+        and "not a photo we can read" in refused.text
+    )
     assert 'value="Mit billede"' in refused.text
 
 
 # Photos on findings
+
 
 def raise_finding(client, audit, statement="Skiltet om trivselsmålingen hænger bag en dør") -> dict:
     response = client.post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "ofi", "statement": statement})
@@ -145,7 +181,11 @@ def raise_finding(client, audit, statement="Skiltet om trivselsmålingen hænger
 
 
 def upload_on_finding(client, audit, finding_id, content, **form):
-    return client.post(f"/api/v1/audits/{audit.id}/findings/{finding_id}/photos", files={"file": ("photo.jpg", content, "image/jpeg")}, data=form)
+    return client.post(
+        f"/api/v1/audits/{audit.id}/findings/{finding_id}/photos",
+        files={"file": ("photo.jpg", content, "image/jpeg")},
+        data=form,
+    )
 
 
 def test_a_photo_on_a_finding(client, make_audit):
@@ -159,8 +199,12 @@ def test_a_photo_on_a_finding(client, make_audit):
     assert client.get(body["thumbnail_url"]).status_code == 200
     listed = client.get(f"/api/v1/audits/{audit.id}/findings/{finding['id']}/photos").json()
     assert [p["id"] for p in listed] == [body["id"]]
-    assert [p["id"] for p in client.get(f"/api/v1/audits/{audit.id}/findings/{finding['id']}").json()["photos"]] == [body["id"]]
-    assert [[p["id"] for p in f["photos"]] for f in client.get(f"/api/v1/audits/{audit.id}/findings").json()] == [[body["id"]]]
+    assert [p["id"] for p in client.get(f"/api/v1/audits/{audit.id}/findings/{finding['id']}").json()["photos"]] == [
+        body["id"]
+    ]
+    assert [[p["id"] for p in f["photos"]] for f in client.get(f"/api/v1/audits/{audit.id}/findings").json()] == [
+        [body["id"]]
+    ]
 
 
 def test_a_finding_of_another_audit_takes_no_photo(client, session, make_audit):
@@ -177,10 +221,15 @@ def test_confidential_photos_on_a_finding_stay_with_the_team(session, make_audit
 
     audit = make_audit()
     organisation = session.get(Organisation, audit.organisation_id)
-    outsiders = [login(make_user("quality_manager", organisation=organisation)), login(make_user("viewer", organisation=organisation))]
+    outsiders = [
+        login(make_user("quality_manager", organisation=organisation)),
+        login(make_user("viewer", organisation=organisation)),
+    ]
     team = login(lead)
     finding = raise_finding(team, audit)
-    secret = upload_on_finding(team, audit, finding["id"], jpeg_with_exif(300, 200), caption="Whiteboard med navne", confidential="true").json()
+    secret = upload_on_finding(
+        team, audit, finding["id"], jpeg_with_exif(300, 200), caption="Whiteboard med navne", confidential="true"
+    ).json()
     upload_on_finding(team, audit, finding["id"], jpeg_with_exif(300, 200), caption="Opslagstavle")
     url = f"/api/v1/audits/{audit.id}/findings/{finding['id']}"
     assert [p["caption"] for p in team.get(f"{url}/photos").json()] == ["Whiteboard med navne", "Opslagstavle"]
@@ -196,25 +245,58 @@ def test_photos_on_the_findings_page(client, session, make_audit):
     audit = make_audit()
     finding = raise_finding(client, audit)
     page = client.get(f"/audits/{audit.id}/findings").text
-    assert f'id="photos-finding-{finding["id"]}"' in page and f'name="finding_id" value="{finding["id"]}"' in page and 'capture="environment"' in page
-    saved = client.post(f"/audits/{audit.id}/photos", data={"finding_id": str(finding["id"]), "caption": "Opslaget bag døren", "confidential": "true"},
-                        files={"file": ("IMG_0002.JPG", jpeg_with_exif(800, 600), "image/jpeg")}, headers={"HX-Request": "true"})
+    assert (
+        f'id="photos-finding-{finding["id"]}"' in page
+        and f'name="finding_id" value="{finding["id"]}"' in page
+        and 'capture="environment"' in page
+    )
+    saved = client.post(
+        f"/audits/{audit.id}/photos",
+        data={"finding_id": str(finding["id"]), "caption": "Opslaget bag døren", "confidential": "true"},
+        files={"file": ("IMG_0002.JPG", jpeg_with_exif(800, 600), "image/jpeg")},
+        headers={"HX-Request": "true"},
+    )
     assert saved.status_code == 200, saved.text
     assert saved.headers["HX-Retarget"] == f"[id='photos-finding-{finding['id']}']"
-    assert "thumbnail.jpg" in saved.text and "Opslaget bag døren" in saved.text and f'id="photo-form-finding-{finding["id"]}"' in saved.text
+    assert (
+        "thumbnail.jpg" in saved.text
+        and "Opslaget bag døren" in saved.text
+        and f'id="photo-form-finding-{finding["id"]}"' in saved.text
+    )
     photo = session.exec(select(Photo)).one()
     assert (photo.finding_id, photo.item_id, photo.confidential) == (finding["id"], None, True)
-    for page in (client.get(f"/audits/{audit.id}/findings").text, client.get(f"/audits/{audit.id}/findings/{finding['id']}/edit").text):
-        assert f"/photos/{photo.id}/thumbnail.jpg" in page and 'data-action="enlarge-photo"' in page and 'id="photo-view"' in page
-    refused = client.post(f"/audits/{audit.id}/photos", data={"finding_id": str(finding["id"]), "caption": "Mit billede"},
-                          files={"file": ("notes.txt", b"just text", "text/plain")}, headers={"HX-Request": "true"})
-    assert refused.status_code == 422 and f'<form id="photo-form-finding-{finding["id"]}"' in refused.text and 'value="Mit billede"' in refused.text
+    for page in (
+        client.get(f"/audits/{audit.id}/findings").text,
+        client.get(f"/audits/{audit.id}/findings/{finding['id']}/edit").text,
+    ):
+        assert (
+            f"/photos/{photo.id}/thumbnail.jpg" in page
+            and 'data-action="enlarge-photo"' in page
+            and 'id="photo-view"' in page
+        )
+    refused = client.post(
+        f"/audits/{audit.id}/photos",
+        data={"finding_id": str(finding["id"]), "caption": "Mit billede"},
+        files={"file": ("notes.txt", b"just text", "text/plain")},
+        headers={"HX-Request": "true"},
+    )
+    assert (
+        refused.status_code == 422
+        and f'<form id="photo-form-finding-{finding["id"]}"' in refused.text
+        and 'value="Mit billede"' in refused.text
+    )
     removed = client.post(f"/audits/{audit.id}/photos/{photo.id}/delete", headers={"HX-Request": "true"})
     assert removed.status_code == 200 and removed.headers["HX-Retarget"] == f"[id='photos-finding-{finding['id']}']"
     assert "thumbnail.jpg" not in removed.text and session.exec(select(Photo)).all() == []
-    again = client.post(f"/audits/{audit.id}/photos", data={"finding_id": str(finding["id"])}, files={"file": ("a.jpg", jpeg_with_exif(300, 200), "image/jpeg")},
-                        follow_redirects=False)
-    assert again.status_code == 303 and again.headers["location"] == f"/audits/{audit.id}/findings#finding-{finding['id']}"
+    again = client.post(
+        f"/audits/{audit.id}/photos",
+        data={"finding_id": str(finding["id"])},
+        files={"file": ("a.jpg", jpeg_with_exif(300, 200), "image/jpeg")},
+        follow_redirects=False,
+    )
+    assert (
+        again.status_code == 303 and again.headers["location"] == f"/audits/{audit.id}/findings#finding-{finding['id']}"
+    )
 
 
 def test_deleting_a_finding_removes_its_photos(client, session, make_audit, first_item_id):
@@ -228,20 +310,29 @@ def test_deleting_a_finding_removes_its_photos(client, session, make_audit, firs
 
 # Files live in the database: any machine serves any photo, and a photo's files go with the last record using them
 
+
 def report_photos(docx: bytes) -> list[bytes]:
     """The JPEG images in a Word file's body (not the file's own preview picture)."""
-    return [part.blob for part in Document(io.BytesIO(docx)).part.package.iter_parts()
-            if part.content_type == "image/jpeg" and part.partname.startswith("/word/media/")]
+    return [
+        part.blob
+        for part in Document(io.BytesIO(docx)).part.package.iter_parts()
+        if part.content_type == "image/jpeg" and part.partname.startswith("/word/media/")
+    ]
 
 
-def test_a_photo_uploaded_through_one_machine_is_served_and_reported_by_another(client, session, settings, engine, library, make_audit, first_item_id,
-                                                                                  admin, tmp_path):
+def test_a_photo_uploaded_through_one_machine_is_served_and_reported_by_another(
+    client, session, settings, engine, library, make_audit, first_item_id, admin, tmp_path
+):
     audit = make_audit()
     body = upload(client, audit, first_item_id, jpeg_with_exif(800, 600), caption="Opslag ved kantinen").json()
-    other_machine = create_app(Settings(database_url=settings.database_url, data_dir=tmp_path / "machine-b"), engine=engine, library=library)
+    other_machine = create_app(
+        Settings(database_url=settings.database_url, data_dir=tmp_path / "machine-b"), engine=engine, library=library
+    )
     other_machine.dependency_overrides[get_session] = request_session(session)
     _, token = accounts.create_token(session=session, user=admin, name="machine b")
-    with TestClient(other_machine, raise_server_exceptions=False, headers={"Authorization": f"Bearer {token}"}) as machine_b:
+    with TestClient(
+        other_machine, raise_server_exceptions=False, headers={"Authorization": f"Bearer {token}"}
+    ) as machine_b:
         served = machine_b.get(body["url"])
         assert served.status_code == 200 and served.content == client.get(body["url"]).content
         assert machine_b.get(body["thumbnail_url"]).content == client.get(body["thumbnail_url"]).content
@@ -261,7 +352,9 @@ def test_a_photos_files_go_with_the_last_record_that_uses_them(client, session, 
     assert session.exec(select(Blob)).all() == []
 
 
-def test_deleting_a_finding_removes_the_files_of_its_confidential_photos(client, session, make_audit, first_item_id, settings):
+def test_deleting_a_finding_removes_the_files_of_its_confidential_photos(
+    client, session, make_audit, first_item_id, settings
+):
     settings.keep_photo_originals = True
     audit = make_audit()
     finding = raise_finding(client, audit)
@@ -297,10 +390,13 @@ def jpeg_with_every_kind_of_metadata() -> bytes:
 
     exif = Image.Exif()
     exif[0x010E] = SECRET.decode()  # ImageDescription
-    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes() + SECRET  # a profile whose bytes name someone
+    profile = (
+        ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes() + SECRET
+    )  # a profile whose bytes name someone
     buffer = io.BytesIO()
-    Image.new("RGB", (400, 300), (200, 30, 30)).save(buffer, "JPEG", comment=SECRET, exif=exif, xmp=b"<x:xmpmeta>" + SECRET + b"</x:xmpmeta>",
-                                                     icc_profile=profile)
+    Image.new("RGB", (400, 300), (200, 30, 30)).save(
+        buffer, "JPEG", comment=SECRET, exif=exif, xmp=b"<x:xmpmeta>" + SECRET + b"</x:xmpmeta>", icc_profile=profile
+    )
     content = buffer.getvalue()
     iptc = b"Photoshop 3.0\x008BIM\x04\x04\x00\x00" + len(SECRET).to_bytes(4, "big") + SECRET
     return content[:2] + b"\xff\xed" + (len(iptc) + 2).to_bytes(2, "big") + iptc + content[2:]  # APP13 right after SOI
@@ -322,7 +418,7 @@ def jpeg_segments(content: bytes) -> list[int]:
     markers, at = [], 2
     while content[at] == 0xFF and content[at + 1] != 0xDA:  # SOS: the image data follows
         markers.append(content[at + 1])
-        at += 2 + int.from_bytes(content[at + 2:at + 4], "big")
+        at += 2 + int.from_bytes(content[at + 2 : at + 4], "big")
     return markers
 
 
@@ -332,14 +428,21 @@ def test_stored_images_carry_no_metadata_at_all(client, session, make_audit, fir
     audit = make_audit()
     body = upload(client, audit, first_item_id, original, caption="Opslag").json()
     photo = session.get(Photo, body["id"])
-    kept = [session.get(Blob, photo.sha256).content, session.get(Blob, photo.thumbnail_sha256).content,
-            client.get(body["url"]).content, client.get(body["thumbnail_url"]).content]
+    kept = [
+        session.get(Blob, photo.sha256).content,
+        session.get(Blob, photo.thumbnail_sha256).content,
+        client.get(body["url"]).content,
+        client.get(body["thumbnail_url"]).content,
+    ]
     kept += report_photos(client.get(f"/api/v1/audits/{audit.id}/report.docx").content)
     assert len(kept) == 5
     for index, image in enumerate(kept):
         assert SECRET not in image
         # only the start of frame, quantisation and Huffman tables, and the JFIF header: no APPn but APP0, no COM
-        assert set(jpeg_segments(image)) <= {0xE0, 0xDB, 0xC4, 0xC0, 0xC2, 0xDD}, (index, [hex(m) for m in jpeg_segments(image)])
+        assert set(jpeg_segments(image)) <= {0xE0, 0xDB, 0xC4, 0xC0, 0xC2, 0xDD}, (
+            index,
+            [hex(m) for m in jpeg_segments(image)],
+        )
 
 
 def test_confidential_photos_are_never_kept_in_the_browser_cache(client, make_audit, first_item_id):
@@ -365,8 +468,12 @@ def test_a_photo_of_too_many_pixels_is_refused_before_it_is_decoded(client, sess
 
 def test_the_page_keeps_the_apis_caption_limit(client, session, make_audit, first_item_id):
     audit = make_audit()
-    page = client.post(f"/audits/{audit.id}/photos", data={"item_id": first_item_id, "caption": "x" * 301},
-                       files={"file": ("p.jpg", jpeg_with_exif(300, 200), "image/jpeg")}, headers={"HX-Request": "true"})
+    page = client.post(
+        f"/audits/{audit.id}/photos",
+        data={"item_id": first_item_id, "caption": "x" * 301},
+        files={"file": ("p.jpg", jpeg_with_exif(300, 200), "image/jpeg")},
+        headers={"HX-Request": "true"},
+    )
     assert page.status_code == 422 and "too long" in page.text
     api = upload(client, audit, first_item_id, jpeg_with_exif(300, 200), caption="x" * 301)
     assert api.status_code == 422

@@ -35,10 +35,16 @@ def template_row(html: str, filename: str) -> str:
 
 # The report page of an audit
 
+
 def test_the_report_page_offers_every_report_in_both_languages_with_its_template(client, make_audit, admin, session):
     audit = make_audit()
-    reports.upload_template(session=session, actor=admin, scope=reports.TemplateScope(None, "checklist", "en", None),
-                            filename="our-checklist.docx", content=starter_template("checklist", "en"))
+    reports.upload_template(
+        session=session,
+        actor=admin,
+        scope=reports.TemplateScope(None, "checklist", "en", None),
+        filename="our-checklist.docx",
+        content=starter_template("checklist", "en"),
+    )
 
     page = client.get(f"/audits/{audit.id}/report")
 
@@ -59,26 +65,45 @@ def test_the_audit_page_links_to_the_report_page(client, make_audit):
 def test_the_lead_auditor_saves_the_report_details(login, lead, make_audit):
     audit = make_audit()
     client = login(lead)
-    form = {"report_version": "2", "summary": "Godt samarbejde.\nAPV er opdateret.", "conclusion": "Systemet virker.",
-            "recommendation": "certify_after_actions", "plan_deviations": "Interview flyttet til dag 2.",
-            "auditee_representative": "Mette Holm, direktør", "dk_certificate": "on", "bek1407_auditor_id": str(lead.id),
-            "material_hours": "2,5", "significant_problems": "Ingen fundet."}
+    form = {
+        "report_version": "2",
+        "summary": "Godt samarbejde.\nAPV er opdateret.",
+        "conclusion": "Systemet virker.",
+        "recommendation": "certify_after_actions",
+        "plan_deviations": "Interview flyttet til dag 2.",
+        "auditee_representative": "Mette Holm, direktør",
+        "dk_certificate": "on",
+        "bek1407_auditor_id": str(lead.id),
+        "material_hours": "2,5",
+        "significant_problems": "Ingen fundet.",
+    }
 
     saved = client.post(f"/audits/{audit.id}/report", data=form, follow_redirects=False)
 
     assert saved.status_code == 303 and saved.headers["location"].startswith(f"/audits/{audit.id}/report?notice=saved")
     assert "The report details are saved" in client.get(saved.headers["location"]).text
     details = client.get(f"/api/v1/audits/{audit.id}/report-details").json()
-    assert details == {"report_version": "2", "summary": "Godt samarbejde.\nAPV er opdateret.", "conclusion": "Systemet virker.",
-                       "recommendation": "certify_after_actions", "plan_deviations": "Interview flyttet til dag 2.",
-                       "auditee_representative": "Mette Holm, direktør", "dk_certificate": True, "bek1407_auditor_id": lead.id,
-                       "material_hours": 2.5, "significant_problems": "Ingen fundet."}
+    assert details == {
+        "report_version": "2",
+        "summary": "Godt samarbejde.\nAPV er opdateret.",
+        "conclusion": "Systemet virker.",
+        "recommendation": "certify_after_actions",
+        "plan_deviations": "Interview flyttet til dag 2.",
+        "auditee_representative": "Mette Holm, direktør",
+        "dk_certificate": True,
+        "bek1407_auditor_id": lead.id,
+        "material_hours": 2.5,
+        "significant_problems": "Ingen fundet.",
+    }
 
 
 def test_clearing_a_field_and_the_certificate_is_saved_too(login, lead, make_audit):
     audit = make_audit()
     client = login(lead)
-    client.post(f"/audits/{audit.id}/report", data={"report_version": "1", "summary": "Først", "dk_certificate": "on", "material_hours": "3"})
+    client.post(
+        f"/audits/{audit.id}/report",
+        data={"report_version": "1", "summary": "Først", "dk_certificate": "on", "material_hours": "3"},
+    )
 
     client.post(f"/audits/{audit.id}/report", data={"report_version": "1", "summary": ""})
 
@@ -91,9 +116,16 @@ def test_an_auditor_not_on_the_team_is_refused_and_the_typed_text_stays(login, l
     outsider = make_user("auditor")
     client = login(lead)
 
-    refused = client.post(f"/audits/{audit.id}/report", data={
-        "report_version": "1", "summary": "Min lange opsummering, som ikke må gå tabt.", "dk_certificate": "on",
-        "bek1407_auditor_id": str(outsider.id), "material_hours": "4"})
+    refused = client.post(
+        f"/audits/{audit.id}/report",
+        data={
+            "report_version": "1",
+            "summary": "Min lange opsummering, som ikke må gå tabt.",
+            "dk_certificate": "on",
+            "bek1407_auditor_id": str(outsider.id),
+            "material_hours": "4",
+        },
+    )
 
     assert refused.status_code == 422
     assert "The BEK 1407-trained auditor must be on the audit team." in refused.text
@@ -104,7 +136,9 @@ def test_an_auditor_not_on_the_team_is_refused_and_the_typed_text_stays(login, l
 
 def test_invalid_hours_and_an_empty_version_are_shown_next_to_their_fields(login, lead, make_audit):
     audit = make_audit()
-    refused = login(lead).post(f"/audits/{audit.id}/report", data={"report_version": " ", "material_hours": "mange", "conclusion": "Kept"})
+    refused = login(lead).post(
+        f"/audits/{audit.id}/report", data={"report_version": " ", "material_hours": "mange", "conclusion": "Kept"}
+    )
 
     assert refused.status_code == 422
     assert 'id="error-report_version"' in refused.text and 'id="error-material_hours">Enter a number.' in refused.text
@@ -121,7 +155,11 @@ def test_a_viewer_reads_the_report_details_without_a_form(login, make_user, make
     page = client.get(f"/audits/{audit.id}/report")
 
     assert page.status_code == 200
-    assert "Til ledelsen." in page.text and f'action="/audits/{audit.id}/report' not in page.text and 'name="summary"' not in page.text
+    assert (
+        "Til ledelsen." in page.text
+        and f'action="/audits/{audit.id}/report' not in page.text
+        and 'name="summary"' not in page.text
+    )
     assert f"/audits/{audit.id}/reports/audit_report.docx?lang=da" in page.text
     assert 'href="/report-templates"' not in page.text  # neither on the page nor in the menu
     assert client.post(f"/audits/{audit.id}/report", data={"report_version": "4"}).status_code == 403
@@ -134,6 +172,7 @@ def test_only_certification_audits_ask_for_a_recommendation(client, make_audit):
 
 
 # The report templates page
+
 
 def test_the_templates_page_has_the_starters_and_every_variable(client):
     page = client.get("/report-templates")
@@ -153,13 +192,20 @@ def test_an_admin_uploads_a_template_and_it_is_in_use(client):
     assert page.status_code == 200
     assert "now in use" in page.text
     row = template_row(page.text, "our-checklist.docx")
-    assert "Provider (all organisations)" in row and "Blank checklist" in row and "All audit types" in row and "in use" in row
+    assert (
+        "Provider (all organisations)" in row
+        and "Blank checklist" in row
+        and "All audit types" in row
+        and "in use" in row
+    )
 
 
 def test_a_broken_template_is_refused_with_its_line_and_the_one_in_use_stays(client):
     upload(client, starter_template("checklist", "en"), "good.docx")
 
-    refused = upload(client, broken_template(), "broken.docx", kind="checklist", language="en", audit_type="surveillance")
+    refused = upload(
+        client, broken_template(), "broken.docx", kind="checklist", language="en", audit_type="surveillance"
+    )
 
     assert refused.status_code == 422
     message = re.search(r'id="error-file"><p>(.*?)</p>', refused.text, re.S).group(1)
@@ -174,7 +220,9 @@ def test_a_tag_that_cannot_be_read_is_refused_in_danish_too(login, admin):
 
     assert refused.status_code == 422
     message = re.search(r'id="error-file"><p>(.*?)</p>', refused.text, re.S).group(1)
-    assert message.startswith("Linje ") and "{" not in message.split(":", 1)[1].replace("{{", "")  # every placeholder filled
+    assert message.startswith("Linje ") and "{" not in message.split(":", 1)[1].replace(
+        "{{", ""
+    )  # every placeholder filled
 
 
 def test_an_older_upload_waits_behind_the_newer_and_comes_back_when_it_is_deleted(client, session):
@@ -218,16 +266,25 @@ def test_only_admins_see_the_templates_page(login, make_user, make_organisation,
 def test_the_page_s_download_gives_the_file_or_a_readable_page(client, make_audit):
     audit = make_audit()
     answer = client.get(f"/audits/{audit.id}/reports/checklist.docx", params={"lang": "en"})
-    assert answer.status_code == 200 and answer.headers["content-disposition"].endswith("-checklist-Overv%C3%A5gningsaudit-2026-en.docx")
+    assert answer.status_code == 200 and answer.headers["content-disposition"].endswith(
+        "-checklist-Overv%C3%A5gningsaudit-2026-en.docx"
+    )
     buffer = io.BytesIO()
     document = docx.Document()
     for text in ("{%p for f in findings %}", "{{ f.case.reference }}", "{%p endfor %}"):
         document.add_paragraph(text)
     document.save(buffer)
-    client.post("/api/v1/report-templates", files={"file": ("ours.docx", buffer.getvalue(), "application/octet-stream")},
-                data={"kind": "checklist", "language": "en"}).raise_for_status()
-    client.post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "observation", "statement": "x"}).raise_for_status()
+    client.post(
+        "/api/v1/report-templates",
+        files={"file": ("ours.docx", buffer.getvalue(), "application/octet-stream")},
+        data={"kind": "checklist", "language": "en"},
+    ).raise_for_status()
+    client.post(
+        f"/api/v1/audits/{audit.id}/findings", json={"kind": "observation", "statement": "x"}
+    ).raise_for_status()
     answer = client.get(f"/audits/{audit.id}/reports/checklist.docx", params={"lang": "en"})
     assert answer.status_code == 409 and answer.headers["content-type"].startswith("text/html")
     assert "cannot be used for this audit" in answer.text and "Report templates page" in answer.text
-    assert client.get(f"/audits/{audit.id}/reports/memo.docx").status_code == 404  # a report kind that does not exist names nothing
+    assert (
+        client.get(f"/audits/{audit.id}/reports/memo.docx").status_code == 404
+    )  # a report kind that does not exist names nothing

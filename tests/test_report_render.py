@@ -39,20 +39,45 @@ def demo_with_photos(session, library, settings):
     picture = io.BytesIO()
     Image.new("RGB", (1200, 900), (40, 90, 160)).save(picture, "JPEG")
     first = findings.list_findings(session=session, audit=demo.audit)[0]
-    photos.add_photo(session=session, actor=lead, audit=demo.audit, item_id="iso45003.5.2.communicated", content=picture.getvalue(),
-                     caption="Opslagstavle i kantinen")
-    photos.add_photo(session=session, actor=lead, audit=demo.audit, finding_id=first.id, content=picture.getvalue(),
-                     caption="Vagtplan uden vikarer")
+    photos.add_photo(
+        session=session,
+        actor=lead,
+        audit=demo.audit,
+        item_id="iso45003.5.2.communicated",
+        content=picture.getvalue(),
+        caption="Opslagstavle i kantinen",
+    )
+    photos.add_photo(
+        session=session,
+        actor=lead,
+        audit=demo.audit,
+        finding_id=first.id,
+        content=picture.getvalue(),
+        caption="Vagtplan uden vikarer",
+    )
     return demo.audit
 
 
 @pytest.mark.parametrize("lang", ["da", "en"])
-def test_every_report_opens_in_libreoffice_on_a4_with_a_sane_page_count(session, settings, demo_with_photos, tmp_path, lang):
+def test_every_report_opens_in_libreoffice_on_a4_with_a_sane_page_count(
+    session, settings, demo_with_photos, tmp_path, lang
+):
     for kind in KINDS:
-        _, content = render_report(session=session, audit=demo_with_photos, kind=kind, policy=settings.deadline_policy, lang=lang)
+        _, content = render_report(
+            session=session, audit=demo_with_photos, kind=kind, policy=settings.deadline_policy, lang=lang
+        )
         (tmp_path / f"{kind}.docx").write_bytes(content)
-    run("soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to", "pdf", "--outdir", str(tmp_path),
-        *(f"{kind}.docx" for kind in KINDS), cwd=tmp_path)
+    run(
+        "soffice",
+        "--headless",
+        f"-env:UserInstallation=file://{tmp_path}/profile",
+        "--convert-to",
+        "pdf",
+        "--outdir",
+        str(tmp_path),
+        *(f"{kind}.docx" for kind in KINDS),
+        cwd=tmp_path,
+    )
 
     pages = {}
     for kind in KINDS:
@@ -78,7 +103,19 @@ def test_every_report_opens_in_libreoffice_on_a4_with_a_sane_page_count(session,
     # contents fill one page or more, as the checklists' sections go, so the photo's page is found by its caption)
     photo_page = next(n for n, sheet in enumerate(sheets, start=1) if "Vagtplan uden vikarer" in sheet)
     for page in (1, photo_page):
-        run("pdftoppm", "-png", "-r", "40", "-f", str(page), "-l", str(page), "audit_report.pdf", f"page-{page}", cwd=tmp_path)
+        run(
+            "pdftoppm",
+            "-png",
+            "-r",
+            "40",
+            "-f",
+            str(page),
+            "-l",
+            str(page),
+            "audit_report.pdf",
+            f"page-{page}",
+            cwd=tmp_path,
+        )
     assert photo_page > 1 and len(list(tmp_path.glob("page-*.png"))) == 2
     for png in sorted(tmp_path.glob("page-*.png")):
         image = Image.open(png).convert("L")

@@ -33,8 +33,11 @@ def text_of(content: bytes) -> str:
 
 
 def upload(client, content: bytes, kind="audit_report", language="en", filename="ours.docx", **form):
-    return client.post("/api/v1/report-templates", files={"file": (filename, content, "application/octet-stream")},
-                       data={"kind": kind, "language": language, **form})
+    return client.post(
+        "/api/v1/report-templates",
+        files={"file": (filename, content, "application/octet-stream")},
+        data={"kind": kind, "language": language, **form},
+    )
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -43,13 +46,16 @@ def test_every_starter_passes_its_own_check(kind, lang):
     assert engine.check(starter_template(kind, lang), sample_context(lang)) is None
 
 
-@pytest.mark.parametrize(("paragraphs", "line", "reason"), [
-    (["Rapport", "{{ audit.title }", "slut"], 2, "the tags cannot be read"),
-    (["Rapport", "Titel: {{ audit.titel }}"], 2, "unknown variable titel"),
-    (["{{ kunde.navn }}"], 1, "unknown variable kunde"),
-    (["{% for f in findings %}", "{{ f.reference }}"], None, "tags cannot be read"),
-    (["{{ ''.__class__.__mro__ }}"], 1, "not allowed in a template"),
-])
+@pytest.mark.parametrize(
+    ("paragraphs", "line", "reason"),
+    [
+        (["Rapport", "{{ audit.title }", "slut"], 2, "the tags cannot be read"),
+        (["Rapport", "Titel: {{ audit.titel }}"], 2, "unknown variable titel"),
+        (["{{ kunde.navn }}"], 1, "unknown variable kunde"),
+        (["{% for f in findings %}", "{{ f.reference }}"], None, "tags cannot be read"),
+        (["{{ ''.__class__.__mro__ }}"], 1, "not allowed in a template"),
+    ],
+)
 def test_a_broken_template_is_refused_with_the_line_and_the_reason(paragraphs, line, reason):
     problem = engine.check(docx(*paragraphs), sample_context("en"))
     assert problem is not None
@@ -67,21 +73,32 @@ def test_a_tag_in_the_footer_is_checked_too():
     assert problem is not None and problem.params["name"] == "rapport"
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"not a zip at all", "This is not a Word document (.docx)."),
-    (b"PK\x03\x04 broken zip", "This is not a Word document (.docx)."),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"not a zip at all", "This is not a Word document (.docx)."),
+        (b"PK\x03\x04 broken zip", "This is not a Word document (.docx)."),
+    ],
+)
 def test_a_file_that_is_not_a_word_document_is_refused(content, message):
     assert engine.check(content, sample_context("en")).message == message
 
 
 def test_values_are_escaped_and_the_sandbox_holds():
-    rendered = engine.render(docx("{{ audit.title }}"), {**sample_context("en"), "audit": sample_context("en")["audit"].__class__(
-        **{**sample_context("en")["audit"].__dict__, "title": "<w:p>&amp; </w:t>"})})
+    rendered = engine.render(
+        docx("{{ audit.title }}"),
+        {
+            **sample_context("en"),
+            "audit": sample_context("en")["audit"].__class__(
+                **{**sample_context("en")["audit"].__dict__, "title": "<w:p>&amp; </w:t>"}
+            ),
+        },
+    )
     assert "<w:p>&amp; </w:t>" in text_of(rendered)
 
 
 # Uploading through the API
+
 
 def test_an_upload_is_used_for_the_report_and_removing_it_brings_the_starter_back(client, make_audit):
     audit = make_audit()
@@ -103,7 +120,9 @@ def test_a_refused_upload_leaves_the_template_in_use(client, make_audit):
     assert refused.json()["detail"] == "Line 2 (“{{ audit.titel }}”): unknown variable titel."
     listed = client.get("/api/v1/report-templates").json()
     assert [(t["id"], t["in_use"]) for t in listed] == [(good["id"], True)]
-    assert text_of(client.get(f"/api/v1/audits/{audit.id}/report.docx", params={"lang": "en"}).content).startswith("GOD ")
+    assert text_of(client.get(f"/api/v1/audits/{audit.id}/report.docx", params={"lang": "en"}).content).startswith(
+        "GOD "
+    )
 
 
 def test_the_refusal_is_in_danish_for_a_danish_user(client, login, admin):
@@ -116,7 +135,11 @@ def test_the_most_specific_template_wins(client, make_audit, make_organisation):
     own = make_organisation(name="Egen A/S")
     audit = make_audit(organisation=own, audit_type="internal")
     other = make_audit(audit_type="surveillance")
-    for text, form in (("PROVIDER", {}), ("PROVIDER-INTERNAL", {"audit_type": "internal"}), ("OWN", {"organisation_id": own.id})):
+    for text, form in (
+        ("PROVIDER", {}),
+        ("PROVIDER-INTERNAL", {"audit_type": "internal"}),
+        ("OWN", {"organisation_id": own.id}),
+    ):
         assert upload(client, docx(text), **form).status_code == 201
 
     def used(a, lang="en"):
@@ -137,7 +160,10 @@ def test_an_organisation_admin_manages_only_its_own_templates(client, login, mak
     assert upload(organisation_admin, docx("X")).status_code == 403  # the provider's own is the installation's
     mine = upload(organisation_admin, docx("MINE"), organisation_id=own.id)
     assert mine.status_code == 201
-    assert {t["id"] for t in organisation_admin.get("/api/v1/report-templates").json()} == {provider["id"], mine.json()["id"]}
+    assert {t["id"] for t in organisation_admin.get("/api/v1/report-templates").json()} == {
+        provider["id"],
+        mine.json()["id"],
+    }
     assert organisation_admin.delete(f"/api/v1/report-templates/{provider['id']}").status_code == 403
 
 
@@ -153,18 +179,26 @@ def test_starters_and_the_variable_list_download(client):
         for lang in ("da", "en"):
             answer = client.get(f"/api/v1/report-templates/starters/{kind}.docx", params={"lang": lang})
             assert answer.status_code == 200 and answer.content == starter_template(kind, lang)
-    variables = {v["name"]: v["description"] for v in client.get("/api/v1/report-templates/variables", params={"lang": "da"}).json()}
+    variables = {
+        v["name"]: v["description"]
+        for v in client.get("/api/v1/report-templates/variables", params={"lang": "da"}).json()
+    }
     assert variables["audit.title"] == "Auditens titel" and set(variables) == set(VARIABLES)
 
 
 # The documented variables are the real ones
 
+
 def test_the_variable_list_matches_the_sample_and_the_real_report(session, library, settings):
     assert set(variable_paths(sample_context("en"))) == set(VARIABLES)
     audit = create_demo(session=session, library=library).audit
-    real = build_report_context(session=session, audit=audit, kind="audit_report", lang="en", policy=settings.deadline_policy)
+    real = build_report_context(
+        session=session, audit=audit, kind="audit_report", lang="en", policy=settings.deadline_policy
+    )
     assert set(variable_paths(real)) <= set(VARIABLES)
-    assert {"findings[].case.actions[].owner", "sections[].items[].evidence[]", "plan[].auditee_role"} <= set(variable_paths(real))
+    assert {"findings[].case.actions[].owner", "sections[].items[].evidence[]", "plan[].auditee_role"} <= set(
+        variable_paths(real)
+    )
 
 
 def test_a_zip_bomb_is_refused_before_it_is_unpacked():
@@ -185,15 +219,23 @@ def test_the_uploaded_file_name_is_kept_safe_for_the_download_header(client):
 
 def test_a_template_that_fails_on_an_audit_s_values_is_a_clear_409_not_a_500(client, make_audit):
     # passes the check (the sample's finding has a case), but an observation has none
-    assert upload(client, docx("{%p for f in findings %}", "{{ f.case.reference }}", "{%p endfor %}")).status_code == 201
+    assert (
+        upload(client, docx("{%p for f in findings %}", "{{ f.case.reference }}", "{%p endfor %}")).status_code == 201
+    )
     audit = make_audit()
-    assert client.post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "observation", "statement": "x"}).status_code == 201
+    assert (
+        client.post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "observation", "statement": "x"}).status_code
+        == 201
+    )
     answer = client.get(f"/api/v1/audits/{audit.id}/report.docx", params={"lang": "en"})
     assert answer.status_code == 409
     assert answer.json()["detail"].startswith("The report template “ours.docx” cannot be used for this audit (")
 
 
-@pytest.mark.parametrize("tag", ['{% include "other.docx" %}', '{% import "macros" as m %}', '{% extends "base" %}', '{% from "x" import y %}'])
+@pytest.mark.parametrize(
+    "tag",
+    ['{% include "other.docx" %}', '{% import "macros" as m %}', '{% extends "base" %}', '{% from "x" import y %}'],
+)
 def test_a_template_that_loads_another_is_refused_with_a_clear_message(client, tag):
     response = upload(client, docx("Rapport", tag, "{{ audit.title }}"))
     assert response.status_code == 422, response.text
@@ -204,18 +246,27 @@ def test_a_refusal_that_shows_tags_is_shown_as_it_is(client, monkeypatch):
     """The message about the document's structure names {% for %}: it is shown, not taken for a placeholder."""
     monkeypatch.setattr(engine, "check", lambda template, sample: engine.TemplateProblem(engine.BROKEN_STRUCTURE))
     response = upload(client, docx("{{ audit.title }}"))
-    assert response.status_code == 422 and "A {% for %} or {% if %} that starts in one paragraph" in response.json()["detail"]
-    page = client.post("/report-templates", files={"file": ("ours.docx", docx("x"), "application/octet-stream")},
-                       data={"kind": "audit_report", "language": "en"})
+    assert (
+        response.status_code == 422
+        and "A {% for %} or {% if %} that starts in one paragraph" in response.json()["detail"]
+    )
+    page = client.post(
+        "/report-templates",
+        files={"file": ("ours.docx", docx("x"), "application/octet-stream")},
+        data={"kind": "audit_report", "language": "en"},
+    )
     assert page.status_code == 422 and "A {% for %} or {% if %} that starts" in page.text
 
 
-@pytest.mark.parametrize(("paragraphs", "reason"), [
-    (["{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}"], "loops run more than"),
-    (["{{ 'x' * 50000000 }}"], "repetition that long"),
-    (["{% set a = 'x' * 5000 %}{% for i in range(10000) %}{{ a }}{% endfor %}"], "longer than"),
-    (["{{ 9 ** 999999999 }}"], "power that large"),
-])
+@pytest.mark.parametrize(
+    ("paragraphs", "reason"),
+    [
+        (["{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}"], "loops run more than"),
+        (["{{ 'x' * 50000000 }}"], "repetition that long"),
+        (["{% set a = 'x' * 5000 %}{% for i in range(10000) %}{{ a }}{% endfor %}"], "longer than"),
+        (["{{ 9 ** 999999999 }}"], "power that large"),
+    ],
+)
 def test_a_template_that_would_take_the_server_s_time_is_refused(client, paragraphs, reason):
     response = upload(client, docx("Rapport", *paragraphs))
     assert response.status_code == 422, response.text

@@ -20,7 +20,11 @@ from auditor.schemas import EvidenceIn
 from auditor.services import cases, evidence, findings, photos
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-REPORTS = {"audit_report": "report.docx", "nonconformity_report": "nonconformity-report.docx", "checklist": "checklist.docx"}
+REPORTS = {
+    "audit_report": "report.docx",
+    "nonconformity_report": "nonconformity-report.docx",
+    "checklist": "checklist.docx",
+}
 CONFIDENTIAL = "Fortæller i fortrolighed"  # the demo's confidential interview note
 
 
@@ -68,6 +72,7 @@ def demo_audit(session, library):
 
 # The audit report
 
+
 def test_the_cover_has_the_facts_report_id_and_version_on_a4(client, demo_audit):
     client.patch(f"/api/v1/audits/{demo_audit.id}/report-details", json={"report_version": "2.1"}).raise_for_status()
     document = download(client, demo_audit, lang="en")
@@ -86,14 +91,30 @@ def test_the_cover_has_the_facts_report_id_and_version_on_a4(client, demo_audit)
 
 
 def test_objectives_scope_criteria_plan_summary_and_conclusion(client, demo_audit):
-    client.patch(f"/api/v1/audits/{demo_audit.id}/report-details", json={
-        "summary": "Systemet er i hovedsagen effektivt.", "conclusion": "Kriterierne er opfyldt med to mindre afvigelser.",
-        "recommendation": "certify_after_actions", "plan_deviations": "Interview med SU flyttet til dag 2."}).raise_for_status()
+    client.patch(
+        f"/api/v1/audits/{demo_audit.id}/report-details",
+        json={
+            "summary": "Systemet er i hovedsagen effektivt.",
+            "conclusion": "Kriterierne er opfyldt med to mindre afvigelser.",
+            "recommendation": "certify_after_actions",
+            "plan_deviations": "Interview med SU flyttet til dag 2.",
+        },
+    ).raise_for_status()
     document = download(client, demo_audit, lang="en")
     text = all_text(document)
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
-    for heading in ("Audit objectives, scope and criteria", "Audit plan as carried out", "Summary and conclusion", "Statistics", "Findings",
-                    "Nonconformities", "Good practice", "Checklist responses", "About this report", "Signatures"):
+    for heading in (
+        "Audit objectives, scope and criteria",
+        "Audit plan as carried out",
+        "Summary and conclusion",
+        "Statistics",
+        "Findings",
+        "Nonconformities",
+        "Good practice",
+        "Checklist responses",
+        "About this report",
+        "Signatures",
+    ):
         assert heading in headings
     assert demo_audit.scope in text and demo_audit.objectives in text
     assert "Systemet er i hovedsagen effektivt." in text and "Kriterierne er opfyldt med to mindre afvigelser." in text
@@ -129,7 +150,9 @@ def test_findings_are_colour_coded_and_each_nc_has_its_form_with_a_deadline(clie
     assert forms[0]["Objective evidence"] == FINDINGS[0].evidence
     assert forms[0]["Grade"] == "Minor nonconformity"
     days = settings.deadline_policy["minor_nc"]["plan"]
-    assert re.search(r"\d{4}", forms[0]["Response due (root cause and corrective action plan)"]), f"{days}-day deadline missing"
+    assert re.search(r"\d{4}", forms[0]["Response due (root cause and corrective action plan)"]), (
+        f"{days}-day deadline missing"
+    )
 
 
 def test_good_practice_has_its_own_section(client, demo_audit):
@@ -144,11 +167,32 @@ def test_responses_clause_by_clause_with_notes_evidence_and_photos(client, sessi
     picture = io.BytesIO()
     Image.new("RGB", (400, 300), (200, 30, 30)).save(picture, "JPEG")
     team_member = demo_lead(session)
-    photos.add_photo(session=session, actor=team_member, audit=demo_audit, item_id=item_id, content=picture.getvalue(), caption="Opslagstavle i kantinen")
-    photos.add_photo(session=session, actor=team_member, audit=demo_audit, item_id=item_id, content=picture.getvalue(), caption="Whiteboard med navne",
-                     confidential=True)
+    photos.add_photo(
+        session=session,
+        actor=team_member,
+        audit=demo_audit,
+        item_id=item_id,
+        content=picture.getvalue(),
+        caption="Opslagstavle i kantinen",
+    )
+    photos.add_photo(
+        session=session,
+        actor=team_member,
+        audit=demo_audit,
+        item_id=item_id,
+        content=picture.getvalue(),
+        caption="Whiteboard med navne",
+        confidential=True,
+    )
     finding = findings.list_findings(session=session, audit=demo_audit)[0]
-    photos.add_photo(session=session, actor=team_member, audit=demo_audit, finding_id=finding.id, content=picture.getvalue(), caption="Vagtplan uden vikarer")
+    photos.add_photo(
+        session=session,
+        actor=team_member,
+        audit=demo_audit,
+        finding_id=finding.id,
+        content=picture.getvalue(),
+        caption="Vagtplan uden vikarer",
+    )
     before = images(download(client, demo_audit, lang="en"))
     document = download(client, demo_audit, lang="en")
     text = all_text(document)
@@ -156,10 +200,16 @@ def test_responses_clause_by_clause_with_notes_evidence_and_photos(client, sessi
     assert "Group interview (Employees, 4): Tre af fire kendte ikke politikken" in text
     assert "Opslagstavle i kantinen" in text and "Vagtplan uden vikarer" in text
     assert "Whiteboard med navne" not in text
-    assert images(document) == before == 3  # the chart, the item's photo and the finding's photo; never the confidential one
+    assert (
+        images(document) == before == 3
+    )  # the chart, the item's photo and the finding's photo; never the confidential one
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
-    after = headings[headings.index("Checklist responses") + 1:]
-    assert after[0].startswith("4 ") and any(h.startswith("4.1.1 ") for h in after) and any(h.startswith("10.3 ") for h in after)
+    after = headings[headings.index("Checklist responses") + 1 :]
+    assert (
+        after[0].startswith("4 ")
+        and any(h.startswith("4.1.1 ") for h in after)
+        and any(h.startswith("10.3 ") for h in after)
+    )
 
 
 @pytest.mark.parametrize("kind", list(REPORTS))
@@ -167,16 +217,24 @@ def test_responses_clause_by_clause_with_notes_evidence_and_photos(client, sessi
 def test_no_report_carries_confidential_evidence(client, demo_audit, kind, lang):
     text = all_text(download(client, demo_audit, kind, lang))
     assert CONFIDENTIAL not in text
-    assert "Mette Lund" in text or (kind == "checklist" and "Mette" in text)  # the lead auditor, to show the report has content
+    assert "Mette Lund" in text or (
+        kind == "checklist" and "Mette" in text
+    )  # the lead auditor, to show the report has content
 
 
 def test_the_danish_certificate_facts_only_when_the_audit_is_for_one(client, session, demo_audit):
     document = download(client, demo_audit, lang="da")
     assert "Anerkendt arbejdsmiljøcertifikat (Danmark)" not in [p.text for p in document.paragraphs]
     lead = demo_lead(session)
-    client.patch(f"/api/v1/audits/{demo_audit.id}/report-details", json={
-        "dk_certificate": True, "bek1407_auditor_id": lead.id, "material_hours": 6.5,
-        "significant_problems": "Ingen væsentlige arbejdsmiljøproblemer fundet."}).raise_for_status()
+    client.patch(
+        f"/api/v1/audits/{demo_audit.id}/report-details",
+        json={
+            "dk_certificate": True,
+            "bek1407_auditor_id": lead.id,
+            "material_hours": 6.5,
+            "significant_problems": "Ingen væsentlige arbejdsmiljøproblemer fundet.",
+        },
+    ).raise_for_status()
     document = download(client, demo_audit, lang="da")
     assert "Anerkendt arbejdsmiljøcertifikat (Danmark)" in [p.text for p in document.paragraphs]
     facts = next(key_values(t) for t in document.tables if t.rows[0].cells[0].text == "Omfattede produktionsenheder")
@@ -195,12 +253,17 @@ def test_the_recommendation_is_for_certification_audits_only(client, make_audit)
 
 
 def test_disclaimer_confidentiality_and_signatures(client, demo_audit):
-    client.patch(f"/api/v1/audits/{demo_audit.id}/report-details", json={"auditee_representative": "Anne Holm, direktør"}).raise_for_status()
+    client.patch(
+        f"/api/v1/audits/{demo_audit.id}/report-details", json={"auditee_representative": "Anne Holm, direktør"}
+    ).raise_for_status()
     document = download(client, demo_audit, lang="en")
     text = all_text(document)
     assert "based on a sample" in text and "confidential between the audit client" in text
     signatures = table_after(document, "Role")
-    assert [[c.text for c in row.cells[:2]] for row in signatures.rows[1:]] == [["Lead auditor", "Mette Lund"], ["Auditee representative", "Anne Holm, direktør"]]
+    assert [[c.text for c in row.cells[:2]] for row in signatures.rows[1:]] == [
+        ["Lead auditor", "Mette Lund"],
+        ["Auditee representative", "Anne Holm, direktør"],
+    ]
 
 
 def test_the_table_of_contents_lists_the_headings_with_page_fields(client, demo_audit):
@@ -209,20 +272,33 @@ def test_the_table_of_contents_lists_the_headings_with_page_fields(client, demo_
     pagerefs = [i.text.split()[1] for i in body.iter(f"{W}instrText") if i.text.strip().startswith("PAGEREF")]
     bookmarks = {b.get(f"{W}name") for b in body.iter(f"{W}bookmarkStart")}
     assert len(pagerefs) > 10 and set(pagerefs) <= bookmarks
-    entries = [p.text for p in document.paragraphs if p._p.find(f".//{W}instrText") is not None and "PAGEREF" in etree.tostring(p._p).decode()]
-    assert entries[0].startswith("Audit objectives, scope and criteria") and any(e.startswith("F-001 Minor nonconformity") for e in entries)
+    entries = [
+        p.text
+        for p in document.paragraphs
+        if p._p.find(f".//{W}instrText") is not None and "PAGEREF" in etree.tostring(p._p).decode()
+    ]
+    assert entries[0].startswith("Audit objectives, scope and criteria") and any(
+        e.startswith("F-001 Minor nonconformity") for e in entries
+    )
     assert document.settings.element.find(f"{W}updateFields").get(f"{W}val") == "true"
 
 
 def test_header_rows_repeat_on_every_list_table(client, demo_audit):
     document = download(client, demo_audit)
-    lists = [t for t in document.tables if t.rows[0].cells[0].text in {"Dato", "Vurdering", "Afsnit", "Nr.", "Punkt", "Rolle"}]
+    lists = [
+        t
+        for t in document.tables
+        if t.rows[0].cells[0].text in {"Dato", "Vurdering", "Afsnit", "Nr.", "Punkt", "Rolle"}
+    ]
     assert len(lists) >= 6
     assert all(t.rows[0]._tr.trPr.find(f"{W}tblHeader") is not None for t in lists)
 
 
 def test_the_report_language_changes_the_report_not_the_notes(client, demo_audit):
-    danish, english = all_text(download(client, demo_audit, lang="da")), all_text(download(client, demo_audit, lang="en"))
+    danish, english = (
+        all_text(download(client, demo_audit, lang="da")),
+        all_text(download(client, demo_audit, lang="en")),
+    )
     assert "Auditrapport" in danish and "Audit report" in english
     assert "Afvigelser" in danish and "Nonconformities" in english
     for text in (danish, english):
@@ -238,7 +314,9 @@ def test_a_report_with_nothing_answered_still_opens(client, make_audit):
 def test_text_that_looks_like_markup_or_tags_is_printed_as_written(client, session, make_audit, lead, first_item_id):
     audit = make_audit()
     note = 'Leder: "<b>pres</b> & {{ audit.title }}"\nanden linje'
-    client.put(f"/api/v1/audits/{audit.id}/responses/{first_item_id}", json={"verdict": "conform", "note": note, "version": 0}).raise_for_status()
+    client.put(
+        f"/api/v1/audits/{audit.id}/responses/{first_item_id}", json={"verdict": "conform", "note": note, "version": 0}
+    ).raise_for_status()
     document = download(client, audit, lang="en")
     assert 'Leder: "<b>pres</b> & {{ audit.title }}"\nanden linje' in all_text(document)
 
@@ -251,16 +329,23 @@ def test_bad_language_is_422(client, make_audit):
 
 # The nonconformity report and the blank checklist
 
-def test_the_nonconformity_report_has_deadlines_room_for_the_response_and_the_case_status(client, session, demo_audit, admin):
+
+def test_the_nonconformity_report_has_deadlines_room_for_the_response_and_the_case_status(
+    client, session, demo_audit, admin
+):
     second = findings.list_findings(session=session, audit=demo_audit)[1]
     case = cases.case_for_finding(session=session, finding_id=second.id)
-    cases.record_correction(session=session, actor=admin, case=case, correction="Chaufførernes kundekontakt er sat på APV-planen.")
+    cases.record_correction(
+        session=session, actor=admin, case=case, correction="Chaufførernes kundekontakt er sat på APV-planen."
+    )
     document = download(client, demo_audit, "nonconformity_report", "en")
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert headings[:2] == ["F-001 Minor nonconformity", "The organisation's response"]
     assert headings.count("The organisation's response") == 2
     form = next(key_values(t) for t in document.tables if t.rows[0].cells[0].text == "Nonconformity")
-    assert form["Statement of nonconformity"] == FINDINGS[0].statement and re.search(r"\d{4}", form["Response due (root cause and corrective action plan)"])
+    assert form["Statement of nonconformity"] == FINDINGS[0].statement and re.search(
+        r"\d{4}", form["Response due (root cause and corrective action plan)"]
+    )
     first, second_response = [key_values(t) for t in document.tables if t.rows[0].cells[0].text == "Step"]
     assert first["Case and status"].endswith(": Plan accepted")  # the demo's case in motion
     assert first["Root cause"].startswith("APV-proceduren beskriver kun fastansatte")
@@ -289,8 +374,13 @@ def test_the_cover_says_who_wrote_each_checklist_and_what_inspired_it(client, ma
         cover = key_values(document.tables[0])
         shipped = [library.get(checklist_id).checklist for checklist_id in ("at-internal-audit", "iso45003-clauses")]
         assert cover["Tjeklister" if lang == "da" else "Checklists"].splitlines() == [
-            f"{getattr(checklist.title, lang)} (v{checklist.version})" for checklist in shipped]
-        contents = next(i for i, p in enumerate(document.paragraphs) if p.text.startswith(("Indhold", "Contents", "Sæt kryds", "Tick one")))
+            f"{getattr(checklist.title, lang)} (v{checklist.version})" for checklist in shipped
+        ]
+        contents = next(
+            i
+            for i, p in enumerate(document.paragraphs)
+            if p.text.startswith(("Indhold", "Contents", "Sæt kryds", "Tick one"))
+        )
         on_the_cover = [p.text for p in document.paragraphs[:contents]]
         assert [f"{getattr(c.title, lang)}: {getattr(c.attribution, lang)}" for c in shipped] == on_the_cover[-2:]
     assert "inspired by Arbejdstilsynet" in on_the_cover[-2]
@@ -298,9 +388,15 @@ def test_the_cover_says_who_wrote_each_checklist_and_what_inspired_it(client, ma
 
 def test_steps_of_the_audit_are_reported_but_not_counted(client, make_audit, library):
     audit = make_audit(audit_type="internal", checklists=["at-internal-audit"])
-    for item_id, verdict in (("at-internal.prepare.background", "done"), ("at-internal.prepare.previous-results", "not_done"),
-                             ("at-internal.conduct.hr.data", "nc"), ("at-internal.conduct.sl.strategy", "conform")):
-        client.put(f"/api/v1/audits/{audit.id}/responses/{item_id}", json={"verdict": verdict, "version": 0}).raise_for_status()
+    for item_id, verdict in (
+        ("at-internal.prepare.background", "done"),
+        ("at-internal.prepare.previous-results", "not_done"),
+        ("at-internal.conduct.hr.data", "nc"),
+        ("at-internal.conduct.sl.strategy", "conform"),
+    ):
+        client.put(
+            f"/api/v1/audits/{audit.id}/responses/{item_id}", json={"verdict": verdict, "version": 0}
+        ).raise_for_status()
     questions = sum(1 for item in library.get("at-internal-audit").checklist.items() if not item.is_step)
     report = download(client, audit, "audit_report", "en")
     text = all_text(report)
@@ -311,14 +407,21 @@ def test_steps_of_the_audit_are_reported_but_not_counted(client, make_audit, lib
     assert set(by_section) == {"2 Conduct"}
     responses = [row for t in report.tables if t.rows[0].cells[0].text == "Item" for row in t.rows[1:]]
     assert {row.cells[0].text: row.cells[2].text for row in responses}["1-01"] == "Done"
-    blank = [row for t in download(client, audit, "checklist", "en").tables if t.rows[0].cells[0].text == "Item" for row in t.rows[1:]]
+    blank = [
+        row
+        for t in download(client, audit, "checklist", "en").tables
+        if t.rows[0].cells[0].text == "Item"
+        for row in t.rows[1:]
+    ]
     boxes = {row.cells[0].text: row.cells[2].text for row in blank}
     assert boxes["1-01"] == "☐\u00a0Done  ☐\u00a0Not done"
     assert "☐\u00a0NC" in boxes["2-HR-01"] and "Done" not in boxes["2-HR-01"]
 
 
 def test_an_internal_audit_report_is_confidential_without_a_certification_body(client, make_audit):
-    internal = all_text(download(client, make_audit(audit_type="internal", checklists=["at-internal-audit"]), lang="da"))
+    internal = all_text(
+        download(client, make_audit(audit_type="internal", checklists=["at-internal-audit"]), lang="da")
+    )
     assert "fortrolig inden for den auditerede organisation" in internal and "certificeringsorgan" not in internal
     for audit_type in ("stage1", "surveillance"):
         assert "certificeringsorganet" in all_text(download(client, make_audit(audit_type=audit_type), lang="da"))
@@ -326,18 +429,27 @@ def test_an_internal_audit_report_is_confidential_without_a_certification_body(c
 
 # Report details
 
+
 def test_report_details_are_checked(client, demo_audit, make_user):
     outsider = make_user("auditor")
     answer = client.patch(f"/api/v1/audits/{demo_audit.id}/report-details", json={"bek1407_auditor_id": outsider.id})
     assert answer.status_code == 422
-    assert client.patch(f"/api/v1/audits/{demo_audit.id}/report-details", json={"recommendation": "maybe"}).status_code == 422
-    assert client.patch(f"/api/v1/audits/{demo_audit.id}/report-details", json={"material_hours": -1}).status_code == 422
-    saved = client.patch(f"/api/v1/audits/{demo_audit.id}/report-details", json={"summary": "Kort.", "recommendation": ""})
+    assert (
+        client.patch(f"/api/v1/audits/{demo_audit.id}/report-details", json={"recommendation": "maybe"}).status_code
+        == 422
+    )
+    assert (
+        client.patch(f"/api/v1/audits/{demo_audit.id}/report-details", json={"material_hours": -1}).status_code == 422
+    )
+    saved = client.patch(
+        f"/api/v1/audits/{demo_audit.id}/report-details", json={"summary": "Kort.", "recommendation": ""}
+    )
     assert saved.status_code == 200 and saved.json()["summary"] == "Kort."
     assert client.get(f"/api/v1/audits/{demo_audit.id}/report-details").json()["summary"] == "Kort."
 
 
 # The raw-XML workarounds (python-docx has no API for these)
+
 
 def test_shade_cell_writes_one_w_shd_with_the_fill():
     table = Document().add_table(rows=1, cols=1)
@@ -364,22 +476,54 @@ def test_add_field_writes_a_complete_field():
 
 
 def test_evidence_is_listed_by_role_never_by_name(client, session, demo_audit, admin):
-    evidence.add_evidence(session=session, actor=admin, audit=demo_audit, item_id="iso45003.5.2.communicated",
-                          data=EvidenceIn(method="interview_group", summary="To ledere bekræfter.", interviewee_role="first_line_management", interviewee_count=2))
-    assert "Group interview (First-line management, 2): To ledere bekræfter." in all_text(download(client, demo_audit, lang="en"))
+    evidence.add_evidence(
+        session=session,
+        actor=admin,
+        audit=demo_audit,
+        item_id="iso45003.5.2.communicated",
+        data=EvidenceIn(
+            method="interview_group",
+            summary="To ledere bekræfter.",
+            interviewee_role="first_line_management",
+            interviewee_count=2,
+        ),
+    )
+    assert "Group interview (First-line management, 2): To ledere bekræfter." in all_text(
+        download(client, demo_audit, lang="en")
+    )
 
 
 def test_the_report_lists_the_roles_interviewed_as_iaf_md_22_asks(client, session, make_audit, admin, first_item_id):
     audit = make_audit()
-    for role, count, confidential in (("health_monitoring", 1, False), ("temporary_workers", 3, False), ("temporary_workers", 2, False),
-                                      ("contractors", 1, True)):
-        evidence.add_evidence(session=session, actor=admin, audit=audit, item_id=first_item_id, data=EvidenceIn(
-            method="interview_group", summary="Samtale", interviewee_role=role, interviewee_count=count, confidential=confidential))
+    for role, count, confidential in (
+        ("health_monitoring", 1, False),
+        ("temporary_workers", 3, False),
+        ("temporary_workers", 2, False),
+        ("contractors", 1, True),
+    ):
+        evidence.add_evidence(
+            session=session,
+            actor=admin,
+            audit=audit,
+            item_id=first_item_id,
+            data=EvidenceIn(
+                method="interview_group",
+                summary="Samtale",
+                interviewee_role=role,
+                interviewee_count=count,
+                confidential=confidential,
+            ),
+        )
     document = download(client, audit, lang="en")
-    rows = {row.cells[0].text: (row.cells[1].text, row.cells[2].text) for row in table_after(document, "Interviewee role").rows[1:]}
+    rows = {
+        row.cells[0].text: (row.cells[1].text, row.cells[2].text)
+        for row in table_after(document, "Interviewee role").rows[1:]
+    }
     assert rows["Staff who monitor workers' health (occupational health service, psychologist)"] == ("1", "1")
     assert rows["Temporary workers"] == ("2", "5")
-    assert rows["OH&S representative (AMR)"] == rows["Contractors' workers"] == ("not interviewed", "–")  # a confidential one is not told
+    assert (
+        rows["OH&S representative (AMR)"] == rows["Contractors' workers"] == ("not interviewed", "–")
+    )  # a confidential one is not told
     assert len(rows) == len(v.ACTORS.values)
 
 
@@ -387,11 +531,15 @@ def test_report_details_of_a_closed_audit_stay_as_they_were(client, make_audit):
     audit = make_audit()
     for status in ("in_progress", "reporting", "closed"):
         client.post(f"/api/v1/audits/{audit.id}/status", json={"status": status}).raise_for_status()
-    assert client.patch(f"/api/v1/audits/{audit.id}/report-details", json={"summary": "Ændret bagefter"}).status_code == 409
+    assert (
+        client.patch(f"/api/v1/audits/{audit.id}/report-details", json={"summary": "Ændret bagefter"}).status_code
+        == 409
+    )
     assert client.get(f"/api/v1/audits/{audit.id}/report-details").json()["summary"] == ""
 
 
 # Download names keep their letters (RFC 6266: filename* in UTF-8, an ASCII spelling for older clients)
+
 
 def test_download_names_keep_danish_letters(client, make_audit, make_organisation):
     from urllib.parse import unquote
@@ -402,8 +550,13 @@ def test_download_names_keep_danish_letters(client, make_audit, make_organisatio
     assert plain.startswith('attachment; filename="') and "Overvaagningsaudit-paa-Aeroe" in plain and plain.isascii()
     assert "Overvågningsaudit-på-Ærø" in unquote(utf8)
 
-    case = client.post("/api/v1/cases", json={"organisation_id": make_organisation().id, "grade": "minor_nc", "statement": "Opslag"}).json()
-    uploaded = client.post(f"/api/v1/cases/{case['id']}/attachments", files={"file": ("Referat – Łódź.pdf", b"%PDF-1.4\n% x\n", "application/pdf")}).json()
+    case = client.post(
+        "/api/v1/cases", json={"organisation_id": make_organisation().id, "grade": "minor_nc", "statement": "Opslag"}
+    ).json()
+    uploaded = client.post(
+        f"/api/v1/cases/{case['id']}/attachments",
+        files={"file": ("Referat – Łódź.pdf", b"%PDF-1.4\n% x\n", "application/pdf")},
+    ).json()
     download = client.get(f"/api/v1/cases/{case['id']}/attachments/{uploaded['id']}")
     assert download.status_code == 200
     assert unquote(download.headers["content-disposition"].split("filename*=UTF-8''")[1]) == uploaded["filename"]

@@ -19,7 +19,15 @@ def test_first_save_creates_version_1_and_starts_the_audit(client, make_audit, f
     audit = make_audit()
     response = put(client, audit, first_item_id, verdict="conform", note="APV 2026 gennemgået", version=0)
     assert response.status_code == 200
-    assert response.json() | {"updated_at": None} == {"item_id": first_item_id, "verdict": "conform", "note": "APV 2026 gennemgået", "version": 1, "updated_at": None, "updated_by": "Admin", "photos": []}
+    assert response.json() | {"updated_at": None} == {
+        "item_id": first_item_id,
+        "verdict": "conform",
+        "note": "APV 2026 gennemgået",
+        "version": 1,
+        "updated_at": None,
+        "updated_by": "Admin",
+        "photos": [],
+    }
     body = client.get(f"/api/v1/audits/{audit.id}").json()
     assert body["progress"]["answered"] == 1 and body["status"] == "in_progress"
 
@@ -40,8 +48,14 @@ def test_a_step_is_done_or_not_done_and_a_question_takes_a_verdict(client, make_
     page = client.get(f"/audits/{audit.id}/conduct").text
     step_card = page.split(f'id="item-{STEP_ITEM}"', 1)[1].split("</article>", 1)[0]
     question_card = page.split(f'id="item-{QUESTION_ITEM}"', 1)[1].split("</article>", 1)[0]
-    assert 'data-verdict="done"' in step_card and 'data-verdict="nc"' not in step_card and "findings/new" not in step_card
-    assert 'data-verdict="nc"' in question_card and 'data-verdict="done"' not in question_card and "findings/new" in question_card
+    assert (
+        'data-verdict="done"' in step_card and 'data-verdict="nc"' not in step_card and "findings/new" not in step_card
+    )
+    assert (
+        'data-verdict="nc"' in question_card
+        and 'data-verdict="done"' not in question_card
+        and "findings/new" in question_card
+    )
 
 
 def test_fields_left_out_keep_their_value(client, make_audit, first_item_id):
@@ -81,9 +95,14 @@ def test_a_tablet_save_reads_each_thing_once(anonymous, session, engine, make_au
     finally:
         event.remove(engine, "before_cursor_execute", remember)
     assert response.status_code == 200 and response.json()["version"] == 2 and response.json()["note"] == "Anden"
-    assert len(statements) == 6, statements  # token and user, team role, checklists, answer, UPDATE, trail (the audit is in this test's session)
-    stored = session.exec(select(Response).where(Response.audit_id == audit.id, Response.item_id == first_item_id)
-                          .execution_options(populate_existing=True)).one()
+    assert len(statements) == 6, (
+        statements
+    )  # token and user, team role, checklists, answer, UPDATE, trail (the audit is in this test's session)
+    stored = session.exec(
+        select(Response)
+        .where(Response.audit_id == audit.id, Response.item_id == first_item_id)
+        .execution_options(populate_existing=True)
+    ).one()
     assert (stored.verdict, stored.note, stored.version) == ("minor_nc", "Anden", 2)
 
 
@@ -108,10 +127,16 @@ def test_a_save_based_on_a_version_from_the_future_is_stale(client, make_audit, 
 
 def test_the_service_refuses_a_write_that_lost_a_race(session, make_audit, first_item_id, lead):
     audit = make_audit()
-    responses.save_response(session=session, actor=lead, audit=audit, item_id=first_item_id, data=ResponseIn(note="one", version=0))
-    responses.save_response(session=session, actor=lead, audit=audit, item_id=first_item_id, data=ResponseIn(note="two", version=1))
+    responses.save_response(
+        session=session, actor=lead, audit=audit, item_id=first_item_id, data=ResponseIn(note="one", version=0)
+    )
+    responses.save_response(
+        session=session, actor=lead, audit=audit, item_id=first_item_id, data=ResponseIn(note="two", version=1)
+    )
     with pytest.raises(StaleVersion) as raised:
-        responses.save_response(session=session, actor=lead, audit=audit, item_id=first_item_id, data=ResponseIn(note="three", version=1))
+        responses.save_response(
+            session=session, actor=lead, audit=audit, item_id=first_item_id, data=ResponseIn(note="three", version=1)
+        )
     assert raised.value.current.note == "two"
 
 
@@ -172,9 +197,12 @@ def test_an_unanswered_item_reads_as_version_0(client, make_audit, first_item_id
 
 # The conduct page
 
+
 def test_the_conduct_page_shows_every_item_with_its_state(client, make_audit, library, first_item_id):
     audit = make_audit(report_language="da")
-    put(client, audit, first_item_id, verdict="major_nc", note="Ingen risikovurdering af <b>forandringer</b>", version=0)
+    put(
+        client, audit, first_item_id, verdict="major_nc", note="Ingen risikovurdering af <b>forandringer</b>", version=0
+    )
     page = client.get(f"/audits/{audit.id}/conduct").text
     checklist = library.get("iso45003-clauses").checklist
     assert page.count('class="item-card"') == checklist.item_count
@@ -204,10 +232,18 @@ def test_the_conduct_page_offers_nc_in_internal_audits(client, make_audit):
 
 # Evidence
 
+
 def test_record_interview_evidence_by_role(client, make_audit, first_item_id):
     audit = make_audit()
-    response = client.post(f"/api/v1/audits/{audit.id}/responses/{first_item_id}/evidence",
-                           json={"method": "interview_group", "summary": "Oplever højt tidspres i højsæson", "interviewee_role": "employees", "interviewee_count": 4})
+    response = client.post(
+        f"/api/v1/audits/{audit.id}/responses/{first_item_id}/evidence",
+        json={
+            "method": "interview_group",
+            "summary": "Oplever højt tidspres i højsæson",
+            "interviewee_role": "employees",
+            "interviewee_count": 4,
+        },
+    )
     assert response.status_code == 201
     assert response.json()["interviewee_role"] == "employees" and response.json()["interviewee_count"] == 4
     listed = client.get(f"/api/v1/audits/{audit.id}/responses/{first_item_id}/evidence").json()
@@ -219,8 +255,15 @@ def test_an_interview_needs_a_role_and_documents_have_none(client, session, make
     url = f"/api/v1/audits/{audit.id}/responses/{first_item_id}/evidence"
     refused = client.post(url, json={"method": "interview_individual", "summary": "Talte med en leder"})
     assert refused.status_code == 422 and "role" in refused.json()["detail"]
-    assert client.post(url, json={"method": "interview_individual", "summary": "x", "interviewee_role": "Hanne Jensen"}).status_code == 422
-    document = client.post(url, json={"method": "document", "summary": "APV 2026", "interviewee_role": "employees", "interviewee_count": 3}).json()
+    assert (
+        client.post(
+            url, json={"method": "interview_individual", "summary": "x", "interviewee_role": "Hanne Jensen"}
+        ).status_code
+        == 422
+    )
+    document = client.post(
+        url, json={"method": "document", "summary": "APV 2026", "interviewee_role": "employees", "interviewee_count": 3}
+    ).json()
     assert document["interviewee_role"] is None and document["interviewee_count"] is None
     assert client.post(url, json={"method": "gossip", "summary": "x"}).status_code == 422
     assert len(session.exec(select(Evidence)).all()) == 1
@@ -228,7 +271,11 @@ def test_an_interview_needs_a_role_and_documents_have_none(client, session, make
 
 def test_evidence_from_the_page_returns_the_items_list(client, make_audit, first_item_id):
     audit = make_audit()
-    response = client.post(f"/audits/{audit.id}/evidence", data={"item_id": first_item_id, "method": "observation", "summary": "Opslag om trivselsmåling ved kantinen"}, headers={"HX-Request": "true"})
+    response = client.post(
+        f"/audits/{audit.id}/evidence",
+        data={"item_id": first_item_id, "method": "observation", "summary": "Opslag om trivselsmåling ved kantinen"},
+        headers={"HX-Request": "true"},
+    )
     assert response.status_code == 200
     assert response.headers["HX-Retarget"] == f"[id='evidence-{first_item_id}']"
     assert response.headers["HX-Reswap"] == "innerHTML"
@@ -238,20 +285,32 @@ def test_evidence_from_the_page_returns_the_items_list(client, make_audit, first
 
 def test_evidence_errors_come_back_in_the_form_with_the_text_kept(client, make_audit, first_item_id):
     audit = make_audit()
-    response = client.post(f"/audits/{audit.id}/evidence", data={"item_id": first_item_id, "method": "interview_individual", "summary": "Det jeg skrev"}, headers={"HX-Request": "true"})
+    response = client.post(
+        f"/audits/{audit.id}/evidence",
+        data={"item_id": first_item_id, "method": "interview_individual", "summary": "Det jeg skrev"},
+        headers={"HX-Request": "true"},
+    )
     assert response.status_code == 422
-    assert '<form id="evidence-form"' in response.text and "Det jeg skrev" in response.text and "field-error" in response.text
+    assert (
+        '<form id="evidence-form"' in response.text
+        and "Det jeg skrev" in response.text
+        and "field-error" in response.text
+    )
 
 
 def test_remove_evidence(client, session, make_audit, first_item_id):
     audit = make_audit()
-    created = client.post(f"/api/v1/audits/{audit.id}/responses/{first_item_id}/evidence", json={"method": "document", "summary": "Politik"}).json()
+    created = client.post(
+        f"/api/v1/audits/{audit.id}/responses/{first_item_id}/evidence",
+        json={"method": "document", "summary": "Politik"},
+    ).json()
     assert client.delete(f"/api/v1/audits/{audit.id}/evidence/{created['id']}").status_code == 204
     assert client.delete(f"/api/v1/audits/{audit.id}/evidence/{created['id']}").status_code == 404
     assert session.exec(select(Evidence)).all() == []
 
 
 # Confidential evidence
+
 
 @pytest.fixture
 def confidential_setup(session, make_audit, make_user, login, lead, first_item_id):
@@ -263,7 +322,15 @@ def confidential_setup(session, make_audit, make_user, login, lead, first_item_i
     quality_manager = make_user("quality_manager", organisation=own)
     team = login(lead)
     url = f"/api/v1/audits/{audit.id}/responses/{first_item_id}/evidence"
-    team.post(url, json={"method": "interview_individual", "summary": "Fortæller om mobning fra en kollega", "interviewee_role": "employees", "confidential": True})
+    team.post(
+        url,
+        json={
+            "method": "interview_individual",
+            "summary": "Fortæller om mobning fra en kollega",
+            "interviewee_role": "employees",
+            "confidential": True,
+        },
+    )
     team.post(url, json={"method": "document", "summary": "Politik for krænkende handlinger"})
     return audit, url, team, login(quality_manager)
 
@@ -272,7 +339,10 @@ def test_confidential_evidence_is_seen_by_the_team_only(confidential_setup):
     audit, url, team, client_role = confidential_setup
     assert [e["confidential"] for e in team.get(url).json()] == [True, False]
     assert [e["summary"] for e in client_role.get(url).json()] == ["Politik for krænkende handlinger"]
-    team_page, client_page = team.get(f"/audits/{audit.id}/conduct").text, client_role.get(f"/audits/{audit.id}/conduct").text
+    team_page, client_page = (
+        team.get(f"/audits/{audit.id}/conduct").text,
+        client_role.get(f"/audits/{audit.id}/conduct").text,
+    )
     assert "Fortæller om mobning" in team_page and 'class="badge confidential"' in team_page
     assert "Fortæller om mobning" not in client_page
 
@@ -280,7 +350,9 @@ def test_confidential_evidence_is_seen_by_the_team_only(confidential_setup):
 def test_confidential_evidence_is_blanked_in_the_history_for_the_client(confidential_setup):
     audit, url, team, client_role = confidential_setup
     team_events = [e for e in team.get(f"/api/v1/audits/{audit.id}/history").json() if e["entity"] == "evidence"]
-    client_events = [e for e in client_role.get(f"/api/v1/audits/{audit.id}/history").json() if e["entity"] == "evidence"]
+    client_events = [
+        e for e in client_role.get(f"/api/v1/audits/{audit.id}/history").json() if e["entity"] == "evidence"
+    ]
     assert team_events[0]["after"]["summary"] == "Fortæller om mobning fra en kollega"
     assert client_events[0]["after"]["summary"] == "[confidential]" and client_events[0]["confidential"] is True
     for exporter in (team, client_role):  # an export never carries it, not even the team's
@@ -302,6 +374,11 @@ def test_confidential_evidence_never_reaches_a_report(confidential_setup):
 
 def test_a_client_role_cannot_change_a_verdict(confidential_setup, first_item_id, session):
     audit, url, team, client_role = confidential_setup
-    response = client_role.put(f"/api/v1/audits/{audit.id}/responses/{first_item_id}", json={"verdict": "conform", "version": 0})
-    assert response.status_code == 403 and response.json() == {"code": "forbidden", "detail": "Your role does not allow this."}
+    response = client_role.put(
+        f"/api/v1/audits/{audit.id}/responses/{first_item_id}", json={"verdict": "conform", "version": 0}
+    )
+    assert response.status_code == 403 and response.json() == {
+        "code": "forbidden",
+        "detail": "Your role does not allow this.",
+    }
     assert session.exec(select(Response)).all() == []

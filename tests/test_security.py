@@ -11,9 +11,15 @@ def test_a_forged_or_missing_csrf_token_is_refused_and_nothing_changes(login, le
     client = login(lead, csrf=False)
     attempts = [
         client.put(f"/api/v1/audits/{audit.id}/responses/{first_item_id}", json={"verdict": "conform", "version": 0}),
-        client.put(f"/api/v1/audits/{audit.id}/responses/{first_item_id}", json={"verdict": "conform", "version": 0}, headers={CSRF_HEADER: "forged"}),
+        client.put(
+            f"/api/v1/audits/{audit.id}/responses/{first_item_id}",
+            json={"verdict": "conform", "version": 0},
+            headers={CSRF_HEADER: "forged"},
+        ),
         client.post(f"/audits/{audit.id}/findings", data={"kind": "ofi", "statement": "x", "csrf_token": "forged"}),
-        client.post(f"/audits/{audit.id}/findings", data={"kind": "ofi", "statement": "x"}, headers={"HX-Request": "true"}),
+        client.post(
+            f"/audits/{audit.id}/findings", data={"kind": "ofi", "statement": "x"}, headers={"HX-Request": "true"}
+        ),
     ]
     for response in attempts:
         assert response.status_code == 403
@@ -27,7 +33,11 @@ def test_the_csrf_token_in_a_form_field_is_accepted(login, lead, make_audit, set
 
     audit = make_audit()
     client = login(lead, csrf=False)
-    response = client.post(f"/audits/{audit.id}/findings", data={"kind": "ofi", "statement": "Via form", "csrf_token": _sign(settings.secret_key, CSRF_VALUE)}, follow_redirects=False)
+    response = client.post(
+        f"/audits/{audit.id}/findings",
+        data={"kind": "ofi", "statement": "Via form", "csrf_token": _sign(settings.secret_key, CSRF_VALUE)},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
 
 
@@ -36,7 +46,9 @@ def test_a_token_signed_with_another_secret_is_refused(login, admin, session):
     from tests.conftest import CSRF_VALUE
 
     client = login(admin, csrf=False)
-    response = client.post("/api/v1/organisations", json={"name": "X"}, headers={CSRF_HEADER: _sign("another secret", CSRF_VALUE)})
+    response = client.post(
+        "/api/v1/organisations", json={"name": "X"}, headers={CSRF_HEADER: _sign("another secret", CSRF_VALUE)}
+    )
     assert response.status_code == 403
     assert session.exec(select(Organisation).where(Organisation.name == "X")).first() is None
 
@@ -45,14 +57,17 @@ def test_pages_carry_the_token_for_forms_htmx_and_fetch(client, make_audit):
     audit = make_audit()
     page = client.get(f"/audits/{audit.id}/conduct").text
     assert '<meta name="csrf-token" content="' in page
-    assert "hx-headers='{\"X-CSRF-Token\": \"" in page
+    assert 'hx-headers=\'{"X-CSRF-Token": "' in page
     assert 'name="csrf_token" value="' in page
 
 
 def test_security_headers(client, anonymous):
     for response in (client.get("/"), anonymous.get("/login"), client.get("/api/v1/audits")):
         headers = response.headers
-        assert "script-src 'self'" in headers["Content-Security-Policy"] and "unsafe-inline" not in headers["Content-Security-Policy"]
+        assert (
+            "script-src 'self'" in headers["Content-Security-Policy"]
+            and "unsafe-inline" not in headers["Content-Security-Policy"]
+        )
         assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Referrer-Policy"] == "same-origin"
@@ -64,7 +79,15 @@ def test_no_inline_script_in_pages(client, make_audit):
     import re
 
     audit = make_audit()
-    for path in ("/", f"/audits/{audit.id}", f"/audits/{audit.id}/conduct", f"/audits/{audit.id}/findings", "/organisations", "/account", "/users"):
+    for path in (
+        "/",
+        f"/audits/{audit.id}",
+        f"/audits/{audit.id}/conduct",
+        f"/audits/{audit.id}/findings",
+        "/organisations",
+        "/account",
+        "/users",
+    ):
         html = client.get(path).text
         for tag in re.findall(r"<script\b[^>]*>", html):
             assert "src=" in tag or 'type="application/json"' in tag, (path, tag)

@@ -26,15 +26,39 @@ from tests.conftest import PASSWORD, seed_audit
 
 def accepted_plan(session: Session) -> tuple[Case, CaseAction, User]:
     """A case opened by hand whose plan of one action is accepted; (the case, its action, the quality manager)."""
-    organisation = organisations.create_organisation(session=session, actor=None, data=OrganisationIn(name="Nordlys Logistik A/S"))
-    manager, _ = accounts.create_user(session=session, actor=None, email="qm@test.example", name="Kvalitetschef", role="quality_manager",
-                                      organisation_id=organisation.id, password=PASSWORD)
-    case = cases.open_case(session=session, actor=manager, organisation_id=organisation.id, statement="Vold og trusler fra kunder",
-                           grade="minor_nc", source="incident")
+    organisation = organisations.create_organisation(
+        session=session, actor=None, data=OrganisationIn(name="Nordlys Logistik A/S")
+    )
+    manager, _ = accounts.create_user(
+        session=session,
+        actor=None,
+        email="qm@test.example",
+        name="Kvalitetschef",
+        role="quality_manager",
+        organisation_id=organisation.id,
+        password=PASSWORD,
+    )
+    case = cases.open_case(
+        session=session,
+        actor=manager,
+        organisation_id=organisation.id,
+        statement="Vold og trusler fra kunder",
+        grade="minor_nc",
+        source="incident",
+    )
     cases.record_correction(session=session, actor=manager, case=case, correction="Samtale med de berørte")
-    cases.record_root_cause(session=session, actor=manager, case=case, method="five_whys", cause="Ingen procedure for alenearbejde")
-    action = cases.add_action(session=session, actor=manager, case=case, description="Procedure for alenearbejde", owner_id=manager.id,
-                              due_date=date.today() + timedelta(days=30), prevention_level="primary")
+    cases.record_root_cause(
+        session=session, actor=manager, case=case, method="five_whys", cause="Ingen procedure for alenearbejde"
+    )
+    action = cases.add_action(
+        session=session,
+        actor=manager,
+        case=case,
+        description="Procedure for alenearbejde",
+        owner_id=manager.id,
+        due_date=date.today() + timedelta(days=30),
+        prevention_level="primary",
+    )
     cases.submit_plan(session=session, actor=manager, case=case)
     cases.review_plan(session=session, actor=manager, case=case, accept=True)
     return case, action, manager
@@ -54,10 +78,19 @@ def test_a_step_that_fails_halfway_over_http_leaves_nothing_half_done(session, l
     session.refresh(action)
     session.refresh(case)
     assert (action.status, case.status) == (v.ActionStatus.OPEN, v.CaseStatus.PLAN_ACCEPTED)
-    assert session.exec(select(AuditEvent).where(AuditEvent.entity == "case_action", AuditEvent.action == "implement")).first() is None
+    assert (
+        session.exec(
+            select(AuditEvent).where(AuditEvent.entity == "case_action", AuditEvent.action == "implement")
+        ).first()
+        is None
+    )
     monkeypatch.undo()
     done = client.post(f"/api/v1/cases/{case.id}/actions/{action.id}/implement", json={"note": "Procedure v1 i brug"})
-    assert (done.status_code, done.json()["status"], done.json()["actions"][0]["status"]) == (200, "implemented", "implemented")
+    assert (done.status_code, done.json()["status"], done.json()["actions"][0]["status"]) == (
+        200,
+        "implemented",
+        "implemented",
+    )
 
 
 def test_a_commit_that_fails_is_an_error_response_and_stores_nothing(fresh_database_url, library, tmp_path):
@@ -78,8 +111,12 @@ def test_a_commit_that_fails_is_an_error_response_and_stores_nothing(fresh_datab
     event.listen(OrmSession, "after_flush", note_the_step)
     event.listen(engine, "commit", refuse_the_commit)
     try:
-        with TestClient(app, raise_server_exceptions=False, headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"}) as client:
-            response = client.post(f"/api/v1/cases/{case.id}/actions/{action.id}/implement", json={"note": "Procedure v1 i brug"})
+        with TestClient(
+            app, raise_server_exceptions=False, headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"}
+        ) as client:
+            response = client.post(
+                f"/api/v1/cases/{case.id}/actions/{action.id}/implement", json={"note": "Procedure v1 i brug"}
+            )
     finally:
         event.remove(OrmSession, "after_flush", note_the_step)
         event.remove(engine, "commit", refuse_the_commit)
@@ -94,7 +131,9 @@ def test_a_cli_command_that_fails_halfway_leaves_nothing_half_done(fresh_databas
     monkeypatch.setenv("AUDITOR_DATABASE_URL", fresh_database_url)
     monkeypatch.setenv("AUDITOR_DATA_DIR", str(tmp_path))
     with monkeypatch.context() as patched:
-        patched.setattr(cases, "submit_plan", crash)  # late in the demo: after its organisation, users, audit and findings
+        patched.setattr(
+            cases, "submit_plan", crash
+        )  # late in the demo: after its organisation, users, audit and findings
         with pytest.raises(RuntimeError):
             main(["demo"])
     engine = make_engine(fresh_database_url)
@@ -112,7 +151,9 @@ def test_after_a_rollback_the_error_answer_still_shows_what_it_shows(fresh_datab
     engine = make_engine(fresh_database_url)
     with unit_of_work(engine) as session:
         audit, lead, token = seed_audit(session, library)
-        cookie = accounts.log_in(session=session, email=lead.email, password=PASSWORD, address="test", lifetime=timedelta(hours=1)).token
+        cookie = accounts.log_in(
+            session=session, email=lead.email, password=PASSWORD, address="test", lifetime=timedelta(hours=1)
+        ).token
     item_id = next(library.get("iso45003-clauses").checklist.items()).id
     app = create_app(Settings(database_url=fresh_database_url, data_dir=tmp_path), engine=engine, library=library)
     with TestClient(app, raise_server_exceptions=False, headers={"Accept-Language": "en"}) as client:
@@ -120,7 +161,16 @@ def test_after_a_rollback_the_error_answer_still_shows_what_it_shows(fresh_datab
         page = client.get("/audits/999")
         assert page.status_code == 404 and "Lead" in page.text
         bearer = {"Authorization": f"Bearer {token}"}
-        assert client.put(f"/api/v1/audits/{audit.id}/responses/{item_id}", json={"verdict": "conform", "version": 0}, headers=bearer).status_code == 200
-        stale = client.put(f"/api/v1/audits/{audit.id}/responses/{item_id}", json={"verdict": "minor_nc", "version": 0}, headers=bearer)
+        assert (
+            client.put(
+                f"/api/v1/audits/{audit.id}/responses/{item_id}",
+                json={"verdict": "conform", "version": 0},
+                headers=bearer,
+            ).status_code
+            == 200
+        )
+        stale = client.put(
+            f"/api/v1/audits/{audit.id}/responses/{item_id}", json={"verdict": "minor_nc", "version": 0}, headers=bearer
+        )
         assert stale.status_code == 409 and stale.json()["current"]["verdict"] == "conform"
     engine.dispose()

@@ -16,10 +16,14 @@ VALUES = {c.value for name in dir(v) if isinstance(vocabulary := getattr(v, name
 SPELLED_OUT = {"vocabulary.py", "demo.py", "i18n.py"}
 # The same words with another meaning: (file, word).
 OTHER_MEANINGS = {
-    ("app.py", "auditor"), ("routes/errors.py", "auditor"), ("cli.py", "auditor"),  # the program's name
-    ("services/trail.py", "activity"), ("services/trail.py", "auditor"),  # PlanEntry's fields
+    ("app.py", "auditor"),
+    ("routes/errors.py", "auditor"),
+    ("cli.py", "auditor"),  # the program's name
+    ("services/trail.py", "activity"),
+    ("services/trail.py", "auditor"),  # PlanEntry's fields
     ("services/audits.py", "audit"),  # the audit trail's entity
-    ("services/reports.py", "audit"), ("services/reports.py", "checklist"),  # file names
+    ("services/reports.py", "audit"),
+    ("services/reports.py", "checklist"),  # file names
     ("reports/starters.py", "nc"),  # a variable in the Word template
     ("services/cases.py", "open"),  # the board's count of cases not closed
     ("routes/web/cases.py", "step"),  # the case form's field naming the step of the chain
@@ -38,14 +42,25 @@ def _openapi_enum(openapi: dict, schema: str, field: str) -> list[str]:
     raise AssertionError(f"{schema}.{field} has no enum: {definition}")
 
 
-@pytest.mark.parametrize(("schema", "field", "vocabulary"), [
-    ("ResponseIn", "verdict", v.ANSWERS), ("ResponseOut", "verdict", v.ANSWERS),
-    ("FindingIn", "kind", v.FINDING_KINDS), ("FindingOut", "kind", v.FINDING_KINDS), ("CaseOut", "grade", v.FINDING_KINDS),
-    ("AuditIn", "audit_type", v.AUDIT_TYPES), ("AuditOut", "audit_type", v.AUDIT_TYPES),
-    ("StatusIn", "status", v.AUDIT_STATUSES), ("AuditOut", "status", v.AUDIT_STATUSES),
-    ("CaseOut", "status", v.CASE_STATUSES), ("CaseActionOut", "status", v.ACTION_STATUSES),
-    ("TeamMemberOut", "role", v.TEAM_ROLES), ("PlanEntryIn", "kind", v.PLAN_KINDS), ("EvidenceIn", "interviewee_role", v.ACTORS),
-])
+@pytest.mark.parametrize(
+    ("schema", "field", "vocabulary"),
+    [
+        ("ResponseIn", "verdict", v.ANSWERS),
+        ("ResponseOut", "verdict", v.ANSWERS),
+        ("FindingIn", "kind", v.FINDING_KINDS),
+        ("FindingOut", "kind", v.FINDING_KINDS),
+        ("CaseOut", "grade", v.FINDING_KINDS),
+        ("AuditIn", "audit_type", v.AUDIT_TYPES),
+        ("AuditOut", "audit_type", v.AUDIT_TYPES),
+        ("StatusIn", "status", v.AUDIT_STATUSES),
+        ("AuditOut", "status", v.AUDIT_STATUSES),
+        ("CaseOut", "status", v.CASE_STATUSES),
+        ("CaseActionOut", "status", v.ACTION_STATUSES),
+        ("TeamMemberOut", "role", v.TEAM_ROLES),
+        ("PlanEntryIn", "kind", v.PLAN_KINDS),
+        ("EvidenceIn", "interviewee_role", v.ACTORS),
+    ],
+)
 def test_openapi_lists_the_allowed_values(anonymous, schema, field, vocabulary):
     openapi = anonymous.get("/openapi.json").json()
     assert _openapi_enum(openapi, schema, field) == list(vocabulary.values)
@@ -59,7 +74,10 @@ def test_an_unknown_value_is_a_422_naming_the_allowed_ones(client, make_audit, f
     verdict = client.put(f"/api/v1/audits/{audit.id}/responses/{first_item_id}", json={"verdict": "fine", "version": 0})
     assert verdict.status_code == 422 and "verdict: must be one of 'conform', 'major_nc'" in verdict.json()["detail"]
     kind = client.post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "conform", "statement": "x"})
-    assert kind.status_code == 422 and "kind: must be one of 'major_nc', 'minor_nc', 'nc', 'observation'" in kind.json()["detail"]
+    assert (
+        kind.status_code == 422
+        and "kind: must be one of 'major_nc', 'minor_nc', 'nc', 'observation'" in kind.json()["detail"]
+    )
 
 
 def _is_vocabulary(node: ast.expr) -> bool:
@@ -73,7 +91,11 @@ def _literals(tree: ast.AST):
     trail's names for an action or an entity."""
     skipped = set()
     for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and node.body and isinstance(node.body[0], ast.Expr):
+        if (
+            isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef))
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+        ):
             skipped.add(id(node.body[0].value))
         elif isinstance(node, ast.Dict):
             skipped.update(id(key) for key in node.keys if key is not None)

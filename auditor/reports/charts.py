@@ -26,6 +26,7 @@ FONT_FAMILY = "DejaVu Sans, Segoe UI, Helvetica, Arial, sans-serif"
 # A chart's title is not drawn: the heading above the chart is its caption. The SVG carries it as its
 # accessible name (<title>, aria-label).
 
+
 @dataclass
 class BarChart:
     """Horizontal bars, one per (label, value); `colours`, if given, one per bar."""
@@ -46,6 +47,7 @@ class TimeChart:
 
 
 # Shapes: the one layout both writers draw
+
 
 @dataclass
 class _Rect:
@@ -96,7 +98,7 @@ def _wrap(text: str, width: float, lines: int = 2) -> list[str]:
         if cut <= 0:
             break
         out.append(rest[:cut])
-        rest = rest[cut + 1:]
+        rest = rest[cut + 1 :]
     return [*out, _fit(rest, width)]
 
 
@@ -132,7 +134,9 @@ def _layout_bars(chart: BarChart) -> _Drawing:
         shortened = " ".join(lines) != label
         for index, text in enumerate(lines):
             baseline = middle + 4 + line * (index - (len(lines) - 1) / 2)
-            drawing.shapes.append(_Text(label_width, baseline, text, anchor="end", tooltip=label if shortened and index == 0 else ""))
+            drawing.shapes.append(
+                _Text(label_width, baseline, text, anchor="end", tooltip=label if shortened and index == 0 else "")
+            )
         length = bar_room * value / largest
         if length > 0:
             colour = chart.colours[bar] if chart.colours else chart.colour
@@ -186,6 +190,7 @@ def _layout_months(chart: TimeChart) -> _Drawing:
 
 # Writers
 
+
 def _attribute(text: str) -> str:
     return escape(text, {'"': "&quot;"})
 
@@ -194,19 +199,27 @@ def to_svg(chart: BarChart | TimeChart) -> str:
     """The chart as an inline <svg> element: attributes only, escaped text, no script."""
     drawing = _layout(chart)
     out = [
-        (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {drawing.width} {drawing.height}" width="100%" '
-         f'role="img" aria-label="{_attribute(drawing.title)}" font-family="{_attribute(FONT_FAMILY)}" font-size="{FONT_SIZE}">'),
+        (
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {drawing.width} {drawing.height}" width="100%" '
+            f'role="img" aria-label="{_attribute(drawing.title)}" font-family="{_attribute(FONT_FAMILY)}" font-size="{FONT_SIZE}">'
+        ),
         f"<title>{escape(drawing.title)}</title>",
     ]
     for shape in drawing.shapes:
         if isinstance(shape, _Rect):
-            out.append(f'<rect x="{shape.x:.1f}" y="{shape.y:.1f}" width="{shape.w:.1f}" height="{shape.h:.1f}" fill="{shape.fill}"/>')
+            out.append(
+                f'<rect x="{shape.x:.1f}" y="{shape.y:.1f}" width="{shape.w:.1f}" height="{shape.h:.1f}" fill="{shape.fill}"/>'
+            )
         elif isinstance(shape, _Line):
             points = " ".join(f"{x:.1f},{y:.1f}" for x, y in shape.points)
-            out.append(f'<polyline points="{points}" fill="none" stroke="{shape.stroke}" stroke-width="{shape.width}"/>')
+            out.append(
+                f'<polyline points="{points}" fill="none" stroke="{shape.stroke}" stroke-width="{shape.width}"/>'
+            )
         else:
             tooltip = f"<title>{escape(shape.tooltip)}</title>" if shape.tooltip else ""
-            out.append(f'<text x="{shape.x:.1f}" y="{shape.y:.1f}" text-anchor="{shape.anchor}" fill="{shape.fill}">{tooltip}{escape(shape.text)}</text>')
+            out.append(
+                f'<text x="{shape.x:.1f}" y="{shape.y:.1f}" text-anchor="{shape.anchor}" fill="{shape.fill}">{tooltip}{escape(shape.text)}</text>'
+            )
     out.append("</svg>")
     return "\n".join(out)
 
@@ -227,11 +240,25 @@ def to_png(chart: BarChart | TimeChart, scale: int = 3) -> bytes:
     anchors = {"start": "ls", "middle": "ms", "end": "rs"}
     for shape in drawing.shapes:
         if isinstance(shape, _Rect):
-            draw.rectangle([shape.x * scale, shape.y * scale, (shape.x + shape.w) * scale - 1, (shape.y + shape.h) * scale - 1], fill=shape.fill)
+            draw.rectangle(
+                [shape.x * scale, shape.y * scale, (shape.x + shape.w) * scale - 1, (shape.y + shape.h) * scale - 1],
+                fill=shape.fill,
+            )
         elif isinstance(shape, _Line):
-            draw.line([(x * scale, y * scale) for x, y in shape.points], fill=shape.stroke, width=max(round(shape.width * scale), 1), joint="curve")
+            draw.line(
+                [(x * scale, y * scale) for x, y in shape.points],
+                fill=shape.stroke,
+                width=max(round(shape.width * scale), 1),
+                joint="curve",
+            )
         else:
-            draw.text((shape.x * scale, shape.y * scale), shape.text, fill=shape.fill, font=_font(FONT_SIZE * scale), anchor=anchors[shape.anchor])
+            draw.text(
+                (shape.x * scale, shape.y * scale),
+                shape.text,
+                fill=shape.fill,
+                font=_font(FONT_SIZE * scale),
+                anchor=anchors[shape.anchor],
+            )
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()

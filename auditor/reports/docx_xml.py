@@ -40,6 +40,7 @@ def keep_row_together(row: _Row) -> None:
 def field_runs(instruction: str, placeholder: str = "1") -> list:
     """The runs of a field such as PAGE, NUMPAGES, PAGEREF or TOC: begin, instruction, separate, the shown
     result, end (each its own run, as Word writes them). python-docx has no field API (w:fldChar / w:instrText)."""
+
     def char(kind: str):
         run = OxmlElement("w:r")
         element = OxmlElement("w:fldChar")

@@ -73,7 +73,11 @@ class ReportEnvironment(SandboxedEnvironment):
     def call_binop(self, context, operator: str, left, right):
         if operator == "*":
             sequence, times = (left, right) if isinstance(right, int) else (right, left)
-            if isinstance(sequence, str | list | tuple) and isinstance(times, int) and len(sequence) * times > self.max_chars:
+            if (
+                isinstance(sequence, str | list | tuple)
+                and isinstance(times, int)
+                and len(sequence) * times > self.max_chars
+            ):
                 raise SecurityError("a repetition that long is not allowed")
         if operator == "**" and isinstance(right, int | float) and abs(right) > 100:
             raise SecurityError("a power that large is not allowed")
@@ -132,6 +136,7 @@ def _render(tpl: DocxTemplate, context: Mapping[str, object], **budget) -> DocxT
 
 # Checking an uploaded template
 
+
 @dataclass(frozen=True)
 class TemplateProblem:
     """Why a template cannot be used: `message` is an English msgid, `params` fill it. Where the line is
@@ -179,14 +184,22 @@ def check(template: bytes, sample: Mapping[str, object]) -> TemplateProblem | No
     return None
 
 
-BROKEN_STRUCTURE = N_("The tags break the document's structure. A {% for %} or {% if %} that starts in one paragraph, "
-                      "table row or cell and ends in another needs {%p ...%}, {%tr ...%} or {%tc ...%}.")
+BROKEN_STRUCTURE = N_(
+    "The tags break the document's structure. A {% for %} or {% if %} that starts in one paragraph, "
+    "table row or cell and ends in another needs {%p ...%}, {%tr ...%} or {%tc ...%}."
+)
 
 
 # (message without a line, message with one): Jinja's lines are docxtpl's, one per paragraph after the part's start
 UNKNOWN = (N_("Unknown variable {name}."), N_("Line {line} (“{text}”): unknown variable {name}."))
-NOT_ALLOWED = (N_("Not allowed in a template ({detail})."), N_("Line {line} (“{text}”): not allowed in a template ({detail})."))
-UNREADABLE = (N_("The tags cannot be read ({detail})."), N_("Line {line} (“{text}”): the tags cannot be read ({detail})."))
+NOT_ALLOWED = (
+    N_("Not allowed in a template ({detail})."),
+    N_("Line {line} (“{text}”): not allowed in a template ({detail})."),
+)
+UNREADABLE = (
+    N_("The tags cannot be read ({detail})."),
+    N_("Line {line} (“{text}”): the tags cannot be read ({detail})."),
+)
 
 
 def _located(messages: tuple[str, str], line: int | None, text: str, **params) -> TemplateProblem:
@@ -245,7 +258,9 @@ def fill_table_of_contents(document) -> None:
     LibreOffice shows a TOC field's stored result as it is (it does not rebuild it), but it does compute
     PAGEREF fields, so the contents read right there and in Word (which is also asked to update fields on opening)."""
     body = document.element.body
-    instruction = next((i for i in body.iter(qn("w:instrText")) if i.text and i.text.strip().upper().startswith("TOC")), None)
+    instruction = next(
+        (i for i in body.iter(qn("w:instrText")) if i.text and i.text.strip().upper().startswith("TOC")), None
+    )
     if instruction is None:
         return
     paragraph = next(a for a in instruction.iterancestors() if a.tag == qn("w:p"))
@@ -254,9 +269,12 @@ def fill_table_of_contents(document) -> None:
         name = f"_Toc{number:05d}"
         _bookmark(heading, name, number)
         entry = OxmlElement("w:p")
-        entry.append(parse_xml(
-            f'<w:pPr {nsdecls("w")}><w:tabs><w:tab w:val="right" w:leader="dot" w:pos="{TOC_TAB_TWIPS}"/></w:tabs>'
-            f'<w:spacing w:before="{60 if level == 1 else 0}" w:after="40"/><w:ind w:left="{TOC_INDENT_TWIPS * (level - 1)}"/></w:pPr>'))
+        entry.append(
+            parse_xml(
+                f'<w:pPr {nsdecls("w")}><w:tabs><w:tab w:val="right" w:leader="dot" w:pos="{TOC_TAB_TWIPS}"/></w:tabs>'
+                f'<w:spacing w:before="{60 if level == 1 else 0}" w:after="40"/><w:ind w:left="{TOC_INDENT_TWIPS * (level - 1)}"/></w:pPr>'
+            )
+        )
         entry.append(text_run("".join(t.text or "" for t in heading.iter(qn("w:t")))))
         tab = OxmlElement("w:r")
         tab.append(OxmlElement("w:tab"))

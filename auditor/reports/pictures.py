@@ -23,7 +23,9 @@ rendering: ContextVar[DocxTemplate] = ContextVar("rendering")
 
 @dataclass(frozen=True)
 class Picture:
-    source: Callable[[], bytes | None] | BarChart  # a reader that gives the image's bytes (None: it has none), or a chart
+    source: (
+        Callable[[], bytes | None] | BarChart
+    )  # a reader that gives the image's bytes (None: it has none), or a chart
     width_mm: float
 
     def __html__(self) -> str:

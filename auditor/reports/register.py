@@ -13,8 +13,23 @@ from auditor.reports.cells import safe_cell
 from auditor.services.cases import CaseRow
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-COLUMNS = (N_("Case"), N_("Organisation"), N_("Source"), N_("Audit"), N_("Grade"), N_("Clauses"), N_("Statement"), N_("Status"),
-           N_("Opened"), N_("Due"), N_("Overdue"), N_("Open actions"), N_("Root cause"), N_("Effectiveness"), N_("Closed"))
+COLUMNS = (
+    N_("Case"),
+    N_("Organisation"),
+    N_("Source"),
+    N_("Audit"),
+    N_("Grade"),
+    N_("Clauses"),
+    N_("Statement"),
+    N_("Status"),
+    N_("Opened"),
+    N_("Due"),
+    N_("Overdue"),
+    N_("Open actions"),
+    N_("Root cause"),
+    N_("Effectiveness"),
+    N_("Closed"),
+)
 YES = N_("Yes")
 
 
@@ -26,13 +41,25 @@ def register_rows(rows: list[CaseRow], organisation_names: dict[int, str], lang:
     table: list[list] = [[translate(name, lang) for name in COLUMNS]]
     for row in rows:
         case = row.case
-        table.append([
-            row.reference, organisation_names.get(case.organisation_id, ""), label(v.CASE_SOURCES, case.source), case.audit_id or "",
-            label(v.FINDING_KINDS, case.grade), ", ".join(v.clause_label(ref) for ref in case.clauses), case.statement,
-            label(v.CASE_STATUSES, case.status), case.opened_at.date(), row.due or "", translate(YES, lang) if row.overdue else "",
-            sum(a.status == v.ActionStatus.OPEN for a in row.actions), case.root_cause, label(v.VERIFICATION_RESULTS, case.verification_result),
-            case.closed_at.date() if case.closed_at else "",
-        ])
+        table.append(
+            [
+                row.reference,
+                organisation_names.get(case.organisation_id, ""),
+                label(v.CASE_SOURCES, case.source),
+                case.audit_id or "",
+                label(v.FINDING_KINDS, case.grade),
+                ", ".join(v.clause_label(ref) for ref in case.clauses),
+                case.statement,
+                label(v.CASE_STATUSES, case.status),
+                case.opened_at.date(),
+                row.due or "",
+                translate(YES, lang) if row.overdue else "",
+                sum(a.status == v.ActionStatus.OPEN for a in row.actions),
+                case.root_cause,
+                label(v.VERIFICATION_RESULTS, case.verification_result),
+                case.closed_at.date() if case.closed_at else "",
+            ]
+        )
     return table
 
 

@@ -98,6 +98,7 @@ class ReviewReportContext:
 
 # Gathering
 
+
 class _Words:
     """Labels, dates and numbers in the report's language."""
 
@@ -137,7 +138,9 @@ class _Words:
         return f"{top} {self.t(title)}" if title else top
 
 
-def build_review_report_context(*, session: Session, review: ManagementReview, lang: str, now: datetime | None = None) -> ReviewReportContext:
+def build_review_report_context(
+    *, session: Session, review: ManagementReview, lang: str, now: datetime | None = None
+) -> ReviewReportContext:
     w = _Words(lang)
     t = w.t
     inputs = review.inputs
@@ -148,25 +151,80 @@ def build_review_report_context(*, session: Session, review: ManagementReview, l
     def manual(key: str, hint: str, titled: bool = False) -> Part:
         """A section management writes; titled when it shares its heading with other parts."""
         name = t(reviews.MANUAL_SECTIONS[key].label)
-        return Part(title=name if titled else "", manual=key, manual_label=name, manual_text=review.manual.get(key, ""), hint=t(hint))
+        return Part(
+            title=name if titled else "",
+            manual=key,
+            manual_label=name,
+            manual_text=review.manual.get(key, ""),
+            hint=t(hint),
+        )
 
     sections = [
-        Section("a", t("Status of actions from previous management reviews"), [_earlier_decisions(w, inputs["earlier_decisions"])]),
-        Section("b", t("Changes in external and internal issues"), [
-            manual("changes_in_issues", N_("Needs and expectations of interested parties, legal and other requirements, risks and opportunities."))]),
-        Section("c", t("Extent to which the OH&S policy and objectives have been met"), [
-            manual("objectives", N_("The psychosocial objectives set for the period and how far each was met."))]),
-        Section("d", t("OH&S performance and trends"), [
-            *_case_parts(w, inputs), *_audit_parts(w, inputs["audit_results"]), _trends(w, inputs),
-            manual("consultation", N_("How workers and their representatives were consulted and took part (AMO, MED, SU)."), titled=True)]),
-        Section("e", t("Adequacy of resources"), [manual("resources", N_("People, time, competence and money for the psychosocial work environment."))]),
-        Section("f", t("Relevant communication with interested parties"), [
-            manual("communications", N_("Complaints, inquiries, the authorities (Arbejdstilsynet), the certification body."))]),
-        Section("g", t("Opportunities for continual improvement"), [_improvement(w, inputs["improvement_opportunities"])]),
+        Section(
+            "a",
+            t("Status of actions from previous management reviews"),
+            [_earlier_decisions(w, inputs["earlier_decisions"])],
+        ),
+        Section(
+            "b",
+            t("Changes in external and internal issues"),
+            [
+                manual(
+                    "changes_in_issues",
+                    N_(
+                        "Needs and expectations of interested parties, legal and other requirements, risks and opportunities."
+                    ),
+                )
+            ],
+        ),
+        Section(
+            "c",
+            t("Extent to which the OH&S policy and objectives have been met"),
+            [manual("objectives", N_("The psychosocial objectives set for the period and how far each was met."))],
+        ),
+        Section(
+            "d",
+            t("OH&S performance and trends"),
+            [
+                *_case_parts(w, inputs),
+                *_audit_parts(w, inputs["audit_results"]),
+                _trends(w, inputs),
+                manual(
+                    "consultation",
+                    N_("How workers and their representatives were consulted and took part (AMO, MED, SU)."),
+                    titled=True,
+                ),
+            ],
+        ),
+        Section(
+            "e",
+            t("Adequacy of resources"),
+            [manual("resources", N_("People, time, competence and money for the psychosocial work environment."))],
+        ),
+        Section(
+            "f",
+            t("Relevant communication with interested parties"),
+            [
+                manual(
+                    "communications",
+                    N_("Complaints, inquiries, the authorities (Arbejdstilsynet), the certification body."),
+                )
+            ],
+        ),
+        Section(
+            "g", t("Opportunities for continual improvement"), [_improvement(w, inputs["improvement_opportunities"])]
+        ),
     ]
-    decisions = [DecisionLine(index, row.decision.text, row.decision.case_id, row.reference or "",
-                              w.label(v.CASE_STATUSES, row.case_status) if row.case_status else t("No action needed"))
-                 for index, row in enumerate(reviews.list_decisions(session=session, review=review), start=1)]
+    decisions = [
+        DecisionLine(
+            index,
+            row.decision.text,
+            row.decision.case_id,
+            row.reference or "",
+            w.label(v.CASE_STATUSES, row.case_status) if row.case_status else t("No action needed"),
+        )
+        for index, row in enumerate(reviews.list_decisions(session=session, review=review), start=1)
+    ]
     period = w.span(review.period_start, review.period_end)
     facts = [
         (t("Organisation"), organisation.name + (f" (CVR {organisation.cvr})" if organisation.cvr else "")),
@@ -176,8 +234,15 @@ def build_review_report_context(*, session: Session, review: ManagementReview, l
         (t("Prepared by"), author.name if author else "–"),
         (t("Generated"), w.moment(now)),
     ]
-    return ReviewReportContext(lang=lang, organisation=organisation.name, period=period, facts=facts, sections=sections, decisions=decisions,
-                               report_id=f"MR{review.id:05d}-{now:%Y%m%d}")
+    return ReviewReportContext(
+        lang=lang,
+        organisation=organisation.name,
+        period=period,
+        facts=facts,
+        sections=sections,
+        decisions=decisions,
+        report_id=f"MR{review.id:05d}-{now:%Y%m%d}",
+    )
 
 
 def _earlier_decisions(w: _Words, earlier: dict) -> Part:
@@ -187,13 +252,30 @@ def _earlier_decisions(w: _Words, earlier: dict) -> Part:
         part.paragraphs.append(t("There is no earlier management review of the organisation."))
         return part
     previous = earlier["previous_review"]
-    part.paragraphs.append(t("The last review covered {period}. Of its decisions and older ones still being followed, {with_case} opened a case: "
-                             "{closed} closed, {open} still open.").format(
-        period=w.span(previous["period_start"], previous["period_end"]), with_case=earlier["with_case"], closed=earlier["closed"], open=earlier["open"]))
-    part.table = Table([t("Review period"), t("Decision"), t("Case"), t("Status")], [
-        [w.span(d["period_start"], d["period_end"]), d["text"], d["reference"] or "–",
-         w.label(v.CASE_STATUSES, d["status"]) if d["status"] else t("No action needed")]
-        for d in earlier["decisions"]], widths=(38, 80, 22, 30))
+    part.paragraphs.append(
+        t(
+            "The last review covered {period}. Of its decisions and older ones still being followed, {with_case} opened a case: "
+            "{closed} closed, {open} still open."
+        ).format(
+            period=w.span(previous["period_start"], previous["period_end"]),
+            with_case=earlier["with_case"],
+            closed=earlier["closed"],
+            open=earlier["open"],
+        )
+    )
+    part.table = Table(
+        [t("Review period"), t("Decision"), t("Case"), t("Status")],
+        [
+            [
+                w.span(d["period_start"], d["period_end"]),
+                d["text"],
+                d["reference"] or "–",
+                w.label(v.CASE_STATUSES, d["status"]) if d["status"] else t("No action needed"),
+            ]
+            for d in earlier["decisions"]
+        ],
+        widths=(38, 80, 22, 30),
+    )
     return part
 
 
@@ -201,49 +283,98 @@ def _case_parts(w: _Words, inputs: dict) -> list[Part]:
     """9.3 d): nonconformities and corrective actions, today and in the period."""
     t, cases = w.t, inputs["cases"]
     days = cases["days_to_close"]
-    key_figures = Part(title=t("Nonconformities and corrective actions"), table=Table([t("Measure"), t("Number")], [
-        [t("Open cases today"), w.number(cases["open"])],
-        [t("Overdue cases today"), w.number(cases["overdue"])],
-        [t("Cases opened in the period"), w.number(cases["opened_in_period"])],
-        *[[f"– {w.label(v.CASE_SOURCES, source)}", w.number(n)] for source, n in cases["opened_by_source"].items()],
-        [t("Cases closed in the period"), w.number(cases["closed_in_period"])],
-        [t("Median days to close"), w.number(days["median"])],
-        [t("Mean days to close"), w.number(days["mean"])],
-        [t("Verified effective"), w.number(cases["effectiveness"]["effective"])],
-        [t("Verified not effective"), w.number(cases["effectiveness"]["ineffective"])],
-    ], widths=(120, 30), numeric=(1,)))
+    key_figures = Part(
+        title=t("Nonconformities and corrective actions"),
+        table=Table(
+            [t("Measure"), t("Number")],
+            [
+                [t("Open cases today"), w.number(cases["open"])],
+                [t("Overdue cases today"), w.number(cases["overdue"])],
+                [t("Cases opened in the period"), w.number(cases["opened_in_period"])],
+                *[
+                    [f"– {w.label(v.CASE_SOURCES, source)}", w.number(n)]
+                    for source, n in cases["opened_by_source"].items()
+                ],
+                [t("Cases closed in the period"), w.number(cases["closed_in_period"])],
+                [t("Median days to close"), w.number(days["median"])],
+                [t("Mean days to close"), w.number(days["mean"])],
+                [t("Verified effective"), w.number(cases["effectiveness"]["effective"])],
+                [t("Verified not effective"), w.number(cases["effectiveness"]["ineffective"])],
+            ],
+            widths=(120, 30),
+            numeric=(1,),
+        ),
+    )
 
     by_status = Part(title=t("Open cases by status"))
     if cases["open_by_status"]:
-        by_status.table = Table([t("Status"), t("Cases")], [[w.label(v.CASE_STATUSES, s), w.number(n)] for s, n in cases["open_by_status"].items()],
-                                widths=(120, 30), numeric=(1,), colours=[v.CASE_STATUSES[s].colour for s in cases["open_by_status"]])
+        by_status.table = Table(
+            [t("Status"), t("Cases")],
+            [[w.label(v.CASE_STATUSES, s), w.number(n)] for s, n in cases["open_by_status"].items()],
+            widths=(120, 30),
+            numeric=(1,),
+            colours=[v.CASE_STATUSES[s].colour for s in cases["open_by_status"]],
+        )
     else:
         by_status.paragraphs.append(t("No case is open."))
 
     overdue = Part(title=t("Overdue cases"))
     if cases["overdue_cases"]:
-        overdue.table = Table([t("Case"), t("Grade"), t("Status"), t("Due"), t("Statement")], [
-            [c["reference"], w.short(v.FINDING_KINDS, c["grade"]), w.label(v.CASE_STATUSES, c["status"]), w.day(c["due"]) if c["due"] else t("Action overdue"),
-             c["statement"]]
-            for c in cases["overdue_cases"]], widths=(20, 28, 30, 26, 66))
+        overdue.table = Table(
+            [t("Case"), t("Grade"), t("Status"), t("Due"), t("Statement")],
+            [
+                [
+                    c["reference"],
+                    w.short(v.FINDING_KINDS, c["grade"]),
+                    w.label(v.CASE_STATUSES, c["status"]),
+                    w.day(c["due"]) if c["due"] else t("Action overdue"),
+                    c["statement"],
+                ]
+                for c in cases["overdue_cases"]
+            ],
+            widths=(20, 28, 30, 26, 66),
+        )
         if cases["overdue"] > len(cases["overdue_cases"]):
-            overdue.paragraphs.append(t("The {shown} most overdue of {total} are listed.").format(shown=len(cases["overdue_cases"]), total=cases["overdue"]))
+            overdue.paragraphs.append(
+                t("The {shown} most overdue of {total} are listed.").format(
+                    shown=len(cases["overdue_cases"]), total=cases["overdue"]
+                )
+            )
     else:
         overdue.paragraphs.append(t("No case is overdue."))
 
     legend = (t("Opened"), t("Closed"), t("Open at month end"))
     months = [(w.month(m["month"]), m["opened"], m["closed"], m["open"]) for m in inputs["over_time"]]
-    over_time = Part(title=t("Cases opened and closed, month by month"), chart=TimeChart(t("Cases opened and closed, month by month"), months, legend),
-                     table=Table([t("Month"), *legend], [[m, w.number(o), w.number(c), w.number(n)] for m, o, c, n in months],
-                                 widths=(50, 30, 30, 40), numeric=(1, 2, 3)))
+    over_time = Part(
+        title=t("Cases opened and closed, month by month"),
+        chart=TimeChart(t("Cases opened and closed, month by month"), months, legend),
+        table=Table(
+            [t("Month"), *legend],
+            [[m, w.number(o), w.number(c), w.number(n)] for m, o, c, n in months],
+            widths=(50, 30, 30, 40),
+            numeric=(1, 2, 3),
+        ),
+    )
 
     to_close = Part(title=t("Days to close"))
     if days["count"]:
-        to_close.paragraphs.append(t("Cases closed in the period: {count}. From opening to closing: median {median} days, mean {mean} days.").format(
-            count=days["count"], median=w.number(days["median"]), mean=w.number(days["mean"])))
-        bars = [(t("{low}–{high} days").format(low=b["from"], high=b["to"]) if b["to"] is not None else t("more than {days} days").format(days=b["from"] - 1),
-                 b["count"]) for b in days["buckets"]]
-        to_close.chart = BarChart(t("Cases closed in the period, by days from opening to closing"), bars, colour="#15803d")
+        to_close.paragraphs.append(
+            t(
+                "Cases closed in the period: {count}. From opening to closing: median {median} days, mean {mean} days."
+            ).format(count=days["count"], median=w.number(days["median"]), mean=w.number(days["mean"]))
+        )
+        bars = [
+            (
+                t("{low}–{high} days").format(low=b["from"], high=b["to"])
+                if b["to"] is not None
+                else t("more than {days} days").format(days=b["from"] - 1),
+                b["count"],
+            )
+            for b in days["buckets"]
+        ]
+        to_close.chart = BarChart(
+            t("Cases closed in the period, by days from opening to closing"), bars, colour="#15803d"
+        )
     else:
         to_close.paragraphs.append(t("No case was closed in the period."))
     return [key_figures, by_status, overdue, over_time, to_close]
@@ -254,30 +385,62 @@ def _audit_parts(w: _Words, audits: dict) -> list[Part]:
     t = w.t
     audit_list = Part(title=t("Audits in the period"))
     if audits["audits"]:
-        audit_list.table = Table([t("Audit"), t("Audit type"), t("Dates"), t("Status"), t("Findings"), t("NCs")], [
-            [a["title"], w.label(v.AUDIT_TYPES, a["audit_type"]), w.span(a["start_date"], a["end_date"]), w.label(v.AUDIT_STATUSES, a["status"]),
-             w.number(a["findings"]), w.number(a["nonconformities"])]
-            for a in audits["audits"]], widths=(48, 28, 34, 22, 22, 16), numeric=(4, 5))
+        audit_list.table = Table(
+            [t("Audit"), t("Audit type"), t("Dates"), t("Status"), t("Findings"), t("NCs")],
+            [
+                [
+                    a["title"],
+                    w.label(v.AUDIT_TYPES, a["audit_type"]),
+                    w.span(a["start_date"], a["end_date"]),
+                    w.label(v.AUDIT_STATUSES, a["status"]),
+                    w.number(a["findings"]),
+                    w.number(a["nonconformities"]),
+                ]
+                for a in audits["audits"]
+            ],
+            widths=(48, 28, 34, 22, 22, 16),
+            numeric=(4, 5),
+        )
     else:
         audit_list.paragraphs.append(t("No audit ended in the period."))
 
-    by_kind = Part(title=t("Findings by kind"), table=Table(
-        [t("Kind"), t("Findings")], [[w.label(v.FINDING_KINDS, k), w.number(n)] for k, n in audits["by_kind"].items()] + [[t("Total"), w.number(audits["findings"])]],
-        widths=(120, 30), numeric=(1,), colours=[v.FINDING_KINDS[k].colour for k in audits["by_kind"]] + [None]))
+    by_kind = Part(
+        title=t("Findings by kind"),
+        table=Table(
+            [t("Kind"), t("Findings")],
+            [[w.label(v.FINDING_KINDS, k), w.number(n)] for k, n in audits["by_kind"].items()]
+            + [[t("Total"), w.number(audits["findings"])]],
+            widths=(120, 30),
+            numeric=(1,),
+            colours=[v.FINDING_KINDS[k].colour for k in audits["by_kind"]] + [None],
+        ),
+    )
 
     by_clause = Part(title=t("Findings by clause of ISO 45003"))
     if audits["by_clause"]:
-        by_clause.chart = BarChart(t("Findings by clause of ISO 45003"), [(w.clause(c["clause"]), c["count"]) for c in audits["by_clause"]])
-        by_clause.table = Table([t("Clause"), t("Findings")], [[v.clause_label(f"45003:{c['clause']}"), w.number(c["count"])] for c in audits["by_full_clause"]],
-                                widths=(120, 30), numeric=(1,))
+        by_clause.chart = BarChart(
+            t("Findings by clause of ISO 45003"), [(w.clause(c["clause"]), c["count"]) for c in audits["by_clause"]]
+        )
+        by_clause.table = Table(
+            [t("Clause"), t("Findings")],
+            [[v.clause_label(f"45003:{c['clause']}"), w.number(c["count"])] for c in audits["by_full_clause"]],
+            widths=(120, 30),
+            numeric=(1,),
+        )
     if audits["without_clause"]:
-        by_clause.paragraphs.append(t("Findings that refer to no clause of ISO 45003: {count}.").format(count=audits["without_clause"]))
+        by_clause.paragraphs.append(
+            t("Findings that refer to no clause of ISO 45003: {count}.").format(count=audits["without_clause"])
+        )
     if not audits["findings"]:
         by_clause.paragraphs.append(t("No findings in the period."))
 
     by_bek = Part(title=t("Findings by risk factor of BEK 1406"))
     if any(audits["by_bek1406"].values()):
-        by_bek.chart = BarChart(t("Findings by risk factor of BEK 1406"), [(w.label(v.BEK1406_FACTORS, f), n) for f, n in audits["by_bek1406"].items()], colour="#7c3aed")
+        by_bek.chart = BarChart(
+            t("Findings by risk factor of BEK 1406"),
+            [(w.label(v.BEK1406_FACTORS, f), n) for f, n in audits["by_bek1406"].items()],
+            colour="#7c3aed",
+        )
     else:
         by_bek.paragraphs.append(t("No finding is tagged with a BEK 1406 risk factor."))
 
@@ -287,7 +450,11 @@ def _audit_parts(w: _Words, audits: dict) -> list[Part]:
         for per_table in audits["by_hazard_table"]:
             title = HAZARD_TABLE_TITLES[per_table["table"]]
             rows.append([t(title), w.number(per_table["count"])])
-            rows += [[f"– {w.label(v.HAZARD_FACTORS, h['factor'])}", w.number(h["count"])] for h in audits["by_hazard"] if h["table"] == per_table["table"]]
+            rows += [
+                [f"– {w.label(v.HAZARD_FACTORS, h['factor'])}", w.number(h["count"])]
+                for h in audits["by_hazard"]
+                if h["table"] == per_table["table"]
+            ]
         by_hazard.table = Table([t("Hazard"), t("Findings")], rows, widths=(130, 30), numeric=(1,))
         by_hazard.paragraphs.append(t("A finding counts once under each factor it is tagged with, and once per table."))
     else:
@@ -295,9 +462,15 @@ def _audit_parts(w: _Words, audits: dict) -> list[Part]:
 
     by_site = Part(title=t("Findings by site"))
     if audits["by_site"]:
-        by_site.table = Table([t("Site / production unit"), t("Audits"), t("Findings"), t("NCs")],
-                              [[s["name"], w.number(s["audits"]), w.number(s["findings"]), w.number(s["nonconformities"])] for s in audits["by_site"]],
-                              widths=(80, 24, 24, 22), numeric=(1, 2, 3))
+        by_site.table = Table(
+            [t("Site / production unit"), t("Audits"), t("Findings"), t("NCs")],
+            [
+                [s["name"], w.number(s["audits"]), w.number(s["findings"]), w.number(s["nonconformities"])]
+                for s in audits["by_site"]
+            ],
+            widths=(80, 24, 24, 22),
+            numeric=(1, 2, 3),
+        )
     else:
         by_site.paragraphs.append(t("No audit in the period names a site."))
     return [audit_list, by_kind, by_clause, by_bek, by_hazard, by_site]
@@ -306,36 +479,70 @@ def _audit_parts(w: _Words, audits: dict) -> list[Part]:
 def _trends(w: _Words, inputs: dict) -> Part:
     t = w.t
     previous = w.span(inputs["previous_period"]["start"], inputs["previous_period"]["end"])
-    return Part(title=t("Trends against the previous period"), paragraphs=[t("Compared with {period}.").format(period=previous)],
-                table=Table([t("Measure"), t("Previous period"), t("This period"), t("Change")],
-                            [[w.label(reviews.TREND_MEASURES, row["measure"]), w.number(row["previous"]), w.number(row["current"]), w.signed(row["difference"])]
-                             for row in inputs["trends"]], widths=(80, 30, 30, 30), numeric=(1, 2, 3)))
+    return Part(
+        title=t("Trends against the previous period"),
+        paragraphs=[t("Compared with {period}.").format(period=previous)],
+        table=Table(
+            [t("Measure"), t("Previous period"), t("This period"), t("Change")],
+            [
+                [
+                    w.label(reviews.TREND_MEASURES, row["measure"]),
+                    w.number(row["previous"]),
+                    w.number(row["current"]),
+                    w.signed(row["difference"]),
+                ]
+                for row in inputs["trends"]
+            ],
+            widths=(80, 30, 30, 30),
+            numeric=(1, 2, 3),
+        ),
+    )
 
 
 def _improvement(w: _Words, opportunities: dict) -> Part:
     """9.3 g): the opportunities for improvement the period's audits raised."""
     t = w.t
-    part = Part(paragraphs=[t("Opportunities for improvement raised in the period's audits: {count}.").format(count=opportunities["total"])])
+    part = Part(
+        paragraphs=[
+            t("Opportunities for improvement raised in the period's audits: {count}.").format(
+                count=opportunities["total"]
+            )
+        ]
+    )
     if opportunities["items"]:
-        part.table = Table([t("Audit"), t("Finding"), t("Statement")], [[o["audit_title"], o["reference"], o["statement"]] for o in opportunities["items"]],
-                           widths=(50, 20, 100))
+        part.table = Table(
+            [t("Audit"), t("Finding"), t("Statement")],
+            [[o["audit_title"], o["reference"], o["statement"]] for o in opportunities["items"]],
+            widths=(50, 20, 100),
+        )
     return part
 
 
 # Laying out in Word
 
+
 def render_review_report(context: ReviewReportContext) -> bytes:
     context = scrub(context)  # text stored before the rule on the way in may hold characters Word's XML cannot carry
     t = context.t
     document = Document()
-    set_up_a4(document, t=context.t, lang=context.lang, title=f"{context.t('Management review')}: {context.organisation}, {context.period}",
-              subject=context.t("Management review"), footer=f"{context.report_id} · {context.organisation}")
+    set_up_a4(
+        document,
+        t=context.t,
+        lang=context.lang,
+        title=f"{context.t('Management review')}: {context.organisation}, {context.period}",
+        subject=context.t("Management review"),
+        footer=f"{context.report_id} · {context.organisation}",
+    )
     document.add_paragraph(t("Management review"), style="Title")
     document.add_paragraph(f"{context.organisation} · {context.period}", style="Subtitle")
     add_key_value_table(document, [*context.facts, (t("Review id"), context.report_id)])
     document.add_paragraph()
-    document.add_paragraph(t("Top management's review of the OH&S management system, here of the psychosocial work environment, following "
-                             "ISO 45001 clause 9.3: the inputs a) to g), then the decisions taken."))
+    document.add_paragraph(
+        t(
+            "Top management's review of the OH&S management system, here of the psychosocial work environment, following "
+            "ISO 45001 clause 9.3: the inputs a) to g), then the decisions taken."
+        )
+    )
     for section in context.sections:
         document.add_heading(section.heading, level=1)
         for part in section.parts:
@@ -380,8 +587,10 @@ def _part(document, part: Part, t) -> None:
         document.add_paragraph()
 
 
-
 def review_report_file(*, session: Session, review: ManagementReview, lang: str) -> tuple[str, bytes]:
     """(file name, .docx bytes) of the review's minutes in `lang`."""
     context = build_review_report_context(session=session, review=review, lang=lang)
-    return f"{context.report_id}-{review.period_start:%Y%m%d}-{review.period_end:%Y%m%d}-{lang}.docx", render_review_report(context)
+    return (
+        f"{context.report_id}-{review.period_start:%Y%m%d}-{review.period_end:%Y%m%d}-{lang}.docx",
+        render_review_report(context),
+    )

@@ -31,12 +31,15 @@ def _literal(text: str) -> str:
 @cache
 def starter_template(kind: str, lang: str) -> bytes:
     """The starter .docx of a report kind in a language (built once per process)."""
+
     def t(message: str) -> str:
         return translate(message, lang)
 
     document = Document()
     set_up_a4(document, t=t, lang=lang, title="{{ audit.title }}", subject="{{ report.kind }}", footer=FOOTER)
-    {"audit_report": _audit_report, "nonconformity_report": _nonconformity_report, "checklist": _checklist}[kind](document, t)
+    {"audit_report": _audit_report, "nonconformity_report": _nonconformity_report, "checklist": _checklist}[kind](
+        document, t
+    )
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
@@ -50,19 +53,30 @@ def _tag(container, text: str) -> None:
 def _cover(document, t, title: str) -> None:
     document.add_paragraph(title, style="Title")
     document.add_paragraph("{{ audit.title }}", style="Subtitle")
-    add_key_value_table(document, [
-        (t("Organisation"), "{{ organisation.name }}{% if organisation.cvr %} (CVR {{ organisation.cvr }}){% endif %}"),
-        (t("Sites / production units"),
-         "{% for site in organisation.sites %}{{ site.name }}{% if site.p_number %} (P-nr. {{ site.p_number }}){% endif %}"
-         "{% if not loop.last %}, {% endif %}{% else %}–{% endfor %}"),
-        (t("Audit type"), "{{ audit.type }}"),
-        (t("Dates"), "{{ audit.dates }}"),
-        (t("Lead auditor"), "{{ team.lead or " + DASH + " }}"),
-        (t("Audit team"), "{{ team.auditors|join(', ') or " + DASH + " }}"),
-        (t("Checklists"), "{% for checklist in checklists %}{{ checklist.title }} (v{{ checklist.version }}){% if not loop.last %}\n{% endif %}{% endfor %}"),
-        (t("Report id and version"), "{{ report.id }}, " + t("version") + " {{ report.version }}"),
-        (t("Generated"), "{{ report.generated }}"),
-    ])
+    add_key_value_table(
+        document,
+        [
+            (
+                t("Organisation"),
+                "{{ organisation.name }}{% if organisation.cvr %} (CVR {{ organisation.cvr }}){% endif %}",
+            ),
+            (
+                t("Sites / production units"),
+                "{% for site in organisation.sites %}{{ site.name }}{% if site.p_number %} (P-nr. {{ site.p_number }}){% endif %}"
+                "{% if not loop.last %}, {% endif %}{% else %}–{% endfor %}",
+            ),
+            (t("Audit type"), "{{ audit.type }}"),
+            (t("Dates"), "{{ audit.dates }}"),
+            (t("Lead auditor"), "{{ team.lead or " + DASH + " }}"),
+            (t("Audit team"), "{{ team.auditors|join(', ') or " + DASH + " }}"),
+            (
+                t("Checklists"),
+                "{% for checklist in checklists %}{{ checklist.title }} (v{{ checklist.version }}){% if not loop.last %}\n{% endif %}{% endfor %}",
+            ),
+            (t("Report id and version"), "{{ report.id }}, " + t("version") + " {{ report.version }}"),
+            (t("Generated"), "{{ report.generated }}"),
+        ],
+    )
     # Who wrote each checklist and what inspired it, so nobody takes an AT-inspired checklist for AT's own guide.
     _tag(document, "{%p for checklist in checklists %}")
     note = document.add_paragraph("{{ checklist.title }}: {{ checklist.attribution }}")
@@ -83,14 +97,22 @@ def _text(document, text: str):
 
 
 def _findings_table(document, t, rows: str) -> None:
-    table = add_table(document, [t("No."), t("Kind"), t("Clauses"), t("Statement and evidence")], widths=(18, 32, 32, 88))
+    table = add_table(
+        document, [t("No."), t("Kind"), t("Clauses"), t("Statement and evidence")], widths=(18, 32, 32, 88)
+    )
     add_row(table, ["{%tr for finding in " + rows + " %}", "", "", ""])
-    add_row(table, [
-        "{{ finding.reference }}", "{% cellbg finding.fill %}{{ finding.kind_label }}",
-        "{{ finding.clauses }}{% if finding.item_code %} ({{ finding.item_code }}){% endif %}",
-        "{% if finding.requirement %}" + t("Requirement") + ": {{ finding.requirement }}\n{% endif %}{{ finding.statement }}"
-        "{% if finding.evidence %}\n" + t("Objective evidence") + ": {{ finding.evidence }}{% endif %}",
-    ])
+    add_row(
+        table,
+        [
+            "{{ finding.reference }}",
+            "{% cellbg finding.fill %}{{ finding.kind_label }}",
+            "{{ finding.clauses }}{% if finding.item_code %} ({{ finding.item_code }}){% endif %}",
+            "{% if finding.requirement %}"
+            + t("Requirement")
+            + ": {{ finding.requirement }}\n{% endif %}{{ finding.statement }}"
+            "{% if finding.evidence %}\n" + t("Objective evidence") + ": {{ finding.evidence }}{% endif %}",
+        ],
+    )
     add_row(table, ["{%tr endfor %}", "", "", ""])
 
 
@@ -121,18 +143,30 @@ def _audit_report(document, t) -> None:
     contents.paragraph_format.space_before = Pt(18)
     contents.runs[0].bold = True
     contents.runs[0].font.size = Pt(13)
-    add_field(document.add_paragraph(), 'TOC \\o "1-2" \\h \\z \\u', t("The table of contents is filled in when the report is made."))
+    add_field(
+        document.add_paragraph(),
+        'TOC \\o "1-2" \\h \\z \\u',
+        t("The table of contents is filled in when the report is made."),
+    )
 
     _heading(document, t("Audit objectives, scope and criteria"), new_page=True)
-    for heading, variable in ((t("Audit objectives"), "audit.objectives"), (t("Audit scope"), "audit.scope"), (t("Audit criteria"), "audit.criteria")):
+    for heading, variable in (
+        (t("Audit objectives"), "audit.objectives"),
+        (t("Audit scope"), "audit.scope"),
+        (t("Audit criteria"), "audit.criteria"),
+    ):
         _heading(document, heading, level=3)
         _text(document, "{{ " + variable + " or " + DASH + " }}")
 
     _heading(document, t("Audit plan as carried out"))
     _tag(document, "{%p if plan %}")
-    table = add_table(document, [t("Date"), t("Time"), t("Activity"), t("Auditor"), t("Auditee (role)")], widths=(25, 24, 56, 30, 35))
+    table = add_table(
+        document, [t("Date"), t("Time"), t("Activity"), t("Auditor"), t("Auditee (role)")], widths=(25, 24, 56, 30, 35)
+    )
     add_row(table, ["{%tr for row in plan %}", "", "", "", ""])
-    add_row(table, ["{{ row.day }}", "{{ row.time }}", "{{ row.activity }}", "{{ row.auditor }}", "{{ row.auditee_role }}"])
+    add_row(
+        table, ["{{ row.day }}", "{{ row.time }}", "{{ row.activity }}", "{{ row.auditor }}", "{{ row.auditee_role }}"]
+    )
     add_row(table, ["{%tr endfor %}", "", "", "", ""])
     _tag(document, "{%p else %}")
     _text(document, t("No audit plan was recorded."))
@@ -142,7 +176,14 @@ def _audit_report(document, t) -> None:
     _heading(document, t("Interviews by role"), level=3)
     table = add_table(document, [t("Interviewee role"), t("Interviews"), t("People")], widths=(110, 30, 30))
     add_row(table, ["{%tr for row in interviews %}", "", ""])
-    add_row(table, ["{{ row.role }}", "{{ row.interviews or " + _literal(t("not interviewed")) + " }}", "{{ row.people or " + DASH + " }}"])
+    add_row(
+        table,
+        [
+            "{{ row.role }}",
+            "{{ row.interviews or " + _literal(t("not interviewed")) + " }}",
+            "{{ row.people or " + DASH + " }}",
+        ],
+    )
     add_row(table, ["{%tr endfor %}", "", ""])
 
     _heading(document, t("Summary and conclusion"))
@@ -155,19 +196,44 @@ def _audit_report(document, t) -> None:
     _tag(document, "{%p endif %}")
 
     _heading(document, t("Statistics"))
-    _text(document, t("{answered} of {total} checklist questions answered ({percent} %).").format(
-        answered="{{ statistics.answered }}", total="{{ statistics.total }}", percent="{{ statistics.percent }}"))
+    _text(
+        document,
+        t("{answered} of {total} checklist questions answered ({percent} %).").format(
+            answered="{{ statistics.answered }}", total="{{ statistics.total }}", percent="{{ statistics.percent }}"
+        ),
+    )
     table = add_table(document, [t("Verdict"), t("Count")], widths=(120, 30))
     add_row(table, ["{%tr for verdict in statistics.by_verdict %}", ""])
     add_row(table, ["{% cellbg verdict.fill %}{{ verdict.label }}", "{{ verdict.count }}"])
     add_row(table, ["{%tr endfor %}", ""])
     document.add_paragraph("{{ statistics.chart }}")
     _heading(document, t("By section"), level=3)
-    table = add_table(document, [t("Section"), t("Items"), t("Answered"), t("Conform"), t("Nonconformities"), t("Observations and OFIs"),
-                                 t("Good practice")], widths=(50, 16, 20, 18, 24, 22, 20))
+    table = add_table(
+        document,
+        [
+            t("Section"),
+            t("Items"),
+            t("Answered"),
+            t("Conform"),
+            t("Nonconformities"),
+            t("Observations and OFIs"),
+            t("Good practice"),
+        ],
+        widths=(50, 16, 20, 18, 24, 22, 20),
+    )
     add_row(table, ["{%tr for section in statistics.by_section %}", "", "", "", "", "", ""])
-    add_row(table, ["{{ section.title }}", "{{ section.items }}", "{{ section.answered }}", "{{ section.conform }}", "{{ section.nonconformities }}",
-                    "{{ section.observations }}", "{{ section.good_practice }}"])
+    add_row(
+        table,
+        [
+            "{{ section.title }}",
+            "{{ section.items }}",
+            "{{ section.answered }}",
+            "{{ section.conform }}",
+            "{{ section.nonconformities }}",
+            "{{ section.observations }}",
+            "{{ section.good_practice }}",
+        ],
+    )
     add_row(table, ["{%tr endfor %}", "", "", "", "", "", ""])
 
     _heading(document, t("Findings"), new_page=True)
@@ -188,17 +254,25 @@ def _audit_report(document, t) -> None:
 
     _heading(document, t("Good practice"))
     _tag(document, "{%p for finding in good_practice %}")
-    _text(document, "{{ finding.reference }}{% if finding.clauses %} ({{ finding.clauses }}){% endif %}: {{ finding.statement }}")
+    _text(
+        document,
+        "{{ finding.reference }}{% if finding.clauses %} ({{ finding.clauses }}){% endif %}: {{ finding.statement }}",
+    )
     _tag(document, "{%p else %}")
     _text(document, t("No good practice was recorded as a finding."))
     _tag(document, "{%p endfor %}")
 
     _heading(document, t("Checklist responses"), new_page=True)
     _section_loop_start(document, top_level=2)
-    table = add_table(document, [t("Item"), t("Question"), t("Verdict"), t("Note and evidence")], widths=(18, 66, 24, 62))
+    table = add_table(
+        document, [t("Item"), t("Question"), t("Verdict"), t("Note and evidence")], widths=(18, 66, 24, 62)
+    )
     add_row(table, ["{%tr for item in section.items %}", "", "", ""])
-    cells = add_row(table, ["{{ item.code }}", QUESTION,
-                            "{% cellbg item.fill %}{{ item.verdict_label }}", "{{ item.note }}"], keep_together=False)
+    cells = add_row(
+        table,
+        ["{{ item.code }}", QUESTION, "{% cellbg item.fill %}{{ item.verdict_label }}", "{{ item.note }}"],
+        keep_together=False,
+    )
     _tag(cells[3], "{%p for line in item.evidence %}")
     cells[3].add_paragraph("• {{ line }}")
     _tag(cells[3], "{%p endfor %}")
@@ -209,27 +283,49 @@ def _audit_report(document, t) -> None:
 
     _tag(document, "{%p if certificate.applies %}")
     _heading(document, t("Recognised OH&S certificate (Denmark)"))
-    add_key_value_table(document, [
-        (t("Production units covered"), "{{ certificate.production_units|join(', ') or " + DASH + " }}"),
-        (t("Auditor trained under BEK 1407"), "{{ certificate.bek1407_auditor or " + DASH + " }}"),
-        (t("Audit time on the material work environment"), "{% if certificate.material_hours %}{{ certificate.material_hours }} " + t("hours")
-         + "{% else %}–{% endif %}"),
-        (t("Significant work-environment problems"), "{{ certificate.significant_problems or " + _literal(t("None found.")) + " }}"),
-    ])
+    add_key_value_table(
+        document,
+        [
+            (t("Production units covered"), "{{ certificate.production_units|join(', ') or " + DASH + " }}"),
+            (t("Auditor trained under BEK 1407"), "{{ certificate.bek1407_auditor or " + DASH + " }}"),
+            (
+                t("Audit time on the material work environment"),
+                "{% if certificate.material_hours %}{{ certificate.material_hours }} "
+                + t("hours")
+                + "{% else %}–{% endif %}",
+            ),
+            (
+                t("Significant work-environment problems"),
+                "{{ certificate.significant_problems or " + _literal(t("None found.")) + " }}",
+            ),
+        ],
+    )
     _tag(document, "{%p endif %}")
 
     _heading(document, t("About this report"))
-    _text(document, t(
-        "An audit is based on a sample of the available information, so the findings may not cover everything that "
-        "could have been found."))
+    _text(
+        document,
+        t(
+            "An audit is based on a sample of the available information, so the findings may not cover everything that "
+            "could have been found."
+        ),
+    )
     _tag(document, "{%p if not audit.is_internal %}")
-    _text(document, t(
-        "This report is confidential between the audit client, the auditee and the certification body. Interviewees are recorded "
-        "by role, never by name, and confidential interview notes are not part of the report."))
+    _text(
+        document,
+        t(
+            "This report is confidential between the audit client, the auditee and the certification body. Interviewees are recorded "
+            "by role, never by name, and confidential interview notes are not part of the report."
+        ),
+    )
     _tag(document, "{%p else %}")
-    _text(document, t(
-        "This report is confidential within the organisation audited. Interviewees are recorded by role, never by name, and "
-        "confidential interview notes are not part of the report."))
+    _text(
+        document,
+        t(
+            "This report is confidential within the organisation audited. Interviewees are recorded by role, never by name, and "
+            "confidential interview notes are not part of the report."
+        ),
+    )
     _tag(document, "{%p endif %}")
 
     _heading(document, t("Signatures"))
@@ -240,7 +336,20 @@ def _nonconformity_facts(document, t, nc: str) -> None:
     table = add_table(document, [t("Nonconformity"), "{{ " + nc + ".reference }}"], widths=(50, 120))
     for key, value in (
         (t("Grade"), "{% cellbg " + nc + ".fill %}{{ " + nc + ".kind_label }}"),
-        (t("Clauses"), "{{ " + nc + ".clauses or " + DASH + " }}{% if " + nc + ".item_code %} (" + t("item") + " {{ " + nc + ".item_code }}){% endif %}"),
+        (
+            t("Clauses"),
+            "{{ "
+            + nc
+            + ".clauses or "
+            + DASH
+            + " }}{% if "
+            + nc
+            + ".item_code %} ("
+            + t("item")
+            + " {{ "
+            + nc
+            + ".item_code }}){% endif %}",
+        ),
         (t("Requirement"), "{{ " + nc + ".requirement or " + DASH + " }}"),
         (t("Statement of nonconformity"), "{{ " + nc + ".statement }}"),
         (t("Objective evidence"), "{{ " + nc + ".evidence or " + DASH + " }}"),
@@ -254,16 +363,23 @@ def _nonconformity_facts(document, t, nc: str) -> None:
 
 def _signatures(document, t) -> None:
     table = add_table(document, [t("Role"), t("Name"), t("Date"), t("Signature")], widths=(40, 50, 30, 50))
-    for role, name in ((t("Lead auditor"), "{{ team.lead }}"), (t("Auditee representative"), "{{ organisation.representative }}")):
+    for role, name in (
+        (t("Lead auditor"), "{{ team.lead }}"),
+        (t("Auditee representative"), "{{ organisation.representative }}"),
+    ):
         cells = add_row(table, [role, name, "", ""])
         cells[0].paragraphs[0].paragraph_format.space_before = Mm(8)
 
 
 def _nonconformity_report(document, t) -> None:
     _cover(document, t, t("Nonconformity report"))
-    _text(document, t(
-        "For each nonconformity below, please state the correction made, the root cause found and the corrective action "
-        "planned, with owner and date, and send the report back by the response date.")).paragraph_format.space_before = Pt(12)
+    _text(
+        document,
+        t(
+            "For each nonconformity below, please state the correction made, the root cause found and the corrective action "
+            "planned, with owner and date, and send the report back by the response date."
+        ),
+    ).paragraph_format.space_before = Pt(12)
     _tag(document, "{%p for nc in nonconformities %}")
     _heading(document, "{{ nc.reference }} {{ nc.kind_label }}", new_page=True)
     _nonconformity_facts(document, t, "nc")
@@ -273,8 +389,11 @@ def _nonconformity_report(document, t) -> None:
         (t("Case and status"), "{% if nc.case %}{{ nc.case.reference }}: {{ nc.case.status }}{% else %}–{% endif %}"),
         (t("Correction"), "{{ nc.case.correction if nc.case else '' }}"),
         (t("Root cause"), "{{ nc.case.root_cause if nc.case else '' }}"),
-        (t("Corrective action (owner, due date)"), "{% if nc.case %}{% for action in nc.case.actions %}{{ action.description }} "
-         "({{ action.owner }}, {{ action.due }}, {{ action.status }}){% if not loop.last %}\n{% endif %}{% endfor %}{% endif %}"),
+        (
+            t("Corrective action (owner, due date)"),
+            "{% if nc.case %}{% for action in nc.case.actions %}{{ action.description }} "
+            "({{ action.owner }}, {{ action.due }}, {{ action.status }}){% if not loop.last %}\n{% endif %}{% endfor %}{% endif %}",
+        ),
         (t("Verification of effectiveness"), "{{ nc.case.verification if nc.case else '' }}"),
     ):
         cells = add_row(table, [step, value])
@@ -289,13 +408,26 @@ def _nonconformity_report(document, t) -> None:
 
 def _checklist(document, t) -> None:
     _cover(document, t, t("Checklist"))
-    _text(document, t("Tick one verdict per item and write notes and evidence by hand; record interviewees by role, never by name.")
-          ).paragraph_format.space_before = Pt(12)
+    _text(
+        document,
+        t(
+            "Tick one verdict per item and write notes and evidence by hand; record interviewees by role, never by name."
+        ),
+    ).paragraph_format.space_before = Pt(12)
     _section_loop_start(document, top_level=1)
-    table = add_table(document, [t("Item"), t("Question"), t("Verdict"), t("Notes and evidence")], widths=(18, 64, 36, 52))
+    table = add_table(
+        document, [t("Item"), t("Question"), t("Verdict"), t("Notes and evidence")], widths=(18, 64, 36, 52)
+    )
     add_row(table, ["{%tr for item in section.items %}", "", "", ""])
-    add_row(table, ["{{ item.code }}", QUESTION,
-                    "{% for choice in item.choices %}☐\u00a0{{ choice }}{% if not loop.last %}  {% endif %}{% endfor %}", ""])
+    add_row(
+        table,
+        [
+            "{{ item.code }}",
+            QUESTION,
+            "{% for choice in item.choices %}☐\u00a0{{ choice }}{% if not loop.last %}  {% endif %}{% endfor %}",
+            "",
+        ],
+    )
     add_row(table, ["{%tr endfor %}", "", "", ""])
     _tag(document, "{%p endif %}")
     _tag(document, "{%p endfor %}")

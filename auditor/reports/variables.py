@@ -83,7 +83,9 @@ VARIABLES: dict[str, str] = {
     "plan[].activity": N_("Activity"),
     "plan[].auditor": N_("Auditor"),
     "plan[].auditee_role": N_("Auditee, by role"),
-    "interviews[]": N_("Each interviewee role, whether interviewed or not (IAF MD 22 names the roles a certification body interviews)"),
+    "interviews[]": N_(
+        "Each interviewee role, whether interviewed or not (IAF MD 22 names the roles a certification body interviews)"
+    ),
     "interviews[].role": N_("The role"),
     "interviews[].interviews": N_("Number of interviews recorded with the role (0: not interviewed)"),
     "interviews[].people": N_("Number of people of the role interviewed"),
@@ -143,15 +145,21 @@ VARIABLES: dict[str, str] = {
     "sections[].level": N_("Depth of the section: 1 for a top-level section"),
     "sections[].items[]": N_("Each checklist item of the section"),
     "sections[].items[].code": N_("Item code"),
-    "sections[].items[].kind": N_("Item kind: question (takes a verdict) or step (the auditor's own work: done or not done)"),
-    "sections[].items[].choices[]": N_("What the item can be answered with, short: the verdicts of a question, done and not done for a step"),
+    "sections[].items[].kind": N_(
+        "Item kind: question (takes a verdict) or step (the auditor's own work: done or not done)"
+    ),
+    "sections[].items[].choices[]": N_(
+        "What the item can be answered with, short: the verdicts of a question, done and not done for a step"
+    ),
     "sections[].items[].clauses": N_("Clauses the item refers to"),
     "sections[].items[].question": N_("The question"),
     "sections[].items[].verdict": N_("Verdict code, empty if not answered"),
     "sections[].items[].verdict_label": N_("Verdict, in the report's language"),
     "sections[].items[].fill": N_("Colour of the verdict, for {% cellbg %}"),
     "sections[].items[].note": N_("The auditor's note"),
-    "sections[].items[].evidence[]": N_("Each piece of evidence: method, role of the interviewees and summary (never a confidential one)"),
+    "sections[].items[].evidence[]": N_(
+        "Each piece of evidence: method, role of the interviewees and summary (never a confidential one)"
+    ),
     "sections[].items[].photos[]": N_("Each photo on the item (never a confidential one)"),
     "sections[].items[].photos[].image": N_("The photo (an image)"),
     "sections[].items[].photos[].caption": N_("Caption of the photo"),
@@ -162,6 +170,7 @@ ALIASES = {"nonconformities[]": "findings[]", "good_practice[]": "findings[]"}
 
 def variable_paths(context: dict[str, object]) -> set[str]:
     """Every variable path in a report context, as VARIABLES names them."""
+
     def walk(prefix: str, value: object) -> Iterator[str]:
         if isinstance(value, list):
             if value:
@@ -182,6 +191,7 @@ def variable_paths(context: dict[str, object]) -> set[str]:
 def sample_context(lang: str = v.Language.EN) -> dict[str, object]:
     """A report context with every variable filled (every list has an element, every condition is true),
     to render an uploaded template through all its sections."""
+
     def t(message: str) -> str:
         return translate(message, lang)
 
@@ -189,29 +199,90 @@ def sample_context(lang: str = v.Language.EN) -> dict[str, object]:
         return translate(vocabulary[value].label, lang)
 
     verdicts = [VerdictCount(c.value, t(c.label), t(c.short), tint(c.colour), 3) for c in v.VERDICTS]
-    chart = BarChart(t("Answers by verdict"), [(c.label, c.count) for c in verdicts], colours=[v.VERDICTS[c.code].colour for c in verdicts])
+    chart = BarChart(
+        t("Answers by verdict"),
+        [(c.label, c.count) for c in verdicts],
+        colours=[v.VERDICTS[c.code].colour for c in verdicts],
+    )
     photo = PhotoRow(Picture(chart, PHOTO_WIDTH_MM), "Sample caption")
-    case = CaseInfo("NC-0001", label(v.CASE_STATUSES, v.CaseStatus.PLAN_SUBMITTED), "Sample correction", "Sample root cause",
-                    [ActionRow("Sample action", "Sample owner", "1. May 2026", label(v.ACTION_STATUSES, v.ActionStatus.OPEN))], "Sample verification")
-    finding = FindingRow("F-001", v.Verdict.MAJOR_NC, label(v.VERDICTS, v.Verdict.MAJOR_NC), tint(v.VERDICTS[v.Verdict.MAJOR_NC].colour), "ISO 45003 6.1.2", "6.1.2-01",
-                         "Sample requirement", "Sample statement", "Sample evidence", [photo], "1. April 2026", "1. April 2026", case)
-    item = ItemRow("6.1.2-01", v.ItemKind.QUESTION, [c.short for c in verdicts], "ISO 45003 6.1.2", "Sample question?", v.Verdict.CONFORM, label(v.VERDICTS, v.Verdict.CONFORM), tint(v.VERDICTS[v.Verdict.CONFORM].colour),
-                   "Sample note", ["Sample evidence"], [photo])
+    case = CaseInfo(
+        "NC-0001",
+        label(v.CASE_STATUSES, v.CaseStatus.PLAN_SUBMITTED),
+        "Sample correction",
+        "Sample root cause",
+        [ActionRow("Sample action", "Sample owner", "1. May 2026", label(v.ACTION_STATUSES, v.ActionStatus.OPEN))],
+        "Sample verification",
+    )
+    finding = FindingRow(
+        "F-001",
+        v.Verdict.MAJOR_NC,
+        label(v.VERDICTS, v.Verdict.MAJOR_NC),
+        tint(v.VERDICTS[v.Verdict.MAJOR_NC].colour),
+        "ISO 45003 6.1.2",
+        "6.1.2-01",
+        "Sample requirement",
+        "Sample statement",
+        "Sample evidence",
+        [photo],
+        "1. April 2026",
+        "1. April 2026",
+        case,
+    )
+    item = ItemRow(
+        "6.1.2-01",
+        v.ItemKind.QUESTION,
+        [c.short for c in verdicts],
+        "ISO 45003 6.1.2",
+        "Sample question?",
+        v.Verdict.CONFORM,
+        label(v.VERDICTS, v.Verdict.CONFORM),
+        tint(v.VERDICTS[v.Verdict.CONFORM].colour),
+        "Sample note",
+        ["Sample evidence"],
+        [photo],
+    )
     return {
-        "report": ReportInfo("A00001", "1", label(v.REPORT_KINDS, v.ReportKind.AUDIT_REPORT), "1. March 2026 12:00", lang),
-        "audit": AuditInfo("Sample audit", label(v.AUDIT_TYPES, v.AuditType.STAGE2), v.AuditType.STAGE2, True, True, label(v.AUDIT_STATUSES, v.AuditStatus.REPORTING),
-                           "3.–4. March 2026", "3. March 2026", "4. March 2026", "Sample objectives", "Sample scope", "Sample criteria",
-                           ["Sample checklist (v1)"], "Sample deviations", "Sample summary", "Sample conclusion",
-                           label(v.RECOMMENDATIONS, v.Recommendation.CERTIFY), v.Recommendation.CERTIFY),
+        "report": ReportInfo(
+            "A00001", "1", label(v.REPORT_KINDS, v.ReportKind.AUDIT_REPORT), "1. March 2026 12:00", lang
+        ),
+        "audit": AuditInfo(
+            "Sample audit",
+            label(v.AUDIT_TYPES, v.AuditType.STAGE2),
+            v.AuditType.STAGE2,
+            True,
+            True,
+            label(v.AUDIT_STATUSES, v.AuditStatus.REPORTING),
+            "3.–4. March 2026",
+            "3. March 2026",
+            "4. March 2026",
+            "Sample objectives",
+            "Sample scope",
+            "Sample criteria",
+            ["Sample checklist (v1)"],
+            "Sample deviations",
+            "Sample summary",
+            "Sample conclusion",
+            label(v.RECOMMENDATIONS, v.Recommendation.CERTIFY),
+            v.Recommendation.CERTIFY,
+        ),
         "checklists": [ChecklistInfo("Sample checklist", "1", "Sample attribution")],
-        "organisation": OrganisationInfo("Sample A/S", "12345678", [SiteInfo("Sample site", "1234567890", "Sample street 1")], "Sample representative"),
+        "organisation": OrganisationInfo(
+            "Sample A/S",
+            "12345678",
+            [SiteInfo("Sample site", "1234567890", "Sample street 1")],
+            "Sample representative",
+        ),
         "team": TeamInfo("Sample lead auditor", ["Sample auditor"], "Sample auditor"),
         "plan": [PlanRow("3.3.2026", "09:00–10:00", "Sample activity", "Sample auditor", "Sample role")],
-        "statistics": Statistics(27, 30, 90, verdicts, [SectionCount("6 Planning", 30, 27, 20, 3, 3, 1)], Picture(chart, CHART_WIDTH_MM)),
+        "statistics": Statistics(
+            27, 30, 90, verdicts, [SectionCount("6 Planning", 30, 27, 20, 3, 3, 1)], Picture(chart, CHART_WIDTH_MM)
+        ),
         "interviews": [InterviewCount("Sample role", 2, 5)],
         "findings": [finding],
         "nonconformities": [finding],
         "good_practice": [finding],
-        "certificate": CertificateInfo(True, ["Sample site (P-nr. 1234567890)"], "Sample auditor", "12", "Sample problems"),
+        "certificate": CertificateInfo(
+            True, ["Sample site (P-nr. 1234567890)"], "Sample auditor", "12", "Sample problems"
+        ),
         "sections": [SectionBlock("6 Planning", 1, [item]), SectionBlock("6.1 Actions", 2, [item])],
     }

@@ -16,7 +16,21 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 Language = v.Language
 Kind = v.ReportKind
 # Letters NFKD does not take apart, written the way Danes write them without the letter.
-ASCII_SPELLING = str.maketrans({"æ": "ae", "Æ": "Ae", "ø": "oe", "Ø": "Oe", "å": "aa", "Å": "Aa", "ß": "ss", "đ": "d", "Đ": "D", "ł": "l", "Ł": "L"})
+ASCII_SPELLING = str.maketrans(
+    {
+        "æ": "ae",
+        "Æ": "Ae",
+        "ø": "oe",
+        "Ø": "Oe",
+        "å": "aa",
+        "Å": "Aa",
+        "ß": "ss",
+        "đ": "d",
+        "Đ": "D",
+        "ł": "l",
+        "Ł": "L",
+    }
+)
 
 
 def content_disposition(filename: str) -> str:
@@ -35,5 +49,7 @@ def attachment(content: bytes | str, filename: str, media_type: str = DOCX) -> R
 
 def report_download(kind: str, audit: Audit, session, settings, lang: str | None) -> Response:
     """One report of the audit as a Word file, with the audit's (non-confidential) photos."""
-    filename, content = reports.render_report(session=session, audit=audit, kind=kind, policy=settings.deadline_policy, lang=lang)
+    filename, content = reports.render_report(
+        session=session, audit=audit, kind=kind, policy=settings.deadline_policy, lang=lang
+    )
     return attachment(content, filename)

@@ -37,11 +37,25 @@ BUSY_MESSAGE = N_("The server is busy right now. Nothing was changed: try again 
 # The `code` of errors that FastAPI or Starlette raise themselves (an unknown path, a method the route lacks).
 HTTP_CODES = {404: NotFound.code, 405: "method_not_allowed"}
 
-STATUS = {NotFound: 404, Invalid: 422, StaleVersion: 409, Conflict: 409, Unauthenticated: 401, Forbidden: 403, PasswordChangeRequired: 403, Busy: 503}
+STATUS = {
+    NotFound: 404,
+    Invalid: 422,
+    StaleVersion: 409,
+    Conflict: 409,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    PasswordChangeRequired: 403,
+    Busy: 503,
+}
 
 
 def wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or request.url.path in {"/healthz", "/readyz", "/metrics", "/openapi.json"}
+    return request.url.path.startswith("/api/") or request.url.path in {
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/openapi.json",
+    }
 
 
 def message_of(error: DomainError) -> str:
@@ -124,7 +138,9 @@ def describe_validation_errors(errors) -> list[dict]:
 
 
 def handle_validation_error(request: Request, error: RequestValidationError) -> Response:
-    if any(part.get("loc", ("",))[0] == "path" for part in error.errors()):  # a path that names nothing, e.g. an id out of range (deps.PathId)
+    if any(
+        part.get("loc", ("",))[0] == "path" for part in error.errors()
+    ):  # a path that names nothing, e.g. an id out of range (deps.PathId)
         return handle_http_error(request, HTTPException(404, "Not Found"))
     described = describe_validation_errors(error.errors())
     summary = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in described)
@@ -136,10 +152,19 @@ def handle_validation_error(request: Request, error: RequestValidationError) -> 
 def handle_http_error(request: Request, error: HTTPException) -> Response:
     if error.status_code == 413:  # middleware.BodyTooLarge
         limit = getattr(error, "limit", 0)
-        error = HTTPException(413, gettext(TOO_LARGE).format(size=f"{limit / (1024 * 1024):.0f} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"))
+        error = HTTPException(
+            413,
+            gettext(TOO_LARGE).format(
+                size=f"{limit / (1024 * 1024):.0f} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+            ),
+        )
     if wants_json(request):
         code = HTTP_CODES.get(error.status_code, "error")
-        return JSONResponse({"code": code, "detail": error.detail}, status_code=error.status_code, headers=getattr(error, "headers", None))
+        return JSONResponse(
+            {"code": code, "detail": error.detail},
+            status_code=error.status_code,
+            headers=getattr(error, "headers", None),
+        )
     message = gettext("This page does not exist.") if error.status_code == 404 else str(error.detail)
     return error_page(request, error.status_code, message)
 
@@ -147,18 +172,25 @@ def handle_http_error(request: Request, error: HTTPException) -> Response:
 def handle_unexpected_error(request: Request, error: Exception) -> Response:
     # exc_info given: this runs in a worker thread, where the exception is not the one "being handled"
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
-    message = gettext("Something went wrong on our side. Nothing you typed has been lost on this device; please try again.")
+    message = gettext(
+        "Something went wrong on our side. Nothing you typed has been lost on this device; please try again."
+    )
     if wants_json(request):
         return JSONResponse({"code": "server_error", "detail": message}, status_code=500)
     try:
         return error_page(request, 500, message)
     except Exception:  # the page failed too (what broke may be what every page reads): the message alone, still ours
         log.exception("the error page failed on %s %s", request.method, request.url.path)
-        return HTMLResponse(BARE_ERROR_PAGE.format(lang=escape(get_locale()), title=escape(gettext("Error")), message=escape(message)), status_code=500)
+        return HTMLResponse(
+            BARE_ERROR_PAGE.format(lang=escape(get_locale()), title=escape(gettext("Error")), message=escape(message)),
+            status_code=500,
+        )
 
 
-BARE_ERROR_PAGE = ('<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title} 500 · auditor</title></head>'
-                   '<body><main><h1>{title} 500</h1><p role="alert">{message}</p><p><a href="/">auditor</a></p></main></body></html>')
+BARE_ERROR_PAGE = (
+    '<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title} 500 · auditor</title></head>'
+    '<body><main><h1>{title} 500</h1><p role="alert">{message}</p><p><a href="/">auditor</a></p></main></body></html>'
+)
 
 
 def error_page(request: Request, status: int, message: str) -> Response:

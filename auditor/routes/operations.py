@@ -25,8 +25,11 @@ SWAGGER_UI_VERSION = "5.35.0"  # static/vendor/swagger-ui-*-5.35.0.*, from the n
 def show_api_docs(request: Request) -> Response:
     """The API's interactive documentation: Swagger UI from our own static files, under the site's own
     Content-Security-Policy (no inline script, nothing from another site)."""
-    return render(request, "api/docs.html", {"title": request.app.title, "openapi_url": request.app.openapi_url,
-                                             "swagger_ui_version": SWAGGER_UI_VERSION})
+    return render(
+        request,
+        "api/docs.html",
+        {"title": request.app.title, "openapi_url": request.app.openapi_url, "swagger_ui_version": SWAGGER_UI_VERSION},
+    )
 
 
 @router.get("/healthz")
@@ -57,5 +60,7 @@ def _checklists_ready(request: Request, session) -> bool:
 @router.get("/metrics", include_in_schema=False)
 def show_metrics(request: Request) -> Response:
     """Prometheus metrics, for the configured monitoring addresses only."""
-    require_metrics_reader(address=request.client.host if request.client else None, allowed=request.app.state.settings.metrics_allow_ips)
+    require_metrics_reader(
+        address=request.client.host if request.client else None, allowed=request.app.state.settings.metrics_allow_ips
+    )
     return Response(exposition(), media_type=CONTENT_TYPE)

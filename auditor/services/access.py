@@ -72,7 +72,9 @@ class Can(StrEnum):
 Condition = bool | ColumnElement[bool]
 
 MANAGER_ROLES = frozenset({v.Role.ADMIN, v.Role.QUALITY_MANAGER})
-CASE_READER_ROLES = frozenset({v.Role.ADMIN, v.Role.QUALITY_MANAGER, v.Role.VIEWER, v.Role.LEAD_AUDITOR, v.Role.AUDITOR})
+CASE_READER_ROLES = frozenset(
+    {v.Role.ADMIN, v.Role.QUALITY_MANAGER, v.Role.VIEWER, v.Role.LEAD_AUDITOR, v.Role.AUDITOR}
+)
 REVIEW_READER_ROLES = MANAGER_ROLES | {v.Role.VIEWER}
 PLANNER_ROLES = frozenset({v.Role.ADMIN, v.Role.LEAD_AUDITOR})
 
@@ -82,6 +84,7 @@ def is_installation_admin(user: User) -> bool:
 
 
 # The facts rules are made of
+
 
 def _any(*conditions: Condition) -> Condition:
     rest = [c for c in conditions if c is not False]
@@ -130,16 +133,21 @@ def _owns_an_action(user: User) -> Condition:
 
 # Audits
 
+
 def _audit_view(user: User) -> Condition:
     return is_installation_admin(user) or _any(_on_team(user, Audit.id), _own_organisation(user, Audit.organisation_id))
 
 
 def _audit_plan(user: User) -> Condition:
-    return is_installation_admin(user) or _any(_own_organisation(user, Audit.organisation_id, {v.Role.ADMIN}), _on_team(user, Audit.id, v.TeamRole.LEAD))
+    return is_installation_admin(user) or _any(
+        _own_organisation(user, Audit.organisation_id, {v.Role.ADMIN}), _on_team(user, Audit.id, v.TeamRole.LEAD)
+    )
 
 
 def _audit_conduct(user: User) -> Condition:
-    return is_installation_admin(user) or _any(_own_organisation(user, Audit.organisation_id, {v.Role.ADMIN}), _on_team(user, Audit.id))
+    return is_installation_admin(user) or _any(
+        _own_organisation(user, Audit.organisation_id, {v.Role.ADMIN}), _on_team(user, Audit.id)
+    )
 
 
 def _audit_see_confidential(user: User) -> Condition:
@@ -151,14 +159,18 @@ _audit_work_offline = _audit_see_confidential  # the same people: the team and i
 
 # Cases
 
+
 def _case_managers(user: User, organisation_id) -> Condition:
     """The organisation's admins and quality managers (and installation admins) manage its cases and reviews."""
     return is_installation_admin(user) or _own_organisation(user, organisation_id, MANAGER_ROLES)
 
 
 def _case_view(user: User) -> Condition:
-    return is_installation_admin(user) or _any(_own_organisation(user, Case.organisation_id, CASE_READER_ROLES), _on_team(user, Case.audit_id),
-                                                _owns_an_action(user))
+    return is_installation_admin(user) or _any(
+        _own_organisation(user, Case.organisation_id, CASE_READER_ROLES),
+        _on_team(user, Case.audit_id),
+        _owns_an_action(user),
+    )
 
 
 def _case_manage(user: User) -> Condition:
@@ -166,7 +178,9 @@ def _case_manage(user: User) -> Condition:
 
 
 def _case_review(user: User) -> Condition:
-    return is_installation_admin(user) or _any(_on_team(user, Case.audit_id), _all(Case.audit_id.is_(None), _case_manage(user)))
+    return is_installation_admin(user) or _any(
+        _on_team(user, Case.audit_id), _all(Case.audit_id.is_(None), _case_manage(user))
+    )
 
 
 def _case_verify(user: User) -> Condition:
@@ -189,6 +203,7 @@ def _action_implement(user: User) -> Condition:
 
 # Management reviews
 
+
 def _review_view(user: User) -> Condition:
     return is_installation_admin(user) or _own_organisation(user, ManagementReview.organisation_id, REVIEW_READER_ROLES)
 
@@ -198,6 +213,7 @@ def _review_manage(user: User) -> Condition:
 
 
 # Users and report templates
+
 
 def _administrators(user: User, organisation_id) -> Condition:
     """Admins manage users and report templates: an installation admin every organisation's and the provider's,
@@ -211,28 +227,47 @@ def _template_view(user: User) -> Condition:
 
 
 RULES: dict[type, dict[Can, Callable[[User], Condition]]] = {
-    Audit: {Can.VIEW: _audit_view, Can.PLAN: _audit_plan, Can.CONDUCT: _audit_conduct, Can.SEE_CONFIDENTIAL: _audit_see_confidential,
-            Can.WORK_OFFLINE: _audit_work_offline},
-    Case: {Can.VIEW: _case_view, Can.MANAGE: _case_manage, Can.REVIEW: _case_review, Can.VERIFY: _case_verify,
-           Can.IMPLEMENT: _case_implement, Can.CLOSE: _case_close},
+    Audit: {
+        Can.VIEW: _audit_view,
+        Can.PLAN: _audit_plan,
+        Can.CONDUCT: _audit_conduct,
+        Can.SEE_CONFIDENTIAL: _audit_see_confidential,
+        Can.WORK_OFFLINE: _audit_work_offline,
+    },
+    Case: {
+        Can.VIEW: _case_view,
+        Can.MANAGE: _case_manage,
+        Can.REVIEW: _case_review,
+        Can.VERIFY: _case_verify,
+        Can.IMPLEMENT: _case_implement,
+        Can.CLOSE: _case_close,
+    },
     CaseAction: {Can.IMPLEMENT: _action_implement},
     ManagementReview: {Can.VIEW: _review_view, Can.MANAGE: _review_manage},
     Organisation: {
         Can.VIEW: lambda user: _in_organisation(user, Organisation.id),
-        Can.MANAGE: lambda user: user.organisation_id is None and user.role in PLANNER_ROLES,  # create organisations, add sites
+        Can.MANAGE: lambda user: (
+            user.organisation_id is None and user.role in PLANNER_ROLES
+        ),  # create organisations, add sites
         Can.PLAN_AUDITS: lambda user: _in_organisation(user, Organisation.id, PLANNER_ROLES),
         Can.OPEN_CASES: lambda user: _case_managers(user, Organisation.id),
         Can.COMPILE_REVIEWS: lambda user: _case_managers(user, Organisation.id),
         Can.MANAGE_USERS: lambda user: _administrators(user, Organisation.id),
         Can.MANAGE_TEMPLATES: lambda user: _administrators(user, Organisation.id),
     },
-    User: {Can.VIEW: lambda user: _administrators(user, User.organisation_id),  # admins see only the users they manage
-           Can.MANAGE: lambda user: _administrators(user, User.organisation_id)},
-    ReportTemplate: {Can.VIEW: _template_view, Can.MANAGE: lambda user: _administrators(user, ReportTemplate.organisation_id)},
+    User: {
+        Can.VIEW: lambda user: _administrators(user, User.organisation_id),  # admins see only the users they manage
+        Can.MANAGE: lambda user: _administrators(user, User.organisation_id),
+    },
+    ReportTemplate: {
+        Can.VIEW: _template_view,
+        Can.MANAGE: lambda user: _administrators(user, ReportTemplate.organisation_id),
+    },
 }
 
 
 # Asking the rules
+
 
 def _sql(condition: Condition) -> ColumnElement[bool]:
     return (true() if condition else false()) if isinstance(condition, bool) else condition
@@ -262,7 +297,11 @@ def permissions(*, session: Session, user: User, record) -> frozenset[Can]:
         key = (model.__name__, record.id, user.id)
         # any pending or flushed change may touch what a rule reads (a team, an action's owner): then read afresh
         if key not in remembered or session.new or session.deleted or session.dirty:
-            query = sql_select(*(condition.label(can.value) for can, condition in asked.items())).select_from(model).where(model.id == record.id)
+            query = (
+                sql_select(*(condition.label(can.value) for can, condition in asked.items()))
+                .select_from(model)
+                .where(model.id == record.id)
+            )
             row = session.execute(query).first()
             remembered[key] = frozenset(can for can, value in zip(asked, row or (), strict=False) if value)
         granted |= remembered[key]
@@ -305,6 +344,7 @@ def require_anywhere(user: User, model: type, can: Can) -> None:
 
 # Audits, as the loaders and services ask
 
+
 def audit_permissions(*, session: Session, user: User, audit: Audit) -> frozenset[Can]:
     """Everything `user` may do with `audit`; empty means the audit is invisible to them."""
     return permissions(session=session, user=user, record=audit)
@@ -318,8 +358,11 @@ def sees_confidential(*, session: Session, user: User | None, audit: Audit) -> b
 
 def offline_by_default(*, session: Session, user: User, audit: Audit) -> bool:
     """Whether field mode stores the audit on the user's tablet without being asked: for its team while it is in progress."""
-    return (audit.status == v.AuditStatus.IN_PROGRESS and not is_installation_admin(user)
-            and Can.WORK_OFFLINE in permissions(session=session, user=user, record=audit))
+    return (
+        audit.status == v.AuditStatus.IN_PROGRESS
+        and not is_installation_admin(user)
+        and Can.WORK_OFFLINE in permissions(session=session, user=user, record=audit)
+    )
 
 
 def require_audit(*, session: Session, user: User, audit: Audit, can: Can) -> None:
@@ -329,11 +372,14 @@ def require_audit(*, session: Session, user: User, audit: Audit, can: Can) -> No
 def require_planner(*, session: Session, user: User, organisation_id: int | None = None) -> None:
     """Plan an audit (of this organisation): admins and lead auditors, members only for their own."""
     require_anywhere(user, Organisation, Can.PLAN_AUDITS)
-    if organisation_id is not None and not allows_in(session=session, user=user, can=Can.PLAN_AUDITS, organisation_id=organisation_id):
+    if organisation_id is not None and not allows_in(
+        session=session, user=user, can=Can.PLAN_AUDITS, organisation_id=organisation_id
+    ):
         raise Forbidden(N_("You can only plan audits of your own organisation."))
 
 
 # Organisations, users and templates
+
 
 def require_organisation(*, session: Session, user: User, organisation: Organisation) -> None:
     require(session=session, user=user, record=organisation, can=Can.VIEW, missing=N_("No organisation with this id."))
@@ -366,8 +412,11 @@ class Menu:
 
 
 def menu(user: User) -> Menu:
-    return Menu(anywhere(user, Organisation, Can.COMPILE_REVIEWS), anywhere(user, Organisation, Can.MANAGE_USERS),
-                anywhere(user, Organisation, Can.MANAGE_TEMPLATES))
+    return Menu(
+        anywhere(user, Organisation, Can.COMPILE_REVIEWS),
+        anywhere(user, Organisation, Can.MANAGE_USERS),
+        anywhere(user, Organisation, Can.MANAGE_TEMPLATES),
+    )
 
 
 def require_metrics_reader(*, address: str | None, allowed: str) -> None:
@@ -375,7 +424,9 @@ def require_metrics_reader(*, address: str | None, allowed: str) -> None:
     (comma-separated addresses and networks, `*` for any) may read them, without logging in."""
     try:
         client = ipaddress.ip_address(address or "")
-        client = getattr(client, "ipv4_mapped", None) or client  # a dual-stack socket shows IPv4 clients as ::ffff:a.b.c.d
+        client = (
+            getattr(client, "ipv4_mapped", None) or client
+        )  # a dual-stack socket shows IPv4 clients as ::ffff:a.b.c.d
     except ValueError:
         client = None
     for part in (p.strip() for p in allowed.split(",")):

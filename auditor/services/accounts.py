@@ -56,8 +56,17 @@ def temporary_password() -> str:
 
 # Users
 
-def create_user(*, session: Session, actor: User | None, email: str, name: str, role: str, organisation_id: int | None = None,
-                password: str | None = None) -> tuple[User, str | None]:
+
+def create_user(
+    *,
+    session: Session,
+    actor: User | None,
+    email: str,
+    name: str,
+    role: str,
+    organisation_id: int | None = None,
+    password: str | None = None,
+) -> tuple[User, str | None]:
     """Create a user; without a password, a temporary one is made, returned once, and must be changed at login."""
     if actor is not None:
         access.require_user_manager(session=session, user=actor, organisation_id=organisation_id)
@@ -75,11 +84,24 @@ def create_user(*, session: Session, actor: User | None, email: str, name: str, 
     if password is None:
         password = shown_once = temporary_password()
     check_password_rules(password)
-    user = User(email=email, name=name.strip(), role=v.Role(role), organisation_id=organisation_id,
-                password_hash=password_hash.hash(password), must_change_password=shown_once is not None)
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=v.Role(role),
+        organisation_id=organisation_id,
+        password_hash=password_hash.hash(password),
+        must_change_password=shown_once is not None,
+    )
     session.add(user)
     session.flush()
-    trail.record(session=session, actor=actor, action="create", entity="user", entity_id=user.id, after=trail.snapshot("user", user))
+    trail.record(
+        session=session,
+        actor=actor,
+        action="create",
+        entity="user",
+        entity_id=user.id,
+        after=trail.snapshot("user", user),
+    )
     return user, shown_once
 
 
@@ -93,7 +115,11 @@ def _check_role(role: str, organisation_id: int | None) -> None:
 def list_users(*, session: Session, actor: User, page: PageRequest | None = None) -> Page:
     """The users the actor manages, by organisation and name; one page of them, or all without `page`."""
     access.require_user_manager(session=session, user=actor, organisation_id=actor.organisation_id)
-    query = select(User).where(access.where(actor, User, access.Can.MANAGE)).order_by(User.organisation_id, User.name, User.id)
+    query = (
+        select(User)
+        .where(access.where(actor, User, access.Can.MANAGE))
+        .order_by(User.organisation_id, User.name, User.id)
+    )
     return page_of(session, query, page)
 
 
@@ -109,7 +135,15 @@ def find_user(*, session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == normalise_email(email))).first()
 
 
-def update_user(*, session: Session, actor: User, user: User, role: str | None = None, is_active: bool | None = None, name: str | None = None) -> User:
+def update_user(
+    *,
+    session: Session,
+    actor: User,
+    user: User,
+    role: str | None = None,
+    is_active: bool | None = None,
+    name: str | None = None,
+) -> User:
     """Change a user's role, name or whether they may log in. Deactivating ends their sessions and tokens."""
     access.require_user_manager(session=session, user=actor, organisation_id=user.organisation_id)
     before = trail.snapshot("user", user)
@@ -126,7 +160,15 @@ def update_user(*, session: Session, actor: User, user: User, role: str | None =
             _end_sessions(session, user)
             _revoke_tokens(session, user)
     session.add(user)
-    trail.record(session=session, actor=actor, action="update", entity="user", entity_id=user.id, before=before, after=trail.snapshot("user", user))
+    trail.record(
+        session=session,
+        actor=actor,
+        action="update",
+        entity="user",
+        entity_id=user.id,
+        before=before,
+        after=trail.snapshot("user", user),
+    )
     return user
 
 
@@ -145,7 +187,15 @@ def reset_password(*, session: Session, actor: User | None, user: User) -> str:
     return password
 
 
-def change_password(*, session: Session, user: User, current: str, new: str, session_token: str | None = None, revoke_tokens: bool = False) -> None:
+def change_password(
+    *,
+    session: Session,
+    user: User,
+    current: str,
+    new: str,
+    session_token: str | None = None,
+    revoke_tokens: bool = False,
+) -> None:
     """Set a new password. Every other session ends (the one with `session_token` goes on); API tokens are revoked
     when the user asks (they may have been made by whoever knew the old password)."""
     if not password_hash.verify(current, user.password_hash):
@@ -159,7 +209,14 @@ def change_password(*, session: Session, user: User, current: str, new: str, ses
     if revoke_tokens:
         _revoke_tokens(session, user)
     session.add(user)
-    trail.record(session=session, actor=user, action="change_password", entity="user", entity_id=user.id, after={"tokens_revoked": revoke_tokens})
+    trail.record(
+        session=session,
+        actor=user,
+        action="change_password",
+        entity="user",
+        entity_id=user.id,
+        after={"tokens_revoked": revoke_tokens},
+    )
 
 
 def _end_sessions(session: Session, user: User, keep: str | None = None) -> None:
@@ -171,10 +228,13 @@ def _end_sessions(session: Session, user: User, keep: str | None = None) -> None
 
 
 def _revoke_tokens(session: Session, user: User) -> None:
-    session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
 
 
 # Login and sessions
+
 
 @dataclass(frozen=True)
 class Login:
@@ -182,7 +242,9 @@ class Login:
     token: str  # the cookie value; only its hash is stored
 
 
-def log_in(*, session: Session, email: str, password: str, address: str, lifetime: timedelta, now: datetime | None = None) -> Login:
+def log_in(
+    *, session: Session, email: str, password: str, address: str, lifetime: timedelta, now: datetime | None = None
+) -> Login:
     """Check the password and open a session. The same message for an unknown e-mail and a wrong password.
 
     Failures are throttled per account and address pair (the OWASP Authentication Cheat Sheet's growing lockout),
@@ -230,8 +292,13 @@ def _login_wait(*, session: Session, email: str, address: str, now: datetime) ->
         doublings = min(failures - FREE_FAILURES, 16)  # MAX_WAIT caps it long before; this keeps timedelta finite
         until.append(last + min(FIRST_WAIT * 2**doublings, MAX_WAIT))
     # The address is back under its ceiling once its MAX_FAILURES_PER_ADDRESS-th newest failure leaves the window.
-    ceiling = session.exec(select(LoginFailure.at).where(LoginFailure.address == address, LoginFailure.at > now - ADDRESS_WINDOW)
-                           .order_by(LoginFailure.at.desc()).offset(MAX_FAILURES_PER_ADDRESS - 1).limit(1)).first()
+    ceiling = session.exec(
+        select(LoginFailure.at)
+        .where(LoginFailure.address == address, LoginFailure.at > now - ADDRESS_WINDOW)
+        .order_by(LoginFailure.at.desc())
+        .offset(MAX_FAILURES_PER_ADDRESS - 1)
+        .limit(1)
+    ).first()
     if ceiling is not None:
         until.append(ceiling + ADDRESS_WINDOW)
     wait = max(until, default=now) - now
@@ -258,13 +325,21 @@ def log_out(*, session: Session, token: str) -> None:
 
 # API tokens
 
+
 def create_token(*, session: Session, user: User, name: str = "API") -> tuple[ApiToken, str]:
     """A new personal API token; the token itself is returned once and stored only as a hash."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(user_id=user.id, name=name.strip()[:100] or "API", prefix=token[:12], token_hash=hash_token(token))
     session.add(row)
     session.flush()
-    trail.record(session=session, actor=user, action="create_token", entity="user", entity_id=user.id, after={"token": row.prefix})
+    trail.record(
+        session=session,
+        actor=user,
+        action="create_token",
+        entity="user",
+        entity_id=user.id,
+        after={"token": row.prefix},
+    )
     return row, token
 
 
@@ -281,7 +356,9 @@ def user_for_token(*, session: Session, token: str) -> User:
 
 
 # Read on every API request: one query, built once (building a statement costs more than SQLite running it).
-_TOKEN_AND_OWNER = select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == bindparam("token_hash"))
+_TOKEN_AND_OWNER = (
+    select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == bindparam("token_hash"))
+)
 
 
 def list_tokens(*, session: Session, user: User) -> list[ApiToken]:
@@ -299,7 +376,14 @@ def revoke_token(*, session: Session, actor: User | None, token_id: int) -> ApiT
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.add(row)
-        trail.record(session=session, actor=actor, action="revoke_token", entity="user", entity_id=row.user_id, after={"token": row.prefix})
+        trail.record(
+            session=session,
+            actor=actor,
+            action="revoke_token",
+            entity="user",
+            entity_id=row.user_id,
+            after={"token": row.prefix},
+        )
     return row
 
 

@@ -46,7 +46,11 @@ def create_audit(*, session: Session, actor: User, data: AuditIn, library: Libra
     if organisation is None or not access.allows(session=session, user=actor, record=organisation, can=access.Can.VIEW):
         raise Invalid("There is no organisation with id {id}.", field="organisation_id", id=data.organisation_id)
     access.require_planner(session=session, user=actor, organisation_id=organisation.id)
-    lead_id = data.lead_auditor_id if data.lead_auditor_id is not None else (actor.id if actor.role == v.Role.LEAD_AUDITOR else None)
+    lead_id = (
+        data.lead_auditor_id
+        if data.lead_auditor_id is not None
+        else (actor.id if actor.role == v.Role.LEAD_AUDITOR else None)
+    )
     team = _team(session=session, organisation=organisation, lead_id=lead_id, auditor_ids=data.team_ids)
     checklist_ids = list(dict.fromkeys(data.checklists))
     unknown = [cid for cid in checklist_ids if library.get(cid) is None]
@@ -71,25 +75,69 @@ def create_audit(*, session: Session, actor: User, data: AuditIn, library: Libra
         audit.item_total += snapshot.item_count
     # Every audit opens and closes with a meeting (ISO 19011 6.4.3, 6.4.10); the auditor adjusts the times.
     lead_name = next((user.name for user, role in team if role == v.TeamRole.LEAD), "")
-    session.add(PlanEntry(audit_id=audit.id, day=audit.start_date, start_time=time(8, 30), kind=v.PlanKind.OPENING_MEETING, activity="", auditor=lead_name))
-    session.add(PlanEntry(audit_id=audit.id, day=audit.end_date, start_time=time(15, 0), kind=v.PlanKind.CLOSING_MEETING, activity="", auditor=lead_name))
-    trail.record(session=session, actor=actor, action="create", entity="audit", entity_id=audit.id, audit_id=audit.id, after=trail.snapshot("audit", audit))
+    session.add(
+        PlanEntry(
+            audit_id=audit.id,
+            day=audit.start_date,
+            start_time=time(8, 30),
+            kind=v.PlanKind.OPENING_MEETING,
+            activity="",
+            auditor=lead_name,
+        )
+    )
+    session.add(
+        PlanEntry(
+            audit_id=audit.id,
+            day=audit.end_date,
+            start_time=time(15, 0),
+            kind=v.PlanKind.CLOSING_MEETING,
+            activity="",
+            auditor=lead_name,
+        )
+    )
+    trail.record(
+        session=session,
+        actor=actor,
+        action="create",
+        entity="audit",
+        entity_id=audit.id,
+        audit_id=audit.id,
+        after=trail.snapshot("audit", audit),
+    )
     for user, role in team:
-        trail.record(session=session, actor=actor, action="create", entity="team", entity_id=user.id, audit_id=audit.id, after={"user_id": user.id, "role": role})
+        trail.record(
+            session=session,
+            actor=actor,
+            action="create",
+            entity="team",
+            entity_id=user.id,
+            audit_id=audit.id,
+            after={"user_id": user.id, "role": role},
+        )
     cases.carry_over(session=session, actor=actor, audit=audit)
     return audit
 
 
-def _team(*, session: Session, organisation: Organisation, lead_id: int | None, auditor_ids: list[int]) -> list[tuple[User, str]]:
+def _team(
+    *, session: Session, organisation: Organisation, lead_id: int | None, auditor_ids: list[int]
+) -> list[tuple[User, str]]:
     """The team as (user, role): the lead first. Auditors are active lead auditors or auditors who are
     provider staff or members of the audited organisation."""
     team: list[tuple[User, str]] = []
-    for user_id, role, field in [(lead_id, v.TeamRole.LEAD, "lead_auditor_id"), *((i, v.TeamRole.AUDITOR, "team_ids") for i in dict.fromkeys(auditor_ids) if i != lead_id)]:
+    for user_id, role, field in [
+        (lead_id, v.TeamRole.LEAD, "lead_auditor_id"),
+        *((i, v.TeamRole.AUDITOR, "team_ids") for i in dict.fromkeys(auditor_ids) if i != lead_id),
+    ]:
         if user_id is None:
             continue
         user = session.get(User, user_id)
         allowed = {v.Role.LEAD_AUDITOR} if role == v.TeamRole.LEAD else v.AUDITOR_ROLES
-        if user is None or not user.is_active or user.role not in allowed or user.organisation_id not in (None, organisation.id):
+        if (
+            user is None
+            or not user.is_active
+            or user.role not in allowed
+            or user.organisation_id not in (None, organisation.id)
+        ):
             raise Invalid("User {id} cannot be on this audit's team.", field=field, id=user_id)
         team.append((user, role))
     return team
@@ -97,7 +145,11 @@ def _team(*, session: Session, organisation: Organisation, lead_id: int | None, 
 
 def audit_team(*, session: Session, audit: Audit) -> list[tuple[User, str]]:
     """(user, 'lead' | 'auditor'), the lead first."""
-    rows = session.exec(select(User, AuditMember.role).join(AuditMember, AuditMember.user_id == User.id).where(AuditMember.audit_id == audit.id)).all()
+    rows = session.exec(
+        select(User, AuditMember.role)
+        .join(AuditMember, AuditMember.user_id == User.id)
+        .where(AuditMember.audit_id == audit.id)
+    ).all()
     return sorted(rows, key=lambda row: (row[1] != v.TeamRole.LEAD, row[0].name))
 
 
@@ -145,8 +197,14 @@ class AuditCan:
 def audit_can(*, session: Session, user: User, audit: Audit) -> AuditCan:
     granted = access.audit_permissions(session=session, user=user, audit=audit)
     plan, conduct = access.Can.PLAN in granted, access.Can.CONDUCT in granted
-    return AuditCan(plan, conduct, access.Can.SEE_CONFIDENTIAL in granted, plan and is_open(audit), conduct and is_open(audit),
-                    access.Can.WORK_OFFLINE in granted)
+    return AuditCan(
+        plan,
+        conduct,
+        access.Can.SEE_CONFIDENTIAL in granted,
+        plan and is_open(audit),
+        conduct and is_open(audit),
+        access.Can.WORK_OFFLINE in granted,
+    )
 
 
 def get_in_audit(*, session: Session, audit: Audit, model: type[Row], row_id: int, missing: str) -> Row:
@@ -171,7 +229,10 @@ def update_audit(*, session: Session, actor: User, audit: Audit, data: AuditUpda
     ensure_open(audit)
     before = trail.snapshot("audit", audit)
     changes = data.model_dump(exclude_unset=True, exclude={"site_ids", "lead_auditor_id", "team_ids"})
-    start, end = changes.get("start_date") or audit.start_date, changes.get("end_date") or audit.end_date  # null: unchanged, as below
+    start, end = (
+        changes.get("start_date") or audit.start_date,
+        changes.get("end_date") or audit.end_date,
+    )  # null: unchanged, as below
     if end < start:
         raise Invalid("The end date cannot be before the start date.", field="end_date")
     for name, value in changes.items():
@@ -189,7 +250,16 @@ def update_audit(*, session: Session, actor: User, audit: Audit, data: AuditUpda
         _replace_team(session=session, actor=actor, audit=audit, data=data)
     audit.updated_at = utcnow()
     session.add(audit)
-    trail.record(session=session, actor=actor, action="update", entity="audit", entity_id=audit.id, audit_id=audit.id, before=before, after=trail.snapshot("audit", audit))
+    trail.record(
+        session=session,
+        actor=actor,
+        action="update",
+        entity="audit",
+        entity_id=audit.id,
+        audit_id=audit.id,
+        before=before,
+        after=trail.snapshot("audit", audit),
+    )
     return audit
 
 
@@ -209,13 +279,26 @@ def update_report_details(*, session: Session, actor: User, audit: Audit, data: 
             setattr(audit, name, value)
     audit.updated_at = utcnow()
     session.add(audit)
-    trail.record(session=session, actor=actor, action="update", entity="audit", entity_id=audit.id, audit_id=audit.id, before=before, after=trail.snapshot("audit", audit))
+    trail.record(
+        session=session,
+        actor=actor,
+        action="update",
+        entity="audit",
+        entity_id=audit.id,
+        audit_id=audit.id,
+        before=before,
+        after=trail.snapshot("audit", audit),
+    )
     return audit
 
 
 def _replace_team(*, session: Session, actor: User, audit: Audit, data: AuditUpdate) -> None:
     current = audit_team(session=session, audit=audit)
-    lead_id = data.lead_auditor_id if data.lead_auditor_id is not None else next((u.id for u, r in current if r == v.TeamRole.LEAD), None)
+    lead_id = (
+        data.lead_auditor_id
+        if data.lead_auditor_id is not None
+        else next((u.id for u, r in current if r == v.TeamRole.LEAD), None)
+    )
     auditor_ids = data.team_ids if data.team_ids is not None else [u.id for u, r in current if r == v.TeamRole.AUDITOR]
     organisation = session.get_one(Organisation, audit.organisation_id)
     team = _team(session=session, organisation=organisation, lead_id=lead_id, auditor_ids=auditor_ids)
@@ -228,9 +311,16 @@ def _replace_team(*, session: Session, actor: User, audit: Audit, data: AuditUpd
         session.add(AuditMember(audit_id=audit.id, user_id=user.id, role=role))
     for user_id in old.keys() | new.keys():
         if old.get(user_id) != new.get(user_id):
-            trail.record(session=session, actor=actor, action="update", entity="team", entity_id=user_id, audit_id=audit.id,
-                         before={"user_id": user_id, "role": old[user_id]} if user_id in old else None,
-                         after={"user_id": user_id, "role": new[user_id]} if user_id in new else None)
+            trail.record(
+                session=session,
+                actor=actor,
+                action="update",
+                entity="team",
+                entity_id=user_id,
+                audit_id=audit.id,
+                before={"user_id": user_id, "role": old[user_id]} if user_id in old else None,
+                after={"user_id": user_id, "role": new[user_id]} if user_id in new else None,
+            )
 
 
 def change_status(*, session: Session, actor: User, audit: Audit, status: str) -> Audit:
@@ -241,7 +331,16 @@ def change_status(*, session: Session, actor: User, audit: Audit, status: str) -
     audit.status = v.AuditStatus(status)
     audit.updated_at = utcnow()
     session.add(audit)
-    trail.record(session=session, actor=actor, action="update", entity="audit", entity_id=audit.id, audit_id=audit.id, before=before, after=trail.snapshot("audit", audit))
+    trail.record(
+        session=session,
+        actor=actor,
+        action="update",
+        entity="audit",
+        entity_id=audit.id,
+        audit_id=audit.id,
+        before=before,
+        after=trail.snapshot("audit", audit),
+    )
     return audit
 
 
@@ -254,19 +353,30 @@ class AuditSummary:
 
 def list_audits(*, session: Session, actor: User, status: str | None = None, page: PageRequest | None = None) -> Page:
     """The audits the actor may see (AuditSummary), newest first; one page of them, or all without `page`."""
-    query = select(Audit, Organisation.name).join(Organisation).where(access.where(actor, Audit)).order_by(Audit.start_date.desc(), Audit.id.desc())
+    query = (
+        select(Audit, Organisation.name)
+        .join(Organisation)
+        .where(access.where(actor, Audit))
+        .order_by(Audit.start_date.desc(), Audit.id.desc())
+    )
     if status:
         query = query.where(Audit.status == status)
     found = page_of(session, query, page)
     rows = found.items
-    answered = dict(
-        session.exec(
-            select(Response.audit_id, func.count())
-            .where(Response.verdict.is_not(None), Response.audit_id.in_([a.id for a, _ in rows]))
-            .group_by(Response.audit_id)
-        ).all()
-    ) if rows else {}
-    return found.with_items([AuditSummary(audit, name, progress(answered.get(audit.id, 0), audit.item_total)) for audit, name in rows])
+    answered = (
+        dict(
+            session.exec(
+                select(Response.audit_id, func.count())
+                .where(Response.verdict.is_not(None), Response.audit_id.in_([a.id for a, _ in rows]))
+                .group_by(Response.audit_id)
+            ).all()
+        )
+        if rows
+        else {}
+    )
+    return found.with_items(
+        [AuditSummary(audit, name, progress(answered.get(audit.id, 0), audit.item_total)) for audit, name in rows]
+    )
 
 
 def progress(answered: int, total: int) -> Progress:
@@ -287,14 +397,21 @@ def audit_sites(*, session: Session, audit: Audit) -> list[Site]:
 def audit_snapshots(*, session: Session, audit: Audit) -> list[ChecklistSnapshot]:
     return list(
         session.exec(
-            select(ChecklistSnapshot).join(AuditChecklist).where(AuditChecklist.audit_id == audit.id).order_by(AuditChecklist.position)
+            select(ChecklistSnapshot)
+            .join(AuditChecklist)
+            .where(AuditChecklist.audit_id == audit.id)
+            .order_by(AuditChecklist.position)
         )
     )
 
 
 def plan_entries(*, session: Session, audit: Audit) -> list[PlanEntry]:
     return list(
-        session.exec(select(PlanEntry).where(PlanEntry.audit_id == audit.id).order_by(PlanEntry.day, PlanEntry.start_time, PlanEntry.id))
+        session.exec(
+            select(PlanEntry)
+            .where(PlanEntry.audit_id == audit.id)
+            .order_by(PlanEntry.day, PlanEntry.start_time, PlanEntry.id)
+        )
     )
 
 
@@ -306,13 +423,35 @@ def add_plan_entry(*, session: Session, actor: User, audit: Audit, data: PlanEnt
     entry = PlanEntry(audit_id=audit.id, **data.model_dump())
     session.add(entry)
     session.flush()
-    trail.record(session=session, actor=actor, action="create", entity="plan_entry", entity_id=entry.id, audit_id=audit.id, after=trail.snapshot("plan_entry", entry))
+    trail.record(
+        session=session,
+        actor=actor,
+        action="create",
+        entity="plan_entry",
+        entity_id=entry.id,
+        audit_id=audit.id,
+        after=trail.snapshot("plan_entry", entry),
+    )
     return entry
 
 
 def delete_plan_entry(*, session: Session, actor: User, audit: Audit, entry_id: int) -> None:
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.PLAN)
     ensure_open(audit)
-    entry = get_in_audit(session=session, audit=audit, model=PlanEntry, row_id=entry_id, missing=N_("No plan entry with this id in this audit."))
-    trail.record(session=session, actor=actor, action="delete", entity="plan_entry", entity_id=entry.id, audit_id=audit.id, before=trail.snapshot("plan_entry", entry))
+    entry = get_in_audit(
+        session=session,
+        audit=audit,
+        model=PlanEntry,
+        row_id=entry_id,
+        missing=N_("No plan entry with this id in this audit."),
+    )
+    trail.record(
+        session=session,
+        actor=actor,
+        action="delete",
+        entity="plan_entry",
+        entity_id=entry.id,
+        audit_id=audit.id,
+        before=trail.snapshot("plan_entry", entry),
+    )
     session.delete(entry)

@@ -25,7 +25,11 @@ def keep(*, session: Session, content: bytes) -> str:
     digest = hashlib.sha256(content).hexdigest()
     # INSERT ... ON CONFLICT DO NOTHING: two uploads of the same file at the same moment both succeed.
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(insert(Blob).values(sha256=digest, size=len(content), content=content).on_conflict_do_nothing(index_elements=["sha256"]))
+    session.execute(
+        insert(Blob)
+        .values(sha256=digest, size=len(content), content=content)
+        .on_conflict_do_nothing(index_elements=["sha256"])
+    )
     return digest
 
 

@@ -38,6 +38,7 @@ def case_reference(case: Case) -> str:
 
 # Who may do what: the rules are in access.py
 
+
 def get_case(*, session: Session, actor: User, case_id: int) -> Case:
     case = session.get(Case, case_id)
     if case is None:
@@ -85,15 +86,35 @@ def implementable_actions(*, session: Session, actor: User, case: Case) -> froze
     action rule of access.py as a list filter."""
     if "implement" not in next_steps(session=session, actor=actor, case=case):
         return frozenset()
-    return frozenset(session.exec(select(CaseAction.id).where(CaseAction.case_id == case.id, CaseAction.status == v.ActionStatus.OPEN,
-                                                               access.where(actor, CaseAction, access.Can.IMPLEMENT))))
+    return frozenset(
+        session.exec(
+            select(CaseAction.id).where(
+                CaseAction.case_id == case.id,
+                CaseAction.status == v.ActionStatus.OPEN,
+                access.where(actor, CaseAction, access.Can.IMPLEMENT),
+            )
+        )
+    )
 
 
 # Opening
 
-def open_case(*, session: Session, actor: User | None, organisation_id: int, statement: str, grade: str, source: str = v.CaseSource.OTHER,
-              audit_id: int | None = None, finding: Finding | None = None, requirement: str = "", evidence: str = "",
-              clauses: list[str] | None = None, tags: dict | None = None) -> Case:
+
+def open_case(
+    *,
+    session: Session,
+    actor: User | None,
+    organisation_id: int,
+    statement: str,
+    grade: str,
+    source: str = v.CaseSource.OTHER,
+    audit_id: int | None = None,
+    finding: Finding | None = None,
+    requirement: str = "",
+    evidence: str = "",
+    clauses: list[str] | None = None,
+    tags: dict | None = None,
+) -> Case:
     """Open a case. From an audit finding, or by hand for an incident, complaint, worker's report or a
     management review decision."""
     if grade not in v.FINDING_KINDS:
@@ -103,15 +124,30 @@ def open_case(*, session: Session, actor: User | None, organisation_id: int, sta
     if not statement.strip():
         raise Invalid(N_("This field is required."), field="statement")
     case = Case(
-        organisation_id=organisation_id, number=numbering.next_case_number(session=session, organisation_id=organisation_id), source=v.CaseSource(source), audit_id=audit_id,
-        finding_id=finding.id if finding else None, item_id=finding.item_id if finding else None, grade=v.FindingKind(grade),
+        organisation_id=organisation_id,
+        number=numbering.next_case_number(session=session, organisation_id=organisation_id),
+        source=v.CaseSource(source),
+        audit_id=audit_id,
+        finding_id=finding.id if finding else None,
+        item_id=finding.item_id if finding else None,
+        grade=v.FindingKind(grade),
         clauses=list(clauses if clauses is not None else (finding.clauses if finding else [])),
-        requirement=requirement, statement=statement.strip(), evidence=evidence,
+        requirement=requirement,
+        statement=statement.strip(),
+        evidence=evidence,
         tags=dict(tags if tags is not None else (finding.tags if finding else {})),
     )
     session.add(case)
     session.flush()
-    trail.record(session=session, actor=actor, action="create", entity="case", entity_id=case.id, audit_id=audit_id, after=trail.snapshot("case", case))
+    trail.record(
+        session=session,
+        actor=actor,
+        action="create",
+        entity="case",
+        entity_id=case.id,
+        audit_id=audit_id,
+        after=trail.snapshot("case", case),
+    )
     return case
 
 
@@ -119,8 +155,18 @@ def open_case_for_finding(*, session: Session, actor: User, audit: Audit, findin
     """Every nonconformity opens a case (in the caller's transaction); other findings open one only on request."""
     if finding.kind not in v.NONCONFORMITY_KINDS:
         return None
-    return open_case(session=session, actor=actor, organisation_id=audit.organisation_id, statement=finding.statement, grade=finding.kind,
-                     source=v.CaseSource.AUDIT, audit_id=audit.id, finding=finding, requirement=finding.requirement, evidence=finding.evidence)
+    return open_case(
+        session=session,
+        actor=actor,
+        organisation_id=audit.organisation_id,
+        statement=finding.statement,
+        grade=finding.kind,
+        source=v.CaseSource.AUDIT,
+        audit_id=audit.id,
+        finding=finding,
+        requirement=finding.requirement,
+        evidence=finding.evidence,
+    )
 
 
 def track_finding(*, session: Session, actor: User, audit: Audit, finding: Finding) -> Case:
@@ -129,8 +175,18 @@ def track_finding(*, session: Session, actor: User, audit: Audit, finding: Findi
     existing = case_for_finding(session=session, finding_id=finding.id)
     if existing is not None:
         return existing
-    case = open_case(session=session, actor=actor, organisation_id=audit.organisation_id, statement=finding.statement, grade=finding.kind,
-                     source=v.CaseSource.AUDIT, audit_id=audit.id, finding=finding, requirement=finding.requirement, evidence=finding.evidence)
+    case = open_case(
+        session=session,
+        actor=actor,
+        organisation_id=audit.organisation_id,
+        statement=finding.statement,
+        grade=finding.kind,
+        source=v.CaseSource.AUDIT,
+        audit_id=audit.id,
+        finding=finding,
+        requirement=finding.requirement,
+        evidence=finding.evidence,
+    )
     return case
 
 
@@ -141,10 +197,24 @@ def follow_finding_change(*, session: Session, actor: User, audit: Audit, findin
         open_case_for_finding(session=session, actor=actor, audit=audit, finding=finding)
     elif case.status == v.CaseStatus.RAISED:
         before = trail.snapshot("case", case)
-        case.grade, case.statement, case.requirement, case.evidence = finding.kind, finding.statement, finding.requirement, finding.evidence
+        case.grade, case.statement, case.requirement, case.evidence = (
+            finding.kind,
+            finding.statement,
+            finding.requirement,
+            finding.evidence,
+        )
         case.clauses, case.tags = list(finding.clauses), dict(finding.tags)
         session.add(case)
-        trail.record(session=session, actor=actor, action="update", entity="case", entity_id=case.id, audit_id=audit.id, before=before, after=trail.snapshot("case", case))
+        trail.record(
+            session=session,
+            actor=actor,
+            action="update",
+            entity="case",
+            entity_id=case.id,
+            audit_id=audit.id,
+            before=before,
+            after=trail.snapshot("case", case),
+        )
 
 
 def release_finding(*, session: Session, actor: User, finding: Finding) -> None:
@@ -153,14 +223,26 @@ def release_finding(*, session: Session, actor: User, finding: Finding) -> None:
     if case is None:
         return
     if case.status != v.CaseStatus.RAISED or case_actions(session=session, case=case):
-        raise Conflict(N_("This finding's case {reference} is under way; it cannot be deleted."), reference=case_reference(case))
-    trail.record(session=session, actor=actor, action="delete", entity="case", entity_id=case.id, audit_id=case.audit_id, before=trail.snapshot("case", case))
+        raise Conflict(
+            N_("This finding's case {reference} is under way; it cannot be deleted."), reference=case_reference(case)
+        )
+    trail.record(
+        session=session,
+        actor=actor,
+        action="delete",
+        entity="case",
+        entity_id=case.id,
+        audit_id=case.audit_id,
+        before=trail.snapshot("case", case),
+    )
     for comment in session.exec(select(CaseComment).where(CaseComment.case_id == case.id)):
         session.delete(comment)
     files = list(session.exec(select(CaseAttachment).where(CaseAttachment.case_id == case.id)))
     for attachment in files:
         session.delete(attachment)
-    blobs.release(session=session, digests=[attachment.sha256 for attachment in files])  # flushes: the attachments go before their case
+    blobs.release(
+        session=session, digests=[attachment.sha256 for attachment in files]
+    )  # flushes: the attachments go before their case
     session.delete(case)
     session.flush()
 
@@ -171,13 +253,23 @@ def case_for_finding(*, session: Session, finding_id: int) -> Case | None:
 
 # The chain
 
+
 def _change(session: Session, actor: User, case: Case, action: str, **values) -> Case:
     before = trail.snapshot("case", case)
     for name, value in values.items():
         setattr(case, name, value)
     case.updated_at = utcnow()
     session.add(case)
-    trail.record(session=session, actor=actor, action=action, entity="case", entity_id=case.id, audit_id=case.audit_id, before=before, after=trail.snapshot("case", case))
+    trail.record(
+        session=session,
+        actor=actor,
+        action=action,
+        entity="case",
+        entity_id=case.id,
+        audit_id=case.audit_id,
+        before=before,
+        after=trail.snapshot("case", case),
+    )
     return case
 
 
@@ -187,7 +279,15 @@ def record_correction(*, session: Session, actor: User, case: Case, correction: 
     _require_status(case, v.CaseStatus.RAISED, v.CaseStatus.CORRECTED)
     if not correction.strip():
         raise Invalid(N_("Describe the correction."), field="correction")
-    return _change(session, actor, case, "correction", correction=correction.strip(), corrected_at=utcnow(), status=v.CaseStatus.CORRECTED)
+    return _change(
+        session,
+        actor,
+        case,
+        "correction",
+        correction=correction.strip(),
+        corrected_at=utcnow(),
+        status=v.CaseStatus.CORRECTED,
+    )
 
 
 def record_root_cause(*, session: Session, actor: User, case: Case, method: str, cause: str) -> Case:
@@ -197,11 +297,28 @@ def record_root_cause(*, session: Session, actor: User, case: Case, method: str,
         raise Invalid(N_("Choose a root cause method."), field="root_cause_method")
     if not cause.strip():
         raise Invalid(N_("Record the root cause."), field="root_cause")
-    return _change(session, actor, case, "root_cause", root_cause_method=v.RootCauseMethod(method), root_cause=cause.strip(), status=v.CaseStatus.CAUSE_FOUND)
+    return _change(
+        session,
+        actor,
+        case,
+        "root_cause",
+        root_cause_method=v.RootCauseMethod(method),
+        root_cause=cause.strip(),
+        status=v.CaseStatus.CAUSE_FOUND,
+    )
 
 
-def add_action(*, session: Session, actor: User, case: Case, description: str, owner_id: int, due_date: date, prevention_level: str,
-               scope: str) -> CaseAction:
+def add_action(
+    *,
+    session: Session,
+    actor: User,
+    case: Case,
+    description: str,
+    owner_id: int,
+    due_date: date,
+    prevention_level: str,
+    scope: str,
+) -> CaseAction:
     """Add a corrective action to the plan (while the plan is being made)."""
     _require(session, actor, case, access.Can.MANAGE)
     _require_status(case, v.CaseStatus.CAUSE_FOUND)
@@ -214,11 +331,25 @@ def add_action(*, session: Session, actor: User, case: Case, description: str, o
     owner = session.get(User, owner_id)
     if owner is None or not owner.is_active or owner.organisation_id != case.organisation_id:
         raise Invalid(N_("The owner must be an active member of the organisation."), field="owner_id")
-    action = CaseAction(case_id=case.id, description=description.strip(), owner_id=owner.id, due_date=due_date, prevention_level=v.PreventionLevel(prevention_level),
-                        scope=v.MeasureScope(scope))
+    action = CaseAction(
+        case_id=case.id,
+        description=description.strip(),
+        owner_id=owner.id,
+        due_date=due_date,
+        prevention_level=v.PreventionLevel(prevention_level),
+        scope=v.MeasureScope(scope),
+    )
     session.add(action)
     session.flush()
-    trail.record(session=session, actor=actor, action="create", entity="case_action", entity_id=action.id, audit_id=case.audit_id, after=trail.snapshot("case_action", action))
+    trail.record(
+        session=session,
+        actor=actor,
+        action="create",
+        entity="case_action",
+        entity_id=action.id,
+        audit_id=case.audit_id,
+        after=trail.snapshot("case_action", action),
+    )
     return action
 
 
@@ -227,20 +358,52 @@ def submit_plan(*, session: Session, actor: User, case: Case) -> Case:
     _require_status(case, v.CaseStatus.CAUSE_FOUND)
     if not open_actions(session=session, case=case):
         raise Conflict(N_("A plan needs at least one open corrective action."))
-    return _change(session, actor, case, "submit_plan", status=v.CaseStatus.PLAN_SUBMITTED, plan_submitted_at=utcnow(), plan_return_reason="")
+    return _change(
+        session,
+        actor,
+        case,
+        "submit_plan",
+        status=v.CaseStatus.PLAN_SUBMITTED,
+        plan_submitted_at=utcnow(),
+        plan_return_reason="",
+    )
 
 
-def review_plan(*, session: Session, actor: User, case: Case, accept: bool, reason: str = "", individual_measures_only: bool | None = None) -> Case:
+def review_plan(
+    *,
+    session: Session,
+    actor: User,
+    case: Case,
+    accept: bool,
+    reason: str = "",
+    individual_measures_only: bool | None = None,
+) -> Case:
     """The auditor accepts the plan, or returns it with a reason; either way they may remark that it holds only
     individual measures for a workplace-level cause."""
     _require(session, actor, case, access.Can.REVIEW)
     _require_status(case, v.CaseStatus.PLAN_SUBMITTED)
     flag = case.individual_measures_only if individual_measures_only is None else individual_measures_only
     if accept:
-        return _change(session, actor, case, "accept_plan", status=v.CaseStatus.PLAN_ACCEPTED, plan_accepted_at=utcnow(), individual_measures_only=flag)
+        return _change(
+            session,
+            actor,
+            case,
+            "accept_plan",
+            status=v.CaseStatus.PLAN_ACCEPTED,
+            plan_accepted_at=utcnow(),
+            individual_measures_only=flag,
+        )
     if not reason.strip():
         raise Invalid(N_("Say why the plan is returned."), field="reason")
-    return _change(session, actor, case, "return_plan", status=v.CaseStatus.CAUSE_FOUND, plan_return_reason=reason.strip(), individual_measures_only=flag)
+    return _change(
+        session,
+        actor,
+        case,
+        "return_plan",
+        status=v.CaseStatus.CAUSE_FOUND,
+        plan_return_reason=reason.strip(),
+        individual_measures_only=flag,
+    )
 
 
 def only_individual_measures(*, session: Session, case: Case) -> bool:
@@ -266,16 +429,30 @@ def implement_action(*, session: Session, actor: User, case: Case, action_id: in
     if not note.strip():
         raise Invalid(N_("Say what was done and where the evidence is."), field="note")
     before = trail.snapshot("case_action", action)
-    action.status, action.implemented_at, action.implementation_note = v.ActionStatus.IMPLEMENTED, utcnow(), note.strip()
+    action.status, action.implemented_at, action.implementation_note = (
+        v.ActionStatus.IMPLEMENTED,
+        utcnow(),
+        note.strip(),
+    )
     session.add(action)
-    trail.record(session=session, actor=actor, action="implement", entity="case_action", entity_id=action.id, audit_id=case.audit_id,
-                 before=before, after=trail.snapshot("case_action", action))
+    trail.record(
+        session=session,
+        actor=actor,
+        action="implement",
+        entity="case_action",
+        entity_id=action.id,
+        audit_id=case.audit_id,
+        before=before,
+        after=trail.snapshot("case_action", action),
+    )
     if not open_actions(session=session, case=case):
         _change(session, actor, case, action="implemented", status=v.CaseStatus.IMPLEMENTED, implemented_at=utcnow())
     return action
 
 
-def verify_effectiveness(*, session: Session, actor: User, case: Case, method: str, verified_on: date, result: str) -> Case:
+def verify_effectiveness(
+    *, session: Session, actor: User, case: Case, method: str, verified_on: date, result: str
+) -> Case:
     """Someone other than the actions' owners checks that the cause is gone. Ineffective: back to root cause."""
     _require(session, actor, case, access.Can.REVIEW)
     if not access.allows(session=session, user=actor, record=case, can=access.Can.VERIFY):
@@ -288,8 +465,17 @@ def verify_effectiveness(*, session: Session, actor: User, case: Case, method: s
     if verified_on > date.today():
         raise Invalid(N_("The date cannot be in the future."), field="verified_on")
     status = v.CaseStatus.VERIFIED if result == v.VerificationResult.EFFECTIVE else v.CaseStatus.CAUSE_FOUND
-    return _change(session, actor, case, "verify", status=status, verification_method=method.strip(), verified_on=verified_on,
-                   verification_result=v.VerificationResult(result), verified_by_id=actor.id)
+    return _change(
+        session,
+        actor,
+        case,
+        "verify",
+        status=status,
+        verification_method=method.strip(),
+        verified_on=verified_on,
+        verification_result=v.VerificationResult(result),
+        verified_by_id=actor.id,
+    )
 
 
 def close_case(*, session: Session, actor: User, case: Case) -> Case:
@@ -302,7 +488,13 @@ def close_case(*, session: Session, actor: User, case: Case) -> Case:
 
 
 def open_actions(*, session: Session, case: Case) -> list[CaseAction]:
-    return list(session.exec(select(CaseAction).where(CaseAction.case_id == case.id, CaseAction.status == v.ActionStatus.OPEN).order_by(CaseAction.id)))
+    return list(
+        session.exec(
+            select(CaseAction)
+            .where(CaseAction.case_id == case.id, CaseAction.status == v.ActionStatus.OPEN)
+            .order_by(CaseAction.id)
+        )
+    )
 
 
 def case_actions(*, session: Session, case: Case) -> list[CaseAction]:
@@ -319,11 +511,19 @@ def add_comment(*, session: Session, actor: User, case: Case, text: str) -> Case
 
 
 def comments(*, session: Session, case: Case) -> list[tuple[CaseComment, str]]:
-    return [(comment, name) for comment, name in session.exec(select(CaseComment, User.name).join(User, User.id == CaseComment.author_id)
-                                               .where(CaseComment.case_id == case.id).order_by(CaseComment.id))]
+    return [
+        (comment, name)
+        for comment, name in session.exec(
+            select(CaseComment, User.name)
+            .join(User, User.id == CaseComment.author_id)
+            .where(CaseComment.case_id == case.id)
+            .order_by(CaseComment.id)
+        )
+    ]
 
 
 # Deadlines: computed when read, never stored
+
 
 @dataclass(frozen=True)
 class Deadlines:
@@ -342,7 +542,9 @@ def deadlines(*, case: Case, policy: dict, next_audit_start: date | None = None)
         return opened + timedelta(days=days) if isinstance(days, int) else None
 
     at_next = rules.get("verification") == "next_audit"
-    return Deadlines(after("correction"), after("plan"), next_audit_start if at_next else after("verification"), at_next)
+    return Deadlines(
+        after("correction"), after("plan"), next_audit_start if at_next else after("verification"), at_next
+    )
 
 
 # The deadline a case is held to in each status: the first of these that its grade's policy sets. This table,
@@ -378,14 +580,20 @@ def _days_after_postgresql(element, compiler, **kw):
 
 def next_audit_start() -> ColumnElement[date]:
     """The start of the organisation's next audit after the case was opened (not the audit it came from)."""
-    return (select(func.min(Audit.start_date))
-            .where(Audit.organisation_id == Case.organisation_id, Audit.start_date > days_after(Case.opened_at, 0),
-                   or_(Case.audit_id.is_(None), Audit.id != Case.audit_id))
-            .scalar_subquery())
+    return (
+        select(func.min(Audit.start_date))
+        .where(
+            Audit.organisation_id == Case.organisation_id,
+            Audit.start_date > days_after(Case.opened_at, 0),
+            or_(Case.audit_id.is_(None), Audit.id != Case.audit_id),
+        )
+        .scalar_subquery()
+    )
 
 
 def due_date(policy: dict) -> ColumnElement[date]:
     """The case's next deadline that still applies to its status (NULL when none does), as SQL."""
+
     def deadline(name: str) -> ColumnElement[date] | None:
         whens: list[tuple[ColumnElement[bool], ColumnElement[date]]] = []
         for grade, rules in policy.items():
@@ -434,16 +642,21 @@ class CaseRow:
 
 
 def _row(case: Case, due: date | None, overdue: object, actions: list[CaseAction], today: date) -> CaseRow:
-    return CaseRow(case, case_reference(case), due, bool(overdue), actions, frozenset(a.id for a in actions if is_late(a, today)))
+    return CaseRow(
+        case, case_reference(case), due, bool(overdue), actions, frozenset(a.id for a in actions if is_late(a, today))
+    )
 
 
-def case_row(*, session: Session, case: Case, policy: dict, today: date | None = None, with_actions: bool = True) -> CaseRow:
+def case_row(
+    *, session: Session, case: Case, policy: dict, today: date | None = None, with_actions: bool = True
+) -> CaseRow:
     due, today = due_date(policy), today or date.today()
     found_due, overdue = session.exec(select(due, is_overdue(due, today)).where(Case.id == case.id)).one()
     return _row(case, found_due, overdue, case_actions(session=session, case=case) if with_actions else [], today)
 
 
 # The follow-up board
+
 
 @dataclass(frozen=True)
 class BoardFilters:
@@ -464,8 +677,15 @@ class Board:
     page: Page
 
 
-def board(*, session: Session, actor: User, policy: dict, filters: BoardFilters = BoardFilters(), today: date | None = None,
-          page: PageRequest | None = None) -> Board:
+def board(
+    *,
+    session: Session,
+    actor: User,
+    policy: dict,
+    filters: BoardFilters = BoardFilters(),
+    today: date | None = None,
+    page: PageRequest | None = None,
+) -> Board:
     """The cases the actor may see, filtered, soonest due first (then by organisation and number), one page of them
     (every one without `page`), with counts over the same filters (before the status and overdue filters, so the
     counts show where the cases stand). Filtering, ordering and paging happen in the database."""
@@ -484,18 +704,31 @@ def board(*, session: Session, actor: User, policy: dict, filters: BoardFilters 
         conditions.append(clause_condition(Case.clauses, filters.clause))
     if filters.bek:
         conditions.append(tag_condition(Case.tags, "bek1406", filters.bek))
-    computed = (select(Case.id.label("id"), Case.organisation_id.label("organisation_id"), Case.number.label("number"), Case.status.label("status"),
-                       due.label("due"), is_overdue(due, today).label("overdue"))
-                .where(*conditions).subquery())
+    computed = (
+        select(
+            Case.id.label("id"),
+            Case.organisation_id.label("organisation_id"),
+            Case.number.label("number"),
+            Case.status.label("status"),
+            due.label("due"),
+            is_overdue(due, today).label("overdue"),
+        )
+        .where(*conditions)
+        .subquery()
+    )
 
     counts = dict.fromkeys(("total", "open", "overdue", *v.CASE_STATUSES.values), 0)
     shown = 0
-    for status, overdue, number in session.exec(select(computed.c.status, computed.c.overdue, func.count()).group_by(computed.c.status, computed.c.overdue)):
+    for status, overdue, number in session.exec(
+        select(computed.c.status, computed.c.overdue, func.count()).group_by(computed.c.status, computed.c.overdue)
+    ):
         counts["total"] += number
         counts["open"] += number if status != v.CaseStatus.CLOSED else 0
         counts["overdue"] += number if overdue else 0
         counts[status] = counts.get(status, 0) + number
-        if (not filters.status or status == filters.status) and (filters.overdue is None or bool(overdue) == filters.overdue):
+        if (not filters.status or status == filters.status) and (
+            filters.overdue is None or bool(overdue) == filters.overdue
+        ):
             shown += number
 
     # The page is chosen on the narrow computed rows; only its cases are then loaded whole.
@@ -513,7 +746,7 @@ def board(*, session: Session, actor: User, policy: dict, filters: BoardFilters 
     loaded: dict[int, Case] = {}
     actions_by_case: dict[int, list[CaseAction]] = {}
     for start in range(0, len(ids), 5000):  # a whole board (the register) may hold more ids than one statement takes
-        part = ids[start:start + 5000]
+        part = ids[start : start + 5000]
         loaded.update((c.id, c) for c in session.exec(select(Case).where(Case.id.in_(part))))
         for action in session.exec(select(CaseAction).where(CaseAction.case_id.in_(part)).order_by(CaseAction.id)):
             actions_by_case.setdefault(action.case_id, []).append(action)
@@ -531,22 +764,45 @@ def action_owners(*, session: Session, actor: User) -> list[User]:
 def my_actions(*, session: Session, actor: User, today: date | None = None) -> list[tuple[CaseAction, Case, bool]]:
     """(action, its case, overdue) for every open action the actor owns, soonest due first."""
     today = today or date.today()
-    rows = session.exec(select(CaseAction, Case).join(Case, Case.id == CaseAction.case_id)
-                        .where(CaseAction.owner_id == actor.id, CaseAction.status == v.ActionStatus.OPEN).order_by(CaseAction.due_date))
+    rows = session.exec(
+        select(CaseAction, Case)
+        .join(Case, Case.id == CaseAction.case_id)
+        .where(CaseAction.owner_id == actor.id, CaseAction.status == v.ActionStatus.OPEN)
+        .order_by(CaseAction.due_date)
+    )
     return [(action, case, bool(is_late(action, today))) for action, case in rows]
 
 
 # Carry-over into the next audit
 
+
 def carry_over(*, session: Session, actor: User, audit: Audit) -> list[Case]:
     """Open cases of the organisation come into a newly planned audit: the auditor verifies them on site."""
-    waiting = list(session.exec(select(Case).where(Case.organisation_id == audit.organisation_id, Case.status != v.CaseStatus.CLOSED).order_by(Case.number)))
+    waiting = list(
+        session.exec(
+            select(Case)
+            .where(Case.organisation_id == audit.organisation_id, Case.status != v.CaseStatus.CLOSED)
+            .order_by(Case.number)
+        )
+    )
     for case in waiting:
         case.verify_in_audit_id = audit.id
         session.add(case)
-        what = v.FollowUpStep.VERIFY_CORRECTIVE_ACTIONS if case.status in {v.CaseStatus.PLAN_ACCEPTED, v.CaseStatus.IMPLEMENTED} else v.FollowUpStep.FOLLOW_UP
-        session.add(PlanEntry(audit_id=audit.id, day=audit.start_date, start_time=time(10, 0), kind=v.PlanKind.CASE_FOLLOW_UP,
-                              activity=f"{case_reference(case)}: {case.statement[:200]}", auditee_role=what))
+        what = (
+            v.FollowUpStep.VERIFY_CORRECTIVE_ACTIONS
+            if case.status in {v.CaseStatus.PLAN_ACCEPTED, v.CaseStatus.IMPLEMENTED}
+            else v.FollowUpStep.FOLLOW_UP
+        )
+        session.add(
+            PlanEntry(
+                audit_id=audit.id,
+                day=audit.start_date,
+                start_time=time(10, 0),
+                kind=v.PlanKind.CASE_FOLLOW_UP,
+                activity=f"{case_reference(case)}: {case.statement[:200]}",
+                auditee_role=what,
+            )
+        )
     return waiting
 
 
@@ -560,13 +816,20 @@ ACCEPTED_FILES = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (b"PK\x03\x04",),
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (b"PK\x03\x04",),
 }
-EXTENSIONS = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-              ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-              ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+EXTENSIONS = {
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
 
-def add_attachment(*, session: Session, actor: User, case: Case, filename: str, content: bytes, action_id: int | None = None) -> CaseAttachment:
+def add_attachment(
+    *, session: Session, actor: User, case: Case, filename: str, content: bytes, action_id: int | None = None
+) -> CaseAttachment:
     """Keep a checked file as evidence on the case (the owner of an action, or a case manager)."""
     action = session.get(CaseAction, action_id) if action_id else None
     if action_id and (action is None or action.case_id != case.id):
@@ -581,14 +844,31 @@ def add_attachment(*, session: Session, actor: User, case: Case, filename: str, 
     if len(content) > MAX_ATTACHMENT_BYTES:
         raise Invalid(N_("The file is larger than {mb} MB."), field="file", mb=MAX_ATTACHMENT_BYTES // (1024 * 1024))
     if content_type is None or not content.startswith(ACCEPTED_FILES[content_type]):
-        raise Invalid(N_("Only PDF, PNG, JPEG, Word (.docx) and Excel (.xlsx) files, and the file must really be one."), field="file")
+        raise Invalid(
+            N_("Only PDF, PNG, JPEG, Word (.docx) and Excel (.xlsx) files, and the file must really be one."),
+            field="file",
+        )
     digest = blobs.keep(session=session, content=content)
-    attachment = CaseAttachment(case_id=case.id, action_id=action_id, filename=name, content_type=content_type, size=len(content),
-                                sha256=digest, uploaded_by_id=actor.id)
+    attachment = CaseAttachment(
+        case_id=case.id,
+        action_id=action_id,
+        filename=name,
+        content_type=content_type,
+        size=len(content),
+        sha256=digest,
+        uploaded_by_id=actor.id,
+    )
     session.add(attachment)
     session.flush()
-    trail.record(session=session, actor=actor, action="attach", entity="case", entity_id=case.id, audit_id=case.audit_id,
-                 after={"file": name, "size": len(content), "sha256": digest})
+    trail.record(
+        session=session,
+        actor=actor,
+        action="attach",
+        entity="case",
+        entity_id=case.id,
+        audit_id=case.audit_id,
+        after={"file": name, "size": len(content), "sha256": digest},
+    )
     return attachment
 
 
@@ -601,7 +881,9 @@ def read_attachment(*, session: Session, attachment: CaseAttachment) -> bytes:
 
 
 def attachments(*, session: Session, case: Case) -> list[CaseAttachment]:
-    return list(session.exec(select(CaseAttachment).where(CaseAttachment.case_id == case.id).order_by(CaseAttachment.id)))
+    return list(
+        session.exec(select(CaseAttachment).where(CaseAttachment.case_id == case.id).order_by(CaseAttachment.id))
+    )
 
 
 def get_attachment(*, session: Session, case: Case, attachment_id: int) -> CaseAttachment:

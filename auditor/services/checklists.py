@@ -44,7 +44,9 @@ class AuditStructure:
 def snapshot_for(*, session: Session, loaded: LoadedChecklist) -> ChecklistSnapshot:
     """The snapshot of this exact file content, stored the first time an audit uses it."""
     snapshot = session.exec(
-        select(ChecklistSnapshot).where(ChecklistSnapshot.checklist_id == loaded.id, ChecklistSnapshot.sha256 == loaded.sha256)
+        select(ChecklistSnapshot).where(
+            ChecklistSnapshot.checklist_id == loaded.id, ChecklistSnapshot.sha256 == loaded.sha256
+        )
     ).first()
     if snapshot is None:
         checklist = loaded.checklist
@@ -67,7 +69,9 @@ def audit_structure(*, session: Session, audit_id: int) -> AuditStructure:
     cached = _structure_cache.get(key)
     if cached is None:
         snapshot_ids = [snapshot_id for snapshot_id, _ in rows]
-        snapshots = {s.id: s for s in session.exec(select(ChecklistSnapshot).where(ChecklistSnapshot.id.in_(snapshot_ids)))}
+        snapshots = {
+            s.id: s for s in session.exec(select(ChecklistSnapshot).where(ChecklistSnapshot.id.in_(snapshot_ids)))
+        }
         cached = _build_structure([snapshots[i] for i in snapshot_ids])
         if len(_structure_cache) > 256:
             _structure_cache.clear()
@@ -78,8 +82,12 @@ def audit_structure(*, session: Session, audit_id: int) -> AuditStructure:
 # Asked on every save: built once, on the tables themselves (the ORM's statement handling costs more than SQLite
 # running the query).
 _chosen, _snapshot = AuditChecklist.__table__.c, ChecklistSnapshot.__table__.c
-_SNAPSHOT_KEYS = (select(_chosen.snapshot_id, _snapshot.sha256).join_from(AuditChecklist.__table__, ChecklistSnapshot.__table__)
-                  .where(_chosen.audit_id == bindparam("audit_id")).order_by(_chosen.position))
+_SNAPSHOT_KEYS = (
+    select(_chosen.snapshot_id, _snapshot.sha256)
+    .join_from(AuditChecklist.__table__, ChecklistSnapshot.__table__)
+    .where(_chosen.audit_id == bindparam("audit_id"))
+    .order_by(_chosen.position)
+)
 
 # Keyed by the snapshots' content hashes: a snapshot never changes, so its structure stays true for the process.
 _structure_cache: dict[tuple[str, ...], AuditStructure] = {}

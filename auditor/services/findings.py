@@ -24,7 +24,15 @@ def finding_reference(finding: Finding) -> str:
 
 def draft_finding(*, session: Session, audit: Audit, item_id: str | None, kind: str | None = None) -> dict:
     """Form values for a new finding, prefilled from the checklist item it is raised on."""
-    draft: dict[str, object] = {"item_id": item_id, "kind": kind or "", "clauses": [], "requirement": "", "statement": "", "evidence": "", "tags": {}}
+    draft: dict[str, object] = {
+        "item_id": item_id,
+        "kind": kind or "",
+        "clauses": [],
+        "requirement": "",
+        "statement": "",
+        "evidence": "",
+        "tags": {},
+    }
     if item_id:
         placed = audit_structure(session=session, audit_id=audit.id).items.get(item_id)
         if placed is None:
@@ -32,15 +40,22 @@ def draft_finding(*, session: Session, audit: Audit, item_id: str | None, kind: 
         if placed.item.is_step:
             raise Invalid("A step of the audit is the auditor's own work: no finding is raised on it.", field="item_id")
         tags = placed.item.tags
-        draft.update(clauses=list(placed.item.clauses), tags={"bek1406": tags.bek1406, "hazards": tags.hazards, "actors": tags.actors})
+        draft.update(
+            clauses=list(placed.item.clauses),
+            tags={"bek1406": tags.bek1406, "hazards": tags.hazards, "actors": tags.actors},
+        )
     return draft
 
 
-def create_finding(*, session: Session, actor: User, audit: Audit, data: FindingIn, client_id: UUID | None = None) -> Finding:
+def create_finding(
+    *, session: Session, actor: User, audit: Audit, data: FindingIn, client_id: UUID | None = None
+) -> Finding:
     """Raise a finding (a nonconformity opens its case); sent again with the same `client_id`, the finding raised the
     first time."""
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
-    if (stored := sync.earlier(session=session, model=Finding, client_id=client_id, actor=actor, audit=audit)) is not None:
+    if (
+        stored := sync.earlier(session=session, model=Finding, client_id=client_id, actor=actor, audit=audit)
+    ) is not None:
         return stored
     ensure_open(audit)
     _check_kind(audit, data.kind)
@@ -60,8 +75,18 @@ def create_finding(*, session: Session, actor: User, audit: Audit, data: Finding
     )
     if (stored := sync.insert(session=session, row=finding, actor=actor, audit=audit)) is not finding:
         return stored
-    trail.record(session=session, actor=actor, action="create", entity="finding", entity_id=finding.id, audit_id=audit.id, after=trail.snapshot("finding", finding))
-    cases.open_case_for_finding(session=session, actor=actor, audit=audit, finding=finding)  # every nonconformity opens a case
+    trail.record(
+        session=session,
+        actor=actor,
+        action="create",
+        entity="finding",
+        entity_id=finding.id,
+        audit_id=audit.id,
+        after=trail.snapshot("finding", finding),
+    )
+    cases.open_case_for_finding(
+        session=session, actor=actor, audit=audit, finding=finding
+    )  # every nonconformity opens a case
     return finding
 
 
@@ -81,7 +106,16 @@ def update_finding(*, session: Session, actor: User, audit: Audit, finding: Find
     finding.requirement, finding.statement, finding.evidence = data.requirement, data.statement, data.evidence
     finding.updated_at = utcnow()
     session.add(finding)
-    trail.record(session=session, actor=actor, action="update", entity="finding", entity_id=finding.id, audit_id=audit.id, before=before, after=trail.snapshot("finding", finding))
+    trail.record(
+        session=session,
+        actor=actor,
+        action="update",
+        entity="finding",
+        entity_id=finding.id,
+        audit_id=audit.id,
+        before=before,
+        after=trail.snapshot("finding", finding),
+    )
     cases.follow_finding_change(session=session, actor=actor, audit=audit, finding=finding)
     return finding
 
@@ -91,15 +125,31 @@ def delete_finding(*, session: Session, actor: User, audit: Audit, finding: Find
     ensure_open(audit)
     cases.release_finding(session=session, actor=actor, finding=finding)
     photos.delete_finding_photos(session=session, actor=actor, audit=audit, finding_id=finding.id)
-    trail.record(session=session, actor=actor, action="delete", entity="finding", entity_id=finding.id, audit_id=audit.id, before=trail.snapshot("finding", finding))
+    trail.record(
+        session=session,
+        actor=actor,
+        action="delete",
+        entity="finding",
+        entity_id=finding.id,
+        audit_id=audit.id,
+        before=trail.snapshot("finding", finding),
+    )
     session.delete(finding)
 
 
 def get_finding(*, session: Session, audit: Audit, finding_id: int) -> Finding:
-    return get_in_audit(session=session, audit=audit, model=Finding, row_id=finding_id, missing=N_("No finding with this id in this audit."))
+    return get_in_audit(
+        session=session,
+        audit=audit,
+        model=Finding,
+        row_id=finding_id,
+        missing=N_("No finding with this id in this audit."),
+    )
 
 
-def list_findings(*, session: Session, audit: Audit, kind: str | None = None, clause: str | None = None) -> list[Finding]:
+def list_findings(
+    *, session: Session, audit: Audit, kind: str | None = None, clause: str | None = None
+) -> list[Finding]:
     """Findings of an audit by number; `clause` matches a clause and its sub-clauses ('6.1' finds '45003:6.1.2')."""
     return list(session.exec(findings_query(audit=audit, kind=kind, clause=clause)))
 
@@ -117,4 +167,3 @@ def findings_query(*, audit: Audit, kind: str | None = None, clause: str | None 
 def _check_kind(audit: Audit, kind: str) -> None:
     if kind not in {c.value for c in v.finding_kinds_for(audit.audit_type)}:
         raise Invalid("An ungraded nonconformity is for internal audits; grade it major or minor.", field="kind")
-

@@ -16,7 +16,9 @@ def _shown(events: list[AuditEvent], see_confidential: bool) -> list[AuditEvent]
     return events if see_confidential else [trail.redacted(event) if event.confidential else event for event in events]
 
 
-def audit_history(*, session: Session, actor: User, audit: Audit, entity: str | None = None, entity_id: str | None = None) -> list[AuditEvent]:
+def audit_history(
+    *, session: Session, actor: User, audit: Audit, entity: str | None = None, entity_id: str | None = None
+) -> list[AuditEvent]:
     """The audit's events, oldest first (all of them, or one entity's)."""
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.VIEW)
     events = trail.history(session=session, audit_id=audit.id, entity=entity, entity_id=entity_id)
@@ -27,15 +29,26 @@ def audit_history_csv(*, session: Session, actor: User, audit: Audit) -> tuple[s
     """(file name, CSV text) of the audit's trail. An export never carries confidential content, whoever asks."""
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.VIEW)
     events = trail.history(session=session, audit_id=audit.id)
-    return f"audit-{audit.id}-history.csv", trail.as_csv(_shown(events, access.sees_confidential(session=session, user=None, audit=audit)))
+    return f"audit-{audit.id}-history.csv", trail.as_csv(
+        _shown(events, access.sees_confidential(session=session, user=None, audit=audit))
+    )
 
 
 def case_history(*, session: Session, actor: User, case: Case) -> list[AuditEvent]:
     """Every change to a case and its actions, oldest first (the caller has checked the actor may see the case)."""
     action_ids = [str(i) for i in session.exec(select(CaseAction.id).where(CaseAction.case_id == case.id))]
-    query = select(AuditEvent).where(or_(
-        (AuditEvent.entity == "case") & (AuditEvent.entity_id == str(case.id)),
-        (AuditEvent.entity == "case_action") & (AuditEvent.entity_id.in_(action_ids)),
-    )).order_by(AuditEvent.id)
+    query = (
+        select(AuditEvent)
+        .where(
+            or_(
+                (AuditEvent.entity == "case") & (AuditEvent.entity_id == str(case.id)),
+                (AuditEvent.entity == "case_action") & (AuditEvent.entity_id.in_(action_ids)),
+            )
+        )
+        .order_by(AuditEvent.id)
+    )
     audit = session.get(Audit, case.audit_id) if case.audit_id is not None else None
-    return _shown(list(session.exec(query)), audit is not None and access.sees_confidential(session=session, user=actor, audit=audit))
+    return _shown(
+        list(session.exec(query)),
+        audit is not None and access.sees_confidential(session=session, user=actor, audit=audit),
+    )

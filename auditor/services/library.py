@@ -49,7 +49,10 @@ class Outcome:
 
 def version_key(version: str) -> tuple:
     """Order versions as people write them: '1.10' after '1.9', '2027-1' after '2026-12'."""
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part.lower()) for part in re.findall(r"\d+|[^\d.\-_ ]+", version))
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part.lower())
+        for part in re.findall(r"\d+|[^\d.\-_ ]+", version)
+    )
 
 
 def published_revision_id(*, session: Session) -> int | None:
@@ -64,7 +67,9 @@ def published_library_ready(*, session: Session) -> bool:
 
 def published_library(*, session: Session) -> Library:
     """The newest published library, parsed once per revision and process."""
-    newest = session.exec(select(LibraryRevision.id, LibraryRevision.published_at).order_by(col(LibraryRevision.id).desc()).limit(1)).first()
+    newest = session.exec(
+        select(LibraryRevision.id, LibraryRevision.published_at).order_by(col(LibraryRevision.id).desc()).limit(1)
+    ).first()
     if newest is None:
         return Library()
     revision_id, published_at = newest
@@ -86,11 +91,18 @@ _cache_lock = threading.Lock()
 
 def _load_revision(session: Session, revision_id: int) -> Library:
     revision = session.get_one(LibraryRevision, revision_id)
-    snapshots = {s.id: s for s in session.exec(select(ChecklistSnapshot).where(col(ChecklistSnapshot.id).in_([e["snapshot_id"] for e in revision.entries])))}
+    snapshots = {
+        s.id: s
+        for s in session.exec(
+            select(ChecklistSnapshot).where(col(ChecklistSnapshot.id).in_([e["snapshot_id"] for e in revision.entries]))
+        )
+    }
     library = Library()
     for entry in revision.entries:
         snapshot = snapshots[entry["snapshot_id"]]
-        library.checklists[snapshot.checklist_id] = LoadedChecklist(parse_snapshot(snapshot), Path(entry["source"]), snapshot.sha256)
+        library.checklists[snapshot.checklist_id] = LoadedChecklist(
+            parse_snapshot(snapshot), Path(entry["source"]), snapshot.sha256
+        )
     return library
 
 
@@ -110,25 +122,35 @@ def publish_library(*, session: Session, files: Library, reload: bool, published
             loaded = current
         elif version_key(version) < version_key(current.checklist.version):
             if reload:
-                raise OlderVersion(f"{loaded.path}: checklist {loaded.id!r} has version {version}, older than the published version "
-                                   f"{current.checklist.version}; give the file a higher version to publish it")
-            outcome.kept.append(f"{loaded.path}: version {version} is older than the published version {current.checklist.version}")
+                raise OlderVersion(
+                    f"{loaded.path}: checklist {loaded.id!r} has version {version}, older than the published version "
+                    f"{current.checklist.version}; give the file a higher version to publish it"
+                )
+            outcome.kept.append(
+                f"{loaded.path}: version {version} is older than the published version {current.checklist.version}"
+            )
             continue
         elif version_key(version) == version_key(current.checklist.version) and not reload:
-            outcome.kept.append(f"{loaded.path}: differs from the published version {version} of {loaded.id!r} without a higher "
-                                f"version; publish it with `auditor checklists reload`")
+            outcome.kept.append(
+                f"{loaded.path}: differs from the published version {version} of {loaded.id!r} without a higher "
+                f"version; publish it with `auditor checklists reload`"
+            )
             continue
         elif version == current.checklist.version:
             outcome.changes.append(f"{loaded.id}: content changed (version {version})")
         else:
             outcome.changes.append(f"{loaded.id}: version {current.checklist.version} -> {version}")
         chosen[loaded.id] = loaded
-    outcome.changes.extend(f"{checklist_id}: removed (was version {published.checklists[checklist_id].checklist.version})"
-                           for checklist_id in sorted(published.checklists.keys() - chosen.keys()))
+    outcome.changes.extend(
+        f"{checklist_id}: removed (was version {published.checklists[checklist_id].checklist.version})"
+        for checklist_id in sorted(published.checklists.keys() - chosen.keys())
+    )
     if not outcome.changes and revision_id is not None:
         return outcome
-    entries = [{"snapshot_id": snapshot_for(session=session, loaded=loaded).id, "source": str(loaded.path)}
-               for loaded in sorted(chosen.values(), key=lambda c: c.id)]
+    entries = [
+        {"snapshot_id": snapshot_for(session=session, loaded=loaded).id, "source": str(loaded.path)}
+        for loaded in sorted(chosen.values(), key=lambda c: c.id)
+    ]
     revision = LibraryRevision(previous_id=revision_id or 0, entries=entries, published_by=published_by)
     session.add(revision)
     session.flush()

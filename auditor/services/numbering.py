@@ -16,7 +16,10 @@ from sqlmodel import Session, select
 
 from auditor.models import Case, CaseCounter, Finding, FindingCounter
 
-_INSERTS: dict[str, Callable[..., postgresql.Insert | sqlite.Insert]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_INSERTS: dict[str, Callable[..., postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
 
 
 def next_finding_number(*, session: Session, audit_id: int) -> int:
@@ -29,11 +32,24 @@ def next_case_number(*, session: Session, organisation_id: int) -> int:
     return _take(session, CaseCounter, CaseCounter.organisation_id, organisation_id, highest)
 
 
-def _take(session: Session, counter: type[FindingCounter | CaseCounter], owner: InstrumentedAttribute[int], owner_id: int, highest: Select) -> int:
+def _take(
+    session: Session,
+    counter: type[FindingCounter | CaseCounter],
+    owner: InstrumentedAttribute[int],
+    owner_id: int,
+    highest: Select,
+) -> int:
     # The row is made on first use, starting from the highest number already there (rows written before the
     # counter existed); ON CONFLICT DO NOTHING lets two first uses meet without an error.
     insert = _INSERTS[session.get_bind().dialect.name](counter)
-    seed = select(literal(owner_id), func.coalesce(highest.scalar_subquery(), 0)).where(true())  # SQLite needs a WHERE before ON CONFLICT
+    seed = select(literal(owner_id), func.coalesce(highest.scalar_subquery(), 0)).where(
+        true()
+    )  # SQLite needs a WHERE before ON CONFLICT
     session.execute(insert.from_select([owner.key, "last_number"], seed).on_conflict_do_nothing())
-    taken = update(counter).where(owner == owner_id).values(last_number=counter.last_number + 1).returning(counter.last_number)
+    taken = (
+        update(counter)
+        .where(owner == owner_id)
+        .values(last_number=counter.last_number + 1)
+        .returning(counter.last_number)
+    )
     return session.execute(taken.execution_options(synchronize_session=False)).scalar_one()

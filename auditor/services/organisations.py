@@ -42,7 +42,11 @@ def get_organisation(*, session: Session, actor: User, organisation_id: int) -> 
 
 def list_organisations(*, session: Session, actor: User, page: PageRequest | None = None) -> Page:
     """The organisations the actor may see, by name; one page of them, or all without `page`."""
-    return page_of(session, select(Organisation).where(access.where(actor, Organisation)).order_by(Organisation.name, Organisation.id), page)
+    return page_of(
+        session,
+        select(Organisation).where(access.where(actor, Organisation)).order_by(Organisation.name, Organisation.id),
+        page,
+    )
 
 
 def sites_of(*, session: Session, organisation_id: int) -> list[Site]:

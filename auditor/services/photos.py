@@ -55,13 +55,23 @@ def process(content: bytes, *, max_bytes: int) -> tuple[bytes, bytes, int, int]:
                 if probe.format not in ACCEPTED_FORMATS:
                     raise UnidentifiedImageError(probe.format)
                 if probe.width * probe.height > MAX_PIXELS:
-                    raise Invalid(N_("The photo has more than {megapixels} million pixels. Take it again at a lower resolution."), field="file",
-                                  megapixels=MAX_PIXELS // 1_000_000)
+                    raise Invalid(
+                        N_("The photo has more than {megapixels} million pixels. Take it again at a lower resolution."),
+                        field="file",
+                        megapixels=MAX_PIXELS // 1_000_000,
+                    )
                 probe.verify()
             with Image.open(io.BytesIO(content)) as image:
                 image.load()
                 upright = ImageOps.exif_transpose(image).convert("RGB")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ):
         raise Invalid(N_("This is not a photo we can read. Use a JPEG, PNG or WebP image."), field="file") from None
     photo = _jpeg(upright, MAX_EDGE)
     with Image.open(io.BytesIO(photo)) as stored:
@@ -69,34 +79,74 @@ def process(content: bytes, *, max_bytes: int) -> tuple[bytes, bytes, int, int]:
     return photo, _jpeg(upright, THUMBNAIL_EDGE), width, height
 
 
-def add_photo(*, session: Session, actor: User, audit: Audit, content: bytes, caption: str = "", confidential: bool = False,
-              item_id: str | None = None, finding_id: int | None = None, keep_original: bool = False, max_bytes: int = 20 * 1024 * 1024,
-              client_id: UUID | None = None) -> Photo:
+def add_photo(
+    *,
+    session: Session,
+    actor: User,
+    audit: Audit,
+    content: bytes,
+    caption: str = "",
+    confidential: bool = False,
+    item_id: str | None = None,
+    finding_id: int | None = None,
+    keep_original: bool = False,
+    max_bytes: int = 20 * 1024 * 1024,
+    client_id: UUID | None = None,
+) -> Photo:
     """Keep a photo on an item or a finding of the audit (the audit team); sent again with the same `client_id`, the
     photo stored the first time (the upload is not processed again)."""
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
-    if (stored := sync.earlier(session=session, model=Photo, client_id=client_id, actor=actor, audit=audit)) is not None:
+    if (
+        stored := sync.earlier(session=session, model=Photo, client_id=client_id, actor=actor, audit=audit)
+    ) is not None:
         return stored
     ensure_open(audit)
     if item_id is not None and item_id not in audit_structure(session=session, audit_id=audit.id).items:
         raise NotFound(N_("This audit has no checklist item with this id."))
     if finding_id is not None:
-        get_in_audit(session=session, audit=audit, model=Finding, row_id=finding_id, missing=N_("No finding with this id in this audit."))
+        get_in_audit(
+            session=session,
+            audit=audit,
+            model=Finding,
+            row_id=finding_id,
+            missing=N_("No finding with this id in this audit."),
+        )
     if item_id is None and finding_id is None:
         raise Invalid(N_("A photo belongs to a checklist item or a finding."), field="item_id")
     photo, thumbnail, width, height = process(content, max_bytes=max_bytes)
-    row = Photo(audit_id=audit.id, item_id=item_id, finding_id=finding_id, caption=caption.strip()[:300], confidential=confidential,
-                sha256=blobs.keep(session=session, content=photo), thumbnail_sha256=blobs.keep(session=session, content=thumbnail),
-                width=width, height=height, size=len(photo), created_by_id=actor.id,
-                original_sha256=blobs.keep(session=session, content=content) if keep_original else None, client_id=sync.stored_id(client_id))
+    row = Photo(
+        audit_id=audit.id,
+        item_id=item_id,
+        finding_id=finding_id,
+        caption=caption.strip()[:300],
+        confidential=confidential,
+        sha256=blobs.keep(session=session, content=photo),
+        thumbnail_sha256=blobs.keep(session=session, content=thumbnail),
+        width=width,
+        height=height,
+        size=len(photo),
+        created_by_id=actor.id,
+        original_sha256=blobs.keep(session=session, content=content) if keep_original else None,
+        client_id=sync.stored_id(client_id),
+    )
     if (stored := sync.insert(session=session, row=row, actor=actor, audit=audit)) is not row:
         return stored
-    trail.record(session=session, actor=actor, action="create", entity="photo", entity_id=row.id, audit_id=audit.id,
-                 after=trail.snapshot("photo", row), confidential=confidential)
+    trail.record(
+        session=session,
+        actor=actor,
+        action="create",
+        entity="photo",
+        entity_id=row.id,
+        audit_id=audit.id,
+        after=trail.snapshot("photo", row),
+        confidential=confidential,
+    )
     return row
 
 
-def list_photos(*, session: Session, actor: User | None, audit: Audit, item_id: str | None = None, finding_id: int | None = None) -> list[Photo]:
+def list_photos(
+    *, session: Session, actor: User | None, audit: Audit, item_id: str | None = None, finding_id: int | None = None
+) -> list[Photo]:
     """Photos the actor may see (confidential ones only for the audit team); with no actor (a report), never those."""
     query = select(Photo).where(Photo.audit_id == audit.id)
     if item_id is not None:
@@ -118,7 +168,9 @@ def photos_by_finding(*, session: Session, actor: User | None, audit: Audit) -> 
 
 
 def get_photo(*, session: Session, actor: User, audit: Audit, photo_id: int) -> Photo:
-    photo = get_in_audit(session=session, audit=audit, model=Photo, row_id=photo_id, missing=N_("No photo with this id in this audit."))
+    photo = get_in_audit(
+        session=session, audit=audit, model=Photo, row_id=photo_id, missing=N_("No photo with this id in this audit.")
+    )
     if photo.confidential and not access.sees_confidential(session=session, user=actor, audit=audit):
         raise NotFound(N_("No photo with this id in this audit."))
     return photo
@@ -149,7 +201,15 @@ def read_image(*, session: Session, photo: Photo, thumbnail: bool = False) -> by
 
 def _delete(*, session: Session, actor: User, photo: Photo) -> None:
     """Delete a photo, and its files where no other record uses them (the caller commits)."""
-    trail.record(session=session, actor=actor, action="delete", entity="photo", entity_id=photo.id, audit_id=photo.audit_id,
-                 before=trail.snapshot("photo", photo), confidential=photo.confidential)
+    trail.record(
+        session=session,
+        actor=actor,
+        action="delete",
+        entity="photo",
+        entity_id=photo.id,
+        audit_id=photo.audit_id,
+        before=trail.snapshot("photo", photo),
+        confidential=photo.confidential,
+    )
     session.delete(photo)
     blobs.release(session=session, digests=(photo.sha256, photo.thumbnail_sha256, photo.original_sha256))

@@ -32,7 +32,9 @@ from auditor.services import access, trail
 FILE_STEMS = {"audit_report": "audit-report", "nonconformity_report": "nonconformity-report", "checklist": "checklist"}
 
 
-def render_report(*, session: Session, audit: Audit, kind: str, policy: dict, lang: str | None = None) -> tuple[str, bytes]:
+def render_report(
+    *, session: Session, audit: Audit, kind: str, policy: dict, lang: str | None = None
+) -> tuple[str, bytes]:
     """(file name, .docx bytes) of one report on `audit` in `lang` (default: the audit's report language),
     with its non-confidential photos."""
     lang = lang or audit.report_language
@@ -45,9 +47,17 @@ def render_report(*, session: Session, audit: Audit, kind: str, policy: dict, la
             content = engine.render(template.content, context)
         except (TemplateError, etree.XMLSyntaxError) as error:  # an upload passed its check but not this audit's values
             detail = str(getattr(error, "message", None) or error)
-            raise Conflict(N_("The report template “{filename}” cannot be used for this audit ({detail}). An administrator can "
-                              "correct it or remove it on the Report templates page."), filename=template.filename, detail=detail) from error
-    slug = re.sub(r"\W+", "-", audit.title).strip("-")[:60] or "audit"  # letters of any language stay (routes/downloads.py)
+            raise Conflict(
+                N_(
+                    "The report template “{filename}” cannot be used for this audit ({detail}). An administrator can "
+                    "correct it or remove it on the Report templates page."
+                ),
+                filename=template.filename,
+                detail=detail,
+            ) from error
+    slug = (
+        re.sub(r"\W+", "-", audit.title).strip("-")[:60] or "audit"
+    )  # letters of any language stay (routes/downloads.py)
     return f"{report_id(audit)}-{FILE_STEMS[kind]}-{slug}-{lang}.docx", content
 
 
@@ -55,17 +65,25 @@ def template_in_use(*, session: Session, audit: Audit, kind: str, lang: str) -> 
     """The uploaded template a report uses, or None for the starter."""
     query = (
         select(ReportTemplate)
-        .where(ReportTemplate.kind == kind, ReportTemplate.language == lang,
-               or_(ReportTemplate.organisation_id == audit.organisation_id, ReportTemplate.organisation_id.is_(None)),
-               or_(ReportTemplate.audit_type == audit.audit_type, ReportTemplate.audit_type.is_(None)))
+        .where(
+            ReportTemplate.kind == kind,
+            ReportTemplate.language == lang,
+            or_(ReportTemplate.organisation_id == audit.organisation_id, ReportTemplate.organisation_id.is_(None)),
+            or_(ReportTemplate.audit_type == audit.audit_type, ReportTemplate.audit_type.is_(None)),
+        )
         # the organisation's before the provider's, one audit type before every type, the newest first
-        .order_by(nulls_last(ReportTemplate.organisation_id.desc()), nulls_last(ReportTemplate.audit_type.desc()), ReportTemplate.id.desc())
+        .order_by(
+            nulls_last(ReportTemplate.organisation_id.desc()),
+            nulls_last(ReportTemplate.audit_type.desc()),
+            ReportTemplate.id.desc(),
+        )
         .limit(1)
     )
     return session.exec(query).first()
 
 
 # Managing templates
+
 
 @dataclass(frozen=True)
 class TemplateScope:
@@ -81,7 +99,9 @@ def _require_manager(session: Session, user: User, organisation_id: int | None) 
         raise NotFound(N_("No organisation with this id."))
 
 
-def upload_template(*, session: Session, actor: User, scope: TemplateScope, filename: str, content: bytes) -> ReportTemplate:
+def upload_template(
+    *, session: Session, actor: User, scope: TemplateScope, filename: str, content: bytes
+) -> ReportTemplate:
     """Check a template by rendering it with sample variables; keep it only if that works."""
     _require_manager(session, actor, scope.organisation_id)
     if scope.kind not in v.REPORT_KINDS:
@@ -95,21 +115,38 @@ def upload_template(*, session: Session, actor: User, scope: TemplateScope, file
     problem = engine.check(content, sample_context(scope.language))
     if problem is not None:
         raise Invalid(problem.message, field="file", **problem.params)
-    row = ReportTemplate(organisation_id=scope.organisation_id, kind=v.ReportKind(scope.kind), language=v.Language(scope.language),
-                         audit_type=v.AuditType(scope.audit_type) if scope.audit_type else None,
-                         filename=re.sub(r"[^\w.\- ]", "_", Path(filename).name)[:200], size=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content,
-                         uploaded_by_id=actor.id)
+    row = ReportTemplate(
+        organisation_id=scope.organisation_id,
+        kind=v.ReportKind(scope.kind),
+        language=v.Language(scope.language),
+        audit_type=v.AuditType(scope.audit_type) if scope.audit_type else None,
+        filename=re.sub(r"[^\w.\- ]", "_", Path(filename).name)[:200],
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        uploaded_by_id=actor.id,
+    )
     session.add(row)
     session.flush()
-    trail.record(session=session, actor=actor, action="create", entity="report_template", entity_id=row.id,
-                 after=trail.snapshot("report_template", row))
+    trail.record(
+        session=session,
+        actor=actor,
+        action="create",
+        entity="report_template",
+        entity_id=row.id,
+        after=trail.snapshot("report_template", row),
+    )
     return row
 
 
 def visible_templates(*, session: Session, actor: User) -> list[ReportTemplate]:
     """Uploaded templates an admin sees: an installation admin all, an organisation's admin the provider's and its own."""
     access.require_template_manager(session=session, user=actor, organisation_id=actor.organisation_id)
-    query = select(ReportTemplate).where(access.where(actor, ReportTemplate)).order_by(ReportTemplate.kind, ReportTemplate.language, ReportTemplate.id.desc())
+    query = (
+        select(ReportTemplate)
+        .where(access.where(actor, ReportTemplate))
+        .order_by(ReportTemplate.kind, ReportTemplate.language, ReportTemplate.id.desc())
+    )
     return list(session.exec(query))
 
 
@@ -126,14 +163,24 @@ def get_template(*, session: Session, actor: User, template_id: int) -> ReportTe
     row = session.get(ReportTemplate, template_id)
     if row is None:
         raise NotFound(N_("No template with this id."))
-    access.require(session=session, user=actor, record=row, can=access.Can.VIEW, missing=N_("No template with this id."))
+    access.require(
+        session=session, user=actor, record=row, can=access.Can.VIEW, missing=N_("No template with this id.")
+    )
     return row
 
 
 def delete_template(*, session: Session, actor: User, template_id: int) -> None:
     """Remove an upload; the one before it in the same scope (or the starter) is used again."""
     row = get_template(session=session, actor=actor, template_id=template_id)
-    access.require(session=session, user=actor, record=row, can=access.Can.MANAGE, missing=N_("No template with this id."))
-    trail.record(session=session, actor=actor, action="delete", entity="report_template", entity_id=row.id,
-                 before=trail.snapshot("report_template", row))
+    access.require(
+        session=session, user=actor, record=row, can=access.Can.MANAGE, missing=N_("No template with this id.")
+    )
+    trail.record(
+        session=session,
+        actor=actor,
+        action="delete",
+        entity="report_template",
+        entity_id=row.id,
+        before=trail.snapshot("report_template", row),
+    )
     session.delete(row)

@@ -50,7 +50,9 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
     after = {**(before or {"item_id": item_id, "verdict": None, "note": ""}), **changes, "version": data.version + 1}
     now = utcnow()
     if current is None:
-        saved = Response(audit_id=audit.id, item_id=item_id, version=1, updated_at=now, updated_by_id=actor.id, **changes)
+        saved = Response(
+            audit_id=audit.id, item_id=item_id, version=1, updated_at=now, updated_by_id=actor.id, **changes
+        )
         session.add(saved)
     else:
         result = session.execute(
@@ -62,13 +64,26 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
             session.rollback()
             raise _stale(session=session, audit=audit, item_id=item_id, current=None, submitted=data, fresh=True)
         saved = current
-        for name, value in {**changes, "version": data.version + 1, "updated_at": now, "updated_by_id": actor.id}.items():
+        for name, value in {
+            **changes,
+            "version": data.version + 1,
+            "updated_at": now,
+            "updated_by_id": actor.id,
+        }.items():
             set_committed_value(saved, name, value)  # what the UPDATE wrote, so the answer needs no second read
     if audit.status == v.AuditStatus.PLANNED:
         audit.status = v.AuditStatus.IN_PROGRESS
         session.add(audit)
-    trail.record(session=session, actor=actor, action="create" if current is None else "update", entity="response",
-                 entity_id=item_id, audit_id=audit.id, before=before, after=after)
+    trail.record(
+        session=session,
+        actor=actor,
+        action="create" if current is None else "update",
+        entity="response",
+        entity_id=item_id,
+        audit_id=audit.id,
+        before=before,
+        after=after,
+    )
     try:
         session.flush()  # the request's unit of work commits
     except IntegrityError:  # two first saves of the same item at once: the other one won
@@ -77,13 +92,25 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
     return saved
 
 
-def _stale(*, session: Session, audit: Audit, item_id: str, current: Response | None, submitted: ResponseIn, fresh: bool = False) -> StaleVersion:
+def _stale(
+    *,
+    session: Session,
+    audit: Audit,
+    item_id: str,
+    current: Response | None,
+    submitted: ResponseIn,
+    fresh: bool = False,
+) -> StaleVersion:
     """The refusal of a save based on an old version, with the stored answer (read afresh after a lost race) and who
     saved it."""
     if fresh:
         current = get_response(session=session, audit=audit, item_id=item_id, fresh=True)
     current = current or blank_response(audit=audit, item_id=item_id)
-    return StaleVersion(current=current, submitted=submitted, updated_by=editor_names(session=session, answers=[current]).get(current.updated_by_id))
+    return StaleVersion(
+        current=current,
+        submitted=submitted,
+        updated_by=editor_names(session=session, answers=[current]).get(current.updated_by_id),
+    )
 
 
 def blank_response(*, audit: Audit, item_id: str) -> Response:
@@ -190,7 +217,9 @@ def conduct_view(*, session: Session, actor: User, audit: Audit) -> ConductView:
         if photo.item_id is not None:  # a photo of a finding has no item
             photos_by_item[photo.item_id].append(photo)
     finding_counts = dict(
-        session.exec(select(Finding.item_id, func.count()).where(Finding.audit_id == audit.id).group_by(Finding.item_id)).all()
+        session.exec(
+            select(Finding.item_id, func.count()).where(Finding.audit_id == audit.id).group_by(Finding.item_id)
+        ).all()
     )
     editors = editor_names(session=session, answers=list(responses.values()), actor=actor)
 
@@ -206,8 +235,16 @@ def conduct_view(*, session: Session, actor: User, audit: Audit) -> ConductView:
         if not section.groups or section.groups[-1].headings != headings:
             section.groups.append(ConductGroup(headings, []))
         answer = responses.get(item_id)
-        section.groups[-1].items.append(ConductItem(placed, answer, evidence.get(item_id, []), finding_counts.get(item_id, 0),
-                                                    photos_by_item.get(item_id, []), editors.get(answer.updated_by_id) if answer else None))
+        section.groups[-1].items.append(
+            ConductItem(
+                placed,
+                answer,
+                evidence.get(item_id, []),
+                finding_counts.get(item_id, 0),
+                photos_by_item.get(item_id, []),
+                editors.get(answer.updated_by_id) if answer else None,
+            )
+        )
     answered_total = 0
     for section in sections.values():
         items = [item for group in section.groups for item in group.items]

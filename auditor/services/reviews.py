@@ -90,18 +90,32 @@ CLOSE_BUCKETS = ((0, 30), (31, 60), (61, 90), (91, 180), (181, None))
 
 # Who may do what: the rules are in access.py
 
+
 def reviewable_organisations(*, session: Session, actor: User) -> list[Organisation]:
     """The organisations the user may compile a review of."""
-    return list(session.exec(select(Organisation).where(access.where(actor, Organisation, access.Can.COMPILE_REVIEWS)).order_by(Organisation.name)))
+    return list(
+        session.exec(
+            select(Organisation)
+            .where(access.where(actor, Organisation, access.Can.COMPILE_REVIEWS))
+            .order_by(Organisation.name)
+        )
+    )
 
 
 # Reading
+
 
 def get_review(*, session: Session, actor: User, review_id: int) -> ManagementReview:
     review = session.get(ManagementReview, review_id)
     if review is None:
         raise NotFound(N_("No management review with this id."))
-    access.require(session=session, user=actor, record=review, can=access.Can.VIEW, missing=N_("No management review with this id."))
+    access.require(
+        session=session,
+        user=actor,
+        record=review,
+        can=access.Can.VIEW,
+        missing=N_("No management review with this id."),
+    )
     return review
 
 
@@ -112,15 +126,19 @@ class ReviewSummary:
     decisions: int
 
 
-def list_reviews(*, session: Session, actor: User, organisation_id: int | None = None, page: PageRequest | None = None) -> Page:
+def list_reviews(
+    *, session: Session, actor: User, organisation_id: int | None = None, page: PageRequest | None = None
+) -> Page:
     """The reviews the user may see (ReviewSummary), latest period first, with their organisation and number of
     decisions; one page of them, or all without `page`."""
     decisions = select(ReviewDecision.review_id, func.count().label("n")).group_by(ReviewDecision.review_id).subquery()
-    query = (select(ManagementReview, Organisation.name, func.coalesce(decisions.c.n, 0))
-             .join(Organisation, Organisation.id == ManagementReview.organisation_id)
-             .outerjoin(decisions, decisions.c.review_id == ManagementReview.id)
-             .where(access.where(actor, ManagementReview))
-             .order_by(ManagementReview.period_end.desc(), ManagementReview.id.desc()))
+    query = (
+        select(ManagementReview, Organisation.name, func.coalesce(decisions.c.n, 0))
+        .join(Organisation, Organisation.id == ManagementReview.organisation_id)
+        .outerjoin(decisions, decisions.c.review_id == ManagementReview.id)
+        .where(access.where(actor, ManagementReview))
+        .order_by(ManagementReview.period_end.desc(), ManagementReview.id.desc())
+    )
     if organisation_id is not None:
         query = query.where(ManagementReview.organisation_id == organisation_id)
     found = page_of(session, query, page)
@@ -135,45 +153,96 @@ class DecisionRow:
 
 
 def list_decisions(*, session: Session, review: ManagementReview) -> list[DecisionRow]:
-    rows = session.exec(select(ReviewDecision, Case).outerjoin(Case, Case.id == ReviewDecision.case_id)
-                        .where(ReviewDecision.review_id == review.id).order_by(ReviewDecision.id))
-    return [DecisionRow(decision, cases.case_reference(case) if case else None, case.status if case else None) for decision, case in rows]
+    rows = session.exec(
+        select(ReviewDecision, Case)
+        .outerjoin(Case, Case.id == ReviewDecision.case_id)
+        .where(ReviewDecision.review_id == review.id)
+        .order_by(ReviewDecision.id)
+    )
+    return [
+        DecisionRow(decision, cases.case_reference(case) if case else None, case.status if case else None)
+        for decision, case in rows
+    ]
 
 
 # Changing
 
-def create_review(*, session: Session, actor: User, organisation_id: int, period_start: date, period_end: date, policy: dict,
-                  today: date | None = None) -> ManagementReview:
+
+def create_review(
+    *,
+    session: Session,
+    actor: User,
+    organisation_id: int,
+    period_start: date,
+    period_end: date,
+    policy: dict,
+    today: date | None = None,
+) -> ManagementReview:
     """Compile the inputs for the organisation and period and keep them as a new review."""
     access.require_anywhere(actor, Organisation, access.Can.COMPILE_REVIEWS)
-    if session.get(Organisation, organisation_id) is None or not access.allows_in(session=session, user=actor, can=access.Can.COMPILE_REVIEWS,
-                                                                                  organisation_id=organisation_id):
+    if session.get(Organisation, organisation_id) is None or not access.allows_in(
+        session=session, user=actor, can=access.Can.COMPILE_REVIEWS, organisation_id=organisation_id
+    ):
         raise Invalid(N_("No organisation with this id."), field="organisation_id")
     _check_period(period_start, period_end)
     review = ManagementReview(
-        organisation_id=organisation_id, period_start=period_start, period_end=period_end, created_by_id=actor.id,
-        inputs=compile_inputs(session=session, organisation_id=organisation_id, period_start=period_start, period_end=period_end, policy=policy, today=today),
+        organisation_id=organisation_id,
+        period_start=period_start,
+        period_end=period_end,
+        created_by_id=actor.id,
+        inputs=compile_inputs(
+            session=session,
+            organisation_id=organisation_id,
+            period_start=period_start,
+            period_end=period_end,
+            policy=policy,
+            today=today,
+        ),
     )
     session.add(review)
     session.flush()
-    trail.record(session=session, actor=actor, action="create", entity="review", entity_id=review.id, after=trail.snapshot("review", review))
+    trail.record(
+        session=session,
+        actor=actor,
+        action="create",
+        entity="review",
+        entity_id=review.id,
+        after=trail.snapshot("review", review),
+    )
     return review
 
 
-def recompile_review(*, session: Session, actor: User, review: ManagementReview, policy: dict, today: date | None = None) -> ManagementReview:
+def recompile_review(
+    *, session: Session, actor: User, review: ManagementReview, policy: dict, today: date | None = None
+) -> ManagementReview:
     """Compile the inputs again from today's data (the manual sections and decisions stay)."""
     access.require(session=session, user=actor, record=review, can=access.Can.MANAGE)
     before = {"compiled_at": review.inputs.get("compiled_at")}
-    review.inputs = compile_inputs(session=session, organisation_id=review.organisation_id, period_start=review.period_start,
-                                   period_end=review.period_end, policy=policy, today=today)
+    review.inputs = compile_inputs(
+        session=session,
+        organisation_id=review.organisation_id,
+        period_start=review.period_start,
+        period_end=review.period_end,
+        policy=policy,
+        today=today,
+    )
     review.updated_at = utcnow()
     session.add(review)
-    trail.record(session=session, actor=actor, action="recompile", entity="review", entity_id=review.id, before=before,
-                 after={"compiled_at": review.inputs["compiled_at"]})
+    trail.record(
+        session=session,
+        actor=actor,
+        action="recompile",
+        entity="review",
+        entity_id=review.id,
+        before=before,
+        after={"compiled_at": review.inputs["compiled_at"]},
+    )
     return review
 
 
-def update_manual(*, session: Session, actor: User, review: ManagementReview, sections: dict[str, str | None]) -> ManagementReview:
+def update_manual(
+    *, session: Session, actor: User, review: ManagementReview, sections: dict[str, str | None]
+) -> ManagementReview:
     """Save the hand-written sections given; sections left out keep their text."""
     access.require(session=session, user=actor, record=review, can=access.Can.MANAGE)
     for key in sections:
@@ -184,11 +253,21 @@ def update_manual(*, session: Session, actor: User, review: ManagementReview, se
         before = trail.snapshot("review", review)
         review.manual, review.updated_at = manual, utcnow()
         session.add(review)
-        trail.record(session=session, actor=actor, action="update", entity="review", entity_id=review.id, before=before, after=trail.snapshot("review", review))
+        trail.record(
+            session=session,
+            actor=actor,
+            action="update",
+            entity="review",
+            entity_id=review.id,
+            before=before,
+            after=trail.snapshot("review", review),
+        )
     return review
 
 
-def add_decision(*, session: Session, actor: User, review: ManagementReview, text: str, needs_action: bool) -> ReviewDecision:
+def add_decision(
+    *, session: Session, actor: User, review: ManagementReview, text: str, needs_action: bool
+) -> ReviewDecision:
     """Record a decision (an output of the review); one that needs doing opens a case that tracks it."""
     access.require(session=session, user=actor, record=review, can=access.Can.MANAGE)
     text = (text or "").strip()
@@ -196,12 +275,25 @@ def add_decision(*, session: Session, actor: User, review: ManagementReview, tex
         raise Invalid(N_("This field is required."), field="text")
     case = None
     if needs_action:
-        case = cases.open_case(session=session, actor=actor, organisation_id=review.organisation_id, statement=text, grade=v.FindingKind.OFI,
-                               source=v.CaseSource.MANAGEMENT_REVIEW)
+        case = cases.open_case(
+            session=session,
+            actor=actor,
+            organisation_id=review.organisation_id,
+            statement=text,
+            grade=v.FindingKind.OFI,
+            source=v.CaseSource.MANAGEMENT_REVIEW,
+        )
     decision = ReviewDecision(review_id=review.id, text=text, case_id=case.id if case else None)
     session.add(decision)
     session.flush()
-    trail.record(session=session, actor=actor, action="create", entity="review_decision", entity_id=decision.id, after=trail.snapshot("review_decision", decision))
+    trail.record(
+        session=session,
+        actor=actor,
+        action="create",
+        entity="review_decision",
+        entity_id=decision.id,
+        after=trail.snapshot("review_decision", decision),
+    )
     return decision
 
 
@@ -213,6 +305,7 @@ def _check_period(start: date, end: date) -> None:
 
 
 # Compiling the inputs
+
 
 def previous_period(start: date, end: date) -> tuple[date, date]:
     """The period of equal length just before: whole calendar months shift by months, anything else by days."""
@@ -231,16 +324,25 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
     return datetime.combine(start, time(), UTC), datetime.combine(end + timedelta(days=1), time(), UTC)
 
 
-def compile_inputs(*, session: Session, organisation_id: int, period_start: date, period_end: date, policy: dict,
-                   today: date | None = None) -> dict:
+def compile_inputs(
+    *,
+    session: Session,
+    organisation_id: int,
+    period_start: date,
+    period_end: date,
+    policy: dict,
+    today: date | None = None,
+) -> dict:
     """The review's inputs (ISO 45001 9.3 a-g) as JSON-ready data: values and counts, labels are added when shown.
     `policy` is the deadline policy (settings.deadline_policy) that decides which open cases are overdue."""
     today = today or date.today()
     previous_start, previous_end = previous_period(period_start, period_end)
     audit_results = _audit_results(session, organisation_id, period_start, period_end)
     period_cases = _period_cases(session, organisation_id, period_start, period_end)
-    previous = _trend_figures(_audit_results(session, organisation_id, previous_start, previous_end, detail=False),
-                              _period_cases(session, organisation_id, previous_start, previous_end))
+    previous = _trend_figures(
+        _audit_results(session, organisation_id, previous_start, previous_end, detail=False),
+        _period_cases(session, organisation_id, previous_start, previous_end),
+    )
     current = _trend_figures(audit_results, period_cases)
     return {
         "version": INPUTS_VERSION,
@@ -252,8 +354,14 @@ def compile_inputs(*, session: Session, organisation_id: int, period_start: date
         "audit_results": audit_results,
         "cases": {**_case_status(session, organisation_id, policy, today), **period_cases},
         "trends": [
-            {"measure": key, "previous": previous[key], "current": current[key],
-             "difference": None if previous[key] is None or current[key] is None else round(current[key] - previous[key], 1)}
+            {
+                "measure": key,
+                "previous": previous[key],
+                "current": current[key],
+                "difference": None
+                if previous[key] is None or current[key] is None
+                else round(current[key] - previous[key], 1),
+            }
             for key in TREND_MEASURES.values
         ],
         "over_time": _over_time(session, organisation_id, period_start, period_end),
@@ -263,12 +371,18 @@ def compile_inputs(*, session: Session, organisation_id: int, period_start: date
 
 def _audits_in_period(organisation_id: int, start: date, end: date):
     """Audit results belong to the period the audit ended in."""
-    return select(Audit.id).where(Audit.organisation_id == organisation_id, Audit.end_date >= start, Audit.end_date <= end)
+    return select(Audit.id).where(
+        Audit.organisation_id == organisation_id, Audit.end_date >= start, Audit.end_date <= end
+    )
 
 
 def _audit_results(session: Session, organisation_id: int, start: date, end: date, *, detail: bool = True) -> dict:
     in_period = _audits_in_period(organisation_id, start, end)
-    by_kind = dict(session.exec(select(Finding.kind, func.count()).where(Finding.audit_id.in_(in_period)).group_by(Finding.kind)).all())
+    by_kind = dict(
+        session.exec(
+            select(Finding.kind, func.count()).where(Finding.audit_id.in_(in_period)).group_by(Finding.kind)
+        ).all()
+    )
     results = {
         "audit_count": session.exec(select(func.count()).select_from(in_period.subquery())).one(),
         "findings": sum(by_kind.values()),
@@ -278,23 +392,44 @@ def _audit_results(session: Session, organisation_id: int, start: date, end: dat
         return results
 
     is_nc = when((Finding.kind.in_(v.NONCONFORMITY_KINDS), 1))
-    per_audit = {audit_id: (n, ncs) for audit_id, n, ncs in session.exec(
-        select(Finding.audit_id, func.count(), func.count(is_nc)).where(Finding.audit_id.in_(in_period)).group_by(Finding.audit_id))}
-    audits = session.exec(select(Audit.id, Audit.title, Audit.audit_type, Audit.start_date, Audit.end_date, Audit.status)
-                          .where(Audit.id.in_(in_period)).order_by(Audit.end_date, Audit.id)).all()
+    per_audit = {
+        audit_id: (n, ncs)
+        for audit_id, n, ncs in session.exec(
+            select(Finding.audit_id, func.count(), func.count(is_nc))
+            .where(Finding.audit_id.in_(in_period))
+            .group_by(Finding.audit_id)
+        )
+    }
+    audits = session.exec(
+        select(Audit.id, Audit.title, Audit.audit_type, Audit.start_date, Audit.end_date, Audit.status)
+        .where(Audit.id.in_(in_period))
+        .order_by(Audit.end_date, Audit.id)
+    ).all()
     results["audits"] = [
-        {"id": a.id, "title": a.title, "audit_type": a.audit_type, "start_date": a.start_date.isoformat(), "end_date": a.end_date.isoformat(),
-         "status": a.status, "findings": per_audit.get(a.id, (0, 0))[0], "nonconformities": per_audit.get(a.id, (0, 0))[1]}
+        {
+            "id": a.id,
+            "title": a.title,
+            "audit_type": a.audit_type,
+            "start_date": a.start_date.isoformat(),
+            "end_date": a.end_date.isoformat(),
+            "status": a.status,
+            "findings": per_audit.get(a.id, (0, 0))[0],
+            "nonconformities": per_audit.get(a.id, (0, 0))[1],
+        }
         for a in audits
     ]
     results["by_site"] = [
         {"site_id": site_id, "name": name, "audits": n_audits, "findings": n_findings, "nonconformities": n_ncs}
         for site_id, name, n_audits, n_findings, n_ncs in session.exec(
-            select(Site.id, Site.name, func.count(AuditSite.audit_id.distinct()), func.count(Finding.id), func.count(is_nc))
+            select(
+                Site.id, Site.name, func.count(AuditSite.audit_id.distinct()), func.count(Finding.id), func.count(is_nc)
+            )
             .join(AuditSite, AuditSite.site_id == Site.id)
             .outerjoin(Finding, Finding.audit_id == AuditSite.audit_id)
             .where(AuditSite.audit_id.in_(in_period))
-            .group_by(Site.id, Site.name).order_by(Site.name))
+            .group_by(Site.id, Site.name)
+            .order_by(Site.name)
+        )
     ]
 
     # Clauses and tags are JSON lists inside each finding, and a finding counts under its *first* ISO 45003
@@ -320,12 +455,22 @@ def _audit_results(session: Session, organisation_id: int, start: date, end: dat
             hazards[factor] = hazards.get(factor, 0) + 1
         for number in {v.HAZARD_TABLES[f.split(".")[0]] for f in factors}:  # a finding counts once per table
             tables[number] = tables.get(number, 0) + 1
-    results["by_clause"] = [{"clause": c, "count": n} for c, n in sorted(top.items(), key=lambda kv: _clause_key(kv[0]))]
-    results["by_full_clause"] = [{"clause": c, "count": n} for c, n in sorted(full.items(), key=lambda kv: _clause_key(kv[0]))]
+    results["by_clause"] = [
+        {"clause": c, "count": n} for c, n in sorted(top.items(), key=lambda kv: _clause_key(kv[0]))
+    ]
+    results["by_full_clause"] = [
+        {"clause": c, "count": n} for c, n in sorted(full.items(), key=lambda kv: _clause_key(kv[0]))
+    ]
     results["without_clause"] = without_clause
     results["by_bek1406"] = bek
-    results["by_hazard"] = [{"factor": f, "table": v.HAZARD_TABLES[f.split(".")[0]], "count": hazards[f]} for f in v.HAZARD_FACTORS.values if f in hazards]
-    results["by_hazard_table"] = [{"table": number, "count": tables.get(number, 0)} for number in sorted(set(v.HAZARD_TABLES.values()))]
+    results["by_hazard"] = [
+        {"factor": f, "table": v.HAZARD_TABLES[f.split(".")[0]], "count": hazards[f]}
+        for f in v.HAZARD_FACTORS.values
+        if f in hazards
+    ]
+    results["by_hazard_table"] = [
+        {"table": number, "count": tables.get(number, 0)} for number in sorted(set(v.HAZARD_TABLES.values()))
+    ]
     return results
 
 
@@ -338,17 +483,31 @@ def _period_cases(session: Session, organisation_id: int, start: date, end: date
     lo, hi = _bounds(start, end)
     opened, closed = and_(Case.opened_at >= lo, Case.opened_at < hi), and_(Case.closed_at >= lo, Case.closed_at < hi)
     verified = and_(Case.verified_on >= start, Case.verified_on <= end)
-    n_opened, n_closed, open_at_end, effective, ineffective = session.exec(select(
-        func.count(when((opened, 1))),
-        func.count(when((closed, 1))),
-        func.count(when((and_(Case.opened_at < hi, or_(Case.closed_at.is_(None), Case.closed_at >= hi)), 1))),
-        func.count(when((and_(verified, Case.verification_result == v.VerificationResult.EFFECTIVE), 1))),
-        func.count(when((and_(verified, Case.verification_result == v.VerificationResult.INEFFECTIVE), 1))),
-    ).where(Case.organisation_id == organisation_id)).one()
-    closed_cases = session.exec(select(Case.opened_at, Case.closed_at).where(Case.organisation_id == organisation_id, closed))
+    n_opened, n_closed, open_at_end, effective, ineffective = session.exec(
+        select(
+            func.count(when((opened, 1))),
+            func.count(when((closed, 1))),
+            func.count(when((and_(Case.opened_at < hi, or_(Case.closed_at.is_(None), Case.closed_at >= hi)), 1))),
+            func.count(when((and_(verified, Case.verification_result == v.VerificationResult.EFFECTIVE), 1))),
+            func.count(when((and_(verified, Case.verification_result == v.VerificationResult.INEFFECTIVE), 1))),
+        ).where(Case.organisation_id == organisation_id)
+    ).one()
+    closed_cases = session.exec(
+        select(Case.opened_at, Case.closed_at).where(Case.organisation_id == organisation_id, closed)
+    )
     days = sorted((closed_at.date() - opened_at.date()).days for opened_at, closed_at in closed_cases)  # type: ignore[union-attr]  # closed: closed_at is set
-    by_source = dict(session.exec(select(Case.source, func.count()).where(Case.organisation_id == organisation_id, opened).group_by(Case.source)).all())
-    by_grade = dict(session.exec(select(Case.grade, func.count()).where(Case.organisation_id == organisation_id, opened).group_by(Case.grade)).all())
+    by_source = dict(
+        session.exec(
+            select(Case.source, func.count())
+            .where(Case.organisation_id == organisation_id, opened)
+            .group_by(Case.source)
+        ).all()
+    )
+    by_grade = dict(
+        session.exec(
+            select(Case.grade, func.count()).where(Case.organisation_id == organisation_id, opened).group_by(Case.grade)
+        ).all()
+    )
     return {
         "opened_in_period": n_opened,
         "opened_by_source": {s: by_source[s] for s in v.CASE_SOURCES.values if s in by_source},
@@ -359,7 +518,10 @@ def _period_cases(session: Session, organisation_id: int, start: date, end: date
             "count": len(days),
             "median": statistics.median(days) if days else None,
             "mean": round(statistics.fmean(days), 1) if days else None,
-            "buckets": [{"from": low, "to": high, "count": sum(1 for d in days if d >= low and (high is None or d <= high))} for low, high in CLOSE_BUCKETS],
+            "buckets": [
+                {"from": low, "to": high, "count": sum(1 for d in days if d >= low and (high is None or d <= high))}
+                for low, high in CLOSE_BUCKETS
+            ],
         },
         "effectiveness": {"effective": effective, "ineffective": ineffective},
     }
@@ -378,8 +540,15 @@ def _case_status(session: Session, organisation_id: int, policy: dict, today: da
         "open_by_grade": {g: by_grade[g] for g in v.FINDING_KINDS.values if g in by_grade},
         "overdue": len(overdue),
         "overdue_cases": [
-            {"id": row.case.id, "reference": row.reference, "grade": row.case.grade, "status": row.case.status,
-             "statement": row.case.statement[:200], "opened_on": row.case.opened_at.date().isoformat(), "due": row.due.isoformat() if row.due else None}
+            {
+                "id": row.case.id,
+                "reference": row.reference,
+                "grade": row.case.grade,
+                "status": row.case.status,
+                "statement": row.case.statement[:200],
+                "opened_on": row.case.opened_at.date().isoformat(),
+                "due": row.due.isoformat() if row.due else None,
+            }
             for row in overdue[:LISTED]
         ],
     }
@@ -427,7 +596,10 @@ def _over_time(session: Session, organisation_id: int, start: date, end: date) -
     columns = [func.count(when((Case.opened_at < lo, 1))), func.count(when((Case.closed_at < lo, 1)))]
     for first, last in months:
         a, b = _bounds(first, last)
-        columns += [func.count(when((and_(Case.opened_at >= a, Case.opened_at < b), 1))), func.count(when((and_(Case.closed_at >= a, Case.closed_at < b), 1)))]
+        columns += [
+            func.count(when((and_(Case.opened_at >= a, Case.opened_at < b), 1))),
+            func.count(when((and_(Case.closed_at >= a, Case.closed_at < b), 1))),
+        ]
     # mypy types a select() of *columns as one column, but each row holds all of them.
     counts: Sequence[int] = session.exec(select(*columns).where(Case.organisation_id == organisation_id)).one()  # type: ignore[assignment]
     still_open = counts[0] - counts[1]
@@ -442,24 +614,40 @@ def _over_time(session: Session, organisation_id: int, start: date, end: date) -
 def _earlier_decisions(session: Session, organisation_id: int, period_start: date) -> dict:
     """9.3 a): every decision of the last earlier review, and any decision of an older one whose case is still open."""
     earlier = and_(ManagementReview.organisation_id == organisation_id, ManagementReview.period_start < period_start)
-    last = session.exec(select(ManagementReview).where(earlier).order_by(ManagementReview.period_end.desc(), ManagementReview.id.desc())).first()
+    last = session.exec(
+        select(ManagementReview).where(earlier).order_by(ManagementReview.period_end.desc(), ManagementReview.id.desc())
+    ).first()
     if last is None:
         return {"previous_review": None, "decisions": [], "total": 0, "with_case": 0, "closed": 0, "open": 0}
     rows = session.exec(
         select(ReviewDecision, ManagementReview.period_start, ManagementReview.period_end, Case)
         .join(ManagementReview, ManagementReview.id == ReviewDecision.review_id)
         .outerjoin(Case, Case.id == ReviewDecision.case_id)
-        .where(earlier, or_(ManagementReview.id == last.id, and_(Case.id.is_not(None), Case.status != v.CaseStatus.CLOSED)))
-        .order_by(ManagementReview.period_end.desc(), ReviewDecision.id)).all()
+        .where(
+            earlier, or_(ManagementReview.id == last.id, and_(Case.id.is_not(None), Case.status != v.CaseStatus.CLOSED))
+        )
+        .order_by(ManagementReview.period_end.desc(), ReviewDecision.id)
+    ).all()
     decisions = [
-        {"review_id": decision.review_id, "period_start": start.isoformat(), "period_end": end.isoformat(), "decision_id": decision.id,
-         "text": decision.text, "case_id": decision.case_id, "reference": cases.case_reference(case) if case else None,
-         "status": case.status if case else None}
+        {
+            "review_id": decision.review_id,
+            "period_start": start.isoformat(),
+            "period_end": end.isoformat(),
+            "decision_id": decision.id,
+            "text": decision.text,
+            "case_id": decision.case_id,
+            "reference": cases.case_reference(case) if case else None,
+            "status": case.status if case else None,
+        }
         for decision, start, end, case in rows
     ]
     with_case = [d for d in decisions if d["case_id"] is not None]
     return {
-        "previous_review": {"id": last.id, "period_start": last.period_start.isoformat(), "period_end": last.period_end.isoformat()},
+        "previous_review": {
+            "id": last.id,
+            "period_start": last.period_start.isoformat(),
+            "period_end": last.period_end.isoformat(),
+        },
         "decisions": decisions,
         "total": len(decisions),
         "with_case": len(with_case),
@@ -472,10 +660,22 @@ def _improvement_opportunities(session: Session, organisation_id: int, start: da
     """9.3 g): the opportunities for improvement the period's audits raised."""
     ofi = and_(Finding.audit_id.in_(_audits_in_period(organisation_id, start, end)), Finding.kind == v.FindingKind.OFI)
     total = session.exec(select(func.count()).select_from(Finding).where(ofi)).one()
-    rows = session.exec(select(Finding, Audit.title).join(Audit, Audit.id == Finding.audit_id).where(ofi)
-                        .order_by(Audit.end_date, Audit.id, Finding.number).limit(LISTED)).all()
+    rows = session.exec(
+        select(Finding, Audit.title)
+        .join(Audit, Audit.id == Finding.audit_id)
+        .where(ofi)
+        .order_by(Audit.end_date, Audit.id, Finding.number)
+        .limit(LISTED)
+    ).all()
     return {
         "total": total,
-        "items": [{"audit_id": finding.audit_id, "audit_title": title, "reference": finding_reference(finding), "statement": finding.statement}
-                  for finding, title in rows],
+        "items": [
+            {
+                "audit_id": finding.audit_id,
+                "audit_title": title,
+                "reference": finding_reference(finding),
+                "statement": finding.statement,
+            }
+            for finding, title in rows
+        ],
     }

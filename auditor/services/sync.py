@@ -27,7 +27,9 @@ def stored_id(client_id: UUID | str | None) -> str | None:
     return str(client_id) if client_id is not None else None
 
 
-def earlier(*, session: Session, model: type[Row], client_id: UUID | str | None, actor: User, audit: Audit) -> Row | None:
+def earlier(
+    *, session: Session, model: type[Row], client_id: UUID | str | None, actor: User, audit: Audit
+) -> Row | None:
     """The row an earlier request with this client id created (counted as a replay), or None for a new id or none."""
     if client_id is None:
         return None
@@ -35,7 +37,9 @@ def earlier(*, session: Session, model: type[Row], client_id: UUID | str | None,
     if row is None:
         return None
     if row.audit_id != audit.id or row.created_by_id != actor.id:
-        raise ClientIdTaken(N_("This change's id was already used by another user or in another audit. Nothing was saved."))
+        raise ClientIdTaken(
+            N_("This change's id was already used by another user or in another audit. Nothing was saved.")
+        )
     metrics.record_sync(entity=model.__tablename__, replay=True)
     return row
 

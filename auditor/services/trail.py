@@ -12,17 +12,48 @@ from auditor.reports import cells
 
 # What the trail keeps of each kind of record (timestamps and ids are in the event itself).
 SNAPSHOT_FIELDS = {
-    "audit": ("title", "audit_type", "organisation_id", "scope", "objectives", "criteria", "start_date", "end_date", "report_language", "status",
-              "report_version", "summary", "conclusion", "recommendation", "plan_deviations", "auditee_representative", "dk_certificate",
-              "bek1407_auditor_id", "material_hours", "significant_problems"),
+    "audit": (
+        "title",
+        "audit_type",
+        "organisation_id",
+        "scope",
+        "objectives",
+        "criteria",
+        "start_date",
+        "end_date",
+        "report_language",
+        "status",
+        "report_version",
+        "summary",
+        "conclusion",
+        "recommendation",
+        "plan_deviations",
+        "auditee_representative",
+        "dk_certificate",
+        "bek1407_auditor_id",
+        "material_hours",
+        "significant_problems",
+    ),
     "plan_entry": ("day", "start_time", "end_time", "kind", "activity", "auditor", "auditee_role"),
     "team": ("user_id", "role"),
     "response": ("item_id", "verdict", "note", "version"),
     "evidence": ("item_id", "method", "summary", "interviewee_role", "interviewee_count", "reference", "confidential"),
     "finding": ("number", "item_id", "kind", "clauses", "requirement", "statement", "evidence", "tags"),
     "user": ("email", "name", "role", "organisation_id", "is_active"),
-    "case": ("status", "grade", "statement", "correction", "root_cause_method", "root_cause", "plan_return_reason",
-             "individual_measures_only", "verification_method", "verified_on", "verification_result", "verify_in_audit_id"),
+    "case": (
+        "status",
+        "grade",
+        "statement",
+        "correction",
+        "root_cause_method",
+        "root_cause",
+        "plan_return_reason",
+        "individual_measures_only",
+        "verification_method",
+        "verified_on",
+        "verification_result",
+        "verify_in_audit_id",
+    ),
     "photo": ("item_id", "finding_id", "caption", "confidential", "width", "height", "sha256"),
     "case_action": ("description", "owner_id", "due_date", "prevention_level", "status", "implementation_note"),
     "report_template": ("organisation_id", "kind", "language", "audit_type", "filename", "size", "sha256"),
@@ -57,24 +88,29 @@ def record(
     ORM's unit of work cost more than the INSERT itself on every save (bench/count_save.py)."""
     if before == after and action == "update":
         return
-    session.execute(_INSERT_EVENT, {
-        "at": utcnow(),
-        "actor_id": actor.id if actor else None,
-        "actor": actor.email if actor else "system",
-        "audit_id": audit_id,
-        "entity": entity,
-        "entity_id": str(entity_id),
-        "action": action,
-        "confidential": confidential,
-        "before": before,
-        "after": after,
-    })
+    session.execute(
+        _INSERT_EVENT,
+        {
+            "at": utcnow(),
+            "actor_id": actor.id if actor else None,
+            "actor": actor.email if actor else "system",
+            "audit_id": audit_id,
+            "entity": entity,
+            "entity_id": str(entity_id),
+            "action": action,
+            "confidential": confidential,
+            "before": before,
+            "after": after,
+        },
+    )
 
 
 _INSERT_EVENT = insert(AuditEvent.__table__)
 
 
-def history(*, session: Session, audit_id: int, entity: str | None = None, entity_id: str | None = None) -> list[AuditEvent]:
+def history(
+    *, session: Session, audit_id: int, entity: str | None = None, entity_id: str | None = None
+) -> list[AuditEvent]:
     """An audit's events, oldest first, as stored (services/history.py shows them to a viewer)."""
     query = select(AuditEvent).where(AuditEvent.audit_id == audit_id).order_by(AuditEvent.id)
     if entity:
@@ -87,6 +123,7 @@ def history(*, session: Session, audit_id: int, entity: str | None = None, entit
 def redacted(event: AuditEvent) -> AuditEvent:
     """A confidential event as those outside the audit team see it: who, when and what kind of change, with every
     field's value blanked (a caption, a summary, a reference, the item, the file's hash alike)."""
+
     def blank(values: dict | None) -> dict | None:
         return None if values is None else dict.fromkeys(values, REDACTED)
 
@@ -96,10 +133,22 @@ def redacted(event: AuditEvent) -> AuditEvent:
 def changes(event: AuditEvent) -> list[tuple[str, Any, Any]]:
     """(field, before, after) for each field the event changed."""
     before, after = event.before or {}, event.after or {}
-    return [(name, before.get(name), after.get(name)) for name in dict.fromkeys([*before, *after]) if before.get(name) != after.get(name)]
+    return [
+        (name, before.get(name), after.get(name))
+        for name in dict.fromkeys([*before, *after])
+        if before.get(name) != after.get(name)
+    ]
 
 
 def as_csv(events: list[AuditEvent]) -> str:
     header = ["id", "at", "actor", "entity", "entity_id", "action", "field", "before", "after"]
-    return cells.as_csv([header, *([event.id, event.at, event.actor, event.entity, event.entity_id, event.action, name, old, new]
-                                   for event in events for name, old, new in changes(event) or [("", None, None)])])
+    return cells.as_csv(
+        [
+            header,
+            *(
+                [event.id, event.at, event.actor, event.entity, event.entity_id, event.action, name, old, new]
+                for event in events
+                for name, old, new in changes(event) or [("", None, None)]
+            ),
+        ]
+    )

@@ -19,28 +19,36 @@ from alembic import op
 
 from auditor.config import Settings
 
-revision = '0006'
-down_revision = '0005'
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
 log = logging.getLogger("auditor")
 
-blob = sa.table("blob", sa.column("sha256", sa.String), sa.column("size", sa.Integer), sa.column("content", sa.LargeBinary))
-photo = sa.table("photo", sa.column("id", sa.Integer), sa.column("sha256", sa.String), sa.column("thumbnail_sha256", sa.String),
-                 sa.column("original_sha256", sa.String))
+blob = sa.table(
+    "blob", sa.column("sha256", sa.String), sa.column("size", sa.Integer), sa.column("content", sa.LargeBinary)
+)
+photo = sa.table(
+    "photo",
+    sa.column("id", sa.Integer),
+    sa.column("sha256", sa.String),
+    sa.column("thumbnail_sha256", sa.String),
+    sa.column("original_sha256", sa.String),
+)
 attachment = sa.table("caseattachment", sa.column("id", sa.Integer), sa.column("sha256", sa.String))
 
 
 def upgrade() -> None:
-    op.create_table('blob',
-    sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('size', sa.Integer(), nullable=False),
-    sa.Column('content', sa.LargeBinary(), nullable=False),
-    sa.PrimaryKeyConstraint('sha256')
+    op.create_table(
+        "blob",
+        sa.Column("sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("sha256"),
     )
-    with op.batch_alter_table('photo', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('thumbnail_sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
+    with op.batch_alter_table("photo", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("thumbnail_sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
 
     connection = op.get_bind()
     data_dir = Settings().data_dir
@@ -51,12 +59,19 @@ def upgrade() -> None:
         thumbnail = _move(connection, photos / f"{row.sha256}-thumb.jpg", f"thumbnail of photo {row.id}") or row.sha256
         connection.execute(photo.update().where(photo.c.id == row.id).values(thumbnail_sha256=thumbnail))
         if row.original_sha256:
-            _move(connection, photos / "originals" / row.original_sha256, f"original of photo {row.id}", row.original_sha256)
+            _move(
+                connection,
+                photos / "originals" / row.original_sha256,
+                f"original of photo {row.id}",
+                row.original_sha256,
+            )
     for attached in connection.execute(sa.select(attachment.c.id, attachment.c.sha256)).all():
         _move(connection, attachments / attached.sha256, f"case attachment {attached.id}", attached.sha256)
 
-    with op.batch_alter_table('photo', schema=None) as batch_op:
-        batch_op.alter_column('thumbnail_sha256', existing_type=sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False)
+    with op.batch_alter_table("photo", schema=None) as batch_op:
+        batch_op.alter_column(
+            "thumbnail_sha256", existing_type=sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False
+        )
 
 
 def _move(connection, path: Path, what: str, digest: str | None = None) -> str | None:
@@ -79,16 +94,26 @@ def downgrade() -> None:
     data_dir = Settings().data_dir
     (data_dir / "photos" / "originals").mkdir(parents=True, exist_ok=True)
     (data_dir / "attachments").mkdir(parents=True, exist_ok=True)
-    targets = [(row.sha256, data_dir / "photos" / f"{row.sha256}.jpg") for row in connection.execute(sa.select(photo.c.sha256))]
-    targets += [(row.thumbnail_sha256, data_dir / "photos" / f"{row.sha256}-thumb.jpg") for row in connection.execute(sa.select(photo.c.sha256, photo.c.thumbnail_sha256))]
-    targets += [(row.original_sha256, data_dir / "photos" / "originals" / row.original_sha256)
-                for row in connection.execute(sa.select(photo.c.original_sha256).where(photo.c.original_sha256.is_not(None)))]
-    targets += [(row.sha256, data_dir / "attachments" / row.sha256) for row in connection.execute(sa.select(attachment.c.sha256))]
+    targets = [
+        (row.sha256, data_dir / "photos" / f"{row.sha256}.jpg") for row in connection.execute(sa.select(photo.c.sha256))
+    ]
+    targets += [
+        (row.thumbnail_sha256, data_dir / "photos" / f"{row.sha256}-thumb.jpg")
+        for row in connection.execute(sa.select(photo.c.sha256, photo.c.thumbnail_sha256))
+    ]
+    targets += [
+        (row.original_sha256, data_dir / "photos" / "originals" / row.original_sha256)
+        for row in connection.execute(sa.select(photo.c.original_sha256).where(photo.c.original_sha256.is_not(None)))
+    ]
+    targets += [
+        (row.sha256, data_dir / "attachments" / row.sha256)
+        for row in connection.execute(sa.select(attachment.c.sha256))
+    ]
     for digest, path in targets:
         content = connection.execute(sa.select(blob.c.content).where(blob.c.sha256 == digest)).scalar()
         if content is not None and not path.exists():
             path.write_bytes(content)
 
-    with op.batch_alter_table('photo', schema=None) as batch_op:
-        batch_op.drop_column('thumbnail_sha256')
-    op.drop_table('blob')
+    with op.batch_alter_table("photo", schema=None) as batch_op:
+        batch_op.drop_column("thumbnail_sha256")
+    op.drop_table("blob")

@@ -11,23 +11,24 @@ from alembic import op
 
 import auditor.models
 
-revision = '0007'
-down_revision = '0006'
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('libraryrevision',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('previous_id', sa.Integer(), nullable=False),
-    sa.Column('entries', sa.JSON(), nullable=False),
-    sa.Column('published_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('published_at', auditor.models.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('previous_id')
+    op.create_table(
+        "libraryrevision",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("previous_id", sa.Integer(), nullable=False),
+        sa.Column("entries", sa.JSON(), nullable=False),
+        sa.Column("published_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("published_at", auditor.models.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("previous_id"),
     )
 
 
 def downgrade() -> None:
-    op.drop_table('libraryrevision')
+    op.drop_table("libraryrevision")

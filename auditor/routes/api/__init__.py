@@ -18,5 +18,18 @@ from auditor.routes.api import (
 )
 
 router = APIRouter()
-for module in (checklists, organisations, audits, responses, photos, findings, reports, history, cases, reviews, offline, session):
+for module in (
+    checklists,
+    organisations,
+    audits,
+    responses,
+    photos,
+    findings,
+    reports,
+    history,
+    cases,
+    reviews,
+    offline,
+    session,
+):
     router.include_router(module.router, prefix="/api/v1")

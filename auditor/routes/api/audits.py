@@ -37,25 +37,51 @@ def audit_out(session, audit: Audit) -> AuditOut:
     return AuditOut(
         **audit.model_dump(),
         organisation=session.get(Organisation, audit.organisation_id).name,
-        sites=[SiteOut.model_validate(s, from_attributes=True) for s in audits.audit_sites(session=session, audit=audit)],
+        sites=[
+            SiteOut.model_validate(s, from_attributes=True) for s in audits.audit_sites(session=session, audit=audit)
+        ],
         checklists=[
             AuditChecklistOut(id=s.checklist_id, version=s.version, title=s.title, item_count=s.item_count)
             for s in audits.audit_snapshots(session=session, audit=audit)
         ],
         progress=audits.audit_progress(session=session, audit=audit),
-        team=[TeamMemberOut(user_id=user.id, name=user.name, role=role) for user, role in audits.audit_team(session=session, audit=audit)],
+        team=[
+            TeamMemberOut(user_id=user.id, name=user.name, role=role)
+            for user, role in audits.audit_team(session=session, audit=audit)
+        ],
     )
 
 
 @router.get("/audits")
-def list_audits(request: Request, response: Response, session: SessionDep, user: CurrentUser, page: PageDep, status: str | None = None) -> list[AuditSummaryOut]:
+def list_audits(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    user: CurrentUser,
+    page: PageDep,
+    status: str | None = None,
+) -> list[AuditSummaryOut]:
     """The audits you may see, newest first, with progress; paged (Link and X-Total-Count headers)."""
     found = audits.list_audits(session=session, actor=user, status=status, page=page)
-    return send_page(found.with_items([
-        AuditSummaryOut(id=s.audit.id, title=s.audit.title, audit_type=s.audit.audit_type, organisation=s.organisation,
-                        start_date=s.audit.start_date, end_date=s.audit.end_date, status=s.audit.status, progress=s.progress)
-        for s in found.items
-    ]), request, response)
+    return send_page(
+        found.with_items(
+            [
+                AuditSummaryOut(
+                    id=s.audit.id,
+                    title=s.audit.title,
+                    audit_type=s.audit.audit_type,
+                    organisation=s.organisation,
+                    start_date=s.audit.start_date,
+                    end_date=s.audit.end_date,
+                    status=s.audit.status,
+                    progress=s.progress,
+                )
+                for s in found.items
+            ]
+        ),
+        request,
+        response,
+    )
 
 
 @router.post("/audits", status_code=201)
@@ -85,13 +111,17 @@ def change_status(audit: PlanAuditDep, data: StatusIn, session: SessionDep, user
 @router.get("/audits/{audit_id}/plan")
 def list_plan(audit: AuditDep, session: SessionDep) -> list[PlanEntryOut]:
     """The audit plan's agenda, in time order."""
-    return [PlanEntryOut.model_validate(e, from_attributes=True) for e in audits.plan_entries(session=session, audit=audit)]
+    return [
+        PlanEntryOut.model_validate(e, from_attributes=True) for e in audits.plan_entries(session=session, audit=audit)
+    ]
 
 
 @router.post("/audits/{audit_id}/plan", status_code=201)
 def create_plan_entry(audit: PlanAuditDep, data: PlanEntryIn, session: SessionDep, user: CurrentUser) -> PlanEntryOut:
     """Add a line to the audit plan."""
-    return PlanEntryOut.model_validate(audits.add_plan_entry(session=session, actor=user, audit=audit, data=data), from_attributes=True)
+    return PlanEntryOut.model_validate(
+        audits.add_plan_entry(session=session, actor=user, audit=audit, data=data), from_attributes=True
+    )
 
 
 @router.delete("/audits/{audit_id}/plan/{entry_id}", status_code=204)

@@ -43,28 +43,64 @@ def rows_out(session, rows: list[cases.CaseRow]) -> list[CaseOut]:
     owners = {u.id: u.name for u in session.exec(select(User).where(User.id.in_(owner_ids)))} if owner_ids else {}
     out = []
     for row in rows:
-        out.append(CaseOut(
-            **row.case.model_dump(exclude={"number", "corrected_at", "plan_submitted_at", "plan_accepted_at", "implemented_at", "verified_by_id",
-                                           "verify_in_audit_id", "updated_at"}),
-            reference=row.reference, due_date=row.due, overdue=row.overdue,
-            only_individual_measures_planned=cases.individual_only(row.actions),
-            actions=[CaseActionOut(**a.model_dump(exclude={"case_id", "created_at"}), owner=owners.get(a.owner_id, ""),
-                                   overdue=a.id in row.late) for a in row.actions],
-        ))
+        out.append(
+            CaseOut(
+                **row.case.model_dump(
+                    exclude={
+                        "number",
+                        "corrected_at",
+                        "plan_submitted_at",
+                        "plan_accepted_at",
+                        "implemented_at",
+                        "verified_by_id",
+                        "verify_in_audit_id",
+                        "updated_at",
+                    }
+                ),
+                reference=row.reference,
+                due_date=row.due,
+                overdue=row.overdue,
+                only_individual_measures_planned=cases.individual_only(row.actions),
+                actions=[
+                    CaseActionOut(
+                        **a.model_dump(exclude={"case_id", "created_at"}),
+                        owner=owners.get(a.owner_id, ""),
+                        overdue=a.id in row.late,
+                    )
+                    for a in row.actions
+                ],
+            )
+        )
     return out
 
 
-def _filters(status: str | None = None, grade: str | None = None, overdue: bool | None = None, clause: str | None = None,
-             bek: str | None = None, audit_id: RowId | None = None, owner_id: RowId | None = None) -> cases.BoardFilters:
-    return cases.BoardFilters(status=status, grade=grade, overdue=overdue, clause=clause, bek=bek, audit_id=audit_id, owner_id=owner_id)
+def _filters(
+    status: str | None = None,
+    grade: str | None = None,
+    overdue: bool | None = None,
+    clause: str | None = None,
+    bek: str | None = None,
+    audit_id: RowId | None = None,
+    owner_id: RowId | None = None,
+) -> cases.BoardFilters:
+    return cases.BoardFilters(
+        status=status, grade=grade, overdue=overdue, clause=clause, bek=bek, audit_id=audit_id, owner_id=owner_id
+    )
 
 
 Filters = Annotated[cases.BoardFilters, Depends(_filters)]
 
 
 @router.get("/cases")
-def list_cases(request: Request, response: Response, session: SessionDep, user: CurrentUser, settings: SettingsDep, filters: Filters,
-               page: PageDep) -> list[CaseOut]:
+def list_cases(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    filters: Filters,
+    page: PageDep,
+) -> list[CaseOut]:
     """The cases you may see, soonest due first; filter by status, grade, overdue, clause, BEK factor, audit, owner;
     paged (Link and X-Total-Count headers)."""
     found = cases.board(session=session, actor=user, policy=settings.deadline_policy, filters=filters, page=page)
@@ -75,22 +111,38 @@ def list_cases(request: Request, response: Response, session: SessionDep, user: 
 def create_case(data: CaseIn, session: SessionDep, user: CaseOpener, settings: SettingsDep) -> CaseOut:
     """Open a case outside an audit: an incident, a complaint, a worker's report."""
     organisation = session.get(Organisation, data.organisation_id)
-    if organisation is None or not access.allows_in(session=session, user=user, can=access.Can.OPEN_CASES, organisation_id=organisation.id):
+    if organisation is None or not access.allows_in(
+        session=session, user=user, can=access.Can.OPEN_CASES, organisation_id=organisation.id
+    ):
         raise Invalid("There is no organisation with id {id}.", field="organisation_id", id=data.organisation_id)
-    case = cases.open_case(session=session, actor=user, organisation_id=organisation.id, statement=data.statement, grade=data.grade,
-                           source=data.source, requirement=data.requirement, evidence=data.evidence, clauses=data.clauses, tags=data.tags.model_dump())
+    case = cases.open_case(
+        session=session,
+        actor=user,
+        organisation_id=organisation.id,
+        statement=data.statement,
+        grade=data.grade,
+        source=data.source,
+        requirement=data.requirement,
+        evidence=data.evidence,
+        clauses=data.clauses,
+        tags=data.tags.model_dump(),
+    )
     return case_out(session, case, settings.deadline_policy)
 
 
 @router.get("/cases.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-def export_cases_csv(session: SessionDep, user: CurrentUser, settings: SettingsDep, filters: Filters, lang: Language | None = None) -> Response:
+def export_cases_csv(
+    session: SessionDep, user: CurrentUser, settings: SettingsDep, filters: Filters, lang: Language | None = None
+) -> Response:
     """The nonconformity register as CSV (the same filters as the list)."""
     table = _register_in(session, user, settings, filters, lang)
     return download(cells.as_csv(table), "nonconformity-register.csv", "text/csv; charset=utf-8")
 
 
 @router.get("/cases.xlsx", response_class=Response, responses={200: {"content": {register.XLSX: {}}}})
-def export_cases_xlsx(session: SessionDep, user: CurrentUser, settings: SettingsDep, filters: Filters, lang: Language | None = None) -> Response:
+def export_cases_xlsx(
+    session: SessionDep, user: CurrentUser, settings: SettingsDep, filters: Filters, lang: Language | None = None
+) -> Response:
     """The nonconformity register as an Excel workbook."""
     table = _register_in(session, user, settings, filters, lang)
     return download(register.as_xlsx(table), "nonconformity-register.xlsx", register.XLSX)
@@ -98,7 +150,12 @@ def export_cases_xlsx(session: SessionDep, user: CurrentUser, settings: Settings
 
 def _register_in(session, user, settings, filters, lang) -> list[list]:
     found = cases.board(session=session, actor=user, policy=settings.deadline_policy, filters=filters)
-    names = {o.id: o.name for o in session.exec(select(Organisation).where(Organisation.id.in_({r.case.organisation_id for r in found.rows})))}
+    names = {
+        o.id: o.name
+        for o in session.exec(
+            select(Organisation).where(Organisation.id.in_({r.case.organisation_id for r in found.rows}))
+        )
+    }
     return register.register_rows(found.rows, names, lang or settings.default_language)
 
 
@@ -109,19 +166,33 @@ def show_case(case: CaseDep, session: SessionDep, settings: SettingsDep) -> Case
 
 
 @router.post("/cases/{case_id}/correction")
-def record_correction(case: CaseDep, data: CorrectionIn, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> CaseOut:
+def record_correction(
+    case: CaseDep, data: CorrectionIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
+) -> CaseOut:
     """Record what was done about the instance itself."""
-    return case_out(session, cases.record_correction(session=session, actor=user, case=case, correction=data.correction), settings.deadline_policy)
+    return case_out(
+        session,
+        cases.record_correction(session=session, actor=user, case=case, correction=data.correction),
+        settings.deadline_policy,
+    )
 
 
 @router.post("/cases/{case_id}/root-cause")
-def record_root_cause(case: CaseDep, data: RootCauseIn, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> CaseOut:
+def record_root_cause(
+    case: CaseDep, data: RootCauseIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
+) -> CaseOut:
     """Record the root cause and how it was found (five_whys, fishbone, free_text)."""
-    return case_out(session, cases.record_root_cause(session=session, actor=user, case=case, method=data.method, cause=data.cause), settings.deadline_policy)
+    return case_out(
+        session,
+        cases.record_root_cause(session=session, actor=user, case=case, method=data.method, cause=data.cause),
+        settings.deadline_policy,
+    )
 
 
 @router.post("/cases/{case_id}/actions", status_code=201)
-def create_action(case: CaseDep, data: ActionIn, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> CaseOut:
+def create_action(
+    case: CaseDep, data: ActionIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
+) -> CaseOut:
     """Add a corrective action (owner, due date, prevention level, collective or individual) to the plan."""
     cases.add_action(session=session, actor=user, case=case, **data.model_dump())
     return case_out(session, case, settings.deadline_policy)
@@ -134,23 +205,38 @@ def submit_plan(case: CaseDep, session: SessionDep, user: CurrentUser, settings:
 
 
 @router.post("/cases/{case_id}/review")
-def review_plan(case: CaseDep, data: PlanReviewIn, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> CaseOut:
+def review_plan(
+    case: CaseDep, data: PlanReviewIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
+) -> CaseOut:
     """The auditor accepts the plan or returns it with a reason."""
-    reviewed = cases.review_plan(session=session, actor=user, case=case, accept=data.accept, reason=data.reason, individual_measures_only=data.individual_measures_only)
+    reviewed = cases.review_plan(
+        session=session,
+        actor=user,
+        case=case,
+        accept=data.accept,
+        reason=data.reason,
+        individual_measures_only=data.individual_measures_only,
+    )
     return case_out(session, reviewed, settings.deadline_policy)
 
 
 @router.post("/cases/{case_id}/actions/{action_id}/implement")
-def implement_action(case: CaseDep, action_id: PathId, data: ImplementIn, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> CaseOut:
+def implement_action(
+    case: CaseDep, action_id: PathId, data: ImplementIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
+) -> CaseOut:
     """Mark an action implemented, saying what shows it."""
     cases.implement_action(session=session, actor=user, case=case, action_id=action_id, note=data.note)
     return case_out(session, case, settings.deadline_policy)
 
 
 @router.post("/cases/{case_id}/verify")
-def verify_effectiveness(case: CaseDep, data: VerificationIn, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> CaseOut:
+def verify_effectiveness(
+    case: CaseDep, data: VerificationIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
+) -> CaseOut:
     """Record the effectiveness check (by someone who owns none of the actions). Not effective: back to root cause."""
-    verified = cases.verify_effectiveness(session=session, actor=user, case=case, method=data.method, verified_on=data.verified_on, result=data.result)
+    verified = cases.verify_effectiveness(
+        session=session, actor=user, case=case, method=data.method, verified_on=data.verified_on, result=data.result
+    )
     return case_out(session, verified, settings.deadline_policy)
 
 
@@ -170,26 +256,42 @@ def create_comment(case: CaseDep, data: CommentIn, session: SessionDep, user: Cu
 @router.get("/cases/{case_id}/comments")
 def list_comments(case: CaseDep, session: SessionDep) -> list[CommentOut]:
     """A case's comments, oldest first."""
-    return [CommentOut(id=c.id, author=name, text=c.text, at=c.at) for c, name in cases.comments(session=session, case=case)]
+    return [
+        CommentOut(id=c.id, author=name, text=c.text, at=c.at) for c, name in cases.comments(session=session, case=case)
+    ]
 
 
 @router.get("/cases/{case_id}/history")
 def list_case_history(case: CaseDep, session: SessionDep, user: CurrentUser) -> list[AuditEventOut]:
     """The case's full history from the audit trail."""
-    return [AuditEventOut.model_validate(event, from_attributes=True) for event in history.case_history(session=session, actor=user, case=case)]
+    return [
+        AuditEventOut.model_validate(event, from_attributes=True)
+        for event in history.case_history(session=session, actor=user, case=case)
+    ]
 
 
 @router.post("/cases/{case_id}/attachments", status_code=201)
-def create_attachment(case: CaseDep, session: SessionDep, user: CurrentUser,
-                      file: Annotated[UploadFile, File()], action_id: Annotated[RowId | None, Form()] = None) -> AttachmentOut:
+def create_attachment(
+    case: CaseDep,
+    session: SessionDep,
+    user: CurrentUser,
+    file: Annotated[UploadFile, File()],
+    action_id: Annotated[RowId | None, Form()] = None,
+) -> AttachmentOut:
     """Attach evidence (PDF, PNG, JPEG, .docx, .xlsx; at most 10 MB) to a case or one of its actions."""
     content = file.file.read(cases.MAX_ATTACHMENT_BYTES + 1)
-    attachment = cases.add_attachment(session=session, actor=user, case=case, filename=file.filename or "", content=content, action_id=action_id)
-    return AttachmentOut(id=attachment.id, filename=attachment.filename, size=attachment.size, content_type=attachment.content_type)
+    attachment = cases.add_attachment(
+        session=session, actor=user, case=case, filename=file.filename or "", content=content, action_id=action_id
+    )
+    return AttachmentOut(
+        id=attachment.id, filename=attachment.filename, size=attachment.size, content_type=attachment.content_type
+    )
 
 
 @router.get("/cases/{case_id}/attachments/{attachment_id}", response_class=Response)
 def download_attachment(case: CaseDep, attachment_id: PathId, session: SessionDep) -> Response:
     """Download an attachment."""
     attachment = cases.get_attachment(session=session, case=case, attachment_id=attachment_id)
-    return download(cases.read_attachment(session=session, attachment=attachment), attachment.filename, attachment.content_type)
+    return download(
+        cases.read_attachment(session=session, attachment=attachment), attachment.filename, attachment.content_type
+    )

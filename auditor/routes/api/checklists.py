@@ -16,9 +16,14 @@ router = APIRouter(tags=["checklists"])
 def list_checklists(library: LibraryDep, user: CurrentUser) -> list[ChecklistSummaryOut]:
     """Every checklist in the library, with its version and item count."""
     return [
-        ChecklistSummaryOut(id=loaded.id, version=loaded.checklist.version, title=loaded.checklist.title.model_dump(),
-                            description=loaded.checklist.description.model_dump(), audit_types=loaded.checklist.audit_types,
-                            item_count=loaded.checklist.item_count)
+        ChecklistSummaryOut(
+            id=loaded.id,
+            version=loaded.checklist.version,
+            title=loaded.checklist.title.model_dump(),
+            description=loaded.checklist.description.model_dump(),
+            audit_types=loaded.checklist.audit_types,
+            item_count=loaded.checklist.item_count,
+        )
         for loaded in library
     ]
 
@@ -34,10 +39,23 @@ def show_checklist(checklist_id: str, library: LibraryDep, user: CurrentUser) ->
 
 
 def checklist_out(checklist: Checklist) -> ChecklistOut:
-    return ChecklistOut(id=checklist.id, version=checklist.version, title=checklist.title.model_dump(), description=checklist.description.model_dump(),
-                        source=checklist.source.model_dump(), attribution=checklist.attribution.model_dump(), audit_types=checklist.audit_types,
-                        item_count=checklist.item_count, sections=[section_out(section) for section in checklist.sections])
+    return ChecklistOut(
+        id=checklist.id,
+        version=checklist.version,
+        title=checklist.title.model_dump(),
+        description=checklist.description.model_dump(),
+        source=checklist.source.model_dump(),
+        attribution=checklist.attribution.model_dump(),
+        audit_types=checklist.audit_types,
+        item_count=checklist.item_count,
+        sections=[section_out(section) for section in checklist.sections],
+    )
 
 
 def section_out(section: Section) -> SectionOut:
-    return SectionOut(code=section.code, title=section.title.model_dump(), items=section.items, sections=[section_out(child) for child in section.sections])
+    return SectionOut(
+        code=section.code,
+        title=section.title.model_dump(),
+        items=section.items,
+        sections=[section_out(child) for child in section.sections],
+    )

@@ -20,25 +20,46 @@ def finding_out(session, user, audit: Audit, finding: Finding, finding_photos: l
     case = cases.case_for_finding(session=session, finding_id=finding.id)
     if finding_photos is None:
         finding_photos = photos.list_photos(session=session, actor=user, audit=audit, finding_id=finding.id)
-    return FindingOut(**finding.model_dump(), reference=findings.finding_reference(finding), case_id=case.id if case else None,
-                      photos=[photo_out(p) for p in finding_photos])
+    return FindingOut(
+        **finding.model_dump(),
+        reference=findings.finding_reference(finding),
+        case_id=case.id if case else None,
+        photos=[photo_out(p) for p in finding_photos],
+    )
 
 
 @router.get("/audits/{audit_id}/findings")
-def list_findings(request: Request, response: Response, audit: AuditDep, session: SessionDep, user: CurrentUser, page: PageDep,
-                  kind: str | None = None, clause: str | None = None) -> list[FindingOut]:
+def list_findings(
+    request: Request,
+    response: Response,
+    audit: AuditDep,
+    session: SessionDep,
+    user: CurrentUser,
+    page: PageDep,
+    kind: str | None = None,
+    clause: str | None = None,
+) -> list[FindingOut]:
     """Findings of the audit with their photos, optionally by kind and by clause (a clause includes its sub-clauses);
     paged (Link and X-Total-Count headers)."""
     found = page_of(session, findings.findings_query(audit=audit, kind=kind, clause=clause), page)
     by_finding = photos.photos_by_finding(session=session, actor=user, audit=audit)
-    return send_page(found.with_items([finding_out(session, user, audit, f, by_finding.get(f.id, [])) for f in found.items]), request, response)
+    return send_page(
+        found.with_items([finding_out(session, user, audit, f, by_finding.get(f.id, [])) for f in found.items]),
+        request,
+        response,
+    )
 
 
 @router.post("/audits/{audit_id}/findings", status_code=201)
 def create_finding(audit: ConductAuditDep, data: NewFindingIn, session: SessionDep, user: CurrentUser) -> FindingOut:
     """Raise a finding; clauses and tags default to the linked item's. Sent again with the same `client_id`: 201 with
     the finding raised the first time."""
-    return finding_out(session, user, audit, findings.create_finding(session=session, actor=user, audit=audit, data=data, client_id=data.client_id))
+    return finding_out(
+        session,
+        user,
+        audit,
+        findings.create_finding(session=session, actor=user, audit=audit, data=data, client_id=data.client_id),
+    )
 
 
 @router.get("/audits/{audit_id}/findings/{finding_id}")
@@ -48,9 +69,16 @@ def show_finding(audit: AuditDep, finding: FindingDep, session: SessionDep, user
 
 
 @router.put("/audits/{audit_id}/findings/{finding_id}")
-def update_finding(audit: ConductAuditDep, finding: FindingDep, data: FindingIn, session: SessionDep, user: CurrentUser) -> FindingOut:
+def update_finding(
+    audit: ConductAuditDep, finding: FindingDep, data: FindingIn, session: SessionDep, user: CurrentUser
+) -> FindingOut:
     """Replace a finding's content."""
-    return finding_out(session, user, audit, findings.update_finding(session=session, actor=user, audit=audit, finding=finding, data=data))
+    return finding_out(
+        session,
+        user,
+        audit,
+        findings.update_finding(session=session, actor=user, audit=audit, finding=finding, data=data),
+    )
 
 
 @router.delete("/audits/{audit_id}/findings/{finding_id}", status_code=204)
@@ -61,6 +89,12 @@ def delete_finding(audit: ConductAuditDep, finding: FindingDep, session: Session
 
 
 @router.post("/audits/{audit_id}/findings/{finding_id}/track", status_code=201)
-def track_finding(audit: ConductAuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> CaseOut:
+def track_finding(
+    audit: ConductAuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser, settings: SettingsDep
+) -> CaseOut:
     """Follow an observation or OFI through the corrective-action chain, like a nonconformity."""
-    return case_out(session, cases.track_finding(session=session, actor=user, audit=audit, finding=finding), settings.deadline_policy)
+    return case_out(
+        session,
+        cases.track_finding(session=session, actor=user, audit=audit, finding=finding),
+        settings.deadline_policy,
+    )

@@ -13,7 +13,9 @@ router = APIRouter(tags=["history"])
 
 
 @router.get("/audits/{audit_id}/history")
-def list_history(audit: AuditDep, session: SessionDep, user: CurrentUser, entity: str | None = None, entity_id: str | None = None) -> list[AuditEventOut]:
+def list_history(
+    audit: AuditDep, session: SessionDep, user: CurrentUser, entity: str | None = None, entity_id: str | None = None
+) -> list[AuditEventOut]:
     """Every change to the audit, oldest first: who, when, what, before and after."""
     events = history.audit_history(session=session, actor=user, audit=audit, entity=entity, entity_id=entity_id)
     return [AuditEventOut.model_validate(event, from_attributes=True) for event in events]

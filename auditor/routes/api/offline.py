@@ -21,8 +21,13 @@ from auditor.services import offline, photos
 router = APIRouter(tags=["field mode"])
 
 
-@router.get("/audits/{audit_id}/offline", responses={304: {"description": "Nothing changed since the `version` sent in If-None-Match"}})
-def show_offline_copy(request: Request, audit: OfflineAuditDep, session: SessionDep, user: CurrentUser) -> OfflineCopyOut:
+@router.get(
+    "/audits/{audit_id}/offline",
+    responses={304: {"description": "Nothing changed since the `version` sent in If-None-Match"}},
+)
+def show_offline_copy(
+    request: Request, audit: OfflineAuditDep, session: SessionDep, user: CurrentUser
+) -> OfflineCopyOut:
     """Everything conducting the audit needs, in one document, for the audit team: its facts, frozen checklists (both
     languages), the verdicts and other choices, every answer (with version and who saved it), the evidence, findings
     and photos you may see. Its `version` is also the ETag: send it as If-None-Match and get 304 if nothing changed."""
@@ -41,7 +46,9 @@ def show_offline_copy(request: Request, audit: OfflineAuditDep, session: Session
         interviewee_roles=[choice_out(c) for c in v.ACTORS],
         answers=[answer_out(answer, copy.editors.get(answer.updated_by_id)) for answer in copy.answers],
         evidence=[evidence_out(entry) for entry in copy.evidence],
-        findings=[finding_out(session, user, audit, finding, by_finding.get(finding.id, [])) for finding in copy.findings],
+        findings=[
+            finding_out(session, user, audit, finding, by_finding.get(finding.id, [])) for finding in copy.findings
+        ],
         photos=[photo_out(photo) for photo in copy.photos],
     )
     # The version is a digest of everything but itself and the time: the same content has the same version.
@@ -54,8 +61,12 @@ def show_offline_copy(request: Request, audit: OfflineAuditDep, session: Session
 
 
 def choice_out(choice: v.Choice) -> ChoiceOut:
-    return ChoiceOut(value=choice.value, label={locale: translate(choice.label, locale) for locale in LOCALES},
-                     short={locale: translate(choice.short or choice.label, locale) for locale in LOCALES}, colour=choice.colour)
+    return ChoiceOut(
+        value=choice.value,
+        label={locale: translate(choice.label, locale) for locale in LOCALES},
+        short={locale: translate(choice.short or choice.label, locale) for locale in LOCALES},
+        colour=choice.colour,
+    )
 
 
 def _entity_tags(header: str) -> set[str]:

@@ -14,11 +14,18 @@ router = APIRouter(tags=["organisations"])
 
 def organisation_out(session, organisation: Organisation) -> OrganisationOut:
     sites = organisations.sites_of(session=session, organisation_id=organisation.id)
-    return OrganisationOut(id=organisation.id, name=organisation.name, cvr=organisation.cvr, sites=[SiteOut.model_validate(s, from_attributes=True) for s in sites])
+    return OrganisationOut(
+        id=organisation.id,
+        name=organisation.name,
+        cvr=organisation.cvr,
+        sites=[SiteOut.model_validate(s, from_attributes=True) for s in sites],
+    )
 
 
 @router.get("/organisations")
-def list_organisations(request: Request, response: Response, session: SessionDep, user: CurrentUser, page: PageDep) -> list[OrganisationOut]:
+def list_organisations(
+    request: Request, response: Response, session: SessionDep, user: CurrentUser, page: PageDep
+) -> list[OrganisationOut]:
     """The organisations you may see, by name; paged (Link and X-Total-Count headers)."""
     found = organisations.list_organisations(session=session, actor=user, page=page)
     return send_page(found.with_items([organisation_out(session, o) for o in found.items]), request, response)
@@ -34,7 +41,9 @@ def create_organisation(data: OrganisationIn, session: SessionDep, user: Organis
 @router.get("/organisations/{organisation_id}")
 def show_organisation(organisation_id: PathId, session: SessionDep, user: CurrentUser) -> OrganisationOut:
     """One organisation with its sites."""
-    return organisation_out(session, organisations.get_organisation(session=session, actor=user, organisation_id=organisation_id))
+    return organisation_out(
+        session, organisations.get_organisation(session=session, actor=user, organisation_id=organisation_id)
+    )
 
 
 @router.post("/organisations/{organisation_id}/sites", status_code=201)

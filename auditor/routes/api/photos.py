@@ -22,32 +22,81 @@ router = APIRouter(tags=["photos"])
 
 def photo_out(photo: Photo) -> PhotoOut:
     base = f"/api/v1/audits/{photo.audit_id}/photos/{photo.id}"
-    return PhotoOut(**photo.model_dump(include=set(PhotoOut.model_fields) - {"url", "thumbnail_url"}), url=f"{base}.jpg", thumbnail_url=f"{base}/thumbnail.jpg")
+    return PhotoOut(
+        **photo.model_dump(include=set(PhotoOut.model_fields) - {"url", "thumbnail_url"}),
+        url=f"{base}.jpg",
+        thumbnail_url=f"{base}/thumbnail.jpg",
+    )
 
 
 PhotoFile = Annotated[UploadFile, File(description="A JPEG, PNG or WebP photo")]
 Caption = Annotated[schemas.Caption, AfterValidator(refuse_unstorable), Form()]
 Confidential = Annotated[bool, Form()]
-ClientId = Annotated[UUID | None, Form(description="A UUID the client made for this upload. Sent again with the same id, the upload "
-                                             "answers with the photo stored the first time and stores nothing new")]
+ClientId = Annotated[
+    UUID | None,
+    Form(
+        description="A UUID the client made for this upload. Sent again with the same id, the upload "
+        "answers with the photo stored the first time and stores nothing new"
+    ),
+]
 
 
-def _add_photo(file: UploadFile, *, session: Session, user: User, settings: Settings, audit: Audit, caption: str, confidential: bool,
-               client_id: UUID | None, item_id: str | None = None, finding_id: int | None = None) -> PhotoOut:
+def _add_photo(
+    file: UploadFile,
+    *,
+    session: Session,
+    user: User,
+    settings: Settings,
+    audit: Audit,
+    caption: str,
+    confidential: bool,
+    client_id: UUID | None,
+    item_id: str | None = None,
+    finding_id: int | None = None,
+) -> PhotoOut:
     """Read the upload no further than the size limit, then keep it on the item or the finding."""
     max_bytes = int(settings.photo_max_mb * 1024 * 1024)
     content = file.file.read(max_bytes + 1)
-    photo = photos.add_photo(session=session, actor=user, audit=audit, item_id=item_id, finding_id=finding_id, content=content, caption=caption,
-                             confidential=confidential, keep_original=settings.keep_photo_originals, max_bytes=max_bytes, client_id=client_id)
+    photo = photos.add_photo(
+        session=session,
+        actor=user,
+        audit=audit,
+        item_id=item_id,
+        finding_id=finding_id,
+        content=content,
+        caption=caption,
+        confidential=confidential,
+        keep_original=settings.keep_photo_originals,
+        max_bytes=max_bytes,
+        client_id=client_id,
+    )
     return photo_out(photo)
 
 
 @router.post("/audits/{audit_id}/responses/{item_id}/photos", status_code=201)
-def create_photo(audit: ConductAuditDep, item_id: str, session: SessionDep, user: CurrentUser, settings: SettingsDep, file: PhotoFile,
-                 caption: Caption = "", confidential: Confidential = False, client_id: ClientId = None) -> PhotoOut:
+def create_photo(
+    audit: ConductAuditDep,
+    item_id: str,
+    session: SessionDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    file: PhotoFile,
+    caption: Caption = "",
+    confidential: Confidential = False,
+    client_id: ClientId = None,
+) -> PhotoOut:
     """Add a photo to a checklist item; location and other metadata are removed, orientation applied."""
-    return _add_photo(file, session=session, user=user, settings=settings, audit=audit, item_id=item_id, caption=caption, confidential=confidential,
-                      client_id=client_id)
+    return _add_photo(
+        file,
+        session=session,
+        user=user,
+        settings=settings,
+        audit=audit,
+        item_id=item_id,
+        caption=caption,
+        confidential=confidential,
+        client_id=client_id,
+    )
 
 
 @router.get("/audits/{audit_id}/responses/{item_id}/photos")
@@ -57,11 +106,29 @@ def list_photos(audit: AuditDep, item_id: str, session: SessionDep, user: Curren
 
 
 @router.post("/audits/{audit_id}/findings/{finding_id}/photos", status_code=201)
-def create_finding_photo(audit: ConductAuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser, settings: SettingsDep, file: PhotoFile,
-                         caption: Caption = "", confidential: Confidential = False, client_id: ClientId = None) -> PhotoOut:
+def create_finding_photo(
+    audit: ConductAuditDep,
+    finding: FindingDep,
+    session: SessionDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    file: PhotoFile,
+    caption: Caption = "",
+    confidential: Confidential = False,
+    client_id: ClientId = None,
+) -> PhotoOut:
     """Add a photo to a finding; location and other metadata are removed, orientation applied."""
-    return _add_photo(file, session=session, user=user, settings=settings, audit=audit, finding_id=finding.id, caption=caption, confidential=confidential,
-                      client_id=client_id)
+    return _add_photo(
+        file,
+        session=session,
+        user=user,
+        settings=settings,
+        audit=audit,
+        finding_id=finding.id,
+        caption=caption,
+        confidential=confidential,
+        client_id=client_id,
+    )
 
 
 @router.get("/audits/{audit_id}/findings/{finding_id}/photos")
@@ -86,7 +153,11 @@ def _jpeg(*, session: Session, user: User, audit: Audit, photo_id: PathId, thumb
     photo = photos.get_photo(session=session, actor=user, audit=audit, photo_id=photo_id)
     # A confidential photo is never kept in a (shared tablet's) browser cache; the others for an hour, for this user only.
     caching = "no-store" if photo.confidential else "private, max-age=3600"
-    return Response(photos.read_image(session=session, photo=photo, thumbnail=thumbnail), media_type="image/jpeg", headers={"Cache-Control": caching})
+    return Response(
+        photos.read_image(session=session, photo=photo, thumbnail=thumbnail),
+        media_type="image/jpeg",
+        headers={"Cache-Control": caching},
+    )
 
 
 @router.delete("/audits/{audit_id}/photos/{photo_id}", status_code=204)

@@ -21,25 +21,35 @@ router = APIRouter(tags=["reports"])
 
 
 @router.get("/audits/{audit_id}/report.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}})
-def download_audit_report(audit: AuditDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None) -> Response:
+def download_audit_report(
+    audit: AuditDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None
+) -> Response:
     """The audit report, in the audit's report language unless `lang` says otherwise. Never any confidential evidence."""
     return report_download(Kind.AUDIT_REPORT, audit, session, settings, lang)
 
 
-@router.get("/audits/{audit_id}/nonconformity-report.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}})
-def download_nonconformity_report(audit: AuditDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None) -> Response:
+@router.get(
+    "/audits/{audit_id}/nonconformity-report.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}}
+)
+def download_nonconformity_report(
+    audit: AuditDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None
+) -> Response:
     """The nonconformities with their response deadlines and room for correction, root cause and corrective action."""
     return report_download(Kind.NONCONFORMITY_REPORT, audit, session, settings, lang)
 
 
 @router.get("/audits/{audit_id}/checklist.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}})
-def download_checklist(audit: AuditDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None) -> Response:
+def download_checklist(
+    audit: AuditDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None
+) -> Response:
     """The audit's checklists, blank, to fill in by hand on site."""
     return report_download(Kind.CHECKLIST, audit, session, settings, lang)
 
 
 @router.patch("/audits/{audit_id}/report-details")
-def update_report_details(audit: PlanAuditDep, data: ReportDetails, session: SessionDep, user: CurrentUser) -> ReportDetails:
+def update_report_details(
+    audit: PlanAuditDep, data: ReportDetails, session: SessionDep, user: CurrentUser
+) -> ReportDetails:
     """Summary, conclusion, recommendation, version and the Danish certificate facts (the lead auditor)."""
     audit = audits.update_report_details(session=session, actor=user, audit=audit, data=data)
     return report_details(audit)
@@ -55,6 +65,7 @@ def report_details(audit: Audit) -> ReportDetails:
 
 
 # Templates
+
 
 class TemplateOut(BaseModel):
     id: int
@@ -74,8 +85,11 @@ class VariableOut(BaseModel):
 
 
 def template_out(row: ReportTemplate, in_use: bool) -> TemplateOut:
-    return TemplateOut(**row.model_dump(include={"id", "organisation_id", "kind", "language", "audit_type", "filename", "size"}),
-                       uploaded_at=row.uploaded_at.isoformat(), in_use=in_use)
+    return TemplateOut(
+        **row.model_dump(include={"id", "organisation_id", "kind", "language", "audit_type", "filename", "size"}),
+        uploaded_at=row.uploaded_at.isoformat(),
+        in_use=in_use,
+    )
 
 
 @router.get("/report-templates")
@@ -87,16 +101,24 @@ def list_templates(session: SessionDep, user: TemplateAdmin) -> list[TemplateOut
 
 
 @router.post("/report-templates", status_code=201)
-def upload_template(session: SessionDep, user: TemplateAdmin,
-                    file: Annotated[UploadFile, File(description="A .docx with docxtpl tags")],
-                    kind: Annotated[Kind, Form()], language: Annotated[Language, Form()],
-                    audit_type: Annotated[str | None, Form(description="One audit type, or empty for every type")] = None,
-                    organisation_id: Annotated[RowId | None, Form(description="An organisation, or empty for the provider's own")] = None) -> TemplateOut:
+def upload_template(
+    session: SessionDep,
+    user: TemplateAdmin,
+    file: Annotated[UploadFile, File(description="A .docx with docxtpl tags")],
+    kind: Annotated[Kind, Form()],
+    language: Annotated[Language, Form()],
+    audit_type: Annotated[str | None, Form(description="One audit type, or empty for every type")] = None,
+    organisation_id: Annotated[
+        RowId | None, Form(description="An organisation, or empty for the provider's own")
+    ] = None,
+) -> TemplateOut:
     """Upload a template. It is rendered with sample values first; a broken tag or an unknown variable is
     refused (422) with the line and the reason, and the template in use stays as it was."""
     content = file.file.read(MAX_TEMPLATE_BYTES + 1)
     scope = reports.TemplateScope(organisation_id, kind, language, audit_type or None)
-    row = reports.upload_template(session=session, actor=user, scope=scope, filename=file.filename or "", content=content)
+    row = reports.upload_template(
+        session=session, actor=user, scope=scope, filename=file.filename or "", content=content
+    )
     return template_out(row, True)
 
 

@@ -16,8 +16,14 @@ router = APIRouter(tags=["responses"])
 
 def answer_out(response: Response, updated_by: str | None) -> AnswerOut:
     """The answer; `updated_by` is the name of who saved it last (responses.editor_names)."""
-    return AnswerOut(item_id=response.item_id, verdict=response.verdict, note=response.note, version=response.version, updated_at=response.updated_at,
-                     updated_by=updated_by)
+    return AnswerOut(
+        item_id=response.item_id,
+        verdict=response.verdict,
+        note=response.note,
+        version=response.version,
+        updated_at=response.updated_at,
+        updated_by=updated_by,
+    )
 
 
 def answers_out(session: Session, answers: list[Response], actor: User | None = None) -> list[AnswerOut]:
@@ -44,15 +50,21 @@ def list_responses(audit: AuditDep, session: SessionDep) -> list[ResponseOut]:
 def show_response(audit: AuditDep, item_id: str, session: SessionDep, user: CurrentUser) -> ResponseOut:
     """One answer with its photos; an item not answered yet has version 0."""
     [answer] = responses_out(session, [responses.answer_for(session=session, audit=audit, item_id=item_id)], user)
-    answer.photos = [photo_out(p) for p in photos.list_photos(session=session, actor=user, audit=audit, item_id=item_id)]
+    answer.photos = [
+        photo_out(p) for p in photos.list_photos(session=session, actor=user, audit=audit, item_id=item_id)
+    ]
     return answer
 
 
 @router.put(
     "/audits/{audit_id}/responses/{item_id}",
     response_model=ResponseOut,
-    responses={409: {"description": "`code` `version_conflict`: the answer changed since `version`; the body holds `current` (with "
-                                    "`updated_by`) and `submitted`. `code` `audit_closed`: the audit is closed."}},
+    responses={
+        409: {
+            "description": "`code` `version_conflict`: the answer changed since `version`; the body holds `current` (with "
+            "`updated_by`) and `submitted`. `code` `audit_closed`: the audit is closed."
+        }
+    },
 )
 def record_response(work: ConductWork, item_id: str, data: ResponseIn) -> HTTPResponse:
     """Save an answer (idempotent). Send the version you based it on; a stale one gets 409, unless the fields sent equal
@@ -68,14 +80,22 @@ def list_evidence(audit: AuditDep, item_id: str, session: SessionDep, user: Curr
 
 
 @router.post("/audits/{audit_id}/responses/{item_id}/evidence", status_code=201)
-def create_evidence(audit: ConductAuditDep, item_id: str, data: NewEvidenceIn, session: SessionDep, user: CurrentUser) -> EvidenceOut:
+def create_evidence(
+    audit: ConductAuditDep, item_id: str, data: NewEvidenceIn, session: SessionDep, user: CurrentUser
+) -> EvidenceOut:
     """Record evidence on an item; interviews give the interviewee's role and count, never a name. Sent again with the
     same `client_id`: 201 with the entry stored the first time."""
-    return evidence_out(evidence.add_evidence(session=session, actor=user, audit=audit, item_id=item_id, data=data, client_id=data.client_id))
+    return evidence_out(
+        evidence.add_evidence(
+            session=session, actor=user, audit=audit, item_id=item_id, data=data, client_id=data.client_id
+        )
+    )
 
 
 @router.delete("/audits/{audit_id}/evidence/{evidence_id}", status_code=204)
-def delete_evidence(audit: ConductAuditDep, evidence_id: PathId, session: SessionDep, user: CurrentUser) -> HTTPResponse:
+def delete_evidence(
+    audit: ConductAuditDep, evidence_id: PathId, session: SessionDep, user: CurrentUser
+) -> HTTPResponse:
     """Remove an evidence entry; one that is already gone answers 404 `not_found`."""
     evidence.delete_evidence(session=session, actor=user, audit=audit, evidence_id=evidence_id)
     return HTTPResponse(status_code=204)

@@ -29,6 +29,7 @@ router = APIRouter(tags=["management reviews"])
 
 # What comes in and goes out
 
+
 class ReviewIn(Input):
     organisation_id: RowId
     period_start: date
@@ -38,16 +39,24 @@ class ReviewIn(Input):
 class ManualSectionsIn(Input):
     """The sections management writes (ISO 45001 9.3 b, c, e, f and worker consultation); fields left out keep their text."""
 
-    changes_in_issues: LongText | None = Field(default=None, description="9.3 b) changes in external and internal issues")
-    objectives: LongText | None = Field(default=None, description="9.3 c) how far the OH&S policy and objectives were met")
+    changes_in_issues: LongText | None = Field(
+        default=None, description="9.3 b) changes in external and internal issues"
+    )
+    objectives: LongText | None = Field(
+        default=None, description="9.3 c) how far the OH&S policy and objectives were met"
+    )
     consultation: LongText | None = Field(default=None, description="9.3 d) consultation and participation of workers")
     resources: LongText | None = Field(default=None, description="9.3 e) adequacy of resources")
-    communications: LongText | None = Field(default=None, description="9.3 f) relevant communication with interested parties")
+    communications: LongText | None = Field(
+        default=None, description="9.3 f) relevant communication with interested parties"
+    )
 
 
 class DecisionIn(Input):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
-    needs_action: bool = Field(default=False, description="Opens a case (source management_review) that tracks the decision")
+    needs_action: bool = Field(
+        default=False, description="Opens a case (source management_review) that tracks the decision"
+    )
 
 
 class DecisionOut(BaseModel):
@@ -94,37 +103,65 @@ def review_out(session, review: ManagementReview) -> ReviewOut:
 
 
 def decision_out(row: reviews.DecisionRow) -> DecisionOut:
-    return DecisionOut(**row.decision.model_dump(exclude={"review_id"}), case_reference=row.reference, case_status=row.case_status)
+    return DecisionOut(
+        **row.decision.model_dump(exclude={"review_id"}), case_reference=row.reference, case_status=row.case_status
+    )
 
 
 # Loaders: who may see and change a review is decided before the body is read
 
 
-
-
 # Routes
+
 
 @router.post("/management-reviews", status_code=201)
 def create_review(data: ReviewIn, session: SessionDep, user: ReviewCreator, settings: SettingsDep) -> ReviewOut:
     """Compile a management review of an organisation for a period (inputs a-g from audits, findings and cases)."""
-    review = reviews.create_review(session=session, actor=user, organisation_id=data.organisation_id, period_start=data.period_start,
-                                   period_end=data.period_end, policy=settings.deadline_policy)
+    review = reviews.create_review(
+        session=session,
+        actor=user,
+        organisation_id=data.organisation_id,
+        period_start=data.period_start,
+        period_end=data.period_end,
+        policy=settings.deadline_policy,
+    )
     return review_out(session, review)
 
 
 @router.get("/management-reviews")
-def list_reviews(request: Request, response: Response, session: SessionDep, user: CurrentUser, page: PageDep, organisation_id: RowId | None = None) -> list[ReviewSummaryOut]:
+def list_reviews(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    user: CurrentUser,
+    page: PageDep,
+    organisation_id: RowId | None = None,
+) -> list[ReviewSummaryOut]:
     """The management reviews you may see, latest period first; paged (Link and X-Total-Count headers)."""
     found = reviews.list_reviews(session=session, actor=user, organisation_id=organisation_id, page=page)
-    return send_page(found.with_items([
-        ReviewSummaryOut(**s.review.model_dump(include={"id", "organisation_id", "period_start", "period_end", "created_at", "updated_at"}),
-                         organisation=s.organisation, decisions=s.decisions)
-        for s in found.items]), request, response)
+    return send_page(
+        found.with_items(
+            [
+                ReviewSummaryOut(
+                    **s.review.model_dump(
+                        include={"id", "organisation_id", "period_start", "period_end", "created_at", "updated_at"}
+                    ),
+                    organisation=s.organisation,
+                    decisions=s.decisions,
+                )
+                for s in found.items
+            ]
+        ),
+        request,
+        response,
+    )
 
 
 # Before /management-reviews/{review_id}: that path would otherwise take "12.docx" for an id.
 @router.get("/management-reviews/{review_id}.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}})
-def download_review(review: ReviewDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None) -> Response:
+def download_review(
+    review: ReviewDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None
+) -> Response:
     """The review's minutes as a Word file: inputs with tables and charts, management's sections, decisions."""
     filename, content = review_report_file(session=session, review=review, lang=lang or settings.default_language)
     return attachment(content, filename)
@@ -137,20 +174,30 @@ def show_review(review: ReviewDep, session: SessionDep) -> ReviewOut:
 
 
 @router.patch("/management-reviews/{review_id}")
-def update_review(review: ManagedReviewDep, data: ManualSectionsIn, session: SessionDep, user: CurrentUser) -> ReviewOut:
+def update_review(
+    review: ManagedReviewDep, data: ManualSectionsIn, session: SessionDep, user: CurrentUser
+) -> ReviewOut:
     """Change the sections management writes; fields left out keep their text."""
     sections = data.model_dump(exclude_unset=True)
     return review_out(session, reviews.update_manual(session=session, actor=user, review=review, sections=sections))
 
 
 @router.post("/management-reviews/{review_id}/recompile")
-def recompile_review(review: ManagedReviewDep, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> ReviewOut:
+def recompile_review(
+    review: ManagedReviewDep, session: SessionDep, user: CurrentUser, settings: SettingsDep
+) -> ReviewOut:
     """Compile the inputs again from today's data; sections and decisions stay."""
-    return review_out(session, reviews.recompile_review(session=session, actor=user, review=review, policy=settings.deadline_policy))
+    return review_out(
+        session, reviews.recompile_review(session=session, actor=user, review=review, policy=settings.deadline_policy)
+    )
 
 
 @router.post("/management-reviews/{review_id}/decisions", status_code=201)
 def add_decision(review: ManagedReviewDep, data: DecisionIn, session: SessionDep, user: CurrentUser) -> DecisionOut:
     """Record a decision; one that needs action opens a case (its id is in case_id)."""
-    decision = reviews.add_decision(session=session, actor=user, review=review, text=data.text, needs_action=data.needs_action)
-    return decision_out(next(row for row in reviews.list_decisions(session=session, review=review) if row.decision.id == decision.id))
+    decision = reviews.add_decision(
+        session=session, actor=user, review=review, text=data.text, needs_action=data.needs_action
+    )
+    return decision_out(
+        next(row for row in reviews.list_decisions(session=session, review=review) if row.decision.id == decision.id)
+    )

@@ -19,5 +19,19 @@ from auditor.routes.web import (
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, account, users, audits, conduct, findings, history, cases, organisations, language, reviews, reports, field):
+for module in (
+    auth,
+    account,
+    users,
+    audits,
+    conduct,
+    findings,
+    history,
+    cases,
+    organisations,
+    language,
+    reviews,
+    reports,
+    field,
+):
     router.include_router(module.router)

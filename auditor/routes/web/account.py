@@ -18,8 +18,15 @@ router = APIRouter()
 
 def _account_context(session, user, **extra) -> dict:
     tokens = accounts.list_tokens(session=session, user=user)
-    return {"tokens": tokens, "active_tokens": sum(token.revoked_at is None for token in tokens), "errors": {}, "new_token": None,
-            "must_change": user.must_change_password, "password_changed": False, **extra}
+    return {
+        "tokens": tokens,
+        "active_tokens": sum(token.revoked_at is None for token in tokens),
+        "errors": {},
+        "new_token": None,
+        "must_change": user.must_change_password,
+        "password_changed": False,
+        **extra,
+    }
 
 
 @router.get("/account")
@@ -36,10 +43,18 @@ def change_password(request: Request, session: SessionDep, user: CurrentUser, su
     try:
         if new != repeated:
             raise Invalid("The two new passwords are not the same.", field="repeat_password")
-        accounts.change_password(session=session, user=user, current=str(form.get("current_password", "")), new=new,
-                                 session_token=request.cookies.get(SESSION_COOKIE), revoke_tokens=form.get("revoke_tokens") == "on")
+        accounts.change_password(
+            session=session,
+            user=user,
+            current=str(form.get("current_password", "")),
+            new=new,
+            session_token=request.cookies.get(SESSION_COOKIE),
+            revoke_tokens=form.get("revoke_tokens") == "on",
+        )
     except Invalid as error:
-        return render(request, "account/show.html", _account_context(session, user, errors=invalid_errors(error)), status_code=422)
+        return render(
+            request, "account/show.html", _account_context(session, user, errors=invalid_errors(error)), status_code=422
+        )
     return render(request, "account/show.html", _account_context(session, user, password_changed=True))
 
 
@@ -50,7 +65,9 @@ def create_token(request: Request, session: SessionDep, user: CurrentUser, submi
     try:
         check_fields(TokenIn, form)
     except Invalid as error:
-        return render(request, "account/show.html", _account_context(session, user, errors=invalid_errors(error)), status_code=422)
+        return render(
+            request, "account/show.html", _account_context(session, user, errors=invalid_errors(error)), status_code=422
+        )
     _, token = accounts.create_token(session=session, user=user, name=str(form.get("name", "API")))
     return render(request, "account/show.html", _account_context(session, user, new_token=token))
 

@@ -22,11 +22,16 @@ def list_audits(request: Request, session: SessionDep, user: CurrentUser, page: 
     """The audits you may see, newest first."""
     status = status if status in v.AUDIT_STATUSES else None
     found = audits.list_audits(session=session, actor=user, status=status, page=page)
-    return render(request, "audits/list.html", {
-        "summaries": found.items, "page": found,
-        "status": status,
-        "can_plan": access.anywhere(user, Organisation, access.Can.PLAN_AUDITS),
-    })
+    return render(
+        request,
+        "audits/list.html",
+        {
+            "summaries": found.items,
+            "page": found,
+            "status": status,
+            "can_plan": access.anywhere(user, Organisation, access.Can.PLAN_AUDITS),
+        },
+    )
 
 
 def _form_context(session, user, library, values: dict, errors: dict, audit: Audit | None = None) -> dict:
@@ -39,13 +44,17 @@ def _form_context(session, user, library, values: dict, errors: dict, audit: Aud
         "audit": audit,
         "organisations": organisation_list,
         "sites": {o.id: organisations.sites_of(session=session, organisation_id=o.id) for o in organisation_list},
-        "auditors": audits.eligible_auditors(session=session, organisation_id=audit.organisation_id if audit else user.organisation_id),
+        "auditors": audits.eligible_auditors(
+            session=session, organisation_id=audit.organisation_id if audit else user.organisation_id
+        ),
         "checklists": list(library),
     }
 
 
 @router.get("/audits/new")
-def new_audit(request: Request, session: SessionDep, library: LibraryDep, user: Planner, organisation_id: RowId | None = None):
+def new_audit(
+    request: Request, session: SessionDep, library: LibraryDep, user: Planner, organisation_id: RowId | None = None
+):
     """The form to plan an audit."""
     values = {
         "report_language": request.state.locale,
@@ -115,7 +124,14 @@ def edit_audit(request: Request, audit: PlanAuditDep, session: SessionDep, libra
 
 
 @router.post("/audits/{audit_id}")
-def update_audit(request: Request, audit: PlanAuditDep, session: SessionDep, library: LibraryDep, user: CurrentUser, submitted: FormDep):
+def update_audit(
+    request: Request,
+    audit: PlanAuditDep,
+    session: SessionDep,
+    library: LibraryDep,
+    user: CurrentUser,
+    submitted: FormDep,
+):
     """Save the audit's changed facts and team."""
     form = form_fields(submitted, lists=("site_ids", "team_ids"))
     values = _audit_form_values(form)
@@ -131,7 +147,9 @@ def update_audit(request: Request, audit: PlanAuditDep, session: SessionDep, lib
             errors = invalid_errors(error)
         else:
             return RedirectResponse(f"/audits/{audit.id}", status_code=303)
-    return render(request, "audits/form.html", _form_context(session, user, library, form, errors, audit), status_code=422)
+    return render(
+        request, "audits/form.html", _form_context(session, user, library, form, errors, audit), status_code=422
+    )
 
 
 @router.post("/audits/{audit_id}/status")
@@ -143,7 +161,9 @@ def change_status(request: Request, audit: PlanAuditDep, session: SessionDep, us
 
 
 @router.post("/audits/{audit_id}/plan")
-def create_plan_entry(request: Request, audit: PlanAuditDep, session: SessionDep, user: CurrentUser, submitted: FormDep):
+def create_plan_entry(
+    request: Request, audit: PlanAuditDep, session: SessionDep, user: CurrentUser, submitted: FormDep
+):
     """Add a line to the audit plan; htmx gets the plan fragment back."""
     form = form_fields(submitted)
     data, errors = parse(PlanEntryIn, form)
@@ -152,7 +172,9 @@ def create_plan_entry(request: Request, audit: PlanAuditDep, session: SessionDep
             audits.add_plan_entry(session=session, actor=user, audit=audit, data=data)
         except Invalid as error:
             errors = invalid_errors(error)
-    context = _show_context(session, user, audit, plan_values=form if errors else {"day": form.get("day", "")}, plan_errors=errors)
+    context = _show_context(
+        session, user, audit, plan_values=form if errors else {"day": form.get("day", "")}, plan_errors=errors
+    )
     status = 422 if errors else 200
     if is_htmx(request):
         return render(request, "audits/_plan.html", context, status_code=status)

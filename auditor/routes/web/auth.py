@@ -23,7 +23,17 @@ def _safe_next(target: str | None) -> str:
 @router.get("/login")
 def show_login(request: Request, session: SessionDep, next: str | None = None, expired: bool = False):
     """The login page; on a fresh installation it says how to create the first administrator."""
-    return render(request, "auth/login.html", {"next": _safe_next(next), "expired": expired, "first_run": not accounts.has_users(session=session), "error": None, "email": ""})
+    return render(
+        request,
+        "auth/login.html",
+        {
+            "next": _safe_next(next),
+            "expired": expired,
+            "first_run": not accounts.has_users(session=session),
+            "error": None,
+            "email": "",
+        },
+    )
 
 
 @router.post("/login")
@@ -34,13 +44,34 @@ def log_in(request: Request, session: SessionDep, settings: SettingsDep, submitt
     target = _safe_next(form.get("next"))
     address = request.client.host if request.client else "unknown"
     try:
-        login = accounts.log_in(session=session, email=str(form.get("email", "")), password=str(form.get("password", "")), address=address, lifetime=settings.session_lifetime)
+        login = accounts.log_in(
+            session=session,
+            email=str(form.get("email", "")),
+            password=str(form.get("password", "")),
+            address=address,
+            lifetime=settings.session_lifetime,
+        )
     except Unauthenticated as error:
-        context = {"next": target, "expired": False, "first_run": False, "error": message_of(error), "email": form.get("email", "")}
+        context = {
+            "next": target,
+            "expired": False,
+            "first_run": False,
+            "error": message_of(error),
+            "email": form.get("email", ""),
+        }
         return render(request, "auth/login.html", context, status_code=401)
-    response = RedirectResponse("/account?must_change=1" if login.user.must_change_password else target, status_code=303)
-    response.set_cookie(SESSION_COOKIE, login.token, max_age=int(settings.session_lifetime.total_seconds()), httponly=True, samesite="lax",
-                        secure=cookie_is_secure(request), path="/")
+    response = RedirectResponse(
+        "/account?must_change=1" if login.user.must_change_password else target, status_code=303
+    )
+    response.set_cookie(
+        SESSION_COOKIE,
+        login.token,
+        max_age=int(settings.session_lifetime.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=cookie_is_secure(request),
+        path="/",
+    )
     return response
 
 

@@ -39,9 +39,11 @@ def _filters(params) -> cases.BoardFilters:
     return cases.BoardFilters(
         status=params.get("status") if params.get("status") in v.CASE_STATUSES else None,
         grade=params.get("grade") if params.get("grade") in v.FINDING_KINDS else None,
-        overdue=overdue, clause=(params.get("clause") or "").strip() or None,
+        overdue=overdue,
+        clause=(params.get("clause") or "").strip() or None,
         bek=params.get("bek") if params.get("bek") in v.BEK1406_FACTORS else None,
-        audit_id=row_id(audit), owner_id=row_id(owner),
+        audit_id=row_id(audit),
+        owner_id=row_id(owner),
     )
 
 
@@ -49,11 +51,17 @@ def _filters(params) -> cases.BoardFilters:
 def show_board(request: Request, session: SessionDep, user: CurrentUser, settings: SettingsDep, page: PageDep):
     """The follow-up board: every case you may see, filtered, soonest due first, one page at a time, with the counts on top."""
     params = dict(request.query_params)
-    found = cases.board(session=session, actor=user, policy=settings.deadline_policy, filters=_filters(params), page=page)
+    found = cases.board(
+        session=session, actor=user, policy=settings.deadline_policy, filters=_filters(params), page=page
+    )
     ids = {r.case.organisation_id for r in found.rows}
     context = {
-        "board": found, "params": params, "today": date.today(),
-        "organisations": {o.id: o.name for o in session.exec(select(Organisation).where(Organisation.id.in_(ids)))} if ids else {},
+        "board": found,
+        "params": params,
+        "today": date.today(),
+        "organisations": {o.id: o.name for o in session.exec(select(Organisation).where(Organisation.id.in_(ids)))}
+        if ids
+        else {},
         "owners": cases.action_owners(session=session, actor=user),
         "can_open": access.anywhere(user, Organisation, access.Can.OPEN_CASES),
         "export_query": request.url.query,
@@ -64,12 +72,23 @@ def show_board(request: Request, session: SessionDep, user: CurrentUser, setting
 @router.get("/cases/mine")
 def show_my_actions(request: Request, session: SessionDep, user: CurrentUser):
     """The open actions you own, soonest due first."""
-    return render(request, "cases/mine.html", {"rows": cases.my_actions(session=session, actor=user), "reference": cases.case_reference})
+    return render(
+        request,
+        "cases/mine.html",
+        {"rows": cases.my_actions(session=session, actor=user), "reference": cases.case_reference},
+    )
 
 
 def _new_context(session, user, values: dict, errors: dict) -> dict:
     """The form asks for the organisation only of someone who may open cases in several."""
-    names = {o.id: o.name for o in session.exec(select(Organisation).where(access.where(user, Organisation, access.Can.OPEN_CASES)).order_by(Organisation.name))}
+    names = {
+        o.id: o.name
+        for o in session.exec(
+            select(Organisation)
+            .where(access.where(user, Organisation, access.Can.OPEN_CASES))
+            .order_by(Organisation.name)
+        )
+    }
     return {"values": values, "errors": errors, "organisations": names if user.organisation_id is None else {}}
 
 
@@ -87,30 +106,56 @@ def create_case(request: Request, session: SessionDep, user: CaseOpener, submitt
     organisation_id = user.organisation_id or row_id(chosen) or 0
     try:
         check_fields(CaseIn, form)
-        if session.get(Organisation, organisation_id) is None or not access.allows_in(session=session, user=user, can=access.Can.OPEN_CASES,
-                                                                                      organisation_id=organisation_id):
+        if session.get(Organisation, organisation_id) is None or not access.allows_in(
+            session=session, user=user, can=access.Can.OPEN_CASES, organisation_id=organisation_id
+        ):
             raise Invalid("Choose an organisation.", field="organisation_id")
-        case = cases.open_case(session=session, actor=user, organisation_id=organisation_id, statement=str(form.get("statement", "")),
-                               grade=str(form.get("grade", "")), source=str(form.get("source", v.CaseSource.OTHER)), requirement=str(form.get("requirement", "")),
-                               evidence=str(form.get("evidence", "")))
+        case = cases.open_case(
+            session=session,
+            actor=user,
+            organisation_id=organisation_id,
+            statement=str(form.get("statement", "")),
+            grade=str(form.get("grade", "")),
+            source=str(form.get("source", v.CaseSource.OTHER)),
+            requirement=str(form.get("requirement", "")),
+            evidence=str(form.get("evidence", "")),
+        )
     except Invalid as error:
         session.rollback()
-        return render(request, "cases/new.html", _new_context(session, user, form, {error.field or "_form": message_of(error)}), status_code=422)
+        return render(
+            request,
+            "cases/new.html",
+            _new_context(session, user, form, {error.field or "_form": message_of(error)}),
+            status_code=422,
+        )
     return RedirectResponse(f"/cases/{case.id}", status_code=303)
 
 
 def _case_context(session, user, settings, case: Case, error: str | None = None) -> dict:
     row = cases.case_row(session=session, case=case, policy=settings.deadline_policy)
-    people = {u.id: u for u in session.exec(select(User).where(User.organisation_id == case.organisation_id, User.is_active).order_by(User.name))}
+    people = {
+        u.id: u
+        for u in session.exec(
+            select(User).where(User.organisation_id == case.organisation_id, User.is_active).order_by(User.name)
+        )
+    }
     owner_ids = {a.owner_id for a in row.actions}
     owners = {u.id: u.name for u in session.exec(select(User).where(User.id.in_(owner_ids)))} if owner_ids else {}
     return {
-        "case": case, "row": row, "steps": cases.next_steps(session=session, actor=user, case=case), "error": error,
+        "case": case,
+        "row": row,
+        "steps": cases.next_steps(session=session, actor=user, case=case),
+        "error": error,
         "implementable": cases.implementable_actions(session=session, actor=user, case=case),
-        "audit": session.get(Audit, case.audit_id) if case.audit_id else None, "people": list(people.values()), "owners": owners,
+        "audit": session.get(Audit, case.audit_id) if case.audit_id else None,
+        "people": list(people.values()),
+        "owners": owners,
         "only_individual": cases.only_individual_measures(session=session, case=case),
-        "comments": cases.comments(session=session, case=case), "attachments": cases.attachments(session=session, case=case),
-        "events": history.case_history(session=session, actor=user, case=case), "changes": trail.changes, "today": date.today(),
+        "comments": cases.comments(session=session, case=case),
+        "attachments": cases.attachments(session=session, case=case),
+        "events": history.case_history(session=session, actor=user, case=case),
+        "changes": trail.changes,
+        "today": date.today(),
     }
 
 
@@ -121,12 +166,27 @@ def show_case(request: Request, case: CaseDep, session: SessionDep, user: Curren
 
 
 # Each step's form has the fields of the API's body for the same step.
-STEP_SCHEMAS = {"correction": CorrectionIn, "root_cause": RootCauseIn, "add_action": ActionIn, "review": PlanReviewIn, "implement": ImplementIn,
-                "verify": VerificationIn, "comment": CommentIn}
+STEP_SCHEMAS = {
+    "correction": CorrectionIn,
+    "root_cause": RootCauseIn,
+    "add_action": ActionIn,
+    "review": PlanReviewIn,
+    "implement": ImplementIn,
+    "verify": VerificationIn,
+    "comment": CommentIn,
+}
 
 
 @router.post("/cases/{case_id}/step/{step}")
-def take_step(request: Request, step: str, case: CaseDep, session: SessionDep, user: CurrentUser, settings: SettingsDep, submitted: FormDep):
+def take_step(
+    request: Request,
+    step: str,
+    case: CaseDep,
+    session: SessionDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    submitted: FormDep,
+):
     """One step of the chain from the case page; a refused step shows why, and what was typed stays."""
     form = form_fields(submitted)
     text = lambda name: str(form.get(name, ""))  # noqa: E731
@@ -141,18 +201,41 @@ def take_step(request: Request, step: str, case: CaseDep, session: SessionDep, u
             due = date.fromisoformat(text("due_date")) if text("due_date") else None
             if due is None or not text("owner_id").isdigit():
                 raise Invalid("Choose an owner and a due date.", field="due_date")
-            cases.add_action(session=session, actor=user, case=case, description=text("description"), owner_id=int(text("owner_id")),
-                             due_date=due, prevention_level=text("prevention_level"), scope=text("scope"))
+            cases.add_action(
+                session=session,
+                actor=user,
+                case=case,
+                description=text("description"),
+                owner_id=int(text("owner_id")),
+                due_date=due,
+                prevention_level=text("prevention_level"),
+                scope=text("scope"),
+            )
         elif step == "submit":
             cases.submit_plan(session=session, actor=user, case=case)
         elif step == "review":
-            cases.review_plan(session=session, actor=user, case=case, accept=text("decision") == "accept", reason=text("reason"),
-                              individual_measures_only=form.get("individual_measures_only") == "on")
+            cases.review_plan(
+                session=session,
+                actor=user,
+                case=case,
+                accept=text("decision") == "accept",
+                reason=text("reason"),
+                individual_measures_only=form.get("individual_measures_only") == "on",
+            )
         elif step == "implement":
-            cases.implement_action(session=session, actor=user, case=case, action_id=row_id(text("action_id")) or 0, note=text("note"))
+            cases.implement_action(
+                session=session, actor=user, case=case, action_id=row_id(text("action_id")) or 0, note=text("note")
+            )
         elif step == "verify":
             verified_on = date.fromisoformat(text("verified_on")) if text("verified_on") else date.today()
-            cases.verify_effectiveness(session=session, actor=user, case=case, method=text("method"), verified_on=verified_on, result=text("result"))
+            cases.verify_effectiveness(
+                session=session,
+                actor=user,
+                case=case,
+                method=text("method"),
+                verified_on=verified_on,
+                result=text("result"),
+            )
         elif step == "close":
             cases.close_case(session=session, actor=user, case=case)
         elif step == "comment":
@@ -160,15 +243,31 @@ def take_step(request: Request, step: str, case: CaseDep, session: SessionDep, u
         elif step == "attach":
             upload = submitted.get("file")
             content = upload.file.read(cases.MAX_ATTACHMENT_BYTES + 1) if isinstance(upload, UploadFile) else b""
-            cases.add_attachment(session=session, actor=user, case=case, filename=getattr(upload, "filename", "") or "", content=content,
-                                 action_id=row_id(text("action_id")))
+            cases.add_attachment(
+                session=session,
+                actor=user,
+                case=case,
+                filename=getattr(upload, "filename", "") or "",
+                content=content,
+                action_id=row_id(text("action_id")),
+            )
         else:
             raise Invalid("Unknown step.", field="step")
     except ValueError:
         session.rollback()
-        return render(request, "cases/show.html", {**_case_context(session, user, settings, case, gettext("Enter a valid date.")), "values": form}, status_code=422)
+        return render(
+            request,
+            "cases/show.html",
+            {**_case_context(session, user, settings, case, gettext("Enter a valid date.")), "values": form},
+            status_code=422,
+        )
     except (Invalid, Conflict) as error:
         session.rollback()
         status = 422 if isinstance(error, Invalid) else 409
-        return render(request, "cases/show.html", {**_case_context(session, user, settings, case, message_of(error)), "values": form}, status_code=status)
+        return render(
+            request,
+            "cases/show.html",
+            {**_case_context(session, user, settings, case, message_of(error)), "values": form},
+            status_code=status,
+        )
     return RedirectResponse(f"/cases/{case.id}#{step}", status_code=303)

@@ -25,8 +25,18 @@ def conduct_audit(request: Request, audit: AuditDep, session: SessionDep, user: 
     view = responses.conduct_view(session=session, actor=user, audit=audit)
     can = audits.audit_can(session=session, user=user, audit=audit)
     organisation = session.get(Organisation, audit.organisation_id)
-    return render(request, "conduct/page.html", {"audit": audit, "organisation": organisation, "view": view, "can": can, **_labels(),
-                                                 "offline_default": access.offline_by_default(session=session, user=user, audit=audit)})
+    return render(
+        request,
+        "conduct/page.html",
+        {
+            "audit": audit,
+            "organisation": organisation,
+            "view": view,
+            "can": can,
+            **_labels(),
+            "offline_default": access.offline_by_default(session=session, user=user, audit=audit),
+        },
+    )
 
 
 def _labels() -> dict:
@@ -36,12 +46,17 @@ def _labels() -> dict:
         "verdict_labels": {c.value: gettext(c.short or c.label) for c in v.ANSWERS},
         "method_labels": {c.value: gettext(c.label) for c in v.EVIDENCE_METHODS},
         "role_labels": {c.value: gettext(c.label) for c in v.ACTORS},
-        "people_labels": {form: ngettext("%(num)d person", "%(num)d people", n).replace("%(num)d", "%(num)s") for form, n in (("one", 1), ("other", 2))},
+        "people_labels": {
+            form: ngettext("%(num)d person", "%(num)d people", n).replace("%(num)d", "%(num)s")
+            for form, n in (("one", 1), ("other", 2))
+        },
     }
 
 
 @router.post("/audits/{audit_id}/evidence")
-def create_evidence(request: Request, audit: ConductAuditDep, session: SessionDep, user: CurrentUser, submitted: FormDep):
+def create_evidence(
+    request: Request, audit: ConductAuditDep, session: SessionDep, user: CurrentUser, submitted: FormDep
+):
     """Record evidence on an item; htmx gets that item's evidence list back."""
     form = form_fields(submitted)
     item_id = str(form.pop("item_id", ""))
@@ -52,27 +67,58 @@ def create_evidence(request: Request, audit: ConductAuditDep, session: SessionDe
         except Invalid as error:
             errors = invalid_errors(error)
     if errors:
-        return render(request, "conduct/_evidence_form.html", {"audit": audit, "values": {**form, "item_id": item_id}, "errors": errors}, status_code=422)
+        return render(
+            request,
+            "conduct/_evidence_form.html",
+            {"audit": audit, "values": {**form, "item_id": item_id}, "errors": errors},
+            status_code=422,
+        )
     entries = evidence.list_evidence(session=session, actor=user, audit=audit, item_id=item_id)
     if is_htmx(request):
-        return render(request, "conduct/_evidence_list.html", {"audit": audit, "item_id": item_id, "entries": entries, "can": audits.audit_can(session=session, user=user, audit=audit)},
-                      headers={"HX-Retarget": f"[id='evidence-{item_id}']", "HX-Reswap": "innerHTML", "HX-Trigger-After-Settle": "evidence-saved"})
+        return render(
+            request,
+            "conduct/_evidence_list.html",
+            {
+                "audit": audit,
+                "item_id": item_id,
+                "entries": entries,
+                "can": audits.audit_can(session=session, user=user, audit=audit),
+            },
+            headers={
+                "HX-Retarget": f"[id='evidence-{item_id}']",
+                "HX-Reswap": "innerHTML",
+                "HX-Trigger-After-Settle": "evidence-saved",
+            },
+        )
     return RedirectResponse(f"/audits/{audit.id}/conduct#item-{item_id}", status_code=303)
 
 
 @router.post("/audits/{audit_id}/evidence/{evidence_id}/delete")
-def delete_evidence(request: Request, audit: ConductAuditDep, evidence_id: PathId, session: SessionDep, user: CurrentUser):
+def delete_evidence(
+    request: Request, audit: ConductAuditDep, evidence_id: PathId, session: SessionDep, user: CurrentUser
+):
     """Remove an evidence entry."""
     entry = evidence.delete_evidence(session=session, actor=user, audit=audit, evidence_id=evidence_id)
     entries = evidence.list_evidence(session=session, actor=user, audit=audit, item_id=entry.item_id)
     if is_htmx(request):
         can = audits.audit_can(session=session, user=user, audit=audit)
-        return render(request, "conduct/_evidence_list.html", {"audit": audit, "item_id": entry.item_id, "entries": entries, "can": can})
+        return render(
+            request,
+            "conduct/_evidence_list.html",
+            {"audit": audit, "item_id": entry.item_id, "entries": entries, "can": can},
+        )
     return RedirectResponse(f"/audits/{audit.id}/conduct#item-{entry.item_id}", status_code=303)
 
 
 @router.post("/audits/{audit_id}/photos")
-def create_photo(request: Request, audit: ConductAuditDep, session: SessionDep, user: CurrentUser, settings: SettingsDep, form: FormDep):
+def create_photo(
+    request: Request,
+    audit: ConductAuditDep,
+    session: SessionDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    form: FormDep,
+):
     """Add a photo to an item or a finding; htmx gets its photos back, a refused photo shows why in the form."""
     item_id = str(form.get("item_id", "")) or None
     raw_finding_id = str(form.get("finding_id", ""))
@@ -82,12 +128,26 @@ def create_photo(request: Request, audit: ConductAuditDep, session: SessionDep, 
     content = upload.file.read(max_bytes + 1) if isinstance(upload, UploadFile) else b""
     try:
         check_fields(PhotoIn, {"caption": form.get("caption", "")})  # the API's limit
-        photos.add_photo(session=session, actor=user, audit=audit, item_id=item_id, finding_id=finding_id, content=content, caption=str(form.get("caption", "")),
-                         confidential=form.get("confidential") == "true",
-                         keep_original=settings.keep_photo_originals, max_bytes=max_bytes)
+        photos.add_photo(
+            session=session,
+            actor=user,
+            audit=audit,
+            item_id=item_id,
+            finding_id=finding_id,
+            content=content,
+            caption=str(form.get("caption", "")),
+            confidential=form.get("confidential") == "true",
+            keep_original=settings.keep_photo_originals,
+            max_bytes=max_bytes,
+        )
     except Invalid as error:
         values = {"item_id": item_id or "", "finding_id": finding_id, "caption": form.get("caption", "")}
-        return render(request, "conduct/_photo_form.html", {"audit": audit, "values": values, "errors": invalid_errors(error)}, status_code=422)
+        return render(
+            request,
+            "conduct/_photo_form.html",
+            {"audit": audit, "values": values, "errors": invalid_errors(error)},
+            status_code=422,
+        )
     return _photo_strip(request, session, user, audit, item_id=item_id, finding_id=finding_id, trigger="photo-saved")
 
 
@@ -98,16 +158,26 @@ def delete_photo(request: Request, audit: ConductAuditDep, photo_id: PathId, ses
     return _photo_strip(request, session, user, audit, item_id=photo.item_id, finding_id=photo.finding_id)
 
 
-def _photo_strip(request, session, user, audit, *, item_id: str | None, finding_id: int | None, trigger: str | None = None):
+def _photo_strip(
+    request, session, user, audit, *, item_id: str | None, finding_id: int | None, trigger: str | None = None
+):
     """After a change: htmx gets the photos of the finding (with a fresh form) or of the item; a browser goes back to it."""
     can = audits.audit_can(session=session, user=user, audit=audit)
     if finding_id is not None:
         entries = photos.list_photos(session=session, actor=user, audit=audit, finding_id=finding_id)
-        place, target, template = f"/audits/{audit.id}/findings#finding-{finding_id}", f"photos-finding-{finding_id}", "findings/_photos.html"
+        place, target, template = (
+            f"/audits/{audit.id}/findings#finding-{finding_id}",
+            f"photos-finding-{finding_id}",
+            "findings/_photos.html",
+        )
         context = {"audit": audit, "finding_id": finding_id, "photos": entries, "can": can}
     else:
         entries = photos.list_photos(session=session, actor=user, audit=audit, item_id=item_id)
-        place, target, template = f"/audits/{audit.id}/conduct#item-{item_id}", f"photos-{item_id}", "conduct/_photos.html"
+        place, target, template = (
+            f"/audits/{audit.id}/conduct#item-{item_id}",
+            f"photos-{item_id}",
+            "conduct/_photos.html",
+        )
         context = {"audit": audit, "photos": entries, "can": can}
     if not is_htmx(request):
         return RedirectResponse(place, status_code=303)

@@ -26,7 +26,14 @@ OFFLINE_PAGE = "/offline"
 def service_worker_source() -> tuple[str, str]:
     """The worker's code with the shell's file list and version (a hash of the app version and every shell file:
     any change to a static file installs a new worker, which replaces the old caches)."""
-    files = sorted({path for pattern in SHELL_PATTERNS for path in STATIC_DIR.glob(pattern) if path.is_file() and path.name != "sw.js"})
+    files = sorted(
+        {
+            path
+            for pattern in SHELL_PATTERNS
+            for path in STATIC_DIR.glob(pattern)
+            if path.is_file() and path.name != "sw.js"
+        }
+    )
     digest = hashlib.sha256(__version__.encode())
     for path in files:
         digest.update(path.relative_to(STATIC_DIR).as_posix().encode())
@@ -41,7 +48,11 @@ def service_worker_source() -> tuple[str, str]:
 def show_service_worker() -> Response:
     """The service worker, for scope `/`; the browser checks it for a new version on every visit."""
     source, version = service_worker_source()
-    return Response(source, media_type="text/javascript", headers={"Service-Worker-Allowed": "/", "Cache-Control": "no-cache", "ETag": f'"{version}"'})
+    return Response(
+        source,
+        media_type="text/javascript",
+        headers={"Service-Worker-Allowed": "/", "Cache-Control": "no-cache", "ETag": f'"{version}"'},
+    )
 
 
 @router.get(OFFLINE_PAGE)

@@ -22,7 +22,15 @@ router = APIRouter()
 
 
 @router.get("/audits/{audit_id}/findings")
-def list_findings(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser, page: PageDep, kind: str | None = None, clause: str | None = None):
+def list_findings(
+    request: Request,
+    audit: AuditDep,
+    session: SessionDep,
+    user: CurrentUser,
+    page: PageDep,
+    kind: str | None = None,
+    clause: str | None = None,
+):
     """The audit's findings, filterable by kind and clause."""
     kind = kind if kind in v.FINDING_KINDS else None
     clause = (clause or "").strip() or None
@@ -31,8 +39,18 @@ def list_findings(request: Request, audit: AuditDep, session: SessionDep, user: 
     structure = audit_structure(session=session, audit_id=audit.id)
     case_ids = {f.id: c.id for f in found if (c := cases.case_for_finding(session=session, finding_id=f.id))}
     finding_photos = photos.photos_by_finding(session=session, actor=user, audit=audit)
-    context = {"audit": audit, "findings": found, "page": shown, "kind": kind, "clause": clause or "", "items": structure.items, "case_ids": case_ids,
-               "finding_photos": finding_photos, "reference": findings.finding_reference, "can": audits.audit_can(session=session, user=user, audit=audit)}
+    context = {
+        "audit": audit,
+        "findings": found,
+        "page": shown,
+        "kind": kind,
+        "clause": clause or "",
+        "items": structure.items,
+        "case_ids": case_ids,
+        "finding_photos": finding_photos,
+        "reference": findings.finding_reference,
+        "can": audits.audit_can(session=session, user=user, audit=audit),
+    }
     return render(request, "findings/_table.html" if is_htmx(request) else "findings/list.html", context)
 
 
@@ -40,34 +58,71 @@ def _form_context(session, user, audit: Audit, values: dict, errors: dict, findi
     structure = audit_structure(session=session, audit_id=audit.id)
     placed = structure.items.get(values.get("item_id") or "")
     kinds = v.finding_kinds_for(audit.audit_type)
-    events = history.audit_history(session=session, actor=user, audit=audit, entity="finding", entity_id=str(finding.id)) if finding else []
-    finding_photos = photos.list_photos(session=session, actor=user, audit=audit, finding_id=finding.id) if finding else []
-    return {"audit": audit, "values": values, "errors": errors, "finding": finding, "placed": placed, "kinds": kinds, "back": back,
-            "events": events, "changes": trail.changes, "photos": finding_photos, "can": audits.audit_can(session=session, user=user, audit=audit)}
+    events = (
+        history.audit_history(session=session, actor=user, audit=audit, entity="finding", entity_id=str(finding.id))
+        if finding
+        else []
+    )
+    finding_photos = (
+        photos.list_photos(session=session, actor=user, audit=audit, finding_id=finding.id) if finding else []
+    )
+    return {
+        "audit": audit,
+        "values": values,
+        "errors": errors,
+        "finding": finding,
+        "placed": placed,
+        "kinds": kinds,
+        "back": back,
+        "events": events,
+        "changes": trail.changes,
+        "photos": finding_photos,
+        "can": audits.audit_can(session=session, user=user, audit=audit),
+    }
 
 
 def _safe_back(audit: Audit, back: str | None) -> str:
     """Only a path inside this audit is a place to go back to."""
-    return back if back and back.startswith(f"/audits/{audit.id}/") and "//" not in back else f"/audits/{audit.id}/findings"
+    return (
+        back
+        if back and back.startswith(f"/audits/{audit.id}/") and "//" not in back
+        else f"/audits/{audit.id}/findings"
+    )
 
 
 @router.get("/audits/{audit_id}/findings/new")
-def new_finding(request: Request, audit: ConductAuditDep, session: SessionDep, user: CurrentUser, item_id: str | None = None, kind: str | None = None, back: str | None = None):
+def new_finding(
+    request: Request,
+    audit: ConductAuditDep,
+    session: SessionDep,
+    user: CurrentUser,
+    item_id: str | None = None,
+    kind: str | None = None,
+    back: str | None = None,
+):
     """The form to raise a finding, prefilled from the item."""
-    draft = findings.draft_finding(session=session, audit=audit, item_id=item_id, kind=kind if kind in v.FINDING_KINDS else None)
+    draft = findings.draft_finding(
+        session=session, audit=audit, item_id=item_id, kind=kind if kind in v.FINDING_KINDS else None
+    )
     values = {**draft, "clauses": " ".join(draft["clauses"])}
-    return render(request, "findings/form.html", _form_context(session, user, audit, values, {}, back=_safe_back(audit, back)))
+    return render(
+        request, "findings/form.html", _form_context(session, user, audit, values, {}, back=_safe_back(audit, back))
+    )
 
 
 def _finding_values(form: dict) -> dict:
-    values = {k: form.get(k) for k in ("item_id", "kind", "requirement", "statement", "evidence") if form.get(k) is not None}
+    values = {
+        k: form.get(k) for k in ("item_id", "kind", "requirement", "statement", "evidence") if form.get(k) is not None
+    }
     values["clauses"] = form.get("clauses", "").replace(",", " ").split()
     values["tags"] = {name: form.get(f"tags_{name}", []) for name in ("bek1406", "hazards", "actors")}
     return values
 
 
 @router.post("/audits/{audit_id}/findings")
-def create_finding(request: Request, audit: ConductAuditDep, session: SessionDep, user: CurrentUser, submitted: FormDep):
+def create_finding(
+    request: Request, audit: ConductAuditDep, session: SessionDep, user: CurrentUser, submitted: FormDep
+):
     """Raise a finding from the form."""
     form = form_fields(submitted, lists=("tags_bek1406", "tags_hazards", "tags_actors"))
     back = _safe_back(audit, form.pop("back", None))
@@ -81,18 +136,34 @@ def create_finding(request: Request, audit: ConductAuditDep, session: SessionDep
             path, _, fragment = back.partition("#")
             target = f"{path}{'&' if '?' in path else '?'}saved={quote(findings.finding_reference(finding))}"
             return RedirectResponse(target + (f"#{fragment}" if fragment else ""), status_code=303)
-    return render(request, "findings/form.html", _form_context(session, user, audit, {**form, "tags": _finding_values(form)["tags"]}, errors, back=back), status_code=422)
+    return render(
+        request,
+        "findings/form.html",
+        _form_context(session, user, audit, {**form, "tags": _finding_values(form)["tags"]}, errors, back=back),
+        status_code=422,
+    )
 
 
 @router.get("/audits/{audit_id}/findings/{finding_id}/edit")
 def edit_finding(request: Request, audit: ConductAuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser):
     """The form to change a finding, with its history."""
     values = {**finding.model_dump(), "clauses": " ".join(finding.clauses)}
-    return render(request, "findings/form.html", _form_context(session, user, audit, values, {}, finding, back=f"/audits/{audit.id}/findings"))
+    return render(
+        request,
+        "findings/form.html",
+        _form_context(session, user, audit, values, {}, finding, back=f"/audits/{audit.id}/findings"),
+    )
 
 
 @router.post("/audits/{audit_id}/findings/{finding_id}")
-def update_finding(request: Request, audit: ConductAuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser, submitted: FormDep):
+def update_finding(
+    request: Request,
+    audit: ConductAuditDep,
+    finding: FindingDep,
+    session: SessionDep,
+    user: CurrentUser,
+    submitted: FormDep,
+):
     """Save a changed finding."""
     form = form_fields(submitted, lists=("tags_bek1406", "tags_hazards", "tags_actors"))
     form.pop("back", None)
@@ -104,7 +175,12 @@ def update_finding(request: Request, audit: ConductAuditDep, finding: FindingDep
             errors = invalid_errors(error)
         else:
             return RedirectResponse(f"/audits/{audit.id}/findings", status_code=303)
-    return render(request, "findings/form.html", _form_context(session, user, audit, {**form, "tags": _finding_values(form)["tags"]}, errors, finding), status_code=422)
+    return render(
+        request,
+        "findings/form.html",
+        _form_context(session, user, audit, {**form, "tags": _finding_values(form)["tags"]}, errors, finding),
+        status_code=422,
+    )
 
 
 @router.post("/audits/{audit_id}/findings/{finding_id}/delete")

@@ -104,7 +104,9 @@ def check_fields(schema: type[BaseModel], data: dict) -> None:
 @functools.cache
 def _field_type(schema: type[BaseModel], name: str) -> TypeAdapter:
     field = schema.model_fields[name]
-    return TypeAdapter(Annotated[field.annotation, *field.metadata]) if field.metadata else TypeAdapter(field.annotation)
+    return (
+        TypeAdapter(Annotated[field.annotation, *field.metadata]) if field.metadata else TypeAdapter(field.annotation)
+    )
 
 
 def invalid_errors(error: Invalid) -> dict[str, str]:

@@ -15,4 +15,6 @@ router = APIRouter()
 def show_history(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser):
     """Every change to the audit, newest first."""
     events = history.audit_history(session=session, actor=user, audit=audit)
-    return render(request, "audits/history.html", {"audit": audit, "events": list(reversed(events)), "changes": trail.changes})
+    return render(
+        request, "audits/history.html", {"audit": audit, "events": list(reversed(events)), "changes": trail.changes}
+    )

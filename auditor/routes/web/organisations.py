@@ -19,8 +19,17 @@ router = APIRouter()
 def _list_context(session, user, page: PageRequest = PageRequest(), **extra) -> dict:
     found = organisations.list_organisations(session=session, actor=user, page=page)
     sites = {o.id: organisations.sites_of(session=session, organisation_id=o.id) for o in found.items}
-    return {"organisations": found.items, "page": found, "sites": sites, "values": {}, "errors": {}, "site_errors": {},
-            "can_manage": access.anywhere(user, Organisation, access.Can.MANAGE), "can_plan": access.anywhere(user, Organisation, access.Can.PLAN_AUDITS), **extra}
+    return {
+        "organisations": found.items,
+        "page": found,
+        "sites": sites,
+        "values": {},
+        "errors": {},
+        "site_errors": {},
+        "can_manage": access.anywhere(user, Organisation, access.Can.MANAGE),
+        "can_plan": access.anywhere(user, Organisation, access.Can.PLAN_AUDITS),
+        **extra,
+    }
 
 
 @router.get("/organisations")
@@ -35,18 +44,30 @@ def create_organisation(request: Request, session: SessionDep, user: Organisatio
     form = form_fields(submitted)
     data, errors = parse(OrganisationIn, form)
     if data is None:
-        return render(request, "organisations/list.html", _list_context(session, user, values=form, errors=errors), status_code=422)
+        return render(
+            request,
+            "organisations/list.html",
+            _list_context(session, user, values=form, errors=errors),
+            status_code=422,
+        )
     organisation = organisations.create_organisation(session=session, actor=user, data=data)
     return RedirectResponse(f"/organisations#organisation-{organisation.id}", status_code=303)
 
 
 @router.post("/organisations/{organisation_id}/sites")
-def create_site(request: Request, organisation_id: PathId, session: SessionDep, user: OrganisationManager, submitted: FormDep):
+def create_site(
+    request: Request, organisation_id: PathId, session: SessionDep, user: OrganisationManager, submitted: FormDep
+):
     """Add a site or production unit."""
     organisation = organisations.get_organisation(session=session, actor=user, organisation_id=organisation_id)
     form = form_fields(submitted)
     data, errors = parse(SiteIn, form)
     if data is None:
-        return render(request, "organisations/list.html", _list_context(session, user, site_errors={organisation.id: errors}), status_code=422)
+        return render(
+            request,
+            "organisations/list.html",
+            _list_context(session, user, site_errors={organisation.id: errors}),
+            status_code=422,
+        )
     organisations.add_site(session=session, actor=user, organisation=organisation, data=data)
     return RedirectResponse(f"/organisations#organisation-{organisation.id}", status_code=303)

@@ -24,14 +24,23 @@ from auditor.templating import render
 
 router = APIRouter()
 
-TEXT_FIELDS = ("report_version", "summary", "conclusion", "plan_deviations", "auditee_representative", "significant_problems")
+TEXT_FIELDS = (
+    "report_version",
+    "summary",
+    "conclusion",
+    "plan_deviations",
+    "auditee_representative",
+    "significant_problems",
+)
 
 # ?notice=... after a redirect: only these fixed messages, never text from the URL.
 NOTICES = {
     "saved": N_("The report details are saved. The Word reports you download from now on include them."),
     "uploaded": N_("The template was checked with sample values and is now in use for its scope."),
-    "deleted": N_("The template is deleted. Reports use the one uploaded before it for the same scope again; "
-                  "if there is none, the provider's template or the starter template."),
+    "deleted": N_(
+        "The template is deleted. Reports use the one uploaded before it for the same scope again; "
+        "if there is none, the provider's template or the starter template."
+    ),
 }
 
 
@@ -41,6 +50,7 @@ def _notice(request: Request) -> str | None:
 
 
 # An audit's report
+
 
 @dataclass(frozen=True)
 class Download:
@@ -52,10 +62,20 @@ class Download:
 
 
 def _downloads(session, audit: Audit) -> list[tuple[str, list[Download]]]:
-    return [(kind.value, [Download(language.value, f"/audits/{audit.id}/reports/{kind.value}.docx?lang={language.value}",
-                                   reports.template_in_use(session=session, audit=audit, kind=kind.value, lang=language.value))
-                          for language in v.LANGUAGES])
-            for kind in v.REPORT_KINDS]
+    return [
+        (
+            kind.value,
+            [
+                Download(
+                    language.value,
+                    f"/audits/{audit.id}/reports/{kind.value}.docx?lang={language.value}",
+                    reports.template_in_use(session=session, audit=audit, kind=kind.value, lang=language.value),
+                )
+                for language in v.LANGUAGES
+            ],
+        )
+        for kind in v.REPORT_KINDS
+    ]
 
 
 def _stored_values(audit: Audit) -> dict:
@@ -65,7 +85,9 @@ def _stored_values(audit: Audit) -> dict:
     return values
 
 
-def _report_context(request: Request, session, user: User, audit: Audit, values: dict | None = None, errors: dict | None = None) -> dict:
+def _report_context(
+    request: Request, session, user: User, audit: Audit, values: dict | None = None, errors: dict | None = None
+) -> dict:
     team = audits.audit_team(session=session, audit=audit)
     return {
         "audit": audit,
@@ -88,7 +110,9 @@ def show_report(request: Request, audit: AuditDep, session: SessionDep, user: Cu
 
 
 @router.get("/audits/{audit_id}/reports/{kind}.docx")
-def download_report(audit: AuditDep, kind: ReportKind, session: SessionDep, settings: SettingsDep, lang: Language | None = None):
+def download_report(
+    audit: AuditDep, kind: ReportKind, session: SessionDep, settings: SettingsDep, lang: Language | None = None
+):
     """A report as a Word file; if it cannot be made, the reason is shown as a page (the API's answer is JSON)."""
     return report_download(kind, audit, session, settings, lang)
 
@@ -102,11 +126,14 @@ def save_report_details(request: Request, audit: PlanAuditDep, session: SessionD
     material_hours = values["material_hours"] = str(form.get("material_hours", "")).strip()
     if audit.audit_type in v.CERTIFICATION_AUDIT_TYPES:  # the only audits the form asks for a recommendation
         values["recommendation"] = str(form.get("recommendation", ""))
-    data, errors = parse(ReportDetails, {
-        **values,
-        "bek1407_auditor_id": values["bek1407_auditor_id"] or 0,
-        "material_hours": material_hours.replace(",", ".") or None,  # Danish decimal comma
-    })
+    data, errors = parse(
+        ReportDetails,
+        {
+            **values,
+            "bek1407_auditor_id": values["bek1407_auditor_id"] or 0,
+            "material_hours": material_hours.replace(",", ".") or None,  # Danish decimal comma
+        },
+    )
     if data is not None:
         try:
             audits.update_report_details(session=session, actor=user, audit=audit, data=data)
@@ -115,10 +142,13 @@ def save_report_details(request: Request, audit: PlanAuditDep, session: SessionD
             errors = invalid_errors(error)
         else:
             return RedirectResponse(f"/audits/{audit.id}/report?notice=saved#details", status_code=303)
-    return render(request, "audits/report.html", _report_context(request, session, user, audit, values, errors), status_code=422)
+    return render(
+        request, "audits/report.html", _report_context(request, session, user, audit, values, errors), status_code=422
+    )
 
 
 # Report templates
+
 
 @dataclass(frozen=True)
 class TemplateRow:
@@ -131,27 +161,55 @@ class TemplateRow:
 # How a template marks its variables (docxtpl); the examples are tags, only the explanations are translated.
 TAG_HELP = (
     ("{{ audit.title }}", N_("A value: the variable's name between double braces.")),
-    ("{%p for finding in findings %} … {%p endfor %}",
-     N_("Repeat paragraphs: the paragraphs between the two tags are written once for each element of a list. "
-        "Each tag stands in a paragraph of its own; use the same for if and endif.")),
-    ("{%tr for item in section.items %} … {%tr endfor %}",
-     N_("Repeat table rows: put each tag in a row of its own; the rows between them are written once for each element.")),
-    ("{% cellbg finding.fill %}", N_("Shade the table cell the tag stands in with a colour, e.g. the colour of a verdict or a finding.")),
-    ("{{ photo.image }}", N_("A picture: a photo (inside a loop over a list of photos) or a chart, written where the tag stands.")),
+    (
+        "{%p for finding in findings %} … {%p endfor %}",
+        N_(
+            "Repeat paragraphs: the paragraphs between the two tags are written once for each element of a list. "
+            "Each tag stands in a paragraph of its own; use the same for if and endif."
+        ),
+    ),
+    (
+        "{%tr for item in section.items %} … {%tr endfor %}",
+        N_(
+            "Repeat table rows: put each tag in a row of its own; the rows between them are written once for each element."
+        ),
+    ),
+    (
+        "{% cellbg finding.fill %}",
+        N_("Shade the table cell the tag stands in with a colour, e.g. the colour of a verdict or a finding."),
+    ),
+    (
+        "{{ photo.image }}",
+        N_("A picture: a photo (inside a loop over a list of photos) or a chart, written where the tag stands."),
+    ),
 )
 
 
-def _templates_context(request: Request, session, user: User, values: dict | None = None, errors: dict | None = None) -> dict:
+def _templates_context(
+    request: Request, session, user: User, values: dict | None = None, errors: dict | None = None
+) -> dict:
     rows = reports.visible_templates(session=session, actor=user)
     used = reports.in_use(rows)
     visible = organisations.list_organisations(session=session, actor=user).items
     names = {organisation.id: organisation.name for organisation in visible}
     managed = set(session.exec(select(ReportTemplate.id).where(access.where(user, ReportTemplate, access.Can.MANAGE))))
     return {
-        "templates": [TemplateRow(row, names.get(row.organisation_id) if row.organisation_id else None, row.id in used, row.id in managed) for row in rows],
-        "may_upload_for_provider": access.allows_in(session=session, user=user, can=access.Can.MANAGE_TEMPLATES, organisation_id=None),
-        "organisations": list(session.exec(select(Organisation).where(access.where(user, Organisation, access.Can.MANAGE_TEMPLATES))
-                                           .order_by(Organisation.name, Organisation.id))),
+        "templates": [
+            TemplateRow(
+                row, names.get(row.organisation_id) if row.organisation_id else None, row.id in used, row.id in managed
+            )
+            for row in rows
+        ],
+        "may_upload_for_provider": access.allows_in(
+            session=session, user=user, can=access.Can.MANAGE_TEMPLATES, organisation_id=None
+        ),
+        "organisations": list(
+            session.exec(
+                select(Organisation)
+                .where(access.where(user, Organisation, access.Can.MANAGE_TEMPLATES))
+                .order_by(Organisation.name, Organisation.id)
+            )
+        ),
         "variables": [(name, gettext(description)) for name, description in VARIABLES.items()],
         "tag_help": [(example, gettext(explanation)) for example, explanation in TAG_HELP],
         "max_mb": MAX_TEMPLATE_BYTES // (1024 * 1024),

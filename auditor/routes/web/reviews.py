@@ -33,27 +33,45 @@ router = APIRouter()
 
 def _list_context(session, user: User, values: dict, errors: dict, page: PageRequest = PageRequest()) -> dict:
     found = reviews.list_reviews(session=session, actor=user, page=page)
-    return {"summaries": found.items, "page": found, "organisations": reviews.reviewable_organisations(session=session, actor=user),
-            "can_create": access.anywhere(user, Organisation, access.Can.COMPILE_REVIEWS), "values": values, "errors": errors}
+    return {
+        "summaries": found.items,
+        "page": found,
+        "organisations": reviews.reviewable_organisations(session=session, actor=user),
+        "can_create": access.anywhere(user, Organisation, access.Can.COMPILE_REVIEWS),
+        "values": values,
+        "errors": errors,
+    }
 
 
 @router.get("/management-reviews")
 def list_reviews(request: Request, session: SessionDep, user: CurrentUser, page: PageDep):
     """The management reviews you may see, and the form to compile one (last calendar year by default)."""
     year = date.today().year - 1
-    values = {"organisation_id": user.organisation_id, "period_start": date(year, 1, 1).isoformat(), "period_end": date(year, 12, 31).isoformat()}
+    values = {
+        "organisation_id": user.organisation_id,
+        "period_start": date(year, 1, 1).isoformat(),
+        "period_end": date(year, 12, 31).isoformat(),
+    }
     return render(request, "reviews/list.html", _list_context(session, user, values, {}, page))
 
 
 @router.post("/management-reviews")
-def create_review(request: Request, session: SessionDep, user: ReviewCreator, settings: SettingsDep, submitted: FormDep):
+def create_review(
+    request: Request, session: SessionDep, user: ReviewCreator, settings: SettingsDep, submitted: FormDep
+):
     """Compile a management review from the form."""
     form = form_fields(submitted)
     data, errors = parse(ReviewIn, form)
     if data is not None:
         try:
-            review = reviews.create_review(session=session, actor=user, organisation_id=data.organisation_id, period_start=data.period_start,
-                                           period_end=data.period_end, policy=settings.deadline_policy)
+            review = reviews.create_review(
+                session=session,
+                actor=user,
+                organisation_id=data.organisation_id,
+                period_start=data.period_start,
+                period_end=data.period_end,
+                policy=settings.deadline_policy,
+            )
         except Invalid as error:
             session.rollback()
             errors = invalid_errors(error)
@@ -63,8 +81,15 @@ def create_review(request: Request, session: SessionDep, user: ReviewCreator, se
 
 
 def _show_context(session, user: User, review: ManagementReview, **extra) -> dict:
-    return {"review": review, "report": build_review_report_context(session=session, review=review, lang=get_locale()),
-            "can_manage": access.allows(session=session, user=user, record=review, can=access.Can.MANAGE), "decision_values": {}, "decision_errors": {}, "saved": None, **extra}
+    return {
+        "review": review,
+        "report": build_review_report_context(session=session, review=review, lang=get_locale()),
+        "can_manage": access.allows(session=session, user=user, record=review, can=access.Can.MANAGE),
+        "decision_values": {},
+        "decision_errors": {},
+        "saved": None,
+        **extra,
+    }
 
 
 @router.get("/management-reviews/{review_id}")
@@ -95,7 +120,9 @@ def recompile_review(review: ManagedReviewDep, session: SessionDep, user: Curren
 
 
 @router.post("/management-reviews/{review_id}/decisions")
-def add_decision(request: Request, review: ManagedReviewDep, session: SessionDep, user: CurrentUser, submitted: FormDep):
+def add_decision(
+    request: Request, review: ManagedReviewDep, session: SessionDep, user: CurrentUser, submitted: FormDep
+):
     """Record a decision; one that needs action opens a case."""
     form = form_fields(submitted)
     values = {"text": form.get("text", ""), "needs_action": bool(form.get("needs_action"))}
@@ -106,4 +133,6 @@ def add_decision(request: Request, review: ManagedReviewDep, session: SessionDep
             return render(request, "reviews/_decisions.html", _show_context(session, user, review))
         return RedirectResponse(f"/management-reviews/{review.id}#decisions", status_code=303)
     context = _show_context(session, user, review, decision_values=values, decision_errors=errors)
-    return render(request, "reviews/_decisions.html" if is_htmx(request) else "reviews/show.html", context, status_code=422)
+    return render(
+        request, "reviews/_decisions.html" if is_htmx(request) else "reviews/show.html", context, status_code=422
+    )

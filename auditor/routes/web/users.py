@@ -18,9 +18,18 @@ router = APIRouter()
 
 def _list_context(session, user, page: PageRequest = PageRequest(), **extra) -> dict:
     found = accounts.list_users(session=session, actor=user, page=page)
-    return {"users": found.items, "page": found, "organisations": organisations.list_organisations(session=session, actor=user).items,
-            "may_add_provider_staff": access.allows_in(session=session, user=user, can=access.Can.MANAGE_USERS, organisation_id=None),
-            "values": {}, "errors": {}, "shown_once": None, **extra}
+    return {
+        "users": found.items,
+        "page": found,
+        "organisations": organisations.list_organisations(session=session, actor=user).items,
+        "may_add_provider_staff": access.allows_in(
+            session=session, user=user, can=access.Can.MANAGE_USERS, organisation_id=None
+        ),
+        "values": {},
+        "errors": {},
+        "shown_once": None,
+        **extra,
+    }
 
 
 @router.get("/users")
@@ -38,11 +47,22 @@ def create_user(request: Request, session: SessionDep, user: UserManager, submit
         organisation_id = user.organisation_id
     try:
         check_fields(UserIn, form)
-        created, password = accounts.create_user(session=session, actor=user, email=str(form.get("email", "")), name=str(form.get("name", "")),
-                                                 role=str(form.get("role", "")), organisation_id=organisation_id)
+        created, password = accounts.create_user(
+            session=session,
+            actor=user,
+            email=str(form.get("email", "")),
+            name=str(form.get("name", "")),
+            role=str(form.get("role", "")),
+            organisation_id=organisation_id,
+        )
     except Invalid as error:
         session.rollback()
-        return render(request, "users/list.html", _list_context(session, user, values=form, errors=invalid_errors(error)), status_code=422)
+        return render(
+            request,
+            "users/list.html",
+            _list_context(session, user, values=form, errors=invalid_errors(error)),
+            status_code=422,
+        )
     return render(request, "users/list.html", _list_context(session, user, shown_once=(created, password)))
 
 
@@ -60,11 +80,22 @@ def update_user(request: Request, user_id: PathId, session: SessionDep, user: Us
     form = form_fields(submitted)
     try:
         check_fields(UserIn, form)
-        accounts.update_user(session=session, actor=user, user=target, role=str(form.get("role", target.role)), name=str(form.get("name", "")),
-                             is_active=form.get("is_active") == "on")
+        accounts.update_user(
+            session=session,
+            actor=user,
+            user=target,
+            role=str(form.get("role", target.role)),
+            name=str(form.get("name", "")),
+            is_active=form.get("is_active") == "on",
+        )
     except Invalid as error:
         session.rollback()
-        return render(request, "users/edit.html", {"target": target, "errors": invalid_errors(error), "shown_once": None}, status_code=422)
+        return render(
+            request,
+            "users/edit.html",
+            {"target": target, "errors": invalid_errors(error), "shown_once": None},
+            status_code=422,
+        )
     return RedirectResponse("/users", status_code=303)
 
 
