@@ -40,7 +40,7 @@ def detached_copy(row: RowT) -> RowT:
     """A copy of a row's column values, bound to no session: what is still shown after a rollback (which expires the
     row itself). Read through the attributes, so an expired row is read again first."""
     return type(row).model_validate(
-        {name: getattr(row, name) for name in (column.key for column in row.__table__.columns)}
+        {name: getattr(row, name) for name in (column.key for column in row.__table__.columns)}  # type: ignore[attr-defined]
     )
 
 

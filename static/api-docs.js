@@ -1,3 +1,4 @@
+/* global SwaggerUIBundle -- the vendored Swagger UI bundle, loaded before this file */
 // Starts Swagger UI (static/vendor/swagger-ui-bundle-*.js) on /docs, from a file of our own, so the page's
 // Content-Security-Policy needs no inline script and nothing is loaded from another site.
 window.addEventListener("DOMContentLoaded", () => {

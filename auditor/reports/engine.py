@@ -93,7 +93,7 @@ class _BudgetedTemplate(Template):
         """Template.render, written piece by piece so that the budget stops a runaway loop as it writes."""
         parts = []
         for part in self.generate(*args, **kwargs):
-            self.environment.spend(chars=len(part))
+            self.environment.spend(chars=len(part))  # type: ignore[attr-defined]  # our Environment subclass
             parts.append(part)
         return "".join(parts)
 

@@ -87,16 +87,16 @@ def is_installation_admin(user: User) -> bool:
 
 
 def _any(*conditions: Condition) -> Condition:
-    rest = [c for c in conditions if c is not False]
-    if any(c is True for c in rest):
+    if any(c is True for c in conditions):
         return True
+    rest = [c for c in conditions if not isinstance(c, bool)]
     return False if not rest else rest[0] if len(rest) == 1 else or_(*rest)
 
 
 def _all(*conditions: Condition) -> Condition:
-    rest = [c for c in conditions if c is not True]
-    if any(c is False for c in rest):
+    if any(c is False for c in conditions):
         return False
+    rest = [c for c in conditions if not isinstance(c, bool)]
     return True if not rest else rest[0] if len(rest) == 1 else and_(*rest)
 
 
@@ -140,13 +140,14 @@ def _audit_view(user: User) -> Condition:
 
 def _audit_plan(user: User) -> Condition:
     return is_installation_admin(user) or _any(
-        _own_organisation(user, Audit.organisation_id, {v.Role.ADMIN}), _on_team(user, Audit.id, v.TeamRole.LEAD)
+        _own_organisation(user, Audit.organisation_id, frozenset({v.Role.ADMIN})),
+        _on_team(user, Audit.id, v.TeamRole.LEAD),
     )
 
 
 def _audit_conduct(user: User) -> Condition:
     return is_installation_admin(user) or _any(
-        _own_organisation(user, Audit.organisation_id, {v.Role.ADMIN}), _on_team(user, Audit.id)
+        _own_organisation(user, Audit.organisation_id, frozenset({v.Role.ADMIN})), _on_team(user, Audit.id)
     )
 
 

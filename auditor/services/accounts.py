@@ -345,8 +345,7 @@ def create_token(*, session: Session, user: User, name: str = "API") -> tuple[Ap
 
 def user_for_token(*, session: Session, token: str) -> User:
     found = session.execute(_TOKEN_AND_OWNER, {"token_hash": hash_token(token)}).first()
-    row, user = found or (None, None)
-    if row is None or row.revoked_at is not None or not user.is_active:
+    if found is None or found[0].revoked_at is not None or not found[1].is_active:
         raise Unauthenticated(N_("This API token is not valid."))
     row, user = found
     now = utcnow()

@@ -169,6 +169,7 @@ def publish(*, engine: Engine, files: Library, reload: bool, command: str) -> Ou
         except (IntegrityError, OperationalError):
             if attempt == 3:
                 raise
+    raise AssertionError("not reached: the third attempt returns or raises")
 
 
 def publish_at_start(*, engine: Engine, paths: list[Path]) -> Outcome:

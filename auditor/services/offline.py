@@ -18,7 +18,7 @@ class OfflineCopy:
     permissions: frozenset[access.Can]
     checklists: list[Checklist]  # frozen when the audit was planned
     answers: list[Response]
-    editors: dict[int, str]  # who saved the answers, by user id
+    editors: dict[int | None, str]  # who saved the answers, by user id
     evidence: list[Evidence]  # what the user may see
     findings: list[Finding]
     photos: list[Photo]  # what the user may see, on items and findings
@@ -26,7 +26,7 @@ class OfflineCopy:
 
 def offline_copy(*, session: Session, actor: User, audit: Audit) -> OfflineCopy:
     """The audit as the actor may see it, for their tablet: only the audit team keeps one (access.Can.WORK_OFFLINE)."""
-    access.require(session=session, user=actor, audit=audit, can=access.Can.WORK_OFFLINE)
+    access.require_audit(session=session, user=actor, audit=audit, can=access.Can.WORK_OFFLINE)
     answers = responses.list_responses(session=session, audit=audit)
     return OfflineCopy(
         audit=audit,

@@ -118,10 +118,10 @@ def blank_response(*, audit: Audit, item_id: str) -> Response:
     return Response(audit_id=audit.id, item_id=item_id, version=0, updated_at=None)
 
 
-def editor_names(*, session: Session, answers: list[Response], actor: User | None = None) -> dict[int, str]:
+def editor_names(*, session: Session, answers: list[Response], actor: User | None = None) -> dict[int | None, str]:
     """The display name (never the e-mail) of whoever saved each answer last, by user id; the actor's own saves need
     no query."""
-    known = {actor.id: actor.name} if actor is not None else {}
+    known: dict[int | None, str] = {actor.id: actor.name} if actor is not None else {}
     wanted = {a.updated_by_id for a in answers if a.updated_by_id is not None} - known.keys()
     if wanted:
         known.update(session.exec(select(User.id, User.name).where(User.id.in_(wanted))).all())

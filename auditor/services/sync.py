@@ -40,7 +40,7 @@ def earlier(
         raise ClientIdTaken(
             N_("This change's id was already used by another user or in another audit. Nothing was saved.")
         )
-    metrics.record_sync(entity=model.__tablename__, replay=True)
+    metrics.record_sync(entity=str(model.__tablename__), replay=True)
     return row
 
 
@@ -60,5 +60,5 @@ def insert(*, session: Session, row: Row, actor: User, audit: Audit) -> Row:
         if winner is None:  # refused for another reason
             raise
         return winner
-    metrics.record_sync(entity=type(row).__tablename__, replay=False)
+    metrics.record_sync(entity=str(type(row).__tablename__), replay=False)
     return row

@@ -23,11 +23,10 @@ router = APIRouter(tags=["field mode"])
 
 @router.get(
     "/audits/{audit_id}/offline",
+    response_model=OfflineCopyOut,
     responses={304: {"description": "Nothing changed since the `version` sent in If-None-Match"}},
 )
-def show_offline_copy(
-    request: Request, audit: OfflineAuditDep, session: SessionDep, user: CurrentUser
-) -> OfflineCopyOut:
+def show_offline_copy(request: Request, audit: OfflineAuditDep, session: SessionDep, user: CurrentUser) -> Response:
     """Everything conducting the audit needs, in one document, for the audit team: its facts, frozen checklists (both
     languages), the verdicts and other choices, every answer (with version and who saved it), the evidence, findings
     and photos you may see. Its `version` is also the ETag: send it as If-None-Match and get 304 if nothing changed."""

@@ -6,6 +6,7 @@ from datetime import date
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
+from pydantic import BaseModel
 from sqlmodel import select
 from starlette.datastructures import UploadFile
 
@@ -166,7 +167,7 @@ def show_case(request: Request, case: CaseDep, session: SessionDep, user: Curren
 
 
 # Each step's form has the fields of the API's body for the same step.
-STEP_SCHEMAS = {
+STEP_SCHEMAS: dict[str, type[BaseModel]] = {
     "correction": CorrectionIn,
     "root_cause": RootCauseIn,
     "add_action": ActionIn,

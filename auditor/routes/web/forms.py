@@ -105,7 +105,9 @@ def check_fields(schema: type[BaseModel], data: dict) -> None:
 def _field_type(schema: type[BaseModel], name: str) -> TypeAdapter:
     field = schema.model_fields[name]
     return (
-        TypeAdapter(Annotated[field.annotation, *field.metadata]) if field.metadata else TypeAdapter(field.annotation)
+        TypeAdapter(Annotated[field.annotation, *field.metadata])  # type: ignore[arg-type]  # a field's annotation is a type form
+        if field.metadata
+        else TypeAdapter(field.annotation)  # type: ignore[arg-type]
     )
 
 
