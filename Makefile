@@ -71,8 +71,9 @@ $(VENV)/bin/uv:  # uv as locked, even when the lock is behind pyproject.toml (wh
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --require-hashes -r requirements/dev.txt
 
-## Pin every dependency anew after a change in pyproject.toml (ARGS=--upgrade, or --upgrade-package NAME, to move on)
 UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --no-header --quiet $(ARGS)
+
+## Pin every dependency anew after a change in pyproject.toml (ARGS=--upgrade, or --upgrade-package NAME, to move on)
 lock: $(VENV)/bin/uv
 	$(UV_COMPILE) --extra test --extra lint -o requirements/dev.txt
 	$(UV_COMPILE) --constraint requirements/dev.txt -o requirements/app.txt

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from anyio import to_thread
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
@@ -19,6 +19,7 @@ from auditor import __version__
 from auditor.checklists import Library
 from auditor.config import Settings
 from auditor.db import reading, schema_problem
+from auditor.deps import refuse_unstorable_query
 from auditor.logs import configure_logging
 from auditor.metrics import watch_pool, worker_exiting
 from auditor.middleware import RequestMiddleware
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, *, engine=None, library: Librar
         docs_url=None,  # /docs is served from our own files (routes/operations.py)
         swagger_ui_oauth2_redirect_url=None,
         openapi_url="/openapi.json",
+        dependencies=[Depends(refuse_unstorable_query)],
         redoc_url=None,
         lifespan=lifespan,
     )

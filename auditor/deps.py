@@ -15,7 +15,7 @@ from sqlmodel import Session
 from auditor.checklists import Library
 from auditor.config import Settings
 from auditor.db import abandon, finish
-from auditor.errors import Forbidden, PasswordChangeRequired, Unauthenticated
+from auditor.errors import Forbidden, Invalid, PasswordChangeRequired, Unauthenticated
 from auditor.i18n import N_
 from auditor.models import Audit, Case, Finding, ManagementReview, Organisation, User, detached_copy
 from auditor.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest
@@ -23,6 +23,7 @@ from auditor.schemas import MAX_ID
 from auditor.security import SAFE_METHODS, SESSION_COOKIE, check_csrf, submitted_csrf_token
 from auditor.services import access, accounts, audits, cases, findings, reviews
 from auditor.services.library import published_library
+from auditor.text import CONTROL_CHARACTER, storable
 
 # Every row id in a path: a positive number a database column can hold (PostgreSQL's integer; SQLite's is wider).
 # Any other value names nothing, so it is 404, like an id that does not exist (routes/errors.py), never a 500.
@@ -61,7 +62,17 @@ async def request_transaction(
     except BaseException:
         await run_in_threadpool(abandon, session, before_rollback=lambda: _keep_user(request))
         raise
-    await run_in_threadpool(finish, session)
+    await run_in_threadpool(_commit, request, session)
+
+
+def _commit(request: Request, session: Session) -> None:
+    """db.finish; a commit that fails is rolled back (db.abandon) as a failing handler is, so the connection goes back
+    to the pool with no transaction left open, and the error is answered."""
+    try:
+        finish(session)
+    except BaseException:
+        abandon(session, before_rollback=lambda: _keep_user(request))
+        raise
 
 
 def _keep_user(request: Request) -> None:
@@ -72,6 +83,13 @@ def _keep_user(request: Request) -> None:
             request.state.user = detached_copy(user)
         except SQLAlchemyError:  # the row could not be read again (the database failed): a page without the user's menu
             request.state.user = None
+
+
+async def refuse_unstorable_query(request: Request) -> None:
+    """Every route's query parameters obey the text rule of the bodies (auditor/text.py): a NUL or another control
+    character is a 422, never a 500 from a database that cannot compare it. Async: a string check, no I/O."""
+    if any(not storable(value) for _, value in request.query_params.multi_items()):
+        raise Invalid(CONTROL_CHARACTER)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -209,7 +227,7 @@ def audit_at_work_loader(can: access.Can):
     order (a refusal comes before the body is validated)."""
     get_audit_or_404 = audit_loader(can)
 
-    def get_audit_at_work(audit_id: int, request: Request, session: SessionDep, csrf: SubmittedCsrf) -> AuditAtWork:
+    def get_audit_at_work(audit_id: PathId, request: Request, session: SessionDep, csrf: SubmittedCsrf) -> AuditAtWork:
         user = get_current_user(request, session, csrf)
         return AuditAtWork(session, user, get_audit_or_404(audit_id, session, user))
 

@@ -38,9 +38,10 @@ RowT = TypeVar("RowT", bound=SQLModel)
 
 def detached_copy(row: RowT) -> RowT:
     """A copy of a row's column values, bound to no session: what is still shown after a rollback (which expires the
-    row itself). Read through the attributes, so an expired row is read again first."""
-    return type(row).model_validate(
-        {name: getattr(row, name) for name in (column.key for column in row.__table__.columns)}  # type: ignore[attr-defined]
+    row itself). Read through the attributes, so an expired row is read again first. Built, not validated: the values
+    are copied as they are, so a row not stored yet (a blank answer, version 0, without id or time) is copied too."""
+    return type(row)(
+        **{name: getattr(row, name) for name in (column.key for column in row.__table__.columns)}  # type: ignore[attr-defined]
     )
 
 

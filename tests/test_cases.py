@@ -103,7 +103,12 @@ def test_the_whole_chain_with_its_refusals(chain, session):
     unsaid = post(
         qm,
         f"{path}/actions",
-        {"description": "Kursus", "owner_id": owner.id, "due_date": due, "prevention_level": "secondary"},
+        {
+            "description": "Kursus",
+            "owner_id": owner.id,
+            "due_date": due,
+            "prevention_level": "secondary",
+        },
     )
     assert unsaid.status_code == 422 and "scope" in unsaid.text
     page = qm.get(f"/cases/{finding['case_id']}").text
@@ -657,6 +662,7 @@ def board_cases(session, make_organisation, admin):
             owner_id=admin.id,
             due_date=date(2027, 5, 1),
             prevention_level="primary",
+            scope="collective",
         )
     )
     session.add(
@@ -666,6 +672,7 @@ def board_cases(session, make_organisation, admin):
             owner_id=admin.id,
             due_date=date(2026, 2, 1),
             prevention_level="primary",
+            scope="collective",
         )
     )
     session.flush()
@@ -762,6 +769,7 @@ def test_the_board_names_only_owners_of_cases_you_may_see(chain, make_user, logi
             "owner_id": owner.id,
             "due_date": (date.today() + timedelta(days=9)).isoformat(),
             "prevention_level": "primary",
+            "scope": "collective",
         },
     )
     assert "Driftschef" in people["lead"].get("/cases").text
@@ -789,6 +797,7 @@ def test_the_case_page_offers_each_owner_only_their_own_actions(chain, make_user
                 "owner_id": who.id,
                 "due_date": due,
                 "prevention_level": "primary",
+                "scope": "collective",
             },
         )
     post(qm, f"{path}/submit")

@@ -172,14 +172,14 @@ def test_no_route_or_dependency_runs_blocking_work_on_the_event_loop(app):
     database call stalls every request of the worker. Only these are async: two read the request body, which is
     waiting, not work; the session dependency opens a session (no I/O until its first query, made in a thread) and
     closes one still in a transaction in the thread pool; the request's transaction commits or rolls back in the
-    thread pool."""
+    thread pool; the query check (refuse_unstorable_query) only reads the query string."""
     from fastapi.dependencies.models import Dependant
     from fastapi.routing import APIRoute, iter_route_contexts
 
-    from auditor.deps import get_session, get_submitted_csrf, request_transaction
+    from auditor.deps import get_session, get_submitted_csrf, refuse_unstorable_query, request_transaction
     from auditor.routes.web.forms import get_form
 
-    allowed = {get_submitted_csrf, get_form, get_session, request_transaction}
+    allowed = {get_submitted_csrf, get_form, get_session, request_transaction, refuse_unstorable_query}
 
     def coroutines(dependant: Dependant):
         if dependant.call is not None and inspect.iscoroutinefunction(dependant.call):

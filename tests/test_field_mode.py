@@ -61,6 +61,16 @@ class LostReplies:
         await self.app(scope, receive, send)
 
 
+def wait_until(page: Page, expression: str, arg=None, timeout: float = 15) -> None:
+    """Poll `expression` with page.evaluate until it is true. Playwright's wait_for_function compiles its predicate
+    inside the page, which the app's Content-Security-Policy (script-src 'self', no 'unsafe-eval') refuses."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        page.wait_for_timeout(100)
+
+
 @dataclass
 class World:
     url: str
@@ -104,6 +114,7 @@ def world(tmp_path_factory, library):
             password=PASSWORD,
         )
         _, token = accounts.create_token(session=session, user=lead, name="field tests")
+        session.commit()  # services flush; the unit of work is the caller's
     lost = LostReplies(create_app(Settings(database_url=url, data_dir=data_dir), engine=engine))
     server = LiveServer(lost).start()
     built = World(server.url, server, lost, Api(server.url, token), engine, library, organisation.id, lead, auditor)
@@ -153,6 +164,7 @@ def audit(world) -> Audit:
             ),
         )
         audits.change_status(session=session, actor=world.lead, audit=created, status="in_progress")
+        session.commit()
     return Audit(created.id, [item.id for item in world.library.get(CHECKLIST).checklist.items()], world)
 
 
@@ -186,6 +198,7 @@ class Tablet:
             token = accounts.log_in(
                 session=session, email=user.email, password=PASSWORD, address="tablet", lifetime=timedelta(hours=2)
             ).token
+            session.commit()
         self.context.add_cookies(
             [{"name": SESSION_COOKIE, "value": token, "url": self.world.url, "expires": time.time() + 7200}]
         )
@@ -202,7 +215,7 @@ class Tablet:
         """Open the conduct page and wait until the audit is stored on the tablet and the worker controls the page."""
         self.page.goto(audit.conduct_url, wait_until="domcontentloaded")
         expect(self.page.locator(".offline-switch")).to_have_attribute("data-state", "stored")
-        self.page.wait_for_function("navigator.serviceWorker.controller !== null")
+        wait_until(self.page, "() => navigator.serviceWorker.controller !== null")
         return self.page
 
 
@@ -481,6 +494,7 @@ def test_a_session_expired_while_offline_keeps_the_outbox_and_syncs_after_signin
     expect(indicator(page)).to_have_text("Offline – 4 changes waiting")
     with Session(world.engine) as session:  # the session ends on the server meanwhile
         accounts.log_out(session=session, token=tablet.token)
+        session.commit()
 
     tablet.set_offline(False)
     expect(indicator(page)).to_have_attribute("data-state", "signed_out")
@@ -516,7 +530,8 @@ def test_a_new_service_worker_keeps_the_queued_changes_and_they_sync(tablets, au
     page = tablet.open()
     tablet.set_offline(False)
     page.goto(audit.conduct_url, wait_until="domcontentloaded")
-    page.wait_for_function(
+    wait_until(
+        page,
         "async (old) => { const keys = await caches.keys(); return keys.some((k) => k.startsWith('auditor-shell-') && !old.includes(k)) && !keys.some((k) => old.includes(k) && k.startsWith('auditor-shell-')); }",
         arg=old_version,
     )

@@ -29,7 +29,7 @@ from sqlmodel import Session, select
 
 from auditor.app import create_app
 from auditor.config import Settings
-from auditor.db import make_engine, upgrade
+from auditor.db import make_engine, unit_of_work, upgrade
 from auditor.models import AuditEvent, Evidence, Finding, Photo
 from auditor.schemas import EvidenceIn, FindingIn
 from auditor.security import CSRF_COOKIE, CSRF_HEADER
@@ -479,7 +479,7 @@ def live(live_database_url, tmp_path_factory, library):
     url = live_database_url("field_sync")
     upgrade(url)
     engine = make_engine(url)
-    with Session(engine, expire_on_commit=False) as session:
+    with unit_of_work(engine) as session:  # services flush; the unit of work commits
         audit, _, token = seed_audit(session, library)
         audit_id = audit.id
     settings = Settings(database_url=url, data_dir=tmp_path_factory.mktemp("field_sync"))

@@ -197,6 +197,7 @@ def confidential_world(session, make_audit, make_organisation, make_user, admin,
         owner_id=people["action_owner"].id,
         due_date=date(2027, 2, 1),
         prevention_level="primary",
+        scope="collective",
     )
     routes = {
         "history page": f"/audits/{audit.id}/history",

@@ -58,6 +58,7 @@ def accepted_plan(session: Session) -> tuple[Case, CaseAction, User]:
         owner_id=manager.id,
         due_date=date.today() + timedelta(days=30),
         prevention_level="primary",
+        scope="collective",
     )
     cases.submit_plan(session=session, actor=manager, case=case)
     cases.review_plan(session=session, actor=manager, case=case, accept=True)

@@ -76,7 +76,8 @@ def handle_domain_error(request: Request, error: DomainError) -> Response:
         if isinstance(error, StaleVersion):
             from auditor.routes.api.responses import answer_out
 
-            body["current"] = answer_out(error.current, error.updated_by)  # type: ignore[arg-type]  # never None (responses._stale).model_dump(mode="json")
+            current = answer_out(error.current, error.updated_by)  # type: ignore[arg-type]  # never None (responses._stale)
+            body["current"] = current.model_dump(mode="json")
             body["submitted"] = error.submitted.model_dump(mode="json", exclude_unset=True)  # the fields as sent
         return JSONResponse(body, status_code=status, headers=_headers(error, status))
     response = error_page(request, status, message)

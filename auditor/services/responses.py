@@ -54,6 +54,13 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
             audit_id=audit.id, item_id=item_id, version=1, updated_at=now, updated_by_id=actor.id, **changes
         )
         session.add(saved)
+        try:
+            session.flush()  # the INSERT lands or raises here, before the trail's query would flush it
+        except IntegrityError:  # two first saves of the same item at once: the other one won
+            session.rollback()
+            raise _stale(
+                session=session, audit=audit, item_id=item_id, current=None, submitted=data, fresh=True
+            ) from None
     else:
         result = session.execute(
             update(Response)
@@ -84,11 +91,7 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
         before=before,
         after=after,
     )
-    try:
-        session.flush()  # the request's unit of work commits
-    except IntegrityError:  # two first saves of the same item at once: the other one won
-        session.rollback()
-        raise _stale(session=session, audit=audit, item_id=item_id, current=None, submitted=data, fresh=True) from None
+    session.flush()  # the request's unit of work commits
     return saved
 
 

@@ -48,7 +48,7 @@ def _labels() -> dict:
         "role_labels": {c.value: gettext(c.label) for c in v.ACTORS},
         "people_labels": {
             form: ngettext("%(num)d person", "%(num)d people", n).replace("%(num)d", "%(num)s")
-            for form, n in (("one", 1), ("other", 2))
+            for form, n in {"one": 1, "other": 2}.items()  # plural categories, keys as in the templates
         },
     }
 
