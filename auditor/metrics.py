@@ -87,8 +87,22 @@ def watch_pool(engine: Engine) -> None:
     if engine in _watched_engines:
         return
     _watched_engines.add(engine)
-    event.listen(engine, "checkout", lambda *_: POOL_CONNECTIONS_IN_USE.inc())
-    event.listen(engine, "checkin", lambda *_: POOL_CONNECTIONS_IN_USE.dec())
+    event.listen(engine, "checkout", _checked_out)
+    event.listen(engine, "checkin", _checked_in)
+
+
+_COUNTED = "auditor.counted_in_use"  # in a pooled connection's info: its checkout was counted
+
+
+def _checked_out(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    record.info[_COUNTED] = True
+    POOL_CONNECTIONS_IN_USE.inc()
+
+
+def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+    # A connection checked out before the engine was watched was never counted: its return must not count either.
+    if record is not None and record.info.pop(_COUNTED, False):
+        POOL_CONNECTIONS_IN_USE.dec()
 
 
 def exposition() -> bytes:

@@ -358,3 +358,22 @@ def test_the_compose_file_runs_the_app_upgraded_with_workers_beside_a_healthy_po
     assert "/readyz" in " ".join(app["healthcheck"]["test"]) and "pg_isready" in " ".join(db["healthcheck"]["test"])
     assert app["environment"]["AUDITOR_DATABASE_URL"].startswith("postgresql+psycopg://")
     assert int(app["environment"]["AUDITOR_GRACEFUL_TIMEOUT"]) < int(app["stop_grace_period"].removesuffix("s"))
+
+
+def test_a_connection_taken_before_the_pool_was_watched_does_not_count_down(tmp_path):
+    """The in-use gauge counts a connection's return only if it counted its checkout: a connection held when the
+    engine began to be watched once drove the gauge to -1 (seen in CI on PostgreSQL)."""
+    from prometheus_client import REGISTRY
+    from sqlalchemy import create_engine
+
+    from auditor import metrics
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'watched.db'}")
+    held = engine.connect()
+    metrics.watch_pool(engine)
+    before = REGISTRY.get_sample_value("auditor_db_pool_connections_in_use")
+    held.close()
+    with engine.connect():
+        assert REGISTRY.get_sample_value("auditor_db_pool_connections_in_use") == before + 1
+    assert REGISTRY.get_sample_value("auditor_db_pool_connections_in_use") == before
+    engine.dispose()
