@@ -124,7 +124,7 @@ def test_confidential_photos_stay_with_the_team(client, session, make_audit, mak
         quality_manager.get(secret["url"]).status_code == 404 and quality_manager.get(public["url"]).status_code == 200
     )
     assert upload(quality_manager, audit, first_item_id, jpeg_with_exif(300, 200)).status_code == 403
-    events = session.exec(select(AuditEvent).where(AuditEvent.entity == "photo")).all()
+    events = session.exec(select(AuditEvent).where(AuditEvent.entity == "photo").order_by(AuditEvent.id)).all()
     assert [e.confidential for e in events] == [True, False]
 
 
