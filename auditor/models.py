@@ -183,6 +183,19 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class CalendarFeed(SQLModel, table=True):
+    """A personal calendar feed: a secret address a calendar program subscribes to (services/calendar.py). The
+    address holds a random token; only its hash is stored. It speaks the language chosen when it was made."""
+
+    id: int = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    prefix: str = Field(max_length=12)
+    token_hash: str = Field(max_length=64, unique=True)
+    language: Language = _choice(Language, 2, default=Language.DA)
+    created_at: datetime = _timestamp()
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class LoginFailure(SQLModel, table=True):
     """A failed login, kept to throttle its account and address pair and its address (services/accounts.py::log_in)."""
 

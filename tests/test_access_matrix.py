@@ -55,6 +55,7 @@ from auditor.security import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, _sign
 from auditor.services import (
     accounts,
     audits,
+    calendar,
     cases,
     evidence,
     findings,
@@ -152,6 +153,10 @@ RULES = {
     ("POST", "/account/password"): USER,
     ("POST", "/account/tokens"): USER,
     ("POST", "/account/tokens/{token_id}/revoke"): USER,
+    ("POST", "/account/calendar-feeds"): USER,
+    ("POST", "/account/calendar-feeds/{feed_id}/revoke"): USER,  # one's own feed (another's is not found)
+    ("GET", "/calendar"): USER,
+    ("GET", "/calendar/feeds/{token}.ics"): PUBLIC,  # a calendar program holds the secret address, without a login
     ("GET", "/users"): USER_ADMIN,
     ("POST", "/users"): USER_ADMIN,
     ("GET", "/users/{user_id}"): USER_ADMIN,
@@ -341,6 +346,8 @@ class World:
     users: dict[str, int] = field(default_factory=dict)  # persona -> user id
     logins: dict[str, str] = field(default_factory=dict)  # persona -> session token
     api_tokens: dict[str, int] = field(default_factory=dict)  # persona -> id of a personal API token
+    calendar_feeds: dict[str, int] = field(default_factory=dict)  # persona -> id of a calendar feed
+    feed_token: str = ""  # the secret address of one calendar feed
     organisations: dict[str | None, int | None] = field(default_factory=dict)  # "own"/"foreign" -> id
 
 
@@ -513,6 +520,8 @@ def world(live_database_url, library, tmp_path_factory) -> Iterator[World]:
                 lifetime=settings.session_lifetime,
             ).token
             world.api_tokens[persona] = accounts.create_token(session=session, user=user)[0].id
+            feed, world.feed_token = calendar.create_feed(session=session, user=user, language="en")
+            world.calendar_feeds[persona] = feed.id
         session.commit()
     yield world
     engine.dispose()
@@ -620,6 +629,7 @@ REQUESTS: dict[tuple[str, str], Callable[[Ask], Send]] = {
     ),
     ("POST", "/account/tokens"): lambda ask: Send({"data": {"name": "Power BI"}}),
     ("POST", "/account/tokens/{token_id}/revoke"): lambda ask: Send(status=303),
+    ("POST", "/account/calendar-feeds/{feed_id}/revoke"): lambda ask: Send(status=303),
     ("POST", "/users"): lambda ask: Send(
         {
             "data": {
@@ -789,6 +799,8 @@ def test_route_access(method, path, persona, world, row_session):
         **world.ids,
         "case_id": world.ids["case_cause_found"],
         "token_id": world.api_tokens.get(persona, 0),
+        "feed_id": world.calendar_feeds.get(persona, 0),
+        "token": world.feed_token,
         **send.ids,
     }
     response = client.request(method, path.format(**ids), follow_redirects=False, **send.kwargs)

@@ -6,6 +6,7 @@ from auditor.routes.web import (
     account,
     audits,
     auth,
+    calendar,
     cases,
     conduct,
     field,
@@ -33,5 +34,6 @@ for module in (
     reviews,
     reports,
     field,
+    calendar,
 ):
     router.include_router(module.router)

@@ -1,4 +1,4 @@
-"""Your own account: password and personal API tokens."""
+"""Your own account: password, personal API tokens and calendar feeds."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from fastapi.responses import RedirectResponse
 
 from auditor.deps import CurrentUser, PathId, SessionDep
 from auditor.errors import Invalid
+from auditor.i18n import get_locale
 from auditor.routes.web.forms import FormDep, check_fields, form_fields, invalid_errors
 from auditor.schemas import TokenIn
 from auditor.security import SESSION_COOKIE
-from auditor.services import accounts
+from auditor.services import accounts, calendar
 from auditor.templating import render
 
 router = APIRouter()
@@ -20,6 +21,8 @@ def _account_context(session, user, **extra) -> dict:
     tokens = accounts.list_tokens(session=session, user=user)
     return {
         "tokens": tokens,
+        "feeds": calendar.list_feeds(session=session, user=user),
+        "new_feed_url": None,
         "active_tokens": sum(token.revoked_at is None for token in tokens),
         "errors": {},
         "new_token": None,
@@ -77,3 +80,18 @@ def revoke_token(token_id: PathId, session: SessionDep, user: CurrentUser):
     """Revoke one of your API tokens."""
     accounts.revoke_token(session=session, actor=user, token_id=token_id)
     return RedirectResponse("/account#tokens", status_code=303)
+
+
+@router.post("/account/calendar-feeds")
+def create_calendar_feed(request: Request, session: SessionDep, user: CurrentUser):
+    """Make a calendar feed address (in the language you use now); it is shown once."""
+    _, token = calendar.create_feed(session=session, user=user, language=get_locale())
+    url = str(request.url_for("read_feed", token=token))
+    return render(request, "account/show.html", _account_context(session, user, new_feed_url=url))
+
+
+@router.post("/account/calendar-feeds/{feed_id}/revoke")
+def revoke_calendar_feed(feed_id: PathId, session: SessionDep, user: CurrentUser):
+    """Revoke one of your calendar feeds: calendar programs that hold its address get nothing more."""
+    calendar.revoke_feed(session=session, actor=user, feed_id=feed_id)
+    return RedirectResponse("/account#calendar", status_code=303)
