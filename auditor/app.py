@@ -27,7 +27,7 @@ from auditor.paths import STATIC_DIR
 from auditor.routes import errors, operations
 from auditor.routes.api import router as api_router
 from auditor.routes.web import router as web_router
-from auditor.services import library as published
+from auditor.services import library as published, reminders
 
 log = logging.getLogger("auditor")
 
@@ -58,7 +58,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await to_thread.run_sync(
             lambda: published.publish_at_start(engine=app.state.engine, paths=app.state.settings.checklist_paths())
         )
+    stop_reminders = (
+        reminders.start_in_server(engine=app.state.engine, settings=app.state.settings)
+        if app.state.settings.reminders_in_server
+        else None
+    )
     yield
+    if stop_reminders is not None:
+        await to_thread.run_sync(stop_reminders)
     if app.state.owns_engine:
         await to_thread.run_sync(app.state.engine.dispose)
     worker_exiting()

@@ -86,6 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     token_revoke.add_argument("token", help="the token, or its first 12 characters as shown in the app")
     token_revoke.set_defaults(run=cmd_tokens_revoke)
 
+    reminders = commands.add_parser("reminders", help="e-mail reminders (AUDITOR_SMTP_*)").add_subparsers(
+        dest="reminders_command", required=True, metavar="ACTION"
+    )
+    reminders.add_parser(
+        "run", help="queue today's reminders and send what is waiting (for cron or a systemd timer); exits 1 on a failure"
+    ).set_defaults(run=cmd_reminders_run)
+
     commands.add_parser(
         "demo", help="add a demo organisation, demo users and a half-conducted audit (safe to run twice)"
     ).set_defaults(run=cmd_demo)
@@ -397,6 +404,19 @@ def cmd_tokens_create(args) -> int:
         _, token = accounts.create_token(session=session, user=user, name=args.name)
     print(f"auditor: API token for {user.email} (shown once): {token}")
     return 0
+
+
+def cmd_reminders_run(args) -> int:
+    from auditor.services import reminders
+
+    settings = _settings()
+    try:
+        result = reminders.run(engine=_engine(settings), settings=settings)
+    except reminders.NotConfigured as error:
+        print(f"auditor: {error}", file=sys.stderr)
+        return 1
+    print(f"auditor: reminders queued {result.queued}, sent {result.sent}, failed {result.failed}")
+    return 1 if result.failed else 0
 
 
 def cmd_tokens_revoke(args) -> int:

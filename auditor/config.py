@@ -93,6 +93,17 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = "127.0.0.1,::1"
     metrics_allow_ips: str = "127.0.0.1,::1"
     graceful_timeout: float = 30.0
+    # E-mail reminders (services/reminders.py): sent by `auditor reminders run`, or by the server itself.
+    public_url: str = "http://127.0.0.1:8000"  # the address users open, for links in e-mails
+    smtp_host: str = ""  # empty: no e-mail is sent (a run says so and fails)
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_from: str = "auditor <auditor@localhost>"
+    smtp_timeout: float = Field(default=20.0, gt=0)
+    reminders_in_server: bool = False  # True: each server process runs the reminders itself, every hour
+    reminders_every_minutes: float = Field(default=60.0, gt=0)
 
     @property
     def json_logs(self) -> bool:

@@ -26,6 +26,8 @@ from auditor.vocabulary import (
     MeasureScope,
     PlanKind,
     PreventionLevel,
+    ReminderKind,
+    ReminderState,
     ReportKind,
     Role,
     RootCauseMethod,
@@ -156,6 +158,7 @@ class User(SQLModel, table=True):
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
     is_active: bool = True
     must_change_password: bool = False
+    language: Language = _choice(Language, 2, default=Language.DA)  # of the e-mails the user gets
     created_at: datetime = _timestamp()
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -194,6 +197,33 @@ class CalendarFeed(SQLModel, table=True):
     language: Language = _choice(Language, 2, default=Language.DA)
     created_at: datetime = _timestamp()
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Reminder(SQLModel, table=True):
+    """One e-mail reminder, recorded before it is sent: its key is unique, so every process on every machine that
+    finds it due queues it once, and a run claims it (claimed_at) before sending, so one run sends it
+    (services/reminders.py). The text is kept as queued, so a retry sends the same e-mail."""
+
+    id: int = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    kind: ReminderKind = _choice(ReminderKind, 20)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    recipient: str = Field(max_length=254)
+    subject: str = Field(max_length=300)
+    body: str = Field(sa_type=Text)
+    state: ReminderState = _choice(ReminderState, 10, default=ReminderState.QUEUED, index=True)
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=500)
+    created_at: datetime = _timestamp()
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ReminderOptOut(SQLModel, table=True):
+    """A kind of reminder a user has turned off."""
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True, ondelete="CASCADE")
+    kind: ReminderKind = _choice(ReminderKind, 20, primary_key=True)
 
 
 class LoginFailure(SQLModel, table=True):

@@ -386,3 +386,21 @@ def clause_label(ref: str) -> str:
     """'45003:6.1.2' -> 'ISO 45003 6.1.2'."""
     standard, _, clause = ref.partition(":")
     return f"{STANDARDS.get(standard, standard)} {clause}"
+
+# E-mail reminders (services/reminders.py): what a person can be reminded of, each kind one a user can turn off.
+REMINDER_KINDS = Vocabulary(
+    "ReminderKind",
+    Choice("audit_soon", N_("An audit you are on starts in two weeks")),
+    Choice("action_due", N_("A corrective action you own is due (14 and 3 days before, and on the day)")),
+    Choice("plan_due", N_("A case's corrective action plan is due (14 and 3 days before, and on the day)")),
+    Choice("overdue_weekly", N_("Overdue cases of your organisation, once a week")),
+)
+ReminderKind = REMINDER_KINDS.enum
+# A reminder's delivery: queued (not sent yet), sent, or failed (tried again at the next run, up to a limit)
+REMINDER_STATES = Vocabulary(
+    "ReminderState",
+    Choice("queued", N_("Queued"), "#6b7280"),
+    Choice("sent", N_("Sent"), "#15803d"),
+    Choice("failed", N_("Failed"), "#b91c1c"),
+)
+ReminderState = REMINDER_STATES.enum

@@ -14,6 +14,7 @@ The rules:
 - Management reviews: the organisation's admins and quality managers compile and edit them, its viewers read them.
 - Users and report templates: admins, an organisation's admin only its own organisation's (and it reads the
   provider's templates).
+- The e-mail reminders' delivery log (who was e-mailed what, and what failed): installation admins only.
 - Keeping an audit on a device for work without network (its offline copy): only the audit team and installation
   admins, not an organisation's admin who may conduct it from the office.
 Someone who may not see a thing gets "not found", so nobody learns that it exists; someone who may see it but
@@ -410,6 +411,7 @@ class Menu:
     management_reviews: bool
     users: bool
     report_templates: bool
+    reminders: bool
 
 
 def menu(user: User) -> Menu:
@@ -417,7 +419,13 @@ def menu(user: User) -> Menu:
         anywhere(user, Organisation, Can.COMPILE_REVIEWS),
         anywhere(user, Organisation, Can.MANAGE_USERS),
         anywhere(user, Organisation, Can.MANAGE_TEMPLATES),
+        is_installation_admin(user),
     )
+
+
+def require_reminder_reader(user: User) -> None:
+    if not is_installation_admin(user):
+        raise Forbidden(N_("Only an installation admin can see the reminders sent."))
 
 
 def require_metrics_reader(*, address: str | None, allowed: str) -> None:

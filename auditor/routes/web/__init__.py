@@ -14,6 +14,7 @@ from auditor.routes.web import (
     history,
     language,
     organisations,
+    reminders,
     reports,
     reviews,
     users,
@@ -35,5 +36,6 @@ for module in (
     reports,
     field,
     calendar,
+    reminders,
 ):
     router.include_router(module.router)

@@ -1,4 +1,4 @@
-"""Your own account: password, personal API tokens and calendar feeds."""
+"""Your own account: password, personal API tokens, calendar feeds and e-mail reminders."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from auditor.i18n import get_locale
 from auditor.routes.web.forms import FormDep, check_fields, form_fields, invalid_errors
 from auditor.schemas import TokenIn
 from auditor.security import SESSION_COOKIE
-from auditor.services import accounts, calendar
+from auditor.services import accounts, calendar, reminders
 from auditor.templating import render
 
 router = APIRouter()
@@ -23,6 +23,8 @@ def _account_context(session, user, **extra) -> dict:
         "tokens": tokens,
         "feeds": calendar.list_feeds(session=session, user=user),
         "new_feed_url": None,
+        "reminders_off": reminders.turned_off(session=session, user=user),
+        "reminders_saved": False,
         "active_tokens": sum(token.revoked_at is None for token in tokens),
         "errors": {},
         "new_token": None,
@@ -95,3 +97,12 @@ def revoke_calendar_feed(feed_id: PathId, session: SessionDep, user: CurrentUser
     """Revoke one of your calendar feeds: calendar programs that hold its address get nothing more."""
     calendar.revoke_feed(session=session, actor=user, feed_id=feed_id)
     return RedirectResponse("/account#calendar", status_code=303)
+
+
+@router.post("/account/reminders")
+def choose_reminders(request: Request, session: SessionDep, user: CurrentUser, submitted: FormDep):
+    """Choose which e-mail reminders you get, and their language."""
+    form = form_fields(submitted, lists=("kinds",))
+    wanted, language = {str(kind) for kind in form.get("kinds", [])}, str(form.get("language", user.language))
+    reminders.choose(session=session, user=user, wanted=wanted, language=language)
+    return render(request, "account/show.html", _account_context(session, user, reminders_saved=True))
