@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         dest="reminders_command", required=True, metavar="ACTION"
     )
     reminders.add_parser(
-        "run", help="queue today's reminders and send what is waiting (for cron or a systemd timer); exits 1 on a failure"
+        "run",
+        help="queue today's reminders and send what is waiting (for cron or a systemd timer); exits 1 on a failure",
     ).set_defaults(run=cmd_reminders_run)
 
     commands.add_parser(

@@ -387,6 +387,7 @@ def clause_label(ref: str) -> str:
     standard, _, clause = ref.partition(":")
     return f"{STANDARDS.get(standard, standard)} {clause}"
 
+
 # E-mail reminders (services/reminders.py): what a person can be reminded of, each kind one a user can turn off.
 REMINDER_KINDS = Vocabulary(
     "ReminderKind",

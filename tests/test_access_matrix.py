@@ -96,6 +96,8 @@ CASE_VIEW, CASE_START, CASE_PLAN, CASE_REVIEW, CASE_IMPLEMENT, CASE_CLOSE, CASE_
 REVIEW_VIEW, REVIEW_MANAGE, REVIEW_NEW = "review_view", "review_manage", "review_new"
 # Report templates: only administrators manage them (none of the other personas is one).
 TEMPLATE_ADMIN = "template_admin"
+# The reminders' delivery log: installation admins only.
+INSTALLATION_ADMIN = "installation_admin"
 # Metrics: by address, not by login (AUDITOR_METRICS_ALLOW_IPS); the test client's address is not among them.
 MONITORING = "monitoring"
 
@@ -156,6 +158,8 @@ RULES = {
     ("POST", "/account/calendar-feeds"): USER,
     ("POST", "/account/calendar-feeds/{feed_id}/revoke"): USER,  # one's own feed (another's is not found)
     ("GET", "/calendar"): USER,
+    ("POST", "/account/reminders"): USER,
+    ("GET", "/reminders"): INSTALLATION_ADMIN,
     ("GET", "/calendar/feeds/{token}.ics"): PUBLIC,  # a calendar program holds the secret address, without a login
     ("GET", "/users"): USER_ADMIN,
     ("POST", "/users"): USER_ADMIN,
@@ -280,6 +284,8 @@ def expected(rule: str, persona: str) -> str | int:
         return LOGIN
     if persona == "admin" or rule == USER:
         return ALLOW
+    if rule == INSTALLATION_ADMIN:
+        return 403
     role, member = PERSONAS[persona]
     if rule in {VIEW, PLAN, CONDUCT, OFFLINE}:
         if persona not in ON_TEAM | CLIENTS_OWN:
@@ -630,6 +636,7 @@ REQUESTS: dict[tuple[str, str], Callable[[Ask], Send]] = {
     ("POST", "/account/tokens"): lambda ask: Send({"data": {"name": "Power BI"}}),
     ("POST", "/account/tokens/{token_id}/revoke"): lambda ask: Send(status=303),
     ("POST", "/account/calendar-feeds/{feed_id}/revoke"): lambda ask: Send(status=303),
+    ("POST", "/account/reminders"): lambda ask: Send({"data": {"kinds": ["audit_soon"], "language": "en"}}),
     ("POST", "/users"): lambda ask: Send(
         {
             "data": {

@@ -164,7 +164,13 @@ def run(world: World, day: date) -> reminders.RunResult:
 
 def test_an_action_owner_is_reminded_14_and_3_days_before_and_on_the_day_once_each(world, smtp):
     smtp.start()
-    for day in (DUE - timedelta(days=14), DUE - timedelta(days=14), DUE - timedelta(days=5), DUE - timedelta(days=3), DUE):
+    for day in (
+        DUE - timedelta(days=14),
+        DUE - timedelta(days=14),
+        DUE - timedelta(days=5),
+        DUE - timedelta(days=3),
+        DUE,
+    ):
         run(world, day)
         run(world, day)  # a second run the same day (another machine's timer) sends nothing more
     assert smtp.inbox.to("ejer@nordlys.example") == [
@@ -287,8 +293,9 @@ def test_failed_reminders_are_shown_to_installation_admins_only(session, client,
     session.flush()
     page = client.get("/reminders")
     assert page.status_code == 200
-    assert "1 reminder failed" in page.text and "Connection refused" in page.text and "ejer@nordlys.example" in page.text
+    assert (
+        "1 reminder failed" in page.text and "Connection refused" in page.text and "ejer@nordlys.example" in page.text
+    )
     organisation_admin = make_user("admin", organisation=make_organisation(name="Fremmed A/S"))
     assert login(organisation_admin).get("/reminders").status_code == 403
     assert login(make_user("lead_auditor")).get("/reminders").status_code == 403
-

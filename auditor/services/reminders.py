@@ -143,7 +143,9 @@ def _actions_due(session: Session, today: date, base_url: str) -> Iterable[Due]:
             subject=translate(N_("Corrective action due %(when)s: %(reference)s"), lang)
             % {"when": _when(days, lang), "reference": reference},
             body=translate(
-                N_("A corrective action you own in case %(reference)s (%(organisation)s) is due on %(date)s.\n\n%(url)s"),
+                N_(
+                    "A corrective action you own in case %(reference)s (%(organisation)s) is due on %(date)s.\n\n%(url)s"
+                ),
                 lang,
             )
             % {
@@ -320,13 +322,23 @@ def smtp_sender(settings: Settings) -> Send:
     if not settings.smtp_host:
         raise NotConfigured("AUDITOR_SMTP_HOST is not set: no reminder can be sent.")
 
-    def send(mail: EmailMessage) -> None:
+    def connect() -> smtplib.SMTP:
         context = ssl.create_default_context()
-        connect = smtplib.SMTP_SSL if settings.smtp_security == "tls" else smtplib.SMTP
-        kwargs = {"context": context} if settings.smtp_security == "tls" else {}
-        with connect(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout, **kwargs) as server:
-            if settings.smtp_security == "starttls":
+        if settings.smtp_security == "tls":
+            return smtplib.SMTP_SSL(
+                settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout, context=context
+            )
+        server = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout)
+        if settings.smtp_security == "starttls":
+            try:
                 server.starttls(context=context)
+            except BaseException:
+                server.close()
+                raise
+        return server
+
+    def send(mail: EmailMessage) -> None:
+        with connect() as server:
             if settings.smtp_username:
                 server.login(settings.smtp_username, settings.smtp_password)
             server.send_message(mail)
@@ -397,4 +409,3 @@ def recent(*, session: Session, limit: int = 200) -> list[Reminder]:
     """The newest reminders, failed ones first (for installation admins: /reminders)."""
     failed_first = (Reminder.state != v.ReminderState.FAILED).label("ok")
     return list(session.exec(select(Reminder).order_by(failed_first, Reminder.id.desc()).limit(limit)))
-

@@ -19,5 +19,9 @@ def list_reminders(request: Request, session: SessionDep, user: CurrentUser):
     return render(
         request,
         "reminders/list.html",
-        {"reminders": rows, "failed": sum(row.state == "failed" for row in rows), "max_attempts": reminders.MAX_ATTEMPTS},
+        {
+            "reminders": rows,
+            "failed": sum(row.state == "failed" for row in rows),
+            "max_attempts": reminders.MAX_ATTEMPTS,
+        },
     )
