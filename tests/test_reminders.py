@@ -299,3 +299,18 @@ def test_failed_reminders_are_shown_to_installation_admins_only(session, client,
     organisation_admin = make_user("admin", organisation=make_organisation(name="Fremmed A/S"))
     assert login(organisation_admin).get("/reminders").status_code == 403
     assert login(make_user("lead_auditor")).get("/reminders").status_code == 403
+
+
+def test_the_command_runs_them_and_says_what_happened(world, smtp, monkeypatch, capsys):
+    from auditor.cli import main
+
+    monkeypatch.setenv("AUDITOR_DATABASE_URL", world.settings.database_url)
+    monkeypatch.setenv("AUDITOR_SMTP_HOST", "")
+    assert main(["reminders", "run"]) == 1
+    assert "AUDITOR_SMTP_HOST is not set" in capsys.readouterr().err
+    monkeypatch.setenv("AUDITOR_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("AUDITOR_SMTP_PORT", str(smtp.port))
+    monkeypatch.setenv("AUDITOR_SMTP_SECURITY", "none")
+    smtp.start()
+    assert main(["reminders", "run"]) == 0  # today: nothing of the world is due, nothing failed
+    assert "reminders queued 0, sent 0, failed 0" in capsys.readouterr().out
