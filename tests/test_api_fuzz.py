@@ -140,3 +140,42 @@ def test_every_answer_is_one_the_openapi_document_promises(app, lead, world, ses
     )[1]
     failures = violations(app, token, ids)
     assert not failures, "\n\n".join(failures)
+
+
+def test_the_document_names_our_error_body_the_vocabularies_and_the_date_rules(anonymous):
+    document = anonymous.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas  # FastAPI's own 422 body, which we never send
+    assert set(schemas["ErrorOut"]["required"]) == {"code", "detail"}
+    assert {"invalid", "not_found", "version_conflict", "audit_closed", "csrf_failed", "busy"} <= set(
+        schemas["ErrorCode"]["enum"]
+    )
+    operations = [operation for path in document["paths"].values() for operation in path.values()]
+    for operation in operations:
+        for status, answer in operation["responses"].items():
+            if status.startswith(("4", "5")) and "content" in answer:
+                assert answer["content"]["application/json"]["schema"]["$ref"].endswith(
+                    ("/ErrorOut", "/VersionConflictOut")
+                )
+    list_cases = document["paths"]["/api/v1/cases"]["get"]
+    assert {"401", "403", "422", "503"} <= set(list_cases["responses"]) and "404" not in list_cases["responses"]
+    assert {"404", "409"} <= set(document["paths"]["/api/v1/cases/{case_id}/close"]["post"]["responses"])
+    filters = {parameter["name"]: parameter["schema"] for parameter in list_cases["parameters"]}
+    assert filters["status"]["anyOf"][0]["$ref"].endswith("/CaseStatus")
+    assert "raised" in schemas["CaseStatus"]["enum"] and "major_nc" in schemas["FindingKind"]["enum"]
+    assert "start_date" in schemas["AuditIn"]["properties"]["end_date"]["description"]
+    assert (
+        "future" in schemas["VerificationIn"]["properties"]["verified_on"]["description"]
+        or "earlier" in (schemas["VerificationIn"]["properties"]["verified_on"]["description"])
+    )
+    assert "format" not in schemas["PlanEntryOut"]["properties"]["start_time"]  # RFC 3339 time needs an offset
+
+
+def test_a_plan_time_with_a_utc_offset_is_refused_not_a_server_error(client, make_audit):
+    audit = make_audit()
+    response = client.post(
+        f"/api/v1/audits/{audit.id}/plan",
+        json={"day": "2026-12-01", "start_time": "08:30+02:00", "end_time": "09:00", "activity": "Rundgang"},
+    )
+    assert response.status_code == 422 and response.json()["code"] == "invalid"
+    assert response.json()["errors"][0]["field"] == "start_time"
