@@ -36,6 +36,11 @@ from auditor.templating import render
 log = logging.getLogger("auditor")
 
 TOO_LARGE_MESSAGE = N_("What was sent is larger than this accepts ({size} at most). Nothing was saved.")
+# What people read for the refusals FastAPI and Starlette make themselves (their own texts are English).
+HTTP_MESSAGES = {
+    404: N_("This page does not exist."),
+    405: N_("This address does not take this kind of request."),
+}
 BUSY_MESSAGE = N_("The server is busy right now. Nothing was changed: try again in a moment.")
 
 # The `code` of errors that FastAPI or Starlette raise themselves (an unknown path, a method the route lacks).
@@ -171,12 +176,13 @@ def handle_http_error(request: Request, error: HTTPException) -> Response:
         )
     if wants_json(request):
         code = HTTP_CODES.get(error.status_code, "error")
+        detail = gettext(HTTP_MESSAGES[405]) if error.status_code == 405 else str(error.detail)
         return JSONResponse(
-            error_body(code, str(error.detail)),
+            error_body(code, detail),
             status_code=error.status_code,
             headers=getattr(error, "headers", None),
         )
-    message = gettext("This page does not exist.") if error.status_code == 404 else str(error.detail)
+    message = gettext(HTTP_MESSAGES[error.status_code]) if error.status_code in HTTP_MESSAGES else str(error.detail)
     return error_page(request, error.status_code, message)
 
 

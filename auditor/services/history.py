@@ -263,7 +263,9 @@ def shown(*, session: Session, events: list[AuditEvent], locale: str) -> list[Ev
             changes=[
                 change
                 for field, before, after in trail.changes(event)
-                if (change := _change(field, value(event.entity, field, before), value(event.entity, field, after), say))
+                if (
+                    change := _change(field, value(event.entity, field, before), value(event.entity, field, after), say)
+                )
             ],
         )
         for event in events
