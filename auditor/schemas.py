@@ -65,7 +65,7 @@ class FieldErrorOut(BaseModel):
 class ErrorOut(BaseModel):
     """The body of every refusal and error the API answers (routes/errors.py builds them all from this)."""
 
-    code: ErrorCode = Field(  # type: ignore[valid-type]
+    code: ErrorCode = Field(
         description="What kind of refusal, for a client to act on: e.g. `invalid` (422), `not_found` (404), "
         "`forbidden` or `csrf_failed` (403), `version_conflict` or `audit_closed` (409), `busy` (503)"
     )

@@ -313,3 +313,20 @@ def test_histories_show_labels_and_values_in_the_readers_language(
     assert said["High workload and time pressure"] in history_page and translate("Minor nonconformity", language) in (
         history_page
     )
+
+
+def test_every_field_and_kind_the_trail_keeps_has_a_label():
+    """A field added to a snapshot without a label would show its name in the histories."""
+    from auditor import vocabulary as v
+    from auditor.services import history, trail
+
+    fields = {field for kept in trail.SNAPSHOT_FIELDS.values() for field in kept} | {"file", "size", "sha256"}
+    assert sorted(fields - set(history.FIELD_LABELS)) == []
+    assert set(trail.SNAPSHOT_FIELDS) <= set(v.TRAIL_ENTITIES.values)
+
+
+def test_the_trail_refuses_a_kind_of_change_its_histories_cannot_name(session):
+    from auditor.services import trail
+
+    with pytest.raises(ValueError, match="vocabulary"):
+        trail.record(session=session, actor=None, action="teleport", entity="audit", entity_id=1)

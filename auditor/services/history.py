@@ -7,14 +7,14 @@ entry is blanked, and an export never carries one, whoever asks."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from babel.dates import format_date
 from sqlmodel import Session, or_, select
 
 from auditor import vocabulary as v
-from auditor.i18n import N_, translate
+from auditor.i18n import N_, REPORT_TIME_ZONE, translate
 from auditor.models import Audit, AuditEvent, Case, CaseAction, Organisation, User
 from auditor.reports import cells
 from auditor.services import access, trail
@@ -41,11 +41,17 @@ def audit_history_csv(*, session: Session, actor: User, audit: Audit, locale: st
     visible = _shown(events, access.sees_confidential(session=session, user=None, audit=audit))
     header = [translate(label, locale) for label in CSV_HEADER]
     rows = [
-        [event.at, event.actor, event.record, event.action, change.field, change.before, change.after]
+        [_local(event.at), event.actor, event.record, event.action, change.field, change.before, change.after]
         for event in shown(session=session, events=visible, locale=locale)
         for change in event.changes or [ChangeShown("", "", "")]
     ]
     return f"audit-{audit.id}-history.csv", cells.as_csv([header, *rows])
+
+
+def _local(moment: datetime) -> str:
+    """A moment as Danish clocks showed it, sortable as text (2026-11-27 09:58:20)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(REPORT_TIME_ZONE).strftime("%Y-%m-%d %H:%M:%S")
 
 
 CSV_HEADER = (N_("When"), N_("Who"), N_("What"), N_("Change"), N_("Field"), N_("Before"), N_("After"))
@@ -234,6 +240,8 @@ def shown(*, session: Session, events: list[AuditEvent], locale: str) -> list[Ev
             return ", ".join(v.clause_label(ref) for ref in raw)
         if field == "tags" and isinstance(raw, dict):
             return _tags(raw, say)
+        if field in {"start_time", "end_time"} and isinstance(raw, str):
+            return raw[:5]  # 08:30:00 -> 08:30
         if field in {"start_date", "end_date", "day", "due_date", "verified_on", "period_start", "period_end"}:
             try:
                 return format_date(date.fromisoformat(raw), "medium", locale=locale)
