@@ -98,3 +98,20 @@ class Busy(DomainError):
 
     code = "busy"
     retry_after_s = 5
+
+
+# The codes of refusals the web stack makes itself rather than a service (routes/errors.py).
+METHOD_NOT_ALLOWED = "method_not_allowed"
+TOO_LARGE = "too_large"
+SERVER_ERROR = "server_error"
+
+
+def error_codes() -> list[str]:
+    """Every `code` a JSON error body may carry: each kind of DomainError's and the web stack's own (/openapi.json
+    lists them as an enum)."""
+    kinds, codes = [DomainError], []
+    while kinds:
+        kind = kinds.pop(0)
+        codes.append(kind.code)
+        kinds.extend(kind.__subclasses__())
+    return list(dict.fromkeys([*codes, METHOD_NOT_ALLOWED, TOO_LARGE, SERVER_ERROR]))

@@ -28,7 +28,7 @@ from auditor.services.cases import MAX_ATTACHMENT_BYTES
 access_log = logging.getLogger("auditor.access")
 
 # Requests that need no database connection and no thread for long: never queued.
-UNQUEUED = re.compile(r"^/(healthz|readyz|metrics|static/)")
+UNQUEUED = re.compile(r"^/(healthz|readyz|metrics|static/|favicon\.ico$)")
 # Requests that write a Word file or check a template: each keeps a core busy for a while and holds the document in
 # memory, so they take turns in a queue of their own (AUDITOR_REPORT_CONCURRENCY), without holding up the others.
 HEAVY = re.compile(r"\.docx$|^(/api/v1)?/report-templates$")

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
+from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from auditor import vocabulary as v
 from auditor.checklists import CLAUSE_PATTERN, Item, TagLists
+from auditor.errors import error_codes
 from auditor.i18n import N_
 from auditor.text import refuse_unstorable
 
@@ -19,6 +30,47 @@ RowId = Annotated[int, Field(ge=1, le=MAX_ID)]  # a reference to a row, in a bod
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
 LongText = Annotated[str, StringConstraints(max_length=20_000)]
+
+
+# A time of day as the audit plan keeps it: local, without a UTC offset ("08:30" or "08:30:00"). OpenAPI's `time`
+# format is RFC 3339's full-time, which needs an offset, so the schema names the shape itself.
+def _local_time(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError(N_("give a local time of day, without a UTC offset"))
+    return value
+
+
+LocalTime = Annotated[
+    time,
+    AfterValidator(_local_time),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+            "description": "A local time of day, HH:MM or HH:MM:SS, without a UTC offset",
+            "examples": ["08:30"],
+        }
+    ),
+]
+
+# Every `code` an error body may carry. Built from the error classes, which mypy cannot follow.
+ErrorCode = StrEnum("ErrorCode", [(code.upper(), code) for code in error_codes()], module=__name__)  # type: ignore[misc]
+
+
+class FieldErrorOut(BaseModel):
+    field: str = Field(description="The field, dotted when nested (`sites.0.p_number`); empty for the body as a whole")
+    message: str = Field(description="What is wrong with it, in the request's language")
+
+
+class ErrorOut(BaseModel):
+    """The body of every refusal and error the API answers (routes/errors.py builds them all from this)."""
+
+    code: ErrorCode = Field(
+        description="What kind of refusal, for a client to act on: e.g. `invalid` (422), `not_found` (404), "
+        "`forbidden` or `csrf_failed` (403), `version_conflict` or `audit_closed` (409), `busy` (503)"
+    )
+    detail: str = Field(description="What went wrong, for a person, in the request's language")
+    errors: list[FieldErrorOut] = Field(default=[], description="With `invalid`: what is wrong, field by field")
 
 
 class Input(BaseModel):
@@ -85,7 +137,7 @@ class AuditIn(Input):
     objectives: LongText = ""
     criteria: LongText = ""
     start_date: date
-    end_date: date
+    end_date: date = Field(description="On or after `start_date`")
     lead_auditor_id: RowId | None = Field(
         default=None, description="A lead auditor's user id; defaults to you if you are one"
     )
@@ -111,7 +163,9 @@ class AuditUpdate(Input):
     objectives: LongText | None = None
     criteria: LongText | None = None
     start_date: date | None = None
-    end_date: date | None = None
+    end_date: date | None = Field(
+        default=None, description="On or after the start date (the one sent, or the stored one)"
+    )
     lead_auditor_id: RowId | None = None
     team_ids: list[RowId] | None = None
     report_language: v.Language | None = None
@@ -208,18 +262,18 @@ class AuditSummaryOut(BaseModel):
 
     id: int
     title: str
-    audit_type: str
+    audit_type: v.AuditType
     organisation: str
     start_date: date
     end_date: date
-    status: str
+    status: v.AuditStatus
     progress: Progress
 
 
 class PlanEntryIn(Input):
-    day: date
-    start_time: time
-    end_time: time | None = None
+    day: date = Field(description="One of the audit's days: from its start date to its end date")
+    start_time: LocalTime
+    end_time: LocalTime | None = Field(default=None, description="After `start_time`")
     kind: v.PlanKind = v.PlanKind.ACTIVITY
     activity: ShortText = ""
     auditor: ShortText = ""
@@ -237,8 +291,8 @@ class PlanEntryIn(Input):
 class PlanEntryOut(BaseModel):
     id: int
     day: date
-    start_time: time
-    end_time: time | None
+    start_time: LocalTime
+    end_time: LocalTime | None
     kind: v.PlanKind
     activity: str
     auditor: str
@@ -291,6 +345,14 @@ class AnswerOut(BaseModel):
         description="The name of who saved the answer last (none before the first save, "
         "or for answers saved before this was recorded)",
     )
+
+
+class VersionConflictOut(ErrorOut):
+    """409 `version_conflict` on an answer's save: the stored answer and what was sent (`current` and `submitted` are
+    absent with `audit_closed`)."""
+
+    current: AnswerOut | None = Field(default=None, description="The answer as stored, with who saved it")
+    submitted: dict | None = Field(default=None, description="The fields as they were sent")
 
 
 class ResponseOut(AnswerOut):
@@ -440,7 +502,7 @@ class ImplementIn(Input):
 
 class VerificationIn(Input):
     method: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
-    verified_on: date
+    verified_on: date = Field(description="Today or earlier")
     result: v.VerificationResult
 
 
@@ -521,9 +583,9 @@ class AuditEventOut(BaseModel):
     actor_id: int | None
     actor: str
     audit_id: int | None
-    entity: str
+    entity: v.TrailEntity
     entity_id: str
-    action: str
+    action: v.TrailAction
     confidential: bool
     before: dict | None
     after: dict | None
@@ -536,7 +598,7 @@ class ChecklistSummaryOut(BaseModel):
     version: str
     title: dict[str, str]
     description: dict[str, str]
-    audit_types: list[str]
+    audit_types: list[v.AuditType]
     item_count: int
 
 

@@ -405,3 +405,45 @@ REMINDER_STATES = Vocabulary(
     Choice("failed", N_("Failed"), "#b91c1c"),
 )
 ReminderState = REMINDER_STATES.enum
+# What the audit trail records changes to (services/trail.py), and the kinds of change; the histories show the labels.
+TRAIL_ENTITIES = Vocabulary(
+    "TrailEntity",
+    Choice("audit", N_("Audit")),
+    Choice("plan_entry", N_("Audit plan")),
+    Choice("team", N_("Audit team")),
+    Choice("response", N_("Answer")),
+    Choice("evidence", N_("Evidence")),
+    Choice("photo", N_("Photo")),
+    Choice("finding", N_("Finding")),
+    Choice("case", N_("Case")),
+    Choice("case_action", N_("Corrective action")),
+    Choice("report_template", N_("Report template")),
+    Choice("review", N_("Management review")),
+    Choice("review_decision", N_("Review decision")),
+    Choice("user", N_("User")),
+)
+TrailEntity = TRAIL_ENTITIES.enum
+TRAIL_ACTIONS = Vocabulary(
+    "TrailAction",
+    Choice("create", N_("Created")),
+    Choice("update", N_("Changed")),
+    Choice("delete", N_("Deleted")),
+    Choice("correction", N_("Correction recorded")),
+    Choice("root_cause", N_("Root cause recorded")),
+    Choice("submit_plan", N_("Plan submitted")),
+    Choice("accept_plan", N_("Plan accepted")),
+    Choice("return_plan", N_("Plan returned")),
+    Choice("implement", N_("Implemented")),
+    Choice("implemented", N_("All actions implemented")),
+    Choice("verify", N_("Effectiveness verified")),
+    Choice("close", N_("Closed")),
+    Choice("attach", N_("File attached")),
+    Choice("recompile", N_("Inputs compiled again")),
+    Choice("change_password", N_("Password changed")),
+    Choice("reset_password", N_("Password reset")),
+    Choice("create_token", N_("API token created")),
+    Choice("revoke_token", N_("API token revoked")),
+    Choice("create_feed", N_("Calendar feed created")),
+    Choice("revoke_feed", N_("Calendar feed revoked")),
+)
+TrailAction = TRAIL_ACTIONS.enum

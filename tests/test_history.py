@@ -82,21 +82,17 @@ def test_history_page_finding_history_and_csv(client, make_audit, first_item_id)
         f"/api/v1/audits/{audit.id}/findings/{finding['id']}", json={"kind": "observation", "statement": "Skærpet"}
     )
     page = client.get(f"/audits/{audit.id}/history").text
-    assert "finding" in page and "Skærpet" in page
+    assert f"Finding {finding['id']}" in page and "Skærpet" in page
     form = client.get(f"/audits/{audit.id}/findings/{finding['id']}/edit").text
-    assert "Skærpet" in form and "observation" in form
+    assert "Skærpet" in form and "<del>Opportunity for improvement</del> → <ins>Observation</ins>" in form
     response = client.get(f"/api/v1/audits/{audit.id}/history.csv")
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    kinds = [
-        (r["entity"], r["field"], r["before"], r["after"])
-        for r in rows
-        if r["entity"] == "finding" and r["field"] == "kind"
-    ]
-    assert kinds[-1] == ("finding", "kind", "ofi", "observation")
+    kinds = [(r["What"], r["Field"], r["Before"], r["After"]) for r in rows if r["Field"] == "Kind"]
+    assert kinds[-1] == (f"Finding {finding['id']}", "Kind", "Opportunity for improvement", "Observation")
     # cells that a spreadsheet would run as formulas are defused
-    assert all(not (r["after"] or "").startswith(("=", "+", "-", "@")) for r in rows)
-    assert any(r["after"] == "'=1+1" for r in rows)
+    assert all(not (r["After"] or "").startswith(("=", "+", "-", "@")) for r in rows)
+    assert any(r["After"] == "'=1+1" for r in rows)
     api = client.get(f"/api/v1/audits/{audit.id}/history", params={"entity": "finding"}).json()
     assert [e["action"] for e in api] == ["create", "update"]
 
@@ -226,6 +222,8 @@ def test_confidential_entries_are_hidden_in_every_history_and_export(role, confi
             assert CAPTION in response.text, name  # they see what the others must not: the check can see a leak
         if role in OUTSIDERS or name == "history.csv":
             assert leaked == [], (name, leaked)
+        if name in {"history page", "case page", "history.csv"}:  # read by people: the photo's fields, as words
+            assert "item_id" not in response.text and "sha256" not in response.text, name
     events = client.get(routes["history JSON"]).json()
     confidential = [e for e in events if e["confidential"]]
     assert len(confidential) == 6  # created and removed: two notes, two photos
@@ -234,3 +232,101 @@ def test_confidential_entries_are_hidden_in_every_history_and_export(role, confi
             set((e["before"] or {}).values()) | set((e["after"] or {}).values()) == {"[confidential]"}
             for e in confidential
         )
+
+
+# Histories read as words in the reader's language (issue 13, 21): labels for what changed and how, values as a
+# quality manager reads them (a status's label, the owner's name, tags by their labels), never field names or Python.
+
+
+@pytest.mark.parametrize("language", ["da", "en"])
+def test_histories_show_labels_and_values_in_the_readers_language(
+    language, session, make_audit, make_organisation, make_user, admin, lead, first_item_id, login
+):
+    from datetime import date
+
+    from auditor.i18n import translate
+    from auditor.schemas import FindingIn
+    from auditor.services import cases, findings
+
+    organisation = make_organisation()
+    owner = make_user("action_owner", organisation, name="Karen Ejer")
+    audit = make_audit(organisation=organisation)
+    finding = findings.create_finding(
+        session=session,
+        actor=lead,
+        audit=audit,
+        data=FindingIn(
+            item_id=first_item_id, kind="minor_nc", statement="Ingen rutine", tags={"bek1406": ["workload"]}
+        ),
+    )
+    case = cases.case_for_finding(session=session, finding_id=finding.id)
+    cases.record_correction(session=session, actor=admin, case=case, correction="Talt med holdet")
+    cases.record_root_cause(session=session, actor=admin, case=case, method="five_whys", cause="Ingen rutine")
+    cases.add_action(
+        session=session,
+        actor=admin,
+        case=case,
+        description="En rutine",
+        owner_id=owner.id,
+        due_date=date(2027, 2, 1),
+        prevention_level="primary",
+        scope="collective",
+    )
+    client = login(admin, language=language)
+    pages = {
+        "history page": client.get(f"/audits/{audit.id}/history").text,
+        "case page": client.get(f"/cases/{case.id}").text,
+        "history.csv": client.get(f"/api/v1/audits/{audit.id}/history.csv").text,
+        "history.csv?lang": login(admin, language="en" if language == "da" else "da")
+        .get(f"/api/v1/audits/{audit.id}/history.csv", params={"lang": language})
+        .text,
+    }
+    said = {
+        message: translate(message, language)
+        for message in (
+            "Status",
+            "Raised",
+            "Correction done",
+            "Owner",
+            "Root cause method",
+            "5 whys",
+            "Prevention level",
+            "Primary prevention",
+            "High workload and time pressure",
+            "Corrective action",
+            "Case",
+            "Correction recorded",
+        )
+    }
+    if language == "da":
+        assert said["Correction done"] != "Correction done" and said["Owner"] != "Owner"  # Danish words, not English
+    for name, text in pages.items():
+        if name != "history page":  # the case's own history, and the export of everything
+            for message, words in said.items():
+                if message != "High workload and time pressure" or name != "case page":  # a case keeps no tags
+                    assert words in text, (name, message, words)
+            assert "Karen Ejer" in text, name
+        raw = ["owner_id", "root_cause_method", "five_whys", "bek1406", "'workload'", "raised", "corrected", "None"]
+        history = text.split('class="table events"', 1)[-1]  # the history table (or the whole export)
+        assert [word for word in raw if word in history] == [], name
+    history_page = pages["history page"]
+    assert said["High workload and time pressure"] in history_page and translate("Minor nonconformity", language) in (
+        history_page
+    )
+
+
+def test_every_field_and_kind_the_trail_keeps_has_a_label():
+    """A field added to a snapshot without a label would show its name in the histories."""
+    from auditor import vocabulary as v
+    from auditor.services import history, trail
+
+    fields = {field for kept in trail.SNAPSHOT_FIELDS.values() for field in kept} | {"file", "size", "sha256"}
+    assert sorted(fields - set(history.FIELD_LABELS)) == []
+    assert set(trail.SNAPSHOT_FIELDS) <= set(v.TRAIL_ENTITIES.values)
+
+
+def test_the_trail_refuses_a_kind_of_change_its_histories_cannot_name(session):
+    from auditor.services import trail
+
+    with pytest.raises(ValueError, match="vocabulary"):
+        trail.record(session=session, actor=None, action="teleport", entity="audit", entity_id=1)

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
@@ -93,3 +94,23 @@ def test_every_translatable_string_has_a_danish_translation():
 def test_reports_translate_independently_of_the_request():
     assert translate("Audit report", "da") == "Auditrapport"
     assert translate("Audit report", "en") == "Audit report"
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("da", "Denne adresse tager ikke imod den slags forespørgsel."), ("en", "This address does not take this kind")],
+)
+def test_a_method_a_route_lacks_is_refused_in_the_reader_s_language(anonymous, language, expected):
+    """Starlette's own "Method Not Allowed" is English: the page and the API say it in the request's language."""
+    page = anonymous.put("/login", headers={"Accept-Language": language})
+    api = anonymous.put("/api/v1/session", headers={"Accept-Language": language})
+    assert page.status_code == api.status_code == 405
+    assert expected in page.text and "Method Not Allowed" not in page.text
+    assert api.json()["code"] == "method_not_allowed" and expected in api.json()["detail"]
+
+
+def test_the_site_has_an_icon_where_browsers_ask_for_it(anonymous):
+    icon = anonymous.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/x-icon"
+    assert icon.content.startswith(b"\x00\x00\x01\x00")  # an ICO file
+    assert '<link rel="icon" href="/favicon.ico">' in anonymous.get("/login").text

@@ -15,6 +15,9 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from auditor.db import is_busy
 from auditor.deps import is_htmx
 from auditor.errors import (
+    METHOD_NOT_ALLOWED,
+    SERVER_ERROR,
+    TOO_LARGE,
     Busy,
     Conflict,
     DomainError,
@@ -26,16 +29,22 @@ from auditor.errors import (
     Unauthenticated,
 )
 from auditor.i18n import N_, get_locale, gettext
+from auditor.schemas import ErrorOut, FieldErrorOut
 from auditor.security import SESSION_COOKIE
 from auditor.templating import render
 
 log = logging.getLogger("auditor")
 
-TOO_LARGE = N_("What was sent is larger than this accepts ({size} at most). Nothing was saved.")
+TOO_LARGE_MESSAGE = N_("What was sent is larger than this accepts ({size} at most). Nothing was saved.")
+# What people read for the refusals FastAPI and Starlette make themselves (their own texts are English).
+HTTP_MESSAGES = {
+    404: N_("This page does not exist."),
+    405: N_("This address does not take this kind of request."),
+}
 BUSY_MESSAGE = N_("The server is busy right now. Nothing was changed: try again in a moment.")
 
 # The `code` of errors that FastAPI or Starlette raise themselves (an unknown path, a method the route lacks).
-HTTP_CODES = {404: NotFound.code, 405: "method_not_allowed"}
+HTTP_CODES = {404: NotFound.code, 405: METHOD_NOT_ALLOWED, 413: TOO_LARGE}
 
 STATUS = {
     NotFound: 404,
@@ -58,6 +67,13 @@ def wants_json(request: Request) -> bool:
     }
 
 
+def error_body(code: str, detail: str, errors: list[dict] | None = None) -> dict:
+    """The JSON body of a refusal, in the shape /openapi.json documents (schemas.ErrorOut); `errors` only when there
+    are some."""
+    body = ErrorOut(code=code, detail=detail, errors=[FieldErrorOut(**error) for error in errors or []])
+    return body.model_dump(mode="json", exclude_defaults=True)
+
+
 def message_of(error: DomainError) -> str:
     """The translated message, its parameters filled in (a message without parameters may show braces, e.g. a tag)."""
     message = gettext(error.message)
@@ -70,9 +86,8 @@ def handle_domain_error(request: Request, error: DomainError) -> Response:
     if not wants_json(request) and isinstance(error, Unauthenticated | PasswordChangeRequired):
         return _to_login(request, error)
     if wants_json(request):
-        body: dict = {"code": error.code, "detail": message}
-        if isinstance(error, Invalid) and error.field:
-            body["errors"] = [{"field": error.field, "message": message}]
+        fields = [{"field": error.field, "message": message}] if isinstance(error, Invalid) and error.field else []
+        body = error_body(error.code, message, fields)
         if isinstance(error, StaleVersion):
             from auditor.routes.api.responses import answer_out
 
@@ -146,7 +161,7 @@ def handle_validation_error(request: Request, error: RequestValidationError) -> 
     described = describe_validation_errors(error.errors())
     summary = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in described)
     if wants_json(request):
-        return JSONResponse({"code": Invalid.code, "detail": summary, "errors": described}, status_code=422)
+        return JSONResponse(error_body(Invalid.code, summary, described), status_code=422)
     return error_page(request, 422, summary)
 
 
@@ -155,18 +170,19 @@ def handle_http_error(request: Request, error: HTTPException) -> Response:
         limit = getattr(error, "limit", 0)
         error = HTTPException(
             413,
-            gettext(TOO_LARGE).format(
+            gettext(TOO_LARGE_MESSAGE).format(
                 size=f"{limit / (1024 * 1024):.0f} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
             ),
         )
     if wants_json(request):
         code = HTTP_CODES.get(error.status_code, "error")
+        detail = gettext(HTTP_MESSAGES[405]) if error.status_code == 405 else str(error.detail)
         return JSONResponse(
-            {"code": code, "detail": error.detail},
+            error_body(code, detail),
             status_code=error.status_code,
             headers=getattr(error, "headers", None),
         )
-    message = gettext("This page does not exist.") if error.status_code == 404 else str(error.detail)
+    message = gettext(HTTP_MESSAGES[error.status_code]) if error.status_code in HTTP_MESSAGES else str(error.detail)
     return error_page(request, error.status_code, message)
 
 
@@ -177,7 +193,7 @@ def handle_unexpected_error(request: Request, error: Exception) -> Response:
         "Something went wrong on our side. Nothing you typed has been lost on this device; please try again."
     )
     if wants_json(request):
-        return JSONResponse({"code": "server_error", "detail": message}, status_code=500)
+        return JSONResponse(error_body(SERVER_ERROR, message), status_code=500)
     try:
         return error_page(request, 500, message)
     except Exception:  # the page failed too (what broke may be what every page reads): the message alone, still ours

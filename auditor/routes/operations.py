@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
 
@@ -11,6 +11,7 @@ from auditor import __version__
 from auditor.db import schema_problem
 from auditor.deps import SessionDep
 from auditor.metrics import CONTENT_TYPE, exposition
+from auditor.paths import STATIC_DIR
 from auditor.schemas import HealthOut
 from auditor.services import library
 from auditor.services.access import require_metrics_reader
@@ -29,6 +30,14 @@ def show_api_docs(request: Request) -> Response:
         request,
         "api/docs.html",
         {"title": request.app.title, "openapi_url": request.app.openapi_url, "swagger_ui_version": SWAGGER_UI_VERSION},
+    )
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def show_favicon() -> FileResponse:
+    """The site's icon, where browsers ask for it whatever the page links (a 404 in every browser's log otherwise)."""
+    return FileResponse(
+        STATIC_DIR / "favicon.ico", media_type="image/x-icon", headers={"Cache-Control": "max-age=86400"}
     )
 
 

@@ -6,9 +6,17 @@ entry is blanked, and an export never carries one, whoever asks."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from babel.dates import format_date
 from sqlmodel import Session, or_, select
 
-from auditor.models import Audit, AuditEvent, Case, CaseAction, User
+from auditor import vocabulary as v
+from auditor.i18n import N_, REPORT_TIME_ZONE, translate
+from auditor.models import Audit, AuditEvent, Case, CaseAction, Organisation, User
+from auditor.reports import cells
 from auditor.services import access, trail
 
 
@@ -25,13 +33,28 @@ def audit_history(
     return _shown(events, access.sees_confidential(session=session, user=actor, audit=audit))
 
 
-def audit_history_csv(*, session: Session, actor: User, audit: Audit) -> tuple[str, str]:
-    """(file name, CSV text) of the audit's trail. An export never carries confidential content, whoever asks."""
+def audit_history_csv(*, session: Session, actor: User, audit: Audit, locale: str) -> tuple[str, str]:
+    """(file name, CSV text) of the audit's trail, one row per changed field, in `locale`'s words (shown). An export
+    never carries confidential content, whoever asks."""
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.VIEW)
     events = trail.history(session=session, audit_id=audit.id)
-    return f"audit-{audit.id}-history.csv", trail.as_csv(
-        _shown(events, access.sees_confidential(session=session, user=None, audit=audit))
-    )
+    visible = _shown(events, access.sees_confidential(session=session, user=None, audit=audit))
+    header = [translate(label, locale) for label in CSV_HEADER]
+    rows = [
+        [_local(event.at), event.actor, event.record, event.action, change.field, change.before, change.after]
+        for event in shown(session=session, events=visible, locale=locale)
+        for change in event.changes or [ChangeShown("", "", "")]
+    ]
+    return f"audit-{audit.id}-history.csv", cells.as_csv([header, *rows])
+
+
+def _local(moment: datetime) -> str:
+    """A moment as Danish clocks showed it, sortable as text (2026-11-27 09:58:20)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(REPORT_TIME_ZONE).strftime("%Y-%m-%d %H:%M:%S")
+
+
+CSV_HEADER = (N_("When"), N_("Who"), N_("What"), N_("Change"), N_("Field"), N_("Before"), N_("After"))
 
 
 def case_history(*, session: Session, actor: User, case: Case) -> list[AuditEvent]:
@@ -52,3 +75,250 @@ def case_history(*, session: Session, actor: User, case: Case) -> list[AuditEven
         list(session.exec(query)),
         audit is not None and access.sees_confidential(session=session, user=actor, audit=audit),
     )
+
+
+# Histories as people read them: labels and values in the reader's language, never field names or Python values.
+
+FIELD_LABELS = {
+    "title": N_("Title"),
+    "audit_type": N_("Audit type"),
+    "organisation_id": N_("Organisation"),
+    "scope": N_("Audit scope"),
+    "objectives": N_("Audit objectives"),
+    "criteria": N_("Audit criteria"),
+    "start_date": N_("Start date"),
+    "end_date": N_("End date"),
+    "report_language": N_("Report language"),
+    "status": N_("Status"),
+    "report_version": N_("Report version"),
+    "summary": N_("Summary"),
+    "conclusion": N_("Conclusion"),
+    "recommendation": N_("Recommendation"),
+    "plan_deviations": N_("Deviations from the audit plan"),
+    "auditee_representative": N_("Auditee representative"),
+    "dk_certificate": N_("Danish recognised OH&S certificate"),
+    "bek1407_auditor_id": N_("Auditor trained under BEK 1407"),
+    "material_hours": N_("Hours on the material work environment"),
+    "significant_problems": N_("Significant work environment problems"),
+    "day": N_("Date"),
+    "start_time": N_("From"),
+    "end_time": N_("To"),
+    "kind": N_("Kind"),
+    "activity": N_("Activity"),
+    "auditor": N_("Auditor"),
+    "auditee_role": N_("Auditee"),
+    "user_id": N_("User"),
+    "role": N_("Role"),
+    "item_id": N_("Checklist item"),
+    "verdict": N_("Verdict"),
+    "note": N_("Note"),
+    "version": N_("Answer version"),
+    "method": N_("Method"),
+    "interviewee_role": N_("Interviewee role"),
+    "interviewee_count": N_("Number of interviewees"),
+    "reference": N_("Source reference"),
+    "confidential": N_("Confidential"),
+    "number": N_("Finding number"),
+    "clauses": N_("Clauses"),
+    "requirement": N_("Requirement"),
+    "statement": N_("Statement"),
+    "evidence": N_("Audit evidence"),
+    "tags": N_("Tags"),
+    "email": N_("E-mail"),
+    "name": N_("Name"),
+    "is_active": N_("Active"),
+    "grade": N_("Grade"),
+    "correction": N_("Correction"),
+    "root_cause_method": N_("Root cause method"),
+    "root_cause": N_("Root cause"),
+    "plan_return_reason": N_("Why the plan was returned"),
+    "individual_measures_only": N_("Individual measures only"),
+    "verification_method": N_("How effectiveness was verified"),
+    "verified_on": N_("Verified on"),
+    "verification_result": N_("Verification result"),
+    "verify_in_audit_id": N_("Verify in audit"),
+    "finding_id": N_("Finding"),
+    "caption": N_("Caption"),
+    "width": N_("Width (pixels)"),
+    "height": N_("Height (pixels)"),
+    "sha256": N_("File fingerprint (SHA-256)"),
+    "description": N_("Action"),
+    "owner_id": N_("Owner"),
+    "due_date": N_("Due date"),
+    "prevention_level": N_("Prevention level"),
+    "implementation_note": N_("How it was implemented"),
+    "language": N_("Language"),
+    "filename": N_("File name"),
+    "file": N_("File name"),
+    "size": N_("Size (bytes)"),
+    "period_start": N_("Period from"),
+    "period_end": N_("Period to"),
+    "manual": N_("Written by management"),
+    "review_id": N_("Management review"),
+    "text": N_("Decision"),
+    "case_id": N_("Case"),
+}
+# Fields whose values are a vocabulary's: by (record kind, field) where kinds differ, else by field.
+CHOICES = {
+    ("audit", "status"): v.AUDIT_STATUSES,
+    ("case", "status"): v.CASE_STATUSES,
+    ("case_action", "status"): v.ACTION_STATUSES,
+    ("finding", "kind"): v.FINDING_KINDS,
+    ("plan_entry", "kind"): v.PLAN_KINDS,
+    ("report_template", "kind"): v.REPORT_KINDS,
+    ("user", "role"): v.ROLES,
+    ("team", "role"): v.TEAM_ROLES,
+    "audit_type": v.AUDIT_TYPES,
+    "report_language": v.LANGUAGES,
+    "language": v.LANGUAGES,
+    "recommendation": v.RECOMMENDATIONS,
+    "verdict": v.ANSWERS,
+    "method": v.EVIDENCE_METHODS,
+    "interviewee_role": v.ACTORS,
+    "grade": v.FINDING_KINDS,
+    "root_cause_method": v.ROOT_CAUSE_METHODS,
+    "verification_result": v.VERIFICATION_RESULTS,
+    "prevention_level": v.PREVENTION_LEVELS,
+}
+TAG_GROUPS = {
+    "bek1406": (N_("BEK 1406 risk factors"), v.BEK1406_FACTORS),
+    "hazards": (N_("ISO 45003 hazard factors"), v.HAZARD_FACTORS),
+    "actors": (N_("Actors"), v.ACTORS),
+}
+USER_FIELDS = frozenset({"user_id", "owner_id", "bek1407_auditor_id"})
+NOTHING = "–"
+
+
+@dataclass(frozen=True)
+class ChangeShown:
+    field: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class EventShown:
+    """One event of a history as a person reads it: `record` names what changed ("Case 12"), `action` how."""
+
+    at: datetime
+    actor: str
+    record: str
+    action: str
+    confidential: bool
+    changes: list[ChangeShown]
+
+
+def shown(*, session: Session, events: list[AuditEvent], locale: str) -> list[EventShown]:
+    """Events (as _shown left them for the viewer) in `locale`: labels for record kinds, changes and fields; values
+    as words (a status's label, a user's name, a date, Yes/No, tags by their labels)."""
+
+    def say(message: str) -> str:
+        return translate(message, locale)
+
+    names = _names(session, events)
+
+    def value(entity: str, field: str, raw: Any) -> str:
+        if raw is None or raw == "" or raw == []:
+            return NOTHING
+        if raw == trail.REDACTED:
+            return say(N_("Confidential"))
+        if isinstance(raw, bool):
+            return say(N_("Yes") if raw else N_("No"))
+        choices = CHOICES.get((entity, field)) or CHOICES.get(field)
+        if choices is not None and isinstance(raw, str):
+            choice = choices.get(raw)
+            return say(choice.label) if choice else raw
+        if field in USER_FIELDS:
+            return names["user"].get(raw, f"#{raw}")
+        if field == "organisation_id":
+            return names["organisation"].get(raw, f"#{raw}")
+        if field == "verify_in_audit_id":
+            return names["audit"].get(raw, f"#{raw}")
+        if entity == "plan_entry" and field == "auditee_role":
+            return v.plan_role(raw, say)
+        if field == "clauses" and isinstance(raw, list):
+            return ", ".join(v.clause_label(ref) for ref in raw)
+        if field == "tags" and isinstance(raw, dict):
+            return _tags(raw, say)
+        if field in {"start_time", "end_time"} and isinstance(raw, str):
+            return raw[:5]  # 08:30:00 -> 08:30
+        if field in {"start_date", "end_date", "day", "due_date", "verified_on", "period_start", "period_end"}:
+            try:
+                return format_date(date.fromisoformat(raw), "medium", locale=locale)
+            except (TypeError, ValueError):
+                return str(raw)
+        if isinstance(raw, list):
+            return ", ".join(str(part) for part in raw)
+        if isinstance(raw, dict):
+            return "; ".join(f"{key}: {part}" for key, part in raw.items() if part)
+        return str(raw)
+
+    def record(event: AuditEvent) -> str:
+        kind = v.TRAIL_ENTITIES.get(event.entity)
+        return f"{say(kind.label) if kind else event.entity} {event.entity_id}"
+
+    def action(event: AuditEvent) -> str:
+        kind = v.TRAIL_ACTIONS.get(event.action)
+        return say(kind.label) if kind else event.action
+
+    return [
+        EventShown(
+            at=event.at,
+            actor=event.actor,
+            record=record(event),
+            action=action(event),
+            confidential=event.confidential,
+            changes=[
+                change
+                for field, before, after in trail.changes(event)
+                if (
+                    change := _change(field, value(event.entity, field, before), value(event.entity, field, after), say)
+                )
+            ],
+        )
+        for event in events
+    ]
+
+
+def _change(field: str, before: str, after: str, say) -> ChangeShown | None:
+    """A change as shown; None for one that reads the same before and after (an empty text that became null)."""
+    if before == after:
+        return None
+    return ChangeShown(say(FIELD_LABELS[field]) if field in FIELD_LABELS else field, before, after)
+
+
+def _tags(tags: dict, say) -> str:
+    parts = []
+    for group, values in tags.items():
+        if not values:
+            continue
+        label, choices = TAG_GROUPS.get(group, (group, None))
+        words = [say(choices[value].label) if choices and value in choices else str(value) for value in values]
+        parts.append(f"{say(label)}: {', '.join(words)}")
+    return "; ".join(parts) or NOTHING
+
+
+def _names(session: Session, events: list[AuditEvent]) -> dict[str, dict[Any, str]]:
+    """The names of the users, organisations and audits the events refer to, one query each."""
+    wanted: dict[str, set[int]] = {"user": set(), "organisation": set(), "audit": set()}
+    for event in events:
+        for values in (event.before or {}, event.after or {}):
+            for field, raw in values.items():
+                if not isinstance(raw, int) or isinstance(raw, bool):
+                    continue
+                if field in USER_FIELDS:
+                    wanted["user"].add(raw)
+                elif field == "organisation_id":
+                    wanted["organisation"].add(raw)
+                elif field == "verify_in_audit_id":
+                    wanted["audit"].add(raw)
+    names: dict[str, dict[Any, str]] = {"user": {}, "organisation": {}, "audit": {}}
+    if wanted["user"]:
+        names["user"] = {u.id: u.name for u in session.exec(select(User).where(User.id.in_(wanted["user"])))}
+    if wanted["organisation"]:
+        names["organisation"] = {
+            o.id: o.name for o in session.exec(select(Organisation).where(Organisation.id.in_(wanted["organisation"])))
+        }
+    if wanted["audit"]:
+        names["audit"] = {a.id: a.title for a in session.exec(select(Audit).where(Audit.id.in_(wanted["audit"])))}
+    return names

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session, SQLModel, select
 
+from auditor import vocabulary as v
 from auditor.models import AuditEvent, User, utcnow
-from auditor.reports import cells
 
 # What the trail keeps of each kind of record (timestamps and ids are in the event itself).
 SNAPSHOT_FIELDS = {
@@ -86,6 +86,8 @@ def record(
     """Add one event to the trail, in the caller's transaction (it commits with the change itself). The row is
     written at once with one plain INSERT: the trail is append-only, so nothing reads it back as an object, and the
     ORM's unit of work cost more than the INSERT itself on every save (bench/count_save.py)."""
+    if entity not in v.TRAIL_ENTITIES or action not in v.TRAIL_ACTIONS:  # the histories could not name it
+        raise ValueError(f"the trail's vocabulary has no {entity!r} or {action!r} (auditor/vocabulary.py)")
     if before == after and action == "update":
         return
     session.execute(
@@ -138,17 +140,3 @@ def changes(event: AuditEvent) -> list[tuple[str, Any, Any]]:
         for name in dict.fromkeys([*before, *after])
         if before.get(name) != after.get(name)
     ]
-
-
-def as_csv(events: list[AuditEvent]) -> str:
-    header = ["id", "at", "actor", "entity", "entity_id", "action", "field", "before", "after"]
-    return cells.as_csv(
-        [
-            header,
-            *(
-                [event.id, event.at, event.actor, event.entity, event.entity_id, event.action, name, old, new]
-                for event in events
-                for name, old, new in changes(event) or [("", None, None)]
-            ),
-        ]
-    )

@@ -16,6 +16,7 @@ from auditor.routes.api import (
     reviews,
     session,
 )
+from auditor.routes.api.refusals import EVERY_OPERATION
 
 router = APIRouter()
 for module in (
@@ -32,4 +33,4 @@ for module in (
     offline,
     session,
 ):
-    router.include_router(module.router, prefix="/api/v1")
+    router.include_router(module.router, prefix="/api/v1", responses=EVERY_OPERATION)

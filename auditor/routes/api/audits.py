@@ -16,6 +16,7 @@ from auditor.deps import (
     send_page,
 )
 from auditor.models import Audit, Organisation
+from auditor.routes.api.refusals import CHANGE_NAMED, NAMED
 from auditor.schemas import (
     AuditChecklistOut,
     AuditIn,
@@ -29,6 +30,7 @@ from auditor.schemas import (
     TeamMemberOut,
 )
 from auditor.services import audits
+from auditor.vocabulary import AuditStatus
 
 router = APIRouter(tags=["audits"])
 
@@ -59,7 +61,7 @@ def list_audits(
     session: SessionDep,
     user: CurrentUser,
     page: PageDep,
-    status: str | None = None,
+    status: AuditStatus | None = None,
 ) -> list[AuditSummaryOut]:
     """The audits you may see, newest first, with progress; paged (Link and X-Total-Count headers)."""
     found = audits.list_audits(session=session, actor=user, status=status, page=page)
@@ -84,31 +86,31 @@ def list_audits(
     )
 
 
-@router.post("/audits", status_code=201)
+@router.post("/audits", status_code=201, responses=CHANGE_NAMED)
 def create_audit(data: AuditIn, session: SessionDep, library: LibraryDep, user: Planner) -> AuditOut:
     """Plan an audit; its checklists are frozen at their current version."""
     return audit_out(session, audits.create_audit(session=session, actor=user, data=data, library=library))
 
 
-@router.get("/audits/{audit_id}")
+@router.get("/audits/{audit_id}", responses=NAMED)
 def show_audit(audit: AuditDep, session: SessionDep) -> AuditOut:
     """One audit with its sites, checklists and progress."""
     return audit_out(session, audit)
 
 
-@router.patch("/audits/{audit_id}")
+@router.patch("/audits/{audit_id}", responses=CHANGE_NAMED)
 def update_audit(audit: PlanAuditDep, data: AuditUpdate, session: SessionDep, user: CurrentUser) -> AuditOut:
     """Change an audit's facts; fields left out stay as they are."""
     return audit_out(session, audits.update_audit(session=session, actor=user, audit=audit, data=data))
 
 
-@router.post("/audits/{audit_id}/status")
+@router.post("/audits/{audit_id}/status", responses=CHANGE_NAMED)
 def change_status(audit: PlanAuditDep, data: StatusIn, session: SessionDep, user: CurrentUser) -> AuditOut:
     """Move the audit to its next (or previous) status."""
     return audit_out(session, audits.change_status(session=session, actor=user, audit=audit, status=data.status))
 
 
-@router.get("/audits/{audit_id}/plan")
+@router.get("/audits/{audit_id}/plan", responses=NAMED)
 def list_plan(audit: AuditDep, session: SessionDep) -> list[PlanEntryOut]:
     """The audit plan's agenda, in time order."""
     return [
@@ -116,7 +118,7 @@ def list_plan(audit: AuditDep, session: SessionDep) -> list[PlanEntryOut]:
     ]
 
 
-@router.post("/audits/{audit_id}/plan", status_code=201)
+@router.post("/audits/{audit_id}/plan", status_code=201, responses=CHANGE_NAMED)
 def create_plan_entry(audit: PlanAuditDep, data: PlanEntryIn, session: SessionDep, user: CurrentUser) -> PlanEntryOut:
     """Add a line to the audit plan."""
     return PlanEntryOut.model_validate(
@@ -124,7 +126,7 @@ def create_plan_entry(audit: PlanAuditDep, data: PlanEntryIn, session: SessionDe
     )
 
 
-@router.delete("/audits/{audit_id}/plan/{entry_id}", status_code=204)
+@router.delete("/audits/{audit_id}/plan/{entry_id}", status_code=204, responses=CHANGE_NAMED)
 def delete_plan_entry(audit: PlanAuditDep, entry_id: PathId, session: SessionDep, user: CurrentUser) -> Response:
     """Remove a line from the audit plan."""
     audits.delete_plan_entry(session=session, actor=user, audit=audit, entry_id=entry_id)

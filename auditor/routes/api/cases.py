@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from sqlmodel import select
 
+from auditor import vocabulary as v
 from auditor.deps import CaseDep, CaseOpener, CurrentUser, PageDep, PathId, SessionDep, SettingsDep, send_page
 from auditor.errors import Invalid
 from auditor.models import Case, Organisation, User
 from auditor.reports import cells, register
+from auditor.routes.api.refusals import CHANGE, CHANGE_NAMED, NAMED
 from auditor.routes.downloads import Language, attachment as download
 from auditor.schemas import (
     ActionIn,
@@ -75,11 +77,11 @@ def rows_out(session, rows: list[cases.CaseRow]) -> list[CaseOut]:
 
 
 def _filters(
-    status: str | None = None,
-    grade: str | None = None,
+    status: v.CaseStatus | None = None,
+    grade: v.FindingKind | None = None,
     overdue: bool | None = None,
     clause: str | None = None,
-    bek: str | None = None,
+    bek: Annotated[v.Bek1406Factor | None, Query(description="A BEK 1406 risk factor in the case's tags")] = None,
     audit_id: RowId | None = None,
     owner_id: RowId | None = None,
 ) -> cases.BoardFilters:
@@ -107,7 +109,7 @@ def list_cases(
     return send_page(found.page.with_items(rows_out(session, found.rows)), request, response)
 
 
-@router.post("/cases", status_code=201)
+@router.post("/cases", status_code=201, responses=CHANGE)
 def create_case(data: CaseIn, session: SessionDep, user: CaseOpener, settings: SettingsDep) -> CaseOut:
     """Open a case outside an audit: an incident, a complaint, a worker's report."""
     organisation = session.get(Organisation, data.organisation_id)
@@ -159,13 +161,13 @@ def _register_in(session, user, settings, filters, lang) -> list[list]:
     return register.register_rows(found.rows, names, lang or settings.default_language)
 
 
-@router.get("/cases/{case_id}")
+@router.get("/cases/{case_id}", responses=NAMED)
 def show_case(case: CaseDep, session: SessionDep, settings: SettingsDep) -> CaseOut:
     """One case with its status, grade, due date, overdue flag and actions."""
     return case_out(session, case, settings.deadline_policy)
 
 
-@router.post("/cases/{case_id}/correction")
+@router.post("/cases/{case_id}/correction", responses=CHANGE_NAMED)
 def record_correction(
     case: CaseDep, data: CorrectionIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
 ) -> CaseOut:
@@ -177,7 +179,7 @@ def record_correction(
     )
 
 
-@router.post("/cases/{case_id}/root-cause")
+@router.post("/cases/{case_id}/root-cause", responses=CHANGE_NAMED)
 def record_root_cause(
     case: CaseDep, data: RootCauseIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
 ) -> CaseOut:
@@ -189,7 +191,7 @@ def record_root_cause(
     )
 
 
-@router.post("/cases/{case_id}/actions", status_code=201)
+@router.post("/cases/{case_id}/actions", status_code=201, responses=CHANGE_NAMED)
 def create_action(
     case: CaseDep, data: ActionIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
 ) -> CaseOut:
@@ -198,13 +200,13 @@ def create_action(
     return case_out(session, case, settings.deadline_policy)
 
 
-@router.post("/cases/{case_id}/submit")
+@router.post("/cases/{case_id}/submit", responses=CHANGE_NAMED)
 def submit_plan(case: CaseDep, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> CaseOut:
     """Send the corrective-action plan to the auditor."""
     return case_out(session, cases.submit_plan(session=session, actor=user, case=case), settings.deadline_policy)
 
 
-@router.post("/cases/{case_id}/review")
+@router.post("/cases/{case_id}/review", responses=CHANGE_NAMED)
 def review_plan(
     case: CaseDep, data: PlanReviewIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
 ) -> CaseOut:
@@ -220,7 +222,7 @@ def review_plan(
     return case_out(session, reviewed, settings.deadline_policy)
 
 
-@router.post("/cases/{case_id}/actions/{action_id}/implement")
+@router.post("/cases/{case_id}/actions/{action_id}/implement", responses=CHANGE_NAMED)
 def implement_action(
     case: CaseDep, action_id: PathId, data: ImplementIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
 ) -> CaseOut:
@@ -229,7 +231,7 @@ def implement_action(
     return case_out(session, case, settings.deadline_policy)
 
 
-@router.post("/cases/{case_id}/verify")
+@router.post("/cases/{case_id}/verify", responses=CHANGE_NAMED)
 def verify_effectiveness(
     case: CaseDep, data: VerificationIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
 ) -> CaseOut:
@@ -240,20 +242,20 @@ def verify_effectiveness(
     return case_out(session, verified, settings.deadline_policy)
 
 
-@router.post("/cases/{case_id}/close")
+@router.post("/cases/{case_id}/close", responses=CHANGE_NAMED)
 def close_case(case: CaseDep, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> CaseOut:
     """Close a verified case with no open action."""
     return case_out(session, cases.close_case(session=session, actor=user, case=case), settings.deadline_policy)
 
 
-@router.post("/cases/{case_id}/comments", status_code=201)
+@router.post("/cases/{case_id}/comments", status_code=201, responses=CHANGE_NAMED)
 def create_comment(case: CaseDep, data: CommentIn, session: SessionDep, user: CurrentUser) -> CommentOut:
     """Comment on a case."""
     comment = cases.add_comment(session=session, actor=user, case=case, text=data.text)
     return CommentOut(id=comment.id, author=user.name, text=comment.text, at=comment.at)
 
 
-@router.get("/cases/{case_id}/comments")
+@router.get("/cases/{case_id}/comments", responses=NAMED)
 def list_comments(case: CaseDep, session: SessionDep) -> list[CommentOut]:
     """A case's comments, oldest first."""
     return [
@@ -261,7 +263,7 @@ def list_comments(case: CaseDep, session: SessionDep) -> list[CommentOut]:
     ]
 
 
-@router.get("/cases/{case_id}/history")
+@router.get("/cases/{case_id}/history", responses=NAMED)
 def list_case_history(case: CaseDep, session: SessionDep, user: CurrentUser) -> list[AuditEventOut]:
     """The case's full history from the audit trail."""
     return [
@@ -270,7 +272,7 @@ def list_case_history(case: CaseDep, session: SessionDep, user: CurrentUser) -> 
     ]
 
 
-@router.post("/cases/{case_id}/attachments", status_code=201)
+@router.post("/cases/{case_id}/attachments", status_code=201, responses=CHANGE_NAMED)
 def create_attachment(
     case: CaseDep,
     session: SessionDep,
@@ -288,7 +290,7 @@ def create_attachment(
     )
 
 
-@router.get("/cases/{case_id}/attachments/{attachment_id}", response_class=Response)
+@router.get("/cases/{case_id}/attachments/{attachment_id}", response_class=Response, responses=NAMED)
 def download_attachment(case: CaseDep, attachment_id: PathId, session: SessionDep) -> Response:
     """Download an attachment."""
     attachment = cases.get_attachment(session=session, case=case, attachment_id=attachment_id)

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from auditor.checklists import Checklist, Section
 from auditor.deps import CurrentUser, LibraryDep
 from auditor.errors import NotFound
+from auditor.routes.api.refusals import NAMED
 from auditor.schemas import ChecklistOut, ChecklistSummaryOut, SectionOut
 
 router = APIRouter(tags=["checklists"])
@@ -29,7 +30,7 @@ def list_checklists(library: LibraryDep, user: CurrentUser) -> list[ChecklistSum
 
 
 # Without the empty optional fields of items (guidance, typical evidence), as before the response model.
-@router.get("/checklists/{checklist_id}", response_model_exclude_none=True)
+@router.get("/checklists/{checklist_id}", response_model_exclude_none=True, responses=NAMED)
 def show_checklist(checklist_id: str, library: LibraryDep, user: CurrentUser) -> ChecklistOut:
     """One checklist with its sections and items."""
     loaded = library.get(checklist_id)

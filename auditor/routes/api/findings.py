@@ -9,10 +9,12 @@ from auditor.models import Audit, Finding, Photo
 from auditor.paging import page_of
 from auditor.routes.api.cases import case_out
 from auditor.routes.api.photos import photo_out
+from auditor.routes.api.refusals import CHANGE, NAMED
 from auditor.schemas import CaseOut, FindingIn, FindingOut, NewFindingIn
 from auditor.services import cases, findings, photos
+from auditor.vocabulary import FindingKind
 
-router = APIRouter(tags=["findings"])
+router = APIRouter(tags=["findings"], responses=NAMED)
 
 
 def finding_out(session, user, audit: Audit, finding: Finding, finding_photos: list[Photo] | None = None) -> FindingOut:
@@ -36,7 +38,7 @@ def list_findings(
     session: SessionDep,
     user: CurrentUser,
     page: PageDep,
-    kind: str | None = None,
+    kind: FindingKind | None = None,
     clause: str | None = None,
 ) -> list[FindingOut]:
     """Findings of the audit with their photos, optionally by kind and by clause (a clause includes its sub-clauses);
@@ -50,7 +52,7 @@ def list_findings(
     )
 
 
-@router.post("/audits/{audit_id}/findings", status_code=201)
+@router.post("/audits/{audit_id}/findings", status_code=201, responses=CHANGE)
 def create_finding(audit: ConductAuditDep, data: NewFindingIn, session: SessionDep, user: CurrentUser) -> FindingOut:
     """Raise a finding; clauses and tags default to the linked item's. Sent again with the same `client_id`: 201 with
     the finding raised the first time."""
@@ -68,7 +70,7 @@ def show_finding(audit: AuditDep, finding: FindingDep, session: SessionDep, user
     return finding_out(session, user, audit, finding)
 
 
-@router.put("/audits/{audit_id}/findings/{finding_id}")
+@router.put("/audits/{audit_id}/findings/{finding_id}", responses=CHANGE)
 def update_finding(
     audit: ConductAuditDep, finding: FindingDep, data: FindingIn, session: SessionDep, user: CurrentUser
 ) -> FindingOut:
@@ -81,14 +83,14 @@ def update_finding(
     )
 
 
-@router.delete("/audits/{audit_id}/findings/{finding_id}", status_code=204)
+@router.delete("/audits/{audit_id}/findings/{finding_id}", status_code=204, responses=CHANGE)
 def delete_finding(audit: ConductAuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser) -> Response:
     """Delete a finding."""
     findings.delete_finding(session=session, actor=user, audit=audit, finding=finding)
     return Response(status_code=204)
 
 
-@router.post("/audits/{audit_id}/findings/{finding_id}/track", status_code=201)
+@router.post("/audits/{audit_id}/findings/{finding_id}/track", status_code=201, responses=CHANGE)
 def track_finding(
     audit: ConductAuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser, settings: SettingsDep
 ) -> CaseOut:

@@ -14,11 +14,12 @@ from auditor.routes.api.audits import audit_out
 from auditor.routes.api.checklists import checklist_out
 from auditor.routes.api.findings import finding_out
 from auditor.routes.api.photos import photo_out
+from auditor.routes.api.refusals import NAMED
 from auditor.routes.api.responses import answer_out, evidence_out
 from auditor.schemas import ChoiceOut, OfflineCopyOut
 from auditor.services import offline, photos
 
-router = APIRouter(tags=["field mode"])
+router = APIRouter(tags=["field mode"], responses=NAMED)
 
 
 @router.get(

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from auditor.deps import CurrentUser, OrganisationManager, PageDep, PathId, SessionDep, send_page
 from auditor.models import Organisation
+from auditor.routes.api.refusals import CHANGE, CHANGE_NAMED, NAMED
 from auditor.schemas import OrganisationIn, OrganisationOut, SiteIn, SiteOut
 from auditor.services import organisations
 
@@ -31,14 +32,14 @@ def list_organisations(
     return send_page(found.with_items([organisation_out(session, o) for o in found.items]), request, response)
 
 
-@router.post("/organisations", status_code=201)
+@router.post("/organisations", status_code=201, responses=CHANGE)
 def create_organisation(data: OrganisationIn, session: SessionDep, user: OrganisationManager) -> OrganisationOut:
     """Create an organisation, optionally with its sites."""
     organisation = organisations.create_organisation(session=session, actor=user, data=data)
     return organisation_out(session, organisation)
 
 
-@router.get("/organisations/{organisation_id}")
+@router.get("/organisations/{organisation_id}", responses=NAMED)
 def show_organisation(organisation_id: PathId, session: SessionDep, user: CurrentUser) -> OrganisationOut:
     """One organisation with its sites."""
     return organisation_out(
@@ -46,7 +47,7 @@ def show_organisation(organisation_id: PathId, session: SessionDep, user: Curren
     )
 
 
-@router.post("/organisations/{organisation_id}/sites", status_code=201)
+@router.post("/organisations/{organisation_id}/sites", status_code=201, responses=CHANGE_NAMED)
 def create_site(organisation_id: PathId, data: SiteIn, session: SessionDep, user: OrganisationManager) -> SiteOut:
     """Add a site or production unit to an organisation."""
     organisation = organisations.get_organisation(session=session, actor=user, organisation_id=organisation_id)

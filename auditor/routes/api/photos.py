@@ -13,11 +13,12 @@ from auditor import schemas
 from auditor.config import Settings
 from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, FindingDep, PathId, SessionDep, SettingsDep
 from auditor.models import Audit, Photo, User
+from auditor.routes.api.refusals import CHANGE, NAMED
 from auditor.schemas import PhotoOut
 from auditor.services import photos
 from auditor.text import refuse_unstorable
 
-router = APIRouter(tags=["photos"])
+router = APIRouter(tags=["photos"], responses=NAMED)
 
 
 def photo_out(photo: Photo) -> PhotoOut:
@@ -73,7 +74,7 @@ def _add_photo(
     return photo_out(photo)
 
 
-@router.post("/audits/{audit_id}/responses/{item_id}/photos", status_code=201)
+@router.post("/audits/{audit_id}/responses/{item_id}/photos", status_code=201, responses=CHANGE)
 def create_photo(
     audit: ConductAuditDep,
     item_id: str,
@@ -105,7 +106,7 @@ def list_photos(audit: AuditDep, item_id: str, session: SessionDep, user: Curren
     return [photo_out(p) for p in photos.list_photos(session=session, actor=user, audit=audit, item_id=item_id)]
 
 
-@router.post("/audits/{audit_id}/findings/{finding_id}/photos", status_code=201)
+@router.post("/audits/{audit_id}/findings/{finding_id}/photos", status_code=201, responses=CHANGE)
 def create_finding_photo(
     audit: ConductAuditDep,
     finding: FindingDep,
@@ -160,7 +161,7 @@ def _jpeg(*, session: Session, user: User, audit: Audit, photo_id: PathId, thumb
     )
 
 
-@router.delete("/audits/{audit_id}/photos/{photo_id}", status_code=204)
+@router.delete("/audits/{audit_id}/photos/{photo_id}", status_code=204, responses=CHANGE)
 def delete_photo(audit: ConductAuditDep, photo_id: PathId, session: SessionDep, user: CurrentUser) -> Response:
     """Remove a photo; one that is already gone answers 404 `not_found`."""
     photos.delete_photo(session=session, actor=user, audit=audit, photo_id=photo_id)

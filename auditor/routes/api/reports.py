@@ -13,14 +13,18 @@ from auditor.models import Audit, ReportTemplate
 from auditor.reports.engine import MAX_TEMPLATE_BYTES
 from auditor.reports.starters import starter_template
 from auditor.reports.variables import VARIABLES
+from auditor.routes.api.refusals import CHANGE_NAMED, NAMED
 from auditor.routes.downloads import DOCX, Kind, Language, attachment, report_download
 from auditor.schemas import ReportDetails, RowId
 from auditor.services import audits, reports
+from auditor.vocabulary import AuditType
 
 router = APIRouter(tags=["reports"])
 
 
-@router.get("/audits/{audit_id}/report.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}})
+@router.get(
+    "/audits/{audit_id}/report.docx", response_class=Response, responses={**NAMED, 200: {"content": {DOCX: {}}}}
+)
 def download_audit_report(
     audit: AuditDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None
 ) -> Response:
@@ -29,7 +33,9 @@ def download_audit_report(
 
 
 @router.get(
-    "/audits/{audit_id}/nonconformity-report.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}}
+    "/audits/{audit_id}/nonconformity-report.docx",
+    response_class=Response,
+    responses={**NAMED, 200: {"content": {DOCX: {}}}},
 )
 def download_nonconformity_report(
     audit: AuditDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None
@@ -38,7 +44,9 @@ def download_nonconformity_report(
     return report_download(Kind.NONCONFORMITY_REPORT, audit, session, settings, lang)
 
 
-@router.get("/audits/{audit_id}/checklist.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}})
+@router.get(
+    "/audits/{audit_id}/checklist.docx", response_class=Response, responses={**NAMED, 200: {"content": {DOCX: {}}}}
+)
 def download_checklist(
     audit: AuditDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None
 ) -> Response:
@@ -46,7 +54,7 @@ def download_checklist(
     return report_download(Kind.CHECKLIST, audit, session, settings, lang)
 
 
-@router.patch("/audits/{audit_id}/report-details")
+@router.patch("/audits/{audit_id}/report-details", responses=CHANGE_NAMED)
 def update_report_details(
     audit: PlanAuditDep, data: ReportDetails, session: SessionDep, user: CurrentUser
 ) -> ReportDetails:
@@ -55,7 +63,7 @@ def update_report_details(
     return report_details(audit)
 
 
-@router.get("/audits/{audit_id}/report-details")
+@router.get("/audits/{audit_id}/report-details", responses=NAMED)
 def get_report_details(audit: AuditDep) -> ReportDetails:
     return report_details(audit)
 
@@ -70,9 +78,9 @@ def report_details(audit: Audit) -> ReportDetails:
 class TemplateOut(BaseModel):
     id: int
     organisation_id: int | None
-    kind: str
-    language: str
-    audit_type: str | None
+    kind: Kind
+    language: Language
+    audit_type: AuditType | None
     filename: str
     size: int
     uploaded_at: str
@@ -100,7 +108,7 @@ def list_templates(session: SessionDep, user: TemplateAdmin) -> list[TemplateOut
     return [template_out(row, row.id in used) for row in rows]
 
 
-@router.post("/report-templates", status_code=201)
+@router.post("/report-templates", status_code=201, responses=CHANGE_NAMED)
 def upload_template(
     session: SessionDep,
     user: TemplateAdmin,
@@ -122,20 +130,24 @@ def upload_template(
     return template_out(row, True)
 
 
-@router.get("/report-templates/{template_id}.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}})
+@router.get(
+    "/report-templates/{template_id}.docx", response_class=Response, responses={**NAMED, 200: {"content": {DOCX: {}}}}
+)
 def download_template(template_id: PathId, session: SessionDep, user: TemplateAdmin) -> Response:
     row = reports.get_template(session=session, actor=user, template_id=template_id)
     return attachment(row.content, row.filename)
 
 
-@router.delete("/report-templates/{template_id}", status_code=204)
+@router.delete("/report-templates/{template_id}", status_code=204, responses=CHANGE_NAMED)
 def delete_template(template_id: PathId, session: SessionDep, user: TemplateAdmin) -> Response:
     """Remove an upload; the one uploaded before it for the same scope, or the starter, is used again."""
     reports.delete_template(session=session, actor=user, template_id=template_id)
     return Response(status_code=204)
 
 
-@router.get("/report-templates/starters/{kind}.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}})
+@router.get(
+    "/report-templates/starters/{kind}.docx", response_class=Response, responses={**NAMED, 200: {"content": {DOCX: {}}}}
+)
 def download_starter(kind: Kind, user: CurrentUser, lang: Language = Language.DA) -> Response:
     """Our starter template, to change in Word and upload again."""
     return attachment(starter_template(kind, lang), f"{reports.FILE_STEMS[kind]}-template-{lang}.docx")

@@ -8,10 +8,11 @@ from sqlmodel import Session
 from auditor.deps import AuditDep, ConductAuditDep, ConductWork, CurrentUser, PathId, SessionDep, json_reply
 from auditor.models import Evidence, Response, User
 from auditor.routes.api.photos import photo_out
-from auditor.schemas import AnswerOut, EvidenceOut, NewEvidenceIn, ResponseIn, ResponseOut
+from auditor.routes.api.refusals import CHANGE, NAMED
+from auditor.schemas import AnswerOut, EvidenceOut, NewEvidenceIn, ResponseIn, ResponseOut, VersionConflictOut
 from auditor.services import evidence, photos, responses
 
-router = APIRouter(tags=["responses"])
+router = APIRouter(tags=["responses"], responses=NAMED)
 
 
 def answer_out(response: Response, updated_by: str | None) -> AnswerOut:
@@ -60,10 +61,12 @@ def show_response(audit: AuditDep, item_id: str, session: SessionDep, user: Curr
     "/audits/{audit_id}/responses/{item_id}",
     response_model=ResponseOut,
     responses={
+        **CHANGE,
         409: {
+            "model": VersionConflictOut,
             "description": "`code` `version_conflict`: the answer changed since `version`; the body holds `current` (with "
-            "`updated_by`) and `submitted`. `code` `audit_closed`: the audit is closed."
-        }
+            "`updated_by`) and `submitted`. `code` `audit_closed`: the audit is closed.",
+        },
     },
 )
 def record_response(work: ConductWork, item_id: str, data: ResponseIn) -> HTTPResponse:
@@ -79,7 +82,7 @@ def list_evidence(audit: AuditDep, item_id: str, session: SessionDep, user: Curr
     return [evidence_out(e) for e in evidence.list_evidence(session=session, actor=user, audit=audit, item_id=item_id)]
 
 
-@router.post("/audits/{audit_id}/responses/{item_id}/evidence", status_code=201)
+@router.post("/audits/{audit_id}/responses/{item_id}/evidence", status_code=201, responses=CHANGE)
 def create_evidence(
     audit: ConductAuditDep, item_id: str, data: NewEvidenceIn, session: SessionDep, user: CurrentUser
 ) -> EvidenceOut:
@@ -92,7 +95,7 @@ def create_evidence(
     )
 
 
-@router.delete("/audits/{audit_id}/evidence/{evidence_id}", status_code=204)
+@router.delete("/audits/{audit_id}/evidence/{evidence_id}", status_code=204, responses=CHANGE)
 def delete_evidence(
     audit: ConductAuditDep, evidence_id: PathId, session: SessionDep, user: CurrentUser
 ) -> HTTPResponse:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, StringConstraints
 
+from auditor import vocabulary as v
 from auditor.deps import (
     CurrentUser,
     ManagedReviewDep,
@@ -20,6 +21,7 @@ from auditor.deps import (
 )
 from auditor.models import ManagementReview, Organisation
 from auditor.reports.review_report import review_report_file
+from auditor.routes.api.refusals import CHANGE, CHANGE_NAMED, NAMED
 from auditor.routes.downloads import DOCX, Language, attachment
 from auditor.schemas import Input, LongText, RowId
 from auditor.services import reviews
@@ -33,7 +35,7 @@ router = APIRouter(tags=["management reviews"])
 class ReviewIn(Input):
     organisation_id: RowId
     period_start: date
-    period_end: date
+    period_end: date = Field(description="On or after `period_start`, and at most ten years after it")
 
 
 class ManualSectionsIn(Input):
@@ -64,7 +66,7 @@ class DecisionOut(BaseModel):
     text: str
     case_id: int | None
     case_reference: str | None
-    case_status: str | None
+    case_status: v.CaseStatus | None
     created_at: datetime
 
 
@@ -114,7 +116,7 @@ def decision_out(row: reviews.DecisionRow) -> DecisionOut:
 # Routes
 
 
-@router.post("/management-reviews", status_code=201)
+@router.post("/management-reviews", status_code=201, responses=CHANGE)
 def create_review(data: ReviewIn, session: SessionDep, user: ReviewCreator, settings: SettingsDep) -> ReviewOut:
     """Compile a management review of an organisation for a period (inputs a-g from audits, findings and cases)."""
     review = reviews.create_review(
@@ -158,7 +160,9 @@ def list_reviews(
 
 
 # Before /management-reviews/{review_id}: that path would otherwise take "12.docx" for an id.
-@router.get("/management-reviews/{review_id}.docx", response_class=Response, responses={200: {"content": {DOCX: {}}}})
+@router.get(
+    "/management-reviews/{review_id}.docx", response_class=Response, responses={**NAMED, 200: {"content": {DOCX: {}}}}
+)
 def download_review(
     review: ReviewDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None
 ) -> Response:
@@ -167,13 +171,13 @@ def download_review(
     return attachment(content, filename)
 
 
-@router.get("/management-reviews/{review_id}")
+@router.get("/management-reviews/{review_id}", responses=NAMED)
 def show_review(review: ReviewDep, session: SessionDep) -> ReviewOut:
     """One management review with its inputs, sections and decisions."""
     return review_out(session, review)
 
 
-@router.patch("/management-reviews/{review_id}")
+@router.patch("/management-reviews/{review_id}", responses=CHANGE_NAMED)
 def update_review(
     review: ManagedReviewDep, data: ManualSectionsIn, session: SessionDep, user: CurrentUser
 ) -> ReviewOut:
@@ -182,7 +186,7 @@ def update_review(
     return review_out(session, reviews.update_manual(session=session, actor=user, review=review, sections=sections))
 
 
-@router.post("/management-reviews/{review_id}/recompile")
+@router.post("/management-reviews/{review_id}/recompile", responses=CHANGE_NAMED)
 def recompile_review(
     review: ManagedReviewDep, session: SessionDep, user: CurrentUser, settings: SettingsDep
 ) -> ReviewOut:
@@ -192,7 +196,7 @@ def recompile_review(
     )
 
 
-@router.post("/management-reviews/{review_id}/decisions", status_code=201)
+@router.post("/management-reviews/{review_id}/decisions", status_code=201, responses=CHANGE_NAMED)
 def add_decision(review: ManagedReviewDep, data: DecisionIn, session: SessionDep, user: CurrentUser) -> DecisionOut:
     """Record a decision; one that needs action opens a case (its id is in case_id)."""
     decision = reviews.add_decision(

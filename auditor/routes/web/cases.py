@@ -13,7 +13,7 @@ from starlette.datastructures import UploadFile
 from auditor import vocabulary as v
 from auditor.deps import CaseDep, CaseOpener, CurrentUser, PageDep, SessionDep, SettingsDep, is_htmx
 from auditor.errors import Conflict, Invalid
-from auditor.i18n import gettext
+from auditor.i18n import get_locale, gettext
 from auditor.models import Audit, Case, Organisation, User
 from auditor.routes.errors import message_of
 from auditor.routes.web.forms import FormDep, check_fields, form_fields, row_id
@@ -27,7 +27,7 @@ from auditor.schemas import (
     RootCauseIn,
     VerificationIn,
 )
-from auditor.services import access, cases, history, trail
+from auditor.services import access, cases, history
 from auditor.templating import render
 
 router = APIRouter()
@@ -154,8 +154,9 @@ def _case_context(session, user, settings, case: Case, error: str | None = None)
         "only_individual": cases.only_individual_measures(session=session, case=case),
         "comments": cases.comments(session=session, case=case),
         "attachments": cases.attachments(session=session, case=case),
-        "events": history.case_history(session=session, actor=user, case=case),
-        "changes": trail.changes,
+        "events": history.shown(
+            session=session, events=history.case_history(session=session, actor=user, case=case), locale=get_locale()
+        ),
         "today": date.today(),
     }
 

@@ -10,11 +10,12 @@ from fastapi.responses import RedirectResponse
 from auditor import vocabulary as v
 from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, FindingDep, PageDep, SessionDep, is_htmx
 from auditor.errors import Invalid
+from auditor.i18n import get_locale
 from auditor.models import Audit
 from auditor.paging import page_of
 from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
 from auditor.schemas import FindingIn
-from auditor.services import audits, cases, findings, history, photos, trail
+from auditor.services import audits, cases, findings, history, photos
 from auditor.services.checklists import audit_structure
 from auditor.templating import render
 
@@ -58,10 +59,14 @@ def _form_context(session, user, audit: Audit, values: dict, errors: dict, findi
     structure = audit_structure(session=session, audit_id=audit.id)
     placed = structure.items.get(values.get("item_id") or "")
     kinds = v.finding_kinds_for(audit.audit_type)
-    events = (
-        history.audit_history(session=session, actor=user, audit=audit, entity="finding", entity_id=str(finding.id))
+    events = history.shown(
+        session=session,
+        events=history.audit_history(
+            session=session, actor=user, audit=audit, entity="finding", entity_id=str(finding.id)
+        )
         if finding
-        else []
+        else [],
+        locale=get_locale(),
     )
     finding_photos = (
         photos.list_photos(session=session, actor=user, audit=audit, finding_id=finding.id) if finding else []
@@ -75,7 +80,6 @@ def _form_context(session, user, audit: Audit, values: dict, errors: dict, findi
         "kinds": kinds,
         "back": back,
         "events": events,
-        "changes": trail.changes,
         "photos": finding_photos,
         "can": audits.audit_can(session=session, user=user, audit=audit),
     }
