@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from auditor.checklists import Library
 from auditor.models import Audit, Organisation, User
+from auditor.checklists import TagLists
 from auditor.schemas import AuditIn, EvidenceIn, FindingIn, OrganisationIn, PlanEntryIn, ResponseIn, SiteIn
 from auditor.services import accounts, audits, cases, evidence, findings, organisations, responses
 
@@ -191,6 +192,9 @@ EVIDENCE = [
     ("iso45003.5.4.decision-sample", EvidenceIn(method="records", summary="AMO-referater jan.–juni 2026.")),
 ]
 
+WAREHOUSE, HEAD_OFFICE = "Lager og distribution, Aarhus", "Hovedkontor, Vejle"
+
+# Each finding's own tags (a person's choice; the items suggest more) and its own sites (by name).
 FINDINGS = [
     FindingIn(
         item_id="iso45003.4.1.2.contractors-shared",
@@ -198,6 +202,7 @@ FINDINGS = [
         requirement="Vikarer og andre, der arbejder under virksomhedens ledelse, skal være omfattet af kortlægningen af psykosociale risici.",
         statement="Vikarer på lageret er ikke omfattet af APV'en, selv om de udgør en stor del af bemandingen i højsæsonen.",
         evidence="APV for lageret 2026 afsnit 2; gruppeinterview med tre vikarer.",
+        tags=TagLists(hazards=["org.security"], actors=["temporary_workers"]),
     ),
     FindingIn(
         item_id="iso45003.6.1.2.coverage",
@@ -205,20 +210,32 @@ FINDINGS = [
         requirement="Kortlægningen skal dække alle relevante psykosociale farer for alle medarbejdergrupper (BEK 1406 kap. 3).",
         statement="Høje følelsesmæssige krav ved kundekontakt er ikke kortlagt for chaufførerne.",
         evidence="Risikovurdering RV-2026-03; gruppeinterview med fem chauffører.",
+        tags=TagLists(bek1406=["emotional_demands"], hazards=["org.demands"], actors=["employees"]),
     ),
     FindingIn(
         item_id="iso45003.5.3.first-line-authority",
         kind="observation",
         statement="Holdledere har ikke klare beføjelser til at omprioritere opgaver ved spidsbelastning.",
         evidence="Interview med holdleder på lageret.",
+        tags=TagLists(hazards=["org.control"], actors=["first_line_management"]),
     ),
     FindingIn(
         item_id="iso45003.5.4.decision-sample",
         kind="good_practice",
         statement="Konsekvent høring af AMO før beslutninger, der påvirker arbejdsmiljøet.",
         evidence="AMO-referater januar-juni 2026.",
+        tags=TagLists(actors=["cooperation_bodies"]),
+    ),
+    FindingIn(
+        item_id="iso45003.5.2.communicated",
+        kind="minor_nc",
+        requirement="Politikken for det psykiske arbejdsmiljø skal kommunikeres, så medarbejderne kender den (ISO 45001 5.2).",
+        statement="Lagermedarbejderne kender ikke arbejdsmiljøpolitikken; den findes kun på intranettet.",
+        evidence="Interview med fire lagermedarbejdere, hvoraf tre ikke kendte politikken.",
+        tags=TagLists(actors=["employees"]),
     ),
 ]
+FINDING_SITES = [[WAREHOUSE], [WAREHOUSE], [WAREHOUSE], [WAREHOUSE, HEAD_OFFICE], [WAREHOUSE]]
 
 
 # (e-mail, name, role, member of the client organisation?)
@@ -249,8 +266,8 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
             data=OrganisationIn(
                 name=ORGANISATION,
                 sites=[
-                    SiteIn(name="Lager og distribution, Aarhus", p_number="1012345678"),
-                    SiteIn(name="Hovedkontor, Vejle", p_number="1012345679"),
+                    SiteIn(name=WAREHOUSE, p_number="1012345678"),
+                    SiteIn(name=HEAD_OFFICE, p_number="1012345679"),
                 ],
             ),
         )
@@ -353,7 +370,16 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
         )
     for item_id, entry in EVIDENCE:
         evidence.add_evidence(session=session, actor=lead, audit=audit, item_id=item_id, data=entry)
-    raised = [findings.create_finding(session=session, actor=lead, audit=audit, data=finding) for finding in FINDINGS]
+    site_ids = {site.name: site.id for site in sites}
+    raised = [
+        findings.create_finding(
+            session=session,
+            actor=lead,
+            audit=audit,
+            data=finding.model_copy(update={"site_ids": [site_ids[name] for name in names]}),
+        )
+        for finding, names in zip(FINDINGS, FINDING_SITES, strict=True)
+    ]
     # The client has started on the first nonconformity: correction, root cause, a plan the auditor accepted.
     case = cases.case_for_finding(session=session, finding_id=raised[0].id)
     if case is None:
@@ -391,6 +417,23 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
         due_date=today + timedelta(days=45),
         prevention_level="primary",
         scope="collective",
+    )
+    cases.record_investigation(
+        session=session,
+        actor=quality_manager,
+        case=case,
+        values={
+            "investigation_participants": ["ohs_representative", "temporary_workers", "first_line_management"],
+            "participation_note": "Årsagen er fundet på et møde med arbejdsmiljørepræsentanten, en holdleder og to vikarer.",
+            "extent": "Hovedkontoret er gennemgået: kundeservice bruger ikke vikarer, så afvigelsen findes ikke dér. Chaufførerne fra vikarbureauet er taget med.",
+            "apv_reviewed": True,
+            "apv_reference": "APV for lageret 2026, afsnit 2 (vikarer tilføjet)",
+            "new_hazards_assessed": True,
+            "new_hazards": "Ingen nye farer: handlingerne udvider kortlægningen og ændrer ikke arbejdet.",
+            "system_changes": "APV-proceduren P-12 omfatter nu vikarer og indlejede.",
+            "communicated_on": min(today, date.today()),
+            "communication": "Orienteret på AMO-mødet og ved opslag i lagerets kantine.",
+        },
     )
     cases.submit_plan(session=session, actor=quality_manager, case=case)
     cases.review_plan(session=session, actor=lead, case=case, accept=True)
