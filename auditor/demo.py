@@ -11,9 +11,8 @@ from datetime import date, time, timedelta
 
 from sqlmodel import Session, select
 
-from auditor.checklists import Library
+from auditor.checklists import Library, TagLists
 from auditor.models import Audit, Organisation, User
-from auditor.checklists import TagLists
 from auditor.schemas import AuditIn, EvidenceIn, FindingIn, OrganisationIn, PlanEntryIn, ResponseIn, SiteIn
 from auditor.services import accounts, audits, cases, evidence, findings, organisations, responses
 

@@ -253,7 +253,7 @@ def case_prefix(source: str, grade: str, language: str) -> str:
     if source == CaseSource.AUDIT and grade in NONCONFORMITY_KINDS:
         prefixes = NONCONFORMITY_PREFIX
     else:
-        prefixes = CASE_PREFIXES.get(source, CASE_PREFIXES[CaseSource.OTHER])  # type: ignore[call-overload]
+        prefixes = CASE_PREFIXES.get(source, CASE_PREFIXES[CaseSource.OTHER])
     return prefixes.get(language, prefixes["en"])
 
 

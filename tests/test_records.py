@@ -2,7 +2,7 @@
 finding, findings carry their own tags and sites, carry-over does not steal, cases are numbered as what they are, and a
 case records ISO 45001 10.2's facts, with an escalation flag."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import select
@@ -12,17 +12,15 @@ from auditor.db import unit_of_work
 from auditor.demo import FINDINGS, create_demo
 from auditor.models import AuditEvent, Case, Finding, Organisation, PlanEntry
 from auditor.reports.context import build_report_context
-from auditor.services import audits, cases, findings, organisations, reviews
 from auditor.schemas import AuditIn, FindingIn, SiteIn
+from auditor.services import audits, cases, findings, organisations, reviews
 
 ITEM = "iso45003.5.2.communicated"
 OTHER_ITEM = "iso45003.5.2.policy-content"
 
 
 def answer(client, audit, item_id, verdict, version=0):
-    return client.put(
-        f"/api/v1/audits/{audit.id}/responses/{item_id}", json={"verdict": verdict, "version": version}
-    )
+    return client.put(f"/api/v1/audits/{audit.id}/responses/{item_id}", json={"verdict": verdict, "version": version})
 
 
 def status(client, audit, new):
@@ -52,7 +50,10 @@ def test_a_nonconformity_verdict_without_its_finding_keeps_the_audit_from_report
     major = raise_finding(client, audit, item_id=ITEM, kind="major_nc", statement="Politikken er ukendt")
     assert major.status_code == 201
     conflicts = audits.verdict_conflicts(session=session, audit=audit)
-    assert [(c.code, c.verdict, c.finding_number) for c in conflicts] == [("5.2-3", "minor_nc", None), ("5.2-3", "minor_nc", 1)]
+    assert [(c.code, c.verdict, c.finding_number) for c in conflicts] == [
+        ("5.2-3", "minor_nc", None),
+        ("5.2-3", "minor_nc", 1),
+    ]
     assert status(client, audit, "reporting").status_code == 409
 
     fixed = client.put(
@@ -144,7 +145,7 @@ def two_sites(session, library, admin, lead, make_organisation):
     """A stage 2 audit of two production units: a warehouse NC on emotional demands, a head-office observation, and an
     OFI that names no site."""
     organisation = make_organisation(sites=("Lager", "Kontor"))
-    warehouse, office = organisations.sites_of(session=session, organisation_id=organisation.id)
+    office, warehouse = organisations.sites_of(session=session, organisation_id=organisation.id)  # by name
     audit = audits.create_audit(
         session=session,
         actor=admin,
@@ -192,8 +193,8 @@ def test_counts_by_site_and_factor_come_from_the_findings_own(session, two_sites
         )
         assert [f.sites for f in context["findings"]] == ["Lager", "Kontor", not_stated]
         assert [(s.site, s.findings, s.nonconformities) for s in context["findings_by_site"]] == [
-            ("Lager", 1, 1),
             ("Kontor", 1, 0),
+            ("Lager", 1, 1),
             (not_stated, 1, 0),
         ]
 
@@ -234,9 +235,7 @@ def test_planning_another_audit_does_not_move_a_case_chosen_for_one(session, two
         cases.choose_verification_audit(session=session, actor=lead, case=case, audit=later)
     assert case.verify_in_audit_id == later.id
     assert follow_ups(surveillance.id) == [] and len(follow_ups(later.id)) == 1
-    moved = session.exec(
-        select(AuditEvent).where(AuditEvent.entity == "case", AuditEvent.action == "verify_in")
-    ).one()
+    moved = session.exec(select(AuditEvent).where(AuditEvent.entity == "case", AuditEvent.action == "verify_in")).one()
     assert moved.before["verify_in_audit_id"] == surveillance.id and moved.after["verify_in_audit_id"] == later.id
     assert moved.actor_id == lead.id
 
@@ -343,7 +342,10 @@ def test_a_case_records_the_investigation_and_the_communication_with_the_trail(l
     session.refresh(case)
     assert (case.investigation_participants, case.apv_reviewed) == (["employees"], False)
 
-    for lang, expected in (("en", ("Employees", "No: APV lager 2026")), ("da", ("Medarbejdere", "Nej: APV lager 2026"))):
+    for lang, expected in (
+        ("en", ("Employees", "No: APV lager 2026")),
+        ("da", ("Medarbejdere", "Nej: APV lager 2026")),
+    ):
         context = build_report_context(session=session, audit=audit, kind="audit_report", lang=lang, policy={})
         facts = context["findings"][0].case
         assert (facts.participants, facts.risk_assessment) == expected
@@ -366,18 +368,20 @@ def test_a_minor_nonconformity_still_open_after_its_audit_is_flagged(
     assert not cases.case_row(session=session, case=case, policy=no_rule, today=date(2027, 6, 3)).escalated
     days = {**policy, "minor_nc": {"escalate": 10}}
     opened = case.opened_at.date()
-    assert cases.case_row(session=session, case=case, policy=days, today=date.fromordinal(opened.toordinal() + 11)).escalated
+    assert cases.case_row(
+        session=session, case=case, policy=days, today=date.fromordinal(opened.toordinal() + 11)
+    ).escalated
 
     # the board and the case page show it once the audit is over
-    following.start_date, following.end_date = date(2026, 11, 27), date(2026, 11, 27)
-    case.opened_at = datetime(2026, 1, 5, tzinfo=UTC)
+    yesterday = date.today() - timedelta(days=1)
+    following.start_date = following.end_date = yesterday
+    case.opened_at = datetime(yesterday.year - 1, 1, 5, tzinfo=UTC)
     session.add_all([following, case])
     session.flush()
     client = login(lead, language="da")
-    if date.today() > following.end_date:
-        assert "Eskalér" in client.get(f"/cases/{case.id}").text
-        assert "Eskalér" in client.get("/cases").text
-        assert client.get(f"/api/v1/cases/{case.id}").json()["escalated"] is True
+    assert "Eskalér" in client.get(f"/cases/{case.id}").text
+    assert "Eskalér" in client.get("/cases").text
+    assert client.get(f"/api/v1/cases/{case.id}").json()["escalated"] is True
 
 
 def test_the_demo_shows_sites_confirmed_tags_and_the_investigation(session, library):

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal
@@ -564,7 +565,7 @@ def _finding_row(
     )
 
 
-def _corrective_action_facts(case: Case, t: Callable[[str], str], label, day) -> dict[str, object]:
+def _corrective_action_facts(case: Case, t: Callable[[str], str], label, day) -> dict[str, Any]:
     """A case's ISO 45001 10.2 facts as sentences in the report's language ("" where nothing is recorded)."""
 
     def yes_no(answer: bool | None, detail: str) -> str:

@@ -342,12 +342,8 @@ def verdict_conflicts(*, session: Session, audit: Audit) -> list[VerdictConflict
     corrects the verdict or the finding's kind) before the audit moves to reporting; the statistics, the findings and
     the cases then tell the same story. Nothing is drafted automatically: a verdict saved offline and replayed stays
     one verdict, and a finding's statement is the auditor's own words."""
-    verdicts = dict(
-        session.exec(select(Response.item_id, Response.verdict).where(Response.audit_id == audit.id)).all()
-    )
-    found = list(
-        session.exec(select(Finding).where(Finding.audit_id == audit.id, Finding.item_id.is_not(None)))
-    )
+    verdicts = dict(session.exec(select(Response.item_id, Response.verdict).where(Response.audit_id == audit.id)).all())
+    found = list(session.exec(select(Finding).where(Finding.audit_id == audit.id, Finding.item_id.is_not(None))))
     kinds_by_item: dict[str, set[str]] = {}
     for finding in found:
         kinds_by_item.setdefault(finding.item_id or "", set()).add(finding.kind)

@@ -893,9 +893,7 @@ def fits_for_verification(*, session: Session, case: Case, audit: Audit) -> bool
     if audit.start_date < case.opened_at.date() or audit.organisation_id != case.organisation_id:
         return False
     source = session.get(Audit, case.audit_id) if case.audit_id else None
-    if source is not None and (source.audit_type == v.AuditType.INTERNAL) != (
-        audit.audit_type == v.AuditType.INTERNAL
-    ):
+    if source is not None and (source.audit_type == v.AuditType.INTERNAL) != (audit.audit_type == v.AuditType.INTERNAL):
         return False
     finding = session.get(Finding, case.finding_id) if case.finding_id else None
     if finding is not None and finding.site_ids:

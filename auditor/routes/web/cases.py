@@ -193,7 +193,14 @@ def _investigation(form: dict) -> dict:
         "investigation_participants": form.get("investigation_participants", []),
         **{
             name: str(form.get(name, ""))
-            for name in ("participation_note", "extent", "apv_reference", "new_hazards", "system_changes", "communication")
+            for name in (
+                "participation_note",
+                "extent",
+                "apv_reference",
+                "new_hazards",
+                "system_changes",
+                "communication",
+            )
         },
         "apv_reviewed": answer.get(str(form.get("apv_reviewed", ""))),
         "new_hazards_assessed": answer.get(str(form.get("new_hazards_assessed", ""))),

@@ -128,7 +128,12 @@ def _refused_values(session, audit: Audit, form: dict) -> dict:
         suggested = findings.draft_finding(session=session, audit=audit, item_id=form.get("item_id") or None)
     except (Invalid, NotFound):
         suggested = {"suggested_tags": {}}
-    return {**form, "tags": values["tags"], "site_ids": values["site_ids"], "suggested_tags": suggested["suggested_tags"]}
+    return {
+        **form,
+        "tags": values["tags"],
+        "site_ids": values["site_ids"],
+        "suggested_tags": suggested["suggested_tags"],
+    }
 
 
 @router.post("/audits/{audit_id}/findings")
