@@ -23,7 +23,7 @@ def test_demo_is_idempotent_and_the_report_is_written(tmp_path, monkeypatch, cap
         audit = session.exec(select(Audit)).one()
         answered = session.exec(select(Response).where(Response.verdict.is_not(None))).all()
         assert 0 < len(answered) < audit.item_total  # half conducted
-        assert len(session.exec(select(Finding)).all()) == 4
+        assert len(session.exec(select(Finding)).all()) == 5  # one for each nonconformity verdict, and more
     engine.dispose()
     output = tmp_path / "report.docx"
     assert main(["report", str(audit.id), "--output", str(output), "--lang", "en"]) == 0

@@ -190,7 +190,13 @@ def _insert_finding(connection, audit_id: int, number: int, item_id: str, tags: 
 
 
 def _insert_case(
-    connection, organisation_id: int, audit_id: int, finding_id: int | None, number: int, tags: dict
+    connection,
+    organisation_id: int,
+    audit_id: int,
+    finding_id: int | None,
+    number: int,
+    tags: dict,
+    item_id: str | None = None,
 ) -> int:
     """A raised case, with the columns the revision has."""
     case = sa.Table("case", sa.MetaData(), autoload_with=connection)
@@ -201,6 +207,7 @@ def _insert_case(
         "source": "audit",
         "audit_id": audit_id,
         "finding_id": finding_id,
+        "item_id": item_id,
         "grade": "minor_nc",
         "clauses": [],
         "requirement": "",
@@ -234,7 +241,7 @@ def test_the_upgrade_tags_violence_outside_working_hours_as_its_own_bek_factor(f
             finding_id = _insert_finding(connection, audit_id, number, item_id, tags)
             ids += [
                 (Finding, finding_id),
-                (Case, _insert_case(connection, organisation_id, audit_id, finding_id, number, tags)),
+                (Case, _insert_case(connection, organisation_id, audit_id, finding_id, number, tags, item_id)),
             ]
     engine.dispose()
 

@@ -227,7 +227,9 @@ def test_planning_another_audit_does_not_move_a_case_chosen_for_one(session, two
     ).all()
     assert follow_ups(internal.id) == follow_ups(later.id) == [] and len(follow_ups(surveillance.id)) == 1
     assert not cases.fits_for_verification(session=session, case=case, audit=internal)
-    stage1 = make_audit(organisation=organisation, audit_type="stage1", start_date=date(2027, 1, 1))
+    stage1 = make_audit(
+        organisation=organisation, audit_type="stage1", start_date=date(2027, 1, 1), end_date=date(2027, 1, 1)
+    )
     assert not cases.fits_for_verification(session=session, case=case, audit=stage1)
 
     # a person moves it, with the trail
@@ -244,13 +246,22 @@ def test_the_api_moves_the_verification_only_to_an_audit_that_fits(login, lead, 
     audit, warehouse, office, raised = two_sites
     organisation = session.get(Organisation, audit.organisation_id)
     case = cases.case_for_finding(session=session, finding_id=raised[0].id)
-    office_only = make_audit(organisation=organisation, start_date=date(2027, 6, 1), site_ids=[office.id])
+    office_only = make_audit(
+        organisation=organisation, start_date=date(2027, 6, 1), end_date=date(2027, 6, 1), site_ids=[office.id]
+    )
     assert case.verify_in_audit_id is None  # the office audit does not cover the warehouse
-    internal = make_audit(organisation=organisation, audit_type="internal", start_date=date(2027, 2, 1))
+    internal = make_audit(
+        organisation=organisation, audit_type="internal", start_date=date(2027, 2, 1), end_date=date(2027, 2, 1)
+    )
     client = login(lead)
     refused = client.post(f"/api/v1/cases/{case.id}/verify-in", json={"audit_id": internal.id})
-    assert refused.status_code == 422 and refused.json()["field"] == "audit_id"
-    both = make_audit(organisation=organisation, start_date=date(2027, 9, 1), site_ids=[warehouse.id, office.id])
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "audit_id"
+    both = make_audit(
+        organisation=organisation,
+        start_date=date(2027, 9, 1),
+        end_date=date(2027, 9, 1),
+        site_ids=[warehouse.id, office.id],
+    )
     shown = client.get(f"/api/v1/cases/{case.id}").json()
     assert shown["verify_in_audit_id"] == both.id
     cleared = client.post(f"/api/v1/cases/{case.id}/verify-in", json={"audit_id": None})
@@ -335,7 +346,12 @@ def test_a_case_records_the_investigation_and_the_communication_with_the_trail(l
     assert "Investigation and follow-up (ISO 45001 10.2)" in page.text and "AMO-møde" in page.text
     form = manager.post(
         f"/cases/{case.id}/step/investigation",
-        data={"investigation_participants": ["employees"], "extent": "Alt tjekket", "apv_reviewed": "no"},
+        data={
+            "investigation_participants": ["employees"],
+            "extent": "Alt tjekket",
+            "apv_reviewed": "no",
+            "apv_reference": "APV lager 2026",
+        },
         follow_redirects=False,
     )
     assert form.status_code == 303

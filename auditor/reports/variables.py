@@ -127,7 +127,9 @@ VARIABLES: dict[str, str] = {
     "findings[].correction_due": N_("Date the correction is due (major nonconformities)"),
     "findings[].response_due": N_("Date the root cause and corrective action plan are due"),
     "findings[].case": N_("The nonconformity's corrective-action case, or nothing: test with {% if finding.case %}"),
-    "findings[].case.reference": N_("Case number, e.g. NC-0007"),
+    "findings[].case.reference": N_(
+        "Case number with its prefix, e.g. NC-0007 for a nonconformity, CASE-0008 for an observation followed up"
+    ),
     "findings[].case.status": N_("Status of the case"),
     "findings[].case.correction": N_("Correction made"),
     "findings[].case.root_cause": N_("Root cause found"),

@@ -27,8 +27,9 @@ TEXTS = ("participation_note", "extent", "apv_reference", "new_hazards", "system
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("finding") as batch_op:
-        batch_op.add_column(sa.Column("site_ids", sa.JSON(), nullable=False, server_default="[]"))
+    # Plain ADD COLUMNs (every column has a constant default or none): a batch would rebuild "case" on SQLite, which
+    # the foreign keys of its actions and attachments refuse.
+    op.add_column("finding", sa.Column("site_ids", sa.JSON(), nullable=False, server_default="[]"))
     connection = op.get_bind()
     audit_site = sa.table("auditsite", sa.column("audit_id", sa.Integer), sa.column("site_id", sa.Integer))
     finding = sa.table("finding", sa.column("audit_id", sa.Integer), sa.column("site_ids", sa.JSON))
@@ -40,16 +41,15 @@ def upgrade() -> None:
     for audit_id, site_id in connection.execute(only_site).all():
         connection.execute(finding.update().where(finding.c.audit_id == audit_id).values(site_ids=[site_id]))
 
-    with op.batch_alter_table("case") as batch_op:
-        batch_op.add_column(
-            sa.Column("correction_not_applicable", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch_op.add_column(sa.Column("investigation_participants", sa.JSON(), nullable=False, server_default="[]"))
-        for name in TEXTS:
-            batch_op.add_column(sa.Column(name, sa.Text(), nullable=False, server_default=""))
-        batch_op.add_column(sa.Column("apv_reviewed", sa.Boolean(), nullable=True))
-        batch_op.add_column(sa.Column("new_hazards_assessed", sa.Boolean(), nullable=True))
-        batch_op.add_column(sa.Column("communicated_on", sa.Date(), nullable=True))
+    op.add_column(
+        "case", sa.Column("correction_not_applicable", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    op.add_column("case", sa.Column("investigation_participants", sa.JSON(), nullable=False, server_default="[]"))
+    for name in TEXTS:
+        op.add_column("case", sa.Column(name, sa.Text(), nullable=False, server_default=""))
+    op.add_column("case", sa.Column("apv_reviewed", sa.Boolean(), nullable=True))
+    op.add_column("case", sa.Column("new_hazards_assessed", sa.Boolean(), nullable=True))
+    op.add_column("case", sa.Column("communicated_on", sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
