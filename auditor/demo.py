@@ -7,7 +7,7 @@ All in the caller's transaction (the CLI's `demo` is one unit of work): a demo i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
@@ -248,6 +248,70 @@ USERS = [
 ]
 
 
+def _earlier_audits(*, session: Session, library: Library, lead: User, organisation: Organisation, today: date) -> None:
+    """Two closed audits before this year's: the recertification two years ago raised a minor nonconformity, the
+    surveillance a year ago was chosen to verify it, and it is still open. The board flags it for escalation, and
+    planning this year's audit leaves it where a person put it (carry-over does not steal)."""
+    warehouse = next(
+        s for s in organisations.sites_of(session=session, organisation_id=organisation.id) if s.name == WAREHOUSE
+    )
+    planned = []
+    for years, title, audit_type in (
+        (2, "Gencertificeringsaudit", "recertification"),
+        (1, "Overvågningsaudit", "surveillance"),
+    ):
+        start = today - timedelta(days=365 * years)
+        planned.append(
+            audits.create_audit(
+                session=session,
+                actor=lead,
+                library=library,
+                data=AuditIn(
+                    title=f"{title} {start.year} – psykisk arbejdsmiljø",
+                    audit_type=audit_type,
+                    organisation_id=organisation.id,
+                    site_ids=[warehouse.id],
+                    start_date=start,
+                    end_date=start,
+                    lead_auditor_id=lead.id,
+                    report_language="da",
+                    checklists=["iso45003-clauses"],
+                ),
+            )
+        )
+        if years == 2:  # the nonconformity, opened the day it was found
+            item = "iso45003.6.2.annual-discussion"
+            responses.save_response(
+                session=session,
+                actor=lead,
+                audit=planned[0],
+                item_id=item,
+                data=ResponseIn(verdict="minor_nc", version=0),
+            )
+            finding = findings.create_finding(
+                session=session,
+                actor=lead,
+                audit=planned[0],
+                data=FindingIn(
+                    item_id=item,
+                    kind="minor_nc",
+                    statement="Den årlige arbejdsmiljødrøftelse omfatter ikke natholdet på lageret.",
+                    evidence="Referat af arbejdsmiljødrøftelsen; interview med to medarbejdere fra natholdet.",
+                    tags=TagLists(hazards=["org.hours"], actors=["employees"]),
+                ),
+            )
+            case = cases.case_for_finding(session=session, finding_id=finding.id)
+            if case is None:
+                raise RuntimeError("raising a nonconformity opened no case")
+            case.opened_at = datetime.combine(start, time(12, 0), tzinfo=UTC)
+            session.add(case)
+            session.flush()
+    for earlier in planned:
+        for status in ("in_progress", "reporting", "closed"):
+            if earlier.status != status:  # answering moved the first one to in progress already
+                audits.change_status(session=session, actor=lead, audit=earlier, status=status)
+
+
 @dataclass
 class Demo:
     audit: Audit
@@ -296,6 +360,7 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
     today = today or date.today()
     lead = users["lead_auditor"]
     sites = organisations.sites_of(session=session, organisation_id=organisation.id)
+    _earlier_audits(session=session, library=library, lead=lead, organisation=organisation, today=today)
     audit = audits.create_audit(
         session=session,
         actor=lead,

@@ -421,3 +421,21 @@ def test_a_site_added_to_the_organisation_is_not_a_site_of_the_audit(session, cl
     new = organisations.sites_of(session=session, organisation_id=organisation.id)[-1]
     assert raise_finding(client, audit, kind="ofi", statement="x", site_ids=[new.id]).status_code == 422
     assert not session.exec(select(Case).where(Case.source == "incident")).all()
+
+
+def test_the_demo_shows_a_case_left_where_a_person_put_it_and_flagged_for_escalation(session, library, settings):
+    audit = create_demo(session=session, library=library).audit
+    earlier = session.exec(
+        select(Case).where(Case.organisation_id == audit.organisation_id, Case.audit_id != audit.id)
+    ).one()
+    surveillance = session.get(type(audit), earlier.verify_in_audit_id)
+    assert surveillance.audit_type == "surveillance" and surveillance.end_date < audit.start_date
+    assert cases.case_row(session=session, case=earlier, policy=settings.deadline_policy).escalated
+    this_years = cases.case_for_finding(
+        session=session, finding_id=findings.list_findings(session=session, audit=audit)[0].id
+    )
+    assert not cases.case_row(session=session, case=this_years, policy=settings.deadline_policy).escalated
+    assert (
+        session.exec(select(PlanEntry).where(PlanEntry.audit_id == audit.id, PlanEntry.kind == "case_follow_up")).all()
+        == []
+    )  # this year's audit did not take it
