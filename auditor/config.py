@@ -45,10 +45,12 @@ class Settings(BaseSettings):
     worker_threads: int = Field(default=40, ge=1)
     report_concurrency: int = Field(default=2, ge=1)
     # Days from opening to each deadline, per grade; "next_audit": due at the next audit of the organisation.
+    # "escalate": when an open case is flagged for escalation (a minor NC not closed by the next audit, REVIEW 5.4):
+    # "next_audit" once the audit that verifies it has ended, or a number of days from opening; no key: never.
     deadline_policy: dict[str, dict[str, int | Literal["next_audit"]]] = {
         "major_nc": {"correction": 30, "plan": 30, "verification": 90},
-        "minor_nc": {"plan": 30, "verification": "next_audit"},
-        "nc": {"plan": 30, "verification": "next_audit"},
+        "minor_nc": {"plan": 30, "verification": "next_audit", "escalate": "next_audit"},
+        "nc": {"plan": 30, "verification": "next_audit", "escalate": "next_audit"},
         "observation": {},
         "ofi": {},
     }

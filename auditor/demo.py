@@ -7,11 +7,11 @@ All in the caller's transaction (the CLI's `demo` is one unit of work): a demo i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
-from auditor.checklists import Library
+from auditor.checklists import Library, TagLists
 from auditor.models import Audit, Organisation, User
 from auditor.schemas import AuditIn, EvidenceIn, FindingIn, OrganisationIn, PlanEntryIn, ResponseIn, SiteIn
 from auditor.services import accounts, audits, cases, evidence, findings, organisations, responses
@@ -191,6 +191,9 @@ EVIDENCE = [
     ("iso45003.5.4.decision-sample", EvidenceIn(method="records", summary="AMO-referater jan.–juni 2026.")),
 ]
 
+WAREHOUSE, HEAD_OFFICE = "Lager og distribution, Aarhus", "Hovedkontor, Vejle"
+
+# Each finding's own tags (a person's choice; the items suggest more) and its own sites (by name).
 FINDINGS = [
     FindingIn(
         item_id="iso45003.4.1.2.contractors-shared",
@@ -198,6 +201,7 @@ FINDINGS = [
         requirement="Vikarer og andre, der arbejder under virksomhedens ledelse, skal være omfattet af kortlægningen af psykosociale risici.",
         statement="Vikarer på lageret er ikke omfattet af APV'en, selv om de udgør en stor del af bemandingen i højsæsonen.",
         evidence="APV for lageret 2026 afsnit 2; gruppeinterview med tre vikarer.",
+        tags=TagLists(hazards=["org.security"], actors=["temporary_workers"]),
     ),
     FindingIn(
         item_id="iso45003.6.1.2.coverage",
@@ -205,20 +209,32 @@ FINDINGS = [
         requirement="Kortlægningen skal dække alle relevante psykosociale farer for alle medarbejdergrupper (BEK 1406 kap. 3).",
         statement="Høje følelsesmæssige krav ved kundekontakt er ikke kortlagt for chaufførerne.",
         evidence="Risikovurdering RV-2026-03; gruppeinterview med fem chauffører.",
+        tags=TagLists(bek1406=["emotional_demands"], hazards=["org.demands"], actors=["employees"]),
     ),
     FindingIn(
         item_id="iso45003.5.3.first-line-authority",
         kind="observation",
         statement="Holdledere har ikke klare beføjelser til at omprioritere opgaver ved spidsbelastning.",
         evidence="Interview med holdleder på lageret.",
+        tags=TagLists(hazards=["org.control"], actors=["first_line_management"]),
     ),
     FindingIn(
         item_id="iso45003.5.4.decision-sample",
         kind="good_practice",
         statement="Konsekvent høring af AMO før beslutninger, der påvirker arbejdsmiljøet.",
         evidence="AMO-referater januar-juni 2026.",
+        tags=TagLists(actors=["cooperation_bodies"]),
+    ),
+    FindingIn(
+        item_id="iso45003.5.2.communicated",
+        kind="minor_nc",
+        requirement="Politikken for det psykiske arbejdsmiljø skal kommunikeres, så medarbejderne kender den (ISO 45001 5.2).",
+        statement="Lagermedarbejderne kender ikke arbejdsmiljøpolitikken; den findes kun på intranettet.",
+        evidence="Interview med fire lagermedarbejdere, hvoraf tre ikke kendte politikken.",
+        tags=TagLists(actors=["employees"]),
     ),
 ]
+FINDING_SITES = [[WAREHOUSE], [WAREHOUSE], [WAREHOUSE], [WAREHOUSE, HEAD_OFFICE], [WAREHOUSE]]
 
 
 # (e-mail, name, role, member of the client organisation?)
@@ -230,6 +246,70 @@ USERS = [
     ("handling@nordlys.example", "Driftschef (demo)", "action_owner", True),
     ("ledelse@nordlys.example", "Direktion (demo)", "viewer", True),
 ]
+
+
+def _earlier_audits(*, session: Session, library: Library, lead: User, organisation: Organisation, today: date) -> None:
+    """Two closed audits before this year's: the recertification two years ago raised a minor nonconformity, the
+    surveillance a year ago was chosen to verify it, and it is still open. The board flags it for escalation, and
+    planning this year's audit leaves it where a person put it (carry-over does not steal)."""
+    warehouse = next(
+        s for s in organisations.sites_of(session=session, organisation_id=organisation.id) if s.name == WAREHOUSE
+    )
+    planned = []
+    for years, title, audit_type in (
+        (2, "Gencertificeringsaudit", "recertification"),
+        (1, "Overvågningsaudit", "surveillance"),
+    ):
+        start = today - timedelta(days=365 * years)
+        planned.append(
+            audits.create_audit(
+                session=session,
+                actor=lead,
+                library=library,
+                data=AuditIn(
+                    title=f"{title} {start.year} – psykisk arbejdsmiljø",
+                    audit_type=audit_type,
+                    organisation_id=organisation.id,
+                    site_ids=[warehouse.id],
+                    start_date=start,
+                    end_date=start,
+                    lead_auditor_id=lead.id,
+                    report_language="da",
+                    checklists=["iso45003-clauses"],
+                ),
+            )
+        )
+        if years == 2:  # the nonconformity, opened the day it was found
+            item = "iso45003.6.2.annual-discussion"
+            responses.save_response(
+                session=session,
+                actor=lead,
+                audit=planned[0],
+                item_id=item,
+                data=ResponseIn(verdict="minor_nc", version=0),
+            )
+            finding = findings.create_finding(
+                session=session,
+                actor=lead,
+                audit=planned[0],
+                data=FindingIn(
+                    item_id=item,
+                    kind="minor_nc",
+                    statement="Den årlige arbejdsmiljødrøftelse omfatter ikke natholdet på lageret.",
+                    evidence="Referat af arbejdsmiljødrøftelsen; interview med to medarbejdere fra natholdet.",
+                    tags=TagLists(hazards=["org.hours"], actors=["employees"]),
+                ),
+            )
+            case = cases.case_for_finding(session=session, finding_id=finding.id)
+            if case is None:
+                raise RuntimeError("raising a nonconformity opened no case")
+            case.opened_at = datetime.combine(start, time(12, 0), tzinfo=UTC)
+            session.add(case)
+            session.flush()
+    for earlier in planned:
+        for status in ("in_progress", "reporting", "closed"):
+            if earlier.status != status:  # answering moved the first one to in progress already
+                audits.change_status(session=session, actor=lead, audit=earlier, status=status)
 
 
 @dataclass
@@ -249,8 +329,8 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
             data=OrganisationIn(
                 name=ORGANISATION,
                 sites=[
-                    SiteIn(name="Lager og distribution, Aarhus", p_number="1012345678"),
-                    SiteIn(name="Hovedkontor, Vejle", p_number="1012345679"),
+                    SiteIn(name=WAREHOUSE, p_number="1012345678"),
+                    SiteIn(name=HEAD_OFFICE, p_number="1012345679"),
                 ],
             ),
         )
@@ -280,6 +360,7 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
     today = today or date.today()
     lead = users["lead_auditor"]
     sites = organisations.sites_of(session=session, organisation_id=organisation.id)
+    _earlier_audits(session=session, library=library, lead=lead, organisation=organisation, today=today)
     audit = audits.create_audit(
         session=session,
         actor=lead,
@@ -353,7 +434,16 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
         )
     for item_id, entry in EVIDENCE:
         evidence.add_evidence(session=session, actor=lead, audit=audit, item_id=item_id, data=entry)
-    raised = [findings.create_finding(session=session, actor=lead, audit=audit, data=finding) for finding in FINDINGS]
+    site_ids = {site.name: site.id for site in sites}
+    raised = [
+        findings.create_finding(
+            session=session,
+            actor=lead,
+            audit=audit,
+            data=finding.model_copy(update={"site_ids": [site_ids[name] for name in names]}),
+        )
+        for finding, names in zip(FINDINGS, FINDING_SITES, strict=True)
+    ]
     # The client has started on the first nonconformity: correction, root cause, a plan the auditor accepted.
     case = cases.case_for_finding(session=session, finding_id=raised[0].id)
     if case is None:
@@ -391,6 +481,23 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
         due_date=today + timedelta(days=45),
         prevention_level="primary",
         scope="collective",
+    )
+    cases.record_investigation(
+        session=session,
+        actor=quality_manager,
+        case=case,
+        values={
+            "investigation_participants": ["ohs_representative", "temporary_workers", "first_line_management"],
+            "participation_note": "Årsagen er fundet på et møde med arbejdsmiljørepræsentanten, en holdleder og to vikarer.",
+            "extent": "Hovedkontoret er gennemgået: kundeservice bruger ikke vikarer, så afvigelsen findes ikke dér. Chaufførerne fra vikarbureauet er taget med.",
+            "apv_reviewed": True,
+            "apv_reference": "APV for lageret 2026, afsnit 2 (vikarer tilføjet)",
+            "new_hazards_assessed": True,
+            "new_hazards": "Ingen nye farer: handlingerne udvider kortlægningen og ændrer ikke arbejdet.",
+            "system_changes": "APV-proceduren P-12 omfatter nu vikarer og indlejede.",
+            "communicated_on": min(today, date.today()),
+            "communication": "Orienteret på AMO-mødet og ved opslag i lagerets kantine.",
+        },
     )
     cases.submit_plan(session=session, actor=quality_manager, case=case)
     cases.review_plan(session=session, actor=lead, case=case, accept=True)

@@ -346,7 +346,8 @@ class Finding(SQLModel, table=True):
     requirement: str = Field(default="", sa_type=Text)
     statement: str = Field(sa_type=Text)
     evidence: str = Field(default="", sa_type=Text)
-    tags: dict = _json(dict)
+    tags: dict = _json(dict)  # the tags a person confirmed (the item's are only suggestions: findings.draft_finding)
+    site_ids: list = _json(list)  # the sites / production units the finding concerns; empty: not stated
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
@@ -415,7 +416,26 @@ class Case(SQLModel, table=True):
     verification_result: VerificationResult | None = _choice(VerificationResult, 20, default=None)
     verified_by_id: int | None = Field(default=None, foreign_key="user.id")
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The audit that verifies the case: chosen once when a fitting audit is planned (cases.carry_over), then changed
+    # only by a person (cases.choose_verification_audit).
     verify_in_audit_id: int | None = Field(default=None, foreign_key="audit.id")
+    # ISO 45001 10.2: a correction that does not apply says why (the reason is in `correction`)
+    correction_not_applicable: bool = False
+    # 10.2 b) the investigation: who took part (vocabulary.ACTORS roles, never names), and the extent: whether the
+    # same nonconformity exists or could occur elsewhere
+    investigation_participants: list = _json(list)
+    participation_note: str = Field(default="", sa_type=Text)
+    extent: str = Field(default="", sa_type=Text)
+    # 10.2 c) the APV / risk assessment reviewed (None: not said), with where
+    apv_reviewed: bool | None = None
+    apv_reference: str = Field(default="", sa_type=Text)
+    # 10.2 e) new or changed hazards assessed before acting; g) changes to the OH&S management system
+    new_hazards_assessed: bool | None = None
+    new_hazards: str = Field(default="", sa_type=Text)
+    system_changes: str = Field(default="", sa_type=Text)
+    # Communication to the workers and their representatives (AMO / MED): when, and how
+    communicated_on: date | None = None
+    communication: str = Field(default="", sa_type=Text)
     updated_at: datetime = _timestamp()
 
 

@@ -424,7 +424,13 @@ class FindingIn(Input):
     requirement: LongText = ""
     statement: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
     evidence: LongText = ""
-    tags: FindingTags | None = Field(default=None, description="Defaults to the item's tags")
+    tags: FindingTags | None = Field(
+        default=None, description="The tags you confirm; left out, none (the item's tags are only suggestions)"
+    )
+    site_ids: list[RowId] | None = Field(
+        default=None,
+        description="The audit's sites (production units) the finding concerns; left out, the audit's only site",
+    )
 
     @field_validator("clauses")
     @classmethod
@@ -451,6 +457,7 @@ class FindingOut(BaseModel):
     statement: str
     evidence: str
     tags: dict
+    site_ids: list[int] = Field(default=[], description="The sites the finding concerns; empty: not stated")
     created_at: datetime
     updated_at: datetime
     client_id: str | None = Field(default=None, description="The id the client made when it raised the finding")
@@ -474,7 +481,37 @@ class CaseIn(Input):
 
 
 class CorrectionIn(Input):
-    correction: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+    correction: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)] = Field(
+        description="What was done about the instance; with `not_applicable`, why no correction applies"
+    )
+    not_applicable: bool = False
+
+
+class InvestigationIn(Input):
+    """ISO 45001 10.2 beyond the actions; the fields sent change, the others keep their value."""
+
+    investigation_participants: list[v.Actor] | None = Field(
+        default=None, description="Who took part in the investigation, by role (workers, the OH&S representative...)"
+    )
+    participation_note: LongText | None = None
+    extent: LongText | None = Field(
+        default=None, description="Whether the same nonconformity exists, or could occur, elsewhere"
+    )
+    apv_reviewed: bool | None = Field(default=None, description="The APV / risk assessment was reviewed")
+    apv_reference: LongText | None = None
+    new_hazards_assessed: bool | None = Field(
+        default=None, description="New or changed hazards were assessed before acting"
+    )
+    new_hazards: LongText | None = None
+    system_changes: LongText | None = Field(default=None, description="Changes to the OH&S management system")
+    communicated_on: date | None = Field(
+        default=None, description="When the workers and their representatives (AMO / MED) were told"
+    )
+    communication: LongText | None = None
+
+
+class VerifyInIn(Input):
+    audit_id: RowId | None = Field(description="The audit that verifies the case; null: none chosen")
 
 
 class RootCauseIn(Input):
@@ -553,6 +590,19 @@ class CaseOut(BaseModel):
     verification_result: v.VerificationResult | None
     closed_at: datetime | None
     actions: list[CaseActionOut]
+    verify_in_audit_id: int | None = Field(description="The audit that verifies the case (carried over to it)")
+    escalated: bool = Field(description="Flagged for escalation by the deadline policy's `escalate` rule")
+    correction_not_applicable: bool
+    investigation_participants: list[str]
+    participation_note: str
+    extent: str
+    apv_reviewed: bool | None
+    apv_reference: str
+    new_hazards_assessed: bool | None
+    new_hazards: str
+    system_changes: str
+    communicated_on: date | None
+    communication: str
 
 
 class HealthOut(BaseModel):

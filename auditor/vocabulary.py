@@ -234,6 +234,29 @@ CASE_SOURCES = Vocabulary(
     Choice("other", N_("Other")),
 )
 CaseSource = CASE_SOURCES.enum
+# A case's reference is its prefix and number: the prefix says what the case is, in the reader's language, so a
+# management review decision is never numbered as a nonconformity (REVIEW §4 #30). Audit cases of another grade (an
+# observation or OFI someone chose to track) and cases of no named source are plain cases.
+NONCONFORMITY_PREFIX = {"en": "NC", "da": "NC"}
+CASE_PREFIXES = {
+    CaseSource.AUDIT: {"en": "CASE", "da": "SAG"},
+    CaseSource.INCIDENT: {"en": "INC", "da": "HÆN"},
+    CaseSource.COMPLAINT: {"en": "CMP", "da": "KLA"},
+    CaseSource.WORKER_REPORT: {"en": "WR", "da": "HEN"},
+    CaseSource.MANAGEMENT_REVIEW: {"en": "MR", "da": "LE"},
+    CaseSource.OTHER: {"en": "CASE", "da": "SAG"},
+}
+
+
+def case_prefix(source: str, grade: str, language: str) -> str:
+    """The prefix of a case's reference: NC for an audit's nonconformity, else by its source."""
+    if source == CaseSource.AUDIT and grade in NONCONFORMITY_KINDS:
+        prefixes = NONCONFORMITY_PREFIX
+    else:
+        prefixes = CASE_PREFIXES.get(source, CASE_PREFIXES[CaseSource.OTHER])
+    return prefixes.get(language, prefixes["en"])
+
+
 ROOT_CAUSE_METHODS = Vocabulary(
     "RootCauseMethod",
     Choice("five_whys", N_("5 whys")),

@@ -216,6 +216,8 @@ RULES = {
     ("GET", "/api/v1/cases/{case_id}"): CASE_VIEW,
     ("POST", "/api/v1/cases/{case_id}/correction"): CASE_START,
     ("POST", "/api/v1/cases/{case_id}/root-cause"): CASE_START,
+    ("POST", "/api/v1/cases/{case_id}/investigation"): CASE_START,
+    ("POST", "/api/v1/cases/{case_id}/verify-in"): CASE_REVIEW,  # or the planner of the audits concerned
     ("POST", "/api/v1/cases/{case_id}/actions"): CASE_PLAN,
     ("POST", "/api/v1/cases/{case_id}/submit"): CASE_PLAN,
     ("POST", "/api/v1/cases/{case_id}/review"): CASE_REVIEW,
@@ -718,6 +720,8 @@ REQUESTS: dict[tuple[str, str], Callable[[Ask], Send]] = {
     ),
     ("GET", "/api/v1/cases/{case_id}"): on_case("cause_found"),
     ("POST", "/api/v1/cases/{case_id}/correction"): on_case("raised", json={"correction": "Removed the hazard"}),
+    ("POST", "/api/v1/cases/{case_id}/investigation"): on_case("cause_found", json={"extent": "Checked elsewhere"}),
+    ("POST", "/api/v1/cases/{case_id}/verify-in"): on_case("cause_found", json={"audit_id": None}),
     ("POST", "/api/v1/cases/{case_id}/root-cause"): on_case(
         "corrected", json={"method": "free_text", "cause": "No routine"}
     ),

@@ -382,7 +382,7 @@ def test_open_a_case_by_hand(chain, session):
     )
     assert (
         response.status_code == 201
-        and response.json()["reference"] == "NC-0002"
+        and response.json()["reference"] == "WR-0002"
         and response.json()["audit_id"] is None
     )
     assert (

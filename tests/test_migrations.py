@@ -232,3 +232,53 @@ def test_the_upgrade_tags_violence_outside_working_hours_as_its_own_bek_factor(f
             ["violence", "workload"],
         ]
     engine.dispose()
+
+
+def test_the_upgrade_gives_findings_of_a_one_site_audit_that_site_and_keeps_their_tags(fresh_database):
+    url = fresh_database("finding-sites")
+    upgrade(url, "0011")
+    engine = make_engine(url)
+    tags = {"bek1406": ["workload", "violence"], "hazards": [], "actors": []}
+    item = "iso45003.6.1.2.coverage"
+    with engine.begin() as connection:
+        audit_ids, site_ids = [], []
+        for name, sites in (("En", 1), ("To", 2)):
+            organisation_id = insert_row(connection, "organisation", name=name)
+            audit_id = insert_row(
+                connection,
+                "audit",
+                title="Overvågningsaudit",
+                audit_type="surveillance",
+                organisation_id=organisation_id,
+                report_language="da",
+                status="in_progress",
+            )
+            for n in range(sites):
+                site_ids.append(insert_row(connection, "site", organisation_id=organisation_id, name=f"Site {n}"))
+                insert_row(connection, "auditsite", audit_id=audit_id, site_id=site_ids[-1])
+            audit_ids.append(audit_id)
+        common = {"number": 1, "item_id": item, "statement": "Trusler", "tags": tags}
+        single = insert_row(connection, "finding", audit_id=audit_ids[0], kind="minor_nc", **common)
+        double = insert_row(connection, "finding", audit_id=audit_ids[1], kind="minor_nc", **common)
+        case_id = insert_row(
+            connection,
+            "case",
+            organisation_id=organisation_id,
+            audit_id=audit_ids[1],
+            finding_id=double,
+            grade="minor_nc",
+            status="raised",
+            source="audit",
+            **common,
+        )
+    engine.dispose()
+
+    upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        assert session.get(Finding, single).site_ids == [site_ids[0]]
+        assert session.get(Finding, double).site_ids == []  # two sites: "not stated", never both
+        assert session.get(Finding, single).tags == tags  # kept as confirmed
+        case = session.get(Case, case_id)
+        assert (case.correction_not_applicable, case.investigation_participants, case.apv_reviewed) == (False, [], None)
+    engine.dispose()

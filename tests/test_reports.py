@@ -140,12 +140,13 @@ def test_statistics_by_verdict_and_by_section_with_a_chart(client, demo_audit):
 def test_findings_are_colour_coded_and_each_nc_has_its_form_with_a_deadline(client, demo_audit, settings):
     document = download(client, demo_audit, lang="en")
     table = table_after(document, "No.")
-    assert [row.cells[0].text for row in table.rows[1:]] == ["F-001", "F-002", "F-003", "F-004"]
+    assert [row.cells[0].text for row in table.rows[1:]] == ["F-001", "F-002", "F-003", "F-004", "F-005"]
     assert table.rows[1].cells[1].text == "Minor nonconformity"
     assert cell_fill(table.rows[1].cells[1]) == tint(v.VERDICTS["minor_nc"].colour)
     assert cell_fill(table.rows[4].cells[1]) == tint(v.VERDICTS["good_practice"].colour)
     forms = [key_values(t) for t in document.tables if t.rows[0].cells[0].text == "Nonconformity"]
-    assert [f["Nonconformity"] for f in forms] == ["F-001", "F-002"]  # the two minor NCs, not the observation
+    # the three minor NCs (one for each minor verdict), not the observation
+    assert [f["Nonconformity"] for f in forms] == ["F-001", "F-002", "F-005"]
     assert forms[0]["Statement of nonconformity"] == FINDINGS[0].statement
     assert forms[0]["Objective evidence"] == FINDINGS[0].evidence
     assert forms[0]["Grade"] == "Minor nonconformity"
@@ -341,12 +342,12 @@ def test_the_nonconformity_report_has_deadlines_room_for_the_response_and_the_ca
     document = download(client, demo_audit, "nonconformity_report", "en")
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert headings[:2] == ["F-001 Minor nonconformity", "The organisation's response"]
-    assert headings.count("The organisation's response") == 2
+    assert headings.count("The organisation's response") == 3
     form = next(key_values(t) for t in document.tables if t.rows[0].cells[0].text == "Nonconformity")
     assert form["Statement of nonconformity"] == FINDINGS[0].statement and re.search(
         r"\d{4}", form["Response due (root cause and corrective action plan)"]
     )
-    first, second_response = [key_values(t) for t in document.tables if t.rows[0].cells[0].text == "Step"]
+    first, second_response, _ = [key_values(t) for t in document.tables if t.rows[0].cells[0].text == "Step"]
     assert first["Case and status"].endswith(": Plan accepted")  # the demo's case in motion
     assert first["Root cause"].startswith("APV-proceduren beskriver kun fastansatte")
     assert "Ret APV-proceduren, så vikarer og indlejede altid er med." in first["Corrective action (owner, due date)"]

@@ -46,9 +46,19 @@ def world(session, own, make_organisation, make_audit, make_user, settings):
             end_date=date.fromisoformat(end),
             site_ids=[s.id for s in sites],
         )
-        for number, (kind, clauses, tags, statement) in enumerate(findings, start=1):
+        for number, (kind, clauses, tags, statement, *where) in enumerate(findings, start=1):
+            # a finding's own sites: those named, else the audit's only site, else none ("not stated")
+            concerns = where[0] if where else (sites if len(sites) == 1 else [])
             session.add(
-                Finding(audit_id=made.id, number=number, kind=kind, clauses=clauses, tags=tags, statement=statement)
+                Finding(
+                    audit_id=made.id,
+                    number=number,
+                    kind=kind,
+                    clauses=clauses,
+                    tags=tags,
+                    statement=statement,
+                    site_ids=[s.id for s in concerns],
+                )
             )
         session.flush()
         return made
@@ -83,9 +93,10 @@ def world(session, own, make_organisation, make_audit, make_user, settings):
             ["45003:8.1.2"],
             {"bek1406": ["offensive_behaviour"], "hazards": ["social.bullying", "social.harassment"]},
             "Ingen politik",
+            [vejle],
         ),
-        ("ofi", [], {}, "Introducér <trivselsmåling> & opfølgning"),
-        ("good_practice", ["45003:10.3"], {}, "God praksis"),
+        ("ofi", [], {}, "Introducér <trivselsmåling> & opfølgning"),  # names no site
+        ("good_practice", ["45003:10.3"], {}, "God praksis", [aarhus, vejle]),
     )
     # The previous period (2024): two major nonconformities.
     audit(
@@ -207,7 +218,9 @@ def test_audit_results_count_findings_by_kind_clause_factor_hazard_and_site(sess
     ]
     assert results["by_hazard_table"] == [{"table": 1, "count": 1}, {"table": 2, "count": 2}, {"table": 3, "count": 0}]
     sites = {s["name"]: (s["audits"], s["findings"], s["nonconformities"]) for s in results["by_site"]}
-    assert sites == {"Aarhus lager": (2, 6, 3), "Vejle kontor": (1, 3, 1)}
+    # each finding counts for its own sites, never for every site of its audit
+    assert sites == {"Aarhus lager": (2, 4, 2), "Vejle kontor": (1, 2, 1)}
+    assert results["site_not_stated"] == {"findings": 1, "nonconformities": 0}
     assert [(a["end_date"], a["findings"], a["nonconformities"]) for a in results["audits"]] == [
         ("2025-03-11", 3, 2),
         ("2025-09-02", 3, 1),
@@ -223,7 +236,7 @@ def test_cases_open_overdue_closed_days_to_close_and_effectiveness(session, worl
         ("NC-0010", "2024-10-31"),
         ("NC-0004", "2025-05-01"),
         ("NC-0006", "2025-09-01"),
-        ("NC-0007", None),
+        ("SAG-0007", None),  # an audit's OFI followed up: a case, not a nonconformity (compiled in Danish)
     ]
     assert figures["opened_in_period"] == 7
     assert figures["opened_by_source"] == {"audit": 5, "complaint": 1, "incident": 1}
@@ -372,12 +385,14 @@ def test_sections_decisions_and_every_change_in_the_trail(login, quality_manager
         "Indfør stressforebyggelse i lageret",
         world["own"].id,
     )
-    assert acted.json()["case_reference"] == cases.case_reference(case) == "NC-0012"
+    # a decision is numbered as what it is, never as a nonconformity
+    assert acted.json()["case_reference"] == cases.case_reference(case, "en") == "MR-0012"
+    assert cases.case_reference(case, "da") == "LE-0012"
     assert client.post(f"{url}/decisions", json={"text": "  "}).status_code == 422
     shown = client.get(url).json()
     assert [(d["text"], d["case_reference"], d["case_status"]) for d in shown["decisions"]] == [
         ("Systemet er fortsat egnet", None, None),
-        ("Indfør stressforebyggelse i lageret", "NC-0012", "raised"),
+        ("Indfør stressforebyggelse i lageret", "MR-0012", "raised"),
     ]
     assert client.post(f"{url}/recompile").json()["inputs"]["cases"]["open"] == 6  # the decision's case is open now
 
@@ -417,7 +432,7 @@ def test_the_next_review_reports_on_the_earlier_decisions(login, quality_manager
     earlier = create(client, world["own"].id).json()["inputs"]["earlier_decisions"]
     assert earlier["previous_review"] == {"id": first, "period_start": "2024-01-01", "period_end": "2024-12-31"}
     assert [(d["text"], d["reference"], d["status"]) for d in earlier["decisions"]] == [
-        ("Ny APV", "NC-0012", "raised"),
+        ("Ny APV", "MR-0012", "raised"),
         ("Ingen ændringer i politikken", None, None),
     ]
     assert (earlier["total"], earlier["with_case"], earlier["open"], earlier["closed"]) == (2, 1, 1, 0)
@@ -457,7 +472,7 @@ def test_the_review_page_shows_inputs_charts_forms_and_decisions(login, make_use
     added = client.post(
         f"{url}/decisions", data={"text": "Mere ledelsestræning", "needs_action": "1"}, headers={"HX-Request": "true"}
     )
-    assert added.status_code == 200 and "NC-0012" in added.text and 'href="/cases/' in added.text
+    assert added.status_code == 200 and "MR-0012" in added.text and 'href="/cases/' in added.text
     assert client.post(f"{url}/decisions", data={"text": ""}, headers={"HX-Request": "true"}).status_code == 422
 
     viewer = login(make_user("viewer", organisation=world["own"]))
@@ -523,7 +538,7 @@ def test_the_word_minutes_have_the_sections_tables_charts_and_decisions(login, q
     assert trend["Major nonconformity"] == ["2", "1", "-1"] and trend["Findings"] == ["2", "6", "+4"]
     assert len(document.inline_shapes) == 4  # clause, BEK 1406, month by month, days to close
     decisions = table_with(document, "No.", "Decision", "Case", "Status")
-    assert [c.text for c in decisions.rows[1].cells] == ["1", "Indfør stressforebyggelse", "NC-0012", "Raised"]
+    assert [c.text for c in decisions.rows[1].cells] == ["1", "Indfør stressforebyggelse", "MR-0012", "Raised"]
     assert "En HR-konsulent mere" in [p.text for p in document.paragraphs]
 
 

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal
@@ -160,6 +161,15 @@ class CaseInfo:
     root_cause: str
     actions: list[ActionRow]
     verification: str
+    # ISO 45001 10.2 beyond the actions (cases.record_investigation); "" where nothing is recorded
+    correction_not_applicable: bool = False
+    participants: str = ""  # who took part in the investigation, by role, and how
+    extent: str = ""  # whether the same nonconformity exists or could occur elsewhere
+    risk_assessment: str = ""  # the APV / risk assessment reviewed: yes (where) or no
+    new_hazards: str = ""  # new or changed hazards assessed before acting: yes (what) or no
+    system_changes: str = ""
+    communication: str = ""  # when and how the workers and their representatives were told
+    escalated: bool = False  # a minor NC still open after the audit that should have closed it (cases.is_escalated)
 
 
 @dataclass(frozen=True)
@@ -177,6 +187,24 @@ class FindingRow:
     correction_due: str
     response_due: str
     case: CaseInfo | None
+    sites: str = ""  # the sites / production units the finding concerns, or "not stated"
+
+
+@dataclass(frozen=True)
+class ConflictRow:
+    """An item whose nonconformity verdict no finding records, or a finding that disagrees with its item's verdict
+    (audits.verdict_conflicts): a report with any is not ready to issue."""
+
+    item_code: str
+    verdict: str
+    finding: str  # "F-003: Minor nonconformity", or "" when there is no finding
+
+
+@dataclass(frozen=True)
+class SiteCount:
+    site: str  # a site's name (with its P-number), or "Not stated"
+    findings: int
+    nonconformities: int
 
 
 @dataclass(frozen=True)
@@ -331,7 +359,10 @@ def build_report_context(
         colours=[v.VERDICTS[c.code].colour for c in by_verdict],
     )
 
-    # Findings, with their nonconformity cases
+    # Findings, with their nonconformity cases and their own sites
+    site_names = {s.id: f"{s.name} (P-nr. {s.p_number})" if s.p_number else s.name for s in sites}
+    not_stated = t("Not stated")
+    audit_findings = findings.list_findings(session=session, audit=audit)
     finding_rows = [
         _finding_row(
             session=session,
@@ -342,8 +373,32 @@ def build_report_context(
             day=day,
             photos=photos_by_finding.get(finding.id, []),
             case=cases.case_for_finding(session=session, finding_id=finding.id),
+            t=t,
+            lang=lang,
+            sites=", ".join(site_names[i] for i in finding.site_ids if i in site_names) or not_stated,
         )
-        for finding in findings.list_findings(session=session, audit=audit)
+        for finding in audit_findings
+    ]
+    by_site = [
+        SiteCount(
+            name,
+            sum(1 for f in audit_findings if site_id in f.site_ids),
+            sum(1 for f in audit_findings if site_id in f.site_ids and f.kind in v.NONCONFORMITY_KINDS),
+        )
+        for site_id, name in site_names.items()
+    ]
+    unplaced = [f for f in audit_findings if not set(f.site_ids) & site_names.keys()]
+    if unplaced:
+        by_site.append(
+            SiteCount(not_stated, len(unplaced), sum(1 for f in unplaced if f.kind in v.NONCONFORMITY_KINDS))
+        )
+    conflicts = [
+        ConflictRow(
+            c.code,
+            label(v.ANSWERS, c.verdict) if c.verdict else t("Not answered"),
+            f"F-{c.finding_number:03d}: {label(v.FINDING_KINDS, c.finding_kind)}" if c.finding_number else "",
+        )
+        for c in audits.verdict_conflicts(session=session, audit=audit)
     ]
 
     snapshots = audits.audit_snapshots(session=session, audit=audit)
@@ -430,6 +485,8 @@ def build_report_context(
             significant_problems=audit.significant_problems,
         ),
         "sections": sections,
+        "findings_by_site": by_site,
+        "verdict_conflicts": conflicts,
     }
 
 
@@ -461,6 +518,9 @@ def _finding_row(
     day,
     photos: list[PhotoRow],
     case: Case | None,
+    t: Callable[[str], str],
+    lang: str,
+    sites: str = "",
 ) -> FindingRow:
     placed = structure.items.get(finding.item_id) if finding.item_id else None
     kind = v.VERDICTS[finding.kind]
@@ -473,7 +533,7 @@ def _finding_row(
         if case.verification_result:
             verification = f"{label(v.VERIFICATION_RESULTS, case.verification_result)} ({day(case.verified_on)}): {case.verification_method}"
         case_info = CaseInfo(
-            reference=cases.case_reference(case),
+            reference=cases.case_reference(case, lang),
             status=label(v.CASE_STATUSES, case.status),
             correction=case.correction,
             root_cause=case.root_cause,
@@ -484,6 +544,8 @@ def _finding_row(
                 for a in actions
             ],
             verification=verification,
+            **_corrective_action_facts(case, t, label, day),
+            escalated=cases.case_row(session=session, case=case, policy=policy, with_actions=False).escalated,
         )
     return FindingRow(
         reference=findings.finding_reference(finding),
@@ -499,4 +561,26 @@ def _finding_row(
         correction_due=day(due.correction) if due else "",
         response_due=day(due.plan) if due else "",
         case=case_info,
+        sites=sites,
     )
+
+
+def _corrective_action_facts(case: Case, t: Callable[[str], str], label, day) -> dict[str, Any]:
+    """A case's ISO 45001 10.2 facts as sentences in the report's language ("" where nothing is recorded)."""
+
+    def yes_no(answer: bool | None, detail: str) -> str:
+        if answer is None:
+            return ""
+        return f"{t('Yes') if answer else t('No')}{': ' + detail if detail else ''}"
+
+    roles = ", ".join(label(v.ACTORS, role) for role in case.investigation_participants)
+    told = day(case.communicated_on)
+    return {
+        "correction_not_applicable": case.correction_not_applicable,
+        "participants": ". ".join(x for x in (roles, case.participation_note) if x),
+        "extent": case.extent,
+        "risk_assessment": yes_no(case.apv_reviewed, case.apv_reference),
+        "new_hazards": yes_no(case.new_hazards_assessed, case.new_hazards),
+        "system_changes": case.system_changes,
+        "communication": f"{told}: {case.communication}" if told else case.communication,
+    }

@@ -21,6 +21,7 @@ from auditor.reports.context import (
     CaseInfo,
     CertificateInfo,
     ChecklistInfo,
+    ConflictRow,
     FindingRow,
     InterviewCount,
     ItemRow,
@@ -30,6 +31,7 @@ from auditor.reports.context import (
     ReportInfo,
     SectionBlock,
     SectionCount,
+    SiteCount,
     SiteInfo,
     Statistics,
     TeamInfo,
@@ -125,7 +127,9 @@ VARIABLES: dict[str, str] = {
     "findings[].correction_due": N_("Date the correction is due (major nonconformities)"),
     "findings[].response_due": N_("Date the root cause and corrective action plan are due"),
     "findings[].case": N_("The nonconformity's corrective-action case, or nothing: test with {% if finding.case %}"),
-    "findings[].case.reference": N_("Case number, e.g. NC-0007"),
+    "findings[].case.reference": N_(
+        "Case number with its prefix, e.g. NC-0007 for a nonconformity, CASE-0008 for an observation followed up"
+    ),
     "findings[].case.status": N_("Status of the case"),
     "findings[].case.correction": N_("Correction made"),
     "findings[].case.root_cause": N_("Root cause found"),
@@ -135,6 +139,25 @@ VARIABLES: dict[str, str] = {
     "findings[].case.actions[].due": N_("Due date"),
     "findings[].case.actions[].status": N_("Status of the action"),
     "findings[].case.verification": N_("Result and method of the effectiveness check"),
+    "findings[].case.correction_not_applicable": N_("True if no correction applies (the correction says why)"),
+    "findings[].case.participants": N_("Who took part in the investigation, by role (ISO 45001 10.2 b)"),
+    "findings[].case.extent": N_("Whether the same nonconformity exists or could occur elsewhere"),
+    "findings[].case.risk_assessment": N_("Whether the APV / risk assessment was reviewed, and which"),
+    "findings[].case.new_hazards": N_("Whether new or changed hazards were assessed before acting"),
+    "findings[].case.system_changes": N_("Changes to the OH&S management system"),
+    "findings[].case.communication": N_("When and how the workers and their representatives were told"),
+    "findings[].case.escalated": N_("True if the case is flagged for escalation (still open after its audit)"),
+    "findings[].sites": N_("The sites / production units the finding concerns, or Not stated"),
+    "findings_by_site[]": N_("Each site of the audit (and Not stated) with the findings that concern it"),
+    "findings_by_site[].site": N_("Name of the site, or Not stated"),
+    "findings_by_site[].findings": N_("Findings that concern the site"),
+    "findings_by_site[].nonconformities": N_("Nonconformities that concern the site"),
+    "verdict_conflicts[]": N_(
+        "Each item with a nonconformity verdict and no finding, or whose finding disagrees: empty in a report to issue"
+    ),
+    "verdict_conflicts[].item_code": N_("Item code"),
+    "verdict_conflicts[].verdict": N_("The item's verdict"),
+    "verdict_conflicts[].finding": N_("The finding that disagrees, or empty when there is none"),
     "certificate.applies": N_("True if the audit is for a Danish recognised OH&S certificate"),
     "certificate.production_units[]": N_("Each production unit covered"),
     "certificate.bek1407_auditor": N_("Name of the auditor trained under BEK 1407"),
@@ -212,6 +235,14 @@ def sample_context(lang: str = v.Language.EN) -> dict[str, object]:
         "Sample root cause",
         [ActionRow("Sample action", "Sample owner", "1. May 2026", label(v.ACTION_STATUSES, v.ActionStatus.OPEN))],
         "Sample verification",
+        True,
+        "Sample participants",
+        "Sample extent",
+        "Sample risk assessment",
+        "Sample new hazards",
+        "Sample system changes",
+        "Sample communication",
+        True,
     )
     finding = FindingRow(
         "F-001",
@@ -227,6 +258,7 @@ def sample_context(lang: str = v.Language.EN) -> dict[str, object]:
         "1. April 2026",
         "1. April 2026",
         case,
+        "Sample site",
     )
     item = ItemRow(
         "6.1.2-01",
@@ -285,4 +317,6 @@ def sample_context(lang: str = v.Language.EN) -> dict[str, object]:
             True, ["Sample site (P-nr. 1234567890)"], "Sample auditor", "12", "Sample problems"
         ),
         "sections": [SectionBlock("6 Planning", 1, [item]), SectionBlock("6.1 Actions", 2, [item])],
+        "findings_by_site": [SiteCount("Sample site", 2, 1)],
+        "verdict_conflicts": [ConflictRow("6.1.2-01", label(v.VERDICTS, v.Verdict.MINOR_NC), "")],
     }

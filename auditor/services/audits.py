@@ -19,6 +19,7 @@ from auditor.models import (
     AuditMember,
     AuditSite,
     ChecklistSnapshot,
+    Finding,
     Organisation,
     PlanEntry,
     Response,
@@ -29,7 +30,7 @@ from auditor.models import (
 from auditor.paging import Page, PageRequest, page_of
 from auditor.schemas import AuditIn, AuditUpdate, PlanEntryIn, Progress, ReportDetails
 from auditor.services import access, cases, trail
-from auditor.services.checklists import snapshot_for
+from auditor.services.checklists import audit_structure, snapshot_for
 from auditor.services.organisations import find_or_add_site
 
 
@@ -323,10 +324,67 @@ def _replace_team(*, session: Session, actor: User, audit: Audit, data: AuditUpd
             )
 
 
+@dataclass(frozen=True)
+class VerdictConflict:
+    """A record that contradicts another (REVIEW finding 1): an item with a nonconformity verdict and no finding of
+    that grade (`finding_number` None), or a nonconformity finding whose item's verdict is another (or none)."""
+
+    item_id: str
+    code: str
+    verdict: str | None
+    finding_id: int | None = None
+    finding_number: int | None = None
+    finding_kind: str | None = None
+
+
+def verdict_conflicts(*, session: Session, audit: Audit) -> list[VerdictConflict]:
+    """Every verdict and finding that disagree, in checklist order. The auditor resolves each (raises the finding, or
+    corrects the verdict or the finding's kind) before the audit moves to reporting; the statistics, the findings and
+    the cases then tell the same story. Nothing is drafted automatically: a verdict saved offline and replayed stays
+    one verdict, and a finding's statement is the auditor's own words."""
+    verdicts = dict(session.exec(select(Response.item_id, Response.verdict).where(Response.audit_id == audit.id)).all())
+    found = list(session.exec(select(Finding).where(Finding.audit_id == audit.id, Finding.item_id.is_not(None))))
+    kinds_by_item: dict[str, set[str]] = {}
+    for finding in found:
+        kinds_by_item.setdefault(finding.item_id or "", set()).add(finding.kind)
+    items = audit_structure(session=session, audit_id=audit.id).items
+    order = {item_id: position for position, item_id in enumerate(items)}
+    conflicts = [
+        VerdictConflict(item_id, items[item_id].item.code, verdict)
+        for item_id, verdict in verdicts.items()
+        if verdict in v.NONCONFORMITY_KINDS and verdict not in kinds_by_item.get(item_id, set()) and item_id in items
+    ]
+    conflicts += [
+        VerdictConflict(
+            finding.item_id or "",
+            items[finding.item_id or ""].item.code,
+            verdicts.get(finding.item_id or ""),
+            finding.id,
+            finding.number,
+            finding.kind,
+        )
+        for finding in found
+        if finding.kind in v.NONCONFORMITY_KINDS
+        and verdicts.get(finding.item_id or "") != finding.kind
+        and finding.item_id in items
+    ]
+    return sorted(conflicts, key=lambda c: (order[c.item_id], c.finding_number or 0))
+
+
 def change_status(*, session: Session, actor: User, audit: Audit, status: str) -> Audit:
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.PLAN)
     if status not in v.STATUS_FLOW[audit.status]:
         raise Conflict("An audit that is {current} cannot become {new}.", current=audit.status, new=status)
+    if status in {v.AuditStatus.REPORTING, v.AuditStatus.CLOSED} and (
+        conflicts := verdict_conflicts(session=session, audit=audit)
+    ):
+        raise Conflict(
+            N_(
+                "Items {items} have a nonconformity verdict that no finding of the same grade records, or a finding "
+                "that disagrees with the verdict: resolve them on the Report page first."
+            ),
+            items=", ".join(dict.fromkeys(c.code for c in conflicts)),
+        )
     before = trail.snapshot("audit", audit)
     audit.status = v.AuditStatus(status)
     audit.updated_at = utcnow()

@@ -25,15 +25,29 @@ from sqlmodel import Session, select
 
 from auditor import vocabulary as v
 from auditor.errors import Conflict, Forbidden, Invalid, NotFound
-from auditor.i18n import N_
-from auditor.models import Audit, Case, CaseAction, CaseAttachment, CaseComment, Finding, PlanEntry, User, utcnow
+from auditor.i18n import N_, get_locale
+from auditor.models import (
+    Audit,
+    AuditSite,
+    Case,
+    CaseAction,
+    CaseAttachment,
+    CaseComment,
+    Finding,
+    PlanEntry,
+    User,
+    utcnow,
+)
 from auditor.paging import Page, PageRequest, whole
 from auditor.services import access, blobs, numbering, trail
 from auditor.services.filters import clause_condition, tag_condition
 
 
-def case_reference(case: Case) -> str:
-    return f"NC-{case.number:04d}"
+def case_reference(case: Case, language: str | None = None) -> str:
+    """The number people quote, its prefix by what the case is (vocabulary.case_prefix) in `language` (the current
+    locale when not given): NC-0007 for an audit's nonconformity, LE-0008 / MR-0008 for a management review's
+    decision."""
+    return f"{v.case_prefix(case.source, case.grade, language or get_locale())}-{case.number:04d}"
 
 
 # Who may do what: the rules are in access.py
@@ -78,6 +92,8 @@ def next_steps(*, session: Session, actor: User, case: Case) -> frozenset[str]:
         steps.add("close")
     if access.Can.IMPLEMENT in can and status != v.CaseStatus.CLOSED:
         steps.add("attach")
+    if access.Can.MANAGE in can and status != v.CaseStatus.CLOSED:
+        steps.add("investigation")
     return frozenset(steps)
 
 
@@ -273,21 +289,73 @@ def _change(session: Session, actor: User, case: Case, action: str, **values) ->
     return case
 
 
-def record_correction(*, session: Session, actor: User, case: Case, correction: str) -> Case:
-    """What was done about the instance itself."""
+def record_correction(
+    *, session: Session, actor: User, case: Case, correction: str, not_applicable: bool = False
+) -> Case:
+    """What was done about the instance itself; or, when no correction applies (nothing to put right in the instance),
+    why not (ISO 45001 10.2 a)."""
     _require(session, actor, case, access.Can.MANAGE)
     _require_status(case, v.CaseStatus.RAISED, v.CaseStatus.CORRECTED)
     if not correction.strip():
-        raise Invalid(N_("Describe the correction."), field="correction")
+        raise Invalid(
+            N_("Say why no correction applies.") if not_applicable else N_("Describe the correction."),
+            field="correction",
+        )
     return _change(
         session,
         actor,
         case,
         "correction",
         correction=correction.strip(),
+        correction_not_applicable=not_applicable,
         corrected_at=utcnow(),
         status=v.CaseStatus.CORRECTED,
     )
+
+
+# The facts of ISO 45001 10.2 b, c, e, g and the communication to workers, recorded on a case while it is open.
+INVESTIGATION_FIELDS = (
+    "investigation_participants",
+    "participation_note",
+    "extent",
+    "apv_reviewed",
+    "apv_reference",
+    "new_hazards_assessed",
+    "new_hazards",
+    "system_changes",
+    "communicated_on",
+    "communication",
+)
+
+
+def record_investigation(*, session: Session, actor: User, case: Case, values: dict) -> Case:
+    """Record (or correct) how the nonconformity was investigated and followed up beyond its actions: who took part,
+    by role (workers and their OH&S representative, 10.2 b), whether it exists or could occur elsewhere, the APV /
+    risk assessment reviewed (c), new or changed hazards assessed before acting (e), changes to the management system
+    (g), and when and how the workers and their representatives (AMO / MED) were told. Only the fields given change."""
+    _require(session, actor, case, access.Can.MANAGE)
+    if case.status == v.CaseStatus.CLOSED:
+        raise Conflict(N_("This step is not possible while the case is {status}."), status=case.status)
+    unknown = set(values) - set(INVESTIGATION_FIELDS)
+    if unknown:
+        raise Invalid(N_("Unknown field."), field=sorted(unknown)[0])
+    changes = dict(values)
+    if "investigation_participants" in changes:
+        roles = list(dict.fromkeys(changes["investigation_participants"] or []))
+        if any(role not in v.ACTORS for role in roles):
+            raise Invalid(N_("Choose the participants' roles from the list."), field="investigation_participants")
+        changes["investigation_participants"] = roles
+    for name in ("participation_note", "extent", "apv_reference", "new_hazards", "system_changes", "communication"):
+        if name in changes:
+            changes[name] = (changes[name] or "").strip()
+    communicated_on = changes.get("communicated_on")
+    if communicated_on is not None and communicated_on > date.today():
+        raise Invalid(N_("The date cannot be in the future."), field="communicated_on")
+    if communicated_on is not None and not changes.get("communication", case.communication):
+        raise Invalid(N_("Say how the workers and their representatives were told."), field="communication")
+    if changes.get("apv_reviewed") and not changes.get("apv_reference", case.apv_reference):
+        raise Invalid(N_("Say which risk assessment (APV) was reviewed."), field="apv_reference")
+    return _change(session, actor, case, "investigation", **changes)
 
 
 def record_root_cause(*, session: Session, actor: User, case: Case, method: str, cause: str) -> Case:
@@ -578,10 +646,12 @@ def _days_after_postgresql(element, compiler, **kw):
     return f"(CAST(timezone('UTC', {compiler.process(timestamp, **kw)}) AS DATE) + {compiler.process(days, **kw)})"
 
 
-def next_audit_start() -> ColumnElement[date]:
-    """The start of the organisation's next audit after the case was opened (not the audit it came from)."""
-    return (
-        select(func.min(Audit.start_date))
+def _next_audit(column) -> ColumnElement[date]:
+    """A date (`column`: Audit.start_date or Audit.end_date) of the audit that verifies the case: the one chosen for it
+    (verify_in_audit_id), else the organisation's first audit after the case was opened (not the one it came from)."""
+    chosen = select(column).where(Audit.id == Case.verify_in_audit_id).scalar_subquery()
+    first = (
+        select(func.min(column))
         .where(
             Audit.organisation_id == Case.organisation_id,
             Audit.start_date > days_after(Case.opened_at, 0),
@@ -589,6 +659,28 @@ def next_audit_start() -> ColumnElement[date]:
         )
         .scalar_subquery()
     )
+    return type_coerce(func.coalesce(chosen, first), Date())
+
+
+def next_audit_start() -> ColumnElement[date]:
+    """The start of the audit that verifies the case (_next_audit)."""
+    return _next_audit(Audit.start_date)
+
+
+def is_escalated(policy: dict, today: date) -> ColumnElement[bool]:
+    """An open case its grade's policy says to escalate (REVIEW 5.4: a minor NC not closed by the next audit): rule
+    "escalate" is "next_audit" (still open once the audit that verifies it has ended) or a number of days from
+    opening. A flag for the auditor, who decides whether to regrade it; never NULL."""
+    whens: list[tuple[ColumnElement[bool], ColumnElement[bool]]] = []
+    for grade, rules in policy.items():
+        rule = rules.get("escalate")
+        if rule == "next_audit":
+            whens.append((Case.grade == grade, func.coalesce(_next_audit(Audit.end_date) < today, false())))
+        elif isinstance(rule, int):
+            whens.append((Case.grade == grade, days_after(Case.opened_at, rule) < today))
+    if not whens:
+        return false()
+    return sql_case((Case.status == v.CaseStatus.CLOSED, false()), *whens, else_=false())
 
 
 def due_date(policy: dict) -> ColumnElement[date]:
@@ -639,11 +731,20 @@ class CaseRow:
     overdue: bool
     actions: list[CaseAction] = field(default_factory=list)
     late: frozenset[int] = frozenset()  # the ids of its late actions (is_late)
+    escalated: bool = False  # is_escalated: a minor NC still open after the audit that should have closed it
 
 
-def _row(case: Case, due: date | None, overdue: object, actions: list[CaseAction], today: date) -> CaseRow:
+def _row(
+    case: Case, due: date | None, overdue: object, actions: list[CaseAction], today: date, escalated: object = False
+) -> CaseRow:
     return CaseRow(
-        case, case_reference(case), due, bool(overdue), actions, frozenset(a.id for a in actions if is_late(a, today))
+        case,
+        case_reference(case),
+        due,
+        bool(overdue),
+        actions,
+        frozenset(a.id for a in actions if is_late(a, today)),
+        bool(escalated),
     )
 
 
@@ -651,8 +752,11 @@ def case_row(
     *, session: Session, case: Case, policy: dict, today: date | None = None, with_actions: bool = True
 ) -> CaseRow:
     due, today = due_date(policy), today or date.today()
-    found_due, overdue = session.exec(select(due, is_overdue(due, today)).where(Case.id == case.id)).one()
-    return _row(case, found_due, overdue, case_actions(session=session, case=case) if with_actions else [], today)
+    found_due, overdue, escalated = session.exec(
+        select(due, is_overdue(due, today), is_escalated(policy, today)).where(Case.id == case.id)
+    ).one()
+    actions = case_actions(session=session, case=case) if with_actions else []
+    return _row(case, found_due, overdue, actions, today, escalated)
 
 
 # The follow-up board
@@ -712,6 +816,7 @@ def board(
             Case.status.label("status"),
             due.label("due"),
             is_overdue(due, today).label("overdue"),
+            is_escalated(policy, today).label("escalated"),
         )
         .where(*conditions)
         .subquery()
@@ -732,7 +837,7 @@ def board(
             shown += number
 
     # The page is chosen on the narrow computed rows; only its cases are then loaded whole.
-    query = select(computed.c.id, computed.c.due, computed.c.overdue)
+    query = select(computed.c.id, computed.c.due, computed.c.overdue, computed.c.escalated)
     if filters.status:
         query = query.where(computed.c.status == filters.status)
     if filters.overdue is not None:
@@ -742,7 +847,7 @@ def board(
         query = query.limit(page.limit).offset(page.offset)
     chosen = list(session.exec(query))
 
-    ids = [case_id for case_id, _, _ in chosen]
+    ids = [case_id for case_id, _, _, _ in chosen]
     loaded: dict[int, Case] = {}
     actions_by_case: dict[int, list[CaseAction]] = {}
     for start in range(0, len(ids), 5000):  # a whole board (the register) may hold more ids than one statement takes
@@ -750,8 +855,10 @@ def board(
         loaded.update((c.id, c) for c in session.exec(select(Case).where(Case.id.in_(part))))
         for action in session.exec(select(CaseAction).where(CaseAction.case_id.in_(part)).order_by(CaseAction.id)):
             actions_by_case.setdefault(action.case_id, []).append(action)
-    found = [(loaded[case_id], found_due, overdue) for case_id, found_due, overdue in chosen]
-    rows = [_row(c, found_due, overdue, actions_by_case.get(c.id, []), today) for c, found_due, overdue in found]
+    rows = [
+        _row(loaded[case_id], found_due, overdue, actions_by_case.get(case_id, []), today, escalated)
+        for case_id, found_due, overdue, escalated in chosen
+    ]
     return Board(rows, counts, Page(rows, shown, page.limit, page.offset) if page else whole(rows))
 
 
@@ -776,34 +883,120 @@ def my_actions(*, session: Session, actor: User, today: date | None = None) -> l
 # Carry-over into the next audit
 
 
+def fits_for_verification(*, session: Session, case: Case, audit: Audit) -> bool:
+    """Whether `audit` may verify `case`: it starts on or after the day the case opened, is not the audit it came
+    from, is of the same kind (a certification body's nonconformity is verified by the certification body, an internal
+    audit's by an internal audit; stage 1 verifies nothing), and shares a site with the case's finding when both name
+    theirs."""
+    if audit.audit_type == v.AuditType.STAGE1 or audit.id == case.audit_id:
+        return False
+    if audit.start_date < case.opened_at.date() or audit.organisation_id != case.organisation_id:
+        return False
+    source = session.get(Audit, case.audit_id) if case.audit_id else None
+    if source is not None and (source.audit_type == v.AuditType.INTERNAL) != (audit.audit_type == v.AuditType.INTERNAL):
+        return False
+    finding = session.get(Finding, case.finding_id) if case.finding_id else None
+    if finding is not None and finding.site_ids:
+        audited = set(session.exec(select(AuditSite.site_id).where(AuditSite.audit_id == audit.id)))
+        if audited and not audited & set(finding.site_ids):
+            return False
+    return True
+
+
 def carry_over(*, session: Session, actor: User, audit: Audit) -> list[Case]:
-    """Open cases of the organisation come into a newly planned audit: the auditor verifies them on site."""
-    waiting = list(
-        session.exec(
-            select(Case)
-            .where(Case.organisation_id == audit.organisation_id, Case.status != v.CaseStatus.CLOSED)
-            .order_by(Case.number)
+    """Open cases of the organisation that no audit verifies yet come into a newly planned audit that fits them
+    (fits_for_verification): the auditor verifies them on site. A case already chosen for an audit stays with it;
+    only a person moves it (choose_verification_audit)."""
+    waiting = session.exec(
+        select(Case)
+        .where(
+            Case.organisation_id == audit.organisation_id,
+            Case.status != v.CaseStatus.CLOSED,
+            Case.verify_in_audit_id.is_(None),
+        )
+        .order_by(Case.number)
+    )
+    carried = [case for case in waiting if fits_for_verification(session=session, case=case, audit=audit)]
+    for case in carried:
+        _verify_in(session, actor, case, audit, action="carry_over")
+    return carried
+
+
+def choose_verification_audit(*, session: Session, actor: User, case: Case, audit: Audit | None) -> Case:
+    """A person moves a case's verification to another audit that fits it (or to none): the follow-up row leaves the
+    old audit's plan and joins the new one's, and the trail says who moved it."""
+    current = session.get(Audit, case.verify_in_audit_id) if case.verify_in_audit_id else None
+    planner = all(
+        access.allows(session=session, user=actor, record=chosen, can=access.Can.PLAN)
+        for chosen in (audit, current)
+        if chosen is not None
+    )
+    if not (planner and (audit or current)):  # the planner of the audits concerned, else the case's reviewers
+        _require(session, actor, case, access.Can.REVIEW)
+    if case.status == v.CaseStatus.CLOSED:
+        raise Conflict(N_("This step is not possible while the case is {status}."), status=case.status)
+    if audit is not None:
+        if not access.allows(session=session, user=actor, record=audit, can=access.Can.VIEW):
+            raise Invalid(N_("There is no audit with id {id}."), field="audit_id", id=audit.id)
+        if not fits_for_verification(session=session, case=case, audit=audit):
+            raise Invalid(
+                N_("This audit cannot verify the case: choose a later audit of the same kind that covers its site."),
+                field="audit_id",
+            )
+    if case.verify_in_audit_id == (audit.id if audit else None):
+        return case
+    if case.verify_in_audit_id is not None:
+        for entry in session.exec(
+            select(PlanEntry).where(
+                PlanEntry.audit_id == case.verify_in_audit_id,
+                PlanEntry.kind == v.PlanKind.CASE_FOLLOW_UP,
+                PlanEntry.activity.startswith(_follow_up_label(case)),
+            )
+        ):
+            session.delete(entry)
+    if audit is None:
+        return _change(session, actor, case, "verify_in", verify_in_audit_id=None)
+    return _verify_in(session, actor, case, audit, action="verify_in")
+
+
+def _follow_up_label(case: Case) -> str:
+    """How a plan row names the case it follows up (in English and Danish alike: the row is shared)."""
+    return f"{case_reference(case, 'en')}: "
+
+
+def _verify_in(session: Session, actor: User, case: Case, audit: Audit, *, action: str) -> Case:
+    _change(session, actor, case, action, verify_in_audit_id=audit.id)
+    what = (
+        v.FollowUpStep.VERIFY_CORRECTIVE_ACTIONS
+        if case.status in {v.CaseStatus.PLAN_ACCEPTED, v.CaseStatus.IMPLEMENTED}
+        else v.FollowUpStep.FOLLOW_UP
+    )
+    session.add(
+        PlanEntry(
+            audit_id=audit.id,
+            day=audit.start_date,
+            start_time=time(10, 0),
+            kind=v.PlanKind.CASE_FOLLOW_UP,
+            activity=f"{_follow_up_label(case)}{case.statement[:200]}",
+            auditee_role=what,
         )
     )
-    for case in waiting:
-        case.verify_in_audit_id = audit.id
-        session.add(case)
-        what = (
-            v.FollowUpStep.VERIFY_CORRECTIVE_ACTIONS
-            if case.status in {v.CaseStatus.PLAN_ACCEPTED, v.CaseStatus.IMPLEMENTED}
-            else v.FollowUpStep.FOLLOW_UP
-        )
-        session.add(
-            PlanEntry(
-                audit_id=audit.id,
-                day=audit.start_date,
-                start_time=time(10, 0),
-                kind=v.PlanKind.CASE_FOLLOW_UP,
-                activity=f"{case_reference(case)}: {case.statement[:200]}",
-                auditee_role=what,
-            )
-        )
-    return waiting
+    return case
+
+
+def verification_candidates(*, session: Session, actor: User, case: Case) -> list[Audit]:
+    """The audits a person may choose to verify the case in (the case page's list)."""
+    audits = session.exec(
+        select(Audit)
+        .where(Audit.organisation_id == case.organisation_id, Audit.status != v.AuditStatus.CLOSED)
+        .order_by(Audit.start_date, Audit.id)
+    )
+    return [
+        audit
+        for audit in audits
+        if fits_for_verification(session=session, case=case, audit=audit)
+        and access.allows(session=session, user=actor, record=audit, can=access.Can.PLAN)
+    ]
 
 
 # Attachments: evidence that an action was implemented

@@ -12,7 +12,7 @@ from auditor.errors import Invalid, NotFound
 from auditor.i18n import N_
 from auditor.models import Audit, Finding, User, utcnow
 from auditor.schemas import FindingIn
-from auditor.services import access, cases, numbering, photos, sync, trail
+from auditor.services import access, audits, cases, numbering, photos, sync, trail
 from auditor.services.audits import ensure_open, get_in_audit
 from auditor.services.checklists import audit_structure
 from auditor.services.filters import clause_condition
@@ -23,7 +23,9 @@ def finding_reference(finding: Finding) -> str:
 
 
 def draft_finding(*, session: Session, audit: Audit, item_id: str | None, kind: str | None = None) -> dict:
-    """Form values for a new finding, prefilled from the checklist item it is raised on."""
+    """Form values for a new finding, prefilled from the checklist item it is raised on: its clauses, and its tags as
+    suggestions only (`suggested_tags`); a finding's own tags are the ones a person confirms. The sites are the audit's
+    only site, if it has one."""
     draft: dict[str, object] = {
         "item_id": item_id,
         "kind": kind or "",
@@ -32,6 +34,8 @@ def draft_finding(*, session: Session, audit: Audit, item_id: str | None, kind: 
         "statement": "",
         "evidence": "",
         "tags": {},
+        "suggested_tags": {},
+        "site_ids": default_sites(session=session, audit=audit),
     }
     if item_id:
         placed = audit_structure(session=session, audit_id=audit.id).items.get(item_id)
@@ -42,16 +46,31 @@ def draft_finding(*, session: Session, audit: Audit, item_id: str | None, kind: 
         tags = placed.item.tags
         draft.update(
             clauses=list(placed.item.clauses),
-            tags={"bek1406": tags.bek1406, "hazards": tags.hazards, "actors": tags.actors},
+            suggested_tags={"bek1406": tags.bek1406, "hazards": tags.hazards, "actors": tags.actors},
         )
     return draft
+
+
+def default_sites(*, session: Session, audit: Audit) -> list[int]:
+    """The sites a finding concerns when nobody says: the audit's only site; none (not stated) when it has several."""
+    sites = audits.audit_sites(session=session, audit=audit)
+    return [sites[0].id] if len(sites) == 1 else []
+
+
+def _check_sites(session: Session, audit: Audit, site_ids: list[int]) -> list[int]:
+    audited = {site.id for site in audits.audit_sites(session=session, audit=audit)}
+    chosen = list(dict.fromkeys(site_ids))
+    if any(site_id not in audited for site_id in chosen):
+        raise Invalid("Choose the finding's sites among the audit's sites.", field="site_ids")
+    return chosen
 
 
 def create_finding(
     *, session: Session, actor: User, audit: Audit, data: FindingIn, client_id: UUID | None = None
 ) -> Finding:
     """Raise a finding (a nonconformity opens its case); sent again with the same `client_id`, the finding raised the
-    first time."""
+    first time. Its tags are the ones sent (none: the item's are only suggestions); its sites the ones sent, else the
+    audit's only site."""
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     if (
         stored := sync.earlier(session=session, model=Finding, client_id=client_id, actor=actor, audit=audit)
@@ -69,7 +88,8 @@ def create_finding(
         requirement=data.requirement,
         statement=data.statement,
         evidence=data.evidence,
-        tags=data.tags.model_dump() if data.tags is not None else draft["tags"],
+        tags=data.tags.model_dump() if data.tags is not None else {},
+        site_ids=_check_sites(session, audit, data.site_ids) if data.site_ids is not None else draft["site_ids"],
         created_by_id=actor.id,
         client_id=sync.stored_id(client_id),
     )
@@ -103,6 +123,8 @@ def update_finding(*, session: Session, actor: User, audit: Audit, finding: Find
         finding.clauses = data.clauses
     if data.tags is not None:
         finding.tags = data.tags.model_dump()
+    if data.site_ids is not None:
+        finding.site_ids = _check_sites(session, audit, data.site_ids)
     finding.requirement, finding.statement, finding.evidence = data.requirement, data.statement, data.evidence
     finding.updated_at = utcnow()
     session.add(finding)

@@ -1,4 +1,7 @@
-"""The numbers people quote: F-003 within an audit, NC-0012 within an organisation.
+"""The numbers people quote: F-003 within an audit, 0012 within an organisation for a case (its prefix says what
+the case is: NC-0012 for an audit's nonconformity, LE-0012 / MR-0012 for a management review's decision;
+vocabulary.case_prefix). One counter per organisation for every kind of case, so a number is never given twice
+whatever the prefix.
 
 Each audit and each organisation has a counter row, taken with one UPDATE ... RETURNING in the caller's
 transaction: PostgreSQL locks the row until that transaction ends and SQLite serialises writers, so two people

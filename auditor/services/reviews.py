@@ -418,19 +418,33 @@ def _audit_results(session: Session, organisation_id: int, start: date, end: dat
         }
         for a in audits
     ]
+    # A finding counts for the sites it names (its own, never every site of its audit); one that names none is
+    # counted apart ("not stated").
+    audited_sites = session.exec(
+        select(Site.id, Site.name, func.count(AuditSite.audit_id.distinct()))
+        .join(AuditSite, AuditSite.site_id == Site.id)
+        .where(AuditSite.audit_id.in_(in_period))
+        .group_by(Site.id, Site.name)
+        .order_by(Site.name)
+    ).all()
+    site_findings: dict[int, list[int]] = {site_id: [0, 0] for site_id, _, _ in audited_sites}
+    not_stated = [0, 0]
+    for kind, site_ids in session.exec(select(Finding.kind, Finding.site_ids).where(Finding.audit_id.in_(in_period))):
+        counted = [site_findings[site_id] for site_id in set(site_ids or []) if site_id in site_findings]
+        for counts in counted or [not_stated]:
+            counts[0] += 1
+            counts[1] += 1 if kind in v.NONCONFORMITY_KINDS else 0
     results["by_site"] = [
-        {"site_id": site_id, "name": name, "audits": n_audits, "findings": n_findings, "nonconformities": n_ncs}
-        for site_id, name, n_audits, n_findings, n_ncs in session.exec(
-            select(
-                Site.id, Site.name, func.count(AuditSite.audit_id.distinct()), func.count(Finding.id), func.count(is_nc)
-            )
-            .join(AuditSite, AuditSite.site_id == Site.id)
-            .outerjoin(Finding, Finding.audit_id == AuditSite.audit_id)
-            .where(AuditSite.audit_id.in_(in_period))
-            .group_by(Site.id, Site.name)
-            .order_by(Site.name)
-        )
+        {
+            "site_id": site_id,
+            "name": name,
+            "audits": n_audits,
+            "findings": site_findings[site_id][0],
+            "nonconformities": site_findings[site_id][1],
+        }
+        for site_id, name, n_audits in audited_sites
     ]
+    results["site_not_stated"] = {"findings": not_stated[0], "nonconformities": not_stated[1]}
 
     # Clauses and tags are JSON lists inside each finding, and a finding counts under its *first* ISO 45003
     # clause, which SQL cannot say portably; these are the period's findings of one organisation only.

@@ -10,7 +10,7 @@ from sqlmodel import select
 from auditor import vocabulary as v
 from auditor.deps import CaseDep, CaseOpener, CurrentUser, PageDep, PathId, SessionDep, SettingsDep, send_page
 from auditor.errors import Invalid
-from auditor.models import Case, Organisation, User
+from auditor.models import Audit, Case, Organisation, User
 from auditor.reports import cells, register
 from auditor.routes.api.refusals import CHANGE, CHANGE_NAMED, NAMED
 from auditor.routes.downloads import Language, attachment as download
@@ -25,10 +25,12 @@ from auditor.schemas import (
     CommentOut,
     CorrectionIn,
     ImplementIn,
+    InvestigationIn,
     PlanReviewIn,
     RootCauseIn,
     RowId,
     VerificationIn,
+    VerifyInIn,
 )
 from auditor.services import access, cases, history
 
@@ -55,13 +57,13 @@ def rows_out(session, rows: list[cases.CaseRow]) -> list[CaseOut]:
                         "plan_accepted_at",
                         "implemented_at",
                         "verified_by_id",
-                        "verify_in_audit_id",
                         "updated_at",
                     }
                 ),
                 reference=row.reference,
                 due_date=row.due,
                 overdue=row.overdue,
+                escalated=row.escalated,
                 only_individual_measures_planned=cases.individual_only(row.actions),
                 actions=[
                     CaseActionOut(
@@ -174,7 +176,40 @@ def record_correction(
     """Record what was done about the instance itself."""
     return case_out(
         session,
-        cases.record_correction(session=session, actor=user, case=case, correction=data.correction),
+        cases.record_correction(
+            session=session, actor=user, case=case, correction=data.correction, not_applicable=data.not_applicable
+        ),
+        settings.deadline_policy,
+    )
+
+
+@router.post("/cases/{case_id}/investigation")
+def record_investigation(
+    case: CaseDep, data: InvestigationIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
+) -> CaseOut:
+    """Record ISO 45001 10.2's facts beyond the actions: who took part in the investigation (by role), the extent
+    (the same nonconformity elsewhere), the APV / risk assessment reviewed, new hazards assessed before acting, changes
+    to the management system, and when and how the workers were told. Fields left out keep their value."""
+    values = data.model_dump(include=data.model_fields_set)
+    return case_out(
+        session,
+        cases.record_investigation(session=session, actor=user, case=case, values=values),
+        settings.deadline_policy,
+    )
+
+
+@router.post("/cases/{case_id}/verify-in")
+def choose_verification_audit(
+    case: CaseDep, data: VerifyInIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
+) -> CaseOut:
+    """Move the case's verification to another audit of the organisation that fits it (or to none); the follow-up
+    row moves from one audit's plan to the other's, and the trail records who moved it."""
+    audit = session.get(Audit, data.audit_id) if data.audit_id else None
+    if data.audit_id and audit is None:
+        raise Invalid("There is no audit with id {id}.", field="audit_id", id=data.audit_id)
+    return case_out(
+        session,
+        cases.choose_verification_audit(session=session, actor=user, case=case, audit=audit),
         settings.deadline_policy,
     )
 

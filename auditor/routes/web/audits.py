@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 
 from auditor import vocabulary as v
 from auditor.deps import AuditDep, CurrentUser, LibraryDep, PageDep, PathId, PlanAuditDep, Planner, SessionDep, is_htmx
-from auditor.errors import Invalid
+from auditor.errors import Conflict, Invalid
 from auditor.models import Audit, Organisation
 from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
 from auditor.schemas import AuditIn, AuditUpdate, PlanEntryIn, RowId
@@ -156,7 +156,12 @@ def update_audit(
 def change_status(request: Request, audit: PlanAuditDep, session: SessionDep, user: CurrentUser, submitted: FormDep):
     """Move the audit to another status."""
     form = form_fields(submitted)
-    audits.change_status(session=session, actor=user, audit=audit, status=str(form.get("status", "")))
+    try:
+        audits.change_status(session=session, actor=user, audit=audit, status=str(form.get("status", "")))
+    except Conflict:
+        if not audits.verdict_conflicts(session=session, audit=audit):
+            raise
+        return RedirectResponse(f"/audits/{audit.id}/report#conflicts", status_code=303)  # it lists what to resolve
     return RedirectResponse(f"/audits/{audit.id}", status_code=303)
 
 

@@ -23,6 +23,7 @@ from auditor.schemas import (
     CommentIn,
     CorrectionIn,
     ImplementIn,
+    InvestigationIn,
     PlanReviewIn,
     RootCauseIn,
     VerificationIn,
@@ -158,6 +159,10 @@ def _case_context(session, user, settings, case: Case, error: str | None = None)
             session=session, events=history.case_history(session=session, actor=user, case=case), locale=get_locale()
         ),
         "today": date.today(),
+        "verify_in": session.get(Audit, case.verify_in_audit_id) if case.verify_in_audit_id else None,
+        "verify_in_choices": cases.verification_candidates(session=session, actor=user, case=case)
+        if case.status != v.CaseStatus.CLOSED
+        else [],
     }
 
 
@@ -170,6 +175,7 @@ def show_case(request: Request, case: CaseDep, session: SessionDep, user: Curren
 # Each step's form has the fields of the API's body for the same step.
 STEP_SCHEMAS: dict[str, type[BaseModel]] = {
     "correction": CorrectionIn,
+    "investigation": InvestigationIn,
     "root_cause": RootCauseIn,
     "add_action": ActionIn,
     "review": PlanReviewIn,
@@ -177,6 +183,30 @@ STEP_SCHEMAS: dict[str, type[BaseModel]] = {
     "verify": VerificationIn,
     "comment": CommentIn,
 }
+
+
+def _investigation(form: dict) -> dict:
+    """The investigation form's fields as record_investigation takes them: yes / no / not said for the two questions,
+    a date or none."""
+    answer = {"yes": True, "no": False}
+    told = str(form.get("communicated_on", ""))
+    return {
+        "investigation_participants": form.get("investigation_participants", []),
+        **{
+            name: str(form.get(name, ""))
+            for name in (
+                "participation_note",
+                "extent",
+                "apv_reference",
+                "new_hazards",
+                "system_changes",
+                "communication",
+            )
+        },
+        "apv_reviewed": answer.get(str(form.get("apv_reviewed", ""))),
+        "new_hazards_assessed": answer.get(str(form.get("new_hazards_assessed", ""))),
+        "communicated_on": date.fromisoformat(told) if told else None,
+    }
 
 
 @router.post("/cases/{case_id}/step/{step}")
@@ -190,13 +220,27 @@ def take_step(
     submitted: FormDep,
 ):
     """One step of the chain from the case page; a refused step shows why, and what was typed stays."""
-    form = form_fields(submitted)
+    form = form_fields(submitted, lists=("investigation_participants",))
     text = lambda name: str(form.get(name, ""))  # noqa: E731
     try:
         if step in STEP_SCHEMAS:  # the API's limits for the same fields
             check_fields(STEP_SCHEMAS[step], form)
         if step == "correction":
-            cases.record_correction(session=session, actor=user, case=case, correction=text("correction"))
+            cases.record_correction(
+                session=session,
+                actor=user,
+                case=case,
+                correction=text("correction"),
+                not_applicable=form.get("not_applicable") == "on",
+            )
+        elif step == "investigation":
+            cases.record_investigation(session=session, actor=user, case=case, values=_investigation(form))
+        elif step == "verify_in":
+            chosen = row_id(text("audit_id"))
+            target = session.get(Audit, chosen) if chosen else None
+            if chosen and target is None:
+                raise Invalid("There is no audit with id {id}.", field="audit_id", id=chosen)
+            cases.choose_verification_audit(session=session, actor=user, case=case, audit=target)
         elif step == "root_cause":
             cases.record_root_cause(session=session, actor=user, case=case, method=text("method"), cause=text("cause"))
         elif step == "add_action":

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 
 from auditor import vocabulary as v
 from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, FindingDep, PageDep, SessionDep, is_htmx
-from auditor.errors import Invalid
+from auditor.errors import Invalid, NotFound
 from auditor.i18n import get_locale
 from auditor.models import Audit
 from auditor.paging import page_of
@@ -82,6 +82,7 @@ def _form_context(session, user, audit: Audit, values: dict, errors: dict, findi
         "events": events,
         "photos": finding_photos,
         "can": audits.audit_can(session=session, user=user, audit=audit),
+        "sites": audits.audit_sites(session=session, audit=audit),
     }
 
 
@@ -120,7 +121,23 @@ def _finding_values(form: dict) -> dict:
     }
     values["clauses"] = form.get("clauses", "").replace(",", " ").split()
     values["tags"] = {name: form.get(f"tags_{name}", []) for name in ("bek1406", "hazards", "actors")}
+    values["site_ids"] = form.get("site_ids", [])
     return values
+
+
+def _refused_values(session, audit: Audit, form: dict) -> dict:
+    """What a refused form shows again: what was typed and ticked, with the item's suggestions."""
+    values = _finding_values(form)
+    try:
+        suggested = findings.draft_finding(session=session, audit=audit, item_id=form.get("item_id") or None)
+    except (Invalid, NotFound):
+        suggested = {"suggested_tags": {}}
+    return {
+        **form,
+        "tags": values["tags"],
+        "site_ids": values["site_ids"],
+        "suggested_tags": suggested["suggested_tags"],
+    }
 
 
 @router.post("/audits/{audit_id}/findings")
@@ -128,7 +145,7 @@ def create_finding(
     request: Request, audit: ConductAuditDep, session: SessionDep, user: CurrentUser, submitted: FormDep
 ):
     """Raise a finding from the form."""
-    form = form_fields(submitted, lists=("tags_bek1406", "tags_hazards", "tags_actors"))
+    form = form_fields(submitted, lists=("tags_bek1406", "tags_hazards", "tags_actors", "site_ids"))
     back = _safe_back(audit, form.pop("back", None))
     data, errors = parse(FindingIn, _finding_values(form))
     if data is not None:
@@ -143,7 +160,7 @@ def create_finding(
     return render(
         request,
         "findings/form.html",
-        _form_context(session, user, audit, {**form, "tags": _finding_values(form)["tags"]}, errors, back=back),
+        _form_context(session, user, audit, _refused_values(session, audit, form), errors, back=back),
         status_code=422,
     )
 
@@ -151,7 +168,8 @@ def create_finding(
 @router.get("/audits/{audit_id}/findings/{finding_id}/edit")
 def edit_finding(request: Request, audit: ConductAuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser):
     """The form to change a finding, with its history."""
-    values = {**finding.model_dump(), "clauses": " ".join(finding.clauses)}
+    suggested = findings.draft_finding(session=session, audit=audit, item_id=finding.item_id)["suggested_tags"]
+    values = {**finding.model_dump(), "clauses": " ".join(finding.clauses), "suggested_tags": suggested}
     return render(
         request,
         "findings/form.html",
@@ -169,7 +187,7 @@ def update_finding(
     submitted: FormDep,
 ):
     """Save a changed finding."""
-    form = form_fields(submitted, lists=("tags_bek1406", "tags_hazards", "tags_actors"))
+    form = form_fields(submitted, lists=("tags_bek1406", "tags_hazards", "tags_actors", "site_ids"))
     form.pop("back", None)
     data, errors = parse(FindingIn, _finding_values(form))
     if data is not None:
@@ -182,7 +200,7 @@ def update_finding(
     return render(
         request,
         "findings/form.html",
-        _form_context(session, user, audit, {**form, "tags": _finding_values(form)["tags"]}, errors, finding),
+        _form_context(session, user, audit, _refused_values(session, audit, form), errors, finding),
         status_code=422,
     )
 

@@ -100,6 +100,7 @@ def _report_context(
         "values": values if values is not None else _stored_values(audit),
         "errors": errors or {},
         "notice": _notice(request) if not errors else None,
+        "conflicts": audits.verdict_conflicts(session=session, audit=audit),
     }
 
 
