@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     worker_threads: int = Field(default=40, ge=1)
     # Word files: processes of their own per server process (0: in the request's thread), and downloads that may
     # wait for one (README, "Many requests at once").
-    report_processes: int = Field(default=2, ge=0)
+    report_processes: int = Field(default=1, ge=0)
     report_queue: int = Field(default=40, ge=0)
     # Days from opening to each deadline, per grade; "next_audit": due at the next audit of the organisation.
     deadline_policy: dict[str, dict[str, int | Literal["next_audit"]]] = {
