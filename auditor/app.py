@@ -60,6 +60,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await to_thread.run_sync(
             lambda: published.publish_at_start(engine=app.state.engine, paths=app.state.settings.checklist_paths())
         )
+    await to_thread.run_sync(app.state.reports.start)  # report processes (rendering.py), not waited for
     try:
         yield
     finally:

@@ -96,17 +96,28 @@ class ReportRenderer:
             self._discard_executor()
             raise Busy(BUSY_MESSAGE) from error
 
+    def start(self) -> None:
+        """Start the report processes without waiting for them (the app's lifespan begins)."""
+        if self.processes:
+            with self._lock:
+                executor = self._executor_locked()
+                for _ in range(self.processes):
+                    executor.submit(_ready)
+
     def _submit(self, job: ReportJob) -> Future[tuple[str, bytes]]:
         with self._lock:
-            if self._executor is None:
-                self._executor = ProcessPoolExecutor(
-                    max_workers=self.processes,
-                    # spawn: a fresh interpreter, not a fork of a server process with threads and open connections
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_start_report_process,
-                    initargs=(self.settings,),
-                )
-            return self._executor.submit(_render_in_report_process, job)
+            return self._executor_locked().submit(_render_in_report_process, job)
+
+    def _executor_locked(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.processes,
+                # spawn: a fresh interpreter, not a fork of a server process with threads and open connections
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_report_process,
+                initargs=(self.settings,),
+            )
+        return self._executor
 
     def _discard_executor(self) -> None:
         with self._lock:
@@ -145,6 +156,10 @@ def _start_report_process(settings: Settings) -> None:
     configure_logging(settings)
     _settings = settings
     _engine = reading(make_engine(settings.database_url, pool_size=1, max_overflow=0))
+
+
+def _ready() -> None:
+    """Nothing: a job that makes the pool start a process."""
 
 
 def _render_in_report_process(job: ReportJob) -> tuple[str, bytes]:
