@@ -24,6 +24,7 @@ from auditor.logs import configure_logging
 from auditor.metrics import watch_pool, worker_exiting
 from auditor.middleware import RequestMiddleware
 from auditor.paths import STATIC_DIR
+from auditor.rendering import ReportRenderer
 from auditor.routes import errors, operations
 from auditor.routes.api import router as api_router
 from auditor.routes.web import router as web_router
@@ -43,7 +44,8 @@ def settle_memory() -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start-up: refuse to serve on a database whose schema does not fit this code (every page would fail), size the
-    thread pool, publish this machine's checklist files. Shutdown: close the database connections this app opened."""
+    thread pool, publish this machine's checklist files. Shutdown: end the report processes, close the database
+    connections this app opened."""
     problem = await to_thread.run_sync(schema_problem, app.state.engine)
     if problem:
         log.error(
@@ -58,14 +60,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await to_thread.run_sync(
             lambda: published.publish_at_start(engine=app.state.engine, paths=app.state.settings.checklist_paths())
         )
+    await to_thread.run_sync(app.state.reports.start)  # report processes (rendering.py), not waited for
     stop_reminders = (
         reminders.start_in_server(engine=app.state.engine, settings=app.state.settings)
         if app.state.settings.reminders_in_server
         else None
     )
-    yield
-    if stop_reminders is not None:
-        await to_thread.run_sync(stop_reminders)
+    try:
+        yield
+    finally:
+        if stop_reminders is not None:
+            await to_thread.run_sync(stop_reminders)
+        await to_thread.run_sync(app.state.reports.shutdown)  # the report processes (rendering.py)
     if app.state.owns_engine:
         await to_thread.run_sync(app.state.engine.dispose)
     worker_exiting()
@@ -102,6 +108,7 @@ def create_app(settings: Settings | None = None, *, engine=None, library: Librar
     app.state.read_engine = reading(app.state.engine)
     watch_pool(app.state.engine)
     app.state.library = library  # None: the published library, read per request (deps.get_library)
+    app.state.reports = ReportRenderer(settings)  # Word files, rendered in processes of their own
 
     app.add_middleware(
         RequestMiddleware, settings=settings, on_error=errors.handle_unexpected_error, on_busy=errors.busy_response

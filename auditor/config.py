@@ -43,7 +43,10 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=MAX_OVERFLOW, ge=0)
     db_pool_timeout: float = Field(default=POOL_TIMEOUT_S, gt=0)
     worker_threads: int = Field(default=40, ge=1)
-    report_concurrency: int = Field(default=2, ge=1)
+    # Word files: processes of their own per server process (0: in the request's thread), and downloads that may
+    # wait for one (README, "Many requests at once").
+    report_processes: int = Field(default=1, ge=0)
+    report_queue: int = Field(default=40, ge=0)
     # Days from opening to each deadline, per grade; "next_audit": due at the next audit of the organisation.
     # "escalate": when an open case is flagged for escalation (a minor NC not closed by the next audit, REVIEW 5.4):
     # "next_audit" once the audit that verifies it has ended, or a number of days from opening; no key: never.

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from auditor.checklists import Library
 from auditor.config import Settings
-from auditor.db import abandon, finish
+from auditor.db import transaction
 from auditor.errors import Forbidden, Invalid, PasswordChangeRequired, Unauthenticated
 from auditor.i18n import N_
 from auditor.models import Audit, Case, Finding, ManagementReview, Organisation, User, detached_copy
@@ -34,38 +34,42 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """The request's database session; a request that changes nothing (GET, HEAD) reads without queueing behind
-    writers (db.reading). A plain `def`: closing a session may return a connection, which is I/O, so FastAPI runs it
-    in its thread pool (two hops per request, the price of never touching the database on the event loop)."""
+async def get_session(request: Request) -> Session:
+    """The request's database session, not connected yet: a session connects at its first query, which runs in a
+    thread, so making one is no I/O and this dependency is async (no thread hop). A request that changes nothing (GET,
+    HEAD) reads without queueing behind writers (db.reading). Only a unit of work uses it (`request_transaction`,
+    `audit_at_work_loader`): its commit or rollback gives the connection back to the pool, which leaves the session
+    nothing to close."""
     engine = request.app.state.read_engine if request.method in SAFE_METHODS else request.app.state.engine
-    with Session(engine, expire_on_commit=False) as session:
-        yield session
+    return Session(engine, expire_on_commit=False)
 
 
-async def request_transaction(
-    request: Request, session: Annotated[Session, Depends(get_session, scope="function")]
-) -> AsyncIterator[Session]:
-    """The request's unit of work (db.finish / db.abandon): one commit when the handler has succeeded, a rollback when
-    it raises. Scope "function": it ends when the handler returns, before the response is sent, so a failing commit
+RequestSession = Annotated[Session, Depends(get_session)]
+_UNIT_OF_WORK = "auditor_request_unit_of_work"
+
+
+@contextmanager
+def request_unit_of_work(request: Request, session: Session) -> Iterator[Session]:
+    """The request's unit of work (db.transaction): one commit when the handler has succeeded, a rollback when it (or
+    the commit) raises, so the connection goes back to the pool with no transaction left open. Used by a dependency
+    with scope "function": it ends when the handler returns, before the response is sent, so a failing commit
     becomes the error response (a 503 when the database is busy) and a 2xx is never sent for work not committed.
-    Async, with the commit or rollback in the thread pool: one thread hop per request, not two."""
+    One per request: a second would commit the first one's work halfway."""
+    if session.info.get(_UNIT_OF_WORK):
+        raise RuntimeError("a request has one unit of work: take SessionDep or a dependency that ends its own, not both")
+    session.info[_UNIT_OF_WORK] = True
     try:
+        with transaction(session, before_rollback=lambda: _keep_user(request)):
+            yield session
+    finally:
+        session.info.pop(_UNIT_OF_WORK, None)
+
+
+def request_transaction(request: Request, session: RequestSession) -> Iterator[Session]:
+    """The request's session in its unit of work (request_unit_of_work). A plain `def`: the commit is I/O, so FastAPI
+    ends it in its thread pool (two hops per request: in, with nothing to do, and out with the commit)."""
+    with request_unit_of_work(request, session):
         yield session
-    except BaseException:
-        await run_in_threadpool(abandon, session, before_rollback=lambda: _keep_user(request))
-        raise
-    await run_in_threadpool(_commit, request, session)
-
-
-def _commit(request: Request, session: Session) -> None:
-    """db.finish; a commit that fails is rolled back (db.abandon) as a failing handler is, so the connection goes back
-    to the pool with no transaction left open, and the error is answered."""
-    try:
-        finish(session)
-    except BaseException:
-        abandon(session, before_rollback=lambda: _keep_user(request))
-        raise
 
 
 def _keep_user(request: Request) -> None:
@@ -214,20 +218,25 @@ class AuditAtWork:
 
 
 def audit_at_work_loader(can: access.Can):
-    """CurrentUser and an audit loader in one dependency, for the route a tablet calls most (an answer's save).
-    FastAPI runs each plain `def` dependency in a thread of its own, and on a busy machine a hop to a thread and back
-    costs more than a query: this way the loading is one hop, not two. The same functions and checks, in the same
-    order (a refusal comes before the body is validated)."""
+    """The request's unit of work, CurrentUser and an audit loader in one dependency, for the route a tablet calls
+    most (an answer's save). FastAPI runs each plain `def` dependency in a thread of its own, and on a busy machine a
+    hop to a thread and back costs more than a query: this way the session's start and the loading are one hop and
+    its commit another, with the handler three in all (SessionDep, CurrentUser and AuditDep would make five). The
+    same functions and checks, in the same order (a refusal comes before the body is validated). A route that takes
+    it takes no SessionDep: the work's `session` is the request's."""
     get_audit_or_404 = audit_loader(can)
 
-    def get_audit_at_work(audit_id: PathId, request: Request, session: SessionDep, csrf: SubmittedCsrf) -> AuditAtWork:
-        user = get_current_user(request, session, csrf)
-        return AuditAtWork(session, user, get_audit_or_404(audit_id, session, user))
+    def get_audit_at_work(
+        audit_id: PathId, request: Request, session: RequestSession, csrf: SubmittedCsrf
+    ) -> Iterator[AuditAtWork]:
+        with request_unit_of_work(request, session):
+            user = get_current_user(request, session, csrf)
+            yield AuditAtWork(session, user, get_audit_or_404(audit_id, session, user))
 
     return get_audit_at_work
 
 
-ConductWork = Annotated[AuditAtWork, Depends(audit_at_work_loader(access.Can.CONDUCT))]
+ConductWork = Annotated[AuditAtWork, Depends(audit_at_work_loader(access.Can.CONDUCT), scope="function")]
 
 
 Planner = Annotated[User, Depends(gate(Organisation, access.Can.PLAN_AUDITS))]

@@ -30,7 +30,8 @@ access_log = logging.getLogger("auditor.access")
 # Requests that need no database connection and no thread for long: never queued.
 UNQUEUED = re.compile(r"^/(healthz|readyz|metrics|static/|favicon\.ico$)")
 # Requests that write a Word file or check a template: each keeps a core busy for a while and holds the document in
-# memory, so they take turns in a queue of their own (AUDITOR_REPORT_CONCURRENCY), without holding up the others.
+# memory, so they take turns in a queue of their own (as many at once as AUDITOR_REPORT_PROCESSES, at most
+# AUDITOR_REPORT_QUEUE waiting), without holding up the others.
 HEAVY = re.compile(r"\.docx$|^(/api/v1)?/report-templates$")
 REPORT_WAIT_S = 60
 # The largest request body: forms and JSON (the longest texts are 20,000 characters, a few to a form); uploads have
@@ -77,28 +78,54 @@ def limit_body(scope: Scope, receive: Receive, limit: int) -> Receive:
     return receive_within_limit
 
 
+class Turns:
+    """Requests taking turns: `at_once` at work, the others waiting up to `wait_s` seconds, at most `max_waiting` of
+    them (None: no limit). Waiting is on the event loop, where it costs nothing."""
+
+    def __init__(self, at_once: int, wait_s: float, max_waiting: int | None = None) -> None:
+        self.slots = asyncio.Semaphore(at_once)
+        self.wait_s = wait_s
+        self.max_waiting = max_waiting
+        self.waiting = 0
+
+    async def take(self) -> bool:
+        """Wait for a turn; False if the queue is full or the wait too long (the request is answered 503)."""
+        if self.max_waiting is not None and self.slots.locked() and self.waiting >= self.max_waiting:
+            return False
+        self.waiting += 1
+        try:
+            await asyncio.wait_for(self.slots.acquire(), self.wait_s)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            self.waiting -= 1
+
+    def release(self) -> None:
+        self.slots.release()
+
+
 class Admission:
     """How many requests of this process are at work at once. Each admitted request holds at most one database
     connection and one of FastAPI's threads at a time, so with no more admitted than there are connections (and
     fewer than threads) none of them can wait for a connection or a thread that only a waiting request could free:
-    the queue is here, on the event loop, where waiting costs nothing. A request that waits too long gets 503."""
+    the queue is here, on the event loop, where waiting costs nothing. A request that waits too long gets 503, and so
+    does a Word file that finds AUDITOR_REPORT_QUEUE others waiting, rather than piling up."""
 
     def __init__(self, settings: Settings) -> None:
         connections = settings.db_pool_size + settings.db_max_overflow
-        self.reports = asyncio.Semaphore(settings.report_concurrency)
-        self.others = asyncio.Semaphore(
-            max(
-                1, min(connections - settings.report_concurrency, settings.worker_threads - settings.report_concurrency)
-            )
+        reports = max(1, settings.report_processes)
+        self.reports = Turns(reports, REPORT_WAIT_S, settings.report_queue)
+        self.others = Turns(
+            max(1, min(connections - reports, settings.worker_threads - reports)), settings.db_pool_timeout
         )
-        self.wait_s = settings.db_pool_timeout
 
-    def queue(self, method: str, path: str) -> tuple[asyncio.Semaphore, float] | None:
+    def queue(self, method: str, path: str) -> Turns | None:
         if UNQUEUED.match(path):
             return None
         if HEAVY.search(path) and (method == "GET" or path.endswith("report-templates")):
-            return self.reports, REPORT_WAIT_S
-        return self.others, self.wait_s
+            return self.reports
+        return self.others
 
 
 class RequestMiddleware:
@@ -146,21 +173,17 @@ class RequestMiddleware:
         queue = self.admission.queue(request.method, scope["path"])
         try:
             try:
-                if queue is not None:
-                    slots, wait_s = queue
-                    try:
-                        await asyncio.wait_for(slots.acquire(), wait_s)
-                    except TimeoutError:
-                        response = await run_in_threadpool(self.on_busy, request)
-                        await response(scope, receive, send_finished)
-                        return
+                if queue is not None and not await queue.take():
+                    response = await run_in_threadpool(self.on_busy, request)
+                    await response(scope, receive, send_finished)
+                    return
                 try:
                     await self.app(
                         scope, limit_body(scope, receive, body_limit(self.settings, scope["path"])), send_finished
                     )
                 finally:
                     if queue is not None:
-                        queue[0].release()
+                        queue.release()
             except Exception as error:
                 if response_started:  # too late to answer otherwise
                     raise

@@ -64,6 +64,7 @@ def serve(target: str) -> None:
             "AUDITOR_DATABASE_URL": url,
             "AUDITOR_DATA_DIR": str(workdir),
             "AUDITOR_CHECKLISTS_DIR": str(workdir / "checklists"),
+            "AUDITOR_REPORT_PROCESSES": "0",  # no report process started beside the saves counted
         }
     )
     if target == "floor":

@@ -154,7 +154,9 @@ def seed_audit(session: Session, library: Library) -> tuple[Audit, User, str]:
 
 @pytest.fixture
 def settings(database_url, tmp_path) -> Settings:
-    return Settings(database_url=database_url, data_dir=tmp_path)
+    """Reports rendered in the request's thread (report_processes=0): a test's data lives in a transaction that a
+    report process could not see (tests/test_reports.py renders in a real one, on a database of its own)."""
+    return Settings(database_url=database_url, data_dir=tmp_path, report_processes=0)
 
 
 def request_session(session: Session):
@@ -162,9 +164,9 @@ def request_session(session: Session):
     first (a savepoint released), as an earlier request's work would be; the request's unit of work (deps.
     request_transaction) then commits or rolls back only its own work."""
 
-    def get_test_session() -> Iterator[Session]:
+    def get_test_session() -> Session:
         session.commit()
-        yield session
+        return session
 
     return get_test_session
 

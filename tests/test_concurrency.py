@@ -170,14 +170,16 @@ def test_simultaneous_report_downloads_all_finish_and_the_worker_keeps_answering
 def test_no_route_or_dependency_runs_blocking_work_on_the_event_loop(app):
     """FastAPI runs `def` handlers and dependencies in its thread pool and `async def` ones on the event loop, where one
     database call stalls every request of the worker. Only these are async: two read the request body, which is
-    waiting, not work; the request's transaction commits or rolls back in the thread pool; the query check (refuse_unstorable_query) only reads the query string."""
+    waiting, not work; the session's start makes an object that connects at its first query, in a thread (its unit of
+    work commits or rolls back in the thread pool); the query check (refuse_unstorable_query) only reads the query
+    string."""
     from fastapi.dependencies.models import Dependant
     from fastapi.routing import APIRoute, iter_route_contexts
 
-    from auditor.deps import get_submitted_csrf, refuse_unstorable_query, request_transaction
+    from auditor.deps import get_session, get_submitted_csrf, refuse_unstorable_query
     from auditor.routes.web.forms import get_form
 
-    allowed = {get_submitted_csrf, get_form, request_transaction, refuse_unstorable_query}
+    allowed = {get_submitted_csrf, get_form, get_session, refuse_unstorable_query}
 
     def coroutines(dependant: Dependant):
         if dependant.call is not None and inspect.iscoroutinefunction(dependant.call):
@@ -201,11 +203,13 @@ def test_no_route_or_dependency_runs_blocking_work_on_the_event_loop(app):
     assert found == set()
 
 
-def test_a_save_takes_five_thread_hops(world, library, tmp_path):
+def test_a_save_takes_three_thread_hops(world, library, tmp_path):
     """Each plain `def` dependency and handler runs in a thread, and on a busy machine the hop there and back costs
-    more than a query. An answer's save, the request tablets send most, makes five: the session's opening and closing, its
-    loading (user, audit, access), its handler and the request's commit. It made seven (the settings, the session's opening and closing, the user, the audit, the handler,
-    and FastAPI validating the returned model again)."""
+    more than a query. An answer's save, the request tablets send most, makes three: its unit of work's start with
+    the loading (user, audit, access), its handler, and the unit of work's commit (deps.audit_at_work_loader). It
+    made seven (the settings, the session's opening and closing, the user, the audit, the handler, and FastAPI
+    validating the returned model again), then five (the session's opening and closing, the loading, the handler and
+    the commit)."""
     from unittest import mock
 
     from anyio import to_thread
@@ -227,7 +231,7 @@ def test_a_save_takes_five_thread_hops(world, library, tmp_path):
         with mock.patch("anyio.to_thread.run_sync", counted):
             saved = client.put(path, json={"verdict": "conform", "note": "Counted", "version": version})
     assert saved.status_code == 200 and saved.json()["version"] == version + 1
-    assert len(hops) == 5, hops
+    assert len(hops) == 3, hops
 
 
 def test_a_request_that_gets_no_connection_in_time_is_told_to_retry(database_url, tmp_path, library):

@@ -326,7 +326,7 @@ def test_a_photo_uploaded_through_one_machine_is_served_and_reported_by_another(
     audit = make_audit()
     body = upload(client, audit, first_item_id, jpeg_with_exif(800, 600), caption="Opslag ved kantinen").json()
     other_machine = create_app(
-        Settings(database_url=settings.database_url, data_dir=tmp_path / "machine-b"), engine=engine, library=library
+        settings.model_copy(update={"data_dir": tmp_path / "machine-b"}), engine=engine, library=library
     )
     other_machine.dependency_overrides[get_session] = request_session(session)
     _, token = accounts.create_token(session=session, user=admin, name="machine b")

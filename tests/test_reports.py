@@ -562,3 +562,51 @@ def test_download_names_keep_danish_letters(client, make_audit, make_organisatio
     assert download.status_code == 200
     assert unquote(download.headers["content-disposition"].split("filename*=UTF-8''")[1]) == uploaded["filename"]
     assert "Lodz" in download.headers["content-disposition"]
+
+
+# Rendered in a report process of its own (auditor/rendering.py)
+
+
+def test_a_report_process_renders_the_reports_at_a_lower_priority_and_nothing_confidential(
+    fresh_database_url, library, tmp_path
+):
+    """A real report process (AUDITOR_REPORT_PROCESSES=1) renders every kind of report from its own reading of the
+    database: the serving process's render functions fail here, so a file can only come from the child. The audit's
+    lead auditor, who sees the confidential note in the app, still gets a report without it."""
+    import os
+    from unittest import mock
+
+    from fastapi.testclient import TestClient
+
+    from auditor.app import create_app
+    from auditor.config import Settings
+    from auditor.db import unit_of_work
+    from auditor.services import accounts
+
+    engine = Settings(database_url=fresh_database_url).make_engine()
+    with unit_of_work(engine) as session:
+        audit_id = create_demo(session=session, library=library).audit.id
+        _, token = accounts.create_token(session=session, user=demo_lead(session))
+    engine.dispose()
+    app = create_app(
+        Settings(database_url=fresh_database_url, data_dir=tmp_path, report_processes=1), library=library
+    )
+    not_here = AssertionError("rendered in the serving process")
+    with (
+        mock.patch("auditor.services.reports.render_report", side_effect=not_here),
+        TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client,
+    ):
+        texts = {}
+        for kind, name in REPORTS.items():
+            response = client.get(f"/api/v1/audits/{audit_id}/{name}", params={"lang": "da"})
+            assert response.status_code == 200, response.text
+            texts[kind] = all_text(Document(io.BytesIO(response.content)))
+        children = app.state.reports.children()
+        assert len(children) == 1 and os.getpid() not in children
+        assert os.getpriority(os.PRIO_PROCESS, children[0]) == os.getpriority(os.PRIO_PROCESS, 0) + 10
+        missing = client.get("/api/v1/audits/999999/report.docx")
+    assert missing.status_code == 404
+    assert app.state.reports.children() == []  # ended with the app
+    for kind, text in texts.items():
+        assert CONFIDENTIAL not in text and "Mette Lund" in text.replace("\n", " ") or kind == "checklist", kind
+    assert "Mette" in texts["checklist"]

@@ -6,11 +6,11 @@ import re
 import unicodedata
 from urllib.parse import quote
 
-from fastapi import Response
+from fastapi import Request, Response
 
 from auditor import vocabulary as v
-from auditor.models import Audit
-from auditor.services import reports
+from auditor.models import Audit, ManagementReview
+from auditor.rendering import REVIEW_MINUTES, ReportJob
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 Language = v.Language
@@ -47,9 +47,22 @@ def attachment(content: bytes | str, filename: str, media_type: str = DOCX) -> R
     return Response(content, media_type=media_type, headers={"Content-Disposition": content_disposition(filename)})
 
 
-def report_download(kind: str, audit: Audit, session, settings, lang: str | None) -> Response:
-    """One report of the audit as a Word file, with the audit's (non-confidential) photos."""
-    filename, content = reports.render_report(
-        session=session, audit=audit, kind=kind, policy=settings.deadline_policy, lang=lang
-    )
+def report_download(request: Request, kind: str, audit: Audit, session, lang: str | None) -> Response:
+    """One report of the audit as a Word file, with the audit's (non-confidential) photos, rendered by a report
+    process (rendering.py) once the request has checked that the user may see the audit."""
+    return _rendered(request, ReportJob(kind=str(kind), record_id=_id(audit.id), lang=lang), session)
+
+
+def review_minutes_download(request: Request, review: ManagementReview, session, lang: str | None) -> Response:
+    """A management review's minutes as a Word file (rendered as a report is)."""
+    return _rendered(request, ReportJob(kind=REVIEW_MINUTES, record_id=_id(review.id), lang=lang), session)
+
+
+def _rendered(request: Request, job: ReportJob, session) -> Response:
+    filename, content = request.app.state.reports.render(job, session)
     return attachment(content, filename)
+
+
+def _id(record_id: int | None) -> int:
+    assert record_id is not None, "a loaded record has its id"
+    return record_id

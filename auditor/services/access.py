@@ -289,25 +289,27 @@ _REMEMBERED = "access.permissions"  # the key in Session.info
 
 
 def permissions(*, session: Session, user: User, record) -> frozenset[Can]:
-    """Everything `user` may do with `record`: each rule of its kind run for this one row, in one query."""
+    """Everything `user` may do with `record`: each rule of its kind run for this one row, in one query. The answer is
+    remembered in the session until it flushes or its transaction ends (a request asks it two or three times: its
+    loader, its service), and asked afresh while a change is pending, since a rule may read what it changes."""
     model = type(record)
+    remembered = session.info.setdefault(_REMEMBERED, {})
+    key = (model.__name__, record.id, user.id)
+    if key in remembered and not (session.new or session.deleted or session.dirty):
+        return remembered[key]
     conditions = {can: rule(user) for can, rule in RULES[model].items()}
     granted = {can for can, condition in conditions.items() if condition is True}
     asked = {can: condition for can, condition in conditions.items() if not isinstance(condition, bool)}
     if asked:
-        remembered = session.info.setdefault(_REMEMBERED, {})
-        key = (model.__name__, record.id, user.id)
-        # any pending or flushed change may touch what a rule reads (a team, an action's owner): then read afresh
-        if key not in remembered or session.new or session.deleted or session.dirty:
-            query = (
-                sql_select(*(condition.label(can.value) for can, condition in asked.items()))
-                .select_from(model)
-                .where(model.id == record.id)
-            )
-            row = session.execute(query).first()
-            remembered[key] = frozenset(can for can, value in zip(asked, row or (), strict=False) if value)
-        granted |= remembered[key]
-    return frozenset(granted)
+        query = (
+            sql_select(*(condition.label(can.value) for can, condition in asked.items()))
+            .select_from(model)
+            .where(model.id == record.id)
+        )
+        row = session.execute(query).first()
+        granted |= {can for can, value in zip(asked, row or (), strict=False) if value}
+    remembered[key] = frozenset(granted)
+    return remembered[key]
 
 
 @event.listens_for(OrmSession, "after_flush")

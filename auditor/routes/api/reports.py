@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Response, UploadFile
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from pydantic import BaseModel
 
-from auditor.deps import AuditDep, CurrentUser, PathId, PlanAuditDep, SessionDep, SettingsDep, TemplateAdmin
+from auditor.deps import AuditDep, CurrentUser, PathId, PlanAuditDep, SessionDep, TemplateAdmin
 from auditor.i18n import translate
 from auditor.models import Audit, ReportTemplate
 from auditor.reports.engine import MAX_TEMPLATE_BYTES
@@ -26,10 +26,10 @@ router = APIRouter(tags=["reports"])
     "/audits/{audit_id}/report.docx", response_class=Response, responses={**NAMED, 200: {"content": {DOCX: {}}}}
 )
 def download_audit_report(
-    audit: AuditDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None
+    request: Request, audit: AuditDep, session: SessionDep, lang: Language | None = None
 ) -> Response:
     """The audit report, in the audit's report language unless `lang` says otherwise. Never any confidential evidence."""
-    return report_download(Kind.AUDIT_REPORT, audit, session, settings, lang)
+    return report_download(request, Kind.AUDIT_REPORT, audit, session, lang)
 
 
 @router.get(
@@ -38,20 +38,20 @@ def download_audit_report(
     responses={**NAMED, 200: {"content": {DOCX: {}}}},
 )
 def download_nonconformity_report(
-    audit: AuditDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None
+    request: Request, audit: AuditDep, session: SessionDep, lang: Language | None = None
 ) -> Response:
     """The nonconformities with their response deadlines and room for correction, root cause and corrective action."""
-    return report_download(Kind.NONCONFORMITY_REPORT, audit, session, settings, lang)
+    return report_download(request, Kind.NONCONFORMITY_REPORT, audit, session, lang)
 
 
 @router.get(
     "/audits/{audit_id}/checklist.docx", response_class=Response, responses={**NAMED, 200: {"content": {DOCX: {}}}}
 )
 def download_checklist(
-    audit: AuditDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None
+    request: Request, audit: AuditDep, session: SessionDep, lang: Language | None = None
 ) -> Response:
     """The audit's checklists, blank, to fill in by hand on site."""
-    return report_download(Kind.CHECKLIST, audit, session, settings, lang)
+    return report_download(request, Kind.CHECKLIST, audit, session, lang)
 
 
 @router.patch("/audits/{audit_id}/report-details", responses=CHANGE_NAMED)

@@ -20,9 +20,8 @@ from auditor.deps import (
     send_page,
 )
 from auditor.models import ManagementReview, Organisation
-from auditor.reports.review_report import review_report_file
 from auditor.routes.api.refusals import CHANGE, CHANGE_NAMED, NAMED
-from auditor.routes.downloads import DOCX, Language, attachment
+from auditor.routes.downloads import DOCX, Language, review_minutes_download
 from auditor.schemas import Input, LongText, RowId
 from auditor.services import reviews
 
@@ -163,12 +162,9 @@ def list_reviews(
 @router.get(
     "/management-reviews/{review_id}.docx", response_class=Response, responses={**NAMED, 200: {"content": {DOCX: {}}}}
 )
-def download_review(
-    review: ReviewDep, session: SessionDep, settings: SettingsDep, lang: Language | None = None
-) -> Response:
+def download_review(request: Request, review: ReviewDep, session: SessionDep, lang: Language | None = None) -> Response:
     """The review's minutes as a Word file: inputs with tables and charts, management's sections, decisions."""
-    filename, content = review_report_file(session=session, review=review, lang=lang or settings.default_language)
-    return attachment(content, filename)
+    return review_minutes_download(request, review, session, lang)
 
 
 @router.get("/management-reviews/{review_id}", responses=NAMED)

@@ -10,7 +10,7 @@ from sqlmodel import select
 from starlette.datastructures import UploadFile
 
 from auditor import vocabulary as v
-from auditor.deps import AuditDep, CurrentUser, PathId, PlanAuditDep, SessionDep, SettingsDep, TemplateAdmin
+from auditor.deps import AuditDep, CurrentUser, PathId, PlanAuditDep, SessionDep, TemplateAdmin
 from auditor.errors import Invalid
 from auditor.i18n import N_, gettext
 from auditor.models import Audit, Organisation, ReportTemplate, User
@@ -112,10 +112,10 @@ def show_report(request: Request, audit: AuditDep, session: SessionDep, user: Cu
 
 @router.get("/audits/{audit_id}/reports/{kind}.docx")
 def download_report(
-    audit: AuditDep, kind: ReportKind, session: SessionDep, settings: SettingsDep, lang: Language | None = None
+    request: Request, audit: AuditDep, kind: ReportKind, session: SessionDep, lang: Language | None = None
 ):
     """A report as a Word file; if it cannot be made, the reason is shown as a page (the API's answer is JSON)."""
-    return report_download(kind, audit, session, settings, lang)
+    return report_download(request, kind, audit, session, lang)
 
 
 @router.post("/audits/{audit_id}/report")
