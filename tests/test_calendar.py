@@ -46,6 +46,7 @@ def owned_action(session, audit, owner: User, *, due: date, description: str = "
         organisation_id=audit.organisation_id,
         statement="Arbejdstiden planlægges ikke",
         grade="minor_nc",
+        source="audit",
         audit_id=audit.id,
     )
     action = CaseAction(

@@ -141,6 +141,7 @@ def world(fresh_database_url, library, smtp, tmp_path):
             organisation_id=organisation.id,
             statement="Arbejdstiden planlægges ikke",
             grade="minor_nc",
+            source="audit",
         )
         case.opened_at = at(DUE - timedelta(days=20))  # its plan is due 10 days after DUE (the default policy)
         session.add(case)

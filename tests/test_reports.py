@@ -608,5 +608,5 @@ def test_a_report_process_renders_the_reports_at_a_lower_priority_and_nothing_co
     assert missing.status_code == 404
     assert app.state.reports.children() == []  # ended with the app
     for kind, text in texts.items():
-        assert CONFIDENTIAL not in text and "Mette Lund" in text.replace("\n", " ") or kind == "checklist", kind
+        assert (CONFIDENTIAL not in text and "Mette Lund" in text.replace("\n", " ")) or kind == "checklist", kind
     assert "Mette" in texts["checklist"]

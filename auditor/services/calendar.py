@@ -124,7 +124,7 @@ def entries(*, session: Session, user: User, first: date, last: date, language: 
             Entry(
                 uid=f"action-{action.id}@auditor",
                 kind="action",
-                title=f"{action_label}: {case_reference(case)} · {organisation.name}",
+                title=f"{action_label}: {case_reference(case, language)} · {organisation.name}",
                 starts=action.due_date,
                 ends=action.due_date + timedelta(days=1),
                 path=f"/cases/{case.id}",

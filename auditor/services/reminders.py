@@ -135,7 +135,8 @@ def _actions_due(session: Session, today: date, base_url: str) -> Iterable[Due]:
         )
     )
     for action, case, organisation, user in rows:
-        lang, days, reference = user.language, days_by_date[action.due_date], cases.case_reference(case)
+        lang, days = user.language, days_by_date[action.due_date]
+        reference = cases.case_reference(case, lang)
         yield Due(
             key=f"action_due:{action.id}:{user.id}:{action.due_date}:{days}",
             kind=v.ReminderKind.ACTION_DUE,
@@ -176,7 +177,8 @@ def _plans_due(session: Session, today: date, base_url: str, policy: dict, manag
             .where(due.in_(list(days_by_date)))
         )
         for case, deadline in rows:
-            lang, days, reference = user.language, days_by_date[deadline], cases.case_reference(case)
+            lang, days = user.language, days_by_date[deadline]
+            reference = cases.case_reference(case, lang)
             yield Due(
                 key=f"plan_due:{case.id}:{user.id}:{deadline}:{days}",
                 kind=v.ReminderKind.PLAN_DUE,
@@ -193,7 +195,7 @@ def _overdue_weekly(session: Session, today: date, base_url: str, policy: dict, 
     overdue = cases.is_overdue(cases.due_date(policy), today)
     for user in managers:
         references = [
-            cases.case_reference(case)
+            cases.case_reference(case, user.language)
             for case in session.exec(
                 select(Case).where(access.where(user, Case, access.Can.MANAGE), overdue).order_by(Case.number)
             )
