@@ -489,7 +489,8 @@ async function connect() {
   items.forEach((item) => { if (item.queued().length) item.refresh(); });
   let sentSomething = false;
   let lastState = "saved";
-  outbox.addEventListener("change", ({ detail: { type, change } }) => {
+  outbox.addEventListener("change", ({ detail: { type, change, remote } }) => {
+    if (type === "synced" && remote) return; // the tab that sent learns and stores the page
     if (type === "synced") {
       // After sending, or when the server is back: what did other devices do meanwhile? And the stored copy of
       // the page is brought up to date, so a reload offline shows what the server now has.
@@ -510,8 +511,8 @@ async function connect() {
     } else {
       changes.set(change.seq, change);
       // What is typed or tapped on this page is on screen already (and typing goes on meanwhile): only entries
-      // added through a dialog are drawn from the outbox.
-      if (type === "queued" && change.kind !== "answer") showQueued(change);
+      // added through a dialog, and whatever another tab of this user queued, are drawn from the outbox.
+      if (type === "queued" && (remote || change.kind !== "answer")) showQueued(change);
     }
     const item = items.get(change.itemId);
     if (item) item.refresh(type === "saved");

@@ -638,3 +638,34 @@ def test_conduct_screen_clears_a_verdict_filters_searches_and_shows_three_cards(
     }""")
     assert page.viewport_size == {"width": 834, "height": 1194}
     assert visible >= 3
+
+
+# -- Two tabs of one audit on one tablet -----------------------------------------------------------------------------
+
+
+def test_two_tabs_of_one_audit_see_each_others_queued_changes_without_a_reload(tablets, audit, world):
+    tablet = tablets("ipad")
+    first = tablet.open()
+    tablet.sign_in(world.lead)
+    tablet.conduct(audit)
+    second = tablet.context.new_page()
+    second.goto(audit.conduct_url, wait_until="domcontentloaded")
+    expect(indicator(second)).to_have_attribute("data-state", "saved")
+    item_id = audit.item_ids[0]
+    tablet.set_offline(True)
+
+    card(first, item_id).locator(".verdict[data-verdict=conform]").tap()
+    card(first, item_id).locator("textarea.note").fill("Skrevet i den første fane")
+    add_evidence(first, item_id, "Set fra den første fane")
+    expect(indicator(second)).to_have_text("Offline – 2 changes waiting")  # counted in the other tab at once
+    expect(card(second, item_id)).to_have_attribute("data-verdict", "conform")
+    expect(card(second, item_id).locator("textarea.note")).to_have_value("Skrevet i den første fane")
+    expect(card(second, item_id).locator(".save-state")).to_have_attribute("data-state", "waiting")
+    expect(card(second, item_id).locator(".evidence-list li.pending .summary")).to_have_text("Set fra den første fane")
+
+    tablet.set_offline(False)
+    expect(indicator(second)).to_have_attribute("data-state", "saved")
+    expect(card(second, item_id).locator(".save-state")).to_have_attribute("data-state", "saved")
+    expect(card(second, item_id).locator(".evidence-list li.pending")).to_have_count(0)
+    assert audit.answers()[item_id]["verdict"] == "conform"
+    assert audit.count(Evidence) == 1
