@@ -7,6 +7,7 @@ thumbnail, and the original only when the installation keeps originals. Photos f
 from __future__ import annotations
 
 import io
+import math
 import warnings
 from collections import defaultdict
 from uuid import UUID
@@ -62,6 +63,11 @@ def process(content: bytes, *, max_bytes: int) -> tuple[bytes, bytes, int, int]:
                     )
                 probe.verify()
             with Image.open(io.BytesIO(content)) as image:
+                # A JPEG decodes at 1/2, 1/4 or 1/8 of its size when that is still at least MAX_EDGE on the long
+                # side: a 12-megapixel tablet photo decodes in a quarter of the time.
+                scale = MAX_EDGE / max(image.size)
+                if scale < 1:
+                    image.draft("RGB", (math.ceil(image.width * scale), math.ceil(image.height * scale)))
                 image.load()
                 upright = ImageOps.exif_transpose(image).convert("RGB")
     except (
@@ -73,10 +79,10 @@ def process(content: bytes, *, max_bytes: int) -> tuple[bytes, bytes, int, int]:
         Image.DecompressionBombWarning,
     ):
         raise Invalid(N_("This is not a photo we can read. Use a JPEG, PNG or WebP image."), field="file") from None
+    upright.thumbnail((MAX_EDGE, MAX_EDGE), Image.Resampling.LANCZOS)
     photo = _jpeg(upright, MAX_EDGE)
-    with Image.open(io.BytesIO(photo)) as stored:
-        width, height = stored.size
-    return photo, _jpeg(upright, THUMBNAIL_EDGE), width, height
+    width, height = upright.size
+    return photo, _jpeg(upright, THUMBNAIL_EDGE), width, height  # the thumbnail from the downscaled photo: faster
 
 
 def add_photo(
