@@ -379,6 +379,10 @@ def test_the_offline_copy_holds_what_conducting_the_audit_needs(team, library, f
         "good_practice",
         "not_applicable",
     }
+    assert [(c["value"], c["label"]) for c in copy["step_states"]] == [
+        ("done", {"da": "Udført", "en": "Done"}),
+        ("not_done", {"da": "Ikke udført", "en": "Not done"}),
+    ]
     conform = next(c for c in copy["verdicts"] if c["value"] == "conform")
     assert conform["label"] == {"da": "Opfyldt", "en": "Conform"}
     assert [a | {"updated_at": None} for a in copy["answers"]] == [
