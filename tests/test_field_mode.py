@@ -669,3 +669,22 @@ def test_two_tabs_of_one_audit_see_each_others_queued_changes_without_a_reload(t
     expect(card(second, item_id).locator(".evidence-list li.pending")).to_have_count(0)
     assert audit.answers()[item_id]["verdict"] == "conform"
     assert audit.count(Evidence) == 1
+
+
+# -- The offline page in the user's language -------------------------------------------------------------------------
+
+
+def test_the_offline_page_follows_the_language_the_user_chose_after_the_first_visit(tablets, audit, world):
+    tablet = tablets("ipad")
+    page = tablet.open()  # English on the first visit, when the worker stores the app shell
+    tablet.sign_in(world.lead)
+    tablet.conduct(audit)
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    tablet.context.add_cookies([{"name": "auditor_lang", "value": "da", "url": world.url}])  # Danish chosen later
+    tablet.conduct(audit)
+    expect(page.locator("html")).to_have_attribute("lang", "da")
+    tablet.set_offline(True)
+    page.goto(f"{world.url}/cases", wait_until="domcontentloaded")
+    expect(page.locator("h1")).to_have_text("Du er offline")
+    expect(page.locator("html")).to_have_attribute("lang", "da")
+    expect(page.locator("#offline-audits a")).to_have_text("Besøg på lageret")
