@@ -376,6 +376,13 @@ class FindingIn(Input):
 class NewFindingIn(FindingIn, ClientMade):
     """A finding as the API raises it: with an optional client-made id."""
 
+    photo_ids: list[RowId] = Field(
+        default=[],
+        max_length=100,
+        description="Photos of this audit (of the item, say) that go with the finding: each is copied onto it, the "
+        "same picture stored once. One removed meanwhile is left out",
+    )
+
 
 class FindingOut(BaseModel):
     id: int

@@ -388,7 +388,7 @@ const finding = layout && dialogFor("finding-dialog", (form, item) => {
   const carried = dialogPhotos(item);
   const data = {
     item_id: item.id, kind: form.elements.kind.value, statement: form.elements.statement.value.trim(), evidence: form.elements.evidence.value.trim(),
-    requirement: item.card.querySelector(".question").textContent.trim(),
+    requirement: item.card.querySelector(".question").textContent.trim(), photo_ids: storedPhotos(item),
   };
   ready.then(async ({ outbox }) => {
     const raised = await outbox.addFinding(auditId, data);
@@ -402,6 +402,11 @@ function dialogPhotos(item) {
   return item.queued().filter((change) => change.kind === "photo" && change.target.itemId === item.id && change.state === "waiting");
 }
 
+/** The item's photos the server has (shown on the card, not being removed) go too: the server copies them. */
+function storedPhotos(item) {
+  return [...item.card.querySelectorAll(".photo-strip figure[data-photo-id]:not([hidden])")].map((figure) => Number(figure.dataset.photoId));
+}
+
 function openFindingDialog(item) {
   const { dialog, form } = finding;
   form.reset();
@@ -411,7 +416,7 @@ function openFindingDialog(item) {
   if (kind) kind.checked = true;
   form.elements.statement.value = item.note.value;
   form.elements.evidence.value = [...item.card.querySelectorAll(".evidence-list li:not([hidden]) .summary")].map((summary) => summary.textContent.trim()).join("\n");
-  const carried = dialogPhotos(item).length;
+  const carried = dialogPhotos(item).length + storedPhotos(item).length;
   const photosNote = document.getElementById("finding-dialog-photos");
   photosNote.hidden = !carried;
   photosNote.textContent = carried ? `${messages.carried_photos.replace("%(count)s", carried)}` : "";

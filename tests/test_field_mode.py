@@ -688,3 +688,29 @@ def test_the_offline_page_follows_the_language_the_user_chose_after_the_first_vi
     expect(page.locator("h1")).to_have_text("Du er offline")
     expect(page.locator("html")).to_have_attribute("lang", "da")
     expect(page.locator("#offline-audits a")).to_have_text("Besøg på lageret")
+
+
+# -- A finding raised offline takes the item's photos that the server has -------------------------------------------
+
+
+def test_a_finding_raised_offline_carries_the_items_photo_already_on_the_server(tablets, audit, world, tmp_path):
+    tablet = tablets("ipad")
+    page = tablet.open()
+    tablet.sign_in(world.lead)
+    tablet.conduct(audit)
+    item_id = audit.item_ids[2]
+    add_photo(page, item_id, picture(tmp_path, "wall.jpg", (90, 90, 200)), "Opslag på væggen")  # sent at once
+    expect(card(page, item_id).locator(".photo-strip figure[data-photo-id]")).to_have_count(1)
+    tablet.set_offline(True)
+    card(page, item_id).locator(".verdict[data-verdict=minor_nc]").tap()
+    card(page, item_id).get_by_role("link", name="Raise finding").tap()
+    dialog = page.locator("#finding-dialog")
+    expect(dialog.locator("#finding-dialog-photos")).to_be_visible()
+    dialog.locator("[name=statement]").fill("Opslaget er forældet")
+    dialog.get_by_role("button", name="Save finding").tap()
+    expect(dialog).to_be_hidden()
+    tablet.set_offline(False)
+    expect(indicator(page)).to_have_attribute("data-state", "saved")
+    [finding] = world.api.get(f"/api/v1/audits/{audit.id}/findings")
+    assert [p["caption"] for p in finding["photos"]] == ["Opslag på væggen"]
+    assert audit.count(Photo) == 2  # the item's photo and the finding's copy of it
