@@ -25,7 +25,7 @@ from browser_support import LiveServer
 from PIL import Image
 from prometheus_client import REGISTRY
 from sqlalchemy import func, text
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from auditor.app import create_app
 from auditor.config import Settings

@@ -192,7 +192,7 @@ def carry_to_finding(
     if not photo_ids:
         return []
     sources = session.exec(
-        select(Photo).where(Photo.audit_id == audit.id, Photo.id.in_(set(photo_ids))).order_by(Photo.id)  # type: ignore[union-attr]
+        select(Photo).where(Photo.audit_id == audit.id, Photo.id.in_(set(photo_ids))).order_by(Photo.id)
     ).all()
     sees_confidential = access.sees_confidential(session=session, user=actor, audit=audit)
     copies = []
