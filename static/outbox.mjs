@@ -35,6 +35,10 @@ export async function openOutbox(userId, options = {}) {
         database.createObjectStore("versions", { keyPath: "key" });
       }
     },
+    // A newer app in another tab upgrades the database: this (older) page lets go instead of holding it up.
+    blocking(currentVersion, blockedVersion, event) {
+      event.target.close();
+    },
   });
   return new Outbox(db, String(userId), options);
 }

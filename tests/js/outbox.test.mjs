@@ -4,7 +4,8 @@ import "fake-indexeddb/auto";
 import assert from "node:assert/strict";
 import { beforeEach, test } from "node:test";
 
-import { deleteOutbox, openOutbox } from "../../static/outbox.mjs";
+import { databaseName, deleteOutbox, openOutbox } from "../../static/outbox.mjs";
+import { openDB } from "../../static/vendor/idb-8.0.4.js";
 
 /** The server as the outbox sees it: answers with versions, evidence/photos/findings idempotent by client_id. */
 class FakeServer {
@@ -409,4 +410,20 @@ test("the user's other tabs hear what this tab queues and sends, and count it", 
   assert.equal((await tabB.counts(1)).total, 0);
   tabA.close();
   tabB.close();
+});
+
+test("an update keeps the queue of the previous database version and sends it; the old page lets go of it", { timeout: 5000 }, async () => {
+  const previous = await openDB(databaseName("7"), 1, {
+    blocking(currentVersion, blockedVersion, event) { event.target.close(); }, // as the pages of this version do
+    upgrade(database) {
+      database.createObjectStore("changes", { keyPath: "seq", autoIncrement: true }).createIndex("audit", "auditId");
+      database.createObjectStore("results", { keyPath: "clientId" });
+      database.createObjectStore("audits", { keyPath: "auditId" });
+    },
+  });
+  await previous.add("changes", { id: "x", state: "waiting", createdAt: 1, auditId: 1, itemId: "a.1", kind: "answer", key: "item:a.1", payload: { verdict: "conform" }, base: 0 });
+  const outbox = await open(); // the previous page still has it open
+  assert.equal((await outbox.sync()).state, "saved");
+  assert.equal(server.answers.get("a.1").verdict, "conform");
+  outbox.close();
 });
