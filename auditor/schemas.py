@@ -444,6 +444,13 @@ class FindingIn(Input):
 class NewFindingIn(FindingIn, ClientMade):
     """A finding as the API raises it: with an optional client-made id."""
 
+    photo_ids: list[RowId] = Field(
+        default=[],
+        max_length=100,
+        description="Photos of this audit (of the item, say) that go with the finding: each is copied onto it, the "
+        "same picture stored once. One removed meanwhile is left out",
+    )
+
 
 class FindingOut(BaseModel):
     id: int
@@ -696,7 +703,10 @@ class OfflineCopyOut(BaseModel):
     permissions: list[str] = Field(description="What the user may do with the audit (view, plan, conduct, ...)")
     audit: AuditOut
     checklists: list[ChecklistOut] = Field(description="The audit's checklists as they were frozen when it was planned")
-    verdicts: list[ChoiceOut] = Field(description="The verdicts this audit's type allows")
+    verdicts: list[ChoiceOut] = Field(description="The verdicts this audit's type allows (for question items)")
+    step_states: list[ChoiceOut] = Field(
+        description="What an item of kind `step` (a step of the audit itself) is answered with: done or not done"
+    )
     finding_kinds: list[ChoiceOut]
     evidence_methods: list[ChoiceOut]
     interviewee_roles: list[ChoiceOut]

@@ -388,7 +388,7 @@ const finding = layout && dialogFor("finding-dialog", (form, item) => {
   const carried = dialogPhotos(item);
   const data = {
     item_id: item.id, kind: form.elements.kind.value, statement: form.elements.statement.value.trim(), evidence: form.elements.evidence.value.trim(),
-    requirement: item.card.querySelector(".question").textContent.trim(),
+    requirement: item.card.querySelector(".question").textContent.trim(), photo_ids: storedPhotos(item),
   };
   ready.then(async ({ outbox }) => {
     const raised = await outbox.addFinding(auditId, data);
@@ -402,6 +402,11 @@ function dialogPhotos(item) {
   return item.queued().filter((change) => change.kind === "photo" && change.target.itemId === item.id && change.state === "waiting");
 }
 
+/** The item's photos the server has (shown on the card, not being removed) go too: the server copies them. */
+function storedPhotos(item) {
+  return [...item.card.querySelectorAll(".photo-strip figure[data-photo-id]:not([hidden])")].map((figure) => Number(figure.dataset.photoId));
+}
+
 function openFindingDialog(item) {
   const { dialog, form } = finding;
   form.reset();
@@ -411,7 +416,7 @@ function openFindingDialog(item) {
   if (kind) kind.checked = true;
   form.elements.statement.value = item.note.value;
   form.elements.evidence.value = [...item.card.querySelectorAll(".evidence-list li:not([hidden]) .summary")].map((summary) => summary.textContent.trim()).join("\n");
-  const carried = dialogPhotos(item).length;
+  const carried = dialogPhotos(item).length + storedPhotos(item).length;
   const photosNote = document.getElementById("finding-dialog-photos");
   photosNote.hidden = !carried;
   photosNote.textContent = carried ? `${messages.carried_photos.replace("%(count)s", carried)}` : "";
@@ -489,7 +494,8 @@ async function connect() {
   items.forEach((item) => { if (item.queued().length) item.refresh(); });
   let sentSomething = false;
   let lastState = "saved";
-  outbox.addEventListener("change", ({ detail: { type, change } }) => {
+  outbox.addEventListener("change", ({ detail: { type, change, remote } }) => {
+    if (type === "synced" && remote) return; // the tab that sent learns and stores the page
     if (type === "synced") {
       // After sending, or when the server is back: what did other devices do meanwhile? And the stored copy of
       // the page is brought up to date, so a reload offline shows what the server now has.
@@ -510,8 +516,8 @@ async function connect() {
     } else {
       changes.set(change.seq, change);
       // What is typed or tapped on this page is on screen already (and typing goes on meanwhile): only entries
-      // added through a dialog are drawn from the outbox.
-      if (type === "queued" && change.kind !== "answer") showQueued(change);
+      // added through a dialog, and whatever another tab of this user queued, are drawn from the outbox.
+      if (type === "queued" && (remote || change.kind !== "answer")) showQueued(change);
     }
     const item = items.get(change.itemId);
     if (item) item.refresh(type === "saved");

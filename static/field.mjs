@@ -27,7 +27,8 @@ export function bytes(size) {
   return size >= 1024 * 1024 ? `${(size / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(size / 1024))} kB`;
 }
 
-/** Record who is signed in (or that nobody is), for the service worker: it serves stored pages of that user only. */
+/** Record who is signed in (or that nobody is) and the page's language, for the service worker: it serves stored
+ * pages of that user only, and the offline page in that language. */
 function recordTabletUser(userId) {
   return new Promise((resolve) => {
     const opening = indexedDB.open(TABLET_DB, 1);
@@ -37,6 +38,7 @@ function recordTabletUser(userId) {
       const db = opening.result;
       const tx = db.transaction("tablet", "readwrite");
       tx.objectStore("tablet").put(userId, "user");
+      if (document.documentElement.lang) tx.objectStore("tablet").put(document.documentElement.lang, "lang"); // the offline page's
       tx.oncomplete = tx.onerror = () => { db.close(); resolve(); };
     };
   });

@@ -1,11 +1,12 @@
 // outbox.mjs: the field mode's outbox. Every change made on the tablet (answers, evidence, photos, findings) is
 // written to IndexedDB first and sent from there, in order, with a client-made id (so a replay creates nothing twice)
 // and the version it was based on. One database per signed-in user: another user on the same tablet never opens,
-// sends or sees it. The page scripts (conduct.js, field.mjs) only queue changes and listen to what happened.
+// sends or sees it. The page scripts (conduct.mjs, field.mjs) only queue changes and listen to what happened; what
+// one tab's outbox does is told to the user's other tabs (BroadcastChannel), so every open page stays true.
 import { deleteDB, openDB } from "./vendor/idb-8.0.4.js";
 
 const DB_PREFIX = "auditor-field-";
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 const API = "/api/v1";
 
 /** The IndexedDB database of one user's outbox and offline audits. */
@@ -17,11 +18,26 @@ export function databaseName(userId) {
 export async function openOutbox(userId, options = {}) {
   if (!userId) throw new Error("the outbox belongs to a signed-in user");
   const db = await openDB(databaseName(userId), DB_VERSION, {
-    upgrade(database) {
-      const changes = database.createObjectStore("changes", { keyPath: "seq", autoIncrement: true });
-      changes.createIndex("audit", "auditId");
-      database.createObjectStore("results", { keyPath: "clientId" }); // what the server made of a client id
-      database.createObjectStore("audits", { keyPath: "auditId" }); // audits made available offline
+    upgrade(database, oldVersion, newVersion, transaction) {
+      if (oldVersion < 1) {
+        const changes = database.createObjectStore("changes", { keyPath: "seq", autoIncrement: true });
+        changes.createIndex("audit", "auditId");
+        database.createObjectStore("results", { keyPath: "clientId" }); // what the server made of a client id
+        database.createObjectStore("audits", { keyPath: "auditId" }); // audits made available offline
+      }
+      if (oldVersion < 2) {
+        // One item's changes without reading the whole audit's (photos included); the states without the records.
+        const changes = transaction.objectStore("changes");
+        changes.createIndex("item", ["auditId", "key"]);
+        changes.createIndex("state", "state");
+        // The newest version of each answer this tablet saved: a change made on a page older than that save (a stored
+        // page served offline, a keystroke just after a save) builds on it, not on the page's stale version.
+        database.createObjectStore("versions", { keyPath: "key" });
+      }
+    },
+    // A newer app in another tab upgrades the database: this (older) page lets go instead of holding it up.
+    blocking(currentVersion, blockedVersion, event) {
+      event.target.close();
     },
   });
   return new Outbox(db, String(userId), options);
@@ -33,12 +49,13 @@ export async function deleteOutbox(userId) {
 }
 
 const WAITING = "waiting";
+const versionKey = (auditId, itemId) => `${auditId}:${itemId}`;
 const LANES = 4; // items sent at once
 // States of a change that wait for the auditor, not for the network.
 export const ATTENTION = new Set(["conflict", "closed", "invalid"]);
 
 export class Outbox extends EventTarget {
-  constructor(db, userId, { fetch = (...args) => globalThis.fetch(...args), uuid = () => globalThis.crypto.randomUUID(), now = () => Date.now(), csrfToken = "" } = {}) {
+  constructor(db, userId, { fetch = (...args) => globalThis.fetch(...args), uuid = () => globalThis.crypto.randomUUID(), now = () => Date.now(), csrfToken = "", broadcast = true } = {}) {
     super();
     this.db = db;
     this.userId = userId;
@@ -50,16 +67,31 @@ export class Outbox extends EventTarget {
     this.running = null;
     this.again = false;
     this.quietMs = 0;
+    // The user's other tabs: what this outbox queues, sends and settles, they hear of, and the other way round.
+    this.channel = broadcast && globalThis.BroadcastChannel ? new BroadcastChannel(`${databaseName(userId)}-changes`) : null;
+    if (this.channel) this.channel.onmessage = ({ data }) => this.heard(data);
   }
 
   close() {
+    if (this.channel) this.channel.close();
+    this.channel = null;
     this.db.close();
+  }
+
+  /** Another tab's outbox did something: its sends count here as being sent (nothing merges into them), and the
+   * page's listeners hear it as if it had happened here, with `remote` set. */
+  heard({ type, detail }) {
+    if (type !== "synced" && detail && detail.seq !== undefined) {
+      if (type === "sending") this.sending.add(detail.seq);
+      else this.sending.delete(detail.seq);
+    }
+    this.emit(type, detail, true);
   }
 
   // -- Queueing --------------------------------------------------------------------------------------------------
 
   async put(change, store = null) {
-    const record = { id: this.uuid(), state: WAITING, createdAt: this.now(), ...change };
+    const record = { id: this.uuid(), state: WAITING, createdAt: this.now(), rev: 0, ...change };
     record.seq = await (store ? store.add(record) : this.db.add("changes", record));
     this.emit("queued", record);
     return record;
@@ -68,20 +100,28 @@ export class Outbox extends EventTarget {
   /** A verdict and/or note of an item. Merges into the item's last queued change when that is an answer not being
    * sent (and needing no attention), so typing a note queues one change, not one per key. `verdict: null` clears it. */
   async setAnswer(auditId, itemId, fields, baseVersion) {
-    const tx = this.db.transaction("changes", "readwrite");
-    const queued = (await tx.store.index("audit").getAll(auditId)).filter((c) => c.key === `item:${itemId}`);
+    const tx = this.db.transaction(["changes", "versions"], "readwrite");
+    const store = tx.objectStore("changes");
+    const queued = await store.index("item").getAll([auditId, `item:${itemId}`]);
     const last = queued[queued.length - 1];
     const answers = queued.filter((c) => c.kind === "answer");
     if (last && last.kind === "answer" && last.state === WAITING && !this.sending.has(last.seq)) {
       last.payload = { ...last.payload, ...fields };
       last.updatedAt = this.now();
-      await tx.store.put(last);
+      last.rev = (last.rev || 0) + 1; // a reply to the request that carried the previous revision does not remove it
+      await store.put(last);
       await tx.done;
       this.emit("queued", last);
       return last;
     }
+    let base = baseVersion;
+    if (answers.length) base = answers[answers.length - 1].base;
+    else {
+      const saved = await tx.objectStore("versions").get(versionKey(auditId, itemId));
+      if (saved && saved.version > base) base = saved.version;
+    }
     // In the same transaction: a keystroke that follows at once sees this change and merges into it.
-    const record = await this.put({ auditId, itemId, kind: "answer", key: `item:${itemId}`, payload: { ...fields }, base: answers.length ? answers[answers.length - 1].base : baseVersion }, tx.store);
+    const record = await this.put({ auditId, itemId, kind: "answer", key: `item:${itemId}`, payload: { ...fields }, base }, store);
     await tx.done;
     return record;
   }
@@ -263,9 +303,9 @@ export class Outbox extends EventTarget {
         run.stop = run.stop || (error && error.name === "TypeError" ? "offline" : "failed");
         return;
       }
-      const sent = await this.db.get("changes", current.seq);
       this.sending.delete(current.seq);
-      const outcome = await this.outcome(sent || current, reply);
+      // What was sent is `current`; the stored change may have more by now (merged in another tab): see done().
+      const outcome = await this.outcome(current, reply);
       if (outcome === "signed_out" || outcome === "failed") {
         this.emit("waiting", current);
         run.stop = run.stop || outcome;
@@ -377,17 +417,30 @@ export class Outbox extends EventTarget {
     return "failed";
   }
 
+  /** The server has `change` (as it was sent). Removed from the queue, unless fields were merged into it after it
+   * was sent (another tab does not know it is on its way): then it stays, on the version this reply made, and
+   * goes again with everything in it (the fields the server has already are sent again unchanged). */
   async done(change, body) {
-    const tx = this.db.transaction(["changes", "results"], "readwrite");
+    const tx = this.db.transaction(["changes", "results", "versions"], "readwrite");
     const changes = tx.objectStore("changes");
-    await changes.delete(change.seq);
+    const stored = await changes.get(change.seq);
+    const answered = change.kind === "answer" && body && Number.isInteger(body.version);
+    if (stored && (stored.rev || 0) !== (change.rev || 0)) {
+      await changes.put({ ...stored, ...(answered ? { base: body.version } : {}) });
+    } else if (stored) {
+      await changes.delete(change.seq);
+    }
     if (change.clientId && body && body.id !== undefined) {
       await tx.objectStore("results").put({ clientId: change.clientId, id: body.id, auditId: change.auditId });
     }
-    if (change.kind === "answer" && body) {
+    if (answered) {
+      const versions = tx.objectStore("versions");
+      const key = versionKey(change.auditId, change.itemId);
+      const saved = await versions.get(key);
+      if (!saved || saved.version < body.version) await versions.put({ key, version: body.version });
       // Later answers of the same item build on the version this one made.
-      for (const later of await changes.index("audit").getAll(change.auditId)) {
-        if (later.kind === "answer" && later.itemId === change.itemId && later.state === WAITING) {
+      for (const later of await changes.index("item").getAll([change.auditId, change.key])) {
+        if (later.kind === "answer" && later.seq !== change.seq && later.state === WAITING) {
           await changes.put({ ...later, base: body.version });
         }
       }
@@ -396,14 +449,29 @@ export class Outbox extends EventTarget {
     this.emit("saved", { ...change, result: body });
   }
 
+  /** Mark the stored change (with whatever was merged into it since it was sent) as needing the auditor. */
   async mark(change, state, detail, extra = {}) {
-    const marked = { ...change, ...extra, state, detail: detail || null };
-    await this.db.put("changes", marked);
+    const tx = this.db.transaction("changes", "readwrite");
+    const stored = await tx.store.get(change.seq);
+    if (!stored) {
+      await tx.done;
+      return;
+    }
+    const marked = { ...stored, ...extra, state, detail: detail || null };
+    await tx.store.put(marked);
+    await tx.done;
     this.emit(state, marked);
   }
 
-  emit(type, detail) {
+  emit(type, detail, remote = false) {
+    if (!remote && this.channel) {
+      try {
+        this.channel.postMessage({ type, detail });
+      } catch {
+        // a detail the channel cannot copy: the other tabs learn of it at their next count
+      }
+    }
     this.dispatchEvent(new CustomEvent(type, { detail }));
-    this.dispatchEvent(new CustomEvent("change", { detail: { type, change: detail } }));
+    this.dispatchEvent(new CustomEvent("change", { detail: { type, change: detail, remote } }));
   }
 }

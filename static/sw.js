@@ -5,7 +5,8 @@
 // - Pages and photo thumbnails of audits made available offline live in a cache per user ("auditor-pages-<user>"),
 //   filled by the pages (field.mjs); this worker only serves from the signed-in user's cache, and refreshes a
 //   stored page whenever it comes from the network.
-// - Any other page while offline: our offline page, which lists what is available offline.
+// - Any other page while offline: our offline page (stored in each language; served in the language of the user's
+//   last page), which lists what is available offline.
 /* global SHELL_VERSION, SHELL_FILES */
 "use strict";
 
@@ -33,6 +34,11 @@ self.addEventListener("activate", (event) => {
 
 /** The signed-in user as the pages last recorded it (field.mjs writes it to IndexedDB on every page). */
 function currentUser() {
+  return tabletValue("user");
+}
+
+/** What field.mjs recorded on this tablet: "user" (who is signed in), "lang" (the language of their last page). */
+function tabletValue(key) {
   return new Promise((resolve) => {
     const opening = indexedDB.open("auditor-field", 1);
     opening.onupgradeneeded = () => opening.result.createObjectStore("tablet");
@@ -40,7 +46,7 @@ function currentUser() {
     opening.onsuccess = () => {
       const db = opening.result;
       try {
-        const reading = db.transaction("tablet").objectStore("tablet").get("user");
+        const reading = db.transaction("tablet").objectStore("tablet").get(key);
         reading.onsuccess = () => { db.close(); resolve(reading.result || null); };
         reading.onerror = () => { db.close(); resolve(null); };
       } catch {
@@ -76,7 +82,8 @@ async function page(event) {
     const stored = await fromUserCache(request);
     if (stored) return stored;
     const shell = await caches.open(SHELL_CACHE);
-    return (await shell.match(OFFLINE_PAGE)) || Response.error();
+    const lang = (await tabletValue("lang")) || "da";
+    return (await shell.match(`${OFFLINE_PAGE}?lang=${lang}`)) || (await shell.match(OFFLINE_PAGE, { ignoreSearch: true })) || Response.error();
   }
 }
 

@@ -638,3 +638,79 @@ def test_conduct_screen_clears_a_verdict_filters_searches_and_shows_three_cards(
     }""")
     assert page.viewport_size == {"width": 834, "height": 1194}
     assert visible >= 3
+
+
+# -- Two tabs of one audit on one tablet -----------------------------------------------------------------------------
+
+
+def test_two_tabs_of_one_audit_see_each_others_queued_changes_without_a_reload(tablets, audit, world):
+    tablet = tablets("ipad")
+    first = tablet.open()
+    tablet.sign_in(world.lead)
+    tablet.conduct(audit)
+    second = tablet.context.new_page()
+    second.goto(audit.conduct_url, wait_until="domcontentloaded")
+    expect(indicator(second)).to_have_attribute("data-state", "saved")
+    item_id = audit.item_ids[0]
+    tablet.set_offline(True)
+
+    card(first, item_id).locator(".verdict[data-verdict=conform]").tap()
+    card(first, item_id).locator("textarea.note").fill("Skrevet i den første fane")
+    add_evidence(first, item_id, "Set fra den første fane")
+    expect(indicator(second)).to_have_text("Offline – 2 changes waiting")  # counted in the other tab at once
+    expect(card(second, item_id)).to_have_attribute("data-verdict", "conform")
+    expect(card(second, item_id).locator("textarea.note")).to_have_value("Skrevet i den første fane")
+    expect(card(second, item_id).locator(".save-state")).to_have_attribute("data-state", "waiting")
+    expect(card(second, item_id).locator(".evidence-list li.pending .summary")).to_have_text("Set fra den første fane")
+
+    tablet.set_offline(False)
+    expect(indicator(second)).to_have_attribute("data-state", "saved")
+    expect(card(second, item_id).locator(".save-state")).to_have_attribute("data-state", "saved")
+    expect(card(second, item_id).locator(".evidence-list li.pending")).to_have_count(0)
+    assert audit.answers()[item_id]["verdict"] == "conform"
+    assert audit.count(Evidence) == 1
+
+
+# -- The offline page in the user's language -------------------------------------------------------------------------
+
+
+def test_the_offline_page_follows_the_language_the_user_chose_after_the_first_visit(tablets, audit, world):
+    tablet = tablets("ipad")
+    page = tablet.open()  # English on the first visit, when the worker stores the app shell
+    tablet.sign_in(world.lead)
+    tablet.conduct(audit)
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    tablet.context.add_cookies([{"name": "auditor_lang", "value": "da", "url": world.url}])  # Danish chosen later
+    tablet.conduct(audit)
+    expect(page.locator("html")).to_have_attribute("lang", "da")
+    tablet.set_offline(True)
+    page.goto(f"{world.url}/cases", wait_until="domcontentloaded")
+    expect(page.locator("h1")).to_have_text("Du er offline")
+    expect(page.locator("html")).to_have_attribute("lang", "da")
+    expect(page.locator("#offline-audits a")).to_have_text("Besøg på lageret")
+
+
+# -- A finding raised offline takes the item's photos that the server has -------------------------------------------
+
+
+def test_a_finding_raised_offline_carries_the_items_photo_already_on_the_server(tablets, audit, world, tmp_path):
+    tablet = tablets("ipad")
+    page = tablet.open()
+    tablet.sign_in(world.lead)
+    tablet.conduct(audit)
+    item_id = audit.item_ids[2]
+    add_photo(page, item_id, picture(tmp_path, "wall.jpg", (90, 90, 200)), "Opslag på væggen")  # sent at once
+    expect(card(page, item_id).locator(".photo-strip figure[data-photo-id]")).to_have_count(1)
+    tablet.set_offline(True)
+    card(page, item_id).locator(".verdict[data-verdict=minor_nc]").tap()
+    card(page, item_id).get_by_role("link", name="Raise finding").tap()
+    dialog = page.locator("#finding-dialog")
+    expect(dialog.locator("#finding-dialog-photos")).to_be_visible()
+    dialog.locator("[name=statement]").fill("Opslaget er forældet")
+    dialog.get_by_role("button", name="Save finding").tap()
+    expect(dialog).to_be_hidden()
+    tablet.set_offline(False)
+    expect(indicator(page)).to_have_attribute("data-state", "saved")
+    [finding] = world.api.get(f"/api/v1/audits/{audit.id}/findings")
+    assert [p["caption"] for p in finding["photos"]] == ["Opslag på væggen"]
+    assert audit.count(Photo) == 2  # the item's photo and the finding's copy of it

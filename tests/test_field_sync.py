@@ -379,6 +379,10 @@ def test_the_offline_copy_holds_what_conducting_the_audit_needs(team, library, f
         "good_practice",
         "not_applicable",
     }
+    assert [(c["value"], c["label"]) for c in copy["step_states"]] == [
+        ("done", {"da": "Udført", "en": "Done"}),
+        ("not_done", {"da": "Ikke udført", "en": "Not done"}),
+    ]
     conform = next(c for c in copy["verdicts"] if c["value"] == "conform")
     assert conform["label"] == {"da": "Opfyldt", "en": "Conform"}
     assert [a | {"updated_at": None} for a in copy["answers"]] == [
@@ -649,3 +653,32 @@ def test_findings_raised_by_replay_keep_their_numbers(session, make_audit, lead)
         session=session, actor=lead, audit=audit, data=FindingIn(kind="ofi", statement="b")
     )
     assert again.id == first.id and (first.number, following.number) == (1, 2)
+
+
+# A finding raised (offline) from an item takes the item's photos that the server has along
+
+
+def test_a_finding_raised_from_an_item_carries_its_stored_photos_once(team, first_item_id, session):
+    audit, tablet, other, _ = team
+    on_item = [send_item_photo(tablet, audit, first_item_id, new_id()).json()["id"] for _ in range(2)]
+    gone = send_item_photo(tablet, audit, first_item_id, new_id()).json()["id"]
+    assert tablet.delete(f"/api/v1/audits/{audit.id}/photos/{gone}").status_code == 204  # removed on another tablet
+    body = {
+        "item_id": first_item_id,
+        "kind": "minor_nc",
+        "statement": "Ingen handleplan",
+        "client_id": new_id(),
+        "photo_ids": [*on_item, gone],
+    }
+    first = tablet.post(f"/api/v1/audits/{audit.id}/findings", json=body)
+    again = tablet.post(f"/api/v1/audits/{audit.id}/findings", json=body)  # a lost reply: nothing copied twice
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"]
+    carried = first.json()["photos"]
+    assert len(carried) == 2 and {p["finding_id"] for p in carried} == {first.json()["id"]}
+    assert {p["id"] for p in carried}.isdisjoint(on_item)  # copies: the item keeps its own
+    item_photos = tablet.get(f"/api/v1/audits/{audit.id}/responses/{first_item_id}").json()["photos"]
+    assert sorted(p["id"] for p in item_photos) == on_item
+    picture = tablet.get(carried[0]["url"])
+    assert picture.status_code == 200 and picture.content == tablet.get(item_photos[0]["url"]).content
+    assert session.exec(select(func.count()).select_from(Photo).where(Photo.audit_id == audit.id)).one() == 4

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 from sqlmodel import Session, select
@@ -66,11 +67,17 @@ def _check_sites(session: Session, audit: Audit, site_ids: list[int]) -> list[in
 
 
 def create_finding(
-    *, session: Session, actor: User, audit: Audit, data: FindingIn, client_id: UUID | None = None
+    *,
+    session: Session,
+    actor: User,
+    audit: Audit,
+    data: FindingIn,
+    client_id: UUID | None = None,
+    photo_ids: Sequence[int] = (),
 ) -> Finding:
-    """Raise a finding (a nonconformity opens its case); sent again with the same `client_id`, the finding raised the
-    first time. Its tags are the ones sent (none: the item's are only suggestions); its sites the ones sent, else the
-    audit's only site."""
+    """Raise a finding (a nonconformity opens its case) with copies of the audit's photos `photo_ids`; sent again with
+    the same `client_id`, the finding raised the first time (nothing copied again). Its tags are the ones sent (none:
+    the item's are only suggestions); its sites the ones sent, else the audit's only site."""
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     if (
         stored := sync.earlier(session=session, model=Finding, client_id=client_id, actor=actor, audit=audit)
@@ -107,6 +114,7 @@ def create_finding(
     cases.open_case_for_finding(
         session=session, actor=actor, audit=audit, finding=finding
     )  # every nonconformity opens a case
+    photos.carry_to_finding(session=session, actor=actor, audit=audit, finding=finding, photo_ids=photo_ids)
     return finding
 
 

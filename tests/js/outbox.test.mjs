@@ -4,7 +4,8 @@ import "fake-indexeddb/auto";
 import assert from "node:assert/strict";
 import { beforeEach, test } from "node:test";
 
-import { deleteOutbox, openOutbox } from "../../static/outbox.mjs";
+import { databaseName, deleteOutbox, openOutbox } from "../../static/outbox.mjs";
+import { openDB } from "../../static/vendor/idb-8.0.4.js";
 
 /** The server as the outbox sees it: answers with versions, evidence/photos/findings idempotent by client_id. */
 class FakeServer {
@@ -325,5 +326,104 @@ test("a few items are sent at once, each item's changes still in order", async (
   assert.deepEqual(started.filter((url) => url.startsWith("a")), ["a", "a/evidence", "a"]);
   assert.deepEqual([server.answers.get("a").version, server.answers.get("a").note, server.created.evidence.length], [2, "after a's evidence", 1]);
   parallel.close();
+  outbox.close();
+});
+
+/** A fetch that holds the answers' PUTs until `release()`: a request on its way, for as long as a test needs. */
+function holdingPuts(realFetch) {
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  let sent;
+  const arrived = new Promise((resolve) => { sent = resolve; });
+  const fetch = async (url, init = {}) => {
+    if (init.method === "PUT") {
+      sent();
+      await held;
+    }
+    return realFetch(url, init);
+  };
+  return { fetch, release: () => release(), arrived };
+}
+
+test("a verdict merged (in another tab) into a note on its way to the server is sent after it, not dropped", async () => {
+  const hold = holdingPuts(server.fetch);
+  const tabA = await openOutbox("7", { fetch: hold.fetch, uuid, broadcast: false });
+  const tabB = await openOutbox("7", { fetch: server.fetch, uuid, broadcast: false }); // has not heard that A sends
+  await tabA.setAnswer(1, "a.1", { note: "Set på væggen" }, 0);
+  const syncing = tabA.sync();
+  await hold.arrived; // the note is on its way
+  await tabB.setAnswer(1, "a.1", { verdict: "conform" }, 0); // tapped in the other tab: merges into the same change
+  hold.release();
+  assert.equal((await syncing).state, "saved");
+  assert.equal((await tabA.counts(1)).total, 1, "the merged verdict is still to be sent");
+  assert.equal((await tabA.changes(1))[0].base, 1, "on the version the note made");
+  assert.equal((await tabA.sync()).state, "saved");
+  assert.deepEqual([server.answers.get("a.1").verdict, server.answers.get("a.1").note, server.answers.get("a.1").version], ["conform", "Set på væggen", 2]);
+  assert.equal((await tabA.counts(1)).total, 0);
+  tabA.close();
+  tabB.close();
+});
+
+test("a change made on a page older than this tablet's last save builds on that save, not on a false conflict", async () => {
+  const outbox = await open();
+  await outbox.setAnswer(1, "a.1", { verdict: "conform" }, 0);
+  assert.equal((await outbox.sync()).state, "saved");
+  // The page still says version 0 (a stored page served offline, or a keystroke just before the saved event).
+  await outbox.setAnswer(1, "a.1", { note: "typed on the old page" }, 0);
+  assert.equal((await outbox.sync()).state, "saved");
+  assert.deepEqual((await outbox.changes(1)).map((c) => c.state), []);
+  assert.deepEqual([server.answers.get("a.1").verdict, server.answers.get("a.1").note, server.answers.get("a.1").version], ["conform", "typed on the old page", 2]);
+  outbox.close();
+});
+
+test("a note merged while its change was refused is kept in the change that waits for the auditor", async () => {
+  server.closed = true;
+  const hold = holdingPuts(server.fetch);
+  const tabA = await openOutbox("7", { fetch: hold.fetch, uuid, broadcast: false });
+  const tabB = await openOutbox("7", { fetch: server.fetch, uuid, broadcast: false });
+  await tabA.setAnswer(1, "a.1", { verdict: "minor_nc" }, 0);
+  const syncing = tabA.sync();
+  await hold.arrived;
+  await tabB.setAnswer(1, "a.1", { note: "the reason" }, 0);
+  hold.release();
+  await syncing;
+  const [change] = await tabA.changes(1);
+  assert.deepEqual([change.state, change.payload], ["closed", { verdict: "minor_nc", note: "the reason" }]);
+  tabA.close();
+  tabB.close();
+});
+
+test("the user's other tabs hear what this tab queues and sends, and count it", async () => {
+  const tabA = await open();
+  const tabB = await open();
+  const heard = [];
+  tabB.addEventListener("change", ({ detail }) => heard.push([detail.type, detail.remote, detail.change.kind]));
+  const waitFor = async (predicate) => { for (let i = 0; i < 200 && !predicate(); i += 1) await new Promise((resolve) => setTimeout(resolve, 5)); };
+  await tabA.addEvidence(1, "a.1", { method: "observation", summary: "seen in tab A" });
+  await waitFor(() => heard.length);
+  assert.deepEqual(heard[0], ["queued", true, "evidence"]);
+  assert.equal((await tabB.counts(1)).total, 1);
+  await tabA.sync();
+  await waitFor(() => heard.some(([type]) => type === "synced"));
+  assert.deepEqual(heard.map(([type]) => type), ["queued", "sending", "saved", "synced"]);
+  assert.equal(tabB.sending.size, 0);
+  assert.equal((await tabB.counts(1)).total, 0);
+  tabA.close();
+  tabB.close();
+});
+
+test("an update keeps the queue of the previous database version and sends it; the old page lets go of it", { timeout: 5000 }, async () => {
+  const previous = await openDB(databaseName("7"), 1, {
+    blocking(currentVersion, blockedVersion, event) { event.target.close(); }, // as the pages of this version do
+    upgrade(database) {
+      database.createObjectStore("changes", { keyPath: "seq", autoIncrement: true }).createIndex("audit", "auditId");
+      database.createObjectStore("results", { keyPath: "clientId" });
+      database.createObjectStore("audits", { keyPath: "auditId" });
+    },
+  });
+  await previous.add("changes", { id: "x", state: "waiting", createdAt: 1, auditId: 1, itemId: "a.1", kind: "answer", key: "item:a.1", payload: { verdict: "conform" }, base: 0 });
+  const outbox = await open(); // the previous page still has it open
+  assert.equal((await outbox.sync()).state, "saved");
+  assert.equal(server.answers.get("a.1").verdict, "conform");
   outbox.close();
 });

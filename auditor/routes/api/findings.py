@@ -54,14 +54,12 @@ def list_findings(
 
 @router.post("/audits/{audit_id}/findings", status_code=201, responses=CHANGE)
 def create_finding(audit: ConductAuditDep, data: NewFindingIn, session: SessionDep, user: CurrentUser) -> FindingOut:
-    """Raise a finding; clauses and tags default to the linked item's. Sent again with the same `client_id`: 201 with
-    the finding raised the first time."""
-    return finding_out(
-        session,
-        user,
-        audit,
-        findings.create_finding(session=session, actor=user, audit=audit, data=data, client_id=data.client_id),
+    """Raise a finding; clauses and tags default to the linked item's; `photo_ids` (the item's photos, say) are copied
+    onto it. Sent again with the same `client_id`: 201 with the finding raised the first time."""
+    raised = findings.create_finding(
+        session=session, actor=user, audit=audit, data=data, client_id=data.client_id, photo_ids=data.photo_ids
     )
+    return finding_out(session, user, audit, raised)
 
 
 @router.get("/audits/{audit_id}/findings/{finding_id}")

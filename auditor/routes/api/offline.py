@@ -29,7 +29,7 @@ router = APIRouter(tags=["field mode"], responses=NAMED)
 )
 def show_offline_copy(request: Request, audit: OfflineAuditDep, session: SessionDep, user: CurrentUser) -> Response:
     """Everything conducting the audit needs, in one document, for the audit team: its facts, frozen checklists (both
-    languages), the verdicts and other choices, every answer (with version and who saved it), the evidence, findings
+    languages), the verdicts, the states of step items and other choices, every answer (with version and who saved it), the evidence, findings
     and photos you may see. Its `version` is also the ETag: send it as If-None-Match and get 304 if nothing changed."""
     copy = offline.offline_copy(session=session, actor=user, audit=audit)
     by_finding = photos.photos_by_finding(session=session, actor=user, audit=audit)
@@ -41,6 +41,7 @@ def show_offline_copy(request: Request, audit: OfflineAuditDep, session: Session
         audit=audit_out(session, audit),
         checklists=[checklist_out(checklist) for checklist in copy.checklists],
         verdicts=[choice_out(c) for c in v.verdicts_for(audit.audit_type)],
+        step_states=[choice_out(c) for c in v.STEP_STATES],
         finding_kinds=[choice_out(c) for c in v.finding_kinds_for(audit.audit_type)],
         evidence_methods=[choice_out(c) for c in v.EVIDENCE_METHODS],
         interviewee_roles=[choice_out(c) for c in v.ACTORS],

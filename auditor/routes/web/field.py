@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from auditor import __version__
+from auditor.i18n import LOCALES, set_locale
 from auditor.paths import STATIC_DIR
 from auditor.templating import render
 
@@ -39,7 +40,10 @@ def service_worker_source() -> tuple[str, str]:
         digest.update(path.relative_to(STATIC_DIR).as_posix().encode())
         digest.update(path.read_bytes())
     version = digest.hexdigest()[:16]
-    urls = [f"/static/{path.relative_to(STATIC_DIR).as_posix()}" for path in files] + [OFFLINE_PAGE]
+    # The offline page once per language: the worker serves the one of the language the user last chose.
+    urls = [f"/static/{path.relative_to(STATIC_DIR).as_posix()}" for path in files] + [
+        f"{OFFLINE_PAGE}?lang={locale}" for locale in LOCALES
+    ]
     prelude = f"const SHELL_VERSION = {json.dumps(version)};\nconst SHELL_FILES = {json.dumps(urls)};\n"
     return prelude + (STATIC_DIR / "sw.js").read_text(encoding="utf-8"), version
 
@@ -56,6 +60,10 @@ def show_service_worker() -> Response:
 
 
 @router.get(OFFLINE_PAGE)
-def show_offline(request: Request):
-    """What a page that is not stored on this tablet shows while offline: the audits that are, with links."""
+def show_offline(request: Request, lang: str | None = None):
+    """What a page that is not stored on this tablet shows while offline: the audits that are, with links. `lang`
+    (da, en) chooses the language, whatever the cookie says: the worker stores the page in each language."""
+    if lang in LOCALES:
+        request.state.locale = lang
+        set_locale(lang)
     return render(request, "offline.html", {"user": None})
