@@ -11,7 +11,6 @@ from PIL import Image
 from sqlmodel import select
 
 from auditor.app import create_app
-from auditor.config import Settings
 from auditor.deps import get_session
 from auditor.models import AuditEvent, Blob, Photo
 from auditor.services import accounts

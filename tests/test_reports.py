@@ -587,9 +587,7 @@ def test_a_report_process_renders_the_reports_at_a_lower_priority_and_nothing_co
         audit_id = create_demo(session=session, library=library).audit.id
         _, token = accounts.create_token(session=session, user=demo_lead(session))
     engine.dispose()
-    app = create_app(
-        Settings(database_url=fresh_database_url, data_dir=tmp_path, report_processes=1), library=library
-    )
+    app = create_app(Settings(database_url=fresh_database_url, data_dir=tmp_path, report_processes=1), library=library)
     not_here = AssertionError("rendered in the serving process")
     with (
         mock.patch("auditor.services.reports.render_report", side_effect=not_here),
@@ -607,5 +605,5 @@ def test_a_report_process_renders_the_reports_at_a_lower_priority_and_nothing_co
     assert missing.status_code == 404
     assert app.state.reports.children() == []  # ended with the app
     for kind, text in texts.items():
-        assert CONFIDENTIAL not in text and "Mette Lund" in text.replace("\n", " ") or kind == "checklist", kind
+        assert (CONFIDENTIAL not in text and "Mette Lund" in text.replace("\n", " ")) or kind == "checklist", kind
     assert "Mette" in texts["checklist"]
