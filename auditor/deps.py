@@ -56,7 +56,9 @@ def request_unit_of_work(request: Request, session: Session) -> Iterator[Session
     becomes the error response (a 503 when the database is busy) and a 2xx is never sent for work not committed.
     One per request: a second would commit the first one's work halfway."""
     if session.info.get(_UNIT_OF_WORK):
-        raise RuntimeError("a request has one unit of work: take SessionDep or a dependency that ends its own, not both")
+        raise RuntimeError(
+            "a request has one unit of work: take SessionDep or a dependency that ends its own, not both"
+        )
     session.info[_UNIT_OF_WORK] = True
     try:
         with transaction(session, before_rollback=lambda: _keep_user(request)):

@@ -166,4 +166,3 @@ def _render_in_report_process(job: ReportJob) -> tuple[str, bytes]:
     assert _engine is not None and _settings is not None, "started by _start_report_process"
     with unit_of_work(_engine) as session:
         return render_job(job, session, _settings)
-

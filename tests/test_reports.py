@@ -588,9 +588,7 @@ def test_a_report_process_renders_the_reports_at_a_lower_priority_and_nothing_co
         audit_id = create_demo(session=session, library=library).audit.id
         _, token = accounts.create_token(session=session, user=demo_lead(session))
     engine.dispose()
-    app = create_app(
-        Settings(database_url=fresh_database_url, data_dir=tmp_path, report_processes=1), library=library
-    )
+    app = create_app(Settings(database_url=fresh_database_url, data_dir=tmp_path, report_processes=1), library=library)
     not_here = AssertionError("rendered in the serving process")
     with (
         mock.patch("auditor.services.reports.render_report", side_effect=not_here),
