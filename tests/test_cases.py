@@ -736,6 +736,26 @@ def test_the_board_orders_by_due_date_and_computes_overdue(board_cases, session,
         assert (row.due, row.overdue) == (due, overdue), label
 
 
+def test_every_page_of_the_board_is_a_slice_of_the_whole_board(board_cases, session, admin, settings):
+    """A page is first sought among the cases that can have a due date (a shortcut past the closed cases); pages
+    that reach the undated cases, or straddle them, are still the same slice of the whole board."""
+    from auditor.paging import PageRequest
+
+    def page(limit, offset):
+        found = cases.board(
+            session=session,
+            actor=admin,
+            policy=settings.deadline_policy,
+            today=date(2027, 6, 1),
+            page=PageRequest(limit=limit, offset=offset),
+        )
+        return [(row.case.statement, row.due, row.overdue) for row in found.rows]
+
+    for limit in range(1, 11):
+        for offset in range(0, 11):
+            assert page(limit, offset) == SOONEST_FIRST[offset : offset + limit], (limit, offset)
+
+
 def test_the_board_pages(board_cases, client):
     everything = [c["id"] for c in client.get("/api/v1/cases", params={"limit": 200}).json()]
     assert len(everything) == 9
