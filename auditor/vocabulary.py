@@ -223,7 +223,6 @@ CASE_STATUSES = Vocabulary(
     Choice("closed", N_("Closed"), "#6b7280"),
 )
 CaseStatus = CASE_STATUSES.enum
-OPEN_CASE_STATUSES = frozenset(CaseStatus) - {CaseStatus.CLOSED}
 CASE_SOURCES = Vocabulary(
     "CaseSource",
     Choice("audit", N_("Audit")),

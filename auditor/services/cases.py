@@ -527,13 +527,13 @@ def comments(*, session: Session, case: Case) -> list[tuple[CaseComment, str]]:
 
 @dataclass(frozen=True)
 class Deadlines:
+    """The days the nonconformity report names: the correction's and the action plan's."""
+
     correction: date | None = None
     plan: date | None = None
-    verification: date | None = None
-    verification_at_next_audit: bool = False
 
 
-def deadlines(*, case: Case, policy: dict, next_audit_start: date | None = None) -> Deadlines:
+def deadlines(*, case: Case, policy: dict) -> Deadlines:
     rules = policy.get(case.grade, {})
     opened = case.opened_at.date()
 
@@ -541,10 +541,7 @@ def deadlines(*, case: Case, policy: dict, next_audit_start: date | None = None)
         days = rules.get(name)
         return opened + timedelta(days=days) if isinstance(days, int) else None
 
-    at_next = rules.get("verification") == "next_audit"
-    return Deadlines(
-        after("correction"), after("plan"), next_audit_start if at_next else after("verification"), at_next
-    )
+    return Deadlines(after("correction"), after("plan"))
 
 
 # The deadline a case is held to in each status: the first of these that its grade's policy sets. This table,
