@@ -59,7 +59,9 @@ def _form_context(session, user, audit: Audit, values: dict, errors: dict, findi
     placed = structure.items.get(values.get("item_id") or "")
     kinds = v.finding_kinds_for(audit.audit_type)
     events = (
-        history.audit_history(session=session, actor=user, audit=audit, entity="finding", entity_id=str(finding.id))
+        history.audit_history(
+            session=session, actor=user, audit=audit, entity="finding", entity_id=str(finding.id)
+        ).items
         if finding
         else []
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from auditor.deps import AuditDep, CurrentUser, SessionDep
+from auditor.deps import AuditDep, CurrentUser, PageDep, SessionDep
 from auditor.services import history, trail
 from auditor.templating import render
 
@@ -12,9 +12,11 @@ router = APIRouter()
 
 
 @router.get("/audits/{audit_id}/history")
-def show_history(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser):
-    """Every change to the audit, newest first."""
-    events = history.audit_history(session=session, actor=user, audit=audit)
+def show_history(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser, page: PageDep):
+    """Every change to the audit, newest first, a page at a time."""
+    found = history.audit_history(session=session, actor=user, audit=audit, page=page, newest_first=True)
     return render(
-        request, "audits/history.html", {"audit": audit, "events": list(reversed(events)), "changes": trail.changes}
+        request,
+        "audits/history.html",
+        {"audit": audit, "events": found.items, "page": found, "changes": trail.changes},
     )
