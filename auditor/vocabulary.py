@@ -125,10 +125,17 @@ CERTIFICATION_AUDIT_TYPES = frozenset(
 )
 
 # The audit team's recommendation to the certification body (ISO/IEC 17021-1 9.4.8).
+# The team's recommendation (ISO/IEC 17021-1 9.4.8 p). A minor nonconformity needs its action plan accepted, a major
+# one its correction verified (REVIEW.md §4 #46): two conditions, two choices. The stored value of the first stays
+# "certify_after_actions", which always meant an accepted plan.
 RECOMMENDATIONS = Vocabulary(
     "Recommendation",
     Choice("certify", N_("Recommended for certification (or continued certification)")),
-    Choice("certify_after_actions", N_("Recommended once the nonconformities' corrective actions are accepted")),
+    Choice("certify_after_actions", N_("Recommended once the action plans for the minor nonconformities are accepted")),
+    Choice("certify_after_verification", N_("Recommended once the correction of the major nonconformities is verified")),
+    Choice("reduce_scope", N_("Reduction of the certificate's scope recommended")),
+    Choice("suspend", N_("Suspension of the certificate recommended")),
+    Choice("withdraw", N_("Withdrawal of the certificate recommended")),
     Choice("not_recommended", N_("Not recommended")),
 )
 Recommendation = RECOMMENDATIONS.enum

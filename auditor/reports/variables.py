@@ -66,7 +66,10 @@ VARIABLES: dict[str, str] = {
     "audit.summary": N_("Summary written by the audit team"),
     "audit.conclusion": N_("Audit conclusion"),
     "audit.recommendation": N_("The audit team's recommendation (certification audits)"),
-    "audit.recommendation_code": N_("Recommendation code: certify, certify_after_actions, not_recommended, or empty"),
+    "audit.recommendation_code": N_(
+        "Recommendation code: certify, certify_after_actions, certify_after_verification, reduce_scope, suspend, "
+        "withdraw, not_recommended, or empty"
+    ),
     "organisation.name": N_("Name of the audited organisation"),
     "organisation.cvr": N_("CVR number"),
     "organisation.sites[]": N_("Each site or production unit in the audit"),
