@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator, model_validator
 
 from auditor import vocabulary as v
 from auditor.checklists import CLAUSE_PATTERN, Item, TagLists
@@ -245,12 +245,31 @@ class PlanEntryOut(BaseModel):
     auditee_role: str
 
 
+WeighingText = Annotated[str, StringConstraints(max_length=5_000)]
+
+# Arbejdstilsynet's weighing frame: one text per part of vocabulary.WEIGHING_PARTS, each at most 5,000 characters.
+Weighing = create_model(  # type: ignore[call-overload]  # fields from the vocabulary, so they are named once
+    "Weighing",
+    __base__=Input,
+    __doc__="Arbejdstilsynet's weighing of the influence, part by part (items whose checklist asks for it).",
+    **{
+        part.value: (WeighingText, Field(default="", description=f"{part.label}: {part.help}"))
+        for part in v.WEIGHING_PARTS
+    },
+)
+
+
 class ResponseIn(Input):
     """A save of one answer. Fields left out keep their stored value; `version` is the one the save is based on
     (0 when there was no answer yet)."""
 
     verdict: v.Answer | None = None  # a question's verdict; a step of the audit (item kind "step") is done or not_done
     note: LongText | None = None
+    weighing: Weighing | None = Field(  # type: ignore[valid-type]
+        default=None,
+        description="Only on items with `weighing` (the checklist's VAP assessments): the parts sent replace the "
+        "stored ones, parts left out keep theirs; null clears the weighing",
+    )
     version: Annotated[int, Field(ge=0)]
 
 
@@ -284,6 +303,9 @@ class AnswerOut(BaseModel):
     item_id: str
     verdict: v.Answer | None
     note: str
+    weighing: dict[v.WeighingPart, str] | None = Field(
+        default=None, description="Arbejdstilsynet's weighing, part by part (none recorded: null)"
+    )
     version: int
     updated_at: datetime | None
     updated_by: str | None = Field(

@@ -140,6 +140,18 @@ RECOMMENDATIONS = Vocabulary(
 )
 Recommendation = RECOMMENDATIONS.enum
 
+# Arbejdstilsynet's weighing of a psychosocial risk (its "vægt"), the frame of each assessment item of the
+# significant OH&S problems (VAP) that a checklist marks with `weighing: true`: recorded part by part on the answer.
+WEIGHING_PARTS = Vocabulary(
+    "WeighingPart",
+    Choice("occurrence", N_("Occurrence"), help=N_("How often and how strongly the influence occurs: extent, nature, duration")),
+    Choice("prevention", N_("The company's prevention"), help=N_("What the company does to prevent it, and whether it works")),
+    Choice("aggravating_factors", N_("Aggravating factors"), help=N_("What makes the influence worse")),
+    Choice("health_effects", N_("Signs of health effects"), help=N_("Signs that the influence harms health (absence, stress, turnover, reports)")),
+    Choice("conclusion", N_("Conclusion"), help=N_("The weighing as a whole: is there a significant OH&S problem?")),
+)
+WeighingPart = WEIGHING_PARTS.enum
+
 # The Word reports an audit has; each comes from a template an admin can replace.
 REPORT_KINDS = Vocabulary(
     "ReportKind",

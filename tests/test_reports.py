@@ -561,3 +561,19 @@ def test_download_names_keep_danish_letters(client, make_audit, make_organisatio
     assert download.status_code == 200
     assert unquote(download.headers["content-disposition"].split("filename*=UTF-8''")[1]) == uploaded["filename"]
     assert "Lodz" in download.headers["content-disposition"]
+
+
+def test_the_report_prints_arbejdstilsynets_weighing_on_the_vap_items(client, make_audit):
+    audit = make_audit(checklists=["at-external-audit"])
+    client.put(
+        f"/api/v1/audits/{audit.id}/responses/at-external.vap.workload",
+        json={
+            "verdict": "minor_nc",
+            "weighing": {"occurrence": "Dagligt i højsæson", "health_effects": "Sygefravær steget 40 %"},
+            "version": 0,
+        },
+    )
+    text = all_text(download(client, audit, lang="da"))
+    assert "Forekomst: Dagligt i højsæson" in text and "Tegn på helbredseffekter: Sygefravær steget 40 %" in text
+    assert "Forværrende faktorer:" not in text  # a part not written is not printed
+    assert "Occurrence: Dagligt i højsæson" in all_text(download(client, audit, lang="en"))

@@ -1,6 +1,8 @@
 """Answers (verdict + note) with optimistic versions, the conduct page, and evidence on items."""
 
 import pytest
+
+from auditor import vocabulary as v
 from sqlalchemy import event
 from sqlmodel import select
 
@@ -23,6 +25,7 @@ def test_first_save_creates_version_1_and_starts_the_audit(client, make_audit, f
         "item_id": first_item_id,
         "verdict": "conform",
         "note": "APV 2026 gennemgået",
+        "weighing": None,
         "version": 1,
         "updated_at": None,
         "updated_by": "Admin",
@@ -30,6 +33,64 @@ def test_first_save_creates_version_1_and_starts_the_audit(client, make_audit, f
     }
     body = client.get(f"/api/v1/audits/{audit.id}").json()
     assert body["progress"]["answered"] == 1 and body["status"] == "in_progress"
+
+
+VAP_ITEM, NOT_WEIGHED = "at-external.vap.workload", "at-external.vap.conclusion"
+
+
+def test_a_vap_assessment_records_arbejdstilsynets_weighing_part_by_part(client, make_audit):
+    audit = make_audit(checklists=["at-external-audit"])
+    first = put(client, audit, VAP_ITEM, weighing={"occurrence": "Dagligt i højsæson, alle chauffører"}, version=0)
+    assert first.status_code == 200, first.text
+    assert first.json()["weighing"] == {
+        "occurrence": "Dagligt i højsæson, alle chauffører",
+        "prevention": "",
+        "aggravating_factors": "",
+        "health_effects": "",
+        "conclusion": "",
+    }
+    # parts left out keep what they had; the answer's version moves on as for a note
+    second = put(client, audit, VAP_ITEM, weighing={"health_effects": "Sygefravær steget 40 %"}, version=1).json()
+    assert second["version"] == 2
+    assert (second["weighing"]["occurrence"], second["weighing"]["health_effects"]) == (
+        "Dagligt i højsæson, alle chauffører",
+        "Sygefravær steget 40 %",
+    )
+    assert client.get(f"/api/v1/audits/{audit.id}/responses/{VAP_ITEM}").json()["weighing"] == second["weighing"]
+    # limits and refusals: a clear 422, never a 500, and nothing stored
+    assert put(client, audit, VAP_ITEM, weighing={"conclusion": "x" * 5_001}, version=2).status_code == 422
+    assert put(client, audit, VAP_ITEM, weighing={"severity": "høj"}, version=2).status_code == 422
+    refused = put(client, audit, NOT_WEIGHED, weighing={"conclusion": "Intet væsentligt problem"}, version=0)
+    assert refused.status_code == 422 and "weighing" in refused.text
+    assert client.get(f"/api/v1/audits/{audit.id}/responses/{NOT_WEIGHED}").json()["version"] == 0
+    # null clears it
+    assert put(client, audit, VAP_ITEM, weighing=None, version=2).json()["weighing"] is None
+    openapi = client.get("/openapi.json").json()["components"]["schemas"]
+    assert set(openapi["Weighing"]["properties"]) == set(v.WEIGHING_PARTS.values)
+
+
+def test_the_conduct_page_asks_for_the_weighing_only_where_the_checklist_does(client, make_audit, library):
+    audit = make_audit(checklists=["at-external-audit"])
+    put(client, audit, VAP_ITEM, weighing={"aggravating_factors": "Nyt ruteplanlægningssystem"}, version=0)
+    page = client.get(f"/audits/{audit.id}/conduct").text
+    weighed = [item.id for item in library.get("at-external-audit").checklist.items() if item.weighing]
+    assert len(weighed) == 5 and VAP_ITEM in weighed and NOT_WEIGHED not in weighed
+    assert page.count('class="weighing"') == len(weighed)
+    for item_id in weighed:
+        assert f'id="weighing-{item_id}-occurrence"' in page
+    assert f'id="weighing-{NOT_WEIGHED}-occurrence"' not in page
+    assert ">Nyt ruteplanlægningssystem</textarea>" in page
+    assert "How often and how strongly the influence occurs" in page
+
+
+def test_the_offline_copy_carries_the_weighing(client, make_audit):
+    audit = make_audit(checklists=["at-external-audit"])
+    put(client, audit, VAP_ITEM, weighing={"conclusion": "Væsentligt problem på lageret"}, version=0)
+    copy = client.get(f"/api/v1/audits/{audit.id}/offline").json()
+    (answer,) = [a for a in copy["answers"] if a["item_id"] == VAP_ITEM]
+    assert answer["weighing"]["conclusion"] == "Væsentligt problem på lageret"
+    items = [i for c in copy["checklists"] for s in c["sections"] for i in s["items"] if i["id"] == VAP_ITEM]
+    assert items and items[0]["weighing"] is True
 
 
 STEP_ITEM, QUESTION_ITEM = "at-internal.prepare.background", "at-internal.conduct.hr.data"

@@ -160,6 +160,9 @@ VARIABLES: dict[str, str] = {
     "sections[].items[].verdict_label": N_("Verdict, in the report's language"),
     "sections[].items[].fill": N_("Colour of the verdict, for {% cellbg %}"),
     "sections[].items[].note": N_("The auditor's note"),
+    "sections[].items[].weighing[]": N_(
+        "Arbejdstilsynet's weighing on the items that ask for it, one line per part written ('Occurrence: ...')"
+    ),
     "sections[].items[].evidence[]": N_(
         "Each piece of evidence: method, role of the interviewees and summary (never a confidential one)"
     ),
@@ -241,6 +244,7 @@ def sample_context(lang: str = v.Language.EN) -> dict[str, object]:
         label(v.VERDICTS, v.Verdict.CONFORM),
         tint(v.VERDICTS[v.Verdict.CONFORM].colour),
         "Sample note",
+        [f"{label(v.WEIGHING_PARTS, v.WeighingPart.OCCURRENCE)}: Sample"],
         ["Sample evidence"],
         [photo],
     )
