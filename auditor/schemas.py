@@ -265,7 +265,7 @@ class ResponseIn(Input):
 
     verdict: v.Answer | None = None  # a question's verdict; a step of the audit (item kind "step") is done or not_done
     note: LongText | None = None
-    weighing: Weighing | None = Field(  # type: ignore[valid-type]
+    weighing: Weighing | None = Field(
         default=None,
         description="Only on items with `weighing` (the checklist's VAP assessments): the parts sent replace the "
         "stored ones, parts left out keep theirs; null clears the weighing",

@@ -132,7 +132,9 @@ RECOMMENDATIONS = Vocabulary(
     "Recommendation",
     Choice("certify", N_("Recommended for certification (or continued certification)")),
     Choice("certify_after_actions", N_("Recommended once the action plans for the minor nonconformities are accepted")),
-    Choice("certify_after_verification", N_("Recommended once the correction of the major nonconformities is verified")),
+    Choice(
+        "certify_after_verification", N_("Recommended once the correction of the major nonconformities is verified")
+    ),
     Choice("reduce_scope", N_("Reduction of the certificate's scope recommended")),
     Choice("suspend", N_("Suspension of the certificate recommended")),
     Choice("withdraw", N_("Withdrawal of the certificate recommended")),
@@ -144,10 +146,22 @@ Recommendation = RECOMMENDATIONS.enum
 # significant OH&S problems (VAP) that a checklist marks with `weighing: true`: recorded part by part on the answer.
 WEIGHING_PARTS = Vocabulary(
     "WeighingPart",
-    Choice("occurrence", N_("Occurrence"), help=N_("How often and how strongly the influence occurs: extent, nature, duration")),
-    Choice("prevention", N_("The company's prevention"), help=N_("What the company does to prevent it, and whether it works")),
+    Choice(
+        "occurrence",
+        N_("Occurrence"),
+        help=N_("How often and how strongly the influence occurs: extent, nature, duration"),
+    ),
+    Choice(
+        "prevention",
+        N_("The company's prevention"),
+        help=N_("What the company does to prevent it, and whether it works"),
+    ),
     Choice("aggravating_factors", N_("Aggravating factors"), help=N_("What makes the influence worse")),
-    Choice("health_effects", N_("Signs of health effects"), help=N_("Signs that the influence harms health (absence, stress, turnover, reports)")),
+    Choice(
+        "health_effects",
+        N_("Signs of health effects"),
+        help=N_("Signs that the influence harms health (absence, stress, turnover, reports)"),
+    ),
     Choice("conclusion", N_("Conclusion"), help=N_("The weighing as a whole: is there a significant OH&S problem?")),
 )
 WeighingPart = WEIGHING_PARTS.enum

@@ -313,7 +313,6 @@ def main() -> int:
 
     period = (date(args.year, 1, 1), date(args.year, 12, 31))
     with unit_of_work(engine) as session:
-
         clock = cpu_clock(session)
 
         def compile_once() -> dict:

@@ -584,7 +584,11 @@ def test_whoever_owns_an_action_does_not_verify_its_effectiveness(chain, make_us
     assert post(qm, f"{path}/actions/{action['id']}/implement", {"note": "Aftalen gælder"}).json()["status"] == (
         "implemented"
     )
-    verification = {"method": "Interview med chauffører", "verified_on": date.today().isoformat(), "result": "effective"}
+    verification = {
+        "method": "Interview med chauffører",
+        "verified_on": date.today().isoformat(),
+        "result": "effective",
+    }
     assert post(qm, f"{path}/verify", verification).status_code == 403
     assert post(other, f"{path}/verify", verification).json()["status"] == "verified"
 

@@ -1,11 +1,10 @@
 """Answers (verdict + note) with optimistic versions, the conduct page, and evidence on items."""
 
 import pytest
-
-from auditor import vocabulary as v
 from sqlalchemy import event
 from sqlmodel import select
 
+from auditor import vocabulary as v
 from auditor.errors import StaleVersion
 from auditor.models import Evidence, Response
 from auditor.schemas import ResponseIn

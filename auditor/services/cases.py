@@ -701,6 +701,7 @@ def board(
         conditions.append(clause_condition(Case.clauses, filters.clause))
     if filters.bek:
         conditions.append(tag_condition(Case.tags, "bek1406", filters.bek))
+
     def computed_rows(*where: ColumnElement[bool]):
         return (
             select(

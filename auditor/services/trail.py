@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.sql import Select
 from sqlmodel import Session, SQLModel, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from auditor.models import AuditEvent, User, utcnow
 from auditor.reports import cells
@@ -111,7 +111,7 @@ _INSERT_EVENT = insert(AuditEvent.__table__)
 
 def history_query(
     *, audit_id: int, entity: str | None = None, entity_id: str | None = None, newest_first: bool = False
-) -> Select:
+) -> SelectOfScalar[AuditEvent]:
     """An audit's events, oldest (or newest) first, as stored (services/history.py shows them to a viewer)."""
     query = select(AuditEvent).where(AuditEvent.audit_id == audit_id)
     query = query.order_by(AuditEvent.id.desc() if newest_first else AuditEvent.id)
