@@ -78,6 +78,7 @@ class Item(_Strict):
     guidance: Text | None = None
     typical_evidence: Text | None = None
     tags: Tags = Tags()
+    weighing: bool = False  # answered with Arbejdstilsynet's weighing frame (vocabulary.WEIGHING_PARTS) too
 
     @field_validator("clauses")
     @classmethod
@@ -89,8 +90,8 @@ class Item(_Strict):
 
     @model_validator(mode="after")
     def _a_step_is_not_a_requirement(self) -> Item:
-        if self.is_step and (self.clauses or self.tags != Tags()):
-            raise ValueError("a step is the auditor's own work: it takes no clauses and no tags")
+        if self.is_step and (self.clauses or self.tags != Tags() or self.weighing):
+            raise ValueError("a step is the auditor's own work: it takes no clauses, no tags and no weighing")
         return self
 
     @property

@@ -310,6 +310,8 @@ class Response(SQLModel, table=True):
     item_id: str = Field(max_length=80)
     verdict: Answer | None = _choice(Answer, 20, default=None)  # a question's verdict or a step's state
     note: str = Field(default="", sa_type=Text)
+    # Arbejdstilsynet's weighing, part by part ({part: text} for vocabulary.WEIGHING_PARTS), on items that ask for it
+    weighing: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     version: int = 1
     updated_at: datetime = _timestamp()
     updated_by_id: int | None = Field(default=None, foreign_key="user.id")  # None for answers saved before 0010

@@ -15,6 +15,7 @@ from pydantic import (
     Field,
     StringConstraints,
     WithJsonSchema,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -299,12 +300,31 @@ class PlanEntryOut(BaseModel):
     auditee_role: str
 
 
+WeighingText = Annotated[str, StringConstraints(max_length=5_000)]
+
+# Arbejdstilsynet's weighing frame: one text per part of vocabulary.WEIGHING_PARTS, each at most 5,000 characters.
+Weighing = create_model(  # type: ignore[call-overload]  # fields from the vocabulary, so they are named once
+    "Weighing",
+    __base__=Input,
+    __doc__="Arbejdstilsynet's weighing of the influence, part by part (items whose checklist asks for it).",
+    **{
+        part.value: (WeighingText, Field(default="", description=f"{part.label}: {part.help}"))
+        for part in v.WEIGHING_PARTS
+    },
+)
+
+
 class ResponseIn(Input):
     """A save of one answer. Fields left out keep their stored value; `version` is the one the save is based on
     (0 when there was no answer yet)."""
 
     verdict: v.Answer | None = None  # a question's verdict; a step of the audit (item kind "step") is done or not_done
     note: LongText | None = None
+    weighing: Weighing | None = Field(
+        default=None,
+        description="Only on items with `weighing` (the checklist's VAP assessments): the parts sent replace the "
+        "stored ones, parts left out keep theirs; null clears the weighing",
+    )
     version: Annotated[int, Field(ge=0)]
 
 
@@ -338,6 +358,9 @@ class AnswerOut(BaseModel):
     item_id: str
     verdict: v.Answer | None
     note: str
+    weighing: dict[v.WeighingPart, str] | None = Field(
+        default=None, description="Arbejdstilsynet's weighing, part by part (none recorded: null)"
+    )
     version: int
     updated_at: datetime | None
     updated_by: str | None = Field(

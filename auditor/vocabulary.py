@@ -125,13 +125,46 @@ CERTIFICATION_AUDIT_TYPES = frozenset(
 )
 
 # The audit team's recommendation to the certification body (ISO/IEC 17021-1 9.4.8).
+# The team's recommendation (ISO/IEC 17021-1 9.4.8 p). A minor nonconformity needs its action plan accepted, a major
+# one its correction verified (REVIEW.md §4 #46): two conditions, two choices. The stored value of the first stays
+# "certify_after_actions", which always meant an accepted plan.
 RECOMMENDATIONS = Vocabulary(
     "Recommendation",
     Choice("certify", N_("Recommended for certification (or continued certification)")),
-    Choice("certify_after_actions", N_("Recommended once the nonconformities' corrective actions are accepted")),
+    Choice("certify_after_actions", N_("Recommended once the action plans for the minor nonconformities are accepted")),
+    Choice(
+        "certify_after_verification", N_("Recommended once the correction of the major nonconformities is verified")
+    ),
+    Choice("reduce_scope", N_("Reduction of the certificate's scope recommended")),
+    Choice("suspend", N_("Suspension of the certificate recommended")),
+    Choice("withdraw", N_("Withdrawal of the certificate recommended")),
     Choice("not_recommended", N_("Not recommended")),
 )
 Recommendation = RECOMMENDATIONS.enum
+
+# Arbejdstilsynet's weighing of a psychosocial risk (its "vægt"), the frame of each assessment item of the
+# significant OH&S problems (VAP) that a checklist marks with `weighing: true`: recorded part by part on the answer.
+WEIGHING_PARTS = Vocabulary(
+    "WeighingPart",
+    Choice(
+        "occurrence",
+        N_("Occurrence"),
+        help=N_("How often and how strongly the influence occurs: extent, nature, duration"),
+    ),
+    Choice(
+        "prevention",
+        N_("The company's prevention"),
+        help=N_("What the company does to prevent it, and whether it works"),
+    ),
+    Choice("aggravating_factors", N_("Aggravating factors"), help=N_("What makes the influence worse")),
+    Choice(
+        "health_effects",
+        N_("Signs of health effects"),
+        help=N_("Signs that the influence harms health (absence, stress, turnover, reports)"),
+    ),
+    Choice("conclusion", N_("Conclusion"), help=N_("The weighing as a whole: is there a significant OH&S problem?")),
+)
+WeighingPart = WEIGHING_PARTS.enum
 
 # The Word reports an audit has; each comes from a template an admin can replace.
 REPORT_KINDS = Vocabulary(
@@ -223,7 +256,6 @@ CASE_STATUSES = Vocabulary(
     Choice("closed", N_("Closed"), "#6b7280"),
 )
 CaseStatus = CASE_STATUSES.enum
-OPEN_CASE_STATUSES = frozenset(CaseStatus) - {CaseStatus.CLOSED}
 CASE_SOURCES = Vocabulary(
     "CaseSource",
     Choice("audit", N_("Audit")),

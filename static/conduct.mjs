@@ -1,4 +1,4 @@
-// conduct.mjs: the conduct page. Every change (verdict, note, evidence, photo, finding) goes into the signed-in
+// conduct.mjs: the conduct page. Every change (verdict, note, weighing, evidence, photo, finding) goes into the signed-in
 // user's outbox (outbox.mjs) at once and is sent from there, so it works the same offline; each card says whether
 // its changes are saved, waiting, being sent, or need the auditor (a conflict with both versions to choose from, a
 // closed audit, a refusal). After a sync the page learns of answers changed on other devices and says by whom.
@@ -22,7 +22,24 @@ class Item {
     this.id = card.dataset.itemId;
     this.version = Number(card.dataset.version);
     this.note = card.querySelector("textarea.note");
+    this.weighingParts = [...card.querySelectorAll("textarea.weighing-part")];  // only on items that ask for it
     this.stateEl = card.querySelector(".save-state");
+  }
+
+  /** Arbejdstilsynet's weighing as typed, every part (the server keeps parts not sent, so sending all is simplest). */
+  get weighing() {
+    return Object.fromEntries(this.weighingParts.map((part) => [part.dataset.part, part.value]));
+  }
+
+  showWeighing(weighing) {
+    for (const part of this.weighingParts) part.value = (weighing && weighing[part.dataset.part]) || "";
+  }
+
+  /** An answer from elsewhere (the server, a conflict) on the card: verdict, note and weighing. */
+  showAnswer(answer) {
+    this.note.value = answer.note || "";
+    this.showWeighing(answer.weighing);
+    this.showVerdict(answer.verdict);
   }
 
   get verdict() {
@@ -85,8 +102,7 @@ class Item {
 
   /** Someone else's newer answer: show it, and say who. */
   showReplaced(answer) {
-    this.note.value = answer.note || "";
-    this.showVerdict(answer.verdict);
+    this.showAnswer(answer);
     this.setVersion(answer.version);
     const notice = this.card.querySelector(".replaced");
     notice.textContent = answer.updated_by ? format(messages.replaced, { name: answer.updated_by }) : messages.replaced_unknown;
@@ -166,6 +182,7 @@ function showQueued(change) {
   if (change.kind === "answer" && item) {
     if ("note" in change.payload && item.note.value !== change.payload.note) item.note.value = change.payload.note;
     if ("verdict" in change.payload) item.showVerdict(change.payload.verdict);
+    if ("weighing" in change.payload) item.showWeighing(change.payload.weighing);
   } else if (change.kind === "evidence" && item) {
     const list = item.card.querySelector(".evidence-list");
     if (list.querySelector(`[data-client-id="${change.clientId}"]`)) return;
@@ -245,7 +262,7 @@ async function learnFromServer(outbox) {
     const before = known[itemId];
     const elsewhere = before && answer.version > before.version;  // newer than anything this tablet saved or saw
     if (elsewhere) item.showReplaced(answer);
-    else if (answer.version > item.version) { item.setVersion(answer.version); item.note.value = answer.note || ""; item.showVerdict(answer.verdict); }
+    else if (answer.version > item.version) { item.setVersion(answer.version); item.showAnswer(answer); }
   }
   known = { ...known, ...answers };
   const record = await outbox.offlineAudit(auditId);
@@ -308,11 +325,11 @@ async function resolve(item, keepMine) {
   item.setVersion(current.version);
   known[item.id] = current;
   if (!keepMine) {
-    item.note.value = current.note || "";
-    item.showVerdict(current.verdict);
+    item.showAnswer(current);
   } else {
     if (!("verdict" in conflict.payload)) item.showVerdict(current.verdict);
     if (!("note" in conflict.payload)) item.note.value = current.note || "";
+    if (!("weighing" in conflict.payload)) item.showWeighing(current.weighing);
   }
   await outbox.resolveConflict(conflict.seq, keepMine);
 }
@@ -541,13 +558,14 @@ if (layout) {
   for (const card of document.querySelectorAll(".item-card")) {
     const item = new Item(card);
     items.set(item.id, item);
-    if (readonly) card.querySelectorAll("button.verdict, button.clear-verdict, textarea.note").forEach((el) => { el.disabled = true; });
+    if (readonly) card.querySelectorAll("button.verdict, button.clear-verdict, textarea.note, textarea.weighing-part").forEach((el) => { el.disabled = true; });
   }
   layout.addEventListener("click", onClick);
   layout.addEventListener("submit", onSubmit, true);
   layout.addEventListener("input", (event) => {
-    if (!event.target.matches("textarea.note") || readonly) return;
-    changeAnswer(itemOf(event.target), { note: event.target.value });
+    if (readonly) return;
+    if (event.target.matches("textarea.note")) changeAnswer(itemOf(event.target), { note: event.target.value });
+    else if (event.target.matches("textarea.weighing-part")) changeAnswer(itemOf(event.target), { weighing: itemOf(event.target).weighing });
   });
   evidence.dialog.addEventListener("change", (event) => {
     if (event.target.matches("[name=method]")) showInterviewFields(event.target.form);

@@ -97,7 +97,7 @@ export class Outbox extends EventTarget {
     return record;
   }
 
-  /** A verdict and/or note of an item. Merges into the item's last queued change when that is an answer not being
+  /** A verdict, note and/or weighing of an item. Merges into the item's last queued change when that is an answer not being
    * sent (and needing no attention), so typing a note queues one change, not one per key. `verdict: null` clears it. */
   async setAnswer(auditId, itemId, fields, baseVersion) {
     const tx = this.db.transaction(["changes", "versions"], "readwrite");
@@ -288,7 +288,7 @@ export class Outbox extends EventTarget {
       if (!current) continue;
       if (current.state !== WAITING) return;
       if (run.closedAudits.has(current.auditId)) { await this.mark(current, "closed", null); continue; }
-      if (current.kind === "answer" && "note" in current.payload && this.now() - (current.updatedAt || current.createdAt) < this.quietMs) {
+      if (current.kind === "answer" && ("note" in current.payload || "weighing" in current.payload) && this.now() - (current.updatedAt || current.createdAt) < this.quietMs) {
         run.typing += 1;
         return;
       }

@@ -26,7 +26,8 @@ Done again on 2026-11-27 after every rule moved into `access.RULES` (one conditi
 - every team member plans: in `access._audit_plan`, drop the lead's team role from `_on_team` -> 11 rows red (every
   PLAN route as auditor_on_team).
 - separation of duties on verification (`access._case_verify` without `_not(_owns_an_action(user))`) turns no row
-  red here: no persona both reviews a case and owns one of its actions.
+  red here: no persona both reviews a case and owns one of its actions. It turns
+  tests/test_cases.py::test_whoever_owns_an_action_does_not_verify_its_effectiveness red (checked the same day).
 (Confidential entries: give the own organisation `access._audit_see_confidential` -> tests/test_history.py,
 test_responses.py and test_photos.py go red, 8 tests.)
 """

@@ -551,6 +551,48 @@ def test_the_case_page_takes_steps_and_keeps_the_text_when_one_is_refused(chain,
     assert "Trussel mod chauffør" in qm.get(opened.headers["location"]).text
 
 
+def test_whoever_owns_an_action_does_not_verify_its_effectiveness(chain, make_user, login, session):
+    """Separation of duties: on a case raised outside an audit the quality manager both manages and reviews; owning
+    one of its actions, they cannot verify the effect, and another quality manager of the organisation can."""
+    audit, _, _, people = chain
+    from auditor.models import Organisation, User
+
+    organisation = session.get(Organisation, audit.organisation_id)
+    qm = people["quality_manager"]
+    own_id = session.exec(select(User.id).where(User.name == "Kvalitetschef")).one()
+    other = login(make_user("quality_manager", organisation=organisation, name="Arbejdsmiljøleder"))
+    case = qm.post(
+        "/api/v1/cases",
+        json={"organisation_id": organisation.id, "source": "incident", "grade": "nc", "statement": "Trussel"},
+    ).json()
+    path = f"/cases/{case['id']}"
+    post(qm, f"{path}/correction", {"correction": "Chaufføren fik følgeskab resten af ugen"})
+    post(qm, f"{path}/root-cause", {"method": "five_whys", "cause": "Ingen aftale om levering til kunden alene"})
+    action = post(
+        qm,
+        f"{path}/actions",
+        {
+            "description": "Aftale om levering to og to",
+            "owner_id": own_id,
+            "due_date": (date.today() + timedelta(days=20)).isoformat(),
+            "prevention_level": "primary",
+            "scope": "collective",
+        },
+    ).json()["actions"][0]
+    post(qm, f"{path}/submit")
+    assert post(qm, f"{path}/review", {"accept": True}).json()["status"] == "plan_accepted"
+    assert post(qm, f"{path}/actions/{action['id']}/implement", {"note": "Aftalen gælder"}).json()["status"] == (
+        "implemented"
+    )
+    verification = {
+        "method": "Interview med chauffører",
+        "verified_on": date.today().isoformat(),
+        "result": "effective",
+    }
+    assert post(qm, f"{path}/verify", verification).status_code == 403
+    assert post(other, f"{path}/verify", verification).json()["status"] == "verified"
+
+
 @pytest.fixture
 def board_cases(session, make_organisation, admin):
     """Cases of every kind of deadline, on a fixed day (2027-06-01): {label: case}."""
@@ -734,6 +776,26 @@ def test_the_board_orders_by_due_date_and_computes_overdue(board_cases, session,
             session=session, case=board_cases[label], policy=settings.deadline_policy, today=date(2027, 6, 1)
         )
         assert (row.due, row.overdue) == (due, overdue), label
+
+
+def test_every_page_of_the_board_is_a_slice_of_the_whole_board(board_cases, session, admin, settings):
+    """A page is first sought among the cases that can have a due date (a shortcut past the closed cases); pages
+    that reach the undated cases, or straddle them, are still the same slice of the whole board."""
+    from auditor.paging import PageRequest
+
+    def page(limit, offset):
+        found = cases.board(
+            session=session,
+            actor=admin,
+            policy=settings.deadline_policy,
+            today=date(2027, 6, 1),
+            page=PageRequest(limit=limit, offset=offset),
+        )
+        return [(row.case.statement, row.due, row.overdue) for row in found.rows]
+
+    for limit in range(1, 11):
+        for offset in range(0, 11):
+            assert page(limit, offset) == SOONEST_FIRST[offset : offset + limit], (limit, offset)
 
 
 def test_the_board_pages(board_cases, client):

@@ -100,11 +100,19 @@ def test_a_step_loads_and_takes_no_clauses_and_no_tags(write_checklist):
     ]
     with_clauses = STEP.replace("kind: step", 'kind: step\n        clauses: ["45001:9.2.2"]')
     with_tags = STEP.replace("kind: step", "kind: step\n        tags: {prevention: primary}")
-    for broken in (with_clauses, with_tags):
+    weighed = STEP.replace("kind: step", "kind: step\n        weighing: true")
+    for broken in (with_clauses, with_tags, weighed):
         assert errors_for(write_checklist, broken) == [
-            f"{write_checklist(broken)}: item custom.a1: a step is the auditor's own work: it takes no clauses and no tags"
+            f"{write_checklist(broken)}: item custom.a1: a step is the auditor's own work: it takes no clauses, no tags "
+            "and no weighing"
         ]
     assert "item custom.a1: field 'kind'" in errors_for(write_checklist, STEP.replace("kind: step", "kind: task"))[0]
+
+
+def test_the_vap_assessments_are_weighed_as_arbejdstilsynet_does(library):
+    weighed = [item.code for item in library.get("at-external-audit").checklist.items() if item.weighing]
+    assert weighed == ["VAP-01", "VAP-02", "VAP-03", "VAP-04", "VAP-05"]
+    assert not any(item.weighing for c in library for item in c.checklist.items() if c.id != "at-external-audit")
 
 
 def test_an_item_without_id_is_named_by_position(write_checklist):

@@ -38,6 +38,9 @@ FORBIDDEN = {
     r"mindste antal besvarelser": "'en nedre grænse for antal besvarelser'",
     r"\bgenereret\b": "'Dannet'",
     r"auditplan som gennemført": "'Gennemført auditplan'",
+    # #46: a major nonconformity needs its correction verified, a minor one an accepted plan; one "approved" for both
+    # blurs the two.
+    r"korrigerende handlinger for afvigelserne er godkendt": "say which: minor NCs' plans accepted, major NCs verified",
 }
 
 # The catalogue's Danish for the terms the review settled.
@@ -56,6 +59,15 @@ REQUIRED = {
     "Quality manager": "Kvalitets-/arbejdsmiljøansvarlig",
     "Generated": "Dannet",
     "Audit plan as carried out": "Gennemført auditplan",
+    "Recommended once the action plans for the minor nonconformities are accepted": (
+        "Indstillet, når handlingsplanerne for de mindre afvigelser er godkendt"
+    ),
+    "Recommended once the correction of the major nonconformities is verified": (
+        "Indstillet, når korrektionen af de større afvigelser er verificeret"
+    ),
+    "Suspension of the certificate recommended": "Indstillet til suspension af certifikatet",
+    "Withdrawal of the certificate recommended": "Indstillet til tilbagetrækning af certifikatet",
+    "Reduction of the certificate's scope recommended": "Indstillet til indskrænkning af certifikatets omfang",
 }
 
 # ISO 45003's clause titles as the Dansk Standard deck gives them (the checklist's own titles where it gives none).

@@ -97,6 +97,27 @@ def test_history_page_finding_history_and_csv(client, make_audit, first_item_id)
     assert [e["action"] for e in api] == ["create", "update"]
 
 
+def test_the_history_pages(client, session, make_audit, first_item_id):
+    """An audit's trail grows with every save: the API pages it oldest first, the page newest first."""
+    audit = make_audit()
+    for n in range(5):
+        client.put(
+            f"/api/v1/audits/{audit.id}/responses/{first_item_id}",
+            json={"verdict": "conform", "note": f"Note {n}", "version": n},
+        )
+    stored = [e.id for e in events(session, audit_id=audit.id)]
+    assert len(stored) >= 6  # the audit's creation and five saves
+    first = client.get(f"/api/v1/audits/{audit.id}/history", params={"limit": 2})
+    assert [e["id"] for e in first.json()] == stored[:2]
+    assert first.headers["X-Total-Count"] == str(len(stored)) and 'rel="next"' in first.headers["Link"]
+    second = client.get(f"/api/v1/audits/{audit.id}/history", params={"limit": 2, "offset": 2})
+    assert [e["id"] for e in second.json()] == stored[2:4]
+    assert len(client.get(f"/api/v1/audits/{audit.id}/history").json()) == len(stored)  # 50 by default
+    page = client.get(f"/audits/{audit.id}/history", params={"limit": 2}).text
+    assert page.count("<tr>") == 1 + 2 and "Note 4" in page and "Note 0" not in page
+    assert f"1–2 of {len(stored)}" in page and 'rel="next"' in page
+
+
 def test_nothing_in_the_app_edits_the_trail(client):
     """No route writes to the trail directly: it has only GET endpoints."""
     from fastapi.routing import APIRoute, iter_route_contexts
@@ -300,14 +321,14 @@ def test_histories_show_labels_and_values_in_the_readers_language(
     }
     if language == "da":
         assert said["Correction done"] != "Correction done" and said["Owner"] != "Owner"  # Danish words, not English
-    for name, text in pages.items():
+    for name, shown_text in pages.items():
         if name != "history page":  # the case's own history, and the export of everything
             for message, words in said.items():
                 if message != "High workload and time pressure" or name != "case page":  # a case keeps no tags
-                    assert words in text, (name, message, words)
-            assert "Karen Ejer" in text, name
+                    assert words in shown_text, (name, message, words)
+            assert "Karen Ejer" in shown_text, name
         raw = ["owner_id", "root_cause_method", "five_whys", "bek1406", "'workload'", "raised", "corrected", "None"]
-        history = text.split('class="table events"', 1)[-1]  # the history table (or the whole export)
+        history = shown_text.split('class="table events"', 1)[-1]  # the history table (or the whole export)
         assert [word for word in raw if word in history] == [], name
     history_page = pages["history page"]
     assert said["High workload and time pressure"] in history_page and translate("Minor nonconformity", language) in (

@@ -118,7 +118,7 @@ def test_objectives_scope_criteria_plan_summary_and_conclusion(client, demo_audi
         assert heading in headings
     assert demo_audit.scope in text and demo_audit.objectives in text
     assert "Systemet er i hovedsagen effektivt." in text and "Kriterierne er opfyldt med to mindre afvigelser." in text
-    assert "Recommended once the nonconformities' corrective actions are accepted" in text
+    assert "Recommended once the action plans for the minor nonconformities are accepted" in text
     assert "Interview med SU flyttet til dag 2." in text
     plan = table_after(document, "Date")
     assert any("Opening meeting" in row.cells[2].text for row in plan.rows[1:])
@@ -608,3 +608,17 @@ def test_a_report_process_renders_the_reports_at_a_lower_priority_and_nothing_co
     for kind, text in texts.items():
         assert (CONFIDENTIAL not in text and "Mette Lund" in text.replace("\n", " ")) or kind == "checklist", kind
     assert "Mette" in texts["checklist"]
+def test_the_report_prints_arbejdstilsynets_weighing_on_the_vap_items(client, make_audit):
+    audit = make_audit(checklists=["at-external-audit"])
+    client.put(
+        f"/api/v1/audits/{audit.id}/responses/at-external.vap.workload",
+        json={
+            "verdict": "minor_nc",
+            "weighing": {"occurrence": "Dagligt i højsæson", "health_effects": "Sygefravær steget 40 %"},
+            "version": 0,
+        },
+    )
+    text = all_text(download(client, audit, lang="da"))
+    assert "Forekomst: Dagligt i højsæson" in text and "Tegn på helbredseffekter: Sygefravær steget 40 %" in text
+    assert "Forværrende faktorer:" not in text  # a part not written is not printed
+    assert "Occurrence: Dagligt i højsæson" in all_text(download(client, audit, lang="en"))

@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
+from auditor import vocabulary as v
 from auditor.errors import StaleVersion
 from auditor.models import Evidence, Response
 from auditor.schemas import ResponseIn
@@ -23,6 +24,7 @@ def test_first_save_creates_version_1_and_starts_the_audit(client, make_audit, f
         "item_id": first_item_id,
         "verdict": "conform",
         "note": "APV 2026 gennemgået",
+        "weighing": None,
         "version": 1,
         "updated_at": None,
         "updated_by": "Admin",
@@ -30,6 +32,64 @@ def test_first_save_creates_version_1_and_starts_the_audit(client, make_audit, f
     }
     body = client.get(f"/api/v1/audits/{audit.id}").json()
     assert body["progress"]["answered"] == 1 and body["status"] == "in_progress"
+
+
+VAP_ITEM, NOT_WEIGHED = "at-external.vap.workload", "at-external.vap.conclusion"
+
+
+def test_a_vap_assessment_records_arbejdstilsynets_weighing_part_by_part(client, make_audit):
+    audit = make_audit(checklists=["at-external-audit"])
+    first = put(client, audit, VAP_ITEM, weighing={"occurrence": "Dagligt i højsæson, alle chauffører"}, version=0)
+    assert first.status_code == 200, first.text
+    assert first.json()["weighing"] == {
+        "occurrence": "Dagligt i højsæson, alle chauffører",
+        "prevention": "",
+        "aggravating_factors": "",
+        "health_effects": "",
+        "conclusion": "",
+    }
+    # parts left out keep what they had; the answer's version moves on as for a note
+    second = put(client, audit, VAP_ITEM, weighing={"health_effects": "Sygefravær steget 40 %"}, version=1).json()
+    assert second["version"] == 2
+    assert (second["weighing"]["occurrence"], second["weighing"]["health_effects"]) == (
+        "Dagligt i højsæson, alle chauffører",
+        "Sygefravær steget 40 %",
+    )
+    assert client.get(f"/api/v1/audits/{audit.id}/responses/{VAP_ITEM}").json()["weighing"] == second["weighing"]
+    # limits and refusals: a clear 422, never a 500, and nothing stored
+    assert put(client, audit, VAP_ITEM, weighing={"conclusion": "x" * 5_001}, version=2).status_code == 422
+    assert put(client, audit, VAP_ITEM, weighing={"severity": "høj"}, version=2).status_code == 422
+    refused = put(client, audit, NOT_WEIGHED, weighing={"conclusion": "Intet væsentligt problem"}, version=0)
+    assert refused.status_code == 422 and "weighing" in refused.text
+    assert client.get(f"/api/v1/audits/{audit.id}/responses/{NOT_WEIGHED}").json()["version"] == 0
+    # null clears it
+    assert put(client, audit, VAP_ITEM, weighing=None, version=2).json()["weighing"] is None
+    openapi = client.get("/openapi.json").json()["components"]["schemas"]
+    assert set(openapi["Weighing"]["properties"]) == set(v.WEIGHING_PARTS.values)
+
+
+def test_the_conduct_page_asks_for_the_weighing_only_where_the_checklist_does(client, make_audit, library):
+    audit = make_audit(checklists=["at-external-audit"])
+    put(client, audit, VAP_ITEM, weighing={"aggravating_factors": "Nyt ruteplanlægningssystem"}, version=0)
+    page = client.get(f"/audits/{audit.id}/conduct").text
+    weighed = [item.id for item in library.get("at-external-audit").checklist.items() if item.weighing]
+    assert len(weighed) == 5 and VAP_ITEM in weighed and NOT_WEIGHED not in weighed
+    assert page.count('class="weighing"') == len(weighed)
+    for item_id in weighed:
+        assert f'id="weighing-{item_id}-occurrence"' in page
+    assert f'id="weighing-{NOT_WEIGHED}-occurrence"' not in page
+    assert ">Nyt ruteplanlægningssystem</textarea>" in page
+    assert "How often and how strongly the influence occurs" in page
+
+
+def test_the_offline_copy_carries_the_weighing(client, make_audit):
+    audit = make_audit(checklists=["at-external-audit"])
+    put(client, audit, VAP_ITEM, weighing={"conclusion": "Væsentligt problem på lageret"}, version=0)
+    copy = client.get(f"/api/v1/audits/{audit.id}/offline").json()
+    (answer,) = [a for a in copy["answers"] if a["item_id"] == VAP_ITEM]
+    assert answer["weighing"]["conclusion"] == "Væsentligt problem på lageret"
+    items = [i for c in copy["checklists"] for s in c["sections"] for i in s["items"] if i["id"] == VAP_ITEM]
+    assert items and items[0]["weighing"] is True
 
 
 STEP_ITEM, QUESTION_ITEM = "at-internal.prepare.background", "at-internal.conduct.hr.data"
@@ -269,33 +329,29 @@ def test_an_interview_needs_a_role_and_documents_have_none(client, session, make
     assert len(session.exec(select(Evidence)).all()) == 1
 
 
-def test_evidence_from_the_page_returns_the_items_list(client, make_audit, first_item_id):
+def test_evidence_from_a_browser_without_javascript(client, make_audit, first_item_id):
+    """The evidence form's own action (the page's script sends evidence through the outbox to the API): saved, back
+    to the item; a refused entry comes back in the form with the text kept; removed, back to the item."""
     audit = make_audit()
-    response = client.post(
+    saved = client.post(
         f"/audits/{audit.id}/evidence",
         data={"item_id": first_item_id, "method": "observation", "summary": "Opslag om trivselsmåling ved kantinen"},
-        headers={"HX-Request": "true"},
+        follow_redirects=False,
     )
-    assert response.status_code == 200
-    assert response.headers["HX-Retarget"] == f"[id='evidence-{first_item_id}']"
-    assert response.headers["HX-Reswap"] == "innerHTML"
-    assert response.text.lstrip().startswith("<ul>")
-    assert "Opslag om trivselsmåling ved kantinen" in response.text
-
-
-def test_evidence_errors_come_back_in_the_form_with_the_text_kept(client, make_audit, first_item_id):
-    audit = make_audit()
-    response = client.post(
+    assert saved.status_code == 303 and saved.headers["location"] == f"/audits/{audit.id}/conduct#item-{first_item_id}"
+    page = client.get(f"/audits/{audit.id}/conduct").text
+    assert "Opslag om trivselsmåling ved kantinen" in page
+    refused = client.post(
         f"/audits/{audit.id}/evidence",
         data={"item_id": first_item_id, "method": "interview_individual", "summary": "Det jeg skrev"},
-        headers={"HX-Request": "true"},
     )
-    assert response.status_code == 422
-    assert (
-        '<form id="evidence-form"' in response.text
-        and "Det jeg skrev" in response.text
-        and "field-error" in response.text
-    )
+    assert refused.status_code == 422
+    assert '<form id="evidence-form"' in refused.text and "Det jeg skrev" in refused.text
+    assert "field-error" in refused.text
+    (entry,) = client.get(f"/api/v1/audits/{audit.id}/responses/{first_item_id}/evidence").json()
+    removed = client.post(f"/audits/{audit.id}/evidence/{entry['id']}/delete", follow_redirects=False)
+    assert removed.status_code == 303 and removed.headers["location"] == saved.headers["location"]
+    assert "Opslag om trivselsmåling ved kantinen" not in client.get(f"/audits/{audit.id}/conduct").text
 
 
 def test_remove_evidence(client, session, make_audit, first_item_id):

@@ -218,6 +218,7 @@ class ItemRow:
     verdict_label: str
     fill: str
     note: str
+    weighing: list[str]  # Arbejdstilsynet's weighing, "Part: text" for each part written
     evidence: list[str]
     photos: list[PhotoRow]
 
@@ -330,6 +331,11 @@ def build_report_context(
                 verdict_label=label(v.ANSWERS, verdict) if verdict else t("Not answered"),
                 fill=tint(v.ANSWERS[verdict].colour if verdict else NOT_ANSWERED_COLOUR),
                 note=answer.note if answer else "",
+                weighing=[
+                    f"{t(part.label)}: {text}"
+                    for part in v.WEIGHING_PARTS
+                    if (text := ((answer.weighing if answer else None) or {}).get(part.value, "").strip())
+                ],
                 evidence=evidence_by_item.get(item_id, []),
                 photos=photos_by_item.get(item_id, []),
             )

@@ -273,6 +273,9 @@ def _audit_report(document, t) -> None:
         ["{{ item.code }}", QUESTION, "{% cellbg item.fill %}{{ item.verdict_label }}", "{{ item.note }}"],
         keep_together=False,
     )
+    _tag(cells[3], "{%p for line in item.weighing %}")
+    cells[3].add_paragraph("{{ line }}")
+    _tag(cells[3], "{%p endfor %}")
     _tag(cells[3], "{%p for line in item.evidence %}")
     cells[3].add_paragraph("• {{ line }}")
     _tag(cells[3], "{%p endfor %}")

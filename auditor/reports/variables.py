@@ -68,7 +68,10 @@ VARIABLES: dict[str, str] = {
     "audit.summary": N_("Summary written by the audit team"),
     "audit.conclusion": N_("Audit conclusion"),
     "audit.recommendation": N_("The audit team's recommendation (certification audits)"),
-    "audit.recommendation_code": N_("Recommendation code: certify, certify_after_actions, not_recommended, or empty"),
+    "audit.recommendation_code": N_(
+        "Recommendation code: certify, certify_after_actions, certify_after_verification, reduce_scope, suspend, "
+        "withdraw, not_recommended, or empty"
+    ),
     "organisation.name": N_("Name of the audited organisation"),
     "organisation.cvr": N_("CVR number"),
     "organisation.sites[]": N_("Each site or production unit in the audit"),
@@ -180,6 +183,9 @@ VARIABLES: dict[str, str] = {
     "sections[].items[].verdict_label": N_("Verdict, in the report's language"),
     "sections[].items[].fill": N_("Colour of the verdict, for {% cellbg %}"),
     "sections[].items[].note": N_("The auditor's note"),
+    "sections[].items[].weighing[]": N_(
+        "Arbejdstilsynet's weighing on the items that ask for it, one line per part written ('Occurrence: ...')"
+    ),
     "sections[].items[].evidence[]": N_(
         "Each piece of evidence: method, role of the interviewees and summary (never a confidential one)"
     ),
@@ -270,6 +276,7 @@ def sample_context(lang: str = v.Language.EN) -> dict[str, object]:
         label(v.VERDICTS, v.Verdict.CONFORM),
         tint(v.VERDICTS[v.Verdict.CONFORM].colour),
         "Sample note",
+        [f"{label(v.WEIGHING_PARTS, v.WeighingPart.OCCURRENCE)}: Sample"],
         ["Sample evidence"],
         [photo],
     )

@@ -595,13 +595,13 @@ def comments(*, session: Session, case: Case) -> list[tuple[CaseComment, str]]:
 
 @dataclass(frozen=True)
 class Deadlines:
+    """The days the nonconformity report names: the correction's and the action plan's."""
+
     correction: date | None = None
     plan: date | None = None
-    verification: date | None = None
-    verification_at_next_audit: bool = False
 
 
-def deadlines(*, case: Case, policy: dict, next_audit_start: date | None = None) -> Deadlines:
+def deadlines(*, case: Case, policy: dict) -> Deadlines:
     rules = policy.get(case.grade, {})
     opened = case.opened_at.date()
 
@@ -609,10 +609,7 @@ def deadlines(*, case: Case, policy: dict, next_audit_start: date | None = None)
         days = rules.get(name)
         return opened + timedelta(days=days) if isinstance(days, int) else None
 
-    at_next = rules.get("verification") == "next_audit"
-    return Deadlines(
-        after("correction"), after("plan"), next_audit_start if at_next else after("verification"), at_next
-    )
+    return Deadlines(after("correction"), after("plan"))
 
 
 # The deadline a case is held to in each status: the first of these that its grade's policy sets. This table,
@@ -808,20 +805,36 @@ def board(
         conditions.append(clause_condition(Case.clauses, filters.clause))
     if filters.bek:
         conditions.append(tag_condition(Case.tags, "bek1406", filters.bek))
-    computed = (
-        select(
-            Case.id.label("id"),
-            Case.organisation_id.label("organisation_id"),
-            Case.number.label("number"),
-            Case.status.label("status"),
-            due.label("due"),
-            is_overdue(due, today).label("overdue"),
-            is_escalated(policy, today).label("escalated"),
-        )
-        .where(*conditions)
-        .subquery()
-    )
 
+    def computed_rows(*where: ColumnElement[bool]):
+        return (
+            select(
+                Case.id.label("id"),
+                Case.organisation_id.label("organisation_id"),
+                Case.number.label("number"),
+                Case.status.label("status"),
+                due.label("due"),
+                is_overdue(due, today).label("overdue"),
+                is_escalated(policy, today).label("escalated"),
+            )
+            .where(*conditions, *where)
+            .subquery()
+        )
+
+    def chosen_rows(computed, page: PageRequest | None) -> list:
+        """The page's (id, due, overdue), chosen on the narrow computed rows, soonest due first."""
+        query = select(computed.c.id, computed.c.due, computed.c.overdue, computed.c.escalated)
+        if filters.status:
+            query = query.where(computed.c.status == filters.status)
+        if filters.overdue is not None:
+            query = query.where(computed.c.overdue == filters.overdue)
+        # NULLS LAST rather than "due IS NULL, due": the due date is computed once per case, not twice.
+        query = query.order_by(computed.c.due.asc().nulls_last(), computed.c.organisation_id, computed.c.number)
+        if page is not None:
+            query = query.limit(page.limit).offset(page.offset)
+        return list(session.exec(query))
+
+    computed = computed_rows()
     counts = dict.fromkeys(("total", "open", "overdue", *v.CASE_STATUSES.values), 0)
     shown = 0
     for status, overdue, number in session.exec(
@@ -836,17 +849,14 @@ def board(
         ):
             shown += number
 
-    # The page is chosen on the narrow computed rows; only its cases are then loaded whole.
-    query = select(computed.c.id, computed.c.due, computed.c.overdue, computed.c.escalated)
-    if filters.status:
-        query = query.where(computed.c.status == filters.status)
-    if filters.overdue is not None:
-        query = query.where(computed.c.overdue == filters.overdue)
-    query = query.order_by(computed.c.due.is_(None), computed.c.due, computed.c.organisation_id, computed.c.number)
-    if page is not None:
-        query = query.limit(page.limit).offset(page.offset)
-    chosen = list(session.exec(query))
+    # Only a case in a status with deadlines has a due date, and dated cases come first: a page filled with dated
+    # cases of those statuses alone is the page, found without computing a due date for every closed case (most
+    # cases of a long-used installation). Otherwise (a late page) the page is chosen among every case.
+    chosen = chosen_rows(computed_rows(Case.status.in_(list(DUE_BY_STATUS))), page) if page is not None else []
+    if page is None or len(chosen) < page.limit or chosen[-1][1] is None:
+        chosen = chosen_rows(computed, page)
 
+    # Only the page's cases are loaded whole.
     ids = [case_id for case_id, _, _, _ in chosen]
     loaded: dict[int, Case] = {}
     actions_by_case: dict[int, list[CaseAction]] = {}

@@ -16,6 +16,7 @@ from sqlmodel import Session, or_, select
 from auditor import vocabulary as v
 from auditor.i18n import N_, REPORT_TIME_ZONE, translate
 from auditor.models import Audit, AuditEvent, Case, CaseAction, Organisation, User
+from auditor.paging import Page, PageRequest, page_of
 from auditor.reports import cells
 from auditor.services import access, trail
 
@@ -25,12 +26,20 @@ def _shown(events: list[AuditEvent], see_confidential: bool) -> list[AuditEvent]
 
 
 def audit_history(
-    *, session: Session, actor: User, audit: Audit, entity: str | None = None, entity_id: str | None = None
-) -> list[AuditEvent]:
-    """The audit's events, oldest first (all of them, or one entity's)."""
+    *,
+    session: Session,
+    actor: User,
+    audit: Audit,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    page: PageRequest | None = None,
+    newest_first: bool = False,
+) -> Page[AuditEvent]:
+    """The audit's events, oldest (or newest) first: all of them, or one entity's; one page of them with `page`."""
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.VIEW)
-    events = trail.history(session=session, audit_id=audit.id, entity=entity, entity_id=entity_id)
-    return _shown(events, access.sees_confidential(session=session, user=actor, audit=audit))
+    query = trail.history_query(audit_id=audit.id, entity=entity, entity_id=entity_id, newest_first=newest_first)
+    found = page_of(session, query, page)
+    return found.with_items(_shown(found.items, access.sees_confidential(session=session, user=actor, audit=audit)))
 
 
 def audit_history_csv(*, session: Session, actor: User, audit: Audit, locale: str) -> tuple[str, str]:

@@ -21,7 +21,7 @@ from auditor.services.checklists import PlacedItem, audit_structure
 from auditor.services.evidence import list_evidence
 from auditor.services.photos import list_photos
 
-SAVED_FIELDS = ("verdict", "note")
+SAVED_FIELDS = ("verdict", "note", "weighing")
 
 
 def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, data: ResponseIn) -> Response:
@@ -40,6 +40,8 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
         _check_answer(audit, placed, changes["verdict"])
 
     current = get_response(session=session, audit=audit, item_id=item_id)
+    if "weighing" in changes:
+        changes["weighing"] = _weighing(placed, current, changes["weighing"])
     if current is not None and all(getattr(current, name) == value for name, value in changes.items()):
         return current  # nothing to change: a repeated or empty save
     ensure_open(audit)
@@ -93,6 +95,19 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
     )
     session.flush()  # the request's unit of work commits
     return saved
+
+
+def _weighing(placed: PlacedItem, current: Response | None, sent) -> dict[str, str] | None:
+    """The weighing to store: the parts sent over the stored ones (None when every part is empty, or when null was
+    sent). Refused on an item whose checklist does not ask for it."""
+    if sent is None:
+        return None
+    if not placed.item.weighing:
+        raise Invalid("This item has no weighing frame.", field="weighing")
+    stored = (current.weighing if current else None) or {}
+    weighing = {part: stored.get(part, "") for part in v.WEIGHING_PARTS.values}
+    weighing.update(sent.model_dump(exclude_unset=True))
+    return weighing if any(text.strip() for text in weighing.values()) else None
 
 
 def _stale(

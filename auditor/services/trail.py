@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import insert
 from sqlmodel import Session, SQLModel, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from auditor import vocabulary as v
 from auditor.models import AuditEvent, User, utcnow
@@ -121,16 +122,22 @@ def record(
 _INSERT_EVENT = insert(AuditEvent.__table__)
 
 
-def history(
-    *, session: Session, audit_id: int, entity: str | None = None, entity_id: str | None = None
-) -> list[AuditEvent]:
-    """An audit's events, oldest first, as stored (services/history.py shows them to a viewer)."""
-    query = select(AuditEvent).where(AuditEvent.audit_id == audit_id).order_by(AuditEvent.id)
+def history_query(
+    *, audit_id: int, entity: str | None = None, entity_id: str | None = None, newest_first: bool = False
+) -> SelectOfScalar[AuditEvent]:
+    """An audit's events, oldest (or newest) first, as stored (services/history.py shows them to a viewer)."""
+    query = select(AuditEvent).where(AuditEvent.audit_id == audit_id)
+    query = query.order_by(AuditEvent.id.desc() if newest_first else AuditEvent.id)
     if entity:
         query = query.where(AuditEvent.entity == entity)
     if entity_id:
         query = query.where(AuditEvent.entity_id == entity_id)
-    return list(session.exec(query))
+    return query
+
+
+def history(*, session: Session, audit_id: int) -> list[AuditEvent]:
+    """Every event of an audit, oldest first, as stored."""
+    return list(session.exec(history_query(audit_id=audit_id)))
 
 
 def redacted(event: AuditEvent) -> AuditEvent:

@@ -302,6 +302,20 @@ test("a note typed a moment ago waits for the pause; other changes go", async ()
 });
 
 
+test("a weighing typed a moment ago waits for the pause too, and goes whole", async () => {
+  let clock = 1000;
+  const outbox = await openOutbox("7", { fetch: server.fetch, uuid, now: () => clock });
+  await outbox.setAnswer(1, "a.3", { weighing: { occurrence: "Dagl", conclusion: "" } }, 0);
+  await outbox.setAnswer(1, "a.3", { weighing: { occurrence: "Dagligt", conclusion: "" } }, 0);
+  clock += 300;
+  assert.deepEqual(await outbox.sync({ quietMs: 600 }), { state: "saved", typing: 1 });
+  assert.equal(server.answers.has("a.3"), false);
+  clock += 400;
+  await outbox.sync({ quietMs: 600 });
+  assert.deepEqual(server.answers.get("a.3").weighing, { occurrence: "Dagligt", conclusion: "" });
+  outbox.close();
+});
+
 test("a few items are sent at once, each item's changes still in order", async () => {
   const outbox = await open();
   const started = [];

@@ -2,7 +2,7 @@
 (each recorded once before it is sent, the kinds a user turned off, and the language of a user's e-mails)
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0016
 Create Date: 2026-11-27 08:40:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import auditor.models
 
 revision = "0017"
-down_revision = "0012"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -21,6 +21,7 @@ def answer_out(response: Response, updated_by: str | None) -> AnswerOut:
         item_id=response.item_id,
         verdict=response.verdict,
         note=response.note,
+        weighing=response.weighing,
         version=response.version,
         updated_at=response.updated_at,
         updated_by=updated_by,

@@ -57,7 +57,8 @@ def _labels() -> dict:
 def create_evidence(
     request: Request, audit: ConductAuditDep, session: SessionDep, user: CurrentUser, submitted: FormDep
 ):
-    """Record evidence on an item; htmx gets that item's evidence list back."""
+    """Record evidence on an item, from a browser without JavaScript (the page's script sends it through the outbox
+    to the API): back to the item, or the form again with what was wrong."""
     form = form_fields(submitted)
     item_id = str(form.pop("item_id", ""))
     data, errors = parse(EvidenceIn, form)
@@ -73,40 +74,13 @@ def create_evidence(
             {"audit": audit, "values": {**form, "item_id": item_id}, "errors": errors},
             status_code=422,
         )
-    entries = evidence.list_evidence(session=session, actor=user, audit=audit, item_id=item_id)
-    if is_htmx(request):
-        return render(
-            request,
-            "conduct/_evidence_list.html",
-            {
-                "audit": audit,
-                "item_id": item_id,
-                "entries": entries,
-                "can": audits.audit_can(session=session, user=user, audit=audit),
-            },
-            headers={
-                "HX-Retarget": f"[id='evidence-{item_id}']",
-                "HX-Reswap": "innerHTML",
-                "HX-Trigger-After-Settle": "evidence-saved",
-            },
-        )
     return RedirectResponse(f"/audits/{audit.id}/conduct#item-{item_id}", status_code=303)
 
 
 @router.post("/audits/{audit_id}/evidence/{evidence_id}/delete")
-def delete_evidence(
-    request: Request, audit: ConductAuditDep, evidence_id: PathId, session: SessionDep, user: CurrentUser
-):
-    """Remove an evidence entry."""
+def delete_evidence(audit: ConductAuditDep, evidence_id: PathId, session: SessionDep, user: CurrentUser):
+    """Remove an evidence entry, from a browser without JavaScript; back to its item."""
     entry = evidence.delete_evidence(session=session, actor=user, audit=audit, evidence_id=evidence_id)
-    entries = evidence.list_evidence(session=session, actor=user, audit=audit, item_id=entry.item_id)
-    if is_htmx(request):
-        can = audits.audit_can(session=session, user=user, audit=audit)
-        return render(
-            request,
-            "conduct/_evidence_list.html",
-            {"audit": audit, "item_id": entry.item_id, "entries": entries, "can": can},
-        )
     return RedirectResponse(f"/audits/{audit.id}/conduct#item-{entry.item_id}", status_code=303)
 
 
@@ -119,7 +93,8 @@ def create_photo(
     settings: SettingsDep,
     form: FormDep,
 ):
-    """Add a photo to an item or a finding; htmx gets its photos back, a refused photo shows why in the form."""
+    """Add a photo to a finding (the findings page's htmx form gets the finding's photos back) or, from a browser without
+    JavaScript, to an item (the conduct page's script uses the API); a refused photo shows why in the form."""
     item_id = str(form.get("item_id", "")) or None
     raw_finding_id = str(form.get("finding_id", ""))
     finding_id = row_id(raw_finding_id)
@@ -148,40 +123,31 @@ def create_photo(
             {"audit": audit, "values": values, "errors": invalid_errors(error)},
             status_code=422,
         )
-    return _photo_strip(request, session, user, audit, item_id=item_id, finding_id=finding_id, trigger="photo-saved")
+    if finding_id is not None and is_htmx(request):  # the findings page's photo form
+        entries = photos.list_photos(session=session, actor=user, audit=audit, finding_id=finding_id)
+        return render(
+            request,
+            "findings/_photos.html",
+            {
+                "audit": audit,
+                "finding_id": finding_id,
+                "photos": entries,
+                "can": audits.audit_can(session=session, user=user, audit=audit),
+            },
+            headers={"HX-Retarget": f"[id='photos-finding-{finding_id}']", "HX-Reswap": "innerHTML"},
+        )
+    return _back_to_photo(audit, item_id=item_id, finding_id=finding_id)
 
 
 @router.post("/audits/{audit_id}/photos/{photo_id}/delete")
-def delete_photo(request: Request, audit: ConductAuditDep, photo_id: PathId, session: SessionDep, user: CurrentUser):
-    """Remove a photo."""
+def delete_photo(audit: ConductAuditDep, photo_id: PathId, session: SessionDep, user: CurrentUser):
+    """Remove a photo, from a browser without JavaScript (the conduct page's script uses the API); back to where it was."""
     photo = photos.delete_photo(session=session, actor=user, audit=audit, photo_id=photo_id)
-    return _photo_strip(request, session, user, audit, item_id=photo.item_id, finding_id=photo.finding_id)
+    return _back_to_photo(audit, item_id=photo.item_id, finding_id=photo.finding_id)
 
 
-def _photo_strip(
-    request, session, user, audit, *, item_id: str | None, finding_id: int | None, trigger: str | None = None
-):
-    """After a change: htmx gets the photos of the finding (with a fresh form) or of the item; a browser goes back to it."""
-    can = audits.audit_can(session=session, user=user, audit=audit)
+def _back_to_photo(audit, *, item_id: str | None, finding_id: int | None) -> RedirectResponse:
+    """A browser goes back to the finding or the item the photo belongs to."""
     if finding_id is not None:
-        entries = photos.list_photos(session=session, actor=user, audit=audit, finding_id=finding_id)
-        place, target, template = (
-            f"/audits/{audit.id}/findings#finding-{finding_id}",
-            f"photos-finding-{finding_id}",
-            "findings/_photos.html",
-        )
-        context = {"audit": audit, "finding_id": finding_id, "photos": entries, "can": can}
-    else:
-        entries = photos.list_photos(session=session, actor=user, audit=audit, item_id=item_id)
-        place, target, template = (
-            f"/audits/{audit.id}/conduct#item-{item_id}",
-            f"photos-{item_id}",
-            "conduct/_photos.html",
-        )
-        context = {"audit": audit, "photos": entries, "can": can}
-    if not is_htmx(request):
-        return RedirectResponse(place, status_code=303)
-    headers = {"HX-Retarget": f"[id='{target}']", "HX-Reswap": "innerHTML"}
-    if trigger:
-        headers["HX-Trigger-After-Settle"] = trigger
-    return render(request, template, context, headers=headers)
+        return RedirectResponse(f"/audits/{audit.id}/findings#finding-{finding_id}", status_code=303)
+    return RedirectResponse(f"/audits/{audit.id}/conduct#item-{item_id}", status_code=303)

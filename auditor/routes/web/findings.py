@@ -63,7 +63,7 @@ def _form_context(session, user, audit: Audit, values: dict, errors: dict, findi
         session=session,
         events=history.audit_history(
             session=session, actor=user, audit=audit, entity="finding", entity_id=str(finding.id)
-        )
+        ).items
         if finding
         else [],
         locale=get_locale(),
