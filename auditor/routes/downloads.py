@@ -10,6 +10,7 @@ from fastapi import Response
 
 from auditor import vocabulary as v
 from auditor.models import Audit
+from auditor.reports.context import ReportSettings
 from auditor.services import reports
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -50,6 +51,11 @@ def attachment(content: bytes | str, filename: str, media_type: str = DOCX) -> R
 def report_download(kind: str, audit: Audit, session, settings, lang: str | None) -> Response:
     """One report of the audit as a Word file, with the audit's (non-confidential) photos."""
     filename, content = reports.render_report(
-        session=session, audit=audit, kind=kind, policy=settings.deadline_policy, lang=lang
+        session=session,
+        audit=audit,
+        kind=kind,
+        policy=settings.deadline_policy,
+        lang=lang,
+        settings=ReportSettings.of(settings),
     )
     return attachment(content, filename)
