@@ -1,4 +1,6 @@
-"""Demo data: a fictional Danish company and a surveillance audit half conducted, in Danish.
+"""Demo data: a fictional Danish company, its stage 2 audit a year ago (two production units, a Danish recognised
+certificate, a minor nonconformity whose actions are implemented) and a surveillance audit half conducted that
+verified that nonconformity on site, in Danish.
 
 Idempotent: running it again finds the demo audit and changes nothing. Interviewees are roles, never names.
 All in the caller's transaction (the CLI's `demo` is one unit of work): a demo is made whole or not at all.
@@ -12,12 +14,33 @@ from datetime import date, time, timedelta
 from sqlmodel import Session, select
 
 from auditor.checklists import Library
-from auditor.models import Audit, Organisation, User
-from auditor.schemas import AuditIn, EvidenceIn, FindingIn, OrganisationIn, PlanEntryIn, ResponseIn, SiteIn
-from auditor.services import accounts, audits, cases, evidence, findings, organisations, responses
+from auditor import vocabulary
+from auditor.models import Audit, Case, Organisation, User
+from auditor.schemas import (
+    AccompanyingPerson,
+    AuditIn,
+    CaseFollowUpIn,
+    EvidenceIn,
+    FindingIn,
+    OrganisationIn,
+    PlanEntryIn,
+    ProductionUnitIn,
+    ReportDetails,
+    ResponseIn,
+    SiteIn,
+)
+from auditor.services import accounts, audits, cases, evidence, findings, follow_ups, organisations, responses
 
 ORGANISATION = "Nordlys Logistik A/S (demo)"
 TITLE = "Overvågningsaudit 2026 – psykisk arbejdsmiljø"
+STAGE2_TITLE = "Stage 2-audit 2025 – psykisk arbejdsmiljø"
+STAGE2_FINDING = FindingIn(
+    item_id="iso45003.8.1.3.change-assessment",
+    kind="minor_nc",
+    requirement="Ændringer skal vurderes for psykosociale risici, før de gennemføres (ISO 45001 8.1.3).",
+    statement="Flytningen af kundeservice til Vejle blev gennemført uden vurdering af de psykosociale risici.",
+    evidence="Projektplan for flytningen (2025); interview med kundeservicechefen.",
+)
 
 # item id -> (verdict, note). The first half of the ISO 45003 checklist (clauses 4-7) is answered.
 ANSWERS = {
@@ -248,6 +271,8 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
             actor=None,
             data=OrganisationIn(
                 name=ORGANISATION,
+                cvr="12345678",
+                address="Havnevej 12, 8000 Aarhus C",
                 sites=[
                     SiteIn(name="Lager og distribution, Aarhus", p_number="1012345678"),
                     SiteIn(name="Hovedkontor, Vejle", p_number="1012345679"),
@@ -280,6 +305,7 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
     today = today or date.today()
     lead = users["lead_auditor"]
     sites = organisations.sites_of(session=session, organisation_id=organisation.id)
+    carried = _stage2_audit(session=session, library=library, organisation=organisation, users=users, today=today)
     audit = audits.create_audit(
         session=session,
         actor=lead,
@@ -394,4 +420,136 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
     )
     cases.submit_plan(session=session, actor=quality_manager, case=case)
     cases.review_plan(session=session, actor=lead, case=case, accept=True)
+    # The stage 2 audit's nonconformity, carried over into this audit, verified on site.
+    follow_ups.record_follow_up(
+        session=session,
+        actor=lead,
+        audit=audit,
+        case_id=carried.id,
+        data=CaseFollowUpIn(
+            verified="Procedure for ændringsstyring rev. 3 set; risikovurdering af den nye vagtplan (marts 2026) "
+            "gennemgået med AMR; interview med to medarbejdere i kundeservice.",
+            result="effective",
+            verified_by_id=lead.id,
+        ),
+    )
     return Demo(audit, True, passwords)
+
+
+def _stage2_audit(
+    *, session: Session, library: Library, organisation: Organisation, users: dict[str, User], today: date
+) -> Case:
+    """Last year's stage 2 audit of both production units for the Danish recognised certificate; its minor
+    nonconformity's actions are implemented, waiting for the next audit to verify them. Returns that case."""
+    lead, quality_manager, owner = users["lead_auditor"], users["quality_manager"], users["action_owner"]
+    sites = organisations.sites_of(session=session, organisation_id=organisation.id)
+    start = today - timedelta(days=365)
+    audit = audits.create_audit(
+        session=session,
+        actor=lead,
+        library=library,
+        data=AuditIn(
+            title=STAGE2_TITLE,
+            audit_type="stage2",
+            organisation_id=organisation.id,
+            site_ids=[s.id for s in sites],
+            scope="Lager, distribution og kundeservice på begge p-enheder.",
+            objectives="Vurdere om arbejdsmiljøledelsessystemet er implementeret og effektivt, før certificering.",
+            criteria="DS/ISO 45001:2018, ISO 45003:2021 (vejledning), BEK nr. 1406 af 26/09/2020.",
+            start_date=start,
+            end_date=start + timedelta(days=2),
+            lead_auditor_id=lead.id,
+            team_ids=[users["auditor"].id],
+            report_language="da",
+            checklists=["iso45003-clauses"],
+        ),
+    )
+    audits.add_plan_entry(
+        session=session,
+        actor=lead,
+        audit=audit,
+        data=PlanEntryIn(
+            day=start,
+            start_time=time(9, 0),
+            end_time=time(10, 0),
+            kind="interview",
+            activity="Interview med HR-chefen om APV og trivselsmåling",
+            auditor=lead.name,
+            auditee_role="HR-chef",
+            remote=True,
+        ),
+    )
+    responses.save_response(
+        session=session,
+        actor=lead,
+        audit=audit,
+        item_id=STAGE2_FINDING.item_id or "",
+        data=ResponseIn(verdict="minor_nc", note=STAGE2_FINDING.statement, version=0),
+    )
+    finding = findings.create_finding(session=session, actor=lead, audit=audit, data=STAGE2_FINDING)
+    audits.update_report_details(
+        session=session,
+        actor=lead,
+        audit=audit,
+        data=ReportDetails(
+            summary="Ledelsessystemet er implementeret på begge p-enheder; én mindre afvigelse om ændringsstyring.",
+            conclusion="Auditkriterierne er opfyldt med én mindre afvigelse.",
+            recommendation="certify_after_minor_plans",
+            auditee_representative="Administrerende direktør",
+            certificate_number="DEMO-45001-0042",
+            certificate_expiry=start + timedelta(days=3 * 365),
+            next_audit_date=today,
+            accompanying=[AccompanyingPerson(name="Sara Holm", role="observer", remote=False)],
+            significant_changes="Kundeservice flyttet fra Aarhus til Vejle i 2025.",
+            combination="single",
+            marks_control="Virksomheden bruger endnu ikke certifikatet eller mærket.",
+            statements={statement: True for statement in vocabulary.STATEMENTS.values},
+            dk_certificate=True,
+            bek1407_auditor_id=lead.id,
+            md5_days=4,
+            actual_days=4.5,
+            psychosocial_hours=8,
+            production_units=[
+                ProductionUnitIn(
+                    site_id=site.id,
+                    material_hours=hours,
+                    significant_problems="Ingen væsentlige arbejdsmiljøproblemer fundet.",
+                )
+                for site, hours in zip(sites, (1.5, 1), strict=False)
+            ],
+        ),
+    )
+    case = cases.case_for_finding(session=session, finding_id=finding.id)
+    if case is None:
+        raise RuntimeError("raising a nonconformity opened no case")
+    cases.record_correction(
+        session=session,
+        actor=quality_manager,
+        case=case,
+        correction="Den nye vagtplan i kundeservice er risikovurderet sammen med AMR.",
+    )
+    cases.record_root_cause(
+        session=session,
+        actor=quality_manager,
+        case=case,
+        method="five_whys",
+        cause="Proceduren for ændringsstyring nævnte kun fysiske ændringer, ikke organisatoriske.",
+    )
+    action = cases.add_action(
+        session=session,
+        actor=quality_manager,
+        case=case,
+        description="Udvid proceduren for ændringsstyring til organisatoriske ændringer med psykosocial vurdering.",
+        owner_id=owner.id,
+        due_date=start + timedelta(days=60),
+        prevention_level="primary",
+        scope="collective",
+    )
+    cases.submit_plan(session=session, actor=quality_manager, case=case)
+    cases.review_plan(session=session, actor=lead, case=case, accept=True)
+    cases.implement_action(
+        session=session, actor=owner, case=case, action_id=action.id, note="Procedure rev. 3 godkendt i AMO."
+    )
+    while audit.status != vocabulary.AuditStatus.CLOSED:  # one step forward at a time
+        audits.change_status(session=session, actor=lead, audit=audit, status=vocabulary.STATUS_FLOW[audit.status][0])
+    return case

@@ -283,6 +283,7 @@ class PlanEntryIn(Input):
     activity: ShortText = ""
     auditor: ShortText = ""
     auditee_role: ShortText = ""
+    remote: bool = Field(default=False, description="Carried out remotely, not on site")
 
     @model_validator(mode="after")
     def _times(self) -> PlanEntryIn:
@@ -302,6 +303,7 @@ class PlanEntryOut(BaseModel):
     activity: str
     auditor: str
     auditee_role: str
+    remote: bool
 
 
 class ResponseIn(Input):

@@ -96,7 +96,7 @@ def test_objectives_scope_criteria_plan_summary_and_conclusion(client, demo_audi
         json={
             "summary": "Systemet er i hovedsagen effektivt.",
             "conclusion": "Kriterierne er opfyldt med to mindre afvigelser.",
-            "recommendation": "certify_after_actions",
+            "recommendation": "certify_after_minor_plans",
             "plan_deviations": "Interview med SU flyttet til dag 2.",
         },
     ).raise_for_status()
@@ -118,7 +118,7 @@ def test_objectives_scope_criteria_plan_summary_and_conclusion(client, demo_audi
         assert heading in headings
     assert demo_audit.scope in text and demo_audit.objectives in text
     assert "Systemet er i hovedsagen effektivt." in text and "Kriterierne er opfyldt med to mindre afvigelser." in text
-    assert "Recommended once the nonconformities' corrective actions are accepted" in text
+    assert "Recommended once the plans for the minor nonconformities are accepted" in text
     assert "Interview med SU flyttet til dag 2." in text
     plan = table_after(document, "Date")
     assert any("Opening meeting" in row.cells[2].text for row in plan.rows[1:])

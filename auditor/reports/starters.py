@@ -328,7 +328,7 @@ def _audit_report(document, t) -> None:
     _tag(document, "{%p if follow_ups %}")
     table = add_table(
         document,
-        [t("Case"), t("What was verified on site"), t("Result"), t("Verified by")],
+        [t("Case"), t("Nonconformity and what was verified on site"), t("Result"), t("Verified by")],
         widths=(34, 82, 26, 28),
     )
     add_row(table, ["{%tr for case in follow_ups %}", "", "", ""])
