@@ -2,6 +2,8 @@
 
 import hashlib
 import logging
+from contextlib import contextmanager
+from datetime import date
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -16,6 +18,29 @@ from auditor.config import Settings
 from auditor.db import alembic_config, make_engine, unit_of_work, upgrade
 from auditor.models import Blob, Case, CaseAttachment, Finding, utcnow
 from tests.conftest import seed_audit
+
+
+@contextmanager
+def todays_columns(engine):
+    """Seed rows with today's models into a database at an old revision: while the block runs, the tables it has
+    also have the columns added since (nullable), and after it those columns are dropped again, so the upgrade
+    that follows finds the old schema with the rows in it."""
+    added = []
+    with engine.begin() as connection:
+        inspector = sa.inspect(connection)
+        for table in SQLModel.metadata.sorted_tables:
+            if not inspector.has_table(table.name):
+                continue
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present:
+                    kind = column.type.compile(dialect=engine.dialect)
+                    connection.execute(sa.text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+                    added.append((table.name, column.name))
+    yield
+    with engine.begin() as connection:
+        for table_name, column_name in added:
+            connection.execute(sa.text(f'ALTER TABLE "{table_name}" DROP COLUMN "{column_name}"'))
 
 
 def test_migrations_match_the_models(engine):
@@ -53,7 +78,7 @@ def test_the_upgrade_moves_the_files_of_the_data_folder_into_the_database(
     (data_dir / "photos" / "originals" / digest["original"]).write_bytes(files["original"])
     (data_dir / "attachments" / digest["attachment"]).write_bytes(files["attachment"])
     engine = make_engine(url)
-    with unit_of_work(engine) as session:
+    with todays_columns(engine), unit_of_work(engine) as session:
         audit, lead, token = seed_audit(session, library)
         # rows as 0005 knew them (today's services number them with tables that come later)
         case = Case(
@@ -137,7 +162,7 @@ def test_the_upgrade_tags_violence_outside_working_hours_as_its_own_bek_factor(f
     upgrade(url, ScriptDirectory.from_config(alembic_config(url)).get_revision("0011").down_revision)
     engine = make_engine(url)
     outside, inside = "screening.bek.violence.outside-hours", "screening.bek.violence.assessment"
-    with Session(engine, expire_on_commit=False) as session:
+    with todays_columns(engine), Session(engine, expire_on_commit=False) as session:
         audit, _, _ = seed_audit(session, library)
         rows = []
         for number, item_id in enumerate((outside, inside), start=1):
@@ -175,3 +200,62 @@ def test_the_upgrade_tags_violence_outside_working_hours_as_its_own_bek_factor(f
             ["violence", "workload"],
         ]
     engine.dispose()
+
+
+def test_the_upgrade_moves_the_certificate_facts_to_the_production_unit_and_tells_minor_from_major(
+    fresh_database, library
+):
+    url = fresh_database("report-17021")
+    upgrade(url, "0011")
+    engine = make_engine(url)
+    with todays_columns(engine), Session(engine, expire_on_commit=False) as session:
+        audit, lead, _ = seed_audit(session, library)
+        other, _, _ = seed_audit_again(session, library, lead)
+        session.add(Finding(audit_id=other.id, number=1, kind="major_nc", statement="Ingen APV"))
+        session.commit()
+        ids = (audit.id, other.id)
+    with engine.begin() as connection:  # the columns 0013 moves or changes, as 0011 had them
+        connection.execute(
+            sa.text(
+                "UPDATE audit SET recommendation = 'certify_after_actions', material_hours = 6.5, "
+                "significant_problems = 'Ingen fundet.'"
+            )
+        )
+    engine.dispose()
+
+    upgrade(url)
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        recommendations = dict(connection.execute(sa.text("SELECT id, recommendation FROM audit")).all())
+        units = connection.execute(
+            sa.text("SELECT audit_id, material_hours, significant_problems FROM auditsite ORDER BY audit_id")
+        ).all()
+    assert recommendations == {ids[0]: "certify_after_minor_plans", ids[1]: "certify_after_major_verified"}
+    assert [tuple(unit) for unit in units if unit[0] == ids[1]] == [(ids[1], 6.5, "Ingen fundet.")]
+    engine.dispose()
+
+
+def seed_audit_again(session, library, lead):
+    """A second audit in the database seed_audit made, led by the same lead auditor."""
+    from auditor.schemas import AuditIn, OrganisationIn, SiteIn
+    from auditor.services import audits, organisations
+
+    organisation = organisations.create_organisation(
+        session=session, actor=None, data=OrganisationIn(name="Anden A/S", sites=[SiteIn(name="Vejle")])
+    )
+    audit = audits.create_audit(
+        session=session,
+        actor=lead,
+        library=library,
+        data=AuditIn(
+            title="Stage 2",
+            audit_type="stage2",
+            organisation_id=organisation.id,
+            site_ids=[s.id for s in organisations.sites_of(session=session, organisation_id=organisation.id)],
+            start_date=date(2026, 12, 1),
+            end_date=date(2026, 12, 2),
+            lead_auditor_id=lead.id,
+            checklists=["iso45003-clauses"],
+        ),
+    )
+    return audit, lead, None

@@ -4,7 +4,8 @@ The organisation has an address; the audit has the certificate, the next audit, 
 9.4.8 facts, the team's statements, the stage 1 readiness, the audit days and whether items not audited are listed;
 a plan line says whether it was remote; each audited site (production unit) has its own hours on the material work
 environment and conclusion on significant problems, moved there from the audit (an audit with more than one site
-keeps them on its first site, where the lead auditor can divide them); a carried-over case gets its on-site
+keeps them on its first site, where the lead auditor can divide them; an audit without sites had no production unit
+to keep them for); a carried-over case gets its on-site
 verification (casefollowup). The recommendation "once the corrective actions are accepted" becomes the one for major
 nonconformities if the audit raised one, else the one for minor nonconformities.
 
@@ -28,35 +29,30 @@ AUDIT_TEXTS = ("significant_changes", "programme_issues", "unresolved_issues", "
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("organisation", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("address", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False, server_default="")
-        )
-    with op.batch_alter_table("planentry", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("remote", sa.Boolean(), nullable=False, server_default=sa.false()))
-    with op.batch_alter_table("auditsite", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("material_hours", sa.Float(), nullable=True))
-        batch_op.add_column(sa.Column("significant_problems", sa.Text(), nullable=False, server_default=""))
-    with op.batch_alter_table("audit", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("md5_days", sa.Float(), nullable=True))
-        batch_op.add_column(sa.Column("actual_days", sa.Float(), nullable=True))
-        batch_op.add_column(sa.Column("psychosocial_hours", sa.Float(), nullable=True))
-        batch_op.add_column(
-            sa.Column("certificate_number", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False, server_default="")
-        )
-        batch_op.add_column(sa.Column("certificate_expiry", sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column("next_audit_date", sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column("accompanying", sa.JSON(), nullable=False, server_default="[]"))
-        for name in AUDIT_TEXTS:
-            batch_op.add_column(sa.Column(name, sa.Text(), nullable=False, server_default=""))
-        batch_op.add_column(
-            sa.Column("combination", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False, server_default="single")
-        )
-        batch_op.add_column(sa.Column("statements", sa.JSON(), nullable=False, server_default="{}"))
-        batch_op.add_column(
-            sa.Column("stage1_readiness", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False, server_default="")
-        )
-        batch_op.add_column(sa.Column("list_not_audited", sa.Boolean(), nullable=False, server_default=sa.false()))
+    # Plain ALTER TABLE throughout: a batch would copy a table, and on SQLite dropping the old copy is refused while
+    # other tables' rows refer to it.
+    op.add_column(
+        "organisation",
+        sa.Column("address", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False, server_default=""),
+    )
+    op.add_column("planentry", sa.Column("remote", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("auditsite", sa.Column("material_hours", sa.Float(), nullable=True))
+    op.add_column("auditsite", sa.Column("significant_problems", sa.Text(), nullable=False, server_default=""))
+    for column in (
+        sa.Column("md5_days", sa.Float(), nullable=True),
+        sa.Column("actual_days", sa.Float(), nullable=True),
+        sa.Column("psychosocial_hours", sa.Float(), nullable=True),
+        sa.Column("certificate_number", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False, server_default=""),
+        sa.Column("certificate_expiry", sa.Date(), nullable=True),
+        sa.Column("next_audit_date", sa.Date(), nullable=True),
+        sa.Column("accompanying", sa.JSON(), nullable=False, server_default="[]"),
+        *(sa.Column(name, sa.Text(), nullable=False, server_default="") for name in AUDIT_TEXTS),
+        sa.Column("combination", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False, server_default="single"),
+        sa.Column("statements", sa.JSON(), nullable=False, server_default="{}"),
+        sa.Column("stage1_readiness", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False, server_default=""),
+        sa.Column("list_not_audited", sa.Boolean(), nullable=False, server_default=sa.false()),
+    ):
+        op.add_column("audit", column)
     op.create_table(
         "casefollowup",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -72,8 +68,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("audit_id", "case_id"),
     )
-    with op.batch_alter_table("casefollowup", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_casefollowup_audit_id"), ["audit_id"], unique=False)
+    op.create_index("ix_casefollowup_audit_id", "casefollowup", ["audit_id"], unique=False)
 
     connection = op.get_bind()
     audit = sa.table(
@@ -120,15 +115,13 @@ def upgrade() -> None:
             )
         )
     )
-    with op.batch_alter_table("audit", schema=None) as batch_op:
-        batch_op.drop_column("significant_problems")
-        batch_op.drop_column("material_hours")
+    op.drop_column("audit", "significant_problems")
+    op.drop_column("audit", "material_hours")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("audit", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("material_hours", sa.Float(), nullable=True))
-        batch_op.add_column(sa.Column("significant_problems", sa.Text(), nullable=False, server_default=""))
+    op.add_column("audit", sa.Column("material_hours", sa.Float(), nullable=True))
+    op.add_column("audit", sa.Column("significant_problems", sa.Text(), nullable=False, server_default=""))
     connection = op.get_bind()
     connection.execute(
         sa.text(
@@ -141,11 +134,9 @@ def downgrade() -> None:
             "UPDATE audit SET material_hours = (SELECT SUM(s.material_hours) FROM auditsite s WHERE s.audit_id = audit.id)"
         )
     )
-    with op.batch_alter_table("casefollowup", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_casefollowup_audit_id"))
+    op.drop_index("ix_casefollowup_audit_id", table_name="casefollowup")
     op.drop_table("casefollowup")
-    with op.batch_alter_table("audit", schema=None) as batch_op:
-        for name in (
+    for name in (
             "list_not_audited",
             "stage1_readiness",
             "statements",
@@ -158,12 +149,9 @@ def downgrade() -> None:
             "psychosocial_hours",
             "actual_days",
             "md5_days",
-        ):
-            batch_op.drop_column(name)
-    with op.batch_alter_table("auditsite", schema=None) as batch_op:
-        batch_op.drop_column("significant_problems")
-        batch_op.drop_column("material_hours")
-    with op.batch_alter_table("planentry", schema=None) as batch_op:
-        batch_op.drop_column("remote")
-    with op.batch_alter_table("organisation", schema=None) as batch_op:
-        batch_op.drop_column("address")
+    ):
+        op.drop_column("audit", name)
+    op.drop_column("auditsite", "significant_problems")
+    op.drop_column("auditsite", "material_hours")
+    op.drop_column("planentry", "remote")
+    op.drop_column("organisation", "address")
