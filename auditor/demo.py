@@ -13,8 +13,8 @@ from datetime import date, time, timedelta
 
 from sqlmodel import Session, select
 
-from auditor.checklists import Library
 from auditor import vocabulary
+from auditor.checklists import Library
 from auditor.models import Audit, Case, Organisation, User
 from auditor.schemas import (
     AccompanyingPerson,
@@ -433,6 +433,20 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
             verified_by_id=lead.id,
         ),
     )
+    stage2 = session.get_one(Audit, carried.audit_id)
+    audits.update_report_details(
+        session=session,
+        actor=lead,
+        audit=audit,
+        data=ReportDetails(
+            certificate_number=stage2.certificate_number,
+            certificate_expiry=stage2.certificate_expiry,
+            next_audit_date=today + timedelta(days=365),
+            accompanying=[AccompanyingPerson(name="Ole Bach", role="technical_expert", remote=True)],
+            significant_changes="Nyt natskift på lageret siden marts 2026.",
+            combination="single",
+        ),
+    )
     return Demo(audit, True, passwords)
 
 
@@ -503,7 +517,7 @@ def _stage2_audit(
             significant_changes="Kundeservice flyttet fra Aarhus til Vejle i 2025.",
             combination="single",
             marks_control="Virksomheden bruger endnu ikke certifikatet eller mærket.",
-            statements={statement: True for statement in vocabulary.STATEMENTS.values},
+            statements=dict.fromkeys(vocabulary.STATEMENTS.values, True),
             dk_certificate=True,
             bek1407_auditor_id=lead.id,
             md5_days=4,

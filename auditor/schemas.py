@@ -199,7 +199,8 @@ class ReportDetails(Input):
     )
     marks_control: LongText | None = Field(default=None, description="Control of certificates and marks")
     statements: dict[v.Statement, bool] | None = Field(
-        default=None, description="The team's statements (ISO/IEC 17021-1 9.4.8.3), each true or false; absent: not stated"
+        default=None,
+        description="The team's statements (ISO/IEC 17021-1 9.4.8.3), each true or false; absent: not stated",
     )
     stage1_readiness: ReadinessValue | None = Field(
         default=None, description='Stage 1 audits only: readiness for stage 2; "" for none'

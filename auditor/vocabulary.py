@@ -168,7 +168,9 @@ Stage1Readiness = STAGE1_READINESS.enum
 # The audit team's statements on conformity and effectiveness (ISO/IEC 17021-1 9.4.8.3): each yes, no or not stated.
 STATEMENTS = Vocabulary(
     "Statement",
-    Choice("capability", N_("The management system is capable of meeting applicable requirements and expected outcomes")),
+    Choice(
+        "capability", N_("The management system is capable of meeting applicable requirements and expected outcomes")
+    ),
     Choice("internal_audit", N_("The internal audit process is effective")),
     Choice("management_review", N_("The management review process is effective")),
     Choice("scope_appropriate", N_("The certification scope is appropriate")),

@@ -110,7 +110,9 @@ def test_the_lead_auditor_saves_the_report_details(login, lead, make_audit, make
     assert saved.status_code == 303 and saved.headers["location"].startswith(f"/audits/{audit.id}/report?notice=saved")
     page = client.get(saved.headers["location"]).text
     assert "The report details are saved" in page
-    assert 'value="Sara Holm"' in page and f'name="unit-{first.id}-material_hours" inputmode="decimal" value="2.5"' in page
+    assert (
+        'value="Sara Holm"' in page and f'name="unit-{first.id}-material_hours" inputmode="decimal" value="2.5"' in page
+    )
     details = client.get(f"/api/v1/audits/{audit.id}/report-details").json()
     assert details == {
         "report_version": "2",

@@ -226,22 +226,31 @@ def test_the_danish_certificate_facts_only_when_the_audit_is_for_one(client, ses
     document = download(client, demo_audit, lang="da")
     assert "Anerkendt arbejdsmiljøcertifikat (Danmark)" not in [p.text for p in document.paragraphs]
     lead = demo_lead(session)
+    sites = client.get(f"/api/v1/audits/{demo_audit.id}/report-details").json()["production_units"]
     client.patch(
         f"/api/v1/audits/{demo_audit.id}/report-details",
         json={
             "dk_certificate": True,
             "bek1407_auditor_id": lead.id,
-            "material_hours": 6.5,
-            "significant_problems": "Ingen væsentlige arbejdsmiljøproblemer fundet.",
+            "production_units": [
+                {
+                    "site_id": sites[0]["site_id"],
+                    "material_hours": 6.5,
+                    "significant_problems": "Ingen væsentlige arbejdsmiljøproblemer fundet.",
+                }
+            ],
         },
     ).raise_for_status()
     document = download(client, demo_audit, lang="da")
     assert "Anerkendt arbejdsmiljøcertifikat (Danmark)" in [p.text for p in document.paragraphs]
-    facts = next(key_values(t) for t in document.tables if t.rows[0].cells[0].text == "Omfattede produktionsenheder")
-    assert "P-nr." in facts["Omfattede produktionsenheder"]
-    assert facts["Auditor uddannet efter BEK 1407"] == "Mette Lund"
+    facts = next(key_values(t) for t in document.tables if t.rows[0].cells[0].text == "Auditor uddannet efter BEK 1407")
     assert facts["Audittid på det faktiske arbejdsmiljø"] == "6,5 timer"
-    assert facts["Væsentlige arbejdsmiljøproblemer"] == "Ingen væsentlige arbejdsmiljøproblemer fundet."
+    units = table_after(document, "Produktionsenhed")
+    assert [row.cells[2].text for row in units.rows[1:]] == [
+        "Ingen væsentlige arbejdsmiljøproblemer fundet.",
+        "Ingen fundet.",
+    ]
+    assert "P-nr." in units.rows[1].cells[0].text
 
 
 def test_the_recommendation_is_for_certification_audits_only(client, make_audit):
@@ -438,9 +447,7 @@ def test_report_details_are_checked(client, demo_audit, make_user):
         client.patch(f"/api/v1/audits/{demo_audit.id}/report-details", json={"recommendation": "maybe"}).status_code
         == 422
     )
-    assert (
-        client.patch(f"/api/v1/audits/{demo_audit.id}/report-details", json={"material_hours": -1}).status_code == 422
-    )
+    assert client.patch(f"/api/v1/audits/{demo_audit.id}/report-details", json={"md5_days": -1}).status_code == 422
     saved = client.patch(
         f"/api/v1/audits/{demo_audit.id}/report-details", json={"summary": "Kort.", "recommendation": ""}
     )

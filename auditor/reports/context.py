@@ -476,7 +476,6 @@ def build_report_context(
 
     snapshots = audits.audit_snapshots(session=session, audit=audit)
     units = audits.production_units(session=session, audit=audit)
-    team_names = {user.id: user.name for user, _ in team}
     follow_up_rows = []
     for case, recorded in follow_ups.carried_over(session=session, audit=audit):
         origin = session.get(Audit, case.audit_id) if case.audit_id else None
@@ -491,11 +490,7 @@ def build_report_context(
                 result=t(result.label) if result else t("Not verified yet"),
                 result_code=result.value if result else "",
                 fill=tint(result.colour if result else NOT_ANSWERED_COLOUR),
-                verified_by=(
-                    team_names.get(recorded.verified_by_id) or _user_name(session, recorded.verified_by_id)
-                    if recorded
-                    else ""
-                ),
+                verified_by=_user_name(session, recorded.verified_by_id) if recorded else "",
             )
         )
     material_total = (

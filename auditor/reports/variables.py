@@ -199,9 +199,13 @@ VARIABLES: dict[str, str] = {
     "certificate.psychosocial_hours": N_("Audit time on the psychosocial work environment, in hours"),
     "certificate.psychosocial_share": N_("Psychosocial hours in per cent of the actual audit time"),
     "certificate.material_share": N_("Material work-environment hours in per cent of the IAF MD 5 audit time"),
-    "certificate.required_share": N_("Extra time required on the material work environment, in per cent of the IAF MD 5 time"),
+    "certificate.required_share": N_(
+        "Extra time required on the material work environment, in per cent of the IAF MD 5 time"
+    ),
     "certificate.required_hours": N_("Extra hours required on the material work environment"),
-    "certificate.requirement_met": N_("Yes or No: the material hours reach the extra time required; empty if not known"),
+    "certificate.requirement_met": N_(
+        "Yes or No: the material hours reach the extra time required; empty if not known"
+    ),
     "sections[]": N_("Each section of the checklists, in order, with its items"),
     "sections[].title": N_("Section number and title"),
     "sections[].level": N_("Depth of the section: 1 for a top-level section"),
@@ -376,9 +380,7 @@ def sample_context(lang: str = v.Language.EN) -> dict[str, object]:
             "Sample representative",
         ),
         "team": TeamInfo("Sample lead auditor", ["Sample auditor"], "Sample auditor"),
-        "plan": [
-            PlanRow("3.3.2026", "09:00–10:00", "Sample activity", "Sample auditor", "Sample role", t("On site"))
-        ],
+        "plan": [PlanRow("3.3.2026", "09:00–10:00", "Sample activity", "Sample auditor", "Sample role", t("On site"))],
         "statistics": Statistics(
             27, 30, 90, verdicts, [SectionCount("6 Planning", 30, 27, 20, 3, 3, 1)], Picture(chart, CHART_WIDTH_MM)
         ),

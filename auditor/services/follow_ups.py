@@ -22,8 +22,8 @@ def carried_over(*, session: Session, audit: Audit) -> list[tuple[Case, CaseFoll
     found = session.exec(
         select(Case)
         .where(Case.organisation_id == audit.organisation_id)
-        .where(or_(Case.verify_in_audit_id == audit.id, Case.id.in_(recorded)))  # type: ignore[union-attr]
-        .where(or_(Case.audit_id.is_(None), Case.audit_id != audit.id))  # type: ignore[union-attr]
+        .where(or_(Case.verify_in_audit_id == audit.id, Case.id.in_(recorded)))
+        .where(or_(Case.audit_id.is_(None), Case.audit_id != audit.id))
         .order_by(Case.number)
     ).all()
     rows = {row.case_id: row for row in session.exec(select(CaseFollowUp).where(CaseFollowUp.audit_id == audit.id))}

@@ -44,9 +44,7 @@ def render_report(
     """(file name, .docx bytes) of one report on `audit` in `lang` (default: the audit's report language),
     with its non-confidential photos; `settings` name the certification body (default: none)."""
     lang = lang or audit.report_language
-    context = build_report_context(
-        session=session, audit=audit, kind=kind, lang=lang, policy=policy, settings=settings
-    )
+    context = build_report_context(session=session, audit=audit, kind=kind, lang=lang, policy=policy, settings=settings)
     template = template_in_use(session=session, audit=audit, kind=kind, lang=lang)
     if template is None:
         content = engine.render(starter_template(kind, lang), context)

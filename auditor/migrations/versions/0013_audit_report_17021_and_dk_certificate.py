@@ -102,18 +102,12 @@ def upgrade() -> None:
                 .values(material_hours=hours, significant_problems=problems or "")
             )
     has_major = (
-        sa.select(finding.c.audit_id)
-        .where(finding.c.audit_id == audit.c.id, finding.c.kind == "major_nc")
-        .exists()
+        sa.select(finding.c.audit_id).where(finding.c.audit_id == audit.c.id, finding.c.kind == "major_nc").exists()
     )
     connection.execute(
         audit.update()
         .where(audit.c.recommendation == "certify_after_actions")
-        .values(
-            recommendation=sa.case(
-                (has_major, "certify_after_major_verified"), else_="certify_after_minor_plans"
-            )
-        )
+        .values(recommendation=sa.case((has_major, "certify_after_major_verified"), else_="certify_after_minor_plans"))
     )
     op.drop_column("audit", "significant_problems")
     op.drop_column("audit", "material_hours")
@@ -137,18 +131,18 @@ def downgrade() -> None:
     op.drop_index("ix_casefollowup_audit_id", table_name="casefollowup")
     op.drop_table("casefollowup")
     for name in (
-            "list_not_audited",
-            "stage1_readiness",
-            "statements",
-            "combination",
-            *AUDIT_TEXTS,
-            "accompanying",
-            "next_audit_date",
-            "certificate_expiry",
-            "certificate_number",
-            "psychosocial_hours",
-            "actual_days",
-            "md5_days",
+        "list_not_audited",
+        "stage1_readiness",
+        "statements",
+        "combination",
+        *AUDIT_TEXTS,
+        "accompanying",
+        "next_audit_date",
+        "certificate_expiry",
+        "certificate_number",
+        "psychosocial_hours",
+        "actual_days",
+        "md5_days",
     ):
         op.drop_column("audit", name)
     op.drop_column("auditsite", "significant_problems")
