@@ -427,7 +427,7 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
         audit=audit,
         case_id=carried.id,
         data=CaseFollowUpIn(
-            verified="Procedure for ændringsstyring rev. 3 set; risikovurdering af den nye vagtplan (marts 2026) "
+            checked="Procedure for ændringsstyring rev. 3 set; risikovurdering af den nye vagtplan (marts 2026) "
             "gennemgået med AMR; interview med to medarbejdere i kundeservice.",
             result="effective",
             verified_by_id=lead.id,

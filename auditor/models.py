@@ -16,6 +16,7 @@ from auditor.vocabulary import (
     ActionStatus,
     Actor,
     Answer,
+    AuditCombination,
     AuditStatus,
     AuditType,
     CaseSource,
@@ -232,7 +233,7 @@ class Audit(SQLModel, table=True):
     significant_changes: str = Field(default="", sa_type=Text)  # since the last audit
     programme_issues: str = Field(default="", sa_type=Text)  # significant issues affecting the audit programme
     unresolved_issues: str = Field(default="", sa_type=Text)  # unresolved issues, diverging opinions
-    combination: str = Field(default="single", max_length=20)  # vocabulary.AUDIT_COMBINATIONS
+    combination: AuditCombination = _choice(AuditCombination, 20, default=AuditCombination.SINGLE)
     marks_control: str = Field(default="", sa_type=Text)  # control of certificates and marks
     statements: dict = _json(dict)  # vocabulary.STATEMENTS value -> true / false (absent: not stated)
     stage1_readiness: str = Field(default="", max_length=30)  # stage 1: vocabulary.STAGE1_READINESS
@@ -340,7 +341,7 @@ class CaseFollowUp(SQLModel, table=True):
     id: int = Field(default=None, primary_key=True)
     audit_id: int = Field(foreign_key="audit.id", index=True, ondelete="CASCADE")
     case_id: int = Field(foreign_key="case.id")
-    verified: str = Field(default="", sa_type=Text)  # what was verified on site
+    checked: str = Field(default="", sa_type=Text)  # what was verified on site
     result: str = Field(max_length=20)  # vocabulary.FOLLOW_UP_RESULTS
     verified_by_id: int | None = Field(default=None, foreign_key="user.id")
     updated_at: datetime = _timestamp()

@@ -147,7 +147,7 @@ class ProductionUnitIn(Input):
 class CaseFollowUpIn(Input):
     """What the audit verified on site of a case carried over from an earlier audit, and the result."""
 
-    verified: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)] = Field(
+    checked: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)] = Field(
         description="What was verified on site"
     )
     result: v.FollowUpResult

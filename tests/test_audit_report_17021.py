@@ -145,11 +145,11 @@ def test_the_team_records_a_verification_through_the_api_and_the_page(client, se
     lead = lead_of_demo(session)
     outsider = make_user("auditor")
     put = f"/api/v1/audits/{demo.audit.id}/follow-ups/{case_id}"
-    body = {"verified": "Nyt interview.", "result": "not_yet", "verified_by_id": outsider.id}
+    body = {"checked": "Nyt interview.", "result": "not_yet", "verified_by_id": outsider.id}
     refused = client.put(put, json=body)
     assert refused.status_code == 422 and "audit team" in refused.text
     assert client.put(put, json={**body, "result": "maybe"}).status_code == 422
-    assert client.put(put, json={**body, "verified": "x" * 20_001}).status_code == 422
+    assert client.put(put, json={**body, "checked": "x" * 20_001}).status_code == 422
     assert client.put(f"/api/v1/audits/{demo.audit.id}/follow-ups/999999", json=body).status_code == 404
     saved = client.put(put, json={**body, "verified_by_id": lead.id})
     assert saved.status_code == 200 and saved.json()["result"] == "not_yet"
@@ -159,18 +159,18 @@ def test_the_team_records_a_verification_through_the_api_and_the_page(client, se
     assert 'id="follow-ups"' in shown.text and "Nyt interview." in shown.text
     posted = page.post(
         f"/audits/{demo.audit.id}/follow-ups/{case_id}",
-        data={"verified": "Set på stedet.", "result": "not_effective", "verified_by_id": str(lead.id)},
+        data={"checked": "Set på stedet.", "result": "not_effective", "verified_by_id": str(lead.id)},
         follow_redirects=False,
     )
     assert posted.status_code == 303
     empty = page.post(
         f"/audits/{demo.audit.id}/follow-ups/{case_id}",
-        data={"verified": "", "result": "effective", "verified_by_id": str(lead.id)},
+        data={"checked": "", "result": "effective", "verified_by_id": str(lead.id)},
     )
-    assert empty.status_code == 422 and 'id="error-verified"' in empty.text
+    assert empty.status_code == 422 and 'id="error-checked"' in empty.text
     row = download(client, demo.audit, lang="en")
     assert "Not effective" in all_text(row) and "Set på stedet." in all_text(row)
-    events = client.get(f"/api/v1/audits/{demo.audit.id}/history", params={"entity": "case_follow_up"}).json()
+    events = client.get(f"/api/v1/audits/{demo.audit.id}/history", params={"entity": "case_verification"}).json()
     assert [event["action"] for event in events] == ["create", "update", "update"]  # the demo's, the API's, the page's
 
 

@@ -127,8 +127,8 @@ def test_the_lead_auditor_saves_the_report_details(login, lead, make_audit, make
         "actual_days": 4.5,
         "psychosocial_hours": 8.0,
         "production_units": [
-            {"site_id": second.id, "material_hours": None, "significant_problems": "Ikke besøgt."},
             {"site_id": first.id, "material_hours": 2.5, "significant_problems": "Ingen fundet."},
+            {"site_id": second.id, "material_hours": None, "significant_problems": "Ikke besøgt."},
         ],
         "certificate_number": "C-17",
         "certificate_expiry": "2029-05-01",

@@ -79,7 +79,7 @@ def test_the_cover_has_the_facts_report_id_and_version_on_a4(client, demo_audit)
     section = document.sections[0]
     assert abs(section.page_width - Mm(210)) < Mm(1) and abs(section.page_height - Mm(297)) < Mm(1)
     cover = key_values(document.tables[0])
-    assert cover["Organisation"] == "Nordlys Logistik A/S (demo)"
+    assert cover["Organisation"] == "Nordlys Logistik A/S (demo) (CVR 12345678)\nHavnevej 12, 8000 Aarhus C"
     assert cover["Audit type"] == "Surveillance audit"
     assert cover["Sites / production units"].startswith("Hovedkontor, Vejle")
     assert cover["Lead auditor"] == "Mette Lund"

@@ -87,7 +87,7 @@ class FollowUpRow:
     grade: str
     statement: str
     raised_in: str
-    verified: str
+    checked: str
     result: str
     result_code: str
     fill: str
@@ -486,7 +486,7 @@ def build_report_context(
                 grade=label(v.FINDING_KINDS, case.grade),
                 statement=case.statement,
                 raised_in=f"{origin.title} ({day(origin.start_date)})" if origin else "",
-                verified=recorded.verified if recorded else "",
+                checked=recorded.checked if recorded else "",
                 result=t(result.label) if result else t("Not verified yet"),
                 result_code=result.value if result else "",
                 fill=tint(result.colour if result else NOT_ANSWERED_COLOUR),

@@ -337,7 +337,7 @@ def _audit_report(document, t) -> None:
         [
             "{{ case.reference }}\n{{ case.grade }}",
             "{{ case.statement }}{% if case.raised_in %} ({{ case.raised_in }}){% endif %}"
-            "{% if case.verified %}\n" + t("Verified") + ": {{ case.verified }}{% endif %}",
+            "{% if case.checked %}\n" + t("Verified") + ": {{ case.checked }}{% endif %}",
             "{% cellbg case.fill %}{{ case.result }}",
             "{{ case.verified_by or " + DASH + " }}",
         ],

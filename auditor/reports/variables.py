@@ -109,7 +109,7 @@ VARIABLES: dict[str, str] = {
     "follow_ups[].grade": N_("Grade of the case"),
     "follow_ups[].statement": N_("Statement of the nonconformity"),
     "follow_ups[].raised_in": N_("The audit that raised it"),
-    "follow_ups[].verified": N_("What was verified on site"),
+    "follow_ups[].checked": N_("What was verified on site"),
     "follow_ups[].result": N_("Result: effective, not effective, not yet verifiable, or not verified yet"),
     "follow_ups[].result_code": N_("Result code: effective, not_effective, not_yet, or empty"),
     "follow_ups[].fill": N_("Colour of the result, for {% cellbg %}"),

@@ -44,10 +44,10 @@ def record_follow_up(
     row = session.exec(
         select(CaseFollowUp).where(CaseFollowUp.audit_id == audit.id, CaseFollowUp.case_id == case.id)
     ).first()
-    before = trail.snapshot("case_follow_up", row)
+    before = trail.snapshot("case_verification", row)
     if row is None:
         row = CaseFollowUp(audit_id=audit.id, case_id=case.id, result=data.result)
-    row.verified = data.verified
+    row.checked = data.checked
     row.result = data.result
     row.verified_by_id = data.verified_by_id
     row.updated_at = utcnow()
@@ -57,10 +57,10 @@ def record_follow_up(
         session=session,
         actor=actor,
         action="update" if before else "create",
-        entity="case_follow_up",
+        entity="case_verification",
         entity_id=case.id,
         audit_id=audit.id,
         before=before,
-        after=trail.snapshot("case_follow_up", row),
+        after=trail.snapshot("case_verification", row),
     )
     return row

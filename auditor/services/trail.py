@@ -48,7 +48,7 @@ SNAPSHOT_FIELDS = {
         "list_not_audited",
     ),
     "audit_site": ("site_id", "material_hours", "significant_problems"),
-    "case_follow_up": ("case_id", "verified", "result", "verified_by_id"),
+    "case_verification": ("case_id", "checked", "result", "verified_by_id"),
     "plan_entry": ("day", "start_time", "end_time", "kind", "activity", "auditor", "auditee_role", "remote"),
     "team": ("user_id", "role"),
     "response": ("item_id", "verdict", "note", "version"),

@@ -58,7 +58,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("audit_id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
-        sa.Column("verified", sa.Text(), nullable=False),
+        sa.Column("checked", sa.Text(), nullable=False),
         sa.Column("result", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("verified_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_at", auditor.models.UTCDateTime(timezone=True), nullable=False),

@@ -87,7 +87,7 @@ class FollowUpOut(BaseModel):
     reference: str
     grade: str
     statement: str
-    verified: str
+    checked: str  # what was verified on site
     result: str | None  # effective, not_effective, not_yet; null: not recorded yet
     verified_by_id: int | None
 
@@ -99,7 +99,7 @@ def _follow_ups(session, audit: Audit) -> list[FollowUpOut]:
             reference=cases.case_reference(case),
             grade=case.grade,
             statement=case.statement,
-            verified=row.verified if row else "",
+            checked=row.checked if row else "",
             result=row.result if row else None,
             verified_by_id=row.verified_by_id if row else None,
         )

@@ -53,7 +53,7 @@ BLANK_ACCOMPANYING_ROWS = 2  # empty rows the form offers for new accompanying p
 # ?notice=... after a redirect: only these fixed messages, never text from the URL.
 NOTICES = {
     "saved": N_("The report details are saved. The Word reports you download from now on include them."),
-    "verified": N_("The verification of the earlier nonconformity is saved."),
+    "follow_up": N_("The verification of the earlier nonconformity is saved."),
     "uploaded": N_("The template was checked with sample values and is now in use for its scope."),
     "deleted": N_(
         "The template is deleted. Reports use the one uploaded before it for the same scope again; "
@@ -151,6 +151,7 @@ def _form_values(form, audit: Audit, sites: list) -> tuple[dict, dict]:
     data = {
         **{name: value for name, value in values.items() if name not in {"units", "statements"}},
         "bek1407_auditor_id": values["bek1407_auditor_id"] or 0,
+        "combination": values["combination"] or None,  # not asked of an internal audit: unchanged
         **{name: values[name].replace(",", ".") or None for name in NUMBER_FIELDS},  # Danish decimal comma
         **{name: values[name] or None for name in DATE_FIELDS},
         "statements": {code: answer == "yes" for code, answer in values["statements"].items()},
@@ -235,7 +236,7 @@ def save_follow_up(
     request: Request, audit: ConductAuditDep, case_id: PathId, session: SessionDep, user: CurrentUser, form: FormDep
 ):
     """Record what the audit verified on site of a carried-over case; a refusal shows the page with the reason."""
-    values = {name: str(form.get(name, "")) for name in ("verified", "result", "verified_by_id")}
+    values = {name: str(form.get(name, "")) for name in ("checked", "result", "verified_by_id")}
     data, errors = parse(CaseFollowUpIn, {**values, "verified_by_id": row_id(values["verified_by_id"]) or 0})
     if data is not None:
         try:
@@ -244,7 +245,7 @@ def save_follow_up(
             session.rollback()
             errors = invalid_errors(error)
         else:
-            return RedirectResponse(f"/audits/{audit.id}/report?notice=verified#follow-ups", status_code=303)
+            return RedirectResponse(f"/audits/{audit.id}/report?notice=follow_up#follow-ups", status_code=303)
     context = _report_context(request, session, user, audit)
     context["follow_up_errors"] = {case_id: errors}
     context["follow_up_values"] = {case_id: values}
