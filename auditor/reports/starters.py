@@ -242,7 +242,7 @@ def _audit_report(document, t) -> None:
     _text(document, "{{ audit.conclusion or " + DASH + " }}")
     _tag(document, "{%p if not audit.is_internal %}")
     _heading(document, t("Statements on conformity and effectiveness"), level=3)
-    table = add_table(document, [t("Statement"), t("Answer")], widths=(140, 30))
+    table = add_table(document, [t("The team's statement"), t("Answer")], widths=(140, 30))
     add_row(table, ["{%tr for row in audit.statements %}", ""])
     add_row(table, ["{{ row.statement }}", "{{ row.answer }}"])
     add_row(table, ["{%tr endfor %}", ""])
