@@ -335,6 +335,11 @@ def test_items_not_audited_are_one_line_per_section_and_listed_on_request(client
 
 def _checklist_rows(document):
     for table in document.tables:
-        if table.rows[0].cells[0].text in ("Punkt", "Item") and len(table.rows[0].cells) == 4:
+        header = [cell.text for cell in table.rows[0].cells]
+        if (
+            len(header) == 4
+            and header[2] in ("Vurdering", "Verdict")
+            and header[3] in ("Note og bevis", "Note and evidence")
+        ):
             for row in table.rows[1:]:
                 yield [cell.text for cell in row.cells]
