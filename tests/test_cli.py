@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 
 from auditor.cli import main
 from auditor.db import make_engine
+from auditor.demo import STAGE2_TITLE, TITLE
 from auditor.models import Audit, Finding, Response
 
 
@@ -20,10 +21,13 @@ def test_demo_is_idempotent_and_the_report_is_written(tmp_path, monkeypatch, cap
     assert "demo audit created" in out and "demo audit already there" in out
     engine = make_engine(f"sqlite:///{tmp_path / 'auditor.db'}")
     with Session(engine) as session:
-        audit = session.exec(select(Audit)).one()
-        answered = session.exec(select(Response).where(Response.verdict.is_not(None))).all()
+        audit = session.exec(select(Audit).where(Audit.title == TITLE)).one()
+        assert [a.title for a in session.exec(select(Audit).where(Audit.id != audit.id))] == [STAGE2_TITLE]
+        answered = session.exec(
+            select(Response).where(Response.audit_id == audit.id, Response.verdict.is_not(None))
+        ).all()
         assert 0 < len(answered) < audit.item_total  # half conducted
-        assert len(session.exec(select(Finding)).all()) == 4
+        assert len(session.exec(select(Finding).where(Finding.audit_id == audit.id)).all()) == 4
     engine.dispose()
     output = tmp_path / "report.docx"
     assert main(["report", str(audit.id), "--output", str(output), "--lang", "en"]) == 0
