@@ -447,6 +447,7 @@ def cmd_tokens_revoke(args) -> int:
 def cmd_report(args) -> int:
     from auditor.db import reading, unit_of_work
     from auditor.models import Audit
+    from auditor.reports.context import ReportSettings
     from auditor.services.reports import render_report
 
     settings = _settings()
@@ -456,7 +457,12 @@ def cmd_report(args) -> int:
             print(f"auditor: there is no audit with id {args.audit_id}", file=sys.stderr)
             return 1
         _, content = render_report(
-            session=session, audit=audit, kind=args.kind, policy=settings.deadline_policy, lang=args.lang
+            session=session,
+            audit=audit,
+            kind=args.kind,
+            policy=settings.deadline_policy,
+            lang=args.lang,
+            settings=ReportSettings.of(settings),
         )
     args.output.write_bytes(content)
     print(f"auditor: wrote {args.output} ({len(content) // 1024} KiB)")

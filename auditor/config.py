@@ -58,6 +58,15 @@ class Settings(BaseSettings):
         "ofi": {},
     }
 
+    # The certification body the starter templates name (ISO/IEC 17021-1 9.4.8 a): README, "The certification body".
+    cb_name: str = ""
+    cb_address: str = ""
+    cb_accreditation: str = ""  # e.g. "DANAK reg. nr. 1234"
+    cb_logo: Path | None = None  # a PNG or JPEG file
+    # The extra audit time a Danish recognised certificate requires on the material work environment, in per cent of
+    # the IAF MD 5 audit time: README, "Danish recognised certificate" names the source.
+    dk_extra_time_percent: float = Field(default=5.0, ge=0, le=100)
+
     @model_validator(mode="after")
     def _complete(self) -> Settings:
         if not self.database_url:

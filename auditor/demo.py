@@ -1,4 +1,6 @@
-"""Demo data: a fictional Danish company and a surveillance audit half conducted, in Danish.
+"""Demo data: a fictional Danish company, its stage 2 audit a year ago (two production units, a Danish recognised
+certificate, a minor nonconformity whose actions are implemented) and a surveillance audit half conducted that
+verified that nonconformity on site, in Danish.
 
 Idempotent: running it again finds the demo audit and changes nothing. Interviewees are roles, never names.
 All in the caller's transaction (the CLI's `demo` is one unit of work): a demo is made whole or not at all.
@@ -11,13 +13,34 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
+from auditor import vocabulary
 from auditor.checklists import Library, TagLists
-from auditor.models import Audit, Organisation, User
-from auditor.schemas import AuditIn, EvidenceIn, FindingIn, OrganisationIn, PlanEntryIn, ResponseIn, SiteIn
-from auditor.services import accounts, audits, cases, evidence, findings, organisations, responses
+from auditor.models import Audit, Case, Organisation, User
+from auditor.schemas import (
+    AccompanyingPerson,
+    AuditIn,
+    CaseFollowUpIn,
+    EvidenceIn,
+    FindingIn,
+    OrganisationIn,
+    PlanEntryIn,
+    ProductionUnitIn,
+    ReportDetails,
+    ResponseIn,
+    SiteIn,
+)
+from auditor.services import accounts, audits, cases, evidence, findings, follow_ups, organisations, responses
 
 ORGANISATION = "Nordlys Logistik A/S (demo)"
 TITLE = "Overvågningsaudit 2026 – psykisk arbejdsmiljø"
+STAGE2_TITLE = "Stage 2-audit – psykisk arbejdsmiljø"
+STAGE2_FINDING = FindingIn(
+    item_id="iso45003.8.1.3.change-assessment",
+    kind="minor_nc",
+    requirement="Ændringer skal vurderes for psykosociale risici, før de gennemføres (ISO 45001 8.1.3).",
+    statement="Flytningen af kundeservice til Vejle blev gennemført uden vurdering af de psykosociale risici.",
+    evidence="Projektplan for flytningen (2025); interview med kundeservicechefen.",
+)
 
 # item id -> (verdict, note). The first half of the ISO 45003 checklist (clauses 4-7) is answered.
 ANSWERS = {
@@ -248,68 +271,59 @@ USERS = [
 ]
 
 
-def _earlier_audits(*, session: Session, library: Library, lead: User, organisation: Organisation, today: date) -> None:
-    """Two closed audits before this year's: the recertification two years ago raised a minor nonconformity, the
-    surveillance a year ago was chosen to verify it, and it is still open. The board flags it for escalation, and
-    planning this year's audit leaves it where a person put it (carry-over does not steal)."""
+def _surveillance_last_year(
+    *, session: Session, library: Library, lead: User, organisation: Organisation, today: date
+) -> Case:
+    """Last year's surveillance audit of the warehouse, closed. It was chosen to verify the stage 2 audit's
+    nonconformity, which is still open, so the board flags that case for escalation and planning this year's audit
+    leaves it where it was put (carry-over does not steal). It raised a minor nonconformity of its own, which this
+    year's audit verifies on site; returns that case."""
     warehouse = next(
         s for s in organisations.sites_of(session=session, organisation_id=organisation.id) if s.name == WAREHOUSE
     )
-    planned = []
-    for years, title, audit_type in (
-        (2, "Gencertificeringsaudit", "recertification"),
-        (1, "Overvågningsaudit", "surveillance"),
-    ):
-        start = today - timedelta(days=365 * years)
-        planned.append(
-            audits.create_audit(
-                session=session,
-                actor=lead,
-                library=library,
-                data=AuditIn(
-                    title=f"{title} {start.year} – psykisk arbejdsmiljø",
-                    audit_type=audit_type,
-                    organisation_id=organisation.id,
-                    site_ids=[warehouse.id],
-                    start_date=start,
-                    end_date=start,
-                    lead_auditor_id=lead.id,
-                    report_language="da",
-                    checklists=["iso45003-clauses"],
-                ),
-            )
-        )
-        if years == 2:  # the nonconformity, opened the day it was found
-            item = "iso45003.6.2.annual-discussion"
-            responses.save_response(
-                session=session,
-                actor=lead,
-                audit=planned[0],
-                item_id=item,
-                data=ResponseIn(verdict="minor_nc", version=0),
-            )
-            finding = findings.create_finding(
-                session=session,
-                actor=lead,
-                audit=planned[0],
-                data=FindingIn(
-                    item_id=item,
-                    kind="minor_nc",
-                    statement="Den årlige arbejdsmiljødrøftelse omfatter ikke natholdet på lageret.",
-                    evidence="Referat af arbejdsmiljødrøftelsen; interview med to medarbejdere fra natholdet.",
-                    tags=TagLists(hazards=["org.hours"], actors=["employees"]),
-                ),
-            )
-            case = cases.case_for_finding(session=session, finding_id=finding.id)
-            if case is None:
-                raise RuntimeError("raising a nonconformity opened no case")
-            case.opened_at = datetime.combine(start, time(12, 0), tzinfo=UTC)
-            session.add(case)
-            session.flush()
-    for earlier in planned:
-        for status in ("in_progress", "reporting", "closed"):
-            if earlier.status != status:  # answering moved the first one to in progress already
-                audits.change_status(session=session, actor=lead, audit=earlier, status=status)
+    start = today - timedelta(days=365)
+    audit = audits.create_audit(
+        session=session,
+        actor=lead,
+        library=library,
+        data=AuditIn(
+            title=f"Overvågningsaudit {start.year} – psykisk arbejdsmiljø",
+            audit_type="surveillance",
+            organisation_id=organisation.id,
+            site_ids=[warehouse.id],
+            start_date=start,
+            end_date=start,
+            lead_auditor_id=lead.id,
+            report_language="da",
+            checklists=["iso45003-clauses"],
+        ),
+    )
+    item = "iso45003.6.2.annual-discussion"
+    responses.save_response(
+        session=session, actor=lead, audit=audit, item_id=item, data=ResponseIn(verdict="minor_nc", version=0)
+    )
+    finding = findings.create_finding(
+        session=session,
+        actor=lead,
+        audit=audit,
+        data=FindingIn(
+            item_id=item,
+            kind="minor_nc",
+            statement="Den årlige arbejdsmiljødrøftelse omfatter ikke natholdet på lageret.",
+            evidence="Referat af arbejdsmiljødrøftelsen; interview med to medarbejdere fra natholdet.",
+            tags=TagLists(hazards=["org.hours"], actors=["employees"]),
+        ),
+    )
+    case = cases.case_for_finding(session=session, finding_id=finding.id)
+    if case is None:
+        raise RuntimeError("raising a nonconformity opened no case")
+    case.opened_at = datetime.combine(start, time(12, 0), tzinfo=UTC)
+    session.add(case)
+    session.flush()
+    for status in ("in_progress", "reporting", "closed"):
+        if audit.status != status:  # answering moved it to in progress already
+            audits.change_status(session=session, actor=lead, audit=audit, status=status)
+    return case
 
 
 @dataclass
@@ -328,6 +342,8 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
             actor=None,
             data=OrganisationIn(
                 name=ORGANISATION,
+                cvr="12345678",
+                address="Havnevej 12, 8000 Aarhus C",
                 sites=[
                     SiteIn(name=WAREHOUSE, p_number="1012345678"),
                     SiteIn(name=HEAD_OFFICE, p_number="1012345679"),
@@ -360,7 +376,10 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
     today = today or date.today()
     lead = users["lead_auditor"]
     sites = organisations.sites_of(session=session, organisation_id=organisation.id)
-    _earlier_audits(session=session, library=library, lead=lead, organisation=organisation, today=today)
+    stage2 = _stage2_audit(session=session, library=library, organisation=organisation, users=users, today=today)
+    carried = _surveillance_last_year(
+        session=session, library=library, lead=lead, organisation=organisation, today=today
+    )
     audit = audits.create_audit(
         session=session,
         actor=lead,
@@ -501,4 +520,149 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
     )
     cases.submit_plan(session=session, actor=quality_manager, case=case)
     cases.review_plan(session=session, actor=lead, case=case, accept=True)
+    # Last year's nonconformity, carried over into this audit, verified on site.
+    follow_ups.record_follow_up(
+        session=session,
+        actor=lead,
+        audit=audit,
+        case_id=carried.id,
+        data=CaseFollowUpIn(
+            checked="Referat af årets arbejdsmiljødrøftelse set: natholdet deltog med to repræsentanter; "
+            "interview med to medarbejdere fra natholdet.",
+            result="effective",
+            verified_by_id=lead.id,
+        ),
+    )
+    audits.update_report_details(
+        session=session,
+        actor=lead,
+        audit=audit,
+        data=ReportDetails(
+            certificate_number=stage2.certificate_number,
+            certificate_expiry=stage2.certificate_expiry,
+            next_audit_date=today + timedelta(days=365),
+            accompanying=[AccompanyingPerson(name="Ole Bach", role="technical_expert", remote=True)],
+            significant_changes="Nyt natskift på lageret siden marts 2026.",
+            combination="single",
+        ),
+    )
     return Demo(audit, True, passwords)
+
+
+def _stage2_audit(
+    *, session: Session, library: Library, organisation: Organisation, users: dict[str, User], today: date
+) -> Audit:
+    """The stage 2 audit two years ago, of both production units, for the Danish recognised certificate; its minor
+    nonconformity's actions are implemented, still waiting for last year's surveillance to verify them."""
+    lead, quality_manager, owner = users["lead_auditor"], users["quality_manager"], users["action_owner"]
+    sites = organisations.sites_of(session=session, organisation_id=organisation.id)
+    start = today - timedelta(days=730)
+    audit = audits.create_audit(
+        session=session,
+        actor=lead,
+        library=library,
+        data=AuditIn(
+            title=STAGE2_TITLE,
+            audit_type="stage2",
+            organisation_id=organisation.id,
+            site_ids=[s.id for s in sites],
+            scope="Lager, distribution og kundeservice på begge p-enheder.",
+            objectives="Vurdere om arbejdsmiljøledelsessystemet er implementeret og effektivt, før certificering.",
+            criteria="DS/ISO 45001:2018, ISO 45003:2021 (vejledning), BEK nr. 1406 af 26/09/2020.",
+            start_date=start,
+            end_date=start + timedelta(days=2),
+            lead_auditor_id=lead.id,
+            team_ids=[users["auditor"].id],
+            report_language="da",
+            checklists=["iso45003-clauses"],
+        ),
+    )
+    audits.add_plan_entry(
+        session=session,
+        actor=lead,
+        audit=audit,
+        data=PlanEntryIn(
+            day=start,
+            start_time=time(9, 0),
+            end_time=time(10, 0),
+            kind="interview",
+            activity="Interview med HR-chefen om APV og trivselsmåling",
+            auditor=lead.name,
+            auditee_role="HR-chef",
+            remote=True,
+        ),
+    )
+    responses.save_response(
+        session=session,
+        actor=lead,
+        audit=audit,
+        item_id=STAGE2_FINDING.item_id or "",
+        data=ResponseIn(verdict="minor_nc", note=STAGE2_FINDING.statement, version=0),
+    )
+    finding = findings.create_finding(session=session, actor=lead, audit=audit, data=STAGE2_FINDING)
+    audits.update_report_details(
+        session=session,
+        actor=lead,
+        audit=audit,
+        data=ReportDetails(
+            summary="Ledelsessystemet er implementeret på begge p-enheder; én mindre afvigelse om ændringsstyring.",
+            conclusion="Auditkriterierne er opfyldt med én mindre afvigelse.",
+            recommendation="certify_after_minor_plans",
+            auditee_representative="Administrerende direktør",
+            certificate_number="DEMO-45001-0042",
+            certificate_expiry=start + timedelta(days=3 * 365),
+            next_audit_date=today - timedelta(days=365),
+            accompanying=[AccompanyingPerson(name="Sara Holm", role="observer", remote=False)],
+            significant_changes="Flytning af kundeservice fra Aarhus til Vejle planlagt til 2025.",
+            combination="single",
+            marks_control="Virksomheden bruger endnu ikke certifikatet eller mærket.",
+            statements=dict.fromkeys(vocabulary.STATEMENTS.values, True),
+            dk_certificate=True,
+            bek1407_auditor_id=lead.id,
+            md5_days=4,
+            actual_days=4.5,
+            psychosocial_hours=8,
+            production_units=[
+                ProductionUnitIn(
+                    site_id=site.id,
+                    material_hours=hours,
+                    significant_problems="Ingen væsentlige arbejdsmiljøproblemer fundet.",
+                )
+                for site, hours in zip(sites, (1.5, 1), strict=False)
+            ],
+        ),
+    )
+    case = cases.case_for_finding(session=session, finding_id=finding.id)
+    if case is None:
+        raise RuntimeError("raising a nonconformity opened no case")
+    cases.record_correction(
+        session=session,
+        actor=quality_manager,
+        case=case,
+        correction="Den nye vagtplan i kundeservice er risikovurderet sammen med AMR.",
+    )
+    cases.record_root_cause(
+        session=session,
+        actor=quality_manager,
+        case=case,
+        method="five_whys",
+        cause="Proceduren for ændringsstyring nævnte kun fysiske ændringer, ikke organisatoriske.",
+    )
+    action = cases.add_action(
+        session=session,
+        actor=quality_manager,
+        case=case,
+        description="Udvid proceduren for ændringsstyring til organisatoriske ændringer med psykosocial vurdering.",
+        owner_id=owner.id,
+        due_date=start + timedelta(days=60),
+        prevention_level="primary",
+        scope="collective",
+    )
+    cases.submit_plan(session=session, actor=quality_manager, case=case)
+    cases.review_plan(session=session, actor=lead, case=case, accept=True)
+    cases.implement_action(
+        session=session, actor=owner, case=case, action_id=action.id, note="Procedure rev. 3 godkendt i AMO."
+    )
+    while audit.status != vocabulary.AuditStatus.CLOSED:  # one step forward at a time
+        audits.change_status(session=session, actor=lead, audit=audit, status=vocabulary.STATUS_FLOW[audit.status][0])
+    return audit

@@ -16,6 +16,7 @@ from auditor.vocabulary import (
     ActionStatus,
     Actor,
     Answer,
+    AuditCombination,
     AuditStatus,
     AuditType,
     CaseSource,
@@ -106,6 +107,7 @@ class Organisation(SQLModel, table=True):
     id: int = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, index=True)
     cvr: str | None = Field(default=None, max_length=8)
+    address: str = Field(default="", max_length=300)  # the legal address the audit report names (17021-1 9.4.8)
     created_at: datetime = _timestamp()
 
 
@@ -261,8 +263,24 @@ class Audit(SQLModel, table=True):
     # A Danish recognised OH&S certificate (anerkendt arbejdsmiljøcertifikat, BRIEF 3.5)
     dk_certificate: bool = False
     bek1407_auditor_id: int | None = Field(default=None, foreign_key="user.id")
-    material_hours: float | None = None  # audit time spent on the material (actual) work environment
-    significant_problems: str = Field(default="", sa_type=Text)  # væsentlige arbejdsmiljøproblemer, or none found
+    # Audit time in days: planned by IAF MD 5 (without the Danish extra time) and actually spent; hours on the
+    # psychosocial work environment. The hours on the material work environment are per production unit (AuditSite).
+    md5_days: float | None = None
+    actual_days: float | None = None
+    psychosocial_hours: float | None = None
+    # The rest of ISO/IEC 17021-1 9.4.8
+    certificate_number: str = Field(default="", max_length=50)
+    certificate_expiry: date | None = None
+    next_audit_date: date | None = None
+    accompanying: list = _json(list)  # [{"name", "role": vocabulary.ACCOMPANYING_ROLES, "remote": bool}]
+    significant_changes: str = Field(default="", sa_type=Text)  # since the last audit
+    programme_issues: str = Field(default="", sa_type=Text)  # significant issues affecting the audit programme
+    unresolved_issues: str = Field(default="", sa_type=Text)  # unresolved issues, diverging opinions
+    combination: AuditCombination = _choice(AuditCombination, 20, default=AuditCombination.SINGLE)
+    marks_control: str = Field(default="", sa_type=Text)  # control of certificates and marks
+    statements: dict = _json(dict)  # vocabulary.STATEMENTS value -> true / false (absent: not stated)
+    stage1_readiness: str = Field(default="", max_length=30)  # stage 1: vocabulary.STAGE1_READINESS
+    list_not_audited: bool = False  # the report lists each item not audited on this visit, not only a count
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 
@@ -276,8 +294,12 @@ class AuditMember(SQLModel, table=True):
 
 
 class AuditSite(SQLModel, table=True):
+    """A site in an audit's scope; for a Danish recognised certificate, the audit's conclusion on the production unit."""
+
     audit_id: int = Field(foreign_key="audit.id", primary_key=True, ondelete="CASCADE")
     site_id: int = Field(foreign_key="site.id", primary_key=True)
+    material_hours: float | None = None  # audit time on the material (actual) work environment of this unit
+    significant_problems: str = Field(default="", sa_type=Text)  # væsentlige arbejdsmiljøproblemer, or none found
 
 
 class AuditChecklist(SQLModel, table=True):
@@ -298,6 +320,7 @@ class PlanEntry(SQLModel, table=True):
     activity: str = Field(max_length=300)
     auditor: str = Field(default="", max_length=200)
     auditee_role: str = Field(default="", max_length=200)
+    remote: bool = False  # carried out remotely, not on site (17021-1 9.4.8)
 
 
 class Response(SQLModel, table=True):
@@ -354,6 +377,20 @@ class Finding(SQLModel, table=True):
     updated_at: datetime = _timestamp()
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
     client_id: str | None = _client_id()
+
+
+class CaseFollowUp(SQLModel, table=True):
+    """What an audit verified on site of a case carried over from an earlier audit, and the result (17021-1 9.4.8)."""
+
+    __table_args__ = (UniqueConstraint("audit_id", "case_id"),)
+
+    id: int = Field(default=None, primary_key=True)
+    audit_id: int = Field(foreign_key="audit.id", index=True, ondelete="CASCADE")
+    case_id: int = Field(foreign_key="case.id")
+    checked: str = Field(default="", sa_type=Text)  # what was verified on site
+    result: str = Field(max_length=20)  # vocabulary.FOLLOW_UP_RESULTS
+    verified_by_id: int | None = Field(default=None, foreign_key="user.id")
+    updated_at: datetime = _timestamp()
 
 
 class FindingCounter(SQLModel, table=True):

@@ -57,6 +57,7 @@ def render_job(job: ReportJob, session: Session, settings: Settings) -> tuple[st
     """(file name, .docx bytes) of `job`, read with `session`: the same function in a report process and in the
     request's thread."""
     from auditor.models import Audit, ManagementReview
+    from auditor.reports.context import ReportSettings
     from auditor.reports.review_report import review_report_file
     from auditor.services.reports import render_report
 
@@ -68,7 +69,14 @@ def render_job(job: ReportJob, session: Session, settings: Settings) -> tuple[st
     audit = session.get(Audit, job.record_id)
     if audit is None:
         raise NotFound(N_("No audit with this id."))
-    return render_report(session=session, audit=audit, kind=job.kind, policy=settings.deadline_policy, lang=job.lang)
+    return render_report(
+        session=session,
+        audit=audit,
+        kind=job.kind,
+        policy=settings.deadline_policy,
+        lang=job.lang,
+        settings=ReportSettings.of(settings),
+    )
 
 
 class ReportRenderer:

@@ -103,6 +103,7 @@ class SiteIn(Input):
 class OrganisationIn(Input):
     name: Name
     cvr: str | None = Field(default=None, description="Danish CVR number (8 digits)")
+    address: ShortText = Field(default="", description="The organisation's address, as the audit report names it")
     sites: list[SiteIn] = []
 
     @field_validator("cvr")
@@ -125,6 +126,7 @@ class OrganisationOut(BaseModel):
     id: int
     name: str
     cvr: str | None
+    address: str
     sites: list[SiteOut]
 
 
@@ -174,6 +176,37 @@ class AuditUpdate(Input):
 
 # A recommendation, or "" for none. The values are read from the vocabulary at import, which mypy cannot follow.
 RecommendationValue = Literal[(*v.RECOMMENDATIONS.values, "")]  # type: ignore[valid-type]
+ReadinessValue = Literal[(*v.STAGE1_READINESS.values, "")]  # type: ignore[valid-type]
+Days = Annotated[float, Field(ge=0, le=1_000)]
+Hours = Annotated[float, Field(ge=0, le=10_000)]
+
+
+class AccompanyingPerson(Input):
+    """Someone with the audit team who does not audit: a technical expert, observer, interpreter or guide."""
+
+    name: Name
+    role: v.AccompanyingRole
+    remote: bool = Field(default=False, description="Took part remotely, not on site")
+
+
+class ProductionUnitIn(Input):
+    """The audit's conclusion on one of its sites (a production unit) for a Danish recognised certificate."""
+
+    site_id: RowId
+    material_hours: Hours | None = Field(default=None, description="Hours on the material work environment; null: none")
+    significant_problems: LongText = Field(
+        default="", description="Significant work-environment problems found, or that none were found"
+    )
+
+
+class CaseFollowUpIn(Input):
+    """What the audit verified on site of a case carried over from an earlier audit, and the result."""
+
+    checked: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)] = Field(
+        description="What was verified on site"
+    )
+    result: v.FollowUpResult
+    verified_by_id: RowId = Field(description="The team member who verified it")
 
 
 class ReportDetails(Input):
@@ -195,11 +228,40 @@ class ReportDetails(Input):
     bek1407_auditor_id: Annotated[int, Field(ge=0, le=MAX_ID)] | None = Field(
         default=None, description="The team member trained under BEK 1407; 0 for none"
     )
-    material_hours: Annotated[float, Field(ge=0, le=10_000)] | None = Field(
-        default=None, description="Hours spent on the material work environment"
+    md5_days: Days | None = Field(default=None, description="Audit days required by IAF MD 5 (null: not stated)")
+    actual_days: Days | None = Field(default=None, description="Audit days actually spent (null: not stated)")
+    psychosocial_hours: Hours | None = Field(
+        default=None, description="Hours spent on the psychosocial work environment (null: not stated)"
     )
-    significant_problems: LongText | None = Field(
-        default=None, description="Significant work-environment problems found, or that none were found"
+    production_units: Annotated[list[ProductionUnitIn], Field(max_length=200)] | None = Field(
+        default=None, description="Per site of the audit: hours on the material work environment and the conclusion"
+    )
+    certificate_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = None
+    certificate_expiry: date | None = Field(default=None, description="The certificate's expiry (null: none)")
+    next_audit_date: date | None = Field(default=None, description="The date of the next audit (null: not set)")
+    accompanying: Annotated[list[AccompanyingPerson], Field(max_length=50)] | None = Field(
+        default=None, description="Technical experts, observers, interpreters and guides"
+    )
+    significant_changes: LongText | None = Field(default=None, description="Significant changes since the last audit")
+    programme_issues: LongText | None = Field(
+        default=None, description="Significant issues affecting the audit programme"
+    )
+    unresolved_issues: LongText | None = Field(
+        default=None, description="Unresolved issues and diverging opinions between the team and the auditee"
+    )
+    combination: v.AuditCombination | None = Field(
+        default=None, description="A single, combined, joint or integrated audit"
+    )
+    marks_control: LongText | None = Field(default=None, description="Control of certificates and marks")
+    statements: dict[v.Statement, bool] | None = Field(
+        default=None,
+        description="The team's statements (ISO/IEC 17021-1 9.4.8.3), each true or false; absent: not stated",
+    )
+    stage1_readiness: ReadinessValue | None = Field(
+        default=None, description='Stage 1 audits only: readiness for stage 2; "" for none'
+    )
+    list_not_audited: bool | None = Field(
+        default=None, description="The report lists each item not audited on this visit (else a count per section)"
     )
 
 
@@ -279,6 +341,7 @@ class PlanEntryIn(Input):
     activity: ShortText = ""
     auditor: ShortText = ""
     auditee_role: ShortText = ""
+    remote: bool = Field(default=False, description="Carried out remotely, not on site")
 
     @model_validator(mode="after")
     def _times(self) -> PlanEntryIn:
@@ -298,6 +361,7 @@ class PlanEntryOut(BaseModel):
     activity: str
     auditor: str
     auditee_role: str
+    remote: bool
 
 
 WeighingText = Annotated[str, StringConstraints(max_length=5_000)]

@@ -60,6 +60,8 @@ VERDICTS = Vocabulary(
     Choice("major_nc", N_("Major nonconformity"), "#b91c1c", N_("Major NC")),
     Choice("minor_nc", N_("Minor nonconformity"), "#ea580c", N_("Minor NC")),
     Choice("nc", N_("Nonconformity"), "#c2410c", N_("NC")),
+    # Stage 1 grades what could become a nonconformity at stage 2 as an area of concern (ISO/IEC 17021-1 9.3.1.2).
+    Choice("area_of_concern", N_("Area of concern"), "#a16207", N_("Concern")),
     Choice("observation", N_("Observation"), "#ca8a04", N_("Observation")),
     Choice("ofi", N_("Opportunity for improvement"), "#2563eb", N_("OFI")),
     Choice("good_practice", N_("Good practice"), "#0f766e", N_("Good practice")),
@@ -100,13 +102,23 @@ def answers_for(audit_type: str, item_kind: str) -> list[Choice]:
     return list(STEP_STATES) if item_kind == ItemKind.STEP else verdicts_for(audit_type)
 
 
+def _allowed(value: str, audit_type: str) -> bool:
+    """Ungraded `nc` only in internal audits; a stage 1 audit grades areas of concern, never nonconformities, and
+    only a stage 1 audit has areas of concern."""
+    if audit_type == AuditType.STAGE1:
+        return value not in NONCONFORMITY_KINDS
+    if value == Verdict.AREA_OF_CONCERN:
+        return False
+    return value != Verdict.NC or audit_type == AuditType.INTERNAL
+
+
 def verdicts_for(audit_type: str) -> list[Choice]:
-    """Verdicts an audit of this type may record: ungraded `nc` only in internal audits."""
-    return [c for c in VERDICTS if c.value != Verdict.NC or audit_type == AuditType.INTERNAL]
+    """Verdicts an audit of this type may record."""
+    return [c for c in VERDICTS if _allowed(c.value, audit_type)]
 
 
 def finding_kinds_for(audit_type: str) -> list[Choice]:
-    return [c for c in FINDING_KINDS if c.value != FindingKind.NC or audit_type == AuditType.INTERNAL]
+    return [c for c in FINDING_KINDS if _allowed(c.value, audit_type)]
 
 
 AUDIT_TYPES = Vocabulary(
@@ -125,19 +137,21 @@ CERTIFICATION_AUDIT_TYPES = frozenset(
 )
 
 # The audit team's recommendation to the certification body (ISO/IEC 17021-1 9.4.8).
-# The team's recommendation (ISO/IEC 17021-1 9.4.8 p). A minor nonconformity needs its action plan accepted, a major
-# one its correction verified (REVIEW.md §4 #46): two conditions, two choices. The stored value of the first stays
-# "certify_after_actions", which always meant an accepted plan.
+# A minor NC needs an accepted plan, a major NC a verified correction and corrective action (BRIEF 3.2).
 RECOMMENDATIONS = Vocabulary(
     "Recommendation",
     Choice("certify", N_("Recommended for certification (or continued certification)")),
-    Choice("certify_after_actions", N_("Recommended once the action plans for the minor nonconformities are accepted")),
     Choice(
-        "certify_after_verification", N_("Recommended once the correction of the major nonconformities is verified")
+        "certify_after_minor_plans",
+        N_("Recommended once the plans for the minor nonconformities are accepted"),
     ),
-    Choice("reduce_scope", N_("Reduction of the certificate's scope recommended")),
-    Choice("suspend", N_("Suspension of the certificate recommended")),
-    Choice("withdraw", N_("Withdrawal of the certificate recommended")),
+    Choice(
+        "certify_after_major_verified",
+        N_("Recommended once the correction and corrective action of the major nonconformities are verified"),
+    ),
+    Choice("scope_change", N_("Recommended with a change of scope")),
+    Choice("suspension", N_("Suspension of the certificate recommended")),
+    Choice("withdrawal", N_("Withdrawal of the certificate recommended")),
     Choice("not_recommended", N_("Not recommended")),
 )
 Recommendation = RECOMMENDATIONS.enum
@@ -165,6 +179,57 @@ WEIGHING_PARTS = Vocabulary(
     Choice("conclusion", N_("Conclusion"), help=N_("The weighing as a whole: is there a significant OH&S problem?")),
 )
 WeighingPart = WEIGHING_PARTS.enum
+
+# A stage 1 audit's conclusion: is the client ready for stage 2 (ISO/IEC 17021-1 9.3.1.2)?
+STAGE1_READINESS = Vocabulary(
+    "Stage1Readiness",
+    Choice("ready", N_("Ready for stage 2")),
+    Choice("ready_with_concerns", N_("Ready for stage 2 once the areas of concern are addressed")),
+    Choice("not_ready", N_("Not ready for stage 2")),
+)
+Stage1Readiness = STAGE1_READINESS.enum
+
+# The audit team's statements on conformity and effectiveness (ISO/IEC 17021-1 9.4.8.3): each yes, no or not stated.
+STATEMENTS = Vocabulary(
+    "Statement",
+    Choice(
+        "capability", N_("The management system is capable of meeting applicable requirements and expected outcomes")
+    ),
+    Choice("internal_audit", N_("The internal audit process is effective")),
+    Choice("management_review", N_("The management review process is effective")),
+    Choice("scope_appropriate", N_("The certification scope is appropriate")),
+    Choice("objectives_met", N_("The audit objectives were met")),
+)
+Statement = STATEMENTS.enum
+
+# Whether the audit was combined with another standard's, joint with another body, or integrated (17021-1 9.4.8).
+AUDIT_COMBINATIONS = Vocabulary(
+    "AuditCombination",
+    Choice("single", N_("A single audit (ISO 45001 only)")),
+    Choice("combined", N_("Combined audit (with another management system standard)")),
+    Choice("joint", N_("Joint audit (with another certification body)")),
+    Choice("integrated", N_("Integrated audit (an integrated management system)")),
+)
+AuditCombination = AUDIT_COMBINATIONS.enum
+
+# People who go with the audit team without auditing (17021-1 9.4.8, ISO 19011 3.15).
+ACCOMPANYING_ROLES = Vocabulary(
+    "AccompanyingRole",
+    Choice("technical_expert", N_("Technical expert")),
+    Choice("observer", N_("Observer")),
+    Choice("interpreter", N_("Interpreter")),
+    Choice("guide", N_("Guide")),
+)
+AccompanyingRole = ACCOMPANYING_ROLES.enum
+
+# What an audit found when it verified a case carried over from an earlier audit.
+FOLLOW_UP_RESULTS = Vocabulary(
+    "FollowUpResult",
+    Choice("effective", N_("Effective"), "#15803d"),
+    Choice("not_effective", N_("Not effective"), "#b91c1c"),
+    Choice("not_yet", N_("Not yet verifiable"), "#ca8a04"),
+)
+FollowUpResult = FOLLOW_UP_RESULTS.enum
 
 # The Word reports an audit has; each comes from a template an admin can replace.
 REPORT_KINDS = Vocabulary(

@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 
 from auditor.cli import main
 from auditor.db import make_engine
+from auditor.demo import STAGE2_TITLE, TITLE
 from auditor.models import Audit, Finding, Response
 
 
@@ -20,7 +21,9 @@ def test_demo_is_idempotent_and_the_report_is_written(tmp_path, monkeypatch, cap
     assert "demo audit created" in out and "demo audit already there" in out
     engine = make_engine(f"sqlite:///{tmp_path / 'auditor.db'}")
     with Session(engine) as session:
-        audit = session.exec(select(Audit).order_by(Audit.start_date.desc())).first()  # after two earlier ones
+        audit = session.exec(select(Audit).where(Audit.title == TITLE)).one()
+        earlier = [a.title for a in session.exec(select(Audit).where(Audit.id != audit.id).order_by(Audit.start_date))]
+        assert earlier[0] == STAGE2_TITLE and earlier[1].startswith("Overvågningsaudit") and len(earlier) == 2
         answered = session.exec(
             select(Response).where(Response.audit_id == audit.id, Response.verdict.is_not(None))
         ).all()

@@ -59,15 +59,15 @@ REQUIRED = {
     "Quality manager": "Kvalitets-/arbejdsmiljøansvarlig",
     "Generated": "Dannet",
     "Audit plan as carried out": "Gennemført auditplan",
-    "Recommended once the action plans for the minor nonconformities are accepted": (
-        "Indstillet, når handlingsplanerne for de mindre afvigelser er godkendt"
+    "Recommended once the plans for the minor nonconformities are accepted": (
+        "Indstillet, når handlingsplanerne for de mindre afvigelser er accepteret"
     ),
-    "Recommended once the correction of the major nonconformities is verified": (
-        "Indstillet, når korrektionen af de større afvigelser er verificeret"
+    "Recommended once the correction and corrective action of the major nonconformities are verified": (
+        "Indstillet, når korrektionen og de korrigerende handlinger for de større afvigelser er verificeret"
     ),
     "Suspension of the certificate recommended": "Indstillet til suspension af certifikatet",
     "Withdrawal of the certificate recommended": "Indstillet til tilbagetrækning af certifikatet",
-    "Reduction of the certificate's scope recommended": "Indstillet til indskrænkning af certifikatets omfang",
+    "Recommended with a change of scope": "Indstillet med ændret omfang",
 }
 
 # ISO 45003's clause titles as the Dansk Standard deck gives them (the checklist's own titles where it gives none).

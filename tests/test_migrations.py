@@ -282,3 +282,51 @@ def test_the_upgrade_gives_findings_of_a_one_site_audit_that_site_and_keeps_thei
         case = session.get(Case, case_id)
         assert (case.correction_not_applicable, case.investigation_participants, case.apv_reviewed) == (False, [], None)
     engine.dispose()
+
+
+def test_the_upgrade_moves_the_certificate_facts_to_the_production_unit_and_tells_minor_from_major(
+    fresh_database, library
+):
+    url = fresh_database("report-17021")
+    upgrade(url, "0011")
+    engine = make_engine(url)
+    item_id = next(library.get("iso45003-clauses").checklist.items()).id
+    with engine.begin() as connection:
+        minor_audit, _, organisation_id, _ = seed_old_audit(connection, item_id)
+        major_audit = insert_row(
+            connection,
+            "audit",
+            title="Stage 2",
+            audit_type="stage2",
+            organisation_id=organisation_id,
+            start_date=date(2026, 12, 1),
+            end_date=date(2026, 12, 2),
+            report_language="da",
+            status="reporting",
+        )
+        first, second = (
+            insert_row(connection, "site", organisation_id=organisation_id, name=name) for name in ("Vejle", "Aarhus")
+        )
+        for site_id in (second, first):
+            insert_row(connection, "auditsite", audit_id=major_audit, site_id=site_id)
+        insert_row(connection, "finding", audit_id=major_audit, number=1, kind="major_nc", statement="Ingen APV")
+        connection.execute(
+            sa.text(
+                "UPDATE audit SET recommendation = 'certify_after_actions', material_hours = 6.5, "
+                "significant_problems = 'Ingen fundet.'"
+            )
+        )
+    engine.dispose()
+
+    upgrade(url)
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        recommendations = dict(connection.execute(sa.text("SELECT id, recommendation FROM audit")).all())
+        units = connection.execute(
+            sa.text("SELECT site_id, material_hours, significant_problems FROM auditsite WHERE audit_id = :audit"),
+            {"audit": major_audit},
+        ).all()
+    assert recommendations == {minor_audit: "certify_after_minor_plans", major_audit: "certify_after_major_verified"}
+    # both facts on the first production unit (the lowest id), where the lead auditor can divide them
+    assert sorted(tuple(unit) for unit in units) == sorted([(first, 6.5, "Ingen fundet."), (second, None, "")])
+    engine.dispose()

@@ -9,7 +9,7 @@ import docx
 import pytest
 
 from auditor.reports.starters import starter_template
-from auditor.services import reports
+from auditor.services import organisations, reports
 
 
 def broken_template(text: str = "{{ audit.titel }}") -> bytes:
@@ -62,53 +62,108 @@ def test_the_audit_page_links_to_the_report_page(client, make_audit):
     assert f'href="/audits/{audit.id}/report"' in client.get(f"/audits/{audit.id}").text
 
 
-def test_the_lead_auditor_saves_the_report_details(login, lead, make_audit):
-    audit = make_audit()
+def audit_with_a_site(make_organisation, make_audit, session):
+    organisation = make_organisation(sites=("Lager, Aarhus", "Hovedkontor, Vejle"))
+    sites = organisations.sites_of(session=session, organisation_id=organisation.id)
+    return make_audit(organisation=organisation, site_ids=[site.id for site in sites]), sites
+
+
+def test_the_lead_auditor_saves_the_report_details(login, lead, make_audit, make_organisation, session):
+    audit, (first, second) = audit_with_a_site(make_organisation, make_audit, session)
     client = login(lead)
     form = {
         "report_version": "2",
         "summary": "Godt samarbejde.\nAPV er opdateret.",
         "conclusion": "Systemet virker.",
-        "recommendation": "certify_after_actions",
+        "recommendation": "certify_after_minor_plans",
         "plan_deviations": "Interview flyttet til dag 2.",
         "auditee_representative": "Mette Holm, direktør",
+        "certificate_number": "C-17",
+        "certificate_expiry": "2029-05-01",
+        "next_audit_date": "2027-11-30",
+        "significant_changes": "Ny direktør.",
+        "programme_issues": "",
+        "unresolved_issues": "Uenighed om vikarernes APV.",
+        "combination": "combined",
+        "marks_control": "Mærket bruges korrekt på hjemmesiden.",
+        "statement-capability": "yes",
+        "statement-scope_appropriate": "no",
+        "accompanying-0-name": "Sara Holm",
+        "accompanying-0-role": "interpreter",
+        "accompanying-0-remote": "on",
+        "accompanying-1-name": "",
+        "accompanying-1-role": "guide",
+        "list_not_audited": "on",
         "dk_certificate": "on",
         "bek1407_auditor_id": str(lead.id),
-        "material_hours": "2,5",
-        "significant_problems": "Ingen fundet.",
+        "md5_days": "4",
+        "actual_days": "4,5",
+        "psychosocial_hours": "8",
+        f"unit-{first.id}-material_hours": "2,5",
+        f"unit-{first.id}-significant_problems": "Ingen fundet.",
+        f"unit-{second.id}-material_hours": "",
+        f"unit-{second.id}-significant_problems": "Ikke besøgt.",
     }
 
     saved = client.post(f"/audits/{audit.id}/report", data=form, follow_redirects=False)
 
     assert saved.status_code == 303 and saved.headers["location"].startswith(f"/audits/{audit.id}/report?notice=saved")
-    assert "The report details are saved" in client.get(saved.headers["location"]).text
+    page = client.get(saved.headers["location"]).text
+    assert "The report details are saved" in page
+    assert (
+        'value="Sara Holm"' in page and f'name="unit-{first.id}-material_hours" inputmode="decimal" value="2.5"' in page
+    )
     details = client.get(f"/api/v1/audits/{audit.id}/report-details").json()
     assert details == {
         "report_version": "2",
         "summary": "Godt samarbejde.\nAPV er opdateret.",
         "conclusion": "Systemet virker.",
-        "recommendation": "certify_after_actions",
+        "recommendation": "certify_after_minor_plans",
         "plan_deviations": "Interview flyttet til dag 2.",
         "auditee_representative": "Mette Holm, direktør",
         "dk_certificate": True,
         "bek1407_auditor_id": lead.id,
-        "material_hours": 2.5,
-        "significant_problems": "Ingen fundet.",
+        "md5_days": 4.0,
+        "actual_days": 4.5,
+        "psychosocial_hours": 8.0,
+        "production_units": [
+            {"site_id": first.id, "material_hours": 2.5, "significant_problems": "Ingen fundet."},
+            {"site_id": second.id, "material_hours": None, "significant_problems": "Ikke besøgt."},
+        ],
+        "certificate_number": "C-17",
+        "certificate_expiry": "2029-05-01",
+        "next_audit_date": "2027-11-30",
+        "accompanying": [{"name": "Sara Holm", "role": "interpreter", "remote": True}],
+        "significant_changes": "Ny direktør.",
+        "programme_issues": "",
+        "unresolved_issues": "Uenighed om vikarernes APV.",
+        "combination": "combined",
+        "marks_control": "Mærket bruges korrekt på hjemmesiden.",
+        "statements": {"capability": True, "scope_appropriate": False},
+        "stage1_readiness": "",
+        "list_not_audited": True,
     }
 
 
-def test_clearing_a_field_and_the_certificate_is_saved_too(login, lead, make_audit):
-    audit = make_audit()
+def test_clearing_a_field_and_the_certificate_is_saved_too(login, lead, make_audit, make_organisation, session):
+    audit, (first, _) = audit_with_a_site(make_organisation, make_audit, session)
     client = login(lead)
     client.post(
         f"/audits/{audit.id}/report",
-        data={"report_version": "1", "summary": "Først", "dk_certificate": "on", "material_hours": "3"},
+        data={
+            "report_version": "1",
+            "summary": "Først",
+            "dk_certificate": "on",
+            "md5_days": "3",
+            f"unit-{first.id}-material_hours": "3",
+        },
     )
 
     client.post(f"/audits/{audit.id}/report", data={"report_version": "1", "summary": ""})
 
     details = client.get(f"/api/v1/audits/{audit.id}/report-details").json()
-    assert (details["summary"], details["dk_certificate"], details["material_hours"]) == ("", False, None)
+    assert (details["summary"], details["dk_certificate"], details["md5_days"]) == ("", False, None)
+    assert [unit["material_hours"] for unit in details["production_units"]] == [None, None]
 
 
 def test_an_auditor_not_on_the_team_is_refused_and_the_typed_text_stays(login, lead, make_audit, make_user):
@@ -123,25 +178,25 @@ def test_an_auditor_not_on_the_team_is_refused_and_the_typed_text_stays(login, l
             "summary": "Min lange opsummering, som ikke må gå tabt.",
             "dk_certificate": "on",
             "bek1407_auditor_id": str(outsider.id),
-            "material_hours": "4",
+            "md5_days": "4",
         },
     )
 
     assert refused.status_code == 422
     assert "The BEK 1407-trained auditor must be on the audit team." in refused.text
     assert ">Min lange opsummering, som ikke må gå tabt.</textarea>" in refused.text
-    assert 'name="material_hours" inputmode="decimal" value="4"' in refused.text
+    assert 'name="md5_days" inputmode="decimal" value="4"' in refused.text
     assert client.get(f"/api/v1/audits/{audit.id}/report-details").json()["summary"] == ""
 
 
 def test_invalid_hours_and_an_empty_version_are_shown_next_to_their_fields(login, lead, make_audit):
     audit = make_audit()
     refused = login(lead).post(
-        f"/audits/{audit.id}/report", data={"report_version": " ", "material_hours": "mange", "conclusion": "Kept"}
+        f"/audits/{audit.id}/report", data={"report_version": " ", "actual_days": "mange", "conclusion": "Kept"}
     )
 
     assert refused.status_code == 422
-    assert 'id="error-report_version"' in refused.text and 'id="error-material_hours">Enter a number.' in refused.text
+    assert 'id="error-report_version"' in refused.text and 'id="error-actual_days">Enter a number.' in refused.text
     assert ">Kept</textarea>" in refused.text
 
 

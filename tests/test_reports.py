@@ -79,7 +79,7 @@ def test_the_cover_has_the_facts_report_id_and_version_on_a4(client, demo_audit)
     section = document.sections[0]
     assert abs(section.page_width - Mm(210)) < Mm(1) and abs(section.page_height - Mm(297)) < Mm(1)
     cover = key_values(document.tables[0])
-    assert cover["Organisation"] == "Nordlys Logistik A/S (demo)"
+    assert cover["Organisation"] == "Nordlys Logistik A/S (demo) (CVR 12345678)\nHavnevej 12, 8000 Aarhus C"
     assert cover["Audit type"] == "Surveillance audit"
     assert cover["Sites / production units"].startswith("Hovedkontor, Vejle")
     assert cover["Lead auditor"] == "Mette Lund"
@@ -96,7 +96,7 @@ def test_objectives_scope_criteria_plan_summary_and_conclusion(client, demo_audi
         json={
             "summary": "Systemet er i hovedsagen effektivt.",
             "conclusion": "Kriterierne er opfyldt med to mindre afvigelser.",
-            "recommendation": "certify_after_actions",
+            "recommendation": "certify_after_minor_plans",
             "plan_deviations": "Interview med SU flyttet til dag 2.",
         },
     ).raise_for_status()
@@ -118,7 +118,7 @@ def test_objectives_scope_criteria_plan_summary_and_conclusion(client, demo_audi
         assert heading in headings
     assert demo_audit.scope in text and demo_audit.objectives in text
     assert "Systemet er i hovedsagen effektivt." in text and "Kriterierne er opfyldt med to mindre afvigelser." in text
-    assert "Recommended once the action plans for the minor nonconformities are accepted" in text
+    assert "Recommended once the plans for the minor nonconformities are accepted" in text
     assert "Interview med SU flyttet til dag 2." in text
     plan = table_after(document, "Date")
     assert any("Opening meeting" in row.cells[2].text for row in plan.rows[1:])
@@ -227,22 +227,31 @@ def test_the_danish_certificate_facts_only_when_the_audit_is_for_one(client, ses
     document = download(client, demo_audit, lang="da")
     assert "Anerkendt arbejdsmiljøcertifikat (Danmark)" not in [p.text for p in document.paragraphs]
     lead = demo_lead(session)
+    sites = client.get(f"/api/v1/audits/{demo_audit.id}/report-details").json()["production_units"]
     client.patch(
         f"/api/v1/audits/{demo_audit.id}/report-details",
         json={
             "dk_certificate": True,
             "bek1407_auditor_id": lead.id,
-            "material_hours": 6.5,
-            "significant_problems": "Ingen væsentlige arbejdsmiljøproblemer fundet.",
+            "production_units": [
+                {
+                    "site_id": sites[0]["site_id"],
+                    "material_hours": 6.5,
+                    "significant_problems": "Ingen væsentlige arbejdsmiljøproblemer fundet.",
+                }
+            ],
         },
     ).raise_for_status()
     document = download(client, demo_audit, lang="da")
     assert "Anerkendt arbejdsmiljøcertifikat (Danmark)" in [p.text for p in document.paragraphs]
-    facts = next(key_values(t) for t in document.tables if t.rows[0].cells[0].text == "Omfattede produktionsenheder")
-    assert "P-nr." in facts["Omfattede produktionsenheder"]
-    assert facts["Auditor uddannet efter BEK 1407"] == "Mette Lund"
+    facts = next(key_values(t) for t in document.tables if t.rows[0].cells[0].text == "Auditor uddannet efter BEK 1407")
     assert facts["Audittid på det faktiske arbejdsmiljø"] == "6,5 timer"
-    assert facts["Væsentlige arbejdsmiljøproblemer"] == "Ingen væsentlige arbejdsmiljøproblemer fundet."
+    units = table_after(document, "Produktionsenhed")
+    assert [row.cells[2].text for row in units.rows[1:]] == [
+        "Ingen væsentlige arbejdsmiljøproblemer fundet.",
+        "Ingen fundet.",
+    ]
+    assert "P-nr." in units.rows[1].cells[0].text
 
 
 def test_the_recommendation_is_for_certification_audits_only(client, make_audit):
@@ -439,9 +448,7 @@ def test_report_details_are_checked(client, demo_audit, make_user):
         client.patch(f"/api/v1/audits/{demo_audit.id}/report-details", json={"recommendation": "maybe"}).status_code
         == 422
     )
-    assert (
-        client.patch(f"/api/v1/audits/{demo_audit.id}/report-details", json={"material_hours": -1}).status_code == 422
-    )
+    assert client.patch(f"/api/v1/audits/{demo_audit.id}/report-details", json={"md5_days": -1}).status_code == 422
     saved = client.patch(
         f"/api/v1/audits/{demo_audit.id}/report-details", json={"summary": "Kort.", "recommendation": ""}
     )
@@ -608,6 +615,8 @@ def test_a_report_process_renders_the_reports_at_a_lower_priority_and_nothing_co
     for kind, text in texts.items():
         assert (CONFIDENTIAL not in text and "Mette Lund" in text.replace("\n", " ")) or kind == "checklist", kind
     assert "Mette" in texts["checklist"]
+
+
 def test_the_report_prints_arbejdstilsynets_weighing_on_the_vap_items(client, make_audit):
     audit = make_audit(checklists=["at-external-audit"])
     client.put(

@@ -27,6 +27,7 @@ OTHER_MEANINGS = {
     ("reports/starters.py", "nc"),  # a variable in the Word template
     ("services/cases.py", "open"),  # the board's count of cases not closed
     ("routes/web/cases.py", "step"),  # the case form's field naming the step of the chain
+    ("routes/operations.py", "ready"),  # the readiness probe's answer, not a stage 1 conclusion
 }
 
 
@@ -76,7 +77,8 @@ def test_an_unknown_value_is_a_422_naming_the_allowed_ones(client, make_audit, f
     kind = client.post(f"/api/v1/audits/{audit.id}/findings", json={"kind": "conform", "statement": "x"})
     assert (
         kind.status_code == 422
-        and "kind: must be one of 'major_nc', 'minor_nc', 'nc', 'observation'" in kind.json()["detail"]
+        and "kind: must be one of 'major_nc', 'minor_nc', 'nc', 'area_of_concern', 'observation'"
+        in kind.json()["detail"]
     )
 
 

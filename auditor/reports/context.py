@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date, format_datetime, format_time
@@ -23,14 +24,83 @@ from auditor.i18n import REPORT_TIME_ZONE, localized, translate
 from auditor.models import Audit, Case, Finding, Organisation, Photo, User, utcnow
 from auditor.reports.charts import BarChart
 from auditor.reports.pictures import Picture
-from auditor.services import audits, blobs, cases, evidence, findings, photos, responses
+from auditor.services import audits, blobs, cases, evidence, findings, follow_ups, photos, responses
 from auditor.services.checklists import audit_structure
 
 NOT_ANSWERED_COLOUR = "#9ca3af"
 PHOTO_WIDTH_MM = 60
+LOGO_WIDTH_MM = 40
 CHART_WIDTH_MM = 150
 
+HOURS_PER_AUDIT_DAY = 8  # IAF MD 5: an audit day is normally eight hours
+
 log = logging.getLogger("auditor")
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """What the installation's settings (config.py) give every report: the certification body and the Danish
+    certificate's required extra time."""
+
+    body_name: str = ""
+    body_address: str = ""
+    body_accreditation: str = ""
+    body_logo: Path | None = None
+    dk_extra_time_percent: float = 5.0
+
+    @classmethod
+    def of(cls, settings) -> ReportSettings:
+        return cls(
+            settings.cb_name,
+            settings.cb_address,
+            settings.cb_accreditation,
+            settings.cb_logo,
+            settings.dk_extra_time_percent,
+        )
+
+
+@dataclass(frozen=True)
+class BodyInfo:
+    name: str
+    address: str
+    accreditation: str
+    logo: Picture
+    has_logo: bool
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    code: str
+    statement: str
+    answer: str  # yes, no or not stated, in the report's language
+
+
+@dataclass(frozen=True)
+class AccompanyingRow:
+    name: str
+    role: str
+    presence: str  # on site or remote
+
+
+@dataclass(frozen=True)
+class FollowUpRow:
+    reference: str
+    grade: str
+    statement: str
+    raised_in: str
+    checked: str
+    result: str
+    result_code: str
+    fill: str
+    verified_by: str
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    name: str
+    p_number: str
+    material_hours: str
+    significant_problems: str
 
 
 @dataclass(frozen=True)
@@ -62,6 +132,21 @@ class AuditInfo:
     conclusion: str
     recommendation: str
     recommendation_code: str
+    is_stage1: bool
+    stage1_readiness: str
+    stage1_readiness_code: str
+    statements: list[StatementRow]
+    accompanying: list[AccompanyingRow]
+    combination: str
+    combination_code: str
+    significant_changes: str
+    programme_issues: str
+    unresolved_issues: str
+    marks_control: str
+    certificate_number: str
+    certificate_expiry: str
+    next_audit_date: str
+    list_not_audited: bool
 
 
 @dataclass(frozen=True)
@@ -82,6 +167,7 @@ class SiteInfo:
 class OrganisationInfo:
     name: str
     cvr: str
+    address: str
     sites: list[SiteInfo]
     representative: str
 
@@ -100,6 +186,7 @@ class PlanRow:
     activity: str
     auditor: str
     auditee_role: str
+    presence: str  # on site or remote
 
 
 @dataclass(frozen=True)
@@ -225,18 +312,31 @@ class ItemRow:
 
 @dataclass
 class SectionBlock:
+    """A section with its items; the audit report shows the audited ones and one line on the rest."""
+
     title: str
     level: int
     items: list[ItemRow] = field(default_factory=list)
+    audited: list[ItemRow] = field(default_factory=list)
+    not_audited: list[str] = field(default_factory=list)  # codes of the items not audited on this visit
+    not_audited_line: str = ""
 
 
 @dataclass(frozen=True)
 class CertificateInfo:
     applies: bool
     production_units: list[str]
+    units: list[UnitRow]
     bek1407_auditor: str
-    material_hours: str
-    significant_problems: str
+    material_hours: str  # all production units together
+    md5_days: str
+    actual_days: str
+    psychosocial_hours: str
+    psychosocial_share: str  # per cent of the actual audit time
+    material_share: str  # per cent of the IAF MD 5 audit time
+    required_share: str  # per cent of the IAF MD 5 audit time (setting)
+    required_hours: str
+    requirement_met: str  # yes, no, or "" when the days are not stated
 
 
 def tint(hex_colour: str, amount: float = 0.75) -> str:
@@ -251,9 +351,17 @@ def report_id(audit: Audit) -> str:
 
 
 def build_report_context(
-    *, session: Session, audit: Audit, kind: str, lang: str, policy: dict, now: datetime | None = None
+    *,
+    session: Session,
+    audit: Audit,
+    kind: str,
+    lang: str,
+    policy: dict,
+    settings: ReportSettings | None = None,
+    now: datetime | None = None,
 ) -> dict[str, object]:
     """Every variable of a report on `audit`, in `lang`, as the templates read them."""
+    settings = settings or ReportSettings()
 
     def t(message: str) -> str:
         return translate(message, lang)
@@ -264,6 +372,12 @@ def build_report_context(
 
     def day(value: date | None) -> str:
         return format_date(value, "long", locale=lang) if value else ""
+
+    def number(value: float | None) -> str:
+        return format_decimal(value, "#,##0.#", locale=lang) if value is not None else ""
+
+    def yes_no(value: bool | None) -> str:
+        return "" if value is None else t("Yes") if value else t("No")
 
     organisation = session.get_one(Organisation, audit.organisation_id)
     structure = audit_structure(session=session, audit_id=audit.id)
@@ -314,32 +428,46 @@ def build_report_context(
         last_path = placed.path
         answer = answers.get(item_id)
         verdict = answer.verdict if answer and answer.verdict else ""
+        block = sections[-1]
         if not placed.item.is_step:
             questions += 1
             counts.update([verdict] if verdict else [])
             top_sections.setdefault(
                 f"{placed.path[0].code} {localized(placed.path[0].title.model_dump(), lang)}", []
             ).append(verdict)
-        sections[-1].items.append(
-            ItemRow(
-                code=placed.item.code,
-                kind=placed.item.kind,
-                choices=[t(c.short or c.label) for c in v.answers_for(audit.audit_type, placed.item.kind)],
-                clauses=", ".join(v.clause_label(ref) for ref in placed.item.clauses),
-                question=localized(placed.item.question.model_dump(), lang),
-                verdict=verdict,
-                verdict_label=label(v.ANSWERS, verdict) if verdict else t("Not answered"),
-                fill=tint(v.ANSWERS[verdict].colour if verdict else NOT_ANSWERED_COLOUR),
-                note=answer.note if answer else "",
-                weighing=[
-                    f"{t(part.label)}: {text}"
-                    for part in v.WEIGHING_PARTS
-                    if (text := ((answer.weighing if answer else None) or {}).get(part.value, "").strip())
-                ],
-                evidence=evidence_by_item.get(item_id, []),
-                photos=photos_by_item.get(item_id, []),
-            )
+        item_row = ItemRow(
+            code=placed.item.code,
+            kind=placed.item.kind,
+            choices=[t(c.short or c.label) for c in v.answers_for(audit.audit_type, placed.item.kind)],
+            clauses=", ".join(v.clause_label(ref) for ref in placed.item.clauses),
+            question=localized(placed.item.question.model_dump(), lang),
+            verdict=verdict,
+            verdict_label=label(v.ANSWERS, verdict) if verdict else t("Not audited on this visit"),
+            fill=tint(v.ANSWERS[verdict].colour if verdict else NOT_ANSWERED_COLOUR),
+            note=answer.note if answer else "",
+            weighing=[
+                f"{t(part.label)}: {text}"
+                for part in v.WEIGHING_PARTS
+                if (text := ((answer.weighing if answer else None) or {}).get(part.value, "").strip())
+            ],
+            evidence=evidence_by_item.get(item_id, []),
+            photos=photos_by_item.get(item_id, []),
         )
+        block.items.append(item_row)
+        # An item is audited if it has a verdict, a note, evidence or a photo; the rest is one line per section.
+        if verdict or item_row.note or item_row.weighing or item_row.evidence or item_row.photos:
+            block.audited.append(item_row)
+        else:
+            block.not_audited.append(item_row.code)
+    for block in sections:
+        if block.not_audited:
+            block.not_audited_line = (
+                t("Not audited on this visit: {items}.").format(items=", ".join(block.not_audited))
+                if audit.list_not_audited
+                else t("Not audited on this visit: {count} of {total} items.").format(
+                    count=len(block.not_audited), total=len(block.items)
+                )
+            )
 
     # Statistics
     by_verdict = [
@@ -408,6 +536,31 @@ def build_report_context(
     ]
 
     snapshots = audits.audit_snapshots(session=session, audit=audit)
+    units = audits.production_units(session=session, audit=audit)
+    follow_up_rows = []
+    for case, recorded in follow_ups.carried_over(session=session, audit=audit):
+        origin = session.get(Audit, case.audit_id) if case.audit_id else None
+        result = v.FOLLOW_UP_RESULTS.get(recorded.result) if recorded else None
+        follow_up_rows.append(
+            FollowUpRow(
+                reference=cases.case_reference(case),
+                grade=label(v.FINDING_KINDS, case.grade),
+                statement=case.statement,
+                raised_in=f"{origin.title} ({day(origin.start_date)})" if origin else "",
+                checked=recorded.checked if recorded else "",
+                result=t(result.label) if result else t("Not verified yet"),
+                result_code=result.value if result else "",
+                fill=tint(result.colour if result else NOT_ANSWERED_COLOUR),
+                verified_by=_user_name(session, recorded.verified_by_id) if recorded else "",
+            )
+        )
+    material_total = (
+        sum(link.material_hours or 0 for _, link in units)
+        if any(link.material_hours is not None for _, link in units)
+        else None
+    )
+    shares = _time_shares(audit, material_total, settings.dk_extra_time_percent)
+    logo_path = settings.body_logo
     lead = next((user for user, role in team if role == v.TeamRole.LEAD), None)
     bek1407 = session.get(User, audit.bek1407_auditor_id) if audit.bek1407_auditor_id else None
     now = now or utcnow()
@@ -438,7 +591,41 @@ def build_report_context(
             conclusion=audit.conclusion,
             recommendation=label(v.RECOMMENDATIONS, audit.recommendation),
             recommendation_code=audit.recommendation,
+            is_stage1=audit.audit_type == v.AuditType.STAGE1,
+            stage1_readiness=label(v.STAGE1_READINESS, audit.stage1_readiness),
+            stage1_readiness_code=audit.stage1_readiness,
+            statements=[
+                StatementRow(c.value, t(c.label), yes_no(audit.statements.get(c.value)) or t("Not stated"))
+                for c in v.STATEMENTS
+            ],
+            accompanying=[
+                AccompanyingRow(
+                    person.get("name", ""),
+                    label(v.ACCOMPANYING_ROLES, person.get("role")),
+                    t("Remote") if person.get("remote") else t("On site"),
+                )
+                for person in audit.accompanying
+            ],
+            combination=label(v.AUDIT_COMBINATIONS, audit.combination),
+            combination_code=audit.combination,
+            significant_changes=audit.significant_changes,
+            programme_issues=audit.programme_issues,
+            unresolved_issues=audit.unresolved_issues,
+            marks_control=audit.marks_control,
+            certificate_number=audit.certificate_number,
+            certificate_expiry=day(audit.certificate_expiry),
+            next_audit_date=day(audit.next_audit_date),
+            list_not_audited=audit.list_not_audited,
         ),
+        "body": BodyInfo(
+            settings.body_name,
+            settings.body_address,
+            settings.body_accreditation,
+            Picture(_file_reader(logo_path), LOGO_WIDTH_MM),
+            logo_path is not None,
+        ),
+        "follow_ups": follow_up_rows,
+        "areas_of_concern": [f for f in finding_rows if f.kind == v.Verdict.AREA_OF_CONCERN],
         "checklists": [
             ChecklistInfo(localized(s.title, lang), s.version, localized(s.content["attribution"], lang))
             for s in snapshots
@@ -446,6 +633,7 @@ def build_report_context(
         "organisation": OrganisationInfo(
             organisation.name,
             organisation.cvr or "",
+            organisation.address,
             [SiteInfo(s.name, s.p_number or "", s.address) for s in sites],
             audit.auditee_representative,
         ),
@@ -464,6 +652,7 @@ def build_report_context(
                 ),
                 auditor=e.auditor,
                 auditee_role=v.plan_role(e.auditee_role, t),
+                presence=t("Remote") if e.remote else t("On site"),
             )
             for e in audits.plan_entries(session=session, audit=audit)
         ],
@@ -484,16 +673,67 @@ def build_report_context(
         "certificate": CertificateInfo(
             applies=audit.dk_certificate,
             production_units=[f"{s.name} (P-nr. {s.p_number})" if s.p_number else s.name for s in sites],
+            units=[
+                UnitRow(site.name, site.p_number or "", number(link.material_hours), link.significant_problems)
+                for site, link in units
+            ],
             bek1407_auditor=bek1407.name if bek1407 else "",
-            material_hours=format_decimal(audit.material_hours, "#,##0.#", locale=lang)
-            if audit.material_hours is not None
-            else "",
-            significant_problems=audit.significant_problems,
+            material_hours=number(material_total),
+            md5_days=number(audit.md5_days),
+            actual_days=number(audit.actual_days),
+            psychosocial_hours=number(audit.psychosocial_hours),
+            psychosocial_share=number(shares.psychosocial),
+            material_share=number(shares.material),
+            required_share=number(settings.dk_extra_time_percent),
+            required_hours=number(shares.required_hours),
+            requirement_met=yes_no(shares.met),
         ),
         "sections": sections,
         "findings_by_site": by_site,
         "verdict_conflicts": conflicts,
     }
+
+
+@dataclass(frozen=True)
+class TimeShares:
+    psychosocial: float | None  # per cent of the actual audit time
+    material: float | None  # per cent of the IAF MD 5 audit time
+    required_hours: float | None  # the extra hours required on the material work environment
+    met: bool | None
+
+
+def _time_shares(audit: Audit, material_hours: float | None, required_percent: float) -> TimeShares:
+    """The Danish certificate's time figures: the psychosocial hours as a share of the actual audit time, the material
+    hours as a share of the IAF MD 5 time, and whether they reach the required extra time (None: not known)."""
+    actual = audit.actual_days * HOURS_PER_AUDIT_DAY if audit.actual_days else None
+    md5 = audit.md5_days * HOURS_PER_AUDIT_DAY if audit.md5_days else None
+    required = md5 * required_percent / 100 if md5 is not None else None
+    return TimeShares(
+        round(100 * audit.psychosocial_hours / actual, 1) if actual and audit.psychosocial_hours is not None else None,
+        round(100 * material_hours / md5, 1) if md5 and material_hours is not None else None,
+        round(required, 1) if required is not None else None,
+        material_hours + 1e-9 >= required if required is not None and material_hours is not None else None,
+    )
+
+
+def _user_name(session: Session, user_id: int | None) -> str:
+    user = session.get(User, user_id) if user_id else None
+    return user.name if user else ""
+
+
+def _file_reader(path: Path | None) -> Callable[[], bytes | None]:
+    """Reads the certification body's logo when the report places it; a missing file is logged and left out."""
+
+    def read() -> bytes | None:
+        if path is None:
+            return None
+        try:
+            return path.read_bytes()
+        except OSError as error:
+            log.warning("The certification body's logo %s is left out of the report: %s", path, error)
+            return None
+
+    return read
 
 
 def _photo_reader(session: Session, photo: Photo) -> Callable[[], bytes | None]:

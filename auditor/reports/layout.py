@@ -38,17 +38,26 @@ def set_up_a4(document, *, t, lang: str, title: str, subject: str, footer: str) 
         run.font.color.rgb = RGBColor(0x6B, 0x72, 0x80)
 
 
-def add_key_value_table(document, rows: list[tuple[str, str]]) -> None:
+def add_key_value_table(document, rows: list[tuple[str, str]]):
     table = document.add_table(rows=0, cols=2)
     table.style = "Table Grid"
     table.autofit = False
     table.columns[0].width, table.columns[1].width = Mm(50), Mm(120)
+    add_key_value_rows(table, rows)
+    return table
+
+
+def add_key_value_rows(table, rows: list[tuple[str, str]]) -> None:
+    """Rows of a key-value table; a row whose key is empty is a tag row (docxtpl's `{%tr ... %}` in its value)."""
     for key, value in rows:
         cells = table.add_row().cells
+        cells[0].width, cells[1].width = Mm(50), Mm(120)
+        if not key:
+            cells[0].text = value
+            continue
         cells[0].text, cells[1].text = key, value
         cells[0].paragraphs[0].runs[0].bold = True
         shade_cell(cells[0], HEADER_FILL)
-        cells[0].width, cells[1].width = Mm(50), Mm(120)
 
 
 def add_table(document, headings: list[str], widths: tuple[int, ...]):

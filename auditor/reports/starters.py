@@ -16,7 +16,7 @@ from docx.shared import Mm, Pt
 
 from auditor.i18n import translate
 from auditor.reports.docx_xml import add_field, shade_cell
-from auditor.reports.layout import HEADER_FILL, add_key_value_table, add_row, add_table, set_up_a4
+from auditor.reports.layout import HEADER_FILL, add_key_value_rows, add_key_value_table, add_row, add_table, set_up_a4
 
 FOOTER = "{{ report.id }} v{{ report.version }} · {{ organisation.name }}"
 DASH = '"–"'
@@ -51,14 +51,19 @@ def _tag(container, text: str) -> None:
 
 
 def _cover(document, t, title: str) -> None:
+    # The certification body's logo; an internal audit names no certification body.
+    _tag(document, "{%p if body.has_logo and not audit.is_internal %}")
+    document.add_paragraph("{{ body.logo }}")
+    _tag(document, "{%p endif %}")
     document.add_paragraph(title, style="Title")
     document.add_paragraph("{{ audit.title }}", style="Subtitle")
-    add_key_value_table(
+    table = add_key_value_table(
         document,
         [
             (
                 t("Organisation"),
-                "{{ organisation.name }}{% if organisation.cvr %} (CVR {{ organisation.cvr }}){% endif %}",
+                "{{ organisation.name }}{% if organisation.cvr %} (CVR {{ organisation.cvr }}){% endif %}"
+                "{% if organisation.address %}\n{{ organisation.address }}{% endif %}",
             ),
             (
                 t("Sites / production units"),
@@ -70,11 +75,35 @@ def _cover(document, t, title: str) -> None:
             (t("Lead auditor"), "{{ team.lead or " + DASH + " }}"),
             (t("Audit team"), "{{ team.auditors|join(', ') or " + DASH + " }}"),
             (
+                t("Accompanying persons"),
+                "{% for person in audit.accompanying %}{{ person.name }} ({{ person.role }}, {{ person.presence }})"
+                "{% if not loop.last %}\n{% endif %}{% else %}–{% endfor %}",
+            ),
+            (
                 t("Checklists"),
                 "{% for checklist in checklists %}{{ checklist.title }} (v{{ checklist.version }}){% if not loop.last %}\n{% endif %}{% endfor %}",
             ),
             (t("Report id and version"), "{{ report.id }}, " + t("version") + " {{ report.version }}"),
             (t("Generated"), "{{ report.generated }}"),
+        ],
+    )
+    add_key_value_rows(
+        table,
+        [
+            ("", "{%tr if not audit.is_internal %}"),
+            (
+                t("Certification body"),
+                "{{ body.name or " + DASH + " }}{% if body.address %}\n{{ body.address }}{% endif %}"
+                "{% if body.accreditation %}\n" + t("Accreditation") + ": {{ body.accreditation }}{% endif %}",
+            ),
+            (
+                t("Certificate"),
+                "{% if audit.certificate_number %}{{ audit.certificate_number }}"
+                "{% if audit.certificate_expiry %}, " + t("valid until") + " {{ audit.certificate_expiry }}{% endif %}"
+                "{% else %}–{% endif %}",
+            ),
+            (t("Next audit"), "{{ audit.next_audit_date or " + DASH + " }}"),
+            ("", "{%tr endif %}"),
         ],
     )
     # Who wrote each checklist and what inspired it, so nobody takes an AT-inspired checklist for AT's own guide.
@@ -116,16 +145,16 @@ def _findings_table(document, t, rows: str) -> None:
     add_row(table, ["{%tr endfor %}", "", "", ""])
 
 
-def _section_loop_start(document, top_level: int) -> None:
+def _section_loop_start(document, top_level: int, items: str = "section.items") -> None:
     """Open the loop over the checklists' sections: a heading per section (top-level sections one level above
-    the others), then, if the section has items, what follows until the caller closes both tags."""
+    the others), then, if the section has `items`, what follows until the caller closes both tags."""
     _tag(document, "{%p for section in sections %}")
     _tag(document, "{%p if section.level == 1 %}")
     _heading(document, "{{ section.title }}", level=top_level)
     _tag(document, "{%p else %}")
     _heading(document, "{{ section.title }}", level=top_level + 1)
     _tag(document, "{%p endif %}")
-    _tag(document, "{%p if section.items %}")
+    _tag(document, "{%p if " + items + " %}")
 
 
 def _photos(container, photos: str) -> None:
@@ -161,18 +190,39 @@ def _audit_report(document, t) -> None:
     _heading(document, t("Audit plan as carried out"))
     _tag(document, "{%p if plan %}")
     table = add_table(
-        document, [t("Date"), t("Time"), t("Activity"), t("Auditor"), t("Auditee (role)")], widths=(25, 24, 56, 30, 35)
+        document,
+        [t("Date"), t("Time"), t("Activity"), t("Auditor"), t("Auditee (role)"), t("On site or remote")],
+        widths=(22, 22, 50, 26, 30, 20),
     )
-    add_row(table, ["{%tr for row in plan %}", "", "", "", ""])
+    add_row(table, ["{%tr for row in plan %}", "", "", "", "", ""])
     add_row(
-        table, ["{{ row.day }}", "{{ row.time }}", "{{ row.activity }}", "{{ row.auditor }}", "{{ row.auditee_role }}"]
+        table,
+        [
+            "{{ row.day }}",
+            "{{ row.time }}",
+            "{{ row.activity }}",
+            "{{ row.auditor }}",
+            "{{ row.auditee_role }}",
+            "{{ row.presence }}",
+        ],
     )
-    add_row(table, ["{%tr endfor %}", "", "", "", ""])
+    add_row(table, ["{%tr endfor %}", "", "", "", "", ""])
     _tag(document, "{%p else %}")
     _text(document, t("No audit plan was recorded."))
     _tag(document, "{%p endif %}")
     _heading(document, t("Deviations from the audit plan"), level=3)
     _text(document, "{{ audit.plan_deviations or " + _literal(t("None.")) + " }}")
+    for heading, variable in (
+        (t("Significant changes since the last audit"), "audit.significant_changes"),
+        (t("Significant issues affecting the audit programme"), "audit.programme_issues"),
+        (t("Unresolved issues and diverging opinions"), "audit.unresolved_issues"),
+    ):
+        _heading(document, heading, level=3)
+        _text(document, "{{ " + variable + " or " + _literal(t("None.")) + " }}")
+    _tag(document, "{%p if not audit.is_internal %}")
+    _heading(document, t("Combined, joint or integrated audit"), level=3)
+    _text(document, "{{ audit.combination or " + DASH + " }}")
+    _tag(document, "{%p endif %}")
     _heading(document, t("Interviews by role"), level=3)
     table = add_table(document, [t("Interviewee role"), t("Interviews"), t("People")], widths=(110, 30, 30))
     add_row(table, ["{%tr for row in interviews %}", "", ""])
@@ -190,9 +240,31 @@ def _audit_report(document, t) -> None:
     _text(document, "{{ audit.summary or " + DASH + " }}")
     _heading(document, t("Conclusion"), level=3)
     _text(document, "{{ audit.conclusion or " + DASH + " }}")
+    _tag(document, "{%p if not audit.is_internal %}")
+    _heading(document, t("Statements on conformity and effectiveness"), level=3)
+    table = add_table(document, [t("The team's statement"), t("Answer")], widths=(140, 30))
+    add_row(table, ["{%tr for row in audit.statements %}", ""])
+    add_row(table, ["{{ row.statement }}", "{{ row.answer }}"])
+    add_row(table, ["{%tr endfor %}", ""])
+    _tag(document, "{%p endif %}")
+    _tag(document, "{%p if audit.is_stage1 %}")
+    _heading(document, t("Readiness for stage 2"), level=3)
+    _text(document, "{{ audit.stage1_readiness or " + DASH + " }}")
+    _heading(document, t("Areas of concern"), level=3)
+    _tag(document, "{%p for finding in areas_of_concern %}")
+    _text(
+        document,
+        "{{ finding.reference }}{% if finding.clauses %} ({{ finding.clauses }}){% endif %}: {{ finding.statement }}",
+    )
+    _tag(document, "{%p else %}")
+    _text(document, t("No areas of concern were raised."))
+    _tag(document, "{%p endfor %}")
+    _tag(document, "{%p endif %}")
     _tag(document, "{%p if audit.is_certification %}")
     _heading(document, t("The audit team's recommendation"), level=3)
     _text(document, "{{ audit.recommendation or " + DASH + " }}")
+    _heading(document, t("Control of certificates and marks"), level=3)
+    _text(document, "{{ audit.marks_control or " + DASH + " }}")
     _tag(document, "{%p endif %}")
 
     _heading(document, t("Statistics"))
@@ -252,6 +324,29 @@ def _audit_report(document, t) -> None:
     _text(document, t("No nonconformities were raised."))
     _tag(document, "{%p endfor %}")
 
+    _heading(document, t("Verification of earlier nonconformities"))
+    _tag(document, "{%p if follow_ups %}")
+    table = add_table(
+        document,
+        [t("Case"), t("Nonconformity and what was verified on site"), t("Result"), t("Verified by")],
+        widths=(34, 82, 26, 28),
+    )
+    add_row(table, ["{%tr for case in follow_ups %}", "", "", ""])
+    add_row(
+        table,
+        [
+            "{{ case.reference }}\n{{ case.grade }}",
+            "{{ case.statement }}{% if case.raised_in %} ({{ case.raised_in }}){% endif %}"
+            "{% if case.checked %}\n" + t("Verified") + ": {{ case.checked }}{% endif %}",
+            "{% cellbg case.fill %}{{ case.result }}",
+            "{{ case.verified_by or " + DASH + " }}",
+        ],
+    )
+    add_row(table, ["{%tr endfor %}", "", "", ""])
+    _tag(document, "{%p else %}")
+    _text(document, t("No nonconformities from earlier audits were due for verification in this audit."))
+    _tag(document, "{%p endif %}")
+
     _heading(document, t("Good practice"))
     _tag(document, "{%p for finding in good_practice %}")
     _text(
@@ -263,11 +358,11 @@ def _audit_report(document, t) -> None:
     _tag(document, "{%p endfor %}")
 
     _heading(document, t("Checklist responses"), new_page=True)
-    _section_loop_start(document, top_level=2)
+    _section_loop_start(document, top_level=2, items="section.audited")
     table = add_table(
         document, [t("Item"), t("Question"), t("Verdict"), t("Note and evidence")], widths=(18, 66, 24, 62)
     )
-    add_row(table, ["{%tr for item in section.items %}", "", "", ""])
+    add_row(table, ["{%tr for item in section.audited %}", "", "", ""])
     cells = add_row(
         table,
         ["{{ item.code }}", QUESTION, "{% cellbg item.fill %}{{ item.verdict_label }}", "{{ item.note }}"],
@@ -282,27 +377,62 @@ def _audit_report(document, t) -> None:
     _photos(cells[3], "item.photos")
     add_row(table, ["{%tr endfor %}", "", "", ""])
     _tag(document, "{%p endif %}")
+    _tag(document, "{%p if section.not_audited_line %}")
+    not_audited = _text(document, "{{ section.not_audited_line }}")
+    not_audited.runs[0].italic = True
+    _tag(document, "{%p endif %}")
     _tag(document, "{%p endfor %}")
 
     _tag(document, "{%p if certificate.applies %}")
     _heading(document, t("Recognised OH&S certificate (Denmark)"))
+    hours = " " + t("hours")
     add_key_value_table(
         document,
         [
-            (t("Production units covered"), "{{ certificate.production_units|join(', ') or " + DASH + " }}"),
             (t("Auditor trained under BEK 1407"), "{{ certificate.bek1407_auditor or " + DASH + " }}"),
+            (t("Audit days required by IAF MD 5"), "{{ certificate.md5_days or " + DASH + " }}"),
+            (t("Audit days spent"), "{{ certificate.actual_days or " + DASH + " }}"),
             (
-                t("Audit time on the material work environment"),
-                "{% if certificate.material_hours %}{{ certificate.material_hours }} "
-                + t("hours")
-                + "{% else %}–{% endif %}",
+                t("Audit time on the psychosocial work environment"),
+                "{% if certificate.psychosocial_hours %}{{ certificate.psychosocial_hours }}" + hours + ""
+                "{% if certificate.psychosocial_share %} ("
+                + t("{share} % of the audit time spent").format(share="{{ certificate.psychosocial_share }}")
+                + "){% endif %}{% else %}–{% endif %}",
             ),
             (
-                t("Significant work-environment problems"),
-                "{{ certificate.significant_problems or " + _literal(t("None found.")) + " }}",
+                t("Audit time on the material work environment"),
+                "{% if certificate.material_hours %}{{ certificate.material_hours }}" + hours + ""
+                "{% if certificate.material_share %} ("
+                + t("{share} % of the IAF MD 5 audit time").format(share="{{ certificate.material_share }}")
+                + "){% endif %}{% else %}–{% endif %}",
+            ),
+            (
+                t("Extra time required"),
+                t("at least {share} % of the IAF MD 5 audit time").format(share="{{ certificate.required_share }}")
+                + "{% if certificate.required_hours %} ({{ certificate.required_hours }}"
+                + hours
+                + "){% endif %}{% if certificate.requirement_met %}. "
+                + t("Reached")
+                + ": {{ certificate.requirement_met }}{% endif %}",
             ),
         ],
     )
+    _heading(document, t("Production units"), level=3)
+    table = add_table(
+        document,
+        [t("Production unit"), t("Hours on the material work environment"), t("Significant work-environment problems")],
+        widths=(50, 30, 90),
+    )
+    add_row(table, ["{%tr for unit in certificate.units %}", "", ""])
+    add_row(
+        table,
+        [
+            "{{ unit.name }}{% if unit.p_number %}\nP-nr. {{ unit.p_number }}{% endif %}",
+            "{{ unit.material_hours or " + DASH + " }}",
+            "{{ unit.significant_problems or " + _literal(t("None found.")) + " }}",
+        ],
+    )
+    add_row(table, ["{%tr endfor %}", "", ""])
     _tag(document, "{%p endif %}")
 
     _heading(document, t("About this report"))

@@ -15,14 +15,18 @@ from auditor.i18n import N_, translate
 from auditor.reports.charts import BarChart
 from auditor.reports.context import (
     CHART_WIDTH_MM,
+    LOGO_WIDTH_MM,
     PHOTO_WIDTH_MM,
+    AccompanyingRow,
     ActionRow,
     AuditInfo,
+    BodyInfo,
     CaseInfo,
     CertificateInfo,
     ChecklistInfo,
     ConflictRow,
     FindingRow,
+    FollowUpRow,
     InterviewCount,
     ItemRow,
     OrganisationInfo,
@@ -33,8 +37,10 @@ from auditor.reports.context import (
     SectionCount,
     SiteCount,
     SiteInfo,
+    StatementRow,
     Statistics,
     TeamInfo,
+    UnitRow,
     VerdictCount,
     tint,
 )
@@ -69,11 +75,51 @@ VARIABLES: dict[str, str] = {
     "audit.conclusion": N_("Audit conclusion"),
     "audit.recommendation": N_("The audit team's recommendation (certification audits)"),
     "audit.recommendation_code": N_(
-        "Recommendation code: certify, certify_after_actions, certify_after_verification, reduce_scope, suspend, "
-        "withdraw, not_recommended, or empty"
+        "Recommendation code: certify, certify_after_minor_plans, certify_after_major_verified, scope_change, "
+        "suspension, withdrawal, not_recommended, or empty"
     ),
+    "audit.is_stage1": N_("True for a stage 1 audit"),
+    "audit.stage1_readiness": N_("Stage 1: the conclusion on readiness for stage 2"),
+    "audit.stage1_readiness_code": N_("Readiness code: ready, ready_with_concerns, not_ready, or empty"),
+    "audit.statements[]": N_("Each of the team's statements on conformity and effectiveness (ISO/IEC 17021-1 9.4.8.3)"),
+    "audit.statements[].code": N_(
+        "Statement code: capability, internal_audit, management_review, scope_appropriate, objectives_met"
+    ),
+    "audit.statements[].statement": N_("The statement"),
+    "audit.statements[].answer": N_("Yes, No or Not stated, in the report's language"),
+    "audit.accompanying[]": N_("Each accompanying person: technical expert, observer, interpreter or guide"),
+    "audit.accompanying[].name": N_("Name"),
+    "audit.accompanying[].role": N_("Role"),
+    "audit.accompanying[].presence": N_("On site or remote"),
+    "audit.combination": N_("Single, combined, joint or integrated audit"),
+    "audit.combination_code": N_("Code: single, combined, joint, integrated"),
+    "audit.significant_changes": N_("Significant changes since the last audit"),
+    "audit.programme_issues": N_("Significant issues affecting the audit programme"),
+    "audit.unresolved_issues": N_("Unresolved issues and diverging opinions"),
+    "audit.marks_control": N_("Control of certificates and marks"),
+    "audit.certificate_number": N_("Certificate number"),
+    "audit.certificate_expiry": N_("Date the certificate expires"),
+    "audit.next_audit_date": N_("Date of the next audit"),
+    "audit.list_not_audited": N_("True if the report lists each item not audited on this visit"),
+    "body.name": N_("Name of the certification body"),
+    "body.address": N_("Address of the certification body"),
+    "body.accreditation": N_("Accreditation of the certification body, e.g. DANAK reg. nr."),
+    "body.logo": N_("Logo of the certification body (an image; nothing if none is set)"),
+    "body.has_logo": N_("True if a logo is set"),
+    "follow_ups[]": N_("Each case carried over from an earlier audit and verified in this one"),
+    "follow_ups[].reference": N_("Case number"),
+    "follow_ups[].grade": N_("Grade of the case"),
+    "follow_ups[].statement": N_("Statement of the nonconformity"),
+    "follow_ups[].raised_in": N_("The audit that raised it"),
+    "follow_ups[].checked": N_("What was verified on site"),
+    "follow_ups[].result": N_("Result: effective, not effective, not yet verifiable, or not verified yet"),
+    "follow_ups[].result_code": N_("Result code: effective, not_effective, not_yet, or empty"),
+    "follow_ups[].fill": N_("Colour of the result, for {% cellbg %}"),
+    "follow_ups[].verified_by": N_("Who verified it"),
+    "areas_of_concern[]": N_("Stage 1: each area of concern: the same fields as findings[]"),
     "organisation.name": N_("Name of the audited organisation"),
     "organisation.cvr": N_("CVR number"),
+    "organisation.address": N_("Address of the audited organisation"),
     "organisation.sites[]": N_("Each site or production unit in the audit"),
     "organisation.sites[].name": N_("Name of the site"),
     "organisation.sites[].p_number": N_("P-number of the production unit"),
@@ -88,6 +134,7 @@ VARIABLES: dict[str, str] = {
     "plan[].activity": N_("Activity"),
     "plan[].auditor": N_("Auditor"),
     "plan[].auditee_role": N_("Auditee, by role"),
+    "plan[].presence": N_("On site or remote"),
     "interviews[]": N_(
         "Each interviewee role, whether interviewed or not (IAF MD 22 names the roles a certification body interviews)"
     ),
@@ -163,13 +210,32 @@ VARIABLES: dict[str, str] = {
     "verdict_conflicts[].finding": N_("The finding that disagrees, or empty when there is none"),
     "certificate.applies": N_("True if the audit is for a Danish recognised OH&S certificate"),
     "certificate.production_units[]": N_("Each production unit covered"),
+    "certificate.units[]": N_("Each production unit with the audit's conclusion on it"),
+    "certificate.units[].name": N_("Name of the production unit"),
+    "certificate.units[].p_number": N_("P-number"),
+    "certificate.units[].material_hours": N_("Hours on the material work environment of the unit"),
+    "certificate.units[].significant_problems": N_("Significant work-environment problems found in the unit, if any"),
     "certificate.bek1407_auditor": N_("Name of the auditor trained under BEK 1407"),
-    "certificate.material_hours": N_("Audit time on the material work environment, in hours"),
-    "certificate.significant_problems": N_("Significant work-environment problems found, if any"),
+    "certificate.material_hours": N_("Audit time on the material work environment, in hours, all units together"),
+    "certificate.md5_days": N_("Audit days required by IAF MD 5"),
+    "certificate.actual_days": N_("Audit days actually spent"),
+    "certificate.psychosocial_hours": N_("Audit time on the psychosocial work environment, in hours"),
+    "certificate.psychosocial_share": N_("Psychosocial hours in per cent of the actual audit time"),
+    "certificate.material_share": N_("Material work-environment hours in per cent of the IAF MD 5 audit time"),
+    "certificate.required_share": N_(
+        "Extra time required on the material work environment, in per cent of the IAF MD 5 time"
+    ),
+    "certificate.required_hours": N_("Extra hours required on the material work environment"),
+    "certificate.requirement_met": N_(
+        "Yes or No: the material hours reach the extra time required; empty if not known"
+    ),
     "sections[]": N_("Each section of the checklists, in order, with its items"),
     "sections[].title": N_("Section number and title"),
     "sections[].level": N_("Depth of the section: 1 for a top-level section"),
     "sections[].items[]": N_("Each checklist item of the section"),
+    "sections[].audited[]": N_("Each item audited on this visit: the same fields as sections[].items[]"),
+    "sections[].not_audited[]": N_("Code of each item not audited on this visit"),
+    "sections[].not_audited_line": N_("One line on the items not audited on this visit (empty if there are none)"),
     "sections[].items[].code": N_("Item code"),
     "sections[].items[].kind": N_(
         "Item kind: question (takes a verdict) or step (the auditor's own work: done or not done)"
@@ -194,7 +260,12 @@ VARIABLES: dict[str, str] = {
     "sections[].items[].photos[].caption": N_("Caption of the photo"),
 }
 # nonconformities[] and good_practice[] are findings[]: their fields are documented once, under findings[].
-ALIASES = {"nonconformities[]": "findings[]", "good_practice[]": "findings[]"}
+ALIASES = {
+    "nonconformities[]": "findings[]",
+    "good_practice[]": "findings[]",
+    "areas_of_concern[]": "findings[]",
+    "sections[].audited[]": "sections[].items[]",
+}
 
 
 def variable_paths(context: dict[str, object]) -> set[str]:
@@ -303,16 +374,49 @@ def sample_context(lang: str = v.Language.EN) -> dict[str, object]:
             "Sample conclusion",
             label(v.RECOMMENDATIONS, v.Recommendation.CERTIFY),
             v.Recommendation.CERTIFY,
+            True,
+            label(v.STAGE1_READINESS, v.Stage1Readiness.READY),
+            v.Stage1Readiness.READY,
+            [StatementRow(c.value, t(c.label), t("Yes")) for c in v.STATEMENTS],
+            [AccompanyingRow("Sample person", label(v.ACCOMPANYING_ROLES, v.AccompanyingRole.OBSERVER), t("On site"))],
+            label(v.AUDIT_COMBINATIONS, v.AuditCombination.SINGLE),
+            v.AuditCombination.SINGLE,
+            "Sample changes",
+            "Sample issues",
+            "Sample diverging opinions",
+            "Sample control of marks",
+            "C-0001",
+            "3. March 2029",
+            "3. March 2027",
+            True,
         ),
+        "body": BodyInfo(
+            "Sample Certification A/S", "Sample street 2", "DANAK reg. nr. 0000", Picture(chart, LOGO_WIDTH_MM), True
+        ),
+        "follow_ups": [
+            FollowUpRow(
+                "NC-0001",
+                label(v.VERDICTS, v.Verdict.MINOR_NC),
+                "Sample statement",
+                "Sample audit (3. March 2025)",
+                "Sample verification",
+                label(v.FOLLOW_UP_RESULTS, v.FollowUpResult.EFFECTIVE),
+                v.FollowUpResult.EFFECTIVE,
+                tint(v.FOLLOW_UP_RESULTS[v.FollowUpResult.EFFECTIVE].colour),
+                "Sample auditor",
+            )
+        ],
+        "areas_of_concern": [finding],
         "checklists": [ChecklistInfo("Sample checklist", "1", "Sample attribution")],
         "organisation": OrganisationInfo(
             "Sample A/S",
             "12345678",
+            "Sample street 1, 8000 Aarhus C",
             [SiteInfo("Sample site", "1234567890", "Sample street 1")],
             "Sample representative",
         ),
         "team": TeamInfo("Sample lead auditor", ["Sample auditor"], "Sample auditor"),
-        "plan": [PlanRow("3.3.2026", "09:00–10:00", "Sample activity", "Sample auditor", "Sample role")],
+        "plan": [PlanRow("3.3.2026", "09:00–10:00", "Sample activity", "Sample auditor", "Sample role", t("On site"))],
         "statistics": Statistics(
             27, 30, 90, verdicts, [SectionCount("6 Planning", 30, 27, 20, 3, 3, 1)], Picture(chart, CHART_WIDTH_MM)
         ),
@@ -321,9 +425,24 @@ def sample_context(lang: str = v.Language.EN) -> dict[str, object]:
         "nonconformities": [finding],
         "good_practice": [finding],
         "certificate": CertificateInfo(
-            True, ["Sample site (P-nr. 1234567890)"], "Sample auditor", "12", "Sample problems"
+            True,
+            ["Sample site (P-nr. 1234567890)"],
+            [UnitRow("Sample site", "1234567890", "6", "Sample problems")],
+            "Sample auditor",
+            "6",
+            "4",
+            "4,5",
+            "8",
+            "22,2",
+            "18,8",
+            "5",
+            "1,6",
+            t("Yes"),
         ),
-        "sections": [SectionBlock("6 Planning", 1, [item]), SectionBlock("6.1 Actions", 2, [item])],
+        "sections": [
+            SectionBlock("6 Planning", 1, [item], [item], ["6.1.2-02"], "Not audited on this visit: 6.1.2-02."),
+            SectionBlock("6.1 Actions", 2, [item], [item], ["6.1.2-02"], "Not audited on this visit: 6.1.2-02."),
+        ],
         "findings_by_site": [SiteCount("Sample site", 2, 1)],
         "verdict_conflicts": [ConflictRow("6.1.2-01", label(v.VERDICTS, v.Verdict.MINOR_NC), "")],
     }

@@ -242,11 +242,17 @@ def update_audit(*, session: Session, actor: User, audit: Audit, data: AuditUpda
     if data.site_ids is not None:
         organisation = session.get_one(Organisation, audit.organisation_id)
         sites = _sites(session=session, organisation=organisation, site_ids=data.site_ids)
+        # A site that stays keeps its row, and so its production unit's hours and conclusion.
+        kept = {site.id for site in sites}
+        linked = set()
         for link in session.exec(select(AuditSite).where(AuditSite.audit_id == audit.id)):
-            session.delete(link)
+            linked.add(link.site_id)
+            if link.site_id not in kept:
+                session.delete(link)
         session.flush()
         for site in sites:
-            session.add(AuditSite(audit_id=audit.id, site_id=site.id))
+            if site.id not in linked:
+                session.add(AuditSite(audit_id=audit.id, site_id=site.id))
     if data.lead_auditor_id is not None or data.team_ids is not None:
         _replace_team(session=session, actor=actor, audit=audit, data=data)
     audit.updated_at = utcnow()
@@ -264,20 +270,32 @@ def update_audit(*, session: Session, actor: User, audit: Audit, data: AuditUpda
     return audit
 
 
+# Report details that null clears (the others: null keeps the value).
+CLEARABLE = frozenset(
+    {"bek1407_auditor_id", "md5_days", "actual_days", "psychosocial_hours", "certificate_expiry", "next_audit_date"}
+)
+
+
 def update_report_details(*, session: Session, actor: User, audit: Audit, data: ReportDetails) -> Audit:
     """The summary, conclusion, recommendation and the other facts the team writes into the report."""
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.PLAN)
     ensure_open(audit)
     before = trail.snapshot("audit", audit)
-    changes = data.model_dump(exclude_unset=True)
+    changes = data.model_dump(mode="json", exclude_unset=True, exclude={"production_units"})
+    for name in ("certificate_expiry", "next_audit_date"):  # dates stay dates
+        if name in changes:
+            changes[name] = getattr(data, name)
     if "bek1407_auditor_id" in changes:
         member = changes["bek1407_auditor_id"] or None
         if member is not None and member not in {user.id for user, _ in audit_team(session=session, audit=audit)}:
             raise Invalid(N_("The BEK 1407-trained auditor must be on the audit team."), field="bek1407_auditor_id")
         changes["bek1407_auditor_id"] = member
+    _check_conclusions(session=session, audit=audit, changes=changes)
     for name, value in changes.items():
-        if value is not None or name in {"bek1407_auditor_id", "material_hours"}:
+        if value is not None or name in CLEARABLE:
             setattr(audit, name, value)
+    if data.production_units is not None:
+        _update_production_units(session=session, actor=actor, audit=audit, units=data.production_units)
     audit.updated_at = utcnow()
     session.add(audit)
     trail.record(
@@ -291,6 +309,66 @@ def update_report_details(*, session: Session, actor: User, audit: Audit, data: 
         after=trail.snapshot("audit", audit),
     )
     return audit
+
+
+def _check_conclusions(*, session: Session, audit: Audit, changes: dict) -> None:
+    """A recommendation only for certification audits, and one the audit's findings allow; a readiness conclusion
+    only for a stage 1 audit."""
+    recommendation = changes.get("recommendation")
+    if recommendation and audit.audit_type not in v.CERTIFICATION_AUDIT_TYPES:
+        raise Invalid(N_("Only a certification audit has a recommendation."), field="recommendation")
+    if recommendation in {v.Recommendation.CERTIFY, v.Recommendation.CERTIFY_AFTER_MINOR_PLANS}:
+        majors = session.exec(
+            select(func.count())
+            .select_from(Finding)
+            .where(Finding.audit_id == audit.id, Finding.kind == v.FindingKind.MAJOR_NC)
+        ).one()
+        if majors:
+            raise Invalid(
+                N_(
+                    "The audit raised a major nonconformity: recommend certification only once its correction and "
+                    "corrective action are verified, or choose another recommendation."
+                ),
+                field="recommendation",
+            )
+    if changes.get("stage1_readiness") and audit.audit_type != v.AuditType.STAGE1:
+        raise Invalid(N_("Only a stage 1 audit concludes on readiness for stage 2."), field="stage1_readiness")
+
+
+def _update_production_units(*, session: Session, actor: User, audit: Audit, units: list) -> None:
+    links = {link.site_id: link for link in session.exec(select(AuditSite).where(AuditSite.audit_id == audit.id))}
+    for unit in units:
+        link = links.get(unit.site_id)
+        if link is None:
+            raise Invalid(N_("The site is not part of this audit."), field="production_units")
+        before = trail.snapshot("audit_site", link)
+        link.material_hours = unit.material_hours
+        link.significant_problems = unit.significant_problems
+        session.add(link)
+        after = trail.snapshot("audit_site", link)
+        if after != before:
+            trail.record(
+                session=session,
+                actor=actor,
+                action="update",
+                entity="audit_site",
+                entity_id=unit.site_id,
+                audit_id=audit.id,
+                before=before,
+                after=after,
+            )
+
+
+def production_units(*, session: Session, audit: Audit) -> list[tuple[Site, AuditSite]]:
+    """The audit's sites with the audit's conclusion on each, by name."""
+    return list(
+        session.exec(
+            select(Site, AuditSite)
+            .join(AuditSite, AuditSite.site_id == Site.id)
+            .where(AuditSite.audit_id == audit.id)
+            .order_by(Site.name)
+        ).all()
+    )
 
 
 def _replace_team(*, session: Session, actor: User, audit: Audit, data: AuditUpdate) -> None:

@@ -15,7 +15,7 @@ def create_organisation(*, session: Session, actor: User | None, data: Organisat
     """Create an organisation (provider admins and lead auditors; `actor` None for the CLI and demo)."""
     if actor is not None:
         access.require_anywhere(actor, Organisation, access.Can.MANAGE)
-    organisation = Organisation(name=data.name, cvr=data.cvr)
+    organisation = Organisation(name=data.name, cvr=data.cvr, address=data.address)
     session.add(organisation)
     session.flush()
     for site in data.sites:

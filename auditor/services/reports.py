@@ -24,7 +24,7 @@ from auditor.errors import Conflict, Invalid, NotFound
 from auditor.i18n import N_
 from auditor.models import Audit, Organisation, ReportTemplate, User
 from auditor.reports import engine
-from auditor.reports.context import build_report_context, report_id
+from auditor.reports.context import ReportSettings, build_report_context, report_id
 from auditor.reports.starters import starter_template
 from auditor.reports.variables import sample_context
 from auditor.services import access, trail
@@ -33,12 +33,18 @@ FILE_STEMS = {"audit_report": "audit-report", "nonconformity_report": "nonconfor
 
 
 def render_report(
-    *, session: Session, audit: Audit, kind: str, policy: dict, lang: str | None = None
+    *,
+    session: Session,
+    audit: Audit,
+    kind: str,
+    policy: dict,
+    lang: str | None = None,
+    settings: ReportSettings | None = None,
 ) -> tuple[str, bytes]:
     """(file name, .docx bytes) of one report on `audit` in `lang` (default: the audit's report language),
-    with its non-confidential photos."""
+    with its non-confidential photos; `settings` name the certification body (default: none)."""
     lang = lang or audit.report_language
-    context = build_report_context(session=session, audit=audit, kind=kind, lang=lang, policy=policy)
+    context = build_report_context(session=session, audit=audit, kind=kind, lang=lang, policy=policy, settings=settings)
     template = template_in_use(session=session, audit=audit, kind=kind, lang=lang)
     if template is None:
         content = engine.render(starter_template(kind, lang), context)

@@ -19,6 +19,7 @@ def organisation_out(session, organisation: Organisation) -> OrganisationOut:
         id=organisation.id,
         name=organisation.name,
         cvr=organisation.cvr,
+        address=organisation.address,
         sites=[SiteOut.model_validate(s, from_attributes=True) for s in sites],
     )
 

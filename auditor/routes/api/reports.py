@@ -7,7 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from pydantic import BaseModel
 
-from auditor.deps import AuditDep, CurrentUser, PathId, PlanAuditDep, SessionDep, TemplateAdmin
+from auditor.deps import (
+    AuditDep,
+    ConductAuditDep,
+    CurrentUser,
+    PathId,
+    PlanAuditDep,
+    SessionDep,
+    TemplateAdmin,
+)
 from auditor.i18n import translate
 from auditor.models import Audit, ReportTemplate
 from auditor.reports.engine import MAX_TEMPLATE_BYTES
@@ -15,8 +23,8 @@ from auditor.reports.starters import starter_template
 from auditor.reports.variables import VARIABLES
 from auditor.routes.api.refusals import CHANGE_NAMED, NAMED
 from auditor.routes.downloads import DOCX, Kind, Language, attachment, report_download
-from auditor.schemas import ReportDetails, RowId
-from auditor.services import audits, reports
+from auditor.schemas import CaseFollowUpIn, ProductionUnitIn, ReportDetails, RowId
+from auditor.services import audits, cases, follow_ups, reports
 from auditor.vocabulary import AuditType
 
 router = APIRouter(tags=["reports"])
@@ -58,18 +66,67 @@ def download_checklist(
 def update_report_details(
     audit: PlanAuditDep, data: ReportDetails, session: SessionDep, user: CurrentUser
 ) -> ReportDetails:
-    """Summary, conclusion, recommendation, version and the Danish certificate facts (the lead auditor)."""
+    """Summary, conclusion, recommendation, statements, the other facts of ISO/IEC 17021-1 9.4.8, and the Danish
+    certificate's facts per production unit (the lead auditor). Only the fields sent change."""
     audit = audits.update_report_details(session=session, actor=user, audit=audit, data=data)
-    return report_details(audit)
+    return report_details(session, audit)
 
 
 @router.get("/audits/{audit_id}/report-details", responses=NAMED)
-def get_report_details(audit: AuditDep) -> ReportDetails:
-    return report_details(audit)
+def get_report_details(audit: AuditDep, session: SessionDep) -> ReportDetails:
+    return report_details(session, audit)
 
 
-def report_details(audit: Audit) -> ReportDetails:
-    return ReportDetails(**audit.model_dump(include=set(ReportDetails.model_fields)))
+def report_details(session, audit: Audit) -> ReportDetails:
+    return ReportDetails(
+        **audit.model_dump(include=set(ReportDetails.model_fields) - {"production_units"}),
+        production_units=[
+            ProductionUnitIn(
+                site_id=site.id, material_hours=link.material_hours, significant_problems=link.significant_problems
+            )
+            for site, link in audits.production_units(session=session, audit=audit)
+        ],
+    )
+
+
+class FollowUpOut(BaseModel):
+    case_id: int
+    reference: str
+    grade: str
+    statement: str
+    checked: str  # what was verified on site
+    result: str | None  # effective, not_effective, not_yet; null: not recorded yet
+    verified_by_id: int | None
+
+
+def _follow_ups(session, audit: Audit) -> list[FollowUpOut]:
+    return [
+        FollowUpOut(
+            case_id=case.id,
+            reference=cases.case_reference(case),
+            grade=case.grade,
+            statement=case.statement,
+            checked=row.checked if row else "",
+            result=row.result if row else None,
+            verified_by_id=row.verified_by_id if row else None,
+        )
+        for case, row in follow_ups.carried_over(session=session, audit=audit)
+    ]
+
+
+@router.get("/audits/{audit_id}/follow-ups")
+def list_follow_ups(audit: AuditDep, session: SessionDep) -> list[FollowUpOut]:
+    """Verification of earlier nonconformities: each case carried over into the audit and what it verified."""
+    return _follow_ups(session, audit)
+
+
+@router.put("/audits/{audit_id}/follow-ups/{case_id}")
+def record_follow_up(
+    audit: ConductAuditDep, case_id: PathId, data: CaseFollowUpIn, session: SessionDep, user: CurrentUser
+) -> FollowUpOut:
+    """Record what was verified on site of a carried-over case, the result and who verified it (the audit team)."""
+    follow_ups.record_follow_up(session=session, actor=user, audit=audit, case_id=case_id, data=data)
+    return next(row for row in _follow_ups(session, audit) if row.case_id == case_id)
 
 
 # Templates

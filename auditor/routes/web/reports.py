@@ -10,7 +10,15 @@ from sqlmodel import select
 from starlette.datastructures import UploadFile
 
 from auditor import vocabulary as v
-from auditor.deps import AuditDep, CurrentUser, PathId, PlanAuditDep, SessionDep, TemplateAdmin
+from auditor.deps import (
+    AuditDep,
+    ConductAuditDep,
+    CurrentUser,
+    PathId,
+    PlanAuditDep,
+    SessionDep,
+    TemplateAdmin,
+)
 from auditor.errors import Invalid
 from auditor.i18n import N_, gettext
 from auditor.models import Audit, Organisation, ReportTemplate, User
@@ -18,8 +26,8 @@ from auditor.reports.engine import MAX_TEMPLATE_BYTES
 from auditor.reports.variables import VARIABLES
 from auditor.routes.downloads import Kind as ReportKind, Language, report_download
 from auditor.routes.web.forms import FormDep, invalid_errors, parse, row_id
-from auditor.schemas import ReportDetails
-from auditor.services import access, audits, organisations, reports
+from auditor.schemas import CaseFollowUpIn, ReportDetails
+from auditor.services import access, audits, cases, follow_ups, organisations, reports
 from auditor.templating import render
 
 router = APIRouter()
@@ -30,12 +38,21 @@ TEXT_FIELDS = (
     "conclusion",
     "plan_deviations",
     "auditee_representative",
-    "significant_problems",
+    "certificate_number",
+    "significant_changes",
+    "programme_issues",
+    "unresolved_issues",
+    "marks_control",
+    "combination",
 )
+NUMBER_FIELDS = ("md5_days", "actual_days", "psychosocial_hours")
+DATE_FIELDS = ("certificate_expiry", "next_audit_date")
+BLANK_ACCOMPANYING_ROWS = 2  # empty rows the form offers for new accompanying persons
 
 # ?notice=... after a redirect: only these fixed messages, never text from the URL.
 NOTICES = {
     "saved": N_("The report details are saved. The Word reports you download from now on include them."),
+    "follow_up": N_("The verification of the earlier nonconformity is saved."),
     "uploaded": N_("The template was checked with sample values and is now in use for its scope."),
     "deleted": N_(
         "The template is deleted. Reports use the one uploaded before it for the same scope again; "
@@ -78,26 +95,104 @@ def _downloads(session, audit: Audit) -> list[tuple[str, list[Download]]]:
     ]
 
 
-def _stored_values(audit: Audit) -> dict:
-    values = audit.model_dump(include=set(ReportDetails.model_fields))
-    values["material_hours"] = "" if audit.material_hours is None else f"{audit.material_hours:g}"
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def _stored_values(session, audit: Audit) -> dict:
+    values = audit.model_dump(include=set(ReportDetails.model_fields) - {"production_units"})
+    for name in NUMBER_FIELDS:
+        values[name] = _number(getattr(audit, name))
+    for name in DATE_FIELDS:
+        values[name] = (getattr(audit, name) or "") and getattr(audit, name).isoformat()
     values["bek1407_auditor_id"] = "" if audit.bek1407_auditor_id is None else str(audit.bek1407_auditor_id)
+    values["statements"] = {
+        code: "yes" if answer else "no" for code, answer in audit.statements.items() if answer is not None
+    }
+    values["units"] = {
+        site.id: {"material_hours": _number(link.material_hours), "significant_problems": link.significant_problems}
+        for site, link in audits.production_units(session=session, audit=audit)
+    }
     return values
+
+
+def _form_values(form, audit: Audit, sites: list) -> tuple[dict, dict]:
+    """(what the form shows again, what the schema reads) from a submitted report details form."""
+    values: dict = {name: str(form.get(name, "")) for name in TEXT_FIELDS}
+    values["dk_certificate"] = form.get("dk_certificate") == "on"
+    values["list_not_audited"] = form.get("list_not_audited") == "on"
+    values["bek1407_auditor_id"] = str(form.get("bek1407_auditor_id", ""))
+    for name in (*NUMBER_FIELDS, *DATE_FIELDS):
+        values[name] = str(form.get(name, "")).strip()
+    if audit.audit_type in v.CERTIFICATION_AUDIT_TYPES:  # the only audits the form asks for a recommendation
+        values["recommendation"] = str(form.get("recommendation", ""))
+    if audit.audit_type == v.AuditType.STAGE1:
+        values["stage1_readiness"] = str(form.get("stage1_readiness", ""))
+    values["statements"] = {
+        c.value: str(form.get(f"statement-{c.value}", "")) for c in v.STATEMENTS if form.get(f"statement-{c.value}")
+    }
+    values["accompanying"] = [
+        {
+            "name": str(form.get(f"accompanying-{i}-name", "")).strip(),
+            "role": str(form.get(f"accompanying-{i}-role", "")),
+            "remote": form.get(f"accompanying-{i}-remote") == "on",
+        }
+        for i in range(_ACCOMPANYING_LIMIT)
+        if str(form.get(f"accompanying-{i}-name", "")).strip()
+    ]
+    values["units"] = {
+        site.id: {
+            "material_hours": str(form.get(f"unit-{site.id}-material_hours", "")).strip(),
+            "significant_problems": str(form.get(f"unit-{site.id}-significant_problems", "")),
+        }
+        for site in sites
+    }
+    data = {
+        **{name: value for name, value in values.items() if name not in {"units", "statements"}},
+        "bek1407_auditor_id": values["bek1407_auditor_id"] or 0,
+        "combination": values["combination"] or None,  # not asked of an internal audit: unchanged
+        **{name: values[name].replace(",", ".") or None for name in NUMBER_FIELDS},  # Danish decimal comma
+        **{name: values[name] or None for name in DATE_FIELDS},
+        "statements": {code: answer == "yes" for code, answer in values["statements"].items()},
+        "production_units": [
+            {
+                "site_id": site_id,
+                "material_hours": unit["material_hours"].replace(",", ".") or None,
+                "significant_problems": unit["significant_problems"],
+            }
+            for site_id, unit in values["units"].items()
+        ],
+    }
+    return values, data
+
+
+_ACCOMPANYING_LIMIT = 50  # as the schema's
 
 
 def _report_context(
     request: Request, session, user: User, audit: Audit, values: dict | None = None, errors: dict | None = None
 ) -> dict:
     team = audits.audit_team(session=session, audit=audit)
+    can = audits.audit_can(session=session, user=user, audit=audit)
+    carried = follow_ups.carried_over(session=session, audit=audit)
+    values = values if values is not None else _stored_values(session, audit)
+    team_names = {person.id: person.name for person, _ in team}
     return {
         "audit": audit,
+        "sites": audits.audit_sites(session=session, audit=audit),
+        "follow_ups": carried,
+        "case_references": {case.id: cases.case_reference(case) for case, _ in carried},
+        "team_names": team_names,
+        "can_verify": can.record,
+        "is_stage1": audit.audit_type == v.AuditType.STAGE1,
+        "accompanying_rows": [*values.get("accompanying", []), *([{}] * BLANK_ACCOMPANYING_ROWS)],
         "downloads": _downloads(session, audit),
-        "can_plan": audits.audit_can(session=session, user=user, audit=audit).plan,
+        "can_plan": can.plan,
         "can_manage_templates": access.anywhere(user, Organisation, access.Can.MANAGE_TEMPLATES),
         "is_certification": audit.audit_type in v.CERTIFICATION_AUDIT_TYPES,
         "team": team,
         "bek1407_auditor": next((person for person, _ in team if person.id == audit.bek1407_auditor_id), None),
-        "values": values if values is not None else _stored_values(audit),
+        "values": values,
         "errors": errors or {},
         "notice": _notice(request) if not errors else None,
         "conflicts": audits.verdict_conflicts(session=session, audit=audit),
@@ -121,20 +216,8 @@ def download_report(
 @router.post("/audits/{audit_id}/report")
 def save_report_details(request: Request, audit: PlanAuditDep, session: SessionDep, user: CurrentUser, form: FormDep):
     """Save what the team writes into the report; a refusal shows the form again with everything typed."""
-    values: dict[str, str | bool] = {name: str(form.get(name, "")) for name in TEXT_FIELDS}
-    values["dk_certificate"] = form.get("dk_certificate") == "on"
-    values["bek1407_auditor_id"] = str(form.get("bek1407_auditor_id", ""))
-    material_hours = values["material_hours"] = str(form.get("material_hours", "")).strip()
-    if audit.audit_type in v.CERTIFICATION_AUDIT_TYPES:  # the only audits the form asks for a recommendation
-        values["recommendation"] = str(form.get("recommendation", ""))
-    data, errors = parse(
-        ReportDetails,
-        {
-            **values,
-            "bek1407_auditor_id": values["bek1407_auditor_id"] or 0,
-            "material_hours": material_hours.replace(",", ".") or None,  # Danish decimal comma
-        },
-    )
+    values, submitted = _form_values(form, audit, audits.audit_sites(session=session, audit=audit))
+    data, errors = parse(ReportDetails, submitted)
     if data is not None:
         try:
             audits.update_report_details(session=session, actor=user, audit=audit, data=data)
@@ -146,6 +229,27 @@ def save_report_details(request: Request, audit: PlanAuditDep, session: SessionD
     return render(
         request, "audits/report.html", _report_context(request, session, user, audit, values, errors), status_code=422
     )
+
+
+@router.post("/audits/{audit_id}/follow-ups/{case_id}")
+def save_follow_up(
+    request: Request, audit: ConductAuditDep, case_id: PathId, session: SessionDep, user: CurrentUser, form: FormDep
+):
+    """Record what the audit verified on site of a carried-over case; a refusal shows the page with the reason."""
+    values = {name: str(form.get(name, "")) for name in ("checked", "result", "verified_by_id")}
+    data, errors = parse(CaseFollowUpIn, {**values, "verified_by_id": row_id(values["verified_by_id"]) or 0})
+    if data is not None:
+        try:
+            follow_ups.record_follow_up(session=session, actor=user, audit=audit, case_id=case_id, data=data)
+        except Invalid as error:
+            session.rollback()
+            errors = invalid_errors(error)
+        else:
+            return RedirectResponse(f"/audits/{audit.id}/report?notice=follow_up#follow-ups", status_code=303)
+    context = _report_context(request, session, user, audit)
+    context["follow_up_errors"] = {case_id: errors}
+    context["follow_up_values"] = {case_id: values}
+    return render(request, "audits/report.html", context, status_code=422)
 
 
 # Report templates
