@@ -194,6 +194,7 @@ def conduct_states(page: Page):
         first.locator(f"[data-action={action}]").click()
         expect(page.locator(dialog)).to_be_visible()
         yield f"conduct + {dialog}"
+        page.once("dialog", lambda question: question.accept())  # "discard what you typed?"
         page.locator(dialog).locator("[data-action=close-dialog]").first.click()
         expect(page.locator(dialog)).to_be_hidden()
 
@@ -280,3 +281,163 @@ def test_no_axe_violations_in_forms_with_errors(world, visitors, lang):
     if violations := axe_violations(page):
         found["login with errors"] = violations
     assert found == {}, json.dumps(found, indent=1, ensure_ascii=False)
+
+
+# -- What axe cannot see by itself ---------------------------------------------------------------------------------
+
+SIDEWAYS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+@pytest.mark.parametrize("viewport", [PHONE, PORTRAIT], ids=["320px", "834px"])
+def test_no_page_scrolls_sideways(world, visitors, viewport):
+    """1.4.10 reflow (issue 13, item 16): the top bar wraps, and no page is wider than the screen at 320 px or on a
+    portrait tablet (wide tables scroll inside their own region). The admin sees the longest top bar."""
+    found = {}
+    for role, paths in (
+        ("admin", ["/", "/users", "/cases", f"/audits/{world.audit_id}", "/account"]),
+        ("lead_auditor", [f"/audits/{world.audit_id}/history", f"/audits/{world.audit_id}/findings", "/audits/new"]),
+    ):
+        visitor = visitors(role, "da", viewport)
+        for path in paths:
+            page = visitor.open(path)
+            if (overflow := page.evaluate(SIDEWAYS)) > 0:
+                found[f"{role} {path}"] = overflow
+    assert found == {}, f"pages wider than {viewport['width']} px by (px): {found}"
+
+
+def test_history_table_scrolls_in_its_own_region(world, visitors):
+    """Issue 13, item 20: the history table is no wider than the page; what does not fit scrolls inside a
+    keyboard-reachable region with a name."""
+    page = visitors("lead_auditor", "da", PORTRAIT).open(f"/audits/{world.audit_id}/history")
+    region = page.locator(".table-scroll:has(table.events)")
+    expect(region).to_have_attribute("role", "region")
+    expect(region).to_have_attribute("tabindex", "0")
+    assert page.evaluate(SIDEWAYS) <= 0
+    assert region.bounding_box()["width"] <= PORTRAIT["width"]
+
+
+@pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE], ids=["portrait", "landscape"])
+def test_focus_never_hidden_behind_the_sticky_conduct_header(world, visitors, viewport):
+    """2.4.7/2.4.11 (issue 13, item 18): tabbing backwards up the conduct page, every focused element below the sticky
+    header and section strip is shown below them, not under them."""
+    page = visitors("lead_auditor", "da", viewport).open(f"/audits/{world.audit_id}/conduct")
+    page.locator(".item-card").nth(12).locator("textarea").focus()
+    hidden = []
+    for stop in range(60):
+        page.keyboard.press("Shift+Tab")
+        state = page.evaluate(
+            """() => {
+                const el = document.activeElement;
+                const rect = el.getBoundingClientRect();
+                const across = (c) => c.getBoundingClientRect().left < rect.right && c.getBoundingClientRect().right > rect.left;
+                const all = [document.querySelector('.conduct-head'), document.querySelector('.section-nav')];
+                if (all.some(c => c && c.contains(el))) return null;
+                const covers = all.filter(c => c && getComputedStyle(c).position === 'sticky' && across(c));
+                const bottom = Math.max(...covers.map(c => c.getBoundingClientRect().bottom));
+                const heading = el.closest('.conduct-section')?.querySelector('h2');
+                const covered = heading && !heading.contains(el) ? Math.max(bottom, heading.getBoundingClientRect().bottom) : bottom;
+                return {what: el.outerHTML.slice(0, 80), top: rect.top, covered};
+            }"""
+        )
+        if state and state["top"] < state["covered"] - 1:
+            hidden.append(state)
+    assert hidden == [], f"{len(hidden)} of 60 focus stops hidden behind the sticky header: {hidden[:3]}"
+
+
+def test_skip_link_and_language_marks(world, visitors):
+    """Issue 13, item 20: the first Tab reaches a skip link to the main content; Danish interface text is not marked
+    English; each question's language toggle says which question it shows in which language."""
+    page = visitors("lead_auditor", "da", PORTRAIT).open(f"/audits/{world.audit_id}/conduct")
+    page.keyboard.press("Tab")
+    skip = page.locator(":focus")
+    expect(skip).to_have_attribute("href", "#main")
+    expect(skip).to_have_text("Gå til indhold")
+    skip.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "main"
+    toggle_all = page.locator("#toggle-all-languages")
+    expect(toggle_all).to_have_text("Vis spørgsmål på engelsk")
+    assert toggle_all.evaluate("el => el.closest('[lang]').lang") == "da"
+    toggles = page.locator(".item-card .lang-toggle")
+    first_code = page.locator(".item-card .item-code").first.inner_text()
+    expect(toggles.first).to_have_accessible_name(f"EN: Vis spørgsmål {first_code} på engelsk")
+    names = toggles.evaluate_all("els => els.map(el => el.textContent)")
+    assert len(set(names)) == len(names) > 100, "each toggle names its own question"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_form_errors_reach_screen_readers(world, visitors, lang):
+    """Issue 13, item 19: a form sent back with errors marks the field aria-invalid, describes it by its message, moves
+    focus to it, and the message names the field by its label, not by its name in the code."""
+    page = visitors("lead_auditor", lang).open("/audits/new")
+    list(form_error_states(page, world))  # dates the wrong way round
+    message = page.locator(".field-error").first
+    expect(message).to_contain_text(
+        "Slutdatoen kan ikke ligge før startdatoen" if lang == "da" else "The end date cannot be before the start date"
+    )
+    expect(message).to_have_attribute("role", "alert")
+    # An error on a named field: empty title, sent past the browser's own check.
+    page.locator("[name=title]").evaluate("el => { el.required = false; el.value = ''; }")
+    page.locator("[name=end_date]").fill("2026-12-06")
+    page.locator("form [type=submit]").last.click()
+    page.wait_for_load_state("load")
+    title = page.locator("[name=title]")
+    expect(title).to_have_attribute("aria-invalid", "true")
+    expect(title).to_have_attribute("aria-describedby", "error-title")
+    expect(title).to_be_focused()
+    expect(title).to_have_accessible_description(page.locator("#error-title").inner_text())
+
+
+def test_focus_follows_an_htmx_swap(world, visitors):
+    """Issue 13, item 19: after an htmx swap (the plan form sent with an error) focus is on the field with the error,
+    not lost on <body>; after a good swap it is in the swapped content."""
+    page = visitors("lead_auditor", "en").open(f"/audits/{world.audit_id}")
+    plan = page.locator("#plan form").last
+    plan.locator("[name=day]").evaluate("el => { el.required = false; el.min = ''; el.max = ''; el.value = ''; }")
+    plan.locator("[name=start_time]").fill("09:00")
+    plan.locator("[name=activity]").fill("Interview")
+    plan.locator("[type=submit]").click()
+    day = page.locator("#plan [name=day]")
+    expect(day).to_have_attribute("aria-invalid", "true")
+    expect(day).to_be_focused()
+
+
+# -- The Nu HTML checker ----------------------------------------------------------------------------------------
+
+HTMX_ATTRIBUTE = "“hx-"  # vnu does not know htmx's hx-* attributes; everything else must be valid HTML
+
+
+def test_vnu_finds_no_errors(world, visitors, tmp_path):
+    """The rendered HTML (the DOM after the page's scripts ran) of every page state is valid HTML: 0 vnu errors other
+    than htmx's attributes."""
+    require_tool(VNU, "vnu-jar")
+    if shutil.which("java") is None:
+        pytest.fail("java is missing: vnu needs Java 11 or later (apt-get install default-jre-headless)", pytrace=False)
+    files = []
+    for role in ROLES:
+        for lang in LANGUAGES:
+            visitor = visitors(role, lang)
+            for path in pages_for(role, world):
+                page = visitor.open(path)
+                name = f"{role or 'anonymous'}-{lang}{path.replace('/', '_') or '_'}.html"
+                (tmp_path / name).write_text(page.content(), encoding="utf-8")
+                files.append(str(tmp_path / name))
+    page = visitors("lead_auditor", "da", PORTRAIT).open(f"/audits/{world.audit_id}/conduct")
+    for state in conduct_states(page):
+        name = f"conduct-{state.replace(' + #', '-')}.html"
+        (tmp_path / name).write_text(page.content(), encoding="utf-8")
+        files.append(str(tmp_path / name))
+    run = subprocess.run(
+        ["java", "-jar", str(VNU), "--errors-only", "--format", "json", "--exit-zero-always", *files],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    messages = json.loads(run.stderr or run.stdout)["messages"]
+    errors = sorted(
+        {
+            (Path(m.get("url", "")).name, m["message"], m.get("extract", "")[:80].replace("\n", " "))
+            for m in messages
+            if m["type"] == "error" and HTMX_ATTRIBUTE not in m["message"]
+        }
+    )
+    assert errors == [], "\n".join(" | ".join(error) for error in errors)

@@ -1,5 +1,5 @@
-"""Field mode's two addresses of its own: the service worker (at the root, so it may serve every page) and the page
-it shows for a page that is not available offline."""
+"""Field mode's addresses of its own: the service worker (at the root, so it may serve every page), the page it shows
+for a page that is not available offline, and the answers' colours (part of the shell every page needs)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from auditor import __version__
+from auditor.vocabulary import colours_css
 from auditor.paths import STATIC_DIR
 from auditor.templating import render
 
@@ -20,6 +21,7 @@ router = APIRouter()
 # the user's own cache (field.mjs).
 SHELL_PATTERNS = ("*.css", "*.js", "*.mjs", "vendor/*", "fonts/*", "icons/*")
 OFFLINE_PAGE = "/offline"
+COLOURS_CSS = "/colours.css"
 
 
 @lru_cache(maxsize=1)
@@ -38,8 +40,9 @@ def service_worker_source() -> tuple[str, str]:
     for path in files:
         digest.update(path.relative_to(STATIC_DIR).as_posix().encode())
         digest.update(path.read_bytes())
+    digest.update(colours_css().encode())
     version = digest.hexdigest()[:16]
-    urls = [f"/static/{path.relative_to(STATIC_DIR).as_posix()}" for path in files] + [OFFLINE_PAGE]
+    urls = [f"/static/{path.relative_to(STATIC_DIR).as_posix()}" for path in files] + [COLOURS_CSS, OFFLINE_PAGE]
     prelude = f"const SHELL_VERSION = {json.dumps(version)};\nconst SHELL_FILES = {json.dumps(urls)};\n"
     return prelude + (STATIC_DIR / "sw.js").read_text(encoding="utf-8"), version
 
@@ -53,6 +56,12 @@ def show_service_worker() -> Response:
         media_type="text/javascript",
         headers={"Service-Worker-Allowed": "/", "Cache-Control": "no-cache", "ETag": f'"{version}"'},
     )
+
+
+@router.get(COLOURS_CSS)
+def show_colours() -> Response:
+    """The answers' colours from the vocabulary as CSS custom properties (app.css uses them)."""
+    return Response(colours_css(), media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
 
 @router.get(OFFLINE_PAGE)
