@@ -50,9 +50,10 @@
     let first = null;
     for (const message of root.querySelectorAll(".field-error[id^='error-']")) {
       const name = message.id.slice("error-".length);
-      const scope = message.closest("form") || message.parentElement.querySelector("form") || root;
-      const control = scope.querySelector(`[name="${CSS.escape(name)}"]`);
-      if (control && control.type !== "hidden") {
+      // The field in the message's own form, or (a message under its form) in the message's container.
+      const scope = message.closest("form") || message.parentElement;
+      const control = scope.querySelector(`[name="${CSS.escape(name)}"]:not([type=hidden])`);
+      if (control) {
         control.setAttribute("aria-invalid", "true");
         const described = (control.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
         if (!described.includes(message.id)) control.setAttribute("aria-describedby", [...described, message.id].join(" "));
@@ -69,8 +70,10 @@
   }
   markErrors(document);
   document.addEventListener("htmx:afterSwap", (event) => {
-    const swapped = event.detail.elt && event.detail.elt.isConnected ? event.detail.elt : event.detail.target;
-    if (!swapped || !swapped.isConnected) return;
+    // An outerHTML swap replaces the target: the new content is the element with the target's id.
+    const target = event.detail.target;
+    const swapped = target && target.isConnected ? target : target && target.id && document.getElementById(target.id);
+    if (!swapped) return;
     // No errors: focus goes to the swapped content (not lost on <body>), unless the user is already inside it.
     if (!markErrors(swapped) && !swapped.contains(document.activeElement)) {
       if (!swapped.hasAttribute("tabindex")) swapped.tabIndex = -1;

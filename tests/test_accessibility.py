@@ -286,6 +286,12 @@ def test_no_axe_violations_in_forms_with_errors(world, visitors, lang):
 # -- What axe cannot see by itself ---------------------------------------------------------------------------------
 
 SIDEWAYS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+# The innermost elements that reach past the right edge of the screen (what makes a page scroll sideways).
+TOO_WIDE = """() => [...document.body.querySelectorAll('*')]
+    .filter(el => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1
+        && ![...el.children].some(child => child.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+        && !el.closest('.table-scroll'))
+    .slice(0, 4).map(el => el.outerHTML.slice(0, 90))"""
 
 
 @pytest.mark.parametrize("viewport", [PHONE, PORTRAIT], ids=["320px", "834px"])
@@ -301,7 +307,7 @@ def test_no_page_scrolls_sideways(world, visitors, viewport):
         for path in paths:
             page = visitor.open(path)
             if (overflow := page.evaluate(SIDEWAYS)) > 0:
-                found[f"{role} {path}"] = overflow
+                found[f"{role} {path}"] = (overflow, page.evaluate(TOO_WIDE))
     assert found == {}, f"pages wider than {viewport['width']} px by (px): {found}"
 
 
@@ -323,7 +329,7 @@ def test_focus_never_hidden_behind_the_sticky_conduct_header(world, visitors, vi
     page = visitors("lead_auditor", "da", viewport).open(f"/audits/{world.audit_id}/conduct")
     page.locator(".item-card").nth(12).locator("textarea").focus()
     hidden = []
-    for stop in range(60):
+    for _ in range(60):
         page.keyboard.press("Shift+Tab")
         state = page.evaluate(
             """() => {
@@ -360,7 +366,7 @@ def test_skip_link_and_language_marks(world, visitors):
     toggles = page.locator(".item-card .lang-toggle")
     first_code = page.locator(".item-card .item-code").first.inner_text()
     expect(toggles.first).to_have_accessible_name(f"EN: Vis spørgsmål {first_code} på engelsk")
-    names = toggles.evaluate_all("els => els.map(el => el.textContent)")
+    names = toggles.evaluate_all("els => els.map(el => el.getAttribute('aria-label'))")
     assert len(set(names)) == len(names) > 100, "each toggle names its own question"
 
 
@@ -396,9 +402,16 @@ def test_focus_follows_an_htmx_swap(world, visitors):
     plan.locator("[name=start_time]").fill("09:00")
     plan.locator("[name=activity]").fill("Interview")
     plan.locator("[type=submit]").click()
+    expect(page.locator("#plan .field-error")).to_have_count(1)
     day = page.locator("#plan [name=day]")
     expect(day).to_have_attribute("aria-invalid", "true")
+    expect(day).to_have_attribute("aria-describedby", "error-day")
     expect(day).to_be_focused()
+    # Sent again, right this time: the plan is swapped in without errors and focus is in it, not on <body>.
+    day.fill(str(date.today()))
+    page.locator("#plan form").last.locator("[type=submit]").click()
+    expect(page.locator("#plan .field-error")).to_have_count(0)
+    assert page.evaluate("() => document.getElementById('plan').contains(document.activeElement)")
 
 
 # -- The Nu HTML checker ----------------------------------------------------------------------------------------

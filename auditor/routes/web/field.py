@@ -11,9 +11,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from auditor import __version__
-from auditor.vocabulary import colours_css
 from auditor.paths import STATIC_DIR
 from auditor.templating import render
+from auditor.vocabulary import colours_css
 
 router = APIRouter()
 
