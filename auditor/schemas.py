@@ -151,7 +151,7 @@ class AuditIn(Input):
     @model_validator(mode="after")
     def _dates(self) -> AuditIn:
         if self.end_date < self.start_date:
-            raise ValueError(N_("end_date cannot be before start_date"))
+            raise ValueError(N_("The end date cannot be before the start date."))
         return self
 
 
@@ -346,7 +346,7 @@ class PlanEntryIn(Input):
     @model_validator(mode="after")
     def _times(self) -> PlanEntryIn:
         if self.end_time is not None and self.end_time <= self.start_time:
-            raise ValueError(N_("end_time must be after start_time"))
+            raise ValueError(N_("The end time must be after the start time."))
         if self.kind == v.PlanKind.ACTIVITY and not self.activity:
             raise ValueError(N_("describe the activity or process"))
         return self

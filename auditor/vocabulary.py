@@ -20,7 +20,9 @@ from auditor.i18n import N_
 class Choice:
     value: str
     label: str
-    colour: str = "#6b7280"  # hex, used by CSS and by Word cell shading
+    # hex, used by CSS (/colours.css) and by Word cell shading and charts. A verdict's colour is also the background of
+    # its pressed button under white text and its border on white: each needs 4.5:1 against white (WCAG 1.4.3).
+    colour: str = "#4b5563"
     short: str = ""  # a short label for tight places (buttons, table cells)
     help: str = ""  # what the choice means, where a person picks it
 
@@ -58,14 +60,14 @@ VERDICTS = Vocabulary(
     "Verdict",
     Choice("conform", N_("Conform"), "#15803d", N_("Conform")),
     Choice("major_nc", N_("Major nonconformity"), "#b91c1c", N_("Major NC")),
-    Choice("minor_nc", N_("Minor nonconformity"), "#ea580c", N_("Minor NC")),
-    Choice("nc", N_("Nonconformity"), "#c2410c", N_("NC")),
+    Choice("minor_nc", N_("Minor nonconformity"), "#c2410c", N_("Minor NC")),
+    Choice("nc", N_("Nonconformity"), "#9a3412", N_("NC")),
     # Stage 1 grades what could become a nonconformity at stage 2 as an area of concern (ISO/IEC 17021-1 9.3.1.2).
-    Choice("area_of_concern", N_("Area of concern"), "#a16207", N_("Concern")),
-    Choice("observation", N_("Observation"), "#ca8a04", N_("Observation")),
-    Choice("ofi", N_("Opportunity for improvement"), "#2563eb", N_("OFI")),
+    Choice("area_of_concern", N_("Area of concern"), "#92400e", N_("Concern")),
+    Choice("observation", N_("Observation"), "#a16207", N_("Observation")),
+    Choice("ofi", N_("Opportunity for improvement"), "#1d4ed8", N_("OFI")),
     Choice("good_practice", N_("Good practice"), "#0f766e", N_("Good practice")),
-    Choice("not_applicable", N_("Not applicable"), "#6b7280", N_("N/A")),
+    Choice("not_applicable", N_("Not applicable"), "#4b5563", N_("N/A")),
 )
 Verdict = VERDICTS.enum
 
@@ -89,12 +91,19 @@ ItemKind = ITEM_KINDS.enum
 STEP_STATES = Vocabulary(
     "StepState",
     Choice("done", N_("Done"), "#15803d", N_("Done")),
-    Choice("not_done", N_("Not done"), "#6b7280", N_("Not done")),
+    Choice("not_done", N_("Not done"), "#4b5563", N_("Not done")),
 )
 StepState = STEP_STATES.enum
 # What a response stores: a question's verdict or a step's state.
 ANSWERS = Vocabulary("Answer", *VERDICTS, *STEP_STATES)
 Answer = ANSWERS.enum
+
+
+def colours_css() -> str:
+    """The answers' colours as CSS custom properties (`--v-conform: #15803d;`), served as /colours.css: the stylesheet
+    uses them and never spells a colour of its own, so a colour changes here once, for the screen and the reports."""
+    lines = "".join(f"  --v-{choice.value}: {choice.colour};\n" for choice in ANSWERS)
+    return f":root {{\n{lines}}}\n"
 
 
 def answers_for(audit_type: str, item_kind: str) -> list[Choice]:

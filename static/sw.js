@@ -107,7 +107,7 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
   if (request.mode === "navigate") {
     event.respondWith(page(event));
-  } else if (url.pathname.startsWith("/static/")) {
+  } else if (url.pathname.startsWith("/static/") || url.pathname === "/colours.css") {
     event.respondWith(shellFile(request));
   } else if (/^\/api\/v1\/audits\/\d+\/photos\/\d+\/thumbnail\.jpg$/.test(url.pathname)) {
     event.respondWith(thumbnail(request));

@@ -113,6 +113,7 @@ RULES = {
     ("GET", "/language/{locale}"): PUBLIC,
     ("GET", "/sw.js"): PUBLIC,  # field mode's service worker: the app shell's file list, nothing of anyone's
     ("GET", "/offline"): PUBLIC,  # the page shown offline; the list of stored audits is filled in the browser
+    ("GET", "/colours.css"): PUBLIC,  # the answers' colours from the vocabulary, for the stylesheet
     ("GET", "/api/v1/checklists"): USER,
     ("GET", "/api/v1/checklists/{checklist_id}"): USER,
     ("GET", "/api/v1/organisations"): USER,

@@ -70,7 +70,7 @@ def test_bad_audit_input_gets_422_and_nothing_is_stored(client, session, make_or
 
 def test_end_before_start_says_so(client, make_organisation):
     response = client.post("/api/v1/audits", json=audit_body(make_organisation().id, end_date="2026-11-30"))
-    assert "end_date cannot be before start_date" in response.json()["detail"]
+    assert "The end date cannot be before the start date." in response.json()["detail"]
 
 
 def test_unknown_audit_is_404_everywhere(client):

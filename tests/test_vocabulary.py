@@ -140,3 +140,31 @@ def test_no_bare_vocabulary_values_in_templates():
                     line = text.count("\n", 0, tag.start()) + 1
                     found.append(f"{path.relative_to(ROOT)}:{line}: {quoted.group(2)!r}")
     assert found == []
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG 2.1's contrast ratio of two #rrggbb colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    lighter, darker = sorted((luminance(one), luminance(other)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+@pytest.mark.parametrize("choice", list(v.ANSWERS), ids=lambda choice: choice.value)
+def test_answer_colours_reach_aa_contrast_on_white(choice):
+    """A pressed verdict button is white text on its colour (1.4.3, 4.5:1); the same colour borders it on white
+    (issue 13, item 17: "Mindre afv." was 3.56:1, "Observation" 2.94:1)."""
+    assert contrast(choice.colour, "#ffffff") >= 4.5
+
+
+def test_the_stylesheet_takes_answer_colours_from_the_vocabulary():
+    """app.css spells no answer colour of its own: /colours.css serves them from vocabulary.py, so a colour changes
+    once for the screen, the Word reports and the charts."""
+    css = v.colours_css()
+    for choice in v.ANSWERS:
+        assert f"--v-{choice.value}: {choice.colour};" in css
+    assert not re.search(r"--v-[a-z_]+\s*:", (ROOT / "static" / "app.css").read_text(encoding="utf-8"))

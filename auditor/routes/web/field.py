@@ -1,5 +1,5 @@
-"""Field mode's two addresses of its own: the service worker (at the root, so it may serve every page) and the page
-it shows for a page that is not available offline."""
+"""Field mode's addresses of its own: the service worker (at the root, so it may serve every page), the page it shows
+for a page that is not available offline, and the answers' colours (part of the shell every page needs)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from auditor import __version__
 from auditor.i18n import LOCALES, set_locale
 from auditor.paths import STATIC_DIR
 from auditor.templating import render
+from auditor.vocabulary import colours_css
 
 router = APIRouter()
 
@@ -21,6 +22,7 @@ router = APIRouter()
 # the user's own cache (field.mjs).
 SHELL_PATTERNS = ("*.css", "*.js", "*.mjs", "vendor/*", "fonts/*", "icons/*")
 OFFLINE_PAGE = "/offline"
+COLOURS_CSS = "/colours.css"
 
 
 @lru_cache(maxsize=1)
@@ -39,10 +41,12 @@ def service_worker_source() -> tuple[str, str]:
     for path in files:
         digest.update(path.relative_to(STATIC_DIR).as_posix().encode())
         digest.update(path.read_bytes())
+    digest.update(colours_css().encode())
     version = digest.hexdigest()[:16]
     # The offline page once per language: the worker serves the one of the language the user last chose.
     urls = [f"/static/{path.relative_to(STATIC_DIR).as_posix()}" for path in files] + [
-        f"{OFFLINE_PAGE}?lang={locale}" for locale in LOCALES
+        COLOURS_CSS,
+        *(f"{OFFLINE_PAGE}?lang={locale}" for locale in LOCALES),
     ]
     prelude = f"const SHELL_VERSION = {json.dumps(version)};\nconst SHELL_FILES = {json.dumps(urls)};\n"
     return prelude + (STATIC_DIR / "sw.js").read_text(encoding="utf-8"), version
@@ -57,6 +61,12 @@ def show_service_worker() -> Response:
         media_type="text/javascript",
         headers={"Service-Worker-Allowed": "/", "Cache-Control": "no-cache", "ETag": f'"{version}"'},
     )
+
+
+@router.get(COLOURS_CSS)
+def show_colours() -> Response:
+    """The answers' colours from the vocabulary as CSS custom properties (app.css uses them)."""
+    return Response(colours_css(), media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
 
 @router.get(OFFLINE_PAGE)
