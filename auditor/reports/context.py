@@ -13,12 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_time
 from babel.numbers import format_decimal
 from sqlmodel import Session
 
 from auditor import vocabulary as v
-from auditor.i18n import REPORT_TIME_ZONE, localized, translate
+from auditor.i18n import REPORT_TIME_ZONE, format_day, format_moment, localized, translate
 from auditor.models import Audit, Case, Finding, Organisation, Photo, User, utcnow
 from auditor.reports.charts import BarChart
 from auditor.reports.pictures import Picture
@@ -160,6 +160,11 @@ class CaseInfo:
     root_cause: str
     actions: list[ActionRow]
     verification: str
+    # The auditor's evaluation of the organisation's response (its root cause and corrective action plan)
+    received: str = ""  # the day the plan came in
+    evaluation: str = ""  # accepted or returned, or nothing yet
+    evaluation_reason: str = ""  # why it was returned
+    evaluated_on: str = ""
 
 
 @dataclass(frozen=True)
@@ -234,7 +239,7 @@ def build_report_context(
         return t(choice.label) if choice else ""
 
     def day(value: date | None) -> str:
-        return format_date(value, "long", locale=lang) if value else ""
+        return format_day(value, lang)
 
     organisation = session.get_one(Organisation, audit.organisation_id)
     structure = audit_structure(session=session, audit_id=audit.id)
@@ -342,6 +347,7 @@ def build_report_context(
             day=day,
             photos=photos_by_finding.get(finding.id, []),
             case=cases.case_for_finding(session=session, finding_id=finding.id),
+            t=t,
         )
         for finding in findings.list_findings(session=session, audit=audit)
     ]
@@ -355,7 +361,7 @@ def build_report_context(
             report_id(audit),
             audit.report_version,
             label(v.REPORT_KINDS, kind),
-            format_datetime(now, "medium", tzinfo=REPORT_TIME_ZONE, locale=lang),
+            format_moment(now, lang, REPORT_TIME_ZONE),
             lang,
         ),
         "audit": AuditInfo(
@@ -395,7 +401,7 @@ def build_report_context(
         ),
         "plan": [
             PlanRow(
-                day=format_date(e.day, "short", locale=lang),
+                day=format_day(e.day, lang, short_month=True),
                 time=format_time(e.start_time, "HH:mm", locale=lang)
                 + (f"–{format_time(e.end_time, 'HH:mm', locale=lang)}" if e.end_time else ""),
                 activity=" – ".join(
@@ -461,6 +467,7 @@ def _finding_row(
     day,
     photos: list[PhotoRow],
     case: Case | None,
+    t,
 ) -> FindingRow:
     placed = structure.items.get(finding.item_id) if finding.item_id else None
     kind = v.VERDICTS[finding.kind]
@@ -484,6 +491,10 @@ def _finding_row(
                 for a in actions
             ],
             verification=verification,
+            received=day(case.plan_submitted_at.date()) if case.plan_submitted_at else "",
+            evaluation=t("Accepted") if case.plan_accepted_at else t("Returned") if case.plan_return_reason else "",
+            evaluation_reason=case.plan_return_reason,
+            evaluated_on=day(case.plan_accepted_at.date()) if case.plan_accepted_at else "",
         )
     return FindingRow(
         reference=findings.finding_reference(finding),

@@ -23,6 +23,7 @@ from lxml import etree
 from markupsafe import Markup
 
 from auditor.i18n import N_
+from auditor.reports import layout
 from auditor.reports.docx_xml import field_runs, text_run
 from auditor.reports.pictures import rendering
 from auditor.text import xml_text
@@ -131,6 +132,7 @@ def _render(tpl: DocxTemplate, context: Mapping[str, object], **budget) -> DocxT
     finally:
         rendering.reset(token)
     fill_table_of_contents(tpl.docx)
+    layout.finish(tpl.docx)
     return tpl
 
 
