@@ -33,11 +33,14 @@ DATE_LOCALES = {"da": "da_DK", "en": "en_GB"}
 
 
 def format_day(value: date | None, lang: str, *, short_month: bool = False) -> str:
-    """A date as the language writes it in running text: Danish "26. november 2026", English "26 November 2026"
-    ("26. nov. 2026" / "26 Nov 2026" with `short_month`). Every page and report writes its dates through here."""
+    """A date as the language writes it in running text: Danish "26. november 2026", English "26 November 2026".
+    With `short_month`, for tables and lists: "26. nov. 2026" / "26 Nov 2026", with no-break spaces, so that a
+    narrow column never splits a date over lines. Every page and report writes its dates through here."""
     if value is None:
         return ""
-    return format_date(value, "medium" if short_month else "long", locale=DATE_LOCALES.get(lang, lang))
+    if short_month:
+        return format_date(value, "medium", locale=DATE_LOCALES.get(lang, lang)).replace(" ", "\u00a0")
+    return format_date(value, "long", locale=DATE_LOCALES.get(lang, lang))
 
 
 def format_moment(value: datetime | None, lang: str, tzinfo=None) -> str:

@@ -218,6 +218,8 @@ def _fit_columns(table, default_points: float) -> None:
         more = [min(m, r) for m, r in zip(more, room, strict=True)]
         taken = [a + b for a, b in zip(taken, more, strict=True)]
     new = [n - t for n, t in zip(new, taken, strict=True)]
+    if sum(new) > total:  # the donors had too little: every column gives up its share, and words shrink to fit
+        new = [w * total // sum(new) for w in new]
     for col, width in zip(grid, new, strict=True):
         col.set(qn("w:w"), str(width))
     for cells in rows:

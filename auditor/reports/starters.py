@@ -381,6 +381,9 @@ def _nonconformity_report(document, t) -> None:
             "planned, with owner and date, and send the report back by the response date."
         ),
     ).paragraph_format.space_before = Pt(12)
+    # The receipt is signed on the first page, with the cover: each NC's form keeps its own page to itself.
+    _heading(document, t("Received"))
+    _signatures(document, t)
     _tag(document, "{%p for nc in nonconformities %}")
     _heading(document, "{{ nc.reference }} {{ nc.kind_label }}", new_page=True)
     _nonconformity_facts(document, t, "nc")
@@ -406,8 +409,6 @@ def _nonconformity_report(document, t) -> None:
     _tag(document, "{%p else %}")
     _text(document, t("No nonconformities were raised in this audit."))
     _tag(document, "{%p endfor %}")
-    _heading(document, t("Received"))
-    _signatures(document, t)
 
 
 def _auditor_evaluation(document, t) -> None:
