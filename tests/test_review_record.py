@@ -216,7 +216,12 @@ def test_the_minutes_carry_the_record_in_each_language(api, lang):
         ["Arbejdsmiljørepræsentant (AMO)", "Karim Said"],
     ]
     monitoring = rows_of(document, t("Period"))
-    assert monitoring[0] == [t("Period"), t("Sickness absence in per cent"), t("Survey results"), t("Reported injuries")]
+    assert monitoring[0] == [
+        t("Period"),
+        t("Sickness absence in per cent"),
+        t("Survey results"),
+        t("Reported injuries"),
+    ]
     assert monitoring[1] == ["2025 H1", "5,2" if lang == "da" else "5.2", "Trivselsmåling 68/100", "2"]
     compliance = rows_of(document, t("Date"))
     assert compliance[1][0] == ("14. marts 2025" if lang == "da" else "14 March 2025")
@@ -301,7 +306,7 @@ def test_the_page_records_the_meeting_entries_approval_and_communication(login, 
     )
     assert approved.status_code == 303
     page = client.get(url).text
-    assert "<textarea name=\"objectives\"" not in page and f'action="{url}/communication"' in page
+    assert '<textarea name="objectives"' not in page and f'action="{url}/communication"' in page
 
     danish = login(manager, language="da")
     assert "Godkendt" in danish.get(url).text

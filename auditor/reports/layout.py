@@ -235,10 +235,10 @@ def _fit_columns(table, default_points: float) -> None:
             cell_width.set(qn("w:w"), str(width))
             cell_width.set(qn("w:type"), "dxa")
     for column, width in enumerate(new):
-        room = (width - CELL_MARGINS_TWIPS) / TWIPS_PER_POINT
+        fits = (width - CELL_MARGINS_TWIPS) / TWIPS_PER_POINT
         for run, points, bold, word in words[column]:
-            if text_width_points(word, points, bold) > room:
-                _set_points(run, max(SMALLEST_POINTS, points * room / text_width_points(word, points, bold)))
+            if text_width_points(word, points, bold) > fits:
+                _set_points(run, max(SMALLEST_POINTS, points * fits / text_width_points(word, points, bold)))
 
 
 def _set_points(run, points: float) -> None:
