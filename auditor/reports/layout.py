@@ -92,6 +92,7 @@ TWIPS_PER_POINT = 20
 CELL_MARGINS_TWIPS = 2 * 108 + 30  # Word's default left and right cell margins (0.08"), and a little air
 WORD_BREAKS = re.compile(r"[ \t\n\u2002\u2003\u2009]+")  # where a line may break (not at a no-break space)
 SMALLEST_POINTS = 7.0
+HEADER_POINTS = 8.0  # a column heading is set this small before its column takes width from the others
 SHORT_CELL_CHARS = 18  # a cell of one run this short is not wrapped  # a word that fits no column even so is set this small, never smaller
 SMALL_TABLE_ROWS = 15  # a table of at most this many rows is kept on one page
 LONG_ROW_CHARS = 1200  # a row with more text than this may be taller than a page: it may split
@@ -184,7 +185,9 @@ def _fit_columns(table, default_points: float) -> None:
     widths = [int(col.get(qn("w:w"))) for col in grid]
     need, natural = [0] * len(grid), [0] * len(grid)
     words: list[list] = [[] for _ in grid]
-    for cells in rows:
+    header = table.find(f"{qn('w:tr')}/{qn('w:trPr')}/{qn('w:tblHeader')}") is not None
+    for index, cells in enumerate(rows):
+        smallest = HEADER_POINTS if header and index == 0 else None  # a heading may be set smaller first
         for column, tc in enumerate(cells):
             line, chars = 0.0, 0
             for found in _runs_and_words(tc, default_points):
@@ -197,9 +200,11 @@ def _fit_columns(table, default_points: float) -> None:
                 run, points, bold, word, text = found
                 line += text_width_points(text, points, bold)
                 chars += len(text) if chars == 0 else SHORT_CELL_CHARS + 1  # two runs: not a short cell
-                need[column] = max(need[column], _twips(text_width_points(word, points, bold)))
+                at = min(points, smallest) if smallest else points
+                need[column] = max(need[column], _twips(text_width_points(word, at, bold)))
                 words[column].append((run, points, bold, word))
     if all(n <= w for n, w in zip(need, widths, strict=True)):
+        _shrink_to_fit(words, widths)
         return
     total = sum(widths)
     if sum(need) > total:  # even at their narrowest the columns do not fit: share out, and shrink what must
@@ -234,7 +239,12 @@ def _fit_columns(table, default_points: float) -> None:
                 properties.insert(0, cell_width)
             cell_width.set(qn("w:w"), str(width))
             cell_width.set(qn("w:type"), "dxa")
-    for column, width in enumerate(new):
+    _shrink_to_fit(words, new)
+
+
+def _shrink_to_fit(words: list[list], widths: list[int]) -> None:
+    """Set each word that is wider than its column smaller, so that it fits (down to SMALLEST_POINTS)."""
+    for column, width in enumerate(widths):
         fits = (width - CELL_MARGINS_TWIPS) / TWIPS_PER_POINT
         for run, points, bold, word in words[column]:
             if text_width_points(word, points, bold) > fits:
