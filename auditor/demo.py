@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from auditor import vocabulary
 from auditor.checklists import Library, TagLists
+from auditor.config import Settings
 from auditor.models import Audit, Case, Organisation, User
 from auditor.schemas import (
     AccompanyingPerson,
@@ -29,7 +30,17 @@ from auditor.schemas import (
     ResponseIn,
     SiteIn,
 )
-from auditor.services import accounts, audits, cases, evidence, findings, follow_ups, organisations, responses
+from auditor.services import (
+    accounts,
+    audits,
+    cases,
+    evidence,
+    findings,
+    follow_ups,
+    organisations,
+    responses,
+    reviews,
+)
 
 ORGANISATION = "Nordlys Logistik A/S (demo)"
 TITLE = "Overvågningsaudit 2026 – psykisk arbejdsmiljø"
@@ -546,6 +557,7 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
             combination="single",
         ),
     )
+    _management_review(session=session, actor=quality_manager, organisation_id=organisation.id, today=today)
     return Demo(audit, True, passwords)
 
 
@@ -666,3 +678,114 @@ def _stage2_audit(
     while audit.status != vocabulary.AuditStatus.CLOSED:  # one step forward at a time
         audits.change_status(session=session, actor=lead, audit=audit, status=vocabulary.STATUS_FLOW[audit.status][0])
     return audit
+
+
+def _management_review(*, session: Session, actor: User, organisation_id: int, today: date) -> None:
+    """Management's review of the year up to the audit (ISO 45001 9.3): every input filled in, a decision that
+    opens a case, approved by the CEO a week after the audit and communicated to AMO and MED."""
+    review = reviews.create_review(
+        session=session,
+        actor=actor,
+        organisation_id=organisation_id,
+        period_start=date(today.year, 1, 1),
+        period_end=today + timedelta(days=1),
+        policy=Settings.model_fields["deadline_policy"].default,
+        today=today,
+    )
+    meeting = today + timedelta(days=7)
+    reviews.update_meeting(
+        session=session,
+        actor=actor,
+        review=review,
+        meeting_date=meeting,
+        participants=[
+            {"role": "Administrerende direktør", "name": "Anne Holm (demo)"},
+            {"role": "Driftsdirektør", "name": "Peter Vang (demo)"},
+            {"role": "HR-chef", "name": "Sofie Lind (demo)"},
+            {"role": "Kvalitets- og arbejdsmiljøansvarlig", "name": actor.name},
+            {"role": "Arbejdsmiljørepræsentant, lageret (AMO)", "name": "Karim Said (demo)"},
+        ],
+    )
+    reviews.set_monitoring(
+        session=session,
+        actor=actor,
+        review=review,
+        rows=[
+            {
+                "period": f"{today.year} 1. halvår",
+                "absence_percent": 5.2,
+                "survey": "Trivselsmåling: 68/100; følelsesmæssige krav 54/100 (chauffører)",
+                "injuries": 2,
+            },
+            {
+                "period": f"{today.year} 2. halvår",
+                "absence_percent": 4.6,
+                "survey": "Pulsmåling: 71/100",
+                "injuries": 1,
+            },
+        ],
+    )
+    reviews.set_compliance(
+        session=session,
+        actor=actor,
+        review=review,
+        rows=[
+            {
+                "date": date(today.year, 3, 14),
+                "kind": "order",
+                "reference": "AT 2026-041873",
+                "description": "Påbud om at forebygge risiko for vold og trusler ved kundekontakt på lageret.",
+                "status": "complied",
+            },
+            {
+                "date": date(today.year, 9, 2),
+                "kind": "guidance",
+                "reference": "AT 2026-118220",
+                "description": "Vejledning om høje følelsesmæssige krav i kundeservice.",
+                "status": "open",
+            },
+        ],
+    )
+    reviews.update_manual(
+        session=session,
+        actor=actor,
+        review=review,
+        sections={
+            "changes_in_issues": "Ny natholdsordning på lageret; flere vikarer i højsæsonen; BEK 1406 kortlagt i APV.",
+            "objectives": "Målet om trivsel 70/100 er næsten nået (68 og 71). Målet om APV for alle grupper er ikke nået: vikarer mangler.",
+            "consultation": "AMO behandlede APV og trivselsmåling i maj og oktober; MED-udvalget blev hørt om natholdet.",
+            "compliance_evaluation": "Påbuddet om vold og trusler er efterkommet og lukket af Arbejdstilsynet. Kravene i BEK 1406 er "
+            "opfyldt bortset fra kortlægningen af følelsesmæssige krav for chaufførerne (NC fra auditten).",
+            "risks_opportunities": "Risiko: høje følelsesmæssige krav i kundeservice og hos chaufførerne. Mulighed: fælles "
+            "APV-skabelon med vikarbureauet.",
+            "resources": "En HR-konsulent på halv tid til APV-opfølgning fra januar.",
+            "communications": "Dialog med Arbejdstilsynet om påbuddet; certificeringsorganets overvågningsaudit i november.",
+            "suitability": "Systemet passer til virksomheden; vikarer og natholdet skal med i processerne.",
+            "adequacy": "Systemet dækker ISO 45001 og BEK 1406, når APV-proceduren omfatter vikarer.",
+            "effectiveness": "Delvis effektivt: påbuddet er efterkommet og fraværet falder, men to afvigelser viser huller i APV'en.",
+        },
+    )
+    reviews.add_decision(
+        session=session,
+        actor=actor,
+        review=review,
+        text="Indfør en fælles APV-skabelon med vikarbureauet inden 1. marts.",
+        needs_action=True,
+    )
+    reviews.add_decision(
+        session=session, actor=actor, review=review, text="Trivselsmålet for næste år er 72/100.", needs_action=False
+    )
+    reviews.approve(
+        session=session,
+        actor=actor,
+        review=review,
+        approved_by="Anne Holm, administrerende direktør",
+        approved_on=meeting,
+    )
+    reviews.record_communication(
+        session=session,
+        actor=actor,
+        review=review,
+        communicated_on=meeting + timedelta(days=3),
+        communication="Referatet er gennemgået på AMO-mødet og i MED-udvalget og lagt på intranettet til alle medarbejdere.",
+    )

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import contextvars
 import io
+from datetime import date, datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -23,6 +25,36 @@ LANGUAGE_COOKIE = "auditor_lang"
 REPORT_TIME_ZONE = ZoneInfo("Europe/Copenhagen")  # the time of day a report prints
 
 _current_locale: contextvars.ContextVar[str] = contextvars.ContextVar("locale", default=DEFAULT_LOCALE)
+
+
+# The locale whose dates each language writes: English as in Britain and Europe ("26 November 2026"), never the
+# United States' "11/26/26" that Babel's plain "en" gives.
+DATE_LOCALES = {"da": "da_DK", "en": "en_GB"}
+
+
+def format_day(value: date | None, lang: str, *, short_month: bool = False) -> str:
+    """A date as the language writes it in running text: Danish "26. november 2026", English "26 November 2026".
+    With `short_month`, for tables and lists: "26. nov. 2026" / "26 Nov 2026", with no-break spaces, so that a
+    narrow column never splits a date over lines. Every page and report writes its dates through here."""
+    if value is None:
+        return ""
+    if short_month:
+        return format_date(value, "medium", locale=DATE_LOCALES.get(lang, lang)).replace(" ", "\u00a0")
+    return format_date(value, "long", locale=DATE_LOCALES.get(lang, lang))
+
+
+def format_moment(value: datetime | None, lang: str, tzinfo=None) -> str:
+    """A date and a time of day: "26. november 2026 kl. 14.05" / "26 November 2026, 14:05", in `tzinfo` if given."""
+    if value is None:
+        return ""
+    if tzinfo is not None:
+        value = value.astimezone(tzinfo)
+    clock = format_time(value, "HH:mm", locale=DATE_LOCALES.get(lang, lang))
+    return (
+        f"{format_day(value.date(), lang)} kl. {clock}"
+        if lang == "da"
+        else f"{format_day(value.date(), lang)}, {clock}"
+    )
 
 
 def N_(message: str) -> str:

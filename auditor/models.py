@@ -543,6 +543,16 @@ class ManagementReview(SQLModel, table=True):
     period_end: date
     inputs: dict = _json(dict)
     manual: dict = _json(dict)
+    # The meeting and its record (ISO 45001 9.3): when, who (top management by role), what was measured (d2) and
+    # what the authorities decided (d3), who approved the minutes, and how workers and their representatives heard.
+    meeting_date: date | None = None
+    participants: list = _json(list)  # [{"role": ..., "name": ...}]
+    monitoring: list = _json(list)  # d2, one row per period: [{"period", "absence_percent", "survey", "injuries"}]
+    compliance: list = _json(list)  # d3: [{"date", "kind", "reference", "description", "status"}]
+    approved_by: str = Field(default="", max_length=200)
+    approved_on: date | None = None
+    communicated_on: date | None = None
+    communication: str = Field(default="", sa_type=Text)  # to whom (AMO / MED) and how
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()

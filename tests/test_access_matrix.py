@@ -251,6 +251,16 @@ RULES = {
     ("POST", "/management-reviews/{review_id}/sections"): REVIEW_MANAGE,
     ("POST", "/management-reviews/{review_id}/recompile"): REVIEW_MANAGE,
     ("POST", "/management-reviews/{review_id}/decisions"): REVIEW_MANAGE,
+    **{
+        (method, f"{prefix}/management-reviews/{{review_id}}/{step}"): REVIEW_MANAGE
+        for prefix, method in (("/api/v1", "PUT"), ("", "POST"))
+        for step in ("meeting", "monitoring", "compliance")
+    },
+    **{
+        ("POST", f"{prefix}/management-reviews/{{review_id}}/{step}"): REVIEW_MANAGE
+        for prefix in ("/api/v1", "")
+        for step in ("approval", "communication")
+    },
 }
 
 ALLOW, LOGIN = "allow", "login"
@@ -505,6 +515,32 @@ def world(live_database_url, library, tmp_path_factory) -> Iterator[World]:
             period_end=date(2026, 12, 31),
             policy=settings.deadline_policy,
         ).id
+        # A review with every section filled in (approval), and one approved (communication)
+        for name, approve in (("review_ready", False), ("review_approved", True)):
+            review = reviews.create_review(
+                session=session,
+                actor=admin,
+                organisation_id=own.id,
+                period_start=date(2025, 1, 1),
+                period_end=date(2025, 12, 31),
+                policy=settings.deadline_policy,
+            )
+            reviews.update_meeting(
+                session=session,
+                actor=admin,
+                review=review,
+                meeting_date=date(2026, 2, 1),
+                participants=[{"role": "CEO", "name": "A"}],
+            )
+            reviews.set_monitoring(session=session, actor=admin, review=review, rows=[{"period": "2025"}])
+            reviews.update_manual(
+                session=session, actor=admin, review=review, sections=dict.fromkeys(reviews.MANUAL_SECTIONS.values, "x")
+            )
+            if approve:
+                reviews.approve(
+                    session=session, actor=admin, review=review, approved_by="CEO", approved_on=date(2026, 2, 1)
+                )
+            ids[name] = review.id
         ids["template_id"] = report_templates.upload_template(
             session=session,
             actor=admin,
@@ -782,7 +818,40 @@ REQUESTS: dict[tuple[str, str], Callable[[Ask], Send]] = {
     ("POST", "/management-reviews/{review_id}/decisions"): lambda ask: Send(
         {"data": {"text": "More training"}}, status=303
     ),
+    ("PUT", "/api/v1/management-reviews/{review_id}/meeting"): lambda ask: Send(
+        {"json": {"meeting_date": "2026-02-01", "participants": [{"role": "CEO", "name": "A"}]}}
+    ),
+    ("POST", "/management-reviews/{review_id}/meeting"): lambda ask: Send(
+        {"data": {"meeting_date": "2026-02-01", "participants": "CEO: A"}}, status=303
+    ),
+    ("PUT", "/api/v1/management-reviews/{review_id}/monitoring"): lambda ask: Send(
+        {"json": {"rows": [{"period": "2026 H1", "absence_percent": 4.5, "injuries": 1}]}}
+    ),
+    ("POST", "/management-reviews/{review_id}/monitoring"): lambda ask: Send(
+        {"data": {"period-0": "2026 H1", "absence_percent-0": "4.5"}}, status=303
+    ),
+    ("PUT", "/api/v1/management-reviews/{review_id}/compliance"): lambda ask: Send(
+        {"json": {"rows": [COMPLIANCE_ROW]}}
+    ),
+    ("POST", "/management-reviews/{review_id}/compliance"): lambda ask: Send(
+        {"data": {f"{key}-0": value for key, value in COMPLIANCE_ROW.items()}}, status=303
+    ),
+    ("POST", "/api/v1/management-reviews/{review_id}/approval"): lambda ask: Send(
+        {"json": {"approved_by": "CEO", "approved_on": "2026-02-02"}}, {"review_id": ask.ids["review_ready"]}
+    ),
+    ("POST", "/management-reviews/{review_id}/approval"): lambda ask: Send(
+        {"data": {"approved_by": "CEO", "approved_on": "2026-02-02"}}, {"review_id": ask.ids["review_ready"]}, 303
+    ),
+    ("POST", "/api/v1/management-reviews/{review_id}/communication"): lambda ask: Send(
+        {"json": {"communicated_on": "2026-02-03", "communication": "AMO"}}, {"review_id": ask.ids["review_approved"]}
+    ),
+    ("POST", "/management-reviews/{review_id}/communication"): lambda ask: Send(
+        {"data": {"communicated_on": "2026-02-03", "communication": "AMO"}},
+        {"review_id": ask.ids["review_approved"]},
+        303,
+    ),
 }
+COMPLIANCE_ROW = {"date": "2026-03-01", "kind": "order", "reference": "AT 1", "description": "Påbud", "status": "open"}
 
 
 def success_status(route: APIRoute, send: Send) -> int:

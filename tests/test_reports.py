@@ -350,7 +350,7 @@ def test_the_nonconformity_report_has_deadlines_room_for_the_response_and_the_ca
     )
     document = download(client, demo_audit, "nonconformity_report", "en")
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
-    assert headings[:2] == ["F-001 Minor nonconformity", "The organisation's response"]
+    assert headings[:3] == ["Received", "F-001 Minor nonconformity", "The organisation's response"]
     assert headings.count("The organisation's response") == 3
     form = next(key_values(t) for t in document.tables if t.rows[0].cells[0].text == "Nonconformity")
     assert form["Statement of nonconformity"] == FINDINGS[0].statement and re.search(

@@ -527,7 +527,7 @@ def test_the_word_minutes_have_the_sections_tables_charts_and_decisions(login, q
     cover = {row.cells[0].text: row.cells[1].text for row in document.tables[0].rows}
     assert (
         cover["Organisation"] == "Nordlys Logistik A/S (CVR 12345678)"
-        and cover["Period"] == "Jan 1, 2025 – Dec 31, 2025"
+        and cover["Period"] == "1 January 2025 – 31 December 2025"
     )
     kinds = {row.cells[0].text: row.cells[1].text for row in table_with(document, "Kind", "Findings").rows[1:]}
     assert kinds["Minor nonconformity"] == "2" and kinds["Total"] == "6"
@@ -552,7 +552,7 @@ def test_the_word_minutes_in_danish(login, quality_manager, world):
     document = download(client, review_id, "da")
     cover = {row.cells[0].text: row.cells[1].text for row in document.tables[0].rows}
     assert cover["Organisation"] == "Nordlys Logistik A/S (CVR 12345678)"
-    assert cover[translate("Period", "da")] == "1. jan. 2025 – 31. dec. 2025"  # dates in Danish
+    assert cover[translate("Period", "da")] == "1. januar 2025 – 31. december 2025"  # dates in Danish
     rows = {
         row.cells[0].text: row.cells[1].text
         for table in document.tables[1:]

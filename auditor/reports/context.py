@@ -15,12 +15,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_time
 from babel.numbers import format_decimal
 from sqlmodel import Session
 
 from auditor import vocabulary as v
-from auditor.i18n import REPORT_TIME_ZONE, localized, translate
+from auditor.i18n import REPORT_TIME_ZONE, format_day, format_moment, localized, translate
 from auditor.models import Audit, Case, Finding, Organisation, Photo, User, utcnow
 from auditor.reports.charts import BarChart
 from auditor.reports.pictures import Picture
@@ -257,6 +257,11 @@ class CaseInfo:
     system_changes: str = ""
     communication: str = ""  # when and how the workers and their representatives were told
     escalated: bool = False  # a minor NC still open after the audit that should have closed it (cases.is_escalated)
+    # The auditor's evaluation of the organisation's response (its root cause and corrective action plan)
+    received: str = ""  # the day the plan came in
+    evaluation: str = ""  # accepted or returned, or nothing yet
+    evaluation_reason: str = ""  # why it was returned
+    evaluated_on: str = ""
 
 
 @dataclass(frozen=True)
@@ -371,7 +376,7 @@ def build_report_context(
         return t(choice.label) if choice else ""
 
     def day(value: date | None) -> str:
-        return format_date(value, "long", locale=lang) if value else ""
+        return format_day(value, lang)
 
     def number(value: float | None) -> str:
         return format_decimal(value, "#,##0.#", locale=lang) if value is not None else ""
@@ -569,7 +574,7 @@ def build_report_context(
             report_id(audit),
             audit.report_version,
             label(v.REPORT_KINDS, kind),
-            format_datetime(now, "medium", tzinfo=REPORT_TIME_ZONE, locale=lang),
+            format_moment(now, lang, REPORT_TIME_ZONE),
             lang,
         ),
         "audit": AuditInfo(
@@ -644,7 +649,7 @@ def build_report_context(
         ),
         "plan": [
             PlanRow(
-                day=format_date(e.day, "short", locale=lang),
+                day=format_day(e.day, lang, short_month=True),
                 time=format_time(e.start_time, "HH:mm", locale=lang)
                 + (f"–{format_time(e.end_time, 'HH:mm', locale=lang)}" if e.end_time else ""),
                 activity=" – ".join(
@@ -792,6 +797,10 @@ def _finding_row(
             verification=verification,
             **_corrective_action_facts(case, t, label, day),
             escalated=cases.case_row(session=session, case=case, policy=policy, with_actions=False).escalated,
+            received=day(case.plan_submitted_at.date()) if case.plan_submitted_at else "",
+            evaluation=t("Accepted") if case.plan_accepted_at else t("Returned") if case.plan_return_reason else "",
+            evaluation_reason=case.plan_return_reason,
+            evaluated_on=day(case.plan_accepted_at.date()) if case.plan_accepted_at else "",
         )
     return FindingRow(
         reference=findings.finding_reference(finding),

@@ -23,6 +23,7 @@ from lxml import etree
 from markupsafe import Markup
 
 from auditor.i18n import N_
+from auditor.reports import layout
 from auditor.reports.docx_xml import field_runs, text_run
 from auditor.reports.pictures import rendering
 from auditor.text import xml_text
@@ -131,6 +132,7 @@ def _render(tpl: DocxTemplate, context: Mapping[str, object], **budget) -> DocxT
     finally:
         rendering.reset(token)
     fill_table_of_contents(tpl.docx)
+    layout.finish(tpl.docx)
     return tpl
 
 
@@ -251,6 +253,7 @@ def _find(tpl: DocxTemplate, name: str) -> tuple[int | None, str]:
 
 TOC_TAB_TWIPS = 9638  # right edge of A4 less 20 mm margins
 TOC_INDENT_TWIPS = 360
+TOC_HALF_POINTS = 18  # 9 pt
 
 
 def fill_table_of_contents(document) -> None:
@@ -272,19 +275,26 @@ def fill_table_of_contents(document) -> None:
         entry.append(
             parse_xml(
                 f'<w:pPr {nsdecls("w")}><w:tabs><w:tab w:val="right" w:leader="dot" w:pos="{TOC_TAB_TWIPS}"/></w:tabs>'
-                f'<w:spacing w:before="{60 if level == 1 else 0}" w:after="40"/><w:ind w:left="{TOC_INDENT_TWIPS * (level - 1)}"/></w:pPr>'
+                f'<w:spacing w:before="{40 if level == 1 else 0}" w:after="0"/><w:ind w:left="{TOC_INDENT_TWIPS * (level - 1)}"/>'
+                f'<w:rPr><w:sz w:val="{TOC_HALF_POINTS}"/></w:rPr></w:pPr>'
             )
         )
-        entry.append(text_run("".join(t.text or "" for t in heading.iter(qn("w:t")))))
+        entry.append(_sized(text_run("".join(t.text or "" for t in heading.iter(qn("w:t"))))))
         tab = OxmlElement("w:r")
         tab.append(OxmlElement("w:tab"))
         entry.append(tab)
         for run in field_runs(f"PAGEREF {name} \\h"):
-            entry.append(run)
+            entry.append(_sized(run))
         anchor.addnext(entry)
         anchor = entry
     paragraph.getparent().remove(paragraph)
     _update_fields_on_open(document)
+
+
+def _sized(run):
+    """A contents entry's run at the contents' size (9 pt, so that a cover and its contents share a page)."""
+    run.insert(0, parse_xml(f'<w:rPr {nsdecls("w")}><w:sz w:val="{TOC_HALF_POINTS}"/></w:rPr>'))
+    return run
 
 
 def _headings(document):

@@ -8,7 +8,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date
 from babel.numbers import format_decimal
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -16,12 +16,12 @@ from docx.shared import Mm
 from sqlmodel import Session
 
 from auditor import vocabulary as v
-from auditor.i18n import N_, REPORT_TIME_ZONE, translate
+from auditor.i18n import N_, REPORT_TIME_ZONE, format_day, format_moment, translate
 from auditor.models import ManagementReview, Organisation, User, utcnow
 from auditor.reports.charts import BarChart, TimeChart, to_png, to_svg
 from auditor.reports.context import tint
 from auditor.reports.docx_xml import shade_cell
-from auditor.reports.layout import add_key_value_table, add_row, add_table, set_up_a4
+from auditor.reports.layout import add_key_value_table, add_row, add_table, finish, set_up_a4
 from auditor.services import reviews
 from auditor.text import scrub
 
@@ -70,7 +70,7 @@ class Section:
 
     @property
     def heading(self) -> str:
-        return f"{self.letter}) {self.title}"
+        return f"{self.letter}) {self.title}" if self.letter else self.title
 
 
 @dataclass
@@ -91,6 +91,8 @@ class ReviewReportContext:
     sections: list[Section]
     decisions: list[DecisionLine]
     report_id: str
+    participants: list[tuple[str, str]] = field(default_factory=list)  # (role, name)
+    record: list[tuple[str, str]] = field(default_factory=list)  # approval and communication, as facts
 
     def t(self, message: str) -> str:
         return translate(message, self.lang)
@@ -116,7 +118,7 @@ class _Words:
         return self.t(vocabulary[value].short or vocabulary[value].label) if value in vocabulary else value
 
     def day(self, value: str | date) -> str:
-        return format_date(date.fromisoformat(value) if isinstance(value, str) else value, "medium", locale=self.lang)
+        return format_day(date.fromisoformat(value) if isinstance(value, str) else value, self.lang)
 
     def span(self, start: str | date, end: str | date) -> str:
         return f"{self.day(start)} – {self.day(end)}"
@@ -125,7 +127,7 @@ class _Words:
         return format_date(date.fromisoformat(value + "-01"), "MMM yyyy", locale=self.lang)
 
     def moment(self, value: datetime) -> str:
-        return format_datetime(value, "medium", tzinfo=REPORT_TIME_ZONE, locale=self.lang)
+        return format_moment(value, self.lang, REPORT_TIME_ZONE)
 
     def number(self, value: float | None) -> str:
         return "–" if value is None else format_decimal(value, locale=self.lang)
@@ -189,9 +191,21 @@ def build_review_report_context(
                 *_case_parts(w, inputs),
                 *_audit_parts(w, inputs["audit_results"]),
                 _trends(w, inputs),
+                _monitoring(w, review.monitoring),
+                _compliance(w, review.compliance),
+                manual(
+                    "compliance_evaluation",
+                    N_("Whether the legal and other requirements are met (BEK 1406, the authorities' decisions)."),
+                    titled=True,
+                ),
                 manual(
                     "consultation",
                     N_("How workers and their representatives were consulted and took part (AMO, MED, SU)."),
+                    titled=True,
+                ),
+                manual(
+                    "risks_opportunities",
+                    N_("The psychosocial risks and opportunities found, and how they are addressed."),
                     titled=True,
                 ),
             ],
@@ -214,6 +228,15 @@ def build_review_report_context(
         Section(
             "g", t("Opportunities for continual improvement"), [_improvement(w, inputs["improvement_opportunities"])]
         ),
+        Section(
+            "",
+            t("Conclusion on the OH&S management system"),
+            [
+                manual("suitability", N_("Does the system still fit the organisation, its work and its risks?"), True),
+                manual("adequacy", N_("Does the system cover what ISO 45001 and the law require?"), True),
+                manual("effectiveness", N_("Does the system achieve its intended outcomes?"), True),
+            ],
+        ),
     ]
     decisions = [
         DecisionLine(
@@ -231,8 +254,16 @@ def build_review_report_context(
         (t("Period"), period),
         (t("Compared with"), w.span(inputs["previous_period"]["start"], inputs["previous_period"]["end"])),
         (t("Inputs compiled"), w.moment(datetime.fromisoformat(inputs["compiled_at"]))),
+        (t("Meeting date"), w.day(review.meeting_date) if review.meeting_date else "–"),
+        (t("Status"), t(reviews.REVIEW_STATES[reviews.review_state(review)].label)),
         (t("Prepared by"), author.name if author else "–"),
         (t("Generated"), w.moment(now)),
+    ]
+    record = [
+        (t("Approved by"), review.approved_by or t("Not approved yet.")),
+        (t("Approved on"), w.day(review.approved_on) if review.approved_on else "–"),
+        (t("Communicated on"), w.day(review.communicated_on) if review.communicated_on else "–"),
+        (t("To whom and how"), review.communication or t("Not communicated yet.")),
     ]
     return ReviewReportContext(
         lang=lang,
@@ -242,7 +273,52 @@ def build_review_report_context(
         sections=sections,
         decisions=decisions,
         report_id=f"MR{review.id:05d}-{now:%Y%m%d}",
+        participants=[(p["role"], p["name"]) for p in review.participants],
+        record=record,
     )
+
+
+def _monitoring(w: _Words, rows: list[dict]) -> Part:
+    """9.3 d): monitoring and measurement results, entered per period."""
+    t = w.t
+    part = Part(title=t("Monitoring and measurement results"))
+    if not rows:
+        part.paragraphs.append(t(NOT_WRITTEN))
+        return part
+    part.table = Table(
+        [t("Period"), t("Sickness absence in per cent"), t("Survey results"), t("Reported injuries")],
+        [
+            [r["period"], w.number(r.get("absence_percent")), r.get("survey") or "–", w.number(r.get("injuries"))]
+            for r in rows
+        ],
+        widths=(30, 30, 80, 30),
+        numeric=(1, 3),
+    )
+    return part
+
+
+def _compliance(w: _Words, rows: list[dict]) -> Part:
+    """9.3 d): the authorities' decisions and orders (Arbejdstilsynet), with dates and status."""
+    t = w.t
+    part = Part(title=t("Decisions and orders of the authorities"))
+    if not rows:
+        part.paragraphs.append(t("No decisions or orders from the authorities were recorded for the period."))
+        return part
+    part.table = Table(
+        [t("Date"), t("Kind"), t("Reference"), t("Decision"), t("Status")],
+        [
+            [
+                w.day(r["date"]),
+                w.label(reviews.COMPLIANCE_KINDS, r["kind"]),
+                r.get("reference") or "–",
+                r["description"],
+                w.label(reviews.COMPLIANCE_STATUSES, r["status"]),
+            ]
+            for r in rows
+        ],
+        widths=(28, 30, 25, 60, 27),
+    )
+    return part
 
 
 def _earlier_decisions(w: _Words, earlier: dict) -> Part:
@@ -543,6 +619,13 @@ def render_review_report(context: ReviewReportContext) -> bytes:
             "ISO 45001 clause 9.3: the inputs a) to g), then the decisions taken."
         )
     )
+    document.add_heading(t("Participants"), level=1)
+    if context.participants:
+        table = add_table(document, [t("Role"), t("Name")], widths=(70, 100))
+        for role, name in context.participants:
+            add_row(table, [role, name or "–"])
+    else:
+        document.add_paragraph().add_run(t(NOT_WRITTEN)).italic = True
     for section in context.sections:
         document.add_heading(section.heading, level=1)
         for part in section.parts:
@@ -554,6 +637,9 @@ def render_review_report(context: ReviewReportContext) -> bytes:
             add_row(table, [str(line.number), line.text, line.reference or "–", line.status])
     else:
         document.add_paragraph(t("No decisions have been recorded."))
+    document.add_heading(t("Approval and communication to workers"), level=1)
+    add_key_value_table(document, context.record)
+    finish(document)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

@@ -20,6 +20,7 @@ from auditor.reports.layout import HEADER_FILL, add_key_value_rows, add_key_valu
 
 FOOTER = "{{ report.id }} v{{ report.version }} · {{ organisation.name }}"
 DASH = '"–"'
+NOTES_BOX_MM = 32  # a handwritten line is about 8 mm: room for four lines of notes and evidence
 QUESTION = "{{ item.question }}{% if item.clauses %}\n{{ item.clauses }}{% endif %}"
 
 
@@ -513,13 +514,18 @@ def _nonconformity_report(document, t) -> None:
             "planned, with owner and date, and send the report back by the response date."
         ),
     ).paragraph_format.space_before = Pt(12)
+    # The receipt is signed on the first page, with the cover: each NC's form keeps its own page to itself.
+    _heading(document, t("Received"))
+    _signatures(document, t)
     _tag(document, "{%p for nc in nonconformities %}")
     _heading(document, "{{ nc.reference }} {{ nc.kind_label }}", new_page=True)
     _nonconformity_facts(document, t, "nc")
+    _photos(document, "nc.photos")
     _heading(document, t("The organisation's response"), level=2)
     table = add_table(document, [t("Step"), t("Response")], widths=(50, 120))
     for step, value in (
         (t("Case and status"), "{% if nc.case %}{{ nc.case.reference }}: {{ nc.case.status }}{% else %}–{% endif %}"),
+        (t("Date received"), "{{ nc.case.received if nc.case else '' }}"),
         (t("Correction"), "{{ nc.case.correction if nc.case else '' }}"),
         (t("Root cause"), "{{ nc.case.root_cause if nc.case else '' }}"),
         (
@@ -531,12 +537,34 @@ def _nonconformity_report(document, t) -> None:
     ):
         cells = add_row(table, [step, value])
         cells[0].paragraphs[0].runs[0].bold = True
-        table.rows[-1].height = Mm(28)
+        table.rows[-1].height = Mm(10 if step in (t("Case and status"), t("Date received")) else 24)
+    _auditor_evaluation(document, t)
     _tag(document, "{%p else %}")
     _text(document, t("No nonconformities were raised in this audit."))
     _tag(document, "{%p endfor %}")
-    _heading(document, t("Received"))
-    _signatures(document, t)
+
+
+def _auditor_evaluation(document, t) -> None:
+    """Room for the auditor's evaluation of the organisation's response: accepted or returned, why, when, by whom
+    (filled in from the case when the plan has been evaluated in the app)."""
+    _heading(document, t("The auditor's evaluation of the response"), level=2)
+    table = add_table(document, [t("Evaluation"), t("Auditor's entry")], widths=(50, 120))
+    for step, value, height in (
+        (
+            t("Plan accepted or returned"),
+            "{% if nc.case and nc.case.evaluation %}{{ nc.case.evaluation }}{% else %}☐\u00a0"
+            + t("Accepted")
+            + "    ☐\u00a0"
+            + t("Returned")
+            + "{% endif %}",
+            9,
+        ),
+        (t("Reason (if returned)"), "{{ nc.case.evaluation_reason if nc.case else '' }}", 18),
+        (t("Date and auditor"), "{{ nc.case.evaluated_on if nc.case else '' }}", 10),
+    ):
+        cells = add_row(table, [step, value])
+        cells[0].paragraphs[0].runs[0].bold = True
+        table.rows[-1].height = Mm(height)
 
 
 def _checklist(document, t) -> None:
@@ -561,6 +589,7 @@ def _checklist(document, t) -> None:
             "",
         ],
     )
+    table.rows[-1].height = Mm(NOTES_BOX_MM)  # room to write notes and evidence by hand
     add_row(table, ["{%tr endfor %}", "", "", ""])
     _tag(document, "{%p endif %}")
     _tag(document, "{%p endfor %}")

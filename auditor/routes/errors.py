@@ -75,9 +75,14 @@ def error_body(code: str, detail: str, errors: list[dict] | None = None) -> dict
 
 
 def message_of(error: DomainError) -> str:
-    """The translated message, its parameters filled in (a message without parameters may show braces, e.g. a tag)."""
+    """The translated message, its parameters filled in (a message without parameters may show braces, e.g. a tag).
+    A parameter that is a list holds msgids: each is translated, and they are joined with commas."""
     message = gettext(error.message)
-    return message.format(**error.params) if error.params else message
+    params = {
+        key: ", ".join(gettext(item) for item in value) if isinstance(value, list | tuple) else value
+        for key, value in error.params.items()
+    }
+    return message.format(**params) if params else message
 
 
 def handle_domain_error(request: Request, error: DomainError) -> Response:

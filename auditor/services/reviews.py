@@ -24,7 +24,7 @@ from sqlalchemy import and_, case as when, func, or_
 from sqlmodel import Session, select
 
 from auditor import vocabulary as v
-from auditor.errors import Invalid, NotFound
+from auditor.errors import Conflict, Invalid, NotFound
 from auditor.i18n import N_
 from auditor.models import (
     Audit,
@@ -55,7 +55,36 @@ MANUAL_SECTIONS = Vocabulary(
     Choice("consultation", N_("Consultation and participation of workers")),
     Choice("resources", N_("Adequacy of resources")),
     Choice("communications", N_("Relevant communication with interested parties")),
+    Choice("compliance_evaluation", N_("Evaluation of compliance")),
+    Choice("risks_opportunities", N_("Risks and opportunities")),
+    Choice("suitability", N_("Is the system suitable?")),
+    Choice("adequacy", N_("Is the system adequate?")),
+    Choice("effectiveness", N_("Is the system effective?")),
 )
+# The outputs' conclusion on the system (ISO 45001 9.3: suitability, adequacy and effectiveness)
+CONCLUSION_SECTIONS = ("suitability", "adequacy", "effectiveness")
+
+# d3: what an authority decided about the organisation (Arbejdstilsynet's decisions and orders)
+COMPLIANCE_KINDS = Vocabulary(
+    "ComplianceKind",
+    Choice("order", N_("Order (påbud)")),
+    Choice("immediate_order", N_("Immediate order (strakspåbud)")),
+    Choice("guidance", N_("Guidance (vejledning)")),
+    Choice("decision", N_("Other decision")),
+)
+COMPLIANCE_STATUSES = Vocabulary(
+    "ComplianceStatus",
+    Choice("open", N_("Open")),
+    Choice("complied", N_("Complied with")),
+    Choice("appealed", N_("Appealed")),
+)
+REVIEW_STATES = Vocabulary(
+    "ReviewState",
+    Choice("draft", N_("Draft")),
+    Choice("approved", N_("Approved")),
+    Choice("communicated", N_("Approved and communicated")),
+)
+MAX_ROWS = 200  # participants, monitoring periods, authorities' decisions: each list at most this long
 
 # ISO 45003 follows ISO 45001's high-level structure; the top-level clauses a finding can sit under.
 CLAUSE_TITLES = {
@@ -217,6 +246,7 @@ def recompile_review(
 ) -> ManagementReview:
     """Compile the inputs again from today's data (the manual sections and decisions stay)."""
     access.require(session=session, user=actor, record=review, can=access.Can.MANAGE)
+    _require_draft(review)
     before = {"compiled_at": review.inputs.get("compiled_at")}
     review.inputs = compile_inputs(
         session=session,
@@ -245,6 +275,7 @@ def update_manual(
 ) -> ManagementReview:
     """Save the hand-written sections given; sections left out keep their text."""
     access.require(session=session, user=actor, record=review, can=access.Can.MANAGE)
+    _require_draft(review)
     for key in sections:
         if key not in MANUAL_SECTIONS:
             raise Invalid(N_("Unknown section."), field=key)
@@ -265,11 +296,189 @@ def update_manual(
     return review
 
 
+def review_state(review: ManagementReview) -> str:
+    if review.approved_on is None:
+        return "draft"
+    return "communicated" if review.communicated_on else "approved"
+
+
+def _require_draft(review: ManagementReview) -> None:
+    """An approved review is a record: its contents change only if its approval is withdrawn first."""
+    if review.approved_on is not None:
+        raise Conflict(N_("The review is approved: its contents can no longer change."))
+
+
+def _changed(session: Session, actor: User, review: ManagementReview, before: dict | None, action: str = "update"):
+    review.updated_at = utcnow()
+    session.add(review)
+    trail.record(
+        session=session,
+        actor=actor,
+        action=action,
+        entity="review",
+        entity_id=review.id,
+        before=before,
+        after=trail.snapshot("review", review),
+    )
+
+
+def _text(value: object, limit: int) -> str:
+    return str(value or "").strip()[:limit]
+
+
+def update_meeting(
+    *, session: Session, actor: User, review: ManagementReview, meeting_date: date | None, participants: list[dict]
+) -> ManagementReview:
+    """The meeting's date and who took part: top management named by role, and anyone else (AMO / MED)."""
+    access.require(session=session, user=actor, record=review, can=access.Can.MANAGE)
+    _require_draft(review)
+    rows = [{"role": _text(p.get("role"), 200), "name": _text(p.get("name"), 200)} for p in participants]
+    rows = [p for p in rows if p["role"] or p["name"]]
+    for index, row in enumerate(rows):
+        if not row["role"]:
+            raise Invalid(N_("Each participant needs a role (e.g. CEO)."), field=f"participants.{index}.role")
+    if len(rows) > MAX_ROWS:
+        raise Invalid(N_("At most {n} rows."), field="participants", n=MAX_ROWS)
+    before = trail.snapshot("review", review)
+    review.meeting_date, review.participants = meeting_date, rows
+    _changed(session, actor, review, before)
+    return review
+
+
+def set_monitoring(*, session: Session, actor: User, review: ManagementReview, rows: list[dict]) -> ManagementReview:
+    """d2) monitoring and measurement results, entered per period: sickness absence (%), the survey's result and
+    the occupational injuries reported."""
+    access.require(session=session, user=actor, record=review, can=access.Can.MANAGE)
+    _require_draft(review)
+    kept = []
+    for index, row in enumerate(rows):
+        entry = {
+            "period": _text(row.get("period"), 100),
+            "absence_percent": row.get("absence_percent"),
+            "survey": _text(row.get("survey"), 2000),
+            "injuries": row.get("injuries"),
+        }
+        if not any(value not in (None, "") for value in entry.values()):
+            continue
+        if not entry["period"]:
+            raise Invalid(N_("Each row needs its period (e.g. 2026 H1)."), field=f"monitoring.{index}.period")
+        absence, injuries = entry["absence_percent"], entry["injuries"]
+        if absence is not None and not (isinstance(absence, int | float) and 0 <= absence <= 100):
+            raise Invalid(N_("Absence is a percentage from 0 to 100."), field=f"monitoring.{index}.absence_percent")
+        if injuries is not None and not (
+            isinstance(injuries, int) and not isinstance(injuries, bool) and injuries >= 0
+        ):
+            raise Invalid(N_("Injuries are a whole number, 0 or more."), field=f"monitoring.{index}.injuries")
+        kept.append(entry)
+    if len(kept) > MAX_ROWS:
+        raise Invalid(N_("At most {n} rows."), field="monitoring", n=MAX_ROWS)
+    before = trail.snapshot("review", review)
+    review.monitoring = kept
+    _changed(session, actor, review, before)
+    return review
+
+
+def set_compliance(*, session: Session, actor: User, review: ManagementReview, rows: list[dict]) -> ManagementReview:
+    """d3) the authorities' decisions and orders in the period (Arbejdstilsynet), each with its date and status."""
+    access.require(session=session, user=actor, record=review, can=access.Can.MANAGE)
+    _require_draft(review)
+    kept = []
+    for index, row in enumerate(rows):
+        entry = {
+            "date": row.get("date"),
+            "kind": _text(row.get("kind"), 30),
+            "reference": _text(row.get("reference"), 100),
+            "description": _text(row.get("description"), 2000),
+            "status": _text(row.get("status"), 30),
+        }
+        if not (entry["date"] or entry["reference"] or entry["description"]):
+            continue
+        day = entry["date"]
+        if isinstance(day, date):
+            entry["date"] = day.isoformat()
+        else:
+            try:
+                entry["date"] = date.fromisoformat(str(day)).isoformat()
+            except ValueError:
+                raise Invalid(N_("Enter a valid date."), field=f"compliance.{index}.date") from None
+        if entry["kind"] not in COMPLIANCE_KINDS:
+            raise Invalid(N_("Choose one of the options."), field=f"compliance.{index}.kind")
+        if entry["status"] not in COMPLIANCE_STATUSES:
+            raise Invalid(N_("Choose one of the options."), field=f"compliance.{index}.status")
+        if not entry["description"]:
+            raise Invalid(N_("This field is required."), field=f"compliance.{index}.description")
+        kept.append(entry)
+    if len(kept) > MAX_ROWS:
+        raise Invalid(N_("At most {n} rows."), field="compliance", n=MAX_ROWS)
+    before = trail.snapshot("review", review)
+    review.compliance = sorted(kept, key=lambda e: e["date"])
+    _changed(session, actor, review, before)
+    return review
+
+
+def missing_for_approval(review: ManagementReview) -> list[str]:
+    """What a review lacks before it can be approved (English msgids, translated where shown): the meeting, its
+    participants, the monitoring results (d2), and every section management writes, the conclusion included."""
+    missing = []
+    if review.meeting_date is None:
+        missing.append(N_("Meeting date"))
+    if not review.participants:
+        missing.append(N_("Participants"))
+    if not review.monitoring:
+        missing.append(N_("Monitoring and measurement results"))
+    missing += [c.label for c in MANUAL_SECTIONS if not (review.manual.get(c.value) or "").strip()]
+    return missing
+
+
+def approve(
+    *, session: Session, actor: User, review: ManagementReview, approved_by: str, approved_on: date
+) -> ManagementReview:
+    """Top management's approval of the minutes: who (name and role) and when. Refused while a required section
+    is empty: the error names every one."""
+    access.require(session=session, user=actor, record=review, can=access.Can.MANAGE)
+    _require_draft(review)
+    approved_by = _text(approved_by, 200)
+    if not approved_by:
+        raise Invalid(N_("This field is required."), field="approved_by")
+    if review.meeting_date is not None and approved_on < review.meeting_date:
+        raise Invalid(N_("The minutes cannot be approved before the meeting."), field="approved_on")
+    missing = missing_for_approval(review)
+    if missing:
+        raise Invalid(
+            N_("The review cannot be approved while these are empty: {sections}."),
+            field="approval",
+            sections=missing,
+        )
+    before = trail.snapshot("review", review)
+    review.approved_by, review.approved_on = approved_by, approved_on
+    _changed(session, actor, review, before, action="approve")
+    return review
+
+
+def record_communication(
+    *, session: Session, actor: User, review: ManagementReview, communicated_on: date, communication: str
+) -> ManagementReview:
+    """How and when the outputs were communicated to workers and their representatives (AMO / MED)."""
+    access.require(session=session, user=actor, record=review, can=access.Can.MANAGE)
+    if review.approved_on is None:
+        raise Conflict(N_("Approve the review before recording how its outputs were communicated."))
+    communication = _text(communication, 20_000)
+    if not communication:
+        raise Invalid(N_("This field is required."), field="communication")
+    if communicated_on < review.approved_on:
+        raise Invalid(N_("The outputs cannot be communicated before the approval."), field="communicated_on")
+    before = trail.snapshot("review", review)
+    review.communicated_on, review.communication = communicated_on, communication
+    _changed(session, actor, review, before)
+    return review
+
+
 def add_decision(
     *, session: Session, actor: User, review: ManagementReview, text: str, needs_action: bool
 ) -> ReviewDecision:
     """Record a decision (an output of the review); one that needs doing opens a case that tracks it."""
     access.require(session=session, user=actor, record=review, can=access.Can.MANAGE)
+    _require_draft(review)
     text = (text or "").strip()
     if not text:
         raise Invalid(N_("This field is required."), field="text")

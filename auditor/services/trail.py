@@ -84,7 +84,20 @@ SNAPSHOT_FIELDS = {
     "photo": ("item_id", "finding_id", "caption", "confidential", "width", "height", "sha256"),
     "case_action": ("description", "owner_id", "due_date", "prevention_level", "status", "implementation_note"),
     "report_template": ("organisation_id", "kind", "language", "audit_type", "filename", "size", "sha256"),
-    "review": ("organisation_id", "period_start", "period_end", "manual"),
+    "review": (
+        "organisation_id",
+        "period_start",
+        "period_end",
+        "manual",
+        "meeting_date",
+        "participants",
+        "monitoring",
+        "compliance",
+        "approved_by",
+        "approved_on",
+        "communicated_on",
+        "communication",
+    ),
     "review_decision": ("review_id", "text", "case_id"),
 }
 REDACTED = "[confidential]"

@@ -4,7 +4,7 @@ signs of health effects, conclusion) on the items a checklist marks with `weighi
 Answers saved before have none (NULL): their weighing, if any, is in the note.
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0014
 Create Date: 2026-11-27 09:00:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, StringConstraints
@@ -22,7 +22,7 @@ from auditor.deps import (
 from auditor.models import ManagementReview, Organisation
 from auditor.routes.api.refusals import CHANGE, CHANGE_NAMED, NAMED
 from auditor.routes.downloads import DOCX, Language, review_minutes_download
-from auditor.schemas import Input, LongText, RowId
+from auditor.schemas import Input, LongText, Name, RowId, ShortText
 from auditor.services import reviews
 
 router = APIRouter(tags=["management reviews"])
@@ -38,7 +38,8 @@ class ReviewIn(Input):
 
 
 class ManualSectionsIn(Input):
-    """The sections management writes (ISO 45001 9.3 b, c, e, f and worker consultation); fields left out keep their text."""
+    """The sections management writes (ISO 45001 9.3 b, c, d consultation, compliance, risks and opportunities, e, f,
+    and the outputs' conclusion on suitability, adequacy and effectiveness); fields left out keep their text."""
 
     changes_in_issues: LongText | None = Field(
         default=None, description="9.3 b) changes in external and internal issues"
@@ -50,6 +51,58 @@ class ManualSectionsIn(Input):
     resources: LongText | None = Field(default=None, description="9.3 e) adequacy of resources")
     communications: LongText | None = Field(
         default=None, description="9.3 f) relevant communication with interested parties"
+    )
+    compliance_evaluation: LongText | None = Field(
+        default=None, description="9.3 d) evaluation of compliance with legal and other requirements"
+    )
+    risks_opportunities: LongText | None = Field(default=None, description="9.3 d) risks and opportunities")
+    suitability: LongText | None = Field(default=None, description="Output: is the system suitable?")
+    adequacy: LongText | None = Field(default=None, description="Output: is the system adequate?")
+    effectiveness: LongText | None = Field(default=None, description="Output: is the system effective?")
+
+
+class ParticipantIn(Input):
+    role: ShortText = Field(description="Their role, e.g. CEO, HR manager, AMO member")
+    name: ShortText = ""
+
+
+class MeetingIn(Input):
+    meeting_date: date | None = None
+    participants: list[ParticipantIn] = Field(default_factory=list, max_length=reviews.MAX_ROWS)
+
+
+class MonitoringRowIn(Input):
+    period: ShortText = Field(description="The period measured, e.g. 2026 H1")
+    absence_percent: float | None = Field(default=None, ge=0, le=100, description="Sickness absence in %")
+    survey: LongText = Field(default="", description="The survey's result (trivselsmåling, APV)")
+    injuries: int | None = Field(default=None, ge=0, le=1_000_000, description="Occupational injuries reported")
+
+
+class MonitoringIn(Input):
+    rows: list[MonitoringRowIn] = Field(max_length=reviews.MAX_ROWS)
+
+
+class ComplianceRowIn(Input):
+    date: date
+    kind: Literal[tuple(reviews.COMPLIANCE_KINDS.values)]  # type: ignore[valid-type]  # the vocabulary's values
+    reference: ShortText = ""
+    description: LongText
+    status: Literal[tuple(reviews.COMPLIANCE_STATUSES.values)]  # type: ignore[valid-type]
+
+
+class ComplianceIn(Input):
+    rows: list[ComplianceRowIn] = Field(max_length=reviews.MAX_ROWS)
+
+
+class ApprovalIn(Input):
+    approved_by: Name = Field(description="Who in top management approved the minutes (name and role)")
+    approved_on: date
+
+
+class CommunicationIn(Input):
+    communicated_on: date
+    communication: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)] = Field(
+        description="To whom (AMO, MED, all workers) and how the outputs were communicated"
     )
 
 
@@ -89,6 +142,15 @@ class ReviewOut(BaseModel):
     inputs: dict = Field(description="ISO 45001 9.3 a-g as compiled: values and counts, labels are the vocabulary's")
     manual: dict[str, str]
     decisions: list[DecisionOut]
+    meeting_date: date | None
+    participants: list[dict]
+    monitoring: list[dict]
+    compliance: list[dict]
+    state: str = Field(description="draft, approved or communicated")
+    approved_by: str
+    approved_on: date | None
+    communicated_on: date | None
+    communication: str
     created_by_id: int | None
     created_at: datetime
     updated_at: datetime
@@ -100,6 +162,7 @@ def review_out(session, review: ManagementReview) -> ReviewOut:
         manual={key: review.manual.get(key, "") for key in reviews.MANUAL_SECTIONS.values},
         organisation=session.get(Organisation, review.organisation_id).name,
         decisions=[decision_out(row) for row in reviews.list_decisions(session=session, review=review)],
+        state=reviews.review_state(review),
     )
 
 
@@ -201,3 +264,54 @@ def add_decision(review: ManagedReviewDep, data: DecisionIn, session: SessionDep
     return decision_out(
         next(row for row in reviews.list_decisions(session=session, review=review) if row.decision.id == decision.id)
     )
+
+
+@router.put("/management-reviews/{review_id}/meeting")
+def update_meeting(review: ManagedReviewDep, data: MeetingIn, session: SessionDep, user: CurrentUser) -> ReviewOut:
+    """The meeting's date and participants (top management named by role, AMO / MED)."""
+    reviews.update_meeting(
+        session=session,
+        actor=user,
+        review=review,
+        meeting_date=data.meeting_date,
+        participants=[p.model_dump() for p in data.participants],
+    )
+    return review_out(session, review)
+
+
+@router.put("/management-reviews/{review_id}/monitoring")
+def set_monitoring(review: ManagedReviewDep, data: MonitoringIn, session: SessionDep, user: CurrentUser) -> ReviewOut:
+    """9.3 d) monitoring and measurement results per period (absence, survey, reported injuries); replaces the list."""
+    reviews.set_monitoring(session=session, actor=user, review=review, rows=[r.model_dump() for r in data.rows])
+    return review_out(session, review)
+
+
+@router.put("/management-reviews/{review_id}/compliance")
+def set_compliance(review: ManagedReviewDep, data: ComplianceIn, session: SessionDep, user: CurrentUser) -> ReviewOut:
+    """9.3 d) the authorities' decisions and orders (Arbejdstilsynet) with dates and status; replaces the list."""
+    reviews.set_compliance(session=session, actor=user, review=review, rows=[r.model_dump() for r in data.rows])
+    return review_out(session, review)
+
+
+@router.post("/management-reviews/{review_id}/approval")
+def approve_review(review: ManagedReviewDep, data: ApprovalIn, session: SessionDep, user: CurrentUser) -> ReviewOut:
+    """Record top management's approval (who, when); 422 naming every required section still empty."""
+    reviews.approve(
+        session=session, actor=user, review=review, approved_by=data.approved_by, approved_on=data.approved_on
+    )
+    return review_out(session, review)
+
+
+@router.post("/management-reviews/{review_id}/communication")
+def record_communication(
+    review: ManagedReviewDep, data: CommunicationIn, session: SessionDep, user: CurrentUser
+) -> ReviewOut:
+    """How and when the outputs were communicated to workers and their representatives (AMO / MED)."""
+    reviews.record_communication(
+        session=session,
+        actor=user,
+        review=review,
+        communicated_on=data.communicated_on,
+        communication=data.communication,
+    )
+    return review_out(session, review)

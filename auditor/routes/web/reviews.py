@@ -23,7 +23,16 @@ from auditor.i18n import get_locale
 from auditor.models import ManagementReview, Organisation, User
 from auditor.paging import PageRequest
 from auditor.reports.review_report import build_review_report_context
-from auditor.routes.api.reviews import DecisionIn, ManualSectionsIn, ReviewIn
+from auditor.routes.api.reviews import (
+    ApprovalIn,
+    CommunicationIn,
+    ComplianceIn,
+    DecisionIn,
+    ManualSectionsIn,
+    MeetingIn,
+    MonitoringIn,
+    ReviewIn,
+)
 from auditor.routes.web.forms import FormDep, check_fields, form_fields, invalid_errors, parse
 from auditor.services import access, reviews
 from auditor.templating import render
@@ -88,6 +97,14 @@ def _show_context(session, user: User, review: ManagementReview, **extra) -> dic
         "decision_values": {},
         "decision_errors": {},
         "saved": None,
+        "state": reviews.review_state(review),
+        "missing": reviews.missing_for_approval(review),
+        "compliance_kinds": reviews.COMPLIANCE_KINDS,
+        "compliance_statuses": reviews.COMPLIANCE_STATUSES,
+        "review_states": reviews.REVIEW_STATES,
+        "blank_rows": BLANK_ROWS,
+        "record_errors": {},
+        "record_values": {},
         **extra,
     }
 
@@ -135,4 +152,145 @@ def add_decision(
     context = _show_context(session, user, review, decision_values=values, decision_errors=errors)
     return render(
         request, "reviews/_decisions.html" if is_htmx(request) else "reviews/show.html", context, status_code=422
+    )
+
+
+# The record of the meeting: one form each for the meeting, d2, d3, the approval and the communication. A form
+# that is wrong shows the review again with its message above that form (422); its fields keep what was typed.
+
+BLANK_ROWS = 2  # empty rows under the entered ones, to add a period or a decision
+
+
+def _rows(form: dict, names: tuple[str, ...]) -> list[dict]:
+    """Rows of a table of inputs named NAME-INDEX, in index order; a row with every field empty is left out."""
+    indexes = sorted({int(key.rsplit("-", 1)[1]) for key in form if key.rsplit("-", 1)[-1].isdigit()})
+    rows = [{name: form.get(f"{name}-{index}") for name in names} for index in indexes[:200]]
+    return [{k: v for k, v in row.items() if v not in (None, "")} for row in rows if any(row.values())]
+
+
+def _participants(text: str) -> list[dict]:
+    """One participant a line, "Role: Name" (a line without a colon is a role)."""
+    rows = []
+    for line in text.splitlines():
+        role, _, name = line.partition(":")
+        if role.strip() or name.strip():
+            rows.append({"role": role.strip(), "name": name.strip()})
+    return rows
+
+
+def _record_form(request, review, session, user, form_name: str, schema, data: dict, save):
+    parsed, errors = parse(schema, data)
+    if parsed is not None:
+        try:
+            save(parsed)
+        except Invalid as error:
+            session.rollback()
+            errors = invalid_errors(error)
+        else:
+            return RedirectResponse(f"/management-reviews/{review.id}#record-{form_name}", status_code=303)
+    message = next(iter(errors.values()))
+    context = _show_context(session, user, review, record_errors={form_name: message}, record_values={form_name: data})
+    return render(request, "reviews/show.html", context, status_code=422)
+
+
+@router.post("/management-reviews/{review_id}/meeting")
+def update_meeting(request: Request, review: ManagedReviewDep, session: SessionDep, user: CurrentUser, form: FormDep):
+    """The meeting's date and participants."""
+    fields = form_fields(form)
+    data = {
+        "meeting_date": fields.get("meeting_date"),
+        "participants": _participants(str(fields.get("participants", ""))),
+    }
+    return _record_form(
+        request,
+        review,
+        session,
+        user,
+        "meeting",
+        MeetingIn,
+        data,
+        lambda m: reviews.update_meeting(
+            session=session,
+            actor=user,
+            review=review,
+            meeting_date=m.meeting_date,
+            participants=[p.model_dump() for p in m.participants],
+        ),
+    )
+
+
+@router.post("/management-reviews/{review_id}/monitoring")
+def set_monitoring(request: Request, review: ManagedReviewDep, session: SessionDep, user: CurrentUser, form: FormDep):
+    """d2) monitoring and measurement, one row a period."""
+    data = {"rows": _rows(form_fields(form), ("period", "absence_percent", "survey", "injuries"))}
+    return _record_form(
+        request,
+        review,
+        session,
+        user,
+        "monitoring",
+        MonitoringIn,
+        data,
+        lambda m: reviews.set_monitoring(
+            session=session, actor=user, review=review, rows=[r.model_dump() for r in m.rows]
+        ),
+    )
+
+
+@router.post("/management-reviews/{review_id}/compliance")
+def set_compliance(request: Request, review: ManagedReviewDep, session: SessionDep, user: CurrentUser, form: FormDep):
+    """d3) the authorities' decisions and orders."""
+    rows = _rows(form_fields(form), ("date", "kind", "reference", "description", "status"))
+    rows = [r for r in rows if set(r) - {"kind", "status"}]  # the choices alone do not make a row
+    return _record_form(
+        request,
+        review,
+        session,
+        user,
+        "compliance",
+        ComplianceIn,
+        {"rows": rows},
+        lambda m: reviews.set_compliance(
+            session=session, actor=user, review=review, rows=[r.model_dump() for r in m.rows]
+        ),
+    )
+
+
+@router.post("/management-reviews/{review_id}/approval")
+def approve_review(request: Request, review: ManagedReviewDep, session: SessionDep, user: CurrentUser, form: FormDep):
+    """Top management's approval; refused, with what is missing, while a required section is empty."""
+    return _record_form(
+        request,
+        review,
+        session,
+        user,
+        "approval",
+        ApprovalIn,
+        form_fields(form),
+        lambda m: reviews.approve(
+            session=session, actor=user, review=review, approved_by=m.approved_by, approved_on=m.approved_on
+        ),
+    )
+
+
+@router.post("/management-reviews/{review_id}/communication")
+def record_communication(
+    request: Request, review: ManagedReviewDep, session: SessionDep, user: CurrentUser, form: FormDep
+):
+    """How and when the outputs reached workers and their representatives (AMO / MED)."""
+    return _record_form(
+        request,
+        review,
+        session,
+        user,
+        "communication",
+        CommunicationIn,
+        form_fields(form),
+        lambda m: reviews.record_communication(
+            session=session,
+            actor=user,
+            review=review,
+            communicated_on=m.communicated_on,
+            communication=m.communication,
+        ),
     )
