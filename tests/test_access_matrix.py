@@ -759,7 +759,7 @@ REQUESTS: dict[tuple[str, str], Callable[[Ask], Send]] = {
     ),
     ("GET", "/api/v1/cases/{case_id}"): on_case("cause_found"),
     ("POST", "/api/v1/cases/{case_id}/correction"): on_case("raised", json={"correction": "Removed the hazard"}),
-    ("POST", "/api/v1/cases/{case_id}/investigation"): on_case("cause_found", json={"extent": "Checked elsewhere"}),
+    ("POST", "/api/v1/cases/{case_id}/investigation"): on_case("raised", json={"extent": "Checked elsewhere"}),
     ("POST", "/api/v1/cases/{case_id}/verify-in"): on_case("cause_found", json={"audit_id": None}),
     ("POST", "/api/v1/cases/{case_id}/root-cause"): on_case(
         "corrected", json={"method": "free_text", "cause": "No routine"}

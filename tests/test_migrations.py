@@ -239,44 +239,46 @@ def test_the_upgrade_gives_findings_of_a_one_site_audit_that_site_and_keeps_thei
     upgrade(url, "0011")
     engine = make_engine(url)
     tags = {"bek1406": ["workload", "violence"], "hazards": [], "actors": []}
-    item = "iso45003.6.1.2.coverage"
     with engine.begin() as connection:
-        audit_ids, site_ids = [], []
-        for name, sites in (("En", 1), ("To", 2)):
-            organisation_id = insert_row(connection, "organisation", name=name)
-            audit_id = insert_row(
+        organisation = insert_row(connection, "organisation", name="Nordlys")
+        sites = [insert_row(connection, "site", organisation_id=organisation, name=n) for n in ("Lager", "Kontor")]
+        audits = []
+        for covered in ([sites[0]], sites):  # one site, then two
+            audit = insert_row(
                 connection,
                 "audit",
                 title="Overvågningsaudit",
                 audit_type="surveillance",
-                organisation_id=organisation_id,
+                organisation_id=organisation,
                 report_language="da",
                 status="in_progress",
             )
-            for n in range(sites):
-                site_ids.append(insert_row(connection, "site", organisation_id=organisation_id, name=f"Site {n}"))
-                insert_row(connection, "auditsite", audit_id=audit_id, site_id=site_ids[-1])
-            audit_ids.append(audit_id)
-        common = {"number": 1, "item_id": item, "statement": "Trusler", "tags": tags}
-        single = insert_row(connection, "finding", audit_id=audit_ids[0], kind="minor_nc", **common)
-        double = insert_row(connection, "finding", audit_id=audit_ids[1], kind="minor_nc", **common)
+            for site in covered:
+                insert_row(connection, "auditsite", audit_id=audit, site_id=site)
+            audits.append(audit)
+        single, double = (
+            insert_row(connection, "finding", audit_id=audit, number=1, kind="minor_nc", statement="x", tags=tags)
+            for audit in audits
+        )
         case_id = insert_row(
             connection,
             "case",
-            organisation_id=organisation_id,
-            audit_id=audit_ids[1],
+            organisation_id=organisation,
+            number=1,
+            source="audit",
+            audit_id=audits[1],
             finding_id=double,
             grade="minor_nc",
+            statement="x",
             status="raised",
-            source="audit",
-            **common,
+            tags=tags,
         )
     engine.dispose()
 
     upgrade(url)
     engine = make_engine(url)
     with Session(engine) as session:
-        assert session.get(Finding, single).site_ids == [site_ids[0]]
+        assert session.get(Finding, single).site_ids == [sites[0]]
         assert session.get(Finding, double).site_ids == []  # two sites: "not stated", never both
         assert session.get(Finding, single).tags == tags  # kept as confirmed
         case = session.get(Case, case_id)

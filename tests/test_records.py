@@ -439,3 +439,18 @@ def test_the_demo_shows_a_case_left_where_a_person_put_it_and_flagged_for_escala
         session.exec(select(PlanEntry).where(PlanEntry.audit_id == audit.id, PlanEntry.kind == "case_follow_up")).all()
         == []
     )  # this year's audit did not take it
+
+
+def test_the_register_numbers_cases_in_its_own_language(client, session, make_organisation):
+    organisation = make_organisation()
+    cases.open_case(
+        session=session,
+        actor=None,
+        organisation_id=organisation.id,
+        statement="Ny APV",
+        grade="ofi",
+        source="management_review",
+    )
+    for lang, reference in (("da", "LE-0001"), ("en", "MR-0001")):
+        exported = client.get("/api/v1/cases.csv", params={"lang": lang})
+        assert exported.status_code == 200 and reference in exported.text

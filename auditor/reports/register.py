@@ -10,7 +10,7 @@ from openpyxl.styles import Font, PatternFill
 from auditor import vocabulary as v
 from auditor.i18n import N_, translate
 from auditor.reports.cells import safe_cell
-from auditor.services.cases import CaseRow
+from auditor.services.cases import CaseRow, case_reference
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COLUMNS = (
@@ -43,7 +43,7 @@ def register_rows(rows: list[CaseRow], organisation_names: dict[int, str], lang:
         case = row.case
         table.append(
             [
-                row.reference,
+                case_reference(case, lang),  # in the register's language, whatever the request's
                 organisation_names.get(case.organisation_id, ""),
                 label(v.CASE_SOURCES, case.source),
                 case.audit_id or "",
