@@ -321,14 +321,14 @@ def test_histories_show_labels_and_values_in_the_readers_language(
     }
     if language == "da":
         assert said["Correction done"] != "Correction done" and said["Owner"] != "Owner"  # Danish words, not English
-    for name, shown_text in pages.items():
+    for name, shown in pages.items():
         if name != "history page":  # the case's own history, and the export of everything
             for message, words in said.items():
                 if message != "High workload and time pressure" or name != "case page":  # a case keeps no tags
-                    assert words in shown_text, (name, message, words)
-            assert "Karen Ejer" in shown_text, name
+                    assert words in shown, (name, message, words)
+            assert "Karen Ejer" in shown, name
         raw = ["owner_id", "root_cause_method", "five_whys", "bek1406", "'workload'", "raised", "corrected", "None"]
-        history = shown_text.split('class="table events"', 1)[-1]  # the history table (or the whole export)
+        history = shown.split('class="table events"', 1)[-1]  # the history table (or the whole export)
         assert [word for word in raw if word in history] == [], name
     history_page = pages["history page"]
     assert said["High workload and time pressure"] in history_page and translate("Minor nonconformity", language) in (

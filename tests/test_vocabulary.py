@@ -9,7 +9,15 @@ import pytest
 from auditor import vocabulary as v
 
 ROOT = Path(__file__).resolve().parent.parent
-VALUES = {c.value for name in dir(v) if isinstance(vocabulary := getattr(v, name), v.Vocabulary) for c in vocabulary}
+# The trail's kinds of record and change (TRAIL_ENTITIES, TRAIL_ACTIONS) are names the code writes with `entity=` and
+# `action=` ("create", "case", ...), common words in every other sense: they name the histories' labels, not choices.
+VALUES = {
+    c.value
+    for name in dir(v)
+    if isinstance(vocabulary := getattr(v, name), v.Vocabulary)
+    and vocabulary not in (v.TRAIL_ENTITIES, v.TRAIL_ACTIONS)
+    for c in vocabulary
+}
 
 # Where a vocabulary value may be spelled out: its definition, the migrations (history, fixed once written),
 # the demo's data, and the UI locales (i18n.py sits below the vocabulary, which imports it).

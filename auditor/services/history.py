@@ -169,14 +169,14 @@ FIELD_LABELS = {
 }
 # Fields whose values are a vocabulary's: by (record kind, field) where kinds differ, else by field.
 CHOICES = {
-    ("audit", "status"): v.AUDIT_STATUSES,
-    ("case", "status"): v.CASE_STATUSES,
-    ("case_action", "status"): v.ACTION_STATUSES,
-    ("finding", "kind"): v.FINDING_KINDS,
-    ("plan_entry", "kind"): v.PLAN_KINDS,
-    ("report_template", "kind"): v.REPORT_KINDS,
-    ("user", "role"): v.ROLES,
-    ("team", "role"): v.TEAM_ROLES,
+    (v.TrailEntity.AUDIT, "status"): v.AUDIT_STATUSES,
+    (v.TrailEntity.CASE, "status"): v.CASE_STATUSES,
+    (v.TrailEntity.CASE_ACTION, "status"): v.ACTION_STATUSES,
+    (v.TrailEntity.FINDING, "kind"): v.FINDING_KINDS,
+    (v.TrailEntity.PLAN_ENTRY, "kind"): v.PLAN_KINDS,
+    (v.TrailEntity.REPORT_TEMPLATE, "kind"): v.REPORT_KINDS,
+    (v.TrailEntity.USER, "role"): v.ROLES,
+    (v.TrailEntity.TEAM, "role"): v.TEAM_ROLES,
     "audit_type": v.AUDIT_TYPES,
     "report_language": v.LANGUAGES,
     "language": v.LANGUAGES,
@@ -243,7 +243,7 @@ def shown(*, session: Session, events: list[AuditEvent], locale: str) -> list[Ev
             return names["organisation"].get(raw, f"#{raw}")
         if field == "verify_in_audit_id":
             return names["audit"].get(raw, f"#{raw}")
-        if entity == "plan_entry" and field == "auditee_role":
+        if entity == v.TrailEntity.PLAN_ENTRY and field == "auditee_role":
             return v.plan_role(raw, say)
         if field == "clauses" and isinstance(raw, list):
             return ", ".join(v.clause_label(ref) for ref in raw)
