@@ -35,7 +35,6 @@ from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from babel.dates import format_date
 from sqlalchemy import Engine, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -43,7 +42,7 @@ from sqlmodel import Session, select
 from auditor import vocabulary as v
 from auditor.config import Settings
 from auditor.db import unit_of_work
-from auditor.i18n import N_, REPORT_TIME_ZONE, translate
+from auditor.i18n import N_, REPORT_TIME_ZONE, format_day, translate
 from auditor.models import Audit, AuditMember, Case, CaseAction, Organisation, Reminder, ReminderOptOut, User
 from auditor.services import access, cases
 
@@ -52,7 +51,6 @@ MAX_ATTEMPTS = 5
 DAYS_BEFORE = (14, 3, 0)  # action and plan deadlines
 AUDIT_NOTICE = timedelta(days=14)
 CASE_MANAGER_ROLES = (v.Role.QUALITY_MANAGER,)  # who is asked; access.py decides which cases each may manage
-_DATE_LOCALE = {"da": "da_DK", "en": "en_GB"}  # "26. november 2026", "26 November 2026"
 
 Send = Callable[[EmailMessage], None]
 log = logging.getLogger("auditor")
@@ -78,10 +76,6 @@ class RunResult:
     queued: int
     sent: int
     failed: int
-
-
-def _long_date(day: date, language: str) -> str:
-    return format_date(day, "long", locale=_DATE_LOCALE.get(language, "da_DK"))
 
 
 def _when(days: int, language: str) -> str:
@@ -114,7 +108,7 @@ def _audits_soon(session: Session, today: date, base_url: str) -> Iterable[Due]:
             % {
                 "title": audit.title,
                 "organisation": organisation.name,
-                "date": _long_date(audit.start_date, lang),
+                "date": format_day(audit.start_date, lang),
                 "url": f"{base_url}/audits/{audit.id}",
             },
         )
@@ -152,7 +146,7 @@ def _actions_due(session: Session, today: date, base_url: str) -> Iterable[Due]:
             % {
                 "reference": reference,
                 "organisation": organisation.name,
-                "date": _long_date(action.due_date, lang),
+                "date": format_day(action.due_date, lang),
                 "url": f"{base_url}/cases/{case.id}",
             },
         )
@@ -186,7 +180,7 @@ def _plans_due(session: Session, today: date, base_url: str, policy: dict, manag
                 subject=translate(N_("Case %(reference)s: correction or action plan due %(when)s"), lang)
                 % {"reference": reference, "when": _when(days, lang)},
                 body=translate(N_("The next deadline of case %(reference)s is %(date)s.\n\n%(url)s"), lang)
-                % {"reference": reference, "date": _long_date(deadline, lang), "url": f"{base_url}/cases/{case.id}"},
+                % {"reference": reference, "date": format_day(deadline, lang), "url": f"{base_url}/cases/{case.id}"},
             )
 
 
