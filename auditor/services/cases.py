@@ -971,7 +971,7 @@ def choose_verification_audit(*, session: Session, actor: User, case: Case, audi
 
 def _follow_up_label(case: Case) -> str:
     """How a plan row names the case it follows up (in English and Danish alike: the row is shared)."""
-    return f"{case_reference(case, 'en')}: "
+    return f"{case_reference(case, v.Language.EN)}: "
 
 
 def _verify_in(session: Session, actor: User, case: Case, audit: Audit, *, action: str) -> Case:

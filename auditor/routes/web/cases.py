@@ -231,7 +231,7 @@ def take_step(
                 actor=user,
                 case=case,
                 correction=text("correction"),
-                not_applicable=form.get("not_applicable") == "on",
+                not_applicable=form.get("no_correction") == "on",
             )
         elif step == "investigation":
             cases.record_investigation(session=session, actor=user, case=case, values=_investigation(form))
