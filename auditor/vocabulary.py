@@ -550,6 +550,8 @@ TRAIL_ENTITIES = Vocabulary(
     Choice("review", N_("Management review")),
     Choice("review_decision", N_("Review decision")),
     Choice("user", N_("User")),
+    Choice("audit_site", N_("Production unit")),
+    Choice("case_verification", N_("Verification of an earlier nonconformity")),
 )
 TrailEntity = TRAIL_ENTITIES.enum
 TRAIL_ACTIONS = Vocabulary(
@@ -572,6 +574,10 @@ TRAIL_ACTIONS = Vocabulary(
     Choice("reset_password", N_("Password reset")),
     Choice("create_token", N_("API token created")),
     Choice("revoke_token", N_("API token revoked")),
+    Choice("investigation", N_("Investigation recorded")),
+    Choice("carry_over", N_("Carried over for verification")),
+    Choice("verify_in", N_("Verification audit chosen")),
+    Choice("approve", N_("Approved")),
     Choice("create_feed", N_("Calendar feed created")),
     Choice("revoke_feed", N_("Calendar feed revoked")),
 )

@@ -8,14 +8,15 @@ from collections.abc import Callable, Iterator
 from datetime import date
 
 import pytest
-from sqlalchemy import Engine, column, select, table
+from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from auditor.db import make_engine, unit_of_work, upgrade
-from auditor.models import Audit, Case, CaseCounter, Finding, FindingCounter, User, utcnow
+from auditor.models import Audit, Case, CaseCounter, Finding, FindingCounter, User
 from auditor.schemas import AuditIn, FindingIn, OrganisationIn
 from auditor.services import accounts, audits, cases, findings, organisations
 from tests.conftest import PASSWORD
+from tests.test_migrations import insert_row, seed_old_audit
 
 AT_ONCE = 16
 
@@ -131,57 +132,23 @@ def test_the_migration_starts_the_counters_at_todays_highest_numbers(tmp_path, l
     url = f"sqlite:///{tmp_path / 'old.db'}"
     upgrade(url, "0007")
     engine = make_engine(url)
-    made = _populate(engine, library)
-    # rows as 0007 knew them (the model has grown columns since)
-    finding = table(
-        "finding",
-        *map(
-            column,
-            (
-                "audit_id",
-                "number",
-                "kind",
-                "clauses",
-                "requirement",
-                "statement",
-                "evidence",
-                "tags",
-                "created_at",
-                "updated_at",
-            ),
-        ),
-    )
-    with Session(engine) as session:
-        session.execute(
-            finding.insert(),
-            [
-                {
-                    "audit_id": made["audit_id"],
-                    "number": n,
-                    "kind": "observation",
-                    "clauses": "[]",
-                    "requirement": "",
-                    "statement": "Before",
-                    "evidence": "",
-                    "tags": "{}",
-                    "created_at": utcnow(),
-                    "updated_at": utcnow(),
-                }
-                for n in (1, 7)
-            ],
+    # rows as 0007 knew them, through its tables (the models have grown columns since)
+    with engine.begin() as connection:
+        audit_id, _, organisation_id, _ = seed_old_audit(connection, "iso45003.4.1.1.context-analysis")
+        for number in (1, 7):
+            insert_row(connection, "finding", audit_id=audit_id, number=number, kind="observation", statement="Before")
+        insert_row(
+            connection,
+            "case",
+            organisation_id=organisation_id,
+            number=12,
+            grade="observation",
+            statement="Before",
+            source="incident",
+            status="raised",
         )
-        session.add(
-            Case(
-                organisation_id=made["organisation_id"],
-                number=12,
-                grade="observation",
-                statement="Before",
-                source="incident",
-            )
-        )
-        session.commit()
     upgrade(url)
     with Session(engine) as session:
-        assert session.get(FindingCounter, made["audit_id"]).last_number == 7
-        assert session.get(CaseCounter, made["organisation_id"]).last_number == 12
+        assert session.get(FindingCounter, audit_id).last_number == 7
+        assert session.get(CaseCounter, organisation_id).last_number == 12
     engine.dispose()

@@ -166,6 +166,48 @@ FIELD_LABELS = {
     "review_id": N_("Management review"),
     "text": N_("Decision"),
     "case_id": N_("Case"),
+    # The audit report's facts (ISO/IEC 17021-1 9.4.8) and production units
+    "accompanying": N_("Accompanying persons"),
+    "combination": N_("Combined, joint or integrated audit"),
+    "significant_changes": N_("Significant changes since the last audit"),
+    "programme_issues": N_("Significant issues affecting the audit programme"),
+    "unresolved_issues": N_("Unresolved issues and diverging opinions"),
+    "marks_control": N_("Control of certificates and marks"),
+    "certificate_number": N_("Certificate number"),
+    "certificate_expiry": N_("Certificate expires"),
+    "next_audit_date": N_("Date of the next audit"),
+    "statements": N_("The team's statements"),
+    "stage1_readiness": N_("Readiness for stage 2"),
+    "md5_days": N_("Planned audit days (IAF MD 5)"),
+    "actual_days": N_("Actual audit days"),
+    "psychosocial_hours": N_("Hours on the psychosocial work environment"),
+    "list_not_audited": N_("List the items not audited"),
+    "site_id": N_("Production unit"),
+    "site_ids": N_("Production units"),
+    "remote": N_("Remote"),
+    # A carried-over case verified on site
+    "checked": N_("What was verified on site"),
+    "result": N_("Result"),
+    "verified_by_id": N_("Verified by"),
+    # ISO 45001 10.2 on a case
+    "correction_not_applicable": N_("No correction applies"),
+    "investigation_participants": N_("Who took part in the investigation"),
+    "participation_note": N_("How they took part"),
+    "extent": N_("Exists or could occur elsewhere"),
+    "apv_reviewed": N_("APV / risk assessment reviewed"),
+    "apv_reference": N_("Which APV / risk assessment"),
+    "new_hazards_assessed": N_("New hazards assessed before acting"),
+    "new_hazards": N_("New hazards"),
+    "system_changes": N_("Changes to the management system"),
+    "communicated_on": N_("Communicated on"),
+    "communication": N_("Communication to workers and their representatives"),
+    # The management review's record
+    "meeting_date": N_("Meeting date"),
+    "participants": N_("Participants"),
+    "monitoring": N_("Monitoring and measurement"),
+    "compliance": N_("Evaluation of compliance"),
+    "approved_by": N_("Approved by"),
+    "approved_on": N_("Approved on"),
 }
 # Fields whose values are a vocabulary's: by (record kind, field) where kinds differ, else by field.
 CHOICES = {
@@ -188,13 +230,16 @@ CHOICES = {
     "root_cause_method": v.ROOT_CAUSE_METHODS,
     "verification_result": v.VERIFICATION_RESULTS,
     "prevention_level": v.PREVENTION_LEVELS,
+    "combination": v.AUDIT_COMBINATIONS,
+    "stage1_readiness": v.STAGE1_READINESS,
+    "result": v.FOLLOW_UP_RESULTS,
 }
 TAG_GROUPS = {
     "bek1406": (N_("BEK 1406 risk factors"), v.BEK1406_FACTORS),
     "hazards": (N_("ISO 45003 hazard factors"), v.HAZARD_FACTORS),
     "actors": (N_("Actors"), v.ACTORS),
 }
-USER_FIELDS = frozenset({"user_id", "owner_id", "bek1407_auditor_id"})
+USER_FIELDS = frozenset({"user_id", "owner_id", "bek1407_auditor_id", "verified_by_id"})
 NOTHING = "–"
 
 
@@ -251,7 +296,20 @@ def shown(*, session: Session, events: list[AuditEvent], locale: str) -> list[Ev
             return _tags(raw, say)
         if field in {"start_time", "end_time"} and isinstance(raw, str):
             return raw[:5]  # 08:30:00 -> 08:30
-        if field in {"start_date", "end_date", "day", "due_date", "verified_on", "period_start", "period_end"}:
+        if field in {
+            "start_date",
+            "end_date",
+            "day",
+            "due_date",
+            "verified_on",
+            "period_start",
+            "period_end",
+            "certificate_expiry",
+            "next_audit_date",
+            "communicated_on",
+            "meeting_date",
+            "approved_on",
+        }:
             try:
                 return format_date(date.fromisoformat(raw), "medium", locale=locale)
             except (TypeError, ValueError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from auditor import vocabulary as v
 from auditor.deps import CurrentUser, SessionDep
 from auditor.services import access, reminders
 from auditor.templating import render
@@ -21,7 +22,7 @@ def list_reminders(request: Request, session: SessionDep, user: CurrentUser):
         "reminders/list.html",
         {
             "reminders": rows,
-            "failed": sum(row.state == "failed" for row in rows),
+            "failed": sum(row.state == v.ReminderState.FAILED for row in rows),
             "max_attempts": reminders.MAX_ATTEMPTS,
         },
     )
