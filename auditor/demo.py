@@ -647,6 +647,10 @@ def _stage2_audit(
     case = cases.case_for_finding(session=session, finding_id=finding.id)
     if case is None:
         raise RuntimeError("raising a nonconformity opened no case")
+    # opened the day it was found, so last year's surveillance (planned next) takes it for verification
+    case.opened_at = datetime.combine(start, time(12, 0), tzinfo=UTC)
+    session.add(case)
+    session.flush()
     cases.record_correction(
         session=session,
         actor=quality_manager,

@@ -80,7 +80,9 @@ def world(tmp_path_factory, library):
         organisation = organisations.create_organisation(
             session=session,
             actor=None,
-            data=OrganisationIn(name=demo.ORGANISATION, sites=[SiteIn(name="Lager og distribution, Aarhus")]),
+            data=OrganisationIn(
+                name=demo.ORGANISATION, sites=[SiteIn(name=demo.WAREHOUSE), SiteIn(name=demo.HEAD_OFFICE)]
+            ),
         )
         users = {}
         for email, name, role, member in demo.USERS:

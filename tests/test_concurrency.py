@@ -54,6 +54,13 @@ def world(live_database_url, tmp_path_factory, library):
         database_url=url, data_dir=tmp_path_factory.mktemp("burst"), db_pool_size=4, db_max_overflow=4, worker_threads=8
     )
     server = LiveServer(create_app(settings, engine=settings.make_engine())).start()
+    # The worker as it runs once started: its report process has imported the app and rendered a file (a new
+    # process's start-up is seconds of CPU that a burst right after start-up would share).
+    warm_up = urllib.request.Request(
+        f"{server.url}/api/v1/audits/{audit.id}/checklist.docx", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(warm_up, timeout=120) as reply:
+        assert reply.status == 200
     try:
         yield World(server.url, engine, token, audit.id, [item.id for item in library.get(CHECKLIST).checklist.items()])
     finally:

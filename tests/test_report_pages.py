@@ -196,7 +196,8 @@ def test_invalid_hours_and_an_empty_version_are_shown_next_to_their_fields(login
     )
 
     assert refused.status_code == 422
-    assert 'id="error-report_version"' in refused.text and 'id="error-actual_days">Enter a number.' in refused.text
+    assert 'id="error-report_version"' in refused.text
+    assert 'id="error-actual_days" role="alert">Enter a number.' in refused.text
     assert ">Kept</textarea>" in refused.text
 
 

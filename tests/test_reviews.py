@@ -184,7 +184,15 @@ def compile_for(session, world, period=PERIOD):
 def test_audit_results_count_findings_by_kind_clause_factor_hazard_and_site(session, world):
     results = compile_for(session, world)["audit_results"]
     assert results["audit_count"] == 2 and results["findings"] == 6
-    assert results["by_kind"] == {"major_nc": 1, "minor_nc": 2, "nc": 0, "observation": 1, "ofi": 1, "good_practice": 1}
+    assert results["by_kind"] == {
+        "major_nc": 1,
+        "minor_nc": 2,
+        "nc": 0,
+        "area_of_concern": 0,
+        "observation": 1,
+        "ofi": 1,
+        "good_practice": 1,
+    }
     # under the first ISO 45003 clause (the minor NC's first clause is ISO 45001's)
     assert results["by_clause"] == [
         {"clause": "5", "count": 1},

@@ -100,9 +100,9 @@ def add_row(table, values: list[str], keep_together: bool = True):
 TWIPS_PER_POINT = 20
 CELL_MARGINS_TWIPS = 2 * 108 + 30  # Word's default left and right cell margins (0.08"), and a little air
 WORD_BREAKS = re.compile(r"[ \t\n\u2002\u2003\u2009]+")  # where a line may break (not at a no-break space)
-SMALLEST_POINTS = 7.0
+SMALLEST_POINTS = 7.0  # a word that fits no column even so is set this small, never smaller
 HEADER_POINTS = 8.0  # a column heading is set this small before its column takes width from the others
-SHORT_CELL_CHARS = 18  # a cell of one run this short is not wrapped  # a word that fits no column even so is set this small, never smaller
+SHORT_CELL_CHARS = 18  # a cell of one run this short is not wrapped (a heading may wrap between its words)
 SMALL_TABLE_ROWS = 15  # a table of at most this many rows is kept on one page
 LONG_ROW_CHARS = 1200  # a row with more text than this may be taller than a page: it may split
 REFERENCE = re.compile(r"(?<![\w-])([A-ZÆØÅ]{1,4})-(\d{1,6})(?!\w)")  # NC-0002, F-001, SAG-0003: one unit
@@ -192,32 +192,37 @@ def _fit_columns(table, default_points: float) -> None:
     ):
         return  # merged cells: leave the author's layout alone
     widths = [int(col.get(qn("w:w"))) for col in grid]
-    need, natural = [0] * len(grid), [0] * len(grid)
+    need, natural, least = [0] * len(grid), [0] * len(grid), [0] * len(grid)
     words: list[list] = [[] for _ in grid]
     header = table.find(f"{qn('w:tr')}/{qn('w:trPr')}/{qn('w:tblHeader')}") is not None
     for index, cells in enumerate(rows):
-        smallest = HEADER_POINTS if header and index == 0 else None  # a heading may be set smaller first
+        heading = header and index == 0  # a heading may be set smaller first, and may wrap between its words
         for column, tc in enumerate(cells):
             line, chars = 0.0, 0
             for found in _runs_and_words(tc, default_points):
                 if found is None:
                     natural[column] = max(natural[column], _twips(line))
-                    if chars <= SHORT_CELL_CHARS:  # a date, a name, a verdict: kept on one line
+                    if chars <= SHORT_CELL_CHARS and not heading:  # a date, a name, a verdict: kept on one line
                         need[column] = max(need[column], _twips(line))
                     line, chars = 0.0, 0
                     continue
                 run, points, bold, word, text = found
                 line += text_width_points(text, points, bold)
                 chars += len(text) if chars == 0 else SHORT_CELL_CHARS + 1  # two runs: not a short cell
-                at = min(points, smallest) if smallest else points
+                at = min(points, HEADER_POINTS) if heading else points
                 need[column] = max(need[column], _twips(text_width_points(word, at, bold)))
+                least[column] = max(least[column], _twips(text_width_points(word, min(at, SMALLEST_POINTS), bold)))
                 words[column].append((run, points, bold, word))
     if all(n <= w for n, w in zip(need, widths, strict=True)):
         _shrink_to_fit(words, widths)
         return
     total = sum(widths)
     if sum(need) > total:  # even at their narrowest the columns do not fit: share out, and shrink what must
-        need = [min(n, round(total * n / sum(need))) for n in need]
+        if sum(least) <= total:  # every column keeps room for its longest word at the smallest size
+            extra = _share(total - sum(least), [float(n - m) for n, m in zip(need, least, strict=True)])
+            need = [min(n, m + e) for n, m, e in zip(need, least, extra, strict=True)]
+        else:
+            need = [min(n, round(total * n / sum(need))) for n in need]
     blank = [not any(_text_of(cells[column]).strip() for cells in rows[1:]) for column in range(len(grid))]
     natural = [w if empty else m for m, w, empty in zip(natural, widths, blank, strict=True)]  # room to write by hand
     new = [max(n, w) for n, w in zip(need, widths, strict=True)]

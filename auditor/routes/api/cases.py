@@ -183,7 +183,7 @@ def record_correction(
     )
 
 
-@router.post("/cases/{case_id}/investigation")
+@router.post("/cases/{case_id}/investigation", responses=CHANGE_NAMED)
 def record_investigation(
     case: CaseDep, data: InvestigationIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
 ) -> CaseOut:
@@ -198,7 +198,7 @@ def record_investigation(
     )
 
 
-@router.post("/cases/{case_id}/verify-in")
+@router.post("/cases/{case_id}/verify-in", responses=CHANGE_NAMED)
 def choose_verification_audit(
     case: CaseDep, data: VerifyInIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
 ) -> CaseOut:

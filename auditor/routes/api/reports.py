@@ -114,13 +114,13 @@ def _follow_ups(session, audit: Audit) -> list[FollowUpOut]:
     ]
 
 
-@router.get("/audits/{audit_id}/follow-ups")
+@router.get("/audits/{audit_id}/follow-ups", responses=NAMED)
 def list_follow_ups(audit: AuditDep, session: SessionDep) -> list[FollowUpOut]:
     """Verification of earlier nonconformities: each case carried over into the audit and what it verified."""
     return _follow_ups(session, audit)
 
 
-@router.put("/audits/{audit_id}/follow-ups/{case_id}")
+@router.put("/audits/{audit_id}/follow-ups/{case_id}", responses=CHANGE_NAMED)
 def record_follow_up(
     audit: ConductAuditDep, case_id: PathId, data: CaseFollowUpIn, session: SessionDep, user: CurrentUser
 ) -> FollowUpOut:

@@ -266,7 +266,7 @@ def add_decision(review: ManagedReviewDep, data: DecisionIn, session: SessionDep
     )
 
 
-@router.put("/management-reviews/{review_id}/meeting")
+@router.put("/management-reviews/{review_id}/meeting", responses=CHANGE_NAMED)
 def update_meeting(review: ManagedReviewDep, data: MeetingIn, session: SessionDep, user: CurrentUser) -> ReviewOut:
     """The meeting's date and participants (top management named by role, AMO / MED)."""
     reviews.update_meeting(
@@ -279,21 +279,21 @@ def update_meeting(review: ManagedReviewDep, data: MeetingIn, session: SessionDe
     return review_out(session, review)
 
 
-@router.put("/management-reviews/{review_id}/monitoring")
+@router.put("/management-reviews/{review_id}/monitoring", responses=CHANGE_NAMED)
 def set_monitoring(review: ManagedReviewDep, data: MonitoringIn, session: SessionDep, user: CurrentUser) -> ReviewOut:
     """9.3 d) monitoring and measurement results per period (absence, survey, reported injuries); replaces the list."""
     reviews.set_monitoring(session=session, actor=user, review=review, rows=[r.model_dump() for r in data.rows])
     return review_out(session, review)
 
 
-@router.put("/management-reviews/{review_id}/compliance")
+@router.put("/management-reviews/{review_id}/compliance", responses=CHANGE_NAMED)
 def set_compliance(review: ManagedReviewDep, data: ComplianceIn, session: SessionDep, user: CurrentUser) -> ReviewOut:
     """9.3 d) the authorities' decisions and orders (Arbejdstilsynet) with dates and status; replaces the list."""
     reviews.set_compliance(session=session, actor=user, review=review, rows=[r.model_dump() for r in data.rows])
     return review_out(session, review)
 
 
-@router.post("/management-reviews/{review_id}/approval")
+@router.post("/management-reviews/{review_id}/approval", responses=CHANGE_NAMED)
 def approve_review(review: ManagedReviewDep, data: ApprovalIn, session: SessionDep, user: CurrentUser) -> ReviewOut:
     """Record top management's approval (who, when); 422 naming every required section still empty."""
     reviews.approve(
@@ -302,7 +302,7 @@ def approve_review(review: ManagedReviewDep, data: ApprovalIn, session: SessionD
     return review_out(session, review)
 
 
-@router.post("/management-reviews/{review_id}/communication")
+@router.post("/management-reviews/{review_id}/communication", responses=CHANGE_NAMED)
 def record_communication(
     review: ManagedReviewDep, data: CommunicationIn, session: SessionDep, user: CurrentUser
 ) -> ReviewOut:
