@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from auditor import vocabulary as v
-from auditor.i18n import set_locale
+from auditor.i18n import reset_locale, set_locale
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     report.set_defaults(run=cmd_report)
 
     args = parser.parse_args(argv)
-    set_locale(v.Language.EN)  # the operator's terminal: messages in English, like the rest of the CLI
+    # The operator's terminal: messages in English, like the rest of the CLI; the caller's locale given back after
+    # (a program that calls main(), a test for one, goes on in its own language).
+    locale = set_locale(v.Language.EN)
     try:
         return args.run(args) or 0
     except ValidationError as exc:  # bad AUDITOR_* settings
@@ -116,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
         return 2
+    finally:
+        reset_locale(locale)
 
 
 def _settings():

@@ -80,6 +80,11 @@ def set_locale(locale: str) -> contextvars.Token:
     return _current_locale.set(locale if locale in LOCALES else DEFAULT_LOCALE)
 
 
+def reset_locale(token: contextvars.Token) -> None:
+    """Give back the locale that `set_locale` replaced (its token)."""
+    _current_locale.reset(token)
+
+
 def get_locale() -> str:
     return _current_locale.get()
 
