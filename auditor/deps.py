@@ -34,9 +34,9 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-async def get_session(request: Request) -> Session:
-    """The request's database session, not connected yet: a session connects at its first query, which runs in a
-    thread, so making one is no I/O and this dependency is async (no thread hop). A request that changes nothing (GET,
+def get_session(request: Request) -> Session:
+    """The request's database session, not connected yet (it connects at its first query). A plain `def`, as every
+    dependency that touches the database is (one thread hop, the price of the rule). A request that changes nothing (GET,
     HEAD) reads without queueing behind writers (db.reading). Only a unit of work uses it (`request_transaction`,
     `audit_at_work_loader`): its commit or rollback gives the connection back to the pool, which leaves the session
     nothing to close."""
