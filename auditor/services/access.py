@@ -37,8 +37,9 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, event, false, not_, or_, select as sql_select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, event, false, not_, or_, select as sql_select, true
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
@@ -288,6 +289,52 @@ def anywhere(user: User, model: type, can: Can) -> bool:
 _REMEMBERED = "access.permissions"  # the key in Session.info
 
 
+@dataclass(frozen=True)
+class _Asker:
+    """A user as the rules see them, with the user's id and organisation as SQL parameters: every user of the same
+    role and kind (provider staff or an organisation's) makes the same statement, so it is built once per process."""
+
+    role: str
+    id: object
+    organisation_id: object
+
+
+@dataclass(frozen=True)
+class _Question:
+    """Every rule of one kind of record for one kind of user: what holds for every record, and one statement that
+    asks the rest of one row (None when nothing is left to ask)."""
+
+    granted: frozenset[Can]
+    asked: tuple[Can, ...]
+    statement: Select | None
+
+
+_questions: dict[tuple[type[Any], str, bool], _Question] = {}
+
+
+def _question(model: type[Any], user: User) -> _Question:
+    key = (model, user.role, user.organisation_id is None)
+    question = _questions.get(key)
+    if question is None:
+        asker = _Asker(
+            role=user.role,
+            id=bindparam("access_user_id"),
+            organisation_id=None if user.organisation_id is None else bindparam("access_organisation_id"),
+        )
+        conditions = {can: rule(asker) for can, rule in RULES[model].items()}  # type: ignore[arg-type]  # a user's stand-in
+        asked = {can: condition for can, condition in conditions.items() if not isinstance(condition, bool)}
+        statement = (
+            sql_select(*(condition.label(can.value) for can, condition in asked.items()))
+            .select_from(model)
+            .where(model.id == bindparam("access_record_id"))
+            if asked
+            else None
+        )
+        granted = frozenset(can for can, condition in conditions.items() if condition is True)
+        question = _questions[key] = _Question(granted, tuple(asked), statement)
+    return question
+
+
 def permissions(*, session: Session, user: User, record) -> frozenset[Can]:
     """Everything `user` may do with `record`: each rule of its kind run for this one row, in one query. The answer is
     remembered in the session until it flushes or its transaction ends (a request asks it two or three times: its
@@ -297,19 +344,20 @@ def permissions(*, session: Session, user: User, record) -> frozenset[Can]:
     key = (model.__name__, record.id, user.id)
     if key in remembered and not (session.new or session.deleted or session.dirty):
         return remembered[key]
-    conditions = {can: rule(user) for can, rule in RULES[model].items()}
-    granted = {can for can, condition in conditions.items() if condition is True}
-    asked = {can: condition for can, condition in conditions.items() if not isinstance(condition, bool)}
-    if asked:
-        query = (
-            sql_select(*(condition.label(can.value) for can, condition in asked.items()))
-            .select_from(model)
-            .where(model.id == record.id)
-        )
-        row = session.execute(query).first()
-        granted |= {can for can, value in zip(asked, row or (), strict=False) if value}
-    remembered[key] = frozenset(granted)
-    return remembered[key]
+    question = _question(model, user)
+    granted = question.granted
+    if question.statement is not None:
+        row = session.execute(
+            question.statement,
+            {
+                "access_user_id": user.id,
+                "access_organisation_id": user.organisation_id,
+                "access_record_id": record.id,
+            },
+        ).first()
+        granted |= {can for can, value in zip(question.asked, row or (), strict=False) if value}
+    remembered[key] = granted
+    return granted
 
 
 @event.listens_for(OrmSession, "after_flush")

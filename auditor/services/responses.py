@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
@@ -52,12 +52,10 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
     after = {**(before or {"item_id": item_id, "verdict": None, "note": ""}), **changes, "version": data.version + 1}
     now = utcnow()
     if current is None:
-        saved = Response(
-            audit_id=audit.id, item_id=item_id, version=1, updated_at=now, updated_by_id=actor.id, **changes
-        )
-        session.add(saved)
-        try:
-            session.flush()  # the INSERT lands or raises here, before the trail's query would flush it
+        values = {"audit_id": audit.id, "item_id": item_id, "version": 1, "updated_at": now, "updated_by_id": actor.id}
+        values |= changes
+        try:  # a plain INSERT: the ORM's unit of work would cost more than the statement
+            saved = Response(id=session.execute(_INSERT_ANSWER, values).scalar_one(), **values)
         except IntegrityError:  # two first saves of the same item at once: the other one won
             session.rollback()
             raise _stale(
@@ -95,6 +93,9 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
     )
     session.flush()  # the request's unit of work commits
     return saved
+
+
+_INSERT_ANSWER = insert(Response.__table__).returning(Response.__table__.c.id)
 
 
 def _weighing(placed: PlacedItem, current: Response | None, sent) -> dict[str, str] | None:
