@@ -8,6 +8,8 @@ The database named is dropped and created anew, and dropped again at the end. On
 audit (with its findings and a case), and audits in progress, each with a team of four auditors who each have their
 own API token. Every server runs 2 worker processes on 127.0.0.1 (`_servers.app_command`). For `--seconds` each:
 
+0. warm-up: the same load as steady (below) for `--warm-up` seconds right after the servers start, while each
+   worker starts its report process and meets its first requests; printed, but kept out of the steady figures.
 1. steady: 40 simulated auditors each save an answer (verdict and note, with the version it is based on, as
    static/conduct.js does) every 0.5 s, 4 clients download the demo audit's Word report and 2 load the follow-up
    board, one after another, and 2 auditors of one team raise a finding every 0.5 s each (numbers must not collide). Requests go round-robin over the servers; on a connection error a request is sent again
@@ -59,6 +61,7 @@ BOARD_CLIENTS = 2
 FINDING_CLIENTS = 2  # two auditors of one team raising findings at once: their numbers must never collide
 WORKERS = 2
 TIMEOUT = 10.0  # seconds before a request counts as timed out
+WINDOW = 10.0  # seconds: the save p99 is also printed for each such window of a phase
 CHECKLISTS = ["iso45003-clauses", "at-external-audit"]
 
 
@@ -89,6 +92,7 @@ class Figures:
     errors: Counter = field(default_factory=Counter)  # by (kind of request, kind of error)
     failovers: int = 0
     latency: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # ms of successful requests
+    saves_at: list[tuple[float, float]] = field(default_factory=list)  # (monotonic start, ms) of successful saves
     peak_connections: int | None = None
 
 
@@ -179,6 +183,8 @@ class Balancer:
                 self.figures.errors[kind, f"other ({response.status_code})"] += 1
             else:
                 self.figures.latency[kind].append((time.perf_counter() - start) * 1000)
+                if kind == "save":
+                    self.figures.saves_at.append((start, self.figures.latency[kind][-1]))
             return response
         self.figures.errors[kind, f"connection ({failure})"] += 1
         return None
@@ -306,6 +312,15 @@ def report(title: str, figures: Figures, seconds: float) -> float:
             f"  save    p50 {percentile(saves, 0.5):7.1f} ms  p95 {percentile(saves, 0.95):7.1f} ms  p99 {percentile(saves, 0.99):7.1f} ms"
             f"  max {max(saves):7.1f} ms; {rate:.1f} saves/s acknowledged (offered {AUDITORS / SAVE_INTERVAL:.0f}/s)"
         )
+    if len(saves) > 100:
+        began = min(at for at, _ in figures.saves_at)
+        windows = defaultdict(list)
+        for at, ms in figures.saves_at:
+            windows[int((at - began) // WINDOW)].append(ms)
+        shown = "  ".join(
+            f"{n * WINDOW:g}-{(n + 1) * WINDOW:g} s {percentile(w, 0.99):.0f}" for n, w in sorted(windows.items())
+        )
+        print(f"  save    p99 by {WINDOW:g} s window (ms): {shown}")
     for kind in ("report", "board"):
         times = figures.latency.get(kind)
         if times:
@@ -373,6 +388,9 @@ def main() -> int:
         "--sqlite", action="store_true", help="one server on a SQLite file in a temporary folder instead"
     )
     parser.add_argument("--seconds", type=float, default=60, help="length of each phase (default 60)")
+    parser.add_argument(
+        "--warm-up", type=float, default=15, help="seconds of load before the steady phase, shown apart (default 15)"
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a plain kill ends the servers too
 
@@ -398,6 +416,9 @@ def main() -> int:
         with Servers(workdir, env) as servers:
             ports = [free_port() for _ in range(servers_count)]
             pids = [servers.start(app_command(port, WORKERS), f"app-{n}") for n, port in enumerate(ports)]
+            if args.warm_up:
+                warm_up = asyncio.run(run_phase(ports, world, args.warm_up, floor=False, pg_url=pg_url))
+                report("0. warm-up: the servers just started", warm_up, args.warm_up)
             steady = asyncio.run(run_phase(ports, world, args.seconds, floor=False, pg_url=pg_url))
             app_rate = report("1. steady load", steady, args.seconds)
             if servers_count > 1:
