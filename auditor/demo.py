@@ -391,25 +391,19 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
     carried = _surveillance_last_year(
         session=session, library=library, lead=lead, organisation=organisation, today=today
     )
-    audit = audits.create_audit(
+    audit = _audit_of_every_site(
         session=session,
-        actor=lead,
         library=library,
-        data=AuditIn(
-            title=TITLE,
-            audit_type="surveillance",
-            organisation_id=organisation.id,
-            site_ids=[s.id for s in sites],
-            scope="Lager, distribution og kundeservice på begge p-enheder, inkl. vikarer og natholdet.",
-            objectives="Vurdere om arbejdsmiljøledelsessystemet håndterer de psykosociale risici effektivt og opfylder ISO 45001 med ISO 45003 som vejledning.",
-            criteria="DS/ISO 45001:2018, ISO 45003:2021 (vejledning), BEK nr. 1406 af 26/09/2020, virksomhedens egne procedurer.",
-            start_date=today,
-            end_date=today + timedelta(days=1),
-            lead_auditor_id=lead.id,
-            team_ids=[users["auditor"].id],
-            report_language="da",
-            checklists=["iso45003-clauses", "at-external-audit"],
-        ),
+        organisation=organisation,
+        users=users,
+        title=TITLE,
+        audit_type="surveillance",
+        scope="Lager, distribution og kundeservice på begge p-enheder, inkl. vikarer og natholdet.",
+        objectives="Vurdere om arbejdsmiljøledelsessystemet håndterer de psykosociale risici effektivt og opfylder ISO 45001 med ISO 45003 som vejledning.",
+        criteria="DS/ISO 45001:2018, ISO 45003:2021 (vejledning), BEK nr. 1406 af 26/09/2020, virksomhedens egne procedurer.",
+        start_date=today,
+        end_date=today + timedelta(days=1),
+        checklists=["iso45003-clauses", "at-external-audit"],
     )
     for day, start, end, kind, activity, role in (
         (today, time(9, 0), time(10, 30), "interview", "Strategisk ledelse", "Administrerende direktør"),
@@ -561,6 +555,45 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
     return Demo(audit, True, passwords)
 
 
+def _audit_of_every_site(
+    *,
+    session: Session,
+    library: Library,
+    organisation: Organisation,
+    users: dict[str, User],
+    title: str,
+    audit_type: str,
+    scope: str,
+    objectives: str,
+    criteria: str,
+    start_date: date,
+    end_date: date,
+    checklists: list[str],
+) -> Audit:
+    """An audit of all the organisation's sites by the demo's lead auditor and auditor, reported in Danish."""
+    lead = users["lead_auditor"]
+    return audits.create_audit(
+        session=session,
+        actor=lead,
+        library=library,
+        data=AuditIn(
+            title=title,
+            audit_type=audit_type,
+            organisation_id=organisation.id,
+            site_ids=[s.id for s in organisations.sites_of(session=session, organisation_id=organisation.id)],
+            scope=scope,
+            objectives=objectives,
+            criteria=criteria,
+            start_date=start_date,
+            end_date=end_date,
+            lead_auditor_id=lead.id,
+            team_ids=[users["auditor"].id],
+            report_language="da",
+            checklists=checklists,
+        ),
+    )
+
+
 def _stage2_audit(
     *, session: Session, library: Library, organisation: Organisation, users: dict[str, User], today: date
 ) -> Audit:
@@ -569,25 +602,19 @@ def _stage2_audit(
     lead, quality_manager, owner = users["lead_auditor"], users["quality_manager"], users["action_owner"]
     sites = organisations.sites_of(session=session, organisation_id=organisation.id)
     start = today - timedelta(days=730)
-    audit = audits.create_audit(
+    audit = _audit_of_every_site(
         session=session,
-        actor=lead,
         library=library,
-        data=AuditIn(
-            title=STAGE2_TITLE,
-            audit_type="stage2",
-            organisation_id=organisation.id,
-            site_ids=[s.id for s in sites],
-            scope="Lager, distribution og kundeservice på begge p-enheder.",
-            objectives="Vurdere om arbejdsmiljøledelsessystemet er implementeret og effektivt, før certificering.",
-            criteria="DS/ISO 45001:2018, ISO 45003:2021 (vejledning), BEK nr. 1406 af 26/09/2020.",
-            start_date=start,
-            end_date=start + timedelta(days=2),
-            lead_auditor_id=lead.id,
-            team_ids=[users["auditor"].id],
-            report_language="da",
-            checklists=["iso45003-clauses"],
-        ),
+        organisation=organisation,
+        users=users,
+        title=STAGE2_TITLE,
+        audit_type="stage2",
+        scope="Lager, distribution og kundeservice på begge p-enheder.",
+        objectives="Vurdere om arbejdsmiljøledelsessystemet er implementeret og effektivt, før certificering.",
+        criteria="DS/ISO 45001:2018, ISO 45003:2021 (vejledning), BEK nr. 1406 af 26/09/2020.",
+        start_date=start,
+        end_date=start + timedelta(days=2),
+        checklists=["iso45003-clauses"],
     )
     audits.add_plan_entry(
         session=session,

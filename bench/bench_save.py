@@ -19,73 +19,30 @@ import signal
 import statistics
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 import httpx2 as httpx
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from auditor.checklists import load_library  # noqa: E402
 from auditor.db import make_engine, unit_of_work  # noqa: E402
-from auditor.paths import CHECKLISTS_DIR  # noqa: E402
-from auditor.schemas import AuditIn, OrganisationIn  # noqa: E402
-from auditor.services import accounts, audits, organisations  # noqa: E402
 from bench._database import fresh_database  # noqa: E402
 from bench._servers import HOST, Servers, app_command, create_floor_table, floor_command, free_port  # noqa: E402
-from bench.bench import synthetic_checklist  # noqa: E402
+from bench._world import make_team, plan_audit, server_env, synthetic_library  # noqa: E402
 
 SIZE = 1020
 
 
 def load(url: str, checklist_dir: Path) -> tuple[int, list[str], str]:
     """A lead auditor, an auditor on the team and their 1,020-item audit: (audit id, item ids, the auditor's token)."""
-    (checklist_dir / f"bench-{SIZE}.yaml").write_text(
-        yaml.safe_dump(synthetic_checklist(SIZE), allow_unicode=True), encoding="utf-8"
-    )
-    library = load_library([CHECKLISTS_DIR, checklist_dir])
+    library = synthetic_library(checklist_dir, SIZE)
     engine = make_engine(url)
     with unit_of_work(engine) as session:
-        lead, _ = accounts.create_user(
-            session=session,
-            actor=None,
-            email="lead@bench.example",
-            name="Lead",
-            role="lead_auditor",
-            password="bench password 123",
-        )
-        auditor, _ = accounts.create_user(
-            session=session,
-            actor=None,
-            email="auditor@bench.example",
-            name="Auditor",
-            role="auditor",
-            password="bench password 123",
-        )
-        _, token = accounts.create_token(session=session, user=auditor, name="tablet")
-        organisation = organisations.create_organisation(
-            session=session, actor=None, data=OrganisationIn(name="Bench A/S")
-        )
-        audit = audits.create_audit(
-            session=session,
-            actor=lead,
-            library=library,
-            data=AuditIn(
-                title="Bench",
-                audit_type="surveillance",
-                organisation_id=organisation.id,
-                start_date=date(2026, 1, 1),
-                end_date=date(2026, 1, 2),
-                lead_auditor_id=lead.id,
-                team_ids=[auditor.id],
-                checklists=[f"bench-{SIZE}"],
-            ),
-        )
-        audit_id = audit.id
+        team = make_team(session)
+        audit_id = plan_audit(session=session, library=library, team=team, title="Bench", checklist=f"bench-{SIZE}").id
     engine.dispose()
-    return audit_id, [item.id for item in library.get(f"bench-{SIZE}").checklist.items()], token
+    return audit_id, [item.id for item in library.get(f"bench-{SIZE}").checklist.items()], team.token
 
 
 class Saver:
@@ -190,12 +147,7 @@ def main() -> int:
     create_floor_table(url)
     print(f"database: {url}")
 
-    env = {
-        "AUDITOR_DATABASE_URL": url,
-        "AUDITOR_DATA_DIR": str(workdir),
-        "AUDITOR_CHECKLISTS_DIR": str(workdir / "checklists"),
-    }
-    with Servers(workdir, env) as servers:
+    with Servers(workdir, server_env(url, workdir)) as servers:
         app_port, floor_port = free_port(), free_port()
         app_pid = servers.start(app_command(app_port, workers=1), "app")
         floor_pid = servers.start(floor_command(floor_port, workers=1), "floor", ready_path="/openapi.json")

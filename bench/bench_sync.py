@@ -27,26 +27,20 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 import httpx2 as httpx
-import yaml
 from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from auditor.checklists import load_library  # noqa: E402
 from auditor.db import make_engine  # noqa: E402
 from auditor.models import Evidence, Finding, Photo, Response, utcnow  # noqa: E402
-from auditor.paths import CHECKLISTS_DIR  # noqa: E402
-from auditor.schemas import AuditIn, OrganisationIn  # noqa: E402
-from auditor.services import accounts, audits, organisations  # noqa: E402
 from bench._database import fresh_database  # noqa: E402
 from bench._servers import HOST, Servers, app_command, free_port  # noqa: E402
-from bench.bench import synthetic_checklist  # noqa: E402
+from bench._world import make_team, plan_audit, server_env, synthetic_library  # noqa: E402
 from bench.bench_reports import tablet_photo  # noqa: E402
 from bench.bench_save import cpu_ms  # noqa: E402
 
@@ -65,50 +59,14 @@ class World:
 def load(url: str, checklist_dir: Path) -> World:
     """A lead auditor, an auditor on the team with a token, and two 1,020-item audits: one to sync into, and one with
     every item answered for the offline copy."""
-    (checklist_dir / f"bench-{SIZE}.yaml").write_text(
-        yaml.safe_dump(synthetic_checklist(SIZE), allow_unicode=True), encoding="utf-8"
-    )
-    library = load_library([CHECKLISTS_DIR, checklist_dir])
+    library = synthetic_library(checklist_dir, SIZE)
     item_ids = [item.id for item in library.get(f"bench-{SIZE}").checklist.items()]
     engine = make_engine(url)
     with Session(engine, expire_on_commit=False) as session:
-        lead, _ = accounts.create_user(
-            session=session,
-            actor=None,
-            email="lead@bench.example",
-            name="Lead",
-            role="lead_auditor",
-            password="bench password 123",
-        )
-        auditor, _ = accounts.create_user(
-            session=session,
-            actor=None,
-            email="auditor@bench.example",
-            name="Auditor",
-            role="auditor",
-            password="bench password 123",
-        )
-        _, token = accounts.create_token(session=session, user=auditor, name="tablet")
-        organisation = organisations.create_organisation(
-            session=session, actor=None, data=OrganisationIn(name="Bench A/S")
-        )
+        team = make_team(session)
 
         def plan(title: str) -> int:
-            return audits.create_audit(
-                session=session,
-                actor=lead,
-                library=library,
-                data=AuditIn(
-                    title=title,
-                    audit_type="surveillance",
-                    organisation_id=organisation.id,
-                    start_date=date(2026, 1, 1),
-                    end_date=date(2026, 1, 2),
-                    lead_auditor_id=lead.id,
-                    team_ids=[auditor.id],
-                    checklists=[f"bench-{SIZE}"],
-                ),
-            ).id
+            return plan_audit(session=session, library=library, team=team, title=title, checklist=f"bench-{SIZE}").id
 
         sync_audit, copy_audit = plan("Sync"), plan("Offline copy")
         now = utcnow()
@@ -121,7 +79,7 @@ def load(url: str, checklist_dir: Path) -> World:
                     "verdict": "conform",
                     "version": 1,
                     "updated_at": now,
-                    "updated_by_id": auditor.id,
+                    "updated_by_id": team.auditor.id,
                     "note": f"Gennemgået på stedet: APV, trivselsmåling og referater fra AMO-møder; punkt {n} er fulgt op.",
                 }
                 for n, item_id in enumerate(item_ids)
@@ -138,14 +96,14 @@ def load(url: str, checklist_dir: Path) -> World:
                     "reference": "APV-2026.pdf",
                     "confidential": False,
                     "created_at": now,
-                    "created_by_id": auditor.id,
+                    "created_by_id": team.auditor.id,
                 }
                 for item_id in item_ids[::10]
             ],
         )
         session.commit()
     engine.dispose()
-    return World(sync_audit, copy_audit, item_ids, token)
+    return World(sync_audit, copy_audit, item_ids, team.token)
 
 
 @dataclass
@@ -364,13 +322,8 @@ def main() -> int:
         f"database: {make_engine(url).url.render_as_string(hide_password=True)}; server: auditor serve --workers {args.workers}"
     )
 
-    env = {
-        "AUDITOR_DATABASE_URL": url,
-        "AUDITOR_DATA_DIR": str(workdir),
-        "AUDITOR_CHECKLISTS_DIR": str(workdir / "checklists"),
-    }
     failed = False
-    with Servers(workdir, env) as servers:
+    with Servers(workdir, server_env(url, workdir)) as servers:
         port = free_port()
         pid = servers.start(app_command(port, workers=args.workers), "app")
         limits = httpx.Limits(max_keepalive_connections=PARALLEL_ITEMS, max_connections=PARALLEL_ITEMS)

@@ -410,13 +410,12 @@ def test_deleting_a_finding_takes_an_unstarted_case_and_refuses_a_started_one(ch
     assert refused.status_code == 409 and "NC-0001" in refused.json()["detail"]
 
 
-def test_the_next_audit_carries_open_cases_into_its_plan(chain, make_audit, session):
-    audit, finding, owner, people = chain
+def _next_audit_and_its_follow_ups(session, make_audit, audit):
+    """Next year's audit of the same organisation, and the case follow-ups planning it put into its plan."""
     from auditor.models import Organisation
 
-    organisation = session.get(Organisation, audit.organisation_id)
     following = make_audit(
-        organisation=organisation,
+        organisation=session.get(Organisation, audit.organisation_id),
         title="Overvågningsaudit 2027",
         start_date=date(2027, 12, 1),
         end_date=date(2027, 12, 1),
@@ -424,6 +423,12 @@ def test_the_next_audit_carries_open_cases_into_its_plan(chain, make_audit, sess
     entries = session.exec(
         select(PlanEntry).where(PlanEntry.audit_id == following.id, PlanEntry.kind == "case_follow_up")
     ).all()
+    return following, entries
+
+
+def test_the_next_audit_carries_open_cases_into_its_plan(chain, make_audit, session):
+    audit, finding, owner, people = chain
+    following, entries = _next_audit_and_its_follow_ups(session, make_audit, audit)
     assert [e.activity for e in entries] == ["NC-0001: Vikarer er ikke med i APV'en"]
     assert session.get(Case, finding["case_id"]).verify_in_audit_id == following.id
 
@@ -873,18 +878,7 @@ def test_a_carried_over_case_reads_in_the_reader_s_language(chain, make_audit, s
     audit, finding, owner, people = chain
     from docx import Document
 
-    from auditor.models import Organisation
-
-    organisation = session.get(Organisation, audit.organisation_id)
-    following = make_audit(
-        organisation=organisation,
-        title="Overvågningsaudit 2027",
-        start_date=date(2027, 12, 1),
-        end_date=date(2027, 12, 1),
-    )
-    entry = session.exec(
-        select(PlanEntry).where(PlanEntry.audit_id == following.id, PlanEntry.kind == "case_follow_up")
-    ).one()
+    following, (entry,) = _next_audit_and_its_follow_ups(session, make_audit, audit)
     assert entry.auditee_role == "follow_up"
     danish, english = login(lead, language="da"), login(lead, language="en")
     assert (

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from datetime import date
 
 import pytest
 from sqlalchemy import Engine, select
@@ -13,9 +12,9 @@ from sqlmodel import Session
 
 from auditor.db import make_engine, unit_of_work, upgrade
 from auditor.models import Audit, Case, CaseCounter, Finding, FindingCounter, User
-from auditor.schemas import AuditIn, FindingIn, OrganisationIn
-from auditor.services import accounts, audits, cases, findings, organisations
-from tests.conftest import PASSWORD
+from auditor.schemas import FindingIn
+from auditor.services import cases, findings
+from tests.conftest import seed_audit
 from tests.test_migrations import insert_row, seed_old_audit
 
 AT_ONCE = 16
@@ -34,33 +33,11 @@ def shared_engine(live_database_url) -> Iterator[Engine]:
 def _populate(engine: Engine, library) -> dict:
     """An organisation, its admin, a lead auditor and an audit, committed; their ids."""
     with unit_of_work(engine) as session:
-        organisation = organisations.create_organisation(
-            session=session, actor=None, data=OrganisationIn(name="Nordlys Logistik A/S", sites=[])
-        )
-        admin, _ = accounts.create_user(
-            session=session, actor=None, email="admin@test.example", name="Admin", role="admin", password=PASSWORD
-        )
-        lead, _ = accounts.create_user(
-            session=session, actor=None, email="lead@test.example", name="Lead", role="lead_auditor", password=PASSWORD
-        )
-        audit = audits.create_audit(
-            session=session,
-            actor=admin,
-            library=library,
-            data=AuditIn(
-                title="Overvågningsaudit 2026",
-                audit_type="surveillance",
-                organisation_id=organisation.id,
-                start_date=date(2026, 12, 1),
-                end_date=date(2026, 12, 2),
-                lead_auditor_id=lead.id,
-                checklists=["iso45003-clauses"],
-                report_language="da",
-            ),
-        )
+        audit, lead, _ = seed_audit(session, library)
+        admin = session.scalars(select(User).where(User.role == "admin")).one()
     return {
         "engine": engine,
-        "organisation_id": organisation.id,
+        "organisation_id": audit.organisation_id,
         "admin_id": admin.id,
         "lead_id": lead.id,
         "audit_id": audit.id,

@@ -277,6 +277,13 @@ def test_the_account_page_turns_kinds_off_and_sets_the_language(session, login, 
     assert session.exec(select(ReminderOptOut).where(ReminderOptOut.user_id == lead.id)).all() == []
 
 
+def test_the_account_page_shows_the_reminder_choices_in_its_content_once(login, lead):
+    page = login(lead).get("/account").text
+    head, main = page.split('<main id="main"')
+    assert "<title>Your account · auditor</title>" in head
+    assert main.count('action="/account/reminders"') == 1 and main.count('id="calendar"') == 1
+
+
 def test_failed_reminders_are_shown_to_installation_admins_only(session, client, login, make_user, make_organisation):
     session.add(
         Reminder(

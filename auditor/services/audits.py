@@ -76,26 +76,13 @@ def create_audit(*, session: Session, actor: User, data: AuditIn, library: Libra
         audit.item_total += snapshot.item_count
     # Every audit opens and closes with a meeting (ISO 19011 6.4.3, 6.4.10); the auditor adjusts the times.
     lead_name = next((user.name for user, role in team if role == v.TeamRole.LEAD), "")
-    session.add(
-        PlanEntry(
-            audit_id=audit.id,
-            day=audit.start_date,
-            start_time=time(8, 30),
-            kind=v.PlanKind.OPENING_MEETING,
-            activity="",
-            auditor=lead_name,
+    for day, start_time, kind in (
+        (audit.start_date, time(8, 30), v.PlanKind.OPENING_MEETING),
+        (audit.end_date, time(15, 0), v.PlanKind.CLOSING_MEETING),
+    ):
+        session.add(
+            PlanEntry(audit_id=audit.id, day=day, start_time=start_time, kind=kind, activity="", auditor=lead_name)
         )
-    )
-    session.add(
-        PlanEntry(
-            audit_id=audit.id,
-            day=audit.end_date,
-            start_time=time(15, 0),
-            kind=v.PlanKind.CLOSING_MEETING,
-            activity="",
-            auditor=lead_name,
-        )
-    )
     trail.record(
         session=session,
         actor=actor,
@@ -255,6 +242,12 @@ def update_audit(*, session: Session, actor: User, audit: Audit, data: AuditUpda
                 session.add(AuditSite(audit_id=audit.id, site_id=site.id))
     if data.lead_auditor_id is not None or data.team_ids is not None:
         _replace_team(session=session, actor=actor, audit=audit, data=data)
+    _record_update(session=session, actor=actor, audit=audit, before=before)
+    return audit
+
+
+def _record_update(*, session: Session, actor: User, audit: Audit, before: dict | None) -> None:
+    """Stamp the changed audit and record the change on the trail: its snapshot before and now."""
     audit.updated_at = utcnow()
     session.add(audit)
     trail.record(
@@ -267,7 +260,6 @@ def update_audit(*, session: Session, actor: User, audit: Audit, data: AuditUpda
         before=before,
         after=trail.snapshot("audit", audit),
     )
-    return audit
 
 
 # Report details that null clears (the others: null keeps the value).
@@ -296,18 +288,7 @@ def update_report_details(*, session: Session, actor: User, audit: Audit, data: 
             setattr(audit, name, value)
     if data.production_units is not None:
         _update_production_units(session=session, actor=actor, audit=audit, units=data.production_units)
-    audit.updated_at = utcnow()
-    session.add(audit)
-    trail.record(
-        session=session,
-        actor=actor,
-        action="update",
-        entity="audit",
-        entity_id=audit.id,
-        audit_id=audit.id,
-        before=before,
-        after=trail.snapshot("audit", audit),
-    )
+    _record_update(session=session, actor=actor, audit=audit, before=before)
     return audit
 
 
@@ -465,18 +446,7 @@ def change_status(*, session: Session, actor: User, audit: Audit, status: str) -
         )
     before = trail.snapshot("audit", audit)
     audit.status = v.AuditStatus(status)
-    audit.updated_at = utcnow()
-    session.add(audit)
-    trail.record(
-        session=session,
-        actor=actor,
-        action="update",
-        entity="audit",
-        entity_id=audit.id,
-        audit_id=audit.id,
-        before=before,
-        after=trail.snapshot("audit", audit),
-    )
+    _record_update(session=session, actor=actor, audit=audit, before=before)
     return audit
 
 

@@ -171,6 +171,20 @@ def open_case_for_finding(*, session: Session, actor: User, audit: Audit, findin
     """Every nonconformity opens a case (in the caller's transaction); other findings open one only on request."""
     if finding.kind not in v.NONCONFORMITY_KINDS:
         return None
+    return _open_finding_case(session=session, actor=actor, audit=audit, finding=finding)
+
+
+def track_finding(*, session: Session, actor: User, audit: Audit, finding: Finding) -> Case:
+    """Follow an observation or OFI the same way as a nonconformity, when someone chooses to."""
+    access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
+    existing = case_for_finding(session=session, finding_id=finding.id)
+    if existing is not None:
+        return existing
+    return _open_finding_case(session=session, actor=actor, audit=audit, finding=finding)
+
+
+def _open_finding_case(*, session: Session, actor: User, audit: Audit, finding: Finding) -> Case:
+    """A case of the audit's organisation that follows the finding: its statement, grade, requirement and evidence."""
     return open_case(
         session=session,
         actor=actor,
@@ -183,27 +197,6 @@ def open_case_for_finding(*, session: Session, actor: User, audit: Audit, findin
         requirement=finding.requirement,
         evidence=finding.evidence,
     )
-
-
-def track_finding(*, session: Session, actor: User, audit: Audit, finding: Finding) -> Case:
-    """Follow an observation or OFI the same way as a nonconformity, when someone chooses to."""
-    access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
-    existing = case_for_finding(session=session, finding_id=finding.id)
-    if existing is not None:
-        return existing
-    case = open_case(
-        session=session,
-        actor=actor,
-        organisation_id=audit.organisation_id,
-        statement=finding.statement,
-        grade=finding.kind,
-        source=v.CaseSource.AUDIT,
-        audit_id=audit.id,
-        finding=finding,
-        requirement=finding.requirement,
-        evidence=finding.evidence,
-    )
-    return case
 
 
 def follow_finding_change(*, session: Session, actor: User, audit: Audit, finding: Finding) -> None:
