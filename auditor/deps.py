@@ -222,15 +222,15 @@ class AuditAtWork:
 def audit_at_work_loader(can: access.Can):
     """The request's unit of work, CurrentUser and an audit loader in one dependency, for the route a tablet calls
     most (an answer's save). FastAPI runs each plain `def` dependency in a thread of its own, and on a busy machine a
-    hop to a thread and back costs more than a query: this way the session's start and the loading are one hop and
-    its commit another, with the handler three in all (SessionDep, CurrentUser and AuditDep would make five). The
+    hop to a thread and back costs more than a query: this way the session's opening, the unit of work's start and the
+    loading are one hop and its commit another, with the handler three in all (SessionDep, CurrentUser and AuditDep
+    would make six). The
     same functions and checks, in the same order (a refusal comes before the body is validated). A route that takes
     it takes no SessionDep: the work's `session` is the request's."""
     get_audit_or_404 = audit_loader(can)
 
-    def get_audit_at_work(
-        audit_id: PathId, request: Request, session: RequestSession, csrf: SubmittedCsrf
-    ) -> Iterator[AuditAtWork]:
+    def get_audit_at_work(audit_id: PathId, request: Request, csrf: SubmittedCsrf) -> Iterator[AuditAtWork]:
+        session = get_session(request)  # opened here, not as a dependency of its own: one hop fewer
         with request_unit_of_work(request, session):
             user = get_current_user(request, session, csrf)
             yield AuditAtWork(session, user, get_audit_or_404(audit_id, session, user))
