@@ -230,7 +230,8 @@ def audit_at_work_loader(can: access.Can):
     get_audit_or_404 = audit_loader(can)
 
     def get_audit_at_work(audit_id: PathId, request: Request, csrf: SubmittedCsrf) -> Iterator[AuditAtWork]:
-        session = get_session(request)  # opened here, not as a dependency of its own: one hop fewer
+        # Opened here, not as a dependency of its own (one hop fewer); overridable as the dependency is (tests do)
+        session = request.app.dependency_overrides.get(get_session, get_session)(request)
         with request_unit_of_work(request, session):
             user = get_current_user(request, session, csrf)
             yield AuditAtWork(session, user, get_audit_or_404(audit_id, session, user))

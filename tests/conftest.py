@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from fastapi import Request
 from fastapi.testclient import TestClient
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
@@ -164,7 +165,7 @@ def request_session(session: Session):
     first (a savepoint released), as an earlier request's work would be; the request's unit of work (deps.
     request_transaction) then commits or rolls back only its own work."""
 
-    def get_test_session() -> Session:
+    def get_test_session(request: Request) -> Session:  # get_session's signature: deps.audit_at_work_loader calls it
         session.commit()
         return session
 
