@@ -5,13 +5,21 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import jinja2
-from babel.dates import format_datetime, format_time
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
 from auditor import __version__, vocabulary
-from auditor.i18n import format_day, get_locale, gettext, localized, ngettext
+from auditor.i18n import (
+    REPORT_TIME_ZONE,
+    format_clock,
+    format_day,
+    format_moment,
+    get_locale,
+    gettext,
+    localized,
+    ngettext,
+)
 from auditor.paths import TEMPLATES_DIR
 from auditor.security import csrf_token
 from auditor.services import access
@@ -39,8 +47,8 @@ env.filters.update(
     label=_label,
     plan_role=lambda role: vocabulary.plan_role(role, gettext),
     day=lambda value: format_day(value, get_locale(), short_month=True) if isinstance(value, date) else "",
-    clock=lambda value: format_time(value, "HH:mm", locale=get_locale()) if value else "",
-    moment=lambda value: format_datetime(value, "medium", locale=get_locale()) if isinstance(value, datetime) else "",
+    clock=lambda value: format_clock(value, get_locale()) if value else "",
+    moment=lambda value: format_moment(value, get_locale(), REPORT_TIME_ZONE) if isinstance(value, datetime) else "",
 )
 
 
