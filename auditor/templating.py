@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse
 
 from auditor import __version__, vocabulary
 from auditor.i18n import (
+    N_,
     REPORT_TIME_ZONE,
     format_clock,
     format_day,
@@ -23,6 +24,7 @@ from auditor.i18n import (
 from auditor.paths import TEMPLATES_DIR
 from auditor.security import csrf_token
 from auditor.services import access
+from auditor.services.history import FIELD_LABELS
 
 env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True, extensions=["jinja2.ext.i18n"])
 templates = Jinja2Templates(env=env)
@@ -34,6 +36,42 @@ env.globals.update(
     get_locale=get_locale,
     app_version=__version__,
 )
+
+
+# A form field's label by its name, for the error summary (templates/_macros.html): the history's labels, and the
+# fields that only forms have.
+FORM_LABELS = {
+    **FIELD_LABELS,
+    "cvr": N_("CVR number"),
+    "address": N_("Address"),
+    "p_number": N_("P-number"),
+    "site": N_("New site"),
+    "lead_auditor_id": N_("Lead auditor"),
+    "team_ids": N_("Audit team"),
+    "checklists": N_("Checklists"),
+    "source": N_("Source"),
+    "current_password": N_("Current password"),
+    "new_password": N_("New password"),
+    "password": N_("New password"),
+    "repeat_password": N_("New password again"),
+    "needs_action": N_("Needs action"),
+    "production_units": N_("Production units"),
+    "audit_id": N_("Verify in another audit"),
+    "no_correction": N_("No correction applies"),
+    "cause": N_("Root cause"),
+    "reason": N_("Why the plan was returned"),
+}
+
+UNKNOWN_FIELD = N_("A field")
+
+
+def field_label(name: str) -> str:
+    """The label of the form field `name`, in the request's language (tests/test_forms.py checks that every field a
+    template marks has one)."""
+    return gettext(FORM_LABELS.get(name, UNKNOWN_FIELD))
+
+
+env.globals["field_label"] = field_label
 
 
 def _label(choice_vocabulary: vocabulary.Vocabulary, value: str | None, short: bool = False) -> str:
