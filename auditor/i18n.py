@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import io
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -43,13 +43,18 @@ def format_day(value: date | None, lang: str, *, short_month: bool = False) -> s
     return format_date(value, "long", locale=DATE_LOCALES.get(lang, lang))
 
 
+def format_clock(value: time | datetime, lang: str) -> str:
+    """A time of day on the 24-hour clock: Danish "14.05", English "14:05"."""
+    return format_time(value, "HH:mm", locale=DATE_LOCALES.get(lang, lang))
+
+
 def format_moment(value: datetime | None, lang: str, tzinfo=None) -> str:
     """A date and a time of day: "26. november 2026 kl. 14.05" / "26 November 2026, 14:05", in `tzinfo` if given."""
     if value is None:
         return ""
     if tzinfo is not None:
         value = value.astimezone(tzinfo)
-    clock = format_time(value, "HH:mm", locale=DATE_LOCALES.get(lang, lang))
+    clock = format_clock(value, lang)
     return (
         f"{format_day(value.date(), lang)} kl. {clock}"
         if lang == "da"

@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     WithJsonSchema,
     create_model,
     field_validator,
@@ -148,11 +149,13 @@ class AuditIn(Input):
     report_language: v.Language = v.Language.DA
     checklists: Annotated[list[str], Field(min_length=1)]
 
-    @model_validator(mode="after")
-    def _dates(self) -> AuditIn:
-        if self.end_date < self.start_date:
-            raise ValueError(N_("The end date cannot be before the start date."))
-        return self
+    @field_validator("end_date")
+    @classmethod
+    def _after_start(cls, end_date: date, info: ValidationInfo) -> date:
+        start_date = info.data.get("start_date")  # absent when it did not validate
+        if start_date is not None and end_date < start_date:
+            raise ValueError(N_("The end date cannot be before the start date."))  # on end_date: the form marks it
+        return end_date
 
 
 class AuditUpdate(Input):
@@ -343,10 +346,16 @@ class PlanEntryIn(Input):
     auditee_role: ShortText = ""
     remote: bool = Field(default=False, description="Carried out remotely, not on site")
 
+    @field_validator("end_time")
+    @classmethod
+    def _after_start(cls, end_time: time | None, info: ValidationInfo) -> time | None:
+        start_time = info.data.get("start_time")  # absent when it did not validate
+        if end_time is not None and start_time is not None and end_time <= start_time:
+            raise ValueError(N_("The end time must be after the start time."))  # on end_time: the form marks it
+        return end_time
+
     @model_validator(mode="after")
-    def _times(self) -> PlanEntryIn:
-        if self.end_time is not None and self.end_time <= self.start_time:
-            raise ValueError(N_("The end time must be after the start time."))
+    def _activity(self) -> PlanEntryIn:
         if self.kind == v.PlanKind.ACTIVITY and not self.activity:
             raise ValueError(N_("describe the activity or process"))
         return self

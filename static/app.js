@@ -43,39 +43,19 @@
     });
   }
 
-  // Form errors reach screen readers: each field with an error message (templates/_macros.html field_error, id
-  // "error-<name>") is marked aria-invalid and described by its message, and focus moves to the first such field
-  // (or to the first message whose field is not found) when a page or an htmx swap brings errors.
-  function markErrors(root) {
-    let first = null;
-    for (const message of root.querySelectorAll(".field-error[id^='error-']")) {
-      const name = message.id.slice("error-".length);
-      // The field in the message's own form, or (a message under its form) in the message's container.
-      const scope = message.closest("form") || message.parentElement;
-      const control = scope.querySelector(`[name="${CSS.escape(name)}"]:not([type=hidden])`);
-      if (control) {
-        control.setAttribute("aria-invalid", "true");
-        const described = (control.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
-        if (!described.includes(message.id)) control.setAttribute("aria-describedby", [...described, message.id].join(" "));
-        first = first || control;
-      } else {
-        message.tabIndex = -1;
-        first = first || message;
-      }
-    }
-    const box = root.querySelector(".error-box, .field-error");
-    if (!first && box) { box.tabIndex = -1; first = box; }
-    if (first) first.focus();
-    return Boolean(first);
-  }
-  markErrors(document);
+  // Form errors reach screen readers without this script: the server marks each field and links it to its message,
+  // and the error summary (templates/_macros.html error_summary) is an alert that takes focus on arrival (autofocus).
+  // An htmx swap does not honour autofocus, so focus moves here: to the summary the swap brought, or else to the
+  // swapped content (not lost on <body>), unless the user is already inside it.
   document.addEventListener("htmx:afterSwap", (event) => {
     // An outerHTML swap replaces the target: the new content is the element with the target's id.
     const target = event.detail.target;
     const swapped = target && target.isConnected ? target : target && target.id && document.getElementById(target.id);
     if (!swapped) return;
-    // No errors: focus goes to the swapped content (not lost on <body>), unless the user is already inside it.
-    if (!markErrors(swapped) && !swapped.contains(document.activeElement)) {
+    const summary = swapped.matches(".error-summary") ? swapped : swapped.querySelector(".error-summary");
+    if (summary) {
+      summary.focus();
+    } else if (!swapped.contains(document.activeElement)) {
       if (!swapped.hasAttribute("tabindex")) swapped.tabIndex = -1;
       swapped.focus({ preventScroll: true });
     }
@@ -86,7 +66,7 @@
   document.addEventListener("htmx:responseError", (event) => {
     let detail = "";
     try { detail = JSON.parse(event.detail.xhr.responseText).detail; } catch {
-      const box = new DOMParser().parseFromString(event.detail.xhr.responseText, "text/html").querySelector(".error-box p");
+      const box = new DOMParser().parseFromString(event.detail.xhr.responseText, "text/html").querySelector(".error-box p, .error-summary li");
       detail = box ? box.textContent : "";
     }
     show(detail || messages.failed, true);

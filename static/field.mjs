@@ -202,7 +202,10 @@ async function showStored(panel, record) {
     status.textContent = messages.not_stored;
     return;
   }
-  const when = new Date(record.storedAt).toLocaleString(document.documentElement.lang || undefined, { dateStyle: "short", timeStyle: "short" });
+  // As the pages write a moment (auditor.i18n.format_moment): "26. nov. 2026 14.05" / "26 Nov 2026, 14:05", never the
+  // United States' "11/26/26, 2:05 PM" that a plain "en" gives; Danish clocks.
+  const locale = document.documentElement.lang === "en" ? "en-GB" : "da-DK";
+  const when = new Date(record.storedAt).toLocaleString(locale, { dateStyle: "medium", timeStyle: "short", hourCycle: "h23", timeZone: "Europe/Copenhagen" });
   status.textContent = [format(messages.stored, { size: bytes(record.bytes), when }), await quotaWarning()].filter(Boolean).join(" ");
 }
 

@@ -267,13 +267,23 @@ def test_no_axe_violations_while_conducting(world, visitors, lang, viewport):
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_no_axe_violations_in_forms_with_errors(world, visitors, lang):
-    """A form sent back with errors (the page itself and the login form) has 0 violations."""
+    """A form sent back with errors (the audit form, an organisation's site form and the login form) has 0
+    violations."""
     visitor = visitors("lead_auditor", lang)
     page = visitor.open("/audits/new")
     found = {}
     for state in form_error_states(page, world):
         if violations := axe_violations(page):
             found[state] = violations
+    page = visitors("admin", lang).open("/organisations")
+    sites = page.locator("form[action$='/sites']").first
+    sites.locator("[name=name]").fill("Lager 2")
+    sites.locator("[name=p_number]").fill("12")
+    sites.locator("[type=submit]").click()
+    page.wait_for_load_state("load")
+    expect(page.locator(".error-summary")).to_be_focused()
+    if violations := axe_violations(page):
+        found["a site with errors"] = violations
     anonymous = visitors(None, lang)
     page = anonymous.open("/login")
     page.locator("[name=email]").fill("nobody@example.org")
@@ -374,30 +384,37 @@ def test_skip_link_and_language_marks(world, visitors):
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_form_errors_reach_screen_readers(world, visitors, lang):
-    """Issue 13, item 19: a form sent back with errors marks the field aria-invalid, describes it by its message, moves
-    focus to it, and the message names the field by its label, not by its name in the code."""
+    """Issue 13, item 19: a form sent back with errors opens on an error summary (an alert, focused) whose entries link
+    to the fields by their labels; the field is aria-invalid and described by its message."""
     page = visitors("lead_auditor", lang).open("/audits/new")
     list(form_error_states(page, world))  # dates the wrong way round
-    message = page.locator(".field-error").first
-    expect(message).to_contain_text(
-        "Slutdatoen kan ikke ligge før startdatoen" if lang == "da" else "The end date cannot be before the start date"
+    summary = page.locator(".error-summary")
+    expect(summary).to_have_attribute("role", "alert")
+    expect(summary).to_be_focused()
+    expect(summary.locator("a")).to_have_text(
+        "Slutdato: Slutdatoen kan ikke ligge før startdatoen."
+        if lang == "da"
+        else "End date: The end date cannot be before the start date."
     )
-    expect(message).to_have_attribute("role", "alert")
+    summary.locator("a").click()  # the entry takes the user to the field
+    end = page.locator("[name=end_date]")
+    expect(end).to_be_focused()
+    expect(end).to_have_attribute("aria-invalid", "true")
+    expect(end).to_have_accessible_description(page.locator("#error-end_date").inner_text())
     # An error on a named field: empty title, sent past the browser's own check.
     page.locator("[name=title]").evaluate("el => { el.required = false; el.value = ''; }")
-    page.locator("[name=end_date]").fill("2026-12-06")
+    end.fill("2026-12-06")
     page.locator("form [type=submit]").last.click()
     page.wait_for_load_state("load")
     title = page.locator("[name=title]")
     expect(title).to_have_attribute("aria-invalid", "true")
     expect(title).to_have_attribute("aria-describedby", "error-title")
-    expect(title).to_be_focused()
     expect(title).to_have_accessible_description(page.locator("#error-title").inner_text())
 
 
 def test_focus_follows_an_htmx_swap(world, visitors):
-    """Issue 13, item 19: after an htmx swap (the plan form sent with an error) focus is on the field with the error,
-    not lost on <body>; after a good swap it is in the swapped content."""
+    """Issue 13, item 19: after an htmx swap (the plan form sent with an error) focus is on the error summary the swap
+    brought, not lost on <body>; after a good swap it is in the swapped content."""
     page = visitors("lead_auditor", "en").open(f"/audits/{world.audit_id}")
     plan = page.locator("#plan form").last
     plan.locator("[name=day]").evaluate("el => { el.required = false; el.min = ''; el.max = ''; el.value = ''; }")
@@ -405,10 +422,10 @@ def test_focus_follows_an_htmx_swap(world, visitors):
     plan.locator("[name=activity]").fill("Interview")
     plan.locator("[type=submit]").click()
     expect(page.locator("#plan .field-error")).to_have_count(1)
+    expect(page.locator("#plan .error-summary")).to_be_focused()
     day = page.locator("#plan [name=day]")
     expect(day).to_have_attribute("aria-invalid", "true")
-    expect(day).to_have_attribute("aria-describedby", "error-day")
-    expect(day).to_be_focused()
+    expect(day).to_have_attribute("aria-describedby", "plan-error-day")
     # Sent again, right this time: the plan is swapped in without errors and focus is in it, not on <body>.
     day.fill(str(date.today()))
     page.locator("#plan form").last.locator("[type=submit]").click()

@@ -175,7 +175,7 @@ def test_the_team_records_a_verification_through_the_api_and_the_page(client, se
         f"/audits/{demo.audit.id}/follow-ups/{case_id}",
         data={"checked": "", "result": "effective", "verified_by_id": str(lead.id)},
     )
-    assert empty.status_code == 422 and 'id="error-checked"' in empty.text
+    assert empty.status_code == 422 and f'id="follow-up-{case_id}-error-checked"' in empty.text
     row = download(client, demo.audit, lang="en")
     assert "Not effective" in all_text(row) and "Set på stedet." in all_text(row)
     events = client.get(f"/api/v1/audits/{demo.audit.id}/history", params={"entity": "case_verification"}).json()

@@ -47,7 +47,7 @@ def test_create_an_audit(client, make_organisation, make_user, lead, library):
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"end_date": "2026-11-30"}, ""),
+        ({"end_date": "2026-11-30"}, "end_date"),
         ({"audit_type": "inspection"}, "audit_type"),
         ({"checklists": []}, "checklists"),
         ({"checklists": ["no-such-checklist"]}, "checklists"),

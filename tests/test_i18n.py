@@ -1,5 +1,6 @@
 """Danish and English: the locale chosen, remembered, shown in <html lang>, and the Danish catalogue complete."""
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,9 @@ from fastapi.testclient import TestClient
 
 from auditor.i18n import negotiate_locale, translate
 from auditor.paths import TRANSLATIONS_DIR
+from auditor.schemas import AuditUpdate
+from auditor.services import accounts, audits
+from tests.conftest import seed_audit
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {
@@ -114,3 +118,24 @@ def test_the_site_has_an_icon_where_browsers_ask_for_it(anonymous):
     assert icon.status_code == 200 and icon.headers["content-type"] == "image/x-icon"
     assert icon.content.startswith(b"\x00\x00\x01\x00")  # an ICO file
     assert '<link rel="icon" href="/favicon.ico">' in anonymous.get("/login").text
+
+
+@pytest.mark.parametrize(
+    ("language", "created", "changed"),
+    [
+        ("da", "26. november 2026 kl. 14:05", "26.\u00a0dec.\u00a02026"),
+        ("en", "26 November 2026, 14:05", "26\u00a0Dec\u00a02026"),
+    ],
+)
+def test_dates_on_pages_are_written_the_language_s_way_on_danish_clocks(
+    login, session, library, language, created, changed
+):
+    """A moment (an API token made at 13:05 UTC) and a changed date in a history (an audit's end date), never "Nov 26, 2026, 1:05:00 PM"."""
+    audit, lead, _ = seed_audit(session, library)
+    token, _secret = accounts.create_token(session=session, user=lead)
+    token.created_at = datetime(2026, 11, 26, 13, 5, tzinfo=UTC)
+    audits.update_audit(session=session, actor=lead, audit=audit, data=AuditUpdate(end_date=date(2026, 12, 26)))
+    session.flush()
+    client = login(lead, language=language)
+    assert created in client.get("/account").text
+    assert changed in client.get(f"/audits/{audit.id}/history").text

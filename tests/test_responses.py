@@ -347,7 +347,7 @@ def test_evidence_from_a_browser_without_javascript(client, make_audit, first_it
     )
     assert refused.status_code == 422
     assert '<form id="evidence-form"' in refused.text and "Det jeg skrev" in refused.text
-    assert "field-error" in refused.text
+    assert "error-summary" in refused.text and "interviewee" in refused.text
     (entry,) = client.get(f"/api/v1/audits/{audit.id}/responses/{first_item_id}/evidence").json()
     removed = client.post(f"/audits/{audit.id}/evidence/{entry['id']}/delete", follow_redirects=False)
     assert removed.status_code == 303 and removed.headers["location"] == saved.headers["location"]

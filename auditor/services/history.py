@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from babel.dates import format_date
 from sqlmodel import Session, or_, select
 
 from auditor import vocabulary as v
-from auditor.i18n import N_, REPORT_TIME_ZONE, translate
+from auditor.i18n import N_, REPORT_TIME_ZONE, format_day, translate
 from auditor.models import Audit, AuditEvent, Case, CaseAction, Organisation, User
 from auditor.paging import Page, PageRequest, page_of
 from auditor.reports import cells
@@ -311,7 +310,7 @@ def shown(*, session: Session, events: list[AuditEvent], locale: str) -> list[Ev
             "approved_on",
         }:
             try:
-                return format_date(date.fromisoformat(raw), "medium", locale=locale)
+                return format_day(date.fromisoformat(raw), locale, short_month=True)
             except (TypeError, ValueError):
                 return str(raw)
         if isinstance(raw, list):

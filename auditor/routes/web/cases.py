@@ -133,7 +133,21 @@ def create_case(request: Request, session: SessionDep, user: CaseOpener, submitt
     return RedirectResponse(f"/cases/{case.id}", status_code=303)
 
 
-def _case_context(session, user, settings, case: Case, error: str | None = None) -> dict:
+# A refused step's field as its form names it (the services name the case's own fields).
+STEP_FORM_FIELDS = {"root_cause_method": "method", "root_cause": "cause", "correction_not_applicable": "no_correction"}
+
+
+def _step_errors(step: str, form: dict, field: str | None, message: str) -> dict:
+    """What the case page shows of a refused step: {"errors": {field: message}, "error_prefix": the ids' prefix of
+    the step's form (an action's own form for an implemented action)}."""
+    form_name = f"{step}-{row_id(form.get('action_id'))}" if step == "implement" else step
+    return {
+        "errors": {STEP_FORM_FIELDS.get(field or "", field) or "_form": message},
+        "error_prefix": f"{form_name}-",
+    }
+
+
+def _case_context(session, user, settings, case: Case) -> dict:
     row = cases.case_row(session=session, case=case, policy=settings.deadline_policy)
     people = {
         u.id: u
@@ -147,7 +161,8 @@ def _case_context(session, user, settings, case: Case, error: str | None = None)
         "case": case,
         "row": row,
         "steps": cases.next_steps(session=session, actor=user, case=case),
-        "error": error,
+        "errors": {},
+        "error_prefix": "",
         "implementable": cases.implementable_actions(session=session, actor=user, case=case),
         "audit": session.get(Audit, case.audit_id) if case.audit_id else None,
         "people": list(people.values()),
@@ -304,7 +319,11 @@ def take_step(
         return render(
             request,
             "cases/show.html",
-            {**_case_context(session, user, settings, case, gettext("Enter a valid date.")), "values": form},
+            {
+                **_case_context(session, user, settings, case),
+                **_step_errors(step, form, None, gettext("Enter a valid date.")),
+                "values": form,
+            },
             status_code=422,
         )
     except (Invalid, Conflict) as error:
@@ -313,7 +332,11 @@ def take_step(
         return render(
             request,
             "cases/show.html",
-            {**_case_context(session, user, settings, case, message_of(error)), "values": form},
+            {
+                **_case_context(session, user, settings, case),
+                **_step_errors(step, form, error.field if isinstance(error, Invalid) else None, message_of(error)),
+                "values": form,
+            },
             status_code=status,
         )
     return RedirectResponse(f"/cases/{case.id}#{step}", status_code=303)

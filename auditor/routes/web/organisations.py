@@ -26,6 +26,7 @@ def _list_context(session, user, page: PageRequest = PageRequest(), **extra) -> 
         "values": {},
         "errors": {},
         "site_errors": {},
+        "site_values": {},
         "can_manage": access.anywhere(user, Organisation, access.Can.MANAGE),
         "can_plan": access.anywhere(user, Organisation, access.Can.PLAN_AUDITS),
         **extra,
@@ -66,7 +67,7 @@ def create_site(
         return render(
             request,
             "organisations/list.html",
-            _list_context(session, user, site_errors={organisation.id: errors}),
+            _list_context(session, user, site_errors={organisation.id: errors}, site_values={organisation.id: form}),
             status_code=422,
         )
     organisations.add_site(session=session, actor=user, organisation=organisation, data=data)

@@ -188,8 +188,7 @@ def _record_form(request, review, session, user, form_name: str, schema, data: d
             errors = invalid_errors(error)
         else:
             return RedirectResponse(f"/management-reviews/{review.id}#record-{form_name}", status_code=303)
-    message = next(iter(errors.values()))
-    context = _show_context(session, user, review, record_errors={form_name: message}, record_values={form_name: data})
+    context = _show_context(session, user, review, record_errors={form_name: errors}, record_values={form_name: data})
     return render(request, "reviews/show.html", context, status_code=422)
 
 
