@@ -152,3 +152,21 @@ def test_plan_this_audit_opens_the_planning_form_prefilled(session, stage2, admi
     assert '<option value="surveillance" selected>' in form.text
     assert 'value="2026-12-09"' in form.text or f'value="{date.today().isoformat()}"' in form.text
     assert "Lager og kundeservice" in form.text
+
+
+def test_the_demo_client_is_in_the_second_year_of_its_cycle_with_the_next_surveillance_window_open(session, library):
+    from auditor.demo import create_demo
+
+    today = date(2026, 11, 27)
+    demo = create_demo(session=session, library=library, today=today)
+    organisation = session.get(Organisation, demo.audit.organisation_id)
+    found = programmes.programme(session=session, organisation=organisation, library=library, today=today)
+
+    assert found.cycle_start is not None and 365 < (today - found.cycle_start).days < 730  # the second year
+    assert found.certificate is not None and found.certificate.status == "valid"
+    assert found.certificate.decision.outcome == "maintain"  # after last year's surveillance
+    first, second = found.slot("surveillance_1"), found.slot("surveillance_2")
+    assert first.audit is not None and first.audit.status == "closed"
+    assert first.window.opens <= first.audit.start_date <= first.window.closes
+    assert second.window.opens <= today <= second.window.closes  # open now, and this year's audit is in it
+    assert second.audit is not None and second.audit.id == demo.audit.id
