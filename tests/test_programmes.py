@@ -33,6 +33,19 @@ def grant(session, audit, actor, decided_on: date, **extra):
     return programmes.decide(session=session, actor=actor, audit=audit, data=data, today=decided_on)
 
 
+def covering(session, audit, actor, library, *checklists: str) -> Organisation:
+    """The audit's organisation with a certification programme that covers `checklists`."""
+    organisation = session.get(Organisation, audit.organisation_id)
+    programmes.set_programme(
+        session=session,
+        actor=actor,
+        organisation=organisation,
+        data=ProgrammeIn(kind="certification", checklists=list(checklists)),
+        library=library,
+    )
+    return organisation
+
+
 @pytest.fixture
 def stage2(session, make_audit, make_organisation, admin):
     organisation = make_organisation(sites=("Aarhus lager", "Vejle kundeservice"))
@@ -93,14 +106,7 @@ def test_a_member_of_the_audit_team_may_not_decide(session, stage2, admin, lead,
 
 
 def test_the_programme_shows_what_the_cycle_leaves_uncovered(session, stage2, admin, library, make_audit):
-    organisation = session.get(Organisation, stage2.organisation_id)
-    programmes.set_programme(
-        session=session,
-        actor=admin,
-        organisation=organisation,
-        data=ProgrammeIn(kind="certification", checklists=["iso45003-clauses", "at-external-audit"]),
-        library=library,
-    )
+    organisation = covering(session, stage2, admin, library, "iso45003-clauses", "at-external-audit")
     grant(session, stage2, admin, date(2026, 3, 10))
     warehouse, vejle = organisations.sites_of(session=session, organisation_id=organisation.id)
     held = make_audit(
@@ -132,14 +138,7 @@ def test_the_programme_shows_what_the_cycle_leaves_uncovered(session, stage2, ad
 
 
 def test_plan_this_audit_opens_the_planning_form_prefilled(session, stage2, admin, library, login):
-    organisation = session.get(Organisation, stage2.organisation_id)
-    programmes.set_programme(
-        session=session,
-        actor=admin,
-        organisation=organisation,
-        data=ProgrammeIn(kind="certification", checklists=["iso45003-clauses"]),
-        library=library,
-    )
+    organisation = covering(session, stage2, admin, library, "iso45003-clauses")
     grant(session, stage2, admin, date(2026, 3, 10))
     page = login(admin).get(f"/organisations/{organisation.id}/programme")
     assert page.status_code == 200
@@ -170,3 +169,39 @@ def test_the_demo_client_is_in_the_second_year_of_its_cycle_with_the_next_survei
     assert first.window.opens <= first.audit.start_date <= first.window.closes
     assert second.window.opens <= today <= second.window.closes  # open now, and this year's audit is in it
     assert second.audit is not None and second.audit.id == demo.audit.id
+
+
+def test_an_internal_programme_shares_its_cycle_in_equal_windows(
+    session, admin, library, make_organisation, make_audit
+):
+    organisation = make_organisation(sites=("Aarhus lager", "Vejle kundeservice"))
+    programmes.set_programme(
+        session=session,
+        actor=admin,
+        organisation=organisation,
+        data=ProgrammeIn(
+            kind="internal",
+            checklists=["at-internal-audit"],
+            cycle_start=date(2025, 1, 1),
+            cycle_months=12,
+            audits_per_cycle=2,
+        ),
+        library=library,
+    )
+    make_audit(
+        organisation=organisation,
+        audit_type="internal",
+        start_date=date(2026, 9, 1),
+        end_date=date(2026, 9, 1),
+        checklists=["at-internal-audit"],
+    )
+
+    found = programmes.programme(session=session, organisation=organisation, library=library, today=date(2026, 8, 1))
+
+    assert (found.cycle_start, found.cycle_end) == (date(2026, 1, 1), date(2026, 12, 31))  # the second cycle
+    windows = [(e.window.slot, e.window.opens, e.window.closes, e.audit is not None) for e in found.audits]
+    assert windows == [
+        ("internal_1", date(2026, 1, 1), date(2026, 7, 1), False),
+        ("internal_2", date(2026, 7, 2), date(2026, 12, 31), True),  # the audit in its window
+    ]
+    assert found.uncovered_checklists == [] and len(found.uncovered_sites) == 2  # the audit names no site

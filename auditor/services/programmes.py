@@ -347,15 +347,31 @@ def _coverage(session: Session, audit: Audit) -> Coverage:
     )
 
 
-def _fill(windows: list[Window], found: list[Audit]) -> list[tuple[Window, Audit | None]]:
-    """Each window with the first audit of its type not taken by an earlier window; audits left over are extra."""
+def _fill(windows: list[Window], found: list[Audit], *, by_window: bool) -> list[tuple[Window, Audit | None]]:
+    """Each window with its audit: with `by_window`, first the audit of its type that starts within it; then, in date
+    order, the first audit of its type not taken yet (the first surveillance after the decision is the first, however
+    late). Audits left over are extra."""
     left = list(found)
-    filled: list[tuple[Window, Audit | None]] = []
-    for window in windows:
-        audit = next((a for a in left if a.audit_type == window.audit_type), None)
-        if audit is not None:
-            left.remove(audit)
-        filled.append((window, audit))
+    taken: dict[int, Audit] = {}
+    for rounds in (True, False) if by_window else (False,):
+        for number, window in enumerate(windows):
+            if number in taken:
+                continue
+            audit = next(
+                (
+                    a
+                    for a in left
+                    if a.audit_type == window.audit_type
+                    and (
+                        not rounds or (window.opens and window.closes and window.opens <= a.start_date <= window.closes)
+                    )
+                ),
+                None,
+            )
+            if audit is not None:
+                left.remove(audit)
+                taken[number] = audit
+    filled: list[tuple[Window, Audit | None]] = [(window, taken.get(n)) for n, window in enumerate(windows)]
     filled += [(Window("", audit.audit_type, None, None), audit) for audit in left]
     return filled
 
@@ -374,7 +390,8 @@ def cycle(*, session: Session, organisation: Organisation, today: date) -> Progr
     query = select(Audit).where(Audit.organisation_id == organisation.id).order_by(Audit.start_date, Audit.id)
     start: date | None = None
     end: date | None = None
-    if settings is not None and settings.kind == v.ProgrammeKind.INTERNAL:
+    internal = settings is not None and settings.kind == v.ProgrammeKind.INTERNAL
+    if internal and settings is not None:
         assert settings.cycle_start and settings.cycle_months and settings.audits_per_cycle
         cycles = 0
         while period_end(settings.cycle_start, (cycles + 1) * settings.cycle_months) < today:
@@ -403,7 +420,7 @@ def cycle(*, session: Session, organisation: Organisation, today: date) -> Progr
         query = query.where(Audit.start_date >= start)
     entries = [
         ProgrammeAudit(window, audit, _coverage(session, audit) if audit else None)
-        for window, audit in _fill(windows, list(session.exec(query)))
+        for window, audit in _fill(windows, list(session.exec(query)), by_window=internal)
     ]
     return Programme(organisation, settings, current, start, end, entries)
 
