@@ -258,6 +258,11 @@ class Coverage:
     clauses: set[str]
     site_ids: set[int]
 
+    @property
+    def ordered_clauses(self) -> list[str]:
+        """The clauses in the standards' order (4.1 before 10.1)."""
+        return sorted(self.clauses, key=_clause_order)
+
 
 @dataclass(frozen=True)
 class ProgrammeAudit:

@@ -55,7 +55,7 @@ def programme_out(session, found: programmes.Programme) -> ProgrammeOut:
                 status=entry.audit.status if entry.audit else None,
                 start_date=entry.audit.start_date if entry.audit else None,
                 checklists=entry.coverage.checklists if entry.coverage else [],
-                clauses=sorted(entry.coverage.clauses) if entry.coverage else [],
+                clauses=entry.coverage.ordered_clauses if entry.coverage else [],
                 site_ids=sorted(entry.coverage.site_ids) if entry.coverage else [],
             )
             for entry in found.audits
