@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from auditor.errors import Forbidden
+from auditor.errors import Conflict, Forbidden, Invalid
 from auditor.models import Organisation
 from auditor.schemas import DecisionIn, ProgrammeIn, ResponseIn
 from auditor.services import audits, organisations, programmes, responses
@@ -205,3 +205,28 @@ def test_an_internal_programme_shares_its_cycle_in_equal_windows(
         ("internal_2", date(2026, 7, 2), date(2026, 12, 31), True),  # the audit in its window
     ]
     assert found.uncovered_checklists == [] and len(found.uncovered_sites) == 2  # the audit names no site
+
+
+def test_a_suspension_keeps_the_expiry_and_a_decision_must_fit_the_audit(session, stage2, admin, library, make_audit):
+    grant(session, stage2, admin, date(2026, 3, 10))
+    surveillance = reported(
+        session,
+        make_audit(
+            organisation=session.get(Organisation, stage2.organisation_id),
+            start_date=date(2027, 1, 11),
+            end_date=date(2027, 1, 11),
+        ),
+        admin,
+    )
+    renewal = DecisionIn(outcome="renew", decided_on=date(2027, 2, 1), reasons="x", review="y")
+    with pytest.raises(Invalid, match="cannot follow"):
+        programmes.decide(session=session, actor=admin, audit=surveillance, data=renewal, today=date(2027, 2, 1))
+    suspension = renewal.model_copy(update={"outcome": "suspend"})
+    programmes.decide(session=session, actor=admin, audit=surveillance, data=suspension, today=date(2027, 2, 1))
+
+    certificate = programmes.certificate(
+        session=session, organisation_id=stage2.organisation_id, today=date(2027, 2, 2)
+    )
+    assert (certificate.number, certificate.status, certificate.expiry) == ("DK-45001-7", "suspended", date(2029, 3, 9))
+    with pytest.raises(Conflict, match="already"):
+        programmes.decide(session=session, actor=admin, audit=surveillance, data=suspension, today=date(2027, 2, 1))

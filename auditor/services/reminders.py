@@ -58,7 +58,7 @@ from auditor.models import (
     ReminderOptOut,
     User,
 )
-from auditor.services import access, cases, programmes
+from auditor.services import access, audits, cases, programmes
 
 LEASE = timedelta(minutes=10)  # a claim older than this was a run that died: another run may take the reminder
 MAX_ATTEMPTS = 5
@@ -224,7 +224,7 @@ def _overdue_weekly(session: Session, today: date, base_url: str, policy: dict, 
 
 def _planners(session: Session, organisation: Organisation, audit: Audit | None) -> list[User]:
     """Who hears of a programme's window: the lead of the audit that fills it, or else of the organisation's last
-    audit, and the organisation's own admins and lead auditors."""
+    audit, and the organisation's own admins and lead auditors (who may plan its audits, access.py)."""
     leading = (
         audit
         or session.exec(
@@ -233,14 +233,14 @@ def _planners(session: Session, organisation: Organisation, audit: Audit | None)
             .order_by(Audit.start_date.desc(), Audit.id.desc())
         ).first()
     )
-    leads = (
-        select(AuditMember.user_id).where(AuditMember.audit_id == leading.id, AuditMember.role == v.TeamRole.LEAD)
-        if leading
-        else None
+    team = audits.audit_team(session=session, audit=leading) if leading else []
+    leads = [user for user, role in team if role == v.TeamRole.LEAD and user.is_active]
+    own = session.exec(
+        select(User)
+        .where(User.is_active, User.organisation_id == organisation.id, User.role.in_(access.PLANNER_ROLES))
+        .order_by(User.id)
     )
-    own = (User.organisation_id == organisation.id) & User.role.in_(access.PLANNER_ROLES)
-    condition = own if leads is None else or_(own, User.id.in_(leads))
-    return list(session.exec(select(User).where(User.is_active, condition).order_by(User.id)))
+    return list({user.id: user for user in [*leads, *own]}.values())
 
 
 def _windows(session: Session, today: date, base_url: str) -> Iterable[Due]:
