@@ -358,7 +358,7 @@ def _fill(windows: list[Window], found: list[Audit], *, by_window: bool) -> list
     late). Audits left over are extra."""
     left = list(found)
     taken: dict[int, Audit] = {}
-    for rounds in (True, False) if by_window else (False,):
+    for within in (True, False) if by_window else (False,):
         for number, window in enumerate(windows):
             if number in taken:
                 continue
@@ -368,7 +368,7 @@ def _fill(windows: list[Window], found: list[Audit], *, by_window: bool) -> list
                     for a in left
                     if a.audit_type == window.audit_type
                     and (
-                        not rounds or (window.opens and window.closes and window.opens <= a.start_date <= window.closes)
+                        not within or (window.opens and window.closes and window.opens <= a.start_date <= window.closes)
                     )
                 ),
                 None,
@@ -406,18 +406,18 @@ def cycle(*, session: Session, organisation: Organisation, today: date) -> Progr
         windows = internal_windows(start, end, settings.audits_per_cycle)
         query = query.where(Audit.audit_type == v.AuditType.INTERNAL)
     else:
-        cycle = next(
+        starting = next(
             (d for d in reversed(_decisions(session, organisation.id)) if d.outcome in v.CYCLE_STARTING_OUTCOMES), None
         )
-        if cycle is None:  # the initial certification: stage 1 and stage 2, planned when the client is ready
+        if starting is None:  # the initial certification: stage 1 and stage 2, planned when the client is ready
             windows = [Window(audit_type, audit_type, None, None) for audit_type in INITIAL_SLOTS]
             query = query.where(Audit.audit_type.in_([v.AuditType.STAGE1, v.AuditType.STAGE2]))
         else:
-            start = cycle.decided_on
-            end = session.get_one(Audit, cycle.audit_id).certificate_expiry or certificate_expiry(start)
+            start = starting.decided_on
+            end = session.get_one(Audit, starting.audit_id).certificate_expiry or certificate_expiry(start)
             windows = certification_windows(start, end)
             query = query.where(
-                Audit.audit_type != v.AuditType.INTERNAL, Audit.id != cycle.audit_id, Audit.start_date > start
+                Audit.audit_type != v.AuditType.INTERNAL, Audit.id != starting.audit_id, Audit.start_date > start
             )
     if end is not None:
         query = query.where(Audit.start_date <= end)
