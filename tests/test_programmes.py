@@ -230,3 +230,15 @@ def test_a_suspension_keeps_the_expiry_and_a_decision_must_fit_the_audit(session
     assert (certificate.number, certificate.status, certificate.expiry) == ("DK-45001-7", "suspended", date(2029, 3, 9))
     with pytest.raises(Conflict, match="already"):
         programmes.decide(session=session, actor=admin, audit=surveillance, data=suspension, today=date(2027, 2, 1))
+
+
+def test_a_later_audits_report_starts_from_the_certificate_as_it_stands(session, stage2, admin, make_audit, login):
+    grant(session, stage2, admin, date(2026, 3, 10))
+    surveillance = make_audit(
+        organisation=session.get(Organisation, stage2.organisation_id),
+        start_date=date(2027, 1, 11),
+        end_date=date(2027, 1, 11),
+    )
+    page = login(admin).get(f"/audits/{surveillance.id}/report")
+    assert 'name="certificate_number" maxlength="50" value="DK-45001-7"' in page.text
+    assert 'value="2029-03-09"' in page.text

@@ -237,6 +237,15 @@ def decide(*, session: Session, actor: User, audit: Audit, data: DecisionIn, tod
     return decision
 
 
+def certificate_facts(*, session: Session, audit: Audit) -> dict[str, object]:
+    """The certificate facts a later audit's report starts from (the Report page's form, while the team has not
+    written them): the number and expiry of the organisation's certificate as it stands, which the audit concerns."""
+    current = certificate(session=session, organisation_id=audit.organisation_id, today=today())
+    if current is None or audit.audit_type not in v.CERTIFICATION_AUDIT_TYPES or current.decision.audit_id == audit.id:
+        return {}
+    return {"certificate_number": current.number, "certificate_expiry": current.expiry}
+
+
 def deciders(*, session: Session, audit: Audit) -> list[User]:
     """The active people who may review this audit and decide on certification (for the form's reviewer list)."""
     candidates = session.exec(
