@@ -1,6 +1,8 @@
 """Demo data: a fictional Danish company, its stage 2 audit a year ago (two production units, a Danish recognised
 certificate, a minor nonconformity whose actions are implemented) and a surveillance audit half conducted that
-verified that nonconformity on site, in Danish.
+verified that nonconformity on site, in Danish. The certification body granted the certificate a month after stage 2
+and maintained it after last year's surveillance: the client's certification programme is in the second year of its
+cycle, with the second surveillance's window open.
 
 Idempotent: running it again finds the demo audit and changes nothing. Interviewees are roles, never names.
 All in the caller's transaction (the CLI's `demo` is one unit of work): a demo is made whole or not at all.
@@ -21,11 +23,13 @@ from auditor.schemas import (
     AccompanyingPerson,
     AuditIn,
     CaseFollowUpIn,
+    DecisionIn,
     EvidenceIn,
     FindingIn,
     OrganisationIn,
     PlanEntryIn,
     ProductionUnitIn,
+    ProgrammeIn,
     ReportDetails,
     ResponseIn,
     SiteIn,
@@ -38,6 +42,7 @@ from auditor.services import (
     findings,
     follow_ups,
     organisations,
+    programmes,
     responses,
     reviews,
 )
@@ -283,7 +288,7 @@ USERS = [
 
 
 def _surveillance_last_year(
-    *, session: Session, library: Library, lead: User, organisation: Organisation, today: date
+    *, session: Session, library: Library, lead: User, decider: User, organisation: Organisation, today: date
 ) -> Case:
     """Last year's surveillance audit of the warehouse, closed. It was chosen to verify the stage 2 audit's
     nonconformity, which is still open, so the board flags that case for escalation and planning this year's audit
@@ -334,6 +339,8 @@ def _surveillance_last_year(
     for status in ("in_progress", "reporting", "closed"):
         if audit.status != status:  # answering moved it to in progress already
             audits.change_status(session=session, actor=lead, audit=audit, status=status)
+        if status == "reporting":
+            _decide(session=session, actor=decider, audit=audit, outcome="maintain", today=today)
     return case
 
 
@@ -389,7 +396,16 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
     sites = organisations.sites_of(session=session, organisation_id=organisation.id)
     stage2 = _stage2_audit(session=session, library=library, organisation=organisation, users=users, today=today)
     carried = _surveillance_last_year(
-        session=session, library=library, lead=lead, organisation=organisation, today=today
+        session=session, library=library, lead=lead, decider=users["admin"], organisation=organisation, today=today
+    )
+    # The certification programme: its cycle from the stage 2 decision, now in its second year with the second
+    # surveillance's window open; each cycle covers the ISO 45003 clauses and the external audit guide.
+    programmes.set_programme(
+        session=session,
+        actor=lead,
+        organisation=organisation,
+        data=ProgrammeIn(kind="certification", checklists=["iso45003-clauses", "at-external-audit"]),
+        library=library,
     )
     audit = _audit_of_every_site(
         session=session,
@@ -707,8 +723,29 @@ def _stage2_audit(
         session=session, actor=owner, case=case, action_id=action.id, note="Procedure rev. 3 godkendt i AMO."
     )
     while audit.status != vocabulary.AuditStatus.CLOSED:  # one step forward at a time
+        if audit.status == vocabulary.AuditStatus.REPORTING:  # the certification body decides on the report
+            _decide(session=session, actor=users["admin"], audit=audit, outcome="grant", today=today)
         audits.change_status(session=session, actor=lead, audit=audit, status=vocabulary.STATUS_FLOW[audit.status][0])
     return audit
+
+
+def _decide(*, session: Session, actor: User, audit: Audit, outcome: str, today: date) -> None:
+    """The certification decision a month after the audit, by the certification body's administrator (who was not on
+    the audit team), after a technical review of the report."""
+    decided_on = audit.end_date + timedelta(days=28)
+    programmes.decide(
+        session=session,
+        actor=actor,
+        audit=audit,
+        data=DecisionIn(
+            outcome=outcome,
+            decided_on=decided_on,
+            reviewed_on=decided_on - timedelta(days=3),
+            review="Rapporten, teamets kompetencer (BEK 1407) og omfanget er gennemgået; afvigelsernes planer er accepteret.",
+            reasons="Kriterierne er opfyldt; den mindre afvigelse har en accepteret handlingsplan.",
+        ),
+        today=today,
+    )
 
 
 def _management_review(*, session: Session, actor: User, organisation_id: int, today: date) -> None:

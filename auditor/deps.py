@@ -198,6 +198,15 @@ ConductAuditDep = Annotated[Audit, Depends(audit_loader(access.Can.CONDUCT))]
 OfflineAuditDep = Annotated[Audit, Depends(audit_loader(access.Can.WORK_OFFLINE))]
 
 
+def get_audit_to_decide(audit: AuditDep, session: SessionDep, user: CurrentUser) -> Audit:
+    """The audit in the path, if the user may decide on certification after it (a team member gets 403 and why)."""
+    access.require_decider(session=session, user=user, audit=audit)
+    return audit
+
+
+DecideAuditDep = Annotated[Audit, Depends(get_audit_to_decide)]
+
+
 def gate(model: type, can: access.Can, message: str | None = None):
     """A dependency that lets through only a user who may `can` some record of `model` at all (which one, the
     handler's service checks)."""

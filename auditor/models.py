@@ -21,12 +21,14 @@ from auditor.vocabulary import (
     AuditType,
     CaseSource,
     CaseStatus,
+    DecisionOutcome,
     EvidenceMethod,
     FindingKind,
     Language,
     MeasureScope,
     PlanKind,
     PreventionLevel,
+    ProgrammeKind,
     ReminderKind,
     ReminderState,
     ReportKind,
@@ -390,6 +392,43 @@ class CaseFollowUp(SQLModel, table=True):
     checked: str = Field(default="", sa_type=Text)  # what was verified on site
     result: str = Field(max_length=20)  # vocabulary.FOLLOW_UP_RESULTS
     verified_by_id: int | None = Field(default=None, foreign_key="user.id")
+    updated_at: datetime = _timestamp()
+
+
+class CertificationDecision(SQLModel, table=True):
+    """The certification body's decision after a certification audit (ISO/IEC 17021-1 9.5): a technical review of
+    the audit and a decision, both by people who were not on its team. The certificate follows from it: its number
+    and expiry are the audit's (`Audit.certificate_number`, `certificate_expiry`, which the decision writes), its
+    scope and production units are here. One decision per audit."""
+
+    id: int = Field(default=None, primary_key=True)
+    audit_id: int = Field(foreign_key="audit.id", unique=True, ondelete="CASCADE")
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    outcome: DecisionOutcome = _choice(DecisionOutcome, 20)
+    decided_on: date
+    reasons: str = Field(sa_type=Text)
+    decided_by_id: int = Field(foreign_key="user.id")
+    review: str = Field(sa_type=Text)  # the technical review's conclusion
+    reviewed_by_id: int = Field(foreign_key="user.id")
+    reviewed_on: date
+    scope: str = Field(default="", sa_type=Text)  # the certificate's scope after the decision
+    site_ids: list = _json(list)  # the production units the certificate covers after the decision
+    created_at: datetime = _timestamp()
+
+
+class AuditProgramme(SQLModel, table=True):
+    """An organisation's audit programme (services/programmes.py): the certification cycle, whose dates follow from
+    the certification decisions, or an internal programme of `cycle_months` from `cycle_start` with
+    `audits_per_cycle` audits. Either way, what every cycle must cover: `checklists` (their clauses) and every site."""
+
+    id: int = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", unique=True, ondelete="CASCADE")
+    kind: ProgrammeKind = _choice(ProgrammeKind, 20)
+    checklists: list = _json(list)  # checklist ids whose clauses each cycle covers
+    scope: str = Field(default="", sa_type=Text)  # an internal programme's scope (a certificate has its own)
+    cycle_start: date | None = None  # internal only
+    cycle_months: int | None = None  # internal only
+    audits_per_cycle: int | None = None  # internal only
     updated_at: datetime = _timestamp()
 
 

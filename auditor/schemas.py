@@ -812,3 +812,110 @@ class OfflineCopyOut(BaseModel):
     photos: list[PhotoOut] = Field(
         description="Every photo you may see, on items and on findings, for fetching the thumbnails"
     )
+
+
+# The certification decision and the audit programme (services/programmes.py)
+
+Required = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+
+
+class DecisionIn(Input):
+    """The technical review and the certification decision after a certification audit, both by people who were not
+    on its team. The certificate follows: granting or renewing gives it an expiry three years on; a field left out
+    keeps what the certificate says now (or the audit, for a first certificate)."""
+
+    outcome: v.DecisionOutcome
+    decided_on: date
+    reasons: Required = Field(description="Why: what the decision rests on")
+    review: Required = Field(description="The technical review's conclusion")
+    reviewed_by_id: RowId | None = Field(
+        default=None, description="Who reviewed the audit (not on its team); defaults to you"
+    )
+    reviewed_on: date | None = Field(default=None, description="On or before `decided_on`; defaults to it")
+    certificate_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = None
+    scope: LongText | None = Field(default=None, description="The certificate's scope after the decision")
+    site_ids: list[RowId] | None = Field(default=None, description="The production units the certificate covers")
+
+    @model_validator(mode="after")
+    def _dates(self) -> DecisionIn:
+        if self.reviewed_on is not None and self.reviewed_on > self.decided_on:
+            raise ValueError(N_("The technical review comes before the decision."))
+        return self
+
+
+class CertificateOut(BaseModel):
+    number: str
+    status: v.CertificateStatus
+    expiry: date | None
+    scope: str
+    sites: list[SiteOut]
+    decided_on: date
+    audit_id: int
+
+
+class DecisionOut(BaseModel):
+    id: int
+    audit_id: int
+    outcome: v.DecisionOutcome
+    decided_on: date
+    reasons: str
+    decided_by_id: int
+    review: str
+    reviewed_by_id: int
+    reviewed_on: date
+    scope: str
+    site_ids: list[int]
+    certificate_number: str
+    certificate_expiry: date | None
+
+
+class ProgrammeIn(Input):
+    """An organisation's audit programme: a certification programme's dates follow from its certification decisions;
+    an internal programme has a cycle of `cycle_months` from `cycle_start` with `audits_per_cycle` audits."""
+
+    kind: v.ProgrammeKind
+    checklists: Annotated[list[str], Field(min_length=1, description="Checklist ids whose clauses each cycle covers")]
+    scope: LongText = ""
+    cycle_start: date | None = None
+    cycle_months: Annotated[int, Field(ge=1, le=60)] | None = None
+    audits_per_cycle: Annotated[int, Field(ge=1, le=24)] | None = None
+
+    @model_validator(mode="after")
+    def _internal_cycle(self) -> ProgrammeIn:
+        if self.kind == v.ProgrammeKind.INTERNAL and None in (
+            self.cycle_start,
+            self.cycle_months,
+            self.audits_per_cycle,
+        ):
+            raise ValueError(N_("An internal programme needs its cycle: a start, a length and a number of audits."))
+        return self
+
+
+class ProgrammeAuditOut(BaseModel):
+    """One audit of the cycle: planned in a window (`slot`), and the audit that fills it once there is one."""
+
+    slot: str = Field(description="The place in the cycle (surveillance_1, internal_2, ...); empty for an extra audit")
+    audit_type: v.AuditType
+    opens: date | None
+    closes: date | None
+    audit_id: int | None
+    title: str | None
+    status: v.AuditStatus | None
+    start_date: date | None
+    checklists: list[str]
+    clauses: list[str]
+    site_ids: list[int]
+
+
+class ProgrammeOut(BaseModel):
+    organisation_id: int
+    kind: v.ProgrammeKind
+    checklists: list[str]
+    scope: str
+    cycle_start: date | None
+    cycle_end: date | None
+    certificate: CertificateOut | None
+    audits: list[ProgrammeAuditOut]
+    uncovered_checklists: list[str]
+    uncovered_clauses: list[str]
+    uncovered_site_ids: list[int]

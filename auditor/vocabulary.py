@@ -165,6 +165,56 @@ RECOMMENDATIONS = Vocabulary(
 )
 Recommendation = RECOMMENDATIONS.enum
 
+# The certification body's decision after a certification audit (ISO/IEC 17021-1 9.5, 9.6): taken by someone who
+# was not on the audit team (services/access.py), after a technical review. Granting and renewing start a three-year
+# cycle; maintaining and reducing the scope keep the certificate's expiry; suspending and withdrawing stop it.
+DECISION_OUTCOMES = Vocabulary(
+    "DecisionOutcome",
+    Choice("grant", N_("Grant certification"), "#15803d"),
+    Choice("maintain", N_("Maintain certification"), "#15803d"),
+    Choice("renew", N_("Renew certification"), "#15803d"),
+    Choice("reduce_scope", N_("Reduce the scope"), "#a16207"),
+    Choice("suspend", N_("Suspend the certificate"), "#c2410c"),
+    Choice("withdraw", N_("Withdraw the certificate"), "#b91c1c"),
+)
+DecisionOutcome = DECISION_OUTCOMES.enum
+CYCLE_STARTING_OUTCOMES = frozenset({DecisionOutcome.GRANT, DecisionOutcome.RENEW})
+# Which outcome follows which audit: granting a stage 2 (or a special audit's re-audit), renewing a recertification,
+# maintaining a surveillance or special audit; reducing, suspending and withdrawing after any of them.
+OUTCOMES_AFTER = {
+    AuditType.STAGE2: frozenset({DecisionOutcome.GRANT}),
+    AuditType.SURVEILLANCE: frozenset({DecisionOutcome.MAINTAIN}),
+    AuditType.RECERTIFICATION: frozenset({DecisionOutcome.RENEW}),
+    AuditType.SPECIAL: frozenset({DecisionOutcome.GRANT, DecisionOutcome.MAINTAIN}),
+}
+ANY_AUDIT_OUTCOMES = frozenset({DecisionOutcome.REDUCE_SCOPE, DecisionOutcome.SUSPEND, DecisionOutcome.WITHDRAW})
+
+
+def outcomes_for(audit_type: str) -> list[Choice]:
+    """The decisions that may follow an audit of this type (none after an internal or stage 1 audit)."""
+    allowed = OUTCOMES_AFTER.get(audit_type)
+    return [] if allowed is None else [c for c in DECISION_OUTCOMES if c.value in allowed | ANY_AUDIT_OUTCOMES]
+
+
+# Where a certificate stands after its last decision.
+CERTIFICATE_STATUSES = Vocabulary(
+    "CertificateStatus",
+    Choice("valid", N_("Valid"), "#15803d"),
+    Choice("suspended", N_("Suspended"), "#c2410c"),
+    Choice("withdrawn", N_("Withdrawn"), "#b91c1c"),
+    Choice("expired", N_("Expired"), "#4b5563"),
+)
+CertificateStatus = CERTIFICATE_STATUSES.enum
+
+# An organisation's audit programme (ISO 19011 5; ISO/IEC 17021-1 9.1.3): the certification body's three-year cycle
+# from the certification decision, or the organisation's own internal audit programme over a cycle it chooses.
+PROGRAMME_KINDS = Vocabulary(
+    "ProgrammeKind",
+    Choice("certification", N_("Certification programme (three-year cycle)")),
+    Choice("internal", N_("Internal audit programme")),
+)
+ProgrammeKind = PROGRAMME_KINDS.enum
+
 # Arbejdstilsynet's weighing of a psychosocial risk (its "vægt"), the frame of each assessment item of the
 # significant OH&S problems (VAP) that a checklist marks with `weighing: true`: recorded part by part on the answer.
 WEIGHING_PARTS = Vocabulary(
@@ -524,6 +574,12 @@ REMINDER_KINDS = Vocabulary(
     Choice("action_due", N_("A corrective action you own is due (14 and 3 days before, and on the day)")),
     Choice("plan_due", N_("A case's corrective action plan is due (14 and 3 days before, and on the day)")),
     Choice("overdue_weekly", N_("Overdue cases of your organisation, once a week")),
+    Choice("window_opens", N_("The window of an audit in the programme opens, and nobody has planned it")),
+    Choice(
+        "window_closes",
+        N_("The window of an audit in the programme closes in two weeks, and the audit is not planned within it"),
+    ),
+    Choice("decision_waiting", N_("Certification decisions waiting for you, once a week")),
 )
 ReminderKind = REMINDER_KINDS.enum
 # A reminder's delivery: queued (not sent yet), sent, or failed (tried again at the next run, up to a limit)
@@ -552,6 +608,8 @@ TRAIL_ENTITIES = Vocabulary(
     Choice("user", N_("User")),
     Choice("audit_site", N_("Production unit")),
     Choice("case_verification", N_("Verification of an earlier nonconformity")),
+    Choice("programme", N_("Audit programme")),
+    Choice("certification_decision", N_("Certification decision")),
 )
 TrailEntity = TRAIL_ENTITIES.enum
 TRAIL_ACTIONS = Vocabulary(
@@ -580,5 +638,6 @@ TRAIL_ACTIONS = Vocabulary(
     Choice("approve", N_("Approved")),
     Choice("create_feed", N_("Calendar feed created")),
     Choice("revoke_feed", N_("Calendar feed revoked")),
+    Choice("decide", N_("Decided")),
 )
 TrailAction = TRAIL_ACTIONS.enum

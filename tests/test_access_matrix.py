@@ -51,7 +51,7 @@ from auditor.db import make_engine, unit_of_work, upgrade
 from auditor.deps import get_session
 from auditor.models import Case
 from auditor.reports.starters import starter_template
-from auditor.schemas import AuditIn, EvidenceIn, FindingIn, OrganisationIn, PlanEntryIn, SiteIn
+from auditor.schemas import AuditIn, DecisionIn, EvidenceIn, FindingIn, OrganisationIn, PlanEntryIn, SiteIn
 from auditor.security import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, _sign
 from auditor.services import (
     accounts,
@@ -62,6 +62,7 @@ from auditor.services import (
     findings,
     organisations,
     photos,
+    programmes,
     reports as report_templates,
     reviews,
 )
@@ -99,6 +100,10 @@ REVIEW_VIEW, REVIEW_MANAGE, REVIEW_NEW = "review_view", "review_manage", "review
 TEMPLATE_ADMIN = "template_admin"
 # The reminders' delivery log: installation admins only.
 INSTALLATION_ADMIN = "installation_admin"
+# Certification decisions: DECIDE, deciding after the world's reported stage 2 audit (the provider's admins and lead
+# auditors not on its team); DECISION_VIEW, reading the decision of the world's decided stage 2 audit (which those who
+# may decide see too, once it is reported).
+DECIDE, DECISION_VIEW = "decide", "decision_view"
 # Metrics: by address, not by login (AUDITOR_METRICS_ALLOW_IPS); the test client's address is not among them.
 MONITORING = "monitoring"
 
@@ -199,6 +204,15 @@ RULES = {
     ("GET", "/organisations"): USER,
     ("POST", "/organisations"): ORG_MANAGE,
     ("POST", "/organisations/{organisation_id}/sites"): ORG_MANAGE,
+    # The audit programme and the certification decision
+    ("GET", "/api/v1/organisations/{organisation_id}/programme"): ORG_VIEW,
+    ("PUT", "/api/v1/organisations/{organisation_id}/programme"): PLAN_NEW,
+    ("GET", "/organisations/{organisation_id}/programme"): ORG_VIEW,
+    ("POST", "/organisations/{organisation_id}/programme"): PLAN_NEW,
+    ("GET", "/api/v1/audits/{audit_id}/certification-decision"): DECISION_VIEW,
+    ("POST", "/api/v1/audits/{audit_id}/certification-decision"): DECIDE,
+    ("GET", "/audits/{audit_id}/decision"): DECISION_VIEW,
+    ("POST", "/audits/{audit_id}/decision"): DECIDE,
     # Photo evidence
     ("POST", "/api/v1/audits/{audit_id}/responses/{item_id}/photos"): CONDUCT,
     ("GET", "/api/v1/audits/{audit_id}/responses/{item_id}/photos"): VIEW,
@@ -312,6 +326,12 @@ def expected(rule: str, persona: str) -> str | int:
         return ALLOW if persona in allowed else 403
     if rule == PLAN_NEW:
         return ALLOW if role == "lead_auditor" else 403
+    if rule in {DECIDE, DECISION_VIEW}:
+        # a reported certification audit: its team and the organisation's people see it, and so do those who may
+        # decide; a team member never decides
+        if persona not in ON_TEAM | CLIENTS_OWN | {"lead_not_on_team"}:
+            return 404
+        return ALLOW if rule == DECISION_VIEW or persona == "lead_not_on_team" else 403
     if rule == ORG_MANAGE:
         return ALLOW if role == "lead_auditor" and member is None else 403
     if rule == ORG_VIEW:
@@ -500,6 +520,29 @@ def world(live_database_url, library, tmp_path_factory) -> Iterator[World]:
             "step": "comment",
             "kind": "checklist",
         }
+        for name, decided in (("reported_audit_id", False), ("decided_audit_id", True)):
+            stage2 = audits.create_audit(
+                session=session,
+                actor=admin,
+                library=library,
+                data=AuditIn(
+                    title=name,
+                    audit_type="stage2",
+                    organisation_id=own.id,
+                    start_date=date(2026, 1, 5),
+                    end_date=date(2026, 1, 6),
+                    checklists=["iso45003-clauses"],
+                    lead_auditor_id=lead.id,
+                    team_ids=[users["auditor_on_team"].id],
+                ),
+            )
+            for status in ("in_progress", "reporting"):
+                audits.change_status(session=session, actor=admin, audit=stage2, status=status)
+            if decided:
+                programmes.decide(
+                    session=session, actor=admin, audit=stage2, data=DecisionIn(**DECISION), today=date(2026, 2, 1)
+                )
+            ids[name] = stage2.id
         for stage in CASE_STAGES:
             case, action = _case_at(
                 session, stage, admin=admin, owner=users["action_owner_own"], audit_id=audit.id, organisation_id=own.id
@@ -752,6 +795,22 @@ REQUESTS: dict[tuple[str, str], Callable[[Ask], Send]] = {
     ("POST", "/report-templates/{template_id}/delete"): lambda ask: Send(status=303),
     ("POST", "/organisations"): lambda ask: Send({"data": {"name": "New A/S", "cvr": "12345678"}}, status=303),
     ("POST", "/organisations/{organisation_id}/sites"): lambda ask: Send({"data": {"name": "Vejle"}}, status=303),
+    ("PUT", "/api/v1/organisations/{organisation_id}/programme"): lambda ask: Send(
+        {"json": {"kind": "certification", "checklists": ["iso45003-clauses"]}}
+    ),
+    ("POST", "/organisations/{organisation_id}/programme"): lambda ask: Send(
+        {"data": {"kind": "certification", "checklists": ["iso45003-clauses"]}}, status=303
+    ),
+    ("GET", "/api/v1/audits/{audit_id}/certification-decision"): lambda ask: Send(
+        ids={"audit_id": ask.ids["decided_audit_id"]}
+    ),
+    ("GET", "/audits/{audit_id}/decision"): lambda ask: Send(ids={"audit_id": ask.ids["decided_audit_id"]}),
+    ("POST", "/api/v1/audits/{audit_id}/certification-decision"): lambda ask: Send(
+        {"json": DECISION}, {"audit_id": ask.ids["reported_audit_id"]}
+    ),
+    ("POST", "/audits/{audit_id}/decision"): lambda ask: Send(
+        {"data": DECISION}, {"audit_id": ask.ids["reported_audit_id"]}, 303
+    ),
     ("POST", "/api/v1/audits/{audit_id}/responses/{item_id}/photos"): lambda ask: Send(
         upload("photo.jpg", jpeg(), "image/jpeg")
     ),
@@ -862,6 +921,13 @@ REQUESTS: dict[tuple[str, str], Callable[[Ask], Send]] = {
         {"review_id": ask.ids["review_approved"]},
         303,
     ),
+}
+DECISION = {
+    "outcome": "grant",
+    "decided_on": "2026-02-01",
+    "reasons": "Criteria met",
+    "review": "Report checked",
+    "certificate_number": "DK-1",
 }
 COMPLIANCE_ROW = {"date": "2026-03-01", "kind": "order", "reference": "AT 1", "description": "Påbud", "status": "open"}
 

@@ -28,10 +28,10 @@ from auditor import demo
 from auditor.app import create_app
 from auditor.config import Settings
 from auditor.db import make_engine, unit_of_work, upgrade
-from auditor.models import Case, Finding, User
-from auditor.schemas import OrganisationIn, SiteIn
+from auditor.models import Audit, Case, Finding, User
+from auditor.schemas import AuditIn, OrganisationIn, SiteIn
 from auditor.security import SESSION_COOKIE
-from auditor.services import accounts, organisations, reviews
+from auditor.services import accounts, audits, organisations, reviews
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -65,6 +65,9 @@ class World:
     case_id: int
     review_id: int
     users: dict[str, User]
+    organisation_id: int
+    reported_audit_id: int  # a certification audit waiting for its decision
+    stage2_id: int  # the demo's decided stage 2 audit
 
 
 @pytest.fixture(scope="module")
@@ -106,10 +109,27 @@ def world(tmp_path_factory, library):
             period_end=today,
             policy=Settings().deadline_policy,
         )
+        reported = audits.create_audit(
+            session=session,
+            actor=users["lead_auditor"],
+            library=library,
+            data=AuditIn(
+                title="Særlig audit efter klage",
+                audit_type="special",
+                organisation_id=organisation.id,
+                start_date=today - timedelta(days=7),
+                end_date=today - timedelta(days=7),
+                checklists=["iso45003-clauses"],
+            ),
+        )
+        for status in ("in_progress", "reporting"):
+            audits.change_status(session=session, actor=users["lead_auditor"], audit=reported, status=status)
+        stage2 = session.exec(select(Audit).where(Audit.title == demo.STAGE2_TITLE)).one()
         ids = made.audit.id, finding.id, case.id, review.id
+        more = organisation.id, reported.id, stage2.id
     server = LiveServer(create_app(Settings(database_url=url, data_dir=data_dir), engine=engine)).start()
     try:
-        yield World(server.url, engine, *ids, users)
+        yield World(server.url, engine, *ids, users, *more)
     finally:
         server.stop()
         engine.dispose()
@@ -217,7 +237,15 @@ def pages_for(role: str | None, world: World) -> list[str]:
         return ["/login", "/offline"]
     common = ["/", f"/audits/{a}", f"/audits/{a}/findings", "/cases", f"/cases/{c}", "/account", "/audits/99999999"]
     return {
-        "admin": [*common, "/users", f"/users/{world.users['viewer'].id}", "/report-templates", "/organisations"],
+        "admin": [
+            *common,
+            "/users",
+            f"/users/{world.users['viewer'].id}",
+            "/report-templates",
+            "/organisations",
+            f"/audits/{world.reported_audit_id}/decision",  # the decision form
+            f"/audits/{world.stage2_id}/decision",  # a decision taken
+        ],
         "lead_auditor": [
             *common,
             "/audits/new",
@@ -228,9 +256,18 @@ def pages_for(role: str | None, world: World) -> list[str]:
             f"/audits/{a}/report",
             "/cases/mine",
             "/users",  # 403
+            f"/organisations/{world.organisation_id}/programme",
+            f"/audits/new?organisation_id={world.organisation_id}&slot=recertification",
+            f"/audits/{world.reported_audit_id}/decision",  # a team member: waiting, no form
         ],
         "auditor": [*common, f"/audits/{a}/conduct"],
-        "quality_manager": [*common, "/management-reviews", f"/management-reviews/{r}", "/cases/mine"],
+        "quality_manager": [
+            *common,
+            "/management-reviews",
+            f"/management-reviews/{r}",
+            "/cases/mine",
+            f"/organisations/{world.organisation_id}/programme",
+        ],
         "action_owner": [*common, "/cases/mine"],
         "viewer": [*common, f"/audits/{a}/conduct", f"/audits/{a}/history"],
     }[role]

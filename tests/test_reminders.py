@@ -16,8 +16,9 @@ from sqlmodel import select
 from auditor.config import Settings
 from auditor.db import make_engine, unit_of_work
 from auditor.models import Case, CaseAction, Reminder, ReminderOptOut, User
-from auditor.schemas import AuditIn, OrganisationIn, SiteIn
-from auditor.services import accounts, audits, cases, organisations, reminders
+from auditor.schemas import AuditIn, DecisionIn, OrganisationIn, SiteIn
+from auditor.services import accounts, audits, cases, organisations, programmes, reminders
+from auditor.vocabulary import REMINDER_KINDS
 from tests.conftest import PASSWORD
 
 DUE = date(2027, 3, 15)  # a Monday
@@ -43,7 +44,7 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):
         mail = message_from_bytes(envelope.content, policy=policy.default)
         for recipient in envelope.rcpt_tos:
-            self.mails.append((recipient, str(mail["Subject"]), mail.get_content()))
+            self.mails.append((recipient, str(mail["Subject"]).strip(), mail.get_content()))  # a long one is folded
         return "250 OK"
 
     def to(self, email: str) -> list[str]:
@@ -270,10 +271,10 @@ def test_the_account_page_turns_kinds_off_and_sets_the_language(session, login, 
     page = client.post("/account/reminders", data={"kinds": ["audit_soon", "overdue_weekly"], "language": "en"})
     assert page.status_code == 200 and "Your reminder choices are saved." in page.text
     off = {row.kind for row in session.exec(select(ReminderOptOut).where(ReminderOptOut.user_id == lead.id))}
-    assert off == {"action_due", "plan_due"}
+    assert off == {"action_due", "plan_due", "window_opens", "window_closes", "decision_waiting"}
     session.refresh(lead)
     assert lead.language == "en"
-    client.post("/account/reminders", data={"kinds": ["audit_soon", "action_due", "plan_due", "overdue_weekly"]})
+    client.post("/account/reminders", data={"kinds": list(REMINDER_KINDS.values)})
     assert session.exec(select(ReminderOptOut).where(ReminderOptOut.user_id == lead.id)).all() == []
 
 
@@ -322,3 +323,89 @@ def test_the_command_runs_them_and_says_what_happened(world, smtp, monkeypatch, 
     smtp.start()
     assert main(["reminders", "run"]) == 0  # today: nothing of the world is due, nothing failed
     assert "reminders queued 0, sent 0, failed 0" in capsys.readouterr().out
+
+
+def stage2_reported(world: World, library, *, decided_on: date | None = None) -> int:
+    """A stage 2 audit of the world's organisation led by its lead, in reporting; granted on `decided_on` by a
+    provider admin (Danish) when given. Returns its id."""
+    with unit_of_work(world.engine) as session:
+        admin, _ = accounts.create_user(
+            session=session,
+            actor=None,
+            email="certificering@test.example",
+            name="Certification manager",
+            role="admin",
+            password=PASSWORD,
+        )
+        lead = session.get(User, world.lead.id)
+        audit = audits.create_audit(
+            session=session,
+            actor=lead,
+            library=library,
+            data=AuditIn(
+                title="Stage 2 2026",
+                audit_type="stage2",
+                organisation_id=world.organisation_id,
+                start_date=date(2026, 5, 4),
+                end_date=date(2026, 5, 5),
+                lead_auditor_id=lead.id,
+                team_ids=[world.auditor.id],
+                checklists=["iso45003-clauses"],
+            ),
+        )
+        for status in ("in_progress", "reporting"):
+            audits.change_status(session=session, actor=lead, audit=audit, status=status)
+        if decided_on is not None:
+            programmes.decide(
+                session=session,
+                actor=admin,
+                audit=audit,
+                data=DecisionIn(
+                    outcome="grant",
+                    decided_on=decided_on,
+                    reasons="Criteria met",
+                    review="Report checked",
+                    certificate_number="DK-1",
+                ),
+                today=decided_on,
+            )
+        return audit.id
+
+
+def test_planners_hear_when_a_programme_window_opens_and_closes_unplanned(world, smtp, library):
+    smtp.start()
+    stage2_reported(world, library, decided_on=date(2026, 6, 1))
+    # the world's surveillance audit (DUE) fills the first window; the second opens 1 March 2028, closes 31 May 2028
+    for day in (date(2028, 2, 29), date(2028, 3, 1), date(2028, 3, 1), date(2028, 5, 16), date(2028, 5, 17)):
+        run(world, day)
+    window = [s for s in smtp.inbox.to("lead@test.example") if "window" in s]
+    assert window == [
+        "The window for the surveillance audit of Nordlys Logistik A/S opens today",
+        "The window for the surveillance audit of Nordlys Logistik A/S closes in two weeks",
+    ]
+    body = next(body for _, subject, body in smtp.inbox.mails if subject == window[0])
+    assert "1 March 2028 to 31 May 2028" in body and f"/organisations/{world.organisation_id}/programme" in body
+    assert smtp.inbox.to("auditor@test.example") == []  # on the last audit's team, but not its lead
+    assert not [s for s in smtp.inbox.to("kvalitet@nordlys.example") if "vindue" in s.lower()]
+
+
+def test_a_window_reminder_turned_off_is_not_sent(world, smtp, library):
+    smtp.start()
+    stage2_reported(world, library, decided_on=date(2026, 6, 1))
+    with unit_of_work(world.engine) as session:
+        session.add(ReminderOptOut(user_id=world.lead.id, kind="window_opens"))
+    run(world, date(2028, 3, 1))
+    assert smtp.inbox.to("lead@test.example") == []
+
+
+def test_those_who_may_decide_hear_of_a_decision_waiting_weekly_and_the_team_does_not(world, smtp, library):
+    smtp.start()
+    audit_id = stage2_reported(world, library)
+    run(world, DUE)  # a Monday
+    run(world, DUE + timedelta(days=1))  # the same week: nothing more
+    assert smtp.inbox.to("certificering@test.example") == ["Certificeringsafgørelser venter: 1"]
+    body = next(body for recipient, _, body in smtp.inbox.mails if recipient == "certificering@test.example")
+    assert f"https://auditor.example/audits/{audit_id}/decision" in body and "Stage 2 2026" in body
+    assert not [s for s in smtp.inbox.to("lead@test.example") if "decision" in s]  # the lead was on its team
+    run(world, DUE + timedelta(days=7))
+    assert smtp.inbox.to("certificering@test.example") == ["Certificeringsafgørelser venter: 1"] * 2

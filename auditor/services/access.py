@@ -15,6 +15,10 @@ The rules:
 - Users and report templates: admins, an organisation's admin only its own organisation's (and it reads the
   provider's templates).
 - The e-mail reminders' delivery log (who was e-mailed what, and what failed): installation admins only.
+- Certification decisions: after a certification audit, the provider's admins and lead auditors who were not on its
+  team decide (and review it technically); a team member never decides on their own audit. While the audit waits
+  for its decision or has one (reporting or closed), those who may decide see it (never its confidential evidence).
+- Audit programmes: whoever sees the organisation sees its programme; whoever may plan its audits sets it.
 - Keeping an audit on a device for work without network (its offline copy): only the audit team and installation
   admins, not an organisation's admin who may conduct it from the office.
 Someone who may not see a thing gets "not found", so nobody learns that it exists; someone who may see it but
@@ -56,6 +60,7 @@ class Can(StrEnum):
     CONDUCT = "conduct"  # answers, evidence, photos, findings
     SEE_CONFIDENTIAL = "see_confidential"  # confidential evidence and photos, in every view
     WORK_OFFLINE = "work_offline"  # keep the audit's offline copy on a tablet (field mode)
+    DECIDE = "decide"  # the certification decision after a certification audit (never by its team)
     # cases, reviews, users, templates
     MANAGE = "manage"  # a case: correction, root cause, plan, submission; a review, user or template: change it
     REVIEW = "review"  # accept or return a case's plan
@@ -137,7 +142,21 @@ def _owns_an_action(user: User) -> Condition:
 
 
 def _audit_view(user: User) -> Condition:
-    return is_installation_admin(user) or _any(_on_team(user, Audit.id), _own_organisation(user, Audit.organisation_id))
+    return is_installation_admin(user) or _any(
+        _on_team(user, Audit.id),
+        _own_organisation(user, Audit.organisation_id),
+        _all(_audit_decide(user), Audit.status.in_(DECISION_STATUSES)),
+    )
+
+
+DECISION_STATUSES = (v.AuditStatus.REPORTING, v.AuditStatus.CLOSED)  # a decision waits for the report, or is taken
+
+
+def _audit_decide(user: User) -> Condition:
+    """The provider's admins and lead auditors decide on a certification audit whose team they were not on."""
+    if user.organisation_id is not None or user.role not in PLANNER_ROLES:
+        return False
+    return _all(Audit.audit_type.in_(v.CERTIFICATION_AUDIT_TYPES), _not(_on_team(user, Audit.id)))
 
 
 def _audit_plan(user: User) -> Condition:
@@ -236,6 +255,7 @@ RULES: dict[type, dict[Can, Callable[[User], Condition]]] = {
         Can.CONDUCT: _audit_conduct,
         Can.SEE_CONFIDENTIAL: _audit_see_confidential,
         Can.WORK_OFFLINE: _audit_work_offline,
+        Can.DECIDE: _audit_decide,
     },
     Case: {
         Can.VIEW: _case_view,
@@ -419,6 +439,24 @@ def offline_by_default(*, session: Session, user: User, audit: Audit) -> bool:
 
 def require_audit(*, session: Session, user: User, audit: Audit, can: Can) -> None:
     require(session=session, user=user, record=audit, can=can, missing=N_("No audit with this id."))
+
+
+def require_decider(*, session: Session, user: User, audit: Audit) -> None:
+    """Decide on certification after this audit: refused with its reason to a member of its team, whatever their
+    role (the decision is independent of the audit, ISO/IEC 17021-1 9.5.1.2)."""
+    granted = audit_permissions(session=session, user=user, audit=audit)
+    if Can.VIEW not in granted:
+        raise NotFound(N_("No audit with this id."))
+    if Can.DECIDE in granted:
+        return
+    on_team = session.get(AuditMember, (audit.id, user.id)) is not None
+    if on_team:
+        raise Forbidden(
+            N_("You were on this audit's team: someone who was not on it must review it and decide on certification.")
+        )
+    if audit.audit_type not in v.CERTIFICATION_AUDIT_TYPES:
+        raise Forbidden(N_("Only a certification audit is followed by a certification decision."))
+    raise Forbidden(N_("Only the certification body's administrators and lead auditors decide on certification."))
 
 
 def require_planner(*, session: Session, user: User, organisation_id: int | None = None) -> None:

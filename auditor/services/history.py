@@ -184,6 +184,18 @@ FIELD_LABELS = {
     "site_id": N_("Production unit"),
     "site_ids": N_("Production units"),
     "remote": N_("Remote"),
+    # The certification decision and the audit programme
+    "outcome": N_("Decision"),
+    "decided_on": N_("Decided on"),
+    "reasons": N_("Reasons"),
+    "decided_by_id": N_("Decided by"),
+    "review": N_("Technical review"),
+    "reviewed_by_id": N_("Reviewed by"),
+    "reviewed_on": N_("Reviewed on"),
+    "checklists": N_("Checklists"),
+    "cycle_start": N_("Cycle starts"),
+    "cycle_months": N_("Cycle length (months)"),
+    "audits_per_cycle": N_("Audits per cycle"),
     # A carried-over case verified on site
     "checked": N_("What was verified on site"),
     "result": N_("Result"),
@@ -218,6 +230,8 @@ CHOICES = {
     (v.TrailEntity.REPORT_TEMPLATE, "kind"): v.REPORT_KINDS,
     (v.TrailEntity.USER, "role"): v.ROLES,
     (v.TrailEntity.TEAM, "role"): v.TEAM_ROLES,
+    (v.TrailEntity.PROGRAMME, "kind"): v.PROGRAMME_KINDS,
+    "outcome": v.DECISION_OUTCOMES,
     "audit_type": v.AUDIT_TYPES,
     "report_language": v.LANGUAGES,
     "language": v.LANGUAGES,
@@ -238,7 +252,9 @@ TAG_GROUPS = {
     "hazards": (N_("ISO 45003 hazard factors"), v.HAZARD_FACTORS),
     "actors": (N_("Actors"), v.ACTORS),
 }
-USER_FIELDS = frozenset({"user_id", "owner_id", "bek1407_auditor_id", "verified_by_id"})
+USER_FIELDS = frozenset(
+    {"user_id", "owner_id", "bek1407_auditor_id", "verified_by_id", "decided_by_id", "reviewed_by_id"}
+)
 NOTHING = "–"
 
 

@@ -5,7 +5,11 @@ that kind off (`ReminderOptOut`):
 - an audit starts in two weeks: to its team;
 - a corrective action is due in 14 days, in 3 days, today: to its owner;
 - a case's correction or action plan is due in 14 days, in 3 days, today: to those who manage the case (access.py);
-- the organisation has overdue cases: to those who manage them, once a week.
+- the organisation has overdue cases: to those who manage them, once a week;
+- an audit of an organisation's programme (services/programmes.py) that nobody has planned yet: on the day its window
+  opens, and two weeks before it closes unless the audit is planned within it: to the lead auditor of the audit that
+  fills it, or else of the organisation's last audit, and the organisation's own planners;
+- certification audits waiting for their decision: to those who may decide (access.py), once a week.
 
 A run (`auditor reminders run` from cron or a systemd timer, or each server process every hour when
 AUDITOR_REMINDERS_IN_SERVER is set):
@@ -43,13 +47,24 @@ from auditor import vocabulary as v
 from auditor.config import Settings
 from auditor.db import unit_of_work
 from auditor.i18n import N_, REPORT_TIME_ZONE, format_day, translate
-from auditor.models import Audit, AuditMember, Case, CaseAction, Organisation, Reminder, ReminderOptOut, User
-from auditor.services import access, cases
+from auditor.models import (
+    Audit,
+    AuditMember,
+    Case,
+    CaseAction,
+    CertificationDecision,
+    Organisation,
+    Reminder,
+    ReminderOptOut,
+    User,
+)
+from auditor.services import access, audits, cases, programmes
 
 LEASE = timedelta(minutes=10)  # a claim older than this was a run that died: another run may take the reminder
 MAX_ATTEMPTS = 5
 DAYS_BEFORE = (14, 3, 0)  # action and plan deadlines
 AUDIT_NOTICE = timedelta(days=14)
+WINDOW_CLOSING = timedelta(days=14)
 CASE_MANAGER_ROLES = (v.Role.QUALITY_MANAGER,)  # who is asked; access.py decides which cases each may manage
 
 Send = Callable[[EmailMessage], None]
@@ -207,6 +222,99 @@ def _overdue_weekly(session: Session, today: date, base_url: str, policy: dict, 
         )
 
 
+def _planners(session: Session, organisation: Organisation, audit: Audit | None) -> list[User]:
+    """Who hears of a programme's window: the lead of the audit that fills it, or else of the organisation's last
+    audit, and the organisation's own admins and lead auditors (who may plan its audits, access.py)."""
+    leading = (
+        audit
+        or session.exec(
+            select(Audit)
+            .where(Audit.organisation_id == organisation.id)
+            .order_by(Audit.start_date.desc(), Audit.id.desc())
+        ).first()
+    )
+    team = audits.audit_team(session=session, audit=leading) if leading else []
+    leads = [user for user, role in team if role == v.TeamRole.LEAD and user.is_active]
+    own = session.exec(
+        select(User)
+        .where(User.is_active, User.organisation_id == organisation.id, User.role.in_(access.PLANNER_ROLES))
+        .order_by(User.id)
+    )
+    return list({user.id: user for user in [*leads, *own]}.values())
+
+
+def _windows(session: Session, today: date, base_url: str) -> Iterable[Due]:
+    for organisation in programmes.with_programmes(session=session):
+        for entry in programmes.cycle(session=session, organisation=organisation, today=today).audits:
+            window, audit = entry.window, entry.audit
+            if window.opens == today and audit is None:
+                kind, subject, text = (
+                    v.ReminderKind.WINDOW_OPENS,
+                    N_("The window for the %(type)s of %(organisation)s opens today"),
+                    N_(
+                        "The window for the %(type)s of %(organisation)s is %(opens)s to %(closes)s.\n\nPlan it from the audit programme: %(url)s"
+                    ),
+                )
+            elif window.closes == today + WINDOW_CLOSING and (audit is None or audit.start_date > window.closes):
+                kind, subject, text = (
+                    v.ReminderKind.WINDOW_CLOSES,
+                    N_("The window for the %(type)s of %(organisation)s closes in two weeks"),
+                    N_(
+                        "The window for the %(type)s of %(organisation)s closes on %(closes)s, and the audit is not planned within it.\n\nThe audit programme: %(url)s"
+                    ),
+                )
+            else:
+                continue
+            for user in _planners(session, organisation, audit):
+                lang = user.language
+                values = {
+                    "type": translate(v.AUDIT_TYPES[window.audit_type].label, lang).lower(),
+                    "organisation": organisation.name,
+                    "opens": format_day(window.opens, lang),
+                    "closes": format_day(window.closes, lang),
+                    "url": f"{base_url}/organisations/{organisation.id}/programme",
+                }
+                yield Due(
+                    key=f"{kind}:{organisation.id}:{window.slot}:{user.id}:{window.closes}",
+                    kind=kind,
+                    user=user,
+                    subject=translate(subject, lang) % values,
+                    body=translate(text, lang) % values,
+                )
+
+
+def _decisions_waiting(session: Session, today: date, base_url: str) -> Iterable[Due]:
+    year, week, _ = today.isocalendar()
+    deciders = session.exec(
+        select(User)
+        .where(User.is_active, User.organisation_id.is_(None), User.role.in_(access.PLANNER_ROLES))
+        .order_by(User.id)
+    )
+    waiting = Audit.id.not_in(select(CertificationDecision.audit_id))
+    for user in deciders:
+        found = list(
+            session.exec(
+                select(Audit)
+                .where(access.where(user, Audit, access.Can.DECIDE), Audit.status == v.AuditStatus.REPORTING, waiting)
+                .order_by(Audit.end_date, Audit.id)
+            )
+        )
+        if not found:
+            continue
+        lang = user.language
+        lines = "\n".join(f"- {audit.title}: {base_url}/audits/{audit.id}/decision" for audit in found)
+        yield Due(
+            key=f"decision_waiting:{user.id}:{year}-W{week:02d}",
+            kind=v.ReminderKind.DECISION_WAITING,
+            user=user,
+            subject=translate(N_("Certification decisions waiting: %(count)d"), lang) % {"count": len(found)},
+            body=translate(
+                N_("These certification audits wait for their technical review and decision:\n\n%(audits)s"), lang
+            )
+            % {"audits": lines},
+        )
+
+
 def due(*, session: Session, today: date, policy: dict, base_url: str) -> list[Due]:
     """Everything to remind of today, without the kinds each recipient turned off."""
     base_url = base_url.rstrip("/")
@@ -216,6 +324,8 @@ def due(*, session: Session, today: date, policy: dict, base_url: str) -> list[D
         *_actions_due(session, today, base_url),
         *_plans_due(session, today, base_url, policy, managers),
         *_overdue_weekly(session, today, base_url, policy, managers),
+        *_windows(session, today, base_url),
+        *_decisions_waiting(session, today, base_url),
     ]
     off = _turned_off(session)
     return [item for item in found if (item.user.id, item.kind) not in off]

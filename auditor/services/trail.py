@@ -99,6 +99,18 @@ SNAPSHOT_FIELDS = {
         "communication",
     ),
     "review_decision": ("review_id", "text", "case_id"),
+    "certification_decision": (
+        "outcome",
+        "decided_on",
+        "reasons",
+        "decided_by_id",
+        "review",
+        "reviewed_by_id",
+        "reviewed_on",
+        "scope",
+        "site_ids",
+    ),
+    "programme": ("organisation_id", "kind", "checklists", "scope", "cycle_start", "cycle_months", "audits_per_cycle"),
 }
 REDACTED = "[confidential]"
 

@@ -11,6 +11,7 @@ from auditor.routes.api import (
     offline,
     organisations,
     photos,
+    programmes,
     reports,
     responses,
     reviews,
@@ -30,6 +31,7 @@ for module in (
     history,
     cases,
     reviews,
+    programmes,
     offline,
     session,
 ):

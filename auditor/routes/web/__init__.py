@@ -14,6 +14,7 @@ from auditor.routes.web import (
     history,
     language,
     organisations,
+    programmes,
     reminders,
     reports,
     reviews,
@@ -37,5 +38,6 @@ for module in (
     field,
     calendar,
     reminders,
+    programmes,
 ):
     router.include_router(module.router)

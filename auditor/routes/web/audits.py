@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 
 from auditor import vocabulary as v
 from auditor.deps import AuditDep, CurrentUser, LibraryDep, PageDep, PathId, PlanAuditDep, Planner, SessionDep, is_htmx
 from auditor.errors import Conflict, Invalid
+from auditor.i18n import gettext
 from auditor.models import Audit, Organisation
 from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
 from auditor.schemas import AuditIn, AuditUpdate, PlanEntryIn, RowId
-from auditor.services import access, audits, organisations
+from auditor.services import access, audits, organisations, programmes
 from auditor.templating import render
 
 router = APIRouter()
@@ -53,16 +56,33 @@ def _form_context(session, user, library, values: dict, errors: dict, audit: Aud
 
 @router.get("/audits/new")
 def new_audit(
-    request: Request, session: SessionDep, library: LibraryDep, user: Planner, organisation_id: RowId | None = None
+    request: Request,
+    session: SessionDep,
+    library: LibraryDep,
+    user: Planner,
+    organisation_id: RowId | None = None,
+    slot: Annotated[str | None, Query(max_length=40)] = None,
 ):
-    """The form to plan an audit."""
+    """The form to plan an audit; from the programme (`slot`), prefilled with the audit's type, window, scope and the
+    checklists still to cover."""
     values = {
         "report_language": request.state.locale,
         "organisation_id": organisation_id,
         "checklists": ["iso45003-clauses"],
         "lead_auditor_id": user.id if user.role == v.Role.LEAD_AUDITOR else None,
     }
-    return render(request, "audits/form.html", _form_context(session, user, library, values, {}))
+    window = None
+    if slot and organisation_id is not None:
+        organisation = organisations.get_organisation(session=session, actor=user, organisation_id=organisation_id)
+        found = programmes.programme(
+            session=session, organisation=organisation, library=library, today=programmes.today()
+        )
+        entry = found.slot(slot)
+        window = entry.window if entry else None
+        title = gettext(v.AUDIT_TYPES[window.audit_type].label) if window else ""
+        values |= programmes.planning_values(found=found, slot=slot, today=programmes.today(), title=title)
+    context = _form_context(session, user, library, values, {}) | {"window": window}
+    return render(request, "audits/form.html", context)
 
 
 def _audit_form_values(form: dict) -> dict:

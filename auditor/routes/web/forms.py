@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.datastructures import FormData
 
-from auditor.errors import Invalid
+from auditor.errors import DomainError, Invalid
 from auditor.i18n import N_, gettext
 from auditor.routes.errors import describe_validation_errors
 from auditor.schemas import MAX_ID
@@ -111,7 +111,8 @@ def _field_type(schema: type[BaseModel], name: str) -> TypeAdapter:
     )
 
 
-def invalid_errors(error: Invalid) -> dict[str, str]:
+def invalid_errors(error: DomainError) -> dict[str, str]:
+    """A refusal shown beside its field (an Invalid's), or at the top of the form."""
     from auditor.routes.errors import message_of
 
-    return {error.field or "_form": message_of(error)}
+    return {getattr(error, "field", None) or "_form": message_of(error)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
@@ -27,7 +28,7 @@ from auditor.reports.variables import VARIABLES
 from auditor.routes.downloads import Kind as ReportKind, Language, report_download
 from auditor.routes.web.forms import FormDep, invalid_errors, parse, row_id
 from auditor.schemas import CaseFollowUpIn, ReportDetails
-from auditor.services import access, audits, cases, follow_ups, organisations, reports
+from auditor.services import access, audits, cases, follow_ups, organisations, programmes, reports
 from auditor.templating import render
 
 router = APIRouter()
@@ -105,6 +106,9 @@ def _stored_values(session, audit: Audit) -> dict:
         values[name] = _number(getattr(audit, name))
     for name in DATE_FIELDS:
         values[name] = (getattr(audit, name) or "") and getattr(audit, name).isoformat()
+    for name, fact in programmes.certificate_facts(session=session, audit=audit).items():
+        if not values[name]:  # not written yet: the organisation's certificate as it stands
+            values[name] = fact.isoformat() if isinstance(fact, date) else fact
     values["bek1407_auditor_id"] = "" if audit.bek1407_auditor_id is None else str(audit.bek1407_auditor_id)
     values["statements"] = {
         code: "yes" if answer else "no" for code, answer in audit.statements.items() if answer is not None
