@@ -3,6 +3,7 @@ who was not on the audit team, what a cycle leaves uncovered, and planning an au
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -240,5 +241,5 @@ def test_a_later_audits_report_starts_from_the_certificate_as_it_stands(session,
         end_date=date(2027, 1, 11),
     )
     page = login(admin).get(f"/audits/{surveillance.id}/report")
-    assert 'name="certificate_number" maxlength="50" value="DK-45001-7"' in page.text
+    assert re.search(r'<input [^>]*name="certificate_number"[^>]* value="DK-45001-7"', page.text)
     assert 'value="2029-03-09"' in page.text
