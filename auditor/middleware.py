@@ -123,7 +123,8 @@ class Admission:
     def queue(self, method: str, path: str) -> Turns | None:
         if UNQUEUED.match(path):
             return None
-        if HEAVY.search(path) and (method == "GET" or path.endswith("report-templates")):
+        # A Word file is downloaded (GET) and a template checked when it is uploaded (POST); the templates' list is not.
+        if HEAVY.search(path) and (method == "GET") == path.endswith(".docx"):
             return self.reports
         return self.others
 

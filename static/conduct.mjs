@@ -428,11 +428,12 @@ function openFindingDialog(item) {
   const { dialog, form } = finding;
   form.reset();
   dialog.item = item;
-  // The item's verdict as the kind, its note as the statement, its evidence as the objective evidence.
+  // The item's verdict as the kind, its note as the statement, its evidence as the objective evidence: never the
+  // confidential entries, since a finding's evidence is in the findings list the client reads and in the report.
   const kind = form.querySelector(`input[name=kind][value="${item.verdict}"]`);
   if (kind) kind.checked = true;
   form.elements.statement.value = item.note.value;
-  form.elements.evidence.value = [...item.card.querySelectorAll(".evidence-list li:not([hidden]) .summary")].map((summary) => summary.textContent.trim()).join("\n");
+  form.elements.evidence.value = [...item.card.querySelectorAll(".evidence-list li:not([hidden]):not(.confidential) .summary")].map((summary) => summary.textContent.trim()).join("\n");
   const carried = dialogPhotos(item).length + storedPhotos(item).length;
   const photosNote = document.getElementById("finding-dialog-photos");
   photosNote.hidden = !carried;

@@ -316,3 +316,41 @@ def test_an_id_out_of_range_in_a_page_form_or_query_names_nothing(client, sessio
     ).json()
     implemented = client.post(f"/cases/{case['id']}/step/implement", data={"action_id": 2**31, "note": "Gjort"})
     assert implemented.status_code in (404, 409, 422)
+
+
+# Digits that str.isdigit() accepts and int() does not ("²"), and a number too long for int() (4,300 digits at most)
+NOT_A_ROW_ID = ["²", "1" * 5000]
+
+
+@pytest.mark.parametrize("value", NOT_A_ROW_ID, ids=["superscript", "5000-digits"])
+def test_an_id_in_a_form_that_is_not_a_number_names_nothing(client, make_audit, value):
+    from tests.test_photos import jpeg_with_exif
+
+    audit = make_audit()
+    photo = client.post(
+        f"/audits/{audit.id}/photos",
+        data={"finding_id": value, "caption": "Skilt"},
+        files={"file": ("IMG_0001.JPG", jpeg_with_exif(300, 200), "image/jpeg")},
+    )
+    assert photo.status_code == 422 and "A photo belongs to a checklist item or a finding." in photo.text
+
+
+@pytest.mark.parametrize("value", NOT_A_ROW_ID, ids=["superscript", "5000-digits"])
+def test_a_row_of_a_review_table_with_an_index_that_is_not_a_number_is_left_out(
+    login, make_user, make_organisation, value
+):
+    own = make_organisation()
+    client = login(make_user("quality_manager", organisation=own))
+    review_id = client.post(
+        "/api/v1/management-reviews",
+        json={"organisation_id": own.id, "period_start": "2025-01-01", "period_end": "2025-12-31"},
+    ).json()["id"]
+    saved = client.post(
+        f"/management-reviews/{review_id}/monitoring",
+        data={"period-0": "2025", "absence_percent-0": "4.1", f"period-{value}": "2024"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    assert [row["period"] for row in client.get(f"/api/v1/management-reviews/{review_id}").json()["monitoring"]] == [
+        "2025"
+    ]

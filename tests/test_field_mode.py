@@ -714,3 +714,29 @@ def test_a_finding_raised_offline_carries_the_items_photo_already_on_the_server(
     [finding] = world.api.get(f"/api/v1/audits/{audit.id}/findings")
     assert [p["caption"] for p in finding["photos"]] == ["Opslag på væggen"]
     assert audit.count(Photo) == 2  # the item's photo and the finding's copy of it
+
+
+# -- A finding raised from an item never takes its confidential evidence as objective evidence ----------------------
+
+
+def test_a_finding_raised_from_an_item_leaves_its_confidential_evidence_out(tablets, audit, world):
+    """A finding's objective evidence is in the findings list the client reads and in the Word report: the item's
+    confidential evidence (only the audit team sees it) is not prefilled into it, whether sent or still queued."""
+    tablet = tablets("ipad")
+    page = tablet.open()
+    tablet.sign_in(world.lead)
+    tablet.conduct(audit)
+    item_id = audit.item_ids[3]
+    add_evidence(page, item_id, "Opslag om arbejdstid")
+    card(page, item_id).get_by_role("button", name="Add evidence").tap()
+    evidence_dialog = page.locator("#evidence-dialog")
+    evidence_dialog.locator("[name=method]").select_option("document")
+    evidence_dialog.locator("[name=summary]").fill("Fortroligt: en medarbejder fortalte om chikane")
+    evidence_dialog.locator("[name=confidential]").check()
+    evidence_dialog.get_by_role("button", name="Save evidence").tap()
+    expect(evidence_dialog).to_be_hidden()
+    expect(card(page, item_id).locator(".evidence-list li.confidential")).to_have_count(1)
+    card(page, item_id).get_by_role("link", name="Raise finding").tap()
+    dialog = page.locator("#finding-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("[name=evidence]")).to_have_value("Opslag om arbejdstid")

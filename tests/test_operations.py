@@ -377,3 +377,16 @@ def test_a_connection_taken_before_the_pool_was_watched_does_not_count_down(tmp_
         assert REGISTRY.get_sample_value("auditor_db_pool_connections_in_use") == before + 1
     assert REGISTRY.get_sample_value("auditor_db_pool_connections_in_use") == before
     engine.dispose()
+
+
+def test_only_word_files_and_template_checks_take_turns_in_the_report_queue(settings):
+    """The report queue is for the work that renders a Word file: a download, or an uploaded template's check. The
+    report templates' list is a page like any other and must not wait (or get 503) behind a queue of reports."""
+    from auditor.middleware import Admission
+
+    admission = Admission(settings)
+    assert admission.queue("GET", "/api/v1/audits/1/report.docx") is admission.reports
+    assert admission.queue("POST", "/report-templates") is admission.reports
+    assert admission.queue("POST", "/api/v1/report-templates") is admission.reports
+    assert admission.queue("GET", "/report-templates") is admission.others
+    assert admission.queue("GET", "/api/v1/report-templates") is admission.others

@@ -79,9 +79,10 @@ def parse(schema: type[Schema], data: dict) -> tuple[Schema | None, dict[str, st
 
 
 def row_id(value: object) -> int | None:
-    """A row id from a form or a query string, or None when the value cannot be one (not a number, out of range)."""
+    """A row id from a form or a query string, or None when the value cannot be one (not a number, out of range).
+    isdecimal, not isdigit: "²" is a digit that int() refuses; the length check keeps int() under its digit limit."""
     text = str(value or "").strip()
-    return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else None
+    return int(text) if text.isdecimal() and len(text) <= len(str(MAX_ID)) and 0 < int(text) <= MAX_ID else None
 
 
 INVALID_VALUE = N_("This value is not valid.")

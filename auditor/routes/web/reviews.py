@@ -162,8 +162,10 @@ BLANK_ROWS = 2  # empty rows under the entered ones, to add a period or a decisi
 
 
 def _rows(form: dict, names: tuple[str, ...]) -> list[dict]:
-    """Rows of a table of inputs named NAME-INDEX, in index order; a row with every field empty is left out."""
-    indexes = sorted({int(key.rsplit("-", 1)[1]) for key in form if key.rsplit("-", 1)[-1].isdigit()})
+    """Rows of a table of inputs named NAME-INDEX, in index order; a row with every field empty is left out, and so is
+    an index that is not a number int() takes (isdecimal, not isdigit: "²" is a digit; at most 9 of them)."""
+    suffixes = {key.rsplit("-", 1)[-1] for key in form if "-" in key}
+    indexes = sorted({int(suffix) for suffix in suffixes if suffix.isdecimal() and len(suffix) <= 9})
     rows = [{name: form.get(f"{name}-{index}") for name in names} for index in indexes[:200]]
     return [{k: v for k, v in row.items() if v not in (None, "")} for row in rows if any(row.values())]
 
