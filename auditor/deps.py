@@ -182,7 +182,8 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 def audit_loader(can: access.Can):
     """A loader for the audit in the path: 404 if the user may not see it, 403 if they may not do `can`.
-    It runs before the request body is read, so a refused request never gets as far as validation."""
+    It runs before the request body is validated, so a refused request never gets as far as validation (a form is
+    parsed before, only to find its CSRF token)."""
 
     def get_audit_or_404(audit_id: PathId, session: SessionDep, user: CurrentUser) -> Audit:
         audit = audits.get_audit(session=session, actor=user, audit_id=audit_id)

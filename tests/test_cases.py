@@ -546,7 +546,7 @@ def test_the_case_page_takes_steps_and_keeps_the_text_when_one_is_refused(chain,
             "scope": "collective",
         },
     )
-    assert kept.status_code == 422 and 'value="Min plan"' in kept.text
+    assert kept.status_code == 422 and 'value="Min plan"' in kept.text and "Enter a valid date." in kept.text
     opened = qm.post(
         "/cases",
         data={"source": "incident", "grade": "nc", "statement": "Trussel mod chauffør ved levering"},

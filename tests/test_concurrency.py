@@ -177,9 +177,7 @@ def test_simultaneous_report_downloads_all_finish_and_the_worker_keeps_answering
 def test_no_route_or_dependency_runs_blocking_work_on_the_event_loop(app):
     """FastAPI runs `def` handlers and dependencies in its thread pool and `async def` ones on the event loop, where one
     database call stalls every request of the worker. Only these are async: two read the request body, which is
-    waiting, not work; the session's start makes an object that connects at its first query, in a thread (its unit of
-    work commits or rolls back in the thread pool); the query check (refuse_unstorable_query) only reads the query
-    string."""
+    waiting, not work, and the query check (refuse_unstorable_query) only reads the query string."""
     from fastapi.dependencies.models import Dependant
     from fastapi.routing import APIRoute, iter_route_contexts
 

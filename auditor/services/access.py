@@ -248,6 +248,9 @@ def _template_view(user: User) -> Condition:
     return managed if managed is False else _any(managed, ReportTemplate.organisation_id.is_(None))
 
 
+# Each rule reads only the user's `role`, `id` and `organisation_id`, and compares `id` and `organisation_id` only in
+# SQL or with `is None`: permissions() runs them once per kind of user with a stand-in (_Asker) whose id and
+# organisation are SQL parameters. A rule that needs more of the user must change _Asker and _question's key.
 RULES: dict[type, dict[Can, Callable[[User], Condition]]] = {
     Audit: {
         Can.VIEW: _audit_view,

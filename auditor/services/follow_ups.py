@@ -33,7 +33,7 @@ def carried_over(*, session: Session, audit: Audit) -> list[tuple[Case, CaseFoll
 def record_follow_up(
     *, session: Session, actor: User, audit: Audit, case_id: int, data: CaseFollowUpIn
 ) -> CaseFollowUp:
-    """Record (or change) what the audit verified of a carried-over case: a member of the audit team."""
+    """Record (or change) what the audit verified of a carried-over case: whoever may conduct the audit (access.Can.CONDUCT)."""
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     audits.ensure_open(audit)
     case = next((case for case, _ in carried_over(session=session, audit=audit) if case.id == case_id), None)

@@ -4,8 +4,9 @@ What is reminded (vocabulary.REMINDER_KINDS), in the recipient's language (`User
 that kind off (`ReminderOptOut`):
 - an audit starts in two weeks: to its team;
 - a corrective action is due in 14 days, in 3 days, today: to its owner;
-- a case's correction or action plan is due in 14 days, in 3 days, today: to those who manage the case (access.py);
-- the organisation has overdue cases: to those who manage them, once a week;
+- a case's correction or action plan is due in 14 days, in 3 days, today: to the quality managers who manage the
+  case (CASE_MANAGER_ROLES; which cases each manages, access.py);
+- the organisation has overdue cases: to those quality managers, once a week;
 - an audit of an organisation's programme (services/programmes.py) that nobody has planned yet: on the day its window
   opens, and two weeks before it closes unless the audit is planned within it: to the lead auditor of the audit that
   fills it, or else of the organisation's last audit, and the organisation's own planners;

@@ -13,10 +13,10 @@ from starlette.datastructures import UploadFile
 from auditor import vocabulary as v
 from auditor.deps import CaseDep, CaseOpener, CurrentUser, PageDep, SessionDep, SettingsDep, is_htmx
 from auditor.errors import Conflict, Invalid
-from auditor.i18n import get_locale, gettext
+from auditor.i18n import get_locale
 from auditor.models import Audit, Case, Organisation, User
 from auditor.routes.errors import message_of
-from auditor.routes.web.forms import FormDep, check_fields, form_fields, row_id
+from auditor.routes.web.forms import FormDep, check_fields, day, form_fields, row_id
 from auditor.schemas import (
     ActionIn,
     CaseIn,
@@ -204,7 +204,6 @@ def _investigation(form: dict) -> dict:
     """The investigation form's fields as record_investigation takes them: yes / no / not said for the two questions,
     a date or none."""
     answer = {"yes": True, "no": False}
-    told = str(form.get("communicated_on", ""))
     return {
         "investigation_participants": form.get("investigation_participants", []),
         **{
@@ -220,7 +219,7 @@ def _investigation(form: dict) -> dict:
         },
         "apv_reviewed": answer.get(str(form.get("apv_reviewed", ""))),
         "new_hazards_assessed": answer.get(str(form.get("new_hazards_assessed", ""))),
-        "communicated_on": date.fromisoformat(told) if told else None,
+        "communicated_on": day(form.get("communicated_on"), "communicated_on"),
     }
 
 
@@ -259,15 +258,15 @@ def take_step(
         elif step == "root_cause":
             cases.record_root_cause(session=session, actor=user, case=case, method=text("method"), cause=text("cause"))
         elif step == "add_action":
-            due = date.fromisoformat(text("due_date")) if text("due_date") else None
-            if due is None or not text("owner_id").isdigit():
+            due, owner_id = day(text("due_date"), "due_date"), row_id(text("owner_id"))
+            if due is None or owner_id is None:
                 raise Invalid("Choose an owner and a due date.", field="due_date")
             cases.add_action(
                 session=session,
                 actor=user,
                 case=case,
                 description=text("description"),
-                owner_id=int(text("owner_id")),
+                owner_id=owner_id,
                 due_date=due,
                 prevention_level=text("prevention_level"),
                 scope=text("scope"),
@@ -288,7 +287,7 @@ def take_step(
                 session=session, actor=user, case=case, action_id=row_id(text("action_id")) or 0, note=text("note")
             )
         elif step == "verify":
-            verified_on = date.fromisoformat(text("verified_on")) if text("verified_on") else date.today()
+            verified_on = day(text("verified_on"), "verified_on") or date.today()
             cases.verify_effectiveness(
                 session=session,
                 actor=user,
@@ -314,18 +313,6 @@ def take_step(
             )
         else:
             raise Invalid("Unknown step.", field="step")
-    except ValueError:
-        session.rollback()
-        return render(
-            request,
-            "cases/show.html",
-            {
-                **_case_context(session, user, settings, case),
-                **_step_errors(step, form, None, gettext("Enter a valid date.")),
-                "values": form,
-            },
-            status_code=422,
-        )
     except (Invalid, Conflict) as error:
         session.rollback()
         status = 422 if isinstance(error, Invalid) else 409

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import date
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
@@ -22,7 +23,9 @@ Schema = TypeVar("Schema", bound=BaseModel)
 async def get_form(request: Request) -> FormData:
     """The submitted form. Reading the body is waiting, not blocking work, so this dependency may be async and the
     handler that takes it stays a plain `def`, run in the thread pool. Declare it after the user, so a refused
-    request is turned away first. A field with text that cannot be stored (auditor.text) refuses the form (422)."""
+    request is turned away before its fields are checked (the body was parsed already, within the route's body limit,
+    for its CSRF token: deps.get_submitted_csrf). A field with text that cannot be stored (auditor.text) refuses the
+    form (422)."""
     form = await request.form()
     for key, value in form.multi_items():
         if isinstance(value, str) and unstorable_text([key, value]):
@@ -83,6 +86,17 @@ def row_id(value: object) -> int | None:
     isdecimal, not isdigit: "²" is a digit that int() refuses; the length check keeps int() under its digit limit."""
     text = str(value or "").strip()
     return int(text) if text.isdecimal() and len(text) <= len(str(MAX_ID)) and 0 < int(text) <= MAX_ID else None
+
+
+def day(value: object, field: str) -> date | None:
+    """A date from a form's date field (None when left empty); anything else than a date is Invalid on that field."""
+    text = str(value or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise Invalid(N_("Enter a valid date."), field=field) from None
 
 
 INVALID_VALUE = N_("This value is not valid.")
