@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, func, update
@@ -12,7 +13,7 @@ from sqlmodel import Session, select
 
 from auditor import vocabulary as v
 from auditor.checklists import Checklist, Section
-from auditor.errors import Invalid, NotFound, StaleVersion
+from auditor.errors import DomainError, Invalid, NotFound, StaleVersion
 from auditor.models import Audit, Evidence, Finding, Photo, Response, User, utcnow
 from auditor.schemas import Progress, ResponseIn
 from auditor.services import access, trail
@@ -55,11 +56,12 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
         saved = Response(
             audit_id=audit.id, item_id=item_id, version=1, updated_at=now, updated_by_id=actor.id, **changes
         )
-        session.add(saved)
         try:
-            session.flush()  # the INSERT lands or raises here, before the trail's query would flush it
+            # The INSERT lands or raises here, before the trail's query would flush it; in a savepoint, so that losing
+            # the race undoes this INSERT only, not the other answers of a batch (save_responses).
+            with session.begin_nested():
+                session.add(saved)
         except IntegrityError:  # two first saves of the same item at once: the other one won
-            session.rollback()
             raise _stale(
                 session=session, audit=audit, item_id=item_id, current=None, submitted=data, fresh=True
             ) from None
@@ -69,8 +71,7 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
             .where(Response.id == current.id, Response.version == data.version)
             .values(**changes, version=Response.version + 1, updated_at=now, updated_by_id=actor.id)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result (a CursorResult) has a rowcount; another save landed between our read and our write
-            session.rollback()
+        if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result (a CursorResult) has a rowcount; another save landed between our read and our write (it wrote nothing)
             raise _stale(session=session, audit=audit, item_id=item_id, current=None, submitted=data, fresh=True)
         saved = current
         for name, value in {
@@ -95,6 +96,22 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
     )
     session.flush()  # the request's unit of work commits
     return saved
+
+
+def save_responses(
+    *, session: Session, actor: User, audit: Audit, changes: Sequence[tuple[str, ResponseIn]]
+) -> list[Response | DomainError]:
+    """Save a tablet's queued answers (item id and fields) in one transaction, in their order, each as save_response
+    saves one: each change's saved answer, or its refusal (a conflict, a closed audit, a bad value) in its place.
+    Each save runs in a savepoint, so a refused change leaves nothing behind and the others still land."""
+    results: list[Response | DomainError] = []
+    for item_id, data in changes:
+        try:
+            with session.begin_nested():
+                results.append(save_response(session=session, actor=actor, audit=audit, item_id=item_id, data=data))
+        except DomainError as refusal:
+            results.append(refusal)
+    return results
 
 
 def _weighing(placed: PlacedItem, current: Response | None, sent) -> dict[str, str] | None:
