@@ -31,6 +31,29 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
     tablet that lost the reply sends it again), even in a closed audit, since it changes nothing.
     A save that would change an answer based on an older version than the stored one raises StaleVersion."""
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
+    return _save(session=session, actor=actor, audit=audit, item_id=item_id, data=data)
+
+
+def save_responses(
+    *, session: Session, actor: User, audit: Audit, changes: Sequence[tuple[str, ResponseIn]]
+) -> list[Response | DomainError]:
+    """Save a tablet's queued answers (item id and fields) in one transaction, in their order, each as save_response
+    saves one: each change's saved answer, or its refusal (a conflict, a closed audit, a bad value) in its place.
+    Each save runs in a savepoint, so a refused change leaves nothing behind and the others still land. The access
+    check runs once: no answer changes who may conduct the audit (it was most of the work of a save in a batch)."""
+    access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
+    results: list[Response | DomainError] = []
+    for item_id, data in changes:
+        try:
+            with session.begin_nested():
+                results.append(_save(session=session, actor=actor, audit=audit, item_id=item_id, data=data))
+        except DomainError as refusal:
+            results.append(refusal)
+    return results
+
+
+def _save(*, session: Session, actor: User, audit: Audit, item_id: str, data: ResponseIn) -> Response:
+    """save_response once the actor may conduct the audit."""
     placed = audit_structure(session=session, audit_id=audit.id).items.get(item_id)
     if placed is None:
         raise NotFound("This audit has no checklist item with this id.")
@@ -96,22 +119,6 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
     )
     session.flush()  # the request's unit of work commits
     return saved
-
-
-def save_responses(
-    *, session: Session, actor: User, audit: Audit, changes: Sequence[tuple[str, ResponseIn]]
-) -> list[Response | DomainError]:
-    """Save a tablet's queued answers (item id and fields) in one transaction, in their order, each as save_response
-    saves one: each change's saved answer, or its refusal (a conflict, a closed audit, a bad value) in its place.
-    Each save runs in a savepoint, so a refused change leaves nothing behind and the others still land."""
-    results: list[Response | DomainError] = []
-    for item_id, data in changes:
-        try:
-            with session.begin_nested():
-                results.append(save_response(session=session, actor=actor, audit=audit, item_id=item_id, data=data))
-        except DomainError as refusal:
-            results.append(refusal)
-    return results
 
 
 def _weighing(placed: PlacedItem, current: Response | None, sent) -> dict[str, str] | None:
