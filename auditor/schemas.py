@@ -457,6 +457,49 @@ class ResponseOut(AnswerOut):
     photos: list[PhotoOut] = []
 
 
+MAX_BATCH = 100  # answers in one batch: a tablet's queue goes in a few requests, each a short transaction
+
+
+class AnswerChangeIn(ResponseIn):
+    """One queued answer of a batch: the body of `PUT .../responses/{item_id}` with the item it answers."""
+
+    item_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class AnswerBatchIn(BaseModel):
+    """Queued answers, each an AnswerChangeIn, validated one by one (one change's bad field refuses that change only);
+    an item at most once per batch (its next change goes after this one's result)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    changes: list[dict] = Field(
+        min_length=1,
+        max_length=MAX_BATCH,
+        description="Each change as the body of `PUT .../responses/{item_id}` plus `item_id`, saved in this order",
+    )
+
+    @field_validator("changes")
+    @classmethod
+    def _each_item_once(cls, changes: list[dict]) -> list[dict]:
+        items = [change.get("item_id") for change in changes if isinstance(change.get("item_id"), str)]
+        if len(set(items)) != len(items):
+            raise ValueError(N_("An item may appear once in a batch: send its next change after this one's result."))
+        return changes
+
+
+class AnswerResultOut(BaseModel):
+    """What became of one change of a batch: the status and body `PUT .../responses/{item_id}` would have answered
+    (200 with the answer; 409 `version_conflict` with both versions, or `audit_closed`; 404; 422)."""
+
+    item_id: str | None
+    status: int
+    body: ResponseOut | VersionConflictOut | ErrorOut
+
+
+class AnswerBatchOut(BaseModel):
+    results: list[AnswerResultOut] = Field(description="One per change, in the order they were sent")
+
+
 class EvidenceIn(Input):
     method: v.EvidenceMethod
     summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]

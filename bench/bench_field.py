@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench._database import fresh_database  # noqa: E402
 from bench._servers import HOST, Servers, app_command, free_port  # noqa: E402
-from bench.bench_save import SIZE, load  # noqa: E402
+from bench.bench_save import SIZE, cpu_ms, load  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -91,7 +91,7 @@ def main() -> int:
     photo = tablet_photo()
     with Servers(workdir, env) as servers, sync_playwright() as playwright:
         port = free_port()
-        servers.start(app_command(port, workers=1), "app")
+        pid = servers.start(app_command(port, workers=1), "app")
         base = f"http://{HOST}:{port}"
         device = {k: v for k, v in playwright.devices["iPad Pro 11"].items() if k != "default_browser_type"}
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -124,11 +124,11 @@ def main() -> int:
             },
         )
         assert queued == ANSWERS + PHOTOS, queued
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_ms(pid)
         context.set_offline(False)
         while page.evaluate(COUNT):  # the outbox's own count of what is still on the tablet
             time.sleep(0.05)
-        sync_s = time.perf_counter() - started
+        sync_s, cpu = time.perf_counter() - started, cpu_ms(pid) - cpu
         on_server = page.evaluate(
             """async (auditId) => {
           const answers = await (await fetch(`/api/v1/audits/${auditId}/responses`)).json();
@@ -140,7 +140,7 @@ def main() -> int:
         assert on_server == [ANSWERS, PHOTOS], on_server
         print(
             f"sync after reconnecting: {queued} changes ({ANSWERS} answers with notes, {PHOTOS} photos of {len(photo) * 3 // 4 // 1024} KiB) "
-            f"in {sync_s:.1f} s ({queued / sync_s:.0f} changes/s), {url.split(':', 1)[0]}"
+            f"in {sync_s:.1f} s ({queued / sync_s:.0f} changes/s), server CPU {cpu / 1000:.2f} s, {url.split(':', 1)[0]}"
         )
         browser.close()
     return 0

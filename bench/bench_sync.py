@@ -9,8 +9,10 @@ One `auditor serve` process (`--workers` to change) on 127.0.0.1 and a 1,020-ite
 changes, as a morning's work leaves them: answers (verdict and note, based on version 0), note edits on top of them
 (based on the version the previous change returned), evidence entries, ten photos of a tablet camera's weight (nine
 on items, one on a finding) and the finding itself, every create with a client-made id. It is sent the way the
-outbox sends it: in order per item (a change waits for the one before it on its card), four items at a time, on
-kept-alive connections with an API token. Then the whole outbox is sent again, as after lost replies: everything
+outbox sends it: in order per item (a change waits for the one before it on its card), every card at once with at
+most four requests on their way, the answers waiting at a moment together in one request
+(`POST .../responses/batch`, up to 50), on kept-alive connections with an API token; `--per-change` sends as the
+outbox did before, one request per change, four cards at a time. Then the whole outbox is sent again, as after lost replies: everything
 must answer as the first time and nothing may be stored twice.
 
 The offline copy (`GET /api/v1/audits/{id}/offline`) is fetched for another 1,020-item audit with every item
@@ -23,9 +25,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,7 +48,8 @@ from bench.bench_reports import tablet_photo  # noqa: E402
 from bench.bench_save import cpu_ms  # noqa: E402
 
 SIZE = 1020
-PARALLEL_ITEMS = 4  # the outbox sends a few cards at a time, each card's changes in order
+PARALLEL_REQUESTS = 4  # the outbox has at most four requests on their way, each card's changes in order
+BATCH = 50  # answers in one request (static/outbox.mjs)
 
 
 @dataclass
@@ -213,6 +217,7 @@ class Outcome:
     statuses: list[int]
     bodies: list[dict]
     times: dict[str, list[float]]  # seconds per request, by kind of change
+    batch_sizes: list[int]  # answers per batch, in the order sent
 
     def medians(self) -> str:
         return ", ".join(
@@ -228,10 +233,54 @@ def kind_of(change: Change) -> str:
     return "finding" if change.path.endswith("/findings") else "evidence"
 
 
-def sync(client: httpx.Client, cards: list[Card], world: World, *, again: bool = False) -> Outcome:
+class AnswerBatches:
+    """The outbox's answers: each card hands its answer in and waits for its result; the answers waiting go together
+    in one request, one batch at a time (those handed in while one is on its way go in the next)."""
+
+    def __init__(self, client: httpx.Client, path: str, turns: threading.Semaphore, times: dict[str, list[float]]):
+        self.client, self.path, self.turns, self.times = client, path, turns, times
+        self.lock = threading.Lock()
+        self.waiting: list[tuple[dict, Future]] = []
+        self.sending = False
+        self.sizes: list[int] = []
+
+    def send(self, change: dict) -> tuple[int, dict]:
+        result: Future = Future()
+        with self.lock:
+            self.waiting.append((change, result))
+            start, self.sending = not self.sending, True
+        if start:
+            threading.Thread(target=self.pump).start()
+        return result.result()
+
+    def pump(self) -> None:
+        time.sleep(0.001)  # the other cards hand theirs in (the outbox waits a turn of the event loop)
+        while True:
+            with self.lock:
+                batch, self.waiting = self.waiting[:BATCH], self.waiting[BATCH:]
+                if not batch:
+                    self.sending = False
+                    return
+            with self.turns:
+                started = time.perf_counter()
+                response = self.client.post(self.path, json={"changes": [change for change, _ in batch]})
+                self.times.setdefault("answer batch", []).append(time.perf_counter() - started)
+            self.sizes.append(len(batch))
+            response.raise_for_status()
+            for (_, result), reply in zip(batch, response.json()["results"], strict=True):
+                result.set_result((reply["status"], reply["body"]))
+
+
+def sync(
+    client: httpx.Client, cards: list[Card], world: World, *, again: bool = False, per_change: bool = False
+) -> Outcome:
     """Send the cards as the outbox does; answers carry the version the card's previous answer returned (0 at first).
     `again`: as a tablet that lost every reply of the last round would: each create once more, and each card's last
-    answer on the version it was based on."""
+    answer on the version it was based on. The outbox sends every card at once, at most four requests on their way,
+    the answers in batches; `per_change`: as it did before, four cards at a time, one request per change."""
+    turns = threading.Semaphore(PARALLEL_REQUESTS)
+    times: dict[str, list[float]] = {}
+    batches = AnswerBatches(client, f"/api/v1/audits/{world.sync_audit}/responses/batch", turns, times)
 
     def send_card(card: Card) -> list[tuple[int, dict]]:
         version = 0
@@ -250,23 +299,26 @@ def sync(client: httpx.Client, cards: list[Card], world: World, *, again: bool =
                 if change.needs_finding
                 else change.path
             )
-            started = time.perf_counter()
-            response = client.request(change.method, path, json=body, files=change.files, data=change.data)
-            times.setdefault(kind_of(change), []).append(time.perf_counter() - started)
-            reply = response.json() if response.content else {}
-            replies.append((response.status_code, reply))
-            if change.item_id is not None and response.status_code == 200:
+            if change.item_id is not None and not per_change:
+                status, reply = batches.send({"item_id": change.item_id, **body})
+            else:
+                with turns:
+                    started = time.perf_counter()
+                    response = client.request(change.method, path, json=body, files=change.files, data=change.data)
+                    times.setdefault(kind_of(change), []).append(time.perf_counter() - started)
+                status, reply = response.status_code, response.json() if response.content else {}
+            replies.append((status, reply))
+            if change.item_id is not None and status == 200:
                 version = reply["version"]
-            if path.endswith("/findings") and response.status_code == 201:
+            if path.endswith("/findings") and status == 201:
                 finding_id = reply["id"]
         return replies
 
-    times: dict[str, list[float]] = {}
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=PARALLEL_ITEMS) as pool:
+    with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS if per_change else len(cards)) as pool:
         results = [reply for replies in pool.map(send_card, cards) for reply in replies]
     seconds = time.perf_counter() - started
-    return Outcome(seconds, [status for status, _ in results], [body for _, body in results], times)
+    return Outcome(seconds, [status for status, _ in results], [body for _, body in results], times, batches.sizes)
 
 
 def stored(url: str, audit_id: int) -> dict[str, int]:
@@ -310,6 +362,9 @@ def main() -> int:
     parser.add_argument("--changes", type=int, default=200)
     parser.add_argument("--photos", type=int, default=10)
     parser.add_argument("--workers", type=int, default=1, help="worker processes of the server (default 1)")
+    parser.add_argument(
+        "--per-change", action="store_true", help="one request per change, four cards at a time (the outbox before)"
+    )
     args = parser.parse_args()
 
     url, workdir = fresh_database(args.database_url, prefix="auditor-bench-sync-")
@@ -326,7 +381,7 @@ def main() -> int:
     with Servers(workdir, server_env(url, workdir)) as servers:
         port = free_port()
         pid = servers.start(app_command(port, workers=args.workers), "app")
-        limits = httpx.Limits(max_keepalive_connections=PARALLEL_ITEMS, max_connections=PARALLEL_ITEMS)
+        limits = httpx.Limits(max_keepalive_connections=PARALLEL_REQUESTS, max_connections=PARALLEL_REQUESTS)
         with httpx.Client(
             base_url=f"http://{HOST}:{port}",
             headers={"Authorization": f"Bearer {world.token}"},
@@ -335,18 +390,25 @@ def main() -> int:
         ) as client:
             client.get("/api/v1/audits").raise_for_status()  # warm up: the connection, the token's last-used stamp
             cpu = cpu_ms(pid)
-            first = sync(client, cards, world)
+            first = sync(client, cards, world, per_change=args.per_change)
             cpu = cpu_ms(pid) - cpu
             after_first = stored(url, world.sync_audit)
-            again = sync(client, cards, world, again=True)
+            again = sync(client, cards, world, again=True, per_change=args.per_change)
             after_again = stored(url, world.sync_audit)
             print(
-                f"sync of {changes} queued changes ({photo_count} photos) on {len(cards)} cards, {PARALLEL_ITEMS} cards at a time, in order per card:"
+                f"sync of {changes} queued changes ({photo_count} photos) on {len(cards)} cards, in order per card, "
+                + (
+                    "one request per change, four cards at a time:"
+                    if args.per_change
+                    else f"every card at once, answers in batches of up to {BATCH}, at most {PARALLEL_REQUESTS} requests on their way:"
+                )
             )
             print(
                 f"  first time:  {first.seconds:.2f} s, {changes / first.seconds:.0f} changes/s; statuses {sorted(set(first.statuses))}"
             )
             print(f"  median per request (4 in flight): {first.medians()}")
+            if first.batch_sizes:
+                print(f"  answers per batch, in the order sent: {first.batch_sizes}")
             if args.workers == 1:  # a busy machine stretches the wall clock, not the server's CPU time
                 print(f"  server CPU: {cpu / 1000:.2f} s")
             print(

@@ -49,8 +49,25 @@ export async function deleteOutbox(userId) {
 }
 
 const WAITING = "waiting";
+
+/** The first waiting answers of one audit that fit a batch, taken out of `waiting` (the others keep their order). */
+function nextBatch(waiting) {
+  const { auditId } = waiting[0].change;
+  const batch = [];
+  let bytes = 0;
+  for (let index = 0; index < waiting.length && batch.length < BATCH;) {
+    const size = new TextEncoder().encode(JSON.stringify(waiting[index].change.payload)).length;
+    if (waiting[index].change.auditId !== auditId || (batch.length && bytes + size > BATCH_BYTES)) { index += 1; continue; }
+    bytes += size;
+    batch.push(...waiting.splice(index, 1));
+  }
+  return batch;
+}
 const versionKey = (auditId, itemId) => `${auditId}:${itemId}`;
-const LANES = 4; // items sent at once
+const LANES = 4; // requests on their way at once
+// Answers waiting to be sent go together, in one request (the server takes up to 100), well under its 1 MB body limit.
+const BATCH = 50;
+const BATCH_BYTES = 512 * 1024;
 // States of a change that wait for the auditor, not for the network.
 export const ATTENTION = new Set(["conflict", "closed", "invalid"]);
 
@@ -263,19 +280,16 @@ export class Outbox extends EventTarget {
   async syncOnce() {
     const session = await this.renewSession();
     if (session.state !== "ok") return this.finish(session.state);
-    // Each item's changes in their order, a few items at a time (LANES): one item's changes never overtake each
-    // other, and a slow photo does not hold up the answers of other items.
+    // Each item's changes in their order, every item at once but at most LANES requests on their way: one item's
+    // changes never overtake each other, a slow photo does not hold up the answers of other items, and the answers
+    // that wait at the same moment go in one request (sendAnswers).
     const lanes = new Map();
     for (const change of await this.db.getAll("changes")) {
       if (!lanes.has(change.key)) lanes.set(change.key, []);
       lanes.get(change.key).push(change.seq);
     }
-    const queue = [...lanes.values()];
-    const run = { stop: null, typing: 0, closedAudits: new Set() };
-    const worker = async () => {
-      while (queue.length && !run.stop) await this.sendLane(queue.shift(), run);
-    };
-    await Promise.all(Array.from({ length: Math.min(LANES, queue.length) }, worker));
+    const run = { stop: null, typing: 0, closedAudits: new Set(), busy: 0, turns: [], answers: [], batching: false };
+    await Promise.all([...lanes.values()].map((seqs) => this.sendLane(seqs, run)));
     return this.finish(run.stop || "saved", run.typing);
   }
 
@@ -296,14 +310,16 @@ export class Outbox extends EventTarget {
       this.emit("sending", current);
       let reply;
       try {
-        reply = await this.send(current);
+        reply = current.kind === "answer" ? await this.batched(current, run) : await this.inTurn(run, () => this.send(current));
       } catch (error) {
-        this.sending.delete(current.seq);
-        this.emit("waiting", current);
+        reply = null;
         run.stop = run.stop || (error && error.name === "TypeError" ? "offline" : "failed");
-        return;
       }
       this.sending.delete(current.seq);
+      if (!reply) {  // not sent, or no reply: it waits for the next run
+        this.emit("waiting", current);
+        return;
+      }
       // What was sent is `current`; the stored change may have more by now (merged in another tab): see done().
       const outcome = await this.outcome(current, reply);
       if (outcome === "signed_out" || outcome === "failed") {
@@ -317,6 +333,59 @@ export class Outbox extends EventTarget {
       }
       if (outcome !== "done") return;
     }
+  }
+
+  /** Run `work` (a request) when fewer than LANES are on their way. */
+  async inTurn(run, work) {
+    if (run.busy < LANES) run.busy += 1;
+    else await new Promise((resolve) => run.turns.push(resolve));  // the turn is handed over with its count
+    try {
+      return await work();
+    } finally {
+      const next = run.turns.shift();
+      if (next) next();
+      else run.busy -= 1;
+    }
+  }
+
+  /** An answer's reply ({status, body}, as to its own PUT), sent in a batch with the other answers waiting; null
+   * when the run stopped before it went. */
+  batched(change, run) {
+    return new Promise((resolve, reject) => {
+      run.answers.push({ change, resolve, reject });
+      if (!run.batching) this.sendAnswers(run);
+    });
+  }
+
+  /** Send the answers the lanes hand in, one batch at a time: those handed in while a batch is on its way go in the
+   * next one (one item's next change waits for its lane, so an item is in a batch once). */
+  async sendAnswers(run) {
+    run.batching = true;
+    await new Promise((resolve) => setTimeout(resolve, 0));  // the other lanes hand theirs in
+    while (run.answers.length) {
+      const batch = nextBatch(run.answers);
+      if (run.stop) {
+        for (const { resolve } of batch) resolve(null);
+        continue;
+      }
+      try {
+        const replies = await this.inTurn(run, () => this.sendBatch(batch.map(({ change }) => change)));
+        batch.forEach(({ resolve }, index) => resolve(replies[index]));
+      } catch (error) {
+        for (const { reject } of batch) reject(error);
+      }
+    }
+    run.batching = false;
+  }
+
+  /** One request for answers of one audit: each change's own reply, or the request's reply for each when the request
+   * as a whole was refused (signed out, a stale CSRF token, a busy server). */
+  async sendBatch(changes) {
+    const body = { changes: changes.map((change) => ({ ...change.payload, item_id: change.itemId, version: change.base })) };
+    const reply = await this.request(`${API}/audits/${changes[0].auditId}/responses/batch`, { method: "POST", body: JSON.stringify(body), headers: { "Content-Type": "application/json" } });
+    const results = reply.status === 200 && reply.body && reply.body.results;
+    if (Array.isArray(results) && results.length === changes.length) return results.map(({ status, body: result }) => ({ status, body: result }));
+    return changes.map(() => reply);
   }
 
   finish(state, typing = 0) {
@@ -347,8 +416,6 @@ export class Outbox extends EventTarget {
     const item = (id) => encodeURIComponent(id);
     const json = (method, url, body) => this.request(url, { method, body: JSON.stringify(body), headers: { "Content-Type": "application/json" } });
     switch (change.kind) {
-      case "answer":
-        return json("PUT", `${audit}/responses/${item(change.itemId)}`, { ...change.payload, version: change.base });
       case "evidence":
         return json("POST", `${audit}/responses/${item(change.itemId)}/evidence`, { ...change.payload, client_id: change.clientId });
       case "finding":

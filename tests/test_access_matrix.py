@@ -137,6 +137,7 @@ RULES = {
     ("GET", "/api/v1/audits/{audit_id}/responses"): VIEW,
     ("GET", "/api/v1/audits/{audit_id}/responses/{item_id}"): VIEW,
     ("PUT", "/api/v1/audits/{audit_id}/responses/{item_id}"): CONDUCT,
+    ("POST", "/api/v1/audits/{audit_id}/responses/batch"): CONDUCT,
     ("GET", "/api/v1/audits/{audit_id}/responses/{item_id}/evidence"): VIEW,
     ("POST", "/api/v1/audits/{audit_id}/responses/{item_id}/evidence"): CONDUCT,
     ("DELETE", "/api/v1/audits/{audit_id}/evidence/{evidence_id}"): CONDUCT,
@@ -692,6 +693,9 @@ REQUESTS: dict[tuple[str, str], Callable[[Ask], Send]] = {
     ),
     ("PUT", "/api/v1/audits/{audit_id}/responses/{item_id}"): lambda ask: Send(
         {"json": {"verdict": "conform", "version": 0}}
+    ),
+    ("POST", "/api/v1/audits/{audit_id}/responses/batch"): lambda ask: Send(
+        {"json": {"changes": [{"item_id": ask.ids["item_id"], "verdict": "conform", "version": 0}]}}, status=200
     ),
     ("POST", "/api/v1/audits/{audit_id}/responses/{item_id}/evidence"): lambda ask: Send(
         {"json": {"method": "document", "summary": "Policy"}}

@@ -34,7 +34,7 @@ from auditor.models import AuditEvent, Evidence, Finding, Photo
 from auditor.schemas import EvidenceIn, FindingIn
 from auditor.security import CSRF_COOKIE, CSRF_HEADER
 from auditor.services import evidence, findings
-from tests.conftest import seed_audit
+from tests.conftest import item_ids, seed_audit
 
 
 def jpeg(colour=(10, 120, 10)) -> bytes:
@@ -247,6 +247,130 @@ def test_the_conduct_view_knows_who_saved_each_answer(team, session, first_item_
         if item.item.id == first_item_id
     ]
     assert card.updated_by == "Birgitte Auditor"
+
+
+# A batch of answers: the outbox sends its queued answers in one request, each with its own result
+
+
+def batch(client, audit, *changes):
+    return client.post(f"/api/v1/audits/{audit.id}/responses/batch", json={"changes": list(changes)})
+
+
+def stored_answers(client, audit) -> dict[str, tuple]:
+    return {a["item_id"]: (a["note"], a["version"]) for a in client.get(f"/api/v1/audits/{audit.id}/responses").json()}
+
+
+def test_a_batch_saves_each_answer_in_order_with_its_own_result(team, library):
+    audit, tablet, _, _ = team
+    first, second, third = item_ids(library)[:3]
+    sent = batch(
+        tablet,
+        audit,
+        {"item_id": first, "verdict": "conform", "note": "Set på lageret", "version": 0},
+        {"item_id": second, "note": "APV gennemgået", "version": 0},
+        {"item_id": third, "verdict": None, "version": 0},
+    )
+    assert sent.status_code == 200, sent.text
+    results = sent.json()["results"]
+    assert [(r["item_id"], r["status"]) for r in results] == [(first, 200), (second, 200), (third, 200)]
+    assert results[0]["body"] | {"updated_at": None} == {
+        "item_id": first,
+        "verdict": "conform",
+        "note": "Set på lageret",
+        "weighing": None,
+        "version": 1,
+        "updated_at": None,
+        "updated_by": "Lead Auditor",
+        "photos": [],
+    }
+    assert stored_answers(tablet, audit) == {
+        first: ("Set på lageret", 1),
+        second: ("APV gennemgået", 1),
+        third: ("", 1),  # a verdict cleared before there was one: saved, as the PUT saves it
+    }
+
+
+def test_a_batch_sent_again_after_a_lost_reply_answers_as_the_first_time_and_saves_nothing_twice(
+    team, library, session
+):
+    audit, tablet, _, _ = team
+    changes = [
+        {"item_id": item_id, "note": f"Note {n}", "version": 0} for n, item_id in enumerate(item_ids(library)[:4])
+    ]
+    first = batch(tablet, audit, *changes).json()["results"]
+    again = batch(tablet, audit, *changes).json()["results"]
+    assert [(r["status"], r["body"]["version"], r["body"]["note"]) for r in again] == [
+        (r["status"], r["body"]["version"], r["body"]["note"]) for r in first
+    ]
+    assert {version for _, version in stored_answers(tablet, audit).values()} == {1}
+    trail = session.exec(select(func.count()).select_from(AuditEvent).where(AuditEvent.entity == "response")).one()
+    assert trail == 4
+
+
+def test_a_conflict_or_refusal_in_a_batch_is_that_change_s_only(team, library):
+    """A mixed batch: saved, a version conflict with both versions, an item the audit does not have, a bad value;
+    the others are saved all the same, in one request."""
+    audit, tablet, other, _ = team
+    first, second, third = item_ids(library)[:3]
+    put(other, audit, second, note="Birgittes note", version=0)
+    results = batch(
+        tablet,
+        audit,
+        {"item_id": first, "note": "Min note", "version": 0},
+        {"item_id": second, "note": "Min anden note", "version": 0},
+        {"item_id": "no-such-item", "note": "x", "version": 0},
+        {"item_id": "bad-verdict", "verdict": "perhaps", "version": 0},
+        {"item_id": third, "verdict": "conform", "version": 0},
+    ).json()["results"]
+    assert [r["status"] for r in results] == [200, 409, 404, 422, 200]
+    conflict = results[1]["body"]
+    assert conflict["code"] == "version_conflict"
+    assert (conflict["current"]["note"], conflict["current"]["updated_by"]) == ("Birgittes note", "Birgitte Auditor")
+    assert conflict["submitted"]["note"] == "Min anden note"
+    assert results[2]["body"]["code"] == "not_found"
+    assert results[3]["body"]["code"] == "invalid" and results[3]["body"]["errors"][0]["field"] == "verdict"
+    assert stored_answers(tablet, audit) == {first: ("Min note", 1), second: ("Birgittes note", 1), third: ("", 1)}
+
+
+def test_a_closed_audit_refuses_each_change_of_a_batch_and_confirms_what_landed(team, client, library):
+    audit, tablet, _, _ = team
+    first, second = item_ids(library)[:2]
+    put(tablet, audit, first, note="Landet", version=0)
+    close(client, audit)
+    results = batch(
+        tablet,
+        audit,
+        {"item_id": first, "note": "Landet", "version": 0},
+        {"item_id": second, "note": "Skrevet i kælderen", "version": 0},
+    ).json()["results"]
+    assert [(r["status"], r["body"].get("code")) for r in results] == [(200, None), (409, "audit_closed")]
+    assert results[1]["body"]["detail"] == "The audit is closed; reopen it to make changes."
+    assert second not in stored_answers(tablet, audit)
+
+
+def test_a_batch_for_an_audit_of_another_team_is_refused_whole(make_audit, make_user, login, library):
+    audit = make_audit()
+    outsider = login(make_user("auditor", name="Udenfor"))
+    refused = batch(outsider, audit, {"item_id": item_ids(library)[0], "note": "x", "version": 0})
+    assert refused.status_code in (403, 404) and refused.json()["code"] in ("forbidden", "not_found")
+
+
+def test_a_batch_names_each_item_once_and_is_not_endless(team, library):
+    audit, tablet, _, _ = team
+    first = item_ids(library)[0]
+    twice = batch(
+        tablet, audit, {"item_id": first, "note": "a", "version": 0}, {"item_id": first, "note": "b", "version": 1}
+    )
+    assert twice.status_code == 422 and "once" in twice.json()["detail"]
+    too_many = batch(tablet, audit, *({"item_id": f"x{n}", "version": 0} for n in range(101)))
+    assert too_many.status_code == 422
+    assert stored_answers(tablet, audit) == {}
+
+
+def test_a_batch_sent_with_the_session_needs_the_csrf_token(team, library, login, lead):
+    audit, _, _, _ = team
+    refused = batch(login(lead, csrf=False), audit, {"item_id": item_ids(library)[0], "note": "x", "version": 0})
+    assert refused.status_code == 403 and refused.json()["code"] == "csrf_failed"
 
 
 # A closed audit

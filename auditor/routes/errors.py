@@ -29,7 +29,7 @@ from auditor.errors import (
     Unauthenticated,
 )
 from auditor.i18n import N_, get_locale, gettext
-from auditor.schemas import ErrorOut, FieldErrorOut
+from auditor.schemas import AnswerOut, ErrorOut, FieldErrorOut
 from auditor.security import SESSION_COOKIE
 from auditor.templating import render
 
@@ -85,22 +85,29 @@ def message_of(error: DomainError) -> str:
     return message.format(**params) if params else message
 
 
-def handle_domain_error(request: Request, error: DomainError) -> Response:
-    status = next((code for kind, code in STATUS.items() if isinstance(error, kind)), 400)
+def status_of(error: DomainError) -> int:
+    return next((code for kind, code in STATUS.items() if isinstance(error, kind)), 400)
+
+
+def api_refusal(error: DomainError) -> dict:
+    """The JSON body the API answers a domain error with (also each refused change of a batch of answers)."""
     message = message_of(error)
+    fields = [{"field": error.field, "message": message}] if isinstance(error, Invalid) and error.field else []
+    body = error_body(error.code, message, fields)
+    if isinstance(error, StaleVersion):  # error.current is never None (responses._stale)
+        current = AnswerOut.model_validate(error.current, from_attributes=True)
+        body["current"] = current.model_copy(update={"updated_by": error.updated_by}).model_dump(mode="json")
+        body["submitted"] = error.submitted.model_dump(mode="json", exclude_unset=True)  # the fields as sent
+    return body
+
+
+def handle_domain_error(request: Request, error: DomainError) -> Response:
+    status = status_of(error)
     if not wants_json(request) and isinstance(error, Unauthenticated | PasswordChangeRequired):
         return _to_login(request, error)
     if wants_json(request):
-        fields = [{"field": error.field, "message": message}] if isinstance(error, Invalid) and error.field else []
-        body = error_body(error.code, message, fields)
-        if isinstance(error, StaleVersion):
-            from auditor.routes.api.responses import answer_out
-
-            current = answer_out(error.current, error.updated_by)  # type: ignore[arg-type]  # never None (responses._stale)
-            body["current"] = current.model_dump(mode="json")
-            body["submitted"] = error.submitted.model_dump(mode="json", exclude_unset=True)  # the fields as sent
-        return JSONResponse(body, status_code=status, headers=_headers(error, status))
-    response = error_page(request, status, message)
+        return JSONResponse(api_refusal(error), status_code=status, headers=_headers(error, status))
+    response = error_page(request, status, message_of(error))
     response.headers.update(_headers(error, status) or {})
     return response
 
@@ -163,11 +170,16 @@ def handle_validation_error(request: Request, error: RequestValidationError) -> 
         part.get("loc", ("",))[0] == "path" for part in error.errors()
     ):  # a path that names nothing, e.g. an id out of range (deps.PathId)
         return handle_http_error(request, HTTPException(404, "Not Found"))
-    described = describe_validation_errors(error.errors())
-    summary = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in described)
     if wants_json(request):
-        return JSONResponse(error_body(Invalid.code, summary, described), status_code=422)
-    return error_page(request, 422, summary)
+        return JSONResponse(invalid_body(error.errors()), status_code=422)
+    return error_page(request, 422, invalid_body(error.errors())["detail"])
+
+
+def invalid_body(errors) -> dict:
+    """The 422 body for pydantic's errors: each field's problem, and all of them in `detail`."""
+    described = describe_validation_errors(errors)
+    summary = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in described)
+    return error_body(Invalid.code, summary, described)
 
 
 def handle_http_error(request: Request, error: HTTPException) -> Response:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, func, insert, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, func, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from auditor import vocabulary as v
 from auditor.checklists import Checklist, Section
-from auditor.errors import Invalid, NotFound, StaleVersion
+from auditor.errors import DomainError, Invalid, NotFound, StaleVersion
 from auditor.models import Audit, Evidence, Finding, Photo, Response, User, utcnow
 from auditor.schemas import Progress, ResponseIn
 from auditor.services import access, trail
@@ -30,6 +31,29 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
     tablet that lost the reply sends it again), even in a closed audit, since it changes nothing.
     A save that would change an answer based on an older version than the stored one raises StaleVersion."""
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
+    return _save(session=session, actor=actor, audit=audit, item_id=item_id, data=data)
+
+
+def save_responses(
+    *, session: Session, actor: User, audit: Audit, changes: Sequence[tuple[str, ResponseIn]]
+) -> list[Response | DomainError]:
+    """Save a tablet's queued answers (item id and fields) in one transaction, in their order, each as save_response
+    saves one: each change's saved answer, or its refusal (a conflict, a closed audit, a bad value) in its place.
+    Each save runs in a savepoint, so a refused change leaves nothing behind and the others still land. The access
+    check runs once: no answer changes who may conduct the audit (it was most of the work of a save in a batch)."""
+    access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
+    results: list[Response | DomainError] = []
+    for item_id, data in changes:
+        try:
+            with session.begin_nested():
+                results.append(_save(session=session, actor=actor, audit=audit, item_id=item_id, data=data))
+        except DomainError as refusal:
+            results.append(refusal)
+    return results
+
+
+def _save(*, session: Session, actor: User, audit: Audit, item_id: str, data: ResponseIn) -> Response:
+    """save_response once the actor may conduct the audit."""
     placed = audit_structure(session=session, audit_id=audit.id).items.get(item_id)
     if placed is None:
         raise NotFound("This audit has no checklist item with this id.")
@@ -54,21 +78,19 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
     if current is None:
         values = {"audit_id": audit.id, "item_id": item_id, "version": 1, "updated_at": now, "updated_by_id": actor.id}
         values |= changes
-        try:  # a plain INSERT: the ORM's unit of work would cost more than the statement
-            saved = Response(id=session.execute(_INSERT_ANSWER, values).scalar_one(), **values)
-        except IntegrityError:  # two first saves of the same item at once: the other one won
-            session.rollback()
-            raise _stale(
-                session=session, audit=audit, item_id=item_id, current=None, submitted=data, fresh=True
-            ) from None
+        # A plain INSERT (the ORM's unit of work would cost more than the statement) that does nothing when another
+        # first save of the item won the race: no error, so nothing to roll back, in a batch (save_responses) either.
+        new_id = session.execute(_INSERT_ANSWER[session.get_bind().dialect.name], values).scalar_one_or_none()
+        if new_id is None:
+            raise _stale(session=session, audit=audit, item_id=item_id, current=None, submitted=data, fresh=True)
+        saved = Response(id=new_id, **values)
     else:
         result = session.execute(
             update(Response)
             .where(Response.id == current.id, Response.version == data.version)
             .values(**changes, version=Response.version + 1, updated_at=now, updated_by_id=actor.id)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result (a CursorResult) has a rowcount; another save landed between our read and our write
-            session.rollback()
+        if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result (a CursorResult) has a rowcount; another save landed between our read and our write (it wrote nothing)
             raise _stale(session=session, audit=audit, item_id=item_id, current=None, submitted=data, fresh=True)
         saved = current
         for name, value in {
@@ -95,7 +117,14 @@ def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, 
     return saved
 
 
-_INSERT_ANSWER = insert(Response.__table__).returning(Response.__table__.c.id)
+def _insert_answer(insert):
+    """A first answer's INSERT in a dialect's own words: nothing is inserted (and no id returned) when the item has an
+    answer already (a first save of the same item, at the same moment, won)."""
+    table = Response.__table__
+    return insert(table).on_conflict_do_nothing(index_elements=["audit_id", "item_id"]).returning(table.c.id)
+
+
+_INSERT_ANSWER = {"sqlite": _insert_answer(sqlite.insert), "postgresql": _insert_answer(postgresql.insert)}
 
 
 def _weighing(placed: PlacedItem, current: Response | None, sent) -> dict[str, str] | None:

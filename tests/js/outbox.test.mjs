@@ -14,6 +14,7 @@ class FakeServer {
     this.created = { evidence: [], photos: [], findings: [] };
     this.removed = [];
     this.requests = [];
+    this.batches = []; // the item ids of each batch of answers, as sent
     this.offline = false;
     this.signedIn = "7";
     this.closed = false;
@@ -26,6 +27,17 @@ class FakeServer {
     const reply = { status, ok: status >= 200 && status < 300, json: async () => body };
     if (this.loseReplies && status < 300) throw new TypeError("the reply was lost");
     return reply;
+  }
+
+  /** One answer of a batch, as the server saves it: {status, body}. */
+  answer({ item_id: itemId, version, ...fields }) {
+    if (this.closed) return { status: 409, body: { code: "audit_closed", detail: "The audit is closed." } };
+    const stored = this.answers.get(itemId) || { item_id: itemId, verdict: null, note: "", version: 0, updated_by: null };
+    const same = Object.entries(fields).every(([key, value]) => stored[key] === value);
+    if (version !== stored.version && !same) return { status: 409, body: { code: "version_conflict", detail: "changed", current: stored, submitted: fields } };
+    const saved = same ? stored : { ...stored, ...fields, version: stored.version + 1, updated_by: "Tablet user" };
+    this.answers.set(itemId, saved);
+    return { status: 200, body: saved };
   }
 
   create(kind, clientId, fields) {
@@ -44,18 +56,12 @@ class FakeServer {
       return this.signedIn ? this.reply(200, { user_id: Number(this.signedIn), csrf_token: `token-of-${this.signedIn}` }) : this.reply(401, { detail: "log in" });
     }
     if (!this.signedIn) return this.reply(401, { detail: "log in" });
-    if (this.closed && method !== "GET") return this.reply(409, { code: "audit_closed", detail: "The audit is closed." });
     let match;
-    if ((match = url.match(/^\/api\/v1\/audits\/(\d+)\/responses\/([^/]+)$/)) && method === "PUT") {
-      const itemId = decodeURIComponent(match[2]);
-      const { version, ...fields } = JSON.parse(init.body);
-      const stored = this.answers.get(itemId) || { item_id: itemId, verdict: null, note: "", version: 0, updated_by: null };
-      const same = Object.entries(fields).every(([key, value]) => stored[key] === value);
-      if (version !== stored.version && !same) return this.reply(409, { code: "version_conflict", detail: "changed", current: stored, submitted: fields });
-      const saved = same ? stored : { ...stored, ...fields, version: stored.version + 1, updated_by: "Tablet user" };
-      this.answers.set(itemId, saved);
-      return this.reply(200, saved);
+    if ((match = url.match(/^\/api\/v1\/audits\/(\d+)\/responses\/batch$/)) && method === "POST") {
+      this.batches.push(JSON.parse(init.body).changes.map((change) => change.item_id));
+      return this.reply(200, { results: JSON.parse(init.body).changes.map((change) => this.answer(change)) });
     }
+    if (this.closed && method !== "GET") return this.reply(409, { code: "audit_closed", detail: "The audit is closed." });
     if ((match = url.match(/\/responses\/([^/]+)\/evidence$/))) {
       const { client_id: clientId, ...fields } = JSON.parse(init.body);
       return this.create("evidence", clientId, { item_id: decodeURIComponent(match[1]), ...fields });
@@ -164,7 +170,7 @@ test("changes of one item go in order, each answer on the version the previous o
   await outbox.setAnswer(1, "a.1", { note: "after" }, 0);
   await outbox.sync();
   const puts = server.requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.url.split("/").pop()}`);
-  assert.deepEqual(puts, ["PUT a.1", "POST evidence", "PUT a.1"]);
+  assert.deepEqual(puts, ["POST batch", "POST evidence", "POST batch"]);
   assert.equal(server.answers.get("a.1").version, 2);
   outbox.close();
 });
@@ -231,7 +237,7 @@ test("signed out: everything kept; signed in again: sent with the renewed CSRF t
   assert.equal((await outbox.counts(1)).total, 1);
   server.signedIn = "7";
   assert.equal((await outbox.sync()).state, "saved");
-  assert.equal(server.requests.find((r) => r.method === "PUT").csrf, "token-of-7");
+  assert.equal(server.requests.find((r) => r.url.endsWith("/batch")).csrf, "token-of-7");
   outbox.close();
 });
 
@@ -316,8 +322,7 @@ test("a weighing typed a moment ago waits for the pause too, and goes whole", as
   outbox.close();
 });
 
-test("a few items are sent at once, each item's changes still in order", async () => {
-  const outbox = await open();
+test("answers waiting together go in one request, other changes a few at once, each item's changes still in order", async () => {
   const started = [];
   let inFlight = 0;
   let most = 0;
@@ -326,31 +331,67 @@ test("a few items are sent at once, each item's changes still in order", async (
     if (url === "/api/v1/session") return realFetch(url, init);
     inFlight += 1;
     most = Math.max(most, inFlight);
-    started.push(url.split("/responses/")[1]);
+    started.push(url.split("/responses/")[1] || url.split("/").pop());
     await new Promise((resolve) => setTimeout(resolve, 5));
     inFlight -= 1;
     return realFetch(url, init);
   };
   const parallel = await openOutbox("7", { fetch: server.fetch, uuid });
-  for (const item of ["a", "b", "c", "d", "e", "f"]) await parallel.setAnswer(1, item, { verdict: "conform" }, 0);
+  const items = ["a", "b", "c", "d", "e", "f"];
+  for (const item of items) await parallel.setAnswer(1, item, { verdict: "conform" }, 0);
+  for (const item of items) await parallel.addPhoto(1, { itemId: `p${item}` }, new Blob(["jpeg"], { type: "image/jpeg" }));
   await parallel.addEvidence(1, "a", { method: "observation", summary: "after a's answer" });
   await parallel.setAnswer(1, "a", { note: "after a's evidence" }, 0);
   assert.equal((await parallel.sync()).state, "saved");
   assert.equal(most, 4);
-  assert.deepEqual(started.filter((url) => url.startsWith("a")), ["a", "a/evidence", "a"]);
-  assert.deepEqual([server.answers.get("a").version, server.answers.get("a").note, server.created.evidence.length], [2, "after a's evidence", 1]);
+  assert.deepEqual(server.batches.flat().sort(), [...items, "a"].sort());
+  assert.ok(server.batches.length <= 3, `seven answers in at most three requests, not one each: ${JSON.stringify(server.batches)}`);
+  assert.ok(server.batches.every((batch) => new Set(batch).size === batch.length), "an item once per batch");
+  const withA = started.filter((url) => url === "batch" || url === "a/evidence").slice(0, 3);
+  assert.equal(withA[1], "a/evidence", `a's evidence between its two answers: ${started}`);
+  assert.deepEqual([server.answers.get("a").version, server.answers.get("a").note, server.created.evidence.length, server.created.photos.length], [2, "after a's evidence", 1, 6]);
   parallel.close();
+});
+
+test("a batch goes to its own audit, with at most 50 answers and well under the server's body limit", async () => {
+  const outbox = await open();
+  for (let n = 0; n < 60; n += 1) await outbox.setAnswer(1, `a.${n}`, { verdict: "conform" }, 0);
+  await outbox.setAnswer(2, "b.1", { verdict: "conform" }, 0);
+  for (let n = 0; n < 30; n += 1) await outbox.setAnswer(3, `c.${n}`, { note: "x".repeat(30_000) }, 0);
+  assert.equal((await outbox.sync()).state, "saved");
+  const audits = server.requests.filter((r) => r.method === "POST").map((r) => r.url.split("/")[4]);
+  assert.deepEqual([...new Set(audits)].sort(), ["1", "2", "3"]);
+  assert.ok(server.batches.every((batch) => batch.length <= 50));
+  assert.ok(server.batches.every((batch) => new Set(batch.map((item) => item[0])).size === 1), "one audit per batch");
+  assert.ok(server.batches.filter((batch) => batch[0].startsWith("c.")).every((batch) => batch.length * 30_000 <= 512 * 1024));
+  assert.equal(server.answers.size, 91);
+  assert.equal((await outbox.counts()).total, 0);
   outbox.close();
 });
 
-/** A fetch that holds the answers' PUTs until `release()`: a request on its way, for as long as a test needs. */
-function holdingPuts(realFetch) {
+test("a batch refused as a whole (a stale CSRF token) leaves every answer in it waiting, none marked", async () => {
+  const realFetch = server.fetch;
+  let refuse = true;
+  const fetch = async (url, init) => (refuse && url.endsWith("/batch") ? { status: 403, ok: false, json: async () => ({ code: "csrf_failed", detail: "CSRF" }) } : realFetch(url, init));
+  const stale = await openOutbox("7", { fetch, uuid });
+  await stale.setAnswer(1, "a.1", { note: "one" }, 0);
+  await stale.setAnswer(1, "a.2", { note: "two" }, 0);
+  assert.equal((await stale.sync()).state, "failed");
+  assert.deepEqual((await stale.changes(1)).map((c) => c.state), ["waiting", "waiting"]);
+  refuse = false;
+  assert.equal((await stale.sync()).state, "saved");
+  assert.deepEqual([server.answers.get("a.1").note, server.answers.get("a.2").note], ["one", "two"]);
+  stale.close();
+});
+
+/** A fetch that holds the answers' requests until `release()`: a request on its way, for as long as a test needs. */
+function holdingAnswers(realFetch) {
   let release;
   const held = new Promise((resolve) => { release = resolve; });
   let sent;
   const arrived = new Promise((resolve) => { sent = resolve; });
   const fetch = async (url, init = {}) => {
-    if (init.method === "PUT") {
+    if (url.endsWith("/responses/batch")) {
       sent();
       await held;
     }
@@ -360,7 +401,7 @@ function holdingPuts(realFetch) {
 }
 
 test("a verdict merged (in another tab) into a note on its way to the server is sent after it, not dropped", async () => {
-  const hold = holdingPuts(server.fetch);
+  const hold = holdingAnswers(server.fetch);
   const tabA = await openOutbox("7", { fetch: hold.fetch, uuid, broadcast: false });
   const tabB = await openOutbox("7", { fetch: server.fetch, uuid, broadcast: false }); // has not heard that A sends
   await tabA.setAnswer(1, "a.1", { note: "Set på væggen" }, 0);
@@ -392,7 +433,7 @@ test("a change made on a page older than this tablet's last save builds on that 
 
 test("a note merged while its change was refused is kept in the change that waits for the auditor", async () => {
   server.closed = true;
-  const hold = holdingPuts(server.fetch);
+  const hold = holdingAnswers(server.fetch);
   const tabA = await openOutbox("7", { fetch: hold.fetch, uuid, broadcast: false });
   const tabB = await openOutbox("7", { fetch: server.fetch, uuid, broadcast: false });
   await tabA.setAnswer(1, "a.1", { verdict: "minor_nc" }, 0);

@@ -36,3 +36,6 @@ NAMED = refusals(404)
 CHANGE = refusals(409, 413)
 # A change to a record named in its path.
 CHANGE_NAMED = refusals(404, 409, 413)
+# A batch of changes (a tablet's queued answers): each change's refusal (409, 404, 422) is in its own result; the
+# request as a whole refuses only what every operation may, a body too large, and a batch it cannot take (422).
+BATCH = refusals(413)

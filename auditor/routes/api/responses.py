@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response as HTTPResponse
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from auditor.deps import AuditDep, ConductAuditDep, ConductWork, CurrentUser, PathId, SessionDep, json_reply
 from auditor.models import Evidence, Response, User
 from auditor.routes.api.photos import photo_out
-from auditor.routes.api.refusals import CHANGE, NAMED
-from auditor.schemas import AnswerOut, EvidenceOut, NewEvidenceIn, ResponseIn, ResponseOut, VersionConflictOut
+from auditor.routes.api.refusals import BATCH, CHANGE, NAMED
+from auditor.routes.errors import api_refusal, invalid_body, status_of
+from auditor.schemas import (
+    AnswerBatchIn,
+    AnswerBatchOut,
+    AnswerChangeIn,
+    AnswerOut,
+    AnswerResultOut,
+    ErrorOut,
+    EvidenceOut,
+    NewEvidenceIn,
+    ResponseIn,
+    ResponseOut,
+    VersionConflictOut,
+)
 from auditor.services import evidence, photos, responses
 
 router = APIRouter(tags=["responses"], responses=NAMED)
@@ -75,6 +89,40 @@ def record_response(work: ConductWork, item_id: str, data: ResponseIn) -> HTTPRe
     the stored answer (a save sent again): then 200 with the stored answer. `"verdict": null` clears the verdict."""
     saved = responses.save_response(session=work.session, actor=work.user, audit=work.audit, item_id=item_id, data=data)
     return json_reply(responses_out(work.session, [saved], work.user)[0])
+
+
+@router.post("/audits/{audit_id}/responses/batch", response_model=AnswerBatchOut, responses=BATCH)
+def record_responses(work: ConductWork, batch: AnswerBatchIn) -> HTTPResponse:
+    """Save a tablet's queued answers in one request: each change as `PUT .../responses/{item_id}` saves it, in the
+    order sent, each with its own result (the status and body that PUT would answer: 200 with the answer, 409
+    `version_conflict` with both versions or `audit_closed`, 404, 422). A refused change leaves the others saved.
+    Sent again after a lost reply, every change answers as the first time (its fields equal the stored answer)."""
+    parsed: list[AnswerChangeIn | ValidationError] = []
+    for change in batch.changes:
+        try:
+            parsed.append(AnswerChangeIn.model_validate(change))
+        except ValidationError as error:
+            parsed.append(error)
+    valid = [(change.item_id, change) for change in parsed if isinstance(change, AnswerChangeIn)]
+    saved_or_refused = iter(
+        responses.save_responses(session=work.session, actor=work.user, audit=work.audit, changes=valid)
+    )
+    outcomes = [change if isinstance(change, ValidationError) else next(saved_or_refused) for change in parsed]
+    answers = iter(responses_out(work.session, [o for o in outcomes if isinstance(o, Response)], work.user))
+    results = []
+    for sent, outcome in zip(batch.changes, outcomes, strict=True):
+        item_id = sent.get("item_id") if isinstance(sent.get("item_id"), str) else None
+        if isinstance(outcome, Response):
+            results.append(AnswerResultOut(item_id=item_id, status=200, body=next(answers)))
+        elif isinstance(outcome, ValidationError):
+            results.append(
+                AnswerResultOut(item_id=item_id, status=422, body=ErrorOut(**invalid_body(outcome.errors())))
+            )
+        else:
+            body = api_refusal(outcome)
+            model = VersionConflictOut if "current" in body else ErrorOut
+            results.append(AnswerResultOut(item_id=item_id, status=status_of(outcome), body=model(**body)))
+    return json_reply(AnswerBatchOut(results=results))
 
 
 @router.get("/audits/{audit_id}/responses/{item_id}/evidence")
