@@ -578,6 +578,7 @@ TRAIL_ACTIONS = Vocabulary(
     Choice("carry_over", N_("Carried over for verification")),
     Choice("verify_in", N_("Verification audit chosen")),
     Choice("approve", N_("Approved")),
+    Choice("withdraw_approval", N_("Approval withdrawn")),
     Choice("create_feed", N_("Calendar feed created")),
     Choice("revoke_feed", N_("Calendar feed revoked")),
 )

@@ -263,7 +263,7 @@ RULES = {
     **{
         ("POST", f"{prefix}/management-reviews/{{review_id}}/{step}"): REVIEW_MANAGE
         for prefix in ("/api/v1", "")
-        for step in ("approval", "communication")
+        for step in ("approval", "communication", "approval/withdrawal")
     },
 }
 
@@ -853,6 +853,12 @@ REQUESTS: dict[tuple[str, str], Callable[[Ask], Send]] = {
     ),
     ("POST", "/management-reviews/{review_id}/approval"): lambda ask: Send(
         {"data": {"approved_by": "CEO", "approved_on": "2026-02-02"}}, {"review_id": ask.ids["review_ready"]}, 303
+    ),
+    ("POST", "/api/v1/management-reviews/{review_id}/approval/withdrawal"): lambda ask: Send(
+        {"json": {"reason": "Wrong period"}}, {"review_id": ask.ids["review_approved"]}
+    ),
+    ("POST", "/management-reviews/{review_id}/approval/withdrawal"): lambda ask: Send(
+        {"data": {"reason": "Wrong period"}}, {"review_id": ask.ids["review_approved"]}, 303
     ),
     ("POST", "/api/v1/management-reviews/{review_id}/communication"): lambda ask: Send(
         {"json": {"communicated_on": "2026-02-03", "communication": "AMO"}}, {"review_id": ask.ids["review_approved"]}

@@ -208,6 +208,8 @@ FIELD_LABELS = {
     "compliance": N_("Evaluation of compliance"),
     "approved_by": N_("Approved by"),
     "approved_on": N_("Approved on"),
+    "withdrawn_on": N_("Approval withdrawn on"),
+    "withdrawal_reason": N_("Why the approval was withdrawn"),
 }
 # Fields whose values are a vocabulary's: by (record kind, field) where kinds differ, else by field.
 CHOICES = {

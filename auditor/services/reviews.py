@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 
 from auditor import vocabulary as v
 from auditor.errors import Conflict, Invalid, NotFound
-from auditor.i18n import N_
+from auditor.i18n import N_, REPORT_TIME_ZONE
 from auditor.models import (
     Audit,
     AuditSite,
@@ -451,7 +451,25 @@ def approve(
         )
     before = trail.snapshot("review", review)
     review.approved_by, review.approved_on = approved_by, approved_on
+    review.withdrawn_on, review.withdrawal_reason = None, ""  # the record is approved again: no withdrawal stands
     _changed(session, actor, review, before, action="approve")
+    return review
+
+
+def withdraw_approval(*, session: Session, actor: User, review: ManagementReview, reason: str) -> ManagementReview:
+    """Withdraw the approval of the minutes (who may approve, with a reason): the review is a draft again, to be
+    changed and approved again. The communication of its outputs goes with the approval; the trail keeps both."""
+    access.require(session=session, user=actor, record=review, can=access.Can.MANAGE)
+    if review.approved_on is None:
+        raise Conflict(N_("The review is not approved: there is no approval to withdraw."))
+    reason = _text(reason, 20_000)
+    if not reason:
+        raise Invalid(N_("Say why the approval is withdrawn."), field="reason")
+    before = trail.snapshot("review", review)
+    review.approved_by, review.approved_on = "", None
+    review.communicated_on, review.communication = None, ""
+    review.withdrawn_on, review.withdrawal_reason = utcnow().astimezone(REPORT_TIME_ZONE).date(), reason
+    _changed(session, actor, review, before, action="withdraw_approval")
     return review
 
 

@@ -97,6 +97,8 @@ SNAPSHOT_FIELDS = {
         "approved_on",
         "communicated_on",
         "communication",
+        "withdrawn_on",
+        "withdrawal_reason",
     ),
     "review_decision": ("review_id", "text", "case_id"),
 }
