@@ -547,6 +547,7 @@ TRAIL_ENTITIES = Vocabulary(
     Choice("case", N_("Case")),
     Choice("case_action", N_("Corrective action")),
     Choice("report_template", N_("Report template")),
+    Choice("body_logo", N_("Logo of the certification body")),
     Choice("review", N_("Management review")),
     Choice("review_decision", N_("Review decision")),
     Choice("user", N_("User")),

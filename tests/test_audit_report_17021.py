@@ -5,6 +5,8 @@ production unit with its time shares, and the items not audited on this visit.""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from PIL import Image
 from sqlmodel import select
@@ -12,9 +14,10 @@ from sqlmodel import select
 from auditor import vocabulary as v
 from auditor.config import Settings
 from auditor.demo import ANSWERS, STAGE2_TITLE, create_demo
-from auditor.models import Audit, User
+from auditor.models import Audit, AuditEvent, BodyLogo, User
 from auditor.schemas import FindingIn, ResponseIn
-from auditor.services import findings, organisations, responses
+from auditor.services import blobs, findings, organisations, responses
+from tests.test_photos import SECRET, jpeg_segments, jpeg_with_every_kind_of_metadata, png_with_text
 from tests.test_reports import all_text, download, images, key_values, table_after
 
 BODY = "Nordisk Certificering A/S"
@@ -351,3 +354,111 @@ def _checklist_rows(document):
         ):
             for row in table.rows[1:]:
                 yield [cell.text for cell in row.cells]
+
+
+# 7. The certification body's logo as an upload (the setting's file is the fallback)
+
+
+def report_images(document) -> list[Image.Image]:
+    """The pictures a report holds (the logo, the chart, photos), opened with Pillow."""
+    return [
+        Image.open(io.BytesIO(rel.target_part.blob)).convert("RGB")
+        for rel in document.part.rels.values()
+        if rel.reltype.endswith("/image")
+    ]
+
+
+def has_picture_of(document, colour: tuple[int, int, int]) -> bool:
+    """Whether a picture of the report is this colour in its middle (a JPEG's within a few steps)."""
+    return any(
+        all(abs(a - b) <= 8 for a, b in zip(image.getpixel((image.width // 2, image.height // 2)), colour, strict=True))
+        for image in report_images(document)
+    )
+
+
+NAVY, RED, GREEN = (0, 0, 128), (200, 30, 30), (30, 200, 30)
+
+
+def upload_logo(client, content: bytes, filename="logo.png"):
+    return client.post(
+        "/report-templates/logo", files={"file": (filename, content, "image/png")}, follow_redirects=False
+    )
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_an_uploaded_logo_is_on_the_cover_instead_of_the_setting_and_can_be_replaced_and_removed(
+    client, session, stage2, lang
+):
+    assert has_picture_of(download(client, stage2, lang=lang), NAVY)  # the setting's file
+    page = client.get("/report-templates").text
+    assert 'action="/report-templates/logo"' in page and "/report-templates/logo/delete" not in page
+
+    assert upload_logo(client, png_with_text()).status_code == 303
+    logo = session.exec(select(BodyLogo)).one()
+    stored = blobs.read(session=session, sha256=logo.sha256)
+    assert SECRET not in stored and Image.open(io.BytesIO(stored)).format == "PNG"
+    assert (logo.content_type, logo.width, logo.height) == ("image/png", 400, 300)
+    document = download(client, stage2, lang=lang)
+    assert has_picture_of(document, GREEN) and not has_picture_of(document, NAVY)
+    page = client.get("/report-templates").text
+    assert f'src="/report-templates/logo?v={logo.id}"' in page and 'action="/report-templates/logo/delete"' in page
+    shown = client.get("/report-templates/logo")
+    assert shown.status_code == 200 and shown.headers["content-type"] == "image/png" and shown.content == stored
+
+    # Replaced: the new one is printed, the old one's file goes with it
+    assert upload_logo(client, jpeg_with_every_kind_of_metadata(), "logo.jpg").status_code == 303
+    replaced = session.exec(select(BodyLogo)).one()
+    assert replaced.content_type == "image/jpeg" and blobs.read(session=session, sha256=logo.sha256) is None
+    kept = blobs.read(session=session, sha256=replaced.sha256)
+    assert SECRET not in kept and set(jpeg_segments(kept)) <= {0xE0, 0xDB, 0xC4, 0xC0, 0xC2, 0xDD}  # pixels only
+    document = download(client, stage2, lang=lang)
+    assert has_picture_of(document, RED) and not has_picture_of(document, GREEN)
+
+    # Removed: the setting's file again
+    assert client.post("/report-templates/logo/delete", follow_redirects=False).status_code == 303
+    assert session.exec(select(BodyLogo)).first() is None
+    assert blobs.read(session=session, sha256=replaced.sha256) is None
+    document = download(client, stage2, lang=lang)
+    assert has_picture_of(document, NAVY) and not has_picture_of(document, RED)
+    assert client.get("/report-templates/logo").status_code == 404
+
+    events = session.exec(select(AuditEvent).where(AuditEvent.entity == "body_logo").order_by(AuditEvent.id)).all()
+    assert [e.action for e in events] == ["create", "delete", "create", "delete"]
+
+
+def _huge_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("1", (8000, 8000)).save(buffer, "PNG")  # 64 million pixels in a small file
+    return buffer.getvalue()
+
+
+def _gif() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 20), "red").save(buffer, "GIF")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"not an image at all", "This is not a logo we can read. Use a PNG or JPEG image."),
+        (_gif(), "This is not a logo we can read. Use a PNG or JPEG image."),
+        (_huge_png(), "The logo has more than 50 million pixels."),
+        (b"", "The file is empty."),
+    ],
+)
+def test_a_file_that_is_no_logo_is_refused_with_a_clear_message_and_nothing_is_stored(
+    client, session, content, message
+):
+    refused = upload_logo(client, content)
+    assert refused.status_code == 422 and message in refused.text and 'role="alert"' in refused.text
+    assert session.exec(select(BodyLogo)).first() is None
+
+
+def test_only_an_installation_admin_changes_the_logo(login, make_user, make_organisation, session):
+    organisation_admin = login(make_user("admin", organisation=make_organisation(name="Kunde A/S")))
+    page = organisation_admin.get("/report-templates").text
+    assert 'action="/report-templates/logo"' not in page
+    assert upload_logo(organisation_admin, png_with_text()).status_code == 403
+    assert organisation_admin.post("/report-templates/logo/delete").status_code == 403
+    assert session.exec(select(BodyLogo)).first() is None

@@ -21,10 +21,10 @@ from sqlmodel import Session
 
 from auditor import vocabulary as v
 from auditor.i18n import REPORT_TIME_ZONE, format_day, format_moment, localized, translate
-from auditor.models import Audit, Case, Finding, Organisation, Photo, User, utcnow
+from auditor.models import Audit, BodyLogo, Case, Finding, Organisation, Photo, User, utcnow
 from auditor.reports.charts import BarChart
 from auditor.reports.pictures import Picture
-from auditor.services import audits, blobs, cases, evidence, findings, follow_ups, photos, responses
+from auditor.services import audits, blobs, body_logo, cases, evidence, findings, follow_ups, photos, responses
 from auditor.services.checklists import audit_structure
 
 NOT_ANSWERED_COLOUR = "#9ca3af"
@@ -565,7 +565,9 @@ def build_report_context(
         else None
     )
     shares = _time_shares(audit, material_total, settings.dk_extra_time_percent)
-    logo_path = settings.body_logo
+    # The logo an administrator uploaded, else the file the setting names
+    uploaded_logo = body_logo.current(session=session)
+    logo_reader = _logo_reader(session, uploaded_logo) if uploaded_logo else _file_reader(settings.body_logo)
     lead = next((user for user, role in team if role == v.TeamRole.LEAD), None)
     bek1407 = session.get(User, audit.bek1407_auditor_id) if audit.bek1407_auditor_id else None
     now = now or utcnow()
@@ -626,8 +628,8 @@ def build_report_context(
             settings.body_name,
             settings.body_address,
             settings.body_accreditation,
-            Picture(_file_reader(logo_path), LOGO_WIDTH_MM),
-            logo_path is not None,
+            Picture(logo_reader, LOGO_WIDTH_MM),
+            uploaded_logo is not None or settings.body_logo is not None,
         ),
         "follow_ups": follow_up_rows,
         "areas_of_concern": [f for f in finding_rows if f.kind == v.Verdict.AREA_OF_CONCERN],
@@ -737,6 +739,18 @@ def _file_reader(path: Path | None) -> Callable[[], bytes | None]:
         except OSError as error:
             log.warning("The certification body's logo %s is left out of the report: %s", path, error)
             return None
+
+    return read
+
+
+def _logo_reader(session: Session, logo: BodyLogo) -> Callable[[], bytes | None]:
+    """Reads the uploaded logo when the report places it; a missing blob is logged and left out."""
+
+    def read() -> bytes | None:
+        content = body_logo.read(session=session, logo=logo)
+        if content is None:
+            log.warning("The certification body's uploaded logo is left out of the report: its file is missing")
+        return content
 
     return read
 

@@ -104,8 +104,11 @@ VARIABLES: dict[str, str] = {
     "body.name": N_("Name of the certification body"),
     "body.address": N_("Address of the certification body"),
     "body.accreditation": N_("Accreditation of the certification body, e.g. DANAK reg. nr."),
-    "body.logo": N_("Logo of the certification body (an image; nothing if none is set)"),
-    "body.has_logo": N_("True if a logo is set"),
+    "body.logo": N_(
+        "Logo of the certification body (an image): the one uploaded on the Report templates page, else the file "
+        "the setting names; nothing if neither"
+    ),
+    "body.has_logo": N_("True if a logo is uploaded or set"),
     "follow_ups[]": N_("Each case carried over from an earlier audit and verified in this one"),
     "follow_ups[].reference": N_("Case number"),
     "follow_ups[].grade": N_("Grade of the case"),

@@ -160,6 +160,7 @@ FIELD_LABELS = {
     "filename": N_("File name"),
     "file": N_("File name"),
     "size": N_("Size (bytes)"),
+    "content_type": N_("File type"),
     "period_start": N_("Period from"),
     "period_end": N_("Period to"),
     "manual": N_("Written by management"),

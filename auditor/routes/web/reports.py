@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 from starlette.datastructures import UploadFile
 
@@ -17,9 +17,10 @@ from auditor.deps import (
     PathId,
     PlanAuditDep,
     SessionDep,
+    SettingsDep,
     TemplateAdmin,
 )
-from auditor.errors import Invalid
+from auditor.errors import Invalid, NotFound
 from auditor.i18n import N_, gettext
 from auditor.models import Audit, Organisation, ReportTemplate, User
 from auditor.reports.engine import MAX_TEMPLATE_BYTES
@@ -27,7 +28,7 @@ from auditor.reports.variables import VARIABLES
 from auditor.routes.downloads import Kind as ReportKind, Language, report_download
 from auditor.routes.web.forms import FormDep, invalid_errors, parse, row_id
 from auditor.schemas import CaseFollowUpIn, ReportDetails
-from auditor.services import access, audits, cases, follow_ups, organisations, reports
+from auditor.services import access, audits, body_logo, cases, follow_ups, organisations, reports
 from auditor.templating import render
 
 router = APIRouter()
@@ -54,6 +55,10 @@ NOTICES = {
     "saved": N_("The report details are saved. The Word reports you download from now on include them."),
     "follow_up": N_("The verification of the earlier nonconformity is saved."),
     "uploaded": N_("The template was checked with sample values and is now in use for its scope."),
+    "logo_uploaded": N_("The logo is checked and stored. The reports you download from now on show it."),
+    "logo_removed": N_(
+        "The uploaded logo is removed. The reports show the logo file the settings name, if there is one."
+    ),
     "deleted": N_(
         "The template is deleted. Reports use the one uploaded before it for the same scope again; "
         "if there is none, the provider's template or the starter template."
@@ -291,7 +296,7 @@ TAG_HELP = (
 
 
 def _templates_context(
-    request: Request, session, user: User, values: dict | None = None, errors: dict | None = None
+    request: Request, session, user: User, settings, values: dict | None = None, errors: dict | None = None
 ) -> dict:
     rows = reports.visible_templates(session=session, actor=user)
     used = reports.in_use(rows)
@@ -318,6 +323,10 @@ def _templates_context(
         "variables": [(name, gettext(description)) for name, description in VARIABLES.items()],
         "tag_help": [(example, gettext(explanation)) for example, explanation in TAG_HELP],
         "max_mb": MAX_TEMPLATE_BYTES // (1024 * 1024),
+        "logo": body_logo.current(session=session),
+        "logo_max_mb": body_logo.MAX_BYTES // (1024 * 1024),
+        "logo_setting": settings.cb_logo is not None,
+        "manages_logo": access.manages_body_logo(session=session, user=user),
         "values": values or {},
         "errors": errors or {},
         "notice": _notice(request) if not errors else None,
@@ -325,13 +334,14 @@ def _templates_context(
 
 
 @router.get("/report-templates")
-def list_templates(request: Request, session: SessionDep, user: TemplateAdmin):
-    """Uploaded templates, the upload form, the starter templates and every variable a template can use."""
-    return render(request, "report_templates/list.html", _templates_context(request, session, user))
+def list_templates(request: Request, session: SessionDep, user: TemplateAdmin, settings: SettingsDep):
+    """Uploaded templates, the upload form, the certification body's logo, the starter templates and every variable
+    a template can use."""
+    return render(request, "report_templates/list.html", _templates_context(request, session, user, settings))
 
 
 @router.post("/report-templates")
-def upload_template(request: Request, session: SessionDep, user: TemplateAdmin, form: FormDep):
+def upload_template(request: Request, session: SessionDep, user: TemplateAdmin, settings: SettingsDep, form: FormDep):
     """Upload a template; a refused one is shown with the line and the reason, and the one in use stays."""
     values = {name: str(form.get(name, "")) for name in ("kind", "language", "audit_type", "organisation_id")}
     upload = form.get("file")
@@ -346,9 +356,42 @@ def upload_template(request: Request, session: SessionDep, user: TemplateAdmin, 
         reports.upload_template(session=session, actor=user, scope=scope, filename=upload.filename, content=content)
     except Invalid as error:
         session.rollback()
-        context = _templates_context(request, session, user, values, invalid_errors(error))
+        context = _templates_context(request, session, user, settings, values, invalid_errors(error))
         return render(request, "report_templates/list.html", context, status_code=422)
     return RedirectResponse("/report-templates?notice=uploaded", status_code=303)
+
+
+@router.get("/report-templates/logo")
+def show_logo(session: SessionDep, user: TemplateAdmin):
+    """The certification body's uploaded logo, as the reports print it."""
+    logo = body_logo.current(session=session)
+    content = body_logo.read(session=session, logo=logo) if logo else None
+    if logo is None or content is None:
+        raise NotFound(N_("No logo of the certification body is uploaded."))
+    return Response(content, media_type=logo.content_type, headers={"Cache-Control": "private, no-cache"})
+
+
+@router.post("/report-templates/logo")
+def upload_logo(request: Request, session: SessionDep, user: TemplateAdmin, settings: SettingsDep, form: FormDep):
+    """Upload the certification body's logo in place of the one before; a refused file is shown with the reason."""
+    upload = form.get("file")
+    try:
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise Invalid(N_("Choose a PNG or JPEG image to upload."), field="file")
+        body_logo.upload(session=session, actor=user, content=upload.file.read(body_logo.MAX_BYTES + 1))
+    except Invalid as error:
+        session.rollback()
+        errors = {"logo": next(iter(invalid_errors(error).values()))}
+        context = _templates_context(request, session, user, settings, errors=errors)
+        return render(request, "report_templates/list.html", context, status_code=422)
+    return RedirectResponse("/report-templates?notice=logo_uploaded#logo", status_code=303)
+
+
+@router.post("/report-templates/logo/delete")
+def delete_logo(session: SessionDep, user: TemplateAdmin):
+    """Remove the uploaded logo; the reports show the settings' logo file again, if there is one."""
+    body_logo.remove(session=session, actor=user)
+    return RedirectResponse("/report-templates?notice=logo_removed#logo", status_code=303)
 
 
 @router.post("/report-templates/{template_id}/delete")
