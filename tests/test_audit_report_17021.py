@@ -16,7 +16,8 @@ from auditor.config import Settings
 from auditor.demo import ANSWERS, STAGE2_TITLE, create_demo
 from auditor.models import Audit, AuditEvent, BodyLogo, User
 from auditor.schemas import FindingIn, ResponseIn
-from auditor.services import blobs, findings, organisations, responses
+from auditor.services import accounts, blobs, findings, organisations, responses
+from tests.conftest import PASSWORD
 from tests.test_photos import SECRET, jpeg_segments, jpeg_with_every_kind_of_metadata, png_with_text
 from tests.test_reports import all_text, download, images, key_values, table_after
 
@@ -183,6 +184,57 @@ def test_the_team_records_a_verification_through_the_api_and_the_page(client, se
     assert "Not effective" in all_text(row) and "Set på stedet." in all_text(row)
     events = client.get(f"/api/v1/audits/{demo.audit.id}/history", params={"entity": "case_verification"}).json()
     assert [event["action"] for event in events] == ["create", "update", "update"]  # the demo's, the API's, the page's
+
+
+def test_the_lead_auditor_verifies_a_carried_over_case_on_the_conduct_page_without_leaving_it(
+    login, session, demo, client
+):
+    lead, quality_manager = (
+        lead_of_demo(session),
+        session.exec(select(User).where(User.email == "kvalitet@nordlys.example")).one(),
+    )
+    for user in (lead, quality_manager):
+        user.password_hash = accounts.password_hash.hash(PASSWORD)  # the demo's users have passwords of their own
+    auditor = login(lead)
+    conduct = f"/audits/{demo.audit.id}/conduct"
+    (case_id,) = [row["case_id"] for row in client.get(f"/api/v1/audits/{demo.audit.id}/follow-ups").json()]
+    url = f"/audits/{demo.audit.id}/follow-ups/{case_id}"
+    page = auditor.get(conduct).text
+    assert 'href="#follow-ups"' in page and 'id="follow-ups"' in page
+    assert f'hx-post="{url}"' in page and 'name="back" value="conduct"' in page
+    assert (
+        f'<article class="card follow-up" id="follow-up-{case_id}" aria-labelledby="follow-up-{case_id}-title">' in page
+    )
+    assert "natholdet deltog med to repræsentanter" in page  # what the demo recorded, ready to change
+
+    htmx = {"HX-Request": "true"}
+    form = {"checked": "Interview med to fra natholdet.", "result": "not_yet", "verified_by_id": str(lead.id)}
+    saved = auditor.post(url, data={**form, "back": "conduct"}, headers=htmx)
+    assert saved.status_code == 200
+    assert saved.text.strip().startswith(f'<article class="card follow-up" id="follow-up-{case_id}"')
+    assert 'role="status"' in saved.text and "<html" not in saved.text
+    assert 'name="back" value="conduct"' in saved.text  # the next save comes from the conduct page too
+    refused = auditor.post(url, data={**form, "checked": "", "back": "conduct"}, headers=htmx)
+    assert refused.status_code == 422 and 'id="error-checked"' in refused.text and 'role="alert"' in refused.text
+    assert '<option value="not_yet" selected>' in refused.text and 'role="status"' not in refused.text
+    # Without JavaScript, back to the case on the conduct page
+    posted = auditor.post(url, data={**form, "result": "effective", "back": "conduct"}, follow_redirects=False)
+    assert posted.status_code == 303 and posted.headers["location"] == f"{conduct}#follow-up-{case_id}"
+    auditor.post(url, data={**form, "back": "conduct"}, headers=htmx)
+
+    for lang, result in (("en", "Not yet verifiable"), ("da", "Kan endnu ikke verificeres")):
+        table = next(
+            t
+            for t in download(client, demo.audit, lang=lang).tables
+            if len(t.rows[0].cells) == 4 and "Verifi" in t.rows[0].cells[3].text
+        )
+        case, verified, found, by = (cell.text for cell in table.rows[1].cells)
+        assert "Interview med to fra natholdet." in verified and (found, by) == (result, "Mette Lund")
+    # The client sees what was verified, with no form
+    client_side = login(quality_manager)
+    shown = client_side.get(conduct).text
+    assert "Interview med to fra natholdet." in shown and f'hx-post="{url}"' not in shown
+    assert client_side.post(url, data=form, headers=htmx).status_code == 403
 
 
 # 4. Statements, recommendations, stage 1

@@ -19,6 +19,7 @@ from auditor.deps import (
     SessionDep,
     SettingsDep,
     TemplateAdmin,
+    is_htmx,
 )
 from auditor.errors import Invalid, NotFound
 from auditor.i18n import N_, gettext
@@ -174,28 +175,38 @@ def _form_values(form, audit: Audit, sites: list) -> tuple[dict, dict]:
 _ACCOMPANYING_LIMIT = 50  # as the schema's
 
 
+def follow_up_context(session, audit: Audit, can: audits.AuditCan) -> dict:
+    """What templates/audits/_follow_up.html needs for each case carried over into the audit (Report and conduct
+    pages): the cases with what was recorded, their numbers, the team who may have verified, and whether the user
+    records the verification."""
+    carried = follow_ups.carried_over(session=session, audit=audit)
+    team = audits.audit_team(session=session, audit=audit)
+    return {
+        "follow_ups": carried,
+        "case_references": {case.id: cases.case_reference(case) for case, _ in carried},
+        "team": team,
+        "team_names": {person.id: person.name for person, _ in team},
+        "can_verify": can.record,
+    }
+
+
 def _report_context(
     request: Request, session, user: User, audit: Audit, values: dict | None = None, errors: dict | None = None
 ) -> dict:
-    team = audits.audit_team(session=session, audit=audit)
     can = audits.audit_can(session=session, user=user, audit=audit)
-    carried = follow_ups.carried_over(session=session, audit=audit)
     values = values if values is not None else _stored_values(session, audit)
-    team_names = {person.id: person.name for person, _ in team}
+    follow_up = follow_up_context(session, audit, can)
+    team = follow_up["team"]
     return {
         "audit": audit,
         "sites": audits.audit_sites(session=session, audit=audit),
-        "follow_ups": carried,
-        "case_references": {case.id: cases.case_reference(case) for case, _ in carried},
-        "team_names": team_names,
-        "can_verify": can.record,
+        **follow_up,
         "is_stage1": audit.audit_type == v.AuditType.STAGE1,
         "accompanying_rows": [*values.get("accompanying", []), *([{}] * BLANK_ACCOMPANYING_ROWS)],
         "downloads": _downloads(session, audit),
         "can_plan": can.plan,
         "can_manage_templates": access.anywhere(user, Organisation, access.Can.MANAGE_TEMPLATES),
         "is_certification": audit.audit_type in v.CERTIFICATION_AUDIT_TYPES,
-        "team": team,
         "bek1407_auditor": next((person for person, _ in team if person.id == audit.bek1407_auditor_id), None),
         "values": values,
         "errors": errors or {},
@@ -240,8 +251,10 @@ def save_report_details(request: Request, audit: PlanAuditDep, session: SessionD
 def save_follow_up(
     request: Request, audit: ConductAuditDep, case_id: PathId, session: SessionDep, user: CurrentUser, form: FormDep
 ):
-    """Record what the audit verified on site of a carried-over case; a refusal shows the page with the reason."""
+    """Record what the audit verified on site of a carried-over case, from the Report page or the conduct page: htmx
+    gets the case's fragment back, saved or with the reason; a browser without JavaScript goes back to its page."""
     values = {name: str(form.get(name, "")) for name in ("checked", "result", "verified_by_id")}
+    on_conduct = form.get("back") == "conduct"
     data, errors = parse(CaseFollowUpIn, {**values, "verified_by_id": row_id(values["verified_by_id"]) or 0})
     if data is not None:
         try:
@@ -250,7 +263,25 @@ def save_follow_up(
             session.rollback()
             errors = invalid_errors(error)
         else:
-            return RedirectResponse(f"/audits/{audit.id}/report?notice=follow_up#follow-ups", status_code=303)
+            if not is_htmx(request):
+                page = f"conduct#follow-up-{case_id}" if on_conduct else "report?notice=follow_up#follow-ups"
+                return RedirectResponse(f"/audits/{audit.id}/{page}", status_code=303)
+    can = audits.audit_can(session=session, user=user, audit=audit)
+    if is_htmx(request):
+        context = follow_up_context(session, audit, can)
+        row = next((row for row in context["follow_ups"] if row[0].id == case_id), None)
+        if row is None:  # refused before the case was found: not carried over into this audit
+            raise NotFound(N_("No case carried over into this audit with this id."))
+        context |= {
+            "audit": audit,
+            "case": row[0],
+            "recorded": row[1],
+            "follow_up_back": "conduct" if on_conduct else "report",
+            "follow_up_saved": case_id if not errors else None,
+            "follow_up_errors": {case_id: errors},
+            "follow_up_values": {case_id: values} if errors else {},
+        }
+        return render(request, "audits/_follow_up.html", context, status_code=422 if errors else 200)
     context = _report_context(request, session, user, audit)
     context["follow_up_errors"] = {case_id: errors}
     context["follow_up_values"] = {case_id: values}
