@@ -498,6 +498,7 @@ def _gif() -> bytes:
         (_huge_png(), "The logo has more than 50 million pixels."),
         (b"", "The file is empty."),
     ],
+    ids=["text", "gif", "too-many-pixels", "empty"],
 )
 def test_a_file_that_is_no_logo_is_refused_with_a_clear_message_and_nothing_is_stored(
     client, session, content, message

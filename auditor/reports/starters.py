@@ -8,6 +8,7 @@ docxtpl's tags used here: `{%p ... %}` replaces its whole paragraph, `{%tr ... %
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from functools import cache
 
@@ -16,6 +17,7 @@ from docx.shared import Mm, Pt
 
 from auditor import vocabulary as v
 from auditor.i18n import translate
+from auditor.reports.context import SectionCount
 from auditor.reports.docx_xml import add_field, shade_cell
 from auditor.reports.layout import HEADER_FILL, add_key_value_rows, add_key_value_table, add_row, add_table, set_up_a4
 
@@ -289,16 +291,7 @@ def _audit_report(document, t) -> None:
             "observations and OFIs, and good practice count the findings raised on them."
         ),
     )
-    columns = (
-        "title",
-        "items",
-        "answered",
-        "not_audited",
-        "conform",
-        "nonconformities",
-        "observations",
-        "good_practice",
-    )
+    columns = [f.name for f in dataclasses.fields(SectionCount)]  # in the order of the headings below
     table = add_table(
         document,
         [
