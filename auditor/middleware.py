@@ -23,6 +23,7 @@ from auditor.logs import start_request
 from auditor.metrics import record_request, route_template
 from auditor.reports.engine import MAX_TEMPLATE_BYTES
 from auditor.security import finish_response
+from auditor.services.body_logo import MAX_BYTES as MAX_LOGO_BYTES
 from auditor.services.cases import MAX_ATTACHMENT_BYTES
 
 access_log = logging.getLogger("auditor.access")
@@ -48,6 +49,8 @@ def body_limit(settings: Settings, path: str) -> int:
         return MAX_ATTACHMENT_BYTES + UPLOAD_MARGIN_BYTES
     if path.endswith("/report-templates"):
         return MAX_TEMPLATE_BYTES + UPLOAD_MARGIN_BYTES
+    if path == "/report-templates/logo":
+        return MAX_LOGO_BYTES + UPLOAD_MARGIN_BYTES
     return MAX_BODY_BYTES
 
 

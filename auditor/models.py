@@ -592,6 +592,9 @@ class ManagementReview(SQLModel, table=True):
     approved_on: date | None = None
     communicated_on: date | None = None
     communication: str = Field(default="", sa_type=Text)  # to whom (AMO / MED) and how
+    # The last withdrawal of the approval (reviews.withdraw_approval), until the review is approved again.
+    withdrawn_on: date | None = None
+    withdrawal_reason: str = Field(default="", sa_type=Text)
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
@@ -625,6 +628,20 @@ class Photo(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = _timestamp()
     client_id: str | None = _client_id()
+
+
+class BodyLogo(SQLModel, table=True):
+    """The certification body's logo as an administrator uploaded it: checked, stripped of metadata, its image a blob.
+    At most one row (a new upload replaces it); without one, the reports use the AUDITOR_CB_LOGO file."""
+
+    id: int = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64)
+    content_type: str = Field(max_length=30)  # image/png or image/jpeg
+    width: int
+    height: int
+    size: int
+    uploaded_by_id: int | None = Field(default=None, foreign_key="user.id")
+    uploaded_at: datetime = _timestamp()
 
 
 class ReportTemplate(SQLModel, table=True):

@@ -56,6 +56,7 @@ from auditor.security import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, _sign
 from auditor.services import (
     accounts,
     audits,
+    body_logo,
     calendar,
     cases,
     evidence,
@@ -202,6 +203,11 @@ RULES = {
     ("GET", "/report-templates"): TEMPLATE_ADMIN,
     ("POST", "/report-templates"): TEMPLATE_ADMIN,
     ("POST", "/report-templates/{template_id}/delete"): TEMPLATE_ADMIN,
+    # The certification body's logo: the provider's, so only an installation admin changes it (no persona is an
+    # organisation's admin; tests/test_audit_report_17021.py refuses one)
+    ("GET", "/report-templates/logo"): TEMPLATE_ADMIN,
+    ("POST", "/report-templates/logo"): TEMPLATE_ADMIN,
+    ("POST", "/report-templates/logo/delete"): TEMPLATE_ADMIN,
     ("GET", "/organisations"): USER,
     ("POST", "/organisations"): ORG_MANAGE,
     ("POST", "/organisations/{organisation_id}/sites"): ORG_MANAGE,
@@ -278,7 +284,7 @@ RULES = {
     **{
         ("POST", f"{prefix}/management-reviews/{{review_id}}/{step}"): REVIEW_MANAGE
         for prefix in ("/api/v1", "")
-        for step in ("approval", "communication")
+        for step in ("approval", "communication", "approval/withdrawal")
     },
 }
 
@@ -596,6 +602,7 @@ def world(live_database_url, library, tmp_path_factory) -> Iterator[World]:
             content=starter_template("checklist", "en"),
             scope=report_templates.TemplateScope(None, "checklist", "en", None),
         ).id
+        body_logo.upload(session=session, actor=admin, content=jpeg())
         app = create_app(settings, engine=engine, library=library)
         world = World(
             app=app,
@@ -797,6 +804,8 @@ REQUESTS: dict[tuple[str, str], Callable[[Ask], Send]] = {
         status=303,
     ),
     ("POST", "/report-templates/{template_id}/delete"): lambda ask: Send(status=303),
+    ("POST", "/report-templates/logo"): lambda ask: Send(upload("logo.jpg", jpeg(), "image/jpeg"), status=303),
+    ("POST", "/report-templates/logo/delete"): lambda ask: Send(status=303),
     ("POST", "/organisations"): lambda ask: Send({"data": {"name": "New A/S", "cvr": "12345678"}}, status=303),
     ("POST", "/organisations/{organisation_id}/sites"): lambda ask: Send({"data": {"name": "Vejle"}}, status=303),
     ("PUT", "/api/v1/organisations/{organisation_id}/programme"): lambda ask: Send(
@@ -916,6 +925,12 @@ REQUESTS: dict[tuple[str, str], Callable[[Ask], Send]] = {
     ),
     ("POST", "/management-reviews/{review_id}/approval"): lambda ask: Send(
         {"data": {"approved_by": "CEO", "approved_on": "2026-02-02"}}, {"review_id": ask.ids["review_ready"]}, 303
+    ),
+    ("POST", "/api/v1/management-reviews/{review_id}/approval/withdrawal"): lambda ask: Send(
+        {"json": {"reason": "Wrong period"}}, {"review_id": ask.ids["review_approved"]}
+    ),
+    ("POST", "/management-reviews/{review_id}/approval/withdrawal"): lambda ask: Send(
+        {"data": {"reason": "Wrong period"}}, {"review_id": ask.ids["review_approved"]}, 303
     ),
     ("POST", "/api/v1/management-reviews/{review_id}/communication"): lambda ask: Send(
         {"json": {"communicated_on": "2026-02-03", "communication": "AMO"}}, {"review_id": ask.ids["review_approved"]}

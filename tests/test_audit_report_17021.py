@@ -5,6 +5,8 @@ production unit with its time shares, and the items not audited on this visit.""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from PIL import Image
 from sqlmodel import select
@@ -12,9 +14,11 @@ from sqlmodel import select
 from auditor import vocabulary as v
 from auditor.config import Settings
 from auditor.demo import ANSWERS, STAGE2_TITLE, create_demo
-from auditor.models import Audit, User
+from auditor.models import Audit, AuditEvent, BodyLogo, User
 from auditor.schemas import FindingIn, ResponseIn
-from auditor.services import findings, organisations, responses
+from auditor.services import accounts, blobs, findings, organisations, responses
+from tests.conftest import PASSWORD
+from tests.test_photos import SECRET, jpeg_segments, jpeg_with_every_kind_of_metadata, png_with_text
 from tests.test_reports import all_text, download, images, key_values, table_after
 
 BODY = "Nordisk Certificering A/S"
@@ -180,6 +184,57 @@ def test_the_team_records_a_verification_through_the_api_and_the_page(client, se
     assert "Not effective" in all_text(row) and "Set på stedet." in all_text(row)
     events = client.get(f"/api/v1/audits/{demo.audit.id}/history", params={"entity": "case_verification"}).json()
     assert [event["action"] for event in events] == ["create", "update", "update"]  # the demo's, the API's, the page's
+
+
+def test_the_lead_auditor_verifies_a_carried_over_case_on_the_conduct_page_without_leaving_it(
+    login, session, demo, client
+):
+    lead, quality_manager = (
+        lead_of_demo(session),
+        session.exec(select(User).where(User.email == "kvalitet@nordlys.example")).one(),
+    )
+    for user in (lead, quality_manager):
+        user.password_hash = accounts.password_hash.hash(PASSWORD)  # the demo's users have passwords of their own
+    auditor = login(lead)
+    conduct = f"/audits/{demo.audit.id}/conduct"
+    (case_id,) = [row["case_id"] for row in client.get(f"/api/v1/audits/{demo.audit.id}/follow-ups").json()]
+    url = f"/audits/{demo.audit.id}/follow-ups/{case_id}"
+    page = auditor.get(conduct).text
+    assert 'href="#follow-ups"' in page and 'id="follow-ups"' in page
+    assert f'hx-post="{url}"' in page and 'name="back" value="conduct"' in page
+    assert (
+        f'<article class="card follow-up" id="follow-up-{case_id}" aria-labelledby="follow-up-{case_id}-title">' in page
+    )
+    assert "natholdet deltog med to repræsentanter" in page  # what the demo recorded, ready to change
+
+    htmx = {"HX-Request": "true"}
+    form = {"checked": "Interview med to fra natholdet.", "result": "not_yet", "verified_by_id": str(lead.id)}
+    saved = auditor.post(url, data={**form, "back": "conduct"}, headers=htmx)
+    assert saved.status_code == 200
+    assert saved.text.strip().startswith(f'<article class="card follow-up" id="follow-up-{case_id}"')
+    assert 'role="status"' in saved.text and "<html" not in saved.text
+    assert 'name="back" value="conduct"' in saved.text  # the next save comes from the conduct page too
+    refused = auditor.post(url, data={**form, "checked": "", "back": "conduct"}, headers=htmx)
+    assert refused.status_code == 422 and 'id="error-checked"' in refused.text and 'role="alert"' in refused.text
+    assert '<option value="not_yet" selected>' in refused.text and 'role="status"' not in refused.text
+    # Without JavaScript, back to the case on the conduct page
+    posted = auditor.post(url, data={**form, "result": "effective", "back": "conduct"}, follow_redirects=False)
+    assert posted.status_code == 303 and posted.headers["location"] == f"{conduct}#follow-up-{case_id}"
+    auditor.post(url, data={**form, "back": "conduct"}, headers=htmx)
+
+    for lang, result in (("en", "Not yet verifiable"), ("da", "Kan endnu ikke verificeres")):
+        table = next(
+            t
+            for t in download(client, demo.audit, lang=lang).tables
+            if len(t.rows[0].cells) == 4 and "Verifi" in t.rows[0].cells[3].text
+        )
+        case, verified, found, by = (cell.text for cell in table.rows[1].cells)
+        assert "Interview med to fra natholdet." in verified and (found, by) == (result, "Mette Lund")
+    # The client sees what was verified, with no form
+    client_side = login(quality_manager)
+    shown = client_side.get(conduct).text
+    assert "Interview med to fra natholdet." in shown and f'hx-post="{url}"' not in shown
+    assert client_side.post(url, data=form, headers=htmx).status_code == 403
 
 
 # 4. Statements, recommendations, stage 1
@@ -351,3 +406,112 @@ def _checklist_rows(document):
         ):
             for row in table.rows[1:]:
                 yield [cell.text for cell in row.cells]
+
+
+# 7. The certification body's logo as an upload (the setting's file is the fallback)
+
+
+def report_images(document) -> list[Image.Image]:
+    """The pictures a report holds (the logo, the chart, photos), opened with Pillow."""
+    return [
+        Image.open(io.BytesIO(rel.target_part.blob)).convert("RGB")
+        for rel in document.part.rels.values()
+        if rel.reltype.endswith("/image")
+    ]
+
+
+def has_picture_of(document, colour: tuple[int, int, int]) -> bool:
+    """Whether a picture of the report is this colour in its middle (a JPEG's within a few steps)."""
+    return any(
+        all(abs(a - b) <= 8 for a, b in zip(image.getpixel((image.width // 2, image.height // 2)), colour, strict=True))
+        for image in report_images(document)
+    )
+
+
+NAVY, RED, GREEN = (0, 0, 128), (200, 30, 30), (30, 200, 30)
+
+
+def upload_logo(client, content: bytes, filename="logo.png"):
+    return client.post(
+        "/report-templates/logo", files={"file": (filename, content, "image/png")}, follow_redirects=False
+    )
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_an_uploaded_logo_is_on_the_cover_instead_of_the_setting_and_can_be_replaced_and_removed(
+    client, session, stage2, lang
+):
+    assert has_picture_of(download(client, stage2, lang=lang), NAVY)  # the setting's file
+    page = client.get("/report-templates").text
+    assert 'action="/report-templates/logo"' in page and "/report-templates/logo/delete" not in page
+
+    assert upload_logo(client, png_with_text()).status_code == 303
+    logo = session.exec(select(BodyLogo)).one()
+    stored = blobs.read(session=session, sha256=logo.sha256)
+    assert SECRET not in stored and Image.open(io.BytesIO(stored)).format == "PNG"
+    assert (logo.content_type, logo.width, logo.height) == ("image/png", 400, 300)
+    document = download(client, stage2, lang=lang)
+    assert has_picture_of(document, GREEN) and not has_picture_of(document, NAVY)
+    page = client.get("/report-templates").text
+    assert f'src="/report-templates/logo?v={logo.id}"' in page and 'action="/report-templates/logo/delete"' in page
+    shown = client.get("/report-templates/logo")
+    assert shown.status_code == 200 and shown.headers["content-type"] == "image/png" and shown.content == stored
+
+    # Replaced: the new one is printed, the old one's file goes with it
+    assert upload_logo(client, jpeg_with_every_kind_of_metadata(), "logo.jpg").status_code == 303
+    replaced = session.exec(select(BodyLogo)).one()
+    assert replaced.content_type == "image/jpeg" and blobs.read(session=session, sha256=logo.sha256) is None
+    kept = blobs.read(session=session, sha256=replaced.sha256)
+    assert SECRET not in kept and set(jpeg_segments(kept)) <= {0xE0, 0xDB, 0xC4, 0xC0, 0xC2, 0xDD}  # pixels only
+    document = download(client, stage2, lang=lang)
+    assert has_picture_of(document, RED) and not has_picture_of(document, GREEN)
+
+    # Removed: the setting's file again
+    assert client.post("/report-templates/logo/delete", follow_redirects=False).status_code == 303
+    assert session.exec(select(BodyLogo)).first() is None
+    assert blobs.read(session=session, sha256=replaced.sha256) is None
+    document = download(client, stage2, lang=lang)
+    assert has_picture_of(document, NAVY) and not has_picture_of(document, RED)
+    assert client.get("/report-templates/logo").status_code == 404
+
+    events = session.exec(select(AuditEvent).where(AuditEvent.entity == "body_logo").order_by(AuditEvent.id)).all()
+    assert [e.action for e in events] == ["create", "delete", "create", "delete"]
+
+
+def _huge_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("1", (8000, 8000)).save(buffer, "PNG")  # 64 million pixels in a small file
+    return buffer.getvalue()
+
+
+def _gif() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 20), "red").save(buffer, "GIF")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"not an image at all", "This is not a logo we can read. Use a PNG or JPEG image."),
+        (_gif(), "This is not a logo we can read. Use a PNG or JPEG image."),
+        (_huge_png(), "The logo has more than 50 million pixels."),
+        (b"", "The file is empty."),
+    ],
+    ids=["text", "gif", "too-many-pixels", "empty"],
+)
+def test_a_file_that_is_no_logo_is_refused_with_a_clear_message_and_nothing_is_stored(
+    client, session, content, message
+):
+    refused = upload_logo(client, content)
+    assert refused.status_code == 422 and message in refused.text and 'role="alert"' in refused.text
+    assert session.exec(select(BodyLogo)).first() is None
+
+
+def test_only_an_installation_admin_changes_the_logo(login, make_user, make_organisation, session):
+    organisation_admin = login(make_user("admin", organisation=make_organisation(name="Kunde A/S")))
+    page = organisation_admin.get("/report-templates").text
+    assert 'action="/report-templates/logo"' not in page
+    assert upload_logo(organisation_admin, png_with_text()).status_code == 403
+    assert organisation_admin.post("/report-templates/logo/delete").status_code == 403
+    assert session.exec(select(BodyLogo)).first() is None

@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from auditor import vocabulary as v
 from auditor.demo import ANSWERS, FINDINGS, create_demo
+from auditor.i18n import translate
 from auditor.models import User
 from auditor.reports.context import tint
 from auditor.reports.docx_xml import add_field, repeat_as_header, shade_cell
@@ -131,10 +132,60 @@ def test_statistics_by_verdict_and_by_section_with_a_chart(client, demo_audit):
     assert counts["Conform"] == sum(1 for verdict, _ in ANSWERS.values() if verdict == "conform")
     assert "Nonconformity" not in counts  # ungraded NC is for internal audits only
     by_section = table_after(document, "Section")
-    assert sum(int(row.cells[2].text) for row in by_section.rows[1:]) == len(ANSWERS)
+    assert sum(int(row.cells[2].text) for row in by_section.rows[1:-1]) == len(ANSWERS)  # the last row: the totals
     assert by_section.rows[1].cells[0].text.startswith("4 ")
     assert f"{len(ANSWERS)} of " in all_text(document)
     assert images(document) >= 1  # the chart
+
+
+@pytest.mark.parametrize("lang", ["en", "da"])
+def test_the_statistics_by_section_agree_with_the_findings_and_the_one_line_summaries(client, demo_audit, lang):
+    """Every section with questions has its row, answered or not, and a totals row; the nonconformities are the NC
+    forms, the observations and good practice the findings table's (a finding on no question has a row of its own),
+    and "not audited on this visit" is what the sections' one-line summaries say."""
+    for kind in ("minor_nc", "ofi"):
+        client.post(
+            f"/api/v1/audits/{demo_audit.id}/findings", json={"kind": kind, "statement": "Set på rundgangen."}
+        ).raise_for_status()
+    document = download(client, demo_audit, lang=lang)
+
+    def t(message):
+        return translate(message, lang)
+
+    table = table_after(document, t("Section"))
+    header = [cell.text for cell in table.rows[0].cells]
+    assert header[3] == t("Not audited on this visit")
+    rows = {row.cells[0].text: [int(cell.text) for cell in row.cells[1:]] for row in table.rows[1:]}
+    total = rows.pop(t("Total"))
+    assert [row.cells[0].text for row in table.rows][-1] == t("Total")
+    assert total == [sum(column) for column in zip(*rows.values(), strict=True)]
+    unlinked = rows.pop(t("Not raised on a checklist question"))
+    assert unlinked == [0, 0, 0, 0, 1, 1, 0]
+    items, answered, not_audited, conform, ncs, observations, good_practice = total
+    assert answered == len(ANSWERS) and conform == sum(1 for verdict, _ in ANSWERS.values() if verdict == "conform")
+    operation = next(counts for title, counts in rows.items() if title.startswith("8 "))
+    assert operation[1] == 0 and operation[2] == operation[0]  # a section with nothing answered has its row
+
+    kinds = [finding["kind"] for finding in client.get(f"/api/v1/audits/{demo_audit.id}/findings").json()]
+    assert ncs == sum(1 for kind in kinds if kind in ("major_nc", "minor_nc", "nc")) == 4
+    assert observations == sum(1 for kind in kinds if kind in ("observation", "ofi"))
+    assert good_practice == kinds.count("good_practice")
+
+    # Not audited on this visit, as the one-line summaries under each section count it
+    summary = re.compile(
+        re.escape(t("Not audited on this visit: {count} of {total} items."))
+        .replace(re.escape("{count}"), r"(\d+)")
+        .replace(re.escape("{total}"), r"\d+")
+    )
+    said: dict[str, int] = dict.fromkeys(rows, 0)
+    current = None
+    for paragraph in document.paragraphs:
+        if paragraph.text in rows:
+            current = paragraph.text
+        elif (match := summary.fullmatch(paragraph.text)) and current:
+            said[current] += int(match.group(1))
+    assert {title: counts[2] for title, counts in rows.items()} == said
+    assert not_audited == sum(said.values()) == items - answered  # the demo notes nothing it did not answer
 
 
 def test_findings_are_colour_coded_and_each_nc_has_its_form_with_a_deadline(client, demo_audit, settings):
@@ -414,7 +465,7 @@ def test_steps_of_the_audit_are_reported_but_not_counted(client, make_audit, lib
     counts = key_values(table_after(report, "Verdict"))
     assert counts["Nonconformity"] == "1" and counts["Conform"] == "1" and "Done" not in counts
     by_section = {row.cells[0].text: row.cells[1].text for row in table_after(report, "Section").rows[1:]}
-    assert set(by_section) == {"2 Conduct"}
+    assert set(by_section) == {"2 Conduct", "Total"}
     responses = [row for t in report.tables if t.rows[0].cells[0].text == "Item" for row in t.rows[1:]]
     assert {row.cells[0].text: row.cells[2].text for row in responses}["1-01"] == "Done"
     blank = [

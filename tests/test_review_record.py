@@ -336,3 +336,76 @@ def test_the_demo_has_a_review_with_every_input_approved_and_communicated(sessio
         c.text for t in document.tables for row in t.rows for c in row.cells
     )
     assert translate("Is the system effective?", "da") in texts
+
+
+# Withdrawing the approval
+
+
+@pytest.mark.parametrize("lang", ["en", "da"])
+def test_an_approval_withdrawn_with_a_reason_makes_the_review_a_draft_to_change_and_approve_again(
+    api, session, make_user, own, login, lang
+):
+    client, url, review_id = api
+    fill(client, url)
+    client.post(f"{url}/approval", json={"approved_by": "Anne Holm, CEO", "approved_on": "2026-02-10"})
+    client.post(f"{url}/communication", json={"communicated_on": "2026-02-13", "communication": "AMO og MED"})
+    # Only who may approve withdraws, only with a reason, only an approval that stands
+    viewer = login(make_user("viewer", organisation=own))
+    assert viewer.post(f"{url}/approval/withdrawal", json={"reason": "x"}).status_code == 403
+    assert client.post(f"{url}/approval/withdrawal", json={"reason": "  "}).status_code == 422
+
+    withdrawn = client.post(f"{url}/approval/withdrawal", json={"reason": "Forkert periode for fraværet"})
+    assert withdrawn.status_code == 200, withdrawn.text
+    body = withdrawn.json()
+    assert (body["state"], body["approved_by"], body["approved_on"], body["communicated_on"]) == (
+        "draft",
+        "",
+        None,
+        None,
+    )
+    assert body["withdrawal_reason"] == "Forkert periode for fraværet" and body["withdrawn_on"]
+    assert client.post(f"{url}/approval/withdrawal", json={"reason": "again"}).status_code == 409
+
+    def t(message):
+        return translate(message, lang)
+
+    record = {row.cells[0].text: row.cells[1].text for row in minutes(client, review_id, lang).tables[-1].rows}
+    assert record[t("Approved by")] == t("Not approved yet.")
+    assert record[t("Why the approval was withdrawn")] == "Forkert periode for fraværet"
+    assert t("Approval withdrawn on") in record
+
+    # A draft again: it changes, and is approved again (the withdrawal then no longer stands)
+    assert client.patch(url, json={"resources": "To HR-konsulenter"}).status_code == 200
+    again = client.post(f"{url}/approval", json={"approved_by": "Anne Holm, CEO", "approved_on": "2026-03-01"})
+    assert again.status_code == 200 and again.json()["state"] == "approved"
+    assert again.json()["withdrawal_reason"] == "" and again.json()["withdrawn_on"] is None
+    record = {row.cells[0].text: row.cells[1].text for row in minutes(client, review_id, lang).tables[-1].rows}
+    assert t("Why the approval was withdrawn") not in record
+    assert record[t("Approved on")] == ("1. marts 2026" if lang == "da" else "1 March 2026")
+
+    events = session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.entity == "review", AuditEvent.entity_id == str(review_id))
+        .order_by(AuditEvent.id)
+    ).all()
+    withdrawal = next(e for e in events if e.action == "withdraw_approval")
+    assert withdrawal.before["approved_by"] == "Anne Holm, CEO" and withdrawal.before["communication"] == "AMO og MED"
+    assert withdrawal.after["withdrawal_reason"] == "Forkert periode for fraværet"
+    assert withdrawal.after["approved_on"] is None
+    assert [e.action for e in events].count("approve") == 2
+
+
+def test_the_page_withdraws_an_approval_and_shows_why(login, manager, api):
+    _, url, review_id = api
+    client = login(manager)
+    fill(client, url)
+    client.post(f"{url}/approval", json={"approved_by": "Anne Holm, CEO", "approved_on": "2026-02-10"})
+    page_url = f"/management-reviews/{review_id}"
+    assert f'action="{page_url}/approval/withdrawal"' in client.get(page_url).text
+    empty = client.post(f"{page_url}/approval/withdrawal", data={"reason": ""})
+    assert empty.status_code == 422 and 'role="alert"' in empty.text
+    done = client.post(f"{page_url}/approval/withdrawal", data={"reason": "Forkert periode"}, follow_redirects=False)
+    assert done.status_code == 303
+    page = client.get(page_url).text
+    assert "Forkert periode" in page and f'action="{page_url}/approval"' in page
+    assert f'action="{page_url}/approval/withdrawal"' not in page

@@ -21,10 +21,10 @@ from sqlmodel import Session
 
 from auditor import vocabulary as v
 from auditor.i18n import REPORT_TIME_ZONE, format_day, format_moment, localized, translate
-from auditor.models import Audit, Case, Finding, Organisation, Photo, User, utcnow
+from auditor.models import Audit, BodyLogo, Case, Finding, Organisation, Photo, User, utcnow
 from auditor.reports.charts import BarChart
 from auditor.reports.pictures import Picture
-from auditor.services import audits, blobs, cases, evidence, findings, follow_ups, photos, responses
+from auditor.services import audits, blobs, body_logo, cases, evidence, findings, follow_ups, photos, responses
 from auditor.services.checklists import audit_structure
 
 NOT_ANSWERED_COLOUR = "#9ca3af"
@@ -207,13 +207,16 @@ class VerdictCount:
 
 @dataclass(frozen=True)
 class SectionCount:
+    """A top-level section's checklist questions (steps are the auditor's own work) and the findings raised on them."""
+
     title: str
-    items: int
-    answered: int
-    conform: int
-    nonconformities: int
-    observations: int
-    good_practice: int
+    items: int  # questions
+    answered: int  # questions with a verdict
+    not_audited: int  # questions not audited on this visit (as the section's one-line summaries count them)
+    conform: int  # questions with the verdict conform
+    nonconformities: int  # nonconformity findings (each has its NC form)
+    observations: int  # observation and OFI findings
+    good_practice: int  # good practice findings
 
 
 @dataclass(frozen=True)
@@ -224,6 +227,7 @@ class Statistics:
     by_verdict: list[VerdictCount]
     by_section: list[SectionCount]
     chart: Picture
+    section_total: SectionCount  # the sums of by_section
 
 
 @dataclass(frozen=True)
@@ -420,7 +424,8 @@ def build_report_context(
 
     # Checklist responses, section by section. The statistics count questions only: a step is the auditor's own work.
     sections: list[SectionBlock] = []
-    top_sections: dict[str, list[str | None]] = {}  # top-level section title -> the verdicts of its questions
+    top_sections: dict[str, list[tuple[str, bool]]] = {}  # top-level section title -> (verdict, audited) a question
+    top_of_question: dict[str, str] = {}  # a question's item id -> its top-level section's title
     counts: Counter[str] = Counter()
     questions = 0
     last_path: tuple = ()
@@ -434,12 +439,6 @@ def build_report_context(
         answer = answers.get(item_id)
         verdict = answer.verdict if answer and answer.verdict else ""
         block = sections[-1]
-        if not placed.item.is_step:
-            questions += 1
-            counts.update([verdict] if verdict else [])
-            top_sections.setdefault(
-                f"{placed.path[0].code} {localized(placed.path[0].title.model_dump(), lang)}", []
-            ).append(verdict)
         item_row = ItemRow(
             code=placed.item.code,
             kind=placed.item.kind,
@@ -460,10 +459,17 @@ def build_report_context(
         )
         block.items.append(item_row)
         # An item is audited if it has a verdict, a note, evidence or a photo; the rest is one line per section.
-        if verdict or item_row.note or item_row.weighing or item_row.evidence or item_row.photos:
+        audited = bool(verdict or item_row.note or item_row.weighing or item_row.evidence or item_row.photos)
+        if audited:
             block.audited.append(item_row)
         else:
             block.not_audited.append(item_row.code)
+        if not placed.item.is_step:
+            questions += 1
+            counts.update([verdict] if verdict else [])
+            top = f"{placed.path[0].code} {localized(placed.path[0].title.model_dump(), lang)}"
+            top_sections.setdefault(top, []).append((verdict, audited))
+            top_of_question[item_id] = top
     for block in sections:
         if block.not_audited:
             block.not_audited_line = (
@@ -480,18 +486,23 @@ def build_report_context(
         for c in v.verdicts_for(audit.audit_type)
     ]
     answered = sum(counts.values())
+    # By section: the questions by verdict, and the findings raised on them, so that the table's nonconformities are
+    # the NC forms, its observations and good practice the findings table's; a finding on no question has a row.
+    audit_findings = findings.list_findings(session=session, audit=audit)
+    raised: dict[str | None, list[str]] = {}
+    for finding in audit_findings:
+        raised.setdefault(top_of_question.get(finding.item_id or ""), []).append(finding.kind)
     by_section = [
-        SectionCount(
-            title,
-            len(verdicts),
-            sum(1 for x in verdicts if x),
-            verdicts.count(v.Verdict.CONFORM),
-            sum(1 for x in verdicts if x in v.NONCONFORMITY_KINDS),
-            verdicts.count(v.Verdict.OBSERVATION) + verdicts.count(v.Verdict.OFI),
-            verdicts.count(v.Verdict.GOOD_PRACTICE),
-        )
-        for title, verdicts in top_sections.items()
+        _section_count(title, answers_of_section, raised.get(title, []))
+        for title, answers_of_section in top_sections.items()
     ]
+    if None in raised:
+        by_section.append(_section_count(t("Not raised on a checklist question"), [], raised[None]))
+    section_total = _section_count(
+        t("Total"),
+        [answer for answers_of_section in top_sections.values() for answer in answers_of_section],
+        [kind for kinds in raised.values() for kind in kinds],
+    )
     chart = BarChart(
         t("Answers by verdict"),
         [(c.label, c.count) for c in by_verdict],
@@ -501,7 +512,6 @@ def build_report_context(
     # Findings, with their nonconformity cases and their own sites
     site_names = {s.id: f"{s.name} (P-nr. {s.p_number})" if s.p_number else s.name for s in sites}
     not_stated = t("Not stated")
-    audit_findings = findings.list_findings(session=session, audit=audit)
     finding_rows = [
         _finding_row(
             session=session,
@@ -565,7 +575,9 @@ def build_report_context(
         else None
     )
     shares = _time_shares(audit, material_total, settings.dk_extra_time_percent)
-    logo_path = settings.body_logo
+    # The logo an administrator uploaded, else the file the setting names
+    uploaded_logo = body_logo.current(session=session)
+    logo_reader = _logo_reader(session, uploaded_logo) if uploaded_logo else _file_reader(settings.body_logo)
     lead = next((user for user, role in team if role == v.TeamRole.LEAD), None)
     bek1407 = session.get(User, audit.bek1407_auditor_id) if audit.bek1407_auditor_id else None
     now = now or utcnow()
@@ -626,8 +638,8 @@ def build_report_context(
             settings.body_name,
             settings.body_address,
             settings.body_accreditation,
-            Picture(_file_reader(logo_path), LOGO_WIDTH_MM),
-            logo_path is not None,
+            Picture(logo_reader, LOGO_WIDTH_MM),
+            uploaded_logo is not None or settings.body_logo is not None,
         ),
         "follow_ups": follow_up_rows,
         "areas_of_concern": [f for f in finding_rows if f.kind == v.Verdict.AREA_OF_CONCERN],
@@ -668,6 +680,7 @@ def build_report_context(
             by_verdict,
             by_section,
             Picture(chart, CHART_WIDTH_MM),
+            section_total,
         ),
         "interviews": [
             InterviewCount(t(actor.label), interviews[actor.value], interviewed[actor.value]) for actor in v.ACTORS
@@ -697,6 +710,21 @@ def build_report_context(
         "findings_by_site": by_site,
         "verdict_conflicts": conflicts,
     }
+
+
+def _section_count(title: str, answers: list[tuple[str, bool]], kinds: list[str]) -> SectionCount:
+    """One row of the statistics by section: its questions' (verdict, audited) and the kinds of findings raised on them."""
+    verdicts = [verdict for verdict, _ in answers]
+    return SectionCount(
+        title=title,
+        items=len(answers),
+        answered=sum(1 for verdict in verdicts if verdict),
+        not_audited=sum(1 for _, audited in answers if not audited),
+        conform=verdicts.count(v.Verdict.CONFORM),
+        nonconformities=sum(1 for kind in kinds if kind in v.NONCONFORMITY_KINDS),
+        observations=sum(1 for kind in kinds if kind in (v.Verdict.OBSERVATION, v.Verdict.OFI)),
+        good_practice=kinds.count(v.Verdict.GOOD_PRACTICE),
+    )
 
 
 @dataclass(frozen=True)
@@ -737,6 +765,18 @@ def _file_reader(path: Path | None) -> Callable[[], bytes | None]:
         except OSError as error:
             log.warning("The certification body's logo %s is left out of the report: %s", path, error)
             return None
+
+    return read
+
+
+def _logo_reader(session: Session, logo: BodyLogo) -> Callable[[], bytes | None]:
+    """Reads the uploaded logo when the report places it; a missing blob is logged and left out."""
+
+    def read() -> bytes | None:
+        content = body_logo.read(session=session, logo=logo)
+        if content is None:
+            log.warning("The certification body's uploaded logo is left out of the report: its file is missing")
+        return content
 
     return read
 

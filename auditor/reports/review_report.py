@@ -265,6 +265,11 @@ def build_review_report_context(
         (t("Communicated on"), w.day(review.communicated_on) if review.communicated_on else "–"),
         (t("To whom and how"), review.communication or t("Not communicated yet.")),
     ]
+    if review.withdrawn_on is not None:  # a draft again: the minutes say why the earlier approval no longer stands
+        record += [
+            (t("Approval withdrawn on"), w.day(review.withdrawn_on)),
+            (t("Why the approval was withdrawn"), review.withdrawal_reason),
+        ]
     return ReviewReportContext(
         lang=lang,
         organisation=organisation.name,

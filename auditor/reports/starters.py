@@ -8,13 +8,16 @@ docxtpl's tags used here: `{%p ... %}` replaces its whole paragraph, `{%tr ... %
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from functools import cache
 
 from docx import Document
 from docx.shared import Mm, Pt
 
+from auditor import vocabulary as v
 from auditor.i18n import translate
+from auditor.reports.context import SectionCount
 from auditor.reports.docx_xml import add_field, shade_cell
 from auditor.reports.layout import HEADER_FILL, add_key_value_rows, add_key_value_table, add_row, add_table, set_up_a4
 
@@ -281,33 +284,35 @@ def _audit_report(document, t) -> None:
     add_row(table, ["{%tr endfor %}", ""])
     document.add_paragraph("{{ statistics.chart }}")
     _heading(document, t("By section"), level=3)
+    _text(
+        document,
+        t(
+            "Items, answered, not audited on this visit and conform count the checklist questions; nonconformities, "
+            "observations and OFIs, and good practice count the findings raised on them."
+        ),
+    )
+    columns = [f.name for f in dataclasses.fields(SectionCount)]  # in the order of the headings below
     table = add_table(
         document,
         [
             t("Section"),
             t("Items"),
             t("Answered"),
+            t("Not audited on this visit"),
             t("Conform"),
             t("Nonconformities"),
-            t("Observations and OFIs"),
+            # the verdicts' short names: eight columns leave no room for "Observationer og forbedringsmuligheder"
+            " / ".join(t(v.VERDICTS[kind].short) for kind in (v.Verdict.OBSERVATION, v.Verdict.OFI)),
             t("Good practice"),
         ],
-        widths=(50, 16, 20, 18, 24, 22, 20),
+        widths=(40, 14, 19, 21, 18, 22, 20, 16),
     )
-    add_row(table, ["{%tr for section in statistics.by_section %}", "", "", "", "", "", ""])
-    add_row(
-        table,
-        [
-            "{{ section.title }}",
-            "{{ section.items }}",
-            "{{ section.answered }}",
-            "{{ section.conform }}",
-            "{{ section.nonconformities }}",
-            "{{ section.observations }}",
-            "{{ section.good_practice }}",
-        ],
-    )
-    add_row(table, ["{%tr endfor %}", "", "", "", "", "", ""])
+    blank = [""] * (len(columns) - 1)
+    add_row(table, ["{%tr for section in statistics.by_section %}", *blank])
+    add_row(table, [f"{{{{ section.{name} }}}}" for name in columns])
+    add_row(table, ["{%tr endfor %}", *blank])
+    for cell in add_row(table, [f"{{{{ statistics.section_total.{name} }}}}" for name in columns]):
+        cell.paragraphs[0].runs[0].bold = True
 
     _heading(document, t("Findings"), new_page=True)
     _tag(document, "{%p if findings %}")

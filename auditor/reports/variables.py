@@ -104,8 +104,11 @@ VARIABLES: dict[str, str] = {
     "body.name": N_("Name of the certification body"),
     "body.address": N_("Address of the certification body"),
     "body.accreditation": N_("Accreditation of the certification body, e.g. DANAK reg. nr."),
-    "body.logo": N_("Logo of the certification body (an image; nothing if none is set)"),
-    "body.has_logo": N_("True if a logo is set"),
+    "body.logo": N_(
+        "Logo of the certification body (an image): the one uploaded on the Report templates page, else the file "
+        "the setting names; nothing if neither"
+    ),
+    "body.has_logo": N_("True if a logo is uploaded or set"),
     "follow_ups[]": N_("Each case carried over from an earlier audit and verified in this one"),
     "follow_ups[].reference": N_("Case number"),
     "follow_ups[].grade": N_("Grade of the case"),
@@ -152,12 +155,29 @@ VARIABLES: dict[str, str] = {
     "statistics.by_verdict[].count": N_("Number of items with this verdict"),
     "statistics.by_section[]": N_("Each top-level section of the checklists with its counts"),
     "statistics.by_section[].title": N_("Section number and title"),
-    "statistics.by_section[].items": N_("Items in the section"),
-    "statistics.by_section[].answered": N_("Items answered"),
-    "statistics.by_section[].conform": N_("Items conform"),
-    "statistics.by_section[].nonconformities": N_("Items with a nonconformity"),
-    "statistics.by_section[].observations": N_("Items with an observation or an opportunity for improvement"),
-    "statistics.by_section[].good_practice": N_("Items with good practice"),
+    "statistics.by_section[].items": N_("Questions in the section (steps of the audit are not counted)"),
+    "statistics.by_section[].answered": N_("Questions answered"),
+    "statistics.by_section[].not_audited": N_(
+        "Questions not audited on this visit (no verdict, note, evidence or photo), as the sections' one-line "
+        "summaries count them"
+    ),
+    "statistics.by_section[].conform": N_("Questions conform"),
+    "statistics.by_section[].nonconformities": N_(
+        "Nonconformity findings raised on the section's questions (each has its nonconformity form)"
+    ),
+    "statistics.by_section[].observations": N_(
+        "Observations and opportunities for improvement raised as findings on the section's questions"
+    ),
+    "statistics.by_section[].good_practice": N_("Good practice raised as findings on the section's questions"),
+    "statistics.section_total": N_("The totals row under statistics.by_section: every section's counts added up"),
+    "statistics.section_total.title": N_("The word Total, in the report's language"),
+    "statistics.section_total.items": N_("Questions in every section"),
+    "statistics.section_total.answered": N_("Questions answered in every section"),
+    "statistics.section_total.not_audited": N_("Questions not audited on this visit in every section"),
+    "statistics.section_total.conform": N_("Questions conform in every section"),
+    "statistics.section_total.nonconformities": N_("Nonconformity findings: as many as there are nonconformity forms"),
+    "statistics.section_total.observations": N_("Observations and opportunities for improvement raised as findings"),
+    "statistics.section_total.good_practice": N_("Good practice raised as findings"),
     "statistics.chart": N_("Bar chart of the answers by verdict (an image)"),
     "findings[]": N_("Each finding of the audit, in number order"),
     "nonconformities[]": N_("Each nonconformity (major, minor or ungraded): the same fields as findings[]"),
@@ -422,7 +442,13 @@ def sample_context(lang: str = v.Language.EN) -> dict[str, object]:
         "team": TeamInfo("Sample lead auditor", ["Sample auditor"], "Sample auditor"),
         "plan": [PlanRow("3.3.2026", "09:00–10:00", "Sample activity", "Sample auditor", "Sample role", t("On site"))],
         "statistics": Statistics(
-            27, 30, 90, verdicts, [SectionCount("6 Planning", 30, 27, 20, 3, 3, 1)], Picture(chart, CHART_WIDTH_MM)
+            27,
+            30,
+            90,
+            verdicts,
+            [SectionCount("6 Planning", 30, 27, 3, 20, 3, 3, 1)],
+            Picture(chart, CHART_WIDTH_MM),
+            SectionCount("Total", 30, 27, 3, 20, 3, 3, 1),
         ),
         "interviews": [InterviewCount("Sample role", 2, 5)],
         "findings": [finding],

@@ -495,6 +495,16 @@ def require_template_manager(*, session: Session, user: User, organisation_id: i
         raise Forbidden(N_("You can only manage your own organisation's report templates."))
 
 
+def manages_body_logo(*, session: Session, user: User) -> bool:
+    """The certification body's logo is the provider's: whoever manages the provider's report templates."""
+    return allows_in(session=session, user=user, can=Can.MANAGE_TEMPLATES, organisation_id=None)
+
+
+def require_body_logo_manager(*, session: Session, user: User) -> None:
+    if not manages_body_logo(session=session, user=user):
+        raise Forbidden(N_("Only an installation administrator can change the certification body's logo."))
+
+
 @dataclass(frozen=True)
 class Menu:
     """Which parts of the app the top bar offers the user."""

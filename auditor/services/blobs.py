@@ -1,4 +1,5 @@
-"""Files kept in the database: photos with their thumbnails and originals, and case attachments.
+"""Files kept in the database: photos with their thumbnails and originals, case attachments and the certification
+body's logo.
 
 A blob is named by the SHA-256 of its bytes and stored once however many records use it. It is written in the
 transaction of the record that uses it and deleted with the last record that uses it, so any process on any machine
@@ -14,10 +15,10 @@ from sqlalchemy import delete, exists, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from auditor.models import Blob, CaseAttachment, Photo
+from auditor.models import Blob, BodyLogo, CaseAttachment, Photo
 
 # Every column that names a blob: a blob none of them names is deleted.
-USES = (Photo.sha256, Photo.thumbnail_sha256, Photo.original_sha256, CaseAttachment.sha256)
+USES = (Photo.sha256, Photo.thumbnail_sha256, Photo.original_sha256, CaseAttachment.sha256, BodyLogo.sha256)
 
 
 def keep(*, session: Session, content: bytes) -> str:

@@ -159,6 +159,7 @@ FIELD_LABELS = {
     "filename": N_("File name"),
     "file": N_("File name"),
     "size": N_("Size (bytes)"),
+    "content_type": N_("File type"),
     "period_start": N_("Period from"),
     "period_end": N_("Period to"),
     "manual": N_("Written by management"),
@@ -219,6 +220,8 @@ FIELD_LABELS = {
     "compliance": N_("Evaluation of compliance"),
     "approved_by": N_("Approved by"),
     "approved_on": N_("Approved on"),
+    "withdrawn_on": N_("Approval withdrawn on"),
+    "withdrawal_reason": N_("Why the approval was withdrawn"),
 }
 # Fields whose values are a vocabulary's: by (record kind, field) where kinds differ, else by field.
 CHOICES = {

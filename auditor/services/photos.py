@@ -11,6 +11,7 @@ import math
 import warnings
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from uuid import UUID
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -44,33 +45,50 @@ def _jpeg(image: Image.Image, edge: int) -> bytes:
     return buffer.getvalue()
 
 
-def process(content: bytes, *, max_bytes: int) -> tuple[bytes, bytes, int, int]:
-    """(photo JPEG, thumbnail JPEG, width, height), or Invalid with a message a person understands."""
+@dataclass(frozen=True)
+class Refusals:
+    """What a person is told when an image is refused, in the words of what it was meant to be (a photo, a logo)."""
+
+    too_large: str  # {mb}
+    too_many_pixels: str  # {megapixels}
+    unreadable: str
+
+
+PHOTO_REFUSALS = Refusals(
+    N_("The photo is larger than {mb} MB."),
+    N_("The photo has more than {megapixels} million pixels. Take it again at a lower resolution."),
+    N_("This is not a photo we can read. Use a JPEG, PNG or WebP image."),
+)
+
+
+def decode(
+    content: bytes, *, max_bytes: int, formats: set[str], refusals: Refusals, edge: int
+) -> tuple[Image.Image, str]:
+    """(the image upright, its EXIF orientation applied; the format the file is in), decoded only after Pillow read
+    its header and found one of `formats` and at most MAX_PIXELS (the name of the file is never trusted); or
+    Invalid with a message a person understands. A JPEG is decoded at a reduced size when that still has at least
+    `edge` pixels on its long side."""
     if not content:
         raise Invalid(N_("The file is empty."), field="file")
     if len(content) > max_bytes:
-        raise Invalid(N_("The photo is larger than {mb} MB."), field="file", mb=max_bytes // (1024 * 1024))
+        raise Invalid(refusals.too_large, field="file", mb=max_bytes // (1024 * 1024))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(content)) as probe:
-                if probe.format not in ACCEPTED_FORMATS:
+                if probe.format not in formats:
                     raise UnidentifiedImageError(probe.format)
                 if probe.width * probe.height > MAX_PIXELS:
-                    raise Invalid(
-                        N_("The photo has more than {megapixels} million pixels. Take it again at a lower resolution."),
-                        field="file",
-                        megapixels=MAX_PIXELS // 1_000_000,
-                    )
+                    raise Invalid(refusals.too_many_pixels, field="file", megapixels=MAX_PIXELS // 1_000_000)
                 probe.verify()
             with Image.open(io.BytesIO(content)) as image:
-                # A JPEG decodes at 1/2, 1/4 or 1/8 of its size when that is still at least MAX_EDGE on the long
+                # A JPEG decodes at 1/2, 1/4 or 1/8 of its size when that is still at least `edge` on the long
                 # side: a 12-megapixel tablet photo decodes in a quarter of the time.
-                scale = MAX_EDGE / max(image.size)
+                scale = edge / max(image.size)
                 if scale < 1:
                     image.draft("RGB", (math.ceil(image.width * scale), math.ceil(image.height * scale)))
                 image.load()
-                upright = ImageOps.exif_transpose(image).convert("RGB")
+                return ImageOps.exif_transpose(image), str(image.format)
     except (
         UnidentifiedImageError,
         OSError,
@@ -79,7 +97,13 @@ def process(content: bytes, *, max_bytes: int) -> tuple[bytes, bytes, int, int]:
         Image.DecompressionBombError,
         Image.DecompressionBombWarning,
     ):
-        raise Invalid(N_("This is not a photo we can read. Use a JPEG, PNG or WebP image."), field="file") from None
+        raise Invalid(refusals.unreadable, field="file") from None
+
+
+def process(content: bytes, *, max_bytes: int) -> tuple[bytes, bytes, int, int]:
+    """(photo JPEG, thumbnail JPEG, width, height), or Invalid with a message a person understands."""
+    image, _ = decode(content, max_bytes=max_bytes, formats=ACCEPTED_FORMATS, refusals=PHOTO_REFUSALS, edge=MAX_EDGE)
+    upright = image.convert("RGB")
     upright.thumbnail((MAX_EDGE, MAX_EDGE), Image.Resampling.LANCZOS)
     photo = _jpeg(upright, MAX_EDGE)
     width, height = upright.size

@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 
 from auditor import vocabulary as v
 from auditor.errors import Conflict, Invalid, NotFound
-from auditor.i18n import N_
+from auditor.i18n import N_, REPORT_TIME_ZONE
 from auditor.models import (
     Audit,
     AuditSite,
@@ -326,6 +326,14 @@ def _text(value: object, limit: int) -> str:
     return str(value or "").strip()[:limit]
 
 
+def _required(value: object, limit: int, field: str, message: str = N_("This field is required.")) -> str:
+    """The text, or Invalid on `field` when it is empty."""
+    text = _text(value, limit)
+    if not text:
+        raise Invalid(message, field=field)
+    return text
+
+
 def update_meeting(
     *, session: Session, actor: User, review: ManagementReview, meeting_date: date | None, participants: list[dict]
 ) -> ManagementReview:
@@ -437,9 +445,7 @@ def approve(
     is empty: the error names every one."""
     access.require(session=session, user=actor, record=review, can=access.Can.MANAGE)
     _require_draft(review)
-    approved_by = _text(approved_by, 200)
-    if not approved_by:
-        raise Invalid(N_("This field is required."), field="approved_by")
+    approved_by = _required(approved_by, 200, "approved_by")
     if review.meeting_date is not None and approved_on < review.meeting_date:
         raise Invalid(N_("The minutes cannot be approved before the meeting."), field="approved_on")
     missing = missing_for_approval(review)
@@ -451,7 +457,23 @@ def approve(
         )
     before = trail.snapshot("review", review)
     review.approved_by, review.approved_on = approved_by, approved_on
+    review.withdrawn_on, review.withdrawal_reason = None, ""  # the record is approved again: no withdrawal stands
     _changed(session, actor, review, before, action="approve")
+    return review
+
+
+def withdraw_approval(*, session: Session, actor: User, review: ManagementReview, reason: str) -> ManagementReview:
+    """Withdraw the approval of the minutes (who may approve, with a reason): the review is a draft again, to be
+    changed and approved again. The communication of its outputs goes with the approval; the trail keeps both."""
+    access.require(session=session, user=actor, record=review, can=access.Can.MANAGE)
+    if review.approved_on is None:
+        raise Conflict(N_("The review is not approved: there is no approval to withdraw."))
+    reason = _required(reason, 20_000, "reason", N_("Say why the approval is withdrawn."))
+    before = trail.snapshot("review", review)
+    review.approved_by, review.approved_on = "", None
+    review.communicated_on, review.communication = None, ""
+    review.withdrawn_on, review.withdrawal_reason = utcnow().astimezone(REPORT_TIME_ZONE).date(), reason
+    _changed(session, actor, review, before, action="withdraw_approval")
     return review
 
 
@@ -462,9 +484,7 @@ def record_communication(
     access.require(session=session, user=actor, record=review, can=access.Can.MANAGE)
     if review.approved_on is None:
         raise Conflict(N_("Approve the review before recording how its outputs were communicated."))
-    communication = _text(communication, 20_000)
-    if not communication:
-        raise Invalid(N_("This field is required."), field="communication")
+    communication = _required(communication, 20_000, "communication")
     if communicated_on < review.approved_on:
         raise Invalid(N_("The outputs cannot be communicated before the approval."), field="communicated_on")
     before = trail.snapshot("review", review)

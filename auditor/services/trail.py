@@ -83,6 +83,7 @@ SNAPSHOT_FIELDS = {
     ),
     "photo": ("item_id", "finding_id", "caption", "confidential", "width", "height", "sha256"),
     "case_action": ("description", "owner_id", "due_date", "prevention_level", "status", "implementation_note"),
+    "body_logo": ("content_type", "width", "height", "size", "sha256"),
     "report_template": ("organisation_id", "kind", "language", "audit_type", "filename", "size", "sha256"),
     "review": (
         "organisation_id",
@@ -97,6 +98,8 @@ SNAPSHOT_FIELDS = {
         "approved_on",
         "communicated_on",
         "communication",
+        "withdrawn_on",
+        "withdrawal_reason",
     ),
     "review_decision": ("review_id", "text", "case_id"),
     "certification_decision": (

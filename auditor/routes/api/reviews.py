@@ -99,6 +99,12 @@ class ApprovalIn(Input):
     approved_on: date
 
 
+class WithdrawalIn(Input):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)] = Field(
+        description="Why the approval is withdrawn"
+    )
+
+
 class CommunicationIn(Input):
     communicated_on: date
     communication: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)] = Field(
@@ -151,6 +157,8 @@ class ReviewOut(BaseModel):
     approved_on: date | None
     communicated_on: date | None
     communication: str
+    withdrawn_on: date | None = Field(description="When the last approval was withdrawn (until approved again)")
+    withdrawal_reason: str
     created_by_id: int | None
     created_at: datetime
     updated_at: datetime
@@ -299,6 +307,15 @@ def approve_review(review: ManagedReviewDep, data: ApprovalIn, session: SessionD
     reviews.approve(
         session=session, actor=user, review=review, approved_by=data.approved_by, approved_on=data.approved_on
     )
+    return review_out(session, review)
+
+
+@router.post("/management-reviews/{review_id}/approval/withdrawal", responses=CHANGE_NAMED)
+def withdraw_approval(
+    review: ManagedReviewDep, data: WithdrawalIn, session: SessionDep, user: CurrentUser
+) -> ReviewOut:
+    """Withdraw the approval, with a reason: the review is a draft again; 409 if it is not approved."""
+    reviews.withdraw_approval(session=session, actor=user, review=review, reason=data.reason)
     return review_out(session, review)
 
 

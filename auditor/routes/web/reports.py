@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 from starlette.datastructures import UploadFile
 
@@ -18,9 +18,11 @@ from auditor.deps import (
     PathId,
     PlanAuditDep,
     SessionDep,
+    SettingsDep,
     TemplateAdmin,
+    is_htmx,
 )
-from auditor.errors import Invalid
+from auditor.errors import Invalid, NotFound
 from auditor.i18n import N_, gettext
 from auditor.models import Audit, Organisation, ReportTemplate, User
 from auditor.reports.engine import MAX_TEMPLATE_BYTES
@@ -28,7 +30,7 @@ from auditor.reports.variables import VARIABLES
 from auditor.routes.downloads import Kind as ReportKind, Language, report_download
 from auditor.routes.web.forms import FormDep, invalid_errors, parse, row_id
 from auditor.schemas import CaseFollowUpIn, ReportDetails
-from auditor.services import access, audits, cases, follow_ups, organisations, programmes, reports
+from auditor.services import access, audits, body_logo, cases, follow_ups, organisations, programmes, reports
 from auditor.templating import render
 
 router = APIRouter()
@@ -55,6 +57,10 @@ NOTICES = {
     "saved": N_("The report details are saved. The Word reports you download from now on include them."),
     "follow_up": N_("The verification of the earlier nonconformity is saved."),
     "uploaded": N_("The template was checked with sample values and is now in use for its scope."),
+    "logo_uploaded": N_("The logo is checked and stored. The reports you download from now on show it."),
+    "logo_removed": N_(
+        "The uploaded logo is removed. The reports show the logo file the settings name, if there is one."
+    ),
     "deleted": N_(
         "The template is deleted. Reports use the one uploaded before it for the same scope again; "
         "if there is none, the provider's template or the starter template."
@@ -173,28 +179,38 @@ def _form_values(form, audit: Audit, sites: list) -> tuple[dict, dict]:
 _ACCOMPANYING_LIMIT = 50  # as the schema's
 
 
+def follow_up_context(session, audit: Audit, can: audits.AuditCan) -> dict:
+    """What templates/audits/_follow_up.html needs for each case carried over into the audit (Report and conduct
+    pages): the cases with what was recorded, their numbers, the team who may have verified, and whether the user
+    records the verification."""
+    carried = follow_ups.carried_over(session=session, audit=audit)
+    team = audits.audit_team(session=session, audit=audit)
+    return {
+        "follow_ups": carried,
+        "case_references": {case.id: cases.case_reference(case) for case, _ in carried},
+        "team": team,
+        "team_names": {person.id: person.name for person, _ in team},
+        "can_verify": can.record,
+    }
+
+
 def _report_context(
     request: Request, session, user: User, audit: Audit, values: dict | None = None, errors: dict | None = None
 ) -> dict:
-    team = audits.audit_team(session=session, audit=audit)
     can = audits.audit_can(session=session, user=user, audit=audit)
-    carried = follow_ups.carried_over(session=session, audit=audit)
     values = values if values is not None else _stored_values(session, audit)
-    team_names = {person.id: person.name for person, _ in team}
+    follow_up = follow_up_context(session, audit, can)
+    team = follow_up["team"]
     return {
         "audit": audit,
         "sites": audits.audit_sites(session=session, audit=audit),
-        "follow_ups": carried,
-        "case_references": {case.id: cases.case_reference(case) for case, _ in carried},
-        "team_names": team_names,
-        "can_verify": can.record,
+        **follow_up,
         "is_stage1": audit.audit_type == v.AuditType.STAGE1,
         "accompanying_rows": [*values.get("accompanying", []), *([{}] * BLANK_ACCOMPANYING_ROWS)],
         "downloads": _downloads(session, audit),
         "can_plan": can.plan,
         "can_manage_templates": access.anywhere(user, Organisation, access.Can.MANAGE_TEMPLATES),
         "is_certification": audit.audit_type in v.CERTIFICATION_AUDIT_TYPES,
-        "team": team,
         "bek1407_auditor": next((person for person, _ in team if person.id == audit.bek1407_auditor_id), None),
         "values": values,
         "errors": errors or {},
@@ -239,8 +255,10 @@ def save_report_details(request: Request, audit: PlanAuditDep, session: SessionD
 def save_follow_up(
     request: Request, audit: ConductAuditDep, case_id: PathId, session: SessionDep, user: CurrentUser, form: FormDep
 ):
-    """Record what the audit verified on site of a carried-over case; a refusal shows the page with the reason."""
+    """Record what the audit verified on site of a carried-over case, from the Report page or the conduct page: htmx
+    gets the case's fragment back, saved or with the reason; a browser without JavaScript goes back to its page."""
     values = {name: str(form.get(name, "")) for name in ("checked", "result", "verified_by_id")}
+    on_conduct = form.get("back") == "conduct"
     data, errors = parse(CaseFollowUpIn, {**values, "verified_by_id": row_id(values["verified_by_id"]) or 0})
     if data is not None:
         try:
@@ -249,7 +267,25 @@ def save_follow_up(
             session.rollback()
             errors = invalid_errors(error)
         else:
-            return RedirectResponse(f"/audits/{audit.id}/report?notice=follow_up#follow-ups", status_code=303)
+            if not is_htmx(request):
+                page = f"conduct#follow-up-{case_id}" if on_conduct else "report?notice=follow_up#follow-ups"
+                return RedirectResponse(f"/audits/{audit.id}/{page}", status_code=303)
+    can = audits.audit_can(session=session, user=user, audit=audit)
+    if is_htmx(request):
+        context = follow_up_context(session, audit, can)
+        row = next((row for row in context["follow_ups"] if row[0].id == case_id), None)
+        if row is None:  # refused before the case was found: not carried over into this audit
+            raise NotFound(N_("No case carried over into this audit with this id."))
+        context |= {
+            "audit": audit,
+            "case": row[0],
+            "recorded": row[1],
+            "follow_up_back": "conduct" if on_conduct else "report",
+            "follow_up_saved": case_id if not errors else None,
+            "follow_up_errors": {case_id: errors},
+            "follow_up_values": {case_id: values} if errors else {},
+        }
+        return render(request, "audits/_follow_up.html", context, status_code=422 if errors else 200)
     context = _report_context(request, session, user, audit)
     context["follow_up_errors"] = {case_id: errors}
     context["follow_up_values"] = {case_id: values}
@@ -295,7 +331,7 @@ TAG_HELP = (
 
 
 def _templates_context(
-    request: Request, session, user: User, values: dict | None = None, errors: dict | None = None
+    request: Request, session, user: User, settings, values: dict | None = None, errors: dict | None = None
 ) -> dict:
     rows = reports.visible_templates(session=session, actor=user)
     used = reports.in_use(rows)
@@ -322,6 +358,10 @@ def _templates_context(
         "variables": [(name, gettext(description)) for name, description in VARIABLES.items()],
         "tag_help": [(example, gettext(explanation)) for example, explanation in TAG_HELP],
         "max_mb": MAX_TEMPLATE_BYTES // (1024 * 1024),
+        "logo": body_logo.current(session=session),
+        "logo_max_mb": body_logo.MAX_BYTES // (1024 * 1024),
+        "logo_setting": settings.cb_logo is not None,
+        "manages_logo": access.manages_body_logo(session=session, user=user),
         "values": values or {},
         "errors": errors or {},
         "notice": _notice(request) if not errors else None,
@@ -329,13 +369,14 @@ def _templates_context(
 
 
 @router.get("/report-templates")
-def list_templates(request: Request, session: SessionDep, user: TemplateAdmin):
-    """Uploaded templates, the upload form, the starter templates and every variable a template can use."""
-    return render(request, "report_templates/list.html", _templates_context(request, session, user))
+def list_templates(request: Request, session: SessionDep, user: TemplateAdmin, settings: SettingsDep):
+    """Uploaded templates, the upload form, the certification body's logo, the starter templates and every variable
+    a template can use."""
+    return render(request, "report_templates/list.html", _templates_context(request, session, user, settings))
 
 
 @router.post("/report-templates")
-def upload_template(request: Request, session: SessionDep, user: TemplateAdmin, form: FormDep):
+def upload_template(request: Request, session: SessionDep, user: TemplateAdmin, settings: SettingsDep, form: FormDep):
     """Upload a template; a refused one is shown with the line and the reason, and the one in use stays."""
     values = {name: str(form.get(name, "")) for name in ("kind", "language", "audit_type", "organisation_id")}
     upload = form.get("file")
@@ -350,9 +391,42 @@ def upload_template(request: Request, session: SessionDep, user: TemplateAdmin, 
         reports.upload_template(session=session, actor=user, scope=scope, filename=upload.filename, content=content)
     except Invalid as error:
         session.rollback()
-        context = _templates_context(request, session, user, values, invalid_errors(error))
+        context = _templates_context(request, session, user, settings, values, invalid_errors(error))
         return render(request, "report_templates/list.html", context, status_code=422)
     return RedirectResponse("/report-templates?notice=uploaded", status_code=303)
+
+
+@router.get("/report-templates/logo")
+def show_logo(session: SessionDep, user: TemplateAdmin):
+    """The certification body's uploaded logo, as the reports print it."""
+    logo = body_logo.current(session=session)
+    content = body_logo.read(session=session, logo=logo) if logo else None
+    if logo is None or content is None:
+        raise NotFound(N_("No logo of the certification body is uploaded."))
+    return Response(content, media_type=logo.content_type, headers={"Cache-Control": "private, no-cache"})
+
+
+@router.post("/report-templates/logo")
+def upload_logo(request: Request, session: SessionDep, user: TemplateAdmin, settings: SettingsDep, form: FormDep):
+    """Upload the certification body's logo in place of the one before; a refused file is shown with the reason."""
+    upload = form.get("file")
+    try:
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise Invalid(N_("Choose a PNG or JPEG image to upload."), field="file")
+        body_logo.upload(session=session, actor=user, content=upload.file.read(body_logo.MAX_BYTES + 1))
+    except Invalid as error:
+        session.rollback()
+        errors = {"logo": next(iter(invalid_errors(error).values()))}
+        context = _templates_context(request, session, user, settings, errors=errors)
+        return render(request, "report_templates/list.html", context, status_code=422)
+    return RedirectResponse("/report-templates?notice=logo_uploaded#logo", status_code=303)
+
+
+@router.post("/report-templates/logo/delete")
+def delete_logo(session: SessionDep, user: TemplateAdmin):
+    """Remove the uploaded logo; the reports show the settings' logo file again, if there is one."""
+    body_logo.remove(session=session, actor=user)
+    return RedirectResponse("/report-templates?notice=logo_removed#logo", status_code=303)
 
 
 @router.post("/report-templates/{template_id}/delete")

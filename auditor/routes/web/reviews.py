@@ -32,6 +32,7 @@ from auditor.routes.api.reviews import (
     MeetingIn,
     MonitoringIn,
     ReviewIn,
+    WithdrawalIn,
 )
 from auditor.routes.web.forms import FormDep, check_fields, form_fields, invalid_errors, parse
 from auditor.services import access, reviews
@@ -271,6 +272,23 @@ def approve_review(request: Request, review: ManagedReviewDep, session: SessionD
         lambda m: reviews.approve(
             session=session, actor=user, review=review, approved_by=m.approved_by, approved_on=m.approved_on
         ),
+    )
+
+
+@router.post("/management-reviews/{review_id}/approval/withdrawal")
+def withdraw_approval(
+    request: Request, review: ManagedReviewDep, session: SessionDep, user: CurrentUser, form: FormDep
+):
+    """Withdraw the approval, with a reason; the review can then be changed and approved again."""
+    return _record_form(
+        request,
+        review,
+        session,
+        user,
+        "withdraw",
+        WithdrawalIn,
+        form_fields(form),
+        lambda m: reviews.withdraw_approval(session=session, actor=user, review=review, reason=m.reason),
     )
 
 
