@@ -1,7 +1,7 @@
 """The audit programme per organisation and the certification decision after a certification audit
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-11-27 12:10:00.000000
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 import auditor.models
 
 revision = "0019"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
