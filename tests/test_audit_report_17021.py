@@ -215,7 +215,8 @@ def test_the_lead_auditor_verifies_a_carried_over_case_on_the_conduct_page_witho
     assert 'role="status"' in saved.text and "<html" not in saved.text
     assert 'name="back" value="conduct"' in saved.text  # the next save comes from the conduct page too
     refused = auditor.post(url, data={**form, "checked": "", "back": "conduct"}, headers=htmx)
-    assert refused.status_code == 422 and 'id="error-checked"' in refused.text and 'role="alert"' in refused.text
+    assert refused.status_code == 422 and f'id="follow-up-{case_id}-error-checked"' in refused.text
+    assert f'aria-describedby="follow-up-{case_id}-error-checked"' in refused.text and 'role="alert"' in refused.text
     assert '<option value="not_yet" selected>' in refused.text and 'role="status"' not in refused.text
     # Without JavaScript, back to the case on the conduct page
     posted = auditor.post(url, data={**form, "result": "effective", "back": "conduct"}, follow_redirects=False)
