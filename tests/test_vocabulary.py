@@ -35,6 +35,7 @@ OTHER_MEANINGS = {
     ("reports/starters.py", "nc"),  # a variable in the Word template
     ("services/cases.py", "open"),  # the board's count of cases not closed
     ("routes/web/cases.py", "step"),  # the case form's field naming the step of the chain
+    ("routes/web/reviews.py", "withdraw"),  # the review form's name for withdrawing an approval
     ("routes/operations.py", "ready"),  # the readiness probe's answer, not a stage 1 conclusion
     ("services/calendar.py", "audit"),  # a calendar entry's kind
     ("checklists.py", "prevention"),  # a checklist item's field
@@ -48,6 +49,9 @@ OTHER_MEANINGS = {
 TEMPLATE_OTHER_MEANINGS = {
     ("templates/audits/report.html", "conclusion"),
     ("templates/reviews/show.html", "conclusion"),  # the review's conclusion section
+    ("templates/audits/_plan.html", "activity"),
+    ("templates/audits/_plan.html", "auditor"),  # PlanEntry's fields, named in the plan form
+    ("templates/cases/show.html", "step"),  # the case form's field naming the step of the chain
 }
 
 
