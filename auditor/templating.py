@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 import jinja2
 from babel.dates import format_datetime, format_time
+from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
@@ -41,6 +42,7 @@ env.filters.update(
     day=lambda value: format_day(value, get_locale(), short_month=True) if isinstance(value, date) else "",
     clock=lambda value: format_time(value, "HH:mm", locale=get_locale()) if value else "",
     moment=lambda value: format_datetime(value, "medium", locale=get_locale()) if isinstance(value, datetime) else "",
+    number=lambda value: format_decimal(value, "#,##0.##", locale=get_locale()) if value is not None else "–",
 )
 
 

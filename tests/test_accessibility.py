@@ -217,7 +217,15 @@ def pages_for(role: str | None, world: World) -> list[str]:
         return ["/login", "/offline"]
     common = ["/", f"/audits/{a}", f"/audits/{a}/findings", "/cases", f"/cases/{c}", "/account", "/audits/99999999"]
     return {
-        "admin": [*common, "/users", f"/users/{world.users['viewer'].id}", "/report-templates", "/organisations"],
+        "admin": [
+            *common,
+            "/users",
+            f"/users/{world.users['viewer'].id}",
+            "/report-templates",
+            "/organisations",
+            "/auditors",
+            f"/auditors/{world.users['lead_auditor'].id}",
+        ],
         "lead_auditor": [
             *common,
             "/audits/new",
@@ -226,6 +234,8 @@ def pages_for(role: str | None, world: World) -> list[str]:
             f"/audits/{a}/findings/{f}/edit",
             f"/audits/{a}/history",
             f"/audits/{a}/report",
+            f"/audits/{a}/time",
+            f"/auditors/{world.users['lead_auditor'].id}",
             "/cases/mine",
             "/users",  # 403
         ],

@@ -287,7 +287,10 @@ def test_the_danish_certificate_per_production_unit_with_the_time_shares(client,
     assert facts["Extra time required"] == "at least 5 % of the IAF MD 5 audit time (1.6 hours). Reached: Yes"
 
 
-def test_too_little_material_time_is_reported_as_not_reached(client, session, make_audit, make_organisation):
+def test_too_little_material_time_is_reported_as_not_reached(
+    client, session, make_audit, make_organisation, lead, bek1407_trained
+):
+    bek1407_trained(lead)
     organisation = make_organisation(sites=("Lager",))
     site = organisations.sites_of(session=session, organisation_id=organisation.id)[0]
     audit = make_audit(organisation=organisation, site_ids=[site.id])
