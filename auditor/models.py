@@ -337,6 +337,10 @@ class AuditSite(SQLModel, table=True):
     site_id: int = Field(foreign_key="site.id", primary_key=True)
     material_hours: float | None = None  # audit time on the material (actual) work environment of this unit
     significant_problems: str = Field(default="", sa_type=Text)  # væsentlige arbejdsmiljøproblemer, or none found
+    # The sampling plan (IAF MD 1, services/sampling.py): the central function, always visited, and why each unit is
+    # visited in this audit.
+    central: bool = False
+    visit_reason: str = Field(default="", max_length=300)
 
 
 class AuditChecklist(SQLModel, table=True):

@@ -200,6 +200,8 @@ RULES = {
     ("POST", "/audits/{audit_id}/report"): PLAN,
     ("GET", "/audits/{audit_id}/time"): VIEW,
     ("POST", "/audits/{audit_id}/time"): PLAN,
+    ("GET", "/audits/{audit_id}/sampling"): VIEW,
+    ("POST", "/audits/{audit_id}/sampling"): PLAN,
     ("GET", "/auditors"): USER_ADMIN,
     ("GET", "/auditors/{auditor_id}"): AUDITOR_SELF,
     ("POST", "/auditors/{auditor_id}/competence"): COMPETENCE,
@@ -513,6 +515,7 @@ def world(live_database_url, library, tmp_path_factory) -> Iterator[World]:
             "checklist_id": "iso45003-clauses",
             "user_id": users["viewer_own"].id,
             "auditor_id": lead.id,
+            "own_site_id": organisations.sites_of(session=session, organisation_id=own.id)[0].id,
             "declaration_id": staffing.add_declaration(
                 session=session,
                 actor=admin,
@@ -764,6 +767,16 @@ REQUESTS: dict[tuple[str, str], Callable[[Ask], Send]] = {
     ),
     ("POST", "/audits/{audit_id}/time"): lambda ask: Send(
         {"data": {"personnel_full_time": "40", "ohs_risk": "medium"}}, status=303
+    ),
+    ("POST", "/audits/{audit_id}/sampling"): lambda ask: Send(
+        {
+            "data": {
+                "visit": [str(ask.ids["own_site_id"])],
+                "central": str(ask.ids["own_site_id"]),
+                f"reason-{ask.ids['own_site_id']}": "The only unit",
+            }
+        },
+        status=303,
     ),
     ("POST", "/auditors/{auditor_id}/competence"): lambda ask: Send(
         {"data": {"bek1407": "course", "bek1407_date": "2024-01-01"}}, status=303

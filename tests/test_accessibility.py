@@ -235,6 +235,7 @@ def pages_for(role: str | None, world: World) -> list[str]:
             f"/audits/{a}/history",
             f"/audits/{a}/report",
             f"/audits/{a}/time",
+            f"/audits/{a}/sampling",
             f"/auditors/{world.users['lead_auditor'].id}",
             "/cases/mine",
             "/users",  # 403

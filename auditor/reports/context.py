@@ -24,7 +24,18 @@ from auditor.i18n import REPORT_TIME_ZONE, format_day, format_moment, localized,
 from auditor.models import Audit, Case, Finding, Organisation, Photo, User, utcnow
 from auditor.reports.charts import BarChart
 from auditor.reports.pictures import Picture
-from auditor.services import audit_time, audits, blobs, cases, evidence, findings, follow_ups, photos, responses
+from auditor.services import (
+    audit_time,
+    audits,
+    blobs,
+    cases,
+    evidence,
+    findings,
+    follow_ups,
+    photos,
+    responses,
+    sampling,
+)
 from auditor.services.checklists import audit_structure
 
 NOT_ANSWERED_COLOUR = "#9ca3af"
@@ -358,6 +369,17 @@ class AuditTimeInfo:
     planned_days: str
     actual_days: str
     table: str  # the table's document, issue and number
+
+
+@dataclass(frozen=True)
+class SamplingRow:
+    """One of the organisation's production units in the sampling plan (IAF MD 1)."""
+
+    name: str
+    p_number: str
+    visited: str  # Yes or No
+    central: bool
+    reason: str
 
 
 def tint(hex_colour: str, amount: float = 0.75) -> str:
@@ -712,6 +734,16 @@ def build_report_context(
         "audit_time": _audit_time_info(
             audit_time.audit_time(audit=audit, dk_extra_percent=settings.dk_extra_time_percent), t, number
         ),
+        "sampling": [
+            SamplingRow(
+                row.site.name,
+                row.site.p_number or "",
+                yes_no(row.visited),
+                row.central,
+                row.reason,
+            )
+            for row in sampling.sampling_plan(session=session, audit=audit).units
+        ],
         "sections": sections,
         "findings_by_site": by_site,
         "verdict_conflicts": conflicts,

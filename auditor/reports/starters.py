@@ -248,6 +248,21 @@ def _audit_report(document, t) -> None:
         ],
     )
     _tag(document, "{%p endif %}")
+    _tag(document, "{%p if sampling|length > 1 %}")
+    _heading(document, t("Production units visited (IAF MD 1)"), level=3)
+    table = add_table(document, [t("Production unit"), t("Visited"), t("Why the unit is visited")], widths=(60, 25, 85))
+    add_row(table, ["{%tr for unit in sampling %}", "", ""])
+    add_row(
+        table,
+        [
+            "{{ unit.name }}{% if unit.p_number %}\nP-nr. {{ unit.p_number }}{% endif %}"
+            "{% if unit.central %}\n" + t("Central function") + "{% endif %}",
+            "{{ unit.visited }}",
+            "{{ unit.reason }}",
+        ],
+    )
+    add_row(table, ["{%tr endfor %}", "", ""])
+    _tag(document, "{%p endif %}")
     _heading(document, t("Interviews by role"), level=3)
     table = add_table(document, [t("Interviewee role"), t("Interviews"), t("People")], widths=(110, 30, 30))
     add_row(table, ["{%tr for row in interviews %}", "", ""])

@@ -197,6 +197,8 @@ FIELD_LABELS = {
     "problems": N_("What the check refused"),
     "reason": N_("Reason"),
     "team_override_reason": N_("Why the team check was overridden"),
+    "central": N_("Central function"),
+    "visit_reason": N_("Why the unit is visited"),
     "site_id": N_("Production unit"),
     "site_ids": N_("Production units"),
     "remote": N_("Remote"),

@@ -20,9 +20,9 @@ from auditor.deps import (
 )
 from auditor.errors import Conflict, Invalid
 from auditor.models import Audit, Organisation
-from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
+from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse, row_id
 from auditor.schemas import AuditIn, AuditTimeIn, AuditUpdate, PlanEntryIn, RowId
-from auditor.services import access, audit_time, audits, organisations
+from auditor.services import access, audit_time, audits, organisations, sampling
 from auditor.templating import render
 
 router = APIRouter()
@@ -272,3 +272,36 @@ def update_audit_time(
     shown = {**values, "adjustments": rows + [{"days": "", "reason": ""}] * 2}
     context = _time_context(session, user, audit, settings, values=shown, errors=errors)
     return render(request, "audits/time.html", context, status_code=422)
+
+
+def _sampling_context(session, user, audit: Audit, **extra) -> dict:
+    return {
+        "audit": audit,
+        "can": audits.audit_can(session=session, user=user, audit=audit),
+        "plan": sampling.sampling_plan(session=session, audit=audit),
+        "errors": {},
+        **extra,
+    }
+
+
+@router.get("/audits/{audit_id}/sampling")
+def show_sampling(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser):
+    """The audit's sampling plan: which production units it visits, and why (IAF MD 1)."""
+    return render(request, "audits/sampling.html", _sampling_context(session, user, audit))
+
+
+@router.post("/audits/{audit_id}/sampling")
+def update_sampling(request: Request, audit: PlanAuditDep, session: SessionDep, user: CurrentUser, submitted: FormDep):
+    """Save which production units the audit visits, the central function and the reasons."""
+    visited = [site_id for value in submitted.getlist("visit") if (site_id := row_id(value)) is not None]
+    visits = {site_id: str(submitted.get(f"reason-{site_id}", "")) for site_id in visited}
+    try:
+        sampling.save_sampling_plan(
+            session=session, actor=user, audit=audit, central_id=row_id(submitted.get("central")), visits=visits
+        )
+    except Invalid as error:
+        session.rollback()
+        return render(
+            request, "audits/sampling.html", _sampling_context(session, user, audit, errors=invalid_errors(error)), 422
+        )
+    return RedirectResponse(f"/audits/{audit.id}/sampling", status_code=303)

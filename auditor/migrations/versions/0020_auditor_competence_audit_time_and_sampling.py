@@ -1,5 +1,6 @@
 """Auditors' competence records and impartiality declarations, checked when an audit's team is set; what an audit's
-IAF MD 5 time is computed from (the effective number of personnel, the OH&S risk category, adjustments)
+IAF MD 5 time is computed from (the effective number of personnel, the OH&S risk category, adjustments); the
+sampling plan of its production units (IAF MD 1: the central function, and why each unit is visited)
 
 Revision ID: 0020
 Revises: 0017
@@ -60,9 +61,16 @@ def upgrade() -> None:
         ),
     ):
         op.add_column("audit", column)
+    op.add_column("auditsite", sa.Column("central", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column(
+        "auditsite",
+        sa.Column("visit_reason", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False, server_default=""),
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("auditsite", "visit_reason")
+    op.drop_column("auditsite", "central")
     for name in (
         "team_override_reason",
         "time_adjustments",
