@@ -16,11 +16,11 @@ from sqlmodel import Session
 from auditor import vocabulary as v
 from auditor.errors import Invalid
 from auditor.i18n import N_
-from auditor.models import Audit, User, utcnow
+from auditor.models import Audit, User
 from auditor.paths import DATA_DIR
 from auditor.schemas import AuditTimeIn
 from auditor.services import access, trail
-from auditor.services.audits import ensure_open
+from auditor.services.audits import ensure_open, record_change
 
 TABLE_FILE = DATA_DIR / "iaf_md5_ohs.yaml"
 
@@ -143,16 +143,5 @@ def update_audit_time(*, session: Session, actor: User, audit: Audit, data: Audi
         if days <= 0:
             raise Invalid(N_("The adjustments leave no audit time."), field="adjustments")
         audit.md5_days = _round(days)
-    audit.updated_at = utcnow()
-    session.add(audit)
-    trail.record(
-        session=session,
-        actor=actor,
-        action="update",
-        entity=v.TrailEntity.AUDIT,
-        entity_id=audit.id,
-        audit_id=audit.id,
-        before=before,
-        after=trail.snapshot(v.TrailEntity.AUDIT, audit),
-    )
+    record_change(session=session, actor=actor, audit=audit, before=before)
     return audit

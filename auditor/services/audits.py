@@ -273,6 +273,12 @@ def update_audit(*, session: Session, actor: User, audit: Audit, data: AuditUpda
         team_changed=team_changed,
     )
     staffing.record_override(session=session, actor=actor, audit=audit, problems=overridden)
+    record_change(session=session, actor=actor, audit=audit, before=before)
+    return audit
+
+
+def record_change(*, session: Session, actor: User, audit: Audit, before: dict | None) -> None:
+    """Stamp the audit changed and record the change in the trail (`before`: its snapshot before the change)."""
     audit.updated_at = utcnow()
     session.add(audit)
     trail.record(
@@ -285,7 +291,6 @@ def update_audit(*, session: Session, actor: User, audit: Audit, data: AuditUpda
         before=before,
         after=trail.snapshot("audit", audit),
     )
-    return audit
 
 
 # Report details that null clears (the others: null keeps the value).
@@ -316,18 +321,7 @@ def update_report_details(*, session: Session, actor: User, audit: Audit, data: 
             setattr(audit, name, value)
     if data.production_units is not None:
         _update_production_units(session=session, actor=actor, audit=audit, units=data.production_units)
-    audit.updated_at = utcnow()
-    session.add(audit)
-    trail.record(
-        session=session,
-        actor=actor,
-        action="update",
-        entity="audit",
-        entity_id=audit.id,
-        audit_id=audit.id,
-        before=before,
-        after=trail.snapshot("audit", audit),
-    )
+    record_change(session=session, actor=actor, audit=audit, before=before)
     return audit
 
 
@@ -496,18 +490,7 @@ def change_status(*, session: Session, actor: User, audit: Audit, status: str) -
         )
     before = trail.snapshot("audit", audit)
     audit.status = v.AuditStatus(status)
-    audit.updated_at = utcnow()
-    session.add(audit)
-    trail.record(
-        session=session,
-        actor=actor,
-        action="update",
-        entity="audit",
-        entity_id=audit.id,
-        audit_id=audit.id,
-        before=before,
-        after=trail.snapshot("audit", audit),
-    )
+    record_change(session=session, actor=actor, audit=audit, before=before)
     return audit
 
 
