@@ -256,6 +256,22 @@ class AuditTimeIn(Input):
     actual_days: Days | None = Field(default=None, description="Audit days actually spent (null: not stated)")
 
 
+class AuditTimeOut(BaseModel):
+    """The audit's time by IAF MD 5: what it is computed from and each step of the computation (null: not known)."""
+
+    personnel: int | None = Field(description="The effective number of personnel")
+    ohs_risk: str = Field(description="The OH&S risk category; empty: not set")
+    table_days: float | None = Field(description="The IAF MD 5 table's days (initial audit: stage 1 + stage 2)")
+    adjustments: list[TimeAdjustment]
+    md5_days: float | None = Field(description="The table's days with the adjustments")
+    dk_extra_percent: float | None = Field(description="The Danish certificate's extra time, per cent; null: none")
+    dk_extra_days: float | None
+    planned_days: float | None = Field(description="All of it")
+    actual_days: float | None
+    table_version: str
+    table_citation: str
+
+
 class ProductionUnitIn(Input):
     """The audit's conclusion on one of its sites (a production unit) for a Danish recognised certificate."""
 

@@ -198,6 +198,8 @@ RULES = {
     ("GET", "/audits/{audit_id}/history"): VIEW,
     ("GET", "/audits/{audit_id}/report"): VIEW,
     ("POST", "/audits/{audit_id}/report"): PLAN,
+    ("GET", "/api/v1/audits/{audit_id}/time"): VIEW,
+    ("PUT", "/api/v1/audits/{audit_id}/time"): PLAN,
     ("GET", "/audits/{audit_id}/time"): VIEW,
     ("POST", "/audits/{audit_id}/time"): PLAN,
     ("GET", "/audits/{audit_id}/sampling"): VIEW,
@@ -764,6 +766,9 @@ REQUESTS: dict[tuple[str, str], Callable[[Ask], Send]] = {
     ("POST", "/audits/{audit_id}/findings/{finding_id}/track"): lambda ask: Send(status=303),
     ("POST", "/audits/{audit_id}/report"): lambda ask: Send(
         {"data": {"report_version": "1", "summary": "Short."}}, status=303
+    ),
+    ("PUT", "/api/v1/audits/{audit_id}/time"): lambda ask: Send(
+        {"json": {"personnel_full_time": 40, "ohs_risk": "medium", "adjustments": [{"days": -0.5, "reason": "Office"}]}}
     ),
     ("POST", "/audits/{audit_id}/time"): lambda ask: Send(
         {"data": {"personnel_full_time": "40", "ohs_risk": "medium"}}, status=303

@@ -134,3 +134,21 @@ def test_the_audit_time_page_saves_the_inputs_for_the_lead_and_shows_them_to_the
     assert viewer.post(f"/audits/{audit.id}/time", data={}).status_code == 403
     shown = viewer.get(f"/audits/{audit.id}/time")
     assert shown.status_code == 200 and "11.5" in shown.text and 'action="/audits/' not in shown.text
+
+
+def test_the_api_sets_and_reads_the_audit_time(login, session, lead, make_audit):
+    audit = make_audit()
+    api = login(lead)
+    body = {"personnel_full_time": 3, "ohs_risk": "high", "adjustments": [{"days": -0.5, "reason": "Ét kontor"}]}
+    saved = api.put(f"/api/v1/audits/{audit.id}/time", json=body)
+    assert saved.status_code == 200
+    assert {k: saved.json()[k] for k in ("personnel", "table_days", "md5_days", "planned_days", "dk_extra_days")} == {
+        "personnel": 3,
+        "table_days": 3.0,
+        "md5_days": 2.5,
+        "planned_days": 2.5,
+        "dk_extra_days": None,
+    }
+    assert api.get(f"/api/v1/audits/{audit.id}/time").json() == saved.json()
+    refused = api.put(f"/api/v1/audits/{audit.id}/time", json={**body, "adjustments": [{"days": -3, "reason": "x"}]})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "adjustments"
