@@ -277,7 +277,7 @@ def test_the_danish_certificate_per_production_unit_with_the_time_shares(client,
     assert facts["Audittid på det psykiske arbejdsmiljø"] == "8 timer (22,2 % af den brugte audittid)"
     assert facts["Audittid på det faktiske arbejdsmiljø"] == "2,5 timer (7,8 % af audittiden efter IAF MD 5)"
     assert facts["Krævet ekstra tid"] == "mindst 5 % af audittiden efter IAF MD 5 (1,6 timer). Opfyldt: Ja"
-    units = table_after(danish, "Produktionsenhed")
+    units = table_after(danish, "Produktionsenhed", "Timer på det faktiske arbejdsmiljø")
     assert [[cell.text for cell in row.cells] for row in units.rows[1:]] == [
         ["Hovedkontor, Vejle\nP-nr. 1012345679", "1,5", "Ingen væsentlige arbejdsmiljøproblemer fundet."],
         ["Lager og distribution, Aarhus\nP-nr. 1012345678", "1", "Ingen væsentlige arbejdsmiljøproblemer fundet."],

@@ -6,7 +6,7 @@ import pytest
 
 from auditor.errors import Invalid
 from auditor.services import organisations, sampling
-from tests.test_reports import download
+from tests.test_reports import download, table_after
 
 
 @pytest.mark.parametrize(
@@ -77,11 +77,7 @@ def test_the_plan_visits_the_central_function_and_the_sample_each_with_a_reason(
     ] == audit.title
 
     document = download(client, audit, lang="da")
-    table = next(
-        t
-        for t in document.tables
-        if t.rows[0].cells[0].text == "Produktionsenhed" and t.rows[0].cells[1].text == "Besøgt"
-    )
+    table = table_after(document, "Produktionsenhed", "Besøgt")
     assert [[c.text for c in row.cells] for row in table.rows[1:]] == [
         ["Aarhus", "Ja", "Stikprøve"],
         ["Horsens", "Nej", ""],
