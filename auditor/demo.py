@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from auditor import vocabulary
 from auditor.checklists import Library, TagLists
 from auditor.config import Settings
-from auditor.models import Audit, Case, Organisation, User
+from auditor.models import Audit, AuditorCompetence, Case, Organisation, User
 from auditor.schemas import (
     AccompanyingPerson,
     AuditIn,
@@ -393,6 +393,16 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
 
     today = today or date.today()
     lead = users["lead_auditor"]
+    # The lead auditor has passed the BEK 1407 course, so may lead an audit for a Danish recognised certificate.
+    session.add(
+        AuditorCompetence(
+            user_id=lead.id,
+            bek1407=vocabulary.Bek1407Basis.COURSE,
+            bek1407_date=date(2024, 3, 1),
+            technical_areas=["ISO 45001", "ISO 45003"],
+            languages=["dansk", "English"],
+        )
+    )
     sites = organisations.sites_of(session=session, organisation_id=organisation.id)
     stage2 = _stage2_audit(session=session, library=library, organisation=organisation, users=users, today=today)
     carried = _surveillance_last_year(

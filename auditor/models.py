@@ -21,6 +21,7 @@ from auditor.vocabulary import (
     AuditType,
     CaseSource,
     CaseStatus,
+    ConflictKind,
     DecisionOutcome,
     EvidenceMethod,
     FindingKind,
@@ -265,11 +266,22 @@ class Audit(SQLModel, table=True):
     # A Danish recognised OH&S certificate (anerkendt arbejdsmiljøcertifikat, BRIEF 3.5)
     dk_certificate: bool = False
     bek1407_auditor_id: int | None = Field(default=None, foreign_key="user.id")
+    # Why an installation admin set the team although the competence and impartiality check refused it
+    # (services/staffing.py); it stands until the team changes.
+    team_override_reason: str = Field(default="", max_length=300)
     # Audit time in days: planned by IAF MD 5 (without the Danish extra time) and actually spent; hours on the
     # psychosocial work environment. The hours on the material work environment are per production unit (AuditSite).
     md5_days: float | None = None
     actual_days: float | None = None
     psychosocial_hours: float | None = None
+    # What md5_days is computed from (services/audit_time.py): the effective number of personnel as IAF MD 5 counts
+    # them (full-time on every shift; part-time as full-time equivalents; temporary, seasonal and contracted staff
+    # present at the audit), the OH&S risk category, and the planner's adjustments, each with its reason.
+    personnel_full_time: int | None = None
+    personnel_part_time_fte: float | None = None
+    personnel_temporary: float | None = None
+    ohs_risk: str = Field(default="", max_length=10)  # vocabulary.OHS_RISKS, "" not set
+    time_adjustments: list = _json(list)  # [{"days": 0.5 or -0.5, "reason": "..."}]
     # The rest of ISO/IEC 17021-1 9.4.8
     certificate_number: str = Field(default="", max_length=50)
     certificate_expiry: date | None = None
@@ -295,6 +307,31 @@ class AuditMember(SQLModel, table=True):
     role: TeamRole = _choice(TeamRole, 20, default=TeamRole.AUDITOR)
 
 
+class AuditorCompetence(SQLModel, table=True):
+    """An auditor's competence record (services/staffing.py): how BEK 1407 is met and since when, technical areas,
+    languages. Kept by admins."""
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    bek1407: str = Field(default="", max_length=20)  # vocabulary.BEK1407_BASES, "" not met
+    bek1407_date: date | None = None  # the course passed or the exemption granted
+    technical_areas: list = _json(list)  # e.g. IAF scope sectors, as the body names them
+    languages: list = _json(list)  # the languages the auditor audits in
+    updated_at: datetime = _timestamp()
+
+
+class ImpartialityDeclaration(SQLModel, table=True):
+    """A tie an auditor declared to an organisation (ISO/IEC 17021-1 5.2): what it is and when; no end: still so."""
+
+    id: int = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    kind: ConflictKind = _choice(ConflictKind, 20)
+    starts_on: date | None = None
+    ends_on: date | None = None
+    note: str = Field(default="", max_length=500)
+    created_at: datetime = _timestamp()
+
+
 class AuditSite(SQLModel, table=True):
     """A site in an audit's scope; for a Danish recognised certificate, the audit's conclusion on the production unit."""
 
@@ -302,6 +339,10 @@ class AuditSite(SQLModel, table=True):
     site_id: int = Field(foreign_key="site.id", primary_key=True)
     material_hours: float | None = None  # audit time on the material (actual) work environment of this unit
     significant_problems: str = Field(default="", sa_type=Text)  # væsentlige arbejdsmiljøproblemer, or none found
+    # The sampling plan (IAF MD 1, services/sampling.py): the central function, always visited, and why each unit is
+    # visited in this audit.
+    central: bool = False
+    visit_reason: str = Field(default="", max_length=300)
 
 
 class AuditChecklist(SQLModel, table=True):

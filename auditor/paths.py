@@ -11,3 +11,4 @@ TEMPLATES_DIR = _ROOT / "templates"
 STATIC_DIR = _ROOT / "static"
 TRANSLATIONS_DIR = PACKAGE_DIR / "translations"
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+DATA_DIR = PACKAGE_DIR / "data"  # reference tables the services read (e.g. IAF MD 5)

@@ -148,6 +148,9 @@ class AuditIn(Input):
     team_ids: list[RowId] = Field(default=[], description="User ids of the other auditors")
     report_language: v.Language = v.Language.DA
     checklists: Annotated[list[str], Field(min_length=1)]
+    override_reason: ShortText = Field(
+        default="", description="Installation admins: why the team is set although the competence check refuses it"
+    )
 
     @field_validator("end_date")
     @classmethod
@@ -175,6 +178,9 @@ class AuditUpdate(Input):
     lead_auditor_id: RowId | None = None
     team_ids: list[RowId] | None = None
     report_language: v.Language | None = None
+    override_reason: ShortText = Field(
+        default="", description="Installation admins: why the team is set although the competence check refuses it"
+    )
 
 
 # A recommendation, or "" for none. The values are read from the vocabulary at import, which mypy cannot follow.
@@ -190,6 +196,83 @@ class AccompanyingPerson(Input):
     name: Name
     role: v.AccompanyingRole
     remote: bool = Field(default=False, description="Took part remotely, not on site")
+
+
+class CompetenceIn(Input):
+    """An auditor's competence record; the whole record is sent."""
+
+    bek1407: v.Bek1407Basis | None = Field(default=None, description="How BEK 1407 is met; null: not met")
+    bek1407_date: date | None = Field(default=None, description="The course passed or the exemption granted")
+    technical_areas: Annotated[
+        list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]],
+        Field(max_length=50),
+    ] = []
+    languages: Annotated[
+        list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]],
+        Field(max_length=20),
+    ] = []
+
+    @model_validator(mode="after")
+    def _dated(self) -> CompetenceIn:
+        if self.bek1407 and self.bek1407_date is None:
+            raise ValueError(N_("Give the date of the BEK 1407 course or exemption."))
+        return self
+
+
+class DeclarationIn(Input):
+    """A tie to an organisation an auditor declares (ISO/IEC 17021-1 5.2)."""
+
+    organisation_id: RowId
+    kind: v.ConflictKind
+    starts_on: date | None = None
+    ends_on: date | None = Field(default=None, description="null: it still holds")
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+
+    @model_validator(mode="after")
+    def _period(self) -> DeclarationIn:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValueError(N_("The end date cannot be before the start date."))
+        return self
+
+
+class TimeAdjustment(Input):
+    """Audit days added (positive) or taken off (negative) the IAF MD 5 table's days, with the reason."""
+
+    days: Annotated[float, Field(ge=-100, le=100)]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+
+class AuditTimeIn(Input):
+    """What the audit's IAF MD 5 time is computed from, and the days actually spent; the whole record is sent."""
+
+    personnel_full_time: Annotated[int, Field(ge=0, le=1_000_000)] | None = Field(
+        default=None, description="Full-time personnel in the scope, those on every shift included"
+    )
+    personnel_part_time_fte: Annotated[float, Field(ge=0, le=1_000_000)] | None = Field(
+        default=None, description="Part-time personnel converted to full-time equivalents by the hours they work"
+    )
+    personnel_temporary: Annotated[float, Field(ge=0, le=1_000_000)] | None = Field(
+        default=None, description="Temporary, seasonal and contracted personnel present at the time of the audit"
+    )
+    ohs_risk: v.OhsRisk | None = Field(default=None, description="The OH&S risk category; null: not set")
+    adjustments: Annotated[list[TimeAdjustment], Field(max_length=30)] = []
+    actual_days: Days | None = Field(default=None, description="Audit days actually spent (null: not stated)")
+
+
+class AuditTimeOut(BaseModel):
+    """The audit's time by IAF MD 5: what it is computed from and each step of the computation (null: not known)."""
+
+    personnel: int | None = Field(description="The effective number of personnel")
+    ohs_risk: str = Field(description="The OH&S risk category; empty: not set")
+    table_days: float | None = Field(description="The IAF MD 5 table's days (initial audit: stage 1 + stage 2)")
+    adjustments: list[TimeAdjustment]
+    md5_days: float | None = Field(description="The table's days with the adjustments")
+    dk_extra_percent: float | None = Field(description="The Danish certificate's extra time, per cent; null: none")
+    dk_extra_days: float | None
+    planned_days: float | None = Field(description="All of it")
+    actual_days: float | None
+    table_version: str
+    table_citation: str
 
 
 class ProductionUnitIn(Input):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import jinja2
+from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
@@ -87,6 +88,7 @@ env.filters.update(
     day=lambda value: format_day(value, get_locale(), short_month=True) if isinstance(value, date) else "",
     clock=lambda value: format_clock(value, get_locale()) if value else "",
     moment=lambda value: format_moment(value, get_locale(), REPORT_TIME_ZONE) if isinstance(value, datetime) else "",
+    number=lambda value: format_decimal(value, "#,##0.##", locale=get_locale()) if value is not None else "–",
 )
 
 

@@ -281,6 +281,33 @@ ACCOMPANYING_ROLES = Vocabulary(
 )
 AccompanyingRole = ACCOMPANYING_ROLES.enum
 
+# The OH&S risk (complexity) category of IAF MD 5's audit-time table for OH&S management systems.
+OHS_RISKS = Vocabulary(
+    "OhsRisk",
+    Choice("high", N_("High OH&S risk")),
+    Choice("medium", N_("Medium OH&S risk")),
+    Choice("low", N_("Low OH&S risk")),
+)
+OhsRisk = OHS_RISKS.enum
+
+# How an auditor meets BEK 1407's requirement on the psychosocial work environment: its course, or an exemption.
+BEK1407_BASES = Vocabulary(
+    "Bek1407Basis",
+    Choice("course", N_("BEK 1407 course passed")),
+    Choice("exemption", N_("Exempted from the BEK 1407 course")),
+)
+Bek1407Basis = BEK1407_BASES.enum
+
+# What an auditor declares about their ties to an organisation (ISO/IEC 17021-1 5.2: impartiality).
+CONFLICT_KINDS = Vocabulary(
+    "ConflictKind",
+    Choice("consultancy", N_("Consultancy for the organisation")),
+    Choice("employment", N_("Employed by the organisation")),
+    Choice("relative", N_("A close relative works there")),
+    Choice("other", N_("Another tie to the organisation")),
+)
+ConflictKind = CONFLICT_KINDS.enum
+
 # What an audit found when it verified a case carried over from an earlier audit.
 FOLLOW_UP_RESULTS = Vocabulary(
     "FollowUpResult",
@@ -611,6 +638,8 @@ TRAIL_ENTITIES = Vocabulary(
     Choice("case_verification", N_("Verification of an earlier nonconformity")),
     Choice("programme", N_("Audit programme")),
     Choice("certification_decision", N_("Certification decision")),
+    Choice("competence", N_("Auditor's competence")),
+    Choice("declaration", N_("Impartiality declaration")),
 )
 TrailEntity = TRAIL_ENTITIES.enum
 TRAIL_ACTIONS = Vocabulary(
@@ -641,5 +670,6 @@ TRAIL_ACTIONS = Vocabulary(
     Choice("create_feed", N_("Calendar feed created")),
     Choice("revoke_feed", N_("Calendar feed revoked")),
     Choice("decide", N_("Decided")),
+    Choice("override", N_("Team check overridden")),
 )
 TrailAction = TRAIL_ACTIONS.enum

@@ -19,12 +19,13 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from auditor import vocabulary as v
 from auditor.app import create_app
 from auditor.checklists import Library, load_library
 from auditor.config import Settings
 from auditor.db import make_engine, upgrade
 from auditor.deps import get_session
-from auditor.models import Audit, Organisation, User
+from auditor.models import Audit, AuditorCompetence, Organisation, User
 from auditor.paths import CHECKLISTS_DIR
 from auditor.schemas import AuditIn, OrganisationIn, SiteIn
 from auditor.security import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, _sign
@@ -294,6 +295,19 @@ def make_audit(session, library, make_organisation, admin, lead):
         return audits.create_audit(session=session, actor=actor or admin, data=AuditIn(**values), library=library)
 
     return make
+
+
+@pytest.fixture
+def bek1407_trained(session):
+    """Puts a passed BEK 1407 course on an auditor's record: the lead of an audit for a Danish recognised certificate
+    needs one (services/staffing.py)."""
+
+    def give(user: User) -> User:
+        session.add(AuditorCompetence(user_id=user.id, bek1407=v.Bek1407Basis.COURSE, bek1407_date=date(2024, 1, 1)))
+        session.flush()
+        return user
+
+    return give
 
 
 @pytest.fixture

@@ -51,7 +51,16 @@ from auditor.db import make_engine, unit_of_work, upgrade
 from auditor.deps import get_session
 from auditor.models import Case
 from auditor.reports.starters import starter_template
-from auditor.schemas import AuditIn, DecisionIn, EvidenceIn, FindingIn, OrganisationIn, PlanEntryIn, SiteIn
+from auditor.schemas import (
+    AuditIn,
+    DecisionIn,
+    DeclarationIn,
+    EvidenceIn,
+    FindingIn,
+    OrganisationIn,
+    PlanEntryIn,
+    SiteIn,
+)
 from auditor.security import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, _sign
 from auditor.services import (
     accounts,
@@ -66,7 +75,9 @@ from auditor.services import (
     programmes,
     reports as report_templates,
     reviews,
+    staffing,
 )
+from auditor.vocabulary import ConflictKind
 from tests.conftest import CSRF_VALUE, PASSWORD, request_session
 
 PUBLIC, USER, VIEW, PLAN, CONDUCT, PLAN_NEW, ORG_MANAGE, ORG_VIEW, USER_ADMIN = (
@@ -105,6 +116,9 @@ INSTALLATION_ADMIN = "installation_admin"
 # auditors not on its team); DECISION_VIEW, reading the decision of the world's decided stage 2 audit (which those who
 # may decide see too, once it is reported).
 DECIDE, DECISION_VIEW = "decide", "decision_view"
+# Auditors' records: AUDITOR_SELF, an auditor's page and declarations (the world's auditor is lead_on_team: they and
+# the admins who manage their account); COMPETENCE, their competence record (those admins only).
+AUDITOR_SELF, COMPETENCE = "auditor_self", "competence"
 # Metrics: by address, not by login (AUDITOR_METRICS_ALLOW_IPS); the test client's address is not among them.
 MONITORING = "monitoring"
 
@@ -200,6 +214,17 @@ RULES = {
     ("GET", "/audits/{audit_id}/history"): VIEW,
     ("GET", "/audits/{audit_id}/report"): VIEW,
     ("POST", "/audits/{audit_id}/report"): PLAN,
+    ("GET", "/api/v1/audits/{audit_id}/time"): VIEW,
+    ("PUT", "/api/v1/audits/{audit_id}/time"): PLAN,
+    ("GET", "/audits/{audit_id}/time"): VIEW,
+    ("POST", "/audits/{audit_id}/time"): PLAN,
+    ("GET", "/audits/{audit_id}/sampling"): VIEW,
+    ("POST", "/audits/{audit_id}/sampling"): PLAN,
+    ("GET", "/auditors"): USER_ADMIN,
+    ("GET", "/auditors/{auditor_id}"): AUDITOR_SELF,
+    ("POST", "/auditors/{auditor_id}/competence"): COMPETENCE,
+    ("POST", "/auditors/{auditor_id}/declarations"): AUDITOR_SELF,
+    ("POST", "/auditors/{auditor_id}/declarations/{declaration_id}/delete"): AUDITOR_SELF,
     ("GET", "/report-templates"): TEMPLATE_ADMIN,
     ("POST", "/report-templates"): TEMPLATE_ADMIN,
     ("POST", "/report-templates/{template_id}/delete"): TEMPLATE_ADMIN,
@@ -345,6 +370,10 @@ def expected(rule: str, persona: str) -> str | int:
         return 404 if member == "foreign" else ALLOW
     if rule in {USER_ADMIN, TEMPLATE_ADMIN}:
         return 403
+    if rule in {AUDITOR_SELF, COMPETENCE}:
+        if persona != "lead_on_team":
+            return 404  # another auditor's record is not theirs to know about
+        return ALLOW if rule == AUDITOR_SELF else 403
     if rule in CASE_STEPS:
         # the case came from the audit: its team and the organisation's people see it; an action owner only once
         # the case has an action of theirs (a case before its plan has none)
@@ -523,6 +552,14 @@ def world(live_database_url, library, tmp_path_factory) -> Iterator[World]:
             "organisation_id": own.id,
             "checklist_id": "iso45003-clauses",
             "user_id": users["viewer_own"].id,
+            "auditor_id": lead.id,
+            "own_site_id": organisations.sites_of(session=session, organisation_id=own.id)[0].id,
+            "declaration_id": staffing.add_declaration(
+                session=session,
+                actor=admin,
+                auditor=lead,
+                data=DeclarationIn(organisation_id=foreign.id, kind=ConflictKind.CONSULTANCY),
+            ).id,
             "locale": "en",
             "step": "comment",
             "kind": "checklist",
@@ -793,6 +830,30 @@ REQUESTS: dict[tuple[str, str], Callable[[Ask], Send]] = {
     ("POST", "/audits/{audit_id}/report"): lambda ask: Send(
         {"data": {"report_version": "1", "summary": "Short."}}, status=303
     ),
+    ("PUT", "/api/v1/audits/{audit_id}/time"): lambda ask: Send(
+        {"json": {"personnel_full_time": 40, "ohs_risk": "medium", "adjustments": [{"days": -0.5, "reason": "Office"}]}}
+    ),
+    ("POST", "/audits/{audit_id}/time"): lambda ask: Send(
+        {"data": {"personnel_full_time": "40", "ohs_risk": "medium"}}, status=303
+    ),
+    ("POST", "/audits/{audit_id}/sampling"): lambda ask: Send(
+        {
+            "data": {
+                "visit": [str(ask.ids["own_site_id"])],
+                "central": str(ask.ids["own_site_id"]),
+                f"reason-{ask.ids['own_site_id']}": "The only unit",
+            }
+        },
+        status=303,
+    ),
+    ("POST", "/auditors/{auditor_id}/competence"): lambda ask: Send(
+        {"data": {"bek1407": "course", "bek1407_date": "2024-01-01"}}, status=303
+    ),
+    ("POST", "/auditors/{auditor_id}/declarations"): lambda ask: Send(
+        {"data": {"organisation_id": str(ask.ids["organisation_id"]), "kind": "employment", "ends_on": "2020-01-01"}},
+        status=303,
+    ),
+    ("POST", "/auditors/{auditor_id}/declarations/{declaration_id}/delete"): lambda ask: Send(status=303),
     ("POST", "/report-templates"): lambda ask: Send(
         upload(
             "ours.docx",

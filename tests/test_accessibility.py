@@ -245,6 +245,8 @@ def pages_for(role: str | None, world: World) -> list[str]:
             "/organisations",
             f"/audits/{world.reported_audit_id}/decision",  # the decision form
             f"/audits/{world.stage2_id}/decision",  # a decision taken
+            "/auditors",
+            f"/auditors/{world.users['lead_auditor'].id}",
         ],
         "lead_auditor": [
             *common,
@@ -254,6 +256,9 @@ def pages_for(role: str | None, world: World) -> list[str]:
             f"/audits/{a}/findings/{f}/edit",
             f"/audits/{a}/history",
             f"/audits/{a}/report",
+            f"/audits/{a}/time",
+            f"/audits/{a}/sampling",
+            f"/auditors/{world.users['lead_auditor'].id}",
             "/cases/mine",
             "/users",  # 403
             f"/organisations/{world.organisation_id}/programme",

@@ -333,7 +333,7 @@ def test_the_danish_certificate_per_production_unit_with_the_time_shares(client,
     assert facts["Audittid på det psykiske arbejdsmiljø"] == "8 timer (22,2 % af den brugte audittid)"
     assert facts["Audittid på det faktiske arbejdsmiljø"] == "2,5 timer (7,8 % af audittiden efter IAF MD 5)"
     assert facts["Krævet ekstra tid"] == "mindst 5 % af audittiden efter IAF MD 5 (1,6 timer). Opfyldt: Ja"
-    units = table_after(danish, "Produktionsenhed")
+    units = table_after(danish, "Produktionsenhed", "Timer på det faktiske arbejdsmiljø")
     assert [[cell.text for cell in row.cells] for row in units.rows[1:]] == [
         ["Hovedkontor, Vejle\nP-nr. 1012345679", "1,5", "Ingen væsentlige arbejdsmiljøproblemer fundet."],
         ["Lager og distribution, Aarhus\nP-nr. 1012345678", "1", "Ingen væsentlige arbejdsmiljøproblemer fundet."],
@@ -343,7 +343,10 @@ def test_the_danish_certificate_per_production_unit_with_the_time_shares(client,
     assert facts["Extra time required"] == "at least 5 % of the IAF MD 5 audit time (1.6 hours). Reached: Yes"
 
 
-def test_too_little_material_time_is_reported_as_not_reached(client, session, make_audit, make_organisation):
+def test_too_little_material_time_is_reported_as_not_reached(
+    client, session, make_audit, make_organisation, lead, bek1407_trained
+):
+    bek1407_trained(lead)
     organisation = make_organisation(sites=("Lager",))
     site = organisations.sites_of(session=session, organisation_id=organisation.id)[0]
     audit = make_audit(organisation=organisation, site_ids=[site.id])

@@ -68,9 +68,11 @@ def audit_with_a_site(make_organisation, make_audit, session):
     return make_audit(organisation=organisation, site_ids=[site.id for site in sites]), sites
 
 
-def test_the_lead_auditor_saves_the_report_details(login, lead, make_audit, make_organisation, session):
+def test_the_lead_auditor_saves_the_report_details(
+    login, lead, make_audit, make_organisation, session, bek1407_trained
+):
     audit, (first, second) = audit_with_a_site(make_organisation, make_audit, session)
-    client = login(lead)
+    client = login(bek1407_trained(lead))
     form = {
         "report_version": "2",
         "summary": "Godt samarbejde.\nAPV er opdateret.",

@@ -49,8 +49,9 @@ def key_values(table) -> dict[str, str]:
     return {row.cells[0].text: row.cells[1].text for row in table.rows}
 
 
-def table_after(document, first_heading: str):
-    return next(t for t in document.tables if t.rows[0].cells[0].text == first_heading)
+def table_after(document, *headings: str):
+    """The first table whose header row starts with these column headings."""
+    return next(t for t in document.tables if [c.text for c in t.rows[0].cells[: len(headings)]] == list(headings))
 
 
 def cell_fill(cell) -> str | None:
@@ -297,7 +298,7 @@ def test_the_danish_certificate_facts_only_when_the_audit_is_for_one(client, ses
     assert "Anerkendt arbejdsmiljøcertifikat (Danmark)" in [p.text for p in document.paragraphs]
     facts = next(key_values(t) for t in document.tables if t.rows[0].cells[0].text == "Auditor uddannet efter BEK 1407")
     assert facts["Audittid på det faktiske arbejdsmiljø"] == "6,5 timer"
-    units = table_after(document, "Produktionsenhed")
+    units = table_after(document, "Produktionsenhed", "Timer på det faktiske arbejdsmiljø")
     assert [row.cells[2].text for row in units.rows[1:]] == [
         "Ingen væsentlige arbejdsmiljøproblemer fundet.",
         "Ingen fundet.",

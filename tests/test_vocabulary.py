@@ -28,6 +28,8 @@ OTHER_MEANINGS = {
     ("routes/errors.py", "auditor"),
     ("cli.py", "auditor"),  # the program's name
     ("services/trail.py", "activity"),
+    ("services/history.py", "medium"),  # babel's date format, not the OH&S risk category
+    ("templating.py", "medium"),
     ("services/trail.py", "auditor"),  # PlanEntry's fields
     ("services/audits.py", "audit"),  # the audit trail's entity
     ("services/reports.py", "audit"),

@@ -24,7 +24,19 @@ from auditor.i18n import REPORT_TIME_ZONE, format_day, format_moment, localized,
 from auditor.models import Audit, BodyLogo, Case, Finding, Organisation, Photo, User, utcnow
 from auditor.reports.charts import BarChart
 from auditor.reports.pictures import Picture
-from auditor.services import audits, blobs, body_logo, cases, evidence, findings, follow_ups, photos, responses
+from auditor.services import (
+    audit_time,
+    audits,
+    blobs,
+    body_logo,
+    cases,
+    evidence,
+    findings,
+    follow_ups,
+    photos,
+    responses,
+    sampling,
+)
 from auditor.services.checklists import audit_structure
 
 NOT_ANSWERED_COLOUR = "#9ca3af"
@@ -346,6 +358,33 @@ class CertificateInfo:
     required_share: str  # per cent of the IAF MD 5 audit time (setting)
     required_hours: str
     requirement_met: str  # yes, no, or "" when the days are not stated
+
+
+@dataclass(frozen=True)
+class AuditTimeInfo:
+    """The audit time by IAF MD 5 (services/audit_time.py), each figure formatted; "" where not known."""
+
+    stated: bool  # the planned or the actual days are known
+    personnel: str
+    ohs_risk: str
+    table_days: str
+    adjustments: list[str]  # "+0,5: the reason"
+    md5_days: str
+    dk_extra: str  # "5 %: 0,3" for a Danish recognised certificate, else ""
+    planned_days: str
+    actual_days: str
+    table: str  # the table's document, issue and number
+
+
+@dataclass(frozen=True)
+class SamplingRow:
+    """One of the organisation's production units in the sampling plan (IAF MD 1)."""
+
+    name: str
+    p_number: str
+    visited: str  # Yes or No
+    central: bool
+    reason: str
 
 
 def tint(hex_colour: str, amount: float = 0.75) -> str:
@@ -706,6 +745,19 @@ def build_report_context(
             required_hours=number(shares.required_hours),
             requirement_met=yes_no(shares.met),
         ),
+        "audit_time": _audit_time_info(
+            audit_time.audit_time(audit=audit, dk_extra_percent=settings.dk_extra_time_percent), t, number
+        ),
+        "sampling": [
+            SamplingRow(
+                row.site.name,
+                row.site.p_number or "",
+                yes_no(row.visited),
+                row.central,
+                row.reason,
+            )
+            for row in sampling.sampling_plan(session=session, audit=audit).units
+        ],
         "sections": sections,
         "findings_by_site": by_site,
         "verdict_conflicts": conflicts,
@@ -724,6 +776,24 @@ def _section_count(title: str, answers: list[tuple[str, bool]], kinds: list[str]
         nonconformities=sum(1 for kind in kinds if kind in v.NONCONFORMITY_KINDS),
         observations=sum(1 for kind in kinds if kind in (v.Verdict.OBSERVATION, v.Verdict.OFI)),
         good_practice=kinds.count(v.Verdict.GOOD_PRACTICE),
+    )
+
+
+def _audit_time_info(time: audit_time.AuditTime, t: Callable[[str], str], number: Callable) -> AuditTimeInfo:
+    def signed(days: float) -> str:
+        return ("+" if days > 0 else "") + number(days)
+
+    return AuditTimeInfo(
+        time.planned_days is not None or time.actual_days is not None,
+        str(time.personnel) if time.personnel is not None else "",
+        t(v.OHS_RISKS[time.ohs_risk].label) if time.ohs_risk in v.OHS_RISKS else "",
+        number(time.table_days),
+        [f"{signed(a['days'])}: {a['reason']}" for a in time.adjustments],
+        number(time.md5_days),
+        f"{number(time.dk_extra_percent)} %: {number(time.dk_extra_days)}" if time.dk_extra_percent is not None else "",
+        number(time.planned_days),
+        number(time.actual_days),
+        time.table_citation,
     )
 
 

@@ -227,6 +227,45 @@ def _audit_report(document, t) -> None:
     _heading(document, t("Combined, joint or integrated audit"), level=3)
     _text(document, "{{ audit.combination or " + DASH + " }}")
     _tag(document, "{%p endif %}")
+    _tag(document, "{%p if audit_time.stated %}")
+    _heading(document, t("Audit time (IAF MD 5)"), level=3)
+    add_key_value_table(
+        document,
+        [
+            (t("Effective number of personnel"), "{{ audit_time.personnel or " + DASH + " }}"),
+            (t("OH&S risk category"), "{{ audit_time.ohs_risk or " + DASH + " }}"),
+            (t("Days in the IAF MD 5 table (stage 1 + stage 2)"), "{{ audit_time.table_days or " + DASH + " }}"),
+            (
+                t("Adjustments"),
+                "{% for line in audit_time.adjustments %}{{ line }}{% if not loop.last %}; {% endif %}"
+                "{% else %}" + t("None.") + "{% endfor %}",
+            ),
+            (t("Audit days required by IAF MD 5"), "{{ audit_time.md5_days or " + DASH + " }}"),
+            (
+                t("Extra time on the material work environment (Danish recognised certificate)"),
+                "{{ audit_time.dk_extra or " + DASH + " }}",
+            ),
+            (t("Planned audit days"), "{{ audit_time.planned_days or " + DASH + " }}"),
+            (t("Audit days spent"), "{{ audit_time.actual_days or " + DASH + " }}"),
+            (t("Table"), "{{ audit_time.table }}"),
+        ],
+    )
+    _tag(document, "{%p endif %}")
+    _tag(document, "{%p if sampling|length > 1 %}")
+    _heading(document, t("Production units visited (IAF MD 1)"), level=3)
+    table = add_table(document, [t("Production unit"), t("Visited"), t("Why the unit is visited")], widths=(60, 25, 85))
+    add_row(table, ["{%tr for unit in sampling %}", "", ""])
+    add_row(
+        table,
+        [
+            "{{ unit.name }}{% if unit.p_number %}\nP-nr. {{ unit.p_number }}{% endif %}"
+            "{% if unit.central %}\n" + t("Central function") + "{% endif %}",
+            "{{ unit.visited }}",
+            "{{ unit.reason }}",
+        ],
+    )
+    add_row(table, ["{%tr endfor %}", "", ""])
+    _tag(document, "{%p endif %}")
     _heading(document, t("Interviews by role"), level=3)
     table = add_table(document, [t("Interviewee role"), t("Interviews"), t("People")], widths=(110, 30, 30))
     add_row(table, ["{%tr for row in interviews %}", "", ""])

@@ -14,6 +14,9 @@ The rules:
 - Management reviews: the organisation's admins and quality managers compile and edit them, its viewers read them.
 - Users and report templates: admins, an organisation's admin only its own organisation's (and it reads the
   provider's templates).
+- Auditors' competence records: whoever manages the auditor's user account (admins); their impartiality declarations:
+  those admins and the auditor themselves. A team that fails the competence or impartiality check (services/staffing.py)
+  is set anyway only by an installation admin, with a reason.
 - The e-mail reminders' delivery log (who was e-mailed what, and what failed): installation admins only.
 - Certification decisions: after a certification audit, the provider's admins and lead auditors who were not on its
   team decide (and review it technically); a team member never decides on their own audit. While the audit waits
@@ -73,6 +76,8 @@ class Can(StrEnum):
     COMPILE_REVIEWS = "compile_reviews"
     MANAGE_USERS = "manage_users"
     MANAGE_TEMPLATES = "manage_templates"
+    # users who audit
+    DECLARE = "declare"  # record and withdraw an auditor's impartiality declarations
 
 
 # A condition: True or False when it is the same for every record, else SQL on the record's table.
@@ -283,7 +288,8 @@ RULES: dict[type, dict[Can, Callable[[User], Condition]]] = {
     },
     User: {
         Can.VIEW: lambda user: _administrators(user, User.organisation_id),  # admins see only the users they manage
-        Can.MANAGE: lambda user: _administrators(user, User.organisation_id),
+        Can.MANAGE: lambda user: _administrators(user, User.organisation_id),  # and an auditor's competence record
+        Can.DECLARE: lambda user: _any(_administrators(user, User.organisation_id), User.id == user.id),
     },
     ReportTemplate: {
         Can.VIEW: _template_view,
@@ -503,6 +509,29 @@ def manages_body_logo(*, session: Session, user: User) -> bool:
 def require_body_logo_manager(*, session: Session, user: User) -> None:
     if not manages_body_logo(session=session, user=user):
         raise Forbidden(N_("Only an installation administrator can change the certification body's logo."))
+
+
+# Auditors' competence and impartiality
+
+
+def require_auditor_record(*, session: Session, user: User, auditor: User) -> frozenset[Can]:
+    """What `user` may do with an auditor's competence record and declarations: NotFound unless they manage the
+    auditor's account or are the auditor."""
+    granted = permissions(session=session, user=user, record=auditor)
+    if not has_auditor_record(auditor) or not granted & {Can.VIEW, Can.DECLARE}:
+        raise NotFound(N_("No auditor with this id."))
+    return granted
+
+
+def has_auditor_record(user: User) -> bool:
+    """Whether the user has a competence record and declarations of their own (lead auditors and auditors)."""
+    return user.role in v.AUDITOR_ROLES
+
+
+def may_override_team_checks(user: User) -> bool:
+    """Whether the user may set an audit team that fails the competence or impartiality check (with a reason): the
+    installation's admins, never an organisation's own admin, who could otherwise wave through its own auditor."""
+    return is_installation_admin(user)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from auditor.models import (
 )
 from auditor.paging import Page, PageRequest, page_of
 from auditor.schemas import AuditIn, AuditUpdate, PlanEntryIn, Progress, ReportDetails
-from auditor.services import access, cases, trail
+from auditor.services import access, cases, staffing, trail
 from auditor.services.checklists import audit_structure, snapshot_for
 from auditor.services.organisations import find_or_add_site
 
@@ -63,7 +63,12 @@ def create_audit(*, session: Session, actor: User, data: AuditIn, library: Libra
         if site not in sites:
             sites.append(site)
 
-    audit = Audit(**data.model_dump(exclude={"site", "site_ids", "checklists", "lead_auditor_id", "team_ids"}))
+    audit = Audit(
+        **data.model_dump(exclude={"site", "site_ids", "checklists", "lead_auditor_id", "team_ids", "override_reason"})
+    )
+    overridden = staffing.check_team(
+        session=session, actor=actor, audit=audit, team=team, override_reason=data.override_reason, team_changed=True
+    )
     session.add(audit)
     session.flush()
     for site in sites:
@@ -102,6 +107,7 @@ def create_audit(*, session: Session, actor: User, data: AuditIn, library: Libra
             audit_id=audit.id,
             after={"user_id": user.id, "role": role},
         )
+    staffing.record_override(session=session, actor=actor, audit=audit, problems=overridden)
     cases.carry_over(session=session, actor=actor, audit=audit)
     return audit
 
@@ -216,7 +222,9 @@ def update_audit(*, session: Session, actor: User, audit: Audit, data: AuditUpda
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.PLAN)
     ensure_open(audit)
     before = trail.snapshot("audit", audit)
-    changes = data.model_dump(exclude_unset=True, exclude={"site_ids", "lead_auditor_id", "team_ids"})
+    changes = data.model_dump(
+        exclude_unset=True, exclude={"site_ids", "lead_auditor_id", "team_ids", "override_reason"}
+    )
     start, end = (
         changes.get("start_date") or audit.start_date,
         changes.get("end_date") or audit.end_date,
@@ -240,14 +248,24 @@ def update_audit(*, session: Session, actor: User, audit: Audit, data: AuditUpda
         for site in sites:
             if site.id not in linked:
                 session.add(AuditSite(audit_id=audit.id, site_id=site.id))
+    team_changed = False
     if data.lead_auditor_id is not None or data.team_ids is not None:
-        _replace_team(session=session, actor=actor, audit=audit, data=data)
-    _record_update(session=session, actor=actor, audit=audit, before=before)
+        team_changed = _replace_team(session=session, actor=actor, audit=audit, data=data)
+    overridden = staffing.check_team(
+        session=session,
+        actor=actor,
+        audit=audit,
+        team=audit_team(session=session, audit=audit),
+        override_reason=data.override_reason,
+        team_changed=team_changed,
+    )
+    staffing.record_override(session=session, actor=actor, audit=audit, problems=overridden)
+    record_change(session=session, actor=actor, audit=audit, before=before)
     return audit
 
 
-def _record_update(*, session: Session, actor: User, audit: Audit, before: dict | None) -> None:
-    """Stamp the changed audit and record the change on the trail: its snapshot before and now."""
+def record_change(*, session: Session, actor: User, audit: Audit, before: dict | None) -> None:
+    """Stamp the audit changed and record the change in the trail (`before`: its snapshot before the change)."""
     audit.updated_at = utcnow()
     session.add(audit)
     trail.record(
@@ -283,12 +301,14 @@ def update_report_details(*, session: Session, actor: User, audit: Audit, data: 
             raise Invalid(N_("The BEK 1407-trained auditor must be on the audit team."), field="bek1407_auditor_id")
         changes["bek1407_auditor_id"] = member
     _check_conclusions(session=session, audit=audit, changes=changes)
+    if changes.get("dk_certificate") and not audit.dk_certificate:
+        _check_lead_for_certificate(session=session, audit=audit)
     for name, value in changes.items():
         if value is not None or name in CLEARABLE:
             setattr(audit, name, value)
     if data.production_units is not None:
         _update_production_units(session=session, actor=actor, audit=audit, units=data.production_units)
-    _record_update(session=session, actor=actor, audit=audit, before=before)
+    record_change(session=session, actor=actor, audit=audit, before=before)
     return audit
 
 
@@ -314,6 +334,15 @@ def _check_conclusions(*, session: Session, audit: Audit, changes: dict) -> None
             )
     if changes.get("stage1_readiness") and audit.audit_type != v.AuditType.STAGE1:
         raise Invalid(N_("Only a stage 1 audit concludes on readiness for stage 2."), field="stage1_readiness")
+
+
+def _check_lead_for_certificate(*, session: Session, audit: Audit) -> None:
+    """An audit becomes one for a Danish recognised certificate only if its team passes the check then (or an
+    installation admin's override stands)."""
+    audit.dk_certificate = True
+    problems = staffing.team_problems(session=session, audit=audit, team=audit_team(session=session, audit=audit))
+    if problems and not audit.team_override_reason:
+        raise Invalid(problems[0].message, field="dk_certificate", **problems[0].params)
 
 
 def _update_production_units(*, session: Session, actor: User, audit: Audit, units: list) -> None:
@@ -352,7 +381,8 @@ def production_units(*, session: Session, audit: Audit) -> list[tuple[Site, Audi
     )
 
 
-def _replace_team(*, session: Session, actor: User, audit: Audit, data: AuditUpdate) -> None:
+def _replace_team(*, session: Session, actor: User, audit: Audit, data: AuditUpdate) -> bool:
+    """Set the team the update names; whether anyone joined, left or changed role."""
     current = audit_team(session=session, audit=audit)
     lead_id = (
         data.lead_auditor_id
@@ -381,6 +411,7 @@ def _replace_team(*, session: Session, actor: User, audit: Audit, data: AuditUpd
                 before={"user_id": user_id, "role": old[user_id]} if user_id in old else None,
                 after={"user_id": user_id, "role": new[user_id]} if user_id in new else None,
             )
+    return old != new
 
 
 @dataclass(frozen=True)
@@ -446,7 +477,7 @@ def change_status(*, session: Session, actor: User, audit: Audit, status: str) -
         )
     before = trail.snapshot("audit", audit)
     audit.status = v.AuditStatus(status)
-    _record_update(session=session, actor=actor, audit=audit, before=before)
+    record_change(session=session, actor=actor, audit=audit, before=before)
     return audit
 
 

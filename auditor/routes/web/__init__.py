@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from auditor.routes.web import (
     account,
+    auditors,
     audits,
     auth,
     calendar,
@@ -26,6 +27,7 @@ for module in (
     auth,
     account,
     users,
+    auditors,
     audits,
     conduct,
     findings,

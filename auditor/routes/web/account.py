@@ -11,7 +11,7 @@ from auditor.i18n import get_locale
 from auditor.routes.web.forms import FormDep, check_fields, form_fields, invalid_errors
 from auditor.schemas import TokenIn
 from auditor.security import SESSION_COOKIE
-from auditor.services import accounts, calendar, reminders
+from auditor.services import access, accounts, calendar, reminders
 from auditor.templating import render
 
 router = APIRouter()
@@ -30,6 +30,7 @@ def _account_context(session, user, **extra) -> dict:
         "new_token": None,
         "must_change": user.must_change_password,
         "password_changed": False,
+        "has_auditor_record": access.has_auditor_record(user),
         **extra,
     }
 

@@ -8,13 +8,24 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 
 from auditor import vocabulary as v
-from auditor.deps import AuditDep, CurrentUser, LibraryDep, PageDep, PathId, PlanAuditDep, Planner, SessionDep, is_htmx
+from auditor.deps import (
+    AuditDep,
+    CurrentUser,
+    LibraryDep,
+    PageDep,
+    PathId,
+    PlanAuditDep,
+    Planner,
+    SessionDep,
+    SettingsDep,
+    is_htmx,
+)
 from auditor.errors import Conflict, Invalid
 from auditor.i18n import gettext
 from auditor.models import Audit, Organisation
-from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
-from auditor.schemas import AuditIn, AuditUpdate, PlanEntryIn, RowId
-from auditor.services import access, audits, organisations, programmes
+from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse, row_id
+from auditor.schemas import AuditIn, AuditTimeIn, AuditUpdate, PlanEntryIn, RowId
+from auditor.services import access, audit_time, audits, organisations, programmes, sampling
 from auditor.templating import render
 
 router = APIRouter()
@@ -51,6 +62,7 @@ def _form_context(session, user, library, values: dict, errors: dict, audit: Aud
             session=session, organisation_id=audit.organisation_id if audit else user.organisation_id
         ),
         "checklists": list(library),
+        "can_override": access.may_override_team_checks(user),
     }
 
 
@@ -215,3 +227,101 @@ def delete_plan_entry(request: Request, audit: PlanAuditDep, entry_id: PathId, s
     if is_htmx(request):
         return render(request, "audits/_plan.html", _show_context(session, user, audit))
     return RedirectResponse(f"/audits/{audit.id}#plan", status_code=303)
+
+
+def _time_context(session, user, audit: Audit, settings, **extra) -> dict:
+    adjustments = list(audit.time_adjustments)
+    return {
+        "audit": audit,
+        "can": audits.audit_can(session=session, user=user, audit=audit),
+        "time": audit_time.audit_time(audit=audit, dk_extra_percent=settings.dk_extra_time_percent),
+        "table": audit_time.md5_table(),
+        "values": {
+            "personnel_full_time": audit.personnel_full_time,
+            "personnel_part_time_fte": audit.personnel_part_time_fte,
+            "personnel_temporary": audit.personnel_temporary,
+            "ohs_risk": audit.ohs_risk,
+            "actual_days": audit.actual_days,
+            "adjustments": adjustments + [{"days": "", "reason": ""}] * 2,
+        },
+        "errors": {},
+        **extra,
+    }
+
+
+TIME_NUMBERS = ("personnel_full_time", "personnel_part_time_fte", "personnel_temporary", "actual_days")  # "4,5" is 4.5
+
+
+@router.get("/audits/{audit_id}/time")
+def show_audit_time(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser, settings: SettingsDep):
+    """The audit's time by IAF MD 5: what it is computed from, the planned and the actual days."""
+    return render(request, "audits/time.html", _time_context(session, user, audit, settings))
+
+
+@router.post("/audits/{audit_id}/time")
+def update_audit_time(
+    request: Request,
+    audit: PlanAuditDep,
+    session: SessionDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    submitted: FormDep,
+):
+    """Save what the audit's time is computed from, and the days spent."""
+    form = {
+        name: str(value).replace(",", ".") if name in TIME_NUMBERS else value
+        for name, value in form_fields(submitted).items()
+    }
+    rows = [
+        {"days": str(days).strip().replace(",", "."), "reason": str(reason).strip()}
+        for days, reason in zip(
+            submitted.getlist("adjustment_days"), submitted.getlist("adjustment_reason"), strict=False
+        )
+        if str(days).strip() or str(reason).strip()
+    ]
+    values = {k: val for k, val in form.items() if k in AuditTimeIn.model_fields} | {"adjustments": rows}
+    data, errors = parse(AuditTimeIn, values)
+    if data is not None:
+        try:
+            audit_time.update_audit_time(session=session, actor=user, audit=audit, data=data)
+        except Invalid as error:
+            session.rollback()
+            errors = invalid_errors(error)
+        else:
+            return RedirectResponse(f"/audits/{audit.id}/time", status_code=303)
+    shown = {**values, "adjustments": rows + [{"days": "", "reason": ""}] * 2}
+    context = _time_context(session, user, audit, settings, values=shown, errors=errors)
+    return render(request, "audits/time.html", context, status_code=422)
+
+
+def _sampling_context(session, user, audit: Audit, **extra) -> dict:
+    return {
+        "audit": audit,
+        "can": audits.audit_can(session=session, user=user, audit=audit),
+        "plan": sampling.sampling_plan(session=session, audit=audit),
+        "errors": {},
+        **extra,
+    }
+
+
+@router.get("/audits/{audit_id}/sampling")
+def show_sampling(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser):
+    """The audit's sampling plan: which production units it visits, and why (IAF MD 1)."""
+    return render(request, "audits/sampling.html", _sampling_context(session, user, audit))
+
+
+@router.post("/audits/{audit_id}/sampling")
+def update_sampling(request: Request, audit: PlanAuditDep, session: SessionDep, user: CurrentUser, submitted: FormDep):
+    """Save which production units the audit visits, the central function and the reasons."""
+    visited = [site_id for value in submitted.getlist("visit") if (site_id := row_id(value)) is not None]
+    visits = {site_id: str(submitted.get(f"reason-{site_id}", "")) for site_id in visited}
+    try:
+        sampling.save_sampling_plan(
+            session=session, actor=user, audit=audit, central_id=row_id(submitted.get("central")), visits=visits
+        )
+    except Invalid as error:
+        session.rollback()
+        return render(
+            request, "audits/sampling.html", _sampling_context(session, user, audit, errors=invalid_errors(error)), 422
+        )
+    return RedirectResponse(f"/audits/{audit.id}/sampling", status_code=303)

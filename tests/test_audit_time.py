@@ -1,0 +1,154 @@
+"""Audit time by IAF MD 5 for OH&S management systems (services/audit_time.py, auditor/data/iaf_md5_ohs.yaml)."""
+
+from __future__ import annotations
+
+import pytest
+
+from auditor.errors import Invalid
+from auditor.models import Organisation
+from auditor.schemas import AuditTimeIn, ReportDetails, TimeAdjustment
+from auditor.services import audit_time, audits
+from tests.test_reports import download, key_values
+
+
+@pytest.mark.parametrize(
+    ("personnel", "risk", "days"),
+    [
+        # IAF MD 5:2019 Issue 4, Table OH&SMS 1 (page 29 of 33), as read at
+        # https://scribd.com/document/737899053/IAF-MD5-2019: rows "1-5 3 2.5 2.5", "26-45 7 5.5 4", "626-875 17 13 10"
+        (1, "high", 3),
+        (30, "medium", 5.5),
+        (700, "low", 10),
+        # the bands' edges: 45 is the last of "26-45", 46 the first of "46-65 8 6 4.5"
+        (45, "low", 4),
+        (46, "low", 4.5),
+        (10_700, "high", 34),
+    ],
+)
+def test_audit_days_from_the_md5_table_for_sizes_and_risk_categories(personnel, risk, days):
+    assert audit_time.table_days(personnel, risk) == days
+
+
+def test_beyond_the_table_the_planner_is_told_to_follow_its_progression():
+    with pytest.raises(Invalid) as refused:
+        audit_time.table_days(10_701, "low")
+    assert refused.value.params == {"count": 10_700}
+
+
+def test_the_table_file_names_its_source_and_version():
+    table = audit_time.md5_table()
+    assert table.version == "IAF MD 5:2019 Issue 4"
+    assert table.citation.startswith("IAF MD 5:2019 Determination of Audit Time") and "Table OH&SMS 1" in table.citation
+    assert table.source["url"] and table.source["read_from"]
+
+
+def test_the_effective_number_of_personnel_counts_part_time_and_temporary_staff():
+    assert audit_time.effective_personnel(None, None, None) is None
+    # 20 full-time on all shifts, part-time worth 4.5 full-time, one temporary: 25.5 people, counted as 26
+    assert audit_time.effective_personnel(20, 4.5, 1) == 26
+    assert audit_time.effective_personnel(25, None, None) == 25
+
+
+def test_adjustments_the_danish_extra_time_and_the_days_spent_are_recorded_and_printed(
+    client, session, admin, lead, make_audit, bek1407_trained
+):
+    audit = make_audit(lead_auditor_id=bek1407_trained(lead).id)
+    audits.update_report_details(session=session, actor=admin, audit=audit, data=ReportDetails(dk_certificate=True))
+    audit_time.update_audit_time(
+        session=session,
+        actor=lead,
+        audit=audit,
+        data=AuditTimeIn(
+            personnel_full_time=20,
+            personnel_part_time_fte=4.5,
+            personnel_temporary=1,
+            ohs_risk="medium",
+            adjustments=[
+                TimeAdjustment(days=1, reason="Tre skift"),
+                TimeAdjustment(days=-0.5, reason="Ingen egen produktion"),
+            ],
+            actual_days=6,
+        ),
+    )
+    assert audit.md5_days == 6  # 26 people, medium: 5.5 days; +1, -0.5
+    time = audit_time.audit_time(audit=audit, dk_extra_percent=5)
+    assert (time.table_days, time.dk_extra_days, time.planned_days) == (5.5, 0.3, 6.3)
+
+    english = key_values(
+        next(
+            t
+            for t in download(client, audit, lang="en").tables
+            if t.rows[0].cells[0].text == "Effective number of personnel"
+        )
+    )
+    assert english == {
+        "Effective number of personnel": "26",
+        "OH&S risk category": "Medium OH&S risk",
+        "Days in the IAF MD 5 table (stage 1 + stage 2)": "5.5",
+        "Adjustments": "+1: Tre skift; -0.5: Ingen egen produktion",
+        "Audit days required by IAF MD 5": "6",
+        "Extra time on the material work environment (Danish recognised certificate)": "5 %: 0.3",
+        "Planned audit days": "6.3",
+        "Audit days spent": "6",
+        "Table": audit_time.md5_table().citation,
+    }
+    danish = key_values(
+        next(
+            t
+            for t in download(client, audit, lang="da").tables
+            if t.rows[0].cells[0].text == "Effektivt antal medarbejdere"
+        )
+    )
+    assert danish["Risikokategori for arbejdsmiljø"] == "Middel arbejdsmiljørisiko"
+    assert danish["Ekstra tid på det faktiske arbejdsmiljø (anerkendt arbejdsmiljøcertifikat)"] == "5 %: 0,3"
+
+
+def test_the_audit_time_page_saves_the_inputs_for_the_lead_and_shows_them_to_the_client(
+    login, session, lead, make_audit, make_user
+):
+    audit = make_audit()
+    client = login(lead, language="da")
+    saved = client.post(
+        f"/audits/{audit.id}/time",
+        data={
+            "personnel_full_time": "120",
+            "personnel_part_time_fte": "0,5",
+            "ohs_risk": "high",
+            "adjustment_days": ["0.5", ""],
+            "adjustment_reason": ["Mange byggepladser", ""],
+            "actual_days": "",
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    assert (audit.md5_days, audit.time_adjustments) == (11.5, [{"days": 0.5, "reason": "Mange byggepladser"}])
+    page = client.get(f"/audits/{audit.id}/time")
+    assert page.status_code == 200 and "Auditdage krævet efter IAF MD 5" in page.text and "11,5" in page.text
+
+    missing_reason = client.post(
+        f"/audits/{audit.id}/time", data={"adjustment_days": ["1"], "adjustment_reason": [""], "ohs_risk": "low"}
+    )
+    assert missing_reason.status_code == 422 and 'id="error-adjustments"' in missing_reason.text
+
+    viewer = login(make_user("viewer", organisation=session.get(Organisation, audit.organisation_id)))
+    assert viewer.post(f"/audits/{audit.id}/time", data={}).status_code == 403
+    shown = viewer.get(f"/audits/{audit.id}/time")
+    assert shown.status_code == 200 and "11.5" in shown.text and 'action="/audits/' not in shown.text
+
+
+def test_the_api_sets_and_reads_the_audit_time(login, session, lead, make_audit):
+    audit = make_audit()
+    api = login(lead)
+    body = {"personnel_full_time": 3, "ohs_risk": "high", "adjustments": [{"days": -0.5, "reason": "Ét kontor"}]}
+    saved = api.put(f"/api/v1/audits/{audit.id}/time", json=body)
+    assert saved.status_code == 200
+    assert {k: saved.json()[k] for k in ("personnel", "table_days", "md5_days", "planned_days", "dk_extra_days")} == {
+        "personnel": 3,
+        "table_days": 3.0,
+        "md5_days": 2.5,
+        "planned_days": 2.5,
+        "dk_extra_days": None,
+    }
+    assert api.get(f"/api/v1/audits/{audit.id}/time").json() == saved.json()
+    refused = api.put(f"/api/v1/audits/{audit.id}/time", json={**body, "adjustments": [{"days": -3, "reason": "x"}]})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "adjustments"
