@@ -1,5 +1,6 @@
 """WCAG 2.1 AA in headless Chromium (issue 13, items 16-20): axe-core finds 0 violations on every page state, for
-each role, in Danish and English; the Nu HTML checker finds 0 errors in the rendered HTML (htmx attributes aside);
+each role, in Danish and English (ROLE_LANGUAGES: each page visited once, in both languages where its markup differs);
+the Nu HTML checker finds 0 errors in the same pages' rendered HTML (htmx attributes aside);
 and the checks axe cannot make itself: reflow at 320 px and on a portrait tablet, focus never hidden behind the
 sticky conduct header, form errors that reach a screen reader, a skip link, named language toggles.
 
