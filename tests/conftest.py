@@ -6,6 +6,7 @@ has databases of its own: `<database>_gw0`, ... on PostgreSQL, its own temporary
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -34,14 +35,16 @@ from auditor.services import accounts, audits, organisations
 TEST_DATABASE_URL = os.environ.get("AUDITOR_TEST_DATABASE_URL", "")
 
 
-def _recreate_postgres_database(url: str) -> None:
+def _recreate_postgres_database(url: str, template: str | None = None) -> None:
+    """The database of `url` made anew: empty, or a copy of the database `template` names (on the same server)."""
     import psycopg
 
     target = make_url(url)
     admin = target.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{target.database}"')
+        connection.execute(f'CREATE DATABASE "{target.database}"{copy}')
 
 
 def _postgres_url(suffix: str) -> str:
@@ -81,12 +84,25 @@ def fresh_database(tmp_path):
     return lambda name: new_database_url(name, tmp_path)
 
 
-@pytest.fixture
-def fresh_database_url(fresh_database) -> str:
-    """A migrated database of the test's own whose commits stay, for tests of several apps sharing one database."""
-    url = fresh_database("fresh")
-    upgrade(url)
+@pytest.fixture(scope="session")
+def migrated_database_url(tmp_path_factory) -> str:
+    """A database migrated to the newest revision once per worker, never used itself: fresh_database_url copies it."""
+    url = new_database_url("migrated", tmp_path_factory.mktemp("migrated"))
+    upgrade(url)  # its engine disposed: no connection left open (PostgreSQL copies a template nobody is connected to)
     return url
+
+
+@pytest.fixture
+def fresh_database_url(migrated_database_url, tmp_path) -> str:
+    """A migrated database of the test's own whose commits stay, for tests of several apps sharing one database: a copy
+    of migrated_database_url (migrating from scratch for each test would take seconds)."""
+    if TEST_DATABASE_URL.startswith("postgresql"):
+        url = _postgres_url(f"{_worker_suffix()}_fresh")
+        _recreate_postgres_database(url, template=migrated_database_url)
+        return url
+    copy = tmp_path / "fresh.db"
+    shutil.copyfile(make_url(migrated_database_url).database, copy)
+    return f"sqlite:///{copy}"
 
 
 @pytest.fixture(scope="session")
@@ -182,11 +198,14 @@ def app(settings, engine, session, library):
 
 @pytest.fixture(autouse=True, scope="session")
 def cheap_password_hashing():
-    """argon2id at its lowest cost: tests create many users, and a real hash takes ~50 ms on purpose."""
-    original = accounts.password_hash
+    """argon2id at its lowest cost: tests create many users, and a real hash takes ~50 ms on purpose. The hash an
+    unknown e-mail is checked against is made cheap too (a log-in with an unknown e-mail costs what a wrong password
+    does, and argon2 checks a hash at the cost it was made with)."""
+    original, original_dummy = accounts.password_hash, accounts._DUMMY_HASH
     accounts.password_hash = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    accounts._DUMMY_HASH = accounts.password_hash.hash("not a real password")
     yield
-    accounts.password_hash = original
+    accounts.password_hash, accounts._DUMMY_HASH = original, original_dummy
 
 
 PASSWORD = "a long enough password"

@@ -1,5 +1,6 @@
 """WCAG 2.1 AA in headless Chromium (issue 13, items 16-20): axe-core finds 0 violations on every page state, for
-each role, in Danish and English; the Nu HTML checker finds 0 errors in the rendered HTML (htmx attributes aside);
+each role, in Danish and English (ROLE_LANGUAGES: each page visited once, in both languages where its markup differs);
+the Nu HTML checker finds 0 errors in the same pages' rendered HTML (htmx attributes aside);
 and the checks axe cannot make itself: reflow at 320 px and on a portrait tablet, focus never hidden behind the
 sticky conduct header, form errors that reach a screen reader, a skip link, named language toggles.
 
@@ -12,6 +13,7 @@ forbids injected scripts, so the browser context bypasses it (`bypass_csp`) to a
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -191,7 +193,8 @@ def axe_violations(page: Page) -> list[dict]:
     """axe-core's WCAG 2.1 A/AA violations on the page as it is now, each with its first three targets."""
     require_tool(AXE, "axe-core")
     if not page.evaluate("() => typeof window.axe === 'object'"):
-        page.add_script_tag(path=str(AXE))
+        # the script tag goes once it has run: the page's HTML stays as the app made it (vnu checks it)
+        page.add_script_tag(path=str(AXE)).evaluate("script => script.remove()")
     result = page.evaluate(
         """async (tags) => {
             const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
@@ -278,32 +281,82 @@ def pages_for(role: str | None, world: World) -> list[str]:
     }[role]
 
 
-ROLES = [None, "admin", "lead_auditor", "auditor", "quality_manager", "action_owner", "viewer"]
+# Each role's pages in one language, the languages taking turns so that the pages every role sees (the front page, the
+# audit, the cases, the account, ...) are checked in both; a page's markup is the same in either language but for its
+# words. The pages whose markup differs by language are checked in both: the log-in and offline pages (where a language
+# is first chosen) here, and the conduct page (questions in the audit's language, the other one marked up with its
+# own `lang`) in test_no_axe_violations_while_conducting.
+ROLE_LANGUAGES = [
+    (None, "da"),
+    (None, "en"),
+    ("admin", "en"),
+    ("lead_auditor", "da"),
+    ("auditor", "en"),
+    ("quality_manager", "da"),
+    ("action_owner", "en"),
+    ("viewer", "da"),
+]
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
-@pytest.mark.parametrize("role", ROLES, ids=lambda role: role or "anonymous")
-def test_no_axe_violations_on_any_page(world, visitors, role, lang):
-    """Every page each role can reach, in both languages, has 0 axe WCAG 2.1 AA violations."""
-    visitor = visitors(role, lang)
-    found = {}
-    for path in pages_for(role, world):
-        page = visitor.open(path)
-        if violations := axe_violations(page):
-            found[path] = violations
+@dataclass
+class Checked:
+    """One visit's page states: axe's violations by state, and the rendered HTML of each (a file, for vnu)."""
+
+    violations: dict[str, list[dict]]
+    files: list[str]
+
+
+@pytest.fixture(scope="module")
+def checked(world, visitors, tmp_path_factory):
+    """check(role, lang, viewport=LANDSCAPE): that role's pages in that language (the conduct page's states with
+    role="conduct"), each visited once in the module: axe runs on it and its rendered HTML (the DOM after the page's
+    scripts ran, before axe was added) is kept for vnu. A second test asking for the same visit gets the same answer."""
+    folder = tmp_path_factory.mktemp("a11y-html")
+    done: dict[tuple, Checked] = {}
+
+    def states(role: str | None, lang: str, viewport: dict):
+        if role == "conduct":
+            page = visitors("lead_auditor", lang, viewport).open(f"/audits/{world.audit_id}/conduct")
+            for state in conduct_states(page):
+                yield state, page
+            return
+        visitor = visitors(role, lang, viewport)
+        for path in pages_for(role, world):
+            yield path, visitor.open(path)
+
+    def check(role: str | None, lang: str, viewport: dict = LANDSCAPE) -> Checked:
+        key = (role, lang, viewport["width"])
+        if key not in done:
+            violations, files = {}, []
+            for state, page in states(role, lang, viewport):
+                html = folder / (
+                    re.sub(r"[^\w-]+", "_", f"{role or 'anonymous'}-{lang}-{viewport['width']}-{state}") + ".html"
+                )
+                html.write_text(page.content(), encoding="utf-8")
+                files.append(str(html))
+                if found := axe_violations(page):
+                    violations[state] = found
+            done[key] = Checked(violations, files)
+        return done[key]
+
+    return check
+
+
+@pytest.mark.parametrize(
+    ("role", "lang"), ROLE_LANGUAGES, ids=[f"{role or 'anonymous'}-{lang}" for role, lang in ROLE_LANGUAGES]
+)
+def test_no_axe_violations_on_any_page(checked, role, lang):
+    """Every page each role can reach has 0 axe WCAG 2.1 AA violations (each page in both languages where its markup
+    differs by language, ROLE_LANGUAGES)."""
+    found = checked(role, lang).violations
     assert found == {}, json.dumps(found, indent=1, ensure_ascii=False)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE], ids=["portrait", "landscape"])
-def test_no_axe_violations_while_conducting(world, visitors, lang, viewport):
+def test_no_axe_violations_while_conducting(checked, lang, viewport):
     """The conduct page of the lead auditor, in portrait and landscape, with each dialog open."""
-    visitor = visitors("lead_auditor", lang, viewport)
-    page = visitor.open(f"/audits/{world.audit_id}/conduct")
-    found = {}
-    for state in conduct_states(page):
-        if violations := axe_violations(page):
-            found[state] = violations
+    found = checked("conduct", lang, viewport).violations
     assert found == {}, json.dumps(found, indent=1, ensure_ascii=False)
 
 
@@ -480,26 +533,14 @@ def test_focus_follows_an_htmx_swap(world, visitors):
 HTMX_ATTRIBUTE = "“hx-"  # vnu does not know htmx's hx-* attributes; everything else must be valid HTML
 
 
-def test_vnu_finds_no_errors(world, visitors, tmp_path):
+def test_vnu_finds_no_errors(checked):
     """The rendered HTML (the DOM after the page's scripts ran) of every page state is valid HTML: 0 vnu errors other
-    than htmx's attributes."""
+    than htmx's attributes. The pages are those the axe tests check (the same visits, made once)."""
     require_tool(VNU, "vnu-jar")
     if shutil.which("java") is None:
         pytest.fail("java is missing: vnu needs Java 11 or later (apt-get install default-jre-headless)", pytrace=False)
-    files = []
-    for role in ROLES:
-        for lang in LANGUAGES:
-            visitor = visitors(role, lang)
-            for path in pages_for(role, world):
-                page = visitor.open(path)
-                name = f"{role or 'anonymous'}-{lang}{path.replace('/', '_') or '_'}.html"
-                (tmp_path / name).write_text(page.content(), encoding="utf-8")
-                files.append(str(tmp_path / name))
-    page = visitors("lead_auditor", "da", PORTRAIT).open(f"/audits/{world.audit_id}/conduct")
-    for state in conduct_states(page):
-        name = f"conduct-{state.replace(' + #', '-')}.html"
-        (tmp_path / name).write_text(page.content(), encoding="utf-8")
-        files.append(str(tmp_path / name))
+    files = [file for role, lang in ROLE_LANGUAGES for file in checked(role, lang).files]
+    files += checked("conduct", "da", PORTRAIT).files
     run = subprocess.run(
         ["java", "-jar", str(VNU), "--errors-only", "--format", "json", "--exit-zero-always", *files],
         capture_output=True,

@@ -118,6 +118,31 @@ def test_the_history_pages(client, session, make_audit, first_item_id):
     assert f"1–2 of {len(stored)}" in page and 'rel="next"' in page
 
 
+def test_a_cases_history_is_paged(client, session, make_audit, first_item_id, admin):
+    """A case's trail grows with every step: the API pages it oldest first, like the audit's."""
+    from auditor.schemas import FindingIn
+    from auditor.services import cases, findings
+
+    audit = make_audit()
+    finding = findings.create_finding(
+        session=session,
+        actor=admin,
+        audit=audit,
+        data=FindingIn(item_id=first_item_id, kind="minor_nc", statement="No routine"),
+    )
+    case = cases.case_for_finding(session=session, finding_id=finding.id)
+    for n in range(3):
+        cases.record_correction(session=session, actor=admin, case=case, correction=f"Talked to the team {n}")
+    stored = [e.id for e in events(session, entity="case", entity_id=str(case.id))]
+    assert len(stored) >= 4  # opened, three corrections
+    first = client.get(f"/api/v1/cases/{case.id}/history", params={"limit": 2})
+    assert [e["id"] for e in first.json()] == stored[:2]
+    assert first.headers["X-Total-Count"] == str(len(stored)) and 'rel="next"' in first.headers["Link"]
+    second = client.get(f"/api/v1/cases/{case.id}/history", params={"limit": 2, "offset": 2})
+    assert [e["id"] for e in second.json()] == stored[2:4]
+    assert client.get(f"/api/v1/cases/{case.id}/history", params={"limit": 0}).status_code == 422
+
+
 def test_nothing_in_the_app_edits_the_trail(client):
     """No route writes to the trail directly: it has only GET endpoints."""
     from fastapi.routing import APIRoute, iter_route_contexts

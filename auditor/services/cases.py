@@ -640,13 +640,16 @@ def _next_audit(column) -> ColumnElement[date]:
     """A date (`column`: Audit.start_date or Audit.end_date) of the audit that verifies the case: the one chosen for it
     (verify_in_audit_id), else the organisation's first audit after the case was opened (not the one it came from)."""
     chosen = select(column).where(Audit.id == Case.verify_in_audit_id).scalar_subquery()
+    # The first by start date (an index's order: ix_audit_org_start), not the smallest `column` among all later audits
     first = (
-        select(func.min(column))
+        select(column)
         .where(
             Audit.organisation_id == Case.organisation_id,
             Audit.start_date > days_after(Case.opened_at, 0),
             or_(Case.audit_id.is_(None), Audit.id != Case.audit_id),
         )
+        .order_by(Audit.start_date, column)
+        .limit(1)
         .scalar_subquery()
     )
     return type_coerce(func.coalesce(chosen, first), Date())
@@ -808,15 +811,16 @@ def board(
                 Case.status.label("status"),
                 due.label("due"),
                 is_overdue(due, today).label("overdue"),
-                is_escalated(policy, today).label("escalated"),
             )
             .where(*conditions, *where)
             .subquery()
         )
 
     def chosen_rows(computed, page: PageRequest | None) -> list:
-        """The page's (id, due, overdue), chosen on the narrow computed rows, soonest due first."""
-        query = select(computed.c.id, computed.c.due, computed.c.overdue, computed.c.escalated)
+        """The page's (id, due, overdue, escalated), chosen on the narrow computed rows, soonest due first. The page is
+        chosen on (id, due) alone; whether a case is overdue or escalated (subqueries per case) is asked only of the
+        page's cases, after the choice (SQLite would otherwise compute it for every case it sorts)."""
+        query = select(computed.c.id, computed.c.due, computed.c.organisation_id, computed.c.number)
         if filters.status:
             query = query.where(computed.c.status == filters.status)
         if filters.overdue is not None:
@@ -825,22 +829,29 @@ def board(
         query = query.order_by(computed.c.due.asc().nulls_last(), computed.c.organisation_id, computed.c.number)
         if page is not None:
             query = query.limit(page.limit).offset(page.offset)
-        return list(session.exec(query))
+        chosen = query.subquery()
+        return list(
+            session.exec(
+                select(chosen.c.id, chosen.c.due, is_overdue(chosen.c.due, today), is_escalated(policy, today))
+                .join(Case, Case.id == chosen.c.id)
+                .order_by(chosen.c.due.asc().nulls_last(), chosen.c.organisation_id, chosen.c.number)
+            )
+        )
 
     computed = computed_rows()
     counts = dict.fromkeys(("total", "open", "overdue", *v.CASE_STATUSES.values), 0)
     shown = 0
-    for status, overdue, number in session.exec(
-        select(computed.c.status, computed.c.overdue, func.count()).group_by(computed.c.status, computed.c.overdue)
+    # Grouped by status alone (the overdue ones counted in each group): grouping by the computed flag too would sort
+    # every case by it.
+    for status, number, overdue in session.exec(
+        select(computed.c.status, func.count(), func.count().filter(computed.c.overdue)).group_by(computed.c.status)
     ):
         counts["total"] += number
         counts["open"] += number if status != v.CaseStatus.CLOSED else 0
-        counts["overdue"] += number if overdue else 0
+        counts["overdue"] += overdue
         counts[status] = counts.get(status, 0) + number
-        if (not filters.status or status == filters.status) and (
-            filters.overdue is None or bool(overdue) == filters.overdue
-        ):
-            shown += number
+        if not filters.status or status == filters.status:
+            shown += number if filters.overdue is None else overdue if filters.overdue else number - overdue
 
     # Only a case in a status with deadlines has a due date, and dated cases come first: a page filled with dated
     # cases of those statuses alone is the page, found without computing a due date for every closed case (most

@@ -65,8 +65,9 @@ def _local(moment: datetime) -> str:
 CSV_HEADER = (N_("When"), N_("Who"), N_("What"), N_("Change"), N_("Field"), N_("Before"), N_("After"))
 
 
-def case_history(*, session: Session, actor: User, case: Case) -> list[AuditEvent]:
-    """Every change to a case and its actions, oldest first (the caller has checked the actor may see the case)."""
+def case_history(*, session: Session, actor: User, case: Case, page: PageRequest | None = None) -> Page[AuditEvent]:
+    """Every change to a case and its actions, oldest first; one page of them with `page` (the caller has checked
+    the actor may see the case)."""
     action_ids = [str(i) for i in session.exec(select(CaseAction.id).where(CaseAction.case_id == case.id))]
     query = (
         select(AuditEvent)
@@ -79,9 +80,9 @@ def case_history(*, session: Session, actor: User, case: Case) -> list[AuditEven
         .order_by(AuditEvent.id)
     )
     audit = session.get(Audit, case.audit_id) if case.audit_id is not None else None
-    return _shown(
-        list(session.exec(query)),
-        audit is not None and access.sees_confidential(session=session, user=actor, audit=audit),
+    found = page_of(session, query, page)
+    return found.with_items(
+        _shown(found.items, audit is not None and access.sees_confidential(session=session, user=actor, audit=audit))
     )
 
 

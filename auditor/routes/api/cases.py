@@ -299,12 +299,16 @@ def list_comments(case: CaseDep, session: SessionDep) -> list[CommentOut]:
 
 
 @router.get("/cases/{case_id}/history", responses=NAMED)
-def list_case_history(case: CaseDep, session: SessionDep, user: CurrentUser) -> list[AuditEventOut]:
-    """The case's full history from the audit trail."""
-    return [
-        AuditEventOut.model_validate(event, from_attributes=True)
-        for event in history.case_history(session=session, actor=user, case=case)
-    ]
+def list_case_history(
+    request: Request, response: Response, case: CaseDep, session: SessionDep, user: CurrentUser, page: PageDep
+) -> list[AuditEventOut]:
+    """The case's history from the audit trail, oldest first; paged (Link and X-Total-Count headers)."""
+    found = history.case_history(session=session, actor=user, case=case, page=page)
+    return send_page(
+        found.with_items([AuditEventOut.model_validate(event, from_attributes=True) for event in found.items]),
+        request,
+        response,
+    )
 
 
 @router.post("/cases/{case_id}/attachments", status_code=201, responses=CHANGE_NAMED)

@@ -171,7 +171,9 @@ def _case_context(session, user, settings, case: Case) -> dict:
         "comments": cases.comments(session=session, case=case),
         "attachments": cases.attachments(session=session, case=case),
         "events": history.shown(
-            session=session, events=history.case_history(session=session, actor=user, case=case), locale=get_locale()
+            session=session,
+            events=history.case_history(session=session, actor=user, case=case).items,
+            locale=get_locale(),
         ),
         "today": date.today(),
         "verify_in": session.get(Audit, case.verify_in_audit_id) if case.verify_in_audit_id else None,
