@@ -18,13 +18,14 @@ ROLE_CHECK = re.compile(r"\b\w+\.role\s*(==|!=|in\b|not in\b)|is_installation_ad
 # Choosing people for a team by role is who *can be* a lead auditor or an auditor, not who may act.
 ELIGIBILITY = {
     ("services/audits.py", "actor.role == v.Role.LEAD_AUDITOR"),
-    ("services/audits.py", "user.role not in allowed"),
+    ("services/audits.py", "return user.role == v.Role.LEAD_AUDITOR"),  # may_lead
+    ("services/audits.py", "user.role in v.AUDITOR_ROLES"),
     ("routes/web/audits.py", "user.role == v.Role.LEAD_AUDITOR"),
 }
 
 # A template that re-derives a permission, "editable" or "overdue" instead of asking the ready answer.
 DERIVED_IN_TEMPLATE = re.compile(
-    r"user\.role\s*(==|!=|in\b)|\bin can\b|not in can\b|AuditStatus\.CLOSED\s+(and|or)\b|due_date\s*<"
+    r"user\.role\s*(==|!=|in\b)|\.role\s*(==|!=|in\b)\s*vocabulary\.Role\b|\bin can\b|not in can\b|AuditStatus\.CLOSED\s+(and|or)\b|due_date\s*<"
 )
 
 

@@ -125,11 +125,10 @@ def _team(
         if user_id is None:
             continue
         user = session.get(User, user_id)
-        allowed = {v.Role.LEAD_AUDITOR} if role == v.TeamRole.LEAD else v.AUDITOR_ROLES
         if (
             user is None
             or not user.is_active
-            or user.role not in allowed
+            or not (may_lead(user) if role == v.TeamRole.LEAD else user.role in v.AUDITOR_ROLES)
             or user.organisation_id not in (None, organisation.id)
         ):
             raise Invalid("User {id} cannot be on this audit's team.", field=field, id=user_id)
@@ -145,6 +144,11 @@ def audit_team(*, session: Session, audit: Audit) -> list[tuple[User, str]]:
         .where(AuditMember.audit_id == audit.id)
     ).all()
     return sorted(rows, key=lambda row: (row[1] != v.TeamRole.LEAD, row[0].name))
+
+
+def may_lead(user: User) -> bool:
+    """Whether the user's role lets them lead an audit (the competence checks of services/staffing.py come on top)."""
+    return user.role == v.Role.LEAD_AUDITOR
 
 
 def eligible_auditors(*, session: Session, organisation_id: int | None = None) -> list[User]:

@@ -52,15 +52,17 @@ def _form_context(session, user, library, values: dict, errors: dict, audit: Aud
     organisation_list = organisations.list_organisations(session=session, actor=user).items
     if audit is not None:
         organisation_list = [o for o in organisation_list if o.id == audit.organisation_id]
+    auditors = audits.eligible_auditors(
+        session=session, organisation_id=audit.organisation_id if audit else user.organisation_id
+    )
     return {
         "values": values,
         "errors": errors,
         "audit": audit,
         "organisations": organisation_list,
         "sites": {o.id: organisations.sites_of(session=session, organisation_id=o.id) for o in organisation_list},
-        "auditors": audits.eligible_auditors(
-            session=session, organisation_id=audit.organisation_id if audit else user.organisation_id
-        ),
+        "auditors": auditors,
+        "leads": [person for person in auditors if audits.may_lead(person)],
         "checklists": list(library),
         "can_override": access.may_override_team_checks(user),
     }
