@@ -213,8 +213,7 @@ def decide(*, session: Session, actor: User, audit: Audit, data: DecisionIn, tod
     session.add(decision)
     session.flush()
     audit_before = trail.snapshot(v.TrailEntity.AUDIT, audit)
-    audit.certificate_number, audit.certificate_expiry, audit.updated_at = number, expiry, utcnow()
-    session.add(audit)
+    audit.certificate_number, audit.certificate_expiry = number, expiry
     trail.record(
         session=session,
         actor=actor,
@@ -224,16 +223,7 @@ def decide(*, session: Session, actor: User, audit: Audit, data: DecisionIn, tod
         audit_id=audit.id,
         after=trail.snapshot("certification_decision", decision),
     )
-    trail.record(
-        session=session,
-        actor=actor,
-        action="update",
-        entity="audit",
-        entity_id=audit.id,
-        audit_id=audit.id,
-        before=audit_before,
-        after=trail.snapshot(v.TrailEntity.AUDIT, audit),
-    )
+    audits.record_change(session=session, actor=actor, audit=audit, before=audit_before)
     return decision
 
 
