@@ -61,6 +61,8 @@ FORM_LABELS = {
     "no_correction": N_("No correction applies"),
     "cause": N_("Root cause"),
     "reason": N_("Why the plan was returned"),
+    "adjustments": N_("Adjustments"),
+    "override_reason": N_("Reason to override the team check"),
 }
 
 UNKNOWN_FIELD = N_("A field")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from lxml import html
 
+from auditor.paging import DEFAULT_LIMIT
 from auditor.services import cases
 from auditor.templating import FORM_LABELS
 from auditor.vocabulary import Role
@@ -48,6 +49,21 @@ def test_the_organisation_s_site_form_links_its_errors(client, make_organisation
     }
     assert 'value="Rådhuset"' in refused.text  # what was typed stays
     assert f'id="site-{first.id}-field-name"' in refused.text  # the other organisation's form has its own ids
+
+
+def test_a_refused_site_form_comes_back_on_the_page_of_the_list_that_holds_its_organisation(client, make_organisation):
+    """The list shows 50 organisations a page: an organisation further down gets its form, and what was typed, back
+    on its own page, and a site added there leads back to that page."""
+    for number in range(DEFAULT_LIMIT):
+        make_organisation(f"Aarhus {number:02d} ApS", cvr=None, sites=())
+    last = make_organisation("Østerby Kommune", cvr=None)
+    refused = client.post(f"/organisations/{last.id}/sites", data={"name": "Rådhuset", "p_number": "12"})
+    assert refused.status_code == 422
+    assert list(linked_errors(refused.text)) == [f"site-{last.id}-field-p_number"]
+    assert 'value="Rådhuset"' in refused.text  # what was typed stays
+    added = client.post(f"/organisations/{last.id}/sites", data={"name": "Rådhuset"}, follow_redirects=False)
+    assert added.headers["location"] == f"/organisations?offset={DEFAULT_LIMIT}#organisation-{last.id}"
+    assert "Rådhuset" in client.get(added.headers["location"]).text
 
 
 def test_the_new_organisation_form_links_its_errors(client):

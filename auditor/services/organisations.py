@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
 from auditor.errors import NotFound
@@ -47,6 +48,17 @@ def list_organisations(*, session: Session, actor: User, page: PageRequest | Non
         select(Organisation).where(access.where(actor, Organisation)).order_by(Organisation.name, Organisation.id),
         page,
     )
+
+
+def list_position(*, session: Session, actor: User, organisation: Organisation) -> int:
+    """How many organisations come before this one in the actor's list (list_organisations' order)."""
+    before = or_(
+        Organisation.name < organisation.name,
+        and_(Organisation.name == organisation.name, Organisation.id < organisation.id),
+    )
+    return session.exec(
+        select(func.count()).select_from(Organisation).where(access.where(actor, Organisation), before)
+    ).one()
 
 
 def sites_of(*, session: Session, organisation_id: int) -> list[Site]:

@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 
 from auditor.deps import CurrentUser, OrganisationManager, PageDep, PathId, SessionDep
 from auditor.models import Organisation
-from auditor.paging import PageRequest
+from auditor.paging import DEFAULT_LIMIT, PageRequest
 from auditor.routes.web.forms import FormDep, form_fields, parse
 from auditor.schemas import OrganisationIn, SiteIn
 from auditor.services import access, organisations
@@ -61,14 +61,19 @@ def create_site(
 ):
     """Add a site or production unit."""
     organisation = organisations.get_organisation(session=session, actor=user, organisation_id=organisation_id)
+    position = organisations.list_position(session=session, actor=user, organisation=organisation)
+    page = PageRequest(offset=position // DEFAULT_LIMIT * DEFAULT_LIMIT)  # the list's page that shows its form
     form = form_fields(submitted)
     data, errors = parse(SiteIn, form)
     if data is None:
-        return render(
-            request,
-            "organisations/list.html",
-            _list_context(session, user, site_errors={organisation.id: errors}, site_values={organisation.id: form}),
-            status_code=422,
+        context = _list_context(
+            session, user, page, site_errors={organisation.id: errors}, site_values={organisation.id: form}
         )
+        return render(request, "organisations/list.html", context, status_code=422)
     organisations.add_site(session=session, actor=user, organisation=organisation, data=data)
-    return RedirectResponse(f"/organisations#organisation-{organisation.id}", status_code=303)
+    return RedirectResponse(
+        f"/organisations?offset={page.offset}#organisation-{organisation.id}"
+        if page.offset
+        else f"/organisations#organisation-{organisation.id}",
+        status_code=303,
+    )
