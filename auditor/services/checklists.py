@@ -31,7 +31,9 @@ def section_key(checklist: Checklist, section: Section) -> str:
 
 @dataclass(frozen=True)
 class AuditStructure:
-    """The frozen checklists of one audit, in order, and every item by id."""
+    """The frozen checklists of one audit, in order, and every item by id. Kept for the process across sessions
+    (audit_structure): read the parsed Checklist, never the snapshot row's attributes, which a session that ended
+    may have expired."""
 
     checklists: tuple[tuple[ChecklistSnapshot, Checklist], ...]
     items: dict[str, PlacedItem]

@@ -345,7 +345,7 @@ def _coverage(session: Session, audit: Audit) -> Coverage:
         items = {item_id: placed for item_id, placed in items.items() if item_id in answered}
     sites = set(session.exec(select(AuditSite.site_id).where(AuditSite.audit_id == audit.id)))
     return Coverage(
-        [snapshot.checklist_id for snapshot, _ in structure.checklists],
+        [checklist.id for _, checklist in structure.checklists],  # the parsed copy: the structure is cached per process
         {clause for placed in items.values() for clause in placed.item.clauses},
         sites,
     )
