@@ -240,6 +240,36 @@ def test_a_save_takes_three_thread_hops(world, library, tmp_path):
     assert len(hops) == 3, hops
 
 
+def test_a_save_asks_the_database_six_questions(world, library, tmp_path):
+    """Each statement costs more in SQLAlchemy than in the database, so a save asks only what it needs: the token's
+    owner, the audit together with everything the user may do with it (access.load: one statement, not a load and
+    then a check), the audit's checklists, the stored answer, the write, and the trail. SQLite's BEGIN IMMEDIATE
+    comes before them. It asked seven before the audit and its permissions came in one statement."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import event
+
+    settings = Settings(database_url=world.engine.url.render_as_string(hide_password=False), data_dir=tmp_path)
+    app = create_app(settings, engine=world.engine, library=library)
+    item = quote(world.item_ids[-2], safe="")
+    path = f"/api/v1/audits/{world.audit_id}/responses/{item}"
+    asked: list[str] = []
+
+    def count(_connection, _cursor, statement, *_args):
+        asked.append(statement.split(None, 1)[0].upper())
+
+    with TestClient(app, headers={"Authorization": f"Bearer {world.token}"}) as client:
+        version = client.get(path).json()["version"]
+        client.put(path, json={"note": "Warm", "version": version})  # the token's last use is stamped once a minute
+        event.listen(world.engine, "before_cursor_execute", count)
+        try:
+            saved = client.put(path, json={"verdict": "conform", "note": "Counted", "version": version + 1})
+        finally:
+            event.remove(world.engine, "before_cursor_execute", count)
+    assert saved.status_code == 200, saved.text
+    questions = [statement for statement in asked if statement != "BEGIN"]
+    assert questions == ["SELECT", "SELECT", "SELECT", "SELECT", "UPDATE", "INSERT"], asked
+
+
 def test_a_request_that_gets_no_connection_in_time_is_told_to_retry(database_url, tmp_path, library):
     """With every connection of the pool taken, a request waits the pool's timeout and then gets 503 with
     Retry-After (the tablet sends it again), never a freeze and never a 500."""

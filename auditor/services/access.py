@@ -44,7 +44,7 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, event, false, not_, or_, select as sql_select, true
 from sqlalchemy.orm import Session as OrmSession
@@ -315,6 +315,8 @@ def anywhere(user: User, model: type, can: Can) -> bool:
     return RULES[model][can](user) is not False
 
 
+Row = TypeVar("Row")
+
 _REMEMBERED = "access.permissions"  # the key in Session.info
 
 
@@ -336,6 +338,7 @@ class _Question:
     granted: frozenset[Can]
     asked: tuple[Can, ...]
     statement: Select | None
+    loading: Select  # the row itself with the same answers after it, for a loader (`load`)
 
 
 _questions: dict[tuple[type[Any], str, bool], _Question] = {}
@@ -352,16 +355,21 @@ def _question(model: type[Any], user: User) -> _Question:
         )
         conditions = {can: rule(asker) for can, rule in RULES[model].items()}  # type: ignore[arg-type]  # a user's stand-in
         asked = {can: condition for can, condition in conditions.items() if not isinstance(condition, bool)}
-        statement = (
-            sql_select(*(condition.label(can.value) for can, condition in asked.items()))
-            .select_from(model)
-            .where(model.id == bindparam("access_record_id"))
-            if asked
-            else None
-        )
+        answers = [condition.label(can.value) for can, condition in asked.items()]
+        this_row = model.id == bindparam("access_record_id")
+        statement = sql_select(*answers).select_from(model).where(this_row) if asked else None
         granted = frozenset(can for can, condition in conditions.items() if condition is True)
-        question = _questions[key] = _Question(granted, tuple(asked), statement)
+        loading = sql_select(model, *answers).where(this_row)
+        question = _questions[key] = _Question(granted, tuple(asked), statement, loading)
     return question
+
+
+def _parameters(user: User, record_id: object) -> dict[str, object]:
+    return {"access_user_id": user.id, "access_organisation_id": user.organisation_id, "access_record_id": record_id}
+
+
+def _remember(session: Session, user: User, model: type[Any], record_id: object, granted: frozenset[Can]) -> None:
+    session.info.setdefault(_REMEMBERED, {})[(model.__name__, record_id, user.id)] = granted
 
 
 def permissions(*, session: Session, user: User, record) -> frozenset[Can]:
@@ -369,24 +377,32 @@ def permissions(*, session: Session, user: User, record) -> frozenset[Can]:
     remembered in the session until it flushes or its transaction ends (a request asks it two or three times: its
     loader, its service), and asked afresh while a change is pending, since a rule may read what it changes."""
     model = type(record)
-    remembered = session.info.setdefault(_REMEMBERED, {})
+    remembered = session.info.get(_REMEMBERED, {})
     key = (model.__name__, record.id, user.id)
     if key in remembered and not (session.new or session.deleted or session.dirty):
         return remembered[key]
     question = _question(model, user)
     granted = question.granted
     if question.statement is not None:
-        row = session.execute(
-            question.statement,
-            {
-                "access_user_id": user.id,
-                "access_organisation_id": user.organisation_id,
-                "access_record_id": record.id,
-            },
-        ).first()
+        row = session.execute(question.statement, _parameters(user, record.id)).first()
         granted |= {can for can, value in zip(question.asked, row or (), strict=False) if value}
-    remembered[key] = granted
+    _remember(session, user, model, record.id, granted)
     return granted
+
+
+def load(*, session: Session, user: User, model: type[Row], record_id: int, can: Can, missing: str) -> Row:
+    """The record of `model` with this id, if `user` may `can` it: NotFound (`missing`) if it does not exist or is
+    invisible to them, Forbidden if visible but this is not allowed. The row and everything the user may do with it
+    come in one query (a loader's work on every request), and the answer is remembered as `permissions` remembers it."""
+    question = _question(model, user)
+    found = session.execute(question.loading, _parameters(user, record_id)).first()
+    if found is None:
+        raise NotFound(missing)
+    record, *answers = found
+    granted = question.granted | {can for can, value in zip(question.asked, answers, strict=True) if value}
+    _remember(session, user, model, record.id, granted)
+    require(session=session, user=user, record=record, can=can, missing=missing)
+    return record
 
 
 @event.listens_for(OrmSession, "after_flush")

@@ -215,11 +215,14 @@ def get_in_audit(*, session: Session, audit: Audit, model: type[Row], row_id: in
 
 def get_audit(*, session: Session, actor: User, audit_id: int) -> Audit:
     """The audit, if the actor may see it; otherwise NotFound (it does not reveal that the audit exists)."""
-    audit = session.get(Audit, audit_id)
-    if audit is None:
-        raise NotFound("No audit with this id.")
-    access.require_audit(session=session, user=actor, audit=audit, can=access.Can.VIEW)
-    return audit
+    return access.load(
+        session=session,
+        user=actor,
+        model=Audit,
+        record_id=audit_id,
+        can=access.Can.VIEW,
+        missing=N_("No audit with this id."),
+    )
 
 
 def update_audit(*, session: Session, actor: User, audit: Audit, data: AuditUpdate) -> Audit:

@@ -54,11 +54,14 @@ def case_reference(case: Case, language: str | None = None) -> str:
 
 
 def get_case(*, session: Session, actor: User, case_id: int) -> Case:
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound(N_("No case with this id."))
-    access.require(session=session, user=actor, record=case, can=access.Can.VIEW, missing=N_("No case with this id."))
-    return case
+    return access.load(
+        session=session,
+        user=actor,
+        model=Case,
+        record_id=case_id,
+        can=access.Can.VIEW,
+        missing=N_("No case with this id."),
+    )
 
 
 def _require(session: Session, actor: User, case: Case, can: access.Can) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy import and_, case as when, func, or_
 from sqlmodel import Session, select
 
 from auditor import vocabulary as v
-from auditor.errors import Conflict, Invalid, NotFound
+from auditor.errors import Conflict, Invalid
 from auditor.i18n import N_, REPORT_TIME_ZONE
 from auditor.models import (
     Audit,
@@ -135,17 +135,14 @@ def reviewable_organisations(*, session: Session, actor: User) -> list[Organisat
 
 
 def get_review(*, session: Session, actor: User, review_id: int) -> ManagementReview:
-    review = session.get(ManagementReview, review_id)
-    if review is None:
-        raise NotFound(N_("No management review with this id."))
-    access.require(
+    return access.load(
         session=session,
         user=actor,
-        record=review,
+        model=ManagementReview,
+        record_id=review_id,
         can=access.Can.VIEW,
         missing=N_("No management review with this id."),
     )
-    return review
 
 
 @dataclass

@@ -20,11 +20,12 @@ from auditor.routes.api import (
 from auditor.routes.api.refusals import EVERY_OPERATION
 
 router = APIRouter()
+# Routers are matched in this order, one after the other: the answers' routes, which tablets call most, come first.
 for module in (
+    responses,
     checklists,
     organisations,
     audits,
-    responses,
     photos,
     findings,
     reports,
