@@ -21,7 +21,7 @@ from auditor.models import Audit, Case, Finding, ManagementReview, Organisation,
 from auditor.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest
 from auditor.schemas import MAX_ID
 from auditor.security import SAFE_METHODS, SESSION_COOKIE, check_csrf, submitted_csrf_token
-from auditor.services import access, accounts, audits, cases, findings, reviews
+from auditor.services import access, accounts, audits, cases, findings, responses, reviews
 from auditor.services.library import published_library
 from auditor.text import CONTROL_CHARACTER, storable
 
@@ -180,13 +180,13 @@ def get_current_user(request: Request, session: SessionDep, csrf: SubmittedCsrf)
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def audit_loader(can: access.Can):
+def audit_loader(can: access.Can, columns: tuple = ()):
     """A loader for the audit in the path: 404 if the user may not see it, 403 if they may not do `can`.
     It runs before the request body is validated, so a refused request never gets as far as validation (a form is
-    parsed before, only to find its CSRF token)."""
+    parsed before, only to find its CSRF token). `columns`: read only these of the audit now (access.load)."""
 
     def get_audit_or_404(audit_id: PathId, session: SessionDep, user: CurrentUser) -> Audit:
-        audit = audits.get_audit(session=session, actor=user, audit_id=audit_id)
+        audit = audits.get_audit(session=session, actor=user, audit_id=audit_id, columns=columns)
         access.require_audit(session=session, user=user, audit=audit, can=can)
         return audit
 
@@ -237,7 +237,7 @@ def audit_at_work_loader(can: access.Can):
     would make six). The
     same functions and checks, in the same order (a refusal comes before the body is validated). A route that takes
     it takes no SessionDep: the work's `session` is the request's."""
-    get_audit_or_404 = audit_loader(can)
+    get_audit_or_404 = audit_loader(can, columns=responses.AUDIT_COLUMNS)
 
     def get_audit_at_work(audit_id: PathId, request: Request, csrf: SubmittedCsrf) -> Iterator[AuditAtWork]:
         # Opened here, not as a dependency of its own (one hop fewer); overridable as the dependency is (tests do)

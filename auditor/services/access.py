@@ -43,11 +43,12 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, event, false, not_, or_, select as sql_select, true
-from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import Session as OrmSession, load_only
 from sqlmodel import Session, select
 
 from auditor import vocabulary as v
@@ -364,6 +365,11 @@ def _question(model: type[Any], user: User) -> _Question:
     return question
 
 
+@cache
+def _only(loading: Select, columns: tuple) -> Select:
+    return loading.options(load_only(*columns))
+
+
 def _parameters(user: User, record_id: object) -> dict[str, object]:
     return {"access_user_id": user.id, "access_organisation_id": user.organisation_id, "access_record_id": record_id}
 
@@ -390,12 +396,17 @@ def permissions(*, session: Session, user: User, record) -> frozenset[Can]:
     return granted
 
 
-def load(*, session: Session, user: User, model: type[Row], record_id: int, can: Can, missing: str) -> Row:
+def load(
+    *, session: Session, user: User, model: type[Row], record_id: int, can: Can, missing: str, columns: tuple = ()
+) -> Row:
     """The record of `model` with this id, if `user` may `can` it: NotFound (`missing`) if it does not exist or is
     invisible to them, Forbidden if visible but this is not allowed. The row and everything the user may do with it
-    come in one query (a loader's work on every request), and the answer is remembered as `permissions` remembers it."""
+    come in one query (a loader's work on every request), and the answer is remembered as `permissions` remembers it.
+    `columns`: only these of the record's columns are read now, the others when first used (for the route called
+    most, which needs little of a wide record)."""
     question = _question(model, user)
-    found = session.execute(question.loading, _parameters(user, record_id)).first()
+    statement = _only(question.loading, columns) if columns else question.loading
+    found = session.execute(statement, _parameters(user, record_id)).first()
     if found is None:
         raise NotFound(missing)
     record, *answers = found

@@ -213,8 +213,9 @@ def get_in_audit(*, session: Session, audit: Audit, model: type[Row], row_id: in
     return row
 
 
-def get_audit(*, session: Session, actor: User, audit_id: int) -> Audit:
-    """The audit, if the actor may see it; otherwise NotFound (it does not reveal that the audit exists)."""
+def get_audit(*, session: Session, actor: User, audit_id: int, columns: tuple = ()) -> Audit:
+    """The audit, if the actor may see it; otherwise NotFound (it does not reveal that the audit exists). `columns`:
+    read only these now (access.load)."""
     return access.load(
         session=session,
         user=actor,
@@ -222,6 +223,7 @@ def get_audit(*, session: Session, actor: User, audit_id: int) -> Audit:
         record_id=audit_id,
         can=access.Can.VIEW,
         missing=N_("No audit with this id."),
+        columns=columns,
     )
 
 
