@@ -43,8 +43,8 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from enum import StrEnum
+from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, event, false, not_, or_, select as sql_select, true
