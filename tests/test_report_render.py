@@ -212,7 +212,20 @@ def test_the_reports_as_libreoffice_lays_them_out(reports, lang):
     listed = int(re.search(rf"{re.escape(t('Findings'))}\s*\.+\s*(\d+)", pages[0] + pages[1]).group(1))
     assert re.search(rf"^\s*{re.escape(t('Findings'))}\s*$", pages[listed - 1], re.MULTILINE)
 
-    # Each NC's form in the NC report: its facts, the response and the auditor's evaluation on the same page
-    for page in nonconformity_report[1:]:
-        if t("The organisation's response") in page:
-            assert t("The auditor's evaluation of the response") in page
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("version", ("plain", "photos"))
+def test_each_nonconformity_keeps_its_response_and_evaluation_on_one_page(reports, version, lang):
+    """The room for the organisation's response and the auditor's evaluation of it is one block, on one page, also
+    when a photo of the nonconformity pushes it off the page the nonconformity's facts begin on."""
+    _, every = reports
+    report = every[version][lang]["nonconformity_report"]
+    response, evaluation = (
+        translate("The organisation's response", lang),
+        translate("The auditor's evaluation of the response", lang),
+    )
+    forms = report.written.count(response)
+    assert forms >= 2 and report.written.count(evaluation) == forms
+    assert (PHOTO_CAPTION in "".join(report.pages)) == (version == "photos")
+    together = [page.count(response) == page.count(evaluation) for page in report.pages]
+    assert all(together), [n for n, ok in enumerate(together, start=1) if not ok]

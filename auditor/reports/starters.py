@@ -582,6 +582,11 @@ def _nonconformity_report(document, t) -> None:
         cells = add_row(table, [step, value])
         cells[0].paragraphs[0].runs[0].bold = True
         table.rows[-1].height = Mm(10 if step in (t("Case and status"), t("Date received")) else 24)
+    # The response and its evaluation are one block, on one page: when a photo leaves too little room under the
+    # facts, the block moves to the next page whole (each table keeps its own rows together; see layout.finish)
+    for cell in table.rows[-1].cells:
+        for paragraph in cell.paragraphs:
+            paragraph.paragraph_format.keep_with_next = True
     _auditor_evaluation(document, t)
     _tag(document, "{%p else %}")
     _text(document, t("No nonconformities were raised in this audit."))
