@@ -106,7 +106,11 @@ def _cover(document, t, title: str) -> None:
                 "{% if audit.certificate_expiry %}, " + t("valid until") + " {{ audit.certificate_expiry }}{% endif %}"
                 "{% else %}–{% endif %}",
             ),
-            (t("Next audit"), "{{ audit.next_audit_date or " + DASH + " }}"),
+            (
+                t("Next audit"),
+                "{{ audit.next_audit_date or " + DASH + " }}"
+                "{% if audit.next_audit_source %} ({{ audit.next_audit_source }}){% endif %}",
+            ),
             ("", "{%tr endif %}"),
         ],
     )
