@@ -571,7 +571,7 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
         data=ReportDetails(
             certificate_number=stage2.certificate_number,
             certificate_expiry=stage2.certificate_expiry,
-            next_audit_date=today + timedelta(days=365),
+            # no next audit's date: the report gives the programme's (the recertification audit's window)
             accompanying=[AccompanyingPerson(name="Ole Bach", role="technical_expert", remote=True)],
             significant_changes="Nyt natskift på lageret siden marts 2026.",
             combination="single",

@@ -14,6 +14,7 @@ from sqlmodel import select
 from auditor import vocabulary as v
 from auditor.config import Settings
 from auditor.demo import ANSWERS, STAGE2_TITLE, create_demo
+from auditor.i18n import format_day
 from auditor.models import Audit, AuditEvent, BodyLogo, User
 from auditor.schemas import FindingIn, ResponseIn
 from auditor.services import accounts, blobs, findings, organisations, responses
@@ -87,6 +88,47 @@ def test_the_cover_names_the_body_the_client_the_certificate_and_the_next_audit(
     body_xml = document.element.body
     first_drawing = body_xml.find(".//{http://schemas.openxmlformats.org/wordprocessingml/2006/main}drawing")
     assert first_drawing is not None and body_xml.index(first_drawing.getparent().getparent()) == 0  # the logo, first
+
+
+@pytest.mark.parametrize(
+    ("lang", "next_audit", "source", "recertification"),
+    [
+        (
+            "da",
+            "Næste audit",
+            "Overvågningsaudit, planlagt i auditprogrammet",
+            "Gencertificeringsaudit, tidsvindue i auditprogrammet",
+        ),
+        (
+            "en",
+            "Next audit",
+            "Surveillance audit, planned in the audit programme",
+            "Recertification audit, window in the audit programme",
+        ),
+    ],
+)
+def test_the_next_audit_comes_from_the_programme_unless_the_team_set_it(
+    client, session, demo, stage2, lang, next_audit, source, recertification
+):
+    """The demo's stage 2 led to the certificate whose first surveillance was held last year: with no date written by
+    the team, the report gives that audit's date and says it comes from the programme; a date written overrides it."""
+    surveillance = session.exec(
+        select(Audit).where(Audit.organisation_id == stage2.organisation_id, Audit.audit_type == "surveillance")
+    ).all()
+    planned = min(audit.start_date for audit in surveillance)
+    written = stage2.next_audit_date
+    stage2.next_audit_date = None
+    session.flush()
+    cover = key_values(download(client, stage2, lang=lang).tables[0])
+    assert cover[next_audit] == f"{format_day(planned, lang)} ({source})"
+
+    stage2.next_audit_date = written
+    session.flush()
+    cover = key_values(download(client, stage2, lang=lang).tables[0])
+    assert cover[next_audit] == format_day(written, lang)
+    # the demo's surveillance audit this year leaves the date to the programme: the recertification audit's window
+    cover = key_values(download(client, demo.audit, lang=lang).tables[0])
+    assert cover[next_audit].endswith(f" ({recertification})") and " – " in cover[next_audit]
 
 
 def test_an_internal_audit_names_no_certification_body(client, make_audit):

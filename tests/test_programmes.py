@@ -243,3 +243,61 @@ def test_a_later_audits_report_starts_from_the_certificate_as_it_stands(session,
     page = login(admin).get(f"/audits/{surveillance.id}/report")
     assert re.search(r'<input [^>]*name="certificate_number"[^>]* value="DK-45001-7"', page.text)
     assert 'value="2029-03-09"' in page.text
+
+
+def test_the_next_audit_is_the_next_one_the_programme_plans(session, stage2, admin, make_audit, make_organisation):
+    assert programmes.next_audit(session=session, audit=stage2, today=date(2026, 3, 1)) is None  # no cycle yet
+    grant(session, stage2, admin, date(2026, 3, 10))
+
+    # nothing planned yet: the first surveillance's window
+    following = programmes.next_audit(session=session, audit=stage2, today=date(2026, 4, 1))
+    assert following == programmes.NextAudit("surveillance", None, date(2026, 12, 9), date(2027, 3, 9))
+    # planned: its start
+    surveillance = make_audit(
+        organisation=session.get(Organisation, stage2.organisation_id),
+        start_date=date(2027, 1, 11),
+        end_date=date(2027, 1, 11),
+    )
+    following = programmes.next_audit(session=session, audit=stage2, today=date(2026, 4, 1))
+    assert following is not None and following.planned == date(2027, 1, 11)
+    # after the first surveillance, the second's window
+    following = programmes.next_audit(session=session, audit=surveillance, today=date(2027, 1, 11))
+    assert following == programmes.NextAudit("surveillance", None, date(2027, 12, 9), date(2028, 3, 9))
+    # an organisation with no programme has no programme's next audit
+    assert programmes.next_audit(session=session, audit=make_audit(), today=date(2026, 4, 1)) is None
+
+
+def test_the_next_internal_audit_may_be_in_the_next_cycle(session, admin, library, make_organisation, make_audit):
+    organisation = make_organisation()
+    programmes.set_programme(
+        session=session,
+        actor=admin,
+        organisation=organisation,
+        data=ProgrammeIn(
+            kind="internal",
+            checklists=["iso45003-clauses"],
+            cycle_start=date(2026, 1, 1),
+            cycle_months=12,
+            audits_per_cycle=2,
+        ),
+        library=library,
+    )
+    first = make_audit(
+        organisation=organisation, audit_type="internal", start_date=date(2026, 3, 2), end_date=date(2026, 3, 2)
+    )
+    last = make_audit(
+        organisation=organisation, audit_type="internal", start_date=date(2026, 9, 1), end_date=date(2026, 9, 1)
+    )
+
+    following = programmes.next_audit(session=session, audit=first, today=date(2026, 3, 2))
+    assert following is not None and following.planned == date(2026, 9, 1)
+    following = programmes.next_audit(session=session, audit=last, today=date(2026, 9, 1))
+    assert following == programmes.NextAudit("internal", None, date(2027, 1, 1), date(2027, 7, 1))
+
+
+def test_the_report_page_says_which_next_audit_the_report_gives_when_the_field_is_empty(session, stage2, admin, login):
+    grant(session, stage2, admin, date(2026, 3, 10))
+    page = login(admin).get(f"/audits/{stage2.id}/report")
+    hint = re.search(r'<p class="muted" id="next-audit-hint">([^<]*)</p>', page.text)
+    assert hint is not None and 'aria-describedby="next-audit-hint"' in page.text
+    assert "2026" in hint.group(1) and "2027" in hint.group(1)  # the first surveillance's window

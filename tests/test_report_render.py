@@ -25,6 +25,7 @@ from auditor.config import Settings
 from auditor.demo import create_demo
 from auditor.i18n import format_day, translate
 from auditor.models import Audit, User
+from auditor.reports.layout import add_row, add_table, finish, set_up_a4
 from auditor.services import findings, photos
 from auditor.services.reports import render_report
 
@@ -40,6 +41,21 @@ PHOTO_CAPTION = "Vagtplan uden vikarer"
 def run(*command: str, cwd: Path) -> str:
     assert shutil.which(command[0]), f"{command[0]} is not installed (see .ci/run)"
     return subprocess.run(command, cwd=cwd, check=True, capture_output=True, text=True, timeout=300).stdout
+
+
+def to_pdf(folder: Path, names: list[str]) -> None:
+    """The .docx files `names` in `folder` as PDFs beside them, in one LibreOffice run."""
+    run(
+        "soffice",
+        "--headless",
+        f"-env:UserInstallation=file://{folder}/profile",
+        "--convert-to",
+        "pdf",
+        "--outdir",
+        str(folder),
+        *names,
+        cwd=folder,
+    )
 
 
 def pdf_info(pdf: Path) -> tuple[int, tuple[int, int]]:
@@ -116,17 +132,7 @@ def reports(engine, library, tmp_path_factory) -> tuple[Audit, Reports]:
         session.close()
         transaction.rollback()
         connection.close()
-    run(
-        "soffice",
-        "--headless",
-        f"-env:UserInstallation=file://{folder}/profile",
-        "--convert-to",
-        "pdf",
-        "--outdir",
-        str(folder),
-        *(f"{name}.docx" for name in (f"{version}-{kind}-{lang}" for version, lang, kind in written)),
-        cwd=folder,
-    )
+    to_pdf(folder, [f"{version}-{kind}-{lang}.docx" for version, lang, kind in written])
     rendered: Reports = {}
     for (version, lang, kind), text in written.items():
         pdf = folder / f"{version}-{kind}-{lang}.pdf"
@@ -212,7 +218,55 @@ def test_the_reports_as_libreoffice_lays_them_out(reports, lang):
     listed = int(re.search(rf"{re.escape(t('Findings'))}\s*\.+\s*(\d+)", pages[0] + pages[1]).group(1))
     assert re.search(rf"^\s*{re.escape(t('Findings'))}\s*$", pages[listed - 1], re.MULTILINE)
 
-    # Each NC's form in the NC report: its facts, the response and the auditor's evaluation on the same page
-    for page in nonconformity_report[1:]:
-        if t("The organisation's response") in page:
-            assert t("The auditor's evaluation of the response") in page
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("version", ("plain", "photos"))
+def test_each_nonconformity_keeps_its_response_and_evaluation_on_one_page(reports, version, lang):
+    """The room for the organisation's response and the auditor's evaluation of it is one block, on one page, also
+    when a photo of the nonconformity pushes it off the page the nonconformity's facts begin on."""
+    _, every = reports
+    report = every[version][lang]["nonconformity_report"]
+    response, evaluation = (
+        translate("The organisation's response", lang),
+        translate("The auditor's evaluation of the response", lang),
+    )
+    forms = report.written.count(response)
+    assert forms >= 2 and report.written.count(evaluation) == forms
+    assert (PHOTO_CAPTION in "".join(report.pages)) == (version == "photos")
+    together = [page.count(response) == page.count(evaluation) for page in report.pages]
+    assert all(together), [n for n, ok in enumerate(together, start=1) if not ok]
+
+
+def _long_table(rows: int) -> bytes:
+    """A heading and a table of `rows` one-line rows under it, the last a total (as the statistics by section end),
+    laid out by layout.finish as every report is."""
+    document = Document()
+    set_up_a4(document, t=lambda message: message, lang="en", title="", subject="", footer="Rows")
+    document.add_heading("By section", level=3)
+    table = add_table(document, ["Section", "Items", "Answered"], widths=(110, 30, 30))
+    for number in range(1, rows):
+        add_row(table, [f"Section {number}", str(number), "0"])
+    add_row(table, ["Total", str(rows), "0"])
+    finish(document)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_long_table_never_leaves_its_last_rows_alone_on_a_page(tmp_path):
+    """A table that runs onto a new page takes at least its last three rows there, never a lone row or two (the total
+    of the statistics by section, say). How many rows fill a page is measured first, then tables are built whose last
+    one and two rows would be left over."""
+    (tmp_path / "measure.docx").write_bytes(_long_table(200))
+    to_pdf(tmp_path, ["measure.docx"])
+    first_page = run("pdftotext", "-layout", "measure.pdf", "-", cwd=tmp_path).split("\f")[0]
+    fit = len(re.findall(r"^\s*Section \d+ ", first_page, re.MULTILINE))
+    assert fit > 20, first_page
+    for left_over in (1, 2):
+        (tmp_path / f"over-{left_over}.docx").write_bytes(_long_table(fit + left_over))
+    to_pdf(tmp_path, ["over-1.docx", "over-2.docx"])
+    for left_over in (1, 2):
+        pages = run("pdftotext", "-layout", f"over-{left_over}.pdf", "-", cwd=tmp_path).split("\f")
+        counts = [len(re.findall(r"^\s*(?:Section \d+|Total) ", page, re.MULTILINE)) for page in pages if page.strip()]
+        assert sum(counts) == fit + left_over and len(counts) == 2, (left_over, counts)
+        assert counts[-1] >= 3, (left_over, counts)

@@ -34,6 +34,7 @@ from auditor.services import (
     findings,
     follow_ups,
     photos,
+    programmes,
     responses,
     sampling,
 )
@@ -158,6 +159,7 @@ class AuditInfo:
     certificate_number: str
     certificate_expiry: str
     next_audit_date: str
+    next_audit_source: str
     list_not_audited: bool
 
 
@@ -620,6 +622,7 @@ def build_report_context(
     lead = next((user for user, role in team if role == v.TeamRole.LEAD), None)
     bek1407 = session.get(User, audit.bek1407_auditor_id) if audit.bek1407_auditor_id else None
     now = now or utcnow()
+    next_audit_date, next_audit_source = _next_audit(session, audit, now.astimezone(REPORT_TIME_ZONE).date(), t, day)
     return {
         "report": ReportInfo(
             report_id(audit),
@@ -670,7 +673,8 @@ def build_report_context(
             marks_control=audit.marks_control,
             certificate_number=audit.certificate_number,
             certificate_expiry=day(audit.certificate_expiry),
-            next_audit_date=day(audit.next_audit_date),
+            next_audit_date=next_audit_date,
+            next_audit_source=next_audit_source,
             list_not_audited=audit.list_not_audited,
         ),
         "body": BodyInfo(
@@ -816,6 +820,25 @@ def _time_shares(audit: Audit, material_hours: float | None, required_percent: f
         round(100 * material_hours / md5, 1) if md5 and material_hours is not None else None,
         round(required, 1) if required is not None else None,
         material_hours + 1e-9 >= required if required is not None and material_hours is not None else None,
+    )
+
+
+def _next_audit(
+    session: Session, audit: Audit, today: date, t: Callable[[str], str], day: Callable[[date | None], str]
+) -> tuple[str, str]:
+    """The next audit's date and where it comes from: the date the team wrote (no source: it is theirs), else the
+    next audit the organisation's programme plans, or its window while it is not planned (services/programmes)."""
+    if audit.next_audit_date is not None:
+        return day(audit.next_audit_date), ""
+    following = programmes.next_audit(session=session, audit=audit, today=today)
+    if following is None:
+        return "", ""
+    kind = v.AUDIT_TYPES.get(following.audit_type)
+    name = t(kind.label) if kind else following.audit_type
+    if following.planned is not None:
+        return day(following.planned), t("{type}, planned in the audit programme").format(type=name)
+    return f"{day(following.opens)} – {day(following.closes)}", t("{type}, window in the audit programme").format(
+        type=name
     )
 
 

@@ -104,6 +104,7 @@ SMALLEST_POINTS = 7.0  # a word that fits no column even so is set this small, n
 HEADER_POINTS = 8.0  # a column heading is set this small before its column takes width from the others
 SHORT_CELL_CHARS = 18  # a cell of one run this short is not wrapped (a heading may wrap between its words)
 SMALL_TABLE_ROWS = 15  # a table of at most this many rows is kept on one page
+TAIL_ROWS = 3  # a longer table's last rows kept together: a page never holds only its last row or two
 LONG_ROW_CHARS = 1200  # a row with more text than this may be taller than a page: it may split
 REFERENCE = re.compile(r"(?<![\w-])([A-ZÆØÅ]{1,4})-(\d{1,6})(?!\w)")  # NC-0002, F-001, SAG-0003: one unit
 
@@ -284,14 +285,17 @@ def _text_of(element) -> str:
 
 def _keep_rows(table) -> None:
     """No row splits across pages (unless it holds a picture or so much text that it may be taller than a page);
-    the header row stays with the first row under it, and a small table stays on one page."""
+    the header row stays with the first row under it, a small table stays on one page, and a long one takes at
+    least its last TAIL_ROWS rows onto its last page (never a total alone)."""
     rows = list(table.iterchildren(qn("w:tr")))
     small = len(rows) <= SMALL_TABLE_ROWS and not any(True for _ in table.iter(qn("w:drawing")))
+    short = [next(row.iter(qn("w:drawing")), None) is None and len(_text_of(row)) <= LONG_ROW_CHARS for row in rows]
+    tail = len(rows) - TAIL_ROWS if all(short[-TAIL_ROWS:]) else len(rows)
     for index, row in enumerate(rows):
-        if next(row.iter(qn("w:drawing")), None) is None and len(_text_of(row)) <= LONG_ROW_CHARS:
+        if short[index]:
             _row_property(row, "w:cantSplit")
         if index < len(rows) - 1 and (
-            small or index == 0 or row.find(f"{qn('w:trPr')}/{qn('w:tblHeader')}") is not None
+            small or index == 0 or index >= tail or row.find(f"{qn('w:trPr')}/{qn('w:tblHeader')}") is not None
         ):
             for paragraph in row.iter(qn("w:p")):
                 _keep_with_next(paragraph)

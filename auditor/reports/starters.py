@@ -106,7 +106,11 @@ def _cover(document, t, title: str) -> None:
                 "{% if audit.certificate_expiry %}, " + t("valid until") + " {{ audit.certificate_expiry }}{% endif %}"
                 "{% else %}–{% endif %}",
             ),
-            (t("Next audit"), "{{ audit.next_audit_date or " + DASH + " }}"),
+            (
+                t("Next audit"),
+                "{{ audit.next_audit_date or " + DASH + " }}"
+                "{% if audit.next_audit_source %} ({{ audit.next_audit_source }}){% endif %}",
+            ),
             ("", "{%tr endif %}"),
         ],
     )
@@ -582,6 +586,11 @@ def _nonconformity_report(document, t) -> None:
         cells = add_row(table, [step, value])
         cells[0].paragraphs[0].runs[0].bold = True
         table.rows[-1].height = Mm(10 if step in (t("Case and status"), t("Date received")) else 24)
+    # The response and its evaluation are one block, on one page: when a photo leaves too little room under the
+    # facts, the block moves to the next page whole (each table keeps its own rows together; see layout.finish)
+    for cell in table.rows[-1].cells:
+        for paragraph in cell.paragraphs:
+            paragraph.paragraph_format.keep_with_next = True
     _auditor_evaluation(document, t)
     _tag(document, "{%p else %}")
     _text(document, t("No nonconformities were raised in this audit."))

@@ -101,7 +101,14 @@ VARIABLES: dict[str, str] = {
     "audit.marks_control": N_("Control of certificates and marks"),
     "audit.certificate_number": N_("Certificate number"),
     "audit.certificate_expiry": N_("Date the certificate expires"),
-    "audit.next_audit_date": N_("Date of the next audit"),
+    "audit.next_audit_date": N_(
+        "Date of the next audit: the one the team wrote, else the next audit planned in the organisation's audit "
+        "programme, or its window while it is not planned"
+    ),
+    "audit.next_audit_source": N_(
+        "Where the next audit's date comes from when the audit programme gives it, e.g. Surveillance audit, planned "
+        "in the audit programme (empty when the team wrote the date)"
+    ),
     "audit.list_not_audited": N_("True if the report lists each item not audited on this visit"),
     "body.name": N_("Name of the certification body"),
     "body.address": N_("Address of the certification body"),
@@ -430,6 +437,7 @@ def sample_context(lang: str = v.Language.EN) -> dict[str, object]:
             "C-0001",
             "3. March 2029",
             "3. March 2027",
+            "Surveillance audit, planned in the audit programme",
             True,
         ),
         "body": BodyInfo(

@@ -447,6 +447,52 @@ def _uncovered(found: Programme, *, session: Session, library: Library) -> None:
     ]
 
 
+@dataclass(frozen=True)
+class NextAudit:
+    """The audit that follows another in the programme: planned (its start), or still to plan in its window."""
+
+    audit_type: str
+    planned: date | None
+    opens: date | None
+    closes: date | None
+
+    @property
+    def earliest(self) -> date:
+        day = self.planned or self.opens
+        assert day is not None  # only audits planned and windows with dates are ever a next audit
+        return day
+
+
+def next_audit(*, session: Session, audit: Audit, today: date) -> NextAudit | None:
+    """The next audit after `audit` in its organisation's programme: the first planned after it or the first window
+    still open after it (an internal programme's next cycle when this one has none left). None when the organisation
+    has no programme of the audit's kind, or nothing in it follows (stage 2 before the certification decision)."""
+    settings = get_settings(session=session, organisation_id=audit.organisation_id)
+    if settings is None and not _decisions(session, audit.organisation_id):
+        return None
+    internal = settings is not None and settings.kind == v.ProgrammeKind.INTERNAL
+    if internal != (audit.audit_type == v.AuditType.INTERNAL):
+        return None
+    organisation = session.get_one(Organisation, audit.organisation_id)
+    found = cycle(session=session, organisation=organisation, today=today)
+    following = _following(found, audit)
+    if following is None and internal and found.cycle_end is not None:
+        then = found.cycle_end + timedelta(days=1)
+        following = _following(cycle(session=session, organisation=organisation, today=then), audit)
+    return following
+
+
+def _following(found: Programme, audit: Audit) -> NextAudit | None:
+    after = []
+    for entry in found.audits:
+        window, planned = entry.window, entry.audit
+        if planned is not None and planned.id != audit.id and planned.start_date > audit.end_date:
+            after.append(NextAudit(planned.audit_type, planned.start_date, window.opens, window.closes))
+        elif planned is None and window.opens and window.closes and window.closes > audit.end_date:
+            after.append(NextAudit(window.audit_type, None, window.opens, window.closes))
+    return min(after, key=lambda following: following.earliest, default=None)
+
+
 def _clause_order(ref: str) -> tuple:
     standard, _, clause = ref.partition(":")
     return (standard, *(int(part) if part.isdigit() else 0 for part in clause.split(".")))

@@ -216,6 +216,7 @@ def _report_context(
         "errors": errors or {},
         "notice": _notice(request) if not errors else None,
         "conflicts": audits.verdict_conflicts(session=session, audit=audit),
+        "next_audit": programmes.next_audit(session=session, audit=audit, today=programmes.today()),
     }
 
 
