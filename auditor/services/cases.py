@@ -38,7 +38,7 @@ from auditor.models import (
     User,
     utcnow,
 )
-from auditor.paging import Page, PageRequest, whole
+from auditor.paging import Page, PageRequest, page_of, whole
 from auditor.services import access, blobs, numbering, trail
 from auditor.services.filters import clause_condition, tag_condition
 
@@ -571,16 +571,15 @@ def add_comment(*, session: Session, actor: User, case: Case, text: str) -> Case
     return comment
 
 
-def comments(*, session: Session, case: Case) -> list[tuple[CaseComment, str]]:
-    return [
-        (comment, name)
-        for comment, name in session.exec(
-            select(CaseComment, User.name)
-            .join(User, User.id == CaseComment.author_id)
-            .where(CaseComment.case_id == case.id)
-            .order_by(CaseComment.id)
-        )
-    ]
+def comments(*, session: Session, case: Case, page: PageRequest | None = None) -> Page[tuple[CaseComment, str]]:
+    """A case's comments with their authors' names, oldest first; one page of them, or all without `page`."""
+    query = (
+        select(CaseComment, User.name)
+        .join(User, User.id == CaseComment.author_id)
+        .where(CaseComment.case_id == case.id)
+        .order_by(CaseComment.id)
+    )
+    return page_of(session, query, page)
 
 
 # Deadlines: computed when read, never stored

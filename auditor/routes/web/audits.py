@@ -138,7 +138,7 @@ def _show_context(session, user, audit: Audit, **extra) -> dict:
         "team": audits.audit_team(session=session, audit=audit),
         "snapshots": audits.audit_snapshots(session=session, audit=audit),
         "progress": audits.audit_progress(session=session, audit=audit),
-        "plan": audits.plan_entries(session=session, audit=audit),
+        "plan": audits.plan_entries(session=session, audit=audit).items,
         "next_statuses": v.STATUS_FLOW[audit.status],
         "plan_values": {"day": audit.start_date.isoformat()},
         "plan_errors": {},
