@@ -60,7 +60,7 @@ def _form_context(session, user, library, values: dict, errors: dict, audit: Aud
         "errors": errors,
         "audit": audit,
         "organisations": organisation_list,
-        "sites": {o.id: organisations.sites_of(session=session, organisation_id=o.id) for o in organisation_list},
+        "sites": {o.id: organisations.sites_of(session=session, organisation_id=o.id).items for o in organisation_list},
         "auditors": auditors,
         "leads": [person for person in auditors if audits.may_lead(person)],
         "checklists": list(library),
