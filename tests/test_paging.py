@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date, timedelta
 
 import pytest
 from PIL import Image
 
-from auditor.models import Reminder
+from auditor.models import CaseAction, Organisation, Reminder
 from auditor.paging import DEFAULT_LIMIT
 from auditor.reports.starters import starter_template
 from auditor.schemas import FindingIn
 from auditor.services import audits, cases, findings, reports
+from auditor.vocabulary import PreventionLevel
 from tests.conftest import item_ids
 
 
@@ -208,3 +210,36 @@ def test_a_page_past_the_end_is_empty_with_the_total(client, session, case, admi
     assert past.json() == [] and past.headers["X-Total-Count"] == "3"
     last = client.get(f"/api/v1/cases/{case.id}/comments", params={"offset": 2})
     assert len(last.json()) == 1 and last.headers["X-Total-Count"] == "3"
+
+
+def test_my_actions_page_soonest_due_first(session, case, login, make_user):
+    owner = make_user("action_owner", organisation=session.get(Organisation, case.organisation_id))
+    for n in (3, 1, 4, 0, 2):
+        session.add(
+            CaseAction(
+                case_id=case.id,
+                description=f"Action due in {n} days",
+                owner_id=owner.id,
+                due_date=date(2027, 1, 1) + timedelta(days=n),
+                prevention_level=PreventionLevel.PRIMARY,
+            )
+        )
+    session.flush()
+    mine = login(owner)
+    shown = [
+        re.findall(r"Action due in (\d) days", mine.get("/cases/mine", params={"limit": 2, "offset": o}).text)
+        for o in (0, 2, 4)
+    ]
+    assert shown == [["0", "1"], ["2", "3"], ["4"]]
+    first = mine.get("/cases/mine", params={"limit": 2}).text
+    assert "1–2 of 5" in first and 'href="http://testserver/cases/mine?limit=2&amp;offset=2"' in first
+
+
+def test_the_auditors_page_by_name(client, make_user):
+    for n in (3, 1, 4, 0, 2):
+        make_user("auditor", name=f"Auditor {n}")
+    pages = [
+        re.findall(r">Auditor (\d)</a>", client.get("/auditors", params={"limit": 2, "offset": o}).text)
+        for o in (0, 2, 4)
+    ]
+    assert pages == [["0", "1"], ["2", "3"], ["4"]]

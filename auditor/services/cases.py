@@ -881,16 +881,21 @@ def action_owners(*, session: Session, actor: User) -> list[User]:
     return list(session.exec(select(User).where(User.id.in_(owning)).order_by(User.name, User.id)))
 
 
-def my_actions(*, session: Session, actor: User, today: date | None = None) -> list[tuple[CaseAction, Case, bool]]:
-    """(action, its case, overdue) for every open action the actor owns, soonest due first."""
+def my_actions(
+    *, session: Session, actor: User, today: date | None = None, page: PageRequest | None = None
+) -> Page[tuple[CaseAction, Case, bool]]:
+    """(action, its case, overdue) for every open action the actor owns, soonest due first; one page of them, or all
+    without `page`."""
     today = today or date.today()
-    rows = session.exec(
+    found = page_of(
+        session,
         select(CaseAction, Case)
         .join(Case, Case.id == CaseAction.case_id)
         .where(CaseAction.owner_id == actor.id, CaseAction.status == v.ActionStatus.OPEN)
-        .order_by(CaseAction.due_date)
+        .order_by(CaseAction.due_date, CaseAction.id),
+        page,
     )
-    return [(action, case, bool(is_late(action, today))) for action, case in rows]
+    return found.with_items([(action, case, bool(is_late(action, today))) for action, case in found.items])
 
 
 # Carry-over into the next audit

@@ -74,12 +74,12 @@ def show_board(request: Request, session: SessionDep, user: CurrentUser, setting
 
 
 @router.get("/cases/mine")
-def show_my_actions(request: Request, session: SessionDep, user: CurrentUser):
-    """The open actions you own, soonest due first."""
+def show_my_actions(request: Request, session: SessionDep, user: CurrentUser, page: PageDep):
+    """The open actions you own, soonest due first, a page at a time."""
     return render(
         request,
         "cases/mine.html",
-        {"rows": cases.my_actions(session=session, actor=user), "reference": cases.case_reference},
+        {"rows": cases.my_actions(session=session, actor=user, page=page), "reference": cases.case_reference},
     )
 
 
