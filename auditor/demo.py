@@ -295,7 +295,7 @@ def _surveillance_last_year(
     leaves it where it was put (carry-over does not steal). It raised a minor nonconformity of its own, which this
     year's audit verifies on site; returns that case."""
     warehouse = next(
-        s for s in organisations.sites_of(session=session, organisation_id=organisation.id) if s.name == WAREHOUSE
+        s for s in organisations.sites_of(session=session, organisation_id=organisation.id).items if s.name == WAREHOUSE
     )
     start = today - timedelta(days=365)
     audit = audits.create_audit(
@@ -403,7 +403,7 @@ def create_demo(*, session: Session, library: Library, today: date | None = None
             languages=["dansk", "English"],
         )
     )
-    sites = organisations.sites_of(session=session, organisation_id=organisation.id)
+    sites = organisations.sites_of(session=session, organisation_id=organisation.id).items
     stage2 = _stage2_audit(session=session, library=library, organisation=organisation, users=users, today=today)
     carried = _surveillance_last_year(
         session=session, library=library, lead=lead, decider=users["admin"], organisation=organisation, today=today
@@ -606,7 +606,7 @@ def _audit_of_every_site(
             title=title,
             audit_type=audit_type,
             organisation_id=organisation.id,
-            site_ids=[s.id for s in organisations.sites_of(session=session, organisation_id=organisation.id)],
+            site_ids=[s.id for s in organisations.sites_of(session=session, organisation_id=organisation.id).items],
             scope=scope,
             objectives=objectives,
             criteria=criteria,
@@ -626,7 +626,7 @@ def _stage2_audit(
     """The stage 2 audit two years ago, of both production units, for the Danish recognised certificate; its minor
     nonconformity's actions are implemented, still waiting for last year's surveillance to verify them."""
     lead, quality_manager, owner = users["lead_auditor"], users["quality_manager"], users["action_owner"]
-    sites = organisations.sites_of(session=session, organisation_id=organisation.id)
+    sites = organisations.sites_of(session=session, organisation_id=organisation.id).items
     start = today - timedelta(days=730)
     audit = _audit_of_every_site(
         session=session,

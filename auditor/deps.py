@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated
@@ -113,6 +113,18 @@ def get_page_request(
 
 
 PageDep = Annotated[PageRequest, Depends(get_page_request)]
+
+
+def page_request_of(list_name: str) -> Callable[..., PageRequest]:
+    """The page of one of several lists on one web page, asked for with `?<list_name>_offset=` (its own offset,
+    so that paging one list leaves the others where they are; DEFAULT_LIMIT rows)."""
+
+    def get(offset: int = 0) -> PageRequest:
+        return PageRequest(DEFAULT_LIMIT, offset)
+
+    # set here, not written above: under `from __future__ import annotations` FastAPI could not see `list_name`
+    get.__annotations__["offset"] = Annotated[int, Query(alias=f"{list_name}_offset", ge=0, description="rows to skip")]
+    return get
 
 
 def send_page(page: Page, request: Request, response: Response) -> list:

@@ -128,7 +128,10 @@ class OrganisationOut(BaseModel):
     name: str
     cvr: str | None
     address: str
-    sites: list[SiteOut]
+    sites: list[SiteOut] = Field(
+        description="the first sites by name, at most 50: every page of them at /api/v1/organisations/{id}/sites"
+    )
+    site_count: int = Field(description="how many sites the organisation has")
 
 
 class AuditIn(Input):

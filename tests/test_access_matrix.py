@@ -141,6 +141,7 @@ RULES = {
     ("POST", "/api/v1/organisations"): ORG_MANAGE,
     ("GET", "/api/v1/organisations/{organisation_id}"): ORG_VIEW,
     ("POST", "/api/v1/organisations/{organisation_id}/sites"): ORG_MANAGE,
+    ("GET", "/api/v1/organisations/{organisation_id}/sites"): ORG_VIEW,
     ("GET", "/api/v1/audits"): USER,
     ("POST", "/api/v1/audits"): PLAN_NEW,
     ("GET", "/api/v1/audits/{audit_id}"): VIEW,
@@ -236,6 +237,7 @@ RULES = {
     ("GET", "/organisations"): USER,
     ("POST", "/organisations"): ORG_MANAGE,
     ("POST", "/organisations/{organisation_id}/sites"): ORG_MANAGE,
+    ("GET", "/organisations/{organisation_id}/sites"): ORG_VIEW,
     # The audit programme and the certification decision
     ("GET", "/api/v1/organisations/{organisation_id}/programme"): ORG_VIEW,
     ("PUT", "/api/v1/organisations/{organisation_id}/programme"): PLAN_NEW,
@@ -553,7 +555,7 @@ def world(live_database_url, library, tmp_path_factory) -> Iterator[World]:
             "checklist_id": "iso45003-clauses",
             "user_id": users["viewer_own"].id,
             "auditor_id": lead.id,
-            "own_site_id": organisations.sites_of(session=session, organisation_id=own.id)[0].id,
+            "own_site_id": organisations.sites_of(session=session, organisation_id=own.id).items[0].id,
             "declaration_id": staffing.add_declaration(
                 session=session,
                 actor=admin,

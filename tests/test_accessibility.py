@@ -246,6 +246,7 @@ def pages_for(role: str | None, world: World) -> list[str]:
             f"/users/{world.users['viewer'].id}",
             "/report-templates",
             "/organisations",
+            f"/organisations/{world.organisation_id}/sites",
             f"/audits/{world.reported_audit_id}/decision",  # the decision form
             f"/audits/{world.stage2_id}/decision",  # a decision taken
             "/auditors",

@@ -390,7 +390,7 @@ def test_too_little_material_time_is_reported_as_not_reached(
 ):
     bek1407_trained(lead)
     organisation = make_organisation(sites=("Lager",))
-    site = organisations.sites_of(session=session, organisation_id=organisation.id)[0]
+    site = organisations.sites_of(session=session, organisation_id=organisation.id).items[0]
     audit = make_audit(organisation=organisation, site_ids=[site.id])
     client.patch(
         f"/api/v1/audits/{audit.id}/report-details",
@@ -411,7 +411,7 @@ def test_too_little_material_time_is_reported_as_not_reached(
 
 def test_production_units_are_checked(client, make_audit, make_organisation, session):
     other = make_organisation(name="Anden A/S", sites=("Vejle",))
-    foreign = organisations.sites_of(session=session, organisation_id=other.id)[0]
+    foreign = organisations.sites_of(session=session, organisation_id=other.id).items[0]
     audit = make_audit()
     details = f"/api/v1/audits/{audit.id}/report-details"
     answer = client.patch(details, json={"production_units": [{"site_id": foreign.id, "material_hours": 1}]})

@@ -56,7 +56,7 @@ def stage2(session, make_audit, make_organisation, admin):
         title="Stage 2",
         start_date=date(2026, 2, 2),
         end_date=date(2026, 2, 3),
-        site_ids=[s.id for s in organisations.sites_of(session=session, organisation_id=organisation.id)],
+        site_ids=[s.id for s in organisations.sites_of(session=session, organisation_id=organisation.id).items],
         scope="Lager og kundeservice",
     )
     return reported(session, audit, admin)
@@ -109,7 +109,7 @@ def test_a_member_of_the_audit_team_may_not_decide(session, stage2, admin, lead,
 def test_the_programme_shows_what_the_cycle_leaves_uncovered(session, stage2, admin, library, make_audit):
     organisation = covering(session, stage2, admin, library, "iso45003-clauses", "at-external-audit")
     grant(session, stage2, admin, date(2026, 3, 10))
-    warehouse, vejle = organisations.sites_of(session=session, organisation_id=organisation.id)
+    warehouse, vejle = organisations.sites_of(session=session, organisation_id=organisation.id).items
     held = make_audit(
         organisation=organisation,
         start_date=date(2027, 1, 11),

@@ -101,7 +101,7 @@ def test_tags_are_suggested_not_copied_and_the_only_site_is_the_default(
     client, session, library, admin, make_organisation
 ):
     organisation = make_organisation(sites=("Aarhus lager",))
-    site = organisations.sites_of(session=session, organisation_id=organisation.id)[0]
+    site = organisations.sites_of(session=session, organisation_id=organisation.id).items[0]
     audit = audits.create_audit(
         session=session,
         actor=admin,
@@ -133,7 +133,7 @@ def test_tags_are_suggested_not_copied_and_the_only_site_is_the_default(
     )
     assert confirmed.json()["tags"]["bek1406"] == ["emotional_demands"] and confirmed.json()["site_ids"] == []
     other = make_organisation(name="Andet firma", sites=("Odense",))
-    foreign = organisations.sites_of(session=session, organisation_id=other.id)[0]
+    foreign = organisations.sites_of(session=session, organisation_id=other.id).items[0]
     refused = raise_finding(client, audit, kind="ofi", statement="x", site_ids=[foreign.id])
     assert refused.status_code == 422 and "site" in refused.text
     form = client.get(f"/audits/{audit.id}/findings/new?item_id={item}")
@@ -145,7 +145,7 @@ def two_sites(session, library, admin, lead, make_organisation):
     """A stage 2 audit of two production units: a warehouse NC on emotional demands, a head-office observation, and an
     OFI that names no site."""
     organisation = make_organisation(sites=("Lager", "Kontor"))
-    office, warehouse = organisations.sites_of(session=session, organisation_id=organisation.id)  # by name
+    office, warehouse = organisations.sites_of(session=session, organisation_id=organisation.id).items  # by name
     audit = audits.create_audit(
         session=session,
         actor=admin,
@@ -418,7 +418,7 @@ def test_a_site_added_to_the_organisation_is_not_a_site_of_the_audit(session, cl
     audit, warehouse, office, raised = two_sites
     organisation = session.get(Organisation, audit.organisation_id)
     organisations.add_site(session=session, actor=None, organisation=organisation, data=SiteIn(name="Ny"))
-    new = organisations.sites_of(session=session, organisation_id=organisation.id)[-1]
+    new = organisations.sites_of(session=session, organisation_id=organisation.id).items[-1]
     assert raise_finding(client, audit, kind="ofi", statement="x", site_ids=[new.id]).status_code == 422
     assert not session.exec(select(Case).where(Case.source == "incident")).all()
 

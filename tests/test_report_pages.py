@@ -64,7 +64,7 @@ def test_the_audit_page_links_to_the_report_page(client, make_audit):
 
 def audit_with_a_site(make_organisation, make_audit, session):
     organisation = make_organisation(sites=("Lager, Aarhus", "Hovedkontor, Vejle"))
-    sites = organisations.sites_of(session=session, organisation_id=organisation.id)
+    sites = organisations.sites_of(session=session, organisation_id=organisation.id).items
     return make_audit(organisation=organisation, site_ids=[site.id for site in sites]), sites
 
 

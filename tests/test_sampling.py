@@ -36,7 +36,7 @@ def test_the_plan_visits_the_central_function_and_the_sample_each_with_a_reason(
     session, client, lead, make_audit, make_organisation
 ):
     organisation = make_organisation(sites=("Hovedkontor", "Aarhus", "Vejle", "Kolding", "Horsens"))
-    sites = {s.name: s.id for s in organisations.sites_of(session=session, organisation_id=organisation.id)}
+    sites = {s.name: s.id for s in organisations.sites_of(session=session, organisation_id=organisation.id).items}
     audit = make_audit(organisation=organisation)
     central = sites["Hovedkontor"]
 
@@ -89,7 +89,7 @@ def test_the_plan_visits_the_central_function_and_the_sample_each_with_a_reason(
 
 def test_the_sampling_page_saves_the_plan(session, login, lead, make_audit, make_organisation):
     organisation = make_organisation(sites=("Hovedkontor", "Aarhus"))
-    sites = {s.name: s.id for s in organisations.sites_of(session=session, organisation_id=organisation.id)}
+    sites = {s.name: s.id for s in organisations.sites_of(session=session, organisation_id=organisation.id).items}
     audit = make_audit(organisation=organisation)
     client = login(lead, language="da")
     refused = client.post(

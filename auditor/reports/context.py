@@ -431,7 +431,7 @@ def build_report_context(
 
     organisation = session.get_one(Organisation, audit.organisation_id)
     structure = audit_structure(session=session, audit_id=audit.id)
-    answers = {r.item_id: r for r in responses.list_responses(session=session, audit=audit)}
+    answers = {r.item_id: r for r in responses.list_responses(session=session, audit=audit).items}
     team = audits.audit_team(session=session, audit=audit)
     sites = audits.audit_sites(session=session, audit=audit)
 
@@ -439,7 +439,7 @@ def build_report_context(
     evidence_by_item: dict[str, list[str]] = {}
     interviews: Counter[str] = Counter()
     interviewed: Counter[str] = Counter()
-    for entry in evidence.list_evidence(session=session, actor=None, audit=audit):
+    for entry in evidence.list_evidence(session=session, actor=None, audit=audit).items:
         if entry.method in v.INTERVIEW_METHODS and entry.interviewee_role:
             interviews[entry.interviewee_role] += 1
             interviewed[entry.interviewee_role] += entry.interviewee_count or 0
@@ -451,7 +451,7 @@ def build_report_context(
         )
     photos_by_item: dict[str, list[PhotoRow]] = {}
     photos_by_finding: dict[int, list[PhotoRow]] = {}
-    shown = photos.list_photos(session=session, actor=None, audit=audit)
+    shown = photos.list_photos(session=session, actor=None, audit=audit).items
     stored = blobs.stored(session=session, digests=(photo.sha256 for photo in shown))
     for photo in shown:
         if photo.sha256 not in stored:
@@ -594,7 +594,7 @@ def build_report_context(
     snapshots = audits.audit_snapshots(session=session, audit=audit)
     units = audits.production_units(session=session, audit=audit)
     follow_up_rows = []
-    for case, recorded in follow_ups.carried_over(session=session, audit=audit):
+    for case, recorded in follow_ups.carried_over(session=session, audit=audit).items:
         origin = session.get(Audit, case.audit_id) if case.audit_id else None
         result = v.FOLLOW_UP_RESULTS.get(recorded.result) if recorded else None
         follow_up_rows.append(
@@ -714,7 +714,7 @@ def build_report_context(
                 auditee_role=v.plan_role(e.auditee_role, t),
                 presence=t("Remote") if e.remote else t("On site"),
             )
-            for e in audits.plan_entries(session=session, audit=audit)
+            for e in audits.plan_entries(session=session, audit=audit).items
         ],
         "statistics": Statistics(
             answered,

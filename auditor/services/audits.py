@@ -551,14 +551,14 @@ def audit_snapshots(*, session: Session, audit: Audit) -> list[ChecklistSnapshot
     )
 
 
-def plan_entries(*, session: Session, audit: Audit) -> list[PlanEntry]:
-    return list(
-        session.exec(
-            select(PlanEntry)
-            .where(PlanEntry.audit_id == audit.id)
-            .order_by(PlanEntry.day, PlanEntry.start_time, PlanEntry.id)
-        )
+def plan_entries(*, session: Session, audit: Audit, page: PageRequest | None = None) -> Page[PlanEntry]:
+    """The audit plan's agenda in time order; one page of it, or all without `page`."""
+    query = (
+        select(PlanEntry)
+        .where(PlanEntry.audit_id == audit.id)
+        .order_by(PlanEntry.day, PlanEntry.start_time, PlanEntry.id)
     )
+    return page_of(session, query, page)
 
 
 def add_plan_entry(*, session: Session, actor: User, audit: Audit, data: PlanEntryIn) -> PlanEntry:

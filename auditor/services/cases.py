@@ -38,7 +38,7 @@ from auditor.models import (
     User,
     utcnow,
 )
-from auditor.paging import Page, PageRequest, whole
+from auditor.paging import Page, PageRequest, page_of, whole
 from auditor.services import access, blobs, numbering, trail
 from auditor.services.filters import clause_condition, tag_condition
 
@@ -574,16 +574,15 @@ def add_comment(*, session: Session, actor: User, case: Case, text: str) -> Case
     return comment
 
 
-def comments(*, session: Session, case: Case) -> list[tuple[CaseComment, str]]:
-    return [
-        (comment, name)
-        for comment, name in session.exec(
-            select(CaseComment, User.name)
-            .join(User, User.id == CaseComment.author_id)
-            .where(CaseComment.case_id == case.id)
-            .order_by(CaseComment.id)
-        )
-    ]
+def comments(*, session: Session, case: Case, page: PageRequest | None = None) -> Page[tuple[CaseComment, str]]:
+    """A case's comments with their authors' names, oldest first; one page of them, or all without `page`."""
+    query = (
+        select(CaseComment, User.name)
+        .join(User, User.id == CaseComment.author_id)
+        .where(CaseComment.case_id == case.id)
+        .order_by(CaseComment.id)
+    )
+    return page_of(session, query, page)
 
 
 # Deadlines: computed when read, never stored
@@ -885,16 +884,21 @@ def action_owners(*, session: Session, actor: User) -> list[User]:
     return list(session.exec(select(User).where(User.id.in_(owning)).order_by(User.name, User.id)))
 
 
-def my_actions(*, session: Session, actor: User, today: date | None = None) -> list[tuple[CaseAction, Case, bool]]:
-    """(action, its case, overdue) for every open action the actor owns, soonest due first."""
+def my_actions(
+    *, session: Session, actor: User, today: date | None = None, page: PageRequest | None = None
+) -> Page[tuple[CaseAction, Case, bool]]:
+    """(action, its case, overdue) for every open action the actor owns, soonest due first; one page of them, or all
+    without `page`."""
     today = today or date.today()
-    rows = session.exec(
+    found = page_of(
+        session,
         select(CaseAction, Case)
         .join(Case, Case.id == CaseAction.case_id)
         .where(CaseAction.owner_id == actor.id, CaseAction.status == v.ActionStatus.OPEN)
-        .order_by(CaseAction.due_date)
+        .order_by(CaseAction.due_date, CaseAction.id),
+        page,
     )
-    return [(action, case, bool(is_late(action, today))) for action, case in rows]
+    return found.with_items([(action, case, bool(is_late(action, today))) for action, case in found.items])
 
 
 # Carry-over into the next audit

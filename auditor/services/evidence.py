@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from auditor.errors import NotFound
 from auditor.i18n import N_
 from auditor.models import Audit, Evidence, User
+from auditor.paging import Page, PageRequest, page_of
 from auditor.schemas import EvidenceIn
 from auditor.services import access, sync, trail
 from auditor.services.audits import ensure_open, get_in_audit
@@ -50,15 +51,17 @@ def add_evidence(
     return entry
 
 
-def list_evidence(*, session: Session, actor: User | None, audit: Audit, item_id: str | None = None) -> list[Evidence]:
-    """Evidence the actor may see: confidential entries only for the audit team. With no actor (a report),
-    confidential entries are always left out."""
+def list_evidence(
+    *, session: Session, actor: User | None, audit: Audit, item_id: str | None = None, page: PageRequest | None = None
+) -> Page[Evidence]:
+    """Evidence the actor may see, oldest first: confidential entries only for the audit team. With no actor (a
+    report), confidential entries are always left out. One page of it, or all without `page`."""
     query = select(Evidence).where(Evidence.audit_id == audit.id)
     if item_id is not None:
         query = query.where(Evidence.item_id == item_id)
     if not access.sees_confidential(session=session, user=actor, audit=audit):
         query = query.where(Evidence.confidential == false())
-    return list(session.exec(query.order_by(Evidence.id)))
+    return page_of(session, query.order_by(Evidence.id), page)
 
 
 def delete_evidence(*, session: Session, actor: User, audit: Audit, evidence_id: int) -> Evidence:

@@ -11,23 +11,28 @@ from sqlmodel import Session, or_, select
 from auditor.errors import Invalid, NotFound
 from auditor.i18n import N_
 from auditor.models import Audit, Case, CaseFollowUp, User, utcnow
+from auditor.paging import Page, PageRequest, page_of
 from auditor.schemas import CaseFollowUpIn
 from auditor.services import access, audits, trail
 
 
-def carried_over(*, session: Session, audit: Audit) -> list[tuple[Case, CaseFollowUp | None]]:
+def carried_over(
+    *, session: Session, audit: Audit, page: PageRequest | None = None
+) -> Page[tuple[Case, CaseFollowUp | None]]:
     """The cases the audit verifies (carried over into it, or verified in it before they moved on), by number, each
-    with what the audit recorded of it."""
+    with what the audit recorded of it; one page of them, or all without `page`."""
     recorded = select(CaseFollowUp.case_id).where(CaseFollowUp.audit_id == audit.id)
-    found = session.exec(
+    found = page_of(
+        session,
         select(Case)
         .where(Case.organisation_id == audit.organisation_id)
         .where(or_(Case.verify_in_audit_id == audit.id, Case.id.in_(recorded)))
         .where(or_(Case.audit_id.is_(None), Case.audit_id != audit.id))
-        .order_by(Case.number)
-    ).all()
+        .order_by(Case.number, Case.id),
+        page,
+    )
     rows = {row.case_id: row for row in session.exec(select(CaseFollowUp).where(CaseFollowUp.audit_id == audit.id))}
-    return [(case, rows.get(case.id)) for case in found]
+    return found.with_items([(case, rows.get(case.id)) for case in found.items])
 
 
 def record_follow_up(
@@ -36,7 +41,7 @@ def record_follow_up(
     """Record (or change) what the audit verified of a carried-over case: whoever may conduct the audit (access.Can.CONDUCT)."""
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     audits.ensure_open(audit)
-    case = next((case for case, _ in carried_over(session=session, audit=audit) if case.id == case_id), None)
+    case = next((case for case, _ in carried_over(session=session, audit=audit).items if case.id == case_id), None)
     if case is None:
         raise NotFound(N_("No case carried over into this audit with this id."))
     if data.verified_by_id not in {user.id for user, _ in audits.audit_team(session=session, audit=audit)}:

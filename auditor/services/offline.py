@@ -27,14 +27,14 @@ class OfflineCopy:
 def offline_copy(*, session: Session, actor: User, audit: Audit) -> OfflineCopy:
     """The audit as the actor may see it, for their tablet: only the audit team keeps one (access.Can.WORK_OFFLINE)."""
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.WORK_OFFLINE)
-    answers = responses.list_responses(session=session, audit=audit)
+    answers = responses.list_responses(session=session, audit=audit).items
     return OfflineCopy(
         audit=audit,
         permissions=access.audit_permissions(session=session, user=actor, audit=audit),
         checklists=[checklist for _, checklist in audit_structure(session=session, audit_id=audit.id).checklists],
         answers=answers,
         editors=responses.editor_names(session=session, answers=answers, actor=actor),
-        evidence=evidence.list_evidence(session=session, actor=actor, audit=audit),
+        evidence=evidence.list_evidence(session=session, actor=actor, audit=audit).items,
         findings=findings.list_findings(session=session, audit=audit),
-        photos=photos.list_photos(session=session, actor=actor, audit=audit),
+        photos=photos.list_photos(session=session, actor=actor, audit=audit).items,
     )

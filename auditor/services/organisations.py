@@ -61,13 +61,17 @@ def list_position(*, session: Session, actor: User, organisation: Organisation) 
     ).one()
 
 
-def sites_of(*, session: Session, organisation_id: int) -> list[Site]:
-    return list(session.exec(select(Site).where(Site.organisation_id == organisation_id).order_by(Site.name)))
+def sites_of(*, session: Session, organisation_id: int, page: PageRequest | None = None) -> Page[Site]:
+    """An organisation's sites by name; one page of them, or all without `page` (the caller has checked the actor
+    may see the organisation)."""
+    return page_of(
+        session, select(Site).where(Site.organisation_id == organisation_id).order_by(Site.name, Site.id), page
+    )
 
 
 def find_or_add_site(*, session: Session, organisation: Organisation, name: str) -> Site:
     """A site of the organisation with this name, created if it does not exist yet."""
-    for site in sites_of(session=session, organisation_id=organisation.id):
+    for site in sites_of(session=session, organisation_id=organisation.id).items:
         if site.name.casefold() == name.casefold():
             return site
     return add_site(session=session, actor=None, organisation=organisation, data=SiteIn(name=name))

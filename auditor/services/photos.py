@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from auditor.errors import Invalid, NotFound
 from auditor.i18n import N_
 from auditor.models import Audit, Finding, Photo, User
+from auditor.paging import Page, PageRequest, page_of
 from auditor.services import access, blobs, sync, trail
 from auditor.services.audits import ensure_open, get_in_audit
 from auditor.services.checklists import audit_structure
@@ -176,9 +177,16 @@ def add_photo(
 
 
 def list_photos(
-    *, session: Session, actor: User | None, audit: Audit, item_id: str | None = None, finding_id: int | None = None
-) -> list[Photo]:
-    """Photos the actor may see (confidential ones only for the audit team); with no actor (a report), never those."""
+    *,
+    session: Session,
+    actor: User | None,
+    audit: Audit,
+    item_id: str | None = None,
+    finding_id: int | None = None,
+    page: PageRequest | None = None,
+) -> Page[Photo]:
+    """Photos the actor may see, oldest first (confidential ones only for the audit team); with no actor (a report),
+    never those. One page of them, or all without `page`."""
     query = select(Photo).where(Photo.audit_id == audit.id)
     if item_id is not None:
         query = query.where(Photo.item_id == item_id)
@@ -186,13 +194,13 @@ def list_photos(
         query = query.where(Photo.finding_id == finding_id)
     if not access.sees_confidential(session=session, user=actor, audit=audit):
         query = query.where(Photo.confidential == false())
-    return list(session.exec(query.order_by(Photo.id)))
+    return page_of(session, query.order_by(Photo.id), page)
 
 
 def photos_by_finding(*, session: Session, actor: User | None, audit: Audit) -> dict[int, list[Photo]]:
     """The photos the actor may see on each finding of the audit, in one query."""
     grouped: dict[int, list[Photo]] = defaultdict(list)
-    for photo in list_photos(session=session, actor=actor, audit=audit):
+    for photo in list_photos(session=session, actor=actor, audit=audit).items:
         if photo.finding_id is not None:
             grouped[photo.finding_id].append(photo)
     return dict(grouped)

@@ -184,7 +184,7 @@ def decide(*, session: Session, actor: User, audit: Audit, data: DecisionIn, tod
             N_("The technical reviewer must be one of the certification body's people who was not on the audit team."),
             field="reviewed_by_id",
         )
-    organisation_sites = {site.id for site in sites_of(session=session, organisation_id=audit.organisation_id)}
+    organisation_sites = {site.id for site in sites_of(session=session, organisation_id=audit.organisation_id).items}
     if data.site_ids is not None and not set(data.site_ids) <= organisation_sites:
         raise Invalid(N_("The site is not one of the organisation's."), field="site_ids")
     before = certificate(session=session, organisation_id=audit.organisation_id, today=today)
@@ -443,7 +443,9 @@ def _uncovered(found: Programme, *, session: Session, library: Library) -> None:
     found.uncovered_checklists = [checklist_id for checklist_id in wanted if checklist_id not in used]
     found.uncovered_clauses = sorted(required - clauses, key=_clause_order)
     found.uncovered_sites = [
-        site for site in sites_of(session=session, organisation_id=found.organisation.id) if site.id not in site_ids
+        site
+        for site in sites_of(session=session, organisation_id=found.organisation.id).items
+        if site.id not in site_ids
     ]
 
 

@@ -40,7 +40,7 @@ from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from sqlalchemy import Engine, or_, update
+from sqlalchemy import Engine, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -59,6 +59,7 @@ from auditor.models import (
     ReminderOptOut,
     User,
 )
+from auditor.paging import Page, PageRequest, page_of
 from auditor.services import access, audits, cases, programmes
 
 LEASE = timedelta(minutes=10)  # a claim older than this was a run that died: another run may take the reminder
@@ -512,7 +513,15 @@ def choose(*, session: Session, user: User, wanted: set[str], language: str) -> 
     session.flush()
 
 
-def recent(*, session: Session, limit: int = 200) -> list[Reminder]:
-    """The newest reminders, failed ones first (for installation admins: /reminders)."""
+def recent(*, session: Session, page: PageRequest | None = None) -> Page[Reminder]:
+    """The reminders, failed ones first, then the newest (for installation admins: /reminders); one page of them, or
+    all without `page`."""
     failed_first = (Reminder.state != v.ReminderState.FAILED).label("ok")
-    return list(session.exec(select(Reminder).order_by(failed_first, Reminder.id.desc()).limit(limit)))
+    return page_of(session, select(Reminder).order_by(failed_first, Reminder.id.desc()), page)
+
+
+def failed_count(*, session: Session) -> int:
+    """How many reminders failed (on every page of the log)."""
+    return session.exec(
+        select(func.count()).select_from(Reminder).where(Reminder.state == v.ReminderState.FAILED)
+    ).one()

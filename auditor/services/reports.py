@@ -16,13 +16,14 @@ from pathlib import Path
 
 from jinja2 import TemplateError
 from lxml import etree
-from sqlalchemy import nulls_last, or_
+from sqlalchemy import func, nulls_last, or_
 from sqlmodel import Session, select
 
 from auditor import vocabulary as v
 from auditor.errors import Conflict, Invalid, NotFound
 from auditor.i18n import N_
 from auditor.models import Audit, Organisation, ReportTemplate, User
+from auditor.paging import Page, PageRequest, page_of
 from auditor.reports import engine
 from auditor.reports.context import ReportSettings, build_report_context, report_id
 from auditor.reports.starters import starter_template
@@ -145,24 +146,29 @@ def upload_template(
     return row
 
 
-def visible_templates(*, session: Session, actor: User) -> list[ReportTemplate]:
-    """Uploaded templates an admin sees: an installation admin all, an organisation's admin the provider's and its own."""
+def visible_templates(*, session: Session, actor: User, page: PageRequest | None = None) -> Page[ReportTemplate]:
+    """Uploaded templates an admin sees (an installation admin all, an organisation's admin the provider's and its
+    own), by report, language and newest first; one page of them, or all without `page`."""
     access.require_template_manager(session=session, user=actor, organisation_id=actor.organisation_id)
     query = (
         select(ReportTemplate)
         .where(access.where(actor, ReportTemplate))
         .order_by(ReportTemplate.kind, ReportTemplate.language, ReportTemplate.id.desc())
     )
-    return list(session.exec(query))
+    return page_of(session, query, page)
 
 
-def in_use(templates: list[ReportTemplate]) -> set[int]:
-    """Ids of the templates that are the newest of their scope (the others wait behind them)."""
-    newest: dict[TemplateScope, int] = {}
-    for row in templates:
-        scope = TemplateScope(row.organisation_id, row.kind, row.language, row.audit_type)
-        newest[scope] = max(newest.get(scope, 0), row.id)
-    return set(newest.values())
+def in_use(*, session: Session, actor: User, ids: list[int]) -> set[int]:
+    """Which of these templates (ids of visible_templates) are the newest of their scope (the others wait behind
+    them)."""
+    newest = (
+        select(func.max(ReportTemplate.id))
+        .where(access.where(actor, ReportTemplate))
+        .group_by(
+            ReportTemplate.organisation_id, ReportTemplate.kind, ReportTemplate.language, ReportTemplate.audit_type
+        )
+    )
+    return set(session.exec(select(ReportTemplate.id).where(ReportTemplate.id.in_(ids), ReportTemplate.id.in_(newest))))
 
 
 def get_template(*, session: Session, actor: User, template_id: int) -> ReportTemplate:

@@ -15,6 +15,7 @@ from auditor import vocabulary as v
 from auditor.checklists import Checklist, Section
 from auditor.errors import DomainError, Invalid, NotFound, StaleVersion
 from auditor.models import Audit, Evidence, Finding, Photo, Response, User, utcnow
+from auditor.paging import Page, PageRequest, page_of
 from auditor.schemas import Progress, ResponseIn
 from auditor.services import access, trail
 from auditor.services.audits import ensure_open, progress
@@ -206,8 +207,9 @@ def answer_for(*, session: Session, audit: Audit, item_id: str) -> Response:
     return get_response(session=session, audit=audit, item_id=item_id) or blank_response(audit=audit, item_id=item_id)
 
 
-def list_responses(*, session: Session, audit: Audit) -> list[Response]:
-    return list(session.exec(select(Response).where(Response.audit_id == audit.id).order_by(Response.id)))
+def list_responses(*, session: Session, audit: Audit, page: PageRequest | None = None) -> Page[Response]:
+    """The audit's answers in the order they were first saved; one page of them, or all without `page`."""
+    return page_of(session, select(Response).where(Response.audit_id == audit.id).order_by(Response.id), page)
 
 
 @dataclass
@@ -261,10 +263,10 @@ def conduct_view(*, session: Session, actor: User, audit: Audit) -> ConductView:
     structure = audit_structure(session=session, audit_id=audit.id)
     responses = {r.item_id: r for r in session.exec(select(Response).where(Response.audit_id == audit.id))}
     evidence: dict[str, list[Evidence]] = defaultdict(list)
-    for entry in list_evidence(session=session, actor=actor, audit=audit):
+    for entry in list_evidence(session=session, actor=actor, audit=audit).items:
         evidence[entry.item_id].append(entry)
     photos_by_item: dict[str, list[Photo]] = defaultdict(list)
-    for photo in list_photos(session=session, actor=actor, audit=audit):
+    for photo in list_photos(session=session, actor=actor, audit=audit).items:
         if photo.item_id is not None:  # a photo of a finding has no item
             photos_by_item[photo.item_id].append(photo)
     finding_counts = dict(

@@ -19,6 +19,7 @@ from auditor import vocabulary as v
 from auditor.errors import Forbidden, Invalid, NotFound
 from auditor.i18n import N_
 from auditor.models import Audit, AuditorCompetence, ImpartialityDeclaration, Organisation, User, utcnow
+from auditor.paging import Page, PageRequest, page_of
 from auditor.schemas import CompetenceIn, DeclarationIn
 from auditor.services import access, trail
 
@@ -54,15 +55,18 @@ def _require(*, session: Session, actor: User, auditor: User, can: access.Can) -
         raise Forbidden(N_("Your role does not allow this."))
 
 
-def list_auditors(*, session: Session, actor: User) -> list[tuple[User, AuditorCompetence | None]]:
-    """The active auditors whose accounts the actor manages, by name, each with their competence record."""
-    return list(
-        session.exec(
-            select(User, AuditorCompetence)
-            .join(AuditorCompetence, col(AuditorCompetence.user_id) == User.id, isouter=True)
-            .where(User.is_active, col(User.role).in_(v.AUDITOR_ROLES), access.where(actor, User))
-            .order_by(User.name)
-        ).all()
+def list_auditors(
+    *, session: Session, actor: User, page: PageRequest | None = None
+) -> Page[tuple[User, AuditorCompetence | None]]:
+    """The active auditors whose accounts the actor manages, by name, each with their competence record; one page of
+    them, or all without `page`."""
+    return page_of(
+        session,
+        select(User, AuditorCompetence)
+        .join(AuditorCompetence, col(AuditorCompetence.user_id) == User.id, isouter=True)
+        .where(User.is_active, col(User.role).in_(v.AUDITOR_ROLES), access.where(actor, User))
+        .order_by(User.name, User.id),
+        page,
     )
 
 

@@ -114,11 +114,14 @@ def change_status(audit: PlanAuditDep, data: StatusIn, session: SessionDep, user
 
 
 @router.get("/audits/{audit_id}/plan", responses=NAMED)
-def list_plan(audit: AuditDep, session: SessionDep) -> list[PlanEntryOut]:
-    """The audit plan's agenda, in time order."""
-    return [
-        PlanEntryOut.model_validate(e, from_attributes=True) for e in audits.plan_entries(session=session, audit=audit)
-    ]
+def list_plan(
+    request: Request, response: Response, audit: AuditDep, session: SessionDep, page: PageDep
+) -> list[PlanEntryOut]:
+    """The audit plan's agenda, in time order; paged (Link and X-Total-Count headers)."""
+    found = audits.plan_entries(session=session, audit=audit, page=page)
+    return send_page(
+        found.with_items([PlanEntryOut.model_validate(e, from_attributes=True) for e in found.items]), request, response
+    )
 
 
 @router.post("/audits/{audit_id}/plan", status_code=201, responses=CHANGE_NAMED)

@@ -291,11 +291,16 @@ def create_comment(case: CaseDep, data: CommentIn, session: SessionDep, user: Cu
 
 
 @router.get("/cases/{case_id}/comments", responses=NAMED)
-def list_comments(case: CaseDep, session: SessionDep) -> list[CommentOut]:
-    """A case's comments, oldest first."""
-    return [
-        CommentOut(id=c.id, author=name, text=c.text, at=c.at) for c, name in cases.comments(session=session, case=case)
-    ]
+def list_comments(
+    request: Request, response: Response, case: CaseDep, session: SessionDep, page: PageDep
+) -> list[CommentOut]:
+    """A case's comments, oldest first; paged (Link and X-Total-Count headers)."""
+    found = cases.comments(session=session, case=case, page=page)
+    return send_page(
+        found.with_items([CommentOut(id=c.id, author=name, text=c.text, at=c.at) for c, name in found.items]),
+        request,
+        response,
+    )
 
 
 @router.get("/cases/{case_id}/history", responses=NAMED)

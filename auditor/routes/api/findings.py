@@ -21,7 +21,7 @@ def finding_out(session, user, audit: Audit, finding: Finding, finding_photos: l
     """The finding with its case and the photos the user may see (pass them when they are already loaded)."""
     case = cases.case_for_finding(session=session, finding_id=finding.id)
     if finding_photos is None:
-        finding_photos = photos.list_photos(session=session, actor=user, audit=audit, finding_id=finding.id)
+        finding_photos = photos.list_photos(session=session, actor=user, audit=audit, finding_id=finding.id).items
     return FindingOut(
         **finding.model_dump(),
         reference=findings.finding_reference(finding),

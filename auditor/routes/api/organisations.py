@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from auditor.deps import CurrentUser, OrganisationManager, PageDep, PathId, SessionDep, send_page
-from auditor.models import Organisation
+from auditor.models import Organisation, Site
+from auditor.paging import PageRequest
 from auditor.routes.api.refusals import CHANGE, CHANGE_NAMED, NAMED
 from auditor.schemas import OrganisationIn, OrganisationOut, SiteIn, SiteOut
 from auditor.services import organisations
@@ -14,14 +15,19 @@ router = APIRouter(tags=["organisations"])
 
 
 def organisation_out(session, organisation: Organisation) -> OrganisationOut:
-    sites = organisations.sites_of(session=session, organisation_id=organisation.id)
+    sites = organisations.sites_of(session=session, organisation_id=organisation.id, page=PageRequest())
     return OrganisationOut(
         id=organisation.id,
         name=organisation.name,
         cvr=organisation.cvr,
         address=organisation.address,
-        sites=[SiteOut.model_validate(s, from_attributes=True) for s in sites],
+        sites=[site_out(s) for s in sites.items],
+        site_count=sites.total,
     )
+
+
+def site_out(site: Site) -> SiteOut:
+    return SiteOut.model_validate(site, from_attributes=True)
 
 
 @router.get("/organisations")
@@ -53,4 +59,19 @@ def create_site(organisation_id: PathId, data: SiteIn, session: SessionDep, user
     """Add a site or production unit to an organisation."""
     organisation = organisations.get_organisation(session=session, actor=user, organisation_id=organisation_id)
     site = organisations.add_site(session=session, actor=user, organisation=organisation, data=data)
-    return SiteOut.model_validate(site, from_attributes=True)
+    return site_out(site)
+
+
+@router.get("/organisations/{organisation_id}/sites", responses=NAMED)
+def list_sites(
+    request: Request,
+    response: Response,
+    organisation_id: PathId,
+    session: SessionDep,
+    user: CurrentUser,
+    page: PageDep,
+) -> list[SiteOut]:
+    """The organisation's sites and production units, by name; paged (Link and X-Total-Count headers)."""
+    organisation = organisations.get_organisation(session=session, actor=user, organisation_id=organisation_id)
+    found = organisations.sites_of(session=session, organisation_id=organisation.id, page=page)
+    return send_page(found.with_items([site_out(s) for s in found.items]), request, response)

@@ -5,13 +5,23 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, File, Form, Response, UploadFile
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from pydantic import AfterValidator
 from sqlmodel import Session
 
 from auditor import schemas
 from auditor.config import Settings
-from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, FindingDep, PathId, SessionDep, SettingsDep
+from auditor.deps import (
+    AuditDep,
+    ConductAuditDep,
+    CurrentUser,
+    FindingDep,
+    PageDep,
+    PathId,
+    SessionDep,
+    SettingsDep,
+    send_page,
+)
 from auditor.models import Audit, Photo, User
 from auditor.routes.api.refusals import CHANGE, NAMED
 from auditor.schemas import PhotoOut
@@ -101,9 +111,18 @@ def create_photo(
 
 
 @router.get("/audits/{audit_id}/responses/{item_id}/photos")
-def list_photos(audit: AuditDep, item_id: str, session: SessionDep, user: CurrentUser) -> list[PhotoOut]:
-    """The photos on one item that you may see."""
-    return [photo_out(p) for p in photos.list_photos(session=session, actor=user, audit=audit, item_id=item_id)]
+def list_photos(
+    request: Request,
+    response: Response,
+    audit: AuditDep,
+    item_id: str,
+    session: SessionDep,
+    user: CurrentUser,
+    page: PageDep,
+) -> list[PhotoOut]:
+    """The photos on one item that you may see, oldest first; paged (Link and X-Total-Count headers)."""
+    found = photos.list_photos(session=session, actor=user, audit=audit, item_id=item_id, page=page)
+    return send_page(found.with_items([photo_out(p) for p in found.items]), request, response)
 
 
 @router.post("/audits/{audit_id}/findings/{finding_id}/photos", status_code=201, responses=CHANGE)
@@ -133,9 +152,18 @@ def create_finding_photo(
 
 
 @router.get("/audits/{audit_id}/findings/{finding_id}/photos")
-def list_finding_photos(audit: AuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser) -> list[PhotoOut]:
-    """The photos on one finding that you may see."""
-    return [photo_out(p) for p in photos.list_photos(session=session, actor=user, audit=audit, finding_id=finding.id)]
+def list_finding_photos(
+    request: Request,
+    response: Response,
+    audit: AuditDep,
+    finding: FindingDep,
+    session: SessionDep,
+    user: CurrentUser,
+    page: PageDep,
+) -> list[PhotoOut]:
+    """The photos on one finding that you may see, oldest first; paged (Link and X-Total-Count headers)."""
+    found = photos.list_photos(session=session, actor=user, audit=audit, finding_id=finding.id, page=page)
+    return send_page(found.with_items([photo_out(p) for p in found.items]), request, response)
 
 
 @router.get("/audits/{audit_id}/photos/{photo_id}.jpg", response_class=Response)

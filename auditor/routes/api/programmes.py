@@ -7,7 +7,8 @@ from fastapi import APIRouter
 from auditor.deps import AuditDep, CurrentUser, DecideAuditDep, LibraryDep, PathId, Planner, SessionDep
 from auditor.errors import NotFound
 from auditor.i18n import N_
-from auditor.models import Audit, CertificationDecision, Site
+from auditor.models import Audit, CertificationDecision
+from auditor.routes.api.organisations import site_out
 from auditor.routes.api.refusals import CHANGE_NAMED, NAMED
 from auditor.schemas import (
     CertificateOut,
@@ -16,7 +17,6 @@ from auditor.schemas import (
     ProgrammeAuditOut,
     ProgrammeIn,
     ProgrammeOut,
-    SiteOut,
 )
 from auditor.services import organisations, programmes
 
@@ -25,7 +25,9 @@ router = APIRouter(tags=["programmes"])
 
 def programme_out(session, found: programmes.Programme) -> ProgrammeOut:
     settings, certificate = found.settings, found.certificate
-    sites = {site.id: site for site in organisations.sites_of(session=session, organisation_id=found.organisation.id)}
+    sites = {
+        site.id: site for site in organisations.sites_of(session=session, organisation_id=found.organisation.id).items
+    }
     return ProgrammeOut(
         organisation_id=found.organisation.id,
         kind=found.kind,
@@ -38,7 +40,7 @@ def programme_out(session, found: programmes.Programme) -> ProgrammeOut:
             status=certificate.status,
             expiry=certificate.expiry,
             scope=certificate.scope,
-            sites=[_site_out(sites[i]) for i in certificate.site_ids if i in sites],
+            sites=[site_out(sites[i]) for i in certificate.site_ids if i in sites],
             decided_on=certificate.decision.decided_on,
             audit_id=certificate.decision.audit_id,
         )
@@ -64,10 +66,6 @@ def programme_out(session, found: programmes.Programme) -> ProgrammeOut:
         uncovered_clauses=found.uncovered_clauses,
         uncovered_site_ids=[site.id for site in found.uncovered_sites],
     )
-
-
-def _site_out(site: Site) -> SiteOut:
-    return SiteOut.model_validate(site, from_attributes=True)
 
 
 def decision_out(decision: CertificationDecision, audit: Audit) -> DecisionOut:

@@ -11,13 +11,15 @@ from auditor.deps import (
     AuditDep,
     ConductAuditDep,
     CurrentUser,
+    PageDep,
     PathId,
     PlanAuditDep,
     SessionDep,
     TemplateAdmin,
+    send_page,
 )
 from auditor.i18n import translate
-from auditor.models import Audit, ReportTemplate
+from auditor.models import Audit, Case, CaseFollowUp, ReportTemplate
 from auditor.reports.engine import MAX_TEMPLATE_BYTES
 from auditor.reports.starters import starter_template
 from auditor.reports.variables import VARIABLES
@@ -99,25 +101,26 @@ class FollowUpOut(BaseModel):
     verified_by_id: int | None
 
 
-def _follow_ups(session, audit: Audit) -> list[FollowUpOut]:
-    return [
-        FollowUpOut(
-            case_id=case.id,
-            reference=cases.case_reference(case),
-            grade=case.grade,
-            statement=case.statement,
-            checked=row.checked if row else "",
-            result=row.result if row else None,
-            verified_by_id=row.verified_by_id if row else None,
-        )
-        for case, row in follow_ups.carried_over(session=session, audit=audit)
-    ]
+def follow_up_out(case: Case, row: CaseFollowUp | None) -> FollowUpOut:
+    return FollowUpOut(
+        case_id=case.id,
+        reference=cases.case_reference(case),
+        grade=case.grade,
+        statement=case.statement,
+        checked=row.checked if row else "",
+        result=row.result if row else None,
+        verified_by_id=row.verified_by_id if row else None,
+    )
 
 
 @router.get("/audits/{audit_id}/follow-ups", responses=NAMED)
-def list_follow_ups(audit: AuditDep, session: SessionDep) -> list[FollowUpOut]:
-    """Verification of earlier nonconformities: each case carried over into the audit and what it verified."""
-    return _follow_ups(session, audit)
+def list_follow_ups(
+    request: Request, response: Response, audit: AuditDep, session: SessionDep, page: PageDep
+) -> list[FollowUpOut]:
+    """Verification of earlier nonconformities: each case carried over into the audit and what it verified, by
+    case number; paged (Link and X-Total-Count headers)."""
+    found = follow_ups.carried_over(session=session, audit=audit, page=page)
+    return send_page(found.with_items([follow_up_out(case, row) for case, row in found.items]), request, response)
 
 
 @router.put("/audits/{audit_id}/follow-ups/{case_id}", responses=CHANGE_NAMED)
@@ -125,8 +128,8 @@ def record_follow_up(
     audit: ConductAuditDep, case_id: PathId, data: CaseFollowUpIn, session: SessionDep, user: CurrentUser
 ) -> FollowUpOut:
     """Record what was verified on site of a carried-over case, the result and who verified it (the audit team)."""
-    follow_ups.record_follow_up(session=session, actor=user, audit=audit, case_id=case_id, data=data)
-    return next(row for row in _follow_ups(session, audit) if row.case_id == case_id)
+    row = follow_ups.record_follow_up(session=session, actor=user, audit=audit, case_id=case_id, data=data)
+    return follow_up_out(session.get_one(Case, case_id), row)
 
 
 # Templates
@@ -158,11 +161,14 @@ def template_out(row: ReportTemplate, in_use: bool) -> TemplateOut:
 
 
 @router.get("/report-templates")
-def list_templates(session: SessionDep, user: TemplateAdmin) -> list[TemplateOut]:
-    """Uploaded templates you manage; `in_use` marks the newest of each scope."""
-    rows = reports.visible_templates(session=session, actor=user)
-    used = reports.in_use(rows)
-    return [template_out(row, row.id in used) for row in rows]
+def list_templates(
+    request: Request, response: Response, session: SessionDep, user: TemplateAdmin, page: PageDep
+) -> list[TemplateOut]:
+    """Uploaded templates you manage, by report and language, newest first; `in_use` marks the newest of each scope;
+    paged (Link and X-Total-Count headers)."""
+    found = reports.visible_templates(session=session, actor=user, page=page)
+    used = reports.in_use(session=session, actor=user, ids=[row.id for row in found.items])
+    return send_page(found.with_items([template_out(row, row.id in used) for row in found.items]), request, response)
 
 
 @router.post("/report-templates", status_code=201, responses=CHANGE_NAMED)

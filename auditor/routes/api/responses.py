@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response as HTTPResponse
+from fastapi import APIRouter, Request, Response as HTTPResponse
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from auditor.deps import AuditDep, ConductAuditDep, ConductWork, CurrentUser, PathId, SessionDep, json_reply
+from auditor.deps import (
+    AuditDep,
+    ConductAuditDep,
+    ConductWork,
+    CurrentUser,
+    PageDep,
+    PathId,
+    SessionDep,
+    json_reply,
+    send_page,
+)
 from auditor.models import Evidence, Response, User
 from auditor.routes.api.photos import photo_out
 from auditor.routes.api.refusals import BATCH, CHANGE, NAMED
@@ -57,9 +67,13 @@ def evidence_out(entry: Evidence) -> EvidenceOut:
 
 
 @router.get("/audits/{audit_id}/responses")
-def list_responses(audit: AuditDep, session: SessionDep) -> list[ResponseOut]:
-    """Every answer recorded in the audit."""
-    return responses_out(session, responses.list_responses(session=session, audit=audit))
+def list_responses(
+    request: Request, response: HTTPResponse, audit: AuditDep, session: SessionDep, page: PageDep
+) -> list[ResponseOut]:
+    """The answers recorded in the audit, in the order they were first saved; paged (Link and X-Total-Count
+    headers)."""
+    found = responses.list_responses(session=session, audit=audit, page=page)
+    return send_page(found.with_items(responses_out(session, found.items)), request, response)
 
 
 @router.get("/audits/{audit_id}/responses/{item_id}")
@@ -67,7 +81,7 @@ def show_response(audit: AuditDep, item_id: str, session: SessionDep, user: Curr
     """One answer with its photos; an item not answered yet has version 0."""
     [answer] = responses_out(session, [responses.answer_for(session=session, audit=audit, item_id=item_id)], user)
     answer.photos = [
-        photo_out(p) for p in photos.list_photos(session=session, actor=user, audit=audit, item_id=item_id)
+        photo_out(p) for p in photos.list_photos(session=session, actor=user, audit=audit, item_id=item_id).items
     ]
     return answer
 
@@ -126,9 +140,19 @@ def record_responses(work: ConductWork, batch: AnswerBatchIn) -> HTTPResponse:
 
 
 @router.get("/audits/{audit_id}/responses/{item_id}/evidence")
-def list_evidence(audit: AuditDep, item_id: str, session: SessionDep, user: CurrentUser) -> list[EvidenceOut]:
-    """Evidence recorded on one item (confidential entries only for the audit team)."""
-    return [evidence_out(e) for e in evidence.list_evidence(session=session, actor=user, audit=audit, item_id=item_id)]
+def list_evidence(
+    request: Request,
+    response: HTTPResponse,
+    audit: AuditDep,
+    item_id: str,
+    session: SessionDep,
+    user: CurrentUser,
+    page: PageDep,
+) -> list[EvidenceOut]:
+    """Evidence recorded on one item, oldest first (confidential entries only for the audit team); paged (Link and
+    X-Total-Count headers)."""
+    found = evidence.list_evidence(session=session, actor=user, audit=audit, item_id=item_id, page=page)
+    return send_page(found.with_items([evidence_out(e) for e in found.items]), request, response)
 
 
 @router.post("/audits/{audit_id}/responses/{item_id}/evidence", status_code=201, responses=CHANGE)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from auditor import vocabulary as v
-from auditor.deps import CurrentUser, PathId, SessionDep, UserManager
+from auditor.deps import CurrentUser, PageDep, PathId, SessionDep, UserManager
 from auditor.errors import Invalid
 from auditor.models import User
 from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
@@ -18,9 +18,10 @@ router = APIRouter()
 
 
 @router.get("/auditors")
-def list_auditors(request: Request, session: SessionDep, user: UserManager):
-    """The auditors whose accounts you manage, with their competence."""
-    return render(request, "auditors/list.html", {"auditors": staffing.list_auditors(session=session, actor=user)})
+def list_auditors(request: Request, session: SessionDep, user: UserManager, page: PageDep):
+    """The auditors whose accounts you manage, by name, with their competence, a page at a time."""
+    found = staffing.list_auditors(session=session, actor=user, page=page)
+    return render(request, "auditors/list.html", {"auditors": found})
 
 
 def _show_context(session, user: User, auditor: User, granted: frozenset, **extra) -> dict:

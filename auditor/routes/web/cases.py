@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 from sqlmodel import select
 from starlette.datastructures import UploadFile
 
 from auditor import vocabulary as v
-from auditor.deps import CaseDep, CaseOpener, CurrentUser, PageDep, SessionDep, SettingsDep, is_htmx
+from auditor.deps import CaseDep, CaseOpener, CurrentUser, PageDep, SessionDep, SettingsDep, is_htmx, page_request_of
 from auditor.errors import Conflict, Invalid
 from auditor.i18n import get_locale
 from auditor.models import Audit, Case, Organisation, User
+from auditor.paging import DEFAULT_LIMIT, PageRequest
 from auditor.routes.errors import message_of
 from auditor.routes.web.forms import FormDep, check_fields, day, form_fields, row_id
 from auditor.schemas import (
@@ -72,12 +74,12 @@ def show_board(request: Request, session: SessionDep, user: CurrentUser, setting
 
 
 @router.get("/cases/mine")
-def show_my_actions(request: Request, session: SessionDep, user: CurrentUser):
-    """The open actions you own, soonest due first."""
+def show_my_actions(request: Request, session: SessionDep, user: CurrentUser, page: PageDep):
+    """The open actions you own, soonest due first, a page at a time."""
     return render(
         request,
         "cases/mine.html",
-        {"rows": cases.my_actions(session=session, actor=user), "reference": cases.case_reference},
+        {"rows": cases.my_actions(session=session, actor=user, page=page), "reference": cases.case_reference},
     )
 
 
@@ -147,7 +149,18 @@ def _step_errors(step: str, form: dict, field: str | None, message: str) -> dict
     }
 
 
-def _case_context(session, user, settings, case: Case) -> dict:
+CommentsPage = Annotated[PageRequest, Depends(page_request_of("comments"))]
+HistoryPage = Annotated[PageRequest, Depends(page_request_of("history"))]
+
+
+def _case_context(
+    session,
+    user,
+    settings,
+    case: Case,
+    comments_page: PageRequest = PageRequest(),
+    history_page: PageRequest = PageRequest(),
+) -> dict:
     row = cases.case_row(session=session, case=case, policy=settings.deadline_policy)
     people = {
         u.id: u
@@ -157,6 +170,7 @@ def _case_context(session, user, settings, case: Case) -> dict:
     }
     owner_ids = {a.owner_id for a in row.actions}
     owners = {u.id: u.name for u in session.exec(select(User).where(User.id.in_(owner_ids)))} if owner_ids else {}
+    events = history.case_history(session=session, actor=user, case=case, page=history_page)
     return {
         "case": case,
         "row": row,
@@ -168,13 +182,9 @@ def _case_context(session, user, settings, case: Case) -> dict:
         "people": list(people.values()),
         "owners": owners,
         "only_individual": cases.only_individual_measures(session=session, case=case),
-        "comments": cases.comments(session=session, case=case),
+        "comments": cases.comments(session=session, case=case, page=comments_page),
         "attachments": cases.attachments(session=session, case=case),
-        "events": history.shown(
-            session=session,
-            events=history.case_history(session=session, actor=user, case=case).items,
-            locale=get_locale(),
-        ),
+        "events": events.with_items(history.shown(session=session, events=events.items, locale=get_locale())),
         "today": date.today(),
         "verify_in": session.get(Audit, case.verify_in_audit_id) if case.verify_in_audit_id else None,
         "verify_in_choices": cases.verification_candidates(session=session, actor=user, case=case)
@@ -184,9 +194,18 @@ def _case_context(session, user, settings, case: Case) -> dict:
 
 
 @router.get("/cases/{case_id}")
-def show_case(request: Request, case: CaseDep, session: SessionDep, user: CurrentUser, settings: SettingsDep):
-    """A case: its chain, what is due, the steps you can take, comments and history."""
-    return render(request, "cases/show.html", _case_context(session, user, settings, case))
+def show_case(
+    request: Request,
+    case: CaseDep,
+    session: SessionDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    comments_page: CommentsPage,
+    history_page: HistoryPage,
+):
+    """A case: its chain, what is due, the steps you can take, comments and history (oldest first, each a page at a
+    time)."""
+    return render(request, "cases/show.html", _case_context(session, user, settings, case, comments_page, history_page))
 
 
 # Each step's form has the fields of the API's body for the same step.
@@ -327,5 +346,10 @@ def take_step(
                 "values": form,
             },
             status_code=status,
+        )
+    if step == "comment":  # the page of the comments that shows the new one, the last
+        total = cases.comments(session=session, case=case, page=PageRequest(limit=1)).total
+        return RedirectResponse(
+            f"/cases/{case.id}?comments_offset={(total - 1) // DEFAULT_LIMIT * DEFAULT_LIMIT}#comment", status_code=303
         )
     return RedirectResponse(f"/cases/{case.id}#{step}", status_code=303)

@@ -128,7 +128,7 @@ def create_photo(
             status_code=422,
         )
     if finding_id is not None and is_htmx(request):  # the findings page's photo form
-        entries = photos.list_photos(session=session, actor=user, audit=audit, finding_id=finding_id)
+        entries = photos.list_photos(session=session, actor=user, audit=audit, finding_id=finding_id).items
         return render(
             request,
             "findings/_photos.html",

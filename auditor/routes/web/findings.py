@@ -69,7 +69,7 @@ def _form_context(session, user, audit: Audit, values: dict, errors: dict, findi
         locale=get_locale(),
     )
     finding_photos = (
-        photos.list_photos(session=session, actor=user, audit=audit, finding_id=finding.id) if finding else []
+        photos.list_photos(session=session, actor=user, audit=audit, finding_id=finding.id).items if finding else []
     )
     return {
         "audit": audit,

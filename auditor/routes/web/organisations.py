@@ -18,7 +18,9 @@ router = APIRouter()
 
 def _list_context(session, user, page: PageRequest = PageRequest(), **extra) -> dict:
     found = organisations.list_organisations(session=session, actor=user, page=page)
-    sites = {o.id: organisations.sites_of(session=session, organisation_id=o.id) for o in found.items}
+    sites = {
+        o.id: organisations.sites_of(session=session, organisation_id=o.id, page=PageRequest()) for o in found.items
+    }
     return {
         "organisations": found.items,
         "page": found,
@@ -31,6 +33,12 @@ def _list_context(session, user, page: PageRequest = PageRequest(), **extra) -> 
         "can_plan": access.anywhere(user, Organisation, access.Can.PLAN_AUDITS),
         **extra,
     }
+
+
+def _list_page_of(session, user, organisation: Organisation) -> PageRequest:
+    """The page of the list of organisations that shows this one."""
+    position = organisations.list_position(session=session, actor=user, organisation=organisation)
+    return PageRequest(offset=position // DEFAULT_LIMIT * DEFAULT_LIMIT)
 
 
 @router.get("/organisations")
@@ -61,8 +69,7 @@ def create_site(
 ):
     """Add a site or production unit."""
     organisation = organisations.get_organisation(session=session, actor=user, organisation_id=organisation_id)
-    position = organisations.list_position(session=session, actor=user, organisation=organisation)
-    page = PageRequest(offset=position // DEFAULT_LIMIT * DEFAULT_LIMIT)  # the list's page that shows its form
+    page = _list_page_of(session, user, organisation)  # the list's page that shows its form
     form = form_fields(submitted)
     data, errors = parse(SiteIn, form)
     if data is None:
@@ -76,4 +83,18 @@ def create_site(
         if page.offset
         else f"/organisations#organisation-{organisation.id}",
         status_code=303,
+    )
+
+
+@router.get("/organisations/{organisation_id}/sites")
+def list_sites(request: Request, organisation_id: PathId, session: SessionDep, user: CurrentUser, page: PageDep):
+    """Every site of an organisation, by name, a page at a time (the list of organisations shows the first page)."""
+    organisation = organisations.get_organisation(session=session, actor=user, organisation_id=organisation_id)
+    found = organisations.sites_of(session=session, organisation_id=organisation.id, page=page)
+    offset = _list_page_of(session, user, organisation).offset
+    back = f"/organisations?offset={offset}" if offset else "/organisations"
+    return render(
+        request,
+        "organisations/sites.html",
+        {"organisation": organisation, "sites": found, "back": f"{back}#organisation-{organisation.id}"},
     )

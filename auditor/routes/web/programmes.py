@@ -23,7 +23,9 @@ def _programme_context(session, user: User, library, organisation: Organisation,
     return {
         "organisation": organisation,
         "programme": found,
-        "sites": {site.id: site for site in organisations.sites_of(session=session, organisation_id=organisation.id)},
+        "sites": {
+            site.id: site for site in organisations.sites_of(session=session, organisation_id=organisation.id).items
+        },
         "checklists": list(library),
         "titles": {loaded.id: loaded.checklist.title.model_dump() for loaded in library},
         "can_plan": access.allows_in(
@@ -83,7 +85,7 @@ def _decision_context(session, user: User, audit: Audit, **extra) -> dict:
         "can_decide": may_decide and decision is None and audit.status == v.AuditStatus.REPORTING,
         "waiting": programmes.waiting_for_decision(audit, decision),
         "outcomes": v.outcomes_for(audit.audit_type),
-        "sites": organisations.sites_of(session=session, organisation_id=audit.organisation_id),
+        "sites": organisations.sites_of(session=session, organisation_id=audit.organisation_id).items,
         "values": {
             "decided_on": programmes.today().isoformat(),
             "reviewed_by_id": user.id,

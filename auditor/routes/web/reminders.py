@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from auditor import vocabulary as v
-from auditor.deps import CurrentUser, SessionDep
+from auditor.deps import CurrentUser, PageDep, SessionDep
 from auditor.services import access, reminders
 from auditor.templating import render
 
@@ -13,16 +12,16 @@ router = APIRouter()
 
 
 @router.get("/reminders")
-def list_reminders(request: Request, session: SessionDep, user: CurrentUser):
-    """The newest reminders, failed ones first, with the error and the number of attempts."""
+def list_reminders(request: Request, session: SessionDep, user: CurrentUser, page: PageDep):
+    """The reminders, failed ones first, then the newest, with the error and the number of attempts; a page at a
+    time."""
     access.require_reminder_reader(user)
-    rows = reminders.recent(session=session)
     return render(
         request,
         "reminders/list.html",
         {
-            "reminders": rows,
-            "failed": sum(row.state == v.ReminderState.FAILED for row in rows),
+            "reminders": reminders.recent(session=session, page=page),
+            "failed": reminders.failed_count(session=session),
             "max_attempts": reminders.MAX_ATTEMPTS,
         },
     )

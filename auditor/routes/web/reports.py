@@ -15,6 +15,7 @@ from auditor.deps import (
     AuditDep,
     ConductAuditDep,
     CurrentUser,
+    PageDep,
     PathId,
     PlanAuditDep,
     SessionDep,
@@ -25,12 +26,13 @@ from auditor.deps import (
 from auditor.errors import Invalid, NotFound
 from auditor.i18n import N_, gettext
 from auditor.models import Audit, Organisation, ReportTemplate, User
+from auditor.paging import PageRequest
 from auditor.reports.engine import MAX_TEMPLATE_BYTES
 from auditor.reports.variables import VARIABLES
 from auditor.routes.downloads import Kind as ReportKind, Language, report_download
 from auditor.routes.web.forms import FormDep, invalid_errors, parse, row_id
 from auditor.schemas import CaseFollowUpIn, ReportDetails
-from auditor.services import access, audits, body_logo, cases, follow_ups, organisations, programmes, reports
+from auditor.services import access, audits, body_logo, cases, follow_ups, programmes, reports
 from auditor.templating import render
 
 router = APIRouter()
@@ -183,7 +185,7 @@ def follow_up_context(session, audit: Audit, can: audits.AuditCan) -> dict:
     """What templates/audits/_follow_up.html needs for each case carried over into the audit (Report and conduct
     pages): the cases with what was recorded, their numbers, the team who may have verified, and whether the user
     records the verification."""
-    carried = follow_ups.carried_over(session=session, audit=audit)
+    carried = follow_ups.carried_over(session=session, audit=audit).items
     team = audits.audit_team(session=session, audit=audit)
     return {
         "follow_ups": carried,
@@ -332,20 +334,38 @@ TAG_HELP = (
 
 
 def _templates_context(
-    request: Request, session, user: User, settings, values: dict | None = None, errors: dict | None = None
+    request: Request,
+    session,
+    user: User,
+    settings,
+    values: dict | None = None,
+    errors: dict | None = None,
+    page: PageRequest = PageRequest(),
 ) -> dict:
-    rows = reports.visible_templates(session=session, actor=user)
-    used = reports.in_use(rows)
-    visible = organisations.list_organisations(session=session, actor=user).items
-    names = {organisation.id: organisation.name for organisation in visible}
-    managed = set(session.exec(select(ReportTemplate.id).where(access.where(user, ReportTemplate, access.Can.MANAGE))))
-    return {
-        "templates": [
-            TemplateRow(
-                row, names.get(row.organisation_id) if row.organisation_id else None, row.id in used, row.id in managed
+    found = reports.visible_templates(session=session, actor=user, page=page)
+    ids = [row.id for row in found.items]
+    used = reports.in_use(session=session, actor=user, ids=ids)
+    owners = {row.organisation_id for row in found.items if row.organisation_id is not None}
+    names = dict(session.exec(select(Organisation.id, Organisation.name).where(Organisation.id.in_(owners))).all())
+    managed = set(
+        session.exec(
+            select(ReportTemplate.id).where(
+                ReportTemplate.id.in_(ids), access.where(user, ReportTemplate, access.Can.MANAGE)
             )
-            for row in rows
-        ],
+        )
+    )
+    return {
+        "templates": found.with_items(
+            [
+                TemplateRow(
+                    row,
+                    names.get(row.organisation_id) if row.organisation_id else None,
+                    row.id in used,
+                    row.id in managed,
+                )
+                for row in found.items
+            ]
+        ),
         "may_upload_for_provider": access.allows_in(
             session=session, user=user, can=access.Can.MANAGE_TEMPLATES, organisation_id=None
         ),
@@ -370,10 +390,12 @@ def _templates_context(
 
 
 @router.get("/report-templates")
-def list_templates(request: Request, session: SessionDep, user: TemplateAdmin, settings: SettingsDep):
-    """Uploaded templates, the upload form, the certification body's logo, the starter templates and every variable
-    a template can use."""
-    return render(request, "report_templates/list.html", _templates_context(request, session, user, settings))
+def list_templates(request: Request, session: SessionDep, user: TemplateAdmin, settings: SettingsDep, page: PageDep):
+    """Uploaded templates (a page at a time), the upload form, the certification body's logo, the starter templates
+    and every variable a template can use."""
+    return render(
+        request, "report_templates/list.html", _templates_context(request, session, user, settings, page=page)
+    )
 
 
 @router.post("/report-templates")
