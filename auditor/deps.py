@@ -21,7 +21,7 @@ from auditor.models import Audit, Case, Finding, ManagementReview, Organisation,
 from auditor.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest
 from auditor.schemas import MAX_ID
 from auditor.security import SAFE_METHODS, SESSION_COOKIE, check_csrf, submitted_csrf_token
-from auditor.services import access, accounts, audits, cases, findings, reviews
+from auditor.services import access, accounts, audits, cases, findings, reviews, staffing
 from auditor.services.library import published_library
 from auditor.text import CONTROL_CHARACTER, storable
 
@@ -250,6 +250,21 @@ def audit_at_work_loader(can: access.Can):
 
 
 ConductWork = Annotated[AuditAtWork, Depends(audit_at_work_loader(access.Can.CONDUCT), scope="function")]
+
+
+def auditor_loader(can: access.Can | None):
+    """A loader for the auditor in the path (`auditor_id`): 404 unless the user manages the auditor's account or is the
+    auditor, 403 if they may not also `can` with the auditor's record (None: seeing it is enough)."""
+
+    def get_auditor_or_404(auditor_id: PathId, session: SessionDep, user: CurrentUser) -> User:
+        return staffing.get_auditor(session=session, actor=user, auditor_id=auditor_id, can=can)[0]
+
+    return get_auditor_or_404
+
+
+AuditorDep = Annotated[User, Depends(auditor_loader(None))]
+DeclaringAuditorDep = Annotated[User, Depends(auditor_loader(access.Can.DECLARE))]
+CompetenceAuditorDep = Annotated[User, Depends(auditor_loader(access.Can.MANAGE))]
 
 
 Planner = Annotated[User, Depends(gate(Organisation, access.Can.PLAN_AUDITS))]
