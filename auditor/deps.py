@@ -20,8 +20,8 @@ from auditor.i18n import N_
 from auditor.models import Audit, Case, Finding, ManagementReview, Organisation, User, detached_copy
 from auditor.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest
 from auditor.schemas import MAX_ID
-from auditor.security import SAFE_METHODS, SESSION_COOKIE, check_csrf, submitted_csrf_token
-from auditor.services import access, accounts, audits, cases, findings, responses, reviews
+from auditor.security import CSRF_COOKIE, SAFE_METHODS, SESSION_COOKIE, check_csrf, submitted_csrf_token
+from auditor.services import access, accounts, audits, cases, findings, responses, reviews, staffing
 from auditor.services.library import published_library
 from auditor.text import CONTROL_CHARACTER, storable
 
@@ -154,13 +154,24 @@ PASSWORD_CHANGE_PATHS = frozenset({"/account", "/account/password", "/logout"})
 async def get_submitted_csrf(request: Request) -> str | None:
     """The CSRF token sent with a change (header or form field). Reading the body is waiting, not blocking work, so
     this dependency is async; everything that queries the database is a plain `def` (FastAPI runs those in its
-    thread pool, so a slow query never stalls the event loop)."""
-    if request.method in SAFE_METHODS or _bearer_token(request):
+    thread pool, so a slow query never stalls the event loop). A form is parsed only when its token can matter:
+    without the CSRF cookie check_csrf refuses whatever was sent, so the body is left unread."""
+    if request.method in SAFE_METHODS or _bearer_token(request) or CSRF_COOKIE not in request.cookies:
         return None
     return await submitted_csrf_token(request)
 
 
+async def get_signed_in_csrf(request: Request) -> str | None:
+    """get_submitted_csrf for a request that needs a signed-in user: without a session cookie get_current_user refuses
+    it (401) before the token is looked at, so the body is left unread. (The session itself is checked in the
+    database, after this: see get_current_user.)"""
+    if SESSION_COOKIE not in request.cookies:
+        return None
+    return await get_submitted_csrf(request)
+
+
 SubmittedCsrf = Annotated[str | None, Depends(get_submitted_csrf)]
+SignedInCsrf = Annotated[str | None, Depends(get_signed_in_csrf)]
 
 
 def _bearer_token(request: Request) -> str | None:
@@ -168,9 +179,14 @@ def _bearer_token(request: Request) -> str | None:
     return credential.strip() or None if scheme.lower() == "bearer" else None
 
 
-def get_current_user(request: Request, session: SessionDep, csrf: SubmittedCsrf) -> User:
+def get_current_user(request: Request, session: SessionDep, csrf: SignedInCsrf) -> User:
     """The logged-in user (session cookie) or the API token's owner (Authorization: Bearer).
-    Cookie-authenticated requests that change something must carry the CSRF token."""
+    Cookie-authenticated requests that change something must carry the CSRF token.
+
+    The token (from a form: its body) is read before the session is checked: the check is a database query in the
+    thread pool, inside the request's unit of work, and reading the form after it would hold the connection while a
+    client sends its body. What bounds the work done for a client not yet known is middleware.body_limit (1 MB for
+    a form, an upload's own limit on the upload routes) and get_signed_in_csrf (no session cookie: nothing read)."""
     token = _bearer_token(request)
     if token:
         user = accounts.user_for_token(session=session, token=token)
@@ -251,7 +267,7 @@ def audit_at_work_loader(can: access.Can):
     it takes no SessionDep: the work's `session` is the request's."""
     get_audit_or_404 = audit_loader(can, columns=responses.AUDIT_COLUMNS)
 
-    def get_audit_at_work(audit_id: PathId, request: Request, csrf: SubmittedCsrf) -> Iterator[AuditAtWork]:
+    def get_audit_at_work(audit_id: PathId, request: Request, csrf: SignedInCsrf) -> Iterator[AuditAtWork]:
         # Opened here, not as a dependency of its own (one hop fewer); overridable as the dependency is (tests do)
         session = request.app.dependency_overrides.get(get_session, get_session)(request)
         with request_unit_of_work(request, session):
@@ -262,6 +278,21 @@ def audit_at_work_loader(can: access.Can):
 
 
 ConductWork = Annotated[AuditAtWork, Depends(audit_at_work_loader(access.Can.CONDUCT), scope="function")]
+
+
+def auditor_loader(can: access.Can | None):
+    """A loader for the auditor in the path (`auditor_id`): 404 unless the user manages the auditor's account or is the
+    auditor, 403 if they may not also `can` with the auditor's record (None: seeing it is enough)."""
+
+    def get_auditor_or_404(auditor_id: PathId, session: SessionDep, user: CurrentUser) -> User:
+        return staffing.get_auditor(session=session, actor=user, auditor_id=auditor_id, can=can)[0]
+
+    return get_auditor_or_404
+
+
+AuditorDep = Annotated[User, Depends(auditor_loader(None))]
+DeclaringAuditorDep = Annotated[User, Depends(auditor_loader(access.Can.DECLARE))]
+CompetenceAuditorDep = Annotated[User, Depends(auditor_loader(access.Can.MANAGE))]
 
 
 Planner = Annotated[User, Depends(gate(Organisation, access.Can.PLAN_AUDITS))]

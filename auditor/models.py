@@ -497,6 +497,22 @@ class AuditEvent(SQLModel, table=True):
     after: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
+# The case's facts of ISO 45001 10.2 b, c, e, g and the communication to workers, recorded while it is open
+# (services/cases.record_investigation changes only these; the trail keeps them).
+INVESTIGATION_FIELDS = (
+    "investigation_participants",
+    "participation_note",
+    "extent",
+    "apv_reviewed",
+    "apv_reference",
+    "new_hazards_assessed",
+    "new_hazards",
+    "system_changes",
+    "communicated_on",
+    "communication",
+)
+
+
 class Case(SQLModel, table=True):
     """A nonconformity (or an observation, OFI, incident, complaint someone chose to track) followed through
     correction, root cause, corrective actions and verified effectiveness to closure (ISO 45001 10.2)."""

@@ -238,6 +238,84 @@ class DeclarationIn(Input):
         return self
 
 
+class CompetenceOut(BaseModel):
+    """An auditor's competence record (empty until an admin fills it in)."""
+
+    auditor_id: int
+    bek1407: v.Bek1407Basis | None = Field(description="How BEK 1407 is met; null: not met")
+    bek1407_date: date | None = Field(description="The course passed or the exemption granted")
+    technical_areas: list[str]
+    languages: list[str]
+    updated_at: datetime | None = Field(description="When the record last changed; null: never recorded")
+
+
+class AuditorOut(BaseModel):
+    """A lead auditor or auditor, with their competence record."""
+
+    id: int
+    name: str
+    role: v.Role
+    competence: CompetenceOut
+
+
+class DeclarationOut(BaseModel):
+    """A tie to an organisation an auditor declared (ISO/IEC 17021-1 5.2)."""
+
+    id: int
+    auditor_id: int
+    organisation_id: int
+    organisation: str = Field(description="The organisation's name")
+    kind: v.ConflictKind
+    starts_on: date | None
+    ends_on: date | None = Field(description="null: it still holds")
+    note: str
+    created_at: datetime
+
+
+class UnitVisitIn(Input):
+    """A production unit the audit visits, and why."""
+
+    site_id: RowId
+    reason: ShortText = Field(default="", description="Why the unit is visited (required)")
+
+
+class SamplingIn(Input):
+    """Which of the organisation's production units the audit visits (IAF MD 1); the whole plan is sent."""
+
+    central_site_id: RowId | None = Field(
+        default=None, description="The central function, visited in every audit (one of `visits`); null: none"
+    )
+    visits: Annotated[list[UnitVisitIn], Field(max_length=1000)] = []
+
+    @field_validator("visits")
+    @classmethod
+    def _once_each(cls, visits: list[UnitVisitIn]) -> list[UnitVisitIn]:
+        if len({visit.site_id for visit in visits}) < len(visits):
+            raise ValueError(N_("Each unit is listed once."))
+        return visits
+
+
+class SampledUnitOut(BaseModel):
+    site: SiteOut
+    visited: bool
+    central: bool
+    reason: str = Field(description="Why the unit is visited; empty: not visited")
+    last_visit: str = Field(description="The title of the cycle's last earlier audit that visited it; empty: none")
+
+
+class SamplingOut(BaseModel):
+    """The audit's sampling plan: every production unit of the organisation, visited in this audit or not."""
+
+    units: list[SampledUnitOut]
+    required: int | None = Field(
+        description="The fewest units besides the central function IAF MD 1 asks this audit to visit; null: no minimum"
+    )
+    visited: int = Field(description="Units besides the central function visited")
+    not_yet_in_cycle_site_ids: list[int] = Field(
+        description="Units no audit of the cycle has visited, this one included"
+    )
+
+
 class TimeAdjustment(Input):
     """Audit days added (positive) or taken off (negative) the IAF MD 5 table's days, with the reason."""
 
@@ -266,7 +344,7 @@ class AuditTimeOut(BaseModel):
     """The audit's time by IAF MD 5: what it is computed from and each step of the computation (null: not known)."""
 
     personnel: int | None = Field(description="The effective number of personnel")
-    ohs_risk: str = Field(description="The OH&S risk category; empty: not set")
+    ohs_risk: v.OhsRisk | None = Field(description="The OH&S risk category; null: not set")
     table_days: float | None = Field(description="The IAF MD 5 table's days (initial audit: stage 1 + stage 2)")
     adjustments: list[TimeAdjustment]
     md5_days: float | None = Field(description="The table's days with the adjustments")

@@ -221,6 +221,14 @@ RULES = {
     ("POST", "/audits/{audit_id}/time"): PLAN,
     ("GET", "/audits/{audit_id}/sampling"): VIEW,
     ("POST", "/audits/{audit_id}/sampling"): PLAN,
+    ("GET", "/api/v1/audits/{audit_id}/sampling"): VIEW,
+    ("PUT", "/api/v1/audits/{audit_id}/sampling"): PLAN,
+    ("GET", "/api/v1/auditors"): USER_ADMIN,
+    ("GET", "/api/v1/auditors/{auditor_id}"): AUDITOR_SELF,
+    ("PUT", "/api/v1/auditors/{auditor_id}/competence"): COMPETENCE,
+    ("GET", "/api/v1/auditors/{auditor_id}/declarations"): AUDITOR_SELF,
+    ("POST", "/api/v1/auditors/{auditor_id}/declarations"): AUDITOR_SELF,
+    ("DELETE", "/api/v1/auditors/{auditor_id}/declarations/{declaration_id}"): AUDITOR_SELF,
     ("GET", "/auditors"): USER_ADMIN,
     ("GET", "/auditors/{auditor_id}"): AUDITOR_SELF,
     ("POST", "/auditors/{auditor_id}/competence"): COMPETENCE,
@@ -847,6 +855,20 @@ REQUESTS: dict[tuple[str, str], Callable[[Ask], Send]] = {
             }
         },
         status=303,
+    ),
+    ("PUT", "/api/v1/audits/{audit_id}/sampling"): lambda ask: Send(
+        {
+            "json": {
+                "central_site_id": ask.ids["own_site_id"],
+                "visits": [{"site_id": ask.ids["own_site_id"], "reason": "The only unit"}],
+            }
+        }
+    ),
+    ("PUT", "/api/v1/auditors/{auditor_id}/competence"): lambda ask: Send(
+        {"json": {"bek1407": "course", "bek1407_date": "2024-01-01", "languages": ["dansk"]}}
+    ),
+    ("POST", "/api/v1/auditors/{auditor_id}/declarations"): lambda ask: Send(
+        {"json": {"organisation_id": ask.ids["organisation_id"], "kind": "employment", "ends_on": "2020-01-01"}}
     ),
     ("POST", "/auditors/{auditor_id}/competence"): lambda ask: Send(
         {"data": {"bek1407": "course", "bek1407_date": "2024-01-01"}}, status=303

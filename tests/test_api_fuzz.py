@@ -22,8 +22,8 @@ from schemathesis.checks import (
 )
 from schemathesis.core.failures import FailureGroup
 
-from auditor.schemas import EvidenceIn, FindingIn, PlanEntryIn
-from auditor.services import accounts, audits, cases, evidence, findings, photos, reviews
+from auditor.schemas import DeclarationIn, EvidenceIn, FindingIn, PlanEntryIn
+from auditor.services import accounts, audits, cases, evidence, findings, photos, reviews, staffing
 
 EXAMPLES = 6  # generated requests per operation and role
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -32,8 +32,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 @pytest.fixture
 def world(session, make_organisation, make_audit, make_user, lead, first_item_id, settings):
     """Records for the generated requests to name: an audit that `lead` leads, with a plan entry, an answer's evidence
-    and photo, a nonconformity whose case has an action, and a management review; {path parameter: id}, and the
-    organisation's quality manager."""
+    and photo, a nonconformity whose case has an action, a management review and a tie `lead` declared; {path
+    parameter: id}, and the organisation's quality manager."""
     organisation = make_organisation()
     quality_manager = make_user("quality_manager", organisation=organisation)
     audit = make_audit(organisation=organisation)
@@ -79,8 +79,16 @@ def world(session, make_organisation, make_audit, make_user, lead, first_item_id
         period_end=date(2026, 12, 31),
         policy=settings.deadline_policy,
     )
+    declaration = staffing.add_declaration(
+        session=session,
+        actor=lead,
+        auditor=lead,
+        data=DeclarationIn(organisation_id=organisation.id, kind="consultancy", ends_on=date(2020, 1, 1)),
+    )
     ids = {
         "organisation_id": organisation.id,
+        "auditor_id": lead.id,
+        "declaration_id": declaration.id,
         "audit_id": audit.id,
         "entry_id": entry.id,
         "item_id": first_item_id,

@@ -6,6 +6,7 @@ production unit with its time shares, and the items not audited on this visit.""
 from __future__ import annotations
 
 import io
+import warnings
 
 import pytest
 from PIL import Image
@@ -16,8 +17,8 @@ from auditor.config import Settings
 from auditor.demo import ANSWERS, STAGE2_TITLE, create_demo
 from auditor.i18n import format_day
 from auditor.models import Audit, AuditEvent, BodyLogo, User
-from auditor.schemas import FindingIn, ResponseIn
-from auditor.services import accounts, blobs, findings, organisations, responses
+from auditor.schemas import FindingIn, ReportDetails, ResponseIn
+from auditor.services import accounts, audits, blobs, findings, organisations, responses, trail
 from tests.conftest import PASSWORD
 from tests.test_photos import SECRET, jpeg_segments, jpeg_with_every_kind_of_metadata, png_with_text
 from tests.test_reports import all_text, download, images, key_values, table_after
@@ -160,6 +161,18 @@ def test_accompanying_persons_remote_parts_changes_issues_and_marks(client, stag
     danish = download(client, stage2, lang="da")
     assert key_values(danish.tables[0])["Ledsagende personer"] == "Sara Holm (Observatør, På stedet)"
     assert text_after(danish, "Væsentlige ændringer siden sidste audit").startswith("Flytning af kundeservice")
+
+
+def test_the_report_details_are_stored_as_the_vocabulary_s_members(session, admin, make_audit):
+    """What the team writes keeps its types on the audit (a plain string in an enum field made every later snapshot
+    warn that it was not what the field holds)."""
+    audit = make_audit()
+    details = ReportDetails(combination="joint", accompanying=[{"name": "Sara Holm", "role": "observer"}])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        audits.update_report_details(session=session, actor=admin, audit=audit, data=details)
+        trail.snapshot(v.TrailEntity.AUDIT, audit)
+    assert audit.combination is v.AuditCombination.JOINT
 
 
 # 3. Verification of earlier nonconformities

@@ -152,3 +152,10 @@ def test_the_api_sets_and_reads_the_audit_time(login, session, lead, make_audit)
     assert api.get(f"/api/v1/audits/{audit.id}/time").json() == saved.json()
     refused = api.put(f"/api/v1/audits/{audit.id}/time", json={**body, "adjustments": [{"days": -3, "reason": "x"}]})
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "adjustments"
+
+
+def test_the_api_names_the_risk_categories_and_answers_null_for_no_category(login, anonymous, lead, make_audit):
+    schema = anonymous.get("/openapi.json").json()["components"]["schemas"]["AuditTimeOut"]["properties"]["ohs_risk"]
+    assert {"$ref": "#/components/schemas/OhsRisk"} in schema["anyOf"]
+    audit = make_audit()
+    assert login(lead).get(f"/api/v1/audits/{audit.id}/time").json()["ohs_risk"] is None

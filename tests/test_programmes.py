@@ -12,6 +12,7 @@ from auditor.errors import Conflict, Forbidden, Invalid
 from auditor.models import Organisation
 from auditor.schemas import DecisionIn, ProgrammeIn, ResponseIn
 from auditor.services import audits, organisations, programmes, responses
+from auditor.vocabulary import DecisionOutcome
 from tests.conftest import item_ids
 
 
@@ -222,7 +223,7 @@ def test_a_suspension_keeps_the_expiry_and_a_decision_must_fit_the_audit(session
     renewal = DecisionIn(outcome="renew", decided_on=date(2027, 2, 1), reasons="x", review="y")
     with pytest.raises(Invalid, match="cannot follow"):
         programmes.decide(session=session, actor=admin, audit=surveillance, data=renewal, today=date(2027, 2, 1))
-    suspension = renewal.model_copy(update={"outcome": "suspend"})
+    suspension = renewal.model_copy(update={"outcome": DecisionOutcome.SUSPEND})  # a copy is not validated
     programmes.decide(session=session, actor=admin, audit=surveillance, data=suspension, today=date(2027, 2, 1))
 
     certificate = programmes.certificate(

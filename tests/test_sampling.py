@@ -58,7 +58,7 @@ def test_the_plan_visits_the_central_function_and_the_sample_each_with_a_reason(
 
     plan = save("Hovedkontor", "Aarhus", "Vejle", reasons={"Hovedkontor": "Central funktion", "Vejle": "Klage"})
     assert (plan.required, plan.visited) == (2, 2)
-    assert sorted(plan.not_yet_in_cycle) == ["Horsens", "Kolding"]
+    assert sorted(site.name for site in plan.not_yet_in_cycle) == ["Horsens", "Kolding"]
     assert [(r.site.name, r.visited, r.central, r.reason) for r in plan.units] == [
         ("Aarhus", True, False, "Stikprøve"),
         ("Horsens", False, False, ""),
@@ -109,3 +109,39 @@ def test_the_sampling_page_saves_the_plan(session, login, lead, make_audit, make
     assert saved.status_code == 303
     page = client.get(f"/audits/{audit.id}/sampling")
     assert page.status_code == 200 and "Stikprøve" in page.text
+
+
+def test_the_api_sets_and_reads_the_sampling_plan(session, login, lead, make_audit, make_organisation, make_user):
+    organisation = make_organisation(sites=("Hovedkontor", "Aarhus", "Vejle"))
+    sites = {s.name: s.id for s in organisations.sites_of(session=session, organisation_id=organisation.id)}
+    audit = make_audit(organisation=organisation)
+    api = login(lead)
+    url = f"/api/v1/audits/{audit.id}/sampling"
+    plan = {
+        "central_site_id": sites["Hovedkontor"],
+        "visits": [
+            {"site_id": sites["Hovedkontor"], "reason": "Central funktion"},
+            {"site_id": sites["Vejle"], "reason": "Klage"},
+        ],
+    }
+    saved = api.put(url, json=plan)
+    assert saved.status_code == 200
+    assert (saved.json()["required"], saved.json()["visited"]) == (1, 1)
+    assert saved.json()["not_yet_in_cycle_site_ids"] == [sites["Aarhus"]]
+    assert [(u["site"]["name"], u["visited"], u["central"], u["reason"]) for u in saved.json()["units"]] == [
+        ("Aarhus", False, False, ""),
+        ("Hovedkontor", True, True, "Central funktion"),
+        ("Vejle", True, False, "Klage"),
+    ]
+    assert api.get(url).json() == saved.json()
+
+    no_reason = api.put(url, json={**plan, "visits": [*plan["visits"][:1], {"site_id": sites["Vejle"]}]})
+    assert no_reason.status_code == 422
+    twice = api.put(url, json={**plan, "visits": [*plan["visits"], plan["visits"][1]]})
+    assert twice.status_code == 422 and twice.json()["errors"][0]["field"] == "visits"
+    foreign = make_organisation(name="Andet A/S", cvr=None, sites=("Et andet sted",))
+    elsewhere = organisations.sites_of(session=session, organisation_id=foreign.id)[0].id
+    refused = api.put(url, json={**plan, "visits": [*plan["visits"], {"site_id": elsewhere, "reason": "x"}]})
+    assert refused.status_code == 422
+    viewer = login(make_user("viewer", organisation=organisation))
+    assert viewer.get(url).status_code == 200 and viewer.put(url, json=plan).status_code == 403

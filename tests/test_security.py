@@ -131,3 +131,57 @@ def test_the_api_docs_come_from_our_own_files_under_our_own_policy(anonymous):
     for url in page.urls:
         assert url.startswith("/") and not url.startswith("//"), url  # this site only
         assert anonymous.get(url).status_code == 200, url
+
+
+def test_a_form_is_not_read_when_its_token_cannot_matter(app, login, lead, make_audit, settings):
+    """Without a session cookie the answer is the login page and without the CSRF cookie 403, whatever the form says:
+    the body is left unread (deps.get_signed_in_csrf, deps.get_submitted_csrf). With both, the token is read from the form."""
+    import anyio
+
+    from auditor.security import CSRF_COOKIE, SESSION_COOKIE, _sign
+    from tests.conftest import CSRF_VALUE
+
+    audit = make_audit()
+    session_token = login(lead).cookies[SESSION_COOKIE]
+    form = f"kind=ofi&statement=x&csrf_token={_sign(settings.secret_key, CSRF_VALUE)}".encode()
+
+    def post(cookies: dict[str, str]) -> tuple[int, str, bool]:
+        """The status, where it sends the browser, and whether the app read the body."""
+        read, answers = [], []
+
+        async def receive():
+            read.append(True)
+            return {"type": "http.request", "body": form, "more_body": False}
+
+        async def send(message):
+            if message["type"] == "http.response.start":
+                headers = dict(message["headers"])
+                answers.append((message["status"], headers.get(b"location", b"").decode().split("?")[0]))
+
+        cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": f"/audits/{audit.id}/findings",
+            "raw_path": f"/audits/{audit.id}/findings".encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": [
+                (b"host", b"testserver"),
+                (b"content-type", b"application/x-www-form-urlencoded"),
+                (b"content-length", str(len(form)).encode()),
+                *([(b"cookie", cookie.encode())] if cookie else []),
+            ],
+            "client": ("127.0.0.1", 5000),
+            "server": ("testserver", 80),
+        }
+        anyio.run(app, scope, receive, send)
+        return *answers[0], bool(read)
+
+    assert post({}) == (303, "/login", False)
+    assert post({CSRF_COOKIE: CSRF_VALUE}) == (303, "/login", False)
+    assert post({SESSION_COOKIE: session_token}) == (403, "", False)
+    assert post({SESSION_COOKIE: session_token, CSRF_COOKIE: CSRF_VALUE}) == (303, f"/audits/{audit.id}/findings", True)

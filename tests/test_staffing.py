@@ -171,3 +171,53 @@ def test_admins_keep_the_competence_record_and_auditors_declare_their_own_ties(
         own.post(f"/auditors/{lead.id}/declarations/{declaration.id}/delete", follow_redirects=False).status_code == 303
     )
     assert staffing.declarations_of(session=session, auditor_id=lead.id) == []
+
+
+def test_the_api_keeps_competence_records_and_declarations_with_the_pages_rules(
+    login, session, admin, lead, make_user, make_organisation
+):
+    organisation = make_organisation()
+    other_auditor = make_user("auditor", name="Anden Auditor")
+    record = {"bek1407": "course", "bek1407_date": "2024-02-01", "technical_areas": ["IAF 28"], "languages": ["dansk"]}
+    api = login(admin)
+    saved = api.put(f"/api/v1/auditors/{lead.id}/competence", json=record)
+    assert saved.status_code == 200
+    assert saved.json() == {**record, "auditor_id": lead.id, "updated_at": saved.json()["updated_at"]}
+    assert staffing.competence_of(session=session, auditor_id=lead.id).technical_areas == ["IAF 28"]
+    undated = api.put(f"/api/v1/auditors/{lead.id}/competence", json={"bek1407": "course"})
+    assert undated.status_code == 422
+
+    listed = api.get("/api/v1/auditors", params={"limit": 1})
+    assert listed.status_code == 200 and listed.headers["X-Total-Count"] == "2"  # the admin is no auditor
+    assert [(a["name"], a["role"]) for a in listed.json()] == [("Anden Auditor", "auditor")]
+    assert listed.json()[0]["competence"]["bek1407"] is None
+    assert 'rel="next"' in listed.headers["Link"]
+
+    own = login(lead)
+    assert own.get("/api/v1/auditors").status_code == 403
+    assert own.put(f"/api/v1/auditors/{lead.id}/competence", json=record).status_code == 403
+    shown = own.get(f"/api/v1/auditors/{lead.id}")
+    assert shown.status_code == 200 and shown.json()["competence"]["bek1407"] == "course"
+    declared = own.post(
+        f"/api/v1/auditors/{lead.id}/declarations",
+        json={"organisation_id": organisation.id, "kind": "employment", "ends_on": "2025-08-31"},
+    )
+    assert declared.status_code == 201
+    assert {k: declared.json()[k] for k in ("kind", "ends_on", "organisation", "auditor_id")} == {
+        "kind": "employment",
+        "ends_on": "2025-08-31",
+        "organisation": organisation.name,
+        "auditor_id": lead.id,
+    }
+    nowhere = own.post(f"/api/v1/auditors/{lead.id}/declarations", json={"organisation_id": 999999, "kind": "other"})
+    assert nowhere.status_code == 422 and nowhere.json()["errors"][0]["field"] == "organisation_id"
+    listed = own.get(f"/api/v1/auditors/{lead.id}/declarations")
+    assert [d["id"] for d in listed.json()] == [declared.json()["id"]] and listed.headers["X-Total-Count"] == "1"
+
+    someone_else = login(other_auditor)
+    declaration = f"/api/v1/auditors/{lead.id}/declarations/{declared.json()['id']}"
+    assert someone_else.get(f"/api/v1/auditors/{lead.id}").status_code == 404
+    assert someone_else.delete(declaration).status_code == 404
+    assert own.delete(declaration).status_code == 204
+    assert own.delete(declaration).status_code == 404
+    assert staffing.declarations_of(session=session, auditor_id=lead.id) == []

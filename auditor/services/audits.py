@@ -300,10 +300,7 @@ def update_report_details(*, session: Session, actor: User, audit: Audit, data: 
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.PLAN)
     ensure_open(audit)
     before = trail.snapshot("audit", audit)
-    changes = data.model_dump(mode="json", exclude_unset=True, exclude={"production_units"})
-    for name in ("certificate_expiry", "next_audit_date"):  # dates stay dates
-        if name in changes:
-            changes[name] = getattr(data, name)
+    changes = data.model_dump(exclude_unset=True, exclude={"production_units"})  # enums stay enums, dates dates
     if "bek1407_auditor_id" in changes:
         member = changes["bek1407_auditor_id"] or None
         if member is not None and member not in {user.id for user, _ in audit_team(session=session, audit=audit)}:

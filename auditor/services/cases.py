@@ -27,6 +27,7 @@ from auditor import vocabulary as v
 from auditor.errors import Conflict, Forbidden, Invalid, NotFound
 from auditor.i18n import N_, get_locale
 from auditor.models import (
+    INVESTIGATION_FIELDS,
     Audit,
     AuditSite,
     Case,
@@ -307,21 +308,6 @@ def record_correction(
         corrected_at=utcnow(),
         status=v.CaseStatus.CORRECTED,
     )
-
-
-# The facts of ISO 45001 10.2 b, c, e, g and the communication to workers, recorded on a case while it is open.
-INVESTIGATION_FIELDS = (
-    "investigation_participants",
-    "participation_note",
-    "extent",
-    "apv_reviewed",
-    "apv_reference",
-    "new_hazards_assessed",
-    "new_hazards",
-    "system_changes",
-    "communicated_on",
-    "communication",
-)
 
 
 def record_investigation(*, session: Session, actor: User, case: Case, values: dict) -> Case:

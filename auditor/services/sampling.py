@@ -55,7 +55,7 @@ class SamplingPlan:
     units: list[UnitRow]
     required: int | None  # the minimum of units besides the central function; None: no minimum
     visited: int  # units besides the central function visited
-    not_yet_in_cycle: list[str]  # units no audit of the cycle has visited, this one included
+    not_yet_in_cycle: list[Site]  # units no audit of the cycle has visited, this one included
 
 
 def _cycle_visits(*, session: Session, audit: Audit) -> dict[int, str]:
@@ -104,7 +104,7 @@ def sampling_plan(*, session: Session, audit: Audit) -> SamplingPlan:
         rows,
         sample_size(units, audit.audit_type) if units else None,
         sum(row.visited and not row.central for row in rows),
-        [row.site.name for row in rows if not row.visited and not row.last_visit],
+        [row.site for row in rows if not row.visited and not row.last_visit],
     )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from auditor import vocabulary as v
 from auditor.errors import Forbidden, Invalid, NotFound
@@ -41,33 +42,41 @@ class Problem:
 # Records
 
 
-def get_auditor(*, session: Session, actor: User, auditor_id: int) -> tuple[User, frozenset[access.Can]]:
-    """The auditor, and what the actor may do with their record; NotFound for anyone else."""
+def get_auditor(
+    *, session: Session, actor: User, auditor_id: int, can: access.Can | None = None
+) -> tuple[User, frozenset[access.Can]]:
+    """The auditor, and what the actor may do with their record; NotFound for anyone else, Forbidden for one who sees
+    the record but may not `can` with it."""
     auditor = session.get(User, auditor_id)
     if auditor is None:
         raise NotFound(N_("No auditor with this id."))
-    return auditor, access.require_auditor_record(session=session, user=actor, auditor=auditor)
+    granted = access.require_auditor_record(session=session, user=actor, auditor=auditor)
+    if can is not None and can not in granted:
+        raise Forbidden(N_("Your role does not allow this."))
+    return auditor, granted
 
 
 def _require(*, session: Session, actor: User, auditor: User, can: access.Can) -> None:
     """NotFound unless the actor may see the auditor's record, Forbidden unless they may also do this with it."""
-    if can not in access.require_auditor_record(session=session, user=actor, auditor=auditor):
-        raise Forbidden(N_("Your role does not allow this."))
+    get_auditor(session=session, actor=actor, auditor_id=auditor.id, can=can)
+
+
+def auditors_query(*, actor: User) -> Select:
+    """The active auditors whose accounts the actor manages, by name, each with their competence record (or None)."""
+    return (
+        select(User, AuditorCompetence)
+        .join(AuditorCompetence, col(AuditorCompetence.user_id) == User.id, isouter=True)
+        .where(User.is_active, col(User.role).in_(v.AUDITOR_ROLES), access.where(actor, User))
+        .order_by(User.name, User.id)
+    )
 
 
 def list_auditors(
     *, session: Session, actor: User, page: PageRequest | None = None
 ) -> Page[tuple[User, AuditorCompetence | None]]:
-    """The active auditors whose accounts the actor manages, by name, each with their competence record; one page of
-    them, or all without `page`."""
-    return page_of(
-        session,
-        select(User, AuditorCompetence)
-        .join(AuditorCompetence, col(AuditorCompetence.user_id) == User.id, isouter=True)
-        .where(User.is_active, col(User.role).in_(v.AUDITOR_ROLES), access.where(actor, User))
-        .order_by(User.name, User.id),
-        page,
-    )
+    """The active auditors whose accounts the actor manages, each with their competence record; one page of them, or
+    all without `page`."""
+    return page_of(session, auditors_query(actor=actor), page)
 
 
 def competence_of(*, session: Session, auditor_id: int) -> AuditorCompetence | None:
@@ -99,16 +108,23 @@ def update_competence(*, session: Session, actor: User, auditor: User, data: Com
     return record
 
 
-def declarations_of(*, session: Session, auditor_id: int) -> list[tuple[ImpartialityDeclaration, str]]:
-    """The auditor's declarations with the organisation's name, the most recent first."""
-    return list(
-        session.exec(
-            select(ImpartialityDeclaration, Organisation.name)
-            .join(Organisation, col(Organisation.id) == ImpartialityDeclaration.organisation_id)
-            .where(ImpartialityDeclaration.user_id == auditor_id)
-            .order_by(col(ImpartialityDeclaration.ends_on).is_not(None), col(ImpartialityDeclaration.ends_on).desc())
-        ).all()
+def declarations_query(*, auditor_id: int) -> Select:
+    """The auditor's declarations with the organisation's name: those that still hold first, then by end, the most
+    recent first."""
+    return (
+        select(ImpartialityDeclaration, Organisation.name)
+        .join(Organisation, col(Organisation.id) == ImpartialityDeclaration.organisation_id)
+        .where(ImpartialityDeclaration.user_id == auditor_id)
+        .order_by(
+            col(ImpartialityDeclaration.ends_on).is_not(None),
+            col(ImpartialityDeclaration.ends_on).desc(),
+            col(ImpartialityDeclaration.id).desc(),
+        )
     )
+
+
+def declarations_of(*, session: Session, auditor_id: int) -> list[tuple[ImpartialityDeclaration, str]]:
+    return list(session.exec(declarations_query(auditor_id=auditor_id)).all())
 
 
 def add_declaration(*, session: Session, actor: User, auditor: User, data: DeclarationIn) -> ImpartialityDeclaration:

@@ -9,7 +9,7 @@ from sqlmodel import Session, SQLModel, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from auditor import vocabulary as v
-from auditor.models import AuditEvent, User, utcnow
+from auditor.models import INVESTIGATION_FIELDS, AuditEvent, User, utcnow
 
 # What the trail keeps of each kind of record (timestamps and ids are in the event itself).
 SNAPSHOT_FIELDS = {
@@ -78,16 +78,7 @@ SNAPSHOT_FIELDS = {
         "verification_result",
         "verify_in_audit_id",
         "correction_not_applicable",
-        "investigation_participants",
-        "participation_note",
-        "extent",
-        "apv_reviewed",
-        "apv_reference",
-        "new_hazards_assessed",
-        "new_hazards",
-        "system_changes",
-        "communicated_on",
-        "communication",
+        *INVESTIGATION_FIELDS,
     ),
     "photo": ("item_id", "finding_id", "caption", "confidential", "width", "height", "sha256"),
     "case_action": ("description", "owner_id", "due_date", "prevention_level", "status", "implementation_note"),

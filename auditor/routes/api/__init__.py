@@ -3,9 +3,12 @@
 from fastapi import APIRouter
 
 from auditor.routes.api import (
+    audit_time,
+    auditors,
     audits,
     cases,
     checklists,
+    declarations,
     findings,
     history,
     offline,
@@ -15,6 +18,7 @@ from auditor.routes.api import (
     reports,
     responses,
     reviews,
+    sampling,
     session,
 )
 from auditor.routes.api.refusals import EVERY_OPERATION
@@ -26,6 +30,8 @@ for module in (
     checklists,
     organisations,
     audits,
+    audit_time,
+    sampling,
     photos,
     findings,
     reports,
@@ -33,6 +39,8 @@ for module in (
     cases,
     reviews,
     programmes,
+    auditors,
+    declarations,
     offline,
     session,
 ):

@@ -13,7 +13,6 @@ from auditor.deps import (
     PlanAuditDep,
     Planner,
     SessionDep,
-    SettingsDep,
     send_page,
 )
 from auditor.models import Audit, Organisation
@@ -23,8 +22,6 @@ from auditor.schemas import (
     AuditIn,
     AuditOut,
     AuditSummaryOut,
-    AuditTimeIn,
-    AuditTimeOut,
     AuditUpdate,
     PlanEntryIn,
     PlanEntryOut,
@@ -32,7 +29,7 @@ from auditor.schemas import (
     StatusIn,
     TeamMemberOut,
 )
-from auditor.services import audit_time, audits
+from auditor.services import audits
 from auditor.vocabulary import AuditStatus
 
 router = APIRouter(tags=["audits"])
@@ -137,23 +134,3 @@ def delete_plan_entry(audit: PlanAuditDep, entry_id: PathId, session: SessionDep
     """Remove a line from the audit plan."""
     audits.delete_plan_entry(session=session, actor=user, audit=audit, entry_id=entry_id)
     return Response(status_code=204)
-
-
-@router.get("/audits/{audit_id}/time", responses=NAMED)
-def get_audit_time(audit: AuditDep, settings: SettingsDep) -> AuditTimeOut:
-    """The audit's time by IAF MD 5: the inputs, the table's days, the adjustments, the Danish extra time, the days
-    planned and spent."""
-    return _time_out(audit, settings)
-
-
-@router.put("/audits/{audit_id}/time", responses=CHANGE_NAMED)
-def update_audit_time(
-    audit: PlanAuditDep, data: AuditTimeIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
-) -> AuditTimeOut:
-    """Set what the audit's time is computed from, and the days spent (the lead auditor); the whole record is sent."""
-    return _time_out(audit_time.update_audit_time(session=session, actor=user, audit=audit, data=data), settings)
-
-
-def _time_out(audit: Audit, settings) -> AuditTimeOut:
-    time = audit_time.audit_time(audit=audit, dk_extra_percent=settings.dk_extra_time_percent)
-    return AuditTimeOut.model_validate(time, from_attributes=True)
