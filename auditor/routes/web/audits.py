@@ -238,6 +238,7 @@ def _time_context(session, user, audit: Audit, settings, **extra) -> dict:
         "can": audits.audit_can(session=session, user=user, audit=audit),
         "time": audit_time.audit_time(audit=audit, dk_extra_percent=settings.dk_extra_time_percent),
         "table": audit_time.md5_table(),
+        "reduction_reason": audit_time.REDUCTION_REASON,
         "values": {
             "personnel_full_time": audit.personnel_full_time,
             "personnel_part_time_fte": audit.personnel_part_time_fte,
