@@ -755,7 +755,7 @@ def build_report_context(
                 row.site.p_number or "",
                 yes_no(row.visited),
                 row.central,
-                row.reason,
+                sampling.visit_reason(row, t),
             )
             for row in sampling.sampling_plan(session=session, audit=audit).units
         ],
