@@ -227,8 +227,9 @@ def save_sampling_plan(
     if wanted > 0 and candidates:
         seed = secrets.randbits(32) if seed is None else seed
         count = min(wanted, len(candidates))
-        made = {"seed": seed, "candidates": candidates, "count": count, "drawn": draw(seed, candidates, count)}
-        visits.update(dict.fromkeys(made["drawn"], ""))
+        picked = draw(seed, candidates, count)
+        made = {"seed": seed, "candidates": candidates, "count": count, "drawn": picked}
+        visits.update(dict.fromkeys(picked, ""))
     visited = len(sampled & set(visits))
     if required is not None and visited < required:
         raise Invalid(
