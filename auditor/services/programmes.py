@@ -400,8 +400,9 @@ def programme(*, session: Session, organisation: Organisation, library: Library,
     return found
 
 
-def cycle(*, session: Session, organisation: Organisation, today: date) -> Programme:
-    """The organisation's current cycle: each audit with its window and what it covers (not yet what is uncovered)."""
+def cycle(*, session: Session, organisation: Organisation, today: date, coverage: bool = True) -> Programme:
+    """The organisation's current cycle: each audit with its window and what it covers (not yet what is uncovered;
+    nothing, without `coverage`)."""
     settings = get_settings(session=session, organisation_id=organisation.id)
     current = certificate(session=session, organisation_id=organisation.id, today=today)
     query = select(Audit).where(Audit.organisation_id == organisation.id).order_by(Audit.start_date, Audit.id)
@@ -436,7 +437,7 @@ def cycle(*, session: Session, organisation: Organisation, today: date) -> Progr
     if start is not None:
         query = query.where(Audit.start_date >= start)
     entries = [
-        ProgrammeAudit(window, audit, _coverage(session, audit) if audit else None)
+        ProgrammeAudit(window, audit, _coverage(session, audit) if audit and coverage else None)
         for window, audit in _fill(windows, list(session.exec(query)), by_window=internal)
     ]
     return Programme(organisation, settings, current, start, end, entries)
