@@ -1035,6 +1035,7 @@ class ProgrammeAuditOut(BaseModel):
     checklists: list[str]
     clauses: list[str]
     site_ids: list[int]
+    actors: list[v.Actor] = Field(description="The roles interviewed (a planned audit: the roles its items name)")
 
 
 class ProgrammeOut(BaseModel):
@@ -1049,3 +1050,4 @@ class ProgrammeOut(BaseModel):
     uncovered_checklists: list[str]
     uncovered_clauses: list[str]
     uncovered_site_ids: list[int]
+    uncovered_actors: list[v.Actor] = Field(description="The roles the programme's checklists name not yet interviewed")

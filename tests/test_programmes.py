@@ -145,6 +145,8 @@ def test_the_programme_shows_what_the_cycle_leaves_uncovered(session, stage2, ad
     assert found.uncovered_actors == [actor for actor in v.ACTORS.values if actor in required - {"employees"}]
     page = login(admin).get(f"/organisations/{organisation.id}/programme")
     assert "Actors interviewed" in page.text and "Actors not interviewed in this cycle" in page.text
+    api = login(admin).get(f"/api/v1/organisations/{organisation.id}/programme").json()
+    assert api["audits"][0]["actors"] == ["employees"] and api["uncovered_actors"] == found.uncovered_actors
 
     # A planned audit counts the actors its items name, as it counts their clauses.
     make_audit(
