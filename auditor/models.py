@@ -282,6 +282,9 @@ class Audit(SQLModel, table=True):
     personnel_temporary: float | None = None
     ohs_risk: str = Field(default="", max_length=10)  # vocabulary.OHS_RISKS, "" not set
     time_adjustments: list = _json(list)  # [{"days": 0.5 or -0.5, "reason": "..."}]
+    # The random part of the sampling plan (services/sampling.py), each draw as it was made, so that anyone can make it
+    # again: [{"seed": 123, "candidates": [site ids, ascending], "count": 2, "drawn": [site ids]}]
+    sample_draws: list = _json(list)
     # The rest of ISO/IEC 17021-1 9.4.8
     certificate_number: str = Field(default="", max_length=50)
     certificate_expiry: date | None = None
@@ -343,6 +346,7 @@ class AuditSite(SQLModel, table=True):
     # visited in this audit.
     central: bool = False
     visit_reason: str = Field(default="", max_length=300)
+    must_visit: bool = False  # not to be sampled (a high risk, processes of its own): visited, the reason says why
 
 
 class AuditChecklist(SQLModel, table=True):

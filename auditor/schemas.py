@@ -346,8 +346,12 @@ class AuditTimeOut(BaseModel):
     personnel: int | None = Field(description="The effective number of personnel")
     ohs_risk: v.OhsRisk | None = Field(description="The OH&S risk category; null: not set")
     table_days: float | None = Field(description="The IAF MD 5 table's days (initial audit: stage 1 + stage 2)")
+    reduction_days: float | None = Field(
+        description="Days a surveillance or recertification audit takes off the table's days (negative); null: none"
+    )
+    reduction_share: str = Field(description='The audit\'s share of the initial audit time ("1/3"); empty: all of it')
     adjustments: list[TimeAdjustment]
-    md5_days: float | None = Field(description="The table's days with the adjustments")
+    md5_days: float | None = Field(description="The table's days, reduced by the audit's type, with the adjustments")
     dk_extra_percent: float | None = Field(description="The Danish certificate's extra time, per cent; null: none")
     dk_extra_days: float | None
     planned_days: float | None = Field(description="All of it")
@@ -1112,6 +1116,7 @@ class ProgrammeAuditOut(BaseModel):
     checklists: list[str]
     clauses: list[str]
     site_ids: list[int]
+    actors: list[v.Actor] = Field(description="The roles interviewed (a planned audit: the roles its items name)")
 
 
 class ProgrammeOut(BaseModel):
@@ -1126,3 +1131,4 @@ class ProgrammeOut(BaseModel):
     uncovered_checklists: list[str]
     uncovered_clauses: list[str]
     uncovered_site_ids: list[int]
+    uncovered_actors: list[v.Actor] = Field(description="The roles the programme's checklists name not yet interviewed")

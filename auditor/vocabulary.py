@@ -671,5 +671,6 @@ TRAIL_ACTIONS = Vocabulary(
     Choice("revoke_feed", N_("Calendar feed revoked")),
     Choice("decide", N_("Decided")),
     Choice("override", N_("Team check overridden")),
+    Choice("draw_sample", N_("Sample drawn at random")),
 )
 TrailAction = TRAIL_ACTIONS.enum

@@ -268,6 +268,7 @@ def pages_for(role: str | None, world: World) -> list[str]:
             f"/organisations/{world.organisation_id}/programme",
             f"/audits/new?organisation_id={world.organisation_id}&slot=recertification",
             f"/audits/{world.reported_audit_id}/decision",  # a team member: waiting, no form
+            "/calendar",
         ],
         "auditor": [*common, f"/audits/{a}/conduct"],
         "quality_manager": [
@@ -276,6 +277,7 @@ def pages_for(role: str | None, world: World) -> list[str]:
             f"/management-reviews/{r}",
             "/cases/mine",
             f"/organisations/{world.organisation_id}/programme",
+            "/calendar",
         ],
         "action_owner": [*common, "/cases/mine"],
         "viewer": [*common, f"/audits/{a}/conduct", f"/audits/{a}/history"],

@@ -49,10 +49,64 @@ def test_the_effective_number_of_personnel_counts_part_time_and_temporary_staff(
     assert audit_time.effective_personnel(25, None, None) == 25
 
 
+@pytest.mark.parametrize(
+    ("audit_type", "reduction", "md5_days"),
+    [
+        # 26 people, medium risk: 5.5 days for the initial audit (stage 1 + stage 2)
+        ("stage1", None, 6.5),
+        ("stage2", None, 6.5),
+        ("surveillance", -3.67, 2.83),  # about a third of 5.5 (1.83), the planner's +1 day on top
+        ("recertification", -1.83, 4.67),  # about two thirds of 5.5 (3.67), +1
+        ("internal", None, 6.5),
+    ],
+)
+def test_surveillance_and_recertification_take_a_share_of_the_initial_audit_time(
+    session, lead, make_audit, audit_type, reduction, md5_days
+):
+    audit = make_audit(audit_type=audit_type)
+    data = AuditTimeIn(
+        personnel_full_time=26, ohs_risk="medium", adjustments=[TimeAdjustment(days=1, reason="Tre skift")]
+    )
+    audit_time.update_audit_time(session=session, actor=lead, audit=audit, data=data)
+    time = audit_time.audit_time(audit=audit, dk_extra_percent=5)
+    assert (time.table_days, time.reduction_days, time.md5_days, audit.md5_days) == (5.5, reduction, md5_days, md5_days)
+    assert time.adjustments == [{"days": 1, "reason": "Tre skift"}]  # the planner's adjustments stay on top
+    assert time.reduction_share == {"surveillance": "1/3", "recertification": "2/3"}.get(audit_type, "")
+
+
+def test_the_reduction_is_its_own_line_with_its_reason_on_the_page_in_the_report_and_in_the_api(
+    client, login, session, lead, make_audit
+):
+    audit = make_audit()  # a surveillance audit
+    body = {"personnel_full_time": 3, "ohs_risk": "high", "adjustments": [{"days": 0.5, "reason": "To skift"}]}
+    api = login(lead)
+    saved = api.put(f"/api/v1/audits/{audit.id}/time", json=body).json()
+    assert {k: saved[k] for k in ("table_days", "reduction_days", "reduction_share", "md5_days")} == {
+        "table_days": 3.0,
+        "reduction_days": -2.0,
+        "reduction_share": "1/3",
+        "md5_days": 1.5,
+    }
+    page = login(lead, language="da").get(f"/audits/{audit.id}/time").text
+    assert "Overvågningsaudit: omkring 1/3 af tiden for førstegangsauditten" in page
+    assert "-2" in page and "To skift" in page
+    english = key_values(
+        next(
+            t
+            for t in download(client, audit, lang="en").tables
+            if t.rows[0].cells[0].text == "Effective number of personnel"
+        )
+    )
+    assert english["Reduction by the audit's type"] == (
+        "-2: Surveillance audit: about 1/3 of the initial audit time (stage 1 + stage 2), IAF MD 5"
+    )
+    assert english["Adjustments"] == "+0.5: To skift"
+
+
 def test_adjustments_the_danish_extra_time_and_the_days_spent_are_recorded_and_printed(
     client, session, admin, lead, make_audit, bek1407_trained
 ):
-    audit = make_audit(lead_auditor_id=bek1407_trained(lead).id)
+    audit = make_audit(lead_auditor_id=bek1407_trained(lead).id, audit_type="stage2")
     audits.update_report_details(session=session, actor=admin, audit=audit, data=ReportDetails(dk_certificate=True))
     audit_time.update_audit_time(
         session=session,
@@ -85,6 +139,7 @@ def test_adjustments_the_danish_extra_time_and_the_days_spent_are_recorded_and_p
         "Effective number of personnel": "26",
         "OH&S risk category": "Medium OH&S risk",
         "Days in the IAF MD 5 table (stage 1 + stage 2)": "5.5",
+        "Reduction by the audit's type": "None.",  # a stage 2 audit takes the table's days
         "Adjustments": "+1: Tre skift; -0.5: Ingen egen produktion",
         "Audit days required by IAF MD 5": "6",
         "Extra time on the material work environment (Danish recognised certificate)": "5 %: 0.3",
@@ -106,7 +161,7 @@ def test_adjustments_the_danish_extra_time_and_the_days_spent_are_recorded_and_p
 def test_the_audit_time_page_saves_the_inputs_for_the_lead_and_shows_them_to_the_client(
     login, session, lead, make_audit, make_user
 ):
-    audit = make_audit()
+    audit = make_audit(audit_type="stage2")
     client = login(lead, language="da")
     saved = client.post(
         f"/audits/{audit.id}/time",
@@ -137,7 +192,7 @@ def test_the_audit_time_page_saves_the_inputs_for_the_lead_and_shows_them_to_the
 
 
 def test_the_api_sets_and_reads_the_audit_time(login, session, lead, make_audit):
-    audit = make_audit()
+    audit = make_audit(audit_type="stage1")
     api = login(lead)
     body = {"personnel_full_time": 3, "ohs_risk": "high", "adjustments": [{"days": -0.5, "reason": "Ét kontor"}]}
     saved = api.put(f"/api/v1/audits/{audit.id}/time", json=body)

@@ -9,8 +9,9 @@ import pytest
 from icalendar import Calendar
 
 from auditor.models import CaseAction, Organisation, User
-from auditor.services import cases
+from auditor.services import audits, cases
 from auditor.services.calendar import TIME_ZONE
+from tests.test_programmes import grant, reported
 
 TODAY = datetime.now(TIME_ZONE).date()
 FEED_ADDRESS = re.compile(r"https?://[^\s<\"]+/calendar/feeds/(cal_[A-Za-z0-9_-]+)\.ics")
@@ -161,3 +162,40 @@ def test_the_month_page_shows_the_days_entries_and_moves_between_months(audit, l
 def test_a_month_that_is_not_one_shows_this_month(client, month):
     page = client.get(f"/calendar?month={month}")
     assert page.status_code == 200 and f'href="/calendar?month={TODAY:%Y-%m}"' in page.text
+
+
+def test_the_programme_s_audit_windows_open_and_close_in_the_calendar(
+    session, login, lead, admin, make_user, make_audit, make_organisation
+):
+    organisation = make_organisation(name="Vinduer A/S")
+    stage2 = make_audit(
+        organisation=organisation,
+        audit_type="stage2",
+        title="Trin 2",
+        start_date=date(2026, 2, 2),
+        end_date=date(2026, 2, 3),
+    )
+    grant(session, reported(session, stage2, admin), admin, date(2026, 3, 10))
+    # The first surveillance's window: 9 December 2026 to 9 March 2027; the second's: 9 December 2027 to 9 March 2028.
+    client = login(lead)
+    december = client.get("/calendar?month=2026-12").text
+    assert "Audit window opens: Surveillance audit · Vinduer A/S" in december
+    assert f'href="/organisations/{organisation.id}/programme"' in december
+    assert "Audit window closes" not in december
+    march = client.get("/calendar?month=2027-03").text
+    assert "Audit window closes: Surveillance audit · Vinduer A/S" in march
+    assert (
+        "Auditvinduet lukker: Overvågningsaudit · Vinduer A/S"
+        in login(lead, language="da").get("/calendar?month=2027-03").text
+    )
+    # The organisation's people see its windows; a lead auditor who has no audit of the organisation does not.
+    quality_manager = make_user("quality_manager", organisation=organisation)
+    assert "Audit window opens: Surveillance audit" in login(quality_manager).get("/calendar?month=2026-12").text
+    assert "Vinduer" not in login(make_user("lead_auditor")).get("/calendar?month=2026-12").text
+    # A window whose audit is held is done: only the windows still to fill are shown.
+    held = make_audit(
+        organisation=organisation, title="Overvågning 1", start_date=date(2027, 1, 11), end_date=date(2027, 1, 11)
+    )
+    audits.change_status(session=session, actor=admin, audit=held, status="in_progress")
+    assert "Audit window closes" not in client.get("/calendar?month=2027-03").text
+    assert "Audit window opens: Surveillance audit" in client.get("/calendar?month=2027-12").text

@@ -8,10 +8,11 @@ from datetime import date, timedelta
 
 import pytest
 
+from auditor import vocabulary as v
 from auditor.errors import Conflict, Forbidden, Invalid
 from auditor.models import Organisation
-from auditor.schemas import DecisionIn, ProgrammeIn, ResponseIn
-from auditor.services import audits, organisations, programmes, responses
+from auditor.schemas import DecisionIn, EvidenceIn, ProgrammeIn, ResponseIn
+from auditor.services import audits, evidence, organisations, programmes, responses
 from auditor.vocabulary import DecisionOutcome
 from tests.conftest import item_ids
 
@@ -107,7 +108,7 @@ def test_a_member_of_the_audit_team_may_not_decide(session, stage2, admin, lead,
     assert programmes.decision_of(session=session, audit=stage2) is None
 
 
-def test_the_programme_shows_what_the_cycle_leaves_uncovered(session, stage2, admin, library, make_audit):
+def test_the_programme_shows_what_the_cycle_leaves_uncovered(session, stage2, admin, library, make_audit, login):
     organisation = covering(session, stage2, admin, library, "iso45003-clauses", "at-external-audit")
     grant(session, stage2, admin, date(2026, 3, 10))
     warehouse, vejle = organisations.sites_of(session=session, organisation_id=organisation.id).items
@@ -123,7 +124,42 @@ def test_the_programme_shows_what_the_cycle_leaves_uncovered(session, stage2, ad
             session=session, actor=admin, audit=held, item_id=item_id, data=ResponseIn(verdict="conform", version=0)
         )
 
+    # The actors interviewed: by role; a confidential interview stays out of the programme, which the client sees.
+    for role, confidential in (("employees", False), ("cooperation_bodies", True)):
+        evidence.add_evidence(
+            session=session,
+            actor=admin,
+            audit=held,
+            item_id=answered[0],
+            data=EvidenceIn(
+                method="interview_group", summary="Samtale", interviewee_role=role, confidential=confidential
+            ),
+        )
     found = programmes.programme(session=session, organisation=organisation, library=library, today=date(2027, 2, 1))
+
+    def actors_of(*checklist_ids):
+        return {actor for c in checklist_ids for item in library.get(c).checklist.items() for actor in item.tags.actors}
+
+    required = actors_of("iso45003-clauses", "at-external-audit")
+    assert found.slot("surveillance_1").coverage.actors == {"employees"}
+    assert "cooperation_bodies" in required
+    assert found.uncovered_actors == [actor for actor in v.ACTORS.values if actor in required - {"employees"}]
+    page = login(admin).get(f"/organisations/{organisation.id}/programme")
+    assert "Actors interviewed" in page.text and "Actors not interviewed in this cycle" in page.text
+    api = login(admin).get(f"/api/v1/organisations/{organisation.id}/programme").json()
+    assert api["audits"][0]["actors"] == ["employees"] and api["uncovered_actors"] == found.uncovered_actors
+
+    # A planned audit counts the actors its items name, as it counts their clauses.
+    make_audit(
+        organisation=organisation,
+        start_date=date(2028, 1, 10),
+        end_date=date(2028, 1, 10),
+        checklists=["at-external-audit"],
+    )
+    again = programmes.programme(session=session, organisation=organisation, library=library, today=date(2027, 2, 1))
+    assert again.slot("surveillance_2").coverage.actors == actors_of("at-external-audit")
+    left = required - {"employees"} - actors_of("at-external-audit")
+    assert again.uncovered_actors == [actor for actor in v.ACTORS.values if actor in left]
 
     first = found.slot("surveillance_1")
     assert first is not None and first.audit is not None and first.audit.id == held.id

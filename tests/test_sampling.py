@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import random
+from datetime import date
+
 import pytest
+from sqlmodel import select
 
 from auditor.errors import Invalid
+from auditor.models import AuditEvent
+from auditor.schemas import SiteIn
 from auditor.services import organisations, sampling
 from tests.test_reports import download, table_after
 
@@ -37,17 +43,18 @@ def test_the_plan_visits_the_central_function_and_the_sample_each_with_a_reason(
 ):
     organisation = make_organisation(sites=("Hovedkontor", "Aarhus", "Vejle", "Kolding", "Horsens"))
     sites = {s.name: s.id for s in organisations.sites_of(session=session, organisation_id=organisation.id).items}
+    names = {site_id: name for name, site_id in sites.items()}
     audit = make_audit(organisation=organisation)
     central = sites["Hovedkontor"]
 
     def save(*names, reasons=None, central_id=central):
         visits = {sites[name]: (reasons or {}).get(name, "Stikprøve") for name in names}
         return sampling.save_sampling_plan(
-            session=session, actor=lead, audit=audit, central_id=central_id, visits=visits
+            session=session, actor=lead, audit=audit, central_id=central_id, visits=visits, seed=7
         )
 
     with pytest.raises(Invalid) as refused:  # a surveillance audit of four units besides the central one: two
-        save("Hovedkontor", "Aarhus")
+        save("Hovedkontor")  # one drawn at random is not enough
     assert refused.value.params == {"required": 2, "units": 4}
     with pytest.raises(Invalid) as refused:
         save("Aarhus", "Vejle")
@@ -55,17 +62,33 @@ def test_the_plan_visits_the_central_function_and_the_sample_each_with_a_reason(
     with pytest.raises(Invalid) as refused:
         save("Hovedkontor", "Aarhus", "Vejle", reasons={"Vejle": " "})
     assert refused.value.params == {"units": "Vejle"}
+    assert audit.sample_draws == []  # a plan refused draws nothing
 
-    plan = save("Hovedkontor", "Aarhus", "Vejle", reasons={"Hovedkontor": "Central funktion", "Vejle": "Klage"})
-    assert (plan.required, plan.visited) == (2, 2)
-    assert sorted(site.name for site in plan.not_yet_in_cycle) == ["Horsens", "Kolding"]
-    assert [(r.site.name, r.visited, r.central, r.reason) for r in plan.units] == [
-        ("Aarhus", True, False, "Stikprøve"),
-        ("Horsens", False, False, ""),
-        ("Hovedkontor", True, True, "Central funktion"),
-        ("Kolding", False, False, ""),
-        ("Vejle", True, False, "Klage"),
-    ]
+    # The planner chooses Vejle; a quarter of the sample of two, one unit, is drawn from the three others.
+    plan = save("Hovedkontor", "Vejle", reasons={"Hovedkontor": "Central funktion", "Vejle": "Klage"})
+    candidates = sorted([sites["Aarhus"], sites["Horsens"], sites["Kolding"]])
+    drawn = random.Random(7).sample(candidates, 1)
+    assert audit.sample_draws == [{"seed": 7, "candidates": candidates, "count": 1, "drawn": drawn}]
+    assert (plan.required, plan.random, plan.visited) == (2, 1, 2)
+    rows = {r.site.name: (r.visited, r.central, r.drawn_seed, r.reason) for r in plan.units}
+    assert rows == {
+        "Hovedkontor": (True, True, None, "Central funktion"),
+        "Vejle": (True, False, None, "Klage"),
+        names[drawn[0]]: (True, False, 7, ""),
+        **{names[i]: (False, False, None, "") for i in candidates if i != drawn[0]},
+    }
+    assert sorted(site.name for site in plan.not_yet_in_cycle) == sorted(names[i] for i in candidates if i != drawn[0])
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "draw_sample")).one()
+    assert (event.audit_id, event.after["seed"], event.after["drawn"]) == (audit.id, 7, drawn)
+
+    # A unit drawn at random stays in the sample; saving again draws nothing more.
+    with pytest.raises(Invalid) as refused:
+        save("Hovedkontor", "Vejle", reasons={"Hovedkontor": "Central funktion", "Vejle": "Klage"})
+    assert refused.value.params == {"units": names[drawn[0]]}
+    reasons = {"Hovedkontor": "Central funktion", "Vejle": "Klage", names[drawn[0]]: ""}
+    save("Hovedkontor", "Vejle", names[drawn[0]], reasons=reasons)
+    assert len(audit.sample_draws) == 1
+
     # The next audit of the cycle sees which units this one visited.
     later = make_audit(
         organisation=organisation,
@@ -78,20 +101,110 @@ def test_the_plan_visits_the_central_function_and_the_sample_each_with_a_reason(
 
     document = download(client, audit, lang="da")
     table = table_after(document, "Produktionsenhed", "Besøgt")
+    expected = {
+        "Hovedkontor": ["Hovedkontor\nCentral funktion", "Ja", "Central funktion"],
+        "Vejle": ["Vejle", "Ja", "Klage"],
+        names[drawn[0]]: [names[drawn[0]], "Ja", "Udtrukket tilfældigt (seed 7)"],
+    }
     assert [[c.text for c in row.cells] for row in table.rows[1:]] == [
-        ["Aarhus", "Ja", "Stikprøve"],
-        ["Horsens", "Nej", ""],
-        ["Hovedkontor\nCentral funktion", "Ja", "Central funktion"],
-        ["Kolding", "Nej", ""],
-        ["Vejle", "Ja", "Klage"],
+        expected.get(name, [name, "Nej", ""]) for name in sorted(sites)
     ]
 
 
+def test_a_unit_that_must_be_visited_is_visited_and_left_out_of_the_sample(
+    session, lead, make_audit, make_organisation
+):
+    organisation = make_organisation(sites=("Hovedkontor", "Lager", "Aarhus", "Vejle", "Kolding", "Horsens"))
+    sites = {s.name: s.id for s in organisations.sites_of(session=session, organisation_id=organisation.id).items}
+    audit = make_audit(organisation=organisation)
+
+    def save(*names, must_visit=("Lager",)):
+        return sampling.save_sampling_plan(
+            session=session,
+            actor=lead,
+            audit=audit,
+            central_id=sites["Hovedkontor"],
+            visits={sites[name]: "Højrisiko" if name == "Lager" else "Valgt" for name in names},
+            must_visit={sites[name] for name in must_visit},
+            seed=3,
+        )
+
+    with pytest.raises(Invalid) as refused:  # marked, not visited
+        save("Hovedkontor", "Aarhus", "Vejle")
+    assert refused.value.params == {"units": "Lager"}
+    # Four units left to sample: two at a surveillance audit (five would need three), one of them drawn at random.
+    with pytest.raises(Invalid) as refused:
+        save("Hovedkontor", "Lager")
+    assert refused.value.params == {"required": 2, "units": 4}
+    plan = save("Hovedkontor", "Lager", "Aarhus")
+    assert (plan.required, plan.random, plan.visited) == (2, 1, 2)
+    assert [r.site.name for r in plan.units if r.must_visit] == ["Lager"]
+    assert sites["Lager"] not in audit.sample_draws[0]["candidates"]
+
+
+def test_every_unit_is_visited_within_the_cycle(session, lead, make_audit, make_organisation):
+    organisation = make_organisation(sites=("Hovedkontor", "Aarhus", "Vejle", "Kolding", "Horsens"))
+    sites = {s.name: s.id for s in organisations.sites_of(session=session, organisation_id=organisation.id).items}
+
+    def audit_in(year, audit_type):
+        return make_audit(
+            organisation=organisation,
+            audit_type=audit_type,
+            title=f"{audit_type} {year}",
+            start_date=date(year, 3, 1),
+            end_date=date(year, 3, 2),
+        )
+
+    def save(audit, *names, avoid=()):
+        """The planner chooses Aarhus and `names`; the random part is drawn with a seed that misses `avoid`."""
+        chosen = {sites[name] for name in ("Hovedkontor", "Aarhus", *names)}
+        candidates = sorted(set(sites.values()) - chosen)
+        seed = next(
+            seed for seed in range(100) if not {sites[n] for n in avoid} & set(sampling.draw(seed, candidates, 1))
+        )
+        return sampling.save_sampling_plan(
+            session=session,
+            actor=lead,
+            audit=audit,
+            central_id=sites["Hovedkontor"],
+            visits=dict.fromkeys(chosen, "Valgt"),
+            seed=seed,
+        )
+
+    def visited(audit):
+        return {r.site.name for r in sampling.sampling_plan(session=session, audit=audit).units if r.visited}
+
+    stage2 = audit_in(2024, "stage2")
+    save(stage2)
+    first = audit_in(2025, "surveillance")
+    assert not save(first).last_of_cycle
+    left = sorted(set(sites) - visited(stage2) - visited(first))
+    assert left  # Aarhus and one unit drawn in each audit: at least one of the four is left
+    second = audit_in(2026, "surveillance")
+    assert sampling.sampling_plan(session=session, audit=second).last_of_cycle
+    with pytest.raises(Invalid) as refused:
+        save(second, avoid=left)
+    assert refused.value.params == {"units": ", ".join(left)}
+    assert "last audit of the certification cycle" in refused.value.message
+    assert save(second, *left).last_of_cycle
+
+    # The recertification is the cycle's last audit too: a unit added since the second surveillance is visited.
+    added = organisations.add_site(session=session, actor=None, organisation=organisation, data=SiteIn(name="Esbjerg"))
+    sites["Esbjerg"] = added.id
+    recertification = audit_in(2027, "recertification")
+    with pytest.raises(Invalid) as refused:
+        save(recertification, avoid=["Esbjerg"])
+    assert refused.value.params == {"units": "Esbjerg"}
+    assert save(recertification, "Esbjerg").last_of_cycle
+
+
 def test_the_sampling_page_saves_the_plan(session, login, lead, make_audit, make_organisation):
-    organisation = make_organisation(sites=("Hovedkontor", "Aarhus"))
+    organisation = make_organisation(sites=("Hovedkontor", "Aarhus", "Vejle"))
     sites = {s.name: s.id for s in organisations.sites_of(session=session, organisation_id=organisation.id).items}
     audit = make_audit(organisation=organisation)
     client = login(lead, language="da")
+    page = client.get(f"/audits/{audit.id}/sampling")
+    assert "1 af stikprøven udtrækkes tilfældigt" in page.text
     refused = client.post(
         f"/audits/{audit.id}/sampling", data={"visit": [str(sites["Aarhus"])], f"reason-{sites['Aarhus']}": "x"}
     )
@@ -101,47 +214,20 @@ def test_the_sampling_page_saves_the_plan(session, login, lead, make_audit, make
         data={
             "visit": [str(sites["Hovedkontor"]), str(sites["Aarhus"])],
             "central": str(sites["Hovedkontor"]),
+            "must_visit": [str(sites["Aarhus"])],
             f"reason-{sites['Hovedkontor']}": "Central funktion",
-            f"reason-{sites['Aarhus']}": "Stikprøve",
+            f"reason-{sites['Aarhus']}": "Højrisiko",
         },
         follow_redirects=False,
     )
     assert saved.status_code == 303
-    page = client.get(f"/audits/{audit.id}/sampling")
-    assert page.status_code == 200 and "Stikprøve" in page.text
-
-
-def test_the_api_sets_and_reads_the_sampling_plan(session, login, lead, make_audit, make_organisation, make_user):
-    organisation = make_organisation(sites=("Hovedkontor", "Aarhus", "Vejle"))
-    sites = {s.name: s.id for s in organisations.sites_of(session=session, organisation_id=organisation.id)}
-    audit = make_audit(organisation=organisation)
-    api = login(lead)
-    url = f"/api/v1/audits/{audit.id}/sampling"
-    plan = {
-        "central_site_id": sites["Hovedkontor"],
-        "visits": [
-            {"site_id": sites["Hovedkontor"], "reason": "Central funktion"},
-            {"site_id": sites["Vejle"], "reason": "Klage"},
-        ],
-    }
-    saved = api.put(url, json=plan)
-    assert saved.status_code == 200
-    assert (saved.json()["required"], saved.json()["visited"]) == (1, 1)
-    assert saved.json()["not_yet_in_cycle_site_ids"] == [sites["Aarhus"]]
-    assert [(u["site"]["name"], u["visited"], u["central"], u["reason"]) for u in saved.json()["units"]] == [
-        ("Aarhus", False, False, ""),
-        ("Hovedkontor", True, True, "Central funktion"),
-        ("Vejle", True, False, "Klage"),
+    # Aarhus must be visited, so the sample is Vejle alone, drawn at random.
+    plan = sampling.sampling_plan(session=session, audit=audit)
+    assert [(r.site.name, r.must_visit, r.drawn_seed is not None) for r in plan.units if r.visited] == [
+        ("Aarhus", True, False),
+        ("Hovedkontor", False, False),
+        ("Vejle", False, True),
     ]
-    assert api.get(url).json() == saved.json()
-
-    no_reason = api.put(url, json={**plan, "visits": [*plan["visits"][:1], {"site_id": sites["Vejle"]}]})
-    assert no_reason.status_code == 422
-    twice = api.put(url, json={**plan, "visits": [*plan["visits"], plan["visits"][1]]})
-    assert twice.status_code == 422 and twice.json()["errors"][0]["field"] == "visits"
-    foreign = make_organisation(name="Andet A/S", cvr=None, sites=("Et andet sted",))
-    elsewhere = organisations.sites_of(session=session, organisation_id=foreign.id)[0].id
-    refused = api.put(url, json={**plan, "visits": [*plan["visits"], {"site_id": elsewhere, "reason": "x"}]})
-    assert refused.status_code == 422
-    viewer = login(make_user("viewer", organisation=organisation))
-    assert viewer.get(url).status_code == 200 and viewer.put(url, json=plan).status_code == 403
+    page = client.get(f"/audits/{audit.id}/sampling")
+    assert page.status_code == 200 and "Højrisiko" in page.text
+    assert f"Udtrukket tilfældigt (seed {audit.sample_draws[0]['seed']})" in page.text

@@ -370,6 +370,7 @@ class AuditTimeInfo:
     personnel: str
     ohs_risk: str
     table_days: str
+    reduction: str  # "-3,67: Surveillance audit: about 1/3 of ...", or "" when the audit takes the table's days
     adjustments: list[str]  # "+0,5: the reason"
     md5_days: str
     dk_extra: str  # "5 %: 0,3" for a Danish recognised certificate, else ""
@@ -758,7 +759,7 @@ def build_report_context(
                 row.site.p_number or "",
                 yes_no(row.visited),
                 row.central,
-                row.reason,
+                sampling.visit_reason(row, t),
             )
             for row in sampling.sampling_plan(session=session, audit=audit).units
         ],
@@ -792,6 +793,7 @@ def _audit_time_info(time: audit_time.AuditTime, t: Callable[[str], str], number
         str(time.personnel) if time.personnel is not None else "",
         t(v.OHS_RISKS[time.ohs_risk].label) if time.ohs_risk in v.OHS_RISKS else "",
         number(time.table_days),
+        f"{signed(time.reduction_days)}: {audit_time.reduction_reason(time, t)}" if time.reduction_days else "",
         [f"{signed(a['days'])}: {a['reason']}" for a in time.adjustments],
         number(time.md5_days),
         f"{number(time.dk_extra_percent)} %: {number(time.dk_extra_days)}" if time.dk_extra_percent is not None else "",

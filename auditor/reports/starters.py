@@ -239,6 +239,7 @@ def _audit_report(document, t) -> None:
             (t("Effective number of personnel"), "{{ audit_time.personnel or " + DASH + " }}"),
             (t("OH&S risk category"), "{{ audit_time.ohs_risk or " + DASH + " }}"),
             (t("Days in the IAF MD 5 table (stage 1 + stage 2)"), "{{ audit_time.table_days or " + DASH + " }}"),
+            (t("Reduction by the audit's type"), "{{ audit_time.reduction or " + _literal(t("None.")) + " }}"),
             (
                 t("Adjustments"),
                 "{% for line in audit_time.adjustments %}{{ line }}{% if not loop.last %}; {% endif %}"

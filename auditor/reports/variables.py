@@ -245,6 +245,9 @@ VARIABLES: dict[str, str] = {
     "audit_time.personnel": N_("Effective number of personnel, as IAF MD 5 counts it"),
     "audit_time.ohs_risk": N_("OH&S risk category"),
     "audit_time.table_days": N_("Days in the IAF MD 5 table (stage 1 + stage 2)"),
+    "audit_time.reduction": N_(
+        "The days a surveillance or recertification audit takes off the table's days, and why (IAF MD 5)"
+    ),
     "audit_time.adjustments[]": N_("Each adjustment of the audit time: the days and the reason"),
     "audit_time.md5_days": N_("Audit days required by IAF MD 5"),
     "audit_time.dk_extra": N_("Extra time on the material work environment, per cent and days (Danish certificate)"),
@@ -500,6 +503,7 @@ def sample_context(lang: str = v.Language.EN) -> dict[str, object]:
             "30",
             label(v.OHS_RISKS, v.OhsRisk.MEDIUM),
             "5,5",
+            "",
             ["+0,5: Sample reason"],
             "6",
             "5 %: 0,3",

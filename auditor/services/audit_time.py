@@ -1,6 +1,7 @@
 """Audit time by IAF MD 5 for OH&S management systems: the planned days from the effective number of personnel and
 the OH&S risk category (the table is a data file, auditor/data/iaf_md5_ohs.yaml, with its source and version), the
-planner's adjustments up and down with their reasons, and for a Danish recognised certificate the extra time on the
+share of the table's (initial) time a surveillance or a recertification audit takes, the planner's adjustments up
+and down with their reasons on top, and for a Danish recognised certificate the extra time on the
 material work environment (at least AUDITOR_DK_EXTRA_TIME_PERCENT more, BRIEF 3.5)."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cache
 
 import yaml
@@ -36,6 +38,7 @@ class Md5Table:
     version: str
     source: dict
     bands: tuple[Band, ...]
+    shares: dict[str, Fraction]  # audit type -> its share of the initial audit time; the others take all of it
 
     @property
     def citation(self) -> str:
@@ -52,7 +55,10 @@ def md5_table() -> Md5Table:
     )
     if any(a.up_to >= b.up_to for a, b in itertools.pairwise(bands)):
         raise ValueError(f"{TABLE_FILE}: the bands must rise")
-    return Md5Table(str(data["version"]), data["source"], bands)
+    shares = {v.AuditType(kind): Fraction(share) for kind, share in data["reduced_time"].items()}
+    if any(not 0 < share <= 1 for share in shares.values()):
+        raise ValueError(f"{TABLE_FILE}: a share of the initial audit time lies between 0 and 1")
+    return Md5Table(str(data["version"]), data["source"], bands, shares)
 
 
 def effective_personnel(full_time: int | None, part_time_fte: float | None, temporary: float | None) -> int | None:
@@ -80,15 +86,41 @@ def table_days(personnel: int, risk: str) -> float:
     )
 
 
+REDUCTION_REASON = N_("{audit_type}: about {share} of the initial audit time (stage 1 + stage 2), IAF MD 5")
+
+
+def reduction_reason(time: AuditTime, translate) -> str:
+    """Why the audit takes less than the table's days, in the language `translate` gives; "" when it does not."""
+    if time.reduction_days is None:
+        return ""
+    label = translate(v.AUDIT_TYPES[time.audit_type].label)
+    return translate(REDUCTION_REASON).format(audit_type=label, share=time.reduction_share)
+
+
+def reduction(initial_days: float, audit_type: str) -> float | None:
+    """The days a surveillance or a recertification audit takes off the initial audit time (negative): its time is
+    its share of the initial time. None for the audits that take the initial time as it is."""
+    share = md5_table().shares.get(audit_type)
+    return None if share is None else _round(_round(initial_days * share) - initial_days)
+
+
+def _required_days(initial_days: float, audit_type: str, adjustments: list) -> float:
+    """The days MD 5 requires: the table's, reduced by the audit's type, with the planner's adjustments."""
+    return _round(initial_days + (reduction(initial_days, audit_type) or 0) + sum(a["days"] for a in adjustments))
+
+
 @dataclass(frozen=True)
 class AuditTime:
     """An audit's time, ready to show: what it is computed from and each step of the computation (None: not known)."""
 
     personnel: int | None
+    audit_type: str
     ohs_risk: str
     table_days: float | None
+    reduction_days: float | None  # taken off by the audit's type (negative); None: the table's days as they are
+    reduction_share: str  # "1/3": the audit's share of the initial audit time; "" none
     adjustments: list[dict]
-    md5_days: float | None  # the table's days with the adjustments
+    md5_days: float | None  # the table's days, reduced by the audit's type, with the adjustments
     dk_extra_percent: float | None  # for a Danish recognised certificate
     dk_extra_days: float | None
     planned_days: float | None  # all of it
@@ -108,13 +140,17 @@ def audit_time(*, audit: Audit, dk_extra_percent: float) -> AuditTime:
     if personnel is not None and audit.ohs_risk in v.OHS_RISKS:
         band = next((b for b in table.bands if personnel <= b.up_to), None)
         base = band.days[audit.ohs_risk] if band else None
-    md5 = _round(base + sum(a["days"] for a in audit.time_adjustments)) if base is not None else audit.md5_days
+    md5 = _required_days(base, audit.audit_type, audit.time_adjustments) if base is not None else audit.md5_days
+    share = table.shares.get(audit.audit_type)
     extra_percent = dk_extra_percent if audit.dk_certificate else None
     extra = _round(md5 * extra_percent / 100) if md5 is not None and extra_percent is not None else None
     return AuditTime(
         personnel,
+        audit.audit_type,
         audit.ohs_risk,
         base,
+        reduction(base, audit.audit_type) if base is not None else None,
+        str(share) if share is not None else "",
         list(audit.time_adjustments),
         md5,
         extra_percent,
@@ -139,9 +175,9 @@ def update_audit_time(*, session: Session, actor: User, audit: Audit, data: Audi
     audit.actual_days = data.actual_days
     personnel = effective_personnel(data.personnel_full_time, data.personnel_part_time_fte, data.personnel_temporary)
     if personnel is not None and data.ohs_risk:
-        days = table_days(personnel, data.ohs_risk) + sum(a.days for a in data.adjustments)
+        days = _required_days(table_days(personnel, data.ohs_risk), audit.audit_type, audit.time_adjustments)
         if days <= 0:
             raise Invalid(N_("The adjustments leave no audit time."), field="adjustments")
-        audit.md5_days = _round(days)
+        audit.md5_days = days
     record_change(session=session, actor=actor, audit=audit, before=before)
     return audit

@@ -1,6 +1,8 @@
 """Each person's calendar: the audits they take part in (an organisation's people: their organisation's audits),
-those audits' opening and closing meetings, and the due dates of the corrective actions they own. Shown as a
-month in the app and served as an iCalendar feed that Outlook or Google Calendar subscribes to.
+those audits' opening and closing meetings, the due dates of the corrective actions they own, and the days the audit
+programme's windows open and close for the audits still to hold (services/programmes.py: of the organisations whose
+audits they take part in). Shown as a month in the app and served as an iCalendar feed that Outlook or Google
+Calendar subscribes to.
 
 The feed's address is a secret (a random token, stored as a hash, revocable), read by calendar programs without a
 login, and kept by them on someone else's servers: it carries dates, audit titles and case references, never a
@@ -23,7 +25,7 @@ from auditor import vocabulary as v
 from auditor.errors import NotFound
 from auditor.i18n import N_, REPORT_TIME_ZONE, translate
 from auditor.models import Audit, AuditMember, CalendarFeed, Case, CaseAction, Organisation, PlanEntry, User
-from auditor.services import access, trail
+from auditor.services import access, programmes, trail
 from auditor.services.accounts import hash_token
 from auditor.services.cases import case_reference
 
@@ -41,7 +43,7 @@ class Entry:
     (aware datetimes)."""
 
     uid: str  # the same in every feed and every fetch, so a calendar program updates the event instead of adding one
-    kind: str  # audit, meeting, action
+    kind: str  # audit, meeting, action, window
     title: str
     starts: date | datetime
     ends: date | datetime
@@ -130,7 +132,45 @@ def entries(*, session: Session, user: User, first: date, last: date, language: 
                 path=f"/cases/{case.id}",
             )
         )
+    found += _windows(session=session, user=user, first=first, last=last, language=language)
     return sorted(found, key=lambda entry: (entry.day, entry.time, entry.kind, entry.title))
+
+
+WINDOW_OPENS, WINDOW_CLOSES = N_("Audit window opens"), N_("Audit window closes")
+
+
+def _windows(*, session: Session, user: User, first: date, last: date, language: str) -> list[Entry]:
+    """The days the programme's windows open and close, from `first` to `last`, for the audits not held yet, of the
+    organisations whose audits the user takes part in (their own organisation's, for its people)."""
+    theirs = _their_audits(user).with_only_columns(Audit.organisation_id)
+    organisations = session.exec(
+        select(Organisation)
+        .where(Organisation.id.in_(theirs), access.where(user, Organisation))
+        .order_by(Organisation.id)
+    )
+    today = datetime.now(TIME_ZONE).date()
+    found = []
+    for organisation in organisations:
+        for entry in programmes.cycle(session=session, organisation=organisation, today=today, coverage=False).audits:
+            window = entry.window
+            if window.opens is None or window.closes is None:
+                continue
+            if entry.audit is not None and entry.audit.status != v.AuditStatus.PLANNED:
+                continue  # held or under way: the window is done with
+            kind = translate(v.AUDIT_TYPES[window.audit_type].label, language)
+            for label, day, end in ((WINDOW_OPENS, window.opens, "opens"), (WINDOW_CLOSES, window.closes, "closes")):
+                if first <= day <= last:
+                    found.append(
+                        Entry(
+                            uid=f"window-{organisation.id}-{window.slot}-{window.closes:%Y%m%d}-{end}@auditor",
+                            kind="window",
+                            title=f"{translate(label, language)}: {kind} · {organisation.name}",
+                            starts=day,
+                            ends=day + timedelta(days=1),
+                            path=f"/organisations/{organisation.id}/programme",
+                        )
+                    )
+    return found
 
 
 # The month in the app

@@ -9,9 +9,11 @@ audit has a window of three months that closes on its deadline.
 Internal (ISO 19011 5): the organisation chooses a cycle (a start, a length in months) and a number of audits, which
 share the cycle in equal windows.
 
-Either way the programme says what each cycle must cover: the clauses of its checklists and every site (production
-unit). An audit covers the clauses and sites it plans (planned), or the clauses of the items it answered (once it is
-conducted); what no audit of the cycle covers is left uncovered.
+Either way the programme says what each cycle must cover: the clauses of its checklists, every site (production
+unit), and the actors (vocabulary.ACTORS: the roles of the people to interview) its checklists' items name. An audit
+covers the clauses, sites and actors it plans (planned: its items' clauses and actors), or the clauses of the items
+it answered and the roles of the people it interviewed (once it is conducted; a confidential interview does not count,
+the programme is shown to the organisation); what no audit of the cycle covers is left uncovered.
 
 "N months after" a day is the same day N months on, or the first of the following month when that month is too short
 (a decision on 29 February has its anniversary on 1 March); a period of N months ends the day before.
@@ -34,6 +36,7 @@ from auditor.models import (
     AuditProgramme,
     AuditSite,
     CertificationDecision,
+    Evidence,
     Organisation,
     Response,
     Site,
@@ -256,6 +259,7 @@ class Coverage:
     checklists: list[str]
     clauses: set[str]
     site_ids: set[int]
+    actors: set[str]  # vocabulary.ACTORS
 
     @property
     def ordered_clauses(self) -> list[str]:
@@ -284,6 +288,7 @@ class Programme:
     uncovered_checklists: list[str] = field(default_factory=list)
     uncovered_clauses: list[str] = field(default_factory=list)
     uncovered_sites: list[Site] = field(default_factory=list)
+    uncovered_actors: list[str] = field(default_factory=list)  # in the vocabulary's order
 
     @property
     def kind(self) -> str:
@@ -344,10 +349,18 @@ def _coverage(session: Session, audit: Audit) -> Coverage:
         )
         items = {item_id: placed for item_id, placed in items.items() if item_id in answered}
     sites = set(session.exec(select(AuditSite.site_id).where(AuditSite.audit_id == audit.id)))
+    if audit.status == v.AuditStatus.PLANNED:
+        actors = {actor for placed in items.values() for actor in placed.item.tags.actors}
+    else:
+        interviewed = select(Evidence.interviewee_role).where(
+            Evidence.audit_id == audit.id, Evidence.interviewee_role.is_not(None), ~Evidence.confidential
+        )
+        actors = {str(role) for role in session.exec(interviewed) if role is not None}
     return Coverage(
         [checklist.id for _, checklist in structure.checklists],  # the parsed copy: the structure is cached per process
         {clause for placed in items.values() for clause in placed.item.clauses},
         sites,
+        actors,
     )
 
 
@@ -387,8 +400,9 @@ def programme(*, session: Session, organisation: Organisation, library: Library,
     return found
 
 
-def cycle(*, session: Session, organisation: Organisation, today: date) -> Programme:
-    """The organisation's current cycle: each audit with its window and what it covers (not yet what is uncovered)."""
+def cycle(*, session: Session, organisation: Organisation, today: date, coverage: bool = True) -> Programme:
+    """The organisation's current cycle: each audit with its window and what it covers (not yet what is uncovered;
+    nothing, without `coverage`)."""
     settings = get_settings(session=session, organisation_id=organisation.id)
     current = certificate(session=session, organisation_id=organisation.id, today=today)
     query = select(Audit).where(Audit.organisation_id == organisation.id).order_by(Audit.start_date, Audit.id)
@@ -423,7 +437,7 @@ def cycle(*, session: Session, organisation: Organisation, today: date) -> Progr
     if start is not None:
         query = query.where(Audit.start_date >= start)
     entries = [
-        ProgrammeAudit(window, audit, _coverage(session, audit) if audit else None)
+        ProgrammeAudit(window, audit, _coverage(session, audit) if audit and coverage else None)
         for window, audit in _fill(windows, list(session.exec(query)), by_window=internal)
     ]
     return Programme(organisation, settings, current, start, end, entries)
@@ -431,15 +445,19 @@ def cycle(*, session: Session, organisation: Organisation, today: date) -> Progr
 
 def _uncovered(found: Programme, *, session: Session, library: Library) -> None:
     wanted = found.settings.checklists if found.settings else []
+    actors: set[str] = set()
     for checklist_id in wanted:
         loaded = library.get(checklist_id)
-        items = loaded.checklist.items() if loaded is not None else ()
+        items = list(loaded.checklist.items()) if loaded is not None else []
         found.clauses_by_checklist[checklist_id] = {clause for item in items for clause in item.clauses}
+        actors.update(actor for item in items for actor in item.tags.actors)
     required = set().union(*found.clauses_by_checklist.values())
     covered = [entry.coverage for entry in found.audits if entry.coverage is not None]
     used = {checklist_id for coverage in covered for checklist_id in coverage.checklists}
     clauses = {clause for coverage in covered for clause in coverage.clauses}
     site_ids = {site_id for coverage in covered for site_id in coverage.site_ids}
+    interviewed = {actor for coverage in covered for actor in coverage.actors}
+    found.uncovered_actors = [actor for actor in v.ACTORS.values if actor in actors - interviewed]
     found.uncovered_checklists = [checklist_id for checklist_id in wanted if checklist_id not in used]
     found.uncovered_clauses = sorted(required - clauses, key=_clause_order)
     found.uncovered_sites = [

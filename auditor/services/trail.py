@@ -54,7 +54,7 @@ SNAPSHOT_FIELDS = {
         "ohs_risk",
         "time_adjustments",
     ),
-    "audit_site": ("site_id", "material_hours", "significant_problems", "central", "visit_reason"),
+    "audit_site": ("site_id", "material_hours", "significant_problems", "central", "visit_reason", "must_visit"),
     "case_verification": ("case_id", "checked", "result", "verified_by_id"),
     "plan_entry": ("day", "start_time", "end_time", "kind", "activity", "auditor", "auditee_role", "remote"),
     "team": ("user_id", "role"),

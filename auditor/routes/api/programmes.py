@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from auditor import vocabulary as v
 from auditor.deps import AuditDep, CurrentUser, DecideAuditDep, LibraryDep, PathId, Planner, SessionDep
 from auditor.errors import NotFound
 from auditor.i18n import N_
@@ -59,12 +60,14 @@ def programme_out(session, found: programmes.Programme) -> ProgrammeOut:
                 checklists=entry.coverage.checklists if entry.coverage else [],
                 clauses=entry.coverage.ordered_clauses if entry.coverage else [],
                 site_ids=sorted(entry.coverage.site_ids) if entry.coverage else [],
+                actors=[actor for actor in v.ACTORS.values if entry.coverage and actor in entry.coverage.actors],
             )
             for entry in found.audits
         ],
         uncovered_checklists=found.uncovered_checklists,
         uncovered_clauses=found.uncovered_clauses,
         uncovered_site_ids=[site.id for site in found.uncovered_sites],
+        uncovered_actors=found.uncovered_actors,
     )
 
 

@@ -238,6 +238,7 @@ def _time_context(session, user, audit: Audit, settings, **extra) -> dict:
         "can": audits.audit_can(session=session, user=user, audit=audit),
         "time": audit_time.audit_time(audit=audit, dk_extra_percent=settings.dk_extra_time_percent),
         "table": audit_time.md5_table(),
+        "reduction_reason": audit_time.REDUCTION_REASON,
         "values": {
             "personnel_full_time": audit.personnel_full_time,
             "personnel_part_time_fte": audit.personnel_part_time_fte,
@@ -301,6 +302,7 @@ def _sampling_context(session, user, audit: Audit, **extra) -> dict:
         "audit": audit,
         "can": audits.audit_can(session=session, user=user, audit=audit),
         "plan": sampling.sampling_plan(session=session, audit=audit),
+        "drawn_reason": sampling.DRAWN_REASON,
         "errors": {},
         **extra,
     }
@@ -314,12 +316,19 @@ def show_sampling(request: Request, audit: AuditDep, session: SessionDep, user: 
 
 @router.post("/audits/{audit_id}/sampling")
 def update_sampling(request: Request, audit: PlanAuditDep, session: SessionDep, user: CurrentUser, submitted: FormDep):
-    """Save which production units the audit visits, the central function and the reasons."""
+    """Save which production units the audit visits, the central function, the units that must be visited and the
+    reasons; the sample's random part is drawn as it is saved."""
     visited = [site_id for value in submitted.getlist("visit") if (site_id := row_id(value)) is not None]
     visits = {site_id: str(submitted.get(f"reason-{site_id}", "")) for site_id in visited}
+    must_visit = {site_id for value in submitted.getlist("must_visit") if (site_id := row_id(value)) is not None}
     try:
         sampling.save_sampling_plan(
-            session=session, actor=user, audit=audit, central_id=row_id(submitted.get("central")), visits=visits
+            session=session,
+            actor=user,
+            audit=audit,
+            central_id=row_id(submitted.get("central")),
+            visits=visits,
+            must_visit=must_visit,
         )
     except Invalid as error:
         session.rollback()
