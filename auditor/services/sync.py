@@ -103,7 +103,7 @@ def keep_answer_receipt(
         "user_id": actor.id,
         "saved_at": at,
     }
-    if session.execute(_INSERT_RECEIPT[session.get_bind().dialect.name], values).rowcount != 1:  # type: ignore[attr-defined]  # an INSERT's result (a CursorResult) has a rowcount
+    if session.execute(_INSERT_RECEIPT[session.get_bind().dialect.name], values).scalar_one_or_none() is None:
         raise ClientIdTaken(_ANSWER_ID_TAKEN)
     metrics.record_sync(entity="response", replay=False)
 
@@ -114,7 +114,10 @@ def forget_answer_receipts(*, session: Session, audit: Audit) -> None:
 
 
 def _insert_receipt(insert):
-    return insert(AnswerReceipt.__table__).on_conflict_do_nothing(index_elements=["audit_id", "client_id"])
+    """The receipt's INSERT, which returns its version, or nothing when the audit has a receipt with this id already
+    (an INSERT's rowcount is -1 on PostgreSQL's driver: RETURNING says it on both)."""
+    table = AnswerReceipt.__table__
+    return insert(table).on_conflict_do_nothing(index_elements=["audit_id", "client_id"]).returning(table.c.version)
 
 
 # Built once (building a statement costs more than SQLite running it), like the answer's own INSERT.
