@@ -819,6 +819,56 @@ def test_a_replay_that_loses_the_race_at_the_insert_gets_the_winners_row(live, l
         )
 
 
+def test_an_answer_change_sent_twice_at_once_is_saved_once_and_both_get_its_result(live):
+    """The first save has written the answer and its receipt, not committed; the second waits on the row (PostgreSQL:
+    its UPDATE then finds the version moved) or for the write lock (SQLite: it then reads the new version), and
+    answers with the first save's result by its receipt."""
+    from auditor.models import Audit, User
+    from auditor.schemas import ResponseIn
+    from auditor.services import responses
+
+    client_id = new_id()
+    trail_before = _answer_events(live)
+    with Session(live.engine, expire_on_commit=False) as first:
+        audit = first.get(Audit, live.audit_id)
+        lead = first.exec(select(User).where(User.email == "lead@test.example")).one()
+        version = responses.answer_for(session=first, audit=audit, item_id=live.item_id).version
+        data = ResponseIn(note=f"Samtidig {client_id}", version=version, client_id=uuid.UUID(client_id))
+        saved = responses.save_response(session=first, actor=lead, audit=audit, item_id=live.item_id, data=data)
+        outcome = {}
+
+        def second() -> None:
+            with Session(live.engine, expire_on_commit=False) as session:
+                outcome["answer"] = responses.save_response(
+                    session=session,
+                    actor=session.get(User, lead.id),
+                    audit=session.get(Audit, live.audit_id),
+                    item_id=live.item_id,
+                    data=data,
+                )
+                session.commit()
+
+        racer = threading.Thread(target=second)
+        racer.start()
+        if live.engine.dialect.name == "postgresql":
+            _wait_for_a_lock_wait(live.engine)
+        first.commit()
+        racer.join(timeout=60)
+    assert (
+        (outcome["answer"].version, outcome["answer"].note) == (saved.version, saved.note) == (version + 1, data.note)
+    )
+    assert _answer_events(live) == trail_before + 1
+
+
+def _answer_events(live: Live) -> int:
+    with Session(live.engine) as session:
+        return session.exec(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.entity == "response", AuditEvent.entity_id == live.item_id)
+        ).one()
+
+
 def _wait_for_a_lock_wait(engine, limit_s: float = 30) -> None:
     """Until some connection waits on a lock (the second insert on the first's unique entry)."""
     deadline = time.monotonic() + limit_s
