@@ -102,14 +102,7 @@ def _save(*, session: Session, actor: User, audit: Audit, item_id: str, data: Re
         if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result (a CursorResult) has a rowcount; another save landed between our read and our write (it wrote nothing)
             return _lost_race(session=session, actor=actor, audit=audit, item_id=item_id, data=data, changes=changes)
         saved = current
-        for name, value in {
-            **changes,
-            "version": data.version + 1,
-            "updated_at": now,
-            "updated_by_id": actor.id,
-        }.items():
-            set_committed_value(saved, name, value)  # what the UPDATE wrote, so the answer needs no second read
-    if data.client_id is not None:
+    if data.client_id is not None:  # refused (an id used before): rolled back with the write, `saved` left as read
         sync.keep_answer_receipt(
             session=session,
             client_id=data.client_id,
@@ -119,6 +112,14 @@ def _save(*, session: Session, actor: User, audit: Audit, item_id: str, data: Re
             version=data.version + 1,
             at=now,
         )
+    if current is not None:
+        for name, value in {
+            **changes,
+            "version": data.version + 1,
+            "updated_at": now,
+            "updated_by_id": actor.id,
+        }.items():
+            set_committed_value(saved, name, value)  # what the UPDATE wrote, so the answer needs no second read
     if audit.status == v.AuditStatus.PLANNED:
         audit.status = v.AuditStatus.IN_PROGRESS
         session.add(audit)
