@@ -387,6 +387,21 @@ class Response(SQLModel, table=True):
     updated_by_id: int | None = Field(default=None, foreign_key="user.id")  # None for answers saved before 0010
 
 
+class AnswerReceipt(SQLModel, table=True):
+    """That a change of an answer, by the id the tablet's outbox made for it, was saved, and the version it made: sent
+    again, the change answers with that version and saves nothing, even after a newer change (services/sync.py).
+    Forgotten when the audit closes. No rowid on SQLite: the key is the table."""
+
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    audit_id: int = Field(foreign_key="audit.id", primary_key=True, ondelete="CASCADE")
+    client_id: str = Field(primary_key=True, max_length=36)
+    item_id: str = Field(max_length=80)
+    version: int
+    user_id: int = Field(foreign_key="user.id")
+    saved_at: datetime = _timestamp()
+
+
 class Evidence(SQLModel, table=True):
     """What the auditor saw, read or heard. Interviewees are recorded by role and count, never by name."""
 

@@ -567,6 +567,12 @@ class ResponseIn(Input):
         "stored ones, parts left out keep theirs; null clears the weighing",
     )
     version: Annotated[int, Field(ge=0)]
+    client_id: UUID | None = Field(
+        default=None,
+        description="A UUID the client made for this change (a new one when the change's fields change). Sent again "
+        "with the same id, the save answers with the answer this change saved the first time (its version), even "
+        "after a newer change of the item, and saves nothing",
+    )
 
 
 Caption = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]

@@ -115,7 +115,9 @@ export class Outbox extends EventTarget {
   }
 
   /** A verdict, note and/or weighing of an item. Merges into the item's last queued change when that is an answer not being
-   * sent (and needing no attention), so typing a note queues one change, not one per key. `verdict: null` clears it. */
+   * sent (and needing no attention), so typing a note queues one change, not one per key. `verdict: null` clears it.
+   * The change's `clientId` goes with it on every retry: sent again after a lost reply, the server answers with what
+   * it saved the first time, even when the item changed since. Fields merged in make it another change: a new id. */
   async setAnswer(auditId, itemId, fields, baseVersion) {
     const tx = this.db.transaction(["changes", "versions"], "readwrite");
     const store = tx.objectStore("changes");
@@ -124,6 +126,7 @@ export class Outbox extends EventTarget {
     const answers = queued.filter((c) => c.kind === "answer");
     if (last && last.kind === "answer" && last.state === WAITING && !this.sending.has(last.seq)) {
       last.payload = { ...last.payload, ...fields };
+      last.clientId = this.uuid();
       last.updatedAt = this.now();
       last.rev = (last.rev || 0) + 1; // a reply to the request that carried the previous revision does not remove it
       await store.put(last);
@@ -138,7 +141,7 @@ export class Outbox extends EventTarget {
       if (saved && saved.version > base) base = saved.version;
     }
     // In the same transaction: a keystroke that follows at once sees this change and merges into it.
-    const record = await this.put({ auditId, itemId, kind: "answer", key: `item:${itemId}`, payload: { ...fields }, base }, store);
+    const record = await this.put({ auditId, itemId, kind: "answer", key: `item:${itemId}`, payload: { ...fields }, base, clientId: this.uuid() }, store);
     await tx.done;
     return record;
   }
@@ -381,7 +384,7 @@ export class Outbox extends EventTarget {
   /** One request for answers of one audit: each change's own reply, or the request's reply for each when the request
    * as a whole was refused (signed out, a stale CSRF token, a busy server). */
   async sendBatch(changes) {
-    const body = { changes: changes.map((change) => ({ ...change.payload, item_id: change.itemId, version: change.base })) };
+    const body = { changes: changes.map((change) => ({ ...change.payload, item_id: change.itemId, version: change.base, ...(change.clientId ? { client_id: change.clientId } : {}) })) };
     const reply = await this.request(`${API}/audits/${changes[0].auditId}/responses/batch`, { method: "POST", body: JSON.stringify(body), headers: { "Content-Type": "application/json" } });
     const results = reply.status === 200 && reply.body && reply.body.results;
     if (Array.isArray(results) && results.length === changes.length) return results.map(({ status, body: result }) => ({ status, body: result }));

@@ -37,12 +37,15 @@ CHECKLIST = "iso45003-clauses"
 API_RESPONSES = "**/api/v1/audits/*/responses/*"
 
 
-def answer_saves(request) -> list[dict]:
+def answer_saves(request, *, ids: bool = False) -> list[dict]:
     """The answers a request from the page saves (the outbox sends them in batches, POST .../responses/batch): each
-    change's fields, without its item id. Empty for any other request."""
+    change's fields, without its item id and (unless `ids`) the change's client id. Empty for any other request."""
     if request.method != "POST" or not request.url.endswith("/responses/batch"):
         return []
-    return [{k: v for k, v in change.items() if k != "item_id"} for change in json.loads(request.post_data)["changes"]]
+    left_out = {"item_id"} if ids else {"item_id", "client_id"}
+    return [
+        {k: v for k, v in change.items() if k not in left_out} for change in json.loads(request.post_data)["changes"]
+    ]
 
 
 SCREENSHOTS_DIR = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
@@ -275,7 +278,7 @@ def test_typing_on_while_a_save_is_in_flight_loses_nothing(page: Page, context: 
     state = card(page, item_id).locator(".save-state")
     note = card(page, item_id).locator("textarea.note")
     puts = []
-    page.on("request", lambda request: puts.extend(answer_saves(request)))
+    page.on("request", lambda request: puts.extend(answer_saves(request, ids=True)))
     audit.live.server.delay.seconds = 0.7  # each save now takes 0.7 s to come back
 
     note.tap()
@@ -290,6 +293,9 @@ def test_typing_on_while_a_save_is_in_flight_loses_nothing(page: Page, context: 
     full = "Ledelsen kender kerneopgaven og belastningerne."
     stored = audit.stored(item_id)
     assert (stored["note"], stored["verdict"], stored["version"]) == (full, None, len(puts))
+    # Each change with its own id (typed on while one was on its way: a new change, not that one sent again).
+    ids = [put.pop("client_id") for put in puts]
+    assert len(set(ids)) == len(puts) and all(ids)
     # One save at a time per item: each went after the previous one came back, based on its version.
     assert puts[0] == {"note": "Ledelsen kender kerneopgaven", "version": 0}
     assert puts[-1] == {"note": full, "version": len(puts) - 1}

@@ -307,6 +307,75 @@ def test_a_batch_sent_again_after_a_lost_reply_answers_as_the_first_time_and_sav
     assert trail == 4
 
 
+# Answers sent with the id the outbox made for the change: sent again, the change answers with its first result, even
+# after a newer change of the item (without the id that replay is a conflict with the newer answer)
+
+
+def answer_trail(session, audit, item_id: str) -> int:
+    return session.exec(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.audit_id == audit.id, AuditEvent.entity == "response", AuditEvent.entity_id == item_id)
+    ).one()
+
+
+def test_an_answer_replayed_after_a_newer_change_returns_its_first_result(team, session, first_item_id):
+    audit, tablet, other, _ = team
+    change = {"note": "Min note", "version": 0, "client_id": new_id()}
+    first = put(tablet, audit, first_item_id, **change)
+    assert first.status_code == 200, first.text
+    assert put(other, audit, first_item_id, note="Birgittes note", version=1).status_code == 200
+    replays = sync_count("response", "replay")
+    again = put(tablet, audit, first_item_id, **change)  # the first reply was lost: the outbox sends it again
+    assert again.status_code == 200, again.text
+    assert again.json() == first.json()
+    assert stored_answers(tablet, audit)[first_item_id] == ("Birgittes note", 2)
+    assert answer_trail(session, audit, first_item_id) == 2
+    assert sync_count("response", "replay") - replays == 1
+
+
+def test_a_batch_replayed_after_newer_changes_returns_each_first_result(team, session, library):
+    audit, tablet, other, _ = team
+    first, second = item_ids(library)[:2]
+    changes = [
+        {"item_id": first, "verdict": "conform", "version": 0, "client_id": new_id()},
+        {"item_id": second, "note": "Min note", "version": 0, "client_id": new_id()},
+    ]
+    sent = batch(tablet, audit, *changes).json()["results"]
+    put(other, audit, first, verdict="minor_nc", version=1)
+    put(other, audit, second, note="Birgittes note", version=1)
+    again = batch(tablet, audit, *changes).json()["results"]
+    assert [(r["status"], r["body"]["version"]) for r in again] == [(200, 1), (200, 1)], again
+    assert again == sent
+    assert stored_answers(tablet, audit) == {first: ("", 2), second: ("Birgittes note", 2)}
+    assert answer_trail(session, audit, first) == answer_trail(session, audit, second) == 2
+
+
+def test_an_answer_change_id_is_one_user_s_for_one_change(team, library):
+    """Sent by another user, or by the same user for another change, the id is refused and nothing is saved."""
+    audit, tablet, other, _ = team
+    first, second = item_ids(library)[:2]
+    client_id = new_id()
+    put(tablet, audit, first, note="Min note", version=0, client_id=client_id)
+    taken = put(other, audit, first, note="Birgittes note", version=0, client_id=client_id)
+    assert taken.status_code == 409 and taken.json()["code"] == "client_id_taken", taken.text
+    reused = put(tablet, audit, second, note="En anden ændring", version=0, client_id=client_id)
+    assert reused.status_code == 409 and reused.json()["code"] == "client_id_taken", reused.text
+    in_batch = batch(tablet, audit, {"item_id": second, "note": "x", "version": 0, "client_id": client_id})
+    assert in_batch.json()["results"][0]["status"] == 409
+    assert stored_answers(tablet, audit) == {first: ("Min note", 1)}
+
+
+def test_closing_the_audit_forgets_its_answers_change_ids(team, client, session, first_item_id):
+    from auditor.models import AnswerReceipt
+
+    audit, tablet, _, _ = team
+    put(tablet, audit, first_item_id, note="Min note", version=0, client_id=new_id())
+    assert count(session, AnswerReceipt, audit) == 1
+    close(client, audit)
+    assert count(session, AnswerReceipt, audit) == 0
+
+
 def test_a_conflict_or_refusal_in_a_batch_is_that_change_s_only(team, library):
     """A mixed batch: saved, a version conflict with both versions, an item the audit does not have, a bad value;
     the others are saved all the same, in one request."""
@@ -748,6 +817,56 @@ def test_a_replay_that_loses_the_race_at_the_insert_gets_the_winners_row(live, l
         assert (
             session.exec(select(func.count()).select_from(Evidence).where(Evidence.client_id == client_id)).one() == 1
         )
+
+
+def test_an_answer_change_sent_twice_at_once_is_saved_once_and_both_get_its_result(live):
+    """The first save has written the answer and its receipt, not committed; the second waits on the row (PostgreSQL:
+    its UPDATE then finds the version moved) or for the write lock (SQLite: it then reads the new version), and
+    answers with the first save's result by its receipt."""
+    from auditor.models import Audit, User
+    from auditor.schemas import ResponseIn
+    from auditor.services import responses
+
+    client_id = new_id()
+    trail_before = _answer_events(live)
+    with Session(live.engine, expire_on_commit=False) as first:
+        audit = first.get(Audit, live.audit_id)
+        lead = first.exec(select(User).where(User.email == "lead@test.example")).one()
+        version = responses.answer_for(session=first, audit=audit, item_id=live.item_id).version
+        data = ResponseIn(note=f"Samtidig {client_id}", version=version, client_id=uuid.UUID(client_id))
+        saved = responses.save_response(session=first, actor=lead, audit=audit, item_id=live.item_id, data=data)
+        outcome = {}
+
+        def second() -> None:
+            with Session(live.engine, expire_on_commit=False) as session:
+                outcome["answer"] = responses.save_response(
+                    session=session,
+                    actor=session.get(User, lead.id),
+                    audit=session.get(Audit, live.audit_id),
+                    item_id=live.item_id,
+                    data=data,
+                )
+                session.commit()
+
+        racer = threading.Thread(target=second)
+        racer.start()
+        if live.engine.dialect.name == "postgresql":
+            _wait_for_a_lock_wait(live.engine)
+        first.commit()
+        racer.join(timeout=60)
+    assert (
+        (outcome["answer"].version, outcome["answer"].note) == (saved.version, saved.note) == (version + 1, data.note)
+    )
+    assert _answer_events(live) == trail_before + 1
+
+
+def _answer_events(live: Live) -> int:
+    with Session(live.engine) as session:
+        return session.exec(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.entity == "response", AuditEvent.entity_id == live.item_id)
+        ).one()
 
 
 def _wait_for_a_lock_wait(engine, limit_s: float = 30) -> None:

@@ -29,7 +29,7 @@ from auditor.models import (
 )
 from auditor.paging import Page, PageRequest, page_of
 from auditor.schemas import AuditIn, AuditUpdate, PlanEntryIn, Progress, ReportDetails
-from auditor.services import access, cases, staffing, trail
+from auditor.services import access, cases, staffing, sync, trail
 from auditor.services.checklists import audit_structure, snapshot_for
 from auditor.services.organisations import find_or_add_site
 
@@ -483,6 +483,8 @@ def change_status(*, session: Session, actor: User, audit: Audit, status: str) -
         )
     before = trail.snapshot("audit", audit)
     audit.status = v.AuditStatus(status)
+    if audit.status == v.AuditStatus.CLOSED:
+        sync.forget_answer_receipts(session=session, audit=audit)
     record_change(session=session, actor=actor, audit=audit, before=before)
     return audit
 

@@ -14,10 +14,10 @@ from sqlmodel import Session, select
 from auditor import vocabulary as v
 from auditor.checklists import Checklist, Section
 from auditor.errors import DomainError, Invalid, NotFound, StaleVersion
-from auditor.models import Audit, Evidence, Finding, Photo, Response, User, utcnow
+from auditor.models import AnswerReceipt, Audit, Evidence, Finding, Photo, Response, User, utcnow
 from auditor.paging import Page, PageRequest, page_of
 from auditor.schemas import Progress, ResponseIn
-from auditor.services import access, trail
+from auditor.services import access, sync, trail
 from auditor.services.audits import ensure_open, progress
 from auditor.services.checklists import PlacedItem, audit_structure
 from auditor.services.evidence import list_evidence
@@ -32,7 +32,9 @@ AUDIT_COLUMNS = (Audit.id, Audit.status, Audit.audit_type)
 def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, data: ResponseIn) -> Response:
     """Save an answer. Fields sent change (`"verdict": null` clears the verdict), fields left out keep their value.
     Idempotent: a save whose fields already equal the stored answer returns it, whatever version it was based on (a
-    tablet that lost the reply sends it again), even in a closed audit, since it changes nothing.
+    tablet that lost the reply sends it again), even in a closed audit, since it changes nothing. A change sent with
+    the id the tablet made for it (`data.client_id`) is idempotent by that id too: sent again it returns what it saved
+    the first time, with the version it made, even after a newer change of the item (services/sync.py).
     A save that would change an answer based on an older version than the stored one raises StaleVersion."""
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     return _save(session=session, actor=actor, audit=audit, item_id=item_id, data=data)
@@ -70,10 +72,17 @@ def _save(*, session: Session, actor: User, audit: Audit, item_id: str, data: Re
     current = get_response(session=session, audit=audit, item_id=item_id)
     if "weighing" in changes:
         changes["weighing"] = _weighing(placed, current, changes["weighing"])
+    stale = (current.version if current else 0) != data.version
+    if stale and data.client_id is not None:  # a change sent again (its reply lost) finds its receipt
+        receipt = sync.answer_receipt(
+            session=session, client_id=data.client_id, actor=actor, audit=audit, item_id=item_id
+        )
+        if receipt is not None:
+            return _first_result(receipt, current, changes)
     if current is not None and all(getattr(current, name) == value for name, value in changes.items()):
         return current  # nothing to change: a repeated or empty save
     ensure_open(audit)
-    if (current.version if current else 0) != data.version:
+    if stale:
         raise _stale(session=session, audit=audit, item_id=item_id, current=current, submitted=data)
 
     before = trail.snapshot("response", current)
@@ -86,7 +95,7 @@ def _save(*, session: Session, actor: User, audit: Audit, item_id: str, data: Re
         # first save of the item won the race: no error, so nothing to roll back, in a batch (save_responses) either.
         new_id = session.execute(_INSERT_ANSWER[session.get_bind().dialect.name], values).scalar_one_or_none()
         if new_id is None:
-            raise _stale(session=session, audit=audit, item_id=item_id, current=None, submitted=data, fresh=True)
+            return _lost_race(session=session, actor=actor, audit=audit, item_id=item_id, data=data, changes=changes)
         saved = Response(id=new_id, **values)
     else:
         result = session.execute(
@@ -95,8 +104,19 @@ def _save(*, session: Session, actor: User, audit: Audit, item_id: str, data: Re
             .values(**changes, version=Response.version + 1, updated_at=now, updated_by_id=actor.id)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result (a CursorResult) has a rowcount; another save landed between our read and our write (it wrote nothing)
-            raise _stale(session=session, audit=audit, item_id=item_id, current=None, submitted=data, fresh=True)
+            return _lost_race(session=session, actor=actor, audit=audit, item_id=item_id, data=data, changes=changes)
         saved = current
+    if data.client_id is not None:  # refused (an id used before): rolled back with the write, `saved` left as read
+        sync.keep_answer_receipt(
+            session=session,
+            client_id=data.client_id,
+            actor=actor,
+            audit=audit,
+            item_id=item_id,
+            version=data.version + 1,
+            at=now,
+        )
+    if current is not None:
         for name, value in {
             **changes,
             "version": data.version + 1,
@@ -119,6 +139,38 @@ def _save(*, session: Session, actor: User, audit: Audit, item_id: str, data: Re
     )
     session.flush()  # the request's unit of work commits
     return saved
+
+
+def _first_result(receipt: AnswerReceipt, current: Response | None, changes: dict) -> Response:
+    """What a change sent again answers: the answer as it saved it the first time, with the version it made. When the
+    item was changed since, that answer is no longer stored: the fields this change sent (the same as the first time)
+    over the stored ones, with its version, time and author."""
+    if current is not None and current.version == receipt.version:
+        return current
+    stored = {name: getattr(current, name) for name in SAVED_FIELDS} if current is not None else {}
+    return Response(
+        audit_id=receipt.audit_id,
+        item_id=receipt.item_id,
+        **(stored | changes),
+        version=receipt.version,
+        updated_at=receipt.saved_at,
+        updated_by_id=receipt.user_id,
+    )
+
+
+def _lost_race(
+    *, session: Session, actor: User, audit: Audit, item_id: str, data: ResponseIn, changes: dict
+) -> Response:
+    """Another save of the item landed between our read and our write: when it was this very change (sent twice at
+    once), its first result; otherwise StaleVersion with the answer read afresh."""
+    current = get_response(session=session, audit=audit, item_id=item_id, fresh=True)
+    if data.client_id is not None:
+        receipt = sync.answer_receipt(
+            session=session, client_id=data.client_id, actor=actor, audit=audit, item_id=item_id
+        )
+        if receipt is not None:
+            return _first_result(receipt, current, changes)
+    raise _stale(session=session, audit=audit, item_id=item_id, current=current, submitted=data)
 
 
 def _insert_answer(insert):
@@ -151,12 +203,8 @@ def _stale(
     item_id: str,
     current: Response | None,
     submitted: ResponseIn,
-    fresh: bool = False,
 ) -> StaleVersion:
-    """The refusal of a save based on an old version, with the stored answer (read afresh after a lost race) and who
-    saved it."""
-    if fresh:
-        current = get_response(session=session, audit=audit, item_id=item_id, fresh=True)
+    """The refusal of a save based on an old version, with the stored answer and who saved it."""
     current = current or blank_response(audit=audit, item_id=item_id)
     return StaleVersion(
         current=current,

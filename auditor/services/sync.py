@@ -4,20 +4,29 @@ A tablet that loses the reply to a create (the network went at the wrong moment)
 first request stores the row with its `client_id` (unique in the database); a later one with the same id gets the
 stored row back, as if it were the first reply, and nothing is created twice. An id that another user, or another
 audit, already used is refused (ClientIdTaken, 409): it is a client's bug or a guess, never a replay.
+
+A change of an answer creates no row of its own: its id is kept in an answer receipt with the version the change made,
+written in the save's transaction (one INSERT). Sent again, even after a newer change of the item, the change answers
+with that version and saves nothing (services/responses.py). The receipts of an audit are forgotten when it closes
+(a closed audit takes no change: a change sent then is confirmed only while its fields are still the stored answer,
+else refused as closed and kept on the tablet for export), so the table holds the open audits' changes only.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
 
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from auditor import metrics
 from auditor.errors import ClientIdTaken
 from auditor.i18n import N_
-from auditor.models import Audit, Evidence, Finding, Photo, User
+from auditor.models import AnswerReceipt, Audit, Evidence, Finding, Photo, User
 
 Row = TypeVar("Row", Evidence, Finding, Photo)
 
@@ -62,3 +71,54 @@ def insert(*, session: Session, row: Row, actor: User, audit: Audit) -> Row:
         return winner
     metrics.record_sync(entity=str(type(row).__tablename__), replay=False)
     return row
+
+
+_ANSWER_ID_TAKEN = N_("This change's id was already used for another change. Nothing was saved.")
+
+
+def answer_receipt(
+    *, session: Session, client_id: UUID | str, actor: User, audit: Audit, item_id: str
+) -> AnswerReceipt | None:
+    """The receipt of an earlier save of this change of an answer (counted as a replay), or None for a new id. An id
+    that another user, or another item, used is refused."""
+    receipt = session.get(AnswerReceipt, (audit.id, stored_id(client_id)))
+    if receipt is None:
+        return None
+    if receipt.user_id != actor.id or receipt.item_id != item_id:
+        raise ClientIdTaken(_ANSWER_ID_TAKEN)
+    metrics.record_sync(entity="response", replay=True)
+    return receipt
+
+
+def keep_answer_receipt(
+    *, session: Session, client_id: UUID | str, actor: User, audit: Audit, item_id: str, version: int, at: datetime
+) -> None:
+    """Record, in the save's transaction, that this change of an answer made `version`. An id the audit has a receipt
+    of already (the same id sent with other fields) is refused: the caller's savepoint or transaction is rolled back."""
+    values = {
+        "audit_id": audit.id,
+        "client_id": stored_id(client_id),
+        "item_id": item_id,
+        "version": version,
+        "user_id": actor.id,
+        "saved_at": at,
+    }
+    if session.execute(_INSERT_RECEIPT[session.get_bind().dialect.name], values).scalar_one_or_none() is None:
+        raise ClientIdTaken(_ANSWER_ID_TAKEN)
+    metrics.record_sync(entity="response", replay=False)
+
+
+def forget_answer_receipts(*, session: Session, audit: Audit) -> None:
+    """The audit closes: its receipts are no longer needed (see the module's text)."""
+    session.execute(delete(AnswerReceipt).where(AnswerReceipt.audit_id == audit.id))
+
+
+def _insert_receipt(insert):
+    """The receipt's INSERT, which returns its version, or nothing when the audit has a receipt with this id already
+    (an INSERT's rowcount is -1 on PostgreSQL's driver: RETURNING says it on both)."""
+    table = AnswerReceipt.__table__
+    return insert(table).on_conflict_do_nothing(index_elements=["audit_id", "client_id"]).returning(table.c.version)
+
+
+# Built once (building a statement costs more than SQLite running it), like the answer's own INSERT.
+_INSERT_RECEIPT = {"sqlite": _insert_receipt(sqlite.insert), "postgresql": _insert_receipt(postgresql.insert)}

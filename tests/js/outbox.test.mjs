@@ -15,6 +15,8 @@ class FakeServer {
     this.removed = [];
     this.requests = [];
     this.batches = []; // the item ids of each batch of answers, as sent
+    this.sentAnswers = []; // every change of an answer, as sent
+    this.receipts = new Map(); // client_id of a change of an answer -> the answer it saved
     this.offline = false;
     this.signedIn = "7";
     this.closed = false;
@@ -30,13 +32,17 @@ class FakeServer {
   }
 
   /** One answer of a batch, as the server saves it: {status, body}. */
-  answer({ item_id: itemId, version, ...fields }) {
-    if (this.closed) return { status: 409, body: { code: "audit_closed", detail: "The audit is closed." } };
+  answer({ item_id: itemId, version, client_id: clientId, ...fields }) {
     const stored = this.answers.get(itemId) || { item_id: itemId, verdict: null, note: "", version: 0, updated_by: null };
+    const receipt = clientId && this.receipts.get(clientId);
+    if (receipt && version !== stored.version) return { status: 200, body: receipt }; // sent again: its first result
+    if (this.closed) return { status: 409, body: { code: "audit_closed", detail: "The audit is closed." } };
     const same = Object.entries(fields).every(([key, value]) => stored[key] === value);
     if (version !== stored.version && !same) return { status: 409, body: { code: "version_conflict", detail: "changed", current: stored, submitted: fields } };
+    if (receipt && !same) return { status: 409, body: { code: "client_id_taken", detail: "The id was used for another change." } };
     const saved = same ? stored : { ...stored, ...fields, version: stored.version + 1, updated_by: "Tablet user" };
     this.answers.set(itemId, saved);
+    if (clientId && !same) this.receipts.set(clientId, saved);
     return { status: 200, body: saved };
   }
 
@@ -59,6 +65,7 @@ class FakeServer {
     let match;
     if ((match = url.match(/^\/api\/v1\/audits\/(\d+)\/responses\/batch$/)) && method === "POST") {
       this.batches.push(JSON.parse(init.body).changes.map((change) => change.item_id));
+      this.sentAnswers.push(...JSON.parse(init.body).changes);
       return this.reply(200, { results: JSON.parse(init.body).changes.map((change) => this.answer(change)) });
     }
     if (this.closed && method !== "GET") return this.reply(409, { code: "audit_closed", detail: "The audit is closed." });
@@ -161,6 +168,45 @@ test("a lost reply replayed creates nothing twice", async () => {
   assert.equal(server.created.findings.length, 1);
   assert.deepEqual(server.created.photos.map((p) => p.finding_id), [String(server.created.findings[0].id)]);
   outbox.close();
+});
+
+test("an answer goes with the id made when it was queued, the same on every retry: its replay after a newer change is no conflict", async () => {
+  let loseReply = true;
+  const fetch = async (url, init) => {
+    const reply = await server.fetch(url, init);
+    if (loseReply && url.endsWith("/responses/batch")) throw new TypeError("the reply was lost");
+    return reply;
+  };
+  const outbox = await openOutbox("7", { fetch, uuid });
+  try {
+    const queued = await outbox.setAnswer(1, "a.1", { note: "mine" }, 0);
+    assert.match(queued.clientId, /^00000000-0000-4000-8000-\d{12}$/); // made by the outbox's uuid(), when queued
+    assert.equal((await outbox.sync()).state, "offline"); // it landed; its reply was lost
+    assert.equal(server.answers.get("a.1").note, "mine");
+    server.answers.set("a.1", { item_id: "a.1", verdict: null, note: "theirs", version: 2, updated_by: "Other Auditor" });
+    loseReply = false;
+    assert.equal((await outbox.sync()).state, "saved");
+    assert.deepEqual(server.sentAnswers.map((change) => change.client_id), [queued.clientId, queued.clientId]);
+    assert.deepEqual((await outbox.changes(1)).map((c) => c.state), [], "no conflict with the newer answer");
+    assert.equal(server.answers.get("a.1").note, "theirs");
+  } finally {
+    outbox.close();
+  }
+});
+
+test("fields merged into a queued answer make it a new change, with a new id", async () => {
+  const outbox = await open();
+  try {
+    const first = await outbox.setAnswer(1, "a.1", { verdict: "conform" }, 0);
+    const firstId = first.clientId;
+    const merged = await outbox.setAnswer(1, "a.1", { note: "and a note" }, 0);
+    assert.equal(merged.seq, first.seq);
+    assert.ok(merged.clientId && merged.clientId !== firstId);
+    await outbox.sync();
+    assert.deepEqual(server.sentAnswers.map((change) => change.client_id), [merged.clientId]);
+  } finally {
+    outbox.close();
+  }
 });
 
 test("changes of one item go in order, each answer on the version the previous one made", async () => {

@@ -94,13 +94,16 @@ def show_response(audit: AuditDep, item_id: str, session: SessionDep, user: Curr
         409: {
             "model": VersionConflictOut,
             "description": "`code` `version_conflict`: the answer changed since `version`; the body holds `current` (with "
-            "`updated_by`) and `submitted`. `code` `audit_closed`: the audit is closed.",
+            "`updated_by`) and `submitted`. `code` `audit_closed`: the audit is closed. `code` `client_id_taken`: the "
+            "`client_id` was used by another user or for another change.",
         },
     },
 )
 def record_response(work: ConductWork, item_id: str, data: ResponseIn) -> HTTPResponse:
     """Save an answer (idempotent). Send the version you based it on; a stale one gets 409, unless the fields sent equal
-    the stored answer (a save sent again): then 200 with the stored answer. `"verdict": null` clears the verdict."""
+    the stored answer (a save sent again): then 200 with the stored answer. Sent with a `client_id` that a save
+    already had: 200 with what that save stored (its version), even when the answer changed since; the id used by
+    another user or for another change: 409 `client_id_taken`. `"verdict": null` clears the verdict."""
     saved = responses.save_response(session=work.session, actor=work.user, audit=work.audit, item_id=item_id, data=data)
     return json_reply(responses_out(work.session, [saved], work.user)[0])
 
@@ -110,7 +113,8 @@ def record_responses(work: ConductWork, batch: AnswerBatchIn) -> HTTPResponse:
     """Save a tablet's queued answers in one request: each change as `PUT .../responses/{item_id}` saves it, in the
     order sent, each with its own result (the status and body that PUT would answer: 200 with the answer, 409
     `version_conflict` with both versions or `audit_closed`, 404, 422). A refused change leaves the others saved.
-    Sent again after a lost reply, every change answers as the first time (its fields equal the stored answer)."""
+    Sent again after a lost reply, every change answers as the first time (by its `client_id`, or while its fields
+    equal the stored answer)."""
     parsed: list[AnswerChangeIn | ValidationError] = []
     for change in batch.changes:
         try:
