@@ -5,8 +5,8 @@
 
 Two servers on 127.0.0.1, one uvicorn process each, on one SQLite database in WAL mode: the app, and the floor
 (bench/floor_app.py: the same body validated, one INSERT). A client on one kept-alive connection sends sequential
-saves of a 1,020-item audit as a team member's tablet does (PUT .../responses/{item} with verdict, note and the
-version it is based on, with an API token), and as many to the floor, in alternating rounds; it prints the median,
+saves of a 1,020-item audit as a team member's tablet does (PUT .../responses/{item} with verdict, note, the
+version it is based on and the outbox's client id for the change, with an API token), and as many to the floor, in alternating rounds; it prints the median,
 p95 and minimum of each, the CPU time each server used per request (read from /proc: a busy machine stretches the
 wall clock, not that) and the ratios.
 """
@@ -19,6 +19,7 @@ import signal
 import statistics
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx2 as httpx
@@ -59,6 +60,7 @@ class Saver:
             "verdict": "conform",
             "note": f"Set og bekræftet ved interview ({self.count}).",
             "version": self.versions.get(item_id, 0),
+            "client_id": str(uuid.uuid4()),  # the outbox's id for the change (its receipt makes a repeat harmless)
         }
         self.count += 1
         start = time.perf_counter()
@@ -120,6 +122,7 @@ def profile(url: str, workdir: Path, token: str, saver: Saver, saves: int) -> No
                     "verdict": "conform",
                     "note": f"Profiled ({saver.count}).",
                     "version": saver.versions.get(item_id, 0),
+                    "client_id": str(uuid.uuid4()),
                 }
                 saver.count += 1
                 response = await put(f"{saver.path}/{item_id}", body)

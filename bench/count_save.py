@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 from unittest import mock
 
@@ -125,9 +126,8 @@ def serve(target: str) -> None:
             if number == WARM_UP:
                 subprocess.run(["callgrind_control", "--instr=on", str(os.getpid())], check=True, capture_output=True)
             item_id = item_ids[(number * 7) % len(item_ids)]
-            saved = await call(
-                item_id, {"verdict": "conform", "note": f"Counted ({number}).", "version": versions.get(item_id, 0)}
-            )
+            body = {"verdict": "conform", "note": f"Counted ({number}).", "version": versions.get(item_id, 0)}
+            saved = await call(item_id, body | {"client_id": str(uuid.uuid4())})  # as the tablet's outbox sends it
             versions[item_id] = saved["version"]
         subprocess.run(["callgrind_control", "--instr=off", str(os.getpid())], check=True, capture_output=True)
 
