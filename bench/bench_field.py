@@ -131,7 +131,7 @@ def main() -> int:
         sync_s, cpu = time.perf_counter() - started, cpu_ms(pid) - cpu
         on_server = page.evaluate(
             """async (auditId) => {
-          const answers = await (await fetch(`/api/v1/audits/${auditId}/responses`)).json();
+          const answers = await (await fetch(`/api/v1/audits/${auditId}/responses?limit=200`)).json();  // one page holds them
           const copy = await (await fetch(`/api/v1/audits/${auditId}/offline`)).json();
           return [answers.filter((a) => a.note.startsWith('Set og')).length, copy.photos.length];
         }""",
