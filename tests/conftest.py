@@ -5,7 +5,8 @@ has databases of its own: `<database>_gw0`, ... on PostgreSQL, its own temporary
 
 A test that asks for no database fixture (DATABASE_FIXTURES, directly or through another fixture) cannot behave
 differently on PostgreSQL: it is marked `database_independent` at collection, and `make test-postgres` leaves it out
-(`make test-sqlite` runs it). Every test that reaches the suite's database runs on both."""
+(`make test-sqlite` runs it). Every test that reaches the suite's database runs on both, unless its module marks
+itself `database_independent` and says why (tests/test_report_render.py: what LibreOffice makes of a report)."""
 
 from __future__ import annotations
 
