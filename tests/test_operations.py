@@ -31,8 +31,11 @@ def empty_database_url(fresh_database) -> str:
 
 
 def auditor_env(database_url: str, data_dir: Path, **settings: str) -> dict[str, str]:
+    """The environment of a server or command; no report process unless `report_processes` is given (one is a spawned
+    interpreter per worker, seconds of CPU, and only the shutdown test asks for reports' processes)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AUDITOR_", "PROMETHEUS_"))}
     env.update({"AUDITOR_DATABASE_URL": database_url, "AUDITOR_DATA_DIR": str(data_dir), "AUDITOR_LOG_FORMAT": "json"})
+    env["AUDITOR_REPORT_PROCESSES"] = "0"
     env.update({f"AUDITOR_{name.upper()}": value for name, value in settings.items()})
     return env
 
@@ -333,7 +336,7 @@ def test_sigterm_lets_a_request_in_flight_finish_and_stops_within_the_graceful_t
 
     url = f"sqlite:///{tmp_path / 'auditor.db'}"
     upgrade(url)
-    server = Server(auditor_env(url, tmp_path, graceful_timeout="6"))
+    server = Server(auditor_env(url, tmp_path, graceful_timeout="6", report_processes="1"))  # a server as it runs
     servers.append(server)
     server.wait_ready()
     get(f"{server.url}/login")  # the first page compiles templates: the request in flight should not wait for that
