@@ -47,9 +47,9 @@ test-js: node_modules/.package-lock.json
 test-sqlite: install
 	$(PY) -m pytest $(PARALLEL)
 
-## The suite on PostgreSQL (PG_TEST_URL), without the browser tests
+## The suite on PostgreSQL (PG_TEST_URL), without the browser tests and the tests that use no database
 test-postgres: install
-	AUDITOR_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest $(PARALLEL) -m "not browser"
+	AUDITOR_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest $(PARALLEL) -m "not browser and not database_independent"
 
 # ESLint and the JS unit tests' packages (package-lock.json); npm ci writes node_modules/.package-lock.json.
 node_modules/.package-lock.json: package.json package-lock.json

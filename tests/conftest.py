@@ -1,7 +1,12 @@
 """Shared fixtures. The schema is built by the real Alembic migrations, on SQLite by default or on the
 PostgreSQL database named by AUDITOR_TEST_DATABASE_URL; each test runs inside a transaction that is
 rolled back, so tests never see each other's data. Under pytest-xdist (`make test` runs `-n auto`) every worker
-has databases of its own: `<database>_gw0`, ... on PostgreSQL, its own temporary directory on SQLite."""
+has databases of its own: `<database>_gw0`, ... on PostgreSQL, its own temporary directory on SQLite.
+
+A test that asks for no database fixture (DATABASE_FIXTURES, directly or through another fixture) cannot behave
+differently on PostgreSQL: it is marked `database_independent` at collection, and `make test-postgres` leaves it out
+(`make test-sqlite` runs it). Every test that reaches the suite's database runs on both, unless its module marks
+itself `database_independent` and says why (tests/test_report_render.py: what LibreOffice makes of a report)."""
 
 from __future__ import annotations
 
@@ -33,6 +38,16 @@ from auditor.security import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, _sign
 from auditor.services import accounts, audits, organisations
 
 TEST_DATABASE_URL = os.environ.get("AUDITOR_TEST_DATABASE_URL", "")
+
+
+# Every way to the suite's database: engine, session, settings, app, client and every module's world lead to one.
+DATABASE_FIXTURES = frozenset({"database_url", "migrated_database_url", "fresh_database", "live_database_url"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if not DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.database_independent)
 
 
 def _recreate_postgres_database(url: str, template: str | None = None) -> None:

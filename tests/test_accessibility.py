@@ -129,7 +129,9 @@ def world(tmp_path_factory, library):
         stage2 = session.exec(select(Audit).where(Audit.title == demo.STAGE2_TITLE)).one()
         ids = made.audit.id, finding.id, case.id, review.id
         more = organisation.id, reported.id, stage2.id
-    server = LiveServer(create_app(Settings(database_url=url, data_dir=data_dir), engine=engine)).start()
+    # no report process (rendering.py): pages are checked, no report is downloaded, and one takes seconds to start
+    settings = Settings(database_url=url, data_dir=data_dir, report_processes=0)
+    server = LiveServer(create_app(settings, engine=engine)).start()
     try:
         yield World(server.url, engine, *ids, users, *more)
     finally:

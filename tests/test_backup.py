@@ -52,7 +52,9 @@ def test_a_photo_survives_pg_dump_and_restore_onto_a_machine_with_an_empty_data_
         ["pg_restore", "--no-owner", f"--dbname={libpq(restored)}", str(dump)], check=True, capture_output=True
     )
 
-    app = create_app(Settings(database_url=restored, data_dir=tmp_path / "new-machine"), library=library)
+    app = create_app(
+        Settings(database_url=restored, data_dir=tmp_path / "new-machine", report_processes=0), library=library
+    )
     with TestClient(app, raise_server_exceptions=False, headers={"Authorization": f"Bearer {token}"}) as client:
         response = client.get(f"/api/v1/audits/{audit.id}/photos/{photo.id}.jpg")
     app.state.engine.dispose()

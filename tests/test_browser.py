@@ -114,7 +114,8 @@ def live(tmp_path_factory, library):
             password=PASSWORD,
         )
         _, token = accounts.create_token(session=session, user=lead, name="browser tests")
-    app = create_app(Settings(database_url=url, data_dir=data_dir), engine=engine)
+    # no report process (rendering.py): no test here downloads a report, and one takes seconds of CPU to start
+    app = create_app(Settings(database_url=url, data_dir=data_dir, report_processes=0), engine=engine)
     server = LiveServer(app).start()
     try:
         yield Live(server.url, server, Api(server.url, token), engine, library, organisation.id, lead)

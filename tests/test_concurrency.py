@@ -278,8 +278,13 @@ def test_a_request_that_gets_no_connection_in_time_is_told_to_retry(database_url
     Retry-After (the tablet sends it again), never a freeze and never a 500."""
     from fastapi.testclient import TestClient
 
-    settings = Settings(
-        database_url=database_url, data_dir=tmp_path, db_pool_size=1, db_max_overflow=0, db_pool_timeout=0.5
+    settings = Settings(  # no report process: it would start at start-up, and no report is asked for
+        database_url=database_url,
+        data_dir=tmp_path,
+        db_pool_size=1,
+        db_max_overflow=0,
+        db_pool_timeout=0.5,
+        report_processes=0,
     )
     engine = settings.make_engine()
     app = create_app(settings, engine=engine, library=library)

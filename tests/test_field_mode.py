@@ -115,7 +115,8 @@ def world(tmp_path_factory, library):
         )
         _, token = accounts.create_token(session=session, user=lead, name="field tests")
         session.commit()  # services flush; the unit of work is the caller's
-    lost = LostReplies(create_app(Settings(database_url=url, data_dir=data_dir), engine=engine))
+    # no report process (rendering.py): no test here downloads a report, and one takes seconds of CPU to start
+    lost = LostReplies(create_app(Settings(database_url=url, data_dir=data_dir, report_processes=0), engine=engine))
     server = LiveServer(lost).start()
     built = World(server.url, server, lost, Api(server.url, token), engine, library, organisation.id, lead, auditor)
     try:

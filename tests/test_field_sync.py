@@ -682,7 +682,8 @@ def live(live_database_url, tmp_path_factory, library):
     with unit_of_work(engine) as session:  # services flush; the unit of work commits
         audit, _, token = seed_audit(session, library)
         audit_id = audit.id
-    settings = Settings(database_url=url, data_dir=tmp_path_factory.mktemp("field_sync"))
+    # no report process (rendering.py): nothing here downloads a report, and one takes seconds of CPU to start
+    settings = Settings(database_url=url, data_dir=tmp_path_factory.mktemp("field_sync"), report_processes=0)
     server = LiveServer(create_app(settings, engine=settings.make_engine(), library=library)).start()
     try:
         yield Live(server.url, engine, token, audit_id, next(library.get("iso45003-clauses").checklist.items()).id)

@@ -68,8 +68,11 @@ class Machines:
         """Start (or restart) machine `name`: a new app, whose start-up publishes its files by the start-up rule."""
         if name in self.clients:
             self.stop(name)
-        settings = Settings(
-            database_url=self.url, data_dir=self.folders[name].parent, checklists_dir=self.folders[name]
+        settings = Settings(  # no report process: nothing here renders a report, and one takes seconds to start
+            database_url=self.url,
+            data_dir=self.folders[name].parent,
+            checklists_dir=self.folders[name],
+            report_processes=0,
         )
         client = TestClient(
             create_app(settings),
@@ -219,7 +222,9 @@ def test_the_library_is_ready_once_published(fresh_database_url, tmp_path):
     try:
         with Session(engine) as session:
             assert not published_library_ready(session=session)
-        with TestClient(create_app(Settings(database_url=fresh_database_url, data_dir=tmp_path), engine=engine)):
+        with TestClient(
+            create_app(Settings(database_url=fresh_database_url, data_dir=tmp_path, report_processes=0), engine=engine)
+        ):
             pass
         with Session(engine) as session:
             assert published_library_ready(session=session)

@@ -185,7 +185,9 @@ def test_the_upgrade_moves_the_files_of_the_data_folder_into_the_database(
         upgrade(url)
     assert f"the file of photo {lost} cannot be read" in caplog.text
 
-    app = create_app(Settings(database_url=url, data_dir=tmp_path / "another-machine"), library=library)
+    app = create_app(
+        Settings(database_url=url, data_dir=tmp_path / "another-machine", report_processes=0), library=library
+    )
     with TestClient(app, raise_server_exceptions=False, headers={"Authorization": f"Bearer {token}"}) as client:
         base = f"/api/v1/audits/{audit_id}/photos"
         assert client.get(f"{base}/{kept}.jpg").content == files["photo"]

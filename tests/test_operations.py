@@ -31,8 +31,11 @@ def empty_database_url(fresh_database) -> str:
 
 
 def auditor_env(database_url: str, data_dir: Path, **settings: str) -> dict[str, str]:
+    """The environment of a server or command; no report process unless `report_processes` is given (one is a spawned
+    interpreter per worker, seconds of CPU, and only the shutdown test asks for reports' processes)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AUDITOR_", "PROMETHEUS_"))}
     env.update({"AUDITOR_DATABASE_URL": database_url, "AUDITOR_DATA_DIR": str(data_dir), "AUDITOR_LOG_FORMAT": "json"})
+    env["AUDITOR_REPORT_PROCESSES"] = "0"
     env.update({f"AUDITOR_{name.upper()}": value for name, value in settings.items()})
     return env
 
@@ -287,6 +290,17 @@ def counted_health_checks(server: Server, wait_s: float = 3.0) -> float:
         time.sleep(0.1)
 
 
+def access_lines(server: Server, request_ids: list[str], wait_s: float = 10.0) -> dict[str, dict]:
+    """The server's access log lines by request id, once those of `request_ids` have come through the pipe (a line is
+    written after its answer is sent), or all there are after `wait_s`."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        access = {r["request_id"]: r for r in server.records() if r["logger"] == "auditor.access"}
+        if set(request_ids) <= access.keys() or time.monotonic() > deadline:
+            return access
+        time.sleep(0.05)
+
+
 def test_several_workers_behind_an_untrusted_proxy_address_log_json_and_count_every_request(tmp_path, servers):
     """Two workers: /metrics adds up both workers' counts; a forged X-Forwarded-For from an address that is not a
     configured proxy changes nothing; every log line is a JSON object, the access line with the request id."""
@@ -304,8 +318,7 @@ def test_several_workers_behind_an_untrusted_proxy_address_log_json_and_count_ev
         assert get(f"{guarded.url}/healthz", {**forged, "X-Request-ID": f"probe-{number}"})[0] == 200
     assert get(f"{trusting.url}/healthz", {**forged, "X-Request-ID": "via-proxy"})[0] == 200
     assert counted_health_checks(guarded) == 20
-    time.sleep(0.5)  # the last lines on their way through the pipe
-    access = {r["request_id"]: r for r in guarded.records() if r["logger"] == "auditor.access"}
+    access = access_lines(guarded, [f"probe-{number}" for number in range(20)])
     line = access["probe-7"]
     assert (
         line["client"] == "127.0.0.1"
@@ -314,6 +327,7 @@ def test_several_workers_behind_an_untrusted_proxy_address_log_json_and_count_ev
         and line["status"] == 200
     )
     assert {"timestamp", "level", "message", "duration_ms"} <= line.keys()
+    access_lines(trusting, ["via-proxy"])
     assert [r["client"] for r in trusting.records() if r.get("request_id") == "via-proxy"] == ["203.0.113.7"]
 
 
@@ -322,7 +336,7 @@ def test_sigterm_lets_a_request_in_flight_finish_and_stops_within_the_graceful_t
 
     url = f"sqlite:///{tmp_path / 'auditor.db'}"
     upgrade(url)
-    server = Server(auditor_env(url, tmp_path, graceful_timeout="6"))
+    server = Server(auditor_env(url, tmp_path, graceful_timeout="6", report_processes="1"))  # a server as it runs
     servers.append(server)
     server.wait_ready()
     get(f"{server.url}/login")  # the first page compiles templates: the request in flight should not wait for that

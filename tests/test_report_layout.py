@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from docx import Document
 from docx.shared import Mm
 from PIL import Image
-from sqlmodel import select
+from sqlmodel import Session, select
 
+from auditor.config import Settings
 from auditor.demo import create_demo
 from auditor.i18n import format_day, translate
 from auditor.models import User
@@ -23,30 +26,57 @@ from auditor.services import findings, photos
 from auditor.services.reports import render_report
 from auditor.vocabulary import NONCONFORMITY_KINDS
 
+KINDS = ("audit_report", "nonconformity_report", "checklist")
+LANGUAGES = ("da", "en")
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
-@pytest.fixture
-def demo(session, library):
-    made = create_demo(session=session, library=library)
-    lead = session.exec(select(User).where(User.email == "lead@auditor.example")).one()
-    picture = io.BytesIO()
-    Image.new("RGB", (800, 600), (40, 90, 160)).save(picture, "JPEG")
-    for finding in findings.list_findings(session=session, audit=made.audit)[:2]:
-        photos.add_photo(
-            session=session,
-            actor=lead,
-            audit=made.audit,
-            finding_id=finding.id,
-            content=picture.getvalue(),
-            caption=f"Foto af {finding.number}",
-        )
-    return made.audit
+@dataclass
+class Demo:
+    """The demo audit with a photo on each of its first two findings, its reports rendered once for the module."""
+
+    start_date: date
+    nonconformities: int  # the nonconformities it raises
+    contents: dict[tuple[str, str], bytes]  # (kind, lang): the .docx
 
 
-def report(session, settings, audit, kind, lang):
-    _, content = render_report(session=session, audit=audit, kind=kind, policy=settings.deadline_policy, lang=lang)
-    return Document(io.BytesIO(content))
+@pytest.fixture(scope="module")
+def demo(engine, library) -> Demo:
+    """Built and rendered once for the module (rendering reads, never writes), then rolled back."""
+    connection = engine.connect()
+    transaction = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        made = create_demo(session=session, library=library)
+        lead = session.exec(select(User).where(User.email == "lead@auditor.example")).one()
+        picture = io.BytesIO()
+        Image.new("RGB", (800, 600), (40, 90, 160)).save(picture, "JPEG")
+        for finding in findings.list_findings(session=session, audit=made.audit)[:2]:
+            photos.add_photo(
+                session=session,
+                actor=lead,
+                audit=made.audit,
+                finding_id=finding.id,
+                content=picture.getvalue(),
+                caption=f"Foto af {finding.number}",
+            )
+        raised = [f for f in findings.list_findings(session=session, audit=made.audit) if f.kind in NONCONFORMITY_KINDS]
+        policy = Settings().deadline_policy
+        contents = {
+            (kind, lang): render_report(session=session, audit=made.audit, kind=kind, policy=policy, lang=lang)[1]
+            for kind in KINDS
+            for lang in LANGUAGES
+        }
+        return Demo(made.audit.start_date, len(raised), contents)
+    finally:
+        session.close()
+        transaction.rollback()
+        connection.close()
+
+
+def report(demo: Demo, kind: str, lang: str):
+    """A document of its own for each test."""
+    return Document(io.BytesIO(demo.contents[kind, lang]))
 
 
 def texts(document) -> list[str]:
@@ -58,8 +88,8 @@ def texts(document) -> list[str]:
 
 
 @pytest.mark.parametrize("lang", ["da", "en"])
-def test_dates_are_written_in_the_language_s_own_format(session, settings, demo, lang):
-    document = report(session, settings, demo, "audit_report", lang)
+def test_dates_are_written_in_the_language_s_own_format(demo, lang):
+    document = report(demo, "audit_report", lang)
     cover = {row.cells[0].text: row.cells[1].text for row in document.tables[0].rows}
     start = demo.start_date
     assert cover[translate("Dates", lang)].startswith(format_day(start, lang))
@@ -76,8 +106,6 @@ def test_dates_are_written_in_the_language_s_own_format(session, settings, demo,
 
 
 def test_the_date_helper_writes_danish_and_british_english():
-    from datetime import date
-
     assert format_day(date(2026, 11, 26), "da") == "26. november 2026"
     assert format_day(date(2026, 11, 26), "en") == "26 November 2026"
     assert format_day(date(2026, 11, 26), "en", short_month=True) == "26\u00a0Nov\u00a02026"  # never split
@@ -106,8 +134,8 @@ def column_widths_fit(table) -> list[str]:
 
 @pytest.mark.parametrize("lang", ["da", "en"])
 @pytest.mark.parametrize("kind", ["audit_report", "nonconformity_report", "checklist"])
-def test_every_word_fits_its_column_and_the_table_fits_the_page(session, settings, demo, kind, lang):
-    document = report(session, settings, demo, kind, lang)
+def test_every_word_fits_its_column_and_the_table_fits_the_page(demo, kind, lang):
+    document = report(demo, kind, lang)
     for table in document.tables:
         assert column_widths_fit(table) == [], [c.text for c in table.rows[0].cells]
         grid = [int(c.get(f"{W}w")) for c in table._tbl.tblGrid.iterchildren(f"{W}gridCol")]
@@ -115,8 +143,8 @@ def test_every_word_fits_its_column_and_the_table_fits_the_page(session, setting
 
 
 @pytest.mark.parametrize("lang", ["da", "en"])
-def test_references_cannot_wrap_at_their_hyphen(session, settings, demo, lang):
-    document = report(session, settings, demo, "audit_report", lang)
+def test_references_cannot_wrap_at_their_hyphen(demo, lang):
+    document = report(demo, "audit_report", lang)
     body = document.element.body
     hyphens = body.findall(f".//{W}noBreakHyphen")
     assert len(hyphens) >= 4  # F-001 .. in the findings table and the NC headings
@@ -126,8 +154,8 @@ def test_references_cannot_wrap_at_their_hyphen(session, settings, demo, lang):
 
 
 @pytest.mark.parametrize("lang", ["da", "en"])
-def test_rows_do_not_split_and_small_tables_stay_together(session, settings, demo, lang):
-    document = report(session, settings, demo, "audit_report", lang)
+def test_rows_do_not_split_and_small_tables_stay_together(demo, lang):
+    document = report(demo, "audit_report", lang)
     for table in document.tables:
         rows = table._tbl.findall(f"{W}tr")
         for row in rows:
@@ -144,8 +172,8 @@ def test_rows_do_not_split_and_small_tables_stay_together(session, settings, dem
     ("kind", "closing"),
     [("audit_report", "Signatures"), ("nonconformity_report", "The auditor's evaluation of the response")],
 )
-def test_the_signatures_keep_with_what_comes_before(session, settings, demo, kind, closing, lang):
-    document = report(session, settings, demo, kind, lang)
+def test_the_signatures_keep_with_what_comes_before(demo, kind, closing, lang):
+    document = report(demo, kind, lang)
     body = list(document.element.body.iterchildren())
     heading = max(  # the last section
         i
@@ -158,8 +186,8 @@ def test_the_signatures_keep_with_what_comes_before(session, settings, demo, kin
 
 
 @pytest.mark.parametrize("lang", ["da", "en"])
-def test_the_table_of_contents_is_filled_in_and_updated_on_opening(session, settings, demo, lang):
-    document = report(session, settings, demo, "audit_report", lang)
+def test_the_table_of_contents_is_filled_in_and_updated_on_opening(demo, lang):
+    document = report(demo, "audit_report", lang)
     settings_xml = document.settings.element
     assert settings_xml.find(f"{W}updateFields").get(f"{W}val") == "true"
     contents = [p.text for p in document.paragraphs]
@@ -167,8 +195,8 @@ def test_the_table_of_contents_is_filled_in_and_updated_on_opening(session, sett
 
 
 @pytest.mark.parametrize("lang", ["da", "en"])
-def test_the_nc_report_shows_photos_and_has_room_for_the_answer_and_the_evaluation(session, settings, demo, lang):
-    document = report(session, settings, demo, "nonconformity_report", lang)
+def test_the_nc_report_shows_photos_and_has_room_for_the_answer_and_the_evaluation(demo, lang):
+    document = report(demo, "nonconformity_report", lang)
 
     def t(message):
         return translate(message, lang)
@@ -178,9 +206,8 @@ def test_the_nc_report_shows_photos_and_has_room_for_the_answer_and_the_evaluati
     assert len(document.inline_shapes) == 2
     responses = [tb for tb in document.tables if tb.rows[0].cells[0].text == t("Step")]
     evaluations = [tb for tb in document.tables if tb.rows[0].cells[0].text == t("Evaluation")]
-    raised = [f for f in findings.list_findings(session=session, audit=demo) if f.kind in NONCONFORMITY_KINDS]
-    assert len(raised) >= 2
-    assert len(responses) == len(evaluations) == len(raised)  # one form per nonconformity the demo raises
+    assert demo.nonconformities >= 2
+    assert len(responses) == len(evaluations) == demo.nonconformities  # one form per nonconformity the demo raises
     steps = [row.cells[0].text for row in responses[0].rows]
     assert t("Date received") in steps
     evaluation = {row.cells[0].text: row for row in evaluations[0].rows[1:]}
@@ -194,8 +221,8 @@ def test_the_nc_report_shows_photos_and_has_room_for_the_answer_and_the_evaluati
 
 
 @pytest.mark.parametrize("lang", ["da", "en"])
-def test_the_blank_checklist_has_a_notes_box_a_hand_fits_in(session, settings, demo, lang):
-    document = report(session, settings, demo, "checklist", lang)
+def test_the_blank_checklist_has_a_notes_box_a_hand_fits_in(demo, lang):
+    document = report(demo, "checklist", lang)
     items = [tb for tb in document.tables if tb.rows[0].cells[0].text == translate("Item", lang)]
     assert items
     for table in items:

@@ -37,6 +37,11 @@ REFERENCE = re.compile(r"\b[A-Z]{1,4}-\d{3,4}\b")
 SHORT_DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2}\b")  # Babel's US "11/27/26" (typed text may say 26/09/2020)
 PHOTO_CAPTION = "Vagtplan uden vikarer"
 
+# What LibreOffice makes of a .docx cannot differ by database: the same demo's reports, rendered from either database,
+# are checked on both by tests/test_report_layout.py (the layout in the .docx) and tests/test_reports.py (what they
+# say), so `make test-postgres` leaves this module out (tests/conftest.py, DATABASE_FIXTURES).
+pytestmark = pytest.mark.database_independent
+
 
 def run(*command: str, cwd: Path) -> str:
     assert shutil.which(command[0]), f"{command[0]} is not installed (see .ci/run)"

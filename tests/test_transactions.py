@@ -156,7 +156,8 @@ def test_after_a_rollback_the_error_answer_still_shows_what_it_shows(fresh_datab
             session=session, email=lead.email, password=PASSWORD, address="test", lifetime=timedelta(hours=1)
         ).token
     item_id = next(library.get("iso45003-clauses").checklist.items()).id
-    app = create_app(Settings(database_url=fresh_database_url, data_dir=tmp_path), engine=engine, library=library)
+    settings = Settings(database_url=fresh_database_url, data_dir=tmp_path, report_processes=0)  # none to render
+    app = create_app(settings, engine=engine, library=library)
     with TestClient(app, raise_server_exceptions=False, headers={"Accept-Language": "en"}) as client:
         client.cookies.set(SESSION_COOKIE, cookie)
         page = client.get("/audits/999")
