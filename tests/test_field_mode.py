@@ -413,6 +413,9 @@ def test_a_closed_audit_keeps_the_notes_on_the_tablet_for_export_and_hides_them_
     assert sorted(change["payload"]["note"] for change in exported["changes"]) == sorted(notes.values())
 
     # The lead's session ends; a colleague signs in on the same tablet: none of the lead's notes, nothing sent.
+    # The conduct page is left first: its outbox asks the server for a fresh CSRF token now and then, and with the
+    # cookies cleared that answer could set a CSRF cookie other than the login form's (seen: the sign-in refused).
+    page.goto("about:blank")
     tablet.context.clear_cookies()
     page.goto(f"{world.url}/login", wait_until="domcontentloaded")
     page.locator("[name=email]").fill(world.auditor.email)
