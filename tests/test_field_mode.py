@@ -291,6 +291,7 @@ def test_a_day_offline_survives_reload_and_restart_and_arrives_exactly_once(tabl
     tablet.set_offline(True)
     for number, item_id in enumerate(answered):
         card(page, item_id).locator(".verdict[data-verdict=conform]").tap()
+        expect(card(page, item_id)).to_have_attribute("data-verdict", "conform")  # the tap took (the card shows it)
         card(page, item_id).locator("textarea.note").fill(f"Note {number}: set på stedet")
     for number in range(3):
         add_evidence(page, answered[number], f"Observation {number}")
