@@ -30,6 +30,9 @@ install: $(VENV)/installed
 ## Install, load the demo data into SQLite (./data) and serve on http://127.0.0.1:8000
 run: install
 	$(VENV)/bin/auditor demo
+	AUDITOR_CB_NAME="$${AUDITOR_CB_NAME-Demo Certificering ApS (fictional)}" \
+	AUDITOR_CB_ADDRESS="$${AUDITOR_CB_ADDRESS-Eksempelvej 1, 8000 Aarhus C}" \
+	AUDITOR_CB_ACCREDITATION="$${AUDITOR_CB_ACCREDITATION-DANAK reg. nr. 0000 (demo)}" \
 	$(VENV)/bin/auditor serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
 # In parallel, one worker per core (pytest-xdist), a test module's tests on one worker: a module's live server,
