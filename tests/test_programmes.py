@@ -36,6 +36,19 @@ def grant(session, audit, actor, decided_on: date, **extra):
     return programmes.decide(session=session, actor=actor, audit=audit, data=data, today=decided_on)
 
 
+def internal_programme(session, admin, library, organisation, checklist: str, cycle_start: date) -> None:
+    """An internal audit programme of one checklist: a 12-month cycle of two audits."""
+    programmes.set_programme(
+        session=session,
+        actor=admin,
+        organisation=organisation,
+        data=ProgrammeIn(
+            kind="internal", checklists=[checklist], cycle_start=cycle_start, cycle_months=12, audits_per_cycle=2
+        ),
+        library=library,
+    )
+
+
 def covering(session, audit, actor, library, *checklists: str) -> Organisation:
     """The audit's organisation with a certification programme that covers `checklists`."""
     organisation = session.get(Organisation, audit.organisation_id)
@@ -213,19 +226,7 @@ def test_an_internal_programme_shares_its_cycle_in_equal_windows(
     session, admin, library, make_organisation, make_audit
 ):
     organisation = make_organisation(sites=("Aarhus lager", "Vejle kundeservice"))
-    programmes.set_programme(
-        session=session,
-        actor=admin,
-        organisation=organisation,
-        data=ProgrammeIn(
-            kind="internal",
-            checklists=["at-internal-audit"],
-            cycle_start=date(2025, 1, 1),
-            cycle_months=12,
-            audits_per_cycle=2,
-        ),
-        library=library,
-    )
+    internal_programme(session, admin, library, organisation, "at-internal-audit", date(2025, 1, 1))
     make_audit(
         organisation=organisation,
         audit_type="internal",
@@ -306,19 +307,7 @@ def test_the_next_audit_is_the_next_one_the_programme_plans(session, stage2, adm
 
 def test_the_next_internal_audit_may_be_in_the_next_cycle(session, admin, library, make_organisation, make_audit):
     organisation = make_organisation()
-    programmes.set_programme(
-        session=session,
-        actor=admin,
-        organisation=organisation,
-        data=ProgrammeIn(
-            kind="internal",
-            checklists=["iso45003-clauses"],
-            cycle_start=date(2026, 1, 1),
-            cycle_months=12,
-            audits_per_cycle=2,
-        ),
-        library=library,
-    )
+    internal_programme(session, admin, library, organisation, "iso45003-clauses", date(2026, 1, 1))
     first = make_audit(
         organisation=organisation, audit_type="internal", start_date=date(2026, 3, 2), end_date=date(2026, 3, 2)
     )
