@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, LiveServer, require_chromium
+from browser_support import CHROMIUM, CHROMIUM_ARGS, LiveServer, press, require_chromium
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlmodel import select
 
@@ -218,8 +218,11 @@ def conduct_states(page: Page):
         ("add-photo", "#photo-dialog"),
         ("raise-finding", "#finding-dialog"),
     ):
-        first.locator(f"[data-action={action}]").click()
-        expect(page.locator(dialog)).to_be_visible()
+        press(
+            first.locator(f"[data-action={action}]"),
+            lambda timeout, dialog=dialog: expect(page.locator(dialog)).to_be_visible(timeout=timeout),
+            tap=False,
+        )
         yield f"conduct + {dialog}"
         page.once("dialog", lambda question: question.accept())  # "discard what you typed?"
         page.locator(dialog).locator("[data-action=close-dialog]").first.click()

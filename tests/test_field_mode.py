@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, Api, LiveServer, require_chromium
+from browser_support import CHROMIUM, CHROMIUM_ARGS, Api, LiveServer, press, require_chromium
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlmodel import Session, func, select
 
@@ -251,9 +251,30 @@ def picture(tmp_path: Path, name: str, colour) -> str:
     return str(path)
 
 
+def tap_verdict(page: Page, item_id: str, verdict: str) -> None:
+    """Tap a verdict and see the card show it."""
+    press(
+        card(page, item_id).locator(f".verdict[data-verdict={verdict}]"),
+        lambda timeout: expect(card(page, item_id)).to_have_attribute("data-verdict", verdict, timeout=timeout),
+    )
+
+
+def open_finding(page: Page, item_id: str):
+    """Tap an item's "Raise finding": the finding's dialog, open."""
+    dialog = page.locator("#finding-dialog")
+    press(
+        card(page, item_id).get_by_role("link", name="Raise finding"),
+        lambda timeout: expect(dialog).to_be_visible(timeout=timeout),
+    )
+    return dialog
+
+
 def add_evidence(page: Page, item_id: str, summary: str) -> None:
-    card(page, item_id).get_by_role("button", name="Add evidence").tap()
     dialog = page.locator("#evidence-dialog")
+    press(
+        card(page, item_id).get_by_role("button", name="Add evidence"),
+        lambda timeout: expect(dialog).to_be_visible(timeout=timeout),
+    )
     dialog.locator("[name=method]").select_option("observation")
     dialog.locator("[name=summary]").fill(summary)
     dialog.get_by_role("button", name="Save evidence").tap()
@@ -261,8 +282,11 @@ def add_evidence(page: Page, item_id: str, summary: str) -> None:
 
 
 def add_photo(page: Page, item_id: str, path: str, caption: str) -> None:
-    card(page, item_id).get_by_role("button", name="Photo").tap()
     dialog = page.locator("#photo-dialog")
+    press(
+        card(page, item_id).get_by_role("button", name="Photo"),
+        lambda timeout: expect(dialog).to_be_visible(timeout=timeout),
+    )
     dialog.locator("input[type=file]").set_input_files(path)
     dialog.get_by_label("Caption").fill(caption)
     dialog.get_by_role("button", name="Save photo").tap()
@@ -290,16 +314,14 @@ def test_a_day_offline_survives_reload_and_restart_and_arrives_exactly_once(tabl
 
     tablet.set_offline(True)
     for number, item_id in enumerate(answered):
-        card(page, item_id).locator(".verdict[data-verdict=conform]").tap()
-        expect(card(page, item_id)).to_have_attribute("data-verdict", "conform")  # the tap took (the card shows it)
+        tap_verdict(page, item_id, "conform")
         card(page, item_id).locator("textarea.note").fill(f"Note {number}: set på stedet")
     for number in range(3):
         add_evidence(page, answered[number], f"Observation {number}")
     add_photo(page, answered[3], picture(tmp_path, "a.jpg", (200, 40, 40)), "Nødudgang")
     add_photo(page, answered[4], picture(tmp_path, "b.jpg", (40, 200, 40)), "Opslagstavle")
-    card(page, answered[5]).locator(".verdict[data-verdict=minor_nc]").tap()
-    card(page, answered[5]).get_by_role("link", name="Raise finding").tap()
-    finding_dialog = page.locator("#finding-dialog")
+    tap_verdict(page, answered[5], "minor_nc")
+    finding_dialog = open_finding(page, answered[5])
     expect(finding_dialog.locator("input[name=kind][value=minor_nc]")).to_be_checked()  # the verdict as the kind
     expect(finding_dialog.locator("[name=statement]")).to_have_value(
         "Note 5: set på stedet"
@@ -330,7 +352,9 @@ def test_a_day_offline_survives_reload_and_restart_and_arrives_exactly_once(tabl
 
     page = tablet.open()  # the next morning, with network
     page.goto(audit.conduct_url, wait_until="domcontentloaded")
-    expect(indicator(page)).to_have_attribute("data-state", "saved")
+    # 27 changes with three photos, on a machine running the rest of the suite beside it (once over 10 s with four
+    # browser tests at a time): this test is about what arrives; how fast is bench/bench_field.py's question.
+    expect(indicator(page)).to_have_attribute("data-state", "saved", timeout=30_000)
     expect(indicator(page)).to_have_text("All changes saved")
     assert queued(page) == 0
     answers = audit.answers()
@@ -442,9 +466,9 @@ def test_two_tablets_offline_on_one_item_the_later_chooses_and_the_earlier_is_to
         tablet.sign_in(user)
         tablet.conduct(audit)
         tablet.set_offline(True)
-    card(lead.page, item_id).locator(".verdict[data-verdict=conform]").tap()
+    tap_verdict(lead.page, item_id, "conform")
     card(lead.page, item_id).locator("textarea.note").fill("Lederen: APV er opdateret")
-    card(colleague.page, item_id).locator(".verdict[data-verdict=minor_nc]").tap()
+    tap_verdict(colleague.page, item_id, "minor_nc")
     card(colleague.page, item_id).locator("textarea.note").fill("Kollegaen: APV mangler handlingsplan")
 
     lead.set_offline(False)
@@ -561,7 +585,7 @@ def test_work_while_the_server_is_down_arrives_when_it_is_back(tablets, audit, w
     notes = {item_id: f"Mens serveren var væk {n}" for n, item_id in enumerate(audit.item_ids[:5])}
     for item_id, note in notes.items():
         card(page, item_id).locator("textarea.note").fill(note)
-        card(page, item_id).locator(".verdict[data-verdict=conform]").tap()
+        tap_verdict(page, item_id, "conform")
     expect(indicator(page)).to_have_text("Offline – 5 changes waiting")
     probes = []
     page.on("request", lambda request: request.url.endswith("/healthz") and probes.append(request.url))
@@ -612,14 +636,14 @@ def test_conduct_screen_clears_a_verdict_filters_searches_and_shows_three_cards(
     tablet.sign_in(world.lead)
     tablet.conduct(audit)
     first, second = audit.item_ids[:2]
-    card(page, first).locator(".verdict[data-verdict=conform]").tap()
+    tap_verdict(page, first, "conform")
     expect(card(page, first).locator(".save-state")).to_have_attribute("data-state", "saved")
     card(page, first).get_by_role("button", name="Clear verdict").tap()
     expect(card(page, first)).to_have_attribute("data-verdict", "")
     expect(card(page, first).locator(".save-state")).to_have_attribute("data-state", "saved")
     assert audit.answers()[first]["verdict"] is None
 
-    card(page, second).locator(".verdict[data-verdict=conform]").tap()
+    tap_verdict(page, second, "conform")
     page.get_by_label("Only unanswered").check()
     expect(card(page, second)).to_be_hidden()
     expect(card(page, first)).to_be_visible()
@@ -659,7 +683,7 @@ def test_two_tabs_of_one_audit_see_each_others_queued_changes_without_a_reload(t
     item_id = audit.item_ids[0]
     tablet.set_offline(True)
 
-    card(first, item_id).locator(".verdict[data-verdict=conform]").tap()
+    tap_verdict(first, item_id, "conform")
     card(first, item_id).locator("textarea.note").fill("Skrevet i den første fane")
     add_evidence(first, item_id, "Set fra den første fane")
     expect(indicator(second)).to_have_text("Offline – 2 changes waiting")  # counted in the other tab at once
@@ -707,9 +731,8 @@ def test_a_finding_raised_offline_carries_the_items_photo_already_on_the_server(
     add_photo(page, item_id, picture(tmp_path, "wall.jpg", (90, 90, 200)), "Opslag på væggen")  # sent at once
     expect(card(page, item_id).locator(".photo-strip figure[data-photo-id]")).to_have_count(1)
     tablet.set_offline(True)
-    card(page, item_id).locator(".verdict[data-verdict=minor_nc]").tap()
-    card(page, item_id).get_by_role("link", name="Raise finding").tap()
-    dialog = page.locator("#finding-dialog")
+    tap_verdict(page, item_id, "minor_nc")
+    dialog = open_finding(page, item_id)
     expect(dialog.locator("#finding-dialog-photos")).to_be_visible()
     dialog.locator("[name=statement]").fill("Opslaget er forældet")
     dialog.get_by_role("button", name="Save finding").tap()
@@ -741,7 +764,6 @@ def test_a_finding_raised_from_an_item_leaves_its_confidential_evidence_out(tabl
     evidence_dialog.get_by_role("button", name="Save evidence").tap()
     expect(evidence_dialog).to_be_hidden()
     expect(card(page, item_id).locator(".evidence-list li.confidential")).to_have_count(1)
-    card(page, item_id).get_by_role("link", name="Raise finding").tap()
-    dialog = page.locator("#finding-dialog")
+    dialog = open_finding(page, item_id)
     expect(dialog).to_be_visible()
     expect(dialog.locator("[name=evidence]")).to_have_value("Opslag om arbejdstid")
