@@ -50,13 +50,14 @@ PRESS_GRACE_MS = 3_000
 def press(target, effect: Callable[[float | None], None], *, tap: bool = True, tries: int = 3) -> None:
     """Tap (or click) `target` and wait for `effect(timeout)`, an `expect(...)` of what the press does.
 
-    On CI, rarely (about one run in ten, never reproduced in 480 taps here), a tap or click on the conduct page has
-    had no effect at all: a verdict not shown after 15 s, a dialog not opened. The page counts the clicks `target`
-    receives: when the effect has not shown after a few seconds and the page received no click, the press was lost
-    on the way (Chromium's input emulation on a loaded machine) and is made again, as a user whose tap did not take
-    taps again, with a warning in the test report. Only presses whose repeat is harmless (a verdict, opening a
-    dialog) go through here. A press the page did receive is never repeated: the effect then gets the usual timeout
-    and fails as it would have."""
+    On CI, rarely (about one run in ten; never in 480 taps under load here), a tap or click on the conduct page has
+    had no effect at all: a verdict not shown after 15 s, a dialog not opened, while the page's own handler shows a
+    tapped verdict at once. So `target` counts the clicks it receives: when the effect has not shown after a few
+    seconds and `target` received no click, the press was lost on the way or landed elsewhere (a card's layout
+    settling as it scrolls in: the cards render lazily, `content-visibility: auto`) and is made again, as a user
+    whose tap did not take taps again, with a warning in the test report. Only presses whose repeat is harmless (a
+    verdict, opening a dialog) go through here. A press `target` did receive is never repeated: the effect then gets
+    the usual timeout and fails as it would have."""
     target.evaluate(
         "el => { if (el.pressed === undefined) el.addEventListener('click', () => { el.pressed += 1; }); el.pressed = 0; }"
     )
@@ -70,7 +71,7 @@ def press(target, effect: Callable[[float | None], None], *, tap: bool = True, t
         except AssertionError:
             if target.evaluate("el => el.pressed"):  # the page has it: no second press
                 break
-            warnings.warn(f"the page received no click from a press on {target}: pressed again", stacklevel=2)
+            warnings.warn(f"{target} received no click from a press: pressed again", stacklevel=2)
     effect(None)
 
 
