@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from playwright.sync_api import expect
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -42,6 +43,10 @@ def require_chromium() -> None:
         pytest.fail(f"browser tests cannot run on CI: {message}", pytrace=False)
     pytest.skip(message)
 
+
+# Playwright's `expect` waits this long by default, in every browser test. One value for all: the setting is global
+# to the process, and modules setting their own made each test's timeout depend on which module was imported last.
+expect.set_options(timeout=15_000)
 
 # How long a tap or click is given to show its effect before the helper below asks the page whether it arrived.
 PRESS_GRACE_MS = 3_000

@@ -47,8 +47,6 @@ LANDSCAPE = {"width": 1194, "height": 834}
 PHONE = {"width": 320, "height": 640}  # WCAG 1.4.10: 320 CSS px wide without scrolling sideways
 LANGUAGES = ("da", "en")
 
-expect.set_options(timeout=10_000)
-
 
 def require_tool(path: Path, what: str) -> None:
     if not path.exists():

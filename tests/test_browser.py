@@ -53,8 +53,6 @@ DEVICE = "iPad Pro 11"
 # conduct.mjs (a module) and htmx are deferred scripts, which run before DOMContentLoaded: the page works from then on.
 READY = "domcontentloaded"
 
-expect.set_options(timeout=10_000)
-
 
 # -- Browser: Debian's Chromium, emulating the iPad --------------------------------------------------------------
 

@@ -35,7 +35,6 @@ pytestmark = pytest.mark.browser
 
 CHECKLIST = "iso45003-clauses"
 DEVICE = "iPad Pro 11"
-expect.set_options(timeout=15_000)
 
 
 class LostReplies:
