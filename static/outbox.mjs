@@ -333,7 +333,7 @@ export class Outbox extends EventTarget {
         this.emit("waiting", current);
         return;
       }
-      // What was sent is `current`; the stored change may have more by now (merged in another tab): see done().
+      // What was sent is `current`; the stored change may have more by now (merged by an earlier app's page): see done().
       const outcome = await this.outcome(current, reply);
       if (outcome === "signed_out" || outcome === "failed") {
         this.emit("waiting", current);
