@@ -114,17 +114,22 @@ export class Outbox extends EventTarget {
     return record;
   }
 
-  /** A verdict, note and/or weighing of an item. Merges into the item's last queued change when that is an answer not being
-   * sent (and needing no attention), so typing a note queues one change, not one per key. `verdict: null` clears it.
-   * The change's `clientId` goes with it on every retry: sent again after a lost reply, the server answers with what
-   * it saved the first time, even when the item changed since. Fields merged in make it another change: a new id. */
+  /** A verdict, note and/or weighing of an item. Merges into the item's last queued change when that is an answer
+   * never sent (and needing no attention), so typing a note queues one change, not one per key. `verdict: null` clears
+   * it. The change's `clientId` goes with it on every retry: sent again after a lost reply, the server answers with
+   * what it saved the first time, even when the item changed since. Fields merged in make it another change: a new id.
+   * So a change sent once (`attempted`, marked in IndexedDB as its batch goes: see attempt) is never merged into,
+   * in this tab or another, before a reload or after: the server may have it under its id although no reply came.
+   * The fields go in a new change after it, on its base; the sent change's reply (to its replay, if need be) moves
+   * that base on to the version it made (done()), so what is typed after a lost reply is no conflict with itself. */
   async setAnswer(auditId, itemId, fields, baseVersion) {
     const tx = this.db.transaction(["changes", "versions"], "readwrite");
     const store = tx.objectStore("changes");
     const queued = await store.index("item").getAll([auditId, `item:${itemId}`]);
     const last = queued[queued.length - 1];
     const answers = queued.filter((c) => c.kind === "answer");
-    if (last && last.kind === "answer" && last.state === WAITING && !this.sending.has(last.seq)) {
+    // `sending` as well: a page of an earlier version of the app, which does not mark `attempted`, may be sending it.
+    if (last && last.kind === "answer" && last.state === WAITING && !last.attempted && !this.sending.has(last.seq)) {
       last.payload = { ...last.payload, ...fields };
       last.clientId = this.uuid();
       last.updatedAt = this.now();
@@ -152,7 +157,8 @@ export class Outbox extends EventTarget {
   }
 
   /** Remove an evidence entry: `ref` is `{id}` (stored on the server) or `{clientId}` (queued here). An entry still
-   * waiting here is simply taken out of the queue. */
+   * waiting here and never sent is simply taken out of the queue; one sent already (its reply lost: the server may
+   * have it) is removed on the server, after it. */
   removeEvidence(auditId, itemId, ref) {
     return this.remove(auditId, itemId, "evidence", ref);
   }
@@ -178,7 +184,7 @@ export class Outbox extends EventTarget {
     if (ref.clientId) {
       const tx = this.db.transaction("changes", "readwrite");
       const queued = (await tx.store.index("audit").getAll(auditId)).find((c) => c.clientId === ref.clientId && c.kind === kind);
-      if (queued && !this.sending.has(queued.seq) && queued.state !== "closed") {
+      if (queued && !queued.attempted && !this.sending.has(queued.seq) && queued.state !== "closed") {
         await tx.store.delete(queued.seq);
         await tx.done;
         this.emit("dropped", queued);
@@ -318,12 +324,16 @@ export class Outbox extends EventTarget {
         reply = null;
         run.stop = run.stop || (error && error.name === "TypeError" ? "offline" : "failed");
       }
+      // Sent without a reply (or a gateway's error: the app's reply may be lost behind it), it may be on the server:
+      // marked before it stops counting as being sent, so it is never taken out of the queue unsent (remove()).
+      // An answer was marked as its batch went (sendBatch); the other kinds not before, which would rewrite a photo.
+      if (current.kind !== "answer" && (!reply || reply.status >= 500)) await this.attempt([current]);
       this.sending.delete(current.seq);
       if (!reply) {  // not sent, or no reply: it waits for the next run
         this.emit("waiting", current);
         return;
       }
-      // What was sent is `current`; the stored change may have more by now (merged in another tab): see done().
+      // What was sent is `current`; the stored change may have more by now (merged by an earlier app's page): see done().
       const outcome = await this.outcome(current, reply);
       if (outcome === "signed_out" || outcome === "failed") {
         this.emit("waiting", current);
@@ -384,11 +394,26 @@ export class Outbox extends EventTarget {
   /** One request for answers of one audit: each change's own reply, or the request's reply for each when the request
    * as a whole was refused (signed out, a stale CSRF token, a busy server). */
   async sendBatch(changes) {
+    await this.attempt(changes);
     const body = { changes: changes.map((change) => ({ ...change.payload, item_id: change.itemId, version: change.base, ...(change.clientId ? { client_id: change.clientId } : {}) })) };
     const reply = await this.request(`${API}/audits/${changes[0].auditId}/responses/batch`, { method: "POST", body: JSON.stringify(body), headers: { "Content-Type": "application/json" } });
     const results = reply.status === 200 && reply.body && reply.body.results;
     if (Array.isArray(results) && results.length === changes.length) return results.map(({ status, body: result }) => ({ status, body: result }));
     return changes.map(() => reply);
+  }
+
+  /** Mark `changes` as sent at least once (`attempted`), in IndexedDB, in the transaction that reads them again:
+   * each change becomes what is stored now (fields another tab merged in since it was read go with it), and from
+   * then on no tab merges into it (setAnswer) or takes it out of the queue unsent (remove), after a reload too. */
+  async attempt(changes) {
+    const tx = this.db.transaction("changes", "readwrite");
+    for (const change of changes) {
+      const stored = await tx.store.get(change.seq);
+      if (!stored || stored.state !== WAITING) continue;
+      Object.assign(change, stored, { attempted: true });  // in place: the lane settles what was sent
+      if (!stored.attempted) await tx.store.put(change);
+    }
+    await tx.done;
   }
 
   finish(state, typing = 0) {
@@ -488,8 +513,9 @@ export class Outbox extends EventTarget {
   }
 
   /** The server has `change` (as it was sent). Removed from the queue, unless fields were merged into it after it
-   * was sent (another tab does not know it is on its way): then it stays, on the version this reply made, and
-   * goes again with everything in it (the fields the server has already are sent again unchanged). */
+   * was sent (only a page of an earlier version of the app does that: see setAnswer): then it stays, on the version
+   * this reply made, and goes again with everything in it (the fields the server has already are sent again
+   * unchanged). Later answers of the item waiting behind it build on that version too. */
   async done(change, body) {
     const tx = this.db.transaction(["changes", "results", "versions"], "readwrite");
     const changes = tx.objectStore("changes");

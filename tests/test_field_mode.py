@@ -400,6 +400,39 @@ def test_replaying_the_outbox_after_lost_replies_creates_nothing_twice(tablets, 
     ] == ["Også kun én gang"]
 
 
+def test_typing_on_after_a_lost_reply_saves_the_whole_note_with_no_conflict(tablets, audit):
+    """The note's first words reach the server, their reply does not; the auditor types on (offline), reloads, comes
+    back online: the server has the whole note, and the tablet shows no conflict with its own earlier words."""
+    tablet = tablets("ipad")
+    page = tablet.open()
+    tablet.sign_in(audit.world.lead)
+    tablet.conduct(audit)
+    item_id = audit.item_ids[0]
+    note = card(page, item_id).locator("textarea.note")
+    lost_before = audit.world.lost.lost
+    audit.world.lost.count = 1
+    note.fill("Beredskabsplanen hænger")
+    deadline = time.monotonic() + 15
+    while audit.world.lost.lost == lost_before or audit.count(Response) == 0:  # saved as version 1, the reply lost
+        assert time.monotonic() < deadline, "the note never reached the server"
+        time.sleep(0.05)
+    tablet.set_offline(True)  # before the outbox sends it again (it retries within 2 s)
+    assert audit.answers()[item_id]["version"] == 1
+
+    note.fill("Beredskabsplanen hænger på væggen i kantinen")
+    expect(indicator(page)).to_have_text("Offline – 2 changes waiting")  # the one sent, and the words typed after it
+    page.reload(wait_until="domcontentloaded")
+    expect(card(page, item_id).locator("textarea.note")).to_have_value("Beredskabsplanen hænger på væggen i kantinen")
+
+    tablet.set_offline(False)
+    expect(indicator(page)).to_have_attribute("data-state", "saved")
+    answer = audit.answers()[item_id]
+    assert (answer["note"], answer["version"]) == ("Beredskabsplanen hænger på væggen i kantinen", 2)
+    expect(card(page, item_id).locator(".save-state")).to_have_attribute("data-state", "saved")
+    expect(card(page, item_id).locator(".conflict-slot")).to_be_empty()
+    assert queued(page) == 0
+
+
 # -- 7. The audit closed while notes wait on the tablet ------------------------------------------------------------
 
 

@@ -25,9 +25,9 @@ class FakeServer {
     this.fetch = this.fetch.bind(this);
   }
 
-  reply(status, body) {
+  reply(status, body, { lost = this.loseReplies } = {}) {
     const reply = { status, ok: status >= 200 && status < 300, json: async () => body };
-    if (this.loseReplies && status < 300) throw new TypeError("the reply was lost");
+    if (lost && status < 300) throw new TypeError("the reply was lost");
     return reply;
   }
 
@@ -59,7 +59,8 @@ class FakeServer {
     const method = init.method || "GET";
     this.requests.push({ method, url, csrf: init.headers && init.headers["X-CSRF-Token"] });
     if (url === "/api/v1/session") {
-      return this.signedIn ? this.reply(200, { user_id: Number(this.signedIn), csrf_token: `token-of-${this.signedIn}` }) : this.reply(401, { detail: "log in" });
+      // Never lost: the changes after it are what a lost reply is about.
+      return this.signedIn ? this.reply(200, { user_id: Number(this.signedIn), csrf_token: `token-of-${this.signedIn}` }, { lost: false }) : this.reply(401, { detail: "log in" });
     }
     if (!this.signedIn) return this.reply(401, { detail: "log in" });
     let match;
@@ -446,17 +447,17 @@ function holdingAnswers(realFetch) {
   return { fetch, release: () => release(), arrived };
 }
 
-test("a verdict merged (in another tab) into a note on its way to the server is sent after it, not dropped", async () => {
+test("a verdict tapped in another tab that has not heard of the send goes after the note, on the version the note made", async () => {
   const hold = holdingAnswers(server.fetch);
   const tabA = await openOutbox("7", { fetch: hold.fetch, uuid, broadcast: false });
   const tabB = await openOutbox("7", { fetch: server.fetch, uuid, broadcast: false }); // has not heard that A sends
   await tabA.setAnswer(1, "a.1", { note: "Set på væggen" }, 0);
   const syncing = tabA.sync();
   await hold.arrived; // the note is on its way
-  await tabB.setAnswer(1, "a.1", { verdict: "conform" }, 0); // tapped in the other tab: merges into the same change
+  await tabB.setAnswer(1, "a.1", { verdict: "conform" }, 0); // tapped in the other tab: a change of its own
   hold.release();
   assert.equal((await syncing).state, "saved");
-  assert.equal((await tabA.counts(1)).total, 1, "the merged verdict is still to be sent");
+  assert.equal((await tabA.counts(1)).total, 1, "the verdict is still to be sent");
   assert.equal((await tabA.changes(1))[0].base, 1, "on the version the note made");
   assert.equal((await tabA.sync()).state, "saved");
   assert.deepEqual([server.answers.get("a.1").verdict, server.answers.get("a.1").note, server.answers.get("a.1").version], ["conform", "Set på væggen", 2]);
@@ -477,21 +478,47 @@ test("a change made on a page older than this tablet's last save builds on that 
   outbox.close();
 });
 
-test("a note merged while its change was refused is kept in the change that waits for the auditor", async () => {
+test("a note typed in another tab while its item's change was on its way to a closed audit is kept on the tablet", async () => {
   server.closed = true;
   const hold = holdingAnswers(server.fetch);
   const tabA = await openOutbox("7", { fetch: hold.fetch, uuid, broadcast: false });
   const tabB = await openOutbox("7", { fetch: server.fetch, uuid, broadcast: false });
-  await tabA.setAnswer(1, "a.1", { verdict: "minor_nc" }, 0);
-  const syncing = tabA.sync();
-  await hold.arrived;
-  await tabB.setAnswer(1, "a.1", { note: "the reason" }, 0);
-  hold.release();
-  await syncing;
-  const [change] = await tabA.changes(1);
-  assert.deepEqual([change.state, change.payload], ["closed", { verdict: "minor_nc", note: "the reason" }]);
-  tabA.close();
-  tabB.close();
+  try {
+    await tabA.setAnswer(1, "a.1", { verdict: "minor_nc" }, 0);
+    const syncing = tabA.sync();
+    await hold.arrived;
+    await tabB.setAnswer(1, "a.1", { note: "the reason" }, 0);
+    hold.release();
+    await syncing;
+    assert.deepEqual((await tabA.changes(1)).map((c) => [c.state, c.payload]), [["closed", { verdict: "minor_nc" }], ["waiting", { note: "the reason" }]]);
+    await tabA.sync(); // held back behind the closed change of its item
+    assert.deepEqual((await tabA.changes(1)).map((c) => c.state), ["closed", "waiting"]);
+    assert.deepEqual((await tabA.exportAudit(1)).changes.map((c) => c.payload), [{ verdict: "minor_nc" }, { note: "the reason" }]);
+  } finally {
+    tabA.close();
+    tabB.close();
+  }
+});
+
+test("fields a page of an earlier app version merged into an answer on its way are sent after it, not dropped", async () => {
+  const hold = holdingAnswers(server.fetch);
+  const outbox = await openOutbox("7", { fetch: hold.fetch, uuid, broadcast: false });
+  const earlierPage = await openDB(databaseName("7"), 2); // it merged as setAnswer once did: into a change on its way
+  try {
+    await outbox.setAnswer(1, "a.1", { note: "Set på væggen" }, 0);
+    const syncing = outbox.sync();
+    await hold.arrived;
+    const [sent] = await earlierPage.getAll("changes");
+    await earlierPage.put("changes", { ...sent, payload: { ...sent.payload, verdict: "conform" }, clientId: uuid(), rev: sent.rev + 1 });
+    hold.release();
+    assert.equal((await syncing).state, "saved");
+    assert.deepEqual((await outbox.changes(1)).map((c) => [c.base, c.payload]), [[1, { note: "Set på væggen", verdict: "conform" }]]);
+    assert.equal((await outbox.sync()).state, "saved");
+    assert.deepEqual([server.answers.get("a.1").verdict, server.answers.get("a.1").note, server.answers.get("a.1").version], ["conform", "Set på væggen", 2]);
+  } finally {
+    earlierPage.close();
+    outbox.close();
+  }
 });
 
 test("the user's other tabs hear what this tab queues and sends, and count it", async () => {
@@ -527,4 +554,133 @@ test("an update keeps the queue of the previous database version and sends it; t
   assert.equal((await outbox.sync()).state, "saved");
   assert.equal(server.answers.get("a.1").verdict, "conform");
   outbox.close();
+});
+
+/** A fetch whose next answers' reply is lost (the server saves them; the tablet hears nothing): `lose()` arms it. */
+function losingAnswers(realFetch) {
+  let armed = false;
+  const fetch = async (url, init = {}) => {
+    const reply = await realFetch(url, init);
+    if (armed && url.endsWith("/responses/batch")) {
+      armed = false;
+      throw new TypeError("the reply was lost");
+    }
+    return reply;
+  };
+  return { fetch, lose: () => { armed = true; } };
+}
+
+test("typing on after a note's reply was lost queues a new change after it: sent on the version the note made, no conflict", async () => {
+  const network = losingAnswers(server.fetch);
+  const outbox = await openOutbox("7", { fetch: network.fetch, uuid });
+  try {
+    const first = await outbox.setAnswer(1, "a.1", { note: "Set på" }, 0);
+    network.lose();
+    assert.equal((await outbox.sync()).state, "offline"); // it landed as version 1; its reply was lost
+    assert.equal(server.answers.get("a.1").version, 1);
+    const typed = await outbox.setAnswer(1, "a.1", { note: "Set på væggen" }, 0);
+    const more = await outbox.setAnswer(1, "a.1", { note: "Set på væggen i kantinen" }, 0);
+    assert.notEqual(typed.seq, first.seq, "a change sent once is never merged into");
+    assert.equal(more.seq, typed.seq, "typing on merges into the new change");
+    assert.deepEqual((await outbox.changes(1)).map((c) => [c.clientId, c.payload.note]), [[first.clientId, "Set på"], [more.clientId, "Set på væggen i kantinen"]]);
+    assert.deepEqual(await outbox.counts(1), { total: 2, waiting: 2, syncing: 0, attention: 0 });
+
+    assert.equal((await outbox.sync()).state, "saved");
+    assert.deepEqual(server.sentAnswers.map((c) => [c.client_id, c.version]), [[first.clientId, 0], [first.clientId, 0], [more.clientId, 1]]);
+    assert.deepEqual((await outbox.changes(1)).map((c) => c.state), [], "no conflict with this tablet's own earlier text");
+    assert.deepEqual([server.answers.get("a.1").note, server.answers.get("a.1").version], ["Set på væggen i kantinen", 2]);
+  } finally {
+    outbox.close();
+  }
+});
+
+test("a reload between the lost reply and the typing changes nothing: the sent change is still never merged into", async () => {
+  const network = losingAnswers(server.fetch);
+  let outbox = await openOutbox("7", { fetch: network.fetch, uuid });
+  const first = await outbox.setAnswer(1, "a.1", { verdict: "minor_nc" }, 0);
+  network.lose();
+  assert.equal((await outbox.sync()).state, "offline");
+  outbox.close();
+
+  outbox = await openOutbox("7", { fetch: network.fetch, uuid }); // the page reloaded, the browser restarted
+  try {
+    await outbox.setAnswer(1, "a.1", { note: "Ingen APV for lageret" }, 1); // the reloaded page shows version 1
+    assert.deepEqual((await outbox.changes(1)).map((c) => c.payload), [{ verdict: "minor_nc" }, { note: "Ingen APV for lageret" }]);
+    outbox.close();
+    outbox = await openOutbox("7", { fetch: network.fetch, uuid });
+    assert.equal((await outbox.sync()).state, "saved");
+    assert.deepEqual(server.sentAnswers.map((c) => c.client_id).slice(0, 2), [first.clientId, first.clientId]);
+    assert.equal(server.sentAnswers[2].version, 1);
+    assert.deepEqual((await outbox.changes(1)).map((c) => c.state), []);
+    assert.deepEqual([server.answers.get("a.1").verdict, server.answers.get("a.1").note, server.answers.get("a.1").version], ["minor_nc", "Ingen APV for lageret", 2]);
+  } finally {
+    outbox.close();
+  }
+});
+
+test("another tab typing on after the reply was lost queues a new change too, and every tab counts both", async () => {
+  const network = losingAnswers(server.fetch);
+  const tabA = await openOutbox("7", { fetch: network.fetch, uuid });
+  const tabB = await openOutbox("7", { fetch: server.fetch, uuid });
+  const heard = [];
+  tabB.addEventListener("change", ({ detail }) => heard.push(detail.type));
+  const waitFor = async (predicate) => { for (let i = 0; i < 200 && !predicate(); i += 1) await new Promise((resolve) => setTimeout(resolve, 5)); };
+  try {
+    await tabA.setAnswer(1, "a.1", { note: "Skrevet i A" }, 0);
+    network.lose();
+    assert.equal((await tabA.sync()).state, "offline");
+    await waitFor(() => heard.includes("synced")); // B heard it was sent and is waiting again
+    assert.equal(tabB.sending.size, 0);
+    await tabB.setAnswer(1, "a.1", { note: "Skrevet i A, rettet i B" }, 0);
+    assert.deepEqual(await tabB.counts(1), { total: 2, waiting: 2, syncing: 0, attention: 0 });
+    assert.deepEqual(await tabA.counts(1), { total: 2, waiting: 2, syncing: 0, attention: 0 });
+    assert.equal((await tabA.sync()).state, "saved");
+    assert.deepEqual((await tabA.changes(1)).map((c) => c.state), []);
+    assert.deepEqual([server.answers.get("a.1").note, server.answers.get("a.1").version], ["Skrevet i A, rettet i B", 2]);
+  } finally {
+    tabA.close();
+    tabB.close();
+  }
+});
+
+test("a verdict tapped in another tab that has not heard of the send goes after the note, even when the note's reply is lost", async () => {
+  const hold = holdingAnswers(server.fetch);
+  const fetch = async (url, init) => {
+    const reply = await hold.fetch(url, init);
+    if (url.endsWith("/responses/batch")) throw new TypeError("the reply was lost");
+    return reply;
+  };
+  const tabA = await openOutbox("7", { fetch, uuid, broadcast: false });
+  const tabB = await openOutbox("7", { fetch: server.fetch, uuid, broadcast: false });
+  try {
+    await tabA.setAnswer(1, "a.1", { note: "Set på væggen" }, 0);
+    const syncing = tabA.sync();
+    await hold.arrived; // the note is on its way
+    await tabB.setAnswer(1, "a.1", { verdict: "conform" }, 0);
+    hold.release();
+    assert.equal((await syncing).state, "offline"); // the note landed, its reply was lost
+    assert.equal((await tabB.sync()).state, "saved");
+    assert.deepEqual((await tabB.changes(1)).map((c) => c.state), []);
+    assert.deepEqual([server.answers.get("a.1").verdict, server.answers.get("a.1").note, server.answers.get("a.1").version], ["conform", "Set på væggen", 2]);
+  } finally {
+    tabA.close();
+    tabB.close();
+  }
+});
+
+test("removing evidence whose reply was lost removes it from the server, not only from the tablet", async () => {
+  const outbox = await open();
+  try {
+    const entry = await outbox.addEvidence(1, "a.1", { method: "observation", summary: "sent, reply lost" });
+    server.loseReplies = true;
+    assert.equal((await outbox.sync()).state, "offline");
+    server.loseReplies = false;
+    assert.equal(server.created.evidence.length, 1);
+    await outbox.removeEvidence(1, "a.1", { clientId: entry.clientId });
+    assert.equal((await outbox.sync()).state, "saved");
+    assert.deepEqual(server.removed.map((row) => row.summary), ["sent, reply lost"]);
+    assert.deepEqual([server.created.evidence.length, (await outbox.counts(1)).total], [0, 0]);
+  } finally {
+    outbox.close();
+  }
 });
