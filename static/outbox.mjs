@@ -195,14 +195,6 @@ export class Outbox extends EventTarget {
     return this.put({ auditId, itemId, kind: `remove-${kind}`, key: itemId ? `item:${itemId}` : `${kind}:${ref.id || ref.clientId}`, payload: ref });
   }
 
-  /** Take a change out of the queue for good (the auditor chose so). */
-  async discard(seq) {
-    const change = await this.db.get("changes", seq);
-    if (!change) return;
-    await this.db.delete("changes", seq);
-    this.emit("dropped", change);
-  }
-
   // -- Reading ---------------------------------------------------------------------------------------------------
 
   /** Queued changes in the order they were made, of one audit or of all. */
@@ -307,7 +299,7 @@ export class Outbox extends EventTarget {
   async sendLane(seqs, run) {
     for (const seq of seqs) {
       if (run.stop) return;
-      const current = await this.db.get("changes", seq);  // it may have been merged into, or discarded
+      const current = await this.db.get("changes", seq);  // it may have been merged into, or removed
       if (!current) continue;
       if (current.state !== WAITING) return;
       if (run.closedAudits.has(current.auditId)) { await this.mark(current, "closed", null); continue; }
