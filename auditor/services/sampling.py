@@ -9,8 +9,8 @@ the cycle has visited yet, so the cycle covers them all.
 
 The exceptions: a unit the planner marks "must be visited" (its reason says why sampling is not allowed there: a
 high risk, processes the other units do not have) is visited, and is not counted in the sample nor in the units the
-sample is drawn from. The sample's random part: a quarter of it, rounded up (RANDOM_SHARE, our reading of MD 1's
-rule that part of the sample is chosen at random; its exact share was not checked against the text from here), is
+sample is drawn from. The sample's random part: a quarter of it, rounded up (RANDOM_SHARE; see its comment for where
+the share was read), is
 drawn when the plan is saved from the units the planner did not choose, with a seed recorded on the audit and in
 the trail, so that `draw(seed, candidates, count)` makes the same draw again; the rest the planner chooses, each with
 a reason. A unit drawn stays in the sample. The cycle: at its last audit (the recertification, or the last
@@ -44,7 +44,15 @@ SAMPLE_FACTORS = {
 }
 # The audits a certification cycle is counted from: units visited before the latest of them belong to an earlier cycle.
 CYCLE_STARTS = (v.AuditType.STAGE1, v.AuditType.STAGE2, v.AuditType.RECERTIFICATION)
-RANDOM_SHARE = Fraction(1, 4)  # of the sample, drawn at random (rounded up)
+# Of the sample, drawn at random (rounded up). MD 1's own text was not reachable from here (iaf.nu, and no faithful
+# copy of the 2018 clause among the stored pages): the share is read in two secondary sources that agree. The EA's
+# FAQ 46.5 (March 2023, https://european-accreditation.org/sp_accordion_faqs/question-46-5-iaf-md1-sampling-size/)
+# says MD 1 6.1 requires a random sampling of 25% of the sites; the Canadian Grain Commission's multi-site appendix
+# (http://www.grainscanada.gc.ca/pva-vpa/qsp-psq-231/231-17-eng.htm) repeats MD 1's earlier wording: at least a
+# quarter of the sample chosen at random, the rest chosen so the sites differ as much as possible over the
+# certificate's validity. A quarter is the least; more may be chosen at random. IAF MD 1:2023 (Issue 3) has since
+# replaced the 2018 issue cited in this module; its sampling clauses were not compared.
+RANDOM_SHARE = Fraction(1, 4)
 
 
 def sample_size(units: int, audit_type: str) -> int | None:
