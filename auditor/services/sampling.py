@@ -13,15 +13,18 @@ sample is drawn from. The sample's random part: a quarter of it, rounded up (RAN
 the share was read), is
 drawn when the plan is saved from the units the planner did not choose, with a seed recorded on the audit and in
 the trail, so that `draw(seed, candidates, count)` makes the same draw again; the rest the planner chooses, each with
-a reason. A unit drawn stays in the sample. The cycle: at its last audit (the recertification, or the last
+a reason. A unit drawn stays in the sample. The draw cannot be re-rolled: its seed follows from the server's secret,
+the audit and the number of draws the audit has made (`draw_seed`), so nobody chooses or foresees it, and a plan
+refused after its draw (which records nothing) draws the same units when it is sent again; and a unit's place in the
+draw does not depend on the other candidates, so choosing units by hand does not change which of the rest are drawn. The cycle: at its last audit (the recertification, or the last
 surveillance of the cycle), every unit the cycle has not visited yet is in the sample, or the plan is refused.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
-import random
-import secrets
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -68,9 +71,19 @@ def random_count(required: int | None) -> int:
     return math.ceil(required * RANDOM_SHARE) if required else 0
 
 
+def draw_seed(secret: str, audit_id: int, number: int) -> int:
+    """The seed of the audit's draw number `number` (0: its first), from the server's `secret`: fixed for the audit,
+    and known to no one before the draw is made."""
+    message = f"auditor sampling draw {audit_id} {number}".encode()
+    return int.from_bytes(hmac.new(secret.encode(), message, hashlib.sha256).digest()[:4], "big")
+
+
 def draw(seed: int, candidates: list[int], count: int) -> list[int]:
-    """`count` of the `candidates` (site ids) drawn at random with `seed`: the same seed draws the same units."""
-    return sorted(random.Random(seed).sample(sorted(candidates), count))
+    """`count` of the `candidates` (site ids) drawn at random with `seed`: those first in the order of SHA-256 of the
+    seed and the site id. The same seed draws the same units, and a unit's place in the order does not depend on
+    the other candidates."""
+    ranked = sorted(candidates, key=lambda site_id: hashlib.sha256(f"{seed}:{site_id}".encode()).digest())
+    return sorted(ranked[:count])
 
 
 @dataclass(frozen=True)
@@ -195,12 +208,12 @@ def save_sampling_plan(
     audit: Audit,
     central_id: int | None,
     visits: dict[int, str],
+    secret: str,
     must_visit: set[int] | frozenset[int] = frozenset(),
-    seed: int | None = None,
 ) -> SamplingPlan:
     """Visit the units in `visits` (site id -> the reason), the central function and the units that must be visited
-    (`must_visit`, not sampled) among them, and draw the sample's random part from the units not chosen (with `seed`,
-    a fresh one when None). Refused: a unit visited without a reason (one drawn at random needs none), a central
+    (`must_visit`, not sampled) among them, and draw the sample's random part from the units not chosen (its seed
+    from the server's `secret`: `draw_seed`). Refused: a unit visited without a reason (one drawn at random needs none), a central
     function or a unit that must be visited not visited, a unit drawn earlier left out, fewer units than IAF MD 1's
     minimum, or, at the cycle's last audit, a unit the cycle has not visited yet left out."""
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.PLAN)
@@ -233,7 +246,7 @@ def save_sampling_plan(
     wanted = random_count(required) - len(sampled & set(drawn))
     candidates = sorted(sampled - set(visits) - set(drawn))
     if wanted > 0 and candidates:
-        seed = secrets.randbits(32) if seed is None else seed
+        seed = draw_seed(secret, audit.id, len(audit.sample_draws))
         count = min(wanted, len(candidates))
         picked = draw(seed, candidates, count)
         made = {"seed": seed, "candidates": candidates, "count": count, "drawn": picked}
