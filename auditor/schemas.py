@@ -277,6 +277,9 @@ class UnitVisitIn(Input):
 
     site_id: RowId
     reason: ShortText = Field(default="", description="Why the unit is visited (required)")
+    must_visit: bool = Field(
+        default=False, description="Not to be sampled (a high risk, processes of its own): visited in every audit"
+    )
 
 
 class SamplingIn(Input):
@@ -299,7 +302,11 @@ class SampledUnitOut(BaseModel):
     site: SiteOut
     visited: bool
     central: bool
+    must_visit: bool = Field(description="Marked not to be sampled: visited, and not counted in the sample")
     reason: str = Field(description="Why the unit is visited; empty: not visited")
+    carried_must_visit_reason: str = Field(
+        description="Why the organisation's last earlier saved plan marked the unit must be visited; empty: it did not"
+    )
     last_visit: str = Field(description="The title of the cycle's last earlier audit that visited it; empty: none")
 
 

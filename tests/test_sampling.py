@@ -292,3 +292,100 @@ def test_a_refused_save_cannot_draw_again(session, lead, make_audit, make_organi
             save(third, "Enhed 01")
     save(third, "Enhed 01", "Enhed 02")
     assert third.sample_draws[0]["drawn"] == expected
+
+
+def test_a_unit_that_must_be_visited_is_remembered_at_the_next_audit(
+    session, login, lead, make_audit, make_organisation
+):
+    """The next audit's plan starts from the units the last saved plan marked "must be visited", with their reasons;
+    each audit keeps its own record, and a unit unmarked is not carried further."""
+    organisation = make_organisation(sites=("Hovedkontor", "Lager", "Aarhus", "Vejle", "Kolding", "Horsens"))
+    sites = {s.name: s.id for s in organisations.sites_of(session=session, organisation_id=organisation.id).items}
+
+    def audit_in(year):
+        return make_audit(
+            organisation=organisation,
+            title=f"Overvågning {year}",
+            start_date=date(year, 3, 1),
+            end_date=date(year, 3, 2),
+        )
+
+    first, second, third = audit_in(2025), audit_in(2026), audit_in(2027)
+    sampling.save_sampling_plan(
+        session=session,
+        actor=lead,
+        audit=first,
+        central_id=sites["Hovedkontor"],
+        visits={sites["Hovedkontor"]: "Central", sites["Lager"]: "Højrisiko: kemikalier", sites["Aarhus"]: "Valgt"},
+        must_visit={sites["Lager"]},
+        secret=SECRET,
+    )
+    plan = sampling.sampling_plan(session=session, audit=second)
+    lager = next(row for row in plan.units if row.site.name == "Lager")
+    assert (lager.visited, lager.must_visit, lager.carried_reason, lager.carried_from) == (
+        False,
+        False,
+        "Højrisiko: kemikalier",
+        "Overvågning 2025",
+    )
+    assert (lager.form_visited, lager.form_must_visit, lager.form_reason) == (True, True, "Højrisiko: kemikalier")
+
+    # The page shows it ticked with its reason; sent as shown (the planner adds Aarhus and the central function), it
+    # is this audit's record too.
+    client = login(lead, language="da")
+    page = client.get(f"/audits/{second.id}/sampling")
+    assert f'name="must_visit" value="{sites["Lager"]}" checked' in page.text
+    assert f'name="visit" value="{sites["Lager"]}" checked' in page.text
+    assert f'name="reason-{sites["Lager"]}" maxlength="300" value="Højrisiko: kemikalier"' in page.text
+    assert "Skal besøges ifølge Overvågning 2025: Højrisiko: kemikalier" in page.text
+    saved = client.post(
+        f"/audits/{second.id}/sampling",
+        data={
+            "visit": [str(sites["Hovedkontor"]), str(sites["Lager"]), str(sites["Aarhus"])],
+            "central": str(sites["Hovedkontor"]),
+            "must_visit": [str(sites["Lager"])],
+            f"reason-{sites['Hovedkontor']}": "Central",
+            f"reason-{sites['Lager']}": "Højrisiko: kemikalier",
+            f"reason-{sites['Aarhus']}": "Valgt",
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    second_plan = sampling.sampling_plan(session=session, audit=second)
+    assert [r.site.name for r in second_plan.units if r.must_visit] == ["Lager"]
+
+    # The second audit unmarks it (the risk is gone): the third starts without it; the records stay as they were.
+    [drawn] = second.sample_draws[0]["drawn"]
+    sampling.save_sampling_plan(
+        session=session,
+        actor=lead,
+        audit=second,
+        central_id=sites["Hovedkontor"],
+        visits={sites["Hovedkontor"]: "Central", sites["Lager"]: "Valgt", sites["Aarhus"]: "Valgt", drawn: ""},
+        secret=SECRET,
+    )
+    assert not any(
+        r.carried_reason or r.form_must_visit for r in sampling.sampling_plan(session=session, audit=third).units
+    )
+    assert [r.site.name for r in sampling.sampling_plan(session=session, audit=first).units if r.must_visit] == [
+        "Lager"
+    ]
+
+    # The API reads the mark carried and sets "must be visited" with the plan.
+    api = login(lead)
+    shown = api.get(f"/api/v1/audits/{second.id}/sampling").json()
+    assert {u["site"]["name"]: u["carried_must_visit_reason"] for u in shown["units"]}[
+        "Lager"
+    ] == "Højrisiko: kemikalier"
+    body = {
+        "central_site_id": sites["Hovedkontor"],
+        "visits": [
+            {"site_id": sites["Hovedkontor"], "reason": "Central"},
+            {"site_id": sites["Vejle"], "reason": "Højrisiko", "must_visit": True},
+            {"site_id": sites["Aarhus"], "reason": "Valgt"},
+            {"site_id": sites["Kolding"], "reason": "Valgt"},
+        ],
+    }
+    answer = api.put(f"/api/v1/audits/{third.id}/sampling", json=body)
+    assert answer.status_code == 200
+    assert [u["site"]["name"] for u in answer.json()["units"] if u["must_visit"]] == ["Vejle"]

@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, and_, col, or_, select
 
 from auditor import vocabulary as v
 from auditor.errors import Invalid
@@ -95,6 +96,21 @@ class UnitRow:
     drawn_seed: int | None  # the seed of the draw that chose the unit at random; None: chosen by the planner
     reason: str
     last_visit: str  # the title of the cycle's last earlier audit that visited it; "" none
+    carried_reason: str  # why the last earlier plan marked the unit "must be visited"; "" it did not
+    carried_from: str  # that plan's audit (its title)
+    prefill: bool  # this audit's plan is not saved yet: the form starts with the unit visited and marked, as before
+
+    @property
+    def form_visited(self) -> bool:
+        return self.visited or self.prefill
+
+    @property
+    def form_must_visit(self) -> bool:
+        return self.must_visit or self.prefill
+
+    @property
+    def form_reason(self) -> str:
+        return self.carried_reason if self.prefill else self.reason
 
 
 DRAWN_REASON = N_("Drawn at random (seed {seed})")
@@ -115,6 +131,41 @@ class SamplingPlan:
     random: int  # of the sample, drawn at random when the plan is saved
     last_of_cycle: bool  # every unit the cycle has not visited yet must be in this audit's sample
     not_yet_in_cycle: list[Site]  # units no audit of the cycle has visited, this one included
+    saved: bool  # the plan has been saved (it names the central function or a reason for a unit)
+    carried_from: str  # the earlier audit whose plan's "must be visited" marks this one starts from; "" none
+
+    @property
+    def prefilled(self) -> bool:
+        return any(row.prefill for row in self.units)
+
+
+def _saved(links) -> bool:
+    """Whether these links of an audit are a saved sampling plan (not only the sites named when it was planned)."""
+    return any(link.central or link.visit_reason for link in links)
+
+
+def _carried(*, session: Session, audit: Audit) -> tuple[str, dict[int, str]]:
+    """The "must be visited" marks the next plan starts from: those of the organisation's latest earlier audit of the
+    same kind (internal, or by a certification body) whose sampling plan was saved; (its title, site id -> reason)."""
+    internal = Audit.audit_type == v.AuditType.INTERNAL
+    rows = session.exec(
+        select(Audit.id, Audit.title, AuditSite)
+        .join(AuditSite, col(AuditSite.audit_id) == Audit.id)
+        .where(
+            Audit.organisation_id == audit.organisation_id,
+            internal if audit.audit_type == v.AuditType.INTERNAL else ~internal,
+            or_(
+                col(Audit.start_date) < audit.start_date,
+                and_(Audit.start_date == audit.start_date, col(Audit.id) < audit.id),
+            ),
+        )
+        .order_by(col(Audit.start_date).desc(), col(Audit.id).desc())
+    ).all()
+    for (_, title), group in itertools.groupby(rows, key=lambda row: (row[0], row[1])):
+        links = [link for *_, link in group]
+        if _saved(links):
+            return title, {link.site_id: link.visit_reason for link in links if link.must_visit}
+    return "", {}
 
 
 def _cycle_start(*, session: Session, audit: Audit) -> Audit | None:
@@ -177,6 +228,8 @@ def sampling_plan(*, session: Session, audit: Audit) -> SamplingPlan:
     start = _cycle_start(session=session, audit=audit)
     visits = _cycle_visits(session=session, audit=audit, start=start)
     drawn = _drawn(audit)
+    saved = _saved(links.values())
+    carried_from, carried = _carried(session=session, audit=audit)
     rows = [
         UnitRow(
             site,
@@ -186,10 +239,13 @@ def sampling_plan(*, session: Session, audit: Audit) -> SamplingPlan:
             drawn.get(site.id),
             links[site.id].visit_reason if site.id in links else "",
             visits.get(site.id, ""),
+            carried.get(site.id, ""),
+            carried_from if site.id in carried else "",
+            not saved and site.id in carried,
         )
         for site in sites
     ]
-    units = sum(not row.central and not row.must_visit for row in rows)
+    units = sum(not row.central and not row.form_must_visit for row in rows)  # as the form shows the plan
     required = sample_size(units, audit.audit_type) if units else None
     return SamplingPlan(
         rows,
@@ -198,6 +254,8 @@ def sampling_plan(*, session: Session, audit: Audit) -> SamplingPlan:
         random_count(required),
         _last_of_cycle(session=session, audit=audit, start=start),
         [row.site for row in rows if not row.visited and not row.last_visit],
+        saved,
+        carried_from if carried else "",
     )
 
 

@@ -19,7 +19,9 @@ def sampling_out(plan: sampling.SamplingPlan) -> SamplingOut:
                 site=SiteOut.model_validate(row.site, from_attributes=True),
                 visited=row.visited,
                 central=row.central,
+                must_visit=row.must_visit,
                 reason=row.reason,
+                carried_must_visit_reason=row.carried_reason,
                 last_visit=row.last_visit,
             )
             for row in plan.units
@@ -49,6 +51,7 @@ def update_sampling(
         audit=audit,
         central_id=data.central_site_id,
         visits={visit.site_id: visit.reason for visit in data.visits},
+        must_visit={visit.site_id for visit in data.visits if visit.must_visit},
         secret=settings.secret_key,
     )
     return sampling_out(plan)
