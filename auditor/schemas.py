@@ -358,6 +358,10 @@ class AuditTimeOut(BaseModel):
     )
     reduction_share: str = Field(description='The audit\'s share of the initial audit time ("1/3"); empty: all of it')
     adjustments: list[TimeAdjustment]
+    repeated_reductions: list[TimeAdjustment] = Field(
+        description="Adjustments that look like the reduction by the audit's type entered again by hand (as many days "
+        "off, or naming the share): counted twice unless removed"
+    )
     md5_days: float | None = Field(description="The table's days, reduced by the audit's type, with the adjustments")
     dk_extra_percent: float | None = Field(description="The Danish certificate's extra time, per cent; null: none")
     dk_extra_days: float | None

@@ -239,6 +239,7 @@ def _time_context(session, user, audit: Audit, settings, **extra) -> dict:
         "time": audit_time.audit_time(audit=audit, dk_extra_percent=settings.dk_extra_time_percent),
         "table": audit_time.md5_table(),
         "reduction_reason": audit_time.REDUCTION_REASON,
+        "repeated_reduction": audit_time.REPEATED_REDUCTION,
         "values": {
             "personnel_full_time": audit.personnel_full_time,
             "personnel_part_time_fte": audit.personnel_part_time_fte,
