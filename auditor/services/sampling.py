@@ -9,15 +9,16 @@ the cycle has visited yet, so the cycle covers them all.
 
 The exceptions: a unit the planner marks "must be visited" (its reason says why sampling is not allowed there: a
 high risk, processes the other units do not have) is visited, and is not counted in the sample nor in the units the
-sample is drawn from. The sample's random part: a quarter of it, rounded up (RANDOM_SHARE; see its comment for where
-the share was read), is
-drawn when the plan is saved from the units the planner did not choose, with a seed recorded on the audit and in
-the trail, so that `draw(seed, candidates, count)` makes the same draw again; the rest the planner chooses, each with
-a reason. A unit drawn stays in the sample. The draw cannot be re-rolled: its seed follows from the server's secret,
-the audit and the number of draws the audit has made (`draw_seed`), so nobody chooses or foresees it, and a plan
-refused after its draw (which records nothing) draws the same units when it is sent again; and a unit's place in the
-draw does not depend on the other candidates, so choosing units by hand does not change which of the rest are drawn. The cycle: at its last audit (the recertification, or the last
-surveillance of the cycle), every unit the cycle has not visited yet is in the sample, or the plan is refused.
+sample is drawn from; the next audit's plan starts from the marks of the last one saved. The sample's random part: a
+quarter of it, rounded up (RANDOM_SHARE, with where the share was read), is drawn when the plan is saved from the
+units the planner did not choose, with a seed recorded on the audit and in the trail, so that `draw(seed,
+candidates, count)` makes the same draw again; the rest the planner chooses, each with a reason. A unit drawn stays
+in the sample. The draw cannot be re-rolled: its seed follows from the server's secret, the audit and the number of
+draws the audit has made (`draw_seed`), so nobody chooses or foresees it, and a plan refused after its draw (which
+records nothing) draws the same units when it is sent again; and a unit's place in the draw does not depend on the
+other candidates, so choosing units by hand does not change which of the rest are drawn. The cycle: at its last
+audit (the recertification, or the last surveillance of the cycle), every unit the cycle has not visited yet is in
+the sample, or the plan is refused.
 """
 
 from __future__ import annotations
