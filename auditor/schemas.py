@@ -277,6 +277,9 @@ class UnitVisitIn(Input):
 
     site_id: RowId
     reason: ShortText = Field(default="", description="Why the unit is visited (required)")
+    must_visit: bool = Field(
+        default=False, description="Not to be sampled (a high risk, processes of its own): visited in every audit"
+    )
 
 
 class SamplingIn(Input):
@@ -299,7 +302,11 @@ class SampledUnitOut(BaseModel):
     site: SiteOut
     visited: bool
     central: bool
+    must_visit: bool = Field(description="Marked not to be sampled: visited, and not counted in the sample")
     reason: str = Field(description="Why the unit is visited; empty: not visited")
+    carried_must_visit_reason: str = Field(
+        description="Why the organisation's last earlier saved plan marked the unit must be visited; empty: it did not"
+    )
     last_visit: str = Field(description="The title of the cycle's last earlier audit that visited it; empty: none")
 
 
@@ -351,6 +358,10 @@ class AuditTimeOut(BaseModel):
     )
     reduction_share: str = Field(description='The audit\'s share of the initial audit time ("1/3"); empty: all of it')
     adjustments: list[TimeAdjustment]
+    repeated_reductions: list[TimeAdjustment] = Field(
+        description="Adjustments that look like the reduction by the audit's type entered again by hand (as many days "
+        "off, or naming the share): counted twice unless removed"
+    )
     md5_days: float | None = Field(description="The table's days, reduced by the audit's type, with the adjustments")
     dk_extra_percent: float | None = Field(description="The Danish certificate's extra time, per cent; null: none")
     dk_extra_days: float | None

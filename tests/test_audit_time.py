@@ -214,3 +214,57 @@ def test_the_api_names_the_risk_categories_and_answers_null_for_no_category(logi
     assert {"$ref": "#/components/schemas/OhsRisk"} in schema["anyOf"]
     audit = make_audit()
     assert login(lead).get(f"/api/v1/audits/{audit.id}/time").json()["ohs_risk"] is None
+
+
+def test_an_adjustment_that_repeats_the_reduction_by_type_is_flagged_on_the_page_in_the_report_and_in_the_api(
+    client, login, session, lead, make_audit
+):
+    """An audit planned before the reduction by the audit's type was applied by itself may carry it as an adjustment
+    too: the time would be reduced twice. Such a line (as many days off as the reduction, give or take a quarter of a
+    day, or naming the audit's share) is flagged wherever the time is shown, never silently counted twice."""
+    audit = make_audit(audit_type="recertification")
+    audit_time.update_audit_time(
+        session=session,
+        actor=lead,
+        audit=audit,
+        data=AuditTimeIn(
+            personnel_full_time=26,  # medium risk: 5.5 days; two thirds of them: 3.67, so 1.83 days off by the type
+            ohs_risk="medium",
+            adjustments=[
+                TimeAdjustment(days=1, reason="Tre skift"),
+                TimeAdjustment(days=-2, reason="Gencertificering"),
+                TimeAdjustment(days=-0.5, reason="Ét kontor"),
+            ],
+        ),
+    )
+    assert audit.md5_days == 2.17  # saved: 5.5 - 1.83 + 1 - 2 - 0.5, the reduction taken twice
+    time = audit_time.audit_time(audit=audit, dk_extra_percent=5)
+    assert time.repeated_reductions == [{"days": -2, "reason": "Gencertificering"}]
+
+    # A surveillance audit planned before: its line takes off the two thirds again, below nothing. Flagged, and so
+    # is a line of another amount naming the share; a line at a stage 2 audit (no reduction by type) is not.
+    surveillance = make_audit()
+    surveillance.personnel_full_time, surveillance.ohs_risk = 26, "medium"
+    surveillance.time_adjustments = [{"days": -3.67, "reason": "Overvågning"}]
+    time = audit_time.audit_time(audit=surveillance, dk_extra_percent=5)
+    assert (time.md5_days, time.repeated_reductions) == (-1.84, surveillance.time_adjustments)
+    surveillance.time_adjustments = [{"days": -2, "reason": "1/3 af førstegangsauditten"}]
+    assert audit_time.audit_time(audit=surveillance, dk_extra_percent=5).repeated_reductions == [
+        {"days": -2, "reason": "1/3 af førstegangsauditten"}
+    ]
+    stage2 = make_audit(audit_type="stage2")
+    stage2.personnel_full_time, stage2.ohs_risk = 26, "medium"
+    stage2.time_adjustments = [{"days": -3.67, "reason": "Ingen produktion"}]
+    assert audit_time.audit_time(audit=stage2, dk_extra_percent=5).repeated_reductions == []
+
+    page = login(lead).get(f"/audits/{audit.id}/time").text
+    warning = (
+        'Counted twice? The adjustment "-2: Gencertificering" takes off about what the reduction by the audit\'s type '
+        "(-1.83) already takes off"
+    )
+    assert warning in page
+    report = "\n".join(p.text for p in download(client, audit, lang="en").paragraphs)
+    assert warning.replace("1.83", "1.8") in report  # the report's days have one decimal
+    assert "Talt med to gange?" in login(lead, language="da").get(f"/audits/{audit.id}/time").text
+    api = login(lead).get(f"/api/v1/audits/{audit.id}/time").json()
+    assert api["repeated_reductions"] == [{"days": -2, "reason": "Gencertificering"}]

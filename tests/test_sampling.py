@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from datetime import date
 
 import pytest
@@ -13,6 +12,8 @@ from auditor.models import AuditEvent
 from auditor.schemas import SiteIn
 from auditor.services import organisations, sampling
 from tests.test_reports import download, table_after
+
+SECRET = "a server secret of at least thirty-two characters"
 
 
 @pytest.mark.parametrize(
@@ -50,7 +51,7 @@ def test_the_plan_visits_the_central_function_and_the_sample_each_with_a_reason(
     def save(*names, reasons=None, central_id=central):
         visits = {sites[name]: (reasons or {}).get(name, "Stikprøve") for name in names}
         return sampling.save_sampling_plan(
-            session=session, actor=lead, audit=audit, central_id=central_id, visits=visits, seed=7
+            session=session, actor=lead, audit=audit, central_id=central_id, visits=visits, secret=SECRET
         )
 
     with pytest.raises(Invalid) as refused:  # a surveillance audit of four units besides the central one: two
@@ -67,19 +68,20 @@ def test_the_plan_visits_the_central_function_and_the_sample_each_with_a_reason(
     # The planner chooses Vejle; a quarter of the sample of two, one unit, is drawn from the three others.
     plan = save("Hovedkontor", "Vejle", reasons={"Hovedkontor": "Central funktion", "Vejle": "Klage"})
     candidates = sorted([sites["Aarhus"], sites["Horsens"], sites["Kolding"]])
-    drawn = random.Random(7).sample(candidates, 1)
-    assert audit.sample_draws == [{"seed": 7, "candidates": candidates, "count": 1, "drawn": drawn}]
+    seed = sampling.draw_seed(SECRET, audit.id, 0)
+    drawn = sampling.draw(seed, candidates, 1)
+    assert audit.sample_draws == [{"seed": seed, "candidates": candidates, "count": 1, "drawn": drawn}]
     assert (plan.required, plan.random, plan.visited) == (2, 1, 2)
     rows = {r.site.name: (r.visited, r.central, r.drawn_seed, r.reason) for r in plan.units}
     assert rows == {
         "Hovedkontor": (True, True, None, "Central funktion"),
         "Vejle": (True, False, None, "Klage"),
-        names[drawn[0]]: (True, False, 7, ""),
+        names[drawn[0]]: (True, False, seed, ""),
         **{names[i]: (False, False, None, "") for i in candidates if i != drawn[0]},
     }
     assert sorted(site.name for site in plan.not_yet_in_cycle) == sorted(names[i] for i in candidates if i != drawn[0])
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "draw_sample")).one()
-    assert (event.audit_id, event.after["seed"], event.after["drawn"]) == (audit.id, 7, drawn)
+    assert (event.audit_id, event.after["seed"], event.after["drawn"]) == (audit.id, seed, drawn)
 
     # A unit drawn at random stays in the sample; saving again draws nothing more.
     with pytest.raises(Invalid) as refused:
@@ -104,7 +106,7 @@ def test_the_plan_visits_the_central_function_and_the_sample_each_with_a_reason(
     expected = {
         "Hovedkontor": ["Hovedkontor\nCentral funktion", "Ja", "Central funktion"],
         "Vejle": ["Vejle", "Ja", "Klage"],
-        names[drawn[0]]: [names[drawn[0]], "Ja", "Udtrukket tilfældigt (seed 7)"],
+        names[drawn[0]]: [names[drawn[0]], "Ja", f"Udtrukket tilfældigt (seed {seed})"],
     }
     assert [[c.text for c in row.cells] for row in table.rows[1:]] == [
         expected.get(name, [name, "Nej", ""]) for name in sorted(sites)
@@ -126,7 +128,7 @@ def test_a_unit_that_must_be_visited_is_visited_and_left_out_of_the_sample(
             central_id=sites["Hovedkontor"],
             visits={sites[name]: "Højrisiko" if name == "Lager" else "Valgt" for name in names},
             must_visit={sites[name] for name in must_visit},
-            seed=3,
+            secret=SECRET,
         )
 
     with pytest.raises(Invalid) as refused:  # marked, not visited
@@ -156,11 +158,14 @@ def test_every_unit_is_visited_within_the_cycle(session, lead, make_audit, make_
         )
 
     def save(audit, *names, avoid=()):
-        """The planner chooses Aarhus and `names`; the random part is drawn with a seed that misses `avoid`."""
+        """The planner chooses Aarhus and `names`; the random part is drawn with a secret whose seed misses `avoid`."""
         chosen = {sites[name] for name in ("Hovedkontor", "Aarhus", *names)}
         candidates = sorted(set(sites.values()) - chosen)
-        seed = next(
-            seed for seed in range(100) if not {sites[n] for n in avoid} & set(sampling.draw(seed, candidates, 1))
+        secret = next(
+            secret
+            for secret in (f"secret {n}" for n in range(100))
+            if not {sites[n] for n in avoid}
+            & set(sampling.draw(sampling.draw_seed(secret, audit.id, len(audit.sample_draws)), candidates, 1))
         )
         return sampling.save_sampling_plan(
             session=session,
@@ -168,7 +173,7 @@ def test_every_unit_is_visited_within_the_cycle(session, lead, make_audit, make_
             audit=audit,
             central_id=sites["Hovedkontor"],
             visits=dict.fromkeys(chosen, "Valgt"),
-            seed=seed,
+            secret=secret,
         )
 
     def visited(audit):
@@ -231,3 +236,156 @@ def test_the_sampling_page_saves_the_plan(session, login, lead, make_audit, make
     page = client.get(f"/audits/{audit.id}/sampling")
     assert page.status_code == 200 and "Højrisiko" in page.text
     assert f"Udtrukket tilfældigt (seed {audit.sample_draws[0]['seed']})" in page.text
+
+
+def test_the_draw_ranks_each_unit_on_its_own():
+    """Choosing a unit by hand takes it out of the candidates and changes nothing else: the units drawn are those the
+    seed ranks first, whatever the other candidates are."""
+    candidates = list(range(100, 130))
+    for seed in range(40):
+        drawn = sampling.draw(seed, candidates, 3)
+        assert drawn == sampling.draw(seed, list(reversed(candidates)), 3)
+        chosen = [site_id for site_id in candidates if site_id not in drawn][seed % 20]
+        assert sampling.draw(seed, [i for i in candidates if i != chosen], 3) == drawn
+
+
+def test_a_refused_save_cannot_draw_again(session, lead, make_audit, make_organisation):
+    """The seed follows from the audit, the number of draws it has made and the server's secret: a plan refused
+    after its draw (nothing of it recorded) and sent again draws the same units, so the draw cannot be re-rolled;
+    another audit draws on its own."""
+    units = [f"Enhed {n:02}" for n in range(1, 26)]
+    organisation = make_organisation(sites=("Hovedkontor", *units))
+    sites = {s.name: s.id for s in organisations.sites_of(session=session, organisation_id=organisation.id).items}
+    audit, other = make_audit(organisation=organisation), make_audit(organisation=organisation, title="Anden")
+
+    def save(audit, *names, secret=SECRET):
+        visits = {sites[name]: "Valgt" for name in ("Hovedkontor", *names)}
+        return sampling.save_sampling_plan(
+            session=session, actor=lead, audit=audit, central_id=sites["Hovedkontor"], visits=visits, secret=secret
+        )
+
+    # 25 units at a surveillance audit: three, one of them drawn at random. The planner chooses one: refused.
+    with pytest.raises(Invalid) as refused:
+        save(audit, "Enhed 01")
+    assert refused.value.params == {"required": 3, "units": 25}
+    assert audit.sample_draws == []
+    save(audit, "Enhed 01", "Enhed 02")
+    [made] = audit.sample_draws
+    candidates = sorted(sites[name] for name in units[2:])
+    assert made == {
+        "seed": sampling.draw_seed(SECRET, audit.id, 0),
+        "candidates": candidates,
+        "count": 1,
+        "drawn": sampling.draw(made["seed"], candidates, 1),
+    }
+
+    # The other audit: the same candidates, its own seed (another audit id), as it would be with another secret.
+    save(other, "Enhed 01", "Enhed 02")
+    assert other.sample_draws[0]["seed"] != made["seed"]
+    assert sampling.draw_seed("another secret", audit.id, 0) != made["seed"]
+
+    # Retried: a third audit refused three times in a row, then saved, draws what its first try drew.
+    third = make_audit(organisation=organisation, title="Tredje")
+    expected = sampling.draw(sampling.draw_seed(SECRET, third.id, 0), candidates, 1)
+    for _ in range(3):
+        with pytest.raises(Invalid):
+            save(third, "Enhed 01")
+    save(third, "Enhed 01", "Enhed 02")
+    assert third.sample_draws[0]["drawn"] == expected
+
+
+def test_a_unit_that_must_be_visited_is_remembered_at_the_next_audit(
+    session, login, lead, make_audit, make_organisation
+):
+    """The next audit's plan starts from the units the last saved plan marked "must be visited", with their reasons;
+    each audit keeps its own record, and a unit unmarked is not carried further."""
+    organisation = make_organisation(sites=("Hovedkontor", "Lager", "Aarhus", "Vejle", "Kolding", "Horsens"))
+    sites = {s.name: s.id for s in organisations.sites_of(session=session, organisation_id=organisation.id).items}
+
+    def audit_in(year):
+        return make_audit(
+            organisation=organisation,
+            title=f"Overvågning {year}",
+            start_date=date(year, 3, 1),
+            end_date=date(year, 3, 2),
+        )
+
+    first, second, third = audit_in(2025), audit_in(2026), audit_in(2027)
+    sampling.save_sampling_plan(
+        session=session,
+        actor=lead,
+        audit=first,
+        central_id=sites["Hovedkontor"],
+        visits={sites["Hovedkontor"]: "Central", sites["Lager"]: "Højrisiko: kemikalier", sites["Aarhus"]: "Valgt"},
+        must_visit={sites["Lager"]},
+        secret=SECRET,
+    )
+    plan = sampling.sampling_plan(session=session, audit=second)
+    lager = next(row for row in plan.units if row.site.name == "Lager")
+    assert (lager.visited, lager.must_visit, lager.carried_reason, lager.carried_from) == (
+        False,
+        False,
+        "Højrisiko: kemikalier",
+        "Overvågning 2025",
+    )
+    assert (lager.form_visited, lager.form_must_visit, lager.form_reason) == (True, True, "Højrisiko: kemikalier")
+
+    # The page shows it ticked with its reason; sent as shown (the planner adds Aarhus and the central function), it
+    # is this audit's record too.
+    client = login(lead, language="da")
+    page = client.get(f"/audits/{second.id}/sampling")
+    assert f'name="must_visit" value="{sites["Lager"]}" checked' in page.text
+    assert f'name="visit" value="{sites["Lager"]}" checked' in page.text
+    assert f'name="reason-{sites["Lager"]}" maxlength="300" value="Højrisiko: kemikalier"' in page.text
+    assert "Skal besøges ifølge Overvågning 2025: Højrisiko: kemikalier" in page.text
+    saved = client.post(
+        f"/audits/{second.id}/sampling",
+        data={
+            "visit": [str(sites["Hovedkontor"]), str(sites["Lager"]), str(sites["Aarhus"])],
+            "central": str(sites["Hovedkontor"]),
+            "must_visit": [str(sites["Lager"])],
+            f"reason-{sites['Hovedkontor']}": "Central",
+            f"reason-{sites['Lager']}": "Højrisiko: kemikalier",
+            f"reason-{sites['Aarhus']}": "Valgt",
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    second_plan = sampling.sampling_plan(session=session, audit=second)
+    assert [r.site.name for r in second_plan.units if r.must_visit] == ["Lager"]
+
+    # The second audit unmarks it (the risk is gone): the third starts without it; the records stay as they were.
+    [drawn] = second.sample_draws[0]["drawn"]
+    sampling.save_sampling_plan(
+        session=session,
+        actor=lead,
+        audit=second,
+        central_id=sites["Hovedkontor"],
+        visits={sites["Hovedkontor"]: "Central", sites["Lager"]: "Valgt", sites["Aarhus"]: "Valgt", drawn: ""},
+        secret=SECRET,
+    )
+    assert not any(
+        r.carried_reason or r.form_must_visit for r in sampling.sampling_plan(session=session, audit=third).units
+    )
+    assert [r.site.name for r in sampling.sampling_plan(session=session, audit=first).units if r.must_visit] == [
+        "Lager"
+    ]
+
+    # The API reads the mark carried and sets "must be visited" with the plan.
+    api = login(lead)
+    shown = api.get(f"/api/v1/audits/{second.id}/sampling").json()
+    assert {u["site"]["name"]: u["carried_must_visit_reason"] for u in shown["units"]}[
+        "Lager"
+    ] == "Højrisiko: kemikalier"
+    body = {
+        "central_site_id": sites["Hovedkontor"],
+        "visits": [
+            {"site_id": sites["Hovedkontor"], "reason": "Central"},
+            {"site_id": sites["Vejle"], "reason": "Højrisiko", "must_visit": True},
+            {"site_id": sites["Aarhus"], "reason": "Valgt"},
+            {"site_id": sites["Kolding"], "reason": "Valgt"},
+        ],
+    }
+    answer = api.put(f"/api/v1/audits/{third.id}/sampling", json=body)
+    assert answer.status_code == 200
+    assert [u["site"]["name"] for u in answer.json()["units"] if u["must_visit"]] == ["Vejle"]

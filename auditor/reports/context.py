@@ -372,6 +372,7 @@ class AuditTimeInfo:
     table_days: str
     reduction: str  # "-3,67: Surveillance audit: about 1/3 of ...", or "" when the audit takes the table's days
     adjustments: list[str]  # "+0,5: the reason"
+    repeated_reduction: str  # a warning for each adjustment that repeats the reduction by type; "" none
     md5_days: str
     dk_extra: str  # "5 %: 0,3" for a Danish recognised certificate, else ""
     planned_days: str
@@ -795,6 +796,7 @@ def _audit_time_info(time: audit_time.AuditTime, t: Callable[[str], str], number
         number(time.table_days),
         f"{signed(time.reduction_days)}: {audit_time.reduction_reason(time, t)}" if time.reduction_days else "",
         [f"{signed(a['days'])}: {a['reason']}" for a in time.adjustments],
+        " ".join(audit_time.repeated_reduction_warnings(time, t, number)),
         number(time.md5_days),
         f"{number(time.dk_extra_percent)} %: {number(time.dk_extra_days)}" if time.dk_extra_percent is not None else "",
         number(time.planned_days),

@@ -255,6 +255,9 @@ def _audit_report(document, t) -> None:
             (t("Table"), "{{ audit_time.table }}"),
         ],
     )
+    _tag(document, "{%p if audit_time.repeated_reduction %}")
+    _text(document, "{{ audit_time.repeated_reduction }}")
+    _tag(document, "{%p endif %}")
     _tag(document, "{%p endif %}")
     _tag(document, "{%p if sampling|length > 1 %}")
     _heading(document, t("Production units visited (IAF MD 1)"), level=3)

@@ -249,6 +249,10 @@ VARIABLES: dict[str, str] = {
         "The days a surveillance or recertification audit takes off the table's days, and why (IAF MD 5)"
     ),
     "audit_time.adjustments[]": N_("Each adjustment of the audit time: the days and the reason"),
+    "audit_time.repeated_reduction": N_(
+        "A warning for each adjustment that looks like the reduction by the audit's type entered again by hand "
+        "(counted twice unless removed); empty when there is none"
+    ),
     "audit_time.md5_days": N_("Audit days required by IAF MD 5"),
     "audit_time.dk_extra": N_("Extra time on the material work environment, per cent and days (Danish certificate)"),
     "audit_time.planned_days": N_("Planned audit days, the extra time included"),
@@ -505,6 +509,7 @@ def sample_context(lang: str = v.Language.EN) -> dict[str, object]:
             "5,5",
             "",
             ["+0,5: Sample reason"],
+            "",
             "6",
             "5 %: 0,3",
             "6,3",

@@ -97,6 +97,38 @@ def reduction_reason(time: AuditTime, translate) -> str:
     return translate(REDUCTION_REASON).format(audit_type=label, share=time.reduction_share)
 
 
+REPEATED_REDUCTION = N_(
+    'Counted twice? The adjustment "{adjustment}" takes off about what the reduction by the audit\'s type ({reduction}) '
+    "already takes off. If it is that reduction, entered by hand before it was applied by itself, remove it: "
+    "otherwise the audit is given too little time."
+)
+REPEAT_TOLERANCE = 0.25  # days: a hand-made reduction rounded otherwise still matches
+
+
+def repeated_reductions(reduction_days: float | None, share: str, adjustments: list[dict]) -> list[dict]:
+    """The planner's adjustments that look like the reduction by the audit's type made again by hand: days off within
+    a quarter of a day of the reduction, or a reason naming the audit's share ("1/3"). An audit planned before the
+    reduction was applied by type may carry such a line; counted with the reduction, the time is reduced twice."""
+    if reduction_days is None:
+        return []
+    return [
+        a
+        for a in adjustments
+        if a["days"] < 0 and (abs(a["days"] - reduction_days) <= REPEAT_TOLERANCE or (share and share in a["reason"]))
+    ]
+
+
+def repeated_reduction_warnings(time: AuditTime, translate, number) -> list[str]:
+    """A warning for each adjustment that repeats the reduction by type, in the language of `translate`, the days
+    written by `number`."""
+    return [
+        translate(REPEATED_REDUCTION).format(
+            adjustment=f"{number(a['days'])}: {a['reason']}", reduction=number(time.reduction_days)
+        )
+        for a in time.repeated_reductions
+    ]
+
+
 def reduction(initial_days: float, audit_type: str) -> float | None:
     """The days a surveillance or a recertification audit takes off the initial audit time (negative): its time is
     its share of the initial time. None for the audits that take the initial time as it is."""
@@ -120,6 +152,7 @@ class AuditTime:
     reduction_days: float | None  # taken off by the audit's type (negative); None: the table's days as they are
     reduction_share: str  # "1/3": the audit's share of the initial audit time; "" none
     adjustments: list[dict]
+    repeated_reductions: list[dict]  # adjustments that look like the reduction by type made again by hand
     md5_days: float | None  # the table's days, reduced by the audit's type, with the adjustments
     dk_extra_percent: float | None  # for a Danish recognised certificate
     dk_extra_days: float | None
@@ -142,6 +175,7 @@ def audit_time(*, audit: Audit, dk_extra_percent: float) -> AuditTime:
         base = band.days[audit.ohs_risk] if band else None
     md5 = _required_days(base, audit.audit_type, audit.time_adjustments) if base is not None else audit.md5_days
     share = table.shares.get(audit.audit_type)
+    reduced = reduction(base, audit.audit_type) if base is not None else None
     extra_percent = dk_extra_percent if audit.dk_certificate else None
     extra = _round(md5 * extra_percent / 100) if md5 is not None and extra_percent is not None else None
     return AuditTime(
@@ -149,9 +183,10 @@ def audit_time(*, audit: Audit, dk_extra_percent: float) -> AuditTime:
         audit.audit_type,
         audit.ohs_risk,
         base,
-        reduction(base, audit.audit_type) if base is not None else None,
+        reduced,
         str(share) if share is not None else "",
         list(audit.time_adjustments),
+        repeated_reductions(reduced, str(share), list(audit.time_adjustments)),
         md5,
         extra_percent,
         extra,

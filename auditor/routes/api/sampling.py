@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from auditor.deps import AuditDep, CurrentUser, PlanAuditDep, SessionDep
+from auditor.deps import AuditDep, CurrentUser, PlanAuditDep, SessionDep, SettingsDep
 from auditor.routes.api.refusals import CHANGE_NAMED, NAMED
 from auditor.schemas import SampledUnitOut, SamplingIn, SamplingOut, SiteOut
 from auditor.services import sampling
@@ -19,7 +19,9 @@ def sampling_out(plan: sampling.SamplingPlan) -> SamplingOut:
                 site=SiteOut.model_validate(row.site, from_attributes=True),
                 visited=row.visited,
                 central=row.central,
+                must_visit=row.must_visit,
                 reason=row.reason,
+                carried_must_visit_reason=row.carried_reason,
                 last_visit=row.last_visit,
             )
             for row in plan.units
@@ -38,7 +40,9 @@ def show_sampling(audit: AuditDep, session: SessionDep) -> SamplingOut:
 
 
 @router.put("/audits/{audit_id}/sampling", responses=CHANGE_NAMED)
-def update_sampling(audit: PlanAuditDep, data: SamplingIn, session: SessionDep, user: CurrentUser) -> SamplingOut:
+def update_sampling(
+    audit: PlanAuditDep, data: SamplingIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
+) -> SamplingOut:
     """Set which units the audit visits, each with its reason, and the central function (the lead auditor); refused
     (422) without a reason, without the central function, or with fewer units than IAF MD 1 asks."""
     plan = sampling.save_sampling_plan(
@@ -47,5 +51,7 @@ def update_sampling(audit: PlanAuditDep, data: SamplingIn, session: SessionDep, 
         audit=audit,
         central_id=data.central_site_id,
         visits={visit.site_id: visit.reason for visit in data.visits},
+        must_visit={visit.site_id for visit in data.visits if visit.must_visit},
+        secret=settings.secret_key,
     )
     return sampling_out(plan)

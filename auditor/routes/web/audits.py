@@ -239,6 +239,7 @@ def _time_context(session, user, audit: Audit, settings, **extra) -> dict:
         "time": audit_time.audit_time(audit=audit, dk_extra_percent=settings.dk_extra_time_percent),
         "table": audit_time.md5_table(),
         "reduction_reason": audit_time.REDUCTION_REASON,
+        "repeated_reduction": audit_time.REPEATED_REDUCTION,
         "values": {
             "personnel_full_time": audit.personnel_full_time,
             "personnel_part_time_fte": audit.personnel_part_time_fte,
@@ -315,7 +316,14 @@ def show_sampling(request: Request, audit: AuditDep, session: SessionDep, user: 
 
 
 @router.post("/audits/{audit_id}/sampling")
-def update_sampling(request: Request, audit: PlanAuditDep, session: SessionDep, user: CurrentUser, submitted: FormDep):
+def update_sampling(
+    request: Request,
+    audit: PlanAuditDep,
+    session: SessionDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    submitted: FormDep,
+):
     """Save which production units the audit visits, the central function, the units that must be visited and the
     reasons; the sample's random part is drawn as it is saved."""
     visited = [site_id for value in submitted.getlist("visit") if (site_id := row_id(value)) is not None]
@@ -329,6 +337,7 @@ def update_sampling(request: Request, audit: PlanAuditDep, session: SessionDep, 
             central_id=row_id(submitted.get("central")),
             visits=visits,
             must_visit=must_visit,
+            secret=settings.secret_key,
         )
     except Invalid as error:
         session.rollback()
