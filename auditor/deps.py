@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import Depends, Path, Query, Request, Response
 from pydantic import BaseModel
@@ -125,6 +126,13 @@ def page_request_of(list_name: str) -> Callable[..., PageRequest]:
     # set here, not written above: under `from __future__ import annotations` FastAPI could not see `list_name`
     get.__annotations__["offset"] = Annotated[int, Query(alias=f"{list_name}_offset", ge=0, description="rows to skip")]
     return get
+
+
+def page_address(path: str, list_name: str, page: PageRequest, anchor: str, **params: str) -> str:
+    """The address of the web page `path` showing its list `list_name` at `page` (page_request_of; the first page
+    needs no offset), with the query `params`, landing on the element `anchor`."""
+    query = ({f"{list_name}_offset": page.offset} if page.offset else {}) | params
+    return path + (f"?{urlencode(query)}" if query else "") + f"#{anchor}"
 
 
 def send_page(page: Page, request: Request, response: Response) -> list:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 from sqlalchemy import func, select
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session
 
 DEFAULT_LIMIT = 50
@@ -62,3 +62,13 @@ def page_of(session: Session, query: Select, page: PageRequest | None) -> Page:
 def whole(items: list) -> Page:
     """Every item as one page."""
     return Page(items, len(items), max(len(items), 1), 0)
+
+
+def page_holding(
+    session: Session, query: Select, ahead: ColumnElement[bool], limit: int = DEFAULT_LIMIT
+) -> PageRequest:
+    """The page of `query`'s list that holds one row (just added, or refused and shown again) or held it (just
+    removed: the page of its neighbours), told by `ahead`: the condition of the rows before it in the list's order."""
+    counts = query.with_only_columns(func.count(), func.count().filter(ahead), maintain_column_froms=True)
+    total, before = session.execute(counts.order_by(None)).one()
+    return PageRequest(limit, min(before, max(total - 1, 0)) // limit * limit)

@@ -186,6 +186,7 @@ RULES = {
     ("POST", "/account/calendar-feeds"): USER,
     ("POST", "/account/calendar-feeds/{feed_id}/revoke"): USER,  # one's own feed (another's is not found)
     ("GET", "/calendar"): USER,
+    ("GET", "/calendar/{day}"): USER,  # one's own calendar's day
     ("POST", "/account/reminders"): USER,
     ("GET", "/reminders"): INSTALLATION_ADMIN,
     ("GET", "/calendar/feeds/{token}.ics"): PUBLIC,  # a calendar program holds the secret address, without a login
@@ -903,6 +904,7 @@ REQUESTS: dict[tuple[str, str], Callable[[Ask], Send]] = {
         ids={"audit_id": ask.ids["decided_audit_id"]}
     ),
     ("GET", "/audits/{audit_id}/decision"): lambda ask: Send(ids={"audit_id": ask.ids["decided_audit_id"]}),
+    ("GET", "/calendar/{day}"): lambda ask: Send(ids={"day": "2026-11-27"}),
     ("POST", "/api/v1/audits/{audit_id}/certification-decision"): lambda ask: Send(
         {"json": DECISION}, {"audit_id": ask.ids["reported_audit_id"]}
     ),

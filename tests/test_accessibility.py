@@ -272,6 +272,7 @@ def pages_for(role: str | None, world: World) -> list[str]:
             f"/audits/new?organisation_id={world.organisation_id}&slot=recertification",
             f"/audits/{world.reported_audit_id}/decision",  # a team member: waiting, no form
             "/calendar",
+            f"/calendar/{date.today() - timedelta(days=7)}?limit=1",  # the reported audit's day, with its pager
         ],
         "auditor": [*common, f"/audits/{a}/conduct"],
         "quality_manager": [

@@ -9,8 +9,9 @@ import pytest
 from icalendar import Calendar
 
 from auditor.models import CaseAction, Organisation, User
+from auditor.paging import DEFAULT_LIMIT
 from auditor.services import audits, cases
-from auditor.services.calendar import TIME_ZONE
+from auditor.services.calendar import DAY_LIMIT, TIME_ZONE
 from tests.test_programmes import grant, reported
 
 TODAY = datetime.now(TIME_ZONE).date()
@@ -199,3 +200,45 @@ def test_the_programme_s_audit_windows_open_and_close_in_the_calendar(
     audits.change_status(session=session, actor=admin, audit=held, status="in_progress")
     assert "Audit window closes" not in client.get("/calendar?month=2027-03").text
     assert "Audit window opens: Surveillance audit" in client.get("/calendar?month=2027-12").text
+
+
+def test_a_day_of_the_month_shows_its_first_entries_and_the_rest_are_on_the_day_s_page_a_page_at_a_time(
+    session, audit, login, lead
+):
+    day = audit.start_date  # the audit (over two days) and its opening meeting; and many actions due that day
+    for _ in range(DEFAULT_LIMIT):
+        owned_action(session, audit, lead, due=day)
+    client = login(lead)
+    month = client.get(f"/calendar?month={day:%Y-%m}").text
+    [cell] = [
+        cell for cell in re.findall(r"<td[^>]*>(.*?)</td>", month, re.S) if f"/calendar/{day.isoformat()}" in cell
+    ]
+    assert cell.count('<li class="entry') == DAY_LIMIT
+    more = DEFAULT_LIMIT + 2 - DAY_LIMIT  # the actions, the audit and the meeting, less those shown
+    assert f'<a class="more" href="/calendar/{day.isoformat()}">+{more} more' in cell
+    assert month.count("Audit: Overvågning Nordlys") == 1  # the next day shows the audit: this day has no room
+    assert "Opening meeting" not in month  # the meetings come after the whole days
+    first = client.get(f"/calendar/{day.isoformat()}").text
+    assert first.count('<li class="entry entry-action">') == DEFAULT_LIMIT
+    assert pager_links(first) == [("next", f"http://testserver/calendar/{day.isoformat()}?offset={DEFAULT_LIMIT}")]
+    rest = client.get(f"/calendar/{day.isoformat()}", params={"offset": DEFAULT_LIMIT}).text
+    assert re.findall(r'<li class="entry entry-(\w+)">', rest) == ["audit", "meeting"]
+    assert "Audit: Overvågning Nordlys" in rest and "08:30" in rest
+    # smaller pages keep their size from page to page
+    pages = [client.get(f"/calendar/{day.isoformat()}", params={"limit": 20, "offset": o}).text for o in (0, 20, 40)]
+    assert [page.count('<li class="entry') for page in pages] == [20, 20, DEFAULT_LIMIT + 2 - 40]
+    assert f"/calendar/{day.isoformat()}?limit=20&amp;offset=20" in pages[0]
+    assert client.get("/calendar/2026-13-01").status_code == 404  # no such day, as any path that names nothing
+
+
+def test_a_day_holds_only_your_own_calendar(audit, login, make_user):
+    page = login(make_user("lead_auditor")).get(f"/calendar/{audit.start_date.isoformat()}")
+    assert (
+        page.status_code == 200 and "Overvågning Nordlys" not in page.text and "Nothing in your calendar" in page.text
+    )
+
+
+def pager_links(page: str) -> list[tuple[str, str]]:
+    nav = re.search(r'<nav class="pager" aria-label="Pages of the day">(.*?)</nav>', page, re.S)
+    assert nav, page
+    return re.findall(r'rel="(\w+)" href="([^"]+)"', nav.group(1))

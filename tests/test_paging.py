@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from PIL import Image
 
-from auditor.models import CaseAction, Organisation, Reminder
+from auditor.models import CaseAction, Organisation, PlanEntry, Reminder
 from auditor.paging import DEFAULT_LIMIT
 from auditor.reports.starters import starter_template
 from auditor.schemas import FindingIn
@@ -243,3 +243,112 @@ def test_the_auditors_page_by_name(client, make_user):
         for o in (0, 2, 4)
     ]
     assert pages == [["0", "1"], ["2", "3"], ["4"]]
+
+
+# Web pages whose lists page with the pager (templates/_macros.html): the first page holds a page, the next link leads
+# to the rest and keeps the page's other query parameters.
+
+
+def test_the_audit_page_pages_its_plan_and_shows_a_new_entry_on_its_page(client, session, make_audit):
+    audit = make_audit()
+    for n in range(DEFAULT_LIMIT + 3):  # 06:00, 06:01, ...: before the closing meeting
+        session.add(
+            PlanEntry(
+                audit_id=audit.id, day=audit.end_date, start_time=time(6, n % 60, n // 60), activity=f"Step {n:02d}"
+            )
+        )
+    session.flush()
+    agenda = [entry.id for entry in audits.plan_entries(session=session, audit=audit).items]
+    first = client.get(f"/audits/{audit.id}").text
+    assert shown_plan(first) == agenda[:DEFAULT_LIMIT]
+    [(rel, href)] = pager_links(first, "Pages of the audit plan")
+    assert (rel, href) == ("next", f"/audits/{audit.id}?plan_offset={DEFAULT_LIMIT}#plan")
+    rest = client.get(href).text
+    assert shown_plan(rest) == agenda[DEFAULT_LIMIT:]
+    assert pager_links(rest, "Pages of the audit plan") == [("prev", f"/audits/{audit.id}?plan_offset=0#plan")]
+    # a new entry, late on the last day, is shown on the plan's page that holds it
+    entry = {"day": audit.end_date.isoformat(), "start_time": "23:00", "kind": "activity", "activity": "Late"}
+    added = client.post(f"/audits/{audit.id}/plan", data=entry, follow_redirects=False)
+    assert added.headers["location"] == f"/audits/{audit.id}?plan_offset={DEFAULT_LIMIT}#plan"
+    fragment = client.post(f"/audits/{audit.id}/plan", data=entry, headers={"HX-Request": "true"}).text
+    assert fragment.count(">Late<") == 2 and f'href="/audits/{audit.id}?plan_offset=0#plan"' in fragment
+    assert client.get(f"/audits/{audit.id}", params={"plan_offset": -1}).status_code == 422
+
+
+def shown_plan(page: str) -> list[int]:
+    """The ids of the plan entries a page lists (by their remove forms)."""
+    return [int(i) for i in re.findall(r'action="/audits/\d+/plan/(\d+)/delete"', page)]
+
+
+def carried_cases(session, audit, admin, count: int) -> list[int]:
+    """`count` cases of the audit's organisation to verify in the audit, by number."""
+    found = []
+    for n in range(count):
+        case = cases.open_case(
+            session=session,
+            actor=admin,
+            organisation_id=audit.organisation_id,
+            statement=f"Earlier {n:02d}",
+            grade="minor_nc",
+            source="other",
+        )
+        case.verify_in_audit_id = audit.id
+        session.add(case)
+        found.append(case.id)
+    session.flush()
+    return found
+
+
+@pytest.mark.parametrize("where", ["report", "conduct"])
+def test_the_report_and_conduct_pages_page_the_cases_carried_over(client, session, make_audit, admin, where):
+    audit = make_audit()
+    carried = carried_cases(session, audit, admin, DEFAULT_LIMIT + 2)
+    address = f"/audits/{audit.id}/{where}"
+    first = client.get(address).text
+    assert shown_follow_ups(first) == carried[:DEFAULT_LIMIT]
+    next_page = f"http://testserver{address}?follow_ups_offset={DEFAULT_LIMIT}#follow-ups"
+    assert pager_links(first, "Pages of the earlier nonconformities") == [("next", next_page)]
+    assert shown_follow_ups(client.get(next_page).text) == carried[DEFAULT_LIMIT:]
+
+
+def test_a_follow_up_saved_without_javascript_comes_back_to_its_page(client, session, make_audit, admin, lead):
+    audit = make_audit()
+    last = carried_cases(session, audit, admin, DEFAULT_LIMIT + 1)[-1]
+    verified = {"checked": "Seen on site", "result": "effective", "verified_by_id": str(lead.id)}
+    for back, location in (
+        ("report", f"report?follow_ups_offset={DEFAULT_LIMIT}&notice=follow_up#follow-ups"),
+        ("conduct", f"conduct?follow_ups_offset={DEFAULT_LIMIT}#follow-up-{last}"),
+    ):
+        saved = client.post(
+            f"/audits/{audit.id}/follow-ups/{last}", data={**verified, "back": back}, follow_redirects=False
+        )
+        assert saved.headers["location"] == f"/audits/{audit.id}/{location}"
+    refused = client.post(f"/audits/{audit.id}/follow-ups/{last}", data={**verified, "verified_by_id": "0"})
+    assert refused.status_code == 422 and shown_follow_ups(refused.text) == [last]
+    saved = client.post(f"/audits/{audit.id}/follow-ups/{last}", data=verified, headers={"HX-Request": "true"})
+    assert saved.status_code == 200 and shown_follow_ups(saved.text) == [last]
+
+
+def shown_follow_ups(page: str) -> list[int]:
+    return [int(i) for i in re.findall(r'<article class="card follow-up" id="follow-up-(\d+)"', page)]
+
+
+def test_the_finding_page_pages_its_history(client, session, make_audit, admin, first_item_id):
+    audit = make_audit()
+    data = FindingIn(item_id=first_item_id, kind="minor_nc", statement="Version 00")
+    finding = findings.create_finding(session=session, actor=admin, audit=audit, data=data)
+    for n in range(1, DEFAULT_LIMIT + 2):  # the creation's event and DEFAULT_LIMIT + 1 changes
+        data = data.model_copy(update={"statement": f"Version {n:02d}"})
+        findings.update_finding(session=session, actor=admin, audit=audit, finding=finding, data=data)
+    address = f"/audits/{audit.id}/findings/{finding.id}/edit"
+    first = client.get(address).text
+    shown = re.findall(r"<ins>Version (\d\d)</ins>", first)  # the creation's event shows the first statement too
+    assert shown == [f"{n:02d}" for n in range(DEFAULT_LIMIT)]
+    next_page = f"{address}?history_offset={DEFAULT_LIMIT}#history"
+    assert pager_links(first, "Pages of the history") == [("next", next_page)]
+    rest = client.get(next_page).text
+    assert re.findall(r"<ins>(Version \d\d)</ins>", rest) == ["Version 50", "Version 51"]
+    # the form shown again after a refusal pages from the finding's page, not from the address it was sent to
+    refused = client.post(f"/audits/{audit.id}/findings/{finding.id}", data={"kind": "minor_nc", "statement": ""})
+    assert refused.status_code == 422
+    assert pager_links(refused.text, "Pages of the history") == [("next", next_page)]

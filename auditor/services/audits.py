@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Protocol, TypeVar
 
-from sqlalchemy import func
+from sqlalchemy import func, tuple_
 from sqlmodel import Session, select
 
 from auditor import vocabulary as v
@@ -27,7 +27,7 @@ from auditor.models import (
     User,
     utcnow,
 )
-from auditor.paging import Page, PageRequest, page_of
+from auditor.paging import Page, PageRequest, page_holding, page_of
 from auditor.schemas import AuditIn, AuditUpdate, PlanEntryIn, Progress, ReportDetails
 from auditor.services import access, cases, staffing, sync, trail
 from auditor.services.checklists import audit_structure, snapshot_for
@@ -552,12 +552,21 @@ def audit_snapshots(*, session: Session, audit: Audit) -> list[ChecklistSnapshot
 
 def plan_entries(*, session: Session, audit: Audit, page: PageRequest | None = None) -> Page[PlanEntry]:
     """The audit plan's agenda in time order; one page of it, or all without `page`."""
-    query = (
+    return page_of(session, _plan_query(audit), page)
+
+
+def _plan_query(audit: Audit):
+    return (
         select(PlanEntry)
         .where(PlanEntry.audit_id == audit.id)
         .order_by(PlanEntry.day, PlanEntry.start_time, PlanEntry.id)
     )
-    return page_of(session, query, page)
+
+
+def plan_page_holding(*, session: Session, audit: Audit, entry: PlanEntry) -> PageRequest:
+    """The page of the audit plan that holds `entry` (just added), or held it (just removed)."""
+    ahead = tuple_(PlanEntry.day, PlanEntry.start_time, PlanEntry.id) < tuple_(entry.day, entry.start_time, entry.id)
+    return page_holding(session, _plan_query(audit), ahead)
 
 
 def add_plan_entry(*, session: Session, actor: User, audit: Audit, data: PlanEntryIn) -> PlanEntry:
@@ -580,7 +589,8 @@ def add_plan_entry(*, session: Session, actor: User, audit: Audit, data: PlanEnt
     return entry
 
 
-def delete_plan_entry(*, session: Session, actor: User, audit: Audit, entry_id: int) -> None:
+def delete_plan_entry(*, session: Session, actor: User, audit: Audit, entry_id: int) -> PlanEntry:
+    """Remove a line from the audit plan; the removed entry is returned (where it stood tells the page it was on)."""
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.PLAN)
     ensure_open(audit)
     entry = get_in_audit(
@@ -600,3 +610,5 @@ def delete_plan_entry(*, session: Session, actor: User, audit: Audit, entry_id: 
         before=trail.snapshot("plan_entry", entry),
     )
     session.delete(entry)
+    session.flush()
+    return entry

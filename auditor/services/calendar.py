@@ -13,18 +13,22 @@ from __future__ import annotations
 
 import calendar as month_grid
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from babel.dates import format_date
 from icalendar import Calendar, Event
-from sqlalchemy import or_
+from sqlalchemy import Date, and_, func, literal, or_, union_all
+from sqlalchemy.sql import Select
 from sqlmodel import Session, select
 
 from auditor import vocabulary as v
 from auditor.errors import NotFound
 from auditor.i18n import N_, REPORT_TIME_ZONE, translate
 from auditor.models import Audit, AuditMember, CalendarFeed, Case, CaseAction, Organisation, PlanEntry, User
+from auditor.paging import Page, PageRequest
 from auditor.services import access, programmes, trail
 from auditor.services.accounts import hash_token
 from auditor.services.cases import case_reference
@@ -35,6 +39,7 @@ FEED_AHEAD = timedelta(days=400)
 MEETINGS = (v.PlanKind.OPENING_MEETING, v.PlanKind.CLOSING_MEETING)
 MEETING_LENGTH = timedelta(hours=1)  # a meeting planned without an end time
 FEED_PREFIX = "cal_"
+AUDIT_LABEL, ACTION_LABEL = N_("Audit"), N_("Corrective action due")
 
 
 @dataclass(frozen=True)
@@ -67,26 +72,31 @@ def _their_audits(user: User):
     return select(Audit).where(access.where(user, Audit), involved)
 
 
-def entries(*, session: Session, user: User, first: date, last: date, language: str) -> list[Entry]:
-    """The user's calendar from `first` to `last` (both included), in time order, titles in `language`."""
-    found: list[Entry] = []
-    audit_label, action_label = translate(N_("Audit"), language), translate(N_("Corrective action due"), language)
-    audits = {
-        audit.id: audit
-        for audit in session.exec(_their_audits(user).where(Audit.start_date <= last, Audit.end_date >= first))
-    }
-    for audit in audits.values():
-        found.append(
-            Entry(
-                uid=f"audit-{audit.id}@auditor",
-                kind="audit",
-                title=f"{audit_label}: {audit.title}",
-                starts=audit.start_date,
-                ends=audit.end_date + timedelta(days=1),
-                path=f"/audits/{audit.id}",
-            )
-        )
-    meetings = session.exec(
+# What the calendar holds, kind by kind: the rows from `first` to `last` (both included), and each row as an entry.
+# On a day, the whole-day entries come first (actions, audits, windows: by `Entry.kind`), then the meetings by time;
+# each kind in the order of its ORDER.
+
+
+def _audits_between(user: User, first: date, last: date):
+    return _their_audits(user).where(Audit.start_date <= last, Audit.end_date >= first)
+
+
+AUDIT_ORDER = (Audit.title, Audit.id)
+
+
+def _audit_entry(audit: Audit, language: str) -> Entry:
+    return Entry(
+        uid=f"audit-{audit.id}@auditor",
+        kind="audit",
+        title=f"{translate(AUDIT_LABEL, language)}: {audit.title}",
+        starts=audit.start_date,
+        ends=audit.end_date + timedelta(days=1),
+        path=f"/audits/{audit.id}",
+    )
+
+
+def _meetings_between(user: User, first: date, last: date):
+    return (
         select(PlanEntry, Audit)
         .join(Audit, Audit.id == PlanEntry.audit_id)
         .where(
@@ -96,20 +106,27 @@ def entries(*, session: Session, user: User, first: date, last: date, language: 
             PlanEntry.day <= last,
         )
     )
-    for entry, audit in meetings:
-        starts = datetime.combine(entry.day, entry.start_time, tzinfo=TIME_ZONE)
-        ends = datetime.combine(entry.day, entry.end_time, tzinfo=TIME_ZONE) if entry.end_time else None
-        found.append(
-            Entry(
-                uid=f"plan-{entry.id}@auditor",
-                kind="meeting",
-                title=f"{translate(v.PLAN_KINDS[entry.kind].label, language)}: {audit.title}",
-                starts=starts,
-                ends=ends if ends and ends > starts else starts + MEETING_LENGTH,
-                path=f"/audits/{audit.id}#plan",
-            )
-        )
-    actions = session.exec(
+
+
+MEETING_ORDER = (PlanEntry.start_time, Audit.title, PlanEntry.id)
+
+
+def _meeting_entry(row: tuple[PlanEntry, Audit], language: str) -> Entry:
+    entry, audit = row
+    starts = datetime.combine(entry.day, entry.start_time, tzinfo=TIME_ZONE)
+    ends = datetime.combine(entry.day, entry.end_time, tzinfo=TIME_ZONE) if entry.end_time else None
+    return Entry(
+        uid=f"plan-{entry.id}@auditor",
+        kind="meeting",
+        title=f"{translate(v.PLAN_KINDS[entry.kind].label, language)}: {audit.title}",
+        starts=starts,
+        ends=ends if ends and ends > starts else starts + MEETING_LENGTH,
+        path=f"/audits/{audit.id}#plan",
+    )
+
+
+def _actions_between(user: User, first: date, last: date):
+    return (
         select(CaseAction, Case, Organisation)
         .join(Case, Case.id == CaseAction.case_id)
         .join(Organisation, Organisation.id == Case.organisation_id)
@@ -121,17 +138,29 @@ def entries(*, session: Session, user: User, first: date, last: date, language: 
             access.where(user, Case),
         )
     )
-    for action, case, organisation in actions:
-        found.append(
-            Entry(
-                uid=f"action-{action.id}@auditor",
-                kind="action",
-                title=f"{action_label}: {case_reference(case, language)} · {organisation.name}",
-                starts=action.due_date,
-                ends=action.due_date + timedelta(days=1),
-                path=f"/cases/{case.id}",
-            )
-        )
+
+
+ACTION_ORDER = (Case.number, Organisation.name, CaseAction.id)
+
+
+def _action_entry(row: tuple[CaseAction, Case, Organisation], language: str) -> Entry:
+    action, case, organisation = row
+    return Entry(
+        uid=f"action-{action.id}@auditor",
+        kind="action",
+        title=f"{translate(ACTION_LABEL, language)}: {case_reference(case, language)} · {organisation.name}",
+        starts=action.due_date,
+        ends=action.due_date + timedelta(days=1),
+        path=f"/cases/{case.id}",
+    )
+
+
+def entries(*, session: Session, user: User, first: date, last: date, language: str) -> list[Entry]:
+    """The user's calendar from `first` to `last` (both included), in time order, titles in `language`: every
+    entry, for the feed (whose window of dates bounds it: FEED_PAST, FEED_AHEAD)."""
+    found = [_audit_entry(audit, language) for audit in session.exec(_audits_between(user, first, last))]
+    found += [_meeting_entry(row, language) for row in session.exec(_meetings_between(user, first, last))]
+    found += [_action_entry(row, language) for row in session.exec(_actions_between(user, first, last))]
     found += _windows(session=session, user=user, first=first, last=last, language=language)
     return sorted(found, key=lambda entry: (entry.day, entry.time, entry.kind, entry.title))
 
@@ -173,7 +202,92 @@ def _windows(*, session: Session, user: User, first: date, last: date, language:
     return found
 
 
-# The month in the app
+# The month in the app, and a day's page
+
+DAY_LIMIT = 3  # the entries a day of the month shows; all of them are on the day's page, a page at a time
+
+PerDay = dict[date, tuple[list[Entry], int]]  # a day's first entries, and how many the day holds
+Taker = Callable[[int, int], list[Entry]]  # (start, count) -> those of a day's entries
+
+
+@dataclass(frozen=True)
+class _Queried:
+    """A kind of entry kept in the database, chosen and counted there: its rows from one day to another, the row's
+    id, the column of its day (none: an audit, on each day from its start to its end), the order of a day's rows and
+    the entry each row is."""
+
+    between: Callable[[User, date, date], Select]
+    key: Any
+    day: Any
+    order: tuple
+    entry: Callable[[Any, str], Entry]
+
+    def first_on_each_day(self, session: Session, user: User, days: list[date], language: str) -> PerDay:
+        """The first DAY_LIMIT entries on each of `days` (in a row), and how many the day holds."""
+        query = self.between(user, days[0], days[-1])
+        day = self.day
+        if day is None:  # an audit is on each of its days
+            grid = union_all(*(select(literal(each, Date).label("day")) for each in days)).subquery("grid")
+            day = grid.c.day
+            query = query.join(grid, and_(Audit.start_date <= day, Audit.end_date >= day))
+        ranked = query.with_only_columns(
+            day.label("day"),
+            self.key.label("id"),
+            func.row_number().over(partition_by=day, order_by=self.order).label("place"),
+            func.count().over(partition_by=day).label("on_day"),
+            maintain_column_froms=True,
+        ).subquery()
+        chosen = session.execute(
+            select(ranked.c.day, ranked.c.id, ranked.c.on_day)
+            .where(ranked.c.place <= DAY_LIMIT)
+            .order_by(ranked.c.day, ranked.c.place)
+        ).all()
+        rows = self.between(user, days[0], days[-1]).where(self.key.in_({row.id for row in chosen}))
+        shown = {row[-1]: self.entry(tuple(row[:-1]), language) for row in session.execute(rows.add_columns(self.key))}
+        found: PerDay = {}
+        for each, key, on_day in chosen:
+            found.setdefault(each, ([], on_day))[0].append(shown[key])
+        return found
+
+    def on(self, session: Session, user: User, day: date, language: str) -> tuple[int, Taker]:
+        """How many entries `day` holds, and how to read some of them (only those, in the database)."""
+        query = self.between(user, day, day)
+        count = session.execute(query.with_only_columns(func.count(), maintain_column_froms=True)).scalar_one()
+
+        def take(start: int, wanted: int) -> list[Entry]:
+            rows = session.execute(query.order_by(*self.order).offset(start).limit(wanted))
+            return [self.entry(tuple(row), language) for row in rows]
+
+        return count, take
+
+
+class _Windows:
+    """The days the programme's windows open and close: worked out per organisation (services/programmes.py), not
+    queried; by title on a day."""
+
+    def by_day(self, session: Session, user: User, first: date, last: date, language: str) -> dict[date, list[Entry]]:
+        found: dict[date, list[Entry]] = {}
+        windows = _windows(session=session, user=user, first=first, last=last, language=language)
+        for entry in sorted(windows, key=lambda entry: entry.title):
+            found.setdefault(entry.day, []).append(entry)
+        return found
+
+    def first_on_each_day(self, session: Session, user: User, days: list[date], language: str) -> PerDay:
+        found = self.by_day(session, user, days[0], days[-1], language)
+        return {day: (entries[:DAY_LIMIT], len(entries)) for day, entries in found.items()}
+
+    def on(self, session: Session, user: User, day: date, language: str) -> tuple[int, Taker]:
+        entries = self.by_day(session, user, day, day, language).get(day, [])
+        return len(entries), lambda start, wanted: entries[start : start + wanted]
+
+
+# A day's order: the whole days by kind (as Entry.kind sorts them), then the meetings by time.
+DAY_ORDER: tuple[_Queried | _Windows, ...] = (
+    _Queried(_actions_between, CaseAction.id, CaseAction.due_date, ACTION_ORDER, _action_entry),
+    _Queried(_audits_between, Audit.id, None, AUDIT_ORDER, lambda row, language: _audit_entry(row[0], language)),
+    _Windows(),
+    _Queried(_meetings_between, PlanEntry.id, PlanEntry.day, MEETING_ORDER, _meeting_entry),
+)
 
 
 @dataclass(frozen=True)
@@ -181,7 +295,13 @@ class Day:
     day: date
     in_month: bool
     is_today: bool
-    entries: list[Entry]
+    entries: list[Entry]  # the first DAY_LIMIT
+    total: int  # every entry of the day
+
+    @property
+    def more(self) -> int:
+        """The entries not shown in the month: on the day's page."""
+        return self.total - len(self.entries)
 
 
 @dataclass(frozen=True)
@@ -196,7 +316,7 @@ class Month:
 
     @property
     def count(self) -> int:
-        return sum(len(day.entries) for week in self.weeks for day in week if day.in_month)
+        return sum(day.total for week in self.weeks for day in week if day.in_month)
 
 
 def parse_month(text: str | None, *, today: date) -> date:
@@ -209,17 +329,16 @@ def parse_month(text: str | None, *, today: date) -> date:
 
 
 def month(*, session: Session, user: User, first: date, today: date, language: str) -> Month:
-    """The weeks (Monday first) of the month that begins on `first`, with the user's calendar on each day."""
+    """The weeks (Monday first) of the month that begins on `first`, with the first DAY_LIMIT entries of the user's
+    calendar on each day and how many the day holds."""
     weeks = month_grid.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
-    found = entries(session=session, user=user, first=weeks[0][0], last=weeks[-1][-1], language=language)
-    by_day: dict[date, list[Entry]] = {}
-    for entry in found:
-        # an audit over several days is shown on each of them
-        last = entry.ends - timedelta(days=1) if entry.kind == "audit" else entry.day
-        day = entry.day
-        while day <= last:
-            by_day.setdefault(day, []).append(entry)
-            day += timedelta(days=1)
+    days = [day for week in weeks for day in week]
+    shown: dict[date, list[Entry]] = {day: [] for day in days}
+    totals = dict.fromkeys(days, 0)
+    for kind in DAY_ORDER:
+        for day, (entries, on_day) in kind.first_on_each_day(session, user, days, language).items():
+            shown[day] += entries[: DAY_LIMIT - len(shown[day])]
+            totals[day] += on_day
     previous = (first - timedelta(days=1)).replace(day=1)
     following = (first + timedelta(days=31)).replace(day=1)
     return Month(
@@ -227,12 +346,28 @@ def month(*, session: Session, user: User, first: date, today: date, language: s
         title=format_date(first, "LLLL y", locale=language),
         weekdays=[format_date(day, "EEE", locale=language) for day in weeks[0]],
         weeks=[
-            [Day(day, day.month == first.month, day == today, by_day.get(day, [])) for day in week] for week in weeks
+            [Day(day, day.month == first.month, day == today, shown[day], totals[day]) for day in week]
+            for week in weeks
         ],
         previous=previous.strftime("%Y-%m"),
         next=following.strftime("%Y-%m"),
         this_month=today.strftime("%Y-%m"),
     )
+
+
+def day_entries(*, session: Session, user: User, day: date, page: PageRequest, language: str) -> Page[Entry]:
+    """One page of the user's calendar on `day`, in the month's order: each kind counted, and only the page's rows
+    read."""
+    items: list[Entry] = []
+    total = 0
+    for kind in DAY_ORDER:
+        count, take = kind.on(session, user, day, language)
+        start = max(page.offset - total, 0)  # where the page begins in this kind's entries
+        wanted = min(page.limit - len(items), count - start)
+        if wanted > 0:
+            items += take(start, wanted)
+        total += count
+    return Page(items, total, page.limit, page.offset)
 
 
 # The feed

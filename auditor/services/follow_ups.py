@@ -6,8 +6,10 @@ case's: it has its gates (an independent verifier, a case implemented first) and
 
 from __future__ import annotations
 
+from sqlalchemy import tuple_
 from sqlmodel import Session, or_, select
 
+from auditor import paging
 from auditor.errors import Invalid, NotFound
 from auditor.i18n import N_
 from auditor.models import Audit, Case, CaseFollowUp, User, utcnow
@@ -17,22 +19,39 @@ from auditor.services import access, audits, trail
 
 
 def carried_over(
-    *, session: Session, audit: Audit, page: PageRequest | None = None
+    *, session: Session, audit: Audit, page: PageRequest | None = None, case_id: int | None = None
 ) -> Page[tuple[Case, CaseFollowUp | None]]:
     """The cases the audit verifies (carried over into it, or verified in it before they moved on), by number, each
-    with what the audit recorded of it; one page of them, or all without `page`."""
+    with what the audit recorded of it; one page of them, or all without `page`; only the case `case_id` with it."""
+    query = _carried_over_query(audit)
+    if case_id is not None:
+        query = query.where(Case.id == case_id)
+    found = page_of(session, query, page)
+    shown = [case.id for case in found.items]
+    rows = {
+        row.case_id: row
+        for row in session.exec(
+            select(CaseFollowUp).where(CaseFollowUp.audit_id == audit.id, CaseFollowUp.case_id.in_(shown))
+        )
+    }
+    return found.with_items([(case, rows.get(case.id)) for case in found.items])
+
+
+def _carried_over_query(audit: Audit):
     recorded = select(CaseFollowUp.case_id).where(CaseFollowUp.audit_id == audit.id)
-    found = page_of(
-        session,
+    return (
         select(Case)
         .where(Case.organisation_id == audit.organisation_id)
         .where(or_(Case.verify_in_audit_id == audit.id, Case.id.in_(recorded)))
         .where(or_(Case.audit_id.is_(None), Case.audit_id != audit.id))
-        .order_by(Case.number, Case.id),
-        page,
+        .order_by(Case.number, Case.id)
     )
-    rows = {row.case_id: row for row in session.exec(select(CaseFollowUp).where(CaseFollowUp.audit_id == audit.id))}
-    return found.with_items([(case, rows.get(case.id)) for case in found.items])
+
+
+def page_holding(*, session: Session, audit: Audit, case: Case) -> PageRequest:
+    """The page of the audit's carried-over cases that holds `case`."""
+    ahead = tuple_(Case.number, Case.id) < tuple_(case.number, case.id)
+    return paging.page_holding(session, _carried_over_query(audit), ahead)
 
 
 def record_follow_up(
@@ -41,7 +60,7 @@ def record_follow_up(
     """Record (or change) what the audit verified of a carried-over case: whoever may conduct the audit (access.Can.CONDUCT)."""
     access.require_audit(session=session, user=actor, audit=audit, can=access.Can.CONDUCT)
     audits.ensure_open(audit)
-    case = next((case for case, _ in carried_over(session=session, audit=audit).items if case.id == case_id), None)
+    case = next((case for case, _ in carried_over(session=session, audit=audit, case_id=case_id).items), None)
     if case is None:
         raise NotFound(N_("No case carried over into this audit with this id."))
     if data.verified_by_id not in {user.id for user, _ in audits.audit_team(session=session, audit=audit)}:

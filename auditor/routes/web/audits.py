@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
+from starlette.datastructures import URL
 
 from auditor import vocabulary as v
 from auditor.deps import (
@@ -19,10 +20,13 @@ from auditor.deps import (
     SessionDep,
     SettingsDep,
     is_htmx,
+    page_address,
+    page_request_of,
 )
 from auditor.errors import Conflict, Invalid
 from auditor.i18n import gettext
 from auditor.models import Audit, Organisation
+from auditor.paging import PageRequest
 from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse, row_id
 from auditor.schemas import AuditIn, AuditTimeIn, AuditUpdate, PlanEntryIn, RowId
 from auditor.services import access, audit_time, audits, organisations, programmes, sampling
@@ -122,13 +126,16 @@ def create_audit(request: Request, session: SessionDep, library: LibraryDep, use
     return render(request, "audits/form.html", _form_context(session, user, library, form, errors), status_code=422)
 
 
+PlanPage = Annotated[PageRequest, Depends(page_request_of("plan"))]
+
+
 @router.get("/audits/{audit_id}")
-def show_audit(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser):
-    """The audit's overview: facts, team, plan, progress, next steps."""
-    return render(request, "audits/show.html", _show_context(session, user, audit))
+def show_audit(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser, plan_page: PlanPage):
+    """The audit's overview: facts, team, plan (a page at a time), progress, next steps."""
+    return render(request, "audits/show.html", _show_context(session, user, audit, plan_page))
 
 
-def _show_context(session, user, audit: Audit, **extra) -> dict:
+def _show_context(session, user, audit: Audit, plan_page: PageRequest, **extra) -> dict:
     return {
         "audit": audit,
         "can": audits.audit_can(session=session, user=user, audit=audit),
@@ -138,7 +145,8 @@ def _show_context(session, user, audit: Audit, **extra) -> dict:
         "team": audits.audit_team(session=session, audit=audit),
         "snapshots": audits.audit_snapshots(session=session, audit=audit),
         "progress": audits.audit_progress(session=session, audit=audit),
-        "plan": audits.plan_entries(session=session, audit=audit).items,
+        "plan": audits.plan_entries(session=session, audit=audit, page=plan_page),
+        "plan_url": URL(f"/audits/{audit.id}"),  # the plan's pages, also from the fragment answered to a POST
         "next_statuses": v.STATUS_FLOW[audit.status],
         "plan_values": {"day": audit.start_date.isoformat()},
         "plan_errors": {},
@@ -203,32 +211,36 @@ def change_status(request: Request, audit: PlanAuditDep, session: SessionDep, us
 def create_plan_entry(
     request: Request, audit: PlanAuditDep, session: SessionDep, user: CurrentUser, submitted: FormDep
 ):
-    """Add a line to the audit plan; htmx gets the plan fragment back."""
+    """Add a line to the audit plan, shown on the plan's page that holds it; htmx gets the plan fragment back."""
     form = form_fields(submitted)
     data, errors = parse(PlanEntryIn, form)
+    page = PageRequest()
     if data is not None:
         try:
-            audits.add_plan_entry(session=session, actor=user, audit=audit, data=data)
+            entry = audits.add_plan_entry(session=session, actor=user, audit=audit, data=data)
         except Invalid as error:
             errors = invalid_errors(error)
+        else:
+            page = audits.plan_page_holding(session=session, audit=audit, entry=entry)
     context = _show_context(
-        session, user, audit, plan_values=form if errors else {"day": form.get("day", "")}, plan_errors=errors
+        session, user, audit, page, plan_values=form if errors else {"day": form.get("day", "")}, plan_errors=errors
     )
     status = 422 if errors else 200
     if is_htmx(request):
         return render(request, "audits/_plan.html", context, status_code=status)
     if errors:
         return render(request, "audits/show.html", context, status_code=status)
-    return RedirectResponse(f"/audits/{audit.id}#plan", status_code=303)
+    return RedirectResponse(page_address(f"/audits/{audit.id}", "plan", page, "plan"), status_code=303)
 
 
 @router.post("/audits/{audit_id}/plan/{entry_id}/delete")
 def delete_plan_entry(request: Request, audit: PlanAuditDep, entry_id: PathId, session: SessionDep, user: CurrentUser):
-    """Remove a line from the audit plan."""
-    audits.delete_plan_entry(session=session, actor=user, audit=audit, entry_id=entry_id)
+    """Remove a line from the audit plan; the plan's page it was on is shown again."""
+    removed = audits.delete_plan_entry(session=session, actor=user, audit=audit, entry_id=entry_id)
+    page = audits.plan_page_holding(session=session, audit=audit, entry=removed)
     if is_htmx(request):
-        return render(request, "audits/_plan.html", _show_context(session, user, audit))
-    return RedirectResponse(f"/audits/{audit.id}#plan", status_code=303)
+        return render(request, "audits/_plan.html", _show_context(session, user, audit, page))
+    return RedirectResponse(page_address(f"/audits/{audit.id}", "plan", page, "plan"), status_code=303)
 
 
 def _time_context(session, user, audit: Audit, settings, **extra) -> dict:

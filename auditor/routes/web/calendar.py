@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from auditor.deps import CurrentUser, SessionDep
+from auditor.deps import CurrentUser, PageDep, SessionDep
 from auditor.errors import NotFound
 from auditor.i18n import N_, get_locale
 from auditor.services import calendar
@@ -25,6 +25,13 @@ def show_calendar(request: Request, session: SessionDep, user: CurrentUser, mont
     first = calendar.parse_month(month, today=today)
     shown = calendar.month(session=session, user=user, first=first, today=today, language=get_locale())
     return render(request, "calendar/month.html", {"month": shown})
+
+
+@router.get("/calendar/{day}")
+def show_calendar_day(request: Request, session: SessionDep, user: CurrentUser, day: date, page: PageDep):
+    """One day of your calendar, every entry a page at a time (the month shows the first few of each day)."""
+    found = calendar.day_entries(session=session, user=user, day=day, page=page, language=get_locale())
+    return render(request, "calendar/day.html", {"day": day, "entries": found, "month": day.strftime("%Y-%m")})
 
 
 @router.get("/calendar/feeds/{token}.ics")

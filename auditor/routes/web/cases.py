@@ -12,7 +12,17 @@ from sqlmodel import select
 from starlette.datastructures import UploadFile
 
 from auditor import vocabulary as v
-from auditor.deps import CaseDep, CaseOpener, CurrentUser, PageDep, SessionDep, SettingsDep, is_htmx, page_request_of
+from auditor.deps import (
+    CaseDep,
+    CaseOpener,
+    CurrentUser,
+    PageDep,
+    SessionDep,
+    SettingsDep,
+    is_htmx,
+    page_address,
+    page_request_of,
+)
 from auditor.errors import Conflict, Invalid
 from auditor.i18n import get_locale
 from auditor.models import Audit, Case, Organisation, User
@@ -349,7 +359,6 @@ def take_step(
         )
     if step == "comment":  # the page of the comments that shows the new one, the last
         total = cases.comments(session=session, case=case, page=PageRequest(limit=1)).total
-        return RedirectResponse(
-            f"/cases/{case.id}?comments_offset={(total - 1) // DEFAULT_LIMIT * DEFAULT_LIMIT}#comment", status_code=303
-        )
+        last = PageRequest(offset=(total - 1) // DEFAULT_LIMIT * DEFAULT_LIMIT)
+        return RedirectResponse(page_address(f"/cases/{case.id}", "comments", last, "comment"), status_code=303)
     return RedirectResponse(f"/cases/{case.id}#{step}", status_code=303)

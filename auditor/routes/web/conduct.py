@@ -12,7 +12,7 @@ from auditor.errors import Invalid
 from auditor.i18n import gettext, ngettext
 from auditor.models import Organisation
 from auditor.routes.web.forms import FormDep, check_fields, form_fields, invalid_errors, parse, row_id
-from auditor.routes.web.reports import follow_up_context
+from auditor.routes.web.reports import FollowUpsPage, follow_up_context
 from auditor.schemas import EvidenceIn, PhotoIn
 from auditor.services import access, audits, evidence, photos, responses
 from auditor.templating import render
@@ -21,9 +21,11 @@ router = APIRouter()
 
 
 @router.get("/audits/{audit_id}/conduct")
-def conduct_audit(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser):
+def conduct_audit(
+    request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser, follow_ups_page: FollowUpsPage
+):
     """Walk the checklist clause by clause: verdicts, notes, evidence, findings; and verify the cases carried over
-    into the audit."""
+    into the audit (a page at a time)."""
     view = responses.conduct_view(session=session, actor=user, audit=audit)
     can = audits.audit_can(session=session, user=user, audit=audit)
     organisation = session.get(Organisation, audit.organisation_id)
@@ -36,7 +38,7 @@ def conduct_audit(request: Request, audit: AuditDep, session: SessionDep, user: 
             "view": view,
             "can": can,
             **_labels(),
-            **follow_up_context(session, audit, can),
+            **follow_up_context(session, audit, can, follow_ups_page),
             "follow_up_back": "conduct",
             "offline_default": access.offline_by_default(session=session, user=user, audit=audit),
         },

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
+from starlette.datastructures import URL
 
 from auditor import vocabulary as v
-from auditor.deps import AuditDep, ConductAuditDep, CurrentUser, FindingDep, PageDep, SessionDep, is_htmx
+from auditor.deps import (
+    AuditDep,
+    ConductAuditDep,
+    CurrentUser,
+    FindingDep,
+    PageDep,
+    SessionDep,
+    is_htmx,
+    page_request_of,
+)
 from auditor.errors import Invalid, NotFound
 from auditor.i18n import get_locale
 from auditor.models import Audit
-from auditor.paging import page_of
+from auditor.paging import PageRequest, page_of, whole
 from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
 from auditor.schemas import FindingIn
 from auditor.services import audits, cases, findings, history, photos
@@ -55,18 +66,28 @@ def list_findings(
     return render(request, "findings/_table.html" if is_htmx(request) else "findings/list.html", context)
 
 
-def _form_context(session, user, audit: Audit, values: dict, errors: dict, finding=None, back: str = "") -> dict:
+HistoryPage = Annotated[PageRequest, Depends(page_request_of("history"))]
+
+
+def _form_context(
+    session,
+    user,
+    audit: Audit,
+    values: dict,
+    errors: dict,
+    finding=None,
+    back: str = "",
+    history_page: PageRequest = PageRequest(),
+) -> dict:
     structure = audit_structure(session=session, audit_id=audit.id)
     placed = structure.items.get(values.get("item_id") or "")
     kinds = v.finding_kinds_for(audit.audit_type)
-    events = history.shown(
-        session=session,
-        events=history.audit_history(
-            session=session, actor=user, audit=audit, entity="finding", entity_id=str(finding.id)
-        ).items
+    events = (
+        history.audit_history(
+            session=session, actor=user, audit=audit, entity="finding", entity_id=str(finding.id), page=history_page
+        )
         if finding
-        else [],
-        locale=get_locale(),
+        else whole([])
     )
     finding_photos = (
         photos.list_photos(session=session, actor=user, audit=audit, finding_id=finding.id).items if finding else []
@@ -79,7 +100,10 @@ def _form_context(session, user, audit: Audit, values: dict, errors: dict, findi
         "placed": placed,
         "kinds": kinds,
         "back": back,
-        "events": events,
+        "events": history.shown(session=session, events=events.items, locale=get_locale()),
+        "history": events,
+        # the history's pages, also from the form shown again after a refused POST
+        "history_url": URL(f"/audits/{audit.id}/findings/{finding.id}/edit") if finding else None,
         "photos": finding_photos,
         "can": audits.audit_can(session=session, user=user, audit=audit),
         "sites": audits.audit_sites(session=session, audit=audit),
@@ -166,14 +190,22 @@ def create_finding(
 
 
 @router.get("/audits/{audit_id}/findings/{finding_id}/edit")
-def edit_finding(request: Request, audit: ConductAuditDep, finding: FindingDep, session: SessionDep, user: CurrentUser):
-    """The form to change a finding, with its history."""
+def edit_finding(
+    request: Request,
+    audit: ConductAuditDep,
+    finding: FindingDep,
+    session: SessionDep,
+    user: CurrentUser,
+    history_page: HistoryPage,
+):
+    """The form to change a finding, with its history (a page at a time)."""
     suggested = findings.draft_finding(session=session, audit=audit, item_id=finding.item_id)["suggested_tags"]
     values = {**finding.model_dump(), "clauses": " ".join(finding.clauses), "suggested_tags": suggested}
+    back = f"/audits/{audit.id}/findings"
     return render(
         request,
         "findings/form.html",
-        _form_context(session, user, audit, values, {}, finding, back=f"/audits/{audit.id}/findings"),
+        _form_context(session, user, audit, values, {}, finding, back=back, history_page=history_page),
     )
 
 

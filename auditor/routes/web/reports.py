@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 from starlette.datastructures import UploadFile
@@ -22,6 +23,8 @@ from auditor.deps import (
     SettingsDep,
     TemplateAdmin,
     is_htmx,
+    page_address,
+    page_request_of,
 )
 from auditor.errors import Invalid, NotFound
 from auditor.i18n import N_, gettext
@@ -181,27 +184,44 @@ def _form_values(form, audit: Audit, sites: list) -> tuple[dict, dict]:
 _ACCOMPANYING_LIMIT = 50  # as the schema's
 
 
-def follow_up_context(session, audit: Audit, can: audits.AuditCan) -> dict:
-    """What templates/audits/_follow_up.html needs for each case carried over into the audit (Report and conduct
-    pages): the cases with what was recorded, their numbers, the team who may have verified, and whether the user
-    records the verification."""
-    carried = follow_ups.carried_over(session=session, audit=audit).items
+FollowUpsPage = Annotated[PageRequest, Depends(page_request_of("follow_ups"))]
+
+
+def follow_up_context(
+    session, audit: Audit, can: audits.AuditCan, page: PageRequest = PageRequest(), case_id: int | None = None
+) -> dict:
+    """What templates/audits/_follow_up.html needs for a page of the cases carried over into the audit (Report and
+    conduct pages; only the case `case_id` with it): the cases with what was recorded, their numbers, the team who
+    may have verified, and whether the user records the verification."""
+    carried = follow_ups.carried_over(session=session, audit=audit, page=page, case_id=case_id)
     team = audits.audit_team(session=session, audit=audit)
     return {
         "follow_ups": carried,
-        "case_references": {case.id: cases.case_reference(case) for case, _ in carried},
+        "case_references": {case.id: cases.case_reference(case) for case, _ in carried.items},
         "team": team,
         "team_names": {person.id: person.name for person, _ in team},
         "can_verify": can.record,
     }
 
 
+def follow_ups_page_of(session, audit: Audit, case_id: int) -> PageRequest:
+    """The page of the audit's carried-over cases that holds the case `case_id` (the first when it is not one)."""
+    found = follow_ups.carried_over(session=session, audit=audit, case_id=case_id).items
+    return follow_ups.page_holding(session=session, audit=audit, case=found[0][0]) if found else PageRequest()
+
+
 def _report_context(
-    request: Request, session, user: User, audit: Audit, values: dict | None = None, errors: dict | None = None
+    request: Request,
+    session,
+    user: User,
+    audit: Audit,
+    values: dict | None = None,
+    errors: dict | None = None,
+    follow_ups_page: PageRequest = PageRequest(),
 ) -> dict:
     can = audits.audit_can(session=session, user=user, audit=audit)
     values = values if values is not None else _stored_values(session, audit)
-    follow_up = follow_up_context(session, audit, can)
+    follow_up = follow_up_context(session, audit, can, follow_ups_page)
     team = follow_up["team"]
     return {
         "audit": audit,
@@ -223,9 +243,13 @@ def _report_context(
 
 
 @router.get("/audits/{audit_id}/report")
-def show_report(request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser):
-    """The audit's Word reports in Danish and English, the templates they use, and the report details."""
-    return render(request, "audits/report.html", _report_context(request, session, user, audit))
+def show_report(
+    request: Request, audit: AuditDep, session: SessionDep, user: CurrentUser, follow_ups_page: FollowUpsPage
+):
+    """The audit's Word reports in Danish and English, the templates they use, the report details and the cases
+    carried over into the audit (a page at a time)."""
+    context = _report_context(request, session, user, audit, follow_ups_page=follow_ups_page)
+    return render(request, "audits/report.html", context)
 
 
 @router.get("/audits/{audit_id}/reports/{kind}.docx")
@@ -271,12 +295,19 @@ def save_follow_up(
             errors = invalid_errors(error)
         else:
             if not is_htmx(request):
-                page = f"conduct#follow-up-{case_id}" if on_conduct else "report?notice=follow_up#follow-ups"
-                return RedirectResponse(f"/audits/{audit.id}/{page}", status_code=303)
+                page = follow_ups_page_of(session, audit, case_id)
+                address = (
+                    page_address(f"/audits/{audit.id}/conduct", "follow_ups", page, f"follow-up-{case_id}")
+                    if on_conduct
+                    else page_address(
+                        f"/audits/{audit.id}/report", "follow_ups", page, "follow-ups", notice="follow_up"
+                    )
+                )
+                return RedirectResponse(address, status_code=303)
     can = audits.audit_can(session=session, user=user, audit=audit)
     if is_htmx(request):
-        context = follow_up_context(session, audit, can)
-        row = next((row for row in context["follow_ups"] if row[0].id == case_id), None)
+        context = follow_up_context(session, audit, can, case_id=case_id)
+        row = next(iter(context["follow_ups"].items), None)
         if row is None:  # refused before the case was found: not carried over into this audit
             raise NotFound(N_("No case carried over into this audit with this id."))
         context |= {
@@ -289,7 +320,9 @@ def save_follow_up(
             "follow_up_values": {case_id: values} if errors else {},
         }
         return render(request, "audits/_follow_up.html", context, status_code=422 if errors else 200)
-    context = _report_context(request, session, user, audit)
+    context = _report_context(
+        request, session, user, audit, follow_ups_page=follow_ups_page_of(session, audit, case_id)
+    )
     context["follow_up_errors"] = {case_id: errors}
     context["follow_up_values"] = {case_id: values}
     return render(request, "audits/report.html", context, status_code=422)
