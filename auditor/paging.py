@@ -42,7 +42,12 @@ class Page(Generic[T]):
 
     @property
     def previous_offset(self) -> int | None:
-        return max(self.offset - self.limit, 0) if self.offset > 0 else None
+        """The page before; past the end of the list (an old link after rows went), the list's last page."""
+        if self.offset <= 0:
+            return None
+        if self.offset >= self.total:
+            return (self.total - 1) // self.limit * self.limit if self.total else 0
+        return max(self.offset - self.limit, 0)
 
 
 def page_of(session: Session, query: Select, page: PageRequest | None) -> Page:

@@ -212,6 +212,22 @@ def test_a_page_past_the_end_is_empty_with_the_total(client, session, case, admi
     assert len(last.json()) == 1 and last.headers["X-Total-Count"] == "3"
 
 
+def test_a_web_page_past_the_end_says_so_and_links_to_the_last_page(client, session, make_audit):
+    """An old link after rows went (or an offset typed by hand): not "51–50 of 50" but what is there, and the way
+    back to the list's last page."""
+    audit = make_audit()
+    for n in range(DEFAULT_LIMIT + 3):
+        session.add(PlanEntry(audit_id=audit.id, day=audit.end_date, start_time=time(6, n % 60), activity=f"Step {n}"))
+    session.flush()
+    total = audits.plan_entries(session=session, audit=audit).total  # the audit's meetings besides these steps
+    past = client.get(f"/audits/{audit.id}", params={"plan_offset": 200}).text
+    assert shown_plan(past) == []
+    assert f"Nothing on this page ({total} in all)" in past
+    assert pager_links(past, "Pages of the audit plan") == [
+        ("prev", f"/audits/{audit.id}?plan_offset={DEFAULT_LIMIT}#plan")
+    ]
+
+
 def test_my_actions_page_soonest_due_first(session, case, login, make_user):
     owner = make_user("action_owner", organisation=session.get(Organisation, case.organisation_id))
     for n in (3, 1, 4, 0, 2):
