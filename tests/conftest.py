@@ -21,7 +21,7 @@ from fastapi import Request
 from fastapi.testclient import TestClient
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -153,6 +153,32 @@ def session(engine) -> Iterator[Session]:
         session.close()
         transaction.rollback()
         connection.close()
+
+
+@pytest.fixture(scope="module")
+def module_connection(engine) -> Iterator[Connection]:
+    """One connection whose transaction lasts a module's tests and is rolled back after its last: a module whose tests
+    all share a world that costs seconds to build (tests/test_reports.py: the demo) builds it once on this connection
+    and overrides `session` with savepoint_session(module_connection)."""
+    connection = engine.connect()
+    transaction = connection.begin()
+    try:
+        yield connection
+    finally:
+        transaction.rollback()
+        connection.close()
+
+
+def savepoint_session(connection: Connection) -> Iterator[Session]:
+    """The `session` of a test on a module's shared world: the test's work, commits included, stays inside a savepoint
+    of the module's transaction that is rolled back after the test, so no test sees another's writes."""
+    savepoint = connection.begin_nested()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+        savepoint.rollback()
 
 
 def seed_audit(session: Session, library: Library) -> tuple[Audit, User, str]:

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Iterator
 
 import pytest
 from PIL import Image
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from auditor import vocabulary as v
 from auditor.config import Settings
@@ -19,7 +20,7 @@ from auditor.i18n import format_day
 from auditor.models import Audit, AuditEvent, BodyLogo, User
 from auditor.schemas import FindingIn, ReportDetails, ResponseIn
 from auditor.services import accounts, audits, blobs, findings, organisations, responses, trail
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, savepoint_session
 from tests.test_photos import SECRET, jpeg_segments, jpeg_with_every_kind_of_metadata, png_with_text
 from tests.test_reports import all_text, download, images, key_values, table_after
 
@@ -42,13 +43,28 @@ def settings(database_url, tmp_path) -> Settings:
     )
 
 
-@pytest.fixture
-def demo(session, library):
-    return create_demo(session=session, library=library)
+@pytest.fixture(scope="module")
+def demo_audit_id(module_connection, library) -> int:
+    """The demo, built once for the module (it takes seconds) in the module's transaction."""
+    with Session(bind=module_connection, join_transaction_mode="create_savepoint") as session:
+        audit_id = create_demo(session=session, library=library).audit.id
+        session.commit()
+    return audit_id
 
 
 @pytest.fixture
-def stage2(session, demo) -> Audit:
+def session(module_connection, demo_audit_id) -> Iterator[Session]:
+    """Every test of the module on the demo, in a savepoint rolled back after it (tests/conftest.py)."""
+    yield from savepoint_session(module_connection)
+
+
+@pytest.fixture
+def demo_audit(session, demo_audit_id) -> Audit:
+    return session.get_one(Audit, demo_audit_id)
+
+
+@pytest.fixture
+def stage2(session) -> Audit:
     return session.exec(select(Audit).where(Audit.title == STAGE2_TITLE)).one()
 
 
@@ -109,7 +125,7 @@ def test_the_cover_names_the_body_the_client_the_certificate_and_the_next_audit(
     ],
 )
 def test_the_next_audit_comes_from_the_programme_unless_the_team_set_it(
-    client, session, demo, stage2, lang, next_audit, source, recertification
+    client, session, demo_audit, stage2, lang, next_audit, source, recertification
 ):
     """The demo's stage 2 led to the certificate whose first surveillance was held last year: with no date written by
     the team, the report gives that audit's date and says it comes from the programme; a date written overrides it."""
@@ -128,7 +144,7 @@ def test_the_next_audit_comes_from_the_programme_unless_the_team_set_it(
     cover = key_values(download(client, stage2, lang=lang).tables[0])
     assert cover[next_audit] == format_day(written, lang)
     # the demo's surveillance audit this year leaves the date to the programme: the recertification audit's window
-    cover = key_values(download(client, demo.audit, lang=lang).tables[0])
+    cover = key_values(download(client, demo_audit, lang=lang).tables[0])
     assert cover[next_audit].endswith(f" ({recertification})") and " – " in cover[next_audit]
 
 
@@ -186,14 +202,14 @@ def test_the_report_details_are_stored_as_the_vocabulary_s_members(session, admi
     ],
 )
 def test_the_surveillance_report_shows_the_carried_over_case_verified_on_site(
-    client, session, demo, lang, heading, result
+    client, session, demo_audit, lang, heading, result
 ):
     """This year's surveillance verifies the minor nonconformity last year's surveillance raised (the stage 2
     audit's was verified by last year's)."""
     last_year = session.exec(
-        select(Audit).where(Audit.audit_type == v.AuditType.SURVEILLANCE, Audit.id != demo.audit.id)
+        select(Audit).where(Audit.audit_type == v.AuditType.SURVEILLANCE, Audit.id != demo_audit.id)
     ).one()
-    document = download(client, demo.audit, lang=lang)
+    document = download(client, demo_audit, lang=lang)
     assert heading in paragraphs(document)
     table = next(t for t in document.tables if len(t.rows[0].cells) == 4 and "Verifi" in t.rows[0].cells[3].text)
     rows = table.rows[1:]
@@ -205,44 +221,44 @@ def test_the_surveillance_report_shows_the_carried_over_case_verified_on_site(
     assert (found, by) == (result, "Mette Lund")
 
 
-def test_the_team_records_a_verification_through_the_api_and_the_page(client, session, demo, make_user):
-    listed = client.get(f"/api/v1/audits/{demo.audit.id}/follow-ups").json()
+def test_the_team_records_a_verification_through_the_api_and_the_page(client, session, demo_audit, make_user):
+    listed = client.get(f"/api/v1/audits/{demo_audit.id}/follow-ups").json()
     assert [(row["result"], row["grade"]) for row in listed] == [("effective", "minor_nc")]
     case_id = listed[0]["case_id"]
     lead = lead_of_demo(session)
     outsider = make_user("auditor")
-    put = f"/api/v1/audits/{demo.audit.id}/follow-ups/{case_id}"
+    put = f"/api/v1/audits/{demo_audit.id}/follow-ups/{case_id}"
     body = {"checked": "Nyt interview.", "result": "not_yet", "verified_by_id": outsider.id}
     refused = client.put(put, json=body)
     assert refused.status_code == 422 and "audit team" in refused.text
     assert client.put(put, json={**body, "result": "maybe"}).status_code == 422
     assert client.put(put, json={**body, "checked": "x" * 20_001}).status_code == 422
-    assert client.put(f"/api/v1/audits/{demo.audit.id}/follow-ups/999999", json=body).status_code == 404
+    assert client.put(f"/api/v1/audits/{demo_audit.id}/follow-ups/999999", json=body).status_code == 404
     saved = client.put(put, json={**body, "verified_by_id": lead.id})
     assert saved.status_code == 200 and saved.json()["result"] == "not_yet"
 
     page = client  # the page's forms, with their CSRF token
-    shown = page.get(f"/audits/{demo.audit.id}/report")
+    shown = page.get(f"/audits/{demo_audit.id}/report")
     assert 'id="follow-ups"' in shown.text and "Nyt interview." in shown.text
     posted = page.post(
-        f"/audits/{demo.audit.id}/follow-ups/{case_id}",
+        f"/audits/{demo_audit.id}/follow-ups/{case_id}",
         data={"checked": "Set på stedet.", "result": "not_effective", "verified_by_id": str(lead.id)},
         follow_redirects=False,
     )
     assert posted.status_code == 303
     empty = page.post(
-        f"/audits/{demo.audit.id}/follow-ups/{case_id}",
+        f"/audits/{demo_audit.id}/follow-ups/{case_id}",
         data={"checked": "", "result": "effective", "verified_by_id": str(lead.id)},
     )
     assert empty.status_code == 422 and f'id="follow-up-{case_id}-error-checked"' in empty.text
-    row = download(client, demo.audit, lang="en")
+    row = download(client, demo_audit, lang="en")
     assert "Not effective" in all_text(row) and "Set på stedet." in all_text(row)
-    events = client.get(f"/api/v1/audits/{demo.audit.id}/history", params={"entity": "case_verification"}).json()
+    events = client.get(f"/api/v1/audits/{demo_audit.id}/history", params={"entity": "case_verification"}).json()
     assert [event["action"] for event in events] == ["create", "update", "update"]  # the demo's, the API's, the page's
 
 
 def test_the_lead_auditor_verifies_a_carried_over_case_on_the_conduct_page_without_leaving_it(
-    login, session, demo, client
+    login, session, demo_audit, client
 ):
     lead, quality_manager = (
         lead_of_demo(session),
@@ -251,9 +267,9 @@ def test_the_lead_auditor_verifies_a_carried_over_case_on_the_conduct_page_witho
     for user in (lead, quality_manager):
         user.password_hash = accounts.password_hash.hash(PASSWORD)  # the demo's users have passwords of their own
     auditor = login(lead)
-    conduct = f"/audits/{demo.audit.id}/conduct"
-    (case_id,) = [row["case_id"] for row in client.get(f"/api/v1/audits/{demo.audit.id}/follow-ups").json()]
-    url = f"/audits/{demo.audit.id}/follow-ups/{case_id}"
+    conduct = f"/audits/{demo_audit.id}/conduct"
+    (case_id,) = [row["case_id"] for row in client.get(f"/api/v1/audits/{demo_audit.id}/follow-ups").json()]
+    url = f"/audits/{demo_audit.id}/follow-ups/{case_id}"
     page = auditor.get(conduct).text
     assert 'href="#follow-ups"' in page and 'id="follow-ups"' in page
     assert f'hx-post="{url}"' in page and 'name="back" value="conduct"' in page
@@ -281,7 +297,7 @@ def test_the_lead_auditor_verifies_a_carried_over_case_on_the_conduct_page_witho
     for lang, result in (("en", "Not yet verifiable"), ("da", "Kan endnu ikke verificeres")):
         table = next(
             t
-            for t in download(client, demo.audit, lang=lang).tables
+            for t in download(client, demo_audit, lang=lang).tables
             if len(t.rows[0].cells) == 4 and "Verifi" in t.rows[0].cells[3].text
         )
         case, verified, found, by = (cell.text for cell in table.rows[1].cells)
@@ -438,8 +454,8 @@ def test_production_units_are_checked(client, make_audit, make_organisation, ses
 # 6. Items not audited on this visit
 
 
-def test_items_not_audited_are_one_line_per_section_and_listed_on_request(client, demo):
-    danish = download(client, demo.audit, lang="da")
+def test_items_not_audited_are_one_line_per_section_and_listed_on_request(client, demo_audit):
+    danish = download(client, demo_audit, lang="da")
     text = all_text(danish)
     assert "Ikke besvaret" not in text
     lines = [p for p in paragraphs(danish) if p.startswith("Ikke auditeret ved dette besøg: ")]
@@ -448,8 +464,8 @@ def test_items_not_audited_are_one_line_per_section_and_listed_on_request(client
     assert len(rows) == len(ANSWERS)  # the items the demo answered, and no other
     assert all(row[2] != "Ikke auditeret ved dette besøg" for row in rows)
 
-    client.patch(f"/api/v1/audits/{demo.audit.id}/report-details", json={"list_not_audited": True}).raise_for_status()
-    english = download(client, demo.audit, lang="en")
+    client.patch(f"/api/v1/audits/{demo_audit.id}/report-details", json={"list_not_audited": True}).raise_for_status()
+    english = download(client, demo_audit, lang="en")
     listed = [p for p in paragraphs(english) if p.startswith("Not audited on this visit: ")]
     assert listed and all(not p.endswith(" items.") for p in listed)
     assert any("9.2-1" in p for p in listed)

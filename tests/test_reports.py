@@ -3,22 +3,24 @@ in both languages; the raw XML the workarounds write; the report details the tea
 
 import io
 import re
+from collections.abc import Iterator
 
 import pytest
 from docx import Document
 from docx.shared import Mm
 from lxml import etree
 from PIL import Image
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from auditor import vocabulary as v
 from auditor.demo import ANSWERS, FINDINGS, create_demo
 from auditor.i18n import translate
-from auditor.models import User
+from auditor.models import Audit, User
 from auditor.reports.context import tint
 from auditor.reports.docx_xml import add_field, repeat_as_header, shade_cell
 from auditor.schemas import EvidenceIn
 from auditor.services import cases, evidence, findings, photos
+from tests.conftest import savepoint_session
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 REPORTS = {
@@ -67,9 +69,24 @@ def demo_lead(session) -> User:
     return session.exec(select(User).where(User.email == "lead@auditor.example")).one()
 
 
+@pytest.fixture(scope="module")
+def demo_audit_id(module_connection, library) -> int:
+    """The demo, built once for the module (it takes seconds) in the module's transaction."""
+    with Session(bind=module_connection, join_transaction_mode="create_savepoint") as session:
+        audit_id = create_demo(session=session, library=library).audit.id
+        session.commit()
+    return audit_id
+
+
 @pytest.fixture
-def demo_audit(session, library):
-    return create_demo(session=session, library=library).audit
+def session(module_connection, demo_audit_id) -> Iterator[Session]:
+    """Every test of the module on the demo, in a savepoint rolled back after it (tests/conftest.py)."""
+    yield from savepoint_session(module_connection)
+
+
+@pytest.fixture
+def demo_audit(session, demo_audit_id) -> Audit:
+    return session.get_one(Audit, demo_audit_id)
 
 
 # The audit report
