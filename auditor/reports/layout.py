@@ -4,7 +4,7 @@ minutes): A4, our fonts, a footer with page X of Y, and tables whose widths Word
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -138,9 +138,14 @@ def _font(bold: bool):
 def text_width_points(text: str, points: float, bold: bool = False) -> float:
     """How wide `text` is set at `points`, measured with DejaVu Sans (what LibreOffice sets Calibri in when Calibri
     is missing, and wider than Calibri, so a word that fits here fits in Word too)."""
+    return _width_at_100(text, bold) * points / 100
+
+
+@lru_cache(maxsize=65_536)  # a report's words repeat (verdicts, clause numbers, the language's own words)
+def _width_at_100(text: str, bold: bool) -> float:
+    """Measuring a word was a third of rendering a report, most of it the same words again."""
     font = _font(bold)
-    width = font.getlength(text) if font is not None else 62 * len(text)
-    return width * points / 100
+    return font.getlength(text) if font is not None else 62 * len(text)
 
 
 def _run_format(run, default_points: float, bold_row: bool) -> tuple[float, bool]:
