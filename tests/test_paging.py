@@ -332,7 +332,7 @@ def test_a_follow_up_saved_without_javascript_comes_back_to_its_page(client, ses
     last = carried_cases(session, audit, admin, DEFAULT_LIMIT + 1)[-1]
     verified = {"checked": "Seen on site", "result": "effective", "verified_by_id": str(lead.id)}
     for back, location in (
-        ("report", f"report?follow_ups_offset={DEFAULT_LIMIT}&notice=follow_up#follow-ups"),
+        ("report", f"report?follow_ups_offset={DEFAULT_LIMIT}&notice=verification_saved#follow-ups"),
         ("conduct", f"conduct?follow_ups_offset={DEFAULT_LIMIT}#follow-up-{last}"),
     ):
         saved = client.post(

@@ -60,7 +60,7 @@ BLANK_ACCOMPANYING_ROWS = 2  # empty rows the form offers for new accompanying p
 # ?notice=... after a redirect: only these fixed messages, never text from the URL.
 NOTICES = {
     "saved": N_("The report details are saved. The Word reports you download from now on include them."),
-    "follow_up": N_("The verification of the earlier nonconformity is saved."),
+    "verification_saved": N_("The verification of the earlier nonconformity is saved."),
     "uploaded": N_("The template was checked with sample values and is now in use for its scope."),
     "logo_uploaded": N_("The logo is checked and stored. The reports you download from now on show it."),
     "logo_removed": N_(
@@ -300,7 +300,7 @@ def save_follow_up(
                     page_address(f"/audits/{audit.id}/conduct", "follow_ups", page, f"follow-up-{case_id}")
                     if on_conduct
                     else page_address(
-                        f"/audits/{audit.id}/report", "follow_ups", page, "follow-ups", notice="follow_up"
+                        f"/audits/{audit.id}/report", "follow_ups", page, "follow-ups", notice="verification_saved"
                     )
                 )
                 return RedirectResponse(address, status_code=303)
