@@ -21,7 +21,7 @@ from auditor.config import Settings
 from auditor.db import reading, schema_problem
 from auditor.deps import refuse_unstorable_query
 from auditor.logs import configure_logging
-from auditor.metrics import watch_pool, worker_exiting
+from auditor.metrics import learn_route_templates, watch_pool, worker_exiting
 from auditor.middleware import RequestMiddleware
 from auditor.paths import STATIC_DIR
 from auditor.rendering import ReportRenderer
@@ -128,4 +128,5 @@ def create_app(settings: Settings | None = None, *, engine=None, library: Librar
     app.include_router(operations.router)
     app.include_router(api_router)
     app.include_router(web_router)
+    learn_route_templates(operations.router, api_router, web_router)
     return app
