@@ -142,7 +142,6 @@ class RequestMiddleware:
         on_busy: Callable[[Request], Response],
     ) -> None:
         self.app = app
-        self.settings = settings
         self.on_error = on_error
         self.on_busy = on_busy
         self.admission = Admission(settings)
@@ -153,12 +152,14 @@ class RequestMiddleware:
             return
         started = time.perf_counter()
         request = Request(scope)
+        # The app's settings, as the routes read them (deps.get_settings): the admission was sized by those given here.
+        settings: Settings = scope["app"].state.settings
         request_id = start_request(request.headers.get("x-request-id"))
         # The user's remembered choice, else the browser's languages.
         locale = negotiate_locale(
             cookie=request.cookies.get(LANGUAGE_COOKIE),
             accept_language=request.headers.get("accept-language"),
-            default=self.settings.default_language,
+            default=settings.default_language,
         )
         request.state.locale = locale
         set_locale(locale)
@@ -183,7 +184,7 @@ class RequestMiddleware:
                     return
                 try:
                     await self.app(
-                        scope, limit_body(scope, receive, body_limit(self.settings, scope["path"])), send_finished
+                        scope, limit_body(scope, receive, body_limit(settings, scope["path"])), send_finished
                     )
                 finally:
                     if queue is not None:

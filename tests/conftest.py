@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
@@ -230,10 +230,24 @@ def request_session(session: Session):
     return get_test_session
 
 
+@pytest.fixture(scope="session")
+def _apps() -> dict[tuple, FastAPI]:
+    """The apps `app` made in this worker, by what they were made with."""
+    return {}
+
+
 @pytest.fixture
-def app(settings, engine, session, library):
-    app = create_app(settings, engine=engine, library=library)
-    app.dependency_overrides[get_session] = request_session(session)
+def app(settings, engine, session, library, _apps):
+    """The app on the test's session. Tests with the same settings (but for their own data folder, which nothing reads
+    once the database is given) share one app: FastAPI builds each route's dependencies once per app, at its first
+    request, and that was most of the work of a request in a test. A test changes the app only through
+    `dependency_overrides`, set afresh here; one that would change it otherwise (a route added) makes its own."""
+    key = (id(engine), id(library), settings.model_dump_json(exclude={"data_dir"}))
+    if key not in _apps:
+        _apps[key] = create_app(settings, engine=engine, library=library)
+    app = _apps[key]
+    app.state.settings = settings
+    app.dependency_overrides = {get_session: request_session(session)}
     return app
 
 

@@ -206,15 +206,22 @@ def test_the_request_id_is_taken_when_well_formed_and_made_otherwise(anonymous):
         assert re.fullmatch(r"[0-9a-f]{32}", made)
 
 
-def test_an_unexpected_error_is_logged_once_with_its_request_id_and_the_page_carries_it(app, anonymous, caplog):
+def test_an_unexpected_error_is_logged_once_with_its_request_id_and_the_page_carries_it(
+    settings, engine, library, caplog
+):
+    from fastapi.testclient import TestClient
+
+    from auditor.app import create_app
     from auditor.logs import RequestIdFilter
 
     def explode():
         raise RuntimeError("kaboom")
 
+    app = create_app(settings, engine=engine, library=library)  # its own: a route is added (tests share `app`)
     app.add_api_route("/explode", explode)
     caplog.set_level(logging.INFO)
     caplog.handler.addFilter(RequestIdFilter())
+    anonymous = TestClient(app, raise_server_exceptions=False)
     reply = anonymous.get("/explode", headers={"X-Request-ID": "req-42"})
     assert reply.status_code == 500 and "Traceback" not in reply.text
     assert reply.headers["X-Request-ID"] == "req-42" and reply.headers["X-Content-Type-Options"] == "nosniff"
