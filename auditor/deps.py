@@ -39,7 +39,7 @@ def get_session(request: Request) -> Session:
     """The request's database session, not connected yet (it connects at its first query). A plain `def`, as every
     dependency that touches the database is (one thread hop, the price of the rule). A request that changes nothing (GET,
     HEAD) reads without queueing behind writers (db.reading). Only a unit of work uses it (`request_transaction`,
-    `audit_at_work_loader`): its commit or rollback gives the connection back to the pool, which leaves the session
+    `conduct_work`): its commit or rollback gives the connection back to the pool, which leaves the session
     nothing to close."""
     engine = request.app.state.read_engine if request.method in SAFE_METHODS else request.app.state.engine
     return Session(engine, expire_on_commit=False)
@@ -265,27 +265,23 @@ class AuditAtWork:
     audit: Audit
 
 
-def audit_at_work_loader(can: access.Can):
-    """The request's unit of work, CurrentUser and an audit loader in one dependency, for the route a tablet calls
-    most (an answer's save). FastAPI runs each plain `def` dependency in a thread of its own, and on a busy machine a
-    hop to a thread and back costs more than a query: this way the session's opening, the unit of work's start and the
-    loading are one hop and its commit another, with the handler three in all (SessionDep, CurrentUser and AuditDep
-    would make six). The
-    same functions and checks, in the same order (a refusal comes before the body is validated). A route that takes
-    it takes no SessionDep: the work's `session` is the request's."""
-    get_audit_or_404 = audit_loader(can, columns=responses.AUDIT_COLUMNS)
-
-    def get_audit_at_work(audit_id: PathId, request: Request, csrf: SignedInCsrf) -> Iterator[AuditAtWork]:
-        # Opened here, not as a dependency of its own (one hop fewer); overridable as the dependency is (tests do)
-        session = request.app.dependency_overrides.get(get_session, get_session)(request)
-        with request_unit_of_work(request, session):
-            user = get_current_user(request, session, csrf)
-            yield AuditAtWork(session, user, get_audit_or_404(audit_id, session, user))
-
-    return get_audit_at_work
+_CONDUCT_AUDIT = audit_loader(access.Can.CONDUCT, columns=responses.AUDIT_COLUMNS)
 
 
-ConductWork = Annotated[AuditAtWork, Depends(audit_at_work_loader(access.Can.CONDUCT), scope="function")]
+@contextmanager
+def conduct_work(request: Request, audit_id: int, csrf: str | None) -> Iterator[AuditAtWork]:
+    """The request's unit of work with CurrentUser and the audit in the path, allowed to conduct it, for the routes a
+    tablet calls most (an answer's save, a batch of them). The handler, a plain `def`, does its whole work in it: the
+    session's opening, the loading, the save and the commit in one thread hop (FastAPI runs each plain `def`
+    dependency and handler in a thread, a generator dependency's end in another, and on a busy machine a hop to a
+    thread and back costs more than a query: SessionDep, CurrentUser and AuditDep would make six). The same
+    functions and checks, in the same order, as those dependencies; the body, validated before, is never used unless
+    they let it through. A route that uses it takes no SessionDep: the work's `session` is the request's."""
+    # Opened here, not as a dependency; overridable as the dependency is (tests do)
+    session = request.app.dependency_overrides.get(get_session, get_session)(request)
+    with request_unit_of_work(request, session):
+        user = get_current_user(request, session, csrf)
+        yield AuditAtWork(session, user, _CONDUCT_AUDIT(audit_id, session, user))
 
 
 def auditor_loader(can: access.Can | None):

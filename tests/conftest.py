@@ -223,7 +223,7 @@ def request_session(session: Session):
     first (a savepoint released), as an earlier request's work would be; the request's unit of work (deps.
     request_transaction) then commits or rolls back only its own work."""
 
-    def get_test_session(request: Request) -> Session:  # get_session's signature: deps.audit_at_work_loader calls it
+    def get_test_session(request: Request) -> Session:  # get_session's signature: deps.conduct_work calls it
         session.commit()
         return session
 

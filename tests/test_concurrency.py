@@ -208,14 +208,13 @@ def test_no_route_or_dependency_runs_blocking_work_on_the_event_loop(app):
     assert found == set()
 
 
-def test_a_save_takes_three_thread_hops(world, library, tmp_path):
+def test_a_save_takes_one_thread_hop(world, library, tmp_path):
     """Each plain `def` dependency and handler runs in a thread, and on a busy machine the hop there and back costs
-    more than a query. An answer's save, the request tablets send most, makes three: its unit of work's start with
-    the loading (user, audit, access), its handler, and the unit of work's commit (deps.audit_at_work_loader). It
-    made seven (the settings, the session's opening and closing, the user, the audit, the handler, and FastAPI
-    validating the returned model again), then five (the session's opening and closing, the loading, the handler and
-    the commit), then four when the session's opening became a plain `def` dependency of its own (get_session); the
-    loading now opens it."""
+    more than a query. An answer's save, the request tablets send most, makes one: its handler opens the unit of work,
+    loads the user, the audit and what the user may do with it, saves and commits (deps.conduct_work). It made seven
+    (the settings, the session's opening and closing, the user, the audit, the handler, and FastAPI validating the
+    returned model again), then five, four, and three (the loading as a generator dependency, the handler, the
+    dependency's end with the commit)."""
     from unittest import mock
 
     from anyio import to_thread
@@ -237,7 +236,7 @@ def test_a_save_takes_three_thread_hops(world, library, tmp_path):
         with mock.patch("anyio.to_thread.run_sync", counted):
             saved = client.put(path, json={"verdict": "conform", "note": "Counted", "version": version})
     assert saved.status_code == 200 and saved.json()["version"] == version + 1
-    assert len(hops) == 3, hops
+    assert len(hops) == 1, hops
 
 
 def test_a_save_asks_the_database_six_questions(world, library, tmp_path):

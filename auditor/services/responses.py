@@ -24,7 +24,7 @@ from auditor.services.evidence import list_evidence
 from auditor.services.photos import list_photos
 
 SAVED_FIELDS = ("verdict", "note", "weighing")
-# What a save reads of its audit (deps.ConductWork reads only these: an audit has some forty columns, most of them
+# What a save reads of its audit (deps.conduct_work reads only these: an audit has some forty columns, most of them
 # for its report); any other is read when first used.
 AUDIT_COLUMNS = (Audit.id, Audit.status, Audit.audit_type)
 

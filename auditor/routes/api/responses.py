@@ -9,11 +9,12 @@ from sqlmodel import Session
 from auditor.deps import (
     AuditDep,
     ConductAuditDep,
-    ConductWork,
     CurrentUser,
     PageDep,
     PathId,
     SessionDep,
+    SignedInCsrf,
+    conduct_work,
     json_reply,
     send_page,
 )
@@ -99,48 +100,54 @@ def show_response(audit: AuditDep, item_id: str, session: SessionDep, user: Curr
         },
     },
 )
-def record_response(work: ConductWork, item_id: str, data: ResponseIn) -> HTTPResponse:
+def record_response(
+    request: Request, audit_id: PathId, item_id: str, csrf: SignedInCsrf, data: ResponseIn
+) -> HTTPResponse:
     """Save an answer (idempotent). Send the version you based it on; a stale one gets 409, unless the fields sent equal
     the stored answer (a save sent again): then 200 with the stored answer. Sent with a `client_id` that a save
     already had: 200 with what that save stored (its version), even when the answer changed since; the id used by
     another user or for another change: 409 `client_id_taken`. `"verdict": null` clears the verdict."""
-    saved = responses.save_response(session=work.session, actor=work.user, audit=work.audit, item_id=item_id, data=data)
-    return json_reply(responses_out(work.session, [saved], work.user)[0])
+    with conduct_work(request, audit_id, csrf) as work:
+        saved = responses.save_response(
+            session=work.session, actor=work.user, audit=work.audit, item_id=item_id, data=data
+        )
+        return json_reply(responses_out(work.session, [saved], work.user)[0])
 
 
 @router.post("/audits/{audit_id}/responses/batch", response_model=AnswerBatchOut, responses=BATCH)
-def record_responses(work: ConductWork, batch: AnswerBatchIn) -> HTTPResponse:
+def record_responses(request: Request, audit_id: PathId, csrf: SignedInCsrf, batch: AnswerBatchIn) -> HTTPResponse:
     """Save a tablet's queued answers in one request: each change as `PUT .../responses/{item_id}` saves it, in the
     order sent, each with its own result (the status and body that PUT would answer: 200 with the answer, 409
     `version_conflict` with both versions or `audit_closed`, 404, 422). A refused change leaves the others saved.
     Sent again after a lost reply, every change answers as the first time (by its `client_id`, or while its fields
     equal the stored answer)."""
-    parsed: list[AnswerChangeIn | ValidationError] = []
-    for change in batch.changes:
-        try:
-            parsed.append(AnswerChangeIn.model_validate(change))
-        except ValidationError as error:
-            parsed.append(error)
-    valid = [(change.item_id, change) for change in parsed if isinstance(change, AnswerChangeIn)]
-    saved_or_refused = iter(
-        responses.save_responses(session=work.session, actor=work.user, audit=work.audit, changes=valid)
-    )
-    outcomes = [change if isinstance(change, ValidationError) else next(saved_or_refused) for change in parsed]
-    answers = iter(responses_out(work.session, [o for o in outcomes if isinstance(o, Response)], work.user))
-    results = []
-    for sent, outcome in zip(batch.changes, outcomes, strict=True):
-        item_id = sent.get("item_id") if isinstance(sent.get("item_id"), str) else None
-        if isinstance(outcome, Response):
-            results.append(AnswerResultOut(item_id=item_id, status=200, body=next(answers)))
-        elif isinstance(outcome, ValidationError):
-            results.append(
-                AnswerResultOut(item_id=item_id, status=422, body=ErrorOut(**invalid_body(outcome.errors())))
-            )
-        else:
-            body = api_refusal(outcome)
-            model = VersionConflictOut if "current" in body else ErrorOut
-            results.append(AnswerResultOut(item_id=item_id, status=status_of(outcome), body=model(**body)))
-    return json_reply(AnswerBatchOut(results=results))
+    with conduct_work(request, audit_id, csrf) as work:
+        parsed: list[AnswerChangeIn | ValidationError] = []
+        for change in batch.changes:
+            try:
+                parsed.append(AnswerChangeIn.model_validate(change))
+            except ValidationError as error:
+                parsed.append(error)
+        valid = [(change.item_id, change) for change in parsed if isinstance(change, AnswerChangeIn)]
+        saved_or_refused = iter(
+            responses.save_responses(session=work.session, actor=work.user, audit=work.audit, changes=valid)
+        )
+        outcomes = [change if isinstance(change, ValidationError) else next(saved_or_refused) for change in parsed]
+        answers = iter(responses_out(work.session, [o for o in outcomes if isinstance(o, Response)], work.user))
+        results = []
+        for sent, outcome in zip(batch.changes, outcomes, strict=True):
+            item_id = sent.get("item_id") if isinstance(sent.get("item_id"), str) else None
+            if isinstance(outcome, Response):
+                results.append(AnswerResultOut(item_id=item_id, status=200, body=next(answers)))
+            elif isinstance(outcome, ValidationError):
+                results.append(
+                    AnswerResultOut(item_id=item_id, status=422, body=ErrorOut(**invalid_body(outcome.errors())))
+                )
+            else:
+                body = api_refusal(outcome)
+                model = VersionConflictOut if "current" in body else ErrorOut
+                results.append(AnswerResultOut(item_id=item_id, status=status_of(outcome), body=model(**body)))
+        return json_reply(AnswerBatchOut(results=results))
 
 
 @router.get("/audits/{audit_id}/responses/{item_id}/evidence")
