@@ -116,6 +116,10 @@ def get_page_request(
 PageDep = Annotated[PageRequest, Depends(get_page_request)]
 
 
+# The text an organisation chooser searches for (services/organisations.organisation_choice), on every form with one
+OrganisationQuery = Annotated[str, Query(max_length=200, description="part of an organisation's name")]
+
+
 def page_request_of(list_name: str) -> Callable[..., PageRequest]:
     """The page of one of several lists on one web page, asked for with `?<list_name>_offset=` (its own offset,
     so that paging one list leaves the others where they are; DEFAULT_LIMIT rows)."""

@@ -46,8 +46,11 @@
   // Form errors reach screen readers without this script: the server marks each field and links it to its message,
   // and the error summary (templates/_macros.html error_summary) is an alert that takes focus on arrival (autofocus).
   // An htmx swap does not honour autofocus, so focus moves here: to the summary the swap brought, or else to the
-  // swapped content (not lost on <body>), unless the user is already inside it.
+  // swapped content (not lost on <body>), unless the user is already inside it, or still typing in the field that
+  // asked for it (a search field, whose matches are swapped in while typing: templates/_macros.html organisation_chooser).
   document.addEventListener("htmx:afterSwap", (event) => {
+    const asker = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (asker && asker === document.activeElement) return;
     // An outerHTML swap replaces the target: the new content is the element with the target's id.
     const target = event.detail.target;
     const swapped = target && target.isConnected ? target : target && target.id && document.getElementById(target.id);

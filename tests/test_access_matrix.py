@@ -244,6 +244,7 @@ RULES = {
     ("POST", "/report-templates/logo"): TEMPLATE_ADMIN,
     ("POST", "/report-templates/logo/delete"): TEMPLATE_ADMIN,
     ("GET", "/organisations"): USER,
+    ("GET", "/organisations/choices"): PLAN_NEW,  # asked for the planning form: the same rule as the form
     ("POST", "/organisations"): ORG_MANAGE,
     ("POST", "/organisations/{organisation_id}/sites"): ORG_MANAGE,
     ("GET", "/organisations/{organisation_id}/sites"): ORG_VIEW,
@@ -733,6 +734,7 @@ def audit_body(ask: Ask) -> dict:
 
 
 REQUESTS: dict[tuple[str, str], Callable[[Ask], Send]] = {
+    ("GET", "/organisations/choices"): lambda ask: Send({"params": {"can": "plan_audits", "organisation_q": "a"}}),
     ("POST", "/login"): lambda ask: Send(
         {"data": {"email": "viewer_own@test.example", "password": PASSWORD}}, status=303
     ),

@@ -125,6 +125,9 @@ def world(tmp_path_factory, library):
         for status in ("in_progress", "reporting"):
             audits.change_status(session=session, actor=users["lead_auditor"], audit=reported, status=status)
         stage2 = session.exec(select(Audit).where(Audit.title == demo.STAGE2_TITLE)).one()
+        # more organisations than a form lists, so that the forms of provider staff show the organisation search
+        for n in range(organisations.CHOICE_LIMIT):
+            organisations.create_organisation(session=session, actor=None, data=OrganisationIn(name=f"Kunde {n:02d}"))
         ids = made.audit.id, finding.id, case.id, review.id
         more = organisation.id, reported.id, stage2.id
     # no report process (rendering.py): pages are checked, no report is downloaded, and one takes seconds to start
@@ -252,6 +255,8 @@ def pages_for(role: str | None, world: World) -> list[str]:
             "/users",
             f"/users/{world.users['viewer'].id}",
             "/report-templates",
+            "/cases/new",
+            "/management-reviews?organisation_q=Kunde+0",  # the organisation search, found
             "/organisations",
             f"/organisations/{world.organisation_id}/sites",
             f"/audits/{world.reported_audit_id}/decision",  # the decision form
@@ -262,6 +267,7 @@ def pages_for(role: str | None, world: World) -> list[str]:
         "lead_auditor": [
             *common,
             "/audits/new",
+            "/audits/new?organisation_q=ingen+s%C3%A5dan",  # the organisation search, nothing found
             f"/audits/{a}/edit",
             f"/audits/{a}/findings/new",
             f"/audits/{a}/findings/{f}/edit",
@@ -540,6 +546,22 @@ def test_focus_follows_an_htmx_swap(world, visitors):
     page.locator("#plan form").last.locator("[type=submit]").click()
     expect(page.locator("#plan .field-error")).to_have_count(0)
     assert page.evaluate("() => document.getElementById('plan').contains(document.activeElement)")
+
+
+def test_typing_in_the_organisation_search_swaps_in_the_matches(world, visitors):
+    """With htmx, typing in the organisation search swaps in the select of the matches (GET /organisations/choices)
+    and the status line announces how many; focus stays in the search field; the page still has no axe violation."""
+    page = visitors("lead_auditor", "en").open("/audits/new")
+    search = page.locator("#organisation-q")
+    search.press_sequentially("kunde 0")
+    expect(page.locator("#field-organisation_id option")).to_have_count(10)
+    expect(page.locator("#organisation-count")).to_have_text(re.compile(r"^10 of \d+ organisations match\.$"))
+    expect(search).to_be_focused()
+    search.fill("")
+    search.press_sequentially("nordlys")
+    # the matches, and the organisation chosen until now (the first listed), which stays
+    expect(page.locator("#field-organisation_id option")).to_have_text(["Kunde 00", demo.ORGANISATION])
+    assert axe_violations(page) == []
 
 
 # -- The Nu HTML checker ----------------------------------------------------------------------------------------

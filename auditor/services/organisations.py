@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
+
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
 from auditor.errors import NotFound
+from auditor.i18n import N_
 from auditor.models import Organisation, Site, User
 from auditor.paging import Page, PageRequest, page_of
 from auditor.schemas import OrganisationIn, SiteIn
@@ -50,6 +54,68 @@ def list_organisations(*, session: Session, actor: User, page: PageRequest | Non
     )
 
 
+CHOICE_LIMIT = 50  # a form lists at most this many organisations; beyond, it searches them by name
+
+# The empty choice a form offers first, by what it chooses for: the provider's own (to whoever may do that there),
+# or a prompt (an auditor's declaration names an organisation, and its form starts with none chosen)
+PROVIDER_CHOICES = {
+    access.Can.MANAGE_USERS: N_("Audit provider (staff)"),
+    access.Can.MANAGE_TEMPLATES: N_("Provider (all organisations)"),
+}
+PROMPTS = {access.Can.VIEW: N_("Choose…")}
+
+
+@dataclass(frozen=True)
+class OrganisationChoice:
+    """What a form's organisation chooser offers: the organisations listed (every one the user may choose when
+    `total` is at most CHOICE_LIMIT, else the first CHOICE_LIMIT whose name holds `query`, and the chosen one)."""
+
+    can: access.Can
+    organisations: list[Organisation]
+    total: int  # the organisations the user may choose among
+    matching: int  # those whose name holds the query
+    query: str
+    chosen: int | None
+    blank: str | None  # the empty choice's label (PROVIDER_CHOICES, PROMPTS), when the form offers one
+
+    limit = CHOICE_LIMIT
+
+    @property
+    def searched(self) -> bool:
+        return self.total > CHOICE_LIMIT
+
+    @property
+    def more(self) -> bool:
+        """More organisations match than are listed."""
+        return self.matching > CHOICE_LIMIT
+
+
+def organisation_choice(
+    *, session: Session, actor: User, can: access.Can, query: str = "", chosen: int | None = None
+) -> OrganisationChoice:
+    """The organisations a form offers the actor for `can` (access.RULES[Organisation]), filtered and limited in SQL."""
+    allowed = access.where(actor, Organisation, can)
+    query = query.strip()
+    matches = Organisation.name.icontains(query, autoescape=True) if query else allowed
+    total, matching = session.execute(
+        select(func.count(), func.count().filter(matches)).select_from(Organisation).where(allowed)
+    ).one()
+    listed = select(Organisation).where(allowed).order_by(Organisation.name, Organisation.id)
+    if total > CHOICE_LIMIT:
+        listed = listed.where(matches).limit(CHOICE_LIMIT)
+    else:
+        matching = total  # every one is listed: there is nothing to search
+    shown = list(session.exec(listed))
+    if chosen is not None and all(o.id != chosen for o in shown):
+        shown += session.exec(select(Organisation).where(allowed, Organisation.id == chosen)).all()
+        shown.sort(key=lambda o: (o.name, o.id))
+    offers_provider = can in PROVIDER_CHOICES and access.allows_in(
+        session=session, user=actor, can=can, organisation_id=None
+    )
+    blank = PROMPTS.get(can) or (PROVIDER_CHOICES[can] if offers_provider else None)
+    return OrganisationChoice(can, shown, total, matching, query, chosen, blank)
+
+
 def list_position(*, session: Session, actor: User, organisation: Organisation) -> int:
     """How many organisations come before this one in the actor's list (list_organisations' order)."""
     before = or_(
@@ -67,6 +133,17 @@ def sites_of(*, session: Session, organisation_id: int, page: PageRequest | None
     return page_of(
         session, select(Site).where(Site.organisation_id == organisation_id).order_by(Site.name, Site.id), page
     )
+
+
+def sites_of_each(*, session: Session, organisation_ids: list[int]) -> dict[int, list[Site]]:
+    """The sites of each of these organisations by name, in one query (the caller has checked the actor may see
+    them); an organisation without sites has an empty list."""
+    found: dict[int, list[Site]] = defaultdict(list)
+    for site in session.exec(
+        select(Site).where(Site.organisation_id.in_(organisation_ids)).order_by(Site.name, Site.id)
+    ):
+        found[site.organisation_id].append(site)
+    return {organisation_id: found[organisation_id] for organisation_id in organisation_ids}
 
 
 def find_or_add_site(*, session: Session, organisation: Organisation, name: str) -> Site:

@@ -120,17 +120,6 @@ CLOSE_BUCKETS = ((0, 30), (31, 60), (61, 90), (91, 180), (181, None))
 # Who may do what: the rules are in access.py
 
 
-def reviewable_organisations(*, session: Session, actor: User) -> list[Organisation]:
-    """The organisations the user may compile a review of."""
-    return list(
-        session.exec(
-            select(Organisation)
-            .where(access.where(actor, Organisation, access.Can.COMPILE_REVIEWS))
-            .order_by(Organisation.name)
-        )
-    )
-
-
 # Reading
 
 

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from auditor import vocabulary as v
-from auditor.deps import CurrentUser, PageDep, PathId, SessionDep, UserManager
+from auditor.deps import CurrentUser, OrganisationQuery, PageDep, PathId, SessionDep, UserManager
 from auditor.errors import Invalid
 from auditor.models import User
-from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse
+from auditor.routes.web.forms import FormDep, form_fields, invalid_errors, parse, row_id
 from auditor.schemas import CompetenceIn, DeclarationIn
 from auditor.services import access, organisations, staffing
 from auditor.templating import render
@@ -24,13 +24,19 @@ def list_auditors(request: Request, session: SessionDep, user: UserManager, page
     return render(request, "auditors/list.html", {"auditors": found})
 
 
-def _show_context(session, user: User, auditor: User, granted: frozenset, **extra) -> dict:
+def _show_context(session, user: User, auditor: User, granted: frozenset, organisation_q: str = "", **extra) -> dict:
     competence = staffing.competence_of(session=session, auditor_id=auditor.id)
     return {
         "auditor": auditor,
         "competence": competence,
         "declarations": staffing.declarations_of(session=session, auditor_id=auditor.id),
-        "organisations": organisations.list_organisations(session=session, actor=user).items,
+        "choice": organisations.organisation_choice(
+            session=session,
+            actor=user,
+            can=access.Can.VIEW,
+            query=organisation_q,
+            chosen=row_id(extra.get("declaration_values", {}).get("organisation_id")),
+        ),
         "can": {"manage": access.Can.MANAGE in granted, "declare": access.Can.DECLARE in granted},
         "bases": v.BEK1407_BASES,
         "kinds": v.CONFLICT_KINDS,
@@ -48,10 +54,12 @@ def _show_context(session, user: User, auditor: User, granted: frozenset, **extr
 
 
 @router.get("/auditors/{auditor_id}")
-def show_auditor(request: Request, auditor_id: PathId, session: SessionDep, user: CurrentUser):
+def show_auditor(
+    request: Request, auditor_id: PathId, session: SessionDep, user: CurrentUser, organisation_q: OrganisationQuery = ""
+):
     """An auditor's competence and impartiality declarations."""
     auditor, granted = staffing.get_auditor(session=session, actor=user, auditor_id=auditor_id)
-    return render(request, "auditors/show.html", _show_context(session, user, auditor, granted))
+    return render(request, "auditors/show.html", _show_context(session, user, auditor, granted, organisation_q))
 
 
 @router.post("/auditors/{auditor_id}/competence")

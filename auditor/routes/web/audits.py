@@ -13,6 +13,7 @@ from auditor.deps import (
     AuditDep,
     CurrentUser,
     LibraryDep,
+    OrganisationQuery,
     PageDep,
     PathId,
     PlanAuditDep,
@@ -52,19 +53,33 @@ def list_audits(request: Request, session: SessionDep, user: CurrentUser, page: 
     )
 
 
-def _form_context(session, user, library, values: dict, errors: dict, audit: Audit | None = None) -> dict:
-    organisation_list = organisations.list_organisations(session=session, actor=user).items
-    if audit is not None:
-        organisation_list = [o for o in organisation_list if o.id == audit.organisation_id]
+def _form_context(
+    session, user, library, values: dict, errors: dict, audit: Audit | None = None, organisation_q: str = ""
+) -> dict:
+    """A new audit's form chooses the organisation (and its sites among those of the organisations listed); an
+    audit's form keeps its organisation."""
+    choice = None
+    if audit is None:
+        choice = organisations.organisation_choice(
+            session=session,
+            actor=user,
+            can=access.Can.PLAN_AUDITS,
+            query=organisation_q,
+            chosen=row_id(values.get("organisation_id")),
+        )
+        listed = choice.organisations
+    else:
+        listed = [session.get(Organisation, audit.organisation_id)]
     auditors = audits.eligible_auditors(
         session=session, organisation_id=audit.organisation_id if audit else user.organisation_id
     )
+    sites = organisations.sites_of_each(session=session, organisation_ids=[o.id for o in listed])
     return {
         "values": values,
         "errors": errors,
         "audit": audit,
-        "organisations": organisation_list,
-        "sites": {o.id: organisations.sites_of(session=session, organisation_id=o.id).items for o in organisation_list},
+        "choice": choice,
+        "sites": [(organisation, sites[organisation.id]) for organisation in listed],
         "auditors": auditors,
         "leads": [person for person in auditors if audits.may_lead(person)],
         "checklists": list(library),
@@ -80,6 +95,7 @@ def new_audit(
     user: Planner,
     organisation_id: RowId | None = None,
     slot: Annotated[str | None, Query(max_length=40)] = None,
+    organisation_q: OrganisationQuery = "",
 ):
     """The form to plan an audit; from the programme (`slot`), prefilled with the audit's type, window, scope and the
     checklists still to cover."""
@@ -99,7 +115,7 @@ def new_audit(
         window = entry.window if entry else None
         title = gettext(v.AUDIT_TYPES[window.audit_type].label) if window else ""
         values |= programmes.planning_values(found=found, slot=slot, today=programmes.today(), title=title)
-    context = _form_context(session, user, library, values, {}) | {"window": window}
+    context = _form_context(session, user, library, values, {}, organisation_q=organisation_q) | {"window": window}
     return render(request, "audits/form.html", context)
 
 

@@ -16,6 +16,7 @@ from auditor.deps import (
     CaseDep,
     CaseOpener,
     CurrentUser,
+    OrganisationQuery,
     PageDep,
     SessionDep,
     SettingsDep,
@@ -40,7 +41,7 @@ from auditor.schemas import (
     RootCauseIn,
     VerificationIn,
 )
-from auditor.services import access, cases, history
+from auditor.services import access, cases, history, organisations
 from auditor.templating import render
 
 router = APIRouter()
@@ -93,23 +94,24 @@ def show_my_actions(request: Request, session: SessionDep, user: CurrentUser, pa
     )
 
 
-def _new_context(session, user, values: dict, errors: dict) -> dict:
+def _new_context(session, user, values: dict, errors: dict, organisation_q: str = "") -> dict:
     """The form asks for the organisation only of someone who may open cases in several."""
-    names = {
-        o.id: o.name
-        for o in session.exec(
-            select(Organisation)
-            .where(access.where(user, Organisation, access.Can.OPEN_CASES))
-            .order_by(Organisation.name)
+    choice = None
+    if user.organisation_id is None:
+        choice = organisations.organisation_choice(
+            session=session,
+            actor=user,
+            can=access.Can.OPEN_CASES,
+            query=organisation_q,
+            chosen=row_id(values.get("organisation_id")),
         )
-    }
-    return {"values": values, "errors": errors, "organisations": names if user.organisation_id is None else {}}
+    return {"values": values, "errors": errors, "choice": choice}
 
 
 @router.get("/cases/new")
-def new_case(request: Request, session: SessionDep, user: CaseOpener):
+def new_case(request: Request, session: SessionDep, user: CaseOpener, organisation_q: OrganisationQuery = ""):
     """The form to open a case outside an audit."""
-    return render(request, "cases/new.html", _new_context(session, user, {}, {}))
+    return render(request, "cases/new.html", _new_context(session, user, {}, {}, organisation_q))
 
 
 @router.post("/cases")

@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 
-from auditor.deps import CurrentUser, OrganisationManager, PageDep, PathId, SessionDep
+from auditor.deps import CurrentUser, OrganisationManager, OrganisationQuery, PageDep, PathId, SessionDep
 from auditor.models import Organisation
 from auditor.paging import DEFAULT_LIMIT, PageRequest
-from auditor.routes.web.forms import FormDep, form_fields, parse
+from auditor.routes.web.forms import FormDep, form_fields, parse, row_id
 from auditor.schemas import OrganisationIn, SiteIn
 from auditor.services import access, organisations
 from auditor.templating import render
 
 router = APIRouter()
+
+# What a form chooses an organisation for: an action of access.RULES[Organisation]
+ChoosingFor = Literal[tuple(access.RULES[Organisation])]  # type: ignore[valid-type]
+
+
+@router.get("/organisations/choices")
+def find_organisations(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    can: ChoosingFor,  # type: ignore[valid-type]
+    organisation_q: OrganisationQuery = "",
+    organisation_id: Annotated[str, Query(max_length=20)] = "",
+):
+    """The organisation chooser's options for a search (the fragment its search field swaps in while typing)."""
+    access.require_anywhere(user, Organisation, access.Can(can))
+    choice = organisations.organisation_choice(
+        session=session, actor=user, can=access.Can(can), query=organisation_q, chosen=row_id(organisation_id)
+    )
+    return render(request, "organisations/_choice.html", {"choice": choice, "errors": {}})
 
 
 def _list_context(session, user, page: PageRequest = PageRequest(), **extra) -> dict:

@@ -16,6 +16,7 @@ from auditor.deps import (
     AuditDep,
     ConductAuditDep,
     CurrentUser,
+    OrganisationQuery,
     PageDep,
     PathId,
     PlanAuditDep,
@@ -35,7 +36,7 @@ from auditor.reports.variables import VARIABLES
 from auditor.routes.downloads import Kind as ReportKind, Language, report_download
 from auditor.routes.web.forms import FormDep, invalid_errors, parse, row_id
 from auditor.schemas import CaseFollowUpIn, ReportDetails
-from auditor.services import access, audits, body_logo, cases, follow_ups, programmes, reports
+from auditor.services import access, audits, body_logo, cases, follow_ups, organisations, programmes, reports
 from auditor.templating import render
 
 router = APIRouter()
@@ -374,6 +375,7 @@ def _templates_context(
     values: dict | None = None,
     errors: dict | None = None,
     page: PageRequest = PageRequest(),
+    organisation_q: str = "",
 ) -> dict:
     found = reports.visible_templates(session=session, actor=user, page=page)
     ids = [row.id for row in found.items]
@@ -399,15 +401,12 @@ def _templates_context(
                 for row in found.items
             ]
         ),
-        "may_upload_for_provider": access.allows_in(
-            session=session, user=user, can=access.Can.MANAGE_TEMPLATES, organisation_id=None
-        ),
-        "organisations": list(
-            session.exec(
-                select(Organisation)
-                .where(access.where(user, Organisation, access.Can.MANAGE_TEMPLATES))
-                .order_by(Organisation.name, Organisation.id)
-            )
+        "choice": organisations.organisation_choice(
+            session=session,
+            actor=user,
+            can=access.Can.MANAGE_TEMPLATES,
+            query=organisation_q,
+            chosen=row_id((values or {}).get("organisation_id")),
         ),
         "variables": [(name, gettext(description)) for name, description in VARIABLES.items()],
         "tag_help": [(example, gettext(explanation)) for example, explanation in TAG_HELP],
@@ -423,11 +422,20 @@ def _templates_context(
 
 
 @router.get("/report-templates")
-def list_templates(request: Request, session: SessionDep, user: TemplateAdmin, settings: SettingsDep, page: PageDep):
+def list_templates(
+    request: Request,
+    session: SessionDep,
+    user: TemplateAdmin,
+    settings: SettingsDep,
+    page: PageDep,
+    organisation_q: OrganisationQuery = "",
+):
     """Uploaded templates (a page at a time), the upload form, the certification body's logo, the starter templates
     and every variable a template can use."""
     return render(
-        request, "report_templates/list.html", _templates_context(request, session, user, settings, page=page)
+        request,
+        "report_templates/list.html",
+        _templates_context(request, session, user, settings, page=page, organisation_q=organisation_q),
     )
 
 

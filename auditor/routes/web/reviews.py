@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 from auditor.deps import (
     CurrentUser,
     ManagedReviewDep,
+    OrganisationQuery,
     PageDep,
     ReviewCreator,
     ReviewDep,
@@ -34,19 +35,27 @@ from auditor.routes.api.reviews import (
     ReviewIn,
     WithdrawalIn,
 )
-from auditor.routes.web.forms import FormDep, check_fields, form_fields, invalid_errors, parse
-from auditor.services import access, reviews
+from auditor.routes.web.forms import FormDep, check_fields, form_fields, invalid_errors, parse, row_id
+from auditor.services import access, organisations, reviews
 from auditor.templating import render
 
 router = APIRouter()
 
 
-def _list_context(session, user: User, values: dict, errors: dict, page: PageRequest = PageRequest()) -> dict:
+def _list_context(
+    session, user: User, values: dict, errors: dict, page: PageRequest = PageRequest(), organisation_q: str = ""
+) -> dict:
     found = reviews.list_reviews(session=session, actor=user, page=page)
     return {
         "summaries": found.items,
         "page": found,
-        "organisations": reviews.reviewable_organisations(session=session, actor=user),
+        "choice": organisations.organisation_choice(
+            session=session,
+            actor=user,
+            can=access.Can.COMPILE_REVIEWS,
+            query=organisation_q,
+            chosen=row_id(values.get("organisation_id")),
+        ),
         "can_create": access.anywhere(user, Organisation, access.Can.COMPILE_REVIEWS),
         "values": values,
         "errors": errors,
@@ -54,7 +63,9 @@ def _list_context(session, user: User, values: dict, errors: dict, page: PageReq
 
 
 @router.get("/management-reviews")
-def list_reviews(request: Request, session: SessionDep, user: CurrentUser, page: PageDep):
+def list_reviews(
+    request: Request, session: SessionDep, user: CurrentUser, page: PageDep, organisation_q: OrganisationQuery = ""
+):
     """The management reviews you may see, and the form to compile one (last calendar year by default)."""
     year = date.today().year - 1
     values = {
@@ -62,7 +73,7 @@ def list_reviews(request: Request, session: SessionDep, user: CurrentUser, page:
         "period_start": date(year, 1, 1).isoformat(),
         "period_end": date(year, 12, 31).isoformat(),
     }
-    return render(request, "reviews/list.html", _list_context(session, user, values, {}, page))
+    return render(request, "reviews/list.html", _list_context(session, user, values, {}, page, organisation_q))
 
 
 @router.post("/management-reviews")

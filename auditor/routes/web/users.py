@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
+from sqlmodel import col, select
 
-from auditor.deps import PageDep, PathId, SessionDep, UserManager
+from auditor.deps import OrganisationQuery, PageDep, PathId, SessionDep, UserManager
 from auditor.errors import Invalid
+from auditor.models import Organisation
 from auditor.paging import PageRequest
 from auditor.routes.web.forms import FormDep, check_fields, form_fields, invalid_errors, row_id
 from auditor.schemas import UserIn
@@ -16,16 +18,28 @@ from auditor.templating import render
 router = APIRouter()
 
 
-def _list_context(session, user, page: PageRequest = PageRequest(), **extra) -> dict:
+def _list_context(
+    session, user, page: PageRequest = PageRequest(), values: dict | None = None, organisation_q: str = "", **extra
+) -> dict:
     found = accounts.list_users(session=session, actor=user, page=page)
+    owners = {person.organisation_id for person in found.items if person.organisation_id is not None}
     return {
         "users": found.items,
         "page": found,
-        "organisations": organisations.list_organisations(session=session, actor=user).items,
+        "organisation_names": dict(
+            session.exec(select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(owners))).all()
+        ),
+        "choice": organisations.organisation_choice(
+            session=session,
+            actor=user,
+            can=access.Can.MANAGE_USERS,
+            query=organisation_q,
+            chosen=row_id((values or {}).get("organisation_id")),
+        ),
         "may_add_provider_staff": access.allows_in(
             session=session, user=user, can=access.Can.MANAGE_USERS, organisation_id=None
         ),
-        "values": {},
+        "values": values or {},
         "errors": {},
         "shown_once": None,
         **extra,
@@ -33,9 +47,11 @@ def _list_context(session, user, page: PageRequest = PageRequest(), **extra) -> 
 
 
 @router.get("/users")
-def list_users(request: Request, session: SessionDep, user: UserManager, page: PageDep):
+def list_users(
+    request: Request, session: SessionDep, user: UserManager, page: PageDep, organisation_q: OrganisationQuery = ""
+):
     """Every user you manage, and the form to add one."""
-    return render(request, "users/list.html", _list_context(session, user, page))
+    return render(request, "users/list.html", _list_context(session, user, page, organisation_q=organisation_q))
 
 
 @router.post("/users")
