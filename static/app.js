@@ -25,6 +25,17 @@
     if (question && !window.confirm(question)) event.preventDefault();
   });
 
+  // A search form's Find (or Enter in its field) with htmx: the field asks for its matches (event "find", swapped in
+  // by htmx) and the page stays, with whatever the form around it holds as typed. Without this script the search
+  // form is sent and the page comes back with the matches (templates/_macros.html organisation_finder).
+  document.addEventListener("submit", (event) => {
+    const finds = event.target.dataset && event.target.dataset.finds;
+    const field = finds && document.getElementById(finds);
+    if (!field || !window.htmx) return;
+    event.preventDefault();
+    window.htmx.trigger(field, "find");
+  });
+
   // Tap a thumbnail to see the photo large, on any page that has the dialog (templates/_photo_view.html);
   // without JavaScript the link opens it.
   const photoView = document.getElementById("photo-view");

@@ -564,6 +564,23 @@ def test_typing_in_the_organisation_search_swaps_in_the_matches(world, visitors)
     assert axe_violations(page) == []
 
 
+def test_finding_the_organisation_keeps_what_was_typed_in_the_form(world, visitors):
+    """With JavaScript, pressing Enter in the organisation search or its Find button swaps in the matches: the form is
+    not sent away, so its title and everything else typed stay (without JavaScript, Find shows the page again)."""
+    page = visitors("lead_auditor", "en").open("/audits/new")
+    page.locator("[name=title]").fill("Tilsyn på lageret")
+    search = page.locator("#organisation-q")
+    search.fill("kunde 0")
+    search.press("Enter")
+    expect(page.locator("#field-organisation_id option")).to_have_count(10)
+    search.fill("nordlys")
+    page.locator("button[form=organisation-find]").click()
+    # the match, and the organisation chosen until now (the first of the earlier matches), which stays
+    expect(page.locator("#field-organisation_id option")).to_have_text(["Kunde 00", demo.ORGANISATION])
+    expect(page.locator("[name=title]")).to_have_value("Tilsyn på lageret")
+    assert "organisation_q" not in page.url
+
+
 # -- The Nu HTML checker ----------------------------------------------------------------------------------------
 
 HTMX_ATTRIBUTE = "“hx-"  # vnu does not know htmx's hx-* attributes; everything else must be valid HTML
