@@ -6,12 +6,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func, or_
-from sqlmodel import Session, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
 
 from auditor.errors import NotFound
 from auditor.i18n import N_
 from auditor.models import Organisation, Site, User
-from auditor.paging import Page, PageRequest, page_of
+from auditor.paging import Page, PageRequest, page_of, whole
 from auditor.schemas import OrganisationIn, SiteIn
 from auditor.services import access
 
@@ -135,15 +136,33 @@ def sites_of(*, session: Session, organisation_id: int, page: PageRequest | None
     )
 
 
-def sites_of_each(*, session: Session, organisation_ids: list[int]) -> dict[int, list[Site]]:
-    """The sites of each of these organisations by name, in one query (the caller has checked the actor may see
-    them); an organisation without sites has an empty list."""
+def sites_of_each(
+    *, session: Session, organisation_ids: list[int], page: PageRequest | None = None
+) -> dict[int, Page[Site]]:
+    """The sites of each of these organisations by name, in one query for them all (a list of organisations asked one
+    query per organisation): the first page of each with its total, or all of them without `page` (the caller has
+    checked the actor may see the organisations). An organisation without sites has an empty page."""
+    place = func.row_number().over(partition_by=Site.organisation_id, order_by=(Site.name, Site.id))
+    ranked = (
+        select(Site, place.label("place"), func.count().over(partition_by=Site.organisation_id).label("total"))
+        .where(col(Site.organisation_id).in_(organisation_ids))
+        .subquery()
+    )
+    site = aliased(Site, ranked)
+    query = select(site, ranked.c.total).order_by(ranked.c.organisation_id, ranked.c.place)
+    if page is not None:
+        query = query.where(ranked.c.place > page.offset, ranked.c.place <= page.offset + page.limit)
     found: dict[int, list[Site]] = defaultdict(list)
-    for site in session.exec(
-        select(Site).where(Site.organisation_id.in_(organisation_ids)).order_by(Site.name, Site.id)
-    ):
-        found[site.organisation_id].append(site)
-    return {organisation_id: found[organisation_id] for organisation_id in organisation_ids}
+    totals: dict[int, int] = {}
+    for row, total in session.execute(query):
+        found[row.organisation_id].append(row)
+        totals[row.organisation_id] = total
+    return {
+        organisation_id: Page(found[organisation_id], totals.get(organisation_id, 0), page.limit, page.offset)
+        if page is not None
+        else whole(found[organisation_id])
+        for organisation_id in organisation_ids
+    }
 
 
 def find_or_add_site(*, session: Session, organisation: Organisation, name: str) -> Site:

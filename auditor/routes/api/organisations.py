@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from auditor.deps import CurrentUser, OrganisationManager, PageDep, PathId, SessionDep, send_page
 from auditor.models import Organisation, Site
-from auditor.paging import PageRequest
+from auditor.paging import Page, PageRequest
 from auditor.routes.api.refusals import CHANGE, CHANGE_NAMED, NAMED
 from auditor.schemas import OrganisationIn, OrganisationOut, SiteIn, SiteOut
 from auditor.services import organisations
@@ -14,8 +14,10 @@ from auditor.services import organisations
 router = APIRouter(tags=["organisations"])
 
 
-def organisation_out(session, organisation: Organisation) -> OrganisationOut:
-    sites = organisations.sites_of(session=session, organisation_id=organisation.id, page=PageRequest())
+def organisation_out(session, organisation: Organisation, sites: Page[Site] | None = None) -> OrganisationOut:
+    """The organisation with the first page of its sites (`sites`, when read already for a list of them)."""
+    if sites is None:
+        sites = organisations.sites_of(session=session, organisation_id=organisation.id, page=PageRequest())
     return OrganisationOut(
         id=organisation.id,
         name=organisation.name,
@@ -36,7 +38,12 @@ def list_organisations(
 ) -> list[OrganisationOut]:
     """The organisations you may see, by name; paged (Link and X-Total-Count headers)."""
     found = organisations.list_organisations(session=session, actor=user, page=page)
-    return send_page(found.with_items([organisation_out(session, o) for o in found.items]), request, response)
+    sites = organisations.sites_of_each(
+        session=session, organisation_ids=[o.id for o in found.items], page=PageRequest()
+    )
+    return send_page(
+        found.with_items([organisation_out(session, o, sites[o.id]) for o in found.items]), request, response
+    )
 
 
 @router.post("/organisations", status_code=201, responses=CHANGE)

@@ -79,7 +79,7 @@ def _form_context(
         "errors": errors,
         "audit": audit,
         "choice": choice,
-        "sites": [(organisation, sites[organisation.id]) for organisation in listed],
+        "sites": [(organisation, sites[organisation.id].items) for organisation in listed],
         "auditors": auditors,
         "leads": [person for person in auditors if audits.may_lead(person)],
         "checklists": list(library),

@@ -40,9 +40,9 @@ def find_organisations(
 
 def _list_context(session, user, page: PageRequest = PageRequest(), **extra) -> dict:
     found = organisations.list_organisations(session=session, actor=user, page=page)
-    sites = {
-        o.id: organisations.sites_of(session=session, organisation_id=o.id, page=PageRequest()) for o in found.items
-    }
+    sites = organisations.sites_of_each(
+        session=session, organisation_ids=[o.id for o in found.items], page=PageRequest()
+    )
     return {
         "organisations": found.items,
         "page": found,
