@@ -463,9 +463,18 @@ def test_a_closed_audit_keeps_the_notes_on_the_tablet_for_export_and_hides_them_
     page.reload(wait_until="domcontentloaded")  # the closed audit's page: the notes are still shown from the tablet
     for item_id, note in notes.items():
         expect(card(page, item_id).locator("textarea.note")).to_have_value(note)
-    with page.expect_download() as download:
-        page.locator("#export-unsent").tap()
-    exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    downloads = []  # a second export (a tap pressed again because the first never reached the button) is harmless
+    page.on("download", lambda download: downloads.append(download))
+
+    def exported_a_file(timeout: float | None) -> None:
+        page.wait_for_timeout(0)  # lets a download that has begun arrive
+        deadline = time.monotonic() + (timeout or 30_000) / 1000
+        while not downloads and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+        assert downloads, "the export gave no file"
+
+    press(page.locator("#export-unsent"), exported_a_file)
+    exported = json.loads(Path(downloads[0].path()).read_text(encoding="utf-8"))
     assert exported["audit_id"] == audit.id
     assert sorted(change["payload"]["note"] for change in exported["changes"]) == sorted(notes.values())
 
