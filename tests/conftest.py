@@ -21,7 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -179,6 +179,22 @@ def savepoint_session(connection: Connection) -> Iterator[Session]:
     finally:
         session.close()
         savepoint.rollback()
+
+
+def selects_of(engine: Engine, client: TestClient, path: str) -> int:
+    """How many SELECTs a GET of `path` makes the engine run (not the test's own savepoints), after checking it is 200:
+    a page that reads a list in a fixed number of queries asks as many for few rows as for many."""
+    statements: list[str] = []
+
+    def remember(_connection, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    return sum(statement.startswith("SELECT") for statement in statements)
 
 
 def seed_audit(session: Session, library: Library) -> tuple[Audit, User, str]:

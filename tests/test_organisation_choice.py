@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event
 
 from auditor.services.organisations import CHOICE_LIMIT
+from tests.conftest import selects_of
 
 
 def options(html: str) -> list[str]:
@@ -102,24 +102,11 @@ def test_the_planning_form_asks_the_same_number_of_queries_for_5_or_60_organisat
     client = login(lead)
     client.get("/audits/new")  # the first request of a process learns what it needs once
 
-    def statements_for(count: int) -> int:
-        statements = []
-
-        def remember(_connection, _cursor, statement, *_args):
-            statements.append(statement)
-
-        event.listen(engine, "before_cursor_execute", remember)
-        try:
-            assert client.get("/audits/new").status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", remember)
-        return len(statements)
-
     many(5)
-    few = statements_for(5)
+    few = selects_of(engine, client, "/audits/new")
     for n in range(55):
         make_organisation(f"Mere {n:02d}", cvr=None, sites=(f"Sted {n:02d}",))
-    assert statements_for(60) == few
+    assert selects_of(engine, client, "/audits/new") == few
 
 
 @pytest.mark.parametrize(

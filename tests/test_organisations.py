@@ -3,6 +3,7 @@
 from sqlmodel import select
 
 from auditor.models import Organisation, Site
+from tests.conftest import selects_of
 
 
 def test_create_an_organisation_with_sites(client):
@@ -68,28 +69,13 @@ def test_the_page_shows_a_bad_cvr_next_to_the_form(client):
 def test_the_lists_read_the_sites_of_every_organisation_shown_in_one_query(client, make_organisation, engine):
     """The organisations page and the API's list read the first page of each listed organisation's sites in one
     query (they asked one or two per organisation), each with its own sites and their total."""
-    from sqlalchemy import event
-
-    def statements_for(path: str) -> int:
-        statements = []
-
-        def remember(_connection, _cursor, statement, *_args):
-            statements.append(statement)
-
-        event.listen(engine, "before_cursor_execute", remember)
-        try:
-            assert client.get(path).status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", remember)
-        return sum(statement.startswith("SELECT") for statement in statements)  # not the test's own savepoints
-
     big = make_organisation("Aalborg Havn A/S", cvr=None, sites=tuple(f"Kaj {n:02d}" for n in range(1, 56)))
     make_organisation("Bornholm Bryg ApS", cvr=None, sites=("Rønne",))
     client.get("/organisations")  # the first request of a process learns what it needs once
-    few = {path: statements_for(path) for path in ("/organisations", "/api/v1/organisations")}
+    few = {path: selects_of(engine, client, path) for path in ("/organisations", "/api/v1/organisations")}
     for n in range(12):
         make_organisation(f"Kunde {n:02d}", cvr=None, sites=(f"Lager {n:02d}", f"Kontor {n:02d}"))
-    assert {path: statements_for(path) for path in few} == few
+    assert {path: selects_of(engine, client, path) for path in few} == few
 
     listed = {o["name"]: o for o in client.get("/api/v1/organisations").json()}
     assert [s["name"] for s in listed["Aalborg Havn A/S"]["sites"]] == [f"Kaj {n:02d}" for n in range(1, 51)]
