@@ -93,7 +93,10 @@ class Turns:
 
     async def take(self) -> bool:
         """Wait for a turn; False if the queue is full or the wait too long (the request is answered 503)."""
-        if self.max_waiting is not None and self.slots.locked() and self.waiting >= self.max_waiting:
+        if not self.slots.locked():  # a free slot: taken at once, without wait_for's task and timer
+            await self.slots.acquire()
+            return True
+        if self.max_waiting is not None and self.waiting >= self.max_waiting:
             return False
         self.waiting += 1
         try:
@@ -170,8 +173,8 @@ class RequestMiddleware:
             if message["type"] == "http.response.start":
                 status, response_started = message["status"], True
                 headers = MutableHeaders(scope=message)
-                headers["X-Request-ID"] = request_id
-                headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+                headers.append("X-Request-ID", request_id)  # appended: no response sets these two
+                headers.append("Server-Timing", f"app;dur={(time.perf_counter() - started) * 1000:.1f}")
                 finish_response(request, headers)
             await send(message)
 

@@ -69,16 +69,28 @@ def cookie_is_secure(request: Request) -> bool:
     return request.url.scheme == "https" or request.app.state.settings.env == "production"
 
 
+# Sent on every response, unless the response set its own.
+SECURITY_HEADERS = (
+    ("content-security-policy", CONTENT_SECURITY_POLICY),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "same-origin"),
+    ("x-frame-options", "DENY"),
+)
+# Never kept by a cache: every page and every answer of these paths, which may hold what only the user may see.
+UNCACHED_PATHS = ("/api/", "/audits", "/account", "/users")
+
+
 def finish_response(request: Request, headers: MutableHeaders) -> None:
-    """Security headers on every response, and the CSRF cookie when a page created one."""
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    if request.url.path.startswith(("/api/", "/audits", "/account", "/users")) or headers.get(
-        "content-type", ""
-    ).startswith("text/html"):
-        headers.setdefault("Cache-Control", "no-store")
+    """Security headers on every response, and the CSRF cookie when a page created one. On every response, so the
+    headers are read once (not searched once for each added)."""
+    present = {name.decode("latin-1") for name, _ in headers.raw}
+    for name, value in SECURITY_HEADERS:
+        if name not in present:
+            headers.append(name, value)
+    if "cache-control" not in present and (
+        request.scope["path"].startswith(UNCACHED_PATHS) or headers.get("content-type", "").startswith("text/html")
+    ):
+        headers.append("cache-control", "no-store")
     new_value = getattr(request.state, "new_csrf_value", None)
     if new_value:
         cookie: SimpleCookie = SimpleCookie()
