@@ -21,7 +21,7 @@ from auditor.i18n import N_
 from auditor.models import Audit, Case, Finding, ManagementReview, Organisation, User, detached_copy
 from auditor.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest
 from auditor.schemas import MAX_ID
-from auditor.security import CSRF_COOKIE, SAFE_METHODS, SESSION_COOKIE, check_csrf, submitted_csrf_token
+from auditor.security import CSRF_COOKIE, CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, check_csrf, submitted_csrf_token
 from auditor.services import access, accounts, audits, cases, findings, responses, reviews, staffing
 from auditor.services.library import published_library
 from auditor.text import CONTROL_CHARACTER, storable
@@ -273,18 +273,20 @@ _CONDUCT_AUDIT = audit_loader(access.Can.CONDUCT, columns=responses.AUDIT_COLUMN
 
 
 @contextmanager
-def conduct_work(request: Request, audit_id: int, csrf: str | None) -> Iterator[AuditAtWork]:
+def conduct_work(request: Request, audit_id: int) -> Iterator[AuditAtWork]:
     """The request's unit of work with CurrentUser and the audit in the path, allowed to conduct it, for the routes a
     tablet calls most (an answer's save, a batch of them). The handler, a plain `def`, does its whole work in it: the
     session's opening, the loading, the save and the commit in one thread hop (FastAPI runs each plain `def`
     dependency and handler in a thread, a generator dependency's end in another, and on a busy machine a hop to a
     thread and back costs more than a query: SessionDep, CurrentUser and AuditDep would make six). The same
     functions and checks, in the same order, as those dependencies; the body, validated before, is never used unless
-    they let it through. A route that uses it takes no SessionDep: the work's `session` is the request's."""
+    they let it through. A route that uses it takes no SessionDep: the work's `session` is the request's. Its body
+    is JSON, so a signed-in browser's CSRF token comes in the X-CSRF-Token header (no form to read, so no async
+    SignedInCsrf dependency either)."""
     # Opened here, not as a dependency; overridable as the dependency is (tests do)
     session = request.app.dependency_overrides.get(get_session, get_session)(request)
     with request_unit_of_work(request, session):
-        user = get_current_user(request, session, csrf)
+        user = get_current_user(request, session, request.headers.get(CSRF_HEADER))
         yield AuditAtWork(session, user, _CONDUCT_AUDIT(audit_id, session, user))
 
 

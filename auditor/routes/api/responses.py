@@ -13,7 +13,6 @@ from auditor.deps import (
     PageDep,
     PathId,
     SessionDep,
-    SignedInCsrf,
     conduct_work,
     json_reply,
     send_page,
@@ -100,14 +99,12 @@ def show_response(audit: AuditDep, item_id: str, session: SessionDep, user: Curr
         },
     },
 )
-def record_response(
-    request: Request, audit_id: PathId, item_id: str, csrf: SignedInCsrf, data: ResponseIn
-) -> HTTPResponse:
+def record_response(request: Request, audit_id: PathId, item_id: str, data: ResponseIn) -> HTTPResponse:
     """Save an answer (idempotent). Send the version you based it on; a stale one gets 409, unless the fields sent equal
     the stored answer (a save sent again): then 200 with the stored answer. Sent with a `client_id` that a save
     already had: 200 with what that save stored (its version), even when the answer changed since; the id used by
     another user or for another change: 409 `client_id_taken`. `"verdict": null` clears the verdict."""
-    with conduct_work(request, audit_id, csrf) as work:
+    with conduct_work(request, audit_id) as work:
         saved = responses.save_response(
             session=work.session, actor=work.user, audit=work.audit, item_id=item_id, data=data
         )
@@ -115,13 +112,13 @@ def record_response(
 
 
 @router.post("/audits/{audit_id}/responses/batch", response_model=AnswerBatchOut, responses=BATCH)
-def record_responses(request: Request, audit_id: PathId, csrf: SignedInCsrf, batch: AnswerBatchIn) -> HTTPResponse:
+def record_responses(request: Request, audit_id: PathId, batch: AnswerBatchIn) -> HTTPResponse:
     """Save a tablet's queued answers in one request: each change as `PUT .../responses/{item_id}` saves it, in the
     order sent, each with its own result (the status and body that PUT would answer: 200 with the answer, 409
     `version_conflict` with both versions or `audit_closed`, 404, 422). A refused change leaves the others saved.
     Sent again after a lost reply, every change answers as the first time (by its `client_id`, or while its fields
     equal the stored answer)."""
-    with conduct_work(request, audit_id, csrf) as work:
+    with conduct_work(request, audit_id) as work:
         parsed: list[AnswerChangeIn | ValidationError] = []
         for change in batch.changes:
             try:
