@@ -84,9 +84,9 @@ def finish_response(request: Request, headers: MutableHeaders) -> None:
     """Security headers on every response, and the CSRF cookie when a page created one. On every response, so the
     headers are read once (not searched once for each added)."""
     present = {name.decode("latin-1") for name, _ in headers.raw}
-    for name, value in SECURITY_HEADERS:
+    for name, header in SECURITY_HEADERS:
         if name not in present:
-            headers.append(name, value)
+            headers.append(name, header)
     if "cache-control" not in present and (
         request.scope["path"].startswith(UNCACHED_PATHS) or headers.get("content-type", "").startswith("text/html")
     ):
