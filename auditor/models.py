@@ -256,6 +256,9 @@ class Audit(SQLModel, table=True):
     report_language: Language = _choice(Language, 2, default=Language.DA)
     status: AuditStatus = _choice(AuditStatus, 20, default=AuditStatus.PLANNED, index=True)
     item_total: int = 0
+    # Its checklists' content hashes (their snapshots' sha256), in their order, comma-separated: frozen with the
+    # checklists when the audit is planned. services/checklists.audit_structure finds the parsed checklists by it.
+    checklists_key: str = Field(default="", sa_type=Text)
     # What the audit team writes into the report
     report_version: str = Field(default="1", max_length=20)
     summary: str = Field(default="", sa_type=Text)

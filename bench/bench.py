@@ -35,7 +35,7 @@ from auditor.models import Audit, AuditChecklist, Response, utcnow  # noqa: E402
 from auditor.paths import CHECKLISTS_DIR  # noqa: E402
 from auditor.schemas import AuditIn, OrganisationIn  # noqa: E402
 from auditor.services import accounts, audits, organisations  # noqa: E402
-from auditor.services.checklists import snapshot_for  # noqa: E402
+from auditor.services.checklists import checklists_key, snapshot_for  # noqa: E402
 from bench._database import fresh_database  # noqa: E402
 
 
@@ -150,6 +150,7 @@ def main() -> int:
                             "end_date": date(2026, 1, 2),
                             "team": [],
                             "item_total": len(item_ids),
+                            "checklists_key": checklists_key([snapshot]),
                             "created_at": now,
                             "updated_at": now,
                         }

@@ -402,8 +402,8 @@ def test_editing_a_file_later_never_changes_an_existing_audit(
         session=session, actor=admin, data=data.model_copy(update={"title": "Efter"}), library=edited
     )
 
-    old_item = audit_structure(session=session, audit_id=audit.id).items["custom.a1"].item
-    new_item = audit_structure(session=session, audit_id=later.id).items["custom.a1"].item
+    old_item = audit_structure(session=session, audit=audit).items["custom.a1"].item
+    new_item = audit_structure(session=session, audit=later).items["custom.a1"].item
     assert old_item.question.da == "Hvordan?"
     assert new_item.question.da == "Hvorfor?"
     assert [s.version for s in audits.audit_snapshots(session=session, audit=audit)] == ["1"]

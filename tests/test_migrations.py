@@ -16,7 +16,7 @@ import auditor.models  # noqa: F401
 from auditor.app import create_app
 from auditor.config import Settings
 from auditor.db import alembic_config, make_engine, upgrade
-from auditor.models import Blob, Case, Finding, utcnow
+from auditor.models import Audit, Blob, Case, Finding, utcnow
 from auditor.services.accounts import TOKEN_PREFIX, hash_token
 
 
@@ -333,4 +333,41 @@ def test_the_upgrade_moves_the_certificate_facts_to_the_production_unit_and_tell
     assert recommendations == {minor_audit: "certify_after_minor_plans", major_audit: "certify_after_major_verified"}
     # both facts on the first production unit (the lowest id), where the lead auditor can divide them
     assert sorted(tuple(unit) for unit in units) == sorted([(first, 6.5, "Ingen fundet."), (second, None, "")])
+    engine.dispose()
+
+
+def test_the_upgrade_gives_each_audit_its_checklists_key_in_their_order(fresh_database):
+    """0023: an audit planned before carries its checklists' content hashes, in the order it shows them, as one planned
+    now does (services/checklists.checklists_key), so its saves find the parsed checklists by it."""
+    url = fresh_database("checklists-key")
+    upgrade(url, "0022")
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        organisation = insert_row(connection, "organisation", name="Nordlys")
+        first, second = (
+            insert_row(connection, "checklistsnapshot", checklist_id=name, version="1", sha256=sha, item_count=1)
+            for name, sha in (("clauses", "a" * 64), ("hazards", "b" * 64))
+        )
+        audits = [
+            insert_row(
+                connection,
+                "audit",
+                title=title,
+                audit_type="surveillance",
+                organisation_id=organisation,
+                report_language="da",
+                status="planned",
+            )
+            for title in ("Two checklists", "None")
+        ]
+        # positions opposite to the snapshots' ids: the key follows the positions
+        insert_row(connection, "auditchecklist", audit_id=audits[0], snapshot_id=first, position=1)
+        insert_row(connection, "auditchecklist", audit_id=audits[0], snapshot_id=second, position=0)
+    engine.dispose()
+
+    upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        assert session.get(Audit, audits[0]).checklists_key == f"{'b' * 64},{'a' * 64}"
+        assert session.get(Audit, audits[1]).checklists_key == ""
     engine.dispose()

@@ -432,7 +432,7 @@ def build_report_context(
         return "" if value is None else t("Yes") if value else t("No")
 
     organisation = session.get_one(Organisation, audit.organisation_id)
-    structure = audit_structure(session=session, audit_id=audit.id)
+    structure = audit_structure(session=session, audit=audit)
     answers = {r.item_id: r for r in responses.list_responses(session=session, audit=audit).items}
     team = audits.audit_team(session=session, audit=audit)
     sites = audits.audit_sites(session=session, audit=audit)

@@ -30,7 +30,7 @@ from auditor.models import (
 from auditor.paging import Page, PageRequest, page_holding, page_of
 from auditor.schemas import AuditIn, AuditUpdate, PlanEntryIn, Progress, ReportDetails
 from auditor.services import access, cases, staffing, sync, trail
-from auditor.services.checklists import audit_structure, snapshot_for
+from auditor.services.checklists import audit_structure, checklists_key, snapshot_for
 from auditor.services.organisations import find_or_add_site
 
 
@@ -75,10 +75,13 @@ def create_audit(*, session: Session, actor: User, data: AuditIn, library: Libra
         session.add(AuditSite(audit_id=audit.id, site_id=site.id))
     for user, role in team:
         session.add(AuditMember(audit_id=audit.id, user_id=user.id, role=role))
-    for position, checklist_id in enumerate(checklist_ids):
-        snapshot = snapshot_for(session=session, loaded=library.checklists[checklist_id])
+    snapshots = [
+        snapshot_for(session=session, loaded=library.checklists[checklist_id]) for checklist_id in checklist_ids
+    ]
+    for position, snapshot in enumerate(snapshots):
         session.add(AuditChecklist(audit_id=audit.id, snapshot_id=snapshot.id, position=position))
         audit.item_total += snapshot.item_count
+    audit.checklists_key = checklists_key(snapshots)
     # Every audit opens and closes with a meeting (ISO 19011 6.4.3, 6.4.10); the auditor adjusts the times.
     lead_name = next((user.name for user, role in team if role == v.TeamRole.LEAD), "")
     for day, start_time, kind in (
@@ -443,7 +446,7 @@ def verdict_conflicts(*, session: Session, audit: Audit) -> list[VerdictConflict
     kinds_by_item: dict[str, set[str]] = {}
     for finding in found:
         kinds_by_item.setdefault(finding.item_id or "", set()).add(finding.kind)
-    items = audit_structure(session=session, audit_id=audit.id).items
+    items = audit_structure(session=session, audit=audit).items
     order = {item_id: position for position, item_id in enumerate(items)}
     conflicts = [
         VerdictConflict(item_id, items[item_id].item.code, verdict)

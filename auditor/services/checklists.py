@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from auditor.checklists import Checklist, Item, LoadedChecklist, Section
-from auditor.models import AuditChecklist, ChecklistSnapshot
+from auditor.models import Audit, AuditChecklist, ChecklistSnapshot
 
 
 @dataclass(frozen=True)
@@ -65,34 +64,35 @@ def snapshot_for(*, session: Session, loaded: LoadedChecklist) -> ChecklistSnaps
     return snapshot
 
 
-def audit_structure(*, session: Session, audit_id: int) -> AuditStructure:
-    rows = session.execute(_SNAPSHOT_KEYS, {"audit_id": audit_id}).all()
-    key = tuple(sha for _, sha in rows)
+def checklists_key(snapshots: list[ChecklistSnapshot]) -> str:
+    """What an audit keeps of its checklists, in their order, to find them parsed (Audit.checklists_key): their
+    content hashes. Set once, when the audit is planned; a snapshot never changes, so neither does the key."""
+    return ",".join(snapshot.sha256 for snapshot in snapshots)
+
+
+def audit_structure(*, session: Session, audit: Audit) -> AuditStructure:
+    """The audit's checklists, parsed, and every item by id. Asked on every save: found by the audit's
+    checklists_key in this process's cache, so no statement; read from the audit's snapshots only the first time the
+    process meets these checklists."""
+    key = audit.checklists_key
     cached = _structure_cache.get(key)
     if cached is None:
-        snapshot_ids = [snapshot_id for snapshot_id, _ in rows]
-        snapshots = {
-            s.id: s for s in session.exec(select(ChecklistSnapshot).where(ChecklistSnapshot.id.in_(snapshot_ids)))
-        }
-        cached = _build_structure([snapshots[i] for i in snapshot_ids])
+        snapshots = session.exec(
+            select(ChecklistSnapshot)
+            .join(AuditChecklist)
+            .where(AuditChecklist.audit_id == audit.id)
+            .order_by(AuditChecklist.position)
+        )
+        cached = _build_structure(list(snapshots))
         if len(_structure_cache) > 256:
             _structure_cache.clear()
         _structure_cache[key] = cached
     return cached
 
 
-# Asked on every save: built once, on the tables themselves (the ORM's statement handling costs more than SQLite
-# running the query).
-_chosen, _snapshot = AuditChecklist.__table__.c, ChecklistSnapshot.__table__.c
-_SNAPSHOT_KEYS = (
-    select(_chosen.snapshot_id, _snapshot.sha256)
-    .join_from(AuditChecklist.__table__, ChecklistSnapshot.__table__)
-    .where(_chosen.audit_id == bindparam("audit_id"))
-    .order_by(_chosen.position)
-)
-
-# Keyed by the snapshots' content hashes: a snapshot never changes, so its structure stays true for the process.
-_structure_cache: dict[tuple[str, ...], AuditStructure] = {}
+# Keyed by the snapshots' content hashes (Audit.checklists_key): a snapshot never changes, so its structure stays
+# true for the process, whichever database or audit it was read for.
+_structure_cache: dict[str, AuditStructure] = {}
 
 
 def _build_structure(snapshots: list[ChecklistSnapshot]) -> AuditStructure:

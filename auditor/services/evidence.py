@@ -27,7 +27,7 @@ def add_evidence(
     ) is not None:
         return stored
     ensure_open(audit)
-    if item_id not in audit_structure(session=session, audit_id=audit.id).items:
+    if item_id not in audit_structure(session=session, audit=audit).items:
         raise NotFound("This audit has no checklist item with this id.")
     entry = Evidence(
         audit_id=audit.id,

@@ -39,7 +39,7 @@ def draft_finding(*, session: Session, audit: Audit, item_id: str | None, kind: 
         "site_ids": default_sites(session=session, audit=audit),
     }
     if item_id:
-        placed = audit_structure(session=session, audit_id=audit.id).items.get(item_id)
+        placed = audit_structure(session=session, audit=audit).items.get(item_id)
         if placed is None:
             raise NotFound("This audit has no checklist item with this id.")
         if placed.item.is_step:

@@ -31,7 +31,7 @@ def offline_copy(*, session: Session, actor: User, audit: Audit) -> OfflineCopy:
     return OfflineCopy(
         audit=audit,
         permissions=access.audit_permissions(session=session, user=actor, audit=audit),
-        checklists=[checklist for _, checklist in audit_structure(session=session, audit_id=audit.id).checklists],
+        checklists=[checklist for _, checklist in audit_structure(session=session, audit=audit).checklists],
         answers=answers,
         editors=responses.editor_names(session=session, answers=answers, actor=actor),
         evidence=evidence.list_evidence(session=session, actor=actor, audit=audit).items,

@@ -133,7 +133,7 @@ def add_photo(
     ) is not None:
         return stored
     ensure_open(audit)
-    if item_id is not None and item_id not in audit_structure(session=session, audit_id=audit.id).items:
+    if item_id is not None and item_id not in audit_structure(session=session, audit=audit).items:
         raise NotFound(N_("This audit has no checklist item with this id."))
     if finding_id is not None:
         get_in_audit(

@@ -341,7 +341,7 @@ def set_programme(
 
 def _coverage(session: Session, audit: Audit) -> Coverage:
     """What the audit covers: all it plans while planned, what it answered once conducted."""
-    structure = audit_structure(session=session, audit_id=audit.id)
+    structure = audit_structure(session=session, audit=audit)
     items = structure.items
     if audit.status != v.AuditStatus.PLANNED:
         answered = set(

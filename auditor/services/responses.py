@@ -26,7 +26,7 @@ from auditor.services.photos import list_photos
 SAVED_FIELDS = ("verdict", "note", "weighing")
 # What a save reads of its audit (deps.conduct_work reads only these: an audit has some forty columns, most of them
 # for its report); any other is read when first used.
-AUDIT_COLUMNS = (Audit.id, Audit.status, Audit.audit_type)
+AUDIT_COLUMNS = (Audit.id, Audit.status, Audit.audit_type, Audit.checklists_key)
 
 
 def save_response(*, session: Session, actor: User, audit: Audit, item_id: str, data: ResponseIn) -> Response:
@@ -60,7 +60,7 @@ def save_responses(
 
 def _save(*, session: Session, actor: User, audit: Audit, item_id: str, data: ResponseIn) -> Response:
     """save_response once the actor may conduct the audit."""
-    placed = audit_structure(session=session, audit_id=audit.id).items.get(item_id)
+    placed = audit_structure(session=session, audit=audit).items.get(item_id)
     if placed is None:
         raise NotFound("This audit has no checklist item with this id.")
     changes = {name: getattr(data, name) for name in SAVED_FIELDS if name in data.model_fields_set}
@@ -250,7 +250,7 @@ _ANSWER = select(Response).where(Response.audit_id == bindparam("audit_id"), Res
 
 def answer_for(*, session: Session, audit: Audit, item_id: str) -> Response:
     """The stored answer to an item of the audit, or a blank one (version 0) if there is none yet."""
-    if item_id not in audit_structure(session=session, audit_id=audit.id).items:
+    if item_id not in audit_structure(session=session, audit=audit).items:
         raise NotFound("This audit has no checklist item with this id.")
     return get_response(session=session, audit=audit, item_id=item_id) or blank_response(audit=audit, item_id=item_id)
 
@@ -308,7 +308,7 @@ class ConductView:
 
 def conduct_view(*, session: Session, actor: User, audit: Audit) -> ConductView:
     """Everything the conduct page shows, with progress per top-level section and overall."""
-    structure = audit_structure(session=session, audit_id=audit.id)
+    structure = audit_structure(session=session, audit=audit)
     responses = {r.item_id: r for r in session.exec(select(Response).where(Response.audit_id == audit.id))}
     evidence: dict[str, list[Evidence]] = defaultdict(list)
     for entry in list_evidence(session=session, actor=actor, audit=audit).items:

@@ -48,7 +48,7 @@ def list_findings(
     clause = (clause or "").strip() or None
     shown = page_of(session, findings.findings_query(audit=audit, kind=kind, clause=clause), page)
     found = shown.items
-    structure = audit_structure(session=session, audit_id=audit.id)
+    structure = audit_structure(session=session, audit=audit)
     case_ids = {f.id: c.id for f in found if (c := cases.case_for_finding(session=session, finding_id=f.id))}
     finding_photos = photos.photos_by_finding(session=session, actor=user, audit=audit)
     context = {
@@ -79,7 +79,7 @@ def _form_context(
     back: str = "",
     history_page: PageRequest = PageRequest(),
 ) -> dict:
-    structure = audit_structure(session=session, audit_id=audit.id)
+    structure = audit_structure(session=session, audit=audit)
     placed = structure.items.get(values.get("item_id") or "")
     kinds = v.finding_kinds_for(audit.audit_type)
     events = (
