@@ -124,9 +124,11 @@ def create_app(settings: Settings | None = None, *, engine=None, library: Librar
     app.add_exception_handler(OperationalError, errors.handle_database_busy)
     app.add_exception_handler(Exception, errors.handle_unexpected_error)
 
+    # Matched in this order, one after the other (none of their paths overlap): the API first, whose answers' routes
+    # are what tablets call most.
+    app.include_router(api_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(operations.router)
-    app.include_router(api_router)
     app.include_router(web_router)
     learn_route_templates(operations.router, api_router, web_router)
     return app
