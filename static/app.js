@@ -36,6 +36,14 @@
     window.htmx.trigger(field, "find");
   });
 
+  // A search swaps in the organisation chooser's select with other organisations, one of them now chosen without a
+  // "change" event: send one, so that what follows the choice (a form's sites) follows it here too.
+  document.addEventListener("htmx:afterSwap", (event) => {
+    const chosen = document.getElementById("field-organisation_id");
+    const target = event.detail.target;
+    if (chosen && target && target.id === "field-organisation_id") chosen.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+
   // Tap a thumbnail to see the photo large, on any page that has the dialog (templates/_photo_view.html);
   // without JavaScript the link opens it.
   const photoView = document.getElementById("photo-view");
@@ -59,13 +67,15 @@
   // An htmx swap does not honour autofocus, so focus moves here: to the summary the swap brought, or else to the
   // swapped content (not lost on <body>), unless the user is already inside it, or still typing in the field that
   // asked for it (a search field, whose matches are swapped in while typing: templates/_macros.html organisation_chooser).
+  // Content marked data-keeps-focus is refreshed beside where the user works (a form's sites as its organisation
+  // changes: templates/audits/_sites.html): the focus stays.
   document.addEventListener("htmx:afterSwap", (event) => {
     const asker = event.detail.requestConfig && event.detail.requestConfig.elt;
     if (asker && asker === document.activeElement) return;
     // An outerHTML swap replaces the target: the new content is the element with the target's id.
     const target = event.detail.target;
     const swapped = target && target.isConnected ? target : target && target.id && document.getElementById(target.id);
-    if (!swapped) return;
+    if (!swapped || swapped.hasAttribute("data-keeps-focus")) return;
     const summary = swapped.matches(".error-summary") ? swapped : swapped.querySelector(".error-summary");
     if (summary) {
       summary.focus();

@@ -197,6 +197,7 @@ RULES = {
     ("POST", "/users/{user_id}/reset-password"): USER_ADMIN,
     ("GET", "/"): USER,
     ("GET", "/audits/new"): PLAN_NEW,
+    ("GET", "/audits/new/sites"): PLAN_NEW,  # the planning form's sites of the organisation chosen
     ("POST", "/audits"): PLAN_NEW,
     ("GET", "/audits/{audit_id}"): VIEW,
     ("GET", "/audits/{audit_id}/edit"): PLAN,
@@ -808,6 +809,7 @@ REQUESTS: dict[tuple[str, str], Callable[[Ask], Send]] = {
         {"data": {"name": "Viewer", "role": "viewer", "is_active": "on"}}, status=303
     ),
     ("POST", "/users/{user_id}/reset-password"): lambda ask: Send(),
+    ("GET", "/audits/new/sites"): lambda ask: Send({"params": {"organisation_id": ask.ids["organisation_id"]}}),
     ("POST", "/audits"): lambda ask: Send(
         {"data": {k: str(v) if not isinstance(v, list) else v for k, v in audit_body(ask).items()}}, status=303
     ),

@@ -581,6 +581,35 @@ def test_finding_the_organisation_keeps_what_was_typed_in_the_form(world, visito
     assert "organisation_q" not in page.url
 
 
+def test_choosing_another_organisation_brings_its_sites(world, visitors):
+    """The planning form's sites follow the organisation chosen (GET /audits/new/sites), after a search too; the new
+    site typed stays, and the focus stays where the user is (the search field, the choice): never moved to the
+    sites."""
+    page = visitors("lead_auditor", "en").open("/audits/new")
+    page.locator("[name=site]").fill("Nyt lager")
+    search = page.locator("#organisation-q")
+    search.fill("nordlys")
+    search.press("Enter")
+    choice = page.locator("#field-organisation_id")
+    expect(choice.locator("option")).to_have_text(["Kunde 00", demo.ORGANISATION])
+    expect(search).to_be_focused()
+    choice.focus()
+    choice.select_option(label=demo.ORGANISATION)
+    sites = page.locator("#field-site_ids label.check")
+    expect(sites).to_have_text(
+        [
+            re.compile(f"{re.escape(site)}.*{re.escape(demo.ORGANISATION)}")
+            for site in (demo.HEAD_OFFICE, demo.WAREHOUSE)
+        ]
+    )
+    expect(page.locator("[name=site]")).to_have_value("Nyt lager")
+    expect(choice).to_be_focused()
+    choice.select_option(label="Kunde 00")  # no sites
+    expect(sites).to_have_count(0)
+    expect(page.locator("[name=site]")).to_have_value("Nyt lager")
+    assert axe_violations(page) == []
+
+
 # -- The Nu HTML checker ----------------------------------------------------------------------------------------
 
 HTMX_ATTRIBUTE = "“hx-"  # vnu does not know htmx's hx-* attributes; everything else must be valid HTML

@@ -129,3 +129,38 @@ def test_every_other_form_searches_beyond_the_limit(client, many, lead, path, bl
     if blank:
         assert options(page.text)[0] == blank
     assert options(client.get(path, params={"organisation_q": "NORD"}).text)[-1] == "Nordlys Logistik A/S"
+
+
+def test_the_planning_form_asks_for_the_sites_of_the_organisation_chosen(login, lead, many):
+    """Beyond the first page of names the form's sites can no longer be those of every organisation listed: once the
+    choice changes (or a search brings others), htmx asks for the chosen organisation's sites
+    (templates/audits/_sites.html), and the sites ticked and the new site typed are kept."""
+    made = many(60)
+    chosen = made[6]  # Kunde 07
+    client = login(lead)
+    [its_site] = organisations_sites(client, chosen)
+    fragment = client.get(
+        "/audits/new/sites",
+        params={"organisation_id": chosen.id, "site_ids": [its_site], "site": "Nyt lager"},
+        headers={"HX-Request": "true"},
+    )
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    assert re.findall(r"Lager \d\d", fragment.text) == ["Lager 07"]
+    assert f'value="{its_site}" checked' in fragment.text and 'value="Nyt lager"' in fragment.text
+    assert 'hx-get="/audits/new/sites"' in fragment.text  # it asks again at the next change
+    assert client.get("/audits/new/sites", params={"organisation_id": "x"}).status_code == 422
+
+
+def test_the_sites_of_an_organisation_the_planner_may_not_plan_for_are_not_given(login, make_user, many):
+    made = many(5)
+    member = make_user("lead_auditor", organisation=made[-1])  # plans only their own organisation's audits
+    client = login(member)
+    own = client.get("/audits/new/sites", params={"organisation_id": made[-1].id})
+    assert own.status_code == 200 and "Aarhus lager" in own.text
+    refused = client.get("/audits/new/sites", params={"organisation_id": made[0].id})
+    assert refused.status_code == 404 and "Lager 01" not in refused.text
+
+
+def organisations_sites(client, organisation) -> list[int]:
+    """The ids of an organisation's sites, from the API."""
+    return [site["id"] for site in client.get(f"/api/v1/organisations/{organisation.id}/sites").json()]

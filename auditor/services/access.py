@@ -507,10 +507,6 @@ def require_planner(*, session: Session, user: User, organisation_id: int | None
 # Organisations, users and templates
 
 
-def require_organisation(*, session: Session, user: User, organisation: Organisation) -> None:
-    require(session=session, user=user, record=organisation, can=Can.VIEW, missing=N_("No organisation with this id."))
-
-
 def require_user_manager(*, session: Session, user: User, organisation_id: int | None) -> None:
     """Admins manage users; an organisation's admin only its own organisation's."""
     if not anywhere(user, Organisation, Can.MANAGE_USERS):

@@ -38,11 +38,16 @@ def add_site(*, session: Session, actor: User | None, organisation: Organisation
     return site
 
 
-def get_organisation(*, session: Session, actor: User, organisation_id: int) -> Organisation:
+def get_organisation(
+    *, session: Session, actor: User, organisation_id: int, can: access.Can = access.Can.VIEW
+) -> Organisation:
+    """The organisation, if the actor may see it (NotFound otherwise) and `can` in it (Forbidden otherwise)."""
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
         raise NotFound("No organisation with this id.")
-    access.require_organisation(session=session, user=actor, organisation=organisation)
+    access.require(
+        session=session, user=actor, record=organisation, can=can, missing=N_("No organisation with this id.")
+    )
     return organisation
 
 

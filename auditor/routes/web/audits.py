@@ -119,6 +119,34 @@ def new_audit(
     return render(request, "audits/form.html", context)
 
 
+@router.get("/audits/new/sites")
+def new_audit_sites(
+    request: Request,
+    session: SessionDep,
+    user: Planner,
+    organisation_id: RowId,
+    site_ids: Annotated[list[RowId] | None, Query()] = None,
+    site: Annotated[str, Query(max_length=300)] = "",
+):
+    """The planning form's sites, of the organisation chosen in it (templates/audits/_sites.html: htmx asks when the
+    choice changes); the sites ticked and the new site typed are kept."""
+    organisation = organisations.get_organisation(
+        session=session, actor=user, organisation_id=organisation_id, can=access.Can.PLAN_AUDITS
+    )
+    sites = organisations.sites_of_each(session=session, organisation_ids=[organisation.id])[organisation.id]
+    return render(
+        request,
+        "audits/_sites.html",
+        {
+            "sites": [(organisation, sites.items)],
+            "values": {"site_ids": site_ids or [], "site": site},
+            "errors": {},
+            "choice": True,
+            "audit": None,
+        },
+    )
+
+
 def _audit_form_values(form: dict) -> dict:
     values = dict(form)
     if values.get("lead_auditor_id") == "":
