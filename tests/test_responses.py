@@ -135,14 +135,8 @@ def test_repeating_a_save_that_landed_is_idempotent(client, make_audit, first_it
     assert again.status_code == 200 and again.json() == first
 
 
-def test_a_tablet_save_reads_each_thing_once(anonymous, session, engine, make_audit, make_user, lead, first_item_id):
-    """A team member's save with an API token reads the token with its user, the audit with what the user may do
-    with it, and the answer once each, then writes the answer and its trail event: a save is the request a tablet
-    repeats all day. (The audit's checklists come from the process's cache, by the audit's checklists_key.)"""
-    audit = make_audit(team_ids=[(auditor := make_user("auditor")).id])
-    _, token = accounts.create_token(session=session, user=auditor)
-    anonymous.headers["Authorization"] = f"Bearer {token}"
-    assert put(anonymous, audit, first_item_id, verdict="conform", note="Første", version=0).status_code == 200
+def statements_of(engine, work) -> list[str]:
+    """The first words of each SELECT, INSERT, UPDATE and DELETE the database is asked while `work()` runs."""
     statements = []
 
     def remember(_connection, _cursor, statement, *_args):
@@ -151,10 +145,25 @@ def test_a_tablet_save_reads_each_thing_once(anonymous, session, engine, make_au
 
     event.listen(engine, "before_cursor_execute", remember)
     try:
-        response = put(anonymous, audit, first_item_id, verdict="minor_nc", note="Anden", version=1)
+        work()
     finally:
         event.remove(engine, "before_cursor_execute", remember)
-    assert response.status_code == 200 and response.json()["version"] == 2 and response.json()["note"] == "Anden"
+    return statements
+
+
+def test_a_tablet_save_reads_each_thing_once(anonymous, session, engine, make_audit, make_user, lead, first_item_id):
+    """A team member's save with an API token reads the token with its user, the audit with what the user may do
+    with it, and the answer once each, then writes the answer and its trail event: a save is the request a tablet
+    repeats all day. (The audit's checklists come from the process's cache, by the audit's checklists_key.)"""
+    audit = make_audit(team_ids=[(auditor := make_user("auditor")).id])
+    _, token = accounts.create_token(session=session, user=auditor)
+    anonymous.headers["Authorization"] = f"Bearer {token}"
+    assert put(anonymous, audit, first_item_id, verdict="conform", note="Første", version=0).status_code == 200
+    replies = []
+    statements = statements_of(
+        engine, lambda: replies.append(put(anonymous, audit, first_item_id, verdict="minor_nc", note="Anden", version=1))
+    )
+    assert replies[0].status_code == 200 and replies[0].json()["version"] == 2 and replies[0].json()["note"] == "Anden"
     assert len(statements) == 5, statements  # token and user, the audit and its permissions, answer, UPDATE, trail
     stored = session.exec(
         select(Response)
@@ -162,6 +171,29 @@ def test_a_tablet_save_reads_each_thing_once(anonymous, session, engine, make_au
         .execution_options(populate_existing=True)
     ).one()
     assert (stored.verdict, stored.note, stored.version) == ("minor_nc", "Anden", 2)
+
+
+def test_a_first_save_writes_without_reading_the_answer(anonymous, session, engine, make_audit, make_user, library):
+    """An item's first save (based on version 0, the save a tablet makes most) tries its INSERT at once: there is no
+    answer to read, and the INSERT does nothing if there is one after all. Sent again, it reads the answer it made and
+    returns it, as any repeated save does."""
+    audit = make_audit(team_ids=[(auditor := make_user("auditor")).id])
+    _, token = accounts.create_token(session=session, user=auditor)
+    anonymous.headers["Authorization"] = f"Bearer {token}"
+    first, second = item_ids(library)[:2]
+    assert put(anonymous, audit, first, verdict="conform", version=0).status_code == 200  # stamps the token's use
+    replies = []
+    statements = statements_of(
+        engine, lambda: replies.append(put(anonymous, audit, second, verdict="conform", note="Set", version=0))
+    )
+    assert replies[0].status_code == 200 and replies[0].json()["version"] == 1, replies[0].text
+    assert [statement.split()[0] for statement in statements] == ["SELECT", "SELECT", "INSERT", "INSERT"], statements
+    assert statements[2].startswith("INSERT INTO response")
+    again = statements_of(
+        engine, lambda: replies.append(put(anonymous, audit, second, verdict="conform", note="Set", version=0))
+    )
+    assert replies[1].status_code == 200 and replies[1].json() == replies[0].json()
+    assert [statement.split()[0] for statement in again] == ["SELECT", "SELECT", "INSERT", "SELECT"], again
 
 
 def test_a_stale_save_is_refused_with_both_versions(client, session, make_audit, first_item_id):
