@@ -161,7 +161,8 @@ def test_a_tablet_save_reads_each_thing_once(anonymous, session, engine, make_au
     assert put(anonymous, audit, first_item_id, verdict="conform", note="Første", version=0).status_code == 200
     replies = []
     statements = statements_of(
-        engine, lambda: replies.append(put(anonymous, audit, first_item_id, verdict="minor_nc", note="Anden", version=1))
+        engine,
+        lambda: replies.append(put(anonymous, audit, first_item_id, verdict="minor_nc", note="Anden", version=1)),
     )
     assert replies[0].status_code == 200 and replies[0].json()["version"] == 2 and replies[0].json()["note"] == "Anden"
     assert len(statements) == 5, statements  # token and user, the audit and its permissions, answer, UPDATE, trail
