@@ -103,7 +103,8 @@ def keep_answer_receipt(
         "user_id": actor.id,
         "saved_at": at,
     }
-    if session.execute(_INSERT_RECEIPT[session.get_bind().dialect.name], values).scalar_one_or_none() is None:
+    receipt = session.connection().execute(_INSERT_RECEIPT[session.get_bind().dialect.name], values)
+    if receipt.scalar_one_or_none() is None:
         raise ClientIdTaken(_ANSWER_ID_TAKEN)
     metrics.record_sync(entity="response", replay=False)
 
