@@ -2,6 +2,7 @@
 
     python bench/bench_save.py                 # SQLite in a temporary folder
     python bench/bench_save.py --profile       # and a pyinstrument profile of the saves (in-process, same app)
+    python bench/bench_save.py --edits         # every save measured changes an answer saved before (an UPDATE)
 
 Two servers on 127.0.0.1, one uvicorn process each, on one SQLite database in WAL mode: the app, and the floor
 (bench/floor_app.py: the same body validated, one INSERT). A client on one kept-alive connection sends sequential
@@ -33,6 +34,7 @@ from bench._servers import HOST, Servers, app_command, create_floor_table, floor
 from bench._world import make_team, plan_audit, server_env, synthetic_library  # noqa: E402
 
 SIZE = 1020
+WARM_UP = 30  # saves to each server before the measured ones
 
 
 def load(url: str, checklist_dir: Path) -> tuple[int, list[str], str]:
@@ -141,6 +143,9 @@ def main() -> int:
     parser.add_argument("--saves", type=int, default=300, help="saves to each server (default 300)")
     parser.add_argument("--rounds", type=int, default=6, help="alternating rounds the saves are split into")
     parser.add_argument("--profile", action="store_true", help="also profile the saves with pyinstrument")
+    parser.add_argument(
+        "--edits", action="store_true", help="save 30 items over and over: after the warm-up, each save is a change"
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a plain kill ends the servers too
 
@@ -159,9 +164,10 @@ def main() -> int:
             httpx.Client(base_url=f"http://{HOST}:{app_port}", headers=headers) as app_client,
             httpx.Client(base_url=f"http://{HOST}:{floor_port}", headers=headers) as floor_client,
         ):
-            app = Saver(app_client, f"/api/v1/audits/{audit_id}/responses", item_ids)
-            floor = Saver(floor_client, "/floor", item_ids)
-            for _ in range(30):  # warm up: connections, caches, the token's last-used stamp
+            saved = item_ids[:WARM_UP] if args.edits else item_ids  # the warm-up answers each of the 30 first
+            app = Saver(app_client, f"/api/v1/audits/{audit_id}/responses", saved)
+            floor = Saver(floor_client, "/floor", saved)
+            for _ in range(WARM_UP):  # warm up: connections, caches, the token's last-used stamp
                 app.save()
                 floor.save()
             app_times: list[float] = []
@@ -175,7 +181,8 @@ def main() -> int:
                 before = cpu_ms(floor_pid)
                 floor_times += [floor.save() for _ in range(per_round)]
                 floor_cpu += cpu_ms(floor_pid) - before
-    print(f"sequential saves over HTTP with keep-alive, one uvicorn process each, SQLite (WAL), {SIZE}-item audit:")
+    saves = "changes of 30 answers" if args.edits else "saves"
+    print(f"sequential {saves} over HTTP with keep-alive, one uvicorn process each, SQLite (WAL), {SIZE}-item audit:")
     app_median, app_cpu = describe("save an answer (PUT .../responses)", app_times, app_cpu)
     floor_median, floor_cpu = describe("floor (validate, one INSERT)", floor_times, floor_cpu)
     print(

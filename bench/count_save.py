@@ -1,10 +1,12 @@
 """Instructions per answer save, the app against the floor, counted by valgrind (callgrind). Prints figures.
 
     python bench/count_save.py            # runs itself twice under valgrind: the app, then the floor (~2 min)
+    python bench/count_save.py --edits    # the saves counted change answers saved before (an UPDATE, not an INSERT)
 
 On a busy machine wall-clock and even CPU times drift with the neighbours; an instruction count does not. Each run
 serves the saves of bench/bench_save.py in-process (the ASGI app called directly, its thread-pool calls made inline,
-so no HTTP server and no thread hops are counted: bench_save.py shows those) and counts only the measured saves.
+so no HTTP server and no thread hops are counted: bench_save.py shows those) and counts only the measured saves:
+each an item's first answer, or with --edits a change of an answer saved during the warm-up.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ SAVES = 60
 WARM_UP = 30
 
 
-def count(target: str) -> float:
+def count(target: str, edits: bool) -> float:
     """Instructions per save of `target` ("app" or "floor"), from a run of this script under callgrind."""
     with tempfile.TemporaryDirectory(prefix="auditor-count-save-") as folder:
         run = subprocess.run(
@@ -40,6 +42,7 @@ def count(target: str) -> float:
                 __file__,
                 "--serve",
                 target,
+                *(["--edits"] if edits else []),
             ],
             cwd=ROOT,
             capture_output=True,
@@ -51,8 +54,9 @@ def count(target: str) -> float:
     return int(found.group(1)) / SAVES
 
 
-def serve(target: str) -> None:
-    """Under valgrind: WARM_UP saves, then SAVES saves with instrumentation switched on."""
+def serve(target: str, edits: bool) -> None:
+    """Under valgrind: WARM_UP saves (each an item's first), then SAVES saves with instrumentation switched on: more
+    first saves, or with `edits` changes of the warm-up's answers, each based on the version the last save made."""
     from bench._database import fresh_database
     from bench._servers import create_floor_table
     from bench.bench_save import load
@@ -125,7 +129,7 @@ def serve(target: str) -> None:
         for number in range(WARM_UP + SAVES):
             if number == WARM_UP:
                 subprocess.run(["callgrind_control", "--instr=on", str(os.getpid())], check=True, capture_output=True)
-            item_id = item_ids[(number * 7) % len(item_ids)]
+            item_id = item_ids[((number % WARM_UP if edits else number) * 7) % len(item_ids)]
             body = {"verdict": "conform", "note": f"Counted ({number}).", "version": versions.get(item_id, 0)}
             saved = await call(item_id, body | {"client_id": str(uuid.uuid4())})  # as the tablet's outbox sends it
             versions[item_id] = saved["version"]
@@ -155,11 +159,13 @@ async def lifespan(app, work) -> None:
 
 
 def main() -> int:
+    edits = "--edits" in sys.argv
     if sys.argv[1:2] == ["--serve"]:
-        serve(sys.argv[2])
+        serve(sys.argv[2], edits)
         return 0
-    app, floor = count("app"), count("floor")
-    print(f"instructions per save, in-process, SQLite (WAL), {SAVES} saves counted by callgrind:")
+    app, floor = count("app", edits), count("floor", edits)
+    saves = "changes of saved answers" if edits else "first saves"
+    print(f"instructions per save, in-process, SQLite (WAL), {SAVES} {saves} counted by callgrind:")
     print(f"save an answer (PUT .../responses)   {app / 1e6:6.2f} million")
     print(f"floor (validate, one INSERT)         {floor / 1e6:6.2f} million")
     print(f"ratio to the floor: {app / floor:.1f}x")
