@@ -164,9 +164,9 @@ def main() -> int:
             httpx.Client(base_url=f"http://{HOST}:{app_port}", headers=headers) as app_client,
             httpx.Client(base_url=f"http://{HOST}:{floor_port}", headers=headers) as floor_client,
         ):
-            saved = item_ids[:WARM_UP] if args.edits else item_ids  # the warm-up answers each of the 30 first
-            app = Saver(app_client, f"/api/v1/audits/{audit_id}/responses", saved)
-            floor = Saver(floor_client, "/floor", saved)
+            items = item_ids[:WARM_UP] if args.edits else item_ids  # --edits: the warm-up answers each of the 30
+            app = Saver(app_client, f"/api/v1/audits/{audit_id}/responses", items)
+            floor = Saver(floor_client, "/floor", items)
             for _ in range(WARM_UP):  # warm up: connections, caches, the token's last-used stamp
                 app.save()
                 floor.save()
