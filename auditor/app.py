@@ -26,7 +26,7 @@ from auditor.middleware import RequestMiddleware
 from auditor.paths import STATIC_DIR
 from auditor.rendering import ReportRenderer
 from auditor.routes import errors, operations
-from auditor.routes.api import router as api_router
+from auditor.routes.api import PREFIX as API_PREFIX, responses, router as api_router
 from auditor.routes.web import router as web_router
 from auditor.services import library as published, reminders
 
@@ -124,8 +124,9 @@ def create_app(settings: Settings | None = None, *, engine=None, library: Librar
     app.add_exception_handler(OperationalError, errors.handle_database_busy)
     app.add_exception_handler(Exception, errors.handle_unexpected_error)
 
-    # Matched in this order, one after the other (none of their paths overlap): the API first, whose answers' routes
-    # are what tablets call most.
+    # Matched in this order, one after the other (none of their paths overlap): the answers' saves, which tablets call
+    # most, then the rest of the API.
+    responses.declare_saves(app, API_PREFIX)
     app.include_router(api_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(operations.router)

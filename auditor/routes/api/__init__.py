@@ -23,8 +23,10 @@ from auditor.routes.api import (
 )
 from auditor.routes.api.refusals import EVERY_OPERATION
 
+PREFIX = "/api/v1"
 router = APIRouter()
-# Routers are matched in this order, one after the other: the answers' routes, which tablets call most, come first.
+# Routers are matched in this order, one after the other, after the answers' saves (responses.declare_saves), which
+# tablets call most: the answers' other routes come first.
 for module in (
     responses,
     checklists,
@@ -44,4 +46,4 @@ for module in (
     offline,
     session,
 ):
-    router.include_router(module.router, prefix="/api/v1", responses=EVERY_OPERATION)
+    router.include_router(module.router, prefix=PREFIX, responses=EVERY_OPERATION)
