@@ -197,6 +197,27 @@ def test_a_first_save_writes_without_reading_the_answer(anonymous, session, engi
     assert [statement.split()[0] for statement in again] == ["SELECT", "SELECT", "INSERT", "SELECT"], again
 
 
+def test_the_answers_saves_are_matched_first_as_the_apps_own_routes(app, anonymous, session, make_audit, make_user):
+    """FastAPI resolves an included router's routes again on every request, at each level of inclusion: the saves a
+    tablet repeats all day are routes of the app itself, matched before any included router (bench/count_save.py counts the cost).
+    Declared there, they still take the app's dependencies: a control character in the query is refused (422) before
+    the save is looked at, and the tests' session override serves them."""
+    routes = [(getattr(route, "path", None), sorted(getattr(route, "methods", None) or [])) for route in app.routes]
+    saves = [
+        ("/api/v1/audits/{audit_id}/responses/{item_id}", ["PUT"]),
+        ("/api/v1/audits/{audit_id}/responses/batch", ["POST"]),
+    ]
+    assert saves[0] in routes, routes  # not inside an included router (which has no path of its own)
+    first = routes.index(saves[0])
+    assert routes[first : first + 2] == saves and None not in [path for path, _ in routes[:first]]
+    audit = make_audit(team_ids=[(auditor := make_user("auditor")).id])
+    _, token = accounts.create_token(session=session, user=auditor)
+    anonymous.headers["Authorization"] = f"Bearer {token}"
+    path = f"/api/v1/audits/{audit.id}/responses/x"
+    assert anonymous.put(f"{path}?q=%01", json={"verdict": "conform", "version": 0}).status_code == 422
+    assert anonymous.put(path, json={"verdict": "conform", "version": 0}).status_code == 404  # no such item, no 500
+
+
 def test_a_stale_save_is_refused_with_both_versions(client, session, make_audit, first_item_id):
     audit = make_audit()
     put(client, audit, first_item_id, note="Skrevet på tablet A", version=0)
