@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from anyio import to_thread
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
@@ -19,7 +19,6 @@ from auditor import __version__
 from auditor.checklists import Library
 from auditor.config import Settings
 from auditor.db import reading, schema_problem
-from auditor.deps import refuse_unstorable_query
 from auditor.logs import configure_logging
 from auditor.metrics import learn_route_templates, watch_pool, worker_exiting
 from auditor.middleware import RequestMiddleware
@@ -98,7 +97,6 @@ def create_app(settings: Settings | None = None, *, engine=None, library: Librar
         docs_url=None,  # /docs is served from our own files (routes/operations.py)
         swagger_ui_oauth2_redirect_url=None,
         openapi_url="/openapi.json",
-        dependencies=[Depends(refuse_unstorable_query)],
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -111,7 +109,11 @@ def create_app(settings: Settings | None = None, *, engine=None, library: Librar
     app.state.reports = ReportRenderer(settings)  # Word files, rendered in processes of their own
 
     app.add_middleware(
-        RequestMiddleware, settings=settings, on_error=errors.handle_unexpected_error, on_busy=errors.busy_response
+        RequestMiddleware,
+        settings=settings,
+        on_error=errors.handle_unexpected_error,
+        on_refusal=errors.handle_domain_error,
+        on_busy=errors.busy_response,
     )
     # Tablets on a site visit often have a weak connection; card-heavy pages compress about tenfold.
     app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=5)

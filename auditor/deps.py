@@ -16,7 +16,7 @@ from sqlmodel import Session
 from auditor.checklists import Library
 from auditor.config import Settings
 from auditor.db import transaction
-from auditor.errors import Forbidden, Invalid, PasswordChangeRequired, Unauthenticated
+from auditor.errors import Forbidden, PasswordChangeRequired, Unauthenticated
 from auditor.i18n import N_
 from auditor.models import Audit, Case, Finding, ManagementReview, Organisation, User, detached_copy
 from auditor.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest
@@ -24,7 +24,6 @@ from auditor.schemas import MAX_ID
 from auditor.security import CSRF_COOKIE, CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, check_csrf, submitted_csrf_token
 from auditor.services import access, accounts, audits, cases, findings, responses, reviews, staffing
 from auditor.services.library import published_library
-from auditor.text import CONTROL_CHARACTER, storable
 
 # Every row id in a path: a positive number a database column can hold (PostgreSQL's integer; SQLite's is wider).
 # Any other value names nothing, so it is 404, like an id that does not exist (routes/errors.py), never a 500.
@@ -83,13 +82,6 @@ def _keep_user(request: Request) -> None:
             request.state.user = detached_copy(user)
         except SQLAlchemyError:  # the row could not be read again (the database failed): a page without the user's menu
             request.state.user = None
-
-
-async def refuse_unstorable_query(request: Request) -> None:
-    """Every route's query parameters obey the text rule of the bodies (auditor/text.py): a NUL or another control
-    character is a 422, never a 500 from a database that cannot compare it. Async: a string check, no I/O."""
-    if any(not storable(value) for _, value in request.query_params.multi_items()):
-        raise Invalid(CONTROL_CHARACTER)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -1,6 +1,6 @@
 """What happens around every request, in one pure ASGI layer (each BaseHTTPMiddleware layer costs a task and a
-body copy per request, and hid the body size from GZip): the request id, the locale, admission, the security
-headers and the CSRF cookie, Server-Timing, the access log line and the request metrics."""
+body copy per request, and hid the body size from GZip): the request id, the locale, the query's text rule,
+admission, the security headers and the CSRF cookie, Server-Timing, the access log line and the request metrics."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from auditor.config import Settings
+from auditor.errors import DomainError, Invalid
 from auditor.i18n import LANGUAGE_COOKIE, negotiate_locale, set_locale
 from auditor.logs import start_request
 from auditor.metrics import record_request, route_template
@@ -25,6 +26,7 @@ from auditor.reports.engine import MAX_TEMPLATE_BYTES
 from auditor.security import finish_response
 from auditor.services.body_logo import MAX_BYTES as MAX_LOGO_BYTES
 from auditor.services.cases import MAX_ATTACHMENT_BYTES
+from auditor.text import CONTROL_CHARACTER, storable
 
 access_log = logging.getLogger("auditor.access")
 
@@ -135,6 +137,13 @@ class Admission:
         return self.others
 
 
+def storable_query(request: Request) -> bool:
+    """Every request's query parameters obey the text rule of the bodies (auditor/text.py): a NUL or another control
+    character is a 422, never a 500 from a database that cannot compare it. Checked here rather than by a dependency of
+    every route, which cost a save 2 % of its instructions (bench/count_save.py)."""
+    return all(storable(value) for _, value in request.query_params.multi_items())
+
+
 class RequestMiddleware:
     def __init__(
         self,
@@ -142,10 +151,12 @@ class RequestMiddleware:
         *,
         settings: Settings,
         on_error: Callable[[Request, Exception], Response],
+        on_refusal: Callable[[Request, DomainError], Response],
         on_busy: Callable[[Request], Response],
     ) -> None:
         self.app = app
         self.on_error = on_error
+        self.on_refusal = on_refusal
         self.on_busy = on_busy
         self.admission = Admission(settings)
 
@@ -181,6 +192,10 @@ class RequestMiddleware:
         queue = self.admission.queue(request.method, scope["path"])
         try:
             try:
+                if scope["query_string"] and not storable_query(request):
+                    refusal = await run_in_threadpool(self.on_refusal, request, Invalid(CONTROL_CHARACTER))
+                    await refusal(scope, receive, send_finished)
+                    return
                 if queue is not None and not await queue.take():
                     response = await run_in_threadpool(self.on_busy, request)
                     await response(scope, receive, send_finished)

@@ -176,15 +176,15 @@ def test_simultaneous_report_downloads_all_finish_and_the_worker_keeps_answering
 
 def test_no_route_or_dependency_runs_blocking_work_on_the_event_loop(app):
     """FastAPI runs `def` handlers and dependencies in its thread pool and `async def` ones on the event loop, where one
-    database call stalls every request of the worker. Only these are async: three read the request body, which is
-    waiting, not work, and the query check (refuse_unstorable_query) only reads the query string."""
+    database call stalls every request of the worker. Only these are async: they read the request body, which is
+    waiting, not work."""
     from fastapi.dependencies.models import Dependant
     from fastapi.routing import APIRoute, iter_route_contexts
 
-    from auditor.deps import get_signed_in_csrf, get_submitted_csrf, refuse_unstorable_query
+    from auditor.deps import get_signed_in_csrf, get_submitted_csrf
     from auditor.routes.web.forms import get_form
 
-    allowed = {get_submitted_csrf, get_signed_in_csrf, get_form, refuse_unstorable_query}
+    allowed = {get_submitted_csrf, get_signed_in_csrf, get_form}
 
     def coroutines(dependant: Dependant):
         if dependant.call is not None and inspect.iscoroutinefunction(dependant.call):
