@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import weakref
 from collections.abc import MutableMapping
+from functools import cache
 from typing import Any
 
 from prometheus_client import (
@@ -58,9 +59,16 @@ _learnt_routers: set[int] = set()
 
 
 def record_request(*, method: str, route: str, status: int, seconds: float) -> None:
-    status_class = f"{status // 100}xx"
-    REQUESTS.labels(method, route, status_class).inc()
-    REQUEST_SECONDS.labels(method, route, status_class).observe(seconds)
+    count, duration = _request_series(method, route, f"{status // 100}xx")
+    count.inc()
+    duration.observe(seconds)
+
+
+@cache
+def _request_series(method: str, route: str, status_class: str) -> tuple[Any, Any]:
+    """The two series of one kind of request, looked up once per process (`labels` checks and locks on every call);
+    as many as there are route templates, methods and status classes."""
+    return REQUESTS.labels(method, route, status_class), REQUEST_SECONDS.labels(method, route, status_class)
 
 
 def record_sync(*, entity: str, replay: bool) -> None:

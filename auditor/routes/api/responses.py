@@ -44,25 +44,24 @@ router = APIRouter(tags=TAGS, responses=NAMED)  # the saves: declare_saves
 
 def answer_out(response: Response, updated_by: str | None) -> AnswerOut:
     """The answer; `updated_by` is the name of who saved it last (responses.editor_names)."""
-    return AnswerOut(
-        item_id=response.item_id,
-        verdict=response.verdict,
-        note=response.note,
-        weighing=response.weighing,
-        version=response.version,
-        updated_at=response.updated_at,
-        updated_by=updated_by,
-    )
-
-
-def answers_out(session: Session, answers: list[Response], actor: User | None = None) -> list[AnswerOut]:
-    """Answers with the names of who saved them, in one query for the names."""
-    names = responses.editor_names(session=session, answers=answers, actor=actor)
-    return [answer_out(answer, names.get(answer.updated_by_id)) for answer in answers]
+    return AnswerOut(**_answer_fields(response), updated_by=updated_by)
 
 
 def responses_out(session: Session, answers: list[Response], actor: User | None = None) -> list[ResponseOut]:
-    return [ResponseOut(**answer.model_dump()) for answer in answers_out(session, answers, actor)]
+    """Answers with the names of who saved them, in one query for the names (none for the actor's own)."""
+    names = responses.editor_names(session=session, answers=answers, actor=actor)
+    return [ResponseOut(**_answer_fields(answer), updated_by=names.get(answer.updated_by_id)) for answer in answers]
+
+
+def _answer_fields(response: Response) -> dict:
+    return {
+        "item_id": response.item_id,
+        "verdict": response.verdict,
+        "note": response.note,
+        "weighing": response.weighing,
+        "version": response.version,
+        "updated_at": response.updated_at,
+    }
 
 
 def evidence_out(entry: Evidence) -> EvidenceOut:
