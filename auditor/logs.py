@@ -70,3 +70,7 @@ def logging_config(settings: Settings) -> dict:
 
 def configure_logging(settings: Settings) -> None:
     logging.config.dictConfig(logging_config(settings))
+    # What no line of ours shows is not gathered for every record (the logging HOWTO's "Optimization"): the caller's
+    # file and line (a walk up the stack), the thread's and the process's names.
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
