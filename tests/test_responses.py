@@ -197,11 +197,13 @@ def test_a_first_save_writes_without_reading_the_answer(anonymous, session, engi
     assert [statement.split()[0] for statement in again] == ["SELECT", "SELECT", "INSERT", "SELECT"], again
 
 
-def test_the_answers_saves_are_matched_first_as_the_apps_own_routes(app, anonymous, session, make_audit, make_user):
+def test_the_answers_saves_are_matched_first_as_the_apps_own_routes(
+    app, anonymous, session, make_audit, make_user, first_item_id
+):
     """FastAPI resolves an included router's routes again on every request, at each level of inclusion: the saves a
-    tablet repeats all day are routes of the app itself, matched before any included router (bench/count_save.py counts the cost).
-    Declared there, they still take the app's dependencies: a control character in the query is refused (422) before
-    the save is looked at, and the tests' session override serves them."""
+    tablet repeats all day are routes of the app itself, matched before any included router (bench/count_save.py
+    counts the cost). Declared there, they still save through the app's dependency overrides (the tests' session), and
+    the middleware's query rule still refuses a control character (422) before the save is looked at."""
     routes = [(getattr(route, "path", None), sorted(getattr(route, "methods", None) or [])) for route in app.routes]
     saves = [
         ("/api/v1/audits/{audit_id}/responses/{item_id}", ["PUT"]),
@@ -213,9 +215,16 @@ def test_the_answers_saves_are_matched_first_as_the_apps_own_routes(app, anonymo
     audit = make_audit(team_ids=[(auditor := make_user("auditor")).id])
     _, token = accounts.create_token(session=session, user=auditor)
     anonymous.headers["Authorization"] = f"Bearer {token}"
-    path = f"/api/v1/audits/{audit.id}/responses/x"
-    assert anonymous.put(f"{path}?q=%01", json={"verdict": "conform", "version": 0}).status_code == 422
-    assert anonymous.put(path, json={"verdict": "conform", "version": 0}).status_code == 404  # no such item, no 500
+    answers = f"/api/v1/audits/{audit.id}/responses"
+    body = {"verdict": "conform", "version": 0}
+    assert anonymous.put(f"{answers}/{first_item_id}?q=%01", json=body).status_code == 422
+    saved = anonymous.put(f"{answers}/{first_item_id}", json=body)
+    assert saved.status_code == 200 and saved.json()["version"] == 1, saved.text
+    batch = anonymous.post(
+        f"{answers}/batch", json={"changes": [{"item_id": first_item_id, "note": "Set", "version": 1}]}
+    )
+    assert batch.status_code == 200 and batch.json()["results"][0]["body"]["version"] == 2, batch.text
+    assert anonymous.put(f"{answers}/x", json=body).status_code == 404  # no such item: 404, never a 500
 
 
 def test_a_stale_save_is_refused_with_both_versions(client, session, make_audit, first_item_id):
